@@ -1,0 +1,2 @@
+// @shardledger/bench (work in progress)
+export const packageName = '@shardledger/bench';

@@ -1,0 +1,2 @@
+// @shardledger/cli (work in progress)
+export const packageName = '@shardledger/cli';

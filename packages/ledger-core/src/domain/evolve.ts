@@ -1,0 +1,151 @@
+// evolve(state, event) -> state. Total over event types; applies an event that decide produced
+// (or that replay reads back) to the state. Mutates and returns `state`: state is the single
+// in-memory copy a shard owns, and copying it per event would cost more than the event itself.
+
+import { assert, assertNever } from '../assert.js';
+import {
+  addCounter,
+  CREDITS_PENDING,
+  CREDITS_POSTED,
+  DEBITS_PENDING,
+  DEBITS_POSTED,
+  subtractCounter,
+  type CounterIndex,
+} from './balance.js';
+import { newAccountState, totalsFor, type AccountState, type LedgerState } from './state.js';
+import type { LedgerEvent, ReservationLeg } from './types.js';
+
+// Indices into CurrencyTotals.saga.
+const SAGA_DEBITS_POSTED = 0;
+const SAGA_CREDITS_POSTED = 1;
+const RESERVED_DEBITS = 2;
+const RESERVED_CREDITS = 3;
+
+const NANOS_PER_MS = 1_000_000n;
+
+function account(state: LedgerState, id: string): AccountState {
+  const found = state.accounts.get(id);
+  assert(found !== undefined, `event names an account this shard does not have: ${id}`);
+  return found;
+}
+
+function add(state: LedgerState, target: AccountState, index: CounterIndex, amount: bigint): void {
+  addCounter(target.counters, index, amount);
+  addCounter(totalsFor(state, target.currency).accounts, index, amount);
+}
+
+function subtract(state: LedgerState, target: AccountState, index: CounterIndex, amount: bigint): void {
+  subtractCounter(target.counters, index, amount);
+  subtractCounter(totalsFor(state, target.currency).accounts, index, amount);
+}
+
+export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
+  assert(event.timestamp > state.lastTimestamp, 'event timestamps strictly increase');
+  switch (event.type) {
+    case 'AccountCreated': {
+      assert(!state.accounts.has(event.account.id), 'account created twice');
+      state.accounts.set(event.account.id, newAccountState(event.account, state.accounts.size, event.timestamp));
+      totalsFor(state, event.account.currency);
+      break;
+    }
+    case 'TransferCreated': {
+      const spec = event.transfer;
+      const debit = account(state, spec.debitAccountId);
+      const credit = account(state, spec.creditAccountId);
+      if (spec.pending) {
+        add(state, debit, DEBITS_PENDING, spec.amount);
+        add(state, credit, CREDITS_PENDING, spec.amount);
+        const expiresAt = spec.timeoutMs > 0 ? event.timestamp + BigInt(spec.timeoutMs) * NANOS_PER_MS : 0n;
+        assert(!state.pending.has(spec.id), 'pending transfer created twice');
+        state.pending.set(spec.id, {
+          id: spec.id,
+          debitAccountId: spec.debitAccountId,
+          creditAccountId: spec.creditAccountId,
+          amount: spec.amount,
+          currency: spec.currency,
+          timestamp: event.timestamp,
+          expiresAt,
+        });
+        if (expiresAt !== 0n) state.expiries.push({ expiresAt, id: spec.id });
+      } else {
+        add(state, debit, DEBITS_POSTED, spec.amount);
+        add(state, credit, CREDITS_POSTED, spec.amount);
+      }
+      break;
+    }
+    case 'PendingTransferPosted':
+    case 'PendingTransferVoided':
+    case 'PendingTransferExpired': {
+      const hold = state.pending.get(event.pendingId);
+      assert(hold !== undefined, 'resolving a hold that is not open');
+      assert(hold.amount === ('pendingAmount' in event ? event.pendingAmount : event.amount), 'hold amount');
+      const debit = account(state, hold.debitAccountId);
+      const credit = account(state, hold.creditAccountId);
+      subtract(state, debit, DEBITS_PENDING, hold.amount);
+      subtract(state, credit, CREDITS_PENDING, hold.amount);
+      if (event.type === 'PendingTransferPosted') {
+        assert(event.amount <= hold.amount, 'post within the hold');
+        add(state, debit, DEBITS_POSTED, event.amount);
+        add(state, credit, CREDITS_POSTED, event.amount);
+      }
+      state.pending.delete(event.pendingId);
+      state.expiries.prune((id) => state.pending.has(id));
+      break;
+    }
+    case 'FundsReserved': {
+      assert(!state.reservations.has(event.sagaId), 'saga reserved twice');
+      for (const leg of event.legs) applyLeg(state, leg, 'reserve');
+      state.reservations.set(event.sagaId, {
+        sagaId: event.sagaId,
+        participants: event.participants,
+        legs: event.legs,
+        timestamp: event.timestamp,
+      });
+      break;
+    }
+    case 'ReservationCommitted':
+    case 'ReservationReleased': {
+      const reservation = state.reservations.get(event.sagaId);
+      if (reservation === undefined) {
+        assert(event.type === 'ReservationReleased' && event.legs.length === 0, 'closing a saga that is not open');
+        break;
+      }
+      assert(reservation.legs.length === event.legs.length, 'saga legs match');
+      const mode = event.type === 'ReservationCommitted' ? 'commit' : 'release';
+      for (const leg of reservation.legs) applyLeg(state, leg, mode);
+      state.reservations.delete(event.sagaId);
+      break;
+    }
+    default:
+      assertNever(event, 'event');
+  }
+  state.lastTimestamp = event.timestamp;
+  state.lastSequence += 1;
+  return state;
+}
+
+function applyLeg(state: LedgerState, leg: ReservationLeg, mode: 'reserve' | 'commit' | 'release'): void {
+  const spec = leg.transfer;
+  const isDebit = leg.side === 'debit';
+  const target = account(state, isDebit ? spec.debitAccountId : spec.creditAccountId);
+  const saga = totalsFor(state, spec.currency).saga;
+  const pendingIndex = isDebit ? DEBITS_PENDING : CREDITS_PENDING;
+  const reservedIndex = isDebit ? RESERVED_DEBITS : RESERVED_CREDITS;
+  if (mode === 'reserve') {
+    add(state, target, pendingIndex, spec.amount);
+    addCounter(saga, reservedIndex, spec.amount);
+    return;
+  }
+  subtract(state, target, pendingIndex, spec.amount);
+  subtractCounter(saga, reservedIndex, spec.amount);
+  if (mode === 'commit') {
+    add(state, target, isDebit ? DEBITS_POSTED : CREDITS_POSTED, spec.amount);
+    addCounter(saga, isDebit ? SAGA_DEBITS_POSTED : SAGA_CREDITS_POSTED, spec.amount);
+  }
+}
+
+/** Applies events in order; for replay and tests. */
+export function evolveAll(state: LedgerState, events: Iterable<LedgerEvent>): LedgerState {
+  for (const event of events) evolve(state, event);
+  return state;
+}

@@ -1,0 +1,9 @@
+// The pure core: commands, events, state, decide and evolve. Imports nothing with I/O.
+export * from './types.js';
+export * from './state.js';
+export * from './balance.js';
+export * from './validate.js';
+export * from './decide.js';
+export * from './evolve.js';
+export * from './audit.js';
+export * from './records.js';

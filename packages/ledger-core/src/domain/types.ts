@@ -1,0 +1,190 @@
+// Commands, events and state of one shard: the vocabulary of the decider.
+// Commands are imperative, events are past tense (STYLE rule 19). "Pending" is the balance column
+// of two-phase transfers; "reservation" is the cross-shard saga step.
+
+import type { RejectionCode } from '../errors.js';
+
+export type Metadata = Readonly<Record<string, string>>;
+
+export const accountFlags = {
+  debitsMustNotExceedCredits: 1,
+  creditsMustNotExceedDebits: 2,
+} as const;
+
+/** A validated account, as stored in events. */
+export interface AccountSpec {
+  readonly id: string;
+  readonly currency: string;
+  /** Bit set of accountFlags. */
+  readonly flags: number;
+  readonly metadata: Metadata | null;
+}
+
+/** A validated transfer, as stored in events. */
+export interface TransferSpec {
+  readonly id: string;
+  readonly debitAccountId: string;
+  readonly creditAccountId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  /** Two-phase: the amount goes to the pending columns until posted, voided or expired. */
+  readonly pending: boolean;
+  /** For a pending transfer: void automatically this many ms after its timestamp; 0 = never. */
+  readonly timeoutMs: number;
+  readonly metadata: Metadata | null;
+}
+
+/** Resolves an open pending transfer. `amount` null posts the full pending amount. */
+export interface PendingResolutionSpec {
+  readonly id: string;
+  readonly pendingId: string;
+  readonly amount: bigint | null;
+  readonly metadata: Metadata | null;
+}
+
+/** One side of a cross-shard transfer, held by the shard that owns that side's account. */
+export interface ReservationLeg {
+  readonly side: 'debit' | 'credit';
+  readonly transfer: TransferSpec;
+}
+
+export type Command =
+  | { readonly type: 'CreateAccount'; readonly account: AccountSpec }
+  | { readonly type: 'CreateTransfer'; readonly transfer: TransferSpec }
+  | { readonly type: 'CreateTransferGroup'; readonly transfers: readonly TransferSpec[] }
+  | { readonly type: 'PostPendingTransfer'; readonly resolution: PendingResolutionSpec }
+  | { readonly type: 'VoidPendingTransfer'; readonly resolution: PendingResolutionSpec }
+  | { readonly type: 'ExpirePendingTransfers' }
+  | {
+      readonly type: 'ReserveFunds';
+      readonly sagaId: string;
+      /** Every shard taking part in the saga, so that recovery can ask each of them. */
+      readonly participants: readonly number[];
+      readonly legs: readonly ReservationLeg[];
+    }
+  | { readonly type: 'CommitReservation'; readonly sagaId: string }
+  | { readonly type: 'ReleaseReservation'; readonly sagaId: string; readonly reason: string };
+
+export type CommandType = Command['type'];
+
+interface EventBase {
+  /** Engine time in nanoseconds since the Unix epoch; strictly increasing within a shard. */
+  readonly timestamp: bigint;
+}
+
+export interface AccountCreated extends EventBase {
+  readonly type: 'AccountCreated';
+  readonly account: AccountSpec;
+}
+export interface TransferCreated extends EventBase {
+  readonly type: 'TransferCreated';
+  readonly transfer: TransferSpec;
+}
+interface PendingResolved extends EventBase {
+  readonly id: string;
+  readonly pendingId: string;
+  readonly amount: bigint;
+  readonly pendingAmount: bigint;
+  readonly debitAccountId: string;
+  readonly creditAccountId: string;
+  readonly currency: string;
+  readonly metadata: Metadata | null;
+}
+export interface PendingTransferPosted extends PendingResolved {
+  readonly type: 'PendingTransferPosted';
+}
+export interface PendingTransferVoided extends PendingResolved {
+  readonly type: 'PendingTransferVoided';
+}
+export interface PendingTransferExpired extends EventBase {
+  readonly type: 'PendingTransferExpired';
+  readonly pendingId: string;
+  readonly amount: bigint;
+  readonly debitAccountId: string;
+  readonly creditAccountId: string;
+  readonly currency: string;
+}
+export interface FundsReserved extends EventBase {
+  readonly type: 'FundsReserved';
+  readonly sagaId: string;
+  readonly participants: readonly number[];
+  readonly legs: readonly ReservationLeg[];
+}
+export interface ReservationCommitted extends EventBase {
+  readonly type: 'ReservationCommitted';
+  readonly sagaId: string;
+  readonly legs: readonly ReservationLeg[];
+}
+export interface ReservationReleased extends EventBase {
+  readonly type: 'ReservationReleased';
+  readonly sagaId: string;
+  /** Empty when the saga never reserved here: the release is then a tombstone against a late
+   * reservation of the same saga. */
+  readonly legs: readonly ReservationLeg[];
+  readonly reason: string;
+}
+
+export type LedgerEvent =
+  | AccountCreated
+  | TransferCreated
+  | PendingTransferPosted
+  | PendingTransferVoided
+  | PendingTransferExpired
+  | FundsReserved
+  | ReservationCommitted
+  | ReservationReleased;
+
+export type EventType = LedgerEvent['type'];
+
+/** Rejection: one code for the command, or one per transfer of a group or reservation. */
+export interface Rejection {
+  readonly ok: false;
+  readonly code: RejectionCode;
+  /** For groups and reservations: the code of each member, in order (LINKED_TRANSFER_FAILED for
+   * members that were fine but not applied). */
+  readonly codes?: readonly RejectionCode[];
+  readonly detail?: string;
+}
+
+export interface Acceptance {
+  readonly ok: true;
+  readonly events: readonly LedgerEvent[];
+  /** True when the command was a resubmission of an identical, already applied command: no
+   * events, status `exists`. */
+  readonly exists: boolean;
+  /** For groups: which members already existed (identical resubmission). */
+  readonly existsEach?: readonly boolean[];
+}
+
+export type Decision = Acceptance | Rejection;
+
+export type SagaOutcome = 'reserved' | 'committed' | 'released';
+
+/** A transfer as remembered by the id index: what `lookupTransfers` returns. */
+export interface TransferRecord {
+  readonly id: string;
+  readonly kind: 'transfer' | 'post' | 'void';
+  readonly debitAccountId: string;
+  readonly creditAccountId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly pending: boolean;
+  readonly timeoutMs: number;
+  readonly metadata: Metadata | null;
+  readonly timestamp: bigint;
+  /** For post and void: the pending transfer they resolve. */
+  readonly pendingId: string | null;
+  /** posted: applied to the posted columns; pending: open hold; voided/expired: a hold that was
+   * released; reserved/released: a cross-shard saga side in flight or rolled back. */
+  readonly state: 'posted' | 'pending' | 'voided' | 'expired' | 'reserved' | 'released';
+  /** For a pending transfer that was posted: the amount posted. */
+  readonly postedAmount: bigint | null;
+  readonly sagaId: string | null;
+}
+
+/** Read access to facts too large to keep in memory (the on-disk id index), seen by `decide`. */
+export interface DecideContext {
+  readonly timestamp: bigint;
+  readonly transfers: { get(id: string): TransferRecord | undefined };
+  readonly sagas: { get(sagaId: string): SagaOutcome | undefined };
+}

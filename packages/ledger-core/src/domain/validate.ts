@@ -1,0 +1,196 @@
+// The boundary: raw input from callers becomes validated specs, or a rejection code. Pure.
+// Money enters here exactly once: `parseAmount` accepts a bigint, a safe-integer number or a
+// string of decimal digits, and rejects floats, negatives, zero and anything else.
+
+import type { RejectionCode } from '../errors.js';
+import { AMOUNT_MAX, limits } from '../limits.js';
+import { accountFlags, type AccountSpec, type Metadata, type PendingResolutionSpec, type TransferSpec } from './types.js';
+
+export interface AccountInput {
+  readonly id: string;
+  readonly currency: string;
+  readonly debitsMustNotExceedCredits?: boolean | undefined;
+  readonly creditsMustNotExceedDebits?: boolean | undefined;
+  readonly metadata?: Readonly<Record<string, string>> | null | undefined;
+}
+
+export type AmountInput = bigint | number | string;
+
+export interface TransferInput {
+  readonly id: string;
+  readonly debitAccountId: string;
+  readonly creditAccountId: string;
+  readonly amount: AmountInput;
+  readonly currency: string;
+  /** Two-phase transfer: hold the amount as pending until posted or voided. */
+  readonly pending?: boolean | undefined;
+  /** Pending only: void automatically after this many milliseconds (0 or absent: never). */
+  readonly timeoutMs?: number | undefined;
+  readonly metadata?: Readonly<Record<string, string>> | null | undefined;
+}
+
+export interface PostPendingInput {
+  readonly id: string;
+  readonly pendingId: string;
+  /** Post less than the pending amount; absent posts it all. */
+  readonly amount?: AmountInput | undefined;
+  readonly metadata?: Readonly<Record<string, string>> | null | undefined;
+}
+
+export interface VoidPendingInput {
+  readonly id: string;
+  readonly pendingId: string;
+  readonly metadata?: Readonly<Record<string, string>> | null | undefined;
+}
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: RejectionCode; readonly detail: string };
+
+function reject<T>(code: RejectionCode, detail: string): Parsed<T> {
+  return { ok: false, code, detail };
+}
+
+/** UTF-8 byte length without allocating. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const unit = text.charCodeAt(index);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff) {
+      bytes += 4;
+      index += 1;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+export function isValidId(id: unknown): id is string {
+  if (typeof id !== 'string' || id.length === 0) return false;
+  for (let index = 0; index < id.length; index += 1) {
+    const unit = id.charCodeAt(index);
+    if (unit < 0x20 || unit === 0x7f) return false;
+  }
+  if (id.length * 3 <= limits.idSizeBytesMax) return true;
+  return utf8Length(id) <= limits.idSizeBytesMax;
+}
+
+const currencyPattern = /^[A-Z0-9_]{1,12}$/;
+const knownCurrencies = new Set<string>();
+
+export function isValidCurrency(currency: unknown): currency is string {
+  if (typeof currency !== 'string') return false;
+  if (knownCurrencies.has(currency)) return true;
+  if (!currencyPattern.test(currency)) return false;
+  if (knownCurrencies.size < 1_024) knownCurrencies.add(currency);
+  return true;
+}
+
+const digitsPattern = /^[0-9]{1,40}$/;
+
+/** Amount in minor units: 1 ..= 2^128-1. Returns null for anything else. */
+export function parseAmount(amount: unknown): bigint | null {
+  let value: bigint;
+  if (typeof amount === 'bigint') value = amount;
+  else if (typeof amount === 'number') {
+    if (!Number.isSafeInteger(amount)) return null;
+    value = BigInt(amount);
+  } else if (typeof amount === 'string') {
+    if (!digitsPattern.test(amount)) return null;
+    value = BigInt(amount);
+  } else return null;
+  if (value <= 0n || value > AMOUNT_MAX) return null;
+  return value;
+}
+
+export function parseMetadata(metadata: unknown): Metadata | null | undefined {
+  if (metadata === undefined || metadata === null) return null;
+  if (typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
+  if (Object.getPrototypeOf(metadata) !== Object.prototype && Object.getPrototypeOf(metadata) !== null) return undefined;
+  const keys = Object.keys(metadata);
+  if (keys.length > limits.metadataKeysMax) return undefined;
+  const copy: Record<string, string> = {};
+  for (const key of keys.sort()) {
+    const value = (metadata as Record<string, unknown>)[key];
+    if (typeof value !== 'string') return undefined;
+    if (key.length === 0 || utf8Length(key) > limits.metadataKeySizeBytesMax) return undefined;
+    if (utf8Length(value) > limits.metadataValueSizeBytesMax) return undefined;
+    copy[key] = value;
+  }
+  return Object.freeze(copy);
+}
+
+export function parseAccount(input: unknown): Parsed<AccountSpec> {
+  if (typeof input !== 'object' || input === null) return reject('INVALID_ID', 'account must be an object');
+  const raw = input as Partial<Record<keyof AccountInput, unknown>>;
+  if (!isValidId(raw.id)) return reject('INVALID_ID', 'account id');
+  if (!isValidCurrency(raw.currency)) return reject('INVALID_CURRENCY', String(raw.currency));
+  const debitFlag = raw.debitsMustNotExceedCredits;
+  const creditFlag = raw.creditsMustNotExceedDebits;
+  if (debitFlag !== undefined && typeof debitFlag !== 'boolean') return reject('INVALID_FLAGS', 'debitsMustNotExceedCredits must be a boolean');
+  if (creditFlag !== undefined && typeof creditFlag !== 'boolean') return reject('INVALID_FLAGS', 'creditsMustNotExceedDebits must be a boolean');
+  if (debitFlag === true && creditFlag === true) return reject('INVALID_FLAGS', 'both flags set');
+  const metadata = parseMetadata(raw.metadata);
+  if (metadata === undefined) return reject('INVALID_METADATA', 'account metadata');
+  let flags = 0;
+  if (debitFlag === true) flags |= accountFlags.debitsMustNotExceedCredits;
+  if (creditFlag === true) flags |= accountFlags.creditsMustNotExceedDebits;
+  return { ok: true, value: { id: raw.id, currency: raw.currency, flags, metadata } };
+}
+
+export function parseTransfer(input: unknown): Parsed<TransferSpec> {
+  if (typeof input !== 'object' || input === null) return reject('INVALID_ID', 'transfer must be an object');
+  const raw = input as Partial<Record<keyof TransferInput, unknown>>;
+  if (!isValidId(raw.id)) return reject('INVALID_ID', 'transfer id');
+  if (!isValidId(raw.debitAccountId)) return reject('INVALID_ID', 'debitAccountId');
+  if (!isValidId(raw.creditAccountId)) return reject('INVALID_ID', 'creditAccountId');
+  const amount = parseAmount(raw.amount);
+  if (amount === null) return reject('INVALID_AMOUNT', typeof raw.amount === 'bigint' ? raw.amount.toString() : String(raw.amount));
+  if (!isValidCurrency(raw.currency)) return reject('INVALID_CURRENCY', String(raw.currency));
+  if (raw.pending !== undefined && typeof raw.pending !== 'boolean') return reject('INVALID_TIMEOUT', 'pending must be a boolean');
+  const pending = raw.pending === true;
+  const timeoutMs = raw.timeoutMs ?? 0;
+  if (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > limits.timeoutMsMax) {
+    return reject('INVALID_TIMEOUT', String(timeoutMs));
+  }
+  if (timeoutMs > 0 && !pending) return reject('INVALID_TIMEOUT', 'timeoutMs is only for pending transfers');
+  const metadata = parseMetadata(raw.metadata);
+  if (metadata === undefined) return reject('INVALID_METADATA', 'transfer metadata');
+  return {
+    ok: true,
+    value: {
+      id: raw.id,
+      debitAccountId: raw.debitAccountId,
+      creditAccountId: raw.creditAccountId,
+      amount,
+      currency: raw.currency,
+      pending,
+      timeoutMs,
+      metadata,
+    },
+  };
+}
+
+export function parseResolution(input: unknown, allowAmount: boolean): Parsed<PendingResolutionSpec> {
+  if (typeof input !== 'object' || input === null) return reject('INVALID_ID', 'input must be an object');
+  const raw = input as Partial<Record<keyof PostPendingInput, unknown>>;
+  if (!isValidId(raw.id)) return reject('INVALID_ID', 'id');
+  if (!isValidId(raw.pendingId)) return reject('INVALID_ID', 'pendingId');
+  let amount: bigint | null = null;
+  if (raw.amount !== undefined) {
+    if (!allowAmount) return reject('INVALID_AMOUNT', 'a void takes no amount');
+    amount = parseAmount(raw.amount);
+    if (amount === null) return reject('INVALID_AMOUNT', String(raw.amount));
+  }
+  const metadata = parseMetadata(raw.metadata);
+  if (metadata === undefined) return reject('INVALID_METADATA', 'metadata');
+  return { ok: true, value: { id: raw.id, pendingId: raw.pendingId, amount, metadata } };
+}
+
+export function metadataEqual(left: Metadata | null, right: Metadata | null): boolean {
+  if (left === right) return true;
+  if (left === null || right === null) return false;
+  const leftKeys = Object.keys(left);
+  if (leftKeys.length !== Object.keys(right).length) return false;
+  for (const key of leftKeys) if (left[key] !== right[key]) return false;
+  return true;
+}

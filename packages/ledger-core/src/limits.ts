@@ -1,0 +1,43 @@
+// Every bound in the engine, in one place (STYLE rule 16). Hitting a bound is a typed error or a
+// typed result, never silent growth. test/limits.test.ts asserts how the constants relate.
+
+export const limits = {
+  /** Most commands in one batch call (TigerBeetle's 8,190 fits with room for internal commands). */
+  batchSizeMax: 8_190,
+  /** Most shards in one ledger. Partitions are spread over shards; a shard owns >= 1 partition. */
+  shardCountMax: 256,
+  /** Virtual partitions an account id hashes to; fixed forever once a ledger dir exists. */
+  partitionCount: 4_096,
+  /** Largest encoded event record (one group commit) in bytes; LMDB values can be larger, but a
+   * bound keeps one commit from stalling the writer. */
+  eventSizeBytesMax: 64 * 1024 * 1024,
+  /** Commands waiting for a shard before new calls are refused with QUEUE_FULL. */
+  queueDepthMax: 1_000_000,
+  /** How long one saga step may take before the coordinator treats it as failed and retries. */
+  sagaStepTimeoutMs: 30_000,
+  /** Take a snapshot after this many events (default; configurable per ledger). */
+  snapshotIntervalEvents: 1_000_000,
+  /** Or after this many milliseconds with at least one new event. */
+  snapshotIntervalMs: 60_000,
+  /** Snapshot files kept on disk (older ones are deleted once a newer one is durable). */
+  snapshotsKept: 3,
+  /** Bytes in an account or transfer id, UTF-8. */
+  idSizeBytesMax: 128,
+  /** Metadata: keys per object, bytes per key, bytes per value. */
+  metadataKeysMax: 16,
+  metadataKeySizeBytesMax: 64,
+  metadataValueSizeBytesMax: 256,
+  /** Transfers in one atomic group. */
+  groupSizeMax: 1_024,
+  /** Pending (two-phase) transfers open at once in one shard; beyond it new holds are refused. */
+  pendingOpenMax: 10_000_000,
+  /** Transfers remembered in the in-memory id cache in front of the LMDB id index. */
+  transferCacheSize: 65_536,
+  /** Page size bound for history and list queries. */
+  pageSizeMax: 10_000,
+  /** Pending transfer timeout bound: 10 years in ms. */
+  timeoutMsMax: 10 * 365 * 24 * 3_600_000,
+} as const;
+
+/** Largest amount or balance counter: unsigned 128-bit, as in TigerBeetle. */
+export const AMOUNT_MAX: bigint = (1n << 128n) - 1n;

@@ -1,0 +1,2 @@
+// @shardledger/shard-router (work in progress)
+export const packageName = '@shardledger/shard-router';
