@@ -137,6 +137,8 @@ function checkCreditSide(amount: bigint, account: AccountState, counters: Counte
 function decideCreateTransfer(spec: TransferSpec, state: LedgerState, context: DecideContext): Decision {
   const existing = liveRecord(context, spec.id);
   if (existing !== undefined) {
+    // A saga side still in flight may yet be released: answering `exists` would be a lie.
+    if (existing.state === 'reserved') return rejection('TRANSFER_IN_FLIGHT', 'transfer');
     return sameTransfer(existing, spec) ? EXISTS : rejection('EXISTS_WITH_DIFFERENT_FIELDS', 'transfer');
   }
   const code = checkTransfer(spec, state.accounts.get(spec.debitAccountId), state.accounts.get(spec.creditAccountId), null);
@@ -177,6 +179,8 @@ function decideTransferGroup(specs: readonly TransferSpec[], state: LedgerState,
   const records = specs.map((spec) => liveRecord(context, spec.id));
   if (records.some((record) => record !== undefined)) {
     const each = records.map((record, index) => record !== undefined && sameTransfer(record, specs[index] as TransferSpec));
+    const inFlight = records.map((record) => record !== undefined && record.state === 'reserved');
+    if (inFlight.some(Boolean)) return groupFailure(inFlight.map((held) => (held ? 'TRANSFER_IN_FLIGHT' : null)));
     if (each.every(Boolean)) return { ok: true, events: NO_EVENTS, exists: true, existsEach: each };
     return groupFailure(each.map((same) => (same ? null : 'EXISTS_WITH_DIFFERENT_FIELDS')));
   }

@@ -113,6 +113,9 @@ export function parseMetadata(metadata: unknown): Metadata | null | undefined {
     const value = (metadata as Record<string, unknown>)[key];
     if (typeof value !== 'string') return undefined;
     if (key.length === 0 || utf8Length(key) > limits.metadataKeySizeBytesMax) return undefined;
+    // A plain copy silently drops '__proto__' and msgpackr renames it on decode, so a live
+    // value and its replay would differ: refuse it.
+    if (key === '__proto__') return undefined;
     if (utf8Length(value) > limits.metadataValueSizeBytesMax) return undefined;
     copy[key] = value;
   }
