@@ -1,0 +1,155 @@
+// The data dir's manifest: which format, how many shards, which hash and which partition map.
+// It is written once, atomically (tmp file, fsync, rename, fsync dir), so a crash leaves either no
+// manifest or a whole one. Shard s lives in `<dir>/shard-<s, 3 digits>`.
+
+import { mkdir, open, readFile, readdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LedgerError, limits } from '@shardledger/ledger-core';
+import { assertShardCount, defaultPartitionMap, hashAlgorithm, partitionMapProblem } from './partition.js';
+
+export const manifestFileName = 'manifest.json';
+const manifestTmpFileName = 'manifest.json.tmp';
+/** Entries that may exist in a dir that is still "new": our lock and a torn manifest write. */
+const entriesOfNewDir: ReadonlySet<string> = new Set(['LOCK', manifestTmpFileName]);
+
+export interface Manifest {
+  readonly format: 'shardledger';
+  readonly formatVersion: 1;
+  readonly shards: number;
+  readonly partitionCount: number;
+  readonly hash: typeof hashAlgorithm;
+  /** partitionMap[partition] = the shard that owns it. */
+  readonly partitionMap: readonly number[];
+  /** ISO 8601, informational only. */
+  readonly createdAt: string;
+}
+
+export interface OpenManifestOptions {
+  readonly dir: string;
+  /** Required when the dir is created; when given on reopen it must equal the stored value. */
+  readonly shards?: number;
+}
+
+export interface OpenedManifest {
+  readonly manifest: Manifest;
+  /** True when this call created the data dir's manifest. */
+  readonly created: boolean;
+  /** Absolute or dir-relative paths of the shard dirs, index = shard id; all exist. */
+  readonly shardDirs: readonly string[];
+}
+
+export function shardDirName(shard: number): string {
+  return `shard-${String(shard).padStart(3, '0')}`;
+}
+
+export function shardDir(dir: string, shard: number): string {
+  return join(dir, shardDirName(shard));
+}
+
+/** Opens the data dir at `dir`, creating it (and its manifest and shard dirs) when it is missing
+ * or empty. Throws SHARD_COUNT_MISMATCH, NOT_A_LEDGER or INVALID_ARGUMENT as documented. */
+export async function openOrCreateManifest(options: OpenManifestOptions): Promise<OpenedManifest> {
+  const { dir, shards } = options;
+  if (shards !== undefined) assertShardCount(shards);
+  await mkdir(dir, { recursive: true });
+  let manifest = await readManifest(dir);
+  let created = false;
+  if (manifest === undefined) {
+    const entries = await readdir(dir);
+    const foreign = entries.filter((entry) => !entriesOfNewDir.has(entry));
+    if (foreign.length > 0) {
+      throw new LedgerError('NOT_A_LEDGER', { dir, problem: `no ${manifestFileName}`, entry: foreign[0] ?? null });
+    }
+    if (shards === undefined) throw new LedgerError('INVALID_ARGUMENT', { field: 'shards', problem: 'required to create a data dir' });
+    manifest = newManifest(shards);
+    await writeFileAtomic(dir, manifestFileName, `${JSON.stringify(manifest, null, 2)}\n`);
+    created = true;
+  } else if (shards !== undefined && shards !== manifest.shards) {
+    throw new LedgerError('SHARD_COUNT_MISMATCH', { dir, shards, manifestShards: manifest.shards });
+  }
+  const shardDirs: string[] = [];
+  for (let shard = 0; shard < manifest.shards; shard++) {
+    const path = shardDir(dir, shard);
+    // Also on reopen: a crash between the manifest's rename and these mkdirs is harmless.
+    await mkdir(path, { recursive: true });
+    shardDirs.push(path);
+  }
+  return { manifest, created, shardDirs };
+}
+
+function newManifest(shards: number): Manifest {
+  const partitionCount = limits.partitionCount;
+  return {
+    format: 'shardledger',
+    formatVersion: 1,
+    shards,
+    partitionCount,
+    hash: hashAlgorithm,
+    partitionMap: defaultPartitionMap({ shards, partitionCount }),
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** The validated manifest, or undefined when `dir` has no manifest file. */
+export async function readManifest(dir: string): Promise<Manifest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, manifestFileName), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new LedgerError('IO_ERROR', { dir, problem: String((error as Error).message) });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new LedgerError('NOT_A_LEDGER', { dir, problem: `${manifestFileName} is not JSON` });
+  }
+  const problem = manifestProblem(parsed);
+  if (problem !== null) throw new LedgerError('NOT_A_LEDGER', { dir, problem });
+  return parsed as Manifest;
+}
+
+/** Why `value` is not a valid manifest, or null. */
+export function manifestProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null) return 'manifest is not an object';
+  const raw = value as Partial<Record<keyof Manifest, unknown>>;
+  if (raw.format !== 'shardledger') return 'format is not shardledger';
+  if (raw.formatVersion !== 1) return `unsupported formatVersion ${String(raw.formatVersion)}`;
+  if (raw.hash !== hashAlgorithm) return `unsupported hash ${String(raw.hash)}`;
+  const shards = raw.shards;
+  if (typeof shards !== 'number' || !Number.isSafeInteger(shards) || shards < 1 || shards > limits.shardCountMax) {
+    return 'shards is out of range';
+  }
+  const partitionCount = raw.partitionCount;
+  if (typeof partitionCount !== 'number' || !Number.isSafeInteger(partitionCount) || partitionCount < shards) {
+    return 'partitionCount is out of range';
+  }
+  if (!Array.isArray(raw.partitionMap) || raw.partitionMap.length !== partitionCount) {
+    return 'partitionMap length differs from partitionCount';
+  }
+  const mapProblem = partitionMapProblem(raw.partitionMap, shards);
+  if (mapProblem !== null) return mapProblem;
+  if (typeof raw.createdAt !== 'string') return 'createdAt is not a string';
+  return null;
+}
+
+/** Writes `<dir>/<name>` so that a crash leaves the old file or the new one, never a torn one. */
+export async function writeFileAtomic(dir: string, name: string, text: string): Promise<void> {
+  const tmpPath = join(dir, `${name}.tmp`);
+  const file = await open(tmpPath, 'w');
+  try {
+    await file.writeFile(text, 'utf8');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmpPath, join(dir, name));
+  // The rename is durable only once the directory entry is: fsync the dir itself.
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
