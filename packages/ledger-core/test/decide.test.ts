@@ -588,6 +588,16 @@ describe('cross-shard reservations (saga steps)', () => {
     expect(decision).toMatchObject({ ok: false, code: 'INSUFFICIENT_FUNDS', codes: ['LINKED_TRANSFER_FAILED', 'INSUFFICIENT_FUNDS'] });
   });
 
+  it('rejects a reservation whose legs put two different transfers, or one side twice, under one id', () => {
+    const ledger = ledgerWith();
+    const first = spec('x1', 'a', 'b', 5n);
+    const other = spec('x1', 'a', 'c', 6n);
+    const twoTransfers = run(ledger, reserve('s1', { side: 'debit', transfer: first }, { side: 'credit', transfer: other }));
+    expectCode(twoTransfers, 'DUPLICATE_ID_IN_GROUP');
+    expect(twoTransfers).toMatchObject({ codes: ['LINKED_TRANSFER_FAILED', 'DUPLICATE_ID_IN_GROUP'] });
+    expectCode(run(ledger, reserve('s2', { side: 'debit', transfer: first }, { side: 'debit', transfer: first })), 'DUPLICATE_ID_IN_GROUP');
+  });
+
   it('commits a reservation with both legs on this shard as one transfer', () => {
     const both = spec('x1', 'a', 'b', 5n);
     const ledger = ledgerWith(reserve('s1', { side: 'debit', transfer: both }, { side: 'credit', transfer: both }));

@@ -283,6 +283,30 @@ function checkLeg(leg: ReservationLeg, state: LedgerState, overlay: CounterOverl
   return code;
 }
 
+/** Two legs may share a transfer id only as the two sides of one transfer (both accounts on this
+ * shard); anything else would put two different transfers under one id. */
+function duplicateLeg(legs: readonly ReservationLeg[], index: number): boolean {
+  const leg = legs[index] as ReservationLeg;
+  for (let other = 0; other < index; other += 1) {
+    const earlier = legs[other] as ReservationLeg;
+    if (earlier.transfer.id !== leg.transfer.id) continue;
+    if (earlier.side === leg.side || !sameSpec(earlier.transfer, leg.transfer)) return true;
+  }
+  return false;
+}
+
+function sameSpec(left: TransferSpec, right: TransferSpec): boolean {
+  return (
+    left.debitAccountId === right.debitAccountId &&
+    left.creditAccountId === right.creditAccountId &&
+    left.amount === right.amount &&
+    left.currency === right.currency &&
+    left.pending === right.pending &&
+    left.timeoutMs === right.timeoutMs &&
+    metadataEqual(left.metadata, right.metadata)
+  );
+}
+
 function decideReserve(
   command: Extract<Command, { type: 'ReserveFunds' }>,
   state: LedgerState,
@@ -294,7 +318,8 @@ function decideReserve(
   if (outcome === 'released') return rejection('RESERVATION_RELEASED');
   if (outcome !== undefined) return EXISTS;
   const overlay = new CounterOverlay();
-  const codes = command.legs.map((leg): RejectionCode | null => {
+  const codes = command.legs.map((leg, index): RejectionCode | null => {
+    if (duplicateLeg(command.legs, index)) return 'DUPLICATE_ID_IN_GROUP';
     const record = liveRecord(context, leg.transfer.id);
     if (record !== undefined) return record.state === 'reserved' ? 'TRANSFER_IN_FLIGHT' : 'EXISTS_WITH_DIFFERENT_FIELDS';
     return checkLeg(leg, state, overlay);
