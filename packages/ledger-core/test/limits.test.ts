@@ -1,0 +1,65 @@
+// How the named limits relate to each other: each assertion states why the relation must hold.
+import { describe, expect, it } from 'vitest';
+import { AMOUNT_MAX, limits } from '../src/index.js';
+
+const isPowerOfTwo = (value: number): boolean => value > 0 && (value & (value - 1)) === 0;
+
+describe('limits', () => {
+  it('are all positive safe integers', () => {
+    for (const [name, value] of Object.entries(limits)) {
+      expect(Number.isSafeInteger(value), name).toBe(true);
+      expect(value, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('fit an atomic group into one batch', () => {
+    expect(limits.groupSizeMax).toBeLessThanOrEqual(limits.batchSizeMax);
+  });
+
+  it('let a queue hold at least one full batch', () => {
+    expect(limits.queueDepthMax).toBeGreaterThanOrEqual(limits.batchSizeMax);
+  });
+
+  it('give every shard at least one partition, spread evenly', () => {
+    expect(limits.partitionCount).toBeGreaterThanOrEqual(limits.shardCountMax);
+    expect(isPowerOfTwo(limits.partitionCount)).toBe(true);
+    expect(isPowerOfTwo(limits.shardCountMax)).toBe(true);
+    expect(limits.partitionCount % limits.shardCountMax).toBe(0);
+  });
+
+  it('keep at least two snapshots, so a torn newest one has a fallback', () => {
+    expect(limits.snapshotsKept).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keep ids within an LMDB key (511 bytes) with room for a prefix', () => {
+    expect(limits.idSizeBytesMax + 16).toBeLessThanOrEqual(511);
+  });
+
+  it('fit a full batch of the largest transfers into one event record', () => {
+    const metadataBytes = limits.metadataKeysMax * (limits.metadataKeySizeBytesMax + limits.metadataValueSizeBytesMax + 8);
+    const transferBytes = 3 * limits.idSizeBytesMax + 2 * 17 + 64 + metadataBytes;
+    expect(limits.batchSizeMax * transferBytes).toBeLessThanOrEqual(limits.eventSizeBytesMax);
+  });
+
+  it('keep the longest pending timeout in nanoseconds within a signed 64-bit timestamp', () => {
+    expect(BigInt(limits.timeoutMsMax) * 1_000_000n).toBeLessThan(2n ** 63n - 2n ** 61n);
+  });
+
+  it('let a saga step time out well before a pending transfer could', () => {
+    expect(limits.sagaStepTimeoutMs).toBeLessThan(limits.timeoutMsMax);
+  });
+
+  it('size the transfer cache as a power of two and below the pending bound', () => {
+    expect(isPowerOfTwo(limits.transferCacheSize)).toBe(true);
+    expect(limits.transferCacheSize).toBeLessThanOrEqual(limits.pendingOpenMax);
+  });
+
+  it('snapshot no more often than once per full batch, and bound pages by the queue', () => {
+    expect(limits.snapshotIntervalEvents).toBeGreaterThanOrEqual(limits.batchSizeMax);
+    expect(limits.pageSizeMax).toBeLessThanOrEqual(limits.queueDepthMax);
+  });
+
+  it('set AMOUNT_MAX to 2^128-1', () => {
+    expect(AMOUNT_MAX).toBe(2n ** 128n - 1n);
+  });
+});
