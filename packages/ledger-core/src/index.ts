@@ -3,3 +3,7 @@ export * from './errors.js';
 export * from './limits.js';
 export * from './assert.js';
 export * from './domain/index.js';
+export * from './storage/engine-types.js';
+export { ShardEngine, accountView } from './storage/shard-engine.js';
+export { SnapshotStore } from './storage/snapshot-store.js';
+export { decodeEventRecord, encodeEventRecord, type EventRecord } from './storage/codec.js';

@@ -1,0 +1,130 @@
+// The contract of one shard's storage engine (ShardEngine in shard-engine.ts). The shard worker in
+// shard-router wraps exactly this; tests use it directly on real temp dirs.
+
+import type { RejectionStatus } from '../errors.js';
+import type { Command, LedgerEvent, Metadata, SagaOutcome, TransferRecord } from '../domain/types.js';
+import type { ReservationState } from '../domain/state.js';
+import type { Violation } from '../domain/audit.js';
+
+/** strict: every group commit is fsynced before its calls resolve (default).
+ * relaxed: calls resolve once committed to LMDB (visible, crash-safe for the process), and the
+ * OS flushes soon after; a power loss may drop the last moments of commits, never corrupts. */
+export type Durability = 'strict' | 'relaxed';
+
+export interface ShardEngineOptions {
+  /** The shard's own directory; created if missing. One LMDB environment per directory. */
+  readonly dir: string;
+  readonly durability?: Durability;
+  /** Take a snapshot after this many events since the last one (default limits.snapshotIntervalEvents). */
+  readonly snapshotIntervalEvents?: number;
+  /** Or after this many ms with new events (default limits.snapshotIntervalMs). 0 disables. */
+  readonly snapshotIntervalMs?: number;
+  /** Keep the account history index (account -> postings) for history and balance-as-of. */
+  readonly accountHistory?: boolean;
+  /** LMDB map size in bytes (default 64 GiB of address space; the file grows as needed). */
+  readonly mapSizeBytes?: number;
+  /** Nanosecond clock; defaults to wall time. Tests pass their own. */
+  readonly clock?: () => bigint;
+}
+
+export type CommandStatus = 'ok' | 'exists' | RejectionStatus;
+
+/** One result per submitted command, in order. */
+export interface CommandResult {
+  readonly status: CommandStatus;
+  /** For groups and reservations: the status of each member. */
+  readonly statuses?: readonly CommandStatus[];
+  /** Timestamp of the first event written (ok only). */
+  readonly timestamp?: bigint;
+  /** Sequence number of the last event written (ok only). */
+  readonly sequence?: number;
+}
+
+export interface AccountView {
+  readonly id: string;
+  readonly currency: string;
+  readonly debitsMustNotExceedCredits: boolean;
+  readonly creditsMustNotExceedDebits: boolean;
+  readonly metadata: Metadata | null;
+  readonly timestamp: bigint;
+  readonly debitsPosted: bigint;
+  readonly creditsPosted: bigint;
+  readonly debitsPending: bigint;
+  readonly creditsPending: bigint;
+  /** creditsPosted - debitsPosted (may be negative for a debit-normal account). */
+  readonly balance: bigint;
+  /** balance - debitsPending. */
+  readonly available: bigint;
+}
+
+export interface HistoryEntry {
+  readonly sequence: number;
+  readonly timestamp: bigint;
+  readonly transferId: string;
+  readonly eventType: LedgerEvent['type'];
+  /** The account's counters right after this posting. */
+  readonly debitsPosted: bigint;
+  readonly creditsPosted: bigint;
+  readonly debitsPending: bigint;
+  readonly creditsPending: bigint;
+}
+
+export interface HistoryPage {
+  readonly entries: readonly HistoryEntry[];
+  /** Pass as `afterSequence` to get the next page; null when there is none. */
+  readonly nextAfterSequence: number | null;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly violations: readonly Violation[];
+  readonly eventsReplayed: number;
+}
+
+export interface SnapshotInfo {
+  readonly sequence: number;
+  readonly file: string;
+  readonly sizeBytes: number;
+  /** How long writes were stopped while the state was serialised. */
+  readonly pauseMs: number;
+}
+
+export interface EngineInfo {
+  readonly dir: string;
+  readonly lastSequence: number;
+  readonly lastTimestamp: bigint;
+  readonly accounts: number;
+  readonly pendingOpen: number;
+  readonly reservationsOpen: number;
+  readonly logSizeBytes: number;
+  readonly snapshots: readonly { sequence: number; sizeBytes: number }[];
+  readonly recoveredFromSnapshot: number | null;
+  readonly recoveryMs: number;
+}
+
+export interface SequencedEvent {
+  readonly sequence: number;
+  readonly event: LedgerEvent;
+}
+
+export interface ShardEngineApi {
+  /** Decides and applies the commands in order, appends their events in one group commit, and
+   * resolves once they are durable (per the durability mode). Throws LedgerError on misuse or
+   * I/O failure; after an I/O failure the engine is closed and must be reopened (recovery). */
+  submit(commands: readonly Command[]): Promise<CommandResult[]>;
+  // Reads resolve only once everything they observed is durable: a reader never sees a change
+  // that a crash could still undo.
+  lookupAccounts(ids: readonly string[]): Promise<(AccountView | undefined)[]>;
+  lookupTransfers(ids: readonly string[]): Promise<(TransferRecord | undefined)[]>;
+  sagaOutcome(sagaId: string): Promise<SagaOutcome | undefined>;
+  openReservations(): Promise<ReservationState[]>;
+  accountHistory(accountId: string, options?: { afterSequence?: number; limit?: number }): Promise<HistoryPage>;
+  balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): Promise<AccountView | undefined>;
+  /** Events with sequence > afterSequence, at most `limit` (durable events only). */
+  readEvents(afterSequence: number, limit: number): Promise<SequencedEvent[]>;
+  /** Rebuilds state from event 1 and compares it with the live state, counter by counter. */
+  verify(): Promise<VerifyReport>;
+  snapshot(): Promise<SnapshotInfo>;
+  info(): EngineInfo;
+  close(): Promise<void>;
+}

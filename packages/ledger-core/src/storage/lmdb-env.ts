@@ -1,0 +1,50 @@
+// Opens the one LMDB environment of a shard, with every option that matters written out.
+
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+
+export interface ShardDatabases {
+  readonly env: RootDatabase;
+  /** sequence of the first event of a group commit -> encoded EventRecord. Append-only. */
+  readonly log: Database<Buffer, number>;
+  /** transfer id -> encoded TransferRecord (the idempotency index; on disk, not in memory). */
+  readonly transfers: Database<Buffer, string>;
+  /** saga id -> 'reserved' | 'committed' | 'released'. */
+  readonly sagas: Database<string, string>;
+  /** [account ordinal, sequence] -> encoded history entry (counters after the posting). */
+  readonly history: Database<Buffer, [number, number]>;
+  /** bookkeeping: 'indexedThrough' and time index 't' + timestamp key -> first sequence. */
+  readonly meta: Database<number, string>;
+}
+
+export function openShardDatabases(dir: string, mapSizeBytes: number): ShardDatabases {
+  mkdirSync(dir, { recursive: true });
+  const env = open({
+    path: join(dir, 'events.mdb'),
+    // Several named databases share the environment, and so one write transaction.
+    maxDbs: 8,
+    // Address space reserved up front; the file grows with the data, not with this number.
+    mapSize: mapSizeBytes,
+    // Commits become visible before the fsync completes; `strict` durability waits for the
+    // `flushed` promise, `relaxed` does not. Never noSync: a crash could corrupt the file.
+    overlappingSync: true,
+    noSync: false,
+    noMetaSync: false,
+    // Values are our own binary encodings; no compression on the hot path.
+    compression: false,
+    encoding: 'binary',
+    // No decoded-value cache: reads are rare on the write path, and memory must stay bounded.
+    cache: false,
+    // Writes issued in one event turn share one transaction (group commit).
+    eventTurnBatching: true,
+  });
+  return {
+    env,
+    log: env.openDB<Buffer, number>({ name: 'log', encoding: 'binary' }),
+    transfers: env.openDB<Buffer, string>({ name: 'transfers', encoding: 'binary' }),
+    sagas: env.openDB<string, string>({ name: 'sagas', encoding: 'string' }),
+    history: env.openDB<Buffer, [number, number]>({ name: 'history', encoding: 'binary' }),
+    meta: env.openDB<number, string>({ name: 'meta', encoding: 'msgpack' }),
+  };
+}

@@ -1,0 +1,623 @@
+// One shard: the deterministic state machine in memory, its LMDB event log on disk, snapshots,
+// recovery and replay. Exactly one ShardEngine may have a shard directory open at a time (the
+// router holds a directory lock), and it is the single writer of that LMDB environment.
+//
+// Write path (submit): decide + evolve each command in memory, then append all events of the
+// call as ONE log record (group commit) plus the id-index, saga and history entries, in write
+// order: log record first, 'indexedThrough' last. lmdb-js commits a prefix of that order, so after
+// a crash the log is the truth and index entries past 'indexedThrough' are re-derived on open.
+
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { assert } from '../assert.js';
+import { LedgerError, statusOf, type RejectionCode } from '../errors.js';
+import { limits } from '../limits.js';
+import { checkBalanceTotals, auditState, diffStates } from '../domain/audit.js';
+import { readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED } from '../domain/balance.js';
+import { decide } from '../domain/decide.js';
+import { evolve } from '../domain/evolve.js';
+import { indexWritesOf } from '../domain/records.js';
+import { initialState, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
+import { accountFlags, type Command, type DecideContext, type LedgerEvent, type SagaOutcome, type TransferRecord } from '../domain/types.js';
+import {
+  decodeEventRecord,
+  decodeHistoryEntry,
+  decodeTransferRecord,
+  encodeEventRecord,
+  encodeHistoryEntry,
+  encodeTransferRecord,
+  timestampKey,
+} from './codec.js';
+import type {
+  AccountView,
+  CommandResult,
+  CommandStatus,
+  Durability,
+  EngineInfo,
+  HistoryEntry,
+  HistoryPage,
+  SequencedEvent,
+  ShardEngineApi,
+  ShardEngineOptions,
+  SnapshotInfo,
+  VerifyReport,
+} from './engine-types.js';
+import { openShardDatabases, type ShardDatabases } from './lmdb-env.js';
+import { captureState, restoreState, SnapshotStore } from './snapshot-store.js';
+
+interface Staged {
+  readonly records: TransferRecord[];
+  readonly sagas: [string, SagaOutcome][];
+  readonly history: [[number, number], Buffer][];
+}
+
+const DEFAULT_MAP_SIZE = 64 * 1024 ** 3;
+const INDEXED_THROUGH = 'indexedThrough';
+
+/** Wall clock in nanoseconds since the epoch, monotonic within the process. */
+function wallClock(): () => bigint {
+  const offset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+  return () => process.hrtime.bigint() + offset;
+}
+
+export function accountView(account: AccountState): AccountView {
+  const counters = account.counters;
+  const debitsPosted = readCounter(counters, DEBITS_POSTED);
+  const creditsPosted = readCounter(counters, CREDITS_POSTED);
+  const debitsPending = readCounter(counters, DEBITS_PENDING);
+  return {
+    id: account.id,
+    currency: account.currency,
+    debitsMustNotExceedCredits: (account.flags & accountFlags.debitsMustNotExceedCredits) !== 0,
+    creditsMustNotExceedDebits: (account.flags & accountFlags.creditsMustNotExceedDebits) !== 0,
+    metadata: account.metadata,
+    timestamp: account.timestamp,
+    debitsPosted,
+    creditsPosted,
+    debitsPending,
+    creditsPending: readCounter(counters, CREDITS_PENDING),
+    balance: creditsPosted - debitsPosted,
+    available: creditsPosted - debitsPosted - debitsPending,
+  };
+}
+
+/** Which accounts an event posts to, for the history index. */
+function postingsOf(event: LedgerEvent): { accountId: string; transferId: string }[] {
+  switch (event.type) {
+    case 'AccountCreated':
+      return [];
+    case 'TransferCreated':
+      return [
+        { accountId: event.transfer.debitAccountId, transferId: event.transfer.id },
+        { accountId: event.transfer.creditAccountId, transferId: event.transfer.id },
+      ];
+    case 'PendingTransferPosted':
+    case 'PendingTransferVoided':
+      return [
+        { accountId: event.debitAccountId, transferId: event.id },
+        { accountId: event.creditAccountId, transferId: event.id },
+      ];
+    case 'PendingTransferExpired':
+      return [
+        { accountId: event.debitAccountId, transferId: event.pendingId },
+        { accountId: event.creditAccountId, transferId: event.pendingId },
+      ];
+    case 'FundsReserved':
+    case 'ReservationCommitted':
+    case 'ReservationReleased':
+      return event.legs.map((leg) => ({
+        accountId: leg.side === 'debit' ? leg.transfer.debitAccountId : leg.transfer.creditAccountId,
+        transferId: leg.transfer.id,
+      }));
+  }
+}
+
+export class ShardEngine implements ShardEngineApi {
+  readonly dir: string;
+  private readonly db: ShardDatabases;
+  private readonly snapshots: SnapshotStore;
+  private readonly durability: Durability;
+  private readonly clock: () => bigint;
+  private readonly accountHistoryEnabled: boolean;
+  private readonly snapshotIntervalEvents: number;
+  private readonly snapshotIntervalMs: number;
+  private state: LedgerState;
+  /** Records and saga outcomes written but not yet committed (LMDB reads can't see them yet). */
+  private readonly pendingRecords = new Map<string, TransferRecord>();
+  private readonly pendingSagas = new Map<string, SagaOutcome>();
+  private readonly context: DecideContext & { timestamp: bigint };
+  /** Resolves when every batch applied so far is durable. */
+  private durable: Promise<void> = Promise.resolve();
+  private failure: LedgerError | null = null;
+  private closed = false;
+  private snapshotRunning: Promise<SnapshotInfo> | null = null;
+  private lastSnapshotSequence = 0;
+  private lastSnapshotAtMs = Date.now();
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private recoveredFromSnapshot: number | null = null;
+  private recoveryMs = 0;
+  private staged: Staged = { records: [], sagas: [], history: [] };
+
+  private constructor(options: ShardEngineOptions, db: ShardDatabases) {
+    this.dir = options.dir;
+    this.db = db;
+    this.snapshots = new SnapshotStore(join(options.dir, 'snapshots'));
+    this.durability = options.durability ?? 'strict';
+    this.clock = options.clock ?? wallClock();
+    this.accountHistoryEnabled = options.accountHistory ?? true;
+    this.snapshotIntervalEvents = options.snapshotIntervalEvents ?? limits.snapshotIntervalEvents;
+    this.snapshotIntervalMs = options.snapshotIntervalMs ?? limits.snapshotIntervalMs;
+    this.state = initialState();
+    const records = this.pendingRecords;
+    const sagas = this.pendingSagas;
+    const transfersDb = db.transfers;
+    const sagasDb = db.sagas;
+    this.context = {
+      timestamp: 0n,
+      transfers: {
+        get(id: string): TransferRecord | undefined {
+          const staged = records.get(id);
+          if (staged !== undefined) return staged;
+          const bytes = transfersDb.getBinaryFast(id);
+          return bytes === undefined ? undefined : decodeTransferRecord(id, bytes);
+        },
+      },
+      sagas: {
+        get(sagaId: string): SagaOutcome | undefined {
+          return sagas.get(sagaId) ?? (sagasDb.get(sagaId) as SagaOutcome | undefined);
+        },
+      },
+    };
+  }
+
+  static async open(options: ShardEngineOptions): Promise<ShardEngine> {
+    if (options.durability !== undefined && options.durability !== 'strict' && options.durability !== 'relaxed') {
+      throw new LedgerError('INVALID_ARGUMENT', { durability: String(options.durability) });
+    }
+    const db = openShardDatabases(options.dir, options.mapSizeBytes ?? DEFAULT_MAP_SIZE);
+    const engine = new ShardEngine(options, db);
+    try {
+      await engine.recover();
+    } catch (error) {
+      await db.env.close();
+      throw error;
+    }
+    return engine;
+  }
+
+  // ---- recovery ---------------------------------------------------------------------------
+
+  private lastLoggedSequence(): number {
+    for (const { value } of this.db.log.getRange({ reverse: true, limit: 1 })) {
+      const record = decodeEventRecord(value);
+      return record.first + record.events.length - 1;
+    }
+    return 0;
+  }
+
+  private async recover(): Promise<void> {
+    const started = performance.now();
+    const lastSequence = this.lastLoggedSequence();
+    for (const file of this.snapshots.list()) {
+      if (file.sequence > lastSequence) continue; // ahead of the log: never trust it
+      const state = this.snapshots.load(file.path);
+      if (state !== null) {
+        this.state = state;
+        this.recoveredFromSnapshot = file.sequence;
+        this.lastSnapshotSequence = file.sequence;
+        break;
+      }
+    }
+    const indexedThrough = (this.db.meta.get(INDEXED_THROUGH) as number | undefined) ?? 0;
+    for (const { sequence, event } of this.iterateEvents(this.state.lastSequence)) {
+      assert(sequence === this.state.lastSequence + 1, 'log is gapless');
+      evolve(this.state, event);
+      if (sequence > indexedThrough) this.writeIndexes(event, sequence);
+    }
+    assert(this.state.lastSequence === lastSequence, 'recovered to the end of the log');
+    const violations = checkBalanceTotals(this.state);
+    if (violations.length > 0) throw new LedgerError('STORAGE_CORRUPT', { violation: violations[0]?.detail ?? '' });
+    if (lastSequence > indexedThrough) {
+      const staged = this.flushStaged();
+      const done = this.db.meta.put(INDEXED_THROUGH, lastSequence);
+      const flushed = this.db.env.flushed;
+      await done;
+      await flushed;
+      this.forgetStaged(staged);
+    }
+    this.recoveryMs = performance.now() - started;
+    this.scheduleExpiry();
+  }
+
+  /** Events with sequence > after, in order, from the log. */
+  private *iterateEvents(after: number): Generator<SequencedEvent> {
+    let start = after + 1;
+    for (const { key } of this.db.log.getRange({ start: after + 1, reverse: true, limit: 1 })) start = key;
+    for (const { value } of this.db.log.getRange({ start })) {
+      const record = decodeEventRecord(value);
+      for (let index = 0; index < record.events.length; index += 1) {
+        const sequence = record.first + index;
+        if (sequence > after) yield { sequence, event: record.events[index] as LedgerEvent };
+      }
+    }
+  }
+
+  // ---- write path -------------------------------------------------------------------------
+
+  private ensureOpen(): void {
+    if (this.failure !== null) throw this.failure;
+    if (this.closed) throw new LedgerError('LEDGER_CLOSED');
+  }
+
+  /** Stages the index writes an applied event implies (and its history entries). They become
+   * visible to decide at once (pendingRecords) and are written after the log record. */
+  private writeIndexes(event: LedgerEvent, sequence: number): void {
+    const writes = indexWritesOf(event);
+    const staged = this.staged;
+    for (const record of writes.transfers) {
+      this.pendingRecords.set(record.id, record);
+      staged.records.push(record);
+    }
+    for (const { id, change } of writes.updates) {
+      const current = this.context.transfers.get(id);
+      if (current === undefined) continue;
+      const record = { ...current, ...change };
+      this.pendingRecords.set(id, record);
+      staged.records.push(record);
+    }
+    if (writes.saga !== null) {
+      this.pendingSagas.set(writes.saga.sagaId, writes.saga.outcome);
+      staged.sagas.push([writes.saga.sagaId, writes.saga.outcome]);
+    }
+    if (this.accountHistoryEnabled) {
+      for (const posting of postingsOf(event)) {
+        const account = this.state.accounts.get(posting.accountId);
+        assert(account !== undefined, 'history of a known account');
+        staged.history.push([
+          [account.ordinal, sequence],
+          encodeHistoryEntry(event.type, posting.transferId, event.timestamp, account.counters),
+        ]);
+      }
+    }
+  }
+
+  /** Issues the staged index writes (after the log record they derive from) and returns what
+   * was staged, so that the staging maps can be cleared once it is committed. */
+  private flushStaged(): Staged {
+    const staged = this.staged;
+    this.staged = { records: [], sagas: [], history: [] };
+    for (const record of staged.records) void this.db.transfers.put(record.id, encodeTransferRecord(record));
+    for (const [sagaId, outcome] of staged.sagas) void this.db.sagas.put(sagaId, outcome);
+    for (const [key, value] of staged.history) void this.db.history.put(key, value);
+    return staged;
+  }
+
+  private forgetStaged(staged: Staged): void {
+    for (const record of staged.records) {
+      if (this.pendingRecords.get(record.id) === record) this.pendingRecords.delete(record.id);
+    }
+    for (const [sagaId, outcome] of staged.sagas) {
+      if (this.pendingSagas.get(sagaId) === outcome) this.pendingSagas.delete(sagaId);
+    }
+  }
+
+  async submit(commands: readonly Command[]): Promise<CommandResult[]> {
+    this.ensureOpen();
+    if (!Array.isArray(commands)) throw new LedgerError('INVALID_ARGUMENT', { commands: typeof commands });
+    if (commands.length > limits.batchSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: commands.length });
+    const first = this.state.lastSequence + 1;
+    const events: LedgerEvent[] = [];
+    const results: CommandResult[] = new Array(commands.length);
+    let now = this.clock();
+    if (now <= this.state.lastTimestamp) now = this.state.lastTimestamp + 1n;
+    const dueAt = this.state.expiries.peek();
+    if (dueAt !== null && dueAt <= now) this.apply({ type: 'ExpirePendingTransfers' }, events);
+    try {
+      for (let index = 0; index < commands.length; index += 1) {
+        results[index] = this.apply(commands[index] as Command, events);
+      }
+    } catch (error) {
+      // A throw here is a bug (decide and evolve reject with data): memory may be ahead of the
+      // log, so this engine stops; reopening recovers from the log.
+      this.failure = new LedgerError('ASSERTION_FAILED', { message: String(error) });
+      throw this.failure;
+    }
+    if (events.length === 0) {
+      await this.durable;
+      return results;
+    }
+    await this.commit(first, events);
+    this.afterCommit();
+    return results;
+  }
+
+  /** decide + evolve one command; appends its events and stages their index writes. */
+  private apply(command: Command, events: LedgerEvent[]): CommandResult {
+    const state = this.state;
+    let timestamp = this.clock();
+    if (timestamp <= state.lastTimestamp) timestamp = state.lastTimestamp + 1n;
+    this.context.timestamp = timestamp;
+    const decision = decide(command, state, this.context);
+    if (!decision.ok) {
+      const result: { status: CommandStatus; statuses?: CommandStatus[] } = { status: statusOf(decision.code) };
+      if (decision.codes !== undefined) result.statuses = decision.codes.map((code: RejectionCode) => statusOf(code));
+      return result;
+    }
+    if (decision.events.length === 0) {
+      return decision.exists ? { status: 'exists' } : { status: 'ok' };
+    }
+    for (const event of decision.events) {
+      evolve(state, event);
+      events.push(event);
+      this.writeIndexes(event, state.lastSequence);
+    }
+    return { status: 'ok', timestamp: (decision.events[0] as LedgerEvent).timestamp, sequence: state.lastSequence };
+  }
+
+  private async commit(first: number, events: LedgerEvent[]): Promise<void> {
+    const violations = checkBalanceTotals(this.state);
+    assert(violations.length === 0, `double-entry invariant before append: ${violations[0]?.detail}`);
+    const last = first + events.length - 1;
+    assert(last === this.state.lastSequence, 'sequence numbers are gapless');
+    const encoded = encodeEventRecord({ first, events });
+    assert(encoded.length <= limits.eventSizeBytesMax, 'event record within eventSizeBytesMax');
+    // Write order: log record, then the index entries derived from it, then 'indexedThrough'.
+    // lmdb-js commits a prefix of this order, so an index entry is never durable without its
+    // event, and recovery re-derives entries past 'indexedThrough' from the log.
+    const logged = this.db.log.put(first, encoded);
+    const staged = this.flushStaged();
+    void this.db.meta.put(`t${timestampKey((events[0] as LedgerEvent).timestamp)}`, first);
+    const indexed = this.db.meta.put(INDEXED_THROUGH, last);
+    const flushed = this.durability === 'strict' ? this.db.env.flushed : null;
+    const durable = Promise.all([logged, indexed, flushed]).then(
+      () => this.forgetStaged(staged),
+      (error: unknown) => {
+        this.failure = new LedgerError('IO_ERROR', { message: String(error) });
+        throw this.failure;
+      },
+    );
+    this.durable = durable;
+    await durable;
+  }
+
+  private afterCommit(): void {
+    this.scheduleExpiry();
+    const dueByCount = this.state.lastSequence - this.lastSnapshotSequence >= this.snapshotIntervalEvents;
+    const dueByTime =
+      this.snapshotIntervalMs > 0 &&
+      this.state.lastSequence > this.lastSnapshotSequence &&
+      Date.now() - this.lastSnapshotAtMs >= this.snapshotIntervalMs;
+    if ((dueByCount || dueByTime) && this.snapshotRunning === null) {
+      this.snapshot().catch(() => {
+        // A failed background snapshot is not fatal: recovery uses an older one or the log.
+      });
+    }
+  }
+
+  private scheduleExpiry(): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    const dueAt = this.state.expiries.peek();
+    if (dueAt === null || this.closed) return;
+    const delayMs = Number((dueAt - this.clock()) / 1_000_000n) + 1;
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = null;
+        if (this.closed || this.failure !== null) return;
+        this.submit([]).catch(() => {
+          // Expiry is retried on the next call or timer.
+        });
+      },
+      Math.min(Math.max(delayMs, 0), 2 ** 31 - 1),
+    );
+    this.expiryTimer.unref();
+  }
+
+  // ---- read path --------------------------------------------------------------------------
+
+  /** Resolves once everything applied so far is durable. */
+  private async settled(): Promise<void> {
+    this.ensureOpen();
+    await this.durable;
+  }
+
+  async lookupAccounts(ids: readonly string[]): Promise<(AccountView | undefined)[]> {
+    this.ensureOpen();
+    const found = ids.map((id) => {
+      const account = this.state.accounts.get(id);
+      return account === undefined ? undefined : accountView(account);
+    });
+    await this.settled();
+    return found;
+  }
+
+  async lookupTransfers(ids: readonly string[]): Promise<(TransferRecord | undefined)[]> {
+    this.ensureOpen();
+    const found = ids.map((id) => {
+      const record = this.context.transfers.get(id);
+      return record === undefined || record.state === 'released' ? undefined : record;
+    });
+    await this.settled();
+    return found;
+  }
+
+  async sagaOutcome(sagaId: string): Promise<SagaOutcome | undefined> {
+    this.ensureOpen();
+    const outcome = this.state.reservations.has(sagaId) ? 'reserved' : this.context.sagas.get(sagaId);
+    await this.settled();
+    return outcome;
+  }
+
+  async openReservations(): Promise<ReservationState[]> {
+    this.ensureOpen();
+    const open = [...this.state.reservations.values()];
+    await this.settled();
+    return open;
+  }
+
+  async accountHistory(accountId: string, options: { afterSequence?: number; limit?: number } = {}): Promise<HistoryPage> {
+    await this.settled();
+    const limit = Math.min(options.limit ?? 100, limits.pageSizeMax);
+    if (!Number.isSafeInteger(limit) || limit <= 0) throw new LedgerError('INVALID_ARGUMENT', { limit });
+    const account = this.state.accounts.get(accountId);
+    if (account === undefined || !this.accountHistoryEnabled) return { entries: [], nextAfterSequence: null };
+    const after = options.afterSequence ?? 0;
+    const entries: HistoryEntry[] = [];
+    const range = this.db.history.getRange({
+      start: [account.ordinal, after + 1],
+      end: [account.ordinal + 1, 0],
+      limit: limit + 1,
+    });
+    for (const { key, value } of range) {
+      const entry = decodeHistoryEntry(value);
+      entries.push({
+        sequence: key[1],
+        timestamp: entry.timestamp,
+        transferId: entry.transferId,
+        eventType: entry.eventType,
+        debitsPosted: entry.counters[0],
+        creditsPosted: entry.counters[1],
+        debitsPending: entry.counters[2],
+        creditsPending: entry.counters[3],
+      });
+    }
+    const more = entries.length > limit;
+    if (more) entries.pop();
+    return { entries, nextAfterSequence: more ? (entries[entries.length - 1] as HistoryEntry).sequence : null };
+  }
+
+  /** The last sequence number whose event timestamp is <= timestamp (0 if none). */
+  private sequenceAt(timestamp: bigint): number {
+    const key = `t${timestampKey(timestamp)}`;
+    for (const { key: found, value: first } of this.db.meta.getRange({ start: key, end: 't', reverse: true, limit: 1 })) {
+      if (!String(found).startsWith('t')) break;
+      const bytes = this.db.log.getBinary(first);
+      if (bytes === undefined) break;
+      const record = decodeEventRecord(bytes);
+      let sequence = first - 1;
+      for (const event of record.events) {
+        if (event.timestamp > timestamp) break;
+        sequence += 1;
+      }
+      return sequence;
+    }
+    return 0;
+  }
+
+  async balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): Promise<AccountView | undefined> {
+    await this.settled();
+    const account = this.state.accounts.get(accountId);
+    if (account === undefined) return undefined;
+    if (!this.accountHistoryEnabled) throw new LedgerError('INVALID_ARGUMENT', { accountHistory: false });
+    let sequence = at.sequence ?? this.state.lastSequence;
+    if (at.timestamp !== undefined) sequence = Math.min(sequence, this.sequenceAt(at.timestamp));
+    if (at.timestamp !== undefined && account.timestamp > at.timestamp) return undefined;
+    const view = accountView(account);
+    let counters: readonly [bigint, bigint, bigint, bigint] = [0n, 0n, 0n, 0n];
+    const range = this.db.history.getRange({ start: [account.ordinal, sequence], end: [account.ordinal, 0], reverse: true, limit: 1 });
+    for (const { value } of range) counters = decodeHistoryEntry(value).counters;
+    const [debitsPosted, creditsPosted, debitsPending, creditsPending] = counters;
+    return {
+      ...view,
+      debitsPosted,
+      creditsPosted,
+      debitsPending,
+      creditsPending,
+      balance: creditsPosted - debitsPosted,
+      available: creditsPosted - debitsPosted - debitsPending,
+    };
+  }
+
+  async readEvents(afterSequence: number, limit: number): Promise<SequencedEvent[]> {
+    await this.settled();
+    const events: SequencedEvent[] = [];
+    if (limit <= 0) return events;
+    for (const item of this.iterateEvents(afterSequence)) {
+      events.push(item);
+      if (events.length >= limit) break;
+    }
+    return events;
+  }
+
+  // ---- verification, snapshots, lifecycle ------------------------------------------------
+
+  async verify(): Promise<VerifyReport> {
+    await this.settled();
+    // A copy of the live state at one sequence number; writes go on while the log is replayed.
+    const live = restoreState(captureState(this.state));
+    const replayed = initialState();
+    let replayedCount = 0;
+    for (const { event } of this.iterateEvents(0)) {
+      if (replayed.lastSequence >= live.lastSequence) break;
+      evolve(replayed, event);
+      replayedCount += 1;
+      if (replayedCount % 65_536 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const violations = [...diffStates(live, replayed), ...auditState(replayed), ...auditState(live)];
+    return { ok: violations.length === 0, violations, eventsReplayed: replayedCount };
+  }
+
+  async snapshot(): Promise<SnapshotInfo> {
+    this.ensureOpen();
+    if (this.snapshotRunning !== null) return this.snapshotRunning;
+    const started = performance.now();
+    const payload = captureState(this.state);
+    const pauseMs = performance.now() - started;
+    const durable = this.durable;
+    this.lastSnapshotSequence = payload.lastSequence;
+    this.lastSnapshotAtMs = Date.now();
+    const running = (async (): Promise<SnapshotInfo> => {
+      // Never write a snapshot ahead of the durable log.
+      await durable;
+      await this.db.env.flushed;
+      const file = await this.snapshots.write(payload);
+      this.snapshots.prune(limits.snapshotsKept);
+      return { sequence: file.sequence, file: file.path, sizeBytes: file.sizeBytes, pauseMs };
+    })();
+    this.snapshotRunning = running;
+    try {
+      return await running;
+    } finally {
+      this.snapshotRunning = null;
+    }
+  }
+
+  info(): EngineInfo {
+    let logSizeBytes = 0;
+    try {
+      logSizeBytes = statSync(join(this.dir, 'events.mdb')).size;
+    } catch {
+      logSizeBytes = 0;
+    }
+    return {
+      dir: this.dir,
+      lastSequence: this.state.lastSequence,
+      lastTimestamp: this.state.lastTimestamp,
+      accounts: this.state.accounts.size,
+      pendingOpen: this.state.pending.size,
+      reservationsOpen: this.state.reservations.size,
+      logSizeBytes,
+      snapshots: this.snapshots.list().map((file) => ({ sequence: file.sequence, sizeBytes: file.sizeBytes })),
+      recoveredFromSnapshot: this.recoveredFromSnapshot,
+      recoveryMs: this.recoveryMs,
+    };
+  }
+
+  /** The live state, read-only by convention (tests and the in-process router). */
+  get liveState(): LedgerState {
+    return this.state;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    try {
+      await this.durable;
+    } catch {
+      // The failure is already recorded; closing goes on.
+    }
+    if (this.snapshotRunning !== null) await this.snapshotRunning.catch(() => undefined);
+    await this.db.env.close();
+  }
+}

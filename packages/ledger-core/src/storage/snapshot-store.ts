@@ -1,0 +1,157 @@
+// Snapshot files: the whole in-memory state of a shard at one sequence number, so recovery
+// replays only the tail of the log. Format (little-endian):
+//   magic "SLSNAP01" (8) | sequence f64 (8) | payload bytes f64 (8) | sha256 of payload (32) | payload
+// A snapshot is written to a temp file, fsynced, renamed, and the directory fsynced; a torn or
+// corrupted file fails its length or checksum and is skipped (recovery falls back to an older
+// one, or to a full replay).
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { open as openFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Packr } from 'msgpackr';
+import { assert } from '../assert.js';
+import { ExpiryQueue, type AccountState, type CurrencyTotals, type LedgerState, type PendingState, type ReservationState } from '../domain/state.js';
+import type { Counters } from '../domain/balance.js';
+
+const MAGIC = Buffer.from('SLSNAP01', 'latin1');
+const HEADER_BYTES = 8 + 8 + 8 + 32;
+const packr = new Packr({ useRecords: true, useBigIntExtension: true, moreTypes: false, structuredClone: false });
+
+interface SnapshotPayload {
+  readonly lastSequence: number;
+  readonly lastTimestamp: bigint;
+  readonly accounts: AccountState[];
+  readonly pending: PendingState[];
+  readonly reservations: ReservationState[];
+  readonly totals: [string, CurrencyTotals][];
+}
+
+function copyCounters(counters: Counters): Counters {
+  return { small: counters.small.slice(), wide: counters.wide === null ? null : counters.wide.slice() };
+}
+
+/** Copies what a snapshot needs. This is the only part that stops writes (measured as pauseMs). */
+export function captureState(state: LedgerState): SnapshotPayload {
+  const accounts: AccountState[] = [];
+  for (const account of state.accounts.values()) accounts.push({ ...account, counters: copyCounters(account.counters) });
+  const totals: [string, CurrencyTotals][] = [];
+  for (const [currency, entry] of state.totals) {
+    totals.push([currency, { accounts: copyCounters(entry.accounts), saga: copyCounters(entry.saga) }]);
+  }
+  return {
+    lastSequence: state.lastSequence,
+    lastTimestamp: state.lastTimestamp,
+    accounts,
+    pending: [...state.pending.values()],
+    reservations: [...state.reservations.values()],
+    totals,
+  };
+}
+
+export function restoreState(payload: SnapshotPayload): LedgerState {
+  const state: LedgerState = {
+    accounts: new Map(payload.accounts.map((account) => [account.id, account])),
+    pending: new Map(payload.pending.map((hold) => [hold.id, hold])),
+    reservations: new Map(payload.reservations.map((reservation) => [reservation.sagaId, reservation])),
+    totals: new Map(payload.totals),
+    expiries: new ExpiryQueue(),
+    lastTimestamp: payload.lastTimestamp,
+    lastSequence: payload.lastSequence,
+  };
+  for (const hold of state.pending.values()) {
+    if (hold.expiresAt !== 0n) state.expiries.push({ expiresAt: hold.expiresAt, id: hold.id });
+  }
+  return state;
+}
+
+function fileName(sequence: number): string {
+  return `snapshot-${String(sequence).padStart(16, '0')}.bin`;
+}
+
+export interface SnapshotFile {
+  readonly sequence: number;
+  readonly path: string;
+  readonly sizeBytes: number;
+}
+
+export class SnapshotStore {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Snapshot files on disk, newest first (by name; validity is checked on load). */
+  list(): SnapshotFile[] {
+    return readdirSync(this.dir)
+      .filter((name) => /^snapshot-\d{16}\.bin$/.test(name))
+      .sort()
+      .reverse()
+      .map((name) => {
+        const path = join(this.dir, name);
+        return { sequence: Number.parseInt(name.slice(9, 25), 10), path, sizeBytes: statSync(path).size };
+      });
+  }
+
+  encode(payload: SnapshotPayload): Buffer {
+    const body = packr.pack(payload);
+    const header = Buffer.alloc(HEADER_BYTES);
+    MAGIC.copy(header, 0);
+    header.writeDoubleLE(payload.lastSequence, 8);
+    header.writeDoubleLE(body.length, 16);
+    createHash('sha256').update(body).digest().copy(header, 24);
+    return Buffer.concat([header, body]);
+  }
+
+  async write(payload: SnapshotPayload): Promise<SnapshotFile> {
+    const bytes = this.encode(payload);
+    const path = join(this.dir, fileName(payload.lastSequence));
+    const temporary = `${path}.tmp`;
+    const handle = await openFile(temporary, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+    const dirHandle = await openFile(this.dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+    return { sequence: payload.lastSequence, path, sizeBytes: bytes.length };
+  }
+
+  /** Parses and checks one file; null when torn, truncated or corrupted. */
+  load(path: string): LedgerState | null {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      return null;
+    }
+    if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC)) return null;
+    const sequence = bytes.readDoubleLE(8);
+    const length = bytes.readDoubleLE(16);
+    if (bytes.length !== HEADER_BYTES + length) return null;
+    const body = bytes.subarray(HEADER_BYTES);
+    if (!createHash('sha256').update(body).digest().equals(bytes.subarray(24, 56))) return null;
+    try {
+      const payload = packr.unpack(body) as SnapshotPayload;
+      assert(payload.lastSequence === sequence, 'snapshot header and payload agree');
+      return restoreState(payload);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Deletes all but the newest `keep` snapshots, and stray temp files. */
+  prune(keep: number): void {
+    for (const file of this.list().slice(keep)) unlinkSync(file.path);
+    for (const name of readdirSync(this.dir)) if (name.endsWith('.tmp')) unlinkSync(join(this.dir, name));
+  }
+}
