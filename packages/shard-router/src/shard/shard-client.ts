@@ -1,0 +1,489 @@
+// The main-thread side of one shard: owns one long-lived worker thread (plain worker_threads, not
+// piscina: a shard needs affinity to one thread that never idles out, and piscina's useAtomics
+// parks the worker's event loop so unawaited LMDB commits stall).
+//
+// Concurrent submit() calls are coalesced into messages of up to limits.batchSizeMax commands, and
+// up to inFlightMessagesMax messages are in flight, so the worker always has the next batch ready.
+// A worker that dies fails its in-flight calls with SHARD_UNAVAILABLE (retryable: resubmitting the
+// same ids is idempotent) and is replaced by a new one, which recovers from the log; calls made
+// meanwhile wait for it.
+
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import {
+  LedgerError,
+  assert,
+  errorFromWire,
+  limits,
+  type Command,
+  type CommandResult,
+  type EngineInfo,
+} from '@shardledger/ledger-core';
+import { failpoint, failpointNames, type FailpointOptions } from '../failpoints.js';
+import {
+  createPackr,
+  decodeMessage,
+  encodeMessage,
+  type ShardEngineWireOptions,
+  type ShardOp,
+  type ShardOpArgs,
+  type ShardOpResult,
+  type ShardReadyMessage,
+  type ShardReply,
+  type ShardWorkerData,
+} from './shard-protocol.js';
+
+/** Default submit messages in flight per shard: one committing, more queued behind it. */
+const inFlightMessagesDefault = 4;
+/** Consecutive failed restarts before the client gives up and fails every call. */
+const restartAttemptsMax = 5;
+const restartBackoffMs = 50;
+const closeTimeoutMs = 10_000;
+
+const workerPath = fileURLToPath(import.meta.resolve('@shardledger/shard-router/worker'));
+
+export interface ShardRestartEvent {
+  readonly shard: number;
+  /** The new worker's generation (1 for the first restart). */
+  readonly generation: number;
+  /** Exit code of the worker that died. */
+  readonly exitCode: number;
+  /** The recovered engine's info. */
+  readonly info: EngineInfo;
+}
+
+export interface ShardClientOptions {
+  readonly shard: number;
+  /** The shard's own dir (manifest.ts shardDir). */
+  readonly dir: string;
+  readonly engine?: ShardEngineWireOptions;
+  /** Submit messages in flight at once (default 4). */
+  readonly inFlightMessagesMax?: number;
+  /** Commands queued or in flight beyond which submit rejects with QUEUE_FULL. */
+  readonly queueDepthMax?: number;
+  /** Failpoints armed in the first worker before its engine opens ("name=action@N,..."). */
+  readonly failpoints?: string;
+  /** Called after a crashed worker was replaced and its engine recovered. */
+  readonly onRestart?: (event: ShardRestartEvent) => void;
+}
+
+interface PendingSubmit {
+  readonly commands: readonly Command[];
+  readonly resolve: (results: CommandResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type InFlight =
+  | { readonly kind: 'submit'; readonly callers: readonly PendingSubmit[]; readonly count: number }
+  | { readonly kind: 'op'; readonly resolve: (value: unknown) => void; readonly reject: (error: unknown) => void };
+
+type WorkerState = 'starting' | 'ready' | 'dead' | 'failed';
+
+export class ShardClient {
+  readonly shard: number;
+  readonly #options: ShardClientOptions;
+  readonly #inFlightMessagesMax: number;
+  readonly #queueDepthMax: number;
+  readonly #packr = createPackr();
+  readonly #restartListeners = new Set<(event: ShardRestartEvent) => void>();
+
+  #worker: Worker | undefined;
+  #workerState: WorkerState = 'starting';
+  #generation = 0;
+  #restartFailures = 0;
+  #lastExitCode = 0;
+  #openError: LedgerError | undefined;
+  #failure: LedgerError | undefined;
+  #info: EngineInfo | undefined;
+  #readyWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+
+  #nextId = 1;
+  readonly #inFlight = new Map<number, InFlight>();
+  #inFlightSubmits = 0;
+  /** FIFO of submits not yet sent; `#queueHead` avoids O(n) shifts. */
+  #queue: PendingSubmit[] = [];
+  #queueHead = 0;
+  /** Commands queued or in flight (bounded by queueDepthMax). */
+  #outstandingCommands = 0;
+  #flushScheduled = false;
+  #submitMessagesSent = 0;
+
+  #closing = false;
+  #closeSent = false;
+  #closePromise: Promise<void> | undefined;
+  #drainWaiters: (() => void)[] = [];
+
+  private constructor(options: ShardClientOptions) {
+    this.shard = options.shard;
+    this.#options = options;
+    this.#inFlightMessagesMax = options.inFlightMessagesMax ?? inFlightMessagesDefault;
+    this.#queueDepthMax = options.queueDepthMax ?? limits.queueDepthMax;
+    assert(this.#inFlightMessagesMax >= 1, 'inFlightMessagesMax >= 1');
+    assert(this.#queueDepthMax >= limits.batchSizeMax, 'queueDepthMax holds one full batch');
+    if (options.onRestart !== undefined) this.#restartListeners.add(options.onRestart);
+  }
+
+  /** Starts the worker and resolves once its engine has opened (recovered from its log). */
+  static async open(options: ShardClientOptions): Promise<ShardClient> {
+    const client = new ShardClient(options);
+    client.#spawn();
+    try {
+      await client.#whenReady();
+    } catch (error) {
+      await client.#worker?.terminate();
+      throw error;
+    }
+    return client;
+  }
+
+  /** 0 for the first worker, +1 per restart. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Commands waiting or in flight. */
+  get outstandingCommands(): number {
+    return this.#outstandingCommands;
+  }
+
+  /** Submit messages posted so far (calls / messages = the coalescing factor). */
+  get submitMessagesSent(): number {
+    return this.#submitMessagesSent;
+  }
+
+  /** The engine info reported when the current worker opened. */
+  get openedInfo(): EngineInfo | undefined {
+    return this.#info;
+  }
+
+  /** Adds a restart listener; returns a function that removes it. */
+  onRestart(listener: (event: ShardRestartEvent) => void): () => void {
+    this.#restartListeners.add(listener);
+    return () => this.#restartListeners.delete(listener);
+  }
+
+  /** Runs `commands` in order on the shard; one result per command, in order. Concurrent calls
+   * share messages; each call's commands stay contiguous and in call order. */
+  submit(commands: readonly Command[]): Promise<CommandResult[]> {
+    if (this.#closing) return Promise.reject(new LedgerError('LEDGER_CLOSED', { shard: this.shard }));
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (!Array.isArray(commands)) return Promise.reject(new LedgerError('INVALID_ARGUMENT', { field: 'commands' }));
+    const count = commands.length;
+    if (count > limits.batchSizeMax) return Promise.reject(new LedgerError('BATCH_TOO_LARGE', { size: count }));
+    if (count === 0) return Promise.resolve([]);
+    if (this.#outstandingCommands + count > this.#queueDepthMax) {
+      return Promise.reject(new LedgerError('QUEUE_FULL', { shard: this.shard, queueDepthMax: this.#queueDepthMax }));
+    }
+    this.#outstandingCommands += count;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ commands, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  lookupAccounts(...args: ShardOpArgs<'lookupAccounts'>): Promise<ShardOpResult<'lookupAccounts'>> {
+    return this.#call('lookupAccounts', args);
+  }
+  lookupTransfers(...args: ShardOpArgs<'lookupTransfers'>): Promise<ShardOpResult<'lookupTransfers'>> {
+    return this.#call('lookupTransfers', args);
+  }
+  sagaOutcome(...args: ShardOpArgs<'sagaOutcome'>): Promise<ShardOpResult<'sagaOutcome'>> {
+    return this.#call('sagaOutcome', args);
+  }
+  openReservations(): Promise<ShardOpResult<'openReservations'>> {
+    return this.#call('openReservations', []);
+  }
+  accountHistory(...args: ShardOpArgs<'accountHistory'>): Promise<ShardOpResult<'accountHistory'>> {
+    return this.#call('accountHistory', args);
+  }
+  balanceAsOf(...args: ShardOpArgs<'balanceAsOf'>): Promise<ShardOpResult<'balanceAsOf'>> {
+    return this.#call('balanceAsOf', args);
+  }
+  readEvents(...args: ShardOpArgs<'readEvents'>): Promise<ShardOpResult<'readEvents'>> {
+    return this.#call('readEvents', args);
+  }
+  verify(): Promise<ShardOpResult<'verify'>> {
+    return this.#call('verify', []);
+  }
+  snapshot(): Promise<ShardOpResult<'snapshot'>> {
+    return this.#call('snapshot', []);
+  }
+  info(): Promise<ShardOpResult<'info'>> {
+    return this.#call('info', []);
+  }
+
+  /** Arms a failpoint inside the current worker (a restarted worker starts unarmed). */
+  async armFailpoint(name: string, options: FailpointOptions): Promise<void> {
+    await this.#call('armFailpoint', [name, options]);
+  }
+
+  async disarmFailpoints(): Promise<void> {
+    await this.#call('disarmFailpoints', []);
+  }
+
+  /** Lets queued and in-flight calls finish, closes the engine and ends the worker. New calls
+   * reject with LEDGER_CLOSED. Idempotent. */
+  close(): Promise<void> {
+    this.#closing = true;
+    this.#closePromise ??= this.#closeNow();
+    return this.#closePromise;
+  }
+
+  async #closeNow(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#drainWaiters.push(resolve);
+      this.#checkDrained();
+    });
+    // A worker being restarted must come up to be closed (and not be left running).
+    while (this.#workerState !== 'ready') {
+      try {
+        await this.#whenReady();
+      } catch {
+        return; // Failed for good: no worker is left.
+      }
+    }
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.#closeSent = true;
+    try {
+      await this.#send('close', []);
+      await Promise.race([exited, delay(closeTimeoutMs)]);
+    } catch {
+      // The worker died while closing: the engine is crash-safe, nothing is lost.
+    } finally {
+      await worker.terminate();
+    }
+  }
+
+  async #call<Op extends Exclude<ShardOp, 'submit' | 'close'>>(op: Op, args: ShardOpArgs<Op>): Promise<ShardOpResult<Op>> {
+    if (this.#closing) throw new LedgerError('LEDGER_CLOSED', { shard: this.shard });
+    await this.#whenReady();
+    return this.#send(op, args);
+  }
+
+  #send<Op extends ShardOp>(op: Op, args: ShardOpArgs<Op>): Promise<ShardOpResult<Op>> {
+    const worker = this.#worker;
+    if (worker === undefined || this.#workerState !== 'ready') {
+      return Promise.reject(new LedgerError('SHARD_UNAVAILABLE', { shard: this.shard }));
+    }
+    return new Promise((resolve, reject) => {
+      const id = this.#nextId++;
+      this.#inFlight.set(id, { kind: 'op', resolve: resolve as (value: unknown) => void, reject });
+      const buffer = encodeMessage(this.#packr, { id, op, args });
+      worker.postMessage(buffer, [buffer]);
+    });
+  }
+
+  #whenReady(): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#workerState === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Sends queued submits, as many messages as the in-flight bound allows. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const worker = this.#worker;
+    if (worker === undefined || this.#workerState !== 'ready') return; // Sent once ready.
+    while (this.#inFlightSubmits < this.#inFlightMessagesMax && this.#queueHead < this.#queue.length) {
+      const callers: PendingSubmit[] = [];
+      let count = 0;
+      while (this.#queueHead < this.#queue.length) {
+        const next = this.#queue[this.#queueHead] as PendingSubmit;
+        if (count + next.commands.length > limits.batchSizeMax) break;
+        callers.push(next);
+        count += next.commands.length;
+        this.#queueHead++;
+      }
+      assert(callers.length > 0, 'every queued call fits one message');
+      this.#postSubmit(worker, callers, count);
+    }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else if (this.#queueHead > 1_024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+  }
+
+  #postSubmit(worker: Worker, callers: readonly PendingSubmit[], count: number): void {
+    let commands: readonly Command[];
+    if (callers.length === 1) {
+      commands = (callers[0] as PendingSubmit).commands;
+    } else {
+      const merged = new Array<Command>(count);
+      let index = 0;
+      for (const caller of callers) {
+        for (const command of caller.commands) merged[index++] = command;
+      }
+      commands = merged;
+    }
+    try {
+      failpoint(failpointNames.clientSubmitBeforePost);
+    } catch (error) {
+      this.#outstandingCommands -= count;
+      for (const caller of callers) caller.reject(error);
+      return;
+    }
+    const id = this.#nextId++;
+    this.#inFlight.set(id, { kind: 'submit', callers, count });
+    this.#inFlightSubmits++;
+    this.#submitMessagesSent++;
+    const buffer = encodeMessage(this.#packr, { id, op: 'submit', args: [commands] });
+    worker.postMessage(buffer, [buffer]);
+  }
+
+  #onMessage(buffer: ArrayBuffer): void {
+    const reply = decodeMessage(this.#packr, buffer) as ShardReply | ShardReadyMessage;
+    if (reply.id === 0) {
+      this.#onReady(reply as ShardReadyMessage);
+      return;
+    }
+    const entry = this.#inFlight.get(reply.id);
+    assert(entry !== undefined, 'a reply matches a request in flight');
+    this.#inFlight.delete(reply.id);
+    if (entry.kind === 'op') {
+      if (reply.ok) entry.resolve(reply.value);
+      else entry.reject(errorFromWire(reply.error));
+    } else {
+      this.#inFlightSubmits--;
+      this.#outstandingCommands -= entry.count;
+      this.#settleSubmit(entry.callers, reply);
+      this.#flush();
+    }
+    this.#checkDrained();
+  }
+
+  #settleSubmit(callers: readonly PendingSubmit[], reply: ShardReply): void {
+    if (!reply.ok) {
+      // One message is one group commit: an operational error fails the whole message.
+      const error = errorFromWire(reply.error);
+      for (const caller of callers) caller.reject(error);
+      return;
+    }
+    const results = reply.value as CommandResult[];
+    if (callers.length === 1) {
+      (callers[0] as PendingSubmit).resolve(results);
+      return;
+    }
+    let start = 0;
+    for (const caller of callers) {
+      const end = start + caller.commands.length;
+      caller.resolve(results.slice(start, end));
+      start = end;
+    }
+    assert(start === results.length, 'one result per command');
+  }
+
+  #onReady(message: ShardReadyMessage): void {
+    if (!message.ok) {
+      this.#openError = errorFromWire(message.error); // The worker exits right after.
+      return;
+    }
+    this.#workerState = 'ready';
+    this.#restartFailures = 0;
+    this.#info = message.value.info;
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+    if (this.#generation > 0) {
+      const event: ShardRestartEvent = {
+        shard: this.shard,
+        generation: this.#generation,
+        exitCode: this.#lastExitCode,
+        info: message.value.info,
+      };
+      for (const listener of this.#restartListeners) listener(event);
+    }
+    this.#flush();
+  }
+
+  #spawn(): void {
+    const generation = this.#generation;
+    const workerData: ShardWorkerData = {
+      shard: this.shard,
+      dir: this.#options.dir,
+      engine: this.#options.engine ?? {},
+      generation,
+      ...(generation === 0 && this.#options.failpoints !== undefined ? { failpoints: this.#options.failpoints } : {}),
+    };
+    const worker = new Worker(workerPath, { workerData, name: `shard-${this.shard}` });
+    this.#worker = worker;
+    this.#workerState = 'starting';
+    this.#openError = undefined;
+    worker.on('message', (buffer: ArrayBuffer) => {
+      if (this.#worker === worker) this.#onMessage(buffer);
+    });
+    worker.on('error', (error: Error) => {
+      // An uncaught throw in the worker: 'exit' follows and handles it.
+      if (this.#worker === worker) this.#openError ??= new LedgerError('SHARD_UNAVAILABLE', { shard: this.shard, problem: error.message });
+    });
+    worker.on('exit', (exitCode: number) => {
+      if (this.#worker === worker) this.#onExit(exitCode);
+    });
+  }
+
+  #onExit(exitCode: number): void {
+    const wasReady = this.#workerState === 'ready';
+    this.#worker = undefined;
+    this.#workerState = 'dead';
+    this.#lastExitCode = exitCode;
+    const unavailable = new LedgerError('SHARD_UNAVAILABLE', { shard: this.shard, exitCode, generation: this.#generation });
+    const inFlight = [...this.#inFlight.values()];
+    this.#inFlight.clear();
+    this.#inFlightSubmits = 0;
+    for (const entry of inFlight) {
+      if (entry.kind === 'op') {
+        entry.reject(unavailable);
+        continue;
+      }
+      this.#outstandingCommands -= entry.count;
+      for (const caller of entry.callers) caller.reject(unavailable);
+    }
+    if (this.#closeSent) return;
+    if (!wasReady) this.#restartFailures++;
+    const neverOpened = this.#generation === 0 && !wasReady;
+    if (neverOpened || this.#restartFailures > restartAttemptsMax) {
+      this.#fail(this.#openError ?? unavailable);
+      return;
+    }
+    this.#generation++;
+    setTimeout(() => this.#spawn(), restartBackoffMs * this.#restartFailures);
+    this.#checkDrained();
+  }
+
+  /** The shard cannot be opened: every waiting and future call fails with `error`. */
+  #fail(error: LedgerError): void {
+    this.#workerState = 'failed';
+    this.#failure = error;
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+    for (let index = this.#queueHead; index < this.#queue.length; index++) {
+      const caller = this.#queue[index] as PendingSubmit;
+      this.#outstandingCommands -= caller.commands.length;
+      caller.reject(error);
+    }
+    this.#queue = [];
+    this.#queueHead = 0;
+    this.#checkDrained();
+  }
+
+  #checkDrained(): void {
+    if (this.#drainWaiters.length === 0) return;
+    const idle = this.#inFlight.size === 0 && this.#queueHead === this.#queue.length;
+    if (!idle && this.#workerState !== 'failed') return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,99 @@
+// The messages between a ShardClient (main thread) and its shard worker. Every message is one
+// msgpackr-encoded ArrayBuffer, transferred (moved, not copied) with postMessage. Measured on the
+// 2-core dev machine with 8,190 CreateTransfer commands and 8,190 results back: 15-17 ms round
+// trip with msgpackr + transfer against 36-37 ms with structured clone (see the commit message).
+
+import { Packr } from 'msgpackr';
+import type {
+  AccountView,
+  Command,
+  CommandResult,
+  Durability,
+  EngineInfo,
+  HistoryPage,
+  ReservationState,
+  SagaOutcome,
+  SequencedEvent,
+  SnapshotInfo,
+  TransferRecord,
+  VerifyReport,
+  WireError,
+} from '@shardledger/ledger-core';
+import type { FailpointOptions } from '../failpoints.js';
+
+/** What the worker runs, by op name: arguments and result of each. The worker implements it on top
+ * of ShardEngine; ShardClient exposes one method per op. */
+export interface ShardOps {
+  submit(commands: readonly Command[]): CommandResult[];
+  lookupAccounts(ids: readonly string[]): (AccountView | undefined)[];
+  lookupTransfers(ids: readonly string[]): (TransferRecord | undefined)[];
+  sagaOutcome(sagaId: string): SagaOutcome | undefined;
+  openReservations(): ReservationState[];
+  accountHistory(accountId: string, options?: { afterSequence?: number; limit?: number }): HistoryPage;
+  balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): AccountView | undefined;
+  readEvents(afterSequence: number, limit: number): SequencedEvent[];
+  verify(): VerifyReport;
+  snapshot(): SnapshotInfo;
+  info(): EngineInfo;
+  close(): null;
+  armFailpoint(name: string, options: FailpointOptions): null;
+  disarmFailpoints(): null;
+}
+
+export type ShardOp = keyof ShardOps;
+export type ShardOpArgs<Op extends ShardOp> = Parameters<ShardOps[Op]>;
+export type ShardOpResult<Op extends ShardOp> = ReturnType<ShardOps[Op]>;
+
+export interface ShardRequest<Op extends ShardOp = ShardOp> {
+  /** Positive, unique per client generation; the reply carries it back. */
+  readonly id: number;
+  readonly op: Op;
+  readonly args: ShardOpArgs<Op>;
+}
+
+export type ShardReply =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: WireError };
+
+/** Sent once by the worker, unsolicited, with id 0: the engine opened (recovered), or not. */
+export type ShardReadyMessage =
+  | { readonly id: 0; readonly ok: true; readonly value: { readonly info: EngineInfo } }
+  | { readonly id: 0; readonly ok: false; readonly error: WireError };
+
+/** Engine options that can cross a thread (no clock function). */
+export interface ShardEngineWireOptions {
+  readonly durability?: Durability;
+  readonly snapshotIntervalEvents?: number;
+  readonly snapshotIntervalMs?: number;
+  readonly accountHistory?: boolean;
+  readonly mapSizeBytes?: number;
+}
+
+export interface ShardWorkerData {
+  readonly shard: number;
+  readonly dir: string;
+  readonly engine: ShardEngineWireOptions;
+  /** 0 for the first worker of a client, +1 per restart. */
+  readonly generation: number;
+  /** Failpoints to arm before the engine opens ("name=action@N,..."), e.g. to stop recovery. */
+  readonly failpoints?: string;
+}
+
+/** One Packr per thread. No shared `structures`: each message carries its own record
+ * definitions, so the two threads' Packrs need no shared state. useBigIntExtension keeps bigints
+ * above 64 bits (amounts go up to 2^128-1) instead of throwing. */
+export function createPackr(): Packr {
+  return new Packr({ useRecords: true, useBigIntExtension: true });
+}
+
+/** Encodes `message` into a fresh ArrayBuffer that the caller may transfer. msgpackr packs into a
+ * reused internal buffer, so the bytes are copied out first: transferring that internal buffer
+ * would detach it under msgpackr. The copy is a memcpy, ~50 us for 8,190 transfers. */
+export function encodeMessage(packr: Packr, message: unknown): ArrayBuffer {
+  const bytes = packr.pack(message);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+export function decodeMessage(packr: Packr, buffer: ArrayBuffer): unknown {
+  return packr.unpack(new Uint8Array(buffer));
+}

@@ -1,0 +1,140 @@
+// Worker-thread entry of one shard (package export "./worker"). It opens the one ShardEngine of
+// its shard dir, the only writer of that LMDB environment (STYLE rule 5), and runs the requests
+// of its ShardClient. Requests are handled in arrival order: each submit is handed to the engine
+// at once, without waiting for the previous one to become durable, so the client's pipelined
+// messages become back-to-back group commits.
+//
+// A bug (ASSERTION_FAILED) or a storage failure ends the thread after replying: the client then
+// starts a new worker, which recovers from the log (STYLE rule 13).
+
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { LedgerError, ShardEngine, assert, assertNever, errorToWire, type WireError } from '@shardledger/ledger-core';
+import { armFailpoint, armFailpointsFromEnv, disarmAllFailpoints, failpoint, failpointNames } from '../failpoints.js';
+import {
+  createPackr,
+  decodeMessage,
+  encodeMessage,
+  type ShardOp,
+  type ShardOpResult,
+  type ShardReply,
+  type ShardRequest,
+  type ShardWorkerData,
+} from './shard-protocol.js';
+
+/** Exit code of a worker that stopped itself after a fatal error (the client restarts it). */
+const exitCodeFatal = 70;
+const fatalCodes: ReadonlySet<string> = new Set(['ASSERTION_FAILED', 'IO_ERROR', 'STORAGE_CORRUPT']);
+
+assert(!isMainThread, 'shard-worker runs in a worker thread');
+const port = parentPort;
+assert(port !== null, 'a worker has a parent port');
+const data = workerData as ShardWorkerData;
+const packr = createPackr();
+
+let engine: ShardEngine | undefined;
+/** Requests that arrived while the engine was opening, in arrival order. */
+let waiting: ShardRequest[] | undefined = [];
+
+port.on('message', (buffer: ArrayBuffer) => {
+  const request = decodeMessage(packr, buffer) as ShardRequest;
+  if (waiting !== undefined) waiting.push(request);
+  else void handle(request);
+});
+
+void start();
+
+async function start(): Promise<void> {
+  try {
+    // Env failpoints only for the first worker: a restarted one must not die the same death.
+    if (data.generation === 0) armFailpointsFromEnv();
+    if (data.failpoints !== undefined) armFailpointsFromEnv(data.failpoints);
+    failpoint(failpointNames.shardOpenBeforeRecover);
+    // Every engine option is passed through explicitly; defaults live in ShardEngine.
+    engine = await ShardEngine.open({ dir: data.dir, ...data.engine });
+    post({ id: 0, ok: true, value: { info: engine.info() } });
+  } catch (error) {
+    post({ id: 0, ok: false, error: errorToWire(error) });
+    process.exit(exitCodeFatal);
+  }
+  const queued = waiting ?? [];
+  waiting = undefined;
+  for (const request of queued) void handle(request);
+}
+
+async function handle(request: ShardRequest): Promise<void> {
+  let reply: ShardReply;
+  try {
+    reply = { id: request.id, ok: true, value: await execute(request) };
+  } catch (error) {
+    const wire: WireError = errorToWire(error);
+    post({ id: request.id, ok: false, error: wire });
+    if (fatalCodes.has(wire.code)) process.exit(exitCodeFatal);
+    return;
+  }
+  post(reply);
+}
+
+function post(message: ShardReply): void {
+  const buffer = encodeMessage(packr, message);
+  port?.postMessage(buffer, [buffer]);
+}
+
+async function execute(request: ShardRequest): Promise<ShardOpResult<ShardOp>> {
+  const shard = engine;
+  if (shard === undefined) throw new LedgerError('LEDGER_CLOSED', { shard: data.shard });
+  switch (request.op) {
+    case 'submit': {
+      const [commands] = (request as ShardRequest<'submit'>).args;
+      failpoint(failpointNames.shardSubmitBeforeAppend);
+      const results = await shard.submit(commands);
+      failpoint(failpointNames.shardSubmitAfterCommitBeforeReply);
+      return results;
+    }
+    case 'lookupAccounts':
+      failpoint(failpointNames.shardReadBefore);
+      return shard.lookupAccounts(...(request as ShardRequest<'lookupAccounts'>).args);
+    case 'lookupTransfers':
+      failpoint(failpointNames.shardReadBefore);
+      return shard.lookupTransfers(...(request as ShardRequest<'lookupTransfers'>).args);
+    case 'sagaOutcome':
+      failpoint(failpointNames.shardReadBefore);
+      return shard.sagaOutcome(...(request as ShardRequest<'sagaOutcome'>).args);
+    case 'openReservations':
+      failpoint(failpointNames.shardReadBefore);
+      return shard.openReservations();
+    case 'accountHistory':
+      failpoint(failpointNames.shardReadBefore);
+      return shard.accountHistory(...(request as ShardRequest<'accountHistory'>).args);
+    case 'balanceAsOf':
+      failpoint(failpointNames.shardReadBefore);
+      return shard.balanceAsOf(...(request as ShardRequest<'balanceAsOf'>).args);
+    case 'readEvents':
+      failpoint(failpointNames.shardReadBefore);
+      return shard.readEvents(...(request as ShardRequest<'readEvents'>).args);
+    case 'info':
+      failpoint(failpointNames.shardReadBefore);
+      return shard.info();
+    case 'verify':
+      return await shard.verify();
+    case 'snapshot':
+      return await shard.snapshot();
+    case 'close':
+      return await close(shard);
+    case 'armFailpoint':
+      armFailpoint(...(request as ShardRequest<'armFailpoint'>).args);
+      return null;
+    case 'disarmFailpoints':
+      disarmAllFailpoints();
+      return null;
+    default:
+      return assertNever(request.op, 'shard op');
+  }
+}
+
+async function close(shard: ShardEngine): Promise<null> {
+  engine = undefined;
+  await shard.close();
+  // Nothing is left to do: let the thread end once the reply is flushed.
+  setImmediate(() => port?.close());
+  return null;
+}
