@@ -1,2 +1,22 @@
-// @shardledger/bench (work in progress)
-export const packageName = '@shardledger/bench';
+// @shardledger/bench: the benchmark harness as a library (the cli's `bench` command calls it).
+export type { AccountBalances, AccountInput, Durability, ItemResult, LedgerTarget, OpenTarget, OpenTargetOptions, TransferInput, VerifyReport } from './target.js';
+export { accountIdOf, accountsOf, batchSizeDefault, generateWorkload, totalAmountOf, transfersOf, type Workload, type WorkloadBatch, type WorkloadOptions } from './workload.js';
+export { createPrng, type Prng } from './prng.js';
+export { fnv1a32, hashShardOf } from './hash.js';
+export { LatencyRecorder, percentileOfSorted, summarizeLatencies, ThroughputSeries, type LatencySummary } from './stats.js';
+export { createProgress, type Progress } from './progress.js';
+export { measure, type Measurement, type MeasureOptions } from './measure.js';
+export { isSkipped, type Peer, type RunOptions, type RunResult, type SkippedRun } from './peers/peer.js';
+export { sqlitePeer } from './peers/sqlite.js';
+export { createPostgresPeer, postgresConnectionsDefault, type PostgresPeerOptions } from './peers/postgres.js';
+export { startPostgres } from './peers/postgres-server.js';
+export { memoryLimitPeer } from './peers/memory-limit.js';
+export { lmdbLimitPeer } from './peers/lmdb-limit.js';
+export { runTarget, createWorkloadAccounts } from './targets/run-target.js';
+export { peerNames, runBench, type BenchOptions, type PeerName } from './run-bench.js';
+export { scenarioNamed, crossShardScenario, crossShardRatiosDefault, type Scenario } from './scenarios/index.js';
+export type { BenchResult, RunEntry, ScalingPoint } from './result.js';
+export { captureEnvironment, type Environment } from './environment.js';
+export { markdownReport, resultsTable, writeJsonResult, writeReport } from './report.js';
+export { renderCharts, renderSvg } from './charts.js';
+export { readJsonResult, replaceResultsSection, updateDocsFile } from './docs-section.js';

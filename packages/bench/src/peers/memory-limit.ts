@@ -1,0 +1,58 @@
+// Physical limit #1: apply the transfers to balances in typed arrays, in memory, one thread.
+// No durability, no ids, no validation beyond the overdraft check: what the CPU can do at best.
+
+import { measure } from '../measure.js';
+import type { Peer, RunOptions, RunResult } from './peer.js';
+import { assertConserved } from './peer.js';
+
+/** Float64 holds integers exactly up to 2^53; the run asserts it stays below. */
+const exactIntegerMax = Number.MAX_SAFE_INTEGER;
+
+export const memoryLimitPeer: Peer = {
+  name: 'memory-limit',
+  async run(options: RunOptions): Promise<RunResult> {
+    const { workload } = options;
+    const accountCount = workload.accountIds.length;
+    const debitsPosted = new Float64Array(accountCount);
+    const creditsPosted = new Float64Array(accountCount);
+    // 0 = no limit; the standard workload never sets debitsMustNotExceedCredits.
+    const limitFlags = new Uint8Array(accountCount);
+    let appliedCount = 0;
+    let appliedAmount = 0;
+    const measurement = await measure({
+      label: 'memory-limit',
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+      unitCount: workload.batches.length,
+      cycle: true,
+      concurrency: 1,
+      unitSize: (unit) => (workload.batches[unit] as { ids: readonly string[] }).ids.length,
+      step(unit) {
+        const batch = workload.batches[unit];
+        if (batch === undefined) throw new Error(`no batch ${unit}`);
+        const { debit, credit, amount } = batch;
+        for (let item = 0; item < debit.length; item++) {
+          const debitIndex = debit[item] as number;
+          const creditIndex = credit[item] as number;
+          const value = amount[item] as number;
+          if (limitFlags[debitIndex] === 1 && (debitsPosted[debitIndex] as number) + value > (creditsPosted[debitIndex] as number)) continue;
+          debitsPosted[debitIndex] = (debitsPosted[debitIndex] as number) + value;
+          creditsPosted[creditIndex] = (creditsPosted[creditIndex] as number) + value;
+          appliedCount++;
+          appliedAmount += value;
+        }
+        if (appliedAmount > exactIntegerMax) throw new Error('memory-limit: totals beyond 2^53, run shorter');
+      },
+      progress: options.progress,
+    });
+    let debitsTotal = 0;
+    let creditsTotal = 0;
+    for (let index = 0; index < accountCount; index++) {
+      debitsTotal += debitsPosted[index] as number;
+      creditsTotal += creditsPosted[index] as number;
+    }
+    const checks = { appliedCount, debitsTotal: BigInt(debitsTotal), creditsTotal: BigInt(creditsTotal) };
+    assertConserved('memory-limit', checks, BigInt(appliedAmount));
+    return { name: 'memory-limit', method: 'typed arrays (Float64Array balances), one thread, no durability', checks, ...measurement };
+  },
+};

@@ -1,0 +1,107 @@
+// Writers for a result: `--json FILE` and `--report DIR` (Markdown plus SVG charts).
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { renderCharts } from './charts.js';
+import type { BenchResult, RunEntry } from './result.js';
+
+const gibibyte = 1024 ** 3;
+
+export async function writeJsonResult(file: string, result: BenchResult): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+}
+
+export function formatTps(tps: number | null): string {
+  return tps === null ? '-' : Math.round(tps).toLocaleString('en-US');
+}
+
+function formatMs(ms: number | null): string {
+  if (ms === null || Number.isNaN(ms)) return '-';
+  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+}
+
+function formatRatio(ratio: number | null): string {
+  if (ratio === null) return '-';
+  return ratio >= 10 ? `${ratio.toFixed(0)}x` : `${ratio.toFixed(2)}x`;
+}
+
+/** The results table: the subject first, then each peer with its ratio. */
+export function resultsTable(result: BenchResult): string {
+  const subject: RunEntry = { name: `**${result.subject}**`, tps: result.tps, ratio: 1, p50Ms: result.p50Ms, p99Ms: result.p99Ms, p999Ms: result.p999Ms, maxMs: result.maxMs, transfers: result.transfers, durationS: result.durationS, tpsPerSecond: result.tpsPerSecond, method: '', exhausted: false };
+  const lines = [
+    `| runner | transfers/s | ${result.subject} ÷ runner | p50 ms | p99 ms | p99.9 ms | max ms | transfers | window s |`,
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const entry of [subject, ...result.peers]) {
+    if (entry.skipped !== undefined) {
+      lines.push(`| ${entry.name} | skipped: ${entry.skipped} | | | | | | | |`);
+      continue;
+    }
+    const cells = [entry.name, formatTps(entry.tps), formatRatio(entry.ratio), formatMs(entry.p50Ms), formatMs(entry.p99Ms), formatMs(entry.p999Ms), formatMs(entry.maxMs), entry.transfers.toLocaleString('en-US'), entry.durationS.toFixed(1)];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+export function machineSection(result: BenchResult): string {
+  const env = result.environment;
+  return [
+    `- CPU: ${env.cpuModel}, ${env.cpuCount} cores; memory ${(env.memoryBytes / gibibyte).toFixed(1)} GiB`,
+    `- Node ${env.nodeVersion} on ${env.platform}`,
+    `- commit ${env.commit ?? 'unknown'}${env.dirty === true ? ' (with uncommitted changes)' : ''}`,
+  ].join('\n');
+}
+
+export function parametersSection(result: BenchResult): string {
+  return [
+    `- scenario \`${result.scenario}\`: ${result.accounts.toLocaleString('en-US')} accounts, batches of ${result.batchSize.toLocaleString('en-US')}, \`${result.durability}\` durability, ${result.shards} shard(s)`,
+    `- cross-shard ratio ${result.crossShardRatio} (${result.crossShardTransfers.toLocaleString('en-US')} transfers generated across shards)${result.hotExponent === null ? ', uniform pairs' : `, Zipf-skewed debit accounts (exponent ${result.hotExponent})`}`,
+    `- seed ${result.seed}; started ${result.startedAt}`,
+    `- command: \`${result.command}\``,
+  ].join('\n');
+}
+
+export function methodsSection(result: BenchResult): string {
+  return result.peers.map((peer) => `- **${peer.name}**: ${peer.skipped ?? peer.method}${peer.exhausted ? ' (stopped early: pre-generated workload used up)' : ''}`).join('\n');
+}
+
+export function markdownReport(result: BenchResult, chartFiles: readonly string[]): string {
+  return [
+    `# Shardledger bench: ${result.scenario}`,
+    '',
+    '## Machine',
+    '',
+    machineSection(result),
+    '',
+    '## Parameters',
+    '',
+    parametersSection(result),
+    '',
+    '## Results',
+    '',
+    resultsTable(result),
+    '',
+    'Latency is per call: one batch for batched runners, one transaction for PostgreSQL.',
+    '',
+    methodsSection(result),
+    '',
+    '## Charts',
+    '',
+    ...chartFiles.map((file) => `![${file.replace('.svg', '')}](${file})\n`),
+  ].join('\n');
+}
+
+/** Writes DIR/report.md, DIR/result.json and the SVG charts. Returns the files written. */
+export async function writeReport(dir: string, result: BenchResult): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const charts = await renderCharts(result);
+  const written: string[] = [];
+  for (const [file, svg] of charts) {
+    await writeFile(join(dir, file), svg);
+    written.push(join(dir, file));
+  }
+  await writeFile(join(dir, 'report.md'), markdownReport(result, [...charts.keys()]));
+  await writeJsonResult(join(dir, 'result.json'), result);
+  return [join(dir, 'report.md'), join(dir, 'result.json'), ...written];
+}

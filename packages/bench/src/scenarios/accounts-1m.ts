@@ -1,0 +1,10 @@
+// `accounts-1m`: the standard workload over 1,000,000 accounts (working set beyond the caches).
+import type { Scenario } from './scenario.js';
+import { standardScenario } from './standard.js';
+
+export const accounts1mScenario: Scenario = {
+  ...standardScenario,
+  name: 'accounts-1m',
+  description: '1,000,000 accounts, uniform random pairs',
+  accounts: 1_000_000,
+};

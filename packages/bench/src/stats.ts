@@ -1,0 +1,87 @@
+// Latency percentiles (exact: every sample kept and sorted; runs here record at most a few
+// hundred thousand samples) and throughput per second over the measured window.
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly maxMs: number;
+  readonly meanMs: number;
+}
+
+/** Nearest-rank percentile of sorted samples: the smallest value with >= p% of samples at or below. */
+export function percentileOfSorted(sorted: Float64Array, percent: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  if (!(percent > 0 && percent <= 100)) throw new Error(`percentile must be in (0, 100], got ${percent}`);
+  const rank = Math.ceil((percent * sorted.length) / 100);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
+export function summarizeLatencies(samples: Float64Array): LatencySummary {
+  const sorted = Float64Array.from(samples).sort();
+  let sum = 0;
+  for (const value of sorted) sum += value;
+  return {
+    count: sorted.length,
+    p50Ms: percentileOfSorted(sorted, 50),
+    p99Ms: percentileOfSorted(sorted, 99),
+    p999Ms: percentileOfSorted(sorted, 99.9),
+    maxMs: sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] as number),
+    meanMs: sorted.length === 0 ? Number.NaN : sum / sorted.length,
+  };
+}
+
+/** Growable list of latency samples in milliseconds. */
+export class LatencyRecorder {
+  private samples = new Float64Array(1024);
+  private length = 0;
+
+  record(latencyMs: number): void {
+    if (this.length === this.samples.length) {
+      const grown = new Float64Array(this.samples.length * 2);
+      grown.set(this.samples);
+      this.samples = grown;
+    }
+    this.samples[this.length++] = latencyMs;
+  }
+
+  get count(): number {
+    return this.length;
+  }
+
+  values(): Float64Array {
+    return this.samples.subarray(0, this.length);
+  }
+
+  /** p99 of the most recent `window` samples (for the live progress line). */
+  recentP99Ms(window: number): number {
+    const start = Math.max(0, this.length - window);
+    return percentileOfSorted(Float64Array.from(this.samples.subarray(start, this.length)).sort(), 99);
+  }
+
+  summary(): LatencySummary {
+    return summarizeLatencies(this.values());
+  }
+}
+
+/** Completed transfers counted into one-second buckets from the start of the window. */
+export class ThroughputSeries {
+  private readonly counts: number[] = [];
+  private readonly startMs: number;
+
+  constructor(startMs: number) {
+    this.startMs = startMs;
+  }
+
+  add(nowMs: number, transferCount: number): void {
+    const second = Math.floor((nowMs - this.startMs) / 1000);
+    while (this.counts.length <= second) this.counts.push(0);
+    this.counts[second] = (this.counts[second] as number) + transferCount;
+  }
+
+  /** Transfers per second for each full second (the last, partial second is dropped if > 1 s). */
+  perSecond(): number[] {
+    return this.counts.length > 1 ? this.counts.slice(0, -1) : [...this.counts];
+  }
+}

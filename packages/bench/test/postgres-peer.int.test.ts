@@ -1,0 +1,33 @@
+// Goal: the PostgreSQL peer runs against a throw-away server and conserves money, or says why it
+// is skipped. Method: a short real run (a server is started and stopped), and a missing bin dir.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createPostgresPeer, createProgress, generateWorkload, isSkipped } from '../src/index.js';
+
+const workload = generateWorkload({ seed: 4, accountCount: 20, transferCount: 300, batchSize: 100 });
+const progress = createProgress({ enabled: false });
+
+describe('postgres peer', () => {
+  it('is skipped with a clear message when PostgreSQL is not installed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-pg-'));
+    const run = await createPostgresPeer({ binDir: '/nonexistent/bin' }).run({ workload, durability: 'strict', warmupMs: 0, durationMs: 1000, dir, progress });
+    await rm(dir, { recursive: true, force: true });
+    expect(isSkipped(run) && run.skipped).toMatch(/PostgreSQL unavailable: no initdb/);
+  });
+
+  it.skipIf(!existsSync('/usr/lib/postgresql/15/bin/initdb'))('applies every transfer in its own transaction and conserves money', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-pg-'));
+    try {
+      const run = await createPostgresPeer({ connections: 4 }).run({ workload, durability: 'relaxed', warmupMs: 0, durationMs: 10_000, dir, progress });
+      if (isSkipped(run)) throw new Error(run.skipped);
+      expect(run.transfers).toBe(300);
+      expect(run.checks?.appliedCount).toBe(300);
+      expect(run.checks?.debitsTotal).toBe(run.checks?.creditsTotal);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 15_000);
+});

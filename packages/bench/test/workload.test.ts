@@ -1,0 +1,61 @@
+// Goal: the generated workload is deterministic and well-formed. Method: generate small workloads
+// and check every transfer.
+import { describe, expect, it } from 'vitest';
+import { generateWorkload, hashShardOf, totalAmountOf, transfersOf } from '../src/index.js';
+
+describe('generateWorkload', () => {
+  it('gives the same transfers for the same seed and different ones for another seed', () => {
+    const options = { seed: 7, accountCount: 100, transferCount: 1000, batchSize: 64 };
+    const first = generateWorkload(options);
+    const again = generateWorkload(options);
+    const other = generateWorkload({ ...options, seed: 8 });
+    expect(again.batches).toEqual(first.batches);
+    expect(other.batches).not.toEqual(first.batches);
+  });
+
+  it('never pairs an account with itself and keeps amounts in 1..1000', () => {
+    const workload = generateWorkload({ seed: 1, accountCount: 3, transferCount: 5000, batchSize: 100 });
+    for (const batch of workload.batches) {
+      for (let item = 0; item < batch.ids.length; item++) {
+        expect(batch.debit[item]).not.toBe(batch.credit[item]);
+        expect(batch.amount[item]).toBeGreaterThanOrEqual(1);
+        expect(batch.amount[item]).toBeLessThanOrEqual(1000);
+      }
+    }
+  });
+
+  it('cuts batches of the requested size with unique, time-ordered ids', () => {
+    const workload = generateWorkload({ seed: 3, accountCount: 10, transferCount: 8190 * 2 + 5, runId: 'r1' });
+    expect(workload.batches.map((batch) => batch.ids.length)).toEqual([8190, 8190, 5]);
+    const ids = workload.batches.flatMap((batch) => [...batch.ids]);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids[0]).toBe('t-r1-0000000001');
+    const transfers = transfersOf(workload, workload.batches[2]!);
+    expect(transfers[0]).toMatchObject({ id: 't-r1-0000016381', amount: BigInt(workload.batches[2]!.amount[0]!), currency: 'USD' });
+  });
+
+  it('respects the cross-shard ratio', () => {
+    const shardOf = hashShardOf(4);
+    for (const ratio of [0, 0.1, 0.5, 1]) {
+      const workload = generateWorkload({ seed: 11, accountCount: 1000, transferCount: 20_000, crossShardRatio: ratio, shardOf });
+      let crossed = 0;
+      for (const batch of workload.batches) {
+        for (let item = 0; item < batch.ids.length; item++) {
+          if (shardOf(workload.accountIds[batch.debit[item]!]!) !== shardOf(workload.accountIds[batch.credit[item]!]!)) crossed++;
+        }
+      }
+      expect(crossed).toBe(workload.crossShardCount);
+      expect(Math.abs(crossed / 20_000 - ratio)).toBeLessThan(0.015);
+    }
+  });
+
+  it('skews debit accounts with a Zipf exponent', () => {
+    const workload = generateWorkload({ seed: 5, accountCount: 1000, transferCount: 20_000, hotExponent: 1.1 });
+    const counts = new Map<number, number>();
+    for (const batch of workload.batches) for (const debit of batch.debit) counts.set(debit, (counts.get(debit) ?? 0) + 1);
+    const top = Math.max(...counts.values());
+    expect(top / 20_000).toBeGreaterThan(0.1); // uniform would be 0.001
+    expect(totalAmountOf(workload.batches)).toBeGreaterThan(0n);
+  });
+});
