@@ -23,12 +23,13 @@ function formatMs(ms: number | null): string {
 
 function formatRatio(ratio: number | null): string {
   if (ratio === null) return '-';
-  return ratio >= 10 ? `${ratio.toFixed(0)}x` : `${ratio.toFixed(2)}x`;
+  if (ratio >= 10) return `${ratio.toFixed(0)}x`;
+  return ratio >= 0.1 ? `${ratio.toFixed(2)}x` : `${ratio.toPrecision(2)}x`;
 }
 
 /** The results table: the subject first, then each peer with its ratio. */
 export function resultsTable(result: BenchResult): string {
-  const subject: RunEntry = { name: `**${result.subject}**`, tps: result.tps, ratio: 1, p50Ms: result.p50Ms, p99Ms: result.p99Ms, p999Ms: result.p999Ms, maxMs: result.maxMs, transfers: result.transfers, durationS: result.durationS, tpsPerSecond: result.tpsPerSecond, method: '', exhausted: false };
+  const subject: RunEntry = { name: `**${result.subject}**`, tps: result.tps, ratio: 1, p50Ms: result.p50Ms, p99Ms: result.p99Ms, p999Ms: result.p999Ms, maxMs: result.maxMs, transfers: result.transfers, durationS: result.durationS, tpsPerSecond: result.tpsPerSecond, method: result.method, exhausted: false };
   const lines = [
     `| runner | transfers/s | ${result.subject} ÷ runner | p50 ms | p99 ms | p99.9 ms | max ms | transfers | window s |`,
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
@@ -63,7 +64,8 @@ export function parametersSection(result: BenchResult): string {
 }
 
 export function methodsSection(result: BenchResult): string {
-  return result.peers.map((peer) => `- **${peer.name}**: ${peer.skipped ?? peer.method}${peer.exhausted ? ' (stopped early: pre-generated workload used up)' : ''}`).join('\n');
+  const subject = `- **${result.subject}**: ${result.method}`;
+  return [subject, ...result.peers.map((peer) => `- **${peer.name}**: ${peer.skipped ?? peer.method}${peer.exhausted ? ' (stopped early: pre-generated workload used up)' : ''}`)].join('\n');
 }
 
 export function markdownReport(result: BenchResult, chartFiles: readonly string[]): string {

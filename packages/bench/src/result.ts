@@ -40,6 +40,8 @@ export interface BenchResult {
   readonly transfers: number;
   readonly durationS: number;
   readonly tpsPerSecond: readonly number[];
+  /** How the subject was measured (one line). */
+  readonly method: string;
   readonly shards: number;
   readonly accounts: number;
   readonly durability: Durability;

@@ -156,6 +156,7 @@ function resultOf(options: BenchOptions, collected: Collected): BenchResult {
     transfers: subject.transfers,
     durationS: subject.durationS,
     tpsPerSecond: subject.tpsPerSecond,
+    method: subject.method,
     shards: collected.shards,
     accounts: options.scenario.accounts,
     durability: options.durability,

@@ -117,7 +117,7 @@ async function runOn(config: pg.ClientConfig, options: RunOptions, peerOptions: 
     const { rows } = await admin.query<{ debits: string; credits: string }>('SELECT sum(debits_posted)::text AS debits, sum(credits_posted)::text AS credits FROM bench_accounts');
     const checks = { appliedCount, debitsTotal: BigInt(rows[0]?.debits ?? '0'), creditsTotal: BigInt(rows[0]?.credits ?? '0') };
     assertConserved('postgres', checks, appliedAmount);
-    const method = `PostgreSQL ${(await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version}, one transaction per transfer, ${connections} connections, fsync=on, synchronous_commit=${options.durability === 'strict' ? 'on' : 'off'}`;
+    const method = `window capped at ${(peerOptions.durationMsMax ?? postgresDurationMsMax) / 1000} s; PostgreSQL ${(await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version}, one transaction per transfer, ${connections} connections, fsync=on, synchronous_commit=${options.durability === 'strict' ? 'on' : 'off'}`;
     return { name: 'postgres', method, checks, ...measurement };
   } finally {
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
