@@ -132,6 +132,40 @@ describe('ShardClient', () => {
     expect((await client.verify()).ok).toBe(true);
   });
 
+  it('applies every transfer exactly once when the worker dies in five rounds of concurrent calls that retry', async () => {
+    const client = await openClient();
+    await client.submit([account('a'), account('b')]);
+    const callCount = 200;
+    const call = async (index: number): Promise<string> => {
+      for (;;) {
+        try {
+          const [result] = await client.submit([transfer(`load-${index}`, 'a', 'b', BigInt(index + 1))]);
+          return result?.status ?? 'missing';
+        } catch (error) {
+          if (!isLedgerError(error, 'SHARD_UNAVAILABLE')) throw error;
+        }
+      }
+    };
+    // Each round arms a crash (alternating before append / after commit), then 40 concurrent
+    // callers hit it; the failed ones retry through the replacement worker.
+    const rounds = 5;
+    const statuses: string[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const point = round % 2 === 0 ? failpointNames.shardSubmitBeforeAppend : failpointNames.shardSubmitAfterCommitBeforeReply;
+      await client.armFailpoint(point, { action: 'exit-worker' });
+      const perRound = callCount / rounds;
+      const calls = Array.from({ length: perRound }, (_, offset) => call(round * perRound + offset));
+      statuses.push(...(await Promise.all(calls)));
+    }
+    expect(statuses).toHaveLength(callCount);
+    expect(statuses.every((status) => status === 'ok' || status === 'exists')).toBe(true);
+    expect(statuses.filter((status) => status === 'exists').length).toBeGreaterThan(0);
+    expect(client.generation).toBe(rounds);
+    const [a] = await client.lookupAccounts(['a']);
+    expect(a?.debitsPosted).toBe(BigInt((callCount * (callCount + 1)) / 2));
+    expect((await client.verify()).ok).toBe(true);
+  });
+
   it('rejects a throw failpoint with FAILPOINT and keeps serving', async () => {
     const client = await openClient();
     await client.armFailpoint(failpointNames.shardSubmitBeforeAppend, { action: 'throw' });

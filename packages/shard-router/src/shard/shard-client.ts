@@ -391,6 +391,8 @@ export class ShardClient {
     const waiters = this.#readyWaiters;
     this.#readyWaiters = [];
     for (const waiter of waiters) waiter.resolve();
+    // Queued calls go out before listeners run: a throwing listener must not stall the shard.
+    this.#flush();
     if (this.#generation > 0) {
       const event: ShardRestartEvent = {
         shard: this.shard,
@@ -400,7 +402,6 @@ export class ShardClient {
       };
       for (const listener of this.#restartListeners) listener(event);
     }
-    this.#flush();
   }
 
   #spawn(): void {
