@@ -557,9 +557,15 @@ describe('cross-shard reservations (saga steps)', () => {
     expectOk(run(ledger, reserve('s2', debitLeg('x1', 5n))));
   });
 
-  it('rejects a reservation whose transfer id already exists as a transfer', () => {
+  it('answers exists for a new saga whose transfers are already posted with the same fields', () => {
     const ledger = ledgerWith(transfer('t1', 'a', 'b', 5n));
-    expectCode(run(ledger, reserve('s1', { side: 'debit', transfer: spec('t1', 'a', 'b', 5n) })), 'EXISTS_WITH_DIFFERENT_FIELDS');
+    const decision = run(ledger, reserve('s1', { side: 'debit', transfer: spec('t1', 'a', 'b', 5n) }));
+    expect(decision).toMatchObject({ ok: true, exists: true, events: [] });
+  });
+
+  it('rejects a reservation whose transfer id already exists with other fields', () => {
+    const ledger = ledgerWith(transfer('t1', 'a', 'b', 5n));
+    expectCode(run(ledger, reserve('s1', { side: 'debit', transfer: spec('t1', 'a', 'b', 6n) })), 'EXISTS_WITH_DIFFERENT_FIELDS');
   });
 
   it('rejects a pending transfer as a reservation leg', () => {

@@ -317,6 +317,13 @@ function decideReserve(
   const outcome = context.sagas.get(command.sagaId);
   if (outcome === 'released') return rejection('RESERVATION_RELEASED');
   if (outcome !== undefined) return EXISTS;
+  // A new saga for transfers that are already posted here (a resubmission after success, or
+  // after a crash that the recovery rolled forward) exists as a whole: nothing to reserve.
+  const posted = command.legs.map((leg) => {
+    const record = liveRecord(context, leg.transfer.id);
+    return record !== undefined && record.state === 'posted' && sameTransfer(record, leg.transfer);
+  });
+  if (posted.every(Boolean)) return { ok: true, events: NO_EVENTS, exists: true, existsEach: posted };
   const overlay = new CounterOverlay();
   const codes = command.legs.map((leg, index): RejectionCode | null => {
     if (duplicateLeg(command.legs, index)) return 'DUPLICATE_ID_IN_GROUP';

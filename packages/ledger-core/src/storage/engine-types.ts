@@ -89,8 +89,24 @@ export interface SnapshotInfo {
   readonly pauseMs: number;
 }
 
+/** Per-currency sums over a shard's accounts, and what crossed shards (saga legs). */
+export interface CurrencyTotalsView {
+  readonly currency: string;
+  readonly debitsPosted: bigint;
+  readonly creditsPosted: bigint;
+  readonly debitsPending: bigint;
+  readonly creditsPending: bigint;
+  /** Committed saga legs: debit sides and credit sides posted on this shard. */
+  readonly sagaDebitsPosted: bigint;
+  readonly sagaCreditsPosted: bigint;
+  /** Open reservations (saga legs not yet committed or released). */
+  readonly reservedDebits: bigint;
+  readonly reservedCredits: bigint;
+}
+
 export interface EngineInfo {
   readonly dir: string;
+  readonly totals: readonly CurrencyTotalsView[];
   readonly lastSequence: number;
   readonly lastTimestamp: bigint;
   readonly accounts: number;

@@ -589,8 +589,20 @@ export class ShardEngine implements ShardEngineApi {
     } catch {
       logSizeBytes = 0;
     }
+    const totals = [...this.state.totals].map(([currency, entry]) => ({
+      currency,
+      debitsPosted: readCounter(entry.accounts, 0),
+      creditsPosted: readCounter(entry.accounts, 1),
+      debitsPending: readCounter(entry.accounts, 2),
+      creditsPending: readCounter(entry.accounts, 3),
+      sagaDebitsPosted: readCounter(entry.saga, 0),
+      sagaCreditsPosted: readCounter(entry.saga, 1),
+      reservedDebits: readCounter(entry.saga, 2),
+      reservedCredits: readCounter(entry.saga, 3),
+    }));
     return {
       dir: this.dir,
+      totals,
       lastSequence: this.state.lastSequence,
       lastTimestamp: this.state.lastTimestamp,
       accounts: this.state.accounts.size,

@@ -1,0 +1,65 @@
+// Public types of the Ledger API (shard-router's front door).
+
+import type {
+  AccountView,
+  CommandStatus,
+  Durability,
+  EngineInfo,
+  HistoryPage,
+  SnapshotInfo,
+  TransferRecord,
+  Violation,
+} from '@shardledger/ledger-core';
+
+export interface LedgerOptions {
+  /** The data dir. Created (with its manifest) when missing or empty. */
+  readonly dir: string;
+  /** Shards, fixed when the dir is created (default: available CPU cores). On reopen it may be
+   * omitted; a different value throws SHARD_COUNT_MISMATCH. */
+  readonly shards?: number;
+  /** 'strict' (default): every call resolves after fsync. 'relaxed': after commit. */
+  readonly durability?: Durability;
+  /** Snapshot each shard after this many events (default 1,000,000). */
+  readonly snapshotIntervalEvents?: number;
+  /** Or after this many ms with new events (default 60,000; 0 disables). */
+  readonly snapshotIntervalMs?: number;
+  /** Keep the per-account history index (account history, balance as of). Default true. */
+  readonly accountHistory?: boolean;
+  /** Failpoints armed in every shard worker before it opens ("name=action@N,..."); tests only. */
+  readonly failpoints?: string;
+}
+
+export interface AccountResult {
+  readonly id: string;
+  readonly status: CommandStatus;
+}
+
+export interface TransferResult {
+  readonly id: string;
+  /** 'ok', 'exists', or a rejection status such as 'insufficient_funds'. */
+  readonly status: CommandStatus;
+}
+
+/** An account with its balances (all amounts in minor units, bigint). */
+export type Account = AccountView;
+
+/** A transfer as the ledger remembers it. */
+export type Transfer = Omit<TransferRecord, 'sagaId'> & { readonly crossShard: boolean };
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly violations: readonly (Violation & { readonly shard: number | null })[];
+  readonly eventsReplayed: number;
+}
+
+export interface LedgerInfo {
+  readonly dir: string;
+  readonly shards: number;
+  readonly partitionCount: number;
+  readonly hash: string;
+  readonly durability: Durability;
+  readonly shardInfo: readonly EngineInfo[];
+  readonly recovery: { readonly sagasCommitted: number; readonly sagasReleased: number };
+}
+
+export type { HistoryPage, SnapshotInfo };

@@ -1,0 +1,444 @@
+// The Ledger: what an application imports. Accounts hash to virtual partitions, partitions map to
+// shards (persisted in the manifest), and each shard is one worker thread owning one LMDB log.
+// Transfers with both accounts on one shard go straight to it, coalesced with other calls into
+// large messages; the others run as a reserve/commit saga (saga-coordinator.ts).
+
+import { availableParallelism } from 'node:os';
+import {
+  LedgerError,
+  assert,
+  limits,
+  parseAccount,
+  parseResolution,
+  parseTransfer,
+  statusOf,
+  type AccountInput,
+  type Command,
+  type CommandStatus,
+  type PostPendingInput,
+  type TransferInput,
+  type TransferRecord,
+  type TransferSpec,
+  type VoidPendingInput,
+} from '@shardledger/ledger-core';
+import { acquireDirLock, type DirLock } from './dir-lock.js';
+import { openOrCreateManifest, type Manifest } from './manifest.js';
+import { PartitionMap } from './partition.js';
+import { SagaCoordinator } from './saga-coordinator.js';
+import { ShardClient } from './shard/shard-client.js';
+import type {
+  Account,
+  AccountResult,
+  HistoryPage,
+  LedgerInfo,
+  LedgerOptions,
+  SnapshotInfo,
+  Transfer,
+  TransferResult,
+  VerifyResult,
+} from './ledger-types.js';
+
+function checkBatch(items: unknown, what: string): asserts items is readonly unknown[] {
+  if (!Array.isArray(items)) throw new LedgerError('INVALID_ARGUMENT', { [what]: 'must be an array' });
+  if (items.length > limits.batchSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: items.length, max: limits.batchSizeMax });
+}
+
+function idOf(input: unknown): string {
+  const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : String(id);
+}
+
+function publicTransfer(record: TransferRecord, crossShard: boolean): Transfer {
+  const { sagaId: _sagaId, ...rest } = record;
+  return { ...rest, crossShard };
+}
+
+export class Ledger {
+  readonly dir: string;
+  readonly shards: number;
+  private readonly manifest: Manifest;
+  private readonly partitions: PartitionMap;
+  private readonly clients: ShardClient[];
+  private readonly lock: DirLock;
+  private readonly sagas: SagaCoordinator;
+  private readonly options: LedgerOptions;
+  private recovery = { sagasCommitted: 0, sagasReleased: 0 };
+  private closed = false;
+
+  private constructor(options: LedgerOptions, manifest: Manifest, clients: ShardClient[], lock: DirLock) {
+    this.options = options;
+    this.dir = options.dir;
+    this.manifest = manifest;
+    this.shards = manifest.shards;
+    this.partitions = new PartitionMap({ shards: manifest.shards, partitionMap: manifest.partitionMap });
+    this.clients = clients;
+    this.lock = lock;
+    const partitions = this.partitions;
+    this.sagas = new SagaCoordinator({ clients, shardOf: (accountId) => partitions.shardOf(accountId) });
+  }
+
+  /** Opens (or creates) a ledger. Resolves once every shard recovered from its log and every
+   * saga interrupted by a crash was finished or rolled back. */
+  static async open(options: LedgerOptions): Promise<Ledger> {
+    if (typeof options !== 'object' || options === null || typeof options.dir !== 'string' || options.dir === '') {
+      throw new LedgerError('INVALID_ARGUMENT', { dir: 'required' });
+    }
+    const lock = await acquireDirLock(options.dir).catch(async (error: unknown) => {
+      throw error;
+    });
+    try {
+      const { readManifest } = await import('./manifest.js');
+      const existing = await readManifest(options.dir);
+      const shards = options.shards ?? existing?.shards ?? Math.min(availableParallelism(), limits.shardCountMax);
+      const { manifest, shardDirs } = await openOrCreateManifest({ dir: options.dir, shards });
+      const engine = {
+        durability: options.durability ?? 'strict',
+        ...(options.snapshotIntervalEvents !== undefined ? { snapshotIntervalEvents: options.snapshotIntervalEvents } : {}),
+        ...(options.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: options.snapshotIntervalMs } : {}),
+        ...(options.accountHistory !== undefined ? { accountHistory: options.accountHistory } : {}),
+      };
+      const clients = await Promise.all(
+        shardDirs.map((dir, shard) =>
+          ShardClient.open({
+            shard,
+            dir,
+            engine,
+            ...(options.failpoints !== undefined ? { failpoints: options.failpoints } : {}),
+          }),
+        ),
+      );
+      const ledger = new Ledger(options, manifest, clients, lock);
+      const recovered = await ledger.sagas.recoverAll();
+      ledger.recovery = { sagasCommitted: recovered.committed, sagasReleased: recovered.released };
+      return ledger;
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new LedgerError('LEDGER_CLOSED');
+  }
+
+  /** The shard that owns an account (stable for the life of the data dir). */
+  shardOf(accountId: string): number {
+    return this.partitions.shardOf(accountId);
+  }
+
+  /** The shard's client (tests and the CLI: failpoints, restart events). */
+  shardClient(shard: number): ShardClient {
+    const client = this.clients[shard];
+    if (client === undefined) throw new LedgerError('INVALID_ARGUMENT', { shard });
+    return client;
+  }
+
+  /** Sends commands to their shards (coalesced per shard) and returns statuses in input order. */
+  private async route(commands: ({ shard: number; command: Command } | null)[], fallback: CommandStatus[]): Promise<CommandStatus[]> {
+    const perShard = new Map<number, { commands: Command[]; positions: number[] }>();
+    commands.forEach((entry, position) => {
+      if (entry === null) return;
+      let bucket = perShard.get(entry.shard);
+      if (bucket === undefined) perShard.set(entry.shard, (bucket = { commands: [], positions: [] }));
+      bucket.commands.push(entry.command);
+      bucket.positions.push(position);
+    });
+    const statuses = fallback.slice();
+    await Promise.all(
+      [...perShard].map(async ([shard, bucket]) => {
+        const results = await this.shardClient(shard).submit(bucket.commands);
+        results.forEach((result, index) => {
+          statuses[bucket.positions[index] as number] = result.status;
+        });
+      }),
+    );
+    return statuses;
+  }
+
+  async createAccounts(accounts: readonly AccountInput[]): Promise<AccountResult[]> {
+    this.ensureOpen();
+    checkBatch(accounts, 'accounts');
+    const statuses: CommandStatus[] = [];
+    const commands = accounts.map((input, index) => {
+      const parsed = parseAccount(input);
+      if (!parsed.ok) {
+        statuses[index] = statusOf(parsed.code);
+        return null;
+      }
+      statuses[index] = 'ok';
+      return { shard: this.shardOf(parsed.value.id), command: { type: 'CreateAccount', account: parsed.value } as Command };
+    });
+    const routed = await this.route(commands, statuses);
+    return accounts.map((input, index) => ({ id: idOf(input), status: routed[index] as CommandStatus }));
+  }
+
+  /** Creates transfers; one result per input, in order. Every command reaches each shard in input
+   * order: transfers between accounts of one shard are applied in that order, and a cross-shard
+   * transfer is reserved on its shards in that order too. Its credit becomes spendable when the
+   * saga commits, so a later transfer of the same call spending it may see it still reserved. */
+  async createTransfers(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
+    this.ensureOpen();
+    checkBatch(transfers, 'transfers');
+    const statuses: CommandStatus[] = new Array<CommandStatus>(transfers.length);
+    const waits: Promise<void>[] = [];
+    // Local commands are gathered per shard and sent before any saga touches that shard.
+    const gathered = new Map<number, { commands: Command[]; positions: number[] }>();
+    const send = (shard: number): void => {
+      const bucket = gathered.get(shard);
+      if (bucket === undefined || bucket.commands.length === 0) return;
+      gathered.delete(shard);
+      waits.push(
+        this.shardClient(shard)
+          .submit(bucket.commands)
+          .then((results) => {
+            results.forEach((result, index) => {
+              statuses[bucket.positions[index] as number] = result.status;
+            });
+          }),
+      );
+    };
+    for (let index = 0; index < transfers.length; index += 1) {
+      const parsed = parseTransfer(transfers[index]);
+      if (!parsed.ok) {
+        statuses[index] = statusOf(parsed.code);
+        continue;
+      }
+      const spec = parsed.value;
+      const debitShard = this.partitions.shardOf(spec.debitAccountId);
+      const creditShard = this.partitions.shardOf(spec.creditAccountId);
+      if (debitShard === creditShard) {
+        let bucket = gathered.get(debitShard);
+        if (bucket === undefined) gathered.set(debitShard, (bucket = { commands: [], positions: [] }));
+        bucket.commands.push({ type: 'CreateTransfer', transfer: spec });
+        bucket.positions.push(index);
+      } else if (spec.pending) {
+        statuses[index] = 'cross_shard_pending_unsupported';
+      } else {
+        send(debitShard);
+        send(creditShard);
+        waits.push(
+          this.sagas.run([spec]).then(([status]) => {
+            statuses[index] = status as CommandStatus;
+          }),
+        );
+      }
+    }
+    for (const shard of [...gathered.keys()]) send(shard);
+    await Promise.all(waits);
+    return transfers.map((input, index) => ({ id: idOf(input), status: statuses[index] as CommandStatus }));
+  }
+
+  /** Convenience for one transfer. */
+  async createTransfer(transfer: TransferInput): Promise<TransferResult> {
+    const [result] = await this.createTransfers([transfer]);
+    assert(result !== undefined, 'one result');
+    return result;
+  }
+
+  /** All-or-nothing: either every transfer is applied, or none is and each result says why
+   * (the failing ones with their code, the others with 'linked_transfer_failed'). */
+  async createAtomicGroup(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
+    this.ensureOpen();
+    checkBatch(transfers, 'transfers');
+    if (transfers.length === 0) return [];
+    if (transfers.length > limits.groupSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: transfers.length, max: limits.groupSizeMax });
+    const specs: TransferSpec[] = [];
+    const invalid: (CommandStatus | null)[] = transfers.map((input) => {
+      const parsed = parseTransfer(input);
+      if (!parsed.ok) return statusOf(parsed.code);
+      specs.push(parsed.value);
+      return null;
+    });
+    let statuses: CommandStatus[];
+    if (invalid.some((status) => status !== null)) {
+      statuses = invalid.map((status) => status ?? 'linked_transfer_failed');
+    } else {
+      const shards = new Set(specs.flatMap((spec) => [this.shardOf(spec.debitAccountId), this.shardOf(spec.creditAccountId)]));
+      if (shards.size === 1) {
+        const [result] = await this.shardClient([...shards][0] as number).submit([{ type: 'CreateTransferGroup', transfers: specs }]);
+        assert(result !== undefined, 'one result');
+        statuses = specs.map((_, index) => result.statuses?.[index] ?? result.status);
+      } else if (specs.some((spec) => spec.pending)) {
+        statuses = specs.map((spec) => (spec.pending ? 'cross_shard_pending_unsupported' : 'linked_transfer_failed'));
+      } else {
+        statuses = await this.sagas.run(specs);
+      }
+    }
+    return transfers.map((input, index) => ({ id: idOf(input), status: statuses[index] as CommandStatus }));
+  }
+
+  /** Finds the shard holding each pending transfer (pending transfers never cross shards). */
+  private async locatePending(pendingIds: readonly string[]): Promise<(number | undefined)[]> {
+    const found = await Promise.all(this.clients.map((client) => client.lookupTransfers(pendingIds)));
+    return pendingIds.map((_, index) => {
+      for (let shard = 0; shard < found.length; shard += 1) {
+        if (found[shard]?.[index] !== undefined) return shard;
+      }
+      return undefined;
+    });
+  }
+
+  private async resolvePending(inputs: readonly (PostPendingInput | VoidPendingInput)[], action: 'post' | 'void'): Promise<TransferResult[]> {
+    this.ensureOpen();
+    checkBatch(inputs, 'inputs');
+    const statuses: CommandStatus[] = new Array<CommandStatus>(inputs.length);
+    const parsed = inputs.map((input) => parseResolution(input, action === 'post'));
+    const pendingIds = parsed.map((entry) => (entry.ok ? entry.value.pendingId : ''));
+    const shards = await this.locatePending(pendingIds);
+    const commands = parsed.map((entry, index) => {
+      if (!entry.ok) {
+        statuses[index] = statusOf(entry.code);
+        return null;
+      }
+      const shard = shards[index];
+      if (shard === undefined) {
+        statuses[index] = 'pending_not_found';
+        return null;
+      }
+      const type = action === 'post' ? 'PostPendingTransfer' : 'VoidPendingTransfer';
+      return { shard, command: { type, resolution: entry.value } as Command };
+    });
+    const routed = await this.route(commands, statuses);
+    return inputs.map((input, index) => ({ id: idOf(input), status: routed[index] as CommandStatus }));
+  }
+
+  /** Two-phase: posts pending transfers (the full amount, or a smaller `amount`). */
+  postPendingTransfers(inputs: readonly PostPendingInput[]): Promise<TransferResult[]> {
+    return this.resolvePending(inputs, 'post');
+  }
+
+  /** Two-phase: voids pending transfers, releasing the held amount. */
+  voidPendingTransfers(inputs: readonly VoidPendingInput[]): Promise<TransferResult[]> {
+    return this.resolvePending(inputs, 'void');
+  }
+
+  async lookupAccounts(ids: readonly string[]): Promise<(Account | undefined)[]> {
+    this.ensureOpen();
+    checkBatch(ids, 'ids');
+    const found: (Account | undefined)[] = new Array(ids.length).fill(undefined);
+    const perShard = new Map<number, number[]>();
+    ids.forEach((id, index) => {
+      if (typeof id !== 'string') return;
+      const shard = this.shardOf(id);
+      const list = perShard.get(shard) ?? [];
+      list.push(index);
+      perShard.set(shard, list);
+    });
+    await Promise.all(
+      [...perShard].map(async ([shard, positions]) => {
+        const accounts = await this.shardClient(shard).lookupAccounts(positions.map((index) => ids[index] as string));
+        positions.forEach((position, index) => {
+          found[position] = accounts[index];
+        });
+      }),
+    );
+    return found;
+  }
+
+  /** Looks transfers up on every shard (an id is not routed by itself). A cross-shard transfer is
+   * recorded on both of its shards; the debit shard's record is returned. */
+  async lookupTransfers(ids: readonly string[]): Promise<(Transfer | undefined)[]> {
+    this.ensureOpen();
+    checkBatch(ids, 'ids');
+    const perShard = await Promise.all(this.clients.map((client) => client.lookupTransfers(ids)));
+    return ids.map((_, index) => {
+      for (const records of perShard) {
+        const record = records[index];
+        if (record === undefined) continue;
+        const crossShard = this.shardOf(record.debitAccountId) !== this.shardOf(record.creditAccountId);
+        if (crossShard && this.shardOf(record.debitAccountId) !== perShard.indexOf(records)) continue;
+        return publicTransfer(record, crossShard);
+      }
+      return undefined;
+    });
+  }
+
+  /** Postings of one account in time order, paginated by sequence number (of its shard). */
+  accountHistory(accountId: string, options: { afterSequence?: number; limit?: number } = {}): Promise<HistoryPage> {
+    this.ensureOpen();
+    return this.shardClient(this.shardOf(accountId)).accountHistory(accountId, options);
+  }
+
+  /** The account's balances as of a past timestamp (ns) or sequence number of its shard. */
+  balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): Promise<Account | undefined> {
+    this.ensureOpen();
+    return this.shardClient(this.shardOf(accountId)).balanceAsOf(accountId, at);
+  }
+
+  /** Checks every invariant across all shards; never throws on a violation. At quiescence:
+   * total debits equal total credits per currency, pending totals match, no reservation is left
+   * open, and every shard's replay from event 1 equals its live state. */
+  async verify(): Promise<VerifyResult> {
+    this.ensureOpen();
+    await this.sagas.settle();
+    const violations: (VerifyResult['violations'][number])[] = [];
+    let eventsReplayed = 0;
+    const reports = await Promise.all(this.clients.map((client) => client.verify()));
+    reports.forEach((report, shard) => {
+      eventsReplayed += report.eventsReplayed;
+      for (const violation of report.violations) violations.push({ ...violation, shard });
+    });
+    const infos = await Promise.all(this.clients.map((client) => client.info()));
+    const sums = new Map<string, bigint[]>();
+    infos.forEach((info, shard) => {
+      if (info.reservationsOpen > 0) {
+        violations.push({ rule: 'no_open_reservations', detail: `${info.reservationsOpen} open`, shard });
+      }
+      for (const totals of info.totals) {
+        const sum = sums.get(totals.currency) ?? [0n, 0n, 0n, 0n];
+        sum[0] = (sum[0] as bigint) + totals.debitsPosted;
+        sum[1] = (sum[1] as bigint) + totals.creditsPosted;
+        sum[2] = (sum[2] as bigint) + totals.debitsPending;
+        sum[3] = (sum[3] as bigint) + totals.creditsPending;
+        sums.set(totals.currency, sum);
+      }
+    });
+    for (const [currency, [debits, credits, debitsPending, creditsPending]] of sums) {
+      if (debits !== credits) {
+        violations.push({ rule: 'debits_equal_credits', detail: `${currency}: debits ${debits}, credits ${credits}`, shard: null });
+      }
+      if (debitsPending !== creditsPending) {
+        violations.push({
+          rule: 'pending_debits_equal_pending_credits',
+          detail: `${currency}: ${debitsPending} vs ${creditsPending}`,
+          shard: null,
+        });
+      }
+    }
+    return { ok: violations.length === 0, violations, eventsReplayed };
+  }
+
+  /** Takes a snapshot of every shard now. */
+  snapshot(): Promise<SnapshotInfo[]> {
+    this.ensureOpen();
+    return Promise.all(this.clients.map((client) => client.snapshot()));
+  }
+
+  async info(): Promise<LedgerInfo> {
+    this.ensureOpen();
+    return {
+      dir: this.dir,
+      shards: this.shards,
+      partitionCount: this.manifest.partitionCount,
+      hash: this.manifest.hash,
+      durability: this.options.durability ?? 'strict',
+      shardInfo: await Promise.all(this.clients.map((client) => client.info())),
+      recovery: this.recovery,
+    };
+  }
+
+  /** Events of one shard after a sequence number (export, projections). */
+  readEvents(shard: number, afterSequence: number, limit: number): ReturnType<ShardClient['readEvents']> {
+    this.ensureOpen();
+    return this.shardClient(shard).readEvents(afterSequence, limit);
+  }
+
+  /** Waits for sagas in doubt to settle, closes every shard and releases the dir lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.sagas.settle().catch(() => undefined);
+    await Promise.allSettled(this.clients.map((client) => client.close()));
+    await this.lock.release();
+  }
+}
