@@ -404,9 +404,16 @@ export class ShardEngine implements ShardEngineApi {
       () => {
         this.expiryTimer = null;
         if (this.closed || this.failure !== null) return;
-        this.submit([]).catch(() => {
-          // Expiry is retried on the next call or timer.
-        });
+        // Re-arm afterwards: a timer can fire before the deadline (setTimeout clamps delays to
+        // 2^31-1 ms, ~24.8 days, below timeoutMsMax), and then no commit would re-arm it.
+        this.submit([]).then(
+          () => {
+            if (this.expiryTimer === null) this.scheduleExpiry();
+          },
+          () => {
+            // Expiry is retried on the next call or timer.
+          },
+        );
       },
       Math.min(Math.max(delayMs, 0), 2 ** 31 - 1),
     );
