@@ -11,6 +11,9 @@ export interface AccountInput {
   readonly currency: string;
   readonly debitsMustNotExceedCredits?: boolean | undefined;
   readonly creditsMustNotExceedDebits?: boolean | undefined;
+  /** Index this account's postings for fast history and balance-as-of (costs two index writes
+   * per transfer touching it). Without it those queries scan the log. */
+  readonly history?: boolean | undefined;
   readonly metadata?: Readonly<Record<string, string>> | null | undefined;
 }
 
@@ -132,11 +135,13 @@ export function parseAccount(input: unknown): Parsed<AccountSpec> {
   if (debitFlag !== undefined && typeof debitFlag !== 'boolean') return reject('INVALID_FLAGS', 'debitsMustNotExceedCredits must be a boolean');
   if (creditFlag !== undefined && typeof creditFlag !== 'boolean') return reject('INVALID_FLAGS', 'creditsMustNotExceedDebits must be a boolean');
   if (debitFlag === true && creditFlag === true) return reject('INVALID_FLAGS', 'both flags set');
+  if (raw.history !== undefined && typeof raw.history !== 'boolean') return reject('INVALID_FLAGS', 'history must be a boolean');
   const metadata = parseMetadata(raw.metadata);
   if (metadata === undefined) return reject('INVALID_METADATA', 'account metadata');
   let flags = 0;
   if (debitFlag === true) flags |= accountFlags.debitsMustNotExceedCredits;
   if (creditFlag === true) flags |= accountFlags.creditsMustNotExceedDebits;
+  if (raw.history === true) flags |= accountFlags.history;
   return { ok: true, value: { id: raw.id, currency: raw.currency, flags, metadata } };
 }
 

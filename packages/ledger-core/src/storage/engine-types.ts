@@ -19,7 +19,8 @@ export interface ShardEngineOptions {
   readonly snapshotIntervalEvents?: number;
   /** Or after this many ms with new events (default limits.snapshotIntervalMs). 0 disables. */
   readonly snapshotIntervalMs?: number;
-  /** Keep the account history index (account -> postings) for history and balance-as-of. */
+  /** Index the postings of accounts created with the `history` flag (default true). When false,
+   * no account is indexed and history/balance-as-of always scan the log. */
   readonly accountHistory?: boolean;
   /** LMDB map size in bytes (default 64 GiB of address space; the file grows as needed). */
   readonly mapSizeBytes?: number;
@@ -45,6 +46,8 @@ export interface AccountView {
   readonly currency: string;
   readonly debitsMustNotExceedCredits: boolean;
   readonly creditsMustNotExceedDebits: boolean;
+  /** Postings are indexed for fast history and balance-as-of. */
+  readonly history: boolean;
   readonly metadata: Metadata | null;
   readonly timestamp: bigint;
   readonly debitsPosted: bigint;

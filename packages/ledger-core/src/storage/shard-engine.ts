@@ -54,6 +54,11 @@ interface Staged {
 const DEFAULT_MAP_SIZE = 64 * 1024 ** 3;
 const INDEXED_THROUGH = 'indexedThrough';
 
+function isAscii(text: string): boolean {
+  for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) > 0x7f) return false;
+  return true;
+}
+
 /** Wall clock in nanoseconds since the epoch, monotonic within the process. */
 function wallClock(): () => bigint {
   const offset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
@@ -70,6 +75,7 @@ export function accountView(account: AccountState): AccountView {
     currency: account.currency,
     debitsMustNotExceedCredits: (account.flags & accountFlags.debitsMustNotExceedCredits) !== 0,
     creditsMustNotExceedDebits: (account.flags & accountFlags.creditsMustNotExceedDebits) !== 0,
+    history: (account.flags & accountFlags.history) !== 0,
     metadata: account.metadata,
     timestamp: account.timestamp,
     debitsPosted,
@@ -137,6 +143,14 @@ export class ShardEngine implements ShardEngineApi {
   private recoveredFromSnapshot: number | null = null;
   private recoveryMs = 0;
   private staged: Staged = { records: [], sagas: [], history: [] };
+  /** The greatest transfer id stored or staged, while every id seen is ASCII (then JavaScript's
+   * string order equals LMDB's byte order and `id > max` proves an id is new). */
+  private readonly ids = { max: '', fastPath: true };
+
+  private noteTransferId(id: string): void {
+    if (!isAscii(id)) this.ids.fastPath = false;
+    else if (id > this.ids.max) this.ids.max = id;
+  }
 
   private constructor(options: ShardEngineOptions, db: ShardDatabases) {
     this.dir = options.dir;
@@ -152,10 +166,14 @@ export class ShardEngine implements ShardEngineApi {
     const sagas = this.pendingSagas;
     const transfersDb = db.transfers;
     const sagasDb = db.sagas;
+    for (const { key } of transfersDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(key);
+    const ids = this.ids;
     this.context = {
       timestamp: 0n,
       transfers: {
         get(id: string): TransferRecord | undefined {
+          // Time-ordered ids (the recommended kind) are above every id stored: no disk lookup.
+          if (ids.fastPath && id > ids.max && isAscii(id)) return undefined;
           const staged = records.get(id);
           if (staged !== undefined) return staged;
           const bytes = transfersDb.getBinaryFast(id);
@@ -255,6 +273,7 @@ export class ShardEngine implements ShardEngineApi {
     const writes = indexWritesOf(event);
     const staged = this.staged;
     for (const record of writes.transfers) {
+      this.noteTransferId(record.id);
       this.pendingRecords.set(record.id, record);
       staged.records.push(record);
     }
@@ -269,10 +288,11 @@ export class ShardEngine implements ShardEngineApi {
       this.pendingSagas.set(writes.saga.sagaId, writes.saga.outcome);
       staged.sagas.push([writes.saga.sagaId, writes.saga.outcome]);
     }
-    if (this.accountHistoryEnabled) {
+    if (this.accountHistoryEnabled && event.type !== 'AccountCreated') {
       for (const posting of postingsOf(event)) {
         const account = this.state.accounts.get(posting.accountId);
         assert(account !== undefined, 'history of a known account');
+        if ((account.flags & accountFlags.history) === 0) continue;
         staged.history.push([
           [account.ordinal, sequence],
           encodeHistoryEntry(event.type, posting.transferId, event.timestamp, account.counters),
@@ -462,22 +482,16 @@ export class ShardEngine implements ShardEngineApi {
     return open;
   }
 
-  async accountHistory(accountId: string, options: { afterSequence?: number; limit?: number } = {}): Promise<HistoryPage> {
-    await this.settled();
-    const limit = Math.min(options.limit ?? 100, limits.pageSizeMax);
-    if (!Number.isSafeInteger(limit) || limit <= 0) throw new LedgerError('INVALID_ARGUMENT', { limit });
-    const account = this.state.accounts.get(accountId);
-    if (account === undefined || !this.accountHistoryEnabled) return { entries: [], nextAfterSequence: null };
-    const after = options.afterSequence ?? 0;
-    const entries: HistoryEntry[] = [];
-    const range = this.db.history.getRange({
-      start: [account.ordinal, after + 1],
-      end: [account.ordinal + 1, 0],
-      limit: limit + 1,
-    });
+  private indexed(account: AccountState): boolean {
+    return this.accountHistoryEnabled && (account.flags & accountFlags.history) !== 0;
+  }
+
+  /** The account's postings read from the history index (accounts with the history flag). */
+  private *indexedPostings(account: AccountState, afterSequence: number): Generator<HistoryEntry> {
+    const range = this.db.history.getRange({ start: [account.ordinal, afterSequence + 1], end: [account.ordinal + 1, 0] });
     for (const { key, value } of range) {
       const entry = decodeHistoryEntry(value);
-      entries.push({
+      yield {
         sequence: key[1],
         timestamp: entry.timestamp,
         transferId: entry.transferId,
@@ -486,11 +500,56 @@ export class ShardEngine implements ShardEngineApi {
         creditsPosted: entry.counters[1],
         debitsPending: entry.counters[2],
         creditsPending: entry.counters[3],
-      });
+      };
     }
-    const more = entries.length > limit;
-    if (more) entries.pop();
-    return { entries, nextAfterSequence: more ? (entries[entries.length - 1] as HistoryEntry).sequence : null };
+  }
+
+  /** The same postings found by replaying the log into a scratch state (accounts without the
+   * history flag): exact, but O(log) per call. */
+  private *scannedPostings(accountId: string, afterSequence: number): Generator<HistoryEntry> {
+    const scratch = initialState();
+    const last = this.state.lastSequence;
+    for (const { sequence, event } of this.iterateEvents(0)) {
+      if (sequence > last) return;
+      evolve(scratch, event);
+      if (sequence <= afterSequence) continue;
+      // One entry per (sequence, account), as in the index: several legs of one account in one
+      // saga event give one entry with the counters after the whole event.
+      for (const posting of postingsOf(event).filter((item, index, all) => all.findIndex((other) => other.accountId === item.accountId) === index)) {
+        if (posting.accountId !== accountId) continue;
+        const view = accountView(scratch.accounts.get(accountId) as AccountState);
+        yield {
+          sequence,
+          timestamp: event.timestamp,
+          transferId: posting.transferId,
+          eventType: event.type,
+          debitsPosted: view.debitsPosted,
+          creditsPosted: view.creditsPosted,
+          debitsPending: view.debitsPending,
+          creditsPending: view.creditsPending,
+        };
+      }
+    }
+  }
+
+  private postings(account: AccountState, afterSequence: number): Generator<HistoryEntry> {
+    return this.indexed(account) ? this.indexedPostings(account, afterSequence) : this.scannedPostings(account.id, afterSequence);
+  }
+
+  async accountHistory(accountId: string, options: { afterSequence?: number; limit?: number } = {}): Promise<HistoryPage> {
+    await this.settled();
+    const limit = Math.min(options.limit ?? 100, limits.pageSizeMax);
+    if (!Number.isSafeInteger(limit) || limit <= 0) throw new LedgerError('INVALID_ARGUMENT', { limit });
+    const account = this.state.accounts.get(accountId);
+    if (account === undefined) return { entries: [], nextAfterSequence: null };
+    const entries: HistoryEntry[] = [];
+    for (const entry of this.postings(account, options.afterSequence ?? 0)) {
+      // Both legs of a transfer within one shard post to different accounts, so one entry per
+      // (sequence, account); the page ends between sequences.
+      if (entries.length === limit) return { entries, nextAfterSequence: (entries[limit - 1] as HistoryEntry).sequence };
+      entries.push(entry);
+    }
+    return { entries, nextAfterSequence: null };
   }
 
   /** The last sequence number whose event timestamp is <= timestamp (0 if none). */
@@ -515,17 +574,22 @@ export class ShardEngine implements ShardEngineApi {
     await this.settled();
     const account = this.state.accounts.get(accountId);
     if (account === undefined) return undefined;
-    if (!this.accountHistoryEnabled) throw new LedgerError('INVALID_ARGUMENT', { accountHistory: false });
+    if (at.timestamp !== undefined && account.timestamp > at.timestamp) return undefined;
     let sequence = at.sequence ?? this.state.lastSequence;
     if (at.timestamp !== undefined) sequence = Math.min(sequence, this.sequenceAt(at.timestamp));
-    if (at.timestamp !== undefined && account.timestamp > at.timestamp) return undefined;
-    const view = accountView(account);
     let counters: readonly [bigint, bigint, bigint, bigint] = [0n, 0n, 0n, 0n];
-    const range = this.db.history.getRange({ start: [account.ordinal, sequence], end: [account.ordinal, 0], reverse: true, limit: 1 });
-    for (const { value } of range) counters = decodeHistoryEntry(value).counters;
+    if (this.indexed(account)) {
+      const range = this.db.history.getRange({ start: [account.ordinal, sequence], end: [account.ordinal, 0], reverse: true, limit: 1 });
+      for (const { value } of range) counters = decodeHistoryEntry(value).counters;
+    } else {
+      for (const entry of this.scannedPostings(accountId, 0)) {
+        if (entry.sequence > sequence) break;
+        counters = [entry.debitsPosted, entry.creditsPosted, entry.debitsPending, entry.creditsPending];
+      }
+    }
     const [debitsPosted, creditsPosted, debitsPending, creditsPending] = counters;
     return {
-      ...view,
+      ...accountView(account),
       debitsPosted,
       creditsPosted,
       debitsPending,
