@@ -1,0 +1,215 @@
+// The read model's SQLite file: schema and how it is opened. Every pragma that matters is written
+// out here with the reason for its value (STYLE rule 17).
+//
+// Money is TEXT of decimal digits (a u128 does not fit SQLite's 64-bit INTEGER); sums are done in
+// bigint in JS. Timestamps are INTEGER nanoseconds since the epoch (fit in 63 bits until 2262).
+// Tables are STRICT so that a wrong type is an error, not a silent conversion, and WITHOUT ROWID so
+// that rows are stored in primary-key order: a dump ordered by primary key is the same bytes for
+// two databases with the same content (the rebuild test compares exactly that).
+
+import Database from 'better-sqlite3';
+import { LedgerError } from '@shardledger/ledger-core';
+
+export type ReadModelDb = Database.Database;
+
+/** Bumped on any schema change; a file of another version is refused (rebuild it). */
+export const readModelSchemaVersion = 1;
+/** SQLite `application_id` of a read-model file ("SLRM"), so that a stray file is not mistaken. */
+const applicationId = 0x534c524d;
+
+/** The tables whose rows are the projection (what `rebuild` must reproduce exactly), in the order
+ * a dump lists them, each with its primary key for ORDER BY. */
+export const projectionTables = [
+  { name: 'watermarks', orderBy: 'shard' },
+  { name: 'accounts', orderBy: 'id' },
+  { name: 'transfers', orderBy: 'id' },
+  { name: 'transfer_metadata', orderBy: 'key, value, transfer_id' },
+  { name: 'saga_legs', orderBy: 'transfer_id, saga_id, side' },
+  { name: 'entries', orderBy: 'shard, sequence, entry_index' },
+  { name: 'currency_totals', orderBy: 'currency' },
+] as const;
+
+const schema = `
+-- Per shard: the last event projected. Written in the same transaction as the rows that event
+-- produced: this is what makes the projection exactly-once.
+CREATE TABLE watermarks (
+  shard INTEGER PRIMARY KEY,
+  last_sequence INTEGER NOT NULL,
+  last_timestamp INTEGER NOT NULL
+) STRICT;
+
+-- The ledger this file projects (its manifest hash and shard count): refuse another ledger.
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT, WITHOUT ROWID;
+
+-- Accounts with their four counters after the last projected event (same as lookupAccounts).
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY,
+  currency TEXT NOT NULL,
+  flags INTEGER NOT NULL,
+  metadata TEXT,
+  timestamp INTEGER NOT NULL,
+  shard INTEGER NOT NULL,
+  sequence INTEGER NOT NULL,
+  debits_posted TEXT NOT NULL,
+  credits_posted TEXT NOT NULL,
+  debits_pending TEXT NOT NULL,
+  credits_pending TEXT NOT NULL,
+  balance TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- One row per transfer id (a cross-shard transfer too). kind: transfer | post | void.
+-- state: posted | pending | voided | expired, or reserved | released for a cross-shard saga in
+-- flight or rolled back. saga_id is null for transfers applied on one shard in one event.
+CREATE TABLE transfers (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  debit_account_id TEXT NOT NULL,
+  credit_account_id TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  pending INTEGER NOT NULL,
+  timeout_ms INTEGER NOT NULL,
+  metadata TEXT,
+  pending_id TEXT,
+  state TEXT NOT NULL,
+  posted_amount TEXT,
+  timestamp INTEGER NOT NULL,
+  shard INTEGER NOT NULL,
+  sequence INTEGER NOT NULL,
+  saga_id TEXT,
+  cross_shard INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- Metadata of each transfer row, one row per key: "every transfer of payment order X".
+CREATE TABLE transfer_metadata (
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  transfer_id TEXT NOT NULL,
+  PRIMARY KEY (key, value, transfer_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX transfer_metadata_by_transfer ON transfer_metadata (transfer_id);
+
+-- Every side of every saga, as each shard recorded it: the transfers row of a saga is computed
+-- from these, so that it does not depend on the order in which shards were projected.
+CREATE TABLE saga_legs (
+  transfer_id TEXT NOT NULL,
+  saga_id TEXT NOT NULL,
+  side TEXT NOT NULL,
+  shard INTEGER NOT NULL,
+  sequence INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  PRIMARY KEY (transfer_id, saga_id, side)
+) STRICT, WITHOUT ROWID;
+
+-- One row per account per posting (a change of the posted counters). amount is signed (credit
+-- positive); balance, debits_posted and credits_posted are the account's after this entry, so a
+-- statement's totals are differences of two rows. kind: transfer | post_pending | saga_commit.
+-- The primary key (shard, sequence, entry_index) also makes a doubled event a constraint error.
+CREATE TABLE entries (
+  shard INTEGER NOT NULL,
+  sequence INTEGER NOT NULL,
+  entry_index INTEGER NOT NULL,
+  account_id TEXT NOT NULL,
+  transfer_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  balance TEXT NOT NULL,
+  debits_posted TEXT NOT NULL,
+  credits_posted TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  PRIMARY KEY (shard, sequence, entry_index)
+) STRICT, WITHOUT ROWID;
+-- An account lives on one shard, so (timestamp, shard, sequence, entry_index) is its posting order.
+CREATE INDEX entries_by_account ON entries (account_id, timestamp);
+
+-- Sums of the accounts' counters per currency.
+CREATE TABLE currency_totals (
+  currency TEXT PRIMARY KEY,
+  debits_posted TEXT NOT NULL,
+  credits_posted TEXT NOT NULL,
+  debits_pending TEXT NOT NULL,
+  credits_pending TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+`;
+
+export interface OpenReadModelDbOptions {
+  readonly path: string;
+  /** Queries only (the CLI reading a file that a running application projects into). */
+  readonly readonly: boolean;
+}
+
+/** Opens (creating when missing, unless read-only) a read-model file. */
+export function openReadModelDb(options: OpenReadModelDbOptions): ReadModelDb {
+  const db = new Database(options.path, {
+    readonly: options.readonly,
+    // A read-only open of a missing file is a mistake, not a request for an empty model.
+    fileMustExist: options.readonly,
+    // How long a statement waits for another connection's lock (the CLI reading while an
+    // application projects) before failing with SQLITE_BUSY.
+    timeout: 5_000,
+  });
+  try {
+    // Write-ahead log: readers (CLI, queries) never block the projector and vice versa, and a
+    // commit is one sequential append. Persistent in the file, so read-only opens inherit it.
+    if (!options.readonly) db.pragma('journal_mode = WAL');
+    // FULL: each commit (rows + watermark) is fsynced before the projector moves on. NORMAL would
+    // still be atomic in WAL mode but could lose the last commits on power loss; they would be
+    // re-projected (exactly-once holds either way), FULL only keeps waitFor's promise durable.
+    db.pragma('synchronous = FULL');
+    // We keep no foreign keys (rows of a saga may arrive before the account's shard is projected).
+    db.pragma('foreign_keys = OFF');
+    // Temp b-trees for ORDER BY and indexes in memory: the projection never needs large ones.
+    db.pragma('temp_store = MEMORY');
+    // 64 MiB page cache (negative = KiB): the accounts and recent entries pages stay hot.
+    db.pragma('cache_size = -65536');
+    // Checkpoint the WAL into the main file every 1,000 pages (SQLite's default, written out),
+    // and truncate the WAL back to 64 MiB after a checkpoint so it cannot grow without bound.
+    if (!options.readonly) db.pragma('wal_autocheckpoint = 1000');
+    if (!options.readonly) db.pragma('journal_size_limit = 67108864');
+    // No triggers or views of ours use functions; refuse them from a tampered schema.
+    db.pragma('trusted_schema = OFF');
+    if (!options.readonly) createSchema(db);
+    checkSchema(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function createSchema(db: ReadModelDb): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version !== 0) return;
+  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number };
+  if (tables.n !== 0) throw new LedgerError('INVALID_ARGUMENT', { path: 'not a read-model file' });
+  db.transaction(() => {
+    db.exec(schema);
+    db.pragma(`application_id = ${applicationId}`);
+    db.pragma(`user_version = ${readModelSchemaVersion}`);
+  })();
+}
+
+function checkSchema(db: ReadModelDb): void {
+  const id = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (id !== applicationId) throw new LedgerError('INVALID_ARGUMENT', { path: 'not a read-model file' });
+  if (version !== readModelSchemaVersion) {
+    throw new LedgerError('INVALID_ARGUMENT', { schemaVersion: version, expected: readModelSchemaVersion });
+  }
+}
+
+/** Every projected row, table by table in primary-key order, as one string per table: equal
+ * strings mean equal content (the rebuild and crash tests compare these). */
+export function dumpProjection(db: ReadModelDb): Record<string, string> {
+  const dump: Record<string, string> = {};
+  const read = db.transaction(() => {
+    for (const table of projectionTables) {
+      const rows = db.prepare(`SELECT * FROM ${table.name} ORDER BY ${table.orderBy}`).safeIntegers(true).raw(true).all();
+      dump[table.name] = rows.map((row) => (row as unknown[]).map(String).join('\u001f')).join('\n');
+    }
+  });
+  read();
+  return dump;
+}

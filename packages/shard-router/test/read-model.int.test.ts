@@ -1,0 +1,244 @@
+// Goal: the read model equals the write side, reports its watermark, and rebuilds to the same rows.
+// Method: a seeded random workload (same-shard and cross-shard transfers, atomic groups, pending
+// transfers posted, partly posted or voided) on a real 3-shard ledger in a temp dir, projected
+// while it is written; after waitFor('latest') every account is compared with lookupAccounts.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Ledger, isLedgerError, type TransferInput } from '../src/index.js';
+import { ReadModel, dumpProjection } from '../src/read-model/index.js';
+
+const SEED = 0x5eed6;
+const created: string[] = [];
+afterAll(async () => {
+  await Promise.all(created.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'read-model-'));
+  created.push(dir);
+  return dir;
+}
+
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+interface Workload {
+  readonly accountIds: string[];
+  /** Transfer ids accepted ('ok'), by payment order. */
+  readonly byOrder: Map<string, Set<string>>;
+  readonly crossShardIds: string[];
+  readonly pendingOutcomes: Map<string, 'posted' | 'voided' | 'pending'>;
+  readonly midTimestamp: bigint;
+}
+
+/** Seeded writes; every call is awaited so that statuses are known. */
+async function runWorkload(ledger: Ledger, seed: number): Promise<Workload> {
+  const random = mulberry32(seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+  const accountIds: string[] = [];
+  const currencies = ['USD', 'EUR'];
+  const accounts = Array.from({ length: 24 }, (_, index) => ({ id: `acct-${index}`, currency: currencies[index % 2] as string, metadata: { owner: `o${index}` } }));
+  accountIds.push(...accounts.map((account) => account.id));
+  expect((await ledger.createAccounts(accounts)).every((result) => result.status === 'ok')).toBe(true);
+  const sameCurrency = (currency: string): string[] => accounts.filter((account) => account.currency === currency).map((account) => account.id);
+  const byOrder = new Map<string, Set<string>>();
+  const crossShardIds: string[] = [];
+  const pendingOutcomes = new Map<string, 'posted' | 'voided' | 'pending'>();
+  let next = 0;
+  let midTimestamp = 0n;
+  const transferOf = (pending: boolean): TransferInput & { id: string; debitAccountId: string; creditAccountId: string } => {
+    const currency = pick(currencies);
+    const ids = sameCurrency(currency);
+    const debitAccountId = pick(ids);
+    let creditAccountId = pick(ids);
+    while (creditAccountId === debitAccountId) creditAccountId = pick(ids);
+    if (pending && ledger.shardOf(debitAccountId) !== ledger.shardOf(creditAccountId)) {
+      creditAccountId = ids.find((id) => id !== debitAccountId && ledger.shardOf(id) === ledger.shardOf(debitAccountId)) ?? creditAccountId;
+    }
+    next += 1;
+    const big = random() < 0.05 ? (1n << 80n) + BigInt(next) : BigInt(1 + Math.floor(random() * 10_000));
+    return { id: `t${next}`, debitAccountId, creditAccountId, amount: big, currency, pending, metadata: { payment_order_id: `po-${next % 7}` } };
+  };
+  for (let round = 0; round < 12; round += 1) {
+    const batch = Array.from({ length: 40 }, () => transferOf(false));
+    const results = await ledger.createTransfers(batch);
+    results.forEach((result, index) => {
+      const transfer = batch[index] as (typeof batch)[number];
+      if (result.status !== 'ok') return;
+      const order = (transfer.metadata as Record<string, string>)['payment_order_id'] as string;
+      const set = byOrder.get(order) ?? new Set<string>();
+      set.add(transfer.id);
+      byOrder.set(order, set);
+      if (ledger.shardOf(transfer.debitAccountId) !== ledger.shardOf(transfer.creditAccountId)) crossShardIds.push(transfer.id);
+    });
+    const group = Array.from({ length: 3 }, () => transferOf(false));
+    const groupResults = await ledger.createAtomicGroup(group);
+    groupResults.forEach((result, index) => {
+      if (result.status !== 'ok') return;
+      const transfer = group[index] as (typeof group)[number];
+      const order = (transfer.metadata as Record<string, string>)['payment_order_id'] as string;
+      byOrder.set(order, (byOrder.get(order) ?? new Set<string>()).add(transfer.id));
+    });
+    const holds = Array.from({ length: 6 }, () => transferOf(true));
+    const holdResults = await ledger.createTransfers(holds);
+    const open = holds.filter((_, index) => holdResults[index]?.status === 'ok');
+    for (const hold of open) {
+      const order = (hold.metadata as Record<string, string>)['payment_order_id'] as string;
+      byOrder.set(order, (byOrder.get(order) ?? new Set<string>()).add(hold.id));
+    }
+    const toPost = open.filter((_, index) => index % 3 === 0);
+    const toVoid = open.filter((_, index) => index % 3 === 1);
+    const posted = await ledger.postPendingTransfers(
+      toPost.map((hold, index) => ({ id: `${hold.id}-post`, pendingId: hold.id, ...(index % 2 === 0 ? { amount: 1n } : {}) })),
+    );
+    const voided = await ledger.voidPendingTransfers(toVoid.map((hold) => ({ id: `${hold.id}-void`, pendingId: hold.id })));
+    for (const hold of open) pendingOutcomes.set(hold.id, 'pending');
+    toPost.forEach((hold, index) => posted[index]?.status === 'ok' && pendingOutcomes.set(hold.id, 'posted'));
+    toVoid.forEach((hold, index) => voided[index]?.status === 'ok' && pendingOutcomes.set(hold.id, 'voided'));
+    if (round === 5) midTimestamp = BigInt(Date.now()) * 1_000_000n;
+  }
+  return { accountIds, byOrder, crossShardIds, pendingOutcomes, midTimestamp };
+}
+
+describe('read model', () => {
+  it('equals the write side after waitFor(latest): counters, statements, running balances, totals', async () => {
+    const dir = await tempDir();
+    const ledger = await Ledger.open({ dir, shards: 3, durability: 'relaxed' });
+    const model = await ReadModel.open({ ledger, path: join(dir, 'rm.sqlite'), batchSizeEvents: 64 });
+    try {
+      const work = await runWorkload(ledger, SEED);
+      const watermark = await model.waitFor('latest', { timeoutMs: 20_000 });
+      const info = await ledger.info();
+      expect(watermark.map((mark) => mark.sequence)).toEqual(info.shardInfo.map((shard) => shard.lastSequence));
+      const live = await ledger.lookupAccounts(work.accountIds);
+      const projected = model.lookupAccounts(work.accountIds);
+      expect(projected.watermark.map((mark) => mark.sequence)).toEqual(watermark.map((mark) => mark.sequence));
+      for (const [index, account] of live.entries()) {
+        const view = projected.accounts[index];
+        expect(account).toBeDefined();
+        expect(view).toBeDefined();
+        if (account === undefined || view === undefined) continue;
+        expect([view.debitsPosted, view.creditsPosted, view.debitsPending, view.creditsPending, view.balance]).toEqual([
+          account.debitsPosted, account.creditsPosted, account.debitsPending, account.creditsPending, account.balance,
+        ]);
+        // The statement over all time, read page by page, adds up to the account.
+        let cursor: string | null = null;
+        let running = 0n;
+        let pages = 0;
+        let last: { closing: { balance: bigint; debitsPosted: bigint; creditsPosted: bigint }; debits: bigint; credits: bigint } | null = null;
+        do {
+          const page: ReturnType<ReadModel['statement']> = model.statement({ accountId: account.id, limit: 17, cursor });
+          for (const entry of page.entries) {
+            running += entry.amount;
+            expect(entry.balance).toBe(running);
+            expect(entry.creditsPosted - entry.debitsPosted).toBe(entry.balance);
+          }
+          expect(page.opening.balance).toBe(0n);
+          last = page;
+          cursor = page.nextCursor;
+          pages += 1;
+        } while (cursor !== null && pages < 1_000);
+        expect(running).toBe(account.balance);
+        expect(last?.closing.balance).toBe(account.balance);
+        expect(last?.debits).toBe(account.debitsPosted);
+        expect(last?.credits).toBe(account.creditsPosted);
+        // Balance as of a past time equals the write side's own history index.
+        const then = model.balanceAsOf({ accountId: account.id, timestamp: work.midTimestamp });
+        const liveThen = await ledger.balanceAsOf(account.id, { timestamp: work.midTimestamp });
+        expect(then.balance).toBe(liveThen?.balance ?? 0n);
+        // A statement split at that time: opening of the second half = closing of the first.
+        const first = model.statement({ accountId: account.id, to: work.midTimestamp + 1n, limit: 1 });
+        const second = model.statement({ accountId: account.id, from: work.midTimestamp + 1n, limit: 1 });
+        expect(second.opening).toEqual(first.closing);
+        expect(first.credits - first.debits + second.credits - second.debits).toBe(account.balance);
+      }
+      const sums = new Map<string, bigint[]>();
+      for (const account of live) {
+        if (account === undefined) continue;
+        const sum = sums.get(account.currency) ?? [0n, 0n, 0n, 0n];
+        sums.set(account.currency, [
+          (sum[0] as bigint) + account.debitsPosted, (sum[1] as bigint) + account.creditsPosted,
+          (sum[2] as bigint) + account.debitsPending, (sum[3] as bigint) + account.creditsPending,
+        ]);
+      }
+      const totals = model.currencyTotals().totals;
+      expect(totals.map((row) => [row.currency, [row.debitsPosted, row.creditsPosted, row.debitsPending, row.creditsPending]])).toEqual(
+        [...sums].sort(([left], [right]) => (left < right ? -1 : 1)),
+      );
+      // Transfers by metadata: every accepted transfer of each payment order, once.
+      for (const [order, ids] of work.byOrder) {
+        const found: string[] = [];
+        let afterId: string | null = null;
+        do {
+          const page: ReturnType<ReadModel['transfersByMetadata']> = model.transfersByMetadata({ key: 'payment_order_id', value: order, limit: 50, afterId });
+          found.push(...page.transfers.map((transfer) => transfer.id));
+          afterId = page.nextAfterId;
+        } while (afterId !== null);
+        expect(found.sort()).toEqual([...ids].sort());
+      }
+      // One row per cross-shard transfer, posted; holds end in the state the workload left them.
+      expect(work.crossShardIds.length).toBeGreaterThan(0);
+      const cross = model.lookupTransfers(work.crossShardIds).transfers;
+      expect(cross.every((transfer) => transfer?.state === 'posted' && transfer.crossShard && transfer.sagaId !== null)).toBe(true);
+      const holdIds = [...work.pendingOutcomes.keys()];
+      const holds = model.lookupTransfers(holdIds).transfers;
+      expect(holds.map((transfer) => transfer?.state)).toEqual(holdIds.map((id) => work.pendingOutcomes.get(id)));
+      expect(holds.some((transfer) => transfer?.state === 'posted' && transfer.postedAmount === 1n)).toBe(true);
+      expect((await model.lag()).every((shard) => shard.lagEvents === 0 && shard.lagMs === 0)).toBe(true);
+      expect((await ledger.verify()).ok).toBe(true);
+    } finally {
+      await model.close();
+      await ledger.close();
+    }
+  });
+
+  it('rebuilds to the same rows, whatever the batch size and shard interleaving', async () => {
+    const dir = await tempDir();
+    const ledger = await Ledger.open({ dir, shards: 3, durability: 'relaxed' });
+    const model = await ReadModel.open({ ledger, path: join(dir, 'rm.sqlite') });
+    try {
+      await runWorkload(ledger, SEED + 1);
+      await model.waitFor('latest', { timeoutMs: 20_000 });
+      const before = dumpProjection(model.db);
+      expect(before['entries']?.length).toBeGreaterThan(0);
+      await model.rebuild({ timeoutMs: 20_000 });
+      expect(dumpProjection(model.db)).toEqual(before);
+      const other = await ReadModel.open({ ledger, path: join(dir, 'other.sqlite'), batchSizeEvents: 7, follow: false });
+      try {
+        await other.catchUp({ timeoutMs: 20_000 });
+        expect(dumpProjection(other.db)).toEqual(before);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await model.close();
+      await ledger.close();
+    }
+  });
+
+  it('waitFor rejects with TIMEOUT for a sequence the ledger has not reached', async () => {
+    const dir = await tempDir();
+    const model = await ReadModel.open({ dir });
+    try {
+      await model.ledger.createAccounts([{ id: 'a', currency: 'USD' }]);
+      const reached = await model.waitFor('latest', { timeoutMs: 5_000 });
+      expect(reached.reduce((sum, mark) => sum + mark.sequence, 0)).toBe(1);
+      const shard = model.ledger.shardOf('a');
+      await model.waitFor({ shard, sequence: 1 }, { timeoutMs: 1_000 });
+      const error: unknown = await model.waitFor({ shard, sequence: 2 }, { timeoutMs: 50 }).catch((caught: unknown) => caught);
+      expect(isLedgerError(error, 'TIMEOUT')).toBe(true);
+    } finally {
+      await model.close();
+    }
+  });
+});
