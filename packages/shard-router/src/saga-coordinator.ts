@@ -139,9 +139,10 @@ export class SagaCoordinator {
   ): Promise<CommandStatus[]> {
     failpoint(failpointNames.sagaReserveBefore);
     const reservations = await Promise.all(
-      participants.map((shard) => {
+      participants.map(async (shard) => {
         const entry = legsByShard.get(shard) as { legs: ReservationLeg[] };
-        return this.step(shard, { type: 'ReserveFunds', sagaId, participants, legs: entry.legs });
+        const result = await this.step(shard, { type: 'ReserveFunds', sagaId, participants, legs: entry.legs });
+        return result.status === 'exists' ? this.ownReservation(shard, sagaId, result) : result;
       }),
     );
     failpoint(failpointNames.sagaReserveAfter);
@@ -183,6 +184,18 @@ export class SagaCoordinator {
     );
     failpoint(failpointNames.sagaCommitAfter);
     return statuses;
+  }
+
+  /** A ReserveFunds answered `exists` means either "these transfers are already posted here" or
+   * "this very saga is reserved here": the latter happens when the worker died after committing
+   * the reservation but before replying, and step() re-sent it. Only the shard's saga record
+   * tells them apart; our own reservation must be committed or released like an `ok` one, or it
+   * stays open with the money half-moved. */
+  private async ownReservation(shard: number, sagaId: string, result: CommandResult): Promise<CommandResult> {
+    const client = this.shards.clients[shard];
+    assert(client !== undefined, 'participant shard exists');
+    const outcome = await client.sagaOutcome(sagaId);
+    return outcome === 'reserved' || outcome === 'committed' ? { ...result, status: 'ok' } : result;
   }
 
   private resolveLater(sagaId: string, participants: readonly number[]): void {
