@@ -1,0 +1,126 @@
+// `shardledger bench [scenario]`: the benchmark harness of @shardledger/bench, the ledger against
+// its peers (SQLite, PostgreSQL, memory and LMDB limits) on one generated workload.
+
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import type { PeerName } from '@shardledger/bench';
+import { examples, parseCount, print, printJson } from '../context.js';
+import { usageError } from '../errors.js';
+import { shardledgerTarget } from '../bench-target.js';
+
+// The harness (and its peers' drivers and chart renderer) loads only when `bench` runs: it would
+// otherwise add a second to the start of every command.
+type BenchModule = typeof import('@shardledger/bench');
+
+/** Shown in --help; checked against the harness's own list when the command runs. */
+const peerNamesShown = 'sqlite,postgres,memory-limit,lmdb-limit';
+
+interface BenchCommandOptions {
+  readonly duration: string;
+  readonly warmup: string;
+  readonly shards?: string;
+  readonly durability: string;
+  readonly crossShard: string;
+  readonly seed: string;
+  readonly transfers?: string;
+  readonly batchSize?: string;
+  readonly peers?: string;
+  readonly target: boolean;
+  readonly scaling?: string;
+  readonly pgUrl?: string;
+  readonly pgConnections?: string;
+  readonly json?: string | boolean;
+  readonly report?: string;
+  readonly docs?: string;
+  readonly quiet: boolean;
+}
+
+const scenarioNames = ['standard', 'cross-shard', 'hot', 'accounts-1m'] as const;
+
+/** Seconds as text ("10", "0.5") to ms, without floats near money (these are durations). */
+function secondsToMs(text: string, what: string): number {
+  if (!/^[0-9]+(\.[0-9]{1,3})?$/.test(text)) throw usageError(`${what} wants seconds (10 or 0.5), got '${text}'`);
+  return Math.round(Number(text) * 1000);
+}
+
+function ratio(text: string): number {
+  if (!/^(0(\.[0-9]+)?|1(\.0+)?)$/.test(text)) throw usageError(`--cross-shard wants a ratio from 0 to 1, got '${text}'`);
+  return Number(text);
+}
+
+function parsePeers(list: string | undefined, peerNames: readonly PeerName[]): PeerName[] {
+  if (list === undefined) return [...peerNames];
+  if (list === '' || list === 'none') return [];
+  return list.split(',').map((name) => {
+    if (!(peerNames as readonly string[]).includes(name)) throw usageError(`unknown peer '${name}' (${peerNames.join(', ')}, or none)`);
+    return name as PeerName;
+  });
+}
+
+export function registerBench(program: Command): void {
+  const command = program
+    .command('bench')
+    .description('benchmark the ledger against its peers; prints the results table (progress on stderr)')
+    .argument('[scenario]', `${scenarioNames.join(' | ')}`, 'standard')
+    .option('--duration <s>', 'measured window per runner, seconds (PostgreSQL capped at 5)', '10')
+    .option('--warmup <s>', 'warm-up per runner, seconds', '1')
+    .option('--shards <n>', 'shards (default: CPU cores)')
+    .option('--durability <mode>', 'strict | relaxed', 'strict')
+    .option('--cross-shard <ratio>', 'cross-shard ratio of the cross-shard scenario', '0.1')
+    .option('--seed <n>', 'workload seed', '42')
+    .option('--transfers <n>', 'pre-generated transfers (default: from the duration)')
+    .option('--batch-size <n>', 'transfers per createTransfers call (default 8190)')
+    .option('--peers <list>', `comma-separated: ${peerNamesShown}, or none (default all)`)
+    .option('--no-target', 'run the peers only, not the ledger')
+    .option('--scaling <list>', 'also run the ledger with these shard counts, e.g. 1,2,4,8')
+    .option('--pg-url <url>', 'use this PostgreSQL instead of starting a throw-away server')
+    .option('--pg-connections <n>', 'PostgreSQL client connections (default 16)')
+    .option('--json [file]', 'write the result as JSON to FILE, or to stdout without one')
+    .option('--report <dir>', 'write report.md, result.json and SVG charts to DIR')
+    .option('--docs <file>', 'regenerate the results section of FILE (docs/benchmarks.md)')
+    .option('-q, --quiet', 'no progress lines', false);
+  command.addHelpText(
+    'after',
+    examples([
+      'shardledger bench                                   # standard, 10 s per runner, every peer',
+      'shardledger bench standard --duration 30 --report bench-report',
+      'shardledger bench cross-shard --cross-shard 0.5 --peers sqlite',
+      'shardledger bench hot --durability relaxed --json result.json',
+      'shardledger bench --peers none --scaling 1,2,4 --json | jq .tps',
+    ]),
+  );
+  command.action(async (scenarioName: string, options: BenchCommandOptions) => {
+    if (!(scenarioNames as readonly string[]).includes(scenarioName)) throw usageError(`unknown scenario '${scenarioName}' (${scenarioNames.join(', ')})`);
+    const durability = options.durability;
+    if (durability !== 'strict' && durability !== 'relaxed') throw usageError(`--durability must be strict or relaxed, got '${durability}'`);
+    const bench: BenchModule = await import('@shardledger/bench');
+    const { resultsTable, runBench, scenarioNamed, updateDocsFile, writeJsonResult, writeReport } = bench;
+    const peers = parsePeers(options.peers, bench.peerNames);
+    if (!options.target && peers.length === 0) throw usageError('nothing to run: --no-target with --peers none');
+    const scenario = scenarioNamed(scenarioName, { crossShardRatio: ratio(options.crossShard) });
+    const count = (text: string | undefined, what: string): number | undefined => (text === undefined ? undefined : parseCount(text, what));
+    const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+    const pgConnections = count(options.pgConnections, '--pg-connections');
+    const result = await runBench({
+      scenario,
+      durationMs: secondsToMs(options.duration, '--duration'),
+      warmupMs: secondsToMs(options.warmup, '--warmup'),
+      shards: count(options.shards, '--shards') ?? availableParallelism(),
+      durability,
+      seed: parseCount(options.seed, '--seed', { min: 0 }),
+      ...optional('transfers', count(options.transfers, '--transfers')),
+      ...optional('batchSize', count(options.batchSize, '--batch-size')),
+      peers,
+      ...(options.target ? { openTarget: shardledgerTarget(bench), targetName: 'shardledger' } : {}),
+      ...optional('scalingShards', options.scaling?.split(',').map((text) => parseCount(text, '--scaling'))),
+      postgres: { ...optional('pgUrl', options.pgUrl), ...optional('connections', pgConnections) },
+      progress: !options.quiet,
+      command: ['shardledger', ...process.argv.slice(2)].join(' '),
+    });
+    if (options.json === true) printJson(result);
+    else print(`\n${resultsTable(result)}\n`);
+    if (typeof options.json === 'string') await writeJsonResult(options.json, result);
+    if (options.report !== undefined) process.stderr.write(`report: ${(await writeReport(options.report, result)).join(', ')}\n`);
+    if (options.docs !== undefined) await updateDocsFile(options.docs, result);
+  });
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// The `shardledger` command. Every command lives in src/commands/<name>.ts and is registered here,
+// explicitly. Errors end the process with one line on stderr (`shardledger: CODE: message (hint)`)
+// and the exit code of that code (errors.ts; the table is in `--help` and docs/cli.md).
+
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerAccounts } from './commands/accounts.js';
+import { registerBalance } from './commands/balance.js';
+import { registerBench } from './commands/bench.js';
+import { registerExport } from './commands/export.js';
+import { registerHistory } from './commands/history.js';
+import { registerInfo } from './commands/info.js';
+import { registerInit } from './commands/init.js';
+import { registerSnapshot } from './commands/snapshot.js';
+import { registerTransfer } from './commands/transfer.js';
+import { registerVerify } from './commands/verify.js';
+import { dirDefault, examples } from './context.js';
+import { CliError, describeError, exitCodeTable, exitCodes } from './errors.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Commands, in the order `--help` lists them. A new command: one file, one line here. */
+const commands: readonly ((program: Command) => void)[] = [
+  registerInit,
+  registerAccounts,
+  registerTransfer,
+  registerBalance,
+  registerHistory,
+  registerVerify,
+  registerSnapshot,
+  registerExport,
+  registerInfo,
+  registerBench,
+];
+
+function epilog(): string {
+  const codes = exitCodeTable.map(({ code, meaning }) => `  ${String(code).padStart(2)}  ${meaning}`).join('\n');
+  return `${examples([
+    'shardledger init --shards 4',
+    'shardledger accounts create alice bob --currency USD',
+    'shardledger transfer --from alice --to bob --amount 12.34',
+    'shardledger balance bob',
+    'shardledger verify && shardledger export --out events.ndjson',
+  ])}
+Data dir: --dir on every command, else $SHARDLEDGER_DIR, else ${dirDefault}. Only init creates one.
+Amounts: major units with the currency's decimals (12.34 USD; JPY 0, BTC 8, ETH 18, others 2),
+or raw minor units with --minor. --json prints bigints as decimal strings of minor units.
+Errors: one line on stderr, "shardledger: CODE: message (hint: ...)".
+
+Exit codes:
+${codes}
+`;
+}
+
+function createProgram(): Command {
+  const program = new Command('shardledger')
+    .description('Shardledger: a sharded, in-process, double-entry ledger')
+    .version(version, '-V, --version')
+    // Each command's options only where they are written: `transfer post X --dir D` goes to post.
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    // Commander's own message is replaced by our one-line report (see run()).
+    .configureOutput({ outputError: () => undefined });
+  program.addHelpText('after', epilog());
+  for (const register of commands) register(program);
+  return program;
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCodes.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return exitCodes.ok; // --help, --version
+      // 'commander.help': no command given; the help went to stderr already.
+      if (error.code === 'commander.help' || error.code === 'commander.helpDisplayed') return exitCodes.usage;
+      error = new CliError({ code: 'USAGE_ERROR', message: error.message.replace(/^error: /, '') });
+    }
+    // A closed pipe (`shardledger export | head`) is the reader's choice, not an error.
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') return exitCodes.ok;
+    const { line, exitCode } = describeError(error);
+    process.stderr.write(`${line}\n`);
+    return exitCode;
+  }
+}
+
+process.exitCode = await run(process.argv.slice(2));
