@@ -45,9 +45,15 @@ function widen(counters: Counters): bigint[] {
   return counters.wide;
 }
 
-export function addCounter(counters: Counters, index: CounterIndex, amount: bigint): void {
-  if (counters.wide === null && amount <= SAFE_BIG) {
-    const sum = (counters.small[index] as number) + Number(amount);
+/** `amount` as an exact number, or -1 when it is 2^53 or more. Hot paths convert once per
+ * transfer and pass the result on: every bigint comparison or conversion is a runtime call. */
+export function toSmall(amount: bigint): number {
+  return amount <= SAFE_BIG ? Number(amount) : -1;
+}
+
+export function addCounter(counters: Counters, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
+  if (counters.wide === null && small >= 0) {
+    const sum = (counters.small[index] as number) + small;
     if (sum <= SAFE) {
       counters.small[index] = sum;
       return;
@@ -59,11 +65,11 @@ export function addCounter(counters: Counters, index: CounterIndex, amount: bigi
   wide[index] = (wide[index] as bigint) + amount;
 }
 
-export function subtractCounter(counters: Counters, index: CounterIndex, amount: bigint): void {
+export function subtractCounter(counters: Counters, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
   if (counters.wide === null) {
     // amount <= counter < 2^53 whenever the subtraction is legal.
-    assert(amount <= SAFE_BIG, 'subtract more than a small counter holds');
-    const difference = (counters.small[index] as number) - Number(amount);
+    assert(small >= 0, 'subtract more than a small counter holds');
+    const difference = (counters.small[index] as number) - small;
     assert(difference >= 0, 'counter would go negative');
     counters.small[index] = difference;
     return;
@@ -74,9 +80,9 @@ export function subtractCounter(counters: Counters, index: CounterIndex, amount:
 }
 
 /** a + b + amount, for limit and overflow checks; exact. Returns a number when it fits. */
-export function sumWith(counters: Counters, a: CounterIndex, b: CounterIndex, amount: bigint): number | bigint {
-  if (counters.wide === null && amount <= SAFE_BIG) {
-    const sum = (counters.small[a] as number) + (counters.small[b] as number) + Number(amount);
+export function sumWith(counters: Counters, a: CounterIndex, b: CounterIndex, amount: bigint, small: number = toSmall(amount)): number | bigint {
+  if (counters.wide === null && small >= 0) {
+    const sum = (counters.small[a] as number) + (counters.small[b] as number) + small;
     if (sum <= SAFE) return sum;
   }
   return readCounter(counters, a) + readCounter(counters, b) + amount;

@@ -15,6 +15,7 @@ import {
   exceeds,
   overflows,
   sumWith,
+  toSmall,
   type Counters,
 } from './balance.js';
 import type { AccountState, LedgerState } from './state.js';
@@ -113,11 +114,12 @@ function checkTransfer(
   if (debit.currency !== spec.currency || credit.currency !== spec.currency) return 'CURRENCY_MISMATCH';
   const debitCounters = counters === null ? debit.counters : counters.debit;
   const creditCounters = counters === null ? credit.counters : counters.credit;
-  return checkDebitSide(spec.amount, debit, debitCounters) ?? checkCreditSide(spec.amount, credit, creditCounters);
+  const small = toSmall(spec.amount);
+  return checkDebitSide(spec.amount, debit, debitCounters, small) ?? checkCreditSide(spec.amount, credit, creditCounters, small);
 }
 
-function checkDebitSide(amount: bigint, account: AccountState, counters: Counters): RejectionCode | null {
-  const debits = sumWith(counters, DEBITS_POSTED, DEBITS_PENDING, amount);
+function checkDebitSide(amount: bigint, account: AccountState, counters: Counters, small: number = toSmall(amount)): RejectionCode | null {
+  const debits = sumWith(counters, DEBITS_POSTED, DEBITS_PENDING, amount, small);
   if (overflows(debits)) return 'OVERFLOW';
   if ((account.flags & accountFlags.debitsMustNotExceedCredits) !== 0 && exceeds(debits, counters, CREDITS_POSTED)) {
     return 'INSUFFICIENT_FUNDS';
@@ -125,8 +127,8 @@ function checkDebitSide(amount: bigint, account: AccountState, counters: Counter
   return null;
 }
 
-function checkCreditSide(amount: bigint, account: AccountState, counters: Counters): RejectionCode | null {
-  const credits = sumWith(counters, CREDITS_POSTED, CREDITS_PENDING, amount);
+function checkCreditSide(amount: bigint, account: AccountState, counters: Counters, small: number = toSmall(amount)): RejectionCode | null {
+  const credits = sumWith(counters, CREDITS_POSTED, CREDITS_PENDING, amount, small);
   if (overflows(credits)) return 'OVERFLOW';
   if ((account.flags & accountFlags.creditsMustNotExceedDebits) !== 0 && exceeds(credits, counters, DEBITS_POSTED)) {
     return 'EXCEEDS_DEBITS';

@@ -2,7 +2,7 @@
 // (or that replay reads back) to the state. Mutates and returns `state`: state is the single
 // in-memory copy a shard owns, and copying it per event would cost more than the event itself.
 
-import { assert, assertNever } from '../assert.js';
+import { AssertionError, assert, assertNever } from '../assert.js';
 import {
   addCounter,
   CREDITS_PENDING,
@@ -10,6 +10,7 @@ import {
   DEBITS_PENDING,
   DEBITS_POSTED,
   subtractCounter,
+  toSmall,
   type CounterIndex,
 } from './balance.js';
 import { newAccountState, totalsFor, type AccountState, type LedgerState } from './state.js';
@@ -25,18 +26,19 @@ const NANOS_PER_MS = 1_000_000n;
 
 function account(state: LedgerState, id: string): AccountState {
   const found = state.accounts.get(id);
-  assert(found !== undefined, `event names an account this shard does not have: ${id}`);
+  // Not assert(..., `...${id}`): the message would be built on every call of this hot path.
+  if (found === undefined) throw new AssertionError(`event names an account this shard does not have: ${id}`);
   return found;
 }
 
-function add(state: LedgerState, target: AccountState, index: CounterIndex, amount: bigint): void {
-  addCounter(target.counters, index, amount);
-  addCounter(totalsFor(state, target.currency).accounts, index, amount);
+function add(state: LedgerState, target: AccountState, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
+  addCounter(target.counters, index, amount, small);
+  addCounter(totalsFor(state, target.currency).accounts, index, amount, small);
 }
 
-function subtract(state: LedgerState, target: AccountState, index: CounterIndex, amount: bigint): void {
-  subtractCounter(target.counters, index, amount);
-  subtractCounter(totalsFor(state, target.currency).accounts, index, amount);
+function subtract(state: LedgerState, target: AccountState, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
+  subtractCounter(target.counters, index, amount, small);
+  subtractCounter(totalsFor(state, target.currency).accounts, index, amount, small);
 }
 
 export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
@@ -68,8 +70,9 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
         });
         if (expiresAt !== 0n) state.expiries.push({ expiresAt, id: spec.id });
       } else {
-        add(state, debit, DEBITS_POSTED, spec.amount);
-        add(state, credit, CREDITS_POSTED, spec.amount);
+        const small = toSmall(spec.amount);
+        add(state, debit, DEBITS_POSTED, spec.amount, small);
+        add(state, credit, CREDITS_POSTED, spec.amount, small);
       }
       break;
     }

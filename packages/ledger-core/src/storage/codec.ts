@@ -148,17 +148,30 @@ const HAS_PENDING_ID = 2;
 const HAS_POSTED_AMOUNT = 4;
 const HAS_SAGA_ID = 8;
 
-class Writer {
-  private buffer: Buffer;
+/** Writes small values back to back into one large buffer per group commit. lmdb-js keeps a
+ * pointer to a value's bytes (and a reference to its buffer) until the write commits, and honours
+ * `start`/`end` on a Buffer, so every value of a batch shares one allocation: `take()` returns the
+ * arena's buffer marked with the value's range, valid until the next call. */
+export class ValueArena {
+  private buffer: Buffer & { start?: number; end?: number; address?: number };
+  private view: DataView;
   private offset = 0;
-  constructor(sizeBytes: number) {
-    this.buffer = Buffer.allocUnsafe(sizeBytes);
+  private mark = 0;
+  constructor(sizeBytes = 1 << 20) {
+    // allocUnsafeSlow: not from the shared pool, so byteOffset is 0 as lmdb-js' start/end expects.
+    this.buffer = Buffer.allocUnsafeSlow(sizeBytes);
+    this.view = new DataView(this.buffer.buffer, 0, this.buffer.length);
   }
   private reserve(bytes: number): void {
     if (this.offset + bytes <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.offset + bytes));
-    this.buffer.copy(grown, 0, 0, this.offset);
+    // Start a new buffer; the old one stays referenced by the writes that point into it.
+    const pending = this.buffer.subarray(this.mark, this.offset);
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, (this.offset - this.mark + bytes) * 2));
+    pending.copy(grown, 0);
     this.buffer = grown;
+    this.view = new DataView(grown.buffer, 0, grown.length);
+    this.offset -= this.mark;
+    this.mark = 0;
   }
   u8(value: number): void {
     this.reserve(1);
@@ -167,7 +180,7 @@ class Writer {
   }
   f64(value: number): void {
     this.reserve(8);
-    this.buffer.writeDoubleLE(value, this.offset);
+    this.view.setFloat64(this.offset, value, true);
     this.offset += 8;
   }
   /** Unsigned up to 2^128-1: a tag byte, then 8 bytes (f64, exact below 2^53) or 16 bytes. */
@@ -179,24 +192,47 @@ class Writer {
     }
     this.u8(1);
     this.reserve(16);
-    this.buffer.writeBigUInt64LE(value & 0xffff_ffff_ffff_ffffn, this.offset);
-    this.buffer.writeBigUInt64LE(value >> 64n, this.offset + 8);
+    this.view.setBigUint64(this.offset, value & 0xffff_ffff_ffff_ffffn, true);
+    this.view.setBigUint64(this.offset + 8, value >> 64n, true);
     this.offset += 16;
   }
   i64(value: bigint): void {
     this.reserve(8);
-    this.buffer.writeBigInt64LE(value, this.offset);
+    this.view.setBigInt64(this.offset, value, true);
     this.offset += 8;
   }
   string(value: string): void {
-    const bytes = Buffer.byteLength(value, 'utf8');
-    this.reserve(2 + bytes);
-    this.buffer.writeUInt16LE(bytes, this.offset);
-    this.buffer.write(value, this.offset + 2, bytes, 'utf8');
-    this.offset += 2 + bytes;
+    const length = value.length;
+    this.reserve(2 + length * 3);
+    const buffer = this.buffer;
+    const start = this.offset + 2;
+    let ascii = true;
+    // Ids are short and almost always ASCII: a byte loop beats the native utf8 write call.
+    for (let index = 0; index < length; index += 1) {
+      const unit = value.charCodeAt(index);
+      if (unit > 0x7f) {
+        ascii = false;
+        break;
+      }
+      buffer[start + index] = unit;
+    }
+    const bytes = ascii ? length : buffer.write(value, start, 'utf8');
+    this.view.setUint16(this.offset, bytes, true);
+    this.offset = start + bytes;
   }
-  done(): Buffer {
-    return this.buffer.subarray(0, this.offset);
+  /** The value written since the last take(), as the arena buffer with start/end set. */
+  take(): Buffer {
+    const buffer = this.buffer;
+    buffer.start = this.mark;
+    buffer.end = this.offset;
+    this.mark = this.offset;
+    return buffer;
+  }
+  /** A standalone copy of the value written since the last take() (for tests and one-offs). */
+  takeCopy(): Buffer {
+    const copy = Buffer.from(this.buffer.subarray(this.mark, this.offset));
+    this.mark = this.offset;
+    return copy;
   }
 }
 
@@ -236,26 +272,31 @@ class Reader {
   }
 }
 
-export function encodeTransferRecord(record: TransferRecord): Buffer {
-  const writer = new Writer(96);
+/** Writes a transfer record into the arena (then call arena.take()). */
+export function writeTransferRecord(arena: ValueArena, record: TransferRecord): void {
   let flags = 0;
   if (record.metadata !== null) flags |= HAS_METADATA;
   if (record.pendingId !== null) flags |= HAS_PENDING_ID;
   if (record.postedAmount !== null) flags |= HAS_POSTED_AMOUNT;
   if (record.sagaId !== null) flags |= HAS_SAGA_ID;
-  writer.u8(kinds.indexOf(record.kind) | (states.indexOf(record.state) << 2) | (record.pending ? 0x80 : 0));
-  writer.u8(flags);
-  writer.i64(record.timestamp);
-  writer.f64(record.timeoutMs);
-  writer.u128(record.amount);
-  writer.string(record.debitAccountId);
-  writer.string(record.creditAccountId);
-  writer.string(record.currency);
-  if (record.pendingId !== null) writer.string(record.pendingId);
-  if (record.postedAmount !== null) writer.u128(record.postedAmount);
-  if (record.sagaId !== null) writer.string(record.sagaId);
-  if (record.metadata !== null) writer.string(JSON.stringify(record.metadata));
-  return writer.done();
+  arena.u8(kinds.indexOf(record.kind) | (states.indexOf(record.state) << 2) | (record.pending ? 0x80 : 0));
+  arena.u8(flags);
+  arena.i64(record.timestamp);
+  arena.f64(record.timeoutMs);
+  arena.u128(record.amount);
+  arena.string(record.debitAccountId);
+  arena.string(record.creditAccountId);
+  arena.string(record.currency);
+  if (record.pendingId !== null) arena.string(record.pendingId);
+  if (record.postedAmount !== null) arena.u128(record.postedAmount);
+  if (record.sagaId !== null) arena.string(record.sagaId);
+  if (record.metadata !== null) arena.string(JSON.stringify(record.metadata));
+}
+
+export function encodeTransferRecord(record: TransferRecord): Buffer {
+  const arena = new ValueArena(128);
+  writeTransferRecord(arena, record);
+  return arena.takeCopy();
 }
 
 export function decodeTransferRecord(id: string, buffer: Uint8Array): TransferRecord {
@@ -305,19 +346,24 @@ export const eventTypeCodes = [
 ] as const satisfies readonly LedgerEvent['type'][];
 
 /** A history entry: event type, timestamp, the account's counters after the posting, transfer id. */
-export function encodeHistoryEntry(eventType: LedgerEvent['type'], transferId: string, timestamp: bigint, counters: Counters): Buffer {
-  const writer = new Writer(64);
-  writer.u8(eventTypeCodes.indexOf(eventType));
-  writer.i64(timestamp);
+export function writeHistoryEntry(arena: ValueArena, eventType: LedgerEvent['type'], transferId: string, timestamp: bigint, counters: Counters): void {
+  arena.u8(eventTypeCodes.indexOf(eventType));
+  arena.i64(timestamp);
   if (counters.wide === null) {
-    writer.u8(0);
-    for (let index = 0; index < 4; index += 1) writer.f64(counters.small[index] as number);
+    arena.u8(0);
+    for (let index = 0; index < 4; index += 1) arena.f64(counters.small[index] as number);
   } else {
-    writer.u8(1);
-    for (let index = 0; index < 4; index += 1) writer.u128(counters.wide[index] as bigint);
+    arena.u8(1);
+    for (let index = 0; index < 4; index += 1) arena.u128(counters.wide[index] as bigint);
   }
-  writer.string(transferId);
-  return writer.done();
+  arena.string(transferId);
+}
+
+/** A history entry: event type, timestamp, the account's counters after the posting, transfer id. */
+export function encodeHistoryEntry(eventType: LedgerEvent['type'], transferId: string, timestamp: bigint, counters: Counters): Buffer {
+  const arena = new ValueArena(128);
+  writeHistoryEntry(arena, eventType, transferId, timestamp, counters);
+  return arena.takeCopy();
 }
 
 export interface DecodedHistoryEntry {

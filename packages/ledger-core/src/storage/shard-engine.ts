@@ -9,7 +9,7 @@
 
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { assert } from '../assert.js';
+import { AssertionError, assert } from '../assert.js';
 import { LedgerError, statusOf, type RejectionCode } from '../errors.js';
 import { limits } from '../limits.js';
 import { checkBalanceTotals, auditState, diffStates } from '../domain/audit.js';
@@ -25,7 +25,8 @@ import {
   decodeTransferRecord,
   encodeEventRecord,
   encodeHistoryEntry,
-  encodeTransferRecord,
+  ValueArena,
+  writeTransferRecord,
   timestampKey,
 } from './codec.js';
 import type {
@@ -306,7 +307,11 @@ export class ShardEngine implements ShardEngineApi {
   private flushStaged(): Staged {
     const staged = this.staged;
     this.staged = { records: [], sagas: [], history: [] };
-    for (const record of staged.records) void this.db.transfers.put(record.id, encodeTransferRecord(record));
+    const arena = new ValueArena(Math.max(4096, staged.records.length * 96));
+    for (const record of staged.records) {
+      writeTransferRecord(arena, record);
+      void this.db.transfers.put(record.id, arena.take());
+    }
     for (const [sagaId, outcome] of staged.sagas) void this.db.sagas.put(sagaId, outcome);
     for (const [key, value] of staged.history) void this.db.history.put(key, value);
     return staged;
@@ -376,7 +381,7 @@ export class ShardEngine implements ShardEngineApi {
 
   private async commit(first: number, events: LedgerEvent[]): Promise<void> {
     const violations = checkBalanceTotals(this.state);
-    assert(violations.length === 0, `double-entry invariant before append: ${violations[0]?.detail}`);
+    if (violations.length > 0) throw new AssertionError(`double-entry invariant before append: ${violations[0]?.detail}`);
     const last = first + events.length - 1;
     assert(last === this.state.lastSequence, 'sequence numbers are gapless');
     const encoded = encodeEventRecord({ first, events });
