@@ -12,7 +12,9 @@ import { registerExport } from './commands/export.js';
 import { registerHistory } from './commands/history.js';
 import { registerInfo } from './commands/info.js';
 import { registerInit } from './commands/init.js';
+import { registerProject } from './commands/project.js';
 import { registerSnapshot } from './commands/snapshot.js';
+import { registerStatement } from './commands/statement.js';
 import { registerTransfer } from './commands/transfer.js';
 import { registerVerify } from './commands/verify.js';
 import { dirDefault, examples } from './context.js';
@@ -27,6 +29,8 @@ const commands: readonly ((program: Command) => void)[] = [
   registerTransfer,
   registerBalance,
   registerHistory,
+  registerStatement,
+  registerProject,
   registerVerify,
   registerSnapshot,
   registerExport,

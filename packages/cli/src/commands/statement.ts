@@ -1,0 +1,140 @@
+// `shardledger statement <account> [--from T] [--to T]`: an account's statement from the read
+// model (opening and closing balance, debit and credit totals, entries with running balance),
+// paginated; `--as-of T` prints the balance at a time; `--metadata key=value` lists transfers.
+// Results say which events they reflect (the watermark): by default the read model is first
+// brought up to date; with --no-catch-up the file is read as it is (the dir may be in use).
+
+import type { Command } from 'commander';
+import { limits } from '@shardledger/shard-router';
+import { examples, parseCount, print, printJson, withDirOption, withJsonOption, withMinorOption, type AmountOptions, type CommonOptions } from '../context.js';
+import { usageError } from '../errors.js';
+import { formatAmount, formatTable, formatTimestamp } from '../format.js';
+import { loadReadModel, openReadModel } from './project.js';
+import { join } from 'node:path';
+import type * as ReadModelApi from '../../../shard-router/src/read-model/index.js';
+
+interface StatementOptions extends CommonOptions, AmountOptions {
+  readonly from?: string;
+  readonly to?: string;
+  readonly asOf?: string;
+  readonly metadata?: string;
+  readonly limit: string;
+  readonly cursor?: string;
+  readonly path?: string;
+  readonly catchUp: boolean;
+}
+
+type Queries = Pick<ReadModelApi.ReadModelFile, 'statement' | 'balanceAsOf' | 'transfersByMetadata'>;
+
+export const statementLimitDefault = 100;
+
+/** A time: ISO 8601 ("2026-01-31", "2026-01-31T12:00:00Z") or nanoseconds since the epoch. */
+export function parseTime(text: string, what: string): bigint {
+  if (/^[0-9]+$/.test(text)) return BigInt(text);
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw usageError(`${what} must be an ISO date or nanoseconds since the epoch, got '${text}'`);
+  return BigInt(ms) * 1_000_000n;
+}
+
+function watermarkText(watermark: readonly { shard: number; sequence: number }[]): string {
+  return `as of ${watermark.map((mark) => `shard ${mark.shard} #${mark.sequence}`).join(', ')}`;
+}
+
+export function registerStatement(program: Command): void {
+  const command = program
+    .command('statement')
+    .description("an account's statement from the read model: opening/closing balance, totals, entries")
+    .argument('[account]', 'account id')
+    .option('--from <time>', 'start, inclusive (ISO date or ns)')
+    .option('--to <time>', 'end, exclusive (ISO date or ns)')
+    .option('--as-of <time>', 'only the balance at this time (inclusive)')
+    .option('--metadata <key=value>', 'instead: transfers whose metadata has key=value (e.g. payment_order_id=PO-7)')
+    .option('-n, --limit <n>', `entries per page, at most ${limits.pageSizeMax}`, String(statementLimitDefault))
+    .option('--cursor <cursor>', 'the "next" of the previous page')
+    .option('--path <file>', 'the read-model file (default <dir>/read-model.sqlite)')
+    .option('--no-catch-up', 'read the file as it is, without opening the ledger (works while it is in use)');
+  withDirOption(command);
+  withJsonOption(command);
+  withMinorOption(command);
+  command.addHelpText(
+    'after',
+    examples([
+      'shardledger statement alice --from 2026-01-01 --to 2026-02-01',
+      'shardledger statement alice --as-of 2026-01-31T23:59:59Z',
+      'shardledger statement --metadata payment_order_id=PO-7 --json',
+      'shardledger statement alice --no-catch-up   # while the application runs',
+    ]),
+  );
+  command.action(async (account: string | undefined, options: StatementOptions) => {
+    const limit = parseCount(options.limit, '--limit');
+    if (limit > limits.pageSizeMax) throw usageError(`--limit must be at most ${limits.pageSizeMax}`);
+    if (options.metadata === undefined && account === undefined) throw usageError('name an account, or --metadata key=value');
+    if (options.catchUp) {
+      const model = await openReadModel({ dir: options.dir, path: options.path });
+      try {
+        await model.catchUp();
+        report(model, account, options, limit);
+      } finally {
+        await model.close();
+      }
+    } else {
+      const { openReadModelFile, readModelFileName } = await loadReadModel();
+      const file = openReadModelFile({ path: options.path ?? join(options.dir, readModelFileName) });
+      try {
+        report(file, account, options, limit);
+      } finally {
+        file.close();
+      }
+    }
+  });
+}
+
+function report(queries: Queries, account: string | undefined, options: StatementOptions, limit: number): void {
+  if (options.metadata !== undefined) {
+    const at = options.metadata.indexOf('=');
+    if (at <= 0) throw usageError(`--metadata wants key=value, got '${options.metadata}'`);
+    const page = queries.transfersByMetadata({ key: options.metadata.slice(0, at), value: options.metadata.slice(at + 1), limit, afterId: options.cursor ?? null });
+    if (options.json) return printJson(page);
+    print(
+      formatTable(
+        [{ header: 'transfer' }, { header: 'kind' }, { header: 'state' }, { header: 'debit' }, { header: 'credit' }, { header: 'amount', right: true }, { header: 'time' }],
+        page.transfers.map((transfer) => [transfer.id, transfer.kind, transfer.state, transfer.debitAccountId, transfer.creditAccountId, formatAmount(transfer.amount, transfer.currency, options), formatTimestamp(transfer.timestamp)]),
+      ),
+    );
+    print(watermarkText(page.watermark));
+    if (page.nextAfterId !== null) print(`next page: --cursor ${page.nextAfterId}`);
+    return;
+  }
+  const accountId = account as string;
+  if (options.asOf !== undefined) {
+    const balance = queries.balanceAsOf({ accountId, timestamp: parseTime(options.asOf, '--as-of') });
+    if (options.json) return printJson(balance);
+    print(`${accountId} balance at ${formatTimestamp(balance.timestamp)}: ${balance.balance} minor units (${watermarkText(balance.watermark)})`);
+    return;
+  }
+  const statement = queries.statement({
+    accountId,
+    ...(options.from === undefined ? {} : { from: parseTime(options.from, '--from') }),
+    ...(options.to === undefined ? {} : { to: parseTime(options.to, '--to') }),
+    limit,
+    cursor: options.cursor ?? null,
+  });
+  if (options.json) return printJson(statement);
+  if (statement.account === null) {
+    print(`no account '${accountId}' in the read model (${watermarkText(statement.watermark)})`);
+    return;
+  }
+  const currency = statement.account.currency;
+  const amount = (value: bigint): string => formatAmount(value, currency, options);
+  print(`statement of ${accountId} (${currency}), ${watermarkText(statement.watermark)}`);
+  print(`opening balance ${amount(statement.opening.balance)}   debits ${amount(statement.debits)}   credits ${amount(statement.credits)}   closing balance ${amount(statement.closing.balance)}`);
+  if (statement.entries.length > 0) {
+    print(
+      formatTable(
+        [{ header: 'time' }, { header: 'transfer' }, { header: 'kind' }, { header: 'amount', right: true }, { header: 'balance after', right: true }],
+        statement.entries.map((entry) => [formatTimestamp(entry.timestamp), entry.transferId, entry.kind, amount(entry.amount), amount(entry.balance)]),
+      ),
+    );
+  }
+  if (statement.nextCursor !== null) print(`next page: --cursor ${statement.nextCursor}`);
+}
