@@ -7,3 +7,4 @@ export * from './storage/engine-types.js';
 export { ShardEngine, accountView } from './storage/shard-engine.js';
 export { SnapshotStore } from './storage/snapshot-store.js';
 export { decodeEventRecord, encodeEventRecord, type EventRecord } from './storage/codec.js';
+export { encodeCommandBatch, decodeCommandBatch, encodeResultBatch, decodeResultBatch } from './storage/batch-codec.js';

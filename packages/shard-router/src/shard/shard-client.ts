@@ -13,6 +13,8 @@ import { Worker } from 'node:worker_threads';
 import {
   LedgerError,
   assert,
+  decodeResultBatch,
+  encodeCommandBatch,
   errorFromWire,
   limits,
   type Command,
@@ -334,7 +336,8 @@ export class ShardClient {
     this.#inFlight.set(id, { kind: 'submit', callers, count });
     this.#inFlightSubmits++;
     this.#submitMessagesSent++;
-    const buffer = encodeMessage(this.#packr, { id, op: 'submit', args: [commands] });
+    // Commands travel columnar (batch-codec.ts), not as thousands of msgpackr objects.
+    const buffer = encodeMessage(this.#packr, { id, op: 'submit', args: [encodeCommandBatch(commands)] });
     worker.postMessage(buffer, [buffer]);
   }
 
@@ -366,7 +369,7 @@ export class ShardClient {
       for (const caller of callers) caller.reject(error);
       return;
     }
-    const results = reply.value as CommandResult[];
+    const results = decodeResultBatch(reply.value as Uint8Array);
     if (callers.length === 1) {
       (callers[0] as PendingSubmit).resolve(results);
       return;
