@@ -1,0 +1,53 @@
+// Helpers of the CLI tests: run the real built binary (dist/main.js) in a child process, in a
+// temp working dir, and capture its exit code, stdout and stderr.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PartitionMap, readManifest } from '@shardledger/shard-router';
+
+export const mainPath = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `node dist/main.js ...args` in `cwd` (SHARDLEDGER_DIR unset unless given). */
+export function cli(cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const { SHARDLEDGER_DIR: _ignored, ...inherited } = process.env;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [mainPath, ...args], { cwd, env: { ...inherited, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Parses stdout as JSON (fails the test with the output when it is not). */
+export function json<T = unknown>(run: CliRun): T {
+  try {
+    return JSON.parse(run.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`);
+  }
+}
+
+export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'shardledger-cli-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** `count` ids `${prefix}-N` that the data dir at `dir` places on one shard. */
+export async function idsOnOneShard(dir: string, prefix: string, count: number): Promise<string[]> {
+  const manifest = await readManifest(dir);
+  if (manifest === undefined) throw new Error(`${dir} is not a ledger`);
+  const map = new PartitionMap({ shards: manifest.shards, partitionMap: manifest.partitionMap });
+  const ids: string[] = [];
+  for (let index = 0; ids.length < count; index += 1) {
+    if (map.shardOf(`${prefix}-${index}`) === 0) ids.push(`${prefix}-${index}`);
+  }
+  return ids;
+}
