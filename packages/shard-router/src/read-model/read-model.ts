@@ -201,6 +201,8 @@ export class ReadModel {
     for (let shard = 0; shard < batches.length; shard += 1) {
       const events = batches[shard] as SequencedLedgerEvent[];
       if (events.length === 0) continue;
+      // Let the write path's callbacks run between two synchronous SQLite transactions.
+      if (applied > 0) await new Promise((resolve) => setImmediate(resolve));
       this.#marks[shard] = this.#projector.applyBatch(shard, this.#marks[shard] as Watermark, events);
       applied += events.length;
       this.#signal();
