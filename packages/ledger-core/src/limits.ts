@@ -31,8 +31,6 @@ export const limits = {
   groupSizeMax: 1_024,
   /** Pending (two-phase) transfers open at once in one shard; beyond it new holds are refused. */
   pendingOpenMax: 10_000_000,
-  /** Transfers remembered in the in-memory id cache in front of the LMDB id index. */
-  transferCacheSize: 65_536,
   /** Page size bound for history and list queries. */
   pageSizeMax: 10_000,
   /** Pending transfer timeout bound: 10 years in ms. */

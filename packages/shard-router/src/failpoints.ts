@@ -26,8 +26,6 @@ export const failpointNames = {
   clientSubmitBeforePost: 'client.submit.before-post',
   sagaReserveBefore: 'saga.reserve.before',
   sagaReserveAfter: 'saga.reserve.after',
-  sagaCreditBefore: 'saga.credit.before',
-  sagaCreditAfter: 'saga.credit.after',
   sagaCommitBefore: 'saga.commit.before',
   sagaCommitAfter: 'saga.commit.after',
   sagaReleaseBefore: 'saga.release.before',

@@ -3,6 +3,7 @@
 // Transfers with both accounts on one shard go straight to it, coalesced with other calls into
 // large messages; the others run as a reserve/commit saga (saga-coordinator.ts).
 
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import {
   LedgerError,
@@ -83,9 +84,9 @@ export class Ledger {
     if (typeof options !== 'object' || options === null || typeof options.dir !== 'string' || options.dir === '') {
       throw new LedgerError('INVALID_ARGUMENT', { dir: 'required' });
     }
-    const lock = await acquireDirLock(options.dir).catch(async (error: unknown) => {
-      throw error;
-    });
+    // A missing dir is created (LedgerOptions.dir); the lock lives inside it.
+    await mkdir(options.dir, { recursive: true });
+    const lock = await acquireDirLock(options.dir);
     try {
       const { readManifest } = await import('./manifest.js');
       const existing = await readManifest(options.dir);

@@ -72,6 +72,17 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Rejects with TIMEOUT after `ms`; the step itself may still land, which is safe: every step is
+ * idempotent and a saga whose step timed out is settled from what the shards recorded. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LedgerError('TIMEOUT', { limitMs: ms })), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 function isRetryable(error: unknown): boolean {
   return isLedgerError(error, 'SHARD_UNAVAILABLE') || isLedgerError(error, 'QUEUE_FULL');
 }
@@ -92,7 +103,7 @@ export class SagaCoordinator {
     assert(client !== undefined, 'participant shard exists');
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const [result] = await client.submit([command]);
+        const [result] = await withTimeout(client.submit([command]), limits.sagaStepTimeoutMs);
         assert(result !== undefined, 'one result per command');
         return result;
       } catch (error) {

@@ -55,6 +55,10 @@ interface Staged {
 const DEFAULT_MAP_SIZE = 64 * 1024 ** 3;
 const INDEXED_THROUGH = 'indexedThrough';
 
+function isSagaStep(command: Command): boolean {
+  return command.type === 'ReserveFunds' || command.type === 'CommitReservation' || command.type === 'ReleaseReservation';
+}
+
 function isAscii(text: string): boolean {
   for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) > 0x7f) return false;
   return true;
@@ -351,7 +355,10 @@ export class ShardEngine implements ShardEngineApi {
       await this.durable;
       return results;
     }
-    await this.commit(first, events);
+    // Saga steps are always flushed, whatever the durability mode: a relaxed shard could
+    // otherwise lose a reservation on power loss while another shard kept the commit that
+    // depended on it, and no open reservation would be left for recovery to finish.
+    await this.commit(first, events, this.durability === 'strict' || commands.some(isSagaStep));
     this.afterCommit();
     return results;
   }
@@ -379,7 +386,7 @@ export class ShardEngine implements ShardEngineApi {
     return { status: 'ok', timestamp: (decision.events[0] as LedgerEvent).timestamp, sequence: state.lastSequence };
   }
 
-  private async commit(first: number, events: LedgerEvent[]): Promise<void> {
+  private async commit(first: number, events: LedgerEvent[], flush: boolean): Promise<void> {
     const violations = checkBalanceTotals(this.state);
     if (violations.length > 0) throw new AssertionError(`double-entry invariant before append: ${violations[0]?.detail}`);
     const last = first + events.length - 1;
@@ -393,7 +400,7 @@ export class ShardEngine implements ShardEngineApi {
     const staged = this.flushStaged();
     void this.db.meta.put(`t${timestampKey((events[0] as LedgerEvent).timestamp)}`, first);
     const indexed = this.db.meta.put(INDEXED_THROUGH, last);
-    const flushed = this.durability === 'strict' ? this.db.env.flushed : null;
+    const flushed = flush ? this.db.env.flushed : null;
     const durable = Promise.all([logged, indexed, flushed]).then(
       () => this.forgetStaged(staged),
       (error: unknown) => {
