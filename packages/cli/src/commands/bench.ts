@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import type { PeerName } from '@shardledger/bench';
 import { examples, parseCount, print, printJson } from '../context.js';
 import { usageError } from '../errors.js';
-import { shardledgerTarget } from '../bench-target.js';
 
 // The harness (and its peers' drivers and chart renderer) loads only when `bench` runs: it would
 // otherwise add a second to the start of every command.
@@ -111,7 +110,7 @@ export function registerBench(program: Command): void {
       ...optional('transfers', count(options.transfers, '--transfers')),
       ...optional('batchSize', count(options.batchSize, '--batch-size')),
       peers,
-      ...(options.target ? { openTarget: shardledgerTarget(bench), targetName: 'shardledger' } : {}),
+      ...(options.target ? { openTarget: bench.openShardledger, targetName: 'shardledger' } : {}),
       ...optional('scalingShards', options.scaling?.split(',').map((text) => parseCount(text, '--scaling'))),
       postgres: { ...optional('pgUrl', options.pgUrl), ...optional('connections', pgConnections) },
       progress: !options.quiet,
