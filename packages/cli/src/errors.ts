@@ -121,12 +121,18 @@ export function exitCodeOfStatus(status: CommandStatus): ExitCode {
 /** Throws the first rejected item of a batch result (exit code of its status). A member of an
  * atomic group that failed only because another did ('linked_transfer_failed') is not the cause,
  * so the first other rejection is reported. */
-export function throwOnRejection(results: readonly { id: string; status: CommandStatus }[], what: string): void {
+export function throwOnRejection(
+  results: readonly { id: string; status: CommandStatus }[],
+  what: string,
+  describe: (index: number) => string = () => '',
+): void {
   const rejected = results.filter((result) => exitCodeOfStatus(result.status) !== exitCodes.ok);
   const first = rejected.find((result) => result.status !== 'linked_transfer_failed') ?? rejected[0];
   if (first === undefined) return;
   const code = first.status.toUpperCase() as Uppercase<CommandStatus>;
-  const prefix = results.length === 1 ? `${what} ${first.id} was rejected` : `${rejected.length} of ${results.length} ${what}s rejected, first ${first.id}`;
+  const about = describe(results.indexOf(first));
+  const name = `${first.id}${about === '' ? '' : ` (${about})`}`;
+  const prefix = results.length === 1 ? `${what} ${name} was rejected` : `${rejected.length} of ${results.length} ${what}s rejected, first ${name}`;
   const known = errorCatalogue[code as keyof typeof errorCatalogue] as { message: string } | undefined;
   throw new CliError({ code, message: `${prefix}: ${known?.message ?? first.status}` });
 }

@@ -92,4 +92,9 @@ async function run(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`shardledger export | head`) closes the pipe: not worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 process.exitCode = await run(process.argv.slice(2));

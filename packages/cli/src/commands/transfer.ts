@@ -146,7 +146,10 @@ function report(results: readonly TransferResult[], inputs: readonly TransferInp
     });
     print(formatTable([{ header: 'id' }, { header: 'status' }, { header: 'amount', right: true }, { header: 'from' }, { header: 'to' }, { header: '' }], rows));
   }
-  throwOnRejection(results, 'transfer');
+  throwOnRejection(results, 'transfer', (index) => {
+    const input = inputs[index];
+    return input === undefined ? '' : `${input.debitAccountId} -> ${input.creditAccountId}, ${formatAmount(BigInt(input.amount), input.currency, options)}`;
+  });
 }
 
 function registerResolve(transfer: Command, action: 'post' | 'void'): void {
