@@ -9,6 +9,9 @@ import { LatencyRecorder, ThroughputSeries, type LatencySummary } from './stats.
 const progressWindowSamples = 256;
 /** Progress is offered at most this often (computing a p99 per completed unit would cost). */
 const progressIntervalMs = 200;
+/** A runner that completes no call for this long has hung: the run fails instead of waiting
+ * forever (a bound on every wait, STYLE rule 16). */
+export const stallTimeoutMs = 120_000;
 
 export interface MeasureOptions {
   readonly label: string;
@@ -51,9 +54,34 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
   let transfers = 0;
   let warmupTransfers = 0;
   let lastMs = startMs;
+  /** Where the window really ended: its planned end, or earlier when the units ran out. */
+  let windowEndMs = Number.NaN;
   let stopped = false;
   let lastProgressMs = startMs;
   let exhausted = false;
+  const report = (nowMs: number): void => {
+    lastProgressMs = nowMs;
+    const phase = Number.isNaN(measureStartMs) ? 'warm-up' : 'measure';
+    const elapsedMs = nowMs - (phase === 'measure' ? measureStartMs : startMs);
+    const done = phase === 'measure' ? transfers : warmupTransfers;
+    // Until the first call of a phase completes there is no rate yet: show '-', not 0.
+    const currentTps = done === 0 ? Number.NaN : (done / Math.max(elapsedMs, 1)) * 1000;
+    options.progress.update({ label: options.label, phase, elapsedMs, transfers: done, currentTps, p99Ms: latencies.count > 0 ? latencies.recentP99Ms(progressWindowSamples) : Number.NaN });
+  };
+  // Async runners yield while a call is in flight: a timer keeps the line alive between
+  // completions (a batch may take seconds). Synchronous runners are reported from the loop.
+  let rejectStall: (error: Error) => void = () => undefined;
+  const stall = new Promise<never>((_resolve, reject) => {
+    rejectStall = reject;
+  });
+  const timer = setInterval(() => {
+    const nowMs = performance.now();
+    if (nowMs - lastMs > stallTimeoutMs) {
+      stopped = true;
+      rejectStall(new Error(`${options.label}: no call completed for ${stallTimeoutMs / 1000} s; the runner hung`));
+    }
+    report(nowMs);
+  }, progressIntervalMs);
   const caller = async (callerIndex: number): Promise<void> => {
     while (!stopped) {
       if (!options.cycle && next >= options.unitCount) {
@@ -78,23 +106,23 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
       } else if (endedMs <= measureEndMs || transfers === 0) {
         transfers += size;
         latencies.record(endedMs - beganMs);
-        series.add(endedMs, size);
+        series.add(beganMs, endedMs, size);
+        if (endedMs > measureEndMs) windowEndMs = endedMs; // the only call of the window ran past it
       }
       if (endedMs >= measureEndMs) stopped = true;
-      if (endedMs - lastProgressMs < progressIntervalMs) continue;
-      lastProgressMs = endedMs;
-      const phase = Number.isNaN(measureStartMs) ? 'warm-up' : 'measure';
-      const elapsedMs = endedMs - (phase === 'measure' ? measureStartMs : startMs);
-      const done = phase === 'measure' ? transfers : warmupTransfers;
-      options.progress.update({ label: options.label, phase, elapsedMs, transfers: done, currentTps: (done / Math.max(elapsedMs, 1)) * 1000, p99Ms: latencies.count > 0 ? latencies.recentP99Ms(progressWindowSamples) : Number.NaN });
+      if (endedMs - lastProgressMs >= progressIntervalMs) report(endedMs);
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency }, (_, index) => caller(index)));
+  try {
+    await Promise.race([Promise.all(Array.from({ length: options.concurrency }, (_, index) => caller(index))), stall]);
+  } finally {
+    clearInterval(timer);
+  }
   const windowStartMs = Number.isNaN(measureStartMs) ? startMs : measureStartMs;
-  const windowEndMs = Math.min(measureEndMs, lastMs);
+  if (Number.isNaN(windowEndMs)) windowEndMs = Math.min(measureEndMs, lastMs);
   const durationS = Math.max(windowEndMs - windowStartMs, 1e-6) / 1000;
   const latency = latencies.summary();
   const tps = transfers / durationS;
   options.progress.done(`${options.label.padEnd(12)} ${Math.round(tps).toLocaleString('en-US').padStart(11)} transfers/s  p50 ${latency.p50Ms.toFixed(2)} ms  p99 ${latency.p99Ms.toFixed(2)} ms  (${durationS.toFixed(1)} s)`);
-  return { transfers, warmupTransfers, durationS, tps, latency, tpsPerSecond: series.perSecond(), exhausted };
+  return { transfers, warmupTransfers, durationS, tps, latency, tpsPerSecond: series.perSecond(windowEndMs), exhausted };
 }

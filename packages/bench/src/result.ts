@@ -23,9 +23,48 @@ export interface RunEntry {
   readonly skipped?: string;
 }
 
+/** One ledger run of a sweep (shard counts for scaling, ratios for cross-shard). */
 export interface ScalingPoint {
   readonly shards: number;
   readonly tps: number;
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  readonly transfers?: number;
+  readonly durationS?: number;
+}
+
+export interface CrossShardPoint {
+  readonly crossShardRatio: number;
+  /** Transfers sent (warm-up and window) whose accounts are on different shards. */
+  readonly crossShardTransfers: number;
+  readonly tps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly transfers: number;
+  readonly durationS: number;
+}
+
+/** The `latency` scenario: the open-loop run behind the headline latency figures. */
+export interface OpenLoopSummary {
+  readonly offeredTps: number;
+  /** Closed-loop peak the offered rate was derived from; null when --rate was given. */
+  readonly peakTps: number | null;
+  readonly batchSize: number;
+  readonly intervalMs: number;
+  readonly sends: number;
+  /** Latency from the actual send time (coordinated omission not corrected), for comparison. */
+  readonly uncorrectedP50Ms: number;
+  readonly uncorrectedP99Ms: number;
+  readonly saturated: boolean;
+}
+
+/** The `recovery` scenario. */
+export interface RecoverySummary {
+  readonly transfersAcknowledged: number;
+  readonly writeS: number;
+  readonly openMs: number;
+  readonly verifyMs: number;
+  readonly recoveredTps: number;
 }
 
 export interface BenchResult {
@@ -52,6 +91,12 @@ export interface BenchResult {
   readonly seed: number;
   readonly peers: readonly RunEntry[];
   readonly scaling: readonly ScalingPoint[];
+  /** `cross-shard` scenario: one point per ratio (empty otherwise). */
+  readonly crossShardSweep: readonly CrossShardPoint[];
+  readonly openLoop: OpenLoopSummary | null;
+  readonly recovery: RecoverySummary | null;
+  /** Wall time of the whole runBench call, setup (accounts, initdb) and checks included. */
+  readonly wallS: number;
   readonly environment: Environment;
   readonly command: string;
   readonly startedAt: string;

@@ -1,53 +1,102 @@
-// One bench run: generate the workload once, run the ledger (when one is plugged in) and every
-// peer on it in turn, each in a fresh temp directory, and collect a BenchResult.
+// One bench run: the ledger on the scenario's workload (one run, or one per cross-shard ratio or
+// shard count, or the open-loop latency run, or the kill-and-reopen recovery run), then every
+// peer on the same workload, each in a fresh temp directory; collected into a BenchResult.
+// Workloads are generated lazily from the seed (workload.ts), so setup costs no more than the
+// runners consume.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureEnvironment } from './environment.js';
 import { hashShardOf } from './hash.js';
+import { planOpenLoop, runOpenLoop } from './open-loop.js';
 import { lmdbLimitPeer } from './peers/lmdb-limit.js';
 import { memoryLimitPeer } from './peers/memory-limit.js';
-import { isSkipped, type Peer, type RunResult, type SkippedRun } from './peers/peer.js';
+import { assertConserved, isSkipped, type Peer, type RunResult, type SkippedRun } from './peers/peer.js';
 import { createPostgresPeer, type PostgresPeerOptions } from './peers/postgres.js';
 import { sqlitePeer } from './peers/sqlite.js';
-import { createProgress } from './progress.js';
-import { entryOf, type BenchResult, type ScalingPoint } from './result.js';
-import type { Scenario } from './scenarios/index.js';
-import { runTarget } from './targets/run-target.js';
-import type { Durability, LedgerTarget, OpenTarget } from './target.js';
-import { batchSizeDefault, generateWorkload, type Workload } from './workload.js';
+import { createProgress, type Progress } from './progress.js';
+import { runRecovery } from './recovery.js';
+import { entryOf, type BenchResult, type CrossShardPoint, type OpenLoopSummary, type RecoverySummary, type ScalingPoint } from './result.js';
+import { crossShardHeadlineRatio, crossShardRatiosDefault, latencyOfferedShareDefault, latencyPeakWindowMsMax, recoveryTransfersDefault, scalingShardsDefault, scenarioNamed, type Scenario } from './scenarios/index.js';
+import { balanceTotals, createWorkloadAccounts, runTarget, type TargetRunResult } from './targets/run-target.js';
+import { openShardledger } from './targets/shardledger.js';
+import type { Durability, OpenTarget, TransferInput } from './target.js';
+import { generateWorkload, transfersOf, type Workload } from './workload.js';
 
 export const peerNames = ['sqlite', 'postgres', 'memory-limit', 'lmdb-limit'] as const;
 export type PeerName = (typeof peerNames)[number];
 
-/** Pre-generated transfers per second of window, so that a runner rarely runs out. */
-const transfersPerSecondWithTarget = 1_000_000;
-/** Peers-only: SQLite is the fastest runner that needs unique ids (~100,000/s here). Generating
- * costs ~1-2 us per transfer on this machine, so don't make more than needed. */
-const transfersPerSecondPeersOnly = 250_000;
+/** Defaults of `runBench` (and of `shardledger bench`). */
+export const benchDefaults = { durationMs: 10_000, warmupMs: 2_000, durability: 'strict', seed: 42 } as const;
+/** Extra `--scaling` points next to another scenario get a short window. */
+const scalingExtraWindowMsMax = 3000;
+const scalingExtraWarmupMs = 500;
 
 export interface BenchOptions {
-  readonly scenario: Scenario;
-  readonly durationMs: number;
-  readonly warmupMs: number;
+  /** A scenario or its name: standard | cross-shard | hot | accounts-1m | latency | recovery | scaling. */
+  readonly scenario: Scenario | string;
+  /** The ledger's measured window (default 10 s). Peers cap theirs: SQLite 5 s, PostgreSQL 3 s,
+   * memory-limit and lmdb-limit 2 s (their rates are flat after a second). */
+  readonly durationMs?: number;
+  /** Warm-up before each window (default 2 s; peers cap it at 1 s or 0.5 s). */
+  readonly warmupMs?: number;
+  /** Shards (default: CPU count). */
   readonly shards?: number;
-  readonly durability: Durability;
-  readonly seed: number;
+  readonly durability?: Durability;
+  readonly seed?: number;
+  /** Transfers per call; default the scenario's (8,190; 512 for latency). */
   readonly batchSize?: number;
-  /** Pre-generated transfer count; default from the duration. */
+  /** Caps the transfers a runner may send (default: open-ended, runners stop on time). */
   readonly transfers?: number;
-  readonly peers: readonly PeerName[];
-  /** The ledger under test; absent = peers only (the first peer becomes the subject). */
-  readonly openTarget?: OpenTarget;
+  /** Default all four; none for `recovery`. */
+  readonly peers?: readonly PeerName[];
+  /** The ledger under test; default Shardledger. null = peers only (the first peer is the subject). */
+  readonly openTarget?: OpenTarget | null;
   readonly targetName?: string;
   /** createTransfers calls in flight; default 2 per shard. */
   readonly targetConcurrency?: number;
-  /** Also run the ledger with these shard counts (short windows) for the scaling chart. */
+  /** `scaling`: the shard counts (default 1,2,4,8). Other scenarios: extra short runs for the chart. */
   readonly scalingShards?: readonly number[];
+  /** `cross-shard`: the ratios (default 0, 0.1, 0.5, 1). */
+  readonly crossShardRatios?: readonly number[];
+  /** `latency`: offered transfers/s (default half the measured closed-loop peak). */
+  readonly offeredTps?: number;
+  /** `recovery`: acknowledged transfers in the log before the kill (default 200,000). */
+  readonly recoveryTransfers?: number;
   readonly postgres?: PostgresPeerOptions;
-  readonly progress: boolean;
+  /** Live progress line on stderr (default true). */
+  readonly progress?: boolean;
+  /** The command line that produced the result (goes into the JSON and the docs). */
   readonly command?: string;
+}
+
+interface Context {
+  readonly options: BenchOptions;
+  readonly scenario: Scenario;
+  readonly base: string;
+  readonly shards: number;
+  readonly durability: Durability;
+  readonly seed: number;
+  readonly batchSize: number;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly openTarget: OpenTarget | null;
+  readonly name: string;
+  readonly progress: Progress;
+}
+
+/** What the subject's runs produced, before the peers. */
+interface SubjectOutcome {
+  readonly run: RunResult;
+  readonly crossShardRatio: number;
+  readonly crossShardTransfers: number;
+  /** The partition function of the headline ledger, so that the peers run the same pairs. */
+  readonly shardOf: (accountId: string) => number;
+  readonly scaling: readonly ScalingPoint[];
+  readonly crossShardSweep: readonly CrossShardPoint[];
+  readonly openLoop: OpenLoopSummary | null;
+  readonly recovery: RecoverySummary | null;
 }
 
 function peerFor(name: PeerName, options: BenchOptions): Peer {
@@ -64,89 +113,233 @@ function peerFor(name: PeerName, options: BenchOptions): Peer {
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const wallStartMs = performance.now();
   const startedAt = new Date().toISOString();
-  const shards = options.shards ?? availableParallelism();
-  const batchSize = options.batchSize ?? batchSizeDefault;
-  const progress = createProgress({ enabled: options.progress });
+  const scenario = typeof options.scenario === 'string' ? scenarioNamed(options.scenario) : options.scenario;
+  const openTarget = options.openTarget === undefined ? openShardledger : options.openTarget;
   const base = await mkdtemp(join(tmpdir(), 'shardledger-bench-'));
-  let target: LedgerTarget | null = null;
+  const ctx: Context = {
+    options,
+    scenario,
+    base,
+    shards: options.shards ?? availableParallelism(),
+    durability: options.durability ?? benchDefaults.durability,
+    seed: options.seed ?? benchDefaults.seed,
+    batchSize: options.batchSize ?? scenario.batchSize,
+    durationMs: options.durationMs ?? benchDefaults.durationMs,
+    warmupMs: options.warmupMs ?? benchDefaults.warmupMs,
+    openTarget,
+    name: options.targetName ?? 'shardledger',
+    progress: createProgress({ enabled: options.progress ?? true }),
+  };
   try {
-    const runs: (RunResult | SkippedRun)[] = [];
-    const scaling: ScalingPoint[] = [];
-    if (options.openTarget !== undefined) {
-      target = await options.openTarget({ dir: join(base, 'ledger'), shards, durability: options.durability });
-    }
-    const workload = makeWorkload(options, { batchSize, shardOf: target === null ? hashShardOf(shards) : target.shardOf.bind(target) });
-    const runOptions = { workload, durability: options.durability, warmupMs: options.warmupMs, durationMs: options.durationMs, progress };
-    if (target !== null) {
-      const name = options.targetName ?? 'shardledger';
-      runs.push(await runTarget({ ...runOptions, dir: join(base, 'ledger'), name, target, concurrency: options.targetConcurrency ?? 2 * shards }));
-      await target.close();
-      target = null;
-      for (const shardCount of options.scalingShards ?? []) scaling.push(await runScalingPoint(options, { base, shardCount, batchSize }));
-    }
-    for (const name of options.peers) {
+    const subject = openTarget === null ? null : await runSubject(ctx, openTarget);
+    const peerList = options.peers ?? (scenario.kind === 'recovery' ? [] : peerNames);
+    const shardOf = subject?.shardOf ?? hashShardOf(ctx.shards);
+    const crossShardRatio = subject?.crossShardRatio ?? scenario.crossShardRatio;
+    const workload = makeWorkload(ctx, { shardOf, crossShardRatio, runId: String(ctx.seed) });
+    const runs: (RunResult | SkippedRun)[] = subject === null ? [] : [subject.run];
+    for (const name of peerList) {
       const dir = await mkdtemp(join(base, `${name}-`));
       try {
-        const run = await peerFor(name, options).run({ ...runOptions, dir });
+        const run = await peerFor(name, options).run({ workload, durability: ctx.durability, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs, dir, progress: ctx.progress });
         if (isSkipped(run)) process.stderr.write(`${run.name.padEnd(12)} skipped: ${run.skipped}\n`);
         runs.push(run);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
     }
-    return resultOf(options, { runs, scaling, workload, shards, batchSize, startedAt });
+    const crossShardTransfers = subject?.crossShardTransfers ?? 0;
+    return resultOf(ctx, { runs, subject, crossShardRatio, crossShardTransfers, startedAt, wallS: (performance.now() - wallStartMs) / 1000 });
   } finally {
-    if (target !== null) await target.close();
     await rm(base, { recursive: true, force: true });
   }
 }
 
-function makeWorkload(options: BenchOptions, extra: { batchSize: number; shardOf: (id: string) => number }): Workload {
-  const perSecond = options.openTarget === undefined ? transfersPerSecondPeersOnly : transfersPerSecondWithTarget;
-  const wanted = options.transfers ?? Math.ceil((perSecond * (options.durationMs + options.warmupMs)) / 1000);
-  const transferCount = Math.ceil(wanted / extra.batchSize) * extra.batchSize;
+function makeWorkload(ctx: Context, spec: { shardOf: (id: string) => number; crossShardRatio: number; runId: string; batchSize?: number }): Workload {
   return generateWorkload({
-    seed: options.seed,
-    accountCount: options.scenario.accounts,
-    transferCount,
-    batchSize: extra.batchSize,
-    crossShardRatio: options.scenario.crossShardRatio,
-    shardOf: extra.shardOf,
-    ...(options.scenario.hotExponent === null ? {} : { hotExponent: options.scenario.hotExponent }),
-    runId: String(options.seed),
+    seed: ctx.seed,
+    accountCount: ctx.scenario.accounts,
+    ...(ctx.options.transfers === undefined ? {} : { transferCount: ctx.options.transfers }),
+    batchSize: spec.batchSize ?? ctx.batchSize,
+    crossShardRatio: spec.crossShardRatio,
+    shardOf: spec.shardOf,
+    ...(ctx.scenario.hotExponent === null ? {} : { hotExponent: ctx.scenario.hotExponent }),
+    runId: spec.runId,
   });
 }
 
-async function runScalingPoint(options: BenchOptions, extra: { base: string; shardCount: number; batchSize: number }): Promise<ScalingPoint> {
-  if (options.openTarget === undefined) throw new Error('scaling needs a target');
-  const dir = join(extra.base, `scaling-${extra.shardCount}`);
-  const target = await options.openTarget({ dir, shards: extra.shardCount, durability: options.durability });
+interface LedgerRun {
+  readonly run: TargetRunResult;
+  readonly shardOf: (accountId: string) => number;
+}
+
+/** One closed-loop ledger run on a fresh ledger in its own directory. */
+async function ledgerRun(ctx: Context, openTarget: OpenTarget, spec: { shards: number; crossShardRatio: number; durationMs: number; warmupMs: number; label: string }): Promise<LedgerRun> {
+  const dir = await mkdtemp(join(ctx.base, 'ledger-'));
+  const target = await openTarget({ dir, shards: spec.shards, durability: ctx.durability });
   try {
-    const durationMs = Math.min(options.durationMs, 3000);
-    const workload = makeWorkload({ ...options, durationMs, warmupMs: 500 }, { batchSize: extra.batchSize, shardOf: target.shardOf.bind(target) });
-    const run = await runTarget({ workload, durability: options.durability, warmupMs: 500, durationMs, dir, progress: createProgress({ enabled: options.progress }), name: `${options.targetName ?? 'shardledger'}@${extra.shardCount}`, target, concurrency: 2 * extra.shardCount });
-    return { shards: extra.shardCount, tps: run.tps };
+    const shardOf = target.shardOf.bind(target);
+    const workload = makeWorkload(ctx, { shardOf, crossShardRatio: spec.crossShardRatio, runId: String(ctx.seed) });
+    const concurrency = ctx.options.targetConcurrency ?? 2 * spec.shards;
+    const run = await runTarget({ workload, durability: ctx.durability, warmupMs: spec.warmupMs, durationMs: spec.durationMs, dir, progress: ctx.progress, name: spec.label, target, concurrency });
+    return { run, shardOf };
   } finally {
     await target.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-interface Collected {
-  readonly runs: readonly (RunResult | SkippedRun)[];
-  readonly scaling: readonly ScalingPoint[];
-  readonly workload: Workload;
-  readonly shards: number;
-  readonly batchSize: number;
-  readonly startedAt: string;
+function scalingPointOf(shards: number, run: RunResult): ScalingPoint {
+  return { shards, tps: run.tps, p50Ms: run.latency.p50Ms, p99Ms: run.latency.p99Ms, transfers: run.transfers, durationS: run.durationS };
 }
 
-function resultOf(options: BenchOptions, collected: Collected): BenchResult {
+async function runSubject(ctx: Context, openTarget: OpenTarget): Promise<SubjectOutcome> {
+  const { scenario } = ctx;
+  const plain = { crossShardSweep: [], openLoop: null, recovery: null, scaling: [] as ScalingPoint[] };
+  switch (scenario.kind) {
+    case 'throughput': {
+      const headline = await ledgerRun(ctx, openTarget, { shards: ctx.shards, crossShardRatio: scenario.crossShardRatio, durationMs: ctx.durationMs, warmupMs: ctx.warmupMs, label: ctx.name });
+      return { ...plain, ...outcomeOf(headline, scenario.crossShardRatio), scaling: await extraScaling(ctx, openTarget) };
+    }
+    case 'cross-shard':
+      return crossShardSweep(ctx, openTarget);
+    case 'scaling': {
+      const counts = ctx.options.scalingShards ?? scalingShardsDefault;
+      const runs: { shards: number; ledger: LedgerRun }[] = [];
+      for (const shards of counts) runs.push({ shards, ledger: await ledgerRun(ctx, openTarget, { shards, crossShardRatio: 0, durationMs: ctx.durationMs, warmupMs: ctx.warmupMs, label: `${ctx.name}@${shards}` }) });
+      const headline = runs.find((entry) => entry.shards === ctx.shards) ?? (runs[0] as (typeof runs)[number]);
+      return { ...plain, ...outcomeOf(headline.ledger, 0), scaling: runs.map((entry) => scalingPointOf(entry.shards, entry.ledger.run)) };
+    }
+    case 'latency':
+      return latencyRun(ctx, openTarget);
+    case 'recovery':
+      return recoveryRun(ctx, openTarget);
+  }
+}
+
+function outcomeOf(ledger: LedgerRun, crossShardRatio: number): Pick<SubjectOutcome, 'run' | 'crossShardRatio' | 'crossShardTransfers' | 'shardOf'> {
+  return { run: ledger.run, crossShardRatio, crossShardTransfers: ledger.run.crossShardTransfers, shardOf: ledger.shardOf };
+}
+
+async function extraScaling(ctx: Context, openTarget: OpenTarget): Promise<ScalingPoint[]> {
+  const points: ScalingPoint[] = [];
+  for (const shards of ctx.options.scalingShards ?? []) {
+    const ledger = await ledgerRun(ctx, openTarget, { shards, crossShardRatio: ctx.scenario.crossShardRatio, durationMs: Math.min(ctx.durationMs, scalingExtraWindowMsMax), warmupMs: scalingExtraWarmupMs, label: `${ctx.name}@${shards}` });
+    points.push(scalingPointOf(shards, ledger.run));
+  }
+  return points;
+}
+
+async function crossShardSweep(ctx: Context, openTarget: OpenTarget): Promise<SubjectOutcome> {
+  const ratios = ctx.options.crossShardRatios ?? crossShardRatiosDefault;
+  if (ratios.length === 0) throw new Error('cross-shard: no ratios');
+  const points: CrossShardPoint[] = [];
+  const runs: { ratio: number; ledger: LedgerRun }[] = [];
+  for (const ratio of ratios) {
+    const ledger = await ledgerRun(ctx, openTarget, { shards: ctx.shards, crossShardRatio: ratio, durationMs: ctx.durationMs, warmupMs: ctx.warmupMs, label: `${ctx.name}@${Math.round(ratio * 100)}%x` });
+    runs.push({ ratio, ledger });
+    const { run } = ledger;
+    points.push({ crossShardRatio: ratio, crossShardTransfers: run.crossShardTransfers, tps: run.tps, p50Ms: run.latency.p50Ms, p99Ms: run.latency.p99Ms, transfers: run.transfers, durationS: run.durationS });
+  }
+  const headline = runs.find((entry) => entry.ratio === crossShardHeadlineRatio) ?? (runs[0] as (typeof runs)[number]);
+  return { ...outcomeOf(headline.ledger, headline.ratio), scaling: await extraScaling(ctx, openTarget), crossShardSweep: points, openLoop: null, recovery: null };
+}
+
+/** Closed-loop peak, then open loop at a fixed offered rate on the same ledger. */
+async function latencyRun(ctx: Context, openTarget: OpenTarget): Promise<SubjectOutcome> {
+  const dir = await mkdtemp(join(ctx.base, 'ledger-'));
+  const target = await openTarget({ dir, shards: ctx.shards, durability: ctx.durability });
+  try {
+    const shardOf = target.shardOf.bind(target);
+    let peakTps: number | null = null;
+    if (ctx.options.offeredTps === undefined) {
+      const peakWorkload = makeWorkload(ctx, { shardOf, crossShardRatio: 0, runId: `${ctx.seed}p` });
+      const peak = await runTarget({ workload: peakWorkload, durability: ctx.durability, warmupMs: ctx.warmupMs, durationMs: Math.min(ctx.durationMs, latencyPeakWindowMsMax), dir, progress: ctx.progress, name: `${ctx.name} peak`, target, concurrency: ctx.options.targetConcurrency ?? 2 * ctx.shards });
+      peakTps = peak.tps;
+    } else {
+      await createWorkloadAccounts(target, makeWorkload(ctx, { shardOf, crossShardRatio: 0, runId: `${ctx.seed}p` }));
+    }
+    const offeredTps = ctx.options.offeredTps ?? (peakTps as number) * latencyOfferedShareDefault;
+    const workload = makeWorkload(ctx, { shardOf, crossShardRatio: 0, runId: `${ctx.seed}o` });
+    const plan = planOpenLoop({ offeredTps, batchSize: ctx.batchSize, durationMs: ctx.durationMs });
+    const before = await balanceTotals(target, workload);
+    let appliedCount = 0;
+    let appliedAmount = 0n;
+    const open = await runOpenLoop({
+      target,
+      plan,
+      batchFor: (index) => transfersOf(workload, workload.batch(index)),
+      onResults(batch: readonly TransferInput[], results) {
+        results.forEach((result, item) => {
+          if (result.status !== 'ok') return;
+          appliedCount++;
+          appliedAmount += (batch[item] as TransferInput).amount;
+        });
+      },
+      label: ctx.name,
+      progress: ctx.progress,
+    });
+    const after = await balanceTotals(target, workload);
+    assertConserved(ctx.name, { appliedCount, debitsTotal: after.debitsTotal - before.debitsTotal, creditsTotal: after.creditsTotal - before.creditsTotal }, appliedAmount);
+    const report = await target.verify();
+    if (!report.ok) throw new Error(`${ctx.name}: verify() found ${report.violations.length} violations after the open-loop run`);
+    const run: RunResult = {
+      name: ctx.name,
+      method: `open loop: a createTransfers of ${plan.batchSize} every ${plan.intervalMs.toFixed(2)} ms (${Math.round(offeredTps).toLocaleString('en-US')} transfers/s offered${peakTps === null ? '' : `, half the closed-loop peak of ${Math.round(peakTps).toLocaleString('en-US')}/s`}), latency from the scheduled send time, verify() clean${open.saturated ? '; SATURATED: the in-flight bound was hit' : ''}`,
+      checks: { appliedCount, debitsTotal: after.debitsTotal - before.debitsTotal, creditsTotal: after.creditsTotal - before.creditsTotal },
+      transfers: open.transfers,
+      warmupTransfers: 0,
+      durationS: open.durationS,
+      tps: open.achievedTps,
+      latency: open.latency,
+      tpsPerSecond: [],
+      exhausted: false,
+    };
+    const openLoop: OpenLoopSummary = { offeredTps, peakTps, batchSize: plan.batchSize, intervalMs: plan.intervalMs, sends: open.sent, uncorrectedP50Ms: open.uncorrected.p50Ms, uncorrectedP99Ms: open.uncorrected.p99Ms, saturated: open.saturated };
+    return { run, crossShardRatio: 0, crossShardTransfers: 0, shardOf, scaling: [], crossShardSweep: [], openLoop, recovery: null };
+  } finally {
+    await target.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function recoveryRun(ctx: Context, openTarget: OpenTarget): Promise<SubjectOutcome> {
+  const dir = join(ctx.base, 'recovery-ledger');
+  const transfers = ctx.options.recoveryTransfers ?? recoveryTransfersDefault;
+  process.stderr.write(`recovery     writing ${transfers.toLocaleString('en-US')} transfers in a child process, then SIGKILL...\n`);
+  const recovery = await runRecovery({ dir, shards: ctx.shards, durability: ctx.durability, accounts: ctx.scenario.accounts, transfers, batchSize: ctx.batchSize, seed: ctx.seed, openTarget });
+  process.stderr.write(`recovery     Ledger.open ${recovery.openMs.toFixed(0)} ms, verify() ${recovery.verifyMs.toFixed(0)} ms, ${transfers.toLocaleString('en-US')}+ transfers in the log\n`);
+  const openMs = recovery.openMs;
+  const run: RunResult = {
+    name: ctx.name,
+    method: `child process wrote ${recovery.transfersAcknowledged.toLocaleString('en-US')} acknowledged transfers in ${recovery.writeS.toFixed(1)} s and was SIGKILLed mid-write; tps = acknowledged transfers / Ledger.open time, latency columns = the Ledger.open time (one sample); verify() took ${recovery.verifyMs.toFixed(0)} ms, clean`,
+    checks: null,
+    transfers: recovery.transfersAcknowledged,
+    warmupTransfers: 0,
+    durationS: openMs / 1000,
+    tps: recovery.recoveredTps,
+    latency: { count: 1, p50Ms: openMs, p99Ms: openMs, p999Ms: openMs, maxMs: openMs, meanMs: openMs },
+    tpsPerSecond: [],
+    exhausted: false,
+  };
+  return { run, crossShardRatio: 0, crossShardTransfers: 0, shardOf: hashShardOf(ctx.shards), scaling: [], crossShardSweep: [], openLoop: null, recovery };
+}
+
+interface Collected {
+  readonly runs: readonly (RunResult | SkippedRun)[];
+  readonly subject: SubjectOutcome | null;
+  readonly crossShardRatio: number;
+  readonly crossShardTransfers: number;
+  readonly startedAt: string;
+  readonly wallS: number;
+}
+
+function resultOf(ctx: Context, collected: Collected): BenchResult {
   const subject = collected.runs.find((run): run is RunResult => !isSkipped(run));
   if (subject === undefined) throw new Error('every runner was skipped: nothing to report');
   return {
-    scenario: options.scenario.name,
+    scenario: ctx.scenario.name,
     subject: subject.name,
     tps: subject.tps,
     p50Ms: subject.latency.p50Ms,
@@ -157,18 +350,22 @@ function resultOf(options: BenchOptions, collected: Collected): BenchResult {
     durationS: subject.durationS,
     tpsPerSecond: subject.tpsPerSecond,
     method: subject.method,
-    shards: collected.shards,
-    accounts: options.scenario.accounts,
-    durability: options.durability,
-    batchSize: collected.batchSize,
-    crossShardRatio: options.scenario.crossShardRatio,
-    crossShardTransfers: collected.workload.crossShardCount,
-    hotExponent: options.scenario.hotExponent,
-    seed: options.seed,
+    shards: ctx.shards,
+    accounts: ctx.scenario.accounts,
+    durability: ctx.durability,
+    batchSize: ctx.batchSize,
+    crossShardRatio: collected.crossShardRatio,
+    crossShardTransfers: collected.crossShardTransfers,
+    hotExponent: ctx.scenario.hotExponent,
+    seed: ctx.seed,
     peers: collected.runs.filter((run) => run !== subject).map((run) => entryOf(run, subject.tps)),
-    scaling: collected.scaling,
-    environment: captureEnvironment({ batchSize: collected.batchSize }),
-    command: options.command ?? '',
+    scaling: collected.subject?.scaling ?? [],
+    crossShardSweep: collected.subject?.crossShardSweep ?? [],
+    openLoop: collected.subject?.openLoop ?? null,
+    recovery: collected.subject?.recovery ?? null,
+    wallS: collected.wallS,
+    environment: captureEnvironment({ batchSize: ctx.batchSize }),
+    command: ctx.options.command ?? '',
     startedAt: collected.startedAt,
   };
 }

@@ -65,7 +65,9 @@ export class LatencyRecorder {
   }
 }
 
-/** Completed transfers counted into one-second buckets from the start of the window. */
+/** Transfers per second over the measured window, one bucket per second of the window. A call
+ * that took [began, ended] is spread evenly over that interval (clipped to the window), so a
+ * batch that takes two seconds shows as work done in both seconds, not as a spike when it ends. */
 export class ThroughputSeries {
   private readonly counts: number[] = [];
   private readonly startMs: number;
@@ -74,14 +76,37 @@ export class ThroughputSeries {
     this.startMs = startMs;
   }
 
-  add(nowMs: number, transferCount: number): void {
-    const second = Math.floor((nowMs - this.startMs) / 1000);
-    while (this.counts.length <= second) this.counts.push(0);
-    this.counts[second] = (this.counts[second] as number) + transferCount;
+  /** Adds `transferCount` transfers done evenly over [beganMs, endedMs]. */
+  add(beganMs: number, endedMs: number, transferCount: number): void {
+    const fromMs = Math.max(beganMs, this.startMs);
+    if (endedMs <= fromMs) {
+      if (endedMs >= this.startMs) this.bump(Math.floor((endedMs - this.startMs) / 1000), transferCount);
+      return;
+    }
+    const perMs = transferCount / (endedMs - beganMs);
+    let atMs = fromMs;
+    while (atMs < endedMs) {
+      const second = Math.floor((atMs - this.startMs) / 1000);
+      const bucketEndMs = Math.min(endedMs, this.startMs + (second + 1) * 1000);
+      this.bump(second, (bucketEndMs - atMs) * perMs);
+      atMs = bucketEndMs;
+    }
   }
 
-  /** Transfers per second for each full second (the last, partial second is dropped if > 1 s). */
-  perSecond(): number[] {
-    return this.counts.length > 1 ? this.counts.slice(0, -1) : [...this.counts];
+  private bump(second: number, count: number): void {
+    while (this.counts.length <= second) this.counts.push(0);
+    this.counts[second] = (this.counts[second] as number) + count;
+  }
+
+  /** Transfers per second for each full second of a window that ended at `endMs` (at least one
+   * bucket: a window shorter than a second gives its average rate). */
+  perSecond(endMs: number): number[] {
+    const windowMs = endMs - this.startMs;
+    const fullSeconds = Math.floor(windowMs / 1000);
+    if (fullSeconds < 1) {
+      const total = this.counts.reduce((sum, count) => sum + count, 0);
+      return [windowMs > 0 ? Math.round((total / windowMs) * 1000) : 0];
+    }
+    return Array.from({ length: fullSeconds }, (_, second) => Math.round(this.counts[second] ?? 0));
   }
 }

@@ -1,21 +1,33 @@
 // Deterministic workload generator: the same seed gives the same accounts, pairs, amounts and ids,
-// so Shardledger and every peer run exactly the same transfers. Everything is generated before
-// any timing starts; batches hold account indexes (typed arrays) plus the transfer ids.
+// so Shardledger and every peer run exactly the same transfers. Batches are generated lazily,
+// on demand: batch N comes from its own PRNG stream seeded by (seed, N), so any runner can ask for
+// any batch in any order and gets the same transfers, and nothing is generated beyond what a
+// runner actually sends (a fast runner may send millions of transfers; a slow one a few
+// thousand). Generating a batch of 8,190 costs about a millisecond here.
 
-import { createPrng } from './prng.js';
+import { createPrng, type Prng } from './prng.js';
 import type { AccountInput, TransferInput } from './target.js';
-import { createZipfSampler } from './zipf.js';
+import { createZipfSampler, type ZipfSampler } from './zipf.js';
 
 /** TigerBeetle's batch size, the default of the `standard` scenario. */
 export const batchSizeDefault = 8190;
 export const amountMinMinorUnits = 1;
 export const amountMaxMinorUnits = 1000;
+/** Transfer ids carry a 10-digit counter: a workload never has more transfers than this. */
+export const transferCountMax = 9_999_999_999;
+/** Default size of an open-ended workload (runners stop at the end of their window). */
+export const transferCountDefault = 1_000_000_000;
+/** `Workload.batches` materializes everything: only for small workloads (tests). */
+const materializedTransferCountMax = 10_000_000;
+/** Recently generated batches kept (PostgreSQL asks for one batch 8,190 times in a row). */
+const batchCacheSize = 8;
 const retryCountMax = 10_000;
 
 export interface WorkloadOptions {
   readonly seed: number;
   readonly accountCount: number;
-  readonly transferCount: number;
+  /** Total transfers; default `transferCountDefault` (open-ended: runners stop on time). */
+  readonly transferCount?: number;
   readonly batchSize?: number;
   /** Fraction in [0, 1] of transfers whose credit account lives on another shard. */
   readonly crossShardRatio?: number;
@@ -29,12 +41,16 @@ export interface WorkloadOptions {
 }
 
 export interface WorkloadBatch {
+  /** Index of this batch in the workload. */
+  readonly index: number;
   readonly ids: readonly string[];
   /** Account indexes into `Workload.accountIds`. */
   readonly debit: Uint32Array;
   readonly credit: Uint32Array;
   /** Minor units, 1..1000 (fits a JS number exactly; bigint for the ledger via `transfersOf`). */
   readonly amount: Uint32Array;
+  /** Transfers of this batch whose two accounts are on different shards (per `shardOf`). */
+  readonly crossShardCount: number;
 }
 
 export interface Workload {
@@ -42,9 +58,13 @@ export interface Workload {
   readonly currency: string;
   readonly accountIds: readonly string[];
   readonly batchSize: number;
-  readonly batches: readonly WorkloadBatch[];
   readonly transferCount: number;
-  /** Transfers whose two accounts are on different shards (per `shardOf`). */
+  readonly batchCount: number;
+  /** Batch `index` in [0, batchCount), generated on demand (deterministic). */
+  batch(index: number): WorkloadBatch;
+  /** Every batch, materialized: small workloads only (throws above 10 million transfers). */
+  readonly batches: readonly WorkloadBatch[];
+  /** Cross-shard transfers over every batch (materializes: small workloads only). */
   readonly crossShardCount: number;
 }
 
@@ -52,13 +72,34 @@ export function accountIdOf(index: number): string {
   return `acct-${String(index + 1).padStart(6, '0')}`;
 }
 
+/** The id of transfer number `counter` (0-based) of a run. */
+export function transferIdOf(runId: string, counter: number): string {
+  return `t-${runId}-${String(counter + 1).padStart(10, '0')}`;
+}
+
+/** A PRNG seed for batch `index` of the workload seeded `seed` (a splitmix-style mix). */
+export function batchSeedOf(seed: number, index: number): number {
+  let z = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
+  z = Math.imul(z ^ (z >>> 15), 0x2c1b3c6d);
+  z = Math.imul(z ^ (z >>> 12), 0x297a2d39);
+  return (z ^ (z >>> 15)) >>> 0;
+}
+
+interface Shape {
+  readonly shardOfIndex: Uint32Array;
+  readonly byShard: Map<number, Uint32Array>;
+  readonly hot: ZipfSampler | null;
+  readonly hotPermutation: Uint32Array | null;
+  readonly crossShardRatio: number;
+  readonly runId: string;
+}
+
 export function generateWorkload(options: WorkloadOptions): Workload {
   const batchSize = options.batchSize ?? batchSizeDefault;
   const crossShardRatio = options.crossShardRatio ?? 0;
   const currency = options.currency ?? 'USD';
-  const runId = options.runId ?? String(options.seed);
-  checkOptions(options, batchSize, crossShardRatio);
-  const prng = createPrng(options.seed);
+  const transferCount = options.transferCount ?? transferCountDefault;
+  checkOptions(options, { batchSize, crossShardRatio, transferCount });
   const accountIds = Array.from({ length: options.accountCount }, (_, index) => accountIdOf(index));
   const shardOf = options.shardOf ?? (() => 0);
   const shardOfIndex = Uint32Array.from(accountIds, (id) => shardOf(id));
@@ -66,33 +107,66 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   if (crossShardRatio > 0 && byShard.size < 2) throw new Error('crossShardRatio > 0 needs accounts on at least two shards');
   const hot = options.hotExponent === undefined ? null : createZipfSampler({ count: accountIds.length, exponent: options.hotExponent });
   // Hot ranks map to a seeded permutation, so the hottest accounts are spread over shards.
-  const hotPermutation = hot === null ? null : shuffledIndexes(accountIds.length, prng);
-  const batches: WorkloadBatch[] = [];
-  let crossShardCount = 0;
-  for (let start = 0; start < options.transferCount; start += batchSize) {
-    const size = Math.min(batchSize, options.transferCount - start);
-    const ids = new Array<string>(size);
-    const debit = new Uint32Array(size);
-    const credit = new Uint32Array(size);
-    const amount = new Uint32Array(size);
-    for (let item = 0; item < size; item++) {
-      const debitIndex = hot === null || hotPermutation === null ? prng.nextBelow(accountIds.length) : (hotPermutation[hot.sample(prng)] as number);
-      const cross = crossShardRatio > 0 && prng.nextFloat() < crossShardRatio;
-      const creditIndex = pickCredit({ debitIndex, cross, prng, shardOfIndex, byShard, accountCount: accountIds.length });
-      if (shardOfIndex[debitIndex] !== shardOfIndex[creditIndex]) crossShardCount++;
-      ids[item] = `t-${runId}-${String(start + item + 1).padStart(10, '0')}`;
-      debit[item] = debitIndex;
-      credit[item] = creditIndex;
-      amount[item] = amountMinMinorUnits + prng.nextBelow(amountMaxMinorUnits - amountMinMinorUnits + 1);
-    }
-    batches.push({ ids, debit, credit, amount });
-  }
-  return { seed: options.seed, currency, accountIds, batchSize, batches, transferCount: options.transferCount, crossShardCount };
+  const hotPermutation = hot === null ? null : shuffledIndexes(accountIds.length, createPrng(options.seed));
+  const shape: Shape = { shardOfIndex, byShard, hot, hotPermutation, crossShardRatio, runId: options.runId ?? String(options.seed) };
+  const batchCount = Math.ceil(transferCount / batchSize);
+  const cache = new Map<number, WorkloadBatch>();
+  const batch = (index: number): WorkloadBatch => {
+    if (!Number.isInteger(index) || index < 0 || index >= batchCount) throw new Error(`no batch ${index} (workload has ${batchCount})`);
+    const cached = cache.get(index);
+    if (cached !== undefined) return cached;
+    const size = Math.min(batchSize, transferCount - index * batchSize);
+    const made = generateBatch({ shape, seed: options.seed, index, first: index * batchSize, size, accountCount: accountIds.length });
+    if (cache.size >= batchCacheSize) cache.delete(cache.keys().next().value as number);
+    cache.set(index, made);
+    return made;
+  };
+  const all = (): WorkloadBatch[] => {
+    if (transferCount > materializedTransferCountMax) throw new Error(`workload of ${transferCount} transfers is too large to materialize; use batch(index)`);
+    return Array.from({ length: batchCount }, (_, index) => batch(index));
+  };
+  return {
+    seed: options.seed,
+    currency,
+    accountIds,
+    batchSize,
+    transferCount,
+    batchCount,
+    batch,
+    get batches() {
+      return all();
+    },
+    get crossShardCount() {
+      return all().reduce((sum, made) => sum + made.crossShardCount, 0);
+    },
+  };
 }
 
-function checkOptions(options: WorkloadOptions, batchSize: number, crossShardRatio: number): void {
+function generateBatch(spec: { shape: Shape; seed: number; index: number; first: number; size: number; accountCount: number }): WorkloadBatch {
+  const { shape, size } = spec;
+  const prng = createPrng(batchSeedOf(spec.seed, spec.index));
+  const ids = new Array<string>(size);
+  const debit = new Uint32Array(size);
+  const credit = new Uint32Array(size);
+  const amount = new Uint32Array(size);
+  let crossShardCount = 0;
+  for (let item = 0; item < size; item++) {
+    const debitIndex = shape.hot === null || shape.hotPermutation === null ? prng.nextBelow(spec.accountCount) : (shape.hotPermutation[shape.hot.sample(prng)] as number);
+    const cross = shape.crossShardRatio > 0 && prng.nextFloat() < shape.crossShardRatio;
+    const creditIndex = pickCredit({ debitIndex, cross, prng, shardOfIndex: shape.shardOfIndex, byShard: shape.byShard, accountCount: spec.accountCount });
+    if (shape.shardOfIndex[debitIndex] !== shape.shardOfIndex[creditIndex]) crossShardCount++;
+    ids[item] = transferIdOf(shape.runId, spec.first + item);
+    debit[item] = debitIndex;
+    credit[item] = creditIndex;
+    amount[item] = amountMinMinorUnits + prng.nextBelow(amountMaxMinorUnits - amountMinMinorUnits + 1);
+  }
+  return { index: spec.index, ids, debit, credit, amount, crossShardCount };
+}
+
+function checkOptions(options: WorkloadOptions, resolved: { batchSize: number; crossShardRatio: number; transferCount: number }): void {
+  const { batchSize, crossShardRatio, transferCount } = resolved;
   if (!Number.isInteger(options.accountCount) || options.accountCount < 2) throw new Error('accountCount must be an integer >= 2');
-  if (!Number.isInteger(options.transferCount) || options.transferCount < 1) throw new Error('transferCount must be an integer >= 1');
+  if (!Number.isInteger(transferCount) || transferCount < 1 || transferCount > transferCountMax) throw new Error(`transferCount must be an integer in [1, ${transferCountMax}]`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error('batchSize must be an integer >= 1');
   if (!(crossShardRatio >= 0 && crossShardRatio <= 1)) throw new Error('crossShardRatio must be in [0, 1]');
   if (crossShardRatio > 0 && options.shardOf === undefined) throw new Error('crossShardRatio needs shardOf');
@@ -108,7 +182,7 @@ function groupByShard(shardOfIndex: Uint32Array): Map<number, Uint32Array> {
   return new Map([...lists].map(([shard, list]) => [shard, Uint32Array.from(list)]));
 }
 
-function shuffledIndexes(count: number, prng: ReturnType<typeof createPrng>): Uint32Array {
+function shuffledIndexes(count: number, prng: Prng): Uint32Array {
   const indexes = Uint32Array.from({ length: count }, (_, index) => index);
   for (let index = count - 1; index > 0; index--) {
     const other = prng.nextBelow(index + 1);
@@ -122,7 +196,7 @@ function shuffledIndexes(count: number, prng: ReturnType<typeof createPrng>): Ui
 interface PickCredit {
   readonly debitIndex: number;
   readonly cross: boolean;
-  readonly prng: ReturnType<typeof createPrng>;
+  readonly prng: Prng;
   readonly shardOfIndex: Uint32Array;
   readonly byShard: Map<number, Uint32Array>;
   readonly accountCount: number;

@@ -15,12 +15,25 @@ describe('stats', () => {
     expect(Number.isNaN(percentileOfSorted(new Float64Array(0), 50))).toBe(true);
   });
 
-  it('counts transfers per second and drops the partial last second', () => {
+  it('counts transfers per second of the window and drops the partial last second', () => {
     const series = new ThroughputSeries(1000);
-    series.add(1100, 10);
-    series.add(1900, 5);
-    series.add(2500, 7);
-    series.add(3200, 1);
-    expect(series.perSecond()).toEqual([15, 7]);
+    series.add(1100, 1100, 10);
+    series.add(1900, 1900, 5);
+    series.add(2500, 2500, 7);
+    series.add(3200, 3200, 1);
+    expect(series.perSecond(3300)).toEqual([15, 7]);
+  });
+
+  it('spreads a long call over the seconds it spanned, clipped to the window', () => {
+    const series = new ThroughputSeries(1000);
+    series.add(500, 2500, 2000); // 1 per ms; the 500 ms before the window are not counted
+    series.add(2500, 4000, 1500);
+    expect(series.perSecond(4000)).toEqual([1000, 1000, 1000]);
+  });
+
+  it('gives one average bucket for a window shorter than a second', () => {
+    const series = new ThroughputSeries(0);
+    series.add(0, 250, 100);
+    expect(series.perSecond(500)).toEqual([200]);
   });
 });

@@ -12,7 +12,7 @@ import { startPostgres, type PgServer } from './postgres-server.js';
 /** Best of 8/16/32 on this 2-core machine (see docs/benchmarks.md); settable. */
 export const postgresConnectionsDefault = 16;
 /** PostgreSQL is slow; its window is capped so `npm run bench` stays under two minutes. */
-export const postgresDurationMsMax = 5000;
+export const postgresDurationMsMax = 3000;
 
 export interface PostgresPeerOptions {
   /** An existing server; the bench creates and drops its own tables there. */
@@ -84,9 +84,8 @@ async function runOn(config: pg.ClientConfig, options: RunOptions, peerOptions: 
     let appliedAmount = 0n;
     const { batchSize } = workload;
     const transferOne = async (transfer: number, client: pg.Client): Promise<void> => {
-      const batch = workload.batches[Math.floor(transfer / batchSize)];
+      const batch = workload.batch(Math.floor(transfer / batchSize));
       const item = transfer % batchSize;
-      if (batch === undefined) throw new Error(`no transfer ${transfer}`);
       const debitIdx = batch.debit[item] as number;
       const creditIdx = batch.credit[item] as number;
       const amount = String(batch.amount[item]);

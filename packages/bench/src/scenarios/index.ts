@@ -1,24 +1,25 @@
-// The scenarios by name (latency and recovery need the ledger and come with it).
+// The scenarios by name, one file each.
 import { accounts1mScenario } from './accounts-1m.js';
 import { crossShardScenario } from './cross-shard.js';
 import { hotScenario } from './hot.js';
+import { latencyScenario } from './latency.js';
+import { recoveryScenario } from './recovery.js';
+import { scalingScenario } from './scaling.js';
 import type { Scenario } from './scenario.js';
 import { standardScenario } from './standard.js';
 
-export type { Scenario } from './scenario.js';
-export { crossShardRatiosDefault, crossShardScenario } from './cross-shard.js';
+export type { Scenario, ScenarioKind } from './scenario.js';
+export { crossShardHeadlineRatio, crossShardRatiosDefault, crossShardScenario } from './cross-shard.js';
+export { latencyBatchSizeDefault, latencyOfferedShareDefault, latencyPeakWindowMsMax } from './latency.js';
+export { recoveryTransfersDefault } from './recovery.js';
+export { scalingShardsDefault } from './scaling.js';
+
+export const scenarios: readonly Scenario[] = [standardScenario, crossShardScenario(), hotScenario, accounts1mScenario, latencyScenario, recoveryScenario, scalingScenario];
+export const scenarioNames = scenarios.map((scenario) => scenario.name);
 
 export function scenarioNamed(name: string, options: { crossShardRatio?: number } = {}): Scenario {
-  switch (name) {
-    case 'standard':
-      return standardScenario;
-    case 'cross-shard':
-      return crossShardScenario(options.crossShardRatio ?? 0.1);
-    case 'hot':
-      return hotScenario;
-    case 'accounts-1m':
-      return accounts1mScenario;
-    default:
-      throw new Error(`unknown scenario '${name}' (standard, cross-shard, hot, accounts-1m)`);
-  }
+  if (name === 'cross-shard') return crossShardScenario(options.crossShardRatio);
+  const found = scenarios.find((scenario) => scenario.name === name);
+  if (found === undefined) throw new Error(`unknown scenario '${name}' (${scenarioNames.join(', ')})`);
+  return found;
 }

@@ -1,0 +1,126 @@
+// The command line of the bench, shared by `shardledger bench` (packages/cli) and
+// `node packages/bench/dist/peers-main.js`: parse, run, print the table, write the outputs.
+
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { updateDocsFile } from './docs-section.js';
+import { resultsTable, summaryLines, writeJsonResult, writeReport } from './report.js';
+import type { BenchResult } from './result.js';
+import { benchDefaults, peerNames, runBench, type BenchOptions, type PeerName } from './run-bench.js';
+import { scenarioNamed, scenarios } from './scenarios/index.js';
+
+const scenarioHelp = scenarios.map((scenario) => [`  ${scenario.name.padEnd(12)} ${scenario.description}`, ...scenario.parameters.map((line) => `  ${''.padEnd(12)}   ${line}`)].join('\n')).join('\n');
+
+export const benchUsage = `usage: bench [scenario] [options]
+
+scenarios (default standard):
+${scenarioHelp}
+
+options:
+  --duration S           ledger's measured window, seconds (default ${benchDefaults.durationMs / 1000}); peers cap theirs:
+                         SQLite 5, PostgreSQL 3, memory-limit and lmdb-limit 2
+  --warmup S             warm-up before each window, seconds (default ${benchDefaults.warmupMs / 1000})
+  --shards N             shards (default: CPU count, ${availableParallelism()} here)
+  --durability D         strict (default: every call resolves after fsync) | relaxed
+  --batch-size N         transfers per call (default 8190; 512 for latency)
+  --seed N               workload seed (default ${benchDefaults.seed})
+  --transfers N          cap on the transfers a runner may send (default: open-ended)
+  --cross-shard-ratio R  cross-shard: run only this ratio instead of the 0,0.1,0.5,1 sweep
+  --scaling LIST         scaling: shard counts (default 1,2,4,8); other scenarios: extra
+                         short runs (3 s) for the scaling chart
+  --rate N               latency: offered transfers/s (default half the measured peak)
+  --events N             recovery: acknowledged transfers in the log before the kill
+  --peers LIST           comma-separated: ${peerNames.join(',')}, or none (default all)
+  --no-ledger            peers only (the first peer becomes the subject of the ratios)
+  --pg-url URL           use this PostgreSQL instead of starting a throw-away server
+  --pg-connections N     PostgreSQL client connections (default 16)
+  --json FILE            write the result as JSON
+  --report DIR           write report.md, result.json and SVG charts
+  --docs FILE            regenerate the results section of FILE (docs/benchmarks.md)
+  --quiet                no progress line
+A run whose ledger loses or invents money (or whose verify() is not clean) fails with exit code 1.`;
+
+function parsePeers(list: string | undefined): PeerName[] | undefined {
+  if (list === undefined) return undefined;
+  if (list === 'none' || list === '') return [];
+  return list.split(',').map((name) => {
+    if (!(peerNames as readonly string[]).includes(name)) throw new Error(`unknown peer '${name}' (${peerNames.join(', ')}, none)`);
+    return name as PeerName;
+  });
+}
+
+function numberOption(text: string | undefined, what: string, check: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  const min = check.min ?? 0;
+  if (!Number.isFinite(value) || value < min || (check.max !== undefined && value > check.max) || (check.integer === true && !Number.isInteger(value))) {
+    throw new Error(`${what} must be ${check.integer === true ? 'an integer' : 'a number'} >= ${min}${check.max === undefined ? '' : ` and <= ${check.max}`}, got '${text}'`);
+  }
+  return value;
+}
+
+/** Parses the bench's arguments into runBench options plus the output paths. */
+export function parseBenchArgs(argv: readonly string[], commandPrefix: string): { options: BenchOptions; json?: string; report?: string; docs?: string; help: boolean } {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      duration: { type: 'string' }, warmup: { type: 'string' }, shards: { type: 'string' }, durability: { type: 'string' },
+      'batch-size': { type: 'string' }, 'cross-shard-ratio': { type: 'string' }, seed: { type: 'string' }, transfers: { type: 'string' },
+      peers: { type: 'string' }, 'no-ledger': { type: 'boolean' }, scaling: { type: 'string' }, rate: { type: 'string' }, events: { type: 'string' },
+      'pg-url': { type: 'string' }, 'pg-connections': { type: 'string' },
+      json: { type: 'string' }, report: { type: 'string' }, docs: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (positionals.length > 1) throw new Error(`one scenario at a time, got ${positionals.join(' ')}`);
+  const durability = values.durability ?? benchDefaults.durability;
+  if (durability !== 'strict' && durability !== 'relaxed') throw new Error(`--durability must be strict or relaxed, got '${durability}'`);
+  const ratio = numberOption(values['cross-shard-ratio'], '--cross-shard-ratio', { max: 1 });
+  const scenario = scenarioNamed(positionals[0] ?? 'standard', ratio === undefined ? {} : { crossShardRatio: ratio });
+  const seconds = (text: string | undefined, what: string): number | undefined => {
+    const value = numberOption(text, what);
+    return value === undefined ? undefined : value * 1000;
+  };
+  const pgConnections = numberOption(values['pg-connections'], '--pg-connections', { integer: true, min: 1 });
+  const optional = {
+    durationMs: seconds(values.duration, '--duration'),
+    warmupMs: seconds(values.warmup, '--warmup'),
+    shards: numberOption(values.shards, '--shards', { integer: true, min: 1 }),
+    batchSize: numberOption(values['batch-size'], '--batch-size', { integer: true, min: 1 }),
+    seed: numberOption(values.seed, '--seed', { integer: true }),
+    transfers: numberOption(values.transfers, '--transfers', { integer: true, min: 1 }),
+    peers: parsePeers(values.peers),
+    scalingShards: values.scaling?.split(',').map((text) => numberOption(text, '--scaling', { integer: true, min: 1 }) as number),
+    crossShardRatios: ratio === undefined ? undefined : [ratio],
+    offeredTps: numberOption(values.rate, '--rate'),
+    recoveryTransfers: numberOption(values.events, '--events', { integer: true, min: 1 }),
+  };
+  const defined = Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined));
+  const options: BenchOptions = {
+    scenario,
+    durability,
+    ...defined,
+    ...(values['no-ledger'] === true ? { openTarget: null } : {}),
+    postgres: { ...(values['pg-url'] === undefined ? {} : { pgUrl: values['pg-url'] }), ...(pgConnections === undefined ? {} : { connections: pgConnections }) },
+    progress: values.quiet !== true,
+    command: `${commandPrefix} ${argv.join(' ')}`.trim(),
+  };
+  return { options, help: values.help === true, ...(values.json === undefined ? {} : { json: values.json }), ...(values.report === undefined ? {} : { report: values.report }), ...(values.docs === undefined ? {} : { docs: values.docs }) };
+}
+
+/** Runs the bench from a command line: prints the table and summary on stdout, writes --json,
+ * --report and --docs. Resolves to the result (null for --help); rejects when a run fails its
+ * money checks, so callers exit non-zero. */
+export async function runBenchCommand(argv: readonly string[], options: { commandPrefix?: string } = {}): Promise<BenchResult | null> {
+  const parsed = parseBenchArgs(argv, options.commandPrefix ?? 'node packages/bench/dist/peers-main.js');
+  if (parsed.help) {
+    console.log(benchUsage);
+    return null;
+  }
+  const result = await runBench(parsed.options);
+  console.log(`\n${resultsTable(result)}\n\n${summaryLines(result).join('\n')}\n`);
+  if (parsed.json !== undefined) await writeJsonResult(parsed.json, result);
+  if (parsed.report !== undefined) console.log(`report: ${(await writeReport(parsed.report, result)).join(', ')}`);
+  if (parsed.docs !== undefined) await updateDocsFile(parsed.docs, result);
+  return result;
+}
