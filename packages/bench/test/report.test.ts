@@ -11,7 +11,7 @@ let result: BenchResult;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bench-report-'));
-  result = await runBench({ scenario: scenarioNamed('standard'), durationMs: 300, warmupMs: 100, shards: 2, durability: 'relaxed', seed: 1, transfers: 8190 * 4, peers: ['memory-limit', 'sqlite'], progress: false, command: 'test' });
+  result = await runBench({ scenario: scenarioNamed('standard'), durationMs: 300, warmupMs: 100, shards: 2, durability: 'relaxed', seed: 1, transfers: 8190 * 4, peers: ['memory-limit', 'sqlite'], openTarget: null, progress: false, command: 'test' });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
