@@ -28,3 +28,4 @@ export {
   type CommandStatus,
   type Durability,
 } from '@shardledger/ledger-core';
+export * from './read-model/index.js';

@@ -7,16 +7,11 @@ import type { Command } from 'commander';
 import { examples, parseCount, print, printJson, requireLedgerDir, withDirOption, withJsonOption, type CommonOptions } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatFields, formatMajor, formatTable } from '../format.js';
-// Types come from the source of the referenced project; the value is loaded at run time from
-// shard-router's dist (see loadReadModel) until its index re-exports read-model/.
-import type * as ReadModelApi from '../../../shard-router/src/read-model/index.js';
+import * as readModelApi from '@shardledger/shard-router';
 
-type ReadModelModule = typeof ReadModelApi;
-
-/** shard-router's read model. Deep import until `@shardledger/shard-router` exports it. */
-export async function loadReadModel(): Promise<ReadModelModule> {
-  const root = import.meta.resolve('@shardledger/shard-router');
-  return (await import(new URL('./read-model/index.js', root).href)) as ReadModelModule;
+/** shard-router's read model (kept as a function so callers stay unchanged). */
+export async function loadReadModel(): Promise<typeof readModelApi> {
+  return readModelApi;
 }
 
 interface ProjectOptions extends CommonOptions {
@@ -29,7 +24,7 @@ export const projectTimeoutMsDefault = 600_000;
 
 /** Opens the ledger and its read model (not following: the CLI projects on demand). A dir held by a
  * running application (DIR_LOCKED) is reported with a hint: query the file with --no-catch-up. */
-export async function openReadModel(options: { dir: string; path?: string | undefined }): Promise<ReadModelApi.ReadModel> {
+export async function openReadModel(options: { dir: string; path?: string | undefined }): Promise<readModelApi.ReadModel> {
   await requireLedgerDir(options.dir);
   const { ReadModel } = await loadReadModel();
   return ReadModel.open({ dir: options.dir, ...(options.path === undefined ? {} : { path: options.path }), follow: false }).catch((error: unknown) => {

@@ -11,7 +11,7 @@ import { usageError } from '../errors.js';
 import { formatAmount, formatTable, formatTimestamp } from '../format.js';
 import { loadReadModel, openReadModel } from './project.js';
 import { join } from 'node:path';
-import type * as ReadModelApi from '../../../shard-router/src/read-model/index.js';
+import type * as ReadModelApi from '@shardledger/shard-router';
 
 interface StatementOptions extends CommonOptions, AmountOptions {
   readonly from?: string;
