@@ -141,6 +141,9 @@ export interface ShardEngineApi {
   balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): Promise<AccountView | undefined>;
   /** Events with sequence > afterSequence, at most `limit` (durable events only). */
   readEvents(afterSequence: number, limit: number): Promise<SequencedEvent[]>;
+  /** The encoded log records holding the events after `afterSequence` (about `limitEvents` of
+   * them, whole records), for a reader that decodes on its own thread (decodeEventRecord). */
+  readRecords(afterSequence: number, limitEvents: number): Promise<Uint8Array[]>;
   /** Rebuilds state from event 1 and compares it with the live state, counter by counter. */
   verify(): Promise<VerifyReport>;
   snapshot(): Promise<SnapshotInfo>;

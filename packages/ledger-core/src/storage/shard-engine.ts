@@ -612,14 +612,34 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   async readEvents(afterSequence: number, limit: number): Promise<SequencedEvent[]> {
+    const durableThrough = this.state.lastSequence;
     await this.settled();
     const events: SequencedEvent[] = [];
     if (limit <= 0) return events;
     for (const item of this.iterateEvents(afterSequence)) {
+      if (item.sequence > durableThrough) break;
       events.push(item);
       if (events.length >= limit) break;
     }
     return events;
+  }
+
+  async readRecords(afterSequence: number, limitEvents: number): Promise<Uint8Array[]> {
+    // Only what is durable: everything applied before the call is durable once settled.
+    const durableThrough = this.state.lastSequence;
+    await this.settled();
+    const records: Uint8Array[] = [];
+    if (limitEvents <= 0) return records;
+    let start = afterSequence + 1;
+    for (const { key } of this.db.log.getRange({ start: afterSequence + 1, reverse: true, limit: 1 })) start = key;
+    for (const { key, value } of this.db.log.getRange({ start })) {
+      if (key > durableThrough) break;
+      // Records before this one hold events afterSequence+1 .. key-1.
+      if (records.length > 0 && key - 1 - afterSequence >= limitEvents) break;
+      // A copy: LMDB's buffer is only valid until the read transaction moves on.
+      records.push(Uint8Array.prototype.slice.call(value));
+    }
+    return records;
   }
 
   // ---- verification, snapshots, lifecycle ------------------------------------------------

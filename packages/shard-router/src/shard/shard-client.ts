@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import {
   LedgerError,
   assert,
+  decodeEventRecord,
   decodeResultBatch,
   encodeCommandBatch,
   errorFromWire,
@@ -20,6 +21,7 @@ import {
   type Command,
   type CommandResult,
   type EngineInfo,
+  type SequencedEvent,
 } from '@shardledger/ledger-core';
 import { failpoint, failpointNames, type FailpointOptions } from '../failpoints.js';
 import {
@@ -204,8 +206,19 @@ export class ShardClient {
   balanceAsOf(...args: ShardOpArgs<'balanceAsOf'>): Promise<ShardOpResult<'balanceAsOf'>> {
     return this.#call('balanceAsOf', args);
   }
-  readEvents(...args: ShardOpArgs<'readEvents'>): Promise<ShardOpResult<'readEvents'>> {
-    return this.#call('readEvents', args);
+  /** Events after a sequence number. The shard ships its encoded log records and they are
+   * decoded here, so a reader (export, the read model) costs the shard's thread a copy only. */
+  async readEvents(afterSequence: number, limit: number): Promise<ShardOpResult<'readEvents'>> {
+    const records = await this.#call('readRecords', [afterSequence, limit]);
+    const events: SequencedEvent[] = [];
+    for (const bytes of records) {
+      const record = decodeEventRecord(bytes);
+      record.events.forEach((event, index) => {
+        const sequence = record.first + index;
+        if (sequence > afterSequence && events.length < limit) events.push({ sequence, event });
+      });
+    }
+    return events;
   }
   verify(): Promise<ShardOpResult<'verify'>> {
     return this.#call('verify', []);

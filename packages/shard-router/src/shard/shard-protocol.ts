@@ -32,6 +32,8 @@ export interface ShardOps {
   accountHistory(accountId: string, options?: { afterSequence?: number; limit?: number }): HistoryPage;
   balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): AccountView | undefined;
   readEvents(afterSequence: number, limit: number): SequencedEvent[];
+  /** Raw log records (decoded by the caller, off the shard's thread). */
+  readRecords(afterSequence: number, limitEvents: number): Uint8Array[];
   verify(): VerifyReport;
   snapshot(): SnapshotInfo;
   info(): EngineInfo;

@@ -110,6 +110,9 @@ async function execute(request: ShardRequest): Promise<ShardOpResult<ShardOp>> {
     case 'balanceAsOf':
       failpoint(failpointNames.shardReadBefore);
       return shard.balanceAsOf(...(request as ShardRequest<'balanceAsOf'>).args);
+    case 'readRecords':
+      failpoint(failpointNames.shardReadBefore);
+      return shard.readRecords(...(request as ShardRequest<'readRecords'>).args);
     case 'readEvents':
       failpoint(failpointNames.shardReadBefore);
       return shard.readEvents(...(request as ShardRequest<'readEvents'>).args);
