@@ -55,3 +55,14 @@ describe('report', () => {
     expect(page).toContain('| sqlite |');
   });
 });
+
+describe('docs/benchmarks.md', () => {
+  it('documents every scenario and keeps the generated-section markers', async () => {
+    const { scenarioNames } = await import('../src/index.js');
+    const { docsStartMarker, docsEndMarker } = await import('../src/docs-section.js');
+    const page = await readFile(new URL('../../../docs/benchmarks.md', import.meta.url), 'utf8');
+    for (const name of scenarioNames) expect(page).toContain(`**\`${name}\`**`);
+    expect(page).toContain(docsStartMarker);
+    expect(page).toContain(docsEndMarker);
+  });
+});

@@ -4,7 +4,7 @@
 import type { Scenario } from './scenario.js';
 import { standardScenario } from './standard.js';
 
-export const recoveryTransfersDefault = 200_000;
+export const recoveryTransfersDefault = 100_000;
 
 export const recoveryScenario: Scenario = {
   ...standardScenario,
@@ -12,7 +12,7 @@ export const recoveryScenario: Scenario = {
   kind: 'recovery',
   description: 'write N transfers in a child process, SIGKILL it mid-write, time Ledger.open (recovery) and verify()',
   parameters: [
-    '--events N: acknowledged transfers in the log before the kill (default 200,000)',
+    '--events N: acknowledged transfers in the log before the kill (default 100,000)',
     'fails unless verify() is clean and every acknowledged amount survived; no peers',
   ],
 };
