@@ -83,11 +83,26 @@ export function scalingSpec(result: BenchResult): TopLevelSpec {
   };
 }
 
+export function crossShardSpec(result: BenchResult): TopLevelSpec {
+  return {
+    title: `${result.subject}: throughput by share of cross-shard transfers`,
+    width,
+    height,
+    data: { values: result.crossShardSweep.map((point) => ({ percent: point.crossShardRatio * 100, tps: point.tps })) },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'percent', type: 'quantitative', title: '% of transfers crossing shards' },
+      y: { field: 'tps', type: 'quantitative', title: 'transfers/s' },
+    },
+  };
+}
+
 /** The charts of a result, by file name. The scaling chart only when there are scaling points. */
 export async function renderCharts(result: BenchResult): Promise<Map<string, string>> {
   const charts = new Map<string, string>();
   charts.set('tps-over-time.svg', await renderSvg(tpsOverTimeSpec(result)));
   charts.set('latency.svg', await renderSvg(latencySpec(result)));
   if (result.scaling.length > 0) charts.set('scaling.svg', await renderSvg(scalingSpec(result)));
+  if ((result.crossShardSweep ?? []).length > 0) charts.set('cross-shard.svg', await renderSvg(crossShardSpec(result)));
   return charts;
 }

@@ -48,24 +48,28 @@ export function resultsTable(result: BenchResult): string {
 /** Sweeps and scenario-specific figures, as Markdown (empty when the scenario has none). */
 export function sweepSections(result: BenchResult): string[] {
   const sections: string[] = [];
-  if (result.crossShardSweep.length > 0) {
+  // Results written before these fields existed (readJsonResult) have none of them.
+  const crossShardSweep = result.crossShardSweep ?? [];
+  const scaling = result.scaling ?? [];
+  const openLoop = result.openLoop ?? null;
+  const recovery = result.recovery ?? null;
+  if (crossShardSweep.length > 0) {
     sections.push(['| cross-shard ratio | cross-shard transfers sent | transfers/s | p50 ms | p99 ms | transfers | window s |', '|--:|--:|--:|--:|--:|--:|--:|',
-      ...result.crossShardSweep.map((point) => `| ${(point.crossShardRatio * 100).toFixed(0)}% | ${point.crossShardTransfers.toLocaleString('en-US')} | ${formatTps(point.tps)} | ${formatMs(point.p50Ms)} | ${formatMs(point.p99Ms)} | ${point.transfers.toLocaleString('en-US')} | ${point.durationS.toFixed(1)} |`)].join('\n'));
+      ...crossShardSweep.map((point) => `| ${(point.crossShardRatio * 100).toFixed(0)}% | ${point.crossShardTransfers.toLocaleString('en-US')} | ${formatTps(point.tps)} | ${formatMs(point.p50Ms)} | ${formatMs(point.p99Ms)} | ${point.transfers.toLocaleString('en-US')} | ${point.durationS.toFixed(1)} |`)].join('\n'));
   }
-  if (result.scaling.length > 0) {
+  if (scaling.length > 0) {
     sections.push(['| shards | transfers/s | p50 ms | p99 ms | transfers | window s |', '|--:|--:|--:|--:|--:|--:|',
-      ...result.scaling.map((point) => `| ${point.shards} | ${formatTps(point.tps)} | ${formatMs(point.p50Ms ?? null)} | ${formatMs(point.p99Ms ?? null)} | ${point.transfers?.toLocaleString('en-US') ?? '-'} | ${point.durationS?.toFixed(1) ?? '-'} |`)].join('\n'));
+      ...scaling.map((point) => `| ${point.shards} | ${formatTps(point.tps)} | ${formatMs(point.p50Ms ?? null)} | ${formatMs(point.p99Ms ?? null)} | ${point.transfers?.toLocaleString('en-US') ?? '-'} | ${point.durationS?.toFixed(1) ?? '-'} |`)].join('\n'));
   }
-  if (result.openLoop !== null) {
-    const open = result.openLoop;
+  if (openLoop !== null) {
+    const open = openLoop;
     sections.push([
       `- open loop: offered ${formatTps(open.offeredTps)} transfers/s${open.peakTps === null ? '' : ` (half the closed-loop peak of ${formatTps(open.peakTps)})`}, a call of ${open.batchSize} every ${open.intervalMs.toFixed(2)} ms, ${open.sends.toLocaleString('en-US')} calls${open.saturated ? ', **SATURATED** (in-flight bound hit)' : ''}`,
       `- latency from the scheduled send time: p50 ${formatMs(result.p50Ms)} ms, p99 ${formatMs(result.p99Ms)} ms, p99.9 ${formatMs(result.p999Ms)} ms, max ${formatMs(result.maxMs)} ms`,
       `- uncorrected (from the actual send, as a closed loop would report): p50 ${formatMs(open.uncorrectedP50Ms)} ms, p99 ${formatMs(open.uncorrectedP99Ms)} ms`,
     ].join('\n'));
   }
-  if (result.recovery !== null) {
-    const recovery = result.recovery;
+  if (recovery !== null) {
     sections.push([
       `- ${recovery.transfersAcknowledged.toLocaleString('en-US')} acknowledged transfers written in ${recovery.writeS.toFixed(1)} s by a child process, then SIGKILL mid-write`,
       `- Ledger.open (recovery): ${recovery.openMs.toFixed(0)} ms (${formatTps(recovery.recoveredTps)} acknowledged transfers per second of recovery); verify(): ${recovery.verifyMs.toFixed(0)} ms, clean`,
@@ -80,7 +84,7 @@ export function summaryLines(result: BenchResult): string[] {
   return [
     ...sweepSections(result),
     `${result.subject}: ${formatTps(result.tps)} transfers/s, p50 ${formatMs(result.p50Ms)} ms, p99 ${formatMs(result.p99Ms)} ms per call; ${result.subject} ÷ peer: ${peers.join(', ') || '-'}`,
-    `wall time ${result.wallS.toFixed(1)} s (setup, every runner and the checks)`,
+    `wall time ${(result.wallS ?? Number.NaN).toFixed(1)} s (setup, every runner and the checks)`,
   ];
 }
 
@@ -97,7 +101,7 @@ export function parametersSection(result: BenchResult): string {
   return [
     `- scenario \`${result.scenario}\`: ${result.accounts.toLocaleString('en-US')} accounts, batches of ${result.batchSize.toLocaleString('en-US')}, \`${result.durability}\` durability, ${result.shards} shard(s)`,
     `- cross-shard ratio ${result.crossShardRatio} (${result.crossShardTransfers.toLocaleString('en-US')} transfers generated across shards)${result.hotExponent === null ? ', uniform pairs' : `, Zipf-skewed debit accounts (exponent ${result.hotExponent})`}`,
-    `- seed ${result.seed}; started ${result.startedAt}; wall time ${result.wallS.toFixed(1)} s`,
+    `- seed ${result.seed}; started ${result.startedAt}; wall time ${(result.wallS ?? Number.NaN).toFixed(1)} s`,
     `- command: \`${result.command}\``,
   ].join('\n');
 }
