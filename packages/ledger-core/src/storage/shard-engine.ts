@@ -16,9 +16,9 @@ import { checkBalanceTotals, auditState, diffStates } from '../domain/audit.js';
 import { readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED } from '../domain/balance.js';
 import { decide } from '../domain/decide.js';
 import { evolve } from '../domain/evolve.js';
-import { indexWritesOf } from '../domain/records.js';
+import { indexWritesOf, transferRecordOf } from '../domain/records.js';
 import { initialState, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
-import { accountFlags, type Command, type DecideContext, type LedgerEvent, type SagaOutcome, type TransferRecord } from '../domain/types.js';
+import { accountFlags, type TransferCreated, type Command, type DecideContext, type LedgerEvent, type SagaOutcome, type TransferRecord } from '../domain/types.js';
 import {
   decodeEventRecord,
   decodeHistoryEntry,
@@ -275,8 +275,17 @@ export class ShardEngine implements ShardEngineApi {
   /** Stages the index writes an applied event implies (and its history entries). They become
    * visible to decide at once (pendingRecords) and are written after the log record. */
   private writeIndexes(event: LedgerEvent, sequence: number): void {
-    const writes = indexWritesOf(event);
     const staged = this.staged;
+    if (event.type === 'TransferCreated' && !this.historyOf(event)) {
+      // The hot path: one new record, no updates, no saga, no history (same as indexWritesOf).
+      const spec = event.transfer;
+      const record = transferRecordOf(spec, event.timestamp, spec.pending ? 'pending' : 'posted', null);
+      this.noteTransferId(record.id);
+      this.pendingRecords.set(record.id, record);
+      staged.records.push(record);
+      return;
+    }
+    const writes = indexWritesOf(event);
     for (const record of writes.transfers) {
       this.noteTransferId(record.id);
       this.pendingRecords.set(record.id, record);
@@ -304,6 +313,14 @@ export class ShardEngine implements ShardEngineApi {
         ]);
       }
     }
+  }
+
+  /** Whether a TransferCreated posts to an account whose history is indexed. */
+  private historyOf(event: TransferCreated): boolean {
+    if (!this.accountHistoryEnabled) return false;
+    const debit = this.state.accounts.get(event.transfer.debitAccountId);
+    const credit = this.state.accounts.get(event.transfer.creditAccountId);
+    return ((debit?.flags ?? 0) & accountFlags.history) !== 0 || ((credit?.flags ?? 0) & accountFlags.history) !== 0;
   }
 
   /** Issues the staged index writes (after the log record they derive from) and returns what
@@ -340,10 +357,10 @@ export class ShardEngine implements ShardEngineApi {
     let now = this.clock();
     if (now <= this.state.lastTimestamp) now = this.state.lastTimestamp + 1n;
     const dueAt = this.state.expiries.peek();
-    if (dueAt !== null && dueAt <= now) this.apply({ type: 'ExpirePendingTransfers' }, events);
+    if (dueAt !== null && dueAt <= now) this.apply({ type: 'ExpirePendingTransfers' }, events, now);
     try {
       for (let index = 0; index < commands.length; index += 1) {
-        results[index] = this.apply(commands[index] as Command, events);
+        results[index] = this.apply(commands[index] as Command, events, now);
       }
     } catch (error) {
       // A throw here is a bug (decide and evolve reject with data): memory may be ahead of the
@@ -364,10 +381,10 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   /** decide + evolve one command; appends its events and stages their index writes. */
-  private apply(command: Command, events: LedgerEvent[]): CommandResult {
+  /** `now` is read once per submit: commands of one call get now, now + 1 ns, ... */
+  private apply(command: Command, events: LedgerEvent[], now: bigint): CommandResult {
     const state = this.state;
-    let timestamp = this.clock();
-    if (timestamp <= state.lastTimestamp) timestamp = state.lastTimestamp + 1n;
+    const timestamp = now > state.lastTimestamp ? now : state.lastTimestamp + 1n;
     this.context.timestamp = timestamp;
     const decision = decide(command, state, this.context);
     if (!decision.ok) {
