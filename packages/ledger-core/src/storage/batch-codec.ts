@@ -1,13 +1,12 @@
-// The wire format of a batch of commands and of its results between threads. Same reasoning as
-// the event log's columnar record (codec.ts): packing thousands of small objects with msgpackr
-// costs ~1.4 us each here, so CreateTransfer commands travel as joined id columns and a
-// Float64Array of amounts, and results as one joined string of statuses. Every other command
-// travels whole, with its position. Results carry status (and per-member statuses); timestamps
-// and sequence numbers stay in the worker.
+// The wire format of a batch of commands and of its results between threads. CreateTransfer
+// commands travel as transfer columns (transfer-columns.ts), every other command whole with its
+// position; results as one joined string of statuses plus typed arrays of sequence numbers and
+// timestamp offsets.
 
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
-import type { Command, Metadata, TransferSpec } from '../domain/types.js';
+import type { Command } from '../domain/types.js';
+import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
 import type { CommandResult, CommandStatus } from './engine-types.js';
 
 const packr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true, structuredClone: false });
@@ -16,57 +15,19 @@ const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 interface WireCommands {
   readonly v: 1;
   readonly count: number;
-  readonly ids: string;
-  readonly debits: string;
-  readonly credits: string;
-  readonly currencies: string;
-  readonly amounts: Float64Array;
-  readonly bigAmounts: Record<number, bigint> | null;
-  readonly extras: Record<number, [number, number, Metadata | null]> | null;
+  readonly transfers: TransferColumns;
   readonly others: [number, Command][];
 }
 
 export function encodeCommandBatch(commands: readonly Command[]): Uint8Array {
-  const ids: string[] = [];
-  const debits: string[] = [];
-  const credits: string[] = [];
-  const currencies: string[] = [];
-  const amounts = new Float64Array(commands.length);
-  let bigAmounts: Record<number, bigint> | null = null;
-  let extras: Record<number, [number, number, Metadata | null]> | null = null;
+  const transfers = new TransferColumnsBuilder(commands.length);
   const others: [number, Command][] = [];
-  let column = 0;
   for (let index = 0; index < commands.length; index += 1) {
     const command = commands[index] as Command;
-    if (command.type !== 'CreateTransfer') {
-      others.push([index, command]);
-      continue;
-    }
-    const spec = command.transfer;
-    ids.push(spec.id);
-    debits.push(spec.debitAccountId);
-    credits.push(spec.creditAccountId);
-    currencies.push(spec.currency);
-    if (spec.amount <= SAFE_BIG) amounts[column] = Number(spec.amount);
-    else {
-      amounts[column] = -1;
-      (bigAmounts ??= {})[column] = spec.amount;
-    }
-    if (spec.pending || spec.metadata !== null) (extras ??= {})[column] = [spec.pending ? 1 : 0, spec.timeoutMs, spec.metadata];
-    column += 1;
+    if (command.type === 'CreateTransfer') transfers.add(command.transfer);
+    else others.push([index, command]);
   }
-  const wire: WireCommands = {
-    v: 1,
-    count: commands.length,
-    ids: ids.join('\n'),
-    debits: debits.join('\n'),
-    credits: credits.join('\n'),
-    currencies: currencies.join('\n'),
-    amounts: amounts.subarray(0, column),
-    bigAmounts,
-    extras,
-    others,
-  };
+  const wire: WireCommands = { v: 1, count: commands.length, transfers: transfers.build(), others };
   return packr.pack(wire);
 }
 
@@ -75,32 +36,14 @@ export function decodeCommandBatch(bytes: Uint8Array): Command[] {
   assert(wire.v === 1, 'command batch version');
   const commands: Command[] = new Array(wire.count);
   for (const [index, command] of wire.others) commands[index] = command;
-  const columns = wire.amounts.length;
-  if (columns === 0) return commands;
-  const ids = wire.ids.split('\n');
-  const debits = wire.debits.split('\n');
-  const credits = wire.credits.split('\n');
-  const currencies = wire.currencies.split('\n');
-  assert(ids.length === columns && debits.length === columns && credits.length === columns, 'columns agree');
+  const transfers = new TransferColumnsReader(wire.transfers);
   let column = 0;
   for (let index = 0; index < wire.count; index += 1) {
     if (commands[index] !== undefined) continue;
-    const amount = wire.amounts[column] as number;
-    const extra = wire.extras?.[column];
-    const transfer: TransferSpec = {
-      id: ids[column] as string,
-      debitAccountId: debits[column] as string,
-      creditAccountId: credits[column] as string,
-      amount: amount >= 0 ? BigInt(amount) : (wire.bigAmounts?.[column] as bigint),
-      currency: currencies[column] as string,
-      pending: extra !== undefined && extra[0] === 1,
-      timeoutMs: extra === undefined ? 0 : extra[1],
-      metadata: extra === undefined ? null : extra[2],
-    };
-    commands[index] = { type: 'CreateTransfer', transfer };
+    commands[index] = { type: 'CreateTransfer', transfer: transfers.spec(column) };
     column += 1;
   }
-  assert(column === columns, 'every column used');
+  assert(column === transfers.count, 'every column used');
   return commands;
 }
 

@@ -1,20 +1,20 @@
 // Encodings at the storage boundary (STYLE rule 8).
 //
 // Event records (one per group commit) are msgpackr, laid out by column: the hot event,
-// TransferCreated, is stored as joined id strings and Float64Arrays of amounts and timestamp
-// offsets; every other event is stored whole, with its position. Measured on this machine
-// (packages/bench micro): msgpackr on an array of event objects costs ~1.4 µs per event to pack,
-// the columnar layout ~0.12 µs. Ids can't contain '\n' (control characters are invalid), so it
-// is a safe separator. bigint amounts above 2^53 go in a sparse side table; the bigint extension
-// keeps them exact at any size.
+// TransferCreated, is stored as transfer columns (transfer-columns.ts) plus a Float64Array of
+// timestamp offsets; every other event is stored whole, with its position. Measured here:
+// msgpackr on an array of event objects costs ~1.4 us per event to pack, the columnar layout
+// ~0.12 us. The bigint extension keeps amounts above 2^53 exact at any size.
 //
 // Index values (transfer records, history entries) are small fixed layouts written with Buffer
 // methods: msgpackr costs ~0.9 µs per 13-field row, and they are written once per transfer.
 
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
+import { LedgerError } from '../errors.js';
 import type { CounterIndex, Counters } from '../domain/balance.js';
 import type { LedgerEvent, Metadata, TransferCreated, TransferRecord } from '../domain/types.js';
+import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
 
 /** One group commit: the events with sequence numbers first .. first + events.length - 1. */
 export interface EventRecord {
@@ -22,45 +22,30 @@ export interface EventRecord {
   readonly events: readonly LedgerEvent[];
 }
 
+/** Version 2: transfer columns nested (version 1 never left development). */
 interface ColumnarRecord {
-  readonly v: 1;
+  readonly v: 2;
   readonly first: number;
   readonly count: number;
   /** Base timestamp; TransferCreated timestamps are base + offset (offsets < 2^53 ns). */
   readonly base: bigint;
-  readonly ids: string;
-  readonly debits: string;
-  readonly credits: string;
-  readonly currencies: string;
-  readonly amounts: Float64Array;
+  readonly transfers: TransferColumns;
   readonly offsets: Float64Array;
-  /** Index -> amount, for amounts above 2^53 (their slot in `amounts` is -1). */
-  readonly bigAmounts: Record<number, bigint> | null;
-  /** Index -> [timeoutMs, metadata] for pending transfers or ones with metadata. */
-  readonly extras: Record<number, [number, number, Metadata | null]> | null;
   /** Other events, with their position in the record. */
   readonly others: [number, LedgerEvent][];
 }
 
 const packr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true, structuredClone: false });
-const SAFE = Number.MAX_SAFE_INTEGER;
-const SAFE_BIG = BigInt(SAFE);
+const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function encodeEventRecord(record: EventRecord): Buffer {
   const events = record.events;
   const count = events.length;
   assert(count > 0, 'empty event record');
   const base = (events[0] as LedgerEvent).timestamp;
-  const ids: string[] = [];
-  const debits: string[] = [];
-  const credits: string[] = [];
-  const currencies: string[] = [];
-  const amounts = new Float64Array(count);
+  const transfers = new TransferColumnsBuilder(count);
   const offsets = new Float64Array(count);
-  let bigAmounts: Record<number, bigint> | null = null;
-  let extras: Record<number, [number, number, Metadata | null]> | null = null;
   const others: [number, LedgerEvent][] = [];
-  let column = 0;
   for (let index = 0; index < count; index += 1) {
     const event = events[index] as LedgerEvent;
     const offset = event.timestamp - base;
@@ -68,33 +53,15 @@ export function encodeEventRecord(record: EventRecord): Buffer {
       others.push([index, event]);
       continue;
     }
-    const spec = event.transfer;
-    ids.push(spec.id);
-    debits.push(spec.debitAccountId);
-    credits.push(spec.creditAccountId);
-    currencies.push(spec.currency);
-    offsets[column] = Number(offset);
-    if (spec.amount <= SAFE_BIG) amounts[column] = Number(spec.amount);
-    else {
-      amounts[column] = -1;
-      (bigAmounts ??= {})[column] = spec.amount;
-    }
-    if (spec.pending || spec.metadata !== null) (extras ??= {})[column] = [spec.pending ? 1 : 0, spec.timeoutMs, spec.metadata];
-    column += 1;
+    offsets[transfers.add(event.transfer)] = Number(offset);
   }
   const columnar: ColumnarRecord = {
-    v: 1,
+    v: 2,
     first: record.first,
     count,
     base,
-    ids: ids.join('\n'),
-    debits: debits.join('\n'),
-    credits: credits.join('\n'),
-    currencies: currencies.join('\n'),
-    amounts: amounts.subarray(0, column),
-    offsets: offsets.subarray(0, column),
-    bigAmounts,
-    extras,
+    transfers: transfers.build(),
+    offsets: offsets.subarray(0, transfers.count),
     others,
   };
   return packr.pack(columnar);
@@ -102,40 +69,24 @@ export function encodeEventRecord(record: EventRecord): Buffer {
 
 export function decodeEventRecord(buffer: Uint8Array): EventRecord {
   const record = packr.unpack(buffer) as ColumnarRecord;
-  assert(record.v === 1 && typeof record.first === 'number', 'event record version');
+  if (record.v !== 2 || typeof record.first !== 'number') {
+    throw new LedgerError('STORAGE_CORRUPT', { reason: 'unknown event record version', version: String(record.v) });
+  }
   const events: LedgerEvent[] = new Array(record.count);
   for (const [index, event] of record.others) events[index] = event;
-  const columns = record.amounts.length;
-  if (columns > 0) {
-    const ids = record.ids.split('\n');
-    const debits = record.debits.split('\n');
-    const credits = record.credits.split('\n');
-    const currencies = record.currencies.split('\n');
-    assert(ids.length === columns && debits.length === columns && credits.length === columns, 'columns agree');
-    let column = 0;
-    for (let index = 0; index < record.count; index += 1) {
-      if (events[index] !== undefined) continue;
-      const amount = record.amounts[column] as number;
-      const extra = record.extras?.[column];
-      const event: TransferCreated = {
-        type: 'TransferCreated',
-        timestamp: record.base + BigInt(record.offsets[column] as number),
-        transfer: {
-          id: ids[column] as string,
-          debitAccountId: debits[column] as string,
-          creditAccountId: credits[column] as string,
-          amount: amount >= 0 ? BigInt(amount) : (record.bigAmounts?.[column] as bigint),
-          currency: currencies[column] as string,
-          pending: extra !== undefined && extra[0] === 1,
-          timeoutMs: extra === undefined ? 0 : extra[1],
-          metadata: extra === undefined ? null : extra[2],
-        },
-      };
-      events[index] = event;
-      column += 1;
-    }
-    assert(column === columns, 'every column used');
+  const transfers = new TransferColumnsReader(record.transfers);
+  let column = 0;
+  for (let index = 0; index < record.count; index += 1) {
+    if (events[index] !== undefined) continue;
+    const event: TransferCreated = {
+      type: 'TransferCreated',
+      timestamp: record.base + BigInt(record.offsets[column] as number),
+      transfer: transfers.spec(column),
+    };
+    events[index] = event;
+    column += 1;
   }
+  assert(column === transfers.count, 'every column used');
   return { first: record.first, events };
 }
 

@@ -1,0 +1,107 @@
+// Transfers laid out by column: the one layout shared by the event log's records (codec.ts) and
+// the thread wire format (batch-codec.ts). Packing thousands of small objects with msgpackr costs
+// ~1.4 us each here; joined id strings and a Float64Array of amounts cost ~0.1 us per transfer.
+// Ids can't contain '\n' (control characters are invalid ids), so it is a safe separator.
+
+import { assert } from '../assert.js';
+import type { Metadata, TransferSpec } from '../domain/types.js';
+
+const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+export interface TransferColumns {
+  readonly ids: string;
+  readonly debits: string;
+  readonly credits: string;
+  readonly currencies: string;
+  /** Exact below 2^53; -1 where the amount is in `bigAmounts`. */
+  readonly amounts: Float64Array;
+  readonly bigAmounts: Record<number, bigint> | null;
+  /** Column -> [pending (0|1), timeoutMs, metadata], only where any is set. */
+  readonly extras: Record<number, [number, number, Metadata | null]> | null;
+}
+
+/** Collects specs column by column; `add` returns the column index. */
+export class TransferColumnsBuilder {
+  private readonly ids: string[] = [];
+  private readonly debits: string[] = [];
+  private readonly credits: string[] = [];
+  private readonly currencies: string[] = [];
+  private readonly amounts: Float64Array;
+  private bigAmounts: Record<number, bigint> | null = null;
+  private extras: Record<number, [number, number, Metadata | null]> | null = null;
+
+  constructor(capacity: number) {
+    this.amounts = new Float64Array(capacity);
+  }
+
+  get count(): number {
+    return this.ids.length;
+  }
+
+  add(spec: TransferSpec): number {
+    const column = this.ids.length;
+    assert(column < this.amounts.length, 'transfer columns within capacity');
+    this.ids.push(spec.id);
+    this.debits.push(spec.debitAccountId);
+    this.credits.push(spec.creditAccountId);
+    this.currencies.push(spec.currency);
+    if (spec.amount <= SAFE_BIG) this.amounts[column] = Number(spec.amount);
+    else {
+      this.amounts[column] = -1;
+      (this.bigAmounts ??= {})[column] = spec.amount;
+    }
+    if (spec.pending || spec.metadata !== null) (this.extras ??= {})[column] = [spec.pending ? 1 : 0, spec.timeoutMs, spec.metadata];
+    return column;
+  }
+
+  build(): TransferColumns {
+    return {
+      ids: this.ids.join('\n'),
+      debits: this.debits.join('\n'),
+      credits: this.credits.join('\n'),
+      currencies: this.currencies.join('\n'),
+      amounts: this.amounts.subarray(0, this.ids.length),
+      bigAmounts: this.bigAmounts,
+      extras: this.extras,
+    };
+  }
+}
+
+/** Reads specs back, column by column. */
+export class TransferColumnsReader {
+  private readonly columns: TransferColumns;
+  private readonly ids: string[];
+  private readonly debits: string[];
+  private readonly credits: string[];
+  private readonly currencies: string[];
+
+  constructor(columns: TransferColumns) {
+    this.columns = columns;
+    const count = columns.amounts.length;
+    this.ids = count === 0 ? [] : columns.ids.split('\n');
+    this.debits = count === 0 ? [] : columns.debits.split('\n');
+    this.credits = count === 0 ? [] : columns.credits.split('\n');
+    this.currencies = count === 0 ? [] : columns.currencies.split('\n');
+    assert(this.ids.length === count && this.debits.length === count && this.credits.length === count, 'columns agree');
+    assert(this.currencies.length === count, 'currency column agrees');
+  }
+
+  get count(): number {
+    return this.ids.length;
+  }
+
+  spec(column: number): TransferSpec {
+    const amount = this.columns.amounts[column] as number;
+    const extra = this.columns.extras?.[column];
+    return {
+      id: this.ids[column] as string,
+      debitAccountId: this.debits[column] as string,
+      creditAccountId: this.credits[column] as string,
+      amount: amount >= 0 ? BigInt(amount) : (this.columns.bigAmounts?.[column] as bigint),
+      currency: this.currencies[column] as string,
+      pending: extra !== undefined && extra[0] === 1,
+      timeoutMs: extra === undefined ? 0 : extra[1],
+      metadata: extra === undefined ? null : extra[2],
+    };
+  }
+}
