@@ -36,7 +36,7 @@ options:
   --pg-connections N     PostgreSQL client connections (default 16)
   --json FILE            write the result as JSON
   --report DIR           write report.md, result.json and SVG charts
-  --docs FILE            regenerate the results section of FILE (docs/benchmarks.md)
+  --docs FILE[,FILE]     regenerate the results section of each FILE (docs/benchmarks.md,README.md)
   --quiet                no progress line
 A run whose ledger loses or invents money (or whose verify() is not clean) fails with exit code 1.`;
 
@@ -121,6 +121,7 @@ export async function runBenchCommand(argv: readonly string[], options: { comman
   console.log(`\n${resultsTable(result)}\n\n${summaryLines(result).join('\n')}\n`);
   if (parsed.json !== undefined) await writeJsonResult(parsed.json, result);
   if (parsed.report !== undefined) console.log(`report: ${(await writeReport(parsed.report, result)).join(', ')}`);
-  if (parsed.docs !== undefined) await updateDocsFile(parsed.docs, result);
+  // --docs takes one file or a comma-separated list (docs/benchmarks.md,README.md).
+  if (parsed.docs !== undefined) for (const file of parsed.docs.split(',')) await updateDocsFile(file, result);
   return result;
 }

@@ -84,12 +84,14 @@ export class ThroughputSeries {
       return;
     }
     const perMs = transferCount / (endedMs - beganMs);
-    let atMs = fromMs;
-    while (atMs < endedMs) {
-      const second = Math.floor((atMs - this.startMs) / 1000);
-      const bucketEndMs = Math.min(endedMs, this.startMs + (second + 1) * 1000);
-      this.bump(second, (bucketEndMs - atMs) * perMs);
-      atMs = bucketEndMs;
+    // Integer bucket indexes, not a float cursor: a cursor at start + k * 1000 can floor back to
+    // bucket k - 1 and never advance (that hung whole runs).
+    const firstSecond = Math.floor((fromMs - this.startMs) / 1000);
+    const lastSecond = Math.floor((endedMs - this.startMs) / 1000);
+    for (let second = firstSecond; second <= lastSecond; second++) {
+      const bucketStartMs = this.startMs + second * 1000;
+      const overlapMs = Math.min(endedMs, bucketStartMs + 1000) - Math.max(fromMs, bucketStartMs);
+      if (overlapMs > 0) this.bump(second, overlapMs * perMs);
     }
   }
 

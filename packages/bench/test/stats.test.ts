@@ -37,3 +37,13 @@ describe('stats', () => {
     expect(series.perSecond(500)).toEqual([200]);
   });
 });
+
+describe('ThroughputSeries at awkward float boundaries', () => {
+  it('terminates and conserves the count when a call ends just past a bucket edge', () => {
+    const startMs = 12_345.678_901_234;
+    const series = new ThroughputSeries(startMs);
+    series.add(startMs + 999.999_999_9, startMs + 3000.000_000_1, 2000);
+    const total = series.perSecond(startMs + 4000).reduce((sum, count) => sum + count, 0);
+    expect(Math.abs(total - 2000)).toBeLessThanOrEqual(2);
+  });
+});
