@@ -76,7 +76,7 @@ export function registerBench(program: Command): void {
     .option('--pg-connections <n>', 'PostgreSQL client connections (default 16)')
     .option('--json [file]', 'write the result as JSON to FILE, or to stdout without one')
     .option('--report <dir>', 'write report.md, result.json and SVG charts to DIR')
-    .option('--docs <file>', 'regenerate the results section of FILE (docs/benchmarks.md)')
+    .option('--docs <files>', 'regenerate the generated figures in each FILE, comma-separated (docs/benchmarks.md,README.md)')
     .option('-q, --quiet', 'no progress lines', false);
   command.addHelpText(
     'after',
@@ -120,6 +120,7 @@ export function registerBench(program: Command): void {
     else print(`\n${resultsTable(result)}\n`);
     if (typeof options.json === 'string') await writeJsonResult(options.json, result);
     if (options.report !== undefined) process.stderr.write(`report: ${(await writeReport(options.report, result)).join(', ')}\n`);
-    if (options.docs !== undefined) await updateDocsFile(options.docs, result);
+    // --docs takes one file or a comma-separated list (docs/benchmarks.md,README.md).
+    if (options.docs !== undefined) for (const file of options.docs.split(',')) await updateDocsFile(file, result);
   });
 }
