@@ -18,10 +18,16 @@ describe('postgres peer', () => {
     expect(isSkipped(run) && run.skipped).toMatch(/PostgreSQL unavailable: no initdb/);
   });
 
-  it.skipIf(!existsSync('/usr/lib/postgresql/15/bin/initdb'))('applies every transfer in its own transaction and conserves money', async () => {
+  // Never skipped: where the installed binaries exist (they do on our machines) the run must
+  // succeed; where they don't, the default peer must say so instead of failing.
+  it('applies every transfer in its own transaction and conserves money (or reports PostgreSQL missing)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bench-pg-'));
     try {
       const run = await createPostgresPeer({ connections: 4 }).run({ workload, durability: 'relaxed', warmupMs: 0, durationMs: 10_000, dir, progress });
+      if (!existsSync('/usr/lib/postgresql/15/bin/initdb')) {
+        expect(isSkipped(run) && run.skipped).toMatch(/PostgreSQL unavailable/);
+        return;
+      }
       if (isSkipped(run)) throw new Error(run.skipped);
       expect(run.transfers).toBe(300);
       expect(run.checks?.appliedCount).toBe(300);
