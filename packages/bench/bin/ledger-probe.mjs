@@ -1,0 +1,28 @@
+// Probe (not a test, not the main bench): the Ledger with SHARDS shards (default 2), 10,000 accounts,
+// B batches of 8,190 pre-generated transfers, CROSS = share across shards (0..1), CONC calls in
+// flight, DUR = strict|relaxed; prints transfers/s and CPU us per transfer (all threads).
+// Run after 'npx tsc -b': SHARDS=2 CROSS=0 node packages/bench/bin/ledger-probe.mjs (PROF=dir for a profile).
+import { Ledger } from '@shardledger/shard-router';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+const dir = mkdtempSync('/tmp/lb-');
+const shards = +(process.env.SHARDS || 2);
+const l = await Ledger.open({ dir, shards, durability: process.env.DUR || 'strict' });
+const N = 10000; const ids = Array.from({ length: N }, (_, i) => 'acct-' + String(i).padStart(6, '0'));
+for (let i = 0; i < N; i += 8190) await l.createAccounts(ids.slice(i, i + 8190).map(id => ({ id, currency: 'USD' })));
+let seed = 7; const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+const cross = +(process.env.CROSS || 0);
+const byShard = Array.from({ length: shards }, () => []); for (const id of ids) byShard[l.shardOf(id)].push(id);
+const B = +(process.env.B || 40); const batches = []; let t = 0;
+for (let b = 0; b < B; b++) { const batch = []; for (let i = 0; i < 8190; i++) { const d = ids[Math.floor(rnd() * N)]; const sd = l.shardOf(d); const x = rnd() < cross; const pool = x ? byShard[(sd + 1) % shards] : byShard[sd]; let c = pool[Math.floor(rnd() * pool.length)]; if (c === d) c = pool[(pool.indexOf(c) + 1) % pool.length];
+  batch.push({ id: 't-' + String(t++).padStart(12, '0'), debitAccountId: d, creditAccountId: c, amount: BigInt(1 + (i % 1000)), currency: 'USD' }); } batches.push(batch); }
+const sess = new Session(); sess.connect(); if (process.env.PROF) { await sess.post('Profiler.enable'); await sess.post('Profiler.start'); }
+const t0 = performance.now(); const inflight = []; let ok = 0; const cpu0 = process.cpuUsage();
+const conc = +(process.env.CONC || 4);
+for (const b of batches) { inflight.push(l.createTransfers(b).then(rs => { for (const r of rs) if (r.status === 'ok') ok++; })); if (inflight.length >= conc) await inflight.shift(); }
+await Promise.all(inflight);
+const s = (performance.now() - t0) / 1000; const cpu = process.cpuUsage(cpu0);
+if (process.env.PROF) { const { profile } = await sess.post('Profiler.stop'); mkdirSync(process.env.PROF, { recursive: true }); writeFileSync(process.env.PROF + '/x.cpuprofile', JSON.stringify(profile)); }
+console.log(`shards=${shards} cross=${cross} ok=${ok} tps=${Math.round(ok / s)} cpu_us_per_tr(all threads)=${((cpu.user + cpu.system) / ok).toFixed(2)}`);
+const v = await l.verify(); console.log('verify', v.ok, v.violations.slice(0, 2));
+await l.close();
