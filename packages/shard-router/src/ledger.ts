@@ -23,7 +23,7 @@ import {
   type VoidPendingInput,
 } from '@shardledger/ledger-core';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { openOrCreateManifest, type Manifest } from './manifest.js';
+import { openOrCreateManifest, readManifest, type Manifest } from './manifest.js';
 import { PartitionMap } from './partition.js';
 import { SagaCoordinator } from './saga-coordinator.js';
 import { ShardClient } from './shard/shard-client.js';
@@ -88,7 +88,6 @@ export class Ledger {
     await mkdir(options.dir, { recursive: true });
     const lock = await acquireDirLock(options.dir);
     try {
-      const { readManifest } = await import('./manifest.js');
       const existing = await readManifest(options.dir);
       const shards = options.shards ?? existing?.shards ?? Math.min(availableParallelism(), limits.shardCountMax);
       const { manifest, shardDirs } = await openOrCreateManifest({ dir: options.dir, shards });

@@ -271,12 +271,4 @@ export class SagaCoordinator {
   async settle(): Promise<void> {
     while (this.inDoubt.size > 0) await Promise.allSettled([...this.inDoubt.values()]);
   }
-
-  get inDoubtCount(): number {
-    return this.inDoubt.size;
-  }
-}
-
-export function ensureSagaError(error: unknown): LedgerError {
-  return isLedgerError(error) ? (error as LedgerError) : new LedgerError('IO_ERROR', { message: String(error) });
 }

@@ -12,7 +12,7 @@
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
-import type { CounterIndex, Counters } from '../domain/balance.js';
+import type { Counters } from '../domain/balance.js';
 import type { LedgerEvent, Metadata, TransferCreated, TransferRecord } from '../domain/types.js';
 import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
 
@@ -244,12 +244,6 @@ export function writeTransferRecord(arena: ValueArena, record: TransferRecord): 
   if (record.metadata !== null) arena.string(JSON.stringify(record.metadata));
 }
 
-export function encodeTransferRecord(record: TransferRecord): Buffer {
-  const arena = new ValueArena(128);
-  writeTransferRecord(arena, record);
-  return arena.takeCopy();
-}
-
 export function decodeTransferRecord(id: string, buffer: Uint8Array): TransferRecord {
   const reader = new Reader(buffer);
   const head = reader.u8();
@@ -334,8 +328,6 @@ export function decodeHistoryEntry(buffer: Uint8Array): DecodedHistoryEntry {
   const counters: [bigint, bigint, bigint, bigint] = [counter(), counter(), counter(), counter()];
   return { eventType, timestamp, counters, transferId: reader.string() };
 }
-
-export type { CounterIndex };
 
 /** Timestamps as keys: fixed-width decimal strings sort like the numbers they hold. */
 export function timestampKey(timestamp: bigint): string {

@@ -151,6 +151,10 @@ export class ShardEngine implements ShardEngineApi {
   /** The greatest transfer id stored or staged, while every id seen is ASCII (then JavaScript's
    * string order equals LMDB's byte order and `id > max` proves an id is new). */
   private readonly ids = { max: '', fastPath: true };
+  /** Whether any account has the history flag: until one does, no transfer needs the two
+   * account lookups of historyOf on the hot path. Set on recovery and when such an account is
+   * created; never cleared (accounts are never deleted). */
+  private anyHistoryAccount = false;
 
   private noteTransferId(id: string): void {
     if (!isAscii(id)) this.ids.fastPath = false;
@@ -231,10 +235,14 @@ export class ShardEngine implements ShardEngineApi {
         break;
       }
     }
+    for (const account of this.state.accounts.values()) {
+      if ((account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
+    }
     const indexedThrough = (this.db.meta.get(INDEXED_THROUGH) as number | undefined) ?? 0;
     for (const { sequence, event } of this.iterateEvents(this.state.lastSequence)) {
       assert(sequence === this.state.lastSequence + 1, 'log is gapless');
       evolve(this.state, event);
+      if (event.type === 'AccountCreated' && (event.account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
       if (sequence > indexedThrough) this.writeIndexes(event, sequence);
     }
     assert(this.state.lastSequence === lastSequence, 'recovered to the end of the log');
@@ -276,6 +284,7 @@ export class ShardEngine implements ShardEngineApi {
    * visible to decide at once (pendingRecords) and are written after the log record. */
   private writeIndexes(event: LedgerEvent, sequence: number): void {
     const staged = this.staged;
+    if (event.type === 'AccountCreated' && (event.account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
     if (event.type === 'TransferCreated' && !this.historyOf(event)) {
       // The hot path: one new record, no updates, no saga, no history (same as indexWritesOf).
       const spec = event.transfer;
@@ -317,7 +326,7 @@ export class ShardEngine implements ShardEngineApi {
 
   /** Whether a TransferCreated posts to an account whose history is indexed. */
   private historyOf(event: TransferCreated): boolean {
-    if (!this.accountHistoryEnabled) return false;
+    if (!this.accountHistoryEnabled || !this.anyHistoryAccount) return false;
     const debit = this.state.accounts.get(event.transfer.debitAccountId);
     const credit = this.state.accounts.get(event.transfer.creditAccountId);
     return ((debit?.flags ?? 0) & accountFlags.history) !== 0 || ((credit?.flags ?? 0) & accountFlags.history) !== 0;

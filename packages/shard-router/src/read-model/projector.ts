@@ -7,7 +7,7 @@
 // transfers row of a saga) are recomputed from per-shard facts (saga_legs) so that the final
 // content does not depend on the order in which shards were projected.
 
-import { assert, assertNever, type LedgerEvent, type Metadata, type ReservationLeg, type TransferSpec } from '@shardledger/ledger-core';
+import { assert, assertNever, type LedgerEvent, type Metadata, type ReservationLeg, type TransferRecord, type TransferSpec } from '@shardledger/ledger-core';
 import type { ReadModelDb } from './read-model-db.js';
 
 export interface SequencedLedgerEvent {
@@ -407,19 +407,8 @@ function prepareStatements(db: ReadModelDb) {
   };
 }
 
-interface LocalTransfer {
-  readonly id: string;
-  readonly kind: 'transfer' | 'post' | 'void';
-  readonly debitAccountId: string;
-  readonly creditAccountId: string;
-  readonly amount: bigint;
-  readonly currency: string;
-  readonly pending: boolean;
-  readonly timeoutMs: number;
-  readonly metadata: Metadata | null;
-  readonly pendingId: string | null;
-  readonly state: string;
-}
+/** A same-shard transfer row: the write side's record fields, with the state as stored. */
+type LocalTransfer = Omit<TransferRecord, 'timestamp' | 'postedAmount' | 'sagaId' | 'state'> & { readonly state: string };
 
 function legSpecText(leg: ReservationLeg): string {
   const spec: TransferSpec = leg.transfer;

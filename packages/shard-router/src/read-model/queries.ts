@@ -2,7 +2,7 @@
 // shard, the last projected sequence) that its rows reflect: the result is exactly the write side
 // as of those sequence numbers. Amounts come back as bigint; sums are done in bigint.
 
-import { LedgerError, limits, type Metadata } from '@shardledger/ledger-core';
+import { LedgerError, limits, type Metadata, type TransferRecord } from '@shardledger/ledger-core';
 import type { ReadModelDb } from './read-model-db.js';
 import type { Watermark } from './projector.js';
 
@@ -64,23 +64,11 @@ export interface Statement {
   readonly watermark: readonly Watermark[];
 }
 
-export interface ReadModelTransfer {
-  readonly id: string;
-  readonly kind: 'transfer' | 'post' | 'void';
-  readonly debitAccountId: string;
-  readonly creditAccountId: string;
-  readonly amount: bigint;
-  readonly currency: string;
-  readonly pending: boolean;
-  readonly timeoutMs: number;
-  readonly metadata: Metadata | null;
-  readonly pendingId: string | null;
-  readonly state: 'posted' | 'pending' | 'voided' | 'expired' | 'reserved' | 'released';
-  readonly postedAmount: bigint | null;
-  readonly timestamp: bigint;
+/** A transfer as the read model holds it: the write side's record plus where it was projected
+ * from. */
+export interface ReadModelTransfer extends TransferRecord {
   readonly shard: number;
   readonly sequence: number;
-  readonly sagaId: string | null;
   readonly crossShard: boolean;
 }
 
