@@ -1,7 +1,8 @@
 // Probe (not a test, not the main bench): one ShardEngine, 10,000 accounts, batches of 8,190
 // time-ordered transfers, strict durability, 3 calls in flight; prints transfers/s and CPU us per
 // transfer (all threads). Run after 'npx tsc -b': node packages/bench/bin/engine-probe.mjs
-// Used to profile the engine's write path (add --cpu-prof).
+// Used to profile the engine's write path (add --cpu-prof). LANE=0 submits decoded command objects
+// (ShardEngine.submit) instead of the wire bytes the shard worker hands over (submitEncoded).
 import { ShardEngine, parseAccount, parseTransfer, encodeCommandBatch, decodeCommandBatch } from '@shardledger/ledger-core';
 import { mkdtempSync } from 'node:fs';
 const e = await ShardEngine.open({ dir: mkdtempSync('/tmp/ph-'), durability: 'strict' });
@@ -10,11 +11,14 @@ const accts = []; for (let i = 0; i < N; i++) accts.push({ type: 'CreateAccount'
 for (let i = 0; i < N; i += 8190) await e.submit(accts.slice(i, i + 8190));
 let seed = 7; const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648; let t = 0;
 const mk = () => { const batch = []; for (let i = 0; i < 8190; i++) { const d = Math.floor(rnd() * N); let c = Math.floor(rnd() * N); if (c === d) c = (c + 1) % N;
-  batch.push({ type: 'CreateTransfer', transfer: parseTransfer({ id: 't-' + String(t++).padStart(12, '0'), debitAccountId: `acct-${String(d).padStart(6, '0')}`, creditAccountId: `acct-${String(c).padStart(6, '0')}`, amount: BigInt(1 + (i % 1000)), currency: 'USD' }).value }); } return decodeCommandBatch(encodeCommandBatch(batch)); };
+  batch.push({ type: 'CreateTransfer', transfer: parseTransfer({ id: 't-' + String(t++).padStart(12, '0'), debitAccountId: `acct-${String(d).padStart(6, '0')}`, creditAccountId: `acct-${String(c).padStart(6, '0')}`, amount: BigInt(1 + (i % 1000)), currency: 'USD' }).value }); }
+  const bytes = encodeCommandBatch(batch); return lane ? { bytes, length: batch.length } : decodeCommandBatch(bytes); };
+const lane = process.env.LANE !== '0';
+const send = (b) => lane ? e.submitEncoded(b.bytes) : e.submit(b);
 const batches = Array.from({ length: 30 }, mk);
-for (const b of batches.slice(0, 5)) await e.submit(b);
+for (const b of batches.slice(0, 5)) await send(b);
 const cpu0 = process.cpuUsage(); const t0 = performance.now(); let n = 0;
-const inflight = []; for (const b of batches.slice(5)) { inflight.push(e.submit(b)); n += b.length; if (inflight.length >= 3) await inflight.shift(); } await Promise.all(inflight);
+const inflight = []; for (const b of batches.slice(5)) { inflight.push(send(b)); n += b.length; if (inflight.length >= 3) await inflight.shift(); } await Promise.all(inflight);
 const cpu = process.cpuUsage(cpu0); const wall = performance.now() - t0;
-console.log('engine strict: tps', Math.round(n / wall * 1000), 'cpu µs/tr', ((cpu.user + cpu.system) / n).toFixed(2));
+console.log(lane ? 'engine strict, encoded lane: tps' : 'engine strict, command objects: tps', Math.round(n / wall * 1000), 'cpu µs/tr', ((cpu.user + cpu.system) / n).toFixed(2));
 await e.close();

@@ -31,14 +31,38 @@ export function encodeCommandBatch(commands: readonly Command[]): Uint8Array {
   return packr.pack(wire);
 }
 
-export function decodeCommandBatch(bytes: Uint8Array): Command[] {
+/** A command batch read without building its CreateTransfer commands: the engine's plain-transfer
+ * lane reads their fields from the columns (ShardEngine.submitEncoded). */
+export interface CommandBatchView {
+  readonly count: number;
+  /** The CreateTransfer commands, in order, by column. */
+  readonly transfers: TransferColumnsReader;
+  /** Every other command at its position in the batch; holes where a CreateTransfer is. */
+  readonly others: (Command | undefined)[];
+  /** Whether the batch holds only CreateTransfer commands. */
+  readonly onlyTransfers: boolean;
+}
+
+export function readCommandBatch(bytes: Uint8Array): CommandBatchView {
   const wire = packr.unpack(bytes) as WireCommands;
   assert(wire.v === 1, 'command batch version');
-  const commands: Command[] = new Array(wire.count);
-  for (const [index, command] of wire.others) commands[index] = command;
+  const others: (Command | undefined)[] = new Array(wire.others.length === 0 ? 0 : wire.count);
+  for (const [index, command] of wire.others) others[index] = command;
   const transfers = new TransferColumnsReader(wire.transfers);
+  assert(transfers.count + wire.others.length === wire.count, 'command batch counts agree');
+  return { count: wire.count, transfers, others, onlyTransfers: wire.others.length === 0 };
+}
+
+export function decodeCommandBatch(bytes: Uint8Array): Command[] {
+  const view = readCommandBatch(bytes);
+  const commands: Command[] = new Array(view.count);
+  for (let index = 0; index < view.others.length; index += 1) {
+    const command = view.others[index];
+    if (command !== undefined) commands[index] = command;
+  }
+  const transfers = view.transfers;
   let column = 0;
-  for (let index = 0; index < wire.count; index += 1) {
+  for (let index = 0; index < view.count; index += 1) {
     if (commands[index] !== undefined) continue;
     commands[index] = { type: 'CreateTransfer', transfer: transfers.spec(column) };
     column += 1;
@@ -56,6 +80,53 @@ interface WireResults {
   /** Timestamp of the first event written per result, as base + offset (ns); offset -1 when none. */
   readonly base: bigint;
   readonly offsets: Float64Array;
+}
+
+/** Collects results straight into the wire layout (the engine's plain-transfer lane writes
+ * `ok` results without a result object). Timestamps are `base` + a safe-integer offset in ns. */
+export class ResultBatchWriter {
+  private readonly statuses: string[];
+  private readonly sequences: Float64Array;
+  private readonly offsets: Float64Array;
+  private members: Record<number, CommandStatus[]> | null = null;
+  private readonly base: bigint;
+
+  constructor(count: number, base: bigint) {
+    this.statuses = new Array<string>(count);
+    this.sequences = new Float64Array(count).fill(-1);
+    this.offsets = new Float64Array(count).fill(-1);
+    this.base = base;
+  }
+
+  /** An `ok` result whose first event has timestamp base + offset. */
+  ok(index: number, sequence: number, offset: number): void {
+    this.statuses[index] = 'ok';
+    this.sequences[index] = sequence;
+    this.offsets[index] = offset;
+  }
+
+  set(index: number, result: CommandResult): void {
+    this.statuses[index] = result.status;
+    if (result.statuses !== undefined) (this.members ??= {})[index] = [...result.statuses];
+    if (result.sequence !== undefined) this.sequences[index] = result.sequence;
+    if (result.timestamp !== undefined) {
+      const offset = result.timestamp - this.base;
+      assert(offset >= 0n && offset <= SAFE_BIG, 'result timestamps at or after the batch base');
+      this.offsets[index] = Number(offset);
+    }
+  }
+
+  encode(): Uint8Array {
+    const wire: WireResults = {
+      v: 1,
+      statuses: this.statuses.join('\n'),
+      members: this.members,
+      sequences: this.sequences,
+      base: this.base,
+      offsets: this.offsets,
+    };
+    return packr.pack(wire);
+  }
 }
 
 export function encodeResultBatch(results: readonly CommandResult[]): Uint8Array {

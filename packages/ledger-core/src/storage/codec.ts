@@ -67,6 +67,108 @@ export function encodeEventRecord(record: EventRecord): Buffer {
   return packr.pack(columnar);
 }
 
+/** Builds the record encodeEventRecord would write, event by event, for the engine's plain-
+ * transfer lane: plain transfers go in from the submitted batch's columns without an event
+ * object. While they are exactly the batch's columns 0, 1, 2, ... (the common case: every
+ * transfer of the batch accepted, nothing else), the batch's joined columns are reused as they
+ * are; the first event that breaks the run copies what came before into a builder. */
+export class EventRecordBuilder {
+  private readonly first: number;
+  private readonly base: bigint;
+  private readonly input: TransferColumnsReader | null;
+  /** Input columns 0 .. inputCount-1 were added in order, and nothing else yet. */
+  private inputCount = 0;
+  private builder: TransferColumnsBuilder | null = null;
+  private offsets: Float64Array;
+  private readonly others: [number, LedgerEvent][] = [];
+  private count = 0;
+
+  constructor(first: number, base: bigint, input: TransferColumnsReader | null, capacity: number) {
+    this.first = first;
+    this.base = base;
+    this.input = input;
+    this.offsets = new Float64Array(Math.max(capacity, 1));
+  }
+
+  get eventCount(): number {
+    return this.count;
+  }
+
+  private ensureBuilder(): TransferColumnsBuilder {
+    if (this.builder !== null) return this.builder;
+    const builder = new TransferColumnsBuilder(Math.max(this.offsets.length, this.inputCount));
+    const input = this.input;
+    for (let column = 0; column < this.inputCount; column += 1) {
+      assert(input !== null, 'input columns');
+      builder.addPlain(input.ids[column] as string, input.debits[column] as string, input.credits[column] as string, input.currencies[column] as string, input.columns.amounts[column] as number);
+    }
+    this.builder = builder;
+    return builder;
+  }
+
+  private setOffset(column: number, offset: number): void {
+    if (column === this.offsets.length) {
+      const grown = new Float64Array(this.offsets.length * 2);
+      grown.set(this.offsets);
+      this.offsets = grown;
+    }
+    this.offsets[column] = offset;
+  }
+
+  /** A plain TransferCreated (see TransferColumnsReader.isPlain) from input column `column`,
+   * with timestamp base + offset. */
+  addInputTransfer(column: number, offset: number): void {
+    if (this.builder === null && column === this.inputCount) {
+      this.setOffset(column, offset);
+      this.inputCount += 1;
+    } else {
+      const input = this.input;
+      assert(input !== null, 'input columns');
+      const builder = this.ensureBuilder();
+      const at = builder.addPlain(input.ids[column] as string, input.debits[column] as string, input.credits[column] as string, input.currencies[column] as string, input.columns.amounts[column] as number);
+      this.setOffset(at, offset);
+    }
+    this.count += 1;
+  }
+
+  /** Any event, as encodeEventRecord lays it out. */
+  addEvent(event: LedgerEvent): void {
+    const offset = event.timestamp - this.base;
+    assert(offset >= 0n, 'event timestamps at or after the record base');
+    if (event.type !== 'TransferCreated' || offset > SAFE_BIG) this.others.push([this.count, event]);
+    else {
+      const builder = this.ensureBuilder();
+      this.setOffset(builder.add(event.transfer), Number(offset));
+    }
+    this.count += 1;
+  }
+
+  encode(): Buffer {
+    assert(this.count > 0, 'empty event record');
+    let transfers: TransferColumns;
+    let transferCount: number;
+    if (this.builder === null) {
+      const input = this.input;
+      transferCount = this.inputCount;
+      if (input !== null && transferCount === input.count) transfers = { ...input.columns, bigAmounts: null, extras: null };
+      else transfers = this.ensureBuilder().build();
+    } else {
+      transfers = this.builder.build();
+      transferCount = this.builder.count;
+    }
+    const columnar: ColumnarRecord = {
+      v: 2,
+      first: this.first,
+      count: this.count,
+      base: this.base,
+      transfers,
+      offsets: this.offsets.subarray(0, transferCount),
+      others: this.others,
+    };
+    return packr.pack(columnar);
+  }
+}
+
 export function decodeEventRecord(buffer: Uint8Array): EventRecord {
   const record = packr.unpack(buffer) as ColumnarRecord;
   if (record.v !== 2 || typeof record.first !== 'number') {
@@ -150,6 +252,13 @@ export class ValueArena {
   i64(value: bigint): void {
     this.reserve(8);
     this.view.setBigInt64(this.offset, value, true);
+    this.offset += 8;
+  }
+  /** i64 of (high * 2^32 + low) for low in [0, 2^32): a timestamp without a bigint. */
+  i64Parts(high: number, low: number): void {
+    this.reserve(8);
+    this.view.setUint32(this.offset, low, true);
+    this.view.setInt32(this.offset + 4, high, true);
     this.offset += 8;
   }
   string(value: string): void {
@@ -242,6 +351,46 @@ export function writeTransferRecord(arena: ValueArena, record: TransferRecord): 
   if (record.postedAmount !== null) arena.u128(record.postedAmount);
   if (record.sagaId !== null) arena.string(record.sagaId);
   if (record.metadata !== null) arena.string(JSON.stringify(record.metadata));
+}
+
+const TWO_32 = 2 ** 32;
+
+/** A timestamp as base + offset, split for ValueArena.i64Parts without a bigint per value. */
+export class TimestampParts {
+  private readonly high: number;
+  private readonly low: number;
+  constructor(base: bigint) {
+    assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
+    this.high = Number(base >> 32n);
+    this.low = Number(base & 0xffff_ffffn);
+  }
+  write(arena: ValueArena, offset: number): void {
+    const sum = this.low + offset;
+    const carry = Math.floor(sum / TWO_32);
+    arena.i64Parts(this.high + carry, sum - carry * TWO_32);
+  }
+}
+
+/** writeTransferRecord for a plain posted transfer (kind 'transfer', not pending, no metadata,
+ * no saga), from its fields: the same bytes without a record object. */
+export function writePlainTransferRecord(
+  arena: ValueArena,
+  timestamp: TimestampParts,
+  offset: number,
+  amount: number,
+  debitAccountId: string,
+  creditAccountId: string,
+  currency: string,
+): void {
+  arena.u8(0); // kind 'transfer' (0), state 'posted' (0), not pending
+  arena.u8(0); // no optional fields
+  timestamp.write(arena, offset);
+  arena.f64(0); // timeoutMs
+  arena.u8(0); // u128 tag: exact f64
+  arena.f64(amount);
+  arena.string(debitAccountId);
+  arena.string(creditAccountId);
+  arena.string(currency);
 }
 
 export function decodeTransferRecord(id: string, buffer: Uint8Array): TransferRecord {

@@ -13,11 +13,11 @@ import { AssertionError, assert } from '../assert.js';
 import { LedgerError, statusOf, type RejectionCode } from '../errors.js';
 import { limits } from '../limits.js';
 import { checkBalanceTotals, auditState, diffStates } from '../domain/audit.js';
-import { readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED } from '../domain/balance.js';
+import { addCounter, readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED, type Counters } from '../domain/balance.js';
 import { decide } from '../domain/decide.js';
 import { evolve } from '../domain/evolve.js';
 import { indexWritesOf, transferRecordOf } from '../domain/records.js';
-import { initialState, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
+import { initialState, totalsFor, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
 import { accountFlags, type TransferCreated, type Command, type DecideContext, type LedgerEvent, type SagaOutcome, type TransferRecord } from '../domain/types.js';
 import {
   decodeEventRecord,
@@ -25,10 +25,15 @@ import {
   decodeTransferRecord,
   encodeEventRecord,
   encodeHistoryEntry,
+  EventRecordBuilder,
+  TimestampParts,
   ValueArena,
+  writePlainTransferRecord,
   writeTransferRecord,
   timestampKey,
 } from './codec.js';
+import { readCommandBatch, ResultBatchWriter } from './batch-codec.js';
+import type { TransferColumnsReader } from './transfer-columns.js';
 import type {
   AccountView,
   CommandResult,
@@ -46,10 +51,73 @@ import type {
 import { openShardDatabases, type ShardDatabases } from './lmdb-env.js';
 import { captureState, restoreState, SnapshotStore } from './snapshot-store.js';
 
+/** Plain transfers applied by submitEncoded's lane (no record objects): the batch columns they
+ * came from, and per transfer its column and timestamp offset. Their ids ascend (each was above
+ * every id before it), so a lookup is a binary search. */
+class PlainRun {
+  readonly columns: number[] = [];
+  readonly offsets: number[] = [];
+  readonly input: TransferColumnsReader;
+  readonly base: bigint;
+  constructor(input: TransferColumnsReader, base: bigint) {
+    this.input = input;
+    this.base = base;
+  }
+  find(id: string): TransferRecord | undefined {
+    const ids = this.input.ids;
+    let low = 0;
+    let high = this.columns.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const column = this.columns[middle] as number;
+      const found = ids[column] as string;
+      if (found === id) return this.record(middle);
+      if (found < id) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
+  }
+  private record(at: number): TransferRecord {
+    const column = this.columns[at] as number;
+    const input = this.input;
+    return {
+      id: input.ids[column] as string,
+      kind: 'transfer',
+      debitAccountId: input.debits[column] as string,
+      creditAccountId: input.credits[column] as string,
+      amount: BigInt(input.columns.amounts[column] as number),
+      currency: input.currencies[column] as string,
+      pending: false,
+      timeoutMs: 0,
+      metadata: null,
+      timestamp: this.base + BigInt(this.offsets[at] as number),
+      pendingId: null,
+      state: 'posted',
+      postedAmount: null,
+      sagaId: null,
+    };
+  }
+}
+
 interface Staged {
   readonly records: TransferRecord[];
   readonly sagas: [string, SagaOutcome][];
   readonly history: [[number, number], Buffer][];
+  readonly runs: PlainRun[];
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** addCounter for an exact number amount; the bigint only when the counter has to widen. */
+function addSmall(counters: Counters, index: 0 | 1 | 2 | 3, amount: number): void {
+  if (counters.wide === null) {
+    const sum = (counters.small[index] as number) + amount;
+    if (sum <= SAFE) {
+      counters.small[index] = sum;
+      return;
+    }
+  }
+  addCounter(counters, index, BigInt(amount), amount);
 }
 
 const DEFAULT_MAP_SIZE = 64 * 1024 ** 3;
@@ -147,7 +215,15 @@ export class ShardEngine implements ShardEngineApi {
   private expiryTimer: NodeJS.Timeout | null = null;
   private recoveredFromSnapshot: number | null = null;
   private recoveryMs = 0;
-  private staged: Staged = { records: [], sagas: [], history: [] };
+  private staged: Staged = { records: [], sagas: [], history: [], runs: [] };
+  /** Runs of plain transfers written but not yet committed, oldest first (see PlainRun). */
+  private readonly pendingRuns: PlainRun[] = [];
+  private plainLaneCount = 0;
+
+  /** Transfers applied by submitEncoded's plain-transfer lane since open (diagnostics, tests). */
+  get plainLaneTransfers(): number {
+    return this.plainLaneCount;
+  }
   /** The greatest transfer id stored or staged, while every id seen is ASCII (then JavaScript's
    * string order equals LMDB's byte order and `id > max` proves an id is new). */
   private readonly ids = { max: '', fastPath: true };
@@ -172,6 +248,7 @@ export class ShardEngine implements ShardEngineApi {
     this.snapshotIntervalMs = options.snapshotIntervalMs ?? limits.snapshotIntervalMs;
     this.state = initialState();
     const records = this.pendingRecords;
+    const runs = this.pendingRuns;
     const sagas = this.pendingSagas;
     const transfersDb = db.transfers;
     const sagasDb = db.sagas;
@@ -185,6 +262,10 @@ export class ShardEngine implements ShardEngineApi {
           if (ids.fastPath && id > ids.max && isAscii(id)) return undefined;
           const staged = records.get(id);
           if (staged !== undefined) return staged;
+          for (let index = runs.length - 1; index >= 0; index -= 1) {
+            const found = (runs[index] as PlainRun).find(id);
+            if (found !== undefined) return found;
+          }
           const bytes = transfersDb.getBinaryFast(id);
           return bytes === undefined ? undefined : decodeTransferRecord(id, bytes);
         },
@@ -336,11 +417,26 @@ export class ShardEngine implements ShardEngineApi {
    * was staged, so that the staging maps can be cleared once it is committed. */
   private flushStaged(): Staged {
     const staged = this.staged;
-    this.staged = { records: [], sagas: [], history: [] };
-    const arena = new ValueArena(Math.max(4096, staged.records.length * 96));
+    this.staged = { records: [], sagas: [], history: [], runs: [] };
+    let plainCount = 0;
+    for (const run of staged.runs) plainCount += run.columns.length;
+    const arena = new ValueArena(Math.max(4096, (staged.records.length + plainCount) * 96));
+    const transfersDb = this.db.transfers;
+    for (const run of staged.runs) {
+      const { ids, debits, credits, currencies } = run.input;
+      const amounts = run.input.columns.amounts;
+      const timestamp = new TimestampParts(run.base);
+      const columns = run.columns;
+      const offsets = run.offsets;
+      for (let at = 0; at < columns.length; at += 1) {
+        const column = columns[at] as number;
+        writePlainTransferRecord(arena, timestamp, offsets[at] as number, amounts[column] as number, debits[column] as string, credits[column] as string, currencies[column] as string);
+        void transfersDb.put(ids[column] as string, arena.take());
+      }
+    }
     for (const record of staged.records) {
       writeTransferRecord(arena, record);
-      void this.db.transfers.put(record.id, arena.take());
+      void transfersDb.put(record.id, arena.take());
     }
     for (const [sagaId, outcome] of staged.sagas) void this.db.sagas.put(sagaId, outcome);
     for (const [key, value] of staged.history) void this.db.history.put(key, value);
@@ -353,6 +449,10 @@ export class ShardEngine implements ShardEngineApi {
     }
     for (const [sagaId, outcome] of staged.sagas) {
       if (this.pendingSagas.get(sagaId) === outcome) this.pendingSagas.delete(sagaId);
+    }
+    for (const run of staged.runs) {
+      const at = this.pendingRuns.indexOf(run);
+      if (at >= 0) this.pendingRuns.splice(at, 1);
     }
   }
 
@@ -384,9 +484,156 @@ export class ShardEngine implements ShardEngineApi {
     // Saga steps are always flushed, whatever the durability mode: a relaxed shard could
     // otherwise lose a reservation on power loss while another shard kept the commit that
     // depended on it, and no open reservation would be left for recovery to finish.
-    await this.commit(first, events, this.durability === 'strict' || commands.some(isSagaStep));
+    const encoded = encodeEventRecord({ first, events });
+    await this.commit(first, events.length, encoded, (events[0] as LedgerEvent).timestamp, this.durability === 'strict' || commands.some(isSagaStep));
     this.afterCommit();
     return results;
+  }
+
+  /**
+   * submit() for a batch in the thread wire format (batch-codec.ts), with results in that format:
+   * the shard worker's path. A plain transfer (TransferColumnsReader.isPlain) whose id is new by
+   * the time-ordered-id rule and whose accounts pass every check on exact number counters is
+   * applied by a lane that builds no command, event or record object; anything else (and any
+   * transfer the lane would reject) goes through decide and evolve as in submit(). Same results,
+   * state, index entries and log bytes as submit(decodeCommandBatch(bytes)); the lane is
+   * decideCreateTransfer + evolve specialised for that case, and test/plain-lane.prop.test.ts
+   * runs the two side by side on random batches.
+   */
+  async submitEncoded(bytes: Uint8Array): Promise<Uint8Array> {
+    this.ensureOpen();
+    const view = readCommandBatch(bytes);
+    if (view.count > limits.batchSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: view.count });
+    const state = this.state;
+    const first = state.lastSequence + 1;
+    // Event k of this call (k = 0, 1, ...) gets timestamp now + k, as in submit().
+    let now = this.clock();
+    if (now <= state.lastTimestamp) now = state.lastTimestamp + 1n;
+    const input = view.transfers;
+    const results = new ResultBatchWriter(view.count, now);
+    const record = new EventRecordBuilder(first, now, input, view.count);
+    // Staged (and visible to lookups) from the start: a later command of this very batch may
+    // reuse the id of a transfer the lane applied.
+    const run = new PlainRun(input, now);
+    this.staged.runs.push(run);
+    this.pendingRuns.push(run);
+    const events: LedgerEvent[] = [];
+    let flush = this.durability === 'strict';
+    try {
+      const dueAt = state.expiries.peek();
+      if (dueAt !== null && dueAt <= now) {
+        this.apply({ type: 'ExpirePendingTransfers' }, events, now);
+        this.addGeneralEvents(record, events, now, first);
+      }
+      const { ids, debits, credits, currencies } = input;
+      const amounts = input.columns.amounts;
+      const extras = input.columns.extras;
+      const accounts = state.accounts;
+      const known = this.ids;
+      const historyMask = this.accountHistoryEnabled ? accountFlags.history : 0;
+      let totalsCurrency = '';
+      let totals: Counters | null = null;
+      // Whether state.lastTimestamp trails events the lane applied (it is set lazily).
+      let timestampBehind = false;
+      let column = 0;
+      for (let index = 0; index < view.count; index += 1) {
+        const other = view.onlyTransfers ? undefined : view.others[index];
+        if (other === undefined) {
+          const id = ids[column] as string;
+          const amount = amounts[column] as number;
+          if (known.fastPath && id > known.max && amount >= 0 && (extras === null || extras[column] === undefined) && isAscii(id)) {
+            const currency = currencies[column] as string;
+            const debit = accounts.get(debits[column] as string);
+            const credit = accounts.get(credits[column] as string);
+            if (
+              debit !== undefined &&
+              credit !== undefined &&
+              debit !== credit &&
+              debit.currency === currency &&
+              credit.currency === currency &&
+              ((debit.flags | credit.flags) & historyMask) === 0 &&
+              debit.counters.wide === null &&
+              credit.counters.wide === null
+            ) {
+              const debitCounters = debit.counters.small;
+              const creditCounters = credit.counters.small;
+              const debitsAfter = (debitCounters[DEBITS_POSTED] as number) + (debitCounters[DEBITS_PENDING] as number) + amount;
+              const creditsAfter = (creditCounters[CREDITS_POSTED] as number) + (creditCounters[CREDITS_PENDING] as number) + amount;
+              if (
+                debitsAfter <= SAFE &&
+                creditsAfter <= SAFE &&
+                ((debit.flags & accountFlags.debitsMustNotExceedCredits) === 0 || debitsAfter <= (debitCounters[CREDITS_POSTED] as number)) &&
+                ((credit.flags & accountFlags.creditsMustNotExceedDebits) === 0 || creditsAfter <= (creditCounters[DEBITS_POSTED] as number))
+              ) {
+                // decideCreateTransfer accepts; evolve's TransferCreated for a posted transfer:
+                debitCounters[DEBITS_POSTED] = (debitCounters[DEBITS_POSTED] as number) + amount;
+                creditCounters[CREDITS_POSTED] = (creditCounters[CREDITS_POSTED] as number) + amount;
+                if (totals === null || currency !== totalsCurrency) {
+                  totals = totalsFor(state, currency).accounts;
+                  totalsCurrency = currency;
+                }
+                addSmall(totals, DEBITS_POSTED, amount);
+                addSmall(totals, CREDITS_POSTED, amount);
+                const sequence = state.lastSequence + 1;
+                state.lastSequence = sequence;
+                timestampBehind = true;
+                const offset = sequence - first;
+                record.addInputTransfer(column, offset);
+                run.columns.push(column);
+                run.offsets.push(offset);
+                known.max = id;
+                results.ok(index, sequence, offset);
+                column += 1;
+                continue;
+              }
+            }
+          }
+        }
+        // Everything else: decide + evolve.
+        if (timestampBehind) {
+          state.lastTimestamp = now + BigInt(state.lastSequence - first);
+          timestampBehind = false;
+        }
+        let command: Command;
+        if (other === undefined) {
+          command = { type: 'CreateTransfer', transfer: input.spec(column) };
+          column += 1;
+        } else {
+          command = other;
+          if (isSagaStep(command)) flush = true;
+        }
+        results.set(index, this.apply(command, events, now));
+        this.addGeneralEvents(record, events, now, first);
+      }
+      assert(column === input.count, 'every transfer column used');
+      if (timestampBehind) state.lastTimestamp = now + BigInt(state.lastSequence - first);
+    } catch (error) {
+      // As in submit(): a throw is a bug; memory may be ahead of the log, so this engine stops.
+      this.failure = new LedgerError('ASSERTION_FAILED', { message: String(error) });
+      throw this.failure;
+    }
+    this.plainLaneCount += run.columns.length;
+    if (run.columns.length === 0) {
+      this.staged.runs.splice(this.staged.runs.indexOf(run), 1);
+      this.pendingRuns.splice(this.pendingRuns.indexOf(run), 1);
+    }
+    if (record.eventCount === 0) {
+      await this.durable;
+      return results.encode();
+    }
+    await this.commit(first, record.eventCount, record.encode(), now, flush);
+    this.afterCommit();
+    return results.encode();
+  }
+
+  /** Moves the events apply() produced into the record; checks their timestamps follow now + k. */
+  private addGeneralEvents(record: EventRecordBuilder, events: LedgerEvent[], now: bigint, first: number): void {
+    for (const event of events) {
+      assert(event.timestamp === now + BigInt(record.eventCount), 'event k of a call has timestamp now + k');
+      record.addEvent(event);
+    }
+    events.length = 0;
+    assert(first + record.eventCount - 1 === this.state.lastSequence, 'record and state agree on the sequence');
   }
 
   /** decide + evolve one command; appends its events and stages their index writes. */
@@ -412,19 +659,18 @@ export class ShardEngine implements ShardEngineApi {
     return { status: 'ok', timestamp: (decision.events[0] as LedgerEvent).timestamp, sequence: state.lastSequence };
   }
 
-  private async commit(first: number, events: LedgerEvent[], flush: boolean): Promise<void> {
+  private async commit(first: number, count: number, encoded: Buffer, firstTimestamp: bigint, flush: boolean): Promise<void> {
     const violations = checkBalanceTotals(this.state);
     if (violations.length > 0) throw new AssertionError(`double-entry invariant before append: ${violations[0]?.detail}`);
-    const last = first + events.length - 1;
+    const last = first + count - 1;
     assert(last === this.state.lastSequence, 'sequence numbers are gapless');
-    const encoded = encodeEventRecord({ first, events });
     assert(encoded.length <= limits.eventSizeBytesMax, 'event record within eventSizeBytesMax');
     // Write order: log record, then the index entries derived from it, then 'indexedThrough'.
     // lmdb-js commits a prefix of this order, so an index entry is never durable without its
     // event, and recovery re-derives entries past 'indexedThrough' from the log.
     const logged = this.db.log.put(first, encoded);
     const staged = this.flushStaged();
-    void this.db.meta.put(`t${timestampKey((events[0] as LedgerEvent).timestamp)}`, first);
+    void this.db.meta.put(`t${timestampKey(firstTimestamp)}`, first);
     const indexed = this.db.meta.put(INDEXED_THROUGH, last);
     const flushed = flush ? this.db.env.flushed : null;
     const durable = Promise.all([logged, indexed, flushed]).then(

@@ -26,12 +26,18 @@ export class TransferColumnsBuilder {
   private readonly debits: string[] = [];
   private readonly credits: string[] = [];
   private readonly currencies: string[] = [];
-  private readonly amounts: Float64Array;
+  private amounts: Float64Array;
   private bigAmounts: Record<number, bigint> | null = null;
   private extras: Record<number, [number, number, Metadata | null]> | null = null;
 
   constructor(capacity: number) {
-    this.amounts = new Float64Array(capacity);
+    this.amounts = new Float64Array(Math.max(capacity, 1));
+  }
+
+  private grow(): void {
+    const grown = new Float64Array(this.amounts.length * 2);
+    grown.set(this.amounts);
+    this.amounts = grown;
   }
 
   get count(): number {
@@ -40,7 +46,7 @@ export class TransferColumnsBuilder {
 
   add(spec: TransferSpec): number {
     const column = this.ids.length;
-    assert(column < this.amounts.length, 'transfer columns within capacity');
+    if (column === this.amounts.length) this.grow();
     this.ids.push(spec.id);
     this.debits.push(spec.debitAccountId);
     this.credits.push(spec.creditAccountId);
@@ -51,6 +57,18 @@ export class TransferColumnsBuilder {
       (this.bigAmounts ??= {})[column] = spec.amount;
     }
     if (spec.pending || spec.metadata !== null) (this.extras ??= {})[column] = [spec.pending ? 1 : 0, spec.timeoutMs, spec.metadata];
+    return column;
+  }
+
+  /** `add` for a plain transfer (amount below 2^53, not pending, no metadata), from its fields. */
+  addPlain(id: string, debitAccountId: string, creditAccountId: string, currency: string, amount: number): number {
+    const column = this.ids.length;
+    if (column === this.amounts.length) this.grow();
+    this.ids.push(id);
+    this.debits.push(debitAccountId);
+    this.credits.push(creditAccountId);
+    this.currencies.push(currency);
+    this.amounts[column] = amount;
     return column;
   }
 
@@ -67,13 +85,14 @@ export class TransferColumnsBuilder {
   }
 }
 
-/** Reads specs back, column by column. */
+/** Reads specs back, column by column. The split columns are public for the engine's plain-
+ * transfer lane (shard-engine.ts), which reads fields without building a spec per transfer. */
 export class TransferColumnsReader {
-  private readonly columns: TransferColumns;
-  private readonly ids: string[];
-  private readonly debits: string[];
-  private readonly credits: string[];
-  private readonly currencies: string[];
+  readonly columns: TransferColumns;
+  readonly ids: string[];
+  readonly debits: string[];
+  readonly credits: string[];
+  readonly currencies: string[];
 
   constructor(columns: TransferColumns) {
     this.columns = columns;
@@ -88,6 +107,11 @@ export class TransferColumnsReader {
 
   get count(): number {
     return this.ids.length;
+  }
+
+  /** Whether the transfer at `column` is plain: amount below 2^53, not pending, no metadata. */
+  isPlain(column: number): boolean {
+    return (this.columns.amounts[column] as number) >= 0 && (this.columns.extras === null || this.columns.extras[column] === undefined);
   }
 
   spec(column: number): TransferSpec {

@@ -8,7 +8,7 @@
 // starts a new worker, which recovers from the log (STYLE rule 13).
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { LedgerError, ShardEngine, assert, assertNever, decodeCommandBatch, encodeResultBatch, errorToWire, type CommandResult, type WireError } from '@shardledger/ledger-core';
+import { LedgerError, ShardEngine, assert, assertNever, errorToWire, type CommandResult, type WireError } from '@shardledger/ledger-core';
 import { armFailpoint, armFailpointsFromEnv, disarmAllFailpoints, failpoint, failpointNames } from '../failpoints.js';
 import {
   createPackr,
@@ -84,13 +84,13 @@ async function execute(request: ShardRequest): Promise<ShardOpResult<ShardOp>> {
   if (shard === undefined) throw new LedgerError('LEDGER_CLOSED', { shard: data.shard });
   switch (request.op) {
     case 'submit': {
-      // The client sends commands columnar and reads results columnar (batch-codec.ts).
+      // The client sends commands columnar and reads results columnar (batch-codec.ts); the
+      // engine reads the batch in that form (ShardEngine.submitEncoded).
       const [encoded] = (request as ShardRequest<'submit'>).args as unknown as [Uint8Array];
-      const commands = decodeCommandBatch(encoded);
       failpoint(failpointNames.shardSubmitBeforeAppend);
-      const results = await shard.submit(commands);
+      const results = await shard.submitEncoded(encoded);
       failpoint(failpointNames.shardSubmitAfterCommitBeforeReply);
-      return encodeResultBatch(results) as unknown as CommandResult[];
+      return results as unknown as CommandResult[];
     }
     case 'lookupAccounts':
       failpoint(failpointNames.shardReadBefore);
