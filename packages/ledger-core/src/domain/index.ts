@@ -7,3 +7,4 @@ export * from './decide.js';
 export * from './evolve.js';
 export * from './audit.js';
 export * from './records.js';
+export * from './plain-transfer.js';

@@ -13,11 +13,12 @@ import { AssertionError, assert } from '../assert.js';
 import { LedgerError, statusOf, type RejectionCode } from '../errors.js';
 import { limits } from '../limits.js';
 import { checkBalanceTotals, auditState, diffStates } from '../domain/audit.js';
-import { addCounter, readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED, type Counters } from '../domain/balance.js';
+import { readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED } from '../domain/balance.js';
 import { decide } from '../domain/decide.js';
 import { evolve } from '../domain/evolve.js';
 import { indexWritesOf, transferRecordOf } from '../domain/records.js';
-import { initialState, totalsFor, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
+import { applyPlainTransfer } from '../domain/plain-transfer.js';
+import { initialState, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
 import { accountFlags, type TransferCreated, type Command, type DecideContext, type LedgerEvent, type SagaOutcome, type TransferRecord } from '../domain/types.js';
 import {
   decodeEventRecord,
@@ -106,19 +107,6 @@ interface Staged {
   readonly runs: PlainRun[];
 }
 
-const SAFE = Number.MAX_SAFE_INTEGER;
-
-/** addCounter for an exact number amount; the bigint only when the counter has to widen. */
-function addSmall(counters: Counters, index: 0 | 1 | 2 | 3, amount: number): void {
-  if (counters.wide === null) {
-    const sum = (counters.small[index] as number) + amount;
-    if (sum <= SAFE) {
-      counters.small[index] = sum;
-      return;
-    }
-  }
-  addCounter(counters, index, BigInt(amount), amount);
-}
 
 const DEFAULT_MAP_SIZE = 64 * 1024 ** 3;
 const INDEXED_THROUGH = 'indexedThrough';
@@ -528,11 +516,8 @@ export class ShardEngine implements ShardEngineApi {
       const { ids, debits, credits, currencies } = input;
       const amounts = input.columns.amounts;
       const extras = input.columns.extras;
-      const accounts = state.accounts;
       const known = this.ids;
       const historyMask = this.accountHistoryEnabled ? accountFlags.history : 0;
-      let totalsCurrency = '';
-      let totals: Counters | null = null;
       // Whether state.lastTimestamp trails events the lane applied (it is set lazily).
       let timestampBehind = false;
       let column = 0;
@@ -542,50 +527,18 @@ export class ShardEngine implements ShardEngineApi {
           const id = ids[column] as string;
           const amount = amounts[column] as number;
           if (known.fastPath && id > known.max && amount >= 0 && (extras === null || extras[column] === undefined) && isAscii(id)) {
-            const currency = currencies[column] as string;
-            const debit = accounts.get(debits[column] as string);
-            const credit = accounts.get(credits[column] as string);
-            if (
-              debit !== undefined &&
-              credit !== undefined &&
-              debit !== credit &&
-              debit.currency === currency &&
-              credit.currency === currency &&
-              ((debit.flags | credit.flags) & historyMask) === 0 &&
-              debit.counters.wide === null &&
-              credit.counters.wide === null
-            ) {
-              const debitCounters = debit.counters.small;
-              const creditCounters = credit.counters.small;
-              const debitsAfter = (debitCounters[DEBITS_POSTED] as number) + (debitCounters[DEBITS_PENDING] as number) + amount;
-              const creditsAfter = (creditCounters[CREDITS_POSTED] as number) + (creditCounters[CREDITS_PENDING] as number) + amount;
-              if (
-                debitsAfter <= SAFE &&
-                creditsAfter <= SAFE &&
-                ((debit.flags & accountFlags.debitsMustNotExceedCredits) === 0 || debitsAfter <= (debitCounters[CREDITS_POSTED] as number)) &&
-                ((credit.flags & accountFlags.creditsMustNotExceedDebits) === 0 || creditsAfter <= (creditCounters[DEBITS_POSTED] as number))
-              ) {
-                // decideCreateTransfer accepts; evolve's TransferCreated for a posted transfer:
-                debitCounters[DEBITS_POSTED] = (debitCounters[DEBITS_POSTED] as number) + amount;
-                creditCounters[CREDITS_POSTED] = (creditCounters[CREDITS_POSTED] as number) + amount;
-                if (totals === null || currency !== totalsCurrency) {
-                  totals = totalsFor(state, currency).accounts;
-                  totalsCurrency = currency;
-                }
-                addSmall(totals, DEBITS_POSTED, amount);
-                addSmall(totals, CREDITS_POSTED, amount);
-                const sequence = state.lastSequence + 1;
-                state.lastSequence = sequence;
-                timestampBehind = true;
-                const offset = sequence - first;
-                record.addInputTransfer(column, offset);
-                run.columns.push(column);
-                run.offsets.push(offset);
-                known.max = id;
-                results.ok(index, sequence, offset);
-                column += 1;
-                continue;
-              }
+            if (applyPlainTransfer(state, debits[column] as string, credits[column] as string, currencies[column] as string, amount, historyMask)) {
+              const sequence = state.lastSequence + 1;
+              state.lastSequence = sequence;
+              timestampBehind = true;
+              const offset = sequence - first;
+              record.addInputTransfer(column, offset);
+              run.columns.push(column);
+              run.offsets.push(offset);
+              known.max = id;
+              results.ok(index, sequence, offset);
+              column += 1;
+              continue;
             }
           }
         }
