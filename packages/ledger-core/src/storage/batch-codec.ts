@@ -6,6 +6,7 @@
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
 import type { Command } from '../domain/types.js';
+import { isSagaCommand, sagaCommandFromTuple, sagaCommandToTuple, type SagaCommandTuple } from './saga-codec.js';
 import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
 import type { CommandResult, CommandStatus } from './engine-types.js';
 
@@ -13,21 +14,25 @@ const packr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 interface WireCommands {
-  readonly v: 1;
+  readonly v: 2;
   readonly count: number;
   readonly transfers: TransferColumns;
   readonly others: [number, Command][];
+  /** Saga steps as tuples (saga-codec.ts), with their position. */
+  readonly sagas: [number, SagaCommandTuple][];
 }
 
 export function encodeCommandBatch(commands: readonly Command[]): Uint8Array {
   const transfers = new TransferColumnsBuilder(commands.length);
   const others: [number, Command][] = [];
+  const sagas: [number, SagaCommandTuple][] = [];
   for (let index = 0; index < commands.length; index += 1) {
     const command = commands[index] as Command;
     if (command.type === 'CreateTransfer') transfers.add(command.transfer);
+    else if (isSagaCommand(command)) sagas.push([index, sagaCommandToTuple(command)]);
     else others.push([index, command]);
   }
-  const wire: WireCommands = { v: 1, count: commands.length, transfers: transfers.build(), others };
+  const wire: WireCommands = { v: 2, count: commands.length, transfers: transfers.build(), others, sagas };
   return packr.pack(wire);
 }
 
@@ -45,12 +50,14 @@ export interface CommandBatchView {
 
 export function readCommandBatch(bytes: Uint8Array): CommandBatchView {
   const wire = packr.unpack(bytes) as WireCommands;
-  assert(wire.v === 1, 'command batch version');
-  const others: (Command | undefined)[] = new Array(wire.others.length === 0 ? 0 : wire.count);
+  assert(wire.v === 2, 'command batch version');
+  const otherCount = wire.others.length + wire.sagas.length;
+  const others: (Command | undefined)[] = new Array(otherCount === 0 ? 0 : wire.count);
   for (const [index, command] of wire.others) others[index] = command;
+  for (const [index, tuple] of wire.sagas) others[index] = sagaCommandFromTuple(tuple);
   const transfers = new TransferColumnsReader(wire.transfers);
-  assert(transfers.count + wire.others.length === wire.count, 'command batch counts agree');
-  return { count: wire.count, transfers, others, onlyTransfers: wire.others.length === 0 };
+  assert(transfers.count + otherCount === wire.count, 'command batch counts agree');
+  return { count: wire.count, transfers, others, onlyTransfers: otherCount === 0 };
 }
 
 export function decodeCommandBatch(bytes: Uint8Array): Command[] {

@@ -14,6 +14,7 @@ import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import type { Counters } from '../domain/balance.js';
 import type { LedgerEvent, Metadata, TransferCreated, TransferRecord } from '../domain/types.js';
+import { isSagaEvent, sagaEventFromTuple, sagaEventToTuple, type SagaEventTuple } from './saga-codec.js';
 import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
 
 /** One group commit: the events with sequence numbers first .. first + events.length - 1. */
@@ -22,9 +23,10 @@ export interface EventRecord {
   readonly events: readonly LedgerEvent[];
 }
 
-/** Version 2: transfer columns nested (version 1 never left development). */
+/** Version 3 (written): transfer columns nested, saga events as tuples (saga-codec.ts).
+ * Version 2 (still read): the same without `sagas`; saga events were in `others`, whole. */
 interface ColumnarRecord {
-  readonly v: 2;
+  readonly v: 2 | 3;
   readonly first: number;
   readonly count: number;
   /** Base timestamp; TransferCreated timestamps are base + offset (offsets < 2^53 ns). */
@@ -33,6 +35,8 @@ interface ColumnarRecord {
   readonly offsets: Float64Array;
   /** Other events, with their position in the record. */
   readonly others: [number, LedgerEvent][];
+  /** Saga events as tuples, with their position in the record (version 3). */
+  readonly sagas?: [number, SagaEventTuple][];
 }
 
 const packr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true, structuredClone: false });
@@ -40,31 +44,10 @@ const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function encodeEventRecord(record: EventRecord): Buffer {
   const events = record.events;
-  const count = events.length;
-  assert(count > 0, 'empty event record');
-  const base = (events[0] as LedgerEvent).timestamp;
-  const transfers = new TransferColumnsBuilder(count);
-  const offsets = new Float64Array(count);
-  const others: [number, LedgerEvent][] = [];
-  for (let index = 0; index < count; index += 1) {
-    const event = events[index] as LedgerEvent;
-    const offset = event.timestamp - base;
-    if (event.type !== 'TransferCreated' || offset > SAFE_BIG) {
-      others.push([index, event]);
-      continue;
-    }
-    offsets[transfers.add(event.transfer)] = Number(offset);
-  }
-  const columnar: ColumnarRecord = {
-    v: 2,
-    first: record.first,
-    count,
-    base,
-    transfers: transfers.build(),
-    offsets: offsets.subarray(0, transfers.count),
-    others,
-  };
-  return packr.pack(columnar);
+  assert(events.length > 0, 'empty event record');
+  const builder = new EventRecordBuilder(record.first, (events[0] as LedgerEvent).timestamp, null, events.length);
+  for (const event of events) builder.addEvent(event);
+  return builder.encode();
 }
 
 /** Builds the record encodeEventRecord would write, event by event, for the engine's plain-
@@ -81,6 +64,7 @@ export class EventRecordBuilder {
   private builder: TransferColumnsBuilder | null = null;
   private offsets: Float64Array;
   private readonly others: [number, LedgerEvent][] = [];
+  private readonly sagas: [number, SagaEventTuple][] = [];
   private count = 0;
 
   constructor(first: number, base: bigint, input: TransferColumnsReader | null, capacity: number) {
@@ -135,7 +119,8 @@ export class EventRecordBuilder {
   addEvent(event: LedgerEvent): void {
     const offset = event.timestamp - this.base;
     assert(offset >= 0n, 'event timestamps at or after the record base');
-    if (event.type !== 'TransferCreated' || offset > SAFE_BIG) this.others.push([this.count, event]);
+    if (offset <= SAFE_BIG && isSagaEvent(event)) this.sagas.push([this.count, sagaEventToTuple(event, this.base)]);
+    else if (event.type !== 'TransferCreated' || offset > SAFE_BIG) this.others.push([this.count, event]);
     else {
       const builder = this.ensureBuilder();
       this.setOffset(builder.add(event.transfer), Number(offset));
@@ -157,13 +142,14 @@ export class EventRecordBuilder {
       transferCount = this.builder.count;
     }
     const columnar: ColumnarRecord = {
-      v: 2,
+      v: 3,
       first: this.first,
       count: this.count,
       base: this.base,
       transfers,
       offsets: this.offsets.subarray(0, transferCount),
       others: this.others,
+      sagas: this.sagas,
     };
     return packr.pack(columnar);
   }
@@ -171,11 +157,12 @@ export class EventRecordBuilder {
 
 export function decodeEventRecord(buffer: Uint8Array): EventRecord {
   const record = packr.unpack(buffer) as ColumnarRecord;
-  if (record.v !== 2 || typeof record.first !== 'number') {
+  if ((record.v !== 2 && record.v !== 3) || typeof record.first !== 'number') {
     throw new LedgerError('STORAGE_CORRUPT', { reason: 'unknown event record version', version: String(record.v) });
   }
   const events: LedgerEvent[] = new Array(record.count);
   for (const [index, event] of record.others) events[index] = event;
+  if (record.sagas !== undefined) for (const [index, tuple] of record.sagas) events[index] = sagaEventFromTuple(tuple, record.base);
   const transfers = new TransferColumnsReader(record.transfers);
   let column = 0;
   for (let index = 0; index < record.count; index += 1) {

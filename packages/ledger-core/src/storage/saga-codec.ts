@@ -1,0 +1,140 @@
+// Saga commands and events as positional tuples for msgpackr. Packed as objects they cost ~2-4 µs
+// each here (every key is written as a string, nested twice: event -> legs -> transfer); as
+// arrays of primitives ~0.7-1.1 µs to pack and ~0.35 µs to unpack, and 88 bytes instead of 258
+// for a one-leg reservation (msgpackr pack/unpack loops over 819 reservations, loaded machine).
+// A tuple's first element is its type code; amounts travel as numbers below 2^53, else bigints.
+
+import { assert } from '../assert.js';
+import { LedgerError } from '../errors.js';
+import type { Command, FundsReserved, LedgerEvent, Metadata, ReservationCommitted, ReservationLeg, ReservationReleased } from '../domain/types.js';
+
+const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+const RESERVE = 5;
+const COMMIT = 6;
+const RELEASE = 7;
+
+/** [side (0 debit, 1 credit), id, debit, credit, amount, currency, pending (0|1), timeoutMs, metadata] */
+type LegTuple = [number, string, string, string, number | bigint, string, number, number, Metadata | null];
+
+export type SagaEvent = FundsReserved | ReservationCommitted | ReservationReleased;
+export type SagaCommand = Extract<Command, { type: 'ReserveFunds' | 'CommitReservation' | 'ReleaseReservation' }>;
+
+/** Event tuples: timestamps as a safe-integer offset (ns) from the record's base. */
+export type SagaEventTuple =
+  | [typeof RESERVE, number, string, readonly number[], LegTuple[]]
+  | [typeof COMMIT, number, string, LegTuple[]]
+  | [typeof RELEASE, number, string, LegTuple[], string];
+
+export type SagaCommandTuple =
+  | [typeof RESERVE, string, readonly number[], LegTuple[]]
+  | [typeof COMMIT, string]
+  | [typeof RELEASE, string, string];
+
+export function isSagaEvent(event: LedgerEvent): event is SagaEvent {
+  return event.type === 'FundsReserved' || event.type === 'ReservationCommitted' || event.type === 'ReservationReleased';
+}
+
+export function isSagaCommand(command: Command): command is SagaCommand {
+  return command.type === 'ReserveFunds' || command.type === 'CommitReservation' || command.type === 'ReleaseReservation';
+}
+
+function legsToTuples(legs: readonly ReservationLeg[]): LegTuple[] {
+  const tuples: LegTuple[] = new Array(legs.length);
+  for (let index = 0; index < legs.length; index += 1) {
+    const { side, transfer } = legs[index] as ReservationLeg;
+    tuples[index] = [
+      side === 'debit' ? 0 : 1,
+      transfer.id,
+      transfer.debitAccountId,
+      transfer.creditAccountId,
+      transfer.amount <= SAFE_BIG ? Number(transfer.amount) : transfer.amount,
+      transfer.currency,
+      transfer.pending ? 1 : 0,
+      transfer.timeoutMs,
+      transfer.metadata,
+    ];
+  }
+  return tuples;
+}
+
+function corrupt(reason: string): LedgerError {
+  return new LedgerError('STORAGE_CORRUPT', { reason });
+}
+
+function legsFromTuples(tuples: unknown): ReservationLeg[] {
+  if (!Array.isArray(tuples)) throw corrupt('saga legs are not an array');
+  const legs: ReservationLeg[] = new Array(tuples.length);
+  for (let index = 0; index < tuples.length; index += 1) {
+    const tuple = tuples[index] as LegTuple;
+    if (!Array.isArray(tuple) || tuple.length !== 9) throw corrupt('saga leg tuple');
+    const amount = tuple[4];
+    legs[index] = {
+      side: tuple[0] === 0 ? 'debit' : 'credit',
+      transfer: {
+        id: tuple[1],
+        debitAccountId: tuple[2],
+        creditAccountId: tuple[3],
+        amount: typeof amount === 'number' ? BigInt(amount) : amount,
+        currency: tuple[5],
+        pending: tuple[6] === 1,
+        timeoutMs: tuple[7],
+        metadata: tuple[8] === null ? null : (Object.freeze(tuple[8]) as Metadata),
+      },
+    };
+  }
+  return legs;
+}
+
+export function sagaEventToTuple(event: SagaEvent, base: bigint): SagaEventTuple {
+  const offset = event.timestamp - base;
+  assert(offset >= 0n && offset <= SAFE_BIG, 'saga event timestamp within a safe offset of the record base');
+  const at = Number(offset);
+  switch (event.type) {
+    case 'FundsReserved':
+      return [RESERVE, at, event.sagaId, event.participants, legsToTuples(event.legs)];
+    case 'ReservationCommitted':
+      return [COMMIT, at, event.sagaId, legsToTuples(event.legs)];
+    case 'ReservationReleased':
+      return [RELEASE, at, event.sagaId, legsToTuples(event.legs), event.reason];
+  }
+}
+
+export function sagaEventFromTuple(tuple: SagaEventTuple, base: bigint): SagaEvent {
+  if (!Array.isArray(tuple)) throw corrupt('saga event tuple');
+  const timestamp = base + BigInt(tuple[1]);
+  switch (tuple[0]) {
+    case RESERVE:
+      return { type: 'FundsReserved', timestamp, sagaId: tuple[2], participants: tuple[3], legs: legsFromTuples(tuple[4]) };
+    case COMMIT:
+      return { type: 'ReservationCommitted', timestamp, sagaId: tuple[2], legs: legsFromTuples(tuple[3]) };
+    case RELEASE:
+      return { type: 'ReservationReleased', timestamp, sagaId: tuple[2], legs: legsFromTuples(tuple[3]), reason: tuple[4] };
+    default:
+      throw corrupt(`unknown saga event code ${String((tuple as unknown[])[0])}`);
+  }
+}
+
+export function sagaCommandToTuple(command: SagaCommand): SagaCommandTuple {
+  switch (command.type) {
+    case 'ReserveFunds':
+      return [RESERVE, command.sagaId, command.participants, legsToTuples(command.legs)];
+    case 'CommitReservation':
+      return [COMMIT, command.sagaId];
+    case 'ReleaseReservation':
+      return [RELEASE, command.sagaId, command.reason];
+  }
+}
+
+export function sagaCommandFromTuple(tuple: SagaCommandTuple): SagaCommand {
+  switch (tuple[0]) {
+    case RESERVE:
+      return { type: 'ReserveFunds', sagaId: tuple[1], participants: tuple[2], legs: legsFromTuples(tuple[3]) };
+    case COMMIT:
+      return { type: 'CommitReservation', sagaId: tuple[1] };
+    case RELEASE:
+      return { type: 'ReleaseReservation', sagaId: tuple[1], reason: tuple[2] };
+    default:
+      throw new LedgerError('INVALID_ARGUMENT', { reason: `unknown saga command code ${String((tuple as unknown[])[0])}` });
+  }
+}
