@@ -316,6 +316,32 @@ describe('ShardEngine reads', () => {
     expect(await engine.balanceAsOf('a', { timestamp: 1n })).toBeUndefined();
   });
 
+  it('answers history and balance-as-of exactly after the dir was once written with accountHistory off', async () => {
+    // Postings made while the index is off are never indexed; the engine must not read the
+    // holed index afterwards (it scans the log instead).
+    const clock = new TestClock();
+    const dir = await dirs.make();
+    const first = await openEngine(dir, { clock: clock.read });
+    await first.submit([account('h', { history: true }), account('x')]);
+    await first.submit([transfer('t1', 'x', 'h', 5n)]);
+    await first.close();
+    clock.advanceMs(1);
+    const off = await openEngine(dir, { clock: clock.read, accountHistory: false });
+    await off.submit([transfer('t2', 'x', 'h', 7n)]);
+    await off.close();
+    clock.advanceMs(1);
+    const on = await openEngine(dir, { clock: clock.read });
+    await on.submit([transfer('t3', 'x', 'h', 11n)]);
+    const page = await on.accountHistory('h');
+    expect(page.entries.map((entry) => [entry.transferId, entry.creditsPosted])).toEqual([
+      ['t1', 5n],
+      ['t2', 12n],
+      ['t3', 23n],
+    ]);
+    const atT2 = page.entries[1]?.sequence ?? 0;
+    expect((await on.balanceAsOf('h', { sequence: atT2 }))?.creditsPosted).toBe(12n);
+  });
+
   it('reads events with gapless sequence numbers, in pages or all at once', async () => {
     const engine = await openEngine(await dirs.make());
     await engine.submit([account('a'), account('b')]);

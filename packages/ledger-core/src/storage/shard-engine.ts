@@ -110,6 +110,8 @@ interface Staged {
 
 const DEFAULT_MAP_SIZE = 64 * 1024 ** 3;
 const INDEXED_THROUGH = 'indexedThrough';
+/** Set once the dir was opened with accountHistory off (see historyIndexComplete). */
+const HISTORY_INCOMPLETE = 'historyIncomplete';
 
 function isSagaStep(command: Command): boolean {
   return command.type === 'ReserveFunds' || command.type === 'CommitReservation' || command.type === 'ReleaseReservation';
@@ -186,6 +188,9 @@ export class ShardEngine implements ShardEngineApi {
   private readonly durability: Durability;
   private readonly clock: () => bigint;
   private readonly accountHistoryEnabled: boolean;
+  /** False once this dir was ever written with accountHistory off: the history index then has
+   * holes, so history and balance-as-of scan the log (exact) for every account. */
+  private historyIndexComplete = true;
   private readonly snapshotIntervalEvents: number;
   private readonly snapshotIntervalMs: number;
   private state: LedgerState;
@@ -273,6 +278,7 @@ export class ShardEngine implements ShardEngineApi {
     const db = openShardDatabases(options.dir, options.mapSizeBytes ?? DEFAULT_MAP_SIZE);
     const engine = new ShardEngine(options, db);
     try {
+      await engine.markHistoryIndex();
       await engine.recover();
     } catch (error) {
       await db.env.close();
@@ -282,6 +288,18 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   // ---- recovery ---------------------------------------------------------------------------
+
+  /** Records, durably and before any write, that this dir is being written without the history
+   * index; reads whether that ever happened. */
+  private async markHistoryIndex(): Promise<void> {
+    if (!this.accountHistoryEnabled) {
+      if (this.db.meta.get(HISTORY_INCOMPLETE) === undefined) {
+        await this.db.meta.put(HISTORY_INCOMPLETE, 1);
+        await this.db.env.flushed;
+      }
+    }
+    this.historyIndexComplete = this.db.meta.get(HISTORY_INCOMPLETE) === undefined;
+  }
 
   private lastLoggedSequence(): number {
     for (const { value } of this.db.log.getRange({ reverse: true, limit: 1 })) {
@@ -381,7 +399,12 @@ export class ShardEngine implements ShardEngineApi {
       staged.sagas.push([writes.saga.sagaId, writes.saga.outcome]);
     }
     if (this.accountHistoryEnabled && event.type !== 'AccountCreated') {
-      for (const posting of postingsOf(event)) {
+      const postings = postingsOf(event);
+      for (let index = 0; index < postings.length; index += 1) {
+        const posting = postings[index] as { accountId: string; transferId: string };
+        // One entry per (account, sequence), its first posting, as scannedPostings gives: the
+        // key is [ordinal, sequence], so a second leg of the account would overwrite it.
+        if (postings.findIndex((other) => other.accountId === posting.accountId) !== index) continue;
         const account = this.state.accounts.get(posting.accountId);
         assert(account !== undefined, 'history of a known account');
         if ((account.flags & accountFlags.history) === 0) continue;
@@ -720,7 +743,7 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   private indexed(account: AccountState): boolean {
-    return this.accountHistoryEnabled && (account.flags & accountFlags.history) !== 0;
+    return this.accountHistoryEnabled && this.historyIndexComplete && (account.flags & accountFlags.history) !== 0;
   }
 
   /** The account's postings read from the history index (accounts with the history flag). */
