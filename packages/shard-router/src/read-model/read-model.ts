@@ -70,6 +70,9 @@ const NANOS_PER_MS = 1_000_000n;
 const batchesInFlightPerShardMax = 2;
 const pollIntervalMsDefault = 5;
 const pollIntervalMaxMsDefault = 50;
+/** Pause between polls while no command is in flight to any shard and none was sent since the
+ * last poll: only a shard's own timers (pending transfers expiring) can add events then. */
+const pollIntervalQuietMs = 1_000;
 const projectorNicenessDefault = 19;
 
 function sleep(ms: number): Promise<void> {
@@ -106,6 +109,8 @@ export class ReadModel {
   #following = false;
   /** follow() was called and pause() was not since. */
   #followRequested = false;
+  /** A waitFor asks for a read of the shards now, whatever the quiet-ledger pace. */
+  #pollNow = false;
   /** waitFor calls in progress (each keeps the loop running until it returns). */
   #waiting = 0;
   #loop: Promise<void> | null = null;
@@ -229,19 +234,39 @@ export class ReadModel {
   }
 
   async #run(): Promise<void> {
+    const { pollIntervalMs, pollIntervalMaxMs } = this.#settings;
     let idlePolls = 0;
+    let writes = this.#writesSeen();
+    let busy = true;
+    let lastReadMs = 0;
     while (this.#following) {
       if (this.#inFlight.every((batches) => batches.length >= batchesInFlightPerShardMax)) {
         // Every shard has its batches in flight: wait for one to commit before reading more.
         await this.#idle(null);
         continue;
       }
+      // Writes under way (a submit sent since the last look, commands in flight now or then):
+      // poll at the fast pace. Otherwise, once the backoff has reached pollIntervalMaxMs, read the
+      // shards only every pollIntervalQuietMs (only a shard's own timers, expiring pending
+      // transfers, add events then), and look at the submit counters in between, which is free.
+      const seen = this.#writesSeen();
+      const busyNow = !this.#noCommandsInFlight();
+      if (seen !== writes || busy || busyNow) idlePolls = 0;
+      writes = seen;
+      busy = busyNow;
+      const backoffMs = Math.min(pollIntervalMaxMs, pollIntervalMs * 2 ** Math.min(idlePolls, 16));
+      if (idlePolls > 0 && backoffMs === pollIntervalMaxMs && !this.#pollNow && performance.now() - lastReadMs < pollIntervalQuietMs) {
+        await this.#idle(pollIntervalMaxMs);
+        continue;
+      }
+      this.#pollNow = false;
+      lastReadMs = performance.now();
       let read: number;
       try {
         read = await this.#readAndShip();
       } catch (error) {
         if (isLedgerError(error, 'SHARD_UNAVAILABLE')) {
-          await sleep(this.#settings.pollIntervalMs);
+          await sleep(pollIntervalMs);
           continue;
         }
         // Anything else (a closed ledger) stops the projection; waiters and later calls see it.
@@ -253,12 +278,25 @@ export class ReadModel {
         idlePolls = 0;
         continue;
       }
-      // Nothing new: back off, doubling the pause up to pollIntervalMaxMs (an idle ledger costs a
-      // few reads a second, not hundreds). waitFor and pause cut the pause short.
-      const { pollIntervalMs, pollIntervalMaxMs } = this.#settings;
-      await this.#idle(Math.min(pollIntervalMaxMs, pollIntervalMs * 2 ** Math.min(idlePolls, 16)));
+      // Nothing new: back off, doubling the pause up to pollIntervalMaxMs. waitFor and pause cut
+      // the pause short.
+      await this.#idle(backoffMs);
       idlePolls += 1;
     }
+  }
+
+  /** Submit messages sent to the shards so far: when it moves, events are on their way. */
+  #writesSeen(): number {
+    let sent = 0;
+    for (let shard = 0; shard < this.ledger.shards; shard += 1) sent += this.ledger.shardClient(shard).submitMessagesSent;
+    return sent;
+  }
+
+  #noCommandsInFlight(): boolean {
+    for (let shard = 0; shard < this.ledger.shards; shard += 1) {
+      if (this.ledger.shardClient(shard).outstandingCommands > 0) return false;
+    }
+    return true;
   }
 
   /** Waits for `ms` (null: until a batch commits), a wake-up or a commit, whichever comes first. */
@@ -356,6 +394,7 @@ export class ReadModel {
         const leftMs = deadline - performance.now();
         if (leftMs <= 0) throw new LedgerError('TIMEOUT', { timeoutMs, waitingFor: JSON.stringify(targets) });
         this.#startLoop();
+        this.#pollNow = true;
         this.#wake?.();
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, Math.min(leftMs, this.#settings.pollIntervalMs * 4));
