@@ -86,5 +86,7 @@ describe('read model under SIGKILL', () => {
     } finally {
       await model.close();
     }
-  });
+    // 16 child processes, each starting a ledger (3 shard workers) and the projector worker: on a
+    // loaded 2-core machine a start alone takes 4 to 6 s, past the suite's default 60 s in all.
+  }, 180_000);
 });

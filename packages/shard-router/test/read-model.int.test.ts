@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger, isLedgerError, type TransferInput } from '../src/index.js';
 import { ReadModel, dumpProjection } from '../src/read-model/index.js';
+import { openReadModelDb } from '../src/read-model/read-model-db.js';
 
 const SEED = 0x5eed6;
 const created: string[] = [];
@@ -239,6 +240,58 @@ describe('read model', () => {
       expect(isLedgerError(error, 'TIMEOUT')).toBe(true);
     } finally {
       await model.close();
+    }
+  });
+
+  it('runs the projector in a worker thread at the niceness asked for, and refuses bad options', async () => {
+    const dir = await tempDir();
+    const ledger = await Ledger.open({ dir, shards: 2, durability: 'relaxed' });
+    try {
+      const background = await ReadModel.open({ ledger, path: join(dir, 'a.sqlite') });
+      const normal = await ReadModel.open({ ledger, path: join(dir, 'b.sqlite'), projectorNiceness: 0 });
+      try {
+        // Linux lets a thread lower its own priority; elsewhere the worker reports null.
+        expect(process.platform === 'linux' ? background.projectorNiceness : 19).toBe(19);
+        expect(normal.projectorNiceness).toBe(0);
+        await ledger.createAccounts([{ id: 'x', currency: 'USD' }, { id: 'y', currency: 'USD' }]);
+        await background.catchUp({ timeoutMs: 20_000 });
+        await normal.catchUp({ timeoutMs: 20_000 });
+        expect(dumpProjection(background.db)).toEqual(dumpProjection(normal.db));
+      } finally {
+        await background.close();
+        await normal.close();
+      }
+      for (const options of [{ projectorNiceness: 20 }, { projectorNiceness: -1 }, { pollIntervalMs: 0 }, { pollIntervalMs: 10, pollIntervalMaxMs: 5 }]) {
+        const error: unknown = await ReadModel.open({ ledger, path: join(dir, 'c.sqlite'), ...options }).catch((caught: unknown) => caught);
+        expect(isLedgerError(error, 'INVALID_ARGUMENT')).toBe(true);
+      }
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('stops projecting and rejects waiters when a batch fails in the worker (a second writer moved a watermark)', async () => {
+    const dir = await tempDir();
+    const ledger = await Ledger.open({ dir, shards: 1, durability: 'relaxed' });
+    const path = join(dir, 'rm.sqlite');
+    const model = await ReadModel.open({ ledger, path, follow: false });
+    try {
+      await ledger.createAccounts([{ id: 'x', currency: 'USD' }]);
+      await model.catchUp({ timeoutMs: 20_000 });
+      // Another connection writes the file behind the projector's back: the exactly-once check of
+      // the next batch (the stored watermark is where the batch starts) must refuse it.
+      const intruder = openReadModelDb({ path, readonly: false });
+      intruder.prepare('UPDATE watermarks SET last_sequence = last_sequence + 5').run();
+      intruder.close();
+      await ledger.createAccounts([{ id: 'y', currency: 'USD' }]);
+      const error: unknown = await model.catchUp({ timeoutMs: 20_000 }).catch((caught: unknown) => caught);
+      expect(isLedgerError(error, 'ASSERTION_FAILED')).toBe(true);
+      expect(model.lookupAccounts(['y']).accounts[0]).toBeUndefined();
+      const again: unknown = await model.waitFor('latest', { timeoutMs: 1_000 }).catch((caught: unknown) => caught);
+      expect(isLedgerError(again, 'ASSERTION_FAILED')).toBe(true);
+    } finally {
+      await model.close();
+      await ledger.close();
     }
   });
 });

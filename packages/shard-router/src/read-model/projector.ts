@@ -15,6 +15,13 @@ export interface SequencedLedgerEvent {
   readonly event: LedgerEvent;
 }
 
+/** Events of one shard that follow `after` without a gap. */
+export interface ProjectorBatch {
+  readonly shard: number;
+  readonly after: Watermark;
+  readonly events: readonly SequencedLedgerEvent[];
+}
+
 export interface Watermark {
   readonly shard: number;
   readonly sequence: number;
@@ -64,11 +71,22 @@ function metadataText(metadata: Metadata | null): string | null {
   return metadata === null ? null : JSON.stringify(metadata);
 }
 
-/** Applies event batches to one read-model database. Not reentrant: one batch at a time. */
+/** Accounts whose committed counters the projector keeps in memory between batches; past this
+ * many the cache is dropped after a batch and refilled from the file as events name them. */
+const accountCacheSizeMax = 200_000;
+
+/** Applies event batches to one read-model database. Not reentrant: one batch at a time.
+ *
+ * It must be the file's only writer (the ReadModel's worker is): accounts' counters are cached
+ * across batches. The watermark check at the start of each batch would catch a second writer of
+ * the same shard, and every account lives on one shard. */
 export class Projector {
   readonly #db: ReadModelDb;
   readonly #statements: Statements;
+  /** Counters as committed, plus the changes of the batch being applied (the dirty ones). */
   readonly #accounts = new Map<string, AccountCache>();
+  /** Accounts changed by the batch being applied, written once by #flush. */
+  readonly #dirty: AccountCache[] = [];
   readonly #currencyDeltas = new Map<string, [bigint, bigint, bigint, bigint]>();
 
   constructor(db: ReadModelDb) {
@@ -89,30 +107,53 @@ export class Projector {
   /** Applies `events` of `shard` (which must follow `after` without a gap) and moves the shard's
    * watermark, all in one transaction. Returns the new watermark. */
   applyBatch(shard: number, after: Watermark, events: readonly SequencedLedgerEvent[]): Watermark {
-    assert(events.length > 0, 'an empty batch is not applied');
-    const apply = this.#db.transaction((): Watermark => {
-      const stored = this.#statements.watermarks.all() as { shard: bigint; last_sequence: bigint }[];
-      const storedSequence = Number(stored.find((row) => Number(row.shard) === shard)?.last_sequence ?? 0n);
-      // The exactly-once check: the batch starts right after what this file already holds.
-      assert(storedSequence === after.sequence, `watermark moved under the projector (shard ${shard})`);
-      let expected = after.sequence + 1;
-      for (const item of events) {
-        assert(item.sequence === expected, `gap or repeat in shard ${shard} events at ${item.sequence}`);
-        this.#applyEvent(shard, item.sequence, item.event);
-        expected += 1;
-      }
+    return this.applyBatches([{ shard, after, events }])[0] as Watermark;
+  }
+
+  /** Applies several batches (of one shard or several, each following the previous watermark of
+   * its shard) and moves their shards' watermarks, all in ONE transaction: one commit instead of
+   * one per batch. Returns each batch's new watermark, in order. */
+  applyBatches(batches: readonly ProjectorBatch[]): Watermark[] {
+    assert(batches.length > 0, 'no batches');
+    const apply = this.#db.transaction((): Watermark[] => {
+      const marks = batches.map((batch) => this.#applyOne(batch));
       this.#flush();
-      const last = events[events.length - 1] as SequencedLedgerEvent;
-      this.#statements.setWatermark.run(shard, last.sequence, last.event.timestamp);
-      return { shard, sequence: last.sequence, timestamp: last.event.timestamp };
+      return marks;
     });
+    let committed = false;
     try {
-      return apply();
+      const marks = apply();
+      committed = true;
+      return marks;
     } finally {
-      // On a rollback the cache holds uncommitted counters: drop it either way.
-      this.#accounts.clear();
+      if (committed) {
+        for (const account of this.#dirty) {
+          account.dirty = false;
+          account.fresh = false;
+        }
+      }
+      // On a rollback the cache holds uncommitted counters: drop it (and when it grew too big).
+      if (!committed || this.#accounts.size > accountCacheSizeMax) this.#accounts.clear();
+      this.#dirty.length = 0;
       this.#currencyDeltas.clear();
     }
+  }
+
+  #applyOne({ shard, after, events }: ProjectorBatch): Watermark {
+    assert(events.length > 0, 'an empty batch is not applied');
+    const stored = this.#statements.watermarks.all() as { shard: bigint; last_sequence: bigint }[];
+    const storedSequence = Number(stored.find((row) => Number(row.shard) === shard)?.last_sequence ?? 0n);
+    // The exactly-once check: the batch starts right after what this file already holds.
+    assert(storedSequence === after.sequence, `watermark moved under the projector (shard ${shard})`);
+    let expected = after.sequence + 1;
+    for (const item of events) {
+      assert(item.sequence === expected, `gap or repeat in shard ${shard} events at ${item.sequence}`);
+      this.#applyEvent(shard, item.sequence, item.event);
+      expected += 1;
+    }
+    const last = events[events.length - 1] as SequencedLedgerEvent;
+    this.#statements.setWatermark.run(shard, last.sequence, last.event.timestamp);
+    return { shard, sequence: last.sequence, timestamp: last.event.timestamp };
   }
 
   #applyEvent(shard: number, sequence: number, event: LedgerEvent): void {
@@ -121,7 +162,7 @@ export class Projector {
       case 'AccountCreated': {
         const spec = event.account;
         assert(!this.#accounts.has(spec.id) && this.#statements.account.get(spec.id) === undefined, 'account projected twice');
-        this.#accounts.set(spec.id, {
+        const account: AccountCache = {
           id: spec.id,
           currency: spec.currency,
           counters: [0n, 0n, 0n, 0n],
@@ -132,7 +173,9 @@ export class Projector {
           timestamp: event.timestamp,
           shard,
           sequence,
-        });
+        };
+        this.#accounts.set(spec.id, account);
+        this.#dirty.push(account);
         this.#currencyDelta(spec.currency);
         break;
       }
@@ -233,7 +276,10 @@ export class Projector {
     const next = (account.counters[index] as bigint) + amount;
     assert(next >= 0n, `counter of ${accountId} would go negative`);
     account.counters[index] = next;
-    account.dirty = true;
+    if (!account.dirty) {
+      account.dirty = true;
+      this.#dirty.push(account);
+    }
     const delta = this.#currencyDelta(account.currency);
     delta[index] = (delta[index] as bigint) + amount;
     return account;
@@ -273,8 +319,7 @@ export class Projector {
 
   /** Writes the batch's account counters and currency totals (once per batch, not per event). */
   #flush(): void {
-    for (const account of this.#accounts.values()) {
-      if (!account.dirty) continue;
+    for (const account of this.#dirty) {
       const [dp, cp, dq, cq] = account.counters;
       const texts = [dp.toString(), cp.toString(), dq.toString(), cq.toString(), (cp - dp).toString()] as const;
       if (account.fresh) {

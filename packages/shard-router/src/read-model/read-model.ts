@@ -1,14 +1,16 @@
-// ReadModel: the CQRS read side of a Ledger. A projector loop on the caller's thread (not the
-// shards') reads each shard's durable events in batches through `ledger.readEvents` and applies
-// them to a SQLite file (projector.ts); queries (queries.ts) report the watermark they reflect,
-// and `waitFor` gives read-your-writes with a timeout.
+// ReadModel: the CQRS read side of a Ledger. A loop on the caller's thread reads each shard's
+// durable events in batches through `ledger.readEvents` and ships them to the projector worker
+// (projector-worker.ts), which applies them to a SQLite file in one transaction per batch
+// (projector.ts). The caller's thread keeps a connection of its own for queries (queries.ts): they
+// report the watermark they reflect, and `waitFor` gives read-your-writes with a timeout.
 
 import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError, isLedgerError, limits } from '@shardledger/ledger-core';
 import { Ledger } from '../ledger.js';
-import { Projector, type SequencedLedgerEvent, type Watermark } from './projector.js';
+import type { SequencedLedgerEvent, Watermark } from './projector.js';
+import { ProjectorClient } from './projector-client.js';
 import { openReadModelDb, type ReadModelDb } from './read-model-db.js';
 import {
   accountsOf,
@@ -32,8 +34,15 @@ export interface ReadModelOptions {
   readonly path?: string;
   /** Events read from a shard and applied in one transaction (default limits.batchSizeMax). */
   readonly batchSizeEvents?: number;
-  /** Pause between polls when every shard is caught up (default 5 ms). */
+  /** Pause between polls when every shard is caught up (default 5 ms); it doubles on each poll
+   * that finds nothing, up to `pollIntervalMaxMs`. */
   readonly pollIntervalMs?: number;
+  /** Longest pause between polls of an idle ledger (default 50 ms): the lag an idle projector
+   * adds to the first event after a quiet spell. `waitFor` polls at once. */
+  readonly pollIntervalMaxMs?: number;
+  /** Niceness of the projector's worker thread, 0 to 19 (default 19): at 19 it runs on CPU time
+   * the writers leave idle, so it lags under peak load rather than slowing writes down. */
+  readonly projectorNiceness?: number;
   /** Start following the logs at once (default true); otherwise project on `catchUp`/`waitFor`. */
   readonly follow?: boolean;
 }
@@ -56,54 +65,83 @@ export interface ShardLag {
 }
 
 const NANOS_PER_MS = 1_000_000n;
+/** Batches of one shard shipped to the worker and not yet committed: two, so that the next batch
+ * is read and decoded while the worker applies the previous one. */
+const batchesInFlightPerShardMax = 2;
+const pollIntervalMsDefault = 5;
+const pollIntervalMaxMsDefault = 50;
+/** Pause between polls while no command is in flight to any shard and none was sent since the
+ * last poll: only a shard's own timers (pending transfers expiring) can add events then. */
+const pollIntervalQuietMs = 1_000;
+const projectorNicenessDefault = 19;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface Settings {
+  readonly batchSizeEvents: number;
+  readonly pollIntervalMs: number;
+  readonly pollIntervalMaxMs: number;
+  readonly projectorNiceness: number;
+}
+
+/** One shard's batches sent to the worker and not committed yet, oldest first. */
+interface InFlightBatch {
+  readonly firstTimestamp: bigint;
+  readonly done: Promise<void>;
 }
 
 export class ReadModel {
   readonly path: string;
   readonly ledger: Ledger;
   readonly #ownsLedger: boolean;
-  readonly #batchSizeEvents: number;
-  readonly #pollIntervalMs: number;
+  readonly #settings: Settings;
+  /** The caller's connection: queries and the stored watermarks. The worker writes. */
   #db: ReadModelDb;
-  #projector: Projector;
+  #projector: ProjectorClient;
+  /** Per shard, the last committed event. */
   #marks: Watermark[];
+  /** Per shard, the last event sent to the worker (ahead of #marks by the batches in flight). */
+  #sent: Watermark[];
+  #inFlight: InFlightBatch[][];
+  /** The loop runs: the caller asked to follow, or a waitFor needs it. */
   #following = false;
+  /** follow() was called and pause() was not since. */
+  #followRequested = false;
+  /** A waitFor asks for a read of the shards now, whatever the quiet-ledger pace. */
+  #pollNow = false;
+  /** waitFor calls in progress (each keeps the loop running until it returns). */
+  #waiting = 0;
   #loop: Promise<void> | null = null;
-  #step: Promise<number> | null = null;
   #wake: (() => void) | null = null;
   #progress = new Set<() => void>();
   #failure: unknown = null;
   #closed = false;
 
-  private constructor(options: { ledger: Ledger; ownsLedger: boolean; path: string; db: ReadModelDb; batchSizeEvents: number; pollIntervalMs: number }) {
+  private constructor(options: { ledger: Ledger; ownsLedger: boolean; path: string; db: ReadModelDb; projector: ProjectorClient; settings: Settings }) {
     this.ledger = options.ledger;
     this.#ownsLedger = options.ownsLedger;
     this.path = options.path;
     this.#db = options.db;
-    this.#projector = new Projector(options.db);
-    this.#marks = ReadModel.#marksOf(this.#projector, options.ledger.shards);
-    this.#batchSizeEvents = options.batchSizeEvents;
-    this.#pollIntervalMs = options.pollIntervalMs;
+    this.#projector = options.projector;
+    this.#settings = options.settings;
+    this.#marks = ReadModel.#marksOf(options.db, options.ledger.shards);
+    this.#sent = this.#marks.slice();
+    this.#inFlight = this.#marks.map(() => []);
   }
 
   static async open(options: ReadModelOptions): Promise<ReadModel> {
     if ((options.ledger === undefined) === (options.dir === undefined)) {
       throw new LedgerError('INVALID_ARGUMENT', { options: 'exactly one of ledger and dir' });
     }
-    const batchSizeEvents = options.batchSizeEvents ?? limits.batchSizeMax;
-    const pollIntervalMs = options.pollIntervalMs ?? 5;
-    if (!Number.isSafeInteger(batchSizeEvents) || batchSizeEvents < 1 || batchSizeEvents > limits.batchSizeMax) {
-      throw new LedgerError('INVALID_ARGUMENT', { batchSizeEvents: `1 to ${limits.batchSizeMax}` });
-    }
+    const settings = ReadModel.#settingsOf(options);
     const ownsLedger = options.ledger === undefined;
     const ledger = options.ledger ?? (await Ledger.open({ dir: options.dir as string }));
     try {
       const path = options.path ?? join(ledger.dir, readModelFileName);
-      const db = await ReadModel.#openFor(ledger, path);
-      const model = new ReadModel({ ledger, ownsLedger, path, db, batchSizeEvents, pollIntervalMs });
+      const { db, projector } = await ReadModel.#openFor(ledger, path, settings);
+      const model = new ReadModel({ ledger, ownsLedger, path, db, projector, settings });
       if (options.follow ?? true) model.follow();
       return model;
     } catch (error) {
@@ -112,23 +150,49 @@ export class ReadModel {
     }
   }
 
-  /** Opens the file and checks that it projects this ledger (manifest hash and shard count). */
-  static async #openFor(ledger: Ledger, path: string): Promise<ReadModelDb> {
-    const info = await ledger.info();
-    const db = openReadModelDb({ path, readonly: false });
-    const identity = `${info.hash}/${info.shards}`;
-    const row = db.prepare("SELECT value FROM meta WHERE key = 'ledger'").get() as { value: string } | undefined;
-    if (row === undefined) {
-      db.prepare("INSERT INTO meta (key, value) VALUES ('ledger', ?)").run(identity);
-    } else if (row.value !== identity) {
-      db.close();
-      throw new LedgerError('INVALID_ARGUMENT', { path, ledger: 'the file projects another ledger' });
+  static #settingsOf(options: ReadModelOptions): Settings {
+    const settings: Settings = {
+      batchSizeEvents: options.batchSizeEvents ?? limits.batchSizeMax,
+      pollIntervalMs: options.pollIntervalMs ?? pollIntervalMsDefault,
+      pollIntervalMaxMs: options.pollIntervalMaxMs ?? Math.max(pollIntervalMaxMsDefault, options.pollIntervalMs ?? 0),
+      projectorNiceness: options.projectorNiceness ?? projectorNicenessDefault,
+    };
+    const { batchSizeEvents, pollIntervalMs, pollIntervalMaxMs, projectorNiceness } = settings;
+    if (!Number.isSafeInteger(batchSizeEvents) || batchSizeEvents < 1 || batchSizeEvents > limits.batchSizeMax) {
+      throw new LedgerError('INVALID_ARGUMENT', { batchSizeEvents: `1 to ${limits.batchSizeMax}` });
     }
-    return db;
+    if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 1 || !Number.isSafeInteger(pollIntervalMaxMs) || pollIntervalMaxMs < pollIntervalMs) {
+      throw new LedgerError('INVALID_ARGUMENT', { pollIntervalMs: 'an integer >= 1, and pollIntervalMaxMs >= pollIntervalMs' });
+    }
+    if (!Number.isSafeInteger(projectorNiceness) || projectorNiceness < 0 || projectorNiceness > 19) {
+      throw new LedgerError('INVALID_ARGUMENT', { projectorNiceness: '0 to 19' });
+    }
+    return settings;
   }
 
-  static #marksOf(projector: Projector, shards: number): Watermark[] {
-    const stored = projector.watermarks();
+  /** Opens the file and checks that it projects this ledger (manifest hash and shard count), then
+   * starts the projector worker on it. */
+  static async #openFor(ledger: Ledger, path: string, settings: Settings): Promise<{ db: ReadModelDb; projector: ProjectorClient }> {
+    const info = await ledger.info();
+    const db = openReadModelDb({ path, readonly: false });
+    try {
+      const identity = `${info.hash}/${info.shards}`;
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'ledger'").get() as { value: string } | undefined;
+      if (row === undefined) {
+        db.prepare("INSERT INTO meta (key, value) VALUES ('ledger', ?)").run(identity);
+      } else if (row.value !== identity) {
+        throw new LedgerError('INVALID_ARGUMENT', { path, ledger: 'the file projects another ledger' });
+      }
+      const projector = await ProjectorClient.open({ path, niceness: settings.projectorNiceness });
+      return { db, projector };
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  static #marksOf(db: ReadModelDb, shards: number): Watermark[] {
+    const stored = new Map(watermarksOf(db).map((mark) => [mark.shard, mark]));
     return Array.from({ length: shards }, (_, shard) => stored.get(shard) ?? { shard, sequence: 0, timestamp: 0n });
   }
 
@@ -137,77 +201,158 @@ export class ReadModel {
     return this.#marks.slice();
   }
 
+  /** The projector thread's niceness (null where the system does not let it be set). */
+  get projectorNiceness(): number | null {
+    return this.#projector.niceness;
+  }
+
   /** Starts the loop that follows every shard's log (idempotent). */
   follow(): void {
     this.#ensureOpen();
-    if (this.#following) return;
+    this.#followRequested = true;
+    this.#startLoop();
+  }
+
+  /** Stops following; resolves once the batches in flight (if any) are committed. */
+  async pause(): Promise<void> {
+    this.#followRequested = false;
+    await this.#stopLoop();
+  }
+
+  #startLoop(): void {
+    if (this.#following || this.#failure !== null) return;
     this.#following = true;
     this.#loop = this.#run();
   }
 
-  /** Stops following; resolves once the batch in flight (if any) is committed. */
-  async pause(): Promise<void> {
+  async #stopLoop(): Promise<void> {
     this.#following = false;
     this.#wake?.();
     await this.#loop;
     this.#loop = null;
-    await this.#step;
+    await Promise.allSettled(this.#inFlight.flat().map((batch) => batch.done));
   }
 
   async #run(): Promise<void> {
+    const { pollIntervalMs, pollIntervalMaxMs } = this.#settings;
+    let idlePolls = 0;
+    let writes = this.#writesSeen();
+    let busy = true;
+    let lastReadMs = 0;
     while (this.#following) {
-      let applied = 0;
+      if (this.#inFlight.every((batches) => batches.length >= batchesInFlightPerShardMax)) {
+        // Every shard has its batches in flight: wait for one to commit before reading more.
+        await this.#idle(null);
+        continue;
+      }
+      // Writes under way (a submit sent since the last look, commands in flight now or then):
+      // poll at the fast pace. Otherwise, once the backoff has reached pollIntervalMaxMs, read the
+      // shards only every pollIntervalQuietMs (only a shard's own timers, expiring pending
+      // transfers, add events then), and look at the submit counters in between, which is free.
+      const seen = this.#writesSeen();
+      const busyNow = !this.#noCommandsInFlight();
+      if (seen !== writes || busy || busyNow) idlePolls = 0;
+      writes = seen;
+      busy = busyNow;
+      const backoffMs = Math.min(pollIntervalMaxMs, pollIntervalMs * 2 ** Math.min(idlePolls, 16));
+      if (idlePolls > 0 && backoffMs === pollIntervalMaxMs && !this.#pollNow && performance.now() - lastReadMs < pollIntervalQuietMs) {
+        await this.#idle(pollIntervalMaxMs);
+        continue;
+      }
+      this.#pollNow = false;
+      lastReadMs = performance.now();
+      let read: number;
       try {
-        applied = await this.#stepOnce();
+        read = await this.#readAndShip();
       } catch (error) {
         if (isLedgerError(error, 'SHARD_UNAVAILABLE')) {
-          await sleep(this.#pollIntervalMs);
+          await sleep(pollIntervalMs);
           continue;
         }
-        // Anything else (a closed ledger, a broken invariant) stops the projection; waiters and
-        // later calls see it.
-        this.#failure = error;
-        this.#following = false;
-        this.#signal();
+        // Anything else (a closed ledger) stops the projection; waiters and later calls see it.
+        this.#stop(error);
         return;
       }
-      if (applied === 0 && this.#following) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.#pollIntervalMs);
-          this.#wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.#wake = null;
+      if (!this.#following) return;
+      if (read > 0) {
+        idlePolls = 0;
+        continue;
       }
+      // Nothing new: back off, doubling the pause up to pollIntervalMaxMs. waitFor and pause cut
+      // the pause short.
+      await this.#idle(backoffMs);
+      idlePolls += 1;
     }
   }
 
-  /** One round: reads the next batch of every shard and applies each in its own transaction.
-   * Only one round runs at a time. Returns the number of events applied. */
-  #stepOnce(): Promise<number> {
-    this.#step ??= this.#stepNow().finally(() => {
-      this.#step = null;
+  /** Submit messages sent to the shards so far: when it moves, events are on their way. */
+  #writesSeen(): number {
+    let sent = 0;
+    for (let shard = 0; shard < this.ledger.shards; shard += 1) sent += this.ledger.shardClient(shard).submitMessagesSent;
+    return sent;
+  }
+
+  #noCommandsInFlight(): boolean {
+    for (let shard = 0; shard < this.ledger.shards; shard += 1) {
+      if (this.ledger.shardClient(shard).outstandingCommands > 0) return false;
+    }
+    return true;
+  }
+
+  /** Waits for `ms` (null: until a batch commits), a wake-up or a commit, whichever comes first. */
+  #idle(ms: number | null): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === null ? undefined : setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+      if (ms === null) this.#progress.add(done);
+    }).finally(() => {
+      this.#wake = null;
     });
-    return this.#step;
   }
 
-  async #stepNow(): Promise<number> {
+  /** Reads the next batch of every shard with room in flight and ships each to the worker.
+   * Returns the number of events shipped. */
+  async #readAndShip(): Promise<number> {
+    const shards = this.#sent.map((mark) => mark.shard).filter((shard) => (this.#inFlight[shard] as InFlightBatch[]).length < batchesInFlightPerShardMax);
     const batches = await Promise.all(
-      this.#marks.map((mark) => this.ledger.readEvents(mark.shard, mark.sequence, this.#batchSizeEvents) as Promise<SequencedLedgerEvent[]>),
+      shards.map((shard) => this.ledger.readEvents(shard, (this.#sent[shard] as Watermark).sequence, this.#settings.batchSizeEvents) as Promise<SequencedLedgerEvent[]>),
     );
-    let applied = 0;
-    for (let shard = 0; shard < batches.length; shard += 1) {
-      const events = batches[shard] as SequencedLedgerEvent[];
-      if (events.length === 0) continue;
-      // Let the write path's callbacks run between two synchronous SQLite transactions.
-      if (applied > 0) await new Promise((resolve) => setImmediate(resolve));
-      this.#marks[shard] = this.#projector.applyBatch(shard, this.#marks[shard] as Watermark, events);
-      applied += events.length;
-      this.#signal();
+    let read = 0;
+    for (const [index, events] of batches.entries()) {
+      if (events.length === 0 || !this.#following) continue;
+      this.#ship(shards[index] as number, events);
+      read += events.length;
     }
-    return applied;
+    return read;
+  }
+
+  #ship(shard: number, events: readonly SequencedLedgerEvent[]): void {
+    const after = this.#sent[shard] as Watermark;
+    const first = events[0] as SequencedLedgerEvent;
+    const last = events[events.length - 1] as SequencedLedgerEvent;
+    this.#sent[shard] = { shard, sequence: last.sequence, timestamp: last.event.timestamp };
+    const queue = this.#inFlight[shard] as InFlightBatch[];
+    const done = this.#projector.apply(shard, after, events).then(
+      (mark) => {
+        this.#marks[shard] = mark;
+        queue.shift();
+        this.#signal();
+      },
+      (error: unknown) => this.#stop(error),
+    );
+    queue.push({ firstTimestamp: first.event.timestamp, done });
+  }
+
+  /** The projection cannot go on (a closed ledger, a failed batch): later waits report `error`. */
+  #stop(error: unknown): void {
+    this.#failure ??= error;
+    this.#following = false;
+    this.#wake?.();
+    this.#signal();
   }
 
   #signal(): void {
@@ -234,28 +379,35 @@ export class ReadModel {
   }
 
   /** Resolves with the watermark once the projection reached `target` ('latest': every shard's
-   * last sequence as of this call). Rejects with TIMEOUT after `timeoutMs` (default 10,000). */
+   * last sequence as of this call). Rejects with TIMEOUT after `timeoutMs` (default 10,000). A
+   * model that does not follow the logs follows them for the duration of the wait. */
   async waitFor(target: WaitTarget, options: { readonly timeoutMs?: number } = {}): Promise<readonly Watermark[]> {
     this.#ensureOpen();
     const timeoutMs = options.timeoutMs ?? 10_000;
     const deadline = performance.now() + timeoutMs;
     const targets = await this.#targetsOf(target);
-    while (!this.#reached(targets)) {
-      if (this.#failure !== null) throw this.#failure;
-      const leftMs = deadline - performance.now();
-      if (leftMs <= 0) throw new LedgerError('TIMEOUT', { timeoutMs, waitingFor: JSON.stringify(targets) });
-      if (this.#following) {
+    this.#waiting += 1;
+    try {
+      while (!this.#reached(targets)) {
+        this.#ensureOpen();
+        if (this.#failure !== null) throw this.#failure;
+        const leftMs = deadline - performance.now();
+        if (leftMs <= 0) throw new LedgerError('TIMEOUT', { timeoutMs, waitingFor: JSON.stringify(targets) });
+        this.#startLoop();
+        this.#pollNow = true;
         this.#wake?.();
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(leftMs, this.#pollIntervalMs * 4));
-          this.#progress.add(() => {
+          const timer = setTimeout(done, Math.min(leftMs, this.#settings.pollIntervalMs * 4));
+          function done(): void {
             clearTimeout(timer);
             resolve();
-          });
+          }
+          this.#progress.add(done);
         });
-      } else if ((await this.#stepOnce()) === 0) {
-        await sleep(Math.min(leftMs, this.#pollIntervalMs));
       }
+    } finally {
+      this.#waiting -= 1;
+      if (this.#waiting === 0 && !this.#followRequested && !this.#closed) await this.#stopLoop();
     }
     return this.watermark();
   }
@@ -276,8 +428,11 @@ export class ReadModel {
         const lagEvents = Math.max(0, shardInfo.lastSequence - projected);
         let lagMs = 0;
         if (lagEvents > 0) {
-          const [oldest] = (await this.ledger.readEvents(shard, projected, 1)) as SequencedLedgerEvent[];
-          if (oldest !== undefined && nowNs > oldest.event.timestamp) lagMs = Number((nowNs - oldest.event.timestamp) / NANOS_PER_MS);
+          // The oldest event not projected opens the oldest batch in flight, if there is one;
+          // otherwise it is read from the log.
+          let oldest = this.#inFlight[shard]?.[0]?.firstTimestamp;
+          if (oldest === undefined) oldest = ((await this.ledger.readEvents(shard, projected, 1)) as SequencedLedgerEvent[])[0]?.event.timestamp;
+          if (oldest !== undefined && nowNs > oldest) lagMs = Number((nowNs - oldest) / NANOS_PER_MS);
         }
         return { shard, projectedSequence: projected, ledgerSequence: shardInfo.lastSequence, lagEvents, lagMs };
       }),
@@ -288,35 +443,45 @@ export class ReadModel {
    * the rebuild leaves the old file as it was. */
   async rebuild(options: { readonly timeoutMs?: number } = {}): Promise<readonly Watermark[]> {
     this.#ensureOpen();
-    const wasFollowing = this.#following;
+    const wasFollowing = this.#followRequested;
     await this.pause();
+    if (this.#failure !== null) throw this.#failure;
     const fresh = `${this.path}.rebuild`;
     await removeDb(fresh);
-    const db = await ReadModel.#openFor(this.ledger, fresh);
-    const old = { db: this.#db, projector: this.#projector, marks: this.#marks };
-    this.#db = db;
-    this.#projector = new Projector(db);
-    this.#marks = ReadModel.#marksOf(this.#projector, this.ledger.shards);
+    const old = { db: this.#db, projector: this.#projector };
+    this.#attach(await ReadModel.#openFor(this.ledger, fresh, this.#settings));
     try {
       await this.waitFor('latest', options);
     } catch (error) {
-      db.close();
+      await this.#detach();
       await removeDb(fresh);
-      this.#db = old.db;
-      this.#projector = old.projector;
-      this.#marks = old.marks;
+      this.#attach(old);
+      if (wasFollowing) this.follow();
       throw error;
     }
     // Close both (a clean close checkpoints the WAL into the file and deletes it), then swap.
-    db.close();
-    old.db.close();
+    await this.#detach();
+    this.#attach(old);
+    await this.#detach();
     await removeDb(this.path);
     await rename(fresh, this.path);
-    this.#db = openReadModelDb({ path: this.path, readonly: false });
-    this.#projector = new Projector(this.#db);
-    this.#marks = ReadModel.#marksOf(this.#projector, this.ledger.shards);
+    this.#attach(await ReadModel.#openFor(this.ledger, this.path, this.#settings));
     if (wasFollowing) this.follow();
     return this.watermark();
+  }
+
+  #attach(files: { db: ReadModelDb; projector: ProjectorClient }): void {
+    this.#db = files.db;
+    this.#projector = files.projector;
+    this.#marks = ReadModel.#marksOf(files.db, this.ledger.shards);
+    this.#sent = this.#marks.slice();
+    this.#inFlight = this.#marks.map(() => []);
+  }
+
+  async #detach(): Promise<void> {
+    await this.#stopLoop();
+    await this.#projector.close();
+    this.#db.close();
   }
 
   // ---- queries: each result carries the watermark it reflects --------------------------------
@@ -359,9 +524,8 @@ export class ReadModel {
   /** Stops following, closes the file and, when it opened it, the ledger. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.pause();
     this.#closed = true;
-    this.#db.close();
+    await this.#detach();
     if (this.#ownsLedger) await this.ledger.close();
   }
 }
