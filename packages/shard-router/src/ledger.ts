@@ -11,12 +11,16 @@ import {
   limits,
   parseAccount,
   parseResolution,
+  isRejected,
   parseTransfer,
   statusOf,
+  transferSpecOrRejection,
   type AccountInput,
   type Command,
+  type CommandResult,
   type CommandStatus,
   type PostPendingInput,
+  type Rejected,
   type TransferInput,
   type TransferRecord,
   type TransferSpec,
@@ -24,7 +28,7 @@ import {
 } from '@shardledger/ledger-core';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { openOrCreateManifest, readManifest, type Manifest } from './manifest.js';
-import { PartitionMap } from './partition.js';
+import { AccountShardMemo, PartitionMap } from './partition.js';
 import { SagaCoordinator } from './saga-coordinator.js';
 import { ShardClient } from './shard/shard-client.js';
 import type {
@@ -49,6 +53,13 @@ function idOf(input: unknown): string {
   return typeof id === 'string' ? id : String(id);
 }
 
+/** Same-shard transfers of one createTransfers call, gathered for one shard. */
+interface LocalBucket {
+  readonly commands: Command[];
+  /** Input index of each command. */
+  readonly positions: number[];
+}
+
 function publicTransfer(record: TransferRecord, crossShard: boolean): Transfer {
   const { sagaId: _sagaId, ...rest } = record;
   return { ...rest, crossShard };
@@ -59,6 +70,9 @@ export class Ledger {
   readonly shards: number;
   private readonly manifest: Manifest;
   private readonly partitions: PartitionMap;
+  private readonly accountShards: AccountShardMemo;
+  /** routeTransfer's output: the debit and credit shards of the transfer just routed. */
+  private readonly routedShards = new Int32Array(2);
   private readonly clients: ShardClient[];
   private readonly lock: DirLock;
   private readonly sagas: SagaCoordinator;
@@ -72,6 +86,7 @@ export class Ledger {
     this.manifest = manifest;
     this.shards = manifest.shards;
     this.partitions = new PartitionMap({ shards: manifest.shards, partitionMap: manifest.partitionMap });
+    this.accountShards = new AccountShardMemo({ partitions: this.partitions });
     this.clients = clients;
     this.lock = lock;
     const partitions = this.partitions;
@@ -179,43 +194,30 @@ export class Ledger {
   async createTransfers(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(transfers, 'transfers');
-    const statuses: CommandStatus[] = new Array<CommandStatus>(transfers.length);
+    const count = transfers.length;
+    const statuses = new Array<CommandStatus>(count);
     const waits: Promise<void>[] = [];
     // Local commands are gathered per shard and sent before any saga touches that shard.
-    const gathered = new Map<number, { commands: Command[]; positions: number[] }>();
-    const send = (shard: number): void => {
-      const bucket = gathered.get(shard);
-      if (bucket === undefined || bucket.commands.length === 0) return;
-      gathered.delete(shard);
-      waits.push(
-        this.shardClient(shard)
-          .submit(bucket.commands)
-          .then((results) => {
-            results.forEach((result, index) => {
-              statuses[bucket.positions[index] as number] = result.status;
-            });
-          }),
-      );
-    };
-    for (let index = 0; index < transfers.length; index += 1) {
-      const parsed = parseTransfer(transfers[index]);
-      if (!parsed.ok) {
-        statuses[index] = statusOf(parsed.code);
+    const buckets = new Array<LocalBucket | undefined>(this.shards);
+    const shardsOf = this.routedShards;
+    for (let index = 0; index < count; index += 1) {
+      const spec = this.routeTransfer(transfers[index], shardsOf);
+      if (isRejected(spec)) {
+        statuses[index] = statusOf(spec.code);
         continue;
       }
-      const spec = parsed.value;
-      const debitShard = this.partitions.shardOf(spec.debitAccountId);
-      const creditShard = this.partitions.shardOf(spec.creditAccountId);
+      const debitShard = shardsOf[0] as number;
+      const creditShard = shardsOf[1] as number;
       if (debitShard === creditShard) {
-        let bucket = gathered.get(debitShard);
-        if (bucket === undefined) gathered.set(debitShard, (bucket = { commands: [], positions: [] }));
+        let bucket = buckets[debitShard];
+        if (bucket === undefined) buckets[debitShard] = bucket = { commands: [], positions: [] };
         bucket.commands.push({ type: 'CreateTransfer', transfer: spec });
         bucket.positions.push(index);
       } else if (spec.pending) {
         statuses[index] = 'cross_shard_pending_unsupported';
       } else {
-        send(debitShard);
-        send(creditShard);
+        this.sendLocal(buckets, debitShard, statuses, waits);
+        this.sendLocal(buckets, creditShard, statuses, waits);
         waits.push(
           this.sagas.run([spec]).then(([status]) => {
             statuses[index] = status as CommandStatus;
@@ -223,9 +225,59 @@ export class Ledger {
         );
       }
     }
-    for (const shard of [...gathered.keys()]) send(shard);
+    for (let shard = 0; shard < buckets.length; shard += 1) this.sendLocal(buckets, shard, statuses, waits);
     await Promise.all(waits);
-    return transfers.map((input, index) => ({ id: idOf(input), status: statuses[index] as CommandStatus }));
+    const results = new Array<TransferResult>(count);
+    for (let index = 0; index < count; index += 1) {
+      results[index] = { id: idOf(transfers[index]), status: statuses[index] as CommandStatus };
+    }
+    return results;
+  }
+
+  /** Validates one transfer and, when valid, writes the shards of its debit and credit accounts
+   * to `shardsOf[0]` and `shardsOf[1]` (the router's hot path: no allocation beyond the spec). A
+   * repeated account id is validated and hashed once (AccountShardMemo). */
+  private routeTransfer(input: unknown, shardsOf: Int32Array): TransferSpec | Rejected {
+    let debitId: unknown;
+    let creditId: unknown;
+    if (typeof input === 'object' && input !== null) {
+      debitId = (input as { readonly debitAccountId?: unknown }).debitAccountId;
+      creditId = (input as { readonly creditAccountId?: unknown }).creditAccountId;
+    }
+    const debitShard = this.accountShards.shardOfValid(debitId);
+    const creditShard = this.accountShards.shardOfValid(creditId);
+    const spec = transferSpecOrRejection(input, debitShard >= 0 && creditShard >= 0);
+    if (isRejected(spec)) return spec;
+    if (spec.debitAccountId === debitId && spec.creditAccountId === creditId) {
+      shardsOf[0] = debitShard;
+      shardsOf[1] = creditShard;
+      return spec;
+    }
+    // A getter returned other ids on its second read: validate and route what the spec holds.
+    const checked = transferSpecOrRejection(input, false);
+    if (isRejected(checked)) return checked;
+    shardsOf[0] = this.partitions.shardOf(checked.debitAccountId);
+    shardsOf[1] = this.partitions.shardOf(checked.creditAccountId);
+    return checked;
+  }
+
+  /** Submits the local commands gathered for `shard`, if any; their statuses land in `statuses`. */
+  private sendLocal(buckets: (LocalBucket | undefined)[], shard: number, statuses: CommandStatus[], waits: Promise<void>[]): void {
+    const bucket = buckets[shard];
+    if (bucket === undefined) return;
+    buckets[shard] = undefined;
+    // Only the positions outlive the call: the commands are the client's until it encodes them.
+    const positions = bucket.positions;
+    waits.push(
+      this.shardClient(shard)
+        .submit(bucket.commands)
+        .then((results) => {
+          assert(results.length === positions.length, 'one result per local command');
+          for (let index = 0; index < positions.length; index += 1) {
+            statuses[positions[index] as number] = (results[index] as CommandResult).status;
+          }
+        }),
+    );
   }
 
   /** Convenience for one transfer. */

@@ -48,7 +48,10 @@ export interface VoidPendingInput {
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: RejectionCode; readonly detail: string };
 
-function reject<T>(code: RejectionCode, detail: string): Parsed<T> {
+/** A refused input: the rejection half of Parsed. */
+export type Rejected = Extract<Parsed<never>, { readonly ok: false }>;
+
+function reject(code: RejectionCode, detail: string): Rejected {
   return { ok: false, code, detail };
 }
 
@@ -145,37 +148,55 @@ export function parseAccount(input: unknown): Parsed<AccountSpec> {
   return { ok: true, value: { id: raw.id, currency: raw.currency, flags, metadata } };
 }
 
-export function parseTransfer(input: unknown): Parsed<TransferSpec> {
+/** True when `result` (of transferSpecOrRejection) is a rejection rather than a spec. */
+export function isRejected(result: TransferSpec | Rejected): result is Rejected {
+  return (result as { readonly ok?: unknown }).ok === false;
+}
+
+/** parseTransfer without the wrapper of an accepted spec: the hot path of createTransfers. With
+ * `accountIdsValid` the caller vouches that both account ids passed isValidId (the router
+ * remembers the ids it has seen valid), and they are not scanned again; nothing else changes. */
+export function transferSpecOrRejection(input: unknown, accountIdsValid: boolean): TransferSpec | Rejected {
   if (typeof input !== 'object' || input === null) return reject('INVALID_ID', 'transfer must be an object');
   const raw = input as Partial<Record<keyof TransferInput, unknown>>;
-  if (!isValidId(raw.id)) return reject('INVALID_ID', 'transfer id');
-  if (!isValidId(raw.debitAccountId)) return reject('INVALID_ID', 'debitAccountId');
-  if (!isValidId(raw.creditAccountId)) return reject('INVALID_ID', 'creditAccountId');
+  const id = raw.id;
+  const debitAccountId = raw.debitAccountId;
+  const creditAccountId = raw.creditAccountId;
+  if (!isValidId(id)) return reject('INVALID_ID', 'transfer id');
+  if (!accountIdsValid) {
+    if (!isValidId(debitAccountId)) return reject('INVALID_ID', 'debitAccountId');
+    if (!isValidId(creditAccountId)) return reject('INVALID_ID', 'creditAccountId');
+  }
   const amount = parseAmount(raw.amount);
   if (amount === null) return reject('INVALID_AMOUNT', typeof raw.amount === 'bigint' ? raw.amount.toString() : String(raw.amount));
-  if (!isValidCurrency(raw.currency)) return reject('INVALID_CURRENCY', String(raw.currency));
-  if (raw.pending !== undefined && typeof raw.pending !== 'boolean') return reject('INVALID_TIMEOUT', 'pending must be a boolean');
-  const pending = raw.pending === true;
+  const currency = raw.currency;
+  if (!isValidCurrency(currency)) return reject('INVALID_CURRENCY', String(currency));
+  const pendingInput = raw.pending;
+  if (pendingInput !== undefined && typeof pendingInput !== 'boolean') return reject('INVALID_TIMEOUT', 'pending must be a boolean');
+  const pending = pendingInput === true;
   const timeoutMs = raw.timeoutMs ?? 0;
   if (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > limits.timeoutMsMax) {
     return reject('INVALID_TIMEOUT', String(timeoutMs));
   }
   if (timeoutMs > 0 && !pending) return reject('INVALID_TIMEOUT', 'timeoutMs is only for pending transfers');
-  const metadata = parseMetadata(raw.metadata);
+  const metadataInput = raw.metadata;
+  const metadata = metadataInput === undefined || metadataInput === null ? null : parseMetadata(metadataInput);
   if (metadata === undefined) return reject('INVALID_METADATA', 'transfer metadata');
   return {
-    ok: true,
-    value: {
-      id: raw.id,
-      debitAccountId: raw.debitAccountId,
-      creditAccountId: raw.creditAccountId,
-      amount,
-      currency: raw.currency,
-      pending,
-      timeoutMs,
-      metadata,
-    },
+    id,
+    debitAccountId: debitAccountId as string,
+    creditAccountId: creditAccountId as string,
+    amount,
+    currency,
+    pending,
+    timeoutMs,
+    metadata,
   };
+}
+
+export function parseTransfer(input: unknown): Parsed<TransferSpec> {
+  const result = transferSpecOrRejection(input, false);
+  return isRejected(result) ? result : { ok: true, value: result };
 }
 
 export function parseResolution(input: unknown, allowAmount: boolean): Parsed<PendingResolutionSpec> {

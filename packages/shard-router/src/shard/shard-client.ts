@@ -72,7 +72,10 @@ export interface ShardClientOptions {
 }
 
 interface PendingSubmit {
-  readonly commands: readonly Command[];
+  /** Dropped (null) once encoded into a message: the caller's command objects then die young
+   * instead of surviving, and being copied by, the scavenges of the round trip. */
+  commands: readonly Command[] | null;
+  readonly count: number;
   readonly resolve: (results: CommandResult[]) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -180,7 +183,7 @@ export class ShardClient {
     }
     this.#outstandingCommands += count;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ commands, resolve, reject });
+      this.#queue.push({ commands, count, resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
@@ -309,9 +312,9 @@ export class ShardClient {
       let count = 0;
       while (this.#queueHead < this.#queue.length) {
         const next = this.#queue[this.#queueHead] as PendingSubmit;
-        if (count + next.commands.length > limits.batchSizeMax) break;
+        if (count + next.count > limits.batchSizeMax) break;
         callers.push(next);
-        count += next.commands.length;
+        count += next.count;
         this.#queueHead++;
       }
       assert(callers.length > 0, 'every queued call fits one message');
@@ -329,12 +332,13 @@ export class ShardClient {
   #postSubmit(worker: Worker, callers: readonly PendingSubmit[], count: number): void {
     let commands: readonly Command[];
     if (callers.length === 1) {
-      commands = (callers[0] as PendingSubmit).commands;
+      commands = (callers[0] as PendingSubmit).commands as readonly Command[];
     } else {
       const merged = new Array<Command>(count);
       let index = 0;
       for (const caller of callers) {
-        for (const command of caller.commands) merged[index++] = command;
+        const own = caller.commands as readonly Command[];
+        for (let item = 0; item < own.length; item++) merged[index++] = own[item] as Command;
       }
       commands = merged;
     }
@@ -351,6 +355,7 @@ export class ShardClient {
     this.#submitMessagesSent++;
     // Commands travel columnar (batch-codec.ts), not as thousands of msgpackr objects.
     const buffer = encodeMessage(this.#packr, { id, op: 'submit', args: [encodeCommandBatch(commands)] });
+    for (const caller of callers) caller.commands = null;
     worker.postMessage(buffer, [buffer]);
   }
 
@@ -389,7 +394,7 @@ export class ShardClient {
     }
     let start = 0;
     for (const caller of callers) {
-      const end = start + caller.commands.length;
+      const end = start + caller.count;
       caller.resolve(results.slice(start, end));
       start = end;
     }
@@ -483,7 +488,7 @@ export class ShardClient {
     for (const waiter of waiters) waiter.reject(error);
     for (let index = this.#queueHead; index < this.#queue.length; index++) {
       const caller = this.#queue[index] as PendingSubmit;
-      this.#outstandingCommands -= caller.commands.length;
+      this.#outstandingCommands -= caller.count;
       caller.reject(error);
     }
     this.#queue = [];
