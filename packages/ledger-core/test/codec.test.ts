@@ -1,5 +1,6 @@
 // Goal: the storage encodings round-trip every event and command exactly (STYLE rule 8: amounts
-// 0..2^128-1), and records written by the previous layout (version 2) still decode.
+// 0..2^128-1), records written by the previous layout (version 2) still decode, and a plain run
+// (the lane's index entry) finds exactly its transfers.
 // Method: encode, decode, compare; a version-2 record is packed by hand as it used to be written.
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +16,8 @@ import {
   type ReservationLeg,
   type TransferSpec,
 } from '../src/index.js';
+import { encodePlainRun, findInPlainRun, lastIdOfPlainRun } from '../src/storage/codec.js';
+import { TransferColumnsBuilder, TransferColumnsReader } from '../src/storage/transfer-columns.js';
 
 const BASE = 1_700_000_000_000_000_000n;
 const amounts = [1n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n, 2n ** 64n, AMOUNT_MAX];
@@ -72,6 +75,43 @@ describe('event records', () => {
   it('rejects an unknown record version as corrupt storage', () => {
     const packr = new Packr({ useRecords: false });
     expect(() => decodeEventRecord(packr.pack({ v: 9, first: 1 }))).toThrow(expect.objectContaining({ code: 'STORAGE_CORRUPT' }));
+  });
+});
+
+describe('plain runs', () => {
+  it('find each of their transfers by binary search, and nothing else', () => {
+    const specs = Array.from({ length: 301 }, (_, index) => spec(`t-${String(index * 3).padStart(6, '0')}`, BigInt(1 + index)));
+    const builder = new TransferColumnsBuilder(specs.length);
+    for (const transfer of specs) builder.add(transfer);
+    const reader = new TransferColumnsReader(builder.build());
+    const taken = specs.map((_, index) => index).filter((index) => index % 5 !== 2); // some columns were not in the lane
+    const offsets = taken.map((index) => index * 2);
+    const value = encodePlainRun(reader, taken, offsets, BASE);
+    expect(lastIdOfPlainRun(value)).toBe(specs[taken[taken.length - 1] as number]?.id);
+    for (const [at, index] of taken.entries()) {
+      const transfer = specs[index] as TransferSpec;
+      expect(findInPlainRun(value, transfer.id)).toEqual({
+        id: transfer.id,
+        kind: 'transfer',
+        debitAccountId: 'acct-1',
+        creditAccountId: 'acct-2',
+        amount: transfer.amount,
+        currency: 'USD',
+        pending: false,
+        timeoutMs: 0,
+        metadata: null,
+        timestamp: BASE + BigInt(offsets[at] as number),
+        pendingId: null,
+        state: 'posted',
+        postedAmount: null,
+        sagaId: null,
+      });
+    }
+    for (const index of specs.keys()) if (index % 5 === 2) expect(findInPlainRun(value, (specs[index] as TransferSpec).id)).toBeUndefined();
+    for (const missing of ['t-000001', 't-', 'a', 'z', 't-999999']) expect(findInPlainRun(value, missing)).toBeUndefined();
+    const corrupt = Buffer.from(value);
+    corrupt[0] = 9;
+    expect(() => findInPlainRun(corrupt, 't-000000')).toThrow(expect.objectContaining({ code: 'STORAGE_CORRUPT' }));
   });
 });
 

@@ -275,6 +275,10 @@ export class ValueArena {
     this.mark = this.offset;
     return buffer;
   }
+  /** Bytes written since the last take(). */
+  get pendingBytes(): number {
+    return this.offset - this.mark;
+  }
   /** A standalone copy of the value written since the last take() (for tests and one-offs). */
   takeCopy(): Buffer {
     const copy = Buffer.from(this.buffer.subarray(this.mark, this.offset));
@@ -378,6 +382,88 @@ export function writePlainTransferRecord(
   arena.string(debitAccountId);
   arena.string(creditAccountId);
   arena.string(currency);
+}
+
+// ---- runs of plain transfers -----------------------------------------------------------------
+
+const PLAIN_RUN_VERSION = 1;
+const PLAIN_RUN_HEADER_BYTES = 5;
+
+/**
+ * The index entry of a run of plain transfers applied by the engine's lane in one group commit,
+ * keyed by the run's first id: one LMDB put per commit instead of one per transfer (a put costs
+ * ~2-3 µs of CPU here, more than the lane's own work). Layout: u8 version, u32 count, u32 entry
+ * offsets x (count + 1) relative to the entries, then the entries: the id (u16 length + bytes)
+ * followed by writePlainTransferRecord's bytes. The ids ascend (each was above every id before
+ * it), and runs never overlap, so a lookup finds the greatest run key <= id and binary-searches
+ * the offsets without decoding the value.
+ */
+export function encodePlainRun(
+  input: TransferColumnsReader,
+  columns: readonly number[],
+  offsets: readonly number[],
+  base: bigint,
+): Buffer {
+  const count = columns.length;
+  assert(count > 0 && offsets.length === count, 'a plain run has transfers');
+  const arena = new ValueArena(Math.max(4096, count * 96));
+  const entryOffsets = new Uint32Array(count + 1);
+  const timestamp = new TimestampParts(base);
+  const { ids, debits, credits, currencies } = input;
+  const amounts = input.columns.amounts;
+  for (let at = 0; at < count; at += 1) {
+    const column = columns[at] as number;
+    entryOffsets[at] = arena.pendingBytes;
+    arena.string(ids[column] as string);
+    writePlainTransferRecord(arena, timestamp, offsets[at] as number, amounts[column] as number, debits[column] as string, credits[column] as string, currencies[column] as string);
+  }
+  entryOffsets[count] = arena.pendingBytes;
+  const entries = arena.takeCopy();
+  const header = Buffer.allocUnsafe(PLAIN_RUN_HEADER_BYTES + 4 * (count + 1));
+  header.writeUInt8(PLAIN_RUN_VERSION, 0);
+  header.writeUInt32LE(count, 1);
+  for (let at = 0; at <= count; at += 1) header.writeUInt32LE(entryOffsets[at] as number, PLAIN_RUN_HEADER_BYTES + 4 * at);
+  return Buffer.concat([header, entries]);
+}
+
+function plainRunView(value: Uint8Array): { view: Buffer; count: number; entries: number } {
+  const view = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (view.length < PLAIN_RUN_HEADER_BYTES || view.readUInt8(0) !== PLAIN_RUN_VERSION) {
+    throw new LedgerError('STORAGE_CORRUPT', { reason: 'unknown plain-run version' });
+  }
+  const count = view.readUInt32LE(1);
+  return { view, count, entries: PLAIN_RUN_HEADER_BYTES + 4 * (count + 1) };
+}
+
+function plainRunId(view: Buffer, entries: number, at: number): { id: string; end: number } {
+  const start = entries + view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * at);
+  const length = view.readUInt16LE(start);
+  return { id: view.toString('utf8', start + 2, start + 2 + length), end: start + 2 + length };
+}
+
+/** The record of `id` in a plain run's value, if the run holds it. */
+export function findInPlainRun(value: Uint8Array, id: string): TransferRecord | undefined {
+  const { view, count, entries } = plainRunView(value);
+  let low = 0;
+  let high = count - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const found = plainRunId(view, entries, middle);
+    if (found.id === id) {
+      const end = entries + view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * (middle + 1));
+      return decodeTransferRecord(id, view.subarray(found.end, end));
+    }
+    if (found.id < id) low = middle + 1;
+    else high = middle - 1;
+  }
+  return undefined;
+}
+
+/** The greatest id of a plain run's value. */
+export function lastIdOfPlainRun(value: Uint8Array): string {
+  const { view, count, entries } = plainRunView(value);
+  assert(count > 0, 'a plain run has transfers');
+  return plainRunId(view, entries, count - 1).id;
 }
 
 export function decodeTransferRecord(id: string, buffer: Uint8Array): TransferRecord {

@@ -10,6 +10,9 @@ export interface ShardDatabases {
   readonly log: Database<Buffer, number>;
   /** transfer id -> encoded TransferRecord (the idempotency index; on disk, not in memory). */
   readonly transfers: Database<Buffer, string>;
+  /** first id of a run of plain transfers -> the run's records (codec.ts encodePlainRun): the
+   * lane's part of the idempotency index, one entry per group commit. */
+  readonly runs: Database<Buffer, string>;
   /** saga id -> 'reserved' | 'committed' | 'released'. */
   readonly sagas: Database<string, string>;
   /** [account ordinal, sequence] -> encoded history entry (counters after the posting). */
@@ -43,6 +46,7 @@ export function openShardDatabases(dir: string, mapSizeBytes: number): ShardData
     env,
     log: env.openDB<Buffer, number>({ name: 'log', encoding: 'binary' }),
     transfers: env.openDB<Buffer, string>({ name: 'transfers', encoding: 'binary' }),
+    runs: env.openDB<Buffer, string>({ name: 'runs', encoding: 'binary' }),
     sagas: env.openDB<string, string>({ name: 'sagas', encoding: 'string' }),
     history: env.openDB<Buffer, [number, number]>({ name: 'history', encoding: 'binary' }),
     meta: env.openDB<number, string>({ name: 'meta', encoding: 'msgpack' }),

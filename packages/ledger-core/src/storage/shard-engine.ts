@@ -27,9 +27,10 @@ import {
   encodeEventRecord,
   encodeHistoryEntry,
   EventRecordBuilder,
-  TimestampParts,
+  encodePlainRun,
+  findInPlainRun,
+  lastIdOfPlainRun,
   ValueArena,
-  writePlainTransferRecord,
   writeTransferRecord,
   timestampKey,
 } from './codec.js';
@@ -244,8 +245,10 @@ export class ShardEngine implements ShardEngineApi {
     const runs = this.pendingRuns;
     const sagas = this.pendingSagas;
     const transfersDb = db.transfers;
+    const runsDb = db.runs;
     const sagasDb = db.sagas;
     for (const { key } of transfersDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(key);
+    for (const { value } of runsDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(lastIdOfPlainRun(value));
     const ids = this.ids;
     this.context = {
       timestamp: 0n,
@@ -260,7 +263,10 @@ export class ShardEngine implements ShardEngineApi {
             if (found !== undefined) return found;
           }
           const bytes = transfersDb.getBinaryFast(id);
-          return bytes === undefined ? undefined : decodeTransferRecord(id, bytes);
+          if (bytes !== undefined) return decodeTransferRecord(id, bytes);
+          // The lane's runs: the one with the greatest first id <= id may hold it.
+          for (const { value } of runsDb.getRange({ start: id, reverse: true, limit: 1 })) return findInPlainRun(value, id);
+          return undefined;
         },
       },
       sagas: {
@@ -429,21 +435,11 @@ export class ShardEngine implements ShardEngineApi {
   private flushStaged(): Staged {
     const staged = this.staged;
     this.staged = { records: [], sagas: [], history: [], runs: [] };
-    let plainCount = 0;
-    for (const run of staged.runs) plainCount += run.columns.length;
-    const arena = new ValueArena(Math.max(4096, (staged.records.length + plainCount) * 96));
+    const arena = new ValueArena(Math.max(4096, staged.records.length * 96));
     const transfersDb = this.db.transfers;
     for (const run of staged.runs) {
-      const { ids, debits, credits, currencies } = run.input;
-      const amounts = run.input.columns.amounts;
-      const timestamp = new TimestampParts(run.base);
-      const columns = run.columns;
-      const offsets = run.offsets;
-      for (let at = 0; at < columns.length; at += 1) {
-        const column = columns[at] as number;
-        writePlainTransferRecord(arena, timestamp, offsets[at] as number, amounts[column] as number, debits[column] as string, credits[column] as string, currencies[column] as string);
-        void transfersDb.put(ids[column] as string, arena.take());
-      }
+      const first = run.input.ids[run.columns[0] as number] as string;
+      void this.db.runs.put(first, encodePlainRun(run.input, run.columns, run.offsets, run.base));
     }
     for (const record of staged.records) {
       writeTransferRecord(arena, record);
