@@ -81,13 +81,16 @@ export class EventRecordBuilder {
   private ensureBuilder(): TransferColumnsBuilder {
     if (this.builder !== null) return this.builder;
     const builder = new TransferColumnsBuilder(Math.max(this.offsets.length, this.inputCount));
-    const input = this.input;
-    for (let column = 0; column < this.inputCount; column += 1) {
-      assert(input !== null, 'input columns');
-      builder.addPlain(input.ids[column] as string, input.debits[column] as string, input.credits[column] as string, input.currencies[column] as string, input.columns.amounts[column] as number);
-    }
+    for (let column = 0; column < this.inputCount; column += 1) this.copyInputColumn(builder, column);
     this.builder = builder;
     return builder;
+  }
+
+  /** Adds input column `column` to `builder`; returns its column there. */
+  private copyInputColumn(builder: TransferColumnsBuilder, column: number): number {
+    const input = this.input;
+    assert(input !== null, 'input columns');
+    return builder.addPlain(input.ids[column] as string, input.debits[column] as string, input.credits[column] as string, input.currencies[column] as string, input.columns.amounts[column] as number);
   }
 
   private setOffset(column: number, offset: number): void {
@@ -106,11 +109,7 @@ export class EventRecordBuilder {
       this.setOffset(column, offset);
       this.inputCount += 1;
     } else {
-      const input = this.input;
-      assert(input !== null, 'input columns');
-      const builder = this.ensureBuilder();
-      const at = builder.addPlain(input.ids[column] as string, input.debits[column] as string, input.credits[column] as string, input.currencies[column] as string, input.columns.amounts[column] as number);
-      this.setOffset(at, offset);
+      this.setOffset(this.copyInputColumn(this.ensureBuilder(), column), offset);
     }
     this.count += 1;
   }

@@ -35,6 +35,7 @@ import {
   timestampKey,
 } from './codec.js';
 import { readCommandBatch, ResultBatchWriter } from './batch-codec.js';
+import { isSagaCommand } from './saga-codec.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 import type {
   AccountView,
@@ -114,9 +115,6 @@ const INDEXED_THROUGH = 'indexedThrough';
 /** Set once the dir was opened with accountHistory off (see historyIndexComplete). */
 const HISTORY_INCOMPLETE = 'historyIncomplete';
 
-function isSagaStep(command: Command): boolean {
-  return command.type === 'ReserveFunds' || command.type === 'CommitReservation' || command.type === 'ReleaseReservation';
-}
 
 function isAscii(text: string): boolean {
   for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) > 0x7f) return false;
@@ -492,7 +490,7 @@ export class ShardEngine implements ShardEngineApi {
     // otherwise lose a reservation on power loss while another shard kept the commit that
     // depended on it, and no open reservation would be left for recovery to finish.
     const encoded = encodeEventRecord({ first, events });
-    await this.commit(first, events.length, encoded, (events[0] as LedgerEvent).timestamp, this.durability === 'strict' || commands.some(isSagaStep));
+    await this.commit(first, events.length, encoded, (events[0] as LedgerEvent).timestamp, this.durability === 'strict' || commands.some(isSagaCommand));
     this.afterCommit();
     return results;
   }
@@ -534,7 +532,6 @@ export class ShardEngine implements ShardEngineApi {
       }
       const { ids, debits, credits, currencies } = input;
       const amounts = input.columns.amounts;
-      const extras = input.columns.extras;
       const known = this.ids;
       const historyMask = this.accountHistoryEnabled ? accountFlags.history : 0;
       // Whether state.lastTimestamp trails events the lane applied (it is set lazily).
@@ -544,9 +541,8 @@ export class ShardEngine implements ShardEngineApi {
         const other = view.onlyTransfers ? undefined : view.others[index];
         if (other === undefined) {
           const id = ids[column] as string;
-          const amount = amounts[column] as number;
-          if (known.fastPath && id > known.max && amount >= 0 && (extras === null || extras[column] === undefined) && isAscii(id)) {
-            if (applyPlainTransfer(state, debits[column] as string, credits[column] as string, currencies[column] as string, amount, historyMask)) {
+          if (known.fastPath && id > known.max && input.isPlain(column) && isAscii(id)) {
+            if (applyPlainTransfer(state, debits[column] as string, credits[column] as string, currencies[column] as string, amounts[column] as number, historyMask)) {
               const sequence = state.lastSequence + 1;
               state.lastSequence = sequence;
               timestampBehind = true;
@@ -572,7 +568,7 @@ export class ShardEngine implements ShardEngineApi {
           column += 1;
         } else {
           command = other;
-          if (isSagaStep(command)) flush = true;
+          if (isSagaCommand(command)) flush = true;
         }
         results.set(index, this.apply(command, events, now));
         this.addGeneralEvents(record, events, now, first);
