@@ -29,7 +29,8 @@ import {
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { openOrCreateManifest, readManifest, type Manifest } from './manifest.js';
 import { AccountShardMemo, PartitionMap } from './partition.js';
-import { SagaCoordinator } from './saga-coordinator.js';
+import { failpoint, failpointNames } from './failpoints.js';
+import { SagaBatch, SagaCoordinator } from './saga-coordinator.js';
 import { ShardClient } from './shard/shard-client.js';
 import type {
   Account,
@@ -53,11 +54,22 @@ function idOf(input: unknown): string {
   return typeof id === 'string' ? id : String(id);
 }
 
-/** Same-shard transfers of one createTransfers call, gathered for one shard. */
-interface LocalBucket {
+/** What one createTransfers call sends to one shard: its same-shard transfers and the
+ * reservations of its cross-shard ones, in input order. */
+interface ShardBucket {
   readonly commands: Command[];
-  /** Input index of each command. */
+  /** Per command: its input index (>= 0) for a local transfer, or a reservation's code
+   * (debitReservation / creditReservation of its saga slot). */
   readonly positions: number[];
+  reservations: number;
+}
+
+function debitReservation(slot: number): number {
+  return -(2 * slot) - 1;
+}
+
+function creditReservation(slot: number): number {
+  return -(2 * slot) - 2;
 }
 
 function publicTransfer(record: TransferRecord, crossShard: boolean): Transfer {
@@ -196,9 +208,14 @@ export class Ledger {
     checkBatch(transfers, 'transfers');
     const count = transfers.length;
     const statuses = new Array<CommandStatus>(count);
-    const waits: Promise<void>[] = [];
-    // Local commands are gathered per shard and sent before any saga touches that shard.
-    const buckets = new Array<LocalBucket | undefined>(this.shards);
+    // One message per shard: its local transfers and its legs' reservations, in input order.
+    const buckets = new Array<ShardBucket | undefined>(this.shards);
+    const bucketOf = (shard: number): ShardBucket => {
+      let bucket = buckets[shard];
+      if (bucket === undefined) buckets[shard] = bucket = { commands: [], positions: [], reservations: 0 };
+      return bucket;
+    };
+    const sagas = new SagaBatch();
     const shardsOf = this.routedShards;
     for (let index = 0; index < count; index += 1) {
       const spec = this.routeTransfer(transfers[index], shardsOf);
@@ -209,24 +226,61 @@ export class Ledger {
       const debitShard = shardsOf[0] as number;
       const creditShard = shardsOf[1] as number;
       if (debitShard === creditShard) {
-        let bucket = buckets[debitShard];
-        if (bucket === undefined) buckets[debitShard] = bucket = { commands: [], positions: [] };
+        const bucket = bucketOf(debitShard);
         bucket.commands.push({ type: 'CreateTransfer', transfer: spec });
         bucket.positions.push(index);
       } else if (spec.pending) {
         statuses[index] = 'cross_shard_pending_unsupported';
       } else {
-        this.sendLocal(buckets, debitShard, statuses, waits);
-        this.sendLocal(buckets, creditShard, statuses, waits);
-        waits.push(
-          this.sagas.run([spec]).then(([status]) => {
-            statuses[index] = status as CommandStatus;
-          }),
-        );
+        if (sagas.size === 0) failpoint(failpointNames.sagaReserveBefore);
+        const slot = sagas.add(index, spec, debitShard, creditShard);
+        const debitBucket = bucketOf(debitShard);
+        debitBucket.commands.push(sagas.debitReserves[slot] as Command);
+        debitBucket.positions.push(debitReservation(slot));
+        debitBucket.reservations += 1;
+        const creditBucket = bucketOf(creditShard);
+        creditBucket.commands.push(sagas.creditReserves[slot] as Command);
+        creditBucket.positions.push(creditReservation(slot));
+        creditBucket.reservations += 1;
       }
     }
-    for (let shard = 0; shard < buckets.length; shard += 1) this.sendLocal(buckets, shard, statuses, waits);
-    await Promise.all(waits);
+    let localError: unknown;
+    const sends: Promise<void>[] = [];
+    for (let shard = 0; shard < buckets.length; shard += 1) {
+      const bucket = buckets[shard];
+      if (bucket === undefined) continue;
+      // Only the positions outlive the call: the commands are the client's until it encodes them.
+      const positions = bucket.positions;
+      const reservations = bucket.reservations;
+      sends.push(
+        this.shardClient(shard)
+          .submit(bucket.commands)
+          .then(
+            (results) => {
+              assert(results.length === positions.length, 'one result per command');
+              for (let index = 0; index < positions.length; index += 1) {
+                const position = positions[index] as number;
+                const result = results[index] as CommandResult;
+                if (position >= 0) statuses[position] = result.status;
+                else if ((-position - 1) % 2 === 0) sagas.debitReserved[(-position - 1) / 2] = result;
+                else sagas.creditReserved[(-position - 2) / 2] = result;
+              }
+            },
+            (error: unknown) => {
+              // Reservations are re-sent on their own by finishBatch; local transfers are left in
+              // doubt, so the call fails (a retry with the same ids is safe).
+              if (reservations > 0) sagas.failed.set(shard, error);
+              if (reservations < positions.length && localError === undefined) localError = error;
+            },
+          ),
+      );
+    }
+    await Promise.all(sends);
+    if (sagas.size > 0) {
+      const sagaStatuses = await this.sagas.finishBatch(sagas);
+      for (let slot = 0; slot < sagas.size; slot += 1) statuses[sagas.positions[slot] as number] = sagaStatuses[slot] as CommandStatus;
+    }
+    if (localError !== undefined) throw localError;
     const results = new Array<TransferResult>(count);
     for (let index = 0; index < count; index += 1) {
       results[index] = { id: idOf(transfers[index]), status: statuses[index] as CommandStatus };
@@ -259,25 +313,6 @@ export class Ledger {
     shardsOf[0] = this.partitions.shardOf(checked.debitAccountId);
     shardsOf[1] = this.partitions.shardOf(checked.creditAccountId);
     return checked;
-  }
-
-  /** Submits the local commands gathered for `shard`, if any; their statuses land in `statuses`. */
-  private sendLocal(buckets: (LocalBucket | undefined)[], shard: number, statuses: CommandStatus[], waits: Promise<void>[]): void {
-    const bucket = buckets[shard];
-    if (bucket === undefined) return;
-    buckets[shard] = undefined;
-    // Only the positions outlive the call: the commands are the client's until it encodes them.
-    const positions = bucket.positions;
-    waits.push(
-      this.shardClient(shard)
-        .submit(bucket.commands)
-        .then((results) => {
-          assert(results.length === positions.length, 'one result per local command');
-          for (let index = 0; index < positions.length; index += 1) {
-            statuses[positions[index] as number] = (results[index] as CommandResult).status;
-          }
-        }),
-    );
   }
 
   /** Convenience for one transfer. */

@@ -22,6 +22,7 @@ import {
   assert,
   isLedgerError,
   limits,
+  type Command,
   type CommandResult,
   type CommandStatus,
   type ReservationLeg,
@@ -60,6 +61,11 @@ function rank(status: CommandStatus): number {
   return index === -1 ? checkOrder.length : index;
 }
 
+/** The code a refused one-leg reservation stands for. */
+function legStatus(result: CommandResult): CommandStatus {
+  return result.statuses?.[0] ?? result.status;
+}
+
 function strongerStatus(current: CommandStatus, candidate: CommandStatus): CommandStatus {
   return rank(candidate) < rank(current) ? candidate : current;
 }
@@ -94,6 +100,60 @@ function isRetryable(error: unknown): boolean {
   return isLedgerError(error, 'SHARD_UNAVAILABLE') || isLedgerError(error, 'QUEUE_FULL');
 }
 
+/** The cross-shard transfers of one createTransfers call. Each one is still a saga of its own
+ * (its own id, outcome and recovery); the batch only shares their messages. The caller puts each
+ * transfer's two reservations in its shards' messages, in input order among the call's local
+ * transfers, records the shards' answers, and hands the batch to SagaCoordinator.finishBatch,
+ * which sends one message of commits and releases per shard. */
+export class SagaBatch {
+  /** Input position of each saga's transfer in the caller's call. */
+  readonly positions: number[] = [];
+  readonly sagaIds: string[] = [];
+  readonly debitShards: number[] = [];
+  readonly creditShards: number[] = [];
+  /** The ReserveFunds command of each saga's debit leg (sent to its debit shard) and credit leg. */
+  readonly debitReserves: Command[] = [];
+  readonly creditReserves: Command[] = [];
+  /** The shards' answers to those commands; undefined until answered. */
+  readonly debitReserved: (CommandResult | undefined)[] = [];
+  readonly creditReserved: (CommandResult | undefined)[] = [];
+  /** Shards whose message with this batch's reservations failed, and why. */
+  readonly failed = new Map<number, unknown>();
+  /** Sorted participant lists, one per shard pair, shared by the commands that name it. */
+  readonly #participants = new Map<number, readonly number[]>();
+
+  get size(): number {
+    return this.sagaIds.length;
+  }
+
+  /** Adds one transfer between two different shards; returns its saga's slot in the batch. */
+  add(position: number, transfer: TransferSpec, debitShard: number, creditShard: number): number {
+    assert(debitShard !== creditShard, 'a saga spans two shards');
+    const low = Math.min(debitShard, creditShard);
+    const high = Math.max(debitShard, creditShard);
+    const pairKey = low * limits.shardCountMax + high;
+    let participants = this.#participants.get(pairKey);
+    if (participants === undefined) this.#participants.set(pairKey, (participants = [low, high]));
+    const sagaId = newSagaId(transfer.id);
+    const slot = this.sagaIds.length;
+    this.positions.push(position);
+    this.sagaIds.push(sagaId);
+    this.debitShards.push(debitShard);
+    this.creditShards.push(creditShard);
+    this.debitReserves.push({ type: 'ReserveFunds', sagaId, participants, legs: [{ side: 'debit', transfer }] });
+    this.creditReserves.push({ type: 'ReserveFunds', sagaId, participants, legs: [{ side: 'credit', transfer }] });
+    this.debitReserved.push(undefined);
+    this.creditReserved.push(undefined);
+    return slot;
+  }
+
+  participantsOf(slot: number): readonly number[] {
+    const command = this.debitReserves[slot];
+    assert(command !== undefined && command.type === 'ReserveFunds', 'saga slot exists');
+    return command.participants;
+  }
+}
+
 export class SagaCoordinator {
   private readonly shards: SagaShards;
   /** Sagas whose outcome is not settled yet because a step failed for good; resolved in the
@@ -105,14 +165,22 @@ export class SagaCoordinator {
   }
 
   /** Sends one step to one shard, retrying while the shard restarts. */
-  private async step(shard: number, command: Parameters<ShardClient['submit']>[0][number]): Promise<CommandResult> {
+  private async step(shard: number, command: Command): Promise<CommandResult> {
+    const [result] = await this.steps(shard, [command]);
+    assert(result !== undefined, 'one result per command');
+    return result;
+  }
+
+  /** Sends steps of several sagas to one shard in one call, retrying while the shard restarts
+   * (every step is idempotent by saga id, so a re-sent batch changes nothing already done). */
+  private async steps(shard: number, commands: readonly Command[]): Promise<CommandResult[]> {
     const client = this.shards.clients[shard];
     assert(client !== undefined, 'participant shard exists');
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const [result] = await withTimeout(client.submit([command]), limits.sagaStepTimeoutMs);
-        assert(result !== undefined, 'one result per command');
-        return result;
+        const results = await withTimeout(client.submit(commands), limits.sagaStepTimeoutMs);
+        assert(results.length === commands.length, 'one result per command');
+        return results;
       } catch (error) {
         if (!isRetryable(error) || attempt >= stepAttemptsMax) throw error;
         await sleep(stepRetryDelayMs * Math.min(attempt, 8));
@@ -202,6 +270,102 @@ export class SagaCoordinator {
     );
     failpoint(failpointNames.sagaCommitAfter);
     return statuses;
+  }
+
+  /** Finishes the sagas of one call once the caller has their reservations' answers (see
+   * SagaBatch). Returns one status per saga. Every saga ends as run() would end it; if a step
+   * fails for good, the unfinished sagas are settled in the background and the error is thrown. */
+  async finishBatch(batch: SagaBatch): Promise<CommandStatus[]> {
+    const count = batch.size;
+    try {
+      // A shard whose message failed (it restarted): re-send its reservations on their own.
+      for (const [shard, error] of batch.failed) {
+        if (!isRetryable(error)) throw error;
+        await this.resendReservations(batch, shard);
+      }
+      await this.claimOwnReservations(batch);
+      failpoint(failpointNames.sagaReserveAfter);
+      const statuses = new Array<CommandStatus>(count);
+      const finishing = new Map<number, Command[]>();
+      const send = (shard: number, command: Command): void => {
+        let commands = finishing.get(shard);
+        if (commands === undefined) finishing.set(shard, (commands = []));
+        commands.push(command);
+      };
+      let releases = 0;
+      let commits = 0;
+      for (let slot = 0; slot < count; slot += 1) {
+        const debit = batch.debitReserved[slot];
+        const credit = batch.creditReserved[slot];
+        assert(debit !== undefined && credit !== undefined, 'both reservations answered');
+        const sagaId = batch.sagaIds[slot] as string;
+        if (debit.status === 'exists' && credit.status === 'exists') {
+          statuses[slot] = 'exists';
+          continue;
+        }
+        const debitHeld = debit.status === 'ok' || debit.status === 'exists';
+        const creditHeld = credit.status === 'ok' || credit.status === 'exists';
+        if (debitHeld && creditHeld) {
+          statuses[slot] = 'ok';
+          if (debit.status === 'ok') send(batch.debitShards[slot] as number, { type: 'CommitReservation', sagaId });
+          if (credit.status === 'ok') send(batch.creditShards[slot] as number, { type: 'CommitReservation', sagaId });
+          commits += 1;
+          continue;
+        }
+        statuses[slot] = debitHeld ? legStatus(credit) : creditHeld ? legStatus(debit) : strongerStatus(legStatus(debit), legStatus(credit));
+        if (debit.status === 'ok') send(batch.debitShards[slot] as number, { type: 'ReleaseReservation', sagaId, reason: 'refused' });
+        if (credit.status === 'ok') send(batch.creditShards[slot] as number, { type: 'ReleaseReservation', sagaId, reason: 'refused' });
+        releases += 1;
+      }
+      if (releases > 0) failpoint(failpointNames.sagaReleaseBefore);
+      if (commits > 0) failpoint(failpointNames.sagaCommitBefore);
+      await Promise.all([...finishing].map(([shard, commands]) => this.steps(shard, commands)));
+      if (releases > 0) failpoint(failpointNames.sagaReleaseAfter);
+      if (commits > 0) failpoint(failpointNames.sagaCommitAfter);
+      return statuses;
+    } catch (error) {
+      for (let slot = 0; slot < count; slot += 1) this.resolveLater(batch.sagaIds[slot] as string, batch.participantsOf(slot));
+      throw error;
+    }
+  }
+
+  /** Re-sends, alone and with retries, the reservations the batch had put in `shard`'s failed
+   * message. */
+  private async resendReservations(batch: SagaBatch, shard: number): Promise<void> {
+    const commands: Command[] = [];
+    const slots: number[] = [];
+    for (let slot = 0; slot < batch.size; slot += 1) {
+      if (batch.debitShards[slot] === shard) {
+        commands.push(batch.debitReserves[slot] as Command);
+        slots.push(slot);
+      } else if (batch.creditShards[slot] === shard) {
+        commands.push(batch.creditReserves[slot] as Command);
+        slots.push(-slot - 1);
+      }
+    }
+    const results = await this.steps(shard, commands);
+    slots.forEach((encoded, index) => {
+      if (encoded >= 0) batch.debitReserved[encoded] = results[index];
+      else batch.creditReserved[-encoded - 1] = results[index];
+    });
+  }
+
+  /** Turns each reservation answered `exists` that is in fact this saga's own (see
+   * ownReservation) into `ok`, so that it is committed or released like one. */
+  private async claimOwnReservations(batch: SagaBatch): Promise<void> {
+    const claims: Promise<void>[] = [];
+    for (let slot = 0; slot < batch.size; slot += 1) {
+      const sagaId = batch.sagaIds[slot] as string;
+      const debit = batch.debitReserved[slot];
+      const credit = batch.creditReserved[slot];
+      if (debit?.status === 'exists') {
+        claims.push(this.ownReservation(batch.debitShards[slot] as number, sagaId, debit).then((result) => void (batch.debitReserved[slot] = result)));
+      }
+      if (credit?.status === 'exists') {
+        claims.push(this.ownReservation(batch.creditShards[slot] as number, sagaId, credit).then((result) => void (batch.creditReserved[slot] = result)));
+      }
+    }
+    await Promise.all(claims);
   }
 
   /** A ReserveFunds answered `exists` means either "these transfers are already posted here" or

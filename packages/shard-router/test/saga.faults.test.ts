@@ -163,6 +163,49 @@ describe('shard workers that exit in the middle of a saga step', () => {
     });
   }
 
+  it('settles every saga of a multi-transfer call once when the debit shard exits before appending its message', async () => {
+    const [first, refused, third] = [
+      await pair('batch-first', { payerShard: 0, payeeRefuses: false }),
+      await pair('batch-refused', { payerShard: 0, payeeRefuses: true }),
+      await pair('batch-third', { payerShard: 0, payeeRefuses: false }),
+    ];
+    const client = ledger.shardClient(0);
+    const generation = client.generation;
+    await client.armFailpoint(failpointNames.shardSubmitBeforeAppend, { action: 'exit-worker' });
+    // The call's message to shard 0 holds only the three reservations: they are re-sent to the
+    // new worker, so the call is answered, each transfer as it would be alone.
+    const results = await ledger.createTransfers([first.transfer, refused.transfer, third.transfer]);
+    expect(results.map((result) => result.status)).toEqual(['ok', 'exceeds_debits', 'ok']);
+    expect(client.generation).toBe(generation + 1);
+    await expectSettledAndConserved();
+    await expectApplied(first, 1);
+    await expectApplied(refused, 0);
+    await expectApplied(third, 1);
+    const again = await ledger.createTransfers([first.transfer, refused.transfer, third.transfer]);
+    expect(again.map((result) => result.status)).toEqual(['exists', 'exceeds_debits', 'exists']);
+    await expectSettledAndConserved();
+  });
+
+  it('fails a call whose local transfer is in doubt, yet settles its sagas, when the shard exits mid-message', async () => {
+    const subject = await pair('mixed-saga', { payerShard: 0, payeeRefuses: false });
+    const localPayee = idOnShard(ledger, 0, 'mixed-local-payee', taken);
+    await ledger.createAccounts([{ id: localPayee, currency: 'USD' }]);
+    const local: TransferInput = { id: 'mixed-local-t', debitAccountId: subject.payer, creditAccountId: localPayee, amount: 50n, currency: 'USD' };
+    const client = ledger.shardClient(0);
+    await client.armFailpoint(failpointNames.shardSubmitBeforeAppend, { action: 'exit-worker' });
+    // Shard 0's message holds the local transfer and the saga's debit reservation.
+    expect(await outcomeOf(ledger.createTransfers([local, subject.transfer]).then(([result]) => result as { status: string }))).toEqual({
+      error: 'SHARD_UNAVAILABLE',
+    });
+    await expectSettledAndConserved();
+    // The saga was finished by the call (its reservation re-sent); the local transfer never landed.
+    await expectApplied(subject, 1);
+    expect(await ledger.lookupTransfers([local.id])).toEqual([undefined]);
+    const retry = await ledger.createTransfers([local, subject.transfer]);
+    expect(retry.map((result) => result.status)).toEqual(['ok', 'exists']);
+    await expectSettledAndConserved();
+  });
+
   it('commits, and answers ok, when both workers exit after committing their reservation, before replying', async () => {
     const subject = await pair('both-lost', { payerShard: 0, payeeRefuses: false });
     await Promise.all([0, 1].map((shard) => ledger.shardClient(shard).armFailpoint(failpointNames.shardSubmitAfterCommitBeforeReply, { action: 'exit-worker' })));
