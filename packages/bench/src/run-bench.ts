@@ -261,7 +261,10 @@ async function latencyRun(ctx: Context, openTarget: OpenTarget): Promise<Subject
       await createWorkloadAccounts(target, makeWorkload(ctx, { shardOf, crossShardRatio: 0, runId: `${ctx.seed}p` }));
     }
     const offeredTps = ctx.options.offeredTps ?? (peakTps as number) * latencyOfferedShareDefault;
-    const workload = makeWorkload(ctx, { shardOf, crossShardRatio: 0, runId: `${ctx.seed}o` });
+    // The open loop's ids sort after the peak run's ('p' < 'r'), as a client's time-ordered ids
+    // would: ids below the greatest one stored are not provably new, and each then costs the
+    // shard an index lookup (the general path instead of the plain-transfer lane).
+    const workload = makeWorkload(ctx, { shardOf, crossShardRatio: 0, runId: `${ctx.seed}r` });
     const plan = planOpenLoop({ offeredTps, batchSize: ctx.batchSize, durationMs: ctx.durationMs });
     const before = await balanceTotals(target, workload);
     let appliedCount = 0;
