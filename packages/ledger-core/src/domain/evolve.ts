@@ -46,7 +46,9 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
   switch (event.type) {
     case 'AccountCreated': {
       assert(!state.accounts.has(event.account.id), 'account created twice');
-      state.accounts.set(event.account.id, newAccountState(event.account, state.accounts.size, event.timestamp));
+      const ordinal = state.accounts.size;
+      const counters = { small: state.counterRows.row(ordinal), wide: null };
+      state.accounts.set(event.account.id, newAccountState(event.account, ordinal, event.timestamp, counters));
       totalsFor(state, event.account.currency);
       break;
     }

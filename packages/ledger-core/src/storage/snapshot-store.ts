@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
 import { ExpiryQueue, type AccountState, type CurrencyTotals, type LedgerState, type PendingState, type ReservationState } from '../domain/state.js';
-import type { Counters } from '../domain/balance.js';
+import { CounterRows, type Counters } from '../domain/balance.js';
 
 const MAGIC = Buffer.from('SLSNAP01', 'latin1');
 const HEADER_BYTES = 8 + 8 + 8 + 32;
@@ -28,7 +28,8 @@ interface SnapshotPayload {
 }
 
 function copyCounters(counters: Counters): Counters {
-  return { small: counters.small.slice(), wide: counters.wide === null ? null : counters.wide.slice() };
+  // Plain arrays (the payload's layout), also for an account's CounterRows row.
+  return { small: Array.from(counters.small), wide: counters.wide === null ? null : counters.wide.slice() };
 }
 
 /** Copies what a snapshot needs. This is the only part that stops writes (measured as pauseMs). */
@@ -50,8 +51,16 @@ export function captureState(state: LedgerState): SnapshotPayload {
 }
 
 export function restoreState(payload: SnapshotPayload): LedgerState {
+  const counterRows = new CounterRows();
+  const accounts = new Map<string, AccountState>();
+  for (const account of payload.accounts) {
+    // Ordinals are creation order, and the payload lists accounts in that order.
+    assert(account.ordinal === accounts.size, 'snapshot accounts in ordinal order');
+    accounts.set(account.id, { ...account, counters: counterRows.home(account.ordinal, account.counters) });
+  }
   const state: LedgerState = {
-    accounts: new Map(payload.accounts.map((account) => [account.id, account])),
+    accounts,
+    counterRows,
     pending: new Map(payload.pending.map((hold) => [hold.id, hold])),
     reservations: new Map(payload.reservations.map((reservation) => [reservation.sagaId, reservation])),
     totals: new Map(payload.totals),
