@@ -266,6 +266,28 @@ export class ValueArena {
     this.view.setUint16(this.offset, bytes, true);
     this.offset = start + bytes;
   }
+  /** Reserves `bytes` bytes (contents undefined until setU32 fills them). */
+  skip(bytes: number): void {
+    this.reserve(bytes);
+    this.offset += bytes;
+  }
+  /** Writes a u8 at `at` bytes past the last take() (into space written or skipped). */
+  setU8(at: number, value: number): void {
+    assert(this.mark + at + 1 <= this.offset, 'setU8 within the pending value');
+    this.buffer[this.mark + at] = value;
+  }
+  /** Writes a u32 at `at` bytes past the last take() (into space written or skipped). */
+  setU32(at: number, value: number): void {
+    assert(this.mark + at + 4 <= this.offset, 'setU32 within the pending value');
+    this.view.setUint32(this.mark + at, value, true);
+  }
+  /** The value written since the last take(), as a view of the arena's buffer (no copy): the
+   * arena must not be written again while the view is in use. */
+  takeView(): Buffer {
+    const view = this.buffer.subarray(this.mark, this.offset);
+    this.mark = this.offset;
+    return view;
+  }
   /** The value written since the last take(), as the arena buffer with start/end set. */
   take(): Buffer {
     const buffer = this.buffer;
@@ -405,24 +427,25 @@ export function encodePlainRun(
 ): Buffer {
   const count = columns.length;
   assert(count > 0 && offsets.length === count, 'a plain run has transfers');
-  const arena = new ValueArena(Math.max(4096, count * 96));
+  const entries = PLAIN_RUN_HEADER_BYTES + 4 * (count + 1);
+  // One buffer, header first (filled in at the end), no concatenation.
+  const arena = new ValueArena(Math.max(4096, entries + count * 96));
+  arena.skip(entries);
   const entryOffsets = new Uint32Array(count + 1);
   const timestamp = new TimestampParts(base);
   const { ids, debits, credits, currencies } = input;
   const amounts = input.columns.amounts;
   for (let at = 0; at < count; at += 1) {
     const column = columns[at] as number;
-    entryOffsets[at] = arena.pendingBytes;
+    entryOffsets[at] = arena.pendingBytes - entries;
     arena.string(ids[column] as string);
     writePlainTransferRecord(arena, timestamp, offsets[at] as number, amounts[column] as number, debits[column] as string, credits[column] as string, currencies[column] as string);
   }
-  entryOffsets[count] = arena.pendingBytes;
-  const entries = arena.takeCopy();
-  const header = Buffer.allocUnsafe(PLAIN_RUN_HEADER_BYTES + 4 * (count + 1));
-  header.writeUInt8(PLAIN_RUN_VERSION, 0);
-  header.writeUInt32LE(count, 1);
-  for (let at = 0; at <= count; at += 1) header.writeUInt32LE(entryOffsets[at] as number, PLAIN_RUN_HEADER_BYTES + 4 * at);
-  return Buffer.concat([header, entries]);
+  entryOffsets[count] = arena.pendingBytes - entries;
+  arena.setU8(0, PLAIN_RUN_VERSION);
+  arena.setU32(1, count);
+  for (let at = 0; at <= count; at += 1) arena.setU32(PLAIN_RUN_HEADER_BYTES + 4 * at, entryOffsets[at] as number);
+  return arena.takeView();
 }
 
 function plainRunView(value: Uint8Array): { view: Buffer; count: number; entries: number } {
