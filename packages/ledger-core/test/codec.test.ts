@@ -163,5 +163,12 @@ describe('command batches', () => {
     expect(Buffer.from(value).equals(reference(new TransferColumnsReader(builder.build()), taken, offsets))).toBe(true);
     expect(findInPlainRun(value, 't-3')?.creditAccountId).toBe('账户-😀');
     expect(Buffer.from(encodePlainRun(new TransferColumnsReader(builder.build()), [1, 3], [1, 2], BASE)).equals(reference(new TransferColumnsReader(builder.build()), [1, 3], [1, 2]))).toBe(true);
+    // Long fields: the arena outgrows its first buffer mid-run (header included in the copy).
+    const long = new TransferColumnsBuilder(80);
+    for (let index = 0; index < 80; index += 1) long.addPlain(`t-${String(index).padStart(125, '0')}`, 'd'.repeat(128), `ü${'c'.repeat(60)}`, 'USD', index + 1);
+    const all = Array.from({ length: 80 }, (_, index) => index);
+    const grown = encodePlainRun(new TransferColumnsReader(long.build()), all, all, BASE);
+    expect(grown.length).toBeGreaterThan(4096 * 2);
+    expect(Buffer.from(grown).equals(reference(new TransferColumnsReader(long.build()), all, all))).toBe(true);
   });
 });

@@ -248,10 +248,14 @@ export class ValueArena {
     this.offset += 8;
   }
   string(value: string): void {
+    this.reserve(2 + value.length * 3);
+    this.offset = this.putString(value, this.offset);
+  }
+  /** Writes u16 byte length + UTF-8 of `value` at `at` (space reserved); returns the end. */
+  private putString(value: string, at: number): number {
     const length = value.length;
-    this.reserve(2 + length * 3);
     const buffer = this.buffer;
-    const start = this.offset + 2;
+    const start = at + 2;
     let ascii = true;
     // Ids are short and almost always ASCII: a byte loop beats the native utf8 write call.
     for (let index = 0; index < length; index += 1) {
@@ -263,8 +267,27 @@ export class ValueArena {
       buffer[start + index] = unit;
     }
     const bytes = ascii ? length : buffer.write(value, start, 'utf8');
-    this.view.setUint16(this.offset, bytes, true);
-    this.offset = start + bytes;
+    buffer[at] = bytes & 0xff;
+    buffer[at + 1] = bytes >>> 8;
+    return start + bytes;
+  }
+  /** One plain-run entry (encodePlainRun): the id, then writePlainTransferRecord's bytes, with
+   * one bounds check for the whole entry instead of one per field. */
+  plainEntry(id: string, timestampHigh: number, timestampLow: number, amount: number, debitAccountId: string, creditAccountId: string, currency: string): void {
+    this.reserve(35 + 3 * (id.length + debitAccountId.length + creditAccountId.length + currency.length));
+    const buffer = this.buffer;
+    const view = this.view;
+    let at = this.putString(id, this.offset);
+    buffer[at] = 0; // kind 'transfer' (0), state 'posted' (0), not pending
+    buffer[at + 1] = 0; // no optional fields
+    view.setUint32(at + 2, timestampLow, true);
+    view.setInt32(at + 6, timestampHigh, true);
+    view.setFloat64(at + 10, 0, true); // timeoutMs
+    buffer[at + 18] = 0; // u128 tag: exact f64
+    view.setFloat64(at + 19, amount, true);
+    at = this.putString(debitAccountId, at + 27);
+    at = this.putString(creditAccountId, at);
+    this.offset = this.putString(currency, at);
   }
   /** Reserves `bytes` bytes (contents undefined until setU32 fills them). */
   skip(bytes: number): void {
@@ -432,14 +455,18 @@ export function encodePlainRun(
   const arena = new ValueArena(Math.max(4096, entries + count * 96));
   arena.skip(entries);
   const entryOffsets = new Uint32Array(count + 1);
-  const timestamp = new TimestampParts(base);
+  // TimestampParts.write, inlined: base + offset as i64 parts without a bigint per entry.
+  assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
+  const high = Number(base >> 32n);
+  const low = Number(base & 0xffff_ffffn);
   const { ids, debits, credits, currencies } = input;
   const amounts = input.columns.amounts;
   for (let at = 0; at < count; at += 1) {
     const column = columns[at] as number;
     entryOffsets[at] = arena.pendingBytes - entries;
-    arena.string(ids[column] as string);
-    writePlainTransferRecord(arena, timestamp, offsets[at] as number, amounts[column] as number, debits[column] as string, credits[column] as string, currencies[column] as string);
+    const sum = low + (offsets[at] as number);
+    const carry = Math.floor(sum / TWO_32);
+    arena.plainEntry(ids[column] as string, high + carry, sum - carry * TWO_32, amounts[column] as number, debits[column] as string, credits[column] as string, currencies[column] as string);
   }
   entryOffsets[count] = arena.pendingBytes - entries;
   arena.setU8(0, PLAIN_RUN_VERSION);
