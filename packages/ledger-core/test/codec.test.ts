@@ -172,3 +172,23 @@ describe('command batches', () => {
     expect(Buffer.from(grown).equals(reference(new TransferColumnsReader(long.build()), all, all))).toBe(true);
   });
 });
+
+describe('transfer columns', () => {
+  it('report the one currency of a batch without splitting, and null for mixed or empty ones', () => {
+    const reader = (currencies: string[]): TransferColumnsReader => {
+      const builder = new TransferColumnsBuilder(currencies.length);
+      for (const [index, currency] of currencies.entries()) builder.addPlain(`t-${index}`, 'acct-1', 'acct-2', currency, 1);
+      return new TransferColumnsReader(builder.build());
+    };
+    expect(reader(['USD', 'USD', 'USD']).sameCurrency).toBe('USD');
+    expect(reader(['X']).sameCurrency).toBe('X');
+    expect(reader([]).sameCurrency).toBeNull();
+    expect(reader(['USD', 'USD', 'EUR']).sameCurrency).toBeNull();
+    expect(reader(['EUR', 'USD', 'USD']).sameCurrency).toBeNull();
+    expect(reader(['AB', 'A']).sameCurrency).toBeNull();
+    expect(reader(['A', 'AB']).sameCurrency).toBeNull();
+    expect(reader(['A', 'A', 'AA']).sameCurrency).toBeNull();
+    const mixed = reader(['USD', 'EUR', 'USD']);
+    expect(mixed.currencies).toEqual(['USD', 'EUR', 'USD']);
+  });
+});

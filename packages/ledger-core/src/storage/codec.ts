@@ -459,14 +459,16 @@ export function encodePlainRun(
   assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
   const high = Number(base >> 32n);
   const low = Number(base & 0xffff_ffffn);
-  const { ids, debits, credits, currencies } = input;
+  const { ids, debits, credits } = input;
+  const sameCurrency = input.sameCurrency;
+  const currencies = sameCurrency === null ? input.currencies : null;
   const amounts = input.columns.amounts;
   for (let at = 0; at < count; at += 1) {
     const column = columns[at] as number;
     entryOffsets[at] = arena.pendingBytes - entries;
     const sum = low + (offsets[at] as number);
     const carry = Math.floor(sum / TWO_32);
-    arena.plainEntry(ids[column] as string, high + carry, sum - carry * TWO_32, amounts[column] as number, debits[column] as string, credits[column] as string, currencies[column] as string);
+    arena.plainEntry(ids[column] as string, high + carry, sum - carry * TWO_32, amounts[column] as number, debits[column] as string, credits[column] as string, sameCurrency ?? ((currencies as string[])[column] as string));
   }
   entryOffsets[count] = arena.pendingBytes - entries;
   arena.setU8(0, PLAIN_RUN_VERSION);

@@ -546,7 +546,9 @@ export class ShardEngine implements ShardEngineApi {
         this.apply({ type: 'ExpirePendingTransfers' }, events, now);
         this.addGeneralEvents(record, events, now, first);
       }
-      const { ids, debits, credits, currencies } = input;
+      const { ids, debits, credits } = input;
+      const sameCurrency = input.sameCurrency;
+      const currencies = sameCurrency === null ? input.currencies : null;
       const amounts = input.columns.amounts;
       // One native pass instead of isAscii per id: UTF-8 is longer than UTF-16 exactly when a
       // code unit is above 0x7f.
@@ -561,7 +563,7 @@ export class ShardEngine implements ShardEngineApi {
         if (other === undefined) {
           const id = ids[column] as string;
           if (known.fastPath && id > known.max && input.isPlain(column) && (idsAscii || isAscii(id))) {
-            if (applyPlainTransfer(state, debits[column] as string, credits[column] as string, currencies[column] as string, amounts[column] as number, historyMask)) {
+            if (applyPlainTransfer(state, debits[column] as string, credits[column] as string, sameCurrency ?? ((currencies as string[])[column] as string), amounts[column] as number, historyMask)) {
               const sequence = state.lastSequence + 1;
               state.lastSequence = sequence;
               timestampBehind = true;

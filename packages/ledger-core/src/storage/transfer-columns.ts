@@ -102,6 +102,7 @@ export class TransferColumnsReader {
   private splitDebits: string[] | null = null;
   private splitCredits: string[] | null = null;
   private splitCurrencies: string[] | null = null;
+  private sameCurrencyOf: string | null | undefined = undefined;
 
   constructor(columns: TransferColumns) {
     this.columns = columns;
@@ -119,6 +120,26 @@ export class TransferColumnsReader {
   }
   get currencies(): string[] {
     return (this.splitCurrencies ??= split(this.columns.currencies, this.count));
+  }
+
+  /** The currency of every transfer when all have the same one (the usual batch), else null;
+   * found without splitting the column: the lane then hands one string, whose hash V8 caches,
+   * to every currency check and totals lookup. */
+  get sameCurrency(): string | null {
+    if (this.sameCurrencyOf === undefined) {
+      const text = this.columns.currencies;
+      const count = this.count;
+      let same: string | null = null;
+      if (count > 0) {
+        const end = text.indexOf('\n');
+        const first = end < 0 ? text : text.slice(0, end);
+        // Segments never contain '\n': the column is `first` count times exactly when it equals
+        // first + ('\n' + first) x (count - 1).
+        if (text.length === count * (first.length + 1) - 1 && text === first + `\n${first}`.repeat(count - 1)) same = first;
+      }
+      this.sameCurrencyOf = same;
+    }
+    return this.sameCurrencyOf;
   }
 
   /** Whether the transfer at `column` is plain: amount below 2^53, not pending, no metadata. */
