@@ -1,4 +1,4 @@
-// Accounts' small counters live in the state's CounterRows by ordinal: evolve and restoreState
+// Accounts' exact counters live in the state's CounterRows by ordinal: evolve and restoreState
 // put them there, a wide account's row reads Infinity, and the plain-transfer kernel (which reads
 // only the rows) declines wide accounts, also after a restore from an older snapshot layout.
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import {
   DEBITS_POSTED,
   evolve,
   initialState,
+  newCounters,
   parseAccount,
   parseTransfer,
   readCounter,
@@ -45,7 +46,7 @@ describe('CounterRows', () => {
   it('holds every account created by evolve at its ordinal, across chunks', () => {
     const state = stateWith(COUNTER_ROWS_PER_CHUNK + 3);
     expect(state.counterRows.chunks.length).toBe(2);
-    for (const created of state.accounts.values()) expect(state.counterRows.holds(created.ordinal, created.counters.small)).toBe(true);
+    for (const created of state.accounts.values()) expect(state.counterRows.holds(created.ordinal, created.counters)).toBe(true);
     post(state, 't-1', 1, COUNTER_ROWS_PER_CHUNK + 2, 7n);
     expect(applyPlainTransfer(state, 'acct-1', `acct-${COUNTER_ROWS_PER_CHUNK + 2}`, 'USD', 5, 0)).toBe(true);
     expect(readCounter(account(state, 1).counters, DEBITS_POSTED)).toBe(12n);
@@ -60,7 +61,7 @@ describe('CounterRows', () => {
     post(state, 't-2', 0, 2, 2n);
     const wide = account(state, 0).counters;
     expect(wide.wide).not.toBeNull();
-    expect(Array.from(wide.small)).toEqual([Infinity, Infinity, Infinity, Infinity]);
+    expect(Array.from(wide.values.subarray(wide.at, wide.at + 4))).toEqual([Infinity, Infinity, Infinity, Infinity]);
     expect(readCounter(wide, DEBITS_POSTED)).toBe(TWO_53 + 1n);
     const before = captureState(state);
     expect(applyPlainTransfer(state, 'acct-0', 'acct-2', 'USD', 1, 0)).toBe(false);
@@ -71,7 +72,7 @@ describe('CounterRows', () => {
 
   it('flags an account whose counters are not its row (audit)', () => {
     const state = stateWith(2);
-    const stray = { ...account(state, 1), counters: { small: [0, 0, 0, 0], wide: null } };
+    const stray = { ...account(state, 1), counters: newCounters() };
     state.accounts.set('acct-1', stray);
     expect(auditState(state).map((violation) => violation.rule)).toContain('counter_row');
   });
@@ -104,7 +105,8 @@ describe('snapshots and CounterRows', () => {
     // Snapshots written before CounterRows kept the small values a widened account had.
     const old = { ...payload, accounts: payload.accounts.map((entry) => (entry.id === 'acct-0' ? { ...entry, counters: { ...entry.counters, small: [1, 0, 0, 0] } } : entry)) };
     const restored = restoreState(old);
-    expect(Array.from(account(restored, 0).counters.small)).toEqual([Infinity, Infinity, Infinity, Infinity]);
+    const restoredCounters = account(restored, 0).counters;
+    expect(Array.from(restoredCounters.values.subarray(restoredCounters.at, restoredCounters.at + 4))).toEqual([Infinity, Infinity, Infinity, Infinity]);
     expect(readCounter(account(restored, 0).counters, DEBITS_POSTED)).toBe(TWO_53 + 5n);
     expect(applyPlainTransfer(restored, 'acct-0', 'acct-1', 'USD', 1, 0)).toBe(false);
     expect(auditState(restored)).toEqual([]);

@@ -47,8 +47,7 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
     case 'AccountCreated': {
       assert(!state.accounts.has(event.account.id), 'account created twice');
       const ordinal = state.accounts.size;
-      const counters = { small: state.counterRows.row(ordinal), wide: null };
-      state.accounts.set(event.account.id, newAccountState(event.account, ordinal, event.timestamp, counters));
+      state.accounts.set(event.account.id, newAccountState(event.account, ordinal, event.timestamp, state.counterRows.counters(ordinal)));
       totalsFor(state, event.account.currency);
       break;
     }

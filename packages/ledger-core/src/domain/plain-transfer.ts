@@ -19,9 +19,9 @@ const ROW_MASK = COUNTER_ROWS_PER_CHUNK - 1;
 /** addCounter for an exact number amount; the bigint only when the counter has to widen. */
 function addSmall(counters: Counters, index: 0 | 1, amount: number): void {
   if (counters.wide === null) {
-    const sum = (counters.small[index] as number) + amount;
+    const sum = (counters.values[counters.at + index] as number) + amount;
     if (sum <= SAFE) {
-      counters.small[index] = sum;
+      counters.values[counters.at + index] = sum;
       return;
     }
   }

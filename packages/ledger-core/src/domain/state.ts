@@ -47,7 +47,7 @@ export interface CurrencyTotals {
 
 export interface LedgerState {
   readonly accounts: Map<string, AccountState>;
-  /** Every account's small counters by ordinal: account.counters.small is its row here. */
+  /** Every account's exact counters by ordinal: account.counters point at its row here. */
   readonly counterRows: CounterRows;
   readonly pending: Map<string, PendingState>;
   readonly reservations: Map<string, ReservationState>;

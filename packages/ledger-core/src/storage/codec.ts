@@ -569,7 +569,7 @@ export function writeHistoryEntry(arena: ValueArena, eventType: LedgerEvent['typ
   arena.i64(timestamp);
   if (counters.wide === null) {
     arena.u8(0);
-    for (let index = 0; index < 4; index += 1) arena.f64(counters.small[index] as number);
+    for (let index = 0; index < 4; index += 1) arena.f64(counters.values[counters.at + index] as number);
   } else {
     arena.u8(1);
     for (let index = 0; index < 4; index += 1) arena.u128(counters.wide[index] as bigint);

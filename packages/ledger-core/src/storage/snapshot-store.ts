@@ -12,33 +12,31 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
 import { ExpiryQueue, type AccountState, type CurrencyTotals, type LedgerState, type PendingState, type ReservationState } from '../domain/state.js';
-import { CounterRows, type Counters } from '../domain/balance.js';
+import { counterData, CounterRows, countersFromData, type CounterData } from '../domain/balance.js';
 
 const MAGIC = Buffer.from('SLSNAP01', 'latin1');
 const HEADER_BYTES = 8 + 8 + 8 + 32;
 const packr = new Packr({ useRecords: true, useBigIntExtension: true, moreTypes: false, structuredClone: false });
 
+/** Counters are plain data here ({ small: number[4], wide }), the layout snapshots always had. */
+type AccountPayload = Omit<AccountState, 'counters'> & { readonly counters: CounterData };
+
 interface SnapshotPayload {
   readonly lastSequence: number;
   readonly lastTimestamp: bigint;
-  readonly accounts: AccountState[];
+  readonly accounts: AccountPayload[];
   readonly pending: PendingState[];
   readonly reservations: ReservationState[];
-  readonly totals: [string, CurrencyTotals][];
-}
-
-function copyCounters(counters: Counters): Counters {
-  // Plain arrays (the payload's layout), also for an account's CounterRows row.
-  return { small: Array.from(counters.small), wide: counters.wide === null ? null : counters.wide.slice() };
+  readonly totals: [string, { readonly accounts: CounterData; readonly saga: CounterData }][];
 }
 
 /** Copies what a snapshot needs. This is the only part that stops writes (measured as pauseMs). */
 export function captureState(state: LedgerState): SnapshotPayload {
-  const accounts: AccountState[] = [];
-  for (const account of state.accounts.values()) accounts.push({ ...account, counters: copyCounters(account.counters) });
-  const totals: [string, CurrencyTotals][] = [];
+  const accounts: AccountPayload[] = [];
+  for (const account of state.accounts.values()) accounts.push({ ...account, counters: counterData(account.counters) });
+  const totals: SnapshotPayload['totals'] = [];
   for (const [currency, entry] of state.totals) {
-    totals.push([currency, { accounts: copyCounters(entry.accounts), saga: copyCounters(entry.saga) }]);
+    totals.push([currency, { accounts: counterData(entry.accounts), saga: counterData(entry.saga) }]);
   }
   return {
     lastSequence: state.lastSequence,
@@ -63,7 +61,7 @@ export function restoreState(payload: SnapshotPayload): LedgerState {
     counterRows,
     pending: new Map(payload.pending.map((hold) => [hold.id, hold])),
     reservations: new Map(payload.reservations.map((reservation) => [reservation.sagaId, reservation])),
-    totals: new Map(payload.totals),
+    totals: new Map(payload.totals.map(([currency, entry]): [string, CurrencyTotals] => [currency, { accounts: countersFromData(entry.accounts), saga: countersFromData(entry.saga) }])),
     expiries: new ExpiryQueue(),
     lastTimestamp: payload.lastTimestamp,
     lastSequence: payload.lastSequence,
