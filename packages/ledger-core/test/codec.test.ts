@@ -16,7 +16,7 @@ import {
   type ReservationLeg,
   type TransferSpec,
 } from '../src/index.js';
-import { encodePlainRun, findInPlainRun, lastIdOfPlainRun } from '../src/storage/codec.js';
+import { encodePlainRun, findInPlainRun, lastIdOfPlainRun, TimestampParts, ValueArena, writePlainTransferRecord } from '../src/storage/codec.js';
 import { TransferColumnsBuilder, TransferColumnsReader } from '../src/storage/transfer-columns.js';
 
 const BASE = 1_700_000_000_000_000_000n;
@@ -126,5 +126,69 @@ describe('command batches', () => {
     }
     commands.push({ type: 'ExpirePendingTransfers' });
     expect(decodeCommandBatch(encodeCommandBatch(commands))).toEqual(commands);
+  });
+
+  it('keep the layout of version 1 byte for byte, non-ASCII fields included', () => {
+    // The layout as it was first written: entries through writePlainTransferRecord and
+    // ValueArena.string, then a header buffer concatenated in front.
+    function reference(reader: TransferColumnsReader, taken: number[], offsets: number[]): Buffer {
+      const arena = new ValueArena(64);
+      const entryOffsets: number[] = [];
+      const timestamp = new TimestampParts(BASE);
+      for (const [at, column] of taken.entries()) {
+        entryOffsets.push(arena.pendingBytes);
+        arena.string(reader.ids[column] as string);
+        const amount = reader.columns.amounts[column] as number;
+        writePlainTransferRecord(arena, timestamp, offsets[at] as number, amount, reader.debits[column] as string, reader.credits[column] as string, reader.currencies[column] as string);
+      }
+      entryOffsets.push(arena.pendingBytes);
+      const entries = arena.takeCopy();
+      const header = Buffer.alloc(5 + 4 * entryOffsets.length);
+      header.writeUInt8(1, 0);
+      header.writeUInt32LE(taken.length, 1);
+      for (const [at, offset] of entryOffsets.entries()) header.writeUInt32LE(offset, 5 + 4 * at);
+      return Buffer.concat([header, entries]);
+    }
+    const builder = new TransferColumnsBuilder(4);
+    const fields = [
+      ['t-1', 'acct-1', 'acct-2', 'USD'],
+      ['t-2', 'kontö-7', 'acct-1', 'USD'],
+      ['t-3', 'acct-2', '账户-😀', 'EUR'],
+      ['t-4', 'a', 'b', 'USD'],
+    ] as const;
+    for (const [index, [id, debit, credit, currency]] of fields.entries()) builder.addPlain(id, debit, credit, currency, 1 + index * 1000);
+    const taken = [0, 1, 2, 3];
+    const offsets = [0, 5, 6, 2 ** 40];
+    const value = encodePlainRun(new TransferColumnsReader(builder.build()), taken, offsets, BASE);
+    expect(Buffer.from(value).equals(reference(new TransferColumnsReader(builder.build()), taken, offsets))).toBe(true);
+    expect(findInPlainRun(value, 't-3')?.creditAccountId).toBe('账户-😀');
+    expect(Buffer.from(encodePlainRun(new TransferColumnsReader(builder.build()), [1, 3], [1, 2], BASE)).equals(reference(new TransferColumnsReader(builder.build()), [1, 3], [1, 2]))).toBe(true);
+    // Long fields: the arena outgrows its first buffer mid-run (header included in the copy).
+    const long = new TransferColumnsBuilder(80);
+    for (let index = 0; index < 80; index += 1) long.addPlain(`t-${String(index).padStart(125, '0')}`, 'd'.repeat(128), `ü${'c'.repeat(60)}`, 'USD', index + 1);
+    const all = Array.from({ length: 80 }, (_, index) => index);
+    const grown = encodePlainRun(new TransferColumnsReader(long.build()), all, all, BASE);
+    expect(grown.length).toBeGreaterThan(4096 * 2);
+    expect(Buffer.from(grown).equals(reference(new TransferColumnsReader(long.build()), all, all))).toBe(true);
+  });
+});
+
+describe('transfer columns', () => {
+  it('report the one currency of a batch without splitting, and null for mixed or empty ones', () => {
+    const reader = (currencies: string[]): TransferColumnsReader => {
+      const builder = new TransferColumnsBuilder(currencies.length);
+      for (const [index, currency] of currencies.entries()) builder.addPlain(`t-${index}`, 'acct-1', 'acct-2', currency, 1);
+      return new TransferColumnsReader(builder.build());
+    };
+    expect(reader(['USD', 'USD', 'USD']).sameCurrency).toBe('USD');
+    expect(reader(['X']).sameCurrency).toBe('X');
+    expect(reader([]).sameCurrency).toBeNull();
+    expect(reader(['USD', 'USD', 'EUR']).sameCurrency).toBeNull();
+    expect(reader(['EUR', 'USD', 'USD']).sameCurrency).toBeNull();
+    expect(reader(['AB', 'A']).sameCurrency).toBeNull();
+    expect(reader(['A', 'AB']).sameCurrency).toBeNull();
+    expect(reader(['A', 'A', 'AA']).sameCurrency).toBeNull();
+    const mixed = reader(['USD', 'EUR', 'USD']);
+    expect(mixed.currencies).toEqual(['USD', 'EUR', 'USD']);
   });
 });

@@ -364,6 +364,33 @@ describe('ShardEngine reads', () => {
 });
 
 describe('ShardEngine plain-transfer runs (the lane\'s part of the id index)', () => {
+  it('answers exists and exists_with_different_fields for lane transfers of a batch written but not yet durable', async () => {
+    const clock = new TestClock();
+    const engine = await openEngine(await dirs.make(), { clock: clock.read });
+    await engine.submit(Array.from({ length: 10 }, (_, index) => account(`acct-${index}`)));
+    const id = (index: number): string => `t-${String(index * 2).padStart(8, '0')}`;
+    const commands = Array.from({ length: 200 }, (_, index) => transfer(id(index), `acct-${index % 10}`, `acct-${(index + 3) % 10}`, BigInt(1 + index)));
+    clock.advanceMs(1);
+    // Not awaited: the second batch is decided while the first one's run is staged (sealed into
+    // its encoded value when the first batch was written) and not yet durable.
+    const pending = engine.submitEncoded(encodeCommandBatch(commands));
+    const picks = [0, 1, 99, 100, 199].map((index) => commands[index] as Command & { type: 'CreateTransfer' });
+    clock.advanceMs(1);
+    const again = engine.submitEncoded(
+      encodeCommandBatch([
+        ...picks,
+        { type: 'CreateTransfer', transfer: { ...(picks[2] as Command & { type: 'CreateTransfer' }).transfer, amount: 9_999n } },
+        transfer('t-00000003', 'acct-1', 'acct-2', 5n), // between two ids of the run: new
+      ]),
+    );
+    expect(decodeResultBatch(await pending).every((result) => result.status === 'ok')).toBe(true);
+    expect(decodeResultBatch(await again).map((result) => result.status)).toEqual(['exists', 'exists', 'exists', 'exists', 'exists', 'exists_with_different_fields', 'ok']);
+    const found = await engine.lookupTransfers([id(0), id(199), 't-00000003']);
+    expect(found.map((record) => record?.amount)).toEqual([1n, 200n, 5n]);
+    expect((await engine.verify()).ok).toBe(true);
+    await engine.close();
+  });
+
   it('finds every lane transfer after a reopen, answers exists and exists_with_different_fields for them, and nothing in between', async () => {
     const clock = new TestClock();
     const dir = await dirs.make();

@@ -38,6 +38,12 @@ export function auditState(state: LedgerState): Violation[] {
   for (const account of state.accounts.values()) {
     let sum = sums.get(account.currency);
     if (sum === undefined) sums.set(account.currency, (sum = newCounters()));
+    // The plain-transfer kernel reads counters by ordinal from counterRows, not through the account.
+    const { values, at, wide } = account.counters;
+    if (!state.counterRows.holds(account.ordinal, account.counters)) violations.push({ rule: 'counter_row', detail: account.id });
+    if (wide !== null && values.subarray(at, at + 4).some((value) => value !== Infinity)) {
+      violations.push({ rule: 'wide_counters_marked', detail: account.id });
+    }
     const [debitsPosted, creditsPosted, debitsPending, creditsPending] = [0, 1, 2, 3].map((index) =>
       read(account.counters, index as 0 | 1 | 2 | 3),
     ) as [bigint, bigint, bigint, bigint];

@@ -46,7 +46,8 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
   switch (event.type) {
     case 'AccountCreated': {
       assert(!state.accounts.has(event.account.id), 'account created twice');
-      state.accounts.set(event.account.id, newAccountState(event.account, state.accounts.size, event.timestamp));
+      const ordinal = state.accounts.size;
+      state.accounts.set(event.account.id, newAccountState(event.account, ordinal, event.timestamp, state.counterRows.counters(ordinal)));
       totalsFor(state, event.account.currency);
       break;
     }

@@ -8,18 +8,20 @@
 // (ShardEngine.submitEncoded) is its user; plain-lane.prop.test.ts holds the two paths side by
 // side. The caller advances lastSequence and lastTimestamp (it batches the bigint work).
 
-import { CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED, addCounter, type Counters } from './balance.js';
-import { totalsFor, type LedgerState } from './state.js';
+import { COUNTER_ROW_SHIFT, COUNTER_ROWS_PER_CHUNK, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED, addCounter, type Counters } from './balance.js';
+import { totalsFor, type AccountState, type LedgerState } from './state.js';
 import { accountFlags } from './types.js';
 
 const SAFE = Number.MAX_SAFE_INTEGER;
+const ROW_SHIFT = COUNTER_ROW_SHIFT;
+const ROW_MASK = COUNTER_ROWS_PER_CHUNK - 1;
 
 /** addCounter for an exact number amount; the bigint only when the counter has to widen. */
 function addSmall(counters: Counters, index: 0 | 1, amount: number): void {
   if (counters.wide === null) {
-    const sum = (counters.small[index] as number) + amount;
+    const sum = (counters.values[counters.at + index] as number) + amount;
     if (sum <= SAFE) {
-      counters.small[index] = sum;
+      counters.values[counters.at + index] = sum;
       return;
     }
   }
@@ -42,23 +44,47 @@ export function applyPlainTransfer(
 ): boolean {
   const debit = state.accounts.get(debitAccountId);
   const credit = state.accounts.get(creditAccountId);
-  if (debit === undefined || credit === undefined || debit === credit) return false;
+  if (debit === undefined || credit === undefined) return false;
+  return applyPlainPosting(state, debit, credit, currency, amount, declineFlags);
+}
+
+/**
+ * applyPlainTransfer once both accounts are found: reads and writes their counters in the
+ * state's CounterRows by ordinal (not through account.counters), where a wide account's row
+ * holds Infinity and so fails the 2^53 checks.
+ */
+export function applyPlainPosting(
+  state: LedgerState,
+  debit: AccountState,
+  credit: AccountState,
+  currency: string,
+  amount: number,
+  declineFlags: number,
+): boolean {
+  if (debit === credit) return false;
   if (debit.currency !== currency || credit.currency !== currency) return false;
-  if (((debit.flags | credit.flags) & declineFlags) !== 0) return false;
-  const debitCounters = debit.counters;
-  const creditCounters = credit.counters;
-  if (debitCounters.wide !== null || creditCounters.wide !== null) return false;
-  const debitSmall = debitCounters.small;
-  const creditSmall = creditCounters.small;
-  // checkDebitSide / checkCreditSide on exact numbers: sums past 2^53 go the general way.
-  const debitsAfter = (debitSmall[DEBITS_POSTED] as number) + (debitSmall[DEBITS_PENDING] as number) + amount;
-  const creditsAfter = (creditSmall[CREDITS_POSTED] as number) + (creditSmall[CREDITS_PENDING] as number) + amount;
+  const debitFlags = debit.flags;
+  const creditFlags = credit.flags;
+  if (((debitFlags | creditFlags) & declineFlags) !== 0) return false;
+  const chunks = state.counterRows.chunks;
+  const debitOrdinal = debit.ordinal;
+  const creditOrdinal = credit.ordinal;
+  const debitRow = chunks[debitOrdinal >>> ROW_SHIFT] as Float64Array;
+  const creditRow = chunks[creditOrdinal >>> ROW_SHIFT] as Float64Array;
+  const debitAt = (debitOrdinal & ROW_MASK) << 2;
+  const creditAt = (creditOrdinal & ROW_MASK) << 2;
+  // checkDebitSide / checkCreditSide on exact numbers: sums past 2^53 (or Infinity, a wide
+  // account) go the general way.
+  const debitsPosted = debitRow[debitAt + DEBITS_POSTED] as number;
+  const creditsPosted = creditRow[creditAt + CREDITS_POSTED] as number;
+  const debitsAfter = debitsPosted + (debitRow[debitAt + DEBITS_PENDING] as number) + amount;
+  const creditsAfter = creditsPosted + (creditRow[creditAt + CREDITS_PENDING] as number) + amount;
   if (debitsAfter > SAFE || creditsAfter > SAFE) return false;
-  if ((debit.flags & accountFlags.debitsMustNotExceedCredits) !== 0 && debitsAfter > (debitSmall[CREDITS_POSTED] as number)) return false;
-  if ((credit.flags & accountFlags.creditsMustNotExceedDebits) !== 0 && creditsAfter > (creditSmall[DEBITS_POSTED] as number)) return false;
+  if ((debitFlags & accountFlags.debitsMustNotExceedCredits) !== 0 && debitsAfter > (debitRow[debitAt + CREDITS_POSTED] as number)) return false;
+  if ((creditFlags & accountFlags.creditsMustNotExceedDebits) !== 0 && creditsAfter > (creditRow[creditAt + DEBITS_POSTED] as number)) return false;
   // evolve(TransferCreated), posted: both accounts' counters and the currency totals.
-  debitSmall[DEBITS_POSTED] = (debitSmall[DEBITS_POSTED] as number) + amount;
-  creditSmall[CREDITS_POSTED] = (creditSmall[CREDITS_POSTED] as number) + amount;
+  debitRow[debitAt + DEBITS_POSTED] = debitsPosted + amount;
+  creditRow[creditAt + CREDITS_POSTED] = creditsPosted + amount;
   const totals = totalsFor(state, currency).accounts;
   addSmall(totals, DEBITS_POSTED, amount);
   addSmall(totals, CREDITS_POSTED, amount);

@@ -2,7 +2,7 @@
 // Facts that grow with history (every transfer id ever used) live in the on-disk id index and are
 // reached through DecideContext, so memory is bounded by accounts and open holds.
 
-import { newCounters, type Counters } from './balance.js';
+import { CounterRows, newCounters, type Counters } from './balance.js';
 import type { AccountSpec, Metadata, ReservationLeg } from './types.js';
 
 export interface AccountState {
@@ -47,6 +47,8 @@ export interface CurrencyTotals {
 
 export interface LedgerState {
   readonly accounts: Map<string, AccountState>;
+  /** Every account's exact counters by ordinal: account.counters point at its row here. */
+  readonly counterRows: CounterRows;
   readonly pending: Map<string, PendingState>;
   readonly reservations: Map<string, ReservationState>;
   readonly totals: Map<string, CurrencyTotals>;
@@ -61,6 +63,7 @@ export interface LedgerState {
 export function initialState(): LedgerState {
   return {
     accounts: new Map(),
+    counterRows: new CounterRows(),
     pending: new Map(),
     reservations: new Map(),
     totals: new Map(),
@@ -70,7 +73,8 @@ export function initialState(): LedgerState {
   };
 }
 
-export function newAccountState(spec: AccountSpec, ordinal: number, timestamp: bigint): AccountState {
+/** `counters` defaults to a standalone set; evolve passes the state's row (CounterRows). */
+export function newAccountState(spec: AccountSpec, ordinal: number, timestamp: bigint, counters: Counters = newCounters()): AccountState {
   return {
     id: spec.id,
     currency: spec.currency,
@@ -78,7 +82,7 @@ export function newAccountState(spec: AccountSpec, ordinal: number, timestamp: b
     metadata: spec.metadata,
     ordinal,
     timestamp,
-    counters: newCounters(),
+    counters,
   };
 }
 

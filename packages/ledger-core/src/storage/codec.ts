@@ -248,10 +248,14 @@ export class ValueArena {
     this.offset += 8;
   }
   string(value: string): void {
+    this.reserve(2 + value.length * 3);
+    this.offset = this.putString(value, this.offset);
+  }
+  /** Writes u16 byte length + UTF-8 of `value` at `at` (space reserved); returns the end. */
+  private putString(value: string, at: number): number {
     const length = value.length;
-    this.reserve(2 + length * 3);
     const buffer = this.buffer;
-    const start = this.offset + 2;
+    const start = at + 2;
     let ascii = true;
     // Ids are short and almost always ASCII: a byte loop beats the native utf8 write call.
     for (let index = 0; index < length; index += 1) {
@@ -263,8 +267,49 @@ export class ValueArena {
       buffer[start + index] = unit;
     }
     const bytes = ascii ? length : buffer.write(value, start, 'utf8');
-    this.view.setUint16(this.offset, bytes, true);
-    this.offset = start + bytes;
+    buffer[at] = bytes & 0xff;
+    buffer[at + 1] = bytes >>> 8;
+    return start + bytes;
+  }
+  /** One plain-run entry (encodePlainRun): the id, then writePlainTransferRecord's bytes, with
+   * one bounds check for the whole entry instead of one per field. */
+  plainEntry(id: string, timestampHigh: number, timestampLow: number, amount: number, debitAccountId: string, creditAccountId: string, currency: string): void {
+    this.reserve(35 + 3 * (id.length + debitAccountId.length + creditAccountId.length + currency.length));
+    const buffer = this.buffer;
+    const view = this.view;
+    let at = this.putString(id, this.offset);
+    buffer[at] = 0; // kind 'transfer' (0), state 'posted' (0), not pending
+    buffer[at + 1] = 0; // no optional fields
+    view.setUint32(at + 2, timestampLow, true);
+    view.setInt32(at + 6, timestampHigh, true);
+    view.setFloat64(at + 10, 0, true); // timeoutMs
+    buffer[at + 18] = 0; // u128 tag: exact f64
+    view.setFloat64(at + 19, amount, true);
+    at = this.putString(debitAccountId, at + 27);
+    at = this.putString(creditAccountId, at);
+    this.offset = this.putString(currency, at);
+  }
+  /** Reserves `bytes` bytes (contents undefined until setU32 fills them). */
+  skip(bytes: number): void {
+    this.reserve(bytes);
+    this.offset += bytes;
+  }
+  /** Writes a u8 at `at` bytes past the last take() (into space written or skipped). */
+  setU8(at: number, value: number): void {
+    assert(this.mark + at + 1 <= this.offset, 'setU8 within the pending value');
+    this.buffer[this.mark + at] = value;
+  }
+  /** Writes a u32 at `at` bytes past the last take() (into space written or skipped). */
+  setU32(at: number, value: number): void {
+    assert(this.mark + at + 4 <= this.offset, 'setU32 within the pending value');
+    this.view.setUint32(this.mark + at, value, true);
+  }
+  /** The value written since the last take(), as a view of the arena's buffer (no copy): the
+   * arena must not be written again while the view is in use. */
+  takeView(): Buffer {
+    const view = this.buffer.subarray(this.mark, this.offset);
+    this.mark = this.offset;
+    return view;
   }
   /** The value written since the last take(), as the arena buffer with start/end set. */
   take(): Buffer {
@@ -405,24 +450,31 @@ export function encodePlainRun(
 ): Buffer {
   const count = columns.length;
   assert(count > 0 && offsets.length === count, 'a plain run has transfers');
-  const arena = new ValueArena(Math.max(4096, count * 96));
+  const entries = PLAIN_RUN_HEADER_BYTES + 4 * (count + 1);
+  // One buffer, header first (filled in at the end), no concatenation.
+  const arena = new ValueArena(Math.max(4096, entries + count * 96));
+  arena.skip(entries);
   const entryOffsets = new Uint32Array(count + 1);
-  const timestamp = new TimestampParts(base);
-  const { ids, debits, credits, currencies } = input;
+  // TimestampParts.write, inlined: base + offset as i64 parts without a bigint per entry.
+  assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
+  const high = Number(base >> 32n);
+  const low = Number(base & 0xffff_ffffn);
+  const { ids, debits, credits } = input;
+  const sameCurrency = input.sameCurrency;
+  const currencies = sameCurrency === null ? input.currencies : null;
   const amounts = input.columns.amounts;
   for (let at = 0; at < count; at += 1) {
     const column = columns[at] as number;
-    entryOffsets[at] = arena.pendingBytes;
-    arena.string(ids[column] as string);
-    writePlainTransferRecord(arena, timestamp, offsets[at] as number, amounts[column] as number, debits[column] as string, credits[column] as string, currencies[column] as string);
+    entryOffsets[at] = arena.pendingBytes - entries;
+    const sum = low + (offsets[at] as number);
+    const carry = Math.floor(sum / TWO_32);
+    arena.plainEntry(ids[column] as string, high + carry, sum - carry * TWO_32, amounts[column] as number, debits[column] as string, credits[column] as string, sameCurrency ?? ((currencies as string[])[column] as string));
   }
-  entryOffsets[count] = arena.pendingBytes;
-  const entries = arena.takeCopy();
-  const header = Buffer.allocUnsafe(PLAIN_RUN_HEADER_BYTES + 4 * (count + 1));
-  header.writeUInt8(PLAIN_RUN_VERSION, 0);
-  header.writeUInt32LE(count, 1);
-  for (let at = 0; at <= count; at += 1) header.writeUInt32LE(entryOffsets[at] as number, PLAIN_RUN_HEADER_BYTES + 4 * at);
-  return Buffer.concat([header, entries]);
+  entryOffsets[count] = arena.pendingBytes - entries;
+  arena.setU8(0, PLAIN_RUN_VERSION);
+  arena.setU32(1, count);
+  for (let at = 0; at <= count; at += 1) arena.setU32(PLAIN_RUN_HEADER_BYTES + 4 * at, entryOffsets[at] as number);
+  return arena.takeView();
 }
 
 function plainRunView(value: Uint8Array): { view: Buffer; count: number; entries: number } {
@@ -517,7 +569,7 @@ export function writeHistoryEntry(arena: ValueArena, eventType: LedgerEvent['typ
   arena.i64(timestamp);
   if (counters.wide === null) {
     arena.u8(0);
-    for (let index = 0; index < 4; index += 1) arena.f64(counters.small[index] as number);
+    for (let index = 0; index < 4; index += 1) arena.f64(counters.values[counters.at + index] as number);
   } else {
     arena.u8(1);
     for (let index = 0; index < 4; index += 1) arena.u128(counters.wide[index] as bigint);

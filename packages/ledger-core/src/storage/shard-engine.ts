@@ -56,33 +56,49 @@ import { captureState, restoreState, SnapshotStore } from './snapshot-store.js';
 
 /** Plain transfers applied by submitEncoded's lane (no record objects): the batch columns they
  * came from, and per transfer its column and timestamp offset. Their ids ascend (each was above
- * every id before it), so a lookup is a binary search. */
+ * every id before it), so a lookup is a binary search. Once written (flushStaged), the run keeps
+ * only its encoded value and answers from it: the batch's split columns (tens of thousands of
+ * small strings) can then die young instead of living, and being promoted, until the commit is
+ * durable. */
 class PlainRun {
   readonly columns: number[] = [];
   readonly offsets: number[] = [];
-  readonly input: TransferColumnsReader;
   readonly base: bigint;
+  private input: TransferColumnsReader | null;
+  private encoded: Buffer | null = null;
   constructor(input: TransferColumnsReader, base: bigint) {
     this.input = input;
     this.base = base;
   }
+  /** Encodes the run (codec.ts encodePlainRun) and from then on answers from that value.
+   * Returns the index key (the first id) and the value. */
+  seal(): { key: string; value: Buffer } {
+    const input = this.input;
+    assert(input !== null, 'a plain run is sealed once');
+    const key = input.ids[this.columns[0] as number] as string;
+    const value = encodePlainRun(input, this.columns, this.offsets, this.base);
+    this.encoded = value;
+    this.input = null;
+    return { key, value };
+  }
   find(id: string): TransferRecord | undefined {
-    const ids = this.input.ids;
+    if (this.encoded !== null) return findInPlainRun(this.encoded, id);
+    const input = this.input as TransferColumnsReader;
+    const ids = input.ids;
     let low = 0;
     let high = this.columns.length - 1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
       const column = this.columns[middle] as number;
       const found = ids[column] as string;
-      if (found === id) return this.record(middle);
+      if (found === id) return this.record(input, middle);
       if (found < id) low = middle + 1;
       else high = middle - 1;
     }
     return undefined;
   }
-  private record(at: number): TransferRecord {
+  private record(input: TransferColumnsReader, at: number): TransferRecord {
     const column = this.columns[at] as number;
-    const input = this.input;
     return {
       id: input.ids[column] as string,
       kind: 'transfer',
@@ -436,8 +452,8 @@ export class ShardEngine implements ShardEngineApi {
     const arena = new ValueArena(Math.max(4096, staged.records.length * 96));
     const transfersDb = this.db.transfers;
     for (const run of staged.runs) {
-      const first = run.input.ids[run.columns[0] as number] as string;
-      void this.db.runs.put(first, encodePlainRun(run.input, run.columns, run.offsets, run.base));
+      const { key, value } = run.seal();
+      void this.db.runs.put(key, value);
     }
     for (const record of staged.records) {
       writeTransferRecord(arena, record);
@@ -530,8 +546,13 @@ export class ShardEngine implements ShardEngineApi {
         this.apply({ type: 'ExpirePendingTransfers' }, events, now);
         this.addGeneralEvents(record, events, now, first);
       }
-      const { ids, debits, credits, currencies } = input;
+      const { ids, debits, credits } = input;
+      const sameCurrency = input.sameCurrency;
+      const currencies = sameCurrency === null ? input.currencies : null;
       const amounts = input.columns.amounts;
+      // One native pass instead of isAscii per id: UTF-8 is longer than UTF-16 exactly when a
+      // code unit is above 0x7f.
+      const idsAscii = Buffer.byteLength(input.columns.ids, 'utf8') === input.columns.ids.length;
       const known = this.ids;
       const historyMask = this.accountHistoryEnabled ? accountFlags.history : 0;
       // Whether state.lastTimestamp trails events the lane applied (it is set lazily).
@@ -541,8 +562,8 @@ export class ShardEngine implements ShardEngineApi {
         const other = view.onlyTransfers ? undefined : view.others[index];
         if (other === undefined) {
           const id = ids[column] as string;
-          if (known.fastPath && id > known.max && input.isPlain(column) && isAscii(id)) {
-            if (applyPlainTransfer(state, debits[column] as string, credits[column] as string, currencies[column] as string, amounts[column] as number, historyMask)) {
+          if (known.fastPath && id > known.max && input.isPlain(column) && (idsAscii || isAscii(id))) {
+            if (applyPlainTransfer(state, debits[column] as string, credits[column] as string, sameCurrency ?? ((currencies as string[])[column] as string), amounts[column] as number, historyMask)) {
               const sequence = state.lastSequence + 1;
               state.lastSequence = sequence;
               timestampBehind = true;

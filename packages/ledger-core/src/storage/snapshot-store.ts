@@ -12,32 +12,31 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
 import { ExpiryQueue, type AccountState, type CurrencyTotals, type LedgerState, type PendingState, type ReservationState } from '../domain/state.js';
-import type { Counters } from '../domain/balance.js';
+import { counterData, CounterRows, countersFromData, type CounterData } from '../domain/balance.js';
 
 const MAGIC = Buffer.from('SLSNAP01', 'latin1');
 const HEADER_BYTES = 8 + 8 + 8 + 32;
 const packr = new Packr({ useRecords: true, useBigIntExtension: true, moreTypes: false, structuredClone: false });
 
+/** Counters are plain data here ({ small: number[4], wide }), the layout snapshots always had. */
+type AccountPayload = Omit<AccountState, 'counters'> & { readonly counters: CounterData };
+
 interface SnapshotPayload {
   readonly lastSequence: number;
   readonly lastTimestamp: bigint;
-  readonly accounts: AccountState[];
+  readonly accounts: AccountPayload[];
   readonly pending: PendingState[];
   readonly reservations: ReservationState[];
-  readonly totals: [string, CurrencyTotals][];
-}
-
-function copyCounters(counters: Counters): Counters {
-  return { small: counters.small.slice(), wide: counters.wide === null ? null : counters.wide.slice() };
+  readonly totals: [string, { readonly accounts: CounterData; readonly saga: CounterData }][];
 }
 
 /** Copies what a snapshot needs. This is the only part that stops writes (measured as pauseMs). */
 export function captureState(state: LedgerState): SnapshotPayload {
-  const accounts: AccountState[] = [];
-  for (const account of state.accounts.values()) accounts.push({ ...account, counters: copyCounters(account.counters) });
-  const totals: [string, CurrencyTotals][] = [];
+  const accounts: AccountPayload[] = [];
+  for (const account of state.accounts.values()) accounts.push({ ...account, counters: counterData(account.counters) });
+  const totals: SnapshotPayload['totals'] = [];
   for (const [currency, entry] of state.totals) {
-    totals.push([currency, { accounts: copyCounters(entry.accounts), saga: copyCounters(entry.saga) }]);
+    totals.push([currency, { accounts: counterData(entry.accounts), saga: counterData(entry.saga) }]);
   }
   return {
     lastSequence: state.lastSequence,
@@ -50,11 +49,19 @@ export function captureState(state: LedgerState): SnapshotPayload {
 }
 
 export function restoreState(payload: SnapshotPayload): LedgerState {
+  const counterRows = new CounterRows();
+  const accounts = new Map<string, AccountState>();
+  for (const account of payload.accounts) {
+    // Ordinals are creation order, and the payload lists accounts in that order.
+    assert(account.ordinal === accounts.size, 'snapshot accounts in ordinal order');
+    accounts.set(account.id, { ...account, counters: counterRows.home(account.ordinal, account.counters) });
+  }
   const state: LedgerState = {
-    accounts: new Map(payload.accounts.map((account) => [account.id, account])),
+    accounts,
+    counterRows,
     pending: new Map(payload.pending.map((hold) => [hold.id, hold])),
     reservations: new Map(payload.reservations.map((reservation) => [reservation.sagaId, reservation])),
-    totals: new Map(payload.totals),
+    totals: new Map(payload.totals.map(([currency, entry]): [string, CurrencyTotals] => [currency, { accounts: countersFromData(entry.accounts), saga: countersFromData(entry.saga) }])),
     expiries: new ExpiryQueue(),
     lastTimestamp: payload.lastTimestamp,
     lastSequence: payload.lastSequence,

@@ -85,28 +85,61 @@ export class TransferColumnsBuilder {
   }
 }
 
+function split(text: string, count: number): string[] {
+  const parts = count === 0 ? [] : text.split('\n');
+  assert(parts.length === count, 'columns agree');
+  return parts;
+}
+
 /** Reads specs back, column by column. The split columns are public for the engine's plain-
- * transfer lane (shard-engine.ts), which reads fields without building a spec per transfer. */
+ * transfer lane (shard-engine.ts), which reads fields without building a spec per transfer.
+ * Each is split on first use (a decoded log record whose transfers are never read, or a lane
+ * that stops early, splits nothing it does not need). */
 export class TransferColumnsReader {
   readonly columns: TransferColumns;
-  readonly ids: string[];
-  readonly debits: string[];
-  readonly credits: string[];
-  readonly currencies: string[];
+  readonly count: number;
+  private splitIds: string[] | null = null;
+  private splitDebits: string[] | null = null;
+  private splitCredits: string[] | null = null;
+  private splitCurrencies: string[] | null = null;
+  private sameCurrencyOf: string | null | undefined = undefined;
 
   constructor(columns: TransferColumns) {
     this.columns = columns;
-    const count = columns.amounts.length;
-    this.ids = count === 0 ? [] : columns.ids.split('\n');
-    this.debits = count === 0 ? [] : columns.debits.split('\n');
-    this.credits = count === 0 ? [] : columns.credits.split('\n');
-    this.currencies = count === 0 ? [] : columns.currencies.split('\n');
-    assert(this.ids.length === count && this.debits.length === count && this.credits.length === count, 'columns agree');
-    assert(this.currencies.length === count, 'currency column agrees');
+    this.count = columns.amounts.length;
   }
 
-  get count(): number {
-    return this.ids.length;
+  get ids(): string[] {
+    return (this.splitIds ??= split(this.columns.ids, this.count));
+  }
+  get debits(): string[] {
+    return (this.splitDebits ??= split(this.columns.debits, this.count));
+  }
+  get credits(): string[] {
+    return (this.splitCredits ??= split(this.columns.credits, this.count));
+  }
+  get currencies(): string[] {
+    return (this.splitCurrencies ??= split(this.columns.currencies, this.count));
+  }
+
+  /** The currency of every transfer when all have the same one (the usual batch), else null;
+   * found without splitting the column: the lane then hands one string, whose hash V8 caches,
+   * to every currency check and totals lookup. */
+  get sameCurrency(): string | null {
+    if (this.sameCurrencyOf === undefined) {
+      const text = this.columns.currencies;
+      const count = this.count;
+      let same: string | null = null;
+      if (count > 0) {
+        const end = text.indexOf('\n');
+        const first = end < 0 ? text : text.slice(0, end);
+        // Segments never contain '\n': the column is `first` count times exactly when it equals
+        // first + ('\n' + first) x (count - 1).
+        if (text.length === count * (first.length + 1) - 1 && text === first + `\n${first}`.repeat(count - 1)) same = first;
+      }
+      this.sameCurrencyOf = same;
+    }
+    return this.sameCurrencyOf;
   }
 
   /** Whether the transfer at `column` is plain: amount below 2^53, not pending, no metadata. */
