@@ -382,8 +382,10 @@ export class ReadModel {
 
   /** Resolves with the watermark once the projection reached `target` ('latest': every shard's
    * last sequence as of this call). Rejects with TIMEOUT after `timeoutMs` (default 10,000). A
-   * model that does not follow the logs follows them for the duration of the wait. */
-  async waitFor(target: WaitTarget, options: { readonly timeoutMs?: number } = {}): Promise<readonly Watermark[]> {
+   * model that does not follow the logs follows them for the duration of the wait. The wait makes
+   * the loop read at once, cutting its poll pause short; `pollNow: false` leaves the loop at its
+   * own pace (the bench uses it to measure the lag that a reader who does not wait sees). */
+  async waitFor(target: WaitTarget, options: { readonly timeoutMs?: number; readonly pollNow?: boolean } = {}): Promise<readonly Watermark[]> {
     this.#ensureOpen();
     const timeoutMs = options.timeoutMs ?? 10_000;
     const deadline = performance.now() + timeoutMs;
@@ -396,8 +398,10 @@ export class ReadModel {
         const leftMs = deadline - performance.now();
         if (leftMs <= 0) throw new LedgerError('TIMEOUT', { timeoutMs, waitingFor: JSON.stringify(targets) });
         this.#startLoop();
-        this.#pollNow = true;
-        this.#wake?.();
+        if (options.pollNow !== false) {
+          this.#pollNow = true;
+          this.#wake?.();
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, Math.min(leftMs, this.#settings.pollIntervalMs * 4));
           function done(): void {
