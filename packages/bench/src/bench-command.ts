@@ -30,7 +30,7 @@ options:
                          short runs (3 s) for the scaling chart
   --rate N               latency, read-model: offered transfers/s (default half the measured peak)
   --events N             recovery: acknowledged transfers in the log before the kill
-  --rounds N             read-model: pairs of runs without and with the read model (default 3)
+  --rounds N             read-model: pairs of runs without and with the read model (default 5)
   --with-read-model      standard --with-read-model is the read-model scenario
   --peers LIST           comma-separated: ${peerNames.join(',')}, or none (default all)
   --no-ledger            peers only (the first peer becomes the subject of the ratios)

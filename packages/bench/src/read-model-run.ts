@@ -1,7 +1,9 @@
 // The `read-model` scenario's driver (see scenarios/read-model.ts): closed-loop pairs without and
 // with a ReadModel following the logs, then open loops at half the peak with and without it. Each
-// run has a fresh ledger in its own directory; the read-model runs check, after catching up, that
-// the projection's totals equal the money the run moved.
+// run has a fresh ledger in its own directory. The first closed-loop run with the read model and
+// the open loop check, after catching up, that the projection's totals equal the money the run
+// moved; later rounds close the model without catching up (the backlog a peak leaves takes tens
+// of seconds to project here, and more, shorter rounds beat a noisy machine better).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -98,7 +100,7 @@ async function closedLoop(spec: ReadModelRunSpec, withModel: boolean, round: num
     const label = `${spec.name}${withModel ? '+rm' : ''} #${round + 1}`;
     const workload = spec.makeWorkload({ shardOf: opened.target.shardOf.bind(opened.target), runId: `${round}` });
     const run = await runTarget({ workload, durability: spec.durability, warmupMs: spec.warmupMs, durationMs: spec.durationMs, dir: opened.dir, progress: spec.progress, name: label, target: opened.target, concurrency: spec.concurrency ?? 2 * spec.shards });
-    const catchUpMs = opened.model === null || run.checks === null ? null : await catchUpAndCheck(opened.model, label, run.checks);
+    const catchUpMs = opened.model === null || run.checks === null || round > 0 ? null : await catchUpAndCheck(opened.model, label, run.checks);
     return { run, catchUpMs };
   } finally {
     await closeLedger(opened);
@@ -167,7 +169,7 @@ function median(values: readonly number[]): number {
 export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRunOutcome> {
   if (!Number.isInteger(spec.rounds) || spec.rounds < 1) throw new Error(`read-model: rounds must be an integer >= 1, got ${spec.rounds}`);
   const loadAverageStart = loadavg()[0] as number;
-  const pairs: { without: TargetRunResult; with: TargetRunResult; catchUpMs: number }[] = [];
+  const pairs: { without: TargetRunResult; with: TargetRunResult; catchUpMs: number | null }[] = [];
   for (let round = 0; round < spec.rounds; round++) {
     // Swap the order every round: a machine getting busier or quieter then favours neither side.
     const withFirst = round % 2 === 1;
@@ -175,7 +177,7 @@ export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRun
     const second = await closedLoop(spec, !withFirst, round);
     const withRun = withFirst ? first : second;
     const withoutRun = withFirst ? second : first;
-    pairs.push({ without: withoutRun.run, with: withRun.run, catchUpMs: withRun.catchUpMs ?? 0 });
+    pairs.push({ without: withoutRun.run, with: withRun.run, catchUpMs: withRun.catchUpMs });
   }
   const drops = pairs.map((pair) => (1 - pair.with.tps / pair.without.tps) * 100);
   const peakTps = median(pairs.map((pair) => pair.without.tps));

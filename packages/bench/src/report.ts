@@ -90,9 +90,9 @@ function formatPercent(value: number): string {
 function readModelSection(summary: ReadModelSummary): string {
   const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
   const lines = [
-    '| round | order | without read model, transfers/s | with, transfers/s | drop | catch-up after the run |',
+    '| round | order | without read model, transfers/s | with, transfers/s | drop | catch-up after the run (round 1) |',
     '|--:|---|--:|--:|--:|--:|',
-    ...summary.rounds.map((round, index) => `| ${index + 1} | ${round.withFirst ? 'with first' : 'without first'} | ${formatTps(round.withoutTps)} | ${formatTps(round.withTps)} | ${formatPercent(round.dropPercent)} | ${formatMs(round.catchUpMs)} ms |`),
+    ...summary.rounds.map((round, index) => `| ${index + 1} | ${round.withFirst ? 'with first' : 'without first'} | ${formatTps(round.withoutTps)} | ${formatTps(round.withTps)} | ${formatPercent(round.dropPercent)} | ${round.catchUpMs === null ? '-' : `${formatMs(round.catchUpMs)} ms`} |`),
     '',
     `- write throughput drop with the read model on, median of ${summary.rounds.length} pair(s): ${formatPercent(summary.dropPercentMedian)} (target < ${readModelDropTargetPercent}%: ${met(summary.dropPercentMedian < readModelDropTargetPercent)})`,
     `- projection lag at ${formatTps(summary.offeredTps)} transfers/s offered${summary.peakDerived ? ` (half the median peak of ${formatTps(summary.peakTps)})` : ''}, calls of ${summary.lagBatchSize.toLocaleString('en-US')}, from each call's acknowledgement until the read model holds it, ${summary.lagCount.toLocaleString('en-US')} calls: p50 ${formatMs(summary.lagP50Ms)} ms, p99 ${formatMs(summary.lagP99Ms)} ms, max ${formatMs(summary.lagMaxMs)} ms (target < ${readModelLagTargetMs.toLocaleString('en-US')} ms: ${met(summary.lagMaxMs < readModelLagTargetMs)} at the max${summary.saturated ? '; **SATURATED**: the in-flight bound was hit' : ''})`,

@@ -73,8 +73,9 @@ export interface ReadModelRound {
   readonly withTps: number;
   /** (1 - with / without) * 100; negative when the run with the read model was faster. */
   readonly dropPercent: number;
-  /** Time the read model took to catch up once the writes of its run stopped. */
-  readonly catchUpMs: number;
+  /** Time the read model took to catch up once the writes of its run stopped (first round
+   * only; null in later rounds, which close it without catching up). */
+  readonly catchUpMs: number | null;
   /** The run with the read model went first in this round. */
   readonly withFirst: boolean;
 }

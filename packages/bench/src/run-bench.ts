@@ -76,7 +76,7 @@ export interface BenchOptions {
   readonly offeredTps?: number;
   /** `recovery`: acknowledged transfers in the log before the kill (default 200,000). */
   readonly recoveryTransfers?: number;
-  /** `read-model`: closed-loop pairs without and with the read model (default 3). The open
+  /** `read-model`: closed-loop pairs without and with the read model (default 5). The open
    * loops' rate is `offeredTps` (default half the median peak without it). */
   readonly readModelRounds?: number;
   readonly postgres?: PostgresPeerOptions;

@@ -8,7 +8,7 @@ import type { Scenario } from './scenario.js';
 import { standardScenario } from './standard.js';
 
 /** Pairs of closed-loop runs (without, with); the drop reported is the median of the pairs'. */
-export const readModelRoundsDefault = 3;
+export const readModelRoundsDefault = 5;
 /** Transfers per call in the lag run: smaller than the throughput batch so that a window holds
  * hundreds of acknowledgements to time, not a few dozen. */
 export const readModelLagBatchSizeDefault = 1_024;
@@ -22,7 +22,7 @@ export const readModelScenario: Scenario = {
   kind: 'read-model',
   description: 'standard without and with the read model (alternating pairs, same run), then the projection lag at half the peak',
   parameters: [
-    '--rounds N: pairs of closed-loop runs, without and with the read model (default 3); --duration S each',
+    '--rounds N: pairs of closed-loop runs, without and with the read model (default 5); --duration S each',
     'then an open loop at half the median peak (or --rate) in calls of 1,024, with the read model: lag = call acknowledged -> projected',
     'and the same open loop without the read model, for write latency; targets: drop < 10%, lag < 1 s',
   ],

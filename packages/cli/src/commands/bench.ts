@@ -80,7 +80,7 @@ export function registerBench(program: Command): void {
     .option('--report <dir>', 'write report.md, result.json and SVG charts to DIR')
     .option('--docs <files>', 'regenerate the generated figures in each FILE, comma-separated (docs/benchmarks.md,README.md)')
     .option('--with-read-model', 'standard --with-read-model is the read-model scenario: write throughput without and with the read model, and its lag')
-    .option('--rounds <n>', 'read-model: pairs of runs without and with the read model (default 3)')
+    .option('--rounds <n>', 'read-model: pairs of runs without and with the read model (default 5)')
     .option('-q, --quiet', 'no progress lines', false);
   command.addHelpText(
     'after',
