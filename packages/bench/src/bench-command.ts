@@ -28,8 +28,10 @@ options:
   --cross-shard-ratio R  cross-shard: run only this ratio instead of the 0,0.1,0.5,1 sweep
   --scaling LIST         scaling: shard counts (default 1,2,4,8); other scenarios: extra
                          short runs (3 s) for the scaling chart
-  --rate N               latency: offered transfers/s (default half the measured peak)
+  --rate N               latency, read-model: offered transfers/s (default half the measured peak)
   --events N             recovery: acknowledged transfers in the log before the kill
+  --rounds N             read-model: pairs of runs without and with the read model (default 5)
+  --with-read-model      standard --with-read-model is the read-model scenario
   --peers LIST           comma-separated: ${peerNames.join(',')}, or none (default all)
   --no-ledger            peers only (the first peer becomes the subject of the ratios)
   --pg-url URL           use this PostgreSQL instead of starting a throw-away server
@@ -69,6 +71,7 @@ export function parseBenchArgs(argv: readonly string[], commandPrefix: string): 
       'batch-size': { type: 'string' }, 'cross-shard-ratio': { type: 'string' }, seed: { type: 'string' }, transfers: { type: 'string' },
       peers: { type: 'string' }, 'no-ledger': { type: 'boolean' }, scaling: { type: 'string' }, rate: { type: 'string' }, events: { type: 'string' },
       'pg-url': { type: 'string' }, 'pg-connections': { type: 'string' },
+      rounds: { type: 'string' }, 'with-read-model': { type: 'boolean' },
       json: { type: 'string' }, report: { type: 'string' }, docs: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -76,7 +79,9 @@ export function parseBenchArgs(argv: readonly string[], commandPrefix: string): 
   const durability = values.durability ?? benchDefaults.durability;
   if (durability !== 'strict' && durability !== 'relaxed') throw new Error(`--durability must be strict or relaxed, got '${durability}'`);
   const ratio = numberOption(values['cross-shard-ratio'], '--cross-shard-ratio', { max: 1 });
-  const scenario = scenarioNamed(positionals[0] ?? 'standard', ratio === undefined ? {} : { crossShardRatio: ratio });
+  const named = positionals[0] ?? 'standard';
+  if (values['with-read-model'] === true && named !== 'standard' && named !== 'read-model') throw new Error(`--with-read-model goes with standard, not ${named}`);
+  const scenario = scenarioNamed(values['with-read-model'] === true ? 'read-model' : named, ratio === undefined ? {} : { crossShardRatio: ratio });
   const seconds = (text: string | undefined, what: string): number | undefined => {
     const value = numberOption(text, what);
     return value === undefined ? undefined : value * 1000;
@@ -94,6 +99,7 @@ export function parseBenchArgs(argv: readonly string[], commandPrefix: string): 
     crossShardRatios: ratio === undefined ? undefined : [ratio],
     offeredTps: numberOption(values.rate, '--rate'),
     recoveryTransfers: numberOption(values.events, '--events', { integer: true, min: 1 }),
+    readModelRounds: numberOption(values.rounds, '--rounds', { integer: true, min: 1 }),
   };
   const defined = Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined));
   const options: BenchOptions = {

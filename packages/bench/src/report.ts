@@ -3,7 +3,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { renderCharts } from './charts.js';
-import type { BenchResult, RunEntry } from './result.js';
+import type { BenchResult, ReadModelSummary, RunEntry } from './result.js';
+import { readModelDropTargetPercent, readModelLagTargetMs } from './scenarios/index.js';
 
 const gibibyte = 1024 ** 3;
 
@@ -69,6 +70,8 @@ export function sweepSections(result: BenchResult): string[] {
       `- uncorrected (from the actual send, as a closed loop would report): p50 ${formatMs(open.uncorrectedP50Ms)} ms, p99 ${formatMs(open.uncorrectedP99Ms)} ms`,
     ].join('\n'));
   }
+  const readModel = result.readModel ?? null;
+  if (readModel !== null) sections.push(readModelSection(readModel));
   if (recovery !== null) {
     sections.push([
       `- ${recovery.transfersAcknowledged.toLocaleString('en-US')} acknowledged transfers written in ${recovery.writeS.toFixed(1)} s by a child process, then SIGKILL mid-write`,
@@ -76,6 +79,27 @@ export function sweepSections(result: BenchResult): string[] {
     ].join('\n'));
   }
   return sections;
+}
+
+function formatPercent(value: number): string {
+  return `${value.toFixed(1)}%`;
+}
+
+/** The read-model scenario: each pair, the median drop, the lag at half the peak; each against
+ * the issue's target. */
+function readModelSection(summary: ReadModelSummary): string {
+  const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
+  const lines = [
+    '| round | order | without read model, transfers/s | with, transfers/s | drop | catch-up after the run (round 1) |',
+    '|--:|---|--:|--:|--:|--:|',
+    ...summary.rounds.map((round, index) => `| ${index + 1} | ${round.withFirst ? 'with first' : 'without first'} | ${formatTps(round.withoutTps)} | ${formatTps(round.withTps)} | ${formatPercent(round.dropPercent)} | ${round.catchUpMs === null ? '-' : `${formatMs(round.catchUpMs)} ms`} |`),
+    '',
+    `- write throughput drop with the read model on, median of ${summary.rounds.length} pair(s): ${formatPercent(summary.dropPercentMedian)} (target < ${readModelDropTargetPercent}%: ${met(summary.dropPercentMedian < readModelDropTargetPercent)})`,
+    `- projection lag at ${formatTps(summary.offeredTps)} transfers/s offered${summary.peakDerived ? ` (half the median peak of ${formatTps(summary.peakTps)})` : ''}, calls of ${summary.lagBatchSize.toLocaleString('en-US')}, from each call's acknowledgement until the read model holds it, ${summary.lagCount.toLocaleString('en-US')} calls: p50 ${formatMs(summary.lagP50Ms)} ms, p99 ${formatMs(summary.lagP99Ms)} ms, max ${formatMs(summary.lagMaxMs)} ms (target < ${readModelLagTargetMs.toLocaleString('en-US')} ms: ${met(summary.lagMaxMs < readModelLagTargetMs)} at the max${summary.saturated ? '; **SATURATED**: the in-flight bound was hit' : ''})`,
+    `- write latency per call in that open loop: p50 ${formatMs(summary.writeP50MsWith)} ms, p99 ${formatMs(summary.writeP99MsWith)} ms with the read model; p50 ${formatMs(summary.writeP50MsWithout)} ms, p99 ${formatMs(summary.writeP99MsWithout)} ms without (achieved ${formatTps(summary.achievedTpsWith)} and ${formatTps(summary.achievedTpsWithout)} transfers/s)`,
+    `- 1-minute load average of the machine: ${summary.loadAverageStart.toFixed(2)} at the start, ${summary.loadAverageEnd.toFixed(2)} at the end (other processes share the cores)`,
+  ];
+  return lines.join('\n');
 }
 
 /** A few plain lines for the console after the table. */

@@ -67,6 +67,47 @@ export interface RecoverySummary {
   readonly recoveredTps: number;
 }
 
+/** One closed-loop pair of the `read-model` scenario. */
+export interface ReadModelRound {
+  readonly withoutTps: number;
+  readonly withTps: number;
+  /** (1 - with / without) * 100; negative when the run with the read model was faster. */
+  readonly dropPercent: number;
+  /** Time the read model took to catch up once the writes of its run stopped (first round
+   * only; null in later rounds, which close it without catching up). */
+  readonly catchUpMs: number | null;
+  /** The run with the read model went first in this round. */
+  readonly withFirst: boolean;
+}
+
+/** The `read-model` scenario: write throughput with and without the read model, and the lag. */
+export interface ReadModelSummary {
+  readonly rounds: readonly ReadModelRound[];
+  readonly dropPercentMedian: number;
+  /** Median closed-loop transfers/s without the read model. */
+  readonly peakTps: number;
+  /** The open loops' offered rate: half of peakTps unless --rate was given. */
+  readonly offeredTps: number;
+  readonly peakDerived: boolean;
+  readonly lagBatchSize: number;
+  /** Calls timed from acknowledgement to projected, and the percentiles of that time. */
+  readonly lagCount: number;
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+  readonly achievedTpsWith: number;
+  readonly achievedTpsWithout: number;
+  /** Write latency per call in the open loops (from the scheduled send time). */
+  readonly writeP50MsWith: number;
+  readonly writeP99MsWith: number;
+  readonly writeP50MsWithout: number;
+  readonly writeP99MsWithout: number;
+  readonly saturated: boolean;
+  /** The machine's 1-minute load average when the scenario started and ended. */
+  readonly loadAverageStart: number;
+  readonly loadAverageEnd: number;
+}
+
 export interface BenchResult {
   readonly scenario: string;
   /** The runner the ratios compare against: the ledger, or a peer in peers-only runs. */
@@ -95,6 +136,8 @@ export interface BenchResult {
   readonly crossShardSweep: readonly CrossShardPoint[];
   readonly openLoop: OpenLoopSummary | null;
   readonly recovery: RecoverySummary | null;
+  /** `read-model` scenario only (absent from results written before it existed). */
+  readonly readModel?: ReadModelSummary | null;
   /** Wall time of the whole runBench call, setup (accounts, initdb) and checks included. */
   readonly wallS: number;
   readonly environment: Environment;

@@ -16,9 +16,21 @@ import { assertConserved, isSkipped, type Peer, type RunResult, type SkippedRun 
 import { createPostgresPeer, type PostgresPeerOptions } from './peers/postgres.js';
 import { sqlitePeer } from './peers/sqlite.js';
 import { createProgress, type Progress } from './progress.js';
+import { runReadModel } from './read-model-run.js';
 import { runRecovery } from './recovery.js';
-import { entryOf, type BenchResult, type CrossShardPoint, type OpenLoopSummary, type RecoverySummary, type ScalingPoint } from './result.js';
-import { crossShardHeadlineRatio, crossShardRatiosDefault, latencyOfferedShareDefault, latencyPeakWindowMsMax, recoveryTransfersDefault, scalingShardsDefault, scenarioNamed, type Scenario } from './scenarios/index.js';
+import { entryOf, type BenchResult, type CrossShardPoint, type OpenLoopSummary, type ReadModelSummary, type RecoverySummary, type ScalingPoint } from './result.js';
+import {
+  crossShardHeadlineRatio,
+  crossShardRatiosDefault,
+  latencyOfferedShareDefault,
+  latencyPeakWindowMsMax,
+  readModelLagBatchSizeDefault,
+  readModelRoundsDefault,
+  recoveryTransfersDefault,
+  scalingShardsDefault,
+  scenarioNamed,
+  type Scenario,
+} from './scenarios/index.js';
 import { balanceTotals, createWorkloadAccounts, runTarget, type TargetRunResult } from './targets/run-target.js';
 import { openShardledger } from './targets/shardledger.js';
 import type { Durability, OpenTarget, TransferInput } from './target.js';
@@ -64,6 +76,9 @@ export interface BenchOptions {
   readonly offeredTps?: number;
   /** `recovery`: acknowledged transfers in the log before the kill (default 200,000). */
   readonly recoveryTransfers?: number;
+  /** `read-model`: closed-loop pairs without and with the read model (default 5). The open
+   * loops' rate is `offeredTps` (default half the median peak without it). */
+  readonly readModelRounds?: number;
   readonly postgres?: PostgresPeerOptions;
   /** Live progress line on stderr (default true). */
   readonly progress?: boolean;
@@ -97,6 +112,9 @@ interface SubjectOutcome {
   readonly crossShardSweep: readonly CrossShardPoint[];
   readonly openLoop: OpenLoopSummary | null;
   readonly recovery: RecoverySummary | null;
+  readonly readModel?: ReadModelSummary;
+  /** Runs of the subject shown next to it as if peers (the read-model scenario's run without). */
+  readonly extraRuns?: readonly RunResult[];
 }
 
 function peerFor(name: PeerName, options: BenchOptions): Peer {
@@ -134,11 +152,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   };
   try {
     const subject = openTarget === null ? null : await runSubject(ctx, openTarget);
-    const peerList = options.peers ?? (scenario.kind === 'recovery' ? [] : peerNames);
+    const peerList = options.peers ?? (scenario.kind === 'recovery' || scenario.kind === 'read-model' ? [] : peerNames);
     const shardOf = subject?.shardOf ?? hashShardOf(ctx.shards);
     const crossShardRatio = subject?.crossShardRatio ?? scenario.crossShardRatio;
     const workload = makeWorkload(ctx, { shardOf, crossShardRatio, runId: String(ctx.seed) });
-    const runs: (RunResult | SkippedRun)[] = subject === null ? [] : [subject.run];
+    const runs: (RunResult | SkippedRun)[] = subject === null ? [] : [subject.run, ...(subject.extraRuns ?? [])];
     for (const name of peerList) {
       const dir = await mkdtemp(join(base, `${name}-`));
       try {
@@ -215,7 +233,29 @@ async function runSubject(ctx: Context, openTarget: OpenTarget): Promise<Subject
       return latencyRun(ctx, openTarget);
     case 'recovery':
       return recoveryRun(ctx, openTarget);
+    case 'read-model':
+      return readModelRun(ctx);
   }
+}
+
+/** Pairs without and with the read model, then the lag at half the peak (read-model-run.ts).
+ * Always the real ledger: the read model is Shardledger's. */
+async function readModelRun(ctx: Context): Promise<SubjectOutcome> {
+  const outcome = await runReadModel({
+    base: ctx.base,
+    shards: ctx.shards,
+    durability: ctx.durability,
+    durationMs: ctx.durationMs,
+    warmupMs: ctx.warmupMs,
+    rounds: ctx.options.readModelRounds ?? readModelRoundsDefault,
+    lagBatchSize: readModelLagBatchSizeDefault,
+    ...(ctx.options.offeredTps === undefined ? {} : { offeredTps: ctx.options.offeredTps }),
+    ...(ctx.options.targetConcurrency === undefined ? {} : { concurrency: ctx.options.targetConcurrency }),
+    progress: ctx.progress,
+    name: ctx.name,
+    makeWorkload: (spec) => makeWorkload(ctx, { ...spec, crossShardRatio: 0 }),
+  });
+  return { run: outcome.withModel, extraRuns: [outcome.withoutModel], crossShardRatio: 0, crossShardTransfers: 0, shardOf: hashShardOf(ctx.shards), scaling: [], crossShardSweep: [], openLoop: null, recovery: null, readModel: outcome.summary };
 }
 
 function outcomeOf(ledger: LedgerRun, crossShardRatio: number): Pick<SubjectOutcome, 'run' | 'crossShardRatio' | 'crossShardTransfers' | 'shardOf'> {
@@ -366,6 +406,7 @@ function resultOf(ctx: Context, collected: Collected): BenchResult {
     crossShardSweep: collected.subject?.crossShardSweep ?? [],
     openLoop: collected.subject?.openLoop ?? null,
     recovery: collected.subject?.recovery ?? null,
+    readModel: collected.subject?.readModel ?? null,
     wallS: collected.wallS,
     environment: captureEnvironment({ batchSize: ctx.batchSize }),
     command: ctx.options.command ?? '',

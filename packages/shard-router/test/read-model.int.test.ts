@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { decodeEventRecord } from '@shardledger/ledger-core';
 import { Ledger, isLedgerError, type TransferInput } from '../src/index.js';
 import { ReadModel, dumpProjection } from '../src/read-model/index.js';
 import { openReadModelDb } from '../src/read-model/read-model-db.js';
@@ -240,6 +241,37 @@ describe('read model', () => {
       expect(isLedgerError(error, 'TIMEOUT')).toBe(true);
     } finally {
       await model.close();
+    }
+  });
+
+  it('reads raw records only when a shard has something new, and waitFor without pollNow still gets there', async () => {
+    const dir = await tempDir();
+    const ledger = await Ledger.open({ dir, shards: 1 });
+    const model = await ReadModel.open({ ledger, path: join(dir, 'rm.sqlite') });
+    try {
+      await ledger.createAccounts([{ id: 'a', currency: 'USD' }, { id: 'b', currency: 'USD' }]);
+      for (let call = 0; call < 3; call += 1) {
+        const results = await ledger.createTransfers([1, 2].map((n) => ({ id: `t${call}-${n}`, debitAccountId: 'a', creditAccountId: 'b', amount: 5n, currency: 'USD' })));
+        expect(results.every((result) => result.status === 'ok')).toBe(true);
+      }
+      const client = ledger.shardClient(0);
+      const nothing = await client.readNewRecords(8, 100);
+      expect(nothing).toEqual({ lastSequence: 8, records: [] });
+      // Whole log records (one per call here), holding at least the events asked for.
+      const some = await client.readNewRecords(4, 2);
+      expect(some.lastSequence).toBe(8);
+      const sequences = some.records.flatMap((bytes) => {
+        const record = decodeEventRecord(bytes);
+        return record.events.map((_event, index) => record.first + index);
+      });
+      expect(sequences).toEqual(expect.arrayContaining([5, 6]));
+      expect(Math.min(...sequences)).toBeLessThanOrEqual(5);
+      const marks = await model.waitFor({ shard: 0, sequence: 8 }, { timeoutMs: 5_000, pollNow: false });
+      expect(marks[0]?.sequence).toBe(8);
+      expect(model.lookupAccounts(['b']).accounts[0]?.creditsPosted).toBe(30n);
+    } finally {
+      await model.close();
+      await ledger.close();
     }
   });
 

@@ -1,9 +1,10 @@
 // A scenario is a named set of workload parameters plus how it is run; runBench turns one into a
 // run. `kind` picks the driver: a closed-loop throughput run (`throughput`), one such run per
 // cross-shard ratio (`cross-shard`) or per shard count (`scaling`), an open-loop run at a fixed
-// offered rate (`latency`), or a kill-and-reopen (`recovery`).
+// offered rate (`latency`), a kill-and-reopen (`recovery`), or throughput and lag with and
+// without the read model (`read-model`).
 
-export type ScenarioKind = 'throughput' | 'cross-shard' | 'scaling' | 'latency' | 'recovery';
+export type ScenarioKind = 'throughput' | 'cross-shard' | 'scaling' | 'latency' | 'recovery' | 'read-model';
 
 export interface Scenario {
   readonly name: string;

@@ -31,10 +31,12 @@ interface BenchCommandOptions {
   readonly json?: string | boolean;
   readonly report?: string;
   readonly docs?: string;
+  readonly withReadModel?: boolean;
+  readonly rounds?: string;
   readonly quiet: boolean;
 }
 
-const scenarioNames = ['standard', 'cross-shard', 'hot', 'accounts-1m'] as const;
+const scenarioNames = ['standard', 'cross-shard', 'hot', 'accounts-1m', 'read-model'] as const;
 
 /** Seconds as text ("10", "0.5") to ms, without floats near money (these are durations). */
 function secondsToMs(text: string, what: string): number {
@@ -77,6 +79,8 @@ export function registerBench(program: Command): void {
     .option('--json [file]', 'write the result as JSON to FILE, or to stdout without one')
     .option('--report <dir>', 'write report.md, result.json and SVG charts to DIR')
     .option('--docs <files>', 'regenerate the generated figures in each FILE, comma-separated (docs/benchmarks.md,README.md)')
+    .option('--with-read-model', 'standard --with-read-model is the read-model scenario: write throughput without and with the read model, and its lag')
+    .option('--rounds <n>', 'read-model: pairs of runs without and with the read model (default 5)')
     .option('-q, --quiet', 'no progress lines', false);
   command.addHelpText(
     'after',
@@ -90,13 +94,16 @@ export function registerBench(program: Command): void {
   );
   command.action(async (scenarioName: string, options: BenchCommandOptions) => {
     if (!(scenarioNames as readonly string[]).includes(scenarioName)) throw usageError(`unknown scenario '${scenarioName}' (${scenarioNames.join(', ')})`);
+    if (options.withReadModel === true && scenarioName !== 'standard' && scenarioName !== 'read-model') throw usageError(`--with-read-model goes with standard, not ${scenarioName}`);
     const durability = options.durability;
     if (durability !== 'strict' && durability !== 'relaxed') throw usageError(`--durability must be strict or relaxed, got '${durability}'`);
     const bench: BenchModule = await import('@shardledger/bench');
     const { resultsTable, runBench, scenarioNamed, updateDocsFile, writeJsonResult, writeReport } = bench;
-    const peers = parsePeers(options.peers, bench.peerNames);
+    const readModel = options.withReadModel === true || scenarioName === 'read-model';
+    // The read-model scenario compares the ledger with itself: no peers unless asked for.
+    const peers = readModel && options.peers === undefined ? [] : parsePeers(options.peers, bench.peerNames);
     if (!options.target && peers.length === 0) throw usageError('nothing to run: --no-target with --peers none');
-    const scenario = scenarioNamed(scenarioName, { crossShardRatio: ratio(options.crossShard) });
+    const scenario = scenarioNamed(readModel ? 'read-model' : scenarioName, { crossShardRatio: ratio(options.crossShard) });
     const count = (text: string | undefined, what: string): number | undefined => (text === undefined ? undefined : parseCount(text, what));
     const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
     const pgConnections = count(options.pgConnections, '--pg-connections');
@@ -109,6 +116,7 @@ export function registerBench(program: Command): void {
       seed: parseCount(options.seed, '--seed', { min: 0 }),
       ...optional('transfers', count(options.transfers, '--transfers')),
       ...optional('batchSize', count(options.batchSize, '--batch-size')),
+      ...optional('readModelRounds', count(options.rounds, '--rounds')),
       peers,
       ...(options.target ? { openTarget: bench.openShardledger, targetName: 'shardledger' } : {}),
       ...optional('scalingShards', options.scaling?.split(',').map((text) => parseCount(text, '--scaling'))),
@@ -117,7 +125,8 @@ export function registerBench(program: Command): void {
       command: ['shardledger', ...process.argv.slice(2)].join(' '),
     });
     if (options.json === true) printJson(result);
-    else print(`\n${resultsTable(result)}\n`);
+    // The read-model scenario's figures (drop, lag, against their targets) follow its table.
+    else print(`\n${[resultsTable(result), ...(readModel ? bench.sweepSections(result) : [])].join('\n\n')}\n`);
     if (typeof options.json === 'string') await writeJsonResult(options.json, result);
     if (options.report !== undefined) process.stderr.write(`report: ${(await writeReport(options.report, result)).join(', ')}\n`);
     // --docs takes one file or a comma-separated list (docs/benchmarks.md,README.md).

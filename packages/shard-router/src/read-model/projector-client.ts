@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LedgerError, assert, errorFromWire } from '@shardledger/ledger-core';
-import type { SequencedLedgerEvent, Watermark } from './projector.js';
+import type { Watermark } from './projector.js';
 import type { ProjectorReply, ProjectorRequest, ProjectorWorkerData } from './projector-protocol.js';
 
 // The compiled worker, whether this module runs from dist/ or from src/ under vitest (as the
@@ -53,10 +53,10 @@ export class ProjectorClient {
     }
   }
 
-  /** Applies `events` of `shard`, which follow `after`, in one transaction; resolves with the new
-   * watermark once it is committed. */
-  async apply(shard: number, after: Watermark, events: readonly SequencedLedgerEvent[]): Promise<Watermark> {
-    const reply = await this.#send({ kind: 'apply', shard, after, events });
+  /** Applies events afterSequence+1 .. lastSequence of `shard`, held in the raw `records`, in one
+   * transaction; resolves with the new watermark once it is committed. */
+  async apply(batch: { readonly shard: number; readonly afterSequence: number; readonly lastSequence: number; readonly records: readonly Uint8Array[] }): Promise<Watermark> {
+    const reply = await this.#send({ kind: 'apply', ...batch });
     if (reply.kind === 'failed') throw errorFromWire(reply.error);
     assert(reply.kind === 'applied', 'an apply is answered by applied or failed');
     return reply.watermark;

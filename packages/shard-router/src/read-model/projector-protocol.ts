@@ -1,9 +1,11 @@
 // Messages between the ReadModel (caller's thread) and its projector worker (projector-worker.ts).
-// Events travel by structured clone (bigints included, STYLE rule 8). Replies come back in the
-// order of the requests: the worker handles one message at a time.
+// Events travel as the shard's raw log records (the bytes its LMDB log holds) and are decoded in
+// the worker: decoding and cloning event objects would cost the caller's thread several
+// microseconds per event, at normal priority. Replies come back in the order of the requests:
+// the worker handles one message at a time.
 
 import type { WireError } from '@shardledger/ledger-core';
-import type { SequencedLedgerEvent, Watermark } from './projector.js';
+import type { Watermark } from './projector.js';
 
 export interface ProjectorWorkerData {
   /** The read-model file; the caller's thread has created its schema already. */
@@ -14,7 +16,15 @@ export interface ProjectorWorkerData {
 }
 
 export type ProjectorRequest =
-  | { readonly kind: 'apply'; readonly shard: number; readonly after: Watermark; readonly events: readonly SequencedLedgerEvent[] }
+  /** Apply events afterSequence+1 .. lastSequence of `shard`, found in `records` (encoded event
+   * records as the shard's readNewRecords returns them; they may hold events outside the range). */
+  | {
+      readonly kind: 'apply';
+      readonly shard: number;
+      readonly afterSequence: number;
+      readonly lastSequence: number;
+      readonly records: readonly Uint8Array[];
+    }
   | { readonly kind: 'close' };
 
 export type ProjectorReply =

@@ -6,8 +6,8 @@
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { assert, assertNever, errorToWire, limits } from '@shardledger/ledger-core';
-import { Projector, type Watermark } from './projector.js';
+import { assert, assertNever, decodeEventRecord, errorToWire, limits } from '@shardledger/ledger-core';
+import { Projector, type ProjectorBatch, type SequencedLedgerEvent, type Watermark } from './projector.js';
 import type { ProjectorReply, ProjectorRequest, ProjectorWorkerData } from './projector-protocol.js';
 import { openReadModelDb } from './read-model-db.js';
 
@@ -42,28 +42,48 @@ function reply(message: ProjectorReply): void {
 /** Events applied in one transaction at most when several batches wait in the queue. */
 const mergedEventsMax = 4 * limits.batchSizeMax;
 
+type ApplyRequest = Extract<ProjectorRequest, { kind: 'apply' }>;
+
+/** Decodes a request's records into the events it asks for (some records start before the range
+ * or run past it: the shard reads whole records). */
+function batchOf(request: ApplyRequest): ProjectorBatch {
+  const { shard, afterSequence, lastSequence } = request;
+  const events: SequencedLedgerEvent[] = [];
+  for (const bytes of request.records) {
+    const record = decodeEventRecord(bytes);
+    for (let index = 0; index < record.events.length; index += 1) {
+      const sequence = record.first + index;
+      if (sequence > afterSequence && sequence <= lastSequence) events.push({ sequence, event: record.events[index] as SequencedLedgerEvent['event'] });
+    }
+  }
+  // The projector checks that they follow one another; here, that none is missing at the end.
+  assert(events.length === lastSequence - afterSequence, `shard ${shard} records hold events ${afterSequence + 1} to ${lastSequence}`);
+  return { shard, afterSequence, events };
+}
+
 /** Applies `first` and the apply requests queued behind it (up to mergedEventsMax events) in one
  * transaction, replies to each, and handles a close found in the queue afterwards. */
-function applyQueued(first: Extract<ProjectorRequest, { kind: 'apply' }>): void {
-  const batches = [first];
-  let events = first.events.length;
+function applyQueued(first: ApplyRequest): void {
+  const requests = [first];
+  let events = first.lastSequence - first.afterSequence;
   let next: ProjectorRequest | null = null;
   while (events < mergedEventsMax) {
     const queued = receiveMessageOnPort(port as NonNullable<typeof port>);
     if (queued === undefined) break;
     next = queued.message as ProjectorRequest;
     if (next.kind !== 'apply') break;
-    batches.push(next);
-    events += next.events.length;
+    requests.push(next);
+    events += next.lastSequence - next.afterSequence;
     next = null;
   }
   let marks: Watermark[];
   try {
-    marks = projector.applyBatches(batches);
+    marks = projector.applyBatches(requests.map(batchOf));
   } catch (error) {
-    // The transaction rolled back; the caller stops the projection and reports this.
+    // The transaction rolled back (or a record did not decode); the caller stops the projection
+    // and reports this.
     const wire = errorToWire(error);
-    for (let index = 0; index < batches.length; index += 1) reply({ kind: 'failed', error: wire });
+    for (let index = 0; index < requests.length; index += 1) reply({ kind: 'failed', error: wire });
     marks = [];
   }
   for (const watermark of marks) reply({ kind: 'applied', watermark });

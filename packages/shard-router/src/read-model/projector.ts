@@ -15,10 +15,10 @@ export interface SequencedLedgerEvent {
   readonly event: LedgerEvent;
 }
 
-/** Events of one shard that follow `after` without a gap. */
+/** Events of one shard that follow `afterSequence` without a gap. */
 export interface ProjectorBatch {
   readonly shard: number;
-  readonly after: Watermark;
+  readonly afterSequence: number;
   readonly events: readonly SequencedLedgerEvent[];
 }
 
@@ -104,10 +104,10 @@ export class Projector {
     return marks;
   }
 
-  /** Applies `events` of `shard` (which must follow `after` without a gap) and moves the shard's
-   * watermark, all in one transaction. Returns the new watermark. */
-  applyBatch(shard: number, after: Watermark, events: readonly SequencedLedgerEvent[]): Watermark {
-    return this.applyBatches([{ shard, after, events }])[0] as Watermark;
+  /** Applies `events` of `shard` (which must follow `afterSequence` without a gap) and moves the
+   * shard's watermark, all in one transaction. Returns the new watermark. */
+  applyBatch(shard: number, afterSequence: number, events: readonly SequencedLedgerEvent[]): Watermark {
+    return this.applyBatches([{ shard, afterSequence, events }])[0] as Watermark;
   }
 
   /** Applies several batches (of one shard or several, each following the previous watermark of
@@ -139,13 +139,13 @@ export class Projector {
     }
   }
 
-  #applyOne({ shard, after, events }: ProjectorBatch): Watermark {
+  #applyOne({ shard, afterSequence, events }: ProjectorBatch): Watermark {
     assert(events.length > 0, 'an empty batch is not applied');
     const stored = this.#statements.watermarks.all() as { shard: bigint; last_sequence: bigint }[];
     const storedSequence = Number(stored.find((row) => Number(row.shard) === shard)?.last_sequence ?? 0n);
     // The exactly-once check: the batch starts right after what this file already holds.
-    assert(storedSequence === after.sequence, `watermark moved under the projector (shard ${shard})`);
-    let expected = after.sequence + 1;
+    assert(storedSequence === afterSequence, `watermark moved under the projector (shard ${shard})`);
+    let expected = afterSequence + 1;
     for (const item of events) {
       assert(item.sequence === expected, `gap or repeat in shard ${shard} events at ${item.sequence}`);
       this.#applyEvent(shard, item.sequence, item.event);

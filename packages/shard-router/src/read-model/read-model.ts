@@ -1,7 +1,7 @@
 // ReadModel: the CQRS read side of a Ledger. A loop on the caller's thread reads each shard's
-// durable events in batches through `ledger.readEvents` and ships them to the projector worker
-// (projector-worker.ts), which applies them to a SQLite file in one transaction per batch
-// (projector.ts). The caller's thread keeps a connection of its own for queries (queries.ts): they
+// durable log records in batches (the shard client's readNewRecords) and ships them, undecoded,
+// to the projector worker (projector-worker.ts), which decodes them and applies them to a SQLite
+// file in one transaction per batch (projector.ts). The caller's thread keeps a connection of its own for queries (queries.ts): they
 // report the watermark they reflect, and `waitFor` gives read-your-writes with a timeout.
 
 import { existsSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError, isLedgerError, limits } from '@shardledger/ledger-core';
 import { Ledger } from '../ledger.js';
-import type { SequencedLedgerEvent, Watermark } from './projector.js';
+import type { Watermark } from './projector.js';
 import { ProjectorClient } from './projector-client.js';
 import { openReadModelDb, type ReadModelDb } from './read-model-db.js';
 import {
@@ -88,7 +88,6 @@ interface Settings {
 
 /** One shard's batches sent to the worker and not committed yet, oldest first. */
 interface InFlightBatch {
-  readonly firstTimestamp: bigint;
   readonly done: Promise<void>;
 }
 
@@ -102,8 +101,9 @@ export class ReadModel {
   #projector: ProjectorClient;
   /** Per shard, the last committed event. */
   #marks: Watermark[];
-  /** Per shard, the last event sent to the worker (ahead of #marks by the batches in flight). */
-  #sent: Watermark[];
+  /** Per shard, the sequence of the last event sent to the worker (ahead of #marks by the
+   * batches in flight). */
+  #sent: number[];
   #inFlight: InFlightBatch[][];
   /** The loop runs: the caller asked to follow, or a waitFor needs it. */
   #following = false;
@@ -127,7 +127,7 @@ export class ReadModel {
     this.#projector = options.projector;
     this.#settings = options.settings;
     this.#marks = ReadModel.#marksOf(options.db, options.ledger.shards);
-    this.#sent = this.#marks.slice();
+    this.#sent = this.#marks.map((mark) => mark.sequence);
     this.#inFlight = this.#marks.map(() => []);
   }
 
@@ -317,26 +317,28 @@ export class ReadModel {
   /** Reads the next batch of every shard with room in flight and ships each to the worker.
    * Returns the number of events shipped. */
   async #readAndShip(): Promise<number> {
-    const shards = this.#sent.map((mark) => mark.shard).filter((shard) => (this.#inFlight[shard] as InFlightBatch[]).length < batchesInFlightPerShardMax);
-    const batches = await Promise.all(
-      shards.map((shard) => this.ledger.readEvents(shard, (this.#sent[shard] as Watermark).sequence, this.#settings.batchSizeEvents) as Promise<SequencedLedgerEvent[]>),
-    );
+    const limit = this.#settings.batchSizeEvents;
+    const shards = this.#marks.map((mark) => mark.shard).filter((shard) => (this.#inFlight[shard] as InFlightBatch[]).length < batchesInFlightPerShardMax);
+    // A closed ledger's shard clients reject with LEDGER_CLOSED, which stops the loop.
+    const replies = await Promise.all(shards.map((shard) => this.ledger.shardClient(shard).readNewRecords(this.#sent[shard] as number, limit)));
     let read = 0;
-    for (const [index, events] of batches.entries()) {
-      if (events.length === 0 || !this.#following) continue;
-      this.#ship(shards[index] as number, events);
-      read += events.length;
+    for (const [index, reply] of replies.entries()) {
+      const shard = shards[index] as number;
+      const afterSequence = this.#sent[shard] as number;
+      if (reply.lastSequence <= afterSequence || !this.#following) continue;
+      // The records hold at least events afterSequence+1 .. min(last, afterSequence+limit).
+      const lastSequence = Math.min(reply.lastSequence, afterSequence + limit);
+      this.#ship({ shard, afterSequence, lastSequence, records: reply.records });
+      read += lastSequence - afterSequence;
     }
     return read;
   }
 
-  #ship(shard: number, events: readonly SequencedLedgerEvent[]): void {
-    const after = this.#sent[shard] as Watermark;
-    const first = events[0] as SequencedLedgerEvent;
-    const last = events[events.length - 1] as SequencedLedgerEvent;
-    this.#sent[shard] = { shard, sequence: last.sequence, timestamp: last.event.timestamp };
+  #ship(batch: { readonly shard: number; readonly afterSequence: number; readonly lastSequence: number; readonly records: readonly Uint8Array[] }): void {
+    const { shard } = batch;
+    this.#sent[shard] = batch.lastSequence;
     const queue = this.#inFlight[shard] as InFlightBatch[];
-    const done = this.#projector.apply(shard, after, events).then(
+    const done = this.#projector.apply(batch).then(
       (mark) => {
         this.#marks[shard] = mark;
         queue.shift();
@@ -344,7 +346,7 @@ export class ReadModel {
       },
       (error: unknown) => this.#stop(error),
     );
-    queue.push({ firstTimestamp: first.event.timestamp, done });
+    queue.push({ done });
   }
 
   /** The projection cannot go on (a closed ledger, a failed batch): later waits report `error`. */
@@ -380,8 +382,10 @@ export class ReadModel {
 
   /** Resolves with the watermark once the projection reached `target` ('latest': every shard's
    * last sequence as of this call). Rejects with TIMEOUT after `timeoutMs` (default 10,000). A
-   * model that does not follow the logs follows them for the duration of the wait. */
-  async waitFor(target: WaitTarget, options: { readonly timeoutMs?: number } = {}): Promise<readonly Watermark[]> {
+   * model that does not follow the logs follows them for the duration of the wait. The wait makes
+   * the loop read at once, cutting its poll pause short; `pollNow: false` leaves the loop at its
+   * own pace (the bench uses it to measure the lag that a reader who does not wait sees). */
+  async waitFor(target: WaitTarget, options: { readonly timeoutMs?: number; readonly pollNow?: boolean } = {}): Promise<readonly Watermark[]> {
     this.#ensureOpen();
     const timeoutMs = options.timeoutMs ?? 10_000;
     const deadline = performance.now() + timeoutMs;
@@ -394,8 +398,10 @@ export class ReadModel {
         const leftMs = deadline - performance.now();
         if (leftMs <= 0) throw new LedgerError('TIMEOUT', { timeoutMs, waitingFor: JSON.stringify(targets) });
         this.#startLoop();
-        this.#pollNow = true;
-        this.#wake?.();
+        if (options.pollNow !== false) {
+          this.#pollNow = true;
+          this.#wake?.();
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, Math.min(leftMs, this.#settings.pollIntervalMs * 4));
           function done(): void {
@@ -428,10 +434,9 @@ export class ReadModel {
         const lagEvents = Math.max(0, shardInfo.lastSequence - projected);
         let lagMs = 0;
         if (lagEvents > 0) {
-          // The oldest event not projected opens the oldest batch in flight, if there is one;
-          // otherwise it is read from the log.
-          let oldest = this.#inFlight[shard]?.[0]?.firstTimestamp;
-          if (oldest === undefined) oldest = ((await this.ledger.readEvents(shard, projected, 1)) as SequencedLedgerEvent[])[0]?.event.timestamp;
+          // The oldest event not projected, read from the log (the worker decodes what it applies;
+          // this thread does not know event timestamps before they are committed).
+          const oldest = (await this.ledger.readEvents(shard, projected, 1))[0]?.event.timestamp;
           if (oldest !== undefined && nowNs > oldest) lagMs = Number((nowNs - oldest) / NANOS_PER_MS);
         }
         return { shard, projectedSequence: projected, ledgerSequence: shardInfo.lastSequence, lagEvents, lagMs };
@@ -474,7 +479,7 @@ export class ReadModel {
     this.#db = files.db;
     this.#projector = files.projector;
     this.#marks = ReadModel.#marksOf(files.db, this.ledger.shards);
-    this.#sent = this.#marks.slice();
+    this.#sent = this.#marks.map((mark) => mark.sequence);
     this.#inFlight = this.#marks.map(() => []);
   }
 

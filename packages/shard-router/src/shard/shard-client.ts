@@ -223,6 +223,11 @@ export class ShardClient {
     }
     return events;
   }
+  /** Raw records past a sequence number and the shard's last sequence (see ShardOps), for a
+   * reader that decodes them on a thread of its own (the read model's projector). */
+  readNewRecords(afterSequence: number, limitEvents: number): Promise<ShardOpResult<'readNewRecords'>> {
+    return this.#call('readNewRecords', [afterSequence, limitEvents]);
+  }
   verify(): Promise<ShardOpResult<'verify'>> {
     return this.#call('verify', []);
   }

@@ -34,12 +34,22 @@ export interface ShardOps {
   readEvents(afterSequence: number, limit: number): SequencedEvent[];
   /** Raw log records (decoded by the caller, off the shard's thread). */
   readRecords(afterSequence: number, limitEvents: number): Uint8Array[];
+  /** The shard's last sequence and, when it is past `afterSequence`, the raw records holding
+   * events afterSequence+1 .. min(lastSequence, afterSequence+limitEvents) at least (the read
+   * model ships them to its worker undecoded). Nothing is read when there is nothing new. */
+  readNewRecords(afterSequence: number, limitEvents: number): NewRecords;
   verify(): VerifyReport;
   snapshot(): SnapshotInfo;
   info(): EngineInfo;
   close(): null;
   armFailpoint(name: string, options: FailpointOptions): null;
   disarmFailpoints(): null;
+}
+
+/** What readNewRecords answers. */
+export interface NewRecords {
+  readonly lastSequence: number;
+  readonly records: Uint8Array[];
 }
 
 export type ShardOp = keyof ShardOps;

@@ -113,6 +113,13 @@ async function execute(request: ShardRequest): Promise<ShardOpResult<ShardOp>> {
     case 'readRecords':
       failpoint(failpointNames.shardReadBefore);
       return shard.readRecords(...(request as ShardRequest<'readRecords'>).args);
+    case 'readNewRecords': {
+      failpoint(failpointNames.shardReadBefore);
+      const [afterSequence, limitEvents] = (request as ShardRequest<'readNewRecords'>).args;
+      // readRecords takes the same last sequence as its bound: nothing awaits in between.
+      const { lastSequence } = shard.info();
+      return { lastSequence, records: lastSequence > afterSequence ? await shard.readRecords(afterSequence, limitEvents) : [] };
+    }
     case 'readEvents':
       failpoint(failpointNames.shardReadBefore);
       return shard.readEvents(...(request as ShardRequest<'readEvents'>).args);

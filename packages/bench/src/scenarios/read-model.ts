@@ -1,0 +1,29 @@
+// `read-model`: the cost of the CQRS read model (issue 6's two targets), measured in one run.
+// Closed-loop `standard` runs alternate without and with a ReadModel following the logs (fresh
+// ledger each, the order swapped every round so that drift on a shared machine falls on both
+// sides); then an open loop at half the median peak, with the read model, times each call from
+// its acknowledgement to the moment the projection holds it. Also run as `standard
+// --with-read-model`.
+import type { Scenario } from './scenario.js';
+import { standardScenario } from './standard.js';
+
+/** Pairs of closed-loop runs (without, with); the drop reported is the median of the pairs'. */
+export const readModelRoundsDefault = 5;
+/** Transfers per call in the lag run: smaller than the throughput batch so that a window holds
+ * hundreds of acknowledgements to time, not a few dozen. */
+export const readModelLagBatchSizeDefault = 1_024;
+/** The issue's targets. */
+export const readModelLagTargetMs = 1_000;
+export const readModelDropTargetPercent = 10;
+
+export const readModelScenario: Scenario = {
+  ...standardScenario,
+  name: 'read-model',
+  kind: 'read-model',
+  description: 'standard without and with the read model (alternating pairs, same run), then the projection lag at half the peak',
+  parameters: [
+    '--rounds N: pairs of closed-loop runs, without and with the read model (default 5); --duration S each',
+    'then an open loop at half the median peak (or --rate) in calls of 1,024, with the read model: lag = call acknowledged -> projected',
+    'and the same open loop without the read model, for write latency; targets: drop < 10%, lag < 1 s',
+  ],
+};
