@@ -228,6 +228,12 @@ export class ShardEngine implements ShardEngineApi {
   private readonly pendingRuns: PlainRun[] = [];
   private plainLaneCount = 0;
 
+  /** The sequence number of the last event applied (info().lastSequence without its disk and
+   * totals work: the read model polls it). */
+  get lastSequence(): number {
+    return this.state.lastSequence;
+  }
+
   /** Transfers applied by submitEncoded's plain-transfer lane since open (diagnostics, tests). */
   get plainLaneTransfers(): number {
     return this.plainLaneCount;

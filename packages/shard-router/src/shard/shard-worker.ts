@@ -117,7 +117,7 @@ async function execute(request: ShardRequest): Promise<ShardOpResult<ShardOp>> {
       failpoint(failpointNames.shardReadBefore);
       const [afterSequence, limitEvents] = (request as ShardRequest<'readNewRecords'>).args;
       // readRecords takes the same last sequence as its bound: nothing awaits in between.
-      const { lastSequence } = shard.info();
+      const lastSequence = shard.lastSequence;
       return { lastSequence, records: lastSequence > afterSequence ? await shard.readRecords(afterSequence, limitEvents) : [] };
     }
     case 'readEvents':
