@@ -228,6 +228,18 @@ export class ShardEngine implements ShardEngineApi {
     if (!isAscii(id)) this.ids.fastPath = false;
     else if (id > this.ids.max) this.ids.max = id;
   }
+  /** The same for saga ids: the greatest saga id in the saga index (stored or staged), while
+   * every one seen is ASCII. The router's saga ids start with the saga's first transfer id, so
+   * with time-ordered transfer ids a new saga's id is above it and decideReserve's saga lookup
+   * needs no LMDB read. Restored on open from the index's last key (LMDB orders keys by their
+   * bytes, which for ASCII is JavaScript's string order); every outcome staged afterwards, the
+   * tombstones recovery writes included, goes through writeIndexes, which notes its id. */
+  private readonly sagaIds = { max: '', fastPath: true };
+
+  private noteSagaId(id: string): void {
+    if (!isAscii(id)) this.sagaIds.fastPath = false;
+    else if (id > this.sagaIds.max) this.sagaIds.max = id;
+  }
 
   private constructor(options: ShardEngineOptions, db: ShardDatabases) {
     this.dir = options.dir;
@@ -247,7 +259,9 @@ export class ShardEngine implements ShardEngineApi {
     const sagasDb = db.sagas;
     for (const { key } of transfersDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(key);
     for (const { value } of runsDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(lastIdOfPlainRun(value));
+    for (const { key } of sagasDb.getRange({ reverse: true, limit: 1 })) this.noteSagaId(key);
     const ids = this.ids;
+    const sagaIds = this.sagaIds;
     this.context = {
       timestamp: 0n,
       transfers: {
@@ -269,6 +283,8 @@ export class ShardEngine implements ShardEngineApi {
       },
       sagas: {
         get(sagaId: string): SagaOutcome | undefined {
+          // Above every saga id in the index (see sagaIds): never stored, no disk lookup.
+          if (sagaIds.fastPath && sagaId > sagaIds.max && isAscii(sagaId)) return undefined;
           return sagas.get(sagaId) ?? (sagasDb.get(sagaId) as SagaOutcome | undefined);
         },
       },
@@ -399,6 +415,7 @@ export class ShardEngine implements ShardEngineApi {
       staged.records.push(record);
     }
     if (writes.saga !== null) {
+      this.noteSagaId(writes.saga.sagaId);
       this.pendingSagas.set(writes.saga.sagaId, writes.saga.outcome);
       staged.sagas.push([writes.saga.sagaId, writes.saga.outcome]);
     }
