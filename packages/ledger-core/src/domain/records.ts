@@ -2,7 +2,8 @@
 // the LMDB index and the in-memory one so that both stay equal by construction.
 
 import { assertNever } from '../assert.js';
-import type { LedgerEvent, SagaOutcome, TransferRecord, TransferSpec } from './types.js';
+import type { ReservationState } from './state.js';
+import type { LedgerEvent, ReservationLeg, SagaOutcome, TransferRecord, TransferSpec } from './types.js';
 
 export interface IndexWrites {
   readonly transfers: readonly TransferRecord[];
@@ -91,4 +92,26 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
     default:
       return assertNever(event, 'event');
   }
+}
+
+/**
+ * The records of a reservation's sides once the saga closes ('posted' on commit, 'released' on
+ * release): what indexWritesOf's updates make of the records FundsReserved wrote, built from the
+ * open reservation instead of read back from the index. FundsReserved wrote
+ * transferRecordOf(leg.transfer, reservation.timestamp, 'reserved', sagaId) for each transfer id,
+ * and while the reservation is open nothing else may write those ids (every command that takes an
+ * id refuses one whose record is 'reserved'), so the update of that record is this record.
+ * One record per transfer id, in leg order, like indexWritesOf's updates.
+ */
+export function closedRecordsOf(reservation: ReservationState, state: 'posted' | 'released'): TransferRecord[] {
+  const legs = reservation.legs;
+  const records: TransferRecord[] = [];
+  for (let index = 0; index < legs.length; index += 1) {
+    const spec = (legs[index] as ReservationLeg).transfer;
+    // A transfer with both sides on this shard appears as two legs; its record once.
+    let seen = false;
+    for (let other = 0; other < index && !seen; other += 1) seen = (legs[other] as ReservationLeg).transfer.id === spec.id;
+    if (!seen) records.push(transferRecordOf(spec, reservation.timestamp, state, reservation.sagaId));
+  }
+  return records;
 }

@@ -16,7 +16,7 @@ import { checkBalanceTotals, auditState, diffStates } from '../domain/audit.js';
 import { readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED } from '../domain/balance.js';
 import { decide } from '../domain/decide.js';
 import { evolve } from '../domain/evolve.js';
-import { indexWritesOf, transferRecordOf } from '../domain/records.js';
+import { closedRecordsOf, indexWritesOf, transferRecordOf } from '../domain/records.js';
 import { applyPlainTransfer } from '../domain/plain-transfer.js';
 import { initialState, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
 import { accountFlags, type TransferCreated, type Command, type DecideContext, type LedgerEvent, type SagaOutcome, type TransferRecord } from '../domain/types.js';
@@ -348,9 +348,10 @@ export class ShardEngine implements ShardEngineApi {
     const indexedThrough = (this.db.meta.get(INDEXED_THROUGH) as number | undefined) ?? 0;
     for (const { sequence, event } of this.iterateEvents(this.state.lastSequence)) {
       assert(sequence === this.state.lastSequence + 1, 'log is gapless');
+      const closing = this.reservationClosedBy(event);
       evolve(this.state, event);
       if (event.type === 'AccountCreated' && (event.account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
-      if (sequence > indexedThrough) this.writeIndexes(event, sequence);
+      if (sequence > indexedThrough) this.writeIndexes(event, sequence, closing);
     }
     assert(this.state.lastSequence === lastSequence, 'recovered to the end of the log');
     const violations = checkBalanceTotals(this.state);
@@ -387,9 +388,16 @@ export class ShardEngine implements ShardEngineApi {
     if (this.closed) throw new LedgerError('LEDGER_CLOSED');
   }
 
+  /** The open reservation a saga-closing event closes (read before evolve removes it). */
+  private reservationClosedBy(event: LedgerEvent): ReservationState | undefined {
+    if (event.type !== 'ReservationCommitted' && event.type !== 'ReservationReleased') return undefined;
+    return this.state.reservations.get(event.sagaId);
+  }
+
   /** Stages the index writes an applied event implies (and its history entries). They become
-   * visible to decide at once (pendingRecords) and are written after the log record. */
-  private writeIndexes(event: LedgerEvent, sequence: number): void {
+   * visible to decide at once (pendingRecords) and are written after the log record. `closing`:
+   * for ReservationCommitted/Released, the reservation it closed (reservationClosedBy). */
+  private writeIndexes(event: LedgerEvent, sequence: number, closing: ReservationState | undefined): void {
     const staged = this.staged;
     if (event.type === 'AccountCreated' && (event.account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
     if (event.type === 'TransferCreated' && !this.historyOf(event)) {
@@ -401,23 +409,30 @@ export class ShardEngine implements ShardEngineApi {
       staged.records.push(record);
       return;
     }
-    const writes = indexWritesOf(event);
-    for (const record of writes.transfers) {
-      this.noteTransferId(record.id);
-      this.pendingRecords.set(record.id, record);
-      staged.records.push(record);
-    }
-    for (const { id, change } of writes.updates) {
-      const current = this.context.transfers.get(id);
-      if (current === undefined) continue;
-      const record = { ...current, ...change };
-      this.pendingRecords.set(id, record);
-      staged.records.push(record);
-    }
-    if (writes.saga !== null) {
-      this.noteSagaId(writes.saga.sagaId);
-      this.pendingSagas.set(writes.saga.sagaId, writes.saga.outcome);
-      staged.sagas.push([writes.saga.sagaId, writes.saga.outcome]);
+    if (closing !== undefined && (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased')) {
+      // The sides' records follow from the reservation: no read of the index (closedRecordsOf).
+      assert(closing.sagaId === event.sagaId, 'the closed reservation is the event\'s saga');
+      const committed = event.type === 'ReservationCommitted';
+      for (const record of closedRecordsOf(closing, committed ? 'posted' : 'released')) {
+        this.pendingRecords.set(record.id, record);
+        staged.records.push(record);
+      }
+      this.stageSagaOutcome(event.sagaId, committed ? 'committed' : 'released');
+    } else {
+      const writes = indexWritesOf(event);
+      for (const record of writes.transfers) {
+        this.noteTransferId(record.id);
+        this.pendingRecords.set(record.id, record);
+        staged.records.push(record);
+      }
+      for (const { id, change } of writes.updates) {
+        const current = this.context.transfers.get(id);
+        if (current === undefined) continue;
+        const record = { ...current, ...change };
+        this.pendingRecords.set(id, record);
+        staged.records.push(record);
+      }
+      if (writes.saga !== null) this.stageSagaOutcome(writes.saga.sagaId, writes.saga.outcome);
     }
     if (this.accountHistoryEnabled && event.type !== 'AccountCreated') {
       const postings = postingsOf(event);
@@ -435,6 +450,12 @@ export class ShardEngine implements ShardEngineApi {
         ]);
       }
     }
+  }
+
+  private stageSagaOutcome(sagaId: string, outcome: SagaOutcome): void {
+    this.noteSagaId(sagaId);
+    this.pendingSagas.set(sagaId, outcome);
+    this.staged.sagas.push([sagaId, outcome]);
   }
 
   /** Whether a TransferCreated posts to an account whose history is indexed. */
@@ -637,9 +658,10 @@ export class ShardEngine implements ShardEngineApi {
       return decision.exists ? { status: 'exists' } : { status: 'ok' };
     }
     for (const event of decision.events) {
+      const closing = this.reservationClosedBy(event);
       evolve(state, event);
       events.push(event);
-      this.writeIndexes(event, state.lastSequence);
+      this.writeIndexes(event, state.lastSequence, closing);
     }
     return { status: 'ok', timestamp: (decision.events[0] as LedgerEvent).timestamp, sequence: state.lastSequence };
   }
