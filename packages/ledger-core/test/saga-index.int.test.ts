@@ -114,6 +114,42 @@ describe('saga-id max (decideReserve skips the saga index for ids above every st
   });
 });
 
+describe('open sagas (the reservation in the state, no saga index entry)', () => {
+  it('answers an open saga from its reservation, before and after reopen, and indexes the outcome once closed', async () => {
+    const dir = await dirs.make();
+    const first = await withAccounts(dir);
+    expect(await statuses(first, [reserve('s-1', debitLeg('t-1')), reserve('s-2', creditLeg('t-2'))])).toEqual(['ok', 'ok']);
+    expect(sagaIndexOf(first).get('s-1')).toBeUndefined();
+    expect(await first.sagaOutcome('s-1')).toBe('reserved');
+    expect(await statuses(first, [reserve('s-1', debitLeg('t-1'))])).toEqual(['exists']);
+    await first.close();
+    const engine = await openEngine(dir);
+    expect(await engine.sagaOutcome('s-2')).toBe('reserved');
+    expect(await statuses(engine, [reserve('s-1', debitLeg('t-1')), reserve('s-2', creditLeg('t-2'))])).toEqual(['exists', 'exists']);
+    expect(await statuses(engine, [commit('s-1'), release('s-2')])).toEqual(['ok', 'ok']);
+    expect(sagaIndexOf(engine).get('s-1')).toBe('committed');
+    expect(sagaIndexOf(engine).get('s-2')).toBe('released');
+    expect(await statuses(engine, [reserve('s-1', debitLeg('t-1')), reserve('s-2', creditLeg('t-2'))])).toEqual(['exists', 'reservation_released']);
+  });
+
+  it('reads a saga index that holds reserved entries (data written before open sagas left it)', async () => {
+    const dir = await dirs.make();
+    const first = await withAccounts(dir);
+    expect(await statuses(first, [reserve('s-1', debitLeg('t-1')), reserve('s-2', debitLeg('t-2'))])).toEqual(['ok', 'ok']);
+    const db = (first as unknown as { db: { sagas: { put(key: string, value: string): Promise<boolean> } } }).db;
+    await db.sagas.put('s-1', 'reserved');
+    await db.sagas.put('s-2', 'reserved');
+    await first.close();
+    const engine = await openEngine(dir);
+    expect(await engine.sagaOutcome('s-1')).toBe('reserved');
+    expect(await statuses(engine, [commit('s-1'), release('s-2')])).toEqual(['ok', 'ok']);
+    expect(await engine.sagaOutcome('s-1')).toBe('committed');
+    expect(await engine.sagaOutcome('s-2')).toBe('released');
+    expect(await statuses(engine, [reserve('s-1', debitLeg('t-1')), reserve('s-2', debitLeg('t-2'))])).toEqual(['exists', 'reservation_released']);
+    expect((await engine.verify()).ok).toBe(true);
+  });
+});
+
 describe('closed saga sides (their records come from the reservation, not from a read)', () => {
   /** What the index held before: the reserve's record with the new state. */
   function closedRecord(reserved: TransferRecord | undefined, state: 'posted' | 'released'): TransferRecord {

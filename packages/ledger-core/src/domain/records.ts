@@ -77,7 +77,10 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
         seen.add(leg.transfer.id);
         transfers.push(transferRecordOf(leg.transfer, event.timestamp, 'reserved', event.sagaId));
       }
-      return { transfers, updates: [], saga: { sagaId: event.sagaId, outcome: 'reserved' } };
+      // No saga index entry: an open saga's outcome is its reservation in the state, which every
+      // reader consults first (decide, sagaOutcome); the index holds final outcomes only, written
+      // by the step that closes the saga. ('reserved' entries written before stay, shadowed.)
+      return { transfers, updates: [], saga: null };
     }
     case 'ReservationCommitted':
     case 'ReservationReleased': {

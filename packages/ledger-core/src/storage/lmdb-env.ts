@@ -13,7 +13,9 @@ export interface ShardDatabases {
   /** first id of a run of plain transfers -> the run's records (codec.ts encodePlainRun): the
    * lane's part of the idempotency index, one entry per group commit. */
   readonly runs: Database<Buffer, string>;
-  /** saga id -> 'reserved' | 'committed' | 'released'. */
+  /** saga id -> 'committed' | 'released', the final outcome. Open sagas are reservations in the
+   * state; data written before that rule may also hold 'reserved' for them (never read: the
+   * reservation is found first, and the closing step overwrites it). */
   readonly sagas: Database<string, string>;
   /** [account ordinal, sequence] -> encoded history entry (counters after the posting). */
   readonly history: Database<Buffer, [number, number]>;

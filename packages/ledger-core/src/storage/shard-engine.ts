@@ -233,7 +233,8 @@ export class ShardEngine implements ShardEngineApi {
    * with time-ordered transfer ids a new saga's id is above it and decideReserve's saga lookup
    * needs no LMDB read. Restored on open from the index's last key (LMDB orders keys by their
    * bytes, which for ASCII is JavaScript's string order); every outcome staged afterwards, the
-   * tombstones recovery writes included, goes through writeIndexes, which notes its id. */
+   * tombstones recovery writes included, goes through writeIndexes, which notes its id. Open
+   * sagas have no index entry (records.ts): decide and sagaOutcome find their reservation first. */
   private readonly sagaIds = { max: '', fastPath: true };
 
   private noteSagaId(id: string): void {
