@@ -3,6 +3,7 @@
 // Method: real LMDB in mkdtemp dirs, both submit paths, reopen; LMDB reads counted with a spy.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeCommandBatch, decodeResultBatch, ShardEngine, type Command, type ReservationLeg, type TransferRecord } from '../src/index.js';
+import { ValueArena, writeTransferRecord } from '../src/storage/codec.js';
 import { account, spec, tempDirs, transfer } from './fixtures/engine-fixtures.js';
 
 const dirs = tempDirs('saga-index-');
@@ -146,6 +147,79 @@ describe('open sagas (the reservation in the state, no saga index entry)', () =>
     expect(await engine.sagaOutcome('s-1')).toBe('committed');
     expect(await engine.sagaOutcome('s-2')).toBe('released');
     expect(await statuses(engine, [reserve('s-1', debitLeg('t-1')), reserve('s-2', debitLeg('t-2'))])).toEqual(['exists', 'reservation_released']);
+    expect((await engine.verify()).ok).toBe(true);
+  });
+});
+
+describe('reserved sides (their records are the open reservation, not written to the index)', () => {
+  const expectReserved = (record: TransferRecord | undefined, id: string, sagaId: string): void => {
+    expect(record).toMatchObject({ id, kind: 'transfer', state: 'reserved', sagaId, pending: false, pendingId: null, postedAmount: null });
+  };
+
+  it('answers lookups and refuses the id while in flight, in the same call, later, and after reopen', async () => {
+    const dir = await dirs.make();
+    const first = await withAccounts(dir);
+    expect(await statuses(first, [reserve('s-1', debitLeg('t-1')), transfer('t-1', 'a', 'b', 1n)])).toEqual(['ok', 'transfer_in_flight']);
+    expect(await statuses(first, [reserve('s-9', creditLeg('t-9'))])).toEqual(['ok']);
+    const before = await first.lookupTransfers(['t-1', 't-9']);
+    expectReserved(before[0], 't-1', 's-1');
+    expectReserved(before[1], 't-9', 's-9');
+    expect(await statuses(first, [transfer('t-9', 'a', 'b', 1n)])).toEqual(['transfer_in_flight']);
+    await first.close();
+    // t-9 is the greatest transfer id and is on no disk index: reopen must still know it.
+    const engine = await openEngine(dir);
+    expect(await engine.lookupTransfers(['t-1', 't-9'])).toEqual(before);
+    expect(await statuses(engine, [transfer('t-9', 'a', 'b', 1n), transfer('t-1', 'a', 'b', 1n)])).toEqual(['transfer_in_flight', 'transfer_in_flight']);
+    expect(await statuses(engine, [transfer('t-9', 'a', 'b', 1n)], false)).toEqual(['transfer_in_flight']);
+    expect(await statuses(engine, [reserve('s-10', debitLeg('t-9'))])).toEqual(['transfer_in_flight']);
+    expect(await statuses(engine, [commit('s-9'), release('s-1')])).toEqual(['ok', 'ok']);
+    expect((await engine.lookupTransfers(['t-9']))[0]).toMatchObject({ state: 'posted', sagaId: 's-9' });
+    expect(await statuses(engine, [transfer('t-9', 'a', 'b', 1n)])).toEqual(['exists_with_different_fields']);
+  });
+
+  it('restores them from a snapshot', async () => {
+    const dir = await dirs.make();
+    const first = await withAccounts(dir);
+    expect(await statuses(first, [reserve('s-5', debitLeg('t-5'))])).toEqual(['ok']);
+    const before = await first.lookupTransfers(['t-5']);
+    await first.snapshot();
+    await first.close();
+    const engine = await openEngine(dir);
+    expect((await engine.info()).recoveredFromSnapshot).not.toBeNull();
+    expect(await engine.lookupTransfers(['t-5'])).toEqual(before);
+    expect(await statuses(engine, [transfer('t-5', 'a', 'b', 1n)])).toEqual(['transfer_in_flight']);
+    expect(await statuses(engine, [commit('s-5')])).toEqual(['ok']);
+    expect((await engine.lookupTransfers(['t-5']))[0]).toMatchObject({ state: 'posted', sagaId: 's-5' });
+  });
+
+  it('lets a new saga take a released id, and shows the new reservation over the released record', async () => {
+    const engine = await withAccounts(await dirs.make());
+    expect(await statuses(engine, [reserve('s-1', debitLeg('t-1', 3n)), release('s-1')])).toEqual(['ok', 'ok']);
+    expect(await statuses(engine, [reserve('s-2', debitLeg('t-1', 4n))])).toEqual(['ok']);
+    const [reserved] = await engine.lookupTransfers(['t-1']);
+    expectReserved(reserved, 't-1', 's-2');
+    expect(reserved?.amount).toBe(4n);
+    expect(await statuses(engine, [commit('s-2')])).toEqual(['ok']);
+    expect((await engine.lookupTransfers(['t-1']))[0]).toMatchObject({ state: 'posted', sagaId: 's-2', amount: 4n });
+  });
+
+  it('reads an index that holds reserved records (data written before they left it)', async () => {
+    const dir = await dirs.make();
+    const first = await withAccounts(dir);
+    expect(await statuses(first, [reserve('s-1', debitLeg('t-1')), reserve('s-2', creditLeg('t-2'))])).toEqual(['ok', 'ok']);
+    const before = await first.lookupTransfers(['t-1', 't-2']);
+    const db = (first as unknown as { db: { transfers: { put(key: string, value: Buffer): Promise<boolean>; getBinary(key: string): Buffer | undefined } } }).db;
+    for (const record of before) {
+      const arena = new ValueArena(4096);
+      writeTransferRecord(arena, record as TransferRecord);
+      await db.transfers.put((record as TransferRecord).id, arena.takeCopy());
+    }
+    await first.close();
+    const engine = await openEngine(dir);
+    expect(await engine.lookupTransfers(['t-1', 't-2'])).toEqual(before);
+    expect(await statuses(engine, [commit('s-1'), release('s-2')])).toEqual(['ok', 'ok']);
+    expect((await engine.lookupTransfers(['t-1']))[0]).toEqual({ ...before[0], state: 'posted' });
+    expect(await engine.lookupTransfers(['t-2'])).toEqual([undefined]);
     expect((await engine.verify()).ok).toBe(true);
   });
 });

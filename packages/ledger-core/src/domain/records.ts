@@ -69,6 +69,8 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
     case 'PendingTransferExpired':
       return { transfers: [], updates: [{ id: event.pendingId, change: { state: 'expired' } }], saga: null };
     case 'FundsReserved': {
+      // ShardEngine does not write these: while the reservation is open its records are the
+      // reservation itself (reservedTransfers), equal to these by construction.
       // A transfer with both sides on this shard appears as two legs; record it once.
       const seen = new Set<string>();
       const transfers: TransferRecord[] = [];

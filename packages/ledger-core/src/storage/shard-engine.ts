@@ -102,6 +102,15 @@ class PlainRun {
   }
 }
 
+/** The index record of a side of an open reservation: what FundsReserved used to write, and
+ * what closedRecordsOf turns into the closed record. */
+function reservedRecord(reservation: ReservationState, id: string): TransferRecord {
+  for (const leg of reservation.legs) {
+    if (leg.transfer.id === id) return transferRecordOf(leg.transfer, reservation.timestamp, 'reserved', reservation.sagaId);
+  }
+  throw new AssertionError('a reserved transfer id is one of its reservation\'s legs');
+}
+
 interface Staged {
   readonly records: TransferRecord[];
   readonly sagas: [string, SagaOutcome][];
@@ -196,6 +205,10 @@ export class ShardEngine implements ShardEngineApi {
   /** Records and saga outcomes written but not yet committed (LMDB reads can't see them yet). */
   private readonly pendingRecords = new Map<string, TransferRecord>();
   private readonly pendingSagas = new Map<string, SagaOutcome>();
+  /** Transfer id -> the open reservation holding it: the 'reserved' records of the id index,
+   * kept in memory instead of written (see reservedRecord). Derived from state.reservations:
+   * maintained by writeIndexes, rebuilt after recovery. Bounded by the open reservations. */
+  private readonly reservedTransfers = new Map<string, ReservationState>();
   private readonly context: DecideContext & { timestamp: bigint };
   /** Resolves when every batch applied so far is durable. */
   private durable: Promise<void> = Promise.resolve();
@@ -263,12 +276,16 @@ export class ShardEngine implements ShardEngineApi {
     for (const { key } of sagasDb.getRange({ reverse: true, limit: 1 })) this.noteSagaId(key);
     const ids = this.ids;
     const sagaIds = this.sagaIds;
+    const reserved = this.reservedTransfers;
     this.context = {
       timestamp: 0n,
       transfers: {
         get(id: string): TransferRecord | undefined {
           // Time-ordered ids (the recommended kind) are above every id stored: no disk lookup.
           if (ids.fastPath && id > ids.max && isAscii(id)) return undefined;
+          // First: an older record of the id (released) may be staged or stored.
+          const reservation = reserved.get(id);
+          if (reservation !== undefined) return reservedRecord(reservation, id);
           const staged = records.get(id);
           if (staged !== undefined) return staged;
           for (let index = runs.length - 1; index >= 0; index -= 1) {
@@ -346,11 +363,11 @@ export class ShardEngine implements ShardEngineApi {
     for (const account of this.state.accounts.values()) {
       if ((account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
     }
+    for (const reservation of this.state.reservations.values()) this.noteReserved(reservation);
     const indexedThrough = (this.db.meta.get(INDEXED_THROUGH) as number | undefined) ?? 0;
     for (const { sequence, event } of this.iterateEvents(this.state.lastSequence)) {
       assert(sequence === this.state.lastSequence + 1, 'log is gapless');
-      const closing = this.reservationClosedBy(event);
-      evolve(this.state, event);
+      const closing = this.evolveTracked(event);
       if (event.type === 'AccountCreated' && (event.account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
       if (sequence > indexedThrough) this.writeIndexes(event, sequence, closing);
     }
@@ -389,10 +406,26 @@ export class ShardEngine implements ShardEngineApi {
     if (this.closed) throw new LedgerError('LEDGER_CLOSED');
   }
 
-  /** The open reservation a saga-closing event closes (read before evolve removes it). */
-  private reservationClosedBy(event: LedgerEvent): ReservationState | undefined {
-    if (event.type !== 'ReservationCommitted' && event.type !== 'ReservationReleased') return undefined;
-    return this.state.reservations.get(event.sagaId);
+  /** evolve, keeping reservedTransfers equal to the open reservations' transfer ids (live and
+   * in recovery, every event). Returns the reservation the event closed, if it closed one. */
+  private evolveTracked(event: LedgerEvent): ReservationState | undefined {
+    const state = this.state;
+    if (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased') {
+      const closing = state.reservations.get(event.sagaId);
+      evolve(state, event);
+      if (closing !== undefined) {
+        for (const leg of closing.legs) assert(this.reservedTransfers.get(leg.transfer.id) === closing, 'a closed side was reserved by its saga');
+        for (const leg of closing.legs) this.reservedTransfers.delete(leg.transfer.id);
+      }
+      return closing;
+    }
+    evolve(state, event);
+    if (event.type === 'FundsReserved') {
+      const reservation = state.reservations.get(event.sagaId);
+      assert(reservation !== undefined && reservation.legs === event.legs, 'the reservation is open after FundsReserved');
+      this.noteReserved(reservation);
+    }
+    return undefined;
   }
 
   /** Stages the index writes an applied event implies (and its history entries). They become
@@ -410,7 +443,9 @@ export class ShardEngine implements ShardEngineApi {
       staged.records.push(record);
       return;
     }
-    if (closing !== undefined && (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased')) {
+    if (event.type === 'FundsReserved') {
+      // No writes: the sides' 'reserved' records are the open reservation (reservedTransfers).
+    } else if (closing !== undefined && (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased')) {
       // The sides' records follow from the reservation: no read of the index (closedRecordsOf).
       assert(closing.sagaId === event.sagaId, 'the closed reservation is the event\'s saga');
       const committed = event.type === 'ReservationCommitted';
@@ -450,6 +485,14 @@ export class ShardEngine implements ShardEngineApi {
           encodeHistoryEntry(event.type, posting.transferId, event.timestamp, account.counters),
         ]);
       }
+    }
+  }
+
+  /** Makes a reservation's transfer ids known as reserved (and to the transfer-id max). */
+  private noteReserved(reservation: ReservationState): void {
+    for (const leg of reservation.legs) {
+      this.noteTransferId(leg.transfer.id);
+      this.reservedTransfers.set(leg.transfer.id, reservation);
     }
   }
 
@@ -659,8 +702,7 @@ export class ShardEngine implements ShardEngineApi {
       return decision.exists ? { status: 'exists' } : { status: 'ok' };
     }
     for (const event of decision.events) {
-      const closing = this.reservationClosedBy(event);
-      evolve(state, event);
+      const closing = this.evolveTracked(event);
       events.push(event);
       this.writeIndexes(event, state.lastSequence, closing);
     }
