@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeCommandBatch, decodeResultBatch, ShardEngine, type Command, type ReservationLeg, type TransferRecord } from '../src/index.js';
 import { ValueArena, writeTransferRecord } from '../src/storage/codec.js';
+import { sagaRunEntries } from '../src/storage/saga-codec.js';
 import { account, spec, tempDirs, transfer } from './fixtures/engine-fixtures.js';
 
 const dirs = tempDirs('saga-index-');
@@ -89,8 +90,8 @@ describe('saga-id max (decideReserve skips the saga index for ids above every st
     const first = await withAccounts(dir);
     expect(await statuses(first, [reserve('s-1', debitLeg('t-1')), commit('s-1')])).toEqual(['ok', 'ok']);
     // As after a crash between the log record and its index entries: recovery re-derives them.
-    const db = (first as unknown as { db: { sagas: { remove(key: string): Promise<boolean> }; meta: { put(key: string, value: number): Promise<boolean> } } }).db;
-    await db.sagas.remove('s-1');
+    const db = (first as unknown as { db: { sagaRuns: { remove(key: string): Promise<boolean> }; meta: { put(key: string, value: number): Promise<boolean> } } }).db;
+    expect(await db.sagaRuns.remove('s-1')).toBe(true);
     await db.meta.put('indexedThrough', 0);
     await first.close();
     const engine = await openEngine(dir);
@@ -115,6 +116,60 @@ describe('saga-id max (decideReserve skips the saga index for ids above every st
   });
 });
 
+/** The engine's saga runs (first saga id -> outcomes) and per-saga entries, as stored. */
+function storedSagaIndex(engine: ShardEngine): { runs: [string, [string, string][]][]; single: [string, string][] } {
+  const db = (engine as unknown as { db: { sagas: { getRange(): Iterable<{ key: string; value: string }> }; sagaRuns: { getRange(): Iterable<{ key: string; value: Uint8Array }> } } }).db;
+  return {
+    runs: [...db.sagaRuns.getRange()].map(({ key, value }) => [key, sagaRunEntries(value)]),
+    single: [...db.sagas.getRange()].map(({ key, value }) => [key, value]),
+  };
+}
+
+describe('saga runs (the final outcomes of one call above the saga-id max, stored as one entry)', () => {
+  it('stores ascending outcomes of a call as one run, and the ones below the max one by one', async () => {
+    const dir = await dirs.make();
+    const first = await withAccounts(dir);
+    expect(await statuses(first, [reserve('s-1', debitLeg('t-1')), reserve('s-2', debitLeg('t-2')), reserve('s-4', debitLeg('t-4'))])).toEqual(['ok', 'ok', 'ok']);
+    expect(await statuses(first, [commit('s-2'), release('s-4'), release('s-3')])).toEqual(['ok', 'ok', 'ok']);
+    // s-1 and s-3 close below the max s-4: their own entries.
+    expect(await statuses(first, [commit('s-1'), release('s-5'), release('s-6')])).toEqual(['ok', 'ok', 'ok']);
+    expect(storedSagaIndex(first)).toEqual({
+      runs: [
+        ['s-2', [['s-2', 'committed'], ['s-4', 'released']]],
+        ['s-5', [['s-5', 'released'], ['s-6', 'released']]],
+      ],
+      single: [['s-1', 'committed'], ['s-3', 'released']],
+    });
+    // After a non-ASCII saga id, no more runs: every outcome is its own entry.
+    expect(await statuses(first, [release('s-é'), release('s-7')])).toEqual(['ok', 'ok']);
+    expect(storedSagaIndex(first).single).toEqual([['s-1', 'committed'], ['s-3', 'released'], ['s-7', 'released'], ['s-é', 'released']]);
+    await first.close();
+    const engine = await openEngine(dir);
+    const expected: [string, string][] = [['s-1', 'committed'], ['s-2', 'committed'], ['s-3', 'released'], ['s-4', 'released'], ['s-5', 'released'], ['s-6', 'released'], ['s-7', 'released'], ['s-é', 'released']];
+    for (const [sagaId, outcome] of expected) expect(await engine.sagaOutcome(sagaId)).toBe(outcome);
+    expect(await engine.sagaOutcome('s-0')).toBeUndefined();
+    expect(await engine.sagaOutcome('s-45')).toBeUndefined();
+    expect(await statuses(engine, [reserve('s-2', debitLeg('t-2')), reserve('s-4', debitLeg('t-4')), reserve('s-6', debitLeg('t-6'))])).toEqual(['exists', 'reservation_released', 'reservation_released']);
+    expect(await statuses(engine, [commit('s-2'), release('s-4'), commit('s-6')])).toEqual(['exists', 'exists', 'reservation_released']);
+  });
+
+  it('restores the max from the last run on reopen', async () => {
+    const dir = await dirs.make();
+    const first = await withAccounts(dir);
+    expect(await statuses(first, [reserve('s-1', debitLeg('t-1')), commit('s-1'), release('s-8')])).toEqual(['ok', 'ok', 'ok']);
+    expect(storedSagaIndex(first)).toEqual({ runs: [['s-1', [['s-1', 'committed'], ['s-8', 'released']]]], single: [] });
+    await first.close();
+    const engine = await openEngine(dir);
+    // s-8 is the greatest saga id, stored in a run only: a late reserve of it is still refused.
+    expect(await statuses(engine, [reserve('s-8', debitLeg('t-8'))])).toEqual(['reservation_released']);
+    expect(await statuses(engine, [release('s-7'), release('s-9')])).toEqual(['ok', 'ok']);
+    expect(storedSagaIndex(engine)).toEqual({
+      runs: [['s-1', [['s-1', 'committed'], ['s-8', 'released']]], ['s-9', [['s-9', 'released']]]],
+      single: [['s-7', 'released']],
+    });
+  });
+});
+
 describe('open sagas (the reservation in the state, no saga index entry)', () => {
   it('answers an open saga from its reservation, before and after reopen, and indexes the outcome once closed', async () => {
     const dir = await dirs.make();
@@ -128,8 +183,7 @@ describe('open sagas (the reservation in the state, no saga index entry)', () =>
     expect(await engine.sagaOutcome('s-2')).toBe('reserved');
     expect(await statuses(engine, [reserve('s-1', debitLeg('t-1')), reserve('s-2', creditLeg('t-2'))])).toEqual(['exists', 'exists']);
     expect(await statuses(engine, [commit('s-1'), release('s-2')])).toEqual(['ok', 'ok']);
-    expect(sagaIndexOf(engine).get('s-1')).toBe('committed');
-    expect(sagaIndexOf(engine).get('s-2')).toBe('released');
+    expect(storedSagaIndex(engine)).toEqual({ runs: [['s-1', [['s-1', 'committed'], ['s-2', 'released']]]], single: [] });
     expect(await statuses(engine, [reserve('s-1', debitLeg('t-1')), reserve('s-2', creditLeg('t-2'))])).toEqual(['exists', 'reservation_released']);
   });
 

@@ -35,7 +35,7 @@ import {
   timestampKey,
 } from './codec.js';
 import { readCommandBatch, ResultBatchWriter } from './batch-codec.js';
-import { isSagaCommand } from './saga-codec.js';
+import { encodeSagaRun, findInSagaRun, isSagaCommand, lastIdOfSagaRun, type SagaRun } from './saga-codec.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 import type {
   AccountView,
@@ -113,7 +113,10 @@ function reservedRecord(reservation: ReservationState, id: string): TransferReco
 
 interface Staged {
   readonly records: TransferRecord[];
+  /** Saga outcomes outside the run (ids not above the saga-id max when staged). */
   readonly sagas: [string, SagaOutcome][];
+  /** Saga outcomes whose ids were each above every saga id before: one saga run. */
+  readonly sagaRun: SagaRun;
   readonly history: [[number, number], Buffer][];
   readonly runs: PlainRun[];
 }
@@ -220,7 +223,7 @@ export class ShardEngine implements ShardEngineApi {
   private expiryTimer: NodeJS.Timeout | null = null;
   private recoveredFromSnapshot: number | null = null;
   private recoveryMs = 0;
-  private staged: Staged = { records: [], sagas: [], history: [], runs: [] };
+  private staged: Staged = { records: [], sagas: [], sagaRun: { ids: [], outcomes: [] }, history: [], runs: [] };
   /** Runs of plain transfers written but not yet committed, oldest first (see PlainRun). */
   private readonly pendingRuns: PlainRun[] = [];
   private plainLaneCount = 0;
@@ -244,8 +247,9 @@ export class ShardEngine implements ShardEngineApi {
   /** The same for saga ids: the greatest saga id in the saga index (stored or staged), while
    * every one seen is ASCII. The router's saga ids start with the saga's first transfer id, so
    * with time-ordered transfer ids a new saga's id is above it and decideReserve's saga lookup
-   * needs no LMDB read. Restored on open from the index's last key (LMDB orders keys by their
-   * bytes, which for ASCII is JavaScript's string order); every outcome staged afterwards, the
+   * needs no LMDB read; the outcomes staged above it go into saga runs (stageSagaOutcome).
+   * Restored on open from the index's last key and the last run's last id (LMDB orders keys by
+   * their bytes, which for ASCII is JavaScript's string order); every outcome staged afterwards, the
    * tombstones recovery writes included, goes through writeIndexes, which notes its id. Open
    * sagas have no index entry (records.ts): decide and sagaOutcome find their reservation first. */
   private readonly sagaIds = { max: '', fastPath: true };
@@ -273,7 +277,9 @@ export class ShardEngine implements ShardEngineApi {
     const sagasDb = db.sagas;
     for (const { key } of transfersDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(key);
     for (const { value } of runsDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(lastIdOfPlainRun(value));
+    const sagaRunsDb = db.sagaRuns;
     for (const { key } of sagasDb.getRange({ reverse: true, limit: 1 })) this.noteSagaId(key);
+    for (const { value } of sagaRunsDb.getRange({ reverse: true, limit: 1 })) this.noteSagaId(lastIdOfSagaRun(value));
     const ids = this.ids;
     const sagaIds = this.sagaIds;
     const reserved = this.reservedTransfers;
@@ -303,7 +309,11 @@ export class ShardEngine implements ShardEngineApi {
         get(sagaId: string): SagaOutcome | undefined {
           // Above every saga id in the index (see sagaIds): never stored, no disk lookup.
           if (sagaIds.fastPath && sagaId > sagaIds.max && isAscii(sagaId)) return undefined;
-          return sagas.get(sagaId) ?? (sagasDb.get(sagaId) as SagaOutcome | undefined);
+          const found = sagas.get(sagaId) ?? (sagasDb.get(sagaId) as SagaOutcome | undefined);
+          if (found !== undefined) return found;
+          // The saga runs: the one with the greatest first id <= sagaId may hold it.
+          for (const { value } of sagaRunsDb.getRange({ start: sagaId, reverse: true, limit: 1 })) return findInSagaRun(value, sagaId);
+          return undefined;
         },
       },
     };
@@ -496,10 +506,19 @@ export class ShardEngine implements ShardEngineApi {
     }
   }
 
+  /** Stages a final saga outcome: into this commit's saga run when its id is above every saga
+   * id before it (so runs never overlap), else as its own entry of the saga index. */
   private stageSagaOutcome(sagaId: string, outcome: SagaOutcome): void {
+    const known = this.sagaIds;
+    const inRun = known.fastPath && sagaId > known.max && isAscii(sagaId);
     this.noteSagaId(sagaId);
     this.pendingSagas.set(sagaId, outcome);
-    this.staged.sagas.push([sagaId, outcome]);
+    if (inRun) {
+      this.staged.sagaRun.ids.push(sagaId);
+      this.staged.sagaRun.outcomes.push(outcome);
+    } else {
+      this.staged.sagas.push([sagaId, outcome]);
+    }
   }
 
   /** Whether a TransferCreated posts to an account whose history is indexed. */
@@ -514,7 +533,7 @@ export class ShardEngine implements ShardEngineApi {
    * was staged, so that the staging maps can be cleared once it is committed. */
   private flushStaged(): Staged {
     const staged = this.staged;
-    this.staged = { records: [], sagas: [], history: [], runs: [] };
+    this.staged = { records: [], sagas: [], sagaRun: { ids: [], outcomes: [] }, history: [], runs: [] };
     const arena = new ValueArena(Math.max(4096, staged.records.length * 96));
     const transfersDb = this.db.transfers;
     for (const run of staged.runs) {
@@ -526,6 +545,7 @@ export class ShardEngine implements ShardEngineApi {
       void transfersDb.put(record.id, arena.take());
     }
     for (const [sagaId, outcome] of staged.sagas) void this.db.sagas.put(sagaId, outcome);
+    if (staged.sagaRun.ids.length > 0) void this.db.sagaRuns.put(staged.sagaRun.ids[0] as string, encodeSagaRun(staged.sagaRun));
     for (const [key, value] of staged.history) void this.db.history.put(key, value);
     return staged;
   }
@@ -536,6 +556,11 @@ export class ShardEngine implements ShardEngineApi {
     }
     for (const [sagaId, outcome] of staged.sagas) {
       if (this.pendingSagas.get(sagaId) === outcome) this.pendingSagas.delete(sagaId);
+    }
+    const run = staged.sagaRun;
+    for (let index = 0; index < run.ids.length; index += 1) {
+      const sagaId = run.ids[index] as string;
+      if (this.pendingSagas.get(sagaId) === run.outcomes[index]) this.pendingSagas.delete(sagaId);
     }
     for (const run of staged.runs) {
       const at = this.pendingRuns.indexOf(run);
