@@ -480,7 +480,8 @@ export class ShardEngine implements ShardEngineApi {
       }
       if (writes.saga !== null) this.stageSagaOutcome(writes.saga.sagaId, writes.saga.outcome);
     }
-    if (this.accountHistoryEnabled && event.type !== 'AccountCreated') {
+    // Until an account has the history flag, no posting has an entry (as historyOf above).
+    if (this.accountHistoryEnabled && this.anyHistoryAccount && event.type !== 'AccountCreated') {
       const postings = postingsOf(event);
       for (let index = 0; index < postings.length; index += 1) {
         const posting = postings[index] as { accountId: string; transferId: string };
@@ -510,8 +511,11 @@ export class ShardEngine implements ShardEngineApi {
    * id before it (so runs never overlap), else as its own entry of the saga index. */
   private stageSagaOutcome(sagaId: string, outcome: SagaOutcome): void {
     const known = this.sagaIds;
-    const inRun = known.fastPath && sagaId > known.max && isAscii(sagaId);
-    this.noteSagaId(sagaId);
+    // noteSagaId, with one isAscii for both questions.
+    const ascii = isAscii(sagaId);
+    const inRun = known.fastPath && ascii && sagaId > known.max;
+    if (!ascii) known.fastPath = false;
+    else if (sagaId > known.max) known.max = sagaId;
     this.pendingSagas.set(sagaId, outcome);
     if (inRun) {
       this.staged.sagaRun.ids.push(sagaId);
