@@ -272,16 +272,18 @@ function decideExpiry(state: LedgerState, context: DecideContext): Decision {
   );
 }
 
-function checkLeg(leg: ReservationLeg, state: LedgerState, overlay: CounterOverlay): RejectionCode | null {
+/** Checks one leg; with an overlay, adds an accepted leg to it for the legs after it. Without
+ * one (a one-leg reservation) checks against the account's own counters. */
+function checkLeg(leg: ReservationLeg, state: LedgerState, overlay: CounterOverlay | null): RejectionCode | null {
   const spec = leg.transfer;
   if (spec.debitAccountId === spec.creditAccountId) return 'ACCOUNTS_MUST_BE_DIFFERENT';
   if (spec.pending) return 'CROSS_SHARD_PENDING_UNSUPPORTED';
   const account = state.accounts.get(leg.side === 'debit' ? spec.debitAccountId : spec.creditAccountId);
   if (account === undefined) return 'ACCOUNT_NOT_FOUND';
   if (account.currency !== spec.currency) return 'CURRENCY_MISMATCH';
-  const counters = overlay.of(account);
+  const counters = overlay === null ? account.counters : overlay.of(account);
   const code = leg.side === 'debit' ? checkDebitSide(spec.amount, account, counters) : checkCreditSide(spec.amount, account, counters);
-  if (code === null) addCounter(counters, leg.side === 'debit' ? DEBITS_PENDING : CREDITS_PENDING, spec.amount);
+  if (code === null && overlay !== null) addCounter(counters, leg.side === 'debit' ? DEBITS_PENDING : CREDITS_PENDING, spec.amount);
   return code;
 }
 
@@ -319,6 +321,7 @@ function decideReserve(
   const outcome = context.sagas.get(command.sagaId);
   if (outcome === 'released') return rejection('RESERVATION_RELEASED');
   if (outcome !== undefined) return EXISTS;
+  if (command.legs.length === 1) return decideReserveOne(command, command.legs[0] as ReservationLeg, state, context);
   // A new saga for transfers that are already posted here (a resubmission after success, or
   // after a crash that the recovery rolled forward) exists as a whole: nothing to reserve.
   const posted = command.legs.map((leg) => {
@@ -342,6 +345,27 @@ function decideReserve(
       participants: command.participants,
       legs: command.legs,
     },
+  ]);
+}
+
+/** decideReserve's steps for one leg (each side of the router's one-transfer sagas), without
+ * the per-leg arrays, closures and counter overlay that several legs need; same decisions. */
+function decideReserveOne(
+  command: Extract<Command, { type: 'ReserveFunds' }>,
+  leg: ReservationLeg,
+  state: LedgerState,
+  context: DecideContext,
+): Decision {
+  const record = liveRecord(context, leg.transfer.id);
+  if (record !== undefined) {
+    // Already posted here (a resubmission after success or roll-forward): exists as a whole.
+    if (record.state === 'posted' && sameTransfer(record, leg.transfer)) return { ok: true, events: NO_EVENTS, exists: true, existsEach: [true] };
+    return groupFailure([record.state === 'reserved' ? 'TRANSFER_IN_FLIGHT' : 'EXISTS_WITH_DIFFERENT_FIELDS']);
+  }
+  const code = checkLeg(leg, state, null);
+  if (code !== null) return groupFailure([code]);
+  return accepted([
+    { type: 'FundsReserved', timestamp: context.timestamp, sagaId: command.sagaId, participants: command.participants, legs: command.legs },
   ]);
 }
 

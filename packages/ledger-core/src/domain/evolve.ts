@@ -132,19 +132,26 @@ function applyLeg(state: LedgerState, leg: ReservationLeg, mode: 'reserve' | 'co
   const spec = leg.transfer;
   const isDebit = leg.side === 'debit';
   const target = account(state, isDebit ? spec.debitAccountId : spec.creditAccountId);
-  const saga = totalsFor(state, spec.currency).saga;
+  // One totals lookup and one amount conversion per leg (as add/subtract would do per counter).
+  const totals = totalsFor(state, spec.currency);
+  const amount = spec.amount;
+  const small = toSmall(amount);
   const pendingIndex = isDebit ? DEBITS_PENDING : CREDITS_PENDING;
   const reservedIndex = isDebit ? RESERVED_DEBITS : RESERVED_CREDITS;
   if (mode === 'reserve') {
-    add(state, target, pendingIndex, spec.amount);
-    addCounter(saga, reservedIndex, spec.amount);
+    addCounter(target.counters, pendingIndex, amount, small);
+    addCounter(totals.accounts, pendingIndex, amount, small);
+    addCounter(totals.saga, reservedIndex, amount, small);
     return;
   }
-  subtract(state, target, pendingIndex, spec.amount);
-  subtractCounter(saga, reservedIndex, spec.amount);
+  subtractCounter(target.counters, pendingIndex, amount, small);
+  subtractCounter(totals.accounts, pendingIndex, amount, small);
+  subtractCounter(totals.saga, reservedIndex, amount, small);
   if (mode === 'commit') {
-    add(state, target, isDebit ? DEBITS_POSTED : CREDITS_POSTED, spec.amount);
-    addCounter(saga, isDebit ? SAGA_DEBITS_POSTED : SAGA_CREDITS_POSTED, spec.amount);
+    const postedIndex = isDebit ? DEBITS_POSTED : CREDITS_POSTED;
+    addCounter(target.counters, postedIndex, amount, small);
+    addCounter(totals.accounts, postedIndex, amount, small);
+    addCounter(totals.saga, isDebit ? SAGA_DEBITS_POSTED : SAGA_CREDITS_POSTED, amount, small);
   }
 }
 

@@ -2,7 +2,8 @@
 // the LMDB index and the in-memory one so that both stay equal by construction.
 
 import { assertNever } from '../assert.js';
-import type { LedgerEvent, SagaOutcome, TransferRecord, TransferSpec } from './types.js';
+import type { ReservationState } from './state.js';
+import type { LedgerEvent, ReservationLeg, SagaOutcome, TransferRecord, TransferSpec } from './types.js';
 
 export interface IndexWrites {
   readonly transfers: readonly TransferRecord[];
@@ -68,6 +69,8 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
     case 'PendingTransferExpired':
       return { transfers: [], updates: [{ id: event.pendingId, change: { state: 'expired' } }], saga: null };
     case 'FundsReserved': {
+      // ShardEngine does not write these: while the reservation is open its records are the
+      // reservation itself (reservedTransfers), equal to these by construction.
       // A transfer with both sides on this shard appears as two legs; record it once.
       const seen = new Set<string>();
       const transfers: TransferRecord[] = [];
@@ -76,7 +79,10 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
         seen.add(leg.transfer.id);
         transfers.push(transferRecordOf(leg.transfer, event.timestamp, 'reserved', event.sagaId));
       }
-      return { transfers, updates: [], saga: { sagaId: event.sagaId, outcome: 'reserved' } };
+      // No saga index entry: an open saga's outcome is its reservation in the state, which every
+      // reader consults first (decide, sagaOutcome); the index holds final outcomes only, written
+      // by the step that closes the saga. ('reserved' entries written before stay, shadowed.)
+      return { transfers, updates: [], saga: null };
     }
     case 'ReservationCommitted':
     case 'ReservationReleased': {
@@ -91,4 +97,26 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
     default:
       return assertNever(event, 'event');
   }
+}
+
+/**
+ * The records of a reservation's sides once the saga closes ('posted' on commit, 'released' on
+ * release): what indexWritesOf's updates make of the records FundsReserved wrote, built from the
+ * open reservation instead of read back from the index. FundsReserved wrote
+ * transferRecordOf(leg.transfer, reservation.timestamp, 'reserved', sagaId) for each transfer id,
+ * and while the reservation is open nothing else may write those ids (every command that takes an
+ * id refuses one whose record is 'reserved'), so the update of that record is this record.
+ * One record per transfer id, in leg order, like indexWritesOf's updates.
+ */
+export function closedRecordsOf(reservation: ReservationState, state: 'posted' | 'released'): TransferRecord[] {
+  const legs = reservation.legs;
+  const records: TransferRecord[] = [];
+  for (let index = 0; index < legs.length; index += 1) {
+    const spec = (legs[index] as ReservationLeg).transfer;
+    // A transfer with both sides on this shard appears as two legs; its record once.
+    let seen = false;
+    for (let other = 0; other < index && !seen; other += 1) seen = (legs[other] as ReservationLeg).transfer.id === spec.id;
+    if (!seen) records.push(transferRecordOf(spec, reservation.timestamp, state, reservation.sagaId));
+  }
+  return records;
 }

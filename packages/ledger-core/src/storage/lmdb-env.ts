@@ -13,8 +13,13 @@ export interface ShardDatabases {
   /** first id of a run of plain transfers -> the run's records (codec.ts encodePlainRun): the
    * lane's part of the idempotency index, one entry per group commit. */
   readonly runs: Database<Buffer, string>;
-  /** saga id -> 'reserved' | 'committed' | 'released'. */
+  /** saga id -> 'committed' | 'released', the final outcome. Open sagas are reservations in the
+   * state; data written before that rule may also hold 'reserved' for them (never read: the
+   * reservation is found first, and the closing step overwrites it). */
   readonly sagas: Database<string, string>;
+  /** first saga id of a run -> the run's final outcomes (saga-codec.ts encodeSagaRun): the saga
+   * index's batched part, one entry per group commit; `sagas` holds the outcomes outside runs. */
+  readonly sagaRuns: Database<Buffer, string>;
   /** [account ordinal, sequence] -> encoded history entry (counters after the posting). */
   readonly history: Database<Buffer, [number, number]>;
   /** bookkeeping: 'indexedThrough' and time index 't' + timestamp key -> first sequence. */
@@ -48,6 +53,7 @@ export function openShardDatabases(dir: string, mapSizeBytes: number): ShardData
     transfers: env.openDB<Buffer, string>({ name: 'transfers', encoding: 'binary' }),
     runs: env.openDB<Buffer, string>({ name: 'runs', encoding: 'binary' }),
     sagas: env.openDB<string, string>({ name: 'sagas', encoding: 'string' }),
+    sagaRuns: env.openDB<Buffer, string>({ name: 'sagaRuns', encoding: 'binary' }),
     history: env.openDB<Buffer, [number, number]>({ name: 'history', encoding: 'binary' }),
     meta: env.openDB<number, string>({ name: 'meta', encoding: 'msgpack' }),
   };

@@ -16,7 +16,7 @@ import { checkBalanceTotals, auditState, diffStates } from '../domain/audit.js';
 import { readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED } from '../domain/balance.js';
 import { decide } from '../domain/decide.js';
 import { evolve } from '../domain/evolve.js';
-import { indexWritesOf, transferRecordOf } from '../domain/records.js';
+import { closedRecordsOf, indexWritesOf, transferRecordOf } from '../domain/records.js';
 import { applyPlainTransfer } from '../domain/plain-transfer.js';
 import { initialState, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
 import { accountFlags, type TransferCreated, type Command, type DecideContext, type LedgerEvent, type SagaOutcome, type TransferRecord } from '../domain/types.js';
@@ -35,7 +35,7 @@ import {
   timestampKey,
 } from './codec.js';
 import { readCommandBatch, ResultBatchWriter } from './batch-codec.js';
-import { isSagaCommand } from './saga-codec.js';
+import { encodeSagaRun, findInSagaRun, isSagaCommand, lastIdOfSagaRun, type SagaRun } from './saga-codec.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 import type {
   AccountView,
@@ -118,9 +118,21 @@ class PlainRun {
   }
 }
 
+/** The index record of a side of an open reservation: what FundsReserved used to write, and
+ * what closedRecordsOf turns into the closed record. */
+function reservedRecord(reservation: ReservationState, id: string): TransferRecord {
+  for (const leg of reservation.legs) {
+    if (leg.transfer.id === id) return transferRecordOf(leg.transfer, reservation.timestamp, 'reserved', reservation.sagaId);
+  }
+  throw new AssertionError('a reserved transfer id is one of its reservation\'s legs');
+}
+
 interface Staged {
   readonly records: TransferRecord[];
+  /** Saga outcomes outside the run (ids not above the saga-id max when staged). */
   readonly sagas: [string, SagaOutcome][];
+  /** Saga outcomes whose ids were each above every saga id before: one saga run. */
+  readonly sagaRun: SagaRun;
   readonly history: [[number, number], Buffer][];
   readonly runs: PlainRun[];
 }
@@ -212,6 +224,10 @@ export class ShardEngine implements ShardEngineApi {
   /** Records and saga outcomes written but not yet committed (LMDB reads can't see them yet). */
   private readonly pendingRecords = new Map<string, TransferRecord>();
   private readonly pendingSagas = new Map<string, SagaOutcome>();
+  /** Transfer id -> the open reservation holding it: the 'reserved' records of the id index,
+   * kept in memory instead of written (see reservedRecord). Derived from state.reservations:
+   * maintained by writeIndexes, rebuilt after recovery. Bounded by the open reservations. */
+  private readonly reservedTransfers = new Map<string, ReservationState>();
   private readonly context: DecideContext & { timestamp: bigint };
   /** Resolves when every batch applied so far is durable. */
   private durable: Promise<void> = Promise.resolve();
@@ -223,7 +239,7 @@ export class ShardEngine implements ShardEngineApi {
   private expiryTimer: NodeJS.Timeout | null = null;
   private recoveredFromSnapshot: number | null = null;
   private recoveryMs = 0;
-  private staged: Staged = { records: [], sagas: [], history: [], runs: [] };
+  private staged: Staged = { records: [], sagas: [], sagaRun: { ids: [], outcomes: [] }, history: [], runs: [] };
   /** Runs of plain transfers written but not yet committed, oldest first (see PlainRun). */
   private readonly pendingRuns: PlainRun[] = [];
   private plainLaneCount = 0;
@@ -250,6 +266,20 @@ export class ShardEngine implements ShardEngineApi {
     if (!isAscii(id)) this.ids.fastPath = false;
     else if (id > this.ids.max) this.ids.max = id;
   }
+  /** The same for saga ids: the greatest saga id in the saga index (stored or staged), while
+   * every one seen is ASCII. The router's saga ids start with the saga's first transfer id, so
+   * with time-ordered transfer ids a new saga's id is above it and decideReserve's saga lookup
+   * needs no LMDB read; the outcomes staged above it go into saga runs (stageSagaOutcome).
+   * Restored on open from the index's last key and the last run's last id (LMDB orders keys by
+   * their bytes, which for ASCII is JavaScript's string order); every outcome staged afterwards, the
+   * tombstones recovery writes included, goes through writeIndexes, which notes its id. Open
+   * sagas have no index entry (records.ts): decide and sagaOutcome find their reservation first. */
+  private readonly sagaIds = { max: '', fastPath: true };
+
+  private noteSagaId(id: string): void {
+    if (!isAscii(id)) this.sagaIds.fastPath = false;
+    else if (id > this.sagaIds.max) this.sagaIds.max = id;
+  }
 
   private constructor(options: ShardEngineOptions, db: ShardDatabases) {
     this.dir = options.dir;
@@ -269,13 +299,21 @@ export class ShardEngine implements ShardEngineApi {
     const sagasDb = db.sagas;
     for (const { key } of transfersDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(key);
     for (const { value } of runsDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(lastIdOfPlainRun(value));
+    const sagaRunsDb = db.sagaRuns;
+    for (const { key } of sagasDb.getRange({ reverse: true, limit: 1 })) this.noteSagaId(key);
+    for (const { value } of sagaRunsDb.getRange({ reverse: true, limit: 1 })) this.noteSagaId(lastIdOfSagaRun(value));
     const ids = this.ids;
+    const sagaIds = this.sagaIds;
+    const reserved = this.reservedTransfers;
     this.context = {
       timestamp: 0n,
       transfers: {
         get(id: string): TransferRecord | undefined {
           // Time-ordered ids (the recommended kind) are above every id stored: no disk lookup.
           if (ids.fastPath && id > ids.max && isAscii(id)) return undefined;
+          // First: an older record of the id (released) may be staged or stored.
+          const reservation = reserved.get(id);
+          if (reservation !== undefined) return reservedRecord(reservation, id);
           const staged = records.get(id);
           if (staged !== undefined) return staged;
           for (let index = runs.length - 1; index >= 0; index -= 1) {
@@ -291,7 +329,13 @@ export class ShardEngine implements ShardEngineApi {
       },
       sagas: {
         get(sagaId: string): SagaOutcome | undefined {
-          return sagas.get(sagaId) ?? (sagasDb.get(sagaId) as SagaOutcome | undefined);
+          // Above every saga id in the index (see sagaIds): never stored, no disk lookup.
+          if (sagaIds.fastPath && sagaId > sagaIds.max && isAscii(sagaId)) return undefined;
+          const found = sagas.get(sagaId) ?? (sagasDb.get(sagaId) as SagaOutcome | undefined);
+          if (found !== undefined) return found;
+          // The saga runs: the one with the greatest first id <= sagaId may hold it.
+          for (const { value } of sagaRunsDb.getRange({ start: sagaId, reverse: true, limit: 1 })) return findInSagaRun(value, sagaId);
+          return undefined;
         },
       },
     };
@@ -351,12 +395,13 @@ export class ShardEngine implements ShardEngineApi {
     for (const account of this.state.accounts.values()) {
       if ((account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
     }
+    for (const reservation of this.state.reservations.values()) this.noteReserved(reservation);
     const indexedThrough = (this.db.meta.get(INDEXED_THROUGH) as number | undefined) ?? 0;
     for (const { sequence, event } of this.iterateEvents(this.state.lastSequence)) {
       assert(sequence === this.state.lastSequence + 1, 'log is gapless');
-      evolve(this.state, event);
+      const closing = this.evolveTracked(event);
       if (event.type === 'AccountCreated' && (event.account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
-      if (sequence > indexedThrough) this.writeIndexes(event, sequence);
+      if (sequence > indexedThrough) this.writeIndexes(event, sequence, closing);
     }
     assert(this.state.lastSequence === lastSequence, 'recovered to the end of the log');
     const violations = checkBalanceTotals(this.state);
@@ -393,9 +438,32 @@ export class ShardEngine implements ShardEngineApi {
     if (this.closed) throw new LedgerError('LEDGER_CLOSED');
   }
 
+  /** evolve, keeping reservedTransfers equal to the open reservations' transfer ids (live and
+   * in recovery, every event). Returns the reservation the event closed, if it closed one. */
+  private evolveTracked(event: LedgerEvent): ReservationState | undefined {
+    const state = this.state;
+    if (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased') {
+      const closing = state.reservations.get(event.sagaId);
+      evolve(state, event);
+      if (closing !== undefined) {
+        for (const leg of closing.legs) assert(this.reservedTransfers.get(leg.transfer.id) === closing, 'a closed side was reserved by its saga');
+        for (const leg of closing.legs) this.reservedTransfers.delete(leg.transfer.id);
+      }
+      return closing;
+    }
+    evolve(state, event);
+    if (event.type === 'FundsReserved') {
+      const reservation = state.reservations.get(event.sagaId);
+      assert(reservation !== undefined && reservation.legs === event.legs, 'the reservation is open after FundsReserved');
+      this.noteReserved(reservation);
+    }
+    return undefined;
+  }
+
   /** Stages the index writes an applied event implies (and its history entries). They become
-   * visible to decide at once (pendingRecords) and are written after the log record. */
-  private writeIndexes(event: LedgerEvent, sequence: number): void {
+   * visible to decide at once (pendingRecords) and are written after the log record. `closing`:
+   * for ReservationCommitted/Released, the reservation it closed (reservationClosedBy). */
+  private writeIndexes(event: LedgerEvent, sequence: number, closing: ReservationState | undefined): void {
     const staged = this.staged;
     if (event.type === 'AccountCreated' && (event.account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
     if (event.type === 'TransferCreated' && !this.historyOf(event)) {
@@ -407,24 +475,35 @@ export class ShardEngine implements ShardEngineApi {
       staged.records.push(record);
       return;
     }
-    const writes = indexWritesOf(event);
-    for (const record of writes.transfers) {
-      this.noteTransferId(record.id);
-      this.pendingRecords.set(record.id, record);
-      staged.records.push(record);
+    if (event.type === 'FundsReserved') {
+      // No writes: the sides' 'reserved' records are the open reservation (reservedTransfers).
+    } else if (closing !== undefined && (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased')) {
+      // The sides' records follow from the reservation: no read of the index (closedRecordsOf).
+      assert(closing.sagaId === event.sagaId, 'the closed reservation is the event\'s saga');
+      const committed = event.type === 'ReservationCommitted';
+      for (const record of closedRecordsOf(closing, committed ? 'posted' : 'released')) {
+        this.pendingRecords.set(record.id, record);
+        staged.records.push(record);
+      }
+      this.stageSagaOutcome(event.sagaId, committed ? 'committed' : 'released');
+    } else {
+      const writes = indexWritesOf(event);
+      for (const record of writes.transfers) {
+        this.noteTransferId(record.id);
+        this.pendingRecords.set(record.id, record);
+        staged.records.push(record);
+      }
+      for (const { id, change } of writes.updates) {
+        const current = this.context.transfers.get(id);
+        if (current === undefined) continue;
+        const record = { ...current, ...change };
+        this.pendingRecords.set(id, record);
+        staged.records.push(record);
+      }
+      if (writes.saga !== null) this.stageSagaOutcome(writes.saga.sagaId, writes.saga.outcome);
     }
-    for (const { id, change } of writes.updates) {
-      const current = this.context.transfers.get(id);
-      if (current === undefined) continue;
-      const record = { ...current, ...change };
-      this.pendingRecords.set(id, record);
-      staged.records.push(record);
-    }
-    if (writes.saga !== null) {
-      this.pendingSagas.set(writes.saga.sagaId, writes.saga.outcome);
-      staged.sagas.push([writes.saga.sagaId, writes.saga.outcome]);
-    }
-    if (this.accountHistoryEnabled && event.type !== 'AccountCreated') {
+    // Until an account has the history flag, no posting has an entry (as historyOf above).
+    if (this.accountHistoryEnabled && this.anyHistoryAccount && event.type !== 'AccountCreated') {
       const postings = postingsOf(event);
       for (let index = 0; index < postings.length; index += 1) {
         const posting = postings[index] as { accountId: string; transferId: string };
@@ -442,6 +521,32 @@ export class ShardEngine implements ShardEngineApi {
     }
   }
 
+  /** Makes a reservation's transfer ids known as reserved (and to the transfer-id max). */
+  private noteReserved(reservation: ReservationState): void {
+    for (const leg of reservation.legs) {
+      this.noteTransferId(leg.transfer.id);
+      this.reservedTransfers.set(leg.transfer.id, reservation);
+    }
+  }
+
+  /** Stages a final saga outcome: into this commit's saga run when its id is above every saga
+   * id before it (so runs never overlap), else as its own entry of the saga index. */
+  private stageSagaOutcome(sagaId: string, outcome: SagaOutcome): void {
+    const known = this.sagaIds;
+    // noteSagaId, with one isAscii for both questions.
+    const ascii = isAscii(sagaId);
+    const inRun = known.fastPath && ascii && sagaId > known.max;
+    if (!ascii) known.fastPath = false;
+    else if (sagaId > known.max) known.max = sagaId;
+    this.pendingSagas.set(sagaId, outcome);
+    if (inRun) {
+      this.staged.sagaRun.ids.push(sagaId);
+      this.staged.sagaRun.outcomes.push(outcome);
+    } else {
+      this.staged.sagas.push([sagaId, outcome]);
+    }
+  }
+
   /** Whether a TransferCreated posts to an account whose history is indexed. */
   private historyOf(event: TransferCreated): boolean {
     if (!this.accountHistoryEnabled || !this.anyHistoryAccount) return false;
@@ -454,7 +559,7 @@ export class ShardEngine implements ShardEngineApi {
    * was staged, so that the staging maps can be cleared once it is committed. */
   private flushStaged(): Staged {
     const staged = this.staged;
-    this.staged = { records: [], sagas: [], history: [], runs: [] };
+    this.staged = { records: [], sagas: [], sagaRun: { ids: [], outcomes: [] }, history: [], runs: [] };
     const arena = new ValueArena(Math.max(4096, staged.records.length * 96));
     const transfersDb = this.db.transfers;
     for (const run of staged.runs) {
@@ -466,6 +571,7 @@ export class ShardEngine implements ShardEngineApi {
       void transfersDb.put(record.id, arena.take());
     }
     for (const [sagaId, outcome] of staged.sagas) void this.db.sagas.put(sagaId, outcome);
+    if (staged.sagaRun.ids.length > 0) void this.db.sagaRuns.put(staged.sagaRun.ids[0] as string, encodeSagaRun(staged.sagaRun));
     for (const [key, value] of staged.history) void this.db.history.put(key, value);
     return staged;
   }
@@ -476,6 +582,11 @@ export class ShardEngine implements ShardEngineApi {
     }
     for (const [sagaId, outcome] of staged.sagas) {
       if (this.pendingSagas.get(sagaId) === outcome) this.pendingSagas.delete(sagaId);
+    }
+    const run = staged.sagaRun;
+    for (let index = 0; index < run.ids.length; index += 1) {
+      const sagaId = run.ids[index] as string;
+      if (this.pendingSagas.get(sagaId) === run.outcomes[index]) this.pendingSagas.delete(sagaId);
     }
     for (const run of staged.runs) {
       const at = this.pendingRuns.indexOf(run);
@@ -647,9 +758,9 @@ export class ShardEngine implements ShardEngineApi {
       return decision.exists ? { status: 'exists' } : { status: 'ok' };
     }
     for (const event of decision.events) {
-      evolve(state, event);
+      const closing = this.evolveTracked(event);
       events.push(event);
-      this.writeIndexes(event, state.lastSequence);
+      this.writeIndexes(event, state.lastSequence, closing);
     }
     return { status: 'ok', timestamp: (decision.events[0] as LedgerEvent).timestamp, sequence: state.lastSequence };
   }

@@ -1,0 +1,63 @@
+// Goal: closedRecordsOf (a closed saga's records built from its reservation) equals what
+// indexWritesOf's updates make of the records FundsReserved wrote. Method: fast-check, seed 42.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  closedRecordsOf,
+  indexWritesOf,
+  initialState,
+  evolve,
+  parseAccount,
+  parseTransfer,
+  type LedgerEvent,
+  type ReservationLeg,
+  type TransferRecord,
+} from '../src/index.js';
+
+const legArb = fc.record({
+  id: fc.constantFrom('t-1', 't-2', 't-3', 't-é'),
+  side: fc.constantFrom('debit', 'credit') as fc.Arbitrary<'debit' | 'credit'>,
+  amount: fc.bigInt({ min: 1n, max: 2n ** 128n - 1n }),
+  metadata: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), fc.string({ maxLength: 6 }), { maxKeys: 2 }), { nil: undefined }),
+});
+
+/** Legs as a reservation holds them: a transfer id appears once per side at most, with one spec. */
+function legsOf(raw: { id: string; side: 'debit' | 'credit'; amount: bigint; metadata: Record<string, string> | undefined }[]): ReservationLeg[] {
+  const legs: ReservationLeg[] = [];
+  for (const item of raw) {
+    const earlier = legs.find((leg) => leg.transfer.id === item.id);
+    if (earlier !== undefined && (earlier.side === item.side || legs.filter((leg) => leg.transfer.id === item.id).length > 1)) continue;
+    const parsed = parseTransfer({ id: item.id, debitAccountId: 'a', creditAccountId: 'b', amount: item.amount, currency: 'USD', metadata: item.metadata });
+    if (!parsed.ok) continue;
+    legs.push({ side: item.side, transfer: earlier === undefined ? parsed.value : earlier.transfer });
+  }
+  return legs;
+}
+
+describe('closedRecordsOf', () => {
+  it('equals the reserve records with the new state, one per transfer id, in leg order', () => {
+    fc.assert(
+      fc.property(fc.array(legArb, { minLength: 1, maxLength: 5 }), fc.bigInt({ min: 1n, max: 2n ** 62n }), fc.boolean(), (raw, timestamp, commit) => {
+        const legs = legsOf(raw);
+        if (legs.length === 0) return;
+        const state = initialState();
+        for (const [index, id] of ['a', 'b'].entries()) {
+          const account = parseAccount({ id, currency: 'USD' });
+          if (!account.ok) throw new Error('account fixture');
+          evolve(state, { type: 'AccountCreated', timestamp: BigInt(index + 1), account: account.value });
+        }
+        const reserved: LedgerEvent = { type: 'FundsReserved', timestamp: timestamp + 2n, sagaId: 's~1', participants: [0, 1], legs };
+        const records = new Map<string, TransferRecord>(indexWritesOf(reserved).transfers.map((record) => [record.id, record]));
+        evolve(state, reserved);
+        const reservation = state.reservations.get('s~1');
+        if (reservation === undefined) throw new Error('reservation open');
+        const closing: LedgerEvent = commit
+          ? { type: 'ReservationCommitted', timestamp: timestamp + 3n, sagaId: 's~1', legs }
+          : { type: 'ReservationReleased', timestamp: timestamp + 3n, sagaId: 's~1', legs, reason: 'test' };
+        const expected = indexWritesOf(closing).updates.map(({ id, change }) => ({ ...(records.get(id) as TransferRecord), ...change }));
+        expect(closedRecordsOf(reservation, commit ? 'posted' : 'released')).toEqual(expected);
+      }),
+      { seed: 42, numRuns: 300 },
+    );
+  });
+});
