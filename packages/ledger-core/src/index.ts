@@ -4,7 +4,7 @@ export * from './limits.js';
 export * from './assert.js';
 export * from './domain/index.js';
 export * from './storage/engine-types.js';
-export { ShardEngine, accountView } from './storage/shard-engine.js';
+export { ShardEngine, accountView, shardFormatVersion } from './storage/shard-engine.js';
 export { SnapshotStore } from './storage/snapshot-store.js';
 export { decodeEventRecord, encodeEventRecord, type EventRecord } from './storage/codec.js';
 export { encodeCommandBatch, decodeCommandBatch, encodeResultBatch, decodeResultBatch } from './storage/batch-codec.js';

@@ -1,6 +1,7 @@
 // Goal: ShardEngine keeps the engine contract on disk. Method: real LMDB in mkdtemp dirs, a test clock.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AMOUNT_MAX, decodeResultBatch, encodeCommandBatch, isLedgerError, limits, ShardEngine, type Command, type ShardEngineOptions } from '../src/index.js';
+import { AMOUNT_MAX, decodeResultBatch, encodeCommandBatch, isLedgerError, limits, ShardEngine, shardFormatVersion, type Command, type ShardEngineOptions } from '../src/index.js';
+import { openShardDatabases } from '../src/storage/lmdb-env.js';
 import { account, countersOf, group, MS, post, spec, tempDirs, TestClock, transfer, voidPending } from './fixtures/engine-fixtures.js';
 
 const dirs = tempDirs('shard-engine-');
@@ -563,5 +564,39 @@ describe('ShardEngine verification and durability modes', () => {
     expect(reopened.info().lastSequence).toBe(252);
     expect((await reopened.verify()).ok).toBe(true);
     await expectLedgerError(() => ShardEngine.open({ dir: `${dir}-x`, durability: 'lazy' as 'strict' }), 'INVALID_ARGUMENT');
+  });
+});
+
+describe('shard format version', () => {
+  /** Runs `change` on the dir's meta db while no engine has it open. */
+  async function withMeta(dir: string, change: (meta: ReturnType<typeof openShardDatabases>['meta']) => Promise<unknown>): Promise<void> {
+    const db = openShardDatabases(dir, 1024 ** 3);
+    try {
+      await change(db.meta);
+      await db.env.flushed;
+    } finally {
+      await db.env.close();
+    }
+  }
+
+  it('stamps a new dir, raises a dir written before the stamp, and refuses a newer format', async () => {
+    const dir = await dirs.make();
+    const first = await openEngine(dir);
+    expect(await statuses(first, [account('a'), account('b'), transfer('t-1', 'a', 'b', 5n)])).toEqual(['ok', 'ok', 'ok']);
+    await first.close();
+    let stored: unknown;
+    await withMeta(dir, async (meta) => (stored = meta.get('formatVersion')));
+    expect(stored).toBe(shardFormatVersion);
+
+    // A dir from before the stamp (format 1) opens, keeps its data and is raised.
+    await withMeta(dir, (meta) => meta.remove('formatVersion'));
+    const reopened = await openEngine(dir);
+    expect(await statuses(reopened, [transfer('t-1', 'a', 'b', 5n)])).toEqual(['exists']);
+    await reopened.close();
+    await withMeta(dir, async (meta) => (stored = meta.get('formatVersion')));
+    expect(stored).toBe(shardFormatVersion);
+
+    await withMeta(dir, (meta) => meta.put('formatVersion', shardFormatVersion + 1));
+    await expectLedgerError(() => openEngine(dir), 'NOT_A_LEDGER');
   });
 });

@@ -1,6 +1,7 @@
 // The data dir's manifest: which format, how many shards, which hash and which partition map.
-// It is written once, atomically (tmp file, fsync, rename, fsync dir), so a crash leaves either no
-// manifest or a whole one. Shard s lives in `<dir>/shard-<s, 3 digits>`.
+// It is written atomically (tmp file, fsync, rename, fsync dir) when the dir is created and when an
+// open raises its format version, so a crash leaves the old manifest or the new one, never a torn
+// one. Shard s lives in `<dir>/shard-<s, 3 digits>`.
 
 import { mkdir, open, readFile, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,12 +10,18 @@ import { assertShardCount, defaultPartitionMap, hashAlgorithm, partitionMapProbl
 
 export const manifestFileName = 'manifest.json';
 const manifestTmpFileName = 'manifest.json.tmp';
+/** The data dir's format. 2 added the shards' format version 2 (ShardEngine's `runs` and
+ * `sagaRuns` dbs); 1 is read and raised to 2 on open. A newer number is refused: this build would
+ * not know what it changed. */
+export const manifestFormatVersion = 2;
+const formatVersionsRead: ReadonlySet<unknown> = new Set([1, 2]);
 /** Entries that may exist in a dir that is still "new": our lock and a torn manifest write. */
 const entriesOfNewDir: ReadonlySet<string> = new Set(['LOCK', manifestTmpFileName]);
 
 export interface Manifest {
   readonly format: 'shardledger';
-  readonly formatVersion: 1;
+  /** manifestFormatVersion once opened by this build; 1 in a dir not opened since. */
+  readonly formatVersion: number;
   readonly shards: number;
   readonly partitionCount: number;
   readonly hash: typeof hashAlgorithm;
@@ -67,6 +74,11 @@ export async function openOrCreateManifest(options: OpenManifestOptions): Promis
   } else if (shards !== undefined && shards !== manifest.shards) {
     throw new LedgerError('SHARD_COUNT_MISMATCH', { dir, shards, manifestShards: manifest.shards });
   }
+  if (manifest.formatVersion < manifestFormatVersion) {
+    // Raised before any shard opens: from here on an older build refuses the dir.
+    manifest = { ...manifest, formatVersion: manifestFormatVersion };
+    await writeFileAtomic(dir, manifestFileName, `${JSON.stringify(manifest, null, 2)}\n`);
+  }
   const shardDirs: string[] = [];
   for (let shard = 0; shard < manifest.shards; shard++) {
     const path = shardDir(dir, shard);
@@ -81,7 +93,7 @@ function newManifest(shards: number): Manifest {
   const partitionCount = limits.partitionCount;
   return {
     format: 'shardledger',
-    formatVersion: 1,
+    formatVersion: manifestFormatVersion,
     shards,
     partitionCount,
     hash: hashAlgorithm,
@@ -115,7 +127,7 @@ export function manifestProblem(value: unknown): string | null {
   if (typeof value !== 'object' || value === null) return 'manifest is not an object';
   const raw = value as Partial<Record<keyof Manifest, unknown>>;
   if (raw.format !== 'shardledger') return 'format is not shardledger';
-  if (raw.formatVersion !== 1) return `unsupported formatVersion ${String(raw.formatVersion)}`;
+  if (!formatVersionsRead.has(raw.formatVersion)) return `unsupported formatVersion ${String(raw.formatVersion)}`;
   if (raw.hash !== hashAlgorithm) return `unsupported hash ${String(raw.hash)}`;
   const shards = raw.shards;
   if (typeof shards !== 'number' || !Number.isSafeInteger(shards) || shards < 1 || shards > limits.shardCountMax) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLedgerError, limits } from '@shardledger/ledger-core';
-import { manifestFileName, openOrCreateManifest, readManifest, shardDir } from '../src/manifest.js';
+import { manifestFileName, manifestFormatVersion, openOrCreateManifest, readManifest, shardDir } from '../src/manifest.js';
 
 let root: string;
 beforeEach(async () => {
@@ -31,7 +31,8 @@ describe('openOrCreateManifest', () => {
     expect(opened.shardDirs).toEqual([0, 1, 2, 3].map((shard) => shardDir(dir, shard)));
     expect(await readdir(dir)).toEqual([manifestFileName, 'shard-000', 'shard-001', 'shard-002', 'shard-003']);
     const stored = JSON.parse(await readFile(join(dir, manifestFileName), 'utf8'));
-    expect(stored).toMatchObject({ format: 'shardledger', formatVersion: 1, shards: 4, hash: 'fnv1a32' });
+    expect(stored).toMatchObject({ format: 'shardledger', formatVersion: manifestFormatVersion, shards: 4, hash: 'fnv1a32' });
+    expect(manifestFormatVersion).toBe(2);
     expect(stored.partitionCount).toBe(limits.partitionCount);
     expect(stored.partitionMap).toHaveLength(limits.partitionCount);
     expect(stored.partitionMap.slice(0, 5)).toEqual([0, 1, 2, 3, 0]);
@@ -69,6 +70,21 @@ describe('openOrCreateManifest', () => {
     manifest.partitionMap[7] = 5;
     await writeFile(join(wrongMap, manifestFileName), JSON.stringify(manifest));
     expect(await codeOf(readManifest(wrongMap))).toBe('NOT_A_LEDGER');
+  });
+
+  it('raises a version 1 manifest to the current version on open, and refuses a newer one', async () => {
+    const dir = join(root, 'versions');
+    await openOrCreateManifest({ dir, shards: 2 });
+    const manifest = JSON.parse(await readFile(join(dir, manifestFileName), 'utf8'));
+    await writeFile(join(dir, manifestFileName), JSON.stringify({ ...manifest, formatVersion: 1 }));
+    expect((await readManifest(dir))?.formatVersion).toBe(1);
+    const reopened = await openOrCreateManifest({ dir });
+    expect(reopened.manifest.formatVersion).toBe(manifestFormatVersion);
+    const stored = JSON.parse(await readFile(join(dir, manifestFileName), 'utf8'));
+    expect(stored).toEqual({ ...manifest, formatVersion: manifestFormatVersion });
+
+    await writeFile(join(dir, manifestFileName), JSON.stringify({ ...manifest, formatVersion: manifestFormatVersion + 1 }));
+    expect(await codeOf(openOrCreateManifest({ dir }))).toBe('NOT_A_LEDGER');
   });
 
   it('treats a dir holding only a lock and a torn manifest write as new', async () => {

@@ -142,6 +142,12 @@ const DEFAULT_MAP_SIZE = 64 * 1024 ** 3;
 const INDEXED_THROUGH = 'indexedThrough';
 /** Set once the dir was opened with accountHistory off (see historyIndexComplete). */
 const HISTORY_INCOMPLETE = 'historyIncomplete';
+/** The shard dir's storage format. Absent = 1. Version 2 added the `runs` and `sagaRuns` dbs and
+ * keeps open reservations out of the id and saga indexes (in the log and in memory only). A build
+ * reads every version up to its own, raises the stored one on open, and refuses a newer one: an
+ * older build would miss what a newer layout stores elsewhere. */
+const FORMAT_VERSION = 'formatVersion';
+export const shardFormatVersion = 2;
 
 
 function isAscii(text: string): boolean {
@@ -348,6 +354,7 @@ export class ShardEngine implements ShardEngineApi {
     const db = openShardDatabases(options.dir, options.mapSizeBytes ?? DEFAULT_MAP_SIZE);
     const engine = new ShardEngine(options, db);
     try {
+      await engine.checkFormatVersion();
       await engine.markHistoryIndex();
       await engine.recover();
     } catch (error) {
@@ -358,6 +365,19 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   // ---- recovery ---------------------------------------------------------------------------
+
+  /** Refuses a dir written in a newer format; raises an older one's version, durably, before any
+   * write in this format. */
+  private async checkFormatVersion(): Promise<void> {
+    const stored: unknown = this.db.meta.get(FORMAT_VERSION) ?? 1;
+    if (typeof stored !== 'number' || !Number.isSafeInteger(stored) || stored > shardFormatVersion) {
+      throw new LedgerError('NOT_A_LEDGER', { dir: this.dir, problem: `shard formatVersion ${String(stored)} is not readable by this build (${shardFormatVersion})` });
+    }
+    if (stored < shardFormatVersion) {
+      await this.db.meta.put(FORMAT_VERSION, shardFormatVersion);
+      await this.db.env.flushed;
+    }
+  }
 
   /** Records, durably and before any write, that this dir is being written without the history
    * index; reads whether that ever happened. */
