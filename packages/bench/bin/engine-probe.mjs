@@ -4,6 +4,8 @@
 // Used to profile the engine's write path (add --cpu-prof). LANE=0 submits decoded command objects
 // (ShardEngine.submit) instead of the wire bytes the shard worker hands over (submitEncoded).
 // BATCHES=n times n batches (default 25) after 5 warm-up batches; longer runs average out noise.
+// RANDOM_IDS=1 gives each transfer a random (not time-ordered) id, as UUIDv4 keys would: every
+// id then needs an index lookup and takes the general path.
 import { ShardEngine, parseAccount, parseTransfer, encodeCommandBatch, decodeCommandBatch } from '@shardledger/ledger-core';
 import { mkdtempSync } from 'node:fs';
 const e = await ShardEngine.open({ dir: mkdtempSync('/tmp/ph-'), durability: 'strict' });
@@ -12,7 +14,7 @@ const accts = []; for (let i = 0; i < N; i++) accts.push({ type: 'CreateAccount'
 for (let i = 0; i < N; i += 8190) await e.submit(accts.slice(i, i + 8190));
 let seed = 7; const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648; let t = 0;
 const mk = () => { const batch = []; for (let i = 0; i < 8190; i++) { const d = Math.floor(rnd() * N); let c = Math.floor(rnd() * N); if (c === d) c = (c + 1) % N;
-  batch.push({ type: 'CreateTransfer', transfer: parseTransfer({ id: 't-' + String(t++).padStart(12, '0'), debitAccountId: `acct-${String(d).padStart(6, '0')}`, creditAccountId: `acct-${String(c).padStart(6, '0')}`, amount: BigInt(1 + (i % 1000)), currency: 'USD' }).value }); }
+  batch.push({ type: 'CreateTransfer', transfer: parseTransfer({ id: process.env.RANDOM_IDS === '1' ? 't-' + Math.floor(rnd() * 2 ** 48).toString(16).padStart(12, '0') + String(t++) : 't-' + String(t++).padStart(12, '0'), debitAccountId: `acct-${String(d).padStart(6, '0')}`, creditAccountId: `acct-${String(c).padStart(6, '0')}`, amount: BigInt(1 + (i % 1000)), currency: 'USD' }).value }); }
   const bytes = encodeCommandBatch(batch); return lane ? { bytes, length: batch.length } : decodeCommandBatch(bytes); };
 const lane = process.env.LANE !== '0';
 // INFLIGHT=n calls in flight (default 3; the shard client keeps up to 4 messages in flight per shard).
