@@ -43,7 +43,7 @@ export const errorCatalogue = {
   LEDGER_CLOSED: { kind: 'operational', message: 'the ledger or shard is closed' },
   SHARD_UNAVAILABLE: { kind: 'operational', message: 'the shard crashed or is restarting; the call may be retried with the same ids' },
   SHARD_COUNT_MISMATCH: { kind: 'operational', message: 'the data dir was created with another shard count' },
-  NOT_A_LEDGER: { kind: 'operational', message: 'the directory is not a Shardledger data dir' },
+  NOT_A_LEDGER: { kind: 'operational', message: 'the directory is not a Shardledger data dir this build can read' },
   DIR_LOCKED: { kind: 'operational', message: 'another process has the data dir open' },
   STORAGE_CORRUPT: { kind: 'operational', message: 'the event log failed a consistency check' },
   IO_ERROR: { kind: 'operational', message: 'reading or writing the data dir failed' },
