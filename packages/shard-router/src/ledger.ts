@@ -58,18 +58,10 @@ function idOf(input: unknown): string {
  * reservations of its cross-shard ones, in input order. */
 interface ShardBucket {
   readonly commands: Command[];
-  /** Per command: its input index (>= 0) for a local transfer, or a reservation's code
-   * (debitReservation / creditReservation of its saga slot). */
+  /** Per command: its input index (>= 0) for a local transfer, or -(slot + 1) for the
+   * reservation of the saga in that SagaBatch slot (debit or credit by which shard this is). */
   readonly positions: number[];
   reservations: number;
-}
-
-function debitReservation(slot: number): number {
-  return -(2 * slot) - 1;
-}
-
-function creditReservation(slot: number): number {
-  return -(2 * slot) - 2;
 }
 
 function publicTransfer(record: TransferRecord, crossShard: boolean): Transfer {
@@ -236,11 +228,11 @@ export class Ledger {
         const slot = sagas.add(index, spec, debitShard, creditShard);
         const debitBucket = bucketOf(debitShard);
         debitBucket.commands.push(sagas.debitReserves[slot] as Command);
-        debitBucket.positions.push(debitReservation(slot));
+        debitBucket.positions.push(-slot - 1);
         debitBucket.reservations += 1;
         const creditBucket = bucketOf(creditShard);
         creditBucket.commands.push(sagas.creditReserves[slot] as Command);
-        creditBucket.positions.push(creditReservation(slot));
+        creditBucket.positions.push(-slot - 1);
         creditBucket.reservations += 1;
       }
     }
@@ -261,9 +253,13 @@ export class Ledger {
               for (let index = 0; index < positions.length; index += 1) {
                 const position = positions[index] as number;
                 const result = results[index] as CommandResult;
-                if (position >= 0) statuses[position] = result.status;
-                else if ((-position - 1) % 2 === 0) sagas.debitReserved[(-position - 1) / 2] = result;
-                else sagas.creditReserved[(-position - 2) / 2] = result;
+                if (position >= 0) {
+                  statuses[position] = result.status;
+                  continue;
+                }
+                const slot = -position - 1;
+                if (sagas.debitShards[slot] === shard) sagas.debitReserved[slot] = result;
+                else sagas.creditReserved[slot] = result;
               }
             },
             (error: unknown) => {

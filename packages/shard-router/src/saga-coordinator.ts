@@ -61,6 +61,24 @@ function rank(status: CommandStatus): number {
   return index === -1 ? checkOrder.length : index;
 }
 
+/** How a saga ends once every participant answered its ReserveFunds: 'exists' when every one
+ * already held it (the transfers were posted before), 'release' when any refused, else 'commit'. */
+type SagaVerdict = 'exists' | 'release' | 'commit';
+
+function sagaVerdict(reservations: readonly CommandResult[]): SagaVerdict {
+  let allExist = true;
+  for (const { status } of reservations) {
+    if (status !== 'ok' && status !== 'exists') return 'release';
+    if (status !== 'exists') allExist = false;
+  }
+  return allExist ? 'exists' : 'commit';
+}
+
+/** The step that finishes, by `verdict`, a reservation this saga made (answered `ok`). */
+function finishingStep(sagaId: string, verdict: 'commit' | 'release'): Command {
+  return verdict === 'commit' ? { type: 'CommitReservation', sagaId } : { type: 'ReleaseReservation', sagaId, reason: 'refused' };
+}
+
 /** The code a refused one-leg reservation stands for. */
 function legStatus(result: CommandResult): CommandStatus {
   return result.statuses?.[0] ?? result.status;
@@ -233,27 +251,22 @@ export class SagaCoordinator {
     );
     failpoint(failpointNames.sagaReserveAfter);
     const statuses: CommandStatus[] = new Array<CommandStatus>(transferCount).fill('ok');
-    let refused = false;
-    let allExist = true;
+    const verdict = sagaVerdict(reservations);
+    if (verdict === 'exists') return statuses.map(() => 'exists');
     reservations.forEach((result, index) => {
       const shard = participants[index] as number;
-      if (result.status !== 'exists') allExist = false;
       if (result.status === 'ok' || result.status === 'exists') return;
-      refused = true;
       const owners = (legsByShard.get(shard) as { owners: number[] }).owners;
       owners.forEach((owner, legIndex) => {
         const code = result.statuses?.[legIndex] ?? result.status;
         statuses[owner] = strongerStatus(statuses[owner] as CommandStatus, code);
       });
     });
-    if (allExist) return statuses.map(() => 'exists');
-    if (refused) {
+    if (verdict === 'release') {
       failpoint(failpointNames.sagaReleaseBefore);
       await Promise.all(
         participants.map((shard, index) =>
-          reservations[index]?.status === 'ok'
-            ? this.step(shard, { type: 'ReleaseReservation', sagaId, reason: 'refused' })
-            : Promise.resolve(undefined),
+          reservations[index]?.status === 'ok' ? this.step(shard, finishingStep(sagaId, verdict)) : Promise.resolve(undefined),
         ),
       );
       failpoint(failpointNames.sagaReleaseAfter);
@@ -263,9 +276,7 @@ export class SagaCoordinator {
     failpoint(failpointNames.sagaCommitBefore);
     await Promise.all(
       participants.map((shard, index) =>
-        reservations[index]?.status === 'ok'
-          ? this.step(shard, { type: 'CommitReservation', sagaId })
-          : Promise.resolve(undefined),
+        reservations[index]?.status === 'ok' ? this.step(shard, finishingStep(sagaId, 'commit')) : Promise.resolve(undefined),
       ),
     );
     failpoint(failpointNames.sagaCommitAfter);
@@ -299,23 +310,22 @@ export class SagaCoordinator {
         const credit = batch.creditReserved[slot];
         assert(debit !== undefined && credit !== undefined, 'both reservations answered');
         const sagaId = batch.sagaIds[slot] as string;
-        if (debit.status === 'exists' && credit.status === 'exists') {
+        const verdict = sagaVerdict([debit, credit]);
+        if (verdict === 'exists') {
           statuses[slot] = 'exists';
           continue;
         }
-        const debitHeld = debit.status === 'ok' || debit.status === 'exists';
-        const creditHeld = credit.status === 'ok' || credit.status === 'exists';
-        if (debitHeld && creditHeld) {
+        if (verdict === 'commit') {
           statuses[slot] = 'ok';
-          if (debit.status === 'ok') send(batch.debitShards[slot] as number, { type: 'CommitReservation', sagaId });
-          if (credit.status === 'ok') send(batch.creditShards[slot] as number, { type: 'CommitReservation', sagaId });
           commits += 1;
-          continue;
+        } else {
+          const debitHeld = debit.status === 'ok' || debit.status === 'exists';
+          const creditHeld = credit.status === 'ok' || credit.status === 'exists';
+          statuses[slot] = debitHeld ? legStatus(credit) : creditHeld ? legStatus(debit) : strongerStatus(legStatus(debit), legStatus(credit));
+          releases += 1;
         }
-        statuses[slot] = debitHeld ? legStatus(credit) : creditHeld ? legStatus(debit) : strongerStatus(legStatus(debit), legStatus(credit));
-        if (debit.status === 'ok') send(batch.debitShards[slot] as number, { type: 'ReleaseReservation', sagaId, reason: 'refused' });
-        if (credit.status === 'ok') send(batch.creditShards[slot] as number, { type: 'ReleaseReservation', sagaId, reason: 'refused' });
-        releases += 1;
+        if (debit.status === 'ok') send(batch.debitShards[slot] as number, finishingStep(sagaId, verdict));
+        if (credit.status === 'ok') send(batch.creditShards[slot] as number, finishingStep(sagaId, verdict));
       }
       if (releases > 0) failpoint(failpointNames.sagaReleaseBefore);
       if (commits > 0) failpoint(failpointNames.sagaCommitBefore);

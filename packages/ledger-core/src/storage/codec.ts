@@ -15,6 +15,7 @@ import { LedgerError } from '../errors.js';
 import type { Counters } from '../domain/balance.js';
 import type { LedgerEvent, Metadata, TransferCreated, TransferRecord } from '../domain/types.js';
 import { isSagaEvent, sagaEventFromTuple, sagaEventToTuple, type SagaEventTuple } from './saga-codec.js';
+import { bufferView, searchAscending } from './sorted-ids.js';
 import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
 
 /** One group commit: the events with sequence numbers first .. first + events.length - 1. */
@@ -289,17 +290,17 @@ export class ValueArena {
     at = this.putString(creditAccountId, at);
     this.offset = this.putString(currency, at);
   }
-  /** Reserves `bytes` bytes (contents undefined until setU32 fills them). */
-  skip(bytes: number): void {
+  /** Leaves `bytes` bytes for a header that setU8 / setU32 fill in once the body is written. */
+  leaveRoom(bytes: number): void {
     this.reserve(bytes);
     this.offset += bytes;
   }
-  /** Writes a u8 at `at` bytes past the last take() (into space written or skipped). */
+  /** Writes a u8 at `at` bytes past the last take() (into space written or left by leaveRoom). */
   setU8(at: number, value: number): void {
     assert(this.mark + at + 1 <= this.offset, 'setU8 within the pending value');
     this.buffer[this.mark + at] = value;
   }
-  /** Writes a u32 at `at` bytes past the last take() (into space written or skipped). */
+  /** Writes a u32 at `at` bytes past the last take() (into space written or left by leaveRoom). */
   setU32(at: number, value: number): void {
     assert(this.mark + at + 4 <= this.offset, 'setU32 within the pending value');
     this.view.setUint32(this.mark + at, value, true);
@@ -335,7 +336,7 @@ class Reader {
   private readonly view: Buffer;
   private offset = 0;
   constructor(bytes: Uint8Array) {
-    this.view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.view = bufferView(bytes);
   }
   u8(): number {
     const value = this.view[this.offset] as number;
@@ -453,7 +454,7 @@ export function encodePlainRun(
   const entries = PLAIN_RUN_HEADER_BYTES + 4 * (count + 1);
   // One buffer, header first (filled in at the end), no concatenation.
   const arena = new ValueArena(Math.max(4096, entries + count * 96));
-  arena.skip(entries);
+  arena.leaveRoom(entries);
   const entryOffsets = new Uint32Array(count + 1);
   // TimestampParts.write, inlined: base + offset as i64 parts without a bigint per entry.
   assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
@@ -478,7 +479,7 @@ export function encodePlainRun(
 }
 
 function plainRunView(value: Uint8Array): { view: Buffer; count: number; entries: number } {
-  const view = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const view = bufferView(value);
   if (view.length < PLAIN_RUN_HEADER_BYTES || view.readUInt8(0) !== PLAIN_RUN_VERSION) {
     throw new LedgerError('STORAGE_CORRUPT', { reason: 'unknown plain-run version' });
   }
@@ -495,22 +496,12 @@ function plainRunId(view: Buffer, entries: number, at: number): { id: string; en
 /** The record of `id` in a plain run's value, if the run holds it. */
 export function findInPlainRun(value: Uint8Array, id: string): TransferRecord | undefined {
   const { view, count, entries } = plainRunView(value);
-  let low = 0;
-  let high = count - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const found = plainRunId(view, entries, middle);
-    if (found.id === id) {
-      const end = entries + view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * (middle + 1));
-      return decodeTransferRecord(id, view.subarray(found.end, end));
-    }
-    if (found.id < id) low = middle + 1;
-    else high = middle - 1;
-  }
-  return undefined;
+  const at = searchAscending(count, (index) => plainRunId(view, entries, index).id, id);
+  if (at === -1) return undefined;
+  const start = plainRunId(view, entries, at).end;
+  const end = entries + view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * (at + 1));
+  return decodeTransferRecord(id, view.subarray(start, end));
 }
-
-/** The greatest id of a plain run's value. */
 export function lastIdOfPlainRun(value: Uint8Array): string {
   const { view, count, entries } = plainRunView(value);
   assert(count > 0, 'a plain run has transfers');

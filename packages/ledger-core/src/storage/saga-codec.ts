@@ -6,6 +6,7 @@
 
 import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
+import { bufferView, searchAscending } from './sorted-ids.js';
 import type { Command, FundsReserved, LedgerEvent, Metadata, ReservationCommitted, ReservationLeg, ReservationReleased, SagaOutcome } from '../domain/types.js';
 
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
@@ -176,10 +177,6 @@ export function encodeSagaRun(run: SagaRun): Buffer {
   return bytes;
 }
 
-function sagaRunView(value: Uint8Array): Buffer {
-  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-}
-
 function sagaRunId(bytes: Buffer, index: number): { id: string; at: number } {
   const at = bytes.readUInt32LE(4 + 4 * index);
   return { id: bytes.toString('latin1', at + 3, at + 3 + bytes.readUInt16LE(at + 1)), at };
@@ -193,27 +190,19 @@ function sagaRunOutcome(bytes: Buffer, at: number): SagaOutcome {
 
 /** The outcome of `sagaId` in a run (binary search), or undefined. */
 export function findInSagaRun(value: Uint8Array, sagaId: string): SagaOutcome | undefined {
-  const bytes = sagaRunView(value);
-  let low = 0;
-  let high = bytes.readUInt32LE(0) - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const { id, at } = sagaRunId(bytes, middle);
-    if (id === sagaId) return sagaRunOutcome(bytes, at);
-    if (id < sagaId) low = middle + 1;
-    else high = middle - 1;
-  }
-  return undefined;
+  const bytes = bufferView(value);
+  const index = searchAscending(bytes.readUInt32LE(0), (at) => sagaRunId(bytes, at).id, sagaId);
+  return index === -1 ? undefined : sagaRunOutcome(bytes, sagaRunId(bytes, index).at);
 }
 
 export function lastIdOfSagaRun(value: Uint8Array): string {
-  const bytes = sagaRunView(value);
+  const bytes = bufferView(value);
   return sagaRunId(bytes, bytes.readUInt32LE(0) - 1).id;
 }
 
 /** Every (saga id, outcome) of a run, in order (tests, tools). */
 export function sagaRunEntries(value: Uint8Array): [string, SagaOutcome][] {
-  const bytes = sagaRunView(value);
+  const bytes = bufferView(value);
   const entries: [string, SagaOutcome][] = [];
   for (let index = 0; index < bytes.readUInt32LE(0); index += 1) {
     const { id, at } = sagaRunId(bytes, index);

@@ -35,6 +35,7 @@ import {
   timestampKey,
 } from './codec.js';
 import { readCommandBatch, ResultBatchWriter } from './batch-codec.js';
+import { searchAscending } from './sorted-ids.js';
 import { encodeSagaRun, findInSagaRun, isSagaCommand, lastIdOfSagaRun, type SagaRun } from './saga-codec.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 import type {
@@ -85,17 +86,9 @@ class PlainRun {
     if (this.encoded !== null) return findInPlainRun(this.encoded, id);
     const input = this.input as TransferColumnsReader;
     const ids = input.ids;
-    let low = 0;
-    let high = this.columns.length - 1;
-    while (low <= high) {
-      const middle = (low + high) >>> 1;
-      const column = this.columns[middle] as number;
-      const found = ids[column] as string;
-      if (found === id) return this.record(input, middle);
-      if (found < id) low = middle + 1;
-      else high = middle - 1;
-    }
-    return undefined;
+    const columns = this.columns;
+    const at = searchAscending(columns.length, (index) => ids[columns[index] as number] as string, id);
+    return at === -1 ? undefined : this.record(input, at);
   }
   private record(input: TransferColumnsReader, at: number): TransferRecord {
     const column = this.columns[at] as number;
@@ -149,6 +142,13 @@ const HISTORY_INCOMPLETE = 'historyIncomplete';
 const FORMAT_VERSION = 'formatVersion';
 export const shardFormatVersion = 2;
 
+
+/** The value of a runs db (plain or saga runs, keyed by their first id) with the greatest key
+ * <= `key` (the one run that may hold it), or the last run when `key` is omitted. */
+function runAtOrBelow(db: ShardDatabases['runs'], key?: string): Buffer | undefined {
+  for (const { value } of db.getRange(key === undefined ? { reverse: true, limit: 1 } : { start: key, reverse: true, limit: 1 })) return value;
+  return undefined;
+}
 
 function isAscii(text: string): boolean {
   for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) > 0x7f) return false;
@@ -282,9 +282,17 @@ export class ShardEngine implements ShardEngineApi {
    * sagas have no index entry (records.ts): decide and sagaOutcome find their reservation first. */
   private readonly sagaIds = { max: '', fastPath: true };
 
-  private noteSagaId(id: string): void {
-    if (!isAscii(id)) this.sagaIds.fastPath = false;
-    else if (id > this.sagaIds.max) this.sagaIds.max = id;
+  /** Notes a saga id in the index; returns whether it was above every one before (on the fast
+   * path), which is what lets it join this commit's saga run. */
+  private noteSagaId(id: string): boolean {
+    const known = this.sagaIds;
+    if (!isAscii(id)) {
+      known.fastPath = false;
+      return false;
+    }
+    if (id <= known.max) return false;
+    known.max = id;
+    return known.fastPath;
   }
 
   private constructor(options: ShardEngineOptions, db: ShardDatabases) {
@@ -304,10 +312,12 @@ export class ShardEngine implements ShardEngineApi {
     const runsDb = db.runs;
     const sagasDb = db.sagas;
     for (const { key } of transfersDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(key);
-    for (const { value } of runsDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(lastIdOfPlainRun(value));
+    const lastRun = runAtOrBelow(runsDb);
+    if (lastRun !== undefined) this.noteTransferId(lastIdOfPlainRun(lastRun));
     const sagaRunsDb = db.sagaRuns;
     for (const { key } of sagasDb.getRange({ reverse: true, limit: 1 })) this.noteSagaId(key);
-    for (const { value } of sagaRunsDb.getRange({ reverse: true, limit: 1 })) this.noteSagaId(lastIdOfSagaRun(value));
+    const lastSagaRun = runAtOrBelow(sagaRunsDb);
+    if (lastSagaRun !== undefined) this.noteSagaId(lastIdOfSagaRun(lastSagaRun));
     const ids = this.ids;
     const sagaIds = this.sagaIds;
     const reserved = this.reservedTransfers;
@@ -329,8 +339,8 @@ export class ShardEngine implements ShardEngineApi {
           const bytes = transfersDb.getBinaryFast(id);
           if (bytes !== undefined) return decodeTransferRecord(id, bytes);
           // The lane's runs: the one with the greatest first id <= id may hold it.
-          for (const { value } of runsDb.getRange({ start: id, reverse: true, limit: 1 })) return findInPlainRun(value, id);
-          return undefined;
+          const run = runAtOrBelow(runsDb, id);
+          return run === undefined ? undefined : findInPlainRun(run, id);
         },
       },
       sagas: {
@@ -340,8 +350,8 @@ export class ShardEngine implements ShardEngineApi {
           const found = sagas.get(sagaId) ?? (sagasDb.get(sagaId) as SagaOutcome | undefined);
           if (found !== undefined) return found;
           // The saga runs: the one with the greatest first id <= sagaId may hold it.
-          for (const { value } of sagaRunsDb.getRange({ start: sagaId, reverse: true, limit: 1 })) return findInSagaRun(value, sagaId);
-          return undefined;
+          const run = runAtOrBelow(sagaRunsDb, sagaId);
+          return run === undefined ? undefined : findInSagaRun(run, sagaId);
         },
       },
     };
@@ -466,6 +476,7 @@ export class ShardEngine implements ShardEngineApi {
       const closing = state.reservations.get(event.sagaId);
       evolve(state, event);
       if (closing !== undefined) {
+        // Two passes: a transfer with both sides on this shard is two legs with one id.
         for (const leg of closing.legs) assert(this.reservedTransfers.get(leg.transfer.id) === closing, 'a closed side was reserved by its saga');
         for (const leg of closing.legs) this.reservedTransfers.delete(leg.transfer.id);
       }
@@ -552,14 +563,8 @@ export class ShardEngine implements ShardEngineApi {
   /** Stages a final saga outcome: into this commit's saga run when its id is above every saga
    * id before it (so runs never overlap), else as its own entry of the saga index. */
   private stageSagaOutcome(sagaId: string, outcome: SagaOutcome): void {
-    const known = this.sagaIds;
-    // noteSagaId, with one isAscii for both questions.
-    const ascii = isAscii(sagaId);
-    const inRun = known.fastPath && ascii && sagaId > known.max;
-    if (!ascii) known.fastPath = false;
-    else if (sagaId > known.max) known.max = sagaId;
     this.pendingSagas.set(sagaId, outcome);
-    if (inRun) {
+    if (this.noteSagaId(sagaId)) {
       this.staged.sagaRun.ids.push(sagaId);
       this.staged.sagaRun.outcomes.push(outcome);
     } else {
@@ -600,14 +605,11 @@ export class ShardEngine implements ShardEngineApi {
     for (const record of staged.records) {
       if (this.pendingRecords.get(record.id) === record) this.pendingRecords.delete(record.id);
     }
-    for (const [sagaId, outcome] of staged.sagas) {
+    const forgetSaga = (sagaId: string, outcome: SagaOutcome | undefined): void => {
       if (this.pendingSagas.get(sagaId) === outcome) this.pendingSagas.delete(sagaId);
-    }
-    const run = staged.sagaRun;
-    for (let index = 0; index < run.ids.length; index += 1) {
-      const sagaId = run.ids[index] as string;
-      if (this.pendingSagas.get(sagaId) === run.outcomes[index]) this.pendingSagas.delete(sagaId);
-    }
+    };
+    for (const [sagaId, outcome] of staged.sagas) forgetSaga(sagaId, outcome);
+    staged.sagaRun.ids.forEach((sagaId, index) => forgetSaga(sagaId, staged.sagaRun.outcomes[index]));
     for (const run of staged.runs) {
       const at = this.pendingRuns.indexOf(run);
       if (at >= 0) this.pendingRuns.splice(at, 1);
