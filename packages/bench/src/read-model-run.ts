@@ -15,6 +15,7 @@ import type { Progress } from './progress.js';
 import type { ReadModelSummary } from './result.js';
 import { LatencyRecorder, summarizeLatencies, type LatencySummary } from './stats.js';
 import { balanceTotals, createWorkloadAccounts, runTarget, type TargetRunResult } from './targets/run-target.js';
+import { ledgerTarget } from './targets/shardledger.js';
 import type { Durability, LedgerTarget, TransferInput } from './target.js';
 import { transfersOf, type Workload } from './workload.js';
 
@@ -46,17 +47,6 @@ export interface ReadModelRunOutcome {
  * projector that stopped. */
 const catchUpTimeoutMs = 600_000;
 
-function targetOf(ledger: Ledger): LedgerTarget {
-  return {
-    createAccounts: (accounts) => ledger.createAccounts(accounts),
-    createTransfers: (transfers) => ledger.createTransfers(transfers),
-    lookupAccounts: (ids) => ledger.lookupAccounts(ids),
-    verify: () => ledger.verify(),
-    shardOf: (accountId) => ledger.shardOf(accountId),
-    close: () => ledger.close(),
-  };
-}
-
 interface Opened {
   readonly dir: string;
   readonly ledger: Ledger;
@@ -70,7 +60,7 @@ async function openLedger(spec: ReadModelRunSpec, withModel: boolean): Promise<O
   // Default options: it follows the logs from the start (account creation included), its worker
   // at niceness 19.
   const model = withModel ? await ReadModel.open({ ledger, path: join(dir, 'read-model.sqlite') }) : null;
-  return { dir, ledger, model, target: targetOf(ledger) };
+  return { dir, ledger, model, target: ledgerTarget(ledger) };
 }
 
 async function closeLedger(opened: Opened): Promise<void> {
