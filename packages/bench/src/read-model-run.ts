@@ -12,7 +12,8 @@ import { Ledger, ReadModel } from '@shardledger/shard-router';
 import { planOpenLoop, runOpenLoop } from './open-loop.js';
 import { assertConserved, type RunResult } from './peers/peer.js';
 import type { Progress } from './progress.js';
-import type { ReadModelSummary } from './result.js';
+import type { ReadModelLagTry, ReadModelSummary } from './result.js';
+import { readModelKeepUpStepsMax, readModelLagTargetMs } from './scenarios/read-model.js';
 import { LatencyRecorder, summarizeLatencies, type LatencySummary } from './stats.js';
 import { balanceTotals, createWorkloadAccounts, runTarget, type TargetRunResult } from './targets/run-target.js';
 import { ledgerTarget } from './targets/shardledger.js';
@@ -30,6 +31,10 @@ export interface ReadModelRunSpec {
   /** Offered rate of the open loops; default half the median closed-loop peak without the model. */
   readonly offeredTps?: number;
   readonly concurrency?: number;
+  /** The lag target (default readModelLagTargetMs) and the halvings of the offered rate tried
+   * when the lag misses it (default readModelKeepUpStepsMax). */
+  readonly lagTargetMs?: number;
+  readonly keepUpStepsMax?: number;
   readonly progress: Progress;
   readonly name: string;
   /** The scenario's workload for a ledger partitioned by `shardOf`. */
@@ -174,8 +179,22 @@ export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRun
   const offeredTps = spec.offeredTps ?? peakTps / 2;
   const withModel = await openLoop(spec, true, offeredTps);
   const withoutModel = await openLoop(spec, false, offeredTps);
+  const lagAtOffered = withModel.lag as LatencySummary;
+  // The search for the rate the read model keeps up with: the same open loop at half the rate,
+  // then a quarter..., each on a fresh ledger, until the lag's max is under the target.
+  const keepUpTries: ReadModelLagTry[] = [];
+  const lagTargetMs = spec.lagTargetMs ?? readModelLagTargetMs;
+  let keepUpTps: number | null = lagAtOffered.maxMs < lagTargetMs ? offeredTps : null;
+  const stepsMax = spec.keepUpStepsMax ?? readModelKeepUpStepsMax;
+  for (let step = 1; keepUpTps === null && step <= stepsMax; step++) {
+    const rate = offeredTps / 2 ** step;
+    const outcome = await openLoop(spec, true, rate);
+    const lag = outcome.lag as LatencySummary;
+    keepUpTries.push({ offeredTps: rate, achievedTps: outcome.achievedTps, lagCount: lag.count, lagP50Ms: lag.p50Ms, lagP99Ms: lag.p99Ms, lagMaxMs: lag.maxMs });
+    if (lag.maxMs < lagTargetMs) keepUpTps = rate;
+  }
   const headline = pairs.find((_pair, index) => drops[index] === median(drops)) ?? (pairs[0] as (typeof pairs)[number]);
-  const lag = withModel.lag as LatencySummary;
+  const lag = lagAtOffered;
   const summary: ReadModelSummary = {
     rounds: pairs.map((pair, index) => ({ withoutTps: pair.without.tps, withTps: pair.with.tps, dropPercent: drops[index] as number, catchUpMs: pair.catchUpMs, withFirst: index % 2 === 1 })),
     dropPercentMedian: median(drops),
@@ -194,6 +213,9 @@ export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRun
     writeP50MsWithout: withoutModel.writeLatency.p50Ms,
     writeP99MsWithout: withoutModel.writeLatency.p99Ms,
     saturated: withModel.saturated || withoutModel.saturated,
+    lagTargetMs,
+    keepUpTries,
+    keepUpTps,
     loadAverageStart,
     loadAverageEnd: loadavg()[0] as number,
   };

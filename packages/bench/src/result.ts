@@ -80,6 +80,16 @@ export interface ReadModelRound {
   readonly withFirst: boolean;
 }
 
+/** One open loop of the keep-up search: the read model at a lower offered rate. */
+export interface ReadModelLagTry {
+  readonly offeredTps: number;
+  readonly achievedTps: number;
+  readonly lagCount: number;
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+}
+
 /** The `read-model` scenario: write throughput with and without the read model, and the lag. */
 export interface ReadModelSummary {
   readonly rounds: readonly ReadModelRound[];
@@ -103,6 +113,13 @@ export interface ReadModelSummary {
   readonly writeP50MsWithout: number;
   readonly writeP99MsWithout: number;
   readonly saturated: boolean;
+  /** The lag target the verdicts use (the issue's 1,000 ms unless a test lowered it). */
+  readonly lagTargetMs: number;
+  /** When the lag at offeredTps missed the target: open loops with the read model at half,
+   * a quarter... of it, until one meets the target (at most readModelKeepUpStepsMax). */
+  readonly keepUpTries: readonly ReadModelLagTry[];
+  /** The highest rate tried whose lag met the target (offeredTps when it did); null when none. */
+  readonly keepUpTps: number | null;
   /** The machine's 1-minute load average when the scenario started and ended. */
   readonly loadAverageStart: number;
   readonly loadAverageEnd: number;

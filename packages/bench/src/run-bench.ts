@@ -79,6 +79,10 @@ export interface BenchOptions {
   /** `read-model`: closed-loop pairs without and with the read model (default 5). The open
    * loops' rate is `offeredTps` (default half the median peak without it). */
   readonly readModelRounds?: number;
+  /** `read-model`: the lag target (default 1,000 ms, the issue's) and how many halvings of the
+   * offered rate the keep-up search tries when the lag misses it (default 3). */
+  readonly readModelLagTargetMs?: number;
+  readonly readModelKeepUpSteps?: number;
   readonly postgres?: PostgresPeerOptions;
   /** Live progress line on stderr (default true). */
   readonly progress?: boolean;
@@ -251,6 +255,8 @@ async function readModelRun(ctx: Context): Promise<SubjectOutcome> {
     lagBatchSize: readModelLagBatchSizeDefault,
     ...(ctx.options.offeredTps === undefined ? {} : { offeredTps: ctx.options.offeredTps }),
     ...(ctx.options.targetConcurrency === undefined ? {} : { concurrency: ctx.options.targetConcurrency }),
+    ...(ctx.options.readModelLagTargetMs === undefined ? {} : { lagTargetMs: ctx.options.readModelLagTargetMs }),
+    ...(ctx.options.readModelKeepUpSteps === undefined ? {} : { keepUpStepsMax: ctx.options.readModelKeepUpSteps }),
     progress: ctx.progress,
     name: ctx.name,
     makeWorkload: (spec) => makeWorkload(ctx, { ...spec, crossShardRatio: 0 }),

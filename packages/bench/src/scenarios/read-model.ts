@@ -15,6 +15,9 @@ export const readModelLagBatchSizeDefault = 1_024;
 /** The targets. */
 export const readModelLagTargetMs = 1_000;
 export const readModelDropTargetPercent = 10;
+/** Halvings of the offered rate tried, with the read model, when the lag at half the peak misses
+ * the target: the rate it keeps up with (down to 1/16 of the peak by default). */
+export const readModelKeepUpStepsMax = 3;
 
 export const readModelScenario: Scenario = {
   ...standardScenario,
@@ -25,5 +28,6 @@ export const readModelScenario: Scenario = {
     '--rounds N: pairs of closed-loop runs, without and with the read model (default 5); --duration S each',
     'then an open loop at half the median peak (or --rate) in calls of 1,024, with the read model: lag = call acknowledged -> projected',
     'and the same open loop without the read model, for write latency; targets: drop < 10%, lag < 1 s',
+    'if the lag misses 1 s: open loops with the read model at half, a quarter, an eighth of that rate until one meets it',
   ],
 };
