@@ -65,9 +65,13 @@ export interface ShardLag {
 }
 
 const NANOS_PER_MS = 1_000_000n;
-/** Batches of one shard shipped to the worker and not yet committed: two, so that the next batch
- * is read and decoded while the worker applies the previous one. */
-const batchesInFlightPerShardMax = 2;
+/** Batches of one shard shipped to the worker and not yet committed. More than one, so that the
+ * next batch is read while the worker applies the previous one; six, so that a projector behind
+ * finds several waiting and applies them in one transaction (projector-worker.ts): a transaction
+ * writes each page it changed once, and the entries' account index is changed all over, so fewer,
+ * bigger transactions write fewer pages per event (12% less projector CPU per event measured at
+ * 6 than at 2, three interleaved pairs, scratch catch-up of 310,000 events). */
+const batchesInFlightPerShardMax = 6;
 const pollIntervalMsDefault = 5;
 const pollIntervalMaxMsDefault = 50;
 /** Pause between polls while no command is in flight to any shard and none was sent since the
