@@ -226,7 +226,7 @@ export async function runEngine(spec: EngineRunSpec): Promise<EngineRunResult> {
       if (!report.ok) throw new Error(`${spec.label}: verify() found ${report.violations.length} violations`);
     }
     const others = [...tally.others].map(([status, count]) => `${status}: ${count}`).join(', ');
-    const method = `ShardEngine.submitEncoded in this thread, batches of ${workload.batchSize} encoded before the window, ${spec.inFlight} calls in flight, \`${spec.durability}\`; money checked${verifyMs === null ? '' : ', verify() clean'}${others === '' ? '' : `; non-ok: ${others}`}${measurement.exhausted ? '; the pre-encoded input ran out: window shortened' : ''}`;
+    const method = `ShardEngine.submitEncoded in this thread, batches of ${workload.batchSize} encoded before the window, ${spec.inFlight} calls in flight, \`${spec.durability}\`${verifyMs === null ? '' : ', verify() clean'}${others === '' ? '' : `; non-ok: ${others}`}${measurement.exhausted ? '; the pre-encoded input ran out: window shortened' : ''}`;
     return {
       name: spec.label,
       method,
