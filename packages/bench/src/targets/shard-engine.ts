@@ -162,6 +162,19 @@ async function engineChecks(engine: ShardEngine, workload: Workload, label: stri
   return { appliedCount, debitsTotal, creditsTotal };
 }
 
+/** The checks after a run: the results' tally against the balances, and verify() if asked. */
+async function checkRun(engine: ShardEngine, spec: EngineRunSpec, results: readonly (Uint8Array | undefined)[]): Promise<{ checks: RunChecks; verifyMs: number | null; tally: Tally }> {
+  const tally = tallyResults(spec.input, results);
+  const checks = await engineChecks(engine, spec.workload, spec.label, tally.appliedCount);
+  assertConserved(spec.label, checks, tally.appliedAmount);
+  if (!spec.verify) return { checks, verifyMs: null, tally };
+  const startMs = performance.now();
+  const report = await engine.verify();
+  const verifyMs = performance.now() - startMs;
+  if (!report.ok) throw new Error(`${spec.label}: verify() found ${report.violations.length} violations`);
+  return { checks, verifyMs, tally };
+}
+
 /** One closed-loop run of a fresh engine: accounts, then the input's batches through
  * submitEncoded with `inFlight` calls in flight until the window closes; then the checks. */
 export async function runEngine(spec: EngineRunSpec): Promise<EngineRunResult> {
@@ -215,16 +228,7 @@ export async function runEngine(spec: EngineRunSpec): Promise<EngineRunResult> {
     // window and the calls still in flight at its end, which are counted in `completed` too.
     const cpu = process.cpuUsage(cpuAtStart);
     if (measurement.transfers === 0) throw new Error(`${spec.label}: the input ran out during the warm-up; shorten --warmup`);
-    const tally = tallyResults(input, results);
-    const checks = await engineChecks(engine, workload, spec.label, tally.appliedCount);
-    assertConserved(spec.label, checks, tally.appliedAmount);
-    let verifyMs: number | null = null;
-    if (spec.verify) {
-      const startMs = performance.now();
-      const report = await engine.verify();
-      verifyMs = performance.now() - startMs;
-      if (!report.ok) throw new Error(`${spec.label}: verify() found ${report.violations.length} violations`);
-    }
+    const { checks, verifyMs, tally } = await checkRun(engine, spec, results);
     const others = [...tally.others].map(([status, count]) => `${status}: ${count}`).join(', ');
     const method = `ShardEngine.submitEncoded in this thread, batches of ${workload.batchSize} encoded before the window, ${spec.inFlight} calls in flight, \`${spec.durability}\`${verifyMs === null ? '' : ', verify() clean'}${others === '' ? '' : `; non-ok: ${others}`}${measurement.exhausted ? '; the pre-encoded input ran out: window shortened' : ''}`;
     return {
