@@ -1,7 +1,9 @@
 // Probe (not a test, not the main bench): one ShardEngine, 10,000 accounts, batches of 8,190
 // time-ordered transfers, strict durability, 3 calls in flight; prints transfers/s and CPU us per
 // transfer (all threads). Run after 'npx tsc -b': node packages/bench/bin/engine-probe.mjs
-// Used to profile the engine's write path (add --cpu-prof). LANE=0 submits decoded command objects
+// The measured figure, with its peers in the same run and its money checked, is the bench
+// scenario `engine` (shardledger bench engine); this probe stays for profiling the engine's write
+// path (add --cpu-prof). LANE=0 submits decoded command objects
 // (ShardEngine.submit) instead of the wire bytes the shard worker hands over (submitEncoded).
 // BATCHES=n times n batches (default 25) after 5 warm-up batches; longer runs average out noise.
 // RANDOM_IDS=1 gives each transfer a random (not time-ordered) id, as UUIDv4 keys would: every

@@ -20,7 +20,7 @@ options:
   --duration S           ledger's measured window, seconds (default ${benchDefaults.durationMs / 1000}); peers cap theirs:
                          SQLite 5, PostgreSQL 3, memory-limit and lmdb-limit 2
   --warmup S             warm-up before each window, seconds (default ${benchDefaults.warmupMs / 1000})
-  --shards N             shards (default: CPU count, ${availableParallelism()} here)
+  --shards N             shards (default: CPU count, ${availableParallelism()} here; engine: always 1)
   --durability D         strict (default: every call resolves after fsync) | relaxed
   --batch-size N         transfers per call (default 8190; 512 for latency)
   --seed N               workload seed (default ${benchDefaults.seed})
@@ -30,7 +30,9 @@ options:
                          short runs (3 s) for the scaling chart
   --rate N               latency, read-model: offered transfers/s (default half the measured peak)
   --events N             recovery: acknowledged transfers in the log before the kill
-  --rounds N             read-model: pairs of runs without and with the read model (default 5)
+  --rounds N             read-model: pairs of runs without and with the read model (default 5);
+                         engine: rounds of engine, lmdb-limit and sqlite (default 3)
+  --in-flight N          calls in flight (default 2 per shard; engine 3)
   --with-read-model      standard --with-read-model is the read-model scenario
   --peers LIST           comma-separated: ${peerNames.join(',')}, or none (default all)
   --no-ledger            peers only (the first peer becomes the subject of the ratios)
@@ -71,7 +73,7 @@ export function parseBenchArgs(argv: readonly string[], commandPrefix: string): 
       'batch-size': { type: 'string' }, 'cross-shard-ratio': { type: 'string' }, seed: { type: 'string' }, transfers: { type: 'string' },
       peers: { type: 'string' }, 'no-ledger': { type: 'boolean' }, scaling: { type: 'string' }, rate: { type: 'string' }, events: { type: 'string' },
       'pg-url': { type: 'string' }, 'pg-connections': { type: 'string' },
-      rounds: { type: 'string' }, 'with-read-model': { type: 'boolean' },
+      rounds: { type: 'string' }, 'with-read-model': { type: 'boolean' }, 'in-flight': { type: 'string' },
       json: { type: 'string' }, report: { type: 'string' }, docs: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -99,7 +101,10 @@ export function parseBenchArgs(argv: readonly string[], commandPrefix: string): 
     crossShardRatios: ratio === undefined ? undefined : [ratio],
     offeredTps: numberOption(values.rate, '--rate'),
     recoveryTransfers: numberOption(values.events, '--events', { integer: true, min: 1 }),
+    // Each scenario with rounds reads its own field; the other is ignored.
     readModelRounds: numberOption(values.rounds, '--rounds', { integer: true, min: 1 }),
+    engineRounds: numberOption(values.rounds, '--rounds', { integer: true, min: 1 }),
+    targetConcurrency: numberOption(values['in-flight'], '--in-flight', { integer: true, min: 1 }),
   };
   const defined = Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined));
   const options: BenchOptions = {

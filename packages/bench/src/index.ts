@@ -3,9 +3,10 @@
 // The contract the cli's `bench` command relies on (kept stable; extend, don't rename):
 //   runBench(options: BenchOptions): Promise<BenchResult>
 //     options.scenario   a Scenario or its name: standard | cross-shard | hot | accounts-1m |
-//                        latency | recovery | scaling (everything else optional, see BenchOptions:
-//                        durationMs 10 s, warmupMs 2 s, shards = CPU count, durability 'strict',
-//                        seed 42, peers all four, openTarget Shardledger (null: peers only))
+//                        latency | recovery | scaling | read-model | engine (everything else
+//                        optional, see BenchOptions: durationMs 10 s, warmupMs 2 s, shards =
+//                        CPU count, durability 'strict', seed 42, peers all four, openTarget
+//                        Shardledger (null: peers only))
 //     resolves to        { scenario, subject, tps, p50Ms, p99Ms, p999Ms, maxMs, transfers,
 //                        durationS, shards, accounts, durability, batchSize, peers: [{ name, tps,
 //                        ratio, p50Ms, p99Ms, ... }], scaling, crossShardSweep, openLoop, recovery,
@@ -30,11 +31,13 @@ export { memoryLimitPeer } from './peers/memory-limit.js';
 export { lmdbLimitPeer } from './peers/lmdb-limit.js';
 export { runTarget, createWorkloadAccounts, checkMoney, type TargetRunResult } from './targets/run-target.js';
 export { openShardledger } from './targets/shardledger.js';
+export { encodeEngineInput, runEngine, runEngineKernel, type EngineInput, type EngineRunResult, type EngineRunSpec } from './targets/shard-engine.js';
+export { enginePeerNames, runEngineScenario, type EnginePeerName, type EngineScenarioOutcome, type EngineScenarioSpec } from './engine-run.js';
 export { runRecovery, recoveryWriterPath, type RecoveryOptions, type RecoveryResult } from './recovery.js';
 export { benchDefaults, peerNames, runBench, type BenchOptions, type PeerName } from './run-bench.js';
 export { benchUsage, parseBenchArgs, runBenchCommand } from './bench-command.js';
 export { scenarioNamed, scenarioNames, scenarios, crossShardScenario, crossShardRatiosDefault, type Scenario, type ScenarioKind } from './scenarios/index.js';
-export type { BenchResult, CrossShardPoint, OpenLoopSummary, RecoverySummary, RunEntry, ScalingPoint } from './result.js';
+export type { BenchResult, CrossShardPoint, EngineRound, EngineSummary, OpenLoopSummary, RecoverySummary, RunEntry, ScalingPoint } from './result.js';
 export { captureEnvironment, type Environment } from './environment.js';
 export { markdownReport, resultsTable, summaryLines, sweepSections, writeJsonResult, writeReport } from './report.js';
 export { renderCharts, renderSvg } from './charts.js';

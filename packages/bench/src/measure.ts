@@ -25,6 +25,9 @@ export interface MeasureOptions {
   unitSize(unit: number): number;
   /** Does one unit of work: synchronous, or a promise. `caller` is in [0, concurrency). */
   step(unit: number, caller: number): void | Promise<void>;
+  /** Called once, when the measured window opens (right after the warm-up call that ends the
+   * warm-up completes): a runner that samples its own counters (CPU time) starts them here. */
+  onWindowStart?(): void;
   readonly progress: Progress;
 }
 
@@ -74,6 +77,7 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
   const stall = new Promise<never>((_resolve, reject) => {
     rejectStall = reject;
   });
+  if (options.warmupMs <= 0) options.onWindowStart?.();
   const timer = setInterval(() => {
     const nowMs = performance.now();
     if (nowMs - lastMs > stallTimeoutMs) {
@@ -102,6 +106,7 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
           measureStartMs = endedMs;
           measureEndMs = endedMs + options.durationMs;
           series = new ThroughputSeries(endedMs);
+          options.onWindowStart?.();
         }
       } else if (endedMs <= measureEndMs || transfers === 0) {
         transfers += size;

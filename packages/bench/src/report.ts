@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { renderCharts } from './charts.js';
-import type { BenchResult, ReadModelSummary, RunEntry } from './result.js';
+import type { BenchResult, EngineSummary, ReadModelSummary, RunEntry } from './result.js';
 import { readModelDropTargetPercent } from './scenarios/index.js';
 
 const gibibyte = 1024 ** 3;
@@ -72,6 +72,8 @@ export function sweepSections(result: BenchResult): string[] {
   }
   const readModel = result.readModel ?? null;
   if (readModel !== null) sections.push(readModelSection(readModel));
+  const engine = result.engine ?? null;
+  if (engine !== null) sections.push(engineSection(engine, result.durability));
   if (recovery !== null) {
     sections.push([
       `- ${recovery.transfersAcknowledged.toLocaleString('en-US')} acknowledged transfers written in ${recovery.writeS.toFixed(1)} s by a child process, then SIGKILL mid-write`,
@@ -114,6 +116,27 @@ function keepUpLines(summary: ReadModelSummary): string[] {
       ? `none of these rates met it`
       : `the read model keeps up (lag max < ${summary.lagTargetMs.toLocaleString('en-US')} ms) at ${formatTps(summary.keepUpTps)} transfers/s, ${formatPercent((summary.keepUpTps / summary.peakTps) * 100)} of the peak`;
   return [`- the same open loop with the read model at lower rates: ${tries.join('; ')}; ${verdict}`];
+}
+
+/** The engine scenario: each round, the medians with the issue's floor and targets next to them,
+ * the same-run ratios (the figures to compare across runs on a shared machine), the in-memory
+ * figures and the CPU cost. */
+function engineSection(summary: EngineSummary, durability: string): string {
+  const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
+  const optional = (value: number | null, format: (present: number) => string): string => (value === null ? '-' : format(value));
+  const lines = [
+    `| round | order | shard-engine transfers/s | lmdb-limit | sqlite | engine ÷ lmdb-limit | engine ÷ sqlite | CPU µs/transfer | in-call wall µs/transfer | p50 ms | p99 ms |`,
+    '|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...summary.rounds.map((round, index) => `| ${index + 1} | ${round.order.join(', ')} | ${formatTps(round.engineTps)}${round.exhausted ? ' (input ran out)' : ''} | ${formatTps(round.lmdbLimitTps)} | ${formatTps(round.sqliteTps)} | ${formatRatio(round.engineOverLmdbLimit)} | ${formatRatio(round.engineOverSqlite)} | ${round.cpuUsPerTransfer.toFixed(2)} | ${round.syncUsPerTransfer.toFixed(2)} | ${formatMs(round.p50Ms)} | ${formatMs(round.p99Ms)} |`),
+    '',
+    `- durable (\`${durability}\`), one shard, median of ${summary.rounds.length} round(s): **${formatTps(summary.engineTpsMedian)} transfers/s** (floor ${formatTps(summary.durableFloorTps)}: ${met(summary.engineTpsMedian >= summary.durableFloorTps)}; target ${formatTps(summary.durableTargetTps)}: ${met(summary.engineTpsMedian >= summary.durableTargetTps)}); medians of the peers: lmdb-limit ${optional(summary.lmdbLimitTpsMedian, formatTps)} records/s, SQLite ${optional(summary.sqliteTpsMedian, formatTps)} transfers/s`,
+    `- same-run ratios, median of the rounds' ratios (the figures that survive a noisy machine): engine ÷ lmdb-limit ${formatRatio(summary.engineOverLmdbLimitMedian)}, engine ÷ sqlite ${formatRatio(summary.engineOverSqliteMedian)}`,
+    `- in memory, one thread: the engine's transfer kernel ${optional(summary.kernelTps, formatTps)} transfers/s (target ${formatTps(summary.memoryTargetTps)}: ${summary.kernelTps === null ? '-' : met(summary.kernelTps >= summary.memoryTargetTps)}); memory-limit ${optional(summary.memoryLimitTps, formatTps)}${summary.kernelTps !== null && summary.memoryLimitTps !== null ? ` (kernel ÷ memory-limit ${formatRatio(summary.kernelTps / summary.memoryLimitTps)})` : ''}`,
+    `- CPU per transfer, median: ${summary.cpuUsPerTransferMedian.toFixed(2)} µs (process.cpuUsage, every thread, over the window); wall time inside the submitEncoded calls (decide, evolve, the log record, up to awaiting the commit; on a loaded machine it includes time the thread waited for a core): ${summary.syncUsPerTransferMedian.toFixed(2)} µs`,
+    `- input: ${summary.inputBatches.toLocaleString('en-US')} batches encoded in ${summary.encodeS.toFixed(1)} s before the first round, shared by every round (not timed: the router's work); ${summary.inFlight} calls in flight; plain-transfer lane share ${(summary.plainLaneShare * 100).toFixed(1)}%; verify() after round 1: ${summary.verifyMs.toFixed(0)} ms, clean`,
+    `- 1-minute load average of the machine: ${summary.loadAverageStart.toFixed(2)} at the start, ${summary.loadAverageEnd.toFixed(2)} at the end (other processes share the cores)`,
+  ];
+  return lines.join('\n');
 }
 
 /** A few plain lines for the console after the table. */

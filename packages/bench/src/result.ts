@@ -125,6 +125,58 @@ export interface ReadModelSummary {
   readonly loadAverageEnd: number;
 }
 
+/** One round of the `engine` scenario: the engine and its durable peers, back to back. */
+export interface EngineRound {
+  /** The runners in the order they ran this round (rotated every round). */
+  readonly order: readonly string[];
+  readonly engineTps: number;
+  /** null when the peer was left out (--peers). */
+  readonly lmdbLimitTps: number | null;
+  readonly sqliteTps: number | null;
+  /** engineTps / the peer's tps (this round's pair). */
+  readonly engineOverLmdbLimit: number | null;
+  readonly engineOverSqlite: number | null;
+  /** process.cpuUsage (user + system, every thread) over the window / transfers completed. */
+  readonly cpuUsPerTransfer: number;
+  /** Wall time inside the submitEncoded calls themselves (decide, evolve, the log record: the
+   * synchronous part, before the commit is awaited) / transfers submitted in the window. On a
+   * loaded machine it includes time the thread waited for a core. */
+  readonly syncUsPerTransfer: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** The pre-encoded input ran out before the window's end (the window was shortened). */
+  readonly exhausted: boolean;
+}
+
+/** The `engine` scenario: one ShardEngine alone, against issue 2's floor and targets. */
+export interface EngineSummary {
+  readonly rounds: readonly EngineRound[];
+  /** Medians over the rounds (of the figures, and of each round's ratios). */
+  readonly engineTpsMedian: number;
+  readonly lmdbLimitTpsMedian: number | null;
+  readonly sqliteTpsMedian: number | null;
+  readonly engineOverLmdbLimitMedian: number | null;
+  readonly engineOverSqliteMedian: number | null;
+  readonly cpuUsPerTransferMedian: number;
+  readonly syncUsPerTransferMedian: number;
+  /** In memory, one run each after the rounds; null when left out. */
+  readonly memoryLimitTps: number | null;
+  readonly kernelTps: number | null;
+  readonly durableFloorTps: number;
+  readonly durableTargetTps: number;
+  readonly memoryTargetTps: number;
+  readonly inFlight: number;
+  /** Batches encoded before the first round (shared by every round) and the time it took. */
+  readonly inputBatches: number;
+  readonly encodeS: number;
+  /** Share of the transfers applied by the engine's plain-transfer lane (time-ordered ids: 1). */
+  readonly plainLaneShare: number;
+  /** verify() after the first round (a replay of its whole log), ms. */
+  readonly verifyMs: number;
+  readonly loadAverageStart: number;
+  readonly loadAverageEnd: number;
+}
+
 export interface BenchResult {
   readonly scenario: string;
   /** The runner the ratios compare against: the ledger, or a peer in peers-only runs. */
@@ -155,6 +207,8 @@ export interface BenchResult {
   readonly recovery: RecoverySummary | null;
   /** `read-model` scenario only (absent from results written before it existed). */
   readonly readModel?: ReadModelSummary | null;
+  /** `engine` scenario only (absent from results written before it existed). */
+  readonly engine?: EngineSummary | null;
   /** Wall time of the whole runBench call, setup (accounts, initdb) and checks included. */
   readonly wallS: number;
   readonly environment: Environment;

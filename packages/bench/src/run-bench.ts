@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkEngineOptions, enginePeerNames, runEngineScenario, type EnginePeerName } from './engine-run.js';
 import { captureEnvironment } from './environment.js';
 import { hashShardOf } from './hash.js';
 import { planOpenLoop, runOpenLoop } from './open-loop.js';
@@ -18,10 +19,12 @@ import { sqlitePeer } from './peers/sqlite.js';
 import { createProgress, type Progress } from './progress.js';
 import { runReadModel } from './read-model-run.js';
 import { runRecovery } from './recovery.js';
-import { entryOf, type BenchResult, type CrossShardPoint, type OpenLoopSummary, type ReadModelSummary, type RecoverySummary, type ScalingPoint } from './result.js';
+import { entryOf, type BenchResult, type CrossShardPoint, type EngineSummary, type OpenLoopSummary, type ReadModelSummary, type RecoverySummary, type ScalingPoint } from './result.js';
 import {
   crossShardHeadlineRatio,
   crossShardRatiosDefault,
+  engineInFlightDefault,
+  engineRoundsDefault,
   latencyOfferedShareDefault,
   latencyPeakWindowMsMax,
   readModelLagBatchSizeDefault,
@@ -46,14 +49,15 @@ const scalingExtraWindowMsMax = 3000;
 const scalingExtraWarmupMs = 500;
 
 export interface BenchOptions {
-  /** A scenario or its name: standard | cross-shard | hot | accounts-1m | latency | recovery | scaling. */
+  /** A scenario or its name: standard | cross-shard | hot | accounts-1m | latency | recovery |
+   * scaling | read-model | engine. */
   readonly scenario: Scenario | string;
   /** The ledger's measured window (default 10 s). Peers cap theirs: SQLite 5 s, PostgreSQL 3 s,
    * memory-limit and lmdb-limit 2 s (their rates are flat after a second). */
   readonly durationMs?: number;
   /** Warm-up before each window (default 2 s; peers cap it at 1 s or 0.5 s). */
   readonly warmupMs?: number;
-  /** Shards (default: CPU count). */
+  /** Shards (default: CPU count; `engine` runs one shard and takes no other count). */
   readonly shards?: number;
   readonly durability?: Durability;
   readonly seed?: number;
@@ -61,12 +65,13 @@ export interface BenchOptions {
   readonly batchSize?: number;
   /** Caps the transfers a runner may send (default: open-ended, runners stop on time). */
   readonly transfers?: number;
-  /** Default all four; none for `recovery`. */
+  /** Default all four; none for `recovery` and `read-model`; `engine`: lmdb-limit, sqlite,
+   * memory-limit (its default), postgres not supported. */
   readonly peers?: readonly PeerName[];
   /** The ledger under test; default Shardledger. null = peers only (the first peer is the subject). */
   readonly openTarget?: OpenTarget | null;
   readonly targetName?: string;
-  /** createTransfers calls in flight; default 2 per shard. */
+  /** createTransfers calls in flight; default 2 per shard. `engine`: submitEncoded calls (default 3). */
   readonly targetConcurrency?: number;
   /** `scaling`: the shard counts (default 1,2,4,8). Other scenarios: extra short runs for the chart. */
   readonly scalingShards?: readonly number[];
@@ -83,6 +88,8 @@ export interface BenchOptions {
    * offered rate the keep-up search tries when the lag misses it (default 3). */
   readonly readModelLagTargetMs?: number;
   readonly readModelKeepUpSteps?: number;
+  /** `engine`: rounds of engine, lmdb-limit and SQLite runs (default 3); medians reported. */
+  readonly engineRounds?: number;
   readonly postgres?: PostgresPeerOptions;
   /** Live progress line on stderr (default true). */
   readonly progress?: boolean;
@@ -117,8 +124,10 @@ interface SubjectOutcome {
   readonly openLoop: OpenLoopSummary | null;
   readonly recovery: RecoverySummary | null;
   readonly readModel?: ReadModelSummary;
-  /** Runs of the subject shown next to it as if peers (the read-model scenario's run without). */
+  /** Runs shown next to the subject as peers (the read-model scenario's run without; the engine
+   * scenario's peers, which it runs itself, interleaved with the engine). */
   readonly extraRuns?: readonly RunResult[];
+  readonly engine?: EngineSummary;
 }
 
 function peerFor(name: PeerName, options: BenchOptions): Peer {
@@ -139,12 +148,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const startedAt = new Date().toISOString();
   const scenario = typeof options.scenario === 'string' ? scenarioNamed(options.scenario) : options.scenario;
   const openTarget = options.openTarget === undefined ? openShardledger : options.openTarget;
+  if (scenario.kind === 'engine') checkEngineOptions(options);
   const base = await mkdtemp(join(tmpdir(), 'shardledger-bench-'));
   const ctx: Context = {
     options,
     scenario,
     base,
-    shards: options.shards ?? availableParallelism(),
+    shards: scenario.kind === 'engine' ? 1 : (options.shards ?? availableParallelism()),
     durability: options.durability ?? benchDefaults.durability,
     seed: options.seed ?? benchDefaults.seed,
     batchSize: options.batchSize ?? scenario.batchSize,
@@ -156,7 +166,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   };
   try {
     const subject = openTarget === null ? null : await runSubject(ctx, openTarget);
-    const peerList = options.peers ?? (scenario.kind === 'recovery' || scenario.kind === 'read-model' ? [] : peerNames);
+    // The engine scenario runs its peers itself, between its own runs.
+    const peerList = scenario.kind === 'engine' ? [] : (options.peers ?? (scenario.kind === 'recovery' || scenario.kind === 'read-model' ? [] : peerNames));
     const shardOf = subject?.shardOf ?? hashShardOf(ctx.shards);
     const crossShardRatio = subject?.crossShardRatio ?? scenario.crossShardRatio;
     const workload = makeWorkload(ctx, { shardOf, crossShardRatio, runId: String(ctx.seed) });
@@ -239,7 +250,27 @@ async function runSubject(ctx: Context, openTarget: OpenTarget): Promise<Subject
       return recoveryRun(ctx, openTarget);
     case 'read-model':
       return readModelRun(ctx);
+    case 'engine':
+      return engineRun(ctx);
   }
+}
+
+/** Rounds of one ShardEngine alone and its durable peers, then the in-memory figures
+ * (engine-run.ts). Always the real engine, whatever openTarget says. */
+async function engineRun(ctx: Context): Promise<SubjectOutcome> {
+  const outcome = await runEngineScenario({
+    base: ctx.base,
+    workload: makeWorkload(ctx, { shardOf: () => 0, crossShardRatio: 0, runId: String(ctx.seed) }),
+    durability: ctx.durability,
+    durationMs: ctx.durationMs,
+    warmupMs: ctx.warmupMs,
+    rounds: ctx.options.engineRounds ?? engineRoundsDefault,
+    inFlight: ctx.options.targetConcurrency ?? engineInFlightDefault,
+    peers: (ctx.options.peers ?? enginePeerNames) as readonly EnginePeerName[],
+    progress: ctx.progress,
+    name: 'shard-engine',
+  });
+  return { run: outcome.engine, extraRuns: outcome.peers, crossShardRatio: 0, crossShardTransfers: 0, shardOf: () => 0, scaling: [], crossShardSweep: [], openLoop: null, recovery: null, engine: outcome.summary };
 }
 
 /** Pairs without and with the read model, then the lag at half the peak (read-model-run.ts).
@@ -413,6 +444,7 @@ function resultOf(ctx: Context, collected: Collected): BenchResult {
     openLoop: collected.subject?.openLoop ?? null,
     recovery: collected.subject?.recovery ?? null,
     readModel: collected.subject?.readModel ?? null,
+    engine: collected.subject?.engine ?? null,
     wallS: collected.wallS,
     environment: captureEnvironment({ batchSize: ctx.batchSize }),
     command: ctx.options.command ?? '',

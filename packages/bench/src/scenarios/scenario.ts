@@ -2,9 +2,10 @@
 // run. `kind` picks the driver: a closed-loop throughput run (`throughput`), one such run per
 // cross-shard ratio (`cross-shard`) or per shard count (`scaling`), an open-loop run at a fixed
 // offered rate (`latency`), a kill-and-reopen (`recovery`), or throughput and lag with and
-// without the read model (`read-model`).
+// without the read model (`read-model`), or one shard's storage engine alone in rounds with its
+// peers (`engine`).
 
-export type ScenarioKind = 'throughput' | 'cross-shard' | 'scaling' | 'latency' | 'recovery' | 'read-model';
+export type ScenarioKind = 'throughput' | 'cross-shard' | 'scaling' | 'latency' | 'recovery' | 'read-model' | 'engine';
 
 export interface Scenario {
   readonly name: string;

@@ -33,10 +33,24 @@ interface BenchCommandOptions {
   readonly docs?: string;
   readonly withReadModel?: boolean;
   readonly rounds?: string;
+  readonly inFlight?: string;
   readonly quiet: boolean;
 }
 
-const scenarioNames = ['standard', 'cross-shard', 'hot', 'accounts-1m', 'read-model'] as const;
+const scenarioNames = ['standard', 'cross-shard', 'hot', 'accounts-1m', 'read-model', 'engine'] as const;
+
+/** One line per scenario for --help, in words for a newcomer (the harness's own list, with each
+ * scenario's parameters, is `node packages/bench/dist/peers-main.js --help`; it is not loaded here,
+ * see BenchModule). */
+const scenarioHelp = `
+Scenarios:
+  standard     10,000 accounts, random pairs, batches of 8,190: the ledger (all shards) vs its peers
+  cross-shard  the same with a share of transfers whose accounts live on different shards (sagas)
+  hot          a few accounts pay most of the transfers (Zipf-skewed debit accounts)
+  accounts-1m  1,000,000 accounts: a working set larger than the CPU caches
+  read-model   what the read model costs the write path, and how far its projection lags
+  engine       one shard's storage engine alone (no router, no worker threads), durable, in
+               rounds with the LMDB append limit and SQLite, against the one-shard floor and target`;
 
 /** Seconds as text ("10", "0.5") to ms, without floats near money (these are durations). */
 function secondsToMs(text: string, what: string): number {
@@ -65,7 +79,7 @@ export function registerBench(program: Command): void {
     .argument('[scenario]', `${scenarioNames.join(' | ')}`, 'standard')
     .option('--duration <s>', 'measured window per runner, seconds (PostgreSQL capped at 5)', '10')
     .option('--warmup <s>', 'warm-up per runner, seconds', '1')
-    .option('--shards <n>', 'shards (default: CPU cores)')
+    .option('--shards <n>', 'shards (default: CPU cores; engine: always 1)')
     .option('--durability <mode>', 'strict | relaxed', 'strict')
     .option('--cross-shard <ratio>', 'cross-shard ratio of the cross-shard scenario', '0.1')
     .option('--seed <n>', 'workload seed', '42')
@@ -80,8 +94,10 @@ export function registerBench(program: Command): void {
     .option('--report <dir>', 'write report.md, result.json and SVG charts to DIR')
     .option('--docs <files>', 'regenerate the generated figures in each FILE, comma-separated (docs/benchmarks.md,README.md)')
     .option('--with-read-model', 'standard --with-read-model is the read-model scenario: write throughput without and with the read model, and its lag')
-    .option('--rounds <n>', 'read-model: pairs of runs without and with the read model (default 5)')
+    .option('--rounds <n>', 'read-model: pairs of runs without and with the read model (default 5); engine: rounds of engine, lmdb-limit and sqlite (default 3)')
+    .option('--in-flight <n>', 'calls in flight (default 2 per shard; engine 3)')
     .option('-q, --quiet', 'no progress lines', false);
+  command.addHelpText('after', scenarioHelp);
   command.addHelpText(
     'after',
     examples([
@@ -90,6 +106,7 @@ export function registerBench(program: Command): void {
       'shardledger bench cross-shard --cross-shard 0.5 --peers sqlite',
       'shardledger bench hot --durability relaxed --json result.json',
       'shardledger bench --peers none --scaling 1,2,4 --json | jq .tps',
+      'shardledger bench engine --rounds 3                 # one shard\'s engine alone vs LMDB and SQLite',
     ]),
   );
   command.action(async (scenarioName: string, options: BenchCommandOptions) => {
@@ -100,9 +117,14 @@ export function registerBench(program: Command): void {
     const bench: BenchModule = await import('@shardledger/bench');
     const { resultsTable, runBench, scenarioNamed, updateDocsFile, writeJsonResult, writeReport } = bench;
     const readModel = options.withReadModel === true || scenarioName === 'read-model';
-    // The read-model scenario compares the ledger with itself: no peers unless asked for.
-    const peers = readModel && options.peers === undefined ? [] : parsePeers(options.peers, bench.peerNames);
-    if (!options.target && peers.length === 0) throw usageError('nothing to run: --no-target with --peers none');
+    const engine = scenarioName === 'engine';
+    if (engine && !options.target) throw usageError('engine measures the storage engine: --no-target has nothing to run');
+    if (engine && options.shards !== undefined && options.shards !== '1') throw usageError(`engine runs one shard, got --shards ${options.shards}`);
+    // The read-model scenario compares the ledger with itself: no peers unless asked for. The
+    // engine scenario has its own peers (lmdb-limit, sqlite, memory-limit) unless asked for.
+    const peers = options.peers === undefined && readModel ? [] : options.peers === undefined && engine ? undefined : parsePeers(options.peers, bench.peerNames);
+    if (engine && peers?.includes('postgres') === true) throw usageError('engine: its peers are lmdb-limit, sqlite and memory-limit');
+    if (!options.target && peers?.length === 0) throw usageError('nothing to run: --no-target with --peers none');
     const scenario = scenarioNamed(readModel ? 'read-model' : scenarioName, { crossShardRatio: ratio(options.crossShard) });
     const count = (text: string | undefined, what: string): number | undefined => (text === undefined ? undefined : parseCount(text, what));
     const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
@@ -111,13 +133,14 @@ export function registerBench(program: Command): void {
       scenario,
       durationMs: secondsToMs(options.duration, '--duration'),
       warmupMs: secondsToMs(options.warmup, '--warmup'),
-      shards: count(options.shards, '--shards') ?? availableParallelism(),
+      ...(engine ? {} : { shards: count(options.shards, '--shards') ?? availableParallelism() }),
       durability,
       seed: parseCount(options.seed, '--seed', { min: 0 }),
       ...optional('transfers', count(options.transfers, '--transfers')),
       ...optional('batchSize', count(options.batchSize, '--batch-size')),
-      ...optional('readModelRounds', count(options.rounds, '--rounds')),
-      peers,
+      ...optional(engine ? 'engineRounds' : 'readModelRounds', count(options.rounds, '--rounds')),
+      ...optional('targetConcurrency', count(options.inFlight, '--in-flight')),
+      ...optional('peers', peers),
       ...(options.target ? { openTarget: bench.openShardledger, targetName: 'shardledger' } : {}),
       ...optional('scalingShards', options.scaling?.split(',').map((text) => parseCount(text, '--scaling'))),
       postgres: { ...optional('pgUrl', options.pgUrl), ...optional('connections', pgConnections) },
@@ -125,8 +148,8 @@ export function registerBench(program: Command): void {
       command: ['shardledger', ...process.argv.slice(2)].join(' '),
     });
     if (options.json === true) printJson(result);
-    // The read-model scenario's figures (drop, lag, against their targets) follow its table.
-    else print(`\n${[resultsTable(result), ...(readModel ? bench.sweepSections(result) : [])].join('\n\n')}\n`);
+    // The read-model and engine scenarios' figures (against their targets) follow the table.
+    else print(`\n${[resultsTable(result), ...(readModel || engine ? bench.sweepSections(result) : [])].join('\n\n')}\n`);
     if (typeof options.json === 'string') await writeJsonResult(options.json, result);
     if (options.report !== undefined) process.stderr.write(`report: ${(await writeReport(options.report, result)).join(', ')}\n`);
     // --docs takes one file or a comma-separated list (docs/benchmarks.md,README.md).
