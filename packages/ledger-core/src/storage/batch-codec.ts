@@ -6,7 +6,7 @@
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
 import type { Command } from '../domain/types.js';
-import { isSagaCommand, sagaCommandFromTuple, sagaCommandToTuple, type SagaCommandTuple } from './saga-codec.js';
+import { isSagaCommand, sagaCommandFromTuple, sagaCommandToTuple, writeSagaCommands, type SagaCommand, type SagaCommandTuple } from './saga-codec.js';
 import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
 import type { CommandResult, CommandStatus } from './engine-types.js';
 
@@ -25,15 +25,27 @@ interface WireCommands {
 export function encodeCommandBatch(commands: readonly Command[]): Uint8Array {
   const transfers = new TransferColumnsBuilder(commands.length);
   const others: [number, Command][] = [];
-  const sagas: [number, SagaCommandTuple][] = [];
+  const sagaCommands: SagaCommand[] = [];
+  const sagaPositions: number[] = [];
   for (let index = 0; index < commands.length; index += 1) {
     const command = commands[index] as Command;
     if (command.type === 'CreateTransfer') transfers.add(command.transfer);
-    else if (isSagaCommand(command)) sagas.push([index, sagaCommandToTuple(command)]);
-    else others.push([index, command]);
+    else if (isSagaCommand(command)) {
+      sagaCommands.push(command);
+      sagaPositions.push(index);
+    } else others.push([index, command]);
   }
-  const wire: WireCommands = { v: 2, count: commands.length, transfers: transfers.build(), others, sagas };
-  return packr.pack(wire);
+  // `sagas` last: its bytes end the batch, so writeSagaCommands can append them to the rest.
+  const wire: WireCommands = { v: 2, count: commands.length, transfers: transfers.build(), others, sagas: [] };
+  const packed = packr.pack(wire);
+  if (sagaCommands.length === 0) return packed;
+  // msgpackr wrote `sagas` as an empty array (0x90), the last byte: the same bytes with the saga
+  // tuples in that array instead (msgpack-writer.ts says why not msgpackr).
+  assert(packed[packed.length - 1] === 0x90, 'a command batch ends with its sagas array');
+  const written = writeSagaCommands(packed.subarray(0, packed.length - 1), sagaPositions, sagaCommands);
+  if (written !== null) return written;
+  const sagas: [number, SagaCommandTuple][] = sagaCommands.map((command, index) => [sagaPositions[index] as number, sagaCommandToTuple(command)]);
+  return packr.pack({ ...wire, sagas });
 }
 
 /** A command batch read without building its CreateTransfer commands: the engine's plain-transfer

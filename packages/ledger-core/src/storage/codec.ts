@@ -14,7 +14,7 @@ import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import type { Counters } from '../domain/balance.js';
 import type { LedgerEvent, Metadata, TransferCreated, TransferRecord } from '../domain/types.js';
-import { isSagaEvent, sagaEventFromTuple, sagaEventToTuple, type SagaEventTuple } from './saga-codec.js';
+import { isSagaEvent, sagaEventFromTuple, sagaEventToTuple, writeSagaEvents, type SagaEvent, type SagaEventTuple } from './saga-codec.js';
 import { bufferView, searchAscending } from './sorted-ids.js';
 import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
 
@@ -65,7 +65,10 @@ export class EventRecordBuilder {
   private builder: TransferColumnsBuilder | null = null;
   private offsets: Float64Array;
   private readonly others: [number, LedgerEvent][] = [];
-  private readonly sagas: [number, SagaEventTuple][] = [];
+  /** Saga events (timestamps within a safe offset of base) and their positions: `sagas` of the
+   * record, as tuples, written at encode(). */
+  private readonly sagaEvents: SagaEvent[] = [];
+  private readonly sagaPositions: number[] = [];
   private count = 0;
 
   constructor(first: number, base: bigint, input: TransferColumnsReader | null, capacity: number) {
@@ -119,8 +122,10 @@ export class EventRecordBuilder {
   addEvent(event: LedgerEvent): void {
     const offset = event.timestamp - this.base;
     assert(offset >= 0n, 'event timestamps at or after the record base');
-    if (offset <= SAFE_BIG && isSagaEvent(event)) this.sagas.push([this.count, sagaEventToTuple(event, this.base)]);
-    else if (event.type !== 'TransferCreated' || offset > SAFE_BIG) this.others.push([this.count, event]);
+    if (offset <= SAFE_BIG && isSagaEvent(event)) {
+      this.sagaEvents.push(event);
+      this.sagaPositions.push(this.count);
+    } else if (event.type !== 'TransferCreated' || offset > SAFE_BIG) this.others.push([this.count, event]);
     else {
       const builder = this.ensureBuilder();
       this.setOffset(builder.add(event.transfer), Number(offset));
@@ -149,9 +154,19 @@ export class EventRecordBuilder {
       transfers,
       offsets: this.offsets.subarray(0, transferCount),
       others: this.others,
-      sagas: this.sagas,
+      // Last: its bytes end the record, so writeSagaEvents can append them to the rest.
+      sagas: [],
     };
-    return packr.pack(columnar);
+    const events = this.sagaEvents;
+    const packed = packr.pack(columnar);
+    if (events.length === 0) return packed;
+    // msgpackr wrote `sagas` as an empty array (0x90), the record's last byte: the same bytes
+    // with the saga tuples in that array instead.
+    assert(packed[packed.length - 1] === 0x90, 'an event record ends with its sagas array');
+    const written = writeSagaEvents(packed.subarray(0, packed.length - 1), this.sagaPositions, events, this.base);
+    if (written !== null) return written;
+    const sagas: [number, SagaEventTuple][] = events.map((event, index) => [this.sagaPositions[index] as number, sagaEventToTuple(event, this.base)]);
+    return packr.pack({ ...columnar, sagas });
   }
 }
 
