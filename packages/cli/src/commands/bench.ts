@@ -37,12 +37,12 @@ interface BenchCommandOptions {
   readonly quiet: boolean;
 }
 
-const scenarioNames = ['standard', 'cross-shard', 'hot', 'accounts-1m', 'read-model', 'engine'] as const;
+export const scenarioNames = ['standard', 'cross-shard', 'hot', 'accounts-1m', 'read-model', 'engine'] as const;
 
 /** One line per scenario for --help, in words for a newcomer (the harness's own list, with each
  * scenario's parameters, is `node packages/bench/dist/peers-main.js --help`; it is not loaded here,
  * see BenchModule). */
-const scenarioHelp = `
+export const scenarioHelp = `
 Scenarios:
   standard     10,000 accounts, random pairs, batches of 8,190: the ledger (all shards) vs its peers
   cross-shard  the same with a share of transfers whose accounts live on different shards (sagas)
