@@ -2,8 +2,12 @@
 // B batches of 8,190 pre-generated transfers, CROSS = share across shards (0..1), CONC calls in
 // flight, DUR = strict|relaxed; prints transfers/s and CPU us per transfer (all threads).
 // Run after 'npx tsc -b': SHARDS=2 CROSS=0 node packages/bench/bin/ledger-probe.mjs (PROF=dir for a profile).
+// THREADS=1 (Linux) also prints CPU µs per transfer by thread, from /proc/self/task, in thread
+// creation order: the main thread, then V8's platform threads (GC helpers shared by every
+// isolate: created at start-up), then the libuv pool and, last, the shard workers and their
+// lmdb-js write threads. Every thread is named "node", so the order is the only label.
 import { Ledger } from '@shardledger/shard-router';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 const dir = mkdtempSync('/tmp/lb-');
 const shards = +(process.env.SHARDS || 2);
@@ -17,12 +21,20 @@ const B = +(process.env.B || 40); const batches = []; let t = 0;
 for (let b = 0; b < B; b++) { const batch = []; for (let i = 0; i < 8190; i++) { const d = ids[Math.floor(rnd() * N)]; const sd = l.shardOf(d); const x = rnd() < cross; const pool = x ? byShard[(sd + 1) % shards] : byShard[sd]; let c = pool[Math.floor(rnd() * pool.length)]; if (c === d) c = pool[(pool.indexOf(c) + 1) % pool.length];
   batch.push({ id: 't-' + String(t++).padStart(12, '0'), debitAccountId: d, creditAccountId: c, amount: BigInt(1 + (i % 1000)), currency: 'USD' }); } batches.push(batch); }
 const sess = new Session(); sess.connect(); if (process.env.PROF) { await sess.post('Profiler.enable'); await sess.post('Profiler.start'); }
+// CPU ms by thread id, with the thread's name (clock ticks of 10 ms: use long runs).
+const threadCpu = () => { const m = new Map(); for (const t of readdirSync('/proc/self/task')) { try { const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); m.set(t, { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), ms: (+f[11] + +f[12]) * 10 }); } catch {} } return m; };
+const threads0 = process.env.THREADS === '1' ? threadCpu() : null;
 const t0 = performance.now(); const inflight = []; let ok = 0; const cpu0 = process.cpuUsage();
 const conc = +(process.env.CONC || 4);
 for (const b of batches) { inflight.push(l.createTransfers(b).then(rs => { for (const r of rs) if (r.status === 'ok') ok++; })); if (inflight.length >= conc) await inflight.shift(); }
 await Promise.all(inflight);
 const s = (performance.now() - t0) / 1000; const cpu = process.cpuUsage(cpu0);
 if (process.env.PROF) { const { profile } = await sess.post('Profiler.stop'); mkdirSync(process.env.PROF, { recursive: true }); writeFileSync(process.env.PROF + '/x.cpuprofile', JSON.stringify(profile)); }
+if (threads0 !== null) {
+  const spent = [...threadCpu()].map(([id, t]) => ({ id, name: t.name, ms: t.ms - (threads0.get(id)?.ms ?? 0) })).filter((t) => t.ms > 0);
+  const us = (ms) => (ms * 1000 / ok).toFixed(2);
+  console.log('cpu µs/transfer by thread (creation order): ' + spent.sort((a, b) => Number(a.id) - Number(b.id)).map((t) => `${t.id === String(process.pid) ? 'main' : `#${t.id}`}=${us(t.ms)}`).join(' '));
+}
 console.log(`shards=${shards} cross=${cross} ok=${ok} tps=${Math.round(ok / s)} cpu_us_per_tr(all threads)=${((cpu.user + cpu.system) / ok).toFixed(2)}`);
 const v = await l.verify(); console.log('verify', v.ok, v.violations.slice(0, 2));
 await l.close();
