@@ -11,6 +11,7 @@ import { memoryLimitPeer } from './peers/memory-limit.js';
 import { isSkipped, type Peer, type RunResult } from './peers/peer.js';
 import { sqlitePeer } from './peers/sqlite.js';
 import type { Progress } from './progress.js';
+import { medianOf } from './stats.js';
 import type { EngineRound, EngineSummary } from './result.js';
 import { engineDurableFloorTps, engineDurableTargetTps, engineMemoryTargetTps } from './scenarios/index.js';
 import { encodeEngineInput, runEngine, runEngineKernel, type EngineRunResult } from './targets/shard-engine.js';
@@ -56,20 +57,14 @@ export function checkEngineOptions(options: { readonly openTarget?: unknown; rea
   if (unknown.length > 0) throw new Error(`engine: its peers are ${enginePeerNames.join(', ')}; not ${unknown.join(', ')}`);
 }
 
-/** Upper median (an actual sample for any count). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
 function medianOrNull(values: readonly (number | null)[]): number | null {
   const present = values.filter((value): value is number => value !== null);
-  return present.length === 0 ? null : median(present);
+  return present.length === 0 ? null : medianOf(present);
 }
 
 /** The run whose tps is the median of the runs'. */
 function medianRun<T extends RunResult>(runs: readonly T[]): T {
-  const tps = median(runs.map((run) => run.tps));
+  const tps = medianOf(runs.map((run) => run.tps));
   return runs.find((run) => run.tps === tps) as T;
 }
 
@@ -178,13 +173,13 @@ function summarize(collected: Collected): EngineSummary {
   const applied = first.checks?.appliedCount ?? 0;
   return {
     rounds,
-    engineTpsMedian: median(rounds.map((round) => round.engineTps)),
+    engineTpsMedian: medianOf(rounds.map((round) => round.engineTps)),
     lmdbLimitTpsMedian: medianOrNull(rounds.map((round) => round.lmdbLimitTps)),
     sqliteTpsMedian: medianOrNull(rounds.map((round) => round.sqliteTps)),
     engineOverLmdbLimitMedian: medianOrNull(rounds.map((round) => round.engineOverLmdbLimit)),
     engineOverSqliteMedian: medianOrNull(rounds.map((round) => round.engineOverSqlite)),
-    cpuUsPerTransferMedian: median(rounds.map((round) => round.cpuUsPerTransfer)),
-    syncUsPerTransferMedian: median(rounds.map((round) => round.syncUsPerTransfer)),
+    cpuUsPerTransferMedian: medianOf(rounds.map((round) => round.cpuUsPerTransfer)),
+    syncUsPerTransferMedian: medianOf(rounds.map((round) => round.syncUsPerTransfer)),
     memoryLimitTps: collected.memoryLimit?.tps ?? null,
     kernelTps: collected.kernel.tps,
     durableFloorTps: engineDurableFloorTps,

@@ -14,7 +14,7 @@ import { assertConserved, type RunResult } from './peers/peer.js';
 import type { Progress } from './progress.js';
 import type { ReadModelLagTry, ReadModelSummary } from './result.js';
 import { readModelKeepUpStepsMax, readModelLagTargetMs } from './scenarios/read-model.js';
-import { LatencyRecorder, summarizeLatencies, type LatencySummary } from './stats.js';
+import { LatencyRecorder, medianOf, summarizeLatencies, type LatencySummary } from './stats.js';
 import { balanceTotals, createWorkloadAccounts, runTarget, type TargetRunResult } from './targets/run-target.js';
 import { ledgerTarget } from './targets/shardledger.js';
 import type { Durability, LedgerTarget, TransferInput } from './target.js';
@@ -156,11 +156,6 @@ async function openLoop(spec: ReadModelRunSpec, withModel: boolean, offeredTps: 
   }
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
 export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRunOutcome> {
   if (!Number.isInteger(spec.rounds) || spec.rounds < 1) throw new Error(`read-model: rounds must be an integer >= 1, got ${spec.rounds}`);
   const loadAverageStart = loadavg()[0] as number;
@@ -175,7 +170,7 @@ export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRun
     pairs.push({ without: withoutRun.run, with: withRun.run, catchUpMs: withRun.catchUpMs });
   }
   const drops = pairs.map((pair) => (1 - pair.with.tps / pair.without.tps) * 100);
-  const peakTps = median(pairs.map((pair) => pair.without.tps));
+  const peakTps = medianOf(pairs.map((pair) => pair.without.tps));
   const offeredTps = spec.offeredTps ?? peakTps / 2;
   const withModel = await openLoop(spec, true, offeredTps);
   const withoutModel = await openLoop(spec, false, offeredTps);
@@ -193,11 +188,11 @@ export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRun
     keepUpTries.push({ offeredTps: rate, achievedTps: outcome.achievedTps, lagCount: lag.count, lagP50Ms: lag.p50Ms, lagP99Ms: lag.p99Ms, lagMaxMs: lag.maxMs });
     if (lag.maxMs < lagTargetMs) keepUpTps = rate;
   }
-  const headline = pairs.find((_pair, index) => drops[index] === median(drops)) ?? (pairs[0] as (typeof pairs)[number]);
+  const headline = pairs.find((_pair, index) => drops[index] === medianOf(drops)) ?? (pairs[0] as (typeof pairs)[number]);
   const lag = lagAtOffered;
   const summary: ReadModelSummary = {
     rounds: pairs.map((pair, index) => ({ withoutTps: pair.without.tps, withTps: pair.with.tps, dropPercent: drops[index] as number, catchUpMs: pair.catchUpMs, withFirst: index % 2 === 1 })),
-    dropPercentMedian: median(drops),
+    dropPercentMedian: medianOf(drops),
     peakTps,
     offeredTps,
     peakDerived: spec.offeredTps === undefined,

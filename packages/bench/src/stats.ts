@@ -18,6 +18,13 @@ export function percentileOfSorted(sorted: Float64Array, percent: number): numbe
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
 }
 
+/** Upper median: the sample at index floor(n / 2) of the sorted values, so an actual sample for
+ * any count (the run it came from can be found and shown). */
+export function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
 export function summarizeLatencies(samples: Float64Array): LatencySummary {
   const sorted = Float64Array.from(samples).sort();
   let sum = 0;

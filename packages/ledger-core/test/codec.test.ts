@@ -16,7 +16,8 @@ import {
   type ReservationLeg,
   type TransferSpec,
 } from '../src/index.js';
-import { encodePlainRun, findInPlainRun, lastIdOfPlainRun, TimestampParts, ValueArena, writePlainTransferRecord } from '../src/storage/codec.js';
+import { transferRecordOf } from '../src/domain/records.js';
+import { encodePlainRun, findInPlainRun, lastIdOfPlainRun, ValueArena, writeTransferRecord } from '../src/storage/codec.js';
 import { TransferColumnsBuilder, TransferColumnsReader } from '../src/storage/transfer-columns.js';
 
 const BASE = 1_700_000_000_000_000_000n;
@@ -129,17 +130,15 @@ describe('command batches', () => {
   });
 
   it('keep the layout of version 1 byte for byte, non-ASCII fields included', () => {
-    // The layout as it was first written: entries through writePlainTransferRecord and
-    // ValueArena.string, then a header buffer concatenated in front.
+    // The layout as it was first written: each entry is the id (ValueArena.string) and the
+    // general record writer's bytes for the posted transfer, then a header buffer in front.
     function reference(reader: TransferColumnsReader, taken: number[], offsets: number[]): Buffer {
       const arena = new ValueArena(64);
       const entryOffsets: number[] = [];
-      const timestamp = new TimestampParts(BASE);
       for (const [at, column] of taken.entries()) {
         entryOffsets.push(arena.pendingBytes);
         arena.string(reader.ids[column] as string);
-        const amount = reader.columns.amounts[column] as number;
-        writePlainTransferRecord(arena, timestamp, offsets[at] as number, amount, reader.debits[column] as string, reader.credits[column] as string, reader.currencies[column] as string);
+        writeTransferRecord(arena, transferRecordOf(reader.spec(column), BASE + BigInt(offsets[at] as number), 'posted', null));
       }
       entryOffsets.push(arena.pendingBytes);
       const entries = arena.takeCopy();

@@ -208,6 +208,12 @@ export class Ledger {
       return bucket;
     };
     const sagas = new SagaBatch();
+    const reserveIn = (shard: number, slot: number): void => {
+      const bucket = bucketOf(shard);
+      bucket.commands.push(sagas.reserveOn(slot, shard));
+      bucket.positions.push(-slot - 1);
+      bucket.reservations += 1;
+    };
     const shardsOf = this.routedShards;
     for (let index = 0; index < count; index += 1) {
       const spec = this.routeTransfer(transfers[index], shardsOf);
@@ -226,14 +232,8 @@ export class Ledger {
       } else {
         if (sagas.size === 0) failpoint(failpointNames.sagaReserveBefore);
         const slot = sagas.add(index, spec, debitShard, creditShard);
-        const debitBucket = bucketOf(debitShard);
-        debitBucket.commands.push(sagas.debitReserves[slot] as Command);
-        debitBucket.positions.push(-slot - 1);
-        debitBucket.reservations += 1;
-        const creditBucket = bucketOf(creditShard);
-        creditBucket.commands.push(sagas.creditReserves[slot] as Command);
-        creditBucket.positions.push(-slot - 1);
-        creditBucket.reservations += 1;
+        reserveIn(debitShard, slot);
+        reserveIn(creditShard, slot);
       }
     }
     let localError: unknown;
@@ -257,9 +257,7 @@ export class Ledger {
                   statuses[position] = result.status;
                   continue;
                 }
-                const slot = -position - 1;
-                if (sagas.debitShards[slot] === shard) sagas.debitReserved[slot] = result;
-                else sagas.creditReserved[slot] = result;
+                sagas.answer(-position - 1, shard, result);
               }
             },
             (error: unknown) => {

@@ -165,6 +165,22 @@ export class SagaBatch {
     return slot;
   }
 
+  /** The ReserveFunds of saga `slot` on `shard` (its debit or its credit leg). */
+  reserveOn(slot: number, shard: number): Command {
+    if (this.debitShards[slot] === shard) return this.debitReserves[slot] as Command;
+    assert(this.creditShards[slot] === shard, 'a saga reserves on its two shards only');
+    return this.creditReserves[slot] as Command;
+  }
+
+  /** Records `shard`'s answer to saga `slot`'s reservation there. */
+  answer(slot: number, shard: number, result: CommandResult): void {
+    if (this.debitShards[slot] === shard) this.debitReserved[slot] = result;
+    else {
+      assert(this.creditShards[slot] === shard, 'a saga reserves on its two shards only');
+      this.creditReserved[slot] = result;
+    }
+  }
+
   participantsOf(slot: number): readonly number[] {
     const command = this.debitReserves[slot];
     assert(command !== undefined && command.type === 'ReserveFunds', 'saga slot exists');
@@ -342,22 +358,12 @@ export class SagaCoordinator {
   /** Re-sends, alone and with retries, the reservations the batch had put in `shard`'s failed
    * message. */
   private async resendReservations(batch: SagaBatch, shard: number): Promise<void> {
-    const commands: Command[] = [];
     const slots: number[] = [];
     for (let slot = 0; slot < batch.size; slot += 1) {
-      if (batch.debitShards[slot] === shard) {
-        commands.push(batch.debitReserves[slot] as Command);
-        slots.push(slot);
-      } else if (batch.creditShards[slot] === shard) {
-        commands.push(batch.creditReserves[slot] as Command);
-        slots.push(-slot - 1);
-      }
+      if (batch.debitShards[slot] === shard || batch.creditShards[slot] === shard) slots.push(slot);
     }
-    const results = await this.steps(shard, commands);
-    slots.forEach((encoded, index) => {
-      if (encoded >= 0) batch.debitReserved[encoded] = results[index];
-      else batch.creditReserved[-encoded - 1] = results[index];
-    });
+    const results = await this.steps(shard, slots.map((slot) => batch.reserveOn(slot, shard)));
+    slots.forEach((slot, index) => batch.answer(slot, shard, results[index] as CommandResult));
   }
 
   /** Turns each reservation answered `exists` that is in fact this saga's own (see

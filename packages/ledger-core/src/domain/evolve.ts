@@ -13,7 +13,7 @@ import {
   toSmall,
   type CounterIndex,
 } from './balance.js';
-import { newAccountState, totalsFor, type AccountState, type LedgerState } from './state.js';
+import { newAccountState, totalsFor, type AccountState, type CurrencyTotals, type LedgerState } from './state.js';
 import type { LedgerEvent, ReservationLeg } from './types.js';
 
 // Indices into CurrencyTotals.saga.
@@ -31,14 +31,16 @@ function account(state: LedgerState, id: string): AccountState {
   return found;
 }
 
-function add(state: LedgerState, target: AccountState, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
+/** Moves an account's counter and its currency's totals (looked up once per event by the caller:
+ * the event's accounts share one currency). */
+function add(totals: CurrencyTotals, target: AccountState, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
   addCounter(target.counters, index, amount, small);
-  addCounter(totalsFor(state, target.currency).accounts, index, amount, small);
+  addCounter(totals.accounts, index, amount, small);
 }
 
-function subtract(state: LedgerState, target: AccountState, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
+function subtract(totals: CurrencyTotals, target: AccountState, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
   subtractCounter(target.counters, index, amount, small);
-  subtractCounter(totalsFor(state, target.currency).accounts, index, amount, small);
+  subtractCounter(totals.accounts, index, amount, small);
 }
 
 export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
@@ -55,9 +57,10 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
       const spec = event.transfer;
       const debit = account(state, spec.debitAccountId);
       const credit = account(state, spec.creditAccountId);
+      const totals = totalsFor(state, debit.currency);
       if (spec.pending) {
-        add(state, debit, DEBITS_PENDING, spec.amount);
-        add(state, credit, CREDITS_PENDING, spec.amount);
+        add(totals, debit, DEBITS_PENDING, spec.amount);
+        add(totals, credit, CREDITS_PENDING, spec.amount);
         const expiresAt = spec.timeoutMs > 0 ? event.timestamp + BigInt(spec.timeoutMs) * NANOS_PER_MS : 0n;
         assert(!state.pending.has(spec.id), 'pending transfer created twice');
         state.pending.set(spec.id, {
@@ -72,8 +75,8 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
         if (expiresAt !== 0n) state.expiries.push({ expiresAt, id: spec.id });
       } else {
         const small = toSmall(spec.amount);
-        add(state, debit, DEBITS_POSTED, spec.amount, small);
-        add(state, credit, CREDITS_POSTED, spec.amount, small);
+        add(totals, debit, DEBITS_POSTED, spec.amount, small);
+        add(totals, credit, CREDITS_POSTED, spec.amount, small);
       }
       break;
     }
@@ -85,12 +88,13 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
       assert(hold.amount === ('pendingAmount' in event ? event.pendingAmount : event.amount), 'hold amount');
       const debit = account(state, hold.debitAccountId);
       const credit = account(state, hold.creditAccountId);
-      subtract(state, debit, DEBITS_PENDING, hold.amount);
-      subtract(state, credit, CREDITS_PENDING, hold.amount);
+      const totals = totalsFor(state, debit.currency);
+      subtract(totals, debit, DEBITS_PENDING, hold.amount);
+      subtract(totals, credit, CREDITS_PENDING, hold.amount);
       if (event.type === 'PendingTransferPosted') {
         assert(event.amount <= hold.amount, 'post within the hold');
-        add(state, debit, DEBITS_POSTED, event.amount);
-        add(state, credit, CREDITS_POSTED, event.amount);
+        add(totals, debit, DEBITS_POSTED, event.amount);
+        add(totals, credit, CREDITS_POSTED, event.amount);
       }
       state.pending.delete(event.pendingId);
       state.expiries.prune((id) => state.pending.has(id));
@@ -132,25 +136,21 @@ function applyLeg(state: LedgerState, leg: ReservationLeg, mode: 'reserve' | 'co
   const spec = leg.transfer;
   const isDebit = leg.side === 'debit';
   const target = account(state, isDebit ? spec.debitAccountId : spec.creditAccountId);
-  // One totals lookup and one amount conversion per leg (as add/subtract would do per counter).
-  const totals = totalsFor(state, spec.currency);
+  // One totals lookup and one amount conversion per leg.
+  const totals = totalsFor(state, target.currency);
   const amount = spec.amount;
   const small = toSmall(amount);
   const pendingIndex = isDebit ? DEBITS_PENDING : CREDITS_PENDING;
   const reservedIndex = isDebit ? RESERVED_DEBITS : RESERVED_CREDITS;
   if (mode === 'reserve') {
-    addCounter(target.counters, pendingIndex, amount, small);
-    addCounter(totals.accounts, pendingIndex, amount, small);
+    add(totals, target, pendingIndex, amount, small);
     addCounter(totals.saga, reservedIndex, amount, small);
     return;
   }
-  subtractCounter(target.counters, pendingIndex, amount, small);
-  subtractCounter(totals.accounts, pendingIndex, amount, small);
+  subtract(totals, target, pendingIndex, amount, small);
   subtractCounter(totals.saga, reservedIndex, amount, small);
   if (mode === 'commit') {
-    const postedIndex = isDebit ? DEBITS_POSTED : CREDITS_POSTED;
-    addCounter(target.counters, postedIndex, amount, small);
-    addCounter(totals.accounts, postedIndex, amount, small);
+    add(totals, target, isDebit ? DEBITS_POSTED : CREDITS_POSTED, amount, small);
     addCounter(totals.saga, isDebit ? SAGA_DEBITS_POSTED : SAGA_CREDITS_POSTED, amount, small);
   }
 }

@@ -73,8 +73,8 @@ export function initialState(): LedgerState {
   };
 }
 
-/** `counters` defaults to a standalone set; evolve passes the state's row (CounterRows). */
-export function newAccountState(spec: AccountSpec, ordinal: number, timestamp: bigint, counters: Counters = newCounters()): AccountState {
+/** `counters`: the account's row in the state's CounterRows (evolve passes it). */
+export function newAccountState(spec: AccountSpec, ordinal: number, timestamp: bigint, counters: Counters): AccountState {
   return {
     id: spec.id,
     currency: spec.currency,

@@ -256,13 +256,6 @@ export class ValueArena {
     this.view.setBigInt64(this.offset, value, true);
     this.offset += 8;
   }
-  /** i64 of (high * 2^32 + low) for low in [0, 2^32): a timestamp without a bigint. */
-  i64Parts(high: number, low: number): void {
-    this.reserve(8);
-    this.view.setUint32(this.offset, low, true);
-    this.view.setInt32(this.offset + 4, high, true);
-    this.offset += 8;
-  }
   string(value: string): void {
     this.reserve(2 + value.length * 3);
     this.offset = this.putString(value, this.offset);
@@ -287,8 +280,10 @@ export class ValueArena {
     buffer[at + 1] = bytes >>> 8;
     return start + bytes;
   }
-  /** One plain-run entry (encodePlainRun): the id, then writePlainTransferRecord's bytes, with
-   * one bounds check for the whole entry instead of one per field. */
+  /** One plain-run entry (encodePlainRun): the id, then writeTransferRecord's bytes for a posted
+   * transfer that is not pending and has no optional fields, from its fields (no record object),
+   * with one bounds check for the whole entry instead of one per field. The timestamp is
+   * high * 2^32 + low, so that no bigint is built per entry. */
   plainEntry(id: string, timestampHigh: number, timestampLow: number, amount: number, debitAccountId: string, creditAccountId: string, currency: string): void {
     this.reserve(35 + 3 * (id.length + debitAccountId.length + creditAccountId.length + currency.length));
     const buffer = this.buffer;
@@ -406,44 +401,6 @@ export function writeTransferRecord(arena: ValueArena, record: TransferRecord): 
 
 const TWO_32 = 2 ** 32;
 
-/** A timestamp as base + offset, split for ValueArena.i64Parts without a bigint per value. */
-export class TimestampParts {
-  private readonly high: number;
-  private readonly low: number;
-  constructor(base: bigint) {
-    assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
-    this.high = Number(base >> 32n);
-    this.low = Number(base & 0xffff_ffffn);
-  }
-  write(arena: ValueArena, offset: number): void {
-    const sum = this.low + offset;
-    const carry = Math.floor(sum / TWO_32);
-    arena.i64Parts(this.high + carry, sum - carry * TWO_32);
-  }
-}
-
-/** writeTransferRecord for a plain posted transfer (kind 'transfer', not pending, no metadata,
- * no saga), from its fields: the same bytes without a record object. */
-export function writePlainTransferRecord(
-  arena: ValueArena,
-  timestamp: TimestampParts,
-  offset: number,
-  amount: number,
-  debitAccountId: string,
-  creditAccountId: string,
-  currency: string,
-): void {
-  arena.u8(0); // kind 'transfer' (0), state 'posted' (0), not pending
-  arena.u8(0); // no optional fields
-  timestamp.write(arena, offset);
-  arena.f64(0); // timeoutMs
-  arena.u8(0); // u128 tag: exact f64
-  arena.f64(amount);
-  arena.string(debitAccountId);
-  arena.string(creditAccountId);
-  arena.string(currency);
-}
-
 // ---- runs of plain transfers -----------------------------------------------------------------
 
 const PLAIN_RUN_VERSION = 1;
@@ -454,9 +411,9 @@ const PLAIN_RUN_HEADER_BYTES = 5;
  * keyed by the run's first id: one LMDB put per commit instead of one per transfer (a put costs
  * ~2-3 µs of CPU here, more than the lane's own work). Layout: u8 version, u32 count, u32 entry
  * offsets x (count + 1) relative to the entries, then the entries: the id (u16 length + bytes)
- * followed by writePlainTransferRecord's bytes. The ids ascend (each was above every id before
- * it), and runs never overlap, so a lookup finds the greatest run key <= id and binary-searches
- * the offsets without decoding the value.
+ * followed by its record (writeTransferRecord's bytes, written by ValueArena.plainEntry). The
+ * ids ascend (each was above every id before it), and runs never overlap, so a lookup finds the
+ * greatest run key <= id and binary-searches the offsets without decoding the value.
  */
 export function encodePlainRun(
   input: TransferColumnsReader,
@@ -471,7 +428,7 @@ export function encodePlainRun(
   const arena = new ValueArena(Math.max(4096, entries + count * 96));
   arena.leaveRoom(entries);
   const entryOffsets = new Uint32Array(count + 1);
-  // TimestampParts.write, inlined: base + offset as i64 parts without a bigint per entry.
+  // base + offset as i64 parts (high, low) without a bigint per entry.
   assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
   const high = Number(base >> 32n);
   const low = Number(base & 0xffff_ffffn);
@@ -517,6 +474,8 @@ export function findInPlainRun(value: Uint8Array, id: string): TransferRecord | 
   const end = entries + view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * (at + 1));
   return decodeTransferRecord(id, view.subarray(start, end));
 }
+
+/** The greatest id of a plain run's value. */
 export function lastIdOfPlainRun(value: Uint8Array): string {
   const { view, count, entries } = plainRunView(value);
   assert(count > 0, 'a plain run has transfers');

@@ -142,7 +142,6 @@ const HISTORY_INCOMPLETE = 'historyIncomplete';
 const FORMAT_VERSION = 'formatVersion';
 export const shardFormatVersion = 2;
 
-
 /** The value of a runs db (plain or saga runs, keyed by their first id) with the greatest key
  * <= `key` (the one run that may hold it), or the last run when `key` is omitted. */
 function runAtOrBelow(db: ShardDatabases['runs'], key?: string): Buffer | undefined {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LedgerError, assert, errorFromWire } from '@shardledger/ledger-core';
 import type { Watermark } from './projector.js';
-import type { ProjectorReply, ProjectorRequest, ProjectorWorkerData } from './projector-protocol.js';
+import type { ProjectorReply, ProjectorRequest, ProjectorWorkerData, RecordBatch } from './projector-protocol.js';
 
 // The compiled worker, whether this module runs from dist/ or from src/ under vitest (as the
 // shard workers do; STYLE: workers always load from dist/).
@@ -53,9 +53,9 @@ export class ProjectorClient {
     }
   }
 
-  /** Applies events afterSequence+1 .. lastSequence of `shard`, held in the raw `records`, in one
-   * transaction; resolves with the new watermark once it is committed. */
-  async apply(batch: { readonly shard: number; readonly afterSequence: number; readonly lastSequence: number; readonly records: readonly Uint8Array[] }): Promise<Watermark> {
+  /** Applies the batch's events in one transaction; resolves with the new watermark once it is
+   * committed. */
+  async apply(batch: RecordBatch): Promise<Watermark> {
     const reply = await this.#send({ kind: 'apply', ...batch });
     if (reply.kind === 'failed') throw errorFromWire(reply.error);
     assert(reply.kind === 'applied', 'an apply is answered by applied or failed');

@@ -15,17 +15,16 @@ export interface ProjectorWorkerData {
   readonly niceness: number;
 }
 
-export type ProjectorRequest =
-  /** Apply events afterSequence+1 .. lastSequence of `shard`, found in `records` (encoded event
-   * records as the shard's readNewRecords returns them; they may hold events outside the range). */
-  | {
-      readonly kind: 'apply';
-      readonly shard: number;
-      readonly afterSequence: number;
-      readonly lastSequence: number;
-      readonly records: readonly Uint8Array[];
-    }
-  | { readonly kind: 'close' };
+/** Events afterSequence+1 .. lastSequence of `shard`, found in `records` (encoded event records
+ * as the shard's readNewRecords returns them; they may hold events outside the range). */
+export interface RecordBatch {
+  readonly shard: number;
+  readonly afterSequence: number;
+  readonly lastSequence: number;
+  readonly records: readonly Uint8Array[];
+}
+
+export type ProjectorRequest = ({ readonly kind: 'apply' } & RecordBatch) | { readonly kind: 'close' };
 
 export type ProjectorReply =
   | { readonly kind: 'ready'; readonly niceness: number | null }

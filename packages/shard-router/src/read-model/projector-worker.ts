@@ -8,7 +8,7 @@ import { getPriority, setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { assert, assertNever, decodeEventRecord, errorToWire, limits } from '@shardledger/ledger-core';
 import { Projector, type ProjectorBatch, type SequencedLedgerEvent, type Watermark } from './projector.js';
-import type { ProjectorReply, ProjectorRequest, ProjectorWorkerData } from './projector-protocol.js';
+import type { ProjectorReply, ProjectorRequest, ProjectorWorkerData, RecordBatch } from './projector-protocol.js';
 import { openReadModelDb } from './read-model-db.js';
 
 const port = parentPort;
@@ -43,11 +43,9 @@ function reply(message: ProjectorReply): void {
  * batchesInFlightPerShardMax in read-model.ts for why bigger is cheaper per event). */
 const mergedEventsMax = 12 * limits.batchSizeMax;
 
-type ApplyRequest = Extract<ProjectorRequest, { kind: 'apply' }>;
-
 /** Decodes a request's records into the events it asks for (some records start before the range
  * or run past it: the shard reads whole records). */
-function batchOf(request: ApplyRequest): ProjectorBatch {
+function batchOf(request: RecordBatch): ProjectorBatch {
   const { shard, afterSequence, lastSequence } = request;
   const events: SequencedLedgerEvent[] = [];
   for (const bytes of request.records) {
@@ -64,8 +62,8 @@ function batchOf(request: ApplyRequest): ProjectorBatch {
 
 /** Applies `first` and the apply requests queued behind it (up to mergedEventsMax events) in one
  * transaction, replies to each, and handles a close found in the queue afterwards. */
-function applyQueued(first: ApplyRequest): void {
-  const requests = [first];
+function applyQueued(first: RecordBatch): void {
+  const requests: RecordBatch[] = [first];
   let events = first.lastSequence - first.afterSequence;
   let next: ProjectorRequest | null = null;
   while (events < mergedEventsMax) {

@@ -1,8 +1,9 @@
 // ReadModel: the CQRS read side of a Ledger. A loop on the caller's thread reads each shard's
 // durable log records in batches (the shard client's readNewRecords) and ships them, undecoded,
 // to the projector worker (projector-worker.ts), which decodes them and applies them to a SQLite
-// file in one transaction per batch (projector.ts). The caller's thread keeps a connection of its own for queries (queries.ts): they
-// report the watermark they reflect, and `waitFor` gives read-your-writes with a timeout.
+// file in one transaction per batch (projector.ts). The caller's thread keeps a connection of
+// its own for queries (queries.ts): they report the watermark they reflect, and `waitFor` gives
+// read-your-writes with a timeout.
 
 import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { LedgerError, isLedgerError, limits } from '@shardledger/ledger-core';
 import { Ledger } from '../ledger.js';
 import type { Watermark } from './projector.js';
 import { ProjectorClient } from './projector-client.js';
+import type { RecordBatch } from './projector-protocol.js';
 import { openReadModelDb, type ReadModelDb } from './read-model-db.js';
 import {
   accountsOf,
@@ -90,11 +92,6 @@ interface Settings {
   readonly projectorNiceness: number;
 }
 
-/** One shard's batches sent to the worker and not committed yet, oldest first. */
-interface InFlightBatch {
-  readonly done: Promise<void>;
-}
-
 export class ReadModel {
   readonly path: string;
   readonly ledger: Ledger;
@@ -108,7 +105,9 @@ export class ReadModel {
   /** Per shard, the sequence of the last event sent to the worker (ahead of #marks by the
    * batches in flight). */
   #sent: number[];
-  #inFlight: InFlightBatch[][];
+  /** Per shard, the batches sent to the worker and not committed yet (settled when they are),
+   * oldest first. */
+  #inFlight: Promise<void>[][];
   /** The loop runs: the caller asked to follow, or a waitFor needs it. */
   #following = false;
   /** follow() was called and pause() was not since. */
@@ -234,7 +233,7 @@ export class ReadModel {
     this.#wake?.();
     await this.#loop;
     this.#loop = null;
-    await Promise.allSettled(this.#inFlight.flat().map((batch) => batch.done));
+    await Promise.allSettled(this.#inFlight.flat());
   }
 
   async #run(): Promise<void> {
@@ -322,7 +321,7 @@ export class ReadModel {
    * Returns the number of events shipped. */
   async #readAndShip(): Promise<number> {
     const limit = this.#settings.batchSizeEvents;
-    const shards = this.#marks.map((mark) => mark.shard).filter((shard) => (this.#inFlight[shard] as InFlightBatch[]).length < batchesInFlightPerShardMax);
+    const shards = this.#marks.map((mark) => mark.shard).filter((shard) => (this.#inFlight[shard] as Promise<void>[]).length < batchesInFlightPerShardMax);
     // A closed ledger's shard clients reject with LEDGER_CLOSED, which stops the loop.
     const replies = await Promise.all(shards.map((shard) => this.ledger.shardClient(shard).readNewRecords(this.#sent[shard] as number, limit)));
     let read = 0;
@@ -338,10 +337,10 @@ export class ReadModel {
     return read;
   }
 
-  #ship(batch: { readonly shard: number; readonly afterSequence: number; readonly lastSequence: number; readonly records: readonly Uint8Array[] }): void {
+  #ship(batch: RecordBatch): void {
     const { shard } = batch;
     this.#sent[shard] = batch.lastSequence;
-    const queue = this.#inFlight[shard] as InFlightBatch[];
+    const queue = this.#inFlight[shard] as Promise<void>[];
     const done = this.#projector.apply(batch).then(
       (mark) => {
         this.#marks[shard] = mark;
@@ -350,7 +349,7 @@ export class ReadModel {
       },
       (error: unknown) => this.#stop(error),
     );
-    queue.push({ done });
+    queue.push(done);
   }
 
   /** The projection cannot go on (a closed ledger, a failed batch): later waits report `error`. */
