@@ -7,4 +7,5 @@ export * from './storage/engine-types.js';
 export { ShardEngine, accountView, shardFormatVersion } from './storage/shard-engine.js';
 export { SnapshotStore } from './storage/snapshot-store.js';
 export { decodeEventRecord, encodeEventRecord, type EventRecord } from './storage/codec.js';
-export { encodeCommandBatch, decodeCommandBatch, encodeResultBatch, decodeResultBatch } from './storage/batch-codec.js';
+export { CommandBatchBuilder, encodeCommandBatch, decodeCommandBatch, encodeResultBatch, decodeResultBatch, ResultBatchView } from './storage/batch-codec.js';
+export { readPlainTransfer, type PlainTransferFields } from './storage/transfer-columns.js';

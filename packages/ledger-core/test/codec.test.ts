@@ -6,12 +6,17 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import {
   AMOUNT_MAX,
+  CommandBatchBuilder,
   decodeCommandBatch,
   decodeEventRecord,
+  decodeResultBatch,
   encodeCommandBatch,
   encodeEventRecord,
+  encodeResultBatch,
   parseTransfer,
+  ResultBatchView,
   type Command,
+  type CommandResult,
   type LedgerEvent,
   type ReservationLeg,
   type TransferSpec,
@@ -129,6 +134,35 @@ describe('command batches', () => {
     expect(decodeCommandBatch(encodeCommandBatch(commands))).toEqual(commands);
   });
 
+  it('are the same bytes when built in parts and appended, or from plain transfers\' fields', () => {
+    const commands: Command[] = [];
+    for (const amount of amounts) {
+      commands.push({ type: 'CreateTransfer', transfer: spec(`t-${amount}`, amount) });
+      commands.push({ type: 'ReserveFunds', sagaId: `s-${amount}`, participants: [1, 2], legs: legs(amount) });
+      commands.push({ type: 'CreateTransfer', transfer: spec(`p-${amount}`, amount, { pending: true, metadata: { k: 'v' } }) });
+      commands.push({ type: 'CommitReservation', sagaId: `s-${amount}` });
+    }
+    commands.push({ type: 'ExpirePendingTransfers' });
+    commands.push({ type: 'CreateTransfer', transfer: spec('plain-é', 7n) });
+    const whole = encodeCommandBatch(commands);
+    for (const cut of [0, 1, 5, 13, commands.length]) {
+      const left = new CommandBatchBuilder(1);
+      const right = new CommandBatchBuilder(1);
+      for (const [index, command] of commands.entries()) {
+        const part = index < cut ? left : right;
+        // Plain transfers go in by their fields, as the router writes them.
+        if (command.type === 'CreateTransfer' && !command.transfer.pending && command.transfer.metadata === null && command.transfer.amount < 2n ** 53n) {
+          const { id, debitAccountId, creditAccountId, currency, amount } = command.transfer;
+          part.addPlainTransfer(id, debitAccountId, creditAccountId, currency, Number(amount));
+        } else part.add(command);
+      }
+      left.append(right);
+      expect(left.count).toBe(commands.length);
+      expect(Buffer.from(left.encode()).equals(Buffer.from(whole)), `cut at ${cut}`).toBe(true);
+    }
+    expect(decodeCommandBatch(whole)).toEqual(commands);
+  });
+
   it('keep the layout of version 1 byte for byte, non-ASCII fields included', () => {
     // The layout as it was first written: each entry is the id (ValueArena.string) and the
     // general record writer's bytes for the posted transfer, then a header buffer in front.
@@ -189,5 +223,27 @@ describe('transfer columns', () => {
     expect(reader(['A', 'A', 'AA']).sameCurrency).toBeNull();
     const mixed = reader(['USD', 'EUR', 'USD']);
     expect(mixed.currencies).toEqual(['USD', 'EUR', 'USD']);
+  });
+});
+
+describe('result batches', () => {
+  it('round-trip statuses, group members, sequences and timestamps; the view reads a status without a result object', () => {
+    const results: CommandResult[] = [
+      { status: 'ok', sequence: 4, timestamp: BASE },
+      { status: 'insufficient_funds' },
+      { status: 'ok', sequence: 9, timestamp: BASE + 2n ** 40n },
+      { status: 'linked_transfer_failed', statuses: ['ok', 'account_not_found'] },
+      { status: 'exists' },
+      { status: 'insufficient_funds' },
+    ];
+    const bytes = encodeResultBatch(results);
+    expect(decodeResultBatch(bytes)).toEqual(results);
+    const view = new ResultBatchView(bytes);
+    expect(view.count).toBe(results.length);
+    expect(results.map((_, index) => view.status(index))).toEqual(results.map((result) => result.status));
+    expect(decodeResultBatch(encodeResultBatch([]))).toEqual([]);
+    expect(ResultBatchView.empty.count).toBe(0);
+    // Timestamps are base + offset: one before the first is refused, not wrapped.
+    expect(() => encodeResultBatch([{ status: 'ok', timestamp: BASE }, { status: 'ok', timestamp: BASE - 1n }])).toThrow(/timestamps/);
   });
 });

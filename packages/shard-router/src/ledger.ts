@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import {
+  CommandBatchBuilder,
   LedgerError,
   assert,
   limits,
@@ -13,6 +14,7 @@ import {
   parseResolution,
   isRejected,
   parseTransfer,
+  readPlainTransfer,
   statusOf,
   transferSpecOrRejection,
   type AccountInput,
@@ -20,6 +22,7 @@ import {
   type CommandResult,
   type CommandStatus,
   type PostPendingInput,
+  type PlainTransferFields,
   type Rejected,
   type TransferInput,
   type TransferRecord,
@@ -31,7 +34,7 @@ import { openOrCreateManifest, readManifest, type Manifest } from './manifest.js
 import { AccountShardMemo, PartitionMap } from './partition.js';
 import { failpoint, failpointNames } from './failpoints.js';
 import { SagaBatch, SagaCoordinator } from './saga-coordinator.js';
-import { ShardClient } from './shard/shard-client.js';
+import { ShardClient, type SubmitResults } from './shard/shard-client.js';
 import type {
   Account,
   AccountResult,
@@ -57,7 +60,7 @@ function idOf(input: unknown): string {
 /** What one createTransfers call sends to one shard: its same-shard transfers and the
  * reservations of its cross-shard ones, in input order. */
 interface ShardBucket {
-  readonly commands: Command[];
+  readonly batch: CommandBatchBuilder;
   /** Per command: its input index (>= 0) for a local transfer, or -(slot + 1) for the
    * reservation of the saga in that SagaBatch slot (debit or credit by which shard this is). */
   readonly positions: number[];
@@ -77,6 +80,9 @@ export class Ledger {
   private readonly accountShards: AccountShardMemo;
   /** routeTransfer's output: the debit and credit shards of the transfer just routed. */
   private readonly routedShards = new Int32Array(2);
+  /** readPlain's output: the fields of the plain transfer just read (one object reused by every
+   * transfer: the hot path allocates nothing per transfer for it). */
+  private readonly plainFields: PlainTransferFields = { id: '', debitAccountId: '', creditAccountId: '', currency: '', amount: 0 };
   private readonly clients: ShardClient[];
   private readonly lock: DirLock;
   private readonly sagas: SagaCoordinator;
@@ -204,28 +210,51 @@ export class Ledger {
     const buckets = new Array<ShardBucket | undefined>(this.shards);
     const bucketOf = (shard: number): ShardBucket => {
       let bucket = buckets[shard];
-      if (bucket === undefined) buckets[shard] = bucket = { commands: [], positions: [], reservations: 0 };
+      if (bucket === undefined) buckets[shard] = bucket = { batch: new CommandBatchBuilder(count), positions: [], reservations: 0 };
       return bucket;
     };
     const sagas = new SagaBatch();
     const reserveIn = (shard: number, slot: number): void => {
       const bucket = bucketOf(shard);
-      bucket.commands.push(sagas.reserveOn(slot, shard));
+      bucket.batch.add(sagas.reserveOn(slot, shard));
       bucket.positions.push(-slot - 1);
       bucket.reservations += 1;
     };
     const shardsOf = this.routedShards;
+    const plain = this.plainFields;
     for (let index = 0; index < count; index += 1) {
-      const spec = this.routeTransfer(transfers[index], shardsOf);
-      if (isRejected(spec)) {
-        statuses[index] = statusOf(spec.code);
-        continue;
+      const input = transfers[index];
+      let spec: TransferSpec | Rejected;
+      if (this.readPlain(input, shardsOf)) {
+        if (shardsOf[0] === shardsOf[1]) {
+          // The hot path: no spec or command object, straight into the shard's columns.
+          const bucket = bucketOf(shardsOf[0] as number);
+          bucket.batch.addPlainTransfer(plain.id, plain.debitAccountId as string, plain.creditAccountId as string, plain.currency, plain.amount);
+          bucket.positions.push(index);
+          continue;
+        }
+        spec = {
+          id: plain.id,
+          debitAccountId: plain.debitAccountId as string,
+          creditAccountId: plain.creditAccountId as string,
+          amount: BigInt(plain.amount),
+          currency: plain.currency,
+          pending: false,
+          timeoutMs: 0,
+          metadata: null,
+        };
+      } else {
+        spec = this.routeTransfer(input, shardsOf);
+        if (isRejected(spec)) {
+          statuses[index] = statusOf(spec.code);
+          continue;
+        }
       }
       const debitShard = shardsOf[0] as number;
       const creditShard = shardsOf[1] as number;
       if (debitShard === creditShard) {
         const bucket = bucketOf(debitShard);
-        bucket.commands.push({ type: 'CreateTransfer', transfer: spec });
+        bucket.batch.add({ type: 'CreateTransfer', transfer: spec });
         bucket.positions.push(index);
       } else if (spec.pending) {
         statuses[index] = 'cross_shard_pending_unsupported';
@@ -241,23 +270,23 @@ export class Ledger {
     for (let shard = 0; shard < buckets.length; shard += 1) {
       const bucket = buckets[shard];
       if (bucket === undefined) continue;
-      // Only the positions outlive the call: the commands are the client's until it encodes them.
+      // Only the positions outlive the call: the batch is the client's until it encodes it.
       const positions = bucket.positions;
       const reservations = bucket.reservations;
       sends.push(
         this.shardClient(shard)
-          .submit(bucket.commands)
+          .submitBatch(bucket.batch)
           .then(
-            (results) => {
-              assert(results.length === positions.length, 'one result per command');
+            (results: SubmitResults) => {
+              assert(results.count === positions.length, 'one result per command');
+              const { view, start } = results;
               for (let index = 0; index < positions.length; index += 1) {
                 const position = positions[index] as number;
-                const result = results[index] as CommandResult;
                 if (position >= 0) {
-                  statuses[position] = result.status;
+                  statuses[position] = view.status(start + index);
                   continue;
                 }
-                sagas.answer(-position - 1, shard, result);
+                sagas.answer(-position - 1, shard, view.result(start + index));
               }
             },
             (error: unknown) => {
@@ -280,6 +309,22 @@ export class Ledger {
       results[index] = { id: idOf(transfers[index]), status: statuses[index] as CommandStatus };
     }
     return results;
+  }
+
+  /** readPlainTransfer (validate.ts) with the account ids checked and routed by the memo:
+   * true when `input` is a plain, valid transfer, whose fields are then in `plainFields` and its
+   * shards in `shardsOf`. Each field of the input is read once. */
+  private readPlain(input: unknown, shardsOf: Int32Array): boolean {
+    const fields = this.plainFields;
+    if (!readPlainTransfer(input, fields)) return false;
+    // shardOfValid returns a shard only for a valid id (isValidId).
+    const debitShard = this.accountShards.shardOfValid(fields.debitAccountId);
+    if (debitShard < 0) return false;
+    const creditShard = this.accountShards.shardOfValid(fields.creditAccountId);
+    if (creditShard < 0) return false;
+    shardsOf[0] = debitShard;
+    shardsOf[1] = creditShard;
+    return true;
   }
 
   /** Validates one transfer and, when valid, writes the shards of its debit and credit accounts

@@ -22,30 +22,73 @@ interface WireCommands {
   readonly sagas: [number, SagaCommandTuple][];
 }
 
-export function encodeCommandBatch(commands: readonly Command[]): Uint8Array {
-  const transfers = new TransferColumnsBuilder(commands.length);
-  const others: [number, Command][] = [];
-  const sagaCommands: SagaCommand[] = [];
-  const sagaPositions: number[] = [];
-  for (let index = 0; index < commands.length; index += 1) {
-    const command = commands[index] as Command;
-    if (command.type === 'CreateTransfer') transfers.add(command.transfer);
-    else if (isSagaCommand(command)) {
-      sagaCommands.push(command);
-      sagaPositions.push(index);
-    } else others.push([index, command]);
+/** A command batch built up one command at a time, encoded once (the wire layout above). The
+ * router writes plain transfers straight into its columns (addPlainTransfer), with no spec or
+ * command object per transfer; concurrent calls' batches for one shard are joined (append) into
+ * one message. */
+export class CommandBatchBuilder {
+  private readonly transfers: TransferColumnsBuilder;
+  private readonly others: [number, Command][] = [];
+  private readonly sagaCommands: SagaCommand[] = [];
+  private readonly sagaPositions: number[] = [];
+  private size = 0;
+
+  constructor(capacity: number) {
+    this.transfers = new TransferColumnsBuilder(capacity);
   }
-  // `sagas` last: its bytes end the batch, so writeSagaCommands can append them to the rest.
-  const wire: WireCommands = { v: 2, count: commands.length, transfers: transfers.build(), others, sagas: [] };
-  const packed = packr.pack(wire);
-  if (sagaCommands.length === 0) return packed;
-  // msgpackr wrote `sagas` as an empty array (0x90), the last byte: the same bytes with the saga
-  // tuples in that array instead (msgpack-writer.ts says why not msgpackr).
-  assert(packed[packed.length - 1] === 0x90, 'a command batch ends with its sagas array');
-  const written = writeSagaCommands(packed.subarray(0, packed.length - 1), sagaPositions, sagaCommands);
-  if (written !== null) return written;
-  const sagas: [number, SagaCommandTuple][] = sagaCommands.map((command, index) => [sagaPositions[index] as number, sagaCommandToTuple(command)]);
-  return packr.pack({ ...wire, sagas });
+
+  get count(): number {
+    return this.size;
+  }
+
+  add(command: Command): void {
+    if (command.type === 'CreateTransfer') this.transfers.add(command.transfer);
+    else if (isSagaCommand(command)) {
+      this.sagaCommands.push(command);
+      this.sagaPositions.push(this.size);
+    } else this.others.push([this.size, command]);
+    this.size += 1;
+  }
+
+  /** A CreateTransfer of a plain transfer (TransferColumnsReader.isPlain: a safe-integer amount,
+   * not pending, no metadata) whose fields the caller validated (validate.ts). */
+  addPlainTransfer(id: string, debitAccountId: string, creditAccountId: string, currency: string, amount: number): void {
+    this.transfers.addPlain(id, debitAccountId, creditAccountId, currency, amount);
+    this.size += 1;
+  }
+
+  /** Appends every command of `other`, in order, after this batch's. */
+  append(other: CommandBatchBuilder): void {
+    const shift = this.size;
+    this.transfers.append(other.transfers);
+    for (const [position, command] of other.others) this.others.push([position + shift, command]);
+    for (let index = 0; index < other.sagaCommands.length; index += 1) {
+      this.sagaCommands.push(other.sagaCommands[index] as SagaCommand);
+      this.sagaPositions.push((other.sagaPositions[index] as number) + shift);
+    }
+    this.size += other.size;
+  }
+
+  encode(): Uint8Array {
+    assert(this.transfers.count + this.others.length + this.sagaCommands.length === this.size, 'command batch counts agree');
+    // `sagas` last: its bytes end the batch, so writeSagaCommands can append them to the rest.
+    const wire: WireCommands = { v: 2, count: this.size, transfers: this.transfers.build(), others: this.others, sagas: [] };
+    const packed = packr.pack(wire);
+    if (this.sagaCommands.length === 0) return packed;
+    // msgpackr wrote `sagas` as an empty array (0x90), the last byte: the same bytes with the saga
+    // tuples in that array instead (msgpack-writer.ts says why not msgpackr).
+    assert(packed[packed.length - 1] === 0x90, 'a command batch ends with its sagas array');
+    const written = writeSagaCommands(packed.subarray(0, packed.length - 1), this.sagaPositions, this.sagaCommands);
+    if (written !== null) return written;
+    const sagas: [number, SagaCommandTuple][] = this.sagaCommands.map((command, index) => [this.sagaPositions[index] as number, sagaCommandToTuple(command)]);
+    return packr.pack({ ...wire, sagas });
+  }
+}
+
+export function encodeCommandBatch(commands: readonly Command[]): Uint8Array {
+  const builder = new CommandBatchBuilder(commands.length);
+  for (let index = 0; index < commands.length; index += 1) builder.add(commands[index] as Command);
+  return builder.encode();
 }
 
 /** A command batch read without building its CreateTransfer commands: the engine's plain-transfer
@@ -91,8 +134,10 @@ export function decodeCommandBatch(bytes: Uint8Array): Command[] {
 }
 
 interface WireResults {
-  readonly v: 1;
-  readonly statuses: string;
+  readonly v: 2;
+  /** Per result, an index into `names` (so a status string is not written or read per result). */
+  readonly codes: Uint8Array;
+  readonly names: string[];
   readonly members: Record<number, CommandStatus[]> | null;
   /** Sequence of the last event written per result; -1 when none. */
   readonly sequences: Float64Array;
@@ -101,17 +146,22 @@ interface WireResults {
   readonly offsets: Float64Array;
 }
 
+/** A code no result has yet (ResultBatchWriter checks that every result was set). */
+const unsetCode = 0xff;
+
 /** Collects results straight into the wire layout (the engine's plain-transfer lane writes
  * `ok` results without a result object). Timestamps are `base` + a safe-integer offset in ns. */
 export class ResultBatchWriter {
-  private readonly statuses: string[];
+  private readonly codes: Uint8Array;
+  private readonly names: string[] = ['ok'];
+  private readonly codeOf = new Map<string, number>([['ok', 0]]);
   private readonly sequences: Float64Array;
   private readonly offsets: Float64Array;
   private members: Record<number, CommandStatus[]> | null = null;
   private readonly base: bigint;
 
   constructor(count: number, base: bigint) {
-    this.statuses = new Array<string>(count);
+    this.codes = new Uint8Array(count).fill(unsetCode);
     this.sequences = new Float64Array(count).fill(-1);
     this.offsets = new Float64Array(count).fill(-1);
     this.base = base;
@@ -119,13 +169,24 @@ export class ResultBatchWriter {
 
   /** An `ok` result whose first event has timestamp base + offset. */
   ok(index: number, sequence: number, offset: number): void {
-    this.statuses[index] = 'ok';
+    this.codes[index] = 0;
     this.sequences[index] = sequence;
     this.offsets[index] = offset;
   }
 
+  private codeFor(status: CommandStatus): number {
+    let code = this.codeOf.get(status);
+    if (code === undefined) {
+      code = this.names.length;
+      assert(code < unsetCode, 'fewer distinct statuses than codes');
+      this.names.push(status);
+      this.codeOf.set(status, code);
+    }
+    return code;
+  }
+
   set(index: number, result: CommandResult): void {
-    this.statuses[index] = result.status;
+    this.codes[index] = this.codeFor(result.status);
     if (result.statuses !== undefined) (this.members ??= {})[index] = [...result.statuses];
     if (result.sequence !== undefined) this.sequences[index] = result.sequence;
     if (result.timestamp !== undefined) {
@@ -136,9 +197,11 @@ export class ResultBatchWriter {
   }
 
   encode(): Uint8Array {
+    assert(!this.codes.includes(unsetCode), 'every result set');
     const wire: WireResults = {
-      v: 1,
-      statuses: this.statuses.join('\n'),
+      v: 2,
+      codes: this.codes,
+      names: this.names,
       members: this.members,
       sequences: this.sequences,
       base: this.base,
@@ -149,35 +212,42 @@ export class ResultBatchWriter {
 }
 
 export function encodeResultBatch(results: readonly CommandResult[]): Uint8Array {
-  const statuses: string[] = new Array(results.length);
-  const sequences = new Float64Array(results.length).fill(-1);
-  const offsets = new Float64Array(results.length).fill(-1);
-  let members: Record<number, CommandStatus[]> | null = null;
   let base = -1n;
-  for (let index = 0; index < results.length; index += 1) {
-    const result = results[index] as CommandResult;
-    statuses[index] = result.status;
-    if (result.statuses !== undefined) (members ??= {})[index] = [...result.statuses];
-    if (result.sequence !== undefined) sequences[index] = result.sequence;
+  for (const result of results) {
     if (result.timestamp !== undefined) {
-      if (base < 0n) base = result.timestamp;
-      const offset = result.timestamp - base;
-      assert(offset >= 0n && offset <= SAFE_BIG, 'result timestamps increase within a batch');
-      offsets[index] = Number(offset);
+      base = result.timestamp;
+      break;
     }
   }
-  const wire: WireResults = { v: 1, statuses: statuses.join('\n'), members, sequences, base, offsets };
-  return packr.pack(wire);
+  const writer = new ResultBatchWriter(results.length, base);
+  for (let index = 0; index < results.length; index += 1) writer.set(index, results[index] as CommandResult);
+  return writer.encode();
 }
 
-export function decodeResultBatch(bytes: Uint8Array): CommandResult[] {
-  const wire = packr.unpack(bytes) as WireResults;
-  assert(wire.v === 1, 'result batch version');
-  if (wire.statuses === '') return [];
-  return wire.statuses.split('\n').map((status, index) => {
-    const result: { status: CommandStatus; statuses?: CommandStatus[]; timestamp?: bigint; sequence?: number } = {
-      status: status as CommandStatus,
-    };
+/** A result batch read without building a result object per command: `status` is what the
+ * router needs for a transfer, `result` builds the whole CommandResult. */
+export class ResultBatchView {
+  /** The results of no command. */
+  static readonly empty = new ResultBatchView(new ResultBatchWriter(0, -1n).encode());
+  readonly count: number;
+  private readonly wire: WireResults;
+
+  constructor(bytes: Uint8Array) {
+    const wire = packr.unpack(bytes) as WireResults;
+    assert(wire.v === 2, 'result batch version');
+    this.wire = wire;
+    this.count = wire.codes.length;
+  }
+
+  status(index: number): CommandStatus {
+    const status = this.wire.names[this.wire.codes[index] as number];
+    assert(status !== undefined, 'a result index in range');
+    return status as CommandStatus;
+  }
+
+  result(index: number): CommandResult {
+    const wire = this.wire;
+    const result: { status: CommandStatus; statuses?: CommandStatus[]; timestamp?: bigint; sequence?: number } = { status: this.status(index) };
     const members = wire.members?.[index];
     if (members !== undefined) result.statuses = members;
     const sequence = wire.sequences[index] as number;
@@ -185,5 +255,12 @@ export function decodeResultBatch(bytes: Uint8Array): CommandResult[] {
     const offset = wire.offsets[index] as number;
     if (offset >= 0) result.timestamp = wire.base + BigInt(offset);
     return result;
-  });
+  }
+}
+
+export function decodeResultBatch(bytes: Uint8Array): CommandResult[] {
+  const view = new ResultBatchView(bytes);
+  const results = new Array<CommandResult>(view.count);
+  for (let index = 0; index < view.count; index += 1) results[index] = view.result(index);
+  return results;
 }

@@ -5,6 +5,7 @@
 
 import { assert } from '../assert.js';
 import type { Metadata, TransferSpec } from '../domain/types.js';
+import { isValidCurrency, isValidId, type TransferInput } from '../domain/validate.js';
 
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -18,6 +19,55 @@ export interface TransferColumns {
   readonly bigAmounts: Record<number, bigint> | null;
   /** Column -> [pending (0|1), timeoutMs, metadata], only where any is set. */
   readonly extras: Record<number, [number, number, Metadata | null]> | null;
+}
+
+/** The fields of a plain transfer input, as readPlainTransfer leaves them. */
+export interface PlainTransferFields {
+  id: string;
+  /** Read, not validated: the caller checks both account ids (the router against its memo). */
+  debitAccountId: unknown;
+  creditAccountId: unknown;
+  currency: string;
+  /** A safe integer >= 1. */
+  amount: number;
+}
+
+/** The router's hot path into the columns (here, not in the pure domain/validate.ts, because the
+ * amount leaves as the columns' number). Reads a plain transfer (amount a bigint or number from
+ * 1 to 2^53-1, not pending, no timeout, no metadata) into `out`, reading each field of the input
+ * once, and returns true when its id, amount and currency are valid; the caller then checks the
+ * two account ids (isValidId). Whenever it returns true and both account ids are valid,
+ * transferSpecOrRejection accepts the input with these same fields (a property test holds them
+ * together). It returns false for anything else, which the caller sends down the general path
+ * (transferSpecOrRejection), where it gets its exact rejection. */
+export function readPlainTransfer(input: unknown, out: PlainTransferFields): boolean {
+  if (typeof input !== 'object' || input === null) return false;
+  const raw = input as Partial<Record<keyof TransferInput, unknown>>;
+  const pending = raw.pending;
+  if (pending !== undefined && pending !== false) return false;
+  const timeoutMs = raw.timeoutMs;
+  if (timeoutMs !== undefined && timeoutMs !== 0) return false;
+  const metadata = raw.metadata;
+  if (metadata !== undefined && metadata !== null) return false;
+  const amount = raw.amount;
+  let value: number;
+  if (typeof amount === 'bigint') {
+    if (amount <= 0n || amount > SAFE_BIG) return false;
+    value = Number(amount);
+  } else if (typeof amount === 'number') {
+    if (!Number.isSafeInteger(amount) || amount <= 0) return false;
+    value = amount;
+  } else return false;
+  const id = raw.id;
+  if (!isValidId(id)) return false;
+  const currency = raw.currency;
+  if (!isValidCurrency(currency)) return false;
+  out.id = id;
+  out.debitAccountId = raw.debitAccountId;
+  out.creditAccountId = raw.creditAccountId;
+  out.currency = currency;
+  out.amount = value;
+  return true;
 }
 
 /** Collects specs column by column; `add` returns the column index. */
@@ -70,6 +120,22 @@ export class TransferColumnsBuilder {
     this.currencies.push(currency);
     this.amounts[column] = amount;
     return column;
+  }
+
+  /** Appends every column of `other`, in order. */
+  append(other: TransferColumnsBuilder): void {
+    const start = this.ids.length;
+    const count = other.ids.length;
+    while (this.amounts.length < start + count) this.grow();
+    for (let column = 0; column < count; column += 1) {
+      this.ids.push(other.ids[column] as string);
+      this.debits.push(other.debits[column] as string);
+      this.credits.push(other.credits[column] as string);
+      this.currencies.push(other.currencies[column] as string);
+    }
+    this.amounts.set(other.amounts.subarray(0, count), start);
+    if (other.bigAmounts !== null) for (const [column, amount] of Object.entries(other.bigAmounts)) (this.bigAmounts ??= {})[start + Number(column)] = amount;
+    if (other.extras !== null) for (const [column, extra] of Object.entries(other.extras)) (this.extras ??= {})[start + Number(column)] = extra;
   }
 
   build(): TransferColumns {

@@ -14,8 +14,8 @@ import {
   LedgerError,
   assert,
   decodeEventRecord,
-  decodeResultBatch,
-  encodeCommandBatch,
+  CommandBatchBuilder,
+  ResultBatchView,
   errorFromWire,
   limits,
   type Command,
@@ -71,12 +71,26 @@ export interface ShardClientOptions {
   readonly onRestart?: (event: ShardRestartEvent) => void;
 }
 
-interface PendingSubmit {
-  /** Dropped (null) once encoded into a message: the caller's command objects then die young
-   * instead of surviving, and being copied by, the scavenges of the round trip. */
-  commands: readonly Command[] | null;
+/** One submit's results: `count` results of a message's result batch from `start` on. */
+export interface SubmitResults {
+  readonly view: ResultBatchView;
+  readonly start: number;
   readonly count: number;
-  readonly resolve: (results: CommandResult[]) => void;
+}
+
+/** The results of `results` as CommandResult objects. */
+export function commandResultsOf(results: SubmitResults): CommandResult[] {
+  const out = new Array<CommandResult>(results.count);
+  for (let index = 0; index < results.count; index += 1) out[index] = results.view.result(results.start + index);
+  return out;
+}
+
+interface PendingSubmit {
+  /** Dropped (null) once encoded into a message: the caller's commands then die young instead
+   * of surviving, and being copied by, the scavenges of the round trip. */
+  batch: CommandBatchBuilder | null;
+  readonly count: number;
+  readonly resolve: (results: SubmitResults) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -171,19 +185,29 @@ export class ShardClient {
 
   /** Runs `commands` in order on the shard; one result per command, in order. Concurrent calls
    * share messages; each call's commands stay contiguous and in call order. */
-  submit(commands: readonly Command[]): Promise<CommandResult[]> {
+  async submit(commands: readonly Command[]): Promise<CommandResult[]> {
+    if (!Array.isArray(commands)) throw new LedgerError('INVALID_ARGUMENT', { field: 'commands' });
+    if (commands.length > limits.batchSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: commands.length });
+    const batch = new CommandBatchBuilder(commands.length);
+    for (const command of commands) batch.add(command);
+    return commandResultsOf(await this.submitBatch(batch));
+  }
+
+  /** submit() for commands already laid out as a batch (the router's hot path: plain transfers
+   * go in without a command object); the results stay in their wire form until read. The
+   * batch is the client's from here on. */
+  submitBatch(batch: CommandBatchBuilder): Promise<SubmitResults> {
     if (this.#closing) return Promise.reject(new LedgerError('LEDGER_CLOSED', { shard: this.shard }));
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (!Array.isArray(commands)) return Promise.reject(new LedgerError('INVALID_ARGUMENT', { field: 'commands' }));
-    const count = commands.length;
+    const count = batch.count;
     if (count > limits.batchSizeMax) return Promise.reject(new LedgerError('BATCH_TOO_LARGE', { size: count }));
-    if (count === 0) return Promise.resolve([]);
+    if (count === 0) return Promise.resolve({ view: ResultBatchView.empty, start: 0, count: 0 });
     if (this.#outstandingCommands + count > this.#queueDepthMax) {
       return Promise.reject(new LedgerError('QUEUE_FULL', { shard: this.shard, queueDepthMax: this.#queueDepthMax }));
     }
     this.#outstandingCommands += count;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ commands, count, resolve, reject });
+      this.#queue.push({ batch, count, resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
@@ -335,18 +359,14 @@ export class ShardClient {
   }
 
   #postSubmit(worker: Worker, callers: readonly PendingSubmit[], count: number): void {
-    let commands: readonly Command[];
+    let batch: CommandBatchBuilder;
     if (callers.length === 1) {
-      commands = (callers[0] as PendingSubmit).commands as readonly Command[];
+      batch = (callers[0] as PendingSubmit).batch as CommandBatchBuilder;
     } else {
-      const merged = new Array<Command>(count);
-      let index = 0;
-      for (const caller of callers) {
-        const own = caller.commands as readonly Command[];
-        for (let item = 0; item < own.length; item++) merged[index++] = own[item] as Command;
-      }
-      commands = merged;
+      batch = new CommandBatchBuilder(count);
+      for (const caller of callers) batch.append(caller.batch as CommandBatchBuilder);
     }
+    assert(batch.count === count, 'a message holds its callers\' commands');
     try {
       failpoint(failpointNames.clientSubmitBeforePost);
     } catch (error) {
@@ -359,8 +379,8 @@ export class ShardClient {
     this.#inFlightSubmits++;
     this.#submitMessagesSent++;
     // Commands travel columnar (batch-codec.ts), not as thousands of msgpackr objects.
-    const buffer = encodeMessage(this.#packr, { id, op: 'submit', args: [encodeCommandBatch(commands)] });
-    for (const caller of callers) caller.commands = null;
+    const buffer = encodeMessage(this.#packr, { id, op: 'submit', args: [batch.encode()] });
+    for (const caller of callers) caller.batch = null;
     worker.postMessage(buffer, [buffer]);
   }
 
@@ -392,18 +412,13 @@ export class ShardClient {
       for (const caller of callers) caller.reject(error);
       return;
     }
-    const results = decodeResultBatch(reply.value as Uint8Array);
-    if (callers.length === 1) {
-      (callers[0] as PendingSubmit).resolve(results);
-      return;
-    }
+    const view = new ResultBatchView(reply.value as Uint8Array);
     let start = 0;
     for (const caller of callers) {
-      const end = start + caller.count;
-      caller.resolve(results.slice(start, end));
-      start = end;
+      caller.resolve({ view, start, count: caller.count });
+      start += caller.count;
     }
-    assert(start === results.length, 'one result per command');
+    assert(start === view.count, 'one result per command');
   }
 
   #onReady(message: ShardReadyMessage): void {
