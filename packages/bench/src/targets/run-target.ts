@@ -75,13 +75,19 @@ export async function runTarget(options: TargetRunOptions): Promise<TargetRunRes
       const results = await pending;
       if (results.length !== batch.length) throw new Error(`createTransfers returned ${results.length} results for ${batch.length}`);
       crossShardTransfers += workload.batch(unit).crossShardCount;
+      // Summed as a number within the call (exact: a batch's amounts stay far below 2^53, checked),
+      // then added to the bigint total once: a bigint per transfer is garbage the harness, not the
+      // ledger, would make.
+      let callAmount = 0;
       for (let item = 0; item < results.length; item++) {
         const status = (results[item] as { status: string }).status;
         if (status === 'ok') {
           appliedCount++;
-          appliedAmount += (batch[item] as TransferInput).amount;
+          callAmount += Number((batch[item] as TransferInput).amount);
         } else statusCounts.set(status, (statusCounts.get(status) ?? 0) + 1);
       }
+      if (!Number.isSafeInteger(callAmount)) throw new Error(`a batch's amounts sum past 2^53: ${callAmount}`);
+      appliedAmount += BigInt(callAmount);
     },
     progress: options.progress,
   });
