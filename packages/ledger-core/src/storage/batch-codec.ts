@@ -1,7 +1,7 @@
 // The wire format of a batch of commands and of its results between threads. CreateTransfer
 // commands travel as transfer columns (transfer-columns.ts), every other command whole with its
-// position; results as one joined string of statuses plus typed arrays of sequence numbers and
-// timestamp offsets.
+// position; results as one status code per command (an index into a table of status names) plus
+// typed arrays of sequence numbers and timestamp offsets. Result batches are never stored.
 
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
