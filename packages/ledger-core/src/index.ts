@@ -8,4 +8,4 @@ export { ShardEngine, accountView, shardFormatVersion } from './storage/shard-en
 export { SnapshotStore } from './storage/snapshot-store.js';
 export { decodeEventRecord, encodeEventRecord, type EventRecord } from './storage/codec.js';
 export { CommandBatchBuilder, encodeCommandBatch, decodeCommandBatch, encodeResultBatch, decodeResultBatch, ResultBatchView } from './storage/batch-codec.js';
-export { readPlainTransfer, type PlainTransferFields } from './storage/transfer-columns.js';
+export { plainTransferSpec, readPlainTransfer, type PlainTransferFields } from './storage/transfer-columns.js';

@@ -14,12 +14,12 @@ import {
   parseResolution,
   isRejected,
   parseTransfer,
+  plainTransferSpec,
   readPlainTransfer,
   statusOf,
   transferSpecOrRejection,
   type AccountInput,
   type Command,
-  type CommandResult,
   type CommandStatus,
   type PostPendingInput,
   type PlainTransferFields,
@@ -233,16 +233,7 @@ export class Ledger {
           bucket.positions.push(index);
           continue;
         }
-        spec = {
-          id: plain.id,
-          debitAccountId: plain.debitAccountId as string,
-          creditAccountId: plain.creditAccountId as string,
-          amount: BigInt(plain.amount),
-          currency: plain.currency,
-          pending: false,
-          timeoutMs: 0,
-          metadata: null,
-        };
+        spec = plainTransferSpec(plain);
       } else {
         spec = this.routeTransfer(input, shardsOf);
         if (isRejected(spec)) {

@@ -256,11 +256,17 @@ export class ResultBatchView {
     if (offset >= 0) result.timestamp = wire.base + BigInt(offset);
     return result;
   }
+
+  /** The `count` results from `start` on, as CommandResult objects. */
+  results(start: number, count: number): CommandResult[] {
+    assert(start >= 0 && start + count <= this.count, 'a result range in range');
+    const results = new Array<CommandResult>(count);
+    for (let index = 0; index < count; index += 1) results[index] = this.result(start + index);
+    return results;
+  }
 }
 
 export function decodeResultBatch(bytes: Uint8Array): CommandResult[] {
   const view = new ResultBatchView(bytes);
-  const results = new Array<CommandResult>(view.count);
-  for (let index = 0; index < view.count; index += 1) results[index] = view.result(index);
-  return results;
+  return view.results(0, view.count);
 }

@@ -70,6 +70,21 @@ export function readPlainTransfer(input: unknown, out: PlainTransferFields): boo
   return true;
 }
 
+/** The spec transferSpecOrRejection gives for the plain transfer readPlainTransfer read into
+ * `fields`, once its account ids are known valid. */
+export function plainTransferSpec(fields: PlainTransferFields): TransferSpec {
+  return {
+    id: fields.id,
+    debitAccountId: fields.debitAccountId as string,
+    creditAccountId: fields.creditAccountId as string,
+    amount: BigInt(fields.amount),
+    currency: fields.currency,
+    pending: false,
+    timeoutMs: 0,
+    metadata: null,
+  };
+}
+
 /** Collects specs column by column; `add` returns the column index. */
 export class TransferColumnsBuilder {
   private readonly ids: string[] = [];
@@ -95,17 +110,9 @@ export class TransferColumnsBuilder {
   }
 
   add(spec: TransferSpec): number {
-    const column = this.ids.length;
-    if (column === this.amounts.length) this.grow();
-    this.ids.push(spec.id);
-    this.debits.push(spec.debitAccountId);
-    this.credits.push(spec.creditAccountId);
-    this.currencies.push(spec.currency);
-    if (spec.amount <= SAFE_BIG) this.amounts[column] = Number(spec.amount);
-    else {
-      this.amounts[column] = -1;
-      (this.bigAmounts ??= {})[column] = spec.amount;
-    }
+    const small = spec.amount <= SAFE_BIG;
+    const column = this.addPlain(spec.id, spec.debitAccountId, spec.creditAccountId, spec.currency, small ? Number(spec.amount) : -1);
+    if (!small) (this.bigAmounts ??= {})[column] = spec.amount;
     if (spec.pending || spec.metadata !== null) (this.extras ??= {})[column] = [spec.pending ? 1 : 0, spec.timeoutMs, spec.metadata];
     return column;
   }

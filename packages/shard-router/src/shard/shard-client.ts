@@ -78,13 +78,6 @@ export interface SubmitResults {
   readonly count: number;
 }
 
-/** The results of `results` as CommandResult objects. */
-export function commandResultsOf(results: SubmitResults): CommandResult[] {
-  const out = new Array<CommandResult>(results.count);
-  for (let index = 0; index < results.count; index += 1) out[index] = results.view.result(results.start + index);
-  return out;
-}
-
 interface PendingSubmit {
   /** Dropped (null) once encoded into a message: the caller's commands then die young instead
    * of surviving, and being copied by, the scavenges of the round trip. */
@@ -190,7 +183,8 @@ export class ShardClient {
     if (commands.length > limits.batchSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: commands.length });
     const batch = new CommandBatchBuilder(commands.length);
     for (const command of commands) batch.add(command);
-    return commandResultsOf(await this.submitBatch(batch));
+    const { view, start, count } = await this.submitBatch(batch);
+    return view.results(start, count);
   }
 
   /** submit() for commands already laid out as a batch (the router's hot path: plain transfers
@@ -359,13 +353,9 @@ export class ShardClient {
   }
 
   #postSubmit(worker: Worker, callers: readonly PendingSubmit[], count: number): void {
-    let batch: CommandBatchBuilder;
-    if (callers.length === 1) {
-      batch = (callers[0] as PendingSubmit).batch as CommandBatchBuilder;
-    } else {
-      batch = new CommandBatchBuilder(count);
-      for (const caller of callers) batch.append(caller.batch as CommandBatchBuilder);
-    }
+    // The callers' batches are the client's: the first one takes the others' commands.
+    const batch = (callers[0] as PendingSubmit).batch as CommandBatchBuilder;
+    for (let index = 1; index < callers.length; index += 1) batch.append((callers[index] as PendingSubmit).batch as CommandBatchBuilder);
     assert(batch.count === count, 'a message holds its callers\' commands');
     try {
       failpoint(failpointNames.clientSubmitBeforePost);
