@@ -24,10 +24,16 @@ export const failpointNames = {
   shardReadBefore: 'shard.read.before',
   /** Main thread (ShardClient), before a submit message is posted to the worker. */
   clientSubmitBeforePost: 'client.submit.before-post',
+  /** Main thread, before a call's reservations are put in its shard messages. */
   sagaReserveBefore: 'saga.reserve.before',
+  /** Main thread, once every reservation is answered, before the sagas' outcomes are decided. */
   sagaReserveAfter: 'saga.reserve.after',
+  /** Main thread, outcomes decided, before the commit steps are queued on their shards. */
   sagaCommitBefore: 'saga.commit.before',
+  /** Main thread, right after the commit steps were queued (a batch's steps are not awaited:
+   * saga-coordinator.ts finishBatch; a single saga's, run(), are). */
   sagaCommitAfter: 'saga.commit.after',
+  /** The same two points for release (compensation) steps. */
   sagaReleaseBefore: 'saga.release.before',
   sagaReleaseAfter: 'saga.release.after',
 } as const;

@@ -7,7 +7,10 @@
 // (pending moves to posted); if any shard refused, the reservations that were made are released
 // (compensation) and the refusing side's code is the result. Each step is an event in the
 // owning shard's log and is idempotent by saga id, so a step is simply re-sent after a worker
-// crash.
+// crash. For the sagas of a createTransfers call the outcome is final once step 1 is answered
+// (the reservations are durable, and recovery finishes them the same way), so the call is
+// answered then and the step-2 messages go out behind it; each shard's reads wait for them
+// (finishBatch).
 //
 // Recovery (Ledger.open, or after a step failed for good): for every reservation still open on
 // any shard, ask all participants for the saga's outcome and finish it the only consistent way:
@@ -193,6 +196,8 @@ export class SagaCoordinator {
   /** Sagas whose outcome is not settled yet because a step failed for good; resolved in the
    * background and before verify(). */
   private readonly inDoubt = new Map<string, Promise<void>>();
+  /** Commit and release steps sent after their callers were answered (finishLater). */
+  private readonly finishing = new Set<Promise<void>>();
 
   constructor(shards: SagaShards) {
     this.shards = shards;
@@ -345,13 +350,39 @@ export class SagaCoordinator {
       }
       if (releases > 0) failpoint(failpointNames.sagaReleaseBefore);
       if (commits > 0) failpoint(failpointNames.sagaCommitBefore);
-      await Promise.all([...finishing].map(([shard, commands]) => this.steps(shard, commands)));
+      // Every outcome is decided and durable now: each saga was reserved (durably: saga steps
+      // are always flushed) on both shards, or refused on one. Recovery would finish them the
+      // same way (reserved everywhere -> commit), so the caller is answered without waiting
+      // for the commit and release steps. They are queued on each shard ahead of any later
+      // submit, and the shard's reads wait for them (ShardClient.holdReadsUntil), so a caller
+      // still reads its own writes and spends a credit it was answered for. A step that fails
+      // for good leaves its sagas in doubt, settled in the background as before.
+      this.finishLater(batch, finishing);
       if (releases > 0) failpoint(failpointNames.sagaReleaseAfter);
       if (commits > 0) failpoint(failpointNames.sagaCommitAfter);
       return statuses;
     } catch (error) {
       for (let slot = 0; slot < count; slot += 1) this.resolveLater(batch.sagaIds[slot] as string, batch.participantsOf(slot));
       throw error;
+    }
+  }
+
+  /** Sends the decided commit and release steps of a batch without waiting for them (see
+   * finishBatch). settle() waits for them; a failure settles the batch's sagas in the background. */
+  private finishLater(batch: SagaBatch, finishing: Map<number, Command[]>): void {
+    for (const [shard, commands] of finishing) {
+      const client = this.shards.clients[shard];
+      assert(client !== undefined, 'participant shard exists');
+      const sent = this.steps(shard, commands);
+      client.holdReadsUntil(sent);
+      const tracked: Promise<void> = sent.then(
+        () => undefined,
+        () => {
+          for (let slot = 0; slot < batch.size; slot += 1) this.resolveLater(batch.sagaIds[slot] as string, batch.participantsOf(slot));
+        },
+      );
+      this.finishing.add(tracked);
+      void tracked.finally(() => this.finishing.delete(tracked));
     }
   }
 
@@ -456,6 +487,8 @@ export class SagaCoordinator {
 
   /** Waits until every saga in doubt is settled (and re-scans the shards for open ones). */
   async settle(): Promise<void> {
-    while (this.inDoubt.size > 0) await Promise.allSettled([...this.inDoubt.values()]);
+    while (this.finishing.size > 0 || this.inDoubt.size > 0) {
+      await Promise.allSettled([...this.finishing, ...this.inDoubt.values()]);
+    }
   }
 }

@@ -177,6 +177,27 @@ describe('Ledger public API', () => {
     expect((await ledger.verify()).ok).toBe(true);
   });
 
+  it('reads its own cross-shard writes at once, though the saga commit steps go out after the call is answered', async () => {
+    const ledger = await openLedger();
+    const { bank, a0, c1, d2 } = await seed(ledger);
+    expect((await ledger.createTransfer(usd('fund-a0', bank, a0, 500n))).status).toBe('ok');
+    // a0 (shard 0) pays c1 (shard 1): a saga. Its commit steps are queued when the call returns.
+    expect((await ledger.createTransfers([usd('x-1', a0, c1, 300n), usd('x-2', a0, d2, 50n)])).map((result) => result.status)).toEqual(['ok', 'ok']);
+    // No verify(), no wait: the lookups are answered after the commit steps, never before.
+    const [payer, payee, other] = await ledger.lookupAccounts([a0, c1, d2]);
+    expect(payer).toMatchObject({ debitsPosted: 350n, debitsPending: 0n, balance: 150n });
+    expect(payee).toMatchObject({ creditsPosted: 300n, creditsPending: 0n });
+    expect(other).toMatchObject({ creditsPosted: 50n, creditsPending: 0n });
+    expect((await ledger.lookupTransfers(['x-1', 'x-2'])).map((record) => record?.state)).toEqual(['posted', 'posted']);
+    // And c1 (debitsMustNotExceedCredits) spends the credit straight away, on its own shard and across.
+    expect((await ledger.createTransfers([usd('spend-1', c1, d2, 200n)])).map((result) => result.status)).toEqual(['ok']);
+    expect((await ledger.createTransfers([usd('spend-2', c1, a0, 100n)])).map((result) => result.status)).toEqual(['ok']);
+    expect((await ledger.createTransfers([usd('spend-3', c1, a0, 1n)])).map((result) => result.status)).toEqual(['insufficient_funds']);
+    const totals = await ledgerTotals(ledger);
+    expect(totals.debitsPosted).toBe(totals.creditsPosted);
+    expect((await ledger.verify()).ok).toBe(true);
+  });
+
   it('applies a same-shard atomic group all or nothing', async () => {
     const ledger = await openLedger();
     const { bank, a0, b0 } = await seed(ledger);

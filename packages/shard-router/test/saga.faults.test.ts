@@ -155,8 +155,10 @@ describe('shard workers that exit in the middle of a saga step', () => {
       // The saga retries a step while its shard restarts, so the call normally succeeds; a
       // retryable rejection is allowed too. Either way the outcome below is the same.
       expect([{ status: 'ok' }, { error: 'SHARD_UNAVAILABLE' }]).toContainEqual(first);
-      expect(client.generation).toBe(generation + 1);
+      // The commit step goes out after the caller is answered: once verify() has settled it,
+      // the worker has exited at the failpoint and been replaced exactly once.
       await expectSettledAndConserved();
+      expect(client.generation).toBe(generation + 1);
       await expectApplied(subject, 1);
       expect((await ledger.createTransfer(subject.transfer)).status).toBe('exists');
       await expectSettledAndConserved();

@@ -122,6 +122,11 @@ export class ShardClient {
   #flushScheduled = false;
   #submitMessagesSent = 0;
 
+  /** Writes this shard has acknowledged to a caller but not applied yet (a saga's commit or
+   * release steps, sent once its outcome is decided: saga-coordinator.ts). Reads wait for the
+   * ones registered before them, so a caller reads its own writes. */
+  readonly #unappliedWrites = new Set<Promise<unknown>>();
+
   #closing = false;
   #closeSent = false;
   #closePromise: Promise<void> | undefined;
@@ -209,11 +214,35 @@ export class ShardClient {
     });
   }
 
+  /** Registers writes already answered to their caller but still on their way to the worker
+   * (queued in order ahead of any later submit); reads of this shard issued from now on wait
+   * until they have settled. */
+  holdReadsUntil(writes: Promise<unknown>): void {
+    const settled = writes.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#unappliedWrites.add(settled);
+    void settled.then(() => this.#unappliedWrites.delete(settled));
+  }
+
+  /** Resolves once every write registered by holdReadsUntil before this call has settled. */
+  #afterUnappliedWrites(): Promise<unknown> | undefined {
+    if (this.#unappliedWrites.size === 0) return undefined;
+    return Promise.all([...this.#unappliedWrites]);
+  }
+
+  async #read<Op extends Exclude<ShardOp, 'submit' | 'close'>>(op: Op, args: ShardOpArgs<Op>): Promise<ShardOpResult<Op>> {
+    const waiting = this.#afterUnappliedWrites();
+    if (waiting !== undefined) await waiting;
+    return this.#call(op, args);
+  }
+
   lookupAccounts(...args: ShardOpArgs<'lookupAccounts'>): Promise<ShardOpResult<'lookupAccounts'>> {
-    return this.#call('lookupAccounts', args);
+    return this.#read('lookupAccounts', args);
   }
   lookupTransfers(...args: ShardOpArgs<'lookupTransfers'>): Promise<ShardOpResult<'lookupTransfers'>> {
-    return this.#call('lookupTransfers', args);
+    return this.#read('lookupTransfers', args);
   }
   sagaOutcome(...args: ShardOpArgs<'sagaOutcome'>): Promise<ShardOpResult<'sagaOutcome'>> {
     return this.#call('sagaOutcome', args);
@@ -222,10 +251,10 @@ export class ShardClient {
     return this.#call('openReservations', []);
   }
   accountHistory(...args: ShardOpArgs<'accountHistory'>): Promise<ShardOpResult<'accountHistory'>> {
-    return this.#call('accountHistory', args);
+    return this.#read('accountHistory', args);
   }
   balanceAsOf(...args: ShardOpArgs<'balanceAsOf'>): Promise<ShardOpResult<'balanceAsOf'>> {
-    return this.#call('balanceAsOf', args);
+    return this.#read('balanceAsOf', args);
   }
   /** Events after a sequence number. The shard ships its encoded log records and they are
    * decoded here, so a reader (export, the read model) costs the shard's thread a copy only. */
@@ -247,13 +276,13 @@ export class ShardClient {
     return this.#call('readNewRecords', [afterSequence, limitEvents]);
   }
   verify(): Promise<ShardOpResult<'verify'>> {
-    return this.#call('verify', []);
+    return this.#read('verify', []);
   }
   snapshot(): Promise<ShardOpResult<'snapshot'>> {
     return this.#call('snapshot', []);
   }
   info(): Promise<ShardOpResult<'info'>> {
-    return this.#call('info', []);
+    return this.#read('info', []);
   }
 
   /** Arms a failpoint inside the current worker (a restarted worker starts unarmed). */
