@@ -67,7 +67,15 @@ describe('shardledger on bad input', () => {
   });
 
   it('refuses unknown commands and options with exit 2 and one line', async () => {
-    for (const args of [['frobnicate'], ['transfer', '--frm', 'a'], ['history'], ['init', '--shards', 'many']]) {
+    const misuses = [
+      ['frobnicate'],
+      ['transfer', '--frm', 'a'],
+      ['history'],
+      ['init', '--shards', 'many'],
+      ['bench', 'standard', '--cross-shard', '0.5'],
+      ['bench', 'cross-shard', '--cross-shard', '2'],
+    ];
+    for (const args of misuses) {
       const refused = await run(...args);
       expect(refused.code, args.join(' ')).toBe(2);
       expect(refused.stderr, args.join(' ')).toMatch(/^shardledger: USAGE_ERROR: /);

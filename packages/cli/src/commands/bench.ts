@@ -19,7 +19,7 @@ interface BenchCommandOptions {
   readonly warmup: string;
   readonly shards?: string;
   readonly durability: string;
-  readonly crossShard: string;
+  readonly crossShard?: string;
   readonly seed: string;
   readonly transfers?: string;
   readonly batchSize?: string;
@@ -81,7 +81,7 @@ export function registerBench(program: Command): void {
     .option('--warmup <s>', 'warm-up per runner, seconds', '1')
     .option('--shards <n>', 'shards (default: CPU cores; engine: always 1)')
     .option('--durability <mode>', 'strict | relaxed', 'strict')
-    .option('--cross-shard <ratio>', 'cross-shard ratio of the cross-shard scenario', '0.1')
+    .option('--cross-shard <ratio>', 'cross-shard scenario: run only this ratio, 0 to 1 (default: the sweep 0, 0.1, 0.5, 1)')
     .option('--seed <n>', 'workload seed', '42')
     .option('--transfers <n>', 'pre-generated transfers (default: from the duration)')
     .option('--batch-size <n>', 'transfers per createTransfers call (default 8190)')
@@ -125,7 +125,9 @@ export function registerBench(program: Command): void {
     const peers = options.peers === undefined && readModel ? [] : options.peers === undefined && engine ? undefined : parsePeers(options.peers, bench.peerNames);
     if (engine && peers?.includes('postgres') === true) throw usageError('engine: its peers are lmdb-limit, sqlite and memory-limit');
     if (!options.target && peers?.length === 0) throw usageError('nothing to run: --no-target with --peers none');
-    const scenario = scenarioNamed(readModel ? 'read-model' : scenarioName, { crossShardRatio: ratio(options.crossShard) });
+    const crossShardRatio = options.crossShard === undefined ? undefined : ratio(options.crossShard);
+    if (crossShardRatio !== undefined && scenarioName !== 'cross-shard') throw usageError(`--cross-shard goes with the cross-shard scenario, not ${scenarioName}`);
+    const scenario = scenarioNamed(readModel ? 'read-model' : scenarioName, crossShardRatio === undefined ? {} : { crossShardRatio });
     const count = (text: string | undefined, what: string): number | undefined => (text === undefined ? undefined : parseCount(text, what));
     const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
     const pgConnections = count(options.pgConnections, '--pg-connections');
@@ -140,6 +142,7 @@ export function registerBench(program: Command): void {
       ...optional('batchSize', count(options.batchSize, '--batch-size')),
       ...optional(engine ? 'engineRounds' : 'readModelRounds', count(options.rounds, '--rounds')),
       ...optional('targetConcurrency', count(options.inFlight, '--in-flight')),
+      ...optional('crossShardRatios', crossShardRatio === undefined ? undefined : [crossShardRatio]),
       ...optional('peers', peers),
       ...(options.target ? { openTarget: bench.openShardledger, targetName: 'shardledger' } : {}),
       ...optional('scalingShards', options.scaling?.split(',').map((text) => parseCount(text, '--scaling'))),
