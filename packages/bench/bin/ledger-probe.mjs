@@ -1,6 +1,7 @@
 // Probe (not a test, not the main bench): the Ledger with SHARDS shards (default 2), 10,000 accounts,
 // B batches of 8,190 pre-generated transfers, CROSS = share across shards (0..1), CONC calls in
-// flight, DUR = strict|relaxed; prints transfers/s and CPU us per transfer (all threads).
+// flight, DUR = strict|relaxed, WARM = batches run before the clock starts; prints transfers/s and
+// CPU us per transfer (all threads).
 // Run after 'npx tsc -b': SHARDS=2 CROSS=0 node packages/bench/bin/ledger-probe.mjs (PROF=dir for a profile).
 // THREADS=1 (Linux) also prints CPU µs per transfer by thread, from /proc/self/task, in thread
 // creation order: the main thread, then V8's platform threads (GC helpers shared by every
@@ -20,12 +21,15 @@ const byShard = Array.from({ length: shards }, () => []); for (const id of ids) 
 const B = +(process.env.B || 40); const batches = []; let t = 0;
 for (let b = 0; b < B; b++) { const batch = []; for (let i = 0; i < 8190; i++) { const d = ids[Math.floor(rnd() * N)]; const sd = l.shardOf(d); const x = rnd() < cross; const pool = x ? byShard[(sd + 1) % shards] : byShard[sd]; let c = pool[Math.floor(rnd() * pool.length)]; if (c === d) c = pool[(pool.indexOf(c) + 1) % pool.length];
   batch.push({ id: 't-' + String(t++).padStart(12, '0'), debitAccountId: d, creditAccountId: c, amount: BigInt(1 + (i % 1000)), currency: 'USD' }); } batches.push(batch); }
-const sess = new Session(); sess.connect(); if (process.env.PROF) { await sess.post('Profiler.enable'); await sess.post('Profiler.start'); }
 // CPU ms by thread id, with the thread's name (clock ticks of 10 ms: use long runs).
 const threadCpu = () => { const m = new Map(); for (const t of readdirSync('/proc/self/task')) { try { const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); m.set(t, { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), ms: (+f[11] + +f[12]) * 10 }); } catch {} } return m; };
+const conc = +(process.env.CONC || 4);
+// WARM=N: the first N batches run before the clock starts (JIT warm-up: a cold 3-second probe at
+// 10% cross-shard spends ~4 s of V8's background threads compiling, which THREADS=1 reports).
+const WARM = +(process.env.WARM || 0); { const warming = []; for (const b of batches.splice(0, WARM)) { warming.push(l.createTransfers(b)); if (warming.length >= conc) await warming.shift(); } await Promise.all(warming); }
+const sess = new Session(); sess.connect(); if (process.env.PROF) { await sess.post('Profiler.enable'); await sess.post('Profiler.start'); }
 const threads0 = process.env.THREADS === '1' ? threadCpu() : null;
 const t0 = performance.now(); const inflight = []; let ok = 0; const cpu0 = process.cpuUsage();
-const conc = +(process.env.CONC || 4);
 for (const b of batches) { inflight.push(l.createTransfers(b).then(rs => { for (const r of rs) if (r.status === 'ok') ok++; })); if (inflight.length >= conc) await inflight.shift(); }
 await Promise.all(inflight);
 const s = (performance.now() - t0) / 1000; const cpu = process.cpuUsage(cpu0);
