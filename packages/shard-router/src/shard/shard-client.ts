@@ -226,15 +226,9 @@ export class ShardClient {
     void settled.then(() => this.#unappliedWrites.delete(settled));
   }
 
-  /** Resolves once every write registered by holdReadsUntil before this call has settled. */
-  #afterUnappliedWrites(): Promise<unknown> | undefined {
-    if (this.#unappliedWrites.size === 0) return undefined;
-    return Promise.all([...this.#unappliedWrites]);
-  }
-
+  /** #call for a read: first waits for the writes registered by holdReadsUntil before it. */
   async #read<Op extends Exclude<ShardOp, 'submit' | 'close'>>(op: Op, args: ShardOpArgs<Op>): Promise<ShardOpResult<Op>> {
-    const waiting = this.#afterUnappliedWrites();
-    if (waiting !== undefined) await waiting;
+    if (this.#unappliedWrites.size > 0) await Promise.all([...this.#unappliedWrites]);
     return this.#call(op, args);
   }
 
