@@ -122,7 +122,7 @@ export class Ledger {
         ...(options.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: options.snapshotIntervalMs } : {}),
         ...(options.accountHistory !== undefined ? { accountHistory: options.accountHistory } : {}),
       };
-      const clients = await Promise.all(
+      const opened = await Promise.allSettled(
         shardDirs.map((dir, shard) =>
           ShardClient.open({
             shard,
@@ -132,9 +132,22 @@ export class Ledger {
           }),
         ),
       );
+      const clients = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed !== undefined) {
+        // The shards that did open are closed before the lock goes: no worker of this failed
+        // open may outlive it and write beside the next owner of the dir.
+        await Promise.allSettled(clients.map((client) => client.close()));
+        throw failed.reason;
+      }
       const ledger = new Ledger(options, manifest, clients, lock);
-      const recovered = await ledger.sagas.recoverAll();
-      ledger.recovery = { sagasCommitted: recovered.committed, sagasReleased: recovered.released };
+      try {
+        const recovered = await ledger.sagas.recoverAll();
+        ledger.recovery = { sagasCommitted: recovered.committed, sagasReleased: recovered.released };
+      } catch (error) {
+        await Promise.allSettled(clients.map((client) => client.close()));
+        throw error;
+      }
       return ledger;
     } catch (error) {
       await lock.release();

@@ -1,4 +1,8 @@
 // Goal: the public Ledger contract of issue 3 holds; method: real 4-shard ledgers (compiled workers, LMDB in mkdtemp dirs).
+import { spawnSync } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseTransfer } from '@shardledger/ledger-core';
 import { Ledger, type TransferInput } from '../src/index.js';
@@ -144,6 +148,44 @@ describe('Ledger public API', () => {
     open.pop();
     expect(await errorCodeOf(ledger.createAccounts([{ id: 'late', currency: 'USD' }]))).toBe('LEDGER_CLOSED');
     await openLedger();
+  });
+
+  it('closes the shards that did open when another shard cannot be opened, so nothing outlives the failed open', async () => {
+    const ledger = await openLedger();
+    const before = idOnShard(ledger, 0, 'before', new Set());
+    await ledger.createAccounts([{ id: before, currency: 'USD' }]);
+    await ledger.close();
+    open.pop();
+    // Shard 2's snapshot dir is a plain file now: its worker fails to open, the other three open.
+    await rm(join(dir, 'shard-002', 'snapshots'), { recursive: true });
+    await writeFile(join(dir, 'shard-002', 'snapshots'), 'not a dir\n');
+    // In a process of its own: a worker left running by the failed open would keep it alive.
+    const fixture = fileURLToPath(new URL('./fixtures/open-once.mjs', import.meta.url));
+    const child = spawnSync(process.execPath, [fixture, dir], { encoding: 'utf8', timeout: 30_000 });
+    expect(child.signal, `the process ended by itself; stderr: ${child.stderr}`).toBeNull();
+    expect(child.status).toBe(0);
+    expect(child.stdout.trim()).toBe('refused IO_ERROR');
+    // The failed open released the dir's lock: once the snapshot dir is back, the dir opens here.
+    await rm(join(dir, 'shard-002', 'snapshots'));
+    await mkdir(join(dir, 'shard-002', 'snapshots'));
+    const reopened = await openLedger();
+    const [found] = await reopened.lookupAccounts([before]);
+    expect(found?.id).toBe(before);
+  });
+
+  it('opens in an application run as `node --input-type=module -e` (workers do not inherit --input-type)', () => {
+    const script = `import { Ledger } from '@shardledger/shard-router';
+      const ledger = await Ledger.open({ dir: process.argv[1], shards: 4 });
+      await ledger.createAccounts([{ id: 'from-eval', currency: 'USD' }]);
+      const [account] = await ledger.lookupAccounts(['from-eval']);
+      await ledger.close();
+      console.log(account.id);`;
+    // Bare specifiers of --eval input resolve from the working dir: this package's test dir.
+    const cwd = fileURLToPath(new URL('.', import.meta.url));
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], { cwd, encoding: 'utf8', timeout: 30_000 });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    expect(child.stdout.trim()).toBe('from-eval');
   });
 
   it('posts and voids pending transfers through the Ledger, and refuses a cross-shard pending transfer', async () => {

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { LedgerError, assert, errorFromWire } from '@shardledger/ledger-core';
 import type { Watermark } from './projector.js';
 import type { ProjectorReply, ProjectorRequest, ProjectorWorkerData, RecordBatch } from './projector-protocol.js';
+import { workerExecArgv } from '../worker-exec-argv.js';
 
 // The compiled worker, whether this module runs from dist/ or from src/ under vitest (as the
 // shard workers do; STYLE: workers always load from dist/).
@@ -28,7 +29,7 @@ export class ProjectorClient {
   niceness: number | null = null;
 
   private constructor(data: ProjectorWorkerData) {
-    this.#worker = new Worker(workerPath, { workerData: data, name: 'shardledger-projector' });
+    this.#worker = new Worker(workerPath, { workerData: data, name: 'shardledger-projector', execArgv: workerExecArgv() });
     this.#worker.on('message', (reply: ProjectorReply) => this.#onReply(reply));
     this.#worker.on('error', (error) => this.#fail(errorFromWire({ code: 'IO_ERROR', message: String(error), detail: { readModel: data.path } })));
     this.#exited = new Promise((resolve) => {

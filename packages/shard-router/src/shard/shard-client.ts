@@ -24,6 +24,7 @@ import {
   type SequencedEvent,
 } from '@shardledger/ledger-core';
 import { failpoint, failpointNames, type FailpointOptions } from '../failpoints.js';
+import { workerExecArgv } from '../worker-exec-argv.js';
 import {
   createPackr,
   decodeMessage,
@@ -467,7 +468,7 @@ export class ShardClient {
       generation,
       ...(generation === 0 && this.#options.failpoints !== undefined ? { failpoints: this.#options.failpoints } : {}),
     };
-    const worker = new Worker(workerPath, { workerData, name: `shard-${this.shard}` });
+    const worker = new Worker(workerPath, { workerData, name: `shard-${this.shard}`, execArgv: workerExecArgv() });
     this.#worker = worker;
     this.#workerState = 'starting';
     this.#openError = undefined;
