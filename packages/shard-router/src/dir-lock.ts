@@ -3,6 +3,13 @@
 // must fail (DIR_LOCKED) while the owner lives. A lock left by a dead owner (kill -9, power loss)
 // is taken over, because crash recovery must need no manual action.
 //
+// A pid alone does not name a process for long: Linux hands out pids (and thread ids, which
+// kill(pid, 0) accepts too) from one small space, 32,768 by default, so the pid of a killed owner
+// soon names some other live process or thread, and its lock would look held forever. Where
+// /proc exists, LOCK also holds the owner's start time (field 22 of /proc/<pid>/stat, in clock
+// ticks since boot): a live pid with another start time is a stranger, and the lock is stale.
+// LOCK files of older builds (a pid only) are judged by the pid alone, as they were.
+//
 // The lock file is created complete: the pid goes into a private temp file (opened 'wx', i.e.
 // O_CREAT|O_EXCL) which is then hard-linked to LOCK. link() fails with EEXIST when LOCK exists,
 // exactly like O_EXCL, but no reader can ever see an empty LOCK of an owner that is mid-write.
@@ -32,17 +39,18 @@ export interface DirLock {
 export async function acquireDirLock(dir: string): Promise<DirLock> {
   const path = join(dir, lockFileName);
   if (heldPaths.has(path)) throw new LedgerError('DIR_LOCKED', { dir, pid: process.pid });
-  const content = `${process.pid}\n`;
+  const ownStart = processStartTime(process.pid);
+  const content = ownStart === undefined ? `${process.pid}\n` : `${process.pid} ${ownStart}\n`;
   for (let attempt = 0; attempt < acquireAttemptsMax; attempt++) {
     if (await createLockFile(path, content)) return heldLock(path);
-    const ownerPid = await readOwnerPid(path);
-    if (ownerPid === undefined) continue; // Released meanwhile: try again.
+    const owner = await readOwner(path);
+    if (owner === undefined) continue; // Released meanwhile: try again.
     if (heldPaths.has(path)) throw new LedgerError('DIR_LOCKED', { dir, pid: process.pid });
     // Our own pid without a heldPaths entry: a dead predecessor whose pid was reused.
-    if (ownerPid !== null && ownerPid !== process.pid && isProcessAlive(ownerPid)) {
-      throw new LedgerError('DIR_LOCKED', { dir, pid: ownerPid });
+    if (owner !== null && owner.pid !== process.pid && isOwnerAlive(owner)) {
+      throw new LedgerError('DIR_LOCKED', { dir, pid: owner.pid });
     }
-    await removeStaleLock(path, ownerPid);
+    await removeStaleLock(path, owner);
   }
   throw new LedgerError('DIR_LOCKED', { dir, problem: 'lost every race for a stale lock' });
 }
@@ -57,7 +65,7 @@ function heldLock(path: string): DirLock {
       if (released) return;
       released = true;
       heldPaths.delete(path);
-      if ((await readOwnerPid(path)) === process.pid) await unlink(path).catch(ignoreMissing);
+      if ((await readOwner(path))?.pid === process.pid) await unlink(path).catch(ignoreMissing);
     },
   };
 }
@@ -83,8 +91,16 @@ async function createLockFile(path: string, content: string): Promise<boolean> {
   }
 }
 
-/** The pid in the lock file; null if it holds no valid pid; undefined if there is no file. */
-async function readOwnerPid(path: string): Promise<number | null | undefined> {
+/** Who a lock file names. */
+interface LockOwner {
+  readonly pid: number;
+  /** Start time in clock ticks since boot; undefined in a LOCK written without /proc. */
+  readonly start: string | undefined;
+}
+
+/** The owner named in the lock file; null if it names no valid pid; undefined if there is no
+ * file. */
+async function readOwner(path: string): Promise<LockOwner | null | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -92,14 +108,21 @@ async function readOwnerPid(path: string): Promise<number | null | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const pid = Number.parseInt(text.trim(), 10);
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  const [pidText, start] = text.trim().split(' ');
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || String(pid) !== pidText) return null;
+  return { pid, start: start !== undefined && /^\d+$/.test(start) ? start : undefined };
+}
+
+function sameOwner(a: LockOwner | null | undefined, b: LockOwner | null | undefined): boolean {
+  if (a === undefined || a === null || b === undefined || b === null) return a === b;
+  return a.pid === b.pid && a.start === b.start;
 }
 
 /** Moves the stale lock aside and deletes it, unless a racer replaced it with a live lock between
  * our read and the rename: then that lock is put back (link fails only if yet another racer
  * already holds LOCK again, which is just as good). */
-async function removeStaleLock(path: string, stalePid: number | null): Promise<void> {
+async function removeStaleLock(path: string, stale: LockOwner | null): Promise<void> {
   const asidePath = `${path}.${process.pid}.stale`;
   try {
     await rename(path, asidePath);
@@ -107,12 +130,35 @@ async function removeStaleLock(path: string, stalePid: number | null): Promise<v
     ignoreMissing(error);
     return;
   }
-  const movedPid = await readOwnerPid(asidePath);
-  const replaced = movedPid !== stalePid && movedPid !== undefined && movedPid !== null;
-  if (replaced && isProcessAlive(movedPid)) {
+  const moved = await readOwner(asidePath);
+  if (moved !== undefined && moved !== null && !sameOwner(moved, stale) && isOwnerAlive(moved)) {
     await link(asidePath, path).catch(() => undefined);
   }
   await unlink(asidePath).catch(ignoreMissing);
+}
+
+/** Whether the lock's owner still runs: its pid is alive and, where both start times are
+ * known, started when the owner did. */
+function isOwnerAlive(owner: LockOwner): boolean {
+  if (!isProcessAlive(owner.pid)) return false;
+  if (owner.start === undefined) return true;
+  const start = processStartTime(owner.pid);
+  return start === undefined || start === owner.start;
+}
+
+/** Field 22 of /proc/<pid>/stat (start time, clock ticks since boot); undefined without procfs
+ * or when the process is gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid ...": comm may hold spaces or parens, so count from the last ')'.
+    // After it come fields 3 (state) onwards; the start time is field 22.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const start = fields[22 - 3];
+    return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether `pid` names a live process. EPERM means it exists under another user. A zombie (dead

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLedgerError } from '@shardledger/ledger-core';
-import { acquireDirLock, isProcessAlive, lockFileName } from '../src/dir-lock.js';
+import { acquireDirLock, isProcessAlive, lockFileName, processStartTime } from '../src/dir-lock.js';
 
 // Child processes run the compiled module: Node 20 cannot run the .ts source.
 const compiledLock = fileURLToPath(new URL('../dist/dir-lock.js', import.meta.url));
@@ -34,10 +34,26 @@ function runChild(body: string): Promise<{ stdout: string; code: number | null; 
   });
 }
 
+/** The pid a LOCK file names (its first word). */
+async function lockPid(): Promise<string> {
+  return (await readFile(join(dir, lockFileName), 'utf8')).trim().split(' ')[0] ?? '';
+}
+
+/** A live process that is not us (a sleeping child); kill it when done. */
+async function withLiveStranger(body: (pid: number) => Promise<void>): Promise<void> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve) => child.once('spawn', resolve));
+    await body(child.pid as number);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 describe('acquireDirLock', () => {
   it('makes a second open from another process fail with DIR_LOCKED while the owner lives', async () => {
     const lock = await acquireDirLock(dir);
-    expect((await readFile(join(dir, lockFileName), 'utf8')).trim()).toBe(String(process.pid));
+    expect(await readFile(join(dir, lockFileName), 'utf8')).toBe(`${process.pid} ${processStartTime(process.pid)}\n`);
     const child = await runChild(`
       try { await acquireDirLock(dir); console.log('acquired'); }
       catch (error) { console.log(error.code + ' ' + error.detail.pid); }`);
@@ -52,11 +68,11 @@ describe('acquireDirLock', () => {
       process.kill(process.pid, 'SIGKILL');`);
     expect(child.signal).toBe('SIGKILL');
     const deadPid = Number(child.stdout);
-    expect((await readFile(join(dir, lockFileName), 'utf8')).trim()).toBe(String(deadPid));
+    expect(await lockPid()).toBe(String(deadPid));
     expect(isProcessAlive(deadPid)).toBe(false);
 
     const lock = await acquireDirLock(dir);
-    expect((await readFile(join(dir, lockFileName), 'utf8')).trim()).toBe(String(process.pid));
+    expect(await lockPid()).toBe(String(process.pid));
     await lock.release();
     expect(await readdir(dir)).toEqual([]);
   });
@@ -83,10 +99,34 @@ describe('acquireDirLock', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('takes over a lock whose pid is alive but started at another time (the dead owner\'s pid, reused)', async () => {
+    await withLiveStranger(async (pid) => {
+      const start = processStartTime(pid);
+      expect(start).toMatch(/^\d+$/);
+      await writeFile(join(dir, lockFileName), `${pid} ${BigInt(start as string) + 1n}\n`);
+      const lock = await acquireDirLock(dir);
+      expect(await lockPid()).toBe(String(process.pid));
+      await lock.release();
+    });
+  });
+
+  it('refuses a lock whose pid and start time name a live process, and one of an older build naming a live pid', async () => {
+    await withLiveStranger(async (pid) => {
+      await writeFile(join(dir, lockFileName), `${pid} ${processStartTime(pid)}\n`);
+      let caught: unknown;
+      await acquireDirLock(dir).catch((error: unknown) => (caught = error));
+      expect(isLedgerError(caught, 'DIR_LOCKED') && caught.detail['pid']).toBe(pid);
+      await writeFile(join(dir, lockFileName), `${pid}\n`);
+      caught = undefined;
+      await acquireDirLock(dir).catch((error: unknown) => (caught = error));
+      expect(isLedgerError(caught, 'DIR_LOCKED') && caught.detail['pid']).toBe(pid);
+    });
+  });
+
   it('takes over a lock file without a valid pid', async () => {
     await writeFile(join(dir, lockFileName), 'garbage');
     const lock = await acquireDirLock(dir);
-    expect((await readFile(join(dir, lockFileName), 'utf8')).trim()).toBe(String(process.pid));
+    expect(await lockPid()).toBe(String(process.pid));
     await lock.release();
   });
 
