@@ -1,6 +1,6 @@
 // Goal: recovery from snapshot + tail equals full replay, and bad snapshots are never trusted.
 // Method: real LMDB dirs; snapshot files truncated, bit-flipped or copied ahead of the log on disk.
-import { cpSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShardEngine, type AccountView, type Command, type ShardEngineOptions } from '../src/index.js';
@@ -158,6 +158,41 @@ describe('snapshot recovery', () => {
     expect(engine.info().recoveredFromSnapshot).toBeNull();
     expect(engine.info().lastSequence).toBe(copySequence);
     expect(await balances(engine)).toEqual(atCopy);
+    expect((await engine.verify()).ok).toBe(true);
+  });
+
+  it('deletes a snapshot ahead of the log at open, before the log grows past it with other events', async () => {
+    const clock = new TestClock();
+    const behind = await dirs.make();
+    let engine = await openEngine(behind, { clock: clock.read });
+    await seed(engine);
+    await engine.submit(round('a', 1));
+    const copySequence = engine.info().lastSequence;
+    await engine.close();
+    const ahead = await dirs.make();
+    cpSync(behind, ahead, { recursive: true });
+    engine = await openEngine(ahead, { clock: clock.read });
+    clock.advanceMs(10);
+    await engine.submit(round('b', 2));
+    const taken = await engine.snapshot();
+    expect(taken.sequence).toBeGreaterThan(copySequence);
+    await engine.close();
+    // The log of `behind` lost round b (as after a power loss), but the snapshot of it survived.
+    const foreign = join(behind, 'snapshots', basename(taken.file));
+    cpSync(taken.file, foreign);
+
+    engine = await openEngine(behind, { clock: clock.read });
+    expect(existsSync(foreign)).toBe(false);
+    // Other events now take the sequence numbers the snapshot covered, and go past it.
+    clock.advanceMs(10);
+    await engine.submit(round('x', 7));
+    await engine.submit(round('y', 8));
+    expect(engine.info().lastSequence).toBeGreaterThan(taken.sequence);
+    const end = await balances(engine);
+    await engine.close();
+
+    engine = await openEngine(behind, { clock: clock.read });
+    expect(await balances(engine)).toEqual(end);
     expect((await engine.verify()).ok).toBe(true);
   });
 

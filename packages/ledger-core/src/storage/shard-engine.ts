@@ -411,8 +411,13 @@ export class ShardEngine implements ShardEngineApi {
   private async recover(): Promise<void> {
     const started = performance.now();
     const lastSequence = this.lastLoggedSequence();
+    // A snapshot ahead of the log describes events the log does not have (lost to a power cut
+    // through a disk cache that lied about its flush, or a log restored without its snapshots).
+    // Skipping it is not enough: the log would grow past it with other events, and the next
+    // open would trust it. So it is deleted, durably, before anything is appended.
+    await this.snapshots.discard(this.snapshots.list().filter((file) => file.sequence > lastSequence));
     for (const file of this.snapshots.list()) {
-      if (file.sequence > lastSequence) continue; // ahead of the log: never trust it
+      assert(file.sequence <= lastSequence, 'no snapshot is ahead of the log');
       const state = this.snapshots.load(file.path);
       if (state !== null) {
         this.state = state;

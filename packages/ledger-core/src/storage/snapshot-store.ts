@@ -156,6 +156,18 @@ export class SnapshotStore {
     }
   }
 
+  /** Deletes these snapshot files, durably (the dir is fsynced), before the caller goes on. */
+  async discard(files: readonly SnapshotFile[]): Promise<void> {
+    if (files.length === 0) return;
+    for (const file of files) unlinkSync(file.path);
+    const dirHandle = await openFile(this.dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  }
+
   /** Deletes all but the newest `keep` snapshots, and stray temp files. */
   prune(keep: number): void {
     for (const file of this.list().slice(keep)) unlinkSync(file.path);
