@@ -134,8 +134,9 @@ describe('snapshot recovery', () => {
     expect((await engine.verify()).ok).toBe(true);
   });
 
-  it('ignores a snapshot whose sequence is ahead of the log', async () => {
-    const clock = new TestClock();
+  /** A dir whose log lost round b (as after a power cut) while the snapshot taken after round b
+   * survived in its snapshots dir: `foreign`, at `taken` > `copySequence`. */
+  async function snapshotAheadOfLog(clock: TestClock): Promise<{ behind: string; atCopy: (AccountView | undefined)[]; copySequence: number; taken: number; foreign: string }> {
     const behind = await dirs.make();
     let engine = await openEngine(behind, { clock: clock.read });
     await seed(engine);
@@ -152,9 +153,15 @@ describe('snapshot recovery', () => {
     const taken = await engine.snapshot();
     expect(taken.sequence).toBeGreaterThan(copySequence);
     await engine.close();
-    cpSync(taken.file, join(behind, 'snapshots', basename(taken.file)));
+    const foreign = join(behind, 'snapshots', basename(taken.file));
+    cpSync(taken.file, foreign);
+    return { behind, atCopy, copySequence, taken: taken.sequence, foreign };
+  }
 
-    engine = await openEngine(behind, { clock: clock.read });
+  it('ignores a snapshot whose sequence is ahead of the log', async () => {
+    const clock = new TestClock();
+    const { behind, atCopy, copySequence } = await snapshotAheadOfLog(clock);
+    const engine = await openEngine(behind, { clock: clock.read });
     expect(engine.info().recoveredFromSnapshot).toBeNull();
     expect(engine.info().lastSequence).toBe(copySequence);
     expect(await balances(engine)).toEqual(atCopy);
@@ -163,31 +170,14 @@ describe('snapshot recovery', () => {
 
   it('deletes a snapshot ahead of the log at open, before the log grows past it with other events', async () => {
     const clock = new TestClock();
-    const behind = await dirs.make();
+    const { behind, taken, foreign } = await snapshotAheadOfLog(clock);
     let engine = await openEngine(behind, { clock: clock.read });
-    await seed(engine);
-    await engine.submit(round('a', 1));
-    const copySequence = engine.info().lastSequence;
-    await engine.close();
-    const ahead = await dirs.make();
-    cpSync(behind, ahead, { recursive: true });
-    engine = await openEngine(ahead, { clock: clock.read });
-    clock.advanceMs(10);
-    await engine.submit(round('b', 2));
-    const taken = await engine.snapshot();
-    expect(taken.sequence).toBeGreaterThan(copySequence);
-    await engine.close();
-    // The log of `behind` lost round b (as after a power loss), but the snapshot of it survived.
-    const foreign = join(behind, 'snapshots', basename(taken.file));
-    cpSync(taken.file, foreign);
-
-    engine = await openEngine(behind, { clock: clock.read });
     expect(existsSync(foreign)).toBe(false);
     // Other events now take the sequence numbers the snapshot covered, and go past it.
     clock.advanceMs(10);
     await engine.submit(round('x', 7));
     await engine.submit(round('y', 8));
-    expect(engine.info().lastSequence).toBeGreaterThan(taken.sequence);
+    expect(engine.info().lastSequence).toBeGreaterThan(taken);
     const end = await balances(engine);
     await engine.close();
 
