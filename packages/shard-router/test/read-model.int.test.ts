@@ -2,7 +2,7 @@
 // Method: a seeded random workload (same-shard and cross-shard transfers, atomic groups, pending
 // transfers posted, partly posted or voided) on a real 3-shard ledger in a temp dir, projected
 // while it is written; after waitFor('latest') every account is compared with lookupAccounts.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -223,6 +223,43 @@ describe('read model', () => {
         await other.close();
       }
     } finally {
+      await model.close();
+      await ledger.close();
+    }
+  });
+
+  it('rebuilds at open a file that is ahead of the ledger\'s log (the log lost events its rows hold)', async () => {
+    const behind = await tempDir();
+    let ledger = await Ledger.open({ dir: behind, shards: 3 });
+    await runWorkload(ledger, SEED + 3);
+    await ledger.close();
+    const ahead = await tempDir();
+    await cp(behind, ahead, { recursive: true });
+    // The ahead copy goes on, and its read model projects what only it has.
+    ledger = await Ledger.open({ dir: ahead });
+    let model = await ReadModel.open({ ledger, path: join(ahead, 'rm.sqlite') });
+    const [written] = await ledger.createTransfers([{ id: 'only-ahead', debitAccountId: 'acct-0', creditAccountId: 'acct-2', amount: 5n, currency: 'USD' }]);
+    expect(written?.status).toBe('ok');
+    await model.waitFor('latest', { timeoutMs: 20_000 });
+    await model.close();
+    await ledger.close();
+    // The behind dir gets that file, as if its log had lost those events after they were projected.
+    await cp(join(ahead, 'rm.sqlite'), join(behind, 'rm.sqlite'));
+
+    ledger = await Ledger.open({ dir: behind });
+    model = await ReadModel.open({ ledger, path: join(behind, 'rm.sqlite'), follow: false });
+    const fresh = await ReadModel.open({ ledger, path: join(behind, 'fresh.sqlite'), follow: false });
+    try {
+      const info = await ledger.info();
+      model.watermark().forEach((mark) => expect(mark.sequence).toBe(0));
+      await model.catchUp({ timeoutMs: 20_000 });
+      await fresh.catchUp({ timeoutMs: 20_000 });
+      expect(model.watermark().map((mark) => mark.sequence)).toEqual(info.shardInfo.map((shard) => shard.lastSequence));
+      const rows = dumpProjection(model.db);
+      expect(rows).toEqual(dumpProjection(fresh.db));
+      expect(JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value))).not.toContain('only-ahead');
+    } finally {
+      await fresh.close();
       await model.close();
       await ledger.close();
     }

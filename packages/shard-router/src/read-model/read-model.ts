@@ -186,6 +186,15 @@ export class ReadModel {
       } else if (row.value !== identity) {
         throw new LedgerError('INVALID_ARGUMENT', { path, ledger: 'the file projects another ledger' });
       }
+      // A file ahead of a shard's log holds rows of events that log does not have (lost to a
+      // power cut after they were projected). Following on from its watermark would skip the
+      // events that take those sequence numbers next, so the file is started again from the log.
+      const ahead = watermarksOf(db).some((mark) => mark.sequence > (info.shardInfo[mark.shard]?.lastSequence ?? 0));
+      if (ahead) {
+        db.close();
+        await removeDb(path);
+        return await ReadModel.#openFor(ledger, path, settings);
+      }
       const projector = await ProjectorClient.open({ path, niceness: settings.projectorNiceness });
       return { db, projector };
     } catch (error) {
