@@ -54,6 +54,9 @@ export interface VerifyResult {
 
 export interface LedgerInfo {
   readonly dir: string;
+  /** Which ledger this is: the manifest's random ledgerId (a dir created before ledger ids
+   * existed: `created <its creation time>`). */
+  readonly ledgerId: string;
   readonly shards: number;
   readonly partitionCount: number;
   readonly hash: string;

@@ -30,7 +30,7 @@ import {
   type VoidPendingInput,
 } from '@shardledger/ledger-core';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { openOrCreateManifest, readManifest, type Manifest } from './manifest.js';
+import { ledgerIdentity, openOrCreateManifest, readManifest, type Manifest } from './manifest.js';
 import { AccountShardMemo, PartitionMap } from './partition.js';
 import { failpoint, failpointNames } from './failpoints.js';
 import { SagaBatch, SagaCoordinator } from './saga-coordinator.js';
@@ -548,6 +548,7 @@ export class Ledger {
     this.ensureOpen();
     return {
       dir: this.dir,
+      ledgerId: ledgerIdentity(this.manifest),
       shards: this.shards,
       partitionCount: this.manifest.partitionCount,
       hash: this.manifest.hash,

@@ -3,6 +3,7 @@
 // open raises its format version, so a crash leaves the old manifest or the new one, never a torn
 // one. Shard s lives in `<dir>/shard-<s, 3 digits>`.
 
+import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError, limits } from '@shardledger/ledger-core';
@@ -29,6 +30,14 @@ export interface Manifest {
   readonly partitionMap: readonly number[];
   /** ISO 8601, informational only. */
   readonly createdAt: string;
+  /** A random UUID given when the dir is created: which ledger this is (a read model file checks
+   * it). Absent in dirs created before it existed; ledgerIdentity falls back on createdAt. */
+  readonly ledgerId?: string;
+}
+
+/** What tells this ledger from any other: its ledgerId, or for an older dir its creation time. */
+export function ledgerIdentity(manifest: Manifest): string {
+  return manifest.ledgerId ?? `created ${manifest.createdAt}`;
 }
 
 export interface OpenManifestOptions {
@@ -99,6 +108,7 @@ function newManifest(shards: number): Manifest {
     hash: hashAlgorithm,
     partitionMap: defaultPartitionMap({ shards, partitionCount }),
     createdAt: new Date().toISOString(),
+    ledgerId: randomUUID(),
   };
 }
 
@@ -143,6 +153,9 @@ export function manifestProblem(value: unknown): string | null {
   const mapProblem = partitionMapProblem(raw.partitionMap, shards);
   if (mapProblem !== null) return mapProblem;
   if (typeof raw.createdAt !== 'string') return 'createdAt is not a string';
+  if (raw.ledgerId !== undefined && (typeof raw.ledgerId !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(raw.ledgerId))) {
+    return 'ledgerId is not a UUID';
+  }
   return null;
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLedgerError, limits } from '@shardledger/ledger-core';
-import { manifestFileName, manifestFormatVersion, openOrCreateManifest, readManifest, shardDir } from '../src/manifest.js';
+import { ledgerIdentity, manifestFileName, manifestFormatVersion, openOrCreateManifest, readManifest, shardDir } from '../src/manifest.js';
 
 let root: string;
 beforeEach(async () => {
@@ -37,6 +37,20 @@ describe('openOrCreateManifest', () => {
     expect(stored.partitionMap).toHaveLength(limits.partitionCount);
     expect(stored.partitionMap.slice(0, 5)).toEqual([0, 1, 2, 3, 0]);
     expect(Number.isNaN(Date.parse(stored.createdAt))).toBe(false);
+    expect(stored.ledgerId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const other = await openOrCreateManifest({ dir: join(root, 'other'), shards: 4 });
+    expect(other.manifest.ledgerId).not.toBe(stored.ledgerId);
+  });
+
+  it('reads a manifest without ledgerId (an older dir), and refuses one whose ledgerId is not a UUID', async () => {
+    const dir = join(root, 'data');
+    const { manifest } = await openOrCreateManifest({ dir, shards: 2 });
+    const { ledgerId: _dropped, ...older } = manifest;
+    await writeFile(join(dir, manifestFileName), JSON.stringify(older));
+    expect((await readManifest(dir))?.ledgerId).toBeUndefined();
+    expect(ledgerIdentity(older)).toBe(`created ${manifest.createdAt}`);
+    await writeFile(join(dir, manifestFileName), JSON.stringify({ ...manifest, ledgerId: 'ledger-1' }));
+    expect(await codeOf(readManifest(dir))).toBe('NOT_A_LEDGER');
   });
 
   it('reopens with the stored shard count, given or not', async () => {

@@ -265,6 +265,37 @@ describe('read model', () => {
     }
   });
 
+  it('refuses the file of another ledger of the same shape, and takes a file that names the shape only (older builds) once', async () => {
+    const first = await tempDir();
+    const second = await tempDir();
+    const path = join(first, 'rm.sqlite');
+    const model = await ReadModel.open({ dir: first, path });
+    await model.ledger.createAccounts([{ id: 'a', currency: 'USD' }]);
+    await model.waitFor('latest', { timeoutMs: 5_000 });
+    const { ledgerId, hash, shards } = await model.ledger.info();
+    await model.close();
+    const other = await Ledger.open({ dir: second, shards });
+    try {
+      expect((await other.info()).ledgerId).not.toBe(ledgerId);
+      const error: unknown = await ReadModel.open({ ledger: other, path, follow: false }).catch((caught: unknown) => caught);
+      expect(isLedgerError(error, 'INVALID_ARGUMENT') && error.detail['ledger']).toBe('the file projects another ledger');
+      // A file from before ledger ids names the shape only: it is taken, and from then on names this ledger.
+      const older = join(second, 'older.sqlite');
+      const fresh = await ReadModel.open({ ledger: other, path: older, follow: false });
+      await fresh.close();
+      const db = openReadModelDb({ path: older, readonly: false });
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'ledger'").run(`${hash}/${shards}`);
+      db.close();
+      const reopened = await ReadModel.open({ ledger: other, path: older, follow: false });
+      await reopened.close();
+      const check = openReadModelDb({ path: older, readonly: true });
+      expect((check.prepare("SELECT value FROM meta WHERE key = 'ledger'").get() as { value: string }).value).toBe(`${hash}/${shards}/${(await other.info()).ledgerId}`);
+      check.close();
+    } finally {
+      await other.close();
+    }
+  });
+
   it('waitFor rejects with TIMEOUT for a sequence the ledger has not reached', async () => {
     const dir = await tempDir();
     const model = await ReadModel.open({ dir });

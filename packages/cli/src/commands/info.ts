@@ -22,6 +22,7 @@ function infoText(info: LedgerInfo, options: AmountOptions): string {
   const right = true;
   const head = formatFields([
     ['dir', info.dir],
+    ['ledger id', info.ledgerId],
     ['shards', String(info.shards)],
     ['partitions', String(info.partitionCount)],
     ['hash', info.hash],

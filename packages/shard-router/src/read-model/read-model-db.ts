@@ -38,7 +38,7 @@ CREATE TABLE watermarks (
   last_timestamp INTEGER NOT NULL
 ) STRICT;
 
--- The ledger this file projects (its manifest hash and shard count): refuse another ledger.
+-- The ledger this file projects (its hash, shard count and ledgerId): refuse another ledger.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT, WITHOUT ROWID;
 
 -- Accounts with their four counters after the last projected event (same as lookupAccounts).

@@ -173,16 +173,19 @@ export class ReadModel {
     return settings;
   }
 
-  /** Opens the file and checks that it projects this ledger (manifest hash and shard count), then
+  /** Opens the file and checks that it projects this ledger (its ledgerId, hash and shard count), then
    * starts the projector worker on it. */
   static async #openFor(ledger: Ledger, path: string, settings: Settings): Promise<{ db: ReadModelDb; projector: ProjectorClient }> {
     const info = await ledger.info();
     const db = openReadModelDb({ path, readonly: false });
     try {
-      const identity = `${info.hash}/${info.shards}`;
+      // Which ledger: its id, plus the shape its watermarks depend on.
+      const identity = `${info.hash}/${info.shards}/${info.ledgerId}`;
+      // Files written before ledger ids held the shape only: they are taken for this ledger once.
+      const shapeOnly = `${info.hash}/${info.shards}`;
       const row = db.prepare("SELECT value FROM meta WHERE key = 'ledger'").get() as { value: string } | undefined;
-      if (row === undefined) {
-        db.prepare("INSERT INTO meta (key, value) VALUES ('ledger', ?)").run(identity);
+      if (row === undefined || row.value === shapeOnly) {
+        db.prepare("INSERT INTO meta (key, value) VALUES ('ledger', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(identity);
       } else if (row.value !== identity) {
         throw new LedgerError('INVALID_ARGUMENT', { path, ledger: 'the file projects another ledger' });
       }
