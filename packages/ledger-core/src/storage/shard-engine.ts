@@ -53,7 +53,7 @@ import type {
   VerifyReport,
 } from './engine-types.js';
 import { openShardDatabases, type ShardDatabases } from './lmdb-env.js';
-import { captureState, restoreState, SnapshotStore } from './snapshot-store.js';
+import { captureState, logRecordDigest, restoreState, SnapshotStore } from './snapshot-store.js';
 
 /** Plain transfers applied by submitEncoded's lane (no record objects): the batch columns they
  * came from, and per transfer its column and timestamp offset. Their ids ascend (each was above
@@ -400,6 +400,15 @@ export class ShardEngine implements ShardEngineApi {
     this.historyIndexComplete = this.db.meta.get(HISTORY_INCOMPLETE) === undefined;
   }
 
+  /** The digest a snapshot at `sequence` is bound to (snapshot-store.ts): of the log record
+   * that holds that sequence; of no bytes at sequence 0. Undefined when the log has no record
+   * there. */
+  private logDigestAt(sequence: number): Buffer | undefined {
+    if (sequence === 0) return logRecordDigest(new Uint8Array(0));
+    for (const { value } of this.db.log.getRange({ start: sequence, reverse: true, limit: 1 })) return logRecordDigest(value);
+    return undefined;
+  }
+
   private lastLoggedSequence(): number {
     for (const { value } of this.db.log.getRange({ reverse: true, limit: 1 })) {
       const record = decodeEventRecord(value);
@@ -418,7 +427,7 @@ export class ShardEngine implements ShardEngineApi {
     await this.snapshots.discard(this.snapshots.list().filter((file) => file.sequence > lastSequence));
     for (const file of this.snapshots.list()) {
       assert(file.sequence <= lastSequence, 'no snapshot is ahead of the log');
-      const state = this.snapshots.load(file.path);
+      const state = this.snapshots.load(file.path, (sequence) => this.logDigestAt(sequence));
       if (state !== null) {
         this.state = state;
         this.recoveredFromSnapshot = file.sequence;
@@ -1077,7 +1086,9 @@ export class ShardEngine implements ShardEngineApi {
       // Never write a snapshot ahead of the durable log.
       await durable;
       await this.db.env.flushed;
-      const file = await this.snapshots.write(payload);
+      const logDigest = this.logDigestAt(payload.lastSequence);
+      assert(logDigest !== undefined, 'the log holds the record a snapshot ends at');
+      const file = await this.snapshots.write(payload, logDigest);
       this.snapshots.prune(limits.snapshotsKept);
       return { sequence: file.sequence, file: file.path, sizeBytes: file.sizeBytes, pauseMs };
     })();

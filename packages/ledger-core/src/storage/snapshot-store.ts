@@ -1,9 +1,14 @@
 // Snapshot files: the whole in-memory state of a shard at one sequence number, so recovery
 // replays only the tail of the log. Format (little-endian):
-//   magic "SLSNAP01" (8) | sequence f64 (8) | payload bytes f64 (8) | sha256 of payload (32) | payload
+//   magic "SLSNAP02" (8) | sequence f64 (8) | payload bytes f64 (8) | sha256 of payload (32)
+//   | sha256 of the log record that ends at the sequence (32) | payload
 // A snapshot is written to a temp file, fsynced, renamed, and the directory fsynced; a torn or
 // corrupted file fails its length or checksum and is skipped (recovery falls back to an older
 // one, or to a full replay).
+// The log record's digest binds the snapshot to the history it was taken from: a snapshot of
+// another shard or ledger, or of events this log lost and then wrote differently, names a record
+// this log does not have at that sequence, and is skipped like a corrupted one. Files of format
+// "SLSNAP01" (no digest) are still read, and trusted on their checksum alone, as before.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
@@ -14,8 +19,15 @@ import { assert } from '../assert.js';
 import { ExpiryQueue, type AccountState, type CurrencyTotals, type LedgerState, type PendingState, type ReservationState } from '../domain/state.js';
 import { counterData, CounterRows, countersFromData, type CounterData } from '../domain/balance.js';
 
-const MAGIC = Buffer.from('SLSNAP01', 'latin1');
-const HEADER_BYTES = 8 + 8 + 8 + 32;
+const MAGIC = Buffer.from('SLSNAP02', 'latin1');
+const MAGIC_V1 = Buffer.from('SLSNAP01', 'latin1');
+const HEADER_BYTES = 8 + 8 + 8 + 32 + 32;
+const HEADER_BYTES_V1 = 8 + 8 + 8 + 32;
+
+/** The digest a snapshot at a sequence is bound to: sha256 of the log record's bytes. */
+export function logRecordDigest(record: Uint8Array): Buffer {
+  return createHash('sha256').update(record).digest();
+}
 const packr = new Packr({ useRecords: true, useBigIntExtension: true, moreTypes: false, structuredClone: false });
 
 /** Counters are plain data here ({ small: number[4], wide }), the layout snapshots always had. */
@@ -102,18 +114,21 @@ export class SnapshotStore {
       });
   }
 
-  encode(payload: SnapshotPayload): Buffer {
+  /** `logDigest`: logRecordDigest of the log record that ends at payload.lastSequence. */
+  encode(payload: SnapshotPayload, logDigest: Uint8Array): Buffer {
+    assert(logDigest.length === 32, 'a sha256 log record digest');
     const body = packr.pack(payload);
     const header = Buffer.alloc(HEADER_BYTES);
     MAGIC.copy(header, 0);
     header.writeDoubleLE(payload.lastSequence, 8);
     header.writeDoubleLE(body.length, 16);
     createHash('sha256').update(body).digest().copy(header, 24);
+    header.set(logDigest, 56);
     return Buffer.concat([header, body]);
   }
 
-  async write(payload: SnapshotPayload): Promise<SnapshotFile> {
-    const bytes = this.encode(payload);
+  async write(payload: SnapshotPayload, logDigest: Uint8Array): Promise<SnapshotFile> {
+    const bytes = this.encode(payload, logDigest);
     const path = join(this.dir, fileName(payload.lastSequence));
     const temporary = `${path}.tmp`;
     const handle = await openFile(temporary, 'w');
@@ -133,20 +148,27 @@ export class SnapshotStore {
     return { sequence: payload.lastSequence, path, sizeBytes: bytes.length };
   }
 
-  /** Parses and checks one file; null when torn, truncated or corrupted. */
-  load(path: string): LedgerState | null {
+  /** Parses and checks one file; null when torn, truncated, corrupted, or bound to a log record
+   * other than the one `logDigestAt` gives for its sequence (undefined: no such record). */
+  load(path: string, logDigestAt: (sequence: number) => Buffer | undefined): LedgerState | null {
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
     } catch {
       return null;
     }
-    if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC)) return null;
+    const magic = bytes.subarray(0, 8);
+    const headerBytes = magic.equals(MAGIC) ? HEADER_BYTES : magic.equals(MAGIC_V1) ? HEADER_BYTES_V1 : 0;
+    if (headerBytes === 0 || bytes.length < headerBytes) return null;
     const sequence = bytes.readDoubleLE(8);
     const length = bytes.readDoubleLE(16);
-    if (bytes.length !== HEADER_BYTES + length) return null;
-    const body = bytes.subarray(HEADER_BYTES);
+    if (bytes.length !== headerBytes + length) return null;
+    const body = bytes.subarray(headerBytes);
     if (!createHash('sha256').update(body).digest().equals(bytes.subarray(24, 56))) return null;
+    if (headerBytes === HEADER_BYTES) {
+      const expected = logDigestAt(sequence);
+      if (expected === undefined || !expected.equals(bytes.subarray(56, 88))) return null;
+    }
     try {
       const payload = packr.unpack(body) as SnapshotPayload;
       assert(payload.lastSequence === sequence, 'snapshot header and payload agree');
