@@ -114,9 +114,8 @@ async function readOwner(path: string): Promise<LockOwner | null | undefined> {
   return { pid, start: start !== undefined && /^\d+$/.test(start) ? start : undefined };
 }
 
-function sameOwner(a: LockOwner | null | undefined, b: LockOwner | null | undefined): boolean {
-  if (a === undefined || a === null || b === undefined || b === null) return a === b;
-  return a.pid === b.pid && a.start === b.start;
+function sameOwner(a: LockOwner, b: LockOwner | null): boolean {
+  return b !== null && a.pid === b.pid && a.start === b.start;
 }
 
 /** Moves the stale lock aside and deletes it, unless a racer replaced it with a live lock between
@@ -149,13 +148,17 @@ function isOwnerAlive(owner: LockOwner): boolean {
 /** Field 22 of /proc/<pid>/stat (start time, clock ticks since boot); undefined without procfs
  * or when the process is gone. */
 export function processStartTime(pid: number): string | undefined {
+  const start = procStatFields(pid)?.[22 - 3];
+  return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+}
+
+/** The fields of /proc/<pid>/stat from field 3 (state) on; undefined without procfs or when the
+ * process is gone. "pid (comm) state ...": comm may hold spaces or parens, so they are counted
+ * from the last ')'. */
+function procStatFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid ...": comm may hold spaces or parens, so count from the last ')'.
-    // After it come fields 3 (state) onwards; the start time is field 22.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const start = fields[22 - 3];
-    return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
@@ -173,13 +176,8 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 function isZombie(pid: number): boolean {
-  try {
-    // /proc/<pid>/stat: "pid (comm) S ..."; comm may hold spaces or parens, so take the last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false; // No procfs (macOS) or the process just went away: trust kill(0).
-  }
+  // No procfs (macOS) or the process just went away: trust kill(0).
+  return procStatFields(pid)?.[0] === 'Z';
 }
 
 function ignoreMissing(error: unknown): void {

@@ -133,22 +133,19 @@ export class Ledger {
         ),
       );
       const clients = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-      const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-      if (failed !== undefined) {
+      try {
+        const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
+        const ledger = new Ledger(options, manifest, clients, lock);
+        const recovered = await ledger.sagas.recoverAll();
+        ledger.recovery = { sagasCommitted: recovered.committed, sagasReleased: recovered.released };
+        return ledger;
+      } catch (error) {
         // The shards that did open are closed before the lock goes: no worker of this failed
         // open may outlive it and write beside the next owner of the dir.
         await Promise.allSettled(clients.map((client) => client.close()));
-        throw failed.reason;
-      }
-      const ledger = new Ledger(options, manifest, clients, lock);
-      try {
-        const recovered = await ledger.sagas.recoverAll();
-        ledger.recovery = { sagasCommitted: recovered.committed, sagasReleased: recovered.released };
-      } catch (error) {
-        await Promise.allSettled(clients.map((client) => client.close()));
         throw error;
       }
-      return ledger;
     } catch (error) {
       await lock.release();
       throw error;

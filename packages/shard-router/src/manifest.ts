@@ -4,9 +4,9 @@
 // one. Shard s lives in `<dir>/shard-<s, 3 digits>`.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LedgerError, limits } from '@shardledger/ledger-core';
+import { LedgerError, limits, writeFileAtomic } from '@shardledger/ledger-core';
 import { assertShardCount, defaultPartitionMap, hashAlgorithm, partitionMapProblem } from './partition.js';
 
 export const manifestFileName = 'manifest.json';
@@ -78,7 +78,7 @@ export async function openOrCreateManifest(options: OpenManifestOptions): Promis
     }
     if (shards === undefined) throw new LedgerError('INVALID_ARGUMENT', { field: 'shards', problem: 'required to create a data dir' });
     manifest = newManifest(shards);
-    await writeFileAtomic(dir, manifestFileName, `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFileAtomic(join(dir, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`);
     created = true;
   } else if (shards !== undefined && shards !== manifest.shards) {
     throw new LedgerError('SHARD_COUNT_MISMATCH', { dir, shards, manifestShards: manifest.shards });
@@ -86,7 +86,7 @@ export async function openOrCreateManifest(options: OpenManifestOptions): Promis
   if (manifest.formatVersion < manifestFormatVersion) {
     // Raised before any shard opens: from here on an older build refuses the dir.
     manifest = { ...manifest, formatVersion: manifestFormatVersion };
-    await writeFileAtomic(dir, manifestFileName, `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeFileAtomic(join(dir, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`);
   }
   const shardDirs: string[] = [];
   for (let shard = 0; shard < manifest.shards; shard++) {
@@ -157,24 +157,4 @@ export function manifestProblem(value: unknown): string | null {
     return 'ledgerId is not a UUID';
   }
   return null;
-}
-
-/** Writes `<dir>/<name>` so that a crash leaves the old file or the new one, never a torn one. */
-export async function writeFileAtomic(dir: string, name: string, text: string): Promise<void> {
-  const tmpPath = join(dir, `${name}.tmp`);
-  const file = await open(tmpPath, 'w');
-  try {
-    await file.writeFile(text, 'utf8');
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(tmpPath, join(dir, name));
-  // The rename is durable only once the directory entry is: fsync the dir itself.
-  const dirHandle = await open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
 }

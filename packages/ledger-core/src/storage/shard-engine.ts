@@ -424,9 +424,10 @@ export class ShardEngine implements ShardEngineApi {
     // through a disk cache that lied about its flush, or a log restored without its snapshots).
     // Skipping it is not enough: the log would grow past it with other events, and the next
     // open would trust it. So it is deleted, durably, before anything is appended.
-    await this.snapshots.discard(this.snapshots.list().filter((file) => file.sequence > lastSequence));
-    for (const file of this.snapshots.list()) {
-      assert(file.sequence <= lastSequence, 'no snapshot is ahead of the log');
+    const snapshots = this.snapshots.list();
+    await this.snapshots.discard(snapshots.filter((file) => file.sequence > lastSequence));
+    for (const file of snapshots) {
+      if (file.sequence > lastSequence) continue; // just deleted
       const state = this.snapshots.load(file.path, (sequence) => this.logDigestAt(sequence));
       if (state !== null) {
         this.state = state;

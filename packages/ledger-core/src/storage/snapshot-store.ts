@@ -12,12 +12,12 @@
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { open as openFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
 import { ExpiryQueue, type AccountState, type CurrencyTotals, type LedgerState, type PendingState, type ReservationState } from '../domain/state.js';
 import { counterData, CounterRows, countersFromData, type CounterData } from '../domain/balance.js';
+import { syncDir, writeFileAtomic } from './durable-files.js';
 
 const MAGIC = Buffer.from('SLSNAP02', 'latin1');
 const MAGIC_V1 = Buffer.from('SLSNAP01', 'latin1');
@@ -28,6 +28,7 @@ const HEADER_BYTES_V1 = 8 + 8 + 8 + 32;
 export function logRecordDigest(record: Uint8Array): Buffer {
   return createHash('sha256').update(record).digest();
 }
+
 const packr = new Packr({ useRecords: true, useBigIntExtension: true, moreTypes: false, structuredClone: false });
 
 /** Counters are plain data here ({ small: number[4], wide }), the layout snapshots always had. */
@@ -130,21 +131,7 @@ export class SnapshotStore {
   async write(payload: SnapshotPayload, logDigest: Uint8Array): Promise<SnapshotFile> {
     const bytes = this.encode(payload, logDigest);
     const path = join(this.dir, fileName(payload.lastSequence));
-    const temporary = `${path}.tmp`;
-    const handle = await openFile(temporary, 'w');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-    const dirHandle = await openFile(this.dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await writeFileAtomic(path, bytes);
     return { sequence: payload.lastSequence, path, sizeBytes: bytes.length };
   }
 
@@ -182,12 +169,7 @@ export class SnapshotStore {
   async discard(files: readonly SnapshotFile[]): Promise<void> {
     if (files.length === 0) return;
     for (const file of files) unlinkSync(file.path);
-    const dirHandle = await openFile(this.dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
-    }
+    await syncDir(this.dir);
   }
 
   /** Deletes all but the newest `keep` snapshots, and stray temp files. */

@@ -186,7 +186,7 @@ export class ShardClient {
    * share messages; each call's commands stay contiguous and in call order. */
   async submit(commands: readonly Command[]): Promise<CommandResult[]> {
     if (!Array.isArray(commands)) throw new LedgerError('INVALID_ARGUMENT', { field: 'commands' });
-    if (commands.length > limits.batchSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: commands.length });
+    // submitBatch checks the rest (closed, failed, size, queue depth).
     const batch = new CommandBatchBuilder(commands.length);
     for (const command of commands) batch.add(command);
     const { view, start, count } = await this.submitBatch(batch);
