@@ -1,8 +1,13 @@
 // Worker-thread entry of one shard (package export "./worker"). It opens the one ShardEngine of
 // its shard dir, the only writer of that LMDB environment (STYLE rule 5), and runs the requests
-// of its ShardClient. Requests are handled in arrival order: each submit is handed to the engine
-// at once, without waiting for the previous one to become durable, so the client's pipelined
-// messages become back-to-back group commits.
+// of its ShardClient. Requests are started in arrival order, without waiting for the previous
+// one to become durable, so the client's pipelined messages become back-to-back group commits.
+// One request is started per turn of the event loop (setImmediate), never several in one go:
+// lmdb-js commits the writes of a turn when the turn ends, so a worker that ran every queued
+// submit in one turn would put them all in one transaction, start writing only after the last,
+// and leave nothing to compute while that transaction commits. One per turn, each submit's
+// commit runs on lmdb's write thread while the next one is computed, and its reply goes out
+// as soon as it is durable.
 //
 // A bug (ASSERTION_FAILED) or a storage failure ends the thread after replying: the client then
 // starts a new worker, which recovers from the log (STYLE rule 13).
@@ -32,14 +37,40 @@ const data = workerData as ShardWorkerData;
 const packr = createPackr();
 
 let engine: ShardEngine | undefined;
-/** Requests that arrived while the engine was opening, in arrival order. */
-let waiting: ShardRequest[] | undefined = [];
+/** Requests not started yet, in arrival order (those that arrive while the engine opens wait
+ * here too). */
+const queued: ShardRequest[] = [];
+let queueHead = 0;
+/** Whether the engine is open and a turn to start the next request is scheduled. */
+let opened = false;
+let startScheduled = false;
 
 port.on('message', (buffer: ArrayBuffer) => {
-  const request = decodeMessage(packr, buffer) as ShardRequest;
-  if (waiting !== undefined) waiting.push(request);
-  else void handle(request);
+  queued.push(decodeMessage(packr, buffer) as ShardRequest);
+  scheduleStart();
 });
+
+function scheduleStart(): void {
+  if (!opened || startScheduled || queueHead === queued.length) return;
+  startScheduled = true;
+  setImmediate(startNext);
+}
+
+/** Starts the oldest queued request, then gives the event loop a turn before the next one.
+ * The next turn is asked for after the request has issued its writes, so that lmdb-js's own
+ * end-of-turn task (queued by the first write) runs first and commits them alone. */
+function startNext(): void {
+  startScheduled = false;
+  const request = queued[queueHead] as ShardRequest;
+  queued[queueHead] = undefined as unknown as ShardRequest; // let it be collected
+  queueHead++;
+  if (queueHead === queued.length) {
+    queued.length = 0;
+    queueHead = 0;
+  }
+  void handle(request);
+  scheduleStart();
+}
 
 void start();
 
@@ -56,9 +87,8 @@ async function start(): Promise<void> {
     post({ id: 0, ok: false, error: errorToWire(error) });
     process.exit(exitCodeFatal);
   }
-  const queued = waiting ?? [];
-  waiting = undefined;
-  for (const request of queued) void handle(request);
+  opened = true;
+  scheduleStart();
 }
 
 async function handle(request: ShardRequest): Promise<void> {
