@@ -14,6 +14,7 @@ export const batchSizeDefault = 8190;
 export const amountMinMinorUnits = 1;
 export const amountMaxMinorUnits = 1000;
 /** Transfer ids carry a 10-digit counter: a workload never has more transfers than this. */
+const counterDigits = 10;
 export const transferCountMax = 9_999_999_999;
 /** Default size of an open-ended workload (runners stop at the end of their window). */
 export const transferCountDefault = 1_000_000_000;
@@ -74,7 +75,7 @@ export function accountIdOf(index: number): string {
 
 /** The id of transfer number `counter` (0-based) of a run. */
 export function transferIdOf(runId: string, counter: number): string {
-  return `t-${runId}-${String(counter + 1).padStart(10, '0')}`;
+  return `t-${runId}-${String(counter + 1).padStart(counterDigits, '0')}`;
 }
 
 /** A PRNG seed for batch `index` of the workload seeded `seed` (a splitmix-style mix). */
@@ -145,7 +146,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
 function generateBatch(spec: { shape: Shape; seed: number; index: number; first: number; size: number; accountCount: number }): WorkloadBatch {
   const { shape, size } = spec;
   const prng = createPrng(batchSeedOf(spec.seed, spec.index));
-  const ids = new Array<string>(size);
+  const ids = batchIds(shape.runId, spec.first, size);
   const debit = new Uint32Array(size);
   const credit = new Uint32Array(size);
   const amount = new Uint32Array(size);
@@ -155,12 +156,26 @@ function generateBatch(spec: { shape: Shape; seed: number; index: number; first:
     const cross = shape.crossShardRatio > 0 && prng.nextFloat() < shape.crossShardRatio;
     const creditIndex = pickCredit({ debitIndex, cross, prng, shardOfIndex: shape.shardOfIndex, byShard: shape.byShard, accountCount: spec.accountCount });
     if (shape.shardOfIndex[debitIndex] !== shape.shardOfIndex[creditIndex]) crossShardCount++;
-    ids[item] = transferIdOf(shape.runId, spec.first + item);
     debit[item] = debitIndex;
     credit[item] = creditIndex;
     amount[item] = amountMinMinorUnits + prng.nextBelow(amountMaxMinorUnits - amountMinMinorUnits + 1);
   }
   return { index: spec.index, ids, debit, credit, amount, crossShardCount };
+}
+
+/** The ids transferIdOf gives transfers first .. first + size - 1, cut from one string built for
+ * the batch: each id is then one slice of it, instead of the chain of pieces a padded template
+ * leaves, which stay alive (and are copied by each young-generation GC) for as long as the batch is
+ * in flight. The runner's garbage is counted in the ledger's time; this keeps it small. */
+function batchIds(runId: string, first: number, size: number): string[] {
+  const prefix = `t-${runId}-`;
+  const width = prefix.length + counterDigits;
+  const counters = new Array<string>(size);
+  for (let item = 0; item < size; item++) counters[item] = String(first + item + 1).padStart(counterDigits, '0');
+  const text = prefix + counters.join(prefix);
+  const ids = new Array<string>(size);
+  for (let item = 0; item < size; item++) ids[item] = text.slice(item * width, (item + 1) * width);
+  return ids;
 }
 
 function checkOptions(options: WorkloadOptions, resolved: { batchSize: number; crossShardRatio: number; transferCount: number }): void {
@@ -220,6 +235,11 @@ export function accountsOf(workload: Workload): AccountInput[] {
   return workload.accountIds.map((id) => ({ id, currency: workload.currency }));
 }
 
+/** Every amount a workload holds, as the bigint the ledger takes, made once: a bigint is an
+ * immutable value, so sharing one is the same input as making a new one per transfer, without
+ * the allocation (a garbage cost of the runner, not of the ledger). */
+const amountBigints: readonly bigint[] = Array.from({ length: amountMaxMinorUnits + 1 }, (_, amount) => BigInt(amount));
+
 /** One batch as the ledger takes it (call before timing: it allocates). */
 export function transfersOf(workload: Workload, batch: WorkloadBatch): TransferInput[] {
   const transfers = new Array<TransferInput>(batch.ids.length);
@@ -228,7 +248,7 @@ export function transfersOf(workload: Workload, batch: WorkloadBatch): TransferI
       id: batch.ids[item] as string,
       debitAccountId: workload.accountIds[batch.debit[item] as number] as string,
       creditAccountId: workload.accountIds[batch.credit[item] as number] as string,
-      amount: BigInt(batch.amount[item] as number),
+      amount: amountBigints[batch.amount[item] as number] as bigint,
       currency: workload.currency,
     };
   }

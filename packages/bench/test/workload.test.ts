@@ -1,7 +1,7 @@
 // Goal: the generated workload is deterministic and well-formed. Method: generate small workloads
 // and check every transfer.
 import { describe, expect, it } from 'vitest';
-import { generateWorkload, hashShardOf, totalAmountOf, transfersOf } from '../src/index.js';
+import { generateWorkload, hashShardOf, totalAmountOf, transferIdOf, transfersOf } from '../src/index.js';
 
 describe('generateWorkload', () => {
   it('gives the same transfers for the same seed and different ones for another seed', () => {
@@ -31,8 +31,11 @@ describe('generateWorkload', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
     expect(ids[0]).toBe('t-r1-0000000001');
+    expect(ids.every((id, counter) => id === transferIdOf('r1', counter))).toBe(true);
     const transfers = transfersOf(workload, workload.batches[2]!);
     expect(transfers[0]).toMatchObject({ id: 't-r1-0000016381', amount: BigInt(workload.batches[2]!.amount[0]!), currency: 'USD' });
+    const batch = workload.batches[1]!;
+    expect(transfersOf(workload, batch).every((transfer, item) => transfer.id === batch.ids[item] && transfer.amount === BigInt(batch.amount[item]!))).toBe(true);
   });
 
   it('respects the cross-shard ratio', () => {
