@@ -35,14 +35,18 @@ class BatchBuilder {
     this.workload = workload;
   }
 
+  /** Units are taken in increasing order; one already taken is never built again. */
+  private lastTaken = -1;
+
   take(unit: number): TransferInput[] {
     const made = this.built.get(unit) ?? transfersOf(this.workload, this.workload.batch(unit));
     this.built.delete(unit);
+    this.lastTaken = Math.max(this.lastTaken, unit);
     return made;
   }
 
   prefetch(unit: number): void {
-    if (unit < this.workload.batchCount && !this.built.has(unit)) this.built.set(unit, transfersOf(this.workload, this.workload.batch(unit)));
+    if (unit > this.lastTaken && unit < this.workload.batchCount && !this.built.has(unit)) this.built.set(unit, transfersOf(this.workload, this.workload.batch(unit)));
   }
 }
 
@@ -71,7 +75,10 @@ export async function runTarget(options: TargetRunOptions): Promise<TargetRunRes
     async step(unit) {
       const batch = builder.take(unit);
       const pending = target.createTransfers(batch);
-      builder.prefetch(unit + options.concurrency);
+      // After the ledger has posted this call's messages (it does so on the next turn of the
+      // event loop, to coalesce concurrent calls): building the next batch first would hold
+      // them back for as long as that takes, with the shards idle.
+      setImmediate(() => builder.prefetch(unit + options.concurrency));
       const results = await pending;
       if (results.length !== batch.length) throw new Error(`createTransfers returned ${results.length} results for ${batch.length}`);
       crossShardTransfers += workload.batch(unit).crossShardCount;
