@@ -173,19 +173,25 @@ describe('Ledger public API', () => {
     expect(found?.id).toBe(before);
   });
 
-  it('opens in an application run as `node --input-type=module -e` (workers do not inherit --input-type)', () => {
-    const script = `import { Ledger } from '@shardledger/shard-router';
+  // Node options of the application: `--input-type` stops a worker started from a file, and V8
+  // flags are refused in a worker's explicit execArgv; the shard workers and the projector must
+  // start under both.
+  it.each(['--input-type=module', '--input-type=module --max-old-space-size=512 --expose-gc'])('opens, with the read model, in an application run as `node %s -e`', (flagText) => {
+    const flags = flagText.split(' ');
+    const script = `import { Ledger, ReadModel } from '@shardledger/shard-router';
       const ledger = await Ledger.open({ dir: process.argv[1], shards: 4 });
+      const model = await ReadModel.open({ ledger });
       await ledger.createAccounts([{ id: 'from-eval', currency: 'USD' }]);
       const [account] = await ledger.lookupAccounts(['from-eval']);
+      await model.close();
       await ledger.close();
-      console.log(account.id);`;
+      console.log(account.id, typeof gc);`;
     // Bare specifiers of --eval input resolve from the working dir: this package's test dir.
     const cwd = fileURLToPath(new URL('.', import.meta.url));
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], { cwd, encoding: 'utf8', timeout: 30_000 });
+    const child = spawnSync(process.execPath, [...flags, '-e', script, dir], { cwd, encoding: 'utf8', timeout: 30_000 });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
-    expect(child.stdout.trim()).toBe('from-eval');
+    expect(child.stdout.trim()).toBe(`from-eval ${flags.includes('--expose-gc') ? 'function' : 'undefined'}`);
   });
 
   it('posts and voids pending transfers through the Ledger, and refuses a cross-shard pending transfer', async () => {

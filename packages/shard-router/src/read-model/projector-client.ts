@@ -2,16 +2,15 @@
 // each batch's promise with the watermark it committed. Batches are applied in the order they are
 // sent; a worker that dies fails every batch in flight (the ReadModel then stops projecting).
 
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LedgerError, assert, errorFromWire } from '@shardledger/ledger-core';
 import type { Watermark } from './projector.js';
 import type { ProjectorReply, ProjectorRequest, ProjectorWorkerData, RecordBatch } from './projector-protocol.js';
-import { workerExecArgv } from '../worker-exec-argv.js';
+import { workerSource } from '../worker-entry.js';
 
 // The compiled worker, whether this module runs from dist/ or from src/ under vitest (as the
 // shard workers do; STYLE: workers always load from dist/).
-const workerPath = fileURLToPath(import.meta.resolve('@shardledger/shard-router/read-model-worker'));
+const workerUrl = import.meta.resolve('@shardledger/shard-router/read-model-worker');
 
 interface Waiter {
   readonly resolve: (reply: ProjectorReply) => void;
@@ -29,7 +28,7 @@ export class ProjectorClient {
   niceness: number | null = null;
 
   private constructor(data: ProjectorWorkerData) {
-    this.#worker = new Worker(workerPath, { workerData: data, name: 'shardledger-projector', execArgv: workerExecArgv() });
+    this.#worker = new Worker(workerSource(workerUrl), { eval: true, workerData: data, name: 'shardledger-projector' });
     this.#worker.on('message', (reply: ProjectorReply) => this.#onReply(reply));
     this.#worker.on('error', (error) => this.#fail(errorFromWire({ code: 'IO_ERROR', message: String(error), detail: { readModel: data.path } })));
     this.#exited = new Promise((resolve) => {

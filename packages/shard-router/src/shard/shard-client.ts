@@ -8,7 +8,6 @@
 // same ids is idempotent) and is replaced by a new one, which recovers from the log; calls made
 // meanwhile wait for it.
 
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   LedgerError,
@@ -24,7 +23,7 @@ import {
   type SequencedEvent,
 } from '@shardledger/ledger-core';
 import { failpoint, failpointNames, type FailpointOptions } from '../failpoints.js';
-import { workerExecArgv } from '../worker-exec-argv.js';
+import { workerSource } from '../worker-entry.js';
 import {
   createPackr,
   decodeMessage,
@@ -45,7 +44,7 @@ const restartAttemptsMax = 5;
 const restartBackoffMs = 50;
 const closeTimeoutMs = 10_000;
 
-const workerPath = fileURLToPath(import.meta.resolve('@shardledger/shard-router/worker'));
+const workerUrl = import.meta.resolve('@shardledger/shard-router/worker');
 
 export interface ShardRestartEvent {
   readonly shard: number;
@@ -468,7 +467,7 @@ export class ShardClient {
       generation,
       ...(generation === 0 && this.#options.failpoints !== undefined ? { failpoints: this.#options.failpoints } : {}),
     };
-    const worker = new Worker(workerPath, { workerData, name: `shard-${this.shard}`, execArgv: workerExecArgv() });
+    const worker = new Worker(workerSource(workerUrl), { eval: true, workerData, name: `shard-${this.shard}` });
     this.#worker = worker;
     this.#workerState = 'starting';
     this.#openError = undefined;
