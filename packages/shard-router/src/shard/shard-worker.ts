@@ -38,9 +38,8 @@ const packr = createPackr();
 
 let engine: ShardEngine | undefined;
 /** Requests not started yet, in arrival order (those that arrive while the engine opens wait
- * here too). */
+ * here too). Usually a handful: the client keeps at most a few submit messages in flight. */
 const queued: ShardRequest[] = [];
-let queueHead = 0;
 /** Whether the engine is open and a turn to start the next request is scheduled. */
 let opened = false;
 let startScheduled = false;
@@ -51,7 +50,7 @@ port.on('message', (buffer: ArrayBuffer) => {
 });
 
 function scheduleStart(): void {
-  if (!opened || startScheduled || queueHead === queued.length) return;
+  if (!opened || startScheduled || queued.length === 0) return;
   startScheduled = true;
   setImmediate(startNext);
 }
@@ -61,13 +60,7 @@ function scheduleStart(): void {
  * end-of-turn task (queued by the first write) runs first and commits them alone. */
 function startNext(): void {
   startScheduled = false;
-  const request = queued[queueHead] as ShardRequest;
-  queued[queueHead] = undefined as unknown as ShardRequest; // let it be collected
-  queueHead++;
-  if (queueHead === queued.length) {
-    queued.length = 0;
-    queueHead = 0;
-  }
+  const request = queued.shift() as ShardRequest;
   void handle(request);
   scheduleStart();
 }
