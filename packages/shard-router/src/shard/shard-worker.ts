@@ -2,12 +2,14 @@
 // its shard dir, the only writer of that LMDB environment (STYLE rule 5), and runs the requests
 // of its ShardClient. Requests are started in arrival order, without waiting for the previous
 // one to become durable, so the client's pipelined messages become back-to-back group commits.
-// One request is started per turn of the event loop (setImmediate), never several in one go:
-// lmdb-js commits the writes of a turn when the turn ends, so a worker that ran every queued
-// submit in one turn would put them all in one transaction, start writing only after the last,
-// and leave nothing to compute while that transaction commits. One per turn, each submit's
-// commit runs on lmdb's write thread while the next one is computed, and its reply goes out
-// as soon as it is durable.
+// Queued requests are started a turn of the event loop (setImmediate) at a time, and a turn
+// takes only up to turnBytesMax of them: lmdb-js commits the writes of a turn when the turn
+// ends, so a worker that ran every queued submit in one turn would put them all in one
+// transaction, start writing only after the last, and leave nothing to compute while that
+// transaction commits. A turn per large message, each submit's commit runs on lmdb's write
+// thread while the next one is computed, and its reply goes out as soon as it is durable; small
+// messages still share a turn, and so one transaction and one fsync, as they would otherwise
+// queue behind each other's fsyncs.
 //
 // A bug (ASSERTION_FAILED) or a storage failure ends the thread after replying: the client then
 // starts a new worker, which recovers from the log (STYLE rule 13).
@@ -37,14 +39,21 @@ const data = workerData as ShardWorkerData;
 const packr = createPackr();
 
 let engine: ShardEngine | undefined;
+/** Encoded bytes of the requests started in one turn, beyond the first (about 2,500 plain
+ * transfers: a full message of 8,190 gets a turn of its own, messages of a few hundred share). */
+const turnBytesMax = 128 * 1024;
+
 /** Requests not started yet, in arrival order (those that arrive while the engine opens wait
- * here too). Usually a handful: the client keeps at most a few submit messages in flight. */
+ * here too), with their encoded sizes. Usually a handful: the client keeps at most a few submit
+ * messages in flight. */
 const queued: ShardRequest[] = [];
+const queuedBytes: number[] = [];
 /** Whether the engine is open and a turn to start the next request is scheduled. */
 let opened = false;
 let startScheduled = false;
 
 port.on('message', (buffer: ArrayBuffer) => {
+  queuedBytes.push(buffer.byteLength);
   queued.push(decodeMessage(packr, buffer) as ShardRequest);
   scheduleStart();
 });
@@ -55,13 +64,17 @@ function scheduleStart(): void {
   setImmediate(startNext);
 }
 
-/** Starts the oldest queued request, then gives the event loop a turn before the next one.
- * The next turn is asked for after the request has issued its writes, so that lmdb-js's own
- * end-of-turn task (queued by the first write) runs first and commits them alone. */
+/** Starts the oldest queued requests, up to turnBytesMax of them (at least one), then gives
+ * the event loop a turn before the next ones. The next turn is asked for after the requests
+ * have issued their writes, so that lmdb-js's own end-of-turn task (queued by the first write)
+ * runs first and commits them without the next ones. */
 function startNext(): void {
   startScheduled = false;
-  const request = queued.shift() as ShardRequest;
-  void handle(request);
+  let bytes = 0;
+  do {
+    bytes += queuedBytes.shift() as number;
+    void handle(queued.shift() as ShardRequest);
+  } while (queued.length > 0 && bytes + (queuedBytes[0] as number) <= turnBytesMax);
   scheduleStart();
 }
 
