@@ -13,9 +13,10 @@ import { createZipfSampler, type ZipfSampler } from './zipf.js';
 export const batchSizeDefault = 8190;
 export const amountMinMinorUnits = 1;
 export const amountMaxMinorUnits = 1000;
-/** Transfer ids carry a 10-digit counter: a workload never has more transfers than this. */
+/** Digits of the counter in a transfer id (transferIdOf). */
 const counterDigits = 10;
-export const transferCountMax = 9_999_999_999;
+/** A workload never has more transfers than its ids can count. */
+export const transferCountMax = 10 ** counterDigits - 1;
 /** Default size of an open-ended workload (runners stop at the end of their window). */
 export const transferCountDefault = 1_000_000_000;
 /** `Workload.batches` materializes everything: only for small workloads (tests). */
@@ -73,9 +74,18 @@ export function accountIdOf(index: number): string {
   return `acct-${String(index + 1).padStart(6, '0')}`;
 }
 
-/** The id of transfer number `counter` (0-based) of a run. */
+/** The id of transfer number `counter` (0-based) of a run: transferIdPrefix + counterText. */
 export function transferIdOf(runId: string, counter: number): string {
-  return `t-${runId}-${String(counter + 1).padStart(counterDigits, '0')}`;
+  return transferIdPrefix(runId) + counterText(counter);
+}
+
+function transferIdPrefix(runId: string): string {
+  return `t-${runId}-`;
+}
+
+/** Transfer number `counter` (0-based) counted from 1, padded to counterDigits. */
+function counterText(counter: number): string {
+  return String(counter + 1).padStart(counterDigits, '0');
 }
 
 /** A PRNG seed for batch `index` of the workload seeded `seed` (a splitmix-style mix). */
@@ -168,10 +178,10 @@ function generateBatch(spec: { shape: Shape; seed: number; index: number; first:
  * leaves, which stay alive (and are copied by each young-generation GC) for as long as the batch is
  * in flight. The runner's garbage is counted in the ledger's time; this keeps it small. */
 function batchIds(runId: string, first: number, size: number): string[] {
-  const prefix = `t-${runId}-`;
+  const prefix = transferIdPrefix(runId);
   const width = prefix.length + counterDigits;
   const counters = new Array<string>(size);
-  for (let item = 0; item < size; item++) counters[item] = String(first + item + 1).padStart(counterDigits, '0');
+  for (let item = 0; item < size; item++) counters[item] = counterText(first + item);
   const text = prefix + counters.join(prefix);
   const ids = new Array<string>(size);
   for (let item = 0; item < size; item++) ids[item] = text.slice(item * width, (item + 1) * width);

@@ -38,6 +38,11 @@ assert(port !== null, 'a worker has a parent port');
 const data = workerData as ShardWorkerData;
 const packr = createPackr();
 
+interface QueuedRequest {
+  readonly request: ShardRequest;
+  readonly bytes: number;
+}
+
 let engine: ShardEngine | undefined;
 /** Encoded bytes of the requests started in one turn, beyond the first (about 2,500 plain
  * transfers: a full message of 8,190 gets a turn of its own, messages of a few hundred share). */
@@ -46,15 +51,13 @@ const turnBytesMax = 128 * 1024;
 /** Requests not started yet, in arrival order (those that arrive while the engine opens wait
  * here too), with their encoded sizes. Usually a handful: the client keeps at most a few submit
  * messages in flight. */
-const queued: ShardRequest[] = [];
-const queuedBytes: number[] = [];
+const queued: QueuedRequest[] = [];
 /** Whether the engine is open and a turn to start the next request is scheduled. */
 let opened = false;
 let startScheduled = false;
 
 port.on('message', (buffer: ArrayBuffer) => {
-  queuedBytes.push(buffer.byteLength);
-  queued.push(decodeMessage(packr, buffer) as ShardRequest);
+  queued.push({ request: decodeMessage(packr, buffer) as ShardRequest, bytes: buffer.byteLength });
   scheduleStart();
 });
 
@@ -72,9 +75,10 @@ function startNext(): void {
   startScheduled = false;
   let bytes = 0;
   do {
-    bytes += queuedBytes.shift() as number;
-    void handle(queued.shift() as ShardRequest);
-  } while (queued.length > 0 && bytes + (queuedBytes[0] as number) <= turnBytesMax);
+    const next = queued.shift() as QueuedRequest;
+    bytes += next.bytes;
+    void handle(next.request);
+  } while (queued.length > 0 && bytes + (queued[0] as QueuedRequest).bytes <= turnBytesMax);
   scheduleStart();
 }
 
