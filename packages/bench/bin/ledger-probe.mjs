@@ -10,6 +10,7 @@
 import { Ledger } from '@shardledger/shard-router';
 import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { randomUUID } from 'node:crypto';
 const dir = mkdtempSync('/tmp/lb-');
 const shards = +(process.env.SHARDS || 2);
 const l = await Ledger.open({ dir, shards, durability: process.env.DUR || 'strict' });
@@ -20,7 +21,7 @@ const cross = +(process.env.CROSS || 0);
 const byShard = Array.from({ length: shards }, () => []); for (const id of ids) byShard[l.shardOf(id)].push(id);
 const B = +(process.env.B || 40); const batches = []; let t = 0;
 for (let b = 0; b < B; b++) { const batch = []; for (let i = 0; i < 8190; i++) { const d = ids[Math.floor(rnd() * N)]; const sd = l.shardOf(d); const x = rnd() < cross; const pool = x ? byShard[(sd + 1) % shards] : byShard[sd]; let c = pool[Math.floor(rnd() * pool.length)]; if (c === d) c = pool[(pool.indexOf(c) + 1) % pool.length];
-  batch.push({ id: 't-' + String(t++).padStart(12, '0'), debitAccountId: d, creditAccountId: c, amount: BigInt(1 + (i % 1000)), currency: 'USD' }); } batches.push(batch); }
+  batch.push({ id: process.env.RANDOM_IDS === '1' ? randomUUID() : 't-' + String(t++).padStart(12, '0'), debitAccountId: d, creditAccountId: c, amount: BigInt(1 + (i % 1000)), currency: 'USD' }); } batches.push(batch); }
 // CPU ms by thread id, with the thread's name (clock ticks of 10 ms: use long runs).
 const threadCpu = () => { const m = new Map(); for (const t of readdirSync('/proc/self/task')) { try { const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); m.set(t, { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), ms: (+f[11] + +f[12]) * 10 }); } catch {} } return m; };
 const conc = +(process.env.CONC || 4);

@@ -16,6 +16,7 @@ import {
   parseTransfer,
   plainTransferSpec,
   readPlainTransfer,
+  sameTransfer,
   statusOf,
   transferSpecOrRejection,
   type AccountInput,
@@ -35,6 +36,7 @@ import { AccountShardMemo, PartitionMap } from './partition.js';
 import { failpoint, failpointNames } from './failpoints.js';
 import { SagaBatch, SagaCoordinator } from './saga-coordinator.js';
 import { ShardClient, type SubmitResults } from './shard/shard-client.js';
+import { TransferIdGuard, type IdSegment } from './transfer-id-guard.js';
 import type {
   Account,
   AccountResult,
@@ -72,6 +74,68 @@ function publicTransfer(record: TransferRecord, crossShard: boolean): Transfer {
   return { ...rest, crossShard };
 }
 
+/** One createTransfers segment, routed: a message per shard and the segment's sagas. */
+class TransferRouting {
+  readonly buckets: (ShardBucket | undefined)[];
+  readonly sagas = new SagaBatch();
+  readonly #capacity: number;
+
+  constructor(shards: number, capacity: number) {
+    this.buckets = new Array<ShardBucket | undefined>(shards);
+    this.#capacity = capacity;
+  }
+
+  #bucketOf(shard: number): ShardBucket {
+    let bucket = this.buckets[shard];
+    if (bucket === undefined) this.buckets[shard] = bucket = { batch: new CommandBatchBuilder(this.#capacity), positions: [], reservations: 0 };
+    return bucket;
+  }
+
+  /** A plain transfer between two accounts of `shard`, straight into its columns. */
+  addPlain(shard: number, index: number, plain: PlainTransferFields): void {
+    const bucket = this.#bucketOf(shard);
+    bucket.batch.addPlainTransfer(plain.id, plain.debitAccountId as string, plain.creditAccountId as string, plain.currency, plain.amount);
+    bucket.positions.push(index);
+  }
+
+  /** Any valid transfer: a command on its shard, or a saga reserved on both of its shards. */
+  add(index: number, spec: TransferSpec, debitShard: number, creditShard: number, statuses: CommandStatus[]): void {
+    if (debitShard === creditShard) {
+      const bucket = this.#bucketOf(debitShard);
+      bucket.batch.add({ type: 'CreateTransfer', transfer: spec });
+      bucket.positions.push(index);
+    } else if (spec.pending) {
+      statuses[index] = 'cross_shard_pending_unsupported';
+    } else {
+      const sagas = this.sagas;
+      if (sagas.size === 0) failpoint(failpointNames.sagaReserveBefore);
+      const slot = sagas.add(index, spec, debitShard, creditShard);
+      this.#reserveIn(debitShard, slot);
+      this.#reserveIn(creditShard, slot);
+    }
+  }
+
+  #reserveIn(shard: number, slot: number): void {
+    const bucket = this.#bucketOf(shard);
+    bucket.batch.add(this.sagas.reserveOn(slot, shard));
+    bucket.positions.push(-slot - 1);
+    bucket.reservations += 1;
+  }
+}
+
+/** A write refuseTakenIds may refuse: its input index, id, home shards, whether its id was slow,
+ * and its spec (null for a pending transfer's resolution, which one found elsewhere never
+ * matches: its pending transfer lives on its home shard). */
+interface CheckedTransfer {
+  readonly index: number;
+  readonly id: string;
+  readonly spec: TransferSpec | null;
+  readonly isPlain: boolean;
+  readonly debitShard: number;
+  readonly creditShard: number;
+  readonly slow: boolean;
+}
+
 export class Ledger {
   readonly dir: string;
   readonly shards: number;
@@ -86,6 +150,9 @@ export class Ledger {
   private readonly clients: ShardClient[];
   private readonly lock: DirLock;
   private readonly sagas: SagaCoordinator;
+  /** Keeps transfer ids unique across shards (transfer-id-guard.ts); null with one shard, where
+   * the shard's own check covers every id. Set by open once sagas are recovered. */
+  private transferIds: TransferIdGuard | null = null;
   private readonly options: LedgerOptions;
   private recovery = { sagasCommitted: 0, sagasReleased: 0 };
   private closed = false;
@@ -139,6 +206,7 @@ export class Ledger {
         const ledger = new Ledger(options, manifest, clients, lock);
         const recovered = await ledger.sagas.recoverAll();
         ledger.recovery = { sagasCommitted: recovered.committed, sagasReleased: recovered.released };
+        if (clients.length > 1) ledger.transferIds = new TransferIdGuard((await Promise.all(clients.map((client) => client.info()))).map((info) => info.transferIdMax));
         return ledger;
       } catch (error) {
         // The shards that did open are closed before the lock goes: no worker of this failed
@@ -216,31 +284,49 @@ export class Ledger {
     checkBatch(transfers, 'transfers');
     const count = transfers.length;
     const statuses = new Array<CommandStatus>(count);
-    // One message per shard: its local transfers and its legs' reservations, in input order.
-    const buckets = new Array<ShardBucket | undefined>(this.shards);
-    const bucketOf = (shard: number): ShardBucket => {
-      let bucket = buckets[shard];
-      if (bucket === undefined) buckets[shard] = bucket = { batch: new CommandBatchBuilder(count), positions: [], reservations: 0 };
-      return bucket;
-    };
-    const sagas = new SagaBatch();
-    const reserveIn = (shard: number, slot: number): void => {
-      const bucket = bucketOf(shard);
-      bucket.batch.add(sagas.reserveOn(slot, shard));
-      bucket.positions.push(-slot - 1);
-      bucket.reservations += 1;
-    };
+    const guard = this.transferIds;
+    // The call goes out in segments (transfer-id-guard.ts): the first runs until the first id not
+    // known to be new (all of it, with time-ordered ids); the rest go checked.
+    let start = 0;
+    let checked = false;
+    while (start < count) {
+      const segment = guard?.begin() ?? null;
+      try {
+        start = checked && segment !== null ? await this.sendChecked(transfers, start, statuses, segment) : await this.sendRouted(transfers, start, statuses, segment);
+      } finally {
+        if (segment !== null) guard?.end(segment);
+      }
+      checked = true;
+    }
+    const results = new Array<TransferResult>(count);
+    for (let index = 0; index < count; index += 1) {
+      results[index] = { id: idOf(transfers[index]), status: statuses[index] as CommandStatus };
+    }
+    return results;
+  }
+
+  /** Routes transfers from `start` and sends them, up to the first whose id is not known to be new
+   * (`segment` null: all of them); returns the index it stopped at. The hot path. */
+  private async sendRouted(transfers: readonly TransferInput[], start: number, statuses: CommandStatus[], segment: IdSegment | null): Promise<number> {
+    const count = transfers.length;
+    const routing = new TransferRouting(this.shards, count - start);
     const shardsOf = this.routedShards;
     const plain = this.plainFields;
-    for (let index = 0; index < count; index += 1) {
+    // Fast ids are compared here, inline, and the guard advanced once (TransferIdGuard.advance).
+    const first = segment === null ? '' : (this.transferIds as TransferIdGuard).greatest;
+    let greatest = first;
+    let index = start;
+    for (; index < count; index += 1) {
       const input = transfers[index];
       let spec: TransferSpec | Rejected;
       if (this.readPlain(input, shardsOf)) {
+        if (segment !== null) {
+          if (greatest === null || !(plain.id > greatest)) break;
+          greatest = plain.id;
+        }
         if (shardsOf[0] === shardsOf[1]) {
           // The hot path: no spec or command object, straight into the shard's columns.
-          const bucket = bucketOf(shardsOf[0] as number);
-          bucket.batch.addPlainTransfer(plain.id, plain.debitAccountId as string, plain.creditAccountId as string, plain.currency, plain.amount);
-          bucket.positions.push(index);
+          routing.addPlain(shardsOf[0] as number, index, plain);
           continue;
         }
         spec = plainTransferSpec(plain);
@@ -250,22 +336,106 @@ export class Ledger {
           statuses[index] = statusOf(spec.code);
           continue;
         }
+        if (segment !== null) {
+          if (greatest === null || !(spec.id > greatest)) break;
+          greatest = spec.id;
+        }
+      }
+      routing.add(index, spec, shardsOf[0] as number, shardsOf[1] as number, statuses);
+    }
+    if (segment !== null && greatest !== first) (this.transferIds as TransferIdGuard).advance(segment, greatest as string);
+    await this.sendRouting(routing, statuses);
+    return index;
+  }
+
+  /** Routes transfers from `start`, refuses those whose id is taken on a shard outside their
+   * home (refuseTakenIds), and sends the others; returns the index it stopped at: the end, or
+   * an id met earlier in this segment with other home shards (it goes in the next segment, so
+   * that the lookup sees what the first one wrote, as one shard would). */
+  private async sendChecked(transfers: readonly TransferInput[], start: number, statuses: CommandStatus[], segment: IdSegment): Promise<number> {
+    const count = transfers.length;
+    const guard = this.transferIds as TransferIdGuard;
+    const shardsOf = this.routedShards;
+    const plain = this.plainFields;
+    const routed: CheckedTransfer[] = [];
+    const homeOf = new Map<string, number>();
+    let index = start;
+    for (; index < count; index += 1) {
+      const input = transfers[index];
+      let spec: TransferSpec | Rejected;
+      let isPlain = false;
+      if (this.readPlain(input, shardsOf)) {
+        spec = plainTransferSpec(plain);
+        isPlain = true;
+      } else {
+        spec = this.routeTransfer(input, shardsOf);
+        if (isRejected(spec)) {
+          statuses[index] = statusOf(spec.code);
+          continue;
+        }
       }
       const debitShard = shardsOf[0] as number;
       const creditShard = shardsOf[1] as number;
-      if (debitShard === creditShard) {
-        const bucket = bucketOf(debitShard);
-        bucket.batch.add({ type: 'CreateTransfer', transfer: spec });
-        bucket.positions.push(index);
-      } else if (spec.pending) {
-        statuses[index] = 'cross_shard_pending_unsupported';
-      } else {
-        if (sagas.size === 0) failpoint(failpointNames.sagaReserveBefore);
-        const slot = sagas.add(index, spec, debitShard, creditShard);
-        reserveIn(debitShard, slot);
-        reserveIn(creditShard, slot);
+      const home = debitShard * limits.shardCountMax + creditShard;
+      const earlier = homeOf.get(spec.id);
+      if (earlier !== undefined && earlier !== home) break;
+      homeOf.set(spec.id, home);
+      const slow = !guard.admit(segment, spec.id);
+      if (slow) guard.markSlow(segment, spec.id);
+      routed.push({ index, id: spec.id, spec, isPlain, debitShard, creditShard, slow });
+    }
+    await this.refuseTakenIds(segment, routed, statuses);
+    const routing = new TransferRouting(this.shards, routed.length);
+    for (const entry of routed) {
+      if (statuses[entry.index] !== undefined) continue;
+      const spec = entry.spec as TransferSpec;
+      if (entry.isPlain && entry.debitShard === entry.creditShard) {
+        routing.addPlain(entry.debitShard, entry.index, { id: spec.id, debitAccountId: spec.debitAccountId, creditAccountId: spec.creditAccountId, currency: spec.currency, amount: Number(spec.amount) });
+      } else routing.add(entry.index, spec, entry.debitShard, entry.creditShard, statuses);
+    }
+    await this.sendRouting(routing, statuses);
+    return index;
+  }
+
+  /** Gives each slow transfer of `routed` whose id is live on a shard outside its home shards the
+   * status its home would give (exists, exists_with_different_fields, or transfer_in_flight while
+   * that transfer's saga runs), so that it is not sent. Waits first for the segments that may be
+   * writing those ids. */
+  private async refuseTakenIds(segment: IdSegment, routed: readonly CheckedTransfer[], statuses: (CommandStatus | undefined)[]): Promise<void> {
+    if (segment.slow === null) return;
+    await (this.transferIds as TransferIdGuard).settledBefore(segment);
+    // Each shard is asked only for the ids of transfers it is not home to: a home shard checks
+    // the id itself when the transfer reaches it.
+    const shards = this.clients.length;
+    const asked = Array.from({ length: shards }, () => ({ ids: [] as string[], entries: [] as CheckedTransfer[] }));
+    for (const entry of routed) {
+      if (!entry.slow) continue;
+      for (let shard = 0; shard < shards; shard += 1) {
+        if (shard === entry.debitShard || shard === entry.creditShard) continue;
+        const list = asked[shard] as { ids: string[]; entries: CheckedTransfer[] };
+        list.ids.push(entry.id);
+        list.entries.push(entry);
       }
     }
+    const found = await Promise.all(this.clients.map((client, shard) => ((asked[shard] as { ids: string[] }).ids.length === 0 ? [] : client.lookupTransfers((asked[shard] as { ids: string[] }).ids))));
+    for (let shard = 0; shard < shards; shard += 1) {
+      const { entries } = asked[shard] as { entries: CheckedTransfer[] };
+      const records = found[shard] as (TransferRecord | undefined)[];
+      for (let position = 0; position < entries.length; position += 1) {
+        const record = records[position];
+        const entry = entries[position] as CheckedTransfer;
+        // A released saga side frees its id, as it does on its own shard (decide.ts liveRecord).
+        if (record === undefined || record.state === 'released' || statuses[entry.index] !== undefined) continue;
+        const same = entry.spec !== null && sameTransfer(record, entry.spec);
+        statuses[entry.index] = record.state === 'reserved' ? 'transfer_in_flight' : same ? 'exists' : 'exists_with_different_fields';
+      }
+    }
+  }
+
+  /** Sends one message per shard, runs the sagas, and writes every status; throws when a shard
+   * failed with same-shard transfers in its message (they are in doubt: a retry is safe). */
+  private async sendRouting(routing: TransferRouting, statuses: CommandStatus[]): Promise<void> {
+    const { buckets, sagas } = routing;
     let localError: unknown;
     const sends: Promise<void>[] = [];
     for (let shard = 0; shard < buckets.length; shard += 1) {
@@ -305,11 +475,6 @@ export class Ledger {
       for (let slot = 0; slot < sagas.size; slot += 1) statuses[sagas.positions[slot] as number] = sagaStatuses[slot] as CommandStatus;
     }
     if (localError !== undefined) throw localError;
-    const results = new Array<TransferResult>(count);
-    for (let index = 0; index < count; index += 1) {
-      results[index] = { id: idOf(transfers[index]), status: statuses[index] as CommandStatus };
-    }
-    return results;
   }
 
   /** readPlainTransfer (validate.ts) with the account ids checked and routed by the memo:
@@ -380,18 +545,47 @@ export class Ledger {
     if (invalid.some((status) => status !== null)) {
       statuses = invalid.map((status) => status ?? 'linked_transfer_failed');
     } else {
-      const shards = new Set(specs.flatMap((spec) => [this.shardOf(spec.debitAccountId), this.shardOf(spec.creditAccountId)]));
-      if (shards.size === 1) {
-        const [result] = await this.shardClient([...shards][0] as number).submit([{ type: 'CreateTransferGroup', transfers: specs }]);
-        assert(result !== undefined, 'one result');
-        statuses = specs.map((_, index) => result.statuses?.[index] ?? result.status);
-      } else if (specs.some((spec) => spec.pending)) {
-        statuses = specs.map((spec) => (spec.pending ? 'cross_shard_pending_unsupported' : 'linked_transfer_failed'));
-      } else {
-        statuses = await this.sagas.run(specs);
+      const guard = this.transferIds;
+      const segment = guard?.begin() ?? null;
+      try {
+        statuses = await this.sendGroup(specs, segment);
+      } finally {
+        if (segment !== null) guard?.end(segment);
       }
     }
     return transfers.map((input, index) => ({ id: idOf(input), status: statuses[index] as CommandStatus }));
+  }
+
+  /** createAtomicGroup once every member is valid: refused whole when a member's id is taken
+   * (on a shard outside its home, or by an earlier member of a group spanning shards, which no one
+   * shard sees whole), else run on its one shard or as a saga. */
+  private async sendGroup(specs: readonly TransferSpec[], segment: IdSegment | null): Promise<CommandStatus[]> {
+    const guard = this.transferIds;
+    const routed: CheckedTransfer[] = specs.map((spec, index) => {
+      const slow = segment !== null && !(guard as TransferIdGuard).admit(segment, spec.id);
+      if (slow) (guard as TransferIdGuard).markSlow(segment as IdSegment, spec.id);
+      return { index, id: spec.id, spec, isPlain: false, debitShard: this.shardOf(spec.debitAccountId), creditShard: this.shardOf(spec.creditAccountId), slow };
+    });
+    const shards = new Set(routed.flatMap((entry) => [entry.debitShard, entry.creditShard]));
+    if (segment !== null) {
+      const taken = new Array<CommandStatus | undefined>(specs.length).fill(undefined);
+      if (shards.size > 1) {
+        const seen = new Set<string>();
+        specs.forEach((spec, index) => {
+          if (seen.has(spec.id)) taken[index] = 'duplicate_id_in_group';
+          seen.add(spec.id);
+        });
+      }
+      if (taken.every((status) => status === undefined)) await this.refuseTakenIds(segment, routed, taken);
+      if (taken.some((status) => status !== undefined)) return taken.map((status) => status ?? 'linked_transfer_failed');
+    }
+    if (shards.size === 1) {
+      const [result] = await this.shardClient([...shards][0] as number).submit([{ type: 'CreateTransferGroup', transfers: specs }]);
+      assert(result !== undefined, 'one result');
+      return specs.map((_, index) => result.statuses?.[index] ?? result.status);
+    }
+    if (specs.some((spec) => spec.pending)) return specs.map((spec) => (spec.pending ? 'cross_shard_pending_unsupported' : 'linked_transfer_failed'));
+    return this.sagas.run(specs);
   }
 
   /** Finds the shard holding each pending transfer (pending transfers never cross shards). */
@@ -425,8 +619,28 @@ export class Ledger {
       const type = action === 'post' ? 'PostPendingTransfer' : 'VoidPendingTransfer';
       return { shard, command: { type, resolution: entry.value } as Command };
     });
-    const routed = await this.route(commands, statuses);
-    return inputs.map((input, index) => ({ id: idOf(input), status: routed[index] as CommandStatus }));
+    const guard = this.transferIds;
+    const segment = guard?.begin() ?? null;
+    try {
+      if (segment !== null) {
+        // The resolutions' own ids are transfer ids too: a taken one is refused (its home is the
+        // pending transfer's shard).
+        const checked: CheckedTransfer[] = [];
+        commands.forEach((entry, index) => {
+          if (entry === null) return;
+          const id = (entry.command as { resolution: { id: string } }).resolution.id;
+          const slow = !(guard as TransferIdGuard).admit(segment, id);
+          if (slow) (guard as TransferIdGuard).markSlow(segment, id);
+          checked.push({ index, id, spec: null, isPlain: false, debitShard: entry.shard, creditShard: entry.shard, slow });
+        });
+        await this.refuseTakenIds(segment, checked, statuses);
+        for (const entry of checked) if (statuses[entry.index] !== undefined) commands[entry.index] = null;
+      }
+      const routed = await this.route(commands, statuses);
+      return inputs.map((input, index) => ({ id: idOf(input), status: routed[index] as CommandStatus }));
+    } finally {
+      if (segment !== null) guard?.end(segment);
+    }
   }
 
   /** Two-phase: posts pending transfers (the full amount, or a smaller `amount`). */

@@ -18,6 +18,7 @@ interface AccountPlan {
 type Op =
   | { readonly kind: 'transfer'; readonly debit: number; readonly credit: number; readonly amount: number }
   | { readonly kind: 'resubmit'; readonly which: number; readonly amountDelta: 0 | 1 }
+  | { readonly kind: 'reuse'; readonly which: number; readonly debit: number; readonly credit: number; readonly amount: number }
   | { readonly kind: 'missing-account'; readonly account: number; readonly side: 'debit' | 'credit' };
 
 const accountPlan: fc.Arbitrary<AccountPlan> = fc.record({
@@ -28,12 +29,14 @@ const accountPlan: fc.Arbitrary<AccountPlan> = fc.record({
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('transfer' as const), debit: fc.nat(15), credit: fc.nat(15), amount: fc.integer({ min: 1, max: 200 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('resubmit' as const), which: fc.nat(40), amountDelta: fc.constantFrom<0 | 1>(0, 1) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('reuse' as const), which: fc.nat(40), debit: fc.nat(15), credit: fc.nat(15), amount: fc.integer({ min: 1, max: 200 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('missing-account' as const), account: fc.nat(15), side: fc.constantFrom<'debit' | 'credit'>('debit', 'credit') }) },
 );
 
 /** Turns the plan into account inputs and one transfer input per op. A resubmission reuses an
- * earlier transfer's id with the same accounts (identical, or with amount + 1). Reusing an id with
- * other accounts is left out on purpose: transfer ids are unique per shard only (see report). */
+ * earlier transfer's id with the same accounts (identical, or with amount + 1); a reuse takes an
+ * earlier id for a transfer between any two accounts, which on 4 shards often live on other
+ * shards than the first one's: ids are unique across the ledger, so both give what 1 shard does. */
 function materialise(run: number, accounts: readonly AccountPlan[], ops: readonly Op[]): { accountInputs: AccountInput[]; transfers: TransferInput[] } {
   const accountIds = accounts.map((_, index) => `r${run}-acct-${index}`);
   const source = `r${run}-source`;
@@ -54,6 +57,9 @@ function materialise(run: number, accounts: readonly AccountPlan[], ops: readonl
     const account = (position: number): string => accountIds[position % accountIds.length] as string;
     if (item.kind === 'transfer') {
       transfers.push({ id, debitAccountId: account(item.debit), creditAccountId: account(item.credit), amount: BigInt(item.amount), currency: 'USD' });
+    } else if (item.kind === 'reuse' && transfers.length > 0) {
+      const earlier = transfers[item.which % transfers.length] as TransferInput;
+      transfers.push({ id: earlier.id, debitAccountId: account(item.debit), creditAccountId: account(item.credit), amount: BigInt(item.amount), currency: 'USD' });
     } else if (item.kind === 'resubmit' && transfers.length > 0) {
       const earlier = transfers[item.which % transfers.length] as TransferInput;
       transfers.push({ ...earlier, amount: BigInt(earlier.amount) + BigInt(item.amountDelta) });

@@ -119,6 +119,10 @@ export interface EngineInfo {
   readonly snapshots: readonly { sequence: number; sizeBytes: number }[];
   readonly recoveredFromSnapshot: number | null;
   readonly recoveryMs: number;
+  /** The greatest transfer id stored, staged or reserved on this shard, or null once it has seen a
+   * non-ASCII id (LMDB orders keys by their bytes, which then differs from JavaScript's string
+   * order). '' when it holds none. Any id above it is new on this shard. */
+  readonly transferIdMax: string | null;
 }
 
 export interface SequencedEvent {

@@ -1131,6 +1131,7 @@ export class ShardEngine implements ShardEngineApi {
       snapshots: this.snapshots.list().map((file) => ({ sequence: file.sequence, sizeBytes: file.sizeBytes })),
       recoveredFromSnapshot: this.recoveredFromSnapshot,
       recoveryMs: this.recoveryMs,
+      transferIdMax: this.ids.fastPath ? this.ids.max : null,
     };
   }
 

@@ -339,8 +339,9 @@ export class Projector {
   }
 
   /** A transfer applied on one shard. If its id already has a row: a released saga's row gives
-   * way; of two such transfers on different shards (ids are unique per shard only) the one with
-   * the lower (shard, sequence) is kept, whatever order the shards were projected in. */
+   * way; of two such transfers on different shards (a dir written before ids were checked across
+   * shards may hold some) the one with the lower (shard, sequence) is kept, whatever order the
+   * shards were projected in. */
   #putLocalTransfer(at: { shard: number; sequence: number; timestamp: bigint }, row: LocalTransfer): void {
     const values = [
       row.id, row.kind, row.debitAccountId, row.creditAccountId, row.amount.toString(), row.currency, row.pending ? 1 : 0,

@@ -1,0 +1,123 @@
+// Transfer ids are unique across the whole ledger, not only per shard. A shard checks the ids of
+// the transfers it records, and a transfer is recorded on the shards of its two accounts (its home
+// shards), so an id reused between accounts on other shards would reach shards that never saw it.
+// The router closes that gap here, at almost no cost for time-ordered ids:
+// - It knows an id at or above every transfer id the ledger holds: the greatest one the shards
+//   report on open (each keeps it for its own fast path), then every id it routes. An id above it
+//   (a fast id) is new on every shard and becomes the new greatest. That is one string comparison
+//   per transfer.
+// - Any other id (a slow id: a retry, an id out of order, or any id once a shard has stored a
+//   non-ASCII one) is looked up on every shard before it is sent (Ledger.refuseTakenIds). Found live
+//   on a shard outside its home, it gets the result its home shards would give had they seen it.
+// A lookup only sees what is stored, so a slow id first waits until the work that may be writing
+// it settles: each segment of routed transfers is registered from routing until its sends settle,
+// and a slow id waits for the segments registered before its own whose fast range or slow ids
+// hold it. A segment never waits for a later one, so no two segments wait for each other.
+
+import { assert } from '@shardledger/ledger-core';
+
+/** One run of transfers routed and sent together (a call, or part of one). */
+export class IdSegment {
+  /** The fast ids admitted into this segment lie in (low, high]. */
+  readonly low: string;
+  high: string;
+  /** The slow ids of this segment (null when none): they are checked before they are sent. */
+  slow: Set<string> | null = null;
+  readonly settled: Promise<void>;
+  settle!: () => void;
+
+  constructor(low: string) {
+    this.low = low;
+    this.high = low;
+    this.settled = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+  }
+
+  /** Whether this segment may be writing a transfer with `id`. */
+  mayWrite(id: string): boolean {
+    return (this.low < id && id <= this.high) || (this.slow !== null && this.slow.has(id));
+  }
+}
+
+export class TransferIdGuard {
+  /** At or above every transfer id stored or in flight (in JavaScript string order). */
+  #max: string;
+  /** False once a shard reported no greatest id (it stored a non-ASCII id, whose byte order in
+   * LMDB differs from string order): then every id is slow. */
+  readonly #ordered: boolean;
+  /** Segments routed and not yet settled, in the order they began. */
+  readonly #inFlight = new Set<IdSegment>();
+
+  /** `greatestIds`: each shard's greatest transfer id (EngineInfo.transferIdMax), null where a
+   * shard has none it can vouch for. */
+  constructor(greatestIds: readonly (string | null)[]) {
+    this.#ordered = greatestIds.every((id) => id !== null);
+    this.#max = greatestIds.reduce<string>((max, id) => (id !== null && id > max ? id : max), '');
+  }
+
+  /** Segments in flight (tests: every segment settles). */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  begin(): IdSegment {
+    const segment = new IdSegment(this.#max);
+    this.#inFlight.add(segment);
+    return segment;
+  }
+
+  /** True when `id` is above every id the ledger holds or has in flight (a fast id): it becomes
+   * the greatest. False for a slow id; the caller then marks it slow (markSlow) or sends it
+   * nowhere. The hot path: one comparison. */
+  admit(segment: IdSegment, id: string): boolean {
+    if (!this.#ordered || id <= this.#max) return false;
+    assert(segment.high === this.#max, 'fast ids are admitted into the newest segment');
+    this.#max = id;
+    segment.high = id;
+    return true;
+  }
+
+  /** The greatest id so far, for a caller that compares a run of ids itself (the router's hot
+   * loop, where a call per id costs more than the comparison) and then advances to the greatest
+   * it admitted; null when no id can be admitted (every id is slow). */
+  get greatest(): string | null {
+    return this.#ordered ? this.#max : null;
+  }
+
+  /** Takes `id`, greater than `greatest` (checked), as the greatest: the ids the caller compared
+   * against `greatest` and found above it are admitted into `segment`, the newest one. */
+  advance(segment: IdSegment, id: string): void {
+    assert(this.#ordered && id > this.#max, 'an id advanced to is above every one before');
+    assert(segment.high === this.#max, 'fast ids are admitted into the newest segment');
+    this.#max = id;
+    segment.high = id;
+  }
+
+  markSlow(segment: IdSegment, id: string): void {
+    (segment.slow ??= new Set()).add(id);
+  }
+
+  /** Resolves once every segment begun before `segment` that may be writing one of its slow ids
+   * has settled. */
+  async settledBefore(segment: IdSegment): Promise<void> {
+    const slow = segment.slow;
+    if (slow === null) return;
+    const waits: Promise<void>[] = [];
+    for (const other of this.#inFlight) {
+      if (other === segment) break;
+      for (const id of slow) {
+        if (other.mayWrite(id)) {
+          waits.push(other.settled);
+          break;
+        }
+      }
+    }
+    await Promise.all(waits);
+  }
+
+  end(segment: IdSegment): void {
+    assert(this.#inFlight.delete(segment), 'a segment ends once');
+    segment.settle();
+  }
+}

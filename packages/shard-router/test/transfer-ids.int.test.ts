@@ -1,0 +1,229 @@
+// Goal: a transfer id is unique across the whole ledger, not only on the shards a transfer touches;
+// method: real 4-shard ledgers, an id reused between accounts of other shards, in one call, in
+// concurrent calls, across a reopen, by sagas, groups and pending resolutions.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Ledger, type TransferInput } from '../src/index.js';
+import { TransferIdGuard } from '../src/transfer-id-guard.js';
+import { idOnShard, ledgerTotals, seededRandom, tempDir } from './ledger-fixtures.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+async function openLedger(dir?: string): Promise<{ ledger: Ledger; dir: string }> {
+  let path = dir;
+  if (path === undefined) {
+    const made = await tempDir('ids');
+    cleanups.push(made.cleanup);
+    path = made.dir;
+  }
+  const ledger = await Ledger.open({ dir: path, shards: 4, durability: 'relaxed' });
+  cleanups.unshift(() => ledger.close());
+  return { ledger, dir: path };
+}
+
+/** Two accounts on each of the 4 shards (`s<shard>a`, `s<shard>b`) and a funded wallet on shard 3. */
+async function seed(ledger: Ledger): Promise<{ on: (shard: number) => [string, string]; wallet: string; bank: string }> {
+  const taken = new Set<string>();
+  const pairs = [0, 1, 2, 3].map((shard): [string, string] => [idOnShard(ledger, shard, `s${shard}a`, taken), idOnShard(ledger, shard, `s${shard}b`, taken)]);
+  const bank = idOnShard(ledger, 3, 'bank', taken);
+  const wallet = idOnShard(ledger, 3, 'wallet', taken);
+  const accounts = [...pairs.flat(), bank].map((id) => ({ id, currency: 'USD' }));
+  const created = await ledger.createAccounts([...accounts, { id: wallet, currency: 'USD', debitsMustNotExceedCredits: true }]);
+  expect(created.every((result) => result.status === 'ok')).toBe(true);
+  return { on: (shard) => pairs[shard] as [string, string], wallet, bank };
+}
+
+function usd(id: string, debitAccountId: string, creditAccountId: string, amount: bigint): TransferInput {
+  return { id, debitAccountId, creditAccountId, amount, currency: 'USD' };
+}
+
+async function expectClean(ledger: Ledger): Promise<void> {
+  const report = await ledger.verify();
+  expect(report.violations).toEqual([]);
+  const totals = await ledgerTotals(ledger);
+  expect(totals.debitsPosted).toBe(totals.creditsPosted);
+  expect(totals.reservationsOpen).toBe(0);
+}
+
+describe('Transfer ids across shards', () => {
+  it('refuses an id taken on one shard for a transfer between accounts of another, and writes nothing', async () => {
+    const { ledger } = await openLedger();
+    const { on } = await seed(ledger);
+    const [a0, b0] = on(0);
+    const [a1, b1] = on(1);
+    expect((await ledger.createTransfer(usd('t-1', a0, b0, 10n))).status).toBe('ok');
+    const before = await ledger.lookupAccounts([a1, b1]);
+    expect((await ledger.createTransfer(usd('t-1', a1, b1, 10n))).status).toBe('exists_with_different_fields');
+    // An identical resubmission still reads `exists` (its home shard answers).
+    expect((await ledger.createTransfer(usd('t-1', a0, b0, 10n))).status).toBe('exists');
+    expect(await ledger.lookupAccounts([a1, b1])).toEqual(before);
+    expect((await ledger.lookupTransfers(['t-1']))[0]).toMatchObject({ debitAccountId: a0, creditAccountId: b0, amount: 10n });
+    await expectClean(ledger);
+  });
+
+  it('treats an id repeated within one call as one shard would: refused after an accepted one, free after a refused one', async () => {
+    const { ledger } = await openLedger();
+    const { on, wallet, bank } = await seed(ledger);
+    const [a0, b0] = on(0);
+    const [a1, b1] = on(1);
+    const [a2, b2] = on(2);
+    const results = await ledger.createTransfers([usd('c-1', a0, b0, 5n), usd('c-1', a1, b1, 5n), usd('c-2', a2, b2, 5n)]);
+    expect(results.map((result) => result.status)).toEqual(['ok', 'exists_with_different_fields', 'ok']);
+    // The wallet has no funds: its transfer is refused and leaves no record, so the id is free.
+    const second = await ledger.createTransfers([usd('c-3', wallet, bank, 5n), usd('c-3', a1, b1, 7n), usd('c-4', a0, b0, 1n)]);
+    expect(second.map((result) => result.status)).toEqual(['insufficient_funds', 'ok', 'ok']);
+    expect((await ledger.lookupTransfers(['c-3']))[0]).toMatchObject({ debitAccountId: a1, amount: 7n });
+    await expectClean(ledger);
+  });
+
+  it('lets exactly one of many concurrent calls take each id, whatever shards their accounts are on', async () => {
+    const { ledger } = await openLedger();
+    const { on } = await seed(ledger);
+    const accounts = [0, 1, 2, 3].flatMap((shard) => on(shard));
+    const random = seededRandom(20_261_124);
+    const pick = (): string => accounts[Math.floor(random() * accounts.length)] as string;
+    const ids = Array.from({ length: 60 }, (_, index) => `k-${(index * 37) % 60}`);
+    const calls = Array.from({ length: 8 }, (_, call) =>
+      ids.map((id, index) => {
+        const debit = pick();
+        let credit = pick();
+        while (credit === debit) credit = pick();
+        return usd(id, debit, credit, BigInt(1 + ((call + index) % 9)));
+      }),
+    );
+    const answers = await Promise.all(calls.map((transfers) => ledger.createTransfers(transfers)));
+    const winners = new Map<string, TransferInput>();
+    answers.forEach((results, call) =>
+      results.forEach((result, index) => {
+        expect(['ok', 'exists', 'exists_with_different_fields']).toContain(result.status);
+        if (result.status !== 'ok') return;
+        expect(winners.has(result.id)).toBe(false);
+        winners.set(result.id, (calls[call] as TransferInput[])[index] as TransferInput);
+      }),
+    );
+    expect([...winners.keys()].sort()).toEqual([...new Set(ids)].sort());
+    const stored = await ledger.lookupTransfers([...winners.keys()]);
+    stored.forEach((transfer, index) => {
+      const winner = [...winners.values()][index] as TransferInput;
+      expect(transfer).toMatchObject({ debitAccountId: winner.debitAccountId, creditAccountId: winner.creditAccountId, amount: winner.amount });
+    });
+    const moved = [...winners.values()].reduce((sum, transfer) => sum + BigInt(transfer.amount), 0n);
+    expect((await ledgerTotals(ledger)).debitsPosted).toBe(moved);
+    await expectClean(ledger);
+  });
+
+  it('still refuses taken ids after a reopen, older ones and the greatest alike', async () => {
+    const { ledger, dir } = await openLedger();
+    const { on } = await seed(ledger);
+    const [a0, b0] = on(0);
+    const [a1, b1] = on(1);
+    const [a2, b2] = on(2);
+    expect((await ledger.createTransfers([usd('r-1', a0, b0, 1n), usd('r-5', a1, b1, 1n), usd('r-9', a2, b2, 1n)])).map((result) => result.status)).toEqual(['ok', 'ok', 'ok']);
+    await ledger.close();
+    const { ledger: reopened } = await openLedger(dir);
+    const results = await reopened.createTransfers([usd('r-1', a2, b2, 1n), usd('r-5', a0, b0, 1n), usd('r-9', a1, b1, 1n), usd('r-7', a0, b0, 1n)]);
+    expect(results.map((result) => result.status)).toEqual(['exists_with_different_fields', 'exists_with_different_fields', 'exists_with_different_fields', 'ok']);
+    await expectClean(reopened);
+  });
+
+  it('keeps ids unique once a non-ASCII id is stored (every id is then looked up)', async () => {
+    const { ledger, dir } = await openLedger();
+    const { on } = await seed(ledger);
+    const [a0, b0] = on(0);
+    const [a1, b1] = on(1);
+    expect((await ledger.createTransfer(usd('zahlung-ü', a0, b0, 1n))).status).toBe('ok');
+    expect((await ledger.createTransfer(usd('a-1', a0, b0, 1n))).status).toBe('ok');
+    await ledger.close();
+    const { ledger: reopened } = await openLedger(dir);
+    expect((await reopened.info()).shardInfo[reopened.shardOf(a0)]?.transferIdMax).toBeNull();
+    const results = await reopened.createTransfers([usd('zahlung-ü', a1, b1, 1n), usd('a-1', a1, b1, 1n), usd('zz-2', a1, b1, 1n)]);
+    expect(results.map((result) => result.status)).toEqual(['exists_with_different_fields', 'exists_with_different_fields', 'ok']);
+    await expectClean(reopened);
+  });
+
+  it('counts a saga transfer on both of its shards: its id is refused on a third, and free again when the saga rolled back', async () => {
+    const { ledger } = await openLedger();
+    const { on, wallet } = await seed(ledger);
+    const [a0] = on(0);
+    const [a1] = on(1);
+    const [a2, b2] = on(2);
+    expect((await ledger.createTransfer(usd('s-1', a0, a1, 3n))).status).toBe('ok');
+    expect((await ledger.createTransfer(usd('s-1', a2, b2, 3n))).status).toBe('exists_with_different_fields');
+    // Refused on its debit side (the wallet is empty): no record anywhere, so the id is free.
+    expect((await ledger.createTransfer(usd('s-2', wallet, a0, 3n))).status).toBe('insufficient_funds');
+    expect((await ledger.createTransfer(usd('s-2', a2, b2, 3n))).status).toBe('ok');
+    await expectClean(ledger);
+  });
+
+  it('refuses a whole atomic group when a member id is taken elsewhere or repeated across its shards', async () => {
+    const { ledger } = await openLedger();
+    const { on } = await seed(ledger);
+    const [a0, b0] = on(0);
+    const [a1, b1] = on(1);
+    const [a2, b2] = on(2);
+    expect((await ledger.createTransfer(usd('g-1', a0, b0, 2n))).status).toBe('ok');
+    const before = await ledger.lookupAccounts([a1, b1, a2, b2]);
+    const taken = await ledger.createAtomicGroup([usd('g-2', a1, b1, 2n), usd('g-1', a2, b2, 2n)]);
+    expect(taken.map((result) => result.status)).toEqual(['linked_transfer_failed', 'exists_with_different_fields']);
+    const repeated = await ledger.createAtomicGroup([usd('g-3', a1, b1, 2n), usd('g-3', a2, b2, 2n)]);
+    expect(repeated.map((result) => result.status)).toEqual(['linked_transfer_failed', 'duplicate_id_in_group']);
+    expect(await ledger.lookupAccounts([a1, b1, a2, b2])).toEqual(before);
+    expect(await ledger.lookupTransfers(['g-2', 'g-3'])).toEqual([undefined, undefined]);
+    await expectClean(ledger);
+  });
+
+  it('refuses a pending transfer resolution whose own id is taken on another shard', async () => {
+    const { ledger } = await openLedger();
+    const { on } = await seed(ledger);
+    const [a0, b0] = on(0);
+    const [a1, b1] = on(1);
+    expect((await ledger.createTransfer({ ...usd('p-1', a0, b0, 9n), pending: true })).status).toBe('ok');
+    expect((await ledger.createTransfer(usd('used', a1, b1, 1n))).status).toBe('ok');
+    expect((await ledger.postPendingTransfers([{ id: 'used', pendingId: 'p-1' }]))[0]?.status).toBe('exists_with_different_fields');
+    expect((await ledger.lookupTransfers(['p-1']))[0]).toMatchObject({ state: 'pending' });
+    expect((await ledger.voidPendingTransfers([{ id: 'void-1', pendingId: 'p-1' }]))[0]?.status).toBe('ok');
+    await expectClean(ledger);
+  });
+});
+
+describe('TransferIdGuard', () => {
+  it('admits ids above every one seen, and none at all once a shard vouches for no greatest id', () => {
+    const guard = new TransferIdGuard(['b', 'd', '']);
+    const segment = guard.begin();
+    expect(guard.admit(segment, 'c')).toBe(false);
+    expect(guard.admit(segment, 'd')).toBe(false);
+    expect(guard.admit(segment, 'e')).toBe(true);
+    expect(guard.admit(segment, 'e')).toBe(false);
+    expect(segment.mayWrite('e')).toBe(true);
+    expect(segment.mayWrite('d')).toBe(false);
+    guard.end(segment);
+    const unordered = new TransferIdGuard(['b', null]);
+    expect(unordered.admit(unordered.begin(), 'zzz')).toBe(false);
+  });
+
+  it('makes a slow id wait for the earlier segments that may write it, never for later ones', async () => {
+    const guard = new TransferIdGuard(['']);
+    const first = guard.begin();
+    expect(guard.admit(first, 'm')).toBe(true);
+    const unrelated = guard.begin();
+    guard.markSlow(unrelated, 'x');
+    const checked = guard.begin();
+    guard.markSlow(checked, 'm');
+    const later = guard.begin();
+    guard.markSlow(later, 'm');
+    let waited = false;
+    const waiting = guard.settledBefore(checked).then(() => {
+      waited = true;
+    });
+    // `later` holds the same id but began after: only `first` is waited for.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(waited).toBe(false);
+    guard.end(first);
+    await waiting;
+    expect(waited).toBe(true);
+    for (const segment of [unrelated, checked, later]) guard.end(segment);
+    expect(guard.inFlight).toBe(0);
+  });
+});
