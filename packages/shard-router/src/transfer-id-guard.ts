@@ -36,7 +36,7 @@ export class IdSegment {
 
   /** Whether this segment may be writing a transfer with `id`. */
   mayWrite(id: string): boolean {
-    return (this.low < id && id <= this.high) || (this.slow !== null && this.slow.has(id));
+    return (this.low !== this.high && this.low < id && id <= this.high) || (this.slow !== null && this.slow.has(id));
   }
 }
 
