@@ -9,8 +9,9 @@
 // RANDOM_IDS=1 gives each transfer a random (not time-ordered) id, as UUIDv4 keys would: every
 // id then needs an index lookup and takes the general path.
 import { ShardEngine, parseAccount, parseTransfer, encodeCommandBatch, decodeCommandBatch } from '@shardledger/ledger-core';
-import { mkdtempSync } from 'node:fs';
-const e = await ShardEngine.open({ dir: mkdtempSync('/tmp/ph-'), durability: 'strict' });
+import { mkdtempSync, rmSync } from 'node:fs';
+const dir = mkdtempSync('/tmp/ph-');
+const e = await ShardEngine.open({ dir, durability: 'strict' });
 const N = 10000;
 const accts = []; for (let i = 0; i < N; i++) accts.push({ type: 'CreateAccount', account: parseAccount({ id: 'acct-' + String(i).padStart(6, '0'), currency: 'USD' }).value });
 for (let i = 0; i < N; i += 8190) await e.submit(accts.slice(i, i + 8190));
@@ -31,3 +32,5 @@ const inflight = []; for (const b of batches.slice(5)) { inflight.push(send(b));
 const cpu = process.cpuUsage(cpu0); const wall = performance.now() - t0;
 console.log(lane ? 'engine strict, encoded lane: tps' : 'engine strict, command objects: tps', Math.round(n / wall * 1000), 'cpu µs/tr', ((cpu.user + cpu.system) / n).toFixed(2), 'main-thread sync µs/tr', (syncMs * 1000 / n).toFixed(2));
 await e.close();
+// The data dir goes with the probe (hundreds of MB per run); KEEP=1 keeps it.
+if (process.env.KEEP !== '1') rmSync(dir, { recursive: true, force: true });

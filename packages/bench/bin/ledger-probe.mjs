@@ -8,7 +8,7 @@
 // isolate: created at start-up), then the libuv pool and, last, the shard workers and their
 // lmdb-js write threads. Every thread is named "node", so the order is the only label.
 import { Ledger } from '@shardledger/shard-router';
-import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { randomUUID } from 'node:crypto';
 const dir = mkdtempSync('/tmp/lb-');
@@ -43,3 +43,5 @@ if (threads0 !== null) {
 console.log(`shards=${shards} cross=${cross} ok=${ok} tps=${Math.round(ok / s)} cpu_us_per_tr(all threads)=${((cpu.user + cpu.system) / ok).toFixed(2)}`);
 if (process.env.NOVERIFY !== "1") { const v = await l.verify(); console.log('verify', v.ok, v.violations.slice(0, 2)); }
 await l.close();
+// The data dir goes with the probe (hundreds of MB per run); KEEP=1 keeps it.
+if (process.env.KEEP !== '1') rmSync(dir, { recursive: true, force: true });

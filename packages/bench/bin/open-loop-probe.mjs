@@ -5,8 +5,9 @@
 // slower than 150 ms with their due time. Run after 'npx tsc -b':
 //   RATE=100000 MS=10000 node packages/bench/bin/open-loop-probe.mjs
 import { Ledger } from '@shardledger/shard-router';
-import { mkdtempSync } from 'node:fs';
-const l = await Ledger.open({ dir: mkdtempSync('/tmp/ol-'), shards: 2, durability: 'strict' });
+import { mkdtempSync, rmSync } from 'node:fs';
+const dir = mkdtempSync('/tmp/ol-');
+const l = await Ledger.open({ dir, shards: 2, durability: 'strict' });
 const N = 10000; const ids = Array.from({ length: N }, (_, i) => 'acct-' + String(i).padStart(6, '0'));
 for (let i = 0; i < N; i += 8190) await l.createAccounts(ids.slice(i, i + 8190).map(id => ({ id, currency: 'USD' })));
 const byShard = [[], []]; for (const id of ids) byShard[l.shardOf(id)].push(id);
@@ -26,3 +27,5 @@ lat.sort((a, b) => a - b);
 console.log(`rate ${rate}: calls ${sent}, messages ${l.shardClient(0).submitMessagesSent + l.shardClient(1).submitMessagesSent - m0}, p50 ${lat[Math.floor(lat.length / 2)].toFixed(1)} ms, p99 ${lat[Math.floor(lat.length * 0.99)].toFixed(1)} ms, achieved ${(sent * 512 / ((performance.now() - start) / 1000)).toFixed(0)}/s`);
 console.log('slow calls (t:ms)', slow.slice(0, 40).join(' ')); const i0 = await l.shardClient(0).info(); console.log('snapshots', JSON.stringify(i0.snapshots), 'lastSeq', i0.lastSequence);
 await l.close();
+// The data dir goes with the probe (hundreds of MB per run); KEEP=1 keeps it.
+if (process.env.KEEP !== '1') rmSync(dir, { recursive: true, force: true });

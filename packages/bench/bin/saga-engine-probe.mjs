@@ -7,14 +7,15 @@
 // Run after 'npx tsc -b': node packages/bench/bin/saga-engine-probe.mjs  (ROUNDS=60 by default;
 // add --cpu-prof --cpu-prof-dir=DIR to profile, or PROFILE=file.cpuprofile to profile only the
 // measured rounds).
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
 
 // CORE=path/to/index.js runs another build of ledger-core (e.g. a copy of dist before a change).
 const { ShardEngine, parseAccount, parseTransfer, encodeCommandBatch } = await import(process.env.CORE ?? '@shardledger/ledger-core');
 
-const engine = await ShardEngine.open({ dir: mkdtempSync('/tmp/sgp-'), durability: 'strict' });
+const dir = mkdtempSync('/tmp/sgp-');
+const engine = await ShardEngine.open({ dir, durability: 'strict' });
 const N = 10_000;
 const STEPS = 819;
 const ROUNDS = Number(process.env.ROUNDS ?? 60);
@@ -125,3 +126,5 @@ console.log(
     ` cpu µs/step by thread: ${byThread.join(', ')}`,
 );
 await engine.close();
+// The data dir goes with the probe (hundreds of MB per run); KEEP=1 keeps it.
+if (process.env.KEEP !== '1') rmSync(dir, { recursive: true, force: true });
