@@ -278,7 +278,9 @@ export class Ledger {
   /** Creates transfers; one result per input, in order. Every command reaches each shard in input
    * order: transfers between accounts of one shard are applied in that order, and a cross-shard
    * transfer is reserved on its shards in that order too. Its credit becomes spendable when the
-   * saga commits, so a later transfer of the same call spending it may see it still reserved. */
+   * saga commits, so a later transfer of the same call spending it may see it still reserved.
+   * A transfer id is unique across the ledger, whatever shards its accounts live on
+   * (transfer-id-guard.ts). */
   async createTransfers(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(transfers, 'transfers');
