@@ -1,6 +1,6 @@
 // Probe (not a test, not the main bench): the Ledger with SHARDS shards (default 2), 10,000 accounts,
-// B batches of 8,190 pre-generated transfers, CROSS = share across shards (0..1), CONC calls in
-// flight, DUR = strict|relaxed, WARM = batches run before the clock starts; prints transfers/s and
+// B batches of 8,190 pre-generated transfers (RANDOM_IDS=1: random UUIDs for ids; RETRIES: see
+// below), CROSS = share across shards (0..1), CONC calls in flight, DUR = strict|relaxed, WARM = batches run before the clock starts; prints transfers/s and
 // CPU us per transfer (all threads).
 // Run after 'npx tsc -b': SHARDS=2 CROSS=0 node packages/bench/bin/ledger-probe.mjs (PROF=dir for a profile).
 // THREADS=1 (Linux) also prints CPU µs per transfer by thread, from /proc/self/task, in thread
@@ -13,14 +13,19 @@ import { Session } from 'node:inspector/promises';
 import { randomUUID } from 'node:crypto';
 const dir = mkdtempSync('/tmp/lb-');
 const shards = +(process.env.SHARDS || 2);
-const l = await Ledger.open({ dir, shards, durability: process.env.DUR || 'strict' });
+// ID_SCOPE=shard: transferIdScope 'shard' (ids checked by the shards a transfer touches only).
+const l = await Ledger.open({ dir, shards, durability: process.env.DUR || 'strict', transferIdScope: process.env.ID_SCOPE || 'ledger' });
 const N = 10000; const ids = Array.from({ length: N }, (_, i) => 'acct-' + String(i).padStart(6, '0'));
 for (let i = 0; i < N; i += 8190) await l.createAccounts(ids.slice(i, i + 8190).map(id => ({ id, currency: 'USD' })));
 let seed = 7; const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 const cross = +(process.env.CROSS || 0);
+// RETRIES=r: that share of each batch resubmits the transfer at the same place in the batch before
+// (identical: its home shard answers `exists`), as a client retrying after a timeout would.
+const retries = +(process.env.RETRIES || 0);
 const byShard = Array.from({ length: shards }, () => []); for (const id of ids) byShard[l.shardOf(id)].push(id);
 const B = +(process.env.B || 40); const batches = []; let t = 0;
 for (let b = 0; b < B; b++) { const batch = []; for (let i = 0; i < 8190; i++) { const d = ids[Math.floor(rnd() * N)]; const sd = l.shardOf(d); const x = rnd() < cross; const pool = x ? byShard[(sd + 1) % shards] : byShard[sd]; let c = pool[Math.floor(rnd() * pool.length)]; if (c === d) c = pool[(pool.indexOf(c) + 1) % pool.length];
+  if (b > 0 && rnd() < retries) { batch.push(batches[b - 1][i]); continue; }
   batch.push({ id: process.env.RANDOM_IDS === '1' ? randomUUID() : 't-' + String(t++).padStart(12, '0'), debitAccountId: d, creditAccountId: c, amount: BigInt(1 + (i % 1000)), currency: 'USD' }); } batches.push(batch); }
 // CPU ms by thread id, with the thread's name (clock ticks of 10 ms: use long runs).
 const threadCpu = () => { const m = new Map(); for (const t of readdirSync('/proc/self/task')) { try { const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); m.set(t, { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), ms: (+f[11] + +f[12]) * 10 }); } catch {} } return m; };
@@ -31,7 +36,7 @@ const WARM = +(process.env.WARM || 0); { const warming = []; for (const b of bat
 const sess = new Session(); sess.connect(); if (process.env.PROF) { await sess.post('Profiler.enable'); await sess.post('Profiler.start'); }
 const threads0 = process.env.THREADS === '1' ? threadCpu() : null;
 const t0 = performance.now(); const inflight = []; let ok = 0; const cpu0 = process.cpuUsage();
-for (const b of batches) { inflight.push(l.createTransfers(b).then(rs => { for (const r of rs) if (r.status === 'ok') ok++; })); if (inflight.length >= conc) await inflight.shift(); }
+for (const b of batches) { inflight.push(l.createTransfers(b).then(rs => { for (const r of rs) if (r.status === 'ok' || r.status === 'exists') ok++; })); if (inflight.length >= conc) await inflight.shift(); }
 await Promise.all(inflight);
 const s = (performance.now() - t0) / 1000; const cpu = process.cpuUsage(cpu0);
 if (process.env.PROF) { const { profile } = await sess.post('Profiler.stop'); mkdirSync(process.env.PROF, { recursive: true }); writeFileSync(process.env.PROF + '/x.cpuprofile', JSON.stringify(profile)); }

@@ -25,6 +25,14 @@ export interface LedgerOptions {
   readonly snapshotIntervalMs?: number;
   /** Keep the per-account history index (account history, balance as of). Default true. */
   readonly accountHistory?: boolean;
+  /** 'ledger' (default): a transfer id is unique across the whole ledger; the router checks ids
+   * that are not above every id before (retries, out-of-order or random ids) on the shards that
+   * are not their home, which stalls the pipeline for the rest of that call (see
+   * docs/architecture.md, "Transfer ids across shards"). 'shard': only the shards a transfer
+   * touches check its id, as before that check existed: an id reused between accounts of other
+   * shards is applied as a new transfer. For applications whose ids cannot cross accounts (an id
+   * derived from the debit account, say) and that mix many retries into large calls. */
+  readonly transferIdScope?: 'ledger' | 'shard';
   /** Failpoints armed in every shard worker before it opens ("name=action@N,..."); tests only. */
   readonly failpoints?: string;
 }

@@ -151,7 +151,8 @@ export class Ledger {
   private readonly lock: DirLock;
   private readonly sagas: SagaCoordinator;
   /** Keeps transfer ids unique across shards (transfer-id-guard.ts); null with one shard, where
-   * the shard's own check covers every id. Set by open once sagas are recovered. */
+   * the shard's own check covers every id, or with transferIdScope 'shard'. Set by open once
+   * sagas are recovered. */
   private transferIds: TransferIdGuard | null = null;
   private readonly options: LedgerOptions;
   private recovery = { sagasCommitted: 0, sagasReleased: 0 };
@@ -175,6 +176,9 @@ export class Ledger {
   static async open(options: LedgerOptions): Promise<Ledger> {
     if (typeof options !== 'object' || options === null || typeof options.dir !== 'string' || options.dir === '') {
       throw new LedgerError('INVALID_ARGUMENT', { dir: 'required' });
+    }
+    if (options.transferIdScope !== undefined && options.transferIdScope !== 'ledger' && options.transferIdScope !== 'shard') {
+      throw new LedgerError('INVALID_ARGUMENT', { transferIdScope: String(options.transferIdScope) });
     }
     // A missing dir is created (LedgerOptions.dir); the lock lives inside it.
     await mkdir(options.dir, { recursive: true });
@@ -206,7 +210,7 @@ export class Ledger {
         const ledger = new Ledger(options, manifest, clients, lock);
         const recovered = await ledger.sagas.recoverAll();
         ledger.recovery = { sagasCommitted: recovered.committed, sagasReleased: recovered.released };
-        if (clients.length > 1) ledger.transferIds = new TransferIdGuard((await Promise.all(clients.map((client) => client.info()))).map((info) => info.transferIdMax));
+        if (clients.length > 1 && options.transferIdScope !== 'shard') ledger.transferIds = new TransferIdGuard((await Promise.all(clients.map((client) => client.info()))).map((info) => info.transferIdMax));
         return ledger;
       } catch (error) {
         // The shards that did open are closed before the lock goes: no worker of this failed
@@ -287,18 +291,24 @@ export class Ledger {
     const count = transfers.length;
     const statuses = new Array<CommandStatus>(count);
     const guard = this.transferIds;
-    // The call goes out in segments (transfer-id-guard.ts): the first runs until the first id not
-    // known to be new (all of it, with time-ordered ids); the rest go checked.
+    // The call goes out in segments (transfer-id-guard.ts): all of it in one, unless an id may
+    // repeat one sent earlier in the call to other shards (it starts the next segment), or an id
+    // turns out to be taken on another shard (then that range goes again, checked one by one).
     let start = 0;
-    let checked = false;
+    let checkedEnd = -1;
     while (start < count) {
       const segment = guard?.begin() ?? null;
       try {
-        start = checked && segment !== null ? await this.sendChecked(transfers, start, statuses, segment) : await this.sendRouted(transfers, start, statuses, segment);
+        if (segment !== null && checkedEnd > start) {
+          start = await this.sendChecked(transfers, start, checkedEnd, statuses, segment);
+        } else {
+          const next = await this.sendRouted(transfers, start, statuses, segment);
+          if (next < 0) checkedEnd = -next - 1;
+          else start = next;
+        }
       } finally {
         if (segment !== null) guard?.end(segment);
       }
-      checked = true;
     }
     const results = new Array<TransferResult>(count);
     for (let index = 0; index < count; index += 1) {
@@ -307,8 +317,12 @@ export class Ledger {
     return results;
   }
 
-  /** Routes transfers from `start` and sends them, up to the first whose id is not known to be new
-   * (`segment` null: all of them); returns the index it stopped at. The hot path. */
+  /** Routes transfers from `start` and sends them; returns the index it stopped at: the end, or an
+   * id that may repeat one routed earlier in this segment to other shards. The hot path: an id
+   * above every one before costs one comparison; any other (slow) id is held (holdSlow) and, before
+   * anything is sent, looked up on the shards that are not its home. When one is taken there,
+   * nothing is sent and it returns -(end + 1): the caller sends start .. end again, checked
+   * (sendChecked), which gives each transfer its status. */
   private async sendRouted(transfers: readonly TransferInput[], start: number, statuses: CommandStatus[], segment: IdSegment | null): Promise<number> {
     const count = transfers.length;
     const routing = new TransferRouting(this.shards, count - start);
@@ -317,14 +331,16 @@ export class Ledger {
     // Fast ids are compared here, inline, and the guard advanced once (TransferIdGuard.advance).
     const first = segment === null ? '' : (this.transferIds as TransferIdGuard).greatest;
     let greatest = first;
+    /** The home (debit shard * shardCountMax + credit shard) of each slow id held. */
+    let homes: Map<string, number> | null = null;
     let index = start;
     for (; index < count; index += 1) {
       const input = transfers[index];
       let spec: TransferSpec | Rejected;
       if (this.readPlain(input, shardsOf)) {
         if (segment !== null) {
-          if (greatest === null || !(plain.id > greatest)) break;
-          greatest = plain.id;
+          if (greatest !== null && plain.id > greatest) greatest = plain.id;
+          else if (!this.holdSlow(segment, plain.id, first, greatest, (homes ??= new Map()))) break;
         }
         if (shardsOf[0] === shardsOf[1]) {
           // The hot path: no spec or command object, straight into the shard's columns.
@@ -339,23 +355,55 @@ export class Ledger {
           continue;
         }
         if (segment !== null) {
-          if (greatest === null || !(spec.id > greatest)) break;
-          greatest = spec.id;
+          if (greatest !== null && spec.id > greatest) greatest = spec.id;
+          else if (!this.holdSlow(segment, spec.id, first, greatest, (homes ??= new Map()))) break;
         }
       }
       routing.add(index, spec, shardsOf[0] as number, shardsOf[1] as number, statuses);
     }
     if (segment !== null && greatest !== first) (this.transferIds as TransferIdGuard).advance(segment, greatest as string);
-    await this.sendRouting(routing, statuses);
+    if (homes !== null && (await this.takenElsewhere(segment as IdSegment, homes))) return -index - 1;
+    await this.sendRouting(routing, statuses, segment);
     return index;
   }
 
-  /** Routes transfers from `start`, refuses those whose id is taken on a shard outside their
-   * home (refuseTakenIds), and sends the others; returns the index it stopped at: the end, or
+  /** A slow id met by sendRouted, for the transfer just routed (its shards in routedShards): false
+   * when the segment must end before it, because it may repeat an id routed earlier in this
+   * segment to other shards (a fast one: in (first, greatest]; or a slow one with another home),
+   * so that the next segment checks it against what this one wrote, as one shard would; else
+   * true, with the id held: marked slow, its home noted. */
+  private holdSlow(segment: IdSegment, id: string, first: string | null, greatest: string | null, homes: Map<string, number>): boolean {
+    if (first !== null && greatest !== null && first < id && id <= greatest) return false;
+    const home = (this.routedShards[0] as number) * limits.shardCountMax + (this.routedShards[1] as number);
+    const earlier = homes.get(id);
+    if (earlier !== undefined && earlier !== home) return false;
+    homes.set(id, home);
+    (this.transferIds as TransferIdGuard).markSlow(segment, id);
+    return true;
+  }
+
+  /** Whether any id of `homes` (id -> home, as holdSlow notes it) is live on a shard that is not
+   * its home. Waits first for the segments that may be writing those ids to queue their writes,
+   * and looks up behind them. */
+  private async takenElsewhere(segment: IdSegment, homes: ReadonlyMap<string, number>): Promise<boolean> {
+    await (this.transferIds as TransferIdGuard).writesQueuedBefore(segment);
+    const asked = this.clients.map((): string[] => []);
+    for (const [id, home] of homes) {
+      const debitShard = Math.floor(home / limits.shardCountMax);
+      const creditShard = home % limits.shardCountMax;
+      for (let shard = 0; shard < asked.length; shard += 1) if (shard !== debitShard && shard !== creditShard) (asked[shard] as string[]).push(id);
+    }
+    const found = await Promise.all(this.clients.map((client, shard) => ((asked[shard] as string[]).length === 0 ? [] : client.lookupTransfersBehindWrites(asked[shard] as string[]))));
+    // A released saga side frees its id, as it does on its own shard (decide.ts liveRecord).
+    return found.some((records) => records.some((record) => record !== undefined && record.state !== 'released'));
+  }
+
+  /** Routes transfers `start` .. `end` - 1, refuses those whose id is taken on a shard outside
+   * their home (refuseTakenIds), and sends the others; returns the index it stopped at: `end`, or
    * an id met earlier in this segment with other home shards (it goes in the next segment, so
    * that the lookup sees what the first one wrote, as one shard would). */
-  private async sendChecked(transfers: readonly TransferInput[], start: number, statuses: CommandStatus[], segment: IdSegment): Promise<number> {
-    const count = transfers.length;
+  private async sendChecked(transfers: readonly TransferInput[], start: number, end: number, statuses: CommandStatus[], segment: IdSegment): Promise<number> {
+    const count = end;
     const guard = this.transferIds as TransferIdGuard;
     const shardsOf = this.routedShards;
     const plain = this.plainFields;
@@ -395,17 +443,17 @@ export class Ledger {
         routing.addPlain(entry.debitShard, entry.index, { id: spec.id, debitAccountId: spec.debitAccountId, creditAccountId: spec.creditAccountId, currency: spec.currency, amount: Number(spec.amount) });
       } else routing.add(entry.index, spec, entry.debitShard, entry.creditShard, statuses);
     }
-    await this.sendRouting(routing, statuses);
+    await this.sendRouting(routing, statuses, segment);
     return index;
   }
 
   /** Gives each slow transfer of `routed` whose id is live on a shard outside its home shards the
    * status its home would give (exists, exists_with_different_fields, or transfer_in_flight while
    * that transfer's saga runs), so that it is not sent. Waits first for the segments that may be
-   * writing those ids. */
+   * writing those ids to queue their writes, and looks up behind them. */
   private async refuseTakenIds(segment: IdSegment, routed: readonly CheckedTransfer[], statuses: (CommandStatus | undefined)[]): Promise<void> {
     if (segment.slow === null) return;
-    await (this.transferIds as TransferIdGuard).settledBefore(segment);
+    await (this.transferIds as TransferIdGuard).writesQueuedBefore(segment);
     // Each shard is asked only for the ids of transfers it is not home to: a home shard checks
     // the id itself when the transfer reaches it.
     const shards = this.clients.length;
@@ -419,7 +467,7 @@ export class Ledger {
         list.entries.push(entry);
       }
     }
-    const found = await Promise.all(this.clients.map((client, shard) => ((asked[shard] as { ids: string[] }).ids.length === 0 ? [] : client.lookupTransfers((asked[shard] as { ids: string[] }).ids))));
+    const found = await Promise.all(this.clients.map((client, shard) => ((asked[shard] as { ids: string[] }).ids.length === 0 ? [] : client.lookupTransfersBehindWrites((asked[shard] as { ids: string[] }).ids))));
     for (let shard = 0; shard < shards; shard += 1) {
       const { entries } = asked[shard] as { entries: CheckedTransfer[] };
       const records = found[shard] as (TransferRecord | undefined)[];
@@ -436,7 +484,7 @@ export class Ledger {
 
   /** Sends one message per shard, runs the sagas, and writes every status; throws when a shard
    * failed with same-shard transfers in its message (they are in doubt: a retry is safe). */
-  private async sendRouting(routing: TransferRouting, statuses: CommandStatus[]): Promise<void> {
+  private async sendRouting(routing: TransferRouting, statuses: CommandStatus[], segment: IdSegment | null): Promise<void> {
     const { buckets, sagas } = routing;
     let localError: unknown;
     const sends: Promise<void>[] = [];
@@ -471,6 +519,8 @@ export class Ledger {
           ),
       );
     }
+    // Every message of the segment is queued on its client: lookups sent from now on see them.
+    segment?.markQueued();
     await Promise.all(sends);
     if (sagas.size > 0) {
       const sagaStatuses = await this.sagas.finishBatch(sagas);

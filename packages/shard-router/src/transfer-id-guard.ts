@@ -9,10 +9,12 @@
 // - Any other id (a slow id: a retry, an id out of order, or any id once a shard has stored a
 //   non-ASCII one) is looked up on every shard before it is sent (Ledger.refuseTakenIds). Found live
 //   on a shard outside its home, it gets the result its home shards would give had they seen it.
-// A lookup only sees what is stored, so a slow id first waits until the work that may be writing
-// it settles: each segment of routed transfers is registered from routing until its sends settle,
-// and a slow id waits for the segments registered before its own whose fast range or slow ids
-// hold it. A segment never waits for a later one, so no two segments wait for each other.
+// A lookup only sees what reached the shard before it, so a slow id first waits until the work that
+// may be writing it has queued its messages: each segment of routed transfers is registered from
+// routing until its sends settle, and a slow id waits for the segments registered before its own
+// whose fast range or slow ids hold it to have queued their writes (or ended). Its lookups then go
+// behind those writes (ShardClient.lookupTransfersBehindWrites); a shard runs requests in arrival
+// order. A segment never waits for a later one, so no two segments wait for each other.
 
 import { assert } from '@shardledger/ledger-core';
 
@@ -23,15 +25,22 @@ export class IdSegment {
   high: string;
   /** The slow ids of this segment (null when none): they are checked before they are sent. */
   slow: Set<string> | null = null;
-  readonly settled: Promise<void>;
-  settle!: () => void;
+  /** Resolves once the segment's writes are queued to their shards (markQueued), or it ended. */
+  readonly queued: Promise<void>;
+  #resolveQueued!: () => void;
 
   constructor(low: string) {
     this.low = low;
     this.high = low;
-    this.settled = new Promise((resolve) => {
-      this.settle = resolve;
+    this.queued = new Promise((resolve) => {
+      this.#resolveQueued = resolve;
     });
+  }
+
+  /** The segment's messages are queued on their shards' clients: a lookup sent behind them sees
+   * their writes. */
+  markQueued(): void {
+    this.#resolveQueued();
   }
 
   /** Whether this segment may be writing a transfer with `id`. */
@@ -99,8 +108,8 @@ export class TransferIdGuard {
   }
 
   /** Resolves once every segment begun before `segment` that may be writing one of its slow ids
-   * has settled. */
-  async settledBefore(segment: IdSegment): Promise<void> {
+   * has queued its writes (or ended). */
+  async writesQueuedBefore(segment: IdSegment): Promise<void> {
     const slow = segment.slow;
     if (slow === null) return;
     const waits: Promise<void>[] = [];
@@ -108,7 +117,7 @@ export class TransferIdGuard {
       if (other === segment) break;
       for (const id of slow) {
         if (other.mayWrite(id)) {
-          waits.push(other.settled);
+          waits.push(other.queued);
           break;
         }
       }
@@ -118,6 +127,6 @@ export class TransferIdGuard {
 
   end(segment: IdSegment): void {
     assert(this.#inFlight.delete(segment), 'a segment ends once');
-    segment.settle();
+    segment.markQueued();
   }
 }

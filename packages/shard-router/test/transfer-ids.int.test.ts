@@ -1,6 +1,7 @@
 // Goal: a transfer id is unique across the whole ledger, not only on the shards a transfer touches;
 // method: real 4-shard ledgers, an id reused between accounts of other shards, in one call, in
 // concurrent calls, across a reopen, by sagas, groups and pending resolutions.
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, type TransferInput } from '../src/index.js';
 import { TransferIdGuard } from '../src/transfer-id-guard.js';
@@ -78,6 +79,32 @@ describe('Transfer ids across shards', () => {
     await expectClean(ledger);
   });
 
+  it('gives each transfer of a call mixing new ids, retries and a taken id its own status', async () => {
+    const { ledger } = await openLedger();
+    const { on } = await seed(ledger);
+    const [a0, b0] = on(0);
+    const [a1, b1] = on(1);
+    const [a2, b2] = on(2);
+    expect((await ledger.createTransfers([usd('m-1', a0, b0, 1n), usd('m-2', a1, b1, 1n)])).map((result) => result.status)).toEqual(['ok', 'ok']);
+    // Retries (same home) among new ids: sent in one go, the home shards answer `exists`.
+    const retries = await ledger.createTransfers([usd('m-3', a0, b0, 2n), usd('m-1', a0, b0, 1n), usd('m-4', a2, b2, 2n), usd('m-2', a1, b1, 5n)]);
+    expect(retries.map((result) => result.status)).toEqual(['ok', 'exists', 'ok', 'exists_with_different_fields']);
+    // One id taken on another shard: the call goes again transfer by transfer, with the same
+    // statuses for the others as without it.
+    const taken = await ledger.createTransfers([usd('m-5', a0, b0, 3n), usd('m-1', a0, b0, 1n), usd('m-2', a2, b2, 3n), usd('m-6', a1, b1, 3n)]);
+    expect(taken.map((result) => result.status)).toEqual(['ok', 'exists', 'exists_with_different_fields', 'ok']);
+    const stored = await ledger.lookupTransfers(['m-1', 'm-2', 'm-3', 'm-4', 'm-5', 'm-6']);
+    expect(stored.map((transfer) => [transfer?.debitAccountId, transfer?.amount])).toEqual([
+      [a0, 1n],
+      [a1, 1n],
+      [a0, 2n],
+      [a2, 2n],
+      [a0, 3n],
+      [a1, 3n],
+    ]);
+    await expectClean(ledger);
+  });
+
   it('lets exactly one of many concurrent calls take each id, whatever shards their accounts are on', async () => {
     const { ledger } = await openLedger();
     const { on } = await seed(ledger);
@@ -97,7 +124,8 @@ describe('Transfer ids across shards', () => {
     const winners = new Map<string, TransferInput>();
     answers.forEach((results, call) =>
       results.forEach((result, index) => {
-        expect(['ok', 'exists', 'exists_with_different_fields']).toContain(result.status);
+        // transfer_in_flight: the id's first transfer is a saga still reserved (retryable).
+        expect(['ok', 'exists', 'exists_with_different_fields', 'transfer_in_flight']).toContain(result.status);
         if (result.status !== 'ok') return;
         expect(winners.has(result.id)).toBe(false);
         winners.set(result.id, (calls[call] as TransferInput[])[index] as TransferInput);
@@ -188,6 +216,27 @@ describe('Transfer ids across shards', () => {
   });
 });
 
+describe('transferIdScope', () => {
+  it("'shard' leaves ids to the shards a transfer touches, and anything else is refused before the dir is touched", async () => {
+    const made = await tempDir('ids-scope');
+    cleanups.push(made.cleanup);
+    const ledger = await Ledger.open({ dir: made.dir, shards: 4, durability: 'relaxed', transferIdScope: 'shard' });
+    cleanups.unshift(() => ledger.close());
+    const { on } = await seed(ledger);
+    const [a0, b0] = on(0);
+    const [a1, b1] = on(1);
+    expect((await ledger.createTransfer(usd('s-1', a0, b0, 1n))).status).toBe('ok');
+    expect((await ledger.createTransfer(usd('s-1', a1, b1, 1n))).status).toBe('ok');
+    expect((await ledger.createTransfer(usd('s-1', a0, b0, 1n))).status).toBe('exists');
+    await expectClean(ledger);
+    const other = await tempDir('ids-scope-bad');
+    cleanups.push(other.cleanup);
+    const bad = Ledger.open({ dir: `${other.dir}/ledger`, transferIdScope: 'global' as unknown as 'ledger' });
+    await expect(bad).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(existsSync(`${other.dir}/ledger`)).toBe(false);
+  });
+});
+
 describe('TransferIdGuard', () => {
   it('admits ids above every one seen, and none at all once a shard vouches for no greatest id', () => {
     const guard = new TransferIdGuard(['b', 'd', '']);
@@ -203,7 +252,7 @@ describe('TransferIdGuard', () => {
     expect(unordered.admit(unordered.begin(), 'zzz')).toBe(false);
   });
 
-  it('makes a slow id wait for the earlier segments that may write it, never for later ones', async () => {
+  it('makes a slow id wait for the earlier segments that may write it to queue their writes, never for later ones', async () => {
     const guard = new TransferIdGuard(['']);
     const first = guard.begin();
     expect(guard.admit(first, 'm')).toBe(true);
@@ -214,16 +263,16 @@ describe('TransferIdGuard', () => {
     const later = guard.begin();
     guard.markSlow(later, 'm');
     let waited = false;
-    const waiting = guard.settledBefore(checked).then(() => {
+    const waiting = guard.writesQueuedBefore(checked).then(() => {
       waited = true;
     });
     // `later` holds the same id but began after: only `first` is waited for.
     await new Promise((resolve) => setImmediate(resolve));
     expect(waited).toBe(false);
-    guard.end(first);
+    first.markQueued();
     await waiting;
     expect(waited).toBe(true);
-    for (const segment of [unrelated, checked, later]) guard.end(segment);
+    for (const segment of [first, unrelated, checked, later]) guard.end(segment);
     expect(guard.inFlight).toBe(0);
   });
 });

@@ -117,6 +117,11 @@ export class ShardClient {
   /** FIFO of submits not yet sent; `#queueHead` avoids O(n) shifts. */
   #queue: PendingSubmit[] = [];
   #queueHead = 0;
+  /** Submits ever queued, and ever taken off the queue (sent, or failed with the shard): a read
+   * waiting for the first n to be taken (lookupTransfersBehindWrites) waits in #takenWaiters. */
+  #submitsQueued = 0;
+  #submitsTaken = 0;
+  #takenWaiters: { readonly target: number; readonly resolve: () => void }[] = [];
   /** Commands queued or in flight (bounded by queueDepthMax). */
   #outstandingCommands = 0;
   #flushScheduled = false;
@@ -207,6 +212,7 @@ export class ShardClient {
     this.#outstandingCommands += count;
     return new Promise((resolve, reject) => {
       this.#queue.push({ batch, count, resolve, reject });
+      this.#submitsQueued += 1;
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
@@ -230,6 +236,25 @@ export class ShardClient {
   async #read<Op extends Exclude<ShardOp, 'submit' | 'close'>>(op: Op, args: ShardOpArgs<Op>): Promise<ShardOpResult<Op>> {
     if (this.#unappliedWrites.size > 0) await Promise.all([...this.#unappliedWrites]);
     return this.#call(op, args);
+  }
+
+  /** lookupTransfers sent once every submit queued before this call has been sent (or failed):
+   * the worker runs requests in arrival order, so the lookup sees their writes. The router's
+   * transfer-id check uses it (transfer-id-guard.ts). */
+  async lookupTransfersBehindWrites(ids: readonly string[]): Promise<ShardOpResult<'lookupTransfers'>> {
+    const target = this.#submitsQueued;
+    if (this.#submitsTaken < target) await new Promise<void>((resolve) => this.#takenWaiters.push({ target, resolve }));
+    return this.#read('lookupTransfers', [ids]);
+  }
+
+  #wakeTakenWaiters(): void {
+    if (this.#takenWaiters.length === 0) return;
+    const waiting: { readonly target: number; readonly resolve: () => void }[] = [];
+    for (const waiter of this.#takenWaiters) {
+      if (this.#submitsTaken >= waiter.target) waiter.resolve();
+      else waiting.push(waiter);
+    }
+    this.#takenWaiters = waiting;
   }
 
   lookupAccounts(...args: ShardOpArgs<'lookupAccounts'>): Promise<ShardOpResult<'lookupAccounts'>> {
@@ -362,10 +387,12 @@ export class ShardClient {
         callers.push(next);
         count += next.count;
         this.#queueHead++;
+        this.#submitsTaken += 1;
       }
       assert(callers.length > 0, 'every queued call fits one message');
       this.#postSubmit(worker, callers, count);
     }
+    this.#wakeTakenWaiters();
     if (this.#queueHead === this.#queue.length) {
       this.#queue = [];
       this.#queueHead = 0;
@@ -522,10 +549,12 @@ export class ShardClient {
     for (let index = this.#queueHead; index < this.#queue.length; index++) {
       const caller = this.#queue[index] as PendingSubmit;
       this.#outstandingCommands -= caller.count;
+      this.#submitsTaken += 1;
       caller.reject(error);
     }
     this.#queue = [];
     this.#queueHead = 0;
+    this.#wakeTakenWaiters();
     this.#checkDrained();
   }
 
