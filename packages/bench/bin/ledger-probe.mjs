@@ -19,13 +19,16 @@ const N = 10000; const ids = Array.from({ length: N }, (_, i) => 'acct-' + Strin
 for (let i = 0; i < N; i += 8190) await l.createAccounts(ids.slice(i, i + 8190).map(id => ({ id, currency: 'USD' })));
 let seed = 7; const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 const cross = +(process.env.CROSS || 0);
-// RETRIES=r: that share of each batch resubmits the transfer at the same place in the batch before
+// RETRIES=r: that share of each batch resubmits the transfer at the same place in an earlier batch
 // (identical: its home shard answers `exists`), as a client retrying after a timeout would.
 const retries = +(process.env.RETRIES || 0);
+// RETRY_LAG=k: the resubmitted transfer is from k calls before (default 1: a call that may still be in
+// flight; 8 and more: one long answered, as a retry after a timeout would be).
+const retryLag = +(process.env.RETRY_LAG || 1);
 const byShard = Array.from({ length: shards }, () => []); for (const id of ids) byShard[l.shardOf(id)].push(id);
 const B = +(process.env.B || 40); const batches = []; let t = 0;
 for (let b = 0; b < B; b++) { const batch = []; for (let i = 0; i < 8190; i++) { const d = ids[Math.floor(rnd() * N)]; const sd = l.shardOf(d); const x = rnd() < cross; const pool = x ? byShard[(sd + 1) % shards] : byShard[sd]; let c = pool[Math.floor(rnd() * pool.length)]; if (c === d) c = pool[(pool.indexOf(c) + 1) % pool.length];
-  if (b > 0 && rnd() < retries) { batch.push(batches[b - 1][i]); continue; }
+  if (b >= retryLag && rnd() < retries) { batch.push(batches[b - retryLag][i]); continue; }
   batch.push({ id: process.env.RANDOM_IDS === '1' ? randomUUID() : 't-' + String(t++).padStart(12, '0'), debitAccountId: d, creditAccountId: c, amount: BigInt(1 + (i % 1000)), currency: 'USD' }); } batches.push(batch); }
 // CPU ms by thread id, with the thread's name (clock ticks of 10 ms: use long runs).
 const threadCpu = () => { const m = new Map(); for (const t of readdirSync('/proc/self/task')) { try { const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); m.set(t, { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), ms: (+f[11] + +f[12]) * 10 }); } catch {} } return m; };

@@ -384,16 +384,16 @@ export class Ledger {
 
   /** Whether any id of `homes` (id -> home, as holdSlow notes it) is live on a shard that is not
    * its home. Waits first for the segments that may be writing those ids to queue their writes,
-   * and looks up behind them. */
+   * and looks up behind them; with none, ahead of every write in flight (none can hold them). */
   private async takenElsewhere(segment: IdSegment, homes: ReadonlyMap<string, number>): Promise<boolean> {
-    await (this.transferIds as TransferIdGuard).writesQueuedBefore(segment);
+    const behind = await (this.transferIds as TransferIdGuard).writesQueuedBefore(segment);
     const asked = this.clients.map((): string[] => []);
     for (const [id, home] of homes) {
       const debitShard = Math.floor(home / limits.shardCountMax);
       const creditShard = home % limits.shardCountMax;
       for (let shard = 0; shard < asked.length; shard += 1) if (shard !== debitShard && shard !== creditShard) (asked[shard] as string[]).push(id);
     }
-    const found = await Promise.all(this.clients.map((client, shard) => ((asked[shard] as string[]).length === 0 ? [] : client.lookupTransfersBehindWrites(asked[shard] as string[]))));
+    const found = await Promise.all(this.clients.map((client, shard) => ((asked[shard] as string[]).length === 0 ? [] : (behind ? client.lookupTransfersBehindWrites(asked[shard] as string[]) : client.lookupTransfersAhead(asked[shard] as string[])))));
     // A released saga side frees its id, as it does on its own shard (decide.ts liveRecord).
     return found.some((records) => records.some((record) => record !== undefined && record.state !== 'released'));
   }
@@ -450,10 +450,11 @@ export class Ledger {
   /** Gives each slow transfer of `routed` whose id is live on a shard outside its home shards the
    * status its home would give (exists, exists_with_different_fields, or transfer_in_flight while
    * that transfer's saga runs), so that it is not sent. Waits first for the segments that may be
-   * writing those ids to queue their writes, and looks up behind them. */
+   * writing those ids to queue their writes, and looks up behind them; with none, ahead of every
+   * write in flight (none can hold them). */
   private async refuseTakenIds(segment: IdSegment, routed: readonly CheckedTransfer[], statuses: (CommandStatus | undefined)[]): Promise<void> {
     if (segment.slow === null) return;
-    await (this.transferIds as TransferIdGuard).writesQueuedBefore(segment);
+    const behind = await (this.transferIds as TransferIdGuard).writesQueuedBefore(segment);
     // Each shard is asked only for the ids of transfers it is not home to: a home shard checks
     // the id itself when the transfer reaches it.
     const shards = this.clients.length;
@@ -467,7 +468,7 @@ export class Ledger {
         list.entries.push(entry);
       }
     }
-    const found = await Promise.all(this.clients.map((client, shard) => ((asked[shard] as { ids: string[] }).ids.length === 0 ? [] : client.lookupTransfersBehindWrites((asked[shard] as { ids: string[] }).ids))));
+    const found = await Promise.all(this.clients.map((client, shard) => ((asked[shard] as { ids: string[] }).ids.length === 0 ? [] : (behind ? client.lookupTransfersBehindWrites((asked[shard] as { ids: string[] }).ids) : client.lookupTransfersAhead((asked[shard] as { ids: string[] }).ids)))));
     for (let shard = 0; shard < shards; shard += 1) {
       const { entries } = asked[shard] as { entries: CheckedTransfer[] };
       const records = found[shard] as (TransferRecord | undefined)[];

@@ -216,11 +216,15 @@ export class SagaCoordinator {
     const client = this.shards.clients[shard];
     assert(client !== undefined, 'participant shard exists');
     for (let attempt = 1; ; attempt += 1) {
+      const submitted = client.submit(commands);
       try {
-        const results = await withTimeout(client.submit(commands), limits.sagaStepTimeoutMs);
+        const results = await withTimeout(submitted, limits.sagaStepTimeoutMs);
         assert(results.length === commands.length, 'one result per command');
         return results;
       } catch (error) {
+        // Timed out, the step may still be queued on the worker: the shard's reads (the router's
+        // transfer-id lookups among them) wait until it is done, so that none misses it.
+        if (isLedgerError(error, 'TIMEOUT')) client.holdReadsUntil(submitted);
         if (!isRetryable(error) || attempt >= stepAttemptsMax) throw error;
         await sleep(stepRetryDelayMs * Math.min(attempt, 8));
       }

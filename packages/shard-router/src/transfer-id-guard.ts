@@ -108,10 +108,11 @@ export class TransferIdGuard {
   }
 
   /** Resolves once every segment begun before `segment` that may be writing one of its slow ids
-   * has queued its writes (or ended). */
-  async writesQueuedBefore(segment: IdSegment): Promise<void> {
+   * has queued its writes (or ended); to true when there was any such segment (a lookup must then
+   * go behind the writes queued on its shard), false when none (it may go ahead of them). */
+  async writesQueuedBefore(segment: IdSegment): Promise<boolean> {
     const slow = segment.slow;
-    if (slow === null) return;
+    if (slow === null) return false;
     const waits: Promise<void>[] = [];
     for (const other of this.#inFlight) {
       if (other === segment) break;
@@ -123,6 +124,7 @@ export class TransferIdGuard {
       }
     }
     await Promise.all(waits);
+    return waits.length > 0;
   }
 
   end(segment: IdSegment): void {

@@ -247,6 +247,17 @@ export class ShardClient {
     return this.#read('lookupTransfers', [ids]);
   }
 
+  /** lookupTransfers that the worker runs on arrival, ahead of the submits queued or in flight:
+   * it sees the writes applied so far and none of the others. For the router's transfer-id check
+   * when no write in flight can hold the ids (transfer-id-guard.ts), so that the lookup does not
+   * wait for them. */
+  async lookupTransfersAhead(ids: readonly string[]): Promise<ShardOpResult<'lookupTransfers'>> {
+    if (this.#unappliedWrites.size > 0) await Promise.all([...this.#unappliedWrites]);
+    if (this.#closing) throw new LedgerError('LEDGER_CLOSED', { shard: this.shard });
+    await this.#whenReady();
+    return this.#send('lookupTransfers', [ids], true);
+  }
+
   #wakeTakenWaiters(): void {
     if (this.#takenWaiters.length === 0) return;
     const waiting: { readonly target: number; readonly resolve: () => void }[] = [];
@@ -354,7 +365,7 @@ export class ShardClient {
     return this.#send(op, args);
   }
 
-  #send<Op extends ShardOp>(op: Op, args: ShardOpArgs<Op>): Promise<ShardOpResult<Op>> {
+  #send<Op extends ShardOp>(op: Op, args: ShardOpArgs<Op>, ahead = false): Promise<ShardOpResult<Op>> {
     const worker = this.#worker;
     if (worker === undefined || this.#workerState !== 'ready') {
       return Promise.reject(new LedgerError('SHARD_UNAVAILABLE', { shard: this.shard }));
@@ -362,7 +373,7 @@ export class ShardClient {
     return new Promise((resolve, reject) => {
       const id = this.#nextId++;
       this.#inFlight.set(id, { kind: 'op', resolve: resolve as (value: unknown) => void, reject });
-      const buffer = encodeMessage(this.#packr, { id, op, args });
+      const buffer = encodeMessage(this.#packr, ahead ? { id, op, args, ahead: true } : { id, op, args });
       worker.postMessage(buffer, [buffer]);
     });
   }

@@ -61,6 +61,10 @@ export interface ShardRequest<Op extends ShardOp = ShardOp> {
   readonly id: number;
   readonly op: Op;
   readonly args: ShardOpArgs<Op>;
+  /** A lookupTransfers the worker runs on arrival, ahead of the requests queued before it: it
+   * sees every write applied so far, none of those still queued. Only for a caller that knows
+   * none of those can matter (ShardClient.lookupTransfersAhead). */
+  readonly ahead?: true;
 }
 
 export type ShardReply =

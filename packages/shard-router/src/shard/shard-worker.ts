@@ -57,7 +57,13 @@ let opened = false;
 let startScheduled = false;
 
 port.on('message', (buffer: ArrayBuffer) => {
-  queued.push({ request: decodeMessage(packr, buffer) as ShardRequest, bytes: buffer.byteLength });
+  const request = decodeMessage(packr, buffer) as ShardRequest;
+  // A lookup sent `ahead` runs now, between turns: it sees every write applied so far (ShardRequest.ahead).
+  if (request.ahead === true && request.op === 'lookupTransfers' && opened) {
+    void handle(request);
+    return;
+  }
+  queued.push({ request, bytes: buffer.byteLength });
   scheduleStart();
 });
 
