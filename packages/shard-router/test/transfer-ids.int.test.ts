@@ -111,16 +111,27 @@ describe('Transfer ids across shards', () => {
     const accounts = [0, 1, 2, 3].flatMap((shard) => on(shard));
     const random = seededRandom(20_261_124);
     const pick = (): string => accounts[Math.floor(random() * accounts.length)] as string;
-    const ids = Array.from({ length: 60 }, (_, index) => `k-${(index * 37) % 60}`);
-    const calls = Array.from({ length: 8 }, (_, call) =>
-      ids.map((id, index) => {
-        const debit = pick();
-        let credit = pick();
-        while (credit === debit) credit = pick();
-        return usd(id, debit, credit, BigInt(1 + ((call + index) % 9)));
-      }),
-    );
-    const answers = await Promise.all(calls.map((transfers) => ledger.createTransfers(transfers)));
+    // Four waves of 6 calls, each wave started while the one before is in flight: a call takes 60
+    // ids from those of its wave and of the waves before (new ids, ids in flight elsewhere, ids
+    // long taken), each between two accounts picked at random.
+    const calls: TransferInput[][] = [];
+    const running: Promise<Awaited<ReturnType<Ledger['createTransfers']>>>[] = [];
+    for (let wave = 0; wave < 4; wave += 1) {
+      const pool = Array.from({ length: 60 * (wave + 1) }, (_, index) => `k-${String(index).padStart(3, '0')}`);
+      for (let call = 0; call < 6; call += 1) {
+        const ids = pool.filter(() => random() < 60 / pool.length);
+        const transfers = ids.map((id, index) => {
+          const debit = pick();
+          let credit = pick();
+          while (credit === debit) credit = pick();
+          return usd(id, debit, credit, BigInt(1 + ((call + index) % 9)));
+        });
+        calls.push(transfers);
+        running.push(ledger.createTransfers(transfers));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const answers = await Promise.all(running);
     const winners = new Map<string, TransferInput>();
     answers.forEach((results, call) =>
       results.forEach((result, index) => {
@@ -131,7 +142,7 @@ describe('Transfer ids across shards', () => {
         winners.set(result.id, (calls[call] as TransferInput[])[index] as TransferInput);
       }),
     );
-    expect([...winners.keys()].sort()).toEqual([...new Set(ids)].sort());
+    expect([...winners.keys()].sort()).toEqual([...new Set(calls.flat().map((transfer) => transfer.id))].sort());
     const stored = await ledger.lookupTransfers([...winners.keys()]);
     stored.forEach((transfer, index) => {
       const winner = [...winners.values()][index] as TransferInput;
