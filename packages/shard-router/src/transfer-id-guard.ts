@@ -7,14 +7,17 @@
 //   (a fast id) is new on every shard and becomes the new greatest. That is one string comparison
 //   per transfer.
 // - Any other id (a slow id: a retry, an id out of order, or any id once a shard has stored a
-//   non-ASCII one) is looked up on every shard before it is sent (Ledger.refuseTakenIds). Found live
-//   on a shard outside its home, it gets the result its home shards would give had they seen it.
+//   non-ASCII one) is looked up, before anything of its segment is sent, on the shards that are
+//   not its home (Ledger.takenElsewhere, Ledger.refuseTakenIds). Found live there, it gets the
+//   result its home shards would give had they seen it.
 // A lookup only sees what reached the shard before it, so a slow id first waits until the work that
 // may be writing it has queued its messages: each segment of routed transfers is registered from
 // routing until its sends settle, and a slow id waits for the segments registered before its own
 // whose fast range or slow ids hold it to have queued their writes (or ended). Its lookups then go
 // behind those writes (ShardClient.lookupTransfersBehindWrites); a shard runs requests in arrival
-// order. A segment never waits for a later one, so no two segments wait for each other.
+// order. With no such segment, none of the writes still queued can hold the id, and the lookups
+// go ahead of them (ShardClient.lookupTransfersAhead). A segment never waits for a later one, so
+// no two segments wait for each other.
 
 import { assert } from '@shardledger/ledger-core';
 
