@@ -123,16 +123,19 @@ class TransferRouting {
   }
 }
 
+/** A transfer id to look up on the shards that are not its home (Ledger.findElsewhere). */
+interface HeldId {
+  readonly id: string;
+  readonly debitShard: number;
+  readonly creditShard: number;
+}
+
 /** A write refuseTakenIds may refuse: its input index, id, home shards, whether its id was slow,
  * and its spec (null for a pending transfer's resolution, which one found elsewhere never
  * matches: its pending transfer lives on its home shard). */
-interface CheckedTransfer {
+interface CheckedTransfer extends HeldId {
   readonly index: number;
-  readonly id: string;
   readonly spec: TransferSpec | null;
-  readonly isPlain: boolean;
-  readonly debitShard: number;
-  readonly creditShard: number;
   readonly slow: boolean;
 }
 
@@ -331,8 +334,8 @@ export class Ledger {
     // Fast ids are compared here, inline, and the guard advanced once (TransferIdGuard.advance).
     const first = segment === null ? '' : (this.transferIds as TransferIdGuard).greatest;
     let greatest = first;
-    /** The home (debit shard * shardCountMax + credit shard) of each slow id held. */
-    let homes: Map<string, number> | null = null;
+    /** Each slow id held, with its home shards. */
+    let held: Map<string, HeldId> | null = null;
     let index = start;
     for (; index < count; index += 1) {
       const input = transfers[index];
@@ -340,7 +343,7 @@ export class Ledger {
       if (this.readPlain(input, shardsOf)) {
         if (segment !== null) {
           if (greatest !== null && plain.id > greatest) greatest = plain.id;
-          else if (!this.holdSlow(segment, plain.id, first, greatest, (homes ??= new Map()))) break;
+          else if (!this.holdSlow(segment, plain.id, first, greatest, (held ??= new Map()))) break;
         }
         if (shardsOf[0] === shardsOf[1]) {
           // The hot path: no spec or command object, straight into the shard's columns.
@@ -356,13 +359,13 @@ export class Ledger {
         }
         if (segment !== null) {
           if (greatest !== null && spec.id > greatest) greatest = spec.id;
-          else if (!this.holdSlow(segment, spec.id, first, greatest, (homes ??= new Map()))) break;
+          else if (!this.holdSlow(segment, spec.id, first, greatest, (held ??= new Map()))) break;
         }
       }
       routing.add(index, spec, shardsOf[0] as number, shardsOf[1] as number, statuses);
     }
     if (segment !== null && greatest !== first) (this.transferIds as TransferIdGuard).advance(segment, greatest as string);
-    if (homes !== null && (await this.takenElsewhere(segment as IdSegment, homes))) return -index - 1;
+    if (held !== null && (await this.findElsewhere(segment as IdSegment, [...held.values()])).some((record) => record !== undefined)) return -index - 1;
     await this.sendRouting(routing, statuses, segment);
     return index;
   }
@@ -371,31 +374,16 @@ export class Ledger {
    * when the segment must end before it, because it may repeat an id routed earlier in this
    * segment to other shards (a fast one: in (first, greatest]; or a slow one with another home),
    * so that the next segment checks it against what this one wrote, as one shard would; else
-   * true, with the id held: marked slow, its home noted. */
-  private holdSlow(segment: IdSegment, id: string, first: string | null, greatest: string | null, homes: Map<string, number>): boolean {
+   * true, with the id held: marked slow, its home noted in `held`. */
+  private holdSlow(segment: IdSegment, id: string, first: string | null, greatest: string | null, held: Map<string, HeldId>): boolean {
     if (first !== null && greatest !== null && first < id && id <= greatest) return false;
-    const home = (this.routedShards[0] as number) * limits.shardCountMax + (this.routedShards[1] as number);
-    const earlier = homes.get(id);
-    if (earlier !== undefined && earlier !== home) return false;
-    homes.set(id, home);
+    const debitShard = this.routedShards[0] as number;
+    const creditShard = this.routedShards[1] as number;
+    const earlier = held.get(id);
+    if (earlier !== undefined) return earlier.debitShard === debitShard && earlier.creditShard === creditShard;
+    held.set(id, { id, debitShard, creditShard });
     (this.transferIds as TransferIdGuard).markSlow(segment, id);
     return true;
-  }
-
-  /** Whether any id of `homes` (id -> home, as holdSlow notes it) is live on a shard that is not
-   * its home. Waits first for the segments that may be writing those ids to queue their writes,
-   * and looks up behind them; with none, ahead of every write in flight (none can hold them). */
-  private async takenElsewhere(segment: IdSegment, homes: ReadonlyMap<string, number>): Promise<boolean> {
-    const behind = await (this.transferIds as TransferIdGuard).writesQueuedBefore(segment);
-    const asked = this.clients.map((): string[] => []);
-    for (const [id, home] of homes) {
-      const debitShard = Math.floor(home / limits.shardCountMax);
-      const creditShard = home % limits.shardCountMax;
-      for (let shard = 0; shard < asked.length; shard += 1) if (shard !== debitShard && shard !== creditShard) (asked[shard] as string[]).push(id);
-    }
-    const found = await Promise.all(this.clients.map((client, shard) => ((asked[shard] as string[]).length === 0 ? [] : (behind ? client.lookupTransfersBehindWrites(asked[shard] as string[]) : client.lookupTransfersAhead(asked[shard] as string[])))));
-    // A released saga side frees its id, as it does on its own shard (decide.ts liveRecord).
-    return found.some((records) => records.some((record) => record !== undefined && record.state !== 'released'));
   }
 
   /** Routes transfers `start` .. `end` - 1, refuses those whose id is taken on a shard outside
@@ -403,20 +391,17 @@ export class Ledger {
    * an id met earlier in this segment with other home shards (it goes in the next segment, so
    * that the lookup sees what the first one wrote, as one shard would). */
   private async sendChecked(transfers: readonly TransferInput[], start: number, end: number, statuses: CommandStatus[], segment: IdSegment): Promise<number> {
-    const count = end;
     const guard = this.transferIds as TransferIdGuard;
     const shardsOf = this.routedShards;
     const plain = this.plainFields;
     const routed: CheckedTransfer[] = [];
     const homeOf = new Map<string, number>();
     let index = start;
-    for (; index < count; index += 1) {
+    for (; index < end; index += 1) {
       const input = transfers[index];
       let spec: TransferSpec | Rejected;
-      let isPlain = false;
       if (this.readPlain(input, shardsOf)) {
         spec = plainTransferSpec(plain);
-        isPlain = true;
       } else {
         spec = this.routeTransfer(input, shardsOf);
         if (isRejected(spec)) {
@@ -430,18 +415,12 @@ export class Ledger {
       const earlier = homeOf.get(spec.id);
       if (earlier !== undefined && earlier !== home) break;
       homeOf.set(spec.id, home);
-      const slow = !guard.admit(segment, spec.id);
-      if (slow) guard.markSlow(segment, spec.id);
-      routed.push({ index, id: spec.id, spec, isPlain, debitShard, creditShard, slow });
+      routed.push({ index, id: spec.id, spec, debitShard, creditShard, slow: guard.take(segment, spec.id) });
     }
     await this.refuseTakenIds(segment, routed, statuses);
     const routing = new TransferRouting(this.shards, routed.length);
     for (const entry of routed) {
-      if (statuses[entry.index] !== undefined) continue;
-      const spec = entry.spec as TransferSpec;
-      if (entry.isPlain && entry.debitShard === entry.creditShard) {
-        routing.addPlain(entry.debitShard, entry.index, { id: spec.id, debitAccountId: spec.debitAccountId, creditAccountId: spec.creditAccountId, currency: spec.currency, amount: Number(spec.amount) });
-      } else routing.add(entry.index, spec, entry.debitShard, entry.creditShard, statuses);
+      if (statuses[entry.index] === undefined) routing.add(entry.index, entry.spec as TransferSpec, entry.debitShard, entry.creditShard, statuses);
     }
     await this.sendRouting(routing, statuses, segment);
     return index;
@@ -449,38 +428,51 @@ export class Ledger {
 
   /** Gives each slow transfer of `routed` whose id is live on a shard outside its home shards the
    * status its home would give (exists, exists_with_different_fields, or transfer_in_flight while
-   * that transfer's saga runs), so that it is not sent. Waits first for the segments that may be
-   * writing those ids to queue their writes, and looks up behind them; with none, ahead of every
-   * write in flight (none can hold them). */
+   * that transfer's saga runs), so that it is not sent. */
   private async refuseTakenIds(segment: IdSegment, routed: readonly CheckedTransfer[], statuses: (CommandStatus | undefined)[]): Promise<void> {
-    if (segment.slow === null) return;
+    const slow = routed.filter((entry) => entry.slow);
+    const found = await this.findElsewhere(segment, slow);
+    slow.forEach((entry, position) => {
+      const record = found[position];
+      if (record === undefined || statuses[entry.index] !== undefined) return;
+      const same = entry.spec !== null && sameTransfer(record, entry.spec);
+      statuses[entry.index] = record.state === 'reserved' ? 'transfer_in_flight' : same ? 'exists' : 'exists_with_different_fields';
+    });
+  }
+
+  /** For each of `held`, the first live record of its id on a shard that is not its home (the
+   * lowest such shard), or undefined. Each shard is asked only for the ids it is not home to: a
+   * home shard checks the id itself when the transfer reaches it. Waits first for the segments
+   * that may be writing those ids to queue their writes, and looks up behind them; with none,
+   * ahead of every write in flight (none can hold them). */
+  private async findElsewhere(segment: IdSegment, held: readonly HeldId[]): Promise<(TransferRecord | undefined)[]> {
+    if (held.length === 0) return [];
     const behind = await (this.transferIds as TransferIdGuard).writesQueuedBefore(segment);
-    // Each shard is asked only for the ids of transfers it is not home to: a home shard checks
-    // the id itself when the transfer reaches it.
-    const shards = this.clients.length;
-    const asked = Array.from({ length: shards }, () => ({ ids: [] as string[], entries: [] as CheckedTransfer[] }));
-    for (const entry of routed) {
-      if (!entry.slow) continue;
-      for (let shard = 0; shard < shards; shard += 1) {
-        if (shard === entry.debitShard || shard === entry.creditShard) continue;
-        const list = asked[shard] as { ids: string[]; entries: CheckedTransfer[] };
+    const asked = this.clients.map(() => ({ ids: [] as string[], positions: [] as number[] }));
+    held.forEach((entry, position) => {
+      asked.forEach((list, shard) => {
+        if (shard === entry.debitShard || shard === entry.creditShard) return;
         list.ids.push(entry.id);
-        list.entries.push(entry);
-      }
-    }
-    const found = await Promise.all(this.clients.map((client, shard) => ((asked[shard] as { ids: string[] }).ids.length === 0 ? [] : (behind ? client.lookupTransfersBehindWrites((asked[shard] as { ids: string[] }).ids) : client.lookupTransfersAhead((asked[shard] as { ids: string[] }).ids)))));
-    for (let shard = 0; shard < shards; shard += 1) {
-      const { entries } = asked[shard] as { entries: CheckedTransfer[] };
-      const records = found[shard] as (TransferRecord | undefined)[];
-      for (let position = 0; position < entries.length; position += 1) {
-        const record = records[position];
-        const entry = entries[position] as CheckedTransfer;
+        list.positions.push(position);
+      });
+    });
+    const found = new Array<TransferRecord | undefined>(held.length).fill(undefined);
+    const answers = await Promise.all(
+      this.clients.map((client, shard) => {
+        const { ids } = asked[shard] as { ids: string[] };
+        if (ids.length === 0) return [];
+        return behind ? client.lookupTransfersBehindWrites(ids) : client.lookupTransfersAhead(ids);
+      }),
+    );
+    answers.forEach((records, shard) => {
+      const { positions } = asked[shard] as { positions: number[] };
+      records.forEach((record, index) => {
+        const position = positions[index] as number;
         // A released saga side frees its id, as it does on its own shard (decide.ts liveRecord).
-        if (record === undefined || record.state === 'released' || statuses[entry.index] !== undefined) continue;
-        const same = entry.spec !== null && sameTransfer(record, entry.spec);
-        statuses[entry.index] = record.state === 'reserved' ? 'transfer_in_flight' : same ? 'exists' : 'exists_with_different_fields';
-      }
-    }
+        if (record !== undefined && record.state !== 'released' && found[position] === undefined) found[position] = record;
+      });
+    });
+    return found;
   }
 
   /** Sends one message per shard, runs the sagas, and writes every status; throws when a shard
@@ -615,9 +607,8 @@ export class Ledger {
   private async sendGroup(specs: readonly TransferSpec[], segment: IdSegment | null): Promise<CommandStatus[]> {
     const guard = this.transferIds;
     const routed: CheckedTransfer[] = specs.map((spec, index) => {
-      const slow = segment !== null && !(guard as TransferIdGuard).admit(segment, spec.id);
-      if (slow) (guard as TransferIdGuard).markSlow(segment as IdSegment, spec.id);
-      return { index, id: spec.id, spec, isPlain: false, debitShard: this.shardOf(spec.debitAccountId), creditShard: this.shardOf(spec.creditAccountId), slow };
+      const slow = segment !== null && (guard as TransferIdGuard).take(segment, spec.id);
+      return { index, id: spec.id, spec, debitShard: this.shardOf(spec.debitAccountId), creditShard: this.shardOf(spec.creditAccountId), slow };
     });
     const shards = new Set(routed.flatMap((entry) => [entry.debitShard, entry.creditShard]));
     if (segment !== null) {
@@ -682,9 +673,7 @@ export class Ledger {
         commands.forEach((entry, index) => {
           if (entry === null) return;
           const id = (entry.command as { resolution: { id: string } }).resolution.id;
-          const slow = !(guard as TransferIdGuard).admit(segment, id);
-          if (slow) (guard as TransferIdGuard).markSlow(segment, id);
-          checked.push({ index, id, spec: null, isPlain: false, debitShard: entry.shard, creditShard: entry.shard, slow });
+          checked.push({ index, id, spec: null, debitShard: entry.shard, creditShard: entry.shard, slow: (guard as TransferIdGuard).take(segment, id) });
         });
         await this.refuseTakenIds(segment, checked, statuses);
         for (const entry of checked) if (statuses[entry.index] !== undefined) commands[entry.index] = null;

@@ -8,7 +8,7 @@
 //   per transfer.
 // - Any other id (a slow id: a retry, an id out of order, or any id once a shard has stored a
 //   non-ASCII one) is looked up, before anything of its segment is sent, on the shards that are
-//   not its home (Ledger.takenElsewhere, Ledger.refuseTakenIds). Found live there, it gets the
+//   not its home (Ledger.findElsewhere). Found live there, it gets the
 //   result its home shards would give had they seen it.
 // A lookup only sees what reached the shard before it, so a slow id first waits until the work that
 // may be writing it has queued its messages: each segment of routed transfers is registered from
@@ -81,12 +81,17 @@ export class TransferIdGuard {
 
   /** True when `id` is above every id the ledger holds or has in flight (a fast id): it becomes
    * the greatest. False for a slow id; the caller then marks it slow (markSlow) or sends it
-   * nowhere. The hot path: one comparison. */
+   * nowhere. */
   admit(segment: IdSegment, id: string): boolean {
     if (!this.#ordered || id <= this.#max) return false;
-    assert(segment.high === this.#max, 'fast ids are admitted into the newest segment');
-    this.#max = id;
-    segment.high = id;
+    this.advance(segment, id);
+    return true;
+  }
+
+  /** admit, or else markSlow: true when `id` is slow (to be looked up before it is sent). */
+  take(segment: IdSegment, id: string): boolean {
+    if (this.admit(segment, id)) return false;
+    this.markSlow(segment, id);
     return true;
   }
 

@@ -117,9 +117,8 @@ export class ShardClient {
   /** FIFO of submits not yet sent; `#queueHead` avoids O(n) shifts. */
   #queue: PendingSubmit[] = [];
   #queueHead = 0;
-  /** Submits ever queued, and ever taken off the queue (sent, or failed with the shard): a read
-   * waiting for the first n to be taken (lookupTransfersBehindWrites) waits in #takenWaiters. */
-  #submitsQueued = 0;
+  /** Submits ever taken off the queue (sent, or failed with the shard): a read waiting for the
+   * first n to be taken (lookupTransfersBehindWrites) waits in #takenWaiters. */
   #submitsTaken = 0;
   #takenWaiters: { readonly target: number; readonly resolve: () => void }[] = [];
   /** Commands queued or in flight (bounded by queueDepthMax). */
@@ -212,7 +211,6 @@ export class ShardClient {
     this.#outstandingCommands += count;
     return new Promise((resolve, reject) => {
       this.#queue.push({ batch, count, resolve, reject });
-      this.#submitsQueued += 1;
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
@@ -233,16 +231,16 @@ export class ShardClient {
   }
 
   /** #call for a read: first waits for the writes registered by holdReadsUntil before it. */
-  async #read<Op extends Exclude<ShardOp, 'submit' | 'close'>>(op: Op, args: ShardOpArgs<Op>): Promise<ShardOpResult<Op>> {
+  async #read<Op extends Exclude<ShardOp, 'submit' | 'close'>>(op: Op, args: ShardOpArgs<Op>, ahead = false): Promise<ShardOpResult<Op>> {
     if (this.#unappliedWrites.size > 0) await Promise.all([...this.#unappliedWrites]);
-    return this.#call(op, args);
+    return this.#call(op, args, ahead);
   }
 
   /** lookupTransfers sent once every submit queued before this call has been sent (or failed):
    * the worker runs requests in arrival order, so the lookup sees their writes. The router's
    * transfer-id check uses it (transfer-id-guard.ts). */
   async lookupTransfersBehindWrites(ids: readonly string[]): Promise<ShardOpResult<'lookupTransfers'>> {
-    const target = this.#submitsQueued;
+    const target = this.#submitsTaken + (this.#queue.length - this.#queueHead);
     if (this.#submitsTaken < target) await new Promise<void>((resolve) => this.#takenWaiters.push({ target, resolve }));
     return this.#read('lookupTransfers', [ids]);
   }
@@ -251,11 +249,8 @@ export class ShardClient {
    * it sees the writes applied so far and none of the others. For the router's transfer-id check
    * when no write in flight can hold the ids (transfer-id-guard.ts), so that the lookup does not
    * wait for them. */
-  async lookupTransfersAhead(ids: readonly string[]): Promise<ShardOpResult<'lookupTransfers'>> {
-    if (this.#unappliedWrites.size > 0) await Promise.all([...this.#unappliedWrites]);
-    if (this.#closing) throw new LedgerError('LEDGER_CLOSED', { shard: this.shard });
-    await this.#whenReady();
-    return this.#send('lookupTransfers', [ids], true);
+  lookupTransfersAhead(ids: readonly string[]): Promise<ShardOpResult<'lookupTransfers'>> {
+    return this.#read('lookupTransfers', [ids], true);
   }
 
   #wakeTakenWaiters(): void {
@@ -359,10 +354,11 @@ export class ShardClient {
     }
   }
 
-  async #call<Op extends Exclude<ShardOp, 'submit' | 'close'>>(op: Op, args: ShardOpArgs<Op>): Promise<ShardOpResult<Op>> {
+  /** `ahead`: the worker runs the request on arrival (ShardRequest.ahead; lookupTransfers only). */
+  async #call<Op extends Exclude<ShardOp, 'submit' | 'close'>>(op: Op, args: ShardOpArgs<Op>, ahead = false): Promise<ShardOpResult<Op>> {
     if (this.#closing) throw new LedgerError('LEDGER_CLOSED', { shard: this.shard });
     await this.#whenReady();
-    return this.#send(op, args);
+    return this.#send(op, args, ahead);
   }
 
   #send<Op extends ShardOp>(op: Op, args: ShardOpArgs<Op>, ahead = false): Promise<ShardOpResult<Op>> {
