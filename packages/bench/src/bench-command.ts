@@ -18,7 +18,7 @@ ${scenarioHelp}
 
 options:
   --duration S           ledger's measured window, seconds (default ${benchDefaults.durationMs / 1000}); peers cap theirs:
-                         SQLite 5, PostgreSQL 3, memory-limit and lmdb-limit 2
+                         SQLite and sqlite-insert 5, PostgreSQL 3, memory-limit and lmdb-limit 2
   --warmup S             warm-up before each window, seconds (default ${benchDefaults.warmupMs / 1000})
   --shards N             shards (default: CPU count, ${availableParallelism()} here; engine: always 1)
   --durability D         strict (default: every call resolves after fsync) | relaxed

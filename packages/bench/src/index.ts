@@ -5,7 +5,7 @@
 //     options.scenario   a Scenario or its name: standard | cross-shard | hot | accounts-1m |
 //                        latency | recovery | scaling | read-model | engine (everything else
 //                        optional, see BenchOptions: durationMs 10 s, warmupMs 2 s, shards =
-//                        CPU count, durability 'strict', seed 42, peers all four, openTarget
+//                        CPU count, durability 'strict', seed 42, peers all five, openTarget
 //                        Shardledger (null: peers only))
 //     resolves to        { scenario, subject, tps, p50Ms, p99Ms, p999Ms, maxMs, transfers,
 //                        durationS, shards, accounts, durability, batchSize, peers: [{ name, tps,
@@ -24,7 +24,7 @@ export { createProgress, type Progress } from './progress.js';
 export { measure, type Measurement, type MeasureOptions } from './measure.js';
 export { correctedLatencyMs, dueSendCount, openLoopInFlightMax, planOpenLoop, runOpenLoop, scheduledSendMs, type OpenLoopPlan, type OpenLoopResult } from './open-loop.js';
 export { isSkipped, type Peer, type RunOptions, type RunResult, type SkippedRun } from './peers/peer.js';
-export { sqlitePeer } from './peers/sqlite.js';
+export { sqliteInsertPeer, sqlitePeer } from './peers/sqlite.js';
 export { createPostgresPeer, postgresConnectionsDefault, type PostgresPeerOptions } from './peers/postgres.js';
 export { startPostgres } from './peers/postgres-server.js';
 export { memoryLimitPeer } from './peers/memory-limit.js';

@@ -15,7 +15,7 @@ import { lmdbLimitPeer } from './peers/lmdb-limit.js';
 import { memoryLimitPeer } from './peers/memory-limit.js';
 import { assertConserved, isSkipped, type Peer, type RunResult, type SkippedRun } from './peers/peer.js';
 import { createPostgresPeer, type PostgresPeerOptions } from './peers/postgres.js';
-import { sqlitePeer } from './peers/sqlite.js';
+import { sqliteInsertPeer, sqlitePeer } from './peers/sqlite.js';
 import { createProgress, type Progress } from './progress.js';
 import { runReadModel } from './read-model-run.js';
 import { runRecovery } from './recovery.js';
@@ -39,7 +39,7 @@ import { openShardledger } from './targets/shardledger.js';
 import type { Durability, OpenTarget, TransferInput } from './target.js';
 import { generateWorkload, transfersOf, type Workload } from './workload.js';
 
-export const peerNames = ['sqlite', 'postgres', 'memory-limit', 'lmdb-limit'] as const;
+export const peerNames = ['sqlite', 'sqlite-insert', 'postgres', 'memory-limit', 'lmdb-limit'] as const;
 export type PeerName = (typeof peerNames)[number];
 
 /** Defaults of `runBench` (and of `shardledger bench`). */
@@ -52,7 +52,7 @@ export interface BenchOptions {
   /** A scenario or its name: standard | cross-shard | hot | accounts-1m | latency | recovery |
    * scaling | read-model | engine. */
   readonly scenario: Scenario | string;
-  /** The ledger's measured window (default 10 s). Peers cap theirs: SQLite 5 s, PostgreSQL 3 s,
+  /** The ledger's measured window (default 10 s). Peers cap theirs: SQLite and sqlite-insert 5 s, PostgreSQL 3 s,
    * memory-limit and lmdb-limit 2 s (their rates are flat after a second). */
   readonly durationMs?: number;
   /** Warm-up before each window (default 2 s; peers cap it at 1 s or 0.5 s). */
@@ -65,7 +65,7 @@ export interface BenchOptions {
   readonly batchSize?: number;
   /** Caps the transfers a runner may send (default: open-ended, runners stop on time). */
   readonly transfers?: number;
-  /** Default all four; none for `recovery` and `read-model`; `engine`: lmdb-limit, sqlite,
+  /** Default all five; none for `recovery` and `read-model`; `engine`: lmdb-limit, sqlite,
    * memory-limit (its default), postgres not supported. */
   readonly peers?: readonly PeerName[];
   /** The ledger under test; default Shardledger. null = peers only (the first peer is the subject). */
@@ -134,6 +134,8 @@ function peerFor(name: PeerName, options: BenchOptions): Peer {
   switch (name) {
     case 'sqlite':
       return sqlitePeer;
+    case 'sqlite-insert':
+      return sqliteInsertPeer;
     case 'postgres':
       return createPostgresPeer(options.postgres ?? {});
     case 'memory-limit':

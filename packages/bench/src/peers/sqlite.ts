@@ -188,3 +188,47 @@ export const sqlitePeer: Peer = {
     }
   },
 };
+
+/** The reference behind the issue's "SQLite batched does about 400,000 here": the same batches
+ * inserted into the same `transfers` table, one transaction per batch, and nothing else (no
+ * balances, no limits, no account lookups). It is not a ledger; it is what SQLite's write path
+ * alone does on this machine, measured in the same run so that a figure of ours can be read as a
+ * ratio of it on a noisy machine. */
+export const sqliteInsertPeer: Peer = {
+  name: 'sqlite-insert',
+  async run(options: RunOptions): Promise<RunResult> {
+    const { workload } = options;
+    const db = openSqlite({ file: join(options.dir, 'peer-insert.sqlite'), durability: options.durability });
+    try {
+      const insert = db.prepare('INSERT INTO transfers (id, debit_idx, credit_idx, amount_hi, amount_lo, currency) VALUES (?, ?, ?, 0, ?, ?)');
+      const count = db.prepare('SELECT count(*) AS n FROM transfers').pluck();
+      const insertBatch = db.transaction((batch: SqliteBatch, currency: string): void => {
+        for (let item = 0; item < batch.ids.length; item++) {
+          insert.run(batch.ids[item] as string, batch.debit[item] as number, batch.credit[item] as number, batch.amount[item] as number, currency);
+        }
+      });
+      let inserted = 0;
+      const measurement = await measure({
+        label: 'sqlite-insert',
+        warmupMs: Math.min(options.warmupMs, warmupMsMax),
+        durationMs: Math.min(options.durationMs, sqliteDurationMsMax),
+        unitCount: workload.batchCount,
+        cycle: false, // the ids are the table's primary key: never resend a batch
+        concurrency: 1,
+        unitSize: (unit) => workload.batch(unit).ids.length,
+        step(unit) {
+          const batch = workload.batch(unit);
+          insertBatch(batch, workload.currency);
+          inserted += batch.ids.length;
+        },
+        progress: options.progress,
+      });
+      const rows = count.get() as number;
+      if (rows !== inserted) throw new Error(`sqlite-insert: ${rows} rows after inserting ${inserted}`);
+      const method = `better-sqlite3, WAL, synchronous=${options.durability === 'strict' ? 'FULL' : 'NORMAL'}, one transaction per batch of ${workload.batchSize}, INSERT of each transfer and nothing else (no balances, no checks: the issue's "SQLite batched" reference, not a ledger), window capped at ${sqliteDurationMsMax / 1000} s`;
+      return { name: 'sqlite-insert', method, checks: null, ...measurement };
+    } finally {
+      db.close();
+    }
+  },
+};
