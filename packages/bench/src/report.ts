@@ -70,6 +70,8 @@ export function sweepSections(result: BenchResult): string[] {
       `- uncorrected (from the actual send, as a closed loop would report): p50 ${formatMs(open.uncorrectedP50Ms)} ms, p99 ${formatMs(open.uncorrectedP99Ms)} ms`,
     ].join('\n'));
   }
+  const issueFigures = issueFiguresLine(result);
+  if (issueFigures !== null) sections.push(issueFigures);
   const readModel = result.readModel ?? null;
   if (readModel !== null) sections.push(readModelSection(readModel));
   const engine = result.engine ?? null;
@@ -81,6 +83,44 @@ export function sweepSections(result: BenchResult): string[] {
     ].join('\n'));
   }
   return sections;
+}
+
+/** The shard-router issue's speed figures for its workload (10,000 accounts, uniform pairs,
+ * batches of 8,190, strict): a floor per cross-shard share, and one target. */
+const issueFloorTps: ReadonlyMap<number, number> = new Map([
+  [0, 500_000],
+  [0.1, 200_000],
+]);
+const issueTargetTps = 1_000_000;
+/** The issue's "SQLite batched does about 400,000 here": what its floors were set against. */
+const issueSqliteBatchedTps = 400_000;
+
+/** The standard run (0% cross-shard) or the cross-shard run's head (10%) against the issue's
+ * floor and target, in absolute terms and as a ratio of sqlite-insert measured in the same run
+ * (the issue's own reference, so the figure that survives a machine whose speed varies). */
+function issueFiguresLine(result: BenchResult): string | null {
+  const floor = issueFloorTps.get(result.crossShardRatio);
+  const comparable =
+    (result.scenario === 'standard' || result.scenario === 'cross-shard') &&
+    result.subject.startsWith('shardledger') &&
+    result.accounts === 10_000 &&
+    result.durability === 'strict' &&
+    result.batchSize === 8190 &&
+    result.hotExponent === null;
+  if (floor === undefined || !comparable) return null;
+  const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
+  const share = `${(result.crossShardRatio * 100).toFixed(0)}% cross-shard`;
+  const parts = [
+    `- against the shard-router issue's figures for ${share}: floor ${formatTps(floor)}/s: ${met(result.tps >= floor)}; target ${formatTps(issueTargetTps)}/s: ${met(result.tps >= issueTargetTps)}`,
+  ];
+  const insert = result.peers.find((peer) => peer.name === 'sqlite-insert' && peer.tps !== null);
+  if (insert !== undefined && insert.tps !== null && insert.ratio !== null) {
+    const floorRatio = floor / issueSqliteBatchedTps;
+    parts.push(
+      `- the floor was set as ${formatRatio(floorRatio)} of "SQLite batched, about ${formatTps(issueSqliteBatchedTps)}/s"; sqlite-insert did ${formatTps(insert.tps)}/s in this run, so read as a ratio the floor is ${formatTps(floorRatio * insert.tps)}/s here: ${met(insert.ratio >= floorRatio)} (Shardledger ÷ sqlite-insert ${formatRatio(insert.ratio)})`,
+    );
+  }
+  return parts.join('\n');
 }
 
 function formatPercent(value: number): string {

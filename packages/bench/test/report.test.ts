@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderCharts, runBench, scenarioNamed, updateDocsFile, writeJsonResult, writeReport, type BenchResult } from '../src/index.js';
+import { renderCharts, runBench, scenarioNamed, sweepSections, updateDocsFile, writeJsonResult, writeReport, type BenchResult, type RunEntry } from '../src/index.js';
 
 let dir = '';
 let result: BenchResult;
@@ -53,6 +53,42 @@ describe('report', () => {
     expect(page).toContain('Hand-written prose.');
     expect(page.match(/bench:results:start/g)).toHaveLength(1);
     expect(page).toContain('| sqlite |');
+  });
+});
+
+describe("the shard-router issue's floors", () => {
+  const insertPeer = (tps: number, subjectTps: number): RunEntry => ({ ...(result.peers[0] as RunEntry), name: 'sqlite-insert', tps, ratio: subjectTps / tps });
+  const ledgerRun = (tps: number, crossShardRatio: number, insertTps: number | null): BenchResult => ({
+    ...result,
+    scenario: crossShardRatio === 0 ? 'standard' : 'cross-shard',
+    subject: crossShardRatio === 0 ? 'shardledger' : 'shardledger@10%x',
+    durability: 'strict',
+    crossShardRatio,
+    tps,
+    peers: insertTps === null ? [] : [insertPeer(insertTps, tps)],
+  });
+  const line = (run: BenchResult): string => sweepSections(run).find((section) => section.includes("shard-router issue's figures")) ?? '';
+
+  it('reads the floor both absolutely and as a ratio of sqlite-insert in the same run', () => {
+    // 450,000/s misses 500,000, but sqlite-insert did 300,000 in that run: 1.5x, above 1.25x.
+    const standard = line(ledgerRun(450_000, 0, 300_000));
+    expect(standard).toContain('floor 500,000/s: **not met**');
+    expect(standard).toContain('the floor is 375,000/s here: met (Shardledger ÷ sqlite-insert 1.50x)');
+    const slow = line(ledgerRun(450_000, 0, 400_000));
+    expect(slow).toContain('the floor is 500,000/s here: **not met** (Shardledger ÷ sqlite-insert 1.13x)');
+    const cross = line(ledgerRun(210_000, 0.1, 400_000));
+    expect(cross).toContain('floor 200,000/s: met');
+    expect(cross).toContain('as 0.50x of');
+    expect(cross).toContain('target 1,000,000/s: **not met**');
+  });
+
+  it('says nothing of the floors for other workloads, and only the absolute floor without sqlite-insert', () => {
+    expect(line(ledgerRun(450_000, 0.5, 300_000))).toBe('');
+    expect(line({ ...ledgerRun(450_000, 0, 300_000), durability: 'relaxed' })).toBe('');
+    expect(line({ ...ledgerRun(450_000, 0, 300_000), subject: 'sqlite' })).toBe('');
+    const alone = line(ledgerRun(520_000, 0, null));
+    expect(alone).toContain('floor 500,000/s: met');
+    expect(alone).not.toContain('sqlite-insert');
   });
 });
 
