@@ -14,6 +14,7 @@ import { registerInfo } from './commands/info.js';
 import { registerInit } from './commands/init.js';
 import { registerProject } from './commands/project.js';
 import { registerSnapshot } from './commands/snapshot.js';
+import { registerBackup } from './commands/backup.js';
 import { registerStatement } from './commands/statement.js';
 import { registerTransfer } from './commands/transfer.js';
 import { registerVerify } from './commands/verify.js';
@@ -33,6 +34,7 @@ const commands: readonly ((program: Command) => void)[] = [
   registerProject,
   registerVerify,
   registerSnapshot,
+  registerBackup,
   registerExport,
   registerInfo,
   registerBench,

@@ -6,7 +6,7 @@ export * from './domain/index.js';
 export * from './storage/engine-types.js';
 export { ShardEngine, accountView, shardFormatVersion } from './storage/shard-engine.js';
 export { SnapshotStore } from './storage/snapshot-store.js';
-export { writeFileAtomic } from './storage/durable-files.js';
+export { syncDir, writeFileAtomic } from './storage/durable-files.js';
 export { decodeEventRecord, encodeEventRecord, type EventRecord } from './storage/codec.js';
 export { CommandBatchBuilder, encodeCommandBatch, decodeCommandBatch, encodeResultBatch, decodeResultBatch, ResultBatchView } from './storage/batch-codec.js';
 export { plainTransferSpec, readPlainTransfer, type PlainTransferFields } from './storage/transfer-columns.js';

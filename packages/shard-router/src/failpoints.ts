@@ -22,6 +22,8 @@ export const failpointNames = {
   shardSubmitAfterCommitBeforeReply: 'shard.submit.after-commit-before-reply',
   /** Worker, before any read-only operation (lookups, history, readEvents, info...). */
   shardReadBefore: 'shard.read.before',
+  /** Worker, before it copies its shard for Ledger.backup. */
+  shardBackupBefore: 'shard.backup.before',
   /** Main thread (ShardClient), before a submit message is posted to the worker. */
   clientSubmitBeforePost: 'client.submit.before-post',
   /** Main thread, before a call's reservations are put in its shard messages. */

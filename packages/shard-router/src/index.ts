@@ -3,6 +3,8 @@ export { Ledger } from './ledger.js';
 export type {
   Account,
   AccountResult,
+  BackupInfo,
+  BackupResult,
   HistoryPage,
   LedgerInfo,
   LedgerOptions,

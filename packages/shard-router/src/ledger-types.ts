@@ -2,6 +2,7 @@
 
 import type {
   AccountView,
+  BackupInfo,
   CommandStatus,
   Durability,
   EngineInfo,
@@ -73,4 +74,14 @@ export interface LedgerInfo {
   readonly recovery: { readonly sagasCommitted: number; readonly sagasReleased: number };
 }
 
-export type { HistoryPage, SnapshotInfo };
+/** What Ledger.backup copied. */
+export interface BackupResult {
+  /** The backup: a data dir that Ledger.open (or any shardledger command's --dir) opens. */
+  readonly dir: string;
+  /** Per shard, in shard order: the sequence through which its log is certainly in the copy,
+   * the size of the copied log and the snapshots copied with it. */
+  readonly shards: readonly BackupInfo[];
+  readonly ms: number;
+}
+
+export type { BackupInfo, HistoryPage, SnapshotInfo };

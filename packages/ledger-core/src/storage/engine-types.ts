@@ -92,6 +92,17 @@ export interface SnapshotInfo {
   readonly pauseMs: number;
 }
 
+/** What ShardEngine.backup copied. */
+export interface BackupInfo {
+  readonly dir: string;
+  /** Every event through this sequence is in the copy (it was applied before the copy began);
+   * events applied while it was being taken may be in it too. */
+  readonly sequenceAtLeast: number;
+  readonly logSizeBytes: number;
+  readonly snapshots: number;
+  readonly ms: number;
+}
+
 /** Per-currency sums over a shard's accounts, and what crossed shards (saga legs). */
 export interface CurrencyTotalsView {
   readonly currency: string;
@@ -151,6 +162,9 @@ export interface ShardEngineApi {
   /** Rebuilds state from event 1 and compares it with the live state, counter by counter. */
   verify(): Promise<VerifyReport>;
   snapshot(): Promise<SnapshotInfo>;
+  /** Copies the log (a consistent LMDB copy, taken while writes go on) and the snapshots into
+   * `dir`, which must not exist yet. Opening the copy is recovery after a crash. */
+  backup(dir: string): Promise<BackupInfo>;
   info(): EngineInfo;
   close(): Promise<void>;
 }

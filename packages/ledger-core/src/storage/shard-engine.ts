@@ -8,9 +8,10 @@
 // a crash the log is the truth and index entries past 'indexedThrough' are re-derived on open.
 
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFile, mkdir, open as openFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { AssertionError, assert } from '../assert.js';
-import { LedgerError, statusOf, type RejectionCode } from '../errors.js';
+import { LedgerError, isLedgerError, statusOf, type RejectionCode } from '../errors.js';
 import { limits } from '../limits.js';
 import { checkBalanceTotals, auditState, diffStates } from '../domain/audit.js';
 import { readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED } from '../domain/balance.js';
@@ -40,6 +41,7 @@ import { encodeSagaRun, findInSagaRun, isSagaCommand, lastIdOfSagaRun, type Saga
 import type { TransferColumnsReader } from './transfer-columns.js';
 import type {
   AccountView,
+  BackupInfo,
   CommandResult,
   CommandStatus,
   Durability,
@@ -54,6 +56,7 @@ import type {
 } from './engine-types.js';
 import { openShardDatabases, type ShardDatabases } from './lmdb-env.js';
 import { captureState, logRecordDigest, restoreState, SnapshotStore } from './snapshot-store.js';
+import { syncDir } from './durable-files.js';
 
 /** Plain transfers applied by submitEncoded's lane (no record objects): the batch columns they
  * came from, and per transfer its column and timestamp offset. Their ids ascend (each was above
@@ -239,6 +242,8 @@ export class ShardEngine implements ShardEngineApi {
   private failure: LedgerError | null = null;
   private closed = false;
   private snapshotRunning: Promise<SnapshotInfo> | null = null;
+  /** Backups copying the environment: close waits for them (LMDB must not close under a copy). */
+  private readonly backupsRunning = new Set<Promise<unknown>>();
   private lastSnapshotSequence = 0;
   private lastSnapshotAtMs = Date.now();
   private expiryTimer: NodeJS.Timeout | null = null;
@@ -1101,6 +1106,63 @@ export class ShardEngine implements ShardEngineApi {
     }
   }
 
+  async backup(dir: string): Promise<BackupInfo> {
+    this.ensureOpen();
+    const started = performance.now();
+    // Everything applied so far is committed once settled, so the copy's read transaction,
+    // which begins after this, sees it; writes go on meanwhile (LMDB readers do not block).
+    const sequenceAtLeast = this.state.lastSequence;
+    await this.settled();
+    const snapshotsDir = join(dir, 'snapshots');
+    try {
+      // Not `recursive`: an existing dir fails, so a backup never mixes with other files.
+      await mkdir(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new LedgerError('INVALID_ARGUMENT', { field: 'dir', dir, problem: 'already exists' });
+      throw new LedgerError('IO_ERROR', { dir, problem: String((error as Error).message) });
+    }
+    const logFile = join(dir, 'events.mdb');
+    const copied: string[] = [];
+    try {
+      await mkdir(snapshotsDir);
+      // Snapshots first: a file is complete once it has its name, and one that ends past the
+      // copied log is discarded when the copy is opened (recoverState). Pruning may delete one
+      // while we copy it; the copy is then simply without it.
+      for (const file of this.snapshots.list()) {
+        const target = join(snapshotsDir, basename(file.path));
+        try {
+          await copyFile(file.path, target);
+          copied.push(target);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+      }
+      const copying = this.db.env.backup(logFile, false);
+      this.backupsRunning.add(copying);
+      try {
+        await copying;
+      } finally {
+        this.backupsRunning.delete(copying);
+      }
+      // The copies are written with plain writes: make them durable before saying it is done.
+      for (const file of [logFile, ...copied]) {
+        const handle = await openFile(file, 'r');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+      await syncDir(snapshotsDir);
+      await syncDir(dir);
+    } catch (error) {
+      if (isLedgerError(error)) throw error;
+      throw new LedgerError('IO_ERROR', { dir, problem: String((error as Error).message) });
+    }
+    return { dir, sequenceAtLeast, logSizeBytes: statSync(logFile).size, snapshots: copied.length, ms: performance.now() - started };
+  }
+
   info(): EngineInfo {
     let logSizeBytes = 0;
     try {
@@ -1150,6 +1212,7 @@ export class ShardEngine implements ShardEngineApi {
       // The failure is already recorded; closing goes on.
     }
     if (this.snapshotRunning !== null) await this.snapshotRunning.catch(() => undefined);
+    await Promise.allSettled([...this.backupsRunning]);
     await this.db.env.close();
   }
 }

@@ -306,6 +306,10 @@ export class ShardClient {
   snapshot(): Promise<ShardOpResult<'snapshot'>> {
     return this.#call('snapshot', []);
   }
+  /** A read: it waits for the saga steps already answered to their callers (holdReadsUntil). */
+  backup(dir: string): Promise<ShardOpResult<'backup'>> {
+    return this.#read('backup', [dir]);
+  }
   info(): Promise<ShardOpResult<'info'>> {
     return this.#read('info', []);
   }

@@ -15,6 +15,7 @@ import type {
   SagaOutcome,
   SequencedEvent,
   SnapshotInfo,
+  BackupInfo,
   TransferRecord,
   VerifyReport,
   WireError,
@@ -40,6 +41,7 @@ export interface ShardOps {
   readNewRecords(afterSequence: number, limitEvents: number): NewRecords;
   verify(): VerifyReport;
   snapshot(): SnapshotInfo;
+  backup(dir: string): BackupInfo;
   info(): EngineInfo;
   close(): null;
   armFailpoint(name: string, options: FailpointOptions): null;

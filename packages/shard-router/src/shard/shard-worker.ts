@@ -176,6 +176,9 @@ async function execute(request: ShardRequest): Promise<ShardOpResult<ShardOp>> {
       return await shard.verify();
     case 'snapshot':
       return await shard.snapshot();
+    case 'backup':
+      failpoint(failpointNames.shardBackupBefore);
+      return await shard.backup(...(request as ShardRequest<'backup'>).args);
     case 'close':
       return await close(shard);
     case 'armFailpoint':
