@@ -34,6 +34,10 @@ export interface LedgerOptions {
    * shards is applied as a new transfer. For applications whose ids cannot cross accounts (an id
    * derived from the debit account, say) and that mix many retries into large calls. */
   readonly transferIdScope?: 'ledger' | 'shard';
+  /** How long one cross-shard saga step may take before the call rejects with TIMEOUT (default
+   * limits.sagaStepTimeoutMs, 30,000; 1 to 3,600,000). The saga is then settled in the background
+   * from what the shards recorded, and a retry with the same ids returns its final outcome. */
+  readonly sagaStepTimeoutMs?: number;
   /** Failpoints armed in every shard worker before it opens ("name=action@N,..."); tests only. */
   readonly failpoints?: string;
 }

@@ -145,6 +145,9 @@ interface CheckedTransfer extends HeldId {
 }
 
 
+/** The longest saga step timeout an application may set (LedgerOptions.sagaStepTimeoutMs). */
+const sagaStepTimeoutMsMax = 3_600_000;
+
 /** In a backup's dir from its start until its manifest is in (Ledger.backup). */
 export const backupIncompleteFileName = 'BACKUP-INCOMPLETE';
 export class Ledger {
@@ -179,7 +182,7 @@ export class Ledger {
     this.clients = clients;
     this.lock = lock;
     const partitions = this.partitions;
-    this.sagas = new SagaCoordinator({ clients, shardOf: (accountId) => partitions.shardOf(accountId) });
+    this.sagas = new SagaCoordinator({ clients, shardOf: (accountId) => partitions.shardOf(accountId), stepTimeoutMs: options.sagaStepTimeoutMs ?? limits.sagaStepTimeoutMs });
   }
 
   /** Opens (or creates) a ledger. Resolves once every shard recovered from its log and every
@@ -190,6 +193,10 @@ export class Ledger {
     }
     if (options.transferIdScope !== undefined && options.transferIdScope !== 'ledger' && options.transferIdScope !== 'shard') {
       throw new LedgerError('INVALID_ARGUMENT', { transferIdScope: String(options.transferIdScope) });
+    }
+    const stepTimeoutMs = options.sagaStepTimeoutMs;
+    if (stepTimeoutMs !== undefined && (!Number.isSafeInteger(stepTimeoutMs) || stepTimeoutMs < 1 || stepTimeoutMs > sagaStepTimeoutMsMax)) {
+      throw new LedgerError('INVALID_ARGUMENT', { sagaStepTimeoutMs: String(stepTimeoutMs), problem: `an integer from 1 to ${sagaStepTimeoutMsMax}` });
     }
     // A missing dir is created (LedgerOptions.dir); the lock lives inside it.
     await mkdir(options.dir, { recursive: true });

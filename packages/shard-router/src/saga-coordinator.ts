@@ -38,6 +38,8 @@ import type { ShardClient } from './shard/shard-client.js';
 export interface SagaShards {
   readonly clients: readonly ShardClient[];
   shardOf(accountId: string): number;
+  /** How long one step may take before the call gives up with TIMEOUT (LedgerOptions). */
+  readonly stepTimeoutMs: number;
 }
 
 /** Attempts of one step while its shard restarts (SHARD_UNAVAILABLE), before giving up. */
@@ -218,7 +220,7 @@ export class SagaCoordinator {
     for (let attempt = 1; ; attempt += 1) {
       const submitted = client.submit(commands);
       try {
-        const results = await withTimeout(submitted, limits.sagaStepTimeoutMs);
+        const results = await withTimeout(submitted, this.shards.stepTimeoutMs);
         assert(results.length === commands.length, 'one result per command');
         return results;
       } catch (error) {
