@@ -144,12 +144,12 @@ interface CheckedTransfer extends HeldId {
   readonly slow: boolean;
 }
 
-
 /** The longest saga step timeout an application may set (LedgerOptions.sagaStepTimeoutMs). */
 const sagaStepTimeoutMsMax = 3_600_000;
 
 /** In a backup's dir from its start until its manifest is in (Ledger.backup). */
 export const backupIncompleteFileName = 'BACKUP-INCOMPLETE';
+
 export class Ledger {
   readonly dir: string;
   readonly shards: number;
