@@ -32,10 +32,21 @@ assert.equal(customer?.debitsPending, 0n);
 const [late] = await ledger.voidPendingTransfers([{ id: 'void-1', pendingId: 'auth-1' }]);
 assert.equal(late?.status, 'pending_already_posted');
 
-// Holds never cross shards: both accounts must live on one shard.
+// A hold between accounts of two shards works the same way (a reserve/commit saga that stops
+// after its reservations, until the post or void; the debit side's shard decides).
 assert.notEqual(ledger.shardOf('customer'), ledger.shardOf('alice'));
 const crossShard = await ledger.createTransfer({
   id: 'auth-2', debitAccountId: 'customer', creditAccountId: 'alice', amount: 100n, currency: 'USD', pending: true,
 });
-assert.equal(crossShard.status, 'cross_shard_pending_unsupported');
+assert.equal(crossShard.status, 'ok');
+const [released] = await ledger.voidPendingTransfers([{ id: 'void-2', pendingId: 'auth-2' }]);
+assert.equal(released?.status, 'ok');
+const [alice] = await ledger.lookupAccounts(['alice']);
+assert.equal(alice?.creditsPending, 0n);
+
+// Not in an atomic group, though: a group with a pending transfer across shards is refused whole.
+const group = await ledger.createAtomicGroup([
+  { id: 'auth-3', debitAccountId: 'customer', creditAccountId: 'alice', amount: 100n, currency: 'USD', pending: true },
+]);
+assert.equal(group[0]?.status, 'cross_shard_pending_unsupported');
 await ledger.close();

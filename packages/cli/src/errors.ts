@@ -152,7 +152,7 @@ const hints: Partial<Record<string, string>> = {
   INSUFFICIENT_FUNDS: "check 'shardledger balance <debit account>'",
   EXCEEDS_DEBITS: "check 'shardledger balance <credit account>'",
   EXISTS_WITH_DIFFERENT_FIELDS: 'use a new id, or resubmit with exactly the same fields',
-  CROSS_SHARD_PENDING_UNSUPPORTED: "a pending transfer needs both accounts on one shard (see 'shardledger info'); use a plain transfer",
+  CROSS_SHARD_PENDING_UNSUPPORTED: 'an atomic group may not hold a pending transfer across shards; send it on its own',
   SHARD_UNAVAILABLE: 'retry the same command with the same ids',
   QUEUE_FULL: 'retry the same command with the same ids',
   TIMEOUT: 'retry the same command with the same ids',

@@ -29,7 +29,7 @@ export const errorCatalogue = {
   AMOUNT_EXCEEDS_PENDING: { kind: 'rejection', message: 'a post may not exceed the pending amount' },
   TOO_MANY_PENDING: { kind: 'rejection', message: 'the shard holds the maximum number of open pending transfers' },
   LINKED_TRANSFER_FAILED: { kind: 'rejection', message: 'another transfer of the same atomic group failed, so none was applied' },
-  CROSS_SHARD_PENDING_UNSUPPORTED: { kind: 'rejection', message: 'a pending (two-phase) transfer must have both accounts on one shard' },
+  CROSS_SHARD_PENDING_UNSUPPORTED: { kind: 'rejection', message: 'an atomic group may not hold a pending (two-phase) transfer whose accounts live on two shards' },
   DUPLICATE_ID_IN_GROUP: { kind: 'rejection', message: 'two transfers of one atomic group have the same id' },
   TRANSFER_IN_FLIGHT: { kind: 'rejection', message: 'a cross-shard saga with this transfer id is still in flight' },
   RESERVATION_NOT_FOUND: { kind: 'rejection', message: 'saga step: no reservation of this saga on the shard' },

@@ -48,6 +48,12 @@ function sagaEvents(): LedgerEvent[] {
     events.push({ type: 'ReservationCommitted', timestamp: (at += 1n), sagaId: `s-${amount}~x`, legs: legs(amount) });
     events.push({ type: 'ReservationReleased', timestamp: (at += 1n), sagaId: `r-${amount}~x`, legs: legs(amount), reason: 'refused' });
   }
+  // Cross-shard holds closing: posted in part (with and without the post), in full, voided.
+  const hold: ReservationLeg[] = [{ side: 'debit', transfer: spec('h-1', 2n ** 64n, { pending: true, timeoutMs: 60_000 }) }];
+  events.push({ type: 'ReservationCommitted', timestamp: (at += 1n), sagaId: 'h-1~x', legs: hold, amount: 2n ** 60n, resolution: { id: 'p-h1', metadata: { note: 'ünïcode' } } });
+  events.push({ type: 'ReservationCommitted', timestamp: (at += 1n), sagaId: 'h-2~x', legs: hold, amount: 7n });
+  events.push({ type: 'ReservationCommitted', timestamp: (at += 1n), sagaId: 'h-3~x', legs: hold, resolution: { id: 'p-h3', metadata: null } });
+  events.push({ type: 'ReservationReleased', timestamp: (at += 1n), sagaId: 'h-4~x', legs: hold, reason: 'voided', resolution: { id: 'v-h4', metadata: null } });
   // A tombstone release (no legs) and a pending transfer with a timeout among them.
   events.push({ type: 'ReservationReleased', timestamp: (at += 1n), sagaId: 'late~x', legs: [], reason: 'recovery' });
   events.push({ type: 'TransferCreated', timestamp: (at += 1n), transfer: spec('p-1', 5n, { pending: true, timeoutMs: 1000 }) });
@@ -131,6 +137,12 @@ describe('command batches', () => {
       commands.push({ type: 'ReleaseReservation', sagaId: `s-${amount}`, reason: 'refused' });
     }
     commands.push({ type: 'ExpirePendingTransfers' });
+    // The steps of a cross-shard hold's post and void: on the deciding shard, then the other.
+    commands.push({ type: 'CommitReservation', sagaId: 'h-1~x', resolution: { id: 'p-1', pendingId: 'h-1', amount: null, metadata: null } });
+    commands.push({ type: 'CommitReservation', sagaId: 'h-2~x', resolution: { id: 'p-2', pendingId: 'h-2', amount: 2n ** 100n, metadata: { order: 'o-1' } } });
+    commands.push({ type: 'CommitReservation', sagaId: 'h-2~x', amount: 2n ** 100n });
+    commands.push({ type: 'ReleaseReservation', sagaId: 'h-3~x', reason: 'voided', resolution: { id: 'v-3', pendingId: 'h-3', amount: null, metadata: null } });
+    commands.push({ type: 'ReleaseReservation', sagaId: 'h-3~x', reason: 'voided' });
     expect(decodeCommandBatch(encodeCommandBatch(commands))).toEqual(commands);
   });
 

@@ -570,8 +570,50 @@ describe('cross-shard reservations (saga steps)', () => {
     expectCode(run(ledger, reserve('s1', { side: 'debit', transfer: spec('t1', 'a', 'b', 6n) })), 'EXISTS_WITH_DIFFERENT_FIELDS');
   });
 
-  it('rejects a pending transfer as a reservation leg', () => {
-    expectCode(run(ledgerWith(), reserve('s1', { side: 'debit', transfer: spec('x1', 'a', 'remote', 1n, { pending: true }) })), 'CROSS_SHARD_PENDING_UNSUPPORTED');
+  it('holds a pending transfer across shards with one leg, but refuses one in an atomic group', () => {
+    const ledger = ledgerWith();
+    expectOk(run(ledger, reserve('s1', { side: 'debit', transfer: spec('h1', 'a', 'remote', 5n, { pending: true }) })));
+    expect(ledger.index.transfers.get('h1')?.state).toBe('pending');
+    // Re-sent by a new saga (a retry): exists, as one shard answers for a hold.
+    expect(run(ledger, reserve('s2', { side: 'debit', transfer: spec('h1', 'a', 'remote', 5n, { pending: true }) }))).toMatchObject({ ok: true, exists: true, events: [] });
+    const legs = [spec('g1', 'a', 'remote', 1n, { pending: true }), spec('g2', 'b', 'remote', 1n)].map((transfer): ReservationLeg => ({ side: 'debit', transfer }));
+    const group = run(ledger, reserve('s3', ...legs));
+    expectCode(group, 'CROSS_SHARD_PENDING_UNSUPPORTED');
+    expect(group).toMatchObject({ codes: ['CROSS_SHARD_PENDING_UNSUPPORTED', 'LINKED_TRANSFER_FAILED'] });
+  });
+
+  it('posts a cross-shard hold on its deciding shard in full or in part, once, with the checks of a one-shard post', () => {
+    const hold = (id: string, amount: bigint, extra: Record<string, unknown> = {}): Command =>
+      reserve(`s-${id}`, { side: 'debit', transfer: spec(id, 'a', 'remote', amount, { pending: true, ...extra }) });
+    const post = (id: string, sagaId: string, pendingId: string, amount: bigint | null): Command => ({ type: 'CommitReservation', sagaId, resolution: { id, pendingId, amount, metadata: null } });
+    const voids = (id: string, sagaId: string, pendingId: string): Command => ({ type: 'ReleaseReservation', sagaId, reason: 'voided', resolution: { id, pendingId, amount: null, metadata: null } });
+    const ledger = ledgerWith(hold('h1', 10n), hold('h2', 10n), hold('h3', 10n, { timeoutMs: 5 }));
+    expectCode(run(ledger, post('p1', 's-h1', 'h1', 11n)), 'AMOUNT_EXCEEDS_PENDING');
+    const posted = run(ledger, post('p1', 's-h1', 'h1', 4n));
+    expect(posted).toMatchObject({ ok: true, events: [{ type: 'ReservationCommitted', amount: 4n, resolution: { id: 'p1' } }] });
+    expect(ledger.index.transfers.get('h1')).toMatchObject({ state: 'posted', postedAmount: 4n });
+    expect(ledger.index.transfers.get('p1')).toMatchObject({ kind: 'post', pendingId: 'h1', amount: 4n });
+    expect(counters(ledger, 'a')).toEqual([4n, 0n, 20n, 0n]);
+    expectExists(run(ledger, post('p1', 's-h1', 'h1', 4n)));
+    expectCode(run(ledger, post('p1', 's-h1', 'h1', 5n)), 'EXISTS_WITH_DIFFERENT_FIELDS');
+    expectCode(run(ledger, post('p2', 's-h1', 'h1', null)), 'PENDING_ALREADY_POSTED');
+    expectOk(run(ledger, voids('v2', 's-h2', 'h2')));
+    expect(ledger.index.transfers.get('h2')?.state).toBe('voided');
+    expectCode(run(ledger, post('p3', 's-h2', 'h2', null)), 'PENDING_ALREADY_VOIDED');
+    ledger.advance(6_000_000n);
+    expectCode(run(ledger, post('p4', 's-h3', 'h3', null)), 'PENDING_EXPIRED');
+    expectOk(run(ledger, { type: 'ReleaseReservation', sagaId: 's-h3', reason: 'expired' }));
+    expect(ledger.index.transfers.get('h3')?.state).toBe('expired');
+    expectCode(run(ledger, voids('v4', 's-h3', 'h3')), 'PENDING_EXPIRED');
+    expect(counters(ledger, 'a')).toEqual([4n, 0n, 0n, 0n]);
+  });
+
+  it('commits the following side of a hold with the amount decided, never more than held', () => {
+    const ledger = ledgerWith(reserve('s1', { side: 'credit', transfer: spec('h1', 'remote', 'b', 10n, { pending: true }) }));
+    expectCode(run(ledger, { type: 'CommitReservation', sagaId: 's1', amount: 11n }), 'AMOUNT_EXCEEDS_PENDING');
+    expect(run(ledger, { type: 'CommitReservation', sagaId: 's1', amount: 7n })).toMatchObject({ ok: true, events: [{ type: 'ReservationCommitted', amount: 7n }] });
+    expect(counters(ledger, 'b')).toEqual([0n, 7n, 0n, 0n]);
+    expect(ledger.index.transfers.get('h1')).toMatchObject({ state: 'posted', postedAmount: 7n });
   });
 
   it('checks each leg like a transfer: accounts, currency, limits, overflow', () => {

@@ -38,6 +38,9 @@ export const failpointNames = {
   /** The same two points for release (compensation) steps. */
   sagaReleaseBefore: 'saga.release.before',
   sagaReleaseAfter: 'saga.release.after',
+  /** Main thread, once the debit shard decided a cross-shard hold's post or void, before the
+   * credit shard follows. */
+  sagaHoldDecided: 'saga.hold.decided',
 } as const;
 
 export const failpointActions = ['throw', 'exit-worker', 'kill-process'] as const;

@@ -74,6 +74,12 @@ interface ShardBucket {
   reservations: number;
 }
 
+/** The transfer a record stands for (a cross-shard hold's, to post or void it). */
+function plainSpecOf(record: TransferRecord): TransferSpec {
+  const { id, debitAccountId, creditAccountId, amount, currency, pending, timeoutMs, metadata } = record;
+  return { id, debitAccountId, creditAccountId, amount, currency, pending, timeoutMs, metadata };
+}
+
 function publicTransfer(record: TransferRecord, crossShard: boolean): Transfer {
   const { sagaId: _sagaId, ...rest } = record;
   return { ...rest, crossShard };
@@ -103,14 +109,13 @@ class TransferRouting {
     bucket.positions.push(index);
   }
 
-  /** Any valid transfer: a command on its shard, or a saga reserved on both of its shards. */
+  /** Any valid transfer: a command on its shard, or a saga reserved on both of its shards (a
+   * pending one stays reserved there: a cross-shard hold). */
   add(index: number, spec: TransferSpec, debitShard: number, creditShard: number, statuses: CommandStatus[]): void {
     if (debitShard === creditShard) {
       const bucket = this.#bucketOf(debitShard);
       bucket.batch.add({ type: 'CreateTransfer', transfer: spec });
       bucket.positions.push(index);
-    } else if (spec.pending) {
-      statuses[index] = 'cross_shard_pending_unsupported';
     } else {
       const sagas = this.sagas;
       if (sagas.size === 0) failpoint(failpointNames.sagaReserveBefore);
@@ -647,12 +652,17 @@ export class Ledger {
     return this.sagas.run(specs);
   }
 
-  /** Finds the shard holding each pending transfer (pending transfers never cross shards). */
-  private async locatePending(pendingIds: readonly string[]): Promise<(number | undefined)[]> {
+  /** Where each pending transfer lives: the shard that resolves it (for a cross-shard hold, its
+   * debit shard, which decides) and its record. */
+  private async locatePending(pendingIds: readonly string[]): Promise<({ shard: number; record: TransferRecord } | undefined)[]> {
     const found = await Promise.all(this.clients.map((client) => client.lookupTransfers(pendingIds)));
     return pendingIds.map((_, index) => {
       for (let shard = 0; shard < found.length; shard += 1) {
-        if (found[shard]?.[index] !== undefined) return shard;
+        const record = found[shard]?.[index];
+        if (record === undefined) continue;
+        const debitShard = this.shardOf(record.debitAccountId);
+        if (record.sagaId !== null && debitShard !== shard) continue;
+        return { shard: record.sagaId !== null ? debitShard : shard, record };
       }
       return undefined;
     });
@@ -664,16 +674,28 @@ export class Ledger {
     const statuses: CommandStatus[] = new Array<CommandStatus>(inputs.length);
     const parsed = inputs.map((input) => parseResolution(input, action === 'post'));
     const pendingIds = parsed.map((entry) => (entry.ok ? entry.value.pendingId : ''));
-    const shards = await this.locatePending(pendingIds);
+    const located = await this.locatePending(pendingIds);
+    /** Inputs that resolve a cross-shard hold, by position: its saga runs the two steps. */
+    const holds = new Map<number, { sagaId: string; transfer: TransferSpec; debitShard: number; creditShard: number }>();
     const commands = parsed.map((entry, index) => {
       if (!entry.ok) {
         statuses[index] = statusOf(entry.code);
         return null;
       }
-      const shard = shards[index];
-      if (shard === undefined) {
+      const found = located[index];
+      if (found === undefined) {
         statuses[index] = 'pending_not_found';
         return null;
+      }
+      const { shard, record } = found;
+      if (record.sagaId !== null && record.kind === 'transfer' && record.pending) {
+        const transfer = plainSpecOf(record);
+        holds.set(index, { sagaId: record.sagaId, transfer, debitShard: shard, creditShard: this.shardOf(record.creditAccountId) });
+        const command: Command =
+          action === 'post'
+            ? { type: 'CommitReservation', sagaId: record.sagaId, resolution: entry.value }
+            : { type: 'ReleaseReservation', sagaId: record.sagaId, reason: 'voided', resolution: entry.value };
+        return { shard, command };
       }
       const type = action === 'post' ? 'PostPendingTransfer' : 'VoidPendingTransfer';
       return { shard, command: { type, resolution: entry.value } as Command };
@@ -693,7 +715,16 @@ export class Ledger {
         await this.refuseTakenIds(segment, checked, statuses);
         for (const entry of checked) if (statuses[entry.index] !== undefined) commands[entry.index] = null;
       }
+      // Cross-shard holds: each through its saga's two steps; the rest routed as usual.
+      const holdResults = new Map<number, Promise<CommandStatus>>();
+      for (const [index, hold] of holds) {
+        const entry = commands[index];
+        if (entry === null || entry === undefined) continue;
+        holdResults.set(index, this.sagas.resolveHold(hold, entry.command, action));
+        commands[index] = null;
+      }
       const routed = await this.route(commands, statuses);
+      for (const [index, result] of holdResults) routed[index] = await result;
       return inputs.map((input, index) => ({ id: idOf(input), status: routed[index] as CommandStatus }));
     } finally {
       if (segment !== null) guard?.end(segment);
@@ -764,8 +795,9 @@ export class Ledger {
   }
 
   /** Checks every invariant across all shards; never throws on a violation. At quiescence:
-   * total debits equal total credits per currency, pending totals match, no reservation is left
-   * open, and every shard's replay from event 1 equals its live state. */
+   * total debits equal total credits per currency, pending totals match, no saga is left in
+   * flight, every cross-shard hold is open on both of its shards, and every shard's replay from
+   * event 1 equals its live state. */
   async verify(): Promise<VerifyResult> {
     this.ensureOpen();
     await this.sagas.settle();
@@ -791,6 +823,21 @@ export class Ledger {
         sums.set(totals.currency, sum);
       }
     });
+    // A cross-shard hold is open on each of its shards, or on none.
+    const holds = new Map<string, { participants: readonly number[]; on: number[] }>();
+    const openPerShard = await Promise.all(this.clients.map((client) => client.openReservations()));
+    openPerShard.forEach((open, shard) => {
+      for (const reservation of open) {
+        let hold = holds.get(reservation.sagaId);
+        if (hold === undefined) holds.set(reservation.sagaId, (hold = { participants: reservation.participants, on: [] }));
+        hold.on.push(shard);
+      }
+    });
+    for (const [sagaId, hold] of holds) {
+      if (hold.on.length !== hold.participants.length) {
+        violations.push({ rule: 'holds_open_on_every_shard', detail: `${sagaId}: open on shards ${hold.on.join(',')} of ${hold.participants.join(',')}`, shard: null });
+      }
+    }
     for (const [currency, [debits, credits, debitsPending, creditsPending]] of sums) {
       if (debits !== credits) {
         violations.push({ rule: 'debits_equal_credits', detail: `${currency}: debits ${debits}, credits ${credits}`, shard: null });
@@ -882,6 +929,7 @@ export class Ledger {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.sagas.stop();
     await this.sagas.settle().catch(() => undefined);
     await Promise.allSettled(this.clients.map((client) => client.close()));
     await this.lock.release();

@@ -29,6 +29,7 @@ import {
   type CommandResult,
   type CommandStatus,
   type ReservationLeg,
+  type ReservationState,
   type SagaOutcome,
   type TransferSpec,
 } from '@shardledger/ledger-core';
@@ -184,6 +185,14 @@ export class SagaBatch {
       assert(this.creditShards[slot] === shard, 'a saga reserves on its two shards only');
       this.creditReserved[slot] = result;
     }
+  }
+
+  /** The saga's transfer when it is a cross-shard hold (a pending transfer), else null. */
+  holdOf(slot: number): TransferSpec | null {
+    const command = this.debitReserves[slot];
+    assert(command !== undefined && command.type === 'ReserveFunds', 'saga slot exists');
+    const transfer = (command.legs[0] as ReservationLeg).transfer;
+    return transfer.pending ? transfer : null;
   }
 
   participantsOf(slot: number): readonly number[] {
@@ -344,6 +353,13 @@ export class SagaCoordinator {
         }
         if (verdict === 'commit') {
           statuses[slot] = 'ok';
+          // A cross-shard hold stops here, reserved on both sides, until it is posted, voided or
+          // expires (resolveHold, expireHold).
+          const hold = batch.holdOf(slot);
+          if (hold !== null) {
+            if (hold.timeoutMs > 0) this.watchHold(sagaId, batch.participantsOf(slot), batch.debitShards[slot] as number, Date.now() + hold.timeoutMs);
+            continue;
+          }
           commits += 1;
         } else {
           const debitHeld = debit.status === 'ok' || debit.status === 'exists';
@@ -450,43 +466,171 @@ export class SagaCoordinator {
     this.inDoubt.set(sagaId, resolving);
   }
 
-  /** Finishes one saga from what its participants recorded (see the file comment). */
-  async resolve(sagaId: string, participants: readonly number[]): Promise<'committed' | 'released'> {
-    const outcomes = await Promise.all(
-      participants.map(async (shard): Promise<SagaOutcome | undefined> => {
-        const client = this.shards.clients[shard];
-        assert(client !== undefined, 'participant shard exists');
-        return client.sagaOutcome(sagaId);
-      }),
-    );
+  private client(shard: number): ShardClient {
+    const client = this.shards.clients[shard];
+    assert(client !== undefined, 'participant shard exists');
+    return client;
+  }
+
+  /** Finishes one saga from what its participants recorded (see the file comment). A cross-shard
+   * hold reserved on every side stays open ('held'); one that its deciding shard posted or voided
+   * is finished the same way on the other, with the amount posted there. */
+  async resolve(sagaId: string, participants: readonly number[]): Promise<'committed' | 'released' | 'held'> {
+    const outcomes = await Promise.all(participants.map((shard): Promise<SagaOutcome | undefined> => this.client(shard).sagaOutcome(sagaId)));
     const anyCommitted = outcomes.some((outcome) => outcome === 'committed');
     const anyReleased = outcomes.some((outcome) => outcome === 'released');
     assert(!(anyCommitted && anyReleased), `saga ${sagaId} both committed and released`);
     const allReserved = outcomes.length > 0 && outcomes.every((outcome) => outcome === 'reserved');
+    const reservedAt = outcomes.findIndex((outcome) => outcome === 'reserved');
+    const open = reservedAt === -1 ? undefined : await this.client(participants[reservedAt] as number).reservation(sagaId);
+    const leg = open !== undefined && open.legs.length === 1 ? (open.legs[0] as ReservationLeg) : undefined;
+    const hold = leg !== undefined && leg.transfer.pending ? leg.transfer : null;
+    if (allReserved && hold !== null) return 'held';
     const decision = anyCommitted || allReserved ? 'committed' : 'released';
+    // A hold finishes as its other side did: the amount posted there, or voided or expired.
+    let commit: Command = { type: 'CommitReservation', sagaId };
+    let release: Command = { type: 'ReleaseReservation', sagaId, reason: 'recovery' };
+    if (hold !== null) {
+      const closedAt = outcomes.findIndex((outcome) => outcome === (decision === 'committed' ? 'committed' : 'released'));
+      const [record] = closedAt === -1 ? [undefined] : await this.client(participants[closedAt] as number).lookupTransfers([hold.id]);
+      if (decision === 'committed' && record?.postedAmount !== null && record?.postedAmount !== undefined && record.postedAmount !== hold.amount) {
+        commit = { type: 'CommitReservation', sagaId, amount: record.postedAmount };
+      }
+      if (record?.state === 'voided' || record?.state === 'expired') release = { type: 'ReleaseReservation', sagaId, reason: record.state };
+    }
     await Promise.all(
       participants.map((shard, index) => {
         const outcome = outcomes[index];
-        if (decision === 'committed') {
-          return outcome === 'reserved' ? this.step(shard, { type: 'CommitReservation', sagaId }) : undefined;
-        }
-        return outcome === 'released' ? undefined : this.step(shard, { type: 'ReleaseReservation', sagaId, reason: 'recovery' });
+        if (decision === 'committed') return outcome === 'reserved' ? this.step(shard, commit) : undefined;
+        return outcome === 'released' ? undefined : this.step(shard, release);
       }),
     );
     return decision;
   }
 
+  /** Posts or voids a cross-shard hold. Its debit shard decides, as a single shard would, and
+   * records the post or void (`decide`, carrying the resolution); the credit shard then commits
+   * the amount decided, or releases. Returns the deciding shard's status. A failure after the
+   * decision leaves the saga to resolve(), which finishes it the same way. */
+  async resolveHold(hold: { sagaId: string; transfer: TransferSpec; debitShard: number; creditShard: number }, decide: Command, action: 'post' | 'void'): Promise<CommandStatus> {
+    const participants = [Math.min(hold.debitShard, hold.creditShard), Math.max(hold.debitShard, hold.creditShard)];
+    let decided: CommandResult;
+    try {
+      decided = await this.step(hold.debitShard, decide);
+    } catch (error) {
+      this.resolveLater(hold.sagaId, participants);
+      throw error;
+    }
+    // 'exists': this very post or void was decided before (a retry): make sure the other side
+    // followed, from what the deciding shard recorded.
+    if (decided.status === 'exists') this.resolveLater(hold.sagaId, participants);
+    if (decided.status !== 'ok') return decided.status;
+    this.#holds.delete(hold.sagaId);
+    try {
+      failpoint(failpointNames.sagaHoldDecided);
+    } catch (error) {
+      this.resolveLater(hold.sagaId, participants);
+      throw error;
+    }
+    const resolution = (decide as { resolution?: { amount: bigint | null } }).resolution;
+    const amount = resolution?.amount ?? hold.transfer.amount;
+    const follow: Command =
+      action === 'void'
+        ? { type: 'ReleaseReservation', sagaId: hold.sagaId, reason: 'voided' }
+        : amount === hold.transfer.amount
+          ? { type: 'CommitReservation', sagaId: hold.sagaId }
+          : { type: 'CommitReservation', sagaId: hold.sagaId, amount };
+    // Decided and durable: the caller is answered 'ok' even if the other side fails for now; the
+    // shard's reads wait for its step, so the credit is seen by whoever asks after this call.
+    const followed = this.step(hold.creditShard, follow);
+    this.client(hold.creditShard).holdReadsUntil(followed);
+    try {
+      await followed;
+    } catch {
+      this.resolveLater(hold.sagaId, participants);
+    }
+    return 'ok';
+  }
+
+  /** Cross-shard holds with a timeout: saga id -> when it expires (the router's clock), its
+   * participants and its deciding (debit) shard. One timer for the earliest. */
+  readonly #holds = new Map<string, { deadlineMs: number; participants: readonly number[]; debitShard: number }>();
+  #holdTimer: NodeJS.Timeout | null = null;
+  #stopped = false;
+
+  /** Expires the hold at `deadlineMs` unless it is posted or voided first. */
+  watchHold(sagaId: string, participants: readonly number[], debitShard: number, deadlineMs: number): void {
+    if (this.#stopped) return;
+    this.#holds.set(sagaId, { deadlineMs, participants, debitShard });
+    this.#scheduleHolds();
+  }
+
+  #scheduleHolds(): void {
+    if (this.#holdTimer !== null || this.#holds.size === 0 || this.#stopped) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const hold of this.#holds.values()) earliest = Math.min(earliest, hold.deadlineMs);
+    this.#holdTimer = setTimeout(() => {
+      this.#holdTimer = null;
+      void this.#expireDue();
+    }, Math.max(0, Math.min(earliest - Date.now(), 2 ** 31 - 1)));
+    this.#holdTimer.unref();
+  }
+
+  async #expireDue(): Promise<void> {
+    const now = Date.now();
+    const due = [...this.#holds].filter(([, hold]) => hold.deadlineMs <= now);
+    await Promise.allSettled(due.map(([sagaId, hold]) => this.#expireHold(sagaId, hold)));
+    this.#scheduleHolds();
+  }
+
+  /** Expires one hold: released on its deciding shard first, then on the other. Only when this
+   * release is the one that closed it there: one refused (posted meanwhile) or found closed (a
+   * void got there first, and finishes the other side itself) stops here. A failure on the
+   * deciding shard is tried again a second later; after it, the saga is resolved. */
+  async #expireHold(sagaId: string, hold: { deadlineMs: number; participants: readonly number[]; debitShard: number }): Promise<void> {
+    let decided: CommandResult;
+    try {
+      decided = await this.step(hold.debitShard, { type: 'ReleaseReservation', sagaId, reason: 'expired' });
+    } catch {
+      if (!this.#stopped) this.#holds.set(sagaId, { ...hold, deadlineMs: Date.now() + 1000 });
+      return;
+    }
+    this.#holds.delete(sagaId);
+    if (decided.status !== 'ok') return;
+    try {
+      await Promise.all(
+        hold.participants.filter((shard) => shard !== hold.debitShard).map((shard) => this.step(shard, { type: 'ReleaseReservation', sagaId, reason: 'expired' })),
+      );
+    } catch {
+      this.resolveLater(sagaId, hold.participants);
+    }
+  }
+
+  /** Stops the hold timer (Ledger.close). */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#holdTimer !== null) clearTimeout(this.#holdTimer);
+    this.#holdTimer = null;
+  }
+
   /** Finishes every saga left open on any shard (after a crash). Returns how many. */
   async recoverAll(): Promise<{ committed: number; released: number }> {
-    const open = new Map<string, readonly number[]>();
+    const open = new Map<string, ReservationState>();
     for (const client of this.shards.clients) {
-      for (const reservation of await client.openReservations()) open.set(reservation.sagaId, reservation.participants);
+      for (const reservation of await client.openReservations()) open.set(reservation.sagaId, reservation);
     }
     let committed = 0;
     let released = 0;
-    for (const [sagaId, participants] of open) {
-      if ((await this.resolve(sagaId, participants)) === 'committed') committed += 1;
-      else released += 1;
+    for (const [sagaId, reservation] of open) {
+      const outcome = await this.resolve(sagaId, reservation.participants);
+      if (outcome === 'committed') committed += 1;
+      else if (outcome === 'released') released += 1;
+      else {
+        // A hold open on every side: watch its timeout again (from when it was reserved).
+        const hold = (reservation.legs[0] as ReservationLeg).transfer;
+        const debitShard = this.shards.shardOf(hold.debitAccountId);
+        if (hold.timeoutMs > 0) this.watchHold(sagaId, reservation.participants, debitShard, Number(reservation.timestamp / 1_000_000n) + hold.timeoutMs);
+      }
     }
     return { committed, released };
   }

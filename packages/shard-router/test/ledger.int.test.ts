@@ -194,7 +194,7 @@ describe('Ledger public API', () => {
     expect(child.stdout.trim()).toBe(`from-eval ${flags.includes('--expose-gc') ? 'function' : 'undefined'}`);
   });
 
-  it('posts and voids pending transfers through the Ledger, and refuses a cross-shard pending transfer', async () => {
+  it('posts and voids pending transfers through the Ledger, on one shard and across shards', async () => {
     const ledger = await openLedger();
     const { bank, a0, b0, c1 } = await seed(ledger);
     await ledger.createTransfer(usd('fund', bank, a0, 1000n));
@@ -204,8 +204,11 @@ describe('Ledger public API', () => {
       usd('p-3', a0, b0, 400n, { pending: true }),
       usd('p-x', a0, c1, 10n, { pending: true }),
     ]);
-    expect(holds.map((result) => result.status)).toEqual(['ok', 'ok', 'insufficient_funds', 'cross_shard_pending_unsupported']);
-    expect((await ledger.lookupAccounts([a0]))[0]).toMatchObject({ debitsPending: 700n, available: 300n, balance: 1000n });
+    expect(holds.map((result) => result.status)).toEqual(['ok', 'ok', 'insufficient_funds', 'ok']);
+    expect((await ledger.lookupAccounts([a0]))[0]).toMatchObject({ debitsPending: 710n, available: 290n, balance: 1000n });
+    expect((await ledger.lookupAccounts([c1]))[0]).toMatchObject({ creditsPending: 10n, balance: 0n });
+    expect((await ledger.voidPendingTransfers([{ id: 'void-x', pendingId: 'p-x' }]))[0]?.status).toBe('ok');
+    expect((await ledger.lookupTransfers(['p-x']))[0]).toMatchObject({ state: 'voided', crossShard: true });
 
     const posted = await ledger.postPendingTransfers([
       { id: 'post-1', pendingId: 'p-1', amount: 250n },

@@ -18,7 +18,9 @@ import {
   toSmall,
   type Counters,
 } from './balance.js';
-import type { AccountState, LedgerState } from './state.js';
+import type { AccountState, LedgerState, ReservationState } from './state.js';
+
+const NANOS_PER_MS = 1_000_000n;
 import {
   accountFlags,
   type AccountSpec,
@@ -62,7 +64,7 @@ export function decide(command: Command, state: LedgerState, context: DecideCont
     case 'ReserveFunds':
       return decideReserve(command, state, context);
     case 'CommitReservation':
-      return decideCommit(command.sagaId, state, context);
+      return decideCommit(command, state, context);
     case 'ReleaseReservation':
       return decideRelease(command, state, context);
     default:
@@ -277,7 +279,6 @@ function decideExpiry(state: LedgerState, context: DecideContext): Decision {
 function checkLeg(leg: ReservationLeg, state: LedgerState, overlay: CounterOverlay | null): RejectionCode | null {
   const spec = leg.transfer;
   if (spec.debitAccountId === spec.creditAccountId) return 'ACCOUNTS_MUST_BE_DIFFERENT';
-  if (spec.pending) return 'CROSS_SHARD_PENDING_UNSUPPORTED';
   const account = state.accounts.get(leg.side === 'debit' ? spec.debitAccountId : spec.creditAccountId);
   if (account === undefined) return 'ACCOUNT_NOT_FOUND';
   if (account.currency !== spec.currency) return 'CURRENCY_MISMATCH';
@@ -331,6 +332,8 @@ function decideReserve(
   if (posted.every(Boolean)) return { ok: true, events: NO_EVENTS, exists: true, existsEach: posted };
   const overlay = new CounterOverlay();
   const codes = command.legs.map((leg, index): RejectionCode | null => {
+    // A hold across shards is one transfer; in an atomic group it is not supported.
+    if (leg.transfer.pending) return 'CROSS_SHARD_PENDING_UNSUPPORTED';
     if (duplicateLeg(command.legs, index)) return 'DUPLICATE_ID_IN_GROUP';
     const record = liveRecord(context, leg.transfer.id);
     if (record !== undefined) return record.state === 'reserved' ? 'TRANSFER_IN_FLIGHT' : 'EXISTS_WITH_DIFFERENT_FIELDS';
@@ -358,8 +361,11 @@ function decideReserveOne(
 ): Decision {
   const record = liveRecord(context, leg.transfer.id);
   if (record !== undefined) {
-    // Already posted here (a resubmission after success or roll-forward): exists as a whole.
-    if (record.state === 'posted' && sameTransfer(record, leg.transfer)) return { ok: true, events: NO_EVENTS, exists: true, existsEach: [true] };
+    // Already here (a resubmission after success or roll-forward; for a hold, in whatever state
+    // it is now, as one shard answers): exists as a whole.
+    if (record.state !== 'reserved' && (record.state === 'posted' || leg.transfer.pending) && sameTransfer(record, leg.transfer)) {
+      return { ok: true, events: NO_EVENTS, exists: true, existsEach: [true] };
+    }
     return groupFailure([record.state === 'reserved' ? 'TRANSFER_IN_FLIGHT' : 'EXISTS_WITH_DIFFERENT_FIELDS']);
   }
   const code = checkLeg(leg, state, null);
@@ -369,9 +375,20 @@ function decideReserveOne(
   ]);
 }
 
-function decideCommit(sagaId: string, state: LedgerState, context: DecideContext): Decision {
+function decideCommit(command: Extract<Command, { type: 'CommitReservation' }>, state: LedgerState, context: DecideContext): Decision {
+  const sagaId = command.sagaId;
+  if (command.resolution !== undefined) return decideHoldResolution(sagaId, command.resolution, 'post', state, context);
   const reservation = state.reservations.get(sagaId);
   if (reservation !== undefined) {
+    // The credit side of a hold posts what the debit side decided (and already checked).
+    const amount = command.amount;
+    if (amount !== undefined) {
+      const hold = holdLegOf(reservation);
+      if (hold === undefined || amount < 1n || amount > hold.transfer.amount) return rejection('AMOUNT_EXCEEDS_PENDING');
+      if (amount !== hold.transfer.amount) {
+        return accepted([{ type: 'ReservationCommitted', timestamp: context.timestamp, sagaId, legs: reservation.legs, amount }]);
+      }
+    }
     return accepted([{ type: 'ReservationCommitted', timestamp: context.timestamp, sagaId, legs: reservation.legs }]);
   }
   const outcome = context.sagas.get(sagaId);
@@ -379,11 +396,49 @@ function decideCommit(sagaId: string, state: LedgerState, context: DecideContext
   return rejection(outcome === 'released' ? 'RESERVATION_RELEASED' : 'RESERVATION_NOT_FOUND');
 }
 
+/** The one leg of an open cross-shard hold, or undefined when the reservation is not one. */
+function holdLegOf(reservation: ReservationState): ReservationLeg | undefined {
+  const leg = reservation.legs[0];
+  return reservation.legs.length === 1 && leg !== undefined && leg.transfer.pending ? leg : undefined;
+}
+
+/** The post or void of a cross-shard hold, on its debit shard, which decides it: the same checks,
+ * in the same order, as decideResolution makes of a hold on one shard. The credit shard then
+ * follows with the amount decided (CommitReservation.amount) or a release. */
+function decideHoldResolution(sagaId: string, spec: PendingResolutionSpec, action: 'post' | 'void', state: LedgerState, context: DecideContext): Decision {
+  const existing = liveRecord(context, spec.id);
+  if (existing !== undefined) {
+    const same =
+      existing.kind === action &&
+      existing.pendingId === spec.pendingId &&
+      (spec.amount === null || existing.amount === spec.amount) &&
+      metadataEqual(existing.metadata, spec.metadata);
+    return same ? EXISTS : rejection('EXISTS_WITH_DIFFERENT_FIELDS', action);
+  }
+  const reservation = state.reservations.get(sagaId);
+  const leg = reservation === undefined ? undefined : holdLegOf(reservation);
+  if (reservation === undefined || leg === undefined || leg.transfer.id !== spec.pendingId) return rejection(resolutionCodeOf(context.transfers.get(spec.pendingId)));
+  const hold = leg.transfer;
+  if (hold.timeoutMs > 0 && reservation.timestamp + BigInt(hold.timeoutMs) * NANOS_PER_MS <= context.timestamp) return rejection('PENDING_EXPIRED');
+  const amount = action === 'void' ? hold.amount : (spec.amount ?? hold.amount);
+  if (amount > hold.amount) return rejection('AMOUNT_EXCEEDS_PENDING');
+  const resolution = { id: spec.id, metadata: spec.metadata };
+  if (action === 'void') {
+    return accepted([{ type: 'ReservationReleased', timestamp: context.timestamp, sagaId, legs: reservation.legs, reason: 'voided', resolution }]);
+  }
+  return accepted([
+    amount === hold.amount
+      ? { type: 'ReservationCommitted', timestamp: context.timestamp, sagaId, legs: reservation.legs, resolution }
+      : { type: 'ReservationCommitted', timestamp: context.timestamp, sagaId, legs: reservation.legs, amount, resolution },
+  ]);
+}
+
 function decideRelease(
   command: Extract<Command, { type: 'ReleaseReservation' }>,
   state: LedgerState,
   context: DecideContext,
 ): Decision {
+  if (command.resolution !== undefined) return decideHoldResolution(command.sagaId, command.resolution, 'void', state, context);
   const reservation = state.reservations.get(command.sagaId);
   const legs = reservation === undefined ? [] : reservation.legs;
   if (reservation === undefined) {

@@ -120,7 +120,9 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
       }
       assert(reservation.legs.length === event.legs.length, 'saga legs match');
       const mode = event.type === 'ReservationCommitted' ? 'commit' : 'release';
-      for (const leg of reservation.legs) applyLeg(state, leg, mode);
+      // A cross-shard hold posted in part: the hold is released whole, the amount posted.
+      const posted = event.type === 'ReservationCommitted' ? event.amount : undefined;
+      for (const leg of reservation.legs) applyLeg(state, leg, mode, posted);
       state.reservations.delete(event.sagaId);
       break;
     }
@@ -132,7 +134,7 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
   return state;
 }
 
-function applyLeg(state: LedgerState, leg: ReservationLeg, mode: 'reserve' | 'commit' | 'release'): void {
+function applyLeg(state: LedgerState, leg: ReservationLeg, mode: 'reserve' | 'commit' | 'release', posted?: bigint): void {
   const spec = leg.transfer;
   const isDebit = leg.side === 'debit';
   const target = account(state, isDebit ? spec.debitAccountId : spec.creditAccountId);
@@ -150,8 +152,11 @@ function applyLeg(state: LedgerState, leg: ReservationLeg, mode: 'reserve' | 'co
   subtract(totals, target, pendingIndex, amount, small);
   subtractCounter(totals.saga, reservedIndex, amount, small);
   if (mode === 'commit') {
-    add(totals, target, isDebit ? DEBITS_POSTED : CREDITS_POSTED, amount, small);
-    addCounter(totals.saga, isDebit ? SAGA_DEBITS_POSTED : SAGA_CREDITS_POSTED, amount, small);
+    const postedAmount = posted ?? amount;
+    assert(postedAmount <= amount, 'a hold posts at most what it held');
+    const postedSmall = posted === undefined ? small : toSmall(postedAmount);
+    add(totals, target, isDebit ? DEBITS_POSTED : CREDITS_POSTED, postedAmount, postedSmall);
+    addCounter(totals.saga, isDebit ? SAGA_DEBITS_POSTED : SAGA_CREDITS_POSTED, postedAmount, postedSmall);
   }
 }
 

@@ -3,7 +3,7 @@
 
 import { assertNever } from '../assert.js';
 import type { ReservationState } from './state.js';
-import type { LedgerEvent, ReservationLeg, SagaOutcome, TransferRecord, TransferSpec } from './types.js';
+import type { LedgerEvent, ReservationCommitted, ReservationLeg, ReservationReleased, SagaOutcome, TransferRecord, TransferSpec } from './types.js';
 
 export interface IndexWrites {
   readonly transfers: readonly TransferRecord[];
@@ -30,6 +30,47 @@ export function transferRecordOf(spec: TransferSpec, timestamp: bigint, state: T
     state,
     postedAmount: null,
     sagaId,
+  };
+}
+
+/** The record state of an open reservation's transfer: a cross-shard hold (a pending transfer
+ * whose accounts live on two shards) is 'pending' on both, as a one-shard hold is; any other saga
+ * side is 'reserved' (in flight) until the saga closes. */
+export function reservedStateOf(spec: TransferSpec): TransferRecord['state'] {
+  return spec.pending ? 'pending' : 'reserved';
+}
+
+/** What a closing saga event makes of its transfers' records: posted (with the amount posted, for
+ * a hold) on commit; a hold voided or expired by its release; anything else released. */
+export function closedChangeOf(event: ReservationCommitted | ReservationReleased, spec: TransferSpec): Partial<TransferRecord> {
+  if (event.type === 'ReservationCommitted') return spec.pending ? { state: 'posted', postedAmount: event.amount ?? spec.amount } : { state: 'posted' };
+  if (spec.pending && (event.reason === 'voided' || event.reason === 'expired')) return { state: event.reason };
+  return { state: 'released' };
+}
+
+/** The post or void record a closing event carries (the debit shard's, which decided it). */
+export function holdResolutionRecordOf(event: ReservationCommitted | ReservationReleased): TransferRecord | null {
+  const resolution = event.resolution;
+  if (resolution === undefined) return null;
+  const leg = event.legs[0];
+  if (leg === undefined) return null;
+  const spec = leg.transfer;
+  const post = event.type === 'ReservationCommitted';
+  return {
+    id: resolution.id,
+    kind: post ? 'post' : 'void',
+    debitAccountId: spec.debitAccountId,
+    creditAccountId: spec.creditAccountId,
+    amount: post ? (event.amount ?? spec.amount) : spec.amount,
+    currency: spec.currency,
+    pending: false,
+    timeoutMs: 0,
+    metadata: resolution.metadata,
+    timestamp: event.timestamp,
+    pendingId: spec.id,
+    state: 'posted',
+    postedAmount: null,
+    sagaId: null,
   };
 }
 
@@ -77,7 +118,7 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
       for (const leg of event.legs) {
         if (seen.has(leg.transfer.id)) continue;
         seen.add(leg.transfer.id);
-        transfers.push(transferRecordOf(leg.transfer, event.timestamp, 'reserved', event.sagaId));
+        transfers.push(transferRecordOf(leg.transfer, event.timestamp, reservedStateOf(leg.transfer), event.sagaId));
       }
       // No saga index entry: an open saga's outcome is its reservation in the state, which every
       // reader consults first (decide, sagaOutcome); the index holds final outcomes only, written
@@ -86,11 +127,17 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
     }
     case 'ReservationCommitted':
     case 'ReservationReleased': {
-      const state = event.type === 'ReservationCommitted' ? 'posted' : 'released';
-      const ids = [...new Set(event.legs.map((leg) => leg.transfer.id))];
+      const seen = new Set<string>();
+      const updates: { id: string; change: Partial<TransferRecord> }[] = [];
+      for (const leg of event.legs) {
+        if (seen.has(leg.transfer.id)) continue;
+        seen.add(leg.transfer.id);
+        updates.push({ id: leg.transfer.id, change: closedChangeOf(event, leg.transfer) });
+      }
+      const resolution = holdResolutionRecordOf(event);
       return {
-        transfers: [],
-        updates: ids.map((id) => ({ id, change: { state } })),
+        transfers: resolution === null ? [] : [resolution],
+        updates,
         saga: { sagaId: event.sagaId, outcome: event.type === 'ReservationCommitted' ? 'committed' : 'released' },
       };
     }
@@ -108,7 +155,7 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
  * id refuses one whose record is 'reserved'), so the update of that record is this record.
  * One record per transfer id, in leg order, like indexWritesOf's updates.
  */
-export function closedRecordsOf(reservation: ReservationState, state: 'posted' | 'released'): TransferRecord[] {
+export function closedRecordsOf(reservation: ReservationState, event: ReservationCommitted | ReservationReleased): TransferRecord[] {
   const legs = reservation.legs;
   const records: TransferRecord[] = [];
   for (let index = 0; index < legs.length; index += 1) {
@@ -116,7 +163,15 @@ export function closedRecordsOf(reservation: ReservationState, state: 'posted' |
     // A transfer with both sides on this shard appears as two legs; its record once.
     let seen = false;
     for (let other = 0; other < index && !seen; other += 1) seen = (legs[other] as ReservationLeg).transfer.id === spec.id;
-    if (!seen) records.push(transferRecordOf(spec, reservation.timestamp, state, reservation.sagaId));
+    if (seen) continue;
+    if (!spec.pending) {
+      // Any saga but a hold (the common case, without a change object).
+      records.push(transferRecordOf(spec, reservation.timestamp, event.type === 'ReservationCommitted' ? 'posted' : 'released', reservation.sagaId));
+      continue;
+    }
+    const change = closedChangeOf(event, spec);
+    const record = transferRecordOf(spec, reservation.timestamp, change.state ?? 'released', reservation.sagaId);
+    records.push(change.postedAmount === undefined ? record : { ...record, postedAmount: change.postedAmount });
   }
   return records;
 }

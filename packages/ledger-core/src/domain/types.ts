@@ -66,8 +66,23 @@ export type Command =
       readonly participants: readonly number[];
       readonly legs: readonly ReservationLeg[];
     }
-  | { readonly type: 'CommitReservation'; readonly sagaId: string }
-  | { readonly type: 'ReleaseReservation'; readonly sagaId: string; readonly reason: string };
+  | {
+      readonly type: 'CommitReservation';
+      readonly sagaId: string;
+      /** A cross-shard hold (its legs are pending) posted: on the debit shard, which decides, the
+       * post itself (its id, amount or null for all, metadata); refused as a single shard would. */
+      readonly resolution?: PendingResolutionSpec;
+      /** On the credit shard: the amount the debit shard posted (absent: all of it). */
+      readonly amount?: bigint;
+    }
+  | {
+      readonly type: 'ReleaseReservation';
+      readonly sagaId: string;
+      /** 'refused' or 'recovery' for a saga in flight; 'voided' or 'expired' for a cross-shard hold. */
+      readonly reason: string;
+      /** A cross-shard hold voided: on the debit shard, the void itself (id, metadata). */
+      readonly resolution?: PendingResolutionSpec;
+    };
 
 export type CommandType = Command['type'];
 
@@ -114,10 +129,19 @@ export interface FundsReserved extends EventBase {
   readonly participants: readonly number[];
   readonly legs: readonly ReservationLeg[];
 }
+/** The post or void of a cross-shard hold, recorded by the shard that decided it (the debit
+ * side's): its own transfer id and metadata; the hold is the event's leg. */
+export interface HoldResolution {
+  readonly id: string;
+  readonly metadata: Metadata | null;
+}
 export interface ReservationCommitted extends EventBase {
   readonly type: 'ReservationCommitted';
   readonly sagaId: string;
   readonly legs: readonly ReservationLeg[];
+  /** A cross-shard hold posted for less than it held: the amount posted (absent: all of it). */
+  readonly amount?: bigint;
+  readonly resolution?: HoldResolution;
 }
 export interface ReservationReleased extends EventBase {
   readonly type: 'ReservationReleased';
@@ -126,6 +150,7 @@ export interface ReservationReleased extends EventBase {
    * reservation of the same saga. */
   readonly legs: readonly ReservationLeg[];
   readonly reason: string;
+  readonly resolution?: HoldResolution;
 }
 
 export type LedgerEvent =

@@ -125,7 +125,11 @@ export interface EngineInfo {
   readonly lastTimestamp: bigint;
   readonly accounts: number;
   readonly pendingOpen: number;
+  /** Sagas in flight: reservations that are not cross-shard holds. */
   readonly reservationsOpen: number;
+  /** Cross-shard holds open on this shard (pending transfers whose other side is on another
+   * shard), the saga reservations that stay open until posted, voided or expired. */
+  readonly holdsOpen: number;
   readonly logSizeBytes: number;
   readonly snapshots: readonly { sequence: number; sizeBytes: number }[];
   readonly recoveredFromSnapshot: number | null;
@@ -151,6 +155,8 @@ export interface ShardEngineApi {
   lookupAccounts(ids: readonly string[]): Promise<(AccountView | undefined)[]>;
   lookupTransfers(ids: readonly string[]): Promise<(TransferRecord | undefined)[]>;
   sagaOutcome(sagaId: string): Promise<SagaOutcome | undefined>;
+  /** The saga's open reservation on this shard (its legs), or undefined. */
+  reservation(sagaId: string): Promise<ReservationState | undefined>;
   openReservations(): Promise<ReservationState[]>;
   accountHistory(accountId: string, options?: { afterSequence?: number; limit?: number }): Promise<HistoryPage>;
   balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): Promise<AccountView | undefined>;

@@ -8,7 +8,7 @@ import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import { MsgpackWriter } from './msgpack-writer.js';
 import { bufferView, searchAscending } from './sorted-ids.js';
-import type { Command, FundsReserved, LedgerEvent, Metadata, ReservationCommitted, ReservationLeg, ReservationReleased, SagaOutcome } from '../domain/types.js';
+import type { Command, FundsReserved, LedgerEvent, Metadata, PendingResolutionSpec, ReservationCommitted, ReservationLeg, ReservationReleased, SagaOutcome } from '../domain/types.js';
 
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -22,16 +22,49 @@ type LegTuple = [number, string, string, string, number | bigint, string, number
 export type SagaEvent = FundsReserved | ReservationCommitted | ReservationReleased;
 export type SagaCommand = Extract<Command, { type: 'ReserveFunds' | 'CommitReservation' | 'ReleaseReservation' }>;
 
-/** Event tuples: timestamps as a safe-integer offset (ns) from the record's base. */
+/** A cross-shard hold's post or void as a saga event carries it: [id, metadata]. */
+type HoldResolutionTuple = [string, Metadata | null];
+/** ... and as a command carries it: [id, pendingId, amount or null, metadata]. */
+type ResolutionTuple = [string, string, number | bigint | null, Metadata | null];
+
+/** Event tuples: timestamps as a safe-integer offset (ns) from the record's base. A commit or
+ * release of a cross-shard hold has trailing fields (the amount posted, null for all; the post
+ * or void); other sagas' tuples end before them, as they always did. */
 export type SagaEventTuple =
   | [typeof RESERVE, number, string, readonly number[], LegTuple[]]
   | [typeof COMMIT, number, string, LegTuple[]]
-  | [typeof RELEASE, number, string, LegTuple[], string];
+  | [typeof COMMIT, number, string, LegTuple[], number | bigint | null, HoldResolutionTuple | null]
+  | [typeof RELEASE, number, string, LegTuple[], string]
+  | [typeof RELEASE, number, string, LegTuple[], string, HoldResolutionTuple];
 
 export type SagaCommandTuple =
   | [typeof RESERVE, string, readonly number[], LegTuple[]]
   | [typeof COMMIT, string]
-  | [typeof RELEASE, string, string];
+  | [typeof COMMIT, string, number | bigint | null, ResolutionTuple | null]
+  | [typeof RELEASE, string, string]
+  | [typeof RELEASE, string, string, ResolutionTuple];
+
+function amountToWire(amount: bigint): number | bigint {
+  return amount <= SAFE_BIG ? Number(amount) : amount;
+}
+
+function amountFromWire(amount: unknown): bigint {
+  if (typeof amount === 'number' && Number.isSafeInteger(amount)) return BigInt(amount);
+  if (typeof amount === 'bigint') return amount;
+  throw corrupt('saga amount');
+}
+
+function metadataFromWire(metadata: unknown): Metadata | null {
+  return metadata === null || metadata === undefined ? null : (Object.freeze(metadata) as Metadata);
+}
+
+/** Whether a saga event or command has the trailing fields of a cross-shard hold (the fast
+ * writers below leave those to msgpackr). */
+function hasHoldFields(item: SagaEvent | SagaCommand): boolean {
+  return (item.type === 'ReservationCommitted' || item.type === 'CommitReservation') && (item as { amount?: bigint }).amount !== undefined
+    ? true
+    : (item as { resolution?: unknown }).resolution !== undefined;
+}
 
 export function isSagaEvent(event: LedgerEvent): event is SagaEvent {
   return event.type === 'FundsReserved' || event.type === 'ReservationCommitted' || event.type === 'ReservationReleased';
@@ -95,10 +128,14 @@ export function sagaEventToTuple(event: SagaEvent, base: bigint): SagaEventTuple
   switch (event.type) {
     case 'FundsReserved':
       return [RESERVE, at, event.sagaId, event.participants, legsToTuples(event.legs)];
-    case 'ReservationCommitted':
-      return [COMMIT, at, event.sagaId, legsToTuples(event.legs)];
+    case 'ReservationCommitted': {
+      if (!hasHoldFields(event)) return [COMMIT, at, event.sagaId, legsToTuples(event.legs)];
+      const resolution: HoldResolutionTuple | null = event.resolution === undefined ? null : [event.resolution.id, event.resolution.metadata];
+      return [COMMIT, at, event.sagaId, legsToTuples(event.legs), event.amount === undefined ? null : amountToWire(event.amount), resolution];
+    }
     case 'ReservationReleased':
-      return [RELEASE, at, event.sagaId, legsToTuples(event.legs), event.reason];
+      if (event.resolution === undefined) return [RELEASE, at, event.sagaId, legsToTuples(event.legs), event.reason];
+      return [RELEASE, at, event.sagaId, legsToTuples(event.legs), event.reason, [event.resolution.id, event.resolution.metadata]];
   }
 }
 
@@ -172,6 +209,7 @@ export function writeSagaEvents(head: Uint8Array, positions: readonly number[], 
   assert(positions.length === events.length, 'one position per saga event');
   let size = MsgpackWriter.headerBytesMax;
   for (const event of events) {
+    if (hasHoldFields(event)) return null;
     size += TUPLE_BYTES_MAX + stringLength(event.sagaId) + legsBytesMax(event.legs);
     if (event.type === 'FundsReserved') size += participantsBytesMax(event.participants);
     if (event.type === 'ReservationReleased') size += stringLength(event.reason);
@@ -201,6 +239,7 @@ export function writeSagaCommands(head: Uint8Array, positions: readonly number[]
   assert(positions.length === commands.length, 'one position per saga command');
   let size = MsgpackWriter.headerBytesMax;
   for (const command of commands) {
+    if (hasHoldFields(command)) return null;
     size += TUPLE_BYTES_MAX + stringLength(command.sagaId);
     if (command.type === 'ReserveFunds') size += participantsBytesMax(command.participants) + legsBytesMax(command.legs);
     if (command.type === 'ReleaseReservation') size += stringLength(command.reason);
@@ -237,13 +276,41 @@ export function sagaEventFromTuple(tuple: SagaEventTuple, base: bigint): SagaEve
   switch (tuple[0]) {
     case RESERVE:
       return { type: 'FundsReserved', timestamp, sagaId: tuple[2], participants: tuple[3], legs: legsFromTuples(tuple[4]) };
-    case COMMIT:
-      return { type: 'ReservationCommitted', timestamp, sagaId: tuple[2], legs: legsFromTuples(tuple[3]) };
-    case RELEASE:
-      return { type: 'ReservationReleased', timestamp, sagaId: tuple[2], legs: legsFromTuples(tuple[3]), reason: tuple[4] };
+    case COMMIT: {
+      const event: ReservationCommitted = { type: 'ReservationCommitted', timestamp, sagaId: tuple[2], legs: legsFromTuples(tuple[3]) };
+      if (tuple.length === 4) return event;
+      const [, , , , amount, resolution] = tuple as [number, number, string, LegTuple[], unknown, unknown];
+      return {
+        ...event,
+        ...(amount === null || amount === undefined ? {} : { amount: amountFromWire(amount) }),
+        ...(resolution === null || resolution === undefined ? {} : { resolution: holdResolutionFromWire(resolution) }),
+      };
+    }
+    case RELEASE: {
+      const event: ReservationReleased = { type: 'ReservationReleased', timestamp, sagaId: tuple[2], legs: legsFromTuples(tuple[3]), reason: tuple[4] };
+      if (tuple.length === 5) return event;
+      return { ...event, resolution: holdResolutionFromWire((tuple as unknown[])[5]) };
+    }
     default:
       throw corrupt(`unknown saga event code ${String((tuple as unknown[])[0])}`);
   }
+}
+
+function holdResolutionFromWire(value: unknown): { id: string; metadata: Metadata | null } {
+  if (!Array.isArray(value) || typeof value[0] !== 'string') throw corrupt('hold resolution tuple');
+  return { id: value[0], metadata: metadataFromWire(value[1]) };
+}
+
+function resolutionToWire(resolution: PendingResolutionSpec | undefined): ResolutionTuple | null {
+  if (resolution === undefined) return null;
+  return [resolution.id, resolution.pendingId, resolution.amount === null ? null : amountToWire(resolution.amount), resolution.metadata];
+}
+
+function resolutionFromWire(value: unknown): PendingResolutionSpec {
+  if (!Array.isArray(value) || typeof value[0] !== 'string' || typeof value[1] !== 'string') {
+    throw new LedgerError('INVALID_ARGUMENT', { reason: 'hold resolution tuple' });
+  }
+  return { id: value[0], pendingId: value[1], amount: value[2] === null ? null : amountFromWire(value[2]), metadata: metadataFromWire(value[3]) };
 }
 
 export function sagaCommandToTuple(command: SagaCommand): SagaCommandTuple {
@@ -251,9 +318,11 @@ export function sagaCommandToTuple(command: SagaCommand): SagaCommandTuple {
     case 'ReserveFunds':
       return [RESERVE, command.sagaId, command.participants, legsToTuples(command.legs)];
     case 'CommitReservation':
-      return [COMMIT, command.sagaId];
+      if (!hasHoldFields(command)) return [COMMIT, command.sagaId];
+      return [COMMIT, command.sagaId, command.amount === undefined ? null : amountToWire(command.amount), resolutionToWire(command.resolution)];
     case 'ReleaseReservation':
-      return [RELEASE, command.sagaId, command.reason];
+      if (command.resolution === undefined) return [RELEASE, command.sagaId, command.reason];
+      return [RELEASE, command.sagaId, command.reason, resolutionToWire(command.resolution) as ResolutionTuple];
   }
 }
 
@@ -261,10 +330,19 @@ export function sagaCommandFromTuple(tuple: SagaCommandTuple): SagaCommand {
   switch (tuple[0]) {
     case RESERVE:
       return { type: 'ReserveFunds', sagaId: tuple[1], participants: tuple[2], legs: legsFromTuples(tuple[3]) };
-    case COMMIT:
-      return { type: 'CommitReservation', sagaId: tuple[1] };
+    case COMMIT: {
+      if (tuple.length === 2) return { type: 'CommitReservation', sagaId: tuple[1] };
+      const [, sagaId, amount, resolution] = tuple as [number, string, unknown, unknown];
+      return {
+        type: 'CommitReservation',
+        sagaId,
+        ...(amount === null || amount === undefined ? {} : { amount: amountFromWire(amount) }),
+        ...(resolution === null || resolution === undefined ? {} : { resolution: resolutionFromWire(resolution) }),
+      };
+    }
     case RELEASE:
-      return { type: 'ReleaseReservation', sagaId: tuple[1], reason: tuple[2] };
+      if (tuple.length === 3) return { type: 'ReleaseReservation', sagaId: tuple[1], reason: tuple[2] };
+      return { type: 'ReleaseReservation', sagaId: tuple[1], reason: tuple[2], resolution: resolutionFromWire((tuple as unknown[])[3]) };
     default:
       throw new LedgerError('INVALID_ARGUMENT', { reason: `unknown saga command code ${String((tuple as unknown[])[0])}` });
   }

@@ -17,7 +17,7 @@ import { checkBalanceTotals, auditState, diffStates } from '../domain/audit.js';
 import { readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED } from '../domain/balance.js';
 import { decide } from '../domain/decide.js';
 import { evolve } from '../domain/evolve.js';
-import { closedRecordsOf, indexWritesOf, transferRecordOf } from '../domain/records.js';
+import { closedRecordsOf, holdResolutionRecordOf, indexWritesOf, reservedStateOf, transferRecordOf } from '../domain/records.js';
 import { applyPlainTransfer } from '../domain/plain-transfer.js';
 import { initialState, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
 import { accountFlags, type TransferCreated, type Command, type DecideContext, type LedgerEvent, type SagaOutcome, type TransferRecord } from '../domain/types.js';
@@ -118,7 +118,7 @@ class PlainRun {
  * what closedRecordsOf turns into the closed record. */
 function reservedRecord(reservation: ReservationState, id: string): TransferRecord {
   for (const leg of reservation.legs) {
-    if (leg.transfer.id === id) return transferRecordOf(leg.transfer, reservation.timestamp, 'reserved', reservation.sagaId);
+    if (leg.transfer.id === id) return transferRecordOf(leg.transfer, reservation.timestamp, reservedStateOf(leg.transfer), reservation.sagaId);
   }
   throw new AssertionError('a reserved transfer id is one of its reservation\'s legs');
 }
@@ -531,9 +531,16 @@ export class ShardEngine implements ShardEngineApi {
       // The sides' records follow from the reservation: no read of the index (closedRecordsOf).
       assert(closing.sagaId === event.sagaId, 'the closed reservation is the event\'s saga');
       const committed = event.type === 'ReservationCommitted';
-      for (const record of closedRecordsOf(closing, committed ? 'posted' : 'released')) {
+      for (const record of closedRecordsOf(closing, event)) {
         this.pendingRecords.set(record.id, record);
         staged.records.push(record);
+      }
+      // The post or void of a cross-shard hold, on the shard that decided it.
+      const resolution = holdResolutionRecordOf(event);
+      if (resolution !== null) {
+        this.noteTransferId(resolution.id);
+        this.pendingRecords.set(resolution.id, resolution);
+        staged.records.push(resolution);
       }
       this.stageSagaOutcome(event.sagaId, committed ? 'committed' : 'released');
     } else {
@@ -906,6 +913,12 @@ export class ShardEngine implements ShardEngineApi {
     return outcome;
   }
 
+  async reservation(sagaId: string): Promise<ReservationState | undefined> {
+    this.ensureOpen();
+    const open = this.state.reservations.get(sagaId);
+    await this.settled();
+    return open;
+  }
   async openReservations(): Promise<ReservationState[]> {
     this.ensureOpen();
     const open = [...this.state.reservations.values()];
@@ -1164,6 +1177,10 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   info(): EngineInfo {
+    let holdsOpen = 0;
+    for (const reservation of this.state.reservations.values()) {
+      if (reservation.legs.length === 1 && (reservation.legs[0] as ReservationState['legs'][number]).transfer.pending) holdsOpen += 1;
+    }
     let logSizeBytes = 0;
     try {
       logSizeBytes = statSync(join(this.dir, 'events.mdb')).size;
@@ -1188,7 +1205,8 @@ export class ShardEngine implements ShardEngineApi {
       lastTimestamp: this.state.lastTimestamp,
       accounts: this.state.accounts.size,
       pendingOpen: this.state.pending.size,
-      reservationsOpen: this.state.reservations.size,
+      reservationsOpen: this.state.reservations.size - holdsOpen,
+      holdsOpen,
       logSizeBytes,
       snapshots: this.snapshots.list().map((file) => ({ sequence: file.sequence, sizeBytes: file.sizeBytes })),
       recoveredFromSnapshot: this.recoveredFromSnapshot,

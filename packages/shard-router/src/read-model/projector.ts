@@ -65,6 +65,8 @@ interface StoredSpec {
   currency: string;
   timeoutMs: number;
   metadata: Metadata | null;
+  /** A cross-shard hold (absent in rows written before holds could cross shards). */
+  pending?: boolean;
 }
 
 function metadataText(metadata: Metadata | null): string | null {
@@ -245,11 +247,25 @@ export class Projector {
       }
       this.#move(accountId, debit ? DEBITS_PENDING : CREDITS_PENDING, -spec.amount);
       const committed = event.type === 'ReservationCommitted';
-      if (committed) this.#post(at, accountId, debit ? DEBITS_POSTED : CREDITS_POSTED, spec.amount, spec.id, 'saga_commit');
-      const changed = this.#statements.setLegState.run(committed ? 'committed' : 'released', spec.id, event.sagaId, leg.side);
+      // A cross-shard hold posts the amount its deciding shard decided (the event carries it when
+      // it is less than the hold); a void or an expiry is kept as such on the leg.
+      if (committed) this.#post(at, accountId, debit ? DEBITS_POSTED : CREDITS_POSTED, event.amount ?? spec.amount, spec.id, 'saga_commit');
+      const legState = committed ? 'committed' : spec.pending && (event.reason === 'voided' || event.reason === 'expired') ? event.reason : 'released';
+      const changed = this.#statements.setLegState.run(legState, spec.id, event.sagaId, leg.side);
       assert(changed.changes === 1, 'a saga leg closes once, after it was reserved');
     }
-    for (const id of ids) this.#recomputeSagaTransfer(id);
+    // The post or void of a cross-shard hold, recorded by the shard that decided it.
+    if (event.type !== 'FundsReserved' && event.resolution !== undefined) {
+      const spec = (event.legs[0] as ReservationLeg).transfer;
+      const posted = event.type === 'ReservationCommitted';
+      this.#putLocalTransfer(at, {
+        id: event.resolution.id, kind: posted ? 'post' : 'void', debitAccountId: spec.debitAccountId, creditAccountId: spec.creditAccountId,
+        amount: posted ? (event.amount ?? spec.amount) : spec.amount, currency: spec.currency, pending: false, timeoutMs: 0,
+        metadata: event.resolution.metadata, pendingId: spec.id, state: posted ? 'posted' : 'voided',
+      });
+    }
+    const posted = event.type === 'ReservationCommitted' ? event.amount : undefined;
+    for (const id of ids) this.#recomputeSagaTransfer(id, posted);
   }
 
   /** A posting: moves a posted counter and writes the account's entry with its running totals. */
@@ -366,7 +382,7 @@ export class Projector {
   /** The transfers row of a saga transfer, from every leg recorded so far: the saga that is not
    * released (lowest saga id if several), else the last released one. A transfer applied on one
    * shard under the same id keeps its row. */
-  #recomputeSagaTransfer(id: string): void {
+  #recomputeSagaTransfer(id: string, postedAmount?: bigint): void {
     const existing = this.#statements.transferOrigin.get(id) as { saga_id: string | null } | undefined;
     if (existing !== undefined && existing.saga_id === null) return;
     const legs = this.#statements.legsOf.all(id) as LegRow[];
@@ -379,11 +395,17 @@ export class Projector {
     }
     let winner: { sagaId: string; legs: LegRow[]; state: string } | null = null;
     for (const [sagaId, sagaLegs] of sagas) {
+      const hold = (JSON.parse((sagaLegs[0] as LegRow).spec) as StoredSpec).pending === true;
+      const closedAs = sagaLegs.find((leg) => leg.state === 'voided' || leg.state === 'expired')?.state;
       const state = sagaLegs.some((leg) => leg.state === 'released')
         ? 'released'
-        : sagaLegs.length === 2 && sagaLegs.every((leg) => leg.state === 'committed')
-          ? 'posted'
-          : 'reserved';
+        : closedAs !== undefined
+          ? closedAs
+          : sagaLegs.length === 2 && sagaLegs.every((leg) => leg.state === 'committed')
+            ? 'posted'
+            : hold
+              ? 'pending'
+              : 'reserved';
       if (winner === null || (winner.state === 'released' && (state !== 'released' || sagaId > winner.sagaId))) {
         winner = { sagaId, legs: sagaLegs, state };
       }
@@ -396,9 +418,12 @@ export class Projector {
     const crossShard = debitLeg === undefined || creditLeg === undefined || debitLeg.shard !== creditLeg.shard ? 1 : 0;
     this.#statements.deleteTransfer.run(id);
     this.#statements.deleteMetadata.run(id);
+    // A hold becomes 'posted' with the commit of its second side, whose event carries the amount
+    // posted when it is less than the hold (both sides' commits carry it).
+    const holdPosted = spec.pending === true && winner.state === 'posted' ? (postedAmount?.toString() ?? spec.amount) : null;
     this.#statements.insertTransfer.run(
-      id, 'transfer', spec.debitAccountId, spec.creditAccountId, spec.amount, spec.currency, 0, spec.timeoutMs,
-      metadataText(spec.metadata), null, winner.state, null, origin.timestamp, origin.shard, origin.sequence, winner.sagaId, crossShard,
+      id, 'transfer', spec.debitAccountId, spec.creditAccountId, spec.amount, spec.currency, spec.pending === true ? 1 : 0, spec.timeoutMs,
+      metadataText(spec.metadata), null, winner.state, holdPosted, origin.timestamp, origin.shard, origin.sequence, winner.sagaId, crossShard,
     );
     this.#putMetadata(id, spec.metadata);
   }
@@ -465,6 +490,7 @@ function legSpecText(leg: ReservationLeg): string {
     currency: spec.currency,
     timeoutMs: spec.timeoutMs,
     metadata: spec.metadata,
+    ...(spec.pending ? { pending: true } : {}),
   };
   return JSON.stringify(stored);
 }

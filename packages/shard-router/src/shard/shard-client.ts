@@ -269,6 +269,10 @@ export class ShardClient {
   lookupTransfers(...args: ShardOpArgs<'lookupTransfers'>): Promise<ShardOpResult<'lookupTransfers'>> {
     return this.#read('lookupTransfers', args);
   }
+  /** The saga's open reservation on this shard, behind the writes queued before it. */
+  reservation(...args: ShardOpArgs<'reservation'>): Promise<ShardOpResult<'reservation'>> {
+    return this.#call('reservation', args);
+  }
   sagaOutcome(...args: ShardOpArgs<'sagaOutcome'>): Promise<ShardOpResult<'sagaOutcome'>> {
     return this.#call('sagaOutcome', args);
   }

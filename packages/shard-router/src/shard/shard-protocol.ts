@@ -29,6 +29,7 @@ export interface ShardOps {
   lookupAccounts(ids: readonly string[]): (AccountView | undefined)[];
   lookupTransfers(ids: readonly string[]): (TransferRecord | undefined)[];
   sagaOutcome(sagaId: string): SagaOutcome | undefined;
+  reservation(sagaId: string): ReservationState | undefined;
   openReservations(): ReservationState[];
   accountHistory(accountId: string, options?: { afterSequence?: number; limit?: number }): HistoryPage;
   balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): AccountView | undefined;

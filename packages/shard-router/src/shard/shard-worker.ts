@@ -144,6 +144,9 @@ async function execute(request: ShardRequest): Promise<ShardOpResult<ShardOp>> {
     case 'lookupTransfers':
       failpoint(failpointNames.shardReadBefore);
       return shard.lookupTransfers(...(request as ShardRequest<'lookupTransfers'>).args);
+    case 'reservation':
+      failpoint(failpointNames.shardReadBefore);
+      return shard.reservation(...(request as ShardRequest<'reservation'>).args);
     case 'sagaOutcome':
       failpoint(failpointNames.shardReadBefore);
       return shard.sagaOutcome(...(request as ShardRequest<'sagaOutcome'>).args);
