@@ -3,14 +3,13 @@
 // refused before anything is written; a backup cut short by SIGKILL never opens as a ledger and
 // leaves the source whole. Method: real ledgers, real files, concurrent writers (half of the
 // transfers cross shards), and a child process killed at the backup failpoint.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, type TransferInput } from '../src/index.js';
-import { errorCodeOf, ledgerTotals, tempDir } from './ledger-fixtures.js';
+import { errorCodeOf, ledgerTotals, runToExit, tempDir } from './ledger-fixtures.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -131,12 +130,7 @@ describe('Ledger.backup', () => {
   it('cut short by SIGKILL, the copy does not open as a ledger and the source is whole', async () => {
     const base = await freshDir('backup-killed');
     const fixture = fileURLToPath(new URL('./fixtures/backup-killed.mjs', import.meta.url));
-    const child = spawn(process.execPath, [fixture, join(base, 'data'), join(base, 'copy')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, exitSignal) => resolve(exitSignal)));
+    const { stdout, stderr, signal } = await runToExit(fixture, [join(base, 'data'), join(base, 'copy')]);
     expect(stderr).toBe('');
     expect(signal).toBe('SIGKILL');
     const wrote = /^wrote (\d+) (\d+)$/m.exec(stdout);

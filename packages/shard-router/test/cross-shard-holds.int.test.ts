@@ -3,11 +3,10 @@
 // timeout (across a reopen too), and finished the same way after a failure or a SIGKILL between
 // the deciding shard's step and the other's. Method: real 2-shard ledgers and real files; a child
 // process killed at the saga.hold.decided failpoint.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, armFailpoint, disarmAllFailpoints, type TransferInput } from '../src/index.js';
-import { errorCodeOf, idOnShard, ledgerTotals, tempDir } from './ledger-fixtures.js';
+import { errorCodeOf, idOnShard, ledgerTotals, runToExit, tempDir } from './ledger-fixtures.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -138,12 +137,7 @@ describe('cross-shard holds', () => {
     cleanups.push(cleanup);
     const fixture = fileURLToPath(new URL('./fixtures/hold-killed.mjs', import.meta.url));
     const env = { ...process.env, SHARDLEDGER_FAILPOINTS: 'saga.hold.decided=kill-process' };
-    const child = spawn(process.execPath, [fixture, dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, exitSignal) => resolve(exitSignal)));
+    const { stdout, stderr, signal } = await runToExit(fixture, [dir], env);
     expect(stderr).toBe('');
     expect(signal).toBe('SIGKILL');
     const payee = /^held (\S+)$/m.exec(stdout)?.[1];

@@ -219,21 +219,27 @@ function resolutionCodeOf(record: TransferRecord | undefined): RejectionCode {
   return 'PENDING_NOT_FOUND';
 }
 
+/** A post or void whose own id is taken: `exists` when it is this very resolution, else refused;
+ * null when the id is free. */
+function takenResolution(spec: PendingResolutionSpec, action: 'post' | 'void', context: DecideContext): Decision | null {
+  const existing = liveRecord(context, spec.id);
+  if (existing === undefined) return null;
+  const same =
+    existing.kind === action &&
+    existing.pendingId === spec.pendingId &&
+    (spec.amount === null || existing.amount === spec.amount) &&
+    metadataEqual(existing.metadata, spec.metadata);
+  return same ? EXISTS : rejection('EXISTS_WITH_DIFFERENT_FIELDS', action);
+}
+
 function decideResolution(
   spec: PendingResolutionSpec,
   action: 'post' | 'void',
   state: LedgerState,
   context: DecideContext,
 ): Decision {
-  const existing = liveRecord(context, spec.id);
-  if (existing !== undefined) {
-    const same =
-      existing.kind === action &&
-      existing.pendingId === spec.pendingId &&
-      (spec.amount === null || existing.amount === spec.amount) &&
-      metadataEqual(existing.metadata, spec.metadata);
-    return same ? EXISTS : rejection('EXISTS_WITH_DIFFERENT_FIELDS', action);
-  }
+  const taken = takenResolution(spec, action, context);
+  if (taken !== null) return taken;
   const hold = state.pending.get(spec.pendingId);
   if (hold === undefined) return rejection(resolutionCodeOf(context.transfers.get(spec.pendingId)));
   if (hold.expiresAt !== 0n && hold.expiresAt <= context.timestamp) return rejection('PENDING_EXPIRED');
@@ -406,15 +412,8 @@ function holdLegOf(reservation: ReservationState): ReservationLeg | undefined {
  * in the same order, as decideResolution makes of a hold on one shard. The credit shard then
  * follows with the amount decided (CommitReservation.amount) or a release. */
 function decideHoldResolution(sagaId: string, spec: PendingResolutionSpec, action: 'post' | 'void', state: LedgerState, context: DecideContext): Decision {
-  const existing = liveRecord(context, spec.id);
-  if (existing !== undefined) {
-    const same =
-      existing.kind === action &&
-      existing.pendingId === spec.pendingId &&
-      (spec.amount === null || existing.amount === spec.amount) &&
-      metadataEqual(existing.metadata, spec.metadata);
-    return same ? EXISTS : rejection('EXISTS_WITH_DIFFERENT_FIELDS', action);
-  }
+  const taken = takenResolution(spec, action, context);
+  if (taken !== null) return taken;
   const reservation = state.reservations.get(sagaId);
   const leg = reservation === undefined ? undefined : holdLegOf(reservation);
   if (reservation === undefined || leg === undefined || leg.transfer.id !== spec.pendingId) return rejection(resolutionCodeOf(context.transfers.get(spec.pendingId)));
