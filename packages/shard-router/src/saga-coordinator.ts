@@ -43,6 +43,9 @@ export interface SagaShards {
   readonly stepTimeoutMs: number;
 }
 
+/** The shortest time between two passes that expire cross-shard holds (see SagaCoordinator). */
+const holdTickMs = 100;
+
 /** Attempts of one step while its shard restarts (SHARD_UNAVAILABLE), before giving up. */
 const stepAttemptsMax = 20;
 const stepRetryDelayMs = 25;
@@ -553,9 +556,12 @@ export class SagaCoordinator {
   }
 
   /** Cross-shard holds with a timeout: saga id -> when it expires (the router's clock), its
-   * participants and its deciding (debit) shard. One timer for the earliest. */
+   * participants and its deciding (debit) shard. One timer for the earliest, firing at most every
+   * holdTickMs, so that many holds due close together are expired in one pass over the map
+   * (each pass is O(holds)). */
   readonly #holds = new Map<string, { deadlineMs: number; participants: readonly number[]; debitShard: number }>();
   #holdTimer: NodeJS.Timeout | null = null;
+  #lastHoldPassMs = 0;
   #stopped = false;
 
   /** Expires the hold at `deadlineMs` unless it is posted or voided first. */
@@ -569,10 +575,12 @@ export class SagaCoordinator {
     if (this.#holdTimer !== null || this.#holds.size === 0 || this.#stopped) return;
     let earliest = Number.POSITIVE_INFINITY;
     for (const hold of this.#holds.values()) earliest = Math.min(earliest, hold.deadlineMs);
+    const at = Math.max(earliest, this.#lastHoldPassMs + holdTickMs);
     this.#holdTimer = setTimeout(() => {
       this.#holdTimer = null;
+      this.#lastHoldPassMs = Date.now();
       void this.#expireDue();
-    }, Math.max(0, Math.min(earliest - Date.now(), 2 ** 31 - 1)));
+    }, Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1)));
     this.#holdTimer.unref();
   }
 
