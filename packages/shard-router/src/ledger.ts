@@ -24,6 +24,7 @@ import {
   type AccountInput,
   type Command,
   type CommandStatus,
+  type PendingResolutionSpec,
   type PostPendingInput,
   type PlainTransferFields,
   type Rejected,
@@ -111,7 +112,7 @@ class TransferRouting {
 
   /** Any valid transfer: a command on its shard, or a saga reserved on both of its shards (a
    * pending one stays reserved there: a cross-shard hold). */
-  add(index: number, spec: TransferSpec, debitShard: number, creditShard: number, statuses: CommandStatus[]): void {
+  add(index: number, spec: TransferSpec, debitShard: number, creditShard: number): void {
     if (debitShard === creditShard) {
       const bucket = this.#bucketOf(debitShard);
       bucket.batch.add({ type: 'CreateTransfer', transfer: spec });
@@ -382,7 +383,7 @@ export class Ledger {
           else if (!this.holdSlow(segment, spec.id, first, greatest, (held ??= new Map()))) break;
         }
       }
-      routing.add(index, spec, shardsOf[0] as number, shardsOf[1] as number, statuses);
+      routing.add(index, spec, shardsOf[0] as number, shardsOf[1] as number);
     }
     if (segment !== null && greatest !== first) (this.transferIds as TransferIdGuard).advance(segment, greatest as string);
     if (held !== null && (await this.findElsewhere(segment as IdSegment, [...held.values()])).some((record) => record !== undefined)) return -index - 1;
@@ -440,7 +441,7 @@ export class Ledger {
     await this.refuseTakenIds(segment, routed, statuses);
     const routing = new TransferRouting(this.shards, routed.length);
     for (const entry of routed) {
-      if (statuses[entry.index] === undefined) routing.add(entry.index, entry.spec as TransferSpec, entry.debitShard, entry.creditShard, statuses);
+      if (statuses[entry.index] === undefined) routing.add(entry.index, entry.spec as TransferSpec, entry.debitShard, entry.creditShard);
     }
     await this.sendRouting(routing, statuses, segment);
     return index;
@@ -689,13 +690,7 @@ export class Ledger {
       }
       const { shard, record } = found;
       if (record.sagaId !== null && record.kind === 'transfer' && record.pending) {
-        const transfer = plainSpecOf(record);
-        holds.set(index, { sagaId: record.sagaId, transfer, debitShard: shard, creditShard: this.shardOf(record.creditAccountId) });
-        const command: Command =
-          action === 'post'
-            ? { type: 'CommitReservation', sagaId: record.sagaId, resolution: entry.value }
-            : { type: 'ReleaseReservation', sagaId: record.sagaId, reason: 'voided', resolution: entry.value };
-        return { shard, command };
+        holds.set(index, { sagaId: record.sagaId, transfer: plainSpecOf(record), debitShard: shard, creditShard: this.shardOf(record.creditAccountId) });
       }
       const type = action === 'post' ? 'PostPendingTransfer' : 'VoidPendingTransfer';
       return { shard, command: { type, resolution: entry.value } as Command };
@@ -720,7 +715,7 @@ export class Ledger {
       for (const [index, hold] of holds) {
         const entry = commands[index];
         if (entry === null || entry === undefined) continue;
-        holdResults.set(index, this.sagas.resolveHold(hold, entry.command, action));
+        holdResults.set(index, this.sagas.resolveHold(hold, (entry.command as { resolution: PendingResolutionSpec }).resolution, action));
         commands[index] = null;
       }
       const routed = await this.route(commands, statuses);

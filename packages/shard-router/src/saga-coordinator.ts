@@ -23,11 +23,14 @@ import { randomBytes } from 'node:crypto';
 import {
   LedgerError,
   assert,
+  expiresAtOf,
+  holdLegOf,
   isLedgerError,
   limits,
   type Command,
   type CommandResult,
   type CommandStatus,
+  type PendingResolutionSpec,
   type ReservationLeg,
   type ReservationState,
   type SagaOutcome,
@@ -217,6 +220,12 @@ export class SagaCoordinator {
     this.shards = shards;
   }
 
+  private client(shard: number): ShardClient {
+    const client = this.shards.clients[shard];
+    assert(client !== undefined, 'participant shard exists');
+    return client;
+  }
+
   /** Sends one step to one shard, retrying while the shard restarts. */
   private async step(shard: number, command: Command): Promise<CommandResult> {
     const [result] = await this.steps(shard, [command]);
@@ -227,8 +236,7 @@ export class SagaCoordinator {
   /** Sends steps of several sagas to one shard in one call, retrying while the shard restarts
    * (every step is idempotent by saga id, so a re-sent batch changes nothing already done). */
   private async steps(shard: number, commands: readonly Command[]): Promise<CommandResult[]> {
-    const client = this.shards.clients[shard];
-    assert(client !== undefined, 'participant shard exists');
+    const client = this.client(shard);
     for (let attempt = 1; ; attempt += 1) {
       const submitted = client.submit(commands);
       try {
@@ -396,8 +404,7 @@ export class SagaCoordinator {
    * finishBatch). settle() waits for them; a failure settles the batch's sagas in the background. */
   private finishLater(batch: SagaBatch, finishing: Map<number, Command[]>): void {
     for (const [shard, commands] of finishing) {
-      const client = this.shards.clients[shard];
-      assert(client !== undefined, 'participant shard exists');
+      const client = this.client(shard);
       const sent = this.steps(shard, commands);
       client.holdReadsUntil(sent);
       const tracked: Promise<void> = sent.then(
@@ -446,8 +453,7 @@ export class SagaCoordinator {
    * tells them apart; our own reservation must be committed or released like an `ok` one, or it
    * stays open with the money half-moved. */
   private async ownReservation(shard: number, sagaId: string, result: CommandResult): Promise<CommandResult> {
-    const client = this.shards.clients[shard];
-    assert(client !== undefined, 'participant shard exists');
+    const client = this.client(shard);
     const outcome = await client.sagaOutcome(sagaId);
     return outcome === 'reserved' || outcome === 'committed' ? { ...result, status: 'ok' } : result;
   }
@@ -469,12 +475,6 @@ export class SagaCoordinator {
     this.inDoubt.set(sagaId, resolving);
   }
 
-  private client(shard: number): ShardClient {
-    const client = this.shards.clients[shard];
-    assert(client !== undefined, 'participant shard exists');
-    return client;
-  }
-
   /** Finishes one saga from what its participants recorded (see the file comment). A cross-shard
    * hold reserved on every side stays open ('held'); one that its deciding shard posted or voided
    * is finished the same way on the other, with the amount posted there. */
@@ -486,8 +486,7 @@ export class SagaCoordinator {
     const allReserved = outcomes.length > 0 && outcomes.every((outcome) => outcome === 'reserved');
     const reservedAt = outcomes.findIndex((outcome) => outcome === 'reserved');
     const open = reservedAt === -1 ? undefined : await this.client(participants[reservedAt] as number).reservation(sagaId);
-    const leg = open !== undefined && open.legs.length === 1 ? (open.legs[0] as ReservationLeg) : undefined;
-    const hold = leg !== undefined && leg.transfer.pending ? leg.transfer : null;
+    const hold = open === undefined ? null : (holdLegOf(open)?.transfer ?? null);
     if (allReserved && hold !== null) return 'held';
     const decision = anyCommitted || allReserved ? 'committed' : 'released';
     // A hold finishes as its other side did: the amount posted there, or voided or expired.
@@ -496,9 +495,7 @@ export class SagaCoordinator {
     if (hold !== null) {
       const closedAt = outcomes.findIndex((outcome) => outcome === (decision === 'committed' ? 'committed' : 'released'));
       const [record] = closedAt === -1 ? [undefined] : await this.client(participants[closedAt] as number).lookupTransfers([hold.id]);
-      if (decision === 'committed' && record?.postedAmount !== null && record?.postedAmount !== undefined && record.postedAmount !== hold.amount) {
-        commit = { type: 'CommitReservation', sagaId, amount: record.postedAmount };
-      }
+      if (decision === 'committed' && record?.postedAmount !== null && record?.postedAmount !== undefined) commit = { type: 'CommitReservation', sagaId, amount: record.postedAmount };
       if (record?.state === 'voided' || record?.state === 'expired') release = { type: 'ReleaseReservation', sagaId, reason: record.state };
     }
     await Promise.all(
@@ -515,8 +512,16 @@ export class SagaCoordinator {
    * records the post or void (`decide`, carrying the resolution); the credit shard then commits
    * the amount decided, or releases. Returns the deciding shard's status. A failure after the
    * decision leaves the saga to resolve(), which finishes it the same way. */
-  async resolveHold(hold: { sagaId: string; transfer: TransferSpec; debitShard: number; creditShard: number }, decide: Command, action: 'post' | 'void'): Promise<CommandStatus> {
+  async resolveHold(
+    hold: { sagaId: string; transfer: TransferSpec; debitShard: number; creditShard: number },
+    resolution: PendingResolutionSpec,
+    action: 'post' | 'void',
+  ): Promise<CommandStatus> {
     const participants = [Math.min(hold.debitShard, hold.creditShard), Math.max(hold.debitShard, hold.creditShard)];
+    const decide: Command =
+      action === 'post'
+        ? { type: 'CommitReservation', sagaId: hold.sagaId, resolution }
+        : { type: 'ReleaseReservation', sagaId: hold.sagaId, reason: 'voided', resolution };
     let decided: CommandResult;
     try {
       decided = await this.step(hold.debitShard, decide);
@@ -535,24 +540,30 @@ export class SagaCoordinator {
       this.resolveLater(hold.sagaId, participants);
       throw error;
     }
-    const resolution = (decide as { resolution?: { amount: bigint | null } }).resolution;
-    const amount = resolution?.amount ?? hold.transfer.amount;
+    // The credit shard posts the amount decided (its event carries it only when it is less).
     const follow: Command =
       action === 'void'
         ? { type: 'ReleaseReservation', sagaId: hold.sagaId, reason: 'voided' }
-        : amount === hold.transfer.amount
-          ? { type: 'CommitReservation', sagaId: hold.sagaId }
-          : { type: 'CommitReservation', sagaId: hold.sagaId, amount };
-    // Decided and durable: the caller is answered 'ok' even if the other side fails for now; the
-    // shard's reads wait for its step, so the credit is seen by whoever asks after this call.
-    const followed = this.step(hold.creditShard, follow);
-    this.client(hold.creditShard).holdReadsUntil(followed);
-    try {
-      await followed;
-    } catch {
-      this.resolveLater(hold.sagaId, participants);
-    }
+        : { type: 'CommitReservation', sagaId: hold.sagaId, amount: resolution.amount ?? hold.transfer.amount };
+    await this.#follow(hold.sagaId, participants, [hold.creditShard], follow);
     return 'ok';
+  }
+
+  /** The steps that follow a hold's decision on its other shards. Decided and durable: the caller
+   * is answered even if they fail for now (the saga is then resolved in the background), and the
+   * shards' reads wait for them, so whoever asks after the call sees the result. */
+  async #follow(sagaId: string, participants: readonly number[], shards: readonly number[], command: Command): Promise<void> {
+    try {
+      await Promise.all(
+        shards.map((shard) => {
+          const followed = this.step(shard, command);
+          this.client(shard).holdReadsUntil(followed);
+          return followed;
+        }),
+      );
+    } catch {
+      this.resolveLater(sagaId, participants);
+    }
   }
 
   /** Cross-shard holds with a timeout: saga id -> when it expires (the router's clock), its
@@ -605,13 +616,8 @@ export class SagaCoordinator {
     }
     this.#holds.delete(sagaId);
     if (decided.status !== 'ok') return;
-    try {
-      await Promise.all(
-        hold.participants.filter((shard) => shard !== hold.debitShard).map((shard) => this.step(shard, { type: 'ReleaseReservation', sagaId, reason: 'expired' })),
-      );
-    } catch {
-      this.resolveLater(sagaId, hold.participants);
-    }
+    const others = hold.participants.filter((shard) => shard !== hold.debitShard);
+    await this.#follow(sagaId, hold.participants, others, { type: 'ReleaseReservation', sagaId, reason: 'expired' });
   }
 
   /** Stops the hold timer (Ledger.close). */
@@ -635,9 +641,9 @@ export class SagaCoordinator {
       else if (outcome === 'released') released += 1;
       else {
         // A hold open on every side: watch its timeout again (from when it was reserved).
-        const hold = (reservation.legs[0] as ReservationLeg).transfer;
-        const debitShard = this.shards.shardOf(hold.debitAccountId);
-        if (hold.timeoutMs > 0) this.watchHold(sagaId, reservation.participants, debitShard, Number(reservation.timestamp / 1_000_000n) + hold.timeoutMs);
+        const hold = (holdLegOf(reservation) as ReservationLeg).transfer;
+        const expiresAt = expiresAtOf(reservation.timestamp, hold.timeoutMs);
+        if (expiresAt !== 0n) this.watchHold(sagaId, reservation.participants, this.shards.shardOf(hold.debitAccountId), Number(expiresAt / 1_000_000n));
       }
     }
     return { committed, released };

@@ -18,9 +18,7 @@ import {
   toSmall,
   type Counters,
 } from './balance.js';
-import type { AccountState, LedgerState, ReservationState } from './state.js';
-
-const NANOS_PER_MS = 1_000_000n;
+import { expiresAtOf, holdLegOf, type AccountState, type LedgerState, type ReservationState } from './state.js';
 import {
   accountFlags,
   type AccountSpec,
@@ -30,6 +28,7 @@ import {
   type LedgerEvent,
   type PendingResolutionSpec,
   type Rejection,
+  type ReservationCommitted,
   type ReservationLeg,
   type TransferRecord,
   type TransferSpec,
@@ -391,21 +390,13 @@ function decideCommit(command: Extract<Command, { type: 'CommitReservation' }>, 
     if (amount !== undefined) {
       const hold = holdLegOf(reservation);
       if (hold === undefined || amount < 1n || amount > hold.transfer.amount) return rejection('AMOUNT_EXCEEDS_PENDING');
-      if (amount !== hold.transfer.amount) {
-        return accepted([{ type: 'ReservationCommitted', timestamp: context.timestamp, sagaId, legs: reservation.legs, amount }]);
-      }
+      return accepted([committedEvent(context, reservation, amount, hold.transfer.amount)]);
     }
     return accepted([{ type: 'ReservationCommitted', timestamp: context.timestamp, sagaId, legs: reservation.legs }]);
   }
   const outcome = context.sagas.get(sagaId);
   if (outcome === 'committed') return EXISTS;
   return rejection(outcome === 'released' ? 'RESERVATION_RELEASED' : 'RESERVATION_NOT_FOUND');
-}
-
-/** The one leg of an open cross-shard hold, or undefined when the reservation is not one. */
-function holdLegOf(reservation: ReservationState): ReservationLeg | undefined {
-  const leg = reservation.legs[0];
-  return reservation.legs.length === 1 && leg !== undefined && leg.transfer.pending ? leg : undefined;
 }
 
 /** The post or void of a cross-shard hold, on its debit shard, which decides it: the same checks,
@@ -418,18 +409,21 @@ function decideHoldResolution(sagaId: string, spec: PendingResolutionSpec, actio
   const leg = reservation === undefined ? undefined : holdLegOf(reservation);
   if (reservation === undefined || leg === undefined || leg.transfer.id !== spec.pendingId) return rejection(resolutionCodeOf(context.transfers.get(spec.pendingId)));
   const hold = leg.transfer;
-  if (hold.timeoutMs > 0 && reservation.timestamp + BigInt(hold.timeoutMs) * NANOS_PER_MS <= context.timestamp) return rejection('PENDING_EXPIRED');
+  const expiresAt = expiresAtOf(reservation.timestamp, hold.timeoutMs);
+  if (expiresAt !== 0n && expiresAt <= context.timestamp) return rejection('PENDING_EXPIRED');
   const amount = action === 'void' ? hold.amount : (spec.amount ?? hold.amount);
   if (amount > hold.amount) return rejection('AMOUNT_EXCEEDS_PENDING');
   const resolution = { id: spec.id, metadata: spec.metadata };
   if (action === 'void') {
     return accepted([{ type: 'ReservationReleased', timestamp: context.timestamp, sagaId, legs: reservation.legs, reason: 'voided', resolution }]);
   }
-  return accepted([
-    amount === hold.amount
-      ? { type: 'ReservationCommitted', timestamp: context.timestamp, sagaId, legs: reservation.legs, resolution }
-      : { type: 'ReservationCommitted', timestamp: context.timestamp, sagaId, legs: reservation.legs, amount, resolution },
-  ]);
+  return accepted([{ ...committedEvent(context, reservation, amount, hold.amount), resolution }]);
+}
+
+/** A hold's commit: the amount posted is in the event only when it is less than the hold. */
+function committedEvent(context: DecideContext, reservation: ReservationState, amount: bigint, held: bigint): ReservationCommitted {
+  const event: ReservationCommitted = { type: 'ReservationCommitted', timestamp: context.timestamp, sagaId: reservation.sagaId, legs: reservation.legs };
+  return amount === held ? event : { ...event, amount };
 }
 
 function decideRelease(

@@ -13,7 +13,7 @@ import {
   toSmall,
   type CounterIndex,
 } from './balance.js';
-import { newAccountState, totalsFor, type AccountState, type CurrencyTotals, type LedgerState } from './state.js';
+import { expiresAtOf, newAccountState, totalsFor, type AccountState, type CurrencyTotals, type LedgerState } from './state.js';
 import type { LedgerEvent, ReservationLeg } from './types.js';
 
 // Indices into CurrencyTotals.saga.
@@ -22,7 +22,6 @@ const SAGA_CREDITS_POSTED = 1;
 const RESERVED_DEBITS = 2;
 const RESERVED_CREDITS = 3;
 
-const NANOS_PER_MS = 1_000_000n;
 
 function account(state: LedgerState, id: string): AccountState {
   const found = state.accounts.get(id);
@@ -61,7 +60,7 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
       if (spec.pending) {
         add(totals, debit, DEBITS_PENDING, spec.amount);
         add(totals, credit, CREDITS_PENDING, spec.amount);
-        const expiresAt = spec.timeoutMs > 0 ? event.timestamp + BigInt(spec.timeoutMs) * NANOS_PER_MS : 0n;
+        const expiresAt = expiresAtOf(event.timestamp, spec.timeoutMs);
         assert(!state.pending.has(spec.id), 'pending transfer created twice');
         state.pending.set(spec.id, {
           id: spec.id,

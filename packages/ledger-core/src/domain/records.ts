@@ -48,30 +48,43 @@ export function closedChangeOf(event: ReservationCommitted | ReservationReleased
   return { state: 'released' };
 }
 
-/** The post or void record a closing event carries (the debit shard's, which decided it). */
-export function holdResolutionRecordOf(event: ReservationCommitted | ReservationReleased): TransferRecord | null {
-  const resolution = event.resolution;
-  if (resolution === undefined) return null;
-  const leg = event.legs[0];
-  if (leg === undefined) return null;
-  const spec = leg.transfer;
-  const post = event.type === 'ReservationCommitted';
+/** The record of a post or void (of a hold on one shard, or of a cross-shard one). */
+function resolutionRecordOf(
+  kind: 'post' | 'void',
+  id: string,
+  metadata: TransferRecord['metadata'],
+  timestamp: bigint,
+  hold: { readonly debitAccountId: string; readonly creditAccountId: string; readonly currency: string },
+  amount: bigint,
+  pendingId: string,
+): TransferRecord {
   return {
-    id: resolution.id,
-    kind: post ? 'post' : 'void',
-    debitAccountId: spec.debitAccountId,
-    creditAccountId: spec.creditAccountId,
-    amount: post ? (event.amount ?? spec.amount) : spec.amount,
-    currency: spec.currency,
+    id,
+    kind,
+    debitAccountId: hold.debitAccountId,
+    creditAccountId: hold.creditAccountId,
+    amount,
+    currency: hold.currency,
     pending: false,
     timeoutMs: 0,
-    metadata: resolution.metadata,
-    timestamp: event.timestamp,
-    pendingId: spec.id,
+    metadata,
+    timestamp,
+    pendingId,
     state: 'posted',
     postedAmount: null,
     sagaId: null,
   };
+}
+
+/** The post or void record a closing event carries (the debit shard's, which decided it). */
+export function holdResolutionRecordOf(event: ReservationCommitted | ReservationReleased): TransferRecord | null {
+  const resolution = event.resolution;
+  const leg = event.legs[0];
+  if (resolution === undefined || leg === undefined) return null;
+  const spec = leg.transfer;
+  const post = event.type === 'ReservationCommitted';
+  const amount = post ? (event.amount ?? spec.amount) : spec.amount;
+  return resolutionRecordOf(post ? 'post' : 'void', resolution.id, resolution.metadata, event.timestamp, spec, amount, spec.id);
 }
 
 export function indexWritesOf(event: LedgerEvent): IndexWrites {
@@ -87,22 +100,7 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
     case 'PendingTransferPosted':
     case 'PendingTransferVoided': {
       const kind = event.type === 'PendingTransferPosted' ? 'post' : 'void';
-      const record: TransferRecord = {
-        id: event.id,
-        kind,
-        debitAccountId: event.debitAccountId,
-        creditAccountId: event.creditAccountId,
-        amount: event.amount,
-        currency: event.currency,
-        pending: false,
-        timeoutMs: 0,
-        metadata: event.metadata,
-        timestamp: event.timestamp,
-        pendingId: event.pendingId,
-        state: 'posted',
-        postedAmount: null,
-        sagaId: null,
-      };
+      const record = resolutionRecordOf(kind, event.id, event.metadata, event.timestamp, event, event.amount, event.pendingId);
       const change: Partial<TransferRecord> =
         kind === 'post' ? { state: 'posted', postedAmount: event.amount } : { state: 'voided' };
       return { transfers: [record], updates: [{ id: event.pendingId, change }], saga: null };

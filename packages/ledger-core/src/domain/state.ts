@@ -34,6 +34,20 @@ export interface ReservationState {
   readonly timestamp: bigint;
 }
 
+const NANOS_PER_MS = 1_000_000n;
+
+/** When a hold made at `timestamp` (engine ns) with `timeoutMs` expires; 0n when it never does. */
+export function expiresAtOf(timestamp: bigint, timeoutMs: number): bigint {
+  return timeoutMs > 0 ? timestamp + BigInt(timeoutMs) * NANOS_PER_MS : 0n;
+}
+
+/** The one leg of a reservation that is a cross-shard hold (a pending transfer whose accounts
+ * live on two shards), or undefined for any other saga. */
+export function holdLegOf(reservation: ReservationState): ReservationLeg | undefined {
+  const leg = reservation.legs[0];
+  return reservation.legs.length === 1 && leg !== undefined && leg.transfer.pending ? leg : undefined;
+}
+
 /** Per currency: the sums of the account counters, and what crossed shards. With them the
  * double-entry invariant can be checked per shard in O(currencies) after every batch:
  *   debitsPosted - sagaDebitsPosted == creditsPosted - sagaCreditsPosted

@@ -5,14 +5,20 @@
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-/** Makes the directory's entries (renames, creations, unlinks) durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/** Makes a file written with plain writes durable (an fsync through a read-only handle). */
+export async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+/** Makes the directory's entries (renames, creations, unlinks) durable: the same fsync, of the
+ * directory itself. */
+export function syncDir(dir: string): Promise<void> {
+  return syncFile(dir);
 }
 
 /** Writes `path` through `<path>.tmp`: written, fsynced, renamed, then the directory fsynced. */

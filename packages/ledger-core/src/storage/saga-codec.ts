@@ -61,9 +61,8 @@ function metadataFromWire(metadata: unknown): Metadata | null {
 /** Whether a saga event or command has the trailing fields of a cross-shard hold (the fast
  * writers below leave those to msgpackr). */
 function hasHoldFields(item: SagaEvent | SagaCommand): boolean {
-  return (item.type === 'ReservationCommitted' || item.type === 'CommitReservation') && (item as { amount?: bigint }).amount !== undefined
-    ? true
-    : (item as { resolution?: unknown }).resolution !== undefined;
+  if (item.type === 'FundsReserved' || item.type === 'ReserveFunds') return false;
+  return item.resolution !== undefined || ((item.type === 'ReservationCommitted' || item.type === 'CommitReservation') && item.amount !== undefined);
 }
 
 export function isSagaEvent(event: LedgerEvent): event is SagaEvent {

@@ -8,10 +8,10 @@
 // a crash the log is the truth and index entries past 'indexedThrough' are re-derived on open.
 
 import { statSync } from 'node:fs';
-import { copyFile, mkdir, open as openFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AssertionError, assert } from '../assert.js';
-import { LedgerError, isLedgerError, statusOf, type RejectionCode } from '../errors.js';
+import { LedgerError, statusOf, type RejectionCode } from '../errors.js';
 import { limits } from '../limits.js';
 import { checkBalanceTotals, auditState, diffStates } from '../domain/audit.js';
 import { readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED } from '../domain/balance.js';
@@ -19,7 +19,7 @@ import { decide } from '../domain/decide.js';
 import { evolve } from '../domain/evolve.js';
 import { closedRecordsOf, holdResolutionRecordOf, indexWritesOf, reservedStateOf, transferRecordOf } from '../domain/records.js';
 import { applyPlainTransfer } from '../domain/plain-transfer.js';
-import { initialState, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
+import { holdLegOf, initialState, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
 import { accountFlags, type TransferCreated, type Command, type DecideContext, type LedgerEvent, type SagaOutcome, type TransferRecord } from '../domain/types.js';
 import {
   decodeEventRecord,
@@ -56,7 +56,7 @@ import type {
 } from './engine-types.js';
 import { openShardDatabases, type ShardDatabases } from './lmdb-env.js';
 import { captureState, logRecordDigest, restoreState, SnapshotStore } from './snapshot-store.js';
-import { syncDir } from './durable-files.js';
+import { syncDir, syncFile } from './durable-files.js';
 
 /** Plain transfers applied by submitEncoded's lane (no record objects): the batch columns they
  * came from, and per transfer its column and timestamp offset. Their ids ascend (each was above
@@ -1136,21 +1136,11 @@ export class ShardEngine implements ShardEngineApi {
       throw new LedgerError('IO_ERROR', { dir, problem: String((error as Error).message) });
     }
     const logFile = join(dir, 'events.mdb');
-    const copied: string[] = [];
+    let snapshots: number;
     try {
-      await mkdir(snapshotsDir);
-      // Snapshots first: a file is complete once it has its name, and one that ends past the
-      // copied log is discarded when the copy is opened (recoverState). Pruning may delete one
-      // while we copy it; the copy is then simply without it.
-      for (const file of this.snapshots.list()) {
-        const target = join(snapshotsDir, basename(file.path));
-        try {
-          await copyFile(file.path, target);
-          copied.push(target);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        }
-      }
+      // Snapshots first: one that ends past the copied log is discarded when the copy is opened
+      // (recoverState).
+      snapshots = await this.snapshots.copyTo(snapshotsDir);
       const copying = this.db.env.backup(logFile, false);
       this.backupsRunning.add(copying);
       try {
@@ -1158,29 +1148,18 @@ export class ShardEngine implements ShardEngineApi {
       } finally {
         this.backupsRunning.delete(copying);
       }
-      // The copies are written with plain writes: make them durable before saying it is done.
-      for (const file of [logFile, ...copied]) {
-        const handle = await openFile(file, 'r');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      }
-      await syncDir(snapshotsDir);
+      // The copy is written with plain writes: make it durable before saying it is done.
+      await syncFile(logFile);
       await syncDir(dir);
     } catch (error) {
-      if (isLedgerError(error)) throw error;
       throw new LedgerError('IO_ERROR', { dir, problem: String((error as Error).message) });
     }
-    return { dir, sequenceAtLeast, logSizeBytes: statSync(logFile).size, snapshots: copied.length, ms: performance.now() - started };
+    return { dir, sequenceAtLeast, logSizeBytes: statSync(logFile).size, snapshots, ms: performance.now() - started };
   }
 
   info(): EngineInfo {
     let holdsOpen = 0;
-    for (const reservation of this.state.reservations.values()) {
-      if (reservation.legs.length === 1 && (reservation.legs[0] as ReservationState['legs'][number]).transfer.pending) holdsOpen += 1;
-    }
+    for (const reservation of this.state.reservations.values()) if (holdLegOf(reservation) !== undefined) holdsOpen += 1;
     let logSizeBytes = 0;
     try {
       logSizeBytes = statSync(join(this.dir, 'events.mdb')).size;

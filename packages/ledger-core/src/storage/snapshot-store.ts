@@ -12,12 +12,13 @@
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
 import { ExpiryQueue, type AccountState, type CurrencyTotals, type LedgerState, type PendingState, type ReservationState } from '../domain/state.js';
 import { counterData, CounterRows, countersFromData, type CounterData } from '../domain/balance.js';
-import { syncDir, writeFileAtomic } from './durable-files.js';
+import { syncDir, syncFile, writeFileAtomic } from './durable-files.js';
 
 const MAGIC = Buffer.from('SLSNAP02', 'latin1');
 const MAGIC_V1 = Buffer.from('SLSNAP01', 'latin1');
@@ -170,6 +171,26 @@ export class SnapshotStore {
     if (files.length === 0) return;
     for (const file of files) unlinkSync(file.path);
     await syncDir(this.dir);
+  }
+
+  /** Copies every snapshot into `dir` (created), durably; returns how many. A snapshot is complete
+   * once it has its name; one pruned while this runs is left out. */
+  async copyTo(dir: string): Promise<number> {
+    await mkdir(dir);
+    let copied = 0;
+    for (const file of this.list()) {
+      const target = join(dir, basename(file.path));
+      try {
+        await copyFile(file.path, target);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      await syncFile(target);
+      copied += 1;
+    }
+    await syncDir(dir);
+    return copied;
   }
 
   /** Deletes all but the newest `keep` snapshots, and stray temp files. */

@@ -7,7 +7,7 @@
 // transfers row of a saga) are recomputed from per-shard facts (saga_legs) so that the final
 // content does not depend on the order in which shards were projected.
 
-import { assert, assertNever, type LedgerEvent, type Metadata, type ReservationLeg, type TransferRecord, type TransferSpec } from '@shardledger/ledger-core';
+import { assert, assertNever, closedChangeOf, holdResolutionRecordOf, type LedgerEvent, type Metadata, type ReservationLeg, type TransferRecord, type TransferSpec } from '@shardledger/ledger-core';
 import type { ReadModelDb } from './read-model-db.js';
 
 export interface SequencedLedgerEvent {
@@ -250,20 +250,14 @@ export class Projector {
       // A cross-shard hold posts the amount its deciding shard decided (the event carries it when
       // it is less than the hold); a void or an expiry is kept as such on the leg.
       if (committed) this.#post(at, accountId, debit ? DEBITS_POSTED : CREDITS_POSTED, event.amount ?? spec.amount, spec.id, 'saga_commit');
-      const legState = committed ? 'committed' : spec.pending && (event.reason === 'voided' || event.reason === 'expired') ? event.reason : 'released';
+      // A hold voided or expired keeps that on its leg, as its records do (closedChangeOf).
+      const legState = committed ? 'committed' : (closedChangeOf(event, spec).state as string);
       const changed = this.#statements.setLegState.run(legState, spec.id, event.sagaId, leg.side);
       assert(changed.changes === 1, 'a saga leg closes once, after it was reserved');
     }
     // The post or void of a cross-shard hold, recorded by the shard that decided it.
-    if (event.type !== 'FundsReserved' && event.resolution !== undefined) {
-      const spec = (event.legs[0] as ReservationLeg).transfer;
-      const posted = event.type === 'ReservationCommitted';
-      this.#putLocalTransfer(at, {
-        id: event.resolution.id, kind: posted ? 'post' : 'void', debitAccountId: spec.debitAccountId, creditAccountId: spec.creditAccountId,
-        amount: posted ? (event.amount ?? spec.amount) : spec.amount, currency: spec.currency, pending: false, timeoutMs: 0,
-        metadata: event.resolution.metadata, pendingId: spec.id, state: posted ? 'posted' : 'voided',
-      });
-    }
+    const resolution = event.type === 'FundsReserved' ? null : holdResolutionRecordOf(event);
+    if (resolution !== null) this.#putLocalTransfer(at, { ...resolution, state: resolution.kind === 'post' ? 'posted' : 'voided' });
     const posted = event.type === 'ReservationCommitted' ? event.amount : undefined;
     for (const id of ids) this.#recomputeSagaTransfer(id, posted);
   }
