@@ -1,4 +1,4 @@
-// Regenerates the results section of docs/benchmarks.md from a JSON result (STYLE rule 26: no
+// Regenerates the results section of docs/benchmarks.md from a JSON result (no
 // hand-typed numbers). Only the text between the two markers is replaced; the rest of the page
 // is prose kept by hand. A missing page or missing markers get the section appended.
 

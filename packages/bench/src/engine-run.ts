@@ -22,7 +22,7 @@ import type { Workload } from './workload.js';
 export const enginePeerNames = ['lmdb-limit', 'sqlite', 'memory-limit'] as const;
 export type EnginePeerName = (typeof enginePeerNames)[number];
 
-/** Input is encoded for this rate over warm-up plus window (the issue's durable target): an
+/** Input is encoded for this rate over warm-up plus window (the durable target): an
  * engine faster than that runs out, and its window ends early (reported as such). */
 const inputRateCeilingTps = engineDurableTargetTps;
 /** A bound on the input kept in memory (about 52 bytes a transfer encoded): about 1.2 GB. */

@@ -1,4 +1,4 @@
-// The machine and code a result came from (STYLE rule 26): Node version, CPU, memory, commit.
+// The machine and code a result came from: Node version, CPU, memory, commit.
 
 import { execFileSync } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';

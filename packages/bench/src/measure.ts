@@ -10,7 +10,7 @@ const progressWindowSamples = 256;
 /** Progress is offered at most this often (computing a p99 per completed unit would cost). */
 const progressIntervalMs = 200;
 /** A runner that completes no call for this long has hung: the run fails instead of waiting
- * forever (a bound on every wait, STYLE rule 16). */
+ * forever (a bound on every wait). */
 export const stallTimeoutMs = 120_000;
 
 export interface MeasureOptions {

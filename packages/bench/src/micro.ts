@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     sink ^= fnv1a32('acct-004711');
   });
 
-  // Same options the ledger's log uses for events (STYLE rule 8: bigints beyond 64 bits).
+  // Same options the ledger's log uses for events (bigints beyond 64 bits).
   const packr = new Packr({ useBigIntExtension: true });
   const transfer: TransferSpec = mustParse(parseTransfer({ id: 't-1-0000000001', debitAccountId: 'acct-000001', creditAccountId: 'acct-000002', amount: 1000n, currency: 'USD' }));
   const event: LedgerEvent = { type: 'TransferCreated', timestamp: 1_700_000_000_000_000_000n, transfer };
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     if (!decision.ok) throw new Error(decision.code);
   });
 
-  // Batches as the issue states them: 10,000 accounts, uniform random pairs, 8,190 per batch.
+  // The standard batches: 10,000 accounts, uniform random pairs, 8,190 per batch.
   // One task run applies a whole batch, so transfers/s = 8,190 x runs/s (printed below).
   const batchWorkload = generateWorkload({ seed: 2, accountCount: 10_000, transferCount: 8190 });
   const batch = batchWorkload.batches[0] as (typeof batchWorkload.batches)[number];

@@ -113,7 +113,7 @@ export interface ReadModelSummary {
   readonly writeP50MsWithout: number;
   readonly writeP99MsWithout: number;
   readonly saturated: boolean;
-  /** The lag target the verdicts use (the issue's 1,000 ms unless a test lowered it). */
+  /** The lag target the verdicts use (1,000 ms unless a test lowered it). */
   readonly lagTargetMs: number;
   /** When the lag at offeredTps missed the target: open loops with the read model at half,
    * a quarter... of it, until one meets the target (at most readModelKeepUpStepsMax). */
@@ -148,7 +148,7 @@ export interface EngineRound {
   readonly exhausted: boolean;
 }
 
-/** The `engine` scenario: one ShardEngine alone, against issue 2's floor and targets. */
+/** The `engine` scenario: one ShardEngine alone, against the project's floor and targets. */
 export interface EngineSummary {
   readonly rounds: readonly EngineRound[];
   /** Medians over the rounds (of the figures, and of each round's ratios). */

@@ -84,7 +84,7 @@ export interface BenchOptions {
   /** `read-model`: closed-loop pairs without and with the read model (default 5). The open
    * loops' rate is `offeredTps` (default half the median peak without it). */
   readonly readModelRounds?: number;
-  /** `read-model`: the lag target (default 1,000 ms, the issue's) and how many halvings of the
+  /** `read-model`: the lag target (default 1,000 ms) and how many halvings of the
    * offered rate the keep-up search tries when the lag misses it (default 3). */
   readonly readModelLagTargetMs?: number;
   readonly readModelKeepUpSteps?: number;

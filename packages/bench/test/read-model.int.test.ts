@@ -1,6 +1,6 @@
 // Goal: the read-model scenario measures what it says: pairs of runs without and with a ReadModel
 // (whose totals must equal the money moved), the lag of every open-loop call, and the report
-// states each figure against the target. Method: the real Ledger and ReadModel (worker
+// states each figure against the project's target. Method: the real Ledger and ReadModel (worker
 // threads, LMDB and SQLite in temp dirs) on 200 accounts, one round of well under a second.
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, runBench, scenarioNamed, sweepSections } from '../src/index.js';

@@ -56,7 +56,7 @@ describe('report', () => {
   });
 });
 
-describe("the shard-router issue's floors", () => {
+describe("the project's speed goals", () => {
   const insertPeer = (tps: number, subjectTps: number): RunEntry => ({ ...(result.peers[0] as RunEntry), name: 'sqlite-insert', tps, ratio: subjectTps / tps });
   const ledgerRun = (tps: number, crossShardRatio: number, insertTps: number | null): BenchResult => ({
     ...result,
@@ -67,7 +67,7 @@ describe("the shard-router issue's floors", () => {
     tps,
     peers: insertTps === null ? [] : [insertPeer(insertTps, tps)],
   });
-  const line = (run: BenchResult): string => sweepSections(run).find((section) => section.includes("shard-router issue's figures")) ?? '';
+  const line = (run: BenchResult): string => sweepSections(run).find((section) => section.includes("project's goals")) ?? '';
 
   it('reads the floor both absolutely and as a ratio of sqlite-insert in the same run', () => {
     // 450,000/s misses 500,000, but sqlite-insert did 300,000 in that run: 1.5x, above 1.25x.

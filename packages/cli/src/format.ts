@@ -1,6 +1,6 @@
 // Amounts, times, tables and JSON for the terminal. Money stays bigint minor units end to end:
 // major-unit text ("12.34") is parsed with string and bigint arithmetic only, never a float, and
-// a value with more decimals than the currency has is refused rather than rounded (STYLE rule 6).
+// a value with more decimals than the currency has is refused rather than rounded.
 
 import { CliError } from './errors.js';
 

@@ -1,4 +1,4 @@
-// Goal: the storage encodings round-trip every event and command exactly (STYLE rule 8: amounts
+// Goal: the storage encodings round-trip every event and command exactly (amounts
 // 0..2^128-1), records written by the previous layout (version 2) still decode, and a plain run
 // (the lane's index entry) finds exactly its transfers.
 // Method: encode, decode, compare; a version-2 record is packed by hand as it used to be written.

@@ -1,4 +1,4 @@
-// Goal: the public Ledger contract of issue 3 holds; method: real 4-shard ledgers (compiled workers, LMDB in mkdtemp dirs).
+// Goal: the public Ledger contract holds; method: real 4-shard ledgers (compiled workers, LMDB in mkdtemp dirs).
 import { spawnSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

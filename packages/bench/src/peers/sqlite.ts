@@ -45,7 +45,7 @@ export interface SqliteBalances {
   readonly creditsTotal: bigint;
 }
 
-/** Opens the peer database with every option written out (STYLE rule 17). */
+/** Opens the peer database with every option written out. */
 export function openSqlite(options: { file: string; durability: 'strict' | 'relaxed' }): Database.Database {
   const db = new Database(options.file, {
     readonly: false, // we write
@@ -189,7 +189,7 @@ export const sqlitePeer: Peer = {
   },
 };
 
-/** The reference behind the issue's "SQLite batched does about 400,000 here": the same batches
+/** The reference the speed floors are set against (a plain batched insert loop): the same batches
  * inserted into the same `transfers` table, one transaction per batch, and nothing else (no
  * balances, no limits, no account lookups). It is not a ledger; it is what SQLite's write path
  * alone does on this machine, measured in the same run so that a figure of ours can be read as a
@@ -225,7 +225,7 @@ export const sqliteInsertPeer: Peer = {
       });
       const rows = count.get() as number;
       if (rows !== inserted) throw new Error(`sqlite-insert: ${rows} rows after inserting ${inserted}`);
-      const method = `better-sqlite3, WAL, synchronous=${options.durability === 'strict' ? 'FULL' : 'NORMAL'}, one transaction per batch of ${workload.batchSize}, INSERT of each transfer and nothing else (no balances, no checks: the issue's "SQLite batched" reference, not a ledger), window capped at ${sqliteDurationMsMax / 1000} s`;
+      const method = `better-sqlite3, WAL, synchronous=${options.durability === 'strict' ? 'FULL' : 'NORMAL'}, one transaction per batch of ${workload.batchSize}, INSERT of each transfer and nothing else (no balances, no checks: the reference the speed floors are set against, not a ledger), window capped at ${sqliteDurationMsMax / 1000} s`;
       return { name: 'sqlite-insert', method, checks: null, ...measurement };
     } finally {
       db.close();

@@ -5,7 +5,7 @@ import type { Scenario } from './scenario.js';
 import { standardScenario } from './standard.js';
 
 export const crossShardRatiosDefault = [0, 0.1, 0.5, 1] as const;
-/** The sweep point whose figures head the result (the shard-router issue's 10% floor). */
+/** The sweep point whose figures head the result (the 10% floor). */
 export const crossShardHeadlineRatio = 0.1;
 
 export function crossShardScenario(crossShardRatio: number = crossShardHeadlineRatio): Scenario {

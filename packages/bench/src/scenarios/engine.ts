@@ -1,4 +1,4 @@
-// `engine`: one shard's storage engine on its own (issue 2's single-shard durable figure): one
+// `engine`: one shard's storage engine on its own (the single-shard durable goal): one
 // ShardEngine in the bench's own thread, no router and no worker threads, `strict` by default,
 // the standard workload (10,000 accounts, uniform random pairs, batches of 8,190, time-ordered
 // ids). Each batch is encoded to the thread wire format before the timed window, as the router
@@ -13,7 +13,7 @@ import { standardScenario } from './standard.js';
 export const engineRoundsDefault = 3;
 /** submitEncoded calls in flight (the shard client keeps up to 4 messages in flight per shard). */
 export const engineInFlightDefault = 3;
-/** Issue 2's figures for one shard on this 2-core machine, transfers/s. */
+/** The project's goals for one shard on a 2-core machine, transfers/s. */
 export const engineDurableFloorTps = 400_000;
 export const engineDurableTargetTps = 1_000_000;
 export const engineMemoryTargetTps = 5_000_000;

@@ -1,4 +1,4 @@
-// `read-model`: the cost of the CQRS read model (issue 6's two targets), measured in one run.
+// `read-model`: the cost of the CQRS read model (against the project's two targets), measured in one run.
 // Closed-loop `standard` runs alternate without and with a ReadModel following the logs (fresh
 // ledger each, the order swapped every round so that drift on a shared machine falls on both
 // sides); then an open loop at half the median peak, with the read model, times each call from
@@ -12,7 +12,8 @@ export const readModelRoundsDefault = 5;
 /** Transfers per call in the lag run: smaller than the throughput batch so that a window holds
  * hundreds of acknowledgements to time, not a few dozen. */
 export const readModelLagBatchSizeDefault = 1_024;
-/** The issue's targets. */
+/** The project's targets: a read model must not cost the writers more than 10% of their
+ * throughput, and must follow them within a second, or statements and searches confuse users. */
 export const readModelLagTargetMs = 1_000;
 export const readModelDropTargetPercent = 10;
 /** Halvings of the offered rate tried, with the read model, when the lag at half the peak misses

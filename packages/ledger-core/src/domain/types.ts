@@ -1,5 +1,5 @@
 // Commands, events and state of one shard: the vocabulary of the decider.
-// Commands are imperative, events are past tense (STYLE rule 19). "Pending" is the balance column
+// Commands are imperative, events are past tense. "Pending" is the balance column
 // of two-phase transfers; "reservation" is the cross-shard saga step.
 
 import type { RejectionCode } from '../errors.js';
