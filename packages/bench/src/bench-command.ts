@@ -8,6 +8,8 @@ import { resultsTable, summaryLines, writeJsonResult, writeReport } from './repo
 import type { BenchResult } from './result.js';
 import { benchDefaults, peerNames, runBench, type BenchOptions, type PeerName } from './run-bench.js';
 import { scenarioNamed, scenarios } from './scenarios/index.js';
+import { idKinds, isIdKind } from './transfer-ids.js';
+import { pairKinds, type PairKind } from './workload.js';
 
 const scenarioHelp = scenarios.map((scenario) => [`  ${scenario.name.padEnd(12)} ${scenario.description}`, ...scenario.parameters.map((line) => `  ${''.padEnd(12)}   ${line}`)].join('\n')).join('\n');
 
@@ -25,6 +27,9 @@ options:
   --batch-size N         transfers per call (default 8190; 512 for latency)
   --seed N               workload seed (default ${benchDefaults.seed})
   --transfers N          cap on the transfers a runner may send (default: open-ended)
+  --pairs P              uniform (default: both accounts from all accounts, crossing shards
+                         wherever hashing puts them) | co-located (both on one shard)
+  --ids K                uuidv4 (default: random, what payment services send) | uuidv7 | ordered
   --cross-shard-ratio R  cross-shard: run only this ratio instead of the 0,0.1,0.5,1 sweep
   --scaling LIST         scaling: shard counts (default 1,2,4,8); other scenarios: extra
                          short runs (3 s) for the scaling chart
@@ -70,7 +75,7 @@ export function parseBenchArgs(argv: readonly string[], commandPrefix: string): 
     allowPositionals: true,
     options: {
       duration: { type: 'string' }, warmup: { type: 'string' }, shards: { type: 'string' }, durability: { type: 'string' },
-      'batch-size': { type: 'string' }, 'cross-shard-ratio': { type: 'string' }, seed: { type: 'string' }, transfers: { type: 'string' },
+      'batch-size': { type: 'string' }, 'cross-shard-ratio': { type: 'string' }, pairs: { type: 'string' }, ids: { type: 'string' }, seed: { type: 'string' }, transfers: { type: 'string' },
       peers: { type: 'string' }, 'no-ledger': { type: 'boolean' }, scaling: { type: 'string' }, rate: { type: 'string' }, events: { type: 'string' },
       'pg-url': { type: 'string' }, 'pg-connections': { type: 'string' },
       rounds: { type: 'string' }, 'with-read-model': { type: 'boolean' }, 'in-flight': { type: 'string' },
@@ -83,7 +88,12 @@ export function parseBenchArgs(argv: readonly string[], commandPrefix: string): 
   const ratio = numberOption(values['cross-shard-ratio'], '--cross-shard-ratio', { max: 1 });
   const named = positionals[0] ?? 'standard';
   if (values['with-read-model'] === true && named !== 'standard' && named !== 'read-model') throw new Error(`--with-read-model goes with standard, not ${named}`);
-  const scenario = scenarioNamed(values['with-read-model'] === true ? 'read-model' : named, ratio === undefined ? {} : { crossShardRatio: ratio });
+  const pairs = values.pairs;
+  if (pairs !== undefined && !(pairKinds as readonly string[]).includes(pairs)) throw new Error(`--pairs must be ${pairKinds.join(' or ')}, got '${pairs}'`);
+  const ids = values.ids;
+  if (ids !== undefined && !isIdKind(ids)) throw new Error(`--ids must be ${idKinds.join(', ')}, got '${ids}'`);
+  const choices = { ...(ratio === undefined ? {} : { crossShardRatio: ratio }), ...(pairs === undefined ? {} : { pairs: pairs as PairKind }), ...(ids === undefined ? {} : { ids }) };
+  const scenario = scenarioNamed(values['with-read-model'] === true ? 'read-model' : named, choices);
   const seconds = (text: string | undefined, what: string): number | undefined => {
     const value = numberOption(text, what);
     return value === undefined ? undefined : value * 1000;

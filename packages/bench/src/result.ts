@@ -4,6 +4,8 @@
 import type { Environment } from './environment.js';
 import { isSkipped, type RunResult, type SkippedRun } from './peers/peer.js';
 import type { Durability } from './target.js';
+import type { IdKind } from './transfer-ids.js';
+import type { PairKind } from './workload.js';
 
 export interface RunEntry {
   readonly name: string;
@@ -198,6 +200,11 @@ export interface BenchResult {
   readonly crossShardRatio: number;
   readonly crossShardTransfers: number;
   readonly hotExponent: number | null;
+  /** How the accounts of a transfer were drawn; absent in results written before it was
+   * recorded, which all used co-located pairs. */
+  readonly pairs?: PairKind;
+  /** The kind of transfer ids; absent in older results, which all used ordered ids. */
+  readonly ids?: IdKind;
   readonly seed: number;
   readonly peers: readonly RunEntry[];
   readonly scaling: readonly ScalingPoint[];

@@ -6,6 +6,7 @@
 // thousand). Generating a batch of 8,190 costs about a millisecond here.
 
 import { createPrng, type Prng } from './prng.js';
+import { batchIdsOf, counterDigits, orderedIdOf, type IdKind } from './transfer-ids.js';
 import type { AccountInput, TransferInput } from './target.js';
 import { createZipfSampler, type ZipfSampler } from './zipf.js';
 
@@ -13,8 +14,6 @@ import { createZipfSampler, type ZipfSampler } from './zipf.js';
 export const batchSizeDefault = 8190;
 export const amountMinMinorUnits = 1;
 export const amountMaxMinorUnits = 1000;
-/** Digits of the counter in a transfer id (transferIdOf). */
-const counterDigits = 10;
 /** A workload never has more transfers than its ids can count. */
 export const transferCountMax = 10 ** counterDigits - 1;
 /** Default size of an open-ended workload (runners stop at the end of their window). */
@@ -31,13 +30,20 @@ export interface WorkloadOptions {
   /** Total transfers; default `transferCountDefault` (open-ended: runners stop on time). */
   readonly transferCount?: number;
   readonly batchSize?: number;
-  /** Fraction in [0, 1] of transfers whose credit account lives on another shard. */
+  /** How the two accounts of a transfer are drawn: `uniform` (default), both from all accounts,
+   * wherever hashing put them, as an application sends them; `co-located`, the credit account
+   * from the debit account's shard, except for a `crossShardRatio` share from another shard. */
+  readonly pairs?: PairKind;
+  /** With `co-located` pairs: the fraction in [0, 1] of transfers whose credit account lives on
+   * another shard. */
   readonly crossShardRatio?: number;
   /** Needed when crossShardRatio is set; defaults to "everything on shard 0". */
   readonly shardOf?: (accountId: string) => number;
   /** Zipf exponent for debit accounts (`hot` scenario); uniform when absent. */
   readonly hotExponent?: number;
-  /** Goes into transfer ids: `t-<runId>-<counter>`. */
+  /** The kind of transfer ids (default uuidv4, what payment services send). */
+  readonly ids?: IdKind;
+  /** Goes into ordered transfer ids (`t-<runId>-<counter>`) and UUIDv7 timestamps. */
   readonly runId?: string;
   readonly currency?: string;
 }
@@ -55,8 +61,13 @@ export interface WorkloadBatch {
   readonly crossShardCount: number;
 }
 
+export const pairKinds = ['uniform', 'co-located'] as const;
+export type PairKind = (typeof pairKinds)[number];
+
 export interface Workload {
   readonly seed: number;
+  readonly pairs: PairKind;
+  readonly ids: IdKind;
   readonly currency: string;
   readonly accountIds: readonly string[];
   readonly batchSize: number;
@@ -74,19 +85,8 @@ export function accountIdOf(index: number): string {
   return `acct-${String(index + 1).padStart(6, '0')}`;
 }
 
-/** The id of transfer number `counter` (0-based) of a run: transferIdPrefix + counterText. */
-export function transferIdOf(runId: string, counter: number): string {
-  return transferIdPrefix(runId) + counterText(counter);
-}
-
-function transferIdPrefix(runId: string): string {
-  return `t-${runId}-`;
-}
-
-/** Transfer number `counter` (0-based) counted from 1, padded to counterDigits. */
-function counterText(counter: number): string {
-  return String(counter + 1).padStart(counterDigits, '0');
-}
+/** The ordered id of transfer number `counter` (0-based) of a run (`--ids ordered`). */
+export const transferIdOf = orderedIdOf;
 
 /** A PRNG seed for batch `index` of the workload seeded `seed` (a splitmix-style mix). */
 export function batchSeedOf(seed: number, index: number): number {
@@ -101,16 +101,21 @@ interface Shape {
   readonly byShard: Map<number, Uint32Array>;
   readonly hot: ZipfSampler | null;
   readonly hotPermutation: Uint32Array | null;
+  readonly pairs: PairKind;
   readonly crossShardRatio: number;
+  readonly ids: IdKind;
   readonly runId: string;
 }
 
 export function generateWorkload(options: WorkloadOptions): Workload {
   const batchSize = options.batchSize ?? batchSizeDefault;
+  const pairs = options.pairs ?? 'uniform';
+  const ids = options.ids ?? 'uuidv4';
   const crossShardRatio = options.crossShardRatio ?? 0;
   const currency = options.currency ?? 'USD';
   const transferCount = options.transferCount ?? transferCountDefault;
   checkOptions(options, { batchSize, crossShardRatio, transferCount });
+  if (pairs === 'uniform' && crossShardRatio > 0) throw new Error('crossShardRatio goes with co-located pairs');
   const accountIds = Array.from({ length: options.accountCount }, (_, index) => accountIdOf(index));
   const shardOf = options.shardOf ?? (() => 0);
   const shardOfIndex = Uint32Array.from(accountIds, (id) => shardOf(id));
@@ -119,7 +124,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   const hot = options.hotExponent === undefined ? null : createZipfSampler({ count: accountIds.length, exponent: options.hotExponent });
   // Hot ranks map to a seeded permutation, so the hottest accounts are spread over shards.
   const hotPermutation = hot === null ? null : shuffledIndexes(accountIds.length, createPrng(options.seed));
-  const shape: Shape = { shardOfIndex, byShard, hot, hotPermutation, crossShardRatio, runId: options.runId ?? String(options.seed) };
+  const shape: Shape = { shardOfIndex, byShard, hot, hotPermutation, pairs, crossShardRatio, ids, runId: options.runId ?? String(options.seed) };
   const batchCount = Math.ceil(transferCount / batchSize);
   const cache = new Map<number, WorkloadBatch>();
   const batch = (index: number): WorkloadBatch => {
@@ -138,6 +143,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   };
   return {
     seed: options.seed,
+    pairs,
+    ids,
     currency,
     accountIds,
     batchSize,
@@ -156,7 +163,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
 function generateBatch(spec: { shape: Shape; seed: number; index: number; first: number; size: number; accountCount: number }): WorkloadBatch {
   const { shape, size } = spec;
   const prng = createPrng(batchSeedOf(spec.seed, spec.index));
-  const ids = batchIds(shape.runId, spec.first, size);
+  const ids = batchIdsOf({ kind: shape.ids, runId: shape.runId, seed: spec.seed, index: spec.index, first: spec.first, size });
   const debit = new Uint32Array(size);
   const credit = new Uint32Array(size);
   const amount = new Uint32Array(size);
@@ -164,28 +171,13 @@ function generateBatch(spec: { shape: Shape; seed: number; index: number; first:
   for (let item = 0; item < size; item++) {
     const debitIndex = shape.hot === null || shape.hotPermutation === null ? prng.nextBelow(spec.accountCount) : (shape.hotPermutation[shape.hot.sample(prng)] as number);
     const cross = shape.crossShardRatio > 0 && prng.nextFloat() < shape.crossShardRatio;
-    const creditIndex = pickCredit({ debitIndex, cross, prng, shardOfIndex: shape.shardOfIndex, byShard: shape.byShard, accountCount: spec.accountCount });
+    const creditIndex = shape.pairs === 'uniform' ? pickAnyCredit(debitIndex, prng, spec.accountCount) : pickCredit({ debitIndex, cross, prng, shardOfIndex: shape.shardOfIndex, byShard: shape.byShard, accountCount: spec.accountCount });
     if (shape.shardOfIndex[debitIndex] !== shape.shardOfIndex[creditIndex]) crossShardCount++;
     debit[item] = debitIndex;
     credit[item] = creditIndex;
     amount[item] = amountMinMinorUnits + prng.nextBelow(amountMaxMinorUnits - amountMinMinorUnits + 1);
   }
   return { index: spec.index, ids, debit, credit, amount, crossShardCount };
-}
-
-/** The ids transferIdOf gives transfers first .. first + size - 1, cut from one string built for
- * the batch: each id is then one slice of it, instead of the chain of pieces a padded template
- * leaves, which stay alive (and are copied by each young-generation GC) for as long as the batch is
- * in flight. The runner's garbage is counted in the ledger's time; this keeps it small. */
-function batchIds(runId: string, first: number, size: number): string[] {
-  const prefix = transferIdPrefix(runId);
-  const width = prefix.length + counterDigits;
-  const counters = new Array<string>(size);
-  for (let item = 0; item < size; item++) counters[item] = counterText(first + item);
-  const text = prefix + counters.join(prefix);
-  const ids = new Array<string>(size);
-  for (let item = 0; item < size; item++) ids[item] = text.slice(item * width, (item + 1) * width);
-  return ids;
 }
 
 function checkOptions(options: WorkloadOptions, resolved: { batchSize: number; crossShardRatio: number; transferCount: number }): void {
@@ -225,6 +217,13 @@ interface PickCredit {
   readonly shardOfIndex: Uint32Array;
   readonly byShard: Map<number, Uint32Array>;
   readonly accountCount: number;
+}
+
+/** A credit account != debit, drawn from all accounts. */
+function pickAnyCredit(debitIndex: number, prng: Prng, accountCount: number): number {
+  // Uniform over the other accountCount - 1 accounts: skip the debit's own index.
+  const candidate = prng.nextBelow(accountCount - 1);
+  return candidate >= debitIndex ? candidate + 1 : candidate;
 }
 
 /** A credit account != debit, on the debit's shard (cross false) or on another one (cross true). */

@@ -63,6 +63,8 @@ describe("the project's speed goals", () => {
     scenario: crossShardRatio === 0 ? 'standard' : 'cross-shard',
     subject: crossShardRatio === 0 ? 'shardledger' : 'shardledger@10%x',
     durability: 'strict',
+    pairs: 'co-located',
+    ids: 'ordered',
     crossShardRatio,
     tps,
     peers: insertTps === null ? [] : [insertPeer(insertTps, tps)],
@@ -89,6 +91,16 @@ describe("the project's speed goals", () => {
     const alone = line(ledgerRun(520_000, 0, null));
     expect(alone).toContain('floor 500,000/s: met');
     expect(alone).not.toContain('sqlite-insert');
+  });
+
+  it('holds the standard workload (uniform pairs, UUIDv4 ids) to its own floor, read against batched SQLite', () => {
+    const sqlitePeer: RunEntry = { ...(result.peers[0] as RunEntry), name: 'sqlite', tps: 100_000, ratio: 2.5 };
+    const uniform: BenchResult = { ...ledgerRun(250_000, 0, null), pairs: 'uniform', ids: 'uuidv4', peers: [sqlitePeer] };
+    const text = line(uniform);
+    expect(text).toContain('uniform pairs and UUIDv4 ids');
+    expect(text).toContain('floor 300,000/s: **not met**');
+    expect(text).toContain('the floor is 200,000/s here: met (Shardledger ÷ sqlite 2.50x)');
+    expect(line({ ...uniform, ids: 'ordered' })).toBe('');
   });
 });
 

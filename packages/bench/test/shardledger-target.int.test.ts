@@ -9,7 +9,7 @@ import { assertConserved } from '../src/peers/peer.js';
 describe('shardledger target', () => {
   it('conserves money on a tiny workload and reports against a peer in the same run', async () => {
     const result = await runBench({
-      scenario: { name: 'tiny', kind: 'throughput', description: '200 accounts', parameters: [], accounts: 200, batchSize: 256, crossShardRatio: 0, hotExponent: null },
+      scenario: { name: 'tiny', kind: 'throughput', description: '200 accounts', parameters: [], accounts: 200, batchSize: 256, pairs: 'uniform', crossShardRatio: 0, ids: 'uuidv4', hotExponent: null },
       durationMs: 1000,
       warmupMs: 200,
       shards: 2,

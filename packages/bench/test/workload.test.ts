@@ -25,7 +25,7 @@ describe('generateWorkload', () => {
   });
 
   it('cuts batches of the requested size with unique, time-ordered ids', () => {
-    const workload = generateWorkload({ seed: 3, accountCount: 10, transferCount: 8190 * 2 + 5, runId: 'r1' });
+    const workload = generateWorkload({ seed: 3, accountCount: 10, transferCount: 8190 * 2 + 5, runId: 'r1', ids: 'ordered' });
     expect(workload.batches.map((batch) => batch.ids.length)).toEqual([8190, 8190, 5]);
     const ids = workload.batches.flatMap((batch) => [...batch.ids]);
     expect(new Set(ids).size).toBe(ids.length);
@@ -41,7 +41,7 @@ describe('generateWorkload', () => {
   it('respects the cross-shard ratio', () => {
     const shardOf = hashShardOf(4);
     for (const ratio of [0, 0.1, 0.5, 1]) {
-      const workload = generateWorkload({ seed: 11, accountCount: 1000, transferCount: 20_000, crossShardRatio: ratio, shardOf });
+      const workload = generateWorkload({ seed: 11, accountCount: 1000, transferCount: 20_000, pairs: 'co-located', crossShardRatio: ratio, shardOf });
       let crossed = 0;
       for (const batch of workload.batches) {
         for (let item = 0; item < batch.ids.length; item++) {
@@ -51,6 +51,46 @@ describe('generateWorkload', () => {
       expect(crossed).toBe(workload.crossShardCount);
       expect(Math.abs(crossed / 20_000 - ratio)).toBeLessThan(0.015);
     }
+  });
+
+  it('draws uniform pairs from all accounts, so they cross shards as hashing spreads them', () => {
+    for (const shards of [1, 2, 4]) {
+      const shardOf = hashShardOf(shards);
+      const workload = generateWorkload({ seed: 13, accountCount: 1000, transferCount: 20_000, shardOf });
+      expect(workload.pairs).toBe('uniform');
+      let crossed = 0;
+      for (const batch of workload.batches) {
+        for (let item = 0; item < batch.ids.length; item++) {
+          expect(batch.debit[item]).not.toBe(batch.credit[item]);
+          if (shardOf(workload.accountIds[batch.debit[item]!]!) !== shardOf(workload.accountIds[batch.credit[item]!]!)) crossed++;
+        }
+      }
+      expect(crossed).toBe(workload.crossShardCount);
+      // Two accounts drawn at random share a shard about once in `shards`.
+      expect(Math.abs(crossed / 20_000 - (1 - 1 / shards))).toBeLessThan(0.03);
+    }
+  });
+
+  it('sends random UUIDv4 ids by default: well-formed, unique, deterministic, in no order', () => {
+    const options = { seed: 17, accountCount: 100, transferCount: 20_000, batchSize: 1000 };
+    const ids = generateWorkload(options).batches.flatMap((batch) => [...batch.ids]);
+    expect(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(generateWorkload(options).batch(7).ids).toEqual(generateWorkload(options).batch(7).ids);
+    const ascending = ids.filter((id, index) => index > 0 && id > (ids[index - 1] as string)).length;
+    expect(Math.abs(ascending / ids.length - 0.5)).toBeLessThan(0.02);
+  });
+
+  it('sends UUIDv7 ids that ascend with the transfer counter, and the same pairs whatever the ids', () => {
+    const options = { seed: 19, accountCount: 100, transferCount: 20_000, batchSize: 1000 };
+    const v7 = generateWorkload({ ...options, ids: 'uuidv7' });
+    const ids = v7.batches.flatMap((batch) => [...batch.ids]);
+    expect(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    const v4 = generateWorkload(options);
+    expect(v7.batch(3).debit).toEqual(v4.batch(3).debit);
+    expect(v7.batch(3).credit).toEqual(v4.batch(3).credit);
   });
 
   it('skews debit accounts with a Zipf exponent', () => {

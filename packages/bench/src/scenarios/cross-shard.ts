@@ -1,5 +1,5 @@
-// `cross-shard`: the standard workload with a share of transfers whose two accounts live on
-// different shards (each such transfer is a reserve/commit saga). Sweeps 0%, 10%, 50% and 100% in
+// `cross-shard`: co-located pairs (both accounts on one shard) except for a share of transfers
+// whose two accounts live on different shards (each such transfer is a reserve/commit saga). Sweeps 0%, 10%, 50% and 100% in
 // one invocation (one fresh ledger per ratio), or runs one ratio with --cross-shard-ratio.
 import type { Scenario } from './scenario.js';
 import { standardScenario } from './standard.js';
@@ -18,6 +18,7 @@ export function crossShardScenario(crossShardRatio: number = crossShardHeadlineR
       '--cross-shard-ratio R: run only this ratio in [0, 1] instead of the sweep',
       '--duration S applies to each ratio (4 ratios = 4 windows)',
     ],
+    pairs: 'co-located',
     crossShardRatio,
   };
 }

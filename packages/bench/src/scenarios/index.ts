@@ -7,6 +7,8 @@ import { latencyScenario } from './latency.js';
 import { readModelScenario } from './read-model.js';
 import { recoveryScenario } from './recovery.js';
 import { scalingScenario } from './scaling.js';
+import type { IdKind } from '../transfer-ids.js';
+import type { PairKind } from '../workload.js';
 import type { Scenario } from './scenario.js';
 import { standardScenario } from './standard.js';
 
@@ -21,9 +23,16 @@ export { scalingShardsDefault } from './scaling.js';
 export const scenarios: readonly Scenario[] = [standardScenario, crossShardScenario(), hotScenario, accounts1mScenario, latencyScenario, recoveryScenario, scalingScenario, readModelScenario, engineScenario];
 export const scenarioNames = scenarios.map((scenario) => scenario.name);
 
-export function scenarioNamed(name: string, options: { crossShardRatio?: number } = {}): Scenario {
-  if (name === 'cross-shard') return crossShardScenario(options.crossShardRatio);
-  const found = scenarios.find((scenario) => scenario.name === name);
+export interface ScenarioChoices {
+  readonly crossShardRatio?: number;
+  readonly pairs?: PairKind;
+  readonly ids?: IdKind;
+}
+
+/** The scenario `name`, with the pairs and ids asked for instead of its own. */
+export function scenarioNamed(name: string, options: ScenarioChoices = {}): Scenario {
+  const found = name === 'cross-shard' ? crossShardScenario(options.crossShardRatio) : scenarios.find((scenario) => scenario.name === name);
   if (found === undefined) throw new Error(`unknown scenario '${name}' (${scenarioNames.join(', ')})`);
-  return found;
+  if (found.kind === 'cross-shard' && options.pairs === 'uniform') throw new Error('cross-shard sets its own share of cross-shard pairs: --pairs uniform does not apply');
+  return { ...found, ...(options.pairs === undefined ? {} : { pairs: options.pairs }), ...(options.ids === undefined ? {} : { ids: options.ids }) };
 }

@@ -5,6 +5,9 @@
 // without the read model (`read-model`), or one shard's storage engine alone in rounds with its
 // peers (`engine`).
 
+import type { IdKind } from '../transfer-ids.js';
+import type { PairKind } from '../workload.js';
+
 export type ScenarioKind = 'throughput' | 'cross-shard' | 'scaling' | 'latency' | 'recovery' | 'read-model' | 'engine';
 
 export interface Scenario {
@@ -16,7 +19,12 @@ export interface Scenario {
   readonly accounts: number;
   /** Transfers per createTransfers call. */
   readonly batchSize: number;
+  /** How the two accounts of a transfer are drawn (workload.ts PairKind). */
+  readonly pairs: PairKind;
+  /** With co-located pairs: the share of transfers whose accounts live on two shards. */
   readonly crossShardRatio: number;
+  /** The kind of transfer ids sent. */
+  readonly ids: IdKind;
   /** Zipf exponent of debit accounts; null = uniform. */
   readonly hotExponent: number | null;
 }
