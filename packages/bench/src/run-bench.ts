@@ -39,7 +39,7 @@ import { openShardledger } from './targets/shardledger.js';
 import type { Durability, OpenTarget, TransferInput } from './target.js';
 import { generateWorkload, transfersOf, type Workload } from './workload.js';
 
-export const peerNames = ['sqlite', 'sqlite-insert', 'postgres', 'memory-limit', 'lmdb-limit'] as const;
+export const peerNames = ['sqlite', 'sqlite-insert', 'postgres', 'postgres-per-transfer', 'memory-limit', 'lmdb-limit'] as const;
 export type PeerName = (typeof peerNames)[number];
 
 /** Defaults of `runBench` (and of `shardledger bench`). */
@@ -137,7 +137,9 @@ function peerFor(name: PeerName, options: BenchOptions): Peer {
     case 'sqlite-insert':
       return sqliteInsertPeer;
     case 'postgres':
-      return createPostgresPeer(options.postgres ?? {});
+      return createPostgresPeer(options.postgres ?? {}, 'batched');
+    case 'postgres-per-transfer':
+      return createPostgresPeer(options.postgres ?? {}, 'per-transfer');
     case 'memory-limit':
       return memoryLimitPeer;
     case 'lmdb-limit':

@@ -1,15 +1,21 @@
-// Peer: PostgreSQL, each transfer its own transaction (BEGIN; INSERT transfer; UPDATE debit with
-// its balance check; UPDATE credit; COMMIT), from `connections` concurrent clients, fsync and
-// synchronous_commit on (strict). Balances are numeric(39,0): the full u128 range, exactly.
-// The two UPDATEs run in account-index order so that concurrent transactions never deadlock.
-// A throw-away server is started from the installed binaries unless `pgUrl` is given.
+// Peers: PostgreSQL, fsync and synchronous_commit on (strict). Balances are numeric(39,0): the full
+// u128 range, exactly. A throw-away server is started from the installed binaries unless `pgUrl`
+// is given. Two forms:
+// - `postgres`, batched: one round trip per batch, a PL/pgSQL function over arrays
+//   (postgres-batched.ts), from several connections: the strongest form, as its experts write it;
+// - `postgres-per-transfer`: each transfer its own transaction (BEGIN; INSERT transfer; UPDATE
+//   debit with its balance check; UPDATE credit; COMMIT), from `connections` concurrent clients,
+//   the shape an ORM gives. The two UPDATEs run in account-index order, so no deadlocks.
 
 import pg from 'pg';
 import { measure } from '../measure.js';
 import { assertConserved, type Peer, type RunOptions, type RunResult, type SkippedRun } from './peer.js';
+import { applyBatchOn, batchFunctionSql, postgresBatchedConnectionsDefault, sessionSetupSql } from './postgres-batched.js';
 import { startPostgres, type PgServer } from './postgres-server.js';
 
-/** Best of 8/16/32 on this 2-core machine (see docs/benchmarks.md); settable. */
+export type PostgresForm = 'batched' | 'per-transfer';
+
+/** Per-transfer form: best of 8/16/32 on the 2-core reference machine; settable. */
 export const postgresConnectionsDefault = 16;
 /** PostgreSQL is slow; its window is capped so `npm run bench` stays under two minutes. */
 export const postgresDurationMsMax = 3000;
@@ -44,21 +50,22 @@ const insertTransfer = { name: 'insert_transfer', text: 'INSERT INTO bench_trans
 const debitText = 'UPDATE bench_accounts SET debits_posted = debits_posted + $2 WHERE idx = $1 AND (flags & 1 = 0 OR credits_posted - debits_posted >= $2)';
 const creditText = 'UPDATE bench_accounts SET credits_posted = credits_posted + $2 WHERE idx = $1';
 
-export function createPostgresPeer(peerOptions: PostgresPeerOptions = {}): Peer {
+export function createPostgresPeer(peerOptions: PostgresPeerOptions = {}, form: PostgresForm = 'batched'): Peer {
+  const name = form === 'batched' ? 'postgres' : 'postgres-per-transfer';
   return {
-    name: 'postgres',
+    name,
     async run(options: RunOptions): Promise<RunResult | SkippedRun> {
       let server: PgServer | null = null;
       let config: pg.ClientConfig;
       if (peerOptions.pgUrl !== undefined) config = { connectionString: peerOptions.pgUrl };
       else {
         const started = await startPostgres({ synchronousCommit: options.durability === 'strict', ...(peerOptions.binDir === undefined ? {} : { binDir: peerOptions.binDir }) });
-        if (!started.ok) return { name: 'postgres', skipped: `PostgreSQL unavailable: ${started.reason} (use --pg-url to point at a server)` };
+        if (!started.ok) return { name, skipped: `PostgreSQL unavailable: ${started.reason} (use --pg-url to point at a server)` };
         server = started.server;
         config = { ...server.connection };
       }
       try {
-        return await runOn(config, options, peerOptions);
+        return await runOn(config, options, { ...peerOptions, form, name });
       } finally {
         server?.stop();
       }
@@ -66,9 +73,10 @@ export function createPostgresPeer(peerOptions: PostgresPeerOptions = {}): Peer 
   };
 }
 
-async function runOn(config: pg.ClientConfig, options: RunOptions, peerOptions: PostgresPeerOptions): Promise<RunResult> {
+async function runOn(config: pg.ClientConfig, options: RunOptions, peerOptions: PostgresPeerOptions & { form: PostgresForm; name: string }): Promise<RunResult> {
   const { workload } = options;
-  const connections = peerOptions.connections ?? postgresConnectionsDefault;
+  const { form, name } = peerOptions;
+  const connections = peerOptions.connections ?? (form === 'batched' ? postgresBatchedConnectionsDefault : postgresConnectionsDefault);
   const clients = Array.from({ length: connections }, () => new pg.Client(config));
   try {
     await Promise.all(clients.map((client) => client.connect()));
@@ -76,6 +84,10 @@ async function runOn(config: pg.ClientConfig, options: RunOptions, peerOptions: 
     await admin.query(schema);
     await admin.query('INSERT INTO bench_accounts (idx, id, currency) SELECT i - 1, x.id, $2 FROM unnest($1::text[]) WITH ORDINALITY AS x(id, i)', [workload.accountIds, workload.currency]);
     await admin.query('ANALYZE bench_accounts');
+    if (form === 'batched') {
+      await admin.query(batchFunctionSql);
+      await Promise.all(clients.map((client) => client.query(sessionSetupSql)));
+    }
     if (options.durability === 'strict') {
       const { rows } = await admin.query<{ fsync: string }>('SHOW fsync');
       if (rows[0]?.fsync !== 'on') throw new Error('postgres: fsync is off on this server; strict needs it on');
@@ -102,22 +114,28 @@ async function runOn(config: pg.ClientConfig, options: RunOptions, peerOptions: 
       appliedCount++;
       appliedAmount += BigInt(amount);
     };
+    const applyOne = async (unit: number, client: pg.Client): Promise<void> => {
+      const applied = await applyBatchOn(client, workload.batch(unit), workload.currency);
+      appliedCount += applied.applied;
+      appliedAmount += applied.amount;
+    };
+    const batched = form === 'batched';
     const measurement = await measure({
-      label: 'postgres',
+      label: name,
       warmupMs: Math.min(options.warmupMs, 1000),
       durationMs: Math.min(options.durationMs, peerOptions.durationMsMax ?? postgresDurationMsMax),
-      unitCount: workload.transferCount,
+      unitCount: batched ? workload.batchCount : workload.transferCount,
       cycle: false,
       concurrency: connections,
-      unitSize: () => 1,
-      step: (unit, caller) => transferOne(unit, clients[caller] as pg.Client),
+      unitSize: batched ? (unit) => workload.batch(unit).ids.length : () => 1,
+      step: (unit, caller) => (batched ? applyOne : transferOne)(unit, clients[caller] as pg.Client),
       progress: options.progress,
     });
     const { rows } = await admin.query<{ debits: string; credits: string }>('SELECT sum(debits_posted)::text AS debits, sum(credits_posted)::text AS credits FROM bench_accounts');
     const checks = { appliedCount, debitsTotal: BigInt(rows[0]?.debits ?? '0'), creditsTotal: BigInt(rows[0]?.credits ?? '0') };
-    assertConserved('postgres', checks, appliedAmount);
-    const method = `window capped at ${(peerOptions.durationMsMax ?? postgresDurationMsMax) / 1000} s; PostgreSQL ${(await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version}, one transaction per transfer, ${connections} connections, fsync=on, synchronous_commit=${options.durability === 'strict' ? 'on' : 'off'}`;
-    return { name: 'postgres', method, checks, ...measurement };
+    assertConserved(name, checks, appliedAmount);
+    const method = `window capped at ${(peerOptions.durationMsMax ?? postgresDurationMsMax) / 1000} s; PostgreSQL ${(await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version}, ${batched ? `one call of a PL/pgSQL function per batch of ${workload.batchSize} (arrays in, set-based insert and balance updates, accounts locked in index order)` : 'one transaction per transfer'}, ${connections} connections, fsync=on, synchronous_commit=${options.durability === 'strict' ? 'on' : 'off'}`;
+    return { name, method, checks, ...measurement };
   } finally {
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
   }

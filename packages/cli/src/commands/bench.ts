@@ -12,7 +12,7 @@ import { usageError } from '../errors.js';
 type BenchModule = typeof import('@shardledger/bench');
 
 /** Shown in --help; checked against the harness's own list when the command runs. */
-const peerNamesShown = 'sqlite,sqlite-insert,postgres,memory-limit,lmdb-limit';
+const peerNamesShown = 'sqlite,sqlite-insert,postgres,postgres-per-transfer,memory-limit,lmdb-limit';
 
 interface BenchCommandOptions {
   readonly duration: string;
@@ -20,6 +20,8 @@ interface BenchCommandOptions {
   readonly shards?: string;
   readonly durability: string;
   readonly crossShard?: string;
+  readonly pairs?: string;
+  readonly ids?: string;
   readonly seed: string;
   readonly transfers?: string;
   readonly batchSize?: string;
@@ -82,6 +84,8 @@ export function registerBench(program: Command): void {
     .option('--shards <n>', 'shards (default: CPU cores; engine: always 1)')
     .option('--durability <mode>', 'strict | relaxed', 'strict')
     .option('--cross-shard <ratio>', 'cross-shard scenario: run only this ratio, 0 to 1 (default: the sweep 0, 0.1, 0.5, 1)')
+    .option('--pairs <kind>', 'uniform (default: both accounts drawn from all accounts, crossing shards wherever hashing puts them) | co-located (both on one shard)')
+    .option('--ids <kind>', 'uuidv4 (default: random, what payment services send) | uuidv7 | ordered')
     .option('--seed <n>', 'workload seed', '42')
     .option('--transfers <n>', 'pre-generated transfers (default: from the duration)')
     .option('--batch-size <n>', 'transfers per createTransfers call (default 8190)')
@@ -104,6 +108,7 @@ export function registerBench(program: Command): void {
       'shardledger bench                                   # standard, 10 s per runner, every peer',
       'shardledger bench standard --duration 30 --report bench-report',
       'shardledger bench cross-shard --cross-shard 0.5 --peers sqlite',
+      'shardledger bench standard --pairs co-located --ids ordered   # the friendliest case, named as such',
       'shardledger bench hot --durability relaxed --json result.json',
       'shardledger bench --peers none --scaling 1,2,4 --json | jq .tps',
       'shardledger bench engine --rounds 3                 # one shard\'s engine alone vs LMDB and SQLite',
@@ -123,11 +128,20 @@ export function registerBench(program: Command): void {
     // The read-model scenario compares the ledger with itself: no peers unless asked for. The
     // engine scenario has its own peers (lmdb-limit, sqlite, memory-limit) unless asked for.
     const peers = options.peers === undefined && readModel ? [] : options.peers === undefined && engine ? undefined : parsePeers(options.peers, bench.peerNames);
-    if (engine && peers?.includes('postgres') === true) throw usageError('engine: its peers are lmdb-limit, sqlite and memory-limit');
+    if (engine && peers?.some((peer) => peer.startsWith('postgres')) === true) throw usageError('engine: its peers are lmdb-limit, sqlite and memory-limit');
     if (!options.target && peers?.length === 0) throw usageError('nothing to run: --no-target with --peers none');
     const crossShardRatio = options.crossShard === undefined ? undefined : ratio(options.crossShard);
     if (crossShardRatio !== undefined && scenarioName !== 'cross-shard') throw usageError(`--cross-shard goes with the cross-shard scenario, not ${scenarioName}`);
-    const scenario = scenarioNamed(readModel ? 'read-model' : scenarioName, crossShardRatio === undefined ? {} : { crossShardRatio });
+    const pairs = options.pairs;
+    if (pairs !== undefined && pairs !== 'uniform' && pairs !== 'co-located') throw usageError(`--pairs must be uniform or co-located, got '${pairs}'`);
+    const ids = options.ids;
+    if (ids !== undefined && ids !== 'uuidv4' && ids !== 'uuidv7' && ids !== 'ordered') throw usageError(`--ids must be uuidv4, uuidv7 or ordered, got '${ids}'`);
+    if (pairs === 'uniform' && scenarioName === 'cross-shard') throw usageError('cross-shard sets its own share of cross-shard pairs: --pairs uniform does not apply');
+    const scenario = scenarioNamed(readModel ? 'read-model' : scenarioName, {
+      ...(crossShardRatio === undefined ? {} : { crossShardRatio }),
+      ...(pairs === undefined ? {} : { pairs }),
+      ...(ids === undefined ? {} : { ids }),
+    });
     const count = (text: string | undefined, what: string): number | undefined => (text === undefined ? undefined : parseCount(text, what));
     const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
     const pgConnections = count(options.pgConnections, '--pg-connections');
