@@ -84,12 +84,12 @@ export function checkHistoryOptions(options: unknown): { afterSequence?: number;
   };
 }
 
-/** balanceAsOf's moment: an object with a sequence (an integer of at least 0), a timestamp (a
- * bigint of at least 0), or both. Returns a copy of what was checked. */
+/** balanceAsOf's moment: an object with an optional sequence (an integer of at least 0) and an
+ * optional timestamp (a bigint of at least 0); with neither, now. Returns a copy of what was
+ * checked. */
 export function checkAsOf(at: unknown): { sequence?: number; timestamp?: bigint } {
-  if (!isPlainObject(at)) refuse('at', 'an object with a sequence or a timestamp');
+  if (!isPlainObject(at)) refuse('at', 'an object with a sequence, a timestamp, or neither (now)');
   const { sequence, timestamp } = at;
-  if (sequence === undefined && timestamp === undefined) refuse('at', 'an object with a sequence or a timestamp');
   checkOptional(sequence, 'sequence', (value) => isCount(value, 0, Number.MAX_SAFE_INTEGER), 'an integer of at least 0');
   checkOptional(timestamp, 'timestamp', (value) => typeof value === 'bigint' && value >= 0n, 'a bigint of at least 0 (ns since the epoch)');
   return {
