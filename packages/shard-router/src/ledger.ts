@@ -35,6 +35,7 @@ import {
   syncDir,
   writeFileAtomic,
 } from '@shardledger/ledger-core';
+import { checkAccountId, checkAsOf, checkBatch, checkEventPage, checkHistoryOptions, checkIdList, checkLedgerOptions, checkShardIndex } from './arguments.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { ledgerIdentity, manifestFileName, openOrCreateManifest, readManifest, shardDirName, type Manifest } from './manifest.js';
 import { AccountShardMemo, PartitionMap } from './partition.js';
@@ -55,14 +56,11 @@ import type {
   VerifyResult,
 } from './ledger-types.js';
 
-function checkBatch(items: unknown, what: string): asserts items is readonly unknown[] {
-  if (!Array.isArray(items)) throw new LedgerError('INVALID_ARGUMENT', { [what]: 'must be an array' });
-  if (items.length > limits.batchSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: items.length, max: limits.batchSizeMax });
-}
-
 function idOf(input: unknown): string {
   const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
-  return typeof id === 'string' ? id : String(id);
+  if (typeof id === 'string') return id;
+  // String() of an object calls its own toString, which may throw or be absent (a null prototype).
+  return typeof id === 'object' || typeof id === 'function' ? Object.prototype.toString.call(id) : String(id);
 }
 
 /** What one createTransfers call sends to one shard: its same-shard transfers and the
@@ -150,9 +148,6 @@ interface CheckedTransfer extends HeldId {
   readonly slow: boolean;
 }
 
-/** The longest saga step timeout an application may set (LedgerOptions.sagaStepTimeoutMs). */
-const sagaStepTimeoutMsMax = 3_600_000;
-
 /** In a backup's dir from its start until its manifest is in (Ledger.backup). */
 export const backupIncompleteFileName = 'BACKUP-INCOMPLETE';
 
@@ -194,16 +189,7 @@ export class Ledger {
   /** Opens (or creates) a ledger. Resolves once every shard recovered from its log and every
    * saga interrupted by a crash was finished or rolled back. */
   static async open(options: LedgerOptions): Promise<Ledger> {
-    if (typeof options !== 'object' || options === null || typeof options.dir !== 'string' || options.dir === '') {
-      throw new LedgerError('INVALID_ARGUMENT', { dir: 'required' });
-    }
-    if (options.transferIdScope !== undefined && options.transferIdScope !== 'ledger' && options.transferIdScope !== 'shard') {
-      throw new LedgerError('INVALID_ARGUMENT', { transferIdScope: String(options.transferIdScope) });
-    }
-    const stepTimeoutMs = options.sagaStepTimeoutMs;
-    if (stepTimeoutMs !== undefined && (!Number.isSafeInteger(stepTimeoutMs) || stepTimeoutMs < 1 || stepTimeoutMs > sagaStepTimeoutMsMax)) {
-      throw new LedgerError('INVALID_ARGUMENT', { sagaStepTimeoutMs: String(stepTimeoutMs), problem: `an integer from 1 to ${sagaStepTimeoutMsMax}` });
-    }
+    checkLedgerOptions(options);
     // A missing dir is created (LedgerOptions.dir); the lock lives inside it.
     await mkdir(options.dir, { recursive: true });
     const lock = await acquireDirLock(options.dir);
@@ -254,11 +240,13 @@ export class Ledger {
 
   /** The shard that owns an account (stable for the life of the data dir). */
   shardOf(accountId: string): number {
+    checkAccountId(accountId);
     return this.partitions.shardOf(accountId);
   }
 
   /** The shard's client (tests and the CLI: failpoints, restart events). */
   shardClient(shard: number): ShardClient {
+    checkShardIndex(shard, this.shards);
     const client = this.clients[shard];
     if (client === undefined) throw new LedgerError('INVALID_ARGUMENT', { shard });
     return client;
@@ -738,11 +726,11 @@ export class Ledger {
 
   async lookupAccounts(ids: readonly string[]): Promise<(Account | undefined)[]> {
     this.ensureOpen();
-    checkBatch(ids, 'ids');
+    const checked = checkIdList(ids, 'ids');
     const found: (Account | undefined)[] = new Array(ids.length).fill(undefined);
     const perShard = new Map<number, number[]>();
-    ids.forEach((id, index) => {
-      if (typeof id !== 'string') return;
+    checked.forEach((id, index) => {
+      if (id === null) return;
       const shard = this.shardOf(id);
       const list = perShard.get(shard) ?? [];
       list.push(index);
@@ -750,7 +738,7 @@ export class Ledger {
     });
     await Promise.all(
       [...perShard].map(async ([shard, positions]) => {
-        const accounts = await this.shardClient(shard).lookupAccounts(positions.map((index) => ids[index] as string));
+        const accounts = await this.shardClient(shard).lookupAccounts(positions.map((index) => checked[index] as string));
         positions.forEach((position, index) => {
           found[position] = accounts[index];
         });
@@ -763,14 +751,20 @@ export class Ledger {
    * recorded on both of its shards; the debit shard's record is returned. */
   async lookupTransfers(ids: readonly string[]): Promise<(Transfer | undefined)[]> {
     this.ensureOpen();
-    checkBatch(ids, 'ids');
-    const perShard = await Promise.all(this.clients.map((client) => client.lookupTransfers(ids)));
-    return ids.map((_, index) => {
-      for (const records of perShard) {
-        const record = records[index];
+    const checked = checkIdList(ids, 'ids');
+    // Only valid ids are asked for: no other string can name a stored transfer.
+    const asked = checked.filter((id): id is string => id !== null);
+    const answers = await Promise.all(this.clients.map((client) => client.lookupTransfers(asked)));
+    let next = 0;
+    const positions = checked.map((id) => (id !== null ? next++ : -1));
+    return checked.map((_, index) => {
+      const at = positions[index] as number;
+      if (at < 0) return undefined;
+      for (const records of answers) {
+        const record = records[at];
         if (record === undefined) continue;
         const crossShard = this.shardOf(record.debitAccountId) !== this.shardOf(record.creditAccountId);
-        if (crossShard && this.shardOf(record.debitAccountId) !== perShard.indexOf(records)) continue;
+        if (crossShard && this.shardOf(record.debitAccountId) !== answers.indexOf(records)) continue;
         return publicTransfer(record, crossShard);
       }
       return undefined;
@@ -778,15 +772,17 @@ export class Ledger {
   }
 
   /** Postings of one account in time order, paginated by sequence number (of its shard). */
-  accountHistory(accountId: string, options: { afterSequence?: number; limit?: number } = {}): Promise<HistoryPage> {
+  async accountHistory(accountId: string, options: { afterSequence?: number; limit?: number } = {}): Promise<HistoryPage> {
     this.ensureOpen();
-    return this.shardClient(this.shardOf(accountId)).accountHistory(accountId, options);
+    checkAccountId(accountId);
+    return this.shardClient(this.shardOf(accountId)).accountHistory(accountId, checkHistoryOptions(options));
   }
 
   /** The account's balances as of a past timestamp (ns) or sequence number of its shard. */
-  balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): Promise<Account | undefined> {
+  async balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): Promise<Account | undefined> {
     this.ensureOpen();
-    return this.shardClient(this.shardOf(accountId)).balanceAsOf(accountId, at);
+    checkAccountId(accountId);
+    return this.shardClient(this.shardOf(accountId)).balanceAsOf(accountId, checkAsOf(at));
   }
 
   /** Checks every invariant across all shards; never throws on a violation. At quiescence:
@@ -915,8 +911,10 @@ export class Ledger {
   }
 
   /** Events of one shard after a sequence number (export, projections). */
-  readEvents(shard: number, afterSequence: number, limit: number): ReturnType<ShardClient['readEvents']> {
+  async readEvents(shard: number, afterSequence: number, limit: number): ReturnType<ShardClient['readEvents']> {
     this.ensureOpen();
+    checkShardIndex(shard, this.shards);
+    checkEventPage(afterSequence, limit);
     return this.shardClient(shard).readEvents(afterSequence, limit);
   }
 

@@ -55,14 +55,15 @@ function reject(code: RejectionCode, detail: string): Rejected {
   return { ok: false, code, detail };
 }
 
-/** UTF-8 byte length without allocating. */
+/** UTF-8 byte length without allocating (a lone surrogate counts as the 3 bytes of the U+FFFD it
+ * would become; callers that store text refuse it first: see wellFormedUtf8Length). */
 export function utf8Length(text: string): number {
   let bytes = 0;
   for (let index = 0; index < text.length; index += 1) {
     const unit = text.charCodeAt(index);
     if (unit < 0x80) bytes += 1;
     else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff) {
+    else if (unit >= 0xd800 && unit <= 0xdbff && isLowSurrogate(text.charCodeAt(index + 1))) {
       bytes += 4;
       index += 1;
     } else bytes += 3;
@@ -70,14 +71,49 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
+}
+
+/** The UTF-8 byte length of `text` when it is well-formed UTF-16 (every surrogate in a pair), and
+ * without C0 or C1 control characters or DEL when `controls` is false; else -1. A lone surrogate
+ * is stored as U+FFFD (LMDB keys, msgpack), so two different strings would share one stored
+ * form: one id could answer for another. */
+export function wellFormedUtf8Length(text: string, controls: boolean): number {
+  let bytes = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const unit = text.charCodeAt(index);
+    if (unit < 0x80) {
+      if (!controls && (unit < 0x20 || unit === 0x7f)) return -1;
+      bytes += 1;
+    } else if (unit < 0x800) {
+      if (!controls && unit <= 0x9f) return -1;
+      bytes += 2;
+    } else if (unit < 0xd800 || unit > 0xdfff) bytes += 3;
+    else if (unit <= 0xdbff && isLowSurrogate(text.charCodeAt(index + 1))) {
+      bytes += 4;
+      index += 1;
+    } else return -1;
+  }
+  return bytes;
+}
+
+/** A non-empty string of at most limits.idSizeBytesMax UTF-8 bytes, well-formed (no lone
+ * surrogate) and without control characters (C0, DEL, C1). Two valid ids are equal exactly when
+ * their stored UTF-8 bytes are. */
 export function isValidId(id: unknown): id is string {
   if (typeof id !== 'string' || id.length === 0) return false;
+  // The hot path: printable ASCII costs one comparison pair per character, as it did before
+  // non-ASCII ids were checked for well-formedness.
   for (let index = 0; index < id.length; index += 1) {
     const unit = id.charCodeAt(index);
-    if (unit < 0x20 || unit === 0x7f) return false;
+    if (unit < 0x20 || unit >= 0x7f) {
+      if (unit < 0x80) return false;
+      const bytes = wellFormedUtf8Length(id, false);
+      return bytes > 0 && bytes <= limits.idSizeBytesMax;
+    }
   }
-  if (id.length * 3 <= limits.idSizeBytesMax) return true;
-  return utf8Length(id) <= limits.idSizeBytesMax;
+  return id.length <= limits.idSizeBytesMax;
 }
 
 const currencyPattern = /^[A-Z0-9_]{1,12}$/;
@@ -118,11 +154,14 @@ export function parseMetadata(metadata: unknown): Metadata | null | undefined {
   for (const key of keys.sort()) {
     const value = (metadata as Record<string, unknown>)[key];
     if (typeof value !== 'string') return undefined;
-    if (key.length === 0 || utf8Length(key) > limits.metadataKeySizeBytesMax) return undefined;
+    // Stored as UTF-8 (msgpack): a lone surrogate would come back as U+FFFD on replay.
+    const keyBytes = wellFormedUtf8Length(key, true);
+    if (keyBytes <= 0 || keyBytes > limits.metadataKeySizeBytesMax) return undefined;
     // A plain copy silently drops '__proto__' and msgpackr renames it on decode, so a live
     // value and its replay would differ: refuse it.
     if (key === '__proto__') return undefined;
-    if (utf8Length(value) > limits.metadataValueSizeBytesMax) return undefined;
+    const valueBytes = wellFormedUtf8Length(value, true);
+    if (valueBytes < 0 || valueBytes > limits.metadataValueSizeBytesMax) return undefined;
     copy[key] = value;
   }
   return Object.freeze(copy);

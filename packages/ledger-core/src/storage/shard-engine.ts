@@ -1019,6 +1019,8 @@ export class ShardEngine implements ShardEngineApi {
     const account = this.state.accounts.get(accountId);
     if (account === undefined) return undefined;
     if (at.timestamp !== undefined && account.timestamp > at.timestamp) return undefined;
+    // Before the event that created it (timestamps rise with sequence numbers) it did not exist.
+    if (at.sequence !== undefined && at.sequence < this.sequenceAt(account.timestamp)) return undefined;
     let sequence = at.sequence ?? this.state.lastSequence;
     if (at.timestamp !== undefined) sequence = Math.min(sequence, this.sequenceAt(at.timestamp));
     let counters: readonly [bigint, bigint, bigint, bigint] = [0n, 0n, 0n, 0n];

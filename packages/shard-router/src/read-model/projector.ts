@@ -209,7 +209,9 @@ export class Projector {
         this.#putLocalTransfer(at, {
           id: event.id, kind: posted ? 'post' : 'void', debitAccountId: event.debitAccountId,
           creditAccountId: event.creditAccountId, amount: event.amount, currency: event.currency, pending: false,
-          timeoutMs: 0, metadata: event.metadata, pendingId: event.pendingId, state: posted ? 'posted' : 'voided',
+          // A post's or void's own record is applied, 'posted', as lookupTransfers has it
+          // (records.ts resolutionRecordOf); the hold it resolved is what becomes 'voided'.
+          timeoutMs: 0, metadata: event.metadata, pendingId: event.pendingId, state: 'posted',
         });
         this.#statements.resolveHold.run(posted ? 'posted' : 'voided', posted ? event.amount.toString() : null, event.pendingId, shard, 'transfer');
         break;
@@ -257,7 +259,7 @@ export class Projector {
     }
     // The post or void of a cross-shard hold, recorded by the shard that decided it.
     const resolution = event.type === 'FundsReserved' ? null : holdResolutionRecordOf(event);
-    if (resolution !== null) this.#putLocalTransfer(at, { ...resolution, state: resolution.kind === 'post' ? 'posted' : 'voided' });
+    if (resolution !== null) this.#putLocalTransfer(at, resolution);
     const posted = event.type === 'ReservationCommitted' ? event.amount : undefined;
     for (const id of ids) this.#recomputeSagaTransfer(id, posted);
   }

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError, isLedgerError, limits } from '@shardledger/ledger-core';
+import { checkBalanceAtTime, checkIdList, checkMetadataQuery, checkStatementOptions } from '../arguments.js';
 import { Ledger } from '../ledger.js';
 import type { Watermark } from './projector.js';
 import { ProjectorClient } from './projector-client.js';
@@ -507,19 +508,23 @@ export class ReadModel {
   // ---- queries: each result carries the watermark it reflects --------------------------------
 
   statement(options: StatementOptions): ReturnType<typeof statementOf> {
+    checkStatementOptions(options);
     return statementOf(this.#openDb(), options);
   }
   balanceAsOf(options: { readonly accountId: string; readonly timestamp: bigint }): ReturnType<typeof balanceAsOfTime> {
+    checkBalanceAtTime(options);
     return balanceAsOfTime(this.#openDb(), options);
   }
   transfersByMetadata(options: Parameters<typeof transfersByMetadata>[1]): ReturnType<typeof transfersByMetadata> {
+    checkMetadataQuery(options);
     return transfersByMetadata(this.#openDb(), options);
   }
   lookupAccounts(ids: readonly string[]): ReturnType<typeof accountsOf> {
-    return accountsOf(this.#openDb(), ids);
+    // An invalid id becomes '', which names no row (an id is never empty).
+    return accountsOf(this.#openDb(), checkIdList(ids, 'ids').map((id) => id ?? ''));
   }
   lookupTransfers(ids: readonly string[]): ReturnType<typeof transfersOf> {
-    return transfersOf(this.#openDb(), ids);
+    return transfersOf(this.#openDb(), checkIdList(ids, 'ids').map((id) => id ?? ''));
   }
   currencyTotals(): ReturnType<typeof currencyTotalsOf> {
     return currencyTotalsOf(this.#openDb());

@@ -374,10 +374,17 @@ export class ShardClient {
     if (worker === undefined || this.#workerState !== 'ready') {
       return Promise.reject(new LedgerError('SHARD_UNAVAILABLE', { shard: this.shard }));
     }
+    const id = this.#nextId++;
+    let buffer: ArrayBuffer;
+    try {
+      buffer = encodeMessage(this.#packr, ahead ? { id, op, args, ahead: true } : { id, op, args });
+    } catch (error) {
+      // Encoded before it is registered in flight: arguments that cannot be encoded (a symbol)
+      // fail this call alone, and close() does not wait for a reply that never comes.
+      return Promise.reject(new LedgerError('INVALID_ARGUMENT', { op, problem: String((error as Error).message) }));
+    }
     return new Promise((resolve, reject) => {
-      const id = this.#nextId++;
       this.#inFlight.set(id, { kind: 'op', resolve: resolve as (value: unknown) => void, reject });
-      const buffer = encodeMessage(this.#packr, ahead ? { id, op, args, ahead: true } : { id, op, args });
       worker.postMessage(buffer, [buffer]);
     });
   }
