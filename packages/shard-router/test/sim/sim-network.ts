@@ -25,10 +25,9 @@ export interface SimReply {
   readonly value: unknown;
 }
 
-/** Where storage write faults (a failed or short write, ENOSPC, EFBIG) plug in once ShardEngine
- * lets a test make a commit fail: consulted once per delivered write. Until then it injects
- * nothing, and no storage fault is counted. */
-export type StorageFaultHook = (shard: number) => 'none' | 'fail';
+/** Storage write faults: consulted once per commit of shard `shard` (ShardEngineOptions.commitFault);
+ * an error fails that commit as a failed write transaction (ENOSPC, EIO) would. */
+export type StorageFaultHook = (shard: number) => Error | undefined;
 
 /** What the process between the coordinator and its shards looks like to the scheduler. */
 export class SimNetwork {
@@ -39,6 +38,8 @@ export class SimNetwork {
   generation = 0;
   /** The simulated wall clock, in nanoseconds; every engine reads it. */
   clockNs = 1_700_000_000_000_000_000n;
+  /** Set by the scheduler once the accounts exist; none before. */
+  storageFault: StorageFaultHook = () => undefined;
   readonly #dir: string;
   readonly #snapshotIntervalEvents: number;
 
@@ -65,6 +66,7 @@ export class SimNetwork {
       snapshotIntervalEvents: this.#snapshotIntervalEvents,
       // Timed snapshots read the wall clock: off, so that when one is taken depends on the seed only.
       snapshotIntervalMs: 0,
+      commitFault: () => this.storageFault(shard),
     });
   }
 

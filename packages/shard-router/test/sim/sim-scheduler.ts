@@ -18,9 +18,11 @@ export interface FaultProfile {
   readonly lostRequest: number;
   readonly lostReply: number;
   readonly duplicate: number;
+  /** Per commit: the write transaction fails (IO_ERROR); the shard stops until it is reopened. */
+  readonly storage: number;
 }
 
-export const noFaults: FaultProfile = { shardCrash: 0, processCrash: 0, clockJump: 0, lostRequest: 0, lostReply: 0, duplicate: 0 };
+export const noFaults: FaultProfile = { shardCrash: 0, processCrash: 0, clockJump: 0, lostRequest: 0, lostReply: 0, duplicate: 0, storage: 0 };
 
 /** Faults drawn per seed, each kind on or off (swarm testing: a seed without crashes goes
  * deeper into message faults, and the other way round). */
@@ -33,6 +35,7 @@ export function drawFaults(random: () => number): FaultProfile {
     lostRequest: rate(0.1),
     lostReply: rate(0.1),
     duplicate: rate(0.1),
+    storage: rate(0.05),
   };
 }
 
@@ -129,6 +132,12 @@ export class SimScheduler {
 
   /** Runs the stream to the end with faults, then settles with faults off. */
   async run(): Promise<void> {
+    this.network.storageFault = (shard) => {
+      if (this.#random() >= this.#profile.storage) return undefined;
+      this.faults.storage += 1;
+      this.trace.push(`fail commit on ${shard}`);
+      return new Error('simulated write failure (ENOSPC)');
+    };
     await this.#loop(() => this.ops.every((op) => op.phase === 'done'));
     this.#profile = noFaults;
     const settled = this.#router.coordinator.settle();
@@ -208,7 +217,7 @@ export class SimScheduler {
       (error: unknown) => {
         if (this.network.generation !== generation) return;
         // Ledger.open failed (a shard went down under it): the operator opens again.
-        if (!isLedgerError(error, 'SHARD_UNAVAILABLE')) this.problems.push(`recovery failed: ${String(error)}`);
+        if (!isInDoubt(error)) this.problems.push(`recovery failed: ${String(error)}`);
         this.faults.recoveryFailed += 1;
         this.#reopen = true;
       },
@@ -252,10 +261,22 @@ export class SimScheduler {
     this.trace.push(`apply on ${shard}`);
     const engine = this.network.engine(shard);
     const outcome = await settle(request.apply(engine));
+    if (!outcome.ok && isStorageError(outcome.error)) {
+      // The shard stopped at its failed commit: the caller learns it, and the shard is opened
+      // again (recovery from its log), as an operator or a worker restart would.
+      request.reject(outcome.error);
+      await this.network.crashShard(shard);
+      return;
+    }
     if (request.write && this.#random() < this.#profile.duplicate) {
       this.faults.duplicate += 1;
       this.trace.push(`duplicate on ${shard}`);
       const again = await settle(request.apply(engine));
+      if (!again.ok && isStorageError(again.error)) {
+        this.network.replies.push({ request, value: outcome });
+        await this.network.crashShard(shard);
+        return;
+      }
       if (!again.ok) this.problems.push(`a duplicated message failed: ${String(again.error)}`);
     }
     if (this.#random() < this.#profile.lostReply) {
@@ -305,7 +326,10 @@ export class SimScheduler {
     sendOp(this.#router, state.op).then(
       (statuses) => {
         if (this.network.generation !== generation) return;
-        statuses.forEach((status, index) => {
+        // A group refused because one member's earlier saga is still in flight says nothing
+        // definite about the others (linked_transfer_failed): the whole group goes again.
+        const groupInFlight = state.op.kind === 'group' && statuses.includes('transfer_in_flight');
+        if (!groupInFlight) statuses.forEach((status, index) => {
           if (status === 'ok' || status === 'exists') state.acknowledged[index] = true;
           if (status !== 'transfer_in_flight' && state.answers[index] === undefined) state.answers[index] = status;
         });
@@ -314,7 +338,7 @@ export class SimScheduler {
       },
       (error: unknown) => {
         if (this.network.generation !== generation) return;
-        if (!isLedgerError(error, 'SHARD_UNAVAILABLE')) this.problems.push(`a call failed with ${String(error)}`);
+        if (!isInDoubt(error)) this.problems.push(`a call failed with ${String(error)}`);
         this.#retryLater(state, generation);
       },
     );
@@ -329,6 +353,16 @@ export class SimScheduler {
       () => undefined,
     );
   }
+}
+
+/** A failed write: IO_ERROR, or STORAGE_FULL where the engine tells a full disk apart. */
+function isStorageError(error: unknown): boolean {
+  return isLedgerError(error) && (error.code === 'IO_ERROR' || String(error.code) === 'STORAGE_FULL');
+}
+
+/** The errors after which a call may be sent again with the same ids. */
+function isInDoubt(error: unknown): boolean {
+  return isLedgerError(error, 'SHARD_UNAVAILABLE') || isStorageError(error);
 }
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
