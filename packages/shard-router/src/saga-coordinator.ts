@@ -39,11 +39,17 @@ import {
 import { failpoint, failpointNames } from './failpoints.js';
 import type { ShardClient } from './shard/shard-client.js';
 
+/** What the coordinator needs of one shard. ShardClient in the router; the fault simulator
+ * (test/sim/) puts an in-process ShardEngine behind a seeded network instead. */
+export type SagaShard = Pick<ShardClient, 'submit' | 'sagaOutcome' | 'reservation' | 'lookupTransfers' | 'openReservations' | 'holdReadsUntil'>;
+
 export interface SagaShards {
-  readonly clients: readonly ShardClient[];
+  readonly clients: readonly SagaShard[];
   shardOf(accountId: string): number;
   /** How long one step may take before the call gives up with TIMEOUT (LedgerOptions). */
   readonly stepTimeoutMs: number;
+  /** Waits between retries; real timers unless given (the simulator passes its own clock's). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** The shortest time between two passes that expire cross-shard holds (see SagaCoordinator). */
@@ -220,7 +226,7 @@ export class SagaCoordinator {
     this.shards = shards;
   }
 
-  private client(shard: number): ShardClient {
+  private client(shard: number): SagaShard {
     const client = this.shards.clients[shard];
     assert(client !== undefined, 'participant shard exists');
     return client;
@@ -248,7 +254,7 @@ export class SagaCoordinator {
         // transfer-id lookups among them) wait until it is done, so that none misses it.
         if (isLedgerError(error, 'TIMEOUT')) client.holdReadsUntil(submitted);
         if (!isRetryable(error) || attempt >= stepAttemptsMax) throw error;
-        await sleep(stepRetryDelayMs * Math.min(attempt, 8));
+        await (this.shards.sleep ?? sleep)(stepRetryDelayMs * Math.min(attempt, 8));
       }
     }
   }
@@ -467,7 +473,7 @@ export class SagaCoordinator {
           return;
         } catch (error) {
           if (attempt >= stepAttemptsMax) throw error;
-          await sleep(stepRetryDelayMs * Math.min(attempt, 8));
+          await (this.shards.sleep ?? sleep)(stepRetryDelayMs * Math.min(attempt, 8));
         }
       }
     })().finally(() => this.inDoubt.delete(sagaId));

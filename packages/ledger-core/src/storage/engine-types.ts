@@ -26,6 +26,9 @@ export interface ShardEngineOptions {
   readonly mapSizeBytes?: number;
   /** Nanosecond clock; defaults to wall time. Tests pass their own. */
   readonly clock?: () => bigint;
+  /** For fault-injection tests: consulted once per commit; an error it returns fails that
+   * commit as a failed write transaction would, before anything is written. */
+  readonly commitFault?: () => Error | undefined;
 }
 
 export type CommandStatus = 'ok' | 'exists' | RejectionStatus;

@@ -222,6 +222,7 @@ export class ShardEngine implements ShardEngineApi {
   private readonly snapshots: SnapshotStore;
   private readonly durability: Durability;
   private readonly clock: () => bigint;
+  private readonly commitFault: (() => Error | undefined) | undefined;
   private readonly accountHistoryEnabled: boolean;
   /** False once this dir was ever written with accountHistory off: the history index then has
    * holes, so history and balance-as-of scan the log (exact) for every account. */
@@ -305,6 +306,7 @@ export class ShardEngine implements ShardEngineApi {
     this.snapshots = new SnapshotStore(join(options.dir, 'snapshots'));
     this.durability = options.durability ?? 'strict';
     this.clock = options.clock ?? wallClock();
+    this.commitFault = options.commitFault;
     this.accountHistoryEnabled = options.accountHistory ?? true;
     this.snapshotIntervalEvents = options.snapshotIntervalEvents ?? limits.snapshotIntervalEvents;
     this.snapshotIntervalMs = options.snapshotIntervalMs ?? limits.snapshotIntervalMs;
@@ -819,6 +821,8 @@ export class ShardEngine implements ShardEngineApi {
     const last = first + count - 1;
     assert(last === this.state.lastSequence, 'sequence numbers are gapless');
     assert(encoded.length <= limits.eventSizeBytesMax, 'event record within eventSizeBytesMax');
+    const injected = this.commitFault?.();
+    if (injected !== undefined) throw (this.failure = new LedgerError('IO_ERROR', { message: String(injected) }));
     // Write order: log record, then the index entries derived from it, then 'indexedThrough'.
     // lmdb-js commits a prefix of this order, so an index entry is never durable without its
     // event, and recovery re-derives entries past 'indexedThrough' from the log.
