@@ -53,7 +53,11 @@ export function latencySpec(result: BenchResult): TopLevelSpec {
     { runner: row.name, percentile: 'p99', ms: row.p99Ms },
     { runner: row.name, percentile: 'p99.9', ms: row.p999Ms },
     { runner: row.name, percentile: 'max', ms: row.maxMs },
-  ]).filter((value) => value.ms !== null && value.ms > 0);
+  ]).filter((value): value is { runner: string; percentile: string; ms: number } => value.ms !== null && value.ms > 0);
+  // Bars on a log scale need a base above 0 (from 0 they have no height): the power of ten at or
+  // below the smallest value.
+  const smallestMs = values.reduce((smallest, value) => Math.min(smallest, value.ms), Number.POSITIVE_INFINITY);
+  const baseMs = Number.isFinite(smallestMs) ? 10 ** Math.floor(Math.log10(smallestMs)) : 1;
   return {
     title: 'Latency of one call (a batch; one transaction for PostgreSQL)',
     width,
@@ -63,7 +67,8 @@ export function latencySpec(result: BenchResult): TopLevelSpec {
     encoding: {
       x: { field: 'percentile', type: 'nominal', sort: ['p50', 'p99', 'p99.9', 'max'], title: null },
       xOffset: { field: 'runner', type: 'nominal' },
-      y: { field: 'ms', type: 'quantitative', title: 'milliseconds (log scale)', scale: { type: 'log' } },
+      y: { field: 'ms', type: 'quantitative', title: 'milliseconds (log scale)', scale: { type: 'log', domainMin: baseMs } },
+      y2: { datum: baseMs },
       color: { field: 'runner', type: 'nominal' },
     },
   };

@@ -36,6 +36,33 @@ describe('report', () => {
     for (const svg of charts.values()) expect(svg.startsWith('<svg')).toBe(true);
   });
 
+  it('draws every chart with marks of non-zero size', async () => {
+    // A window of three seconds, so that each runner's line over time has three points.
+    const threeSeconds = { ...result, tpsPerSecond: [100, 200, 150], peers: result.peers.map((peer) => ({ ...peer, tpsPerSecond: [50, 60, 55] })) };
+    const charts = await renderCharts({ ...threeSeconds, scaling: [{ shards: 1, tps: 100 }, { shards: 2, tps: 190 }] });
+    // Bars: "M x,y h w v h h -w Z"; lines: "M x,y L x,y ...". A mark must span some pixels.
+    const marks = (svg: string): string[] => [...svg.matchAll(/role="graphics-symbol"[^>]*?\sd="([^"]+)"/g)].map((match) => match[1] as string);
+    const bars = marks(charts.get('latency.svg') as string);
+    // Two runners (the subject and sqlite), four percentiles each.
+    expect(bars.length).toBe(8);
+    for (const bar of bars) {
+      const size = /^M[-\d.e]+,[-\d.e]+h([-\d.e]+)v([-\d.e]+)/.exec(bar);
+      expect(size, bar).not.toBeNull();
+      expect(Math.abs(Number(size?.[1]))).toBeGreaterThan(1);
+      expect(Math.abs(Number(size?.[2]))).toBeGreaterThan(1);
+    }
+    for (const name of ['tps-over-time.svg', 'scaling.svg']) {
+      const lines = [...(charts.get(name) as string).matchAll(/aria-roledescription="line mark"[^>]*?\sd="([^"]+)"/g)].map((match) => match[1] as string);
+      expect(lines.length, name).toBeGreaterThan(0);
+      for (const line of lines) {
+        const points = [...line.matchAll(/[ML]([-\d.e]+),([-\d.e]+)/g)].map((match) => [Number(match[1]), Number(match[2])] as const);
+        expect(points.length, `${name}: ${line}`).toBeGreaterThan(1);
+        const xs = points.map(([x]) => x);
+        expect(Math.max(...xs) - Math.min(...xs), name).toBeGreaterThan(1);
+      }
+    }
+  });
+
   it('writes a Markdown report that links its charts', async () => {
     const files = await writeReport(join(dir, 'report'), result);
     const markdown = await readFile(join(dir, 'report', 'report.md'), 'utf8');
