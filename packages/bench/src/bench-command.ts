@@ -32,7 +32,8 @@ options:
   --ids K                uuidv4 (default: random, what payment services send) | uuidv7 | ordered
   --cross-shard-ratio R  cross-shard: run only this ratio instead of the 0,0.1,0.5,1 sweep
   --scaling LIST         scaling: shard counts (default 1,2,4,8); other scenarios: extra
-                         short runs (3 s) for the scaling chart
+                         short runs (3 s) for the scaling chart (standard: 1,2,4 and the CPU
+                         count unless given)
   --rate N               latency, read-model: offered transfers/s (default half the measured peak)
   --events N             recovery: acknowledged transfers in the log before the kill
   --rounds N             read-model: pairs of runs without and with the read model (default 5);

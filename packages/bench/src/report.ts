@@ -62,7 +62,7 @@ export function sweepSections(result: BenchResult): string[] {
   }
   if (scaling.length > 0) {
     sections.push(['| shards | transfers/s | p50 ms | p99 ms | transfers | window s |', '|--:|--:|--:|--:|--:|--:|',
-      ...scaling.map((point) => `| ${point.shards} | ${formatTps(point.tps)} | ${formatMs(point.p50Ms ?? null)} | ${formatMs(point.p99Ms ?? null)} | ${point.transfers?.toLocaleString('en-US') ?? '-'} | ${point.durationS?.toFixed(1) ?? '-'} |`)].join('\n'));
+      ...scaling.map((point) => `| ${point.shards} | ${formatTps(point.tps)} | ${formatMs(point.p50Ms ?? null)} | ${formatMs(point.p99Ms ?? null)} | ${point.transfers?.toLocaleString('en-US') ?? '-'} | ${point.durationS?.toFixed(1) ?? '-'} |`), ...scalingRatioLines(scaling)].join('\n'));
   }
   if (openLoop !== null) {
     const open = openLoop;
@@ -171,6 +171,15 @@ function goalFiguresLine(result: BenchResult): string | null {
     );
   }
   return parts.join('\n');
+}
+
+/** Whether sharding pays: each shard count's rate as a ratio of one shard's, in the same run. */
+function scalingRatioLines(scaling: BenchResult['scaling']): string[] {
+  const one = scaling.find((point) => point.shards === 1);
+  if (one === undefined || one.tps <= 0) return [];
+  const others = scaling.filter((point) => point.shards !== 1);
+  if (others.length === 0) return [];
+  return ['', `- ${others.map((point) => `${point.shards} shards ÷ 1 shard: ${formatRatio(point.tps / one.tps)}`).join('; ')}`];
 }
 
 function formatPercent(value: number): string {

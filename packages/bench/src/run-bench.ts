@@ -305,9 +305,15 @@ function outcomeOf(ledger: LedgerRun, crossShardRatio: number): Pick<SubjectOutc
   return { run: ledger.run, crossShardRatio, crossShardTransfers: ledger.run.crossShardTransfers, shardOf: ledger.shardOf };
 }
 
+/** The standard scenario's shard sweep: 1, 2, 4 and the core count, so that anyone can see
+ * whether sharding pays on their machine. */
+function standardSweepShards(): number[] {
+  return [...new Set([1, 2, 4, availableParallelism()])].sort((a, b) => a - b);
+}
+
 async function extraScaling(ctx: Context, openTarget: OpenTarget): Promise<ScalingPoint[]> {
   const points: ScalingPoint[] = [];
-  for (const shards of ctx.options.scalingShards ?? []) {
+  for (const shards of ctx.options.scalingShards ?? (ctx.scenario.name === 'standard' ? standardSweepShards() : [])) {
     const ledger = await ledgerRun(ctx, openTarget, { shards, crossShardRatio: ctx.scenario.crossShardRatio, durationMs: Math.min(ctx.durationMs, scalingExtraWindowMsMax), warmupMs: scalingExtraWarmupMs, label: `${ctx.name}@${shards}` });
     points.push(scalingPointOf(shards, ledger.run));
   }

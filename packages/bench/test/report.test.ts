@@ -83,6 +83,13 @@ describe('report', () => {
   });
 });
 
+describe('the shard sweep', () => {
+  it('states each shard count as a ratio of one shard in the same run', () => {
+    const sections = sweepSections({ ...result, scaling: [{ shards: 1, tps: 100_000 }, { shards: 2, tps: 80_000 }, { shards: 4, tps: 150_000 }] });
+    expect(sections.join('\n')).toContain('2 shards ÷ 1 shard: 0.80x; 4 shards ÷ 1 shard: 1.50x');
+  });
+});
+
 describe("the project's speed goals", () => {
   const insertPeer = (tps: number, subjectTps: number): RunEntry => ({ ...(result.peers[0] as RunEntry), name: 'sqlite-insert', tps, ratio: subjectTps / tps });
   const ledgerRun = (tps: number, crossShardRatio: number, insertTps: number | null): BenchResult => ({

@@ -91,7 +91,7 @@ export function registerBench(program: Command): void {
     .option('--batch-size <n>', 'transfers per createTransfers call (default 8190)')
     .option('--peers <list>', `comma-separated: ${peerNamesShown}, or none (default all)`)
     .option('--no-target', 'run the peers only, not the ledger')
-    .option('--scaling <list>', 'also run the ledger with these shard counts, e.g. 1,2,4,8')
+    .option('--scaling <list>', 'also run the ledger with these shard counts, e.g. 1,2,4,8 (standard: 1,2,4 and the CPU count unless given)')
     .option('--pg-url <url>', 'use this PostgreSQL instead of starting a throw-away server')
     .option('--pg-connections <n>', 'PostgreSQL client connections (default 16)')
     .option('--json [file]', 'write the result as JSON to FILE, or to stdout without one')
