@@ -47,6 +47,7 @@ export const errorCatalogue = {
   DIR_LOCKED: { kind: 'operational', message: 'another process has the data dir open' },
   STORAGE_CORRUPT: { kind: 'operational', message: 'the event log failed a consistency check' },
   IO_ERROR: { kind: 'operational', message: 'reading or writing the data dir failed' },
+  STORAGE_FULL: { kind: 'operational', message: 'the disk or file size limit is full (ENOSPC or EFBIG); nothing of the call was written' },
   TIMEOUT: { kind: 'operational', message: 'the operation did not finish within its time limit' },
   FAILPOINT: { kind: 'operational', message: 'a failpoint injected this failure (tests only)' },
 

@@ -57,6 +57,8 @@ import type {
 import { openShardDatabases, type ShardDatabases } from './lmdb-env.js';
 import { captureState, logRecordDigest, restoreState, SnapshotStore } from './snapshot-store.js';
 import { syncDir, syncFile } from './durable-files.js';
+import { FailStop, storageErrorOf } from './fail-stop.js';
+import { IF_EXISTS } from 'lmdb';
 
 /** Plain transfers applied by submitEncoded's lane (no record objects): the batch columns they
  * came from, and per transfer its column and timestamp offset. Their ids ascend (each was above
@@ -240,7 +242,17 @@ export class ShardEngine implements ShardEngineApi {
   private readonly context: DecideContext & { timestamp: bigint };
   /** Resolves when every batch applied so far is durable. */
   private durable: Promise<void> = Promise.resolve();
-  private failure: LedgerError | null = null;
+  /** Set by the first failed write or broken invariant; the engine then refuses everything. */
+  private readonly stop = new FailStop();
+  private get failure(): LedgerError | null {
+    return this.stop.failure;
+  }
+  private set failure(error: LedgerError) {
+    this.stop.fail(error);
+  }
+  /** The key of the last log record written (issued) by this engine or found at recovery: each
+   * commit is written only if it is still there (see commit). 0: the log is empty. */
+  private lastLogKey = 0;
   private closed = false;
   private snapshotRunning: Promise<SnapshotInfo> | null = null;
   /** Backups copying the environment: close waits for them (LMDB must not close under a copy). */
@@ -374,8 +386,9 @@ export class ShardEngine implements ShardEngineApi {
       await engine.markHistoryIndex();
       await engine.recover();
     } catch (error) {
-      await db.env.close();
-      throw error;
+      if (engine.failure === null && !(error instanceof AssertionError) && !(error instanceof LedgerError)) engine.failure = await storageErrorOf(error, { dir: options.dir });
+      await engine.closeEnv();
+      throw engine.failure ?? error;
     }
     return engine;
   }
@@ -427,6 +440,7 @@ export class ShardEngine implements ShardEngineApi {
   private async recover(): Promise<void> {
     const started = performance.now();
     const lastSequence = this.lastLoggedSequence();
+    for (const { key } of this.db.log.getRange({ reverse: true, limit: 1 })) this.lastLogKey = key;
     // A snapshot ahead of the log describes events the log does not have (lost to a power cut
     // through a disk cache that lied about its flush, or a log restored without its snapshots).
     // Skipping it is not enough: the log would grow past it with other events, and the next
@@ -460,9 +474,7 @@ export class ShardEngine implements ShardEngineApi {
     if (lastSequence > indexedThrough) {
       const staged = this.flushStaged();
       const done = this.db.meta.put(INDEXED_THROUGH, lastSequence);
-      const flushed = this.db.env.flushed;
-      await done;
-      await flushed;
+      await this.stop.race(Promise.all([done, this.db.env.flushed]));
       this.forgetStaged(staged);
     }
     this.recoveryMs = performance.now() - started;
@@ -826,16 +838,27 @@ export class ShardEngine implements ShardEngineApi {
     // Write order: log record, then the index entries derived from it, then 'indexedThrough'.
     // lmdb-js commits a prefix of this order, so an index entry is never durable without its
     // event, and recovery re-derives entries past 'indexedThrough' from the log.
-    const logged = this.db.log.put(first, encoded);
-    const staged = this.flushStaged();
-    void this.db.meta.put(`t${timestampKey(firstTimestamp)}`, first);
-    const indexed = this.db.meta.put(INDEXED_THROUGH, last);
+    // All of it is written only if the previous record is in the log, checked inside the write
+    // transaction (one key lookup): commits are issued without waiting for the one before, so
+    // after a failed transaction a later one could otherwise land and leave a hole in the log.
+    let staged: Staged | undefined;
+    const write = (): void => {
+      void this.db.log.put(first, encoded);
+      staged = this.flushStaged();
+      void this.db.meta.put(`t${timestampKey(firstTimestamp)}`, first);
+      void this.db.meta.put(INDEXED_THROUGH, last);
+    };
+    const previous = this.lastLogKey;
+    const written = previous === 0 ? this.db.log.ifNoExists(first, write) : this.db.log.ifVersion(previous, IF_EXISTS, write);
+    this.lastLogKey = first;
     const flushed = flush ? this.db.env.flushed : null;
-    const durable = Promise.all([logged, indexed, flushed]).then(
-      () => this.forgetStaged(staged),
-      (error: unknown) => {
-        this.failure = new LedgerError('IO_ERROR', { message: String(error) });
-        throw this.failure;
+    const durable = this.stop.race(Promise.all([written, flushed])).then(
+      ([landed]) => {
+        if (!landed) throw this.stop.fail(new LedgerError('IO_ERROR', { dir: this.dir, sequence: first, problem: 'an earlier commit of this shard failed' }));
+        if (staged !== undefined) this.forgetStaged(staged);
+      },
+      async (error: unknown) => {
+        throw this.stop.fail(await storageErrorOf(error, { dir: this.dir, sequence: first }));
       },
     );
     this.durable = durable;
@@ -1110,7 +1133,7 @@ export class ShardEngine implements ShardEngineApi {
     const running = (async (): Promise<SnapshotInfo> => {
       // Never write a snapshot ahead of the durable log.
       await durable;
-      await this.db.env.flushed;
+      await this.stop.race(this.db.env.flushed);
       const logDigest = this.logDigestAt(payload.lastSequence);
       assert(logDigest !== undefined, 'the log holds the record a snapshot ends at');
       const file = await this.snapshots.write(payload, logDigest);
@@ -1216,6 +1239,15 @@ export class ShardEngine implements ShardEngineApi {
     }
     if (this.snapshotRunning !== null) await this.snapshotRunning.catch(() => undefined);
     await Promise.allSettled([...this.backupsRunning]);
-    await this.db.env.close();
+    await this.closeEnv();
+  }
+
+  /** Closes the LMDB environment. After a failed write lmdb-js's close waits for a flush that
+   * never comes, so a failed engine starts the close and does not wait for it: nothing of it is
+   * written any more, and a new engine (in this process or another) opens the files afresh. */
+  private async closeEnv(): Promise<void> {
+    const closing = this.db.env.close();
+    if (this.failure === null) await closing;
+    else void closing.catch(() => undefined);
   }
 }

@@ -30,7 +30,7 @@ import {
 
 /** Exit code of a worker that stopped itself after a fatal error (the client restarts it). */
 const exitCodeFatal = 70;
-const fatalCodes: ReadonlySet<string> = new Set(['ASSERTION_FAILED', 'IO_ERROR', 'STORAGE_CORRUPT']);
+const fatalCodes: ReadonlySet<string> = new Set(['ASSERTION_FAILED', 'IO_ERROR', 'STORAGE_FULL', 'STORAGE_CORRUPT']);
 
 assert(!isMainThread, 'shard-worker runs in a worker thread');
 const port = parentPort;
