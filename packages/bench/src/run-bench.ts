@@ -220,7 +220,7 @@ async function ledgerRun(ctx: Context, openTarget: OpenTarget, spec: { shards: n
   try {
     const shardOf = target.shardOf.bind(target);
     const workload = makeWorkload(ctx, { shardOf, crossShardRatio: spec.crossShardRatio, runId: String(ctx.seed) });
-    const concurrency = ctx.options.targetConcurrency ?? 2 * spec.shards;
+    const concurrency = ctx.options.targetConcurrency ?? ctx.scenario.callers ?? 2 * spec.shards;
     const run = await runTarget({ workload, durability: ctx.durability, warmupMs: spec.warmupMs, durationMs: spec.durationMs, dir, progress: ctx.progress, name: spec.label, target, concurrency });
     return { run, shardOf };
   } finally {

@@ -7,6 +7,7 @@ import { latencyScenario } from './latency.js';
 import { readModelScenario } from './read-model.js';
 import { recoveryScenario } from './recovery.js';
 import { scalingScenario } from './scaling.js';
+import { singleCallsScenario } from './single-calls.js';
 import type { IdKind } from '../transfer-ids.js';
 import type { PairKind } from '../workload.js';
 import type { Scenario } from './scenario.js';
@@ -19,8 +20,9 @@ export { latencyBatchSizeDefault, latencyOfferedShareDefault, latencyPeakWindowM
 export { readModelDropTargetPercent, readModelLagBatchSizeDefault, readModelLagTargetMs, readModelRoundsDefault } from './read-model.js';
 export { recoveryTransfersDefault } from './recovery.js';
 export { scalingShardsDefault } from './scaling.js';
+export { singleCallsCallersDefault } from './single-calls.js';
 
-export const scenarios: readonly Scenario[] = [standardScenario, crossShardScenario(), hotScenario, accounts1mScenario, latencyScenario, recoveryScenario, scalingScenario, readModelScenario, engineScenario];
+export const scenarios: readonly Scenario[] = [standardScenario, singleCallsScenario, crossShardScenario(), hotScenario, accounts1mScenario, latencyScenario, recoveryScenario, scalingScenario, readModelScenario, engineScenario];
 export const scenarioNames = scenarios.map((scenario) => scenario.name);
 
 export interface ScenarioChoices {

@@ -25,6 +25,8 @@ export interface Scenario {
   readonly crossShardRatio: number;
   /** The kind of transfer ids sent. */
   readonly ids: IdKind;
+  /** Calls the ledger keeps in flight (callers); default 2 per shard. */
+  readonly callers?: number;
   /** Zipf exponent of debit accounts; null = uniform. */
   readonly hotExponent: number | null;
 }

@@ -39,15 +39,17 @@ interface BenchCommandOptions {
   readonly quiet: boolean;
 }
 
-export const scenarioNames = ['standard', 'cross-shard', 'hot', 'accounts-1m', 'read-model', 'engine'] as const;
+export const scenarioNames = ['standard', 'single-calls', 'cross-shard', 'hot', 'accounts-1m', 'read-model', 'engine'] as const;
 
 /** One line per scenario for --help, in words for a newcomer (the harness's own list, with each
  * scenario's parameters, is `node packages/bench/dist/peers-main.js --help`; it is not loaded here,
  * see BenchModule). */
 export const scenarioHelp = `
 Scenarios:
-  standard     10,000 accounts, random pairs, batches of 8,190: the ledger (all shards) vs its peers
-  cross-shard  the same with a share of transfers whose accounts live on different shards (sagas)
+  standard     what applications send: 10,000 accounts, both accounts of a transfer drawn from all
+               accounts, random UUIDv4 ids, batches of 8,190: the ledger (all shards) vs its peers
+  single-calls 512 concurrent callers, one transfer per call: throughput and p50/p99 per call
+  cross-shard  pairs kept on one shard except a share across shards (sagas): 0%, 10%, 50%, 100%
   hot          a few accounts pay most of the transfers (Zipf-skewed debit accounts)
   accounts-1m  1,000,000 accounts: a working set larger than the CPU caches
   read-model   what the read model costs the write path, and how far its projection lags
