@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError, limits, writeFileAtomic } from '@shardledger/ledger-core';
+import { legacyLockFileName, lockFileName } from './dir-lock.js';
 import { assertShardCount, defaultPartitionMap, hashAlgorithm, partitionMapProblem } from './partition.js';
 
 export const manifestFileName = 'manifest.json';
@@ -16,8 +17,9 @@ const manifestTmpFileName = 'manifest.json.tmp';
  * not know what it changed. */
 export const manifestFormatVersion = 2;
 const formatVersionsRead: ReadonlySet<unknown> = new Set([1, 2]);
-/** Entries that may exist in a dir that is still "new": our lock and a torn manifest write. */
-const entriesOfNewDir: ReadonlySet<string> = new Set(['LOCK', manifestTmpFileName]);
+/** Entries that may exist in a dir that is still "new": our lock (and an older build's), a torn
+ * manifest write. */
+const entriesOfNewDir: ReadonlySet<string> = new Set([lockFileName, legacyLockFileName, manifestTmpFileName]);
 
 export interface Manifest {
   readonly format: 'shardledger';
