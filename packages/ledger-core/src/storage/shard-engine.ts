@@ -57,6 +57,8 @@ import type {
 import { openShardDatabases, type ShardDatabases } from './lmdb-env.js';
 import { captureState, logRecordDigest, restoreState, SnapshotStore } from './snapshot-store.js';
 import { syncDir, syncFile } from './durable-files.js';
+import { WriterFence } from './writer-fence.js';
+import { checkAccountHomes, checkShardFiles, checkShardIdentity, putShardIdentity, readShardIdentity } from './shard-identity.js';
 
 /** Plain transfers applied by submitEncoded's lane (no record objects): the batch columns they
  * came from, and per transfer its column and timestamp offset. Their ids ascend (each was above
@@ -240,6 +242,8 @@ export class ShardEngine implements ShardEngineApi {
   /** Resolves when every batch applied so far is durable. */
   private durable: Promise<void> = Promise.resolve();
   private failure: LedgerError | null = null;
+  /** This writer's epoch: every write transaction is conditional on it (writer-fence.ts). */
+  private fence: WriterFence | null = null;
   private closed = false;
   private snapshotRunning: Promise<SnapshotInfo> | null = null;
   /** Backups copying the environment: close waits for them (LMDB must not close under a copy). */
@@ -365,12 +369,17 @@ export class ShardEngine implements ShardEngineApi {
     if (options.durability !== undefined && options.durability !== 'strict' && options.durability !== 'relaxed') {
       throw new LedgerError('INVALID_ARGUMENT', { durability: String(options.durability) });
     }
+    // Before LMDB opens the file: it would create a missing one.
+    if (options.identity !== undefined) checkShardFiles(options.dir, options.identity);
     const db = openShardDatabases(options.dir, options.mapSizeBytes ?? DEFAULT_MAP_SIZE);
     const engine = new ShardEngine(options, db);
     try {
+      const writeIdentity = options.identity !== undefined && engine.checkIdentity(options.identity);
       await engine.checkFormatVersion();
+      engine.fence = await WriterFence.take({ env: db.env, db: db.writer, dir: options.dir });
       await engine.markHistoryIndex();
       await engine.recover();
+      if (writeIdentity && options.identity !== undefined) await engine.writeIdentity(options.identity);
     } catch (error) {
       await db.env.close();
       throw error;
@@ -379,6 +388,24 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   // ---- recovery ---------------------------------------------------------------------------
+
+  /** Refuses a dir that is not the expected shard; returns whether its identity is to be written
+   * (a new shard, or a shard of an older dir that holds what every earlier open wrote). */
+  private checkIdentity(expected: NonNullable<ShardEngineOptions['identity']>): boolean {
+    const meta = this.db.meta as unknown as Parameters<typeof readShardIdentity>[0];
+    const looksWritten = this.db.meta.get(FORMAT_VERSION) !== undefined || this.lastLoggedSequence() > 0;
+    return checkShardIdentity({ stored: readShardIdentity(meta), expected, dir: this.dir, looksWritten });
+  }
+
+  /** Writes the identity, durably, once recovered: for an older dir only after every account
+   * was found where the partition map routes it. */
+  private async writeIdentity(expected: NonNullable<ShardEngineOptions['identity']>): Promise<void> {
+    checkAccountHomes(this.state.accounts.keys(), expected, this.dir);
+    const meta = this.db.meta as unknown as Parameters<typeof putShardIdentity>[0];
+    const written = await (this.fence as WriterFence).guard(() => putShardIdentity(meta, expected));
+    if (!written) throw (this.fence as WriterFence).refusal();
+    await this.db.env.flushed;
+  }
 
   /** Refuses a dir written in a newer format; raises an older one's version, durably, before any
    * write in this format. */
@@ -456,12 +483,16 @@ export class ShardEngine implements ShardEngineApi {
     const violations = checkBalanceTotals(this.state);
     if (violations.length > 0) throw new LedgerError('STORAGE_CORRUPT', { violation: violations[0]?.detail ?? '' });
     if (lastSequence > indexedThrough) {
-      const staged = this.flushStaged();
-      const done = this.db.meta.put(INDEXED_THROUGH, lastSequence);
+      let staged: Staged | undefined;
+      const fence = this.fence as WriterFence;
+      const done = fence.guard(() => {
+        staged = this.flushStaged();
+        void this.db.meta.put(INDEXED_THROUGH, lastSequence);
+      });
       const flushed = this.db.env.flushed;
-      await done;
+      if (!(await done)) throw fence.refusal();
       await flushed;
-      this.forgetStaged(staged);
+      this.forgetStaged(staged as Staged);
     }
     this.recoveryMs = performance.now() - started;
     this.scheduleExpiry();
@@ -822,13 +853,22 @@ export class ShardEngine implements ShardEngineApi {
     // Write order: log record, then the index entries derived from it, then 'indexedThrough'.
     // lmdb-js commits a prefix of this order, so an index entry is never durable without its
     // event, and recovery re-derives entries past 'indexedThrough' from the log.
-    const logged = this.db.log.put(first, encoded);
-    const staged = this.flushStaged();
-    void this.db.meta.put(`t${timestampKey(firstTimestamp)}`, first);
-    const indexed = this.db.meta.put(INDEXED_THROUGH, last);
+    // One block, committed only while this writer's epoch is the stored one (writer-fence.ts).
+    let staged: Staged | undefined;
+    const fence = this.fence as WriterFence;
+    const written = fence.guard(() => {
+      void this.db.log.put(first, encoded);
+      staged = this.flushStaged();
+      void this.db.meta.put(`t${timestampKey(firstTimestamp)}`, first);
+      void this.db.meta.put(INDEXED_THROUGH, last);
+    });
     const flushed = flush ? this.db.env.flushed : null;
-    const durable = Promise.all([logged, indexed, flushed]).then(
-      () => this.forgetStaged(staged),
+    const durable = Promise.all([written, flushed]).then(
+      ([owned]) => {
+        // Refused: nothing was written, memory is ahead of the log; stop for good.
+        if (!owned) throw (this.failure = fence.refusal());
+        this.forgetStaged(staged as Staged);
+      },
       (error: unknown) => {
         this.failure = new LedgerError('IO_ERROR', { message: String(error) });
         throw this.failure;
