@@ -36,7 +36,7 @@ import {
   writeFileAtomic,
 } from '@shardledger/ledger-core';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { ledgerIdentity, manifestFileName, openOrCreateManifest, readManifest, shardDirName, type Manifest } from './manifest.js';
+import { finishCreation, ledgerIdentity, manifestFileName, openOrCreateManifest, partitionMapDigest, readManifest, shardDirName, type Manifest } from './manifest.js';
 import { AccountShardMemo, PartitionMap } from './partition.js';
 import { failpoint, failpointNames } from './failpoints.js';
 import { SagaBatch, SagaCoordinator } from './saga-coordinator.js';
@@ -210,7 +210,9 @@ export class Ledger {
     try {
       const existing = await readManifest(options.dir);
       const shards = options.shards ?? existing?.shards ?? Math.min(availableParallelism(), limits.shardCountMax);
-      const { manifest, shardDirs } = await openOrCreateManifest({ dir: options.dir, shards });
+      const { manifest, shardDirs, creating } = await openOrCreateManifest({ dir: options.dir, shards });
+      // What each shard must be (shard-identity.ts): checked by its worker before it opens.
+      const identity = { ledgerId: ledgerIdentity(manifest), partitionMapDigest: partitionMapDigest(manifest), create: creating, shards: manifest.shards, partitionMap: manifest.partitionMap };
       const engine = {
         durability: options.durability ?? 'strict',
         ...(options.snapshotIntervalEvents !== undefined ? { snapshotIntervalEvents: options.snapshotIntervalEvents } : {}),
@@ -222,7 +224,7 @@ export class Ledger {
           ShardClient.open({
             shard,
             dir,
-            engine,
+            engine: { ...engine, identity: { ...identity, shard } },
             ...(options.failpoints !== undefined ? { failpoints: options.failpoints } : {}),
           }),
         ),
@@ -231,6 +233,7 @@ export class Ledger {
       try {
         const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
         if (failed !== undefined) throw failed.reason;
+        if (creating) await finishCreation(options.dir);
         const ledger = new Ledger(options, manifest, clients, lock);
         const recovered = await ledger.sagas.recoverAll();
         ledger.recovery = { sagasCommitted: recovered.committed, sagasReleased: recovered.released };

@@ -455,9 +455,11 @@ export class ShardEngine implements ShardEngineApi {
     // A snapshot ahead of the log describes events the log does not have (lost to a power cut
     // through a disk cache that lied about its flush, or a log restored without its snapshots).
     // Skipping it is not enough: the log would grow past it with other events, and the next
-    // open would trust it. So it is deleted, durably, before anything is appended.
+    // open would trust it. So it is moved aside, durably, before anything is appended; never
+    // deleted (it may be the last copy of those events). A missing or empty log never gets here
+    // in a ledger: the shard's identity check refuses it first (shard-identity.ts).
     const snapshots = this.snapshots.list();
-    await this.snapshots.discard(snapshots.filter((file) => file.sequence > lastSequence));
+    await this.snapshots.setAside(snapshots.filter((file) => file.sequence > lastSequence));
     for (const file of snapshots) {
       if (file.sequence > lastSequence) continue; // just deleted
       const state = this.snapshots.load(file.path, (sequence) => this.logDigestAt(sequence));
