@@ -143,7 +143,7 @@ const hints: Partial<Record<string, string>> = {
   INVALID_AMOUNT: "write amounts in major units with at most the currency's decimals (12.34 USD), or minor units with --minor",
   NOT_A_LEDGER: "create one with 'shardledger init --dir <dir>', or point --dir / SHARDLEDGER_DIR at an existing one",
   SHARD_COUNT_MISMATCH: "omit --shards to open the dir with the shard count it was created with",
-  DIR_LOCKED: 'stop the process that has it open (its pid is in <dir>/LOCK), or wait for it to finish',
+  DIR_LOCKED: 'stop the process that has it open (`fuser <dir>/LOCK.sqlite` names it), or wait for it to finish',
   IO_ERROR: 'check disk space and permissions of the data dir',
   STORAGE_FULL: 'free disk space (or raise the file size limit) and retry the same command with the same ids',
   STORAGE_CORRUPT: "restore the data dir from a backup; 'shardledger verify' shows what is wrong",

@@ -45,6 +45,8 @@ export const errorCatalogue = {
   SHARD_COUNT_MISMATCH: { kind: 'operational', message: 'the data dir was created with another shard count' },
   NOT_A_LEDGER: { kind: 'operational', message: 'the directory is not a Shardledger data dir this build can read' },
   DIR_LOCKED: { kind: 'operational', message: 'another process has the data dir open' },
+  WRITER_FENCED: { kind: 'operational', message: 'another writer opened the shard after this one; this one accepts nothing more' },
+  SHARD_IDENTITY_MISMATCH: { kind: 'operational', message: 'a shard of the data dir is missing, empty, or belongs to another shard or ledger' },
   STORAGE_CORRUPT: { kind: 'operational', message: 'the event log failed a consistency check' },
   IO_ERROR: { kind: 'operational', message: 'reading or writing the data dir failed' },
   STORAGE_FULL: { kind: 'operational', message: 'the disk or file size limit is full (ENOSPC or EFBIG); nothing of the call was written' },

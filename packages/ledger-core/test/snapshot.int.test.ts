@@ -168,11 +168,12 @@ describe('snapshot recovery', () => {
     expect((await engine.verify()).ok).toBe(true);
   });
 
-  it('deletes a snapshot ahead of the log at open, before the log grows past it with other events', async () => {
+  it('moves a snapshot ahead of the log aside at open (kept, not deleted), before the log grows past it with other events', async () => {
     const clock = new TestClock();
     const { behind, taken, foreign } = await snapshotAheadOfLog(clock);
     let engine = await openEngine(behind, { clock: clock.read });
     expect(existsSync(foreign)).toBe(false);
+    expect(existsSync(join(behind, 'snapshots', 'ahead-of-log', basename(foreign)))).toBe(true);
     // Other events now take the sequence numbers the snapshot covered, and go past it.
     clock.advanceMs(10);
     await engine.submit(round('x', 7));

@@ -37,7 +37,7 @@ import {
 } from '@shardledger/ledger-core';
 import { checkAccountId, checkAsOf, checkBatch, checkEventPage, checkHistoryOptions, checkIdList, checkLedgerOptions, checkShardIndex } from './arguments.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { ledgerIdentity, manifestFileName, openOrCreateManifest, readManifest, shardDirName, type Manifest } from './manifest.js';
+import { finishCreation, ledgerIdentity, manifestFileName, openOrCreateManifest, partitionMapDigest, readManifest, shardDirName, type Manifest } from './manifest.js';
 import { AccountShardMemo, PartitionMap } from './partition.js';
 import { failpoint, failpointNames } from './failpoints.js';
 import { SagaBatch, SagaCoordinator } from './saga-coordinator.js';
@@ -196,7 +196,9 @@ export class Ledger {
     try {
       const existing = await readManifest(options.dir);
       const shards = options.shards ?? existing?.shards ?? Math.min(availableParallelism(), limits.shardCountMax);
-      const { manifest, shardDirs } = await openOrCreateManifest({ dir: options.dir, shards });
+      const { manifest, shardDirs, creating } = await openOrCreateManifest({ dir: options.dir, shards });
+      // What each shard must be (shard-identity.ts): checked by its worker before it opens.
+      const identity = { ledgerId: ledgerIdentity(manifest), partitionMapDigest: partitionMapDigest(manifest), create: creating, shards: manifest.shards, partitionMap: manifest.partitionMap };
       const engine = {
         durability: options.durability ?? 'strict',
         ...(options.snapshotIntervalEvents !== undefined ? { snapshotIntervalEvents: options.snapshotIntervalEvents } : {}),
@@ -208,7 +210,7 @@ export class Ledger {
           ShardClient.open({
             shard,
             dir,
-            engine,
+            engine: { ...engine, identity: { ...identity, shard } },
             ...(options.failpoints !== undefined ? { failpoints: options.failpoints } : {}),
           }),
         ),
@@ -217,6 +219,7 @@ export class Ledger {
       try {
         const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
         if (failed !== undefined) throw failed.reason;
+        if (creating) await finishCreation(options.dir);
         const ledger = new Ledger(options, manifest, clients, lock);
         const recovered = await ledger.sagas.recoverAll();
         ledger.recovery = { sagasCommitted: recovered.committed, sagasReleased: recovered.released };

@@ -3,21 +3,28 @@
 // open raises its format version, so a crash leaves the old manifest or the new one, never a torn
 // one. Shard s lives in `<dir>/shard-<s, 3 digits>`.
 
-import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LedgerError, limits, writeFileAtomic } from '@shardledger/ledger-core';
+import { LedgerError, limits, syncDir, writeFileAtomic } from '@shardledger/ledger-core';
+import { legacyLockFileName, lockFileName } from './dir-lock.js';
 import { assertShardCount, defaultPartitionMap, hashAlgorithm, partitionMapProblem } from './partition.js';
 
 export const manifestFileName = 'manifest.json';
 const manifestTmpFileName = 'manifest.json.tmp';
+/** Present from before the manifest is written until every shard of a new ledger was created
+ * with its identity: only while it is there may a shard's environment be created. So a crash
+ * midway through creating a ledger is finished by the next open, and a shard lost later is
+ * refused instead of replaced by an empty one. */
+export const shardsCreatingFileName = 'SHARDS-CREATING';
 /** The data dir's format. 2 added the shards' format version 2 (ShardEngine's `runs` and
  * `sagaRuns` dbs); 1 is read and raised to 2 on open. A newer number is refused: this build would
  * not know what it changed. */
 export const manifestFormatVersion = 2;
 const formatVersionsRead: ReadonlySet<unknown> = new Set([1, 2]);
-/** Entries that may exist in a dir that is still "new": our lock and a torn manifest write. */
-const entriesOfNewDir: ReadonlySet<string> = new Set(['LOCK', manifestTmpFileName]);
+/** Entries that may exist in a dir that is still "new": our lock (and an older build's), a torn
+ * manifest write. */
+const entriesOfNewDir: ReadonlySet<string> = new Set([lockFileName, legacyLockFileName, manifestTmpFileName, shardsCreatingFileName]);
 
 export interface Manifest {
   readonly format: 'shardledger';
@@ -50,8 +57,24 @@ export interface OpenedManifest {
   readonly manifest: Manifest;
   /** True when this call created the data dir's manifest. */
   readonly created: boolean;
-  /** Absolute or dir-relative paths of the shard dirs, index = shard id; all exist. */
+  /** Absolute or dir-relative paths of the shard dirs, index = shard id. They exist while
+   * `creating`; otherwise a missing one is the shard's open to refuse. */
   readonly shardDirs: readonly string[];
+  /** True until finishCreation: the shards may still have to be created. */
+  readonly creating: boolean;
+}
+
+/** What each shard records of the partition map it was written under: a change of the map (an
+ * edited manifest) would route accounts to shards that do not hold them. */
+export function partitionMapDigest(manifest: Manifest): string {
+  const mapped = { hash: manifest.hash, shards: manifest.shards, partitionCount: manifest.partitionCount, partitionMap: manifest.partitionMap };
+  return createHash('sha256').update(JSON.stringify(mapped)).digest('hex');
+}
+
+/** Ends the creation of a ledger once each of its shards exists with its identity. */
+export async function finishCreation(dir: string): Promise<void> {
+  await rm(join(dir, shardsCreatingFileName), { force: true });
+  await syncDir(dir);
 }
 
 export function shardDirName(shard: number): string {
@@ -78,6 +101,7 @@ export async function openOrCreateManifest(options: OpenManifestOptions): Promis
     }
     if (shards === undefined) throw new LedgerError('INVALID_ARGUMENT', { field: 'shards', problem: 'required to create a data dir' });
     manifest = newManifest(shards);
+    await writeFileAtomic(join(dir, shardsCreatingFileName), 'shards of a new ledger are being created here\n');
     await writeFileAtomic(join(dir, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`);
     created = true;
   } else if (shards !== undefined && shards !== manifest.shards) {
@@ -88,14 +112,25 @@ export async function openOrCreateManifest(options: OpenManifestOptions): Promis
     manifest = { ...manifest, formatVersion: manifestFormatVersion };
     await writeFileAtomic(join(dir, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`);
   }
+  const creating = await exists(join(dir, shardsCreatingFileName));
   const shardDirs: string[] = [];
   for (let shard = 0; shard < manifest.shards; shard++) {
     const path = shardDir(dir, shard);
-    // Also on reopen: a crash between the manifest's rename and these mkdirs is harmless.
-    await mkdir(path, { recursive: true });
+    // Only while creating: a shard dir missing from an existing ledger is refused by its open.
+    if (creating) await mkdir(path, { recursive: true });
     shardDirs.push(path);
   }
-  return { manifest, created, shardDirs };
+  return { manifest, created, shardDirs, creating };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new LedgerError('IO_ERROR', { path, problem: String((error as Error).message) });
+  }
 }
 
 function newManifest(shards: number): Manifest {

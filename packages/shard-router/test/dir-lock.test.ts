@@ -1,12 +1,13 @@
-// Goal: one process per data dir; a live owner blocks others (checked from child processes), a dead owner's lock is taken over.
+// Goal: one process per data dir, held by a kernel lock on a file: a live owner blocks other processes, worker threads and second opens in-process; a dead owner's lock is free at once. Method: child processes and a worker thread on a real temp dir.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLedgerError } from '@shardledger/ledger-core';
-import { acquireDirLock, isProcessAlive, lockFileName, processStartTime } from '../src/dir-lock.js';
+import { acquireDirLock, legacyLockFileName, lockFileName } from '../src/dir-lock.js';
 
 // Child processes run the compiled module: Node 20 cannot run the .ts source.
 const compiledLock = fileURLToPath(new URL('../dist/dir-lock.js', import.meta.url));
@@ -34,106 +35,72 @@ function runChild(body: string): Promise<{ stdout: string; code: number | null; 
   });
 }
 
-/** The pid a LOCK file names (its first word). */
-async function lockPid(): Promise<string> {
-  return (await readFile(join(dir, lockFileName), 'utf8')).trim().split(' ')[0] ?? '';
-}
+const tryLock = `try { const lock = await acquireDirLock(dir); console.log('acquired'); await lock.release(); }
+  catch (error) { console.log(error.code); }`;
 
-/** A live process that is not us (a sleeping child); kill it when done. */
-async function withLiveStranger(body: (pid: number) => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
-    await new Promise((resolve) => child.once('spawn', resolve));
-    await body(child.pid as number);
-  } finally {
-    child.kill('SIGKILL');
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return isLedgerError(error) ? error.code : String(error);
   }
 }
 
 describe('acquireDirLock', () => {
   it('makes a second open from another process fail with DIR_LOCKED while the owner lives', async () => {
     const lock = await acquireDirLock(dir);
-    expect(await readFile(join(dir, lockFileName), 'utf8')).toBe(`${process.pid} ${processStartTime(process.pid)}\n`);
-    const child = await runChild(`
-      try { await acquireDirLock(dir); console.log('acquired'); }
-      catch (error) { console.log(error.code + ' ' + error.detail.pid); }`);
-    expect(child.stdout).toBe(`DIR_LOCKED ${process.pid}`);
+    expect((await runChild(tryLock)).stdout).toBe('DIR_LOCKED');
     await lock.release();
+    expect((await runChild(tryLock)).stdout).toBe('acquired');
   });
 
-  it('takes over the stale lock of a process killed with SIGKILL', async () => {
+  it('frees the lock of a process killed with SIGKILL while holding it, with no manual step', async () => {
     const child = await runChild(`
       await acquireDirLock(dir);
-      console.log(process.pid);
+      console.log('held');
       process.kill(process.pid, 'SIGKILL');`);
     expect(child.signal).toBe('SIGKILL');
-    const deadPid = Number(child.stdout);
-    expect(await lockPid()).toBe(String(deadPid));
-    expect(isProcessAlive(deadPid)).toBe(false);
-
+    expect(child.stdout).toBe('held');
     const lock = await acquireDirLock(dir);
-    expect(await lockPid()).toBe(String(process.pid));
     await lock.release();
-    expect(await readdir(dir)).toEqual([]);
   });
 
   it('refuses a second lock of the same dir within one process until the first is released', async () => {
     const lock = await acquireDirLock(dir);
-    let caught: unknown;
-    try {
-      await acquireDirLock(dir);
-    } catch (error) {
-      caught = error;
-    }
-    expect(isLedgerError(caught, 'DIR_LOCKED')).toBe(true);
+    expect(await codeOf(acquireDirLock(dir))).toBe('DIR_LOCKED');
     await lock.release();
     await lock.release();
     const again = await acquireDirLock(dir);
     await again.release();
   });
 
-  it('takes over a lock naming our own pid that this process does not hold (a reused pid)', async () => {
-    await writeFile(join(dir, lockFileName), `${process.pid}\n`);
+  it('refuses the lock to a worker thread of the owning process (a second module instance)', async () => {
     const lock = await acquireDirLock(dir);
-    await lock.release();
-    expect(await readdir(dir)).toEqual([]);
-  });
-
-  it('takes over a lock whose pid is alive but started at another time (the dead owner\'s pid, reused)', async () => {
-    await withLiveStranger(async (pid) => {
-      const start = processStartTime(pid);
-      expect(start).toMatch(/^\d+$/);
-      await writeFile(join(dir, lockFileName), `${pid} ${BigInt(start as string) + 1n}\n`);
-      const lock = await acquireDirLock(dir);
-      expect(await lockPid()).toBe(String(process.pid));
-      await lock.release();
+    const source = `import { parentPort, workerData } from 'node:worker_threads';
+      import { acquireDirLock } from ${JSON.stringify(pathToFileURL(compiledLock).href)};
+      try { await acquireDirLock(workerData); parentPort.postMessage('acquired'); }
+      catch (error) { parentPort.postMessage(error.code); }`;
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: dir });
+    const answer = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
     });
-  });
-
-  it('refuses a lock whose pid and start time name a live process, and one of an older build naming a live pid', async () => {
-    await withLiveStranger(async (pid) => {
-      await writeFile(join(dir, lockFileName), `${pid} ${processStartTime(pid)}\n`);
-      let caught: unknown;
-      await acquireDirLock(dir).catch((error: unknown) => (caught = error));
-      expect(isLedgerError(caught, 'DIR_LOCKED') && caught.detail['pid']).toBe(pid);
-      await writeFile(join(dir, lockFileName), `${pid}\n`);
-      caught = undefined;
-      await acquireDirLock(dir).catch((error: unknown) => (caught = error));
-      expect(isLedgerError(caught, 'DIR_LOCKED') && caught.detail['pid']).toBe(pid);
-    });
-  });
-
-  it('takes over a lock file without a valid pid', async () => {
-    await writeFile(join(dir, lockFileName), 'garbage');
-    const lock = await acquireDirLock(dir);
-    expect(await lockPid()).toBe(String(process.pid));
+    await worker.terminate();
+    expect(answer).toBe('DIR_LOCKED');
     await lock.release();
   });
 
-  it('lets the child take the lock once the owner released it', async () => {
+  it('ignores a LOCK file of an older build, whatever pid it names', async () => {
+    await writeFile(join(dir, legacyLockFileName), `${process.pid} 12345\n`);
     const lock = await acquireDirLock(dir);
     await lock.release();
-    const child = await runChild(`const lock = await acquireDirLock(dir); console.log('acquired'); await lock.release();`);
-    expect(child.stdout).toBe('acquired');
+  });
+
+  it('writes nothing into the lock file: it stays an empty database, with no journal beside it', async () => {
+    const lock = await acquireDirLock(dir);
+    await lock.release();
+    expect(await readdir(dir)).toEqual([lockFileName]);
+    expect((await stat(join(dir, lockFileName))).size).toBe(0);
   });
 });

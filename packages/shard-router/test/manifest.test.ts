@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLedgerError, limits } from '@shardledger/ledger-core';
-import { ledgerIdentity, manifestFileName, manifestFormatVersion, openOrCreateManifest, readManifest, shardDir } from '../src/manifest.js';
+import { ledgerIdentity, manifestFileName, manifestFormatVersion, openOrCreateManifest, readManifest, shardDir, shardsCreatingFileName } from '../src/manifest.js';
 
 let root: string;
 beforeEach(async () => {
@@ -29,7 +29,9 @@ describe('openOrCreateManifest', () => {
     const opened = await openOrCreateManifest({ dir, shards: 4 });
     expect(opened.created).toBe(true);
     expect(opened.shardDirs).toEqual([0, 1, 2, 3].map((shard) => shardDir(dir, shard)));
-    expect(await readdir(dir)).toEqual([manifestFileName, 'shard-000', 'shard-001', 'shard-002', 'shard-003']);
+    // The marker stays until Ledger.open created every shard (finishCreation).
+    expect(opened.creating).toBe(true);
+    expect(await readdir(dir)).toEqual([shardsCreatingFileName, manifestFileName, 'shard-000', 'shard-001', 'shard-002', 'shard-003']);
     const stored = JSON.parse(await readFile(join(dir, manifestFileName), 'utf8'));
     expect(stored).toMatchObject({ format: 'shardledger', formatVersion: manifestFormatVersion, shards: 4, hash: 'fnv1a32' });
     expect(manifestFormatVersion).toBe(2);

@@ -1,6 +1,7 @@
 // The contract of one shard's storage engine (ShardEngine in shard-engine.ts). The shard worker in
 // shard-router wraps exactly this; tests use it directly on real temp dirs.
 
+import type { ShardIdentityExpectation } from './shard-identity.js';
 import type { RejectionStatus } from '../errors.js';
 import type { Command, LedgerEvent, Metadata, SagaOutcome, TransferRecord } from '../domain/types.js';
 import type { ReservationState } from '../domain/state.js';
@@ -29,6 +30,9 @@ export interface ShardEngineOptions {
   /** For fault-injection tests: consulted once per commit; an error it returns fails that
    * commit as a failed write transaction would, before anything is written. */
   readonly commitFault?: () => Error | undefined;
+  /** Which shard of which ledger the dir must be (shard-identity.ts). Without it (engine-level
+   * tools and tests) no identity is checked or written. */
+  readonly identity?: ShardIdentityExpectation;
 }
 
 export type CommandStatus = 'ok' | 'exists' | RejectionStatus;

@@ -3,6 +3,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import type { WriterRecord } from './writer-fence.js';
 
 export interface ShardDatabases {
   readonly env: RootDatabase;
@@ -24,6 +25,8 @@ export interface ShardDatabases {
   readonly history: Database<Buffer, [number, number]>;
   /** bookkeeping: 'indexedThrough' and time index 't' + timestamp key -> first sequence. */
   readonly meta: Database<number, string>;
+  /** The writer epoch (writer-fence.ts): one entry whose LMDB version is the epoch. */
+  readonly writer: Database<WriterRecord, string>;
 }
 
 export function openShardDatabases(dir: string, mapSizeBytes: number): ShardDatabases {
@@ -31,7 +34,7 @@ export function openShardDatabases(dir: string, mapSizeBytes: number): ShardData
   const env = open({
     path: join(dir, 'events.mdb'),
     // Several named databases share the environment, and so one write transaction.
-    maxDbs: 8,
+    maxDbs: 12,
     // Address space reserved up front; the file grows with the data, not with this number.
     mapSize: mapSizeBytes,
     // Commits become visible before the fsync completes; `strict` durability waits for the
@@ -56,5 +59,7 @@ export function openShardDatabases(dir: string, mapSizeBytes: number): ShardData
     sagaRuns: env.openDB<Buffer, string>({ name: 'sagaRuns', encoding: 'binary' }),
     history: env.openDB<Buffer, [number, number]>({ name: 'history', encoding: 'binary' }),
     meta: env.openDB<number, string>({ name: 'meta', encoding: 'msgpack' }),
+    // Versions on: the fence's commits are conditional on the entry's version (the fence token).
+    writer: env.openDB<WriterRecord, string>({ name: 'writer', encoding: 'msgpack', useVersions: true }),
   };
 }

@@ -58,7 +58,8 @@ import { openShardDatabases, type ShardDatabases } from './lmdb-env.js';
 import { captureState, logRecordDigest, restoreState, SnapshotStore } from './snapshot-store.js';
 import { syncDir, syncFile } from './durable-files.js';
 import { FailStop, storageErrorOf } from './fail-stop.js';
-import { IF_EXISTS } from 'lmdb';
+import { WriterFence } from './writer-fence.js';
+import { checkAccountHomes, checkShardFiles, checkShardIdentity, putShardIdentity, readShardIdentity } from './shard-identity.js';
 
 /** Plain transfers applied by submitEncoded's lane (no record objects): the batch columns they
  * came from, and per transfer its column and timestamp offset. Their ids ascend (each was above
@@ -250,9 +251,8 @@ export class ShardEngine implements ShardEngineApi {
   private set failure(error: LedgerError) {
     this.stop.fail(error);
   }
-  /** The key of the last log record written (issued) by this engine or found at recovery: each
-   * commit is written only if it is still there (see commit). 0: the log is empty. */
-  private lastLogKey = 0;
+  /** This writer's fence: every write transaction is conditional on it (writer-fence.ts). */
+  private fence: WriterFence | null = null;
   private closed = false;
   private snapshotRunning: Promise<SnapshotInfo> | null = null;
   /** Backups copying the environment: close waits for them (LMDB must not close under a copy). */
@@ -379,12 +379,17 @@ export class ShardEngine implements ShardEngineApi {
     if (options.durability !== undefined && options.durability !== 'strict' && options.durability !== 'relaxed') {
       throw new LedgerError('INVALID_ARGUMENT', { durability: String(options.durability) });
     }
+    // Before LMDB opens the file: it would create a missing one.
+    if (options.identity !== undefined) checkShardFiles(options.dir, options.identity);
     const db = openShardDatabases(options.dir, options.mapSizeBytes ?? DEFAULT_MAP_SIZE);
     const engine = new ShardEngine(options, db);
     try {
+      const writeIdentity = options.identity !== undefined && engine.checkIdentity(options.identity);
       await engine.checkFormatVersion();
+      engine.fence = await WriterFence.take({ env: db.env, db: db.writer, dir: options.dir });
       await engine.markHistoryIndex();
       await engine.recover();
+      if (writeIdentity && options.identity !== undefined) await engine.writeIdentity(options.identity);
     } catch (error) {
       if (engine.failure === null && !(error instanceof AssertionError) && !(error instanceof LedgerError)) engine.failure = await storageErrorOf(error, { dir: options.dir });
       await engine.closeEnv();
@@ -394,6 +399,24 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   // ---- recovery ---------------------------------------------------------------------------
+
+  /** Refuses a dir that is not the expected shard; returns whether its identity is to be written
+   * (a new shard, or a shard of an older dir that holds what every earlier open wrote). */
+  private checkIdentity(expected: NonNullable<ShardEngineOptions['identity']>): boolean {
+    const meta = this.db.meta as unknown as Parameters<typeof readShardIdentity>[0];
+    const looksWritten = this.db.meta.get(FORMAT_VERSION) !== undefined || this.lastLoggedSequence() > 0;
+    return checkShardIdentity({ stored: readShardIdentity(meta), expected, dir: this.dir, looksWritten });
+  }
+
+  /** Writes the identity, durably, once recovered: for an older dir only after every account
+   * was found where the partition map routes it. */
+  private async writeIdentity(expected: NonNullable<ShardEngineOptions['identity']>): Promise<void> {
+    checkAccountHomes(this.state.accounts.keys(), expected, this.dir);
+    const meta = this.db.meta as unknown as Parameters<typeof putShardIdentity>[0];
+    const written = await (this.fence as WriterFence).guard(() => putShardIdentity(meta, expected));
+    if (!written) throw (this.fence as WriterFence).refusal();
+    await this.db.env.flushed;
+  }
 
   /** Refuses a dir written in a newer format; raises an older one's version, durably, before any
    * write in this format. */
@@ -440,13 +463,14 @@ export class ShardEngine implements ShardEngineApi {
   private async recover(): Promise<void> {
     const started = performance.now();
     const lastSequence = this.lastLoggedSequence();
-    for (const { key } of this.db.log.getRange({ reverse: true, limit: 1 })) this.lastLogKey = key;
     // A snapshot ahead of the log describes events the log does not have (lost to a power cut
     // through a disk cache that lied about its flush, or a log restored without its snapshots).
     // Skipping it is not enough: the log would grow past it with other events, and the next
-    // open would trust it. So it is deleted, durably, before anything is appended.
+    // open would trust it. So it is moved aside, durably, before anything is appended; never
+    // deleted (it may be the last copy of those events). A missing or empty log never gets here
+    // in a ledger: the shard's identity check refuses it first (shard-identity.ts).
     const snapshots = this.snapshots.list();
-    await this.snapshots.discard(snapshots.filter((file) => file.sequence > lastSequence));
+    await this.snapshots.setAside(snapshots.filter((file) => file.sequence > lastSequence));
     for (const file of snapshots) {
       if (file.sequence > lastSequence) continue; // just deleted
       const state = this.snapshots.load(file.path, (sequence) => this.logDigestAt(sequence));
@@ -472,10 +496,15 @@ export class ShardEngine implements ShardEngineApi {
     const violations = checkBalanceTotals(this.state);
     if (violations.length > 0) throw new LedgerError('STORAGE_CORRUPT', { violation: violations[0]?.detail ?? '' });
     if (lastSequence > indexedThrough) {
-      const staged = this.flushStaged();
-      const done = this.db.meta.put(INDEXED_THROUGH, lastSequence);
-      await this.stop.race(Promise.all([done, this.db.env.flushed]));
-      this.forgetStaged(staged);
+      let staged: Staged | undefined;
+      const fence = this.fence as WriterFence;
+      const done = fence.guard(() => {
+        staged = this.flushStaged();
+        void this.db.meta.put(INDEXED_THROUGH, lastSequence);
+      });
+      const [owned] = await this.stop.race(Promise.all([done, this.db.env.flushed]));
+      if (!owned) throw fence.refusal();
+      this.forgetStaged(staged as Staged);
     }
     this.recoveryMs = performance.now() - started;
     this.scheduleExpiry();
@@ -838,24 +867,24 @@ export class ShardEngine implements ShardEngineApi {
     // Write order: log record, then the index entries derived from it, then 'indexedThrough'.
     // lmdb-js commits a prefix of this order, so an index entry is never durable without its
     // event, and recovery re-derives entries past 'indexedThrough' from the log.
-    // All of it is written only if the previous record is in the log, checked inside the write
-    // transaction (one key lookup): commits are issued without waiting for the one before, so
-    // after a failed transaction a later one could otherwise land and leave a hole in the log.
+    // One block, committed only while the fence token is the one this writer's previous write
+    // left (writer-fence.ts): another writer's open, or an earlier failed commit of this one,
+    // makes it a no-op, so no commit lands after a failed one and the log never gets a hole.
     let staged: Staged | undefined;
-    const write = (): void => {
+    const fence = this.fence as WriterFence;
+    const written = fence.guard(() => {
       void this.db.log.put(first, encoded);
       staged = this.flushStaged();
       void this.db.meta.put(`t${timestampKey(firstTimestamp)}`, first);
       void this.db.meta.put(INDEXED_THROUGH, last);
-    };
-    const previous = this.lastLogKey;
-    const written = previous === 0 ? this.db.log.ifNoExists(first, write) : this.db.log.ifVersion(previous, IF_EXISTS, write);
-    this.lastLogKey = first;
+    });
     const flushed = flush ? this.db.env.flushed : null;
     const durable = this.stop.race(Promise.all([written, flushed])).then(
-      ([landed]) => {
-        if (!landed) throw this.stop.fail(new LedgerError('IO_ERROR', { dir: this.dir, sequence: first, problem: 'an earlier commit of this shard failed' }));
-        if (staged !== undefined) this.forgetStaged(staged);
+      ([owned]) => {
+        // Refused: nothing was written, memory is ahead of the log; stop for good. An earlier
+        // failure of this engine is the cause when there is one, else another writer's open.
+        if (!owned) throw this.stop.fail(this.failure ?? fence.refusal());
+        this.forgetStaged(staged as Staged);
       },
       async (error: unknown) => {
         throw this.stop.fail(await storageErrorOf(error, { dir: this.dir, sequence: first }));

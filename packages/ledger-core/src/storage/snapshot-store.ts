@@ -11,7 +11,7 @@
 // "SLSNAP01" (no digest) are still read, and trusted on their checksum alone, as before.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Packr } from 'msgpackr';
@@ -24,6 +24,8 @@ const MAGIC = Buffer.from('SLSNAP02', 'latin1');
 const MAGIC_V1 = Buffer.from('SLSNAP01', 'latin1');
 const HEADER_BYTES = 8 + 8 + 8 + 32 + 32;
 const HEADER_BYTES_V1 = 8 + 8 + 8 + 32;
+/** Where snapshots found ahead of the log are kept (SnapshotStore.setAside). */
+const aheadOfLogDirName = 'ahead-of-log';
 
 /** The digest a snapshot at a sequence is bound to: sha256 of the log record's bytes. */
 export function logRecordDigest(record: Uint8Array): Buffer {
@@ -166,10 +168,15 @@ export class SnapshotStore {
     }
   }
 
-  /** Deletes these snapshot files, durably (the dir is fsynced), before the caller goes on. */
-  async discard(files: readonly SnapshotFile[]): Promise<void> {
+  /** Moves these snapshot files out of use, durably (both dirs are fsynced), before the caller
+   * goes on: into `ahead-of-log/`, never deleted, since one may be the last copy of events the
+   * log lost; an operator may still want it. */
+  async setAside(files: readonly SnapshotFile[]): Promise<void> {
     if (files.length === 0) return;
-    for (const file of files) unlinkSync(file.path);
+    const aside = join(this.dir, aheadOfLogDirName);
+    mkdirSync(aside, { recursive: true });
+    for (const file of files) renameSync(file.path, join(aside, basename(file.path)));
+    await syncDir(aside);
     await syncDir(this.dir);
   }
 

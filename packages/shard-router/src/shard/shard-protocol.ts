@@ -14,6 +14,7 @@ import type {
   ReservationState,
   SagaOutcome,
   SequencedEvent,
+  ShardIdentityExpectation,
   SnapshotInfo,
   BackupInfo,
   TransferRecord,
@@ -86,6 +87,14 @@ export interface ShardEngineWireOptions {
   readonly snapshotIntervalMs?: number;
   readonly accountHistory?: boolean;
   readonly mapSizeBytes?: number;
+  /** The shard's expected identity; the worker adds the account router built from the map. */
+  readonly identity?: ShardIdentityWire;
+}
+
+/** ShardIdentityExpectation as it crosses to the worker: the partition map instead of a function. */
+export interface ShardIdentityWire extends Omit<ShardIdentityExpectation, 'accountHome'> {
+  readonly shards: number;
+  readonly partitionMap: readonly number[];
 }
 
 export interface ShardWorkerData {

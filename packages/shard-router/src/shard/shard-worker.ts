@@ -15,7 +15,8 @@
 // starts a new worker, which recovers from the log (STYLE rule 13).
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { LedgerError, ShardEngine, assert, assertNever, errorToWire, type CommandResult, type WireError } from '@shardledger/ledger-core';
+import { LedgerError, ShardEngine, assert, assertNever, errorToWire, type CommandResult, type ShardIdentityExpectation, type WireError } from '@shardledger/ledger-core';
+import { PartitionMap } from '../partition.js';
 import { armFailpoint, armFailpointsFromEnv, disarmAllFailpoints, failpoint, failpointNames } from '../failpoints.js';
 import {
   createPackr,
@@ -24,6 +25,7 @@ import {
   type ShardOp,
   type ShardOpResult,
   type ShardReply,
+  type ShardIdentityWire,
   type ShardRequest,
   type ShardWorkerData,
 } from './shard-protocol.js';
@@ -97,7 +99,8 @@ async function start(): Promise<void> {
     if (data.failpoints !== undefined) armFailpointsFromEnv(data.failpoints);
     failpoint(failpointNames.shardOpenBeforeRecover);
     // Every engine option is passed through explicitly; defaults live in ShardEngine.
-    engine = await ShardEngine.open({ dir: data.dir, ...data.engine });
+    const { identity, ...options } = data.engine;
+    engine = await ShardEngine.open({ dir: data.dir, ...options, ...(identity === undefined ? {} : { identity: identityOf(identity) }) });
     post({ id: 0, ok: true, value: { info: engine.info() } });
   } catch (error) {
     post({ id: 0, ok: false, error: errorToWire(error) });
@@ -201,4 +204,11 @@ async function close(shard: ShardEngine): Promise<null> {
   // Nothing is left to do: let the thread end once the reply is flushed.
   setImmediate(() => port?.close());
   return null;
+}
+
+/** The identity check's options, with the account router built here from the map. */
+function identityOf(wire: ShardIdentityWire): ShardIdentityExpectation {
+  const partitions = new PartitionMap({ shards: wire.shards, partitionMap: wire.partitionMap });
+  const { shards: _shards, partitionMap: _map, ...identity } = wire;
+  return { ...identity, accountHome: (accountId) => partitions.shardOf(accountId) };
 }

@@ -1,0 +1,107 @@
+// A shard's writer epoch: a fence that refuses the second of two writers even when the data dir's
+// lock was fooled (its file deleted or replaced, two hosts on NFS). The router's dir lock keeps a
+// second process out; this catches the writer that got past it anyway, at its first commit.
+//
+// The `writer` db of the shard's environment holds one entry whose LMDB version is the fence
+// token: the number of write blocks ever committed under a fence, across every writer. Each
+// ShardEngine.open takes the next token (a put conditional on the token it read, retried if a
+// live writer moved it meanwhile) and flushes it before recovery reads the log. Every write block
+// of the engine afterwards is an lmdb-js conditional block on the token being the one this
+// writer's previous block left, and moves it on by one: LMDB checks it inside the write
+// transaction, under its writer mutex, so the check and the commit are one atomic step.
+//
+// One condition covers two faults:
+// - another writer: its open moved the token, so every later block of the older writer is a
+//   no-op (nothing of it is written), and the older one stops: it acknowledges nothing more, and
+//   its memory, ahead of the log, is never used again;
+// - a failed write transaction of this writer: blocks are issued without waiting for the one
+//   before (group commits pipeline), so after a failed one a later one could land and leave a
+//   hole in the log; it expects the token the failed one would have left, and is refused too.
+//
+// Why the older writer is the one refused: the newer one recovered from a log that already held
+// everything the older one had committed before the newer open's token, and nothing the older
+// one writes after it reaches the log. So every acknowledged commit is in the newer writer's state.
+//
+// Cost: one version comparison and one small put per group commit, in the write transaction.
+import { hostname } from 'node:os';
+import type { Database, RootDatabase } from 'lmdb';
+import { assert } from '../assert.js';
+import { LedgerError } from '../errors.js';
+
+const writerKey = 'writer';
+
+/** Who took the epoch: for an operator reading the env, never for a decision. */
+export interface WriterRecord {
+  readonly pid: number;
+  readonly host: string;
+  readonly openedAtMs: number;
+}
+
+export interface WriterFenceOptions {
+  readonly env: RootDatabase;
+  /** The `writer` db, opened with `useVersions: true` (lmdb-env.ts). */
+  readonly db: Database<WriterRecord, string>;
+  /** For error details. */
+  readonly dir: string;
+}
+
+/** Tries of an open to take the next token while a live writer keeps moving it. */
+const takeAttemptsMax = 100;
+
+export class WriterFence {
+  /** The token this writer's last block leaves behind (issued, maybe not yet committed). */
+  private token: number;
+  private readonly record: WriterRecord;
+  private readonly db: Database<WriterRecord, string>;
+  private readonly dir: string;
+
+  private constructor(options: WriterFenceOptions, token: number, record: WriterRecord) {
+    this.db = options.db;
+    this.dir = options.dir;
+    this.token = token;
+    this.record = record;
+  }
+
+  /** Takes the next token, durably, before anything else of this open reads or writes the log.
+   * Throws WRITER_FENCED when other writers kept moving it through every attempt. */
+  static async take(options: WriterFenceOptions): Promise<WriterFence> {
+    const record: WriterRecord = { pid: process.pid, host: hostname(), openedAtMs: Date.now() };
+    let stored = 0;
+    for (let attempt = 0; attempt < takeAttemptsMax; attempt++) {
+      const entry = options.db.getEntry(writerKey);
+      stored = entry?.version ?? 0;
+      assert(Number.isSafeInteger(stored) && stored >= 0, 'a fence token is a non-negative integer');
+      const token = stored + 1;
+      // The first token only if no writer ever took one (LMDB's no-overwrite); a later one only
+      // if the token read is still there.
+      const taken =
+        entry === undefined
+          ? await options.db.ifNoExists(writerKey, () => void options.db.put(writerKey, record, token))
+          : await options.db.put(writerKey, record, token, stored);
+      if (taken) {
+        await options.env.flushed;
+        return new WriterFence(options, token, record);
+      }
+    }
+    throw new LedgerError('WRITER_FENCED', { dir: options.dir, problem: 'another writer kept committing while this one opened', storedToken: stored });
+  }
+
+  /** Runs `writes` (puts and removes of this environment, issued synchronously) as one block
+   * that LMDB commits only if the stored token is the one this writer's previous block left.
+   * Resolves true once committed, false when refused (nothing of the block was written). */
+  guard(writes: () => void): Promise<boolean> {
+    const expected = this.token;
+    const next = expected + 1;
+    this.token = next;
+    return this.db.ifVersion(writerKey, expected, () => {
+      writes();
+      void this.db.put(writerKey, this.record, next);
+    });
+  }
+
+  /** The error of a block refused because another writer moved the token. */
+  refusal(): LedgerError {
+    const stored = this.db.getEntry(writerKey)?.version;
+    return new LedgerError('WRITER_FENCED', { dir: this.dir, token: this.token, storedToken: stored ?? null });
+  }
+}
