@@ -1,4 +1,4 @@
-// The one error catalogue (STYLE rule 11). Every code is stable forever: never renamed, never
+// The one error catalogue. Every code is stable forever: never renamed, never
 // reused. docs/reference/errors.md has a heading per code; test/errors.test.ts keeps both in step.
 //
 // Three kinds, three handlings:

@@ -1,4 +1,4 @@
-// Every bound in the engine, in one place (STYLE rule 16). Hitting a bound is a typed error or a
+// Every bound in the engine, in one place. Hitting a bound is a typed error or a
 // typed result, never silent growth. test/limits.test.ts asserts how the constants relate.
 
 export const limits = {

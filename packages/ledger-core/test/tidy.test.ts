@@ -19,6 +19,17 @@ function filesUnder(dir: string): string[] {
   return found;
 }
 
+/** Every Markdown file under `dir`. */
+function filesUnderText(dir: string): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) found.push(...filesUnderText(path));
+    else if (name.endsWith('.md')) found.push(path);
+  }
+  return found;
+}
+
 /** Source without comments, so that prose may name what code may not use. */
 function code(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
@@ -93,6 +104,12 @@ describe('tidy: every package', () => {
   it('leaves no TODO or FIXME markers', () => {
     const markers = new RegExp(['TO', 'DO|FIX', 'ME'].join(''));
     expect(offences(allSources, markers, false)).toEqual([]);
+  });
+
+  it('speaks of the project alone: no issue, note or style-rule numbers in sources, docs or the README', () => {
+    const docs = filesUnderText(join(root, 'docs')).concat(join(root, 'README.md'));
+    const references = new RegExp(['STYLE', String.raw`\s+rules?\s+\d|\bissues?\s+#?\d|\b[a-z-]+\s+issue's\b|\bthe\s+issue's\b|closing\s+note`].join(''), 'i');
+    expect(offences([...allSources, ...docs], references, false)).toEqual([]);
   });
 
   it('uses no enum or namespace anywhere', () => {

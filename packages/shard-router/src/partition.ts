@@ -175,7 +175,7 @@ export class PartitionMap {
   }
 }
 
-/** Ids remembered by one AccountShardMemo before it starts over (bounded, STYLE rule 16): 64 Ki
+/** Ids remembered by one AccountShardMemo before it starts over (bounded): 64 Ki
  * ids of at most 128 bytes each stay under ~16 MiB. A workload with more hot accounts than this
  * still works, it just hashes more often. */
 export const accountShardMemoSizeMax = 65_536;

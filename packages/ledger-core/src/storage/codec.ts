@@ -1,4 +1,4 @@
-// Encodings at the storage boundary (STYLE rule 8).
+// Encodings at the storage boundary.
 //
 // Event records (one per group commit) are msgpackr, laid out by column: the hot event,
 // TransferCreated, is stored as transfer columns (transfer-columns.ts) plus a Float64Array of

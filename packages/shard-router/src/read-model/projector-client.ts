@@ -9,7 +9,7 @@ import type { ProjectorReply, ProjectorRequest, ProjectorWorkerData, RecordBatch
 import { workerSource } from '../worker-entry.js';
 
 // The compiled worker, whether this module runs from dist/ or from src/ under vitest (as the
-// shard workers do; STYLE: workers always load from dist/).
+// shard workers do: workers always load from dist/).
 const workerUrl = import.meta.resolve('@shardledger/shard-router/read-model-worker');
 
 interface Waiter {

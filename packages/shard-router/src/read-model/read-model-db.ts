@@ -1,5 +1,5 @@
 // The read model's SQLite file: schema and how it is opened. Every pragma that matters is written
-// out here with the reason for its value (STYLE rule 17).
+// out here with the reason for its value.
 //
 // Money is TEXT of decimal digits (a u128 does not fit SQLite's 64-bit INTEGER); sums are done in
 // bigint in JS. Timestamps are INTEGER nanoseconds since the epoch (fit in 63 bits until 2262).

@@ -1,5 +1,5 @@
 // Worker-thread entry of one shard (package export "./worker"). It opens the one ShardEngine of
-// its shard dir, the only writer of that LMDB environment (STYLE rule 5), and runs the requests
+// its shard dir, the only writer of that LMDB environment, and runs the requests
 // of its ShardClient. Requests are started in arrival order, without waiting for the previous
 // one to become durable, so the client's pipelined messages become back-to-back group commits.
 // Queued requests are started a turn of the event loop (setImmediate) at a time, and a turn
@@ -12,7 +12,7 @@
 // queue behind each other's fsyncs.
 //
 // A bug (ASSERTION_FAILED) or a storage failure ends the thread after replying: the client then
-// starts a new worker, which recovers from the log (STYLE rule 13).
+// starts a new worker, which recovers from the log.
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LedgerError, ShardEngine, assert, assertNever, errorToWire, type CommandResult, type ShardIdentityExpectation, type WireError } from '@shardledger/ledger-core';
