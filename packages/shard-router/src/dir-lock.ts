@@ -19,7 +19,7 @@
 // Nothing is written: the transaction only locks, so the file stays an empty, valid database that
 // a crash cannot damage. A LOCK file of older builds (a pid) is never read, so it is harmless.
 // What the kernel lock cannot see (a deleted or replaced lock file, another host on NFS) the
-// shards' writer epochs catch at the first commit (ledger-core writer-fence.ts).
+// shards' writer fence tokens catch at the first commit (ledger-core writer-fence.ts).
 
 import Database from 'better-sqlite3';
 import { join } from 'node:path';

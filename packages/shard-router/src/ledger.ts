@@ -151,6 +151,18 @@ interface CheckedTransfer extends HeldId {
 /** In a backup's dir from its start until its manifest is in (Ledger.backup). */
 export const backupIncompleteFileName = 'BACKUP-INCOMPLETE';
 
+/** Creates the data dir (and its parents) when missing; a path that is a file, or one this
+ * process may not create, is a typed error, never a raw Node one. */
+async function makeDataDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? null;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new LedgerError('INVALID_ARGUMENT', { field: 'dir', dir, problem: 'a file, not a directory, is in the way' });
+    throw new LedgerError('IO_ERROR', { dir, code, problem: String((error as Error).message) });
+  }
+}
+
 export class Ledger {
   readonly dir: string;
   readonly shards: number;
@@ -191,7 +203,7 @@ export class Ledger {
   static async open(options: LedgerOptions): Promise<Ledger> {
     checkLedgerOptions(options);
     // A missing dir is created (LedgerOptions.dir); the lock lives inside it.
-    await mkdir(options.dir, { recursive: true });
+    await makeDataDir(options.dir);
     const lock = await acquireDirLock(options.dir);
     try {
       const existing = await readManifest(options.dir);

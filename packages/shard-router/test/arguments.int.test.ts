@@ -1,7 +1,7 @@
 // Goal: malformed arguments and options are refused on the calling thread with INVALID_ARGUMENT,
 // never reach a shard worker, and ids that are not well-formed Unicode cannot collide. Method: real
 // 2-shard ledgers (compiled workers, LMDB in mkdtemp dirs), restart events counted per shard.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger, ReadModel, type LedgerOptions } from '../src/index.js';
@@ -166,6 +166,15 @@ describe('LedgerOptions', () => {
     }
     expect(await errorCodeOf(Ledger.open(null as never))).toBe('INVALID_ARGUMENT');
     expect(existsSync(target)).toBe(false);
+  });
+
+  it('refuses a data dir path that is a file, or lies under one, with INVALID_ARGUMENT (not a raw EEXIST or ENOTDIR)', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a ledger');
+    for (const path of [file, join(file, 'below')]) {
+      const error = await Ledger.open({ dir: path, shards: 1 }).then(() => null, (caught: unknown) => caught);
+      expect(error, path).toMatchObject({ name: 'LedgerError', code: 'INVALID_ARGUMENT' });
+    }
   });
 });
 
