@@ -33,7 +33,7 @@ options:
   --cross-shard-ratio R  cross-shard: run only this ratio instead of the 0,0.1,0.5,1 sweep
   --scaling LIST         scaling: shard counts (default 1,2,4,8); other scenarios: extra
                          short runs (3 s) for the scaling chart (standard: 1,2,4 and the CPU
-                         count unless given)
+                         count unless given; none: no extra runs)
   --rate N               latency, read-model: offered transfers/s (default half the measured peak)
   --events N             recovery: acknowledged transfers in the log before the kill
   --rounds N             read-model: pairs of runs without and with the read model (default 5);
@@ -108,7 +108,7 @@ export function parseBenchArgs(argv: readonly string[], commandPrefix: string): 
     seed: numberOption(values.seed, '--seed', { integer: true }),
     transfers: numberOption(values.transfers, '--transfers', { integer: true, min: 1 }),
     peers: parsePeers(values.peers),
-    scalingShards: values.scaling?.split(',').map((text) => numberOption(text, '--scaling', { integer: true, min: 1 }) as number),
+    scalingShards: values.scaling === 'none' ? [] : values.scaling?.split(',').map((text) => numberOption(text, '--scaling', { integer: true, min: 1 }) as number),
     crossShardRatios: ratio === undefined ? undefined : [ratio],
     offeredTps: numberOption(values.rate, '--rate'),
     recoveryTransfers: numberOption(values.events, '--events', { integer: true, min: 1 }),

@@ -37,7 +37,7 @@ import {
 } from '@shardledger/ledger-core';
 import { checkAccountId, checkAsOf, checkBatch, checkEventPage, checkHistoryOptions, checkIdList, checkLedgerOptions, checkShardIndex } from './arguments.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { finishCreation, ledgerIdentity, manifestFileName, openOrCreateManifest, partitionMapDigest, readManifest, shardDirName, type Manifest } from './manifest.js';
+import { finishCreation, ledgerIdentity, refuseForeignDir, manifestFileName, openOrCreateManifest, partitionMapDigest, readManifest, shardDirName, type Manifest } from './manifest.js';
 import { AccountShardMemo, PartitionMap } from './partition.js';
 import { failpoint, failpointNames } from './failpoints.js';
 import { SagaBatch, SagaCoordinator } from './saga-coordinator.js';
@@ -203,6 +203,7 @@ export class Ledger {
   static async open(options: LedgerOptions): Promise<Ledger> {
     checkLedgerOptions(options);
     // A missing dir is created (LedgerOptions.dir); the lock lives inside it.
+    await refuseForeignDir(options.dir);
     await makeDataDir(options.dir);
     const lock = await acquireDirLock(options.dir);
     try {

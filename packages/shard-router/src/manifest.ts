@@ -85,6 +85,21 @@ export function shardDir(dir: string, shard: number): string {
   return join(dir, shardDirName(shard));
 }
 
+/** Refuses, before anything is written into it (not even the lock file), a dir that holds
+ * entries of its own and no manifest: it can never become a ledger, so no lock is needed to say
+ * so. A missing or new dir passes (openOrCreateManifest decides under the lock). */
+export async function refuseForeignDir(dir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return; // Missing, or not a dir: the open's own steps say what is wrong.
+  }
+  if (entries.includes(manifestFileName)) return;
+  const foreign = entries.find((entry) => !entriesOfNewDir.has(entry));
+  if (foreign !== undefined) throw new LedgerError('NOT_A_LEDGER', { dir, problem: `no ${manifestFileName}`, entry: foreign });
+}
+
 /** Opens the data dir at `dir`, creating it (and its manifest and shard dirs) when it is missing
  * or empty. Throws SHARD_COUNT_MISMATCH, NOT_A_LEDGER or INVALID_ARGUMENT as documented. */
 export async function openOrCreateManifest(options: OpenManifestOptions): Promise<OpenedManifest> {
