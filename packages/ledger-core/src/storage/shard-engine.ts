@@ -1119,7 +1119,7 @@ export class ShardEngine implements ShardEngineApi {
     }
   }
 
-  /** Backs the shard up into `dir` (see beginBackup), cut when called. */
+  /** Backs the shard up into `dir`: beginBackup, then its copy awaited. */
   async backup(dir: string): Promise<BackupInfo> {
     return (await this.beginBackup(dir)).done;
   }
