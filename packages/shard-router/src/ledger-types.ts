@@ -82,8 +82,11 @@ export interface LedgerInfo {
 export interface BackupResult {
   /** The backup: a data dir that Ledger.open (or any shardledger command's --dir) opens. */
   readonly dir: string;
-  /** Per shard, in shard order: the sequence through which its log is certainly in the copy,
-   * the size of the copied log and the snapshots copied with it. */
+  /** The cut, per shard in shard order: the copy holds exactly that shard's events 1 to this
+   * sequence. The cuts were taken together, while no message was in flight between shards. */
+  readonly cut: readonly number[];
+  /** Per shard, in shard order: its cut again (sequenceAtLeast), the size of the copied log and
+   * the snapshots copied with it. */
   readonly shards: readonly BackupInfo[];
   readonly ms: number;
 }

@@ -3,9 +3,9 @@
 // Transfers with both accounts on one shard go straight to it, coalesced with other calls into
 // large messages; the others run as a reserve/commit saga (saga-coordinator.ts).
 
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import {
   CommandBatchBuilder,
   LedgerError,
@@ -32,12 +32,11 @@ import {
   type TransferRecord,
   type TransferSpec,
   type VoidPendingInput,
-  syncDir,
-  writeFileAtomic,
 } from '@shardledger/ledger-core';
 import { checkAccountId, checkAsOf, checkBatch, checkEventPage, checkHistoryOptions, checkIdList, checkLedgerOptions, checkShardIndex } from './arguments.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { finishCreation, ledgerIdentity, refuseForeignDir, manifestFileName, openOrCreateManifest, partitionMapDigest, readManifest, shardDirName, type Manifest } from './manifest.js';
+import { backupLedger } from './backup.js';
+import { finishCreation, ledgerIdentity, refuseForeignDir, openOrCreateManifest, partitionMapDigest, readManifest, type Manifest } from './manifest.js';
 import { AccountShardMemo, PartitionMap } from './partition.js';
 import { failpoint, failpointNames } from './failpoints.js';
 import { SagaBatch, SagaCoordinator } from './saga-coordinator.js';
@@ -148,8 +147,7 @@ interface CheckedTransfer extends HeldId {
   readonly slow: boolean;
 }
 
-/** In a backup's dir from its start until its manifest is in (Ledger.backup). */
-export const backupIncompleteFileName = 'BACKUP-INCOMPLETE';
+export { backupIncompleteFileName } from './backup.js';
 
 /** Creates the data dir (and its parents) when missing; a path that is a file, or one this
  * process may not create, is a typed error, never a raw Node one. */
@@ -866,50 +864,16 @@ export class Ledger {
     return Promise.all(this.clients.map((client) => client.snapshot()));
   }
 
-  /** Copies the running ledger into `target`, a path that must not exist yet: every shard's log
-   * (a consistent LMDB copy per shard, taken while writes go on), its snapshots, and last the
-   * manifest. Every call acknowledged before backup() was called is in the copy; calls in flight
-   * meanwhile may be. Shards are copied at slightly different moments, so the copy may hold one
-   * side of a cross-shard saga: opening it finishes or rolls back such sagas exactly as after a
-   * crash, so it opens consistent (verify() is clean). A copy cut short has no manifest and
-   * Ledger.open refuses it (NOT_A_LEDGER). */
+  /** Copies the running ledger into `target`, a path that must not exist yet: every shard's
+   * databases and snapshots, and last the manifest, at one cut taken across all shards while no
+   * message is in flight between them (backup.ts), so the copy is a state the ledger was in.
+   * Every call acknowledged before backup() was called is in the copy; calls in flight meanwhile
+   * may be, whole. Writes pause for about one commit while the cut is taken, then go on while
+   * the copy is written. A copy cut short has no manifest and Ledger.open refuses it
+   * (NOT_A_LEDGER). */
   async backup(target: string): Promise<BackupResult> {
     this.ensureOpen();
-    if (typeof target !== 'string' || target === '') throw new LedgerError('INVALID_ARGUMENT', { field: 'target', problem: 'required' });
-    const source = resolve(this.dir);
-    const destination = resolve(target);
-    if (destination === source || destination.startsWith(source + sep)) {
-      throw new LedgerError('INVALID_ARGUMENT', { field: 'target', target, problem: 'inside the data dir' });
-    }
-    const started = performance.now();
-    try {
-      await mkdir(dirname(destination), { recursive: true });
-      // Not `recursive`: an existing target fails, so a backup never mixes with other files.
-      await mkdir(destination);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new LedgerError('INVALID_ARGUMENT', { field: 'target', target, problem: 'already exists' });
-      throw new LedgerError('IO_ERROR', { target, problem: String((error as Error).message) });
-    }
-    // A marker first, so that a copy cut short is never taken for a new, empty data dir (which
-    // Ledger.open would create in a dir holding only its own entries): with it, open refuses the
-    // dir (NOT_A_LEDGER) until the manifest is in.
-    const marker = join(destination, backupIncompleteFileName);
-    try {
-      await writeFileAtomic(marker, 'a backup was being written here; it did not finish: delete this dir\n');
-    } catch (error) {
-      throw new LedgerError('IO_ERROR', { target, problem: String((error as Error).message) });
-    }
-    const shards = await Promise.all(this.clients.map((client, shard) => client.backup(join(destination, shardDirName(shard)))));
-    // The manifest last, as it is on disk: the copy is a data dir only once every shard is in it.
-    try {
-      await writeFileAtomic(join(destination, manifestFileName), await readFile(join(this.dir, manifestFileName), 'utf8'));
-      await rm(marker);
-      await syncDir(destination);
-    } catch (error) {
-      if (isLedgerError(error)) throw error;
-      throw new LedgerError('IO_ERROR', { target, problem: String((error as Error).message) });
-    }
-    return { dir: target, shards, ms: performance.now() - started };
+    return backupLedger({ dir: this.dir, clients: this.clients }, target);
   }
 
   async info(): Promise<LedgerInfo> {

@@ -102,12 +102,20 @@ export interface SnapshotInfo {
 /** What ShardEngine.backup copied. */
 export interface BackupInfo {
   readonly dir: string;
-  /** Every event through this sequence is in the copy (it was applied before the copy began);
-   * events applied while it was being taken may be in it too. */
+  /** The cut: the copy holds exactly the events through this sequence (every event committed
+   * before the cut, none after). */
   readonly sequenceAtLeast: number;
   readonly logSizeBytes: number;
   readonly snapshots: number;
   readonly ms: number;
+}
+
+/** A backup begun (ShardEngine.beginBackup): its cut is taken, its copy goes on. */
+export interface BackupCut {
+  /** The last sequence in the copy. */
+  readonly sequence: number;
+  /** Settles once the copy is complete and durable. */
+  readonly done: Promise<BackupInfo>;
 }
 
 /** Per-currency sums over a shard's accounts, and what crossed shards (saga legs). */
@@ -178,6 +186,10 @@ export interface ShardEngineApi {
   /** Copies the log (a consistent LMDB copy, taken while writes go on) and the snapshots into
    * `dir`, which must not exist yet. Opening the copy is recovery after a crash. */
   backup(dir: string): Promise<BackupInfo>;
+  /** backup() in two steps: resolves once the copy's read transaction is open (the cut: every
+   * write answered before the call is in it, nothing decided after it), with the copy going on
+   * in the background. The router cuts every shard while no message is in flight between them. */
+  beginBackup(dir: string): Promise<BackupCut>;
   info(): EngineInfo;
   close(): Promise<void>;
 }

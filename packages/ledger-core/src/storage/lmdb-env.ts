@@ -25,8 +25,12 @@ export interface ShardDatabases {
   readonly history: Database<Buffer, [number, number]>;
   /** bookkeeping: 'indexedThrough' and time index 't' + timestamp key -> first sequence. */
   readonly meta: Database<number, string>;
-  /** The writer epoch (writer-fence.ts): one entry whose LMDB version is the epoch. */
+  /** The writer fence (writer-fence.ts): one entry whose LMDB version is the fence token. */
   readonly writer: Database<WriterRecord, string>;
+  /** Every named database above again, by name, with its keys and values as raw bytes: a copy
+   * (backup-copy.ts) moves entries without decoding them. Opened here, with the others, because
+   * opening a database later takes a write transaction and resets the thread's read transaction. */
+  readonly rawViews: ReadonlyMap<string, Database<Buffer, Buffer>>;
 }
 
 export function openShardDatabases(dir: string, mapSizeBytes: number): ShardDatabases {
@@ -50,7 +54,7 @@ export function openShardDatabases(dir: string, mapSizeBytes: number): ShardData
     // Writes issued in one event turn share one transaction (group commit).
     eventTurnBatching: true,
   });
-  return {
+  const databases = {
     env,
     log: env.openDB<Buffer, number>({ name: 'log', encoding: 'binary' }),
     transfers: env.openDB<Buffer, string>({ name: 'transfers', encoding: 'binary' }),
@@ -62,4 +66,10 @@ export function openShardDatabases(dir: string, mapSizeBytes: number): ShardData
     // Versions on: the fence's commits are conditional on the entry's version (the fence token).
     writer: env.openDB<WriterRecord, string>({ name: 'writer', encoding: 'msgpack', useVersions: true }),
   };
+  const rawViews = new Map<string, Database<Buffer, Buffer>>();
+  for (const name of shardDatabaseNames) rawViews.set(name, env.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' }));
+  return { ...databases, rawViews };
 }
+
+/** The named databases of a shard's environment, as openShardDatabases opens them. */
+export const shardDatabaseNames = ['log', 'transfers', 'runs', 'sagas', 'sagaRuns', 'history', 'meta', 'writer'] as const;

@@ -8,7 +8,6 @@
 // a crash the log is the truth and index entries past 'indexedThrough' are re-derived on open.
 
 import { statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AssertionError, assert } from '../assert.js';
 import { LedgerError, statusOf, type RejectionCode } from '../errors.js';
@@ -41,6 +40,7 @@ import { encodeSagaRun, findInSagaRun, isSagaCommand, lastIdOfSagaRun, type Saga
 import type { TransferColumnsReader } from './transfer-columns.js';
 import type {
   AccountView,
+  BackupCut,
   BackupInfo,
   CommandResult,
   CommandStatus,
@@ -56,10 +56,10 @@ import type {
 } from './engine-types.js';
 import { openShardDatabases, type ShardDatabases } from './lmdb-env.js';
 import { captureState, logRecordDigest, restoreState, SnapshotStore } from './snapshot-store.js';
-import { syncDir, syncFile } from './durable-files.js';
 import { FailStop, storageErrorOf } from './fail-stop.js';
 import { WriterFence } from './writer-fence.js';
 import { checkAccountHomes, checkShardFiles, checkShardIdentity, putShardIdentity, readShardIdentity } from './shard-identity.js';
+import { copyCut, createBackupDir, openCut } from './backup-copy.js';
 
 /** Plain transfers applied by submitEncoded's lane (no record objects): the batch columns they
  * came from, and per transfer its column and timestamp offset. Their ids ascend (each was above
@@ -1177,42 +1177,29 @@ export class ShardEngine implements ShardEngineApi {
     }
   }
 
+  /** Backs the shard up into `dir`: beginBackup, then its copy awaited. */
   async backup(dir: string): Promise<BackupInfo> {
+    return (await this.beginBackup(dir)).done;
+  }
+
+  async beginBackup(dir: string): Promise<BackupCut> {
     this.ensureOpen();
     const started = performance.now();
-    // Everything applied so far is committed once settled, so the copy's read transaction,
-    // which begins after this, sees it; writes go on meanwhile (LMDB readers do not block).
-    const sequenceAtLeast = this.state.lastSequence;
+    await createBackupDir(dir);
+    // Everything applied so far is committed once settled, so the cut holds every write
+    // answered before this call.
     await this.settled();
-    const snapshotsDir = join(dir, 'snapshots');
-    try {
-      // Not `recursive`: an existing dir fails, so a backup never mixes with other files.
-      await mkdir(dir);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new LedgerError('INVALID_ARGUMENT', { field: 'dir', dir, problem: 'already exists' });
-      throw new LedgerError('IO_ERROR', { dir, problem: String((error as Error).message) });
-    }
-    const logFile = join(dir, 'events.mdb');
-    let snapshots: number;
-    try {
-      // Snapshots first: one that ends past the copied log is discarded when the copy is opened
-      // (recoverState).
-      snapshots = await this.snapshots.copyTo(snapshotsDir);
-      const copying = this.db.env.backup(logFile, false);
-      this.backupsRunning.add(copying);
-      try {
-        await copying;
-      } finally {
-        this.backupsRunning.delete(copying);
-      }
-      // The copy is written with plain writes: make it durable before saying it is done.
-      await syncFile(logFile);
-      await syncDir(dir);
-    } catch (error) {
-      throw new LedgerError('IO_ERROR', { dir, problem: String((error as Error).message) });
-    }
-    return { dir, sequenceAtLeast, logSizeBytes: statSync(logFile).size, snapshots, ms: performance.now() - started };
+    const cut = openCut(this.db);
+    const copying = copyCut({ db: this.db, cut, snapshots: this.snapshots, dir, sourceFile: join(this.dir, 'events.mdb') });
+    this.backupsRunning.add(copying);
+    const done = copying.then(
+      (copied): BackupInfo => ({ dir, sequenceAtLeast: cut.sequence, ...copied, ms: performance.now() - started }),
+    );
+    void copying.finally(() => this.backupsRunning.delete(copying)).catch(() => undefined);
+    // The caller may ask for the outcome later (or never, if it gave up): not an unhandled
+    // rejection meanwhile.
+    done.catch(() => undefined);
+    return { sequence: cut.sequence, done };
   }
 
   info(): EngineInfo {

@@ -180,12 +180,15 @@ export class SnapshotStore {
     await syncDir(this.dir);
   }
 
-  /** Copies every snapshot into `dir` (created), durably; returns how many. A snapshot is complete
-   * once it has its name; one pruned while this runs is left out. */
-  async copyTo(dir: string): Promise<number> {
+  /** Copies every snapshot that ends at or before `throughSequence` into `dir` (created),
+   * durably; returns how many. A snapshot is complete once it has its name; one pruned while
+   * this runs is left out. */
+  async copyTo(dir: string, throughSequence: number): Promise<number> {
     await mkdir(dir);
     let copied = 0;
     for (const file of this.list()) {
+      // A later one describes events the copied log does not hold: opening the copy would skip it.
+      if (file.sequence > throughSequence) continue;
       const target = join(dir, basename(file.path));
       try {
         await copyFile(file.path, target);

@@ -131,6 +131,12 @@ export class ShardClient {
    * ones registered before them, so a caller reads its own writes. */
   readonly #unappliedWrites = new Set<Promise<unknown>>();
 
+  /** While above 0 (a backup's barrier, backup.ts), nothing new is posted to the worker: submits
+   * stay queued and other requests wait in #heldSends until releaseSends. */
+  #sendsHeld = 0;
+  #heldSends: (() => void)[] = [];
+  #idleWaiters: (() => void)[] = [];
+
   #closing = false;
   #closeSent = false;
   #closePromise: Promise<void> | undefined;
@@ -310,9 +316,39 @@ export class ShardClient {
   snapshot(): Promise<ShardOpResult<'snapshot'>> {
     return this.#call('snapshot', []);
   }
-  /** A read: it waits for the saga steps already answered to their callers (holdReadsUntil). */
-  backup(dir: string): Promise<ShardOpResult<'backup'>> {
-    return this.#read('backup', [dir]);
+  /** Stops posting to the worker until releaseSends (calls go on queueing); nests. */
+  holdSends(): void {
+    this.#sendsHeld += 1;
+  }
+
+  releaseSends(): void {
+    assert(this.#sendsHeld > 0, 'releaseSends follows holdSends');
+    this.#sendsHeld -= 1;
+    if (this.#sendsHeld > 0) return;
+    const held = this.#heldSends;
+    this.#heldSends = [];
+    for (const send of held) send();
+    this.#flush();
+  }
+
+  /** Resolves once no request posted to the worker is unanswered (or the shard failed for good):
+   * with sends held, the worker then has applied, and answered, everything it was sent. */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Opens this shard's backup cut into `dir` (ShardOps.backupCut). Posted even while sends are
+   * held: the barrier that holds them waits for it. Not behind holdReadsUntil's writes either:
+   * those are saga steps the barrier holds, and the copy settles their sagas when it opens. */
+  async backupCut(dir: string): Promise<ShardOpResult<'backupCut'>> {
+    if (this.#closing) throw new LedgerError('LEDGER_CLOSED', { shard: this.shard });
+    await this.#whenReady();
+    return this.#send('backupCut', [dir], false, true);
+  }
+
+  backupDone(dir: string): Promise<ShardOpResult<'backupDone'>> {
+    return this.#call('backupDone', [dir]);
   }
   info(): Promise<ShardOpResult<'info'>> {
     return this.#read('info', []);
@@ -369,7 +405,12 @@ export class ShardClient {
     return this.#send(op, args, ahead);
   }
 
-  #send<Op extends ShardOp>(op: Op, args: ShardOpArgs<Op>, ahead = false): Promise<ShardOpResult<Op>> {
+  #send<Op extends ShardOp>(op: Op, args: ShardOpArgs<Op>, ahead = false, pastHold = false): Promise<ShardOpResult<Op>> {
+    if (this.#sendsHeld > 0 && !pastHold) {
+      return new Promise((resolve) => {
+        this.#heldSends.push(() => resolve(this.#whenReady().then(() => this.#send(op, args, ahead))));
+      });
+    }
     const worker = this.#worker;
     if (worker === undefined || this.#workerState !== 'ready') {
       return Promise.reject(new LedgerError('SHARD_UNAVAILABLE', { shard: this.shard }));
@@ -398,6 +439,7 @@ export class ShardClient {
   /** Sends queued submits, as many messages as the in-flight bound allows. */
   #flush(): void {
     this.#flushScheduled = false;
+    if (this.#sendsHeld > 0) return; // Sent by releaseSends.
     const worker = this.#worker;
     if (worker === undefined || this.#workerState !== 'ready') return; // Sent once ready.
     while (this.#inFlightSubmits < this.#inFlightMessagesMax && this.#queueHead < this.#queue.length) {
@@ -549,6 +591,7 @@ export class ShardClient {
       this.#outstandingCommands -= entry.count;
       for (const caller of entry.callers) caller.reject(unavailable);
     }
+    this.#wakeIdleWaiters();
     if (this.#closeSent) return;
     if (!wasReady) this.#restartFailures++;
     const neverOpened = this.#generation === 0 && !wasReady;
@@ -580,7 +623,19 @@ export class ShardClient {
     this.#checkDrained();
   }
 
+  #isIdle(): boolean {
+    return this.#inFlight.size === 0 || this.#workerState === 'failed';
+  }
+
+  #wakeIdleWaiters(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
   #checkDrained(): void {
+    this.#wakeIdleWaiters();
     if (this.#drainWaiters.length === 0) return;
     const idle = this.#inFlight.size === 0 && this.#queueHead === this.#queue.length;
     if (!idle && this.#workerState !== 'failed') return;

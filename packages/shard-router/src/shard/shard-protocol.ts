@@ -43,7 +43,11 @@ export interface ShardOps {
   readNewRecords(afterSequence: number, limitEvents: number): NewRecords;
   verify(): VerifyReport;
   snapshot(): SnapshotInfo;
-  backup(dir: string): BackupInfo;
+  /** Opens the shard's backup cut (ShardEngine.beginBackup) and answers with its sequence; the
+   * copy goes on in the worker until backupDone. */
+  backupCut(dir: string): { sequence: number };
+  /** Waits for the copy that backupCut began into `dir`. */
+  backupDone(dir: string): BackupInfo;
   info(): EngineInfo;
   close(): null;
   armFailpoint(name: string, options: FailpointOptions): null;

@@ -15,7 +15,7 @@
 // starts a new worker, which recovers from the log.
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { LedgerError, ShardEngine, assert, assertNever, errorToWire, type CommandResult, type ShardIdentityExpectation, type WireError } from '@shardledger/ledger-core';
+import { LedgerError, ShardEngine, assert, assertNever, errorToWire, type BackupInfo, type CommandResult, type ShardIdentityExpectation, type WireError } from '@shardledger/ledger-core';
 import { PartitionMap } from '../partition.js';
 import { armFailpoint, armFailpointsFromEnv, disarmAllFailpoints, failpoint, failpointNames } from '../failpoints.js';
 import {
@@ -46,6 +46,8 @@ interface QueuedRequest {
 }
 
 let engine: ShardEngine | undefined;
+/** Backup copies begun by backupCut, by target dir, until backupDone collects them. */
+const backupsCopying = new Map<string, Promise<BackupInfo>>();
 /** Encoded bytes of the requests started in one turn, beyond the first (about 2,500 plain
  * transfers: a full message of 8,190 gets a turn of its own, messages of a few hundred share). */
 const turnBytesMax = 128 * 1024;
@@ -117,7 +119,9 @@ async function handle(request: ShardRequest): Promise<void> {
   } catch (error) {
     const wire: WireError = errorToWire(error);
     post({ id: request.id, ok: false, error: wire });
-    if (fatalCodes.has(wire.code)) process.exit(exitCodeFatal);
+    // A backup that failed wrote only to its own target (a full or unwritable backup disk): the
+    // shard's environment is whole, and a failed engine stops the thread at its next request.
+    if (fatalCodes.has(wire.code) && request.op !== 'backupCut' && request.op !== 'backupDone') process.exit(exitCodeFatal);
     return;
   }
   post(reply);
@@ -182,9 +186,22 @@ async function execute(request: ShardRequest): Promise<ShardOpResult<ShardOp>> {
       return await shard.verify();
     case 'snapshot':
       return await shard.snapshot();
-    case 'backup':
+    case 'backupCut': {
       failpoint(failpointNames.shardBackupBefore);
-      return await shard.backup(...(request as ShardRequest<'backup'>).args);
+      const [dir] = (request as ShardRequest<'backupCut'>).args;
+      const { sequence, done } = await shard.beginBackup(dir);
+      backupsCopying.set(dir, done);
+      return { sequence };
+    }
+    case 'backupDone': {
+      const [dir] = (request as ShardRequest<'backupDone'>).args;
+      const done = backupsCopying.get(dir);
+      // A worker started after the cut (a restart) has no copy of it: the backup is lost, the
+      // shard is not.
+      if (done === undefined) throw new LedgerError('SHARD_UNAVAILABLE', { shard: data.shard, dir, problem: 'the shard restarted during the backup' });
+      backupsCopying.delete(dir);
+      return await done;
+    }
     case 'close':
       return await close(shard);
     case 'armFailpoint':
