@@ -15,7 +15,7 @@
 // starts a new worker, which recovers from the log (STYLE rule 13).
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { LedgerError, ShardEngine, assert, assertNever, errorToWire, type CommandResult, type WireError } from '@shardledger/ledger-core';
+import { LedgerError, ShardEngine, assert, assertNever, corruptionOf, errorToWire, type CommandResult, type WireError } from '@shardledger/ledger-core';
 import { armFailpoint, armFailpointsFromEnv, disarmAllFailpoints, failpoint, failpointNames } from '../failpoints.js';
 import {
   createPackr,
@@ -112,7 +112,8 @@ async function handle(request: ShardRequest): Promise<void> {
   try {
     reply = { id: request.id, ok: true, value: await execute(request) };
   } catch (error) {
-    const wire: WireError = errorToWire(error);
+    // LMDB's errors of a damaged page reach here from any read: typed, with the shard.
+    const wire: WireError = errorToWire(corruptionOf(error, { dir: data.dir }) ?? error);
     post({ id: request.id, ok: false, error: wire });
     if (fatalCodes.has(wire.code)) process.exit(exitCodeFatal);
     return;
