@@ -5,6 +5,7 @@ export * from './assert.js';
 export * from './domain/index.js';
 export * from './storage/engine-types.js';
 export { ShardEngine, accountView, shardFormatVersion } from './storage/shard-engine.js';
+export { corruptionOf } from './storage/corruption.js';
 export { SnapshotStore } from './storage/snapshot-store.js';
 export type { ShardIdentity, ShardIdentityExpectation, ShardIdentityProblem } from './storage/shard-identity.js';
 export { syncDir, writeFileAtomic } from './storage/durable-files.js';

@@ -68,8 +68,9 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Runs a test child (`node fixture ...args`) to its end: its output and the signal that ended it. */
-export function runToExit(fixture: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; stderr: string; signal: NodeJS.Signals | null }> {
+/** Runs a test child (`node fixture ...args`) to its end: its output, and its exit code or the
+ * signal that ended it. */
+export function runToExit(fixture: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; stderr: string; code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fixture, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -77,6 +78,6 @@ export function runToExit(fixture: string, args: readonly string[], env: NodeJS.
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
-    child.on('close', (_code, signal) => resolve({ stdout, stderr, signal }));
+    child.on('close', (code, signal) => resolve({ stdout, stderr, code, signal }));
   });
 }

@@ -16,6 +16,7 @@ import type { Counters } from '../domain/balance.js';
 import type { LedgerEvent, Metadata, TransferCreated, TransferRecord } from '../domain/types.js';
 import { isSagaEvent, sagaEventFromTuple, sagaEventToTuple, writeSagaEvents, type SagaEvent, type SagaEventTuple } from './saga-codec.js';
 import { bufferView, searchAscending } from './sorted-ids.js';
+import { checkedPayload, withChecksum } from './record-checksum.js';
 import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
 
 /** One group commit: the events with sequence numbers first .. first + events.length - 1. */
@@ -133,7 +134,12 @@ export class EventRecordBuilder {
     this.count += 1;
   }
 
+  /** The record as stored: its msgpack bytes with a checksum (record-checksum.ts). */
   encode(): Buffer {
+    return withChecksum(this.encodePayload());
+  }
+
+  private encodePayload(): Buffer {
     assert(this.count > 0, 'empty event record');
     let transfers: TransferColumns;
     let transferCount: number;
@@ -170,10 +176,17 @@ export class EventRecordBuilder {
   }
 }
 
+/** Decodes a stored record; STORAGE_CORRUPT when its checksum or its layout is wrong. */
 export function decodeEventRecord(buffer: Uint8Array): EventRecord {
-  const record = packr.unpack(buffer) as ColumnarRecord;
-  if ((record.v !== 2 && record.v !== 3) || typeof record.first !== 'number') {
-    throw new LedgerError('STORAGE_CORRUPT', { reason: 'unknown event record version', version: String(record.v) });
+  let record: ColumnarRecord | null;
+  try {
+    record = packr.unpack(checkedPayload(buffer)) as ColumnarRecord | null;
+  } catch (error) {
+    if (error instanceof LedgerError) throw error;
+    throw new LedgerError('STORAGE_CORRUPT', { problem: `log record is not msgpack: ${String((error as Error).message)}` });
+  }
+  if (record === null || typeof record !== 'object' || (record.v !== 2 && record.v !== 3) || typeof record.first !== 'number') {
+    throw new LedgerError('STORAGE_CORRUPT', { reason: 'unknown event record version', version: String(record?.v) });
   }
   const events: LedgerEvent[] = new Array(record.count);
   for (const [index, event] of record.others) events[index] = event;

@@ -4,6 +4,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { WriterRecord } from './writer-fence.js';
+import { checkEnvFile } from './env-check.js';
 
 export interface ShardDatabases {
   readonly env: RootDatabase;
@@ -35,6 +36,8 @@ export interface ShardDatabases {
 
 export function openShardDatabases(dir: string, mapSizeBytes: number): ShardDatabases {
   mkdirSync(dir, { recursive: true });
+  // LMDB maps the file as its meta pages describe it; a damaged one would crash the process.
+  checkEnvFile(dir);
   const env = open({
     path: join(dir, 'events.mdb'),
     // Several named databases share the environment, and so one write transaction.

@@ -25,6 +25,7 @@ import {
   decodeHistoryEntry,
   decodeTransferRecord,
   encodeEventRecord,
+  type EventRecord,
   encodeHistoryEntry,
   EventRecordBuilder,
   encodePlainRun,
@@ -60,6 +61,9 @@ import { FailStop, storageErrorOf } from './fail-stop.js';
 import { WriterFence } from './writer-fence.js';
 import { checkAccountHomes, checkShardFiles, checkShardIdentity, putShardIdentity, readShardIdentity } from './shard-identity.js';
 import { copyCut, createBackupDir, openCut } from './backup-copy.js';
+import { corruptionOf } from './corruption.js';
+import { checkedPayload } from './record-checksum.js';
+import { IndexAudit } from './index-audit.js';
 
 /** Plain transfers applied by submitEncoded's lane (no record objects): the batch columns they
  * came from, and per transfer its column and timestamp offset. Their ids ascend (each was above
@@ -142,11 +146,13 @@ const INDEXED_THROUGH = 'indexedThrough';
 /** Set once the dir was opened with accountHistory off (see historyIndexComplete). */
 const HISTORY_INCOMPLETE = 'historyIncomplete';
 /** The shard dir's storage format. Absent = 1. Version 2 added the `runs` and `sagaRuns` dbs and
- * keeps open reservations out of the id and saga indexes (in the log and in memory only). A build
+ * keeps open reservations out of the id and saga indexes (in the log and in memory only). Version 3
+ * puts a checksum on every log record written (record-checksum.ts); older records are read as
+ * they are. A build
  * reads every version up to its own, raises the stored one on open, and refuses a newer one: an
  * older build would miss what a newer layout stores elsewhere. */
 const FORMAT_VERSION = 'formatVersion';
-export const shardFormatVersion = 2;
+export const shardFormatVersion = 3;
 
 /** The value of a runs db (plain or saga runs, keyed by their first id) with the greatest key
  * <= `key` (the one run that may hold it), or the last run when `key` is omitted. */
@@ -391,7 +397,9 @@ export class ShardEngine implements ShardEngineApi {
       await engine.recover();
       if (writeIdentity && options.identity !== undefined) await engine.writeIdentity(options.identity);
     } catch (error) {
-      if (engine.failure === null && !(error instanceof AssertionError) && !(error instanceof LedgerError)) engine.failure = await storageErrorOf(error, { dir: options.dir });
+      const corrupt = corruptionOf(error, { dir: options.dir });
+      if (corrupt !== null) engine.failure = corrupt;
+      else if (engine.failure === null && !(error instanceof AssertionError) && !(error instanceof LedgerError)) engine.failure = await storageErrorOf(error, { dir: options.dir });
       await engine.closeEnv();
       throw engine.failure ?? error;
     }
@@ -452,9 +460,19 @@ export class ShardEngine implements ShardEngineApi {
     return undefined;
   }
 
+  /** A log record, decoded and checked; damage is STORAGE_CORRUPT naming this shard and the
+   * record's first sequence (its key: the record's own bytes are what cannot be trusted). */
+  private decodeLogRecord(key: number, value: Uint8Array): EventRecord {
+    try {
+      return decodeEventRecord(value);
+    } catch (error) {
+      throw corruptionOf(error, { dir: this.dir, sequence: key }) ?? new LedgerError('STORAGE_CORRUPT', { dir: this.dir, sequence: key, problem: String(error) });
+    }
+  }
+
   private lastLoggedSequence(): number {
-    for (const { value } of this.db.log.getRange({ reverse: true, limit: 1 })) {
-      const record = decodeEventRecord(value);
+    for (const { key, value } of this.db.log.getRange({ reverse: true, limit: 1 })) {
+      const record = this.decodeLogRecord(key, value);
       return record.first + record.events.length - 1;
     }
     return 0;
@@ -514,8 +532,8 @@ export class ShardEngine implements ShardEngineApi {
   private *iterateEvents(after: number): Generator<SequencedEvent> {
     let start = after + 1;
     for (const { key } of this.db.log.getRange({ start: after + 1, reverse: true, limit: 1 })) start = key;
-    for (const { value } of this.db.log.getRange({ start })) {
-      const record = decodeEventRecord(value);
+    for (const { key, value } of this.db.log.getRange({ start })) {
+      const record = this.decodeLogRecord(key, value);
       for (let index = 0; index < record.events.length; index += 1) {
         const sequence = record.first + index;
         if (sequence > after) yield { sequence, event: record.events[index] as LedgerEvent };
@@ -702,8 +720,9 @@ export class ShardEngine implements ShardEngineApi {
       }
     } catch (error) {
       // A throw here is a bug (decide and evolve reject with data): memory may be ahead of the
-      // log, so this engine stops; reopening recovers from the log.
-      this.failure = new LedgerError('ASSERTION_FAILED', { message: String(error) });
+      // log, so this engine stops; reopening recovers from the log. A damaged index page met by
+      // a lookup is not a bug: it is reported as what it is.
+      this.failure = corruptionOf(error, { dir: this.dir }) ?? new LedgerError('ASSERTION_FAILED', { message: String(error) });
       throw this.failure;
     }
     if (events.length === 0) {
@@ -805,8 +824,8 @@ export class ShardEngine implements ShardEngineApi {
       assert(column === input.count, 'every transfer column used');
       if (timestampBehind) state.lastTimestamp = now + BigInt(state.lastSequence - first);
     } catch (error) {
-      // As in submit(): a throw is a bug; memory may be ahead of the log, so this engine stops.
-      this.failure = new LedgerError('ASSERTION_FAILED', { message: String(error) });
+      // As in submit(): a throw is a bug (or damage); memory may be ahead of the log, so this engine stops.
+      this.failure = corruptionOf(error, { dir: this.dir }) ?? new LedgerError('ASSERTION_FAILED', { message: String(error) });
       throw this.failure;
     }
     this.plainLaneCount += run.columns.length;
@@ -1059,7 +1078,7 @@ export class ShardEngine implements ShardEngineApi {
       if (!String(found).startsWith('t')) break;
       const bytes = this.db.log.getBinary(first);
       if (bytes === undefined) break;
-      const record = decodeEventRecord(bytes);
+      const record = this.decodeLogRecord(first, bytes);
       let sequence = first - 1;
       for (const event of record.events) {
         if (event.timestamp > timestamp) break;
@@ -1126,10 +1145,20 @@ export class ShardEngine implements ShardEngineApi {
       if (key > durableThrough) break;
       // Records before this one hold events afterSequence+1 .. key-1.
       if (records.length > 0 && key - 1 - afterSequence >= limitEvents) break;
+      this.checkLogRecord(key, value);
       // A copy: LMDB's buffer is only valid until the read transaction moves on.
       records.push(Uint8Array.prototype.slice.call(value));
     }
     return records;
+  }
+
+  /** Checks a stored record's checksum without decoding it (the reader decodes it elsewhere). */
+  private checkLogRecord(key: number, value: Uint8Array): void {
+    try {
+      checkedPayload(value);
+    } catch (error) {
+      throw corruptionOf(error, { dir: this.dir, sequence: key }) ?? error;
+    }
   }
 
   // ---- verification, snapshots, lifecycle ------------------------------------------------
@@ -1139,14 +1168,27 @@ export class ShardEngine implements ShardEngineApi {
     // A copy of the live state at one sequence number; writes go on while the log is replayed.
     const live = restoreState(captureState(this.state));
     const replayed = initialState();
+    const lookup = this.context.transfers.get;
+    const index = new IndexAudit((id) => lookup(id));
     let replayedCount = 0;
-    for (const { event } of this.iterateEvents(0)) {
-      if (replayed.lastSequence >= live.lastSequence) break;
-      evolve(replayed, event);
-      replayedCount += 1;
-      if (replayedCount % 65_536 === 0) await new Promise((resolve) => setImmediate(resolve));
+    try {
+      for (const { sequence, event } of this.iterateEvents(0)) {
+        if (replayed.lastSequence >= live.lastSequence) break;
+        index.check(sequence, event, replayed);
+        evolve(replayed, event);
+        replayedCount += 1;
+        if (replayedCount % 65_536 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      // A damaged record or index page ends the replay: reported as a violation, like every
+      // other finding of verify, naming where it is; the states cannot be compared past it.
+      const corrupt = corruptionOf(error, { dir: this.dir, sequence: replayed.lastSequence + 1 });
+      if (corrupt === null) throw error;
+      const where = Object.entries(corrupt.detail).map(([key, value]) => `${key}=${String(value)}`).join(', ');
+      const violations = [{ rule: 'storage_intact', detail: `STORAGE_CORRUPT: ${where}` }, ...index.result()];
+      return { ok: false, violations, eventsReplayed: replayedCount };
     }
-    const violations = [...diffStates(live, replayed), ...auditState(replayed), ...auditState(live)];
+    const violations = [...diffStates(live, replayed), ...auditState(replayed), ...auditState(live), ...index.result()];
     return { ok: violations.length === 0, violations, eventsReplayed: replayedCount };
   }
 

@@ -15,7 +15,7 @@
 // starts a new worker, which recovers from the log.
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { LedgerError, ShardEngine, assert, assertNever, errorToWire, type BackupInfo, type CommandResult, type ShardIdentityExpectation, type WireError } from '@shardledger/ledger-core';
+import { LedgerError, ShardEngine, assert, assertNever, corruptionOf, errorToWire, type BackupInfo, type CommandResult, type ShardIdentityExpectation, type WireError } from '@shardledger/ledger-core';
 import { PartitionMap } from '../partition.js';
 import { armFailpoint, armFailpointsFromEnv, disarmAllFailpoints, failpoint, failpointNames } from '../failpoints.js';
 import {
@@ -117,7 +117,8 @@ async function handle(request: ShardRequest): Promise<void> {
   try {
     reply = { id: request.id, ok: true, value: await execute(request) };
   } catch (error) {
-    const wire: WireError = errorToWire(error);
+    // LMDB's errors of a damaged page reach here from any read: typed, with the shard.
+    const wire: WireError = errorToWire(corruptionOf(error, { dir: data.dir }) ?? error);
     post({ id: request.id, ok: false, error: wire });
     // A backup that failed wrote only to its own target (a full or unwritable backup disk): the
     // shard's environment is whole, and a failed engine stops the thread at its next request.

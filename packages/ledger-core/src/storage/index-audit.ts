@@ -1,0 +1,58 @@
+// verify()'s check of the id index against the log: every transfer id the log wrote must be found
+// by the lookup the decider uses. A damaged page of the index loses ids silently (LMDB checks no
+// page contents), and a lost id is worse than a lost row: the next transfer with that id is taken
+// as new and applied a second time. Replay alone cannot see it, since it never reads the index.
+
+import type { Violation } from '../domain/audit.js';
+import type { LedgerState } from '../domain/state.js';
+import type { LedgerEvent, TransferRecord } from '../domain/types.js';
+
+/** How many unfindable ids verify() lists one by one; past this it reports a count. */
+const unindexedListedMax = 100;
+
+/** The ids whose records `event` writes to the index: a transfer, the post or void of a pending
+ * one, and the sides of a saga that closes (read from `replayed`, the state before the event). */
+function indexedIdsOf(event: LedgerEvent, replayed: LedgerState): readonly string[] {
+  switch (event.type) {
+    case 'TransferCreated':
+      return [event.transfer.id];
+    case 'PendingTransferPosted':
+    case 'PendingTransferVoided':
+      return [event.id];
+    case 'ReservationCommitted':
+    case 'ReservationReleased': {
+      const ids = (replayed.reservations.get(event.sagaId)?.legs ?? []).map((leg) => leg.transfer.id);
+      if (event.resolution !== undefined) ids.push(event.resolution.id);
+      return ids;
+    }
+    default:
+      return [];
+  }
+}
+
+/** Collects, during a replay, the ids the index should hold and cannot find. Feed every event
+ * before it is applied to `replayed`. */
+export class IndexAudit {
+  private readonly lookup: (id: string) => TransferRecord | undefined;
+  private readonly violations: Violation[] = [];
+  private unindexed = 0;
+
+  constructor(lookup: (id: string) => TransferRecord | undefined) {
+    this.lookup = lookup;
+  }
+
+  check(sequence: number, event: LedgerEvent, replayed: LedgerState): void {
+    for (const id of indexedIdsOf(event, replayed)) {
+      if (this.lookup(id) !== undefined) continue;
+      this.unindexed += 1;
+      if (this.violations.length < unindexedListedMax) {
+        this.violations.push({ rule: 'transfer_indexed', detail: `transfer ${JSON.stringify(id)} (sequence ${sequence}) is in the log but not found through the id index` });
+      }
+    }
+  }
+
+  result(): Violation[] {
+    if (this.unindexed <= this.violations.length) return this.violations;
+    return [...this.violations, { rule: 'transfer_indexed', detail: `${this.unindexed - this.violations.length} more transfer ids not found through the id index` }];
+  }
+}
