@@ -60,7 +60,7 @@ import { captureState, logRecordDigest, restoreState, SnapshotStore } from './sn
 import { syncDir, syncFile } from './durable-files.js';
 import { FailStop, storageErrorOf } from './fail-stop.js';
 import { corruptionOf } from './corruption.js';
-import { checkedPayload } from './record-checksum.js';
+import { checkChecksum } from './record-checksum.js';
 import { IndexAudit } from './index-audit.js';
 import { IF_EXISTS } from 'lmdb';
 
@@ -1126,7 +1126,7 @@ export class ShardEngine implements ShardEngineApi {
   /** Checks a stored record's checksum without decoding it (the reader decodes it elsewhere). */
   private checkLogRecord(key: number, value: Uint8Array): void {
     try {
-      checkedPayload(value);
+      checkChecksum(value);
     } catch (error) {
       throw corruptionOf(error, { dir: this.dir, sequence: key }) ?? error;
     }
