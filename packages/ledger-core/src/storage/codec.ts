@@ -16,7 +16,7 @@ import type { Counters } from '../domain/balance.js';
 import type { LedgerEvent, Metadata, TransferCreated, TransferRecord } from '../domain/types.js';
 import { isSagaEvent, sagaEventFromTuple, sagaEventToTuple, writeSagaEvents, type SagaEvent, type SagaEventTuple } from './saga-codec.js';
 import { bufferView, searchAscending } from './sorted-ids.js';
-import { checkedPayload, withChecksum } from './record-checksum.js';
+import { CHECKSUM_PLACEHOLDER, checkChecksum, hasChecksum, sealChecksum } from './record-checksum.js';
 import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
 
 /** One group commit: the events with sequence numbers first .. first + events.length - 1. */
@@ -25,10 +25,13 @@ export interface EventRecord {
   readonly events: readonly LedgerEvent[];
 }
 
-/** Version 3 (written): transfer columns nested, saga events as tuples (saga-codec.ts).
- * Version 2 (still read): the same without `sagas`; saga events were in `others`, whole. */
+/** Version 4 (written): version 3 with a checksum of the record as its first field, `crc`
+ * (record-checksum.ts). Version 3 (still read): transfer columns nested, saga events as tuples
+ * (saga-codec.ts). Version 2 (still read): the same without `sagas`; saga events were in
+ * `others`, whole. */
 interface ColumnarRecord {
-  readonly v: 2 | 3;
+  readonly crc?: number;
+  readonly v: 2 | 3 | 4;
   readonly first: number;
   readonly count: number;
   /** Base timestamp; TransferCreated timestamps are base + offset (offsets < 2^53 ns). */
@@ -134,9 +137,9 @@ export class EventRecordBuilder {
     this.count += 1;
   }
 
-  /** The record as stored: its msgpack bytes with a checksum (record-checksum.ts). */
+  /** The record as stored: its msgpack bytes, their checksum filled in (record-checksum.ts). */
   encode(): Buffer {
-    return withChecksum(this.encodePayload());
+    return sealChecksum(this.encodePayload());
   }
 
   private encodePayload(): Buffer {
@@ -153,7 +156,9 @@ export class EventRecordBuilder {
       transferCount = this.builder.count;
     }
     const columnar: ColumnarRecord = {
-      v: 3,
+      // First: sealChecksum fills it in over every byte after it.
+      crc: CHECKSUM_PLACEHOLDER,
+      v: 4,
       first: this.first,
       count: this.count,
       base: this.base,
@@ -180,14 +185,17 @@ export class EventRecordBuilder {
 export function decodeEventRecord(buffer: Uint8Array): EventRecord {
   let record: ColumnarRecord | null;
   try {
-    record = packr.unpack(checkedPayload(buffer)) as ColumnarRecord | null;
+    checkChecksum(buffer);
+    record = packr.unpack(buffer) as ColumnarRecord | null;
   } catch (error) {
     if (error instanceof LedgerError) throw error;
     throw new LedgerError('STORAGE_CORRUPT', { problem: `log record is not msgpack: ${String((error as Error).message)}` });
   }
-  if (record === null || typeof record !== 'object' || (record.v !== 2 && record.v !== 3) || typeof record.first !== 'number') {
+  if (record === null || typeof record !== 'object' || (record.v !== 2 && record.v !== 3 && record.v !== 4) || typeof record.first !== 'number') {
     throw new LedgerError('STORAGE_CORRUPT', { reason: 'unknown event record version', version: String(record?.v) });
   }
+  // A version 4 record whose checksum field is gone was changed: it is not read unchecked.
+  if (record.v === 4 && !hasChecksum(buffer)) throw new LedgerError('STORAGE_CORRUPT', { problem: 'log record lost its checksum' });
   const events: LedgerEvent[] = new Array(record.count);
   for (const [index, event] of record.others) events[index] = event;
   if (record.sagas !== undefined) for (const [index, tuple] of record.sagas) events[index] = sagaEventFromTuple(tuple, record.base);

@@ -21,7 +21,10 @@ function indexedIdsOf(event: LedgerEvent, replayed: LedgerState): readonly strin
       return [event.id];
     case 'ReservationCommitted':
     case 'ReservationReleased': {
-      const ids = (replayed.reservations.get(event.sagaId)?.legs ?? []).map((leg) => leg.transfer.id);
+      // A release with no reservation is a tombstone: it writes no record.
+      const reservation = replayed.reservations.get(event.sagaId);
+      if (reservation === undefined) return [];
+      const ids = reservation.legs.map((leg) => leg.transfer.id);
       if (event.resolution !== undefined) ids.push(event.resolution.id);
       return ids;
     }

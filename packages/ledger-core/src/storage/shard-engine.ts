@@ -62,7 +62,7 @@ import { WriterFence } from './writer-fence.js';
 import { checkAccountHomes, checkShardFiles, checkShardIdentity, putShardIdentity, readShardIdentity } from './shard-identity.js';
 import { copyCut, createBackupDir, openCut } from './backup-copy.js';
 import { corruptionOf } from './corruption.js';
-import { checkedPayload } from './record-checksum.js';
+import { checkChecksum } from './record-checksum.js';
 import { IndexAudit } from './index-audit.js';
 
 /** Plain transfers applied by submitEncoded's lane (no record objects): the batch columns they
@@ -1155,7 +1155,7 @@ export class ShardEngine implements ShardEngineApi {
   /** Checks a stored record's checksum without decoding it (the reader decodes it elsewhere). */
   private checkLogRecord(key: number, value: Uint8Array): void {
     try {
-      checkedPayload(value);
+      checkChecksum(value);
     } catch (error) {
       throw corruptionOf(error, { dir: this.dir, sequence: key }) ?? error;
     }
