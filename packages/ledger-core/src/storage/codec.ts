@@ -496,6 +496,14 @@ export function findInPlainRun(value: Uint8Array, id: string): TransferRecord | 
   return decodeTransferRecord(id, view.subarray(start, end));
 }
 
+/** Every id of a plain run's value, in order. */
+export function idsOfPlainRun(value: Uint8Array): string[] {
+  const { view, count, entries } = plainRunView(value);
+  const ids = new Array<string>(count);
+  for (let at = 0; at < count; at += 1) ids[at] = plainRunId(view, entries, at).id;
+  return ids;
+}
+
 /** The greatest id of a plain run's value. */
 export function lastIdOfPlainRun(value: Uint8Array): string {
   const { view, count, entries } = plainRunView(value);

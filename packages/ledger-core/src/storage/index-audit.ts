@@ -5,7 +5,7 @@
 
 import type { Violation } from '../domain/audit.js';
 import type { LedgerState } from '../domain/state.js';
-import type { LedgerEvent, TransferRecord } from '../domain/types.js';
+import type { LedgerEvent } from '../domain/types.js';
 
 /** How many unfindable ids verify() lists one by one; past this it reports a count. */
 const unindexedListedMax = 100;
@@ -36,17 +36,18 @@ function indexedIdsOf(event: LedgerEvent, replayed: LedgerState): readonly strin
 /** Collects, during a replay, the ids the index should hold and cannot find. Feed every event
  * before it is applied to `replayed`. */
 export class IndexAudit {
-  private readonly lookup: (id: string) => TransferRecord | undefined;
+  /** Whether the index finds `id`. */
+  private readonly has: (id: string) => boolean;
   private readonly violations: Violation[] = [];
   private unindexed = 0;
 
-  constructor(lookup: (id: string) => TransferRecord | undefined) {
-    this.lookup = lookup;
+  constructor(has: (id: string) => boolean) {
+    this.has = has;
   }
 
   check(sequence: number, event: LedgerEvent, replayed: LedgerState): void {
     for (const id of indexedIdsOf(event, replayed)) {
-      if (this.lookup(id) !== undefined) continue;
+      if (this.has(id)) continue;
       this.unindexed += 1;
       if (this.violations.length < unindexedListedMax) {
         this.violations.push({ rule: 'transfer_indexed', detail: `transfer ${JSON.stringify(id)} (sequence ${sequence}) is in the log but not found through the id index` });
