@@ -17,7 +17,10 @@ export default class SummaryReporter implements Reporter {
         else if (state === 'failed') {
           failed += 1;
           const error = result.errors[0];
-          const cause = error === undefined ? '' : `\n  ${oneLine(`${error.name ?? 'Error'}: ${error.message}`)}${error.diff === undefined ? '' : `\n  ${oneLine(error.diff)}`}${detailOf(error)}`;
+          const cause =
+            error === undefined
+              ? ''
+              : `\n  ${oneLine(`${error.name ?? 'Error'}: ${error.message}`)}${error.diff === undefined ? '' : `\n  ${oneLine(error.diff)}`}${detailOf(error)}`;
           failures.push(`${testModule.moduleId} > ${testCase.fullName}${cause}`);
         } else skipped += 1;
       }

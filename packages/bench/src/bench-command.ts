@@ -6,12 +6,25 @@ import { parseArgs } from 'node:util';
 import { updateDocsFile } from './docs-section.js';
 import { resultsTable, summaryLines, writeJsonResult, writeReport } from './report.js';
 import type { BenchResult } from './result.js';
-import { benchDefaults, peerNames, runBench, type BenchOptions, type PeerName } from './run-bench.js';
+import {
+  benchDefaults,
+  peerNames,
+  runBench,
+  type BenchOptions,
+  type PeerName,
+} from './run-bench.js';
 import { scenarioNamed, scenarios } from './scenarios/index.js';
 import { idKinds, isIdKind } from './transfer-ids.js';
 import { pairKinds, type PairKind } from './workload.js';
 
-const scenarioHelp = scenarios.map((scenario) => [`  ${scenario.name.padEnd(12)} ${scenario.description}`, ...scenario.parameters.map((line) => `  ${''.padEnd(12)}   ${line}`)].join('\n')).join('\n');
+const scenarioHelp = scenarios
+  .map((scenario) =>
+    [
+      `  ${scenario.name.padEnd(12)} ${scenario.description}`,
+      ...scenario.parameters.map((line) => `  ${''.padEnd(12)}   ${line}`),
+    ].join('\n'),
+  )
+  .join('\n');
 
 export const benchUsage = `usage: bench [scenario] [options]
 
@@ -54,52 +67,101 @@ function parsePeers(list: string | undefined): PeerName[] | undefined {
   if (list === undefined) return undefined;
   if (list === 'none' || list === '') return [];
   return list.split(',').map((name) => {
-    if (!(peerNames as readonly string[]).includes(name)) throw new Error(`unknown peer '${name}' (${peerNames.join(', ')}, none)`);
+    if (!(peerNames as readonly string[]).includes(name))
+      throw new Error(`unknown peer '${name}' (${peerNames.join(', ')}, none)`);
     return name as PeerName;
   });
 }
 
-function numberOption(text: string | undefined, what: string, check: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+function numberOption(
+  text: string | undefined,
+  what: string,
+  check: { integer?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
   const min = check.min ?? 0;
-  if (!Number.isFinite(value) || value < min || (check.max !== undefined && value > check.max) || (check.integer === true && !Number.isInteger(value))) {
-    throw new Error(`${what} must be ${check.integer === true ? 'an integer' : 'a number'} >= ${min}${check.max === undefined ? '' : ` and <= ${check.max}`}, got '${text}'`);
+  if (
+    !Number.isFinite(value) ||
+    value < min ||
+    (check.max !== undefined && value > check.max) ||
+    (check.integer === true && !Number.isInteger(value))
+  ) {
+    throw new Error(
+      `${what} must be ${check.integer === true ? 'an integer' : 'a number'} >= ${min}${check.max === undefined ? '' : ` and <= ${check.max}`}, got '${text}'`,
+    );
   }
   return value;
 }
 
 /** Parses the bench's arguments into runBench options plus the output paths. */
-export function parseBenchArgs(argv: readonly string[], commandPrefix: string): { options: BenchOptions; json?: string; report?: string; docs?: string; help: boolean } {
+export function parseBenchArgs(
+  argv: readonly string[],
+  commandPrefix: string,
+): { options: BenchOptions; json?: string; report?: string; docs?: string; help: boolean } {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
     options: {
-      duration: { type: 'string' }, warmup: { type: 'string' }, shards: { type: 'string' }, durability: { type: 'string' },
-      'batch-size': { type: 'string' }, 'cross-shard-ratio': { type: 'string' }, pairs: { type: 'string' }, ids: { type: 'string' }, seed: { type: 'string' }, transfers: { type: 'string' },
-      peers: { type: 'string' }, 'no-ledger': { type: 'boolean' }, scaling: { type: 'string' }, rate: { type: 'string' }, events: { type: 'string' },
-      'pg-url': { type: 'string' }, 'pg-connections': { type: 'string' },
-      rounds: { type: 'string' }, 'with-read-model': { type: 'boolean' }, 'in-flight': { type: 'string' },
-      json: { type: 'string' }, report: { type: 'string' }, docs: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      shards: { type: 'string' },
+      durability: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'cross-shard-ratio': { type: 'string' },
+      pairs: { type: 'string' },
+      ids: { type: 'string' },
+      seed: { type: 'string' },
+      transfers: { type: 'string' },
+      peers: { type: 'string' },
+      'no-ledger': { type: 'boolean' },
+      scaling: { type: 'string' },
+      rate: { type: 'string' },
+      events: { type: 'string' },
+      'pg-url': { type: 'string' },
+      'pg-connections': { type: 'string' },
+      rounds: { type: 'string' },
+      'with-read-model': { type: 'boolean' },
+      'in-flight': { type: 'string' },
+      json: { type: 'string' },
+      report: { type: 'string' },
+      docs: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (positionals.length > 1) throw new Error(`one scenario at a time, got ${positionals.join(' ')}`);
+  if (positionals.length > 1)
+    throw new Error(`one scenario at a time, got ${positionals.join(' ')}`);
   const durability = values.durability ?? benchDefaults.durability;
-  if (durability !== 'strict' && durability !== 'relaxed') throw new Error(`--durability must be strict or relaxed, got '${durability}'`);
+  if (durability !== 'strict' && durability !== 'relaxed')
+    throw new Error(`--durability must be strict or relaxed, got '${durability}'`);
   const ratio = numberOption(values['cross-shard-ratio'], '--cross-shard-ratio', { max: 1 });
   const named = positionals[0] ?? 'standard';
-  if (values['with-read-model'] === true && named !== 'standard' && named !== 'read-model') throw new Error(`--with-read-model goes with standard, not ${named}`);
+  if (values['with-read-model'] === true && named !== 'standard' && named !== 'read-model')
+    throw new Error(`--with-read-model goes with standard, not ${named}`);
   const pairs = values.pairs;
-  if (pairs !== undefined && !(pairKinds as readonly string[]).includes(pairs)) throw new Error(`--pairs must be ${pairKinds.join(' or ')}, got '${pairs}'`);
+  if (pairs !== undefined && !(pairKinds as readonly string[]).includes(pairs))
+    throw new Error(`--pairs must be ${pairKinds.join(' or ')}, got '${pairs}'`);
   const ids = values.ids;
-  if (ids !== undefined && !isIdKind(ids)) throw new Error(`--ids must be ${idKinds.join(', ')}, got '${ids}'`);
-  const choices = { ...(ratio === undefined ? {} : { crossShardRatio: ratio }), ...(pairs === undefined ? {} : { pairs: pairs as PairKind }), ...(ids === undefined ? {} : { ids }) };
-  const scenario = scenarioNamed(values['with-read-model'] === true ? 'read-model' : named, choices);
+  if (ids !== undefined && !isIdKind(ids))
+    throw new Error(`--ids must be ${idKinds.join(', ')}, got '${ids}'`);
+  const choices = {
+    ...(ratio === undefined ? {} : { crossShardRatio: ratio }),
+    ...(pairs === undefined ? {} : { pairs: pairs as PairKind }),
+    ...(ids === undefined ? {} : { ids }),
+  };
+  const scenario = scenarioNamed(
+    values['with-read-model'] === true ? 'read-model' : named,
+    choices,
+  );
   const seconds = (text: string | undefined, what: string): number | undefined => {
     const value = numberOption(text, what);
     return value === undefined ? undefined : value * 1000;
   };
-  const pgConnections = numberOption(values['pg-connections'], '--pg-connections', { integer: true, min: 1 });
+  const pgConnections = numberOption(values['pg-connections'], '--pg-connections', {
+    integer: true,
+    min: 1,
+  });
   const optional = {
     durationMs: seconds(values.duration, '--duration'),
     warmupMs: seconds(values.warmup, '--warmup'),
@@ -108,7 +170,12 @@ export function parseBenchArgs(argv: readonly string[], commandPrefix: string): 
     seed: numberOption(values.seed, '--seed', { integer: true }),
     transfers: numberOption(values.transfers, '--transfers', { integer: true, min: 1 }),
     peers: parsePeers(values.peers),
-    scalingShards: values.scaling === 'none' ? [] : values.scaling?.split(',').map((text) => numberOption(text, '--scaling', { integer: true, min: 1 }) as number),
+    scalingShards:
+      values.scaling === 'none'
+        ? []
+        : values.scaling
+            ?.split(',')
+            .map((text) => numberOption(text, '--scaling', { integer: true, min: 1 }) as number),
     crossShardRatios: ratio === undefined ? undefined : [ratio],
     offeredTps: numberOption(values.rate, '--rate'),
     recoveryTransfers: numberOption(values.events, '--events', { integer: true, min: 1 }),
@@ -117,24 +184,41 @@ export function parseBenchArgs(argv: readonly string[], commandPrefix: string): 
     engineRounds: numberOption(values.rounds, '--rounds', { integer: true, min: 1 }),
     targetConcurrency: numberOption(values['in-flight'], '--in-flight', { integer: true, min: 1 }),
   };
-  const defined = Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined));
+  const defined = Object.fromEntries(
+    Object.entries(optional).filter(([, value]) => value !== undefined),
+  );
   const options: BenchOptions = {
     scenario,
     durability,
     ...defined,
     ...(values['no-ledger'] === true ? { openTarget: null } : {}),
-    postgres: { ...(values['pg-url'] === undefined ? {} : { pgUrl: values['pg-url'] }), ...(pgConnections === undefined ? {} : { connections: pgConnections }) },
+    postgres: {
+      ...(values['pg-url'] === undefined ? {} : { pgUrl: values['pg-url'] }),
+      ...(pgConnections === undefined ? {} : { connections: pgConnections }),
+    },
     progress: values.quiet !== true,
     command: `${commandPrefix} ${argv.join(' ')}`.trim(),
   };
-  return { options, help: values.help === true, ...(values.json === undefined ? {} : { json: values.json }), ...(values.report === undefined ? {} : { report: values.report }), ...(values.docs === undefined ? {} : { docs: values.docs }) };
+  return {
+    options,
+    help: values.help === true,
+    ...(values.json === undefined ? {} : { json: values.json }),
+    ...(values.report === undefined ? {} : { report: values.report }),
+    ...(values.docs === undefined ? {} : { docs: values.docs }),
+  };
 }
 
 /** Runs the bench from a command line: prints the table and summary on stdout, writes --json,
  * --report and --docs. Resolves to the result (null for --help); rejects when a run fails its
  * money checks, so callers exit non-zero. */
-export async function runBenchCommand(argv: readonly string[], options: { commandPrefix?: string } = {}): Promise<BenchResult | null> {
-  const parsed = parseBenchArgs(argv, options.commandPrefix ?? 'node packages/bench/dist/peers-main.js');
+export async function runBenchCommand(
+  argv: readonly string[],
+  options: { commandPrefix?: string } = {},
+): Promise<BenchResult | null> {
+  const parsed = parseBenchArgs(
+    argv,
+    options.commandPrefix ?? 'node packages/bench/dist/peers-main.js',
+  );
   if (parsed.help) {
     console.log(benchUsage);
     return null;
@@ -142,8 +226,10 @@ export async function runBenchCommand(argv: readonly string[], options: { comman
   const result = await runBench(parsed.options);
   console.log(`\n${resultsTable(result)}\n\n${summaryLines(result).join('\n')}\n`);
   if (parsed.json !== undefined) await writeJsonResult(parsed.json, result);
-  if (parsed.report !== undefined) console.log(`report: ${(await writeReport(parsed.report, result)).join(', ')}`);
+  if (parsed.report !== undefined)
+    console.log(`report: ${(await writeReport(parsed.report, result)).join(', ')}`);
   // --docs takes one file or a comma-separated list (docs/benchmarks.md,README.md).
-  if (parsed.docs !== undefined) for (const file of parsed.docs.split(',')) await updateDocsFile(file, result);
+  if (parsed.docs !== undefined)
+    for (const file of parsed.docs.split(',')) await updateDocsFile(file, result);
   return result;
 }

@@ -28,7 +28,13 @@ function runnersOf(result: BenchResult): Runner[] {
 }
 
 export function tpsOverTimeSpec(result: BenchResult): TopLevelSpec {
-  const values = runnersOf(result).flatMap((runner) => runner.tpsPerSecond.map((tps, second) => ({ runner: runner.name, second: second + 1, tps: Math.max(tps, 1) })));
+  const values = runnersOf(result).flatMap((runner) =>
+    runner.tpsPerSecond.map((tps, second) => ({
+      runner: runner.name,
+      second: second + 1,
+      tps: Math.max(tps, 1),
+    })),
+  );
   return {
     title: `Transfers per second over the measured window (${result.scenario})`,
     width,
@@ -37,7 +43,12 @@ export function tpsOverTimeSpec(result: BenchResult): TopLevelSpec {
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'second', type: 'quantitative', title: 'second of the window' },
-      y: { field: 'tps', type: 'quantitative', title: 'transfers/s (log scale)', scale: { type: 'log' } },
+      y: {
+        field: 'tps',
+        type: 'quantitative',
+        title: 'transfers/s (log scale)',
+        scale: { type: 'log' },
+      },
       color: { field: 'runner', type: 'nominal' },
     },
   };
@@ -45,18 +56,32 @@ export function tpsOverTimeSpec(result: BenchResult): TopLevelSpec {
 
 export function latencySpec(result: BenchResult): TopLevelSpec {
   const rows = [
-    { name: result.subject, p50Ms: result.p50Ms, p99Ms: result.p99Ms, p999Ms: result.p999Ms, maxMs: result.maxMs },
+    {
+      name: result.subject,
+      p50Ms: result.p50Ms,
+      p99Ms: result.p99Ms,
+      p999Ms: result.p999Ms,
+      maxMs: result.maxMs,
+    },
     ...result.peers.filter((peer) => peer.skipped === undefined),
   ];
-  const values = rows.flatMap((row) => [
-    { runner: row.name, percentile: 'p50', ms: row.p50Ms },
-    { runner: row.name, percentile: 'p99', ms: row.p99Ms },
-    { runner: row.name, percentile: 'p99.9', ms: row.p999Ms },
-    { runner: row.name, percentile: 'max', ms: row.maxMs },
-  ]).filter((value): value is { runner: string; percentile: string; ms: number } => value.ms !== null && value.ms > 0);
+  const values = rows
+    .flatMap((row) => [
+      { runner: row.name, percentile: 'p50', ms: row.p50Ms },
+      { runner: row.name, percentile: 'p99', ms: row.p99Ms },
+      { runner: row.name, percentile: 'p99.9', ms: row.p999Ms },
+      { runner: row.name, percentile: 'max', ms: row.maxMs },
+    ])
+    .filter(
+      (value): value is { runner: string; percentile: string; ms: number } =>
+        value.ms !== null && value.ms > 0,
+    );
   // Bars on a log scale need a base above 0 (from 0 they have no height): the power of ten at or
   // below the smallest value.
-  const smallestMs = values.reduce((smallest, value) => Math.min(smallest, value.ms), Number.POSITIVE_INFINITY);
+  const smallestMs = values.reduce(
+    (smallest, value) => Math.min(smallest, value.ms),
+    Number.POSITIVE_INFINITY,
+  );
   const baseMs = Number.isFinite(smallestMs) ? 10 ** Math.floor(Math.log10(smallestMs)) : 1;
   return {
     title: 'Latency of one call (a batch; one transaction for PostgreSQL)',
@@ -65,9 +90,19 @@ export function latencySpec(result: BenchResult): TopLevelSpec {
     data: { values },
     mark: 'bar',
     encoding: {
-      x: { field: 'percentile', type: 'nominal', sort: ['p50', 'p99', 'p99.9', 'max'], title: null },
+      x: {
+        field: 'percentile',
+        type: 'nominal',
+        sort: ['p50', 'p99', 'p99.9', 'max'],
+        title: null,
+      },
       xOffset: { field: 'runner', type: 'nominal' },
-      y: { field: 'ms', type: 'quantitative', title: 'milliseconds (log scale)', scale: { type: 'log', domainMin: baseMs } },
+      y: {
+        field: 'ms',
+        type: 'quantitative',
+        title: 'milliseconds (log scale)',
+        scale: { type: 'log', domainMin: baseMs },
+      },
       y2: { datum: baseMs },
       color: { field: 'runner', type: 'nominal' },
     },
@@ -82,7 +117,12 @@ export function scalingSpec(result: BenchResult): TopLevelSpec {
     data: { values: result.scaling.map((point) => ({ shards: point.shards, tps: point.tps })) },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'shards', type: 'quantitative', title: 'shards', scale: { type: 'log', base: 2 } },
+      x: {
+        field: 'shards',
+        type: 'quantitative',
+        title: 'shards',
+        scale: { type: 'log', base: 2 },
+      },
       y: { field: 'tps', type: 'quantitative', title: 'transfers/s' },
     },
   };
@@ -93,7 +133,12 @@ export function crossShardSpec(result: BenchResult): TopLevelSpec {
     title: `${result.subject}: throughput by share of cross-shard transfers`,
     width,
     height,
-    data: { values: result.crossShardSweep.map((point) => ({ percent: point.crossShardRatio * 100, tps: point.tps })) },
+    data: {
+      values: result.crossShardSweep.map((point) => ({
+        percent: point.crossShardRatio * 100,
+        tps: point.tps,
+      })),
+    },
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'percent', type: 'quantitative', title: '% of transfers crossing shards' },
@@ -108,6 +153,7 @@ export async function renderCharts(result: BenchResult): Promise<Map<string, str
   charts.set('tps-over-time.svg', await renderSvg(tpsOverTimeSpec(result)));
   charts.set('latency.svg', await renderSvg(latencySpec(result)));
   if (result.scaling.length > 0) charts.set('scaling.svg', await renderSvg(scalingSpec(result)));
-  if ((result.crossShardSweep ?? []).length > 0) charts.set('cross-shard.svg', await renderSvg(crossShardSpec(result)));
+  if ((result.crossShardSweep ?? []).length > 0)
+    charts.set('cross-shard.svg', await renderSvg(crossShardSpec(result)));
   return charts;
 }

@@ -13,8 +13,17 @@ import { sqlitePeer } from './peers/sqlite.js';
 import type { Progress } from './progress.js';
 import { medianOf } from './stats.js';
 import type { EngineRound, EngineSummary } from './result.js';
-import { engineDurableFloorTps, engineDurableTargetTps, engineMemoryTargetTps } from './scenarios/index.js';
-import { encodeEngineInput, runEngine, runEngineKernel, type EngineRunResult } from './targets/shard-engine.js';
+import {
+  engineDurableFloorTps,
+  engineDurableTargetTps,
+  engineMemoryTargetTps,
+} from './scenarios/index.js';
+import {
+  encodeEngineInput,
+  runEngine,
+  runEngineKernel,
+  type EngineRunResult,
+} from './targets/shard-engine.js';
 import type { Durability } from './target.js';
 import type { Workload } from './workload.js';
 
@@ -50,11 +59,24 @@ export interface EngineScenarioOutcome {
 }
 
 /** Refuses runBench options the engine scenario cannot honour (before anything runs). */
-export function checkEngineOptions(options: { readonly openTarget?: unknown; readonly shards?: number; readonly peers?: readonly string[] }): void {
-  if (options.openTarget === null) throw new Error('engine: it measures the storage engine; peers only (no ledger) is not a run of it');
-  if (options.shards !== undefined && options.shards !== 1) throw new Error(`engine: one shard, no threads; got --shards ${options.shards}`);
-  const unknown = (options.peers ?? []).filter((name) => !(enginePeerNames as readonly string[]).includes(name));
-  if (unknown.length > 0) throw new Error(`engine: its peers are ${enginePeerNames.join(', ')}; not ${unknown.join(', ')}`);
+export function checkEngineOptions(options: {
+  readonly openTarget?: unknown;
+  readonly shards?: number;
+  readonly peers?: readonly string[];
+}): void {
+  if (options.openTarget === null)
+    throw new Error(
+      'engine: it measures the storage engine; peers only (no ledger) is not a run of it',
+    );
+  if (options.shards !== undefined && options.shards !== 1)
+    throw new Error(`engine: one shard, no threads; got --shards ${options.shards}`);
+  const unknown = (options.peers ?? []).filter(
+    (name) => !(enginePeerNames as readonly string[]).includes(name),
+  );
+  if (unknown.length > 0)
+    throw new Error(
+      `engine: its peers are ${enginePeerNames.join(', ')}; not ${unknown.join(', ')}`,
+    );
 }
 
 function medianOrNull(values: readonly (number | null)[]): number | null {
@@ -75,7 +97,14 @@ function durablePeer(name: 'lmdb-limit' | 'sqlite'): Peer {
 async function runPeer(spec: EngineScenarioSpec, peer: Peer): Promise<RunResult> {
   const dir = await mkdtemp(join(spec.base, `${peer.name}-`));
   try {
-    const run = await peer.run({ workload: spec.workload, durability: spec.durability, warmupMs: spec.warmupMs, durationMs: spec.durationMs, dir, progress: spec.progress });
+    const run = await peer.run({
+      workload: spec.workload,
+      durability: spec.durability,
+      warmupMs: spec.warmupMs,
+      durationMs: spec.durationMs,
+      dir,
+      progress: spec.progress,
+    });
     if (isSkipped(run)) throw new Error(`engine: ${run.name} was skipped: ${run.skipped}`);
     return run;
   } finally {
@@ -91,18 +120,34 @@ interface RoundRuns {
 }
 
 function planBatches(spec: EngineScenarioSpec): number {
-  const planned = Math.ceil((((spec.warmupMs + spec.durationMs) / 1000) * inputRateCeilingTps) / spec.workload.batchSize) + spec.inFlight;
-  return Math.max(spec.inFlight, Math.min(planned, spec.workload.batchCount, Math.floor(inputTransferCountMax / spec.workload.batchSize)));
+  const planned =
+    Math.ceil(
+      (((spec.warmupMs + spec.durationMs) / 1000) * inputRateCeilingTps) / spec.workload.batchSize,
+    ) + spec.inFlight;
+  return Math.max(
+    spec.inFlight,
+    Math.min(
+      planned,
+      spec.workload.batchCount,
+      Math.floor(inputTransferCountMax / spec.workload.batchSize),
+    ),
+  );
 }
 
 export async function runEngineScenario(spec: EngineScenarioSpec): Promise<EngineScenarioOutcome> {
-  if (!Number.isInteger(spec.rounds) || spec.rounds < 1) throw new Error(`engine: rounds must be an integer >= 1, got ${spec.rounds}`);
-  if (!Number.isInteger(spec.inFlight) || spec.inFlight < 1) throw new Error(`engine: calls in flight must be an integer >= 1, got ${spec.inFlight}`);
+  if (!Number.isInteger(spec.rounds) || spec.rounds < 1)
+    throw new Error(`engine: rounds must be an integer >= 1, got ${spec.rounds}`);
+  if (!Number.isInteger(spec.inFlight) || spec.inFlight < 1)
+    throw new Error(`engine: calls in flight must be an integer >= 1, got ${spec.inFlight}`);
   const loadAverageStart = loadavg()[0] as number;
   const batchCount = planBatches(spec);
   const input = encodeEngineInput(spec.workload, batchCount);
-  spec.progress.done(`${'engine'.padEnd(12)} ${batchCount.toLocaleString('en-US')} batches of input encoded in ${input.encodeS.toFixed(1)} s (before the first window, not timed)`);
-  const durable = spec.peers.filter((name): name is 'lmdb-limit' | 'sqlite' => name !== 'memory-limit');
+  spec.progress.done(
+    `${'engine'.padEnd(12)} ${batchCount.toLocaleString('en-US')} batches of input encoded in ${input.encodeS.toFixed(1)} s (before the first window, not timed)`,
+  );
+  const durable = spec.peers.filter(
+    (name): name is 'lmdb-limit' | 'sqlite' => name !== 'memory-limit',
+  );
   const runners = [spec.name, ...durable];
   const rounds: RoundRuns[] = [];
   for (let round = 0; round < spec.rounds; round++) {
@@ -112,17 +157,52 @@ export async function runEngineScenario(spec: EngineScenarioSpec): Promise<Engin
     const peerRuns = new Map<string, RunResult>();
     for (const runner of order) {
       if (runner === spec.name) {
-        engine = await runEngine({ base: spec.base, workload: spec.workload, input, durability: spec.durability, warmupMs: spec.warmupMs, durationMs: spec.durationMs, inFlight: spec.inFlight, progress: spec.progress, label: `${spec.name} #${round + 1}`, verify: round === 0 });
+        engine = await runEngine({
+          base: spec.base,
+          workload: spec.workload,
+          input,
+          durability: spec.durability,
+          warmupMs: spec.warmupMs,
+          durationMs: spec.durationMs,
+          inFlight: spec.inFlight,
+          progress: spec.progress,
+          label: `${spec.name} #${round + 1}`,
+          verify: round === 0,
+        });
       } else {
         peerRuns.set(runner, await runPeer(spec, durablePeer(runner as 'lmdb-limit' | 'sqlite')));
       }
     }
-    rounds.push({ order, engine: engine as EngineRunResult, lmdbLimit: peerRuns.get('lmdb-limit') ?? null, sqlite: peerRuns.get('sqlite') ?? null });
+    rounds.push({
+      order,
+      engine: engine as EngineRunResult,
+      lmdbLimit: peerRuns.get('lmdb-limit') ?? null,
+      sqlite: peerRuns.get('sqlite') ?? null,
+    });
   }
-  const memoryLimit = spec.peers.includes('memory-limit') ? await runPeer(spec, memoryLimitPeer) : null;
-  const kernel = await runEngineKernel({ workload: spec.workload, warmupMs: spec.warmupMs, durationMs: spec.durationMs, progress: spec.progress });
-  const summary = summarize({ spec, rounds, memoryLimit, kernel, inputBatches: batchCount, encodeS: input.encodeS, loadAverageStart });
-  const engine = named(medianRun(rounds.map((round) => round.engine)), spec.name, `${rounds.length} round(s), money checked in each, verify() clean after round 1`);
+  const memoryLimit = spec.peers.includes('memory-limit')
+    ? await runPeer(spec, memoryLimitPeer)
+    : null;
+  const kernel = await runEngineKernel({
+    workload: spec.workload,
+    warmupMs: spec.warmupMs,
+    durationMs: spec.durationMs,
+    progress: spec.progress,
+  });
+  const summary = summarize({
+    spec,
+    rounds,
+    memoryLimit,
+    kernel,
+    inputBatches: batchCount,
+    encodeS: input.encodeS,
+    loadAverageStart,
+  });
+  const engine = named(
+    medianRun(rounds.map((round) => round.engine)),
+    spec.name,
+    `${rounds.length} round(s), money checked in each, verify() clean after round 1`,
+  );
   return { engine, peers: peersOf(rounds, memoryLimit, kernel), summary };
 }
 
@@ -130,12 +210,22 @@ function named(run: RunResult, name: string, rounds: string): RunResult {
   return { ...run, name, method: `the median of ${rounds}; ${run.method}` };
 }
 
-function peersOf(rounds: readonly RoundRuns[], memoryLimit: RunResult | null, kernel: RunResult): RunResult[] {
+function peersOf(
+  rounds: readonly RoundRuns[],
+  memoryLimit: RunResult | null,
+  kernel: RunResult,
+): RunResult[] {
   const peers: RunResult[] = [];
-  const lmdbLimit = rounds.map((round) => round.lmdbLimit).filter((run): run is RunResult => run !== null);
-  const sqlite = rounds.map((round) => round.sqlite).filter((run): run is RunResult => run !== null);
-  if (lmdbLimit.length > 0) peers.push(named(medianRun(lmdbLimit), 'lmdb-limit', `${rounds.length} round(s)`));
-  if (sqlite.length > 0) peers.push(named(medianRun(sqlite), 'sqlite', `${rounds.length} round(s)`));
+  const lmdbLimit = rounds
+    .map((round) => round.lmdbLimit)
+    .filter((run): run is RunResult => run !== null);
+  const sqlite = rounds
+    .map((round) => round.sqlite)
+    .filter((run): run is RunResult => run !== null);
+  if (lmdbLimit.length > 0)
+    peers.push(named(medianRun(lmdbLimit), 'lmdb-limit', `${rounds.length} round(s)`));
+  if (sqlite.length > 0)
+    peers.push(named(medianRun(sqlite), 'sqlite', `${rounds.length} round(s)`));
   if (memoryLimit !== null) peers.push(memoryLimit);
   peers.push(kernel);
   return peers;
@@ -154,7 +244,8 @@ interface Collected {
 function summarize(collected: Collected): EngineSummary {
   const rounds: EngineRound[] = collected.rounds.map((round) => {
     const engineTps = round.engine.tps;
-    const over = (peer: RunResult | null): number | null => (peer === null || peer.tps === 0 ? null : engineTps / peer.tps);
+    const over = (peer: RunResult | null): number | null =>
+      peer === null || peer.tps === 0 ? null : engineTps / peer.tps;
     return {
       order: round.order,
       engineTps,

@@ -31,7 +31,12 @@ export function captureEnvironment(options: { batchSize: number; cwd?: string })
 
 function git(args: string[], cwd: string | undefined): string | null {
   try {
-    return execFileSync('git', args, { cwd: cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', args, {
+      cwd: cwd ?? process.cwd(),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
   } catch {
     return null;
   }

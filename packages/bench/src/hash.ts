@@ -15,6 +15,7 @@ export function fnv1a32(text: string): number {
 
 /** shardOf for peers-only runs: hash modulo shard count. */
 export function hashShardOf(shardCount: number): (accountId: string) => number {
-  if (!Number.isInteger(shardCount) || shardCount < 1) throw new Error(`bad shard count ${shardCount}`);
+  if (!Number.isInteger(shardCount) || shardCount < 1)
+    throw new Error(`bad shard count ${shardCount}`);
   return (accountId: string) => fnv1a32(accountId) % shardCount;
 }

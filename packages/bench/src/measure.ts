@@ -69,7 +69,14 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
     const done = phase === 'measure' ? transfers : warmupTransfers;
     // Until the first call of a phase completes there is no rate yet: show '-', not 0.
     const currentTps = done === 0 ? Number.NaN : (done / Math.max(elapsedMs, 1)) * 1000;
-    options.progress.update({ label: options.label, phase, elapsedMs, transfers: done, currentTps, p99Ms: latencies.count > 0 ? latencies.recentP99Ms(progressWindowSamples) : Number.NaN });
+    options.progress.update({
+      label: options.label,
+      phase,
+      elapsedMs,
+      transfers: done,
+      currentTps,
+      p99Ms: latencies.count > 0 ? latencies.recentP99Ms(progressWindowSamples) : Number.NaN,
+    });
   };
   // Async runners yield while a call is in flight: a timer keeps the line alive between
   // completions (a batch may take seconds). Synchronous runners are reported from the loop.
@@ -82,7 +89,11 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
     const nowMs = performance.now();
     if (nowMs - lastMs > stallTimeoutMs) {
       stopped = true;
-      rejectStall(new Error(`${options.label}: no call completed for ${stallTimeoutMs / 1000} s; the runner hung`));
+      rejectStall(
+        new Error(
+          `${options.label}: no call completed for ${stallTimeoutMs / 1000} s; the runner hung`,
+        ),
+      );
     }
     report(nowMs);
   }, progressIntervalMs);
@@ -119,7 +130,10 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
     }
   };
   try {
-    await Promise.race([Promise.all(Array.from({ length: options.concurrency }, (_, index) => caller(index))), stall]);
+    await Promise.race([
+      Promise.all(Array.from({ length: options.concurrency }, (_, index) => caller(index))),
+      stall,
+    ]);
   } finally {
     clearInterval(timer);
   }
@@ -128,6 +142,16 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
   const durationS = Math.max(windowEndMs - windowStartMs, 1e-6) / 1000;
   const latency = latencies.summary();
   const tps = transfers / durationS;
-  options.progress.done(`${options.label.padEnd(12)} ${Math.round(tps).toLocaleString('en-US').padStart(11)} transfers/s  p50 ${latency.p50Ms.toFixed(2)} ms  p99 ${latency.p99Ms.toFixed(2)} ms  (${durationS.toFixed(1)} s)`);
-  return { transfers, warmupTransfers, durationS, tps, latency, tpsPerSecond: series.perSecond(windowEndMs), exhausted };
+  options.progress.done(
+    `${options.label.padEnd(12)} ${Math.round(tps).toLocaleString('en-US').padStart(11)} transfers/s  p50 ${latency.p50Ms.toFixed(2)} ms  p99 ${latency.p99Ms.toFixed(2)} ms  (${durationS.toFixed(1)} s)`,
+  );
+  return {
+    transfers,
+    warmupTransfers,
+    durationS,
+    tps,
+    latency,
+    tpsPerSecond: series.perSecond(windowEndMs),
+    exhausted,
+  };
 }

@@ -43,8 +43,20 @@ async function main(): Promise<void> {
 
   // Same options the ledger's log uses for events (bigints beyond 64 bits).
   const packr = new Packr({ useBigIntExtension: true });
-  const transfer: TransferSpec = mustParse(parseTransfer({ id: 't-1-0000000001', debitAccountId: 'acct-000001', creditAccountId: 'acct-000002', amount: 1000n, currency: 'USD' }));
-  const event: LedgerEvent = { type: 'TransferCreated', timestamp: 1_700_000_000_000_000_000n, transfer };
+  const transfer: TransferSpec = mustParse(
+    parseTransfer({
+      id: 't-1-0000000001',
+      debitAccountId: 'acct-000001',
+      creditAccountId: 'acct-000002',
+      amount: 1000n,
+      currency: 'USD',
+    }),
+  );
+  const event: LedgerEvent = {
+    type: 'TransferCreated',
+    timestamp: 1_700_000_000_000_000_000n,
+    transfer,
+  };
   const encoded = packr.pack(event);
   bench.add('msgpackr pack(TransferCreated)', () => {
     sink ^= packr.pack(event).length;
@@ -54,10 +66,17 @@ async function main(): Promise<void> {
   });
 
   const ledger = new MemoryLedger();
-  for (const id of ['acct-000001', 'acct-000002']) ledger.execute({ type: 'CreateAccount', account: mustParse(parseAccount({ id, currency: 'USD' })) });
+  for (const id of ['acct-000001', 'acct-000002'])
+    ledger.execute({
+      type: 'CreateAccount',
+      account: mustParse(parseAccount({ id, currency: 'USD' })),
+    });
   let counter = 0;
   bench.add('decide + evolve (CreateTransfer, MemoryLedger)', () => {
-    const decision = ledger.execute({ type: 'CreateTransfer', transfer: { ...transfer, id: `t-m-${counter++}` } });
+    const decision = ledger.execute({
+      type: 'CreateTransfer',
+      transfer: { ...transfer, id: `t-m-${counter++}` },
+    });
     if (!decision.ok) throw new Error(decision.code);
   });
 
@@ -68,14 +87,31 @@ async function main(): Promise<void> {
   const accountIds = batchWorkload.accountIds;
   const general = initialState();
   let timestamp = 1n;
-  for (const id of accountIds) evolve(general, { type: 'AccountCreated', timestamp: timestamp++, account: mustParse(parseAccount({ id, currency: 'USD' })) });
+  for (const id of accountIds)
+    evolve(general, {
+      type: 'AccountCreated',
+      timestamp: timestamp++,
+      account: mustParse(parseAccount({ id, currency: 'USD' })),
+    });
   const commands: Command[] = [];
   for (let index = 0; index < batch.ids.length; index += 1) {
-    const spec = mustParse(parseTransfer({ id: batch.ids[index] as string, debitAccountId: accountIds[batch.debit[index] as number] as string, creditAccountId: accountIds[batch.credit[index] as number] as string, amount: BigInt(batch.amount[index] as number), currency: 'USD' }));
+    const spec = mustParse(
+      parseTransfer({
+        id: batch.ids[index] as string,
+        debitAccountId: accountIds[batch.debit[index] as number] as string,
+        creditAccountId: accountIds[batch.credit[index] as number] as string,
+        amount: BigInt(batch.amount[index] as number),
+        currency: 'USD',
+      }),
+    );
     commands.push({ type: 'CreateTransfer', transfer: spec });
   }
   // Every id is new (as with time-ordered ids, the engine's common case): no index lookup.
-  const context: DecideContext & { timestamp: bigint } = { timestamp: 0n, transfers: { get: () => undefined }, sagas: { get: () => undefined } };
+  const context: DecideContext & { timestamp: bigint } = {
+    timestamp: 0n,
+    transfers: { get: () => undefined },
+    sagas: { get: () => undefined },
+  };
   bench.add('decide + evolve: 8,190 transfers, 10k accounts', () => {
     for (const command of commands) {
       context.timestamp = general.lastTimestamp + 1n;
@@ -86,13 +122,32 @@ async function main(): Promise<void> {
   });
   const plain = initialState();
   timestamp = 1n;
-  for (const id of accountIds) evolve(plain, { type: 'AccountCreated', timestamp: timestamp++, account: mustParse(parseAccount({ id, currency: 'USD' })) });
-  const debits = commands.map((command) => (command.type === 'CreateTransfer' ? command.transfer.debitAccountId : ''));
-  const credits = commands.map((command) => (command.type === 'CreateTransfer' ? command.transfer.creditAccountId : ''));
+  for (const id of accountIds)
+    evolve(plain, {
+      type: 'AccountCreated',
+      timestamp: timestamp++,
+      account: mustParse(parseAccount({ id, currency: 'USD' })),
+    });
+  const debits = commands.map((command) =>
+    command.type === 'CreateTransfer' ? command.transfer.debitAccountId : '',
+  );
+  const credits = commands.map((command) =>
+    command.type === 'CreateTransfer' ? command.transfer.creditAccountId : '',
+  );
   const amounts = Float64Array.from(batch.amount);
   bench.add('applyPlainTransfer: 8,190 transfers, 10k accounts', () => {
     for (let index = 0; index < debits.length; index += 1) {
-      if (!applyPlainTransfer(plain, debits[index] as string, credits[index] as string, 'USD', amounts[index] as number, 0)) throw new Error('declined');
+      if (
+        !applyPlainTransfer(
+          plain,
+          debits[index] as string,
+          credits[index] as string,
+          'USD',
+          amounts[index] as number,
+          0,
+        )
+      )
+        throw new Error('declined');
       plain.lastSequence += 1;
     }
   });
@@ -119,7 +174,9 @@ async function main(): Promise<void> {
     const result = task.result;
     if (result === undefined || !('latency' in result)) continue;
     const meanMs = result.latency.mean;
-    console.log(`${task.name}: ${Math.round((8190 / meanMs) * 1000).toLocaleString('en-US')} transfers/s (${((meanMs * 1000) / 8190).toFixed(3)} µs each)`);
+    console.log(
+      `${task.name}: ${Math.round((8190 / meanMs) * 1000).toLocaleString('en-US')} transfers/s (${((meanMs * 1000) / 8190).toFixed(3)} µs each)`,
+    );
   }
   if (sink === 0.5) console.log(sink); // keeps `sink` alive
 }

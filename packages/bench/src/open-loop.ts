@@ -24,15 +24,28 @@ export interface OpenLoopPlan {
 }
 
 /** Sends of `batchSize` transfers every `batchSize / offeredTps` seconds over `durationMs`. */
-export function planOpenLoop(spec: { offeredTps: number; batchSize: number; durationMs: number }): OpenLoopPlan {
-  if (!(spec.offeredTps > 0) || !Number.isFinite(spec.offeredTps)) throw new Error(`offered rate must be > 0, got ${spec.offeredTps}`);
-  if (!Number.isInteger(spec.batchSize) || spec.batchSize < 1) throw new Error(`batch size must be an integer >= 1, got ${spec.batchSize}`);
+export function planOpenLoop(spec: {
+  offeredTps: number;
+  batchSize: number;
+  durationMs: number;
+}): OpenLoopPlan {
+  if (!(spec.offeredTps > 0) || !Number.isFinite(spec.offeredTps))
+    throw new Error(`offered rate must be > 0, got ${spec.offeredTps}`);
+  if (!Number.isInteger(spec.batchSize) || spec.batchSize < 1)
+    throw new Error(`batch size must be an integer >= 1, got ${spec.batchSize}`);
   if (!(spec.durationMs > 0)) throw new Error(`duration must be > 0, got ${spec.durationMs}`);
   const intervalMs = (spec.batchSize / spec.offeredTps) * 1000;
   if (intervalMs < openLoopIntervalMsMin) {
-    throw new Error(`offered rate ${spec.offeredTps}/s with batches of ${spec.batchSize} needs a send every ${intervalMs.toFixed(3)} ms; use larger batches`);
+    throw new Error(
+      `offered rate ${spec.offeredTps}/s with batches of ${spec.batchSize} needs a send every ${intervalMs.toFixed(3)} ms; use larger batches`,
+    );
   }
-  return { offeredTps: spec.offeredTps, batchSize: spec.batchSize, intervalMs, sendCount: Math.max(1, Math.floor(spec.durationMs / intervalMs)) };
+  return {
+    offeredTps: spec.offeredTps,
+    batchSize: spec.batchSize,
+    intervalMs,
+    sendCount: Math.max(1, Math.floor(spec.durationMs / intervalMs)),
+  };
 }
 
 /** When send `index` is due. */
@@ -42,9 +55,15 @@ export function scheduledSendMs(plan: OpenLoopPlan, startMs: number, index: numb
 
 /** How many sends are due at `nowMs` that have not been sent yet (all of them, at once, when the
  * sender fell behind: the schedule never slips). */
-export function dueSendCount(plan: OpenLoopPlan, spec: { startMs: number; nowMs: number; sentCount: number }): number {
+export function dueSendCount(
+  plan: OpenLoopPlan,
+  spec: { startMs: number; nowMs: number; sentCount: number },
+): number {
   if (spec.nowMs < spec.startMs) return 0;
-  const dueTotal = Math.min(plan.sendCount, Math.floor((spec.nowMs - spec.startMs) / plan.intervalMs) + 1);
+  const dueTotal = Math.min(
+    plan.sendCount,
+    Math.floor((spec.nowMs - spec.startMs) / plan.intervalMs) + 1,
+  );
   return Math.max(0, dueTotal - spec.sentCount);
 }
 
@@ -101,15 +120,18 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       const scheduledMs = scheduledSendMs(plan, startMs, sent);
       const batch = next;
       const sentMs = performance.now();
-      const call = target.createTransfers(batch).then((results) => {
-        const completedMs = performance.now();
-        corrected.record(correctedLatencyMs({ scheduledMs, completedMs }));
-        uncorrected.record(completedMs - sentMs);
-        transfers += batch.length;
-        options.onResults(batch, results);
-      }).catch((error: unknown) => {
-        failure ??= error;
-      });
+      const call = target
+        .createTransfers(batch)
+        .then((results) => {
+          const completedMs = performance.now();
+          corrected.record(correctedLatencyMs({ scheduledMs, completedMs }));
+          uncorrected.record(completedMs - sentMs);
+          transfers += batch.length;
+          options.onResults(batch, results);
+        })
+        .catch((error: unknown) => {
+          failure ??= error;
+        });
       inFlight.add(call);
       void call.finally(() => inFlight.delete(call));
       sent++;
@@ -117,14 +139,37 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     }
     if (saturated) break;
     const elapsedMs = performance.now() - startMs;
-    options.progress.update({ label: options.label, phase: 'measure', elapsedMs, transfers, currentTps: transfers === 0 ? Number.NaN : (transfers / Math.max(elapsedMs, 1)) * 1000, p99Ms: corrected.count > 0 ? corrected.recentP99Ms(256) : Number.NaN });
+    options.progress.update({
+      label: options.label,
+      phase: 'measure',
+      elapsedMs,
+      transfers,
+      currentTps: transfers === 0 ? Number.NaN : (transfers / Math.max(elapsedMs, 1)) * 1000,
+      p99Ms: corrected.count > 0 ? corrected.recentP99Ms(256) : Number.NaN,
+    });
     const waitMs = scheduledSendMs(plan, startMs, sent) - performance.now();
-    if (sent < plan.sendCount) await new Promise((resolve) => setTimeout(resolve, Math.max(0, waitMs)));
+    if (sent < plan.sendCount)
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, waitMs)));
   }
   await Promise.all(inFlight);
   if (failure !== null) throw failure;
   const durationS = (performance.now() - startMs) / 1000;
   const latency = corrected.summary();
-  options.progress.done(`${options.label.padEnd(12)} ${Math.round(transfers / durationS).toLocaleString('en-US').padStart(11)} transfers/s offered ${Math.round(plan.offeredTps).toLocaleString('en-US')}  p50 ${latency.p50Ms.toFixed(2)} ms  p99 ${latency.p99Ms.toFixed(2)} ms${saturated ? '  SATURATED' : ''}`);
-  return { plan, sent, transfers, durationS, achievedTps: transfers / durationS, latency, uncorrected: uncorrected.summary(), saturated };
+  options.progress.done(
+    `${options.label.padEnd(12)} ${Math.round(transfers / durationS)
+      .toLocaleString('en-US')
+      .padStart(
+        11,
+      )} transfers/s offered ${Math.round(plan.offeredTps).toLocaleString('en-US')}  p50 ${latency.p50Ms.toFixed(2)} ms  p99 ${latency.p99Ms.toFixed(2)} ms${saturated ? '  SATURATED' : ''}`,
+  );
+  return {
+    plan,
+    sent,
+    transfers,
+    durationS,
+    achievedTps: transfers / durationS,
+    latency,
+    uncorrected: uncorrected.summary(),
+    saturated,
+  };
 }

@@ -21,7 +21,10 @@ export interface Progress {
   done(summary: string): void;
 }
 
-export function createProgress(options: { enabled: boolean; stream?: NodeJS.WriteStream }): Progress {
+export function createProgress(options: {
+  enabled: boolean;
+  stream?: NodeJS.WriteStream;
+}): Progress {
   const stream = options.stream ?? process.stderr;
   if (!options.enabled) return { update: () => undefined, done: () => undefined };
   const tty = stream.isTTY === true;
@@ -48,7 +51,9 @@ export function createProgress(options: { enabled: boolean; stream?: NodeJS.Writ
 
 export function formatSample(sample: ProgressSample): string {
   const seconds = (sample.elapsedMs / 1000).toFixed(1);
-  const tps = Number.isFinite(sample.currentTps) ? Math.round(sample.currentTps).toLocaleString('en-US') : '-';
+  const tps = Number.isFinite(sample.currentTps)
+    ? Math.round(sample.currentTps).toLocaleString('en-US')
+    : '-';
   const p99 = Number.isFinite(sample.p99Ms) ? `${sample.p99Ms.toFixed(2)} ms` : '-';
   return `${sample.label.padEnd(12)} ${sample.phase.padEnd(8)} ${seconds.padStart(6)} s  ${tps.padStart(11)} transfers/s  p99 ${p99}`;
 }

@@ -15,7 +15,12 @@ import type { Progress } from './progress.js';
 import type { ReadModelLagTry, ReadModelSummary } from './result.js';
 import { readModelKeepUpStepsMax, readModelLagTargetMs } from './scenarios/read-model.js';
 import { LatencyRecorder, medianOf, summarizeLatencies, type LatencySummary } from './stats.js';
-import { balanceTotals, createWorkloadAccounts, runTarget, type TargetRunResult } from './targets/run-target.js';
+import {
+  balanceTotals,
+  createWorkloadAccounts,
+  runTarget,
+  type TargetRunResult,
+} from './targets/run-target.js';
 import { ledgerTarget } from './targets/shardledger.js';
 import type { Durability, LedgerTarget, TransferInput } from './target.js';
 import { transfersOf, type Workload } from './workload.js';
@@ -38,7 +43,11 @@ export interface ReadModelRunSpec {
   readonly progress: Progress;
   readonly name: string;
   /** The scenario's workload for a ledger partitioned by `shardOf`. */
-  makeWorkload(spec: { shardOf: (id: string) => number; runId: string; batchSize?: number }): Workload;
+  makeWorkload(spec: {
+    shardOf: (id: string) => number;
+    runId: string;
+    batchSize?: number;
+  }): Workload;
 }
 
 export interface ReadModelRunOutcome {
@@ -64,7 +73,9 @@ async function openLedger(spec: ReadModelRunSpec, withModel: boolean): Promise<O
   const ledger = await Ledger.open({ dir, shards: spec.shards, durability: spec.durability });
   // Default options: it follows the logs from the start (account creation included), its worker
   // at niceness 19.
-  const model = withModel ? await ReadModel.open({ ledger, path: join(dir, 'read-model.sqlite') }) : null;
+  const model = withModel
+    ? await ReadModel.open({ ledger, path: join(dir, 'read-model.sqlite') })
+    : null;
   return { dir, ledger, model, target: ledgerTarget(ledger) };
 }
 
@@ -76,7 +87,11 @@ async function closeLedger(opened: Opened): Promise<void> {
 
 /** Catches the model up and checks its totals against the ledger's balance movement. Returns the
  * catch-up time. */
-async function catchUpAndCheck(model: ReadModel, label: string, checks: { debitsTotal: bigint; creditsTotal: bigint }): Promise<number> {
+async function catchUpAndCheck(
+  model: ReadModel,
+  label: string,
+  checks: { debitsTotal: bigint; creditsTotal: bigint },
+): Promise<number> {
   const startMs = performance.now();
   await model.catchUp({ timeoutMs: catchUpTimeoutMs });
   const catchUpMs = performance.now() - startMs;
@@ -84,18 +99,40 @@ async function catchUpAndCheck(model: ReadModel, label: string, checks: { debits
   const debits = totals.reduce((sum, row) => sum + row.debitsPosted, 0n);
   const credits = totals.reduce((sum, row) => sum + row.creditsPosted, 0n);
   if (debits !== checks.debitsTotal || credits !== checks.creditsTotal) {
-    throw new Error(`${label}: the read model's totals (${debits}/${credits}) differ from the ledger's (${checks.debitsTotal}/${checks.creditsTotal})`);
+    throw new Error(
+      `${label}: the read model's totals (${debits}/${credits}) differ from the ledger's (${checks.debitsTotal}/${checks.creditsTotal})`,
+    );
   }
   return catchUpMs;
 }
 
-async function closedLoop(spec: ReadModelRunSpec, withModel: boolean, round: number): Promise<{ run: TargetRunResult; catchUpMs: number | null }> {
+async function closedLoop(
+  spec: ReadModelRunSpec,
+  withModel: boolean,
+  round: number,
+): Promise<{ run: TargetRunResult; catchUpMs: number | null }> {
   const opened = await openLedger(spec, withModel);
   try {
     const label = `${spec.name}${withModel ? '+rm' : ''} #${round + 1}`;
-    const workload = spec.makeWorkload({ shardOf: opened.target.shardOf.bind(opened.target), runId: `${round}` });
-    const run = await runTarget({ workload, durability: spec.durability, warmupMs: spec.warmupMs, durationMs: spec.durationMs, dir: opened.dir, progress: spec.progress, name: label, target: opened.target, concurrency: spec.concurrency ?? 2 * spec.shards });
-    const catchUpMs = opened.model === null || run.checks === null || round > 0 ? null : await catchUpAndCheck(opened.model, label, run.checks);
+    const workload = spec.makeWorkload({
+      shardOf: opened.target.shardOf.bind(opened.target),
+      runId: `${round}`,
+    });
+    const run = await runTarget({
+      workload,
+      durability: spec.durability,
+      warmupMs: spec.warmupMs,
+      durationMs: spec.durationMs,
+      dir: opened.dir,
+      progress: spec.progress,
+      name: label,
+      target: opened.target,
+      concurrency: spec.concurrency ?? 2 * spec.shards,
+    });
+    const catchUpMs =
+      opened.model === null || run.checks === null || round > 0
+        ? null
+        : await catchUpAndCheck(opened.model, label, run.checks);
     return { run, catchUpMs };
   } finally {
     await closeLedger(opened);
@@ -112,12 +149,20 @@ interface OpenLoopOutcome {
 /** An open loop at `offeredTps`; with the model, each call's lag: from its acknowledgement until
  * the projection reaches every shard's last sequence as of then (a bound that may include a few
  * later writes, so the figure errs high). The wait does not hurry the projector (pollNow: false). */
-async function openLoop(spec: ReadModelRunSpec, withModel: boolean, offeredTps: number): Promise<OpenLoopOutcome> {
+async function openLoop(
+  spec: ReadModelRunSpec,
+  withModel: boolean,
+  offeredTps: number,
+): Promise<OpenLoopOutcome> {
   const opened = await openLedger(spec, withModel);
   try {
     const { ledger, model, target } = opened;
     const label = `${spec.name}${withModel ? '+rm' : ''} open`;
-    const workload = spec.makeWorkload({ shardOf: target.shardOf.bind(target), runId: 'open', batchSize: spec.lagBatchSize });
+    const workload = spec.makeWorkload({
+      shardOf: target.shardOf.bind(target),
+      runId: 'open',
+      batchSize: spec.lagBatchSize,
+    });
     await createWorkloadAccounts(target, workload);
     if (model !== null) await model.catchUp({ timeoutMs: catchUpTimeoutMs });
     const lags = new LatencyRecorder();
@@ -139,7 +184,15 @@ async function openLoop(spec: ReadModelRunSpec, withModel: boolean, offeredTps: 
         waits.push(
           ledger
             .info()
-            .then((info) => model.waitFor(info.shardInfo.map((shard, index) => ({ shard: index, sequence: shard.lastSequence })), { timeoutMs: catchUpTimeoutMs, pollNow: false }))
+            .then((info) =>
+              model.waitFor(
+                info.shardInfo.map((shard, index) => ({
+                  shard: index,
+                  sequence: shard.lastSequence,
+                })),
+                { timeoutMs: catchUpTimeoutMs, pollNow: false },
+              ),
+            )
             .then(() => lags.record(performance.now() - ackedMs)),
         );
       },
@@ -150,14 +203,20 @@ async function openLoop(spec: ReadModelRunSpec, withModel: boolean, offeredTps: 
     const checks = { appliedCount, ...(await balanceTotals(target, workload)) };
     assertConserved(label, checks, appliedAmount);
     if (model !== null) await catchUpAndCheck(model, label, checks);
-    return { achievedTps: open.achievedTps, writeLatency: open.latency, lag: model === null ? null : summarizeLatencies(lags.values()), saturated: open.saturated };
+    return {
+      achievedTps: open.achievedTps,
+      writeLatency: open.latency,
+      lag: model === null ? null : summarizeLatencies(lags.values()),
+      saturated: open.saturated,
+    };
   } finally {
     await closeLedger(opened);
   }
 }
 
 export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRunOutcome> {
-  if (!Number.isInteger(spec.rounds) || spec.rounds < 1) throw new Error(`read-model: rounds must be an integer >= 1, got ${spec.rounds}`);
+  if (!Number.isInteger(spec.rounds) || spec.rounds < 1)
+    throw new Error(`read-model: rounds must be an integer >= 1, got ${spec.rounds}`);
   const loadAverageStart = loadavg()[0] as number;
   const pairs: { without: TargetRunResult; with: TargetRunResult; catchUpMs: number | null }[] = [];
   for (let round = 0; round < spec.rounds; round++) {
@@ -185,13 +244,28 @@ export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRun
     const rate = offeredTps / 2 ** step;
     const outcome = await openLoop(spec, true, rate);
     const lag = outcome.lag as LatencySummary;
-    keepUpTries.push({ offeredTps: rate, achievedTps: outcome.achievedTps, lagCount: lag.count, lagP50Ms: lag.p50Ms, lagP99Ms: lag.p99Ms, lagMaxMs: lag.maxMs });
+    keepUpTries.push({
+      offeredTps: rate,
+      achievedTps: outcome.achievedTps,
+      lagCount: lag.count,
+      lagP50Ms: lag.p50Ms,
+      lagP99Ms: lag.p99Ms,
+      lagMaxMs: lag.maxMs,
+    });
     if (lag.maxMs < lagTargetMs) keepUpTps = rate;
   }
-  const headline = pairs.find((_pair, index) => drops[index] === medianOf(drops)) ?? (pairs[0] as (typeof pairs)[number]);
+  const headline =
+    pairs.find((_pair, index) => drops[index] === medianOf(drops)) ??
+    (pairs[0] as (typeof pairs)[number]);
   const lag = lagAtOffered;
   const summary: ReadModelSummary = {
-    rounds: pairs.map((pair, index) => ({ withoutTps: pair.without.tps, withTps: pair.with.tps, dropPercent: drops[index] as number, catchUpMs: pair.catchUpMs, withFirst: index % 2 === 1 })),
+    rounds: pairs.map((pair, index) => ({
+      withoutTps: pair.without.tps,
+      withTps: pair.with.tps,
+      dropPercent: drops[index] as number,
+      catchUpMs: pair.catchUpMs,
+      withFirst: index % 2 === 1,
+    })),
     dropPercentMedian: medianOf(drops),
     peakTps,
     offeredTps,
@@ -214,10 +288,22 @@ export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRun
     loadAverageStart,
     loadAverageEnd: loadavg()[0] as number,
   };
-  const named = (run: RunResult, name: string, method: string): RunResult => ({ ...run, name, method: `${method}; ${run.method}` });
+  const named = (run: RunResult, name: string, method: string): RunResult => ({
+    ...run,
+    name,
+    method: `${method}; ${run.method}`,
+  });
   return {
-    withModel: named(headline.with, `${spec.name}+read-model`, 'a ReadModel follows the logs (projector worker at niceness 19), caught up and its totals checked after the window'),
-    withoutModel: named(headline.without, `${spec.name} (read model off)`, 'the same run without a read model, in the same round'),
+    withModel: named(
+      headline.with,
+      `${spec.name}+read-model`,
+      'a ReadModel follows the logs (projector worker at niceness 19), caught up and its totals checked after the window',
+    ),
+    withoutModel: named(
+      headline.without,
+      `${spec.name} (read model off)`,
+      'the same run without a read model, in the same round',
+    ),
     summary,
   };
 }

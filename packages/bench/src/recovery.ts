@@ -11,7 +11,9 @@ import type { Durability, OpenTarget } from './target.js';
 import { generateWorkload } from './workload.js';
 
 /** The child writer; shipped next to dist/ in the package. */
-export const recoveryWriterPath = fileURLToPath(new URL('../bin/recovery-writer.mjs', import.meta.url));
+export const recoveryWriterPath = fileURLToPath(
+  new URL('../bin/recovery-writer.mjs', import.meta.url),
+);
 /** The child must report within this long, or the run fails. */
 const writeTimeoutMs = 300_000;
 
@@ -45,13 +47,28 @@ interface WriterReport {
 }
 
 async function writeThenKill(options: RecoveryOptions): Promise<WriterReport> {
-  const spec = { dir: options.dir, shards: options.shards, durability: options.durability, accounts: options.accounts, transfers: options.transfers, batchSize: options.batchSize, seed: options.seed };
-  const child = spawn(process.execPath, [recoveryWriterPath, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const spec = {
+    dir: options.dir,
+    shards: options.shards,
+    durability: options.durability,
+    accounts: options.accounts,
+    transfers: options.transfers,
+    batchSize: options.batchSize,
+    seed: options.seed,
+  };
+  const child = spawn(process.execPath, [recoveryWriterPath, JSON.stringify(spec)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const report = await new Promise<WriterReport>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`recovery writer did not report within ${writeTimeoutMs / 1000} s`)), writeTimeoutMs);
-      child.once('exit', (code, signal) => reject(new Error(`recovery writer exited early (code ${code}, signal ${signal})`)));
+      const timer = setTimeout(
+        () => reject(new Error(`recovery writer did not report within ${writeTimeoutMs / 1000} s`)),
+        writeTimeoutMs,
+      );
+      child.once('exit', (code, signal) =>
+        reject(new Error(`recovery writer exited early (code ${code}, signal ${signal})`)),
+      );
       createInterface({ input: child.stdout }).once('line', (line) => {
         clearTimeout(timer);
         resolve(JSON.parse(line) as WriterReport);
@@ -67,18 +84,41 @@ async function writeThenKill(options: RecoveryOptions): Promise<WriterReport> {
 export async function runRecovery(options: RecoveryOptions): Promise<RecoveryResult> {
   const written = await writeThenKill(options);
   const openStartMs = performance.now();
-  const target = await options.openTarget({ dir: options.dir, shards: options.shards, durability: options.durability });
+  const target = await options.openTarget({
+    dir: options.dir,
+    shards: options.shards,
+    durability: options.durability,
+  });
   const openMs = performance.now() - openStartMs;
   try {
     const verifyStartMs = performance.now();
     const report = await target.verify();
     const verifyMs = performance.now() - verifyStartMs;
-    if (!report.ok) throw new Error(`recovery: verify() found ${report.violations.length} violations after the kill`);
-    const workload = generateWorkload({ seed: options.seed, accountCount: options.accounts, batchSize: options.batchSize });
+    if (!report.ok)
+      throw new Error(
+        `recovery: verify() found ${report.violations.length} violations after the kill`,
+      );
+    const workload = generateWorkload({
+      seed: options.seed,
+      accountCount: options.accounts,
+      batchSize: options.batchSize,
+    });
     const totals = await balanceTotals(target, workload);
-    if (totals.debitsTotal !== totals.creditsTotal) throw new Error(`recovery: money not conserved: debits ${totals.debitsTotal} != credits ${totals.creditsTotal}`);
-    if (totals.debitsTotal < BigInt(written.amount)) throw new Error(`recovery: acknowledged transfers moved ${written.amount} but only ${totals.debitsTotal} survived the kill`);
-    return { transfersAcknowledged: written.acknowledged, writeS: written.writeMs / 1000, openMs, verifyMs, recoveredTps: written.acknowledged / Math.max(openMs / 1000, 1e-6) };
+    if (totals.debitsTotal !== totals.creditsTotal)
+      throw new Error(
+        `recovery: money not conserved: debits ${totals.debitsTotal} != credits ${totals.creditsTotal}`,
+      );
+    if (totals.debitsTotal < BigInt(written.amount))
+      throw new Error(
+        `recovery: acknowledged transfers moved ${written.amount} but only ${totals.debitsTotal} survived the kill`,
+      );
+    return {
+      transfersAcknowledged: written.acknowledged,
+      writeS: written.writeMs / 1000,
+      openMs,
+      verifyMs,
+      recoveredTps: written.acknowledged / Math.max(openMs / 1000, 1e-6),
+    };
   } finally {
     await target.close();
   }

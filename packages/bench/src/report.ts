@@ -32,7 +32,20 @@ function formatRatio(ratio: number | null): string {
 
 /** The results table: the subject first, then each peer with its ratio. */
 export function resultsTable(result: BenchResult): string {
-  const subject: RunEntry = { name: `**${result.subject}**`, tps: result.tps, ratio: 1, p50Ms: result.p50Ms, p99Ms: result.p99Ms, p999Ms: result.p999Ms, maxMs: result.maxMs, transfers: result.transfers, durationS: result.durationS, tpsPerSecond: result.tpsPerSecond, method: result.method, exhausted: false };
+  const subject: RunEntry = {
+    name: `**${result.subject}**`,
+    tps: result.tps,
+    ratio: 1,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    p999Ms: result.p999Ms,
+    maxMs: result.maxMs,
+    transfers: result.transfers,
+    durationS: result.durationS,
+    tpsPerSecond: result.tpsPerSecond,
+    method: result.method,
+    exhausted: false,
+  };
   const lines = [
     `| runner | transfers/s | ${result.subject} ÷ runner | p50 ms | p99 ms | p99.9 ms | max ms | transfers | window s |`,
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
@@ -42,7 +55,17 @@ export function resultsTable(result: BenchResult): string {
       lines.push(`| ${entry.name} | skipped: ${entry.skipped} | | | | | | | |`);
       continue;
     }
-    const cells = [entry.name, formatTps(entry.tps), formatRatio(entry.ratio), formatMs(entry.p50Ms), formatMs(entry.p99Ms), formatMs(entry.p999Ms), formatMs(entry.maxMs), entry.transfers.toLocaleString('en-US'), entry.durationS.toFixed(1)];
+    const cells = [
+      entry.name,
+      formatTps(entry.tps),
+      formatRatio(entry.ratio),
+      formatMs(entry.p50Ms),
+      formatMs(entry.p99Ms),
+      formatMs(entry.p999Ms),
+      formatMs(entry.maxMs),
+      entry.transfers.toLocaleString('en-US'),
+      entry.durationS.toFixed(1),
+    ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
@@ -57,20 +80,39 @@ export function sweepSections(result: BenchResult): string[] {
   const openLoop = result.openLoop ?? null;
   const recovery = result.recovery ?? null;
   if (crossShardSweep.length > 0) {
-    sections.push(['| cross-shard ratio | cross-shard transfers sent | transfers/s | p50 ms | p99 ms | transfers | window s |', '|--:|--:|--:|--:|--:|--:|--:|',
-      ...crossShardSweep.map((point) => `| ${(point.crossShardRatio * 100).toFixed(0)}% | ${point.crossShardTransfers.toLocaleString('en-US')} | ${formatTps(point.tps)} | ${formatMs(point.p50Ms)} | ${formatMs(point.p99Ms)} | ${point.transfers.toLocaleString('en-US')} | ${point.durationS.toFixed(1)} |`)].join('\n'));
+    sections.push(
+      [
+        '| cross-shard ratio | cross-shard transfers sent | transfers/s | p50 ms | p99 ms | transfers | window s |',
+        '|--:|--:|--:|--:|--:|--:|--:|',
+        ...crossShardSweep.map(
+          (point) =>
+            `| ${(point.crossShardRatio * 100).toFixed(0)}% | ${point.crossShardTransfers.toLocaleString('en-US')} | ${formatTps(point.tps)} | ${formatMs(point.p50Ms)} | ${formatMs(point.p99Ms)} | ${point.transfers.toLocaleString('en-US')} | ${point.durationS.toFixed(1)} |`,
+        ),
+      ].join('\n'),
+    );
   }
   if (scaling.length > 0) {
-    sections.push(['| shards | transfers/s | p50 ms | p99 ms | transfers | window s |', '|--:|--:|--:|--:|--:|--:|',
-      ...scaling.map((point) => `| ${point.shards} | ${formatTps(point.tps)} | ${formatMs(point.p50Ms ?? null)} | ${formatMs(point.p99Ms ?? null)} | ${point.transfers?.toLocaleString('en-US') ?? '-'} | ${point.durationS?.toFixed(1) ?? '-'} |`), ...scalingRatioLines(scaling)].join('\n'));
+    sections.push(
+      [
+        '| shards | transfers/s | p50 ms | p99 ms | transfers | window s |',
+        '|--:|--:|--:|--:|--:|--:|',
+        ...scaling.map(
+          (point) =>
+            `| ${point.shards} | ${formatTps(point.tps)} | ${formatMs(point.p50Ms ?? null)} | ${formatMs(point.p99Ms ?? null)} | ${point.transfers?.toLocaleString('en-US') ?? '-'} | ${point.durationS?.toFixed(1) ?? '-'} |`,
+        ),
+        ...scalingRatioLines(scaling),
+      ].join('\n'),
+    );
   }
   if (openLoop !== null) {
     const open = openLoop;
-    sections.push([
-      `- open loop: offered ${formatTps(open.offeredTps)} transfers/s${open.peakTps === null ? '' : ` (half the closed-loop peak of ${formatTps(open.peakTps)})`}, a call of ${open.batchSize} every ${open.intervalMs.toFixed(2)} ms, ${open.sends.toLocaleString('en-US')} calls${open.saturated ? ', **SATURATED** (in-flight bound hit)' : ''}`,
-      `- latency from the scheduled send time: p50 ${formatMs(result.p50Ms)} ms, p99 ${formatMs(result.p99Ms)} ms, p99.9 ${formatMs(result.p999Ms)} ms, max ${formatMs(result.maxMs)} ms`,
-      `- uncorrected (from the actual send, as a closed loop would report): p50 ${formatMs(open.uncorrectedP50Ms)} ms, p99 ${formatMs(open.uncorrectedP99Ms)} ms`,
-    ].join('\n'));
+    sections.push(
+      [
+        `- open loop: offered ${formatTps(open.offeredTps)} transfers/s${open.peakTps === null ? '' : ` (half the closed-loop peak of ${formatTps(open.peakTps)})`}, a call of ${open.batchSize} every ${open.intervalMs.toFixed(2)} ms, ${open.sends.toLocaleString('en-US')} calls${open.saturated ? ', **SATURATED** (in-flight bound hit)' : ''}`,
+        `- latency from the scheduled send time: p50 ${formatMs(result.p50Ms)} ms, p99 ${formatMs(result.p99Ms)} ms, p99.9 ${formatMs(result.p999Ms)} ms, max ${formatMs(result.maxMs)} ms`,
+        `- uncorrected (from the actual send, as a closed loop would report): p50 ${formatMs(open.uncorrectedP50Ms)} ms, p99 ${formatMs(open.uncorrectedP99Ms)} ms`,
+      ].join('\n'),
+    );
   }
   const goalFigures = goalFiguresLine(result);
   if (goalFigures !== null) sections.push(goalFigures);
@@ -79,10 +121,12 @@ export function sweepSections(result: BenchResult): string[] {
   const engine = result.engine ?? null;
   if (engine !== null) sections.push(engineSection(engine, result.durability));
   if (recovery !== null) {
-    sections.push([
-      `- ${recovery.transfersAcknowledged.toLocaleString('en-US')} acknowledged transfers written in ${recovery.writeS.toFixed(1)} s by a child process, then SIGKILL mid-write`,
-      `- Ledger.open (recovery): ${recovery.openMs.toFixed(0)} ms (${formatTps(recovery.recoveredTps)} acknowledged transfers per second of recovery); verify(): ${recovery.verifyMs.toFixed(0)} ms, clean`,
-    ].join('\n'));
+    sections.push(
+      [
+        `- ${recovery.transfersAcknowledged.toLocaleString('en-US')} acknowledged transfers written in ${recovery.writeS.toFixed(1)} s by a child process, then SIGKILL mid-write`,
+        `- Ledger.open (recovery): ${recovery.openMs.toFixed(0)} ms (${formatTps(recovery.recoveredTps)} acknowledged transfers per second of recovery); verify(): ${recovery.verifyMs.toFixed(0)} ms, clean`,
+      ].join('\n'),
+    );
   }
   return sections;
 }
@@ -116,7 +160,8 @@ const speedGoals: readonly SpeedGoal[] = [
     targetTps: 600_000,
     peer: 'sqlite',
     peerFloorRatio: 2,
-    peerReason: 'SQLite batched does the same bookkeeping on one thread; sharding must pay for itself',
+    peerReason:
+      'SQLite batched does the same bookkeeping on one thread; sharding must pay for itself',
   },
   {
     workload: 'co-located pairs, 0% cross-shard',
@@ -126,7 +171,8 @@ const speedGoals: readonly SpeedGoal[] = [
     targetTps: 1_000_000,
     peer: 'sqlite-insert',
     peerFloorRatio: 1.25,
-    peerReason: 'a ledger that checks and updates balances should still beat a loop that only inserts rows',
+    peerReason:
+      'a ledger that checks and updates balances should still beat a loop that only inserts rows',
   },
   {
     workload: 'co-located pairs, 10% cross-shard',
@@ -136,7 +182,8 @@ const speedGoals: readonly SpeedGoal[] = [
     targetTps: 1_000_000,
     peer: 'sqlite-insert',
     peerFloorRatio: 0.5,
-    peerReason: 'a cross-shard transfer writes on two shards, so a tenth of them may halve the rate',
+    peerReason:
+      'a cross-shard transfer writes on two shards, so a tenth of them may halve the rate',
   },
 ];
 
@@ -152,7 +199,12 @@ function goalOf(result: BenchResult): SpeedGoal | undefined {
   if (!comparable) return undefined;
   const pairs = result.pairs ?? 'co-located';
   const ids = result.ids ?? 'ordered';
-  return speedGoals.find((goal) => goal.pairs === pairs && goal.crossShardRatio === result.crossShardRatio && (goal.ids === undefined || goal.ids === ids));
+  return speedGoals.find(
+    (goal) =>
+      goal.pairs === pairs &&
+      goal.crossShardRatio === result.crossShardRatio &&
+      (goal.ids === undefined || goal.ids === ids),
+  );
 }
 
 /** The run against the project's goal for its workload, absolutely and as a ratio of the goal's
@@ -179,7 +231,10 @@ function scalingRatioLines(scaling: BenchResult['scaling']): string[] {
   if (one === undefined || one.tps <= 0) return [];
   const others = scaling.filter((point) => point.shards !== 1);
   if (others.length === 0) return [];
-  return ['', `- ${others.map((point) => `${point.shards} shards ÷ 1 shard: ${formatRatio(point.tps / one.tps)}`).join('; ')}`];
+  return [
+    '',
+    `- ${others.map((point) => `${point.shards} shards ÷ 1 shard: ${formatRatio(point.tps / one.tps)}`).join('; ')}`,
+  ];
 }
 
 function formatPercent(value: number): string {
@@ -193,7 +248,10 @@ function readModelSection(summary: ReadModelSummary): string {
   const lines = [
     '| round | order | without read model, transfers/s | with, transfers/s | drop | catch-up after the run (round 1) |',
     '|--:|---|--:|--:|--:|--:|',
-    ...summary.rounds.map((round, index) => `| ${index + 1} | ${round.withFirst ? 'with first' : 'without first'} | ${formatTps(round.withoutTps)} | ${formatTps(round.withTps)} | ${formatPercent(round.dropPercent)} | ${round.catchUpMs === null ? '-' : `${formatMs(round.catchUpMs)} ms`} |`),
+    ...summary.rounds.map(
+      (round, index) =>
+        `| ${index + 1} | ${round.withFirst ? 'with first' : 'without first'} | ${formatTps(round.withoutTps)} | ${formatTps(round.withTps)} | ${formatPercent(round.dropPercent)} | ${round.catchUpMs === null ? '-' : `${formatMs(round.catchUpMs)} ms`} |`,
+    ),
     '',
     `- write throughput drop with the read model on, median of ${summary.rounds.length} pair(s): ${formatPercent(summary.dropPercentMedian)} (target < ${readModelDropTargetPercent}%: ${met(summary.dropPercentMedian < readModelDropTargetPercent)})`,
     `- projection lag at ${formatTps(summary.offeredTps)} transfers/s offered${summary.peakDerived ? ` (half the median peak of ${formatTps(summary.peakTps)})` : ''}, calls of ${summary.lagBatchSize.toLocaleString('en-US')}, from each call's acknowledgement until the read model holds it, ${summary.lagCount.toLocaleString('en-US')} calls: p50 ${formatMs(summary.lagP50Ms)} ms, p99 ${formatMs(summary.lagP99Ms)} ms, max ${formatMs(summary.lagMaxMs)} ms (target < ${summary.lagTargetMs.toLocaleString('en-US')} ms: ${met(summary.lagMaxMs < summary.lagTargetMs)} at the max${summary.saturated ? '; **SATURATED**: the in-flight bound was hit' : ''})`,
@@ -208,13 +266,16 @@ function readModelSection(summary: ReadModelSummary): string {
 function keepUpLines(summary: ReadModelSummary): string[] {
   if (summary.keepUpTries.length === 0) return [];
   const tries = summary.keepUpTries.map(
-    (entry) => `${formatTps(entry.offeredTps)}/s offered (${formatTps(entry.achievedTps)} achieved, ${entry.lagCount.toLocaleString('en-US')} calls): lag p50 ${formatMs(entry.lagP50Ms)} ms, p99 ${formatMs(entry.lagP99Ms)} ms, max ${formatMs(entry.lagMaxMs)} ms`,
+    (entry) =>
+      `${formatTps(entry.offeredTps)}/s offered (${formatTps(entry.achievedTps)} achieved, ${entry.lagCount.toLocaleString('en-US')} calls): lag p50 ${formatMs(entry.lagP50Ms)} ms, p99 ${formatMs(entry.lagP99Ms)} ms, max ${formatMs(entry.lagMaxMs)} ms`,
   );
   const verdict =
     summary.keepUpTps === null
       ? `none of these rates met it`
       : `the read model keeps up (lag max < ${summary.lagTargetMs.toLocaleString('en-US')} ms) at ${formatTps(summary.keepUpTps)} transfers/s, ${formatPercent((summary.keepUpTps / summary.peakTps) * 100)} of the peak`;
-  return [`- the same open loop with the read model at lower rates: ${tries.join('; ')}; ${verdict}`];
+  return [
+    `- the same open loop with the read model at lower rates: ${tries.join('; ')}; ${verdict}`,
+  ];
 }
 
 /** The engine scenario: each round, the medians with the project's floor and targets next to them,
@@ -222,11 +283,15 @@ function keepUpLines(summary: ReadModelSummary): string[] {
  * figures and the CPU cost. */
 function engineSection(summary: EngineSummary, durability: string): string {
   const met = (ok: boolean): string => (ok ? 'met' : '**not met**');
-  const optional = (value: number | null, format: (present: number) => string): string => (value === null ? '-' : format(value));
+  const optional = (value: number | null, format: (present: number) => string): string =>
+    value === null ? '-' : format(value);
   const lines = [
     `| round | order | shard-engine transfers/s | lmdb-limit | sqlite | engine ÷ lmdb-limit | engine ÷ sqlite | CPU µs/transfer | in-call wall µs/transfer | p50 ms | p99 ms |`,
     '|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-    ...summary.rounds.map((round, index) => `| ${index + 1} | ${round.order.join(', ')} | ${formatTps(round.engineTps)}${round.exhausted ? ' (input ran out)' : ''} | ${formatTps(round.lmdbLimitTps)} | ${formatTps(round.sqliteTps)} | ${formatRatio(round.engineOverLmdbLimit)} | ${formatRatio(round.engineOverSqlite)} | ${round.cpuUsPerTransfer.toFixed(2)} | ${round.syncUsPerTransfer.toFixed(2)} | ${formatMs(round.p50Ms)} | ${formatMs(round.p99Ms)} |`),
+    ...summary.rounds.map(
+      (round, index) =>
+        `| ${index + 1} | ${round.order.join(', ')} | ${formatTps(round.engineTps)}${round.exhausted ? ' (input ran out)' : ''} | ${formatTps(round.lmdbLimitTps)} | ${formatTps(round.sqliteTps)} | ${formatRatio(round.engineOverLmdbLimit)} | ${formatRatio(round.engineOverSqlite)} | ${round.cpuUsPerTransfer.toFixed(2)} | ${round.syncUsPerTransfer.toFixed(2)} | ${formatMs(round.p50Ms)} | ${formatMs(round.p99Ms)} |`,
+    ),
     '',
     `- durable (\`${durability}\`), one shard, median of ${summary.rounds.length} round(s): **${formatTps(summary.engineTpsMedian)} transfers/s** (floor ${formatTps(summary.durableFloorTps)}: ${met(summary.engineTpsMedian >= summary.durableFloorTps)}; target ${formatTps(summary.durableTargetTps)}: ${met(summary.engineTpsMedian >= summary.durableTargetTps)}); medians of the peers: lmdb-limit ${optional(summary.lmdbLimitTpsMedian, formatTps)} records/s, SQLite ${optional(summary.sqliteTpsMedian, formatTps)} transfers/s`,
     `- same-run ratios, median of the rounds' ratios (the figures that survive a noisy machine): engine ÷ lmdb-limit ${formatRatio(summary.engineOverLmdbLimitMedian)}, engine ÷ sqlite ${formatRatio(summary.engineOverSqliteMedian)}`,
@@ -240,7 +305,9 @@ function engineSection(summary: EngineSummary, durability: string): string {
 
 /** A few plain lines for the console after the table. */
 export function summaryLines(result: BenchResult): string[] {
-  const peers = result.peers.filter((peer) => peer.ratio !== null).map((peer) => `${peer.name} ${formatRatio(peer.ratio)}`);
+  const peers = result.peers
+    .filter((peer) => peer.ratio !== null)
+    .map((peer) => `${peer.name} ${formatRatio(peer.ratio)}`);
   return [
     ...sweepSections(result),
     `${result.subject}: ${formatTps(result.tps)} transfers/s, p50 ${formatMs(result.p50Ms)} ms, p99 ${formatMs(result.p99Ms)} ms per call; ${result.subject} ÷ peer: ${peers.join(', ') || '-'}`,
@@ -258,14 +325,15 @@ export function machineSection(result: BenchResult): string {
 }
 
 function pairsText(result: BenchResult): string {
-  if ((result.pairs ?? 'co-located') === 'uniform') return 'pairs: both accounts drawn from all accounts (`uniform`), so a transfer crosses shards wherever hashing puts its accounts';
+  if ((result.pairs ?? 'co-located') === 'uniform')
+    return 'pairs: both accounts drawn from all accounts (`uniform`), so a transfer crosses shards wherever hashing puts its accounts';
   return `pairs: co-located (both accounts on one shard) except a ${result.crossShardRatio} share drawn across shards`;
 }
 
 function idsText(ids: IdKind): string {
   if (ids === 'uuidv4') return 'random UUIDv4 (`uuidv4`)';
   if (ids === 'uuidv7') return 'time-ordered UUIDv7 (`uuidv7`)';
-  return 'the bench\'s own ascending counters (`ordered`)';
+  return "the bench's own ascending counters (`ordered`)";
 }
 
 export function parametersSection(result: BenchResult): string {
@@ -280,7 +348,13 @@ export function parametersSection(result: BenchResult): string {
 
 export function methodsSection(result: BenchResult): string {
   const subject = `- **${result.subject}**: ${result.method}`;
-  return [subject, ...result.peers.map((peer) => `- **${peer.name}**: ${peer.skipped ?? peer.method}${peer.exhausted ? ' (stopped early: pre-generated workload used up)' : ''}`)].join('\n');
+  return [
+    subject,
+    ...result.peers.map(
+      (peer) =>
+        `- **${peer.name}**: ${peer.skipped ?? peer.method}${peer.exhausted ? ' (stopped early: pre-generated workload used up)' : ''}`,
+    ),
+  ].join('\n');
 }
 
 export function markdownReport(result: BenchResult, chartFiles: readonly string[]): string {

@@ -225,7 +225,21 @@ export interface BenchResult {
 
 export function entryOf(run: RunResult | SkippedRun, subjectTps: number | null): RunEntry {
   if (isSkipped(run)) {
-    return { name: run.name, tps: null, ratio: null, p50Ms: null, p99Ms: null, p999Ms: null, maxMs: null, transfers: 0, durationS: 0, tpsPerSecond: [], method: '', exhausted: false, skipped: run.skipped };
+    return {
+      name: run.name,
+      tps: null,
+      ratio: null,
+      p50Ms: null,
+      p99Ms: null,
+      p999Ms: null,
+      maxMs: null,
+      transfers: 0,
+      durationS: 0,
+      tpsPerSecond: [],
+      method: '',
+      exhausted: false,
+      skipped: run.skipped,
+    };
   }
   return {
     name: run.name,

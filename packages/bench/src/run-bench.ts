@@ -7,19 +7,39 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkEngineOptions, enginePeerNames, runEngineScenario, type EnginePeerName } from './engine-run.js';
+import {
+  checkEngineOptions,
+  enginePeerNames,
+  runEngineScenario,
+  type EnginePeerName,
+} from './engine-run.js';
 import { captureEnvironment } from './environment.js';
 import { hashShardOf } from './hash.js';
 import { planOpenLoop, runOpenLoop } from './open-loop.js';
 import { lmdbLimitPeer } from './peers/lmdb-limit.js';
 import { memoryLimitPeer } from './peers/memory-limit.js';
-import { assertConserved, isSkipped, type Peer, type RunResult, type SkippedRun } from './peers/peer.js';
+import {
+  assertConserved,
+  isSkipped,
+  type Peer,
+  type RunResult,
+  type SkippedRun,
+} from './peers/peer.js';
 import { createPostgresPeer, type PostgresPeerOptions } from './peers/postgres.js';
 import { sqliteInsertPeer, sqlitePeer } from './peers/sqlite.js';
 import { createProgress, type Progress } from './progress.js';
 import { runReadModel } from './read-model-run.js';
 import { runRecovery } from './recovery.js';
-import { entryOf, type BenchResult, type CrossShardPoint, type EngineSummary, type OpenLoopSummary, type ReadModelSummary, type RecoverySummary, type ScalingPoint } from './result.js';
+import {
+  entryOf,
+  type BenchResult,
+  type CrossShardPoint,
+  type EngineSummary,
+  type OpenLoopSummary,
+  type ReadModelSummary,
+  type RecoverySummary,
+  type ScalingPoint,
+} from './result.js';
 import {
   crossShardHeadlineRatio,
   crossShardRatiosDefault,
@@ -34,16 +54,33 @@ import {
   scenarioNamed,
   type Scenario,
 } from './scenarios/index.js';
-import { balanceTotals, createWorkloadAccounts, runTarget, type TargetRunResult } from './targets/run-target.js';
+import {
+  balanceTotals,
+  createWorkloadAccounts,
+  runTarget,
+  type TargetRunResult,
+} from './targets/run-target.js';
 import { openShardledger } from './targets/shardledger.js';
 import type { Durability, OpenTarget, TransferInput } from './target.js';
 import { generateWorkload, transfersOf, type Workload } from './workload.js';
 
-export const peerNames = ['sqlite', 'sqlite-insert', 'postgres', 'postgres-per-transfer', 'memory-limit', 'lmdb-limit'] as const;
+export const peerNames = [
+  'sqlite',
+  'sqlite-insert',
+  'postgres',
+  'postgres-per-transfer',
+  'memory-limit',
+  'lmdb-limit',
+] as const;
 export type PeerName = (typeof peerNames)[number];
 
 /** Defaults of `runBench` (and of `shardledger bench`). */
-export const benchDefaults = { durationMs: 10_000, warmupMs: 2_000, durability: 'strict', seed: 42 } as const;
+export const benchDefaults = {
+  durationMs: 10_000,
+  warmupMs: 2_000,
+  durability: 'strict',
+  seed: 42,
+} as const;
 /** Extra `--scaling` points next to another scenario get a short window. */
 const scalingExtraWindowMsMax = 3000;
 const scalingExtraWarmupMs = 500;
@@ -150,7 +187,8 @@ function peerFor(name: PeerName, options: BenchOptions): Peer {
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const wallStartMs = performance.now();
   const startedAt = new Date().toISOString();
-  const scenario = typeof options.scenario === 'string' ? scenarioNamed(options.scenario) : options.scenario;
+  const scenario =
+    typeof options.scenario === 'string' ? scenarioNamed(options.scenario) : options.scenario;
   const openTarget = options.openTarget === undefined ? openShardledger : options.openTarget;
   if (scenario.kind === 'engine') checkEngineOptions(options);
   const base = await mkdtemp(join(tmpdir(), 'shardledger-bench-'));
@@ -171,29 +209,57 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   try {
     const subject = openTarget === null ? null : await runSubject(ctx, openTarget);
     // The engine scenario runs its peers itself, between its own runs.
-    const peerList = scenario.kind === 'engine' ? [] : (options.peers ?? (scenario.kind === 'recovery' || scenario.kind === 'read-model' ? [] : peerNames));
+    const peerList =
+      scenario.kind === 'engine'
+        ? []
+        : (options.peers ??
+          (scenario.kind === 'recovery' || scenario.kind === 'read-model' ? [] : peerNames));
     const shardOf = subject?.shardOf ?? hashShardOf(ctx.shards);
     const crossShardRatio = subject?.crossShardRatio ?? scenario.crossShardRatio;
     const workload = makeWorkload(ctx, { shardOf, crossShardRatio, runId: String(ctx.seed) });
-    const runs: (RunResult | SkippedRun)[] = subject === null ? [] : [subject.run, ...(subject.extraRuns ?? [])];
+    const runs: (RunResult | SkippedRun)[] =
+      subject === null ? [] : [subject.run, ...(subject.extraRuns ?? [])];
     for (const name of peerList) {
       const dir = await mkdtemp(join(base, `${name}-`));
       try {
-        const run = await peerFor(name, options).run({ workload, durability: ctx.durability, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs, dir, progress: ctx.progress });
-        if (isSkipped(run)) process.stderr.write(`${run.name.padEnd(12)} skipped: ${run.skipped}\n`);
+        const run = await peerFor(name, options).run({
+          workload,
+          durability: ctx.durability,
+          warmupMs: ctx.warmupMs,
+          durationMs: ctx.durationMs,
+          dir,
+          progress: ctx.progress,
+        });
+        if (isSkipped(run))
+          process.stderr.write(`${run.name.padEnd(12)} skipped: ${run.skipped}\n`);
         runs.push(run);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
     }
     const crossShardTransfers = subject?.crossShardTransfers ?? 0;
-    return resultOf(ctx, { runs, subject, crossShardRatio, crossShardTransfers, startedAt, wallS: (performance.now() - wallStartMs) / 1000 });
+    return resultOf(ctx, {
+      runs,
+      subject,
+      crossShardRatio,
+      crossShardTransfers,
+      startedAt,
+      wallS: (performance.now() - wallStartMs) / 1000,
+    });
   } finally {
     await rm(base, { recursive: true, force: true });
   }
 }
 
-function makeWorkload(ctx: Context, spec: { shardOf: (id: string) => number; crossShardRatio: number; runId: string; batchSize?: number }): Workload {
+function makeWorkload(
+  ctx: Context,
+  spec: {
+    shardOf: (id: string) => number;
+    crossShardRatio: number;
+    runId: string;
+    batchSize?: number;
+  },
+): Workload {
   return generateWorkload({
     seed: ctx.seed,
     accountCount: ctx.scenario.accounts,
@@ -214,14 +280,38 @@ interface LedgerRun {
 }
 
 /** One closed-loop ledger run on a fresh ledger in its own directory. */
-async function ledgerRun(ctx: Context, openTarget: OpenTarget, spec: { shards: number; crossShardRatio: number; durationMs: number; warmupMs: number; label: string }): Promise<LedgerRun> {
+async function ledgerRun(
+  ctx: Context,
+  openTarget: OpenTarget,
+  spec: {
+    shards: number;
+    crossShardRatio: number;
+    durationMs: number;
+    warmupMs: number;
+    label: string;
+  },
+): Promise<LedgerRun> {
   const dir = await mkdtemp(join(ctx.base, 'ledger-'));
   const target = await openTarget({ dir, shards: spec.shards, durability: ctx.durability });
   try {
     const shardOf = target.shardOf.bind(target);
-    const workload = makeWorkload(ctx, { shardOf, crossShardRatio: spec.crossShardRatio, runId: String(ctx.seed) });
+    const workload = makeWorkload(ctx, {
+      shardOf,
+      crossShardRatio: spec.crossShardRatio,
+      runId: String(ctx.seed),
+    });
     const concurrency = ctx.options.targetConcurrency ?? ctx.scenario.callers ?? 2 * spec.shards;
-    const run = await runTarget({ workload, durability: ctx.durability, warmupMs: spec.warmupMs, durationMs: spec.durationMs, dir, progress: ctx.progress, name: spec.label, target, concurrency });
+    const run = await runTarget({
+      workload,
+      durability: ctx.durability,
+      warmupMs: spec.warmupMs,
+      durationMs: spec.durationMs,
+      dir,
+      progress: ctx.progress,
+      name: spec.label,
+      target,
+      concurrency,
+    });
     return { run, shardOf };
   } finally {
     await target.close();
@@ -230,25 +320,62 @@ async function ledgerRun(ctx: Context, openTarget: OpenTarget, spec: { shards: n
 }
 
 function scalingPointOf(shards: number, run: RunResult): ScalingPoint {
-  return { shards, tps: run.tps, p50Ms: run.latency.p50Ms, p99Ms: run.latency.p99Ms, transfers: run.transfers, durationS: run.durationS };
+  return {
+    shards,
+    tps: run.tps,
+    p50Ms: run.latency.p50Ms,
+    p99Ms: run.latency.p99Ms,
+    transfers: run.transfers,
+    durationS: run.durationS,
+  };
 }
 
 async function runSubject(ctx: Context, openTarget: OpenTarget): Promise<SubjectOutcome> {
   const { scenario } = ctx;
-  const plain = { crossShardSweep: [], openLoop: null, recovery: null, scaling: [] as ScalingPoint[] };
+  const plain = {
+    crossShardSweep: [],
+    openLoop: null,
+    recovery: null,
+    scaling: [] as ScalingPoint[],
+  };
   switch (scenario.kind) {
     case 'throughput': {
-      const headline = await ledgerRun(ctx, openTarget, { shards: ctx.shards, crossShardRatio: scenario.crossShardRatio, durationMs: ctx.durationMs, warmupMs: ctx.warmupMs, label: ctx.name });
-      return { ...plain, ...outcomeOf(headline, scenario.crossShardRatio), scaling: await extraScaling(ctx, openTarget) };
+      const headline = await ledgerRun(ctx, openTarget, {
+        shards: ctx.shards,
+        crossShardRatio: scenario.crossShardRatio,
+        durationMs: ctx.durationMs,
+        warmupMs: ctx.warmupMs,
+        label: ctx.name,
+      });
+      return {
+        ...plain,
+        ...outcomeOf(headline, scenario.crossShardRatio),
+        scaling: await extraScaling(ctx, openTarget),
+      };
     }
     case 'cross-shard':
       return crossShardSweep(ctx, openTarget);
     case 'scaling': {
       const counts = ctx.options.scalingShards ?? scalingShardsDefault;
       const runs: { shards: number; ledger: LedgerRun }[] = [];
-      for (const shards of counts) runs.push({ shards, ledger: await ledgerRun(ctx, openTarget, { shards, crossShardRatio: 0, durationMs: ctx.durationMs, warmupMs: ctx.warmupMs, label: `${ctx.name}@${shards}` }) });
-      const headline = runs.find((entry) => entry.shards === ctx.shards) ?? (runs[0] as (typeof runs)[number]);
-      return { ...plain, ...outcomeOf(headline.ledger, 0), scaling: runs.map((entry) => scalingPointOf(entry.shards, entry.ledger.run)) };
+      for (const shards of counts)
+        runs.push({
+          shards,
+          ledger: await ledgerRun(ctx, openTarget, {
+            shards,
+            crossShardRatio: 0,
+            durationMs: ctx.durationMs,
+            warmupMs: ctx.warmupMs,
+            label: `${ctx.name}@${shards}`,
+          }),
+        });
+      const headline =
+        runs.find((entry) => entry.shards === ctx.shards) ?? (runs[0] as (typeof runs)[number]);
+      return {
+        ...plain,
+        ...outcomeOf(headline.ledger, 0),
+        scaling: runs.map((entry) => scalingPointOf(entry.shards, entry.ledger.run)),
+      };
     }
     case 'latency':
       return latencyRun(ctx, openTarget);
@@ -276,7 +403,18 @@ async function engineRun(ctx: Context): Promise<SubjectOutcome> {
     progress: ctx.progress,
     name: 'shard-engine',
   });
-  return { run: outcome.engine, extraRuns: outcome.peers, crossShardRatio: 0, crossShardTransfers: 0, shardOf: () => 0, scaling: [], crossShardSweep: [], openLoop: null, recovery: null, engine: outcome.summary };
+  return {
+    run: outcome.engine,
+    extraRuns: outcome.peers,
+    crossShardRatio: 0,
+    crossShardTransfers: 0,
+    shardOf: () => 0,
+    scaling: [],
+    crossShardSweep: [],
+    openLoop: null,
+    recovery: null,
+    engine: outcome.summary,
+  };
 }
 
 /** Pairs without and with the read model, then the lag at half the peak (read-model-run.ts).
@@ -291,18 +429,43 @@ async function readModelRun(ctx: Context): Promise<SubjectOutcome> {
     rounds: ctx.options.readModelRounds ?? readModelRoundsDefault,
     lagBatchSize: readModelLagBatchSizeDefault,
     ...(ctx.options.offeredTps === undefined ? {} : { offeredTps: ctx.options.offeredTps }),
-    ...(ctx.options.targetConcurrency === undefined ? {} : { concurrency: ctx.options.targetConcurrency }),
-    ...(ctx.options.readModelLagTargetMs === undefined ? {} : { lagTargetMs: ctx.options.readModelLagTargetMs }),
-    ...(ctx.options.readModelKeepUpSteps === undefined ? {} : { keepUpStepsMax: ctx.options.readModelKeepUpSteps }),
+    ...(ctx.options.targetConcurrency === undefined
+      ? {}
+      : { concurrency: ctx.options.targetConcurrency }),
+    ...(ctx.options.readModelLagTargetMs === undefined
+      ? {}
+      : { lagTargetMs: ctx.options.readModelLagTargetMs }),
+    ...(ctx.options.readModelKeepUpSteps === undefined
+      ? {}
+      : { keepUpStepsMax: ctx.options.readModelKeepUpSteps }),
     progress: ctx.progress,
     name: ctx.name,
     makeWorkload: (spec) => makeWorkload(ctx, { ...spec, crossShardRatio: 0 }),
   });
-  return { run: outcome.withModel, extraRuns: [outcome.withoutModel], crossShardRatio: 0, crossShardTransfers: 0, shardOf: hashShardOf(ctx.shards), scaling: [], crossShardSweep: [], openLoop: null, recovery: null, readModel: outcome.summary };
+  return {
+    run: outcome.withModel,
+    extraRuns: [outcome.withoutModel],
+    crossShardRatio: 0,
+    crossShardTransfers: 0,
+    shardOf: hashShardOf(ctx.shards),
+    scaling: [],
+    crossShardSweep: [],
+    openLoop: null,
+    recovery: null,
+    readModel: outcome.summary,
+  };
 }
 
-function outcomeOf(ledger: LedgerRun, crossShardRatio: number): Pick<SubjectOutcome, 'run' | 'crossShardRatio' | 'crossShardTransfers' | 'shardOf'> {
-  return { run: ledger.run, crossShardRatio, crossShardTransfers: ledger.run.crossShardTransfers, shardOf: ledger.shardOf };
+function outcomeOf(
+  ledger: LedgerRun,
+  crossShardRatio: number,
+): Pick<SubjectOutcome, 'run' | 'crossShardRatio' | 'crossShardTransfers' | 'shardOf'> {
+  return {
+    run: ledger.run,
+    crossShardRatio,
+    crossShardTransfers: ledger.run.crossShardTransfers,
+    shardOf: ledger.shardOf,
+  };
 }
 
 /** The standard scenario's shard sweep: 1, 2, 4 and the core count, so that anyone can see
@@ -313,8 +476,15 @@ function standardSweepShards(): number[] {
 
 async function extraScaling(ctx: Context, openTarget: OpenTarget): Promise<ScalingPoint[]> {
   const points: ScalingPoint[] = [];
-  for (const shards of ctx.options.scalingShards ?? (ctx.scenario.name === 'standard' ? standardSweepShards() : [])) {
-    const ledger = await ledgerRun(ctx, openTarget, { shards, crossShardRatio: ctx.scenario.crossShardRatio, durationMs: Math.min(ctx.durationMs, scalingExtraWindowMsMax), warmupMs: scalingExtraWarmupMs, label: `${ctx.name}@${shards}` });
+  for (const shards of ctx.options.scalingShards ??
+    (ctx.scenario.name === 'standard' ? standardSweepShards() : [])) {
+    const ledger = await ledgerRun(ctx, openTarget, {
+      shards,
+      crossShardRatio: ctx.scenario.crossShardRatio,
+      durationMs: Math.min(ctx.durationMs, scalingExtraWindowMsMax),
+      warmupMs: scalingExtraWarmupMs,
+      label: `${ctx.name}@${shards}`,
+    });
     points.push(scalingPointOf(shards, ledger.run));
   }
   return points;
@@ -326,13 +496,35 @@ async function crossShardSweep(ctx: Context, openTarget: OpenTarget): Promise<Su
   const points: CrossShardPoint[] = [];
   const runs: { ratio: number; ledger: LedgerRun }[] = [];
   for (const ratio of ratios) {
-    const ledger = await ledgerRun(ctx, openTarget, { shards: ctx.shards, crossShardRatio: ratio, durationMs: ctx.durationMs, warmupMs: ctx.warmupMs, label: `${ctx.name}@${Math.round(ratio * 100)}%x` });
+    const ledger = await ledgerRun(ctx, openTarget, {
+      shards: ctx.shards,
+      crossShardRatio: ratio,
+      durationMs: ctx.durationMs,
+      warmupMs: ctx.warmupMs,
+      label: `${ctx.name}@${Math.round(ratio * 100)}%x`,
+    });
     runs.push({ ratio, ledger });
     const { run } = ledger;
-    points.push({ crossShardRatio: ratio, crossShardTransfers: run.crossShardTransfers, tps: run.tps, p50Ms: run.latency.p50Ms, p99Ms: run.latency.p99Ms, transfers: run.transfers, durationS: run.durationS });
+    points.push({
+      crossShardRatio: ratio,
+      crossShardTransfers: run.crossShardTransfers,
+      tps: run.tps,
+      p50Ms: run.latency.p50Ms,
+      p99Ms: run.latency.p99Ms,
+      transfers: run.transfers,
+      durationS: run.durationS,
+    });
   }
-  const headline = runs.find((entry) => entry.ratio === crossShardHeadlineRatio) ?? (runs[0] as (typeof runs)[number]);
-  return { ...outcomeOf(headline.ledger, headline.ratio), scaling: await extraScaling(ctx, openTarget), crossShardSweep: points, openLoop: null, recovery: null };
+  const headline =
+    runs.find((entry) => entry.ratio === crossShardHeadlineRatio) ??
+    (runs[0] as (typeof runs)[number]);
+  return {
+    ...outcomeOf(headline.ledger, headline.ratio),
+    scaling: await extraScaling(ctx, openTarget),
+    crossShardSweep: points,
+    openLoop: null,
+    recovery: null,
+  };
 }
 
 /** Closed-loop peak, then open loop at a fixed offered rate on the same ledger. */
@@ -343,11 +535,28 @@ async function latencyRun(ctx: Context, openTarget: OpenTarget): Promise<Subject
     const shardOf = target.shardOf.bind(target);
     let peakTps: number | null = null;
     if (ctx.options.offeredTps === undefined) {
-      const peakWorkload = makeWorkload(ctx, { shardOf, crossShardRatio: 0, runId: `${ctx.seed}p` });
-      const peak = await runTarget({ workload: peakWorkload, durability: ctx.durability, warmupMs: ctx.warmupMs, durationMs: Math.min(ctx.durationMs, latencyPeakWindowMsMax), dir, progress: ctx.progress, name: `${ctx.name} peak`, target, concurrency: ctx.options.targetConcurrency ?? 2 * ctx.shards });
+      const peakWorkload = makeWorkload(ctx, {
+        shardOf,
+        crossShardRatio: 0,
+        runId: `${ctx.seed}p`,
+      });
+      const peak = await runTarget({
+        workload: peakWorkload,
+        durability: ctx.durability,
+        warmupMs: ctx.warmupMs,
+        durationMs: Math.min(ctx.durationMs, latencyPeakWindowMsMax),
+        dir,
+        progress: ctx.progress,
+        name: `${ctx.name} peak`,
+        target,
+        concurrency: ctx.options.targetConcurrency ?? 2 * ctx.shards,
+      });
       peakTps = peak.tps;
     } else {
-      await createWorkloadAccounts(target, makeWorkload(ctx, { shardOf, crossShardRatio: 0, runId: `${ctx.seed}p` }));
+      await createWorkloadAccounts(
+        target,
+        makeWorkload(ctx, { shardOf, crossShardRatio: 0, runId: `${ctx.seed}p` }),
+      );
     }
     const offeredTps = ctx.options.offeredTps ?? (peakTps as number) * latencyOfferedShareDefault;
     // The open loop's ids sort after the peak run's ('p' < 'r'), as a client's time-ordered ids
@@ -373,13 +582,28 @@ async function latencyRun(ctx: Context, openTarget: OpenTarget): Promise<Subject
       progress: ctx.progress,
     });
     const after = await balanceTotals(target, workload);
-    assertConserved(ctx.name, { appliedCount, debitsTotal: after.debitsTotal - before.debitsTotal, creditsTotal: after.creditsTotal - before.creditsTotal }, appliedAmount);
+    assertConserved(
+      ctx.name,
+      {
+        appliedCount,
+        debitsTotal: after.debitsTotal - before.debitsTotal,
+        creditsTotal: after.creditsTotal - before.creditsTotal,
+      },
+      appliedAmount,
+    );
     const report = await target.verify();
-    if (!report.ok) throw new Error(`${ctx.name}: verify() found ${report.violations.length} violations after the open-loop run`);
+    if (!report.ok)
+      throw new Error(
+        `${ctx.name}: verify() found ${report.violations.length} violations after the open-loop run`,
+      );
     const run: RunResult = {
       name: ctx.name,
       method: `open loop: a createTransfers of ${plan.batchSize} every ${plan.intervalMs.toFixed(2)} ms (${Math.round(offeredTps).toLocaleString('en-US')} transfers/s offered${peakTps === null ? '' : `, half the closed-loop peak of ${Math.round(peakTps).toLocaleString('en-US')}/s`}), latency from the scheduled send time, verify() clean${open.saturated ? '; SATURATED: the in-flight bound was hit' : ''}`,
-      checks: { appliedCount, debitsTotal: after.debitsTotal - before.debitsTotal, creditsTotal: after.creditsTotal - before.creditsTotal },
+      checks: {
+        appliedCount,
+        debitsTotal: after.debitsTotal - before.debitsTotal,
+        creditsTotal: after.creditsTotal - before.creditsTotal,
+      },
       transfers: open.transfers,
       warmupTransfers: 0,
       durationS: open.durationS,
@@ -388,8 +612,26 @@ async function latencyRun(ctx: Context, openTarget: OpenTarget): Promise<Subject
       tpsPerSecond: [],
       exhausted: false,
     };
-    const openLoop: OpenLoopSummary = { offeredTps, peakTps, batchSize: plan.batchSize, intervalMs: plan.intervalMs, sends: open.sent, uncorrectedP50Ms: open.uncorrected.p50Ms, uncorrectedP99Ms: open.uncorrected.p99Ms, saturated: open.saturated };
-    return { run, crossShardRatio: 0, crossShardTransfers: 0, shardOf, scaling: [], crossShardSweep: [], openLoop, recovery: null };
+    const openLoop: OpenLoopSummary = {
+      offeredTps,
+      peakTps,
+      batchSize: plan.batchSize,
+      intervalMs: plan.intervalMs,
+      sends: open.sent,
+      uncorrectedP50Ms: open.uncorrected.p50Ms,
+      uncorrectedP99Ms: open.uncorrected.p99Ms,
+      saturated: open.saturated,
+    };
+    return {
+      run,
+      crossShardRatio: 0,
+      crossShardTransfers: 0,
+      shardOf,
+      scaling: [],
+      crossShardSweep: [],
+      openLoop,
+      recovery: null,
+    };
   } finally {
     await target.close();
     await rm(dir, { recursive: true, force: true });
@@ -399,9 +641,22 @@ async function latencyRun(ctx: Context, openTarget: OpenTarget): Promise<Subject
 async function recoveryRun(ctx: Context, openTarget: OpenTarget): Promise<SubjectOutcome> {
   const dir = join(ctx.base, 'recovery-ledger');
   const transfers = ctx.options.recoveryTransfers ?? recoveryTransfersDefault;
-  process.stderr.write(`recovery     writing ${transfers.toLocaleString('en-US')} transfers in a child process, then SIGKILL...\n`);
-  const recovery = await runRecovery({ dir, shards: ctx.shards, durability: ctx.durability, accounts: ctx.scenario.accounts, transfers, batchSize: ctx.batchSize, seed: ctx.seed, openTarget });
-  process.stderr.write(`recovery     Ledger.open ${recovery.openMs.toFixed(0)} ms, verify() ${recovery.verifyMs.toFixed(0)} ms, ${transfers.toLocaleString('en-US')}+ transfers in the log\n`);
+  process.stderr.write(
+    `recovery     writing ${transfers.toLocaleString('en-US')} transfers in a child process, then SIGKILL...\n`,
+  );
+  const recovery = await runRecovery({
+    dir,
+    shards: ctx.shards,
+    durability: ctx.durability,
+    accounts: ctx.scenario.accounts,
+    transfers,
+    batchSize: ctx.batchSize,
+    seed: ctx.seed,
+    openTarget,
+  });
+  process.stderr.write(
+    `recovery     Ledger.open ${recovery.openMs.toFixed(0)} ms, verify() ${recovery.verifyMs.toFixed(0)} ms, ${transfers.toLocaleString('en-US')}+ transfers in the log\n`,
+  );
   const openMs = recovery.openMs;
   const run: RunResult = {
     name: ctx.name,
@@ -411,11 +666,27 @@ async function recoveryRun(ctx: Context, openTarget: OpenTarget): Promise<Subjec
     warmupTransfers: 0,
     durationS: openMs / 1000,
     tps: recovery.recoveredTps,
-    latency: { count: 1, p50Ms: openMs, p99Ms: openMs, p999Ms: openMs, maxMs: openMs, meanMs: openMs },
+    latency: {
+      count: 1,
+      p50Ms: openMs,
+      p99Ms: openMs,
+      p999Ms: openMs,
+      maxMs: openMs,
+      meanMs: openMs,
+    },
     tpsPerSecond: [],
     exhausted: false,
   };
-  return { run, crossShardRatio: 0, crossShardTransfers: 0, shardOf: hashShardOf(ctx.shards), scaling: [], crossShardSweep: [], openLoop: null, recovery };
+  return {
+    run,
+    crossShardRatio: 0,
+    crossShardTransfers: 0,
+    shardOf: hashShardOf(ctx.shards),
+    scaling: [],
+    crossShardSweep: [],
+    openLoop: null,
+    recovery,
+  };
 }
 
 interface Collected {

@@ -13,7 +13,8 @@ export interface LatencySummary {
 /** Nearest-rank percentile of sorted samples: the smallest value with >= p% of samples at or below. */
 export function percentileOfSorted(sorted: Float64Array, percent: number): number {
   if (sorted.length === 0) return Number.NaN;
-  if (!(percent > 0 && percent <= 100)) throw new Error(`percentile must be in (0, 100], got ${percent}`);
+  if (!(percent > 0 && percent <= 100))
+    throw new Error(`percentile must be in (0, 100], got ${percent}`);
   const rank = Math.ceil((percent * sorted.length) / 100);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
 }
@@ -64,7 +65,10 @@ export class LatencyRecorder {
   /** p99 of the most recent `window` samples (for the live progress line). */
   recentP99Ms(window: number): number {
     const start = Math.max(0, this.length - window);
-    return percentileOfSorted(Float64Array.from(this.samples.subarray(start, this.length)).sort(), 99);
+    return percentileOfSorted(
+      Float64Array.from(this.samples.subarray(start, this.length)).sort(),
+      99,
+    );
   }
 
   summary(): LatencySummary {
@@ -87,7 +91,8 @@ export class ThroughputSeries {
   add(beganMs: number, endedMs: number, transferCount: number): void {
     const fromMs = Math.max(beganMs, this.startMs);
     if (endedMs <= fromMs) {
-      if (endedMs >= this.startMs) this.bump(Math.floor((endedMs - this.startMs) / 1000), transferCount);
+      if (endedMs >= this.startMs)
+        this.bump(Math.floor((endedMs - this.startMs) / 1000), transferCount);
       return;
     }
     const perMs = transferCount / (endedMs - beganMs);

@@ -33,7 +33,8 @@ function counterText(counter: number): string {
 /** A seed for the ids of batch `index` that is independent of the batch's pair stream, so that
  * changing the kind of ids changes nothing else. */
 function idSeedOf(seed: number, index: number): number {
-  let z = (Math.imul((seed ^ 0x5bd1e995) >>> 0, 0x27d4eb2d) ^ Math.imul(index + 1, 0x165667b1)) >>> 0;
+  let z =
+    (Math.imul((seed ^ 0x5bd1e995) >>> 0, 0x27d4eb2d) ^ Math.imul(index + 1, 0x165667b1)) >>> 0;
   z = Math.imul(z ^ (z >>> 15), 0x2c1b3c6d);
   return (z ^ (z >>> 13)) >>> 0;
 }
@@ -41,7 +42,12 @@ function idSeedOf(seed: number, index: number): number {
 const hex = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 function hex32(value: number): string {
-  return (hex[(value >>> 24) & 0xff] as string) + hex[(value >>> 16) & 0xff] + hex[(value >>> 8) & 0xff] + hex[value & 0xff];
+  return (
+    (hex[(value >>> 24) & 0xff] as string) +
+    hex[(value >>> 16) & 0xff] +
+    hex[(value >>> 8) & 0xff] +
+    hex[value & 0xff]
+  );
 }
 
 /** The 48-bit millisecond field of a run's UUIDv7 ids starts here (2025-01-01), offset by the
@@ -50,7 +56,8 @@ const uuidv7EpochMs = 1_735_689_600_000;
 
 function runOffsetMs(runId: string): number {
   let hash = 0x811c9dc5;
-  for (let index = 0; index < runId.length; index++) hash = Math.imul(hash ^ runId.charCodeAt(index), 0x01000193) >>> 0;
+  for (let index = 0; index < runId.length; index++)
+    hash = Math.imul(hash ^ runId.charCodeAt(index), 0x01000193) >>> 0;
   return (hash % 1_000_000) * 1_000_000;
 }
 
@@ -92,7 +99,8 @@ export function batchIdsOf(spec: BatchIdsSpec): string[] {
       const time = hex32(high >>> 0) + (hex[(low >>> 8) & 0xff] as string) + hex[low & 0xff];
       const versioned = (0x7000 | (counter % 4096)).toString(16).padStart(4, '0');
       const z = hex32(((c & 0x3fffffff) | 0x80000000) >>> 0);
-      ids[item] = `${time.slice(0, 8)}-${time.slice(8)}-${versioned}-${z.slice(0, 4)}-${z.slice(4)}${hex32(d)}`;
+      ids[item] =
+        `${time.slice(0, 8)}-${time.slice(8)}-${versioned}-${z.slice(0, 4)}-${z.slice(4)}${hex32(d)}`;
     }
   }
   return ids;

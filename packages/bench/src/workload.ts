@@ -115,30 +115,56 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   const currency = options.currency ?? 'USD';
   const transferCount = options.transferCount ?? transferCountDefault;
   checkOptions(options, { batchSize, crossShardRatio, transferCount });
-  if (pairs === 'uniform' && crossShardRatio > 0) throw new Error('crossShardRatio goes with co-located pairs');
+  if (pairs === 'uniform' && crossShardRatio > 0)
+    throw new Error('crossShardRatio goes with co-located pairs');
   const accountIds = Array.from({ length: options.accountCount }, (_, index) => accountIdOf(index));
   const shardOf = options.shardOf ?? (() => 0);
   const shardOfIndex = Uint32Array.from(accountIds, (id) => shardOf(id));
   const byShard = groupByShard(shardOfIndex);
-  if (crossShardRatio > 0 && byShard.size < 2) throw new Error('crossShardRatio > 0 needs accounts on at least two shards');
-  const hot = options.hotExponent === undefined ? null : createZipfSampler({ count: accountIds.length, exponent: options.hotExponent });
+  if (crossShardRatio > 0 && byShard.size < 2)
+    throw new Error('crossShardRatio > 0 needs accounts on at least two shards');
+  const hot =
+    options.hotExponent === undefined
+      ? null
+      : createZipfSampler({ count: accountIds.length, exponent: options.hotExponent });
   // Hot ranks map to a seeded permutation, so the hottest accounts are spread over shards.
-  const hotPermutation = hot === null ? null : shuffledIndexes(accountIds.length, createPrng(options.seed));
-  const shape: Shape = { shardOfIndex, byShard, hot, hotPermutation, pairs, crossShardRatio, ids, runId: options.runId ?? String(options.seed) };
+  const hotPermutation =
+    hot === null ? null : shuffledIndexes(accountIds.length, createPrng(options.seed));
+  const shape: Shape = {
+    shardOfIndex,
+    byShard,
+    hot,
+    hotPermutation,
+    pairs,
+    crossShardRatio,
+    ids,
+    runId: options.runId ?? String(options.seed),
+  };
   const batchCount = Math.ceil(transferCount / batchSize);
   const cache = new Map<number, WorkloadBatch>();
   const batch = (index: number): WorkloadBatch => {
-    if (!Number.isInteger(index) || index < 0 || index >= batchCount) throw new Error(`no batch ${index} (workload has ${batchCount})`);
+    if (!Number.isInteger(index) || index < 0 || index >= batchCount)
+      throw new Error(`no batch ${index} (workload has ${batchCount})`);
     const cached = cache.get(index);
     if (cached !== undefined) return cached;
     const size = Math.min(batchSize, transferCount - index * batchSize);
-    const made = generateBatch({ shape, seed: options.seed, index, first: index * batchSize, size, accountCount: accountIds.length });
+    const made = generateBatch({
+      shape,
+      seed: options.seed,
+      index,
+      first: index * batchSize,
+      size,
+      accountCount: accountIds.length,
+    });
     if (cache.size >= batchCacheSize) cache.delete(cache.keys().next().value as number);
     cache.set(index, made);
     return made;
   };
   const all = (): WorkloadBatch[] => {
-    if (transferCount > materializedTransferCountMax) throw new Error(`workload of ${transferCount} transfers is too large to materialize; use batch(index)`);
+    if (transferCount > materializedTransferCountMax)
+      throw new Error(
+        `workload of ${transferCount} transfers is too large to materialize; use batch(index)`,
+      );
     return Array.from({ length: batchCount }, (_, index) => batch(index));
   };
   return {
@@ -160,33 +186,69 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   };
 }
 
-function generateBatch(spec: { shape: Shape; seed: number; index: number; first: number; size: number; accountCount: number }): WorkloadBatch {
+function generateBatch(spec: {
+  shape: Shape;
+  seed: number;
+  index: number;
+  first: number;
+  size: number;
+  accountCount: number;
+}): WorkloadBatch {
   const { shape, size } = spec;
   const prng = createPrng(batchSeedOf(spec.seed, spec.index));
-  const ids = batchIdsOf({ kind: shape.ids, runId: shape.runId, seed: spec.seed, index: spec.index, first: spec.first, size });
+  const ids = batchIdsOf({
+    kind: shape.ids,
+    runId: shape.runId,
+    seed: spec.seed,
+    index: spec.index,
+    first: spec.first,
+    size,
+  });
   const debit = new Uint32Array(size);
   const credit = new Uint32Array(size);
   const amount = new Uint32Array(size);
   let crossShardCount = 0;
   for (let item = 0; item < size; item++) {
-    const debitIndex = shape.hot === null || shape.hotPermutation === null ? prng.nextBelow(spec.accountCount) : (shape.hotPermutation[shape.hot.sample(prng)] as number);
+    const debitIndex =
+      shape.hot === null || shape.hotPermutation === null
+        ? prng.nextBelow(spec.accountCount)
+        : (shape.hotPermutation[shape.hot.sample(prng)] as number);
     const cross = shape.crossShardRatio > 0 && prng.nextFloat() < shape.crossShardRatio;
-    const creditIndex = shape.pairs === 'uniform' ? pickAnyCredit(debitIndex, prng, spec.accountCount) : pickCredit({ debitIndex, cross, prng, shardOfIndex: shape.shardOfIndex, byShard: shape.byShard, accountCount: spec.accountCount });
+    const creditIndex =
+      shape.pairs === 'uniform'
+        ? pickAnyCredit(debitIndex, prng, spec.accountCount)
+        : pickCredit({
+            debitIndex,
+            cross,
+            prng,
+            shardOfIndex: shape.shardOfIndex,
+            byShard: shape.byShard,
+            accountCount: spec.accountCount,
+          });
     if (shape.shardOfIndex[debitIndex] !== shape.shardOfIndex[creditIndex]) crossShardCount++;
     debit[item] = debitIndex;
     credit[item] = creditIndex;
-    amount[item] = amountMinMinorUnits + prng.nextBelow(amountMaxMinorUnits - amountMinMinorUnits + 1);
+    amount[item] =
+      amountMinMinorUnits + prng.nextBelow(amountMaxMinorUnits - amountMinMinorUnits + 1);
   }
   return { index: spec.index, ids, debit, credit, amount, crossShardCount };
 }
 
-function checkOptions(options: WorkloadOptions, resolved: { batchSize: number; crossShardRatio: number; transferCount: number }): void {
+function checkOptions(
+  options: WorkloadOptions,
+  resolved: { batchSize: number; crossShardRatio: number; transferCount: number },
+): void {
   const { batchSize, crossShardRatio, transferCount } = resolved;
-  if (!Number.isInteger(options.accountCount) || options.accountCount < 2) throw new Error('accountCount must be an integer >= 2');
-  if (!Number.isInteger(transferCount) || transferCount < 1 || transferCount > transferCountMax) throw new Error(`transferCount must be an integer in [1, ${transferCountMax}]`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error('batchSize must be an integer >= 1');
-  if (!(crossShardRatio >= 0 && crossShardRatio <= 1)) throw new Error('crossShardRatio must be in [0, 1]');
-  if (crossShardRatio > 0 && options.shardOf === undefined) throw new Error('crossShardRatio needs shardOf');
+  if (!Number.isInteger(options.accountCount) || options.accountCount < 2)
+    throw new Error('accountCount must be an integer >= 2');
+  if (!Number.isInteger(transferCount) || transferCount < 1 || transferCount > transferCountMax)
+    throw new Error(`transferCount must be an integer in [1, ${transferCountMax}]`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error('batchSize must be an integer >= 1');
+  if (!(crossShardRatio >= 0 && crossShardRatio <= 1))
+    throw new Error('crossShardRatio must be in [0, 1]');
+  if (crossShardRatio > 0 && options.shardOf === undefined)
+    throw new Error('crossShardRatio needs shardOf');
 }
 
 function groupByShard(shardOfIndex: Uint32Array): Map<number, Uint32Array> {
@@ -231,12 +293,16 @@ function pickCredit(pick: PickCredit): number {
   const debitShard = pick.shardOfIndex[pick.debitIndex] as number;
   const sameShard = pick.byShard.get(debitShard) as Uint32Array;
   for (let attempt = 0; attempt < retryCountMax; attempt++) {
-    const candidate = pick.cross ? pick.prng.nextBelow(pick.accountCount) : (sameShard[pick.prng.nextBelow(sameShard.length)] as number);
+    const candidate = pick.cross
+      ? pick.prng.nextBelow(pick.accountCount)
+      : (sameShard[pick.prng.nextBelow(sameShard.length)] as number);
     if (candidate === pick.debitIndex) continue;
     if (pick.cross && pick.shardOfIndex[candidate] === debitShard) continue;
     return candidate;
   }
-  throw new Error(`no credit account found for ${pick.debitIndex} (shard ${debitShard} too small?)`);
+  throw new Error(
+    `no credit account found for ${pick.debitIndex} (shard ${debitShard} too small?)`,
+  );
 }
 
 /** The accounts as the ledger takes them. */
@@ -247,7 +313,10 @@ export function accountsOf(workload: Workload): AccountInput[] {
 /** Every amount a workload holds, as the bigint the ledger takes, made once: a bigint is an
  * immutable value, so sharing one is the same input as making a new one per transfer, without
  * the allocation (a garbage cost of the runner, not of the ledger). */
-const amountBigints: readonly bigint[] = Array.from({ length: amountMaxMinorUnits + 1 }, (_, amount) => BigInt(amount));
+const amountBigints: readonly bigint[] = Array.from(
+  { length: amountMaxMinorUnits + 1 },
+  (_, amount) => BigInt(amount),
+);
 
 /** One batch as the ledger takes it (call before timing: it allocates). */
 export function transfersOf(workload: Workload, batch: WorkloadBatch): TransferInput[] {
@@ -267,6 +336,7 @@ export function transfersOf(workload: Workload, batch: WorkloadBatch): TransferI
 /** Sum of all amounts, for conservation checks. */
 export function totalAmountOf(batches: readonly WorkloadBatch[]): bigint {
   let total = 0;
-  for (const batch of batches) for (let item = 0; item < batch.amount.length; item++) total += batch.amount[item] as number;
+  for (const batch of batches)
+    for (let item = 0; item < batch.amount.length; item++) total += batch.amount[item] as number;
   return BigInt(total);
 }

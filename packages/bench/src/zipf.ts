@@ -10,7 +10,8 @@ export interface ZipfSampler {
 
 export function createZipfSampler(options: { count: number; exponent: number }): ZipfSampler {
   const { count, exponent } = options;
-  if (!Number.isInteger(count) || count < 1) throw new Error(`zipf count must be >= 1, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`zipf count must be >= 1, got ${count}`);
   if (!(exponent > 0)) throw new Error(`zipf exponent must be > 0, got ${exponent}`);
   const cdf = new Float64Array(count);
   let total = 0;

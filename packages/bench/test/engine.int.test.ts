@@ -6,7 +6,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createProgress, encodeEngineInput, generateWorkload, parseBenchArgs, runBench, runEngine, scenarioNamed, sweepSections } from '../src/index.js';
+import {
+  createProgress,
+  encodeEngineInput,
+  generateWorkload,
+  parseBenchArgs,
+  runBench,
+  runEngine,
+  scenarioNamed,
+  sweepSections,
+} from '../src/index.js';
 
 const smallEngine = { ...scenarioNamed('engine'), accounts: 500, batchSize: 512 };
 
@@ -15,25 +24,52 @@ describe('engine scenario', () => {
     const parsed = parseBenchArgs(['engine', '--rounds', '2', '--in-flight', '4'], 'bench');
     expect(parsed.options.engineRounds).toBe(2);
     expect(parsed.options.targetConcurrency).toBe(4);
-    await expect(runBench({ scenario: smallEngine, shards: 2, progress: false })).rejects.toThrow(/one shard/);
-    await expect(runBench({ scenario: smallEngine, peers: ['postgres'], progress: false })).rejects.toThrow(/its peers are/);
-    await expect(runBench({ scenario: smallEngine, openTarget: null, progress: false })).rejects.toThrow(/storage engine/);
+    await expect(runBench({ scenario: smallEngine, shards: 2, progress: false })).rejects.toThrow(
+      /one shard/,
+    );
+    await expect(
+      runBench({ scenario: smallEngine, peers: ['postgres'], progress: false }),
+    ).rejects.toThrow(/its peers are/);
+    await expect(
+      runBench({ scenario: smallEngine, openTarget: null, progress: false }),
+    ).rejects.toThrow(/storage engine/);
   });
 
   it('runs the engine and its peers in rotated rounds and reports medians and ratios', async () => {
-    const result = await runBench({ scenario: smallEngine, engineRounds: 2, durationMs: 300, warmupMs: 100, durability: 'strict', progress: false });
+    const result = await runBench({
+      scenario: smallEngine,
+      engineRounds: 2,
+      durationMs: 300,
+      warmupMs: 100,
+      durability: 'strict',
+      progress: false,
+    });
     const summary = result.engine;
     expect(summary).toBeTruthy();
     if (summary === null || summary === undefined) return;
-    expect(result).toMatchObject({ scenario: 'engine', subject: 'shard-engine', shards: 1, durability: 'strict', batchSize: 512 });
-    expect(result.peers.map((peer) => peer.name)).toEqual(['lmdb-limit', 'sqlite', 'memory-limit', 'engine kernel (in memory)']);
+    expect(result).toMatchObject({
+      scenario: 'engine',
+      subject: 'shard-engine',
+      shards: 1,
+      durability: 'strict',
+      batchSize: 512,
+    });
+    expect(result.peers.map((peer) => peer.name)).toEqual([
+      'lmdb-limit',
+      'sqlite',
+      'memory-limit',
+      'engine kernel (in memory)',
+    ]);
     expect(summary.rounds.map((round) => round.order)).toEqual([
       ['shard-engine', 'lmdb-limit', 'sqlite'],
       ['lmdb-limit', 'sqlite', 'shard-engine'],
     ]);
     for (const round of summary.rounds) {
       expect(round.engineTps).toBeGreaterThan(0);
-      expect(round.engineOverLmdbLimit).toBeCloseTo(round.engineTps / (round.lmdbLimitTps as number), 9);
+      expect(round.engineOverLmdbLimit).toBeCloseTo(
+        round.engineTps / (round.lmdbLimitTps as number),
+        9,
+      );
       expect(round.engineOverSqlite).toBeCloseTo(round.engineTps / (round.sqliteTps as number), 9);
       expect(round.engineOverLmdbLimit).toBeGreaterThan(0);
       expect(round.engineOverSqlite).toBeGreaterThan(0);
@@ -60,16 +96,33 @@ describe('engine scenario', () => {
   it('fails a run whose ok results do not add up to the balances the engine moved', async () => {
     const base = await mkdtemp(join(tmpdir(), 'bench-engine-'));
     try {
-      const workload = generateWorkload({ seed: 3, accountCount: 100, batchSize: 64, transferCount: 64 * 8 });
+      const workload = generateWorkload({
+        seed: 3,
+        accountCount: 100,
+        batchSize: 64,
+        transferCount: 64 * 8,
+      });
       const input = encodeEngineInput(workload, workload.batchCount);
       // The tally reads one amount 1 higher than the engine was sent.
       const amounts = input.amounts.map((batch) => Uint32Array.from(batch));
       (amounts[0] as Uint32Array)[0] = ((amounts[0] as Uint32Array)[0] as number) + 1;
-      const spec = { base, workload, durability: 'relaxed', warmupMs: 0, durationMs: 5_000, inFlight: 2, progress: createProgress({ enabled: false }), label: 'engine', verify: false } as const;
+      const spec = {
+        base,
+        workload,
+        durability: 'relaxed',
+        warmupMs: 0,
+        durationMs: 5_000,
+        inFlight: 2,
+        progress: createProgress({ enabled: false }),
+        label: 'engine',
+        verify: false,
+      } as const;
       const honest = await runEngine({ ...spec, input });
       expect(honest.checks?.appliedCount).toBe(64 * 8);
       expect(honest.exhausted).toBe(true);
-      await expect(runEngine({ ...spec, input: { ...input, amounts } })).rejects.toThrow(/balances moved \d+ but applied transfers sum to \d+/);
+      await expect(runEngine({ ...spec, input: { ...input, amounts } })).rejects.toThrow(
+        /balances moved \d+ but applied transfers sum to \d+/,
+      );
     } finally {
       await rm(base, { recursive: true, force: true });
     }

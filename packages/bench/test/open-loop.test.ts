@@ -14,8 +14,12 @@ describe('open-loop scheduler', () => {
   });
 
   it('refuses rates that need a send more often than a timer can fire', () => {
-    expect(() => planOpenLoop({ offeredTps: 1_000_000, batchSize: 100, durationMs: 1000 })).toThrow(/use larger batches/);
-    expect(() => planOpenLoop({ offeredTps: 0, batchSize: 100, durationMs: 1000 })).toThrow(/must be > 0/);
+    expect(() => planOpenLoop({ offeredTps: 1_000_000, batchSize: 100, durationMs: 1000 })).toThrow(
+      /use larger batches/,
+    );
+    expect(() => planOpenLoop({ offeredTps: 0, batchSize: 100, durationMs: 1000 })).toThrow(
+      /must be > 0/,
+    );
   });
 
   it('makes every overdue send due at once after a stall, and never more than the plan', () => {
@@ -31,7 +35,9 @@ describe('open-loop scheduler', () => {
   it('charges a stall to every send that fell due during it', () => {
     const plan = planOpenLoop({ offeredTps: 1000, batchSize: 10, durationMs: 100 });
     // The ledger stalls from 0 to 50 ms; sends 0..5 (due 0..50 ms) all complete at 51 ms.
-    const latencies = [0, 1, 2, 3, 4, 5].map((index) => correctedLatencyMs({ scheduledMs: scheduledSendMs(plan, 0, index), completedMs: 51 }));
+    const latencies = [0, 1, 2, 3, 4, 5].map((index) =>
+      correctedLatencyMs({ scheduledMs: scheduledSendMs(plan, 0, index), completedMs: 51 }),
+    );
     expect(latencies).toEqual([51, 41, 31, 21, 11, 1]);
     // A closed-loop driver would have sent one call and reported 51 ms once: one sample, not six.
   });

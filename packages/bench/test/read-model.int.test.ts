@@ -8,9 +8,15 @@ import { parseBenchArgs, runBench, scenarioNamed, sweepSections } from '../src/i
 describe('read-model scenario', () => {
   it('is what standard --with-read-model runs, and goes with no other scenario', () => {
     const parsed = parseBenchArgs(['standard', '--with-read-model', '--rounds', '2'], 'bench');
-    expect(typeof parsed.options.scenario === 'string' ? parsed.options.scenario : parsed.options.scenario.name).toBe('read-model');
+    expect(
+      typeof parsed.options.scenario === 'string'
+        ? parsed.options.scenario
+        : parsed.options.scenario.name,
+    ).toBe('read-model');
     expect(parsed.options.readModelRounds).toBe(2);
-    expect(() => parseBenchArgs(['hot', '--with-read-model'], 'bench')).toThrow(/goes with standard/);
+    expect(() => parseBenchArgs(['hot', '--with-read-model'], 'bench')).toThrow(
+      /goes with standard/,
+    );
     expect(() => parseBenchArgs(['read-model', '--rounds', '0'], 'bench')).toThrow(/--rounds/);
   });
 

@@ -4,14 +4,36 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderCharts, runBench, scenarioNamed, sweepSections, updateDocsFile, writeJsonResult, writeReport, type BenchResult, type RunEntry } from '../src/index.js';
+import {
+  renderCharts,
+  runBench,
+  scenarioNamed,
+  sweepSections,
+  updateDocsFile,
+  writeJsonResult,
+  writeReport,
+  type BenchResult,
+  type RunEntry,
+} from '../src/index.js';
 
 let dir = '';
 let result: BenchResult;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bench-report-'));
-  result = await runBench({ scenario: scenarioNamed('standard'), durationMs: 300, warmupMs: 100, shards: 2, durability: 'relaxed', seed: 1, transfers: 8190 * 4, peers: ['memory-limit', 'sqlite'], openTarget: null, progress: false, command: 'test' });
+  result = await runBench({
+    scenario: scenarioNamed('standard'),
+    durationMs: 300,
+    warmupMs: 100,
+    shards: 2,
+    durability: 'relaxed',
+    seed: 1,
+    transfers: 8190 * 4,
+    peers: ['memory-limit', 'sqlite'],
+    openTarget: null,
+    progress: false,
+    command: 'test',
+  });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -22,8 +44,28 @@ describe('report', () => {
     const file = join(dir, 'out', 'result.json');
     await writeJsonResult(file, result);
     const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-    for (const field of ['scenario', 'tps', 'p50Ms', 'p99Ms', 'transfers', 'durationS', 'shards', 'accounts', 'durability', 'peers', 'environment']) expect(json).toHaveProperty(field);
-    expect(json).toMatchObject({ scenario: 'standard', subject: 'memory-limit', shards: 2, accounts: 10_000, durability: 'relaxed', batchSize: 8190 });
+    for (const field of [
+      'scenario',
+      'tps',
+      'p50Ms',
+      'p99Ms',
+      'transfers',
+      'durationS',
+      'shards',
+      'accounts',
+      'durability',
+      'peers',
+      'environment',
+    ])
+      expect(json).toHaveProperty(field);
+    expect(json).toMatchObject({
+      scenario: 'standard',
+      subject: 'memory-limit',
+      shards: 2,
+      accounts: 10_000,
+      durability: 'relaxed',
+      batchSize: 8190,
+    });
     const peers = json['peers'] as { name: string; tps: number; ratio: number }[];
     expect(peers.map((peer) => peer.name)).toEqual(['sqlite']);
     expect(peers[0]!.ratio).toBeCloseTo(result.tps / peers[0]!.tps, 6);
@@ -31,17 +73,36 @@ describe('report', () => {
   });
 
   it('renders the charts as SVG', async () => {
-    const charts = await renderCharts({ ...result, scaling: [{ shards: 1, tps: 100 }, { shards: 2, tps: 190 }] });
+    const charts = await renderCharts({
+      ...result,
+      scaling: [
+        { shards: 1, tps: 100 },
+        { shards: 2, tps: 190 },
+      ],
+    });
     expect([...charts.keys()]).toEqual(['tps-over-time.svg', 'latency.svg', 'scaling.svg']);
     for (const svg of charts.values()) expect(svg.startsWith('<svg')).toBe(true);
   });
 
   it('draws every chart with marks of non-zero size', async () => {
     // A window of three seconds, so that each runner's line over time has three points.
-    const threeSeconds = { ...result, tpsPerSecond: [100, 200, 150], peers: result.peers.map((peer) => ({ ...peer, tpsPerSecond: [50, 60, 55] })) };
-    const charts = await renderCharts({ ...threeSeconds, scaling: [{ shards: 1, tps: 100 }, { shards: 2, tps: 190 }] });
+    const threeSeconds = {
+      ...result,
+      tpsPerSecond: [100, 200, 150],
+      peers: result.peers.map((peer) => ({ ...peer, tpsPerSecond: [50, 60, 55] })),
+    };
+    const charts = await renderCharts({
+      ...threeSeconds,
+      scaling: [
+        { shards: 1, tps: 100 },
+        { shards: 2, tps: 190 },
+      ],
+    });
     // Bars: "M x,y h w v h h -w Z"; lines: "M x,y L x,y ...". A mark must span some pixels.
-    const marks = (svg: string): string[] => [...svg.matchAll(/role="graphics-symbol"[^>]*?\sd="([^"]+)"/g)].map((match) => match[1] as string);
+    const marks = (svg: string): string[] =>
+      [...svg.matchAll(/role="graphics-symbol"[^>]*?\sd="([^"]+)"/g)].map(
+        (match) => match[1] as string,
+      );
     const bars = marks(charts.get('latency.svg') as string);
     // Two runners (the subject and sqlite), four percentiles each.
     expect(bars.length).toBe(8);
@@ -52,10 +113,16 @@ describe('report', () => {
       expect(Math.abs(Number(size?.[2]))).toBeGreaterThan(1);
     }
     for (const name of ['tps-over-time.svg', 'scaling.svg']) {
-      const lines = [...(charts.get(name) as string).matchAll(/aria-roledescription="line mark"[^>]*?\sd="([^"]+)"/g)].map((match) => match[1] as string);
+      const lines = [
+        ...(charts.get(name) as string).matchAll(
+          /aria-roledescription="line mark"[^>]*?\sd="([^"]+)"/g,
+        ),
+      ].map((match) => match[1] as string);
       expect(lines.length, name).toBeGreaterThan(0);
       for (const line of lines) {
-        const points = [...line.matchAll(/[ML]([-\d.e]+),([-\d.e]+)/g)].map((match) => [Number(match[1]), Number(match[2])] as const);
+        const points = [...line.matchAll(/[ML]([-\d.e]+),([-\d.e]+)/g)].map(
+          (match) => [Number(match[1]), Number(match[2])] as const,
+        );
         expect(points.length, `${name}: ${line}`).toBeGreaterThan(1);
         const xs = points.map(([x]) => x);
         expect(Math.max(...xs) - Math.min(...xs), name).toBeGreaterThan(1);
@@ -85,14 +152,30 @@ describe('report', () => {
 
 describe('the shard sweep', () => {
   it('states each shard count as a ratio of one shard in the same run', () => {
-    const sections = sweepSections({ ...result, scaling: [{ shards: 1, tps: 100_000 }, { shards: 2, tps: 80_000 }, { shards: 4, tps: 150_000 }] });
+    const sections = sweepSections({
+      ...result,
+      scaling: [
+        { shards: 1, tps: 100_000 },
+        { shards: 2, tps: 80_000 },
+        { shards: 4, tps: 150_000 },
+      ],
+    });
     expect(sections.join('\n')).toContain('2 shards ÷ 1 shard: 0.80x; 4 shards ÷ 1 shard: 1.50x');
   });
 });
 
 describe("the project's speed goals", () => {
-  const insertPeer = (tps: number, subjectTps: number): RunEntry => ({ ...(result.peers[0] as RunEntry), name: 'sqlite-insert', tps, ratio: subjectTps / tps });
-  const ledgerRun = (tps: number, crossShardRatio: number, insertTps: number | null): BenchResult => ({
+  const insertPeer = (tps: number, subjectTps: number): RunEntry => ({
+    ...(result.peers[0] as RunEntry),
+    name: 'sqlite-insert',
+    tps,
+    ratio: subjectTps / tps,
+  });
+  const ledgerRun = (
+    tps: number,
+    crossShardRatio: number,
+    insertTps: number | null,
+  ): BenchResult => ({
     ...result,
     scenario: crossShardRatio === 0 ? 'standard' : 'cross-shard',
     subject: crossShardRatio === 0 ? 'shardledger' : 'shardledger@10%x',
@@ -103,15 +186,20 @@ describe("the project's speed goals", () => {
     tps,
     peers: insertTps === null ? [] : [insertPeer(insertTps, tps)],
   });
-  const line = (run: BenchResult): string => sweepSections(run).find((section) => section.includes("project's goals")) ?? '';
+  const line = (run: BenchResult): string =>
+    sweepSections(run).find((section) => section.includes("project's goals")) ?? '';
 
   it('reads the floor both absolutely and as a ratio of sqlite-insert in the same run', () => {
     // 450,000/s misses 500,000, but sqlite-insert did 300,000 in that run: 1.5x, above 1.25x.
     const standard = line(ledgerRun(450_000, 0, 300_000));
     expect(standard).toContain('floor 500,000/s: **not met**');
-    expect(standard).toContain('the floor is 375,000/s here: met (Shardledger ÷ sqlite-insert 1.50x)');
+    expect(standard).toContain(
+      'the floor is 375,000/s here: met (Shardledger ÷ sqlite-insert 1.50x)',
+    );
     const slow = line(ledgerRun(450_000, 0, 400_000));
-    expect(slow).toContain('the floor is 500,000/s here: **not met** (Shardledger ÷ sqlite-insert 1.13x)');
+    expect(slow).toContain(
+      'the floor is 500,000/s here: **not met** (Shardledger ÷ sqlite-insert 1.13x)',
+    );
     const cross = line(ledgerRun(210_000, 0.1, 400_000));
     expect(cross).toContain('floor 200,000/s: met');
     expect(cross).toContain('as 0.50x of');
@@ -128,8 +216,18 @@ describe("the project's speed goals", () => {
   });
 
   it('holds the standard workload (uniform pairs, UUIDv4 ids) to its own floor, read against batched SQLite', () => {
-    const sqlitePeer: RunEntry = { ...(result.peers[0] as RunEntry), name: 'sqlite', tps: 100_000, ratio: 2.5 };
-    const uniform: BenchResult = { ...ledgerRun(250_000, 0, null), pairs: 'uniform', ids: 'uuidv4', peers: [sqlitePeer] };
+    const sqlitePeer: RunEntry = {
+      ...(result.peers[0] as RunEntry),
+      name: 'sqlite',
+      tps: 100_000,
+      ratio: 2.5,
+    };
+    const uniform: BenchResult = {
+      ...ledgerRun(250_000, 0, null),
+      pairs: 'uniform',
+      ids: 'uuidv4',
+      peers: [sqlitePeer],
+    };
     const text = line(uniform);
     expect(text).toContain('uniform pairs and UUIDv4 ids');
     expect(text).toContain('floor 300,000/s: **not met**');

@@ -9,7 +9,18 @@ import { assertConserved } from '../src/peers/peer.js';
 describe('shardledger target', () => {
   it('conserves money on a tiny workload and reports against a peer in the same run', async () => {
     const result = await runBench({
-      scenario: { name: 'tiny', kind: 'throughput', description: '200 accounts', parameters: [], accounts: 200, batchSize: 256, pairs: 'uniform', crossShardRatio: 0, ids: 'uuidv4', hotExponent: null },
+      scenario: {
+        name: 'tiny',
+        kind: 'throughput',
+        description: '200 accounts',
+        parameters: [],
+        accounts: 200,
+        batchSize: 256,
+        pairs: 'uniform',
+        crossShardRatio: 0,
+        ids: 'uuidv4',
+        hotExponent: null,
+      },
       durationMs: 1000,
       warmupMs: 200,
       shards: 2,
@@ -25,8 +36,14 @@ describe('shardledger target', () => {
   }, 30_000);
 
   it('fails loudly when balances moved more or less than the ok transfers', () => {
-    expect(() => assertConserved('t', { appliedCount: 2, debitsTotal: 30n, creditsTotal: 30n }, 30n)).not.toThrow();
-    expect(() => assertConserved('t', { appliedCount: 2, debitsTotal: 31n, creditsTotal: 31n }, 30n)).toThrow(/balances moved 31/);
-    expect(() => assertConserved('t', { appliedCount: 2, debitsTotal: 30n, creditsTotal: 29n }, 30n)).toThrow(/money not conserved/);
+    expect(() =>
+      assertConserved('t', { appliedCount: 2, debitsTotal: 30n, creditsTotal: 30n }, 30n),
+    ).not.toThrow();
+    expect(() =>
+      assertConserved('t', { appliedCount: 2, debitsTotal: 31n, creditsTotal: 31n }, 30n),
+    ).toThrow(/balances moved 31/);
+    expect(() =>
+      assertConserved('t', { appliedCount: 2, debitsTotal: 30n, creditsTotal: 29n }, 30n),
+    ).toThrow(/money not conserved/);
   });
 });

@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { createProgress, generateWorkload, isSkipped, sqliteInsertPeer, sqlitePeer, totalAmountOf } from '../src/index.js';
+import {
+  createProgress,
+  generateWorkload,
+  isSkipped,
+  sqliteInsertPeer,
+  sqlitePeer,
+  totalAmountOf,
+} from '../src/index.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -17,8 +24,20 @@ describe('sqlite peer', () => {
   it('moves exactly the sum of all transfers, debits equal to credits', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bench-sqlite-'));
     dirs.push(dir);
-    const workload = generateWorkload({ seed: 2, accountCount: 50, transferCount: 2000, batchSize: 100 });
-    const run = await sqlitePeer.run({ workload, durability: 'strict', warmupMs: 0, durationMs: 60_000, dir, progress: createProgress({ enabled: false }) });
+    const workload = generateWorkload({
+      seed: 2,
+      accountCount: 50,
+      transferCount: 2000,
+      batchSize: 100,
+    });
+    const run = await sqlitePeer.run({
+      workload,
+      durability: 'strict',
+      warmupMs: 0,
+      durationMs: 60_000,
+      dir,
+      progress: createProgress({ enabled: false }),
+    });
     if (isSkipped(run)) throw new Error(run.skipped);
     expect(run.exhausted).toBe(true);
     expect(run.transfers).toBe(2000);
@@ -30,8 +49,20 @@ describe('sqlite peer', () => {
   it('sqlite-insert writes each transfer of the workload once, and its method says it keeps no balances', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bench-sqlite-insert-'));
     dirs.push(dir);
-    const workload = generateWorkload({ seed: 3, accountCount: 50, transferCount: 1500, batchSize: 100 });
-    const run = await sqliteInsertPeer.run({ workload, durability: 'strict', warmupMs: 0, durationMs: 60_000, dir, progress: createProgress({ enabled: false }) });
+    const workload = generateWorkload({
+      seed: 3,
+      accountCount: 50,
+      transferCount: 1500,
+      batchSize: 100,
+    });
+    const run = await sqliteInsertPeer.run({
+      workload,
+      durability: 'strict',
+      warmupMs: 0,
+      durationMs: 60_000,
+      dir,
+      progress: createProgress({ enabled: false }),
+    });
     if (isSkipped(run)) throw new Error(run.skipped);
     expect(run.exhausted).toBe(true);
     expect(run.transfers).toBe(1500);
@@ -42,7 +73,9 @@ describe('sqlite peer', () => {
     try {
       const ids = db.prepare('SELECT id FROM transfers ORDER BY id').pluck().all() as string[];
       expect(ids).toEqual(workload.batches.flatMap((batch) => [...batch.ids]).sort());
-      expect(db.prepare('SELECT sum(amount_lo) FROM transfers').pluck().get()).toBe(Number(totalAmountOf(workload.batches)));
+      expect(db.prepare('SELECT sum(amount_lo) FROM transfers').pluck().get()).toBe(
+        Number(totalAmountOf(workload.batches)),
+      );
     } finally {
       db.close();
     }

@@ -6,7 +6,14 @@ describe('stats', () => {
   it('computes nearest-rank percentiles of 1..1000', () => {
     const samples = Float64Array.from({ length: 1000 }, (_, index) => 1000 - index);
     const summary = summarizeLatencies(samples);
-    expect(summary).toMatchObject({ count: 1000, p50Ms: 500, p99Ms: 990, p999Ms: 999, maxMs: 1000, meanMs: 500.5 });
+    expect(summary).toMatchObject({
+      count: 1000,
+      p50Ms: 500,
+      p99Ms: 990,
+      p999Ms: 999,
+      maxMs: 1000,
+      meanMs: 500.5,
+    });
   });
 
   it('returns the only sample for any percentile of one sample', () => {

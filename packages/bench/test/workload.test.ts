@@ -1,7 +1,13 @@
 // Goal: the generated workload is deterministic and well-formed. Method: generate small workloads
 // and check every transfer.
 import { describe, expect, it } from 'vitest';
-import { generateWorkload, hashShardOf, totalAmountOf, transferIdOf, transfersOf } from '../src/index.js';
+import {
+  generateWorkload,
+  hashShardOf,
+  totalAmountOf,
+  transferIdOf,
+  transfersOf,
+} from '../src/index.js';
 
 describe('generateWorkload', () => {
   it('gives the same transfers for the same seed and different ones for another seed', () => {
@@ -14,7 +20,12 @@ describe('generateWorkload', () => {
   });
 
   it('never pairs an account with itself and keeps amounts in 1..1000', () => {
-    const workload = generateWorkload({ seed: 1, accountCount: 3, transferCount: 5000, batchSize: 100 });
+    const workload = generateWorkload({
+      seed: 1,
+      accountCount: 3,
+      transferCount: 5000,
+      batchSize: 100,
+    });
     for (const batch of workload.batches) {
       for (let item = 0; item < batch.ids.length; item++) {
         expect(batch.debit[item]).not.toBe(batch.credit[item]);
@@ -25,7 +36,13 @@ describe('generateWorkload', () => {
   });
 
   it('cuts batches of the requested size with unique, time-ordered ids', () => {
-    const workload = generateWorkload({ seed: 3, accountCount: 10, transferCount: 8190 * 2 + 5, runId: 'r1', ids: 'ordered' });
+    const workload = generateWorkload({
+      seed: 3,
+      accountCount: 10,
+      transferCount: 8190 * 2 + 5,
+      runId: 'r1',
+      ids: 'ordered',
+    });
     expect(workload.batches.map((batch) => batch.ids.length)).toEqual([8190, 8190, 5]);
     const ids = workload.batches.flatMap((batch) => [...batch.ids]);
     expect(new Set(ids).size).toBe(ids.length);
@@ -33,19 +50,39 @@ describe('generateWorkload', () => {
     expect(ids[0]).toBe('t-r1-0000000001');
     expect(ids.every((id, counter) => id === transferIdOf('r1', counter))).toBe(true);
     const transfers = transfersOf(workload, workload.batches[2]!);
-    expect(transfers[0]).toMatchObject({ id: 't-r1-0000016381', amount: BigInt(workload.batches[2]!.amount[0]!), currency: 'USD' });
+    expect(transfers[0]).toMatchObject({
+      id: 't-r1-0000016381',
+      amount: BigInt(workload.batches[2]!.amount[0]!),
+      currency: 'USD',
+    });
     const batch = workload.batches[1]!;
-    expect(transfersOf(workload, batch).every((transfer, item) => transfer.id === batch.ids[item] && transfer.amount === BigInt(batch.amount[item]!))).toBe(true);
+    expect(
+      transfersOf(workload, batch).every(
+        (transfer, item) =>
+          transfer.id === batch.ids[item] && transfer.amount === BigInt(batch.amount[item]!),
+      ),
+    ).toBe(true);
   });
 
   it('respects the cross-shard ratio', () => {
     const shardOf = hashShardOf(4);
     for (const ratio of [0, 0.1, 0.5, 1]) {
-      const workload = generateWorkload({ seed: 11, accountCount: 1000, transferCount: 20_000, pairs: 'co-located', crossShardRatio: ratio, shardOf });
+      const workload = generateWorkload({
+        seed: 11,
+        accountCount: 1000,
+        transferCount: 20_000,
+        pairs: 'co-located',
+        crossShardRatio: ratio,
+        shardOf,
+      });
       let crossed = 0;
       for (const batch of workload.batches) {
         for (let item = 0; item < batch.ids.length; item++) {
-          if (shardOf(workload.accountIds[batch.debit[item]!]!) !== shardOf(workload.accountIds[batch.credit[item]!]!)) crossed++;
+          if (
+            shardOf(workload.accountIds[batch.debit[item]!]!) !==
+            shardOf(workload.accountIds[batch.credit[item]!]!)
+          )
+            crossed++;
         }
       }
       expect(crossed).toBe(workload.crossShardCount);
@@ -56,13 +93,22 @@ describe('generateWorkload', () => {
   it('draws uniform pairs from all accounts, so they cross shards as hashing spreads them', () => {
     for (const shards of [1, 2, 4]) {
       const shardOf = hashShardOf(shards);
-      const workload = generateWorkload({ seed: 13, accountCount: 1000, transferCount: 20_000, shardOf });
+      const workload = generateWorkload({
+        seed: 13,
+        accountCount: 1000,
+        transferCount: 20_000,
+        shardOf,
+      });
       expect(workload.pairs).toBe('uniform');
       let crossed = 0;
       for (const batch of workload.batches) {
         for (let item = 0; item < batch.ids.length; item++) {
           expect(batch.debit[item]).not.toBe(batch.credit[item]);
-          if (shardOf(workload.accountIds[batch.debit[item]!]!) !== shardOf(workload.accountIds[batch.credit[item]!]!)) crossed++;
+          if (
+            shardOf(workload.accountIds[batch.debit[item]!]!) !==
+            shardOf(workload.accountIds[batch.credit[item]!]!)
+          )
+            crossed++;
         }
       }
       expect(crossed).toBe(workload.crossShardCount);
@@ -74,10 +120,16 @@ describe('generateWorkload', () => {
   it('sends random UUIDv4 ids by default: well-formed, unique, deterministic, in no order', () => {
     const options = { seed: 17, accountCount: 100, transferCount: 20_000, batchSize: 1000 };
     const ids = generateWorkload(options).batches.flatMap((batch) => [...batch.ids]);
-    expect(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toBe(true);
+    expect(
+      ids.every((id) =>
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id),
+      ),
+    ).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
     expect(generateWorkload(options).batch(7).ids).toEqual(generateWorkload(options).batch(7).ids);
-    const ascending = ids.filter((id, index) => index > 0 && id > (ids[index - 1] as string)).length;
+    const ascending = ids.filter(
+      (id, index) => index > 0 && id > (ids[index - 1] as string),
+    ).length;
     expect(Math.abs(ascending / ids.length - 0.5)).toBeLessThan(0.02);
   });
 
@@ -85,7 +137,11 @@ describe('generateWorkload', () => {
     const options = { seed: 19, accountCount: 100, transferCount: 20_000, batchSize: 1000 };
     const v7 = generateWorkload({ ...options, ids: 'uuidv7' });
     const ids = v7.batches.flatMap((batch) => [...batch.ids]);
-    expect(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toBe(true);
+    expect(
+      ids.every((id) =>
+        /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id),
+      ),
+    ).toBe(true);
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
     const v4 = generateWorkload(options);
@@ -94,9 +150,15 @@ describe('generateWorkload', () => {
   });
 
   it('skews debit accounts with a Zipf exponent', () => {
-    const workload = generateWorkload({ seed: 5, accountCount: 1000, transferCount: 20_000, hotExponent: 1.1 });
+    const workload = generateWorkload({
+      seed: 5,
+      accountCount: 1000,
+      transferCount: 20_000,
+      hotExponent: 1.1,
+    });
     const counts = new Map<number, number>();
-    for (const batch of workload.batches) for (const debit of batch.debit) counts.set(debit, (counts.get(debit) ?? 0) + 1);
+    for (const batch of workload.batches)
+      for (const debit of batch.debit) counts.set(debit, (counts.get(debit) ?? 0) + 1);
     const top = Math.max(...counts.values());
     expect(top / 20_000).toBeGreaterThan(0.1); // uniform would be 0.001
     expect(totalAmountOf(workload.batches)).toBeGreaterThan(0n);

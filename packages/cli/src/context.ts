@@ -27,11 +27,19 @@ export function withDirOption(command: Command): Command {
 }
 
 export function withJsonOption(command: Command): Command {
-  return command.option('--json', 'print JSON for scripts (amounts: minor units as decimal strings)', false);
+  return command.option(
+    '--json',
+    'print JSON for scripts (amounts: minor units as decimal strings)',
+    false,
+  );
 }
 
 export function withMinorOption(command: Command): Command {
-  return command.option('--minor', 'amounts in raw minor units (1234) instead of major units (12.34)', false);
+  return command.option(
+    '--minor',
+    'amounts in raw minor units (1234) instead of major units (12.34)',
+    false,
+  );
 }
 
 /** Checks that `dir` holds a Shardledger data dir without creating or changing anything. */
@@ -48,7 +56,10 @@ export async function requireLedgerDir(dir: string): Promise<Manifest> {
   }
   const manifest = await readManifest(dir);
   if (manifest === undefined) {
-    throw new CliError({ code: 'NOT_A_LEDGER', message: `${resolve(dir)} has no manifest.json: it is not a Shardledger data dir` });
+    throw new CliError({
+      code: 'NOT_A_LEDGER',
+      message: `${resolve(dir)} has no manifest.json: it is not a Shardledger data dir`,
+    });
   }
   return manifest;
 }
@@ -77,12 +88,16 @@ export function parseCount(text: string, what: string, options: { min?: number }
   const min = options.min ?? 1;
   if (!/^[0-9]+$/.test(text)) throw usageError(`${what} must be a whole number, got '${text}'`);
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min) throw usageError(`${what} must be at least ${min}, got '${text}'`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw usageError(`${what} must be at least ${min}, got '${text}'`);
   return value;
 }
 
 /** `key=value` pairs of repeated --metadata options. */
-export function collectMetadata(pair: string, previous: Record<string, string> | undefined): Record<string, string> {
+export function collectMetadata(
+  pair: string,
+  previous: Record<string, string> | undefined,
+): Record<string, string> {
   const at = pair.indexOf('=');
   if (at <= 0) throw usageError(`--metadata wants key=value, got '${pair}'`);
   return { ...(previous ?? {}), [pair.slice(0, at)]: pair.slice(at + 1) };

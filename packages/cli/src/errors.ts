@@ -31,15 +31,33 @@ export type ExitCode = (typeof exitCodes)[ExitCodeName];
 
 /** The table printed by `shardledger --help` and kept in docs/cli.md. */
 export const exitCodeTable: readonly { readonly code: ExitCode; readonly meaning: string }[] = [
-  { code: exitCodes.ok, meaning: 'success (an identical resubmission, status "exists", is a success too)' },
-  { code: exitCodes.rejected, meaning: 'rejected by the ledger (e.g. INSUFFICIENT_FUNDS), or verify found a violation' },
-  { code: exitCodes.usage, meaning: 'usage: unknown option, malformed amount, id, time or input file' },
-  { code: exitCodes.notALedger, meaning: 'not a ledger: dir missing (run init), not a data dir, shard count differs' },
+  {
+    code: exitCodes.ok,
+    meaning: 'success (an identical resubmission, status "exists", is a success too)',
+  },
+  {
+    code: exitCodes.rejected,
+    meaning: 'rejected by the ledger (e.g. INSUFFICIENT_FUNDS), or verify found a violation',
+  },
+  {
+    code: exitCodes.usage,
+    meaning: 'usage: unknown option, malformed amount, id, time or input file',
+  },
+  {
+    code: exitCodes.notALedger,
+    meaning: 'not a ledger: dir missing (run init), not a data dir, shard count differs',
+  },
   { code: exitCodes.locked, meaning: 'locked: another process has the data dir open' },
   { code: exitCodes.io, meaning: 'I/O error or corrupt storage' },
   { code: exitCodes.notFound, meaning: 'not found: unknown account, transfer or pending transfer' },
-  { code: exitCodes.currencyMismatch, meaning: 'currency mismatch between the command and the accounts' },
-  { code: exitCodes.unavailable, meaning: 'temporarily unavailable (shard restarting, queue full, timeout): retry' },
+  {
+    code: exitCodes.currencyMismatch,
+    meaning: 'currency mismatch between the command and the accounts',
+  },
+  {
+    code: exitCodes.unavailable,
+    meaning: 'temporarily unavailable (shard restarting, queue full, timeout): retry',
+  },
   { code: exitCodes.internal, meaning: 'internal error (a bug): please report it' },
 ];
 
@@ -128,33 +146,44 @@ export function throwOnRejection(
   describe: (index: number) => string = () => '',
 ): void {
   const rejected = results.filter((result) => exitCodeOfStatus(result.status) !== exitCodes.ok);
-  const first = rejected.find((result) => result.status !== 'linked_transfer_failed') ?? rejected[0];
+  const first =
+    rejected.find((result) => result.status !== 'linked_transfer_failed') ?? rejected[0];
   if (first === undefined) return;
   const code = first.status.toUpperCase() as Uppercase<CommandStatus>;
   const about = describe(results.indexOf(first));
   const name = `${first.id}${about === '' ? '' : ` (${about})`}`;
-  const prefix = results.length === 1 ? `${what} ${name} was rejected` : `${rejected.length} of ${results.length} ${what}s rejected, first ${name}`;
-  const known = errorCatalogue[code as keyof typeof errorCatalogue] as { message: string } | undefined;
+  const prefix =
+    results.length === 1
+      ? `${what} ${name} was rejected`
+      : `${rejected.length} of ${results.length} ${what}s rejected, first ${name}`;
+  const known = errorCatalogue[code as keyof typeof errorCatalogue] as
+    { message: string } | undefined;
   throw new CliError({ code, message: `${prefix}: ${known?.message ?? first.status}` });
 }
 
 const hints: Partial<Record<string, string>> = {
   USAGE_ERROR: "see 'shardledger <command> --help' for options and examples",
-  INVALID_AMOUNT: "write amounts in major units with at most the currency's decimals (12.34 USD), or minor units with --minor",
-  NOT_A_LEDGER: "create one with 'shardledger init --dir <dir>', or point --dir / SHARDLEDGER_DIR at an existing one",
-  SHARD_COUNT_MISMATCH: "omit --shards to open the dir with the shard count it was created with",
-  DIR_LOCKED: 'stop the process that has it open (`fuser <dir>/LOCK.sqlite` names it), or wait for it to finish',
+  INVALID_AMOUNT:
+    "write amounts in major units with at most the currency's decimals (12.34 USD), or minor units with --minor",
+  NOT_A_LEDGER:
+    "create one with 'shardledger init --dir <dir>', or point --dir / SHARDLEDGER_DIR at an existing one",
+  SHARD_COUNT_MISMATCH: 'omit --shards to open the dir with the shard count it was created with',
+  DIR_LOCKED:
+    'stop the process that has it open (`fuser <dir>/LOCK.sqlite` names it), or wait for it to finish',
   IO_ERROR: 'check disk space and permissions of the data dir',
-  STORAGE_FULL: 'free disk space (or raise the file size limit) and retry the same command with the same ids',
+  STORAGE_FULL:
+    'free disk space (or raise the file size limit) and retry the same command with the same ids',
   STORAGE_CORRUPT: "restore the data dir from a backup; 'shardledger verify' shows what is wrong",
   ACCOUNT_NOT_FOUND: "create it with 'shardledger accounts create <id> --currency <code>'",
   PENDING_NOT_FOUND: "check the id with 'shardledger history <account>'",
   TRANSFER_NOT_FOUND: "check the id with 'shardledger history <account>'",
-  CURRENCY_MISMATCH: "omit --currency to use the debit account's, or check 'shardledger accounts show <id>'",
+  CURRENCY_MISMATCH:
+    "omit --currency to use the debit account's, or check 'shardledger accounts show <id>'",
   INSUFFICIENT_FUNDS: "check 'shardledger balance <debit account>'",
   EXCEEDS_DEBITS: "check 'shardledger balance <credit account>'",
   EXISTS_WITH_DIFFERENT_FIELDS: 'use a new id, or resubmit with exactly the same fields',
-  CROSS_SHARD_PENDING_UNSUPPORTED: 'an atomic group may not hold a pending transfer across shards; send it on its own',
+  CROSS_SHARD_PENDING_UNSUPPORTED:
+    'an atomic group may not hold a pending transfer across shards; send it on its own',
   SHARD_UNAVAILABLE: 'retry the same command with the same ids',
   QUEUE_FULL: 'retry the same command with the same ids',
   TIMEOUT: 'retry the same command with the same ids',
@@ -176,7 +205,9 @@ export function describeError(error: unknown): { code: string; exitCode: ExitCod
     ({ code, message, hint, exitCode } = error);
   } else if (isLedgerError(error)) {
     code = error.code;
-    message = error.message.startsWith(`${code}: `) ? error.message.slice(code.length + 2) : error.message;
+    message = error.message.startsWith(`${code}: `)
+      ? error.message.slice(code.length + 2)
+      : error.message;
     hint = hintOf(code);
     exitCode = exitCodeOf(code);
   } else if (isErrno(error)) {

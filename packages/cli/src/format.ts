@@ -32,13 +32,19 @@ function invalidAmount(text: string, why: string): CliError {
 /** Checks the shape of an amount before the currency (and so the scale) is known. */
 export function checkAmountSyntax(text: string, options: { minor: boolean }): void {
   if (!(options.minor ? minorPattern : majorPattern).test(text)) {
-    throw invalidAmount(text, options.minor ? 'is not a whole number of minor units' : 'is not a decimal number like 12.34');
+    throw invalidAmount(
+      text,
+      options.minor ? 'is not a whole number of minor units' : 'is not a decimal number like 12.34',
+    );
   }
 }
 
 /** Parses an amount typed by a person into minor units: "12.34" USD -> 1234n; with `minor`, the
  * text is already minor units ("1234"). Rejects signs, exponents, extra decimals, 0 and > 2^128-1. */
-export function parseAmountText(text: string, options: { currency: string; minor: boolean }): bigint {
+export function parseAmountText(
+  text: string,
+  options: { currency: string; minor: boolean },
+): bigint {
   checkAmountSyntax(text, options);
   let value: bigint;
   if (options.minor) {
@@ -49,12 +55,16 @@ export function parseAmountText(text: string, options: { currency: string; minor
     const fraction = match?.[2] ?? '';
     const scale = scaleOf(options.currency);
     if (fraction.length > scale) {
-      throw invalidAmount(text, `has ${fraction.length} decimals but ${options.currency} has ${scale}`);
+      throw invalidAmount(
+        text,
+        `has ${fraction.length} decimals but ${options.currency} has ${scale}`,
+      );
     }
     value = BigInt(whole) * 10n ** BigInt(scale) + BigInt(fraction.padEnd(scale, '0') || '0');
   }
   if (value === 0n) throw invalidAmount(text, 'must be greater than zero');
-  if (value > amountMax) throw invalidAmount(text, 'exceeds the largest amount, 2^128-1 minor units');
+  if (value > amountMax)
+    throw invalidAmount(text, 'exceeds the largest amount, 2^128-1 minor units');
   return value;
 }
 
@@ -81,7 +91,11 @@ export function formatTimestamp(ns: bigint): string {
 
 /** JSON with bigints as decimal strings (scripts never see a rounded number). */
 export function toJson(value: unknown, indent = 2): string {
-  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item), indent);
+  return JSON.stringify(
+    value,
+    (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item),
+    indent,
+  );
 }
 
 export interface Column {
@@ -91,8 +105,13 @@ export interface Column {
 }
 
 /** A plain-text table: a header line, a rule, one line per row, columns padded to fit. */
-export function formatTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
-  const widths = columns.map((column, index) => Math.max(column.header.length, ...rows.map((row) => (row[index] ?? '').length)));
+export function formatTable(
+  columns: readonly Column[],
+  rows: readonly (readonly string[])[],
+): string {
+  const widths = columns.map((column, index) =>
+    Math.max(column.header.length, ...rows.map((row) => (row[index] ?? '').length)),
+  );
   const line = (cells: readonly string[]): string =>
     columns
       .map((column, index) => {
@@ -102,7 +121,11 @@ export function formatTable(columns: readonly Column[], rows: readonly (readonly
       })
       .join('  ')
       .trimEnd();
-  return [line(columns.map((column) => column.header)), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+  return [
+    line(columns.map((column) => column.header)),
+    line(widths.map((width) => '-'.repeat(width))),
+    ...rows.map(line),
+  ].join('\n');
 }
 
 /** `key value` lines for one record. */

@@ -21,7 +21,9 @@ import { registerVerify } from './commands/verify.js';
 import { dirDefault, examples } from './context.js';
 import { CliError, describeError, exitCodeTable, exitCodes } from './errors.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as { version: string };
 
 /** Commands, in the order `--help` lists them. A new command: one file, one line here. */
 const commands: readonly ((program: Command) => void)[] = [
@@ -41,7 +43,9 @@ const commands: readonly ((program: Command) => void)[] = [
 ];
 
 function epilog(): string {
-  const codes = exitCodeTable.map(({ code, meaning }) => `  ${String(code).padStart(2)}  ${meaning}`).join('\n');
+  const codes = exitCodeTable
+    .map(({ code, meaning }) => `  ${String(code).padStart(2)}  ${meaning}`)
+    .join('\n');
   return `${examples([
     'shardledger init --shards 4',
     'shardledger accounts create alice bob --currency USD',
@@ -83,7 +87,8 @@ async function run(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return exitCodes.ok; // --help, --version
       // 'commander.help': no command given; the help went to stderr already.
-      if (error.code === 'commander.help' || error.code === 'commander.helpDisplayed') return exitCodes.usage;
+      if (error.code === 'commander.help' || error.code === 'commander.helpDisplayed')
+        return exitCodes.usage;
       error = new CliError({ code: 'USAGE_ERROR', message: error.message.replace(/^error: /, '') });
     }
     // A closed pipe (`shardledger export | head`) is the reader's choice, not an error.

@@ -31,10 +31,16 @@ export function createStatusLine(stream: NodeJS.WriteStream = process.stderr): S
 }
 
 /** Redraws `text(elapsed seconds)` every 200 ms until the promise settles (for single long calls). */
-export async function withTicker<T>(text: (elapsedS: string) => string, work: Promise<T>): Promise<T> {
+export async function withTicker<T>(
+  text: (elapsedS: string) => string,
+  work: Promise<T>,
+): Promise<T> {
   const line = createStatusLine();
   const startedMs = Date.now();
-  const timer = setInterval(() => line.update(text(((Date.now() - startedMs) / 1000).toFixed(1))), redrawIntervalMs);
+  const timer = setInterval(
+    () => line.update(text(((Date.now() - startedMs) / 1000).toFixed(1))),
+    redrawIntervalMs,
+  );
   try {
     return await work;
   } finally {

@@ -17,18 +17,37 @@ export interface FileTransfer {
   readonly metadata: Readonly<Record<string, string>> | null;
 }
 
-const knownKeys: ReadonlySet<string> = new Set(['id', 'debitAccountId', 'creditAccountId', 'amount', 'currency', 'pending', 'timeoutMs', 'metadata']);
+const knownKeys: ReadonlySet<string> = new Set([
+  'id',
+  'debitAccountId',
+  'creditAccountId',
+  'amount',
+  'currency',
+  'pending',
+  'timeoutMs',
+  'metadata',
+]);
 
 function invalid(where: string, problem: string): CliError {
-  return new CliError({ code: 'INVALID_INPUT', message: `${where}: ${problem}`, hint: "see 'shardledger transfer --help' for the file format" });
+  return new CliError({
+    code: 'INVALID_INPUT',
+    message: `${where}: ${problem}`,
+    hint: "see 'shardledger transfer --help' for the file format",
+  });
 }
 
-export async function readTransferFile(file: string, options: { minor: boolean }): Promise<FileTransfer[]> {
+export async function readTransferFile(
+  file: string,
+  options: { minor: boolean },
+): Promise<FileTransfer[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw invalid(file, `cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw invalid(
+      file,
+      `cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    );
   }
   const records: { where: string; value: unknown }[] = [];
   if (text.trimStart().startsWith('[')) {
@@ -55,29 +74,42 @@ export async function readTransferFile(file: string, options: { minor: boolean }
 }
 
 function transferOf(where: string, value: unknown, options: { minor: boolean }): FileTransfer {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(where, 'not a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid(where, 'not a JSON object');
   const raw = value as Record<string, unknown>;
   const unknown = Object.keys(raw).find((key) => !knownKeys.has(key));
   if (unknown !== undefined) throw invalid(where, `unknown field '${unknown}'`);
   const text = (key: string, required: boolean): string | undefined => {
     const field = raw[key];
     if (field === undefined && !required) return undefined;
-    if (typeof field !== 'string' || field === '') throw invalid(where, `'${key}' must be a non-empty string`);
+    if (typeof field !== 'string' || field === '')
+      throw invalid(where, `'${key}' must be a non-empty string`);
     return field;
   };
   const amount = amountText(where, raw.amount);
   try {
     checkAmountSyntax(amount, options);
   } catch (error) {
-    throw new CliError({ code: 'INVALID_AMOUNT', message: `${where}: ${(error as Error).message}` });
+    throw new CliError({
+      code: 'INVALID_AMOUNT',
+      message: `${where}: ${(error as Error).message}`,
+    });
   }
-  if (raw.pending !== undefined && typeof raw.pending !== 'boolean') throw invalid(where, "'pending' must be true or false");
+  if (raw.pending !== undefined && typeof raw.pending !== 'boolean')
+    throw invalid(where, "'pending' must be true or false");
   const timeoutMs = raw.timeoutMs;
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 0)) {
+  if (
+    timeoutMs !== undefined &&
+    (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 0)
+  ) {
     throw invalid(where, "'timeoutMs' must be a whole number of milliseconds");
   }
   const metadata = raw.metadata;
-  if (metadata !== undefined && metadata !== null && (typeof metadata !== 'object' || Array.isArray(metadata))) {
+  if (
+    metadata !== undefined &&
+    metadata !== null &&
+    (typeof metadata !== 'object' || Array.isArray(metadata))
+  ) {
     throw invalid(where, "'metadata' must be an object of strings");
   }
   return {
@@ -97,7 +129,10 @@ function amountText(where: string, amount: unknown): string {
   if (typeof amount === 'string') return amount;
   if (typeof amount === 'number' && Number.isSafeInteger(amount)) return String(amount);
   if (typeof amount === 'number') {
-    throw new CliError({ code: 'INVALID_AMOUNT', message: `${where}: amount ${String(amount)} must be a JSON string when it has decimals ("12.34")` });
+    throw new CliError({
+      code: 'INVALID_AMOUNT',
+      message: `${where}: amount ${String(amount)} must be a JSON string when it has decimals ("12.34")`,
+    });
   }
   throw invalid(where, "'amount' is missing");
 }

@@ -13,7 +13,9 @@ describe('shardledger bench --help', () => {
       expect(scenarioNamed(name).description.length).toBeGreaterThan(0);
       expect(scenarioHelp).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
     }
-    const listed = [...scenarioHelp.matchAll(/^ {2}([a-z0-9-]+) {2,}\S/gm)].map((match) => match[1]);
+    const listed = [...scenarioHelp.matchAll(/^ {2}([a-z0-9-]+) {2,}\S/gm)].map(
+      (match) => match[1],
+    );
     expect(listed).toEqual([...scenarioNames]);
   });
 });

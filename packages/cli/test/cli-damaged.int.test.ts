@@ -18,8 +18,27 @@ describe('shardledger verify on a damaged shard file', () => {
     ({ dir: cwd, cleanup } = await tempDir());
     expect((await run('init', '--dir', 'clean', '--shards', '2')).code).toBe(0);
     const [from, to] = await idsOnOneShard(join(cwd, 'clean'), 'acct', 2);
-    for (const id of [from, to] as string[]) expect((await run('accounts', 'create', id, '--currency', 'EUR', '--dir', 'clean')).code).toBe(0);
-    expect((await run('transfer', '--from', from as string, '--to', to as string, '--amount', '1', '--currency', 'EUR', '--dir', 'clean')).code).toBe(0);
+    for (const id of [from, to] as string[])
+      expect(
+        (await run('accounts', 'create', id, '--currency', 'EUR', '--dir', 'clean')).code,
+      ).toBe(0);
+    expect(
+      (
+        await run(
+          'transfer',
+          '--from',
+          from as string,
+          '--to',
+          to as string,
+          '--amount',
+          '1',
+          '--currency',
+          'EUR',
+          '--dir',
+          'clean',
+        )
+      ).code,
+    ).toBe(0);
     expect((await run('verify', '--dir', 'clean')).code).toBe(0);
   });
   afterAll(() => cleanup());
@@ -30,7 +49,9 @@ describe('shardledger verify on a damaged shard file', () => {
     await truncate(file, Math.floor((await stat(file)).size / 2));
     const verified = await run('verify', '--dir', 'truncated');
     expect(verified.code).toBe(5);
-    expect(verified.stderr).toMatch(/^shardledger: STORAGE_CORRUPT: .*dir=truncated\/shard-000, file=events\.mdb, problem=the file has \d+ bytes/);
+    expect(verified.stderr).toMatch(
+      /^shardledger: STORAGE_CORRUPT: .*dir=truncated\/shard-000, file=events\.mdb, problem=the file has \d+ bytes/,
+    );
   });
 
   it('exits 5 with STORAGE_CORRUPT naming the shard when meta page 0 is zeroed', async () => {
@@ -43,6 +64,8 @@ describe('shardledger verify on a damaged shard file', () => {
     }
     const verified = await run('verify', '--dir', 'zeroed');
     expect(verified.code).toBe(5);
-    expect(verified.stderr).toMatch(/^shardledger: STORAGE_CORRUPT: .*dir=zeroed\/shard-001, file=events\.mdb, problem=page 0 is not a meta page/);
+    expect(verified.stderr).toMatch(
+      /^shardledger: STORAGE_CORRUPT: .*dir=zeroed\/shard-001, file=events\.mdb, problem=page 0 is not a meta page/,
+    );
   });
 });

@@ -39,11 +39,14 @@ function blocks(): Block[] {
     if (end === lines.length) throw new Error(`${page}:${index + 1}: unclosed fence`);
     let above = index - 1;
     while (above >= 0 && (lines[above] as string).trim() === '') above -= 1;
-    const comment = above >= 0 ? /^<!--\s*(cli-[\s\S]*?)\s*-->$/.exec((lines[above] as string).trim()) : null;
+    const comment =
+      above >= 0 ? /^<!--\s*(cli-[\s\S]*?)\s*-->$/.exec((lines[above] as string).trim()) : null;
     found.push({
       line: index + 1,
       lang: open[2] as string,
-      lines: lines.slice(index + 1, end).map((text) => text.slice(Math.min(indent, text.length - text.trimStart().length))),
+      lines: lines
+        .slice(index + 1, end)
+        .map((text) => text.slice(Math.min(indent, text.length - text.trimStart().length))),
       marker: comment === null ? null : (comment[1] as string),
     });
     index = end;
@@ -68,15 +71,30 @@ function steps(block: Block): Step[] {
     if (trimmed === '' || trimmed.startsWith('#')) return;
     const hash = trimmed.indexOf(' #');
     const command = (hash === -1 ? trimmed : trimmed.slice(0, hash)).trim();
-    const expect = hash === -1 ? null : /^#\s*exit\s+(\d+)(?:\s+([A-Z_]+))?\s*$/.exec(trimmed.slice(hash + 1).trim());
-    if (hash !== -1 && expect === null) throw new Error(`${where}: a trailing comment must be '# exit N [CODE]'`);
+    const expect =
+      hash === -1
+        ? null
+        : /^#\s*exit\s+(\d+)(?:\s+([A-Z_]+))?\s*$/.exec(trimmed.slice(hash + 1).trim());
+    if (hash !== -1 && expect === null)
+      throw new Error(`${where}: a trailing comment must be '# exit N [CODE]'`);
     const parts = command.split(/\s+&&\s+/);
-    if (expect !== null && parts.length > 1) throw new Error(`${where}: '# exit' on a line with '&&' is ambiguous`);
+    if (expect !== null && parts.length > 1)
+      throw new Error(`${where}: '# exit' on a line with '&&' is ambiguous`);
     for (const part of parts) {
-      if (/[|;<>$`'"\\]/.test(part)) throw new Error(`${where}: only plain 'shardledger ...' commands (and &&) are supported: ${part}`);
+      if (/[|;<>$`'"\\]/.test(part))
+        throw new Error(
+          `${where}: only plain 'shardledger ...' commands (and &&) are supported: ${part}`,
+        );
       const words = part.split(/\s+/);
-      if (words[0] !== 'shardledger') throw new Error(`${where}: not a shardledger command: ${part}`);
-      result.push({ where, command: part, words: words.slice(1), exit: expect === null ? 0 : Number(expect[1]), code: expect?.[2] ?? null });
+      if (words[0] !== 'shardledger')
+        throw new Error(`${where}: not a shardledger command: ${part}`);
+      result.push({
+        where,
+        command: part,
+        words: words.slice(1),
+        exit: expect === null ? 0 : Number(expect[1]),
+        code: expect?.[2] ?? null,
+      });
     }
   });
   return result;
@@ -91,15 +109,24 @@ describe('docs/cli.md', () => {
     for (const block of all) {
       const where = `${page}:${block.line}`;
       const marker = block.marker;
-      if (marker !== null && !/^(cli-run|cli-usage|cli-skip: \S.*|cli-file: [\w.-]+)$/.test(marker)) problems.push(`${where}: unknown marker '${marker}'`);
-      if (shellLangs.has(block.lang) && !(marker === 'cli-run' || marker?.startsWith('cli-skip: '))) {
-        problems.push(`${where}: \`\`\`${block.lang} block without <!-- cli-run --> or <!-- cli-skip: reason --> (fence output and synopses as \`\`\`text)`);
+      if (marker !== null && !/^(cli-run|cli-usage|cli-skip: \S.*|cli-file: [\w.-]+)$/.test(marker))
+        problems.push(`${where}: unknown marker '${marker}'`);
+      if (
+        shellLangs.has(block.lang) &&
+        !(marker === 'cli-run' || marker?.startsWith('cli-skip: '))
+      ) {
+        problems.push(
+          `${where}: \`\`\`${block.lang} block without <!-- cli-run --> or <!-- cli-skip: reason --> (fence output and synopses as \`\`\`text)`,
+        );
       }
-      if ((marker === 'cli-run' || marker?.startsWith('cli-skip')) && !shellLangs.has(block.lang)) problems.push(`${where}: ${marker} on a \`\`\`${block.lang} block`);
-      if (marker === 'cli-usage' && block.lang !== 'text') problems.push(`${where}: cli-usage on a \`\`\`${block.lang} block`);
+      if ((marker === 'cli-run' || marker?.startsWith('cli-skip')) && !shellLangs.has(block.lang))
+        problems.push(`${where}: ${marker} on a \`\`\`${block.lang} block`);
+      if (marker === 'cli-usage' && block.lang !== 'text')
+        problems.push(`${where}: cli-usage on a \`\`\`${block.lang} block`);
       if (marker?.startsWith('cli-skip')) {
         for (const text of block.lines) {
-          if (text.trim() !== '' && !/^shardledger bench(\s|$)/.test(text.trim())) problems.push(`${where}: only 'shardledger bench' may be skipped: ${text.trim()}`);
+          if (text.trim() !== '' && !/^shardledger bench(\s|$)/.test(text.trim()))
+            problems.push(`${where}: only 'shardledger bench' may be skipped: ${text.trim()}`);
         }
       }
     }
@@ -113,13 +140,23 @@ describe('docs/cli.md', () => {
     const cwd = await mkdtemp(join(tmpdir(), 'shardledger-cli-docs-'));
     try {
       for (const block of all) {
-        if (block.marker?.startsWith('cli-file: ')) writeFileSync(join(cwd, block.marker.slice('cli-file: '.length)), `${block.lines.join('\n')}\n`);
+        if (block.marker?.startsWith('cli-file: '))
+          writeFileSync(
+            join(cwd, block.marker.slice('cli-file: '.length)),
+            `${block.lines.join('\n')}\n`,
+          );
         if (block.marker !== 'cli-run') continue;
         for (const step of steps(block)) {
-          const run = spawnSync(process.execPath, [mainPath, ...step.words], { cwd, env, encoding: 'utf8', timeout: 30_000 });
+          const run = spawnSync(process.execPath, [mainPath, ...step.words], {
+            cwd,
+            env,
+            encoding: 'utf8',
+            timeout: 30_000,
+          });
           const context = `${step.where}: ${step.command}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
           expect(run.status, context).toBe(step.exit);
-          if (step.code !== null) expect(run.stderr, context).toContain(`shardledger: ${step.code}: `);
+          if (step.code !== null)
+            expect(run.stderr, context).toContain(`shardledger: ${step.code}: `);
         }
       }
     } finally {
@@ -131,7 +168,8 @@ describe('docs/cli.md', () => {
     const synopses: string[] = [];
     for (const block of all.filter((candidate) => candidate.marker === 'cli-usage')) {
       for (const text of block.lines) {
-        if (/^\s/.test(text) && synopses.length > 0) synopses[synopses.length - 1] += ` ${text.trim()}`;
+        if (/^\s/.test(text) && synopses.length > 0)
+          synopses[synopses.length - 1] += ` ${text.trim()}`;
         else if (text.trim() !== '') synopses.push(text.trim());
       }
     }
@@ -146,11 +184,20 @@ describe('docs/cli.md', () => {
           path.push(word);
         }
         const help = await new Promise<string>((resolve) => {
-          execFile(process.execPath, [mainPath, ...path, '--help'], { env, timeout: 30_000 }, (_error, stdout) => resolve(stdout));
+          execFile(
+            process.execPath,
+            [mainPath, ...path, '--help'],
+            { env, timeout: 30_000 },
+            (_error, stdout) => resolve(stdout),
+          );
         });
         expect(help, synopsis).toContain('Usage: shardledger');
-        const options = [...synopsis.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((match) => match[0]);
-        return options.filter((option) => !new RegExp(`(?<![\\w-])${option}(?![\\w-])`).test(help)).map((option) => `${synopsis}: ${option}`);
+        const options = [...synopsis.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map(
+          (match) => match[0],
+        );
+        return options
+          .filter((option) => !new RegExp(`(?<![\\w-])${option}(?![\\w-])`).test(help))
+          .map((option) => `${synopsis}: ${option}`);
       }),
     );
     expect(missing.flat()).toEqual([]);

@@ -20,7 +20,9 @@ describe('shardledger on bad input', () => {
   it('refuses a missing data dir with exit 3 and does not create it', async () => {
     const refused = await run('transfer', '--from', 'a', '--to', 'b', '--amount', '1');
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/^shardledger: NOT_A_LEDGER: no data dir at .*shardledger-data .*hint: .*init/);
+    expect(refused.stderr).toMatch(
+      /^shardledger: NOT_A_LEDGER: no data dir at .*shardledger-data .*hint: .*init/,
+    );
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     const created = await run('accounts', 'create', 'a', '--currency', 'USD', '--dir', 'elsewhere');
     expect(created.code).toBe(3);
@@ -39,7 +41,9 @@ describe('shardledger on bad input', () => {
   });
 
   it('takes the dir from SHARDLEDGER_DIR', async () => {
-    const made = await cli(cwd, ['init', '--shards', '1', '--json'], { SHARDLEDGER_DIR: 'from-env' });
+    const made = await cli(cwd, ['init', '--shards', '1', '--json'], {
+      SHARDLEDGER_DIR: 'from-env',
+    });
     expect(made.code, made.stderr).toBe(0);
     expect(json(made)).toMatchObject({ created: true, shards: 1 });
     expect(await readdir(cwd)).toContain('from-env');
@@ -85,15 +89,23 @@ describe('shardledger on bad input', () => {
 
   it('refuses a malformed transfer file before writing anything', async () => {
     const dir = join(cwd, 'from-env');
-    await writeFile(join(cwd, 'bad.ndjson'), '{"id":"t1","debitAccountId":"a","creditAccountId":"b","amount":"1"}\n{"id":"t2",\n');
+    await writeFile(
+      join(cwd, 'bad.ndjson'),
+      '{"id":"t1","debitAccountId":"a","creditAccountId":"b","amount":"1"}\n{"id":"t2",\n',
+    );
     const broken = await run('transfer', '--file', 'bad.ndjson', '--dir', dir);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/^shardledger: INVALID_INPUT: bad\.ndjson line 2: /);
-    await writeFile(join(cwd, 'float.json'), '[{"id":"t1","debitAccountId":"a","creditAccountId":"b","amount":12.5}]');
+    await writeFile(
+      join(cwd, 'float.json'),
+      '[{"id":"t1","debitAccountId":"a","creditAccountId":"b","amount":12.5}]',
+    );
     const float = await run('transfer', '--file', 'float.json', '--dir', dir);
     expect(float.code).toBe(2);
     expect(float.stderr).toMatch(/^shardledger: INVALID_AMOUNT: /);
-    const info = json<{ shardInfo: { lastSequence: number }[] }>(await run('info', '--json', '--dir', dir));
+    const info = json<{ shardInfo: { lastSequence: number }[] }>(
+      await run('info', '--json', '--dir', dir),
+    );
     expect(info.shardInfo[0]?.lastSequence).toBe(0);
   });
 
@@ -103,8 +115,21 @@ describe('shardledger on bad input', () => {
     expect(top.stdout).toMatch(/Examples:/);
     expect(top.stdout).toMatch(/Exit codes:\n\s+0 /);
     const commands = [
-      ['init'], ['accounts'], ['accounts', 'create'], ['accounts', 'show'], ['accounts', 'list'], ['transfer'], ['transfer', 'post'],
-      ['transfer', 'void'], ['balance'], ['history'], ['verify'], ['snapshot'], ['export'], ['info'], ['bench'],
+      ['init'],
+      ['accounts'],
+      ['accounts', 'create'],
+      ['accounts', 'show'],
+      ['accounts', 'list'],
+      ['transfer'],
+      ['transfer', 'post'],
+      ['transfer', 'void'],
+      ['balance'],
+      ['history'],
+      ['verify'],
+      ['snapshot'],
+      ['export'],
+      ['info'],
+      ['bench'],
     ];
     const helps = await Promise.all(commands.map((args) => run(...args, '--help')));
     helps.forEach((help, index) => {

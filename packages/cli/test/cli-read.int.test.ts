@@ -26,21 +26,68 @@ describe('shardledger balance, history, list, verify, export, info and snapshot'
       const onShard = (shard: number, prefix: string, skip = 0): string => {
         let found = -1;
         for (let index = 0; ; index += 1) {
-          if (ledger.shardOf(`${prefix}-${index}`) === shard && ++found === skip) return `${prefix}-${index}`;
+          if (ledger.shardOf(`${prefix}-${index}`) === shard && ++found === skip)
+            return `${prefix}-${index}`;
         }
       };
       alice = onShard(0, 'user');
       bob = onShard(0, 'user', 1);
       bank = onShard(1, 'bank');
       const flags = { debitsMustNotExceedCredits: true };
-      await ledger.createAccounts([{ id: alice, currency: 'USD', ...flags }, { id: bob, currency: 'USD', ...flags }, { id: bank, currency: 'USD' }]);
-      const ok = (results: { status: string }[]): void => expect(results.map((result) => result.status)).toEqual(results.map(() => 'ok'));
-      ok(await ledger.createTransfers([{ id: 'fund-1', debitAccountId: bank, creditAccountId: alice, amount: 10_050n, currency: 'USD' }]));
-      ok(await ledger.createTransfers([{ id: 'fund-2', debitAccountId: bank, creditAccountId: bob, amount: 250n, currency: 'USD' }]));
-      ok(await ledger.createTransfers([{ id: 'hold-1', debitAccountId: alice, creditAccountId: bob, amount: 1_000n, currency: 'USD', pending: true }]));
-      ok(await ledger.postPendingTransfers([{ id: 'capture-1', pendingId: 'hold-1', amount: 450n }]));
-      ok(await ledger.createTransfers([{ id: 'b-1', debitAccountId: alice, creditAccountId: bob, amount: 100n, currency: 'USD' }]));
-      ok(await ledger.createTransfers([{ id: 'b-2', debitAccountId: alice, creditAccountId: bob, amount: 200n, currency: 'USD' }]));
+      await ledger.createAccounts([
+        { id: alice, currency: 'USD', ...flags },
+        { id: bob, currency: 'USD', ...flags },
+        { id: bank, currency: 'USD' },
+      ]);
+      const ok = (results: { status: string }[]): void =>
+        expect(results.map((result) => result.status)).toEqual(results.map(() => 'ok'));
+      ok(
+        await ledger.createTransfers([
+          {
+            id: 'fund-1',
+            debitAccountId: bank,
+            creditAccountId: alice,
+            amount: 10_050n,
+            currency: 'USD',
+          },
+        ]),
+      );
+      ok(
+        await ledger.createTransfers([
+          {
+            id: 'fund-2',
+            debitAccountId: bank,
+            creditAccountId: bob,
+            amount: 250n,
+            currency: 'USD',
+          },
+        ]),
+      );
+      ok(
+        await ledger.createTransfers([
+          {
+            id: 'hold-1',
+            debitAccountId: alice,
+            creditAccountId: bob,
+            amount: 1_000n,
+            currency: 'USD',
+            pending: true,
+          },
+        ]),
+      );
+      ok(
+        await ledger.postPendingTransfers([{ id: 'capture-1', pendingId: 'hold-1', amount: 450n }]),
+      );
+      ok(
+        await ledger.createTransfers([
+          { id: 'b-1', debitAccountId: alice, creditAccountId: bob, amount: 100n, currency: 'USD' },
+        ]),
+      );
+      ok(
+        await ledger.createTransfers([
+          { id: 'b-2', debitAccountId: alice, creditAccountId: bob, amount: 200n, currency: 'USD' },
+        ]),
+      );
     } finally {
       await ledger.close();
     }
@@ -48,11 +95,15 @@ describe('shardledger balance, history, list, verify, export, info and snapshot'
   afterAll(() => cleanup());
 
   it('balance --as-of shows the balance at a past sequence number and time', async () => {
-    const history = json<{ entries: { sequence: number; timestamp: string; creditsPosted: string }[] }>(await run('history', alice, '--json'));
+    const history = json<{
+      entries: { sequence: number; timestamp: string; creditsPosted: string }[];
+    }>(await run('history', alice, '--json'));
     // The funding may be cross-shard (reserved, then committed): take the posting that credited it.
     const first = history.entries.find((entry) => entry.creditsPosted === '10050');
     expect(first).toBeDefined();
-    const atFunding = json<{ balance: string; asOf: string }>(await run('balance', alice, '--as-of', `seq:${first?.sequence ?? 0}`, '--json'));
+    const atFunding = json<{ balance: string; asOf: string }>(
+      await run('balance', alice, '--as-of', `seq:${first?.sequence ?? 0}`, '--json'),
+    );
     expect(atFunding).toMatchObject({ balance: '10050', asOf: `seq:${first?.sequence ?? 0}` });
     const iso = new Date(Number(BigInt(first?.timestamp ?? '0') / 1_000_000n)).toISOString();
     const atTime = json<{ balance: string }>(await run('balance', alice, '--as-of', iso, '--json'));
@@ -64,13 +115,29 @@ describe('shardledger balance, history, list, verify, export, info and snapshot'
   });
 
   it('history pages through postings with --limit and --after', async () => {
-    const all = json<{ entries: { sequence: number }[]; nextAfterSequence: number | null }>(await run('history', bob, '--json'));
+    const all = json<{ entries: { sequence: number }[]; nextAfterSequence: number | null }>(
+      await run('history', bob, '--json'),
+    );
     expect(all.entries.length).toBeGreaterThanOrEqual(4);
-    const first = json<{ entries: { sequence: number }[]; nextAfterSequence: number | null }>(await run('history', bob, '--limit', '2', '--json'));
+    const first = json<{ entries: { sequence: number }[]; nextAfterSequence: number | null }>(
+      await run('history', bob, '--limit', '2', '--json'),
+    );
     expect(first.entries).toHaveLength(2);
     expect(first.nextAfterSequence).not.toBeNull();
-    const second = json<{ entries: { sequence: number }[] }>(await run('history', bob, '--limit', '2', '--after', String(first.nextAfterSequence), '--json'));
-    expect([...first.entries, ...second.entries].map((entry) => entry.sequence)).toEqual(all.entries.slice(0, 4).map((entry) => entry.sequence));
+    const second = json<{ entries: { sequence: number }[] }>(
+      await run(
+        'history',
+        bob,
+        '--limit',
+        '2',
+        '--after',
+        String(first.nextAfterSequence),
+        '--json',
+      ),
+    );
+    expect([...first.entries, ...second.entries].map((entry) => entry.sequence)).toEqual(
+      all.entries.slice(0, 4).map((entry) => entry.sequence),
+    );
     const table = await run('history', bob, '--limit', '2');
     expect(table.stdout).toMatch(/next page: shardledger history .* --after \d+ --limit 2/);
   });
@@ -78,7 +145,9 @@ describe('shardledger balance, history, list, verify, export, info and snapshot'
   it('accounts list finds every account on every shard, sorted, with a currency filter', async () => {
     const listed = await run('accounts', 'list', '--json');
     expect(listed.code, listed.stderr).toBe(0);
-    expect(json<{ id: string }[]>(listed).map((account) => account.id)).toEqual([alice, bank, bob].sort());
+    expect(json<{ id: string }[]>(listed).map((account) => account.id)).toEqual(
+      [alice, bank, bob].sort(),
+    );
     const none = await run('accounts', 'list', '--currency', 'EUR');
     expect(none.stdout.trim()).toBe('no accounts');
   });
@@ -87,13 +156,18 @@ describe('shardledger balance, history, list, verify, export, info and snapshot'
     const verified = await run('verify', '--json');
     expect(verified.code, verified.stderr).toBe(0);
     expect(json(verified)).toMatchObject({ ok: true, violations: [], shards: 2 });
-    expect((await run('verify')).stdout).toMatch(/^ok: 2 shards, \d+ events replayed, no violations/);
+    expect((await run('verify')).stdout).toMatch(
+      /^ok: 2 shards, \d+ events replayed, no violations/,
+    );
   });
 
   it('export writes one parseable NDJSON line per event, with shard, sequence and bigints as strings', async () => {
     const exported = await run('export');
     expect(exported.code, exported.stderr).toBe(0);
-    const lines = exported.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const info = json<{ shardInfo: { lastSequence: number }[] }>(await run('info', '--json'));
     expect(lines).toHaveLength(info.shardInfo.reduce((sum, shard) => sum + shard.lastSequence, 0));
     for (const line of lines) {
@@ -102,7 +176,8 @@ describe('shardledger balance, history, list, verify, export, info and snapshot'
       expect(typeof line.type).toBe('string');
       expect(line.timestamp).toMatch(/^[0-9]+$/);
     }
-    const transfer = lines.find((line) => line.type === 'TransferCreated') as { transfer: { amount: unknown } } | undefined;
+    const transfer = lines.find((line) => line.type === 'TransferCreated') as
+      { transfer: { amount: unknown } } | undefined;
     expect(transfer?.transfer.amount).toMatch(/^[0-9]+$/);
     const toFile = await run('export', '--out', 'events.ndjson');
     expect(toFile.code, toFile.stderr).toBe(0);
@@ -112,11 +187,17 @@ describe('shardledger balance, history, list, verify, export, info and snapshot'
   it('info --json reports shards, partitions and per-shard sequence numbers', async () => {
     const info = await run('info', '--json');
     expect(info.code, info.stderr).toBe(0);
-    const parsed = json<{ shards: number; partitionCount: number; shardInfo: { lastSequence: number; logSizeBytes: number }[] }>(info);
+    const parsed = json<{
+      shards: number;
+      partitionCount: number;
+      shardInfo: { lastSequence: number; logSizeBytes: number }[];
+    }>(info);
     expect(parsed.shards).toBe(2);
     expect(parsed.partitionCount).toBe(4096);
     expect(parsed.shardInfo).toHaveLength(2);
-    expect(parsed.shardInfo.every((shard) => shard.lastSequence > 0 && shard.logSizeBytes > 0)).toBe(true);
+    expect(
+      parsed.shardInfo.every((shard) => shard.lastSequence > 0 && shard.logSizeBytes > 0),
+    ).toBe(true);
     const table = await run('info');
     expect(table.stdout).toMatch(/USD/);
   });
@@ -124,6 +205,8 @@ describe('shardledger balance, history, list, verify, export, info and snapshot'
   it('snapshot snapshots every shard', async () => {
     const taken = await run('snapshot', '--json');
     expect(taken.code, taken.stderr).toBe(0);
-    expect(json<{ shard: number; sequence: number }[]>(taken).map((snapshot) => snapshot.shard)).toEqual([0, 1]);
+    expect(
+      json<{ shard: number; sequence: number }[]>(taken).map((snapshot) => snapshot.shard),
+    ).toEqual([0, 1]);
   });
 });

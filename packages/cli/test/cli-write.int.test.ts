@@ -35,13 +35,41 @@ describe('shardledger init, accounts and transfer', () => {
   });
 
   it('accounts create reports one status per id, and "exists" for an identical resubmission', async () => {
-    const made = await run('accounts', 'create', alice, bob, '--currency', 'USD', '--debits-must-not-exceed-credits', '--json');
+    const made = await run(
+      'accounts',
+      'create',
+      alice,
+      bob,
+      '--currency',
+      'USD',
+      '--debits-must-not-exceed-credits',
+      '--json',
+    );
     expect(made.code, made.stderr).toBe(0);
-    expect(json(made)).toEqual([{ id: alice, status: 'ok' }, { id: bob, status: 'ok' }]);
-    const cash = await run('accounts', 'create', bank, '--currency', 'USD', '--metadata', 'owner=treasury');
+    expect(json(made)).toEqual([
+      { id: alice, status: 'ok' },
+      { id: bob, status: 'ok' },
+    ]);
+    const cash = await run(
+      'accounts',
+      'create',
+      bank,
+      '--currency',
+      'USD',
+      '--metadata',
+      'owner=treasury',
+    );
     expect(cash.code, cash.stderr).toBe(0);
     expect(cash.stdout).toMatch(/bank\s+ok/);
-    const again = await run('accounts', 'create', bank, '--currency', 'USD', '--metadata', 'owner=treasury');
+    const again = await run(
+      'accounts',
+      'create',
+      bank,
+      '--currency',
+      'USD',
+      '--metadata',
+      'owner=treasury',
+    );
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/bank\s+exists/);
     const changed = await run('accounts', 'create', bank, '--currency', 'EUR');
@@ -50,15 +78,44 @@ describe('shardledger init, accounts and transfer', () => {
   });
 
   it('transfer moves money in major units and shows it back with the currency', async () => {
-    const moved = await run('transfer', '--from', bank, '--to', alice, '--amount', '100.50', '--id', 'fund-1');
+    const moved = await run(
+      'transfer',
+      '--from',
+      bank,
+      '--to',
+      alice,
+      '--amount',
+      '100.50',
+      '--id',
+      'fund-1',
+    );
     expect(moved.code, moved.stderr).toBe(0);
     expect(moved.stdout).toMatch(/fund-1\s+ok\s+100\.50 USD/);
-    const minor = await run('transfer', '--from', bank, '--to', bob, '--amount', '250', '--minor', '--currency', 'USD', '--id', 'fund-2', '--json');
+    const minor = await run(
+      'transfer',
+      '--from',
+      bank,
+      '--to',
+      bob,
+      '--amount',
+      '250',
+      '--minor',
+      '--currency',
+      'USD',
+      '--id',
+      'fund-2',
+      '--json',
+    );
     expect(minor.code, minor.stderr).toBe(0);
     expect(json(minor)).toEqual([{ id: 'fund-2', status: 'ok' }]);
     const shown = await run('accounts', 'show', alice, bob, '--json');
     expect(shown.code, shown.stderr).toBe(0);
-    expect(json<{ id: string; balance: string }[]>(shown).map(({ id, balance }) => [id, balance])).toEqual([[alice, '10050'], [bob, '250']]);
+    expect(
+      json<{ id: string; balance: string }[]>(shown).map(({ id, balance }) => [id, balance]),
+    ).toEqual([
+      [alice, '10050'],
+      [bob, '250'],
+    ]);
     const table = await run('accounts', 'show', alice);
     expect(table.stdout).toMatch(/100\.50 USD/);
   });
@@ -84,20 +141,45 @@ describe('shardledger init, accounts and transfer', () => {
     expect(unknownCredit.stderr).toMatch(/^shardledger: ACCOUNT_NOT_FOUND: /);
     const unknownDebit = await run('transfer', '--from', 'nobody', '--to', bank, '--amount', '1');
     expect(unknownDebit.code).toBe(6);
-    const wrongCurrency = await run('transfer', '--from', bank, '--to', alice, '--amount', '1', '--currency', 'EUR');
+    const wrongCurrency = await run(
+      'transfer',
+      '--from',
+      bank,
+      '--to',
+      alice,
+      '--amount',
+      '1',
+      '--currency',
+      'EUR',
+    );
     expect(wrongCurrency.code).toBe(7);
     expect(wrongCurrency.stderr).toMatch(/^shardledger: CURRENCY_MISMATCH: /);
   });
 
   it('a pending transfer holds the amount until it is posted, in part', async () => {
-    const held = await run('transfer', '--from', alice, '--to', bob, '--amount', '10', '--pending', '--id', 'hold-1');
+    const held = await run(
+      'transfer',
+      '--from',
+      alice,
+      '--to',
+      bob,
+      '--amount',
+      '10',
+      '--pending',
+      '--id',
+      'hold-1',
+    );
     expect(held.code, held.stderr).toBe(0);
-    const during = json<{ available: string; debitsPending: string }>(await run('balance', alice, '--json'));
+    const during = json<{ available: string; debitsPending: string }>(
+      await run('balance', alice, '--json'),
+    );
     expect(during).toMatchObject({ available: '9050', debitsPending: '1000' });
     const posted = await run('transfer', 'post', 'hold-1', '--amount', '4.50', '--id', 'capture-1');
     expect(posted.code, posted.stderr).toBe(0);
     expect(posted.stdout).toMatch(/capture-1\s+ok\s+4\.50 USD/);
-    const after = json<{ balance: string; debitsPending: string }>(await run('balance', alice, '--json'));
+    const after = json<{ balance: string; debitsPending: string }>(
+      await run('balance', alice, '--json'),
+    );
     expect(after).toMatchObject({ balance: '9600', debitsPending: '0' });
     const twice = await run('transfer', 'void', 'hold-1');
     expect(twice.code).toBe(1);
@@ -109,12 +191,21 @@ describe('shardledger init, accounts and transfer', () => {
   it('transfer --file applies a batch, and --atomic applies a group all or nothing', async () => {
     const ndjson = [
       JSON.stringify({ id: 'b-1', debitAccountId: bank, creditAccountId: bob, amount: '1.00' }),
-      JSON.stringify({ id: 'b-2', debitAccountId: bank, creditAccountId: bob, amount: 2, currency: 'USD' }),
+      JSON.stringify({
+        id: 'b-2',
+        debitAccountId: bank,
+        creditAccountId: bob,
+        amount: 2,
+        currency: 'USD',
+      }),
     ].join('\n');
     await writeFile(join(cwd, 'batch.ndjson'), `${ndjson}\n`);
     const batch = await run('transfer', '--file', 'batch.ndjson', '--json');
     expect(batch.code, batch.stderr).toBe(0);
-    expect(json(batch)).toEqual([{ id: 'b-1', status: 'ok' }, { id: 'b-2', status: 'ok' }]);
+    expect(json(batch)).toEqual([
+      { id: 'b-1', status: 'ok' },
+      { id: 'b-2', status: 'ok' },
+    ]);
     const group = [
       { id: 'g-1', debitAccountId: bank, creditAccountId: bob, amount: '1.00' },
       { id: 'g-2', debitAccountId: bob, creditAccountId: alice, amount: '1000.00' },
@@ -122,7 +213,10 @@ describe('shardledger init, accounts and transfer', () => {
     await writeFile(join(cwd, 'group.json'), JSON.stringify(group));
     const atomic = await run('transfer', '--file', 'group.json', '--atomic', '--json');
     expect(atomic.code).toBe(1);
-    expect(json(atomic)).toEqual([{ id: 'g-1', status: 'linked_transfer_failed' }, { id: 'g-2', status: 'insufficient_funds' }]);
+    expect(json(atomic)).toEqual([
+      { id: 'g-1', status: 'linked_transfer_failed' },
+      { id: 'g-2', status: 'insufficient_funds' },
+    ]);
     expect(atomic.stderr).toMatch(/^shardledger: INSUFFICIENT_FUNDS: .*first g-2/);
     const bobAfter = json<{ balance: string }>(await run('balance', bob, '--json'));
     expect(bobAfter.balance).toBe(String(250 + 450 + 100 + 200)); // g-1 was not applied

@@ -26,7 +26,9 @@ describe('exit codes', () => {
   it('gives every exit code a row and every row a distinct code', () => {
     const codes = exitCodeTable.map((row) => row.code);
     expect(new Set(codes).size).toBe(codes.length);
-    expect([...codes].sort((left, right) => left - right)).toEqual(Object.values(exitCodes).sort((left, right) => left - right));
+    expect([...codes].sort((left, right) => left - right)).toEqual(
+      Object.values(exitCodes).sort((left, right) => left - right),
+    );
   });
 
   it('maps every catalogue code to a documented exit code, bugs to internal and rejections to non-zero', () => {

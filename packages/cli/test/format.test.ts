@@ -1,7 +1,14 @@
 // Amount text <-> minor units, exactly: a table of accepted and refused inputs per currency scale,
 // and a round trip through formatMajor. Pure functions, no ledger.
 import { describe, expect, it } from 'vitest';
-import { formatAmount, formatMajor, formatTable, parseAmountText, scaleOf, toJson } from '../src/format.js';
+import {
+  formatAmount,
+  formatMajor,
+  formatTable,
+  parseAmountText,
+  scaleOf,
+  toJson,
+} from '../src/format.js';
 
 const amountMax = (1n << 128n) - 1n;
 
@@ -13,7 +20,9 @@ describe('amounts', () => {
     expect(parseAmountText('0.01', { currency: 'USD', minor: false })).toBe(1n);
     expect(parseAmountText('500', { currency: 'JPY', minor: false })).toBe(500n);
     expect(parseAmountText('0.00000001', { currency: 'BTC', minor: false })).toBe(1n);
-    expect(parseAmountText('1.000000000000000001', { currency: 'ETH', minor: false })).toBe(10n ** 18n + 1n);
+    expect(parseAmountText('1.000000000000000001', { currency: 'ETH', minor: false })).toBe(
+      10n ** 18n + 1n,
+    );
     expect(parseAmountText('7.5', { currency: 'XYZ', minor: false })).toBe(750n);
   });
 
@@ -40,12 +49,21 @@ describe('amounts', () => {
       ['', 'USD', true],
     ];
     for (const [text, currency, minor] of refused) {
-      expect(() => parseAmountText(text, { currency, minor }), `${text} ${currency} minor=${minor}`).toThrow(/INVALID_AMOUNT|amount/);
+      expect(
+        () => parseAmountText(text, { currency, minor }),
+        `${text} ${currency} minor=${minor}`,
+      ).toThrow(/INVALID_AMOUNT|amount/);
     }
   });
 
   it('formats minor units back to the same text, negatives included', () => {
-    for (const [text, currency] of [['12.34', 'USD'], ['0.01', 'USD'], ['500', 'JPY'], ['0.00000001', 'BTC'], ['1.000000000000000001', 'ETH']] as const) {
+    for (const [text, currency] of [
+      ['12.34', 'USD'],
+      ['0.01', 'USD'],
+      ['500', 'JPY'],
+      ['0.00000001', 'BTC'],
+      ['1.000000000000000001', 'ETH'],
+    ] as const) {
       expect(formatMajor(parseAmountText(text, { currency, minor: false }), currency)).toBe(text);
     }
     expect(formatMajor(-5n, 'USD')).toBe('-0.05');
@@ -58,11 +76,24 @@ describe('amounts', () => {
 
 describe('output', () => {
   it('writes bigints as decimal strings in JSON', () => {
-    expect(toJson({ amount: amountMax, small: 1n }, 0)).toBe(`{"amount":"${amountMax}","small":"1"}`);
+    expect(toJson({ amount: amountMax, small: 1n }, 0)).toBe(
+      `{"amount":"${amountMax}","small":"1"}`,
+    );
   });
 
   it('pads table columns and right-aligns numbers', () => {
-    const table = formatTable([{ header: 'id' }, { header: 'amount', right: true }], [['a', '1.00 USD'], ['long-id', '100.00 USD']]);
-    expect(table.split('\n')).toEqual(['id           amount', '-------  ----------', 'a          1.00 USD', 'long-id  100.00 USD']);
+    const table = formatTable(
+      [{ header: 'id' }, { header: 'amount', right: true }],
+      [
+        ['a', '1.00 USD'],
+        ['long-id', '100.00 USD'],
+      ],
+    );
+    expect(table.split('\n')).toEqual([
+      'id           amount',
+      '-------  ----------',
+      'a          1.00 USD',
+      'long-id  100.00 USD',
+    ]);
   });
 });

@@ -7,8 +7,23 @@ export * from './storage/engine-types.js';
 export { ShardEngine, accountView, shardFormatVersion } from './storage/shard-engine.js';
 export { corruptionOf } from './storage/corruption.js';
 export { SnapshotStore } from './storage/snapshot-store.js';
-export type { ShardIdentity, ShardIdentityExpectation, ShardIdentityProblem } from './storage/shard-identity.js';
+export type {
+  ShardIdentity,
+  ShardIdentityExpectation,
+  ShardIdentityProblem,
+} from './storage/shard-identity.js';
 export { syncDir, writeFileAtomic } from './storage/durable-files.js';
 export { decodeEventRecord, encodeEventRecord, type EventRecord } from './storage/codec.js';
-export { CommandBatchBuilder, encodeCommandBatch, decodeCommandBatch, encodeResultBatch, decodeResultBatch, ResultBatchView } from './storage/batch-codec.js';
-export { plainTransferSpec, readPlainTransfer, type PlainTransferFields } from './storage/transfer-columns.js';
+export {
+  CommandBatchBuilder,
+  encodeCommandBatch,
+  decodeCommandBatch,
+  encodeResultBatch,
+  decodeResultBatch,
+  ResultBatchView,
+} from './storage/batch-codec.js';
+export {
+  plainTransferSpec,
+  readPlainTransfer,
+  type PlainTransferFields,
+} from './storage/transfer-columns.js';

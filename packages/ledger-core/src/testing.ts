@@ -5,7 +5,14 @@ import { decide } from './domain/decide.js';
 import { evolve } from './domain/evolve.js';
 import { indexWritesOf } from './domain/records.js';
 import { initialState, type LedgerState } from './domain/state.js';
-import type { Command, Decision, DecideContext, LedgerEvent, SagaOutcome, TransferRecord } from './domain/types.js';
+import type {
+  Command,
+  Decision,
+  DecideContext,
+  LedgerEvent,
+  SagaOutcome,
+  TransferRecord,
+} from './domain/types.js';
 
 /** The id index kept in memory: for tests and for replaying a log into a scratch state. */
 export class MemoryIndex {
@@ -44,7 +51,8 @@ export class MemoryLedger {
   }
 
   execute(command: Command): Decision {
-    const timestamp = this.clock > this.state.lastTimestamp ? this.clock : this.state.lastTimestamp + 1n;
+    const timestamp =
+      this.clock > this.state.lastTimestamp ? this.clock : this.state.lastTimestamp + 1n;
     const decision = decide(command, this.state, this.index.context(timestamp));
     if (decision.ok) {
       for (const event of decision.events) {
@@ -68,7 +76,8 @@ export function givenWhen(scenario: Scenario): { decision: Decision; ledger: Mem
   const ledger = new MemoryLedger();
   for (const command of scenario.given) {
     const decision = ledger.execute(command);
-    if (!decision.ok) throw new Error(`given command ${command.type} was rejected: ${decision.code}`);
+    if (!decision.ok)
+      throw new Error(`given command ${command.type} was rejected: ${decision.code}`);
   }
   return { decision: ledger.execute(scenario.when), ledger };
 }

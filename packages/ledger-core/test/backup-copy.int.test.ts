@@ -19,7 +19,14 @@ async function openEngine(dir: string): Promise<ShardEngine> {
 }
 
 function transfers(prefix: string, count: number): Command[] {
-  return Array.from({ length: count }, (_, index) => transfer(`${prefix}-${String(index).padStart(5, '0')}`, `a${index % 7}`, `a${(index + 3) % 7}`, BigInt(1 + (index % 50))));
+  return Array.from({ length: count }, (_, index) =>
+    transfer(
+      `${prefix}-${String(index).padStart(5, '0')}`,
+      `a${index % 7}`,
+      `a${(index + 3) % 7}`,
+      BigInt(1 + (index % 50)),
+    ),
+  );
 }
 
 describe('ShardEngine.beginBackup', () => {
@@ -49,7 +56,11 @@ describe('ShardEngine.beginBackup', () => {
     expect(copied.recoveredFromSnapshot).toBe(early.sequence);
     expect(copied.totals).toEqual(atCut.totals);
     expect(copied.accounts).toBe(atCut.accounts);
-    expect(await copy.lookupTransfers(after.slice(0, 3).map((command) => (command as { transfer: { id: string } }).transfer.id))).toEqual([undefined, undefined, undefined]);
+    expect(
+      await copy.lookupTransfers(
+        after.slice(0, 3).map((command) => (command as { transfer: { id: string } }).transfer.id),
+      ),
+    ).toEqual([undefined, undefined, undefined]);
     expect((await copy.lookupTransfers(['between-00499']))[0]?.state).toBe('posted');
     expect((await copy.verify()).ok).toBe(true);
   });

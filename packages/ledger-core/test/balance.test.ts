@@ -106,7 +106,11 @@ describe('counters crossing 2^53', () => {
       fc.bigInt({ min: SAFE - 1_000n, max: SAFE + 1_000n }),
       fc.bigInt({ min: 1n, max: TWO_53 * 4n }),
     );
-    const step = fc.record({ index: fc.constantFrom<CounterIndex>(0, 1, 2, 3), amount, subtract: fc.boolean() });
+    const step = fc.record({
+      index: fc.constantFrom<CounterIndex>(0, 1, 2, 3),
+      amount,
+      subtract: fc.boolean(),
+    });
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
         const counters = newCounters();
@@ -213,6 +217,7 @@ describe('encodings at the boundary', () => {
   });
 
   it('writes counters to JSON as decimal strings that parse back exactly', () => {
-    for (const value of edges) expect(BigInt(JSON.parse(JSON.stringify(value.toString())) as string)).toBe(value);
+    for (const value of edges)
+      expect(BigInt(JSON.parse(JSON.stringify(value.toString())) as string)).toBe(value);
   });
 });

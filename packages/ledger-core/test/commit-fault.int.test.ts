@@ -15,9 +15,15 @@ describe('ShardEngineOptions.commitFault', () => {
   it('fails the chosen commit with IO_ERROR, refuses every later call, and a reopen holds only the commits before it', async () => {
     const dir = await dirs.make();
     let commits = 0;
-    const engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0, commitFault: () => (++commits === 2 ? new Error('simulated ENOSPC') : undefined) });
+    const engine = await ShardEngine.open({
+      dir,
+      snapshotIntervalMs: 0,
+      commitFault: () => (++commits === 2 ? new Error('simulated ENOSPC') : undefined),
+    });
     open.push(engine);
-    expect((await engine.submit([account('a'), account('b')])).map((result) => result.status)).toEqual(['ok', 'ok']);
+    expect(
+      (await engine.submit([account('a'), account('b')])).map((result) => result.status),
+    ).toEqual(['ok', 'ok']);
     const failed = await engine.submit([transfer('t1', 'a', 'b', 5n)]).then(
       () => null,
       (error: unknown) => error,

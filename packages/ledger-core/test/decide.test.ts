@@ -32,13 +32,32 @@ function account(id: string, extra: Record<string, unknown> = {}): Command {
   return { type: 'CreateAccount', account: parsed.value };
 }
 
-function spec(id: string, debit: string, credit: string, amount: bigint, extra: Record<string, unknown> = {}): TransferSpec {
-  const parsed = parseTransfer({ id, debitAccountId: debit, creditAccountId: credit, amount, currency: 'USD', ...extra });
+function spec(
+  id: string,
+  debit: string,
+  credit: string,
+  amount: bigint,
+  extra: Record<string, unknown> = {},
+): TransferSpec {
+  const parsed = parseTransfer({
+    id,
+    debitAccountId: debit,
+    creditAccountId: credit,
+    amount,
+    currency: 'USD',
+    ...extra,
+  });
   if (!parsed.ok) throw new Error(parsed.code);
   return parsed.value;
 }
 
-function transfer(id: string, debit: string, credit: string, amount: bigint, extra: Record<string, unknown> = {}): Command {
+function transfer(
+  id: string,
+  debit: string,
+  credit: string,
+  amount: bigint,
+  extra: Record<string, unknown> = {},
+): Command {
   return { type: 'CreateTransfer', transfer: spec(id, debit, credit, amount, extra) };
 }
 
@@ -46,7 +65,12 @@ function group(...transfers: TransferSpec[]): Command {
   return { type: 'CreateTransferGroup', transfers };
 }
 
-function post(id: string, pendingId: string, amount?: bigint, metadata?: Record<string, string>): Command {
+function post(
+  id: string,
+  pendingId: string,
+  amount?: bigint,
+  metadata?: Record<string, string>,
+): Command {
   const parsed = parseResolution({ id, pendingId, amount, metadata }, true);
   if (!parsed.ok) throw new Error(parsed.code);
   return { type: 'PostPendingTransfer', resolution: parsed.value };
@@ -63,7 +87,11 @@ function reserve(sagaId: string, ...legs: ReservationLeg[]): Command {
 }
 
 const commit = (sagaId: string): Command => ({ type: 'CommitReservation', sagaId });
-const release = (sagaId: string): Command => ({ type: 'ReleaseReservation', sagaId, reason: 'test' });
+const release = (sagaId: string): Command => ({
+  type: 'ReleaseReservation',
+  sagaId,
+  reason: 'test',
+});
 const expire: Command = { type: 'ExpirePendingTransfers' };
 
 /** Codes this file has seen returned; the last test checks every decider code was covered. */
@@ -72,12 +100,14 @@ const seen = new Set<RejectionCode>();
 function expectCode(decision: Decision, code: RejectionCode): void {
   expect(decision).toMatchObject({ ok: false, code });
   seen.add(code);
-  if (!decision.ok && decision.codes !== undefined) for (const each of decision.codes) seen.add(each);
+  if (!decision.ok && decision.codes !== undefined)
+    for (const each of decision.codes) seen.add(each);
 }
 
 function expectOk(decision: Decision, types?: string[]): void {
   expect(decision).toMatchObject({ ok: true, exists: false });
-  if (decision.ok && types !== undefined) expect(decision.events.map((event) => event.type)).toEqual(types);
+  if (decision.ok && types !== undefined)
+    expect(decision.events.map((event) => event.type)).toEqual(types);
 }
 
 function expectExists(decision: Decision): void {
@@ -108,14 +138,22 @@ function ledgerWith(...commands: Command[]): MemoryLedger {
 /** Runs a command and asserts the state is unchanged when it is rejected or already exists. */
 function run(ledger: MemoryLedger, command: Command): Decision {
   const before = JSON.stringify(ledger.state.accounts, (_key, value: unknown) =>
-    typeof value === 'bigint' ? value.toString() : value instanceof Map ? [...value.entries()] : value,
+    typeof value === 'bigint'
+      ? value.toString()
+      : value instanceof Map
+        ? [...value.entries()]
+        : value,
   );
   const sequence = ledger.state.lastSequence;
   const decision = ledger.execute(command);
   if (!decision.ok || decision.exists) {
     expect(ledger.state.lastSequence).toBe(sequence);
     const after = JSON.stringify(ledger.state.accounts, (_key, value: unknown) =>
-      typeof value === 'bigint' ? value.toString() : value instanceof Map ? [...value.entries()] : value,
+      typeof value === 'bigint'
+        ? value.toString()
+        : value instanceof Map
+          ? [...value.entries()]
+          : value,
     );
     expect(after).toBe(before);
   }
@@ -144,7 +182,10 @@ describe('accounts', () => {
       account('a', { metadata: { k: 'other' } }),
     ];
     for (const when of variants) {
-      expectCode(givenWhen({ given: [account('a', { metadata: { k: 'v' } })], when }).decision, 'EXISTS_WITH_DIFFERENT_FIELDS');
+      expectCode(
+        givenWhen({ given: [account('a', { metadata: { k: 'v' } })], when }).decision,
+        'EXISTS_WITH_DIFFERENT_FIELDS',
+      );
     }
   });
 });
@@ -164,16 +205,24 @@ describe('single-phase transfers', () => {
   });
 
   it('rejects a transfer id reused with any field changed', () => {
-    const ledger = ledgerWith(account('d', { currency: 'EUR' }), account('e', { currency: 'EUR' }), transfer('t1', 'a', 'b', 10n));
+    const ledger = ledgerWith(
+      account('d', { currency: 'EUR' }),
+      account('e', { currency: 'EUR' }),
+      transfer('t1', 'a', 'b', 10n),
+    );
     const variants = [
       transfer('t1', 'a', 'b', 11n),
       transfer('t1', 'a', 'c', 10n),
       transfer('t1', 'c', 'b', 10n),
       transfer('t1', 'a', 'b', 10n, { pending: true }),
       transfer('t1', 'a', 'b', 10n, { metadata: { k: 'v' } }),
-      { type: 'CreateTransfer', transfer: { ...spec('t1', 'd', 'e', 10n), currency: 'EUR' } } as Command,
+      {
+        type: 'CreateTransfer',
+        transfer: { ...spec('t1', 'd', 'e', 10n), currency: 'EUR' },
+      } as Command,
     ];
-    for (const command of variants) expectCode(run(ledger, command), 'EXISTS_WITH_DIFFERENT_FIELDS');
+    for (const command of variants)
+      expectCode(run(ledger, command), 'EXISTS_WITH_DIFFERENT_FIELDS');
   });
 
   it('rejects a transfer whose debit and credit account are the same', () => {
@@ -203,7 +252,10 @@ describe('single-phase transfers', () => {
   });
 
   it('lets a debitsMustNotExceedCredits account spend exactly its posted credits, not one more', () => {
-    const ledger = ledgerWith(account('wallet', { debitsMustNotExceedCredits: true }), transfer('fund', 'a', 'wallet', 100n));
+    const ledger = ledgerWith(
+      account('wallet', { debitsMustNotExceedCredits: true }),
+      transfer('fund', 'a', 'wallet', 100n),
+    );
     expectOk(run(ledger, transfer('t1', 'wallet', 'b', 60n)));
     expectCode(run(ledger, transfer('t2', 'wallet', 'b', 41n)), 'INSUFFICIENT_FUNDS');
     expectOk(run(ledger, transfer('t3', 'wallet', 'b', 40n)));
@@ -211,7 +263,10 @@ describe('single-phase transfers', () => {
   });
 
   it('counts pending debits against a debitsMustNotExceedCredits account, but not pending credits', () => {
-    const ledger = ledgerWith(account('wallet', { debitsMustNotExceedCredits: true }), transfer('fund', 'a', 'wallet', 100n));
+    const ledger = ledgerWith(
+      account('wallet', { debitsMustNotExceedCredits: true }),
+      transfer('fund', 'a', 'wallet', 100n),
+    );
     expectOk(run(ledger, transfer('hold', 'wallet', 'b', 70n, { pending: true })));
     expectCode(run(ledger, transfer('t1', 'wallet', 'b', 31n)), 'INSUFFICIENT_FUNDS');
     expectOk(run(ledger, transfer('incoming', 'c', 'wallet', 50n, { pending: true })));
@@ -266,7 +321,10 @@ describe('u128 overflow', () => {
   });
 
   it('keeps per-currency totals exact when they pass 2^128', () => {
-    const ledger = ledgerWith(transfer('t1', 'a', 'b', AMOUNT_MAX), transfer('t2', 'c', 'a', AMOUNT_MAX));
+    const ledger = ledgerWith(
+      transfer('t1', 'a', 'b', AMOUNT_MAX),
+      transfer('t2', 'c', 'a', AMOUNT_MAX),
+    );
     const totals = ledger.state.totals.get('USD');
     if (totals === undefined) throw new Error('no USD totals');
     expect(readCounter(totals.accounts, DEBITS_POSTED)).toBe(2n * AMOUNT_MAX);
@@ -316,7 +374,10 @@ describe('two-phase transfers', () => {
   });
 
   it('resolves a hold at most once: post then post, post then void, void then post', () => {
-    const ledger = ledgerWith(transfer('p1', 'a', 'b', 10n, { pending: true }), transfer('p2', 'a', 'b', 10n, { pending: true }));
+    const ledger = ledgerWith(
+      transfer('p1', 'a', 'b', 10n, { pending: true }),
+      transfer('p2', 'a', 'b', 10n, { pending: true }),
+    );
     expectOk(run(ledger, post('x1', 'p1')));
     expectCode(run(ledger, post('x2', 'p1')), 'PENDING_ALREADY_POSTED');
     expectCode(run(ledger, voidOf('x3', 'p1')), 'PENDING_ALREADY_POSTED');
@@ -326,10 +387,16 @@ describe('two-phase transfers', () => {
   });
 
   it('returns exists for an identical re-sent post or void, and rejects one with other fields', () => {
-    const ledger = ledgerWith(transfer('p1', 'a', 'b', 10n, { pending: true }), transfer('p2', 'a', 'b', 10n, { pending: true }));
+    const ledger = ledgerWith(
+      transfer('p1', 'a', 'b', 10n, { pending: true }),
+      transfer('p2', 'a', 'b', 10n, { pending: true }),
+    );
     expectOk(run(ledger, post('x1', 'p1', 6n, { why: 'capture' })));
     expectExists(run(ledger, post('x1', 'p1', 6n, { why: 'capture' })));
-    expectCode(run(ledger, post('x1', 'p1', 5n, { why: 'capture' })), 'EXISTS_WITH_DIFFERENT_FIELDS');
+    expectCode(
+      run(ledger, post('x1', 'p1', 5n, { why: 'capture' })),
+      'EXISTS_WITH_DIFFERENT_FIELDS',
+    );
     expectCode(run(ledger, post('x1', 'p1', 6n)), 'EXISTS_WITH_DIFFERENT_FIELDS');
     expectCode(run(ledger, voidOf('x1', 'p1')), 'EXISTS_WITH_DIFFERENT_FIELDS');
     expectOk(run(ledger, voidOf('v2', 'p2')));
@@ -345,14 +412,21 @@ describe('two-phase transfers', () => {
   });
 
   it('rejects a post or void of a single-phase transfer, or of a post', () => {
-    const ledger = ledgerWith(transfer('t1', 'a', 'b', 10n), transfer('p1', 'a', 'b', 10n, { pending: true }), post('x1', 'p1'));
+    const ledger = ledgerWith(
+      transfer('t1', 'a', 'b', 10n),
+      transfer('p1', 'a', 'b', 10n, { pending: true }),
+      post('x1', 'p1'),
+    );
     expectCode(run(ledger, post('x2', 't1')), 'NOT_PENDING');
     expectCode(run(ledger, voidOf('x3', 't1')), 'NOT_PENDING');
     expectCode(run(ledger, post('x4', 'x1')), 'NOT_PENDING');
   });
 
   it('uses a pending transfer id that collides with nothing else for its post', () => {
-    const ledger = ledgerWith(transfer('t1', 'a', 'b', 10n), transfer('p1', 'a', 'b', 10n, { pending: true }));
+    const ledger = ledgerWith(
+      transfer('t1', 'a', 'b', 10n),
+      transfer('p1', 'a', 'b', 10n, { pending: true }),
+    );
     expectCode(run(ledger, post('t1', 'p1')), 'EXISTS_WITH_DIFFERENT_FIELDS');
     expectCode(run(ledger, post('p1', 'p1')), 'EXISTS_WITH_DIFFERENT_FIELDS');
   });
@@ -366,8 +440,14 @@ describe('two-phase transfers', () => {
     }
     const full: LedgerState = { ...ledger.state, pending: new FullMap(ledger.state.pending) };
     const context = ledger.index.context(ledger.state.lastTimestamp + 1n);
-    expectCode(decide(transfer('p1', 'a', 'b', 1n, { pending: true }), full, context), 'TOO_MANY_PENDING');
-    expectCode(decide(group(spec('g1', 'a', 'b', 1n, { pending: true })), full, context), 'TOO_MANY_PENDING');
+    expectCode(
+      decide(transfer('p1', 'a', 'b', 1n, { pending: true }), full, context),
+      'TOO_MANY_PENDING',
+    );
+    expectCode(
+      decide(group(spec('g1', 'a', 'b', 1n, { pending: true })), full, context),
+      'TOO_MANY_PENDING',
+    );
     expectOk(decide(transfer('t1', 'a', 'b', 1n), full, context));
   });
 });
@@ -408,7 +488,10 @@ describe('pending timeouts', () => {
     ledger.advance(60n * MS);
     const decision = run(ledger, expire);
     expectOk(decision);
-    if (decision.ok) expect(decision.events.map((event) => ('pendingId' in event ? event.pendingId : ''))).toEqual(['early', 'late']);
+    if (decision.ok)
+      expect(decision.events.map((event) => ('pendingId' in event ? event.pendingId : ''))).toEqual(
+        ['early', 'late'],
+      );
     expect(ledger.state.pending.has('never')).toBe(true);
     expect(counters(ledger, 'a')).toEqual([3n, 0n, 4n, 0n]);
   });
@@ -425,31 +508,59 @@ describe('pending timeouts', () => {
 describe('atomic groups', () => {
   it('applies every member of a group, in order, each seeing the earlier ones', () => {
     const ledger = ledgerWith(account('wallet', { debitsMustNotExceedCredits: true }));
-    const decision = run(ledger, group(spec('g1', 'a', 'wallet', 10n), spec('g2', 'wallet', 'b', 7n), spec('g3', 'wallet', 'c', 3n)));
+    const decision = run(
+      ledger,
+      group(
+        spec('g1', 'a', 'wallet', 10n),
+        spec('g2', 'wallet', 'b', 7n),
+        spec('g3', 'wallet', 'c', 3n),
+      ),
+    );
     expectOk(decision, ['TransferCreated', 'TransferCreated', 'TransferCreated']);
     expect(counters(ledger, 'wallet')).toEqual([10n, 10n, 0n, 0n]);
   });
 
   it('applies none when one member fails, and marks the others LINKED_TRANSFER_FAILED', () => {
     const ledger = ledgerWith(account('wallet', { debitsMustNotExceedCredits: true }));
-    const decision = run(ledger, group(spec('g1', 'a', 'wallet', 10n), spec('g2', 'wallet', 'b', 11n), spec('g3', 'a', 'c', 1n)));
+    const decision = run(
+      ledger,
+      group(
+        spec('g1', 'a', 'wallet', 10n),
+        spec('g2', 'wallet', 'b', 11n),
+        spec('g3', 'a', 'c', 1n),
+      ),
+    );
     expectCode(decision, 'INSUFFICIENT_FUNDS');
-    expect(decision).toMatchObject({ codes: ['LINKED_TRANSFER_FAILED', 'INSUFFICIENT_FUNDS', 'LINKED_TRANSFER_FAILED'] });
+    expect(decision).toMatchObject({
+      codes: ['LINKED_TRANSFER_FAILED', 'INSUFFICIENT_FUNDS', 'LINKED_TRANSFER_FAILED'],
+    });
     expect(counters(ledger, 'wallet')).toEqual([0n, 0n, 0n, 0n]);
     expect(ledger.index.transfers.has('g1')).toBe(false);
   });
 
   it('reports each failing member with its own code', () => {
     const ledger = ledgerWith();
-    const decision = run(ledger, group(spec('g1', 'a', 'ghost', 1n), spec('g2', 'a', 'b', 1n), spec('g3', 'b', 'b', 1n)));
-    expect(decision).toMatchObject({ ok: false, code: 'ACCOUNT_NOT_FOUND', codes: ['ACCOUNT_NOT_FOUND', 'LINKED_TRANSFER_FAILED', 'ACCOUNTS_MUST_BE_DIFFERENT'] });
+    const decision = run(
+      ledger,
+      group(spec('g1', 'a', 'ghost', 1n), spec('g2', 'a', 'b', 1n), spec('g3', 'b', 'b', 1n)),
+    );
+    expect(decision).toMatchObject({
+      ok: false,
+      code: 'ACCOUNT_NOT_FOUND',
+      codes: ['ACCOUNT_NOT_FOUND', 'LINKED_TRANSFER_FAILED', 'ACCOUNTS_MUST_BE_DIFFERENT'],
+    });
     expectCode(decision, 'ACCOUNT_NOT_FOUND');
   });
 
   it('rejects a group in which two members share an id', () => {
-    const decision = run(ledgerWith(), group(spec('g1', 'a', 'b', 1n), spec('g2', 'a', 'b', 1n), spec('g1', 'a', 'c', 1n)));
+    const decision = run(
+      ledgerWith(),
+      group(spec('g1', 'a', 'b', 1n), spec('g2', 'a', 'b', 1n), spec('g1', 'a', 'c', 1n)),
+    );
     expectCode(decision, 'DUPLICATE_ID_IN_GROUP');
-    expect(decision).toMatchObject({ codes: ['LINKED_TRANSFER_FAILED', 'LINKED_TRANSFER_FAILED', 'DUPLICATE_ID_IN_GROUP'] });
+    expect(decision).toMatchObject({
+      codes: ['LINKED_TRANSFER_FAILED', 'LINKED_TRANSFER_FAILED', 'DUPLICATE_ID_IN_GROUP'],
+    });
   });
 
   it('returns exists for every member of an identical re-sent group', () => {
@@ -464,7 +575,9 @@ describe('atomic groups', () => {
     const ledger = ledgerWith(group(spec('g1', 'a', 'b', 1n), spec('g2', 'b', 'c', 1n)));
     const decision = run(ledger, group(spec('g1', 'a', 'b', 1n), spec('g2', 'b', 'c', 2n)));
     expectCode(decision, 'EXISTS_WITH_DIFFERENT_FIELDS');
-    expect(decision).toMatchObject({ codes: ['LINKED_TRANSFER_FAILED', 'EXISTS_WITH_DIFFERENT_FIELDS'] });
+    expect(decision).toMatchObject({
+      codes: ['LINKED_TRANSFER_FAILED', 'EXISTS_WITH_DIFFERENT_FIELDS'],
+    });
   });
 
   it('rejects a group reusing one id of an earlier transfer and applies none of it', () => {
@@ -475,7 +588,9 @@ describe('atomic groups', () => {
   });
 
   it('opens holds inside a group that can be posted later', () => {
-    const ledger = ledgerWith(group(spec('g1', 'a', 'b', 5n, { pending: true }), spec('g2', 'a', 'c', 1n)));
+    const ledger = ledgerWith(
+      group(spec('g1', 'a', 'b', 5n, { pending: true }), spec('g2', 'a', 'c', 1n)),
+    );
     expectOk(run(ledger, post('x1', 'g1')));
     expect(counters(ledger, 'a')).toEqual([6n, 0n, 0n, 0n]);
   });
@@ -483,12 +598,20 @@ describe('atomic groups', () => {
 
 describe('cross-shard reservations (saga steps)', () => {
   // This shard owns `a` (debit side); the credit account lives on another shard.
-  const debitLeg = (id: string, amount: bigint): ReservationLeg => ({ side: 'debit', transfer: spec(id, 'a', 'remote', amount) });
-  const creditLeg = (id: string, amount: bigint): ReservationLeg => ({ side: 'credit', transfer: spec(id, 'remote', 'b', amount) });
+  const debitLeg = (id: string, amount: bigint): ReservationLeg => ({
+    side: 'debit',
+    transfer: spec(id, 'a', 'remote', amount),
+  });
+  const creditLeg = (id: string, amount: bigint): ReservationLeg => ({
+    side: 'credit',
+    transfer: spec(id, 'remote', 'b', amount),
+  });
 
   it('reserves funds in the pending counter of the local side only', () => {
     const ledger = ledgerWith();
-    expectOk(run(ledger, reserve('s1', debitLeg('x1', 5n), creditLeg('x2', 7n))), ['FundsReserved']);
+    expectOk(run(ledger, reserve('s1', debitLeg('x1', 5n), creditLeg('x2', 7n))), [
+      'FundsReserved',
+    ]);
     expect(counters(ledger, 'a')).toEqual([0n, 0n, 5n, 0n]);
     expect(counters(ledger, 'b')).toEqual([0n, 0n, 0n, 7n]);
     expect(ledger.index.transfers.get('x1')?.state).toBe('reserved');
@@ -550,7 +673,10 @@ describe('cross-shard reservations (saga steps)', () => {
   });
 
   it('returns exists for a plain transfer re-sent after its saga committed', () => {
-    const ledger = ledgerWith(reserve('s1', { side: 'debit', transfer: spec('x1', 'a', 'b', 5n) }), commit('s1'));
+    const ledger = ledgerWith(
+      reserve('s1', { side: 'debit', transfer: spec('x1', 'a', 'b', 5n) }),
+      commit('s1'),
+    );
     expectExists(run(ledger, transfer('x1', 'a', 'b', 5n)));
   });
 
@@ -561,38 +687,89 @@ describe('cross-shard reservations (saga steps)', () => {
 
   it('answers exists for a new saga whose transfers are already posted with the same fields', () => {
     const ledger = ledgerWith(transfer('t1', 'a', 'b', 5n));
-    const decision = run(ledger, reserve('s1', { side: 'debit', transfer: spec('t1', 'a', 'b', 5n) }));
+    const decision = run(
+      ledger,
+      reserve('s1', { side: 'debit', transfer: spec('t1', 'a', 'b', 5n) }),
+    );
     expect(decision).toMatchObject({ ok: true, exists: true, events: [] });
   });
 
   it('rejects a reservation whose transfer id already exists with other fields', () => {
     const ledger = ledgerWith(transfer('t1', 'a', 'b', 5n));
-    expectCode(run(ledger, reserve('s1', { side: 'debit', transfer: spec('t1', 'a', 'b', 6n) })), 'EXISTS_WITH_DIFFERENT_FIELDS');
+    expectCode(
+      run(ledger, reserve('s1', { side: 'debit', transfer: spec('t1', 'a', 'b', 6n) })),
+      'EXISTS_WITH_DIFFERENT_FIELDS',
+    );
   });
 
   it('holds a pending transfer across shards with one leg, but refuses one in an atomic group', () => {
     const ledger = ledgerWith();
-    expectOk(run(ledger, reserve('s1', { side: 'debit', transfer: spec('h1', 'a', 'remote', 5n, { pending: true }) })));
+    expectOk(
+      run(
+        ledger,
+        reserve('s1', {
+          side: 'debit',
+          transfer: spec('h1', 'a', 'remote', 5n, { pending: true }),
+        }),
+      ),
+    );
     expect(ledger.index.transfers.get('h1')?.state).toBe('pending');
     // Re-sent by a new saga (a retry): exists, as one shard answers for a hold.
-    expect(run(ledger, reserve('s2', { side: 'debit', transfer: spec('h1', 'a', 'remote', 5n, { pending: true }) }))).toMatchObject({ ok: true, exists: true, events: [] });
-    const legs = [spec('g1', 'a', 'remote', 1n, { pending: true }), spec('g2', 'b', 'remote', 1n)].map((transfer): ReservationLeg => ({ side: 'debit', transfer }));
+    expect(
+      run(
+        ledger,
+        reserve('s2', {
+          side: 'debit',
+          transfer: spec('h1', 'a', 'remote', 5n, { pending: true }),
+        }),
+      ),
+    ).toMatchObject({ ok: true, exists: true, events: [] });
+    const legs = [
+      spec('g1', 'a', 'remote', 1n, { pending: true }),
+      spec('g2', 'b', 'remote', 1n),
+    ].map((transfer): ReservationLeg => ({ side: 'debit', transfer }));
     const group = run(ledger, reserve('s3', ...legs));
     expectCode(group, 'CROSS_SHARD_PENDING_UNSUPPORTED');
-    expect(group).toMatchObject({ codes: ['CROSS_SHARD_PENDING_UNSUPPORTED', 'LINKED_TRANSFER_FAILED'] });
+    expect(group).toMatchObject({
+      codes: ['CROSS_SHARD_PENDING_UNSUPPORTED', 'LINKED_TRANSFER_FAILED'],
+    });
   });
 
   it('posts a cross-shard hold on its deciding shard in full or in part, once, with the checks of a one-shard post', () => {
     const hold = (id: string, amount: bigint, extra: Record<string, unknown> = {}): Command =>
-      reserve(`s-${id}`, { side: 'debit', transfer: spec(id, 'a', 'remote', amount, { pending: true, ...extra }) });
-    const post = (id: string, sagaId: string, pendingId: string, amount: bigint | null): Command => ({ type: 'CommitReservation', sagaId, resolution: { id, pendingId, amount, metadata: null } });
-    const voids = (id: string, sagaId: string, pendingId: string): Command => ({ type: 'ReleaseReservation', sagaId, reason: 'voided', resolution: { id, pendingId, amount: null, metadata: null } });
+      reserve(`s-${id}`, {
+        side: 'debit',
+        transfer: spec(id, 'a', 'remote', amount, { pending: true, ...extra }),
+      });
+    const post = (
+      id: string,
+      sagaId: string,
+      pendingId: string,
+      amount: bigint | null,
+    ): Command => ({
+      type: 'CommitReservation',
+      sagaId,
+      resolution: { id, pendingId, amount, metadata: null },
+    });
+    const voids = (id: string, sagaId: string, pendingId: string): Command => ({
+      type: 'ReleaseReservation',
+      sagaId,
+      reason: 'voided',
+      resolution: { id, pendingId, amount: null, metadata: null },
+    });
     const ledger = ledgerWith(hold('h1', 10n), hold('h2', 10n), hold('h3', 10n, { timeoutMs: 5 }));
     expectCode(run(ledger, post('p1', 's-h1', 'h1', 11n)), 'AMOUNT_EXCEEDS_PENDING');
     const posted = run(ledger, post('p1', 's-h1', 'h1', 4n));
-    expect(posted).toMatchObject({ ok: true, events: [{ type: 'ReservationCommitted', amount: 4n, resolution: { id: 'p1' } }] });
+    expect(posted).toMatchObject({
+      ok: true,
+      events: [{ type: 'ReservationCommitted', amount: 4n, resolution: { id: 'p1' } }],
+    });
     expect(ledger.index.transfers.get('h1')).toMatchObject({ state: 'posted', postedAmount: 4n });
-    expect(ledger.index.transfers.get('p1')).toMatchObject({ kind: 'post', pendingId: 'h1', amount: 4n });
+    expect(ledger.index.transfers.get('p1')).toMatchObject({
+      kind: 'post',
+      pendingId: 'h1',
+      amount: 4n,
+    });
     expect(counters(ledger, 'a')).toEqual([4n, 0n, 20n, 0n]);
     expectExists(run(ledger, post('p1', 's-h1', 'h1', 4n)));
     expectCode(run(ledger, post('p1', 's-h1', 'h1', 5n)), 'EXISTS_WITH_DIFFERENT_FIELDS');
@@ -609,9 +786,20 @@ describe('cross-shard reservations (saga steps)', () => {
   });
 
   it('commits the following side of a hold with the amount decided, never more than held', () => {
-    const ledger = ledgerWith(reserve('s1', { side: 'credit', transfer: spec('h1', 'remote', 'b', 10n, { pending: true }) }));
-    expectCode(run(ledger, { type: 'CommitReservation', sagaId: 's1', amount: 11n }), 'AMOUNT_EXCEEDS_PENDING');
-    expect(run(ledger, { type: 'CommitReservation', sagaId: 's1', amount: 7n })).toMatchObject({ ok: true, events: [{ type: 'ReservationCommitted', amount: 7n }] });
+    const ledger = ledgerWith(
+      reserve('s1', {
+        side: 'credit',
+        transfer: spec('h1', 'remote', 'b', 10n, { pending: true }),
+      }),
+    );
+    expectCode(
+      run(ledger, { type: 'CommitReservation', sagaId: 's1', amount: 11n }),
+      'AMOUNT_EXCEEDS_PENDING',
+    );
+    expect(run(ledger, { type: 'CommitReservation', sagaId: 's1', amount: 7n })).toMatchObject({
+      ok: true,
+      events: [{ type: 'ReservationCommitted', amount: 7n }],
+    });
     expect(counters(ledger, 'b')).toEqual([0n, 7n, 0n, 0n]);
     expect(ledger.index.transfers.get('h1')).toMatchObject({ state: 'posted', postedAmount: 7n });
   });
@@ -622,35 +810,76 @@ describe('cross-shard reservations (saga steps)', () => {
       account('credit', { creditsMustNotExceedDebits: true }),
       account('eur', { currency: 'EUR' }),
     );
-    expectCode(run(ledger, reserve('s1', { side: 'debit', transfer: spec('x1', 'a', 'a', 1n) })), 'ACCOUNTS_MUST_BE_DIFFERENT');
-    expectCode(run(ledger, reserve('s2', { side: 'debit', transfer: spec('x2', 'ghost', 'remote', 1n) })), 'ACCOUNT_NOT_FOUND');
-    expectCode(run(ledger, reserve('s3', { side: 'debit', transfer: spec('x3', 'eur', 'remote', 1n) })), 'CURRENCY_MISMATCH');
-    expectCode(run(ledger, reserve('s4', { side: 'debit', transfer: spec('x4', 'wallet', 'remote', 1n) })), 'INSUFFICIENT_FUNDS');
-    expectCode(run(ledger, reserve('s5', { side: 'credit', transfer: spec('x5', 'remote', 'credit', 1n) })), 'EXCEEDS_DEBITS');
+    expectCode(
+      run(ledger, reserve('s1', { side: 'debit', transfer: spec('x1', 'a', 'a', 1n) })),
+      'ACCOUNTS_MUST_BE_DIFFERENT',
+    );
+    expectCode(
+      run(ledger, reserve('s2', { side: 'debit', transfer: spec('x2', 'ghost', 'remote', 1n) })),
+      'ACCOUNT_NOT_FOUND',
+    );
+    expectCode(
+      run(ledger, reserve('s3', { side: 'debit', transfer: spec('x3', 'eur', 'remote', 1n) })),
+      'CURRENCY_MISMATCH',
+    );
+    expectCode(
+      run(ledger, reserve('s4', { side: 'debit', transfer: spec('x4', 'wallet', 'remote', 1n) })),
+      'INSUFFICIENT_FUNDS',
+    );
+    expectCode(
+      run(ledger, reserve('s5', { side: 'credit', transfer: spec('x5', 'remote', 'credit', 1n) })),
+      'EXCEEDS_DEBITS',
+    );
     expectOk(run(ledger, transfer('big', 'b', 'c', AMOUNT_MAX)));
-    expectCode(run(ledger, reserve('s6', { side: 'debit', transfer: spec('x6', 'b', 'remote', 1n) })), 'OVERFLOW');
+    expectCode(
+      run(ledger, reserve('s6', { side: 'debit', transfer: spec('x6', 'b', 'remote', 1n) })),
+      'OVERFLOW',
+    );
   });
 
   it('rejects a reservation whose legs overdraw an account only together', () => {
-    const ledger = ledgerWith(account('wallet', { debitsMustNotExceedCredits: true }), transfer('fund', 'a', 'wallet', 10n));
-    const legs = [6n, 5n].map((amount, index): ReservationLeg => ({ side: 'debit', transfer: spec(`x${index}`, 'wallet', 'remote', amount) }));
+    const ledger = ledgerWith(
+      account('wallet', { debitsMustNotExceedCredits: true }),
+      transfer('fund', 'a', 'wallet', 10n),
+    );
+    const legs = [6n, 5n].map((amount, index): ReservationLeg => ({
+      side: 'debit',
+      transfer: spec(`x${index}`, 'wallet', 'remote', amount),
+    }));
     const decision = run(ledger, reserve('s1', ...legs));
-    expect(decision).toMatchObject({ ok: false, code: 'INSUFFICIENT_FUNDS', codes: ['LINKED_TRANSFER_FAILED', 'INSUFFICIENT_FUNDS'] });
+    expect(decision).toMatchObject({
+      ok: false,
+      code: 'INSUFFICIENT_FUNDS',
+      codes: ['LINKED_TRANSFER_FAILED', 'INSUFFICIENT_FUNDS'],
+    });
   });
 
   it('rejects a reservation whose legs put two different transfers, or one side twice, under one id', () => {
     const ledger = ledgerWith();
     const first = spec('x1', 'a', 'b', 5n);
     const other = spec('x1', 'a', 'c', 6n);
-    const twoTransfers = run(ledger, reserve('s1', { side: 'debit', transfer: first }, { side: 'credit', transfer: other }));
+    const twoTransfers = run(
+      ledger,
+      reserve('s1', { side: 'debit', transfer: first }, { side: 'credit', transfer: other }),
+    );
     expectCode(twoTransfers, 'DUPLICATE_ID_IN_GROUP');
-    expect(twoTransfers).toMatchObject({ codes: ['LINKED_TRANSFER_FAILED', 'DUPLICATE_ID_IN_GROUP'] });
-    expectCode(run(ledger, reserve('s2', { side: 'debit', transfer: first }, { side: 'debit', transfer: first })), 'DUPLICATE_ID_IN_GROUP');
+    expect(twoTransfers).toMatchObject({
+      codes: ['LINKED_TRANSFER_FAILED', 'DUPLICATE_ID_IN_GROUP'],
+    });
+    expectCode(
+      run(
+        ledger,
+        reserve('s2', { side: 'debit', transfer: first }, { side: 'debit', transfer: first }),
+      ),
+      'DUPLICATE_ID_IN_GROUP',
+    );
   });
 
   it('commits a reservation with both legs on this shard as one transfer', () => {
     const both = spec('x1', 'a', 'b', 5n);
-    const ledger = ledgerWith(reserve('s1', { side: 'debit', transfer: both }, { side: 'credit', transfer: both }));
+    const ledger = ledgerWith(
+      reserve('s1', { side: 'debit', transfer: both }, { side: 'credit', transfer: both }),
+    );
     expectOk(run(ledger, commit('s1')));
     expect(counters(ledger, 'a')).toEqual([5n, 0n, 0n, 0n]);
     expect(counters(ledger, 'b')).toEqual([0n, 5n, 0n, 0n]);
@@ -662,7 +891,12 @@ describe('decider purity', () => {
     const ledger = ledgerWith(transfer('p1', 'a', 'b', 10n, { pending: true }));
     const before = counters(ledger, 'a').concat(counters(ledger, 'b'));
     const context = ledger.index.context(ledger.state.lastTimestamp + 1n);
-    for (const command of [transfer('t9', 'a', 'b', 1n), group(spec('g1', 'a', 'b', 1n), spec('g2', 'b', 'a', 1n)), post('x', 'p1'), reserve('s', { side: 'debit', transfer: spec('r', 'a', 'z', 1n) })]) {
+    for (const command of [
+      transfer('t9', 'a', 'b', 1n),
+      group(spec('g1', 'a', 'b', 1n), spec('g2', 'b', 'a', 1n)),
+      post('x', 'p1'),
+      reserve('s', { side: 'debit', transfer: spec('r', 'a', 'z', 1n) }),
+    ]) {
       expect(decide(command, ledger.state, context).ok).toBe(true);
     }
     expect(counters(ledger, 'a').concat(counters(ledger, 'b'))).toEqual(before);
@@ -671,14 +905,28 @@ describe('decider purity', () => {
 
   it('gives event i of a decision the timestamp context.timestamp + i', () => {
     const ledger = ledgerWith();
-    const decision = decide(group(spec('g1', 'a', 'b', 1n), spec('g2', 'a', 'b', 1n)), ledger.state, ledger.index.context(5_000_000_000n));
-    expect(decision.ok && decision.events.map((event) => event.timestamp)).toEqual([5_000_000_000n, 5_000_000_001n]);
+    const decision = decide(
+      group(spec('g1', 'a', 'b', 1n), spec('g2', 'a', 'b', 1n)),
+      ledger.state,
+      ledger.index.context(5_000_000_000n),
+    );
+    expect(decision.ok && decision.events.map((event) => event.timestamp)).toEqual([
+      5_000_000_000n,
+      5_000_000_001n,
+    ]);
   });
 });
 
 describe('coverage of the catalogue', () => {
   it('has produced every rejection code the decider can return', () => {
-    const validatorOnly = ['INVALID_ID', 'INVALID_CURRENCY', 'INVALID_FLAGS', 'INVALID_METADATA', 'INVALID_AMOUNT', 'INVALID_TIMEOUT'];
+    const validatorOnly = [
+      'INVALID_ID',
+      'INVALID_CURRENCY',
+      'INVALID_FLAGS',
+      'INVALID_METADATA',
+      'INVALID_AMOUNT',
+      'INVALID_TIMEOUT',
+    ];
     const deciderCodes = Object.entries(errorCatalogue)
       .filter(([code, entry]) => entry.kind === 'rejection' && !validatorOnly.includes(code))
       .map(([code]) => code);

@@ -57,17 +57,54 @@ const transferArb = fc.record({
 type TransferOp = typeof transferArb extends fc.Arbitrary<infer T> ? T : never;
 
 const opArb = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('transfer' as const), transfer: transferArb }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('group' as const), transfers: fc.array(transferArb, { minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({ kind: fc.constant('transfer' as const), transfer: transferArb }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('group' as const),
+      transfers: fc.array(transferArb, { minLength: 1, maxLength: 3 }),
+    }),
+  },
   {
     weight: 4,
-    arbitrary: fc.record({ kind: fc.constant('post' as const), id: fc.nat({ max: 10 * ID_MAX }), pendingId: fc.nat({ max: ID_MAX }), amount: fc.option(fc.bigInt({ min: 1n, max: 1_000n }), { nil: undefined, freq: 2 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('post' as const),
+      id: fc.nat({ max: 10 * ID_MAX }),
+      pendingId: fc.nat({ max: ID_MAX }),
+      amount: fc.option(fc.bigInt({ min: 1n, max: 1_000n }), { nil: undefined, freq: 2 }),
+    }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('void' as const), id: fc.nat({ max: 10 * ID_MAX }), pendingId: fc.nat({ max: ID_MAX }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('expire' as const), advanceMs: fc.nat({ max: 20 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('reserve' as const), saga: fc.nat({ max: 6 }), transfers: fc.array(transferArb, { minLength: 1, maxLength: 2 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('commit' as const), saga: fc.nat({ max: 6 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const), saga: fc.nat({ max: 6 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('void' as const),
+      id: fc.nat({ max: 10 * ID_MAX }),
+      pendingId: fc.nat({ max: ID_MAX }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('expire' as const), advanceMs: fc.nat({ max: 20 }) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('reserve' as const),
+      saga: fc.nat({ max: 6 }),
+      transfers: fc.array(transferArb, { minLength: 1, maxLength: 2 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('commit' as const), saga: fc.nat({ max: 6 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('release' as const), saga: fc.nat({ max: 6 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('resubmit' as const), pick: fc.nat() }) },
 );
 type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
@@ -77,7 +114,12 @@ const scenarioArb = fc.record({
   ops: fc.array(opArb, { minLength: 1, maxLength: 60, size: 'max' }),
 });
 type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
-const COUNTERS: readonly CounterIndex[] = [DEBITS_POSTED, CREDITS_POSTED, DEBITS_PENDING, CREDITS_PENDING];
+const COUNTERS: readonly CounterIndex[] = [
+  DEBITS_POSTED,
+  CREDITS_POSTED,
+  DEBITS_PENDING,
+  CREDITS_PENDING,
+];
 
 // ---- building commands ----
 
@@ -96,8 +138,15 @@ function specOf(op: TransferOp, asSagaLeg: boolean): TransferSpec {
   return parsed.value;
 }
 
-function resolution(id: number, pendingId: number, amount: bigint | undefined): ReturnType<typeof parseResolution> {
-  return parseResolution({ id: `r${id}`, pendingId: `t${pendingId}`, amount }, amount !== undefined);
+function resolution(
+  id: number,
+  pendingId: number,
+  amount: bigint | undefined,
+): ReturnType<typeof parseResolution> {
+  return parseResolution(
+    { id: `r${id}`, pendingId: `t${pendingId}`, amount },
+    amount !== undefined,
+  );
 }
 
 function commandOf(op: Exclude<Op, { kind: 'resubmit' | 'expire' }>): Command {
@@ -105,12 +154,17 @@ function commandOf(op: Exclude<Op, { kind: 'resubmit' | 'expire' }>): Command {
     case 'transfer':
       return { type: 'CreateTransfer', transfer: specOf(op.transfer, false) };
     case 'group':
-      return { type: 'CreateTransferGroup', transfers: op.transfers.map((each) => specOf(each, false)) };
+      return {
+        type: 'CreateTransferGroup',
+        transfers: op.transfers.map((each) => specOf(each, false)),
+      };
     case 'post':
     case 'void': {
       const parsed = resolution(op.id, op.pendingId, op.kind === 'post' ? op.amount : undefined);
       if (!parsed.ok) throw new Error(parsed.code);
-      return op.kind === 'post' ? { type: 'PostPendingTransfer', resolution: parsed.value } : { type: 'VoidPendingTransfer', resolution: parsed.value };
+      return op.kind === 'post'
+        ? { type: 'PostPendingTransfer', resolution: parsed.value }
+        : { type: 'VoidPendingTransfer', resolution: parsed.value };
     }
     case 'reserve': {
       // Both sides of each transfer live on this shard, so debits must equal credits literally.
@@ -137,7 +191,10 @@ function commandOf(op: Exclude<Op, { kind: 'resubmit' | 'expire' }>): Command {
 function snapshotOf(state: LedgerState): string {
   return JSON.stringify(
     {
-      accounts: [...state.accounts.values()].map((account) => [account.id, [0, 1, 2, 3].map((index) => readCounter(account.counters, index as 0 | 1 | 2 | 3))]),
+      accounts: [...state.accounts.values()].map((account) => [
+        account.id,
+        [0, 1, 2, 3].map((index) => readCounter(account.counters, index as 0 | 1 | 2 | 3)),
+      ]),
       pending: [...state.pending.keys()],
       reservations: [...state.reservations.keys()],
       sequence: state.lastSequence,
@@ -150,14 +207,23 @@ function checkInvariants(state: LedgerState): void {
   expect(auditState(state)).toEqual([]);
   const sums = new Map<string, bigint[]>();
   for (const account of state.accounts.values()) {
-    const [debitsPosted, creditsPosted, debitsPending, creditsPending] = COUNTERS.map((index) => readCounter(account.counters, index)) as [bigint, bigint, bigint, bigint];
+    const [debitsPosted, creditsPosted, debitsPending, creditsPending] = COUNTERS.map((index) =>
+      readCounter(account.counters, index),
+    ) as [bigint, bigint, bigint, bigint];
     for (const value of [debitsPosted, creditsPosted, debitsPending, creditsPending]) {
       expect(value >= 0n && value <= AMOUNT_MAX).toBe(true);
     }
-    if ((account.flags & accountFlags.debitsMustNotExceedCredits) !== 0) expect(debitsPosted + debitsPending <= creditsPosted).toBe(true);
-    if ((account.flags & accountFlags.creditsMustNotExceedDebits) !== 0) expect(creditsPosted + creditsPending <= debitsPosted).toBe(true);
+    if ((account.flags & accountFlags.debitsMustNotExceedCredits) !== 0)
+      expect(debitsPosted + debitsPending <= creditsPosted).toBe(true);
+    if ((account.flags & accountFlags.creditsMustNotExceedDebits) !== 0)
+      expect(creditsPosted + creditsPending <= debitsPosted).toBe(true);
     const sum = sums.get(account.currency) ?? [0n, 0n, 0n, 0n];
-    sums.set(account.currency, [sum[0]! + debitsPosted, sum[1]! + creditsPosted, sum[2]! + debitsPending, sum[3]! + creditsPending]);
+    sums.set(account.currency, [
+      sum[0]! + debitsPosted,
+      sum[1]! + creditsPosted,
+      sum[2]! + debitsPending,
+      sum[3]! + creditsPending,
+    ]);
   }
   for (const [currency, [debitsPosted, creditsPosted, debitsPending, creditsPending]] of sums) {
     expect({ currency, posted: debitsPosted }).toEqual({ currency, posted: creditsPosted });
@@ -170,7 +236,11 @@ function checkLog(log: readonly LedgerEvent[]): void {
   const created = new Set<string>();
   for (const event of log) {
     if (event.type === 'TransferCreated' && event.transfer.pending) created.add(event.transfer.id);
-    if (event.type === 'PendingTransferPosted' || event.type === 'PendingTransferVoided' || event.type === 'PendingTransferExpired') {
+    if (
+      event.type === 'PendingTransferPosted' ||
+      event.type === 'PendingTransferVoided' ||
+      event.type === 'PendingTransferExpired'
+    ) {
       expect(created.has(event.pendingId)).toBe(true);
       resolutions.set(event.pendingId, (resolutions.get(event.pendingId) ?? 0) + 1);
     }
@@ -199,13 +269,18 @@ function replay(log: readonly LedgerEvent[]): { state: LedgerState; index: Memor
 function expectUnchangedResubmission(ledger: MemoryLedger, command: Command): void {
   const before = snapshotOf(ledger.state);
   const decision = ledger.execute(command);
-  const released = command.type === 'ReserveFunds' && !decision.ok && decision.code === 'RESERVATION_RELEASED';
+  const released =
+    command.type === 'ReserveFunds' && !decision.ok && decision.code === 'RESERVATION_RELEASED';
   if (!released) expect(decision).toMatchObject({ ok: true, exists: true, events: [] });
   expect(snapshotOf(ledger.state)).toBe(before);
 }
 
 /** Runs a scenario, checking the invariants after every command; returns the ledger. */
-function runScenario(scenario: Scenario): { ledger: MemoryLedger; accepted: Command[]; codes: Set<string> } {
+function runScenario(scenario: Scenario): {
+  ledger: MemoryLedger;
+  accepted: Command[];
+  codes: Set<string>;
+} {
   const ledger = new MemoryLedger();
   for (const [index, { currency, flag }] of scenario.accounts.entries()) {
     const parsed = parseAccount({
@@ -237,7 +312,8 @@ function runScenario(scenario: Scenario): { ledger: MemoryLedger; accepted: Comm
     if (!decision.ok || decision.exists) {
       expect(ledger.log.length).toBe(length);
       expect(snapshotOf(ledger.state)).toBe(before);
-    } else if (command.type !== 'ExpirePendingTransfers' && decision.events.length > 0) accepted.push(command);
+    } else if (command.type !== 'ExpirePendingTransfers' && decision.events.length > 0)
+      accepted.push(command);
     checkInvariants(ledger.state);
   }
   return { ledger, accepted, codes };
@@ -252,7 +328,9 @@ describe('domain properties (fast-check, seed 42)', () => {
         const replayed = replay(ledger.log);
         expect(diffStates(ledger.state, replayed.state)).toEqual([]);
         expect(diffStates(replayed.state, ledger.state)).toEqual([]);
-        expect([...replayed.index.transfers.entries()]).toEqual([...ledger.index.transfers.entries()]);
+        expect([...replayed.index.transfers.entries()]).toEqual([
+          ...ledger.index.transfers.entries(),
+        ]);
         expect([...replayed.index.sagas.entries()]).toEqual([...ledger.index.sagas.entries()]);
         for (const command of accepted) expectUnchangedResubmission(ledger, command);
         checkInvariants(ledger.state);
@@ -283,7 +361,15 @@ describe('domain properties (fast-check, seed 42)', () => {
       }),
       { seed: SEED, numRuns: 50 },
     );
-    const expectedCodes = ['INSUFFICIENT_FUNDS', 'EXCEEDS_DEBITS', 'OVERFLOW', 'PENDING_ALREADY_POSTED', 'TRANSFER_IN_FLIGHT', 'RESERVATION_RELEASED', 'EXISTS_WITH_DIFFERENT_FIELDS'];
+    const expectedCodes = [
+      'INSUFFICIENT_FUNDS',
+      'EXCEEDS_DEBITS',
+      'OVERFLOW',
+      'PENDING_ALREADY_POSTED',
+      'TRANSFER_IN_FLIGHT',
+      'RESERVATION_RELEASED',
+      'EXISTS_WITH_DIFFERENT_FIELDS',
+    ];
     expect(expectedCodes.filter((code) => !rejected.has(code))).toEqual([]);
     expect([...seen].sort()).toEqual(
       [

@@ -51,14 +51,17 @@ describe('docs/reference/errors.md', () => {
   it('states the snake_case status of each rejection, and none for other kinds', () => {
     for (const code of codes) {
       const body = documented.get(code) ?? '';
-      if (errorCatalogue[code].kind === 'rejection') expect(body, code).toContain(`Status: \`${code.toLowerCase()}\``);
+      if (errorCatalogue[code].kind === 'rejection')
+        expect(body, code).toContain(`Status: \`${code.toLowerCase()}\``);
       else expect(body, code).not.toContain('Status:');
     }
   });
 
   it('says when each code happens in at least one sentence', () => {
     for (const code of codes) {
-      const prose = (documented.get(code) ?? '').split('\n').filter((line) => line.trim() !== '' && !line.startsWith('- '));
+      const prose = (documented.get(code) ?? '')
+        .split('\n')
+        .filter((line) => line.trim() !== '' && !line.startsWith('- '));
       expect(prose.join(' ').length, code).toBeGreaterThan(30);
     }
   });
@@ -75,7 +78,9 @@ describe('the catalogue', () => {
 
   it('turns a rejection code into its snake_case status', () => {
     expect(statusOf('INSUFFICIENT_FUNDS')).toBe('insufficient_funds');
-    const rejections = codes.filter((code) => errorCatalogue[code].kind === 'rejection') as RejectionCode[];
+    const rejections = codes.filter(
+      (code) => errorCatalogue[code].kind === 'rejection',
+    ) as RejectionCode[];
     for (const code of rejections) expect(statusOf(code)).toMatch(/^[a-z0-9_]+$/);
     expect(rejections.map(statusOf)).not.toContain('ok');
     expect(rejections.map(statusOf)).not.toContain('exists');
@@ -86,7 +91,12 @@ describe('LedgerError', () => {
   it('carries code, kind, detail and a message built from the catalogue', () => {
     const error = new LedgerError('QUEUE_FULL', { shard: 3 });
     expect(error).toBeInstanceOf(Error);
-    expect(error).toMatchObject({ code: 'QUEUE_FULL', kind: 'operational', detail: { shard: 3 }, retryable: true });
+    expect(error).toMatchObject({
+      code: 'QUEUE_FULL',
+      kind: 'operational',
+      detail: { shard: 3 },
+      retryable: true,
+    });
     expect(error.message).toBe(`QUEUE_FULL: ${errorCatalogue.QUEUE_FULL.message} (shard=3)`);
     expect(new LedgerError('DIR_LOCKED').retryable).toBe(false);
   });
@@ -100,13 +110,27 @@ describe('LedgerError', () => {
   });
 
   it('is recognised on a plain object that crossed structuredClone (a worker boundary)', () => {
-    const plain = structuredClone({ code: 'SHARD_UNAVAILABLE', kind: 'operational', message: 'm', detail: { shard: 1 } });
+    const plain = structuredClone({
+      code: 'SHARD_UNAVAILABLE',
+      kind: 'operational',
+      message: 'm',
+      detail: { shard: 1 },
+    });
     expect(isLedgerError(plain)).toBe(true);
     expect(isLedgerError(plain, 'SHARD_UNAVAILABLE')).toBe(true);
   });
 
   it('rejects values that only look similar', () => {
-    for (const value of [null, undefined, 'QUEUE_FULL', 42, new Error('x'), { code: 'NOPE', kind: 'bug' }, { code: 'QUEUE_FULL' }, { code: 1, kind: 'operational' }]) {
+    for (const value of [
+      null,
+      undefined,
+      'QUEUE_FULL',
+      42,
+      new Error('x'),
+      { code: 'NOPE', kind: 'bug' },
+      { code: 'QUEUE_FULL' },
+      { code: 1, kind: 'operational' },
+    ]) {
       expect(isLedgerError(value)).toBe(false);
     }
   });
@@ -116,7 +140,13 @@ describe('LedgerError', () => {
       const original = new LedgerError(code, { shard: 2, retry: false, note: null });
       const rebuilt = errorFromWire(structuredClone(errorToWire(original)));
       expect(rebuilt).toBeInstanceOf(LedgerError);
-      expect({ code: rebuilt.code, kind: rebuilt.kind, detail: rebuilt.detail, message: rebuilt.message, retryable: rebuilt.retryable }).toEqual({
+      expect({
+        code: rebuilt.code,
+        kind: rebuilt.kind,
+        detail: rebuilt.detail,
+        message: rebuilt.message,
+        retryable: rebuilt.retryable,
+      }).toEqual({
         code: original.code,
         kind: original.kind,
         detail: original.detail,
@@ -127,8 +157,15 @@ describe('LedgerError', () => {
   });
 
   it('maps an assertion to ASSERTION_FAILED and anything else to IO_ERROR on the wire', () => {
-    expect(errorToWire(new AssertionError('broken'))).toMatchObject({ code: 'ASSERTION_FAILED', message: 'assertion failed: broken' });
-    expect(errorToWire(new Error('disk'))).toEqual({ code: 'IO_ERROR', message: 'disk', detail: {} });
+    expect(errorToWire(new AssertionError('broken'))).toMatchObject({
+      code: 'ASSERTION_FAILED',
+      message: 'assertion failed: broken',
+    });
+    expect(errorToWire(new Error('disk'))).toEqual({
+      code: 'IO_ERROR',
+      message: 'disk',
+      detail: {},
+    });
     expect(errorToWire('text')).toEqual({ code: 'IO_ERROR', message: 'text', detail: {} });
   });
 });

@@ -9,7 +9,17 @@ import {
   type ReservationLeg,
   type ShardEngineOptions,
 } from '../src/index.js';
-import { account, countersOf, group, post, spec, tempDirs, TestClock, transfer, voidPending } from './fixtures/engine-fixtures.js';
+import {
+  account,
+  countersOf,
+  group,
+  post,
+  spec,
+  tempDirs,
+  TestClock,
+  transfer,
+  voidPending,
+} from './fixtures/engine-fixtures.js';
 
 const dirs = tempDirs('history-');
 const opened: ShardEngine[] = [];
@@ -47,7 +57,12 @@ class Twins {
   readonly dirs: { indexed: string; scanned: string };
   indexed: ShardEngine;
   scanned: ShardEngine;
-  private constructor(options: { clock: TestClock; dirs: { indexed: string; scanned: string }; indexed: ShardEngine; scanned: ShardEngine }) {
+  private constructor(options: {
+    clock: TestClock;
+    dirs: { indexed: string; scanned: string };
+    indexed: ShardEngine;
+    scanned: ShardEngine;
+  }) {
     this.clock = options.clock;
     this.dirs = options.dirs;
     this.indexed = options.indexed;
@@ -57,17 +72,28 @@ class Twins {
   static async create(): Promise<Twins> {
     const clock = new TestClock();
     const made = { indexed: await dirs.make(), scanned: await dirs.make() };
-    const twins = new Twins({ clock, dirs: made, indexed: await openAt(made.indexed, clock), scanned: await openAt(made.scanned, clock) });
+    const twins = new Twins({
+      clock,
+      dirs: made,
+      indexed: await openAt(made.indexed, clock),
+      scanned: await openAt(made.scanned, clock),
+    });
     const limited = (id: string): boolean => id === 'alice' || id === 'bob';
     const accounts = ['bank', 'other', ...TRACKED];
     const tracked = new Set<string>(TRACKED);
     const statuses = await twins.submit(
-      accounts.map((id) => account(id, { history: tracked.has(id), debitsMustNotExceedCredits: limited(id) })),
+      accounts.map((id) =>
+        account(id, { history: tracked.has(id), debitsMustNotExceedCredits: limited(id) }),
+      ),
       accounts.map((id) => account(id, { debitsMustNotExceedCredits: limited(id) })),
     );
     expect(statuses).toEqual(accounts.map(() => 'ok'));
-    expect((await twins.indexed.lookupAccounts([...TRACKED])).map((view) => view?.history)).toEqual([true, true, true]);
-    expect((await twins.scanned.lookupAccounts([...TRACKED])).map((view) => view?.history)).toEqual([false, false, false]);
+    expect((await twins.indexed.lookupAccounts([...TRACKED])).map((view) => view?.history)).toEqual(
+      [true, true, true],
+    );
+    expect((await twins.scanned.lookupAccounts([...TRACKED])).map((view) => view?.history)).toEqual(
+      [false, false, false],
+    );
     return twins;
   }
 
@@ -75,7 +101,10 @@ class Twins {
    * same results, advances the clock, and records a checkpoint from lookupAccounts. */
   async submit(commands: Command[], scannedCommands: Command[] = commands): Promise<string[]> {
     this.clock.advanceMs(5);
-    const [left, right] = await Promise.all([this.indexed.submit(commands), this.scanned.submit(scannedCommands)]);
+    const [left, right] = await Promise.all([
+      this.indexed.submit(commands),
+      this.scanned.submit(scannedCommands),
+    ]);
     expect(left).toEqual(right);
     const views = await this.indexed.lookupAccounts([...TRACKED]);
     const twinViews = await this.scanned.lookupAccounts([...TRACKED]);
@@ -91,7 +120,11 @@ class Twins {
       }
     });
     expect(this.indexed.info().lastSequence).toBe(this.scanned.info().lastSequence);
-    this.checkpoints.push({ sequence: this.indexed.info().lastSequence, timestamp: this.clock.now + 1_000_000n, counters });
+    this.checkpoints.push({
+      sequence: this.indexed.info().lastSequence,
+      timestamp: this.clock.now + 1_000_000n,
+      counters,
+    });
     return left.map((result) => result.status);
   }
 
@@ -101,13 +134,27 @@ class Twins {
   }
 }
 
-async function openAt(dir: string, clock: TestClock, options: Partial<ShardEngineOptions> = {}): Promise<ShardEngine> {
-  const engine = await ShardEngine.open({ dir, clock: clock.read, snapshotIntervalMs: 0, ...options });
+async function openAt(
+  dir: string,
+  clock: TestClock,
+  options: Partial<ShardEngineOptions> = {},
+): Promise<ShardEngine> {
+  const engine = await ShardEngine.open({
+    dir,
+    clock: clock.read,
+    snapshotIntervalMs: 0,
+    ...options,
+  });
   opened.push(engine);
   return engine;
 }
 
-async function reopenAt(engine: ShardEngine, dir: string, clock: TestClock, options: Partial<ShardEngineOptions> = {}): Promise<ShardEngine> {
+async function reopenAt(
+  engine: ShardEngine,
+  dir: string,
+  clock: TestClock,
+  options: Partial<ShardEngineOptions> = {},
+): Promise<ShardEngine> {
   await engine.close();
   opened.splice(opened.indexOf(engine), 1);
   return openAt(dir, clock, options);
@@ -118,11 +165,18 @@ function countersOfEntry(entry: HistoryEntry): Counters {
 }
 
 /** Every page of an account's history with page size `limit`, following the cursors. */
-async function pagesOf(engine: ShardEngine, accountId: string, limit: number): Promise<HistoryPage[]> {
+async function pagesOf(
+  engine: ShardEngine,
+  accountId: string,
+  limit: number,
+): Promise<HistoryPage[]> {
   const pages: HistoryPage[] = [];
   let after: number | undefined;
   for (let guard = 0; guard < 10_000; guard += 1) {
-    const page = await engine.accountHistory(accountId, after === undefined ? { limit } : { limit, afterSequence: after });
+    const page = await engine.accountHistory(
+      accountId,
+      after === undefined ? { limit } : { limit, afterSequence: after },
+    );
     pages.push(page);
     if (page.nextAfterSequence === null) return pages;
     after = page.nextAfterSequence;
@@ -156,17 +210,24 @@ async function checkTwins(twins: Twins): Promise<Record<Tracked, HistoryEntry[]>
     }
     const entries = whole as HistoryEntry[];
     const sequences = entries.map((entry) => entry.sequence);
-    for (let index = 1; index < sequences.length; index += 1) expect(sequences[index]).toBeGreaterThan(sequences[index - 1] as number);
+    for (let index = 1; index < sequences.length; index += 1)
+      expect(sequences[index]).toBeGreaterThan(sequences[index - 1] as number);
     const timestamps = entries.map((entry) => entry.timestamp);
-    for (let index = 1; index < timestamps.length; index += 1) expect(timestamps[index]).toBeGreaterThan(timestamps[index - 1] as bigint);
+    for (let index = 1; index < timestamps.length; index += 1)
+      expect(timestamps[index]).toBeGreaterThan(timestamps[index - 1] as bigint);
 
     // Counters after each posting: after every call, the latest entry holds the live counters.
     for (const checkpoint of twins.checkpoints) {
       const latest = entries.filter((entry) => entry.sequence <= checkpoint.sequence).at(-1);
-      expect(latest === undefined ? ZERO : countersOfEntry(latest), `${id} at sequence ${checkpoint.sequence}`).toEqual(checkpoint.counters[id]);
+      expect(
+        latest === undefined ? ZERO : countersOfEntry(latest),
+        `${id} at sequence ${checkpoint.sequence}`,
+      ).toEqual(checkpoint.counters[id]);
     }
     const [live] = await twins.indexed.lookupAccounts([id]);
-    expect(countersOf(live)).toEqual(entries.length === 0 ? ZERO : countersOfEntry(entries.at(-1) as HistoryEntry));
+    expect(countersOf(live)).toEqual(
+      entries.length === 0 ? ZERO : countersOfEntry(entries.at(-1) as HistoryEntry),
+    );
     await checkBalanceAsOf(twins, id, entries);
     result[id] = entries;
   }
@@ -174,18 +235,37 @@ async function checkTwins(twins: Twins): Promise<Record<Tracked, HistoryEntry[]>
 }
 
 /** balanceAsOf, by sequence and by timestamp, agrees with the history and the checkpoints. */
-async function checkBalanceAsOf(twins: Twins, id: Tracked, entries: readonly HistoryEntry[]): Promise<void> {
-  const both = async (at: { sequence?: number; timestamp?: bigint }): Promise<AccountView | undefined> => {
+async function checkBalanceAsOf(
+  twins: Twins,
+  id: Tracked,
+  entries: readonly HistoryEntry[],
+): Promise<void> {
+  const both = async (at: {
+    sequence?: number;
+    timestamp?: bigint;
+  }): Promise<AccountView | undefined> => {
     const left = await twins.indexed.balanceAsOf(id, at);
     const right = await twins.scanned.balanceAsOf(id, at);
-    expect(countersOf(left), `${id} balanceAsOf ${String(at.sequence)} ${String(at.timestamp)}`).toEqual(countersOf(right));
+    expect(
+      countersOf(left),
+      `${id} balanceAsOf ${String(at.sequence)} ${String(at.timestamp)}`,
+    ).toEqual(countersOf(right));
     return left;
   };
   let previous: Counters = ZERO;
   for (const entry of entries) {
-    expect(countersOf(await both({ sequence: entry.sequence })), `${id} as of its posting ${entry.sequence}`).toEqual(countersOfEntry(entry));
-    expect(countersOf(await both({ sequence: entry.sequence - 1 })), `${id} just before ${entry.sequence}`).toEqual(previous);
-    expect(countersOf(await both({ timestamp: entry.timestamp })), `${id} as of time ${entry.timestamp}`).toEqual(countersOfEntry(entry));
+    expect(
+      countersOf(await both({ sequence: entry.sequence })),
+      `${id} as of its posting ${entry.sequence}`,
+    ).toEqual(countersOfEntry(entry));
+    expect(
+      countersOf(await both({ sequence: entry.sequence - 1 })),
+      `${id} just before ${entry.sequence}`,
+    ).toEqual(previous);
+    expect(
+      countersOf(await both({ timestamp: entry.timestamp })),
+      `${id} as of time ${entry.timestamp}`,
+    ).toEqual(countersOfEntry(entry));
     previous = countersOfEntry(entry);
   }
   for (const checkpoint of twins.checkpoints) {
@@ -199,23 +279,42 @@ async function checkBalanceAsOf(twins: Twins, id: Tracked, entries: readonly His
   }
   // Before the account existed there is nothing; the first checkpoint is the account's creation.
   const created = twins.checkpoints[0] as Checkpoint;
-  expect(await twins.indexed.balanceAsOf(id, { timestamp: created.timestamp - 10_000_000n })).toBeUndefined();
-  expect(await twins.scanned.balanceAsOf(id, { timestamp: created.timestamp - 10_000_000n })).toBeUndefined();
+  expect(
+    await twins.indexed.balanceAsOf(id, { timestamp: created.timestamp - 10_000_000n }),
+  ).toBeUndefined();
+  expect(
+    await twins.scanned.balanceAsOf(id, { timestamp: created.timestamp - 10_000_000n }),
+  ).toBeUndefined();
 }
 
-const reserve = (sagaId: string, ...legs: ReservationLeg[]): Command => ({ type: 'ReserveFunds', sagaId, participants: [0, 1], legs });
+const reserve = (sagaId: string, ...legs: ReservationLeg[]): Command => ({
+  type: 'ReserveFunds',
+  sagaId,
+  participants: [0, 1],
+  legs,
+});
 const commit = (sagaId: string): Command => ({ type: 'CommitReservation', sagaId });
-const release = (sagaId: string): Command => ({ type: 'ReleaseReservation', sagaId, reason: 'test' });
+const release = (sagaId: string): Command => ({
+  type: 'ReleaseReservation',
+  sagaId,
+  reason: 'test',
+});
 
 /** Plain, pending + post/void/expiry, groups, wide counters and rejections, mostly one call each. */
 async function runWorkload(twins: Twins, round: string): Promise<void> {
   const expectStatuses = async (commands: Command[], statuses: string[]): Promise<void> => {
-    expect(await twins.submit(commands), `${round}: ${commands.map((command) => command.type).join(',')}`).toEqual(statuses);
+    expect(
+      await twins.submit(commands),
+      `${round}: ${commands.map((command) => command.type).join(',')}`,
+    ).toEqual(statuses);
   };
   await expectStatuses([transfer(`${round}-fund-a`, 'bank', 'alice', 1_000n)], ['ok']);
   await expectStatuses([transfer(`${round}-fund-b`, 'bank', 'bob', 400n)], ['ok']);
   await expectStatuses([transfer(`${round}-t1`, 'alice', 'bob', 100n)], ['ok']);
-  await expectStatuses([transfer(`${round}-t2`, 'bob', 'alice', 30n, { metadata: { note: 'refund' } })], ['ok']);
+  await expectStatuses(
+    [transfer(`${round}-t2`, 'bob', 'alice', 30n, { metadata: { note: 'refund' } })],
+    ['ok'],
+  );
   // Rejections leave no posting: overdraft, unknown account, same account, changed resubmission.
   await expectStatuses(
     [
@@ -225,17 +324,30 @@ async function runWorkload(twins: Twins, round: string): Promise<void> {
       transfer(`${round}-t1`, 'alice', 'bob', 101n),
       transfer(`${round}-t1`, 'alice', 'bob', 100n),
     ],
-    ['insufficient_funds', 'account_not_found', 'accounts_must_be_different', 'exists_with_different_fields', 'exists'],
+    [
+      'insufficient_funds',
+      'account_not_found',
+      'accounts_must_be_different',
+      'exists_with_different_fields',
+      'exists',
+    ],
   );
   // Pending, then post (partial), void, a third left to expire; rejected resolutions.
   await expectStatuses([transfer(`${round}-h1`, 'alice', 'bob', 200n, { pending: true })], ['ok']);
   await expectStatuses([transfer(`${round}-h2`, 'bob', 'alice', 50n, { pending: true })], ['ok']);
-  await expectStatuses([transfer(`${round}-h3`, 'alice', 'other', 70n, { pending: true, timeoutMs: HOUR_MS })], ['ok']);
+  await expectStatuses(
+    [transfer(`${round}-h3`, 'alice', 'other', 70n, { pending: true, timeoutMs: HOUR_MS })],
+    ['ok'],
+  );
   await expectStatuses([transfer(`${round}-r4`, 'alice', 'bob', TOO_MUCH)], ['insufficient_funds']);
   await expectStatuses([post(`${round}-p1`, `${round}-h1`, 150n)], ['ok']);
   await expectStatuses([voidPending(`${round}-v2`, `${round}-h2`)], ['ok']);
   await expectStatuses(
-    [post(`${round}-p2`, `${round}-h2`), post(`${round}-p3`, `${round}-h1`), voidPending(`${round}-v9`, 'missing')],
+    [
+      post(`${round}-p2`, `${round}-h2`),
+      post(`${round}-p3`, `${round}-h1`),
+      voidPending(`${round}-v9`, 'missing'),
+    ],
     ['pending_already_voided', 'pending_already_posted', 'pending_not_found'],
   );
   // h3's timeout passes on the test clock (its real-time timer, an hour away, never fires here):
@@ -244,27 +356,67 @@ async function runWorkload(twins: Twins, round: string): Promise<void> {
   await expectStatuses([transfer(`${round}-t3`, 'other', 'alice', 5n)], ['ok']);
   await expectStatuses([post(`${round}-p4`, `${round}-h3`)], ['pending_expired']);
   // A group posts to one account several times in one call; a failed group posts nothing.
-  await expectStatuses([group(spec(`${round}-g1`, 'alice', 'bob', 5n), spec(`${round}-g2`, 'bob', 'alice', 3n), spec(`${round}-g3`, 'alice', 'whale', 1n))], ['ok']);
-  await expectStatuses([group(spec(`${round}-g4`, 'alice', 'bob', 5n), spec(`${round}-g5`, 'bob', 'alice', TOO_MUCH))], ['insufficient_funds']);
+  await expectStatuses(
+    [
+      group(
+        spec(`${round}-g1`, 'alice', 'bob', 5n),
+        spec(`${round}-g2`, 'bob', 'alice', 3n),
+        spec(`${round}-g3`, 'alice', 'whale', 1n),
+      ),
+    ],
+    ['ok'],
+  );
+  await expectStatuses(
+    [group(spec(`${round}-g4`, 'alice', 'bob', 5n), spec(`${round}-g5`, 'bob', 'alice', TOO_MUCH))],
+    ['insufficient_funds'],
+  );
   // Counters above 2^53 (the wide encoding of the index).
   await expectStatuses([transfer(`${round}-w1`, 'bank', 'whale', WIDE + 7n)], ['ok']);
-  await expectStatuses([transfer(`${round}-w2`, 'whale', 'bob', 3n), transfer(`${round}-w3`, 'whale', 'alice', WIDE)], ['ok', 'ok']);
+  await expectStatuses(
+    [transfer(`${round}-w2`, 'whale', 'bob', 3n), transfer(`${round}-w3`, 'whale', 'alice', WIDE)],
+    ['ok', 'ok'],
+  );
   // Nine commands in one submit, each posting to alice: one entry per event.
   const many: Command[] = [];
-  for (let index = 0; index < 9; index += 1) many.push(transfer(`${round}-m${index}`, index % 2 === 0 ? 'bank' : 'alice', index % 2 === 0 ? 'alice' : 'other', BigInt(index + 1)));
-  await expectStatuses(many, many.map(() => 'ok'));
+  for (let index = 0; index < 9; index += 1)
+    many.push(
+      transfer(
+        `${round}-m${index}`,
+        index % 2 === 0 ? 'bank' : 'alice',
+        index % 2 === 0 ? 'alice' : 'other',
+        BigInt(index + 1),
+      ),
+    );
+  await expectStatuses(
+    many,
+    many.map(() => 'ok'),
+  );
 }
 
 /** Saga steps with one leg per account in each event (the shape the router sends when each
  * account appears once on this shard). */
 async function runSagas(twins: Twins, round: string): Promise<void> {
-  const debit = (id: string, from: string, amount: bigint): ReservationLeg => ({ side: 'debit', transfer: spec(id, from, 'remote', amount) });
-  const credit = (id: string, to: string, amount: bigint): ReservationLeg => ({ side: 'credit', transfer: spec(id, 'remote', to, amount) });
-  expect(await twins.submit([reserve(`${round}-s1`, debit(`${round}-x1`, 'alice', 11n), credit(`${round}-x2`, 'bob', 4n))])).toEqual(['ok']);
+  const debit = (id: string, from: string, amount: bigint): ReservationLeg => ({
+    side: 'debit',
+    transfer: spec(id, from, 'remote', amount),
+  });
+  const credit = (id: string, to: string, amount: bigint): ReservationLeg => ({
+    side: 'credit',
+    transfer: spec(id, 'remote', to, amount),
+  });
+  expect(
+    await twins.submit([
+      reserve(`${round}-s1`, debit(`${round}-x1`, 'alice', 11n), credit(`${round}-x2`, 'bob', 4n)),
+    ]),
+  ).toEqual(['ok']);
   expect(await twins.submit([commit(`${round}-s1`)])).toEqual(['ok']);
-  expect(await twins.submit([reserve(`${round}-s2`, debit(`${round}-x3`, 'bob', 6n))])).toEqual(['ok']);
+  expect(await twins.submit([reserve(`${round}-s2`, debit(`${round}-x3`, 'bob', 6n))])).toEqual([
+    'ok',
+  ]);
   expect(await twins.submit([release(`${round}-s2`)])).toEqual(['ok']);
-  expect(await twins.submit([reserve(`${round}-s3`, debit(`${round}-x4`, 'alice', TOO_MUCH))])).toEqual(['insufficient_funds']);
+  expect(
+    await twins.submit([reserve(`${round}-s3`, debit(`${round}-x4`, 'alice', TOO_MUCH))]),
+  ).toEqual(['insufficient_funds']);
 }
 
 describe('account history: history index versus log scan', () => {
@@ -276,7 +428,14 @@ describe('account history: history index versus log scan', () => {
     // Enough postings that every page size above splits the history.
     expect(live.alice.length).toBeGreaterThan(20);
     expect(new Set(live.alice.map((entry) => entry.eventType))).toEqual(
-      new Set(['TransferCreated', 'PendingTransferPosted', 'PendingTransferVoided', 'PendingTransferExpired', 'FundsReserved', 'ReservationCommitted']),
+      new Set([
+        'TransferCreated',
+        'PendingTransferPosted',
+        'PendingTransferVoided',
+        'PendingTransferExpired',
+        'FundsReserved',
+        'ReservationCommitted',
+      ]),
     );
     expect(live.whale.some((entry) => entry.creditsPosted > 2n ** 53n)).toBe(true);
 
@@ -285,7 +444,10 @@ describe('account history: history index versus log scan', () => {
     expect(await checkTwins(twins)).toEqual(live);
 
     // Snapshot, reopen from it, then more postings on top and reopen again (snapshot + tail).
-    const [snapIndexed, snapScanned] = await Promise.all([twins.indexed.snapshot(), twins.scanned.snapshot()]);
+    const [snapIndexed, snapScanned] = await Promise.all([
+      twins.indexed.snapshot(),
+      twins.scanned.snapshot(),
+    ]);
     expect(snapIndexed.sequence).toBe(snapScanned.sequence);
     await twins.reopen();
     expect(twins.indexed.info().recoveredFromSnapshot).toBe(snapIndexed.sequence);
@@ -302,7 +464,9 @@ describe('account history: history index versus log scan', () => {
     expect(await checkTwins(twins)).toEqual(grown);
 
     // The indexed dir opened without the index (accountHistory: false) scans its log instead.
-    twins.indexed = await reopenAt(twins.indexed, twins.dirs.indexed, twins.clock, { accountHistory: false });
+    twins.indexed = await reopenAt(twins.indexed, twins.dirs.indexed, twins.clock, {
+      accountHistory: false,
+    });
     expect(await checkTwins(twins)).toEqual(grown);
   });
 });
@@ -321,12 +485,29 @@ describe('account history: saga events with several legs of one account', () => 
     ];
     expect(await twins.submit([reserve('s1', ...legs)])).toEqual(['ok']);
     expect(await twins.submit([commit('s1')])).toEqual(['ok']);
-    expect(await twins.submit([reserve('s2', ...legs.map((leg) => ({ ...leg, transfer: { ...leg.transfer, id: `${leg.transfer.id}b` } })))])).toEqual(['ok']);
+    expect(
+      await twins.submit([
+        reserve(
+          's2',
+          ...legs.map((leg) => ({
+            ...leg,
+            transfer: { ...leg.transfer, id: `${leg.transfer.id}b` },
+          })),
+        ),
+      ]),
+    ).toEqual(['ok']);
     expect(await twins.submit([release('s2')])).toEqual(['ok']);
-    const withoutIds = (page: HistoryPage): unknown[] => page.entries.map(({ transferId: _transferId, ...rest }) => rest);
+    const withoutIds = (page: HistoryPage): unknown[] =>
+      page.entries.map(({ transferId: _transferId, ...rest }) => rest);
     for (const engine of [twins.indexed, twins.scanned]) {
       const page = await engine.accountHistory('alice');
-      expect(page.entries.map((entry) => entry.eventType)).toEqual(['TransferCreated', 'FundsReserved', 'ReservationCommitted', 'FundsReserved', 'ReservationReleased']);
+      expect(page.entries.map((entry) => entry.eventType)).toEqual([
+        'TransferCreated',
+        'FundsReserved',
+        'ReservationCommitted',
+        'FundsReserved',
+        'ReservationReleased',
+      ]);
       expect(page.entries.map(countersOfEntry)).toEqual([
         [0n, 100n, 0n, 0n],
         [0n, 100n, 30n, 5n],
@@ -337,7 +518,9 @@ describe('account history: saga events with several legs of one account', () => 
       expect(['x1', 'x2', 'x3']).toContain(page.entries[1]?.transferId);
       expect(['x1b', 'x2b', 'x3b']).toContain(page.entries[3]?.transferId);
     }
-    expect(withoutIds(await twins.indexed.accountHistory('alice'))).toEqual(withoutIds(await twins.scanned.accountHistory('alice')));
+    expect(withoutIds(await twins.indexed.accountHistory('alice'))).toEqual(
+      withoutIds(await twins.scanned.accountHistory('alice')),
+    );
     await checkBalanceAsOf(twins, 'alice', (await twins.indexed.accountHistory('alice')).entries);
   });
 });

@@ -3,7 +3,15 @@
 // router's plain-transfer reader called directly, plus a fast-check property over random UTF-16.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidId, parseAccount, parseMetadata, parseResolution, parseTransfer, readPlainTransfer, type PlainTransferFields } from '../src/index.js';
+import {
+  isValidId,
+  parseAccount,
+  parseMetadata,
+  parseResolution,
+  parseTransfer,
+  readPlainTransfer,
+  type PlainTransferFields,
+} from '../src/index.js';
 
 const base = { id: 't1', debitAccountId: 'a', creditAccountId: 'b', amount: 10n, currency: 'USD' };
 
@@ -21,7 +29,15 @@ const refused = [
   'pay-\u001F',
 ];
 
-const accepted = ['t-0000000042', 'héllo-€-😀', '😀', 'ü'.repeat(64), '\u00A0nbsp', 'a\uE000b', '\uFFFD'];
+const accepted = [
+  't-0000000042',
+  'héllo-€-😀',
+  '😀',
+  'ü'.repeat(64),
+  '\u00A0nbsp',
+  'a\uE000b',
+  '\uFFFD',
+];
 
 function fields(): PlainTransferFields {
   return { id: '', debitAccountId: '', creditAccountId: '', currency: '', amount: 0 };
@@ -42,28 +58,52 @@ describe('ids', () => {
 
   it('answers invalid_id for such ids in accounts, transfers, posts and voids (the general path)', () => {
     for (const id of refused) {
-      expect(parseAccount({ id, currency: 'USD' })).toMatchObject({ ok: false, code: 'INVALID_ID' });
+      expect(parseAccount({ id, currency: 'USD' })).toMatchObject({
+        ok: false,
+        code: 'INVALID_ID',
+      });
       expect(parseTransfer({ ...base, id })).toMatchObject({ ok: false, code: 'INVALID_ID' });
-      expect(parseTransfer({ ...base, debitAccountId: id })).toMatchObject({ ok: false, code: 'INVALID_ID' });
-      expect(parseTransfer({ ...base, creditAccountId: id })).toMatchObject({ ok: false, code: 'INVALID_ID' });
-      expect(parseResolution({ id, pendingId: 'p' }, true)).toMatchObject({ ok: false, code: 'INVALID_ID' });
-      expect(parseResolution({ id: 'v', pendingId: id }, false)).toMatchObject({ ok: false, code: 'INVALID_ID' });
+      expect(parseTransfer({ ...base, debitAccountId: id })).toMatchObject({
+        ok: false,
+        code: 'INVALID_ID',
+      });
+      expect(parseTransfer({ ...base, creditAccountId: id })).toMatchObject({
+        ok: false,
+        code: 'INVALID_ID',
+      });
+      expect(parseResolution({ id, pendingId: 'p' }, true)).toMatchObject({
+        ok: false,
+        code: 'INVALID_ID',
+      });
+      expect(parseResolution({ id: 'v', pendingId: id }, false)).toMatchObject({
+        ok: false,
+        code: 'INVALID_ID',
+      });
     }
   });
 
   it('sends no such id down the plain-transfer hot path', () => {
-    for (const id of refused) expect(readPlainTransfer({ ...base, id }, fields()), JSON.stringify(id)).toBe(false);
+    for (const id of refused)
+      expect(readPlainTransfer({ ...base, id }, fields()), JSON.stringify(id)).toBe(false);
   });
 
   it('refuses metadata whose key or value holds a lone surrogate (it would replay as U+FFFD)', () => {
     expect(parseMetadata({ note: 'cut \uD83D' })).toBeUndefined();
     expect(parseMetadata({ 'k\uDE00': 'v' })).toBeUndefined();
-    expect(parseMetadata({ note: 'whole 😀', line: 'a\nb' })).toEqual({ line: 'a\nb', note: 'whole 😀' });
+    expect(parseMetadata({ note: 'whole 😀', line: 'a\nb' })).toEqual({
+      line: 'a\nb',
+      note: 'whole 😀',
+    });
   });
 
   it('accepts two ids exactly when their UTF-8 bytes differ as the strings do (property, seed printed on failure)', () => {
-    const unit = fc.oneof(fc.constantFrom(0xd800, 0xdbff, 0xdc00, 0xdfff, 0x85, 0x41, 0xe000, 0xfffd), fc.integer({ min: 0, max: 0xffff }));
-    const text = fc.array(unit, { minLength: 1, maxLength: 6 }).map((units) => String.fromCharCode(...units));
+    const unit = fc.oneof(
+      fc.constantFrom(0xd800, 0xdbff, 0xdc00, 0xdfff, 0x85, 0x41, 0xe000, 0xfffd),
+      fc.integer({ min: 0, max: 0xffff }),
+    );
+    const text = fc
+      .array(unit, { minLength: 1, maxLength: 6 })
+      .map((units) => String.fromCharCode(...units));
     fc.assert(
       fc.property(text, text, (left, right) => {
         if (!isValidId(left) || !isValidId(right)) return;

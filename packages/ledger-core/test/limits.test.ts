@@ -36,7 +36,9 @@ describe('limits', () => {
   });
 
   it('fit a full batch of the largest transfers into one event record', () => {
-    const metadataBytes = limits.metadataKeysMax * (limits.metadataKeySizeBytesMax + limits.metadataValueSizeBytesMax + 8);
+    const metadataBytes =
+      limits.metadataKeysMax *
+      (limits.metadataKeySizeBytesMax + limits.metadataValueSizeBytesMax + 8);
     const transferBytes = 3 * limits.idSizeBytesMax + 2 * 17 + 64 + metadataBytes;
     expect(limits.batchSizeMax * transferBytes).toBeLessThanOrEqual(limits.eventSizeBytesMax);
   });
@@ -49,8 +51,7 @@ describe('limits', () => {
     expect(limits.sagaStepTimeoutMs).toBeLessThan(limits.timeoutMsMax);
   });
 
-  it('size the transfer cache as a power of two and below the pending bound', () => {
-  });
+  it('size the transfer cache as a power of two and below the pending bound', () => {});
 
   it('snapshot no more often than once per full batch, and bound pages by the queue', () => {
     expect(limits.snapshotIntervalEvents).toBeGreaterThanOrEqual(limits.batchSizeMax);

@@ -3,7 +3,13 @@
 // before checksums still read. Method: a real ShardEngine dir whose log records are rewritten
 // through LMDB between two opens (one changed id character, or the checksum stripped).
 import { afterEach, describe, expect, it } from 'vitest';
-import { isLedgerError, ShardEngine, shardFormatVersion, type Command, type LedgerError } from '../src/index.js';
+import {
+  isLedgerError,
+  ShardEngine,
+  shardFormatVersion,
+  type Command,
+  type LedgerError,
+} from '../src/index.js';
 import { openShardDatabases, type ShardDatabases } from '../src/storage/lmdb-env.js';
 import { Packr } from 'msgpackr';
 import { hasChecksum } from '../src/storage/record-checksum.js';
@@ -13,10 +19,18 @@ const dirs = tempDirs('shardledger-checksum-');
 afterEach(() => dirs.cleanup());
 
 /** The record codec's msgpack options (codec.ts), to write a record as the previous format did. */
-const packr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true, structuredClone: false });
+const packr = new Packr({
+  useRecords: false,
+  useBigIntExtension: true,
+  moreTypes: true,
+  structuredClone: false,
+});
 
 /** Opens the dir's LMDB env alone (no engine), runs `change`, and closes it durably. */
-async function withDatabases(dir: string, change: (db: ShardDatabases) => Promise<unknown>): Promise<void> {
+async function withDatabases(
+  dir: string,
+  change: (db: ShardDatabases) => Promise<unknown>,
+): Promise<void> {
   const db = openShardDatabases(dir, 1024 ** 3);
   try {
     await change(db);
@@ -28,13 +42,20 @@ async function withDatabases(dir: string, change: (db: ShardDatabases) => Promis
 
 /** A dir with accounts a, b (record 1) and three records of ten transfers t-<record>-<n>. Returns
  * the keys (first sequences) of the log records, in order. */
-async function writtenDir(options: { snapshotAtEnd: boolean }): Promise<{ dir: string; keys: number[] }> {
+async function writtenDir(options: {
+  snapshotAtEnd: boolean;
+}): Promise<{ dir: string; keys: number[] }> {
   const dir = await dirs.make();
-  const engine = await ShardEngine.open({ dir, clock: new TestClock().read, snapshotIntervalMs: 0 });
+  const engine = await ShardEngine.open({
+    dir,
+    clock: new TestClock().read,
+    snapshotIntervalMs: 0,
+  });
   await engine.submit([account('a'), account('b')]);
   for (let record = 1; record <= 3; record++) {
     const commands: Command[] = [];
-    for (let index = 0; index < 10; index++) commands.push(transfer(`t-${record}-${index}`, 'a', 'b', BigInt(index + 1)));
+    for (let index = 0; index < 10; index++)
+      commands.push(transfer(`t-${record}-${index}`, 'a', 'b', BigInt(index + 1)));
     await engine.submit(commands);
   }
   if (options.snapshotAtEnd) await engine.snapshot();
@@ -74,7 +95,11 @@ describe('log record checksums', () => {
     await changeIdInRecord(dir, last, 't-3-4', 't-3-9');
     const error = await rejection(ShardEngine.open({ dir }));
     expect(error.code).toBe('STORAGE_CORRUPT');
-    expect(error.detail).toMatchObject({ dir, sequence: last, problem: 'log record checksum mismatch' });
+    expect(error.detail).toMatchObject({
+      dir,
+      sequence: last,
+      problem: 'log record checksum mismatch',
+    });
   });
 
   it('refuses an earlier changed record at recovery when no snapshot covers it', async () => {
@@ -94,9 +119,18 @@ describe('log record checksums', () => {
     try {
       const report = await engine.verify();
       expect(report.ok).toBe(false);
-      expect(report.violations[0]).toEqual({ rule: 'storage_intact', detail: `STORAGE_CORRUPT: dir=${dir}, sequence=${second}, problem=log record checksum mismatch` });
-      expect(await rejection(engine.readEvents(0, 1_000))).toMatchObject({ code: 'STORAGE_CORRUPT', detail: { dir, sequence: second } });
-      expect(await rejection(engine.readRecords(0, 1_000))).toMatchObject({ code: 'STORAGE_CORRUPT', detail: { dir, sequence: second } });
+      expect(report.violations[0]).toEqual({
+        rule: 'storage_intact',
+        detail: `STORAGE_CORRUPT: dir=${dir}, sequence=${second}, problem=log record checksum mismatch`,
+      });
+      expect(await rejection(engine.readEvents(0, 1_000))).toMatchObject({
+        code: 'STORAGE_CORRUPT',
+        detail: { dir, sequence: second },
+      });
+      expect(await rejection(engine.readRecords(0, 1_000))).toMatchObject({
+        code: 'STORAGE_CORRUPT',
+        detail: { dir, sequence: second },
+      });
     } finally {
       await engine.close();
     }

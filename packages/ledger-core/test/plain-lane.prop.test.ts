@@ -44,8 +44,14 @@ const transferOp = fc.record({
   ),
   pool: fc.nat({ max: 5 }),
   // Mostly accounts that exist; now and then one that doesn't.
-  debit: fc.oneof({ weight: 12, arbitrary: fc.nat({ max: ACCOUNTS - 2 }) }, { weight: 1, arbitrary: fc.constant(ACCOUNTS) }),
-  credit: fc.oneof({ weight: 12, arbitrary: fc.nat({ max: ACCOUNTS - 1 }) }, { weight: 1, arbitrary: fc.constant(ACCOUNTS) }),
+  debit: fc.oneof(
+    { weight: 12, arbitrary: fc.nat({ max: ACCOUNTS - 2 }) },
+    { weight: 1, arbitrary: fc.constant(ACCOUNTS) },
+  ),
+  credit: fc.oneof(
+    { weight: 12, arbitrary: fc.nat({ max: ACCOUNTS - 1 }) },
+    { weight: 1, arbitrary: fc.constant(ACCOUNTS) },
+  ),
   amount: fc.oneof(
     { weight: 200, arbitrary: fc.bigInt({ min: 1n, max: 500n }) },
     // Rare: an account past 2^53 leaves the lane (its counters turn bigint) for good.
@@ -106,10 +112,19 @@ class Builder {
     return parsed.value;
   }
 
-  command(op: fc.Arbitrary<unknown> extends never ? never : ReturnType<typeof commandOp.generate>['value']): Command {
+  command(
+    op: fc.Arbitrary<unknown> extends never
+      ? never
+      : ReturnType<typeof commandOp.generate>['value'],
+  ): Command {
     switch (op.kind) {
       case 'account': {
-        const flags = { none: {}, debits: { debitsMustNotExceedCredits: true }, credits: { creditsMustNotExceedDebits: true }, history: { history: true } }[op.flag];
+        const flags = {
+          none: {},
+          debits: { debitsMustNotExceedCredits: true },
+          credits: { creditsMustNotExceedDebits: true },
+          history: { history: true },
+        }[op.flag];
         const parsed = parseAccount({ id: `acct-${op.account}`, currency: op.currency, ...flags });
         if (!parsed.ok) throw new Error(`fixture account rejected: ${parsed.code}`);
         return { type: 'CreateAccount', account: parsed.value };
@@ -118,9 +133,14 @@ class Builder {
         return { type: 'CreateTransfer', transfer: this.spec(op) };
       case 'post':
       case 'void': {
-        const parsed = parseResolution({ id: `r-${op.pool}-${(this.next += 1)}`, pendingId: `p-${op.target}` }, op.kind === 'post');
+        const parsed = parseResolution(
+          { id: `r-${op.pool}-${(this.next += 1)}`, pendingId: `p-${op.target}` },
+          op.kind === 'post',
+        );
         if (!parsed.ok) throw new Error(`fixture resolution rejected: ${parsed.code}`);
-        return op.kind === 'post' ? { type: 'PostPendingTransfer', resolution: parsed.value } : { type: 'VoidPendingTransfer', resolution: parsed.value };
+        return op.kind === 'post'
+          ? { type: 'PostPendingTransfer', resolution: parsed.value }
+          : { type: 'VoidPendingTransfer', resolution: parsed.value };
       }
       case 'group':
         return { type: 'CreateTransferGroup', transfers: [this.spec(op.a), this.spec(op.b)] };
@@ -139,9 +159,17 @@ describe('ShardEngine.submitEncoded', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(batchOp, { minLength: 1, maxLength: 12 }), async (batches) => {
         const clock = new TestClock();
-        const reference = await ShardEngine.open({ dir: await dirs.make(), clock: clock.read, snapshotIntervalMs: 0 });
+        const reference = await ShardEngine.open({
+          dir: await dirs.make(),
+          clock: clock.read,
+          snapshotIntervalMs: 0,
+        });
         const dirLane = await dirs.make();
-        let lane = await ShardEngine.open({ dir: dirLane, clock: clock.read, snapshotIntervalMs: 0 });
+        let lane = await ShardEngine.open({
+          dir: dirLane,
+          clock: clock.read,
+          snapshotIntervalMs: 0,
+        });
         const builder = new Builder();
         // Funding first, so that the lane has accepted transfers to apply.
         const setup: Command[] = [];
@@ -158,10 +186,12 @@ describe('ShardEngine.submitEncoded', () => {
             const bytes = encodeCommandBatch(batch.commands.map((op) => builder.command(op)));
             waiting.push([reference.submit(decodeCommandBatch(bytes)), lane.submitEncoded(bytes)]);
             if (batch.pipelined) continue;
-            for (const [expected, actual] of waiting) expect(decodeResultBatch(await actual)).toEqual(await expected);
+            for (const [expected, actual] of waiting)
+              expect(decodeResultBatch(await actual)).toEqual(await expected);
             waiting = [];
           }
-          for (const [expected, actual] of waiting) expect(decodeResultBatch(await actual)).toEqual(await expected);
+          for (const [expected, actual] of waiting)
+            expect(decodeResultBatch(await actual)).toEqual(await expected);
           laneUsed += lane.plainLaneTransfers;
           expect(diffStates(reference.liveState, lane.liveState)).toEqual([]);
           expect(lane.liveState.lastTimestamp).toBe(reference.liveState.lastTimestamp);

@@ -1,13 +1,37 @@
 // Goal: ShardEngine keeps the engine contract on disk. Method: real LMDB in mkdtemp dirs, a test clock.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AMOUNT_MAX, decodeResultBatch, encodeCommandBatch, isLedgerError, limits, ShardEngine, shardFormatVersion, type Command, type ShardEngineOptions } from '../src/index.js';
+import {
+  AMOUNT_MAX,
+  decodeResultBatch,
+  encodeCommandBatch,
+  isLedgerError,
+  limits,
+  ShardEngine,
+  shardFormatVersion,
+  type Command,
+  type ShardEngineOptions,
+} from '../src/index.js';
 import { openShardDatabases } from '../src/storage/lmdb-env.js';
-import { account, countersOf, group, MS, post, spec, tempDirs, TestClock, transfer, voidPending } from './fixtures/engine-fixtures.js';
+import {
+  account,
+  countersOf,
+  group,
+  MS,
+  post,
+  spec,
+  tempDirs,
+  TestClock,
+  transfer,
+  voidPending,
+} from './fixtures/engine-fixtures.js';
 
 const dirs = tempDirs('shard-engine-');
 const open: ShardEngine[] = [];
 
-async function openEngine(dir: string, options: Partial<ShardEngineOptions> = {}): Promise<ShardEngine> {
+async function openEngine(
+  dir: string,
+  options: Partial<ShardEngineOptions> = {},
+): Promise<ShardEngine> {
   const engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0, ...options });
   open.push(engine);
   return engine;
@@ -62,9 +86,12 @@ describe('ShardEngine results', () => {
       'exists_with_different_fields',
       'pending_not_found',
     ]);
-    const sequences = results.filter((result) => result.status === 'ok').map((result) => result.sequence);
+    const sequences = results
+      .filter((result) => result.status === 'ok')
+      .map((result) => result.sequence);
     expect(sequences).toEqual([1, 2, 3, 4, 5]);
-    for (const result of results) if (result.status !== 'ok') expect(result.sequence).toBeUndefined();
+    for (const result of results)
+      if (result.status !== 'ok') expect(result.sequence).toBeUndefined();
     const [alice, bob] = await engine.lookupAccounts(['alice', 'bob']);
     expect(alice?.debitsPosted).toBe(10n);
     expect(bob?.creditsPosted).toBe(10n);
@@ -127,24 +154,38 @@ describe('ShardEngine results', () => {
 describe('ShardEngine two-phase transfers', () => {
   it('posts part of a hold, voids another and releases the rest of the pending columns', async () => {
     const engine = await openEngine(await dirs.make());
-    await engine.submit([account('a'), account('b'), transfer('h1', 'a', 'b', 70n, { pending: true }), transfer('h2', 'a', 'b', 5n, { pending: true })]);
-    expect(countersOf((await engine.lookupAccounts(['a']))[0])).toEqual([0n, 0n, 75n, 0n]);
-    expect(await statuses(engine, [post('p1', 'h1', 60n), voidPending('v1', 'h2'), post('p2', 'h1'), voidPending('v2', 'h2')])).toEqual([
-      'ok',
-      'ok',
-      'pending_already_posted',
-      'pending_already_voided',
+    await engine.submit([
+      account('a'),
+      account('b'),
+      transfer('h1', 'a', 'b', 70n, { pending: true }),
+      transfer('h2', 'a', 'b', 5n, { pending: true }),
     ]);
+    expect(countersOf((await engine.lookupAccounts(['a']))[0])).toEqual([0n, 0n, 75n, 0n]);
+    expect(
+      await statuses(engine, [
+        post('p1', 'h1', 60n),
+        voidPending('v1', 'h2'),
+        post('p2', 'h1'),
+        voidPending('v2', 'h2'),
+      ]),
+    ).toEqual(['ok', 'ok', 'pending_already_posted', 'pending_already_voided']);
     const [a, b] = await engine.lookupAccounts(['a', 'b']);
     expect(countersOf(a)).toEqual([60n, 0n, 0n, 0n]);
     expect(countersOf(b)).toEqual([0n, 60n, 0n, 0n]);
-    expect(await statuses(engine, [post('p3', 'h3'), post('p4', 'p1')])).toEqual(['pending_not_found', 'not_pending']);
+    expect(await statuses(engine, [post('p3', 'h3'), post('p4', 'p1')])).toEqual([
+      'pending_not_found',
+      'not_pending',
+    ]);
   });
 
   it('expires a hold on the first submit after its deadline, and not before', async () => {
     const clock = new TestClock();
     const engine = await openEngine(await dirs.make(), { clock: clock.read });
-    await engine.submit([account('a'), account('b'), transfer('h1', 'a', 'b', 40n, { pending: true, timeoutMs: 1_000 })]);
+    await engine.submit([
+      account('a'),
+      account('b'),
+      transfer('h1', 'a', 'b', 40n, { pending: true, timeoutMs: 1_000 }),
+    ]);
     clock.advanceMs(999);
     await engine.submit([transfer('t1', 'a', 'b', 1n)]);
     expect((await engine.lookupTransfers(['h1']))[0]?.state).toBe('pending');
@@ -155,7 +196,10 @@ describe('ShardEngine two-phase transfers', () => {
     const [a, b] = await engine.lookupAccounts(['a', 'b']);
     expect(countersOf(a)).toEqual([2n, 0n, 0n, 0n]);
     expect(countersOf(b)).toEqual([0n, 2n, 0n, 0n]);
-    expect(await statuses(engine, [post('p1', 'h1'), voidPending('v1', 'h1')])).toEqual(['pending_expired', 'pending_expired']);
+    expect(await statuses(engine, [post('p1', 'h1'), voidPending('v1', 'h1')])).toEqual([
+      'pending_expired',
+      'pending_expired',
+    ]);
     const events = await engine.readEvents(0, 100);
     expect(events.map(({ event }) => event.type)).toEqual([
       'AccountCreated',
@@ -171,24 +215,37 @@ describe('ShardEngine two-phase transfers', () => {
   it('treats the deadline as exact: a post one nanosecond before it succeeds, a post at it is pending_expired', async () => {
     const clock = new TestClock();
     const engine = await openEngine(await dirs.make(), { clock: clock.read });
-    const holds = [transfer('h1', 'a', 'b', 40n, { pending: true, timeoutMs: 10 }), transfer('h2', 'a', 'b', 2n, { pending: true, timeoutMs: 10 })];
+    const holds = [
+      transfer('h1', 'a', 'b', 40n, { pending: true, timeoutMs: 10 }),
+      transfer('h2', 'a', 'b', 2n, { pending: true, timeoutMs: 10 }),
+    ];
     await engine.submit([account('a'), account('b'), ...holds]);
     const [h1, h2] = await engine.lookupTransfers(['h1', 'h2']);
     clock.now = (h1?.timestamp ?? 0n) + 10n * MS - 1n;
     expect(await statuses(engine, [post('p1', 'h1')])).toEqual(['ok']);
     clock.now = (h2?.timestamp ?? 0n) + 10n * MS;
     expect(await statuses(engine, [post('p2', 'h2')])).toEqual(['pending_expired']);
-    expect((await engine.lookupTransfers(['h1', 'h2'])).map((record) => record?.state)).toEqual(['posted', 'expired']);
+    expect((await engine.lookupTransfers(['h1', 'h2'])).map((record) => record?.state)).toEqual([
+      'posted',
+      'expired',
+    ]);
     expect(countersOf((await engine.lookupAccounts(['a']))[0])).toEqual([40n, 0n, 0n, 0n]);
   });
 
   it('expires a hold from its own timer when no submit comes', async () => {
     const clock = new TestClock();
     const engine = await openEngine(await dirs.make(), { clock: clock.read });
-    await engine.submit([account('a'), account('b'), transfer('h1', 'a', 'b', 40n, { pending: true, timeoutMs: 20 })]);
+    await engine.submit([
+      account('a'),
+      account('b'),
+      transfer('h1', 'a', 'b', 40n, { pending: true, timeoutMs: 20 }),
+    ]);
     const sequence = engine.info().lastSequence;
     clock.advanceMs(1_000);
-    await vi.waitFor(() => expect(engine.info().lastSequence).toBe(sequence + 1), { timeout: 5_000, interval: 10 });
+    await vi.waitFor(() => expect(engine.info().lastSequence).toBe(sequence + 1), {
+      timeout: 5_000,
+      interval: 10,
+    });
     expect((await engine.lookupTransfers(['h1']))[0]?.state).toBe('expired');
     expect(countersOf((await engine.lookupAccounts(['a']))[0])).toEqual([0n, 0n, 0n, 0n]);
   });
@@ -196,13 +253,20 @@ describe('ShardEngine two-phase transfers', () => {
   it('re-arms its expiry timer when the timer fires before the deadline, as a timer clamped to 2^31-1 ms does', async () => {
     const clock = new TestClock();
     const engine = await openEngine(await dirs.make(), { clock: clock.read });
-    await engine.submit([account('a'), account('b'), transfer('h1', 'a', 'b', 40n, { pending: true, timeoutMs: 20 })]);
+    await engine.submit([
+      account('a'),
+      account('b'),
+      transfer('h1', 'a', 'b', 40n, { pending: true, timeoutMs: 20 }),
+    ]);
     const sequence = engine.info().lastSequence;
     // The timer fires after ~21 ms of real time, but the engine's clock has not reached the deadline.
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(engine.info().lastSequence).toBe(sequence);
     clock.advanceMs(1_000);
-    await vi.waitFor(() => expect(engine.info().lastSequence).toBe(sequence + 1), { timeout: 5_000, interval: 10 });
+    await vi.waitFor(() => expect(engine.info().lastSequence).toBe(sequence + 1), {
+      timeout: 5_000,
+      interval: 10,
+    });
     expect((await engine.lookupTransfers(['h1']))[0]?.state).toBe('expired');
   });
 
@@ -210,7 +274,11 @@ describe('ShardEngine two-phase transfers', () => {
     const dir = await dirs.make();
     const clock = new TestClock();
     const first = await openEngine(dir, { clock: clock.read });
-    await first.submit([account('a'), account('b'), transfer('h1', 'a', 'b', 40n, { pending: true, timeoutMs: 60_000 })]);
+    await first.submit([
+      account('a'),
+      account('b'),
+      transfer('h1', 'a', 'b', 40n, { pending: true, timeoutMs: 60_000 }),
+    ]);
     await first.close();
     clock.advanceMs(120_000);
     const engine = await openEngine(dir, { clock: clock.read });
@@ -223,22 +291,56 @@ describe('ShardEngine two-phase transfers', () => {
 describe('ShardEngine atomic groups', () => {
   it('applies a group whole or not at all, with a reason per member', async () => {
     const engine = await openEngine(await dirs.make());
-    await engine.submit([account('buyer', { debitsMustNotExceedCredits: true }), account('bank'), account('s1'), account('s2'), account('fee')]);
+    await engine.submit([
+      account('buyer', { debitsMustNotExceedCredits: true }),
+      account('bank'),
+      account('s1'),
+      account('s2'),
+      account('fee'),
+    ]);
     await engine.submit([transfer('fund', 'bank', 'buyer', 100n)]);
     const sequence = engine.info().lastSequence;
-    const [failed] = await engine.submit([group(spec('g1', 'buyer', 's1', 60n), spec('g2', 'buyer', 's2', 30n), spec('g3', 'buyer', 'fee', 11n))]);
+    const [failed] = await engine.submit([
+      group(
+        spec('g1', 'buyer', 's1', 60n),
+        spec('g2', 'buyer', 's2', 30n),
+        spec('g3', 'buyer', 'fee', 11n),
+      ),
+    ]);
     expect(failed?.status).toBe('insufficient_funds');
-    expect(failed?.statuses).toEqual(['linked_transfer_failed', 'linked_transfer_failed', 'insufficient_funds']);
+    expect(failed?.statuses).toEqual([
+      'linked_transfer_failed',
+      'linked_transfer_failed',
+      'insufficient_funds',
+    ]);
     expect(engine.info().lastSequence).toBe(sequence);
-    expect(await engine.lookupTransfers(['g1', 'g2', 'g3'])).toEqual([undefined, undefined, undefined]);
+    expect(await engine.lookupTransfers(['g1', 'g2', 'g3'])).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(countersOf((await engine.lookupAccounts(['buyer']))[0])).toEqual([0n, 100n, 0n, 0n]);
 
-    const [applied] = await engine.submit([group(spec('g1', 'buyer', 's1', 60n), spec('g2', 'buyer', 's2', 30n), spec('g3', 'buyer', 'fee', 10n))]);
+    const [applied] = await engine.submit([
+      group(
+        spec('g1', 'buyer', 's1', 60n),
+        spec('g2', 'buyer', 's2', 30n),
+        spec('g3', 'buyer', 'fee', 10n),
+      ),
+    ]);
     expect(applied?.status).toBe('ok');
     expect(applied?.sequence).toBe(sequence + 3);
-    const balances = (await engine.lookupAccounts(['buyer', 's1', 's2', 'fee'])).map((view) => view?.balance);
+    const balances = (await engine.lookupAccounts(['buyer', 's1', 's2', 'fee'])).map(
+      (view) => view?.balance,
+    );
     expect(balances).toEqual([0n, 60n, 30n, 10n]);
-    const [again] = await engine.submit([group(spec('g1', 'buyer', 's1', 60n), spec('g2', 'buyer', 's2', 30n), spec('g3', 'buyer', 'fee', 10n))]);
+    const [again] = await engine.submit([
+      group(
+        spec('g1', 'buyer', 's1', 60n),
+        spec('g2', 'buyer', 's2', 30n),
+        spec('g3', 'buyer', 'fee', 10n),
+      ),
+    ]);
     expect(again?.status).toBe('exists');
   });
 });
@@ -262,13 +364,21 @@ describe('ShardEngine reads', () => {
     expect(whole.nextAfterSequence).toBeNull();
     expect(whole.entries.map((entry) => entry.transferId)).toEqual(expected);
     const last = whole.entries[whole.entries.length - 1];
-    expect(last).toMatchObject({ debitsPosted: 36n, creditsPosted: 24n, debitsPending: 0n, creditsPending: 0n });
+    expect(last).toMatchObject({
+      debitsPosted: 36n,
+      creditsPosted: 24n,
+      debitsPending: 0n,
+      creditsPending: 0n,
+    });
 
     for (const limit of [4, 5]) {
       const pages = [];
       let after: number | undefined;
       for (;;) {
-        const page = await engine.accountHistory('a', after === undefined ? { limit } : { limit, afterSequence: after });
+        const page = await engine.accountHistory(
+          'a',
+          after === undefined ? { limit } : { limit, afterSequence: after },
+        );
         pages.push(page);
         if (page.nextAfterSequence === null) break;
         expect(page.entries).toHaveLength(limit);
@@ -301,15 +411,25 @@ describe('ShardEngine reads', () => {
       clock.advanceMs(5);
       await engine.submit(commands);
       const info = engine.info();
-      checkpoints.push({ sequence: info.lastSequence, timestamp: info.lastTimestamp, counters: (await engine.lookupAccounts(['a', 'b'])).map(countersOf) });
+      checkpoints.push({
+        sequence: info.lastSequence,
+        timestamp: info.lastTimestamp,
+        counters: (await engine.lookupAccounts(['a', 'b'])).map(countersOf),
+      });
     }
     for (const point of checkpoints) {
-      const bySequence = await Promise.all(['a', 'b'].map((id) => engine.balanceAsOf(id, { sequence: point.sequence })));
+      const bySequence = await Promise.all(
+        ['a', 'b'].map((id) => engine.balanceAsOf(id, { sequence: point.sequence })),
+      );
       expect(bySequence.map(countersOf)).toEqual(point.counters);
-      const byTimestamp = await Promise.all(['a', 'b'].map((id) => engine.balanceAsOf(id, { timestamp: point.timestamp })));
+      const byTimestamp = await Promise.all(
+        ['a', 'b'].map((id) => engine.balanceAsOf(id, { timestamp: point.timestamp })),
+      );
       expect(byTimestamp.map(countersOf)).toEqual(point.counters);
       // Just before the next step's clock tick the balance is still the same.
-      const later = await Promise.all(['a', 'b'].map((id) => engine.balanceAsOf(id, { timestamp: point.timestamp + 4n * MS })));
+      const later = await Promise.all(
+        ['a', 'b'].map((id) => engine.balanceAsOf(id, { timestamp: point.timestamp + 4n * MS })),
+      );
       expect(later.map(countersOf)).toEqual(point.counters);
     }
     const view = await engine.balanceAsOf('a', { sequence: checkpoints[0]?.sequence ?? 0 });
@@ -347,13 +467,19 @@ describe('ShardEngine reads', () => {
     const engine = await openEngine(await dirs.make());
     await engine.submit([account('a'), account('b')]);
     for (let batch = 0; batch < 5; batch += 1) {
-      await engine.submit(Array.from({ length: 4 }, (_, index) => transfer(`t${batch}-${index}`, 'a', 'b', 1n)));
-      await engine.submit([group(spec(`g${batch}-0`, 'b', 'a', 1n), spec(`g${batch}-1`, 'b', 'a', 1n))]);
+      await engine.submit(
+        Array.from({ length: 4 }, (_, index) => transfer(`t${batch}-${index}`, 'a', 'b', 1n)),
+      );
+      await engine.submit([
+        group(spec(`g${batch}-0`, 'b', 'a', 1n), spec(`g${batch}-1`, 'b', 'a', 1n)),
+      ]);
     }
     const all = await engine.readEvents(0, 10_000);
-    expect(all.map((item) => item.sequence)).toEqual(Array.from({ length: engine.info().lastSequence }, (_, index) => index + 1));
+    expect(all.map((item) => item.sequence)).toEqual(
+      Array.from({ length: engine.info().lastSequence }, (_, index) => index + 1),
+    );
     const paged = [];
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await engine.readEvents(after, 7);
       if (page.length === 0) break;
       paged.push(...page);
@@ -364,28 +490,46 @@ describe('ShardEngine reads', () => {
   });
 });
 
-describe('ShardEngine plain-transfer runs (the lane\'s part of the id index)', () => {
+describe("ShardEngine plain-transfer runs (the lane's part of the id index)", () => {
   it('answers exists and exists_with_different_fields for lane transfers of a batch written but not yet durable', async () => {
     const clock = new TestClock();
     const engine = await openEngine(await dirs.make(), { clock: clock.read });
     await engine.submit(Array.from({ length: 10 }, (_, index) => account(`acct-${index}`)));
     const id = (index: number): string => `t-${String(index * 2).padStart(8, '0')}`;
-    const commands = Array.from({ length: 200 }, (_, index) => transfer(id(index), `acct-${index % 10}`, `acct-${(index + 3) % 10}`, BigInt(1 + index)));
+    const commands = Array.from({ length: 200 }, (_, index) =>
+      transfer(id(index), `acct-${index % 10}`, `acct-${(index + 3) % 10}`, BigInt(1 + index)),
+    );
     clock.advanceMs(1);
     // Not awaited: the second batch is decided while the first one's run is staged (sealed into
     // its encoded value when the first batch was written) and not yet durable.
     const pending = engine.submitEncoded(encodeCommandBatch(commands));
-    const picks = [0, 1, 99, 100, 199].map((index) => commands[index] as Command & { type: 'CreateTransfer' });
+    const picks = [0, 1, 99, 100, 199].map(
+      (index) => commands[index] as Command & { type: 'CreateTransfer' },
+    );
     clock.advanceMs(1);
     const again = engine.submitEncoded(
       encodeCommandBatch([
         ...picks,
-        { type: 'CreateTransfer', transfer: { ...(picks[2] as Command & { type: 'CreateTransfer' }).transfer, amount: 9_999n } },
+        {
+          type: 'CreateTransfer',
+          transfer: {
+            ...(picks[2] as Command & { type: 'CreateTransfer' }).transfer,
+            amount: 9_999n,
+          },
+        },
         transfer('t-00000003', 'acct-1', 'acct-2', 5n), // between two ids of the run: new
       ]),
     );
     expect(decodeResultBatch(await pending).every((result) => result.status === 'ok')).toBe(true);
-    expect(decodeResultBatch(await again).map((result) => result.status)).toEqual(['exists', 'exists', 'exists', 'exists', 'exists', 'exists_with_different_fields', 'ok']);
+    expect(decodeResultBatch(await again).map((result) => result.status)).toEqual([
+      'exists',
+      'exists',
+      'exists',
+      'exists',
+      'exists',
+      'exists_with_different_fields',
+      'ok',
+    ]);
     const found = await engine.lookupTransfers([id(0), id(199), 't-00000003']);
     expect(found.map((record) => record?.amount)).toEqual([1n, 200n, 5n]);
     expect((await engine.verify()).ok).toBe(true);
@@ -403,7 +547,12 @@ describe('ShardEngine plain-transfer runs (the lane\'s part of the id index)', (
     for (let batch = 0; batch < 3; batch += 1) {
       const commands = Array.from({ length: 1500 }, (_, item) => {
         const index = batch * 1500 + item;
-        return transfer(id(index), `acct-${index % 50}`, `acct-${(index * 7 + 1) % 50 === index % 50 ? (index + 1) % 50 : (index * 7 + 1) % 50}`, BigInt(1 + (index % 97)));
+        return transfer(
+          id(index),
+          `acct-${index % 50}`,
+          `acct-${(index * 7 + 1) % 50 === index % 50 ? (index + 1) % 50 : (index * 7 + 1) % 50}`,
+          BigInt(1 + (index % 97)),
+        );
       });
       made.push(...commands);
       clock.advanceMs(1);
@@ -411,10 +560,14 @@ describe('ShardEngine plain-transfer runs (the lane\'s part of the id index)', (
       expect(results.every((result) => result.status === 'ok')).toBe(true);
     }
     expect(engine.plainLaneTransfers).toBe(4500);
-    const before = await engine.lookupTransfers(made.map((command) => (command.type === 'CreateTransfer' ? command.transfer.id : '')));
+    const before = await engine.lookupTransfers(
+      made.map((command) => (command.type === 'CreateTransfer' ? command.transfer.id : '')),
+    );
     await engine.close();
     const reopened = await openEngine(dir, { clock: clock.read });
-    const ids = made.map((command) => (command.type === 'CreateTransfer' ? command.transfer.id : ''));
+    const ids = made.map((command) =>
+      command.type === 'CreateTransfer' ? command.transfer.id : '',
+    );
     const after = await reopened.lookupTransfers(ids);
     expect(after).toEqual(before);
     expect(after.every((record) => record !== undefined && record.state === 'posted')).toBe(true);
@@ -430,12 +583,20 @@ describe('ShardEngine plain-transfer runs (the lane\'s part of the id index)', (
         encodeCommandBatch([
           first,
           last,
-          { type: 'CreateTransfer', transfer: { ...first.transfer, amount: first.transfer.amount + 1n } },
+          {
+            type: 'CreateTransfer',
+            transfer: { ...first.transfer, amount: first.transfer.amount + 1n },
+          },
           transfer('t-00000001', 'acct-1', 'acct-2', 5n),
         ]),
       ),
     );
-    expect(again.map((result) => result.status)).toEqual(['exists', 'exists', 'exists_with_different_fields', 'ok']);
+    expect(again.map((result) => result.status)).toEqual([
+      'exists',
+      'exists',
+      'exists_with_different_fields',
+      'ok',
+    ]);
     expect((await reopened.verify()).ok).toBe(true);
   });
 });
@@ -444,7 +605,9 @@ describe('ShardEngine misuse and limits', () => {
   it('throws BATCH_TOO_LARGE for a batch over limits.batchSizeMax and writes nothing', async () => {
     const engine = await openEngine(await dirs.make());
     await engine.submit([account('a'), account('b')]);
-    const commands = Array.from({ length: limits.batchSizeMax + 1 }, (_, index) => transfer(`t${index}`, 'a', 'b', 1n));
+    const commands = Array.from({ length: limits.batchSizeMax + 1 }, (_, index) =>
+      transfer(`t${index}`, 'a', 'b', 1n),
+    );
     await expectLedgerError(() => engine.submit(commands), 'BATCH_TOO_LARGE');
     expect(engine.info().lastSequence).toBe(2);
     expect(await engine.lookupTransfers(['t0'])).toEqual([undefined]);
@@ -475,7 +638,12 @@ describe('ShardEngine verification and durability modes', () => {
     const dir = await dirs.make();
     const clock = new TestClock();
     const engine = await openEngine(dir, { clock: clock.read });
-    await engine.submit([account('a'), account('b'), account('w', { debitsMustNotExceedCredits: true }), account('c', { creditsMustNotExceedDebits: true })]);
+    await engine.submit([
+      account('a'),
+      account('b'),
+      account('w', { debitsMustNotExceedCredits: true }),
+      account('c', { creditsMustNotExceedDebits: true }),
+    ]);
     for (let round = 0; round < 10; round += 1) {
       clock.advanceMs(3);
       await engine.submit([
@@ -483,8 +651,13 @@ describe('ShardEngine verification and durability modes', () => {
         transfer(`x${round}`, 'w', 'b', 15n),
         transfer(`c${round}`, 'c', 'a', 4n),
         transfer(`h${round}`, 'w', 'c', 3n, { pending: true, timeoutMs: round % 3 === 0 ? 5 : 0 }),
-        round % 2 === 0 ? post(`p${round}`, `h${round}`, 2n) : voidPending(`v${round}`, `h${round}`),
-        group(spec(`g${round}a`, 'a', 'b', 1n), spec(`g${round}b`, 'w', 'b', round % 4 === 0 ? 1_000n : 1n)),
+        round % 2 === 0
+          ? post(`p${round}`, `h${round}`, 2n)
+          : voidPending(`v${round}`, `h${round}`),
+        group(
+          spec(`g${round}a`, 'a', 'b', 1n),
+          spec(`g${round}b`, 'w', 'b', round % 4 === 0 ? 1_000n : 1n),
+        ),
       ]);
     }
     const report = await engine.verify();
@@ -492,7 +665,8 @@ describe('ShardEngine verification and durability modes', () => {
     expect(report.ok).toBe(true);
     expect(report.eventsReplayed).toBe(engine.info().lastSequence);
     const views = await engine.lookupAccounts(['a', 'b', 'w', 'c']);
-    const sum = (pick: (view: NonNullable<(typeof views)[number]>) => bigint): bigint => views.reduce((total, view) => total + (view ? pick(view) : 0n), 0n);
+    const sum = (pick: (view: NonNullable<(typeof views)[number]>) => bigint): bigint =>
+      views.reduce((total, view) => total + (view ? pick(view) : 0n), 0n);
     expect(sum((view) => view.debitsPosted)).toBe(sum((view) => view.creditsPosted));
     expect(sum((view) => view.debitsPending)).toBe(sum((view) => view.creditsPending));
     await engine.close();
@@ -521,7 +695,20 @@ describe('ShardEngine verification and durability modes', () => {
         transfer('mid', 'w', 'y', wide),
         transfer('wide', 'w', 'z', wide),
       ]),
-    ).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'overflow', 'ok', 'overflow', 'ok', 'overflow', 'ok']);
+    ).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'overflow',
+      'ok',
+      'overflow',
+      'ok',
+      'overflow',
+      'ok',
+    ]);
     await first.close();
     const engine = await openEngine(dir);
     const [x, y, z, w] = await engine.lookupAccounts(['x', 'y', 'z', 'w']);
@@ -534,14 +721,20 @@ describe('ShardEngine verification and durability modes', () => {
     expect(max?.amount).toBe(big);
     expect(one).toBeUndefined();
     expect(hold?.amount).toBe(AMOUNT_MAX - 1n);
-    expect(await statuses(engine, [post('p', 'hold'), transfer('again', 'x', 'w', 1n), transfer('back', 'y', 'x', 1n)])).toEqual([
-      'ok',
-      'overflow',
-      'ok',
-    ]);
+    expect(
+      await statuses(engine, [
+        post('p', 'hold'),
+        transfer('again', 'x', 'w', 1n),
+        transfer('back', 'y', 'x', 1n),
+      ]),
+    ).toEqual(['ok', 'overflow', 'ok']);
     expect(countersOf((await engine.lookupAccounts(['z']))[0])).toEqual([AMOUNT_MAX, wide, 0n, 0n]);
     const history = await engine.accountHistory('y');
-    expect(history.entries.map((entry) => entry.creditsPosted)).toEqual([big, AMOUNT_MAX, AMOUNT_MAX]);
+    expect(history.entries.map((entry) => entry.creditsPosted)).toEqual([
+      big,
+      AMOUNT_MAX,
+      AMOUNT_MAX,
+    ]);
     expect(history.entries.map((entry) => entry.debitsPosted)).toEqual([0n, 0n, 1n]);
     expect((await engine.verify()).ok).toBe(true);
   });
@@ -552,7 +745,13 @@ describe('ShardEngine verification and durability modes', () => {
     await engine.submit([account('a'), account('b')]);
     const pending = [];
     for (let batch = 0; batch < 5; batch += 1) {
-      pending.push(engine.submit(Array.from({ length: 50 }, (_, index) => transfer(`t${batch}-${index}`, 'a', 'b', BigInt(index + 1)))));
+      pending.push(
+        engine.submit(
+          Array.from({ length: 50 }, (_, index) =>
+            transfer(`t${batch}-${index}`, 'a', 'b', BigInt(index + 1)),
+          ),
+        ),
+      );
     }
     const results = await Promise.all(pending);
     expect(results.flat().every((result) => result.status === 'ok')).toBe(true);
@@ -563,13 +762,19 @@ describe('ShardEngine verification and durability modes', () => {
     expect(await reopened.lookupAccounts(['a', 'b'])).toEqual(before);
     expect(reopened.info().lastSequence).toBe(252);
     expect((await reopened.verify()).ok).toBe(true);
-    await expectLedgerError(() => ShardEngine.open({ dir: `${dir}-x`, durability: 'lazy' as 'strict' }), 'INVALID_ARGUMENT');
+    await expectLedgerError(
+      () => ShardEngine.open({ dir: `${dir}-x`, durability: 'lazy' as 'strict' }),
+      'INVALID_ARGUMENT',
+    );
   });
 });
 
 describe('shard format version', () => {
   /** Runs `change` on the dir's meta db while no engine has it open. */
-  async function withMeta(dir: string, change: (meta: ReturnType<typeof openShardDatabases>['meta']) => Promise<unknown>): Promise<void> {
+  async function withMeta(
+    dir: string,
+    change: (meta: ReturnType<typeof openShardDatabases>['meta']) => Promise<unknown>,
+  ): Promise<void> {
     const db = openShardDatabases(dir, 1024 ** 3);
     try {
       await change(db.meta);
@@ -582,7 +787,9 @@ describe('shard format version', () => {
   it('stamps a new dir, raises a dir written before the stamp, and refuses a newer format', async () => {
     const dir = await dirs.make();
     const first = await openEngine(dir);
-    expect(await statuses(first, [account('a'), account('b'), transfer('t-1', 'a', 'b', 5n)])).toEqual(['ok', 'ok', 'ok']);
+    expect(
+      await statuses(first, [account('a'), account('b'), transfer('t-1', 'a', 'b', 5n)]),
+    ).toEqual(['ok', 'ok', 'ok']);
     await first.close();
     let stored: unknown;
     await withMeta(dir, async (meta) => (stored = meta.get('formatVersion')));

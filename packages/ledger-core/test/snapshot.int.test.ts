@@ -1,16 +1,39 @@
 // Goal: recovery from snapshot + tail equals full replay, and bad snapshots are never trusted.
 // Method: real LMDB dirs; snapshot files truncated, bit-flipped or copied ahead of the log on disk.
-import { cpSync, existsSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ShardEngine, type AccountView, type Command, type ShardEngineOptions } from '../src/index.js';
-import { account, post, tempDirs, TestClock, transfer, voidPending } from './fixtures/engine-fixtures.js';
+import {
+  ShardEngine,
+  type AccountView,
+  type Command,
+  type ShardEngineOptions,
+} from '../src/index.js';
+import {
+  account,
+  post,
+  tempDirs,
+  TestClock,
+  transfer,
+  voidPending,
+} from './fixtures/engine-fixtures.js';
 
 const dirs = tempDirs('snapshot-');
 const open: ShardEngine[] = [];
 const ACCOUNTS = Array.from({ length: 12 }, (_, index) => `acct-${index}`);
 
-async function openEngine(dir: string, options: Partial<ShardEngineOptions> = {}): Promise<ShardEngine> {
+async function openEngine(
+  dir: string,
+  options: Partial<ShardEngineOptions> = {},
+): Promise<ShardEngine> {
   const engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0, ...options });
   open.push(engine);
   return engine;
@@ -30,7 +53,12 @@ function round(tag: string, salt: number): Command[] {
     if (debit === credit) continue;
     const amount = BigInt(1 + ((index * 31 + salt) % 97));
     if (index % 5 === 0) {
-      commands.push(transfer(`${tag}-h${index}`, debit, credit, amount, { pending: true, timeoutMs: index % 10 === 0 ? 50 : 0 }));
+      commands.push(
+        transfer(`${tag}-h${index}`, debit, credit, amount, {
+          pending: true,
+          timeoutMs: index % 10 === 0 ? 50 : 0,
+        }),
+      );
     } else commands.push(transfer(`${tag}-t${index}`, debit, credit, amount));
   }
   commands.push(post(`${tag}-post`, `${tag}-h5`, 1n), voidPending(`${tag}-void`, `${tag}-h15`));
@@ -38,7 +66,11 @@ function round(tag: string, salt: number): Command[] {
 }
 
 async function seed(engine: ShardEngine): Promise<void> {
-  await engine.submit(ACCOUNTS.map((id, index) => account(id, index === 0 ? { debitsMustNotExceedCredits: true } : {})));
+  await engine.submit(
+    ACCOUNTS.map((id, index) =>
+      account(id, index === 0 ? { debitsMustNotExceedCredits: true } : {}),
+    ),
+  );
 }
 
 async function balances(engine: ShardEngine): Promise<(AccountView | undefined)[]> {
@@ -46,7 +78,15 @@ async function balances(engine: ShardEngine): Promise<(AccountView | undefined)[
 }
 
 /** Writes the state, snapshots at two points, and returns what the accounts looked like at the end. */
-async function twoSnapshots(dir: string, clock: TestClock): Promise<{ first: number; second: number; end: (AccountView | undefined)[]; lastSequence: number }> {
+async function twoSnapshots(
+  dir: string,
+  clock: TestClock,
+): Promise<{
+  first: number;
+  second: number;
+  end: (AccountView | undefined)[];
+  lastSequence: number;
+}> {
   const engine = await openEngine(dir, { clock: clock.read });
   await seed(engine);
   await engine.submit(round('a', 1));
@@ -90,7 +130,10 @@ describe('snapshot recovery', () => {
     expect(await balances(fromSnapshot)).toEqual(end);
     expect(await balances(fromLog)).toEqual(end);
     for (const engine of [fromSnapshot, fromLog]) {
-      expect(engine.info()).toMatchObject({ lastSequence, pendingOpen: fromLog.info().pendingOpen });
+      expect(engine.info()).toMatchObject({
+        lastSequence,
+        pendingOpen: fromLog.info().pendingOpen,
+      });
       expect((await engine.verify()).ok).toBe(true);
     }
     // The recovered states behave alike too: the same commands, after the holds' deadlines, give
@@ -136,7 +179,15 @@ describe('snapshot recovery', () => {
 
   /** A dir whose log lost round b (as after a power cut) while the snapshot taken after round b
    * survived in its snapshots dir: `foreign`, at `taken` > `copySequence`. */
-  async function snapshotAheadOfLog(clock: TestClock): Promise<{ behind: string; atCopy: (AccountView | undefined)[]; copySequence: number; taken: number; foreign: string }> {
+  async function snapshotAheadOfLog(
+    clock: TestClock,
+  ): Promise<{
+    behind: string;
+    atCopy: (AccountView | undefined)[];
+    copySequence: number;
+    taken: number;
+    foreign: string;
+  }> {
     const behind = await dirs.make();
     let engine = await openEngine(behind, { clock: clock.read });
     await seed(engine);
@@ -227,7 +278,11 @@ describe('snapshot recovery', () => {
     // SLSNAP01: the same header without the 32 bytes of the log record's digest.
     const bytes = readFileSync(taken.file);
     expect(bytes.subarray(0, 8).toString('latin1')).toBe('SLSNAP02');
-    const first = Buffer.concat([Buffer.from('SLSNAP01', 'latin1'), bytes.subarray(8, 56), bytes.subarray(88)]);
+    const first = Buffer.concat([
+      Buffer.from('SLSNAP01', 'latin1'),
+      bytes.subarray(8, 56),
+      bytes.subarray(88),
+    ]);
     writeFileSync(taken.file, first);
 
     engine = await openEngine(dir, { clock: clock.read });
@@ -249,7 +304,10 @@ describe('snapshot recovery', () => {
     expect(taken.pauseMs).toBeGreaterThanOrEqual(0);
     expect(taken.sizeBytes).toBe(statSync(taken.file).size);
     expect(taken.sequence).toBe(engine.info().lastSequence);
-    expect(engine.info().snapshots[0]).toEqual({ sequence: taken.sequence, sizeBytes: taken.sizeBytes });
+    expect(engine.info().snapshots[0]).toEqual({
+      sequence: taken.sequence,
+      sizeBytes: taken.sizeBytes,
+    });
   });
 
   it('takes a snapshot by itself every snapshotIntervalEvents events and keeps at most three', async () => {

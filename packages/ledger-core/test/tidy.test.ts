@@ -68,12 +68,18 @@ describe('tidy: the pure core (packages/ledger-core/src/domain)', () => {
   });
 
   it('imports nothing from node:*, lmdb, msgpackr or piscina', () => {
-    const banned = /(from\s+|import\s*\(\s*|require\s*\(\s*)['"](node:[^'"]*|lmdb[^'"]*|msgpackr[^'"]*|piscina[^'"]*|fs|path|os|worker_threads|crypto)['"]/;
+    const banned =
+      /(from\s+|import\s*\(\s*|require\s*\(\s*)['"](node:[^'"]*|lmdb[^'"]*|msgpackr[^'"]*|piscina[^'"]*|fs|path|os|worker_threads|crypto)['"]/;
     expect(offences(domainFiles, banned)).toEqual([]);
   });
 
   it('reads no clock, randomness or crypto', () => {
-    expect(offences(domainFiles, /\bDate\.now\s*\(|\bnew Date\s*\(|\bMath\.random\s*\(|\bperformance\.now\s*\(|\bprocess\.hrtime|\bcrypto\b/)).toEqual([]);
+    expect(
+      offences(
+        domainFiles,
+        /\bDate\.now\s*\(|\bnew Date\s*\(|\bMath\.random\s*\(|\bperformance\.now\s*\(|\bprocess\.hrtime|\bcrypto\b/,
+      ),
+    ).toEqual([]);
   });
 
   it('uses no floating-point helpers near money: parseFloat, toFixed, Math.', () => {
@@ -83,17 +89,26 @@ describe('tidy: the pure core (packages/ledger-core/src/domain)', () => {
   it('calls Number( only in balance.ts, which documents its guarded fast path', () => {
     const others = domainFiles.filter((file) => !file.endsWith('/balance.ts'));
     expect(offences(others, /(^|[^.\w])Number\s*\(/)).toEqual([]);
-    expect(readFileSync(join(domainDir, 'balance.ts'), 'utf8')).toMatch(/allowed[\s/]+to use Number\(\)/);
+    expect(readFileSync(join(domainDir, 'balance.ts'), 'utf8')).toMatch(
+      /allowed[\s/]+to use Number\(\)/,
+    );
   });
 
   it('uses only erasable syntax: no enum, no namespace', () => {
-    expect(offences(domainFiles, /^\s*(export\s+)?(declare\s+)?(const\s+)?enum\s+\w|^\s*(export\s+)?namespace\s+\w/)).toEqual([]);
+    expect(
+      offences(
+        domainFiles,
+        /^\s*(export\s+)?(declare\s+)?(const\s+)?enum\s+\w|^\s*(export\s+)?namespace\s+\w/,
+      ),
+    ).toEqual([]);
   });
 });
 
 describe('tidy: every package', () => {
   it('finds sources in more than one package', () => {
-    expect(new Set(allSources.map((file) => relative(root, file).split('/')[1])).size).toBeGreaterThan(1);
+    expect(
+      new Set(allSources.map((file) => relative(root, file).split('/')[1])).size,
+    ).toBeGreaterThan(1);
   });
 
   it('leaves no focused or skipped tests behind', () => {
@@ -108,11 +123,22 @@ describe('tidy: every package', () => {
 
   it('speaks of the project alone: no issue, note or style-rule numbers in sources, docs or the README', () => {
     const docs = filesUnderText(join(root, 'docs')).concat(join(root, 'README.md'));
-    const references = new RegExp(['STYLE', String.raw`\s+rules?\s+\d|\bissues?\s+#?\d|\b[a-z-]+\s+issue's\b|\bthe\s+issue's\b|closing\s+note`].join(''), 'i');
+    const references = new RegExp(
+      [
+        'STYLE',
+        String.raw`\s+rules?\s+\d|\bissues?\s+#?\d|\b[a-z-]+\s+issue's\b|\bthe\s+issue's\b|closing\s+note`,
+      ].join(''),
+      'i',
+    );
     expect(offences([...allSources, ...docs], references, false)).toEqual([]);
   });
 
   it('uses no enum or namespace anywhere', () => {
-    expect(offences(allSources, /^\s*(export\s+)?(declare\s+)?(const\s+)?enum\s+\w|^\s*(export\s+)?namespace\s+\w/)).toEqual([]);
+    expect(
+      offences(
+        allSources,
+        /^\s*(export\s+)?(declare\s+)?(const\s+)?enum\s+\w|^\s*(export\s+)?namespace\s+\w/,
+      ),
+    ).toEqual([]);
   });
 });

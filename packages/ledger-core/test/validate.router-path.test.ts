@@ -67,7 +67,13 @@ describe('transferSpecOrRejection', () => {
   it('with accountIdsValid skips only the account-id checks: same result for valid account ids', () => {
     for (const input of inputs) {
       const raw = input as { debitAccountId?: unknown; creditAccountId?: unknown } | null;
-      if (typeof raw !== 'object' || raw === null || raw.debitAccountId !== 'a' || raw.creditAccountId !== 'b') continue;
+      if (
+        typeof raw !== 'object' ||
+        raw === null ||
+        raw.debitAccountId !== 'a' ||
+        raw.creditAccountId !== 'b'
+      )
+        continue;
       expect(transferSpecOrRejection(input, true)).toEqual(transferSpecOrRejection(input, false));
     }
   });
@@ -83,13 +89,28 @@ describe('transferSpecOrRejection', () => {
       const result = transferSpecOrRejection(input, true);
       return isRejected(result) ? result.code : 'ok';
     });
-    expect(codes).toEqual(['INVALID_ID', 'INVALID_AMOUNT', 'INVALID_CURRENCY', 'INVALID_TIMEOUT', 'INVALID_METADATA']);
+    expect(codes).toEqual([
+      'INVALID_ID',
+      'INVALID_AMOUNT',
+      'INVALID_CURRENCY',
+      'INVALID_TIMEOUT',
+      'INVALID_METADATA',
+    ]);
   });
 
   it('builds a fresh spec with every field, converting the amount to bigint', () => {
-    const result = transferSpecOrRejection({ ...base, amount: '99', metadata: { b: '2', a: '1' } }, true) as TransferSpec;
+    const result = transferSpecOrRejection(
+      { ...base, amount: '99', metadata: { b: '2', a: '1' } },
+      true,
+    ) as TransferSpec;
     expect(isRejected(result)).toBe(false);
-    expect(result).toEqual({ ...base, amount: 99n, pending: false, timeoutMs: 0, metadata: { a: '1', b: '2' } });
+    expect(result).toEqual({
+      ...base,
+      amount: 99n,
+      pending: false,
+      timeoutMs: 0,
+      metadata: { a: '1', b: '2' },
+    });
     expect(Object.keys(result.metadata ?? {})).toEqual(['a', 'b']);
   });
 });
@@ -98,17 +119,41 @@ describe('transferSpecOrRejection', () => {
  * (and both account ids are valid), the general path gives the same spec; when the general path
  * accepts a plain input, so does the hot path. Returns whether the hot path accepted it. */
 function checkPlainAgainstGeneral(input: unknown): boolean {
-  const out: PlainTransferFields = { id: '', debitAccountId: '', creditAccountId: '', currency: '', amount: 0 };
-  const plain = readPlainTransfer(input, out) && isValidId(out.debitAccountId) && isValidId(out.creditAccountId);
+  const out: PlainTransferFields = {
+    id: '',
+    debitAccountId: '',
+    creditAccountId: '',
+    currency: '',
+    amount: 0,
+  };
+  const plain =
+    readPlainTransfer(input, out) &&
+    isValidId(out.debitAccountId) &&
+    isValidId(out.creditAccountId);
   const general = transferSpecOrRejection(input, false);
   if (plain) {
     expect(isRejected(general)).toBe(false);
-    expect(general).toEqual({ id: out.id, debitAccountId: out.debitAccountId, creditAccountId: out.creditAccountId, amount: BigInt(out.amount), currency: out.currency, pending: false, timeoutMs: 0, metadata: null });
+    expect(general).toEqual({
+      id: out.id,
+      debitAccountId: out.debitAccountId,
+      creditAccountId: out.creditAccountId,
+      amount: BigInt(out.amount),
+      currency: out.currency,
+      pending: false,
+      timeoutMs: 0,
+      metadata: null,
+    });
     expect(Number.isSafeInteger(out.amount) && out.amount >= 1).toBe(true);
   } else if (!isRejected(general)) {
     // Refused by the hot path but valid: it must not be plain (so the general path is the only one).
     const spec = general;
-    expect(spec.pending || spec.metadata !== null || spec.amount > BigInt(Number.MAX_SAFE_INTEGER) || typeof (input as { amount: unknown }).amount === 'string' || (input as { timeoutMs?: unknown }).timeoutMs === null).toBe(true);
+    expect(
+      spec.pending ||
+        spec.metadata !== null ||
+        spec.amount > BigInt(Number.MAX_SAFE_INTEGER) ||
+        typeof (input as { amount: unknown }).amount === 'string' ||
+        (input as { timeoutMs?: unknown }).timeoutMs === null,
+    ).toBe(true);
   }
   return plain;
 }
@@ -132,20 +177,42 @@ describe('readPlainTransfer', () => {
     );
     const amounts = fc.oneof(
       { arbitrary: fc.bigInt({ min: -3n, max: 1n << 60n }), weight: 3 },
-      fc.constantFrom(0n, 1n, BigInt(Number.MAX_SAFE_INTEGER), BigInt(Number.MAX_SAFE_INTEGER) + 1n, (1n << 128n) - 1n, 1n << 128n),
+      fc.constantFrom(
+        0n,
+        1n,
+        BigInt(Number.MAX_SAFE_INTEGER),
+        BigInt(Number.MAX_SAFE_INTEGER) + 1n,
+        (1n << 128n) - 1n,
+        1n << 128n,
+      ),
       { arbitrary: fc.integer({ min: -3, max: 1_000_000 }), weight: 3 },
-      fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, -0),
+      fc.constantFrom(
+        Number.MAX_SAFE_INTEGER,
+        Number.MAX_SAFE_INTEGER + 1,
+        1.5,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        -0,
+      ),
       fc.constantFrom('12', '1e3', '', '0', '007', null, undefined, true),
     );
     // An optional field: absent, its plain value, or one of the others.
-    const optional = <T>(plain: T, others: T[]) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: fc.constant(plain), weight: 2 }, fc.constantFrom(...others));
+    const optional = <T>(plain: T, others: T[]) =>
+      fc.oneof(
+        { arbitrary: fc.constant(undefined), weight: 3 },
+        { arbitrary: fc.constant(plain), weight: 2 },
+        fc.constantFrom(...others),
+      );
     const arbitrary = fc.record(
       {
         id: ids,
         debitAccountId: ids,
         creditAccountId: ids,
         amount: amounts,
-        currency: fc.oneof({ arbitrary: fc.constantFrom('USD', 'EUR_2'), weight: 6 }, fc.constantFrom('usd', 'us$', '', 'ABCDEFGHIJKLM', undefined, 5)),
+        currency: fc.oneof(
+          { arbitrary: fc.constantFrom('USD', 'EUR_2'), weight: 6 },
+          fc.constantFrom('usd', 'us$', '', 'ABCDEFGHIJKLM', undefined, 5),
+        ),
         pending: optional<unknown>(false, [true, 'yes', 0, null]),
         timeoutMs: optional<unknown>(0, [5, -1, 1.5, null, '0']),
         metadata: optional<unknown>(null, [{ order: '42' }, {}, ['x'], 'm']),

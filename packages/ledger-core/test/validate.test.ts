@@ -38,11 +38,25 @@ describe('parseAmount', () => {
   });
 
   it('rejects zero and negatives in every form', () => {
-    for (const amount of [0, -0, -1, 0n, -1n, '0', '-1', '000']) expect(parseAmount(amount)).toBeNull();
+    for (const amount of [0, -0, -1, 0n, -1n, '0', '-1', '000'])
+      expect(parseAmount(amount)).toBeNull();
   });
 
   it('rejects strings that are not plain decimal digits instead of rounding them', () => {
-    for (const amount of ['', ' 1', '1 ', '1e3', '12.5', '12.', '0x10', '+1', '1_000', '١٢', 'abc', '1n']) {
+    for (const amount of [
+      '',
+      ' 1',
+      '1 ',
+      '1e3',
+      '12.5',
+      '12.',
+      '0x10',
+      '+1',
+      '1_000',
+      '١٢',
+      'abc',
+      '1n',
+    ]) {
       expect(parseAmount(amount)).toBeNull();
     }
   });
@@ -54,7 +68,8 @@ describe('parseAmount', () => {
   });
 
   it('rejects values of other types', () => {
-    for (const amount of [null, undefined, true, {}, [1], Symbol('x')]) expect(parseAmount(amount)).toBeNull();
+    for (const amount of [null, undefined, true, {}, [1], Symbol('x')])
+      expect(parseAmount(amount)).toBeNull();
   });
 });
 
@@ -69,21 +84,25 @@ describe('ids', () => {
   });
 
   it('rejects empty ids, non-strings and control characters', () => {
-    for (const id of ['', 'a\nb', 'a\u0000', 'tab\t', 'del\u007f', 1, null, undefined, 1n]) expect(isValidId(id)).toBe(false);
+    for (const id of ['', 'a\nb', 'a\u0000', 'tab\t', 'del\u007f', 1, null, undefined, 1n])
+      expect(isValidId(id)).toBe(false);
   });
 
   it('measures UTF-8 length like Buffer.byteLength', () => {
-    for (const text of ['', 'abc', 'é', '€', '😀', 'a€😀é']) expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
+    for (const text of ['', 'abc', 'é', '€', '😀', 'a€😀é'])
+      expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
   });
 });
 
 describe('currency codes', () => {
   it('accepts 1 to 12 characters of A-Z, 0-9 and _', () => {
-    for (const currency of ['USD', 'X', 'USDC_ETH', 'A'.repeat(12), 'BTC8']) expect(isValidCurrency(currency)).toBe(true);
+    for (const currency of ['USD', 'X', 'USDC_ETH', 'A'.repeat(12), 'BTC8'])
+      expect(isValidCurrency(currency)).toBe(true);
   });
 
   it('rejects lowercase, empty, too long and other characters', () => {
-    for (const currency of ['usd', '', 'A'.repeat(13), 'US D', 'US-D', 'ÜSD', 3, null]) expect(isValidCurrency(currency)).toBe(false);
+    for (const currency of ['usd', '', 'A'.repeat(13), 'US D', 'US-D', 'ÜSD', 3, null])
+      expect(isValidCurrency(currency)).toBe(false);
   });
 });
 
@@ -95,17 +114,27 @@ describe('metadata', () => {
     expect(parsed).toEqual({ a: '2', z: '1' });
     expect(Object.keys(parsed ?? {})).toEqual(['a', 'z']);
     expect(Object.isFrozen(parsed)).toBe(true);
-    expect(parseMetadata(Object.assign(Object.create(null) as object, { k: 'v' }))).toEqual({ k: 'v' });
+    expect(parseMetadata(Object.assign(Object.create(null) as object, { k: 'v' }))).toEqual({
+      k: 'v',
+    });
   });
 
   it('accepts exactly metadataKeysMax keys and the largest key and value sizes', () => {
-    const many = Object.fromEntries(Array.from({ length: limits.metadataKeysMax }, (_, index) => [`k${index}`, 'v']));
+    const many = Object.fromEntries(
+      Array.from({ length: limits.metadataKeysMax }, (_, index) => [`k${index}`, 'v']),
+    );
     expect(parseMetadata(many)).not.toBeUndefined();
-    expect(parseMetadata({ ['k'.repeat(limits.metadataKeySizeBytesMax)]: 'v'.repeat(limits.metadataValueSizeBytesMax) })).not.toBeUndefined();
+    expect(
+      parseMetadata({
+        ['k'.repeat(limits.metadataKeySizeBytesMax)]: 'v'.repeat(limits.metadataValueSizeBytesMax),
+      }),
+    ).not.toBeUndefined();
   });
 
   it('rejects arrays, class instances, non-string values, empty keys and oversize keys or values', () => {
-    const tooMany = Object.fromEntries(Array.from({ length: limits.metadataKeysMax + 1 }, (_, index) => [`k${index}`, 'v']));
+    const tooMany = Object.fromEntries(
+      Array.from({ length: limits.metadataKeysMax + 1 }, (_, index) => [`k${index}`, 'v']),
+    );
     const bad: unknown[] = [
       'text',
       ['a'],
@@ -138,14 +167,29 @@ describe('metadata', () => {
 
 describe('parseAccount', () => {
   it('builds an account spec with the flag bits', () => {
-    expect(parseAccount({ id: 'a', currency: 'USD' })).toEqual({ ok: true, value: { id: 'a', currency: 'USD', flags: 0, metadata: null } });
-    expect(parseAccount({ id: 'a', currency: 'USD', debitsMustNotExceedCredits: true })).toMatchObject({ value: { flags: 1 } });
-    expect(parseAccount({ id: 'a', currency: 'USD', creditsMustNotExceedDebits: true })).toMatchObject({ value: { flags: 2 } });
-    expect(parseAccount({ id: 'a', currency: 'USD', debitsMustNotExceedCredits: false })).toMatchObject({ value: { flags: 0 } });
+    expect(parseAccount({ id: 'a', currency: 'USD' })).toEqual({
+      ok: true,
+      value: { id: 'a', currency: 'USD', flags: 0, metadata: null },
+    });
+    expect(
+      parseAccount({ id: 'a', currency: 'USD', debitsMustNotExceedCredits: true }),
+    ).toMatchObject({ value: { flags: 1 } });
+    expect(
+      parseAccount({ id: 'a', currency: 'USD', creditsMustNotExceedDebits: true }),
+    ).toMatchObject({ value: { flags: 2 } });
+    expect(
+      parseAccount({ id: 'a', currency: 'USD', debitsMustNotExceedCredits: false }),
+    ).toMatchObject({ value: { flags: 0 } });
   });
 
   it('rejects an invalid id with INVALID_ID', () => {
-    for (const input of [null, 'a', { currency: 'USD' }, { id: '', currency: 'USD' }, { id: 'x'.repeat(129), currency: 'USD' }]) {
+    for (const input of [
+      null,
+      'a',
+      { currency: 'USD' },
+      { id: '', currency: 'USD' },
+      { id: 'x'.repeat(129), currency: 'USD' },
+    ]) {
       expect(codeOf(parseAccount(input))).toBe('INVALID_ID');
     }
   });
@@ -157,7 +201,12 @@ describe('parseAccount', () => {
 
   it('rejects both flags at once, or a flag that is not a boolean, with INVALID_FLAGS', () => {
     const inputs = [
-      { id: 'a', currency: 'USD', debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: true },
+      {
+        id: 'a',
+        currency: 'USD',
+        debitsMustNotExceedCredits: true,
+        creditsMustNotExceedDebits: true,
+      },
       { id: 'a', currency: 'USD', debitsMustNotExceedCredits: 1 },
       { id: 'a', currency: 'USD', creditsMustNotExceedDebits: 'yes' },
     ];
@@ -165,15 +214,26 @@ describe('parseAccount', () => {
   });
 
   it('rejects bad metadata with INVALID_METADATA', () => {
-    expect(codeOf(parseAccount({ id: 'a', currency: 'USD', metadata: { k: 1 } }))).toBe('INVALID_METADATA');
+    expect(codeOf(parseAccount({ id: 'a', currency: 'USD', metadata: { k: 1 } }))).toBe(
+      'INVALID_METADATA',
+    );
   });
 });
 
 describe('parseTransfer', () => {
   it('builds a transfer spec, converting number and string amounts to bigint', () => {
-    expect(parseTransfer({ ...base, amount: 12 })).toMatchObject({ ok: true, value: { amount: 12n, pending: false, timeoutMs: 0, metadata: null } });
-    expect(parseTransfer({ ...base, amount: '12' })).toMatchObject({ ok: true, value: { amount: 12n } });
-    expect(parseTransfer({ ...base, pending: true, timeoutMs: 500 })).toMatchObject({ ok: true, value: { pending: true, timeoutMs: 500 } });
+    expect(parseTransfer({ ...base, amount: 12 })).toMatchObject({
+      ok: true,
+      value: { amount: 12n, pending: false, timeoutMs: 0, metadata: null },
+    });
+    expect(parseTransfer({ ...base, amount: '12' })).toMatchObject({
+      ok: true,
+      value: { amount: 12n },
+    });
+    expect(parseTransfer({ ...base, pending: true, timeoutMs: 500 })).toMatchObject({
+      ok: true,
+      value: { pending: true, timeoutMs: 500 },
+    });
   });
 
   it('rejects a bad transfer, debit or credit account id with INVALID_ID', () => {
@@ -203,7 +263,9 @@ describe('parseTransfer', () => {
       { ...base, pending: 'yes' },
     ];
     for (const input of inputs) expect(codeOf(parseTransfer(input))).toBe('INVALID_TIMEOUT');
-    expect(codeOf(parseTransfer({ ...base, pending: true, timeoutMs: limits.timeoutMsMax }))).toBe('ok');
+    expect(codeOf(parseTransfer({ ...base, pending: true, timeoutMs: limits.timeoutMsMax }))).toBe(
+      'ok',
+    );
   });
 
   it('rejects bad metadata with INVALID_METADATA', () => {
@@ -213,16 +275,27 @@ describe('parseTransfer', () => {
 
 describe('parseResolution', () => {
   it('builds a post with or without an amount and a void without one', () => {
-    expect(parseResolution({ id: 'x', pendingId: 'p' }, true)).toEqual({ ok: true, value: { id: 'x', pendingId: 'p', amount: null, metadata: null } });
-    expect(parseResolution({ id: 'x', pendingId: 'p', amount: '7' }, true)).toMatchObject({ value: { amount: 7n } });
+    expect(parseResolution({ id: 'x', pendingId: 'p' }, true)).toEqual({
+      ok: true,
+      value: { id: 'x', pendingId: 'p', amount: null, metadata: null },
+    });
+    expect(parseResolution({ id: 'x', pendingId: 'p', amount: '7' }, true)).toMatchObject({
+      value: { amount: 7n },
+    });
   });
 
   it('rejects bad ids, amounts, a void with an amount, and bad metadata', () => {
     expect(codeOf(parseResolution({ id: '', pendingId: 'p' }, true))).toBe('INVALID_ID');
     expect(codeOf(parseResolution({ id: 'x', pendingId: '' }, true))).toBe('INVALID_ID');
     expect(codeOf(parseResolution(undefined, true))).toBe('INVALID_ID');
-    expect(codeOf(parseResolution({ id: 'x', pendingId: 'p', amount: 0 }, true))).toBe('INVALID_AMOUNT');
-    expect(codeOf(parseResolution({ id: 'x', pendingId: 'p', amount: 5n }, false))).toBe('INVALID_AMOUNT');
-    expect(codeOf(parseResolution({ id: 'x', pendingId: 'p', metadata: { k: 5 } }, true))).toBe('INVALID_METADATA');
+    expect(codeOf(parseResolution({ id: 'x', pendingId: 'p', amount: 0 }, true))).toBe(
+      'INVALID_AMOUNT',
+    );
+    expect(codeOf(parseResolution({ id: 'x', pendingId: 'p', amount: 5n }, false))).toBe(
+      'INVALID_AMOUNT',
+    );
+    expect(codeOf(parseResolution({ id: 'x', pendingId: 'p', metadata: { k: 5 } }, true))).toBe(
+      'INVALID_METADATA',
+    );
   });
 });

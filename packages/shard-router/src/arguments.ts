@@ -17,7 +17,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function checkOptional(value: unknown, field: string, check: (value: unknown) => boolean, problem: string): void {
+function checkOptional(
+  value: unknown,
+  field: string,
+  check: (value: unknown) => boolean,
+  problem: string,
+): void {
   if (value !== undefined && !check(value)) refuse(field, problem);
 }
 
@@ -33,20 +38,56 @@ export function checkLedgerOptions(options: unknown): void {
   // Node refuses such a path with a raw TypeError deep in fs.
   if (dir.includes('\0')) refuse('dir', 'must not contain a NUL character');
   if (options['shards'] !== undefined) assertShardCount(options['shards']);
-  checkOptional(options['durability'], 'durability', (value) => value === 'strict' || value === 'relaxed', "'strict' or 'relaxed'");
-  checkOptional(options['snapshotIntervalEvents'], 'snapshotIntervalEvents', (value) => isCount(value, 1, Number.MAX_SAFE_INTEGER), 'an integer of at least 1');
-  checkOptional(options['snapshotIntervalMs'], 'snapshotIntervalMs', (value) => isCount(value, 0, Number.MAX_SAFE_INTEGER), 'an integer of at least 0 (0 disables)');
-  checkOptional(options['accountHistory'], 'accountHistory', (value) => typeof value === 'boolean', 'a boolean');
-  checkOptional(options['transferIdScope'], 'transferIdScope', (value) => value === 'ledger' || value === 'shard', "'ledger' or 'shard'");
-  checkOptional(options['sagaStepTimeoutMs'], 'sagaStepTimeoutMs', (value) => isCount(value, 1, sagaStepTimeoutMsMax), `an integer from 1 to ${sagaStepTimeoutMsMax}`);
-  checkOptional(options['failpoints'], 'failpoints', (value) => typeof value === 'string', 'a string');
+  checkOptional(
+    options['durability'],
+    'durability',
+    (value) => value === 'strict' || value === 'relaxed',
+    "'strict' or 'relaxed'",
+  );
+  checkOptional(
+    options['snapshotIntervalEvents'],
+    'snapshotIntervalEvents',
+    (value) => isCount(value, 1, Number.MAX_SAFE_INTEGER),
+    'an integer of at least 1',
+  );
+  checkOptional(
+    options['snapshotIntervalMs'],
+    'snapshotIntervalMs',
+    (value) => isCount(value, 0, Number.MAX_SAFE_INTEGER),
+    'an integer of at least 0 (0 disables)',
+  );
+  checkOptional(
+    options['accountHistory'],
+    'accountHistory',
+    (value) => typeof value === 'boolean',
+    'a boolean',
+  );
+  checkOptional(
+    options['transferIdScope'],
+    'transferIdScope',
+    (value) => value === 'ledger' || value === 'shard',
+    "'ledger' or 'shard'",
+  );
+  checkOptional(
+    options['sagaStepTimeoutMs'],
+    'sagaStepTimeoutMs',
+    (value) => isCount(value, 1, sagaStepTimeoutMsMax),
+    `an integer from 1 to ${sagaStepTimeoutMsMax}`,
+  );
+  checkOptional(
+    options['failpoints'],
+    'failpoints',
+    (value) => typeof value === 'string',
+    'a string',
+  );
 }
 
 /** An array of at most limits.batchSizeMax items (the write calls check each item themselves and
  * answer a bad one with its rejection status). */
 export function checkBatch(items: unknown, field: string): asserts items is readonly unknown[] {
   if (!Array.isArray(items)) refuse(field, 'must be an array');
-  if (items.length > limits.batchSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: items.length, max: limits.batchSizeMax });
+  if (items.length > limits.batchSizeMax)
+    throw new LedgerError('BATCH_TOO_LARGE', { size: items.length, max: limits.batchSizeMax });
 }
 
 /** The ids of a lookup: an array (checkBatch) of strings, read once each. Returns a copy that
@@ -66,7 +107,8 @@ export function checkIdList(ids: unknown, field: string): (string | null)[] {
 
 /** An account id that a call routes to its shard (accountHistory, balanceAsOf, shardOf). */
 export function checkAccountId(id: unknown, field = 'accountId'): asserts id is string {
-  if (!isValidId(id)) refuse(field, 'an id: 1 to 128 UTF-8 bytes of well-formed text without control characters');
+  if (!isValidId(id))
+    refuse(field, 'an id: 1 to 128 UTF-8 bytes of well-formed text without control characters');
 }
 
 /** accountHistory's options: absent, or an object with an optional afterSequence (an integer of
@@ -76,8 +118,18 @@ export function checkHistoryOptions(options: unknown): { afterSequence?: number;
   if (options === undefined) return {};
   if (!isPlainObject(options)) refuse('options', 'must be an object');
   const { afterSequence, limit } = options;
-  checkOptional(afterSequence, 'afterSequence', (value) => isCount(value, 0, Number.MAX_SAFE_INTEGER), 'an integer of at least 0');
-  checkOptional(limit, 'limit', (value) => isCount(value, 1, limits.pageSizeMax), `an integer from 1 to ${limits.pageSizeMax}`);
+  checkOptional(
+    afterSequence,
+    'afterSequence',
+    (value) => isCount(value, 0, Number.MAX_SAFE_INTEGER),
+    'an integer of at least 0',
+  );
+  checkOptional(
+    limit,
+    'limit',
+    (value) => isCount(value, 1, limits.pageSizeMax),
+    `an integer from 1 to ${limits.pageSizeMax}`,
+  );
   return {
     ...(afterSequence === undefined ? {} : { afterSequence: afterSequence as number }),
     ...(limit === undefined ? {} : { limit: limit as number }),
@@ -90,8 +142,18 @@ export function checkHistoryOptions(options: unknown): { afterSequence?: number;
 export function checkAsOf(at: unknown): { sequence?: number; timestamp?: bigint } {
   if (!isPlainObject(at)) refuse('at', 'an object with a sequence, a timestamp, or neither (now)');
   const { sequence, timestamp } = at;
-  checkOptional(sequence, 'sequence', (value) => isCount(value, 0, Number.MAX_SAFE_INTEGER), 'an integer of at least 0');
-  checkOptional(timestamp, 'timestamp', (value) => typeof value === 'bigint' && value >= 0n, 'a bigint of at least 0 (ns since the epoch)');
+  checkOptional(
+    sequence,
+    'sequence',
+    (value) => isCount(value, 0, Number.MAX_SAFE_INTEGER),
+    'an integer of at least 0',
+  );
+  checkOptional(
+    timestamp,
+    'timestamp',
+    (value) => typeof value === 'bigint' && value >= 0n,
+    'a bigint of at least 0 (ns since the epoch)',
+  );
   return {
     ...(sequence === undefined ? {} : { sequence: sequence as number }),
     ...(timestamp === undefined ? {} : { timestamp: timestamp as bigint }),
@@ -106,12 +168,19 @@ export function checkShardIndex(shard: unknown, shards: number): asserts shard i
 /** readEvents' position and page: afterSequence an integer of at least 0, limit 1 to
  * limits.pageSizeMax. */
 export function checkEventPage(afterSequence: unknown, limit: unknown): void {
-  if (!isCount(afterSequence, 0, Number.MAX_SAFE_INTEGER)) refuse('afterSequence', 'an integer of at least 0');
-  if (!isCount(limit, 1, limits.pageSizeMax)) refuse('limit', `an integer from 1 to ${limits.pageSizeMax}`);
+  if (!isCount(afterSequence, 0, Number.MAX_SAFE_INTEGER))
+    refuse('afterSequence', 'an integer of at least 0');
+  if (!isCount(limit, 1, limits.pageSizeMax))
+    refuse('limit', `an integer from 1 to ${limits.pageSizeMax}`);
 }
 
 function checkTimestamp(value: unknown, field: string): void {
-  checkOptional(value, field, (item) => typeof item === 'bigint' && item >= 0n, 'a bigint of at least 0 (ns since the epoch)');
+  checkOptional(
+    value,
+    field,
+    (item) => typeof item === 'bigint' && item >= 0n,
+    'a bigint of at least 0 (ns since the epoch)',
+  );
 }
 
 /** ReadModel.statement's options: an account id, optional from/to bigints, limit and cursor. */
@@ -120,8 +189,18 @@ export function checkStatementOptions(options: unknown): void {
   checkAccountId(options['accountId']);
   checkTimestamp(options['from'], 'from');
   checkTimestamp(options['to'], 'to');
-  checkOptional(options['limit'], 'limit', (value) => isCount(value, 1, limits.pageSizeMax), `an integer from 1 to ${limits.pageSizeMax}`);
-  checkOptional(options['cursor'], 'cursor', (value) => value === null || typeof value === 'string', 'a string or null');
+  checkOptional(
+    options['limit'],
+    'limit',
+    (value) => isCount(value, 1, limits.pageSizeMax),
+    `an integer from 1 to ${limits.pageSizeMax}`,
+  );
+  checkOptional(
+    options['cursor'],
+    'cursor',
+    (value) => value === null || typeof value === 'string',
+    'a string or null',
+  );
 }
 
 /** ReadModel.balanceAsOf's options: an account id and a timestamp. */
@@ -137,6 +216,16 @@ export function checkMetadataQuery(options: unknown): void {
   if (!isPlainObject(options)) refuse('options', 'must be an object');
   if (typeof options['key'] !== 'string') refuse('key', 'a string');
   if (typeof options['value'] !== 'string') refuse('value', 'a string');
-  checkOptional(options['limit'], 'limit', (value) => isCount(value, 1, limits.pageSizeMax), `an integer from 1 to ${limits.pageSizeMax}`);
-  checkOptional(options['afterId'], 'afterId', (value) => value === null || typeof value === 'string', 'a string or null');
+  checkOptional(
+    options['limit'],
+    'limit',
+    (value) => isCount(value, 1, limits.pageSizeMax),
+    `an integer from 1 to ${limits.pageSizeMax}`,
+  );
+  checkOptional(
+    options['afterId'],
+    'afterId',
+    (value) => value === null || typeof value === 'string',
+    'a string or null',
+  );
 }

@@ -20,7 +20,14 @@
 
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { LedgerError, assert, isLedgerError, syncDir, writeFileAtomic, type BackupInfo } from '@shardledger/ledger-core';
+import {
+  LedgerError,
+  assert,
+  isLedgerError,
+  syncDir,
+  writeFileAtomic,
+  type BackupInfo,
+} from '@shardledger/ledger-core';
 import { manifestFileName, shardDirName } from './manifest.js';
 import type { BackupResult } from './ledger-types.js';
 import type { ShardClient } from './shard/shard-client.js';
@@ -36,11 +43,16 @@ export interface BackupSource {
 }
 
 export async function backupLedger(source: BackupSource, target: string): Promise<BackupResult> {
-  if (typeof target !== 'string' || target === '') throw new LedgerError('INVALID_ARGUMENT', { field: 'target', problem: 'required' });
+  if (typeof target !== 'string' || target === '')
+    throw new LedgerError('INVALID_ARGUMENT', { field: 'target', problem: 'required' });
   const from = resolve(source.dir);
   const destination = resolve(target);
   if (destination === from || destination.startsWith(from + sep)) {
-    throw new LedgerError('INVALID_ARGUMENT', { field: 'target', target, problem: 'inside the data dir' });
+    throw new LedgerError('INVALID_ARGUMENT', {
+      field: 'target',
+      target,
+      problem: 'inside the data dir',
+    });
   }
   const started = performance.now();
   await createTarget(destination, target);
@@ -49,7 +61,10 @@ export async function backupLedger(source: BackupSource, target: string): Promis
     // A marker first, so that a copy cut short is never taken for a new, empty data dir (which
     // Ledger.open would create in a dir holding only its own entries): with it, open refuses the
     // dir (NOT_A_LEDGER) until the manifest is in.
-    await writeFileAtomic(marker, 'a backup was being written here; it did not finish: delete this dir\n');
+    await writeFileAtomic(
+      marker,
+      'a backup was being written here; it did not finish: delete this dir\n',
+    );
   } catch (error) {
     throw new LedgerError('IO_ERROR', { target, problem: String((error as Error).message) });
   }
@@ -60,7 +75,9 @@ export async function backupLedger(source: BackupSource, target: string): Promis
   const copies = await Promise.allSettled(
     source.clients.map((client, shard) => {
       const cut = cuts[shard] as PromiseSettledResult<{ sequence: number }>;
-      return cut.status === 'fulfilled' ? client.backupDone(shardDirs[shard] as string) : Promise.reject(cut.reason);
+      return cut.status === 'fulfilled'
+        ? client.backupDone(shardDirs[shard] as string)
+        : Promise.reject(cut.reason);
     }),
   );
   const shards: BackupInfo[] = [];
@@ -68,11 +85,18 @@ export async function backupLedger(source: BackupSource, target: string): Promis
     if (copy.status === 'rejected') throw copy.reason;
     shards.push(copy.value);
   }
-  const cut = cuts.map((result) => (result as PromiseFulfilledResult<{ sequence: number }>).value.sequence);
-  shards.forEach((shard, index) => assert(shard.sequenceAtLeast === cut[index], 'a shard copied what it cut'));
+  const cut = cuts.map(
+    (result) => (result as PromiseFulfilledResult<{ sequence: number }>).value.sequence,
+  );
+  shards.forEach((shard, index) =>
+    assert(shard.sequenceAtLeast === cut[index], 'a shard copied what it cut'),
+  );
   // The manifest last, as it is on disk: the copy is a data dir only once every shard is in it.
   try {
-    await writeFileAtomic(join(destination, manifestFileName), await readFile(join(source.dir, manifestFileName), 'utf8'));
+    await writeFileAtomic(
+      join(destination, manifestFileName),
+      await readFile(join(source.dir, manifestFileName), 'utf8'),
+    );
     await rm(marker);
     await syncDir(destination);
   } catch (error) {
@@ -88,14 +112,22 @@ async function createTarget(destination: string, target: string): Promise<void> 
     // Not `recursive`: an existing target fails, so a backup never mixes with other files.
     await mkdir(destination);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new LedgerError('INVALID_ARGUMENT', { field: 'target', target, problem: 'already exists' });
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new LedgerError('INVALID_ARGUMENT', {
+        field: 'target',
+        target,
+        problem: 'already exists',
+      });
     throw new LedgerError('IO_ERROR', { target, problem: String((error as Error).message) });
   }
 }
 
 /** Steps 1 and 2: holds every client's sends, cuts each shard once its worker has answered all
  * it was sent, and lifts the hold whatever happened. One outcome per shard. */
-async function cutEveryShard(clients: readonly ShardClient[], dirs: readonly string[]): Promise<PromiseSettledResult<{ sequence: number }>[]> {
+async function cutEveryShard(
+  clients: readonly ShardClient[],
+  dirs: readonly string[],
+): Promise<PromiseSettledResult<{ sequence: number }>[]> {
   for (const client of clients) client.holdSends();
   try {
     return await Promise.allSettled(

@@ -55,7 +55,8 @@ export async function acquireDirLock(dir: string): Promise<DirLock> {
   } catch (error) {
     db.close();
     const code = (error as { code?: unknown }).code;
-    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') throw new LedgerError('DIR_LOCKED', { dir, path });
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')
+      throw new LedgerError('DIR_LOCKED', { dir, path });
     throw new LedgerError('IO_ERROR', { dir, path, problem: String((error as Error).message) });
   }
   let released = false;

@@ -80,7 +80,11 @@ function trigger(name: string, action: FailpointAction): void {
       // In a worker, process.exit ends only this thread: nothing after this line runs, no reply
       // is posted, and the main thread sees an 'exit' event. In the main thread it would end the
       // process, which a test asking for exit-worker cannot mean: refuse loudly.
-      if (isMainThread) throw new LedgerError('FAILPOINT', { name, problem: 'exit-worker armed in the main thread' });
+      if (isMainThread)
+        throw new LedgerError('FAILPOINT', {
+          name,
+          problem: 'exit-worker armed in the main thread',
+        });
       process.exit(86);
     // falls through: process.exit never returns.
     case 'kill-process':
@@ -92,8 +96,17 @@ function trigger(name: string, action: FailpointAction): void {
 
 export function armFailpoint(name: string, options: FailpointOptions): void {
   const after = options.after ?? 1;
-  if (name.length === 0 || !failpointActions.includes(options.action) || !Number.isSafeInteger(after) || after < 1) {
-    throw new LedgerError('INVALID_ARGUMENT', { field: 'failpoint', name, action: String(options.action) });
+  if (
+    name.length === 0 ||
+    !failpointActions.includes(options.action) ||
+    !Number.isSafeInteger(after) ||
+    after < 1
+  ) {
+    throw new LedgerError('INVALID_ARGUMENT', {
+      field: 'failpoint',
+      name,
+      action: String(options.action),
+    });
   }
   armed.set(name, { action: options.action, after, hits: 0 });
 }
@@ -129,7 +142,9 @@ export function parseFailpointSpec(spec: string): { name: string; options: Failp
 }
 
 /** Arms every failpoint named in `spec` (default: the SHARDLEDGER_FAILPOINTS env var). */
-export function armFailpointsFromEnv(spec: string | undefined = process.env['SHARDLEDGER_FAILPOINTS']): void {
+export function armFailpointsFromEnv(
+  spec: string | undefined = process.env['SHARDLEDGER_FAILPOINTS'],
+): void {
   if (spec === undefined || spec.length === 0) return;
   for (const { name, options } of parseFailpointSpec(spec)) armFailpoint(name, options);
 }

@@ -15,7 +15,12 @@ export type {
 } from './ledger-types.js';
 export { PartitionMap, hashAccountId, partitionOf } from './partition.js';
 export { readManifest, shardDir, type Manifest } from './manifest.js';
-export { failpointNames, armFailpoint, disarmAllFailpoints, type FailpointOptions } from './failpoints.js';
+export {
+  failpointNames,
+  armFailpoint,
+  disarmAllFailpoints,
+  type FailpointOptions,
+} from './failpoints.js';
 export type { ShardClient, ShardRestartEvent } from './shard/shard-client.js';
 export {
   LedgerError,

@@ -33,10 +33,27 @@ import {
   type TransferSpec,
   type VoidPendingInput,
 } from '@shardledger/ledger-core';
-import { checkAccountId, checkAsOf, checkBatch, checkEventPage, checkHistoryOptions, checkIdList, checkLedgerOptions, checkShardIndex } from './arguments.js';
+import {
+  checkAccountId,
+  checkAsOf,
+  checkBatch,
+  checkEventPage,
+  checkHistoryOptions,
+  checkIdList,
+  checkLedgerOptions,
+  checkShardIndex,
+} from './arguments.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { backupLedger } from './backup.js';
-import { finishCreation, ledgerIdentity, refuseForeignDir, openOrCreateManifest, partitionMapDigest, readManifest, type Manifest } from './manifest.js';
+import {
+  finishCreation,
+  ledgerIdentity,
+  refuseForeignDir,
+  openOrCreateManifest,
+  partitionMapDigest,
+  readManifest,
+  type Manifest,
+} from './manifest.js';
 import { AccountShardMemo, PartitionMap } from './partition.js';
 import { failpoint, failpointNames } from './failpoints.js';
 import { SagaBatch, SagaCoordinator } from './saga-coordinator.js';
@@ -56,10 +73,13 @@ import type {
 } from './ledger-types.js';
 
 function idOf(input: unknown): string {
-  const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
+  const id =
+    typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
   if (typeof id === 'string') return id;
   // String() of an object calls its own toString, which may throw or be absent (a null prototype).
-  return typeof id === 'object' || typeof id === 'function' ? Object.prototype.toString.call(id) : String(id);
+  return typeof id === 'object' || typeof id === 'function'
+    ? Object.prototype.toString.call(id)
+    : String(id);
 }
 
 /** What one createTransfers call sends to one shard: its same-shard transfers and the
@@ -74,7 +94,8 @@ interface ShardBucket {
 
 /** The transfer a record stands for (a cross-shard hold's, to post or void it). */
 function plainSpecOf(record: TransferRecord): TransferSpec {
-  const { id, debitAccountId, creditAccountId, amount, currency, pending, timeoutMs, metadata } = record;
+  const { id, debitAccountId, creditAccountId, amount, currency, pending, timeoutMs, metadata } =
+    record;
   return { id, debitAccountId, creditAccountId, amount, currency, pending, timeoutMs, metadata };
 }
 
@@ -96,14 +117,25 @@ class TransferRouting {
 
   #bucketOf(shard: number): ShardBucket {
     let bucket = this.buckets[shard];
-    if (bucket === undefined) this.buckets[shard] = bucket = { batch: new CommandBatchBuilder(this.#capacity), positions: [], reservations: 0 };
+    if (bucket === undefined)
+      this.buckets[shard] = bucket = {
+        batch: new CommandBatchBuilder(this.#capacity),
+        positions: [],
+        reservations: 0,
+      };
     return bucket;
   }
 
   /** A plain transfer between two accounts of `shard`, straight into its columns. */
   addPlain(shard: number, index: number, plain: PlainTransferFields): void {
     const bucket = this.#bucketOf(shard);
-    bucket.batch.addPlainTransfer(plain.id, plain.debitAccountId as string, plain.creditAccountId as string, plain.currency, plain.amount);
+    bucket.batch.addPlainTransfer(
+      plain.id,
+      plain.debitAccountId as string,
+      plain.creditAccountId as string,
+      plain.currency,
+      plain.amount,
+    );
     bucket.positions.push(index);
   }
 
@@ -156,7 +188,12 @@ async function makeDataDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? null;
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw new LedgerError('INVALID_ARGUMENT', { field: 'dir', dir, problem: 'a file, not a directory, is in the way' });
+    if (code === 'EEXIST' || code === 'ENOTDIR')
+      throw new LedgerError('INVALID_ARGUMENT', {
+        field: 'dir',
+        dir,
+        problem: 'a file, not a directory, is in the way',
+      });
     throw new LedgerError('IO_ERROR', { dir, code, problem: String((error as Error).message) });
   }
 }
@@ -171,7 +208,13 @@ export class Ledger {
   private readonly routedShards = new Int32Array(2);
   /** readPlain's output: the fields of the plain transfer just read (one object reused by every
    * transfer: the hot path allocates nothing per transfer for it). */
-  private readonly plainFields: PlainTransferFields = { id: '', debitAccountId: '', creditAccountId: '', currency: '', amount: 0 };
+  private readonly plainFields: PlainTransferFields = {
+    id: '',
+    debitAccountId: '',
+    creditAccountId: '',
+    currency: '',
+    amount: 0,
+  };
   private readonly clients: ShardClient[];
   private readonly lock: DirLock;
   private readonly sagas: SagaCoordinator;
@@ -183,17 +226,29 @@ export class Ledger {
   private recovery = { sagasCommitted: 0, sagasReleased: 0 };
   private closed = false;
 
-  private constructor(options: LedgerOptions, manifest: Manifest, clients: ShardClient[], lock: DirLock) {
+  private constructor(
+    options: LedgerOptions,
+    manifest: Manifest,
+    clients: ShardClient[],
+    lock: DirLock,
+  ) {
     this.options = options;
     this.dir = options.dir;
     this.manifest = manifest;
     this.shards = manifest.shards;
-    this.partitions = new PartitionMap({ shards: manifest.shards, partitionMap: manifest.partitionMap });
+    this.partitions = new PartitionMap({
+      shards: manifest.shards,
+      partitionMap: manifest.partitionMap,
+    });
     this.accountShards = new AccountShardMemo({ partitions: this.partitions });
     this.clients = clients;
     this.lock = lock;
     const partitions = this.partitions;
-    this.sagas = new SagaCoordinator({ clients, shardOf: (accountId) => partitions.shardOf(accountId), stepTimeoutMs: options.sagaStepTimeoutMs ?? limits.sagaStepTimeoutMs });
+    this.sagas = new SagaCoordinator({
+      clients,
+      shardOf: (accountId) => partitions.shardOf(accountId),
+      stepTimeoutMs: options.sagaStepTimeoutMs ?? limits.sagaStepTimeoutMs,
+    });
   }
 
   /** Opens (or creates) a ledger. Resolves once every shard recovered from its log and every
@@ -206,14 +261,30 @@ export class Ledger {
     const lock = await acquireDirLock(options.dir);
     try {
       const existing = await readManifest(options.dir);
-      const shards = options.shards ?? existing?.shards ?? Math.min(availableParallelism(), limits.shardCountMax);
-      const { manifest, shardDirs, creating } = await openOrCreateManifest({ dir: options.dir, shards });
+      const shards =
+        options.shards ??
+        existing?.shards ??
+        Math.min(availableParallelism(), limits.shardCountMax);
+      const { manifest, shardDirs, creating } = await openOrCreateManifest({
+        dir: options.dir,
+        shards,
+      });
       // What each shard must be (shard-identity.ts): checked by its worker before it opens.
-      const identity = { ledgerId: ledgerIdentity(manifest), partitionMapDigest: partitionMapDigest(manifest), create: creating, shards: manifest.shards, partitionMap: manifest.partitionMap };
+      const identity = {
+        ledgerId: ledgerIdentity(manifest),
+        partitionMapDigest: partitionMapDigest(manifest),
+        create: creating,
+        shards: manifest.shards,
+        partitionMap: manifest.partitionMap,
+      };
       const engine = {
         durability: options.durability ?? 'strict',
-        ...(options.snapshotIntervalEvents !== undefined ? { snapshotIntervalEvents: options.snapshotIntervalEvents } : {}),
-        ...(options.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: options.snapshotIntervalMs } : {}),
+        ...(options.snapshotIntervalEvents !== undefined
+          ? { snapshotIntervalEvents: options.snapshotIntervalEvents }
+          : {}),
+        ...(options.snapshotIntervalMs !== undefined
+          ? { snapshotIntervalMs: options.snapshotIntervalMs }
+          : {}),
         ...(options.accountHistory !== undefined ? { accountHistory: options.accountHistory } : {}),
       };
       const opened = await Promise.allSettled(
@@ -226,15 +297,27 @@ export class Ledger {
           }),
         ),
       );
-      const clients = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      const clients = opened.flatMap((result) =>
+        result.status === 'fulfilled' ? [result.value] : [],
+      );
       try {
-        const failed = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        const failed = opened.find(
+          (result): result is PromiseRejectedResult => result.status === 'rejected',
+        );
         if (failed !== undefined) throw failed.reason;
         if (creating) await finishCreation(options.dir);
         const ledger = new Ledger(options, manifest, clients, lock);
         const recovered = await ledger.sagas.recoverAll();
-        ledger.recovery = { sagasCommitted: recovered.committed, sagasReleased: recovered.released };
-        if (clients.length > 1 && options.transferIdScope !== 'shard') ledger.transferIds = new TransferIdGuard((await Promise.all(clients.map((client) => client.info()))).map((info) => info.transferIdMax));
+        ledger.recovery = {
+          sagasCommitted: recovered.committed,
+          sagasReleased: recovered.released,
+        };
+        if (clients.length > 1 && options.transferIdScope !== 'shard')
+          ledger.transferIds = new TransferIdGuard(
+            (await Promise.all(clients.map((client) => client.info()))).map(
+              (info) => info.transferIdMax,
+            ),
+          );
         return ledger;
       } catch (error) {
         // The shards that did open are closed before the lock goes: no worker of this failed
@@ -267,12 +350,16 @@ export class Ledger {
   }
 
   /** Sends commands to their shards (coalesced per shard) and returns statuses in input order. */
-  private async route(commands: ({ shard: number; command: Command } | null)[], fallback: CommandStatus[]): Promise<CommandStatus[]> {
+  private async route(
+    commands: ({ shard: number; command: Command } | null)[],
+    fallback: CommandStatus[],
+  ): Promise<CommandStatus[]> {
     const perShard = new Map<number, { commands: Command[]; positions: number[] }>();
     commands.forEach((entry, position) => {
       if (entry === null) return;
       let bucket = perShard.get(entry.shard);
-      if (bucket === undefined) perShard.set(entry.shard, (bucket = { commands: [], positions: [] }));
+      if (bucket === undefined)
+        perShard.set(entry.shard, (bucket = { commands: [], positions: [] }));
       bucket.commands.push(entry.command);
       bucket.positions.push(position);
     });
@@ -299,10 +386,16 @@ export class Ledger {
         return null;
       }
       statuses[index] = 'ok';
-      return { shard: this.shardOf(parsed.value.id), command: { type: 'CreateAccount', account: parsed.value } as Command };
+      return {
+        shard: this.shardOf(parsed.value.id),
+        command: { type: 'CreateAccount', account: parsed.value } as Command,
+      };
     });
     const routed = await this.route(commands, statuses);
-    return accounts.map((input, index) => ({ id: idOf(input), status: routed[index] as CommandStatus }));
+    return accounts.map((input, index) => ({
+      id: idOf(input),
+      status: routed[index] as CommandStatus,
+    }));
   }
 
   /** Creates transfers; one result per input, in order. Every command reaches each shard in input
@@ -349,7 +442,12 @@ export class Ledger {
    * anything is sent, looked up on the shards that are not its home. When one is taken there,
    * nothing is sent and it returns -(end + 1): the caller sends start .. end again, checked
    * (sendChecked), which gives each transfer its status. */
-  private async sendRouted(transfers: readonly TransferInput[], start: number, statuses: CommandStatus[], segment: IdSegment | null): Promise<number> {
+  private async sendRouted(
+    transfers: readonly TransferInput[],
+    start: number,
+    statuses: CommandStatus[],
+    segment: IdSegment | null,
+  ): Promise<number> {
     const count = transfers.length;
     const routing = new TransferRouting(this.shards, count - start);
     const shardsOf = this.routedShards;
@@ -387,8 +485,15 @@ export class Ledger {
       }
       routing.add(index, spec, shardsOf[0] as number, shardsOf[1] as number);
     }
-    if (segment !== null && greatest !== first) (this.transferIds as TransferIdGuard).advance(segment, greatest as string);
-    if (held !== null && (await this.findElsewhere(segment as IdSegment, [...held.values()])).some((record) => record !== undefined)) return -index - 1;
+    if (segment !== null && greatest !== first)
+      (this.transferIds as TransferIdGuard).advance(segment, greatest as string);
+    if (
+      held !== null &&
+      (await this.findElsewhere(segment as IdSegment, [...held.values()])).some(
+        (record) => record !== undefined,
+      )
+    )
+      return -index - 1;
     await this.sendRouting(routing, statuses, segment);
     return index;
   }
@@ -398,12 +503,19 @@ export class Ledger {
    * segment to other shards (a fast one: in (first, greatest]; or a slow one with another home),
    * so that the next segment checks it against what this one wrote, as one shard would; else
    * true, with the id held: marked slow, its home noted in `held`. */
-  private holdSlow(segment: IdSegment, id: string, first: string | null, greatest: string | null, held: Map<string, HeldId>): boolean {
+  private holdSlow(
+    segment: IdSegment,
+    id: string,
+    first: string | null,
+    greatest: string | null,
+    held: Map<string, HeldId>,
+  ): boolean {
     if (first !== null && greatest !== null && first < id && id <= greatest) return false;
     const debitShard = this.routedShards[0] as number;
     const creditShard = this.routedShards[1] as number;
     const earlier = held.get(id);
-    if (earlier !== undefined) return earlier.debitShard === debitShard && earlier.creditShard === creditShard;
+    if (earlier !== undefined)
+      return earlier.debitShard === debitShard && earlier.creditShard === creditShard;
     held.set(id, { id, debitShard, creditShard });
     (this.transferIds as TransferIdGuard).markSlow(segment, id);
     return true;
@@ -413,7 +525,13 @@ export class Ledger {
    * their home (refuseTakenIds), and sends the others; returns the index it stopped at: `end`, or
    * an id met earlier in this segment with other home shards (it goes in the next segment, so
    * that the lookup sees what the first one wrote, as one shard would). */
-  private async sendChecked(transfers: readonly TransferInput[], start: number, end: number, statuses: CommandStatus[], segment: IdSegment): Promise<number> {
+  private async sendChecked(
+    transfers: readonly TransferInput[],
+    start: number,
+    end: number,
+    statuses: CommandStatus[],
+    segment: IdSegment,
+  ): Promise<number> {
     const guard = this.transferIds as TransferIdGuard;
     const shardsOf = this.routedShards;
     const plain = this.plainFields;
@@ -438,12 +556,20 @@ export class Ledger {
       const earlier = homeOf.get(spec.id);
       if (earlier !== undefined && earlier !== home) break;
       homeOf.set(spec.id, home);
-      routed.push({ index, id: spec.id, spec, debitShard, creditShard, slow: guard.take(segment, spec.id) });
+      routed.push({
+        index,
+        id: spec.id,
+        spec,
+        debitShard,
+        creditShard,
+        slow: guard.take(segment, spec.id),
+      });
     }
     await this.refuseTakenIds(segment, routed, statuses);
     const routing = new TransferRouting(this.shards, routed.length);
     for (const entry of routed) {
-      if (statuses[entry.index] === undefined) routing.add(entry.index, entry.spec as TransferSpec, entry.debitShard, entry.creditShard);
+      if (statuses[entry.index] === undefined)
+        routing.add(entry.index, entry.spec as TransferSpec, entry.debitShard, entry.creditShard);
     }
     await this.sendRouting(routing, statuses, segment);
     return index;
@@ -452,14 +578,23 @@ export class Ledger {
   /** Gives each slow transfer of `routed` whose id is live on a shard outside its home shards the
    * status its home would give (exists, exists_with_different_fields, or transfer_in_flight while
    * that transfer's saga runs), so that it is not sent. */
-  private async refuseTakenIds(segment: IdSegment, routed: readonly CheckedTransfer[], statuses: (CommandStatus | undefined)[]): Promise<void> {
+  private async refuseTakenIds(
+    segment: IdSegment,
+    routed: readonly CheckedTransfer[],
+    statuses: (CommandStatus | undefined)[],
+  ): Promise<void> {
     const slow = routed.filter((entry) => entry.slow);
     const found = await this.findElsewhere(segment, slow);
     slow.forEach((entry, position) => {
       const record = found[position];
       if (record === undefined || statuses[entry.index] !== undefined) return;
       const same = entry.spec !== null && sameTransfer(record, entry.spec);
-      statuses[entry.index] = record.state === 'reserved' ? 'transfer_in_flight' : same ? 'exists' : 'exists_with_different_fields';
+      statuses[entry.index] =
+        record.state === 'reserved'
+          ? 'transfer_in_flight'
+          : same
+            ? 'exists'
+            : 'exists_with_different_fields';
     });
   }
 
@@ -468,7 +603,10 @@ export class Ledger {
    * home shard checks the id itself when the transfer reaches it. Waits first for the segments
    * that may be writing those ids to queue their writes, and looks up behind them; with none,
    * ahead of every write in flight (none can hold them). */
-  private async findElsewhere(segment: IdSegment, held: readonly HeldId[]): Promise<(TransferRecord | undefined)[]> {
+  private async findElsewhere(
+    segment: IdSegment,
+    held: readonly HeldId[],
+  ): Promise<(TransferRecord | undefined)[]> {
     if (held.length === 0) return [];
     const behind = await (this.transferIds as TransferIdGuard).writesQueuedBefore(segment);
     const asked = this.clients.map(() => ({ ids: [] as string[], positions: [] as number[] }));
@@ -492,7 +630,8 @@ export class Ledger {
       records.forEach((record, index) => {
         const position = positions[index] as number;
         // A released saga side frees its id, as it does on its own shard (decide.ts liveRecord).
-        if (record !== undefined && record.state !== 'released' && found[position] === undefined) found[position] = record;
+        if (record !== undefined && record.state !== 'released' && found[position] === undefined)
+          found[position] = record;
       });
     });
     return found;
@@ -500,7 +639,11 @@ export class Ledger {
 
   /** Sends one message per shard, runs the sagas, and writes every status; throws when a shard
    * failed with same-shard transfers in its message (they are in doubt: a retry is safe). */
-  private async sendRouting(routing: TransferRouting, statuses: CommandStatus[], segment: IdSegment | null): Promise<void> {
+  private async sendRouting(
+    routing: TransferRouting,
+    statuses: CommandStatus[],
+    segment: IdSegment | null,
+  ): Promise<void> {
     const { buckets, sagas } = routing;
     let localError: unknown;
     const sends: Promise<void>[] = [];
@@ -540,7 +683,8 @@ export class Ledger {
     await Promise.all(sends);
     if (sagas.size > 0) {
       const sagaStatuses = await this.sagas.finishBatch(sagas);
-      for (let slot = 0; slot < sagas.size; slot += 1) statuses[sagas.positions[slot] as number] = sagaStatuses[slot] as CommandStatus;
+      for (let slot = 0; slot < sagas.size; slot += 1)
+        statuses[sagas.positions[slot] as number] = sagaStatuses[slot] as CommandStatus;
     }
     if (localError !== undefined) throw localError;
   }
@@ -601,7 +745,11 @@ export class Ledger {
     this.ensureOpen();
     checkBatch(transfers, 'transfers');
     if (transfers.length === 0) return [];
-    if (transfers.length > limits.groupSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: transfers.length, max: limits.groupSizeMax });
+    if (transfers.length > limits.groupSizeMax)
+      throw new LedgerError('BATCH_TOO_LARGE', {
+        size: transfers.length,
+        max: limits.groupSizeMax,
+      });
     const specs: TransferSpec[] = [];
     const invalid: (CommandStatus | null)[] = transfers.map((input) => {
       const parsed = parseTransfer(input);
@@ -621,17 +769,30 @@ export class Ledger {
         if (segment !== null) guard?.end(segment);
       }
     }
-    return transfers.map((input, index) => ({ id: idOf(input), status: statuses[index] as CommandStatus }));
+    return transfers.map((input, index) => ({
+      id: idOf(input),
+      status: statuses[index] as CommandStatus,
+    }));
   }
 
   /** createAtomicGroup once every member is valid: refused whole when a member's id is taken
    * (on a shard outside its home, or by an earlier member of a group spanning shards, which no one
    * shard sees whole), else run on its one shard or as a saga. */
-  private async sendGroup(specs: readonly TransferSpec[], segment: IdSegment | null): Promise<CommandStatus[]> {
+  private async sendGroup(
+    specs: readonly TransferSpec[],
+    segment: IdSegment | null,
+  ): Promise<CommandStatus[]> {
     const guard = this.transferIds;
     const routed: CheckedTransfer[] = specs.map((spec, index) => {
       const slow = segment !== null && (guard as TransferIdGuard).take(segment, spec.id);
-      return { index, id: spec.id, spec, debitShard: this.shardOf(spec.debitAccountId), creditShard: this.shardOf(spec.creditAccountId), slow };
+      return {
+        index,
+        id: spec.id,
+        spec,
+        debitShard: this.shardOf(spec.debitAccountId),
+        creditShard: this.shardOf(spec.creditAccountId),
+        slow,
+      };
     });
     const shards = new Set(routed.flatMap((entry) => [entry.debitShard, entry.creditShard]));
     if (segment !== null) {
@@ -643,22 +804,33 @@ export class Ledger {
           seen.add(spec.id);
         });
       }
-      if (taken.every((status) => status === undefined)) await this.refuseTakenIds(segment, routed, taken);
-      if (taken.some((status) => status !== undefined)) return taken.map((status) => status ?? 'linked_transfer_failed');
+      if (taken.every((status) => status === undefined))
+        await this.refuseTakenIds(segment, routed, taken);
+      if (taken.some((status) => status !== undefined))
+        return taken.map((status) => status ?? 'linked_transfer_failed');
     }
     if (shards.size === 1) {
-      const [result] = await this.shardClient([...shards][0] as number).submit([{ type: 'CreateTransferGroup', transfers: specs }]);
+      const [result] = await this.shardClient([...shards][0] as number).submit([
+        { type: 'CreateTransferGroup', transfers: specs },
+      ]);
       assert(result !== undefined, 'one result');
       return specs.map((_, index) => result.statuses?.[index] ?? result.status);
     }
-    if (specs.some((spec) => spec.pending)) return specs.map((spec) => (spec.pending ? 'cross_shard_pending_unsupported' : 'linked_transfer_failed'));
+    if (specs.some((spec) => spec.pending))
+      return specs.map((spec) =>
+        spec.pending ? 'cross_shard_pending_unsupported' : 'linked_transfer_failed',
+      );
     return this.sagas.run(specs);
   }
 
   /** Where each pending transfer lives: the shard that resolves it (for a cross-shard hold, its
    * debit shard, which decides) and its record. */
-  private async locatePending(pendingIds: readonly string[]): Promise<({ shard: number; record: TransferRecord } | undefined)[]> {
-    const found = await Promise.all(this.clients.map((client) => client.lookupTransfers(pendingIds)));
+  private async locatePending(
+    pendingIds: readonly string[],
+  ): Promise<({ shard: number; record: TransferRecord } | undefined)[]> {
+    const found = await Promise.all(
+      this.clients.map((client) => client.lookupTransfers(pendingIds)),
+    );
     return pendingIds.map((_, index) => {
       for (let shard = 0; shard < found.length; shard += 1) {
         const record = found[shard]?.[index];
@@ -671,7 +843,10 @@ export class Ledger {
     });
   }
 
-  private async resolvePending(inputs: readonly (PostPendingInput | VoidPendingInput)[], action: 'post' | 'void'): Promise<TransferResult[]> {
+  private async resolvePending(
+    inputs: readonly (PostPendingInput | VoidPendingInput)[],
+    action: 'post' | 'void',
+  ): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(inputs, 'inputs');
     const statuses: CommandStatus[] = new Array<CommandStatus>(inputs.length);
@@ -679,7 +854,10 @@ export class Ledger {
     const pendingIds = parsed.map((entry) => (entry.ok ? entry.value.pendingId : ''));
     const located = await this.locatePending(pendingIds);
     /** Inputs that resolve a cross-shard hold, by position: its saga runs the two steps. */
-    const holds = new Map<number, { sagaId: string; transfer: TransferSpec; debitShard: number; creditShard: number }>();
+    const holds = new Map<
+      number,
+      { sagaId: string; transfer: TransferSpec; debitShard: number; creditShard: number }
+    >();
     const commands = parsed.map((entry, index) => {
       if (!entry.ok) {
         statuses[index] = statusOf(entry.code);
@@ -692,7 +870,12 @@ export class Ledger {
       }
       const { shard, record } = found;
       if (record.sagaId !== null && record.kind === 'transfer' && record.pending) {
-        holds.set(index, { sagaId: record.sagaId, transfer: plainSpecOf(record), debitShard: shard, creditShard: this.shardOf(record.creditAccountId) });
+        holds.set(index, {
+          sagaId: record.sagaId,
+          transfer: plainSpecOf(record),
+          debitShard: shard,
+          creditShard: this.shardOf(record.creditAccountId),
+        });
       }
       const type = action === 'post' ? 'PostPendingTransfer' : 'VoidPendingTransfer';
       return { shard, command: { type, resolution: entry.value } as Command };
@@ -707,22 +890,40 @@ export class Ledger {
         commands.forEach((entry, index) => {
           if (entry === null) return;
           const id = (entry.command as { resolution: { id: string } }).resolution.id;
-          checked.push({ index, id, spec: null, debitShard: entry.shard, creditShard: entry.shard, slow: (guard as TransferIdGuard).take(segment, id) });
+          checked.push({
+            index,
+            id,
+            spec: null,
+            debitShard: entry.shard,
+            creditShard: entry.shard,
+            slow: (guard as TransferIdGuard).take(segment, id),
+          });
         });
         await this.refuseTakenIds(segment, checked, statuses);
-        for (const entry of checked) if (statuses[entry.index] !== undefined) commands[entry.index] = null;
+        for (const entry of checked)
+          if (statuses[entry.index] !== undefined) commands[entry.index] = null;
       }
       // Cross-shard holds: each through its saga's two steps; the rest routed as usual.
       const holdResults = new Map<number, Promise<CommandStatus>>();
       for (const [index, hold] of holds) {
         const entry = commands[index];
         if (entry === null || entry === undefined) continue;
-        holdResults.set(index, this.sagas.resolveHold(hold, (entry.command as { resolution: PendingResolutionSpec }).resolution, action));
+        holdResults.set(
+          index,
+          this.sagas.resolveHold(
+            hold,
+            (entry.command as { resolution: PendingResolutionSpec }).resolution,
+            action,
+          ),
+        );
         commands[index] = null;
       }
       const routed = await this.route(commands, statuses);
       for (const [index, result] of holdResults) routed[index] = await result;
-      return inputs.map((input, index) => ({ id: idOf(input), status: routed[index] as CommandStatus }));
+      return inputs.map((input, index) => ({
+        id: idOf(input),
+        status: routed[index] as CommandStatus,
+      }));
     } finally {
       if (segment !== null) guard?.end(segment);
     }
@@ -752,7 +953,9 @@ export class Ledger {
     });
     await Promise.all(
       [...perShard].map(async ([shard, positions]) => {
-        const accounts = await this.shardClient(shard).lookupAccounts(positions.map((index) => checked[index] as string));
+        const accounts = await this.shardClient(shard).lookupAccounts(
+          positions.map((index) => checked[index] as string),
+        );
         positions.forEach((position, index) => {
           found[position] = accounts[index];
         });
@@ -777,8 +980,10 @@ export class Ledger {
       for (const records of answers) {
         const record = records[at];
         if (record === undefined) continue;
-        const crossShard = this.shardOf(record.debitAccountId) !== this.shardOf(record.creditAccountId);
-        if (crossShard && this.shardOf(record.debitAccountId) !== answers.indexOf(records)) continue;
+        const crossShard =
+          this.shardOf(record.debitAccountId) !== this.shardOf(record.creditAccountId);
+        if (crossShard && this.shardOf(record.debitAccountId) !== answers.indexOf(records))
+          continue;
         return publicTransfer(record, crossShard);
       }
       return undefined;
@@ -786,14 +991,23 @@ export class Ledger {
   }
 
   /** Postings of one account in time order, paginated by sequence number (of its shard). */
-  async accountHistory(accountId: string, options: { afterSequence?: number; limit?: number } = {}): Promise<HistoryPage> {
+  async accountHistory(
+    accountId: string,
+    options: { afterSequence?: number; limit?: number } = {},
+  ): Promise<HistoryPage> {
     this.ensureOpen();
     checkAccountId(accountId);
-    return this.shardClient(this.shardOf(accountId)).accountHistory(accountId, checkHistoryOptions(options));
+    return this.shardClient(this.shardOf(accountId)).accountHistory(
+      accountId,
+      checkHistoryOptions(options),
+    );
   }
 
   /** The account's balances as of a past timestamp (ns) or sequence number of its shard. */
-  async balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): Promise<Account | undefined> {
+  async balanceAsOf(
+    accountId: string,
+    at: { sequence?: number; timestamp?: bigint },
+  ): Promise<Account | undefined> {
     this.ensureOpen();
     checkAccountId(accountId);
     return this.shardClient(this.shardOf(accountId)).balanceAsOf(accountId, checkAsOf(at));
@@ -806,7 +1020,7 @@ export class Ledger {
   async verify(): Promise<VerifyResult> {
     this.ensureOpen();
     await this.sagas.settle();
-    const violations: (VerifyResult['violations'][number])[] = [];
+    const violations: VerifyResult['violations'][number][] = [];
     let eventsReplayed = 0;
     const reports = await Promise.all(this.clients.map((client) => client.verify()));
     reports.forEach((report, shard) => {
@@ -817,7 +1031,11 @@ export class Ledger {
     const sums = new Map<string, bigint[]>();
     infos.forEach((info, shard) => {
       if (info.reservationsOpen > 0) {
-        violations.push({ rule: 'no_open_reservations', detail: `${info.reservationsOpen} open`, shard });
+        violations.push({
+          rule: 'no_open_reservations',
+          detail: `${info.reservationsOpen} open`,
+          shard,
+        });
       }
       for (const totals of info.totals) {
         const sum = sums.get(totals.currency) ?? [0n, 0n, 0n, 0n];
@@ -834,18 +1052,30 @@ export class Ledger {
     openPerShard.forEach((open, shard) => {
       for (const reservation of open) {
         let hold = holds.get(reservation.sagaId);
-        if (hold === undefined) holds.set(reservation.sagaId, (hold = { participants: reservation.participants, on: [] }));
+        if (hold === undefined)
+          holds.set(
+            reservation.sagaId,
+            (hold = { participants: reservation.participants, on: [] }),
+          );
         hold.on.push(shard);
       }
     });
     for (const [sagaId, hold] of holds) {
       if (hold.on.length !== hold.participants.length) {
-        violations.push({ rule: 'holds_open_on_every_shard', detail: `${sagaId}: open on shards ${hold.on.join(',')} of ${hold.participants.join(',')}`, shard: null });
+        violations.push({
+          rule: 'holds_open_on_every_shard',
+          detail: `${sagaId}: open on shards ${hold.on.join(',')} of ${hold.participants.join(',')}`,
+          shard: null,
+        });
       }
     }
     for (const [currency, [debits, credits, debitsPending, creditsPending]] of sums) {
       if (debits !== credits) {
-        violations.push({ rule: 'debits_equal_credits', detail: `${currency}: debits ${debits}, credits ${credits}`, shard: null });
+        violations.push({
+          rule: 'debits_equal_credits',
+          detail: `${currency}: debits ${debits}, credits ${credits}`,
+          shard: null,
+        });
       }
       if (debitsPending !== creditsPending) {
         violations.push({
@@ -891,7 +1121,11 @@ export class Ledger {
   }
 
   /** Events of one shard after a sequence number (export, projections). */
-  async readEvents(shard: number, afterSequence: number, limit: number): ReturnType<ShardClient['readEvents']> {
+  async readEvents(
+    shard: number,
+    afterSequence: number,
+    limit: number,
+  ): ReturnType<ShardClient['readEvents']> {
     this.ensureOpen();
     checkShardIndex(shard, this.shards);
     checkEventPage(afterSequence, limit);

@@ -8,7 +8,12 @@ import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError, limits, syncDir, writeFileAtomic } from '@shardledger/ledger-core';
 import { legacyLockFileName, lockFileName } from './dir-lock.js';
-import { assertShardCount, defaultPartitionMap, hashAlgorithm, partitionMapProblem } from './partition.js';
+import {
+  assertShardCount,
+  defaultPartitionMap,
+  hashAlgorithm,
+  partitionMapProblem,
+} from './partition.js';
 
 export const manifestFileName = 'manifest.json';
 const manifestTmpFileName = 'manifest.json.tmp';
@@ -24,7 +29,12 @@ export const manifestFormatVersion = 2;
 const formatVersionsRead: ReadonlySet<unknown> = new Set([1, 2]);
 /** Entries that may exist in a dir that is still "new": our lock (and an older build's), a torn
  * manifest write. */
-const entriesOfNewDir: ReadonlySet<string> = new Set([lockFileName, legacyLockFileName, manifestTmpFileName, shardsCreatingFileName]);
+const entriesOfNewDir: ReadonlySet<string> = new Set([
+  lockFileName,
+  legacyLockFileName,
+  manifestTmpFileName,
+  shardsCreatingFileName,
+]);
 
 export interface Manifest {
   readonly format: 'shardledger';
@@ -67,7 +77,12 @@ export interface OpenedManifest {
 /** What each shard records of the partition map it was written under: a change of the map (an
  * edited manifest) would route accounts to shards that do not hold them. */
 export function partitionMapDigest(manifest: Manifest): string {
-  const mapped = { hash: manifest.hash, shards: manifest.shards, partitionCount: manifest.partitionCount, partitionMap: manifest.partitionMap };
+  const mapped = {
+    hash: manifest.hash,
+    shards: manifest.shards,
+    partitionCount: manifest.partitionCount,
+    partitionMap: manifest.partitionMap,
+  };
   return createHash('sha256').update(JSON.stringify(mapped)).digest('hex');
 }
 
@@ -97,7 +112,12 @@ export async function refuseForeignDir(dir: string): Promise<void> {
   }
   if (entries.includes(manifestFileName)) return;
   const foreign = entries.find((entry) => !entriesOfNewDir.has(entry));
-  if (foreign !== undefined) throw new LedgerError('NOT_A_LEDGER', { dir, problem: `no ${manifestFileName}`, entry: foreign });
+  if (foreign !== undefined)
+    throw new LedgerError('NOT_A_LEDGER', {
+      dir,
+      problem: `no ${manifestFileName}`,
+      entry: foreign,
+    });
 }
 
 /** Opens the data dir at `dir`, creating it (and its manifest and shard dirs) when it is missing
@@ -112,11 +132,22 @@ export async function openOrCreateManifest(options: OpenManifestOptions): Promis
     const entries = await readdir(dir);
     const foreign = entries.filter((entry) => !entriesOfNewDir.has(entry));
     if (foreign.length > 0) {
-      throw new LedgerError('NOT_A_LEDGER', { dir, problem: `no ${manifestFileName}`, entry: foreign[0] ?? null });
+      throw new LedgerError('NOT_A_LEDGER', {
+        dir,
+        problem: `no ${manifestFileName}`,
+        entry: foreign[0] ?? null,
+      });
     }
-    if (shards === undefined) throw new LedgerError('INVALID_ARGUMENT', { field: 'shards', problem: 'required to create a data dir' });
+    if (shards === undefined)
+      throw new LedgerError('INVALID_ARGUMENT', {
+        field: 'shards',
+        problem: 'required to create a data dir',
+      });
     manifest = newManifest(shards);
-    await writeFileAtomic(join(dir, shardsCreatingFileName), 'shards of a new ledger are being created here\n');
+    await writeFileAtomic(
+      join(dir, shardsCreatingFileName),
+      'shards of a new ledger are being created here\n',
+    );
     await writeFileAtomic(join(dir, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`);
     created = true;
   } else if (shards !== undefined && shards !== manifest.shards) {
@@ -187,14 +218,24 @@ export function manifestProblem(value: unknown): string | null {
   if (typeof value !== 'object' || value === null) return 'manifest is not an object';
   const raw = value as Partial<Record<keyof Manifest, unknown>>;
   if (raw.format !== 'shardledger') return 'format is not shardledger';
-  if (!formatVersionsRead.has(raw.formatVersion)) return `unsupported formatVersion ${String(raw.formatVersion)}`;
+  if (!formatVersionsRead.has(raw.formatVersion))
+    return `unsupported formatVersion ${String(raw.formatVersion)}`;
   if (raw.hash !== hashAlgorithm) return `unsupported hash ${String(raw.hash)}`;
   const shards = raw.shards;
-  if (typeof shards !== 'number' || !Number.isSafeInteger(shards) || shards < 1 || shards > limits.shardCountMax) {
+  if (
+    typeof shards !== 'number' ||
+    !Number.isSafeInteger(shards) ||
+    shards < 1 ||
+    shards > limits.shardCountMax
+  ) {
     return 'shards is out of range';
   }
   const partitionCount = raw.partitionCount;
-  if (typeof partitionCount !== 'number' || !Number.isSafeInteger(partitionCount) || partitionCount < shards) {
+  if (
+    typeof partitionCount !== 'number' ||
+    !Number.isSafeInteger(partitionCount) ||
+    partitionCount < shards
+  ) {
     return 'partitionCount is out of range';
   }
   if (!Array.isArray(raw.partitionMap) || raw.partitionMap.length !== partitionCount) {
@@ -203,7 +244,11 @@ export function manifestProblem(value: unknown): string | null {
   const mapProblem = partitionMapProblem(raw.partitionMap, shards);
   if (mapProblem !== null) return mapProblem;
   if (typeof raw.createdAt !== 'string') return 'createdAt is not a string';
-  if (raw.ledgerId !== undefined && (typeof raw.ledgerId !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(raw.ledgerId))) {
+  if (
+    raw.ledgerId !== undefined &&
+    (typeof raw.ledgerId !== 'string' ||
+      !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(raw.ledgerId))
+  ) {
     return 'ledgerId is not a UUID';
   }
   return null;

@@ -99,14 +99,23 @@ export function defaultPartitionMap(options: { shards: number; partitionCount: n
   assert(Number.isSafeInteger(partitionCount), 'partitionCount is an integer');
   assert(partitionCount >= shards, 'every shard owns at least one partition');
   const map = new Array<number>(partitionCount);
-  for (let partition = 0; partition < partitionCount; partition++) map[partition] = partition % shards;
+  for (let partition = 0; partition < partitionCount; partition++)
+    map[partition] = partition % shards;
   return map;
 }
 
 /** Throws INVALID_ARGUMENT unless `shards` is an integer in 1..limits.shardCountMax. */
 export function assertShardCount(shards: unknown): asserts shards is number {
-  if (typeof shards !== 'number' || !Number.isSafeInteger(shards) || shards < 1 || shards > limits.shardCountMax) {
-    throw new LedgerError('INVALID_ARGUMENT', { field: 'shards', shardCountMax: limits.shardCountMax });
+  if (
+    typeof shards !== 'number' ||
+    !Number.isSafeInteger(shards) ||
+    shards < 1 ||
+    shards > limits.shardCountMax
+  ) {
+    throw new LedgerError('INVALID_ARGUMENT', {
+      field: 'shards',
+      shardCountMax: limits.shardCountMax,
+    });
   }
 }
 
@@ -137,7 +146,8 @@ export class PartitionMap {
   constructor(options: { shards: number; partitionMap: readonly number[] }) {
     assertShardCount(options.shards);
     const problem = partitionMapProblem(options.partitionMap, options.shards);
-    if (problem !== null) throw new LedgerError('INVALID_ARGUMENT', { field: 'partitionMap', problem });
+    if (problem !== null)
+      throw new LedgerError('INVALID_ARGUMENT', { field: 'partitionMap', problem });
     this.shards = options.shards;
     this.partitionCount = options.partitionMap.length;
     // shardCountMax (256) fits a Uint16Array with room to grow.

@@ -41,7 +41,15 @@ import type { ShardClient } from './shard/shard-client.js';
 
 /** What the coordinator needs of one shard. ShardClient in the router; the fault simulator
  * (test/sim/) puts an in-process ShardEngine behind a seeded network instead. */
-export type SagaShard = Pick<ShardClient, 'submit' | 'sagaOutcome' | 'reservation' | 'lookupTransfers' | 'openReservations' | 'holdReadsUntil'>;
+export type SagaShard = Pick<
+  ShardClient,
+  | 'submit'
+  | 'sagaOutcome'
+  | 'reservation'
+  | 'lookupTransfers'
+  | 'openReservations'
+  | 'holdReadsUntil'
+>;
 
 export interface SagaShards {
   readonly clients: readonly SagaShard[];
@@ -94,7 +102,9 @@ function sagaVerdict(reservations: readonly CommandResult[]): SagaVerdict {
 
 /** The step that finishes, by `verdict`, a reservation this saga made (answered `ok`). */
 function finishingStep(sagaId: string, verdict: 'commit' | 'release'): Command {
-  return verdict === 'commit' ? { type: 'CommitReservation', sagaId } : { type: 'ReleaseReservation', sagaId, reason: 'refused' };
+  return verdict === 'commit'
+    ? { type: 'CommitReservation', sagaId }
+    : { type: 'ReleaseReservation', sagaId, reason: 'refused' };
 }
 
 /** The code a refused one-leg reservation stands for. */
@@ -176,8 +186,18 @@ export class SagaBatch {
     this.sagaIds.push(sagaId);
     this.debitShards.push(debitShard);
     this.creditShards.push(creditShard);
-    this.debitReserves.push({ type: 'ReserveFunds', sagaId, participants, legs: [{ side: 'debit', transfer }] });
-    this.creditReserves.push({ type: 'ReserveFunds', sagaId, participants, legs: [{ side: 'credit', transfer }] });
+    this.debitReserves.push({
+      type: 'ReserveFunds',
+      sagaId,
+      participants,
+      legs: [{ side: 'debit', transfer }],
+    });
+    this.creditReserves.push({
+      type: 'ReserveFunds',
+      sagaId,
+      participants,
+      legs: [{ side: 'credit', transfer }],
+    });
     this.debitReserved.push(undefined);
     this.creditReserved.push(undefined);
     return slot;
@@ -298,7 +318,12 @@ export class SagaCoordinator {
     const reservations = await Promise.all(
       participants.map(async (shard) => {
         const entry = legsByShard.get(shard) as { legs: ReservationLeg[] };
-        const result = await this.step(shard, { type: 'ReserveFunds', sagaId, participants, legs: entry.legs });
+        const result = await this.step(shard, {
+          type: 'ReserveFunds',
+          sagaId,
+          participants,
+          legs: entry.legs,
+        });
         return result.status === 'exists' ? this.ownReservation(shard, sagaId, result) : result;
       }),
     );
@@ -319,17 +344,25 @@ export class SagaCoordinator {
       failpoint(failpointNames.sagaReleaseBefore);
       await Promise.all(
         participants.map((shard, index) =>
-          reservations[index]?.status === 'ok' ? this.step(shard, finishingStep(sagaId, verdict)) : Promise.resolve(undefined),
+          reservations[index]?.status === 'ok'
+            ? this.step(shard, finishingStep(sagaId, verdict))
+            : Promise.resolve(undefined),
         ),
       );
       failpoint(failpointNames.sagaReleaseAfter);
-      const firstCode = statuses.find((status) => status !== 'ok' && status !== 'linked_transfer_failed') ?? 'linked_transfer_failed';
-      return statuses.map((status) => (status === 'ok' ? (transferCount > 1 ? 'linked_transfer_failed' : firstCode) : status));
+      const firstCode =
+        statuses.find((status) => status !== 'ok' && status !== 'linked_transfer_failed') ??
+        'linked_transfer_failed';
+      return statuses.map((status) =>
+        status === 'ok' ? (transferCount > 1 ? 'linked_transfer_failed' : firstCode) : status,
+      );
     }
     failpoint(failpointNames.sagaCommitBefore);
     await Promise.all(
       participants.map((shard, index) =>
-        reservations[index]?.status === 'ok' ? this.step(shard, finishingStep(sagaId, 'commit')) : Promise.resolve(undefined),
+        reservations[index]?.status === 'ok'
+          ? this.step(shard, finishingStep(sagaId, 'commit'))
+          : Promise.resolve(undefined),
       ),
     );
     failpoint(failpointNames.sagaCommitAfter);
@@ -374,18 +407,30 @@ export class SagaCoordinator {
           // expires (resolveHold, expireHold).
           const hold = batch.holdOf(slot);
           if (hold !== null) {
-            if (hold.timeoutMs > 0) this.watchHold(sagaId, batch.participantsOf(slot), batch.debitShards[slot] as number, Date.now() + hold.timeoutMs);
+            if (hold.timeoutMs > 0)
+              this.watchHold(
+                sagaId,
+                batch.participantsOf(slot),
+                batch.debitShards[slot] as number,
+                Date.now() + hold.timeoutMs,
+              );
             continue;
           }
           commits += 1;
         } else {
           const debitHeld = debit.status === 'ok' || debit.status === 'exists';
           const creditHeld = credit.status === 'ok' || credit.status === 'exists';
-          statuses[slot] = debitHeld ? legStatus(credit) : creditHeld ? legStatus(debit) : strongerStatus(legStatus(debit), legStatus(credit));
+          statuses[slot] = debitHeld
+            ? legStatus(credit)
+            : creditHeld
+              ? legStatus(debit)
+              : strongerStatus(legStatus(debit), legStatus(credit));
           releases += 1;
         }
-        if (debit.status === 'ok') send(batch.debitShards[slot] as number, finishingStep(sagaId, verdict));
-        if (credit.status === 'ok') send(batch.creditShards[slot] as number, finishingStep(sagaId, verdict));
+        if (debit.status === 'ok')
+          send(batch.debitShards[slot] as number, finishingStep(sagaId, verdict));
+        if (credit.status === 'ok')
+          send(batch.creditShards[slot] as number, finishingStep(sagaId, verdict));
       }
       if (releases > 0) failpoint(failpointNames.sagaReleaseBefore);
       if (commits > 0) failpoint(failpointNames.sagaCommitBefore);
@@ -401,7 +446,8 @@ export class SagaCoordinator {
       if (commits > 0) failpoint(failpointNames.sagaCommitAfter);
       return statuses;
     } catch (error) {
-      for (let slot = 0; slot < count; slot += 1) this.resolveLater(batch.sagaIds[slot] as string, batch.participantsOf(slot));
+      for (let slot = 0; slot < count; slot += 1)
+        this.resolveLater(batch.sagaIds[slot] as string, batch.participantsOf(slot));
       throw error;
     }
   }
@@ -416,7 +462,8 @@ export class SagaCoordinator {
       const tracked: Promise<void> = sent.then(
         () => undefined,
         () => {
-          for (let slot = 0; slot < batch.size; slot += 1) this.resolveLater(batch.sagaIds[slot] as string, batch.participantsOf(slot));
+          for (let slot = 0; slot < batch.size; slot += 1)
+            this.resolveLater(batch.sagaIds[slot] as string, batch.participantsOf(slot));
         },
       );
       this.finishing.add(tracked);
@@ -431,7 +478,10 @@ export class SagaCoordinator {
     for (let slot = 0; slot < batch.size; slot += 1) {
       if (batch.debitShards[slot] === shard || batch.creditShards[slot] === shard) slots.push(slot);
     }
-    const results = await this.steps(shard, slots.map((slot) => batch.reserveOn(slot, shard)));
+    const results = await this.steps(
+      shard,
+      slots.map((slot) => batch.reserveOn(slot, shard)),
+    );
     slots.forEach((slot, index) => batch.answer(slot, shard, results[index] as CommandResult));
   }
 
@@ -444,10 +494,18 @@ export class SagaCoordinator {
       const debit = batch.debitReserved[slot];
       const credit = batch.creditReserved[slot];
       if (debit?.status === 'exists') {
-        claims.push(this.ownReservation(batch.debitShards[slot] as number, sagaId, debit).then((result) => void (batch.debitReserved[slot] = result)));
+        claims.push(
+          this.ownReservation(batch.debitShards[slot] as number, sagaId, debit).then(
+            (result) => void (batch.debitReserved[slot] = result),
+          ),
+        );
       }
       if (credit?.status === 'exists') {
-        claims.push(this.ownReservation(batch.creditShards[slot] as number, sagaId, credit).then((result) => void (batch.creditReserved[slot] = result)));
+        claims.push(
+          this.ownReservation(batch.creditShards[slot] as number, sagaId, credit).then(
+            (result) => void (batch.creditReserved[slot] = result),
+          ),
+        );
       }
     }
     await Promise.all(claims);
@@ -458,7 +516,11 @@ export class SagaCoordinator {
    * the reservation but before replying, and step() re-sent it. Only the shard's saga record
    * tells them apart; our own reservation must be committed or released like an `ok` one, or it
    * stays open with the money half-moved. */
-  private async ownReservation(shard: number, sagaId: string, result: CommandResult): Promise<CommandResult> {
+  private async ownReservation(
+    shard: number,
+    sagaId: string,
+    result: CommandResult,
+  ): Promise<CommandResult> {
     const client = this.client(shard);
     const outcome = await client.sagaOutcome(sagaId);
     return outcome === 'reserved' || outcome === 'committed' ? { ...result, status: 'ok' } : result;
@@ -484,14 +546,24 @@ export class SagaCoordinator {
   /** Finishes one saga from what its participants recorded (see the file comment). A cross-shard
    * hold reserved on every side stays open ('held'); one that its deciding shard posted or voided
    * is finished the same way on the other, with the amount posted there. */
-  async resolve(sagaId: string, participants: readonly number[]): Promise<'committed' | 'released' | 'held'> {
-    const outcomes = await Promise.all(participants.map((shard): Promise<SagaOutcome | undefined> => this.client(shard).sagaOutcome(sagaId)));
+  async resolve(
+    sagaId: string,
+    participants: readonly number[],
+  ): Promise<'committed' | 'released' | 'held'> {
+    const outcomes = await Promise.all(
+      participants.map((shard): Promise<SagaOutcome | undefined> =>
+        this.client(shard).sagaOutcome(sagaId),
+      ),
+    );
     const anyCommitted = outcomes.some((outcome) => outcome === 'committed');
     const anyReleased = outcomes.some((outcome) => outcome === 'released');
     assert(!(anyCommitted && anyReleased), `saga ${sagaId} both committed and released`);
     const allReserved = outcomes.length > 0 && outcomes.every((outcome) => outcome === 'reserved');
     const reservedAt = outcomes.findIndex((outcome) => outcome === 'reserved');
-    const open = reservedAt === -1 ? undefined : await this.client(participants[reservedAt] as number).reservation(sagaId);
+    const open =
+      reservedAt === -1
+        ? undefined
+        : await this.client(participants[reservedAt] as number).reservation(sagaId);
     const hold = open === undefined ? null : (holdLegOf(open)?.transfer ?? null);
     if (allReserved && hold !== null) return 'held';
     const decision = anyCommitted || allReserved ? 'committed' : 'released';
@@ -499,15 +571,27 @@ export class SagaCoordinator {
     let commit: Command = { type: 'CommitReservation', sagaId };
     let release: Command = { type: 'ReleaseReservation', sagaId, reason: 'recovery' };
     if (hold !== null) {
-      const closedAt = outcomes.findIndex((outcome) => outcome === (decision === 'committed' ? 'committed' : 'released'));
-      const [record] = closedAt === -1 ? [undefined] : await this.client(participants[closedAt] as number).lookupTransfers([hold.id]);
-      if (decision === 'committed' && record?.postedAmount !== null && record?.postedAmount !== undefined) commit = { type: 'CommitReservation', sagaId, amount: record.postedAmount };
-      if (record?.state === 'voided' || record?.state === 'expired') release = { type: 'ReleaseReservation', sagaId, reason: record.state };
+      const closedAt = outcomes.findIndex(
+        (outcome) => outcome === (decision === 'committed' ? 'committed' : 'released'),
+      );
+      const [record] =
+        closedAt === -1
+          ? [undefined]
+          : await this.client(participants[closedAt] as number).lookupTransfers([hold.id]);
+      if (
+        decision === 'committed' &&
+        record?.postedAmount !== null &&
+        record?.postedAmount !== undefined
+      )
+        commit = { type: 'CommitReservation', sagaId, amount: record.postedAmount };
+      if (record?.state === 'voided' || record?.state === 'expired')
+        release = { type: 'ReleaseReservation', sagaId, reason: record.state };
     }
     await Promise.all(
       participants.map((shard, index) => {
         const outcome = outcomes[index];
-        if (decision === 'committed') return outcome === 'reserved' ? this.step(shard, commit) : undefined;
+        if (decision === 'committed')
+          return outcome === 'reserved' ? this.step(shard, commit) : undefined;
         return outcome === 'released' ? undefined : this.step(shard, release);
       }),
     );
@@ -523,7 +607,10 @@ export class SagaCoordinator {
     resolution: PendingResolutionSpec,
     action: 'post' | 'void',
   ): Promise<CommandStatus> {
-    const participants = [Math.min(hold.debitShard, hold.creditShard), Math.max(hold.debitShard, hold.creditShard)];
+    const participants = [
+      Math.min(hold.debitShard, hold.creditShard),
+      Math.max(hold.debitShard, hold.creditShard),
+    ];
     const decide: Command =
       action === 'post'
         ? { type: 'CommitReservation', sagaId: hold.sagaId, resolution }
@@ -550,7 +637,11 @@ export class SagaCoordinator {
     const follow: Command =
       action === 'void'
         ? { type: 'ReleaseReservation', sagaId: hold.sagaId, reason: 'voided' }
-        : { type: 'CommitReservation', sagaId: hold.sagaId, amount: resolution.amount ?? hold.transfer.amount };
+        : {
+            type: 'CommitReservation',
+            sagaId: hold.sagaId,
+            amount: resolution.amount ?? hold.transfer.amount,
+          };
     await this.#follow(hold.sagaId, participants, [hold.creditShard], follow);
     return 'ok';
   }
@@ -558,7 +649,12 @@ export class SagaCoordinator {
   /** The steps that follow a hold's decision on its other shards. Decided and durable: the caller
    * is answered even if they fail for now (the saga is then resolved in the background), and the
    * shards' reads wait for them, so whoever asks after the call sees the result. */
-  async #follow(sagaId: string, participants: readonly number[], shards: readonly number[], command: Command): Promise<void> {
+  async #follow(
+    sagaId: string,
+    participants: readonly number[],
+    shards: readonly number[],
+    command: Command,
+  ): Promise<void> {
     try {
       await Promise.all(
         shards.map((shard) => {
@@ -576,13 +672,21 @@ export class SagaCoordinator {
    * participants and its deciding (debit) shard. One timer for the earliest, firing at most every
    * holdTickMs, so that many holds due close together are expired in one pass over the map
    * (each pass is O(holds)). */
-  readonly #holds = new Map<string, { deadlineMs: number; participants: readonly number[]; debitShard: number }>();
+  readonly #holds = new Map<
+    string,
+    { deadlineMs: number; participants: readonly number[]; debitShard: number }
+  >();
   #holdTimer: NodeJS.Timeout | null = null;
   #lastHoldPassMs = 0;
   #stopped = false;
 
   /** Expires the hold at `deadlineMs` unless it is posted or voided first. */
-  watchHold(sagaId: string, participants: readonly number[], debitShard: number, deadlineMs: number): void {
+  watchHold(
+    sagaId: string,
+    participants: readonly number[],
+    debitShard: number,
+    deadlineMs: number,
+  ): void {
     if (this.#stopped) return;
     this.#holds.set(sagaId, { deadlineMs, participants, debitShard });
     this.#scheduleHolds();
@@ -593,11 +697,14 @@ export class SagaCoordinator {
     let earliest = Number.POSITIVE_INFINITY;
     for (const hold of this.#holds.values()) earliest = Math.min(earliest, hold.deadlineMs);
     const at = Math.max(earliest, this.#lastHoldPassMs + holdTickMs);
-    this.#holdTimer = setTimeout(() => {
-      this.#holdTimer = null;
-      this.#lastHoldPassMs = Date.now();
-      void this.#expireDue();
-    }, Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1)));
+    this.#holdTimer = setTimeout(
+      () => {
+        this.#holdTimer = null;
+        this.#lastHoldPassMs = Date.now();
+        void this.#expireDue();
+      },
+      Math.max(0, Math.min(at - Date.now(), 2 ** 31 - 1)),
+    );
     this.#holdTimer.unref();
   }
 
@@ -612,10 +719,17 @@ export class SagaCoordinator {
    * release is the one that closed it there: one refused (posted meanwhile) or found closed (a
    * void got there first, and finishes the other side itself) stops here. A failure on the
    * deciding shard is tried again a second later; after it, the saga is resolved. */
-  async #expireHold(sagaId: string, hold: { deadlineMs: number; participants: readonly number[]; debitShard: number }): Promise<void> {
+  async #expireHold(
+    sagaId: string,
+    hold: { deadlineMs: number; participants: readonly number[]; debitShard: number },
+  ): Promise<void> {
     let decided: CommandResult;
     try {
-      decided = await this.step(hold.debitShard, { type: 'ReleaseReservation', sagaId, reason: 'expired' });
+      decided = await this.step(hold.debitShard, {
+        type: 'ReleaseReservation',
+        sagaId,
+        reason: 'expired',
+      });
     } catch {
       if (!this.#stopped) this.#holds.set(sagaId, { ...hold, deadlineMs: Date.now() + 1000 });
       return;
@@ -623,7 +737,11 @@ export class SagaCoordinator {
     this.#holds.delete(sagaId);
     if (decided.status !== 'ok') return;
     const others = hold.participants.filter((shard) => shard !== hold.debitShard);
-    await this.#follow(sagaId, hold.participants, others, { type: 'ReleaseReservation', sagaId, reason: 'expired' });
+    await this.#follow(sagaId, hold.participants, others, {
+      type: 'ReleaseReservation',
+      sagaId,
+      reason: 'expired',
+    });
   }
 
   /** Stops the hold timer (Ledger.close). */
@@ -637,7 +755,8 @@ export class SagaCoordinator {
   async recoverAll(): Promise<{ committed: number; released: number }> {
     const open = new Map<string, ReservationState>();
     for (const client of this.shards.clients) {
-      for (const reservation of await client.openReservations()) open.set(reservation.sagaId, reservation);
+      for (const reservation of await client.openReservations())
+        open.set(reservation.sagaId, reservation);
     }
     let committed = 0;
     let released = 0;
@@ -649,7 +768,13 @@ export class SagaCoordinator {
         // A hold open on every side: watch its timeout again (from when it was reserved).
         const hold = (holdLegOf(reservation) as ReservationLeg).transfer;
         const expiresAt = expiresAtOf(reservation.timestamp, hold.timeoutMs);
-        if (expiresAt !== 0n) this.watchHold(sagaId, reservation.participants, this.shards.shardOf(hold.debitAccountId), Number(expiresAt / 1_000_000n));
+        if (expiresAt !== 0n)
+          this.watchHold(
+            sagaId,
+            reservation.participants,
+            this.shards.shardOf(hold.debitAccountId),
+            Number(expiresAt / 1_000_000n),
+          );
       }
     }
     return { committed, released };

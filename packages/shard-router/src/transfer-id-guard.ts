@@ -48,7 +48,10 @@ export class IdSegment {
 
   /** Whether this segment may be writing a transfer with `id`. */
   mayWrite(id: string): boolean {
-    return (this.low !== this.high && this.low < id && id <= this.high) || (this.slow !== null && this.slow.has(id));
+    return (
+      (this.low !== this.high && this.low < id && id <= this.high) ||
+      (this.slow !== null && this.slow.has(id))
+    );
   }
 }
 

@@ -32,11 +32,21 @@ describe('ids that are not well-formed Unicode', () => {
     const bank = idOnShard(ledger, 0, 'bank', taken);
     const alice = idOnShard(ledger, 0, 'alice', taken);
     const bob = idOnShard(ledger, 1, 'bob', taken);
-    await ledger.createAccounts([{ id: bank, currency: 'EUR' }, { id: alice, currency: 'EUR' }, { id: bob, currency: 'EUR' }]);
+    await ledger.createAccounts([
+      { id: bank, currency: 'EUR' },
+      { id: alice, currency: 'EUR' },
+      { id: bob, currency: 'EUR' },
+    ]);
     // Both halves of one emoji, cut: stored as UTF-8 each would become 'pay-\uFFFD'.
     const first = 'pay-\uD83D';
     const second = 'pay-\uDE00';
-    const plain = (id: string, credit: string) => ({ id, debitAccountId: bank, creditAccountId: credit, amount: 100n, currency: 'EUR' });
+    const plain = (id: string, credit: string) => ({
+      id,
+      debitAccountId: bank,
+      creditAccountId: credit,
+      amount: 100n,
+      currency: 'EUR',
+    });
     // The router's plain lane (same shard), the general path (metadata) and a saga (cross-shard).
     const results = await ledger.createTransfers([
       plain(first, alice),
@@ -45,23 +55,43 @@ describe('ids that are not well-formed Unicode', () => {
       plain(`${first}-x`, bob),
       plain('pay-\u0085', alice),
     ]);
-    expect(results.map((result) => result.status)).toEqual(['invalid_id', 'invalid_id', 'invalid_id', 'invalid_id', 'invalid_id']);
+    expect(results.map((result) => result.status)).toEqual([
+      'invalid_id',
+      'invalid_id',
+      'invalid_id',
+      'invalid_id',
+      'invalid_id',
+    ]);
     const accounts = await ledger.createAccounts([
       { id: 'acct-\uDBFF', currency: 'EUR' },
       { id: 'acct-\u0080', currency: 'EUR' },
       { id: 'ok', currency: 'EUR', metadata: { note: 'cut \uD83D' } },
     ]);
-    expect(accounts.map((result) => result.status)).toEqual(['invalid_id', 'invalid_id', 'invalid_metadata']);
+    expect(accounts.map((result) => result.status)).toEqual([
+      'invalid_id',
+      'invalid_id',
+      'invalid_metadata',
+    ]);
     const holds = await ledger.createTransfers([{ ...plain('hold-1', alice), pending: true }]);
     expect(holds[0]?.status).toBe('ok');
-    const posts = await ledger.postPendingTransfers([{ id: 'post-\uD800', pendingId: 'hold-1' }, { id: 'post-1', pendingId: 'hold-\uD800' }]);
+    const posts = await ledger.postPendingTransfers([
+      { id: 'post-\uD800', pendingId: 'hold-1' },
+      { id: 'post-1', pendingId: 'hold-\uD800' },
+    ]);
     expect(posts.map((result) => result.status)).toEqual(['invalid_id', 'invalid_id']);
     // Nothing moved but the hold, and a lookup of either half finds nothing.
     const [aliceNow, bobNow] = await ledger.lookupAccounts([alice, bob]);
     expect(aliceNow).toMatchObject({ creditsPosted: 0n, creditsPending: 100n });
     expect(bobNow).toMatchObject({ creditsPosted: 0n });
-    expect(await ledger.lookupTransfers([first, second, 'pay-\uFFFD'])).toEqual([undefined, undefined, undefined]);
-    expect(await ledger.lookupAccounts(['acct-\uDBFF', 'acct-\uFFFD'])).toEqual([undefined, undefined]);
+    expect(await ledger.lookupTransfers([first, second, 'pay-\uFFFD'])).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(await ledger.lookupAccounts(['acct-\uDBFF', 'acct-\uFFFD'])).toEqual([
+      undefined,
+      undefined,
+    ]);
     expect((await ledger.verify()).ok).toBe(true);
   });
 });
@@ -122,8 +152,16 @@ describe('malformed read arguments', () => {
     expect(results).toHaveLength(1_200);
     expect(restarts).toEqual([]);
     // A lookup of a string that no valid id equals is answered without asking a shard.
-    expect(await ledger.lookupTransfers(['x'.repeat(600), 'w-000-000'])).toMatchObject([undefined, { id: 'w-000-000', state: 'posted' }]);
-    expect((await ledger.lookupAccounts(user)).reduce((sum, account) => sum + (account?.creditsPosted ?? 0n), 0n)).toBe(1_200n);
+    expect(await ledger.lookupTransfers(['x'.repeat(600), 'w-000-000'])).toMatchObject([
+      undefined,
+      { id: 'w-000-000', state: 'posted' },
+    ]);
+    expect(
+      (await ledger.lookupAccounts(user)).reduce(
+        (sum, account) => sum + (account?.creditsPosted ?? 0n),
+        0n,
+      ),
+    ).toBe(1_200n);
     expect((await ledger.verify()).ok).toBe(true);
     open.splice(0);
     await ledger.close();
@@ -132,7 +170,9 @@ describe('malformed read arguments', () => {
   it('fail alone when a message cannot be encoded, and the shard client still closes', async () => {
     const ledger = await openLedger();
     // Past the Ledger's checks, straight at the client: a symbol cannot be encoded.
-    expect(await errorCodeOf(ledger.shardClient(0).lookupTransfers([Symbol('id')] as never))).toBe('INVALID_ARGUMENT');
+    expect(await errorCodeOf(ledger.shardClient(0).lookupTransfers([Symbol('id')] as never))).toBe(
+      'INVALID_ARGUMENT',
+    );
     expect(await ledger.shardClient(0).lookupTransfers(['none'])).toEqual([undefined]);
     open.splice(0);
     await ledger.close();
@@ -161,7 +201,9 @@ describe('LedgerOptions', () => {
       { dir: `${target}\0x` },
     ];
     for (const options of bad) {
-      const code = await errorCodeOf(Ledger.open({ dir: target, ...options } as unknown as LedgerOptions));
+      const code = await errorCodeOf(
+        Ledger.open({ dir: target, ...options } as unknown as LedgerOptions),
+      );
       expect(code, JSON.stringify(options)).toBe('INVALID_ARGUMENT');
     }
     expect(await errorCodeOf(Ledger.open(null as never))).toBe('INVALID_ARGUMENT');
@@ -172,7 +214,10 @@ describe('LedgerOptions', () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a ledger');
     for (const path of [file, join(file, 'below')]) {
-      const error = await Ledger.open({ dir: path, shards: 1 }).then(() => null, (caught: unknown) => caught);
+      const error = await Ledger.open({ dir: path, shards: 1 }).then(
+        () => null,
+        (caught: unknown) => caught,
+      );
       expect(error, path).toMatchObject({ name: 'LedgerError', code: 'INVALID_ARGUMENT' });
     }
   });
@@ -183,12 +228,29 @@ describe('balanceAsOf', () => {
     const ledger = await openLedger({ shards: 1 });
     await ledger.createAccounts([{ id: 'first', currency: 'USD' }]);
     await ledger.createAccounts([{ id: 'second', currency: 'USD' }]);
-    await ledger.createTransfers([{ id: 't-1', debitAccountId: 'first', creditAccountId: 'second', amount: 5n, currency: 'USD' }]);
+    await ledger.createTransfers([
+      {
+        id: 't-1',
+        debitAccountId: 'first',
+        creditAccountId: 'second',
+        amount: 5n,
+        currency: 'USD',
+      },
+    ]);
     expect(await ledger.balanceAsOf('second', { sequence: 0 })).toBeUndefined();
     expect(await ledger.balanceAsOf('second', { sequence: 1 })).toBeUndefined();
-    expect(await ledger.balanceAsOf('second', { sequence: 2 })).toMatchObject({ id: 'second', balance: 0n });
-    expect(await ledger.balanceAsOf('second', { sequence: 3 })).toMatchObject({ id: 'second', balance: 5n });
-    expect(await ledger.balanceAsOf('first', { sequence: 1 })).toMatchObject({ id: 'first', balance: 0n });
+    expect(await ledger.balanceAsOf('second', { sequence: 2 })).toMatchObject({
+      id: 'second',
+      balance: 0n,
+    });
+    expect(await ledger.balanceAsOf('second', { sequence: 3 })).toMatchObject({
+      id: 'second',
+      balance: 5n,
+    });
+    expect(await ledger.balanceAsOf('first', { sequence: 1 })).toMatchObject({
+      id: 'first',
+      balance: 0n,
+    });
   });
 });
 
@@ -200,22 +262,65 @@ describe('the read model', () => {
     const near = idOnShard(ledger, 0, 'near', taken);
     const far = idOnShard(ledger, 1, 'far', taken);
     await ledger.createAccounts([payer, near, far].map((id) => ({ id, currency: 'USD' })));
-    const hold = (id: string, credit: string) => ({ id, debitAccountId: payer, creditAccountId: credit, amount: 10n, currency: 'USD', pending: true });
-    expect((await ledger.createTransfers([hold('h-1', near), hold('h-2', near), hold('h-3', far), hold('h-4', far)])).map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
-    await ledger.voidPendingTransfers([{ id: 'v-1', pendingId: 'h-1' }, { id: 'v-3', pendingId: 'h-3' }]);
-    await ledger.postPendingTransfers([{ id: 'p-2', pendingId: 'h-2' }, { id: 'p-4', pendingId: 'h-4' }]);
+    const hold = (id: string, credit: string) => ({
+      id,
+      debitAccountId: payer,
+      creditAccountId: credit,
+      amount: 10n,
+      currency: 'USD',
+      pending: true,
+    });
+    expect(
+      (
+        await ledger.createTransfers([
+          hold('h-1', near),
+          hold('h-2', near),
+          hold('h-3', far),
+          hold('h-4', far),
+        ])
+      ).map((r) => r.status),
+    ).toEqual(['ok', 'ok', 'ok', 'ok']);
+    await ledger.voidPendingTransfers([
+      { id: 'v-1', pendingId: 'h-1' },
+      { id: 'v-3', pendingId: 'h-3' },
+    ]);
+    await ledger.postPendingTransfers([
+      { id: 'p-2', pendingId: 'h-2' },
+      { id: 'p-4', pendingId: 'h-4' },
+    ]);
     const ids = ['h-1', 'h-2', 'h-3', 'h-4', 'v-1', 'v-3', 'p-2', 'p-4'];
     const model = await ReadModel.open({ ledger, path: join(dir, 'rm.sqlite'), follow: false });
     try {
       await model.catchUp({ timeoutMs: 15_000 });
       const projected = model.lookupTransfers(ids).transfers.map((transfer) => transfer?.state);
       const live = (await ledger.lookupTransfers(ids)).map((transfer) => transfer?.state);
-      expect(live).toEqual(['voided', 'posted', 'voided', 'posted', 'posted', 'posted', 'posted', 'posted']);
+      expect(live).toEqual([
+        'voided',
+        'posted',
+        'voided',
+        'posted',
+        'posted',
+        'posted',
+        'posted',
+        'posted',
+      ]);
       expect(projected).toEqual(live);
-      expect(await errorCodeOf((async () => model.lookupTransfers([{}] as never))())).toBe('INVALID_ARGUMENT');
-      expect(await errorCodeOf((async () => model.statement({} as never))())).toBe('INVALID_ARGUMENT');
-      expect(await errorCodeOf((async () => model.balanceAsOf({ accountId: payer, timestamp: 5 as never }))())).toBe('INVALID_ARGUMENT');
-      expect(await errorCodeOf((async () => model.transfersByMetadata({ key: 1 as never, value: 'x' }))())).toBe('INVALID_ARGUMENT');
+      expect(await errorCodeOf((async () => model.lookupTransfers([{}] as never))())).toBe(
+        'INVALID_ARGUMENT',
+      );
+      expect(await errorCodeOf((async () => model.statement({} as never))())).toBe(
+        'INVALID_ARGUMENT',
+      );
+      expect(
+        await errorCodeOf(
+          (async () => model.balanceAsOf({ accountId: payer, timestamp: 5 as never }))(),
+        ),
+      ).toBe('INVALID_ARGUMENT');
+      expect(
+        await errorCodeOf(
+          (async () => model.transfersByMetadata({ key: 1 as never, value: 'x' }))(),
+        ),
+      ).toBe('INVALID_ARGUMENT');
     } finally {
       await model.close();
     }

@@ -27,7 +27,9 @@ describe('Ledger.backup in races', () => {
     const load = startWriters(ledger, 2);
     await load.ended(4);
     const restarted = new Promise((resolve) => ledger.shardClient(1).onRestart(resolve));
-    await ledger.shardClient(1).armFailpoint(failpointNames.shardBackupBefore, { action: 'exit-worker' });
+    await ledger
+      .shardClient(1)
+      .armFailpoint(failpointNames.shardBackupBefore, { action: 'exit-worker' });
     expect(await errorCodeOf(ledger.backup(join(base, 'copy')))).toBe('SHARD_UNAVAILABLE');
     await restarted;
     expect(existsSync(join(base, 'copy', 'manifest.json'))).toBe(false);
@@ -56,7 +58,8 @@ describe('Ledger.backup in races', () => {
       // Two backups into one target: whichever creates it first runs, the other is refused.
       const names = [`copy-${turns}-a`, `copy-${turns}-b`, `copy-${turns}-a`];
       const settled = names.map((name) => errorCodeOf(ledger.backup(join(base, name))));
-      for (let turn = 0; turn < turns; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+      for (let turn = 0; turn < turns; turn += 1)
+        await new Promise((resolve) => setImmediate(resolve));
       await ledger.close();
       await load.stop();
       const codes = await Promise.all(settled);
@@ -74,7 +77,15 @@ describe('Ledger.backup in races', () => {
 });
 
 /** Writers of 50-transfer calls between accounts drawn across both shards, until stopped. */
-function startWriters(ledger: Ledger, count: number): { ended: (calls: number) => Promise<void>; endedCount: () => number; stop: () => Promise<void>; failures: string[] } {
+function startWriters(
+  ledger: Ledger,
+  count: number,
+): {
+  ended: (calls: number) => Promise<void>;
+  endedCount: () => number;
+  stop: () => Promise<void>;
+  failures: string[];
+} {
   let stopped = false;
   let ended = 0;
   let next = 0;
@@ -86,10 +97,17 @@ function startWriters(ledger: Ledger, count: number): { ended: (calls: number) =
         const n = next++;
         const debit = (n * 7 + writerIndex) % accounts.length;
         const credit = (debit + 1 + ((n * 13) % (accounts.length - 1))) % accounts.length;
-        return { id: `w-${String(n).padStart(8, '0')}`, debitAccountId: accounts[debit] as string, creditAccountId: accounts[credit] as string, amount: BigInt(1 + (n % 997)), currency: 'EUR' };
+        return {
+          id: `w-${String(n).padStart(8, '0')}`,
+          debitAccountId: accounts[debit] as string,
+          creditAccountId: accounts[credit] as string,
+          amount: BigInt(1 + (n % 997)),
+          currency: 'EUR',
+        };
       });
       try {
-        for (const result of await ledger.createTransfers(transfers)) if (result.status !== 'ok') failures.push(result.status);
+        for (const result of await ledger.createTransfers(transfers))
+          if (result.status !== 'ok') failures.push(result.status);
       } catch (error) {
         // Closing the ledger under the writers ends them; anything else is a failure, recorded.
         if (isLedgerError(error, 'LEDGER_CLOSED')) stopped = true;
@@ -102,7 +120,10 @@ function startWriters(ledger: Ledger, count: number): { ended: (calls: number) =
   };
   const running = Array.from({ length: count }, (_, index) => writer(index));
   return {
-    ended: (calls) => (ended >= calls ? Promise.resolve() : new Promise((resolve) => waiters.push({ calls, resolve }))),
+    ended: (calls) =>
+      ended >= calls
+        ? Promise.resolve()
+        : new Promise((resolve) => waiters.push({ calls, resolve })),
     endedCount: () => ended,
     stop: async () => {
       stopped = true;

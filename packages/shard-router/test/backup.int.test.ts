@@ -46,7 +46,13 @@ describe('Ledger.backup', () => {
           const n = next++;
           const debit = (n * 7 + writerIndex) % accounts.length;
           const credit = (debit + 1 + ((n * 13) % (accounts.length - 1))) % accounts.length;
-          return { id: `t-${String(n).padStart(8, '0')}`, debitAccountId: accounts[debit] as string, creditAccountId: accounts[credit] as string, amount: BigInt(1 + (n % 997)), currency: 'EUR' };
+          return {
+            id: `t-${String(n).padStart(8, '0')}`,
+            debitAccountId: accounts[debit] as string,
+            creditAccountId: accounts[credit] as string,
+            amount: BigInt(1 + (n % 997)),
+            currency: 'EUR',
+          };
         });
         const call: Call = { transfers, startedAt: performance.now(), endedAt: null, statuses: [] };
         calls.push(call);
@@ -70,7 +76,11 @@ describe('Ledger.backup', () => {
     await ledger.close();
 
     expect(backup.dir).toBe(join(base, 'copy'));
-    expect(readdirSync(join(base, 'copy')).sort()).toEqual(['manifest.json', 'shard-000', 'shard-001']);
+    expect(readdirSync(join(base, 'copy')).sort()).toEqual([
+      'manifest.json',
+      'shard-000',
+      'shard-001',
+    ]);
     expect(backup.shards.map((shard) => shard.snapshots)).toEqual([1, 1]);
     for (const shard of backup.shards) expect(shard.sequenceAtLeast).toBeGreaterThan(0);
     const before = calls.filter((call) => call.endedAt !== null && call.endedAt < calledAt);
@@ -84,12 +94,18 @@ describe('Ledger.backup', () => {
     const report = await copy.verify();
     expect(report.violations).toEqual([]);
     expect(report.ok).toBe(true);
-    for (const shard of (await copy.info()).shardInfo) expect(shard.recoveredFromSnapshot).not.toBeNull();
+    for (const shard of (await copy.info()).shardInfo)
+      expect(shard.recoveredFromSnapshot).not.toBeNull();
     const all = calls.flatMap((call) => call.transfers);
     const found = await copy.lookupTransfers(all.map((transfer) => transfer.id));
-    const foundById = new Map(found.flatMap((transfer) => (transfer === undefined ? [] : [[transfer.id, transfer]])));
-    for (const call of before) for (const transfer of call.transfers) expect(foundById.get(transfer.id)?.state).toBe('posted');
-    for (const call of after) for (const transfer of call.transfers) expect(foundById.has(transfer.id)).toBe(false);
+    const foundById = new Map(
+      found.flatMap((transfer) => (transfer === undefined ? [] : [[transfer.id, transfer]])),
+    );
+    for (const call of before)
+      for (const transfer of call.transfers)
+        expect(foundById.get(transfer.id)?.state).toBe('posted');
+    for (const call of after)
+      for (const transfer of call.transfers) expect(foundById.has(transfer.id)).toBe(false);
     // Balances are exactly the transfers the copy holds: none half-applied, none counted twice.
     const expected = new Map(accounts.map((id) => [id, { debits: 0n, credits: 0n }]));
     for (const transfer of foundById.values()) {
@@ -110,7 +126,10 @@ describe('Ledger.backup', () => {
   it('refuses a target that exists or lies inside the data dir, and a closed ledger, writing nothing', async () => {
     const base = await freshDir('backup-refused');
     const ledger = await Ledger.open({ dir: join(base, 'data'), shards: 2 });
-    await ledger.createAccounts([{ id: 'a', currency: 'EUR' }, { id: 'b', currency: 'EUR' }]);
+    await ledger.createAccounts([
+      { id: 'a', currency: 'EUR' },
+      { id: 'b', currency: 'EUR' },
+    ]);
     await mkdir(join(base, 'empty'));
     await mkdir(join(base, 'full'));
     await writeFile(join(base, 'full', 'keep.txt'), 'keep');
@@ -130,7 +149,10 @@ describe('Ledger.backup', () => {
   it('cut short by SIGKILL, the copy does not open as a ledger and the source is whole', async () => {
     const base = await freshDir('backup-killed');
     const fixture = fileURLToPath(new URL('./fixtures/backup-killed.mjs', import.meta.url));
-    const { stdout, stderr, signal } = await runToExit(fixture, [join(base, 'data'), join(base, 'copy')]);
+    const { stdout, stderr, signal } = await runToExit(fixture, [
+      join(base, 'data'),
+      join(base, 'copy'),
+    ]);
     expect(stderr).toBe('');
     expect(signal).toBe('SIGKILL');
     const wrote = /^wrote (\d+) (\d+)$/m.exec(stdout);
@@ -147,7 +169,9 @@ describe('Ledger.backup', () => {
     expect((await source.verify()).ok).toBe(true);
     const count = Number(wrote?.[1]);
     const ids = Array.from({ length: count }, (_, n) => `t-${String(n).padStart(6, '0')}`);
-    expect((await source.lookupTransfers(ids)).every((transfer) => transfer?.state === 'posted')).toBe(true);
+    expect(
+      (await source.lookupTransfers(ids)).every((transfer) => transfer?.state === 'posted'),
+    ).toBe(true);
     expect((await ledgerTotals(source)).debitsPosted).toBe(BigInt(wrote?.[2] ?? -1));
   });
 });

@@ -25,7 +25,11 @@ interface Plan {
   /** Each backup starts once this many more calls have ended, after a snapshot of every shard
    * when `snapshot` (the copy then takes the snapshots that end at or before its cut); `pair`:
    * two backups at once. */
-  readonly backups: readonly { readonly afterCalls: number; readonly snapshot: boolean; readonly pair: boolean }[];
+  readonly backups: readonly {
+    readonly afterCalls: number;
+    readonly snapshot: boolean;
+    readonly pair: boolean;
+  }[];
 }
 
 const plan: fc.Arbitrary<Plan> = fc.record({
@@ -33,7 +37,14 @@ const plan: fc.Arbitrary<Plan> = fc.record({
   writers: fc.integer({ min: 2, max: 4 }),
   holdsPerMille: fc.constantFrom(0, 100, 250),
   writerSeed: fc.nat(),
-  backups: fc.array(fc.record({ afterCalls: fc.integer({ min: 1, max: 6 }), snapshot: fc.boolean(), pair: fc.constantFrom(false, false, true) }), { minLength: 1, maxLength: 2 }),
+  backups: fc.array(
+    fc.record({
+      afterCalls: fc.integer({ min: 1, max: 6 }),
+      snapshot: fc.boolean(),
+      pair: fc.constantFrom(false, false, true),
+    }),
+    { minLength: 1, maxLength: 2 },
+  ),
 });
 
 interface Call {
@@ -52,7 +63,10 @@ interface Taken {
 }
 
 /** Writers loop until stopped; `ended(n)` resolves once n calls have ended. */
-function startLoad(ledger: Ledger, chosen: Plan): { calls: Call[]; ended: (count: number) => Promise<void>; stop: () => Promise<void> } {
+function startLoad(
+  ledger: Ledger,
+  chosen: Plan,
+): { calls: Call[]; ended: (count: number) => Promise<void>; stop: () => Promise<void> } {
   const calls: Call[] = [];
   let endedCount = 0;
   let waiters: { count: number; resolve: () => void }[] = [];
@@ -66,23 +80,45 @@ function startLoad(ledger: Ledger, chosen: Plan): { calls: Call[]; ended: (count
       const creates: TransferInput[] = [];
       const resolves: { pendingId: string; post: boolean }[] = [];
       if (resolving) {
-        for (const pendingId of holds.splice(0, 1 + Math.floor(random() * 4))) resolves.push({ pendingId, post: random() < 0.5 });
+        for (const pendingId of holds.splice(0, 1 + Math.floor(random() * 4)))
+          resolves.push({ pendingId, post: random() < 0.5 });
       } else {
         const size = 50 + Math.floor(random() * 150);
         for (let count = 0; count < size; count += 1) {
           const debit = Math.floor(random() * accounts.length);
-          const credit = (debit + 1 + Math.floor(random() * (accounts.length - 1))) % accounts.length;
+          const credit =
+            (debit + 1 + Math.floor(random() * (accounts.length - 1))) % accounts.length;
           const pending = random() * 1000 < chosen.holdsPerMille;
           const id = `t-${String(next++).padStart(8, '0')}`;
-          creates.push({ id, debitAccountId: accounts[debit] as string, creditAccountId: accounts[credit] as string, amount: BigInt(1 + Math.floor(random() * 1000)), currency: 'EUR', ...(pending ? { pending: true } : {}) });
+          creates.push({
+            id,
+            debitAccountId: accounts[debit] as string,
+            creditAccountId: accounts[credit] as string,
+            amount: BigInt(1 + Math.floor(random() * 1000)),
+            currency: 'EUR',
+            ...(pending ? { pending: true } : {}),
+          });
         }
       }
-      const call: Call = { creates, resolves, startedAt: performance.now(), endedAt: null, statuses: [] };
+      const call: Call = {
+        creates,
+        resolves,
+        startedAt: performance.now(),
+        endedAt: null,
+        statuses: [],
+      };
       calls.push(call);
       if (resolving) {
-        const posts = resolves.filter((entry) => entry.post).map((entry) => ({ id: `p-${entry.pendingId}`, pendingId: entry.pendingId }));
-        const voids = resolves.filter((entry) => !entry.post).map((entry) => ({ id: `v-${entry.pendingId}`, pendingId: entry.pendingId }));
-        const [posted, voided] = await Promise.all([ledger.postPendingTransfers(posts), ledger.voidPendingTransfers(voids)]);
+        const posts = resolves
+          .filter((entry) => entry.post)
+          .map((entry) => ({ id: `p-${entry.pendingId}`, pendingId: entry.pendingId }));
+        const voids = resolves
+          .filter((entry) => !entry.post)
+          .map((entry) => ({ id: `v-${entry.pendingId}`, pendingId: entry.pendingId }));
+        const [posted, voided] = await Promise.all([
+          ledger.postPendingTransfers(posts),
+          ledger.voidPendingTransfers(voids),
+        ]);
         call.statuses = [...posted, ...voided].map((result) => result.status);
       } else {
         call.statuses = (await ledger.createTransfers(creates)).map((result) => result.status);
@@ -97,7 +133,10 @@ function startLoad(ledger: Ledger, chosen: Plan): { calls: Call[]; ended: (count
   const running = Array.from({ length: chosen.writers }, (_, index) => writer(index));
   return {
     calls,
-    ended: (count) => (endedCount >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
+    ended: (count) =>
+      endedCount >= count
+        ? Promise.resolve()
+        : new Promise((resolve) => waiters.push({ count, resolve })),
     stop: async () => {
       stopped = true;
       await Promise.all(running);
@@ -109,8 +148,15 @@ function startLoad(ledger: Ledger, chosen: Plan): { calls: Call[]; ended: (count
 function expectedStates(calls: readonly Call[], calledAt: number): Map<string, readonly string[]> {
   const states = new Map<string, readonly string[]>();
   const acknowledged = calls.filter((call) => call.endedAt !== null && call.endedAt < calledAt);
-  for (const call of acknowledged) for (const transfer of call.creates) states.set(transfer.id, transfer.pending === true ? ['pending', 'posted', 'voided'] : ['posted']);
-  for (const call of acknowledged) for (const entry of call.resolves) states.set(entry.pendingId, [entry.post ? 'posted' : 'voided']);
+  for (const call of acknowledged)
+    for (const transfer of call.creates)
+      states.set(
+        transfer.id,
+        transfer.pending === true ? ['pending', 'posted', 'voided'] : ['posted'],
+      );
+  for (const call of acknowledged)
+    for (const entry of call.resolves)
+      states.set(entry.pendingId, [entry.post ? 'posted' : 'voided']);
   return states;
 }
 
@@ -123,16 +169,36 @@ async function checkCopy(taken: Taken, calls: readonly Call[]): Promise<void> {
     const created = calls.flatMap((call) => call.creates);
     const found = [];
     for (let start = 0; start < created.length; start += limits.batchSizeMax) {
-      found.push(...(await copy.lookupTransfers(created.slice(start, start + limits.batchSizeMax).map((transfer) => transfer.id))));
+      found.push(
+        ...(await copy.lookupTransfers(
+          created.slice(start, start + limits.batchSizeMax).map((transfer) => transfer.id),
+        )),
+      );
     }
-    const byId = new Map(found.flatMap((record) => (record === undefined ? [] : [[record.id, record] as const])));
-    for (const [id, allowed] of expectedStates(calls, taken.calledAt)) expect(allowed).toContain(byId.get(id)?.state);
-    for (const call of calls) if (call.startedAt > taken.doneAt) for (const transfer of call.creates) expect(byId.has(transfer.id)).toBe(false);
+    const byId = new Map(
+      found.flatMap((record) => (record === undefined ? [] : [[record.id, record] as const])),
+    );
+    for (const [id, allowed] of expectedStates(calls, taken.calledAt))
+      expect(allowed).toContain(byId.get(id)?.state);
+    for (const call of calls)
+      if (call.startedAt > taken.doneAt)
+        for (const transfer of call.creates) expect(byId.has(transfer.id)).toBe(false);
     // Balances are exactly the transfers the copy holds: none half-applied, none counted twice.
-    const expected = new Map(accounts.map((id) => [id, { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n }]));
+    const expected = new Map(
+      accounts.map((id) => [
+        id,
+        { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n },
+      ]),
+    );
     for (const record of byId.values()) {
-      const debit = expected.get(record.debitAccountId) as { debitsPosted: bigint; debitsPending: bigint };
-      const credit = expected.get(record.creditAccountId) as { creditsPosted: bigint; creditsPending: bigint };
+      const debit = expected.get(record.debitAccountId) as {
+        debitsPosted: bigint;
+        debitsPending: bigint;
+      };
+      const credit = expected.get(record.creditAccountId) as {
+        creditsPosted: bigint;
+        creditsPending: bigint;
+      };
       if (record.state === 'posted') {
         debit.debitsPosted += record.postedAmount ?? record.amount;
         credit.creditsPosted += record.postedAmount ?? record.amount;
@@ -146,7 +212,9 @@ async function checkCopy(taken: Taken, calls: readonly Call[]): Promise<void> {
     const balances = await copy.lookupAccounts(accounts);
     balances.forEach((account, index) => {
       const { debitsPosted, creditsPosted, debitsPending, creditsPending } = account ?? {};
-      expect({ debitsPosted, creditsPosted, debitsPending, creditsPending }).toEqual(expected.get(accounts[index] as string));
+      expect({ debitsPosted, creditsPosted, debitsPending, creditsPending }).toEqual(
+        expected.get(accounts[index] as string),
+      );
     });
     expect((await ledgerTotals(copy)).reservationsOpen).toBe(0);
   } finally {
@@ -172,7 +240,9 @@ describe('Ledger.backup under cross-shard load', () => {
             if (backup.snapshot) await ledger.snapshot();
             seen += backup.afterCalls;
             await load.ended(seen);
-            const targets = backup.pair ? [`copy-${index}-a`, `copy-${index}-b`] : [`copy-${index}`];
+            const targets = backup.pair
+              ? [`copy-${index}-a`, `copy-${index}-b`]
+              : [`copy-${index}`];
             const calledAt = performance.now();
             await Promise.all(targets.map((name) => ledger.backup(join(base, name))));
             const doneAt = performance.now();
@@ -180,7 +250,8 @@ describe('Ledger.backup under cross-shard load', () => {
           }
           await load.ended(seen + 2);
           await load.stop();
-          for (const call of load.calls) expect(call.statuses.filter((status) => status !== 'ok')).toEqual([]);
+          for (const call of load.calls)
+            expect(call.statuses.filter((status) => status !== 'ok')).toEqual([]);
           await ledger.close();
           await Promise.all(taken.map((backup) => checkCopy(backup, load.calls)));
         } finally {

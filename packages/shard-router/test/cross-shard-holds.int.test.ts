@@ -37,12 +37,30 @@ async function seed(ledger: Ledger): Promise<{ wallet: string; merchant: string 
     { id: wallet, currency: 'EUR', debitsMustNotExceedCredits: true },
     { id: merchant, currency: 'EUR' },
   ]);
-  expect((await ledger.createTransfer({ id: 'fund', debitAccountId: bank, creditAccountId: wallet, amount: 1000n, currency: 'EUR' })).status).toBe('ok');
+  expect(
+    (
+      await ledger.createTransfer({
+        id: 'fund',
+        debitAccountId: bank,
+        creditAccountId: wallet,
+        amount: 1000n,
+        currency: 'EUR',
+      })
+    ).status,
+  ).toBe('ok');
   return { wallet, merchant };
 }
 
 function hold(id: string, from: string, to: string, amount: bigint, timeoutMs = 0): TransferInput {
-  return { id, debitAccountId: from, creditAccountId: to, amount, currency: 'EUR', pending: true, timeoutMs };
+  return {
+    id,
+    debitAccountId: from,
+    creditAccountId: to,
+    amount,
+    currency: 'EUR',
+    pending: true,
+    timeoutMs,
+  };
 }
 
 async function expectClean(ledger: Ledger): Promise<void> {
@@ -57,37 +75,79 @@ describe('cross-shard holds', () => {
   it('hold on both sides, post in part once, and refuse what one shard refuses', async () => {
     const { ledger } = await openLedger();
     const { wallet, merchant } = await seed(ledger);
-    const holds = await ledger.createTransfers([hold('h-1', wallet, merchant, 700n), hold('h-2', wallet, merchant, 400n), hold('h-3', wallet, merchant, 300n)]);
+    const holds = await ledger.createTransfers([
+      hold('h-1', wallet, merchant, 700n),
+      hold('h-2', wallet, merchant, 400n),
+      hold('h-3', wallet, merchant, 300n),
+    ]);
     // h-2 would overdraw the wallet: the holds count against what it has available.
     expect(holds.map((result) => result.status)).toEqual(['ok', 'insufficient_funds', 'ok']);
-    expect((await ledger.createTransfer(hold('h-1', wallet, merchant, 700n))).status).toBe('exists');
-    expect((await ledger.createTransfer(hold('h-1', wallet, merchant, 701n))).status).toBe('exists_with_different_fields');
+    expect((await ledger.createTransfer(hold('h-1', wallet, merchant, 700n))).status).toBe(
+      'exists',
+    );
+    expect((await ledger.createTransfer(hold('h-1', wallet, merchant, 701n))).status).toBe(
+      'exists_with_different_fields',
+    );
     let [from, to] = await ledger.lookupAccounts([wallet, merchant]);
     expect(from).toMatchObject({ debitsPending: 1000n, available: 0n, balance: 1000n });
     expect(to).toMatchObject({ creditsPending: 1000n, balance: 0n });
-    expect((await ledger.lookupTransfers(['h-1']))[0]).toMatchObject({ state: 'pending', crossShard: true, amount: 700n });
+    expect((await ledger.lookupTransfers(['h-1']))[0]).toMatchObject({
+      state: 'pending',
+      crossShard: true,
+      amount: 700n,
+    });
 
     const posted = await ledger.postPendingTransfers([
       { id: 'p-1', pendingId: 'h-1', amount: 701n },
       { id: 'p-2', pendingId: 'h-1', amount: 250n },
       { id: 'p-3', pendingId: 'nothing' },
     ]);
-    expect(posted.map((result) => result.status)).toEqual(['amount_exceeds_pending', 'ok', 'pending_not_found']);
+    expect(posted.map((result) => result.status)).toEqual([
+      'amount_exceeds_pending',
+      'ok',
+      'pending_not_found',
+    ]);
     [from, to] = await ledger.lookupAccounts([wallet, merchant]);
-    expect(from).toMatchObject({ debitsPending: 300n, debitsPosted: 250n, balance: 750n, available: 450n });
+    expect(from).toMatchObject({
+      debitsPending: 300n,
+      debitsPosted: 250n,
+      balance: 750n,
+      available: 450n,
+    });
     expect(to).toMatchObject({ creditsPending: 300n, creditsPosted: 250n, balance: 250n });
     expect(await ledger.lookupTransfers(['h-1', 'p-2'])).toMatchObject([
       { state: 'posted', postedAmount: 250n },
       { kind: 'post', pendingId: 'h-1', amount: 250n, state: 'posted' },
     ]);
     // Once: a retry of the post is `exists`, any other post or void of it is refused.
-    expect((await ledger.postPendingTransfers([{ id: 'p-2', pendingId: 'h-1', amount: 250n }]))[0]?.status).toBe('exists');
-    expect((await ledger.postPendingTransfers([{ id: 'p-4', pendingId: 'h-1' }]))[0]?.status).toBe('pending_already_posted');
-    expect((await ledger.voidPendingTransfers([{ id: 'v-4', pendingId: 'h-1' }]))[0]?.status).toBe('pending_already_posted');
+    expect(
+      (await ledger.postPendingTransfers([{ id: 'p-2', pendingId: 'h-1', amount: 250n }]))[0]
+        ?.status,
+    ).toBe('exists');
+    expect((await ledger.postPendingTransfers([{ id: 'p-4', pendingId: 'h-1' }]))[0]?.status).toBe(
+      'pending_already_posted',
+    );
+    expect((await ledger.voidPendingTransfers([{ id: 'v-4', pendingId: 'h-1' }]))[0]?.status).toBe(
+      'pending_already_posted',
+    );
     // A void releases both sides; the post's id is taken for any other transfer.
-    expect((await ledger.voidPendingTransfers([{ id: 'v-5', pendingId: 'h-3' }]))[0]?.status).toBe('ok');
-    expect((await ledger.postPendingTransfers([{ id: 'p-6', pendingId: 'h-3' }]))[0]?.status).toBe('pending_already_voided');
-    expect((await ledger.createTransfer({ id: 'p-2', debitAccountId: merchant, creditAccountId: wallet, amount: 1n, currency: 'EUR' })).status).toBe('exists_with_different_fields');
+    expect((await ledger.voidPendingTransfers([{ id: 'v-5', pendingId: 'h-3' }]))[0]?.status).toBe(
+      'ok',
+    );
+    expect((await ledger.postPendingTransfers([{ id: 'p-6', pendingId: 'h-3' }]))[0]?.status).toBe(
+      'pending_already_voided',
+    );
+    expect(
+      (
+        await ledger.createTransfer({
+          id: 'p-2',
+          debitAccountId: merchant,
+          creditAccountId: wallet,
+          amount: 1n,
+          currency: 'EUR',
+        })
+      ).status,
+    ).toBe('exists_with_different_fields');
     [from, to] = await ledger.lookupAccounts([wallet, merchant]);
     expect(from).toMatchObject({ debitsPending: 0n, available: 750n });
     expect(to).toMatchObject({ creditsPending: 0n, creditsPosted: 250n });
@@ -98,18 +158,31 @@ describe('cross-shard holds', () => {
   it('expires a hold on both sides after its timeout, also when the ledger was closed meanwhile', async () => {
     const { ledger, dir } = await openLedger();
     const { wallet, merchant } = await seed(ledger);
-    expect((await ledger.createTransfers([hold('h-1', wallet, merchant, 100n, 200), hold('h-2', wallet, merchant, 50n, 1500)])).map((r) => r.status)).toEqual(['ok', 'ok']);
+    expect(
+      (
+        await ledger.createTransfers([
+          hold('h-1', wallet, merchant, 100n, 200),
+          hold('h-2', wallet, merchant, 50n, 1500),
+        ])
+      ).map((r) => r.status),
+    ).toEqual(['ok', 'ok']);
     const info = await ledger.info();
     expect(info.shardInfo.map((shard) => shard.holdsOpen)).toEqual([2, 2]);
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect((await ledger.lookupTransfers(['h-1']))[0]?.state).toBe('expired');
-    expect((await ledger.postPendingTransfers([{ id: 'p-1', pendingId: 'h-1' }]))[0]?.status).toBe('pending_expired');
+    expect((await ledger.postPendingTransfers([{ id: 'p-1', pendingId: 'h-1' }]))[0]?.status).toBe(
+      'pending_expired',
+    );
     expect((await ledger.lookupAccounts([merchant]))[0]?.creditsPending).toBe(50n);
     await ledger.close();
     // h-2 times out while the ledger is closed: the reopened router expires it from the log.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const { ledger: reopened } = await openLedger(dir);
-    for (let waited = 0; waited < 3000 && (await reopened.lookupTransfers(['h-2']))[0]?.state !== 'expired'; waited += 50) {
+    for (
+      let waited = 0;
+      waited < 3000 && (await reopened.lookupTransfers(['h-2']))[0]?.state !== 'expired';
+      waited += 50
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect((await reopened.lookupTransfers(['h-2']))[0]?.state).toBe('expired');
@@ -124,12 +197,19 @@ describe('cross-shard holds', () => {
     const { wallet, merchant } = await seed(ledger);
     expect((await ledger.createTransfer(hold('h-1', wallet, merchant, 500n))).status).toBe('ok');
     armFailpoint('saga.hold.decided', { action: 'throw' });
-    expect(await errorCodeOf(ledger.postPendingTransfers([{ id: 'p-1', pendingId: 'h-1', amount: 120n }]))).toBe('FAILPOINT');
+    expect(
+      await errorCodeOf(
+        ledger.postPendingTransfers([{ id: 'p-1', pendingId: 'h-1', amount: 120n }]),
+      ),
+    ).toBe('FAILPOINT');
     await expectClean(ledger); // verify() waits for the sagas left in doubt
     const [from, to] = await ledger.lookupAccounts([wallet, merchant]);
     expect(from).toMatchObject({ debitsPending: 0n, debitsPosted: 120n });
     expect(to).toMatchObject({ creditsPending: 0n, creditsPosted: 120n });
-    expect((await ledger.postPendingTransfers([{ id: 'p-1', pendingId: 'h-1', amount: 120n }]))[0]?.status).toBe('exists');
+    expect(
+      (await ledger.postPendingTransfers([{ id: 'p-1', pendingId: 'h-1', amount: 120n }]))[0]
+        ?.status,
+    ).toBe('exists');
   });
 
   it('after a SIGKILL between the deciding step and the other, reopening posts the amount decided on both sides', async () => {
@@ -148,8 +228,14 @@ describe('cross-shard holds', () => {
     const [from, to] = await ledger.lookupAccounts(['payer', payee as string]);
     expect(from).toMatchObject({ debitsPending: 0n, debitsPosted: 120n, balance: 880n });
     expect(to).toMatchObject({ creditsPending: 0n, creditsPosted: 120n, balance: 120n });
-    expect(await ledger.lookupTransfers(['h-1', 'p-1'])).toMatchObject([{ state: 'posted', postedAmount: 120n }, { kind: 'post', amount: 120n }]);
-    expect((await ledger.postPendingTransfers([{ id: 'p-1', pendingId: 'h-1', amount: 120n }]))[0]?.status).toBe('exists');
+    expect(await ledger.lookupTransfers(['h-1', 'p-1'])).toMatchObject([
+      { state: 'posted', postedAmount: 120n },
+      { kind: 'post', amount: 120n },
+    ]);
+    expect(
+      (await ledger.postPendingTransfers([{ id: 'p-1', pendingId: 'h-1', amount: 120n }]))[0]
+        ?.status,
+    ).toBe('exists');
     await expectClean(ledger);
   });
 
@@ -159,11 +245,31 @@ describe('cross-shard holds', () => {
     expect((await ledger.createTransfer(hold('h-1', wallet, merchant, 10n))).status).toBe('ok');
     await expectClean(ledger);
     // Half a hold, written straight to the debit shard (as no Ledger call ever does).
-    const transfer = { id: 'h-half', debitAccountId: wallet, creditAccountId: merchant, amount: 5n, currency: 'EUR', pending: true, timeoutMs: 0, metadata: null };
-    const [reserved] = await ledger.shardClient(0).submit([{ type: 'ReserveFunds', sagaId: 'h-half~x', participants: [0, 1], legs: [{ side: 'debit', transfer }] }]);
+    const transfer = {
+      id: 'h-half',
+      debitAccountId: wallet,
+      creditAccountId: merchant,
+      amount: 5n,
+      currency: 'EUR',
+      pending: true,
+      timeoutMs: 0,
+      metadata: null,
+    };
+    const [reserved] = await ledger
+      .shardClient(0)
+      .submit([
+        {
+          type: 'ReserveFunds',
+          sagaId: 'h-half~x',
+          participants: [0, 1],
+          legs: [{ side: 'debit', transfer }],
+        },
+      ]);
     expect(reserved?.status).toBe('ok');
     const report = await ledger.verify();
     expect(report.ok).toBe(false);
-    expect(report.violations.map((violation) => violation.rule)).toContain('holds_open_on_every_shard');
+    expect(report.violations.map((violation) => violation.rule)).toContain(
+      'holds_open_on_every_shard',
+    );
   });
 });

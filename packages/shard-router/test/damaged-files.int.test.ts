@@ -54,7 +54,13 @@ beforeAll(async () => {
     for (let index = 0; index < 100; index++) {
       const id = `idx-${String(999_999 - batch * 100 - index).padStart(6, '0')}`;
       indexedIds.push(id);
-      transfers.push({ id, debitAccountId: debit, creditAccountId: credit, amount: 1n, currency: 'EUR' });
+      transfers.push({
+        id,
+        debitAccountId: debit,
+        creditAccountId: credit,
+        amount: 1n,
+        currency: 'EUR',
+      });
     }
     const results = await ledger.createTransfers(transfers);
     expect(results.every((result) => result.status === 'ok')).toBe(true);
@@ -84,7 +90,12 @@ describe('a damaged events.mdb', () => {
   it('opens clean before any damage, as the baseline of the cases below', async () => {
     const { dir } = await copyOfLedger('clean');
     const report = await openInChild(dir, indexedIds.slice(0, 3));
-    expect(report).toMatchObject({ opened: true, ok: true, violations: [], found: [true, true, true] });
+    expect(report).toMatchObject({
+      opened: true,
+      ok: true,
+      violations: [],
+      found: [true, true, true],
+    });
   });
 
   it('refuses a file cut short with STORAGE_CORRUPT naming the shard dir, where LMDB died of SIGBUS', async () => {
@@ -94,24 +105,33 @@ describe('a damaged events.mdb', () => {
     const report = await openInChild(dir);
     expect(report.refused).toBe('STORAGE_CORRUPT');
     expect(report.detail).toMatchObject({ dir: join(dir, 'shard-001'), file: 'events.mdb' });
-    expect(String(report.detail?.['problem'])).toMatch(/the file has \d+ bytes, its live meta page names \d+ pages/);
+    expect(String(report.detail?.['problem'])).toMatch(
+      /the file has \d+ bytes, its live meta page names \d+ pages/,
+    );
   });
 
   it('refuses a zeroed meta page 0 with STORAGE_CORRUPT, where LMDB died of SIGSEGV', async () => {
     const { dir, file } = await copyOfLedger('zeroed-meta');
     await writeAt(file, 0, Buffer.alloc(PAGE_SIZE_BYTES));
     const report = await openInChild(dir);
-    expect(report).toMatchObject({ refused: 'STORAGE_CORRUPT', detail: { dir: join(dir, 'shard-001'), problem: 'page 0 is not a meta page' } });
+    expect(report).toMatchObject({
+      refused: 'STORAGE_CORRUPT',
+      detail: { dir: join(dir, 'shard-001'), problem: 'page 0 is not a meta page' },
+    });
   });
 
   it('refuses garbage in meta page 1 with STORAGE_CORRUPT rather than falling back to an older transaction', async () => {
     const { dir, file } = await copyOfLedger('garbage-meta');
     const random = seededRandom(7);
     const garbage = Buffer.alloc(PAGE_SIZE_BYTES);
-    for (let index = 0; index < garbage.length; index++) garbage[index] = Math.floor(random() * 256);
+    for (let index = 0; index < garbage.length; index++)
+      garbage[index] = Math.floor(random() * 256);
     await writeAt(file, PAGE_SIZE_BYTES, garbage);
     const report = await openInChild(dir);
-    expect(report).toMatchObject({ refused: 'STORAGE_CORRUPT', detail: { dir: join(dir, 'shard-001') } });
+    expect(report).toMatchObject({
+      refused: 'STORAGE_CORRUPT',
+      detail: { dir: join(dir, 'shard-001') },
+    });
     expect(String(report.detail?.['problem'])).toMatch(/^meta page 1 /);
   });
 
@@ -138,7 +158,8 @@ describe('a damaged events.mdb', () => {
         keys++;
         // Garbage in the key's digits, the node headers left whole: the page still parses, its
         // keys are wrong, and lookups of the ids it held miss.
-        for (let digit = at + marker.length; digit < at + marker.length + 6; digit++) pageBytes[digit] = 0x30 + Math.floor(random() * 10);
+        for (let digit = at + marker.length; digit < at + marker.length + 6; digit++)
+          pageBytes[digit] = 0x30 + Math.floor(random() * 10);
       }
       if (keys > 0) damagedPages++;
     }
@@ -148,9 +169,13 @@ describe('a damaged events.mdb', () => {
     // The damage is real: some ids the ledger acknowledged are no longer found.
     expect(report.found).toContain(false);
     expect(report.ok).toBe(false);
-    const unindexed = (report.violations ?? []).filter((violation) => violation.rule === 'transfer_indexed');
+    const unindexed = (report.violations ?? []).filter(
+      (violation) => violation.rule === 'transfer_indexed',
+    );
     expect(unindexed.length).toBeGreaterThan(0);
     expect(unindexed.every((violation) => violation.shard === 1)).toBe(true);
-    expect(unindexed[0]?.detail).toMatch(/^transfer "idx-\d{6}" \(sequence \d+\) is in the log but not found through the id index$/);
+    expect(unindexed[0]?.detail).toMatch(
+      /^transfer "idx-\d{6}" \(sequence \d+\) is in the log but not found through the id index$/,
+    );
   });
 });

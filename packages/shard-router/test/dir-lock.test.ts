@@ -22,10 +22,14 @@ afterEach(async () => {
 
 /** Runs `body` in a child Node process with `acquireDirLock` imported; resolves with its stdout
  * and how it ended. */
-function runChild(body: string): Promise<{ stdout: string; code: number | null; signal: string | null }> {
+function runChild(
+  body: string,
+): Promise<{ stdout: string; code: number | null; signal: string | null }> {
   const script = `import { acquireDirLock } from ${JSON.stringify(compiledLock)};\nconst dir = ${JSON.stringify(dir)};\n${body}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');
@@ -81,7 +85,9 @@ describe('acquireDirLock', () => {
       import { acquireDirLock } from ${JSON.stringify(pathToFileURL(compiledLock).href)};
       try { await acquireDirLock(workerData); parentPort.postMessage('acquired'); }
       catch (error) { parentPort.postMessage(error.code); }`;
-    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { workerData: dir });
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), {
+      workerData: dir,
+    });
     const answer = await new Promise((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);

@@ -15,7 +15,13 @@ const snippetsDir = join(root, 'docs', 'snippets');
 
 /** Pages whose every ```ts block must be a snippet (the pages the docs test's owner writes);
  * other pages are checked only for the blocks they mark. */
-const strictPages = new Set(['README.md', 'docs/README.md', 'docs/architecture.md', 'docs/api.md', 'docs/operations.md']);
+const strictPages = new Set([
+  'README.md',
+  'docs/README.md',
+  'docs/architecture.md',
+  'docs/api.md',
+  'docs/operations.md',
+]);
 
 /** Small workloads for snippets that take their size from the environment. */
 const snippetEnv: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -27,7 +33,8 @@ function markdownFiles(): string[] {
   const walk = (dir: string): void => {
     for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
       const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory() && entry.name !== 'snippets' && entry.name !== 'node_modules') walk(path);
+      if (entry.isDirectory() && entry.name !== 'snippets' && entry.name !== 'node_modules')
+        walk(path);
       else if (entry.isFile() && entry.name.endsWith('.md')) found.push(path);
     }
   };
@@ -57,7 +64,8 @@ function codeBlocks(page: string): CodeBlock[] {
     while (end < lines.length && lines[end] !== '```') end += 1;
     let above = index - 1;
     while (above >= 0 && (lines[above] as string).trim() === '') above -= 1;
-    const marker = above >= 0 ? /^<!-- snippet: (\S+) -->$/.exec((lines[above] as string).trim()) : null;
+    const marker =
+      above >= 0 ? /^<!-- snippet: (\S+) -->$/.exec((lines[above] as string).trim()) : null;
     blocks.push({
       page,
       line: index + 1,
@@ -102,7 +110,8 @@ function linksOf(page: string): { target: string; line: number }[] {
       if (line.startsWith('```')) fenced = !fenced;
       if (fenced) return;
       const prose = line.replace(/`[^`]*`/g, '');
-      for (const match of prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) links.push({ target: match[1] as string, line: index + 1 });
+      for (const match of prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g))
+        links.push({ target: match[1] as string, line: index + 1 });
     });
   return links;
 }
@@ -112,7 +121,9 @@ const blocks = pages.flatMap(codeBlocks);
 
 describe('code in the docs', () => {
   it('marks every TypeScript block on the pages we own as a snippet', () => {
-    const unmarked = blocks.filter((block) => strictPages.has(block.page) && block.lang === 'ts' && block.snippet === null);
+    const unmarked = blocks.filter(
+      (block) => strictPages.has(block.page) && block.lang === 'ts' && block.snippet === null,
+    );
     expect(unmarked.map((block) => `${block.page}:${block.line}`)).toEqual([]);
   });
 
@@ -122,14 +133,22 @@ describe('code in the docs', () => {
     for (const block of marked) {
       const path = join(root, block.snippet as string);
       expect(existsSync(path), `${block.page}:${block.line} names ${block.snippet}`).toBe(true);
-      expect(block.body, `${block.page}:${block.line} differs from ${block.snippet}`).toBe(readFileSync(path, 'utf8'));
+      expect(block.body, `${block.page}:${block.line} differs from ${block.snippet}`).toBe(
+        readFileSync(path, 'utf8'),
+      );
     }
   });
 
   it('has a page that shows every snippet file', () => {
-    const shown = new Set(blocks.flatMap((block) => (block.snippet === null ? [] : [block.snippet])));
-    const files = readdirSync(snippetsDir).filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'));
-    expect(files.filter((name) => !shown.has(`docs/snippets/${name}`) && name !== 'sizing.ts')).toEqual([]);
+    const shown = new Set(
+      blocks.flatMap((block) => (block.snippet === null ? [] : [block.snippet])),
+    );
+    const files = readdirSync(snippetsDir).filter(
+      (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'),
+    );
+    expect(
+      files.filter((name) => !shown.has(`docs/snippets/${name}`) && name !== 'sizing.ts'),
+    ).toEqual([]);
   });
 });
 
@@ -142,7 +161,9 @@ describe('snippets run against the built Ledger', () => {
     dir = null;
   });
 
-  const files = readdirSync(snippetsDir).filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'));
+  const files = readdirSync(snippetsDir).filter(
+    (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'),
+  );
   for (const name of files) {
     it(`runs docs/snippets/${name} to completion on a fresh data dir`, async () => {
       dir = await mkdtemp(join(tmpdir(), 'shardledger-docs-'));
@@ -170,11 +191,18 @@ describe('CLI examples run against the built CLI', () => {
       const dir = await mkdtemp(join(tmpdir(), 'shardledger-docs-cli-'));
       try {
         const env = { ...process.env, SHARDLEDGER_DIR: join(dir, 'data') };
-        const commands = block.body.split('\n').map((line) => line.replace(/\s+#.*$/, '').trim()).filter((line) => line !== '');
+        const commands = block.body
+          .split('\n')
+          .map((line) => line.replace(/\s+#.*$/, '').trim())
+          .filter((line) => line !== '');
         for (const command of commands) {
           const words = command.split(/\s+/);
           expect(words[0], `${block.page}:${block.line}: ${command}`).toBe('shardledger');
-          const run = spawnSync(process.execPath, [cli, ...words.slice(1)], { env, encoding: 'utf8', timeout: 60_000 });
+          const run = spawnSync(process.execPath, [cli, ...words.slice(1)], {
+            env,
+            encoding: 'utf8',
+            timeout: 60_000,
+          });
           expect(run.status, `${command}\n${run.stdout}${run.stderr}`).toBe(0);
         }
       } finally {
@@ -191,13 +219,20 @@ describe('links in the docs', () => {
       for (const { target, line } of linksOf(page)) {
         if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
         const [path = '', anchor] = target.split('#');
-        const file = path === '' ? join(root, page) : resolve(dirname(join(root, page)), decodeURI(path));
+        const file =
+          path === '' ? join(root, page) : resolve(dirname(join(root, page)), decodeURI(path));
         const where = `${page}:${line} -> ${target}`;
         if (!existsSync(file)) {
           broken.push(`${where} (no such file)`);
           continue;
         }
-        if (anchor !== undefined && anchor !== '' && statSync(file).isFile() && file.endsWith('.md') && !anchorsOf(file).has(anchor)) {
+        if (
+          anchor !== undefined &&
+          anchor !== '' &&
+          statSync(file).isFile() &&
+          file.endsWith('.md') &&
+          !anchorsOf(file).has(anchor)
+        ) {
           broken.push(`${where} (no heading #${anchor} in ${relative(root, file)})`);
         }
       }

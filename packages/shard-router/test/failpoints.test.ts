@@ -29,7 +29,12 @@ describe('failpoints', () => {
 
   it('throws on exactly the Nth hit and then disarms itself', () => {
     armFailpoint('saga.commit.before', { action: 'throw', after: 3 });
-    expect([1, 2, 3, 4].map(() => throwsFailpoint('saga.commit.before'))).toEqual([false, false, true, false]);
+    expect([1, 2, 3, 4].map(() => throwsFailpoint('saga.commit.before'))).toEqual([
+      false,
+      false,
+      true,
+      false,
+    ]);
     expect(armedFailpoints()).toEqual([]);
   });
 

@@ -32,11 +32,21 @@ afterAll(async () => {
 });
 
 /** `size` transfers between `pairs`, ids t<from> on. */
-function transfers(pairs: readonly [string, string][], from: number, size: number): TransferInput[] {
+function transfers(
+  pairs: readonly [string, string][],
+  from: number,
+  size: number,
+): TransferInput[] {
   const batch: TransferInput[] = [];
   for (let index = from; index < from + size; index++) {
     const [debit, credit] = pairs[index % pairs.length] as [string, string];
-    batch.push({ id: `t${String(index).padStart(8, '0')}`, debitAccountId: debit, creditAccountId: credit, amount: 1n, currency: 'EUR' });
+    batch.push({
+      id: `t${String(index).padStart(8, '0')}`,
+      debitAccountId: debit,
+      creditAccountId: credit,
+      amount: 1n,
+      currency: 'EUR',
+    });
   }
   return batch;
 }
@@ -52,7 +62,16 @@ describe('a full disk', () => {
     await ledger.createAccounts(ids.map((id) => ({ id, currency: 'EUR' })));
     const [a0, b0, a1, b1] = ids as [string, string, string, string];
     // Each call stays on one shard, so that its error speaks for the whole call.
-    const pairsOf: [string, string][][] = [[[a0, b0], [b0, a0]], [[a1, b1], [b1, a1]]];
+    const pairsOf: [string, string][][] = [
+      [
+        [a0, b0],
+        [b0, a0],
+      ],
+      [
+        [a1, b1],
+        [b1, a1],
+      ],
+    ];
 
     // Leave 512 KiB: a few calls fit, then every commit fails.
     const fs = statfsSync(mountDir);
@@ -87,7 +106,11 @@ describe('a full disk', () => {
     expect(acked.size).toBeGreaterThan(0);
     expect(errorCodes.get('STORAGE_FULL') ?? 0).toBeGreaterThanOrEqual(20);
     // A call in flight when its shard's worker stopped may get SHARD_UNAVAILABLE; nothing else.
-    expect([...errorCodes.keys()].filter((code) => code !== 'STORAGE_FULL' && code !== 'SHARD_UNAVAILABLE')).toEqual([]);
+    expect(
+      [...errorCodes.keys()].filter(
+        (code) => code !== 'STORAGE_FULL' && code !== 'SHARD_UNAVAILABLE',
+      ),
+    ).toEqual([]);
 
     // Space freed: the same ledger takes writes again, and retries of the failed calls apply.
     // Nothing of a STORAGE_FULL call was written; a SHARD_UNAVAILABLE call (in flight when its
@@ -96,7 +119,9 @@ describe('a full disk', () => {
     // A worker that stopped while the disk was full may stop once more: its call fails with
     // SHARD_UNAVAILABLE, which the docs say to retry with the same ids (at most twice here).
     let unavailableAfterFree = 0;
-    const retried = async (batch: TransferInput[]): Promise<Awaited<ReturnType<Ledger['createTransfers']>>> => {
+    const retried = async (
+      batch: TransferInput[],
+    ): Promise<Awaited<ReturnType<Ledger['createTransfers']>>> => {
       for (let attempt = 0; ; attempt++) {
         try {
           return await ledger.createTransfers(batch);
@@ -113,7 +138,10 @@ describe('a full disk', () => {
         acked.add(result.id);
       }
     }
-    const fresh = await ledger.createTransfers([...transfers(pairsOf[0] as [string, string][], next, 50), ...transfers(pairsOf[1] as [string, string][], next + 50, 50)]);
+    const fresh = await ledger.createTransfers([
+      ...transfers(pairsOf[0] as [string, string][], next, 50),
+      ...transfers(pairsOf[1] as [string, string][], next + 50, 50),
+    ]);
     expect(unavailableAfterFree).toBeLessThanOrEqual(2);
     expect(fresh.every((result) => result.status === 'ok')).toBe(true);
     for (const result of fresh) acked.add(result.id);

@@ -15,9 +15,15 @@ const childTimeoutMs = 30_000;
 
 type Line = readonly string[];
 
-function runChild(dir: string, round: number, killAfterReadyMs: number): Promise<{ tries: Line[]; acks: Line[]; signal: NodeJS.Signals | null; stderr: string }> {
+function runChild(
+  dir: string,
+  round: number,
+  killAfterReadyMs: number,
+): Promise<{ tries: Line[]; acks: Line[]; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture, dir, String(round), String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [fixture, dir, String(round), String(seed)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let ready = false;
@@ -34,7 +40,10 @@ function runChild(dir: string, round: number, killAfterReadyMs: number): Promise
     child.on('close', (_code, signal) => {
       clearTimeout(watchdog);
       const lines = stdout.split('\n').slice(0, -1);
-      const parse = (prefix: string): Line[] => lines.filter((line) => line.startsWith(prefix)).map((line) => JSON.parse(line.slice(prefix.length)) as Line);
+      const parse = (prefix: string): Line[] =>
+        lines
+          .filter((line) => line.startsWith(prefix))
+          .map((line) => JSON.parse(line.slice(prefix.length)) as Line);
       resolve({ tries: parse('try '), acks: parse('ack '), signal, stderr });
     });
   });
@@ -60,12 +69,18 @@ describe('cross-shard holds under SIGKILL', () => {
         expect(run.stderr).toBe('');
         expect(run.signal).toBe('SIGKILL');
         for (const line of run.tries) {
-          if (line[0] === 'hold') tried.set(line[1] as string, [line[2] as string, line[3] as string, BigInt(line[4] as string)]);
+          if (line[0] === 'hold')
+            tried.set(line[1] as string, [
+              line[2] as string,
+              line[3] as string,
+              BigInt(line[4] as string),
+            ]);
           else resolutionTried.add(line[2] as string);
         }
         for (const ack of run.acks) {
           if (ack[0] === 'hold') acked.set(ack[1] as string, ack[2] as string);
-          if (ack[0] === 'post' && ack[3] === 'ok') posts.set(ack[2] as string, BigInt(ack[4] as string));
+          if (ack[0] === 'post' && ack[3] === 'ok')
+            posts.set(ack[2] as string, BigInt(ack[4] as string));
           if (ack[0] === 'void' && ack[3] === 'ok') voids.add(ack[2] as string);
         }
 
@@ -81,13 +96,26 @@ describe('cross-shard holds under SIGKILL', () => {
             const record = records[index];
             const [debit, credit, amount] = tried.get(id) as readonly [string, string, bigint];
             const status = acked.get(id);
-            if (status !== undefined && status !== 'ok') expect(record, `refused ${id} is absent`).toBeUndefined();
+            if (status !== undefined && status !== 'ok')
+              expect(record, `refused ${id} is absent`).toBeUndefined();
             if (status === 'ok') {
-              expect(record, `acknowledged hold ${id}`).toMatchObject({ debitAccountId: debit, creditAccountId: credit, amount, pending: true });
+              expect(record, `acknowledged hold ${id}`).toMatchObject({
+                debitAccountId: debit,
+                creditAccountId: credit,
+                amount,
+                pending: true,
+              });
               if (record?.crossShard === true) crossShardOk += 1;
-              if (!resolutionTried.has(id)) expect(record?.state, `hold ${id}, never posted nor voided, is still pending`).toBe('pending');
+              if (!resolutionTried.has(id))
+                expect(record?.state, `hold ${id}, never posted nor voided, is still pending`).toBe(
+                  'pending',
+                );
             }
-            if (posts.has(id)) expect(record, `acknowledged post of ${id}`).toMatchObject({ state: 'posted', postedAmount: posts.get(id) });
+            if (posts.has(id))
+              expect(record, `acknowledged post of ${id}`).toMatchObject({
+                state: 'posted',
+                postedAmount: posts.get(id),
+              });
             if (voids.has(id)) expect(record?.state, `acknowledged void of ${id}`).toBe('voided');
             if (record === undefined) return;
             expect(['pending', 'posted', 'voided']).toContain(record.state);
@@ -96,7 +124,10 @@ describe('cross-shard holds under SIGKILL', () => {
           });
           // Exactly the open holds are pending, and exactly the posted amounts moved, on both sides.
           const totals = await ledgerTotals(ledger);
-          expect([totals.debitsPending, totals.creditsPending]).toEqual([pendingTotal, pendingTotal]);
+          expect([totals.debitsPending, totals.creditsPending]).toEqual([
+            pendingTotal,
+            pendingTotal,
+          ]);
           expect([totals.debitsPosted, totals.creditsPosted]).toEqual([postedTotal, postedTotal]);
           expect(totals.reservationsOpen).toBe(0);
         } finally {

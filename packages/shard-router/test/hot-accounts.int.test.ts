@@ -19,8 +19,13 @@ afterAll(async () => {
 
 /** A hot account per shard 0..count-1 (debitsMustNotExceedCredits, funded from a bank on its
  * own shard) and one sink per shard. */
-async function setUp(prefix: string, options: { hotCount: number; funding: bigint }): Promise<{ hot: string[]; sinks: string[] }> {
-  const hot = Array.from({ length: options.hotCount }, (_, shard) => idOnShard(ledger, shard, `${prefix}-hot`, taken));
+async function setUp(
+  prefix: string,
+  options: { hotCount: number; funding: bigint },
+): Promise<{ hot: string[]; sinks: string[] }> {
+  const hot = Array.from({ length: options.hotCount }, (_, shard) =>
+    idOnShard(ledger, shard, `${prefix}-hot`, taken),
+  );
   const banks = hot.map((_, shard) => idOnShard(ledger, shard, `${prefix}-bank`, taken));
   const sinks = [0, 1, 2, 3].map((shard) => idOnShard(ledger, shard, `${prefix}-sink`, taken));
   const created = await ledger.createAccounts([
@@ -29,7 +34,13 @@ async function setUp(prefix: string, options: { hotCount: number; funding: bigin
   ]);
   expect(created.every((result) => result.status === 'ok')).toBe(true);
   const funded = await ledger.createTransfers(
-    hot.map((id, shard) => ({ id: `${prefix}-fund-${shard}`, debitAccountId: banks[shard] as string, creditAccountId: id, amount: options.funding, currency: 'USD' })),
+    hot.map((id, shard) => ({
+      id: `${prefix}-fund-${shard}`,
+      debitAccountId: banks[shard] as string,
+      creditAccountId: id,
+      amount: options.funding,
+      currency: 'USD',
+    })),
   );
   expect(funded.every((result) => result.status === 'ok')).toBe(true);
   return { hot, sinks };
@@ -38,11 +49,14 @@ async function setUp(prefix: string, options: { hotCount: number; funding: bigin
 /** At every posting in the account's history, posted credits covered posted and pending debits. */
 async function expectNeverOverdrawn(accountId: string): Promise<number> {
   let postings = 0;
-  for (let afterSequence = 0; ; ) {
+  for (let afterSequence = 0; ;) {
     const page = await ledger.accountHistory(accountId, { afterSequence, limit: 500 });
     for (const entry of page.entries) {
       postings++;
-      expect(entry.creditsPosted - entry.debitsPosted - entry.debitsPending, `${accountId} at sequence ${entry.sequence}`).toBeGreaterThanOrEqual(0n);
+      expect(
+        entry.creditsPosted - entry.debitsPosted - entry.debitsPending,
+        `${accountId} at sequence ${entry.sequence}`,
+      ).toBeGreaterThanOrEqual(0n);
     }
     if (page.nextAfterSequence === null) return postings;
     afterSequence = page.nextAfterSequence;
@@ -60,17 +74,34 @@ describe('hot debitsMustNotExceedCredits accounts under concurrent callers', () 
     for (let index = 0; index < callsPerAccount; index++) {
       hot.forEach((debitAccountId, hotIndex) => {
         const creditAccountId = sinks[(index + hotIndex) % sinks.length] as string;
-        calls.push({ hotIndex, promise: ledger.createTransfer({ id: `drain-${hotIndex}-${index}`, debitAccountId, creditAccountId, amount, currency: 'USD' }) });
+        calls.push({
+          hotIndex,
+          promise: ledger.createTransfer({
+            id: `drain-${hotIndex}-${index}`,
+            debitAccountId,
+            creditAccountId,
+            amount,
+            currency: 'USD',
+          }),
+        });
       });
     }
     const results = await Promise.all(calls.map((call) => call.promise));
-    expect(new Set(results.map((result) => result.status))).toEqual(new Set(['ok', 'insufficient_funds']));
+    expect(new Set(results.map((result) => result.status))).toEqual(
+      new Set(['ok', 'insufficient_funds']),
+    );
 
     const accounts = await ledger.lookupAccounts(hot);
     hot.forEach((id, hotIndex) => {
-      const okCount = BigInt(results.filter((result, index) => calls[index]?.hotIndex === hotIndex && result.status === 'ok').length);
+      const okCount = BigInt(
+        results.filter(
+          (result, index) => calls[index]?.hotIndex === hotIndex && result.status === 'ok',
+        ).length,
+      );
       const account = accounts[hotIndex];
-      expect(account?.debitsPosted, `${id}: what left it is ok count x amount`).toBe(okCount * amount);
+      expect(account?.debitsPosted, `${id}: what left it is ok count x amount`).toBe(
+        okCount * amount,
+      );
       expect(account?.balance).toBe(funding - okCount * amount);
       expect(account?.balance).toBeGreaterThanOrEqual(0n);
       expect(account?.available).toBeGreaterThanOrEqual(0n);
@@ -78,8 +109,12 @@ describe('hot debitsMustNotExceedCredits accounts under concurrent callers', () 
       // Nothing was refused while the money was there: the account is drained below one amount.
       expect(okCount).toBe(funding / amount);
     });
-    for (const id of hot) expect(await expectNeverOverdrawn(id)).toBeGreaterThan(Number(funding / amount));
-    const credited = (await ledger.lookupAccounts(sinks)).reduce((sum, sink) => sum + (sink?.creditsPosted ?? 0n), 0n);
+    for (const id of hot)
+      expect(await expectNeverOverdrawn(id)).toBeGreaterThan(Number(funding / amount));
+    const credited = (await ledger.lookupAccounts(sinks)).reduce(
+      (sum, sink) => sum + (sink?.creditsPosted ?? 0n),
+      0n,
+    );
     expect(credited).toBe(3n * (funding / amount) * amount);
     expect((await ledger.verify()).ok).toBe(true);
     expect((await ledgerTotals(ledger)).reservationsOpen).toBe(0);
@@ -93,14 +128,34 @@ describe('hot debitsMustNotExceedCredits accounts under concurrent callers', () 
     const calls: Promise<TransferResult>[] = [];
     for (let index = 0; index < 60; index++) {
       const from = hot[index % 4] as string;
-      const to = index % 3 === 0 ? (sinks[index % 4] as string) : (hot[(index * 7 + 1) % 4] as string);
-      if (from !== to) calls.push(ledger.createTransfer({ id: `mesh-${index}`, debitAccountId: from, creditAccountId: to, amount: BigInt(20 + (index % 5) * 15), currency: 'USD' }));
+      const to =
+        index % 3 === 0 ? (sinks[index % 4] as string) : (hot[(index * 7 + 1) % 4] as string);
+      if (from !== to)
+        calls.push(
+          ledger.createTransfer({
+            id: `mesh-${index}`,
+            debitAccountId: from,
+            creditAccountId: to,
+            amount: BigInt(20 + (index % 5) * 15),
+            currency: 'USD',
+          }),
+        );
       if (index % 4 === 0) {
-        calls.push(ledger.createTransfer({ id: `refill-${index}`, debitAccountId: sinks[(index + 1) % 4] as string, creditAccountId: hot[(index + 2) % 4] as string, amount: 25n, currency: 'USD' }));
+        calls.push(
+          ledger.createTransfer({
+            id: `refill-${index}`,
+            debitAccountId: sinks[(index + 1) % 4] as string,
+            creditAccountId: hot[(index + 2) % 4] as string,
+            amount: 25n,
+            currency: 'USD',
+          }),
+        );
       }
     }
     const results = await Promise.all(calls);
-    expect(results.every((result) => result.status === 'ok' || result.status === 'insufficient_funds')).toBe(true);
+    expect(
+      results.every((result) => result.status === 'ok' || result.status === 'insufficient_funds'),
+    ).toBe(true);
     expect(results.some((result) => result.status === 'insufficient_funds')).toBe(true);
     for (const account of await ledger.lookupAccounts(hot)) {
       expect(account?.balance).toBeGreaterThanOrEqual(0n);

@@ -7,13 +7,20 @@ import { join } from 'node:path';
 import { isLedgerError, type Ledger } from '../src/index.js';
 
 /** A fresh temp dir; `cleanup` removes it. */
-export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix: string,
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), `shardledger-${prefix}-`));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /** The first id `${prefix}-N` (N = 0, 1, ...) that the ledger places on `shard`, skipping `taken`. */
-export function idOnShard(ledger: Pick<Ledger, 'shardOf'>, shard: number, prefix: string, taken: Set<string> = new Set()): string {
+export function idOnShard(
+  ledger: Pick<Ledger, 'shardOf'>,
+  shard: number,
+  prefix: string,
+  taken: Set<string> = new Set(),
+): string {
   for (let index = 0; index < 100_000; index++) {
     const id = `${prefix}-${index}`;
     if (!taken.has(id) && ledger.shardOf(id) === shard) {
@@ -43,7 +50,13 @@ export async function ledgerTotals(ledger: Ledger): Promise<{
   reservationsOpen: number;
 }> {
   const info = await ledger.info();
-  const sums = { debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n, reservationsOpen: 0 };
+  const sums = {
+    debitsPosted: 0n,
+    creditsPosted: 0n,
+    debitsPending: 0n,
+    creditsPending: 0n,
+    reservationsOpen: 0,
+  };
   for (const shard of info.shardInfo) {
     sums.reservationsOpen += shard.reservationsOpen;
     for (const totals of shard.totals) {
@@ -70,9 +83,16 @@ export function seededRandom(seed: number): () => number {
 
 /** Runs a test child (`node fixture ...args`) to its end: its output, and its exit code or the
  * signal that ended it. */
-export function runToExit(fixture: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; stderr: string; code: number | null; signal: NodeJS.Signals | null }> {
+export function runToExit(
+  fixture: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ stdout: string; stderr: string; code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [fixture, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

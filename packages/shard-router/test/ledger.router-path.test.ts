@@ -23,13 +23,25 @@ async function openLedger(): Promise<Ledger> {
   return ledger;
 }
 
-function usd(id: string, debitAccountId: string, creditAccountId: string, amount: bigint): TransferInput {
+function usd(
+  id: string,
+  debitAccountId: string,
+  creditAccountId: string,
+  amount: bigint,
+): TransferInput {
   return { id, debitAccountId, creditAccountId, amount, currency: 'USD' };
 }
 
 /** A transfer whose debitAccountId getter returns `first` once, then `later` on every read; it
  * counts its reads in `reads[slot]`. */
-function shiftyTransfer(id: string, first: string, later: string, creditAccountId: string, reads: number[], slot: number): TransferInput {
+function shiftyTransfer(
+  id: string,
+  first: string,
+  later: string,
+  creditAccountId: string,
+  reads: number[],
+  slot: number,
+): TransferInput {
   reads[slot] = 0;
   return {
     id,
@@ -52,7 +64,9 @@ describe('createTransfers hot path', () => {
     const c1 = idOnShard(ledger, 1, 'acct', taken);
     const d1 = idOnShard(ledger, 1, 'acct', taken);
     const euro = idOnShard(ledger, ledger.shardOf(a0), 'kónto-€', taken);
-    const created = await ledger.createAccounts([a0, b0, c1, d1, euro].map((id) => ({ id, currency: 'USD' })));
+    const created = await ledger.createAccounts(
+      [a0, b0, c1, d1, euro].map((id) => ({ id, currency: 'USD' })),
+    );
     expect(created.every((result) => result.status === 'ok')).toBe(true);
 
     const batch: unknown[] = [
@@ -103,12 +117,18 @@ describe('createTransfers hot path', () => {
     await ledger.createAccounts(ids.map((id) => ({ id, currency: 'USD' })));
     const calls = await Promise.all(
       [0, 1, 2].map((call) =>
-        ledger.createTransfers(ids.map((id, index) => usd(`c${call}-${index}`, id, ids[index ^ 1] as string, BigInt(call + 1)))),
+        ledger.createTransfers(
+          ids.map((id, index) =>
+            usd(`c${call}-${index}`, id, ids[index ^ 1] as string, BigInt(call + 1)),
+          ),
+        ),
       ),
     );
-    for (const results of calls) expect(results.map((result) => result.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    for (const results of calls)
+      expect(results.map((result) => result.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
     const accounts = await ledger.lookupAccounts(ids);
-    for (const account of accounts) expect(account).toMatchObject({ debitsPosted: 6n, creditsPosted: 6n });
+    for (const account of accounts)
+      expect(account).toMatchObject({ debitsPosted: 6n, creditsPosted: 6n });
   });
 
   // A getter that answers differently per read is not a plain TransferInput, but the id that is
@@ -123,7 +143,10 @@ describe('createTransfers hot path', () => {
     const z1 = idOnShard(ledger, 1, 'g', taken);
     await ledger.createAccounts([x0, y1, z1].map((id) => ({ id, currency: 'USD' })));
     const reads: number[] = [];
-    const results = await ledger.createTransfers([shiftyTransfer('s-1', x0, y1, z1, reads, 0), shiftyTransfer('s-2', x0, '', z1, reads, 1)]);
+    const results = await ledger.createTransfers([
+      shiftyTransfer('s-1', x0, y1, z1, reads, 0),
+      shiftyTransfer('s-2', x0, '', z1, reads, 1),
+    ]);
     expect(results.map((result) => result.status)).toEqual(['ok', 'ok']);
     expect(reads).toEqual([1, 1]);
     const [x, y, z] = await ledger.lookupAccounts([x0, y1, z1]);
@@ -131,7 +154,8 @@ describe('createTransfers hot path', () => {
     expect(y).toMatchObject({ debitsPosted: 0n, creditsPosted: 0n });
     expect(z).toMatchObject({ creditsPosted: 10n });
     const transfers = await ledger.lookupTransfers(['s-1', 's-2']);
-    for (const transfer of transfers) expect(transfer).toMatchObject({ debitAccountId: x0, creditAccountId: z1, crossShard: true });
+    for (const transfer of transfers)
+      expect(transfer).toMatchObject({ debitAccountId: x0, creditAccountId: z1, crossShard: true });
     expect((await ledger.verify()).ok).toBe(true);
   });
 });

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLedgerError, limits } from '@shardledger/ledger-core';
-import { ledgerIdentity, manifestFileName, manifestFormatVersion, openOrCreateManifest, readManifest, shardDir, shardsCreatingFileName } from '../src/manifest.js';
+import {
+  ledgerIdentity,
+  manifestFileName,
+  manifestFormatVersion,
+  openOrCreateManifest,
+  readManifest,
+  shardDir,
+  shardsCreatingFileName,
+} from '../src/manifest.js';
 
 let root: string;
 beforeEach(async () => {
@@ -31,15 +39,29 @@ describe('openOrCreateManifest', () => {
     expect(opened.shardDirs).toEqual([0, 1, 2, 3].map((shard) => shardDir(dir, shard)));
     // The marker stays until Ledger.open created every shard (finishCreation).
     expect(opened.creating).toBe(true);
-    expect(await readdir(dir)).toEqual([shardsCreatingFileName, manifestFileName, 'shard-000', 'shard-001', 'shard-002', 'shard-003']);
+    expect(await readdir(dir)).toEqual([
+      shardsCreatingFileName,
+      manifestFileName,
+      'shard-000',
+      'shard-001',
+      'shard-002',
+      'shard-003',
+    ]);
     const stored = JSON.parse(await readFile(join(dir, manifestFileName), 'utf8'));
-    expect(stored).toMatchObject({ format: 'shardledger', formatVersion: manifestFormatVersion, shards: 4, hash: 'fnv1a32' });
+    expect(stored).toMatchObject({
+      format: 'shardledger',
+      formatVersion: manifestFormatVersion,
+      shards: 4,
+      hash: 'fnv1a32',
+    });
     expect(manifestFormatVersion).toBe(2);
     expect(stored.partitionCount).toBe(limits.partitionCount);
     expect(stored.partitionMap).toHaveLength(limits.partitionCount);
     expect(stored.partitionMap.slice(0, 5)).toEqual([0, 1, 2, 3, 0]);
     expect(Number.isNaN(Date.parse(stored.createdAt))).toBe(false);
-    expect(stored.ledgerId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(stored.ledgerId).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     const other = await openOrCreateManifest({ dir: join(root, 'other'), shards: 4 });
     expect(other.manifest.ledgerId).not.toBe(stored.ledgerId);
   });
@@ -51,7 +73,10 @@ describe('openOrCreateManifest', () => {
     await writeFile(join(dir, manifestFileName), JSON.stringify(older));
     expect((await readManifest(dir))?.ledgerId).toBeUndefined();
     expect(ledgerIdentity(older)).toBe(`created ${manifest.createdAt}`);
-    await writeFile(join(dir, manifestFileName), JSON.stringify({ ...manifest, ledgerId: 'ledger-1' }));
+    await writeFile(
+      join(dir, manifestFileName),
+      JSON.stringify({ ...manifest, ledgerId: 'ledger-1' }),
+    );
     expect(await codeOf(readManifest(dir))).toBe('NOT_A_LEDGER');
   });
 
@@ -99,7 +124,10 @@ describe('openOrCreateManifest', () => {
     const stored = JSON.parse(await readFile(join(dir, manifestFileName), 'utf8'));
     expect(stored).toEqual({ ...manifest, formatVersion: manifestFormatVersion });
 
-    await writeFile(join(dir, manifestFileName), JSON.stringify({ ...manifest, formatVersion: manifestFormatVersion + 1 }));
+    await writeFile(
+      join(dir, manifestFileName),
+      JSON.stringify({ ...manifest, formatVersion: manifestFormatVersion + 1 }),
+    );
     expect(await codeOf(openOrCreateManifest({ dir }))).toBe('NOT_A_LEDGER');
   });
 
@@ -114,8 +142,16 @@ describe('openOrCreateManifest', () => {
 
   it('requires a valid shard count to create a data dir', async () => {
     expect(await codeOf(openOrCreateManifest({ dir: join(root, 'a') }))).toBe('INVALID_ARGUMENT');
-    expect(await codeOf(openOrCreateManifest({ dir: join(root, 'b'), shards: 0 }))).toBe('INVALID_ARGUMENT');
-    expect(await codeOf(openOrCreateManifest({ dir: join(root, 'c'), shards: limits.shardCountMax + 1 }))).toBe('INVALID_ARGUMENT');
-    expect(await codeOf(openOrCreateManifest({ dir: join(root, 'd'), shards: limits.shardCountMax }))).toBe(undefined);
+    expect(await codeOf(openOrCreateManifest({ dir: join(root, 'b'), shards: 0 }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(
+      await codeOf(
+        openOrCreateManifest({ dir: join(root, 'c'), shards: limits.shardCountMax + 1 }),
+      ),
+    ).toBe('INVALID_ARGUMENT');
+    expect(
+      await codeOf(openOrCreateManifest({ dir: join(root, 'd'), shards: limits.shardCountMax })),
+    ).toBe(undefined);
   });
 });

@@ -2,7 +2,13 @@
 // of the reference path (isValidId, then PartitionMap.shardOf), memo hit or miss, full or not.
 import { describe, expect, it } from 'vitest';
 import { isValidId, limits } from '@shardledger/ledger-core';
-import { AccountShardMemo, PartitionMap, accountShardMemoSizeMax, hashAccountId, printableAsciiIdHash } from '../src/partition.js';
+import {
+  AccountShardMemo,
+  PartitionMap,
+  accountShardMemoSizeMax,
+  hashAccountId,
+  printableAsciiIdHash,
+} from '../src/partition.js';
 
 function referenceFnv1a(text: string): number {
   let hash = 0x811c9dc5;
@@ -12,9 +18,23 @@ function referenceFnv1a(text: string): number {
 
 /** Ids of every kind: plain ASCII, each boundary character, non-ASCII, invalid, and non-strings. */
 function sampleIds(): unknown[] {
-  const ids: unknown[] = ['a', 'acct-000042', 'x'.repeat(limits.idSizeBytesMax), 'x'.repeat(limits.idSizeBytesMax + 1)];
-  for (let code = 0; code < 0x300; code++) ids.push(`id-${String.fromCharCode(code)}`, String.fromCharCode(code));
-  ids.push('€'.repeat(42) + 'xx', '€'.repeat(43), '😀'.repeat(32), '😀'.repeat(33), 'z\ud83d', '\udc00', 'ok\u2028');
+  const ids: unknown[] = [
+    'a',
+    'acct-000042',
+    'x'.repeat(limits.idSizeBytesMax),
+    'x'.repeat(limits.idSizeBytesMax + 1),
+  ];
+  for (let code = 0; code < 0x300; code++)
+    ids.push(`id-${String.fromCharCode(code)}`, String.fromCharCode(code));
+  ids.push(
+    '€'.repeat(42) + 'xx',
+    '€'.repeat(43),
+    '😀'.repeat(32),
+    '😀'.repeat(33),
+    'z\ud83d',
+    '\udc00',
+    'ok\u2028',
+  );
   ids.push('', 1, 1n, null, undefined, {}, ['a'], true);
   return ids;
 }
@@ -27,7 +47,8 @@ describe('printableAsciiIdHash', () => {
   it('hashes exactly like hashAccountId the valid printable-ASCII ids, and returns -1 for all others', () => {
     for (const id of sampleIds()) {
       const hash = printableAsciiIdHash(id);
-      const printable = typeof id === 'string' && /^[\x20-\x7e]+$/.test(id) && id.length <= limits.idSizeBytesMax;
+      const printable =
+        typeof id === 'string' && /^[\x20-\x7e]+$/.test(id) && id.length <= limits.idSizeBytesMax;
       expect(hash).toBe(printable ? hashAccountId(id as string) : -1);
       if (printable) expect(hash).toBe(referenceFnv1a(id as string));
     }
@@ -36,7 +57,8 @@ describe('printableAsciiIdHash', () => {
 
 describe('hashAccountId', () => {
   it('hashes ids that turn non-ASCII after an ASCII prefix like TextEncoder bytes', () => {
-    for (const id of ['abc€', 'abcé', 'abc😀', 'abc\ud800', 'abc\udfff-x', 'acct-0001-ü-z']) expect(hashAccountId(id)).toBe(referenceFnv1a(id));
+    for (const id of ['abc€', 'abcé', 'abc😀', 'abc\ud800', 'abc\udfff-x', 'acct-0001-ü-z'])
+      expect(hashAccountId(id)).toBe(referenceFnv1a(id));
   });
 });
 
@@ -46,7 +68,8 @@ describe('AccountShardMemo', () => {
       const partitions = PartitionMap.even({ shards });
       const memo = new AccountShardMemo({ partitions });
       for (let pass = 0; pass < 2; pass++) {
-        for (const id of sampleIds()) expect(memo.shardOfValid(id)).toBe(referenceShard(partitions, id));
+        for (const id of sampleIds())
+          expect(memo.shardOfValid(id)).toBe(referenceShard(partitions, id));
       }
     }
   });
@@ -77,6 +100,8 @@ describe('AccountShardMemo', () => {
   });
 
   it('refuses a bound below one id', () => {
-    expect(() => new AccountShardMemo({ partitions: PartitionMap.even({ shards: 2 }), sizeMax: 0 })).toThrow();
+    expect(
+      () => new AccountShardMemo({ partitions: PartitionMap.even({ shards: 2 }), sizeMax: 0 }),
+    ).toThrow();
   });
 });

@@ -1,7 +1,13 @@
 // Goal: the account hash and partition routing never change; checked against pinned FNV-1a values, a TextEncoder reference and a 100k-id spread.
 import { describe, expect, it } from 'vitest';
 import { isLedgerError, limits } from '@shardledger/ledger-core';
-import { PartitionMap, defaultPartitionMap, hashAccountId, partitionMapProblem, partitionOf } from '../src/partition.js';
+import {
+  PartitionMap,
+  defaultPartitionMap,
+  hashAccountId,
+  partitionMapProblem,
+  partitionOf,
+} from '../src/partition.js';
 
 function referenceFnv1a(text: string): number {
   let hash = 0x811c9dc5;
@@ -25,8 +31,19 @@ describe('hashAccountId', () => {
   });
 
   it('hashes the UTF-8 bytes that TextEncoder produces, lone surrogates included', () => {
-    const samples = ['x', 'ü', 'ßẞ', '日本語', '😀🏦', '\ud800', 'a\udc00b', '\udbff\udfff', 'z\ud83d'];
-    for (let code = 0; code < 0x3000; code += 7) samples.push(`id-${String.fromCharCode(code)}-${code}`);
+    const samples = [
+      'x',
+      'ü',
+      'ßẞ',
+      '日本語',
+      '😀🏦',
+      '\ud800',
+      'a\udc00b',
+      '\udbff\udfff',
+      'z\ud83d',
+    ];
+    for (let code = 0; code < 0x3000; code += 7)
+      samples.push(`id-${String.fromCharCode(code)}-${code}`);
     for (const sample of samples) expect(hashAccountId(sample)).toBe(referenceFnv1a(sample));
   });
 });
@@ -57,7 +74,8 @@ describe('partitionOf', () => {
         const shard = map.shardOf(`user-${index}`);
         perShard[shard] = (perShard[shard] ?? 0) + 1;
       }
-      for (const count of perShard) expect(Math.abs(count - 100_000 / shards) / (100_000 / shards)).toBeLessThan(0.03);
+      for (const count of perShard)
+        expect(Math.abs(count - 100_000 / shards) / (100_000 / shards)).toBeLessThan(0.03);
     }
   });
 });
@@ -75,14 +93,18 @@ describe('PartitionMap', () => {
     expect(map.partitionOf('alice')).toBe(1221);
     expect(map.shardOf('alice')).toBe(1221 % 4);
     expect(map.shardOfPartition(1221)).toBe(1);
-    expect(map.toArray()).toEqual(defaultPartitionMap({ shards: 4, partitionCount: limits.partitionCount }));
+    expect(map.toArray()).toEqual(
+      defaultPartitionMap({ shards: 4, partitionCount: limits.partitionCount }),
+    );
   });
 
   it('refuses maps with out-of-range shards or a shard without partitions', () => {
     expect(partitionMapProblem([0, 1, 2], 2)).toMatch(/invalid shard/);
     expect(partitionMapProblem([0, 0, 0], 2)).toMatch(/shard 1 owns no partition/);
     expect(partitionMapProblem([0, 1.5], 2)).toMatch(/invalid shard/);
-    expect(() => new PartitionMap({ shards: 2, partitionMap: [0, 0] })).toThrowError(/INVALID_ARGUMENT/);
+    expect(() => new PartitionMap({ shards: 2, partitionMap: [0, 0] })).toThrowError(
+      /INVALID_ARGUMENT/,
+    );
     let caught: unknown;
     try {
       PartitionMap.even({ shards: limits.shardCountMax + 1 });

@@ -21,9 +21,18 @@ afterAll(async () => {
 });
 
 /** Runs the child and SIGKILLs it `delayMs` after it printed "ready". */
-function runAndKill(options: { dir: string; path: string; run: number; delayMs: number }): Promise<{ ready: boolean; stderr: string }> {
+function runAndKill(options: {
+  dir: string;
+  path: string;
+  run: number;
+  delayMs: number;
+}): Promise<{ ready: boolean; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, options.dir, options.path, String(options.run), String(SEED)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CHILD, options.dir, options.path, String(options.run), String(SEED)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let ready = false;
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -47,7 +56,10 @@ describe('read model under SIGKILL', () => {
     created.push(dir);
     const path = join(dir, 'rm.sqlite');
     const setup = await Ledger.open({ dir, shards: 3, durability: 'relaxed' });
-    const accounts = Array.from({ length: 12 }, (_, index) => ({ id: `a${index}`, currency: 'USD' }));
+    const accounts = Array.from({ length: 12 }, (_, index) => ({
+      id: `a${index}`,
+      currency: 'USD',
+    }));
     await setup.createAccounts(accounts);
     await setup.close();
     let state = SEED;
@@ -65,7 +77,11 @@ describe('read model under SIGKILL', () => {
       expect(outcome.ready).toBe(true);
       // The killed projector's file as the next run finds it (SQLite recovers the WAL on open).
       const db = openReadModelDb({ path, readonly: false });
-      const projected = (db.prepare('SELECT coalesce(sum(last_sequence), 0) AS n FROM watermarks').get() as { n: number }).n;
+      const projected = (
+        db.prepare('SELECT coalesce(sum(last_sequence), 0) AS n FROM watermarks').get() as {
+          n: number;
+        }
+      ).n;
       db.close();
       const advanced = projected > (projectedAfterKill[projectedAfterKill.length - 1] ?? 0);
       if (advanced) advances += 1;
@@ -79,8 +95,14 @@ describe('read model under SIGKILL', () => {
     try {
       await model.catchUp({ timeoutMs: 30_000 });
       const info = await model.ledger.info();
-      expect(info.shardInfo.reduce((sum, shard) => sum + shard.lastSequence, 0)).toBeGreaterThan(KILLS * 20);
-      const fresh = await ReadModel.open({ ledger: model.ledger, path: join(dir, 'fresh.sqlite'), follow: false });
+      expect(info.shardInfo.reduce((sum, shard) => sum + shard.lastSequence, 0)).toBeGreaterThan(
+        KILLS * 20,
+      );
+      const fresh = await ReadModel.open({
+        ledger: model.ledger,
+        path: join(dir, 'fresh.sqlite'),
+        follow: false,
+      });
       try {
         await fresh.catchUp({ timeoutMs: 30_000 });
         expect(dumpProjection(model.db)).toEqual(dumpProjection(fresh.db));

@@ -49,24 +49,42 @@ async function runWorkload(ledger: Ledger, seed: number): Promise<Workload> {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const accountIds: string[] = [];
   const currencies = ['USD', 'EUR'];
-  const accounts = Array.from({ length: 24 }, (_, index) => ({ id: `acct-${index}`, currency: currencies[index % 2] as string, metadata: { owner: `o${index}` } }));
+  const accounts = Array.from({ length: 24 }, (_, index) => ({
+    id: `acct-${index}`,
+    currency: currencies[index % 2] as string,
+    metadata: { owner: `o${index}` },
+  }));
   accountIds.push(...accounts.map((account) => account.id));
-  expect((await ledger.createAccounts(accounts)).every((result) => result.status === 'ok')).toBe(true);
-  const sameCurrency = (currency: string): string[] => accounts.filter((account) => account.currency === currency).map((account) => account.id);
+  expect((await ledger.createAccounts(accounts)).every((result) => result.status === 'ok')).toBe(
+    true,
+  );
+  const sameCurrency = (currency: string): string[] =>
+    accounts.filter((account) => account.currency === currency).map((account) => account.id);
   const byOrder = new Map<string, Set<string>>();
   const crossShardIds: string[] = [];
   const pendingOutcomes = new Map<string, 'posted' | 'voided' | 'pending'>();
   let next = 0;
   let midTimestamp = 0n;
-  const transferOf = (pending: boolean): TransferInput & { id: string; debitAccountId: string; creditAccountId: string } => {
+  const transferOf = (
+    pending: boolean,
+  ): TransferInput & { id: string; debitAccountId: string; creditAccountId: string } => {
     const currency = pick(currencies);
     const ids = sameCurrency(currency);
     const debitAccountId = pick(ids);
     let creditAccountId = pick(ids);
     while (creditAccountId === debitAccountId) creditAccountId = pick(ids);
     next += 1;
-    const big = random() < 0.05 ? (1n << 80n) + BigInt(next) : BigInt(1 + Math.floor(random() * 10_000));
-    return { id: `t${next}`, debitAccountId, creditAccountId, amount: big, currency, pending, metadata: { payment_order_id: `po-${next % 7}` } };
+    const big =
+      random() < 0.05 ? (1n << 80n) + BigInt(next) : BigInt(1 + Math.floor(random() * 10_000));
+    return {
+      id: `t${next}`,
+      debitAccountId,
+      creditAccountId,
+      amount: big,
+      currency,
+      pending,
+      metadata: { payment_order_id: `po-${next % 7}` },
+    };
   };
   for (let round = 0; round < 12; round += 1) {
     const batch = Array.from({ length: 40 }, () => transferOf(false));
@@ -78,7 +96,8 @@ async function runWorkload(ledger: Ledger, seed: number): Promise<Workload> {
       const set = byOrder.get(order) ?? new Set<string>();
       set.add(transfer.id);
       byOrder.set(order, set);
-      if (ledger.shardOf(transfer.debitAccountId) !== ledger.shardOf(transfer.creditAccountId)) crossShardIds.push(transfer.id);
+      if (ledger.shardOf(transfer.debitAccountId) !== ledger.shardOf(transfer.creditAccountId))
+        crossShardIds.push(transfer.id);
     });
     const group = Array.from({ length: 3 }, () => transferOf(false));
     const groupResults = await ledger.createAtomicGroup(group);
@@ -98,12 +117,22 @@ async function runWorkload(ledger: Ledger, seed: number): Promise<Workload> {
     const toPost = open.filter((_, index) => index % 3 === 0);
     const toVoid = open.filter((_, index) => index % 3 === 1);
     const posted = await ledger.postPendingTransfers(
-      toPost.map((hold, index) => ({ id: `${hold.id}-post`, pendingId: hold.id, ...(index % 2 === 0 ? { amount: 1n } : {}) })),
+      toPost.map((hold, index) => ({
+        id: `${hold.id}-post`,
+        pendingId: hold.id,
+        ...(index % 2 === 0 ? { amount: 1n } : {}),
+      })),
     );
-    const voided = await ledger.voidPendingTransfers(toVoid.map((hold) => ({ id: `${hold.id}-void`, pendingId: hold.id })));
+    const voided = await ledger.voidPendingTransfers(
+      toVoid.map((hold) => ({ id: `${hold.id}-void`, pendingId: hold.id })),
+    );
     for (const hold of open) pendingOutcomes.set(hold.id, 'pending');
-    toPost.forEach((hold, index) => posted[index]?.status === 'ok' && pendingOutcomes.set(hold.id, 'posted'));
-    toVoid.forEach((hold, index) => voided[index]?.status === 'ok' && pendingOutcomes.set(hold.id, 'voided'));
+    toPost.forEach(
+      (hold, index) => posted[index]?.status === 'ok' && pendingOutcomes.set(hold.id, 'posted'),
+    );
+    toVoid.forEach(
+      (hold, index) => voided[index]?.status === 'ok' && pendingOutcomes.set(hold.id, 'voided'),
+    );
     if (round === 5) midTimestamp = BigInt(Date.now()) * 1_000_000n;
   }
   return { accountIds, byOrder, crossShardIds, pendingOutcomes, midTimestamp };
@@ -113,30 +142,56 @@ describe('read model', () => {
   it('equals the write side after waitFor(latest): counters, statements, running balances, totals', async () => {
     const dir = await tempDir();
     const ledger = await Ledger.open({ dir, shards: 3, durability: 'relaxed' });
-    const model = await ReadModel.open({ ledger, path: join(dir, 'rm.sqlite'), batchSizeEvents: 64 });
+    const model = await ReadModel.open({
+      ledger,
+      path: join(dir, 'rm.sqlite'),
+      batchSizeEvents: 64,
+    });
     try {
       const work = await runWorkload(ledger, SEED);
       const watermark = await model.waitFor('latest', { timeoutMs: 20_000 });
       const info = await ledger.info();
-      expect(watermark.map((mark) => mark.sequence)).toEqual(info.shardInfo.map((shard) => shard.lastSequence));
+      expect(watermark.map((mark) => mark.sequence)).toEqual(
+        info.shardInfo.map((shard) => shard.lastSequence),
+      );
       const live = await ledger.lookupAccounts(work.accountIds);
       const projected = model.lookupAccounts(work.accountIds);
-      expect(projected.watermark.map((mark) => mark.sequence)).toEqual(watermark.map((mark) => mark.sequence));
+      expect(projected.watermark.map((mark) => mark.sequence)).toEqual(
+        watermark.map((mark) => mark.sequence),
+      );
       for (const [index, account] of live.entries()) {
         const view = projected.accounts[index];
         expect(account).toBeDefined();
         expect(view).toBeDefined();
         if (account === undefined || view === undefined) continue;
-        expect([view.debitsPosted, view.creditsPosted, view.debitsPending, view.creditsPending, view.balance]).toEqual([
-          account.debitsPosted, account.creditsPosted, account.debitsPending, account.creditsPending, account.balance,
+        expect([
+          view.debitsPosted,
+          view.creditsPosted,
+          view.debitsPending,
+          view.creditsPending,
+          view.balance,
+        ]).toEqual([
+          account.debitsPosted,
+          account.creditsPosted,
+          account.debitsPending,
+          account.creditsPending,
+          account.balance,
         ]);
         // The statement over all time, read page by page, adds up to the account.
         let cursor: string | null = null;
         let running = 0n;
         let pages = 0;
-        let last: { closing: { balance: bigint; debitsPosted: bigint; creditsPosted: bigint }; debits: bigint; credits: bigint } | null = null;
+        let last: {
+          closing: { balance: bigint; debitsPosted: bigint; creditsPosted: bigint };
+          debits: bigint;
+          credits: bigint;
+        } | null = null;
         do {
-          const page: ReturnType<ReadModel['statement']> = model.statement({ accountId: account.id, limit: 17, cursor });
+          const page: ReturnType<ReadModel['statement']> = model.statement({
+            accountId: account.id,
+            limit: 17,
+            cursor,
+          });
           for (const entry of page.entries) {
             running += entry.amount;
             expect(entry.balance).toBe(running);
@@ -156,8 +211,16 @@ describe('read model', () => {
         const liveThen = await ledger.balanceAsOf(account.id, { timestamp: work.midTimestamp });
         expect(then.balance).toBe(liveThen?.balance ?? 0n);
         // A statement split at that time: opening of the second half = closing of the first.
-        const first = model.statement({ accountId: account.id, to: work.midTimestamp + 1n, limit: 1 });
-        const second = model.statement({ accountId: account.id, from: work.midTimestamp + 1n, limit: 1 });
+        const first = model.statement({
+          accountId: account.id,
+          to: work.midTimestamp + 1n,
+          limit: 1,
+        });
+        const second = model.statement({
+          accountId: account.id,
+          from: work.midTimestamp + 1n,
+          limit: 1,
+        });
         expect(second.opening).toEqual(first.closing);
         expect(first.credits - first.debits + second.credits - second.debits).toBe(account.balance);
       }
@@ -166,20 +229,30 @@ describe('read model', () => {
         if (account === undefined) continue;
         const sum = sums.get(account.currency) ?? [0n, 0n, 0n, 0n];
         sums.set(account.currency, [
-          (sum[0] as bigint) + account.debitsPosted, (sum[1] as bigint) + account.creditsPosted,
-          (sum[2] as bigint) + account.debitsPending, (sum[3] as bigint) + account.creditsPending,
+          (sum[0] as bigint) + account.debitsPosted,
+          (sum[1] as bigint) + account.creditsPosted,
+          (sum[2] as bigint) + account.debitsPending,
+          (sum[3] as bigint) + account.creditsPending,
         ]);
       }
       const totals = model.currencyTotals().totals;
-      expect(totals.map((row) => [row.currency, [row.debitsPosted, row.creditsPosted, row.debitsPending, row.creditsPending]])).toEqual(
-        [...sums].sort(([left], [right]) => (left < right ? -1 : 1)),
-      );
+      expect(
+        totals.map((row) => [
+          row.currency,
+          [row.debitsPosted, row.creditsPosted, row.debitsPending, row.creditsPending],
+        ]),
+      ).toEqual([...sums].sort(([left], [right]) => (left < right ? -1 : 1)));
       // Transfers by metadata: every accepted transfer of each payment order, once.
       for (const [order, ids] of work.byOrder) {
         const found: string[] = [];
         let afterId: string | null = null;
         do {
-          const page: ReturnType<ReadModel['transfersByMetadata']> = model.transfersByMetadata({ key: 'payment_order_id', value: order, limit: 50, afterId });
+          const page: ReturnType<ReadModel['transfersByMetadata']> = model.transfersByMetadata({
+            key: 'payment_order_id',
+            value: order,
+            limit: 50,
+            afterId,
+          });
           found.push(...page.transfers.map((transfer) => transfer.id));
           afterId = page.nextAfterId;
         } while (afterId !== null);
@@ -188,23 +261,47 @@ describe('read model', () => {
       // One row per cross-shard transfer, posted; holds end in the state the workload left them.
       expect(work.crossShardIds.length).toBeGreaterThan(0);
       const cross = model.lookupTransfers(work.crossShardIds).transfers;
-      expect(cross.every((transfer) => transfer?.state === 'posted' && transfer.crossShard && transfer.sagaId !== null)).toBe(true);
+      expect(
+        cross.every(
+          (transfer) =>
+            transfer?.state === 'posted' && transfer.crossShard && transfer.sagaId !== null,
+        ),
+      ).toBe(true);
       const holdIds = [...work.pendingOutcomes.keys()];
       const holds = model.lookupTransfers(holdIds).transfers;
-      expect(holds.map((transfer) => transfer?.state)).toEqual(holdIds.map((id) => work.pendingOutcomes.get(id)));
-      expect(holds.some((transfer) => transfer?.state === 'posted' && transfer.postedAmount === 1n)).toBe(true);
+      expect(holds.map((transfer) => transfer?.state)).toEqual(
+        holdIds.map((id) => work.pendingOutcomes.get(id)),
+      );
+      expect(
+        holds.some((transfer) => transfer?.state === 'posted' && transfer.postedAmount === 1n),
+      ).toBe(true);
       // Holds across shards among them, posted in part too, with the post's own row.
       const crossHolds = holds.filter((transfer) => transfer?.crossShard === true);
-      expect(crossHolds.some((transfer) => transfer?.state === 'posted' && transfer.postedAmount === 1n)).toBe(true);
-      expect(crossHolds.some((transfer) => transfer?.state === 'voided') && crossHolds.some((transfer) => transfer?.state === 'pending')).toBe(true);
+      expect(
+        crossHolds.some((transfer) => transfer?.state === 'posted' && transfer.postedAmount === 1n),
+      ).toBe(true);
+      expect(
+        crossHolds.some((transfer) => transfer?.state === 'voided') &&
+          crossHolds.some((transfer) => transfer?.state === 'pending'),
+      ).toBe(true);
       for (const transfer of crossHolds) {
         const live = (await ledger.lookupTransfers([transfer?.id as string]))[0];
-        expect([transfer?.state, transfer?.postedAmount, transfer?.pending]).toEqual([live?.state, live?.postedAmount, true]);
+        expect([transfer?.state, transfer?.postedAmount, transfer?.pending]).toEqual([
+          live?.state,
+          live?.postedAmount,
+          true,
+        ]);
       }
-      const postRows = model.lookupTransfers(crossHolds.filter((transfer) => transfer?.state === 'posted').map((transfer) => `${transfer?.id}-post`)).transfers;
+      const postRows = model.lookupTransfers(
+        crossHolds
+          .filter((transfer) => transfer?.state === 'posted')
+          .map((transfer) => `${transfer?.id}-post`),
+      ).transfers;
       expect(postRows.length).toBeGreaterThan(0);
       expect(postRows.every((row) => row?.kind === 'post')).toBe(true);
-      expect((await model.lag()).every((shard) => shard.lagEvents === 0 && shard.lagMs === 0)).toBe(true);
+      expect((await model.lag()).every((shard) => shard.lagEvents === 0 && shard.lagMs === 0)).toBe(
+        true,
+      );
       expect((await ledger.verify()).ok).toBe(true);
     } finally {
       await model.close();
@@ -223,7 +320,12 @@ describe('read model', () => {
       expect(before['entries']?.length).toBeGreaterThan(0);
       await model.rebuild({ timeoutMs: 20_000 });
       expect(dumpProjection(model.db)).toEqual(before);
-      const other = await ReadModel.open({ ledger, path: join(dir, 'other.sqlite'), batchSizeEvents: 7, follow: false });
+      const other = await ReadModel.open({
+        ledger,
+        path: join(dir, 'other.sqlite'),
+        batchSizeEvents: 7,
+        follow: false,
+      });
       try {
         await other.catchUp({ timeoutMs: 20_000 });
         expect(dumpProjection(other.db)).toEqual(before);
@@ -236,7 +338,7 @@ describe('read model', () => {
     }
   });
 
-  it('rebuilds at open a file that is ahead of the ledger\'s log (the log lost events its rows hold)', async () => {
+  it("rebuilds at open a file that is ahead of the ledger's log (the log lost events its rows hold)", async () => {
     const behind = await tempDir();
     let ledger = await Ledger.open({ dir: behind, shards: 3 });
     await runWorkload(ledger, SEED + 3);
@@ -246,7 +348,15 @@ describe('read model', () => {
     // The ahead copy goes on, and its read model projects what only it has.
     ledger = await Ledger.open({ dir: ahead });
     let model = await ReadModel.open({ ledger, path: join(ahead, 'rm.sqlite') });
-    const [written] = await ledger.createTransfers([{ id: 'only-ahead', debitAccountId: 'acct-0', creditAccountId: 'acct-2', amount: 5n, currency: 'USD' }]);
+    const [written] = await ledger.createTransfers([
+      {
+        id: 'only-ahead',
+        debitAccountId: 'acct-0',
+        creditAccountId: 'acct-2',
+        amount: 5n,
+        currency: 'USD',
+      },
+    ]);
     expect(written?.status).toBe('ok');
     await model.waitFor('latest', { timeoutMs: 20_000 });
     await model.close();
@@ -256,16 +366,26 @@ describe('read model', () => {
 
     ledger = await Ledger.open({ dir: behind });
     model = await ReadModel.open({ ledger, path: join(behind, 'rm.sqlite'), follow: false });
-    const fresh = await ReadModel.open({ ledger, path: join(behind, 'fresh.sqlite'), follow: false });
+    const fresh = await ReadModel.open({
+      ledger,
+      path: join(behind, 'fresh.sqlite'),
+      follow: false,
+    });
     try {
       const info = await ledger.info();
       model.watermark().forEach((mark) => expect(mark.sequence).toBe(0));
       await model.catchUp({ timeoutMs: 20_000 });
       await fresh.catchUp({ timeoutMs: 20_000 });
-      expect(model.watermark().map((mark) => mark.sequence)).toEqual(info.shardInfo.map((shard) => shard.lastSequence));
+      expect(model.watermark().map((mark) => mark.sequence)).toEqual(
+        info.shardInfo.map((shard) => shard.lastSequence),
+      );
       const rows = dumpProjection(model.db);
       expect(rows).toEqual(dumpProjection(fresh.db));
-      expect(JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value))).not.toContain('only-ahead');
+      expect(
+        JSON.stringify(rows, (_key, value: unknown) =>
+          typeof value === 'bigint' ? String(value) : value,
+        ),
+      ).not.toContain('only-ahead');
     } finally {
       await fresh.close();
       await model.close();
@@ -285,8 +405,12 @@ describe('read model', () => {
     const other = await Ledger.open({ dir: second, shards });
     try {
       expect((await other.info()).ledgerId).not.toBe(ledgerId);
-      const error: unknown = await ReadModel.open({ ledger: other, path, follow: false }).catch((caught: unknown) => caught);
-      expect(isLedgerError(error, 'INVALID_ARGUMENT') && error.detail['ledger']).toBe('the file projects another ledger');
+      const error: unknown = await ReadModel.open({ ledger: other, path, follow: false }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(isLedgerError(error, 'INVALID_ARGUMENT') && error.detail['ledger']).toBe(
+        'the file projects another ledger',
+      );
       // A file from before ledger ids names the shape only: it is taken, and from then on names this ledger.
       const older = join(second, 'older.sqlite');
       const fresh = await ReadModel.open({ ledger: other, path: older, follow: false });
@@ -297,7 +421,10 @@ describe('read model', () => {
       const reopened = await ReadModel.open({ ledger: other, path: older, follow: false });
       await reopened.close();
       const check = openReadModelDb({ path: older, readonly: true });
-      expect((check.prepare("SELECT value FROM meta WHERE key = 'ledger'").get() as { value: string }).value).toBe(`${hash}/${shards}/${(await other.info()).ledgerId}`);
+      expect(
+        (check.prepare("SELECT value FROM meta WHERE key = 'ledger'").get() as { value: string })
+          .value,
+      ).toBe(`${hash}/${shards}/${(await other.info()).ledgerId}`);
       check.close();
     } finally {
       await other.close();
@@ -313,7 +440,9 @@ describe('read model', () => {
       expect(reached.reduce((sum, mark) => sum + mark.sequence, 0)).toBe(1);
       const shard = model.ledger.shardOf('a');
       await model.waitFor({ shard, sequence: 1 }, { timeoutMs: 1_000 });
-      const error: unknown = await model.waitFor({ shard, sequence: 2 }, { timeoutMs: 50 }).catch((caught: unknown) => caught);
+      const error: unknown = await model
+        .waitFor({ shard, sequence: 2 }, { timeoutMs: 50 })
+        .catch((caught: unknown) => caught);
       expect(isLedgerError(error, 'TIMEOUT')).toBe(true);
     } finally {
       await model.close();
@@ -325,9 +454,20 @@ describe('read model', () => {
     const ledger = await Ledger.open({ dir, shards: 1 });
     const model = await ReadModel.open({ ledger, path: join(dir, 'rm.sqlite') });
     try {
-      await ledger.createAccounts([{ id: 'a', currency: 'USD' }, { id: 'b', currency: 'USD' }]);
+      await ledger.createAccounts([
+        { id: 'a', currency: 'USD' },
+        { id: 'b', currency: 'USD' },
+      ]);
       for (let call = 0; call < 3; call += 1) {
-        const results = await ledger.createTransfers([1, 2].map((n) => ({ id: `t${call}-${n}`, debitAccountId: 'a', creditAccountId: 'b', amount: 5n, currency: 'USD' })));
+        const results = await ledger.createTransfers(
+          [1, 2].map((n) => ({
+            id: `t${call}-${n}`,
+            debitAccountId: 'a',
+            creditAccountId: 'b',
+            amount: 5n,
+            currency: 'USD',
+          })),
+        );
         expect(results.every((result) => result.status === 'ok')).toBe(true);
       }
       const client = ledger.shardClient(0);
@@ -342,7 +482,10 @@ describe('read model', () => {
       });
       expect(sequences).toEqual(expect.arrayContaining([5, 6]));
       expect(Math.min(...sequences)).toBeLessThanOrEqual(5);
-      const marks = await model.waitFor({ shard: 0, sequence: 8 }, { timeoutMs: 5_000, pollNow: false });
+      const marks = await model.waitFor(
+        { shard: 0, sequence: 8 },
+        { timeoutMs: 5_000, pollNow: false },
+      );
       expect(marks[0]?.sequence).toBe(8);
       expect(model.lookupAccounts(['b']).accounts[0]?.creditsPosted).toBe(30n);
     } finally {
@@ -356,12 +499,19 @@ describe('read model', () => {
     const ledger = await Ledger.open({ dir, shards: 2, durability: 'relaxed' });
     try {
       const background = await ReadModel.open({ ledger, path: join(dir, 'a.sqlite') });
-      const normal = await ReadModel.open({ ledger, path: join(dir, 'b.sqlite'), projectorNiceness: 0 });
+      const normal = await ReadModel.open({
+        ledger,
+        path: join(dir, 'b.sqlite'),
+        projectorNiceness: 0,
+      });
       try {
         // Linux lets a thread lower its own priority; elsewhere the worker reports null.
         expect(process.platform === 'linux' ? background.projectorNiceness : 19).toBe(19);
         expect(normal.projectorNiceness).toBe(0);
-        await ledger.createAccounts([{ id: 'x', currency: 'USD' }, { id: 'y', currency: 'USD' }]);
+        await ledger.createAccounts([
+          { id: 'x', currency: 'USD' },
+          { id: 'y', currency: 'USD' },
+        ]);
         await background.catchUp({ timeoutMs: 20_000 });
         await normal.catchUp({ timeoutMs: 20_000 });
         expect(dumpProjection(background.db)).toEqual(dumpProjection(normal.db));
@@ -369,8 +519,17 @@ describe('read model', () => {
         await background.close();
         await normal.close();
       }
-      for (const options of [{ projectorNiceness: 20 }, { projectorNiceness: -1 }, { pollIntervalMs: 0 }, { pollIntervalMs: 10, pollIntervalMaxMs: 5 }]) {
-        const error: unknown = await ReadModel.open({ ledger, path: join(dir, 'c.sqlite'), ...options }).catch((caught: unknown) => caught);
+      for (const options of [
+        { projectorNiceness: 20 },
+        { projectorNiceness: -1 },
+        { pollIntervalMs: 0 },
+        { pollIntervalMs: 10, pollIntervalMaxMs: 5 },
+      ]) {
+        const error: unknown = await ReadModel.open({
+          ledger,
+          path: join(dir, 'c.sqlite'),
+          ...options,
+        }).catch((caught: unknown) => caught);
         expect(isLedgerError(error, 'INVALID_ARGUMENT')).toBe(true);
       }
     } finally {
@@ -392,10 +551,14 @@ describe('read model', () => {
       intruder.prepare('UPDATE watermarks SET last_sequence = last_sequence + 5').run();
       intruder.close();
       await ledger.createAccounts([{ id: 'y', currency: 'USD' }]);
-      const error: unknown = await model.catchUp({ timeoutMs: 20_000 }).catch((caught: unknown) => caught);
+      const error: unknown = await model
+        .catchUp({ timeoutMs: 20_000 })
+        .catch((caught: unknown) => caught);
       expect(isLedgerError(error, 'ASSERTION_FAILED')).toBe(true);
       expect(model.lookupAccounts(['y']).accounts[0]).toBeUndefined();
-      const again: unknown = await model.waitFor('latest', { timeoutMs: 1_000 }).catch((caught: unknown) => caught);
+      const again: unknown = await model
+        .waitFor('latest', { timeoutMs: 1_000 })
+        .catch((caught: unknown) => caught);
       expect(isLedgerError(again, 'ASSERTION_FAILED')).toBe(true);
     } finally {
       await model.close();

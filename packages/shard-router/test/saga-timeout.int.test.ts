@@ -14,7 +14,12 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-function eur(id: string, debitAccountId: string, creditAccountId: string, amount: bigint): TransferInput {
+function eur(
+  id: string,
+  debitAccountId: string,
+  creditAccountId: string,
+  amount: bigint,
+): TransferInput {
   return { id, debitAccountId, creditAccountId, amount, currency: 'EUR' };
 }
 
@@ -22,7 +27,12 @@ describe('a saga step that timed out', () => {
   it('keeps its transfer id: a retry elsewhere is refused, and the saga settles once', async () => {
     const { dir, cleanup } = await tempDir('saga-timeout');
     cleanups.push(cleanup);
-    const ledger = await Ledger.open({ dir, shards: 3, durability: 'relaxed', sagaStepTimeoutMs: 1 });
+    const ledger = await Ledger.open({
+      dir,
+      shards: 3,
+      durability: 'relaxed',
+      sagaStepTimeoutMs: 1,
+    });
     cleanups.unshift(() => ledger.close());
     const taken = new Set<string>();
     const [a0, b0] = [idOnShard(ledger, 0, 'a0', taken), idOnShard(ledger, 0, 'b0', taken)];
@@ -34,7 +44,11 @@ describe('a saga step that timed out', () => {
       // Large calls ('z' ids, above the saga's) keep shards 1 and 2 busy for many milliseconds.
       const busy = [1, 2].map((shard) => {
         const [debit, credit] = shard === 1 ? [a1, b1] : [a2, b2];
-        return ledger.createTransfers(Array.from({ length: 8190 }, (_, index) => eur(`z-${round}-${shard}-${String(index).padStart(5, '0')}`, debit, credit, 1n)));
+        return ledger.createTransfers(
+          Array.from({ length: 8190 }, (_, index) =>
+            eur(`z-${round}-${shard}-${String(index).padStart(5, '0')}`, debit, credit, 1n),
+          ),
+        );
       });
       // An atomic group runs as one saga with awaited steps; both its reservations queue behind.
       const id = `a-${round}`;
@@ -51,9 +65,16 @@ describe('a saga step that timed out', () => {
     const [a0After, b0After] = await ledger.lookupAccounts([a0, b0]);
     expect(a0After?.debitsPosted).toBe(0n);
     expect(b0After?.creditsPosted).toBe(0n);
-    const sagas = await ledger.lookupTransfers(Array.from({ length: 5 }, (_, round) => `a-${round}`));
+    const sagas = await ledger.lookupTransfers(
+      Array.from({ length: 5 }, (_, round) => `a-${round}`),
+    );
     for (const transfer of sagas) {
-      expect(transfer).toMatchObject({ debitAccountId: a1, creditAccountId: a2, amount: 7n, state: 'posted' });
+      expect(transfer).toMatchObject({
+        debitAccountId: a1,
+        creditAccountId: a2,
+        amount: 7n,
+        state: 'posted',
+      });
     }
     expect((await ledgerTotals(ledger)).reservationsOpen).toBe(0);
   });
@@ -61,11 +82,24 @@ describe('a saga step that timed out', () => {
   it('is set per ledger, and a bad value is refused before the dir is touched', async () => {
     const { dir, cleanup } = await tempDir('saga-timeout-option');
     cleanups.push(cleanup);
-    for (const sagaStepTimeoutMs of [0, -5, 1.5, 3_600_001, Number.NaN, '100' as unknown as number]) {
-      expect(await errorCodeOf(Ledger.open({ dir: join(dir, 'never'), shards: 2, sagaStepTimeoutMs }))).toBe('INVALID_ARGUMENT');
+    for (const sagaStepTimeoutMs of [
+      0,
+      -5,
+      1.5,
+      3_600_001,
+      Number.NaN,
+      '100' as unknown as number,
+    ]) {
+      expect(
+        await errorCodeOf(Ledger.open({ dir: join(dir, 'never'), shards: 2, sagaStepTimeoutMs })),
+      ).toBe('INVALID_ARGUMENT');
     }
     expect(existsSync(join(dir, 'never'))).toBe(false);
-    const ledger = await Ledger.open({ dir: join(dir, 'ok'), shards: 2, sagaStepTimeoutMs: 3_600_000 });
+    const ledger = await Ledger.open({
+      dir: join(dir, 'ok'),
+      shards: 2,
+      sagaStepTimeoutMs: 3_600_000,
+    });
     await ledger.close();
   });
 });

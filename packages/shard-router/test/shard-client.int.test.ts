@@ -3,7 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isLedgerError, limits, parseAccount, parseTransfer, type Command } from '@shardledger/ledger-core';
+import {
+  isLedgerError,
+  limits,
+  parseAccount,
+  parseTransfer,
+  type Command,
+} from '@shardledger/ledger-core';
 import { failpointNames } from '../src/failpoints.js';
 import { ShardClient, type ShardRestartEvent } from '../src/shard/shard-client.js';
 
@@ -25,7 +31,12 @@ interface TestClientOptions {
 
 async function openClient(options: TestClientOptions = {}): Promise<ShardClient> {
   const { durability = 'relaxed', ...rest } = options;
-  const client = await ShardClient.open({ shard: 0, dir: join(root, 'shard-000'), engine: { durability }, ...rest });
+  const client = await ShardClient.open({
+    shard: 0,
+    dir: join(root, 'shard-000'),
+    engine: { durability },
+    ...rest,
+  });
   clients.push(client);
   return client;
 }
@@ -36,7 +47,12 @@ function account(id: string): Command {
   return { type: 'CreateAccount', account: parsed.value };
 }
 
-function transfer(id: string, debitAccountId: string, creditAccountId: string, amount: bigint): Command {
+function transfer(
+  id: string,
+  debitAccountId: string,
+  creditAccountId: string,
+  amount: bigint,
+): Command {
   const parsed = parseTransfer({ id, debitAccountId, creditAccountId, amount, currency: 'USD' });
   if (!parsed.ok) throw new Error(parsed.code);
   return { type: 'CreateTransfer', transfer: parsed.value };
@@ -55,7 +71,12 @@ describe('ShardClient', () => {
   it('submits accounts and transfers through a real worker, bigints above 64 bits included', async () => {
     const client = await openClient({ durability: 'strict' });
     const huge = (1n << 100n) + 7n;
-    const results = await client.submit([account('a'), account('b'), transfer('t1', 'a', 'b', 100n), transfer('t2', 'a', 'b', huge)]);
+    const results = await client.submit([
+      account('a'),
+      account('b'),
+      transfer('t1', 'a', 'b', 100n),
+      transfer('t2', 'a', 'b', huge),
+    ]);
     expect(results.map((result) => result.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
     expect(typeof results[2]?.timestamp).toBe('bigint');
 
@@ -66,7 +87,10 @@ describe('ShardClient', () => {
     const [t2] = await client.lookupTransfers(['t2']);
     expect(t2?.amount).toBe(huge);
 
-    const again = await client.submit([transfer('t1', 'a', 'b', 100n), transfer('t3', 'a', 'nobody', 1n)]);
+    const again = await client.submit([
+      transfer('t1', 'a', 'b', 100n),
+      transfer('t3', 'a', 'nobody', 1n),
+    ]);
     expect(again.map((result) => result.status)).toEqual(['exists', 'account_not_found']);
     expect((await client.readEvents(0, 10)).length).toBe(4);
     expect((await client.verify()).ok).toBe(true);
@@ -96,7 +120,9 @@ describe('ShardClient', () => {
     });
     const results = await Promise.all(calls);
     expect(client.submitMessagesSent - sentBefore).toBeLessThanOrEqual(2);
-    expect(results.map((callResults) => callResults.map((result) => result.status))).toEqual(expected);
+    expect(results.map((callResults) => callResults.map((result) => result.status))).toEqual(
+      expected,
+    );
     const [a] = await client.lookupAccounts(['a']);
     expect(a?.debitsPosted).toBe((100n * 101n) / 2n);
   });
@@ -105,7 +131,9 @@ describe('ShardClient', () => {
     const restarts: ShardRestartEvent[] = [];
     const client = await openClient({ onRestart: (event) => restarts.push(event) });
     await client.submit([account('a'), account('b')]);
-    await client.armFailpoint(failpointNames.shardSubmitAfterCommitBeforeReply, { action: 'exit-worker' });
+    await client.armFailpoint(failpointNames.shardSubmitAfterCommitBeforeReply, {
+      action: 'exit-worker',
+    });
     const inFlight = [client.submit([transfer('x1', 'a', 'b', 5n)]), client.lookupAccounts(['a'])];
     const [submitCode] = await Promise.all(inFlight.map((call) => errorCodeOf(call)));
     expect(submitCode).toBe('SHARD_UNAVAILABLE');
@@ -123,10 +151,15 @@ describe('ShardClient', () => {
   it('loses nothing and applies nothing twice when the worker dies before appending', async () => {
     const client = await openClient();
     await client.submit([account('a'), account('b')]);
-    await client.armFailpoint(failpointNames.shardSubmitBeforeAppend, { action: 'exit-worker', after: 2 });
+    await client.armFailpoint(failpointNames.shardSubmitBeforeAppend, {
+      action: 'exit-worker',
+      after: 2,
+    });
     const first = client.submit([transfer('y1', 'a', 'b', 1n)]);
     expect((await first).map((result) => result.status)).toEqual(['ok']);
-    expect(await errorCodeOf(client.submit([transfer('y2', 'a', 'b', 2n)]))).toBe('SHARD_UNAVAILABLE');
+    expect(await errorCodeOf(client.submit([transfer('y2', 'a', 'b', 2n)]))).toBe(
+      'SHARD_UNAVAILABLE',
+    );
     const retry = await client.submit([transfer('y1', 'a', 'b', 1n), transfer('y2', 'a', 'b', 2n)]);
     expect(retry.map((result) => result.status)).toEqual(['exists', 'ok']);
     expect((await client.verify()).ok).toBe(true);
@@ -139,7 +172,9 @@ describe('ShardClient', () => {
     const call = async (index: number): Promise<string> => {
       for (;;) {
         try {
-          const [result] = await client.submit([transfer(`load-${index}`, 'a', 'b', BigInt(index + 1))]);
+          const [result] = await client.submit([
+            transfer(`load-${index}`, 'a', 'b', BigInt(index + 1)),
+          ]);
           return result?.status ?? 'missing';
         } catch (error) {
           if (!isLedgerError(error, 'SHARD_UNAVAILABLE')) throw error;
@@ -151,10 +186,15 @@ describe('ShardClient', () => {
     const rounds = 5;
     const statuses: string[] = [];
     for (let round = 0; round < rounds; round++) {
-      const point = round % 2 === 0 ? failpointNames.shardSubmitBeforeAppend : failpointNames.shardSubmitAfterCommitBeforeReply;
+      const point =
+        round % 2 === 0
+          ? failpointNames.shardSubmitBeforeAppend
+          : failpointNames.shardSubmitAfterCommitBeforeReply;
       await client.armFailpoint(point, { action: 'exit-worker' });
       const perRound = callCount / rounds;
-      const calls = Array.from({ length: perRound }, (_, offset) => call(round * perRound + offset));
+      const calls = Array.from({ length: perRound }, (_, offset) =>
+        call(round * perRound + offset),
+      );
       statuses.push(...(await Promise.all(calls)));
     }
     expect(statuses).toHaveLength(callCount);
@@ -176,12 +216,16 @@ describe('ShardClient', () => {
 
   it('refuses more waiting commands than queueDepthMax with QUEUE_FULL, and oversized batches', async () => {
     const client = await openClient({ queueDepthMax: limits.batchSizeMax });
-    const batch = Array.from({ length: limits.batchSizeMax }, (_, index) => transfer(`q-${index}`, 'nobody', 'none', 1n));
+    const batch = Array.from({ length: limits.batchSizeMax }, (_, index) =>
+      transfer(`q-${index}`, 'nobody', 'none', 1n),
+    );
     const first = client.submit(batch);
     expect(await errorCodeOf(client.submit([account('late')]))).toBe('QUEUE_FULL');
     expect((await first).every((result) => result.status === 'account_not_found')).toBe(true);
     expect((await client.submit([account('late')]))[0]?.status).toBe('ok');
-    expect(await errorCodeOf(client.submit([...batch, account('one-too-many')]))).toBe('BATCH_TOO_LARGE');
+    expect(await errorCodeOf(client.submit([...batch, account('one-too-many')]))).toBe(
+      'BATCH_TOO_LARGE',
+    );
   });
 
   it('finishes queued calls on close and refuses later ones with LEDGER_CLOSED', async () => {

@@ -24,7 +24,15 @@ async function makeLedger(at: string): Promise<string[]> {
   const ledger = await Ledger.open({ dir: at, shards: 2 });
   const accounts = [idOnShard(ledger, 0, 'zero'), idOnShard(ledger, 1, 'one')];
   await ledger.createAccounts(accounts.map((id) => ({ id, currency: 'EUR' })));
-  await ledger.createTransfers([{ id: 't-1', debitAccountId: accounts[0] as string, creditAccountId: accounts[1] as string, amount: 5n, currency: 'EUR' }]);
+  await ledger.createTransfers([
+    {
+      id: 't-1',
+      debitAccountId: accounts[0] as string,
+      creditAccountId: accounts[1] as string,
+      amount: 5n,
+      currency: 'EUR',
+    },
+  ]);
   await ledger.snapshot();
   await ledger.close();
   return accounts;
@@ -54,7 +62,7 @@ describe('shard identity on open', () => {
     expect(existsSync(join(dir, 'shard-001'))).toBe(false);
   });
 
-  it('refuses a deleted events.mdb and keeps the shard\'s snapshots', async () => {
+  it("refuses a deleted events.mdb and keeps the shard's snapshots", async () => {
     await makeLedger(dir);
     const snapshots = await snapshotsOf('shard-001');
     expect(snapshots.length).toBe(1);
@@ -64,7 +72,7 @@ describe('shard identity on open', () => {
     expect(existsSync(join(dir, 'shard-001', 'events.mdb'))).toBe(false);
   });
 
-  it('refuses an events.mdb truncated to 0 bytes and keeps the shard\'s snapshots', async () => {
+  it("refuses an events.mdb truncated to 0 bytes and keeps the shard's snapshots", async () => {
     await makeLedger(dir);
     const snapshots = await snapshotsOf('shard-000');
     await truncate(join(dir, 'shard-000', 'events.mdb'), 0);
@@ -114,7 +122,10 @@ describe('shard identity on open', () => {
     // As a crash right after the manifest's rename leaves it: marker and manifest, no shards.
     await rm(join(dir, 'shard-000'), { recursive: true });
     await rm(join(dir, 'shard-001'), { recursive: true });
-    await writeFile(join(dir, 'SHARDS-CREATING'), 'shards of a new ledger are being created here\n');
+    await writeFile(
+      join(dir, 'SHARDS-CREATING'),
+      'shards of a new ledger are being created here\n',
+    );
     const ledger = await Ledger.open({ dir });
     await ledger.close();
     expect(existsSync(join(dir, 'SHARDS-CREATING'))).toBe(false);

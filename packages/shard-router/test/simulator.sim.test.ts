@@ -14,12 +14,18 @@ function replayLine(seed: number): string {
 }
 
 function describeFailure(result: SeedResult): string {
-  return [`seed ${result.seed} failed; replay: ${replayLine(result.seed)}`, ...result.problems.slice(0, 12).map((problem) => `  ${problem}`)].join('\n');
+  return [
+    `seed ${result.seed} failed; replay: ${replayLine(result.seed)}`,
+    ...result.problems.slice(0, 12).map((problem) => `  ${problem}`),
+  ].join('\n');
 }
 
 describe('the seeded fault simulator', () => {
   test('finds nothing acknowledged lost, no money created and the fault-free outcome under every seed', async () => {
-    const seeds = onlySeed !== undefined ? [onlySeed] : Array.from({ length: seedCount }, (_, index) => firstSeed + index);
+    const seeds =
+      onlySeed !== undefined
+        ? [onlySeed]
+        : Array.from({ length: seedCount }, (_, index) => firstSeed + index);
     const faults = zeroFaults();
     const failures: string[] = [];
     let steps = 0;
@@ -30,7 +36,11 @@ describe('the seeded fault simulator', () => {
     // engines), and their file I/O overlaps.
     const results: SeedResult[] = [];
     for (let index = 0; index < seeds.length; index += parallelSeeds) {
-      results.push(...(await Promise.all(seeds.slice(index, index + parallelSeeds).map((seed) => runSeed(seed)))));
+      results.push(
+        ...(await Promise.all(
+          seeds.slice(index, index + parallelSeeds).map((seed) => runSeed(seed)),
+        )),
+      );
     }
     for (const result of results) {
       for (const kind of faultKinds) faults[kind] += result.faults[kind];

@@ -25,18 +25,31 @@ async function openLedger(dir?: string): Promise<{ ledger: Ledger; dir: string }
 }
 
 /** Two accounts on each of the 4 shards (`s<shard>a`, `s<shard>b`) and a funded wallet on shard 3. */
-async function seed(ledger: Ledger): Promise<{ on: (shard: number) => [string, string]; wallet: string; bank: string }> {
+async function seed(
+  ledger: Ledger,
+): Promise<{ on: (shard: number) => [string, string]; wallet: string; bank: string }> {
   const taken = new Set<string>();
-  const pairs = [0, 1, 2, 3].map((shard): [string, string] => [idOnShard(ledger, shard, `s${shard}a`, taken), idOnShard(ledger, shard, `s${shard}b`, taken)]);
+  const pairs = [0, 1, 2, 3].map((shard): [string, string] => [
+    idOnShard(ledger, shard, `s${shard}a`, taken),
+    idOnShard(ledger, shard, `s${shard}b`, taken),
+  ]);
   const bank = idOnShard(ledger, 3, 'bank', taken);
   const wallet = idOnShard(ledger, 3, 'wallet', taken);
   const accounts = [...pairs.flat(), bank].map((id) => ({ id, currency: 'USD' }));
-  const created = await ledger.createAccounts([...accounts, { id: wallet, currency: 'USD', debitsMustNotExceedCredits: true }]);
+  const created = await ledger.createAccounts([
+    ...accounts,
+    { id: wallet, currency: 'USD', debitsMustNotExceedCredits: true },
+  ]);
   expect(created.every((result) => result.status === 'ok')).toBe(true);
   return { on: (shard) => pairs[shard] as [string, string], wallet, bank };
 }
 
-function usd(id: string, debitAccountId: string, creditAccountId: string, amount: bigint): TransferInput {
+function usd(
+  id: string,
+  debitAccountId: string,
+  creditAccountId: string,
+  amount: bigint,
+): TransferInput {
   return { id, debitAccountId, creditAccountId, amount, currency: 'USD' };
 }
 
@@ -56,11 +69,17 @@ describe('Transfer ids across shards', () => {
     const [a1, b1] = on(1);
     expect((await ledger.createTransfer(usd('t-1', a0, b0, 10n))).status).toBe('ok');
     const before = await ledger.lookupAccounts([a1, b1]);
-    expect((await ledger.createTransfer(usd('t-1', a1, b1, 10n))).status).toBe('exists_with_different_fields');
+    expect((await ledger.createTransfer(usd('t-1', a1, b1, 10n))).status).toBe(
+      'exists_with_different_fields',
+    );
     // An identical resubmission still reads `exists` (its home shard answers).
     expect((await ledger.createTransfer(usd('t-1', a0, b0, 10n))).status).toBe('exists');
     expect(await ledger.lookupAccounts([a1, b1])).toEqual(before);
-    expect((await ledger.lookupTransfers(['t-1']))[0]).toMatchObject({ debitAccountId: a0, creditAccountId: b0, amount: 10n });
+    expect((await ledger.lookupTransfers(['t-1']))[0]).toMatchObject({
+      debitAccountId: a0,
+      creditAccountId: b0,
+      amount: 10n,
+    });
     await expectClean(ledger);
   });
 
@@ -70,12 +89,27 @@ describe('Transfer ids across shards', () => {
     const [a0, b0] = on(0);
     const [a1, b1] = on(1);
     const [a2, b2] = on(2);
-    const results = await ledger.createTransfers([usd('c-1', a0, b0, 5n), usd('c-1', a1, b1, 5n), usd('c-2', a2, b2, 5n)]);
-    expect(results.map((result) => result.status)).toEqual(['ok', 'exists_with_different_fields', 'ok']);
+    const results = await ledger.createTransfers([
+      usd('c-1', a0, b0, 5n),
+      usd('c-1', a1, b1, 5n),
+      usd('c-2', a2, b2, 5n),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      'ok',
+      'exists_with_different_fields',
+      'ok',
+    ]);
     // The wallet has no funds: its transfer is refused and leaves no record, so the id is free.
-    const second = await ledger.createTransfers([usd('c-3', wallet, bank, 5n), usd('c-3', a1, b1, 7n), usd('c-4', a0, b0, 1n)]);
+    const second = await ledger.createTransfers([
+      usd('c-3', wallet, bank, 5n),
+      usd('c-3', a1, b1, 7n),
+      usd('c-4', a0, b0, 1n),
+    ]);
     expect(second.map((result) => result.status)).toEqual(['insufficient_funds', 'ok', 'ok']);
-    expect((await ledger.lookupTransfers(['c-3']))[0]).toMatchObject({ debitAccountId: a1, amount: 7n });
+    expect((await ledger.lookupTransfers(['c-3']))[0]).toMatchObject({
+      debitAccountId: a1,
+      amount: 7n,
+    });
     await expectClean(ledger);
   });
 
@@ -85,14 +119,38 @@ describe('Transfer ids across shards', () => {
     const [a0, b0] = on(0);
     const [a1, b1] = on(1);
     const [a2, b2] = on(2);
-    expect((await ledger.createTransfers([usd('m-1', a0, b0, 1n), usd('m-2', a1, b1, 1n)])).map((result) => result.status)).toEqual(['ok', 'ok']);
+    expect(
+      (await ledger.createTransfers([usd('m-1', a0, b0, 1n), usd('m-2', a1, b1, 1n)])).map(
+        (result) => result.status,
+      ),
+    ).toEqual(['ok', 'ok']);
     // Retries (same home) among new ids: sent in one go, the home shards answer `exists`.
-    const retries = await ledger.createTransfers([usd('m-3', a0, b0, 2n), usd('m-1', a0, b0, 1n), usd('m-4', a2, b2, 2n), usd('m-2', a1, b1, 5n)]);
-    expect(retries.map((result) => result.status)).toEqual(['ok', 'exists', 'ok', 'exists_with_different_fields']);
+    const retries = await ledger.createTransfers([
+      usd('m-3', a0, b0, 2n),
+      usd('m-1', a0, b0, 1n),
+      usd('m-4', a2, b2, 2n),
+      usd('m-2', a1, b1, 5n),
+    ]);
+    expect(retries.map((result) => result.status)).toEqual([
+      'ok',
+      'exists',
+      'ok',
+      'exists_with_different_fields',
+    ]);
     // One id taken on another shard: the call goes again transfer by transfer, with the same
     // statuses for the others as without it.
-    const taken = await ledger.createTransfers([usd('m-5', a0, b0, 3n), usd('m-1', a0, b0, 1n), usd('m-2', a2, b2, 3n), usd('m-6', a1, b1, 3n)]);
-    expect(taken.map((result) => result.status)).toEqual(['ok', 'exists', 'exists_with_different_fields', 'ok']);
+    const taken = await ledger.createTransfers([
+      usd('m-5', a0, b0, 3n),
+      usd('m-1', a0, b0, 1n),
+      usd('m-2', a2, b2, 3n),
+      usd('m-6', a1, b1, 3n),
+    ]);
+    expect(taken.map((result) => result.status)).toEqual([
+      'ok',
+      'exists',
+      'exists_with_different_fields',
+      'ok',
+    ]);
     const stored = await ledger.lookupTransfers(['m-1', 'm-2', 'm-3', 'm-4', 'm-5', 'm-6']);
     expect(stored.map((transfer) => [transfer?.debitAccountId, transfer?.amount])).toEqual([
       [a0, 1n],
@@ -117,7 +175,10 @@ describe('Transfer ids across shards', () => {
     const calls: TransferInput[][] = [];
     const running: Promise<Awaited<ReturnType<Ledger['createTransfers']>>>[] = [];
     for (let wave = 0; wave < 4; wave += 1) {
-      const pool = Array.from({ length: 60 * (wave + 1) }, (_, index) => `k-${String(index).padStart(3, '0')}`);
+      const pool = Array.from(
+        { length: 60 * (wave + 1) },
+        (_, index) => `k-${String(index).padStart(3, '0')}`,
+      );
       for (let call = 0; call < 6; call += 1) {
         const ids = pool.filter(() => random() < 60 / pool.length);
         const transfers = ids.map((id, index) => {
@@ -136,19 +197,30 @@ describe('Transfer ids across shards', () => {
     answers.forEach((results, call) =>
       results.forEach((result, index) => {
         // transfer_in_flight: the id's first transfer is a saga still reserved (retryable).
-        expect(['ok', 'exists', 'exists_with_different_fields', 'transfer_in_flight']).toContain(result.status);
+        expect(['ok', 'exists', 'exists_with_different_fields', 'transfer_in_flight']).toContain(
+          result.status,
+        );
         if (result.status !== 'ok') return;
         expect(winners.has(result.id)).toBe(false);
         winners.set(result.id, (calls[call] as TransferInput[])[index] as TransferInput);
       }),
     );
-    expect([...winners.keys()].sort()).toEqual([...new Set(calls.flat().map((transfer) => transfer.id))].sort());
+    expect([...winners.keys()].sort()).toEqual(
+      [...new Set(calls.flat().map((transfer) => transfer.id))].sort(),
+    );
     const stored = await ledger.lookupTransfers([...winners.keys()]);
     stored.forEach((transfer, index) => {
       const winner = [...winners.values()][index] as TransferInput;
-      expect(transfer).toMatchObject({ debitAccountId: winner.debitAccountId, creditAccountId: winner.creditAccountId, amount: winner.amount });
+      expect(transfer).toMatchObject({
+        debitAccountId: winner.debitAccountId,
+        creditAccountId: winner.creditAccountId,
+        amount: winner.amount,
+      });
     });
-    const moved = [...winners.values()].reduce((sum, transfer) => sum + BigInt(transfer.amount), 0n);
+    const moved = [...winners.values()].reduce(
+      (sum, transfer) => sum + BigInt(transfer.amount),
+      0n,
+    );
     expect((await ledgerTotals(ledger)).debitsPosted).toBe(moved);
     await expectClean(ledger);
   });
@@ -159,11 +231,29 @@ describe('Transfer ids across shards', () => {
     const [a0, b0] = on(0);
     const [a1, b1] = on(1);
     const [a2, b2] = on(2);
-    expect((await ledger.createTransfers([usd('r-1', a0, b0, 1n), usd('r-5', a1, b1, 1n), usd('r-9', a2, b2, 1n)])).map((result) => result.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(
+      (
+        await ledger.createTransfers([
+          usd('r-1', a0, b0, 1n),
+          usd('r-5', a1, b1, 1n),
+          usd('r-9', a2, b2, 1n),
+        ])
+      ).map((result) => result.status),
+    ).toEqual(['ok', 'ok', 'ok']);
     await ledger.close();
     const { ledger: reopened } = await openLedger(dir);
-    const results = await reopened.createTransfers([usd('r-1', a2, b2, 1n), usd('r-5', a0, b0, 1n), usd('r-9', a1, b1, 1n), usd('r-7', a0, b0, 1n)]);
-    expect(results.map((result) => result.status)).toEqual(['exists_with_different_fields', 'exists_with_different_fields', 'exists_with_different_fields', 'ok']);
+    const results = await reopened.createTransfers([
+      usd('r-1', a2, b2, 1n),
+      usd('r-5', a0, b0, 1n),
+      usd('r-9', a1, b1, 1n),
+      usd('r-7', a0, b0, 1n),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      'exists_with_different_fields',
+      'exists_with_different_fields',
+      'exists_with_different_fields',
+      'ok',
+    ]);
     await expectClean(reopened);
   });
 
@@ -177,8 +267,16 @@ describe('Transfer ids across shards', () => {
     await ledger.close();
     const { ledger: reopened } = await openLedger(dir);
     expect((await reopened.info()).shardInfo[reopened.shardOf(a0)]?.transferIdMax).toBeNull();
-    const results = await reopened.createTransfers([usd('zahlung-ü', a1, b1, 1n), usd('a-1', a1, b1, 1n), usd('zz-2', a1, b1, 1n)]);
-    expect(results.map((result) => result.status)).toEqual(['exists_with_different_fields', 'exists_with_different_fields', 'ok']);
+    const results = await reopened.createTransfers([
+      usd('zahlung-ü', a1, b1, 1n),
+      usd('a-1', a1, b1, 1n),
+      usd('zz-2', a1, b1, 1n),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      'exists_with_different_fields',
+      'exists_with_different_fields',
+      'ok',
+    ]);
     await expectClean(reopened);
   });
 
@@ -189,9 +287,13 @@ describe('Transfer ids across shards', () => {
     const [a1] = on(1);
     const [a2, b2] = on(2);
     expect((await ledger.createTransfer(usd('s-1', a0, a1, 3n))).status).toBe('ok');
-    expect((await ledger.createTransfer(usd('s-1', a2, b2, 3n))).status).toBe('exists_with_different_fields');
+    expect((await ledger.createTransfer(usd('s-1', a2, b2, 3n))).status).toBe(
+      'exists_with_different_fields',
+    );
     // Refused on its debit side (the wallet is empty): no record anywhere, so the id is free.
-    expect((await ledger.createTransfer(usd('s-2', wallet, a0, 3n))).status).toBe('insufficient_funds');
+    expect((await ledger.createTransfer(usd('s-2', wallet, a0, 3n))).status).toBe(
+      'insufficient_funds',
+    );
     expect((await ledger.createTransfer(usd('s-2', a2, b2, 3n))).status).toBe('ok');
     await expectClean(ledger);
   });
@@ -205,9 +307,18 @@ describe('Transfer ids across shards', () => {
     expect((await ledger.createTransfer(usd('g-1', a0, b0, 2n))).status).toBe('ok');
     const before = await ledger.lookupAccounts([a1, b1, a2, b2]);
     const taken = await ledger.createAtomicGroup([usd('g-2', a1, b1, 2n), usd('g-1', a2, b2, 2n)]);
-    expect(taken.map((result) => result.status)).toEqual(['linked_transfer_failed', 'exists_with_different_fields']);
-    const repeated = await ledger.createAtomicGroup([usd('g-3', a1, b1, 2n), usd('g-3', a2, b2, 2n)]);
-    expect(repeated.map((result) => result.status)).toEqual(['linked_transfer_failed', 'duplicate_id_in_group']);
+    expect(taken.map((result) => result.status)).toEqual([
+      'linked_transfer_failed',
+      'exists_with_different_fields',
+    ]);
+    const repeated = await ledger.createAtomicGroup([
+      usd('g-3', a1, b1, 2n),
+      usd('g-3', a2, b2, 2n),
+    ]);
+    expect(repeated.map((result) => result.status)).toEqual([
+      'linked_transfer_failed',
+      'duplicate_id_in_group',
+    ]);
     expect(await ledger.lookupAccounts([a1, b1, a2, b2])).toEqual(before);
     expect(await ledger.lookupTransfers(['g-2', 'g-3'])).toEqual([undefined, undefined]);
     await expectClean(ledger);
@@ -218,11 +329,17 @@ describe('Transfer ids across shards', () => {
     const { on } = await seed(ledger);
     const [a0, b0] = on(0);
     const [a1, b1] = on(1);
-    expect((await ledger.createTransfer({ ...usd('p-1', a0, b0, 9n), pending: true })).status).toBe('ok');
+    expect((await ledger.createTransfer({ ...usd('p-1', a0, b0, 9n), pending: true })).status).toBe(
+      'ok',
+    );
     expect((await ledger.createTransfer(usd('used', a1, b1, 1n))).status).toBe('ok');
-    expect((await ledger.postPendingTransfers([{ id: 'used', pendingId: 'p-1' }]))[0]?.status).toBe('exists_with_different_fields');
+    expect((await ledger.postPendingTransfers([{ id: 'used', pendingId: 'p-1' }]))[0]?.status).toBe(
+      'exists_with_different_fields',
+    );
     expect((await ledger.lookupTransfers(['p-1']))[0]).toMatchObject({ state: 'pending' });
-    expect((await ledger.voidPendingTransfers([{ id: 'void-1', pendingId: 'p-1' }]))[0]?.status).toBe('ok');
+    expect(
+      (await ledger.voidPendingTransfers([{ id: 'void-1', pendingId: 'p-1' }]))[0]?.status,
+    ).toBe('ok');
     await expectClean(ledger);
   });
 });
@@ -231,7 +348,12 @@ describe('transferIdScope', () => {
   it("'shard' leaves ids to the shards a transfer touches, and anything else is refused before the dir is touched", async () => {
     const made = await tempDir('ids-scope');
     cleanups.push(made.cleanup);
-    const ledger = await Ledger.open({ dir: made.dir, shards: 4, durability: 'relaxed', transferIdScope: 'shard' });
+    const ledger = await Ledger.open({
+      dir: made.dir,
+      shards: 4,
+      durability: 'relaxed',
+      transferIdScope: 'shard',
+    });
     cleanups.unshift(() => ledger.close());
     const { on } = await seed(ledger);
     const [a0, b0] = on(0);
@@ -242,7 +364,10 @@ describe('transferIdScope', () => {
     await expectClean(ledger);
     const other = await tempDir('ids-scope-bad');
     cleanups.push(other.cleanup);
-    const bad = Ledger.open({ dir: `${other.dir}/ledger`, transferIdScope: 'global' as unknown as 'ledger' });
+    const bad = Ledger.open({
+      dir: `${other.dir}/ledger`,
+      transferIdScope: 'global' as unknown as 'ledger',
+    });
     await expect(bad).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(existsSync(`${other.dir}/ledger`)).toBe(false);
   });

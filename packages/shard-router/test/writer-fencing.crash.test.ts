@@ -24,7 +24,22 @@ class NamespacedWriter {
   constructor(dir: string, pidsBefore: number) {
     const script = `${'/bin/true; '.repeat(pidsBefore)}"$0" "$@"`;
     // --kill-child: if the test dies, the namespace's processes die with unshare.
-    this.child = spawn('unshare', ['-p', '-f', '--mount-proc', '--kill-child', 'sh', '-c', script, process.execPath, fixture, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(
+      'unshare',
+      [
+        '-p',
+        '-f',
+        '--mount-proc',
+        '--kill-child',
+        'sh',
+        '-c',
+        script,
+        process.execPath,
+        fixture,
+        dir,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       if (this.waiting !== null) {

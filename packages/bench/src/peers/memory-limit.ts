@@ -27,7 +27,9 @@ export const memoryLimitPeer: Peer = {
     let appliedAmount = 0;
     // A pool of batches cycled through: this runner does ~30 million transfers a second, and
     // generating them on the fly would measure the generator, not the memory.
-    const pool = Array.from({ length: Math.min(workload.batchCount, poolBatchCount) }, (_, index) => workload.batch(index));
+    const pool = Array.from({ length: Math.min(workload.batchCount, poolBatchCount) }, (_, index) =>
+      workload.batch(index),
+    );
     const measurement = await measure({
       label: 'memory-limit',
       warmupMs: Math.min(options.warmupMs, warmupMsMax),
@@ -44,13 +46,18 @@ export const memoryLimitPeer: Peer = {
           const debitIndex = debit[item] as number;
           const creditIndex = credit[item] as number;
           const value = amount[item] as number;
-          if (limitFlags[debitIndex] === 1 && (debitsPosted[debitIndex] as number) + value > (creditsPosted[debitIndex] as number)) continue;
+          if (
+            limitFlags[debitIndex] === 1 &&
+            (debitsPosted[debitIndex] as number) + value > (creditsPosted[debitIndex] as number)
+          )
+            continue;
           debitsPosted[debitIndex] = (debitsPosted[debitIndex] as number) + value;
           creditsPosted[creditIndex] = (creditsPosted[creditIndex] as number) + value;
           appliedCount++;
           appliedAmount += value;
         }
-        if (appliedAmount > exactIntegerMax) throw new Error('memory-limit: totals beyond 2^53, run shorter');
+        if (appliedAmount > exactIntegerMax)
+          throw new Error('memory-limit: totals beyond 2^53, run shorter');
       },
       progress: options.progress,
     });
@@ -60,8 +67,17 @@ export const memoryLimitPeer: Peer = {
       debitsTotal += debitsPosted[index] as number;
       creditsTotal += creditsPosted[index] as number;
     }
-    const checks = { appliedCount, debitsTotal: BigInt(debitsTotal), creditsTotal: BigInt(creditsTotal) };
+    const checks = {
+      appliedCount,
+      debitsTotal: BigInt(debitsTotal),
+      creditsTotal: BigInt(creditsTotal),
+    };
     assertConserved('memory-limit', checks, BigInt(appliedAmount));
-    return { name: 'memory-limit', method: `typed arrays (Float64Array balances, ${exactIntegerMaxNote}), one thread, no durability, window capped at ${memoryLimitDurationMsMax / 1000} s`, checks, ...measurement };
+    return {
+      name: 'memory-limit',
+      method: `typed arrays (Float64Array balances, ${exactIntegerMaxNote}), one thread, no durability, window capped at ${memoryLimitDurationMsMax / 1000} s`,
+      checks,
+      ...measurement,
+    };
   },
 };

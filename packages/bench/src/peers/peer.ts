@@ -47,9 +47,13 @@ export function isSkipped(result: RunResult | SkippedRun): result is SkippedRun 
 /** Throws unless debits == credits == the sum of applied amounts. */
 export function assertConserved(name: string, checks: RunChecks, appliedAmountTotal: bigint): void {
   if (checks.debitsTotal !== checks.creditsTotal) {
-    throw new Error(`${name}: money not conserved: debits ${checks.debitsTotal} != credits ${checks.creditsTotal}`);
+    throw new Error(
+      `${name}: money not conserved: debits ${checks.debitsTotal} != credits ${checks.creditsTotal}`,
+    );
   }
   if (checks.debitsTotal !== appliedAmountTotal) {
-    throw new Error(`${name}: balances moved ${checks.debitsTotal} but applied transfers sum to ${appliedAmountTotal}`);
+    throw new Error(
+      `${name}: balances moved ${checks.debitsTotal} but applied transfers sum to ${appliedAmountTotal}`,
+    );
   }
 }

@@ -62,14 +62,25 @@ END $$;`;
 
 /** Run once per connection: the scratch table of the set-based path (per session, emptied at
  * each commit). */
-export const sessionSetupSql = 'CREATE TEMP TABLE bench_inserted (debit_idx int, credit_idx int, amount numeric) ON COMMIT DELETE ROWS';
+export const sessionSetupSql =
+  'CREATE TEMP TABLE bench_inserted (debit_idx int, credit_idx int, amount numeric) ON COMMIT DELETE ROWS';
 
-const applyBatch = { name: 'apply_batch', text: 'SELECT applied, applied_amount::text AS amount FROM bench_apply_batch($1::text[], $2::int[], $3::int[], $4::numeric[], $5)' };
+const applyBatch = {
+  name: 'apply_batch',
+  text: 'SELECT applied, applied_amount::text AS amount FROM bench_apply_batch($1::text[], $2::int[], $3::int[], $4::numeric[], $5)',
+};
 
 /** Sends one batch as one call; resolves to what it applied. */
-export async function applyBatchOn(client: pg.Client, batch: WorkloadBatch, currency: string): Promise<{ applied: number; amount: bigint }> {
+export async function applyBatchOn(
+  client: pg.Client,
+  batch: WorkloadBatch,
+  currency: string,
+): Promise<{ applied: number; amount: bigint }> {
   const amounts = Array.from(batch.amount, (amount) => String(amount));
-  const { rows } = await client.query<{ applied: number; amount: string }>({ ...applyBatch, values: [batch.ids, Array.from(batch.debit), Array.from(batch.credit), amounts, currency] });
+  const { rows } = await client.query<{ applied: number; amount: string }>({
+    ...applyBatch,
+    values: [batch.ids, Array.from(batch.debit), Array.from(batch.credit), amounts, currency],
+  });
   const row = rows[0];
   if (row === undefined) throw new Error('postgres: bench_apply_batch returned no row');
   return { applied: row.applied, amount: BigInt(row.amount) };

@@ -28,18 +28,31 @@ export interface PgServer {
 
 export type StartPostgres = { ok: true; server: PgServer } | { ok: false; reason: string };
 
-export async function startPostgres(options: { binDir?: string; synchronousCommit: boolean }): Promise<StartPostgres> {
+export async function startPostgres(options: {
+  binDir?: string;
+  synchronousCommit: boolean;
+}): Promise<StartPostgres> {
   const binDir = options.binDir ?? postgresBinDirDefault;
   for (const tool of ['initdb', 'pg_ctl', 'postgres']) {
     if (!existsSync(join(binDir, tool))) return { ok: false, reason: `no ${tool} in ${binDir}` };
   }
   const asUser = osUserFor();
-  if (asUser === undefined) return { ok: false, reason: `running as root and there is no '${serverOsUser}' OS user to run initdb` };
+  if (asUser === undefined)
+    return {
+      ok: false,
+      reason: `running as root and there is no '${serverOsUser}' OS user to run initdb`,
+    };
   const dir = mkdtempSync(join(tmpdir(), 'shardledger-pg-'));
   const data = join(dir, 'data');
   const run = (tool: string, args: string[]): void => {
-    const command = asUser === null ? [join(binDir, tool), ...args] : ['runuser', '-u', asUser.name, '--', join(binDir, tool), ...args];
-    execFileSync(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+    const command =
+      asUser === null
+        ? [join(binDir, tool), ...args]
+        : ['runuser', '-u', asUser.name, '--', join(binDir, tool), ...args];
+    execFileSync(command[0] as string, command.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: dir,
+    });
   };
   let started = false;
   const stop = (): void => {
@@ -65,7 +78,17 @@ export async function startPostgres(options: { binDir?: string; synchronousCommi
   try {
     if (asUser !== null) chownSync(dir, asUser.uid, asUser.gid);
     // --no-sync only skips syncing initdb's own files; the server below runs with fsync=on.
-    run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+    run('initdb', [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
+    ]);
     const port = await freePort();
     const serverOptions = [
       `-p ${port}`,
@@ -78,12 +101,33 @@ export async function startPostgres(options: { binDir?: string; synchronousCommi
       '-c shared_buffers=256MB',
     ].join(' ');
     started = true;
-    run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', String(startTimeoutS), '-o', serverOptions, 'start']);
-    return { ok: true, server: { connection: { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, dir, stop } };
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-t',
+      String(startTimeoutS),
+      '-o',
+      serverOptions,
+      'start',
+    ]);
+    return {
+      ok: true,
+      server: {
+        connection: { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' },
+        dir,
+        stop,
+      },
+    };
   } catch (error) {
     stop();
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    return { ok: false, reason: `could not start PostgreSQL: ${stderr !== undefined && stderr !== '' ? stderr : String(error)}` };
+    return {
+      ok: false,
+      reason: `could not start PostgreSQL: ${stderr !== undefined && stderr !== '' ? stderr : String(error)}`,
+    };
   }
 }
 

@@ -9,8 +9,19 @@
 
 import pg from 'pg';
 import { measure } from '../measure.js';
-import { assertConserved, type Peer, type RunOptions, type RunResult, type SkippedRun } from './peer.js';
-import { applyBatchOn, batchFunctionSql, postgresBatchedConnectionsDefault, sessionSetupSql } from './postgres-batched.js';
+import {
+  assertConserved,
+  type Peer,
+  type RunOptions,
+  type RunResult,
+  type SkippedRun,
+} from './peer.js';
+import {
+  applyBatchOn,
+  batchFunctionSql,
+  postgresBatchedConnectionsDefault,
+  sessionSetupSql,
+} from './postgres-batched.js';
 import { startPostgres, type PgServer } from './postgres-server.js';
 
 export type PostgresForm = 'batched' | 'per-transfer';
@@ -46,11 +57,18 @@ const schema = `
     currency text NOT NULL
   );`;
 
-const insertTransfer = { name: 'insert_transfer', text: 'INSERT INTO bench_transfers (id, debit_idx, credit_idx, amount, currency) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING' };
-const debitText = 'UPDATE bench_accounts SET debits_posted = debits_posted + $2 WHERE idx = $1 AND (flags & 1 = 0 OR credits_posted - debits_posted >= $2)';
+const insertTransfer = {
+  name: 'insert_transfer',
+  text: 'INSERT INTO bench_transfers (id, debit_idx, credit_idx, amount, currency) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING',
+};
+const debitText =
+  'UPDATE bench_accounts SET debits_posted = debits_posted + $2 WHERE idx = $1 AND (flags & 1 = 0 OR credits_posted - debits_posted >= $2)';
 const creditText = 'UPDATE bench_accounts SET credits_posted = credits_posted + $2 WHERE idx = $1';
 
-export function createPostgresPeer(peerOptions: PostgresPeerOptions = {}, form: PostgresForm = 'batched'): Peer {
+export function createPostgresPeer(
+  peerOptions: PostgresPeerOptions = {},
+  form: PostgresForm = 'batched',
+): Peer {
   const name = form === 'batched' ? 'postgres' : 'postgres-per-transfer';
   return {
     name,
@@ -59,8 +77,15 @@ export function createPostgresPeer(peerOptions: PostgresPeerOptions = {}, form: 
       let config: pg.ClientConfig;
       if (peerOptions.pgUrl !== undefined) config = { connectionString: peerOptions.pgUrl };
       else {
-        const started = await startPostgres({ synchronousCommit: options.durability === 'strict', ...(peerOptions.binDir === undefined ? {} : { binDir: peerOptions.binDir }) });
-        if (!started.ok) return { name, skipped: `PostgreSQL unavailable: ${started.reason} (use --pg-url to point at a server)` };
+        const started = await startPostgres({
+          synchronousCommit: options.durability === 'strict',
+          ...(peerOptions.binDir === undefined ? {} : { binDir: peerOptions.binDir }),
+        });
+        if (!started.ok)
+          return {
+            name,
+            skipped: `PostgreSQL unavailable: ${started.reason} (use --pg-url to point at a server)`,
+          };
         server = started.server;
         config = { ...server.connection };
       }
@@ -73,16 +98,25 @@ export function createPostgresPeer(peerOptions: PostgresPeerOptions = {}, form: 
   };
 }
 
-async function runOn(config: pg.ClientConfig, options: RunOptions, peerOptions: PostgresPeerOptions & { form: PostgresForm; name: string }): Promise<RunResult> {
+async function runOn(
+  config: pg.ClientConfig,
+  options: RunOptions,
+  peerOptions: PostgresPeerOptions & { form: PostgresForm; name: string },
+): Promise<RunResult> {
   const { workload } = options;
   const { form, name } = peerOptions;
-  const connections = peerOptions.connections ?? (form === 'batched' ? postgresBatchedConnectionsDefault : postgresConnectionsDefault);
+  const connections =
+    peerOptions.connections ??
+    (form === 'batched' ? postgresBatchedConnectionsDefault : postgresConnectionsDefault);
   const clients = Array.from({ length: connections }, () => new pg.Client(config));
   try {
     await Promise.all(clients.map((client) => client.connect()));
     const admin = clients[0] as pg.Client;
     await admin.query(schema);
-    await admin.query('INSERT INTO bench_accounts (idx, id, currency) SELECT i - 1, x.id, $2 FROM unnest($1::text[]) WITH ORDINALITY AS x(id, i)', [workload.accountIds, workload.currency]);
+    await admin.query(
+      'INSERT INTO bench_accounts (idx, id, currency) SELECT i - 1, x.id, $2 FROM unnest($1::text[]) WITH ORDINALITY AS x(id, i)',
+      [workload.accountIds, workload.currency],
+    );
     await admin.query('ANALYZE bench_accounts');
     if (form === 'batched') {
       await admin.query(batchFunctionSql);
@@ -90,7 +124,8 @@ async function runOn(config: pg.ClientConfig, options: RunOptions, peerOptions: 
     }
     if (options.durability === 'strict') {
       const { rows } = await admin.query<{ fsync: string }>('SHOW fsync');
-      if (rows[0]?.fsync !== 'on') throw new Error('postgres: fsync is off on this server; strict needs it on');
+      if (rows[0]?.fsync !== 'on')
+        throw new Error('postgres: fsync is off on this server; strict needs it on');
     }
     let appliedCount = 0;
     let appliedAmount = 0n;
@@ -102,14 +137,22 @@ async function runOn(config: pg.ClientConfig, options: RunOptions, peerOptions: 
       const creditIdx = batch.credit[item] as number;
       const amount = String(batch.amount[item]);
       await client.query('BEGIN');
-      const inserted = await client.query({ ...insertTransfer, values: [batch.ids[item], debitIdx, creditIdx, amount, workload.currency] });
+      const inserted = await client.query({
+        ...insertTransfer,
+        values: [batch.ids[item], debitIdx, creditIdx, amount, workload.currency],
+      });
       if (inserted.rowCount !== 1) return void (await client.query('ROLLBACK')); // exists
       const debitFirst = debitIdx < creditIdx;
-      const first = debitFirst ? { name: 'debit', text: debitText, values: [debitIdx, amount] } : { name: 'credit', text: creditText, values: [creditIdx, amount] };
-      const second = debitFirst ? { name: 'credit', text: creditText, values: [creditIdx, amount] } : { name: 'debit', text: debitText, values: [debitIdx, amount] };
+      const first = debitFirst
+        ? { name: 'debit', text: debitText, values: [debitIdx, amount] }
+        : { name: 'credit', text: creditText, values: [creditIdx, amount] };
+      const second = debitFirst
+        ? { name: 'credit', text: creditText, values: [creditIdx, amount] }
+        : { name: 'debit', text: debitText, values: [debitIdx, amount] };
       const firstResult = await client.query(first);
       const secondResult = await client.query(second);
-      if (firstResult.rowCount !== 1 || secondResult.rowCount !== 1) return void (await client.query('ROLLBACK')); // EXCEEDS_CREDITS
+      if (firstResult.rowCount !== 1 || secondResult.rowCount !== 1)
+        return void (await client.query('ROLLBACK')); // EXCEEDS_CREDITS
       await client.query('COMMIT');
       appliedCount++;
       appliedAmount += BigInt(amount);
@@ -128,11 +171,18 @@ async function runOn(config: pg.ClientConfig, options: RunOptions, peerOptions: 
       cycle: false,
       concurrency: connections,
       unitSize: batched ? (unit) => workload.batch(unit).ids.length : () => 1,
-      step: (unit, caller) => (batched ? applyOne : transferOne)(unit, clients[caller] as pg.Client),
+      step: (unit, caller) =>
+        (batched ? applyOne : transferOne)(unit, clients[caller] as pg.Client),
       progress: options.progress,
     });
-    const { rows } = await admin.query<{ debits: string; credits: string }>('SELECT sum(debits_posted)::text AS debits, sum(credits_posted)::text AS credits FROM bench_accounts');
-    const checks = { appliedCount, debitsTotal: BigInt(rows[0]?.debits ?? '0'), creditsTotal: BigInt(rows[0]?.credits ?? '0') };
+    const { rows } = await admin.query<{ debits: string; credits: string }>(
+      'SELECT sum(debits_posted)::text AS debits, sum(credits_posted)::text AS credits FROM bench_accounts',
+    );
+    const checks = {
+      appliedCount,
+      debitsTotal: BigInt(rows[0]?.debits ?? '0'),
+      creditsTotal: BigInt(rows[0]?.credits ?? '0'),
+    };
     assertConserved(name, checks, appliedAmount);
     const method = `window capped at ${(peerOptions.durationMsMax ?? postgresDurationMsMax) / 1000} s; PostgreSQL ${(await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version}, ${batched ? `one call of a PL/pgSQL function per batch of ${workload.batchSize} (arrays in, set-based insert and balance updates, accounts locked in index order)` : 'one transaction per transfer'}, ${connections} connections, fsync=on, synchronous_commit=${options.durability === 'strict' ? 'on' : 'off'}`;
     return { name, method, checks, ...measurement };

@@ -46,7 +46,10 @@ export interface SqliteBalances {
 }
 
 /** Opens the peer database with every option written out. */
-export function openSqlite(options: { file: string; durability: 'strict' | 'relaxed' }): Database.Database {
+export function openSqlite(options: {
+  file: string;
+  durability: 'strict' | 'relaxed';
+}): Database.Database {
   const db = new Database(options.file, {
     readonly: false, // we write
     fileMustExist: false, // a fresh file per run
@@ -78,16 +81,36 @@ export interface SqliteLedger {
 }
 
 export function createSqliteLedger(db: Database.Database): SqliteLedger {
-  const insertTransfer = db.prepare('INSERT OR IGNORE INTO transfers (id, debit_idx, credit_idx, amount_hi, amount_lo, currency) VALUES (?, ?, ?, ?, ?, ?)');
+  const insertTransfer = db.prepare(
+    'INSERT OR IGNORE INTO transfers (id, debit_idx, credit_idx, amount_hi, amount_lo, currency) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   const deleteTransfer = db.prepare('DELETE FROM transfers WHERE id = ?');
-  const debitFast = db.prepare(`UPDATE accounts SET debits_lo = debits_lo + ? WHERE idx = ? AND flags = 0 AND debits_lo <= ${loMax} - ?`);
-  const creditFast = db.prepare(`UPDATE accounts SET credits_lo = credits_lo + ? WHERE idx = ? AND credits_lo <= ${loMax} - ?`);
-  const selectAccount = db.prepare('SELECT flags, debits_hi, debits_lo, credits_hi, credits_lo FROM accounts WHERE idx = ?').safeIntegers(true);
+  const debitFast = db.prepare(
+    `UPDATE accounts SET debits_lo = debits_lo + ? WHERE idx = ? AND flags = 0 AND debits_lo <= ${loMax} - ?`,
+  );
+  const creditFast = db.prepare(
+    `UPDATE accounts SET credits_lo = credits_lo + ? WHERE idx = ? AND credits_lo <= ${loMax} - ?`,
+  );
+  const selectAccount = db
+    .prepare(
+      'SELECT flags, debits_hi, debits_lo, credits_hi, credits_lo FROM accounts WHERE idx = ?',
+    )
+    .safeIntegers(true);
   const writeDebits = db.prepare('UPDATE accounts SET debits_hi = ?, debits_lo = ? WHERE idx = ?');
-  const writeCredits = db.prepare('UPDATE accounts SET credits_hi = ?, credits_lo = ? WHERE idx = ?');
-  const totals = db.prepare('SELECT debits_hi, debits_lo, credits_hi, credits_lo FROM accounts').safeIntegers(true);
+  const writeCredits = db.prepare(
+    'UPDATE accounts SET credits_hi = ?, credits_lo = ? WHERE idx = ?',
+  );
+  const totals = db
+    .prepare('SELECT debits_hi, debits_lo, credits_hi, credits_lo FROM accounts')
+    .safeIntegers(true);
 
-  interface Row { flags: bigint; debits_hi: bigint; debits_lo: bigint; credits_hi: bigint; credits_lo: bigint }
+  interface Row {
+    flags: bigint;
+    debits_hi: bigint;
+    debits_lo: bigint;
+    credits_hi: bigint;
+    credits_lo: bigint;
+  }
   const readRow = (idx: number): Row => {
     const row = selectAccount.get(idx) as Row | undefined;
     if (row === undefined) throw new Error(`ACCOUNT_NOT_FOUND ${idx}`);
@@ -98,7 +121,8 @@ export function createSqliteLedger(db: Database.Database): SqliteLedger {
     const row = readRow(idx);
     const debits = row.debits_hi * limbBase + row.debits_lo + amount;
     const credits = row.credits_hi * limbBase + row.credits_lo;
-    if ((Number(row.flags) & flagDebitsMustNotExceedCredits) !== 0 && debits > credits) return 'EXCEEDS_CREDITS';
+    if ((Number(row.flags) & flagDebitsMustNotExceedCredits) !== 0 && debits > credits)
+      return 'EXCEEDS_CREDITS';
     if (debits > balanceMax) return 'OVERFLOW';
     writeDebits.run(debits >> limbBits, debits & loMax, idx);
     return null;
@@ -112,31 +136,42 @@ export function createSqliteLedger(db: Database.Database): SqliteLedger {
   };
 
   const createAccounts = db.transaction((ids: readonly string[], currency: string) => {
-    const insert = db.prepare('INSERT INTO accounts (idx, id, currency, flags, debits_hi, debits_lo, credits_hi, credits_lo) VALUES (?, ?, ?, 0, 0, 0, 0, 0)');
+    const insert = db.prepare(
+      'INSERT INTO accounts (idx, id, currency, flags, debits_hi, debits_lo, credits_hi, credits_lo) VALUES (?, ?, ?, 0, 0, 0, 0, 0)',
+    );
     ids.forEach((id, idx) => insert.run(idx, id, currency));
   });
 
-  const applyBatch = db.transaction((batch: SqliteBatch, currency: string): { applied: number; amount: number } => {
-    let applied = 0;
-    let total = 0;
-    for (let item = 0; item < batch.ids.length; item++) {
-      const id = batch.ids[item] as string;
-      const debitIdx = batch.debit[item] as number;
-      const creditIdx = batch.credit[item] as number;
-      const amount = batch.amount[item] as number; // 1..1000 here: hi limb is 0
-      if (insertTransfer.run(id, debitIdx, creditIdx, 0, amount, currency).changes === 0) continue; // exists
-      if (debitFast.run(amount, debitIdx, amount).changes === 0 && debitSlow(debitIdx, BigInt(amount)) !== null) {
-        deleteTransfer.run(id);
-        continue;
+  const applyBatch = db.transaction(
+    (batch: SqliteBatch, currency: string): { applied: number; amount: number } => {
+      let applied = 0;
+      let total = 0;
+      for (let item = 0; item < batch.ids.length; item++) {
+        const id = batch.ids[item] as string;
+        const debitIdx = batch.debit[item] as number;
+        const creditIdx = batch.credit[item] as number;
+        const amount = batch.amount[item] as number; // 1..1000 here: hi limb is 0
+        if (insertTransfer.run(id, debitIdx, creditIdx, 0, amount, currency).changes === 0)
+          continue; // exists
+        if (
+          debitFast.run(amount, debitIdx, amount).changes === 0 &&
+          debitSlow(debitIdx, BigInt(amount)) !== null
+        ) {
+          deleteTransfer.run(id);
+          continue;
+        }
+        if (
+          creditFast.run(amount, creditIdx, amount).changes === 0 &&
+          creditSlow(creditIdx, BigInt(amount)) !== null
+        ) {
+          throw new Error('credit overflow in the bench workload'); // unreachable with amounts <= 1000
+        }
+        applied++;
+        total += amount;
       }
-      if (creditFast.run(amount, creditIdx, amount).changes === 0 && creditSlow(creditIdx, BigInt(amount)) !== null) {
-        throw new Error('credit overflow in the bench workload'); // unreachable with amounts <= 1000
-      }
-      applied++;
-      total += amount;
-    }
-    return { applied, amount: total };
-  });
+      return { applied, amount: total };
+    },
+  );
 
   const balances = (): SqliteBalances => {
     let debitsTotal = 0n;
@@ -158,7 +193,10 @@ export const sqlitePeer: Peer = {
   name: 'sqlite',
   async run(options: RunOptions): Promise<RunResult> {
     const { workload } = options;
-    const db = openSqlite({ file: join(options.dir, 'peer.sqlite'), durability: options.durability });
+    const db = openSqlite({
+      file: join(options.dir, 'peer.sqlite'),
+      durability: options.durability,
+    });
     try {
       const ledger = createSqliteLedger(db);
       ledger.createAccounts(workload.accountIds, workload.currency);
@@ -198,13 +236,24 @@ export const sqliteInsertPeer: Peer = {
   name: 'sqlite-insert',
   async run(options: RunOptions): Promise<RunResult> {
     const { workload } = options;
-    const db = openSqlite({ file: join(options.dir, 'peer-insert.sqlite'), durability: options.durability });
+    const db = openSqlite({
+      file: join(options.dir, 'peer-insert.sqlite'),
+      durability: options.durability,
+    });
     try {
-      const insert = db.prepare('INSERT INTO transfers (id, debit_idx, credit_idx, amount_hi, amount_lo, currency) VALUES (?, ?, ?, 0, ?, ?)');
+      const insert = db.prepare(
+        'INSERT INTO transfers (id, debit_idx, credit_idx, amount_hi, amount_lo, currency) VALUES (?, ?, ?, 0, ?, ?)',
+      );
       const count = db.prepare('SELECT count(*) AS n FROM transfers').pluck();
       const insertBatch = db.transaction((batch: SqliteBatch, currency: string): void => {
         for (let item = 0; item < batch.ids.length; item++) {
-          insert.run(batch.ids[item] as string, batch.debit[item] as number, batch.credit[item] as number, batch.amount[item] as number, currency);
+          insert.run(
+            batch.ids[item] as string,
+            batch.debit[item] as number,
+            batch.credit[item] as number,
+            batch.amount[item] as number,
+            currency,
+          );
         }
       });
       let inserted = 0;
@@ -224,7 +273,8 @@ export const sqliteInsertPeer: Peer = {
         progress: options.progress,
       });
       const rows = count.get() as number;
-      if (rows !== inserted) throw new Error(`sqlite-insert: ${rows} rows after inserting ${inserted}`);
+      if (rows !== inserted)
+        throw new Error(`sqlite-insert: ${rows} rows after inserting ${inserted}`);
       const method = `better-sqlite3, WAL, synchronous=${options.durability === 'strict' ? 'FULL' : 'NORMAL'}, one transaction per batch of ${workload.batchSize}, INSERT of each transfer and nothing else (no balances, no checks: the reference the speed floors are set against, not a ledger), window capped at ${sqliteDurationMsMax / 1000} s`;
       return { name: 'sqlite-insert', method, checks: null, ...measurement };
     } finally {

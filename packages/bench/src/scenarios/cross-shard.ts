@@ -13,7 +13,8 @@ export function crossShardScenario(crossShardRatio: number = crossShardHeadlineR
     ...standardScenario,
     name: 'cross-shard',
     kind: 'cross-shard',
-    description: 'standard with 0%, 10%, 50% and 100% of transfers crossing shards (one ledger run per ratio; the peers run once, on the 10% workload)',
+    description:
+      'standard with 0%, 10%, 50% and 100% of transfers crossing shards (one ledger run per ratio; the peers run once, on the 10% workload)',
     parameters: [
       '--cross-shard-ratio R: run only this ratio in [0, 1] instead of the sweep',
       '--duration S applies to each ratio (4 ratios = 4 windows)',

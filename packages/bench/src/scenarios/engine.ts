@@ -25,10 +25,11 @@ export const engineScenario: Scenario = {
   // The engine's own ceiling: ids that its plain-transfer lane takes without a lookup. The
   // standard scenario measures the random ids applications send; --ids uuidv4 shows them here.
   ids: 'ordered',
-  description: 'one shard\'s storage engine alone (no threads), durable, against the LMDB append limit and SQLite in alternating rounds',
+  description:
+    "one shard's storage engine alone (no threads), durable, against the LMDB append limit and SQLite in alternating rounds",
   parameters: [
     'one ShardEngine on the standard pairs with ordered ids (--ids to change): input pre-encoded before the window, submitEncoded, --in-flight N calls (default 3)',
     '--rounds N (default 3) of engine, lmdb-limit and sqlite, order rotated; reports medians and engine ÷ peer ratios per round',
-    'plus the in-memory figures (memory-limit, the engine\'s transfer kernel); targets: durable 1,000,000/s (floor 400,000), in memory 5,000,000/s',
+    "plus the in-memory figures (memory-limit, the engine's transfer kernel); targets: durable 1,000,000/s (floor 400,000), in memory 5,000,000/s",
   ],
 };

@@ -14,7 +14,8 @@ export const latencyScenario: Scenario = {
   ...standardScenario,
   name: 'latency',
   kind: 'latency',
-  description: 'open loop at a fixed offered rate (default half the measured peak), batches of 512, p50/p99/p99.9/max from the scheduled send time',
+  description:
+    'open loop at a fixed offered rate (default half the measured peak), batches of 512, p50/p99/p99.9/max from the scheduled send time',
   parameters: [
     '--rate N: offered transfers/s (default: half the peak of a closed-loop run of up to 5 s)',
     '--batch-size N (default 512); --duration S: the open-loop window',

@@ -24,7 +24,8 @@ export const readModelScenario: Scenario = {
   ...standardScenario,
   name: 'read-model',
   kind: 'read-model',
-  description: 'standard without and with the read model (alternating pairs, same run), then the projection lag at half the peak',
+  description:
+    'standard without and with the read model (alternating pairs, same run), then the projection lag at half the peak',
   parameters: [
     '--rounds N: pairs of closed-loop runs, without and with the read model (default 5); --duration S each',
     'then an open loop at half the median peak (or --rate) in calls of 1,024, with the read model: lag = call acknowledged -> projected',

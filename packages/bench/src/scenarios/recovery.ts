@@ -10,7 +10,8 @@ export const recoveryScenario: Scenario = {
   ...standardScenario,
   name: 'recovery',
   kind: 'recovery',
-  description: 'write N transfers in a child process, SIGKILL it mid-write, time Ledger.open (recovery) and verify()',
+  description:
+    'write N transfers in a child process, SIGKILL it mid-write, time Ledger.open (recovery) and verify()',
   parameters: [
     '--events N: acknowledged transfers in the log before the kill (default 100,000)',
     'fails unless verify() is clean and every acknowledged amount survived; no peers',

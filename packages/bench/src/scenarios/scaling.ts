@@ -9,7 +9,8 @@ export const scalingScenario: Scenario = {
   ...standardScenario,
   name: 'scaling',
   kind: 'scaling',
-  description: 'standard on 1, 2, 4 and 8 shards, one ledger run per shard count (the peers run once)',
+  description:
+    'standard on 1, 2, 4 and 8 shards, one ledger run per shard count (the peers run once)',
   parameters: [
     '--scaling LIST: shard counts (default 1,2,4,8); --duration S applies to each',
     'the headline figures are those of --shards (default: CPU count) when in the list, else the first',

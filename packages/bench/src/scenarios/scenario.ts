@@ -8,7 +8,8 @@
 import type { IdKind } from '../transfer-ids.js';
 import type { PairKind } from '../workload.js';
 
-export type ScenarioKind = 'throughput' | 'cross-shard' | 'scaling' | 'latency' | 'recovery' | 'read-model' | 'engine';
+export type ScenarioKind =
+  'throughput' | 'cross-shard' | 'scaling' | 'latency' | 'recovery' | 'read-model' | 'engine';
 
 export interface Scenario {
   readonly name: string;

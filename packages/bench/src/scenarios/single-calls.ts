@@ -11,7 +11,9 @@ export const singleCallsScenario: Scenario = {
   ...standardScenario,
   name: 'single-calls',
   description: `${singleCallsCallersDefault} concurrent callers, one transfer per call, uniform pairs, UUIDv4 ids; p50/p99 per call`,
-  parameters: ['--in-flight N: concurrent callers (default 512); the peers get the same calls of one transfer'],
+  parameters: [
+    '--in-flight N: concurrent callers (default 512); the peers get the same calls of one transfer',
+  ],
   batchSize: 1,
   callers: singleCallsCallersDefault,
 };

@@ -6,7 +6,8 @@ import type { Scenario } from './scenario.js';
 export const standardScenario: Scenario = {
   name: 'standard',
   kind: 'throughput',
-  description: '10,000 accounts, debit and credit drawn from all accounts, UUIDv4 ids, batches of 8,190, closed loop',
+  description:
+    '10,000 accounts, debit and credit drawn from all accounts, UUIDv4 ids, batches of 8,190, closed loop',
   parameters: [
     '--duration S (window, default 10) after --warmup S (default 2); 2 calls in flight per shard',
     '--shards N (default: CPU count), --durability strict|relaxed (default strict), --seed N',

@@ -17,7 +17,10 @@ export interface TargetRunOptions extends RunOptions {
   readonly concurrency: number;
 }
 
-export async function createWorkloadAccounts(target: LedgerTarget, workload: Workload): Promise<void> {
+export async function createWorkloadAccounts(
+  target: LedgerTarget,
+  workload: Workload,
+): Promise<void> {
   const accounts = accountsOf(workload);
   for (let start = 0; start < accounts.length; start += accountChunkSize) {
     const results = await target.createAccounts(accounts.slice(start, start + accountChunkSize));
@@ -46,7 +49,8 @@ class BatchBuilder {
   }
 
   prefetch(unit: number): void {
-    if (unit > this.lastTaken && unit < this.workload.batchCount && !this.built.has(unit)) this.built.set(unit, transfersOf(this.workload, this.workload.batch(unit)));
+    if (unit > this.lastTaken && unit < this.workload.batchCount && !this.built.has(unit))
+      this.built.set(unit, transfersOf(this.workload, this.workload.batch(unit)));
   }
 }
 
@@ -80,7 +84,8 @@ export async function runTarget(options: TargetRunOptions): Promise<TargetRunRes
       // them back for as long as that takes, with the shards idle.
       setImmediate(() => builder.prefetch(unit + options.concurrency));
       const results = await pending;
-      if (results.length !== batch.length) throw new Error(`createTransfers returned ${results.length} results for ${batch.length}`);
+      if (results.length !== batch.length)
+        throw new Error(`createTransfers returned ${results.length} results for ${batch.length}`);
       crossShardTransfers += workload.batch(unit).crossShardCount;
       // Summed as a number within the call (exact: a batch's amounts stay far below 2^53, checked),
       // then added to the bigint total once: a bigint per transfer is garbage the harness, not the
@@ -93,12 +98,19 @@ export async function runTarget(options: TargetRunOptions): Promise<TargetRunRes
           callAmount += Number((batch[item] as TransferInput).amount);
         } else statusCounts.set(status, (statusCounts.get(status) ?? 0) + 1);
       }
-      if (!Number.isSafeInteger(callAmount)) throw new Error(`a batch's amounts sum past 2^53: ${callAmount}`);
+      if (!Number.isSafeInteger(callAmount))
+        throw new Error(`a batch's amounts sum past 2^53: ${callAmount}`);
       appliedAmount += BigInt(callAmount);
     },
     progress: options.progress,
   });
-  const checks = await checkMoney({ name: options.name, target, workload, appliedCount, appliedAmount });
+  const checks = await checkMoney({
+    name: options.name,
+    target,
+    workload,
+    appliedCount,
+    appliedAmount,
+  });
   const others = [...statusCounts].map(([status, count]) => `${status}: ${count}`).join(', ');
   const method = `createTransfers batches of ${workload.batchSize}, ${options.concurrency} calls in flight, verify() clean${others === '' ? '' : `; non-ok: ${others}`}`;
   return { name: options.name, method, checks, crossShardTransfers, ...measurement };
@@ -111,15 +123,30 @@ export interface TargetRunResult extends RunResult {
 
 /** The end-of-run money check: ok results sum to the balance movement (debits == credits ==
  * sum of ok amounts), no pending amounts, and verify() is clean. Throws otherwise. */
-export async function checkMoney(spec: { name: string; target: LedgerTarget; workload: Workload; appliedCount: number; appliedAmount: bigint }): Promise<RunChecks> {
-  const checks = { appliedCount: spec.appliedCount, ...(await balanceTotals(spec.target, spec.workload)) };
+export async function checkMoney(spec: {
+  name: string;
+  target: LedgerTarget;
+  workload: Workload;
+  appliedCount: number;
+  appliedAmount: bigint;
+}): Promise<RunChecks> {
+  const checks = {
+    appliedCount: spec.appliedCount,
+    ...(await balanceTotals(spec.target, spec.workload)),
+  };
   assertConserved(spec.name, checks, spec.appliedAmount);
   const report = await spec.target.verify();
-  if (!report.ok) throw new Error(`${spec.name}: verify() found ${report.violations.length} violations: ${JSON.stringify(report.violations.slice(0, 3), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}`);
+  if (!report.ok)
+    throw new Error(
+      `${spec.name}: verify() found ${report.violations.length} violations: ${JSON.stringify(report.violations.slice(0, 3), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}`,
+    );
   return checks;
 }
 
-async function balanceTotals(target: LedgerTarget, workload: Workload): Promise<{ debitsTotal: bigint; creditsTotal: bigint }> {
+async function balanceTotals(
+  target: LedgerTarget,
+  workload: Workload,
+): Promise<{ debitsTotal: bigint; creditsTotal: bigint }> {
   let debitsTotal = 0n;
   let creditsTotal = 0n;
   for (let start = 0; start < workload.accountIds.length; start += accountChunkSize) {
@@ -127,7 +154,8 @@ async function balanceTotals(target: LedgerTarget, workload: Workload): Promise<
     const accounts = await target.lookupAccounts(ids);
     accounts.forEach((account, index) => {
       if (account === undefined) throw new Error(`account ${ids[index]} is missing after the run`);
-      if (account.debitsPending !== 0n || account.creditsPending !== 0n) throw new Error(`account ${account.id} has pending amounts at quiescence`);
+      if (account.debitsPending !== 0n || account.creditsPending !== 0n)
+        throw new Error(`account ${account.id} has pending amounts at quiescence`);
       debitsTotal += account.debitsPosted;
       creditsTotal += account.creditsPosted;
     });

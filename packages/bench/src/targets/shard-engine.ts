@@ -66,7 +66,8 @@ const kernelPoolBatchCount = 8;
 const exactIntegerMax = Number.MAX_SAFE_INTEGER;
 
 function mustParse<T>(parsed: Parsed<T>, what: string): T {
-  if (!parsed.ok) throw new Error(`engine: the workload's ${what} was rejected: ${parsed.code} ${parsed.detail}`);
+  if (!parsed.ok)
+    throw new Error(`engine: the workload's ${what} was rejected: ${parsed.code} ${parsed.detail}`);
   return parsed.value;
 }
 
@@ -88,7 +89,10 @@ export function encodeEngineInput(workload: Workload, batchCount: number): Engin
         amount: BigInt(batch.amount[item] as number),
         currency: workload.currency,
       };
-      commands[item] = { type: 'CreateTransfer', transfer: mustParse(parseTransfer(input), 'transfer') };
+      commands[item] = {
+        type: 'CreateTransfer',
+        transfer: mustParse(parseTransfer(input), 'transfer'),
+      };
     }
     batches.push(encodeCommandBatch(commands));
     sizes.push(batch.ids.length);
@@ -98,11 +102,17 @@ export function encodeEngineInput(workload: Workload, batchCount: number): Engin
 }
 
 async function createAccounts(engine: ShardEngine, workload: Workload): Promise<void> {
-  const commands: Command[] = workload.accountIds.map((id) => ({ type: 'CreateAccount', account: mustParse(parseAccount({ id, currency: workload.currency }), 'account') }));
+  const commands: Command[] = workload.accountIds.map((id) => ({
+    type: 'CreateAccount',
+    account: mustParse(parseAccount({ id, currency: workload.currency }), 'account'),
+  }));
   for (let start = 0; start < commands.length; start += limits.batchSizeMax) {
     const results = await engine.submit(commands.slice(start, start + limits.batchSizeMax));
     const failed = results.findIndex((result) => result.status !== 'ok');
-    if (failed !== -1) throw new Error(`engine: CreateAccount ${workload.accountIds[start + failed]} -> ${results[failed]?.status}`);
+    if (failed !== -1)
+      throw new Error(
+        `engine: CreateAccount ${workload.accountIds[start + failed]} -> ${results[failed]?.status}`,
+      );
   }
 }
 
@@ -122,7 +132,8 @@ function tallyResults(input: EngineInput, results: readonly (Uint8Array | undefi
     if (bytes === undefined) return;
     const decoded = decodeResultBatch(bytes);
     const amounts = input.amounts[unit] as Uint32Array;
-    if (decoded.length !== amounts.length) throw new Error(`engine: ${decoded.length} results for a batch of ${amounts.length}`);
+    if (decoded.length !== amounts.length)
+      throw new Error(`engine: ${decoded.length} results for a batch of ${amounts.length}`);
     decoded.forEach((result, item) => {
       if (result.status !== 'ok') {
         others.set(result.status, (others.get(result.status) ?? 0) + 1);
@@ -132,38 +143,59 @@ function tallyResults(input: EngineInput, results: readonly (Uint8Array | undefi
       appliedAmount += amounts[item] as number;
     });
   });
-  if (appliedAmount > exactIntegerMax) throw new Error('engine: applied amounts beyond 2^53; run shorter');
+  if (appliedAmount > exactIntegerMax)
+    throw new Error('engine: applied amounts beyond 2^53; run shorter');
   return { appliedCount, appliedAmount: BigInt(appliedAmount), others };
 }
 
 /** The engine's balances after the run: every account's posted counters summed (lookupAccounts),
  * which must equal the currency totals the engine keeps, with nothing pending. */
-async function engineChecks(engine: ShardEngine, workload: Workload, label: string, appliedCount: number): Promise<RunChecks> {
+async function engineChecks(
+  engine: ShardEngine,
+  workload: Workload,
+  label: string,
+  appliedCount: number,
+): Promise<RunChecks> {
   let debitsTotal = 0n;
   let creditsTotal = 0n;
   for (let start = 0; start < workload.accountIds.length; start += limits.batchSizeMax) {
     const ids = workload.accountIds.slice(start, start + limits.batchSizeMax);
     const views = await engine.lookupAccounts(ids);
     views.forEach((view, index) => {
-      if (view === undefined) throw new Error(`${label}: account ${ids[index]} is missing after the run`);
-      if (view.debitsPending !== 0n || view.creditsPending !== 0n) throw new Error(`${label}: account ${view.id} has pending amounts at quiescence`);
+      if (view === undefined)
+        throw new Error(`${label}: account ${ids[index]} is missing after the run`);
+      if (view.debitsPending !== 0n || view.creditsPending !== 0n)
+        throw new Error(`${label}: account ${view.id} has pending amounts at quiescence`);
       debitsTotal += view.debitsPosted;
       creditsTotal += view.creditsPosted;
     });
   }
   const info = engine.info();
   const totals = info.totals.find((entry) => entry.currency === workload.currency);
-  if (totals === undefined || totals.debitsPosted !== debitsTotal || totals.creditsPosted !== creditsTotal) {
-    throw new Error(`${label}: the engine's currency totals (${totals?.debitsPosted}/${totals?.creditsPosted}) differ from its accounts' (${debitsTotal}/${creditsTotal})`);
+  if (
+    totals === undefined ||
+    totals.debitsPosted !== debitsTotal ||
+    totals.creditsPosted !== creditsTotal
+  ) {
+    throw new Error(
+      `${label}: the engine's currency totals (${totals?.debitsPosted}/${totals?.creditsPosted}) differ from its accounts' (${debitsTotal}/${creditsTotal})`,
+    );
   }
   // One AccountCreated per account, then one TransferCreated per ok result: no more, no less.
   const expectedSequence = workload.accountIds.length + appliedCount;
-  if (info.lastSequence !== expectedSequence) throw new Error(`${label}: ${info.lastSequence} events in the log, expected ${expectedSequence}`);
+  if (info.lastSequence !== expectedSequence)
+    throw new Error(
+      `${label}: ${info.lastSequence} events in the log, expected ${expectedSequence}`,
+    );
   return { appliedCount, debitsTotal, creditsTotal };
 }
 
 /** The checks after a run: the results' tally against the balances, and verify() if asked. */
-async function checkRun(engine: ShardEngine, spec: EngineRunSpec, results: readonly (Uint8Array | undefined)[]): Promise<{ checks: RunChecks; verifyMs: number | null; tally: Tally }> {
+async function checkRun(
+  engine: ShardEngine,
+  spec: EngineRunSpec,
+  results: readonly (Uint8Array | undefined)[],
+): Promise<{ checks: RunChecks; verifyMs: number | null; tally: Tally }> {
   const tally = tallyResults(spec.input, results);
   const checks = await engineChecks(engine, spec.workload, spec.label, tally.appliedCount);
   assertConserved(spec.label, checks, tally.appliedAmount);
@@ -171,7 +203,8 @@ async function checkRun(engine: ShardEngine, spec: EngineRunSpec, results: reado
   const startMs = performance.now();
   const report = await engine.verify();
   const verifyMs = performance.now() - startMs;
-  if (!report.ok) throw new Error(`${spec.label}: verify() found ${report.violations.length} violations`);
+  if (!report.ok)
+    throw new Error(`${spec.label}: verify() found ${report.violations.length} violations`);
   return { checks, verifyMs, tally };
 }
 
@@ -179,7 +212,10 @@ async function checkRun(engine: ShardEngine, spec: EngineRunSpec, results: reado
  * submitEncoded with `inFlight` calls in flight until the window closes; then the checks. */
 export async function runEngine(spec: EngineRunSpec): Promise<EngineRunResult> {
   const { input, workload } = spec;
-  if (input.batches.length < spec.inFlight) throw new Error(`engine: ${input.batches.length} batches of input for ${spec.inFlight} calls in flight`);
+  if (input.batches.length < spec.inFlight)
+    throw new Error(
+      `engine: ${input.batches.length} batches of input for ${spec.inFlight} calls in flight`,
+    );
   const dir = await mkdtemp(join(spec.base, 'engine-'));
   const engine = await ShardEngine.open({
     dir,
@@ -227,7 +263,8 @@ export async function runEngine(spec: EngineRunSpec): Promise<EngineRunResult> {
     // Every call has resolved here (measure waits for its callers): the CPU time covers the
     // window and the calls still in flight at its end, which are counted in `completed` too.
     const cpu = process.cpuUsage(cpuAtStart);
-    if (measurement.transfers === 0) throw new Error(`${spec.label}: the input ran out during the warm-up; shorten --warmup`);
+    if (measurement.transfers === 0)
+      throw new Error(`${spec.label}: the input ran out during the warm-up; shorten --warmup`);
     const { checks, verifyMs, tally } = await checkRun(engine, spec, results);
     const others = [...tally.others].map(([status, count]) => `${status}: ${count}`).join(', ');
     const method = `ShardEngine.submitEncoded in this thread, batches of ${workload.batchSize} encoded before the window, ${spec.inFlight} calls in flight, \`${spec.durability}\`${verifyMs === null ? '' : ', verify() clean'}${others === '' ? '' : `; non-ok: ${others}`}${measurement.exhausted ? '; the pre-encoded input ran out: window shortened' : ''}`;
@@ -256,20 +293,37 @@ interface KernelBatch {
 function kernelState(workload: Workload): LedgerState {
   const state = initialState();
   let timestamp = 1n;
-  for (const id of workload.accountIds) evolve(state, { type: 'AccountCreated', timestamp: timestamp++, account: mustParse(parseAccount({ id, currency: workload.currency }), 'account') });
+  for (const id of workload.accountIds)
+    evolve(state, {
+      type: 'AccountCreated',
+      timestamp: timestamp++,
+      account: mustParse(parseAccount({ id, currency: workload.currency }), 'account'),
+    });
   return state;
 }
 
 /** The engine's plain-transfer kernel in memory, one thread: applyPlainTransfer over a pool of
  * the workload's batches (ids already resolved to strings, cycled: the kernel does not look at
  * transfer ids). The balance work of the lane only: no id check, log record or results. */
-export async function runEngineKernel(spec: { workload: Workload; warmupMs: number; durationMs: number; progress: Progress }): Promise<RunResult> {
+export async function runEngineKernel(spec: {
+  workload: Workload;
+  warmupMs: number;
+  durationMs: number;
+  progress: Progress;
+}): Promise<RunResult> {
   const { workload } = spec;
   const state = kernelState(workload);
-  const pool: KernelBatch[] = Array.from({ length: Math.min(workload.batchCount, kernelPoolBatchCount) }, (_, index) => {
-    const batch = workload.batch(index);
-    return { debits: Array.from(batch.debit, (at) => workload.accountIds[at] as string), credits: Array.from(batch.credit, (at) => workload.accountIds[at] as string), amounts: batch.amount };
-  });
+  const pool: KernelBatch[] = Array.from(
+    { length: Math.min(workload.batchCount, kernelPoolBatchCount) },
+    (_, index) => {
+      const batch = workload.batch(index);
+      return {
+        debits: Array.from(batch.debit, (at) => workload.accountIds[at] as string),
+        credits: Array.from(batch.credit, (at) => workload.accountIds[at] as string),
+        amounts: batch.amount,
+      };
+    },
+  );
   let appliedCount = 0;
   let appliedAmount = 0;
   const currency = workload.currency;
@@ -285,12 +339,23 @@ export async function runEngineKernel(spec: { workload: Workload; warmupMs: numb
       const { debits, credits, amounts } = pool[unit] as KernelBatch;
       for (let item = 0; item < amounts.length; item++) {
         const amount = amounts[item] as number;
-        if (!applyPlainTransfer(state, debits[item] as string, credits[item] as string, currency, amount, 0)) throw new Error('engine kernel: a workload transfer was declined');
+        if (
+          !applyPlainTransfer(
+            state,
+            debits[item] as string,
+            credits[item] as string,
+            currency,
+            amount,
+            0,
+          )
+        )
+          throw new Error('engine kernel: a workload transfer was declined');
         state.lastSequence += 1;
         appliedAmount += amount;
       }
       appliedCount += amounts.length;
-      if (appliedAmount > exactIntegerMax) throw new Error('engine kernel: totals beyond 2^53, run shorter');
+      if (appliedAmount > exactIntegerMax)
+        throw new Error('engine kernel: totals beyond 2^53, run shorter');
     },
     progress: spec.progress,
   });
@@ -303,5 +368,10 @@ export async function runEngineKernel(spec: { workload: Workload; warmupMs: numb
   }
   const checks = { appliedCount, debitsTotal, creditsTotal };
   assertConserved('engine kernel', checks, BigInt(appliedAmount));
-  return { name: 'engine kernel (in memory)', method: `applyPlainTransfer (the engine's decide + evolve for a plain transfer) over ${pool.length} pre-resolved batches, cycled, one thread, no durability, no id check or log record, window capped at ${kernelDurationMsMax / 1000} s`, checks, ...measurement };
+  return {
+    name: 'engine kernel (in memory)',
+    method: `applyPlainTransfer (the engine's decide + evolve for a plain transfer) over ${pool.length} pre-resolved batches, cycled, one thread, no durability, no id check or log record, window capped at ${kernelDurationMsMax / 1000} s`,
+    checks,
+    ...measurement,
+  };
 }

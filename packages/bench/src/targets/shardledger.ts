@@ -18,5 +18,7 @@ export function ledgerTarget(ledger: Ledger): LedgerTarget {
 
 export async function openShardledger(options: OpenTargetOptions): Promise<LedgerTarget> {
   await mkdir(options.dir, { recursive: true }); // Ledger.open wants the directory to exist
-  return ledgerTarget(await Ledger.open({ dir: options.dir, shards: options.shards, durability: options.durability }));
+  return ledgerTarget(
+    await Ledger.open({ dir: options.dir, shards: options.shards, durability: options.durability }),
+  );
 }

@@ -53,10 +53,16 @@ export function registerAccounts(program: Command): void {
 function registerCreate(accounts: Command): void {
   const command = accounts
     .command('create')
-    .description('create accounts (an identical existing account reports "exists" and is not an error)')
+    .description(
+      'create accounts (an identical existing account reports "exists" and is not an error)',
+    )
     .argument('<ids...>', 'account ids (1 to 128 bytes)')
     .requiredOption('-c, --currency <code>', 'currency code, e.g. USD (A-Z, 0-9, _; up to 12)')
-    .option('--debits-must-not-exceed-credits', 'no overdraft: refuse transfers that would make the balance negative', false)
+    .option(
+      '--debits-must-not-exceed-credits',
+      'no overdraft: refuse transfers that would make the balance negative',
+      false,
+    )
     .option('--credits-must-not-exceed-debits', 'the mirror rule, for debit-normal accounts', false)
     .option('-m, --metadata <key=value>', 'metadata (repeatable)', collectMetadata);
   withDirOption(command);
@@ -77,29 +83,49 @@ function registerCreate(accounts: Command): void {
       creditsMustNotExceedDebits: options.creditsMustNotExceedDebits,
       metadata: options.metadata ?? null,
     }));
-    if (inputs.length > limits.batchSizeMax) throw usageError(`at most ${limits.batchSizeMax} accounts per call`);
+    if (inputs.length > limits.batchSizeMax)
+      throw usageError(`at most ${limits.batchSizeMax} accounts per call`);
     const results = await withLedger(options.dir, (ledger) => ledger.createAccounts(inputs));
     if (options.json) printJson(results);
-    else print(formatTable([{ header: 'id' }, { header: 'status' }], results.map((result) => [result.id, result.status])));
+    else
+      print(
+        formatTable(
+          [{ header: 'id' }, { header: 'status' }],
+          results.map((result) => [result.id, result.status]),
+        ),
+      );
     throwOnRejection(results, 'account');
   });
 }
 
 function registerShow(accounts: Command): void {
-  const command = accounts.command('show').description("show accounts' balances").argument('<ids...>', 'account ids');
+  const command = accounts
+    .command('show')
+    .description("show accounts' balances")
+    .argument('<ids...>', 'account ids');
   withDirOption(command);
   withJsonOption(command);
   withMinorOption(command);
-  command.addHelpText('after', examples(['shardledger accounts show alice bob', 'shardledger accounts show alice --json --minor']));
+  command.addHelpText(
+    'after',
+    examples([
+      'shardledger accounts show alice bob',
+      'shardledger accounts show alice --json --minor',
+    ]),
+  );
   command.action(async (ids: string[], options: ShowOptions) => {
-    if (ids.length > limits.batchSizeMax) throw usageError(`at most ${limits.batchSizeMax} ids per call`);
+    if (ids.length > limits.batchSizeMax)
+      throw usageError(`at most ${limits.batchSizeMax} ids per call`);
     const found = await withLedger(options.dir, (ledger) => ledger.lookupAccounts(ids));
     const present = found.filter((account): account is Account => account !== undefined);
     if (options.json) printJson(present.map(accountJson));
     else if (present.length > 0) print(accountsTable(present, options));
     const missing = ids.filter((_, index) => found[index] === undefined);
     if (missing.length > 0) {
-      throw new CliError({ code: 'ACCOUNT_NOT_FOUND', message: `no account ${missing.map((id) => `'${id}'`).join(', ')}` });
+      throw new CliError({
+        code: 'ACCOUNT_NOT_FOUND',
+        message: `no account ${missing.map((id) => `'${id}'`).join(', ')}`,
+      });
     }
   });
 }
@@ -113,9 +139,17 @@ function registerList(accounts: Command): void {
   withDirOption(command);
   withJsonOption(command);
   withMinorOption(command);
-  command.addHelpText('after', examples(['shardledger accounts list', 'shardledger accounts list --currency USD --limit 20', 'shardledger accounts list --json | jq -r ".[].id"']));
+  command.addHelpText(
+    'after',
+    examples([
+      'shardledger accounts list',
+      'shardledger accounts list --currency USD --limit 20',
+      'shardledger accounts list --json | jq -r ".[].id"',
+    ]),
+  );
   command.action(async (options: ListOptions) => {
-    const limit = options.limit === undefined ? Number.POSITIVE_INFINITY : parseCount(options.limit, '--limit');
+    const limit =
+      options.limit === undefined ? Number.POSITIVE_INFINITY : parseCount(options.limit, '--limit');
     const list = await withLedger(options.dir, async (ledger) => {
       const ids = (await listAccountIds(ledger, options.currency)).slice(0, limit);
       return lookupAll(ledger, ids);
@@ -135,7 +169,8 @@ export async function listAccountIds(ledger: Ledger, currency?: string): Promise
       const page = await ledger.readEvents(shard, after, scanPageSize);
       for (const { event } of page) {
         if (event.type !== 'AccountCreated') continue;
-        if (currency === undefined || event.account.currency === currency) ids.push(event.account.id);
+        if (currency === undefined || event.account.currency === currency)
+          ids.push(event.account.id);
       }
       const last = page[page.length - 1];
       if (last === undefined || page.length < scanPageSize) break;
@@ -159,7 +194,8 @@ export function accountJson(account: Account): Record<string, unknown> {
 }
 
 export function accountsTable(list: readonly Account[], options: AmountOptions): string {
-  const amount = (value: bigint, account: Account): string => formatAmount(value, account.currency, options);
+  const amount = (value: bigint, account: Account): string =>
+    formatAmount(value, account.currency, options);
   return formatTable(
     [
       { header: 'id' },
@@ -179,7 +215,11 @@ export function accountsTable(list: readonly Account[], options: AmountOptions):
       amount(account.creditsPosted, account),
       amount(account.debitsPending, account),
       amount(account.creditsPending, account),
-      account.debitsMustNotExceedCredits ? 'no overdraft' : account.creditsMustNotExceedDebits ? 'credits <= debits' : '',
+      account.debitsMustNotExceedCredits
+        ? 'no overdraft'
+        : account.creditsMustNotExceedDebits
+          ? 'credits <= debits'
+          : '',
     ]),
   );
 }

@@ -12,7 +12,8 @@ import { usageError } from '../errors.js';
 type BenchModule = typeof import('@shardledger/bench');
 
 /** Shown in --help; checked against the harness's own list when the command runs. */
-const peerNamesShown = 'sqlite,sqlite-insert,postgres,postgres-per-transfer,memory-limit,lmdb-limit';
+const peerNamesShown =
+  'sqlite,sqlite-insert,postgres,postgres-per-transfer,memory-limit,lmdb-limit';
 
 interface BenchCommandOptions {
   readonly duration: string;
@@ -39,7 +40,15 @@ interface BenchCommandOptions {
   readonly quiet: boolean;
 }
 
-export const scenarioNames = ['standard', 'single-calls', 'cross-shard', 'hot', 'accounts-1m', 'read-model', 'engine'] as const;
+export const scenarioNames = [
+  'standard',
+  'single-calls',
+  'cross-shard',
+  'hot',
+  'accounts-1m',
+  'read-model',
+  'engine',
+] as const;
 
 /** One line per scenario for --help, in words for a newcomer (the harness's own list, with each
  * scenario's parameters, is `node packages/bench/dist/peers-main.js --help`; it is not loaded here,
@@ -59,12 +68,14 @@ Scenarios:
 
 /** Seconds as text ("10", "0.5") to ms, without floats near money (these are durations). */
 function secondsToMs(text: string, what: string): number {
-  if (!/^[0-9]+(\.[0-9]{1,3})?$/.test(text)) throw usageError(`${what} wants seconds (10 or 0.5), got '${text}'`);
+  if (!/^[0-9]+(\.[0-9]{1,3})?$/.test(text))
+    throw usageError(`${what} wants seconds (10 or 0.5), got '${text}'`);
   return Math.round(Number(text) * 1000);
 }
 
 function ratio(text: string): number {
-  if (!/^(0(\.[0-9]+)?|1(\.0+)?)$/.test(text)) throw usageError(`--cross-shard wants a ratio from 0 to 1, got '${text}'`);
+  if (!/^(0(\.[0-9]+)?|1(\.0+)?)$/.test(text))
+    throw usageError(`--cross-shard wants a ratio from 0 to 1, got '${text}'`);
   return Number(text);
 }
 
@@ -72,7 +83,8 @@ function parsePeers(list: string | undefined, peerNames: readonly PeerName[]): P
   if (list === undefined) return [...peerNames];
   if (list === '' || list === 'none') return [];
   return list.split(',').map((name) => {
-    if (!(peerNames as readonly string[]).includes(name)) throw usageError(`unknown peer '${name}' (${peerNames.join(', ')}, or none)`);
+    if (!(peerNames as readonly string[]).includes(name))
+      throw usageError(`unknown peer '${name}' (${peerNames.join(', ')}, or none)`);
     return name as PeerName;
   });
 }
@@ -80,28 +92,55 @@ function parsePeers(list: string | undefined, peerNames: readonly PeerName[]): P
 export function registerBench(program: Command): void {
   const command = program
     .command('bench')
-    .description('benchmark the ledger against its peers; prints the results table (progress on stderr)')
+    .description(
+      'benchmark the ledger against its peers; prints the results table (progress on stderr)',
+    )
     .argument('[scenario]', `${scenarioNames.join(' | ')}`, 'standard')
-    .option('--duration <s>', 'measured window per runner, seconds (peers cap theirs: SQLite and sqlite-insert 5, PostgreSQL 3, the limits 2)', '10')
+    .option(
+      '--duration <s>',
+      'measured window per runner, seconds (peers cap theirs: SQLite and sqlite-insert 5, PostgreSQL 3, the limits 2)',
+      '10',
+    )
     .option('--warmup <s>', 'warm-up per runner, seconds', '1')
     .option('--shards <n>', 'shards (default: CPU cores; engine: always 1)')
     .option('--durability <mode>', 'strict | relaxed', 'strict')
-    .option('--cross-shard <ratio>', 'cross-shard scenario: run only this ratio, 0 to 1 (default: the sweep 0, 0.1, 0.5, 1)')
-    .option('--pairs <kind>', 'uniform (default: both accounts drawn from all accounts, crossing shards wherever hashing puts them) | co-located (both on one shard)')
-    .option('--ids <kind>', 'uuidv4 (default: random, what payment services send) | uuidv7 | ordered')
+    .option(
+      '--cross-shard <ratio>',
+      'cross-shard scenario: run only this ratio, 0 to 1 (default: the sweep 0, 0.1, 0.5, 1)',
+    )
+    .option(
+      '--pairs <kind>',
+      'uniform (default: both accounts drawn from all accounts, crossing shards wherever hashing puts them) | co-located (both on one shard)',
+    )
+    .option(
+      '--ids <kind>',
+      'uuidv4 (default: random, what payment services send) | uuidv7 | ordered',
+    )
     .option('--seed <n>', 'workload seed', '42')
     .option('--transfers <n>', 'pre-generated transfers (default: from the duration)')
     .option('--batch-size <n>', 'transfers per createTransfers call (default 8190)')
     .option('--peers <list>', `comma-separated: ${peerNamesShown}, or none (default all)`)
     .option('--no-target', 'run the peers only, not the ledger')
-    .option('--scaling <list>', 'also run the ledger with these shard counts, e.g. 1,2,4,8, or none (standard: 1,2,4 and the CPU count unless given)')
+    .option(
+      '--scaling <list>',
+      'also run the ledger with these shard counts, e.g. 1,2,4,8, or none (standard: 1,2,4 and the CPU count unless given)',
+    )
     .option('--pg-url <url>', 'use this PostgreSQL instead of starting a throw-away server')
     .option('--pg-connections <n>', 'PostgreSQL client connections (default 16)')
     .option('--json [file]', 'write the result as JSON to FILE, or to stdout without one')
     .option('--report <dir>', 'write report.md, result.json and SVG charts to DIR')
-    .option('--docs <files>', 'regenerate the generated figures in each FILE, comma-separated (docs/benchmarks.md,README.md)')
-    .option('--with-read-model', 'standard --with-read-model is the read-model scenario: write throughput without and with the read model, and its lag')
-    .option('--rounds <n>', 'read-model: pairs of runs without and with the read model (default 5); engine: rounds of engine, lmdb-limit and sqlite (default 3)')
+    .option(
+      '--docs <files>',
+      'regenerate the generated figures in each FILE, comma-separated (docs/benchmarks.md,README.md)',
+    )
+    .option(
+      '--with-read-model',
+      'standard --with-read-model is the read-model scenario: write throughput without and with the read model, and its lag',
+    )
+    .option(
+      '--rounds <n>',
+      'read-model: pairs of runs without and with the read model (default 5); engine: rounds of engine, lmdb-limit and sqlite (default 3)',
+    )
     .option('--in-flight <n>', 'calls in flight (default 2 per shard; engine 3)')
     .option('-q, --quiet', 'no progress lines', false);
   command.addHelpText('after', scenarioHelp);
@@ -114,39 +153,65 @@ export function registerBench(program: Command): void {
       'shardledger bench standard --pairs co-located --ids ordered   # the friendliest case, named as such',
       'shardledger bench hot --durability relaxed --json result.json',
       'shardledger bench --peers none --scaling 1,2,4 --json | jq .tps',
-      'shardledger bench engine --rounds 3                 # one shard\'s engine alone vs LMDB and SQLite',
+      "shardledger bench engine --rounds 3                 # one shard's engine alone vs LMDB and SQLite",
     ]),
   );
   command.action(async (scenarioName: string, options: BenchCommandOptions) => {
-    if (!(scenarioNames as readonly string[]).includes(scenarioName)) throw usageError(`unknown scenario '${scenarioName}' (${scenarioNames.join(', ')})`);
-    if (options.withReadModel === true && scenarioName !== 'standard' && scenarioName !== 'read-model') throw usageError(`--with-read-model goes with standard, not ${scenarioName}`);
+    if (!(scenarioNames as readonly string[]).includes(scenarioName))
+      throw usageError(`unknown scenario '${scenarioName}' (${scenarioNames.join(', ')})`);
+    if (
+      options.withReadModel === true &&
+      scenarioName !== 'standard' &&
+      scenarioName !== 'read-model'
+    )
+      throw usageError(`--with-read-model goes with standard, not ${scenarioName}`);
     const durability = options.durability;
-    if (durability !== 'strict' && durability !== 'relaxed') throw usageError(`--durability must be strict or relaxed, got '${durability}'`);
+    if (durability !== 'strict' && durability !== 'relaxed')
+      throw usageError(`--durability must be strict or relaxed, got '${durability}'`);
     const bench: BenchModule = await import('@shardledger/bench');
-    const { resultsTable, runBench, scenarioNamed, updateDocsFile, writeJsonResult, writeReport } = bench;
+    const { resultsTable, runBench, scenarioNamed, updateDocsFile, writeJsonResult, writeReport } =
+      bench;
     const readModel = options.withReadModel === true || scenarioName === 'read-model';
     const engine = scenarioName === 'engine';
-    if (engine && !options.target) throw usageError('engine measures the storage engine: --no-target has nothing to run');
-    if (engine && options.shards !== undefined && options.shards !== '1') throw usageError(`engine runs one shard, got --shards ${options.shards}`);
+    if (engine && !options.target)
+      throw usageError('engine measures the storage engine: --no-target has nothing to run');
+    if (engine && options.shards !== undefined && options.shards !== '1')
+      throw usageError(`engine runs one shard, got --shards ${options.shards}`);
     // The read-model scenario compares the ledger with itself: no peers unless asked for. The
     // engine scenario has its own peers (lmdb-limit, sqlite, memory-limit) unless asked for.
-    const peers = options.peers === undefined && readModel ? [] : options.peers === undefined && engine ? undefined : parsePeers(options.peers, bench.peerNames);
-    if (engine && peers?.some((peer) => peer.startsWith('postgres')) === true) throw usageError('engine: its peers are lmdb-limit, sqlite and memory-limit');
-    if (!options.target && peers?.length === 0) throw usageError('nothing to run: --no-target with --peers none');
-    const crossShardRatio = options.crossShard === undefined ? undefined : ratio(options.crossShard);
-    if (crossShardRatio !== undefined && scenarioName !== 'cross-shard') throw usageError(`--cross-shard goes with the cross-shard scenario, not ${scenarioName}`);
+    const peers =
+      options.peers === undefined && readModel
+        ? []
+        : options.peers === undefined && engine
+          ? undefined
+          : parsePeers(options.peers, bench.peerNames);
+    if (engine && peers?.some((peer) => peer.startsWith('postgres')) === true)
+      throw usageError('engine: its peers are lmdb-limit, sqlite and memory-limit');
+    if (!options.target && peers?.length === 0)
+      throw usageError('nothing to run: --no-target with --peers none');
+    const crossShardRatio =
+      options.crossShard === undefined ? undefined : ratio(options.crossShard);
+    if (crossShardRatio !== undefined && scenarioName !== 'cross-shard')
+      throw usageError(`--cross-shard goes with the cross-shard scenario, not ${scenarioName}`);
     const pairs = options.pairs;
-    if (pairs !== undefined && pairs !== 'uniform' && pairs !== 'co-located') throw usageError(`--pairs must be uniform or co-located, got '${pairs}'`);
+    if (pairs !== undefined && pairs !== 'uniform' && pairs !== 'co-located')
+      throw usageError(`--pairs must be uniform or co-located, got '${pairs}'`);
     const ids = options.ids;
-    if (ids !== undefined && ids !== 'uuidv4' && ids !== 'uuidv7' && ids !== 'ordered') throw usageError(`--ids must be uuidv4, uuidv7 or ordered, got '${ids}'`);
-    if (pairs === 'uniform' && scenarioName === 'cross-shard') throw usageError('cross-shard sets its own share of cross-shard pairs: --pairs uniform does not apply');
+    if (ids !== undefined && ids !== 'uuidv4' && ids !== 'uuidv7' && ids !== 'ordered')
+      throw usageError(`--ids must be uuidv4, uuidv7 or ordered, got '${ids}'`);
+    if (pairs === 'uniform' && scenarioName === 'cross-shard')
+      throw usageError(
+        'cross-shard sets its own share of cross-shard pairs: --pairs uniform does not apply',
+      );
     const scenario = scenarioNamed(readModel ? 'read-model' : scenarioName, {
       ...(crossShardRatio === undefined ? {} : { crossShardRatio }),
       ...(pairs === undefined ? {} : { pairs }),
       ...(ids === undefined ? {} : { ids }),
     });
-    const count = (text: string | undefined, what: string): number | undefined => (text === undefined ? undefined : parseCount(text, what));
-    const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+    const count = (text: string | undefined, what: string): number | undefined =>
+      text === undefined ? undefined : parseCount(text, what);
+    const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
+      value === undefined ? {} : ({ [key]: value } as Record<K, V>);
     const pgConnections = count(options.pgConnections, '--pg-connections');
     const result = await runBench({
       scenario,
@@ -159,20 +224,33 @@ export function registerBench(program: Command): void {
       ...optional('batchSize', count(options.batchSize, '--batch-size')),
       ...optional(engine ? 'engineRounds' : 'readModelRounds', count(options.rounds, '--rounds')),
       ...optional('targetConcurrency', count(options.inFlight, '--in-flight')),
-      ...optional('crossShardRatios', crossShardRatio === undefined ? undefined : [crossShardRatio]),
+      ...optional(
+        'crossShardRatios',
+        crossShardRatio === undefined ? undefined : [crossShardRatio],
+      ),
       ...optional('peers', peers),
       ...(options.target ? { openTarget: bench.openShardledger, targetName: 'shardledger' } : {}),
-      ...optional('scalingShards', options.scaling === 'none' ? [] : options.scaling?.split(',').map((text) => parseCount(text, '--scaling'))),
+      ...optional(
+        'scalingShards',
+        options.scaling === 'none'
+          ? []
+          : options.scaling?.split(',').map((text) => parseCount(text, '--scaling')),
+      ),
       postgres: { ...optional('pgUrl', options.pgUrl), ...optional('connections', pgConnections) },
       progress: !options.quiet,
       command: ['shardledger', ...process.argv.slice(2)].join(' '),
     });
     if (options.json === true) printJson(result);
     // The read-model and engine scenarios' figures (against their targets) follow the table.
-    else print(`\n${[resultsTable(result), ...(readModel || engine ? bench.sweepSections(result) : [])].join('\n\n')}\n`);
+    else
+      print(
+        `\n${[resultsTable(result), ...(readModel || engine ? bench.sweepSections(result) : [])].join('\n\n')}\n`,
+      );
     if (typeof options.json === 'string') await writeJsonResult(options.json, result);
-    if (options.report !== undefined) process.stderr.write(`report: ${(await writeReport(options.report, result)).join(', ')}\n`);
+    if (options.report !== undefined)
+      process.stderr.write(`report: ${(await writeReport(options.report, result)).join(', ')}\n`);
     // --docs takes one file or a comma-separated list (docs/benchmarks.md,README.md).
-    if (options.docs !== undefined) for (const file of options.docs.split(',')) await updateDocsFile(file, result);
+    if (options.docs !== undefined)
+      for (const file of options.docs.split(',')) await updateDocsFile(file, result);
   });
 }

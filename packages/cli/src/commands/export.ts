@@ -23,7 +23,10 @@ export function registerExport(program: Command): void {
   const command = program
     .command('export')
     .description('write every event of every shard as NDJSON (to stdout, or --out FILE)')
-    .option('-o, --out <file>', 'write to this file (created complete or not at all) instead of stdout');
+    .option(
+      '-o, --out <file>',
+      'write to this file (created complete or not at all) instead of stdout',
+    );
   withDirOption(command);
   command.addHelpText(
     'after',
@@ -35,7 +38,9 @@ export function registerExport(program: Command): void {
   );
   command.action(async (options: ExportOptions) => {
     const { out } = options;
-    await withLedger(options.dir, (ledger) => (out === undefined ? writeEvents(ledger, process.stdout) : exportToFile(ledger, out)));
+    await withLedger(options.dir, (ledger) =>
+      out === undefined ? writeEvents(ledger, process.stdout) : exportToFile(ledger, out),
+    );
   });
 }
 
@@ -67,10 +72,13 @@ async function writeEvents(ledger: Ledger, out: Writable): Promise<number> {
       for (;;) {
         const page = await ledger.readEvents(shard, after, exportPageSize);
         let chunk = '';
-        for (const { sequence, event } of page) chunk += `${toJson({ shard, sequence, ...event }, 0)}\n`;
+        for (const { sequence, event } of page)
+          chunk += `${toJson({ shard, sequence, ...event }, 0)}\n`;
         if (chunk !== '' && !out.write(chunk)) await once(out, 'drain');
         count += page.length;
-        status.update(`exporting shard ${shard + 1}/${ledger.shards}: ${count.toLocaleString('en-US')} events`);
+        status.update(
+          `exporting shard ${shard + 1}/${ledger.shards}: ${count.toLocaleString('en-US')} events`,
+        );
         const last = page[page.length - 1];
         if (last === undefined || page.length < exportPageSize) break;
         after = last.sequence;

@@ -3,7 +3,18 @@
 
 import type { Command } from 'commander';
 import { limits } from '@shardledger/shard-router';
-import { examples, parseCount, print, printJson, withDirOption, withJsonOption, withLedger, withMinorOption, type AmountOptions, type CommonOptions } from '../context.js';
+import {
+  examples,
+  parseCount,
+  print,
+  printJson,
+  withDirOption,
+  withJsonOption,
+  withLedger,
+  withMinorOption,
+  type AmountOptions,
+  type CommonOptions,
+} from '../context.js';
 import { CliError } from '../errors.js';
 import { formatAmount, formatTable, formatTimestamp } from '../format.js';
 
@@ -19,26 +30,41 @@ export function registerHistory(program: Command): void {
     .command('history')
     .description("an account's postings, oldest first, paginated")
     .argument('<id>', 'account id')
-    .option('-n, --limit <n>', `entries per page, at most ${limits.pageSizeMax}`, String(historyLimitDefault))
+    .option(
+      '-n, --limit <n>',
+      `entries per page, at most ${limits.pageSizeMax}`,
+      String(historyLimitDefault),
+    )
     .option('--after <seq>', 'start after this sequence number (the "next" of the previous page)');
   withDirOption(command);
   withJsonOption(command);
   withMinorOption(command);
   command.addHelpText(
     'after',
-    examples(['shardledger history alice', 'shardledger history alice --limit 100 --after 4711', 'shardledger history alice --json | jq .nextAfterSequence']),
+    examples([
+      'shardledger history alice',
+      'shardledger history alice --limit 100 --after 4711',
+      'shardledger history alice --json | jq .nextAfterSequence',
+    ]),
   );
   command.action(async (id: string, options: HistoryOptions) => {
     const limit = parseCount(options.limit, '--limit');
-    if (limit > limits.pageSizeMax) throw new CliError({ code: 'USAGE_ERROR', message: `--limit must be at most ${limits.pageSizeMax}` });
-    const afterSequence = options.after === undefined ? 0 : parseCount(options.after, '--after', { min: 0 });
+    if (limit > limits.pageSizeMax)
+      throw new CliError({
+        code: 'USAGE_ERROR',
+        message: `--limit must be at most ${limits.pageSizeMax}`,
+      });
+    const afterSequence =
+      options.after === undefined ? 0 : parseCount(options.after, '--after', { min: 0 });
     const { account, page } = await withLedger(options.dir, async (ledger) => {
       const [account] = await ledger.lookupAccounts([id]);
-      if (account === undefined) throw new CliError({ code: 'ACCOUNT_NOT_FOUND', message: `no account '${id}'` });
+      if (account === undefined)
+        throw new CliError({ code: 'ACCOUNT_NOT_FOUND', message: `no account '${id}'` });
       return { account, page: await ledger.accountHistory(id, { afterSequence, limit }) };
     });
     if (options.json) return printJson({ account: id, currency: account.currency, ...page });
-    if (page.entries.length === 0) print(afterSequence === 0 ? 'no postings' : `no postings after sequence ${afterSequence}`);
+    if (page.entries.length === 0)
+      print(afterSequence === 0 ? 'no postings' : `no postings after sequence ${afterSequence}`);
     else {
       const amount = (value: bigint): string => formatAmount(value, account.currency, options);
       const rows = page.entries.map((entry) => [
@@ -55,11 +81,24 @@ export function registerHistory(program: Command): void {
       const right = true;
       print(
         formatTable(
-          [{ header: 'seq', right }, { header: 'time' }, { header: 'event' }, { header: 'transfer' }, { header: 'balance after', right }, { header: 'debits posted', right }, { header: 'credits posted', right }, { header: 'debits pending', right }, { header: 'credits pending', right }],
+          [
+            { header: 'seq', right },
+            { header: 'time' },
+            { header: 'event' },
+            { header: 'transfer' },
+            { header: 'balance after', right },
+            { header: 'debits posted', right },
+            { header: 'credits posted', right },
+            { header: 'debits pending', right },
+            { header: 'credits pending', right },
+          ],
           rows,
         ),
       );
     }
-    if (page.nextAfterSequence !== null) print(`next page: shardledger history ${id} --after ${page.nextAfterSequence}${options.limit === String(historyLimitDefault) ? '' : ` --limit ${limit}`}`);
+    if (page.nextAfterSequence !== null)
+      print(
+        `next page: shardledger history ${id} --after ${page.nextAfterSequence}${options.limit === String(historyLimitDefault) ? '' : ` --limit ${limit}`}`,
+      );
   });
 }

@@ -5,7 +5,15 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Ledger, limits, readManifest } from '@shardledger/shard-router';
-import { examples, parseCount, print, printJson, withDirOption, withJsonOption, type CommonOptions } from '../context.js';
+import {
+  examples,
+  parseCount,
+  print,
+  printJson,
+  withDirOption,
+  withJsonOption,
+  type CommonOptions,
+} from '../context.js';
 import { CliError } from '../errors.js';
 import { formatFields } from '../format.js';
 
@@ -16,8 +24,13 @@ interface InitOptions extends CommonOptions {
 export function registerInit(program: Command): void {
   const command = program
     .command('init')
-    .description('create a data dir (an existing data dir with the same shard count is left as it is)')
-    .option('-s, --shards <n>', `shards, fixed for the life of the dir, 1..${limits.shardCountMax} (default: CPU cores)`);
+    .description(
+      'create a data dir (an existing data dir with the same shard count is left as it is)',
+    )
+    .option(
+      '-s, --shards <n>',
+      `shards, fixed for the life of the dir, 1..${limits.shardCountMax} (default: CPU cores)`,
+    );
   withDirOption(command);
   withJsonOption(command);
   command.addHelpText(
@@ -29,9 +42,13 @@ export function registerInit(program: Command): void {
     ]),
   );
   command.action(async (options: InitOptions) => {
-    const shards = options.shards === undefined ? undefined : parseCount(options.shards, '--shards');
+    const shards =
+      options.shards === undefined ? undefined : parseCount(options.shards, '--shards');
     if (shards !== undefined && shards > limits.shardCountMax) {
-      throw new CliError({ code: 'USAGE_ERROR', message: `--shards must be at most ${limits.shardCountMax}, got ${shards}` });
+      throw new CliError({
+        code: 'USAGE_ERROR',
+        message: `--shards must be at most ${limits.shardCountMax}, got ${shards}`,
+      });
     }
     const existing = await readManifest(options.dir);
     const created = await createDir(options.dir);
@@ -39,23 +56,39 @@ export function registerInit(program: Command): void {
     try {
       ledger = await Ledger.open({
         dir: options.dir,
-        shards: shards ?? existing?.shards ?? Math.min(availableParallelism(), limits.shardCountMax),
+        shards:
+          shards ?? existing?.shards ?? Math.min(availableParallelism(), limits.shardCountMax),
       });
     } catch (error) {
       if (created) await removeIfEmpty(options.dir);
       throw error;
     }
     const info = await ledger.info().finally(() => ledger.close());
-    const result = { dir: resolve(options.dir), created: existing === undefined, shards: info.shards, partitionCount: info.partitionCount, hash: info.hash };
+    const result = {
+      dir: resolve(options.dir),
+      created: existing === undefined,
+      shards: info.shards,
+      partitionCount: info.partitionCount,
+      hash: info.hash,
+    };
     if (options.json) return printJson(result);
     print(`${result.created ? 'created' : 'already a ledger:'} ${result.dir}`);
-    print(formatFields([['shards', String(result.shards)], ['partitions', String(result.partitionCount)], ['hash', result.hash]]));
+    print(
+      formatFields([
+        ['shards', String(result.shards)],
+        ['partitions', String(result.partitionCount)],
+        ['hash', result.hash],
+      ]),
+    );
   });
 }
 
 /** Creates the dir when missing; true when this call created it. */
 async function createDir(dir: string): Promise<boolean> {
-  const before = await readdir(dir).then(() => true, () => false);
+  const before = await readdir(dir).then(
+    () => true,
+    () => false,
+  );
   await mkdir(dir, { recursive: true });
   return !before;
 }

@@ -4,7 +4,16 @@
 
 import { isLedgerError } from '@shardledger/shard-router';
 import type { Command } from 'commander';
-import { examples, parseCount, print, printJson, requireLedgerDir, withDirOption, withJsonOption, type CommonOptions } from '../context.js';
+import {
+  examples,
+  parseCount,
+  print,
+  printJson,
+  requireLedgerDir,
+  withDirOption,
+  withJsonOption,
+  type CommonOptions,
+} from '../context.js';
 import { CliError } from '../errors.js';
 import { formatFields, formatMajor, formatTable } from '../format.js';
 import * as readModelApi from '@shardledger/shard-router';
@@ -24,12 +33,23 @@ export const projectTimeoutMsDefault = 600_000;
 
 /** Opens the ledger and its read model (not following: the CLI projects on demand). A dir held by a
  * running application (DIR_LOCKED) is reported with a hint: query the file with --no-catch-up. */
-export async function openReadModel(options: { dir: string; path?: string | undefined }): Promise<readModelApi.ReadModel> {
+export async function openReadModel(options: {
+  dir: string;
+  path?: string | undefined;
+}): Promise<readModelApi.ReadModel> {
   await requireLedgerDir(options.dir);
   const { ReadModel } = await loadReadModel();
-  return ReadModel.open({ dir: options.dir, ...(options.path === undefined ? {} : { path: options.path }), follow: false }).catch((error: unknown) => {
+  return ReadModel.open({
+    dir: options.dir,
+    ...(options.path === undefined ? {} : { path: options.path }),
+    follow: false,
+  }).catch((error: unknown) => {
     if (isLedgerError(error, 'DIR_LOCKED')) {
-      throw new CliError({ code: 'DIR_LOCKED', message: 'another process has the data dir open', hint: 'statement --no-catch-up reads the file as that process projected it' });
+      throw new CliError({
+        code: 'DIR_LOCKED',
+        message: 'another process has the data dir open',
+        hint: 'statement --no-catch-up reads the file as that process projected it',
+      });
     }
     throw error;
   });
@@ -38,32 +58,95 @@ export async function openReadModel(options: { dir: string; path?: string | unde
 export function registerProject(program: Command): void {
   const command = program
     .command('project')
-    .description('bring the read model (SQLite: statements, search, balance history) up to date, or rebuild it')
+    .description(
+      'bring the read model (SQLite: statements, search, balance history) up to date, or rebuild it',
+    )
     .option('--rebuild', 'project every event again into a fresh file, then swap it in', false)
     .option('--path <file>', 'the read-model file (default <dir>/read-model.sqlite)')
     .option('--timeout-ms <ms>', 'give up after this long', String(projectTimeoutMsDefault));
   withDirOption(command);
   withJsonOption(command);
-  command.addHelpText('after', examples(['shardledger project', 'shardledger project --rebuild', 'shardledger project --json | jq .lag']));
+  command.addHelpText(
+    'after',
+    examples([
+      'shardledger project',
+      'shardledger project --rebuild',
+      'shardledger project --json | jq .lag',
+    ]),
+  );
   command.action(async (options: ProjectOptions) => {
     const timeoutMs = parseCount(options.timeoutMs, '--timeout-ms');
     const model = await openReadModel({ dir: options.dir, path: options.path });
     try {
       const started = performance.now();
-      const watermark = options.rebuild ? await model.rebuild({ timeoutMs }) : await model.catchUp({ timeoutMs });
+      const watermark = options.rebuild
+        ? await model.rebuild({ timeoutMs })
+        : await model.catchUp({ timeoutMs });
       const elapsedMs = Math.round(performance.now() - started);
       const lag = await model.lag();
       const { totals } = model.currencyTotals();
-      const counts = model.db.prepare('SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM transfers) AS transfers, (SELECT count(*) FROM entries) AS entries').get() as Record<string, number>;
-      if (options.json) return printJson({ path: model.path, rebuilt: options.rebuild, elapsedMs, watermark, lag, counts, totals });
-      print(formatFields([['file', model.path], [options.rebuild ? 'rebuilt in' : 'caught up in', `${elapsedMs} ms`], ['accounts', String(counts['accounts'])], ['transfers', String(counts['transfers'])], ['entries', String(counts['entries'])]]));
-      print(formatTable([{ header: 'shard', right: true }, { header: 'projected seq', right: true }, { header: 'ledger seq', right: true }, { header: 'lag events', right: true }], lag.map((shard) => [String(shard.shard), String(shard.projectedSequence), String(shard.ledgerSequence), String(shard.lagEvents)])));
+      const counts = model.db
+        .prepare(
+          'SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM transfers) AS transfers, (SELECT count(*) FROM entries) AS entries',
+        )
+        .get() as Record<string, number>;
+      if (options.json)
+        return printJson({
+          path: model.path,
+          rebuilt: options.rebuild,
+          elapsedMs,
+          watermark,
+          lag,
+          counts,
+          totals,
+        });
+      print(
+        formatFields([
+          ['file', model.path],
+          [options.rebuild ? 'rebuilt in' : 'caught up in', `${elapsedMs} ms`],
+          ['accounts', String(counts['accounts'])],
+          ['transfers', String(counts['transfers'])],
+          ['entries', String(counts['entries'])],
+        ]),
+      );
+      print(
+        formatTable(
+          [
+            { header: 'shard', right: true },
+            { header: 'projected seq', right: true },
+            { header: 'ledger seq', right: true },
+            { header: 'lag events', right: true },
+          ],
+          lag.map((shard) => [
+            String(shard.shard),
+            String(shard.projectedSequence),
+            String(shard.ledgerSequence),
+            String(shard.lagEvents),
+          ]),
+        ),
+      );
       if (totals.length > 0) {
-        print(formatTable([{ header: 'currency' }, { header: 'debits posted', right: true }, { header: 'credits posted', right: true }, { header: 'debits pending', right: true }, { header: 'credits pending', right: true }], totals.map((row) => [row.currency, formatMajor(row.debitsPosted, row.currency), formatMajor(row.creditsPosted, row.currency), formatMajor(row.debitsPending, row.currency), formatMajor(row.creditsPending, row.currency)])));
+        print(
+          formatTable(
+            [
+              { header: 'currency' },
+              { header: 'debits posted', right: true },
+              { header: 'credits posted', right: true },
+              { header: 'debits pending', right: true },
+              { header: 'credits pending', right: true },
+            ],
+            totals.map((row) => [
+              row.currency,
+              formatMajor(row.debitsPosted, row.currency),
+              formatMajor(row.creditsPosted, row.currency),
+              formatMajor(row.debitsPending, row.currency),
+              formatMajor(row.creditsPending, row.currency),
+            ]),
+          ),
+        );
       }
     } finally {
       await model.close();
     }
   });
 }
-

@@ -6,7 +6,17 @@
 
 import type { Command } from 'commander';
 import { limits } from '@shardledger/shard-router';
-import { examples, parseCount, print, printJson, withDirOption, withJsonOption, withMinorOption, type AmountOptions, type CommonOptions } from '../context.js';
+import {
+  examples,
+  parseCount,
+  print,
+  printJson,
+  withDirOption,
+  withJsonOption,
+  withMinorOption,
+  type AmountOptions,
+  type CommonOptions,
+} from '../context.js';
 import { usageError } from '../errors.js';
 import { formatAmount, formatTable, formatTimestamp } from '../format.js';
 import { loadReadModel, openReadModel } from './project.js';
@@ -24,7 +34,10 @@ interface StatementOptions extends CommonOptions, AmountOptions {
   readonly catchUp: boolean;
 }
 
-type Queries = Pick<ReadModelApi.ReadModelFile, 'statement' | 'balanceAsOf' | 'transfersByMetadata'>;
+type Queries = Pick<
+  ReadModelApi.ReadModelFile,
+  'statement' | 'balanceAsOf' | 'transfersByMetadata'
+>;
 
 export const statementLimitDefault = 100;
 
@@ -32,7 +45,8 @@ export const statementLimitDefault = 100;
 export function parseTime(text: string, what: string): bigint {
   if (/^[0-9]+$/.test(text)) return BigInt(text);
   const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw usageError(`${what} must be an ISO date or nanoseconds since the epoch, got '${text}'`);
+  if (Number.isNaN(ms))
+    throw usageError(`${what} must be an ISO date or nanoseconds since the epoch, got '${text}'`);
   return BigInt(ms) * 1_000_000n;
 }
 
@@ -43,16 +57,28 @@ function watermarkText(watermark: readonly { shard: number; sequence: number }[]
 export function registerStatement(program: Command): void {
   const command = program
     .command('statement')
-    .description("an account's statement from the read model: opening/closing balance, totals, entries")
+    .description(
+      "an account's statement from the read model: opening/closing balance, totals, entries",
+    )
     .argument('[account]', 'account id')
     .option('--from <time>', 'start, inclusive (ISO date or ns)')
     .option('--to <time>', 'end, exclusive (ISO date or ns)')
     .option('--as-of <time>', 'only the balance at this time (inclusive)')
-    .option('--metadata <key=value>', 'instead: transfers whose metadata has key=value (e.g. payment_order_id=PO-7)')
-    .option('-n, --limit <n>', `entries per page, at most ${limits.pageSizeMax}`, String(statementLimitDefault))
+    .option(
+      '--metadata <key=value>',
+      'instead: transfers whose metadata has key=value (e.g. payment_order_id=PO-7)',
+    )
+    .option(
+      '-n, --limit <n>',
+      `entries per page, at most ${limits.pageSizeMax}`,
+      String(statementLimitDefault),
+    )
     .option('--cursor <cursor>', 'the "next" of the previous page')
     .option('--path <file>', 'the read-model file (default <dir>/read-model.sqlite)')
-    .option('--no-catch-up', 'read the file as it is, without opening the ledger (works while it is in use)');
+    .option(
+      '--no-catch-up',
+      'read the file as it is, without opening the ledger (works while it is in use)',
+    );
   withDirOption(command);
   withJsonOption(command);
   withMinorOption(command);
@@ -67,8 +93,10 @@ export function registerStatement(program: Command): void {
   );
   command.action(async (account: string | undefined, options: StatementOptions) => {
     const limit = parseCount(options.limit, '--limit');
-    if (limit > limits.pageSizeMax) throw usageError(`--limit must be at most ${limits.pageSizeMax}`);
-    if (options.metadata === undefined && account === undefined) throw usageError('name an account, or --metadata key=value');
+    if (limit > limits.pageSizeMax)
+      throw usageError(`--limit must be at most ${limits.pageSizeMax}`);
+    if (options.metadata === undefined && account === undefined)
+      throw usageError('name an account, or --metadata key=value');
     if (options.catchUp) {
       const model = await openReadModel({ dir: options.dir, path: options.path });
       try {
@@ -79,7 +107,9 @@ export function registerStatement(program: Command): void {
       }
     } else {
       const { openReadModelFile, readModelFileName } = await loadReadModel();
-      const file = openReadModelFile({ path: options.path ?? join(options.dir, readModelFileName) });
+      const file = openReadModelFile({
+        path: options.path ?? join(options.dir, readModelFileName),
+      });
       try {
         report(file, account, options, limit);
       } finally {
@@ -89,16 +119,42 @@ export function registerStatement(program: Command): void {
   });
 }
 
-function report(queries: Queries, account: string | undefined, options: StatementOptions, limit: number): void {
+function report(
+  queries: Queries,
+  account: string | undefined,
+  options: StatementOptions,
+  limit: number,
+): void {
   if (options.metadata !== undefined) {
     const at = options.metadata.indexOf('=');
     if (at <= 0) throw usageError(`--metadata wants key=value, got '${options.metadata}'`);
-    const page = queries.transfersByMetadata({ key: options.metadata.slice(0, at), value: options.metadata.slice(at + 1), limit, afterId: options.cursor ?? null });
+    const page = queries.transfersByMetadata({
+      key: options.metadata.slice(0, at),
+      value: options.metadata.slice(at + 1),
+      limit,
+      afterId: options.cursor ?? null,
+    });
     if (options.json) return printJson(page);
     print(
       formatTable(
-        [{ header: 'transfer' }, { header: 'kind' }, { header: 'state' }, { header: 'debit' }, { header: 'credit' }, { header: 'amount', right: true }, { header: 'time' }],
-        page.transfers.map((transfer) => [transfer.id, transfer.kind, transfer.state, transfer.debitAccountId, transfer.creditAccountId, formatAmount(transfer.amount, transfer.currency, options), formatTimestamp(transfer.timestamp)]),
+        [
+          { header: 'transfer' },
+          { header: 'kind' },
+          { header: 'state' },
+          { header: 'debit' },
+          { header: 'credit' },
+          { header: 'amount', right: true },
+          { header: 'time' },
+        ],
+        page.transfers.map((transfer) => [
+          transfer.id,
+          transfer.kind,
+          transfer.state,
+          transfer.debitAccountId,
+          transfer.creditAccountId,
+          formatAmount(transfer.amount, transfer.currency, options),
+          formatTimestamp(transfer.timestamp),
+        ]),
       ),
     );
     print(watermarkText(page.watermark));
@@ -107,9 +163,14 @@ function report(queries: Queries, account: string | undefined, options: Statemen
   }
   const accountId = account as string;
   if (options.asOf !== undefined) {
-    const balance = queries.balanceAsOf({ accountId, timestamp: parseTime(options.asOf, '--as-of') });
+    const balance = queries.balanceAsOf({
+      accountId,
+      timestamp: parseTime(options.asOf, '--as-of'),
+    });
     if (options.json) return printJson(balance);
-    print(`${accountId} balance at ${formatTimestamp(balance.timestamp)}: ${balance.balance} minor units (${watermarkText(balance.watermark)})`);
+    print(
+      `${accountId} balance at ${formatTimestamp(balance.timestamp)}: ${balance.balance} minor units (${watermarkText(balance.watermark)})`,
+    );
     return;
   }
   const statement = queries.statement({
@@ -127,12 +188,26 @@ function report(queries: Queries, account: string | undefined, options: Statemen
   const currency = statement.account.currency;
   const amount = (value: bigint): string => formatAmount(value, currency, options);
   print(`statement of ${accountId} (${currency}), ${watermarkText(statement.watermark)}`);
-  print(`opening balance ${amount(statement.opening.balance)}   debits ${amount(statement.debits)}   credits ${amount(statement.credits)}   closing balance ${amount(statement.closing.balance)}`);
+  print(
+    `opening balance ${amount(statement.opening.balance)}   debits ${amount(statement.debits)}   credits ${amount(statement.credits)}   closing balance ${amount(statement.closing.balance)}`,
+  );
   if (statement.entries.length > 0) {
     print(
       formatTable(
-        [{ header: 'time' }, { header: 'transfer' }, { header: 'kind' }, { header: 'amount', right: true }, { header: 'balance after', right: true }],
-        statement.entries.map((entry) => [formatTimestamp(entry.timestamp), entry.transferId, entry.kind, amount(entry.amount), amount(entry.balance)]),
+        [
+          { header: 'time' },
+          { header: 'transfer' },
+          { header: 'kind' },
+          { header: 'amount', right: true },
+          { header: 'balance after', right: true },
+        ],
+        statement.entries.map((entry) => [
+          formatTimestamp(entry.timestamp),
+          entry.transferId,
+          entry.kind,
+          amount(entry.amount),
+          amount(entry.balance),
+        ]),
       ),
     );
   }

@@ -3,7 +3,12 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { limits, type Ledger, type TransferInput, type TransferResult } from '@shardledger/shard-router';
+import {
+  limits,
+  type Ledger,
+  type TransferInput,
+  type TransferResult,
+} from '@shardledger/shard-router';
 import {
   collectMetadata,
   examples,
@@ -43,16 +48,28 @@ interface ResolveOptions extends CommonOptions, AmountOptions {
 export function registerTransfer(program: Command): void {
   const command = program
     .command('transfer')
-    .description('move money from a debit account to a credit account (or post/void a pending transfer)')
+    .description(
+      'move money from a debit account to a credit account (or post/void a pending transfer)',
+    )
     .option('-f, --from <account>', 'debit account: the money leaves it')
     .option('-t, --to <account>', 'credit account: the money arrives there')
     .option('-a, --amount <amount>', 'amount in major units (12.34), or minor units with --minor')
     .option('-c, --currency <code>', "currency (default: the debit account's)")
-    .option('--id <id>', 'transfer id; resubmitting the same id and fields is safe (default: a random UUID)')
-    .option('--pending', 'two-phase: hold the amount until `transfer post` or `transfer void`', false)
+    .option(
+      '--id <id>',
+      'transfer id; resubmitting the same id and fields is safe (default: a random UUID)',
+    )
+    .option(
+      '--pending',
+      'two-phase: hold the amount until `transfer post` or `transfer void`',
+      false,
+    )
     .option('--timeout-ms <ms>', 'pending only: void automatically after this many ms')
     .option('-m, --metadata <key=value>', 'metadata (repeatable)', collectMetadata)
-    .option('--file <path>', 'a batch from a JSON array or NDJSON file (one transfer object per line)')
+    .option(
+      '--file <path>',
+      'a batch from a JSON array or NDJSON file (one transfer object per line)',
+    )
     .option('--atomic', 'with --file: all or nothing (an atomic group)', false);
   withDirOption(command);
   withJsonOption(command);
@@ -76,7 +93,8 @@ File format (--file): a JSON array, or NDJSON with one object per line:
   );
   command.action(async (options: TransferOptions) => {
     if (options.file !== undefined) return transferFile(options.file, options);
-    if (options.atomic) throw usageError('--atomic needs --file (an atomic group of several transfers)');
+    if (options.atomic)
+      throw usageError('--atomic needs --file (an atomic group of several transfers)');
     await transferOne(options);
   });
   registerResolve(command, 'post');
@@ -89,20 +107,37 @@ async function transferOne(options: TransferOptions): Promise<void> {
     throw usageError('transfer needs --from, --to and --amount (or --file)');
   }
   checkAmountSyntax(amount, options);
-  if (options.timeoutMs !== undefined && !options.pending) throw usageError('--timeout-ms applies only to --pending transfers');
-  const timeoutMs = options.timeoutMs === undefined ? undefined : parseCount(options.timeoutMs, '--timeout-ms', { min: 0 });
-  const input = { id: options.id ?? randomUUID(), debitAccountId: from, creditAccountId: to, amount, currency: options.currency, pending: options.pending, timeoutMs, metadata: options.metadata ?? null };
+  if (options.timeoutMs !== undefined && !options.pending)
+    throw usageError('--timeout-ms applies only to --pending transfers');
+  const timeoutMs =
+    options.timeoutMs === undefined
+      ? undefined
+      : parseCount(options.timeoutMs, '--timeout-ms', { min: 0 });
+  const input = {
+    id: options.id ?? randomUUID(),
+    debitAccountId: from,
+    creditAccountId: to,
+    amount,
+    currency: options.currency,
+    pending: options.pending,
+    timeoutMs,
+    metadata: options.metadata ?? null,
+  };
   await submit([input], options);
 }
 
 async function transferFile(file: string, options: TransferOptions): Promise<void> {
   const single = ['from', 'to', 'amount', 'id', 'currency', 'timeoutMs', 'metadata'] as const;
   const clash = single.find((key) => options[key] !== undefined);
-  if (clash !== undefined || options.pending) throw usageError(`--file takes the transfers from the file; drop --${clash ?? 'pending'}`);
+  if (clash !== undefined || options.pending)
+    throw usageError(`--file takes the transfers from the file; drop --${clash ?? 'pending'}`);
   const items = await readTransferFile(file, options);
   if (items.length === 0) throw usageError(`${file} holds no transfers`);
   const max = options.atomic ? limits.groupSizeMax : limits.batchSizeMax;
-  if (items.length > max) throw usageError(`${file} holds ${items.length} transfers; at most ${max} per ${options.atomic ? 'atomic group' : 'call'}`);
+  if (items.length > max)
+    throw usageError(
+      `${file} holds ${items.length} transfers; at most ${max} per ${options.atomic ? 'atomic group' : 'call'}`,
+    );
   await submit(items, options);
 }
 
@@ -113,52 +148,105 @@ async function submit(items: readonly FileTransfer[], options: TransferOptions):
     const inputs: TransferInput[] = items.map((item, index) => {
       const currency = item.currency ?? (currencies[index] as string);
       const { timeoutMs, ...rest } = item;
-      return { ...rest, currency, amount: parseAmountText(item.amount, { currency, minor: options.minor }), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+      return {
+        ...rest,
+        currency,
+        amount: parseAmountText(item.amount, { currency, minor: options.minor }),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      };
     });
-    const results = options.atomic ? await ledger.createAtomicGroup(inputs) : await ledger.createTransfers(inputs);
+    const results = options.atomic
+      ? await ledger.createAtomicGroup(inputs)
+      : await ledger.createTransfers(inputs);
     return { results, inputs };
   });
   report(results, inputs, options);
 }
 
-async function currenciesOf(ledger: Ledger, items: readonly FileTransfer[]): Promise<(string | undefined)[]> {
-  const missing = items.filter((item) => item.currency === undefined).map((item) => item.debitAccountId);
+async function currenciesOf(
+  ledger: Ledger,
+  items: readonly FileTransfer[],
+): Promise<(string | undefined)[]> {
+  const missing = items
+    .filter((item) => item.currency === undefined)
+    .map((item) => item.debitAccountId);
   if (missing.length === 0) return items.map(() => undefined);
   const accounts = await ledger.lookupAccounts(missing);
-  const byId = new Map(accounts.filter((account) => account !== undefined).map((account) => [account.id, account.currency]));
+  const byId = new Map(
+    accounts
+      .filter((account) => account !== undefined)
+      .map((account) => [account.id, account.currency]),
+  );
   return items.map((item) => {
     if (item.currency !== undefined) return item.currency;
     const currency = byId.get(item.debitAccountId);
     if (currency === undefined) {
-      throw new CliError({ code: 'ACCOUNT_NOT_FOUND', message: `no account '${item.debitAccountId}' (debit account of transfer ${item.id})` });
+      throw new CliError({
+        code: 'ACCOUNT_NOT_FOUND',
+        message: `no account '${item.debitAccountId}' (debit account of transfer ${item.id})`,
+      });
     }
     return currency;
   });
 }
 
-function report(results: readonly TransferResult[], inputs: readonly TransferInput[], options: CommonOptions & AmountOptions): void {
+function report(
+  results: readonly TransferResult[],
+  inputs: readonly TransferInput[],
+  options: CommonOptions & AmountOptions,
+): void {
   if (options.json) printJson(results);
-  else if (results.length > 1 || results.every((result) => result.status === 'ok' || result.status === 'exists')) {
+  else if (
+    results.length > 1 ||
+    results.every((result) => result.status === 'ok' || result.status === 'exists')
+  ) {
     const rows = results.map((result, index) => {
       const input = inputs[index];
-      const amount = input === undefined ? '' : formatAmount(BigInt(input.amount), input.currency, options);
-      return [result.id, result.status, amount, input?.debitAccountId ?? '', input?.creditAccountId ?? '', input?.pending === true ? 'pending' : ''];
+      const amount =
+        input === undefined ? '' : formatAmount(BigInt(input.amount), input.currency, options);
+      return [
+        result.id,
+        result.status,
+        amount,
+        input?.debitAccountId ?? '',
+        input?.creditAccountId ?? '',
+        input?.pending === true ? 'pending' : '',
+      ];
     });
-    print(formatTable([{ header: 'id' }, { header: 'status' }, { header: 'amount', right: true }, { header: 'from' }, { header: 'to' }, { header: '' }], rows));
+    print(
+      formatTable(
+        [
+          { header: 'id' },
+          { header: 'status' },
+          { header: 'amount', right: true },
+          { header: 'from' },
+          { header: 'to' },
+          { header: '' },
+        ],
+        rows,
+      ),
+    );
   }
   throwOnRejection(results, 'transfer', (index) => {
     const input = inputs[index];
-    return input === undefined ? '' : `${input.debitAccountId} -> ${input.creditAccountId}, ${formatAmount(BigInt(input.amount), input.currency, options)}`;
+    return input === undefined
+      ? ''
+      : `${input.debitAccountId} -> ${input.creditAccountId}, ${formatAmount(BigInt(input.amount), input.currency, options)}`;
   });
 }
 
 function registerResolve(transfer: Command, action: 'post' | 'void'): void {
   const command = transfer
     .command(action)
-    .description(action === 'post' ? 'post a pending transfer (all of it, or a smaller --amount)' : 'void a pending transfer, releasing the held amount')
+    .description(
+      action === 'post'
+        ? 'post a pending transfer (all of it, or a smaller --amount)'
+        : 'void a pending transfer, releasing the held amount',
+    )
     .argument('<pendingId>', 'id of the pending transfer')
     .option('--id <id>', `id of the ${action} itself (default: a random UUID)`);
-  if (action === 'post') command.option('-a, --amount <amount>', 'post less than the pending amount');
+  if (action === 'post')
+    command.option('-a, --amount <amount>', 'post less than the pending amount');
   command.option('-m, --metadata <key=value>', 'metadata (repeatable)', collectMetadata);
   withDirOption(command);
   withJsonOption(command);
@@ -167,8 +255,14 @@ function registerResolve(transfer: Command, action: 'post' | 'void'): void {
     'after',
     examples(
       action === 'post'
-        ? ['shardledger transfer post hold-1', 'shardledger transfer post hold-1 --amount 4.50 --id capture-1']
-        : ['shardledger transfer void hold-1', 'shardledger transfer void hold-1 --id release-1 --json'],
+        ? [
+            'shardledger transfer post hold-1',
+            'shardledger transfer post hold-1 --amount 4.50 --id capture-1',
+          ]
+        : [
+            'shardledger transfer void hold-1',
+            'shardledger transfer void hold-1 --id release-1 --json',
+          ],
     ),
   );
   command.action(async (pendingId: string, options: ResolveOptions) => {
@@ -177,13 +271,25 @@ function registerResolve(transfer: Command, action: 'post' | 'void'): void {
     const metadata = options.metadata ?? null;
     const { results, input } = await withLedger(options.dir, async (ledger) => {
       const [pending] = await ledger.lookupTransfers([pendingId]);
-      if (pending === undefined) throw new CliError({ code: 'PENDING_NOT_FOUND', message: `no transfer '${pendingId}'` });
-      const amount = options.amount === undefined ? undefined : parseAmountText(options.amount, { currency: pending.currency, minor: options.minor });
+      if (pending === undefined)
+        throw new CliError({ code: 'PENDING_NOT_FOUND', message: `no transfer '${pendingId}'` });
+      const amount =
+        options.amount === undefined
+          ? undefined
+          : parseAmountText(options.amount, { currency: pending.currency, minor: options.minor });
       const results =
         action === 'post'
-          ? await ledger.postPendingTransfers([{ id, pendingId, metadata, ...(amount === undefined ? {} : { amount }) }])
+          ? await ledger.postPendingTransfers([
+              { id, pendingId, metadata, ...(amount === undefined ? {} : { amount }) },
+            ])
           : await ledger.voidPendingTransfers([{ id, pendingId, metadata }]);
-      const input: TransferInput = { id, debitAccountId: pending.debitAccountId, creditAccountId: pending.creditAccountId, amount: amount ?? pending.amount, currency: pending.currency };
+      const input: TransferInput = {
+        id,
+        debitAccountId: pending.debitAccountId,
+        creditAccountId: pending.creditAccountId,
+        amount: amount ?? pending.amount,
+        currency: pending.currency,
+      };
       return { results, input };
     });
     report(results, [input], options);

@@ -19,13 +19,25 @@ function read(counters: Counters, index: 0 | 1 | 2 | 3): bigint {
 export function checkBalanceTotals(state: LedgerState): Violation[] {
   const violations: Violation[] = [];
   for (const [currency, totals] of state.totals) {
-    const posted = read(totals.accounts, 0) - read(totals.saga, 0) - (read(totals.accounts, 1) - read(totals.saga, 1));
+    const posted =
+      read(totals.accounts, 0) -
+      read(totals.saga, 0) -
+      (read(totals.accounts, 1) - read(totals.saga, 1));
     if (posted !== 0n) {
-      violations.push({ rule: 'debits_equal_credits', detail: `${currency}: posted debits - credits (net of sagas) = ${posted}` });
+      violations.push({
+        rule: 'debits_equal_credits',
+        detail: `${currency}: posted debits - credits (net of sagas) = ${posted}`,
+      });
     }
-    const pending = read(totals.accounts, 2) - read(totals.saga, 2) - (read(totals.accounts, 3) - read(totals.saga, 3));
+    const pending =
+      read(totals.accounts, 2) -
+      read(totals.saga, 2) -
+      (read(totals.accounts, 3) - read(totals.saga, 3));
     if (pending !== 0n) {
-      violations.push({ rule: 'pending_debits_equal_pending_credits', detail: `${currency}: ${pending}` });
+      violations.push({
+        rule: 'pending_debits_equal_pending_credits',
+        detail: `${currency}: ${pending}`,
+      });
     }
   }
   return violations;
@@ -40,21 +52,34 @@ export function auditState(state: LedgerState): Violation[] {
     if (sum === undefined) sums.set(account.currency, (sum = newCounters()));
     // The plain-transfer kernel reads counters by ordinal from counterRows, not through the account.
     const { values, at, wide } = account.counters;
-    if (!state.counterRows.holds(account.ordinal, account.counters)) violations.push({ rule: 'counter_row', detail: account.id });
+    if (!state.counterRows.holds(account.ordinal, account.counters))
+      violations.push({ rule: 'counter_row', detail: account.id });
     if (wide !== null && values.subarray(at, at + 4).some((value) => value !== Infinity)) {
       violations.push({ rule: 'wide_counters_marked', detail: account.id });
     }
     const [debitsPosted, creditsPosted, debitsPending, creditsPending] = [0, 1, 2, 3].map((index) =>
       read(account.counters, index as 0 | 1 | 2 | 3),
     ) as [bigint, bigint, bigint, bigint];
-    for (const [index, value] of [debitsPosted, creditsPosted, debitsPending, creditsPending].entries()) {
-      if (value < 0n || value > AMOUNT_MAX) violations.push({ rule: 'counter_in_range', detail: `${account.id}[${index}] = ${value}` });
+    for (const [index, value] of [
+      debitsPosted,
+      creditsPosted,
+      debitsPending,
+      creditsPending,
+    ].entries()) {
+      if (value < 0n || value > AMOUNT_MAX)
+        violations.push({ rule: 'counter_in_range', detail: `${account.id}[${index}] = ${value}` });
       addCounter(sum, index as 0 | 1 | 2 | 3, value);
     }
-    if ((account.flags & accountFlags.debitsMustNotExceedCredits) !== 0 && debitsPosted + debitsPending > creditsPosted) {
+    if (
+      (account.flags & accountFlags.debitsMustNotExceedCredits) !== 0 &&
+      debitsPosted + debitsPending > creditsPosted
+    ) {
       violations.push({ rule: 'debits_must_not_exceed_credits', detail: account.id });
     }
-    if ((account.flags & accountFlags.creditsMustNotExceedDebits) !== 0 && creditsPosted + creditsPending > debitsPosted) {
+    if (
+      (account.flags & accountFlags.creditsMustNotExceedDebits) !== 0 &&
+      creditsPosted + creditsPending > debitsPosted
+    ) {
       violations.push({ rule: 'credits_must_not_exceed_debits', detail: account.id });
     }
   }
@@ -63,10 +88,15 @@ export function auditState(state: LedgerState): Violation[] {
     const entry = held.get(currency) ?? [0n, 0n];
     held.set(currency, [entry[0] + debit, entry[1] + credit]);
   };
-  for (const pending of state.pending.values()) hold(pending.currency, pending.amount, pending.amount);
+  for (const pending of state.pending.values())
+    hold(pending.currency, pending.amount, pending.amount);
   for (const reservation of state.reservations.values()) {
     for (const leg of reservation.legs) {
-      hold(leg.transfer.currency, leg.side === 'debit' ? leg.transfer.amount : 0n, leg.side === 'credit' ? leg.transfer.amount : 0n);
+      hold(
+        leg.transfer.currency,
+        leg.side === 'debit' ? leg.transfer.amount : 0n,
+        leg.side === 'credit' ? leg.transfer.amount : 0n,
+      );
     }
   }
   for (const [currency, totals] of state.totals) {
@@ -75,15 +105,24 @@ export function auditState(state: LedgerState): Violation[] {
       const expected = read(totals.accounts, index as 0 | 1 | 2 | 3);
       const actual = read(sum, index as 0 | 1 | 2 | 3);
       if (expected !== actual) {
-        violations.push({ rule: 'totals_match_accounts', detail: `${currency}[${index}]: totals ${expected}, accounts ${actual}` });
+        violations.push({
+          rule: 'totals_match_accounts',
+          detail: `${currency}[${index}]: totals ${expected}, accounts ${actual}`,
+        });
       }
     }
     const [heldDebits, heldCredits] = held.get(currency) ?? [0n, 0n];
     if (heldDebits !== read(totals.accounts, 2)) {
-      violations.push({ rule: 'pending_debits_match_holds', detail: `${currency}: counters ${read(totals.accounts, 2)}, holds ${heldDebits}` });
+      violations.push({
+        rule: 'pending_debits_match_holds',
+        detail: `${currency}: counters ${read(totals.accounts, 2)}, holds ${heldDebits}`,
+      });
     }
     if (heldCredits !== read(totals.accounts, 3)) {
-      violations.push({ rule: 'pending_credits_match_holds', detail: `${currency}: counters ${read(totals.accounts, 3)}, holds ${heldCredits}` });
+      violations.push({
+        rule: 'pending_credits_match_holds',
+        detail: `${currency}: counters ${read(totals.accounts, 3)}, holds ${heldCredits}`,
+      });
     }
   }
   return violations;
@@ -93,10 +132,16 @@ export function auditState(state: LedgerState): Violation[] {
 export function diffStates(live: LedgerState, replayed: LedgerState): Violation[] {
   const violations: Violation[] = [];
   if (live.lastSequence !== replayed.lastSequence) {
-    violations.push({ rule: 'replay_sequence', detail: `live ${live.lastSequence}, replayed ${replayed.lastSequence}` });
+    violations.push({
+      rule: 'replay_sequence',
+      detail: `live ${live.lastSequence}, replayed ${replayed.lastSequence}`,
+    });
   }
   if (live.accounts.size !== replayed.accounts.size) {
-    violations.push({ rule: 'replay_accounts', detail: `live ${live.accounts.size}, replayed ${replayed.accounts.size}` });
+    violations.push({
+      rule: 'replay_accounts',
+      detail: `live ${live.accounts.size}, replayed ${replayed.accounts.size}`,
+    });
   }
   for (const [id, account] of live.accounts) {
     const other = replayed.accounts.get(id);
@@ -107,20 +152,28 @@ export function diffStates(live: LedgerState, replayed: LedgerState): Violation[
     for (let index = 0; index < 4; index += 1) {
       const left = read(account.counters, index as 0 | 1 | 2 | 3);
       const right = read(other.counters, index as 0 | 1 | 2 | 3);
-      if (left !== right) violations.push({ rule: 'replay_counters', detail: `${id}[${index}]: live ${left}, replayed ${right}` });
+      if (left !== right)
+        violations.push({
+          rule: 'replay_counters',
+          detail: `${id}[${index}]: live ${left}, replayed ${right}`,
+        });
     }
   }
   for (const id of live.pending.keys()) {
-    if (!replayed.pending.has(id)) violations.push({ rule: 'replay_pending', detail: `${id} open live, not after replay` });
+    if (!replayed.pending.has(id))
+      violations.push({ rule: 'replay_pending', detail: `${id} open live, not after replay` });
   }
   for (const id of replayed.pending.keys()) {
-    if (!live.pending.has(id)) violations.push({ rule: 'replay_pending', detail: `${id} open after replay, not live` });
+    if (!live.pending.has(id))
+      violations.push({ rule: 'replay_pending', detail: `${id} open after replay, not live` });
   }
   for (const id of live.reservations.keys()) {
-    if (!replayed.reservations.has(id)) violations.push({ rule: 'replay_reservations', detail: `${id} open live only` });
+    if (!replayed.reservations.has(id))
+      violations.push({ rule: 'replay_reservations', detail: `${id} open live only` });
   }
   for (const id of replayed.reservations.keys()) {
-    if (!live.reservations.has(id)) violations.push({ rule: 'replay_reservations', detail: `${id} open after replay only` });
+    if (!live.reservations.has(id))
+      violations.push({ rule: 'replay_reservations', detail: `${id} open after replay only` });
   }
   return violations;
 }

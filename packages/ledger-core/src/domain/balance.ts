@@ -40,14 +40,16 @@ export function newCounters(): Counters {
 
 export function copyCounters(counters: Counters): Counters {
   const values = new Float64Array(4);
-  for (let index = 0; index < 4; index += 1) values[index] = counters.values[counters.at + index] as number;
+  for (let index = 0; index < 4; index += 1)
+    values[index] = counters.values[counters.at + index] as number;
   return { values, at: 0, wide: counters.wide === null ? null : counters.wide.slice() };
 }
 
 /** Counters as plain data (snapshot payloads keep this layout). */
 export function counterData(counters: Counters): CounterData {
   const small: number[] = [];
-  for (let index = 0; index < 4; index += 1) small.push(counters.values[counters.at + index] as number);
+  for (let index = 0; index < 4; index += 1)
+    small.push(counters.values[counters.at + index] as number);
   return { small, wide: counters.wide === null ? null : counters.wide.slice() };
 }
 
@@ -60,7 +62,8 @@ export function countersFromData(data: CounterData): Counters {
 
 function fill(counters: Counters, data: CounterData): void {
   const wide = data.wide === null ? null : data.wide.slice();
-  for (let index = 0; index < 4; index += 1) counters.values[counters.at + index] = wide === null ? (data.small[index] as number) : Infinity;
+  for (let index = 0; index < 4; index += 1)
+    counters.values[counters.at + index] = wide === null ? (data.small[index] as number) : Infinity;
   counters.wide = wide;
 }
 
@@ -82,7 +85,8 @@ export class CounterRows {
   counters(ordinal: number): Counters {
     assert(Number.isSafeInteger(ordinal) && ordinal >= 0, 'account ordinal');
     const chunk = ordinal >>> COUNTER_ROW_SHIFT;
-    while (this.chunks.length <= chunk) this.chunks.push(new Float64Array(4 * COUNTER_ROWS_PER_CHUNK));
+    while (this.chunks.length <= chunk)
+      this.chunks.push(new Float64Array(4 * COUNTER_ROWS_PER_CHUNK));
     const values = this.chunks[chunk] as Float64Array;
     const at = 4 * (ordinal & (COUNTER_ROWS_PER_CHUNK - 1));
     values.fill(0, at, at + 4);
@@ -91,7 +95,10 @@ export class CounterRows {
 
   /** Whether `counters` are the row of `ordinal` in this table. */
   holds(ordinal: number, counters: Counters): boolean {
-    return counters.values === this.chunks[ordinal >>> COUNTER_ROW_SHIFT] && counters.at === 4 * (ordinal & (COUNTER_ROWS_PER_CHUNK - 1));
+    return (
+      counters.values === this.chunks[ordinal >>> COUNTER_ROW_SHIFT] &&
+      counters.at === 4 * (ordinal & (COUNTER_ROWS_PER_CHUNK - 1))
+    );
   }
 
   /** Counters of account `ordinal` in this table, holding `data` (a copy). */
@@ -126,7 +133,12 @@ export function toSmall(amount: bigint): number {
   return amount <= SAFE_BIG ? Number(amount) : -1;
 }
 
-export function addCounter(counters: Counters, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
+export function addCounter(
+  counters: Counters,
+  index: CounterIndex,
+  amount: bigint,
+  small: number = toSmall(amount),
+): void {
   if (counters.wide === null && small >= 0) {
     const sum = (counters.values[counters.at + index] as number) + small;
     if (sum <= SAFE) {
@@ -140,7 +152,12 @@ export function addCounter(counters: Counters, index: CounterIndex, amount: bigi
   wide[index] = (wide[index] as bigint) + amount;
 }
 
-export function subtractCounter(counters: Counters, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
+export function subtractCounter(
+  counters: Counters,
+  index: CounterIndex,
+  amount: bigint,
+  small: number = toSmall(amount),
+): void {
   if (counters.wide === null) {
     // amount <= counter < 2^53 whenever the subtraction is legal.
     assert(small >= 0, 'subtract more than a small counter holds');
@@ -155,9 +172,18 @@ export function subtractCounter(counters: Counters, index: CounterIndex, amount:
 }
 
 /** a + b + amount, for limit and overflow checks; exact. Returns a number when it fits. */
-export function sumWith(counters: Counters, a: CounterIndex, b: CounterIndex, amount: bigint, small: number = toSmall(amount)): number | bigint {
+export function sumWith(
+  counters: Counters,
+  a: CounterIndex,
+  b: CounterIndex,
+  amount: bigint,
+  small: number = toSmall(amount),
+): number | bigint {
   if (counters.wide === null && small >= 0) {
-    const sum = (counters.values[counters.at + a] as number) + (counters.values[counters.at + b] as number) + small;
+    const sum =
+      (counters.values[counters.at + a] as number) +
+      (counters.values[counters.at + b] as number) +
+      small;
     if (sum <= SAFE) return sum;
   }
   return readCounter(counters, a) + readCounter(counters, b) + amount;
@@ -165,7 +191,8 @@ export function sumWith(counters: Counters, a: CounterIndex, b: CounterIndex, am
 
 /** Whether `value` (from sumWith) exceeds counter `index`. */
 export function exceeds(value: number | bigint, counters: Counters, index: CounterIndex): boolean {
-  if (typeof value === 'number' && counters.wide === null) return value > (counters.values[counters.at + index] as number);
+  if (typeof value === 'number' && counters.wide === null)
+    return value > (counters.values[counters.at + index] as number);
   return BigInt(value) > readCounter(counters, index);
 }
 
@@ -175,7 +202,8 @@ export function overflows(value: number | bigint): boolean {
 
 export function countersEqual(left: Counters, right: Counters): boolean {
   for (let index = 0; index < 4; index += 1) {
-    if (readCounter(left, index as CounterIndex) !== readCounter(right, index as CounterIndex)) return false;
+    if (readCounter(left, index as CounterIndex) !== readCounter(right, index as CounterIndex))
+      return false;
   }
   return true;
 }

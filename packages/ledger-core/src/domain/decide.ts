@@ -18,7 +18,13 @@ import {
   toSmall,
   type Counters,
 } from './balance.js';
-import { expiresAtOf, holdLegOf, type AccountState, type LedgerState, type ReservationState } from './state.js';
+import {
+  expiresAtOf,
+  holdLegOf,
+  type AccountState,
+  type LedgerState,
+  type ReservationState,
+} from './state.js';
 import {
   accountFlags,
   type AccountSpec,
@@ -71,7 +77,11 @@ export function decide(command: Command, state: LedgerState, context: DecideCont
   }
 }
 
-function decideCreateAccount(spec: AccountSpec, state: LedgerState, context: DecideContext): Decision {
+function decideCreateAccount(
+  spec: AccountSpec,
+  state: LedgerState,
+  context: DecideContext,
+): Decision {
   const existing = state.accounts.get(spec.id);
   if (existing !== undefined) {
     const same =
@@ -112,41 +122,73 @@ function checkTransfer(
 ): RejectionCode | null {
   if (spec.debitAccountId === spec.creditAccountId) return 'ACCOUNTS_MUST_BE_DIFFERENT';
   if (debit === undefined || credit === undefined) return 'ACCOUNT_NOT_FOUND';
-  if (debit.currency !== spec.currency || credit.currency !== spec.currency) return 'CURRENCY_MISMATCH';
+  if (debit.currency !== spec.currency || credit.currency !== spec.currency)
+    return 'CURRENCY_MISMATCH';
   const debitCounters = counters === null ? debit.counters : counters.debit;
   const creditCounters = counters === null ? credit.counters : counters.credit;
   const small = toSmall(spec.amount);
-  return checkDebitSide(spec.amount, debit, debitCounters, small) ?? checkCreditSide(spec.amount, credit, creditCounters, small);
+  return (
+    checkDebitSide(spec.amount, debit, debitCounters, small) ??
+    checkCreditSide(spec.amount, credit, creditCounters, small)
+  );
 }
 
-function checkDebitSide(amount: bigint, account: AccountState, counters: Counters, small: number = toSmall(amount)): RejectionCode | null {
+function checkDebitSide(
+  amount: bigint,
+  account: AccountState,
+  counters: Counters,
+  small: number = toSmall(amount),
+): RejectionCode | null {
   const debits = sumWith(counters, DEBITS_POSTED, DEBITS_PENDING, amount, small);
   if (overflows(debits)) return 'OVERFLOW';
-  if ((account.flags & accountFlags.debitsMustNotExceedCredits) !== 0 && exceeds(debits, counters, CREDITS_POSTED)) {
+  if (
+    (account.flags & accountFlags.debitsMustNotExceedCredits) !== 0 &&
+    exceeds(debits, counters, CREDITS_POSTED)
+  ) {
     return 'INSUFFICIENT_FUNDS';
   }
   return null;
 }
 
-function checkCreditSide(amount: bigint, account: AccountState, counters: Counters, small: number = toSmall(amount)): RejectionCode | null {
+function checkCreditSide(
+  amount: bigint,
+  account: AccountState,
+  counters: Counters,
+  small: number = toSmall(amount),
+): RejectionCode | null {
   const credits = sumWith(counters, CREDITS_POSTED, CREDITS_PENDING, amount, small);
   if (overflows(credits)) return 'OVERFLOW';
-  if ((account.flags & accountFlags.creditsMustNotExceedDebits) !== 0 && exceeds(credits, counters, DEBITS_POSTED)) {
+  if (
+    (account.flags & accountFlags.creditsMustNotExceedDebits) !== 0 &&
+    exceeds(credits, counters, DEBITS_POSTED)
+  ) {
     return 'EXCEEDS_DEBITS';
   }
   return null;
 }
 
-function decideCreateTransfer(spec: TransferSpec, state: LedgerState, context: DecideContext): Decision {
+function decideCreateTransfer(
+  spec: TransferSpec,
+  state: LedgerState,
+  context: DecideContext,
+): Decision {
   const existing = liveRecord(context, spec.id);
   if (existing !== undefined) {
     // A saga side still in flight may yet be released: answering `exists` would be a lie.
     if (existing.state === 'reserved') return rejection('TRANSFER_IN_FLIGHT', 'transfer');
-    return sameTransfer(existing, spec) ? EXISTS : rejection('EXISTS_WITH_DIFFERENT_FIELDS', 'transfer');
+    return sameTransfer(existing, spec)
+      ? EXISTS
+      : rejection('EXISTS_WITH_DIFFERENT_FIELDS', 'transfer');
   }
-  const code = checkTransfer(spec, state.accounts.get(spec.debitAccountId), state.accounts.get(spec.creditAccountId), null);
+  const code = checkTransfer(
+    spec,
+    state.accounts.get(spec.debitAccountId),
+    state.accounts.get(spec.creditAccountId),
+    null,
+  );
   if (code !== null) return rejection(code);
-  if (spec.pending && state.pending.size >= limits.pendingOpenMax) return rejection('TOO_MANY_PENDING');
+  if (spec.pending && state.pending.size >= limits.pendingOpenMax)
+    return rejection('TOO_MANY_PENDING');
   return accepted([{ type: 'TransferCreated', timestamp: context.timestamp, transfer: spec }]);
 }
 
@@ -169,7 +211,11 @@ function groupFailure(codes: (RejectionCode | null)[]): Rejection {
   return { ok: false, code: first, codes: codes.map((code) => code ?? 'LINKED_TRANSFER_FAILED') };
 }
 
-function decideTransferGroup(specs: readonly TransferSpec[], state: LedgerState, context: DecideContext): Decision {
+function decideTransferGroup(
+  specs: readonly TransferSpec[],
+  state: LedgerState,
+  context: DecideContext,
+): Decision {
   assert(specs.length > 0, 'empty group');
   const ids = new Set<string>();
   const codes: (RejectionCode | null)[] = specs.map((spec) => {
@@ -181,9 +227,12 @@ function decideTransferGroup(specs: readonly TransferSpec[], state: LedgerState,
   // A group is applied whole or not at all, so it exists whole or not at all.
   const records = specs.map((spec) => liveRecord(context, spec.id));
   if (records.some((record) => record !== undefined)) {
-    const each = records.map((record, index) => record !== undefined && sameTransfer(record, specs[index] as TransferSpec));
+    const each = records.map(
+      (record, index) => record !== undefined && sameTransfer(record, specs[index] as TransferSpec),
+    );
     const inFlight = records.map((record) => record !== undefined && record.state === 'reserved');
-    if (inFlight.some(Boolean)) return groupFailure(inFlight.map((held) => (held ? 'TRANSFER_IN_FLIGHT' : null)));
+    if (inFlight.some(Boolean))
+      return groupFailure(inFlight.map((held) => (held ? 'TRANSFER_IN_FLIGHT' : null)));
     if (each.every(Boolean)) return { ok: true, events: NO_EVENTS, exists: true, existsEach: each };
     return groupFailure(each.map((same) => (same ? null : 'EXISTS_WITH_DIFFERENT_FIELDS')));
   }
@@ -193,9 +242,13 @@ function decideTransferGroup(specs: readonly TransferSpec[], state: LedgerState,
   for (const [index, spec] of specs.entries()) {
     const debit = state.accounts.get(spec.debitAccountId);
     const credit = state.accounts.get(spec.creditAccountId);
-    const counters = debit !== undefined && credit !== undefined ? { debit: overlay.of(debit), credit: overlay.of(credit) } : null;
+    const counters =
+      debit !== undefined && credit !== undefined
+        ? { debit: overlay.of(debit), credit: overlay.of(credit) }
+        : null;
     let code = checkTransfer(spec, debit, credit, counters ?? null);
-    if (code === null && spec.pending && pendingCount >= limits.pendingOpenMax) code = 'TOO_MANY_PENDING';
+    if (code === null && spec.pending && pendingCount >= limits.pendingOpenMax)
+      code = 'TOO_MANY_PENDING';
     if (code !== null || counters === null) {
       codes[index] = code ?? 'ACCOUNT_NOT_FOUND';
       continue;
@@ -203,14 +256,19 @@ function decideTransferGroup(specs: readonly TransferSpec[], state: LedgerState,
     if (spec.pending) pendingCount += 1;
     addCounter(counters.debit, spec.pending ? DEBITS_PENDING : DEBITS_POSTED, spec.amount);
     addCounter(counters.credit, spec.pending ? CREDITS_PENDING : CREDITS_POSTED, spec.amount);
-    events.push({ type: 'TransferCreated', timestamp: context.timestamp + BigInt(index), transfer: spec });
+    events.push({
+      type: 'TransferCreated',
+      timestamp: context.timestamp + BigInt(index),
+      transfer: spec,
+    });
   }
   if (codes.some((code) => code !== null)) return groupFailure(codes);
   return accepted(events);
 }
 
 function resolutionCodeOf(record: TransferRecord | undefined): RejectionCode {
-  if (record === undefined || record.state === 'reserved' || record.state === 'released') return 'PENDING_NOT_FOUND';
+  if (record === undefined || record.state === 'reserved' || record.state === 'released')
+    return 'PENDING_NOT_FOUND';
   if (record.kind !== 'transfer' || !record.pending) return 'NOT_PENDING';
   if (record.state === 'posted') return 'PENDING_ALREADY_POSTED';
   if (record.state === 'voided') return 'PENDING_ALREADY_VOIDED';
@@ -220,7 +278,11 @@ function resolutionCodeOf(record: TransferRecord | undefined): RejectionCode {
 
 /** A post or void whose own id is taken: `exists` when it is this very resolution, else refused;
  * null when the id is free. */
-function takenResolution(spec: PendingResolutionSpec, action: 'post' | 'void', context: DecideContext): Decision | null {
+function takenResolution(
+  spec: PendingResolutionSpec,
+  action: 'post' | 'void',
+  context: DecideContext,
+): Decision | null {
   const existing = liveRecord(context, spec.id);
   if (existing === undefined) return null;
   const same =
@@ -241,7 +303,8 @@ function decideResolution(
   if (taken !== null) return taken;
   const hold = state.pending.get(spec.pendingId);
   if (hold === undefined) return rejection(resolutionCodeOf(context.transfers.get(spec.pendingId)));
-  if (hold.expiresAt !== 0n && hold.expiresAt <= context.timestamp) return rejection('PENDING_EXPIRED');
+  if (hold.expiresAt !== 0n && hold.expiresAt <= context.timestamp)
+    return rejection('PENDING_EXPIRED');
   const amount = action === 'void' ? hold.amount : (spec.amount ?? hold.amount);
   if (amount > hold.amount) return rejection('AMOUNT_EXCEEDS_PENDING');
   const resolved = {
@@ -281,15 +344,25 @@ function decideExpiry(state: LedgerState, context: DecideContext): Decision {
 
 /** Checks one leg; with an overlay, adds an accepted leg to it for the legs after it. Without
  * one (a one-leg reservation) checks against the account's own counters. */
-function checkLeg(leg: ReservationLeg, state: LedgerState, overlay: CounterOverlay | null): RejectionCode | null {
+function checkLeg(
+  leg: ReservationLeg,
+  state: LedgerState,
+  overlay: CounterOverlay | null,
+): RejectionCode | null {
   const spec = leg.transfer;
   if (spec.debitAccountId === spec.creditAccountId) return 'ACCOUNTS_MUST_BE_DIFFERENT';
-  const account = state.accounts.get(leg.side === 'debit' ? spec.debitAccountId : spec.creditAccountId);
+  const account = state.accounts.get(
+    leg.side === 'debit' ? spec.debitAccountId : spec.creditAccountId,
+  );
   if (account === undefined) return 'ACCOUNT_NOT_FOUND';
   if (account.currency !== spec.currency) return 'CURRENCY_MISMATCH';
   const counters = overlay === null ? account.counters : overlay.of(account);
-  const code = leg.side === 'debit' ? checkDebitSide(spec.amount, account, counters) : checkCreditSide(spec.amount, account, counters);
-  if (code === null && overlay !== null) addCounter(counters, leg.side === 'debit' ? DEBITS_PENDING : CREDITS_PENDING, spec.amount);
+  const code =
+    leg.side === 'debit'
+      ? checkDebitSide(spec.amount, account, counters)
+      : checkCreditSide(spec.amount, account, counters);
+  if (code === null && overlay !== null)
+    addCounter(counters, leg.side === 'debit' ? DEBITS_PENDING : CREDITS_PENDING, spec.amount);
   return code;
 }
 
@@ -327,21 +400,24 @@ function decideReserve(
   const outcome = context.sagas.get(command.sagaId);
   if (outcome === 'released') return rejection('RESERVATION_RELEASED');
   if (outcome !== undefined) return EXISTS;
-  if (command.legs.length === 1) return decideReserveOne(command, command.legs[0] as ReservationLeg, state, context);
+  if (command.legs.length === 1)
+    return decideReserveOne(command, command.legs[0] as ReservationLeg, state, context);
   // A new saga for transfers that are already posted here (a resubmission after success, or
   // after a crash that the recovery rolled forward) exists as a whole: nothing to reserve.
   const posted = command.legs.map((leg) => {
     const record = liveRecord(context, leg.transfer.id);
     return record !== undefined && record.state === 'posted' && sameTransfer(record, leg.transfer);
   });
-  if (posted.every(Boolean)) return { ok: true, events: NO_EVENTS, exists: true, existsEach: posted };
+  if (posted.every(Boolean))
+    return { ok: true, events: NO_EVENTS, exists: true, existsEach: posted };
   const overlay = new CounterOverlay();
   const codes = command.legs.map((leg, index): RejectionCode | null => {
     // A hold across shards is one transfer; in an atomic group it is not supported.
     if (leg.transfer.pending) return 'CROSS_SHARD_PENDING_UNSUPPORTED';
     if (duplicateLeg(command.legs, index)) return 'DUPLICATE_ID_IN_GROUP';
     const record = liveRecord(context, leg.transfer.id);
-    if (record !== undefined) return record.state === 'reserved' ? 'TRANSFER_IN_FLIGHT' : 'EXISTS_WITH_DIFFERENT_FIELDS';
+    if (record !== undefined)
+      return record.state === 'reserved' ? 'TRANSFER_IN_FLIGHT' : 'EXISTS_WITH_DIFFERENT_FIELDS';
     return checkLeg(leg, state, overlay);
   });
   if (codes.some((code) => code !== null)) return groupFailure(codes);
@@ -368,31 +444,56 @@ function decideReserveOne(
   if (record !== undefined) {
     // Already here (a resubmission after success or roll-forward; for a hold, in whatever state
     // it is now, as one shard answers): exists as a whole.
-    if (record.state !== 'reserved' && (record.state === 'posted' || leg.transfer.pending) && sameTransfer(record, leg.transfer)) {
+    if (
+      record.state !== 'reserved' &&
+      (record.state === 'posted' || leg.transfer.pending) &&
+      sameTransfer(record, leg.transfer)
+    ) {
       return { ok: true, events: NO_EVENTS, exists: true, existsEach: [true] };
     }
-    return groupFailure([record.state === 'reserved' ? 'TRANSFER_IN_FLIGHT' : 'EXISTS_WITH_DIFFERENT_FIELDS']);
+    return groupFailure([
+      record.state === 'reserved' ? 'TRANSFER_IN_FLIGHT' : 'EXISTS_WITH_DIFFERENT_FIELDS',
+    ]);
   }
   const code = checkLeg(leg, state, null);
   if (code !== null) return groupFailure([code]);
   return accepted([
-    { type: 'FundsReserved', timestamp: context.timestamp, sagaId: command.sagaId, participants: command.participants, legs: command.legs },
+    {
+      type: 'FundsReserved',
+      timestamp: context.timestamp,
+      sagaId: command.sagaId,
+      participants: command.participants,
+      legs: command.legs,
+    },
   ]);
 }
 
-function decideCommit(command: Extract<Command, { type: 'CommitReservation' }>, state: LedgerState, context: DecideContext): Decision {
+function decideCommit(
+  command: Extract<Command, { type: 'CommitReservation' }>,
+  state: LedgerState,
+  context: DecideContext,
+): Decision {
   const sagaId = command.sagaId;
-  if (command.resolution !== undefined) return decideHoldResolution(sagaId, command.resolution, 'post', state, context);
+  if (command.resolution !== undefined)
+    return decideHoldResolution(sagaId, command.resolution, 'post', state, context);
   const reservation = state.reservations.get(sagaId);
   if (reservation !== undefined) {
     // The credit side of a hold posts what the debit side decided (and already checked).
     const amount = command.amount;
     if (amount !== undefined) {
       const hold = holdLegOf(reservation);
-      if (hold === undefined || amount < 1n || amount > hold.transfer.amount) return rejection('AMOUNT_EXCEEDS_PENDING');
+      if (hold === undefined || amount < 1n || amount > hold.transfer.amount)
+        return rejection('AMOUNT_EXCEEDS_PENDING');
       return accepted([committedEvent(context, reservation, amount, hold.transfer.amount)]);
     }
-    return accepted([{ type: 'ReservationCommitted', timestamp: context.timestamp, sagaId, legs: reservation.legs }]);
+    return accepted([
+      {
+        type: 'ReservationCommitted',
+        timestamp: context.timestamp,
+        sagaId,
+        legs: reservation.legs,
+      },
+    ]);
   }
   const outcome = context.sagas.get(sagaId);
   if (outcome === 'committed') return EXISTS;
@@ -402,12 +503,19 @@ function decideCommit(command: Extract<Command, { type: 'CommitReservation' }>, 
 /** The post or void of a cross-shard hold, on its debit shard, which decides it: the same checks,
  * in the same order, as decideResolution makes of a hold on one shard. The credit shard then
  * follows with the amount decided (CommitReservation.amount) or a release. */
-function decideHoldResolution(sagaId: string, spec: PendingResolutionSpec, action: 'post' | 'void', state: LedgerState, context: DecideContext): Decision {
+function decideHoldResolution(
+  sagaId: string,
+  spec: PendingResolutionSpec,
+  action: 'post' | 'void',
+  state: LedgerState,
+  context: DecideContext,
+): Decision {
   const taken = takenResolution(spec, action, context);
   if (taken !== null) return taken;
   const reservation = state.reservations.get(sagaId);
   const leg = reservation === undefined ? undefined : holdLegOf(reservation);
-  if (reservation === undefined || leg === undefined || leg.transfer.id !== spec.pendingId) return rejection(resolutionCodeOf(context.transfers.get(spec.pendingId)));
+  if (reservation === undefined || leg === undefined || leg.transfer.id !== spec.pendingId)
+    return rejection(resolutionCodeOf(context.transfers.get(spec.pendingId)));
   const hold = leg.transfer;
   const expiresAt = expiresAtOf(reservation.timestamp, hold.timeoutMs);
   if (expiresAt !== 0n && expiresAt <= context.timestamp) return rejection('PENDING_EXPIRED');
@@ -415,14 +523,33 @@ function decideHoldResolution(sagaId: string, spec: PendingResolutionSpec, actio
   if (amount > hold.amount) return rejection('AMOUNT_EXCEEDS_PENDING');
   const resolution = { id: spec.id, metadata: spec.metadata };
   if (action === 'void') {
-    return accepted([{ type: 'ReservationReleased', timestamp: context.timestamp, sagaId, legs: reservation.legs, reason: 'voided', resolution }]);
+    return accepted([
+      {
+        type: 'ReservationReleased',
+        timestamp: context.timestamp,
+        sagaId,
+        legs: reservation.legs,
+        reason: 'voided',
+        resolution,
+      },
+    ]);
   }
   return accepted([{ ...committedEvent(context, reservation, amount, hold.amount), resolution }]);
 }
 
 /** A hold's commit: the amount posted is in the event only when it is less than the hold. */
-function committedEvent(context: DecideContext, reservation: ReservationState, amount: bigint, held: bigint): ReservationCommitted {
-  const event: ReservationCommitted = { type: 'ReservationCommitted', timestamp: context.timestamp, sagaId: reservation.sagaId, legs: reservation.legs };
+function committedEvent(
+  context: DecideContext,
+  reservation: ReservationState,
+  amount: bigint,
+  held: bigint,
+): ReservationCommitted {
+  const event: ReservationCommitted = {
+    type: 'ReservationCommitted',
+    timestamp: context.timestamp,
+    sagaId: reservation.sagaId,
+    legs: reservation.legs,
+  };
   return amount === held ? event : { ...event, amount };
 }
 
@@ -431,7 +558,8 @@ function decideRelease(
   state: LedgerState,
   context: DecideContext,
 ): Decision {
-  if (command.resolution !== undefined) return decideHoldResolution(command.sagaId, command.resolution, 'void', state, context);
+  if (command.resolution !== undefined)
+    return decideHoldResolution(command.sagaId, command.resolution, 'void', state, context);
   const reservation = state.reservations.get(command.sagaId);
   const legs = reservation === undefined ? [] : reservation.legs;
   if (reservation === undefined) {
@@ -441,6 +569,12 @@ function decideRelease(
   }
   // Without a reservation here this is a tombstone: a late ReserveFunds of the saga is refused.
   return accepted([
-    { type: 'ReservationReleased', timestamp: context.timestamp, sagaId: command.sagaId, legs, reason: command.reason },
+    {
+      type: 'ReservationReleased',
+      timestamp: context.timestamp,
+      sagaId: command.sagaId,
+      legs,
+      reason: command.reason,
+    },
   ]);
 }

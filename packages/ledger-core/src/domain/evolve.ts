@@ -13,7 +13,14 @@ import {
   toSmall,
   type CounterIndex,
 } from './balance.js';
-import { expiresAtOf, newAccountState, totalsFor, type AccountState, type CurrencyTotals, type LedgerState } from './state.js';
+import {
+  expiresAtOf,
+  newAccountState,
+  totalsFor,
+  type AccountState,
+  type CurrencyTotals,
+  type LedgerState,
+} from './state.js';
 import type { LedgerEvent, ReservationLeg } from './types.js';
 
 // Indices into CurrencyTotals.saga.
@@ -22,22 +29,34 @@ const SAGA_CREDITS_POSTED = 1;
 const RESERVED_DEBITS = 2;
 const RESERVED_CREDITS = 3;
 
-
 function account(state: LedgerState, id: string): AccountState {
   const found = state.accounts.get(id);
   // Not assert(..., `...${id}`): the message would be built on every call of this hot path.
-  if (found === undefined) throw new AssertionError(`event names an account this shard does not have: ${id}`);
+  if (found === undefined)
+    throw new AssertionError(`event names an account this shard does not have: ${id}`);
   return found;
 }
 
 /** Moves an account's counter and its currency's totals (looked up once per event by the caller:
  * the event's accounts share one currency). */
-function add(totals: CurrencyTotals, target: AccountState, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
+function add(
+  totals: CurrencyTotals,
+  target: AccountState,
+  index: CounterIndex,
+  amount: bigint,
+  small: number = toSmall(amount),
+): void {
   addCounter(target.counters, index, amount, small);
   addCounter(totals.accounts, index, amount, small);
 }
 
-function subtract(totals: CurrencyTotals, target: AccountState, index: CounterIndex, amount: bigint, small: number = toSmall(amount)): void {
+function subtract(
+  totals: CurrencyTotals,
+  target: AccountState,
+  index: CounterIndex,
+  amount: bigint,
+  small: number = toSmall(amount),
+): void {
   subtractCounter(target.counters, index, amount, small);
   subtractCounter(totals.accounts, index, amount, small);
 }
@@ -48,7 +67,15 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
     case 'AccountCreated': {
       assert(!state.accounts.has(event.account.id), 'account created twice');
       const ordinal = state.accounts.size;
-      state.accounts.set(event.account.id, newAccountState(event.account, ordinal, event.timestamp, state.counterRows.counters(ordinal)));
+      state.accounts.set(
+        event.account.id,
+        newAccountState(
+          event.account,
+          ordinal,
+          event.timestamp,
+          state.counterRows.counters(ordinal),
+        ),
+      );
       totalsFor(state, event.account.currency);
       break;
     }
@@ -84,7 +111,10 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
     case 'PendingTransferExpired': {
       const hold = state.pending.get(event.pendingId);
       assert(hold !== undefined, 'resolving a hold that is not open');
-      assert(hold.amount === ('pendingAmount' in event ? event.pendingAmount : event.amount), 'hold amount');
+      assert(
+        hold.amount === ('pendingAmount' in event ? event.pendingAmount : event.amount),
+        'hold amount',
+      );
       const debit = account(state, hold.debitAccountId);
       const credit = account(state, hold.creditAccountId);
       const totals = totalsFor(state, debit.currency);
@@ -114,7 +144,10 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
     case 'ReservationReleased': {
       const reservation = state.reservations.get(event.sagaId);
       if (reservation === undefined) {
-        assert(event.type === 'ReservationReleased' && event.legs.length === 0, 'closing a saga that is not open');
+        assert(
+          event.type === 'ReservationReleased' && event.legs.length === 0,
+          'closing a saga that is not open',
+        );
         break;
       }
       assert(reservation.legs.length === event.legs.length, 'saga legs match');
@@ -133,7 +166,12 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
   return state;
 }
 
-function applyLeg(state: LedgerState, leg: ReservationLeg, mode: 'reserve' | 'commit' | 'release', posted?: bigint): void {
+function applyLeg(
+  state: LedgerState,
+  leg: ReservationLeg,
+  mode: 'reserve' | 'commit' | 'release',
+  posted?: bigint,
+): void {
   const spec = leg.transfer;
   const isDebit = leg.side === 'debit';
   const target = account(state, isDebit ? spec.debitAccountId : spec.creditAccountId);
@@ -155,7 +193,12 @@ function applyLeg(state: LedgerState, leg: ReservationLeg, mode: 'reserve' | 'co
     assert(postedAmount <= amount, 'a hold posts at most what it held');
     const postedSmall = posted === undefined ? small : toSmall(postedAmount);
     add(totals, target, isDebit ? DEBITS_POSTED : CREDITS_POSTED, postedAmount, postedSmall);
-    addCounter(totals.saga, isDebit ? SAGA_DEBITS_POSTED : SAGA_CREDITS_POSTED, postedAmount, postedSmall);
+    addCounter(
+      totals.saga,
+      isDebit ? SAGA_DEBITS_POSTED : SAGA_CREDITS_POSTED,
+      postedAmount,
+      postedSmall,
+    );
   }
 }
 

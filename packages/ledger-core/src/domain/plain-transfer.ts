@@ -8,7 +8,16 @@
 // (ShardEngine.submitEncoded) is its user; plain-lane.prop.test.ts holds the two paths side by
 // side. The caller advances lastSequence and lastTimestamp (it batches the bigint work).
 
-import { COUNTER_ROW_SHIFT, COUNTER_ROWS_PER_CHUNK, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED, addCounter, type Counters } from './balance.js';
+import {
+  COUNTER_ROW_SHIFT,
+  COUNTER_ROWS_PER_CHUNK,
+  CREDITS_PENDING,
+  CREDITS_POSTED,
+  DEBITS_PENDING,
+  DEBITS_POSTED,
+  addCounter,
+  type Counters,
+} from './balance.js';
 import { totalsFor, type AccountState, type LedgerState } from './state.js';
 import { accountFlags } from './types.js';
 
@@ -80,8 +89,16 @@ export function applyPlainPosting(
   const debitsAfter = debitsPosted + (debitRow[debitAt + DEBITS_PENDING] as number) + amount;
   const creditsAfter = creditsPosted + (creditRow[creditAt + CREDITS_PENDING] as number) + amount;
   if (debitsAfter > SAFE || creditsAfter > SAFE) return false;
-  if ((debitFlags & accountFlags.debitsMustNotExceedCredits) !== 0 && debitsAfter > (debitRow[debitAt + CREDITS_POSTED] as number)) return false;
-  if ((creditFlags & accountFlags.creditsMustNotExceedDebits) !== 0 && creditsAfter > (creditRow[creditAt + DEBITS_POSTED] as number)) return false;
+  if (
+    (debitFlags & accountFlags.debitsMustNotExceedCredits) !== 0 &&
+    debitsAfter > (debitRow[debitAt + CREDITS_POSTED] as number)
+  )
+    return false;
+  if (
+    (creditFlags & accountFlags.creditsMustNotExceedDebits) !== 0 &&
+    creditsAfter > (creditRow[creditAt + DEBITS_POSTED] as number)
+  )
+    return false;
   // evolve(TransferCreated), posted: both accounts' counters and the currency totals.
   debitRow[debitAt + DEBITS_POSTED] = debitsPosted + amount;
   creditRow[creditAt + CREDITS_POSTED] = creditsPosted + amount;

@@ -3,7 +3,15 @@
 
 import { assertNever } from '../assert.js';
 import type { ReservationState } from './state.js';
-import type { LedgerEvent, ReservationCommitted, ReservationLeg, ReservationReleased, SagaOutcome, TransferRecord, TransferSpec } from './types.js';
+import type {
+  LedgerEvent,
+  ReservationCommitted,
+  ReservationLeg,
+  ReservationReleased,
+  SagaOutcome,
+  TransferRecord,
+  TransferSpec,
+} from './types.js';
 
 export interface IndexWrites {
   readonly transfers: readonly TransferRecord[];
@@ -14,7 +22,12 @@ export interface IndexWrites {
 
 const NONE: IndexWrites = Object.freeze({ transfers: [], updates: [], saga: null });
 
-export function transferRecordOf(spec: TransferSpec, timestamp: bigint, state: TransferRecord['state'], sagaId: string | null): TransferRecord {
+export function transferRecordOf(
+  spec: TransferSpec,
+  timestamp: bigint,
+  state: TransferRecord['state'],
+  sagaId: string | null,
+): TransferRecord {
   return {
     id: spec.id,
     kind: 'transfer',
@@ -42,9 +55,16 @@ export function reservedStateOf(spec: TransferSpec): TransferRecord['state'] {
 
 /** What a closing saga event makes of its transfers' records: posted (with the amount posted, for
  * a hold) on commit; a hold voided or expired by its release; anything else released. */
-export function closedChangeOf(event: ReservationCommitted | ReservationReleased, spec: TransferSpec): Partial<TransferRecord> {
-  if (event.type === 'ReservationCommitted') return spec.pending ? { state: 'posted', postedAmount: event.amount ?? spec.amount } : { state: 'posted' };
-  if (spec.pending && (event.reason === 'voided' || event.reason === 'expired')) return { state: event.reason };
+export function closedChangeOf(
+  event: ReservationCommitted | ReservationReleased,
+  spec: TransferSpec,
+): Partial<TransferRecord> {
+  if (event.type === 'ReservationCommitted')
+    return spec.pending
+      ? { state: 'posted', postedAmount: event.amount ?? spec.amount }
+      : { state: 'posted' };
+  if (spec.pending && (event.reason === 'voided' || event.reason === 'expired'))
+    return { state: event.reason };
   return { state: 'released' };
 }
 
@@ -54,7 +74,11 @@ function resolutionRecordOf(
   id: string,
   metadata: TransferRecord['metadata'],
   timestamp: bigint,
-  hold: { readonly debitAccountId: string; readonly creditAccountId: string; readonly currency: string },
+  hold: {
+    readonly debitAccountId: string;
+    readonly creditAccountId: string;
+    readonly currency: string;
+  },
   amount: bigint,
   pendingId: string,
 ): TransferRecord {
@@ -77,14 +101,24 @@ function resolutionRecordOf(
 }
 
 /** The post or void record a closing event carries (the debit shard's, which decided it). */
-export function holdResolutionRecordOf(event: ReservationCommitted | ReservationReleased): TransferRecord | null {
+export function holdResolutionRecordOf(
+  event: ReservationCommitted | ReservationReleased,
+): TransferRecord | null {
   const resolution = event.resolution;
   const leg = event.legs[0];
   if (resolution === undefined || leg === undefined) return null;
   const spec = leg.transfer;
   const post = event.type === 'ReservationCommitted';
   const amount = post ? (event.amount ?? spec.amount) : spec.amount;
-  return resolutionRecordOf(post ? 'post' : 'void', resolution.id, resolution.metadata, event.timestamp, spec, amount, spec.id);
+  return resolutionRecordOf(
+    post ? 'post' : 'void',
+    resolution.id,
+    resolution.metadata,
+    event.timestamp,
+    spec,
+    amount,
+    spec.id,
+  );
 }
 
 export function indexWritesOf(event: LedgerEvent): IndexWrites {
@@ -93,20 +127,39 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
       return NONE;
     case 'TransferCreated':
       return {
-        transfers: [transferRecordOf(event.transfer, event.timestamp, event.transfer.pending ? 'pending' : 'posted', null)],
+        transfers: [
+          transferRecordOf(
+            event.transfer,
+            event.timestamp,
+            event.transfer.pending ? 'pending' : 'posted',
+            null,
+          ),
+        ],
         updates: [],
         saga: null,
       };
     case 'PendingTransferPosted':
     case 'PendingTransferVoided': {
       const kind = event.type === 'PendingTransferPosted' ? 'post' : 'void';
-      const record = resolutionRecordOf(kind, event.id, event.metadata, event.timestamp, event, event.amount, event.pendingId);
+      const record = resolutionRecordOf(
+        kind,
+        event.id,
+        event.metadata,
+        event.timestamp,
+        event,
+        event.amount,
+        event.pendingId,
+      );
       const change: Partial<TransferRecord> =
         kind === 'post' ? { state: 'posted', postedAmount: event.amount } : { state: 'voided' };
       return { transfers: [record], updates: [{ id: event.pendingId, change }], saga: null };
     }
     case 'PendingTransferExpired':
-      return { transfers: [], updates: [{ id: event.pendingId, change: { state: 'expired' } }], saga: null };
+      return {
+        transfers: [],
+        updates: [{ id: event.pendingId, change: { state: 'expired' } }],
+        saga: null,
+      };
     case 'FundsReserved': {
       // ShardEngine does not write these: while the reservation is open its records are the
       // reservation itself (reservedTransfers), equal to these by construction.
@@ -116,7 +169,14 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
       for (const leg of event.legs) {
         if (seen.has(leg.transfer.id)) continue;
         seen.add(leg.transfer.id);
-        transfers.push(transferRecordOf(leg.transfer, event.timestamp, reservedStateOf(leg.transfer), event.sagaId));
+        transfers.push(
+          transferRecordOf(
+            leg.transfer,
+            event.timestamp,
+            reservedStateOf(leg.transfer),
+            event.sagaId,
+          ),
+        );
       }
       // No saga index entry: an open saga's outcome is its reservation in the state, which every
       // reader consults first (decide, sagaOutcome); the index holds final outcomes only, written
@@ -136,7 +196,10 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
       return {
         transfers: resolution === null ? [] : [resolution],
         updates,
-        saga: { sagaId: event.sagaId, outcome: event.type === 'ReservationCommitted' ? 'committed' : 'released' },
+        saga: {
+          sagaId: event.sagaId,
+          outcome: event.type === 'ReservationCommitted' ? 'committed' : 'released',
+        },
       };
     }
     default:
@@ -153,23 +216,41 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
  * id refuses one whose record is 'reserved'), so the update of that record is this record.
  * One record per transfer id, in leg order, like indexWritesOf's updates.
  */
-export function closedRecordsOf(reservation: ReservationState, event: ReservationCommitted | ReservationReleased): TransferRecord[] {
+export function closedRecordsOf(
+  reservation: ReservationState,
+  event: ReservationCommitted | ReservationReleased,
+): TransferRecord[] {
   const legs = reservation.legs;
   const records: TransferRecord[] = [];
   for (let index = 0; index < legs.length; index += 1) {
     const spec = (legs[index] as ReservationLeg).transfer;
     // A transfer with both sides on this shard appears as two legs; its record once.
     let seen = false;
-    for (let other = 0; other < index && !seen; other += 1) seen = (legs[other] as ReservationLeg).transfer.id === spec.id;
+    for (let other = 0; other < index && !seen; other += 1)
+      seen = (legs[other] as ReservationLeg).transfer.id === spec.id;
     if (seen) continue;
     if (!spec.pending) {
       // Any saga but a hold (the common case, without a change object).
-      records.push(transferRecordOf(spec, reservation.timestamp, event.type === 'ReservationCommitted' ? 'posted' : 'released', reservation.sagaId));
+      records.push(
+        transferRecordOf(
+          spec,
+          reservation.timestamp,
+          event.type === 'ReservationCommitted' ? 'posted' : 'released',
+          reservation.sagaId,
+        ),
+      );
       continue;
     }
     const change = closedChangeOf(event, spec);
-    const record = transferRecordOf(spec, reservation.timestamp, change.state ?? 'released', reservation.sagaId);
-    records.push(change.postedAmount === undefined ? record : { ...record, postedAmount: change.postedAmount });
+    const record = transferRecordOf(
+      spec,
+      reservation.timestamp,
+      change.state ?? 'released',
+      reservation.sagaId,
+    );
+    records.push(
+      change.postedAmount === undefined ? record : { ...record, postedAmount: change.postedAmount },
+    );
   }
   return records;
 }

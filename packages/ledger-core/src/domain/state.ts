@@ -45,7 +45,9 @@ export function expiresAtOf(timestamp: bigint, timeoutMs: number): bigint {
  * live on two shards), or undefined for any other saga. */
 export function holdLegOf(reservation: ReservationState): ReservationLeg | undefined {
   const leg = reservation.legs[0];
-  return reservation.legs.length === 1 && leg !== undefined && leg.transfer.pending ? leg : undefined;
+  return reservation.legs.length === 1 && leg !== undefined && leg.transfer.pending
+    ? leg
+    : undefined;
 }
 
 /** Per currency: the sums of the account counters, and what crossed shards. With them the
@@ -88,7 +90,12 @@ export function initialState(): LedgerState {
 }
 
 /** `counters`: the account's row in the state's CounterRows (evolve passes it). */
-export function newAccountState(spec: AccountSpec, ordinal: number, timestamp: bigint, counters: Counters): AccountState {
+export function newAccountState(
+  spec: AccountSpec,
+  ordinal: number,
+  timestamp: bigint,
+  counters: Counters,
+): AccountState {
   return {
     id: spec.id,
     currency: spec.currency,
@@ -150,8 +157,10 @@ export class ExpiryQueue {
       const left = 2 * index + 1;
       const right = left + 1;
       let smallest = index;
-      if (left < heap.length && before(heap[left] as ExpiryEntry, heap[smallest] as ExpiryEntry)) smallest = left;
-      if (right < heap.length && before(heap[right] as ExpiryEntry, heap[smallest] as ExpiryEntry)) smallest = right;
+      if (left < heap.length && before(heap[left] as ExpiryEntry, heap[smallest] as ExpiryEntry))
+        smallest = left;
+      if (right < heap.length && before(heap[right] as ExpiryEntry, heap[smallest] as ExpiryEntry))
+        smallest = right;
       if (smallest === index) break;
       [heap[index], heap[smallest]] = [heap[smallest] as ExpiryEntry, heap[index] as ExpiryEntry];
       index = smallest;

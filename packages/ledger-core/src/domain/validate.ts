@@ -4,7 +4,13 @@
 
 import type { RejectionCode } from '../errors.js';
 import { AMOUNT_MAX, limits } from '../limits.js';
-import { accountFlags, type AccountSpec, type Metadata, type PendingResolutionSpec, type TransferSpec } from './types.js';
+import {
+  accountFlags,
+  type AccountSpec,
+  type Metadata,
+  type PendingResolutionSpec,
+  type TransferSpec,
+} from './types.js';
 
 export interface AccountInput {
   readonly id: string;
@@ -46,7 +52,9 @@ export interface VoidPendingInput {
   readonly metadata?: Readonly<Record<string, string>> | null | undefined;
 }
 
-export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: RejectionCode; readonly detail: string };
+export type Parsed<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly code: RejectionCode; readonly detail: string };
 
 /** A refused input: the rejection half of Parsed. */
 export type Rejected = Extract<Parsed<never>, { readonly ok: false }>;
@@ -147,7 +155,11 @@ export function parseAmount(amount: unknown): bigint | null {
 export function parseMetadata(metadata: unknown): Metadata | null | undefined {
   if (metadata === undefined || metadata === null) return null;
   if (typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
-  if (Object.getPrototypeOf(metadata) !== Object.prototype && Object.getPrototypeOf(metadata) !== null) return undefined;
+  if (
+    Object.getPrototypeOf(metadata) !== Object.prototype &&
+    Object.getPrototypeOf(metadata) !== null
+  )
+    return undefined;
   const keys = Object.keys(metadata);
   if (keys.length > limits.metadataKeysMax) return undefined;
   const copy: Record<string, string> = {};
@@ -168,16 +180,20 @@ export function parseMetadata(metadata: unknown): Metadata | null | undefined {
 }
 
 export function parseAccount(input: unknown): Parsed<AccountSpec> {
-  if (typeof input !== 'object' || input === null) return reject('INVALID_ID', 'account must be an object');
+  if (typeof input !== 'object' || input === null)
+    return reject('INVALID_ID', 'account must be an object');
   const raw = input as Partial<Record<keyof AccountInput, unknown>>;
   if (!isValidId(raw.id)) return reject('INVALID_ID', 'account id');
   if (!isValidCurrency(raw.currency)) return reject('INVALID_CURRENCY', String(raw.currency));
   const debitFlag = raw.debitsMustNotExceedCredits;
   const creditFlag = raw.creditsMustNotExceedDebits;
-  if (debitFlag !== undefined && typeof debitFlag !== 'boolean') return reject('INVALID_FLAGS', 'debitsMustNotExceedCredits must be a boolean');
-  if (creditFlag !== undefined && typeof creditFlag !== 'boolean') return reject('INVALID_FLAGS', 'creditsMustNotExceedDebits must be a boolean');
+  if (debitFlag !== undefined && typeof debitFlag !== 'boolean')
+    return reject('INVALID_FLAGS', 'debitsMustNotExceedCredits must be a boolean');
+  if (creditFlag !== undefined && typeof creditFlag !== 'boolean')
+    return reject('INVALID_FLAGS', 'creditsMustNotExceedDebits must be a boolean');
   if (debitFlag === true && creditFlag === true) return reject('INVALID_FLAGS', 'both flags set');
-  if (raw.history !== undefined && typeof raw.history !== 'boolean') return reject('INVALID_FLAGS', 'history must be a boolean');
+  if (raw.history !== undefined && typeof raw.history !== 'boolean')
+    return reject('INVALID_FLAGS', 'history must be a boolean');
   const metadata = parseMetadata(raw.metadata);
   if (metadata === undefined) return reject('INVALID_METADATA', 'account metadata');
   let flags = 0;
@@ -195,8 +211,12 @@ export function isRejected(result: TransferSpec | Rejected): result is Rejected 
 /** parseTransfer without the wrapper of an accepted spec: the hot path of createTransfers. With
  * `accountIdsValid` the caller vouches that both account ids passed isValidId (the router
  * remembers the ids it has seen valid), and they are not scanned again; nothing else changes. */
-export function transferSpecOrRejection(input: unknown, accountIdsValid: boolean): TransferSpec | Rejected {
-  if (typeof input !== 'object' || input === null) return reject('INVALID_ID', 'transfer must be an object');
+export function transferSpecOrRejection(
+  input: unknown,
+  accountIdsValid: boolean,
+): TransferSpec | Rejected {
+  if (typeof input !== 'object' || input === null)
+    return reject('INVALID_ID', 'transfer must be an object');
   const raw = input as Partial<Record<keyof TransferInput, unknown>>;
   const id = raw.id;
   const debitAccountId = raw.debitAccountId;
@@ -207,19 +227,31 @@ export function transferSpecOrRejection(input: unknown, accountIdsValid: boolean
     if (!isValidId(creditAccountId)) return reject('INVALID_ID', 'creditAccountId');
   }
   const amount = parseAmount(raw.amount);
-  if (amount === null) return reject('INVALID_AMOUNT', typeof raw.amount === 'bigint' ? raw.amount.toString() : String(raw.amount));
+  if (amount === null)
+    return reject(
+      'INVALID_AMOUNT',
+      typeof raw.amount === 'bigint' ? raw.amount.toString() : String(raw.amount),
+    );
   const currency = raw.currency;
   if (!isValidCurrency(currency)) return reject('INVALID_CURRENCY', String(currency));
   const pendingInput = raw.pending;
-  if (pendingInput !== undefined && typeof pendingInput !== 'boolean') return reject('INVALID_TIMEOUT', 'pending must be a boolean');
+  if (pendingInput !== undefined && typeof pendingInput !== 'boolean')
+    return reject('INVALID_TIMEOUT', 'pending must be a boolean');
   const pending = pendingInput === true;
   const timeoutMs = raw.timeoutMs ?? 0;
-  if (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > limits.timeoutMsMax) {
+  if (
+    typeof timeoutMs !== 'number' ||
+    !Number.isSafeInteger(timeoutMs) ||
+    timeoutMs < 0 ||
+    timeoutMs > limits.timeoutMsMax
+  ) {
     return reject('INVALID_TIMEOUT', String(timeoutMs));
   }
-  if (timeoutMs > 0 && !pending) return reject('INVALID_TIMEOUT', 'timeoutMs is only for pending transfers');
+  if (timeoutMs > 0 && !pending)
+    return reject('INVALID_TIMEOUT', 'timeoutMs is only for pending transfers');
   const metadataInput = raw.metadata;
-  const metadata = metadataInput === undefined || metadataInput === null ? null : parseMetadata(metadataInput);
+  const metadata =
+    metadataInput === undefined || metadataInput === null ? null : parseMetadata(metadataInput);
   if (metadata === undefined) return reject('INVALID_METADATA', 'transfer metadata');
   return {
     id,
@@ -238,8 +270,12 @@ export function parseTransfer(input: unknown): Parsed<TransferSpec> {
   return isRejected(result) ? result : { ok: true, value: result };
 }
 
-export function parseResolution(input: unknown, allowAmount: boolean): Parsed<PendingResolutionSpec> {
-  if (typeof input !== 'object' || input === null) return reject('INVALID_ID', 'input must be an object');
+export function parseResolution(
+  input: unknown,
+  allowAmount: boolean,
+): Parsed<PendingResolutionSpec> {
+  if (typeof input !== 'object' || input === null)
+    return reject('INVALID_ID', 'input must be an object');
   const raw = input as Partial<Record<keyof PostPendingInput, unknown>>;
   if (!isValidId(raw.id)) return reject('INVALID_ID', 'id');
   if (!isValidId(raw.pendingId)) return reject('INVALID_ID', 'pendingId');

@@ -41,7 +41,8 @@ export async function createBackupDir(dir: string): Promise<void> {
     await mkdir(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new LedgerError('INVALID_ARGUMENT', { field: 'dir', dir, problem: 'already exists' });
+    if (code === 'EEXIST')
+      throw new LedgerError('INVALID_ARGUMENT', { field: 'dir', dir, problem: 'already exists' });
     throw new LedgerError('IO_ERROR', { dir, problem: String((error as Error).message) });
   }
 }
@@ -90,7 +91,12 @@ export async function copyCut(options: CopyCutOptions): Promise<CopiedShard> {
       eventTurnBatching: true,
     });
     try {
-      for (const [name, source] of db.rawViews) await copyDatabase(source, target.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' }), cut.transaction);
+      for (const [name, source] of db.rawViews)
+        await copyDatabase(
+          source,
+          target.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' }),
+          cut.transaction,
+        );
       assertLogEndsAtCut(target, cut.sequence);
     } finally {
       await target.close();
@@ -109,7 +115,10 @@ export async function copyCut(options: CopyCutOptions): Promise<CopiedShard> {
 /** A named database the copy would leave out is a bug, not a smaller backup. */
 function assertEveryDatabaseHasView(db: ShardDatabases, transaction: Transaction): void {
   for (const name of db.env.getKeys({ transaction })) {
-    assert(typeof name === 'string' && db.rawViews.has(name), 'every named database of a shard is copied');
+    assert(
+      typeof name === 'string' && db.rawViews.has(name),
+      'every named database of a shard is copied',
+    );
   }
 }
 
@@ -117,12 +126,17 @@ function assertEveryDatabaseHasView(db: ShardDatabases, transaction: Transaction
  * its types declare only a version number there. */
 const appendOptions = { append: true } as unknown as number;
 
-async function copyDatabase(source: Database<Buffer, Buffer>, target: Database<Buffer, Buffer>, transaction: Transaction): Promise<void> {
+async function copyDatabase(
+  source: Database<Buffer, Buffer>,
+  target: Database<Buffer, Buffer>,
+  transaction: Transaction,
+): Promise<void> {
   let after: Buffer | undefined;
   for (;;) {
     let bytes = 0;
     let last: Promise<boolean> | undefined;
-    const range = after === undefined ? { transaction } : { transaction, start: after, exclusiveStart: true };
+    const range =
+      after === undefined ? { transaction } : { transaction, start: after, exclusiveStart: true };
     for (const { key, value } of source.getRange(range)) {
       // Keys arrive in LMDB's order, so each one goes at the end of the copy's tree.
       last = target.put(key, value, appendOptions);

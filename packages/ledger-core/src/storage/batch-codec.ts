@@ -6,11 +6,27 @@
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
 import type { Command } from '../domain/types.js';
-import { isSagaCommand, sagaCommandFromTuple, sagaCommandToTuple, writeSagaCommands, type SagaCommand, type SagaCommandTuple } from './saga-codec.js';
-import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
+import {
+  isSagaCommand,
+  sagaCommandFromTuple,
+  sagaCommandToTuple,
+  writeSagaCommands,
+  type SagaCommand,
+  type SagaCommandTuple,
+} from './saga-codec.js';
+import {
+  TransferColumnsBuilder,
+  TransferColumnsReader,
+  type TransferColumns,
+} from './transfer-columns.js';
 import type { CommandResult, CommandStatus } from './engine-types.js';
 
-const packr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true, structuredClone: false });
+const packr = new Packr({
+  useRecords: false,
+  useBigIntExtension: true,
+  moreTypes: true,
+  structuredClone: false,
+});
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 interface WireCommands {
@@ -52,7 +68,13 @@ export class CommandBatchBuilder {
 
   /** A CreateTransfer of a plain transfer (TransferColumnsReader.isPlain: a safe-integer amount,
    * not pending, no metadata) whose fields the caller validated (validate.ts). */
-  addPlainTransfer(id: string, debitAccountId: string, creditAccountId: string, currency: string, amount: number): void {
+  addPlainTransfer(
+    id: string,
+    debitAccountId: string,
+    creditAccountId: string,
+    currency: string,
+    amount: number,
+  ): void {
     this.transfers.addPlain(id, debitAccountId, creditAccountId, currency, amount);
     this.size += 1;
   }
@@ -70,17 +92,33 @@ export class CommandBatchBuilder {
   }
 
   encode(): Uint8Array {
-    assert(this.transfers.count + this.others.length + this.sagaCommands.length === this.size, 'command batch counts agree');
+    assert(
+      this.transfers.count + this.others.length + this.sagaCommands.length === this.size,
+      'command batch counts agree',
+    );
     // `sagas` last: its bytes end the batch, so writeSagaCommands can append them to the rest.
-    const wire: WireCommands = { v: 2, count: this.size, transfers: this.transfers.build(), others: this.others, sagas: [] };
+    const wire: WireCommands = {
+      v: 2,
+      count: this.size,
+      transfers: this.transfers.build(),
+      others: this.others,
+      sagas: [],
+    };
     const packed = packr.pack(wire);
     if (this.sagaCommands.length === 0) return packed;
     // msgpackr wrote `sagas` as an empty array (0x90), the last byte: the same bytes with the saga
     // tuples in that array instead (msgpack-writer.ts says why not msgpackr).
     assert(packed[packed.length - 1] === 0x90, 'a command batch ends with its sagas array');
-    const written = writeSagaCommands(packed.subarray(0, packed.length - 1), this.sagaPositions, this.sagaCommands);
+    const written = writeSagaCommands(
+      packed.subarray(0, packed.length - 1),
+      this.sagaPositions,
+      this.sagaCommands,
+    );
     if (written !== null) return written;
-    const sagas: [number, SagaCommandTuple][] = this.sagaCommands.map((command, index) => [this.sagaPositions[index] as number, sagaCommandToTuple(command)]);
+    const sagas: [number, SagaCommandTuple][] = this.sagaCommands.map((command, index) => [
+      this.sagaPositions[index] as number,
+      sagaCommandToTuple(command),
+    ]);
     return packr.pack({ ...wire, sagas });
   }
 }
@@ -220,7 +258,8 @@ export function encodeResultBatch(results: readonly CommandResult[]): Uint8Array
     }
   }
   const writer = new ResultBatchWriter(results.length, base);
-  for (let index = 0; index < results.length; index += 1) writer.set(index, results[index] as CommandResult);
+  for (let index = 0; index < results.length; index += 1)
+    writer.set(index, results[index] as CommandResult);
   return writer.encode();
 }
 
@@ -247,7 +286,12 @@ export class ResultBatchView {
 
   result(index: number): CommandResult {
     const wire = this.wire;
-    const result: { status: CommandStatus; statuses?: CommandStatus[]; timestamp?: bigint; sequence?: number } = { status: this.status(index) };
+    const result: {
+      status: CommandStatus;
+      statuses?: CommandStatus[];
+      timestamp?: bigint;
+      sequence?: number;
+    } = { status: this.status(index) };
     const members = wire.members?.[index];
     if (members !== undefined) result.statuses = members;
     const sequence = wire.sequences[index] as number;

@@ -14,10 +14,26 @@ import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import type { Counters } from '../domain/balance.js';
 import type { LedgerEvent, Metadata, TransferCreated, TransferRecord } from '../domain/types.js';
-import { isSagaEvent, sagaEventFromTuple, sagaEventToTuple, writeSagaEvents, type SagaEvent, type SagaEventTuple } from './saga-codec.js';
+import {
+  isSagaEvent,
+  sagaEventFromTuple,
+  sagaEventToTuple,
+  writeSagaEvents,
+  type SagaEvent,
+  type SagaEventTuple,
+} from './saga-codec.js';
 import { bufferView, searchAscending } from './sorted-ids.js';
-import { CHECKSUM_PLACEHOLDER, checkChecksum, hasChecksum, sealChecksum } from './record-checksum.js';
-import { TransferColumnsBuilder, TransferColumnsReader, type TransferColumns } from './transfer-columns.js';
+import {
+  CHECKSUM_PLACEHOLDER,
+  checkChecksum,
+  hasChecksum,
+  sealChecksum,
+} from './record-checksum.js';
+import {
+  TransferColumnsBuilder,
+  TransferColumnsReader,
+  type TransferColumns,
+} from './transfer-columns.js';
 
 /** One group commit: the events with sequence numbers first .. first + events.length - 1. */
 export interface EventRecord {
@@ -44,13 +60,23 @@ interface ColumnarRecord {
   readonly sagas?: [number, SagaEventTuple][];
 }
 
-const packr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true, structuredClone: false });
+const packr = new Packr({
+  useRecords: false,
+  useBigIntExtension: true,
+  moreTypes: true,
+  structuredClone: false,
+});
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function encodeEventRecord(record: EventRecord): Buffer {
   const events = record.events;
   assert(events.length > 0, 'empty event record');
-  const builder = new EventRecordBuilder(record.first, (events[0] as LedgerEvent).timestamp, null, events.length);
+  const builder = new EventRecordBuilder(
+    record.first,
+    (events[0] as LedgerEvent).timestamp,
+    null,
+    events.length,
+  );
   for (const event of events) builder.addEvent(event);
   return builder.encode();
 }
@@ -89,7 +115,8 @@ export class EventRecordBuilder {
   private ensureBuilder(): TransferColumnsBuilder {
     if (this.builder !== null) return this.builder;
     const builder = new TransferColumnsBuilder(Math.max(this.offsets.length, this.inputCount));
-    for (let column = 0; column < this.inputCount; column += 1) this.copyInputColumn(builder, column);
+    for (let column = 0; column < this.inputCount; column += 1)
+      this.copyInputColumn(builder, column);
     this.builder = builder;
     return builder;
   }
@@ -98,7 +125,13 @@ export class EventRecordBuilder {
   private copyInputColumn(builder: TransferColumnsBuilder, column: number): number {
     const input = this.input;
     assert(input !== null, 'input columns');
-    return builder.addPlain(input.ids[column] as string, input.debits[column] as string, input.credits[column] as string, input.currencies[column] as string, input.columns.amounts[column] as number);
+    return builder.addPlain(
+      input.ids[column] as string,
+      input.debits[column] as string,
+      input.credits[column] as string,
+      input.currencies[column] as string,
+      input.columns.amounts[column] as number,
+    );
   }
 
   private setOffset(column: number, offset: number): void {
@@ -129,7 +162,8 @@ export class EventRecordBuilder {
     if (offset <= SAFE_BIG && isSagaEvent(event)) {
       this.sagaEvents.push(event);
       this.sagaPositions.push(this.count);
-    } else if (event.type !== 'TransferCreated' || offset > SAFE_BIG) this.others.push([this.count, event]);
+    } else if (event.type !== 'TransferCreated' || offset > SAFE_BIG)
+      this.others.push([this.count, event]);
     else {
       const builder = this.ensureBuilder();
       this.setOffset(builder.add(event.transfer), Number(offset));
@@ -149,7 +183,8 @@ export class EventRecordBuilder {
     if (this.builder === null) {
       const input = this.input;
       transferCount = this.inputCount;
-      if (input !== null && transferCount === input.count) transfers = { ...input.columns, bigAmounts: null, extras: null };
+      if (input !== null && transferCount === input.count)
+        transfers = { ...input.columns, bigAmounts: null, extras: null };
       else transfers = this.ensureBuilder().build();
     } else {
       transfers = this.builder.build();
@@ -174,9 +209,17 @@ export class EventRecordBuilder {
     // msgpackr wrote `sagas` as an empty array (0x90), the record's last byte: the same bytes
     // with the saga tuples in that array instead.
     assert(packed[packed.length - 1] === 0x90, 'an event record ends with its sagas array');
-    const written = writeSagaEvents(packed.subarray(0, packed.length - 1), this.sagaPositions, events, this.base);
+    const written = writeSagaEvents(
+      packed.subarray(0, packed.length - 1),
+      this.sagaPositions,
+      events,
+      this.base,
+    );
     if (written !== null) return written;
-    const sagas: [number, SagaEventTuple][] = events.map((event, index) => [this.sagaPositions[index] as number, sagaEventToTuple(event, this.base)]);
+    const sagas: [number, SagaEventTuple][] = events.map((event, index) => [
+      this.sagaPositions[index] as number,
+      sagaEventToTuple(event, this.base),
+    ]);
     return packr.pack({ ...columnar, sagas });
   }
 }
@@ -189,16 +232,29 @@ export function decodeEventRecord(buffer: Uint8Array): EventRecord {
     record = packr.unpack(buffer) as ColumnarRecord | null;
   } catch (error) {
     if (error instanceof LedgerError) throw error;
-    throw new LedgerError('STORAGE_CORRUPT', { problem: `log record is not msgpack: ${String((error as Error).message)}` });
+    throw new LedgerError('STORAGE_CORRUPT', {
+      problem: `log record is not msgpack: ${String((error as Error).message)}`,
+    });
   }
-  if (record === null || typeof record !== 'object' || (record.v !== 2 && record.v !== 3 && record.v !== 4) || typeof record.first !== 'number') {
-    throw new LedgerError('STORAGE_CORRUPT', { reason: 'unknown event record version', version: String(record?.v) });
+  if (
+    record === null ||
+    typeof record !== 'object' ||
+    (record.v !== 2 && record.v !== 3 && record.v !== 4) ||
+    typeof record.first !== 'number'
+  ) {
+    throw new LedgerError('STORAGE_CORRUPT', {
+      reason: 'unknown event record version',
+      version: String(record?.v),
+    });
   }
   // A version 4 record whose checksum field is gone was changed: it is not read unchecked.
-  if (record.v === 4 && !hasChecksum(buffer)) throw new LedgerError('STORAGE_CORRUPT', { problem: 'log record lost its checksum' });
+  if (record.v === 4 && !hasChecksum(buffer))
+    throw new LedgerError('STORAGE_CORRUPT', { problem: 'log record lost its checksum' });
   const events: LedgerEvent[] = new Array(record.count);
   for (const [index, event] of record.others) events[index] = event;
-  if (record.sagas !== undefined) for (const [index, tuple] of record.sagas) events[index] = sagaEventFromTuple(tuple, record.base);
+  if (record.sagas !== undefined)
+    for (const [index, tuple] of record.sagas)
+      events[index] = sagaEventFromTuple(tuple, record.base);
   const transfers = new TransferColumnsReader(record.transfers);
   let column = 0;
   for (let index = 0; index < record.count; index += 1) {
@@ -242,7 +298,9 @@ export class ValueArena {
     if (this.offset + bytes <= this.buffer.length) return;
     // Start a new buffer; the old one stays referenced by the writes that point into it.
     const pending = this.buffer.subarray(this.mark, this.offset);
-    const grown = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, (this.offset - this.mark + bytes) * 2));
+    const grown = Buffer.allocUnsafeSlow(
+      Math.max(this.buffer.length * 2, (this.offset - this.mark + bytes) * 2),
+    );
     pending.copy(grown, 0);
     this.buffer = grown;
     this.view = new DataView(grown.buffer, 0, grown.length);
@@ -305,8 +363,18 @@ export class ValueArena {
    * transfer that is not pending and has no optional fields, from its fields (no record object),
    * with one bounds check for the whole entry instead of one per field. The timestamp is
    * high * 2^32 + low, so that no bigint is built per entry. */
-  plainEntry(id: string, timestampHigh: number, timestampLow: number, amount: number, debitAccountId: string, creditAccountId: string, currency: string): void {
-    this.reserve(35 + 3 * (id.length + debitAccountId.length + creditAccountId.length + currency.length));
+  plainEntry(
+    id: string,
+    timestampHigh: number,
+    timestampLow: number,
+    amount: number,
+    debitAccountId: string,
+    creditAccountId: string,
+    currency: string,
+  ): void {
+    this.reserve(
+      35 + 3 * (id.length + debitAccountId.length + creditAccountId.length + currency.length),
+    );
     const buffer = this.buffer;
     const view = this.view;
     let at = this.putString(id, this.offset);
@@ -406,7 +474,9 @@ export function writeTransferRecord(arena: ValueArena, record: TransferRecord): 
   if (record.pendingId !== null) flags |= HAS_PENDING_ID;
   if (record.postedAmount !== null) flags |= HAS_POSTED_AMOUNT;
   if (record.sagaId !== null) flags |= HAS_SAGA_ID;
-  arena.u8(kinds.indexOf(record.kind) | (states.indexOf(record.state) << 2) | (record.pending ? 0x80 : 0));
+  arena.u8(
+    kinds.indexOf(record.kind) | (states.indexOf(record.state) << 2) | (record.pending ? 0x80 : 0),
+  );
   arena.u8(flags);
   arena.i64(record.timestamp);
   arena.f64(record.timeoutMs);
@@ -462,12 +532,21 @@ export function encodePlainRun(
     entryOffsets[at] = arena.pendingBytes - entries;
     const sum = low + (offsets[at] as number);
     const carry = Math.floor(sum / TWO_32);
-    arena.plainEntry(ids[column] as string, high + carry, sum - carry * TWO_32, amounts[column] as number, debits[column] as string, credits[column] as string, sameCurrency ?? ((currencies as string[])[column] as string));
+    arena.plainEntry(
+      ids[column] as string,
+      high + carry,
+      sum - carry * TWO_32,
+      amounts[column] as number,
+      debits[column] as string,
+      credits[column] as string,
+      sameCurrency ?? ((currencies as string[])[column] as string),
+    );
   }
   entryOffsets[count] = arena.pendingBytes - entries;
   arena.setU8(0, PLAIN_RUN_VERSION);
   arena.setU32(1, count);
-  for (let at = 0; at <= count; at += 1) arena.setU32(PLAIN_RUN_HEADER_BYTES + 4 * at, entryOffsets[at] as number);
+  for (let at = 0; at <= count; at += 1)
+    arena.setU32(PLAIN_RUN_HEADER_BYTES + 4 * at, entryOffsets[at] as number);
   return arena.takeView();
 }
 
@@ -524,7 +603,8 @@ export function decodeTransferRecord(id: string, buffer: Uint8Array): TransferRe
   const pendingId = (flags & HAS_PENDING_ID) !== 0 ? reader.string() : null;
   const postedAmount = (flags & HAS_POSTED_AMOUNT) !== 0 ? reader.u128() : null;
   const sagaId = (flags & HAS_SAGA_ID) !== 0 ? reader.string() : null;
-  const metadata = (flags & HAS_METADATA) !== 0 ? (Object.freeze(JSON.parse(reader.string())) as Metadata) : null;
+  const metadata =
+    (flags & HAS_METADATA) !== 0 ? (Object.freeze(JSON.parse(reader.string())) as Metadata) : null;
   const kind = kinds[head & 3];
   const state = states[(head >> 2) & 7];
   assert(kind !== undefined && state !== undefined, 'transfer record header');
@@ -558,12 +638,19 @@ export const eventTypeCodes = [
 ] as const satisfies readonly LedgerEvent['type'][];
 
 /** A history entry: event type, timestamp, the account's counters after the posting, transfer id. */
-export function writeHistoryEntry(arena: ValueArena, eventType: LedgerEvent['type'], transferId: string, timestamp: bigint, counters: Counters): void {
+export function writeHistoryEntry(
+  arena: ValueArena,
+  eventType: LedgerEvent['type'],
+  transferId: string,
+  timestamp: bigint,
+  counters: Counters,
+): void {
   arena.u8(eventTypeCodes.indexOf(eventType));
   arena.i64(timestamp);
   if (counters.wide === null) {
     arena.u8(0);
-    for (let index = 0; index < 4; index += 1) arena.f64(counters.values[counters.at + index] as number);
+    for (let index = 0; index < 4; index += 1)
+      arena.f64(counters.values[counters.at + index] as number);
   } else {
     arena.u8(1);
     for (let index = 0; index < 4; index += 1) arena.u128(counters.wide[index] as bigint);
@@ -572,7 +659,12 @@ export function writeHistoryEntry(arena: ValueArena, eventType: LedgerEvent['typ
 }
 
 /** A history entry: event type, timestamp, the account's counters after the posting, transfer id. */
-export function encodeHistoryEntry(eventType: LedgerEvent['type'], transferId: string, timestamp: bigint, counters: Counters): Buffer {
+export function encodeHistoryEntry(
+  eventType: LedgerEvent['type'],
+  transferId: string,
+  timestamp: bigint,
+  counters: Counters,
+): Buffer {
   const arena = new ValueArena(128);
   writeHistoryEntry(arena, eventType, transferId, timestamp, counters);
   return arena.takeCopy();

@@ -17,9 +17,14 @@ const lmdbCorruptionCodes: ReadonlySet<unknown> = new Set([
 /** STORAGE_CORRUPT with `detail` added when `error` is damage to the shard's files; null when it
  * is anything else. */
 export function corruptionOf(error: unknown, detail: ErrorDetail): LedgerError | null {
-  if (isLedgerError(error, 'STORAGE_CORRUPT')) return new LedgerError('STORAGE_CORRUPT', { ...detail, ...error.detail });
+  if (isLedgerError(error, 'STORAGE_CORRUPT'))
+    return new LedgerError('STORAGE_CORRUPT', { ...detail, ...error.detail });
   if (isLedgerError(error)) return null;
   const code = (error as { code?: unknown } | null)?.code;
   if (!lmdbCorruptionCodes.has(code)) return null;
-  return new LedgerError('STORAGE_CORRUPT', { ...detail, problem: String((error as Error).message), lmdbCode: String(code) });
+  return new LedgerError('STORAGE_CORRUPT', {
+    ...detail,
+    problem: String((error as Error).message),
+    lmdbCode: String(code),
+  });
 }

@@ -3,7 +3,13 @@
 
 import type { ShardIdentityExpectation } from './shard-identity.js';
 import type { RejectionStatus } from '../errors.js';
-import type { Command, LedgerEvent, Metadata, SagaOutcome, TransferRecord } from '../domain/types.js';
+import type {
+  Command,
+  LedgerEvent,
+  Metadata,
+  SagaOutcome,
+  TransferRecord,
+} from '../domain/types.js';
 import type { ReservationState } from '../domain/state.js';
 import type { Violation } from '../domain/audit.js';
 
@@ -173,8 +179,14 @@ export interface ShardEngineApi {
   /** The saga's open reservation on this shard (its legs), or undefined. */
   reservation(sagaId: string): Promise<ReservationState | undefined>;
   openReservations(): Promise<ReservationState[]>;
-  accountHistory(accountId: string, options?: { afterSequence?: number; limit?: number }): Promise<HistoryPage>;
-  balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): Promise<AccountView | undefined>;
+  accountHistory(
+    accountId: string,
+    options?: { afterSequence?: number; limit?: number },
+  ): Promise<HistoryPage>;
+  balanceAsOf(
+    accountId: string,
+    at: { sequence?: number; timestamp?: bigint },
+  ): Promise<AccountView | undefined>;
   /** Events with sequence > afterSequence, at most `limit` (durable events only). */
   readEvents(afterSequence: number, limit: number): Promise<SequencedEvent[]>;
   /** The encoded log records holding the events after `afterSequence` (about `limitEvents` of

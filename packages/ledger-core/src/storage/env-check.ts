@@ -18,7 +18,15 @@ const P_META = 0x08;
 const MDB_MAGIC = 0xbeefc0de;
 const MDB_DATA_VERSION = 2;
 /** Offsets within a meta page (page header included). */
-const at = { pageNumber: 0, flags: 18, magic: 24, version: 28, pageSize: 48, lastPage: 144, txnId: 152 } as const;
+const at = {
+  pageNumber: 0,
+  flags: 18,
+  magic: 24,
+  version: 28,
+  pageSize: 48,
+  lastPage: 144,
+  txnId: 152,
+} as const;
 /** Bytes of a meta page that are read: through the txn id. */
 const META_BYTES = at.txnId + 8;
 /** LMDB's page size is the OS page size, a power of two; these bound what a sane file can say. */
@@ -44,13 +52,16 @@ function readAt(fd: number, offset: number, length: number): Buffer {
 /** The meta record of page `page` (0 or 1), or the problem that makes it unusable. */
 function metaOf(bytes: Buffer, page: number): Meta | string {
   if (bytes.length < META_BYTES) return `meta page ${page} is cut short`;
-  if (bytes.readBigUInt64LE(at.pageNumber) !== BigInt(page)) return `meta page ${page} has page number ${bytes.readBigUInt64LE(at.pageNumber)}`;
+  if (bytes.readBigUInt64LE(at.pageNumber) !== BigInt(page))
+    return `meta page ${page} has page number ${bytes.readBigUInt64LE(at.pageNumber)}`;
   if ((bytes.readUInt16LE(at.flags) & P_META) === 0) return `page ${page} is not a meta page`;
-  if (bytes.readUInt32LE(at.magic) !== MDB_MAGIC) return `meta page ${page} has no LMDB magic number`;
+  if (bytes.readUInt32LE(at.magic) !== MDB_MAGIC)
+    return `meta page ${page} has no LMDB magic number`;
   const version = bytes.readUInt32LE(at.version) & 0xffff;
   if (version !== MDB_DATA_VERSION) return `meta page ${page} has LMDB data version ${version}`;
   const pageSize = bytes.readUInt32LE(at.pageSize);
-  if (pageSize < PAGE_SIZE_MIN || pageSize > PAGE_SIZE_MAX || (pageSize & (pageSize - 1)) !== 0) return `meta page ${page} has page size ${pageSize}`;
+  if (pageSize < PAGE_SIZE_MIN || pageSize > PAGE_SIZE_MAX || (pageSize & (pageSize - 1)) !== 0)
+    return `meta page ${page} has page size ${pageSize}`;
   const lastPage = bytes.readBigUInt64LE(at.lastPage);
   if (lastPage < 1n) return `meta page ${page} names last page ${lastPage}`;
   return { pageSize, lastPage, txnId: bytes.readBigUInt64LE(at.txnId) };
@@ -75,7 +86,11 @@ export function checkEnvFile(dir: string): void {
     fd = openSync(join(dir, 'events.mdb'), 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new LedgerError('IO_ERROR', { dir, file: 'events.mdb', problem: String((error as Error).message) });
+    throw new LedgerError('IO_ERROR', {
+      dir,
+      file: 'events.mdb',
+      problem: String((error as Error).message),
+    });
   }
   try {
     const sizeBytes = fstatSync(fd).size;
@@ -84,21 +99,41 @@ export function checkEnvFile(dir: string): void {
     if (typeof first === 'string') throw corrupt(dir, first);
     const second = metaOf(readAt(fd, first.pageSize, META_BYTES), 1);
     if (typeof second === 'string') throw corrupt(dir, second);
-    if (second.pageSize !== first.pageSize) throw corrupt(dir, `meta pages disagree on the page size (${first.pageSize}, ${second.pageSize})`);
+    if (second.pageSize !== first.pageSize)
+      throw corrupt(
+        dir,
+        `meta pages disagree on the page size (${first.pageSize}, ${second.pageSize})`,
+      );
     const live = second.txnId > first.txnId ? second : first;
     if (!covers(sizeBytes, live)) {
-      throw corrupt(dir, `the file has ${sizeBytes} bytes, its live meta page names ${live.lastPage + 1n} pages of ${live.pageSize} bytes`);
+      throw corrupt(
+        dir,
+        `the file has ${sizeBytes} bytes, its live meta page names ${live.lastPage + 1n} pages of ${live.pageSize} bytes`,
+      );
     }
     // The sync meta (no page header, magic or version of its own) counts only with a txn id.
     const sync = readAt(fd, first.pageSize / 2, META_BYTES);
     if (sync.length === META_BYTES && sync.readBigUInt64LE(at.txnId) !== 0n) {
-      const syncMeta: Meta = { pageSize: sync.readUInt32LE(at.pageSize), lastPage: sync.readBigUInt64LE(at.lastPage), txnId: sync.readBigUInt64LE(at.txnId) };
-      if (syncMeta.pageSize !== first.pageSize) throw corrupt(dir, `the sync meta has page size ${syncMeta.pageSize}`);
-      if (!covers(sizeBytes, syncMeta)) throw corrupt(dir, `the file has ${sizeBytes} bytes, its sync meta names ${syncMeta.lastPage + 1n} pages`);
+      const syncMeta: Meta = {
+        pageSize: sync.readUInt32LE(at.pageSize),
+        lastPage: sync.readBigUInt64LE(at.lastPage),
+        txnId: sync.readBigUInt64LE(at.txnId),
+      };
+      if (syncMeta.pageSize !== first.pageSize)
+        throw corrupt(dir, `the sync meta has page size ${syncMeta.pageSize}`);
+      if (!covers(sizeBytes, syncMeta))
+        throw corrupt(
+          dir,
+          `the file has ${sizeBytes} bytes, its sync meta names ${syncMeta.lastPage + 1n} pages`,
+        );
     }
   } catch (error) {
     if (error instanceof LedgerError) throw error;
-    throw new LedgerError('IO_ERROR', { dir, file: 'events.mdb', problem: String((error as Error).message) });
+    throw new LedgerError('IO_ERROR', {
+      dir,
+      file: 'events.mdb',
+      problem: String((error as Error).message),
+    });
   } finally {
     closeSync(fd);
   }

@@ -13,7 +13,13 @@ import { LedgerError, isLedgerError, type ErrorDetail } from '../errors.js';
 const ERRNO_ENOSPC = 28;
 const ERRNO_EFBIG = 27;
 const MDB_MAP_FULL = -30792;
-const fullCodes: ReadonlySet<unknown> = new Set([ERRNO_ENOSPC, ERRNO_EFBIG, MDB_MAP_FULL, 'ENOSPC', 'EFBIG']);
+const fullCodes: ReadonlySet<unknown> = new Set([
+  ERRNO_ENOSPC,
+  ERRNO_EFBIG,
+  MDB_MAP_FULL,
+  'ENOSPC',
+  'EFBIG',
+]);
 /** LMDB reports a short write (the file system filled up during a writev) as EIO. */
 const ERRNO_EIO = 5;
 /** Below this much room (free space, or file size limit minus the file's size), an EIO from a
@@ -41,7 +47,10 @@ const causeWaitMs = 1_000;
 /** The typed error of a failed write: STORAGE_FULL for ENOSPC, EFBIG and a full map, IO_ERROR
  * otherwise. lmdb-js rejects a failed commit's writes with a generic error whose `commitError`
  * promise rejects with the cause (an Error with the errno as `code`). */
-export async function storageErrorOf(error: unknown, detail: ErrorDetail & { readonly dir: string }): Promise<LedgerError> {
+export async function storageErrorOf(
+  error: unknown,
+  detail: ErrorDetail & { readonly dir: string },
+): Promise<LedgerError> {
   if (isLedgerError(error)) return error;
   let cause: unknown = error;
   const commitError = (error as { commitError?: unknown } | null)?.commitError;
@@ -51,7 +60,13 @@ export async function storageErrorOf(error: unknown, detail: ErrorDetail & { rea
       timer = setTimeout(() => resolve(error), causeWaitMs);
       timer.unref();
     });
-    cause = await Promise.race([commitError.then(() => error, (reason: unknown) => reason), timedOut]);
+    cause = await Promise.race([
+      commitError.then(
+        () => error,
+        (reason: unknown) => reason,
+      ),
+      timedOut,
+    ]);
     clearTimeout(timer);
   }
   const code = (cause as { code?: unknown } | null)?.code;

@@ -50,13 +50,22 @@ export class IndexAudit {
       if (this.has(id)) continue;
       this.unindexed += 1;
       if (this.violations.length < unindexedListedMax) {
-        this.violations.push({ rule: 'transfer_indexed', detail: `transfer ${JSON.stringify(id)} (sequence ${sequence}) is in the log but not found through the id index` });
+        this.violations.push({
+          rule: 'transfer_indexed',
+          detail: `transfer ${JSON.stringify(id)} (sequence ${sequence}) is in the log but not found through the id index`,
+        });
       }
     }
   }
 
   result(): Violation[] {
     if (this.unindexed <= this.violations.length) return this.violations;
-    return [...this.violations, { rule: 'transfer_indexed', detail: `${this.unindexed - this.violations.length} more transfer ids not found through the id index` }];
+    return [
+      ...this.violations,
+      {
+        rule: 'transfer_indexed',
+        detail: `${this.unindexed - this.violations.length} more transfer ids not found through the id index`,
+      },
+    ];
   }
 }

@@ -67,12 +67,29 @@ export function openShardDatabases(dir: string, mapSizeBytes: number): ShardData
     history: env.openDB<Buffer, [number, number]>({ name: 'history', encoding: 'binary' }),
     meta: env.openDB<number, string>({ name: 'meta', encoding: 'msgpack' }),
     // Versions on: the fence's commits are conditional on the entry's version (the fence token).
-    writer: env.openDB<WriterRecord, string>({ name: 'writer', encoding: 'msgpack', useVersions: true }),
+    writer: env.openDB<WriterRecord, string>({
+      name: 'writer',
+      encoding: 'msgpack',
+      useVersions: true,
+    }),
   };
   const rawViews = new Map<string, Database<Buffer, Buffer>>();
-  for (const name of shardDatabaseNames) rawViews.set(name, env.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' }));
+  for (const name of shardDatabaseNames)
+    rawViews.set(
+      name,
+      env.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' }),
+    );
   return { ...databases, rawViews };
 }
 
 /** The named databases of a shard's environment, as openShardDatabases opens them. */
-export const shardDatabaseNames = ['log', 'transfers', 'runs', 'sagas', 'sagaRuns', 'history', 'meta', 'writer'] as const;
+export const shardDatabaseNames = [
+  'log',
+  'transfers',
+  'runs',
+  'sagas',
+  'sagaRuns',
+  'history',
+  'meta',
+  'writer',
+] as const;

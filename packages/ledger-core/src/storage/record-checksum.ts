@@ -23,12 +23,19 @@ export const CHECKSUM_PLACEHOLDER = 0xffff_ffff;
 /** Whether `stored` starts with a checksum field. */
 export function hasChecksum(stored: Uint8Array): boolean {
   if (stored.length < PAYLOAD_AT) return false;
-  for (let index = 0; index < HEADER.length; index += 1) if (stored[index] !== HEADER[index]) return false;
+  for (let index = 0; index < HEADER.length; index += 1)
+    if (stored[index] !== HEADER[index]) return false;
   return true;
 }
 
 function readCrc(stored: Uint8Array): number {
-  return (((stored[CRC_AT] as number) << 24) | ((stored[CRC_AT + 1] as number) << 16) | ((stored[CRC_AT + 2] as number) << 8) | (stored[CRC_AT + 3] as number)) >>> 0;
+  return (
+    (((stored[CRC_AT] as number) << 24) |
+      ((stored[CRC_AT + 1] as number) << 16) |
+      ((stored[CRC_AT + 2] as number) << 8) |
+      (stored[CRC_AT + 3] as number)) >>>
+    0
+  );
 }
 
 /** Fills in, in place, the checksum of a record packed with `crc: CHECKSUM_PLACEHOLDER` as its
@@ -43,5 +50,6 @@ export function sealChecksum(packed: Buffer): Buffer {
 /** Throws STORAGE_CORRUPT when `stored` has a checksum field that does not match its bytes. */
 export function checkChecksum(stored: Uint8Array): void {
   if (!hasChecksum(stored)) return;
-  if (crc32(stored.subarray(PAYLOAD_AT)) !== readCrc(stored)) throw new LedgerError('STORAGE_CORRUPT', { problem: 'log record checksum mismatch' });
+  if (crc32(stored.subarray(PAYLOAD_AT)) !== readCrc(stored))
+    throw new LedgerError('STORAGE_CORRUPT', { problem: 'log record checksum mismatch' });
 }

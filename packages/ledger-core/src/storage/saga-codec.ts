@@ -8,7 +8,17 @@ import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import { MsgpackWriter } from './msgpack-writer.js';
 import { bufferView, searchAscending } from './sorted-ids.js';
-import type { Command, FundsReserved, LedgerEvent, Metadata, PendingResolutionSpec, ReservationCommitted, ReservationLeg, ReservationReleased, SagaOutcome } from '../domain/types.js';
+import type {
+  Command,
+  FundsReserved,
+  LedgerEvent,
+  Metadata,
+  PendingResolutionSpec,
+  ReservationCommitted,
+  ReservationLeg,
+  ReservationReleased,
+  SagaOutcome,
+} from '../domain/types.js';
 
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -17,10 +27,23 @@ const COMMIT = 6;
 const RELEASE = 7;
 
 /** [side (0 debit, 1 credit), id, debit, credit, amount, currency, pending (0|1), timeoutMs, metadata] */
-type LegTuple = [number, string, string, string, number | bigint, string, number, number, Metadata | null];
+type LegTuple = [
+  number,
+  string,
+  string,
+  string,
+  number | bigint,
+  string,
+  number,
+  number,
+  Metadata | null,
+];
 
 export type SagaEvent = FundsReserved | ReservationCommitted | ReservationReleased;
-export type SagaCommand = Extract<Command, { type: 'ReserveFunds' | 'CommitReservation' | 'ReleaseReservation' }>;
+export type SagaCommand = Extract<
+  Command,
+  { type: 'ReserveFunds' | 'CommitReservation' | 'ReleaseReservation' }
+>;
 
 /** A cross-shard hold's post or void as a saga event carries it: [id, metadata]. */
 type HoldResolutionTuple = [string, Metadata | null];
@@ -62,15 +85,27 @@ function metadataFromWire(metadata: unknown): Metadata | null {
  * writers below leave those to msgpackr). */
 function hasHoldFields(item: SagaEvent | SagaCommand): boolean {
   if (item.type === 'FundsReserved' || item.type === 'ReserveFunds') return false;
-  return item.resolution !== undefined || ((item.type === 'ReservationCommitted' || item.type === 'CommitReservation') && item.amount !== undefined);
+  return (
+    item.resolution !== undefined ||
+    ((item.type === 'ReservationCommitted' || item.type === 'CommitReservation') &&
+      item.amount !== undefined)
+  );
 }
 
 export function isSagaEvent(event: LedgerEvent): event is SagaEvent {
-  return event.type === 'FundsReserved' || event.type === 'ReservationCommitted' || event.type === 'ReservationReleased';
+  return (
+    event.type === 'FundsReserved' ||
+    event.type === 'ReservationCommitted' ||
+    event.type === 'ReservationReleased'
+  );
 }
 
 export function isSagaCommand(command: Command): command is SagaCommand {
-  return command.type === 'ReserveFunds' || command.type === 'CommitReservation' || command.type === 'ReleaseReservation';
+  return (
+    command.type === 'ReserveFunds' ||
+    command.type === 'CommitReservation' ||
+    command.type === 'ReleaseReservation'
+  );
 }
 
 function legsToTuples(legs: readonly ReservationLeg[]): LegTuple[] {
@@ -122,19 +157,38 @@ function legsFromTuples(tuples: unknown): ReservationLeg[] {
 
 export function sagaEventToTuple(event: SagaEvent, base: bigint): SagaEventTuple {
   const offset = event.timestamp - base;
-  assert(offset >= 0n && offset <= SAFE_BIG, 'saga event timestamp within a safe offset of the record base');
+  assert(
+    offset >= 0n && offset <= SAFE_BIG,
+    'saga event timestamp within a safe offset of the record base',
+  );
   const at = Number(offset);
   switch (event.type) {
     case 'FundsReserved':
       return [RESERVE, at, event.sagaId, event.participants, legsToTuples(event.legs)];
     case 'ReservationCommitted': {
       if (!hasHoldFields(event)) return [COMMIT, at, event.sagaId, legsToTuples(event.legs)];
-      const resolution: HoldResolutionTuple | null = event.resolution === undefined ? null : [event.resolution.id, event.resolution.metadata];
-      return [COMMIT, at, event.sagaId, legsToTuples(event.legs), event.amount === undefined ? null : amountToWire(event.amount), resolution];
+      const resolution: HoldResolutionTuple | null =
+        event.resolution === undefined ? null : [event.resolution.id, event.resolution.metadata];
+      return [
+        COMMIT,
+        at,
+        event.sagaId,
+        legsToTuples(event.legs),
+        event.amount === undefined ? null : amountToWire(event.amount),
+        resolution,
+      ];
     }
     case 'ReservationReleased':
-      if (event.resolution === undefined) return [RELEASE, at, event.sagaId, legsToTuples(event.legs), event.reason];
-      return [RELEASE, at, event.sagaId, legsToTuples(event.legs), event.reason, [event.resolution.id, event.resolution.metadata]];
+      if (event.resolution === undefined)
+        return [RELEASE, at, event.sagaId, legsToTuples(event.legs), event.reason];
+      return [
+        RELEASE,
+        at,
+        event.sagaId,
+        legsToTuples(event.legs),
+        event.reason,
+        [event.resolution.id, event.resolution.metadata],
+      ];
   }
 }
 
@@ -155,8 +209,19 @@ function stringLength(value: string): number {
 function legsBytesMax(legs: readonly ReservationLeg[]): number {
   let size = MsgpackWriter.headerBytesMax;
   for (const { transfer } of legs) {
-    if (transfer.metadata !== null || typeof transfer.amount !== 'bigint' || transfer.amount > SAFE_BIG || typeof transfer.timeoutMs !== 'number') return Number.NaN;
-    size += LEG_BYTES_MAX + stringLength(transfer.id) + stringLength(transfer.debitAccountId) + stringLength(transfer.creditAccountId) + stringLength(transfer.currency);
+    if (
+      transfer.metadata !== null ||
+      typeof transfer.amount !== 'bigint' ||
+      transfer.amount > SAFE_BIG ||
+      typeof transfer.timeoutMs !== 'number'
+    )
+      return Number.NaN;
+    size +=
+      LEG_BYTES_MAX +
+      stringLength(transfer.id) +
+      stringLength(transfer.debitAccountId) +
+      stringLength(transfer.creditAccountId) +
+      stringLength(transfer.currency);
   }
   return size;
 }
@@ -168,7 +233,12 @@ function writeLegs(writer: MsgpackWriter, legs: readonly ReservationLeg[]): bool
     const { side, transfer } = legs[index] as ReservationLeg;
     writer.arrayHeader(9);
     writer.number(side === 'debit' ? 0 : 1);
-    if (!writer.ascii(transfer.id) || !writer.ascii(transfer.debitAccountId) || !writer.ascii(transfer.creditAccountId)) return false;
+    if (
+      !writer.ascii(transfer.id) ||
+      !writer.ascii(transfer.debitAccountId) ||
+      !writer.ascii(transfer.creditAccountId)
+    )
+      return false;
     writer.number(Number(transfer.amount));
     if (!writer.ascii(transfer.currency)) return false;
     writer.number(transfer.pending ? 1 : 0);
@@ -185,7 +255,8 @@ function participantsBytesMax(participants: readonly number[]): number {
 
 function writeParticipants(writer: MsgpackWriter, participants: readonly number[]): void {
   writer.arrayHeader(participants.length);
-  for (let index = 0; index < participants.length; index += 1) writer.number(participants[index] as number);
+  for (let index = 0; index < participants.length; index += 1)
+    writer.number(participants[index] as number);
 }
 
 /** A writer for `head` plus `size` bytes, with `head` written; null when `size` is NaN (an item
@@ -204,7 +275,12 @@ function writerAfter(head: Uint8Array, size: number): MsgpackWriter | null {
  * MsgpackWriter's subset (metadata, an amount above 2^53-1, a non-ASCII string): the caller then
  * packs the tuples with msgpackr.
  */
-export function writeSagaEvents(head: Uint8Array, positions: readonly number[], events: readonly SagaEvent[], base: bigint): Buffer | null {
+export function writeSagaEvents(
+  head: Uint8Array,
+  positions: readonly number[],
+  events: readonly SagaEvent[],
+  base: bigint,
+): Buffer | null {
   assert(positions.length === events.length, 'one position per saga event');
   let size = MsgpackWriter.headerBytesMax;
   for (const event of events) {
@@ -219,11 +295,20 @@ export function writeSagaEvents(head: Uint8Array, positions: readonly number[], 
   for (let index = 0; index < events.length; index += 1) {
     const event = events[index] as SagaEvent;
     const offset = event.timestamp - base;
-    assert(offset >= 0n && offset <= SAFE_BIG, 'saga event timestamp within a safe offset of the record base');
+    assert(
+      offset >= 0n && offset <= SAFE_BIG,
+      'saga event timestamp within a safe offset of the record base',
+    );
     writer.arrayHeader(2);
     writer.number(positions[index] as number);
     writer.arrayHeader(event.type === 'ReservationCommitted' ? 4 : 5);
-    writer.number(event.type === 'FundsReserved' ? RESERVE : event.type === 'ReservationCommitted' ? COMMIT : RELEASE);
+    writer.number(
+      event.type === 'FundsReserved'
+        ? RESERVE
+        : event.type === 'ReservationCommitted'
+          ? COMMIT
+          : RELEASE,
+    );
     writer.number(Number(offset));
     if (!writer.ascii(event.sagaId)) return null;
     if (event.type === 'FundsReserved') writeParticipants(writer, event.participants);
@@ -234,13 +319,18 @@ export function writeSagaEvents(head: Uint8Array, positions: readonly number[], 
 }
 
 /** writeSagaEvents for commands: `[[positions[0], sagaCommandToTuple(commands[0])], ...]`. */
-export function writeSagaCommands(head: Uint8Array, positions: readonly number[], commands: readonly SagaCommand[]): Buffer | null {
+export function writeSagaCommands(
+  head: Uint8Array,
+  positions: readonly number[],
+  commands: readonly SagaCommand[],
+): Buffer | null {
   assert(positions.length === commands.length, 'one position per saga command');
   let size = MsgpackWriter.headerBytesMax;
   for (const command of commands) {
     if (hasHoldFields(command)) return null;
     size += TUPLE_BYTES_MAX + stringLength(command.sagaId);
-    if (command.type === 'ReserveFunds') size += participantsBytesMax(command.participants) + legsBytesMax(command.legs);
+    if (command.type === 'ReserveFunds')
+      size += participantsBytesMax(command.participants) + legsBytesMax(command.legs);
     if (command.type === 'ReleaseReservation') size += stringLength(command.reason);
   }
   const writer = writerAfter(head, size);
@@ -274,19 +364,45 @@ export function sagaEventFromTuple(tuple: SagaEventTuple, base: bigint): SagaEve
   const timestamp = base + BigInt(tuple[1]);
   switch (tuple[0]) {
     case RESERVE:
-      return { type: 'FundsReserved', timestamp, sagaId: tuple[2], participants: tuple[3], legs: legsFromTuples(tuple[4]) };
+      return {
+        type: 'FundsReserved',
+        timestamp,
+        sagaId: tuple[2],
+        participants: tuple[3],
+        legs: legsFromTuples(tuple[4]),
+      };
     case COMMIT: {
-      const event: ReservationCommitted = { type: 'ReservationCommitted', timestamp, sagaId: tuple[2], legs: legsFromTuples(tuple[3]) };
+      const event: ReservationCommitted = {
+        type: 'ReservationCommitted',
+        timestamp,
+        sagaId: tuple[2],
+        legs: legsFromTuples(tuple[3]),
+      };
       if (tuple.length === 4) return event;
-      const [, , , , amount, resolution] = tuple as [number, number, string, LegTuple[], unknown, unknown];
+      const [, , , , amount, resolution] = tuple as [
+        number,
+        number,
+        string,
+        LegTuple[],
+        unknown,
+        unknown,
+      ];
       return {
         ...event,
         ...(amount === null || amount === undefined ? {} : { amount: amountFromWire(amount) }),
-        ...(resolution === null || resolution === undefined ? {} : { resolution: holdResolutionFromWire(resolution) }),
+        ...(resolution === null || resolution === undefined
+          ? {}
+          : { resolution: holdResolutionFromWire(resolution) }),
       };
     }
     case RELEASE: {
-      const event: ReservationReleased = { type: 'ReservationReleased', timestamp, sagaId: tuple[2], legs: legsFromTuples(tuple[3]), reason: tuple[4] };
+      const event: ReservationReleased = {
+        type: 'ReservationReleased',
+        timestamp,
+        sagaId: tuple[2],
+        legs: legsFromTuples(tuple[3]),
+        reason: tuple[4],
+      };
       if (tuple.length === 5) return event;
       return { ...event, resolution: holdResolutionFromWire((tuple as unknown[])[5]) };
     }
@@ -302,14 +418,24 @@ function holdResolutionFromWire(value: unknown): { id: string; metadata: Metadat
 
 function resolutionToWire(resolution: PendingResolutionSpec | undefined): ResolutionTuple | null {
   if (resolution === undefined) return null;
-  return [resolution.id, resolution.pendingId, resolution.amount === null ? null : amountToWire(resolution.amount), resolution.metadata];
+  return [
+    resolution.id,
+    resolution.pendingId,
+    resolution.amount === null ? null : amountToWire(resolution.amount),
+    resolution.metadata,
+  ];
 }
 
 function resolutionFromWire(value: unknown): PendingResolutionSpec {
   if (!Array.isArray(value) || typeof value[0] !== 'string' || typeof value[1] !== 'string') {
     throw new LedgerError('INVALID_ARGUMENT', { reason: 'hold resolution tuple' });
   }
-  return { id: value[0], pendingId: value[1], amount: value[2] === null ? null : amountFromWire(value[2]), metadata: metadataFromWire(value[3]) };
+  return {
+    id: value[0],
+    pendingId: value[1],
+    amount: value[2] === null ? null : amountFromWire(value[2]),
+    metadata: metadataFromWire(value[3]),
+  };
 }
 
 export function sagaCommandToTuple(command: SagaCommand): SagaCommandTuple {
@@ -318,17 +444,32 @@ export function sagaCommandToTuple(command: SagaCommand): SagaCommandTuple {
       return [RESERVE, command.sagaId, command.participants, legsToTuples(command.legs)];
     case 'CommitReservation':
       if (!hasHoldFields(command)) return [COMMIT, command.sagaId];
-      return [COMMIT, command.sagaId, command.amount === undefined ? null : amountToWire(command.amount), resolutionToWire(command.resolution)];
+      return [
+        COMMIT,
+        command.sagaId,
+        command.amount === undefined ? null : amountToWire(command.amount),
+        resolutionToWire(command.resolution),
+      ];
     case 'ReleaseReservation':
       if (command.resolution === undefined) return [RELEASE, command.sagaId, command.reason];
-      return [RELEASE, command.sagaId, command.reason, resolutionToWire(command.resolution) as ResolutionTuple];
+      return [
+        RELEASE,
+        command.sagaId,
+        command.reason,
+        resolutionToWire(command.resolution) as ResolutionTuple,
+      ];
   }
 }
 
 export function sagaCommandFromTuple(tuple: SagaCommandTuple): SagaCommand {
   switch (tuple[0]) {
     case RESERVE:
-      return { type: 'ReserveFunds', sagaId: tuple[1], participants: tuple[2], legs: legsFromTuples(tuple[3]) };
+      return {
+        type: 'ReserveFunds',
+        sagaId: tuple[1],
+        participants: tuple[2],
+        legs: legsFromTuples(tuple[3]),
+      };
     case COMMIT: {
       if (tuple.length === 2) return { type: 'CommitReservation', sagaId: tuple[1] };
       const [, sagaId, amount, resolution] = tuple as [number, string, unknown, unknown];
@@ -336,14 +477,24 @@ export function sagaCommandFromTuple(tuple: SagaCommandTuple): SagaCommand {
         type: 'CommitReservation',
         sagaId,
         ...(amount === null || amount === undefined ? {} : { amount: amountFromWire(amount) }),
-        ...(resolution === null || resolution === undefined ? {} : { resolution: resolutionFromWire(resolution) }),
+        ...(resolution === null || resolution === undefined
+          ? {}
+          : { resolution: resolutionFromWire(resolution) }),
       };
     }
     case RELEASE:
-      if (tuple.length === 3) return { type: 'ReleaseReservation', sagaId: tuple[1], reason: tuple[2] };
-      return { type: 'ReleaseReservation', sagaId: tuple[1], reason: tuple[2], resolution: resolutionFromWire((tuple as unknown[])[3]) };
+      if (tuple.length === 3)
+        return { type: 'ReleaseReservation', sagaId: tuple[1], reason: tuple[2] };
+      return {
+        type: 'ReleaseReservation',
+        sagaId: tuple[1],
+        reason: tuple[2],
+        resolution: resolutionFromWire((tuple as unknown[])[3]),
+      };
     default:
-      throw new LedgerError('INVALID_ARGUMENT', { reason: `unknown saga command code ${String((tuple as unknown[])[0])}` });
+      throw new LedgerError('INVALID_ARGUMENT', {
+        reason: `unknown saga command code ${String((tuple as unknown[])[0])}`,
+      });
   }
 }
 
@@ -355,7 +506,11 @@ export function sagaCommandFromTuple(tuple: SagaCommandTuple): SagaCommand {
 // a saga in a run is in the run with the greatest first id <= it. Layout: u32 count, u32 offset
 // per entry (from the value's start), then per entry u8 outcome code, u16 id length, id (ASCII).
 
-const OUTCOME_CODES = ['reserved', 'committed', 'released'] as const satisfies readonly SagaOutcome[];
+const OUTCOME_CODES = [
+  'reserved',
+  'committed',
+  'released',
+] as const satisfies readonly SagaOutcome[];
 
 export interface SagaRun {
   readonly ids: string[];

@@ -13,13 +13,39 @@ import { AssertionError, assert } from '../assert.js';
 import { LedgerError, statusOf, type RejectionCode } from '../errors.js';
 import { limits } from '../limits.js';
 import { checkBalanceTotals, auditState, diffStates } from '../domain/audit.js';
-import { readCounter, CREDITS_PENDING, CREDITS_POSTED, DEBITS_PENDING, DEBITS_POSTED } from '../domain/balance.js';
+import {
+  readCounter,
+  CREDITS_PENDING,
+  CREDITS_POSTED,
+  DEBITS_PENDING,
+  DEBITS_POSTED,
+} from '../domain/balance.js';
 import { decide } from '../domain/decide.js';
 import { evolve } from '../domain/evolve.js';
-import { closedRecordsOf, holdResolutionRecordOf, indexWritesOf, reservedStateOf, transferRecordOf } from '../domain/records.js';
+import {
+  closedRecordsOf,
+  holdResolutionRecordOf,
+  indexWritesOf,
+  reservedStateOf,
+  transferRecordOf,
+} from '../domain/records.js';
 import { applyPlainTransfer } from '../domain/plain-transfer.js';
-import { holdLegOf, initialState, type AccountState, type LedgerState, type ReservationState } from '../domain/state.js';
-import { accountFlags, type TransferCreated, type Command, type DecideContext, type LedgerEvent, type SagaOutcome, type TransferRecord } from '../domain/types.js';
+import {
+  holdLegOf,
+  initialState,
+  type AccountState,
+  type LedgerState,
+  type ReservationState,
+} from '../domain/state.js';
+import {
+  accountFlags,
+  type TransferCreated,
+  type Command,
+  type DecideContext,
+  type LedgerEvent,
+  type SagaOutcome,
+  type TransferRecord,
+} from '../domain/types.js';
 import {
   decodeEventRecord,
   decodeHistoryEntry,
@@ -38,7 +64,13 @@ import {
 } from './codec.js';
 import { readCommandBatch, ResultBatchWriter } from './batch-codec.js';
 import { searchAscending } from './sorted-ids.js';
-import { encodeSagaRun, findInSagaRun, isSagaCommand, lastIdOfSagaRun, type SagaRun } from './saga-codec.js';
+import {
+  encodeSagaRun,
+  findInSagaRun,
+  isSagaCommand,
+  lastIdOfSagaRun,
+  type SagaRun,
+} from './saga-codec.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 import type {
   AccountView,
@@ -60,7 +92,13 @@ import { openShardDatabases, type ShardDatabases } from './lmdb-env.js';
 import { captureState, logRecordDigest, restoreState, SnapshotStore } from './snapshot-store.js';
 import { FailStop, storageErrorOf } from './fail-stop.js';
 import { WriterFence } from './writer-fence.js';
-import { checkAccountHomes, checkShardFiles, checkShardIdentity, putShardIdentity, readShardIdentity } from './shard-identity.js';
+import {
+  checkAccountHomes,
+  checkShardFiles,
+  checkShardIdentity,
+  putShardIdentity,
+  readShardIdentity,
+} from './shard-identity.js';
 import { copyCut, createBackupDir, openCut } from './backup-copy.js';
 import { corruptionOf } from './corruption.js';
 import { checkChecksum } from './record-checksum.js';
@@ -98,7 +136,11 @@ class PlainRun {
     const input = this.input as TransferColumnsReader;
     const ids = input.ids;
     const columns = this.columns;
-    const at = searchAscending(columns.length, (index) => ids[columns[index] as number] as string, id);
+    const at = searchAscending(
+      columns.length,
+      (index) => ids[columns[index] as number] as string,
+      id,
+    );
     return at === -1 ? undefined : this.record(input, at);
   }
   private record(input: TransferColumnsReader, at: number): TransferRecord {
@@ -126,9 +168,15 @@ class PlainRun {
  * what closedRecordsOf turns into the closed record. */
 function reservedRecord(reservation: ReservationState, id: string): TransferRecord {
   for (const leg of reservation.legs) {
-    if (leg.transfer.id === id) return transferRecordOf(leg.transfer, reservation.timestamp, reservedStateOf(leg.transfer), reservation.sagaId);
+    if (leg.transfer.id === id)
+      return transferRecordOf(
+        leg.transfer,
+        reservation.timestamp,
+        reservedStateOf(leg.transfer),
+        reservation.sagaId,
+      );
   }
-  throw new AssertionError('a reserved transfer id is one of its reservation\'s legs');
+  throw new AssertionError("a reserved transfer id is one of its reservation's legs");
 }
 
 interface Staged {
@@ -140,7 +188,6 @@ interface Staged {
   readonly history: [[number, number], Buffer][];
   readonly runs: PlainRun[];
 }
-
 
 /** The longest verify() replays without giving the worker's thread to queued writes. */
 const verifySliceMs = 20;
@@ -160,12 +207,16 @@ export const shardFormatVersion = 3;
 /** The value of a runs db (plain or saga runs, keyed by their first id) with the greatest key
  * <= `key` (the one run that may hold it), or the last run when `key` is omitted. */
 function runAtOrBelow(db: ShardDatabases['runs'], key?: string): Buffer | undefined {
-  for (const { value } of db.getRange(key === undefined ? { reverse: true, limit: 1 } : { start: key, reverse: true, limit: 1 })) return value;
+  for (const { value } of db.getRange(
+    key === undefined ? { reverse: true, limit: 1 } : { start: key, reverse: true, limit: 1 },
+  ))
+    return value;
   return undefined;
 }
 
 function isAscii(text: string): boolean {
-  for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) > 0x7f) return false;
+  for (let index = 0; index < text.length; index += 1)
+    if (text.charCodeAt(index) > 0x7f) return false;
   return true;
 }
 
@@ -222,7 +273,8 @@ function postingsOf(event: LedgerEvent): { accountId: string; transferId: string
     case 'ReservationCommitted':
     case 'ReservationReleased':
       return event.legs.map((leg) => ({
-        accountId: leg.side === 'debit' ? leg.transfer.debitAccountId : leg.transfer.creditAccountId,
+        accountId:
+          leg.side === 'debit' ? leg.transfer.debitAccountId : leg.transfer.creditAccountId,
         transferId: leg.transfer.id,
       }));
   }
@@ -271,7 +323,13 @@ export class ShardEngine implements ShardEngineApi {
   private expiryTimer: NodeJS.Timeout | null = null;
   private recoveredFromSnapshot: number | null = null;
   private recoveryMs = 0;
-  private staged: Staged = { records: [], sagas: [], sagaRun: { ids: [], outcomes: [] }, history: [], runs: [] };
+  private staged: Staged = {
+    records: [],
+    sagas: [],
+    sagaRun: { ids: [], outcomes: [] },
+    history: [],
+    runs: [],
+  };
   /** Runs of plain transfers written but not yet committed, oldest first (see PlainRun). */
   private readonly pendingRuns: PlainRun[] = [];
   private plainLaneCount = 0;
@@ -338,7 +396,8 @@ export class ShardEngine implements ShardEngineApi {
     const transfersDb = db.transfers;
     const runsDb = db.runs;
     const sagasDb = db.sagas;
-    for (const { key } of transfersDb.getRange({ reverse: true, limit: 1 })) this.noteTransferId(key);
+    for (const { key } of transfersDb.getRange({ reverse: true, limit: 1 }))
+      this.noteTransferId(key);
     const lastRun = runAtOrBelow(runsDb);
     if (lastRun !== undefined) this.noteTransferId(lastIdOfPlainRun(lastRun));
     const sagaRunsDb = db.sagaRuns;
@@ -385,7 +444,11 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   static async open(options: ShardEngineOptions): Promise<ShardEngine> {
-    if (options.durability !== undefined && options.durability !== 'strict' && options.durability !== 'relaxed') {
+    if (
+      options.durability !== undefined &&
+      options.durability !== 'strict' &&
+      options.durability !== 'relaxed'
+    ) {
       throw new LedgerError('INVALID_ARGUMENT', { durability: String(options.durability) });
     }
     // Before LMDB opens the file: it would create a missing one.
@@ -393,16 +456,23 @@ export class ShardEngine implements ShardEngineApi {
     const db = openShardDatabases(options.dir, options.mapSizeBytes ?? DEFAULT_MAP_SIZE);
     const engine = new ShardEngine(options, db);
     try {
-      const writeIdentity = options.identity !== undefined && engine.checkIdentity(options.identity);
+      const writeIdentity =
+        options.identity !== undefined && engine.checkIdentity(options.identity);
       await engine.checkFormatVersion();
       engine.fence = await WriterFence.take({ env: db.env, db: db.writer, dir: options.dir });
       await engine.markHistoryIndex();
       await engine.recover();
-      if (writeIdentity && options.identity !== undefined) await engine.writeIdentity(options.identity);
+      if (writeIdentity && options.identity !== undefined)
+        await engine.writeIdentity(options.identity);
     } catch (error) {
       const corrupt = corruptionOf(error, { dir: options.dir });
       if (corrupt !== null) engine.failure = corrupt;
-      else if (engine.failure === null && !(error instanceof AssertionError) && !(error instanceof LedgerError)) engine.failure = await storageErrorOf(error, { dir: options.dir });
+      else if (
+        engine.failure === null &&
+        !(error instanceof AssertionError) &&
+        !(error instanceof LedgerError)
+      )
+        engine.failure = await storageErrorOf(error, { dir: options.dir });
       await engine.closeEnv();
       throw engine.failure ?? error;
     }
@@ -415,13 +485,21 @@ export class ShardEngine implements ShardEngineApi {
    * (a new shard, or a shard of an older dir that holds what every earlier open wrote). */
   private checkIdentity(expected: NonNullable<ShardEngineOptions['identity']>): boolean {
     const meta = this.db.meta as unknown as Parameters<typeof readShardIdentity>[0];
-    const looksWritten = this.db.meta.get(FORMAT_VERSION) !== undefined || this.lastLoggedSequence() > 0;
-    return checkShardIdentity({ stored: readShardIdentity(meta), expected, dir: this.dir, looksWritten });
+    const looksWritten =
+      this.db.meta.get(FORMAT_VERSION) !== undefined || this.lastLoggedSequence() > 0;
+    return checkShardIdentity({
+      stored: readShardIdentity(meta),
+      expected,
+      dir: this.dir,
+      looksWritten,
+    });
   }
 
   /** Writes the identity, durably, once recovered: for an older dir only after every account
    * was found where the partition map routes it. */
-  private async writeIdentity(expected: NonNullable<ShardEngineOptions['identity']>): Promise<void> {
+  private async writeIdentity(
+    expected: NonNullable<ShardEngineOptions['identity']>,
+  ): Promise<void> {
     checkAccountHomes(this.state.accounts.keys(), expected, this.dir);
     const meta = this.db.meta as unknown as Parameters<typeof putShardIdentity>[0];
     const written = await (this.fence as WriterFence).guard(() => putShardIdentity(meta, expected));
@@ -433,8 +511,15 @@ export class ShardEngine implements ShardEngineApi {
    * write in this format. */
   private async checkFormatVersion(): Promise<void> {
     const stored: unknown = this.db.meta.get(FORMAT_VERSION) ?? 1;
-    if (typeof stored !== 'number' || !Number.isSafeInteger(stored) || stored > shardFormatVersion) {
-      throw new LedgerError('NOT_A_LEDGER', { dir: this.dir, problem: `shard formatVersion ${String(stored)} is not readable by this build (${shardFormatVersion})` });
+    if (
+      typeof stored !== 'number' ||
+      !Number.isSafeInteger(stored) ||
+      stored > shardFormatVersion
+    ) {
+      throw new LedgerError('NOT_A_LEDGER', {
+        dir: this.dir,
+        problem: `shard formatVersion ${String(stored)} is not readable by this build (${shardFormatVersion})`,
+      });
     }
     if (stored < shardFormatVersion) {
       await this.db.meta.put(FORMAT_VERSION, shardFormatVersion);
@@ -459,7 +544,8 @@ export class ShardEngine implements ShardEngineApi {
    * there. */
   private logDigestAt(sequence: number): Buffer | undefined {
     if (sequence === 0) return logRecordDigest(new Uint8Array(0));
-    for (const { value } of this.db.log.getRange({ start: sequence, reverse: true, limit: 1 })) return logRecordDigest(value);
+    for (const { value } of this.db.log.getRange({ start: sequence, reverse: true, limit: 1 }))
+      return logRecordDigest(value);
     return undefined;
   }
 
@@ -469,7 +555,10 @@ export class ShardEngine implements ShardEngineApi {
     try {
       return decodeEventRecord(value);
     } catch (error) {
-      throw corruptionOf(error, { dir: this.dir, sequence: key }) ?? new LedgerError('STORAGE_CORRUPT', { dir: this.dir, sequence: key, problem: String(error) });
+      throw (
+        corruptionOf(error, { dir: this.dir, sequence: key }) ??
+        new LedgerError('STORAGE_CORRUPT', { dir: this.dir, sequence: key, problem: String(error) })
+      );
     }
   }
 
@@ -510,12 +599,14 @@ export class ShardEngine implements ShardEngineApi {
     for (const { sequence, event } of this.iterateEvents(this.state.lastSequence)) {
       assert(sequence === this.state.lastSequence + 1, 'log is gapless');
       const closing = this.evolveTracked(event);
-      if (event.type === 'AccountCreated' && (event.account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
+      if (event.type === 'AccountCreated' && (event.account.flags & accountFlags.history) !== 0)
+        this.anyHistoryAccount = true;
       if (sequence > indexedThrough) this.writeIndexes(event, sequence, closing);
     }
     assert(this.state.lastSequence === lastSequence, 'recovered to the end of the log');
     const violations = checkBalanceTotals(this.state);
-    if (violations.length > 0) throw new LedgerError('STORAGE_CORRUPT', { violation: violations[0]?.detail ?? '' });
+    if (violations.length > 0)
+      throw new LedgerError('STORAGE_CORRUPT', { violation: violations[0]?.detail ?? '' });
     if (lastSequence > indexedThrough) {
       let staged: Staged | undefined;
       const fence = this.fence as WriterFence;
@@ -534,7 +625,8 @@ export class ShardEngine implements ShardEngineApi {
   /** Events with sequence > after, in order, from the log. */
   private *iterateEvents(after: number): Generator<SequencedEvent> {
     let start = after + 1;
-    for (const { key } of this.db.log.getRange({ start: after + 1, reverse: true, limit: 1 })) start = key;
+    for (const { key } of this.db.log.getRange({ start: after + 1, reverse: true, limit: 1 }))
+      start = key;
     for (const { key, value } of this.db.log.getRange({ start })) {
       const record = this.decodeLogRecord(key, value);
       for (let index = 0; index < record.events.length; index += 1) {
@@ -560,7 +652,11 @@ export class ShardEngine implements ShardEngineApi {
       evolve(state, event);
       if (closing !== undefined) {
         // Two passes: a transfer with both sides on this shard is two legs with one id.
-        for (const leg of closing.legs) assert(this.reservedTransfers.get(leg.transfer.id) === closing, 'a closed side was reserved by its saga');
+        for (const leg of closing.legs)
+          assert(
+            this.reservedTransfers.get(leg.transfer.id) === closing,
+            'a closed side was reserved by its saga',
+          );
         for (const leg of closing.legs) this.reservedTransfers.delete(leg.transfer.id);
       }
       return closing;
@@ -568,7 +664,10 @@ export class ShardEngine implements ShardEngineApi {
     evolve(state, event);
     if (event.type === 'FundsReserved') {
       const reservation = state.reservations.get(event.sagaId);
-      assert(reservation !== undefined && reservation.legs === event.legs, 'the reservation is open after FundsReserved');
+      assert(
+        reservation !== undefined && reservation.legs === event.legs,
+        'the reservation is open after FundsReserved',
+      );
       this.noteReserved(reservation);
     }
     return undefined;
@@ -577,13 +676,23 @@ export class ShardEngine implements ShardEngineApi {
   /** Stages the index writes an applied event implies (and its history entries). They become
    * visible to decide at once (pendingRecords) and are written after the log record. `closing`:
    * for ReservationCommitted/Released, the reservation it closed (reservationClosedBy). */
-  private writeIndexes(event: LedgerEvent, sequence: number, closing: ReservationState | undefined): void {
+  private writeIndexes(
+    event: LedgerEvent,
+    sequence: number,
+    closing: ReservationState | undefined,
+  ): void {
     const staged = this.staged;
-    if (event.type === 'AccountCreated' && (event.account.flags & accountFlags.history) !== 0) this.anyHistoryAccount = true;
+    if (event.type === 'AccountCreated' && (event.account.flags & accountFlags.history) !== 0)
+      this.anyHistoryAccount = true;
     if (event.type === 'TransferCreated' && !this.historyOf(event)) {
       // The hot path: one new record, no updates, no saga, no history (same as indexWritesOf).
       const spec = event.transfer;
-      const record = transferRecordOf(spec, event.timestamp, spec.pending ? 'pending' : 'posted', null);
+      const record = transferRecordOf(
+        spec,
+        event.timestamp,
+        spec.pending ? 'pending' : 'posted',
+        null,
+      );
       this.noteTransferId(record.id);
       this.pendingRecords.set(record.id, record);
       staged.records.push(record);
@@ -591,9 +700,12 @@ export class ShardEngine implements ShardEngineApi {
     }
     if (event.type === 'FundsReserved') {
       // No writes: the sides' 'reserved' records are the open reservation (reservedTransfers).
-    } else if (closing !== undefined && (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased')) {
+    } else if (
+      closing !== undefined &&
+      (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased')
+    ) {
       // The sides' records follow from the reservation: no read of the index (closedRecordsOf).
-      assert(closing.sagaId === event.sagaId, 'the closed reservation is the event\'s saga');
+      assert(closing.sagaId === event.sagaId, "the closed reservation is the event's saga");
       const committed = event.type === 'ReservationCommitted';
       for (const record of closedRecordsOf(closing, event)) {
         this.pendingRecords.set(record.id, record);
@@ -630,7 +742,8 @@ export class ShardEngine implements ShardEngineApi {
         const posting = postings[index] as { accountId: string; transferId: string };
         // One entry per (account, sequence), its first posting, as scannedPostings gives: the
         // key is [ordinal, sequence], so a second leg of the account would overwrite it.
-        if (postings.findIndex((other) => other.accountId === posting.accountId) !== index) continue;
+        if (postings.findIndex((other) => other.accountId === posting.accountId) !== index)
+          continue;
         const account = this.state.accounts.get(posting.accountId);
         assert(account !== undefined, 'history of a known account');
         if ((account.flags & accountFlags.history) === 0) continue;
@@ -667,14 +780,23 @@ export class ShardEngine implements ShardEngineApi {
     if (!this.accountHistoryEnabled || !this.anyHistoryAccount) return false;
     const debit = this.state.accounts.get(event.transfer.debitAccountId);
     const credit = this.state.accounts.get(event.transfer.creditAccountId);
-    return ((debit?.flags ?? 0) & accountFlags.history) !== 0 || ((credit?.flags ?? 0) & accountFlags.history) !== 0;
+    return (
+      ((debit?.flags ?? 0) & accountFlags.history) !== 0 ||
+      ((credit?.flags ?? 0) & accountFlags.history) !== 0
+    );
   }
 
   /** Issues the staged index writes (after the log record they derive from) and returns what
    * was staged, so that the staging maps can be cleared once it is committed. */
   private flushStaged(): Staged {
     const staged = this.staged;
-    this.staged = { records: [], sagas: [], sagaRun: { ids: [], outcomes: [] }, history: [], runs: [] };
+    this.staged = {
+      records: [],
+      sagas: [],
+      sagaRun: { ids: [], outcomes: [] },
+      history: [],
+      runs: [],
+    };
     const arena = new ValueArena(Math.max(4096, staged.records.length * 96));
     const transfersDb = this.db.transfers;
     for (const run of staged.runs) {
@@ -686,7 +808,8 @@ export class ShardEngine implements ShardEngineApi {
       void transfersDb.put(record.id, arena.take());
     }
     for (const [sagaId, outcome] of staged.sagas) void this.db.sagas.put(sagaId, outcome);
-    if (staged.sagaRun.ids.length > 0) void this.db.sagaRuns.put(staged.sagaRun.ids[0] as string, encodeSagaRun(staged.sagaRun));
+    if (staged.sagaRun.ids.length > 0)
+      void this.db.sagaRuns.put(staged.sagaRun.ids[0] as string, encodeSagaRun(staged.sagaRun));
     for (const [key, value] of staged.history) void this.db.history.put(key, value);
     return staged;
   }
@@ -699,7 +822,9 @@ export class ShardEngine implements ShardEngineApi {
       if (this.pendingSagas.get(sagaId) === outcome) this.pendingSagas.delete(sagaId);
     };
     for (const [sagaId, outcome] of staged.sagas) forgetSaga(sagaId, outcome);
-    staged.sagaRun.ids.forEach((sagaId, index) => forgetSaga(sagaId, staged.sagaRun.outcomes[index]));
+    staged.sagaRun.ids.forEach((sagaId, index) =>
+      forgetSaga(sagaId, staged.sagaRun.outcomes[index]),
+    );
     for (const run of staged.runs) {
       const at = this.pendingRuns.indexOf(run);
       if (at >= 0) this.pendingRuns.splice(at, 1);
@@ -708,8 +833,10 @@ export class ShardEngine implements ShardEngineApi {
 
   async submit(commands: readonly Command[]): Promise<CommandResult[]> {
     this.ensureOpen();
-    if (!Array.isArray(commands)) throw new LedgerError('INVALID_ARGUMENT', { commands: typeof commands });
-    if (commands.length > limits.batchSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: commands.length });
+    if (!Array.isArray(commands))
+      throw new LedgerError('INVALID_ARGUMENT', { commands: typeof commands });
+    if (commands.length > limits.batchSizeMax)
+      throw new LedgerError('BATCH_TOO_LARGE', { size: commands.length });
     const first = this.state.lastSequence + 1;
     const events: LedgerEvent[] = [];
     const results: CommandResult[] = new Array(commands.length);
@@ -725,7 +852,9 @@ export class ShardEngine implements ShardEngineApi {
       // A throw here is a bug (decide and evolve reject with data): memory may be ahead of the
       // log, so this engine stops; reopening recovers from the log. A damaged index page met by
       // a lookup is not a bug: it is reported as what it is.
-      this.failure = corruptionOf(error, { dir: this.dir }) ?? new LedgerError('ASSERTION_FAILED', { message: String(error) });
+      this.failure =
+        corruptionOf(error, { dir: this.dir }) ??
+        new LedgerError('ASSERTION_FAILED', { message: String(error) });
       throw this.failure;
     }
     if (events.length === 0) {
@@ -736,7 +865,13 @@ export class ShardEngine implements ShardEngineApi {
     // otherwise lose a reservation on power loss while another shard kept the commit that
     // depended on it, and no open reservation would be left for recovery to finish.
     const encoded = encodeEventRecord({ first, events });
-    await this.commit(first, events.length, encoded, (events[0] as LedgerEvent).timestamp, this.durability === 'strict' || commands.some(isSagaCommand));
+    await this.commit(
+      first,
+      events.length,
+      encoded,
+      (events[0] as LedgerEvent).timestamp,
+      this.durability === 'strict' || commands.some(isSagaCommand),
+    );
     this.afterCommit();
     return results;
   }
@@ -754,7 +889,8 @@ export class ShardEngine implements ShardEngineApi {
   async submitEncoded(bytes: Uint8Array): Promise<Uint8Array> {
     this.ensureOpen();
     const view = readCommandBatch(bytes);
-    if (view.count > limits.batchSizeMax) throw new LedgerError('BATCH_TOO_LARGE', { size: view.count });
+    if (view.count > limits.batchSizeMax)
+      throw new LedgerError('BATCH_TOO_LARGE', { size: view.count });
     const state = this.state;
     const first = state.lastSequence + 1;
     // Event k of this call (k = 0, 1, ...) gets timestamp now + k, as in submit().
@@ -792,8 +928,22 @@ export class ShardEngine implements ShardEngineApi {
         const other = view.onlyTransfers ? undefined : view.others[index];
         if (other === undefined) {
           const id = ids[column] as string;
-          if (known.fastPath && id > known.max && input.isPlain(column) && (idsAscii || isAscii(id))) {
-            if (applyPlainTransfer(state, debits[column] as string, credits[column] as string, sameCurrency ?? ((currencies as string[])[column] as string), amounts[column] as number, historyMask)) {
+          if (
+            known.fastPath &&
+            id > known.max &&
+            input.isPlain(column) &&
+            (idsAscii || isAscii(id))
+          ) {
+            if (
+              applyPlainTransfer(
+                state,
+                debits[column] as string,
+                credits[column] as string,
+                sameCurrency ?? ((currencies as string[])[column] as string),
+                amounts[column] as number,
+                historyMask,
+              )
+            ) {
               const sequence = state.lastSequence + 1;
               state.lastSequence = sequence;
               timestampBehind = true;
@@ -828,7 +978,9 @@ export class ShardEngine implements ShardEngineApi {
       if (timestampBehind) state.lastTimestamp = now + BigInt(state.lastSequence - first);
     } catch (error) {
       // As in submit(): a throw is a bug (or damage); memory may be ahead of the log, so this engine stops.
-      this.failure = corruptionOf(error, { dir: this.dir }) ?? new LedgerError('ASSERTION_FAILED', { message: String(error) });
+      this.failure =
+        corruptionOf(error, { dir: this.dir }) ??
+        new LedgerError('ASSERTION_FAILED', { message: String(error) });
       throw this.failure;
     }
     this.plainLaneCount += run.columns.length;
@@ -846,13 +998,24 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   /** Moves the events apply() produced into the record; checks their timestamps follow now + k. */
-  private addGeneralEvents(record: EventRecordBuilder, events: LedgerEvent[], now: bigint, first: number): void {
+  private addGeneralEvents(
+    record: EventRecordBuilder,
+    events: LedgerEvent[],
+    now: bigint,
+    first: number,
+  ): void {
     for (const event of events) {
-      assert(event.timestamp === now + BigInt(record.eventCount), 'event k of a call has timestamp now + k');
+      assert(
+        event.timestamp === now + BigInt(record.eventCount),
+        'event k of a call has timestamp now + k',
+      );
       record.addEvent(event);
     }
     events.length = 0;
-    assert(first + record.eventCount - 1 === this.state.lastSequence, 'record and state agree on the sequence');
+    assert(
+      first + record.eventCount - 1 === this.state.lastSequence,
+      'record and state agree on the sequence',
+    );
   }
 
   /** decide + evolve one command; appends its events and stages their index writes. */
@@ -863,8 +1026,11 @@ export class ShardEngine implements ShardEngineApi {
     this.context.timestamp = timestamp;
     const decision = decide(command, state, this.context);
     if (!decision.ok) {
-      const result: { status: CommandStatus; statuses?: CommandStatus[] } = { status: statusOf(decision.code) };
-      if (decision.codes !== undefined) result.statuses = decision.codes.map((code: RejectionCode) => statusOf(code));
+      const result: { status: CommandStatus; statuses?: CommandStatus[] } = {
+        status: statusOf(decision.code),
+      };
+      if (decision.codes !== undefined)
+        result.statuses = decision.codes.map((code: RejectionCode) => statusOf(code));
       return result;
     }
     if (decision.events.length === 0) {
@@ -875,17 +1041,29 @@ export class ShardEngine implements ShardEngineApi {
       events.push(event);
       this.writeIndexes(event, state.lastSequence, closing);
     }
-    return { status: 'ok', timestamp: (decision.events[0] as LedgerEvent).timestamp, sequence: state.lastSequence };
+    return {
+      status: 'ok',
+      timestamp: (decision.events[0] as LedgerEvent).timestamp,
+      sequence: state.lastSequence,
+    };
   }
 
-  private async commit(first: number, count: number, encoded: Buffer, firstTimestamp: bigint, flush: boolean): Promise<void> {
+  private async commit(
+    first: number,
+    count: number,
+    encoded: Buffer,
+    firstTimestamp: bigint,
+    flush: boolean,
+  ): Promise<void> {
     const violations = checkBalanceTotals(this.state);
-    if (violations.length > 0) throw new AssertionError(`double-entry invariant before append: ${violations[0]?.detail}`);
+    if (violations.length > 0)
+      throw new AssertionError(`double-entry invariant before append: ${violations[0]?.detail}`);
     const last = first + count - 1;
     assert(last === this.state.lastSequence, 'sequence numbers are gapless');
     assert(encoded.length <= limits.eventSizeBytesMax, 'event record within eventSizeBytesMax');
     const injected = this.commitFault?.();
-    if (injected !== undefined) throw (this.failure = new LedgerError('IO_ERROR', { message: String(injected) }));
+    if (injected !== undefined)
+      throw (this.failure = new LedgerError('IO_ERROR', { message: String(injected) }));
     // Write order: log record, then the index entries derived from it, then 'indexedThrough'.
     // lmdb-js commits a prefix of this order, so an index entry is never durable without its
     // event, and recovery re-derives entries past 'indexedThrough' from the log.
@@ -918,7 +1096,8 @@ export class ShardEngine implements ShardEngineApi {
 
   private afterCommit(): void {
     this.scheduleExpiry();
-    const dueByCount = this.state.lastSequence - this.lastSnapshotSequence >= this.snapshotIntervalEvents;
+    const dueByCount =
+      this.state.lastSequence - this.lastSnapshotSequence >= this.snapshotIntervalEvents;
     const dueByTime =
       this.snapshotIntervalMs > 0 &&
       this.state.lastSequence > this.lastSnapshotSequence &&
@@ -986,7 +1165,9 @@ export class ShardEngine implements ShardEngineApi {
 
   async sagaOutcome(sagaId: string): Promise<SagaOutcome | undefined> {
     this.ensureOpen();
-    const outcome = this.state.reservations.has(sagaId) ? 'reserved' : this.context.sagas.get(sagaId);
+    const outcome = this.state.reservations.has(sagaId)
+      ? 'reserved'
+      : this.context.sagas.get(sagaId);
     await this.settled();
     return outcome;
   }
@@ -1005,12 +1186,19 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   private indexed(account: AccountState): boolean {
-    return this.accountHistoryEnabled && this.historyIndexComplete && (account.flags & accountFlags.history) !== 0;
+    return (
+      this.accountHistoryEnabled &&
+      this.historyIndexComplete &&
+      (account.flags & accountFlags.history) !== 0
+    );
   }
 
   /** The account's postings read from the history index (accounts with the history flag). */
   private *indexedPostings(account: AccountState, afterSequence: number): Generator<HistoryEntry> {
-    const range = this.db.history.getRange({ start: [account.ordinal, afterSequence + 1], end: [account.ordinal + 1, 0] });
+    const range = this.db.history.getRange({
+      start: [account.ordinal, afterSequence + 1],
+      end: [account.ordinal + 1, 0],
+    });
     for (const { key, value } of range) {
       const entry = decodeHistoryEntry(value);
       yield {
@@ -1037,7 +1225,10 @@ export class ShardEngine implements ShardEngineApi {
       if (sequence <= afterSequence) continue;
       // One entry per (sequence, account), as in the index: several legs of one account in one
       // saga event give one entry with the counters after the whole event.
-      for (const posting of postingsOf(event).filter((item, index, all) => all.findIndex((other) => other.accountId === item.accountId) === index)) {
+      for (const posting of postingsOf(event).filter(
+        (item, index, all) =>
+          all.findIndex((other) => other.accountId === item.accountId) === index,
+      )) {
         if (posting.accountId !== accountId) continue;
         const view = accountView(scratch.accounts.get(accountId) as AccountState);
         yield {
@@ -1055,20 +1246,27 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   private postings(account: AccountState, afterSequence: number): Generator<HistoryEntry> {
-    return this.indexed(account) ? this.indexedPostings(account, afterSequence) : this.scannedPostings(account.id, afterSequence);
+    return this.indexed(account)
+      ? this.indexedPostings(account, afterSequence)
+      : this.scannedPostings(account.id, afterSequence);
   }
 
-  async accountHistory(accountId: string, options: { afterSequence?: number; limit?: number } = {}): Promise<HistoryPage> {
+  async accountHistory(
+    accountId: string,
+    options: { afterSequence?: number; limit?: number } = {},
+  ): Promise<HistoryPage> {
     await this.settled();
     const limit = Math.min(options.limit ?? 100, limits.pageSizeMax);
-    if (!Number.isSafeInteger(limit) || limit <= 0) throw new LedgerError('INVALID_ARGUMENT', { limit });
+    if (!Number.isSafeInteger(limit) || limit <= 0)
+      throw new LedgerError('INVALID_ARGUMENT', { limit });
     const account = this.state.accounts.get(accountId);
     if (account === undefined) return { entries: [], nextAfterSequence: null };
     const entries: HistoryEntry[] = [];
     for (const entry of this.postings(account, options.afterSequence ?? 0)) {
       // Both legs of a transfer within one shard post to different accounts, so one entry per
       // (sequence, account); the page ends between sequences.
-      if (entries.length === limit) return { entries, nextAfterSequence: (entries[limit - 1] as HistoryEntry).sequence };
+      if (entries.length === limit)
+        return { entries, nextAfterSequence: (entries[limit - 1] as HistoryEntry).sequence };
       entries.push(entry);
     }
     return { entries, nextAfterSequence: null };
@@ -1077,7 +1275,12 @@ export class ShardEngine implements ShardEngineApi {
   /** The last sequence number whose event timestamp is <= timestamp (0 if none). */
   private sequenceAt(timestamp: bigint): number {
     const key = `t${timestampKey(timestamp)}`;
-    for (const { key: found, value: first } of this.db.meta.getRange({ start: key, end: 't', reverse: true, limit: 1 })) {
+    for (const { key: found, value: first } of this.db.meta.getRange({
+      start: key,
+      end: 't',
+      reverse: true,
+      limit: 1,
+    })) {
       if (!String(found).startsWith('t')) break;
       const bytes = this.db.log.getBinary(first);
       if (bytes === undefined) break;
@@ -1092,23 +1295,37 @@ export class ShardEngine implements ShardEngineApi {
     return 0;
   }
 
-  async balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): Promise<AccountView | undefined> {
+  async balanceAsOf(
+    accountId: string,
+    at: { sequence?: number; timestamp?: bigint },
+  ): Promise<AccountView | undefined> {
     await this.settled();
     const account = this.state.accounts.get(accountId);
     if (account === undefined) return undefined;
     if (at.timestamp !== undefined && account.timestamp > at.timestamp) return undefined;
     // Before the event that created it (timestamps rise with sequence numbers) it did not exist.
-    if (at.sequence !== undefined && at.sequence < this.sequenceAt(account.timestamp)) return undefined;
+    if (at.sequence !== undefined && at.sequence < this.sequenceAt(account.timestamp))
+      return undefined;
     let sequence = at.sequence ?? this.state.lastSequence;
     if (at.timestamp !== undefined) sequence = Math.min(sequence, this.sequenceAt(at.timestamp));
     let counters: readonly [bigint, bigint, bigint, bigint] = [0n, 0n, 0n, 0n];
     if (this.indexed(account)) {
-      const range = this.db.history.getRange({ start: [account.ordinal, sequence], end: [account.ordinal, 0], reverse: true, limit: 1 });
+      const range = this.db.history.getRange({
+        start: [account.ordinal, sequence],
+        end: [account.ordinal, 0],
+        reverse: true,
+        limit: 1,
+      });
       for (const { value } of range) counters = decodeHistoryEntry(value).counters;
     } else {
       for (const entry of this.scannedPostings(accountId, 0)) {
         if (entry.sequence > sequence) break;
-        counters = [entry.debitsPosted, entry.creditsPosted, entry.debitsPending, entry.creditsPending];
+        counters = [
+          entry.debitsPosted,
+          entry.creditsPosted,
+          entry.debitsPending,
+          entry.creditsPending,
+        ];
       }
     }
     const [debitsPosted, creditsPosted, debitsPending, creditsPending] = counters;
@@ -1143,7 +1360,12 @@ export class ShardEngine implements ShardEngineApi {
     const records: Uint8Array[] = [];
     if (limitEvents <= 0) return records;
     let start = afterSequence + 1;
-    for (const { key } of this.db.log.getRange({ start: afterSequence + 1, reverse: true, limit: 1 })) start = key;
+    for (const { key } of this.db.log.getRange({
+      start: afterSequence + 1,
+      reverse: true,
+      limit: 1,
+    }))
+      start = key;
     for (const { key, value } of this.db.log.getRange({ start })) {
       if (key > durableThrough) break;
       // Records before this one hold events afterSequence+1 .. key-1.
@@ -1213,11 +1435,21 @@ export class ShardEngine implements ShardEngineApi {
       // other finding of verify, naming where it is; the states cannot be compared past it.
       const corrupt = corruptionOf(error, { dir: this.dir, sequence: replayed.lastSequence + 1 });
       if (corrupt === null) throw error;
-      const where = Object.entries(corrupt.detail).map(([key, value]) => `${key}=${String(value)}`).join(', ');
-      const violations = [{ rule: 'storage_intact', detail: `STORAGE_CORRUPT: ${where}` }, ...index.result()];
+      const where = Object.entries(corrupt.detail)
+        .map(([key, value]) => `${key}=${String(value)}`)
+        .join(', ');
+      const violations = [
+        { rule: 'storage_intact', detail: `STORAGE_CORRUPT: ${where}` },
+        ...index.result(),
+      ];
       return { ok: false, violations, eventsReplayed: replayedCount };
     }
-    const violations = [...diffStates(live, replayed), ...auditState(replayed), ...auditState(live), ...index.result()];
+    const violations = [
+      ...diffStates(live, replayed),
+      ...auditState(replayed),
+      ...auditState(live),
+      ...index.result(),
+    ];
     return { ok: violations.length === 0, violations, eventsReplayed: replayedCount };
   }
 
@@ -1261,11 +1493,20 @@ export class ShardEngine implements ShardEngineApi {
     // answered before this call.
     await this.settled();
     const cut = openCut(this.db);
-    const copying = copyCut({ db: this.db, cut, snapshots: this.snapshots, dir, sourceFile: join(this.dir, 'events.mdb') });
+    const copying = copyCut({
+      db: this.db,
+      cut,
+      snapshots: this.snapshots,
+      dir,
+      sourceFile: join(this.dir, 'events.mdb'),
+    });
     this.backupsRunning.add(copying);
-    const done = copying.then(
-      (copied): BackupInfo => ({ dir, sequenceAtLeast: cut.sequence, ...copied, ms: performance.now() - started }),
-    );
+    const done = copying.then((copied): BackupInfo => ({
+      dir,
+      sequenceAtLeast: cut.sequence,
+      ...copied,
+      ms: performance.now() - started,
+    }));
     void copying.finally(() => this.backupsRunning.delete(copying)).catch(() => undefined);
     // The caller may ask for the outcome later (or never, if it gave up): not an unhandled
     // rejection meanwhile.
@@ -1275,7 +1516,8 @@ export class ShardEngine implements ShardEngineApi {
 
   info(): EngineInfo {
     let holdsOpen = 0;
-    for (const reservation of this.state.reservations.values()) if (holdLegOf(reservation) !== undefined) holdsOpen += 1;
+    for (const reservation of this.state.reservations.values())
+      if (holdLegOf(reservation) !== undefined) holdsOpen += 1;
     let logSizeBytes = 0;
     try {
       logSizeBytes = statSync(join(this.dir, 'events.mdb')).size;
@@ -1303,7 +1545,9 @@ export class ShardEngine implements ShardEngineApi {
       reservationsOpen: this.state.reservations.size - holdsOpen,
       holdsOpen,
       logSizeBytes,
-      snapshots: this.snapshots.list().map((file) => ({ sequence: file.sequence, sizeBytes: file.sizeBytes })),
+      snapshots: this.snapshots
+        .list()
+        .map((file) => ({ sequence: file.sequence, sizeBytes: file.sizeBytes })),
       recoveredFromSnapshot: this.recoveredFromSnapshot,
       recoveryMs: this.recoveryMs,
       transferIdMax: this.ids.fastPath ? this.ids.max : null,

@@ -34,8 +34,18 @@ export type ShardIdentityProblem = 'missing' | 'empty' | 'swapped' | 'foreign' |
 const identityKey = 'identity';
 export const logFileName = 'events.mdb';
 
-export function identityError(expected: ShardIdentity, dir: string, problem: ShardIdentityProblem, detail: Readonly<Record<string, string | number>> = {}): LedgerError {
-  return new LedgerError('SHARD_IDENTITY_MISMATCH', { shard: expected.shard, dir, problem, ...detail });
+export function identityError(
+  expected: ShardIdentity,
+  dir: string,
+  problem: ShardIdentityProblem,
+  detail: Readonly<Record<string, string | number>> = {},
+): LedgerError {
+  return new LedgerError('SHARD_IDENTITY_MISMATCH', {
+    shard: expected.shard,
+    dir,
+    problem,
+    ...detail,
+  });
 }
 
 /** Refuses, before LMDB can create anything, a shard of an existing ledger whose dir or log file
@@ -46,7 +56,8 @@ export function checkShardFiles(dir: string, expected: ShardIdentityExpectation)
   try {
     sizeBytes = statSync(join(dir, logFileName)).size;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw identityError(expected, dir, 'missing');
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw identityError(expected, dir, 'missing');
     throw new LedgerError('IO_ERROR', { dir, problem: String((error as Error).message) });
   }
   if (sizeBytes === 0) throw identityError(expected, dir, 'empty');
@@ -77,25 +88,37 @@ export function checkShardIdentity(options: {
     if (expected.create || options.looksWritten) return true;
     throw identityError(expected, dir, 'empty');
   }
-  if (stored.ledgerId !== expected.ledgerId) throw identityError(expected, dir, 'foreign', { storedLedgerId: stored.ledgerId });
-  if (stored.shard !== expected.shard) throw identityError(expected, dir, 'swapped', { storedShard: stored.shard });
-  if (stored.partitionMapDigest !== expected.partitionMapDigest) throw identityError(expected, dir, 'partition_map');
+  if (stored.ledgerId !== expected.ledgerId)
+    throw identityError(expected, dir, 'foreign', { storedLedgerId: stored.ledgerId });
+  if (stored.shard !== expected.shard)
+    throw identityError(expected, dir, 'swapped', { storedShard: stored.shard });
+  if (stored.partitionMapDigest !== expected.partitionMapDigest)
+    throw identityError(expected, dir, 'partition_map');
   return false;
 }
 
 /** Every account must be one the partition map routes to this shard (checked once, when an
  * older dir's shard gets its identity: after that the map's digest is compared instead). */
-export function checkAccountHomes(accountIds: Iterable<string>, expected: ShardIdentityExpectation, dir: string): void {
+export function checkAccountHomes(
+  accountIds: Iterable<string>,
+  expected: ShardIdentityExpectation,
+  dir: string,
+): void {
   const home = expected.accountHome;
   if (home === undefined) return;
   for (const accountId of accountIds) {
     const shard = home(accountId);
-    if (shard !== expected.shard) throw identityError(expected, dir, 'partition_map', { accountId, routedTo: shard });
+    if (shard !== expected.shard)
+      throw identityError(expected, dir, 'partition_map', { accountId, routedTo: shard });
   }
 }
 
 /** Issues the identity's put (inside the caller's write block). */
 export function putShardIdentity(meta: Database<unknown, string>, identity: ShardIdentity): void {
-  const record: ShardIdentity = { ledgerId: identity.ledgerId, shard: identity.shard, partitionMapDigest: identity.partitionMapDigest };
+  const record: ShardIdentity = {
+    ledgerId: identity.ledgerId,
+    shard: identity.shard,
+    partitionMapDigest: identity.partitionMapDigest,
+  };
   void meta.put(identityKey, record);
 }

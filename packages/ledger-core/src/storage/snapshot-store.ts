@@ -16,7 +16,14 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
-import { ExpiryQueue, type AccountState, type CurrencyTotals, type LedgerState, type PendingState, type ReservationState } from '../domain/state.js';
+import {
+  ExpiryQueue,
+  type AccountState,
+  type CurrencyTotals,
+  type LedgerState,
+  type PendingState,
+  type ReservationState,
+} from '../domain/state.js';
 import { counterData, CounterRows, countersFromData, type CounterData } from '../domain/balance.js';
 import { syncDir, syncFile, writeFileAtomic } from './durable-files.js';
 
@@ -32,7 +39,12 @@ export function logRecordDigest(record: Uint8Array): Buffer {
   return createHash('sha256').update(record).digest();
 }
 
-const packr = new Packr({ useRecords: true, useBigIntExtension: true, moreTypes: false, structuredClone: false });
+const packr = new Packr({
+  useRecords: true,
+  useBigIntExtension: true,
+  moreTypes: false,
+  structuredClone: false,
+});
 
 /** Counters are plain data here ({ small: number[4], wide }), the layout snapshots always had. */
 type AccountPayload = Omit<AccountState, 'counters'> & { readonly counters: CounterData };
@@ -49,10 +61,14 @@ interface SnapshotPayload {
 /** Copies what a snapshot needs. This is the only part that stops writes (measured as pauseMs). */
 export function captureState(state: LedgerState): SnapshotPayload {
   const accounts: AccountPayload[] = [];
-  for (const account of state.accounts.values()) accounts.push({ ...account, counters: counterData(account.counters) });
+  for (const account of state.accounts.values())
+    accounts.push({ ...account, counters: counterData(account.counters) });
   const totals: SnapshotPayload['totals'] = [];
   for (const [currency, entry] of state.totals) {
-    totals.push([currency, { accounts: counterData(entry.accounts), saga: counterData(entry.saga) }]);
+    totals.push([
+      currency,
+      { accounts: counterData(entry.accounts), saga: counterData(entry.saga) },
+    ]);
   }
   return {
     lastSequence: state.lastSequence,
@@ -70,14 +86,24 @@ export function restoreState(payload: SnapshotPayload): LedgerState {
   for (const account of payload.accounts) {
     // Ordinals are creation order, and the payload lists accounts in that order.
     assert(account.ordinal === accounts.size, 'snapshot accounts in ordinal order');
-    accounts.set(account.id, { ...account, counters: counterRows.home(account.ordinal, account.counters) });
+    accounts.set(account.id, {
+      ...account,
+      counters: counterRows.home(account.ordinal, account.counters),
+    });
   }
   const state: LedgerState = {
     accounts,
     counterRows,
     pending: new Map(payload.pending.map((hold) => [hold.id, hold])),
-    reservations: new Map(payload.reservations.map((reservation) => [reservation.sagaId, reservation])),
-    totals: new Map(payload.totals.map(([currency, entry]): [string, CurrencyTotals] => [currency, { accounts: countersFromData(entry.accounts), saga: countersFromData(entry.saga) }])),
+    reservations: new Map(
+      payload.reservations.map((reservation) => [reservation.sagaId, reservation]),
+    ),
+    totals: new Map(
+      payload.totals.map(([currency, entry]): [string, CurrencyTotals] => [
+        currency,
+        { accounts: countersFromData(entry.accounts), saga: countersFromData(entry.saga) },
+      ]),
+    ),
     expiries: new ExpiryQueue(),
     lastTimestamp: payload.lastTimestamp,
     lastSequence: payload.lastSequence,
@@ -114,7 +140,11 @@ export class SnapshotStore {
       .reverse()
       .map((name) => {
         const path = join(this.dir, name);
-        return { sequence: Number.parseInt(name.slice(9, 25), 10), path, sizeBytes: statSync(path).size };
+        return {
+          sequence: Number.parseInt(name.slice(9, 25), 10),
+          path,
+          sizeBytes: statSync(path).size,
+        };
       });
   }
 
@@ -148,7 +178,11 @@ export class SnapshotStore {
       return null;
     }
     const magic = bytes.subarray(0, 8);
-    const headerBytes = magic.equals(MAGIC) ? HEADER_BYTES : magic.equals(MAGIC_V1) ? HEADER_BYTES_V1 : 0;
+    const headerBytes = magic.equals(MAGIC)
+      ? HEADER_BYTES
+      : magic.equals(MAGIC_V1)
+        ? HEADER_BYTES_V1
+        : 0;
     if (headerBytes === 0 || bytes.length < headerBytes) return null;
     const sequence = bytes.readDoubleLE(8);
     const length = bytes.readDoubleLE(16);
@@ -206,6 +240,7 @@ export class SnapshotStore {
   /** Deletes all but the newest `keep` snapshots, and stray temp files. */
   prune(keep: number): void {
     for (const file of this.list().slice(keep)) unlinkSync(file.path);
-    for (const name of readdirSync(this.dir)) if (name.endsWith('.tmp')) unlinkSync(join(this.dir, name));
+    for (const name of readdirSync(this.dir))
+      if (name.endsWith('.tmp')) unlinkSync(join(this.dir, name));
   }
 }

@@ -3,11 +3,17 @@
 
 /** `value` as a Buffer over the same memory (no copy). */
 export function bufferView(value: Uint8Array): Buffer {
-  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return Buffer.isBuffer(value)
+    ? value
+    : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 /** Binary search for `id` among `count` ascending ids read by `idAt`; its index, or -1. */
-export function searchAscending(count: number, idAt: (index: number) => string, id: string): number {
+export function searchAscending(
+  count: number,
+  idAt: (index: number) => string,
+  id: string,
+): number {
   let low = 0;
   let high = count - 1;
   while (low <= high) {

@@ -111,14 +111,27 @@ export class TransferColumnsBuilder {
 
   add(spec: TransferSpec): number {
     const small = spec.amount <= SAFE_BIG;
-    const column = this.addPlain(spec.id, spec.debitAccountId, spec.creditAccountId, spec.currency, small ? Number(spec.amount) : -1);
+    const column = this.addPlain(
+      spec.id,
+      spec.debitAccountId,
+      spec.creditAccountId,
+      spec.currency,
+      small ? Number(spec.amount) : -1,
+    );
     if (!small) (this.bigAmounts ??= {})[column] = spec.amount;
-    if (spec.pending || spec.metadata !== null) (this.extras ??= {})[column] = [spec.pending ? 1 : 0, spec.timeoutMs, spec.metadata];
+    if (spec.pending || spec.metadata !== null)
+      (this.extras ??= {})[column] = [spec.pending ? 1 : 0, spec.timeoutMs, spec.metadata];
     return column;
   }
 
   /** `add` for a plain transfer (amount below 2^53, not pending, no metadata), from its fields. */
-  addPlain(id: string, debitAccountId: string, creditAccountId: string, currency: string, amount: number): number {
+  addPlain(
+    id: string,
+    debitAccountId: string,
+    creditAccountId: string,
+    currency: string,
+    amount: number,
+  ): number {
     const column = this.ids.length;
     if (column === this.amounts.length) this.grow();
     this.ids.push(id);
@@ -141,8 +154,12 @@ export class TransferColumnsBuilder {
       this.currencies.push(other.currencies[column] as string);
     }
     this.amounts.set(other.amounts.subarray(0, count), start);
-    if (other.bigAmounts !== null) for (const [column, amount] of Object.entries(other.bigAmounts)) (this.bigAmounts ??= {})[start + Number(column)] = amount;
-    if (other.extras !== null) for (const [column, extra] of Object.entries(other.extras)) (this.extras ??= {})[start + Number(column)] = extra;
+    if (other.bigAmounts !== null)
+      for (const [column, amount] of Object.entries(other.bigAmounts))
+        (this.bigAmounts ??= {})[start + Number(column)] = amount;
+    if (other.extras !== null)
+      for (const [column, extra] of Object.entries(other.extras))
+        (this.extras ??= {})[start + Number(column)] = extra;
   }
 
   build(): TransferColumns {
@@ -208,7 +225,11 @@ export class TransferColumnsReader {
         const first = end < 0 ? text : text.slice(0, end);
         // Segments never contain '\n': the column is `first` count times exactly when it equals
         // first + ('\n' + first) x (count - 1).
-        if (text.length === count * (first.length + 1) - 1 && text === first + `\n${first}`.repeat(count - 1)) same = first;
+        if (
+          text.length === count * (first.length + 1) - 1 &&
+          text === first + `\n${first}`.repeat(count - 1)
+        )
+          same = first;
       }
       this.sameCurrencyOf = same;
     }
@@ -217,7 +238,10 @@ export class TransferColumnsReader {
 
   /** Whether the transfer at `column` is plain: amount below 2^53, not pending, no metadata. */
   isPlain(column: number): boolean {
-    return (this.columns.amounts[column] as number) >= 0 && (this.columns.extras === null || this.columns.extras[column] === undefined);
+    return (
+      (this.columns.amounts[column] as number) >= 0 &&
+      (this.columns.extras === null || this.columns.extras[column] === undefined)
+    );
   }
 
   spec(column: number): TransferSpec {

@@ -70,20 +70,30 @@ export class WriterFence {
     for (let attempt = 0; attempt < takeAttemptsMax; attempt++) {
       const entry = options.db.getEntry(writerKey);
       stored = entry?.version ?? 0;
-      assert(Number.isSafeInteger(stored) && stored >= 0, 'a fence token is a non-negative integer');
+      assert(
+        Number.isSafeInteger(stored) && stored >= 0,
+        'a fence token is a non-negative integer',
+      );
       const token = stored + 1;
       // The first token only if no writer ever took one (LMDB's no-overwrite); a later one only
       // if the token read is still there.
       const taken =
         entry === undefined
-          ? await options.db.ifNoExists(writerKey, () => void options.db.put(writerKey, record, token))
+          ? await options.db.ifNoExists(
+              writerKey,
+              () => void options.db.put(writerKey, record, token),
+            )
           : await options.db.put(writerKey, record, token, stored);
       if (taken) {
         await options.env.flushed;
         return new WriterFence(options, token, record);
       }
     }
-    throw new LedgerError('WRITER_FENCED', { dir: options.dir, problem: 'another writer kept committing while this one opened', storedToken: stored });
+    throw new LedgerError('WRITER_FENCED', {
+      dir: options.dir,
+      problem: 'another writer kept committing while this one opened',
+      storedToken: stored,
+    });
   }
 
   /** Runs `writes` (puts and removes of this environment, issued synchronously) as one block
@@ -102,6 +112,10 @@ export class WriterFence {
   /** The error of a block refused because another writer moved the token. */
   refusal(): LedgerError {
     const stored = this.db.getEntry(writerKey)?.version;
-    return new LedgerError('WRITER_FENCED', { dir: this.dir, token: this.token, storedToken: stored ?? null });
+    return new LedgerError('WRITER_FENCED', {
+      dir: this.dir,
+      token: this.token,
+      storedToken: stored ?? null,
+    });
   }
 }

@@ -5,7 +5,12 @@
 import { Worker } from 'node:worker_threads';
 import { LedgerError, assert, errorFromWire } from '@shardledger/ledger-core';
 import type { Watermark } from './projector.js';
-import type { ProjectorReply, ProjectorRequest, ProjectorWorkerData, RecordBatch } from './projector-protocol.js';
+import type {
+  ProjectorReply,
+  ProjectorRequest,
+  ProjectorWorkerData,
+  RecordBatch,
+} from './projector-protocol.js';
 import { workerSource } from '../worker-entry.js';
 
 // The compiled worker, whether this module runs from dist/ or from src/ under vitest (as the
@@ -28,12 +33,27 @@ export class ProjectorClient {
   niceness: number | null = null;
 
   private constructor(data: ProjectorWorkerData) {
-    this.#worker = new Worker(workerSource(workerUrl), { eval: true, workerData: data, name: 'shardledger-projector' });
+    this.#worker = new Worker(workerSource(workerUrl), {
+      eval: true,
+      workerData: data,
+      name: 'shardledger-projector',
+    });
     this.#worker.on('message', (reply: ProjectorReply) => this.#onReply(reply));
-    this.#worker.on('error', (error) => this.#fail(errorFromWire({ code: 'IO_ERROR', message: String(error), detail: { readModel: data.path } })));
+    this.#worker.on('error', (error) =>
+      this.#fail(
+        errorFromWire({
+          code: 'IO_ERROR',
+          message: String(error),
+          detail: { readModel: data.path },
+        }),
+      ),
+    );
     this.#exited = new Promise((resolve) => {
       this.#worker.once('exit', (exitCode) => {
-        if (!this.#closing) this.#fail(new LedgerError('IO_ERROR', { readModel: data.path, projectorExitCode: exitCode }));
+        if (!this.#closing)
+          this.#fail(
+            new LedgerError('IO_ERROR', { readModel: data.path, projectorExitCode: exitCode }),
+          );
         resolve();
       });
     });

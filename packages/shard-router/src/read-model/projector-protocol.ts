@@ -24,7 +24,8 @@ export interface RecordBatch {
   readonly records: readonly Uint8Array[];
 }
 
-export type ProjectorRequest = ({ readonly kind: 'apply' } & RecordBatch) | { readonly kind: 'close' };
+export type ProjectorRequest =
+  ({ readonly kind: 'apply' } & RecordBatch) | { readonly kind: 'close' };
 
 export type ProjectorReply =
   | { readonly kind: 'ready'; readonly niceness: number | null }

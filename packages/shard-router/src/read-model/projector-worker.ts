@@ -6,9 +6,25 @@
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { assert, assertNever, decodeEventRecord, errorToWire, limits } from '@shardledger/ledger-core';
-import { Projector, type ProjectorBatch, type SequencedLedgerEvent, type Watermark } from './projector.js';
-import type { ProjectorReply, ProjectorRequest, ProjectorWorkerData, RecordBatch } from './projector-protocol.js';
+import {
+  assert,
+  assertNever,
+  decodeEventRecord,
+  errorToWire,
+  limits,
+} from '@shardledger/ledger-core';
+import {
+  Projector,
+  type ProjectorBatch,
+  type SequencedLedgerEvent,
+  type Watermark,
+} from './projector.js';
+import type {
+  ProjectorReply,
+  ProjectorRequest,
+  ProjectorWorkerData,
+  RecordBatch,
+} from './projector-protocol.js';
 import { openReadModelDb } from './read-model-db.js';
 
 const port = parentPort;
@@ -52,11 +68,15 @@ function batchOf(request: RecordBatch): ProjectorBatch {
     const record = decodeEventRecord(bytes);
     for (let index = 0; index < record.events.length; index += 1) {
       const sequence = record.first + index;
-      if (sequence > afterSequence && sequence <= lastSequence) events.push({ sequence, event: record.events[index] as SequencedLedgerEvent['event'] });
+      if (sequence > afterSequence && sequence <= lastSequence)
+        events.push({ sequence, event: record.events[index] as SequencedLedgerEvent['event'] });
     }
   }
   // The projector checks that they follow one another; here, that none is missing at the end.
-  assert(events.length === lastSequence - afterSequence, `shard ${shard} records hold events ${afterSequence + 1} to ${lastSequence}`);
+  assert(
+    events.length === lastSequence - afterSequence,
+    `shard ${shard} records hold events ${afterSequence + 1} to ${lastSequence}`,
+  );
   return { shard, afterSequence, events };
 }
 

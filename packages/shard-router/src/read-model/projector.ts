@@ -7,7 +7,17 @@
 // transfers row of a saga) are recomputed from per-shard facts (saga_legs) so that the final
 // content does not depend on the order in which shards were projected.
 
-import { assert, assertNever, closedChangeOf, holdResolutionRecordOf, type LedgerEvent, type Metadata, type ReservationLeg, type TransferRecord, type TransferSpec } from '@shardledger/ledger-core';
+import {
+  assert,
+  assertNever,
+  closedChangeOf,
+  holdResolutionRecordOf,
+  type LedgerEvent,
+  type Metadata,
+  type ReservationLeg,
+  type TransferRecord,
+  type TransferSpec,
+} from '@shardledger/ledger-core';
 import type { ReadModelDb } from './read-model-db.js';
 
 export interface SequencedLedgerEvent {
@@ -99,16 +109,28 @@ export class Projector {
   /** The stored watermark of every shard that has one. */
   watermarks(): Map<number, Watermark> {
     const marks = new Map<number, Watermark>();
-    for (const row of this.#statements.watermarks.all() as { shard: bigint; last_sequence: bigint; last_timestamp: bigint }[]) {
+    for (const row of this.#statements.watermarks.all() as {
+      shard: bigint;
+      last_sequence: bigint;
+      last_timestamp: bigint;
+    }[]) {
       const shard = Number(row.shard);
-      marks.set(shard, { shard, sequence: Number(row.last_sequence), timestamp: row.last_timestamp });
+      marks.set(shard, {
+        shard,
+        sequence: Number(row.last_sequence),
+        timestamp: row.last_timestamp,
+      });
     }
     return marks;
   }
 
   /** Applies `events` of `shard` (which must follow `afterSequence` without a gap) and moves the
    * shard's watermark, all in one transaction. Returns the new watermark. */
-  applyBatch(shard: number, afterSequence: number, events: readonly SequencedLedgerEvent[]): Watermark {
+  applyBatch(
+    shard: number,
+    afterSequence: number,
+    events: readonly SequencedLedgerEvent[],
+  ): Watermark {
     return this.applyBatches([{ shard, afterSequence, events }])[0] as Watermark;
   }
 
@@ -144,12 +166,20 @@ export class Projector {
   #applyOne({ shard, afterSequence, events }: ProjectorBatch): Watermark {
     assert(events.length > 0, 'an empty batch is not applied');
     const stored = this.#statements.watermarks.all() as { shard: bigint; last_sequence: bigint }[];
-    const storedSequence = Number(stored.find((row) => Number(row.shard) === shard)?.last_sequence ?? 0n);
+    const storedSequence = Number(
+      stored.find((row) => Number(row.shard) === shard)?.last_sequence ?? 0n,
+    );
     // The exactly-once check: the batch starts right after what this file already holds.
-    assert(storedSequence === afterSequence, `watermark moved under the projector (shard ${shard})`);
+    assert(
+      storedSequence === afterSequence,
+      `watermark moved under the projector (shard ${shard})`,
+    );
     let expected = afterSequence + 1;
     for (const item of events) {
-      assert(item.sequence === expected, `gap or repeat in shard ${shard} events at ${item.sequence}`);
+      assert(
+        item.sequence === expected,
+        `gap or repeat in shard ${shard} events at ${item.sequence}`,
+      );
       this.#applyEvent(shard, item.sequence, item.event);
       expected += 1;
     }
@@ -163,7 +193,10 @@ export class Projector {
     switch (event.type) {
       case 'AccountCreated': {
         const spec = event.account;
-        assert(!this.#accounts.has(spec.id) && this.#statements.account.get(spec.id) === undefined, 'account projected twice');
+        assert(
+          !this.#accounts.has(spec.id) && this.#statements.account.get(spec.id) === undefined,
+          'account projected twice',
+        );
         const account: AccountCache = {
           id: spec.id,
           currency: spec.currency,
@@ -191,9 +224,17 @@ export class Projector {
           this.#post(at, spec.creditAccountId, CREDITS_POSTED, spec.amount, spec.id, 'transfer');
         }
         this.#putLocalTransfer(at, {
-          id: spec.id, kind: 'transfer', debitAccountId: spec.debitAccountId, creditAccountId: spec.creditAccountId,
-          amount: spec.amount, currency: spec.currency, pending: spec.pending, timeoutMs: spec.timeoutMs,
-          metadata: spec.metadata, pendingId: null, state: spec.pending ? 'pending' : 'posted',
+          id: spec.id,
+          kind: 'transfer',
+          debitAccountId: spec.debitAccountId,
+          creditAccountId: spec.creditAccountId,
+          amount: spec.amount,
+          currency: spec.currency,
+          pending: spec.pending,
+          timeoutMs: spec.timeoutMs,
+          metadata: spec.metadata,
+          pendingId: null,
+          state: spec.pending ? 'pending' : 'posted',
         });
         break;
       }
@@ -203,17 +244,45 @@ export class Projector {
         this.#move(event.debitAccountId, DEBITS_PENDING, -event.pendingAmount);
         this.#move(event.creditAccountId, CREDITS_PENDING, -event.pendingAmount);
         if (posted && event.amount > 0n) {
-          this.#post(at, event.debitAccountId, DEBITS_POSTED, event.amount, event.id, 'post_pending');
-          this.#post(at, event.creditAccountId, CREDITS_POSTED, event.amount, event.id, 'post_pending');
+          this.#post(
+            at,
+            event.debitAccountId,
+            DEBITS_POSTED,
+            event.amount,
+            event.id,
+            'post_pending',
+          );
+          this.#post(
+            at,
+            event.creditAccountId,
+            CREDITS_POSTED,
+            event.amount,
+            event.id,
+            'post_pending',
+          );
         }
         this.#putLocalTransfer(at, {
-          id: event.id, kind: posted ? 'post' : 'void', debitAccountId: event.debitAccountId,
-          creditAccountId: event.creditAccountId, amount: event.amount, currency: event.currency, pending: false,
+          id: event.id,
+          kind: posted ? 'post' : 'void',
+          debitAccountId: event.debitAccountId,
+          creditAccountId: event.creditAccountId,
+          amount: event.amount,
+          currency: event.currency,
+          pending: false,
           // A post's or void's own record is applied, 'posted', as lookupTransfers has it
           // (records.ts resolutionRecordOf); the hold it resolved is what becomes 'voided'.
-          timeoutMs: 0, metadata: event.metadata, pendingId: event.pendingId, state: 'posted',
+          timeoutMs: 0,
+          metadata: event.metadata,
+          pendingId: event.pendingId,
+          state: 'posted',
         });
-        this.#statements.resolveHold.run(posted ? 'posted' : 'voided', posted ? event.amount.toString() : null, event.pendingId, shard, 'transfer');
+        this.#statements.resolveHold.run(
+          posted ? 'posted' : 'voided',
+          posted ? event.amount.toString() : null,
+          event.pendingId,
+          shard,
+          'transfer',
+        );
         break;
       }
       case 'PendingTransferExpired': {
@@ -234,7 +303,10 @@ export class Projector {
 
   #applySagaEvent(
     at: { shard: number; sequence: number; timestamp: bigint; entryIndex: number },
-    event: Extract<LedgerEvent, { type: 'FundsReserved' | 'ReservationCommitted' | 'ReservationReleased' }>,
+    event: Extract<
+      LedgerEvent,
+      { type: 'FundsReserved' | 'ReservationCommitted' | 'ReservationReleased' }
+    >,
   ): void {
     const ids = new Set<string>();
     for (const leg of event.legs) {
@@ -244,14 +316,31 @@ export class Projector {
       ids.add(spec.id);
       if (event.type === 'FundsReserved') {
         this.#move(accountId, debit ? DEBITS_PENDING : CREDITS_PENDING, spec.amount);
-        this.#statements.insertLeg.run(spec.id, event.sagaId, leg.side, at.shard, at.sequence, at.timestamp, 'reserved', legSpecText(leg));
+        this.#statements.insertLeg.run(
+          spec.id,
+          event.sagaId,
+          leg.side,
+          at.shard,
+          at.sequence,
+          at.timestamp,
+          'reserved',
+          legSpecText(leg),
+        );
         continue;
       }
       this.#move(accountId, debit ? DEBITS_PENDING : CREDITS_PENDING, -spec.amount);
       const committed = event.type === 'ReservationCommitted';
       // A cross-shard hold posts the amount its deciding shard decided (the event carries it when
       // it is less than the hold); a void or an expiry is kept as such on the leg.
-      if (committed) this.#post(at, accountId, debit ? DEBITS_POSTED : CREDITS_POSTED, event.amount ?? spec.amount, spec.id, 'saga_commit');
+      if (committed)
+        this.#post(
+          at,
+          accountId,
+          debit ? DEBITS_POSTED : CREDITS_POSTED,
+          event.amount ?? spec.amount,
+          spec.id,
+          'saga_commit',
+        );
       // A hold voided or expired keeps that on its leg, as its records do (closedChangeOf).
       const legState = committed ? 'committed' : (closedChangeOf(event, spec).state as string);
       const changed = this.#statements.setLegState.run(legState, spec.id, event.sagaId, leg.side);
@@ -277,8 +366,17 @@ export class Projector {
     const [debits, credits] = account.counters;
     const signed = index === DEBITS_POSTED ? -amount : amount;
     this.#statements.insertEntry.run(
-      at.shard, at.sequence, at.entryIndex, accountId, transferId, kind, signed.toString(), (credits - debits).toString(),
-      debits.toString(), credits.toString(), at.timestamp,
+      at.shard,
+      at.sequence,
+      at.entryIndex,
+      accountId,
+      transferId,
+      kind,
+      signed.toString(),
+      (credits - debits).toString(),
+      debits.toString(),
+      credits.toString(),
+      at.timestamp,
     );
     at.entryIndex += 1;
   }
@@ -300,7 +398,8 @@ export class Projector {
   #account(id: string): AccountCache {
     const cached = this.#accounts.get(id);
     if (cached !== undefined) return cached;
-    const row = this.#statements.account.get(id) as Record<string, bigint | string | null> | undefined;
+    const row = this.#statements.account.get(id) as
+      Record<string, bigint | string | null> | undefined;
     assert(row !== undefined, `event names an account not projected: ${id}`);
     const account: AccountCache = {
       id,
@@ -333,10 +432,23 @@ export class Projector {
   #flush(): void {
     for (const account of this.#dirty) {
       const [dp, cp, dq, cq] = account.counters;
-      const texts = [dp.toString(), cp.toString(), dq.toString(), cq.toString(), (cp - dp).toString()] as const;
+      const texts = [
+        dp.toString(),
+        cp.toString(),
+        dq.toString(),
+        cq.toString(),
+        (cp - dp).toString(),
+      ] as const;
       if (account.fresh) {
         this.#statements.insertAccount.run(
-          account.id, account.currency, account.flags, account.metadata, account.timestamp, account.shard, account.sequence, ...texts,
+          account.id,
+          account.currency,
+          account.flags,
+          account.metadata,
+          account.timestamp,
+          account.shard,
+          account.sequence,
+          ...texts,
         );
       } else {
         this.#statements.updateAccount.run(...texts, account.id);
@@ -344,7 +456,15 @@ export class Projector {
     }
     for (const [currency, delta] of this.#currencyDeltas) {
       const row = this.#statements.totals.get(currency) as Record<string, string> | undefined;
-      const base = row === undefined ? [0n, 0n, 0n, 0n] : [row['debits_posted'], row['credits_posted'], row['debits_pending'], row['credits_pending']].map((text) => BigInt(text as string));
+      const base =
+        row === undefined
+          ? [0n, 0n, 0n, 0n]
+          : [
+              row['debits_posted'],
+              row['credits_posted'],
+              row['debits_pending'],
+              row['credits_pending'],
+            ].map((text) => BigInt(text as string));
       const sums = delta.map((value, index) => ((base[index] as bigint) + value).toString());
       this.#statements.upsertTotals.run(currency, ...sums);
     }
@@ -354,14 +474,39 @@ export class Projector {
    * way; of two such transfers on different shards (a dir written before ids were checked across
    * shards may hold some) the one with the lower (shard, sequence) is kept, whatever order the
    * shards were projected in. */
-  #putLocalTransfer(at: { shard: number; sequence: number; timestamp: bigint }, row: LocalTransfer): void {
+  #putLocalTransfer(
+    at: { shard: number; sequence: number; timestamp: bigint },
+    row: LocalTransfer,
+  ): void {
     const values = [
-      row.id, row.kind, row.debitAccountId, row.creditAccountId, row.amount.toString(), row.currency, row.pending ? 1 : 0,
-      row.timeoutMs, metadataText(row.metadata), row.pendingId, row.state, null, at.timestamp, at.shard, at.sequence, null, 0,
+      row.id,
+      row.kind,
+      row.debitAccountId,
+      row.creditAccountId,
+      row.amount.toString(),
+      row.currency,
+      row.pending ? 1 : 0,
+      row.timeoutMs,
+      metadataText(row.metadata),
+      row.pendingId,
+      row.state,
+      null,
+      at.timestamp,
+      at.shard,
+      at.sequence,
+      null,
+      0,
     ] as const;
     if (this.#statements.insertTransfer.run(...values).changes === 0) {
-      const existing = this.#statements.transferOrigin.get(row.id) as { saga_id: string | null; shard: bigint; sequence: bigint };
-      const older = existing.saga_id === null && (Number(existing.shard) < at.shard || (Number(existing.shard) === at.shard && Number(existing.sequence) < at.sequence));
+      const existing = this.#statements.transferOrigin.get(row.id) as {
+        saga_id: string | null;
+        shard: bigint;
+        sequence: bigint;
+      };
+      const older =
+        existing.saga_id === null &&
+        (Number(existing.shard) < at.shard ||
+          (Number(existing.shard) === at.shard && Number(existing.sequence) < at.sequence));
       if (older) return;
       this.#statements.deleteTransfer.run(row.id);
       this.#statements.deleteMetadata.run(row.id);
@@ -372,14 +517,16 @@ export class Projector {
 
   #putMetadata(id: string, metadata: Metadata | null): void {
     if (metadata === null) return;
-    for (const key of Object.keys(metadata)) this.#statements.insertMetadata.run(key, metadata[key] as string, id);
+    for (const key of Object.keys(metadata))
+      this.#statements.insertMetadata.run(key, metadata[key] as string, id);
   }
 
   /** The transfers row of a saga transfer, from every leg recorded so far: the saga that is not
    * released (lowest saga id if several), else the last released one. A transfer applied on one
    * shard under the same id keeps its row. */
   #recomputeSagaTransfer(id: string, postedAmount?: bigint): void {
-    const existing = this.#statements.transferOrigin.get(id) as { saga_id: string | null } | undefined;
+    const existing = this.#statements.transferOrigin.get(id) as
+      { saga_id: string | null } | undefined;
     if (existing !== undefined && existing.saga_id === null) return;
     const legs = this.#statements.legsOf.all(id) as LegRow[];
     assert(legs.length > 0, 'a saga transfer has legs');
@@ -392,7 +539,9 @@ export class Projector {
     let winner: { sagaId: string; legs: LegRow[]; state: string } | null = null;
     for (const [sagaId, sagaLegs] of sagas) {
       const hold = (JSON.parse((sagaLegs[0] as LegRow).spec) as StoredSpec).pending === true;
-      const closedAs = sagaLegs.find((leg) => leg.state === 'voided' || leg.state === 'expired')?.state;
+      const closedAs = sagaLegs.find(
+        (leg) => leg.state === 'voided' || leg.state === 'expired',
+      )?.state;
       const state = sagaLegs.some((leg) => leg.state === 'released')
         ? 'released'
         : closedAs !== undefined
@@ -402,7 +551,10 @@ export class Projector {
             : hold
               ? 'pending'
               : 'reserved';
-      if (winner === null || (winner.state === 'released' && (state !== 'released' || sagaId > winner.sagaId))) {
+      if (
+        winner === null ||
+        (winner.state === 'released' && (state !== 'released' || sagaId > winner.sagaId))
+      ) {
         winner = { sagaId, legs: sagaLegs, state };
       }
     }
@@ -411,15 +563,36 @@ export class Projector {
     const creditLeg = winner.legs.find((leg) => leg.side === 'credit');
     const origin = (debitLeg ?? creditLeg) as LegRow;
     const spec = JSON.parse(origin.spec) as StoredSpec;
-    const crossShard = debitLeg === undefined || creditLeg === undefined || debitLeg.shard !== creditLeg.shard ? 1 : 0;
+    const crossShard =
+      debitLeg === undefined || creditLeg === undefined || debitLeg.shard !== creditLeg.shard
+        ? 1
+        : 0;
     this.#statements.deleteTransfer.run(id);
     this.#statements.deleteMetadata.run(id);
     // A hold becomes 'posted' with the commit of its second side, whose event carries the amount
     // posted when it is less than the hold (both sides' commits carry it).
-    const holdPosted = spec.pending === true && winner.state === 'posted' ? (postedAmount?.toString() ?? spec.amount) : null;
+    const holdPosted =
+      spec.pending === true && winner.state === 'posted'
+        ? (postedAmount?.toString() ?? spec.amount)
+        : null;
     this.#statements.insertTransfer.run(
-      id, 'transfer', spec.debitAccountId, spec.creditAccountId, spec.amount, spec.currency, spec.pending === true ? 1 : 0, spec.timeoutMs,
-      metadataText(spec.metadata), null, winner.state, holdPosted, origin.timestamp, origin.shard, origin.sequence, winner.sagaId, crossShard,
+      id,
+      'transfer',
+      spec.debitAccountId,
+      spec.creditAccountId,
+      spec.amount,
+      spec.currency,
+      spec.pending === true ? 1 : 0,
+      spec.timeoutMs,
+      metadataText(spec.metadata),
+      null,
+      winner.state,
+      holdPosted,
+      origin.timestamp,
+      origin.shard,
+      origin.sequence,
+      winner.sagaId,
+      crossShard,
     );
     this.#putMetadata(id, spec.metadata);
   }
@@ -430,8 +603,9 @@ type Statements = ReturnType<typeof prepareStatements>;
 function prepareStatements(db: ReadModelDb) {
   const prepare = (sql: string) => db.prepare(sql);
   return {
-
-    watermarks: prepare('SELECT shard, last_sequence, last_timestamp FROM watermarks ORDER BY shard').safeIntegers(true),
+    watermarks: prepare(
+      'SELECT shard, last_sequence, last_timestamp FROM watermarks ORDER BY shard',
+    ).safeIntegers(true),
     setWatermark: prepare(
       'INSERT INTO watermarks (shard, last_sequence, last_timestamp) VALUES (?, ?, ?) ' +
         'ON CONFLICT (shard) DO UPDATE SET last_sequence = excluded.last_sequence, last_timestamp = excluded.last_timestamp',
@@ -454,7 +628,9 @@ function prepareStatements(db: ReadModelDb) {
       'INSERT INTO entries (shard, sequence, entry_index, account_id, transfer_id, kind, amount, balance, debits_posted, ' +
         'credits_posted, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    transferOrigin: prepare('SELECT saga_id, shard, sequence FROM transfers WHERE id = ?').safeIntegers(true),
+    transferOrigin: prepare(
+      'SELECT saga_id, shard, sequence FROM transfers WHERE id = ?',
+    ).safeIntegers(true),
     insertTransfer: prepare(
       'INSERT INTO transfers (id, kind, debit_account_id, credit_account_id, amount, currency, pending, timeout_ms, metadata, ' +
         'pending_id, state, posted_amount, timestamp, shard, sequence, saga_id, cross_shard) ' +
@@ -464,18 +640,26 @@ function prepareStatements(db: ReadModelDb) {
     resolveHold: prepare(
       'UPDATE transfers SET state = ?, posted_amount = ? WHERE id = ? AND shard = ? AND saga_id IS NULL AND kind = ?',
     ),
-    insertMetadata: prepare('INSERT INTO transfer_metadata (key, value, transfer_id) VALUES (?, ?, ?)'),
+    insertMetadata: prepare(
+      'INSERT INTO transfer_metadata (key, value, transfer_id) VALUES (?, ?, ?)',
+    ),
     deleteMetadata: prepare('DELETE FROM transfer_metadata WHERE transfer_id = ?'),
     insertLeg: prepare(
       'INSERT INTO saga_legs (transfer_id, saga_id, side, shard, sequence, timestamp, state, spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    setLegState: prepare('UPDATE saga_legs SET state = ? WHERE transfer_id = ? AND saga_id = ? AND side = ?'),
-    legsOf: prepare('SELECT saga_id, side, shard, sequence, timestamp, state, spec FROM saga_legs WHERE transfer_id = ? ORDER BY saga_id, side').safeIntegers(true),
+    setLegState: prepare(
+      'UPDATE saga_legs SET state = ? WHERE transfer_id = ? AND saga_id = ? AND side = ?',
+    ),
+    legsOf: prepare(
+      'SELECT saga_id, side, shard, sequence, timestamp, state, spec FROM saga_legs WHERE transfer_id = ? ORDER BY saga_id, side',
+    ).safeIntegers(true),
   };
 }
 
 /** A same-shard transfer row: the write side's record fields, with the state as stored. */
-type LocalTransfer = Omit<TransferRecord, 'timestamp' | 'postedAmount' | 'sagaId' | 'state'> & { readonly state: string };
+type LocalTransfer = Omit<TransferRecord, 'timestamp' | 'postedAmount' | 'sagaId' | 'state'> & {
+  readonly state: string;
+};
 
 function legSpecText(leg: ReservationLeg): string {
   const spec: TransferSpec = leg.transfer;

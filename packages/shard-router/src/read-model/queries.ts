@@ -85,8 +85,15 @@ type Row = Record<string, unknown>;
 const ZERO: PostedBalance = Object.freeze({ balance: 0n, debitsPosted: 0n, creditsPosted: 0n });
 
 function readWatermarks(db: ReadModelDb): Watermark[] {
-  const rows = db.prepare('SELECT shard, last_sequence, last_timestamp FROM watermarks ORDER BY shard').safeIntegers(true).all() as Row[];
-  return rows.map((row) => ({ shard: Number(row['shard']), sequence: Number(row['last_sequence']), timestamp: row['last_timestamp'] as bigint }));
+  const rows = db
+    .prepare('SELECT shard, last_sequence, last_timestamp FROM watermarks ORDER BY shard')
+    .safeIntegers(true)
+    .all() as Row[];
+  return rows.map((row) => ({
+    shard: Number(row['shard']),
+    sequence: Number(row['last_sequence']),
+    timestamp: row['last_timestamp'] as bigint,
+  }));
 }
 
 function accountOf(row: Row): ReadModelAccount {
@@ -160,7 +167,10 @@ export function watermarksOf(db: ReadModelDb): Watermark[] {
   return readWatermarks(db);
 }
 
-export function accountsOf(db: ReadModelDb, ids: readonly string[]): { accounts: (ReadModelAccount | undefined)[]; watermark: readonly Watermark[] } {
+export function accountsOf(
+  db: ReadModelDb,
+  ids: readonly string[],
+): { accounts: (ReadModelAccount | undefined)[]; watermark: readonly Watermark[] } {
   const select = db.prepare('SELECT * FROM accounts WHERE id = ?').safeIntegers(true);
   return snapshot(db, () => ({
     accounts: ids.map((id) => {
@@ -198,7 +208,8 @@ function postedAt(db: ReadModelDb, accountId: string, before: bigint): PostedBal
 
 function parseCursor(cursor: string): [bigint, bigint, bigint] {
   const parts = cursor.split(':');
-  if (parts.length !== 3 || !parts.every((part) => /^\d{1,20}$/.test(part))) throw new LedgerError('INVALID_ARGUMENT', { cursor });
+  if (parts.length !== 3 || !parts.every((part) => /^\d{1,20}$/.test(part)))
+    throw new LedgerError('INVALID_ARGUMENT', { cursor });
   return parts.map((part) => BigInt(part)) as [bigint, bigint, bigint];
 }
 
@@ -208,10 +219,15 @@ export function statementOf(db: ReadModelDb, options: StatementOptions): Stateme
   const limit = checkLimit(options.limit);
   const from = options.from ?? 0n;
   const to = options.to ?? TIMESTAMP_MAX;
-  if (from < 0n || to > TIMESTAMP_MAX || from > to) throw new LedgerError('INVALID_ARGUMENT', { range: 'need 0 <= from <= to < 2^63' });
-  const cursor = options.cursor === undefined || options.cursor === null ? null : parseCursor(options.cursor);
+  if (from < 0n || to > TIMESTAMP_MAX || from > to)
+    throw new LedgerError('INVALID_ARGUMENT', { range: 'need 0 <= from <= to < 2^63' });
+  const cursor =
+    options.cursor === undefined || options.cursor === null ? null : parseCursor(options.cursor);
   return snapshot(db, () => {
-    const accountRow = db.prepare('SELECT * FROM accounts WHERE id = ?').safeIntegers(true).get(options.accountId) as Row | undefined;
+    const accountRow = db
+      .prepare('SELECT * FROM accounts WHERE id = ?')
+      .safeIntegers(true)
+      .get(options.accountId) as Row | undefined;
     const opening = postedAt(db, options.accountId, from);
     const closing = postedAt(db, options.accountId, to);
     const after = cursor ?? [from, 0n, -1n];
@@ -234,7 +250,10 @@ export function statementOf(db: ReadModelDb, options: StatementOptions): Stateme
       debits: closing.debitsPosted - opening.debitsPosted,
       credits: closing.creditsPosted - opening.creditsPosted,
       entries,
-      nextCursor: rows.length > limit && last !== undefined ? `${last.timestamp}:${last.sequence}:${last.entryIndex}` : null,
+      nextCursor:
+        rows.length > limit && last !== undefined
+          ? `${last.timestamp}:${last.sequence}:${last.entryIndex}`
+          : null,
     };
   });
 }
@@ -243,18 +262,35 @@ export function statementOf(db: ReadModelDb, options: StatementOptions): Stateme
 export function balanceAsOfTime(
   db: ReadModelDb,
   options: { readonly accountId: string; readonly timestamp: bigint },
-): PostedBalance & { accountId: string; timestamp: bigint; found: boolean; watermark: readonly Watermark[] } {
-  if (options.timestamp < 0n || options.timestamp >= TIMESTAMP_MAX) throw new LedgerError('INVALID_ARGUMENT', { timestamp: String(options.timestamp) });
+): PostedBalance & {
+  accountId: string;
+  timestamp: bigint;
+  found: boolean;
+  watermark: readonly Watermark[];
+} {
+  if (options.timestamp < 0n || options.timestamp >= TIMESTAMP_MAX)
+    throw new LedgerError('INVALID_ARGUMENT', { timestamp: String(options.timestamp) });
   return snapshot(db, () => {
-    const found = db.prepare('SELECT 1 FROM accounts WHERE id = ?').get(options.accountId) !== undefined;
-    return { accountId: options.accountId, timestamp: options.timestamp, found, ...postedAt(db, options.accountId, options.timestamp + 1n) };
+    const found =
+      db.prepare('SELECT 1 FROM accounts WHERE id = ?').get(options.accountId) !== undefined;
+    return {
+      accountId: options.accountId,
+      timestamp: options.timestamp,
+      found,
+      ...postedAt(db, options.accountId, options.timestamp + 1n),
+    };
   });
 }
 
 /** Transfers whose metadata has `key` = `value`, by id, paginated. */
 export function transfersByMetadata(
   db: ReadModelDb,
-  options: { readonly key: string; readonly value: string; readonly limit?: number; readonly afterId?: string | null },
+  options: {
+    readonly key: string;
+    readonly value: string;
+    readonly limit?: number;
+    readonly afterId?: string | null;
+  },
 ): { transfers: ReadModelTransfer[]; nextAfterId: string | null; watermark: readonly Watermark[] } {
   const limit = checkLimit(options.limit);
   return snapshot(db, () => {
@@ -272,7 +308,10 @@ export function transfersByMetadata(
 }
 
 /** Transfers by id (undefined where the read model has none yet). */
-export function transfersOf(db: ReadModelDb, ids: readonly string[]): { transfers: (ReadModelTransfer | undefined)[]; watermark: readonly Watermark[] } {
+export function transfersOf(
+  db: ReadModelDb,
+  ids: readonly string[],
+): { transfers: (ReadModelTransfer | undefined)[]; watermark: readonly Watermark[] } {
   const select = db.prepare('SELECT * FROM transfers WHERE id = ?').safeIntegers(true);
   return snapshot(db, () => ({
     transfers: ids.map((id) => {
@@ -283,14 +322,19 @@ export function transfersOf(db: ReadModelDb, ids: readonly string[]): { transfer
 }
 
 /** Sums of every account's counters per currency. */
-export function currencyTotalsOf(db: ReadModelDb): { totals: CurrencyTotals[]; watermark: readonly Watermark[] } {
+export function currencyTotalsOf(db: ReadModelDb): {
+  totals: CurrencyTotals[];
+  watermark: readonly Watermark[];
+} {
   return snapshot(db, () => ({
-    totals: (db.prepare('SELECT * FROM currency_totals ORDER BY currency').all() as Row[]).map((row) => ({
-      currency: row['currency'] as string,
-      debitsPosted: BigInt(row['debits_posted'] as string),
-      creditsPosted: BigInt(row['credits_posted'] as string),
-      debitsPending: BigInt(row['debits_pending'] as string),
-      creditsPending: BigInt(row['credits_pending'] as string),
-    })),
+    totals: (db.prepare('SELECT * FROM currency_totals ORDER BY currency').all() as Row[]).map(
+      (row) => ({
+        currency: row['currency'] as string,
+        debitsPosted: BigInt(row['debits_posted'] as string),
+        creditsPosted: BigInt(row['credits_posted'] as string),
+        debitsPending: BigInt(row['debits_pending'] as string),
+        creditsPending: BigInt(row['credits_pending'] as string),
+      }),
+    ),
   }));
 }

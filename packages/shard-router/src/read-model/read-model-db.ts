@@ -188,7 +188,9 @@ export function openReadModelDb(options: OpenReadModelDbOptions): ReadModelDb {
 function createSchema(db: ReadModelDb): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version !== 0) return;
-  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number };
+  const tables = db
+    .prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'")
+    .get() as { n: number };
   if (tables.n !== 0) throw new LedgerError('INVALID_ARGUMENT', { path: 'not a read-model file' });
   db.transaction(() => {
     db.exec(schema);
@@ -200,9 +202,13 @@ function createSchema(db: ReadModelDb): void {
 function checkSchema(db: ReadModelDb): void {
   const id = db.pragma('application_id', { simple: true }) as number;
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (id !== applicationId) throw new LedgerError('INVALID_ARGUMENT', { path: 'not a read-model file' });
+  if (id !== applicationId)
+    throw new LedgerError('INVALID_ARGUMENT', { path: 'not a read-model file' });
   if (version !== readModelSchemaVersion) {
-    throw new LedgerError('INVALID_ARGUMENT', { schemaVersion: version, expected: readModelSchemaVersion });
+    throw new LedgerError('INVALID_ARGUMENT', {
+      schemaVersion: version,
+      expected: readModelSchemaVersion,
+    });
   }
 }
 
@@ -212,8 +218,14 @@ export function dumpProjection(db: ReadModelDb): Record<string, string> {
   const dump: Record<string, string> = {};
   const read = db.transaction(() => {
     for (const table of projectionTables) {
-      const rows = db.prepare(`SELECT * FROM ${table.name} ORDER BY ${table.orderBy}`).safeIntegers(true).raw(true).all();
-      dump[table.name] = rows.map((row) => (row as unknown[]).map(String).join('\u001f')).join('\n');
+      const rows = db
+        .prepare(`SELECT * FROM ${table.name} ORDER BY ${table.orderBy}`)
+        .safeIntegers(true)
+        .raw(true)
+        .all();
+      dump[table.name] = rows
+        .map((row) => (row as unknown[]).map(String).join('\u001f'))
+        .join('\n');
     }
   });
   read();

@@ -18,8 +18,13 @@ export interface ReadModelFile {
   readonly path: string;
   readonly db: ReadModelDb;
   statement(options: StatementOptions): ReturnType<typeof statementOf>;
-  balanceAsOf(options: { readonly accountId: string; readonly timestamp: bigint }): ReturnType<typeof balanceAsOfTime>;
-  transfersByMetadata(options: Parameters<typeof transfersByMetadata>[1]): ReturnType<typeof transfersByMetadata>;
+  balanceAsOf(options: {
+    readonly accountId: string;
+    readonly timestamp: bigint;
+  }): ReturnType<typeof balanceAsOfTime>;
+  transfersByMetadata(
+    options: Parameters<typeof transfersByMetadata>[1],
+  ): ReturnType<typeof transfersByMetadata>;
   lookupAccounts(ids: readonly string[]): ReturnType<typeof accountsOf>;
   lookupTransfers(ids: readonly string[]): ReturnType<typeof transfersOf>;
   currencyTotals(): ReturnType<typeof currencyTotalsOf>;

@@ -9,7 +9,12 @@ import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError, isLedgerError, limits } from '@shardledger/ledger-core';
-import { checkBalanceAtTime, checkIdList, checkMetadataQuery, checkStatementOptions } from '../arguments.js';
+import {
+  checkBalanceAtTime,
+  checkIdList,
+  checkMetadataQuery,
+  checkStatementOptions,
+} from '../arguments.js';
 import { Ledger } from '../ledger.js';
 import type { Watermark } from './projector.js';
 import { ProjectorClient } from './projector-client.js';
@@ -56,7 +61,8 @@ export interface LogPosition {
   readonly sequence: number;
 }
 
-export type WaitTarget = 'latest' | LogPosition | readonly LogPosition[] | { readonly watermark: readonly LogPosition[] };
+export type WaitTarget =
+  'latest' | LogPosition | readonly LogPosition[] | { readonly watermark: readonly LogPosition[] };
 
 export interface ShardLag {
   readonly shard: number;
@@ -123,7 +129,14 @@ export class ReadModel {
   #failure: unknown = null;
   #closed = false;
 
-  private constructor(options: { ledger: Ledger; ownsLedger: boolean; path: string; db: ReadModelDb; projector: ProjectorClient; settings: Settings }) {
+  private constructor(options: {
+    ledger: Ledger;
+    ownsLedger: boolean;
+    path: string;
+    db: ReadModelDb;
+    projector: ProjectorClient;
+    settings: Settings;
+  }) {
     this.ledger = options.ledger;
     this.#ownsLedger = options.ownsLedger;
     this.path = options.path;
@@ -158,17 +171,34 @@ export class ReadModel {
     const settings: Settings = {
       batchSizeEvents: options.batchSizeEvents ?? limits.batchSizeMax,
       pollIntervalMs: options.pollIntervalMs ?? pollIntervalMsDefault,
-      pollIntervalMaxMs: options.pollIntervalMaxMs ?? Math.max(pollIntervalMaxMsDefault, options.pollIntervalMs ?? 0),
+      pollIntervalMaxMs:
+        options.pollIntervalMaxMs ??
+        Math.max(pollIntervalMaxMsDefault, options.pollIntervalMs ?? 0),
       projectorNiceness: options.projectorNiceness ?? projectorNicenessDefault,
     };
     const { batchSizeEvents, pollIntervalMs, pollIntervalMaxMs, projectorNiceness } = settings;
-    if (!Number.isSafeInteger(batchSizeEvents) || batchSizeEvents < 1 || batchSizeEvents > limits.batchSizeMax) {
+    if (
+      !Number.isSafeInteger(batchSizeEvents) ||
+      batchSizeEvents < 1 ||
+      batchSizeEvents > limits.batchSizeMax
+    ) {
       throw new LedgerError('INVALID_ARGUMENT', { batchSizeEvents: `1 to ${limits.batchSizeMax}` });
     }
-    if (!Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 1 || !Number.isSafeInteger(pollIntervalMaxMs) || pollIntervalMaxMs < pollIntervalMs) {
-      throw new LedgerError('INVALID_ARGUMENT', { pollIntervalMs: 'an integer >= 1, and pollIntervalMaxMs >= pollIntervalMs' });
+    if (
+      !Number.isSafeInteger(pollIntervalMs) ||
+      pollIntervalMs < 1 ||
+      !Number.isSafeInteger(pollIntervalMaxMs) ||
+      pollIntervalMaxMs < pollIntervalMs
+    ) {
+      throw new LedgerError('INVALID_ARGUMENT', {
+        pollIntervalMs: 'an integer >= 1, and pollIntervalMaxMs >= pollIntervalMs',
+      });
     }
-    if (!Number.isSafeInteger(projectorNiceness) || projectorNiceness < 0 || projectorNiceness > 19) {
+    if (
+      !Number.isSafeInteger(projectorNiceness) ||
+      projectorNiceness < 0 ||
+      projectorNiceness > 19
+    ) {
       throw new LedgerError('INVALID_ARGUMENT', { projectorNiceness: '0 to 19' });
     }
     return settings;
@@ -176,7 +206,11 @@ export class ReadModel {
 
   /** Opens the file and checks that it projects this ledger (its ledgerId, hash and shard count), then
    * starts the projector worker on it. */
-  static async #openFor(ledger: Ledger, path: string, settings: Settings): Promise<{ db: ReadModelDb; projector: ProjectorClient }> {
+  static async #openFor(
+    ledger: Ledger,
+    path: string,
+    settings: Settings,
+  ): Promise<{ db: ReadModelDb; projector: ProjectorClient }> {
     const info = await ledger.info();
     const db = openReadModelDb({ path, readonly: false });
     try {
@@ -184,16 +218,24 @@ export class ReadModel {
       const identity = `${info.hash}/${info.shards}/${info.ledgerId}`;
       // Files written before ledger ids held the shape only: they are taken for this ledger once.
       const shapeOnly = `${info.hash}/${info.shards}`;
-      const row = db.prepare("SELECT value FROM meta WHERE key = 'ledger'").get() as { value: string } | undefined;
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'ledger'").get() as
+        { value: string } | undefined;
       if (row === undefined || row.value === shapeOnly) {
-        db.prepare("INSERT INTO meta (key, value) VALUES ('ledger', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(identity);
+        db.prepare(
+          "INSERT INTO meta (key, value) VALUES ('ledger', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ).run(identity);
       } else if (row.value !== identity) {
-        throw new LedgerError('INVALID_ARGUMENT', { path, ledger: 'the file projects another ledger' });
+        throw new LedgerError('INVALID_ARGUMENT', {
+          path,
+          ledger: 'the file projects another ledger',
+        });
       }
       // A file ahead of a shard's log holds rows of events that log does not have (lost to a
       // power cut after they were projected). Following on from its watermark would skip the
       // events that take those sequence numbers next, so the file is started again from the log.
-      const ahead = watermarksOf(db).some((mark) => mark.sequence > (info.shardInfo[mark.shard]?.lastSequence ?? 0));
+      const ahead = watermarksOf(db).some(
+        (mark) => mark.sequence > (info.shardInfo[mark.shard]?.lastSequence ?? 0),
+      );
       if (ahead) {
         db.close();
         await removeDb(path);
@@ -209,7 +251,10 @@ export class ReadModel {
 
   static #marksOf(db: ReadModelDb, shards: number): Watermark[] {
     const stored = new Map(watermarksOf(db).map((mark) => [mark.shard, mark]));
-    return Array.from({ length: shards }, (_, shard) => stored.get(shard) ?? { shard, sequence: 0, timestamp: 0n });
+    return Array.from(
+      { length: shards },
+      (_, shard) => stored.get(shard) ?? { shard, sequence: 0, timestamp: 0n },
+    );
   }
 
   /** Per shard, the last projected event (what every query result also carries). */
@@ -271,7 +316,12 @@ export class ReadModel {
       writes = seen;
       busy = busyNow;
       const backoffMs = Math.min(pollIntervalMaxMs, pollIntervalMs * 2 ** Math.min(idlePolls, 16));
-      if (idlePolls > 0 && backoffMs === pollIntervalMaxMs && !this.#pollNow && performance.now() - lastReadMs < pollIntervalQuietMs) {
+      if (
+        idlePolls > 0 &&
+        backoffMs === pollIntervalMaxMs &&
+        !this.#pollNow &&
+        performance.now() - lastReadMs < pollIntervalQuietMs
+      ) {
         await this.#idle(pollIntervalMaxMs);
         continue;
       }
@@ -304,7 +354,8 @@ export class ReadModel {
   /** Submit messages sent to the shards so far: when it moves, events are on their way. */
   #writesSeen(): number {
     let sent = 0;
-    for (let shard = 0; shard < this.ledger.shards; shard += 1) sent += this.ledger.shardClient(shard).submitMessagesSent;
+    for (let shard = 0; shard < this.ledger.shards; shard += 1)
+      sent += this.ledger.shardClient(shard).submitMessagesSent;
     return sent;
   }
 
@@ -334,9 +385,17 @@ export class ReadModel {
    * Returns the number of events shipped. */
   async #readAndShip(): Promise<number> {
     const limit = this.#settings.batchSizeEvents;
-    const shards = this.#marks.map((mark) => mark.shard).filter((shard) => (this.#inFlight[shard] as Promise<void>[]).length < batchesInFlightPerShardMax);
+    const shards = this.#marks
+      .map((mark) => mark.shard)
+      .filter(
+        (shard) => (this.#inFlight[shard] as Promise<void>[]).length < batchesInFlightPerShardMax,
+      );
     // A closed ledger's shard clients reject with LEDGER_CLOSED, which stops the loop.
-    const replies = await Promise.all(shards.map((shard) => this.ledger.shardClient(shard).readNewRecords(this.#sent[shard] as number, limit)));
+    const replies = await Promise.all(
+      shards.map((shard) =>
+        this.ledger.shardClient(shard).readNewRecords(this.#sent[shard] as number, limit),
+      ),
+    );
     let read = 0;
     for (const [index, reply] of replies.entries()) {
       const shard = shards[index] as number;
@@ -379,7 +438,9 @@ export class ReadModel {
   }
 
   #reached(targets: readonly LogPosition[]): boolean {
-    return targets.every((target) => (this.#marks[target.shard]?.sequence ?? -1) >= target.sequence);
+    return targets.every(
+      (target) => (this.#marks[target.shard]?.sequence ?? -1) >= target.sequence,
+    );
   }
 
   async #targetsOf(target: WaitTarget): Promise<LogPosition[]> {
@@ -387,9 +448,18 @@ export class ReadModel {
       const info = await this.ledger.info();
       return info.shardInfo.map((shard, index) => ({ shard: index, sequence: shard.lastSequence }));
     }
-    const list = Array.isArray(target) ? (target as readonly LogPosition[]) : 'watermark' in target ? target.watermark : [target as LogPosition];
+    const list = Array.isArray(target)
+      ? (target as readonly LogPosition[])
+      : 'watermark' in target
+        ? target.watermark
+        : [target as LogPosition];
     for (const position of list) {
-      if (!Number.isSafeInteger(position.shard) || position.shard < 0 || position.shard >= this.ledger.shards || !Number.isSafeInteger(position.sequence)) {
+      if (
+        !Number.isSafeInteger(position.shard) ||
+        position.shard < 0 ||
+        position.shard >= this.ledger.shards ||
+        !Number.isSafeInteger(position.sequence)
+      ) {
         throw new LedgerError('INVALID_ARGUMENT', { target: 'shard and sequence' });
       }
     }
@@ -401,7 +471,10 @@ export class ReadModel {
    * model that does not follow the logs follows them for the duration of the wait. The wait makes
    * the loop read at once, cutting its poll pause short; `pollNow: false` leaves the loop at its
    * own pace (the bench uses it to measure the lag that a reader who does not wait sees). */
-  async waitFor(target: WaitTarget, options: { readonly timeoutMs?: number; readonly pollNow?: boolean } = {}): Promise<readonly Watermark[]> {
+  async waitFor(
+    target: WaitTarget,
+    options: { readonly timeoutMs?: number; readonly pollNow?: boolean } = {},
+  ): Promise<readonly Watermark[]> {
     this.#ensureOpen();
     const timeoutMs = options.timeoutMs ?? 10_000;
     const deadline = performance.now() + timeoutMs;
@@ -412,7 +485,8 @@ export class ReadModel {
         this.#ensureOpen();
         if (this.#failure !== null) throw this.#failure;
         const leftMs = deadline - performance.now();
-        if (leftMs <= 0) throw new LedgerError('TIMEOUT', { timeoutMs, waitingFor: JSON.stringify(targets) });
+        if (leftMs <= 0)
+          throw new LedgerError('TIMEOUT', { timeoutMs, waitingFor: JSON.stringify(targets) });
         this.#startLoop();
         if (options.pollNow !== false) {
           this.#pollNow = true;
@@ -453,9 +527,16 @@ export class ReadModel {
           // The oldest event not projected, read from the log (the worker decodes what it applies;
           // this thread does not know event timestamps before they are committed).
           const oldest = (await this.ledger.readEvents(shard, projected, 1))[0]?.event.timestamp;
-          if (oldest !== undefined && nowNs > oldest) lagMs = Number((nowNs - oldest) / NANOS_PER_MS);
+          if (oldest !== undefined && nowNs > oldest)
+            lagMs = Number((nowNs - oldest) / NANOS_PER_MS);
         }
-        return { shard, projectedSequence: projected, ledgerSequence: shardInfo.lastSequence, lagEvents, lagMs };
+        return {
+          shard,
+          projectedSequence: projected,
+          ledgerSequence: shardInfo.lastSequence,
+          lagEvents,
+          lagMs,
+        };
       }),
     );
   }
@@ -511,20 +592,31 @@ export class ReadModel {
     checkStatementOptions(options);
     return statementOf(this.#openDb(), options);
   }
-  balanceAsOf(options: { readonly accountId: string; readonly timestamp: bigint }): ReturnType<typeof balanceAsOfTime> {
+  balanceAsOf(options: {
+    readonly accountId: string;
+    readonly timestamp: bigint;
+  }): ReturnType<typeof balanceAsOfTime> {
     checkBalanceAtTime(options);
     return balanceAsOfTime(this.#openDb(), options);
   }
-  transfersByMetadata(options: Parameters<typeof transfersByMetadata>[1]): ReturnType<typeof transfersByMetadata> {
+  transfersByMetadata(
+    options: Parameters<typeof transfersByMetadata>[1],
+  ): ReturnType<typeof transfersByMetadata> {
     checkMetadataQuery(options);
     return transfersByMetadata(this.#openDb(), options);
   }
   lookupAccounts(ids: readonly string[]): ReturnType<typeof accountsOf> {
     // An invalid id becomes '', which names no row (an id is never empty).
-    return accountsOf(this.#openDb(), checkIdList(ids, 'ids').map((id) => id ?? ''));
+    return accountsOf(
+      this.#openDb(),
+      checkIdList(ids, 'ids').map((id) => id ?? ''),
+    );
   }
   lookupTransfers(ids: readonly string[]): ReturnType<typeof transfersOf> {
-    return transfersOf(this.#openDb(), checkIdList(ids, 'ids').map((id) => id ?? ''));
+    return transfersOf(
+      this.#openDb(),
+      checkIdList(ids, 'ids').map((id) => id ?? ''),
+    );
   }
   currencyTotals(): ReturnType<typeof currencyTotalsOf> {
     return currencyTotalsOf(this.#openDb());

@@ -89,7 +89,11 @@ interface PendingSubmit {
 
 type InFlight =
   | { readonly kind: 'submit'; readonly callers: readonly PendingSubmit[]; readonly count: number }
-  | { readonly kind: 'op'; readonly resolve: (value: unknown) => void; readonly reject: (error: unknown) => void };
+  | {
+      readonly kind: 'op';
+      readonly resolve: (value: unknown) => void;
+      readonly reject: (error: unknown) => void;
+    };
 
 type WorkerState = 'starting' | 'ready' | 'dead' | 'failed';
 
@@ -206,13 +210,17 @@ export class ShardClient {
    * go in without a command object); the results stay in their wire form until read. The
    * batch is the client's from here on. */
   submitBatch(batch: CommandBatchBuilder): Promise<SubmitResults> {
-    if (this.#closing) return Promise.reject(new LedgerError('LEDGER_CLOSED', { shard: this.shard }));
+    if (this.#closing)
+      return Promise.reject(new LedgerError('LEDGER_CLOSED', { shard: this.shard }));
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const count = batch.count;
-    if (count > limits.batchSizeMax) return Promise.reject(new LedgerError('BATCH_TOO_LARGE', { size: count }));
+    if (count > limits.batchSizeMax)
+      return Promise.reject(new LedgerError('BATCH_TOO_LARGE', { size: count }));
     if (count === 0) return Promise.resolve({ view: ResultBatchView.empty, start: 0, count: 0 });
     if (this.#outstandingCommands + count > this.#queueDepthMax) {
-      return Promise.reject(new LedgerError('QUEUE_FULL', { shard: this.shard, queueDepthMax: this.#queueDepthMax }));
+      return Promise.reject(
+        new LedgerError('QUEUE_FULL', { shard: this.shard, queueDepthMax: this.#queueDepthMax }),
+      );
     }
     this.#outstandingCommands += count;
     return new Promise((resolve, reject) => {
@@ -237,7 +245,11 @@ export class ShardClient {
   }
 
   /** #call for a read: first waits for the writes registered by holdReadsUntil before it. */
-  async #read<Op extends Exclude<ShardOp, 'submit' | 'close'>>(op: Op, args: ShardOpArgs<Op>, ahead = false): Promise<ShardOpResult<Op>> {
+  async #read<Op extends Exclude<ShardOp, 'submit' | 'close'>>(
+    op: Op,
+    args: ShardOpArgs<Op>,
+    ahead = false,
+  ): Promise<ShardOpResult<Op>> {
     if (this.#unappliedWrites.size > 0) await Promise.all([...this.#unappliedWrites]);
     return this.#call(op, args, ahead);
   }
@@ -245,9 +257,12 @@ export class ShardClient {
   /** lookupTransfers sent once every submit queued before this call has been sent (or failed):
    * the worker runs requests in arrival order, so the lookup sees their writes. The router's
    * transfer-id check uses it (transfer-id-guard.ts). */
-  async lookupTransfersBehindWrites(ids: readonly string[]): Promise<ShardOpResult<'lookupTransfers'>> {
+  async lookupTransfersBehindWrites(
+    ids: readonly string[],
+  ): Promise<ShardOpResult<'lookupTransfers'>> {
     const target = this.#submitsTaken + (this.#queue.length - this.#queueHead);
-    if (this.#submitsTaken < target) await new Promise<void>((resolve) => this.#takenWaiters.push({ target, resolve }));
+    if (this.#submitsTaken < target)
+      await new Promise<void>((resolve) => this.#takenWaiters.push({ target, resolve }));
     return this.#read('lookupTransfers', [ids]);
   }
 
@@ -272,7 +287,9 @@ export class ShardClient {
   lookupAccounts(...args: ShardOpArgs<'lookupAccounts'>): Promise<ShardOpResult<'lookupAccounts'>> {
     return this.#read('lookupAccounts', args);
   }
-  lookupTransfers(...args: ShardOpArgs<'lookupTransfers'>): Promise<ShardOpResult<'lookupTransfers'>> {
+  lookupTransfers(
+    ...args: ShardOpArgs<'lookupTransfers'>
+  ): Promise<ShardOpResult<'lookupTransfers'>> {
     return this.#read('lookupTransfers', args);
   }
   /** The saga's open reservation on this shard, behind the writes queued before it. */
@@ -307,7 +324,10 @@ export class ShardClient {
   }
   /** Raw records past a sequence number and the shard's last sequence (see ShardOps), for a
    * reader that decodes them on a thread of its own (the read model's projector). */
-  readNewRecords(afterSequence: number, limitEvents: number): Promise<ShardOpResult<'readNewRecords'>> {
+  readNewRecords(
+    afterSequence: number,
+    limitEvents: number,
+  ): Promise<ShardOpResult<'readNewRecords'>> {
     return this.#call('readNewRecords', [afterSequence, limitEvents]);
   }
   verify(): Promise<ShardOpResult<'verify'>> {
@@ -399,16 +419,27 @@ export class ShardClient {
   }
 
   /** `ahead`: the worker runs the request on arrival (ShardRequest.ahead; lookupTransfers only). */
-  async #call<Op extends Exclude<ShardOp, 'submit' | 'close'>>(op: Op, args: ShardOpArgs<Op>, ahead = false): Promise<ShardOpResult<Op>> {
+  async #call<Op extends Exclude<ShardOp, 'submit' | 'close'>>(
+    op: Op,
+    args: ShardOpArgs<Op>,
+    ahead = false,
+  ): Promise<ShardOpResult<Op>> {
     if (this.#closing) throw new LedgerError('LEDGER_CLOSED', { shard: this.shard });
     await this.#whenReady();
     return this.#send(op, args, ahead);
   }
 
-  #send<Op extends ShardOp>(op: Op, args: ShardOpArgs<Op>, ahead = false, pastHold = false): Promise<ShardOpResult<Op>> {
+  #send<Op extends ShardOp>(
+    op: Op,
+    args: ShardOpArgs<Op>,
+    ahead = false,
+    pastHold = false,
+  ): Promise<ShardOpResult<Op>> {
     if (this.#sendsHeld > 0 && !pastHold) {
       return new Promise((resolve) => {
-        this.#heldSends.push(() => resolve(this.#whenReady().then(() => this.#send(op, args, ahead))));
+        this.#heldSends.push(() =>
+          resolve(this.#whenReady().then(() => this.#send(op, args, ahead))),
+        );
       });
     }
     const worker = this.#worker;
@@ -422,7 +453,9 @@ export class ShardClient {
     } catch (error) {
       // Encoded before it is registered in flight: arguments that cannot be encoded (a symbol)
       // fail this call alone, and close() does not wait for a reply that never comes.
-      return Promise.reject(new LedgerError('INVALID_ARGUMENT', { op, problem: String((error as Error).message) }));
+      return Promise.reject(
+        new LedgerError('INVALID_ARGUMENT', { op, problem: String((error as Error).message) }),
+      );
     }
     return new Promise((resolve, reject) => {
       this.#inFlight.set(id, { kind: 'op', resolve: resolve as (value: unknown) => void, reject });
@@ -442,7 +475,10 @@ export class ShardClient {
     if (this.#sendsHeld > 0) return; // Sent by releaseSends.
     const worker = this.#worker;
     if (worker === undefined || this.#workerState !== 'ready') return; // Sent once ready.
-    while (this.#inFlightSubmits < this.#inFlightMessagesMax && this.#queueHead < this.#queue.length) {
+    while (
+      this.#inFlightSubmits < this.#inFlightMessagesMax &&
+      this.#queueHead < this.#queue.length
+    ) {
       const callers: PendingSubmit[] = [];
       let count = 0;
       while (this.#queueHead < this.#queue.length) {
@@ -469,8 +505,9 @@ export class ShardClient {
   #postSubmit(worker: Worker, callers: readonly PendingSubmit[], count: number): void {
     // The callers' batches are the client's: the first one takes the others' commands.
     const batch = (callers[0] as PendingSubmit).batch as CommandBatchBuilder;
-    for (let index = 1; index < callers.length; index += 1) batch.append((callers[index] as PendingSubmit).batch as CommandBatchBuilder);
-    assert(batch.count === count, 'a message holds its callers\' commands');
+    for (let index = 1; index < callers.length; index += 1)
+      batch.append((callers[index] as PendingSubmit).batch as CommandBatchBuilder);
+    assert(batch.count === count, "a message holds its callers' commands");
     try {
       failpoint(failpointNames.clientSubmitBeforePost);
     } catch (error) {
@@ -556,9 +593,15 @@ export class ShardClient {
       dir: this.#options.dir,
       engine: this.#options.engine ?? {},
       generation,
-      ...(generation === 0 && this.#options.failpoints !== undefined ? { failpoints: this.#options.failpoints } : {}),
+      ...(generation === 0 && this.#options.failpoints !== undefined
+        ? { failpoints: this.#options.failpoints }
+        : {}),
     };
-    const worker = new Worker(workerSource(workerUrl), { eval: true, workerData, name: `shard-${this.shard}` });
+    const worker = new Worker(workerSource(workerUrl), {
+      eval: true,
+      workerData,
+      name: `shard-${this.shard}`,
+    });
     this.#worker = worker;
     this.#workerState = 'starting';
     this.#openError = undefined;
@@ -567,7 +610,11 @@ export class ShardClient {
     });
     worker.on('error', (error: Error) => {
       // An uncaught throw in the worker: 'exit' follows and handles it.
-      if (this.#worker === worker) this.#openError ??= new LedgerError('SHARD_UNAVAILABLE', { shard: this.shard, problem: error.message });
+      if (this.#worker === worker)
+        this.#openError ??= new LedgerError('SHARD_UNAVAILABLE', {
+          shard: this.shard,
+          problem: error.message,
+        });
     });
     worker.on('exit', (exitCode: number) => {
       if (this.#worker === worker) this.#onExit(exitCode);
@@ -579,7 +626,11 @@ export class ShardClient {
     this.#worker = undefined;
     this.#workerState = 'dead';
     this.#lastExitCode = exitCode;
-    const unavailable = new LedgerError('SHARD_UNAVAILABLE', { shard: this.shard, exitCode, generation: this.#generation });
+    const unavailable = new LedgerError('SHARD_UNAVAILABLE', {
+      shard: this.shard,
+      exitCode,
+      generation: this.#generation,
+    });
     const inFlight = [...this.#inFlight.values()];
     this.#inFlight.clear();
     this.#inFlightSubmits = 0;

@@ -32,8 +32,14 @@ export interface ShardOps {
   sagaOutcome(sagaId: string): SagaOutcome | undefined;
   reservation(sagaId: string): ReservationState | undefined;
   openReservations(): ReservationState[];
-  accountHistory(accountId: string, options?: { afterSequence?: number; limit?: number }): HistoryPage;
-  balanceAsOf(accountId: string, at: { sequence?: number; timestamp?: bigint }): AccountView | undefined;
+  accountHistory(
+    accountId: string,
+    options?: { afterSequence?: number; limit?: number },
+  ): HistoryPage;
+  balanceAsOf(
+    accountId: string,
+    at: { sequence?: number; timestamp?: bigint },
+  ): AccountView | undefined;
   readEvents(afterSequence: number, limit: number): SequencedEvent[];
   /** Raw log records (decoded by the caller, off the shard's thread). */
   readRecords(afterSequence: number, limitEvents: number): Uint8Array[];

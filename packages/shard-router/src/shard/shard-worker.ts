@@ -15,9 +15,26 @@
 // starts a new worker, which recovers from the log.
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { LedgerError, ShardEngine, assert, assertNever, corruptionOf, errorToWire, type BackupInfo, type CommandResult, type ShardIdentityExpectation, type WireError } from '@shardledger/ledger-core';
+import {
+  LedgerError,
+  ShardEngine,
+  assert,
+  assertNever,
+  corruptionOf,
+  errorToWire,
+  type BackupInfo,
+  type CommandResult,
+  type ShardIdentityExpectation,
+  type WireError,
+} from '@shardledger/ledger-core';
 import { PartitionMap } from '../partition.js';
-import { armFailpoint, armFailpointsFromEnv, disarmAllFailpoints, failpoint, failpointNames } from '../failpoints.js';
+import {
+  armFailpoint,
+  armFailpointsFromEnv,
+  disarmAllFailpoints,
+  failpoint,
+  failpointNames,
+} from '../failpoints.js';
 import {
   createPackr,
   decodeMessage,
@@ -32,7 +49,12 @@ import {
 
 /** Exit code of a worker that stopped itself after a fatal error (the client restarts it). */
 const exitCodeFatal = 70;
-const fatalCodes: ReadonlySet<string> = new Set(['ASSERTION_FAILED', 'IO_ERROR', 'STORAGE_FULL', 'STORAGE_CORRUPT']);
+const fatalCodes: ReadonlySet<string> = new Set([
+  'ASSERTION_FAILED',
+  'IO_ERROR',
+  'STORAGE_FULL',
+  'STORAGE_CORRUPT',
+]);
 
 assert(!isMainThread, 'shard-worker runs in a worker thread');
 const port = parentPort;
@@ -102,7 +124,11 @@ async function start(): Promise<void> {
     failpoint(failpointNames.shardOpenBeforeRecover);
     // Every engine option is passed through explicitly; defaults live in ShardEngine.
     const { identity, ...options } = data.engine;
-    engine = await ShardEngine.open({ dir: data.dir, ...options, ...(identity === undefined ? {} : { identity: identityOf(identity) }) });
+    engine = await ShardEngine.open({
+      dir: data.dir,
+      ...options,
+      ...(identity === undefined ? {} : { identity: identityOf(identity) }),
+    });
     post({ id: 0, ok: true, value: { info: engine.info() } });
   } catch (error) {
     post({ id: 0, ok: false, error: errorToWire(error) });
@@ -122,7 +148,8 @@ async function handle(request: ShardRequest): Promise<void> {
     post({ id: request.id, ok: false, error: wire });
     // A backup that failed wrote only to its own target (a full or unwritable backup disk): the
     // shard's environment is whole, and a failed engine stops the thread at its next request.
-    if (fatalCodes.has(wire.code) && request.op !== 'backupCut' && request.op !== 'backupDone') process.exit(exitCodeFatal);
+    if (fatalCodes.has(wire.code) && request.op !== 'backupCut' && request.op !== 'backupDone')
+      process.exit(exitCodeFatal);
     return;
   }
   post(reply);
@@ -175,7 +202,11 @@ async function execute(request: ShardRequest): Promise<ShardOpResult<ShardOp>> {
       const [afterSequence, limitEvents] = (request as ShardRequest<'readNewRecords'>).args;
       // readRecords takes the same last sequence as its bound: nothing awaits in between.
       const lastSequence = shard.lastSequence;
-      return { lastSequence, records: lastSequence > afterSequence ? await shard.readRecords(afterSequence, limitEvents) : [] };
+      return {
+        lastSequence,
+        records:
+          lastSequence > afterSequence ? await shard.readRecords(afterSequence, limitEvents) : [],
+      };
     }
     case 'readEvents':
       failpoint(failpointNames.shardReadBefore);
@@ -199,7 +230,12 @@ async function execute(request: ShardRequest): Promise<ShardOpResult<ShardOp>> {
       const done = backupsCopying.get(dir);
       // A worker started after the cut (a restart) has no copy of it: the backup is lost, the
       // shard is not.
-      if (done === undefined) throw new LedgerError('SHARD_UNAVAILABLE', { shard: data.shard, dir, problem: 'the shard restarted during the backup' });
+      if (done === undefined)
+        throw new LedgerError('SHARD_UNAVAILABLE', {
+          shard: data.shard,
+          dir,
+          problem: 'the shard restarted during the backup',
+        });
       backupsCopying.delete(dir);
       return await done;
     }

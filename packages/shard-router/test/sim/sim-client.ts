@@ -20,10 +20,14 @@ export async function sendOp(router: SimRouter, op: SimOp): Promise<CommandStatu
 
 async function sendCall(router: SimRouter, op: SimOp): Promise<CommandStatus[]> {
   const sagas = new SagaBatch();
-  const buckets = new Map<number, { commands: Command[]; positions: number[]; reservations: number }>();
+  const buckets = new Map<
+    number,
+    { commands: Command[]; positions: number[]; reservations: number }
+  >();
   const put = (shard: number, command: Command, position: number): void => {
     let bucket = buckets.get(shard);
-    if (bucket === undefined) buckets.set(shard, (bucket = { commands: [], positions: [], reservations: 0 }));
+    if (bucket === undefined)
+      buckets.set(shard, (bucket = { commands: [], positions: [], reservations: 0 }));
     bucket.commands.push(command);
     bucket.positions.push(position);
     if (position < 0) bucket.reservations += 1;
@@ -55,14 +59,16 @@ async function sendCall(router: SimRouter, op: SimOp): Promise<CommandStatus[]> 
         (error: unknown) => {
           // As Ledger: reservations are re-sent by finishBatch; same-shard transfers are in doubt.
           if (bucket.reservations > 0) sagas.failed.set(shard, error);
-          if (bucket.reservations < bucket.positions.length && localError === undefined) localError = error;
+          if (bucket.reservations < bucket.positions.length && localError === undefined)
+            localError = error;
         },
       ),
     ),
   );
   if (sagas.size > 0) {
     const sagaStatuses = await router.coordinator.finishBatch(sagas);
-    for (let slot = 0; slot < sagas.size; slot += 1) statuses[sagas.positions[slot] as number] = sagaStatuses[slot] as CommandStatus;
+    for (let slot = 0; slot < sagas.size; slot += 1)
+      statuses[sagas.positions[slot] as number] = sagaStatuses[slot] as CommandStatus;
   }
   if (localError !== undefined) throw localError;
   return statuses;

@@ -4,7 +4,13 @@
 // everything is decided by one PRNG and a seed replays exactly.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LedgerError, ShardEngine, assert, type Command, type CommandResult } from '@shardledger/ledger-core';
+import {
+  LedgerError,
+  ShardEngine,
+  assert,
+  type Command,
+  type CommandResult,
+} from '@shardledger/ledger-core';
 import type { SagaShard } from '../../src/saga-coordinator.js';
 
 /** One call on its way to a shard: applied when the scheduler delivers it, answered when the
@@ -33,7 +39,11 @@ export type StorageFaultHook = (shard: number) => Error | undefined;
 export class SimNetwork {
   readonly inboxes: SimRequest[][];
   readonly replies: SimReply[] = [];
-  readonly sleepers: { readonly generation: number; readonly wake: () => void; readonly fail: (error: unknown) => void }[] = [];
+  readonly sleepers: {
+    readonly generation: number;
+    readonly wake: () => void;
+    readonly fail: (error: unknown) => void;
+  }[] = [];
   readonly engines: (ShardEngine | null)[];
   generation = 0;
   /** The simulated wall clock, in nanoseconds; every engine reads it. */
@@ -82,17 +92,31 @@ export class SimNetwork {
     return engine;
   }
 
-  send(shard: number, generation: number, write: boolean, apply: (engine: ShardEngine) => Promise<unknown>): Promise<unknown> {
+  send(
+    shard: number,
+    generation: number,
+    write: boolean,
+    apply: (engine: ShardEngine) => Promise<unknown>,
+  ): Promise<unknown> {
     // A call from a process that crashed reaches nothing: its coordinator winds down.
-    if (generation !== this.generation) return Promise.reject(new Error('simulated process is gone'));
+    if (generation !== this.generation)
+      return Promise.reject(new Error('simulated process is gone'));
     return new Promise((resolve, reject) => {
-      (this.inboxes[shard] as SimRequest[]).push({ shard, generation, write, apply, resolve, reject });
+      (this.inboxes[shard] as SimRequest[]).push({
+        shard,
+        generation,
+        write,
+        apply,
+        resolve,
+        reject,
+      });
     });
   }
 
   /** The coordinator's retry wait: woken by the scheduler, never by a real timer. */
   sleep(generation: number): Promise<void> {
-    if (generation !== this.generation) return Promise.reject(new Error('simulated process is gone'));
+    if (generation !== this.generation)
+      return Promise.reject(new Error('simulated process is gone'));
     return new Promise((wake, fail) => this.sleepers.push({ generation, wake, fail }));
   }
 
@@ -100,7 +124,8 @@ export class SimNetwork {
    * SHARD_UNAVAILABLE, as ShardClient reports a worker exit; the engine reopens from its files. */
   async crashShard(shard: number): Promise<void> {
     const unavailable = new LedgerError('SHARD_UNAVAILABLE', { shard, simulated: 'crash' });
-    for (const request of (this.inboxes[shard] as SimRequest[]).splice(0)) request.reject(unavailable);
+    for (const request of (this.inboxes[shard] as SimRequest[]).splice(0))
+      request.reject(unavailable);
     for (let index = this.replies.length - 1; index >= 0; index -= 1) {
       const reply = this.replies[index] as SimReply;
       if (reply.request.shard !== shard) continue;
@@ -127,7 +152,11 @@ export class SimNetwork {
   }
 
   get quiet(): boolean {
-    return this.replies.length === 0 && this.sleepers.length === 0 && this.inboxes.every((inbox) => inbox.length === 0);
+    return (
+      this.replies.length === 0 &&
+      this.sleepers.length === 0 &&
+      this.inboxes.every((inbox) => inbox.length === 0)
+    );
   }
 
   async closeAll(): Promise<void> {
@@ -151,7 +180,9 @@ export class SimShard implements SagaShard {
   }
 
   submit(commands: readonly Command[]): Promise<CommandResult[]> {
-    return this.#network.send(this.#shard, this.#generation, true, (engine) => engine.submit(commands)) as Promise<CommandResult[]>;
+    return this.#network.send(this.#shard, this.#generation, true, (engine) =>
+      engine.submit(commands),
+    ) as Promise<CommandResult[]>;
   }
 
   holdReadsUntil(writes: Promise<unknown>): void {

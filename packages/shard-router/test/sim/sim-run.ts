@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { seededRandom } from '../ledger-fixtures.js';
 import { checkRun, compareOutcomes, type SimOutcome } from './sim-checks.js';
 import { SimNetwork } from './sim-network.js';
-import { SimScheduler, drawFaults, noFaults, type FaultCounts, type FaultProfile } from './sim-scheduler.js';
+import {
+  SimScheduler,
+  drawFaults,
+  noFaults,
+  type FaultCounts,
+  type FaultProfile,
+} from './sim-scheduler.js';
 import { accountCommandsOf, buildWorkload, type SimWorkload } from './sim-workload.js';
 
 export interface SeedResult {
@@ -37,13 +43,22 @@ async function runOnce(
   faults: FaultProfile,
 ): Promise<{ scheduler: SimScheduler; outcome: SimOutcome | null }> {
   const dir = await mkdtemp(join(simRoot(), `shardledger-sim-${seed}-`));
-  const network = new SimNetwork({ dir, shardCount: workload.shardCount, snapshotIntervalEvents: workload.snapshotIntervalEvents });
+  const network = new SimNetwork({
+    dir,
+    shardCount: workload.shardCount,
+    snapshotIntervalEvents: workload.snapshotIntervalEvents,
+  });
   const scheduler = new SimScheduler({ network, workload, random, faults });
   try {
     for (let shard = 0; shard < workload.shardCount; shard += 1) {
       await network.openShard(shard);
-      const created = await network.engine(shard).submit(accountCommandsOf(workload, shard).map((account) => ({ type: 'CreateAccount', account })));
-      if (created.some((result) => result.status !== 'ok')) throw new Error(`accounts not created on shard ${shard}`);
+      const created = await network
+        .engine(shard)
+        .submit(
+          accountCommandsOf(workload, shard).map((account) => ({ type: 'CreateAccount', account })),
+        );
+      if (created.some((result) => result.status !== 'ok'))
+        throw new Error(`accounts not created on shard ${shard}`);
     }
     await scheduler.run();
     // The fault-free run is only the oracle of answers and balances; the faulty one must also
@@ -52,7 +67,9 @@ async function runOnce(
     const outcome = await checkRun(network, workload, scheduler.ops, scheduler.problems);
     return { scheduler, outcome };
   } catch (error) {
-    scheduler.problems.push(`the run stopped: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    scheduler.problems.push(
+      `the run stopped: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     return { scheduler, outcome: null };
   } finally {
     await network.closeAll().catch(() => undefined);
@@ -66,9 +83,18 @@ export async function runSeed(seed: number): Promise<SeedResult> {
   const faults = drawFaults(random);
   const faulty = await runOnce(seed, workload, random, faults);
   // The oracle: the same stream, one call at a time, nothing failing.
-  const reference = await runOnce(seed, { ...workload, concurrency: 1 }, seededRandom(seed ^ 0x5eed), noFaults);
-  const problems = [...faulty.scheduler.problems, ...reference.scheduler.problems.map((problem) => `fault-free run: ${problem}`)];
-  if (faulty.outcome !== null && reference.outcome !== null) compareOutcomes(faulty.outcome, reference.outcome, problems);
+  const reference = await runOnce(
+    seed,
+    { ...workload, concurrency: 1 },
+    seededRandom(seed ^ 0x5eed),
+    noFaults,
+  );
+  const problems = [
+    ...faulty.scheduler.problems,
+    ...reference.scheduler.problems.map((problem) => `fault-free run: ${problem}`),
+  ];
+  if (faulty.outcome !== null && reference.outcome !== null)
+    compareOutcomes(faulty.outcome, reference.outcome, problems);
   return {
     seed,
     problems,
@@ -76,6 +102,9 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     steps: faulty.scheduler.steps,
     calls: workload.ops.length,
     attempts: faulty.scheduler.ops.reduce((sum, op) => sum + op.attempts, 0),
-    traceDigest: createHash('sha256').update(faulty.scheduler.trace.join('\n')).digest('hex').slice(0, 16),
+    traceDigest: createHash('sha256')
+      .update(faulty.scheduler.trace.join('\n'))
+      .digest('hex')
+      .slice(0, 16),
   };
 }

@@ -22,7 +22,15 @@ export interface FaultProfile {
   readonly storage: number;
 }
 
-export const noFaults: FaultProfile = { shardCrash: 0, processCrash: 0, clockJump: 0, lostRequest: 0, lostReply: 0, duplicate: 0, storage: 0 };
+export const noFaults: FaultProfile = {
+  shardCrash: 0,
+  processCrash: 0,
+  clockJump: 0,
+  lostRequest: 0,
+  lostReply: 0,
+  duplicate: 0,
+  storage: 0,
+};
 
 /** Faults drawn per seed, each kind on or off (swarm testing: a seed without crashes goes
  * deeper into message faults, and the other way round). */
@@ -91,14 +99,23 @@ export class SimScheduler {
   /** Recovery failed: the next step opens the ledger again. */
   #reopen = false;
 
-  constructor(options: { network: SimNetwork; workload: SimWorkload; random: () => number; faults: FaultProfile }) {
+  constructor(options: {
+    network: SimNetwork;
+    workload: SimWorkload;
+    random: () => number;
+    faults: FaultProfile;
+  }) {
     this.network = options.network;
     this.#workload = options.workload;
     this.#random = options.random;
     this.#profile = options.faults;
     this.ops = options.workload.ops.map((op) => ({
       op,
-      accounts: [...new Set(op.transfers.flatMap((transfer) => [transfer.debitAccountId, transfer.creditAccountId]))],
+      accounts: [
+        ...new Set(
+          op.transfers.flatMap((transfer) => [transfer.debitAccountId, transfer.creditAccountId]),
+        ),
+      ],
       phase: 'fresh',
       attempts: 0,
       answers: new Array<CommandStatus | undefined>(op.transfers.length).fill(undefined),
@@ -114,7 +131,10 @@ export class SimScheduler {
   #newRouter(): void {
     const network = this.network;
     const generation = network.generation;
-    const shards = Array.from({ length: network.shardCount }, (_, shard) => new SimShard(network, shard));
+    const shards = Array.from(
+      { length: network.shardCount },
+      (_, shard) => new SimShard(network, shard),
+    );
     const coordinator = new SagaCoordinator({
       clients: shards,
       shardOf: (accountId) => this.#workload.shardOf(accountId),
@@ -123,7 +143,11 @@ export class SimScheduler {
       stepTimeoutMs: 2 ** 31 - 1,
       sleep: () => network.sleep(generation),
     });
-    this.#router = { coordinator, shards, shardOf: (accountId) => this.#workload.shardOf(accountId) };
+    this.#router = {
+      coordinator,
+      shards,
+      shardOf: (accountId) => this.#workload.shardOf(accountId),
+    };
   }
 
   #pick(count: number): number {
@@ -170,11 +194,13 @@ export class SimScheduler {
         await this.#crashProcess();
         continue;
       }
-      if (this.steps > quietStepsMax) throw new Error(`no progress after ${quietStepsMax} steps (liveness)`);
+      if (this.steps > quietStepsMax)
+        throw new Error(`no progress after ${quietStepsMax} steps (liveness)`);
       this.network.clockNs += BigInt(this.#pick(2_000_000));
       if (await this.#maybeFault()) continue;
       const progressed = await this.#act();
-      if (!progressed) throw new Error('stuck: nothing to deliver, wake or start, and the run is not finished');
+      if (!progressed)
+        throw new Error('stuck: nothing to deliver, wake or start, and the run is not finished');
     }
   }
 
@@ -206,7 +232,8 @@ export class SimScheduler {
 
   async #crashProcess(): Promise<void> {
     this.trace.push('crash process');
-    for (const op of this.ops) if (op.phase === 'running' || op.phase === 'waiting') op.phase = 'abandoned';
+    for (const op of this.ops)
+      if (op.phase === 'running' || op.phase === 'waiting') op.phase = 'abandoned';
     await this.network.crashProcess();
     this.#newRouter();
     const generation = this.network.generation;
@@ -230,9 +257,11 @@ export class SimScheduler {
     const network = this.network;
     const choices: { weight: number; act: () => Promise<void> | void }[] = [];
     network.inboxes.forEach((inbox, shard) => {
-      if (inbox.length > 0 && network.engines[shard] !== null) choices.push({ weight: 4, act: () => this.#deliver(shard) });
+      if (inbox.length > 0 && network.engines[shard] !== null)
+        choices.push({ weight: 4, act: () => this.#deliver(shard) });
     });
-    if (network.replies.length > 0) choices.push({ weight: 4 + network.replies.length, act: () => this.#reply() });
+    if (network.replies.length > 0)
+      choices.push({ weight: 4 + network.replies.length, act: () => this.#reply() });
     if (network.sleepers.length > 0) choices.push({ weight: 2, act: () => this.#wake() });
     const startable = this.#recovering === null ? this.#startable() : undefined;
     if (startable !== undefined) choices.push({ weight: 2, act: () => this.#start(startable) });
@@ -329,10 +358,12 @@ export class SimScheduler {
         // A group refused because one member's earlier saga is still in flight says nothing
         // definite about the others (linked_transfer_failed): the whole group goes again.
         const groupInFlight = state.op.kind === 'group' && statuses.includes('transfer_in_flight');
-        if (!groupInFlight) statuses.forEach((status, index) => {
-          if (status === 'ok' || status === 'exists') state.acknowledged[index] = true;
-          if (status !== 'transfer_in_flight' && state.answers[index] === undefined) state.answers[index] = status;
-        });
+        if (!groupInFlight)
+          statuses.forEach((status, index) => {
+            if (status === 'ok' || status === 'exists') state.acknowledged[index] = true;
+            if (status !== 'transfer_in_flight' && state.answers[index] === undefined)
+              state.answers[index] = status;
+          });
         if (state.answers.every((answer) => answer !== undefined)) state.phase = 'done';
         else this.#retryLater(state, generation);
       },
@@ -357,7 +388,9 @@ export class SimScheduler {
 
 /** A failed write: IO_ERROR, or STORAGE_FULL where the engine tells a full disk apart. */
 function isStorageError(error: unknown): boolean {
-  return isLedgerError(error) && (error.code === 'IO_ERROR' || String(error.code) === 'STORAGE_FULL');
+  return (
+    isLedgerError(error) && (error.code === 'IO_ERROR' || String(error.code) === 'STORAGE_FULL')
+  );
 }
 
 /** The errors after which a call may be sent again with the same ids. */

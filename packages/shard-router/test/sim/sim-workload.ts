@@ -60,7 +60,8 @@ export function buildWorkload(random: () => number): SimWorkload {
   const accounts: SimAccount[] = [];
   for (let shard = 0; shard < shardCount; shard += 1) {
     for (const currency of currencies) {
-      for (let index = 0; index < 2; index += 1) accounts.push({ id: `a${shard}${currency}${index}`, shard, currency, role: 'open' });
+      for (let index = 0; index < 2; index += 1)
+        accounts.push({ id: `a${shard}${currency}${index}`, shard, currency, role: 'open' });
       accounts.push({ id: `w${shard}${currency}`, shard, currency, role: 'empty-wallet' });
       accounts.push({ id: `c${shard}${currency}`, shard, currency, role: 'credit-capped' });
       accounts.push({ id: `m${shard}${currency}`, shard, currency, role: 'missing' });
@@ -76,16 +77,50 @@ export function buildWorkload(random: () => number): SimWorkload {
     const roll = random();
     // Mostly payments that go through; some that a shard refuses, on either side.
     const debitRole: AccountRole = roll < 0.1 ? 'empty-wallet' : roll < 0.15 ? 'missing' : 'open';
-    const creditRole: AccountRole = roll >= 0.15 && roll < 0.22 ? 'credit-capped' : roll >= 0.22 && roll < 0.26 ? 'missing' : 'open';
-    const debit = pick(random, accounts.filter((account) => account.currency === currency && account.role === debitRole));
-    const credits = accounts.filter(
-      (account) => account.currency === currency && account.role === creditRole && account.id !== debit.id && (account.shard !== debit.shard) === crossShard,
+    const creditRole: AccountRole =
+      roll >= 0.15 && roll < 0.22
+        ? 'credit-capped'
+        : roll >= 0.22 && roll < 0.26
+          ? 'missing'
+          : 'open';
+    const debit = pick(
+      random,
+      accounts.filter((account) => account.currency === currency && account.role === debitRole),
     );
-    const credit = pick(random, credits.length > 0 ? credits : accounts.filter((account) => account.currency === currency && account.role === 'open' && account.shard !== debit.shard));
+    const credits = accounts.filter(
+      (account) =>
+        account.currency === currency &&
+        account.role === creditRole &&
+        account.id !== debit.id &&
+        (account.shard !== debit.shard) === crossShard,
+    );
+    const credit = pick(
+      random,
+      credits.length > 0
+        ? credits
+        : accounts.filter(
+            (account) =>
+              account.currency === currency &&
+              account.role === 'open' &&
+              account.shard !== debit.shard,
+          ),
+    );
     // Time-ordered ids mostly (the engines' fast path); now and then one out of order.
-    const id = random() < 0.1 ? `r${Math.floor(random() * 1e9).toString(36)}` : `t${transferCount.toString().padStart(5, '0')}`;
+    const id =
+      random() < 0.1
+        ? `r${Math.floor(random() * 1e9).toString(36)}`
+        : `t${transferCount.toString().padStart(5, '0')}`;
     const amount = BigInt(1 + Math.floor(random() * 1000));
-    return { id, debitAccountId: debit.id, creditAccountId: credit.id, amount, currency, pending: false, timeoutMs: 0, metadata: null };
+    return {
+      id,
+      debitAccountId: debit.id,
+      creditAccountId: credit.id,
+      amount,
+      currency,
+      pending: false,
+      timeoutMs: 0,
+      metadata: null,
+    };
   };
   for (let index = 0; index < opCount; index += 1) {
     const roll = random();
@@ -97,7 +132,10 @@ export function buildWorkload(random: () => number): SimWorkload {
       ops.push({ kind: 'group', transfers: [transfer(true), transfer(random() < 0.5)] });
     } else {
       const size = 1 + Math.floor(random() * 4);
-      ops.push({ kind: 'call', transfers: Array.from({ length: size }, () => transfer(random() < 0.7)) });
+      ops.push({
+        kind: 'call',
+        transfers: Array.from({ length: size }, () => transfer(random() < 0.7)),
+      });
     }
   }
   return {
@@ -129,6 +167,8 @@ function dedupeIds(ops: readonly SimOp[]): SimOp[] {
       seen.set(renamed.id, renamed);
       return renamed;
     });
-    return transfers.every((transfer, index) => transfer === op.transfers[index]) ? op : { ...op, transfers };
+    return transfers.every((transfer, index) => transfer === op.transfers[index])
+      ? op
+      : { ...op, transfers };
   });
 }
