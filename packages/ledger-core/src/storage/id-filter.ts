@@ -1,0 +1,128 @@
+// A filter of transfer ids: answers "certainly never seen" or "maybe seen" in well under a
+// microsecond, without touching the disk. A shard keeps every transfer id it knows (stored, staged
+// or reserved) in one, so a new id, which is what nearly every transfer carries, costs no LMDB
+// lookup whatever its order: only a "maybe" (a retry, or a false positive about once in a
+// thousand) goes on to the index.
+//
+// Shape: a split-block Bloom filter (the layout Apache Parquet and Impala use). Each block is eight
+// 32-bit words, 32 bytes; an id sets one bit in each word of one block, so a check reads one cache
+// line. At 16 bits per id (2 bytes) the false-positive rate is about 0.1%. The filter grows by
+// layers: when the newest layer holds its capacity, a layer of twice the capacity is added; a check
+// asks each layer (a handful at any realistic size), so growing never rescans the stored ids.
+
+import { assert } from '../assert.js';
+
+/** Odd multipliers of the split-block Bloom filter: one per word of a block. */
+const SALT = new Uint32Array([
+  0x47b6137b, 0x44974d91, 0x8824ad5b, 0xa2b7289d, 0x705495c7, 0x2df1424b, 0x9efc4947, 0x5c6bfb31,
+]);
+const WORDS_PER_BLOCK = 8;
+/** Bits per id at capacity: 16 (2 bytes), for about one false positive in a thousand. */
+const BITS_PER_ID = 16;
+const BLOCK_BITS = WORDS_PER_BLOCK * 32;
+/** The capacity of a first layer that is not sized from a count. */
+export const idFilterCapacityMin = 1 << 16;
+
+/** Two independent 32-bit hashes of a string's UTF-16 code units (FNV-1a and a murmur3-style
+ * mix, finalised), written into `out`. Ids are short strings, so a pass over the code units
+ * costs less than encoding them. */
+function hashId(id: string, out: Uint32Array): void {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c ^ id.length;
+  for (let index = 0; index < id.length; index += 1) {
+    const unit = id.charCodeAt(index);
+    a = Math.imul(a ^ unit, 0x01000193);
+    b = Math.imul(b ^ unit, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  a ^= a >>> 16;
+  a = Math.imul(a, 0x85ebca6b);
+  a ^= a >>> 13;
+  b ^= b >>> 13;
+  b = Math.imul(b, 0xc2b2ae35);
+  b ^= b >>> 16;
+  out[0] = a;
+  out[1] = b;
+}
+
+class Layer {
+  readonly words: Uint32Array;
+  readonly blocks: number;
+  readonly capacity: number;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.blocks = Math.max(1, Math.ceil((capacity * BITS_PER_ID) / BLOCK_BITS));
+    this.words = new Uint32Array(this.blocks * WORDS_PER_BLOCK);
+  }
+
+  add(blockHash: number, bitHash: number): void {
+    const base = ((blockHash >>> 0) % this.blocks) * WORDS_PER_BLOCK;
+    const words = this.words;
+    for (let word = 0; word < WORDS_PER_BLOCK; word += 1) {
+      const bit = Math.imul(bitHash, SALT[word] as number) >>> 27;
+      words[base + word] = (words[base + word] as number) | (1 << bit);
+    }
+    this.count += 1;
+  }
+
+  has(blockHash: number, bitHash: number): boolean {
+    const base = ((blockHash >>> 0) % this.blocks) * WORDS_PER_BLOCK;
+    const words = this.words;
+    for (let word = 0; word < WORDS_PER_BLOCK; word += 1) {
+      const bit = Math.imul(bitHash, SALT[word] as number) >>> 27;
+      if (((words[base + word] as number) & (1 << bit)) === 0) return false;
+    }
+    return true;
+  }
+}
+
+export class IdFilter {
+  readonly #layers: Layer[];
+  readonly #hash = new Uint32Array(2);
+
+  /** `expected`: about how many ids the filter will hold soon (the stored count on open); the
+   * first layer holds twice that, at least idFilterCapacityMin. */
+  constructor(expected = 0) {
+    assert(Number.isSafeInteger(expected) && expected >= 0, 'an id count is a natural number');
+    this.#layers = [new Layer(Math.max(idFilterCapacityMin, expected * 2))];
+  }
+
+  /** Ids added (a repeated id counts each time). */
+  get count(): number {
+    let total = 0;
+    for (const layer of this.#layers) total += layer.count;
+    return total;
+  }
+
+  /** Memory held by the filter's bits. */
+  get bytes(): number {
+    let total = 0;
+    for (const layer of this.#layers) total += layer.words.byteLength;
+    return total;
+  }
+
+  add(id: string): void {
+    const hash = this.#hash;
+    hashId(id, hash);
+    let layer = this.#layers[this.#layers.length - 1] as Layer;
+    if (layer.count >= layer.capacity) {
+      layer = new Layer(layer.capacity * 2);
+      this.#layers.push(layer);
+    }
+    layer.add(hash[0] as number, hash[1] as number);
+  }
+
+  /** False when `id` was certainly never added; true when it may have been. */
+  mayHave(id: string): boolean {
+    const hash = this.#hash;
+    hashId(id, hash);
+    const a = hash[0] as number;
+    const b = hash[1] as number;
+    const layers = this.#layers;
+    for (let index = layers.length - 1; index >= 0; index -= 1)
+      if ((layers[index] as Layer).has(a, b)) return true;
+    return false;
+  }
+}
