@@ -30,6 +30,18 @@ function isCount(value: unknown, min: number, max: number): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
 }
 
+/** The id a write call reports for an input, whatever the input is: its `id` when a string,
+ * else a string that never throws (String() of an object calls its own toString, which may throw
+ * or be absent: a null prototype). */
+export function idOf(input: unknown): string {
+  const id =
+    typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
+  if (typeof id === 'string') return id;
+  return typeof id === 'object' || typeof id === 'function'
+    ? Object.prototype.toString.call(id)
+    : String(id);
+}
+
 /** Every LedgerOptions field, by type and range (Ledger.open). */
 export function checkLedgerOptions(options: unknown): void {
   if (!isPlainObject(options)) refuse('options', 'must be an object');
