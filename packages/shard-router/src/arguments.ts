@@ -103,7 +103,7 @@ export function checkBatch(items: unknown, field: string): asserts items is read
 }
 
 /** The ids of a lookup: an array (checkBatch) of strings, read once each. Returns a copy that
- * holds each valid id, and null where a string is not a valid id: no such string can name a
+ * has each valid id, and null where a string is not a valid id: no such string can name a
  * stored item, so the caller answers it `undefined` without asking a shard (an over-long key
  * would make LMDB throw inside the worker). */
 export function checkIdList(ids: unknown, field: string): (string | null)[] {

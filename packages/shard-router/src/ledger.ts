@@ -158,7 +158,7 @@ export class Ledger {
     return resolvePending(this.parts, inputs, 'post');
   }
 
-  /** Two-phase: voids pending transfers, releasing the held amount. */
+  /** Two-phase: voids pending transfers, releasing the pending amount. */
   async voidPendingTransfers(inputs: readonly VoidPendingInput[]): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(inputs, 'inputs');

@@ -132,7 +132,7 @@ function openShards(
 }
 
 /** Builds the router over the opened shards and finishes the sagas a crash interrupted; the
- * transfer-id guard starts from the greatest id each shard holds once they are finished. */
+ * transfer-id guard starts from the greatest id each shard stores once they are finished. */
 async function recoverSagas(
   options: LedgerOptions,
   manifest: Manifest,

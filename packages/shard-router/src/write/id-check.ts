@@ -2,7 +2,7 @@
 // the transfers it records, and a transfer is recorded on the shards of its two accounts (its home
 // shards), so an id reused between accounts on other shards would reach shards that never saw it.
 // The router closes that gap here, at almost no cost for time-ordered ids:
-// - It knows an id at or above every transfer id the ledger holds: the greatest one the shards
+// - It knows an id at or above every transfer id the ledger stores: the greatest one the shards
 //   report on open (each keeps it for its own fast path), then every id it routes. An id above it
 //   (a fast id) is new on every shard and becomes the new greatest. That is one string comparison
 //   per transfer.
@@ -13,11 +13,11 @@
 // A lookup only sees what reached the shard before it, so a slow id first waits until the work that
 // may be writing it has queued its messages: each segment of routed transfers is registered from
 // routing until its sends settle, and a slow id waits for the segments registered before its own
-// whose fast range or slow ids hold it to have queued their writes (or ended). Its lookups then go
-// behind those writes (ShardClient.lookupTransfersBehindWrites); a shard runs requests in arrival
-// order. With no such segment, none of the writes still queued can hold the id, and the lookups
-// go ahead of them (ShardClient.lookupTransfersAhead). A segment never waits for a later one, so
-// no two segments wait for each other.
+// whose fast range or slow ids include it to have queued their writes (or ended). Its lookups then
+// go behind those writes (ShardClient.lookupTransfersBehindWrites); a shard runs requests in
+// arrival order. With no such segment, none of the writes still queued can carry the id, and the
+// lookups go ahead of them (ShardClient.lookupTransfersAhead). A segment never waits for a later
+// one, so no two segments wait for each other.
 // Every write call runs inside a segment (withIdSegment): createTransfers one or more, an atomic
 // group and a post or void call one each.
 
@@ -92,7 +92,7 @@ export class TransferIdGuard {
     return segment;
   }
 
-  /** True when `id` is above every id the ledger holds or has in flight (a fast id): it becomes
+  /** True when `id` is above every id the ledger stores or has in flight (a fast id): it becomes
    * the greatest. False for a slow id; the caller then marks it slow (markSlow) or sends it
    * nowhere. */
   admit(segment: IdSegment, id: string): boolean {
@@ -190,7 +190,7 @@ export interface CheckedTransfer extends SlowId {
  * lowest such shard), or undefined. Each shard is asked only for the ids it is not home to: a
  * home shard checks the id itself when the transfer reaches it. Waits first for the segments
  * that may be writing those ids to queue their writes, and looks up behind them; with none,
- * ahead of every write in flight (none can hold them). */
+ * ahead of every write in flight (none can carry them). */
 export async function findElsewhere(
   parts: RouterParts,
   segment: IdSegment,

@@ -317,7 +317,7 @@ export class TransferWriter {
       shardsOf[1] = creditShard;
       return spec;
     }
-    // A getter returned other ids on its second read: validate and route what the spec holds.
+    // A getter returned other ids on its second read: validate and route what the spec has.
     const checked = transferSpecOrRejection(input, false);
     if (isRejected(checked)) return checked;
     shardsOf[0] = this.#parts.partitions.shardOf(checked.debitAccountId);
