@@ -30,6 +30,18 @@ function isCount(value: unknown, min: number, max: number): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
 }
 
+/** The id a write call reports for an input, whatever the input is: its `id` when a string,
+ * else a string that never throws (String() of an object calls its own toString, which may throw
+ * or be absent: a null prototype). */
+export function idOf(input: unknown): string {
+  const id =
+    typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
+  if (typeof id === 'string') return id;
+  return typeof id === 'object' || typeof id === 'function'
+    ? Object.prototype.toString.call(id)
+    : String(id);
+}
+
 /** Every LedgerOptions field, by type and range (Ledger.open). */
 export function checkLedgerOptions(options: unknown): void {
   if (!isPlainObject(options)) refuse('options', 'must be an object');
@@ -91,7 +103,7 @@ export function checkBatch(items: unknown, field: string): asserts items is read
 }
 
 /** The ids of a lookup: an array (checkBatch) of strings, read once each. Returns a copy that
- * holds each valid id, and null where a string is not a valid id: no such string can name a
+ * has each valid id, and null where a string is not a valid id: no such string can name a
  * stored item, so the caller answers it `undefined` without asking a shard (an over-long key
  * would make LMDB throw inside the worker). */
 export function checkIdList(ids: unknown, field: string): (string | null)[] {

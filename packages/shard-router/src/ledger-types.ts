@@ -28,7 +28,7 @@ export interface LedgerOptions {
   readonly accountHistory?: boolean;
   /** 'ledger' (default): a transfer id is unique across the whole ledger; the router checks ids
    * that are not above every id before (retries, out-of-order or random ids) on the shards that
-   * are not their home, and a call holding such an id waits for that lookup (see
+   * are not their home, and a call with such an id waits for that lookup (see
    * docs/architecture.md, "Transfer ids across shards"). 'shard': only the shards a transfer
    * touches check its id, as before that check existed: an id reused between accounts of other
    * shards is applied as a new transfer. For applications whose ids cannot cross accounts (an id

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, type TransferInput } from '../src/index.js';
-import { TransferIdGuard } from '../src/transfer-id-guard.js';
+import { TransferIdGuard } from '../src/write/id-check.js';
 import { idOnShard, ledgerTotals, seededRandom, tempDir } from './ledger-fixtures.js';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -2,24 +2,34 @@
 // the transfers it records, and a transfer is recorded on the shards of its two accounts (its home
 // shards), so an id reused between accounts on other shards would reach shards that never saw it.
 // The router closes that gap here, at almost no cost for time-ordered ids:
-// - It knows an id at or above every transfer id the ledger holds: the greatest one the shards
+// - It knows an id at or above every transfer id the ledger stores: the greatest one the shards
 //   report on open (each keeps it for its own fast path), then every id it routes. An id above it
 //   (a fast id) is new on every shard and becomes the new greatest. That is one string comparison
 //   per transfer.
 // - Any other id (a slow id: a retry, an id out of order, or any id once a shard has stored a
 //   non-ASCII one) is looked up, before anything of its segment is sent, on the shards that are
-//   not its home (Ledger.findElsewhere). Found live there, it gets the
-//   result its home shards would give had they seen it.
+//   not its home (findElsewhere). Found live there, it gets the result its home shards would
+//   give had they seen it (refuseTakenIds).
 // A lookup only sees what reached the shard before it, so a slow id first waits until the work that
 // may be writing it has queued its messages: each segment of routed transfers is registered from
 // routing until its sends settle, and a slow id waits for the segments registered before its own
-// whose fast range or slow ids hold it to have queued their writes (or ended). Its lookups then go
-// behind those writes (ShardClient.lookupTransfersBehindWrites); a shard runs requests in arrival
-// order. With no such segment, none of the writes still queued can hold the id, and the lookups
-// go ahead of them (ShardClient.lookupTransfersAhead). A segment never waits for a later one, so
-// no two segments wait for each other.
+// whose fast range or slow ids include it to have queued their writes (or ended). Its lookups then
+// go behind those writes (ShardClient.lookupTransfersBehindWrites); a shard runs requests in
+// arrival order. With no such segment, none of the writes still queued can carry the id, and the
+// lookups go ahead of them (ShardClient.lookupTransfersAhead). A segment never waits for a later
+// one, so no two segments wait for each other.
+// Every write call runs inside a segment (withIdSegment): createTransfers one or more, an atomic
+// group and a post or void call one each.
 
-import { assert } from '@shardledger/ledger-core';
+import {
+  assert,
+  sameTransfer,
+  type CommandStatus,
+  type TransferRecord,
+  type TransferSpec,
+} from '@shardledger/ledger-core';
+import type { RouterParts } from '../router-parts.js';
+import { ShardBuckets } from '../shard-buckets.js';
 
 /** One run of transfers routed and sent together (a call, or part of one). */
 export class IdSegment {
@@ -82,7 +92,7 @@ export class TransferIdGuard {
     return segment;
   }
 
-  /** True when `id` is above every id the ledger holds or has in flight (a fast id): it becomes
+  /** True when `id` is above every id the ledger stores or has in flight (a fast id): it becomes
    * the greatest. False for a slow id; the caller then marks it slow (markSlow) or sends it
    * nowhere. */
   admit(segment: IdSegment, id: string): boolean {
@@ -142,4 +152,100 @@ export class TransferIdGuard {
     assert(this.#inFlight.delete(segment), 'a segment ends once');
     segment.markQueued();
   }
+}
+
+/** Runs `send` inside a new segment of `guard`, ended however `send` ends; with no guard (one
+ * shard, or transferIdScope 'shard'), runs it with no segment. */
+export async function withIdSegment<T>(
+  guard: TransferIdGuard | null,
+  send: (segment: IdSegment | null) => Promise<T>,
+): Promise<T> {
+  if (guard === null) return send(null);
+  const segment = guard.begin();
+  try {
+    return await send(segment);
+  } finally {
+    guard.end(segment);
+  }
+}
+
+/** A transfer id and its home shards: the shards its transfer is recorded on, which check the
+ * id themselves. A slow id is looked up on the other shards (findElsewhere). */
+export interface SlowId {
+  readonly id: string;
+  readonly debitShard: number;
+  readonly creditShard: number;
+}
+
+/** A write refuseTakenIds may refuse: its input index, id, home shards, whether its id is slow,
+ * and its spec (null for a pending transfer's resolution, which one found elsewhere never
+ * matches: its pending transfer lives on its home shard). */
+export interface CheckedTransfer extends SlowId {
+  readonly index: number;
+  readonly spec: TransferSpec | null;
+  readonly slow: boolean;
+}
+
+/** For each of `slowIds`, the first live record of its id on a shard that is not its home (the
+ * lowest such shard), or undefined. Each shard is asked only for the ids it is not home to: a
+ * home shard checks the id itself when the transfer reaches it. Waits first for the segments
+ * that may be writing those ids to queue their writes, and looks up behind them; with none,
+ * ahead of every write in flight (none can carry them). */
+export async function findElsewhere(
+  parts: RouterParts,
+  segment: IdSegment,
+  slowIds: readonly SlowId[],
+): Promise<(TransferRecord | undefined)[]> {
+  if (slowIds.length === 0) return [];
+  const guard = parts.transferIds as TransferIdGuard;
+  const behind = await guard.writesQueuedBefore(segment);
+  const shards = parts.clients.length;
+  // Each (id, shard) pair asked has its own place in the answers: shard-major within each id.
+  const buckets = new ShardBuckets<string>();
+  slowIds.forEach((entry, position) => {
+    for (let shard = 0; shard < shards; shard += 1) {
+      if (shard !== entry.debitShard && shard !== entry.creditShard)
+        buckets.add(shard, entry.id, position * shards + shard);
+    }
+  });
+  const answers = await buckets.scatter(
+    new Array<TransferRecord | undefined>(slowIds.length * shards).fill(undefined),
+    (shard, ids) => {
+      const client = parts.clients[shard];
+      assert(client !== undefined, 'a shard asked has a client');
+      return behind ? client.lookupTransfersBehindWrites(ids) : client.lookupTransfersAhead(ids);
+    },
+  );
+  return slowIds.map((_, position) => {
+    for (let shard = 0; shard < shards; shard += 1) {
+      const record = answers[position * shards + shard];
+      // A released saga side frees its id, as it does on its own shard (decide.ts liveRecord).
+      if (record !== undefined && record.state !== 'released') return record;
+    }
+    return undefined;
+  });
+}
+
+/** Gives each slow transfer of `checked` whose id is live on a shard outside its home shards the
+ * status its home would give (exists, exists_with_different_fields, or transfer_in_flight while
+ * that transfer's saga runs), so that it is not sent. */
+export async function refuseTakenIds(
+  parts: RouterParts,
+  segment: IdSegment,
+  checked: readonly CheckedTransfer[],
+  statuses: (CommandStatus | undefined)[],
+): Promise<void> {
+  const slow = checked.filter((entry) => entry.slow);
+  const found = await findElsewhere(parts, segment, slow);
+  slow.forEach((entry, position) => {
+    const record = found[position];
+    if (record === undefined || statuses[entry.index] !== undefined) return;
+    const same = entry.spec !== null && sameTransfer(record, entry.spec);
+    statuses[entry.index] =
+      record.state === 'reserved'
+        ? 'transfer_in_flight'
+        : same
+          ? 'exists'
+          : 'exists_with_different_fields';
+  });
 }

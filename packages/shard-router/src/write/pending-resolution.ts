@@ -1,0 +1,178 @@
+// Posting and voiding pending transfers (Ledger.postPendingTransfers, voidPendingTransfers). A
+// pending transfer between accounts of one shard is resolved by a command on that shard. A
+// cross-shard hold (a pending transfer whose saga keeps it reserved on both of its shards) is
+// resolved through its saga's two steps (SagaCoordinator.resolveHold), decided by its debit shard.
+// A resolution has a transfer id of its own, checked across shards like any other (id-check.ts).
+
+import {
+  parseResolution,
+  statusOf,
+  type Command,
+  type CommandStatus,
+  type PendingResolutionSpec,
+  type PostPendingInput,
+  type TransferRecord,
+  type TransferSpec,
+  type VoidPendingInput,
+} from '@shardledger/ledger-core';
+import { idOf } from '../arguments.js';
+import type { TransferResult } from '../ledger-types.js';
+import { sendCommandsByShard, type RouterParts, type ShardCommand } from '../router-parts.js';
+import {
+  refuseTakenIds,
+  withIdSegment,
+  type CheckedTransfer,
+  type IdSegment,
+  type TransferIdGuard,
+} from './id-check.js';
+
+export type ResolveAction = 'post' | 'void';
+
+/** A cross-shard hold to resolve: its saga, its transfer and its two shards. */
+interface Hold {
+  readonly sagaId: string;
+  readonly transfer: TransferSpec;
+  readonly debitShard: number;
+  readonly creditShard: number;
+}
+
+/** The resolutions of one call, before any is sent: per input a command on the shard that
+ * resolves it, or null with its status already in `statuses`; and the inputs that resolve a
+ * cross-shard hold, by position (their command goes through the hold's saga instead). */
+interface ResolutionPlan {
+  readonly statuses: CommandStatus[];
+  readonly commands: ShardCommand[];
+  readonly holds: Map<number, Hold>;
+}
+
+/** The transfer a record stands for (a cross-shard hold's, to post or void it). */
+function plainSpecOf(record: TransferRecord): TransferSpec {
+  const { id, debitAccountId, creditAccountId, amount, currency, pending, timeoutMs, metadata } =
+    record;
+  return { id, debitAccountId, creditAccountId, amount, currency, pending, timeoutMs, metadata };
+}
+
+/** Ledger.postPendingTransfers or voidPendingTransfers once `inputs` is known to be an array. */
+export async function resolvePending(
+  parts: RouterParts,
+  inputs: readonly (PostPendingInput | VoidPendingInput)[],
+  action: ResolveAction,
+): Promise<TransferResult[]> {
+  const plan = await planResolutions(parts, inputs, action);
+  return withIdSegment(parts.transferIds, async (segment) => {
+    if (segment !== null) await refuseTakenResolutionIds(parts, segment, plan);
+    const statuses = await sendResolutions(parts, plan, action);
+    return inputs.map((input, index) => ({
+      id: idOf(input),
+      status: statuses[index] as CommandStatus,
+    }));
+  });
+}
+
+/** Parses each input and finds its pending transfer (locatePending). */
+async function planResolutions(
+  parts: RouterParts,
+  inputs: readonly (PostPendingInput | VoidPendingInput)[],
+  action: ResolveAction,
+): Promise<ResolutionPlan> {
+  const statuses: CommandStatus[] = new Array<CommandStatus>(inputs.length);
+  const parsed = inputs.map((input) => parseResolution(input, action === 'post'));
+  const pendingIds = parsed.map((entry) => (entry.ok ? entry.value.pendingId : ''));
+  const located = await locatePending(parts, pendingIds);
+  const holds = new Map<number, Hold>();
+  const commands = parsed.map((entry, index): ShardCommand => {
+    if (!entry.ok) {
+      statuses[index] = statusOf(entry.code);
+      return null;
+    }
+    const found = located[index];
+    if (found === undefined) {
+      statuses[index] = 'pending_not_found';
+      return null;
+    }
+    const { shard, record } = found;
+    if (record.sagaId !== null && record.kind === 'transfer' && record.pending) {
+      holds.set(index, {
+        sagaId: record.sagaId,
+        transfer: plainSpecOf(record),
+        debitShard: shard,
+        creditShard: parts.partitions.shardOf(record.creditAccountId),
+      });
+    }
+    const type = action === 'post' ? 'PostPendingTransfer' : 'VoidPendingTransfer';
+    return { shard, command: { type, resolution: entry.value } as Command };
+  });
+  return { statuses, commands, holds };
+}
+
+/** Where each pending transfer lives: the shard that resolves it (for a cross-shard hold, its
+ * debit shard, which decides) and its record. */
+async function locatePending(
+  parts: RouterParts,
+  pendingIds: readonly string[],
+): Promise<({ shard: number; record: TransferRecord } | undefined)[]> {
+  const found = await Promise.all(
+    parts.clients.map((client) => client.lookupTransfers(pendingIds)),
+  );
+  return pendingIds.map((_, index) => {
+    for (let shard = 0; shard < found.length; shard += 1) {
+      const record = found[shard]?.[index];
+      if (record === undefined) continue;
+      const debitShard = parts.partitions.shardOf(record.debitAccountId);
+      if (record.sagaId !== null && debitShard !== shard) continue;
+      return { shard: record.sagaId !== null ? debitShard : shard, record };
+    }
+    return undefined;
+  });
+}
+
+/** The resolution of a command planned for a shard. */
+function resolutionOf(entry: NonNullable<ShardCommand>): PendingResolutionSpec {
+  return (entry.command as { resolution: PendingResolutionSpec }).resolution;
+}
+
+/** The resolutions' own ids are transfer ids too: a taken one is refused (its home is the pending
+ * transfer's shard) and its command dropped from the plan. */
+async function refuseTakenResolutionIds(
+  parts: RouterParts,
+  segment: IdSegment,
+  plan: ResolutionPlan,
+): Promise<void> {
+  const guard = parts.transferIds as TransferIdGuard;
+  const checked: CheckedTransfer[] = [];
+  plan.commands.forEach((entry, index) => {
+    if (entry === null) return;
+    const id = resolutionOf(entry).id;
+    checked.push({
+      index,
+      id,
+      spec: null,
+      debitShard: entry.shard,
+      creditShard: entry.shard,
+      slow: guard.take(segment, id),
+    });
+  });
+  await refuseTakenIds(parts, segment, checked, plan.statuses);
+  for (const entry of checked)
+    if (plan.statuses[entry.index] !== undefined) plan.commands[entry.index] = null;
+}
+
+/** Sends the planned resolutions: a cross-shard hold's through its saga's two steps, the rest by
+ * shard; returns each input's status. */
+async function sendResolutions(
+  parts: RouterParts,
+  plan: ResolutionPlan,
+  action: ResolveAction,
+): Promise<CommandStatus[]> {
+  const { commands, holds } = plan;
+  const holdResults = new Map<number, Promise<CommandStatus>>();
+  for (const [index, hold] of holds) {
+    const entry = commands[index];
+    if (entry === null || entry === undefined) continue;
+    holdResults.set(index, parts.sagas.resolveHold(hold, resolutionOf(entry), action));
+    commands[index] = null;
+  }
+  const statuses = await sendCommandsByShard(parts, commands, plan.statuses);
+  for (const [index, result] of holdResults) statuses[index] = await result;
+  return statuses;
+}
