@@ -35,6 +35,8 @@ function marksOf(db: ReadModelDb, shards: number): Watermark[] {
   );
 }
 
+/** Follows the shards' logs into one read-model file at a time: started and stopped by the
+ * ReadModel, switched to other files by attach while stopped. A failure stops it for good. */
 export class ProjectionLoop {
   readonly #ledger: Ledger;
   readonly #settings: ReadModelSettings;
@@ -65,7 +67,8 @@ export class ProjectionLoop {
     this.#inFlight = this.#marks.map(() => []);
   }
 
-  /** Projects into other files from their stored watermarks on (the loop is stopped). */
+  /** Switches to other files, projecting on from their stored watermarks; called while the loop
+   * is stopped. */
   attach(files: ProjectionFiles): void {
     this.#projector = files.projector;
     this.#marks = marksOf(files.db, this.#ledger.shards);
