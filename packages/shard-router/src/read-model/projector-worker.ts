@@ -56,7 +56,7 @@ function reply(message: ProjectorReply): void {
 }
 
 /** Events applied in one transaction at most when several batches wait in the queue (see
- * batchesInFlightPerShardMax in read-model.ts for why bigger is cheaper per event). */
+ * batchesInFlightPerShardMax in projection-loop.ts for why bigger is cheaper per event). */
 const mergedEventsMax = 12 * limits.batchSizeMax;
 
 /** Decodes a request's records into the events it asks for (some records start before the range

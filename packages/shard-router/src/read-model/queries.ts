@@ -194,7 +194,8 @@ export interface StatementOptions {
 function postedAt(db: ReadModelDb, accountId: string, before: bigint): PostedBalance {
   const row = db
     .prepare(
-      'SELECT balance, debits_posted, credits_posted FROM entries WHERE account_id = ? AND timestamp < ? ' +
+      'SELECT balance, debits_posted, credits_posted FROM entries ' +
+        'WHERE account_id = ? AND timestamp < ? ' +
         'ORDER BY timestamp DESC, shard DESC, sequence DESC, entry_index DESC LIMIT 1',
     )
     .get(accountId, before) as Row | undefined;
@@ -233,7 +234,8 @@ export function statementOf(db: ReadModelDb, options: StatementOptions): Stateme
     const after = cursor ?? [from, 0n, -1n];
     const rows = db
       .prepare(
-        'SELECT * FROM entries WHERE account_id = ? AND timestamp >= ? AND timestamp < ? AND (timestamp, sequence, entry_index) > (?, ?, ?) ' +
+        'SELECT * FROM entries WHERE account_id = ? AND timestamp >= ? AND timestamp < ? ' +
+          'AND (timestamp, sequence, entry_index) > (?, ?, ?) ' +
           'ORDER BY timestamp, shard, sequence, entry_index LIMIT ?',
       )
       .safeIntegers(true)
