@@ -39,3 +39,8 @@ export const limits = {
 
 /** Largest amount or balance counter: unsigned 128-bit, as in TigerBeetle. */
 export const AMOUNT_MAX: bigint = (1n << 128n) - 1n;
+
+/** Largest bigint that a float64 holds exactly (2^53 - 1). Amounts, counters and timestamp offsets
+ * up to it are stored and sent as numbers, which cost far less to pack and add than bigints;
+ * above it they stay bigints. */
+export const SAFE_BIG: bigint = BigInt(Number.MAX_SAFE_INTEGER);

@@ -22,13 +22,9 @@ import {
   type TransferSpec,
 } from '../src/index.js';
 import { transferRecordOf } from '../src/domain/records.js';
-import {
-  encodePlainRun,
-  findInPlainRun,
-  lastIdOfPlainRun,
-  ValueArena,
-  writeTransferRecord,
-} from '../src/storage/codec.js';
+import { encodePlainRun, findInPlainRun, lastIdOfPlainRun } from '../src/storage/plain-run.js';
+import { writeTransferRecord } from '../src/storage/transfer-record.js';
+import { ValueArena } from '../src/storage/value-arena.js';
 import { TransferColumnsBuilder, TransferColumnsReader } from '../src/storage/transfer-columns.js';
 
 const BASE = 1_700_000_000_000_000_000n;

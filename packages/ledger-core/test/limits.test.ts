@@ -1,6 +1,6 @@
 // How the named limits relate to each other: each assertion states why the relation must hold.
 import { describe, expect, it } from 'vitest';
-import { AMOUNT_MAX, limits } from '../src/index.js';
+import { AMOUNT_MAX, limits, SAFE_BIG } from '../src/index.js';
 
 const isPowerOfTwo = (value: number): boolean => value > 0 && (value & (value - 1)) === 0;
 
@@ -60,5 +60,12 @@ describe('limits', () => {
 
   it('set AMOUNT_MAX to 2^128-1', () => {
     expect(AMOUNT_MAX).toBe(2n ** 128n - 1n);
+  });
+
+  it('set SAFE_BIG to the largest integer a float64 holds exactly, below AMOUNT_MAX', () => {
+    expect(SAFE_BIG).toBe(2n ** 53n - 1n);
+    expect(BigInt(Number(SAFE_BIG))).toBe(SAFE_BIG);
+    expect(BigInt(Number(SAFE_BIG + 2n))).not.toBe(SAFE_BIG + 2n);
+    expect(SAFE_BIG).toBeLessThan(AMOUNT_MAX);
   });
 });
