@@ -83,6 +83,7 @@ const text = fc.oneof(
     weight: RARE,
     arbitrary: fc
       .string({ unit: 'grapheme', minLength: 1, maxLength: 8 })
+      // eslint-disable-next-line no-control-regex -- the ASCII range, control characters included
       .filter((value) => /[^\x00-\x7f]/.test(value)),
   },
 );
@@ -150,6 +151,7 @@ const sagaCommand: fc.Arbitrary<SagaCommand> = fc.oneof(
 
 /** Whether every string is ASCII, no leg has metadata and every amount is below 2^53. */
 function inSubset(items: readonly (SagaEvent | SagaCommand)[]): boolean {
+  // eslint-disable-next-line no-control-regex -- the ASCII range, control characters included
   const ascii = (value: string): boolean => /^[\x00-\x7f]*$/.test(value);
   return items.every(
     (item) =>

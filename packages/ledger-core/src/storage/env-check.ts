@@ -17,15 +17,16 @@ const PAGE_HEADER_BYTES = 24;
 const P_META = 0x08;
 const MDB_MAGIC = 0xbeefc0de;
 const MDB_DATA_VERSION = 2;
-/** Offsets within a meta page (page header included). */
+/** Offsets within a meta page (page header included): the page number and flags are in the page
+ * header; the meta record (MDB_meta) follows it. */
 const at = {
   pageNumber: 0,
   flags: 18,
-  magic: 24,
-  version: 28,
-  pageSize: 48,
-  lastPage: 144,
-  txnId: 152,
+  magic: PAGE_HEADER_BYTES,
+  version: PAGE_HEADER_BYTES + 4,
+  pageSize: PAGE_HEADER_BYTES + 24,
+  lastPage: PAGE_HEADER_BYTES + 120,
+  txnId: PAGE_HEADER_BYTES + 128,
 } as const;
 /** Bytes of a meta page that are read: through the txn id. */
 const META_BYTES = at.txnId + 8;

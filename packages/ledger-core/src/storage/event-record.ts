@@ -36,10 +36,10 @@ export interface EventRecord {
   readonly events: readonly LedgerEvent[];
 }
 
-/** Version 4 (written): version 3 with a checksum of the record as its first field, `crc`
- * (record-checksum.ts). Version 3 (still read): transfer columns nested, saga events as tuples
- * (saga-codec.ts). Version 2 (still read): the same without `sagas`; saga events were in
- * `others`, whole. */
+/** A stored record. Version 4 is written: transfer columns nested, saga events as tuples
+ * (saga-codec.ts), and a checksum of the record as its first field, `crc` (record-checksum.ts).
+ * Versions 3 and 2 are read too: version 3 is version 4 without `crc`; version 2 is version 3
+ * without `sagas`, its saga events in `others`, whole. */
 interface ColumnarRecord {
   readonly crc?: number;
   readonly v: 2 | 3 | 4;

@@ -16,8 +16,8 @@ export interface ShardDatabases {
    * lane's part of the idempotency index, one entry per group commit. */
   readonly runs: Database<Buffer, string>;
   /** saga id -> 'committed' | 'released', the final outcome. Open sagas are reservations in the
-   * state; data written before that rule may also hold 'reserved' for them (never read: the
-   * reservation is found first, and the closing step overwrites it). */
+   * state; an index written by an older version may also hold 'reserved' for them (never read:
+   * the reservation is found first, and the closing step overwrites it). */
   readonly sagas: Database<string, string>;
   /** first saga id of a run -> the run's final outcomes (saga-run.ts): the saga
    * index's batched part, one entry per group commit; `sagas` holds the outcomes outside runs. */

@@ -48,7 +48,7 @@ type ResolutionTuple = [string, string, number | bigint | null, Metadata | null]
 
 /** Event tuples: timestamps as a safe-integer offset (ns) from the record's base. A commit or
  * release of a cross-shard hold has trailing fields (the amount posted, null for all; the post
- * or void); other sagas' tuples end before them, as they always did. */
+ * or void); the tuples of every other saga end before them. */
 export type SagaEventTuple =
   | [typeof RESERVE, number, string, readonly number[], LegTuple[]]
   | [typeof COMMIT, number, string, LegTuple[]]
