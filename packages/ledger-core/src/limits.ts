@@ -35,6 +35,10 @@ export const limits = {
   pageSizeMax: 10_000,
   /** Pending transfer timeout bound: 10 years in ms. */
   timeoutMsMax: 10 * 365 * 24 * 3_600_000,
+  /** The page sizes a shard's LMDB file may name in its meta pages (env-check.ts); LMDB's page
+   * size is the OS page size, a power of two. A file outside them is refused as damaged. */
+  lmdbPageSizeBytesMin: 512,
+  lmdbPageSizeBytesMax: 65_536,
 } as const;
 
 /** Largest amount or balance counter: unsigned 128-bit, as in TigerBeetle. */

@@ -58,6 +58,13 @@ describe('limits', () => {
     expect(limits.pageSizeMax).toBeLessThanOrEqual(limits.queueDepthMax);
   });
 
+  it('accept LMDB page sizes from a power of two up to another, the usual 4 KiB among them', () => {
+    expect(isPowerOfTwo(limits.lmdbPageSizeBytesMin)).toBe(true);
+    expect(isPowerOfTwo(limits.lmdbPageSizeBytesMax)).toBe(true);
+    expect(limits.lmdbPageSizeBytesMin).toBeLessThanOrEqual(4_096);
+    expect(limits.lmdbPageSizeBytesMax).toBeGreaterThanOrEqual(4_096);
+  });
+
   it('set AMOUNT_MAX to 2^128-1', () => {
     expect(AMOUNT_MAX).toBe(2n ** 128n - 1n);
   });

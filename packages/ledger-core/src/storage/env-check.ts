@@ -12,6 +12,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { LedgerError } from '../errors.js';
+import { limits } from '../limits.js';
 
 const PAGE_HEADER_BYTES = 24;
 const P_META = 0x08;
@@ -30,9 +31,6 @@ const at = {
 } as const;
 /** Bytes of a meta page that are read: through the txn id. */
 const META_BYTES = at.txnId + 8;
-/** LMDB's page size is the OS page size, a power of two; these bound what a sane file can say. */
-const PAGE_SIZE_MIN = 512;
-const PAGE_SIZE_MAX = 65_536;
 
 interface Meta {
   readonly pageSize: number;
@@ -61,7 +59,11 @@ function metaOf(bytes: Buffer, page: number): Meta | string {
   const version = bytes.readUInt32LE(at.version) & 0xffff;
   if (version !== MDB_DATA_VERSION) return `meta page ${page} has LMDB data version ${version}`;
   const pageSize = bytes.readUInt32LE(at.pageSize);
-  if (pageSize < PAGE_SIZE_MIN || pageSize > PAGE_SIZE_MAX || (pageSize & (pageSize - 1)) !== 0)
+  if (
+    pageSize < limits.lmdbPageSizeBytesMin ||
+    pageSize > limits.lmdbPageSizeBytesMax ||
+    (pageSize & (pageSize - 1)) !== 0
+  )
     return `meta page ${page} has page size ${pageSize}`;
   const lastPage = bytes.readBigUInt64LE(at.lastPage);
   if (lastPage < 1n) return `meta page ${page} names last page ${lastPage}`;
