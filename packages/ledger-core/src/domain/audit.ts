@@ -57,7 +57,8 @@ function auditAccounts(state: LedgerState, violations: Violation[]): Map<string,
   for (const account of state.accounts.values()) {
     let sum = sums.get(account.currency);
     if (sum === undefined) sums.set(account.currency, (sum = newCounters()));
-    // The plain-transfer kernel reads counters by ordinal from counterRows, not through the account.
+    // The plain-transfer kernel reads counters by ordinal from counterRows, not through the
+    // account.
     const { values, at, wide } = account.counters;
     if (!state.counterRows.holds(account.ordinal, account.counters))
       violations.push({ rule: 'counter_row', detail: account.id });

@@ -172,7 +172,8 @@ interface WireResults {
   readonly members: Record<number, CommandStatus[]> | null;
   /** Sequence of the last event written per result; -1 when none. */
   readonly sequences: Float64Array;
-  /** Timestamp of the first event written per result, as base + offset (ns); offset -1 when none. */
+  /** Timestamp of the first event written per result, as base + offset (ns); offset -1 when
+   * none. */
   readonly base: bigint;
   readonly offsets: Float64Array;
 }

@@ -18,7 +18,8 @@ export const eventTypeCodes = [
   'ReservationReleased',
 ] as const satisfies readonly LedgerEvent['type'][];
 
-/** A history entry: event type, timestamp, the account's counters after the posting, transfer id. */
+/** Writes a history entry into the arena (then call arena.take()): event type, timestamp, the
+ * account's counters after the posting, transfer id. */
 export function writeHistoryEntry(
   arena: ValueArena,
   eventType: LedgerEvent['type'],
@@ -39,7 +40,8 @@ export function writeHistoryEntry(
   arena.string(transferId);
 }
 
-/** A history entry: event type, timestamp, the account's counters after the posting, transfer id. */
+/** A history entry as a standalone buffer: event type, timestamp, the account's counters after
+ * the posting, transfer id. */
 export function encodeHistoryEntry(
   eventType: LedgerEvent['type'],
   transferId: string,

@@ -22,7 +22,8 @@ export const RESERVE = 5;
 export const COMMIT = 6;
 export const RELEASE = 7;
 
-/** [side (0 debit, 1 credit), id, debit, credit, amount, currency, pending (0|1), timeoutMs, metadata] */
+/** [side (0 debit, 1 credit), id, debit, credit, amount, currency, pending (0|1), timeoutMs,
+ * metadata] */
 type LegTuple = [
   number,
   string,
