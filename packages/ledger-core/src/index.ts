@@ -13,7 +13,7 @@ export type {
   ShardIdentityProblem,
 } from './storage/shard-identity.js';
 export { syncDir, writeFileAtomic } from './storage/durable-files.js';
-export { decodeEventRecord, encodeEventRecord, type EventRecord } from './storage/codec.js';
+export { decodeEventRecord, encodeEventRecord, type EventRecord } from './storage/event-record.js';
 export {
   CommandBatchBuilder,
   encodeCommandBatch,

@@ -35,7 +35,16 @@ export const limits = {
   pageSizeMax: 10_000,
   /** Pending transfer timeout bound: 10 years in ms. */
   timeoutMsMax: 10 * 365 * 24 * 3_600_000,
+  /** The page sizes a shard's LMDB file may name in its meta pages (env-check.ts); LMDB's page
+   * size is the OS page size, a power of two. A file outside them is refused as damaged. */
+  lmdbPageSizeBytesMin: 512,
+  lmdbPageSizeBytesMax: 65_536,
 } as const;
 
 /** Largest amount or balance counter: unsigned 128-bit, as in TigerBeetle. */
 export const AMOUNT_MAX: bigint = (1n << 128n) - 1n;
+
+/** Largest bigint that a float64 holds exactly (2^53 - 1). Amounts, counters and timestamp offsets
+ * up to it are stored and sent as numbers, which cost far less to pack and add than bigints;
+ * above it they stay bigints. */
+export const SAFE_BIG: bigint = BigInt(Number.MAX_SAFE_INTEGER);

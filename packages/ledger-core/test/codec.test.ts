@@ -1,7 +1,7 @@
 // Goal: the storage encodings round-trip every event and command exactly (amounts
 // 0..2^128-1), records written by the previous layout (version 2) still decode, and a plain run
 // (the lane's index entry) finds exactly its transfers.
-// Method: encode, decode, compare; a version-2 record is packed by hand as it used to be written.
+// Method: encode, decode, compare; a version-2 record is packed by hand in its layout.
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import {
@@ -22,13 +22,9 @@ import {
   type TransferSpec,
 } from '../src/index.js';
 import { transferRecordOf } from '../src/domain/records.js';
-import {
-  encodePlainRun,
-  findInPlainRun,
-  lastIdOfPlainRun,
-  ValueArena,
-  writeTransferRecord,
-} from '../src/storage/codec.js';
+import { encodePlainRun, findInPlainRun, lastIdOfPlainRun } from '../src/storage/plain-run.js';
+import { writeTransferRecord } from '../src/storage/transfer-record.js';
+import { ValueArena } from '../src/storage/value-arena.js';
 import { TransferColumnsBuilder, TransferColumnsReader } from '../src/storage/transfer-columns.js';
 
 const BASE = 1_700_000_000_000_000_000n;
@@ -129,7 +125,7 @@ function sagaEvents(): LedgerEvent[] {
   });
   events.push({
     type: 'TransferCreated',
-    timestamp: (at += 1n),
+    timestamp: at + 1n,
     transfer: spec('p-1', 5n, { pending: true, timeoutMs: 1000 }),
   });
   return events;
@@ -304,7 +300,7 @@ describe('command batches', () => {
   });
 
   it('keep the layout of version 1 byte for byte, non-ASCII fields included', () => {
-    // The layout as it was first written: each entry is the id (ValueArena.string) and the
+    // Version 1, built the general way: each entry is the id (ValueArena.string) and the
     // general record writer's bytes for the posted transfer, then a header buffer in front.
     function reference(reader: TransferColumnsReader, taken: number[], offsets: number[]): Buffer {
       const arena = new ValueArena(64);

@@ -1,6 +1,6 @@
 // How the named limits relate to each other: each assertion states why the relation must hold.
 import { describe, expect, it } from 'vitest';
-import { AMOUNT_MAX, limits } from '../src/index.js';
+import { AMOUNT_MAX, limits, SAFE_BIG } from '../src/index.js';
 
 const isPowerOfTwo = (value: number): boolean => value > 0 && (value & (value - 1)) === 0;
 
@@ -58,7 +58,21 @@ describe('limits', () => {
     expect(limits.pageSizeMax).toBeLessThanOrEqual(limits.queueDepthMax);
   });
 
+  it('accept LMDB page sizes from a power of two up to another, the usual 4 KiB among them', () => {
+    expect(isPowerOfTwo(limits.lmdbPageSizeBytesMin)).toBe(true);
+    expect(isPowerOfTwo(limits.lmdbPageSizeBytesMax)).toBe(true);
+    expect(limits.lmdbPageSizeBytesMin).toBeLessThanOrEqual(4_096);
+    expect(limits.lmdbPageSizeBytesMax).toBeGreaterThanOrEqual(4_096);
+  });
+
   it('set AMOUNT_MAX to 2^128-1', () => {
     expect(AMOUNT_MAX).toBe(2n ** 128n - 1n);
+  });
+
+  it('set SAFE_BIG to the largest integer a float64 holds exactly, below AMOUNT_MAX', () => {
+    expect(SAFE_BIG).toBe(2n ** 53n - 1n);
+    expect(BigInt(Number(SAFE_BIG))).toBe(SAFE_BIG);
+    expect(BigInt(Number(SAFE_BIG + 2n))).not.toBe(SAFE_BIG + 2n);
+    expect(SAFE_BIG).toBeLessThan(AMOUNT_MAX);
   });
 });

@@ -18,7 +18,7 @@ import { account, tempDirs, TestClock, transfer } from './fixtures/engine-fixtur
 const dirs = tempDirs('shardledger-checksum-');
 afterEach(() => dirs.cleanup());
 
-/** The record codec's msgpack options (codec.ts), to write a record as the previous format did. */
+/** The record codec's msgpack options (packr.ts), to write a record of version 3 (no checksum). */
 const packr = new Packr({
   useRecords: false,
   useBigIntExtension: true,

@@ -1,4 +1,4 @@
-// Goal: the saga tuples the engine writes itself (msgpack-writer.ts, saga-codec.ts writeSagaEvents
+// Goal: the saga tuples the engine writes itself (msgpack-writer.ts, saga-writer.ts writeSagaEvents
 // and writeSagaCommands) are byte for byte what msgpackr packs with our options, so log records
 // and command batches are the same bytes whichever path wrote them; anything outside the writer's
 // subset falls back to msgpackr. Method: fast-check (seed 42) over saga events and commands with
@@ -21,11 +21,10 @@ import { CHECKSUM_PLACEHOLDER } from '../src/storage/record-checksum.js';
 import {
   sagaCommandToTuple,
   sagaEventToTuple,
-  writeSagaCommands,
-  writeSagaEvents,
   type SagaCommand,
   type SagaEvent,
 } from '../src/storage/saga-codec.js';
+import { writeSagaCommands, writeSagaEvents } from '../src/storage/saga-writer.js';
 
 const packr = new Packr({
   useRecords: false,
@@ -84,6 +83,7 @@ const text = fc.oneof(
     weight: RARE,
     arbitrary: fc
       .string({ unit: 'grapheme', minLength: 1, maxLength: 8 })
+      // eslint-disable-next-line no-control-regex -- the ASCII range, control characters included
       .filter((value) => /[^\x00-\x7f]/.test(value)),
   },
 );
@@ -151,6 +151,7 @@ const sagaCommand: fc.Arbitrary<SagaCommand> = fc.oneof(
 
 /** Whether every string is ASCII, no leg has metadata and every amount is below 2^53. */
 function inSubset(items: readonly (SagaEvent | SagaCommand)[]): boolean {
+  // eslint-disable-next-line no-control-regex -- the ASCII range, control characters included
   const ascii = (value: string): boolean => /^[\x00-\x7f]*$/.test(value);
   return items.every(
     (item) =>
@@ -224,7 +225,7 @@ describe('MsgpackWriter (msgpack-writer.ts)', () => {
   });
 });
 
-describe('saga tuples written without msgpackr (saga-codec.ts)', () => {
+describe('saga tuples written without msgpackr (saga-writer.ts)', () => {
   it('writes saga events as msgpackr packs their tuples, or declines outside its subset', () => {
     const paths = pathCounter();
     fc.assert(

@@ -10,8 +10,9 @@ import {
   type ReservationLeg,
   type TransferRecord,
 } from '../src/index.js';
-import { ValueArena, writeTransferRecord } from '../src/storage/codec.js';
-import { sagaRunEntries } from '../src/storage/saga-codec.js';
+import { sagaRunEntries } from '../src/storage/saga-run.js';
+import { writeTransferRecord } from '../src/storage/transfer-record.js';
+import { ValueArena } from '../src/storage/value-arena.js';
 import { account, spec, tempDirs, transfer } from './fixtures/engine-fixtures.js';
 
 const dirs = tempDirs('saga-index-');

@@ -46,11 +46,19 @@ export function checkBalanceTotals(state: LedgerState): Violation[] {
 /** Every invariant, recomputed from the accounts, holds and reservations: O(state). */
 export function auditState(state: LedgerState): Violation[] {
   const violations = checkBalanceTotals(state);
+  const sums = auditAccounts(state, violations);
+  auditTotals(state, sums, violations);
+  return violations;
+}
+
+/** Checks each account's counters and flags; returns the sum of the counters per currency. */
+function auditAccounts(state: LedgerState, violations: Violation[]): Map<string, Counters> {
   const sums = new Map<string, Counters>();
   for (const account of state.accounts.values()) {
     let sum = sums.get(account.currency);
     if (sum === undefined) sums.set(account.currency, (sum = newCounters()));
-    // The plain-transfer kernel reads counters by ordinal from counterRows, not through the account.
+    // The plain-transfer kernel reads counters by ordinal from counterRows, not through the
+    // account.
     const { values, at, wide } = account.counters;
     if (!state.counterRows.holds(account.ordinal, account.counters))
       violations.push({ rule: 'counter_row', detail: account.id });
@@ -83,6 +91,11 @@ export function auditState(state: LedgerState): Violation[] {
       violations.push({ rule: 'credits_must_not_exceed_debits', detail: account.id });
     }
   }
+  return sums;
+}
+
+/** What the open holds and reservations hold per currency: [debits, credits]. */
+function heldByCurrency(state: LedgerState): Map<string, [bigint, bigint]> {
   const held = new Map<string, [bigint, bigint]>();
   const hold = (currency: string, debit: bigint, credit: bigint): void => {
     const entry = held.get(currency) ?? [0n, 0n];
@@ -99,6 +112,17 @@ export function auditState(state: LedgerState): Violation[] {
       );
     }
   }
+  return held;
+}
+
+/** Checks each currency's running totals against the accounts' counters (`sums`) and its pending
+ * counters against the open holds and reservations. */
+function auditTotals(
+  state: LedgerState,
+  sums: Map<string, Counters>,
+  violations: Violation[],
+): void {
+  const held = heldByCurrency(state);
   for (const [currency, totals] of state.totals) {
     const sum = sums.get(currency) ?? newCounters();
     for (let index = 0; index < 4; index += 1) {
@@ -125,7 +149,6 @@ export function auditState(state: LedgerState): Violation[] {
       });
     }
   }
-  return violations;
 }
 
 /** Counter-by-counter comparison of two states (replay against live). */

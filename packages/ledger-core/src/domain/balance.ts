@@ -6,7 +6,7 @@
 // moves that account to bigints for good ("wide" mode). This is the one file of domain/ allowed
 // to use Number(): every conversion is guarded by a range check and is exact.
 
-import { AMOUNT_MAX } from '../limits.js';
+import { AMOUNT_MAX, SAFE_BIG } from '../limits.js';
 import { assert } from '../assert.js';
 
 export const DEBITS_POSTED = 0;
@@ -16,7 +16,6 @@ export const CREDITS_PENDING = 3;
 export type CounterIndex = 0 | 1 | 2 | 3;
 
 const SAFE = Number.MAX_SAFE_INTEGER;
-const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 export interface Counters {
   /** The four exact values are values[at .. at + 3]: for an account, its row in the state's

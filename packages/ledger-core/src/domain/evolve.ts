@@ -61,6 +61,7 @@ function subtract(
   subtractCounter(totals.accounts, index, amount, small);
 }
 
+// eslint-disable-next-line max-lines-per-function -- exhaustive switch over event types
 export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
   assert(event.timestamp > state.lastTimestamp, 'event timestamps strictly increase');
   switch (event.type) {

@@ -4,6 +4,7 @@ export * from './state.js';
 export * from './balance.js';
 export * from './validate.js';
 export * from './decide.js';
+export { sameTransfer } from './decision.js';
 export * from './evolve.js';
 export * from './audit.js';
 export * from './records.js';

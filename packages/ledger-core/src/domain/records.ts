@@ -4,6 +4,7 @@
 import { assertNever } from '../assert.js';
 import type { ReservationState } from './state.js';
 import type {
+  FundsReserved,
   LedgerEvent,
   ReservationCommitted,
   ReservationLeg,
@@ -160,61 +161,64 @@ export function indexWritesOf(event: LedgerEvent): IndexWrites {
         updates: [{ id: event.pendingId, change: { state: 'expired' } }],
         saga: null,
       };
-    case 'FundsReserved': {
-      // ShardEngine does not write these: while the reservation is open its records are the
-      // reservation itself (reservedTransfers), equal to these by construction.
-      // A transfer with both sides on this shard appears as two legs; record it once.
-      const seen = new Set<string>();
-      const transfers: TransferRecord[] = [];
-      for (const leg of event.legs) {
-        if (seen.has(leg.transfer.id)) continue;
-        seen.add(leg.transfer.id);
-        transfers.push(
-          transferRecordOf(
-            leg.transfer,
-            event.timestamp,
-            reservedStateOf(leg.transfer),
-            event.sagaId,
-          ),
-        );
-      }
-      // No saga index entry: an open saga's outcome is its reservation in the state, which every
-      // reader consults first (decide, sagaOutcome); the index holds final outcomes only, written
-      // by the step that closes the saga. ('reserved' entries written before stay, shadowed.)
-      return { transfers, updates: [], saga: null };
-    }
+    case 'FundsReserved':
+      return reservedWritesOf(event);
     case 'ReservationCommitted':
-    case 'ReservationReleased': {
-      const seen = new Set<string>();
-      const updates: { id: string; change: Partial<TransferRecord> }[] = [];
-      for (const leg of event.legs) {
-        if (seen.has(leg.transfer.id)) continue;
-        seen.add(leg.transfer.id);
-        updates.push({ id: leg.transfer.id, change: closedChangeOf(event, leg.transfer) });
-      }
-      const resolution = holdResolutionRecordOf(event);
-      return {
-        transfers: resolution === null ? [] : [resolution],
-        updates,
-        saga: {
-          sagaId: event.sagaId,
-          outcome: event.type === 'ReservationCommitted' ? 'committed' : 'released',
-        },
-      };
-    }
+    case 'ReservationReleased':
+      return closedWritesOf(event);
     default:
       return assertNever(event, 'event');
   }
 }
 
+/** indexWritesOf a FundsReserved. ShardEngine does not write these: while the reservation is open
+ * its records are the reservation itself (reservedTransfers), equal to these by construction. */
+function reservedWritesOf(event: FundsReserved): IndexWrites {
+  // A transfer with both sides on this shard appears as two legs; record it once.
+  const seen = new Set<string>();
+  const transfers: TransferRecord[] = [];
+  for (const leg of event.legs) {
+    if (seen.has(leg.transfer.id)) continue;
+    seen.add(leg.transfer.id);
+    transfers.push(
+      transferRecordOf(leg.transfer, event.timestamp, reservedStateOf(leg.transfer), event.sagaId),
+    );
+  }
+  // No saga index entry: an open saga's outcome is its reservation in the state, which every
+  // reader consults first (decide, sagaOutcome); the index holds final outcomes only, written
+  // by the step that closes the saga. A 'reserved' entry that an index written by an older version
+  // holds for an open saga is never read: the reservation is found first.
+  return { transfers, updates: [], saga: null };
+}
+
+/** indexWritesOf a ReservationCommitted or ReservationReleased. */
+function closedWritesOf(event: ReservationCommitted | ReservationReleased): IndexWrites {
+  const seen = new Set<string>();
+  const updates: { id: string; change: Partial<TransferRecord> }[] = [];
+  for (const leg of event.legs) {
+    if (seen.has(leg.transfer.id)) continue;
+    seen.add(leg.transfer.id);
+    updates.push({ id: leg.transfer.id, change: closedChangeOf(event, leg.transfer) });
+  }
+  const resolution = holdResolutionRecordOf(event);
+  return {
+    transfers: resolution === null ? [] : [resolution],
+    updates,
+    saga: {
+      sagaId: event.sagaId,
+      outcome: event.type === 'ReservationCommitted' ? 'committed' : 'released',
+    },
+  };
+}
+
 /**
  * The records of a reservation's sides once the saga closes ('posted' on commit, 'released' on
- * release): what indexWritesOf's updates make of the records FundsReserved wrote, built from the
- * open reservation instead of read back from the index. FundsReserved wrote
- * transferRecordOf(leg.transfer, reservation.timestamp, 'reserved', sagaId) for each transfer id,
- * and while the reservation is open nothing else may write those ids (every command that takes an
- * id refuses one whose record is 'reserved'), so the update of that record is this record.
- * One record per transfer id, in leg order, like indexWritesOf's updates.
+ * release): what indexWritesOf's updates make of the records of the FundsReserved event, built
+ * from the open reservation instead of read back from the index. Those records are
+ * transferRecordOf(leg.transfer, reservation.timestamp, reservedStateOf(leg.transfer), sagaId) for
+ * each transfer id, and while the reservation is open nothing else may write those ids (every
+ * command that takes an id refuses one whose record is 'reserved'), so the update of that record
+ * is this record. One record per transfer id, in leg order, like indexWritesOf's updates.
  */
 export function closedRecordsOf(
   reservation: ReservationState,

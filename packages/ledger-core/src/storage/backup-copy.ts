@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
-import { decodeEventRecord } from './codec.js';
+import { decodeEventRecord } from './event-record.js';
 import { syncDir, syncFile } from './durable-files.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import type { SnapshotStore } from './snapshot-store.js';

@@ -3,31 +3,24 @@
 // position; results as one status code per command (an index into a table of status names) plus
 // typed arrays of sequence numbers and timestamp offsets. Result batches are never stored.
 
-import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
+import { SAFE_BIG } from '../limits.js';
 import type { Command } from '../domain/types.js';
 import {
   isSagaCommand,
   sagaCommandFromTuple,
   sagaCommandToTuple,
-  writeSagaCommands,
   type SagaCommand,
   type SagaCommandTuple,
 } from './saga-codec.js';
+import { writeSagaCommands } from './saga-writer.js';
 import {
   TransferColumnsBuilder,
   TransferColumnsReader,
   type TransferColumns,
 } from './transfer-columns.js';
 import type { CommandResult, CommandStatus } from './engine-types.js';
-
-const packr = new Packr({
-  useRecords: false,
-  useBigIntExtension: true,
-  moreTypes: true,
-  structuredClone: false,
-});
-const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+import { packr } from './packr.js';
 
 interface WireCommands {
   readonly v: 2;
@@ -179,7 +172,8 @@ interface WireResults {
   readonly members: Record<number, CommandStatus[]> | null;
   /** Sequence of the last event written per result; -1 when none. */
   readonly sequences: Float64Array;
-  /** Timestamp of the first event written per result, as base + offset (ns); offset -1 when none. */
+  /** Timestamp of the first event written per result, as base + offset (ns); offset -1 when
+   * none. */
   readonly base: bigint;
   readonly offsets: Float64Array;
 }

@@ -12,26 +12,25 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { LedgerError } from '../errors.js';
+import { limits } from '../limits.js';
 
 const PAGE_HEADER_BYTES = 24;
 const P_META = 0x08;
 const MDB_MAGIC = 0xbeefc0de;
 const MDB_DATA_VERSION = 2;
-/** Offsets within a meta page (page header included). */
+/** Offsets within a meta page (page header included): the page number and flags are in the page
+ * header; the meta record (MDB_meta) follows it. */
 const at = {
   pageNumber: 0,
   flags: 18,
-  magic: 24,
-  version: 28,
-  pageSize: 48,
-  lastPage: 144,
-  txnId: 152,
+  magic: PAGE_HEADER_BYTES,
+  version: PAGE_HEADER_BYTES + 4,
+  pageSize: PAGE_HEADER_BYTES + 24,
+  lastPage: PAGE_HEADER_BYTES + 120,
+  txnId: PAGE_HEADER_BYTES + 128,
 } as const;
 /** Bytes of a meta page that are read: through the txn id. */
 const META_BYTES = at.txnId + 8;
-/** LMDB's page size is the OS page size, a power of two; these bound what a sane file can say. */
-const PAGE_SIZE_MIN = 512;
-const PAGE_SIZE_MAX = 65_536;
 
 interface Meta {
   readonly pageSize: number;
@@ -60,7 +59,11 @@ function metaOf(bytes: Buffer, page: number): Meta | string {
   const version = bytes.readUInt32LE(at.version) & 0xffff;
   if (version !== MDB_DATA_VERSION) return `meta page ${page} has LMDB data version ${version}`;
   const pageSize = bytes.readUInt32LE(at.pageSize);
-  if (pageSize < PAGE_SIZE_MIN || pageSize > PAGE_SIZE_MAX || (pageSize & (pageSize - 1)) !== 0)
+  if (
+    pageSize < limits.lmdbPageSizeBytesMin ||
+    pageSize > limits.lmdbPageSizeBytesMax ||
+    (pageSize & (pageSize - 1)) !== 0
+  )
     return `meta page ${page} has page size ${pageSize}`;
   const lastPage = bytes.readBigUInt64LE(at.lastPage);
   if (lastPage < 1n) return `meta page ${page} names last page ${lastPage}`;

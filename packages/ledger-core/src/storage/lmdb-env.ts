@@ -12,14 +12,14 @@ export interface ShardDatabases {
   readonly log: Database<Buffer, number>;
   /** transfer id -> encoded TransferRecord (the idempotency index; on disk, not in memory). */
   readonly transfers: Database<Buffer, string>;
-  /** first id of a run of plain transfers -> the run's records (codec.ts encodePlainRun): the
+  /** first id of a run of plain transfers -> the run's records (plain-run.ts): the
    * lane's part of the idempotency index, one entry per group commit. */
   readonly runs: Database<Buffer, string>;
   /** saga id -> 'committed' | 'released', the final outcome. Open sagas are reservations in the
-   * state; data written before that rule may also hold 'reserved' for them (never read: the
-   * reservation is found first, and the closing step overwrites it). */
+   * state; an index written by an older version may also hold 'reserved' for them (never read:
+   * the reservation is found first, and the closing step overwrites it). */
   readonly sagas: Database<string, string>;
-  /** first saga id of a run -> the run's final outcomes (saga-codec.ts encodeSagaRun): the saga
+  /** first saga id of a run -> the run's final outcomes (saga-run.ts): the saga
    * index's batched part, one entry per group commit; `sagas` holds the outcomes outside runs. */
   readonly sagaRuns: Database<Buffer, string>;
   /** [account ordinal, sequence] -> encoded history entry (counters after the posting). */

@@ -6,8 +6,8 @@
 // fixed 5 bytes) and filled in place once the rest is packed: the CRC-32 of every byte after it.
 // In place, because a record is hundreds of KiB: copying it behind a separate header cost more
 // (fresh pages of a new buffer) than the checksum itself. CRC-32 (zlib's, native) detects every
-// burst error up to 32 bits, at about 20 to 30 ns per transfer here. Records written before
-// checksums (version 2 and 3) have no `crc` field and are read as they are.
+// burst error up to 32 bits, at about 20 to 30 ns per transfer here. Records of versions 2
+// and 3 have no `crc` field and are read unchecked.
 
 import { crc32 } from 'node:zlib';
 import { assert } from '../assert.js';

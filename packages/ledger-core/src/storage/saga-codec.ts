@@ -6,8 +6,7 @@
 
 import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
-import { MsgpackWriter } from './msgpack-writer.js';
-import { bufferView, searchAscending } from './sorted-ids.js';
+import { SAFE_BIG } from '../limits.js';
 import type {
   Command,
   FundsReserved,
@@ -17,16 +16,14 @@ import type {
   ReservationCommitted,
   ReservationLeg,
   ReservationReleased,
-  SagaOutcome,
 } from '../domain/types.js';
 
-const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+export const RESERVE = 5;
+export const COMMIT = 6;
+export const RELEASE = 7;
 
-const RESERVE = 5;
-const COMMIT = 6;
-const RELEASE = 7;
-
-/** [side (0 debit, 1 credit), id, debit, credit, amount, currency, pending (0|1), timeoutMs, metadata] */
+/** [side (0 debit, 1 credit), id, debit, credit, amount, currency, pending (0|1), timeoutMs,
+ * metadata] */
 type LegTuple = [
   number,
   string,
@@ -52,7 +49,7 @@ type ResolutionTuple = [string, string, number | bigint | null, Metadata | null]
 
 /** Event tuples: timestamps as a safe-integer offset (ns) from the record's base. A commit or
  * release of a cross-shard hold has trailing fields (the amount posted, null for all; the post
- * or void); other sagas' tuples end before them, as they always did. */
+ * or void); the tuples of every other saga end before them. */
 export type SagaEventTuple =
   | [typeof RESERVE, number, string, readonly number[], LegTuple[]]
   | [typeof COMMIT, number, string, LegTuple[]]
@@ -82,8 +79,8 @@ function metadataFromWire(metadata: unknown): Metadata | null {
 }
 
 /** Whether a saga event or command has the trailing fields of a cross-shard hold (the fast
- * writers below leave those to msgpackr). */
-function hasHoldFields(item: SagaEvent | SagaCommand): boolean {
+ * writers of saga-writer.ts leave those to msgpackr). */
+export function hasHoldFields(item: SagaEvent | SagaCommand): boolean {
   if (item.type === 'FundsReserved' || item.type === 'ReserveFunds') return false;
   return (
     item.resolution !== undefined ||
@@ -190,173 +187,6 @@ export function sagaEventToTuple(event: SagaEvent, base: bigint): SagaEventTuple
         [event.resolution.id, event.resolution.metadata],
       ];
   }
-}
-
-/** Bytes per event or command besides its strings, participants and legs, an upper bound for
- * MsgpackWriter: the [position, tuple] pair and the tuple's headers and numbers. */
-const TUPLE_BYTES_MAX = 4 * MsgpackWriter.headerBytesMax + 3 * MsgpackWriter.numberBytesMax + 10;
-/** The same per leg (1 header, 4 numbers, 4 strings' headers, a null). */
-const LEG_BYTES_MAX = MsgpackWriter.headerBytesMax + 4 * MsgpackWriter.numberBytesMax + 20 + 1;
-
-/** A string's length; NaN for anything else (the size is then not a safe integer and the
- * writers below decline). */
-function stringLength(value: string): number {
-  return typeof value === 'string' ? value.length : Number.NaN;
-}
-
-/** writeLegs' size bound; NaN when a leg is outside MsgpackWriter's subset (metadata, an amount
- * above 2^53-1). */
-function legsBytesMax(legs: readonly ReservationLeg[]): number {
-  let size = MsgpackWriter.headerBytesMax;
-  for (const { transfer } of legs) {
-    if (
-      transfer.metadata !== null ||
-      typeof transfer.amount !== 'bigint' ||
-      transfer.amount > SAFE_BIG ||
-      typeof transfer.timeoutMs !== 'number'
-    )
-      return Number.NaN;
-    size +=
-      LEG_BYTES_MAX +
-      stringLength(transfer.id) +
-      stringLength(transfer.debitAccountId) +
-      stringLength(transfer.creditAccountId) +
-      stringLength(transfer.currency);
-  }
-  return size;
-}
-
-/** legsToTuples' tuples, written; false at a non-ASCII string. */
-function writeLegs(writer: MsgpackWriter, legs: readonly ReservationLeg[]): boolean {
-  writer.arrayHeader(legs.length);
-  for (let index = 0; index < legs.length; index += 1) {
-    const { side, transfer } = legs[index] as ReservationLeg;
-    writer.arrayHeader(9);
-    writer.number(side === 'debit' ? 0 : 1);
-    if (
-      !writer.ascii(transfer.id) ||
-      !writer.ascii(transfer.debitAccountId) ||
-      !writer.ascii(transfer.creditAccountId)
-    )
-      return false;
-    writer.number(Number(transfer.amount));
-    if (!writer.ascii(transfer.currency)) return false;
-    writer.number(transfer.pending ? 1 : 0);
-    writer.number(transfer.timeoutMs);
-    writer.nil();
-  }
-  return true;
-}
-
-function participantsBytesMax(participants: readonly number[]): number {
-  for (const participant of participants) if (typeof participant !== 'number') return Number.NaN;
-  return MsgpackWriter.headerBytesMax + MsgpackWriter.numberBytesMax * participants.length;
-}
-
-function writeParticipants(writer: MsgpackWriter, participants: readonly number[]): void {
-  writer.arrayHeader(participants.length);
-  for (let index = 0; index < participants.length; index += 1)
-    writer.number(participants[index] as number);
-}
-
-/** A writer for `head` plus `size` bytes, with `head` written; null when `size` is NaN (an item
- * outside MsgpackWriter's subset). */
-function writerAfter(head: Uint8Array, size: number): MsgpackWriter | null {
-  if (!Number.isSafeInteger(size)) return null;
-  const writer = new MsgpackWriter(head.length + size);
-  writer.raw(head);
-  return writer;
-}
-
-/**
- * The msgpack of `[[positions[0], sagaEventToTuple(events[0], base)], ...]`, byte for byte as
- * msgpackr packs it, appended to `head` (bytes msgpackr packed, copied); without the tuples and
- * without msgpackr (see msgpack-writer.ts for why). Returns null when an event is outside
- * MsgpackWriter's subset (metadata, an amount above 2^53-1, a non-ASCII string): the caller then
- * packs the tuples with msgpackr.
- */
-export function writeSagaEvents(
-  head: Uint8Array,
-  positions: readonly number[],
-  events: readonly SagaEvent[],
-  base: bigint,
-): Buffer | null {
-  assert(positions.length === events.length, 'one position per saga event');
-  let size = MsgpackWriter.headerBytesMax;
-  for (const event of events) {
-    if (hasHoldFields(event)) return null;
-    size += TUPLE_BYTES_MAX + stringLength(event.sagaId) + legsBytesMax(event.legs);
-    if (event.type === 'FundsReserved') size += participantsBytesMax(event.participants);
-    if (event.type === 'ReservationReleased') size += stringLength(event.reason);
-  }
-  const writer = writerAfter(head, size);
-  if (writer === null) return null;
-  writer.arrayHeader(events.length);
-  for (let index = 0; index < events.length; index += 1) {
-    const event = events[index] as SagaEvent;
-    const offset = event.timestamp - base;
-    assert(
-      offset >= 0n && offset <= SAFE_BIG,
-      'saga event timestamp within a safe offset of the record base',
-    );
-    writer.arrayHeader(2);
-    writer.number(positions[index] as number);
-    writer.arrayHeader(event.type === 'ReservationCommitted' ? 4 : 5);
-    writer.number(
-      event.type === 'FundsReserved'
-        ? RESERVE
-        : event.type === 'ReservationCommitted'
-          ? COMMIT
-          : RELEASE,
-    );
-    writer.number(Number(offset));
-    if (!writer.ascii(event.sagaId)) return null;
-    if (event.type === 'FundsReserved') writeParticipants(writer, event.participants);
-    if (!writeLegs(writer, event.legs)) return null;
-    if (event.type === 'ReservationReleased' && !writer.ascii(event.reason)) return null;
-  }
-  return writer.finish();
-}
-
-/** writeSagaEvents for commands: `[[positions[0], sagaCommandToTuple(commands[0])], ...]`. */
-export function writeSagaCommands(
-  head: Uint8Array,
-  positions: readonly number[],
-  commands: readonly SagaCommand[],
-): Buffer | null {
-  assert(positions.length === commands.length, 'one position per saga command');
-  let size = MsgpackWriter.headerBytesMax;
-  for (const command of commands) {
-    if (hasHoldFields(command)) return null;
-    size += TUPLE_BYTES_MAX + stringLength(command.sagaId);
-    if (command.type === 'ReserveFunds')
-      size += participantsBytesMax(command.participants) + legsBytesMax(command.legs);
-    if (command.type === 'ReleaseReservation') size += stringLength(command.reason);
-  }
-  const writer = writerAfter(head, size);
-  if (writer === null) return null;
-  writer.arrayHeader(commands.length);
-  for (let index = 0; index < commands.length; index += 1) {
-    const command = commands[index] as SagaCommand;
-    writer.arrayHeader(2);
-    writer.number(positions[index] as number);
-    if (command.type === 'ReserveFunds') {
-      writer.arrayHeader(4);
-      writer.number(RESERVE);
-      if (!writer.ascii(command.sagaId)) return null;
-      writeParticipants(writer, command.participants);
-      if (!writeLegs(writer, command.legs)) return null;
-    } else if (command.type === 'CommitReservation') {
-      writer.arrayHeader(2);
-      writer.number(COMMIT);
-      if (!writer.ascii(command.sagaId)) return null;
-    } else {
-      writer.arrayHeader(3);
-      writer.number(RELEASE);
-      if (!writer.ascii(command.sagaId) || !writer.ascii(command.reason)) return null;
-    }
-  }
-  return writer.finish();
 }
 
 export function sagaEventFromTuple(tuple: SagaEventTuple, base: bigint): SagaEvent {
@@ -496,79 +326,4 @@ export function sagaCommandFromTuple(tuple: SagaCommandTuple): SagaCommand {
         reason: `unknown saga command code ${String((tuple as unknown[])[0])}`,
       });
   }
-}
-
-// ---- saga outcome runs (the saga index's batched part) ---------------------------------------
-// The final outcomes staged in one group commit whose saga ids were each above every saga id
-// before them (ShardEngine's saga-id max), stored as ONE value keyed by the first id: one LMDB put
-// per call instead of one per saga (a put cost ~4 µs of CPU per saga step here, main thread,
-// lmdb-js' write thread and GC together). The ids ascend and are ASCII, so runs never overlap:
-// a saga in a run is in the run with the greatest first id <= it. Layout: u32 count, u32 offset
-// per entry (from the value's start), then per entry u8 outcome code, u16 id length, id (ASCII).
-
-const OUTCOME_CODES = [
-  'reserved',
-  'committed',
-  'released',
-] as const satisfies readonly SagaOutcome[];
-
-export interface SagaRun {
-  readonly ids: string[];
-  readonly outcomes: SagaOutcome[];
-}
-
-export function encodeSagaRun(run: SagaRun): Buffer {
-  const count = run.ids.length;
-  assert(count > 0 && count === run.outcomes.length, 'a saga run has one outcome per id');
-  let size = 4 + 4 * count;
-  for (const id of run.ids) size += 3 + id.length;
-  const bytes = Buffer.allocUnsafe(size);
-  bytes.writeUInt32LE(count, 0);
-  let at = 4 + 4 * count;
-  for (let index = 0; index < count; index += 1) {
-    const id = run.ids[index] as string;
-    assert(index === 0 || id > (run.ids[index - 1] as string), 'saga run ids ascend');
-    bytes.writeUInt32LE(at, 4 + 4 * index);
-    bytes[at] = OUTCOME_CODES.indexOf(run.outcomes[index] as SagaOutcome);
-    bytes.writeUInt16LE(id.length, at + 1);
-    // ASCII (the engine's rule for runs): one byte per character.
-    const written = bytes.write(id, at + 3, 'latin1');
-    assert(written === id.length, 'saga run id written whole');
-    at += 3 + id.length;
-  }
-  return bytes;
-}
-
-function sagaRunId(bytes: Buffer, index: number): { id: string; at: number } {
-  const at = bytes.readUInt32LE(4 + 4 * index);
-  return { id: bytes.toString('latin1', at + 3, at + 3 + bytes.readUInt16LE(at + 1)), at };
-}
-
-function sagaRunOutcome(bytes: Buffer, at: number): SagaOutcome {
-  const outcome = OUTCOME_CODES[bytes[at] as number];
-  if (outcome === undefined) throw corrupt('saga run outcome code');
-  return outcome;
-}
-
-/** The outcome of `sagaId` in a run (binary search), or undefined. */
-export function findInSagaRun(value: Uint8Array, sagaId: string): SagaOutcome | undefined {
-  const bytes = bufferView(value);
-  const index = searchAscending(bytes.readUInt32LE(0), (at) => sagaRunId(bytes, at).id, sagaId);
-  return index === -1 ? undefined : sagaRunOutcome(bytes, sagaRunId(bytes, index).at);
-}
-
-export function lastIdOfSagaRun(value: Uint8Array): string {
-  const bytes = bufferView(value);
-  return sagaRunId(bytes, bytes.readUInt32LE(0) - 1).id;
-}
-
-/** Every (saga id, outcome) of a run, in order (tests, tools). */
-export function sagaRunEntries(value: Uint8Array): [string, SagaOutcome][] {
-  const bytes = bufferView(value);
-  const entries: [string, SagaOutcome][] = [];
-  for (let index = 0; index < bytes.readUInt32LE(0); index += 1) {
-    const { id, at } = sagaRunId(bytes, index);
-    entries.push([id, sagaRunOutcome(bytes, at)]);
-  }
-  return entries;
 }

@@ -48,29 +48,19 @@ import {
 } from '../domain/types.js';
 import {
   decodeEventRecord,
-  decodeHistoryEntry,
-  decodeTransferRecord,
   encodeEventRecord,
   type EventRecord,
-  encodeHistoryEntry,
   EventRecordBuilder,
-  encodePlainRun,
-  findInPlainRun,
-  idsOfPlainRun,
-  lastIdOfPlainRun,
-  ValueArena,
-  writeTransferRecord,
   timestampKey,
-} from './codec.js';
+} from './event-record.js';
+import { decodeHistoryEntry, encodeHistoryEntry } from './history-entry.js';
+import { encodePlainRun, findInPlainRun, idsOfPlainRun, lastIdOfPlainRun } from './plain-run.js';
+import { decodeTransferRecord, writeTransferRecord } from './transfer-record.js';
+import { ValueArena } from './value-arena.js';
 import { readCommandBatch, ResultBatchWriter } from './batch-codec.js';
 import { searchAscending } from './sorted-ids.js';
-import {
-  encodeSagaRun,
-  findInSagaRun,
-  isSagaCommand,
-  lastIdOfSagaRun,
-  type SagaRun,
-} from './saga-codec.js';
+import { isSagaCommand } from './saga-codec.js';
+import { encodeSagaRun, findInSagaRun, lastIdOfSagaRun, type SagaRun } from './saga-run.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 import type {
   AccountView,

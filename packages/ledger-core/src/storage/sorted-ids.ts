@@ -1,5 +1,5 @@
-// Helpers shared by the index values that hold ascending ids (codec.ts plain runs, saga-codec.ts
-// saga runs) and by the engine's in-memory runs.
+// Helpers shared by the index values that hold ascending ids (plain runs, plain-run.ts; saga
+// runs, saga-run.ts) and by the engine's in-memory runs.
 
 /** `value` as a Buffer over the same memory (no copy). */
 export function bufferView(value: Uint8Array): Buffer {

@@ -1,13 +1,13 @@
-// Transfers laid out by column: the one layout shared by the event log's records (codec.ts) and
-// the thread wire format (batch-codec.ts). Packing thousands of small objects with msgpackr costs
-// ~1.4 us each here; joined id strings and a Float64Array of amounts cost ~0.1 us per transfer.
+// Transfers laid out by column: the one layout shared by the event log's records
+// (event-record.ts) and the thread wire format (batch-codec.ts). Packing thousands of small
+// objects with msgpackr costs ~1.4 us each here; joined id strings and a Float64Array of amounts
+// cost ~0.1 us per transfer.
 // Ids can't contain '\n' (control characters are invalid ids), so it is a safe separator.
 
 import { assert } from '../assert.js';
+import { SAFE_BIG } from '../limits.js';
 import type { Metadata, TransferSpec } from '../domain/types.js';
 import { isValidCurrency, isValidId, type TransferInput } from '../domain/validate.js';
-
-const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 export interface TransferColumns {
   readonly ids: string;

@@ -7,9 +7,9 @@ import {
   findInSagaRun,
   lastIdOfSagaRun,
   sagaRunEntries,
-} from '../src/storage/saga-codec.js';
+} from '../src/storage/saga-run.js';
 
-describe('saga runs (saga-codec.ts)', () => {
+describe('saga runs (saga-run.ts)', () => {
   it('finds each outcome of a run, the last id, and nothing else', () => {
     const ids = Array.from(
       { length: 300 },

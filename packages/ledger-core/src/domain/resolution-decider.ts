@@ -1,0 +1,90 @@
+// Decisions on holds (pending transfers) within one shard: posting or voiding one, and expiring
+// those whose timeout has passed. The cross-shard hold's post or void (reservation-decider.ts)
+// shares the checks on the resolution's own id and on the hold's state.
+
+import type { RejectionCode } from '../errors.js';
+import { assert } from '../assert.js';
+import { accepted, EXISTS, liveRecord, NO_EVENTS, rejection } from './decision.js';
+import type { LedgerState } from './state.js';
+import type { Decision, DecideContext, PendingResolutionSpec, TransferRecord } from './types.js';
+import { metadataEqual } from './validate.js';
+
+/** The rejection of a post or void that finds no open hold under its pending id, by what the id
+ * index says of that id. */
+export function resolutionCodeOf(record: TransferRecord | undefined): RejectionCode {
+  if (record === undefined || record.state === 'reserved' || record.state === 'released')
+    return 'PENDING_NOT_FOUND';
+  if (record.kind !== 'transfer' || !record.pending) return 'NOT_PENDING';
+  if (record.state === 'posted') return 'PENDING_ALREADY_POSTED';
+  if (record.state === 'voided') return 'PENDING_ALREADY_VOIDED';
+  if (record.state === 'expired') return 'PENDING_EXPIRED';
+  return 'PENDING_NOT_FOUND';
+}
+
+/** A post or void whose own id is taken: `exists` when it is this very resolution, else refused;
+ * null when the id is free. */
+export function takenResolution(
+  spec: PendingResolutionSpec,
+  action: 'post' | 'void',
+  context: DecideContext,
+): Decision | null {
+  const existing = liveRecord(context, spec.id);
+  if (existing === undefined) return null;
+  const same =
+    existing.kind === action &&
+    existing.pendingId === spec.pendingId &&
+    (spec.amount === null || existing.amount === spec.amount) &&
+    metadataEqual(existing.metadata, spec.metadata);
+  return same ? EXISTS : rejection('EXISTS_WITH_DIFFERENT_FIELDS', action);
+}
+
+/** PostPendingTransfer or VoidPendingTransfer of a hold on this shard. */
+export function decideResolution(
+  spec: PendingResolutionSpec,
+  action: 'post' | 'void',
+  state: LedgerState,
+  context: DecideContext,
+): Decision {
+  const taken = takenResolution(spec, action, context);
+  if (taken !== null) return taken;
+  const hold = state.pending.get(spec.pendingId);
+  if (hold === undefined) return rejection(resolutionCodeOf(context.transfers.get(spec.pendingId)));
+  if (hold.expiresAt !== 0n && hold.expiresAt <= context.timestamp)
+    return rejection('PENDING_EXPIRED');
+  const amount = action === 'void' ? hold.amount : (spec.amount ?? hold.amount);
+  if (amount > hold.amount) return rejection('AMOUNT_EXCEEDS_PENDING');
+  const resolved = {
+    timestamp: context.timestamp,
+    id: spec.id,
+    pendingId: spec.pendingId,
+    amount,
+    pendingAmount: hold.amount,
+    debitAccountId: hold.debitAccountId,
+    creditAccountId: hold.creditAccountId,
+    currency: hold.currency,
+    metadata: spec.metadata,
+  };
+  const type = action === 'post' ? 'PendingTransferPosted' : 'PendingTransferVoided';
+  return accepted([{ type, ...resolved }]);
+}
+
+/** ExpirePendingTransfers: one PendingTransferExpired per open hold whose timeout has passed. */
+export function decideExpiry(state: LedgerState, context: DecideContext): Decision {
+  const due = state.expiries.due(context.timestamp).filter((id) => state.pending.has(id));
+  if (due.length === 0) return accepted(NO_EVENTS);
+  return accepted(
+    due.map((pendingId, index) => {
+      const hold = state.pending.get(pendingId);
+      assert(hold !== undefined, 'due hold is open');
+      return {
+        type: 'PendingTransferExpired' as const,
+        timestamp: context.timestamp + BigInt(index),
+        pendingId,
+        amount: hold.amount,
+        debitAccountId: hold.debitAccountId,
+        creditAccountId: hold.creditAccountId,
+        currency: hold.currency,
+      };
+    }),
+  );
+}
