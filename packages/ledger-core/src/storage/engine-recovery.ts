@@ -2,18 +2,19 @@
 // format, history index), then recovery: the newest usable snapshot plus the log after it, with
 // the index entries past 'indexedThrough' re-derived from the log.
 
-import { assert } from '../assert.js';
+import { AssertionError, assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import { checkBalanceTotals } from '../domain/audit.js';
 import { initialState, type LedgerState } from '../domain/state.js';
 import type { ShardEngineOptions } from './engine-types.js';
 import type { EventLog } from './event-log.js';
+import { corruptionOf } from './corruption.js';
+import { storageErrorOf, type FailStop } from './fail-stop.js';
 import type { AccountHistory } from './account-history.js';
 import { stageIndexWrites, type IdIndex } from './id-index.js';
 import type { ShardDatabases } from './lmdb-env.js';
-import type { FailStop } from './fail-stop.js';
+import { INDEXED_THROUGH, type CommitWriter } from './commit-writer.js';
 import type { SnapshotStore } from './snapshot-store.js';
-import type { StagedWrites } from './staged-writes.js';
 import type { WriterFence } from './writer-fence.js';
 import {
   checkAccountHomes,
@@ -22,8 +23,6 @@ import {
   readShardIdentity,
 } from './shard-identity.js';
 
-/** meta key: the last sequence whose index entries are all written. */
-export const INDEXED_THROUGH = 'indexedThrough';
 /** meta key: set once the dir was opened with accountHistory off (AccountHistory.complete). */
 const HISTORY_INCOMPLETE = 'historyIncomplete';
 /** meta key: the shard dir's storage format. Absent = 1. Version 2 added the `runs` and
@@ -99,11 +98,28 @@ export async function markHistoryIndex(db: ShardDatabases, enabled: boolean): Pr
   return db.meta.get(HISTORY_INCOMPLETE) === undefined;
 }
 
+/** Records in `stop` why open failed, as what it is: damage found is STORAGE_CORRUPT, another
+ * error of the storage the storage error it is (fail-stop.ts); a broken assertion or a ledger
+ * error (a refused dir) is left to be thrown as it is, unless the shard had already failed. */
+export async function recordOpenFailure(
+  error: unknown,
+  dir: string,
+  stop: FailStop,
+): Promise<void> {
+  const corrupt = corruptionOf(error, { dir });
+  if (corrupt !== null) stop.fail(corrupt);
+  else if (
+    stop.failure === null &&
+    !(error instanceof AssertionError) &&
+    !(error instanceof LedgerError)
+  )
+    stop.fail(await storageErrorOf(error, { dir }));
+}
+
 /** What recovery works on: the opened shard, its writer's fence and the indexes it rebuilds. */
 export interface RecoveringShard extends OpeningShard {
   readonly snapshots: SnapshotStore;
-  readonly fence: WriterFence;
-  readonly stop: FailStop;
+  readonly writer: CommitWriter;
   readonly index: IdIndex;
   readonly history: AccountHistory;
 }
@@ -134,16 +150,7 @@ export async function recover(shard: RecoveringShard): Promise<Recovered> {
   const violations = checkBalanceTotals(state);
   if (violations.length > 0)
     throw new LedgerError('STORAGE_CORRUPT', { violation: violations[0]?.detail ?? '' });
-  if (lastSequence > indexedThrough) {
-    let written: StagedWrites | undefined;
-    const done = shard.fence.guard(() => {
-      written = index.flush(shard.db);
-      void shard.db.meta.put(INDEXED_THROUGH, lastSequence);
-    });
-    const [owned] = await shard.stop.race(Promise.all([done, shard.db.env.flushed]));
-    if (!owned) throw shard.fence.refusal();
-    index.forget(written as StagedWrites);
-  }
+  if (lastSequence > indexedThrough) await shard.writer.indexThrough(lastSequence);
   return { state, fromSnapshot };
 }
 

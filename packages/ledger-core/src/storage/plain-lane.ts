@@ -5,7 +5,7 @@
 import { assert } from '../assert.js';
 import { applyPlainTransfer } from '../domain/plain-transfer.js';
 import type { LedgerState } from '../domain/state.js';
-import type { Command, TransferRecord } from '../domain/types.js';
+import type { Command, LedgerEvent, TransferRecord } from '../domain/types.js';
 import type { CommandBatchView, ResultBatchWriter } from './batch-codec.js';
 import { encodePlainRun, findInPlainRun, type EventRecordBuilder } from './codec.js';
 import { isAscii, type IdMax } from './id-max.js';
@@ -167,4 +167,26 @@ export function runPlainLane(
   }
   assert(column === input.count, 'every transfer column used');
   if (timestampBehind) state.lastTimestamp = now + BigInt(state.lastSequence - first);
+}
+
+/** Moves the events decided for a command (applyCommand) into the call's record; checks that
+ * their timestamps follow now + k and that the record ends at `lastSequence` (the state's). */
+export function addDecidedEvents(
+  record: EventRecordBuilder,
+  events: LedgerEvent[],
+  call: { readonly first: number; readonly now: bigint },
+  lastSequence: number,
+): void {
+  for (const event of events) {
+    assert(
+      event.timestamp === call.now + BigInt(record.eventCount),
+      'event k of a call has timestamp now + k',
+    );
+    record.addEvent(event);
+  }
+  events.length = 0;
+  assert(
+    call.first + record.eventCount - 1 === lastSequence,
+    'record and state agree on the sequence',
+  );
 }

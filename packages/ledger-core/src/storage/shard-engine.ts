@@ -6,17 +6,13 @@
 // call as ONE log record (group commit) plus the id-index, saga and history entries, in write
 // order: log record first, 'indexedThrough' last. lmdb-js commits a prefix of that order, so after
 // a crash the log is the truth and index entries past 'indexedThrough' are re-derived on open.
-//
-// The engine holds the commit loop and the lifecycle; the id index (id-index.ts), the plain lane
-// (plain-lane.ts), the log reads (event-log.ts), account history (account-history.ts), opening
-// and recovery (engine-recovery.ts) and verify (shard-verify.ts) are their own units.
+// The engine holds that commit loop and the lifecycle; the units it drives have their own files.
 
 import { join } from 'node:path';
 import { AssertionError, assert } from '../assert.js';
-import { LedgerError, statusOf, type RejectionCode } from '../errors.js';
+import { LedgerError } from '../errors.js';
 import { limits } from '../limits.js';
 import { checkBalanceTotals } from '../domain/audit.js';
-import { decide } from '../domain/decide.js';
 import { initialState, type LedgerState, type ReservationState } from '../domain/state.js';
 import {
   accountFlags,
@@ -26,7 +22,7 @@ import {
   type SagaOutcome,
   type TransferRecord,
 } from '../domain/types.js';
-import { encodeEventRecord, EventRecordBuilder, timestampKey } from './codec.js';
+import { encodeEventRecord, EventRecordBuilder } from './codec.js';
 import { readCommandBatch, ResultBatchWriter } from './batch-codec.js';
 import { isSagaCommand } from './saga-codec.js';
 import type {
@@ -34,7 +30,6 @@ import type {
   BackupCut,
   BackupInfo,
   CommandResult,
-  CommandStatus,
   Durability,
   EngineInfo,
   HistoryPage,
@@ -45,28 +40,32 @@ import type {
   VerifyReport,
 } from './engine-types.js';
 import { openShardDatabases, type ShardDatabases } from './lmdb-env.js';
-import { captureState, SnapshotStore } from './snapshot-store.js';
-import { FailStop, storageErrorOf } from './fail-stop.js';
+import { SnapshotStore } from './snapshot-store.js';
+import { FailStop } from './fail-stop.js';
 import { WriterFence } from './writer-fence.js';
 import { checkShardFiles } from './shard-identity.js';
-import { copyCut, createBackupDir, openCut } from './backup-copy.js';
+import { createBackupDir } from './backup-copy.js';
 import { corruptionOf } from './corruption.js';
 import { accountView } from './account-view.js';
 import { AccountHistory } from './account-history.js';
 import { EventLog } from './event-log.js';
-import { IdIndex, stageIndexWrites } from './id-index.js';
-import { PlainRun, runPlainLane } from './plain-lane.js';
-import type { StagedWrites } from './staged-writes.js';
+import { IdIndex } from './id-index.js';
+import { addDecidedEvents, PlainRun, runPlainLane } from './plain-lane.js';
+import { applyCommand } from './command-apply.js';
+import { CommitWriter } from './commit-writer.js';
 import {
   checkFormatVersion,
   checkIdentity,
-  INDEXED_THROUGH,
+  recordOpenFailure,
   markHistoryIndex,
   recover,
   writeIdentity,
 } from './engine-recovery.js';
 import { verifyShard } from './shard-verify.js';
 import { engineInfo } from './engine-info.js';
+import { SnapshotTaker } from './snapshot-taker.js';
+import { ShardBackups } from './shard-backups.js';
+import { ExpiryTimer } from './expiry-timer.js';
 
 const DEFAULT_MAP_SIZE = 64 * 1024 ** 3;
 
@@ -84,8 +83,6 @@ export class ShardEngine implements ShardEngineApi {
   private readonly durability: Durability;
   private readonly clock: () => bigint;
   private readonly commitFault: (() => Error | undefined) | undefined;
-  private readonly snapshotIntervalEvents: number;
-  private readonly snapshotIntervalMs: number;
   private state: LedgerState;
   /** The id and saga indexes as decide sees them, with what is staged for the next commit. */
   private readonly index: IdIndex;
@@ -102,15 +99,12 @@ export class ShardEngine implements ShardEngineApi {
   private set failure(error: LedgerError) {
     this.stop.fail(error);
   }
-  /** This writer's fence: every write transaction is conditional on it (writer-fence.ts). */
-  private fence: WriterFence | null = null;
+  /** Writes each commit, conditional on this writer's fence (set on open). */
+  private writer: CommitWriter | null = null;
   private closed = false;
-  private snapshotRunning: Promise<SnapshotInfo> | null = null;
-  /** Backups copying the environment: close waits for them (LMDB must not close under a copy). */
-  private readonly backupsRunning = new Set<Promise<unknown>>();
-  private lastSnapshotSequence = 0;
-  private lastSnapshotAtMs = Date.now();
-  private expiryTimer: NodeJS.Timeout | null = null;
+  private readonly snapshotTaker: SnapshotTaker;
+  private readonly backups: ShardBackups;
+  private readonly expiry: ExpiryTimer;
   private recoveredFromSnapshot: number | null = null;
   private recoveryMs = 0;
   private plainLaneCount = 0;
@@ -134,12 +128,25 @@ export class ShardEngine implements ShardEngineApi {
     this.durability = options.durability ?? 'strict';
     this.clock = options.clock ?? wallClock();
     this.commitFault = options.commitFault;
-    this.snapshotIntervalEvents = options.snapshotIntervalEvents ?? limits.snapshotIntervalEvents;
-    this.snapshotIntervalMs = options.snapshotIntervalMs ?? limits.snapshotIntervalMs;
     this.state = initialState();
     this.index = new IdIndex(db);
     this.context = this.index.context;
     this.history = new AccountHistory(db, this.log, options.accountHistory ?? true);
+    this.snapshotTaker = new SnapshotTaker({
+      store: this.snapshots,
+      log: this.log,
+      env: db.env,
+      stop: this.stop,
+      intervalEvents: options.snapshotIntervalEvents ?? limits.snapshotIntervalEvents,
+      intervalMs: options.snapshotIntervalMs ?? limits.snapshotIntervalMs,
+    });
+    this.backups = new ShardBackups(db, this.snapshots, options.dir);
+    const expiring = {
+      nextDeadline: () => (this.closed ? null : this.state.expiries.peek()),
+      writable: () => !this.closed && this.failure === null,
+      expireDue: () => this.submit([]),
+    };
+    this.expiry = new ExpiryTimer(expiring, this.clock);
   }
 
   static async open(options: ShardEngineOptions): Promise<ShardEngine> {
@@ -157,14 +164,7 @@ export class ShardEngine implements ShardEngineApi {
     try {
       await engine.openChecked(options.identity);
     } catch (error) {
-      const corrupt = corruptionOf(error, { dir: options.dir });
-      if (corrupt !== null) engine.failure = corrupt;
-      else if (
-        engine.failure === null &&
-        !(error instanceof AssertionError) &&
-        !(error instanceof LedgerError)
-      )
-        engine.failure = await storageErrorOf(error, { dir: options.dir });
+      await recordOpenFailure(error, options.dir, engine.stop);
       await engine.closeEnv();
       throw engine.failure ?? error;
     }
@@ -177,16 +177,17 @@ export class ShardEngine implements ShardEngineApi {
     const writeIdentityAfter = identity !== undefined && checkIdentity(shard, identity);
     await checkFormatVersion(shard);
     const fence = await WriterFence.take({ env: this.db.env, db: this.db.writer, dir: this.dir });
-    this.fence = fence;
+    const { index, history, snapshots, stop } = this;
+    const writer = new CommitWriter({ dir: this.dir, db: this.db, index, fence, stop });
+    this.writer = writer;
     this.history.complete = await markHistoryIndex(this.db, this.history.enabled);
     const started = performance.now();
-    const { index, history, snapshots, stop } = this;
-    const recovered = await recover({ ...shard, snapshots, fence, stop, index, history });
+    const recovered = await recover({ ...shard, snapshots, writer, index, history });
     this.state = recovered.state;
     this.recoveredFromSnapshot = recovered.fromSnapshot;
-    this.lastSnapshotSequence = recovered.fromSnapshot ?? 0;
+    this.snapshotTaker.recoveredFrom(recovered.fromSnapshot ?? 0);
     this.recoveryMs = performance.now() - started;
-    this.scheduleExpiry();
+    this.expiry.arm();
     if (writeIdentityAfter && identity !== undefined)
       await writeIdentity(shard, fence, this.state, identity);
   }
@@ -277,19 +278,19 @@ export class ShardEngine implements ShardEngineApi {
     this.index.stageRun(run);
     const events: LedgerEvent[] = [];
     let flush = this.durability === 'strict';
+    const call = { view, results, record, run, first, now };
     const decideOne = (command: Command, index: number): void => {
       if (isSagaCommand(command)) flush = true;
       results.set(index, this.apply(command, events, now));
-      this.addGeneralEvents(record, events, now, first);
+      addDecidedEvents(record, events, call, state.lastSequence);
     };
     try {
       const dueAt = state.expiries.peek();
       if (dueAt !== null && dueAt <= now) {
         this.apply({ type: 'ExpirePendingTransfers' }, events, now);
-        this.addGeneralEvents(record, events, now, first);
+        addDecidedEvents(record, events, call, state.lastSequence);
       }
       const historyMask = this.history.enabled ? accountFlags.history : 0;
-      const call = { view, results, record, run, first, now };
       runPlainLane(state, this.index.transferIds, historyMask, call, decideOne);
     } catch (error) {
       throw this.applyFailed(error);
@@ -305,56 +306,9 @@ export class ShardEngine implements ShardEngineApi {
     return results.encode();
   }
 
-  /** Moves the events apply() produced into the record; checks their timestamps follow now + k. */
-  private addGeneralEvents(
-    record: EventRecordBuilder,
-    events: LedgerEvent[],
-    now: bigint,
-    first: number,
-  ): void {
-    for (const event of events) {
-      assert(
-        event.timestamp === now + BigInt(record.eventCount),
-        'event k of a call has timestamp now + k',
-      );
-      record.addEvent(event);
-    }
-    events.length = 0;
-    assert(
-      first + record.eventCount - 1 === this.state.lastSequence,
-      'record and state agree on the sequence',
-    );
-  }
-
-  /** decide + evolve one command; appends its events and stages their index writes. `now` is
-   * read once per submit: commands of one call get now, now + 1 ns, ... */
+  /** decide + evolve one command (command-apply.ts). */
   private apply(command: Command, events: LedgerEvent[], now: bigint): CommandResult {
-    const state = this.state;
-    const index = this.index;
-    const timestamp = now > state.lastTimestamp ? now : state.lastTimestamp + 1n;
-    this.context.timestamp = timestamp;
-    const decision = decide(command, state, this.context);
-    if (!decision.ok) {
-      const result: { status: CommandStatus; statuses?: CommandStatus[] } = {
-        status: statusOf(decision.code),
-      };
-      if (decision.codes !== undefined)
-        result.statuses = decision.codes.map((code: RejectionCode) => statusOf(code));
-      return result;
-    }
-    if (decision.events.length === 0) {
-      return decision.exists ? { status: 'exists' } : { status: 'ok' };
-    }
-    for (const event of decision.events) {
-      const closing = index.evolve(state, event);
-      events.push(event);
-      stageIndexWrites(index, this.history, state, event, state.lastSequence, closing);
-    }
-    return {
-      status: 'ok',
-      timestamp: (decision.events[0] as LedgerEvent).timestamp,
-      sequence: state.lastSequence,
-    };
+    return applyCommand(this.state, this.index, this.history, command, events, now);
   }
 
   private async commit(
@@ -373,75 +327,24 @@ export class ShardEngine implements ShardEngineApi {
     const injected = this.commitFault?.();
     if (injected !== undefined)
       throw (this.failure = new LedgerError('IO_ERROR', { message: String(injected) }));
-    // Write order: log record, then the index entries derived from it, then 'indexedThrough'.
-    // lmdb-js commits a prefix of this order, so an index entry is never durable without its
-    // event, and recovery re-derives entries past 'indexedThrough' from the log.
-    // One block, committed only while the fence token is the one this writer's previous write
-    // left (writer-fence.ts): another writer's open, or an earlier failed commit of this one,
-    // makes it a no-op, so no commit lands after a failed one and the log never gets a hole.
-    let staged: StagedWrites | undefined;
-    const fence = this.fence as WriterFence;
-    const written = fence.guard(() => {
-      void this.db.log.put(first, encoded);
-      staged = this.index.flush(this.db);
-      void this.db.meta.put(`t${timestampKey(firstTimestamp)}`, first);
-      void this.db.meta.put(INDEXED_THROUGH, last);
-    });
-    const flushed = flush ? this.db.env.flushed : null;
-    const durable = this.stop.race(Promise.all([written, flushed])).then(
-      ([owned]) => {
-        // Refused: nothing was written, memory is ahead of the log; stop for good. An earlier
-        // failure of this engine is the cause when there is one, else another writer's open.
-        if (!owned) throw this.stop.fail(this.failure ?? fence.refusal());
-        this.index.forget(staged as StagedWrites);
-      },
-      async (error: unknown) => {
-        throw this.stop.fail(await storageErrorOf(error, { dir: this.dir, sequence: first }));
-      },
+    const durable = (this.writer as CommitWriter).append(
+      first,
+      last,
+      encoded,
+      firstTimestamp,
+      flush,
     );
     this.durable = durable;
     await durable;
   }
 
   private afterCommit(): void {
-    this.scheduleExpiry();
-    const dueByCount =
-      this.state.lastSequence - this.lastSnapshotSequence >= this.snapshotIntervalEvents;
-    const dueByTime =
-      this.snapshotIntervalMs > 0 &&
-      this.state.lastSequence > this.lastSnapshotSequence &&
-      Date.now() - this.lastSnapshotAtMs >= this.snapshotIntervalMs;
-    if ((dueByCount || dueByTime) && this.snapshotRunning === null) {
+    this.expiry.arm();
+    if (this.snapshotTaker.due(this.state.lastSequence)) {
       this.snapshot().catch(() => {
         // A failed background snapshot is not fatal: recovery uses an older one or the log.
       });
     }
-  }
-
-  private scheduleExpiry(): void {
-    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
-    this.expiryTimer = null;
-    const dueAt = this.state.expiries.peek();
-    if (dueAt === null || this.closed) return;
-    const delayMs = Number((dueAt - this.clock()) / 1_000_000n) + 1;
-    this.expiryTimer = setTimeout(
-      () => {
-        this.expiryTimer = null;
-        if (this.closed || this.failure !== null) return;
-        // Re-arm afterwards: a timer can fire before the deadline (setTimeout clamps delays to
-        // 2^31-1 ms, ~24.8 days, below timeoutMsMax), and then no commit would re-arm it.
-        this.submit([]).then(
-          () => {
-            if (this.expiryTimer === null) this.scheduleExpiry();
-          },
-          () => {
-            // Expiry is retried on the next call or timer.
-          },
-        );
-      },
-      Math.min(Math.max(delayMs, 0), 2 ** 31 - 1),
-    );
-    this.expiryTimer.unref();
   }
 
   // ---- read path --------------------------------------------------------------------------
@@ -534,29 +437,7 @@ export class ShardEngine implements ShardEngineApi {
 
   async snapshot(): Promise<SnapshotInfo> {
     this.ensureOpen();
-    if (this.snapshotRunning !== null) return this.snapshotRunning;
-    const started = performance.now();
-    const payload = captureState(this.state);
-    const pauseMs = performance.now() - started;
-    const durable = this.durable;
-    this.lastSnapshotSequence = payload.lastSequence;
-    this.lastSnapshotAtMs = Date.now();
-    const running = (async (): Promise<SnapshotInfo> => {
-      // Never write a snapshot ahead of the durable log.
-      await durable;
-      await this.stop.race(this.db.env.flushed);
-      const logDigest = this.log.digestAt(payload.lastSequence);
-      assert(logDigest !== undefined, 'the log holds the record a snapshot ends at');
-      const file = await this.snapshots.write(payload, logDigest);
-      this.snapshots.prune(limits.snapshotsKept);
-      return { sequence: file.sequence, file: file.path, sizeBytes: file.sizeBytes, pauseMs };
-    })();
-    this.snapshotRunning = running;
-    try {
-      return await running;
-    } finally {
-      this.snapshotRunning = null;
-    }
+    return this.snapshotTaker.take(this.state, this.durable);
   }
 
   /** Backs the shard up into `dir`: beginBackup, then its copy awaited. */
@@ -571,26 +452,7 @@ export class ShardEngine implements ShardEngineApi {
     // Everything applied so far is committed once settled, so the cut holds every write
     // answered before this call.
     await this.settled();
-    const cut = openCut(this.db);
-    const copying = copyCut({
-      db: this.db,
-      cut,
-      snapshots: this.snapshots,
-      dir,
-      sourceFile: join(this.dir, 'events.mdb'),
-    });
-    this.backupsRunning.add(copying);
-    const done = copying.then((copied): BackupInfo => ({
-      dir,
-      sequenceAtLeast: cut.sequence,
-      ...copied,
-      ms: performance.now() - started,
-    }));
-    void copying.finally(() => this.backupsRunning.delete(copying)).catch(() => undefined);
-    // The caller may ask for the outcome later (or never, if it gave up): not an unhandled
-    // rejection meanwhile.
-    done.catch(() => undefined);
-    return { sequence: cut.sequence, done };
+    return this.backups.begin(dir, started);
   }
 
   info(): EngineInfo {
@@ -612,14 +474,14 @@ export class ShardEngine implements ShardEngineApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiry.cancel();
     try {
       await this.durable;
     } catch {
       // The failure is already recorded; closing goes on.
     }
-    if (this.snapshotRunning !== null) await this.snapshotRunning.catch(() => undefined);
-    await Promise.allSettled([...this.backupsRunning]);
+    await this.snapshotTaker.idle();
+    await this.backups.idle();
     await this.closeEnv();
   }
 
