@@ -4,7 +4,9 @@ export * from './limits.js';
 export * from './assert.js';
 export * from './domain/index.js';
 export * from './storage/engine-types.js';
-export { ShardEngine, accountView, shardFormatVersion } from './storage/shard-engine.js';
+export { ShardEngine } from './storage/shard-engine.js';
+export { accountView } from './storage/account-view.js';
+export { shardFormatVersion } from './storage/engine-recovery.js';
 export { corruptionOf } from './storage/corruption.js';
 export { SnapshotStore } from './storage/snapshot-store.js';
 export type {

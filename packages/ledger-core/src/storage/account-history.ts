@@ -1,0 +1,295 @@
+// The history of an account: every posting to it with its counters after the posting, and its
+// balance as of a sequence number or timestamp. Accounts with the history flag have their
+// postings in the history index ([account ordinal, sequence] -> entry, staged by each commit);
+// the others, and every account of a dir once written without the index, are answered by
+// replaying the log (exact, but O(log) per call).
+
+import { assert } from '../assert.js';
+import { LedgerError } from '../errors.js';
+import { limits } from '../limits.js';
+import { evolve } from '../domain/evolve.js';
+import { initialState, type AccountState, type LedgerState } from '../domain/state.js';
+import { accountFlags, type LedgerEvent, type TransferCreated } from '../domain/types.js';
+import { accountView } from './account-view.js';
+import { decodeHistoryEntry, encodeHistoryEntry } from './history-entry.js';
+import { timestampKey } from './event-record.js';
+import type { AccountView, HistoryEntry, HistoryPage } from './engine-types.js';
+import type { EventLog } from './event-log.js';
+import type { IdIndex } from './id-index.js';
+import type { ShardDatabases } from './lmdb-env.js';
+
+interface Posting {
+  readonly accountId: string;
+  readonly transferId: string;
+}
+
+/** Which accounts an event posts to, for the history index. */
+function postingsOf(event: LedgerEvent): Posting[] {
+  switch (event.type) {
+    case 'AccountCreated':
+      return [];
+    case 'TransferCreated':
+      return [
+        { accountId: event.transfer.debitAccountId, transferId: event.transfer.id },
+        { accountId: event.transfer.creditAccountId, transferId: event.transfer.id },
+      ];
+    case 'PendingTransferPosted':
+    case 'PendingTransferVoided':
+      return [
+        { accountId: event.debitAccountId, transferId: event.id },
+        { accountId: event.creditAccountId, transferId: event.id },
+      ];
+    case 'PendingTransferExpired':
+      return [
+        { accountId: event.debitAccountId, transferId: event.pendingId },
+        { accountId: event.creditAccountId, transferId: event.pendingId },
+      ];
+    case 'FundsReserved':
+    case 'ReservationCommitted':
+    case 'ReservationReleased':
+      return event.legs.map((leg) => ({
+        accountId:
+          leg.side === 'debit' ? leg.transfer.debitAccountId : leg.transfer.creditAccountId,
+        transferId: leg.transfer.id,
+      }));
+  }
+}
+
+function hasHistory(account: { readonly flags: number } | undefined): boolean {
+  return ((account?.flags ?? 0) & accountFlags.history) !== 0;
+}
+
+export class AccountHistory {
+  /** False once this dir was ever written with the index off: the index then has holes, so
+   * history and balance-as-of scan the log (exact) for every account. Set on open. */
+  complete = true;
+  /** Whether any account has the history flag: until one does, no transfer needs the two
+   * account lookups of `indexes` on the hot path. Set on recovery and when such an account is
+   * created; never cleared (accounts are never deleted). */
+  private anyAccount = false;
+
+  private readonly db: ShardDatabases;
+  private readonly log: EventLog;
+  /** Whether this engine writes the history index (the accountHistory option). */
+  readonly enabled: boolean;
+
+  constructor(db: ShardDatabases, log: EventLog, enabled: boolean) {
+    this.db = db;
+    this.log = log;
+    this.enabled = enabled;
+  }
+
+  /** Notes the history flags of the accounts a recovered state holds. */
+  noteAccounts(state: LedgerState): void {
+    for (const account of state.accounts.values()) if (hasHistory(account)) this.anyAccount = true;
+  }
+
+  /** Notes the account an AccountCreated event creates, if it has the history flag. */
+  noteCreated(event: LedgerEvent): void {
+    if (event.type === 'AccountCreated' && hasHistory(event.account)) this.anyAccount = true;
+  }
+
+  /** Whether a TransferCreated posts to an account whose history is indexed. */
+  indexes(state: LedgerState, event: TransferCreated): boolean {
+    if (!this.enabled || !this.anyAccount) return false;
+    return (
+      hasHistory(state.accounts.get(event.transfer.debitAccountId)) ||
+      hasHistory(state.accounts.get(event.transfer.creditAccountId))
+    );
+  }
+
+  /** Stages the history entries of an applied event at `sequence` (the state is after it). */
+  stage(state: LedgerState, event: LedgerEvent, sequence: number, index: IdIndex): void {
+    this.noteCreated(event);
+    if (event.type === 'AccountCreated') return;
+    // Until an account has the history flag, no posting has an entry (as `indexes` above).
+    if (!this.enabled || !this.anyAccount) return;
+    const postings = postingsOf(event);
+    for (let at = 0; at < postings.length; at += 1) {
+      const posting = postings[at] as Posting;
+      // One entry per (account, sequence), its first posting, as scannedPostings gives: the
+      // key is [ordinal, sequence], so a second leg of the account would overwrite it.
+      if (postings.findIndex((other) => other.accountId === posting.accountId) !== at) continue;
+      const account = state.accounts.get(posting.accountId);
+      assert(account !== undefined, 'history of a known account');
+      if (!hasHistory(account)) continue;
+      index.stageHistory(
+        [account.ordinal, sequence],
+        encodeHistoryEntry(event.type, posting.transferId, event.timestamp, account.counters),
+      );
+    }
+  }
+
+  /** A page of the account's postings after `afterSequence`, none past `state`. */
+  page(
+    state: LedgerState,
+    accountId: string,
+    options: { afterSequence?: number; limit?: number },
+  ): HistoryPage {
+    const limit = Math.min(options.limit ?? 100, limits.pageSizeMax);
+    if (!Number.isSafeInteger(limit) || limit <= 0)
+      throw new LedgerError('INVALID_ARGUMENT', { limit });
+    const account = state.accounts.get(accountId);
+    if (account === undefined) return { entries: [], nextAfterSequence: null };
+    const entries: HistoryEntry[] = [];
+    for (const entry of this.postings(state, account, options.afterSequence ?? 0)) {
+      // Both legs of a transfer within one shard post to different accounts, so one entry per
+      // (sequence, account); the page ends between sequences.
+      if (entries.length === limit)
+        return { entries, nextAfterSequence: (entries[limit - 1] as HistoryEntry).sequence };
+      entries.push(entry);
+    }
+    return { entries, nextAfterSequence: null };
+  }
+
+  /** The account as it was after event `at.sequence` or at `at.timestamp` (the earlier of the
+   * two when both are given); undefined when it did not exist yet. */
+  balanceAsOf(
+    state: LedgerState,
+    accountId: string,
+    at: { sequence?: number; timestamp?: bigint },
+  ): AccountView | undefined {
+    const account = state.accounts.get(accountId);
+    if (account === undefined) return undefined;
+    if (at.timestamp !== undefined && account.timestamp > at.timestamp) return undefined;
+    // Before the event that created it (timestamps rise with sequence numbers) it did not exist.
+    if (at.sequence !== undefined && at.sequence < this.sequenceAt(account.timestamp))
+      return undefined;
+    let sequence = at.sequence ?? state.lastSequence;
+    if (at.timestamp !== undefined) sequence = Math.min(sequence, this.sequenceAt(at.timestamp));
+    const [debitsPosted, creditsPosted, debitsPending, creditsPending] = this.countersAt(
+      state,
+      account,
+      sequence,
+    );
+    return {
+      ...accountView(account),
+      debitsPosted,
+      creditsPosted,
+      debitsPending,
+      creditsPending,
+      balance: creditsPosted - debitsPosted,
+      available: creditsPosted - debitsPosted - debitsPending,
+    };
+  }
+
+  /** The account's counters after its last posting at or before `sequence`. */
+  private countersAt(
+    state: LedgerState,
+    account: AccountState,
+    sequence: number,
+  ): readonly [bigint, bigint, bigint, bigint] {
+    let counters: readonly [bigint, bigint, bigint, bigint] = [0n, 0n, 0n, 0n];
+    if (this.indexed(account)) {
+      const range = this.db.history.getRange({
+        start: [account.ordinal, sequence],
+        end: [account.ordinal, 0],
+        reverse: true,
+        limit: 1,
+      });
+      for (const { value } of range) counters = decodeHistoryEntry(value).counters;
+      return counters;
+    }
+    for (const entry of this.scannedPostings(account.id, 0, state.lastSequence)) {
+      if (entry.sequence > sequence) break;
+      counters = [
+        entry.debitsPosted,
+        entry.creditsPosted,
+        entry.debitsPending,
+        entry.creditsPending,
+      ];
+    }
+    return counters;
+  }
+
+  /** The last sequence number whose event timestamp is <= timestamp (0 if none). */
+  private sequenceAt(timestamp: bigint): number {
+    const key = `t${timestampKey(timestamp)}`;
+    for (const { key: found, value: first } of this.db.meta.getRange({
+      start: key,
+      end: 't',
+      reverse: true,
+      limit: 1,
+    })) {
+      if (!String(found).startsWith('t')) break;
+      const record = this.log.recordAt(first);
+      if (record === undefined) break;
+      let sequence = first - 1;
+      for (const event of record.events) {
+        if (event.timestamp > timestamp) break;
+        sequence += 1;
+      }
+      return sequence;
+    }
+    return 0;
+  }
+
+  private indexed(account: AccountState): boolean {
+    return this.enabled && this.complete && hasHistory(account);
+  }
+
+  private postings(
+    state: LedgerState,
+    account: AccountState,
+    afterSequence: number,
+  ): Generator<HistoryEntry> {
+    return this.indexed(account)
+      ? this.indexedPostings(account, afterSequence)
+      : this.scannedPostings(account.id, afterSequence, state.lastSequence);
+  }
+
+  /** The account's postings read from the history index (accounts with the history flag). */
+  private *indexedPostings(account: AccountState, afterSequence: number): Generator<HistoryEntry> {
+    const range = this.db.history.getRange({
+      start: [account.ordinal, afterSequence + 1],
+      end: [account.ordinal + 1, 0],
+    });
+    for (const { key, value } of range) {
+      const entry = decodeHistoryEntry(value);
+      yield {
+        sequence: key[1],
+        timestamp: entry.timestamp,
+        transferId: entry.transferId,
+        eventType: entry.eventType,
+        debitsPosted: entry.counters[0],
+        creditsPosted: entry.counters[1],
+        debitsPending: entry.counters[2],
+        creditsPending: entry.counters[3],
+      };
+    }
+  }
+
+  /** The same postings found by replaying the log, up to event `last`, into a scratch state
+   * (accounts without the history flag): exact, but O(log) per call. */
+  private *scannedPostings(
+    accountId: string,
+    afterSequence: number,
+    last: number,
+  ): Generator<HistoryEntry> {
+    const scratch = initialState();
+    for (const { sequence, event } of this.log.events(0)) {
+      if (sequence > last) return;
+      evolve(scratch, event);
+      if (sequence <= afterSequence) continue;
+      // One entry per (sequence, account), as in the index: several legs of one account in one
+      // saga event give one entry with the counters after the whole event.
+      for (const posting of postingsOf(event).filter(
+        (item, index, all) =>
+          all.findIndex((other) => other.accountId === item.accountId) === index,
+      )) {
+        if (posting.accountId !== accountId) continue;
+        const view = accountView(scratch.accounts.get(accountId) as AccountState);
+        yield {
+          sequence,
+          timestamp: event.timestamp,
+          transferId: posting.transferId,
+          eventType: event.type,
+          debitsPosted: view.debitsPosted,
+          creditsPosted: view.creditsPosted,
+          debitsPending: view.debitsPending,
+          creditsPending: view.creditsPending,
+        };
+      }
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// The one write block of each commit, in write order: the log record, then the index entries
+// derived from it, then 'indexedThrough'. lmdb-js commits a prefix of this order, so an index
+// entry is never durable without its event, and recovery re-derives entries past
+// 'indexedThrough' from the log. Each block is committed only while the fence token is the one
+// this writer's previous write left (writer-fence.ts): another writer's open, or an earlier
+// failed commit of this one, makes it a no-op, so no commit lands after a failed one and the
+// log never gets a hole.
+
+import { timestampKey } from './event-record.js';
+import { storageErrorOf, type FailStop } from './fail-stop.js';
+import type { IdIndex } from './id-index.js';
+import type { ShardDatabases } from './lmdb-env.js';
+import type { StagedWrites } from './staged-writes.js';
+import type { WriterFence } from './writer-fence.js';
+
+/** meta key: the last sequence whose index entries are all written. */
+export const INDEXED_THROUGH = 'indexedThrough';
+
+export interface CommitWriterParts {
+  readonly dir: string;
+  readonly db: ShardDatabases;
+  /** Where the staged index writes come from. */
+  readonly index: IdIndex;
+  readonly fence: WriterFence;
+  /** Stopped by the first refused or failed write. */
+  readonly stop: FailStop;
+}
+
+export class CommitWriter {
+  private readonly parts: CommitWriterParts;
+
+  constructor(parts: CommitWriterParts) {
+    this.parts = parts;
+  }
+
+  /** Writes the record of events `first`..`last` and what the index staged for them; resolves
+   * once committed (and flushed to disk when `flush`). A refused or failed write stops the shard
+   * for good and rejects with the reason. */
+  append(
+    first: number,
+    last: number,
+    encoded: Buffer,
+    firstTimestamp: bigint,
+    flush: boolean,
+  ): Promise<void> {
+    const { db, index, fence, stop, dir } = this.parts;
+    let staged: StagedWrites | undefined;
+    const written = fence.guard(() => {
+      void db.log.put(first, encoded);
+      staged = index.flush(db);
+      void db.meta.put(`t${timestampKey(firstTimestamp)}`, first);
+      void db.meta.put(INDEXED_THROUGH, last);
+    });
+    const flushed = flush ? db.env.flushed : null;
+    return stop.race(Promise.all([written, flushed])).then(
+      ([owned]) => {
+        // Refused: nothing was written, memory is ahead of the log; stop for good. An earlier
+        // failure of this engine is the cause when there is one, else another writer's open.
+        if (!owned) throw stop.fail(stop.failure ?? fence.refusal());
+        index.forget(staged as StagedWrites);
+      },
+      async (error: unknown) => {
+        throw stop.fail(await storageErrorOf(error, { dir, sequence: first }));
+      },
+    );
+  }
+
+  /** Writes, durably, the index entries recovery re-derived, and 'indexedThrough' = `last`. */
+  async indexThrough(last: number): Promise<void> {
+    const { db, index, fence, stop } = this.parts;
+    let staged: StagedWrites | undefined;
+    const done = fence.guard(() => {
+      staged = index.flush(db);
+      void db.meta.put(INDEXED_THROUGH, last);
+    });
+    const [owned] = await stop.race(Promise.all([done, db.env.flushed]));
+    if (!owned) throw fence.refusal();
+    index.forget(staged as StagedWrites);
+  }
+}

@@ -1,0 +1,281 @@
+// What decide looks ids up in: the transfer-id and saga-id indexes as the next commit will leave
+// them. A lookup goes through what is staged in memory (written but not yet committed, so LMDB
+// reads cannot see it), the open reservations, the plain runs, then LMDB. Applied events stage
+// their index writes here; a commit writes them (flush) and, once durable, forgets them.
+
+import { AssertionError, assert } from '../assert.js';
+import { evolve } from '../domain/evolve.js';
+import {
+  closedRecordsOf,
+  holdResolutionRecordOf,
+  indexWritesOf,
+  reservedStateOf,
+  transferRecordOf,
+} from '../domain/records.js';
+import type { LedgerState, ReservationState } from '../domain/state.js';
+import type {
+  DecideContext,
+  LedgerEvent,
+  SagaOutcome,
+  TransferCreated,
+  TransferRecord,
+} from '../domain/types.js';
+import type { AccountHistory } from './account-history.js';
+import { decodeTransferRecord } from './transfer-record.js';
+import { findInPlainRun, lastIdOfPlainRun } from './plain-run.js';
+import { IdMax } from './id-max.js';
+import type { ShardDatabases } from './lmdb-env.js';
+import { runAtOrBelow, type PlainRun } from './plain-lane.js';
+import { findInSagaRun, lastIdOfSagaRun } from './saga-run.js';
+import { emptyStagedWrites, putStagedWrites, type StagedWrites } from './staged-writes.js';
+
+/** The index record of a side of an open reservation: what closedRecordsOf turns into the
+ * closed record. Open reservations are not written to the id index (they live in the log and in
+ * memory), so this is how a lookup sees their sides. */
+function reservedRecord(reservation: ReservationState, id: string): TransferRecord {
+  for (const leg of reservation.legs) {
+    if (leg.transfer.id === id)
+      return transferRecordOf(
+        leg.transfer,
+        reservation.timestamp,
+        reservedStateOf(leg.transfer),
+        reservation.sagaId,
+      );
+  }
+  throw new AssertionError("a reserved transfer id is one of its reservation's legs");
+}
+
+export class IdIndex {
+  /** The greatest transfer id stored or staged (id-max.ts). */
+  readonly transferIds = new IdMax();
+  /** The greatest saga id in the saga index, stored or staged. The router's saga ids start with
+   * the saga's first transfer id, so with time-ordered transfer ids a new saga's id is above it
+   * and decideReserve's saga lookup needs no LMDB read; the outcomes staged above it go into saga
+   * runs (stageSagaOutcome). Every outcome staged, the tombstones recovery writes included, goes
+   * through stageSagaOutcome, which notes its id. Open sagas have no index entry (records.ts):
+   * decide and sagaOutcome find their reservation first. */
+  readonly sagaIds = new IdMax();
+  /** Records and saga outcomes written but not yet committed (LMDB reads can't see them yet). */
+  readonly stagedRecords = new Map<string, TransferRecord>();
+  readonly stagedSagas = new Map<string, SagaOutcome>();
+  /** Runs of plain transfers written but not yet committed, oldest first (plain-lane.ts). */
+  readonly stagedRuns: PlainRun[] = [];
+  /** Transfer id -> the open reservation holding it: the 'reserved' records of the id index,
+   * kept in memory instead of written (see reservedRecord). Derived from state.reservations:
+   * maintained by evolve, rebuilt after recovery. Bounded by the open reservations. */
+  readonly reservedTransfers = new Map<string, ReservationState>();
+  /** What the next commit writes. */
+  private writes: StagedWrites = emptyStagedWrites();
+  /** The lookups decide makes, and the timestamp of the command being decided. */
+  readonly context: DecideContext & { timestamp: bigint };
+
+  /** Restores the maxima from the indexes' last keys and the last runs' last ids (LMDB orders
+   * keys by their bytes, which for ASCII is JavaScript's string order). */
+  constructor(db: ShardDatabases) {
+    for (const { key } of db.transfers.getRange({ reverse: true, limit: 1 }))
+      this.transferIds.note(key);
+    const lastRun = runAtOrBelow(db.runs);
+    if (lastRun !== undefined) this.transferIds.note(lastIdOfPlainRun(lastRun));
+    for (const { key } of db.sagas.getRange({ reverse: true, limit: 1 })) this.sagaIds.note(key);
+    const lastSagaRun = runAtOrBelow(db.sagaRuns);
+    if (lastSagaRun !== undefined) this.sagaIds.note(lastIdOfSagaRun(lastSagaRun));
+    this.context = {
+      timestamp: 0n,
+      transfers: { get: (id) => this.transfer(db, id) },
+      sagas: { get: (sagaId) => this.saga(db, sagaId) },
+    };
+  }
+
+  private transfer(db: ShardDatabases, id: string): TransferRecord | undefined {
+    // Time-ordered ids (the recommended kind) are above every id stored: no disk lookup.
+    if (this.transferIds.isAbove(id)) return undefined;
+    // First: an older record of the id (released) may be staged or stored.
+    const reservation = this.reservedTransfers.get(id);
+    if (reservation !== undefined) return reservedRecord(reservation, id);
+    const staged = this.stagedRecords.get(id);
+    if (staged !== undefined) return staged;
+    const runs = this.stagedRuns;
+    for (let index = runs.length - 1; index >= 0; index -= 1) {
+      const found = (runs[index] as PlainRun).find(id);
+      if (found !== undefined) return found;
+    }
+    const bytes = db.transfers.getBinaryFast(id);
+    if (bytes !== undefined) return decodeTransferRecord(id, bytes);
+    // The lane's runs: the one with the greatest first id <= id may hold it.
+    const run = runAtOrBelow(db.runs, id);
+    return run === undefined ? undefined : findInPlainRun(run, id);
+  }
+
+  private saga(db: ShardDatabases, sagaId: string): SagaOutcome | undefined {
+    // Above every saga id in the index (see sagaIds): never stored, no disk lookup.
+    if (this.sagaIds.isAbove(sagaId)) return undefined;
+    const found = this.stagedSagas.get(sagaId) ?? (db.sagas.get(sagaId) as SagaOutcome | undefined);
+    if (found !== undefined) return found;
+    // The saga runs: the one with the greatest first id <= sagaId may hold it.
+    const run = runAtOrBelow(db.sagaRuns, sagaId);
+    return run === undefined ? undefined : findInSagaRun(run, sagaId);
+  }
+
+  /** evolve, keeping reservedTransfers equal to the open reservations' transfer ids (live and
+   * in recovery, every event). Returns the reservation the event closed, if it closed one. */
+  evolve(state: LedgerState, event: LedgerEvent): ReservationState | undefined {
+    if (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased') {
+      const closing = state.reservations.get(event.sagaId);
+      evolve(state, event);
+      if (closing !== undefined) {
+        // Two passes: a transfer with both sides on this shard is two legs with one id.
+        for (const leg of closing.legs)
+          assert(
+            this.reservedTransfers.get(leg.transfer.id) === closing,
+            'a closed side was reserved by its saga',
+          );
+        for (const leg of closing.legs) this.reservedTransfers.delete(leg.transfer.id);
+      }
+      return closing;
+    }
+    evolve(state, event);
+    if (event.type === 'FundsReserved') {
+      const reservation = state.reservations.get(event.sagaId);
+      assert(
+        reservation !== undefined && reservation.legs === event.legs,
+        'the reservation is open after FundsReserved',
+      );
+      this.noteReserved(reservation);
+    }
+    return undefined;
+  }
+
+  /** Makes a reservation's transfer ids known as reserved (and to the transfer-id max). */
+  noteReserved(reservation: ReservationState): void {
+    for (const leg of reservation.legs) {
+      this.transferIds.note(leg.transfer.id);
+      this.reservedTransfers.set(leg.transfer.id, reservation);
+    }
+  }
+
+  /** Stages the one new record of a TransferCreated (the hot path: no updates, no saga; the
+   * same as indexWritesOf). */
+  stageCreated(event: TransferCreated): void {
+    const spec = event.transfer;
+    const state = spec.pending ? 'pending' : 'posted';
+    const record = transferRecordOf(spec, event.timestamp, state, null);
+    this.transferIds.note(record.id);
+    this.stagedRecords.set(record.id, record);
+    this.writes.records.push(record);
+  }
+
+  /** Stages the id and saga index writes an applied event implies. They become visible to decide
+   * at once (stagedRecords) and are written after the log record. `closing`: for
+   * ReservationCommitted/Released, the reservation it closed (IdIndex.evolve). */
+  stageEvent(event: LedgerEvent, closing: ReservationState | undefined): void {
+    if (event.type === 'FundsReserved') {
+      // No writes: the sides' 'reserved' records are the open reservation (reservedTransfers).
+    } else if (
+      closing !== undefined &&
+      (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased')
+    ) {
+      // The sides' records follow from the reservation: no read of the index (closedRecordsOf).
+      assert(closing.sagaId === event.sagaId, "the closed reservation is the event's saga");
+      const committed = event.type === 'ReservationCommitted';
+      for (const record of closedRecordsOf(closing, event)) this.stageRecord(record);
+      // The post or void of a cross-shard hold, on the shard that decided it.
+      const resolution = holdResolutionRecordOf(event);
+      if (resolution !== null) {
+        this.transferIds.note(resolution.id);
+        this.stageRecord(resolution);
+      }
+      this.stageSagaOutcome(event.sagaId, committed ? 'committed' : 'released');
+    } else {
+      const writes = indexWritesOf(event);
+      for (const record of writes.transfers) {
+        this.transferIds.note(record.id);
+        this.stageRecord(record);
+      }
+      for (const { id, change } of writes.updates) {
+        const current = this.context.transfers.get(id);
+        if (current !== undefined) this.stageRecord({ ...current, ...change });
+      }
+      if (writes.saga !== null) this.stageSagaOutcome(writes.saga.sagaId, writes.saga.outcome);
+    }
+  }
+
+  private stageRecord(record: TransferRecord): void {
+    this.stagedRecords.set(record.id, record);
+    this.writes.records.push(record);
+  }
+
+  /** Stages a final saga outcome: into this commit's saga run when its id is above every saga
+   * id before it (so runs never overlap), else as its own entry of the saga index. */
+  private stageSagaOutcome(sagaId: string, outcome: SagaOutcome): void {
+    this.stagedSagas.set(sagaId, outcome);
+    if (this.sagaIds.note(sagaId)) {
+      this.writes.sagaRun.ids.push(sagaId);
+      this.writes.sagaRun.outcomes.push(outcome);
+    } else {
+      this.writes.sagas.push([sagaId, outcome]);
+    }
+  }
+
+  /** Stages a history entry: [account ordinal, sequence] -> encoded entry. */
+  stageHistory(key: [number, number], entry: Buffer): void {
+    this.writes.history.push([key, entry]);
+  }
+
+  /** Stages a run of the plain lane, visible to lookups from now on. */
+  stageRun(run: PlainRun): void {
+    this.writes.runs.push(run);
+    this.stagedRuns.push(run);
+  }
+
+  /** Takes back a run that stayed empty. */
+  unstageRun(run: PlainRun): void {
+    this.writes.runs.splice(this.writes.runs.indexOf(run), 1);
+    this.stagedRuns.splice(this.stagedRuns.indexOf(run), 1);
+  }
+
+  /** Issues the staged index writes (after the log record they derive from) and returns what
+   * was staged, so that the staging maps can be cleared once it is committed (forget). */
+  flush(db: ShardDatabases): StagedWrites {
+    const writes = this.writes;
+    this.writes = emptyStagedWrites();
+    putStagedWrites(db, writes);
+    return writes;
+  }
+
+  /** Drops committed writes from the staging maps (unless staged again since). */
+  forget(writes: StagedWrites): void {
+    for (const record of writes.records) {
+      if (this.stagedRecords.get(record.id) === record) this.stagedRecords.delete(record.id);
+    }
+    const forgetSaga = (sagaId: string, outcome: SagaOutcome | undefined): void => {
+      if (this.stagedSagas.get(sagaId) === outcome) this.stagedSagas.delete(sagaId);
+    };
+    for (const [sagaId, outcome] of writes.sagas) forgetSaga(sagaId, outcome);
+    writes.sagaRun.ids.forEach((sagaId, index) =>
+      forgetSaga(sagaId, writes.sagaRun.outcomes[index]),
+    );
+    for (const run of writes.runs) {
+      const at = this.stagedRuns.indexOf(run);
+      if (at >= 0) this.stagedRuns.splice(at, 1);
+    }
+  }
+}
+
+/** Stages every index write an applied event at `sequence` implies: its id and saga index
+ * entries and its history entries. `closing` as for IdIndex.stageEvent. */
+export function stageIndexWrites(
+  index: IdIndex,
+  history: AccountHistory,
+  state: LedgerState,
+  event: LedgerEvent,
+  sequence: number,
+  closing: ReservationState | undefined,
+): void {
+  if (event.type === 'TransferCreated' && !history.indexes(state, event)) {
+    // The hot path: one new record, no updates, no saga, no history.
+    index.stageCreated(event);
+    return;
+  }
+  index.stageEvent(event, closing);
+  history.stage(state, event, sequence, index);
+}

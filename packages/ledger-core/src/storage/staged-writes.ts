@@ -1,0 +1,41 @@
+// The index writes one commit issues after its log record: transfer records, saga outcomes, runs
+// of plain transfers and history entries, staged while the call's commands are applied.
+
+import type { SagaOutcome, TransferRecord } from '../domain/types.js';
+import { ValueArena } from './value-arena.js';
+import { writeTransferRecord } from './transfer-record.js';
+import type { ShardDatabases } from './lmdb-env.js';
+import type { PlainRun } from './plain-lane.js';
+import { encodeSagaRun, type SagaRun } from './saga-run.js';
+
+export interface StagedWrites {
+  readonly records: TransferRecord[];
+  /** Saga outcomes outside the run (ids not above the saga-id max when staged). */
+  readonly sagas: [string, SagaOutcome][];
+  /** Saga outcomes whose ids were each above every saga id before: one saga run. */
+  readonly sagaRun: SagaRun;
+  readonly history: [[number, number], Buffer][];
+  readonly runs: PlainRun[];
+}
+
+export function emptyStagedWrites(): StagedWrites {
+  return { records: [], sagas: [], sagaRun: { ids: [], outcomes: [] }, history: [], runs: [] };
+}
+
+/** Issues the writes into the current write transaction (the caller's fence block). */
+export function putStagedWrites(db: ShardDatabases, writes: StagedWrites): void {
+  const arena = new ValueArena(Math.max(4096, writes.records.length * 96));
+  const transfersDb = db.transfers;
+  for (const run of writes.runs) {
+    const { key, value } = run.seal();
+    void db.runs.put(key, value);
+  }
+  for (const record of writes.records) {
+    writeTransferRecord(arena, record);
+    void transfersDb.put(record.id, arena.take());
+  }
+  for (const [sagaId, outcome] of writes.sagas) void db.sagas.put(sagaId, outcome);
+  if (writes.sagaRun.ids.length > 0)
+    void db.sagaRuns.put(writes.sagaRun.ids[0] as string, encodeSagaRun(writes.sagaRun));
+  for (const [key, value] of writes.history) void db.history.put(key, value);
+}
