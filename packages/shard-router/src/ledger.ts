@@ -56,7 +56,8 @@ import {
 } from './manifest.js';
 import { AccountShardMemo, PartitionMap } from './partition.js';
 import { failpoint, failpointNames } from './failpoints.js';
-import { SagaBatch, SagaCoordinator } from './saga-coordinator.js';
+import { SagaBatch } from './saga/saga-batch.js';
+import { SagaCoordinator } from './saga/saga-coordinator.js';
 import { ShardClient, type SubmitResults } from './shard/shard-client.js';
 import { TransferIdGuard, type IdSegment } from './transfer-id-guard.js';
 import type {
