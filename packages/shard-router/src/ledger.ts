@@ -58,7 +58,8 @@ import { AccountShardMemo, PartitionMap } from './partition.js';
 import { failpoint, failpointNames } from './failpoints.js';
 import { SagaBatch } from './saga/saga-batch.js';
 import { SagaCoordinator } from './saga/saga-coordinator.js';
-import { ShardClient, type SubmitResults } from './shard/shard-client.js';
+import { ShardClient } from './shard/shard-client.js';
+import type { SubmitResults } from './shard/send-queue.js';
 import { TransferIdGuard, type IdSegment } from './transfer-id-guard.js';
 import type {
   Account,

@@ -6,8 +6,6 @@
 import { Packr } from 'msgpackr';
 import type {
   AccountView,
-  Command,
-  CommandResult,
   Durability,
   EngineInfo,
   HistoryPage,
@@ -23,10 +21,14 @@ import type {
 } from '@shardledger/ledger-core';
 import type { FailpointOptions } from '../failpoints.js';
 
-/** What the worker runs, by op name: arguments and result of each. The worker implements it on top
- * of ShardEngine; ShardClient exposes one method per op. */
+/** What the worker runs, by op name: the arguments and the answer of each, exactly as they cross
+ * the thread boundary. The worker implements it on top of ShardEngine; ShardClient exposes one
+ * method per op. */
 export interface ShardOps {
-  submit(commands: readonly Command[]): CommandResult[];
+  /** A command batch in its wire form (batch-codec.ts CommandBatchBuilder.encode), answered with
+   * its result batch in wire form (ResultBatchView reads it): commands travel columnar, not as
+   * thousands of msgpackr objects. */
+  submit(batch: Uint8Array): Uint8Array;
   lookupAccounts(ids: readonly string[]): (AccountView | undefined)[];
   lookupTransfers(ids: readonly string[]): (TransferRecord | undefined)[];
   sagaOutcome(sagaId: string): SagaOutcome | undefined;
@@ -81,8 +83,8 @@ export interface ShardRequest<Op extends ShardOp = ShardOp> {
   readonly ahead?: true;
 }
 
-export type ShardReply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown }
+export type ShardReply<Op extends ShardOp = ShardOp> =
+  | { readonly id: number; readonly ok: true; readonly value: ShardOpResult<Op> }
   | { readonly id: number; readonly ok: false; readonly error: WireError };
 
 /** Sent once by the worker, unsolicited, with id 0: the engine opened (recovered), or not. */
