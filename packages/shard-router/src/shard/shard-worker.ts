@@ -84,7 +84,8 @@ let startScheduled = false;
 
 port.on('message', (buffer: ArrayBuffer) => {
   const request = decodeMessage(packr, buffer) as ShardRequest;
-  // A lookup sent `ahead` runs now, between turns: it sees every write applied so far (ShardRequest.ahead).
+  // A lookup sent `ahead` runs at once, between turns: it sees every write applied so far
+  // (ShardRequest.ahead).
   if (request.ahead === true && request.op === 'lookupTransfers' && opened) {
     void handle(request);
     return;
