@@ -103,7 +103,8 @@ export interface ShardEngineWireOptions {
   readonly identity?: ShardIdentityWire;
 }
 
-/** ShardIdentityExpectation as it crosses to the worker: the partition map instead of a function. */
+/** ShardIdentityExpectation as it crosses to the worker: the partition map instead of a
+ * function. */
 export interface ShardIdentityWire extends Omit<ShardIdentityExpectation, 'accountHome'> {
   readonly shards: number;
   readonly partitionMap: readonly number[];
