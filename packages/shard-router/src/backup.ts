@@ -1,7 +1,7 @@
 // Ledger.backup: a copy of every shard at one consistent cut, written while writes go on.
 //
 // A saga moves money between shards in steps, each a message to one shard sent after the
-// replies to earlier steps came back (saga-coordinator.ts). Copies of the shards taken at
+// replies to earlier steps came back (saga/saga-coordinator.ts). Copies of the shards taken at
 // unrelated moments can therefore disagree: one shard's copy holding a saga committed while
 // the other's does not yet hold its reservation, a state no crash can leave and that recovery,
 // which settles open reservations only, cannot repair (money created or destroyed). So:

@@ -33,7 +33,7 @@ export const failpointNames = {
   /** Main thread, outcomes decided, before the commit steps are queued on their shards. */
   sagaCommitBefore: 'saga.commit.before',
   /** Main thread, right after the commit steps were queued (a batch's steps are not awaited:
-   * saga-coordinator.ts finishBatch; a single saga's, run(), are). */
+   * saga/saga-coordinator.ts finishBatch; a single saga's, run(), are). */
   sagaCommitAfter: 'saga.commit.after',
   /** The same two points for release (compensation) steps. */
   sagaReleaseBefore: 'saga.release.before',

@@ -21,7 +21,8 @@ export {
   disarmAllFailpoints,
   type FailpointOptions,
 } from './failpoints.js';
-export type { ShardClient, ShardRestartEvent } from './shard/shard-client.js';
+export type { ShardClient } from './shard/shard-client.js';
+export type { ShardRestartEvent } from './shard/worker-lifecycle.js';
 export {
   LedgerError,
   isLedgerError,

@@ -2,7 +2,7 @@
 // shards (persisted in the manifest), and each shard is one worker thread owning one LMDB log.
 // Transfers with both accounts on one shard go straight to it, coalesced with other calls into
 // large messages (write/transfer-writer.ts); the others run as a reserve/commit saga
-// (saga-coordinator.ts). The write calls live in write/, opening a data dir in open-ledger.ts.
+// (saga/saga-coordinator.ts). The write calls live in write/, opening a data dir in open-ledger.ts.
 
 import {
   LedgerError,

@@ -21,7 +21,7 @@ import {
 } from './manifest.js';
 import { PartitionMap } from './partition.js';
 import type { RouterParts } from './router-parts.js';
-import { SagaCoordinator } from './saga-coordinator.js';
+import { SagaCoordinator } from './saga/saga-coordinator.js';
 import { ShardClient } from './shard/shard-client.js';
 import { TransferIdGuard } from './write/id-check.js';
 

@@ -6,7 +6,7 @@
 
 import { assert, type Command, type CommandStatus } from '@shardledger/ledger-core';
 import type { PartitionMap } from './partition.js';
-import type { SagaCoordinator } from './saga-coordinator.js';
+import type { SagaCoordinator } from './saga/saga-coordinator.js';
 import type { ShardClient } from './shard/shard-client.js';
 import { ShardBuckets } from './shard-buckets.js';
 import type { TransferIdGuard } from './write/id-check.js';

@@ -255,16 +255,14 @@ describe('cross-shard holds', () => {
       timeoutMs: 0,
       metadata: null,
     };
-    const [reserved] = await ledger
-      .shardClient(0)
-      .submit([
-        {
-          type: 'ReserveFunds',
-          sagaId: 'h-half~x',
-          participants: [0, 1],
-          legs: [{ side: 'debit', transfer }],
-        },
-      ]);
+    const [reserved] = await ledger.shardClient(0).submit([
+      {
+        type: 'ReserveFunds',
+        sagaId: 'h-half~x',
+        participants: [0, 1],
+        legs: [{ side: 'debit', transfer }],
+      },
+    ]);
     expect(reserved?.status).toBe('ok');
     const report = await ledger.verify();
     expect(report.ok).toBe(false);

@@ -509,16 +509,14 @@ describe('Ledger public API', () => {
     // the ReserveFunds step is sent straight to the shard, as the coordinator would.
     const parsed = parseTransfer(usd('orphan-1', bank, c1, 70n));
     if (!parsed.ok) throw new Error(parsed.code);
-    const [reserved] = await ledger
-      .shardClient(0)
-      .submit([
-        {
-          type: 'ReserveFunds',
-          sagaId: 'orphan-saga',
-          participants: [0, 1],
-          legs: [{ side: 'debit', transfer: parsed.value }],
-        },
-      ]);
+    const [reserved] = await ledger.shardClient(0).submit([
+      {
+        type: 'ReserveFunds',
+        sagaId: 'orphan-saga',
+        participants: [0, 1],
+        legs: [{ side: 'debit', transfer: parsed.value }],
+      },
+    ]);
     expect(reserved?.status).toBe('ok');
 
     const report = await ledger.verify();

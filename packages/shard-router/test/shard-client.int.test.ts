@@ -11,7 +11,8 @@ import {
   type Command,
 } from '@shardledger/ledger-core';
 import { failpointNames } from '../src/failpoints.js';
-import { ShardClient, type ShardRestartEvent } from '../src/shard/shard-client.js';
+import { ShardClient } from '../src/shard/shard-client.js';
+import type { ShardRestartEvent } from '../src/shard/worker-lifecycle.js';
 
 let root: string;
 const clients: ShardClient[] = [];

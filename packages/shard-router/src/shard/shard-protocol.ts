@@ -1,13 +1,11 @@
 // The messages between a ShardClient (main thread) and its shard worker. Every message is one
 // msgpackr-encoded ArrayBuffer, transferred (moved, not copied) with postMessage. Measured on the
 // 2-core dev machine with 8,190 CreateTransfer commands and 8,190 results back: 15-17 ms round
-// trip with msgpackr + transfer against 36-37 ms with structured clone (see the commit message).
+// trip with msgpackr + transfer against 36-37 ms with structured clone.
 
 import { Packr } from 'msgpackr';
 import type {
   AccountView,
-  Command,
-  CommandResult,
   Durability,
   EngineInfo,
   HistoryPage,
@@ -23,10 +21,14 @@ import type {
 } from '@shardledger/ledger-core';
 import type { FailpointOptions } from '../failpoints.js';
 
-/** What the worker runs, by op name: arguments and result of each. The worker implements it on top
- * of ShardEngine; ShardClient exposes one method per op. */
+/** What the worker runs, by op name: the arguments and the answer of each, exactly as they cross
+ * the thread boundary. The worker implements it on top of ShardEngine; ShardClient exposes one
+ * method per op. */
 export interface ShardOps {
-  submit(commands: readonly Command[]): CommandResult[];
+  /** A command batch in its wire form (batch-codec.ts CommandBatchBuilder.encode), answered with
+   * its result batch in wire form (ResultBatchView reads it): commands travel columnar, not as
+   * thousands of msgpackr objects. */
+  submit(batch: Uint8Array): Uint8Array;
   lookupAccounts(ids: readonly string[]): (AccountView | undefined)[];
   lookupTransfers(ids: readonly string[]): (TransferRecord | undefined)[];
   sagaOutcome(sagaId: string): SagaOutcome | undefined;
@@ -81,8 +83,8 @@ export interface ShardRequest<Op extends ShardOp = ShardOp> {
   readonly ahead?: true;
 }
 
-export type ShardReply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown }
+export type ShardReply<Op extends ShardOp = ShardOp> =
+  | { readonly id: number; readonly ok: true; readonly value: ShardOpResult<Op> }
   | { readonly id: number; readonly ok: false; readonly error: WireError };
 
 /** Sent once by the worker, unsolicited, with id 0: the engine opened (recovered), or not. */
@@ -101,7 +103,8 @@ export interface ShardEngineWireOptions {
   readonly identity?: ShardIdentityWire;
 }
 
-/** ShardIdentityExpectation as it crosses to the worker: the partition map instead of a function. */
+/** ShardIdentityExpectation as it crosses to the worker: the partition map instead of a
+ * function. */
 export interface ShardIdentityWire extends Omit<ShardIdentityExpectation, 'accountHome'> {
   readonly shards: number;
   readonly partitionMap: readonly number[];

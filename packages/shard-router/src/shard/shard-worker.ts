@@ -19,11 +19,9 @@ import {
   LedgerError,
   ShardEngine,
   assert,
-  assertNever,
   corruptionOf,
   errorToWire,
   type BackupInfo,
-  type CommandResult,
   type ShardIdentityExpectation,
   type WireError,
 } from '@shardledger/ledger-core';
@@ -40,7 +38,9 @@ import {
   decodeMessage,
   encodeMessage,
   type ShardOp,
+  type ShardOpArgs,
   type ShardOpResult,
+  type ShardReadyMessage,
   type ShardReply,
   type ShardIdentityWire,
   type ShardRequest,
@@ -84,7 +84,8 @@ let startScheduled = false;
 
 port.on('message', (buffer: ArrayBuffer) => {
   const request = decodeMessage(packr, buffer) as ShardRequest;
-  // A lookup sent `ahead` runs now, between turns: it sees every write applied so far (ShardRequest.ahead).
+  // A lookup sent `ahead` runs at once, between turns: it sees every write applied so far
+  // (ShardRequest.ahead).
   if (request.ahead === true && request.op === 'lookupTransfers' && opened) {
     void handle(request);
     return;
@@ -155,101 +156,94 @@ async function handle(request: ShardRequest): Promise<void> {
   post(reply);
 }
 
-function post(message: ShardReply): void {
+function post(message: ShardReply | ShardReadyMessage): void {
   const buffer = encodeMessage(packr, message);
   port?.postMessage(buffer, [buffer]);
 }
 
-async function execute(request: ShardRequest): Promise<ShardOpResult<ShardOp>> {
+/** How the worker runs each op on its engine: the table is typed by ShardOps, so each handler
+ * takes exactly the arguments that crossed and answers exactly what crosses back. */
+type ShardHandlers = {
+  readonly [Op in ShardOp]: (
+    shard: ShardEngine,
+    ...args: ShardOpArgs<Op>
+  ) => ShardOpResult<Op> | Promise<ShardOpResult<Op>>;
+};
+
+/** A read of the engine, behind the read failpoint. */
+function read<Args extends unknown[], Result>(
+  run: (shard: ShardEngine, ...args: Args) => Result,
+): (shard: ShardEngine, ...args: Args) => Result {
+  return (shard, ...args) => {
+    failpoint(failpointNames.shardReadBefore);
+    return run(shard, ...args);
+  };
+}
+
+const handlers: ShardHandlers = {
+  async submit(shard, batch) {
+    // The engine reads the batch in its wire form (ShardEngine.submitEncoded).
+    failpoint(failpointNames.shardSubmitBeforeAppend);
+    const results = await shard.submitEncoded(batch);
+    failpoint(failpointNames.shardSubmitAfterCommitBeforeReply);
+    return results;
+  },
+  lookupAccounts: read((shard, ids) => shard.lookupAccounts(ids)),
+  lookupTransfers: read((shard, ids) => shard.lookupTransfers(ids)),
+  reservation: read((shard, sagaId) => shard.reservation(sagaId)),
+  sagaOutcome: read((shard, sagaId) => shard.sagaOutcome(sagaId)),
+  openReservations: read((shard) => shard.openReservations()),
+  accountHistory: read((shard, accountId, options) => shard.accountHistory(accountId, options)),
+  balanceAsOf: read((shard, accountId, at) => shard.balanceAsOf(accountId, at)),
+  readRecords: read((shard, afterSequence, limit) => shard.readRecords(afterSequence, limit)),
+  readNewRecords: read(async (shard, afterSequence, limitEvents) => {
+    // readRecords takes the same last sequence as its bound: nothing awaits in between.
+    const lastSequence = shard.lastSequence;
+    return {
+      lastSequence,
+      records:
+        lastSequence > afterSequence ? await shard.readRecords(afterSequence, limitEvents) : [],
+    };
+  }),
+  readEvents: read((shard, afterSequence, limit) => shard.readEvents(afterSequence, limit)),
+  info: read((shard) => shard.info()),
+  verify: (shard) => shard.verify(),
+  snapshot: (shard) => shard.snapshot(),
+  async backupCut(shard, dir) {
+    failpoint(failpointNames.shardBackupBefore);
+    const { sequence, done } = await shard.beginBackup(dir);
+    backupsCopying.set(dir, done);
+    return { sequence };
+  },
+  backupDone(_shard, dir) {
+    const done = backupsCopying.get(dir);
+    // A worker started after the cut (a restart) has no copy of it: the backup is lost, the
+    // shard is not.
+    if (done === undefined)
+      throw new LedgerError('SHARD_UNAVAILABLE', {
+        shard: data.shard,
+        dir,
+        problem: 'the shard restarted during the backup',
+      });
+    backupsCopying.delete(dir);
+    return done;
+  },
+  close: (shard) => close(shard),
+  armFailpoint(_shard, name, options) {
+    armFailpoint(name, options);
+    return null;
+  },
+  disarmFailpoints() {
+    disarmAllFailpoints();
+    return null;
+  },
+};
+
+async function execute<Op extends ShardOp>(request: ShardRequest<Op>): Promise<ShardOpResult<Op>> {
   const shard = engine;
   if (shard === undefined) throw new LedgerError('LEDGER_CLOSED', { shard: data.shard });
-  switch (request.op) {
-    case 'submit': {
-      // The client sends commands columnar and reads results columnar (batch-codec.ts); the
-      // engine reads the batch in that form (ShardEngine.submitEncoded).
-      const [encoded] = (request as ShardRequest<'submit'>).args as unknown as [Uint8Array];
-      failpoint(failpointNames.shardSubmitBeforeAppend);
-      const results = await shard.submitEncoded(encoded);
-      failpoint(failpointNames.shardSubmitAfterCommitBeforeReply);
-      return results as unknown as CommandResult[];
-    }
-    case 'lookupAccounts':
-      failpoint(failpointNames.shardReadBefore);
-      return shard.lookupAccounts(...(request as ShardRequest<'lookupAccounts'>).args);
-    case 'lookupTransfers':
-      failpoint(failpointNames.shardReadBefore);
-      return shard.lookupTransfers(...(request as ShardRequest<'lookupTransfers'>).args);
-    case 'reservation':
-      failpoint(failpointNames.shardReadBefore);
-      return shard.reservation(...(request as ShardRequest<'reservation'>).args);
-    case 'sagaOutcome':
-      failpoint(failpointNames.shardReadBefore);
-      return shard.sagaOutcome(...(request as ShardRequest<'sagaOutcome'>).args);
-    case 'openReservations':
-      failpoint(failpointNames.shardReadBefore);
-      return shard.openReservations();
-    case 'accountHistory':
-      failpoint(failpointNames.shardReadBefore);
-      return shard.accountHistory(...(request as ShardRequest<'accountHistory'>).args);
-    case 'balanceAsOf':
-      failpoint(failpointNames.shardReadBefore);
-      return shard.balanceAsOf(...(request as ShardRequest<'balanceAsOf'>).args);
-    case 'readRecords':
-      failpoint(failpointNames.shardReadBefore);
-      return shard.readRecords(...(request as ShardRequest<'readRecords'>).args);
-    case 'readNewRecords': {
-      failpoint(failpointNames.shardReadBefore);
-      const [afterSequence, limitEvents] = (request as ShardRequest<'readNewRecords'>).args;
-      // readRecords takes the same last sequence as its bound: nothing awaits in between.
-      const lastSequence = shard.lastSequence;
-      return {
-        lastSequence,
-        records:
-          lastSequence > afterSequence ? await shard.readRecords(afterSequence, limitEvents) : [],
-      };
-    }
-    case 'readEvents':
-      failpoint(failpointNames.shardReadBefore);
-      return shard.readEvents(...(request as ShardRequest<'readEvents'>).args);
-    case 'info':
-      failpoint(failpointNames.shardReadBefore);
-      return shard.info();
-    case 'verify':
-      return await shard.verify();
-    case 'snapshot':
-      return await shard.snapshot();
-    case 'backupCut': {
-      failpoint(failpointNames.shardBackupBefore);
-      const [dir] = (request as ShardRequest<'backupCut'>).args;
-      const { sequence, done } = await shard.beginBackup(dir);
-      backupsCopying.set(dir, done);
-      return { sequence };
-    }
-    case 'backupDone': {
-      const [dir] = (request as ShardRequest<'backupDone'>).args;
-      const done = backupsCopying.get(dir);
-      // A worker started after the cut (a restart) has no copy of it: the backup is lost, the
-      // shard is not.
-      if (done === undefined)
-        throw new LedgerError('SHARD_UNAVAILABLE', {
-          shard: data.shard,
-          dir,
-          problem: 'the shard restarted during the backup',
-        });
-      backupsCopying.delete(dir);
-      return await done;
-    }
-    case 'close':
-      return await close(shard);
-    case 'armFailpoint':
-      armFailpoint(...(request as ShardRequest<'armFailpoint'>).args);
-      return null;
-    case 'disarmFailpoints':
-      disarmAllFailpoints();
-      return null;
-    default:
-      return assertNever(request.op, 'shard op');
-  }
+  const handler: ShardHandlers[Op] = handlers[request.op];
+  return await handler(shard, ...request.args);
 }
 
 async function close(shard: ShardEngine): Promise<null> {

@@ -10,7 +10,7 @@ import {
   type TransferSpec,
 } from '@shardledger/ledger-core';
 import { failpoint, failpointNames } from '../failpoints.js';
-import { SagaBatch } from '../saga-coordinator.js';
+import { SagaBatch } from '../saga/saga-batch.js';
 
 /** A position in a shard message: the input index (>= 0) of a same-shard transfer, or the saga
  * slot of a reservation, stored as -(slot + 1) so that a message's positions stay one array of

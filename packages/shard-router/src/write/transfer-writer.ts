@@ -1,7 +1,7 @@
 // createTransfers, the router's hot path. Each transfer is validated and routed to the shards of
 // its two accounts: one with both accounts on one shard goes into that shard's message (a plain
 // transfer straight into the message's columns, with no spec or command object), the others run
-// as a reserve/commit saga (saga-coordinator.ts) whose reservations travel in the same messages.
+// as a reserve/commit saga (saga/saga-coordinator.ts) whose reservations travel in the same messages.
 // A call goes out in segments that keep transfer ids unique across shards (id-check.ts).
 
 import {
@@ -22,7 +22,7 @@ import { idOf } from '../arguments.js';
 import type { TransferResult } from '../ledger-types.js';
 import { AccountShardMemo } from '../partition.js';
 import { clientOf, type RouterParts } from '../router-parts.js';
-import type { SubmitResults } from '../shard/shard-client.js';
+import type { SubmitResults } from '../shard/send-queue.js';
 import {
   findElsewhere,
   refuseTakenIds,

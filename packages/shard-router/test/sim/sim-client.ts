@@ -3,7 +3,9 @@
 // in one message per shard, records the answers in a SagaBatch and lets the real SagaCoordinator
 // finish the batch (Ledger.sendRouting); an atomic group spanning shards is SagaCoordinator.run.
 import type { Command, CommandStatus } from '@shardledger/ledger-core';
-import { SagaBatch, type SagaCoordinator, type SagaShard } from '../../src/saga-coordinator.js';
+import { SagaBatch } from '../../src/saga/saga-batch.js';
+import type { SagaCoordinator } from '../../src/saga/saga-coordinator.js';
+import type { SagaShard } from '../../src/saga/saga-steps.js';
 import type { SimOp } from './sim-workload.js';
 
 export interface SimRouter {

@@ -11,7 +11,7 @@ import {
   type Command,
   type CommandResult,
 } from '@shardledger/ledger-core';
-import type { SagaShard } from '../../src/saga-coordinator.js';
+import type { SagaShard } from '../../src/saga/saga-steps.js';
 
 /** One call on its way to a shard: applied when the scheduler delivers it, answered when the
  * scheduler delivers its reply. */

@@ -5,7 +5,7 @@
 // is one schedule. Clients send every call again with the same ids until each transfer has a
 // definite answer, as an application must after SHARD_UNAVAILABLE.
 import { LedgerError, isLedgerError, type CommandStatus } from '@shardledger/ledger-core';
-import { SagaCoordinator } from '../../src/saga-coordinator.js';
+import { SagaCoordinator } from '../../src/saga/saga-coordinator.js';
 import { sendOp, type SimRouter } from './sim-client.js';
 import { SimNetwork, SimShard, type SimReply, type SimRequest } from './sim-network.js';
 import type { SimOp, SimWorkload } from './sim-workload.js';
