@@ -1,5 +1,5 @@
-// Goal: ShardEngine.submitEncoded (the shard worker's path, with its plain-transfer lane) is
-// indistinguishable from submit() on the decoded commands: same results, same state, same log
+// Goal: ShardEngine.submitEncoded (the shard worker's path, with its plain-transfer lane, for
+// time-ordered ids and for random ones) is indistinguishable from submit() on the decoded commands: same results, same state, same log
 // bytes, same id index, before and after reopening. Method: two engines on real temp dirs with
 // the same test clock, fed the same random batches (fast-check, seed 42), some pipelined so that
 // lookups hit transfers staged by earlier, uncommitted batches.
@@ -36,13 +36,16 @@ const transferOp = fc.record({
   // 'next': a new time-ordered id (the lane's case); 'pool': a small pool, so ids collide with
   // earlier ones (exists, exists_with_different_fields); 'old': below every time-ordered id;
   // 'accent': a non-ASCII id, which turns the time-ordered shortcut off for good.
+  // 'random': a random id below or above the others (as UUIDv4 ids are), new by the filter.
   idKind: fc.oneof(
     { weight: 400, arbitrary: fc.constant('next' as const) },
+    { weight: 200, arbitrary: fc.constant('random' as const) },
     { weight: 40, arbitrary: fc.constantFrom('pool' as const, 'old' as const) },
     // Rare: it turns the lane off for the rest of the run.
     { weight: 1, arbitrary: fc.constant('accent' as const) },
   ),
   pool: fc.nat({ max: 5 }),
+  random: fc.stringMatching(/^[0-9a-f]{12}$/),
   // Mostly accounts that exist; now and then one that doesn't.
   debit: fc.oneof(
     { weight: 12, arbitrary: fc.nat({ max: ACCOUNTS - 2 }) },
@@ -67,6 +70,7 @@ const transferOp = fc.record({
 const resolveOp = fc.record({
   kind: fc.constantFrom('post' as const, 'void' as const),
   pool: fc.nat({ max: 5 }),
+  random: fc.stringMatching(/^[0-9a-f]{12}$/),
   target: fc.nat({ max: 5 }),
 });
 const groupOp = fc.record({ kind: fc.constant('group' as const), a: transferOp, b: transferOp });
@@ -92,6 +96,7 @@ class Builder {
   transferId(op: TransferOp): string {
     if (op.idKind === 'next') return `t-${String((this.next += 1)).padStart(8, '0')}`;
     if (op.idKind === 'pool') return `p-${op.pool}`;
+    if (op.idKind === 'random') return `r-${op.random}`;
     if (op.idKind === 'old') return `a-${op.pool}`;
     return `é-${(this.accented += 1)}`;
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readCounter } from '../domain/balance.js';
 import { holdLegOf, type LedgerState } from '../domain/state.js';
 import type { EngineInfo } from './engine-types.js';
-import type { IdMax } from './id-max.js';
+import type { KnownIds } from './known-ids.js';
 import type { SnapshotStore } from './snapshot-store.js';
 
 /** The parts of a shard info() reports on. */
@@ -13,7 +13,7 @@ export interface InfoSource {
   readonly dir: string;
   readonly state: LedgerState;
   readonly snapshots: SnapshotStore;
-  readonly transferIds: IdMax;
+  readonly transferIds: KnownIds;
   readonly recoveredFromSnapshot: number | null;
   readonly recoveryMs: number;
 }

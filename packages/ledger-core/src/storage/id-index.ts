@@ -22,11 +22,11 @@ import type {
 } from '../domain/types.js';
 import type { AccountHistory } from './account-history.js';
 import { decodeTransferRecord } from './transfer-record.js';
-import { findInPlainRun, lastIdOfPlainRun } from './plain-run.js';
-import { IdMax } from './id-max.js';
+import { findInPlainRun, idsOfPlainRun, plainRunCount } from './plain-run.js';
+import { KnownIds } from './known-ids.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import { runAtOrBelow, type PlainRun } from './plain-lane.js';
-import { findInSagaRun, lastIdOfSagaRun } from './saga-run.js';
+import { findInSagaRun, idsOfSagaRun, sagaRunCount } from './saga-run.js';
 import { emptyStagedWrites, putStagedWrites, type StagedWrites } from './staged-writes.js';
 
 /** The index record of a side of an open reservation: what closedRecordsOf turns into the
@@ -45,16 +45,37 @@ function reservedRecord(reservation: ReservationState, id: string): TransferReco
   throw new AssertionError("a reserved transfer id is one of its reservation's legs");
 }
 
+/** How many ids an index and its runs hold: the database's entries plus every run's count. */
+function storedCount(
+  entries: { getStats(): unknown },
+  runs: ShardDatabases['runs'],
+  runCount: (value: Uint8Array) => number,
+): number {
+  let count = (entries.getStats() as { entryCount?: number }).entryCount ?? 0;
+  for (const { value } of runs.getRange()) count += runCount(value);
+  return count;
+}
+
+function* storedTransferIds(db: ShardDatabases): Generator<string> {
+  for (const key of db.transfers.getKeys()) yield key;
+  for (const { value } of db.runs.getRange()) yield* idsOfPlainRun(value);
+}
+
+function* storedSagaIds(db: ShardDatabases): Generator<string> {
+  for (const key of db.sagas.getKeys()) yield key;
+  for (const { value } of db.sagaRuns.getRange()) yield* idsOfSagaRun(value);
+}
+
 export class IdIndex {
-  /** The greatest transfer id stored or staged (id-max.ts). */
-  readonly transferIds = new IdMax();
+  /** Every transfer id stored, staged or reserved (known-ids.ts). */
+  readonly transferIds = new KnownIds();
   /** The greatest saga id in the saga index, stored or staged. The router's saga ids start with
    * the saga's first transfer id, so with time-ordered transfer ids a new saga's id is above it
    * and decideReserve's saga lookup needs no LMDB read; the outcomes staged above it go into saga
    * runs (stageSagaOutcome). Every outcome staged, the tombstones recovery writes included, goes
    * through stageSagaOutcome, which notes its id. Open sagas have no index entry (records.ts):
    * decide and sagaOutcome find their reservation first. */
-  readonly sagaIds = new IdMax();
+  readonly sagaIds = new KnownIds();
   /** Records and saga outcomes written but not yet committed (LMDB reads can't see them yet). */
   readonly stagedRecords = new Map<string, TransferRecord>();
   readonly stagedSagas = new Map<string, SagaOutcome>();
@@ -69,16 +90,15 @@ export class IdIndex {
   /** The lookups decide makes, and the timestamp of the command being decided. */
   readonly context: DecideContext & { timestamp: bigint };
 
-  /** Restores the maxima from the indexes' last keys and the last runs' last ids (LMDB orders
-   * keys by their bytes, which for ASCII is JavaScript's string order). */
+  /** Fills the known ids from the whole index: every key of the transfers and sagas databases
+   * and every id of their runs (one pass over the ids on open). */
+  load(db: ShardDatabases): void {
+    this.transferIds.fill(storedCount(db.transfers, db.runs, plainRunCount), storedTransferIds(db));
+    this.sagaIds.fill(storedCount(db.sagas, db.sagaRuns, sagaRunCount), storedSagaIds(db));
+  }
+
+  /** An empty index over `db`: open fills it (load) before anything is looked up. */
   constructor(db: ShardDatabases) {
-    for (const { key } of db.transfers.getRange({ reverse: true, limit: 1 }))
-      this.transferIds.note(key);
-    const lastRun = runAtOrBelow(db.runs);
-    if (lastRun !== undefined) this.transferIds.note(lastIdOfPlainRun(lastRun));
-    for (const { key } of db.sagas.getRange({ reverse: true, limit: 1 })) this.sagaIds.note(key);
-    const lastSagaRun = runAtOrBelow(db.sagaRuns);
-    if (lastSagaRun !== undefined) this.sagaIds.note(lastIdOfSagaRun(lastSagaRun));
     this.context = {
       timestamp: 0n,
       transfers: { get: (id) => this.transfer(db, id) },
@@ -87,8 +107,8 @@ export class IdIndex {
   }
 
   private transfer(db: ShardDatabases, id: string): TransferRecord | undefined {
-    // Time-ordered ids (the recommended kind) are above every id stored: no disk lookup.
-    if (this.transferIds.isAbove(id)) return undefined;
+    // A new id (above every id, or never seen by the filter) is in no staged or stored entry.
+    if (this.transferIds.isNew(id)) return undefined;
     // First: an older record of the id (released) may be staged or stored.
     const reservation = this.reservedTransfers.get(id);
     if (reservation !== undefined) return reservedRecord(reservation, id);
@@ -107,8 +127,8 @@ export class IdIndex {
   }
 
   private saga(db: ShardDatabases, sagaId: string): SagaOutcome | undefined {
-    // Above every saga id in the index (see sagaIds): never stored, no disk lookup.
-    if (this.sagaIds.isAbove(sagaId)) return undefined;
+    // A new saga id (above every one, or never seen by the filter): no disk lookup.
+    if (this.sagaIds.isNew(sagaId)) return undefined;
     const found = this.stagedSagas.get(sagaId) ?? (db.sagas.get(sagaId) as SagaOutcome | undefined);
     if (found !== undefined) return found;
     // The saga runs: the one with the greatest first id <= sagaId may hold it.

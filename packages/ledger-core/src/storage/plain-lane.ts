@@ -9,52 +9,101 @@ import type { Command, LedgerEvent, TransferRecord } from '../domain/types.js';
 import type { CommandBatchView, ResultBatchWriter } from './batch-codec.js';
 import { encodePlainRun, findInPlainRun } from './plain-run.js';
 import type { EventRecordBuilder } from './event-record.js';
-import { isAscii, type IdMax } from './id-max.js';
+import type { ValueArena } from './value-arena.js';
+import { isAscii, type KnownIds } from './known-ids.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import { searchAscending } from './sorted-ids.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 
 /** Plain transfers applied by the lane (no record objects): the batch columns they came from,
- * and per transfer its column and timestamp offset. Their ids ascend (each was above every id
- * before it), so a lookup is a binary search. Once written (IdIndex.flush), the run keeps only
- * its encoded value and answers from it: the batch's split columns (tens of thousands of small
- * strings) can then die young instead of living, and being promoted, until the commit is
- * durable. */
+ * and per transfer its column and timestamp offset. Two kinds:
+ * - ordered: ids each above every id before them (time-ordered ids). They ascend, so they are
+ *   written as one run value keyed by the first id, and a lookup is a binary search;
+ * - scattered: new ids that are not above every id before (random ids such as UUIDv4, found new
+ *   by the known-ids filter). They are written as one transfers-db entry each, the entry a
+ *   decided transfer gets, and found through a map while staged.
+ * Once written (IdIndex.flush), an ordered-only run keeps only its encoded value and answers from
+ * it: the batch's split columns (tens of thousands of small strings) can then die young instead
+ * of living, and being promoted, until the commit is durable. */
 export class PlainRun {
   readonly columns: number[] = [];
   readonly offsets: number[] = [];
+  readonly scatteredColumns: number[] = [];
+  readonly scatteredOffsets: number[] = [];
   readonly base: bigint;
   private input: TransferColumnsReader | null;
   private encoded: Buffer | null = null;
+  /** Scattered id -> its index in scatteredColumns; null until the first one. */
+  private scatteredAt: Map<string, number> | null = null;
   constructor(input: TransferColumnsReader, base: bigint) {
     this.input = input;
     this.base = base;
   }
-  /** Encodes the run (codec.ts encodePlainRun) and from then on answers from that value.
-   * Returns the index key (the first id) and the value. */
-  seal(): { key: string; value: Buffer } {
+  /** Transfers the lane applied into this run. */
+  get count(): number {
+    return this.columns.length + this.scatteredColumns.length;
+  }
+  addScattered(id: string, column: number, offset: number): void {
+    (this.scatteredAt ??= new Map()).set(id, this.scatteredColumns.length);
+    this.scatteredColumns.push(column);
+    this.scatteredOffsets.push(offset);
+  }
+  /** Encodes the ordered transfers (encodePlainRun); from then on they are answered from that
+   * value. Returns the index key (the first id) and the value, or null when there are none. */
+  seal(): { key: string; value: Buffer } | null {
     const input = this.input;
-    assert(input !== null, 'a plain run is sealed once');
+    assert(input !== null && this.encoded === null, 'a plain run is sealed once');
+    if (this.scatteredAt === null) this.input = null;
+    if (this.columns.length === 0) return null;
     const key = input.ids[this.columns[0] as number] as string;
     const value = encodePlainRun(input, this.columns, this.offsets, this.base);
     this.encoded = value;
-    this.input = null;
     return { key, value };
   }
+  /** Writes each scattered transfer's record (writeTransferRecord's bytes) with `put`. */
+  putScattered(arena: ValueArena, put: (id: string, value: Buffer) => void): void {
+    const input = this.input;
+    if (this.scatteredAt === null) return;
+    assert(input !== null, 'scattered transfers keep their columns until forgotten');
+    const { ids, debits, credits } = input;
+    const sameCurrency = input.sameCurrency;
+    const amounts = input.columns.amounts;
+    const { high, low } = timestampParts(this.base);
+    for (let at = 0; at < this.scatteredColumns.length; at += 1) {
+      const column = this.scatteredColumns[at] as number;
+      const sum = low + (this.scatteredOffsets[at] as number);
+      const carry = Math.floor(sum / TWO_32);
+      arena.plainRecord(
+        high + carry,
+        sum - carry * TWO_32,
+        amounts[column] as number,
+        debits[column] as string,
+        credits[column] as string,
+        sameCurrency ?? (input.currencies[column] as string),
+      );
+      put(ids[column] as string, arena.take());
+    }
+  }
   find(id: string): TransferRecord | undefined {
+    const scattered = this.scatteredAt?.get(id);
+    if (scattered !== undefined)
+      return this.record(
+        this.scatteredColumns[scattered] as number,
+        this.scatteredOffsets[scattered] as number,
+      );
     if (this.encoded !== null) return findInPlainRun(this.encoded, id);
-    const input = this.input as TransferColumnsReader;
-    const ids = input.ids;
+    if (this.columns.length === 0) return undefined;
+    const ids = (this.input as TransferColumnsReader).ids;
     const columns = this.columns;
     const at = searchAscending(
       columns.length,
       (index) => ids[columns[index] as number] as string,
       id,
     );
-    return at === -1 ? undefined : this.record(input, at);
+    return at === -1 ? undefined : this.record(columns[at] as number, this.offsets[at] as number);
   }
-  private record(input: TransferColumnsReader, at: number): TransferRecord {
-    const column = this.columns[at] as number;
+  private record(column: number, offset: number): TransferRecord {
+    const input = this.input as TransferColumnsReader;
     return {
       id: input.ids[column] as string,
       kind: 'transfer',
@@ -65,13 +114,21 @@ export class PlainRun {
       pending: false,
       timeoutMs: 0,
       metadata: null,
-      timestamp: this.base + BigInt(this.offsets[at] as number),
+      timestamp: this.base + BigInt(offset),
       pendingId: null,
       state: 'posted',
       postedAmount: null,
       sagaId: null,
     };
   }
+}
+
+const TWO_32 = 2 ** 32;
+
+/** A timestamp base as i64 parts (high, low), so that no bigint is built per transfer. */
+function timestampParts(base: bigint): { high: number; low: number } {
+  assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
+  return { high: Number(base >> 32n), low: Number(base & 0xffff_ffffn) };
 }
 
 /** The value of a runs db (plain or saga runs, keyed by their first id) with the greatest key
@@ -107,7 +164,7 @@ export interface LaneCall {
  */
 export function runPlainLane(
   state: LedgerState,
-  ids: IdMax,
+  ids: KnownIds,
   historyMask: number,
   call: LaneCall,
   decideOne: (command: Command, index: number) => void,
@@ -128,11 +185,14 @@ export function runPlainLane(
     const other = view.onlyTransfers ? undefined : view.others[index];
     if (other === undefined) {
       const id = idColumn[column] as string;
+      // 1: above every id before (an ordered run); 2: new by the filter (scattered); 0: decide.
+      let kind = 0;
+      if (input.isPlain(column)) {
+        if (ids.fastPath && id > ids.max && (idsAscii || isAscii(id))) kind = 1;
+        else if (!ids.mayHave(id)) kind = 2;
+      }
       if (
-        ids.fastPath &&
-        id > ids.max &&
-        input.isPlain(column) &&
-        (idsAscii || isAscii(id)) &&
+        kind !== 0 &&
         applyPlainTransfer(
           state,
           debits[column] as string,
@@ -147,9 +207,14 @@ export function runPlainLane(
         timestampBehind = true;
         const offset = sequence - first;
         record.addInputTransfer(column, offset);
-        run.columns.push(column);
-        run.offsets.push(offset);
-        ids.max = id;
+        if (kind === 1) {
+          run.columns.push(column);
+          run.offsets.push(offset);
+          ids.noteAbove(id);
+        } else {
+          run.addScattered(id, column, offset);
+          ids.noteOther(id);
+        }
         results.ok(index, sequence, offset);
         column += 1;
         continue;

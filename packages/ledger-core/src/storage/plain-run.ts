@@ -75,6 +75,11 @@ function plainRunView(value: Uint8Array): { view: Buffer; count: number; entries
   return { view, count, entries: PLAIN_RUN_HEADER_BYTES + 4 * (count + 1) };
 }
 
+/** How many transfers a plain run's value holds. */
+export function plainRunCount(value: Uint8Array): number {
+  return plainRunView(value).count;
+}
+
 function plainRunId(view: Buffer, entries: number, at: number): { id: string; end: number } {
   const start = entries + view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * at);
   const length = view.readUInt16LE(start);

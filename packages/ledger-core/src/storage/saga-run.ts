@@ -70,6 +70,19 @@ export function lastIdOfSagaRun(value: Uint8Array): string {
 }
 
 /** Every (saga id, outcome) of a run, in order (tests, tools). */
+/** How many saga outcomes a saga run's value holds. */
+export function sagaRunCount(value: Uint8Array): number {
+  return bufferView(value).readUInt32LE(0);
+}
+
+/** Every saga id of a saga run's value, in order. */
+export function idsOfSagaRun(value: Uint8Array): string[] {
+  const bytes = bufferView(value);
+  const ids = new Array<string>(bytes.readUInt32LE(0));
+  for (let index = 0; index < ids.length; index += 1) ids[index] = sagaRunId(bytes, index).id;
+  return ids;
+}
+
 export function sagaRunEntries(value: Uint8Array): [string, SagaOutcome][] {
   const bytes = bufferView(value);
   const entries: [string, SagaOutcome][] = [];

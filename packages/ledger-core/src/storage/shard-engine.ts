@@ -176,6 +176,7 @@ export class ShardEngine implements ShardEngineApi {
     const shard = { dir: this.dir, db: this.db, log: this.log };
     const writeIdentityAfter = identity !== undefined && checkIdentity(shard, identity);
     await checkFormatVersion(shard);
+    this.index.load(this.db);
     const fence = await WriterFence.take({ env: this.db.env, db: this.db.writer, dir: this.dir });
     const { index, history, snapshots, stop } = this;
     const writer = new CommitWriter({ dir: this.dir, db: this.db, index, fence, stop });
@@ -295,8 +296,8 @@ export class ShardEngine implements ShardEngineApi {
     } catch (error) {
       throw this.applyFailed(error);
     }
-    this.plainLaneCount += run.columns.length;
-    if (run.columns.length === 0) this.index.unstageRun(run);
+    this.plainLaneCount += run.count;
+    if (run.count === 0) this.index.unstageRun(run);
     if (record.eventCount === 0) {
       await this.durable;
       return results.encode();

@@ -24,11 +24,15 @@ export function emptyStagedWrites(): StagedWrites {
 
 /** Issues the writes into the current write transaction (the caller's fence block). */
 export function putStagedWrites(db: ShardDatabases, writes: StagedWrites): void {
-  const arena = new ValueArena(Math.max(4096, writes.records.length * 96));
+  let scattered = 0;
+  for (const run of writes.runs) scattered += run.scatteredColumns.length;
+  const arena = new ValueArena(Math.max(4096, (writes.records.length + scattered) * 96));
   const transfersDb = db.transfers;
+  const putTransfer = (id: string, value: Buffer): void => void transfersDb.put(id, value);
   for (const run of writes.runs) {
-    const { key, value } = run.seal();
-    void db.runs.put(key, value);
+    const sealed = run.seal();
+    if (sealed !== null) void db.runs.put(sealed.key, sealed.value);
+    run.putScattered(arena, putTransfer);
   }
   for (const record of writes.records) {
     writeTransferRecord(arena, record);

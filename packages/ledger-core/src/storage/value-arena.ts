@@ -88,10 +88,7 @@ export class ValueArena {
     buffer[at + 1] = bytes >>> 8;
     return start + bytes;
   }
-  /** One plain-run entry (encodePlainRun): the id, then writeTransferRecord's bytes for a posted
-   * transfer that is not pending and has no optional fields, from its fields (no record object),
-   * with one bounds check for the whole entry instead of one per field. The timestamp is
-   * high * 2^32 + low, so that no bigint is built per entry. */
+  /** One plain-run entry (encodePlainRun): the id, then plainRecord's bytes. */
   plainEntry(
     id: string,
     timestampHigh: number,
@@ -101,12 +98,33 @@ export class ValueArena {
     creditAccountId: string,
     currency: string,
   ): void {
-    this.reserve(
-      35 + 3 * (id.length + debitAccountId.length + creditAccountId.length + currency.length),
+    this.reserve(id.length * 3 + 2);
+    this.offset = this.putString(id, this.offset);
+    this.plainRecord(
+      timestampHigh,
+      timestampLow,
+      amount,
+      debitAccountId,
+      creditAccountId,
+      currency,
     );
+  }
+  /** writeTransferRecord's bytes for a posted transfer that is not pending and has no optional
+   * fields, from its fields (no record object), with one bounds check for the whole record
+   * instead of one per field. The timestamp is high * 2^32 + low, so that no bigint is built per
+   * record. */
+  plainRecord(
+    timestampHigh: number,
+    timestampLow: number,
+    amount: number,
+    debitAccountId: string,
+    creditAccountId: string,
+    currency: string,
+  ): void {
+    this.reserve(33 + 3 * (debitAccountId.length + creditAccountId.length + currency.length));
     const buffer = this.buffer;
     const view = this.view;
-    let at = this.putString(id, this.offset);
+    const at = this.offset;
     buffer[at] = 0; // kind 'transfer' (0), state 'posted' (0), not pending
     buffer[at + 1] = 0; // no optional fields
     view.setUint32(at + 2, timestampLow, true);
@@ -114,9 +132,9 @@ export class ValueArena {
     view.setFloat64(at + 10, 0, true); // timeoutMs
     buffer[at + 18] = 0; // u128 tag: exact f64
     view.setFloat64(at + 19, amount, true);
-    at = this.putString(debitAccountId, at + 27);
-    at = this.putString(creditAccountId, at);
-    this.offset = this.putString(currency, at);
+    let end = this.putString(debitAccountId, at + 27);
+    end = this.putString(creditAccountId, end);
+    this.offset = this.putString(currency, end);
   }
   /** Leaves `bytes` bytes for a header that setU8 / setU32 fill in once the body is written. */
   leaveRoom(bytes: number): void {

@@ -1,0 +1,82 @@
+// The ids one index knows (transfer ids, or saga ids), kept in memory so that a new id needs no
+// disk lookup whatever its order:
+// - the greatest id: while every id seen is ASCII, JavaScript's string order equals LMDB's byte
+//   order, and `id > max` proves an id is new with one comparison. Time-ordered ids (UUIDv7, or
+//   any id above every one before it) take this path, and the plain lane keeps them in runs.
+// - a filter of every id (id-filter.ts): "certainly never seen" for any other new id, such as a
+//   random UUIDv4, at about 0.1% false positives; only those and real repeats reach LMDB.
+// Every id the index holds, stored, staged or reserved, is noted here before it can be looked
+// up: the filter is filled from the whole index on open (fill) and by every note afterwards.
+
+import { IdFilter } from './id-filter.js';
+
+/** Whether every code unit of `text` is ASCII. */
+export function isAscii(text: string): boolean {
+  for (let index = 0; index < text.length; index += 1)
+    if (text.charCodeAt(index) > 0x7f) return false;
+  return true;
+}
+
+export class KnownIds {
+  max = '';
+  /** Turns false for good at the first id that is not ASCII: from then on `max` proves nothing. */
+  fastPath = true;
+  #filter: IdFilter;
+
+  constructor(expected = 0) {
+    this.#filter = new IdFilter(expected);
+  }
+
+  /** Starts over with the ids of the whole index, `expected` of them (open). */
+  fill(expected: number, ids: Iterable<string>): void {
+    this.max = '';
+    this.fastPath = true;
+    this.#filter = new IdFilter(expected);
+    for (const id of ids) this.note(id);
+  }
+
+  /** Notes an id written to the index; returns whether it was above every id before it while
+   * on the fast path (what lets a saga outcome join its commit's saga run). */
+  note(id: string): boolean {
+    this.#filter.add(id);
+    if (!isAscii(id)) {
+      this.fastPath = false;
+      return false;
+    }
+    if (id <= this.max) return false;
+    this.max = id;
+    return this.fastPath;
+  }
+
+  /** Notes `id`, which the caller found ASCII and above `max` on the fast path (the lane). */
+  noteAbove(id: string): void {
+    this.#filter.add(id);
+    this.max = id;
+  }
+
+  /** Notes `id`, which the caller found new and not above `max` (the lane's random ids). */
+  noteOther(id: string): void {
+    this.#filter.add(id);
+  }
+
+  /** Whether `id` is provably in no index entry: above the maximum while on the fast path. */
+  isAbove(id: string): boolean {
+    return this.fastPath && id > this.max && isAscii(id);
+  }
+
+  /** Whether `id` is certainly in no index entry, staged or stored: above the maximum, or never
+   * added to the filter. False means "look it up". */
+  isNew(id: string): boolean {
+    return this.isAbove(id) || !this.#filter.mayHave(id);
+  }
+
+  /** Whether the filter may hold `id` (tests: after open, every id of the index). */
+  mayHave(id: string): boolean {
+    return this.#filter.mayHave(id);
+  }
+
+  /** Memory held by the filter. */
+  get filterBytes(): number {
+    return this.#filter.bytes;
+  }
+}
