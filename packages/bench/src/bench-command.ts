@@ -6,13 +6,8 @@ import { parseArgs } from 'node:util';
 import { updateDocsFile } from './docs-section.js';
 import { resultsTable, summaryLines, writeJsonResult, writeReport } from './report.js';
 import type { BenchResult } from './result.js';
-import {
-  benchDefaults,
-  peerNames,
-  runBench,
-  type BenchOptions,
-  type PeerName,
-} from './run-bench.js';
+import { benchDefaults, peerNames, type BenchOptions, type PeerName } from './bench-options.js';
+import { runBench } from './run-bench.js';
 import { scenarioNamed, scenarios } from './scenarios/index.js';
 import { idKinds, isIdKind } from './transfer-ids.js';
 import { pairKinds, type PairKind } from './workload.js';

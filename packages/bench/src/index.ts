@@ -105,13 +105,8 @@ export {
   type RecoveryOptions,
   type RecoveryResult,
 } from './recovery.js';
-export {
-  benchDefaults,
-  peerNames,
-  runBench,
-  type BenchOptions,
-  type PeerName,
-} from './run-bench.js';
+export { benchDefaults, peerNames, type BenchOptions, type PeerName } from './bench-options.js';
+export { runBench } from './run-bench.js';
 export { benchUsage, parseBenchArgs, runBenchCommand } from './bench-command.js';
 export {
   scenarioNamed,
