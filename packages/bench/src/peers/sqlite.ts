@@ -81,16 +81,35 @@ export interface SqliteLedger {
 }
 
 export function createSqliteLedger(db: Database.Database): SqliteLedger {
-  const insertTransfer = db.prepare(
-    'INSERT OR IGNORE INTO transfers (id, debit_idx, credit_idx, amount_hi, amount_lo, currency) VALUES (?, ?, ?, ?, ?, ?)',
-  );
-  const deleteTransfer = db.prepare('DELETE FROM transfers WHERE id = ?');
-  const debitFast = db.prepare(
-    `UPDATE accounts SET debits_lo = debits_lo + ? WHERE idx = ? AND flags = 0 AND debits_lo <= ${loMax} - ?`,
-  );
-  const creditFast = db.prepare(
-    `UPDATE accounts SET credits_lo = credits_lo + ? WHERE idx = ? AND credits_lo <= ${loMax} - ?`,
-  );
+  const createAccounts = db.transaction((ids: readonly string[], currency: string) => {
+    const insert = db.prepare(
+      'INSERT INTO accounts (idx, id, currency, flags, debits_hi, debits_lo, credits_hi, credits_lo) VALUES (?, ?, ?, 0, 0, 0, 0, 0)',
+    );
+    ids.forEach((id, idx) => insert.run(idx, id, currency));
+  });
+  const applyBatch = batchApplier(db);
+  return {
+    createAccounts: (ids, currency) => createAccounts(ids, currency),
+    applyBatch: (batch, currency) => applyBatch(batch, currency),
+    balances: balancesReader(db),
+  };
+}
+
+/** An account's balance row, both balances as two 64-bit limbs. */
+interface Row {
+  flags: bigint;
+  debits_hi: bigint;
+  debits_lo: bigint;
+  credits_hi: bigint;
+  credits_lo: bigint;
+}
+
+/** The slow paths of a balance update: read the row, do the whole check in bigint, write both
+ * limbs. Each returns a code, or null when applied. */
+function slowWriters(db: Database.Database): {
+  debitSlow(idx: number, amount: bigint): string | null;
+  creditSlow(idx: number, amount: bigint): string | null;
+} {
   const selectAccount = db
     .prepare(
       'SELECT flags, debits_hi, debits_lo, credits_hi, credits_lo FROM accounts WHERE idx = ?',
@@ -100,23 +119,11 @@ export function createSqliteLedger(db: Database.Database): SqliteLedger {
   const writeCredits = db.prepare(
     'UPDATE accounts SET credits_hi = ?, credits_lo = ? WHERE idx = ?',
   );
-  const totals = db
-    .prepare('SELECT debits_hi, debits_lo, credits_hi, credits_lo FROM accounts')
-    .safeIntegers(true);
-
-  interface Row {
-    flags: bigint;
-    debits_hi: bigint;
-    debits_lo: bigint;
-    credits_hi: bigint;
-    credits_lo: bigint;
-  }
   const readRow = (idx: number): Row => {
     const row = selectAccount.get(idx) as Row | undefined;
     if (row === undefined) throw new Error(`ACCOUNT_NOT_FOUND ${idx}`);
     return row;
   };
-  /** Slow path: the whole check in bigint. Returns a code, or null when applied. */
   const debitSlow = (idx: number, amount: bigint): string | null => {
     const row = readRow(idx);
     const debits = row.debits_hi * limbBase + row.debits_lo + amount;
@@ -134,15 +141,26 @@ export function createSqliteLedger(db: Database.Database): SqliteLedger {
     writeCredits.run(credits >> limbBits, credits & loMax, idx);
     return null;
   };
+  return { debitSlow, creditSlow };
+}
 
-  const createAccounts = db.transaction((ids: readonly string[], currency: string) => {
-    const insert = db.prepare(
-      'INSERT INTO accounts (idx, id, currency, flags, debits_hi, debits_lo, credits_hi, credits_lo) VALUES (?, ?, ?, 0, 0, 0, 0, 0)',
-    );
-    ids.forEach((id, idx) => insert.run(idx, id, currency));
-  });
-
-  const applyBatch = db.transaction(
+/** One transaction per batch: each transfer inserted (skipped when its id exists), then the
+ * debit and the credit on the low limb when no carry and no check is due, else the slow path. */
+function batchApplier(
+  db: Database.Database,
+): (batch: SqliteBatch, currency: string) => { applied: number; amount: number } {
+  const insertTransfer = db.prepare(
+    'INSERT OR IGNORE INTO transfers (id, debit_idx, credit_idx, amount_hi, amount_lo, currency) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const deleteTransfer = db.prepare('DELETE FROM transfers WHERE id = ?');
+  const debitFast = db.prepare(
+    `UPDATE accounts SET debits_lo = debits_lo + ? WHERE idx = ? AND flags = 0 AND debits_lo <= ${loMax} - ?`,
+  );
+  const creditFast = db.prepare(
+    `UPDATE accounts SET credits_lo = credits_lo + ? WHERE idx = ? AND credits_lo <= ${loMax} - ?`,
+  );
+  const { debitSlow, creditSlow } = slowWriters(db);
+  return db.transaction(
     (batch: SqliteBatch, currency: string): { applied: number; amount: number } => {
       let applied = 0;
       let total = 0;
@@ -172,8 +190,14 @@ export function createSqliteLedger(db: Database.Database): SqliteLedger {
       return { applied, amount: total };
     },
   );
+}
 
-  const balances = (): SqliteBalances => {
+/** Debits and credits summed over all accounts, in bigint. */
+function balancesReader(db: Database.Database): () => SqliteBalances {
+  const totals = db
+    .prepare('SELECT debits_hi, debits_lo, credits_hi, credits_lo FROM accounts')
+    .safeIntegers(true);
+  return () => {
     let debitsTotal = 0n;
     let creditsTotal = 0n;
     for (const row of totals.iterate() as Iterable<Row>) {
@@ -181,11 +205,6 @@ export function createSqliteLedger(db: Database.Database): SqliteLedger {
       creditsTotal += row.credits_hi * limbBase + row.credits_lo;
     }
     return { debitsTotal, creditsTotal };
-  };
-  return {
-    createAccounts: (ids, currency) => createAccounts(ids, currency),
-    applyBatch: (batch, currency) => applyBatch(batch, currency),
-    balances,
   };
 }
 
