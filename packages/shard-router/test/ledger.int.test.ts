@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseTransfer } from '@shardledger/ledger-core';
 import { Ledger, type TransferInput } from '../src/index.js';
-import { errorCodeOf, idOnShard, ledgerTotals, tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
+import { errorCodeOf, idOnShard, ledgerTotals } from './ledger-fixtures.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -509,16 +510,14 @@ describe('Ledger public API', () => {
     // the ReserveFunds step is sent straight to the shard, as the coordinator would.
     const parsed = parseTransfer(usd('orphan-1', bank, c1, 70n));
     if (!parsed.ok) throw new Error(parsed.code);
-    const [reserved] = await ledger
-      .shardClient(0)
-      .submit([
-        {
-          type: 'ReserveFunds',
-          sagaId: 'orphan-saga',
-          participants: [0, 1],
-          legs: [{ side: 'debit', transfer: parsed.value }],
-        },
-      ]);
+    const [reserved] = await ledger.shardClient(0).submit([
+      {
+        type: 'ReserveFunds',
+        sagaId: 'orphan-saga',
+        participants: [0, 1],
+        legs: [{ side: 'debit', transfer: parsed.value }],
+      },
+    ]);
     expect(reserved?.status).toBe('ok');
 
     const report = await ledger.verify();

@@ -8,7 +8,8 @@ import {
   isLedgerError,
   type TransferInput,
 } from '../src/index.js';
-import { idOnShard, ledgerTotals, tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
+import { idOnShard, ledgerTotals } from './ledger-fixtures.js';
 
 let ledger: Ledger;
 let cleanup: () => Promise<void>;
@@ -298,11 +299,9 @@ describe('shard workers that exit in the middle of a saga step', () => {
     const subject = await pair('both-lost', { payerShard: 0, payeeRefuses: false });
     await Promise.all(
       [0, 1].map((shard) =>
-        ledger
-          .shardClient(shard)
-          .armFailpoint(failpointNames.shardSubmitAfterCommitBeforeReply, {
-            action: 'exit-worker',
-          }),
+        ledger.shardClient(shard).armFailpoint(failpointNames.shardSubmitAfterCommitBeforeReply, {
+          action: 'exit-worker',
+        }),
       ),
     );
     // Both re-sent ReserveFunds answer exists; this saga's own reservations must still commit.
