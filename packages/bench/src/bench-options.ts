@@ -28,8 +28,8 @@ export interface BenchOptions {
   /** A scenario or its name: standard | cross-shard | hot | accounts-1m | latency | recovery |
    * scaling | read-model | engine. */
   readonly scenario: Scenario | string;
-  /** The ledger's measured window (default 10 s). Peers cap theirs: SQLite and sqlite-insert 5 s, PostgreSQL 3 s,
-   * memory-limit and lmdb-limit 2 s (their rates are flat after a second). */
+  /** The ledger's measured window (default 10 s). Peers cap theirs: SQLite and sqlite-insert 5 s,
+   * PostgreSQL 3 s, memory-limit and lmdb-limit 2 s (their rates are flat after a second). */
   readonly durationMs?: number;
   /** Warm-up before each window (default 2 s; peers cap it at 1 s or 0.5 s). */
   readonly warmupMs?: number;
@@ -44,12 +44,15 @@ export interface BenchOptions {
   /** Default all five; none for `recovery` and `read-model`; `engine`: lmdb-limit, sqlite,
    * memory-limit (its default), postgres not supported. */
   readonly peers?: readonly PeerName[];
-  /** The ledger under test; default Shardledger. null = peers only (the first peer is the subject). */
+  /** The ledger under test; default Shardledger. null = peers only (the first peer is the
+   * subject). */
   readonly openTarget?: OpenTarget | null;
   readonly targetName?: string;
-  /** createTransfers calls in flight; default 2 per shard. `engine`: submitEncoded calls (default 3). */
+  /** createTransfers calls in flight; default 2 per shard. `engine`: submitEncoded calls
+   * (default 3). */
   readonly targetConcurrency?: number;
-  /** `scaling`: the shard counts (default 1,2,4,8). Other scenarios: extra short runs for the chart. */
+  /** `scaling`: the shard counts (default 1,2,4,8). Other scenarios: extra short runs for the
+   * chart. */
   readonly scalingShards?: readonly number[];
   /** `cross-shard`: the ratios (default 0, 0.1, 0.5, 1). */
   readonly crossShardRatios?: readonly number[];

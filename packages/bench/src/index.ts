@@ -10,7 +10,8 @@
 //     resolves to        { scenario, subject, tps, p50Ms, p99Ms, p999Ms, maxMs, transfers,
 //                        durationS, shards, accounts, durability, batchSize, peers: [{ name, tps,
 //                        ratio, p50Ms, p99Ms, ... }], scaling, crossShardSweep, openLoop, recovery,
-//                        wallS, environment, command, ... } (result.ts); ratio = subject tps / peer tps
+//                        wallS, environment, command, ... } (result.ts);
+//                        ratio = subject tps / peer tps
 //     rejects            when a run loses or invents money or verify() is not clean (exit non-zero)
 //   runBenchCommand(argv, { commandPrefix }) parses a command line (benchUsage), runs, prints the
 //   table and writes --json / --report / --docs: `shardledger bench standard --duration 10` is

@@ -148,7 +148,8 @@ interface OpenLoopOutcome {
 
 /** An open loop at `offeredTps`; with the model, each call's lag: from its acknowledgement until
  * the projection reaches every shard's last sequence as of then (a bound that may include a few
- * later writes, so the figure errs high). The wait does not hurry the projector (pollNow: false). */
+ * later writes, so the figure errs high). The wait does not hurry the projector
+ * (pollNow: false). */
 async function openLoop(
   spec: ReadModelRunSpec,
   withModel: boolean,

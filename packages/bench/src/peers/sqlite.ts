@@ -56,7 +56,8 @@ export function openSqlite(options: {
     timeout: 5000, // busy timeout ms; only one connection, so never hit
   });
   db.pragma('journal_mode = WAL'); // appends to a log; what fast SQLite deployments use
-  // FULL fsyncs the WAL on every commit (durable like Shardledger's strict); NORMAL only at checkpoints.
+  // FULL fsyncs the WAL on every commit (durable like Shardledger's strict); NORMAL only at
+  // checkpoints.
   db.pragma(`synchronous = ${options.durability === 'strict' ? 'FULL' : 'NORMAL'}`);
   db.pragma('cache_size = -262144'); // 256 MiB page cache: the working set stays in memory
   db.pragma('temp_store = MEMORY'); // no temp files
@@ -182,7 +183,8 @@ function batchApplier(
           creditFast.run(amount, creditIdx, amount).changes === 0 &&
           creditSlow(creditIdx, BigInt(amount)) !== null
         ) {
-          throw new Error('credit overflow in the bench workload'); // unreachable with amounts <= 1000
+          // Unreachable with amounts <= 1000.
+          throw new Error('credit overflow in the bench workload');
         }
         applied++;
         total += amount;
