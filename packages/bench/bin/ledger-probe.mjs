@@ -31,7 +31,7 @@ for (let b = 0; b < B; b++) { const batch = []; for (let i = 0; i < 8190; i++) {
   if (b >= retryLag && rnd() < retries) { batch.push(batches[b - retryLag][i]); continue; }
   batch.push({ id: process.env.RANDOM_IDS === '1' ? randomUUID() : 't-' + String(t++).padStart(12, '0'), debitAccountId: d, creditAccountId: c, amount: BigInt(1 + (i % 1000)), currency: 'USD' }); } batches.push(batch); }
 // CPU ms by thread id, with the thread's name (clock ticks of 10 ms: use long runs).
-const threadCpu = () => { const m = new Map(); for (const t of readdirSync('/proc/self/task')) { try { const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); m.set(t, { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), ms: (+f[11] + +f[12]) * 10 }); } catch {} } return m; };
+const threadCpu = () => { const m = new Map(); for (const t of readdirSync('/proc/self/task')) { try { const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); m.set(t, { name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')), ms: (+f[11] + +f[12]) * 10 }); } catch { /* the thread ended between readdir and read */ } } return m; };
 const conc = +(process.env.CONC || 4);
 // WARM=N: the first N batches run before the clock starts (JIT warm-up: a cold 3-second probe at
 // 10% cross-shard spends ~4 s of V8's background threads compiling, which THREADS=1 reports).

@@ -6,14 +6,9 @@ import { parseArgs } from 'node:util';
 import { updateDocsFile } from './docs-section.js';
 import { resultsTable, summaryLines, writeJsonResult, writeReport } from './report.js';
 import type { BenchResult } from './result.js';
-import {
-  benchDefaults,
-  peerNames,
-  runBench,
-  type BenchOptions,
-  type PeerName,
-} from './run-bench.js';
-import { scenarioNamed, scenarios } from './scenarios/index.js';
+import { benchDefaults, peerNames, type BenchOptions, type PeerName } from './bench-options.js';
+import { runBench } from './run-bench.js';
+import { scenarioNamed, scenarios, type Scenario } from './scenarios/index.js';
 import { idKinds, isIdKind } from './transfer-ids.js';
 import { pairKinds, type PairKind } from './workload.js';
 
@@ -94,48 +89,44 @@ function numberOption(
   return value;
 }
 
-/** Parses the bench's arguments into runBench options plus the output paths. */
-export function parseBenchArgs(
-  argv: readonly string[],
-  commandPrefix: string,
-): { options: BenchOptions; json?: string; report?: string; docs?: string; help: boolean } {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      shards: { type: 'string' },
-      durability: { type: 'string' },
-      'batch-size': { type: 'string' },
-      'cross-shard-ratio': { type: 'string' },
-      pairs: { type: 'string' },
-      ids: { type: 'string' },
-      seed: { type: 'string' },
-      transfers: { type: 'string' },
-      peers: { type: 'string' },
-      'no-ledger': { type: 'boolean' },
-      scaling: { type: 'string' },
-      rate: { type: 'string' },
-      events: { type: 'string' },
-      'pg-url': { type: 'string' },
-      'pg-connections': { type: 'string' },
-      rounds: { type: 'string' },
-      'with-read-model': { type: 'boolean' },
-      'in-flight': { type: 'string' },
-      json: { type: 'string' },
-      report: { type: 'string' },
-      docs: { type: 'string' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (positionals.length > 1)
-    throw new Error(`one scenario at a time, got ${positionals.join(' ')}`);
-  const durability = values.durability ?? benchDefaults.durability;
-  if (durability !== 'strict' && durability !== 'relaxed')
-    throw new Error(`--durability must be strict or relaxed, got '${durability}'`);
-  const ratio = numberOption(values['cross-shard-ratio'], '--cross-shard-ratio', { max: 1 });
+/** The bench's command-line options, as `node:util` parseArgs takes them. */
+const benchArgOptions = {
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  shards: { type: 'string' },
+  durability: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'cross-shard-ratio': { type: 'string' },
+  pairs: { type: 'string' },
+  ids: { type: 'string' },
+  seed: { type: 'string' },
+  transfers: { type: 'string' },
+  peers: { type: 'string' },
+  'no-ledger': { type: 'boolean' },
+  scaling: { type: 'string' },
+  rate: { type: 'string' },
+  events: { type: 'string' },
+  'pg-url': { type: 'string' },
+  'pg-connections': { type: 'string' },
+  rounds: { type: 'string' },
+  'with-read-model': { type: 'boolean' },
+  'in-flight': { type: 'string' },
+  json: { type: 'string' },
+  report: { type: 'string' },
+  docs: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type BenchArgValues = ReturnType<typeof parseArgs<{ options: typeof benchArgOptions }>>['values'];
+
+/** The scenario the positional names (or --with-read-model picks), with the --cross-shard-ratio,
+ * --pairs and --ids choices applied. */
+function scenarioOf(
+  values: BenchArgValues,
+  positionals: readonly string[],
+  ratio: number | undefined,
+): Scenario {
   const named = positionals[0] ?? 'standard';
   if (values['with-read-model'] === true && named !== 'standard' && named !== 'read-model')
     throw new Error(`--with-read-model goes with standard, not ${named}`);
@@ -150,18 +141,16 @@ export function parseBenchArgs(
     ...(pairs === undefined ? {} : { pairs: pairs as PairKind }),
     ...(ids === undefined ? {} : { ids }),
   };
-  const scenario = scenarioNamed(
-    values['with-read-model'] === true ? 'read-model' : named,
-    choices,
-  );
+  return scenarioNamed(values['with-read-model'] === true ? 'read-model' : named, choices);
+}
+
+/** The numeric and list options that were given, checked; those not given are left out, so that
+ * runBench applies its defaults. */
+function givenOptions(values: BenchArgValues, ratio: number | undefined): Partial<BenchOptions> {
   const seconds = (text: string | undefined, what: string): number | undefined => {
     const value = numberOption(text, what);
     return value === undefined ? undefined : value * 1000;
   };
-  const pgConnections = numberOption(values['pg-connections'], '--pg-connections', {
-    integer: true,
-    min: 1,
-  });
   const optional = {
     durationMs: seconds(values.duration, '--duration'),
     warmupMs: seconds(values.warmup, '--warmup'),
@@ -184,13 +173,34 @@ export function parseBenchArgs(
     engineRounds: numberOption(values.rounds, '--rounds', { integer: true, min: 1 }),
     targetConcurrency: numberOption(values['in-flight'], '--in-flight', { integer: true, min: 1 }),
   };
-  const defined = Object.fromEntries(
-    Object.entries(optional).filter(([, value]) => value !== undefined),
-  );
+  return Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined));
+}
+
+/** Parses the bench's arguments into runBench options plus the output paths. */
+export function parseBenchArgs(
+  argv: readonly string[],
+  commandPrefix: string,
+): { options: BenchOptions; json?: string; report?: string; docs?: string; help: boolean } {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: benchArgOptions,
+  });
+  if (positionals.length > 1)
+    throw new Error(`one scenario at a time, got ${positionals.join(' ')}`);
+  const durability = values.durability ?? benchDefaults.durability;
+  if (durability !== 'strict' && durability !== 'relaxed')
+    throw new Error(`--durability must be strict or relaxed, got '${durability}'`);
+  const ratio = numberOption(values['cross-shard-ratio'], '--cross-shard-ratio', { max: 1 });
+  const scenario = scenarioOf(values, positionals, ratio);
+  const pgConnections = numberOption(values['pg-connections'], '--pg-connections', {
+    integer: true,
+    min: 1,
+  });
   const options: BenchOptions = {
     scenario,
     durability,
-    ...defined,
+    ...givenOptions(values, ratio),
     ...(values['no-ledger'] === true ? { openTarget: null } : {}),
     postgres: {
       ...(values['pg-url'] === undefined ? {} : { pgUrl: values['pg-url'] }),

@@ -115,7 +115,7 @@ export function replaceResultsSection(page: string, result: BenchResult): string
 }
 
 export async function updateDocsFile(file: string, result: BenchResult): Promise<void> {
-  let page = '';
+  let page: string;
   try {
     page = await readFile(file, 'utf8');
   } catch (error) {

@@ -22,6 +22,7 @@ import {
   encodeEngineInput,
   runEngine,
   runEngineKernel,
+  type EngineInput,
   type EngineRunResult,
 } from './targets/shard-engine.js';
 import type { Durability } from './target.js';
@@ -134,17 +135,8 @@ function planBatches(spec: EngineScenarioSpec): number {
   );
 }
 
-export async function runEngineScenario(spec: EngineScenarioSpec): Promise<EngineScenarioOutcome> {
-  if (!Number.isInteger(spec.rounds) || spec.rounds < 1)
-    throw new Error(`engine: rounds must be an integer >= 1, got ${spec.rounds}`);
-  if (!Number.isInteger(spec.inFlight) || spec.inFlight < 1)
-    throw new Error(`engine: calls in flight must be an integer >= 1, got ${spec.inFlight}`);
-  const loadAverageStart = loadavg()[0] as number;
-  const batchCount = planBatches(spec);
-  const input = encodeEngineInput(spec.workload, batchCount);
-  spec.progress.done(
-    `${'engine'.padEnd(12)} ${batchCount.toLocaleString('en-US')} batches of input encoded in ${input.encodeS.toFixed(1)} s (before the first window, not timed)`,
-  );
+/** The rounds of the engine and its durable peers, the order rotated by one every round. */
+async function runRounds(spec: EngineScenarioSpec, input: EngineInput): Promise<RoundRuns[]> {
   const durable = spec.peers.filter(
     (name): name is 'lmdb-limit' | 'sqlite' => name !== 'memory-limit',
   );
@@ -180,6 +172,21 @@ export async function runEngineScenario(spec: EngineScenarioSpec): Promise<Engin
       sqlite: peerRuns.get('sqlite') ?? null,
     });
   }
+  return rounds;
+}
+
+export async function runEngineScenario(spec: EngineScenarioSpec): Promise<EngineScenarioOutcome> {
+  if (!Number.isInteger(spec.rounds) || spec.rounds < 1)
+    throw new Error(`engine: rounds must be an integer >= 1, got ${spec.rounds}`);
+  if (!Number.isInteger(spec.inFlight) || spec.inFlight < 1)
+    throw new Error(`engine: calls in flight must be an integer >= 1, got ${spec.inFlight}`);
+  const loadAverageStart = loadavg()[0] as number;
+  const batchCount = planBatches(spec);
+  const input = encodeEngineInput(spec.workload, batchCount);
+  spec.progress.done(
+    `${'engine'.padEnd(12)} ${batchCount.toLocaleString('en-US')} batches of input encoded in ${input.encodeS.toFixed(1)} s (before the first window, not timed)`,
+  );
+  const rounds = await runRounds(spec, input);
   const memoryLimit = spec.peers.includes('memory-limit')
     ? await runPeer(spec, memoryLimitPeer)
     : null;

@@ -10,7 +10,8 @@
 //     resolves to        { scenario, subject, tps, p50Ms, p99Ms, p999Ms, maxMs, transfers,
 //                        durationS, shards, accounts, durability, batchSize, peers: [{ name, tps,
 //                        ratio, p50Ms, p99Ms, ... }], scaling, crossShardSweep, openLoop, recovery,
-//                        wallS, environment, command, ... } (result.ts); ratio = subject tps / peer tps
+//                        wallS, environment, command, ... } (result.ts);
+//                        ratio = subject tps / peer tps
 //     rejects            when a run loses or invents money or verify() is not clean (exit non-zero)
 //   runBenchCommand(argv, { commandPrefix }) parses a command line (benchUsage), runs, prints the
 //   table and writes --json / --report / --docs: `shardledger bench standard --duration 10` is
@@ -105,13 +106,8 @@ export {
   type RecoveryOptions,
   type RecoveryResult,
 } from './recovery.js';
-export {
-  benchDefaults,
-  peerNames,
-  runBench,
-  type BenchOptions,
-  type PeerName,
-} from './run-bench.js';
+export { benchDefaults, peerNames, type BenchOptions, type PeerName } from './bench-options.js';
+export { runBench } from './run-bench.js';
 export { benchUsage, parseBenchArgs, runBenchCommand } from './bench-command.js';
 export {
   scenarioNamed,

@@ -47,37 +47,7 @@ export interface Measurement {
 export async function measure(options: MeasureOptions): Promise<Measurement> {
   if (options.unitCount < 1) throw new Error('nothing to measure');
   if (!(options.concurrency >= 1)) throw new Error('concurrency must be >= 1');
-  const startMs = performance.now();
-  const warmupEndMs = startMs + options.warmupMs;
-  let measureStartMs = options.warmupMs > 0 ? Number.NaN : startMs;
-  let measureEndMs = options.warmupMs > 0 ? Number.POSITIVE_INFINITY : startMs + options.durationMs;
-  const latencies = new LatencyRecorder();
-  let series = new ThroughputSeries(startMs);
-  let next = 0;
-  let transfers = 0;
-  let warmupTransfers = 0;
-  let lastMs = startMs;
-  /** Where the window really ended: its planned end, or earlier when the units ran out. */
-  let windowEndMs = Number.NaN;
-  let stopped = false;
-  let lastProgressMs = startMs;
-  let exhausted = false;
-  const report = (nowMs: number): void => {
-    lastProgressMs = nowMs;
-    const phase = Number.isNaN(measureStartMs) ? 'warm-up' : 'measure';
-    const elapsedMs = nowMs - (phase === 'measure' ? measureStartMs : startMs);
-    const done = phase === 'measure' ? transfers : warmupTransfers;
-    // Until the first call of a phase completes there is no rate yet: show '-', not 0.
-    const currentTps = done === 0 ? Number.NaN : (done / Math.max(elapsedMs, 1)) * 1000;
-    options.progress.update({
-      label: options.label,
-      phase,
-      elapsedMs,
-      transfers: done,
-      currentTps,
-      p99Ms: latencies.count > 0 ? latencies.recentP99Ms(progressWindowSamples) : Number.NaN,
-    });
-  };
+  const loop = new MeasureLoop(options);
   // Async runners yield while a call is in flight: a timer keeps the line alive between
   // completions (a batch may take seconds). Synchronous runners are reported from the loop.
   let rejectStall: (error: Error) => void = () => undefined;
@@ -87,71 +57,134 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
   if (options.warmupMs <= 0) options.onWindowStart?.();
   const timer = setInterval(() => {
     const nowMs = performance.now();
-    if (nowMs - lastMs > stallTimeoutMs) {
-      stopped = true;
+    if (nowMs - loop.lastMs > stallTimeoutMs) {
+      loop.stopped = true;
       rejectStall(
         new Error(
           `${options.label}: no call completed for ${stallTimeoutMs / 1000} s; the runner hung`,
         ),
       );
     }
-    report(nowMs);
+    loop.report(nowMs);
   }, progressIntervalMs);
-  const caller = async (callerIndex: number): Promise<void> => {
-    while (!stopped) {
-      if (!options.cycle && next >= options.unitCount) {
-        exhausted = true;
-        stopped = true;
-        break;
-      }
-      const unit = next++ % options.unitCount;
-      const beganMs = performance.now();
-      const pending = options.step(unit, callerIndex);
-      if (pending !== undefined) await pending;
-      const endedMs = performance.now();
-      lastMs = endedMs;
-      const size = options.unitSize(unit);
-      if (Number.isNaN(measureStartMs)) {
-        warmupTransfers += size;
-        if (endedMs >= warmupEndMs) {
-          measureStartMs = endedMs;
-          measureEndMs = endedMs + options.durationMs;
-          series = new ThroughputSeries(endedMs);
-          options.onWindowStart?.();
-        }
-      } else if (endedMs <= measureEndMs || transfers === 0) {
-        transfers += size;
-        latencies.record(endedMs - beganMs);
-        series.add(beganMs, endedMs, size);
-        if (endedMs > measureEndMs) windowEndMs = endedMs; // the only call of the window ran past it
-      }
-      if (endedMs >= measureEndMs) stopped = true;
-      if (endedMs - lastProgressMs >= progressIntervalMs) report(endedMs);
-    }
-  };
   try {
     await Promise.race([
-      Promise.all(Array.from({ length: options.concurrency }, (_, index) => caller(index))),
+      Promise.all(Array.from({ length: options.concurrency }, (_, index) => loop.caller(index))),
       stall,
     ]);
   } finally {
     clearInterval(timer);
   }
-  const windowStartMs = Number.isNaN(measureStartMs) ? startMs : measureStartMs;
-  if (Number.isNaN(windowEndMs)) windowEndMs = Math.min(measureEndMs, lastMs);
-  const durationS = Math.max(windowEndMs - windowStartMs, 1e-6) / 1000;
-  const latency = latencies.summary();
-  const tps = transfers / durationS;
-  options.progress.done(
-    `${options.label.padEnd(12)} ${Math.round(tps).toLocaleString('en-US').padStart(11)} transfers/s  p50 ${latency.p50Ms.toFixed(2)} ms  p99 ${latency.p99Ms.toFixed(2)} ms  (${durationS.toFixed(1)} s)`,
-  );
-  return {
-    transfers,
-    warmupTransfers,
-    durationS,
-    tps,
-    latency,
-    tpsPerSecond: series.perSecond(windowEndMs),
-    exhausted,
-  };
+  return loop.measurement();
+}
+
+/** The state of one measurement: the warm-up, then the window, shared by every caller. */
+class MeasureLoop {
+  private readonly startMs = performance.now();
+  private readonly warmupEndMs: number;
+  private measureStartMs: number;
+  private measureEndMs: number;
+  private readonly latencies = new LatencyRecorder();
+  private series: ThroughputSeries;
+  private next = 0;
+  private transfers = 0;
+  private warmupTransfers = 0;
+  lastMs = this.startMs;
+  /** Where the window really ended: its planned end, or earlier when the units ran out. */
+  private windowEndMs = Number.NaN;
+  stopped = false;
+  private lastProgressMs = this.startMs;
+  private exhausted = false;
+  private readonly options: MeasureOptions;
+
+  constructor(options: MeasureOptions) {
+    this.options = options;
+    const { startMs } = this;
+    this.warmupEndMs = startMs + options.warmupMs;
+    this.measureStartMs = options.warmupMs > 0 ? Number.NaN : startMs;
+    this.measureEndMs =
+      options.warmupMs > 0 ? Number.POSITIVE_INFINITY : startMs + options.durationMs;
+    this.series = new ThroughputSeries(startMs);
+  }
+
+  /** Offers the progress line the current phase, rate and recent p99. */
+  report(nowMs: number): void {
+    this.lastProgressMs = nowMs;
+    const phase = Number.isNaN(this.measureStartMs) ? 'warm-up' : 'measure';
+    const elapsedMs = nowMs - (phase === 'measure' ? this.measureStartMs : this.startMs);
+    const done = phase === 'measure' ? this.transfers : this.warmupTransfers;
+    // Until the first call of a phase completes there is no rate yet: show '-', not 0.
+    const currentTps = done === 0 ? Number.NaN : (done / Math.max(elapsedMs, 1)) * 1000;
+    this.options.progress.update({
+      label: this.options.label,
+      phase,
+      elapsedMs,
+      transfers: done,
+      currentTps,
+      p99Ms:
+        this.latencies.count > 0 ? this.latencies.recentP99Ms(progressWindowSamples) : Number.NaN,
+    });
+  }
+
+  /** One caller: takes the next unit until the window ends or the units run out. */
+  async caller(callerIndex: number): Promise<void> {
+    const { options } = this;
+    while (!this.stopped) {
+      if (!options.cycle && this.next >= options.unitCount) {
+        this.exhausted = true;
+        this.stopped = true;
+        break;
+      }
+      const unit = this.next++ % options.unitCount;
+      const beganMs = performance.now();
+      const pending = options.step(unit, callerIndex);
+      if (pending !== undefined) await pending;
+      const endedMs = performance.now();
+      this.lastMs = endedMs;
+      this.completed(options.unitSize(unit), beganMs, endedMs);
+      if (endedMs >= this.measureEndMs) this.stopped = true;
+      if (endedMs - this.lastProgressMs >= progressIntervalMs) this.report(endedMs);
+    }
+  }
+
+  /** Counts a completed unit into the warm-up (opening the window once it is over) or the
+   * window. */
+  private completed(size: number, beganMs: number, endedMs: number): void {
+    if (Number.isNaN(this.measureStartMs)) {
+      this.warmupTransfers += size;
+      if (endedMs >= this.warmupEndMs) {
+        this.measureStartMs = endedMs;
+        this.measureEndMs = endedMs + this.options.durationMs;
+        this.series = new ThroughputSeries(endedMs);
+        this.options.onWindowStart?.();
+      }
+    } else if (endedMs <= this.measureEndMs || this.transfers === 0) {
+      this.transfers += size;
+      this.latencies.record(endedMs - beganMs);
+      this.series.add(beganMs, endedMs, size);
+      // The only call of the window ran past it.
+      if (endedMs > this.measureEndMs) this.windowEndMs = endedMs;
+    }
+  }
+
+  /** The window's figures, with the progress line's final line. */
+  measurement(): Measurement {
+    const windowStartMs = Number.isNaN(this.measureStartMs) ? this.startMs : this.measureStartMs;
+    if (Number.isNaN(this.windowEndMs)) this.windowEndMs = Math.min(this.measureEndMs, this.lastMs);
+    const durationS = Math.max(this.windowEndMs - windowStartMs, 1e-6) / 1000;
+    const latency = this.latencies.summary();
+    const tps = this.transfers / durationS;
+    this.options.progress.done(
+      `${this.options.label.padEnd(12)} ${Math.round(tps).toLocaleString('en-US').padStart(11)} transfers/s  p50 ${latency.p50Ms.toFixed(2)} ms  p99 ${latency.p99Ms.toFixed(2)} ms  (${durationS.toFixed(1)} s)`,
+    );
+    return {
+      transfers: this.transfers,
+      warmupTransfers: this.warmupTransfers,
+      durationS,
+      tps,
+      latency,
+      tpsPerSecond: this.series.perSecond(this.windowEndMs),
+      exhausted: this.exhausted,
+    };
+  }
 }

@@ -13,6 +13,7 @@ import {
   type Command,
   type DecideContext,
   type LedgerEvent,
+  type LedgerState,
   type TransferSpec,
 } from '@shardledger/ledger-core';
 import { MemoryLedger } from '@shardledger/ledger-core/testing';
@@ -31,19 +32,12 @@ function mustParse<T>(parsed: { ok: true; value: T } | { ok: false; code: string
   return parsed.value;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { time: { type: 'string' } } });
-  const timeMs = Number(values.time ?? 500);
-  const bench = new Bench({ time: timeMs, warmupTime: Math.min(timeMs, 200) });
+/** Folded into by every bench so that no result is dead code. */
+let sink = 0;
 
-  let sink = 0;
-  bench.add('fnv1a32(account id)', () => {
-    sink ^= fnv1a32('acct-004711');
-  });
-
-  // Same options the ledger's log uses for events (bigints beyond 64 bits).
-  const packr = new Packr({ useBigIntExtension: true });
-  const transfer: TransferSpec = mustParse(
+/** The transfer every single-transfer bench uses. */
+function sampleTransfer(): TransferSpec {
+  return mustParse(
     parseTransfer({
       id: 't-1-0000000001',
       debitAccountId: 'acct-000001',
@@ -52,6 +46,11 @@ async function main(): Promise<void> {
       currency: 'USD',
     }),
   );
+}
+
+function addCodecBenches(bench: Bench, transfer: TransferSpec): void {
+  // Same options the ledger's log uses for events (bigints beyond 64 bits).
+  const packr = new Packr({ useBigIntExtension: true });
   const event: LedgerEvent = {
     type: 'TransferCreated',
     timestamp: 1_700_000_000_000_000_000n,
@@ -64,7 +63,9 @@ async function main(): Promise<void> {
   bench.add('msgpackr unpack(TransferCreated)', () => {
     sink ^= (packr.unpack(encoded) as LedgerEvent).type.length;
   });
+}
 
+function addMemoryLedgerBench(bench: Bench, transfer: TransferSpec): void {
   const ledger = new MemoryLedger();
   for (const id of ['acct-000001', 'acct-000002'])
     ledger.execute({
@@ -79,20 +80,30 @@ async function main(): Promise<void> {
     });
     if (!decision.ok) throw new Error(decision.code);
   });
+}
 
-  // The standard batches: 10,000 accounts, uniform random pairs, 8,190 per batch.
-  // One task run applies a whole batch, so transfers/s = 8,190 x runs/s (printed below).
-  const batchWorkload = generateWorkload({ seed: 2, accountCount: 10_000, transferCount: 8190 });
-  const batch = batchWorkload.batches[0] as (typeof batchWorkload.batches)[number];
-  const accountIds = batchWorkload.accountIds;
-  const general = initialState();
+/** A fresh ledger state holding the accounts, created at timestamps 1, 2, ... */
+function stateWithAccounts(accountIds: readonly string[]): LedgerState {
+  const state = initialState();
   let timestamp = 1n;
   for (const id of accountIds)
-    evolve(general, {
+    evolve(state, {
       type: 'AccountCreated',
       timestamp: timestamp++,
       account: mustParse(parseAccount({ id, currency: 'USD' })),
     });
+  return state;
+}
+
+/** One standard batch: 10,000 accounts, uniform random pairs, 8,190 transfers, as commands. */
+function standardBatch(): {
+  accountIds: readonly string[];
+  commands: Command[];
+  amounts: Float64Array;
+} {
+  const batchWorkload = generateWorkload({ seed: 2, accountCount: 10_000, transferCount: 8190 });
+  const batch = batchWorkload.batches[0] as (typeof batchWorkload.batches)[number];
+  const accountIds = batchWorkload.accountIds;
   const commands: Command[] = [];
   for (let index = 0; index < batch.ids.length; index += 1) {
     const spec = mustParse(
@@ -106,6 +117,14 @@ async function main(): Promise<void> {
     );
     commands.push({ type: 'CreateTransfer', transfer: spec });
   }
+  return { accountIds, commands, amounts: Float64Array.from(batch.amount) };
+}
+
+/** The standard batch through decide + evolve and through the plain-transfer lane. One task run
+ * applies a whole batch, so transfers/s = 8,190 x runs/s (printed by `printBatchRates`). */
+function addBatchBenches(bench: Bench): void {
+  const { accountIds, commands, amounts } = standardBatch();
+  const general = stateWithAccounts(accountIds);
   // Every id is new (as with time-ordered ids, the engine's common case): no index lookup.
   const context: DecideContext & { timestamp: bigint } = {
     timestamp: 0n,
@@ -120,21 +139,13 @@ async function main(): Promise<void> {
       for (const event of decision.events) evolve(general, event);
     }
   });
-  const plain = initialState();
-  timestamp = 1n;
-  for (const id of accountIds)
-    evolve(plain, {
-      type: 'AccountCreated',
-      timestamp: timestamp++,
-      account: mustParse(parseAccount({ id, currency: 'USD' })),
-    });
+  const plain = stateWithAccounts(accountIds);
   const debits = commands.map((command) =>
     command.type === 'CreateTransfer' ? command.transfer.debitAccountId : '',
   );
   const credits = commands.map((command) =>
     command.type === 'CreateTransfer' ? command.transfer.creditAccountId : '',
   );
-  const amounts = Float64Array.from(batch.amount);
   bench.add('applyPlainTransfer: 8,190 transfers, 10k accounts', () => {
     for (let index = 0; index < debits.length; index += 1) {
       if (
@@ -151,7 +162,10 @@ async function main(): Promise<void> {
       plain.lastSequence += 1;
     }
   });
+}
 
+/** The LMDB append bench on a temp directory; resolves to its cleanup. */
+async function addLmdbBench(bench: Bench): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-micro-'));
   const db = openLmdbLog({ path: join(dir, 'micro.mdb') });
   const workload = generateWorkload({ seed: 1, accountCount: 10_000, transferCount: 8190 });
@@ -161,14 +175,14 @@ async function main(): Promise<void> {
     await db.put(key++, record);
     await db.flushed;
   });
-
-  try {
-    await bench.run();
-  } finally {
+  return async () => {
     await db.close();
     await rm(dir, { recursive: true, force: true });
-  }
-  console.table(bench.table());
+  };
+}
+
+/** Transfers per second of the whole-batch benches. */
+function printBatchRates(bench: Bench): void {
   for (const task of bench.tasks) {
     if (!task.name.includes('8,190 transfers')) continue;
     const result = task.result;
@@ -178,6 +192,27 @@ async function main(): Promise<void> {
       `${task.name}: ${Math.round((8190 / meanMs) * 1000).toLocaleString('en-US')} transfers/s (${((meanMs * 1000) / 8190).toFixed(3)} µs each)`,
     );
   }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { time: { type: 'string' } } });
+  const timeMs = Number(values.time ?? 500);
+  const bench = new Bench({ time: timeMs, warmupTime: Math.min(timeMs, 200) });
+  bench.add('fnv1a32(account id)', () => {
+    sink ^= fnv1a32('acct-004711');
+  });
+  const transfer = sampleTransfer();
+  addCodecBenches(bench, transfer);
+  addMemoryLedgerBench(bench, transfer);
+  addBatchBenches(bench);
+  const cleanUp = await addLmdbBench(bench);
+  try {
+    await bench.run();
+  } finally {
+    await cleanUp();
+  }
+  console.table(bench.table());
+  printBatchRates(bench);
   if (sink === 0.5) console.log(sink); // keeps `sink` alive
 }
 

@@ -138,15 +138,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       if (sent < plan.sendCount) next = options.batchFor(sent);
     }
     if (saturated) break;
-    const elapsedMs = performance.now() - startMs;
-    options.progress.update({
-      label: options.label,
-      phase: 'measure',
-      elapsedMs,
-      transfers,
-      currentTps: transfers === 0 ? Number.NaN : (transfers / Math.max(elapsedMs, 1)) * 1000,
-      p99Ms: corrected.count > 0 ? corrected.recentP99Ms(256) : Number.NaN,
-    });
+    reportProgress(options, performance.now() - startMs, transfers, corrected);
     const waitMs = scheduledSendMs(plan, startMs, sent) - performance.now();
     if (sent < plan.sendCount)
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, waitMs)));
@@ -155,13 +147,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   if (failure !== null) throw failure;
   const durationS = (performance.now() - startMs) / 1000;
   const latency = corrected.summary();
-  options.progress.done(
-    `${options.label.padEnd(12)} ${Math.round(transfers / durationS)
-      .toLocaleString('en-US')
-      .padStart(
-        11,
-      )} transfers/s offered ${Math.round(plan.offeredTps).toLocaleString('en-US')}  p50 ${latency.p50Ms.toFixed(2)} ms  p99 ${latency.p99Ms.toFixed(2)} ms${saturated ? '  SATURATED' : ''}`,
-  );
+  options.progress.done(doneLine(options, transfers / durationS, latency, saturated));
   return {
     plan,
     sent,
@@ -172,4 +158,35 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     uncorrected: uncorrected.summary(),
     saturated,
   };
+}
+
+/** Offers the progress line the rate so far and the recent p99 from the scheduled times. */
+function reportProgress(
+  options: OpenLoopOptions,
+  elapsedMs: number,
+  transfers: number,
+  corrected: LatencyRecorder,
+): void {
+  options.progress.update({
+    label: options.label,
+    phase: 'measure',
+    elapsedMs,
+    transfers,
+    currentTps: transfers === 0 ? Number.NaN : (transfers / Math.max(elapsedMs, 1)) * 1000,
+    p99Ms: corrected.count > 0 ? corrected.recentP99Ms(256) : Number.NaN,
+  });
+}
+
+/** The progress line's final line: achieved and offered rates, p50 and p99. */
+function doneLine(
+  options: OpenLoopOptions,
+  achievedTps: number,
+  latency: LatencySummary,
+  saturated: boolean,
+): string {
+  return `${options.label.padEnd(12)} ${Math.round(achievedTps)
+    .toLocaleString('en-US')
+    .padStart(
+      11,
+    )} transfers/s offered ${Math.round(options.plan.offeredTps).toLocaleString('en-US')}  p50 ${latency.p50Ms.toFixed(2)} ms  p99 ${latency.p99Ms.toFixed(2)} ms${saturated ? '  SATURATED' : ''}`;
 }

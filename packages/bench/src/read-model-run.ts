@@ -148,7 +148,8 @@ interface OpenLoopOutcome {
 
 /** An open loop at `offeredTps`; with the model, each call's lag: from its acknowledgement until
  * the projection reaches every shard's last sequence as of then (a bound that may include a few
- * later writes, so the figure errs high). The wait does not hurry the projector (pollNow: false). */
+ * later writes, so the figure errs high). The wait does not hurry the projector
+ * (pollNow: false). */
 async function openLoop(
   spec: ReadModelRunSpec,
   withModel: boolean,
@@ -214,11 +215,72 @@ async function openLoop(
   }
 }
 
+/** One round's closed-loop pair: the run without the read model and the run with it. */
+interface RoundPair {
+  readonly without: TargetRunResult;
+  readonly with: TargetRunResult;
+  readonly catchUpMs: number | null;
+}
+
+/** The open loops at the offered rate, with and without the read model. */
+interface OpenLoops {
+  readonly withModel: OpenLoopOutcome;
+  readonly withoutModel: OpenLoopOutcome;
+}
+
+/** The keep-up search's tries and the rate found (null when none was under the target). */
+interface KeepUp {
+  readonly lagTargetMs: number;
+  readonly keepUpTries: ReadModelLagTry[];
+  readonly keepUpTps: number | null;
+}
+
 export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRunOutcome> {
   if (!Number.isInteger(spec.rounds) || spec.rounds < 1)
     throw new Error(`read-model: rounds must be an integer >= 1, got ${spec.rounds}`);
   const loadAverageStart = loadavg()[0] as number;
-  const pairs: { without: TargetRunResult; with: TargetRunResult; catchUpMs: number | null }[] = [];
+  const pairs = await closedLoopPairs(spec);
+  const drops = pairs.map((pair) => (1 - pair.with.tps / pair.without.tps) * 100);
+  const peakTps = medianOf(pairs.map((pair) => pair.without.tps));
+  const offeredTps = spec.offeredTps ?? peakTps / 2;
+  const withModel = await openLoop(spec, true, offeredTps);
+  const withoutModel = await openLoop(spec, false, offeredTps);
+  const keepUp = await keepUpSearch(spec, offeredTps, withModel.lag as LatencySummary);
+  const headline =
+    pairs.find((_pair, index) => drops[index] === medianOf(drops)) ??
+    (pairs[0] as (typeof pairs)[number]);
+  const summary = summaryOf(spec, {
+    pairs,
+    drops,
+    peakTps,
+    offeredTps,
+    loops: { withModel, withoutModel },
+    keepUp,
+    loadAverageStart,
+  });
+  const named = (run: RunResult, name: string, method: string): RunResult => ({
+    ...run,
+    name,
+    method: `${method}; ${run.method}`,
+  });
+  return {
+    withModel: named(
+      headline.with,
+      `${spec.name}+read-model`,
+      'a ReadModel follows the logs (projector worker at niceness 19), caught up and its totals checked after the window',
+    ),
+    withoutModel: named(
+      headline.without,
+      `${spec.name} (read model off)`,
+      'the same run without a read model, in the same round',
+    ),
+    summary,
+  };
+}
+
+/** The closed-loop pairs, one per round. */
+async function closedLoopPairs(spec: ReadModelRunSpec): Promise<RoundPair[]> {
+  const pairs: RoundPair[] = [];
   for (let round = 0; round < spec.rounds; round++) {
     // Swap the order every round: a machine getting busier or quieter then favours neither side.
     const withFirst = round % 2 === 1;
@@ -228,14 +290,16 @@ export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRun
     const withoutRun = withFirst ? second : first;
     pairs.push({ without: withoutRun.run, with: withRun.run, catchUpMs: withRun.catchUpMs });
   }
-  const drops = pairs.map((pair) => (1 - pair.with.tps / pair.without.tps) * 100);
-  const peakTps = medianOf(pairs.map((pair) => pair.without.tps));
-  const offeredTps = spec.offeredTps ?? peakTps / 2;
-  const withModel = await openLoop(spec, true, offeredTps);
-  const withoutModel = await openLoop(spec, false, offeredTps);
-  const lagAtOffered = withModel.lag as LatencySummary;
-  // The search for the rate the read model keeps up with: the same open loop at half the rate,
-  // then a quarter..., each on a fresh ledger, until the lag's max is under the target.
+  return pairs;
+}
+
+/** The search for the rate the read model keeps up with: the same open loop at half the rate,
+ * then a quarter..., each on a fresh ledger, until the lag's max is under the target. */
+async function keepUpSearch(
+  spec: ReadModelRunSpec,
+  offeredTps: number,
+  lagAtOffered: LatencySummary,
+): Promise<KeepUp> {
   const keepUpTries: ReadModelLagTry[] = [];
   const lagTargetMs = spec.lagTargetMs ?? readModelLagTargetMs;
   let keepUpTps: number | null = lagAtOffered.maxMs < lagTargetMs ? offeredTps : null;
@@ -254,11 +318,25 @@ export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRun
     });
     if (lag.maxMs < lagTargetMs) keepUpTps = rate;
   }
-  const headline =
-    pairs.find((_pair, index) => drops[index] === medianOf(drops)) ??
-    (pairs[0] as (typeof pairs)[number]);
-  const lag = lagAtOffered;
-  const summary: ReadModelSummary = {
+  return { lagTargetMs, keepUpTries, keepUpTps };
+}
+
+function summaryOf(
+  spec: ReadModelRunSpec,
+  collected: {
+    pairs: readonly RoundPair[];
+    drops: readonly number[];
+    peakTps: number;
+    offeredTps: number;
+    loops: OpenLoops;
+    keepUp: KeepUp;
+    loadAverageStart: number;
+  },
+): ReadModelSummary {
+  const { pairs, drops, loops, keepUp } = collected;
+  const { withModel, withoutModel } = loops;
+  const lag = withModel.lag as LatencySummary;
+  return {
     rounds: pairs.map((pair, index) => ({
       withoutTps: pair.without.tps,
       withTps: pair.with.tps,
@@ -267,8 +345,8 @@ export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRun
       withFirst: index % 2 === 1,
     })),
     dropPercentMedian: medianOf(drops),
-    peakTps,
-    offeredTps,
+    peakTps: collected.peakTps,
+    offeredTps: collected.offeredTps,
     peakDerived: spec.offeredTps === undefined,
     lagBatchSize: spec.lagBatchSize,
     lagCount: lag.count,
@@ -282,28 +360,10 @@ export async function runReadModel(spec: ReadModelRunSpec): Promise<ReadModelRun
     writeP50MsWithout: withoutModel.writeLatency.p50Ms,
     writeP99MsWithout: withoutModel.writeLatency.p99Ms,
     saturated: withModel.saturated || withoutModel.saturated,
-    lagTargetMs,
-    keepUpTries,
-    keepUpTps,
-    loadAverageStart,
+    lagTargetMs: keepUp.lagTargetMs,
+    keepUpTries: keepUp.keepUpTries,
+    keepUpTps: keepUp.keepUpTps,
+    loadAverageStart: collected.loadAverageStart,
     loadAverageEnd: loadavg()[0] as number,
-  };
-  const named = (run: RunResult, name: string, method: string): RunResult => ({
-    ...run,
-    name,
-    method: `${method}; ${run.method}`,
-  });
-  return {
-    withModel: named(
-      headline.with,
-      `${spec.name}+read-model`,
-      'a ReadModel follows the logs (projector worker at niceness 19), caught up and its totals checked after the window',
-    ),
-    withoutModel: named(
-      headline.without,
-      `${spec.name} (read model off)`,
-      'the same run without a read model, in the same round',
-    ),
-    summary,
   };
 }

@@ -10,7 +10,8 @@ export interface LatencySummary {
   readonly meanMs: number;
 }
 
-/** Nearest-rank percentile of sorted samples: the smallest value with >= p% of samples at or below. */
+/** Nearest-rank percentile of sorted samples: the smallest value with >= p% of samples at or
+ * below. */
 export function percentileOfSorted(sorted: Float64Array, percent: number): number {
   if (sorted.length === 0) return Number.NaN;
   if (!(percent > 0 && percent <= 100))

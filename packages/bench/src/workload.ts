@@ -118,48 +118,15 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   if (pairs === 'uniform' && crossShardRatio > 0)
     throw new Error('crossShardRatio goes with co-located pairs');
   const accountIds = Array.from({ length: options.accountCount }, (_, index) => accountIdOf(index));
-  const shardOf = options.shardOf ?? (() => 0);
-  const shardOfIndex = Uint32Array.from(accountIds, (id) => shardOf(id));
-  const byShard = groupByShard(shardOfIndex);
-  if (crossShardRatio > 0 && byShard.size < 2)
-    throw new Error('crossShardRatio > 0 needs accounts on at least two shards');
-  const hot =
-    options.hotExponent === undefined
-      ? null
-      : createZipfSampler({ count: accountIds.length, exponent: options.hotExponent });
-  // Hot ranks map to a seeded permutation, so the hottest accounts are spread over shards.
-  const hotPermutation =
-    hot === null ? null : shuffledIndexes(accountIds.length, createPrng(options.seed));
-  const shape: Shape = {
-    shardOfIndex,
-    byShard,
-    hot,
-    hotPermutation,
-    pairs,
-    crossShardRatio,
-    ids,
-    runId: options.runId ?? String(options.seed),
-  };
+  const shape = shapeOf(options, accountIds, { pairs, ids, crossShardRatio });
   const batchCount = Math.ceil(transferCount / batchSize);
-  const cache = new Map<number, WorkloadBatch>();
-  const batch = (index: number): WorkloadBatch => {
-    if (!Number.isInteger(index) || index < 0 || index >= batchCount)
-      throw new Error(`no batch ${index} (workload has ${batchCount})`);
-    const cached = cache.get(index);
-    if (cached !== undefined) return cached;
-    const size = Math.min(batchSize, transferCount - index * batchSize);
-    const made = generateBatch({
-      shape,
-      seed: options.seed,
-      index,
-      first: index * batchSize,
-      size,
-      accountCount: accountIds.length,
-    });
-    if (cache.size >= batchCacheSize) cache.delete(cache.keys().next().value as number);
-    cache.set(index, made);
-    return made;
-  };
+  const batch = batchSource(shape, {
+    seed: options.seed,
+    batchSize,
+    transferCount,
+    batchCount,
+    accountCount: accountIds.length,
+  });
   const all = (): WorkloadBatch[] => {
     if (transferCount > materializedTransferCountMax)
       throw new Error(
@@ -183,6 +150,72 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     get crossShardCount() {
       return all().reduce((sum, made) => sum + made.crossShardCount, 0);
     },
+  };
+}
+
+/** What every batch of the workload is drawn from: the accounts' shards, the hot-account
+ * sampler, and the pair and id kinds. */
+function shapeOf(
+  options: WorkloadOptions,
+  accountIds: readonly string[],
+  kinds: { pairs: PairKind; ids: IdKind; crossShardRatio: number },
+): Shape {
+  const { crossShardRatio } = kinds;
+  const shardOf = options.shardOf ?? (() => 0);
+  const shardOfIndex = Uint32Array.from(accountIds, (id) => shardOf(id));
+  const byShard = groupByShard(shardOfIndex);
+  if (crossShardRatio > 0 && byShard.size < 2)
+    throw new Error('crossShardRatio > 0 needs accounts on at least two shards');
+  const hot =
+    options.hotExponent === undefined
+      ? null
+      : createZipfSampler({ count: accountIds.length, exponent: options.hotExponent });
+  // Hot ranks map to a seeded permutation, so the hottest accounts are spread over shards.
+  const hotPermutation =
+    hot === null ? null : shuffledIndexes(accountIds.length, createPrng(options.seed));
+  return {
+    shardOfIndex,
+    byShard,
+    hot,
+    hotPermutation,
+    pairs: kinds.pairs,
+    crossShardRatio,
+    ids: kinds.ids,
+    runId: options.runId ?? String(options.seed),
+  };
+}
+
+/** `batch(index)`: each batch generated on first use from its own seed, the latest
+ * `batchCacheSize` kept. */
+function batchSource(
+  shape: Shape,
+  spec: {
+    seed: number;
+    batchSize: number;
+    transferCount: number;
+    batchCount: number;
+    accountCount: number;
+  },
+): (index: number) => WorkloadBatch {
+  const { batchSize, transferCount, batchCount } = spec;
+  const cache = new Map<number, WorkloadBatch>();
+  return (index: number): WorkloadBatch => {
+    if (!Number.isInteger(index) || index < 0 || index >= batchCount)
+      throw new Error(`no batch ${index} (workload has ${batchCount})`);
+    const cached = cache.get(index);
+    if (cached !== undefined) return cached;
+    const size = Math.min(batchSize, transferCount - index * batchSize);
+    const made = generateBatch({
+      shape,
+      seed: spec.seed,
+      index,
+      first: index * batchSize,
+      size,
+      accountCount: spec.accountCount,
+    });
+    if (cache.size >= batchCacheSize) cache.delete(cache.keys().next().value as number);
+    cache.set(index, made);
+    return made;
   };
 }
 

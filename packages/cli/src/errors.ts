@@ -6,7 +6,8 @@ import { errorCatalogue, isLedgerError, type CommandStatus } from '@shardledger/
 
 export const exitCodes = {
   ok: 0,
-  /** The ledger refused a command (insufficient funds, pending already posted...) or verify found a violation. */
+  /** The ledger refused a command (insufficient funds, pending already posted...) or verify
+   * found a violation. */
   rejected: 1,
   /** Bad command line or input: unknown option, malformed amount, id or file. */
   usage: 2,

@@ -40,7 +40,8 @@ export function checkAmountSyntax(text: string, options: { minor: boolean }): vo
 }
 
 /** Parses an amount typed by a person into minor units: "12.34" USD -> 1234n; with `minor`, the
- * text is already minor units ("1234"). Rejects signs, exponents, extra decimals, 0 and > 2^128-1. */
+ * text is already minor units ("1234"). Rejects signs, exponents, extra decimals, 0 and
+ * > 2^128-1. */
 export function parseAmountText(
   text: string,
   options: { currency: string; minor: boolean },

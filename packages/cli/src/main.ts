@@ -83,13 +83,17 @@ async function run(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCodes.ok;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.exitCode === 0) return exitCodes.ok; // --help, --version
+  } catch (caught) {
+    let error: unknown = caught;
+    if (caught instanceof CommanderError) {
+      if (caught.exitCode === 0) return exitCodes.ok; // --help, --version
       // 'commander.help': no command given; the help went to stderr already.
-      if (error.code === 'commander.help' || error.code === 'commander.helpDisplayed')
+      if (caught.code === 'commander.help' || caught.code === 'commander.helpDisplayed')
         return exitCodes.usage;
-      error = new CliError({ code: 'USAGE_ERROR', message: error.message.replace(/^error: /, '') });
+      error = new CliError({
+        code: 'USAGE_ERROR',
+        message: caught.message.replace(/^error: /, ''),
+      });
     }
     // A closed pipe (`shardledger export | head`) is the reader's choice, not an error.
     if ((error as NodeJS.ErrnoException).code === 'EPIPE') return exitCodes.ok;

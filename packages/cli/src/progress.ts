@@ -30,7 +30,8 @@ export function createStatusLine(stream: NodeJS.WriteStream = process.stderr): S
   };
 }
 
-/** Redraws `text(elapsed seconds)` every 200 ms until the promise settles (for single long calls). */
+/** Redraws `text(elapsed seconds)` every 200 ms until the promise settles (for single long
+ * calls). */
 export async function withTicker<T>(
   text: (elapsedS: string) => string,
   work: Promise<T>,

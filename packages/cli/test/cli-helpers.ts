@@ -1,10 +1,8 @@
 // Helpers of the CLI tests: run the real built binary (dist/main.js) in a child process, in a
 // temp working dir, and capture its exit code, stdout and stderr.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir as sharedTempDir } from '@shardledger/ledger-core/testing';
 import { PartitionMap, readManifest } from '@shardledger/shard-router';
 
 export const mainPath = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -46,9 +44,9 @@ export function json<T = unknown>(run: CliRun): T {
   }
 }
 
-export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'shardledger-cli-'));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+/** A fresh temp dir `shardledger-cli-XXXXXX`; `cleanup` removes it. */
+export function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  return sharedTempDir('cli');
 }
 
 /** `count` ids `${prefix}-N` that the data dir at `dir` places on one shard. */

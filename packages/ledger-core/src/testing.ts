@@ -1,5 +1,6 @@
 // Test helpers shipped with the package (`@shardledger/ledger-core/testing`): an in-memory id
-// index with the same contract as the LMDB one, and a given/when/then runner for the decider.
+// index with the same contract as the LMDB one, a given/when/then runner for the decider, and the
+// aids every package's tests share (seeded PRNG, temp dir, sleep; test-aids.ts).
 
 import { decide } from './domain/decide.js';
 import { evolve } from './domain/evolve.js';
@@ -13,6 +14,8 @@ import type {
   SagaOutcome,
   TransferRecord,
 } from './domain/types.js';
+
+export { seededRandom, sleep, tempDir } from './test-aids.js';
 
 /** The id index kept in memory: for tests and for replaying a log into a scratch state. */
 export class MemoryIndex {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ShardEngine, type LedgerEvent } from '../src/index.js';
+import { seededRandom } from '../src/testing.js';
 import { tempDirs } from './fixtures/engine-fixtures.js';
 
 const KILLS = 24;
@@ -31,17 +32,6 @@ type Ack = [
   string | null,
   string,
 ];
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface RunOutcome {
   readonly acks: Ack[];
@@ -156,7 +146,7 @@ describe('ShardEngine under SIGKILL', () => {
       expect(existsSync(COMPILED), 'build first: npx tsc -b packages/ledger-core').toBe(true);
       const seed = Number(process.env['CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
       console.log(`engine.crash: seed ${seed} (rerun with CRASH_SEED=${seed})`);
-      const random = mulberry32(seed);
+      const random = seededRandom(seed);
       const dir = await dirs.make();
       const ackedIds: string[] = [];
       const rejected = new Set<string>();

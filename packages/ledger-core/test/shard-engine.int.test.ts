@@ -12,6 +12,7 @@ import {
   type ShardEngineOptions,
 } from '../src/index.js';
 import { openShardDatabases } from '../src/storage/lmdb-env.js';
+import { sleep } from '../src/testing.js';
 import {
   account,
   countersOf,
@@ -260,7 +261,7 @@ describe('ShardEngine two-phase transfers', () => {
     ]);
     const sequence = engine.info().lastSequence;
     // The timer fires after ~21 ms of real time, but the engine's clock has not reached the deadline.
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await sleep(80);
     expect(engine.info().lastSequence).toBe(sequence);
     clock.advanceMs(1_000);
     await vi.waitFor(() => expect(engine.info().lastSequence).toBe(sequence + 1), {

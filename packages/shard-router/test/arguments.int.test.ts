@@ -5,7 +5,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger, ReadModel, type LedgerOptions } from '../src/index.js';
-import { errorCodeOf, idOnShard, tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
+import { errorCodeOf, idOnShard } from './ledger-fixtures.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, type TransferInput } from '../src/index.js';
-import { errorCodeOf, ledgerTotals, runToExit, tempDir } from './ledger-fixtures.js';
+import { sleep, tempDir } from '@shardledger/ledger-core/testing';
+import { errorCodeOf, ledgerTotals, runToExit } from './ledger-fixtures.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -61,7 +62,7 @@ describe('Ledger.backup', () => {
       }
     };
     const waitForEnded = async (count: number): Promise<void> => {
-      while (ended() < count) await new Promise((resolve) => setTimeout(resolve, 5));
+      while (ended() < count) await sleep(5);
     };
     const writers = [0, 1, 2].map((index) => writer(index));
     await waitForEnded(15);

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, limits, type TransferInput } from '../src/index.js';
-import { ledgerTotals, seededRandom, tempDir } from './ledger-fixtures.js';
+import { seededRandom, tempDir } from '@shardledger/ledger-core/testing';
+import { ledgerTotals } from './ledger-fixtures.js';
 
 /** Fixed unless FC_SEED is set; fast-check also prints it (with the shrink path) on failure. */
 const seed = Number(process.env['FC_SEED'] ?? 20_261_206);

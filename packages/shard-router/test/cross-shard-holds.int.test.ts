@@ -6,7 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, armFailpoint, disarmAllFailpoints, type TransferInput } from '../src/index.js';
-import { errorCodeOf, idOnShard, ledgerTotals, runToExit, tempDir } from './ledger-fixtures.js';
+import { sleep, tempDir } from '@shardledger/ledger-core/testing';
+import { errorCodeOf, idOnShard, ledgerTotals, runToExit } from './ledger-fixtures.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -168,7 +169,7 @@ describe('cross-shard holds', () => {
     ).toEqual(['ok', 'ok']);
     const info = await ledger.info();
     expect(info.shardInfo.map((shard) => shard.holdsOpen)).toEqual([2, 2]);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await sleep(700);
     expect((await ledger.lookupTransfers(['h-1']))[0]?.state).toBe('expired');
     expect((await ledger.postPendingTransfers([{ id: 'p-1', pendingId: 'h-1' }]))[0]?.status).toBe(
       'pending_expired',
@@ -176,14 +177,14 @@ describe('cross-shard holds', () => {
     expect((await ledger.lookupAccounts([merchant]))[0]?.creditsPending).toBe(50n);
     await ledger.close();
     // h-2 times out while the ledger is closed: the reopened router expires it from the log.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await sleep(1000);
     const { ledger: reopened } = await openLedger(dir);
     for (
       let waited = 0;
       waited < 3000 && (await reopened.lookupTransfers(['h-2']))[0]?.state !== 'expired';
       waited += 50
     ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     expect((await reopened.lookupTransfers(['h-2']))[0]?.state).toBe('expired');
     const [from, to] = await reopened.lookupAccounts([wallet, merchant]);

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, type TransferInput } from '../src/index.js';
-import { idOnShard, runToExit, seededRandom, tempDir } from './ledger-fixtures.js';
+import { seededRandom, tempDir } from '@shardledger/ledger-core/testing';
+import { idOnShard, runToExit } from './ledger-fixtures.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/open-verify.mjs', import.meta.url));
 /** LMDB's page header: the page number at byte 0, the flags at byte 18. */

@@ -7,7 +7,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, isLedgerError, type TransferInput } from '../src/index.js';
-import { idOnShard, tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
+import { idOnShard } from './ledger-fixtures.js';
 
 let mountDir = '';
 let cleanupMount: () => Promise<void> = async () => undefined;

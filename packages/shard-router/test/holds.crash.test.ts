@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Ledger } from '../src/index.js';
-import { ledgerTotals, seededRandom, tempDir } from './ledger-fixtures.js';
+import { seededRandom, tempDir } from '@shardledger/ledger-core/testing';
+import { ledgerTotals } from './ledger-fixtures.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/holds-load.mjs', import.meta.url));
 const seed = Number(process.env['CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31));

@@ -1,7 +1,8 @@
 // Goal: concurrent callers draining a few hot limited accounts never overdraw them; method: 150 concurrent single-transfer calls (same- and cross-shard) on a real 4-shard ledger, checked by balances, results and every history posting.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, type TransferResult } from '../src/index.js';
-import { idOnShard, ledgerTotals, tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
+import { idOnShard, ledgerTotals } from './ledger-fixtures.js';
 
 let ledger: Ledger;
 let cleanup: () => Promise<void>;

@@ -1,18 +1,7 @@
-// Shared helpers of the Ledger tests: temp data dirs, account ids placed on chosen shards, and
-// whole-ledger sums. Not a stub: every helper drives the real Ledger.
+// Shared helpers of the Ledger tests: account ids placed on chosen shards, whole-ledger sums and
+// test children run to their end (temp dirs and the seeded PRNG: @shardledger/ledger-core/testing). Not a stub: every helper drives the real Ledger.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isLedgerError, type Ledger } from '../src/index.js';
-
-/** A fresh temp dir; `cleanup` removes it. */
-export async function tempDir(
-  prefix: string,
-): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), `shardledger-${prefix}-`));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
 
 /** The first id `${prefix}-N` (N = 0, 1, ...) that the ledger places on `shard`, skipping `taken`. */
 export function idOnShard(
@@ -67,18 +56,6 @@ export async function ledgerTotals(ledger: Ledger): Promise<{
     }
   }
   return sums;
-}
-
-/** mulberry32: a small seeded PRNG, so that random schedules can be replayed from a printed seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** Runs a test child (`node fixture ...args`) to its end: its output, and its exit code or the

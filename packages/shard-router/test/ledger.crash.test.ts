@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
 import { Ledger } from '../src/index.js';
-import { ledgerTotals, seededRandom, tempDir } from './ledger-fixtures.js';
+import { seededRandom, tempDir } from '@shardledger/ledger-core/testing';
+import { ledgerTotals } from './ledger-fixtures.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/crash-ledger.mjs', import.meta.url));
 /** Printed, and replayable with CRASH_SEED=<seed>. */

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseTransfer } from '@shardledger/ledger-core';
 import { Ledger, type TransferInput } from '../src/index.js';
-import { errorCodeOf, idOnShard, ledgerTotals, tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
+import { errorCodeOf, idOnShard, ledgerTotals } from './ledger-fixtures.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;

@@ -8,7 +8,7 @@ import {
   type TransferInput,
   type VoidPendingInput,
 } from '../src/index.js';
-import { tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
 
 /** Fixed unless FC_SEED is set; fast-check prints it (with the shrink path) on failure. */
 const seed = Number(process.env['FC_SEED'] ?? 20_260_301);

@@ -3,7 +3,8 @@
 // ledgers (compiled workers, LMDB in mkdtemp dirs).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger, type TransferInput } from '../src/index.js';
-import { idOnShard, tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
+import { idOnShard } from './ledger-fixtures.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;

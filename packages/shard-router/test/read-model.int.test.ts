@@ -2,36 +2,25 @@
 // Method: a seeded random workload (same-shard and cross-shard transfers, atomic groups, pending
 // transfers posted, partly posted or voided) on a real 3-shard ledger in a temp dir, projected
 // while it is written; after waitFor('latest') every account is compared with lookupAccounts.
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeEventRecord } from '@shardledger/ledger-core';
+import { seededRandom, tempDir as sharedTempDir } from '@shardledger/ledger-core/testing';
 import { Ledger, isLedgerError, type TransferInput } from '../src/index.js';
 import { ReadModel, dumpProjection } from '../src/read-model/index.js';
 import { openReadModelDb } from '../src/read-model/read-model-db.js';
 
 const SEED = 0x5eed6;
-const created: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
-  await Promise.all(created.map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all(cleanups.map((cleanup) => cleanup()));
 });
 
 async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'read-model-'));
-  created.push(dir);
-  return dir;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const made = await sharedTempDir('read-model');
+  cleanups.push(made.cleanup);
+  return made.dir;
 }
 
 interface Workload {
@@ -45,7 +34,7 @@ interface Workload {
 
 /** Seeded writes; every call is awaited so that statuses are known. */
 async function runWorkload(ledger: Ledger, seed: number): Promise<Workload> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const accountIds: string[] = [];
   const currencies = ['USD', 'EUR'];

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, type TransferInput } from '../src/index.js';
-import { errorCodeOf, idOnShard, ledgerTotals, tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
+import { errorCodeOf, idOnShard, ledgerTotals } from './ledger-fixtures.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

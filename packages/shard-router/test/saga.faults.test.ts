@@ -8,7 +8,8 @@ import {
   isLedgerError,
   type TransferInput,
 } from '../src/index.js';
-import { idOnShard, ledgerTotals, tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
+import { idOnShard, ledgerTotals } from './ledger-fixtures.js';
 
 let ledger: Ledger;
 let cleanup: () => Promise<void>;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLedgerError } from '@shardledger/ledger-core';
 import { Ledger } from '../src/index.js';
-import { idOnShard, tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
+import { idOnShard } from './ledger-fixtures.js';
 
 let dir: string;
 let cleanups: (() => Promise<void>)[] = [];

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, type TransferInput } from '../src/index.js';
 import { TransferIdGuard } from '../src/write/id-check.js';
-import { idOnShard, ledgerTotals, seededRandom, tempDir } from './ledger-fixtures.js';
+import { seededRandom, tempDir } from '@shardledger/ledger-core/testing';
+import { idOnShard, ledgerTotals } from './ledger-fixtures.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

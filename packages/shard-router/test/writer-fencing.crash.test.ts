@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../src/index.js';
-import { tempDir } from './ledger-fixtures.js';
+import { tempDir } from '@shardledger/ledger-core/testing';
 
 const fixture = fileURLToPath(new URL('./fixtures/fence-writer.mjs', import.meta.url));
 

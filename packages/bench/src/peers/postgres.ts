@@ -23,6 +23,7 @@ import {
   sessionSetupSql,
 } from './postgres-batched.js';
 import { startPostgres, type PgServer } from './postgres-server.js';
+import type { Workload } from '../workload.js';
 
 export type PostgresForm = 'batched' | 'per-transfer';
 
@@ -98,6 +99,14 @@ export function createPostgresPeer(
   };
 }
 
+/** Transfers applied so far, and their amounts summed: checked against the balances after. */
+interface Tally {
+  count: number;
+  amount: bigint;
+}
+
+type Step = (unit: number, client: pg.Client) => Promise<void>;
+
 async function runOn(
   config: pg.ClientConfig,
   options: RunOptions,
@@ -112,81 +121,103 @@ async function runOn(
   try {
     await Promise.all(clients.map((client) => client.connect()));
     const admin = clients[0] as pg.Client;
-    await admin.query(schema);
-    await admin.query(
-      'INSERT INTO bench_accounts (idx, id, currency) SELECT i - 1, x.id, $2 FROM unnest($1::text[]) WITH ORDINALITY AS x(id, i)',
-      [workload.accountIds, workload.currency],
-    );
-    await admin.query('ANALYZE bench_accounts');
-    if (form === 'batched') {
-      await admin.query(batchFunctionSql);
-      await Promise.all(clients.map((client) => client.query(sessionSetupSql)));
-    }
-    if (options.durability === 'strict') {
-      const { rows } = await admin.query<{ fsync: string }>('SHOW fsync');
-      if (rows[0]?.fsync !== 'on')
-        throw new Error('postgres: fsync is off on this server; strict needs it on');
-    }
-    let appliedCount = 0;
-    let appliedAmount = 0n;
-    const { batchSize } = workload;
-    const transferOne = async (transfer: number, client: pg.Client): Promise<void> => {
-      const batch = workload.batch(Math.floor(transfer / batchSize));
-      const item = transfer % batchSize;
-      const debitIdx = batch.debit[item] as number;
-      const creditIdx = batch.credit[item] as number;
-      const amount = String(batch.amount[item]);
-      await client.query('BEGIN');
-      const inserted = await client.query({
-        ...insertTransfer,
-        values: [batch.ids[item], debitIdx, creditIdx, amount, workload.currency],
-      });
-      if (inserted.rowCount !== 1) return void (await client.query('ROLLBACK')); // exists
-      const debitFirst = debitIdx < creditIdx;
-      const first = debitFirst
-        ? { name: 'debit', text: debitText, values: [debitIdx, amount] }
-        : { name: 'credit', text: creditText, values: [creditIdx, amount] };
-      const second = debitFirst
-        ? { name: 'credit', text: creditText, values: [creditIdx, amount] }
-        : { name: 'debit', text: debitText, values: [debitIdx, amount] };
-      const firstResult = await client.query(first);
-      const secondResult = await client.query(second);
-      if (firstResult.rowCount !== 1 || secondResult.rowCount !== 1)
-        return void (await client.query('ROLLBACK')); // EXCEEDS_CREDITS
-      await client.query('COMMIT');
-      appliedCount++;
-      appliedAmount += BigInt(amount);
-    };
-    const applyOne = async (unit: number, client: pg.Client): Promise<void> => {
-      const applied = await applyBatchOn(client, workload.batch(unit), workload.currency);
-      appliedCount += applied.applied;
-      appliedAmount += applied.amount;
-    };
+    await prepare(clients, options, form);
+    const tally: Tally = { count: 0, amount: 0n };
     const batched = form === 'batched';
+    const step = batched ? batchStep(workload, tally) : transferStep(workload, tally);
+    const durationMsMax = peerOptions.durationMsMax ?? postgresDurationMsMax;
     const measurement = await measure({
       label: name,
       warmupMs: Math.min(options.warmupMs, 1000),
-      durationMs: Math.min(options.durationMs, peerOptions.durationMsMax ?? postgresDurationMsMax),
+      durationMs: Math.min(options.durationMs, durationMsMax),
       unitCount: batched ? workload.batchCount : workload.transferCount,
       cycle: false,
       concurrency: connections,
       unitSize: batched ? (unit) => workload.batch(unit).ids.length : () => 1,
-      step: (unit, caller) =>
-        (batched ? applyOne : transferOne)(unit, clients[caller] as pg.Client),
+      step: (unit, caller) => step(unit, clients[caller] as pg.Client),
       progress: options.progress,
     });
     const { rows } = await admin.query<{ debits: string; credits: string }>(
       'SELECT sum(debits_posted)::text AS debits, sum(credits_posted)::text AS credits FROM bench_accounts',
     );
     const checks = {
-      appliedCount,
+      appliedCount: tally.count,
       debitsTotal: BigInt(rows[0]?.debits ?? '0'),
       creditsTotal: BigInt(rows[0]?.credits ?? '0'),
     };
-    assertConserved(name, checks, appliedAmount);
-    const method = `window capped at ${(peerOptions.durationMsMax ?? postgresDurationMsMax) / 1000} s; PostgreSQL ${(await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version}, ${batched ? `one call of a PL/pgSQL function per batch of ${workload.batchSize} (arrays in, set-based insert and balance updates, accounts locked in index order)` : 'one transaction per transfer'}, ${connections} connections, fsync=on, synchronous_commit=${options.durability === 'strict' ? 'on' : 'off'}`;
+    assertConserved(name, checks, tally.amount);
+    const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]
+      ?.server_version;
+    const method = `window capped at ${durationMsMax / 1000} s; PostgreSQL ${version}, ${batched ? `one call of a PL/pgSQL function per batch of ${workload.batchSize} (arrays in, set-based insert and balance updates, accounts locked in index order)` : 'one transaction per transfer'}, ${connections} connections, fsync=on, synchronous_commit=${options.durability === 'strict' ? 'on' : 'off'}`;
     return { name, method, checks, ...measurement };
   } finally {
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
   }
+}
+
+/** The tables and the workload's accounts (on the first client); for the batched form the
+ * function and every session's setup; under strict, a check that the server has fsync on. */
+async function prepare(
+  clients: readonly pg.Client[],
+  options: RunOptions,
+  form: PostgresForm,
+): Promise<void> {
+  const { workload } = options;
+  const admin = clients[0] as pg.Client;
+  await admin.query(schema);
+  await admin.query(
+    'INSERT INTO bench_accounts (idx, id, currency) SELECT i - 1, x.id, $2 FROM unnest($1::text[]) WITH ORDINALITY AS x(id, i)',
+    [workload.accountIds, workload.currency],
+  );
+  await admin.query('ANALYZE bench_accounts');
+  if (form === 'batched') {
+    await admin.query(batchFunctionSql);
+    await Promise.all(clients.map((client) => client.query(sessionSetupSql)));
+  }
+  if (options.durability === 'strict') {
+    const { rows } = await admin.query<{ fsync: string }>('SHOW fsync');
+    if (rows[0]?.fsync !== 'on')
+      throw new Error('postgres: fsync is off on this server; strict needs it on');
+  }
+}
+
+/** The batched form's unit: one batch, one call of the PL/pgSQL function. */
+function batchStep(workload: Workload, tally: Tally): Step {
+  return async (unit, client) => {
+    const applied = await applyBatchOn(client, workload.batch(unit), workload.currency);
+    tally.count += applied.applied;
+    tally.amount += applied.amount;
+  };
+}
+
+/** The per-transfer form's unit: one transfer, its own transaction. */
+function transferStep(workload: Workload, tally: Tally): Step {
+  const { batchSize } = workload;
+  return async (transfer, client) => {
+    const batch = workload.batch(Math.floor(transfer / batchSize));
+    const item = transfer % batchSize;
+    const debitIdx = batch.debit[item] as number;
+    const creditIdx = batch.credit[item] as number;
+    const amount = String(batch.amount[item]);
+    await client.query('BEGIN');
+    const inserted = await client.query({
+      ...insertTransfer,
+      values: [batch.ids[item], debitIdx, creditIdx, amount, workload.currency],
+    });
+    if (inserted.rowCount !== 1) return void (await client.query('ROLLBACK')); // exists
+    const debitFirst = debitIdx < creditIdx;
+    const first = debitFirst
+      ? { name: 'debit', text: debitText, values: [debitIdx, amount] }
+      : { name: 'credit', text: creditText, values: [creditIdx, amount] };
+    const second = debitFirst
+      ? { name: 'credit', text: creditText, values: [creditIdx, amount] }
+      : { name: 'debit', text: debitText, values: [debitIdx, amount] };
+    const firstResult = await client.query(first);
+    const secondResult = await client.query(second);
+    if (firstResult.rowCount !== 1 || secondResult.rowCount !== 1)
+      return void (await client.query('ROLLBACK')); // EXCEEDS_CREDITS
+    await client.query('COMMIT');
+    tally.count++;
+    tally.amount += BigInt(amount);
+  };
 }

@@ -56,7 +56,8 @@ export function openSqlite(options: {
     timeout: 5000, // busy timeout ms; only one connection, so never hit
   });
   db.pragma('journal_mode = WAL'); // appends to a log; what fast SQLite deployments use
-  // FULL fsyncs the WAL on every commit (durable like Shardledger's strict); NORMAL only at checkpoints.
+  // FULL fsyncs the WAL on every commit (durable like Shardledger's strict); NORMAL only at
+  // checkpoints.
   db.pragma(`synchronous = ${options.durability === 'strict' ? 'FULL' : 'NORMAL'}`);
   db.pragma('cache_size = -262144'); // 256 MiB page cache: the working set stays in memory
   db.pragma('temp_store = MEMORY'); // no temp files
@@ -81,16 +82,35 @@ export interface SqliteLedger {
 }
 
 export function createSqliteLedger(db: Database.Database): SqliteLedger {
-  const insertTransfer = db.prepare(
-    'INSERT OR IGNORE INTO transfers (id, debit_idx, credit_idx, amount_hi, amount_lo, currency) VALUES (?, ?, ?, ?, ?, ?)',
-  );
-  const deleteTransfer = db.prepare('DELETE FROM transfers WHERE id = ?');
-  const debitFast = db.prepare(
-    `UPDATE accounts SET debits_lo = debits_lo + ? WHERE idx = ? AND flags = 0 AND debits_lo <= ${loMax} - ?`,
-  );
-  const creditFast = db.prepare(
-    `UPDATE accounts SET credits_lo = credits_lo + ? WHERE idx = ? AND credits_lo <= ${loMax} - ?`,
-  );
+  const createAccounts = db.transaction((ids: readonly string[], currency: string) => {
+    const insert = db.prepare(
+      'INSERT INTO accounts (idx, id, currency, flags, debits_hi, debits_lo, credits_hi, credits_lo) VALUES (?, ?, ?, 0, 0, 0, 0, 0)',
+    );
+    ids.forEach((id, idx) => insert.run(idx, id, currency));
+  });
+  const applyBatch = batchApplier(db);
+  return {
+    createAccounts: (ids, currency) => createAccounts(ids, currency),
+    applyBatch: (batch, currency) => applyBatch(batch, currency),
+    balances: balancesReader(db),
+  };
+}
+
+/** An account's balance row, both balances as two 64-bit limbs. */
+interface Row {
+  flags: bigint;
+  debits_hi: bigint;
+  debits_lo: bigint;
+  credits_hi: bigint;
+  credits_lo: bigint;
+}
+
+/** The slow paths of a balance update: read the row, do the whole check in bigint, write both
+ * limbs. Each returns a code, or null when applied. */
+function slowWriters(db: Database.Database): {
+  debitSlow(idx: number, amount: bigint): string | null;
+  creditSlow(idx: number, amount: bigint): string | null;
+} {
   const selectAccount = db
     .prepare(
       'SELECT flags, debits_hi, debits_lo, credits_hi, credits_lo FROM accounts WHERE idx = ?',
@@ -100,23 +120,11 @@ export function createSqliteLedger(db: Database.Database): SqliteLedger {
   const writeCredits = db.prepare(
     'UPDATE accounts SET credits_hi = ?, credits_lo = ? WHERE idx = ?',
   );
-  const totals = db
-    .prepare('SELECT debits_hi, debits_lo, credits_hi, credits_lo FROM accounts')
-    .safeIntegers(true);
-
-  interface Row {
-    flags: bigint;
-    debits_hi: bigint;
-    debits_lo: bigint;
-    credits_hi: bigint;
-    credits_lo: bigint;
-  }
   const readRow = (idx: number): Row => {
     const row = selectAccount.get(idx) as Row | undefined;
     if (row === undefined) throw new Error(`ACCOUNT_NOT_FOUND ${idx}`);
     return row;
   };
-  /** Slow path: the whole check in bigint. Returns a code, or null when applied. */
   const debitSlow = (idx: number, amount: bigint): string | null => {
     const row = readRow(idx);
     const debits = row.debits_hi * limbBase + row.debits_lo + amount;
@@ -134,15 +142,26 @@ export function createSqliteLedger(db: Database.Database): SqliteLedger {
     writeCredits.run(credits >> limbBits, credits & loMax, idx);
     return null;
   };
+  return { debitSlow, creditSlow };
+}
 
-  const createAccounts = db.transaction((ids: readonly string[], currency: string) => {
-    const insert = db.prepare(
-      'INSERT INTO accounts (idx, id, currency, flags, debits_hi, debits_lo, credits_hi, credits_lo) VALUES (?, ?, ?, 0, 0, 0, 0, 0)',
-    );
-    ids.forEach((id, idx) => insert.run(idx, id, currency));
-  });
-
-  const applyBatch = db.transaction(
+/** One transaction per batch: each transfer inserted (skipped when its id exists), then the
+ * debit and the credit on the low limb when no carry and no check is due, else the slow path. */
+function batchApplier(
+  db: Database.Database,
+): (batch: SqliteBatch, currency: string) => { applied: number; amount: number } {
+  const insertTransfer = db.prepare(
+    'INSERT OR IGNORE INTO transfers (id, debit_idx, credit_idx, amount_hi, amount_lo, currency) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const deleteTransfer = db.prepare('DELETE FROM transfers WHERE id = ?');
+  const debitFast = db.prepare(
+    `UPDATE accounts SET debits_lo = debits_lo + ? WHERE idx = ? AND flags = 0 AND debits_lo <= ${loMax} - ?`,
+  );
+  const creditFast = db.prepare(
+    `UPDATE accounts SET credits_lo = credits_lo + ? WHERE idx = ? AND credits_lo <= ${loMax} - ?`,
+  );
+  const { debitSlow, creditSlow } = slowWriters(db);
+  return db.transaction(
     (batch: SqliteBatch, currency: string): { applied: number; amount: number } => {
       let applied = 0;
       let total = 0;
@@ -164,7 +183,8 @@ export function createSqliteLedger(db: Database.Database): SqliteLedger {
           creditFast.run(amount, creditIdx, amount).changes === 0 &&
           creditSlow(creditIdx, BigInt(amount)) !== null
         ) {
-          throw new Error('credit overflow in the bench workload'); // unreachable with amounts <= 1000
+          // Unreachable with amounts <= 1000.
+          throw new Error('credit overflow in the bench workload');
         }
         applied++;
         total += amount;
@@ -172,8 +192,14 @@ export function createSqliteLedger(db: Database.Database): SqliteLedger {
       return { applied, amount: total };
     },
   );
+}
 
-  const balances = (): SqliteBalances => {
+/** Debits and credits summed over all accounts, in bigint. */
+function balancesReader(db: Database.Database): () => SqliteBalances {
+  const totals = db
+    .prepare('SELECT debits_hi, debits_lo, credits_hi, credits_lo FROM accounts')
+    .safeIntegers(true);
+  return () => {
     let debitsTotal = 0n;
     let creditsTotal = 0n;
     for (const row of totals.iterate() as Iterable<Row>) {
@@ -181,11 +207,6 @@ export function createSqliteLedger(db: Database.Database): SqliteLedger {
       creditsTotal += row.credits_hi * limbBase + row.credits_lo;
     }
     return { debitsTotal, creditsTotal };
-  };
-  return {
-    createAccounts: (ids, currency) => createAccounts(ids, currency),
-    applyBatch: (batch, currency) => applyBatch(batch, currency),
-    balances,
   };
 }
 

@@ -1,6 +1,7 @@
 // `cross-shard`: co-located pairs (both accounts on one shard) except for a share of transfers
-// whose two accounts live on different shards (each such transfer is a reserve/commit saga). Sweeps 0%, 10%, 50% and 100% in
-// one invocation (one fresh ledger per ratio), or runs one ratio with --cross-shard-ratio.
+// whose two accounts live on different shards (each such transfer is a reserve/commit saga).
+// Sweeps 0%, 10%, 50% and 100% in one invocation (one fresh ledger per ratio), or runs one ratio
+// with --cross-shard-ratio.
 import type { Scenario } from './scenario.js';
 import { standardScenario } from './standard.js';
 

@@ -1,4 +1,5 @@
-// `read-model`: the cost of the CQRS read model (against the project's two targets), measured in one run.
+// `read-model`: the cost of the CQRS read model (against the project's two targets), measured in
+// one run.
 // Closed-loop `standard` runs alternate without and with a ReadModel following the logs (fresh
 // ledger each, the order swapped every round so that drift on a shared machine falls on both
 // sides); then an open loop at half the median peak, with the read model, times each call from

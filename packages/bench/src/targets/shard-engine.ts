@@ -208,6 +208,28 @@ async function checkRun(
   return { checks, verifyMs, tally };
 }
 
+/** A ShardEngine in this thread with the shard worker's settings. */
+function openEngine(dir: string, durability: Durability): Promise<ShardEngine> {
+  return ShardEngine.open({
+    dir,
+    durability, // strict: each group commit is fsynced before its call resolves
+    // The shard worker's defaults: snapshots during the run are part of what a shard pays.
+    snapshotIntervalEvents: limits.snapshotIntervalEvents,
+    snapshotIntervalMs: limits.snapshotIntervalMs,
+    accountHistory: true, // the default; no workload account has the history flag
+    // mapSizeBytes and clock: the engine's defaults, as in the shard worker.
+  });
+}
+
+/** The run's method line: how it was driven, whether verify() ran, and the non-ok results. */
+function engineMethod(
+  spec: EngineRunSpec,
+  run: { verifyMs: number | null; tally: Tally; exhausted: boolean },
+): string {
+  const others = [...run.tally.others].map(([status, count]) => `${status}: ${count}`).join(', ');
+  return `ShardEngine.submitEncoded in this thread, batches of ${spec.workload.batchSize} encoded before the window, ${spec.inFlight} calls in flight, \`${spec.durability}\`${run.verifyMs === null ? '' : ', verify() clean'}${others === '' ? '' : `; non-ok: ${others}`}${run.exhausted ? '; the pre-encoded input ran out: window shortened' : ''}`;
+}
+
 /** One closed-loop run of a fresh engine: accounts, then the input's batches through
  * submitEncoded with `inFlight` calls in flight until the window closes; then the checks. */
 export async function runEngine(spec: EngineRunSpec): Promise<EngineRunResult> {
@@ -217,15 +239,7 @@ export async function runEngine(spec: EngineRunSpec): Promise<EngineRunResult> {
       `engine: ${input.batches.length} batches of input for ${spec.inFlight} calls in flight`,
     );
   const dir = await mkdtemp(join(spec.base, 'engine-'));
-  const engine = await ShardEngine.open({
-    dir,
-    durability: spec.durability, // strict: each group commit is fsynced before its call resolves
-    // The shard worker's defaults: snapshots during the run are part of what a shard pays.
-    snapshotIntervalEvents: limits.snapshotIntervalEvents,
-    snapshotIntervalMs: limits.snapshotIntervalMs,
-    accountHistory: true, // the default; no workload account has the history flag
-    // mapSizeBytes and clock: the engine's defaults, as in the shard worker.
-  });
+  const engine = await openEngine(dir, spec.durability);
   try {
     await createAccounts(engine, workload);
     const results = new Array<Uint8Array | undefined>(input.batches.length);
@@ -266,11 +280,9 @@ export async function runEngine(spec: EngineRunSpec): Promise<EngineRunResult> {
     if (measurement.transfers === 0)
       throw new Error(`${spec.label}: the input ran out during the warm-up; shorten --warmup`);
     const { checks, verifyMs, tally } = await checkRun(engine, spec, results);
-    const others = [...tally.others].map(([status, count]) => `${status}: ${count}`).join(', ');
-    const method = `ShardEngine.submitEncoded in this thread, batches of ${workload.batchSize} encoded before the window, ${spec.inFlight} calls in flight, \`${spec.durability}\`${verifyMs === null ? '' : ', verify() clean'}${others === '' ? '' : `; non-ok: ${others}`}${measurement.exhausted ? '; the pre-encoded input ran out: window shortened' : ''}`;
     return {
       name: spec.label,
-      method,
+      method: engineMethod(spec, { verifyMs, tally, exhausted: measurement.exhausted }),
       checks,
       ...measurement,
       cpuUsPerTransfer: (cpu.user + cpu.system) / Math.max(completed - completedAtStart, 1),

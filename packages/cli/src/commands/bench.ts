@@ -95,7 +95,25 @@ export function registerBench(program: Command): void {
     .description(
       'benchmark the ledger against its peers; prints the results table (progress on stderr)',
     )
-    .argument('[scenario]', `${scenarioNames.join(' | ')}`, 'standard')
+    .argument('[scenario]', `${scenarioNames.join(' | ')}`, 'standard');
+  addBenchOptions(command);
+  command.addHelpText('after', scenarioHelp);
+  command.addHelpText('after', examples(benchExamples));
+  command.action(runBenchAction);
+}
+
+const benchExamples = [
+  'shardledger bench                                   # standard, 10 s per runner, every peer',
+  'shardledger bench standard --duration 30 --report bench-report',
+  'shardledger bench cross-shard --cross-shard 0.5 --peers sqlite',
+  'shardledger bench standard --pairs co-located --ids ordered   # the friendliest case, named as such',
+  'shardledger bench hot --durability relaxed --json result.json',
+  'shardledger bench --peers none --scaling 1,2,4 --json | jq .tps',
+  "shardledger bench engine --rounds 3                 # one shard's engine alone vs LMDB and SQLite",
+];
+
+function addBenchOptions(command: Command): void {
+  command
     .option(
       '--duration <s>',
       'measured window per runner, seconds (peers cap theirs: SQLite and sqlite-insert 5, PostgreSQL 3, the limits 2)',
@@ -143,114 +161,162 @@ export function registerBench(program: Command): void {
     )
     .option('--in-flight <n>', 'calls in flight (default 2 per shard; engine 3)')
     .option('-q, --quiet', 'no progress lines', false);
-  command.addHelpText('after', scenarioHelp);
-  command.addHelpText(
-    'after',
-    examples([
-      'shardledger bench                                   # standard, 10 s per runner, every peer',
-      'shardledger bench standard --duration 30 --report bench-report',
-      'shardledger bench cross-shard --cross-shard 0.5 --peers sqlite',
-      'shardledger bench standard --pairs co-located --ids ordered   # the friendliest case, named as such',
-      'shardledger bench hot --durability relaxed --json result.json',
-      'shardledger bench --peers none --scaling 1,2,4 --json | jq .tps',
-      "shardledger bench engine --rounds 3                 # one shard's engine alone vs LMDB and SQLite",
-    ]),
-  );
-  command.action(async (scenarioName: string, options: BenchCommandOptions) => {
-    if (!(scenarioNames as readonly string[]).includes(scenarioName))
-      throw usageError(`unknown scenario '${scenarioName}' (${scenarioNames.join(', ')})`);
-    if (
-      options.withReadModel === true &&
-      scenarioName !== 'standard' &&
-      scenarioName !== 'read-model'
-    )
-      throw usageError(`--with-read-model goes with standard, not ${scenarioName}`);
-    const durability = options.durability;
-    if (durability !== 'strict' && durability !== 'relaxed')
-      throw usageError(`--durability must be strict or relaxed, got '${durability}'`);
-    const bench: BenchModule = await import('@shardledger/bench');
-    const { resultsTable, runBench, scenarioNamed, updateDocsFile, writeJsonResult, writeReport } =
-      bench;
-    const readModel = options.withReadModel === true || scenarioName === 'read-model';
-    const engine = scenarioName === 'engine';
-    if (engine && !options.target)
-      throw usageError('engine measures the storage engine: --no-target has nothing to run');
-    if (engine && options.shards !== undefined && options.shards !== '1')
-      throw usageError(`engine runs one shard, got --shards ${options.shards}`);
-    // The read-model scenario compares the ledger with itself: no peers unless asked for. The
-    // engine scenario has its own peers (lmdb-limit, sqlite, memory-limit) unless asked for.
-    const peers =
-      options.peers === undefined && readModel
-        ? []
-        : options.peers === undefined && engine
-          ? undefined
-          : parsePeers(options.peers, bench.peerNames);
-    if (engine && peers?.some((peer) => peer.startsWith('postgres')) === true)
-      throw usageError('engine: its peers are lmdb-limit, sqlite and memory-limit');
-    if (!options.target && peers?.length === 0)
-      throw usageError('nothing to run: --no-target with --peers none');
-    const crossShardRatio =
-      options.crossShard === undefined ? undefined : ratio(options.crossShard);
-    if (crossShardRatio !== undefined && scenarioName !== 'cross-shard')
-      throw usageError(`--cross-shard goes with the cross-shard scenario, not ${scenarioName}`);
-    const pairs = options.pairs;
-    if (pairs !== undefined && pairs !== 'uniform' && pairs !== 'co-located')
-      throw usageError(`--pairs must be uniform or co-located, got '${pairs}'`);
-    const ids = options.ids;
-    if (ids !== undefined && ids !== 'uuidv4' && ids !== 'uuidv7' && ids !== 'ordered')
-      throw usageError(`--ids must be uuidv4, uuidv7 or ordered, got '${ids}'`);
-    if (pairs === 'uniform' && scenarioName === 'cross-shard')
-      throw usageError(
-        'cross-shard sets its own share of cross-shard pairs: --pairs uniform does not apply',
-      );
-    const scenario = scenarioNamed(readModel ? 'read-model' : scenarioName, {
-      ...(crossShardRatio === undefined ? {} : { crossShardRatio }),
-      ...(pairs === undefined ? {} : { pairs }),
-      ...(ids === undefined ? {} : { ids }),
-    });
-    const count = (text: string | undefined, what: string): number | undefined =>
-      text === undefined ? undefined : parseCount(text, what);
-    const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
-      value === undefined ? {} : ({ [key]: value } as Record<K, V>);
-    const pgConnections = count(options.pgConnections, '--pg-connections');
-    const result = await runBench({
-      scenario,
-      durationMs: secondsToMs(options.duration, '--duration'),
-      warmupMs: secondsToMs(options.warmup, '--warmup'),
-      ...(engine ? {} : { shards: count(options.shards, '--shards') ?? availableParallelism() }),
-      durability,
-      seed: parseCount(options.seed, '--seed', { min: 0 }),
-      ...optional('transfers', count(options.transfers, '--transfers')),
-      ...optional('batchSize', count(options.batchSize, '--batch-size')),
-      ...optional(engine ? 'engineRounds' : 'readModelRounds', count(options.rounds, '--rounds')),
-      ...optional('targetConcurrency', count(options.inFlight, '--in-flight')),
-      ...optional(
-        'crossShardRatios',
-        crossShardRatio === undefined ? undefined : [crossShardRatio],
-      ),
-      ...optional('peers', peers),
-      ...(options.target ? { openTarget: bench.openShardledger, targetName: 'shardledger' } : {}),
-      ...optional(
-        'scalingShards',
-        options.scaling === 'none'
-          ? []
-          : options.scaling?.split(',').map((text) => parseCount(text, '--scaling')),
-      ),
-      postgres: { ...optional('pgUrl', options.pgUrl), ...optional('connections', pgConnections) },
-      progress: !options.quiet,
-      command: ['shardledger', ...process.argv.slice(2)].join(' '),
-    });
-    if (options.json === true) printJson(result);
-    // The read-model and engine scenarios' figures (against their targets) follow the table.
-    else
-      print(
-        `\n${[resultsTable(result), ...(readModel || engine ? bench.sweepSections(result) : [])].join('\n\n')}\n`,
-      );
-    if (typeof options.json === 'string') await writeJsonResult(options.json, result);
-    if (options.report !== undefined)
-      process.stderr.write(`report: ${(await writeReport(options.report, result)).join(', ')}\n`);
-    // --docs takes one file or a comma-separated list (docs/benchmarks.md,README.md).
-    if (options.docs !== undefined)
-      for (const file of options.docs.split(',')) await updateDocsFile(file, result);
+}
+
+/** Which scenario runs: the read-model and engine scenarios get their own peers and figures. */
+interface ScenarioKinds {
+  readonly readModel: boolean;
+  readonly engine: boolean;
+}
+
+type BenchRunOptions = Parameters<BenchModule['runBench']>[0];
+type BenchResult = Awaited<ReturnType<BenchModule['runBench']>>;
+
+async function runBenchAction(scenarioName: string, options: BenchCommandOptions): Promise<void> {
+  const durability = checkScenarioFlags(scenarioName, options);
+  const bench: BenchModule = await import('@shardledger/bench');
+  const kinds: ScenarioKinds = {
+    readModel: options.withReadModel === true || scenarioName === 'read-model',
+    engine: scenarioName === 'engine',
+  };
+  if (kinds.engine && !options.target)
+    throw usageError('engine measures the storage engine: --no-target has nothing to run');
+  if (kinds.engine && options.shards !== undefined && options.shards !== '1')
+    throw usageError(`engine runs one shard, got --shards ${options.shards}`);
+  const peers = peersOf(options, kinds, bench.peerNames);
+  const crossShardRatio = options.crossShard === undefined ? undefined : ratio(options.crossShard);
+  const scenario = scenarioOf(bench, scenarioName, options, { kinds, crossShardRatio });
+  const result = await bench.runBench({
+    scenario,
+    durability,
+    ...runOptionsOf(bench, options, { engine: kinds.engine, peers, crossShardRatio }),
   });
+  await printResult(bench, result, options, kinds);
+}
+
+/** The checks that need no harness: the scenario's name, --with-read-model and --durability. */
+function checkScenarioFlags(
+  scenarioName: string,
+  options: BenchCommandOptions,
+): 'strict' | 'relaxed' {
+  if (!(scenarioNames as readonly string[]).includes(scenarioName))
+    throw usageError(`unknown scenario '${scenarioName}' (${scenarioNames.join(', ')})`);
+  if (
+    options.withReadModel === true &&
+    scenarioName !== 'standard' &&
+    scenarioName !== 'read-model'
+  )
+    throw usageError(`--with-read-model goes with standard, not ${scenarioName}`);
+  const durability = options.durability;
+  if (durability !== 'strict' && durability !== 'relaxed')
+    throw usageError(`--durability must be strict or relaxed, got '${durability}'`);
+  return durability;
+}
+
+/** The peers to run (undefined: the scenario's own), checked against the scenario. */
+function peersOf(
+  options: BenchCommandOptions,
+  kinds: ScenarioKinds,
+  peerNames: readonly PeerName[],
+): PeerName[] | undefined {
+  // The read-model scenario compares the ledger with itself: no peers unless asked for. The
+  // engine scenario has its own peers (lmdb-limit, sqlite, memory-limit) unless asked for.
+  const peers =
+    options.peers === undefined && kinds.readModel
+      ? []
+      : options.peers === undefined && kinds.engine
+        ? undefined
+        : parsePeers(options.peers, peerNames);
+  if (kinds.engine && peers?.some((peer) => peer.startsWith('postgres')) === true)
+    throw usageError('engine: its peers are lmdb-limit, sqlite and memory-limit');
+  if (!options.target && peers?.length === 0)
+    throw usageError('nothing to run: --no-target with --peers none');
+  return peers;
+}
+
+/** The scenario with the --cross-shard, --pairs and --ids choices, each checked against it. */
+function scenarioOf(
+  bench: BenchModule,
+  scenarioName: string,
+  options: BenchCommandOptions,
+  spec: { kinds: ScenarioKinds; crossShardRatio: number | undefined },
+): BenchRunOptions['scenario'] {
+  const { crossShardRatio } = spec;
+  if (crossShardRatio !== undefined && scenarioName !== 'cross-shard')
+    throw usageError(`--cross-shard goes with the cross-shard scenario, not ${scenarioName}`);
+  const pairs = options.pairs;
+  if (pairs !== undefined && pairs !== 'uniform' && pairs !== 'co-located')
+    throw usageError(`--pairs must be uniform or co-located, got '${pairs}'`);
+  const ids = options.ids;
+  if (ids !== undefined && ids !== 'uuidv4' && ids !== 'uuidv7' && ids !== 'ordered')
+    throw usageError(`--ids must be uuidv4, uuidv7 or ordered, got '${ids}'`);
+  if (pairs === 'uniform' && scenarioName === 'cross-shard')
+    throw usageError(
+      'cross-shard sets its own share of cross-shard pairs: --pairs uniform does not apply',
+    );
+  return bench.scenarioNamed(spec.kinds.readModel ? 'read-model' : scenarioName, {
+    ...(crossShardRatio === undefined ? {} : { crossShardRatio }),
+    ...(pairs === undefined ? {} : { pairs }),
+    ...(ids === undefined ? {} : { ids }),
+  });
+}
+
+/** runBench's options from the command line, past the scenario and durability; counts are
+ * checked in the order they are read. */
+function runOptionsOf(
+  bench: BenchModule,
+  options: BenchCommandOptions,
+  spec: { engine: boolean; peers: PeerName[] | undefined; crossShardRatio: number | undefined },
+): Omit<BenchRunOptions, 'scenario' | 'durability'> {
+  const { engine, peers, crossShardRatio } = spec;
+  const count = (text: string | undefined, what: string): number | undefined =>
+    text === undefined ? undefined : parseCount(text, what);
+  const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
+    value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+  const pgConnections = count(options.pgConnections, '--pg-connections');
+  return {
+    durationMs: secondsToMs(options.duration, '--duration'),
+    warmupMs: secondsToMs(options.warmup, '--warmup'),
+    ...(engine ? {} : { shards: count(options.shards, '--shards') ?? availableParallelism() }),
+    seed: parseCount(options.seed, '--seed', { min: 0 }),
+    ...optional('transfers', count(options.transfers, '--transfers')),
+    ...optional('batchSize', count(options.batchSize, '--batch-size')),
+    ...optional(engine ? 'engineRounds' : 'readModelRounds', count(options.rounds, '--rounds')),
+    ...optional('targetConcurrency', count(options.inFlight, '--in-flight')),
+    ...optional('crossShardRatios', crossShardRatio === undefined ? undefined : [crossShardRatio]),
+    ...optional('peers', peers),
+    ...(options.target ? { openTarget: bench.openShardledger, targetName: 'shardledger' } : {}),
+    ...optional(
+      'scalingShards',
+      options.scaling === 'none'
+        ? []
+        : options.scaling?.split(',').map((text) => parseCount(text, '--scaling')),
+    ),
+    postgres: { ...optional('pgUrl', options.pgUrl), ...optional('connections', pgConnections) },
+    progress: !options.quiet,
+    command: ['shardledger', ...process.argv.slice(2)].join(' '),
+  };
+}
+
+/** The table (or the JSON on stdout), then the files asked for: --json FILE, --report, --docs. */
+async function printResult(
+  bench: BenchModule,
+  result: BenchResult,
+  options: BenchCommandOptions,
+  kinds: ScenarioKinds,
+): Promise<void> {
+  if (options.json === true) printJson(result);
+  // The read-model and engine scenarios' figures (against their targets) follow the table.
+  else
+    print(
+      `\n${[bench.resultsTable(result), ...(kinds.readModel || kinds.engine ? bench.sweepSections(result) : [])].join('\n\n')}\n`,
+    );
+  if (typeof options.json === 'string') await bench.writeJsonResult(options.json, result);
+  if (options.report !== undefined)
+    process.stderr.write(
+      `report: ${(await bench.writeReport(options.report, result)).join(', ')}\n`,
+    );
+  // --docs takes one file or a comma-separated list (docs/benchmarks.md,README.md).
+  if (options.docs !== undefined)
+    for (const file of options.docs.split(',')) await bench.updateDocsFile(file, result);
 }

@@ -2,7 +2,7 @@
 // one page at a time (sequence numbers are those of the account's shard).
 
 import type { Command } from 'commander';
-import { limits } from '@shardledger/shard-router';
+import { limits, type HistoryPage } from '@shardledger/shard-router';
 import {
   examples,
   parseCount,
@@ -47,58 +47,62 @@ export function registerHistory(program: Command): void {
       'shardledger history alice --json | jq .nextAfterSequence',
     ]),
   );
-  command.action(async (id: string, options: HistoryOptions) => {
-    const limit = parseCount(options.limit, '--limit');
-    if (limit > limits.pageSizeMax)
-      throw new CliError({
-        code: 'USAGE_ERROR',
-        message: `--limit must be at most ${limits.pageSizeMax}`,
-      });
-    const afterSequence =
-      options.after === undefined ? 0 : parseCount(options.after, '--after', { min: 0 });
-    const { account, page } = await withLedger(options.dir, async (ledger) => {
-      const [account] = await ledger.lookupAccounts([id]);
-      if (account === undefined)
-        throw new CliError({ code: 'ACCOUNT_NOT_FOUND', message: `no account '${id}'` });
-      return { account, page: await ledger.accountHistory(id, { afterSequence, limit }) };
+  command.action(showHistory);
+}
+
+async function showHistory(id: string, options: HistoryOptions): Promise<void> {
+  const limit = parseCount(options.limit, '--limit');
+  if (limit > limits.pageSizeMax)
+    throw new CliError({
+      code: 'USAGE_ERROR',
+      message: `--limit must be at most ${limits.pageSizeMax}`,
     });
-    if (options.json) return printJson({ account: id, currency: account.currency, ...page });
-    if (page.entries.length === 0)
-      print(afterSequence === 0 ? 'no postings' : `no postings after sequence ${afterSequence}`);
-    else {
-      const amount = (value: bigint): string => formatAmount(value, account.currency, options);
-      const rows = page.entries.map((entry) => [
-        String(entry.sequence),
-        formatTimestamp(entry.timestamp),
-        entry.eventType,
-        entry.transferId,
-        amount(entry.creditsPosted - entry.debitsPosted),
-        amount(entry.debitsPosted),
-        amount(entry.creditsPosted),
-        amount(entry.debitsPending),
-        amount(entry.creditsPending),
-      ]);
-      const right = true;
-      print(
-        formatTable(
-          [
-            { header: 'seq', right },
-            { header: 'time' },
-            { header: 'event' },
-            { header: 'transfer' },
-            { header: 'balance after', right },
-            { header: 'debits posted', right },
-            { header: 'credits posted', right },
-            { header: 'debits pending', right },
-            { header: 'credits pending', right },
-          ],
-          rows,
-        ),
-      );
-    }
-    if (page.nextAfterSequence !== null)
-      print(
-        `next page: shardledger history ${id} --after ${page.nextAfterSequence}${options.limit === String(historyLimitDefault) ? '' : ` --limit ${limit}`}`,
-      );
+  const afterSequence =
+    options.after === undefined ? 0 : parseCount(options.after, '--after', { min: 0 });
+  const { account, page } = await withLedger(options.dir, async (ledger) => {
+    const [account] = await ledger.lookupAccounts([id]);
+    if (account === undefined)
+      throw new CliError({ code: 'ACCOUNT_NOT_FOUND', message: `no account '${id}'` });
+    return { account, page: await ledger.accountHistory(id, { afterSequence, limit }) };
   });
+  if (options.json) return printJson({ account: id, currency: account.currency, ...page });
+  if (page.entries.length === 0)
+    print(afterSequence === 0 ? 'no postings' : `no postings after sequence ${afterSequence}`);
+  else print(historyTable(page, account.currency, options));
+  if (page.nextAfterSequence !== null)
+    print(
+      `next page: shardledger history ${id} --after ${page.nextAfterSequence}${options.limit === String(historyLimitDefault) ? '' : ` --limit ${limit}`}`,
+    );
+}
+
+/** One row per posting: sequence, time, event, transfer, the balance after it and the four
+ * balance columns. */
+function historyTable(page: HistoryPage, currency: string, options: AmountOptions): string {
+  const amount = (value: bigint): string => formatAmount(value, currency, options);
+  const rows = page.entries.map((entry) => [
+    String(entry.sequence),
+    formatTimestamp(entry.timestamp),
+    entry.eventType,
+    entry.transferId,
+    amount(entry.creditsPosted - entry.debitsPosted),
+    amount(entry.debitsPosted),
+    amount(entry.creditsPosted),
+    amount(entry.debitsPending),
+    amount(entry.creditsPending),
+  ]);
+  const right = true;
+  return formatTable(
+    [
+      { header: 'seq', right },
+      { header: 'time' },
+      { header: 'event' },
+      { header: 'transfer' },
+      { header: 'balance after', right },
+      { header: 'debits posted', right },
+      { header: 'credits posted', right },
+      { header: 'debits pending', right },
+      { header: 'credits pending', right },
+    ],
+    rows,
+  );
 }

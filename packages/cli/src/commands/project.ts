@@ -18,7 +18,7 @@ import { CliError } from '../errors.js';
 import { formatFields, formatMajor, formatTable } from '../format.js';
 import * as readModelApi from '@shardledger/shard-router';
 
-/** shard-router's read model (kept as a function so callers stay unchanged). */
+/** shard-router's read-model API (ReadModel and its helpers), for the commands that query it. */
 export async function loadReadModel(): Promise<typeof readModelApi> {
   return readModelApi;
 }
@@ -74,79 +74,98 @@ export function registerProject(program: Command): void {
       'shardledger project --json | jq .lag',
     ]),
   );
-  command.action(async (options: ProjectOptions) => {
-    const timeoutMs = parseCount(options.timeoutMs, '--timeout-ms');
-    const model = await openReadModel({ dir: options.dir, path: options.path });
-    try {
-      const started = performance.now();
-      const watermark = options.rebuild
-        ? await model.rebuild({ timeoutMs })
-        : await model.catchUp({ timeoutMs });
-      const elapsedMs = Math.round(performance.now() - started);
-      const lag = await model.lag();
-      const { totals } = model.currencyTotals();
-      const counts = model.db
-        .prepare(
-          'SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM transfers) AS transfers, (SELECT count(*) FROM entries) AS entries',
-        )
-        .get() as Record<string, number>;
-      if (options.json)
-        return printJson({
-          path: model.path,
-          rebuilt: options.rebuild,
-          elapsedMs,
-          watermark,
-          lag,
-          counts,
-          totals,
-        });
-      print(
-        formatFields([
-          ['file', model.path],
-          [options.rebuild ? 'rebuilt in' : 'caught up in', `${elapsedMs} ms`],
-          ['accounts', String(counts['accounts'])],
-          ['transfers', String(counts['transfers'])],
-          ['entries', String(counts['entries'])],
+  command.action(runProject);
+}
+
+type ShardLag = Awaited<ReturnType<readModelApi.ReadModel['lag']>>;
+type CurrencyTotals = ReturnType<readModelApi.ReadModel['currencyTotals']>['totals'];
+
+/** What one catch-up or rebuild did, as printed. */
+interface Projection {
+  readonly elapsedMs: number;
+  readonly lag: ShardLag;
+  readonly totals: CurrencyTotals;
+  readonly counts: Record<string, number>;
+}
+
+async function runProject(options: ProjectOptions): Promise<void> {
+  const timeoutMs = parseCount(options.timeoutMs, '--timeout-ms');
+  const model = await openReadModel({ dir: options.dir, path: options.path });
+  try {
+    const started = performance.now();
+    const watermark = options.rebuild
+      ? await model.rebuild({ timeoutMs })
+      : await model.catchUp({ timeoutMs });
+    const elapsedMs = Math.round(performance.now() - started);
+    const lag = await model.lag();
+    const { totals } = model.currencyTotals();
+    const counts = model.db
+      .prepare(
+        'SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM transfers) AS transfers, (SELECT count(*) FROM entries) AS entries',
+      )
+      .get() as Record<string, number>;
+    if (options.json)
+      return printJson({
+        path: model.path,
+        rebuilt: options.rebuild,
+        elapsedMs,
+        watermark,
+        lag,
+        counts,
+        totals,
+      });
+    printProjection(model.path, options.rebuild, { elapsedMs, lag, totals, counts });
+  } finally {
+    await model.close();
+  }
+}
+
+/** The file and its counts, the lag per shard, and the totals per currency when there are any. */
+function printProjection(path: string, rebuilt: boolean, projection: Projection): void {
+  const { elapsedMs, lag, totals, counts } = projection;
+  print(
+    formatFields([
+      ['file', path],
+      [rebuilt ? 'rebuilt in' : 'caught up in', `${elapsedMs} ms`],
+      ['accounts', String(counts['accounts'])],
+      ['transfers', String(counts['transfers'])],
+      ['entries', String(counts['entries'])],
+    ]),
+  );
+  print(
+    formatTable(
+      [
+        { header: 'shard', right: true },
+        { header: 'projected seq', right: true },
+        { header: 'ledger seq', right: true },
+        { header: 'lag events', right: true },
+      ],
+      lag.map((shard) => [
+        String(shard.shard),
+        String(shard.projectedSequence),
+        String(shard.ledgerSequence),
+        String(shard.lagEvents),
+      ]),
+    ),
+  );
+  if (totals.length > 0) {
+    print(
+      formatTable(
+        [
+          { header: 'currency' },
+          { header: 'debits posted', right: true },
+          { header: 'credits posted', right: true },
+          { header: 'debits pending', right: true },
+          { header: 'credits pending', right: true },
+        ],
+        totals.map((row) => [
+          row.currency,
+          formatMajor(row.debitsPosted, row.currency),
+          formatMajor(row.creditsPosted, row.currency),
+          formatMajor(row.debitsPending, row.currency),
+          formatMajor(row.creditsPending, row.currency),
         ]),
-      );
-      print(
-        formatTable(
-          [
-            { header: 'shard', right: true },
-            { header: 'projected seq', right: true },
-            { header: 'ledger seq', right: true },
-            { header: 'lag events', right: true },
-          ],
-          lag.map((shard) => [
-            String(shard.shard),
-            String(shard.projectedSequence),
-            String(shard.ledgerSequence),
-            String(shard.lagEvents),
-          ]),
-        ),
-      );
-      if (totals.length > 0) {
-        print(
-          formatTable(
-            [
-              { header: 'currency' },
-              { header: 'debits posted', right: true },
-              { header: 'credits posted', right: true },
-              { header: 'debits pending', right: true },
-              { header: 'credits pending', right: true },
-            ],
-            totals.map((row) => [
-              row.currency,
-              formatMajor(row.debitsPosted, row.currency),
-              formatMajor(row.creditsPosted, row.currency),
-              formatMajor(row.debitsPending, row.currency),
-              formatMajor(row.creditsPending, row.currency),
-            ]),
-          ),
-        );
-      }
-    } finally {
-      await model.close();
-    }
-  });
+      ),
+    );
+  }
 }

@@ -119,48 +119,14 @@ export function registerStatement(program: Command): void {
   });
 }
 
+/** One of the three reports: transfers by metadata, a balance as of a time, or a statement. */
 function report(
   queries: Queries,
   account: string | undefined,
   options: StatementOptions,
   limit: number,
 ): void {
-  if (options.metadata !== undefined) {
-    const at = options.metadata.indexOf('=');
-    if (at <= 0) throw usageError(`--metadata wants key=value, got '${options.metadata}'`);
-    const page = queries.transfersByMetadata({
-      key: options.metadata.slice(0, at),
-      value: options.metadata.slice(at + 1),
-      limit,
-      afterId: options.cursor ?? null,
-    });
-    if (options.json) return printJson(page);
-    print(
-      formatTable(
-        [
-          { header: 'transfer' },
-          { header: 'kind' },
-          { header: 'state' },
-          { header: 'debit' },
-          { header: 'credit' },
-          { header: 'amount', right: true },
-          { header: 'time' },
-        ],
-        page.transfers.map((transfer) => [
-          transfer.id,
-          transfer.kind,
-          transfer.state,
-          transfer.debitAccountId,
-          transfer.creditAccountId,
-          formatAmount(transfer.amount, transfer.currency, options),
-          formatTimestamp(transfer.timestamp),
-        ]),
-      ),
-    );
-    print(watermarkText(page.watermark));
-    if (page.nextAfterId !== null) print(`next page: --cursor ${page.nextAfterId}`);
-    return;
-  }
+  if (options.metadata !== undefined) return metadataReport(queries, options, limit);
   const accountId = account as string;
   if (options.asOf !== undefined) {
     const balance = queries.balanceAsOf({
@@ -173,6 +139,54 @@ function report(
     );
     return;
   }
+  statementReport(queries, accountId, options, limit);
+}
+
+/** `--metadata key=value`: the transfers carrying it, a page at a time. */
+function metadataReport(queries: Queries, options: StatementOptions, limit: number): void {
+  const metadata = options.metadata as string;
+  const at = metadata.indexOf('=');
+  if (at <= 0) throw usageError(`--metadata wants key=value, got '${metadata}'`);
+  const page = queries.transfersByMetadata({
+    key: metadata.slice(0, at),
+    value: metadata.slice(at + 1),
+    limit,
+    afterId: options.cursor ?? null,
+  });
+  if (options.json) return printJson(page);
+  print(
+    formatTable(
+      [
+        { header: 'transfer' },
+        { header: 'kind' },
+        { header: 'state' },
+        { header: 'debit' },
+        { header: 'credit' },
+        { header: 'amount', right: true },
+        { header: 'time' },
+      ],
+      page.transfers.map((transfer) => [
+        transfer.id,
+        transfer.kind,
+        transfer.state,
+        transfer.debitAccountId,
+        transfer.creditAccountId,
+        formatAmount(transfer.amount, transfer.currency, options),
+        formatTimestamp(transfer.timestamp),
+      ]),
+    ),
+  );
+  print(watermarkText(page.watermark));
+  if (page.nextAfterId !== null) print(`next page: --cursor ${page.nextAfterId}`);
+}
+
+/** The account's statement: opening and closing balance, the sums, and its entries. */
+function statementReport(
+  queries: Queries,
+  accountId: string,
+  options: StatementOptions,
+  limit: number,
+): void {
   const statement = queries.statement({
     accountId,
     ...(options.from === undefined ? {} : { from: parseTime(options.from, '--from') }),

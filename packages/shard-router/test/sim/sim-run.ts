@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seededRandom } from '../ledger-fixtures.js';
+import { seededRandom } from '@shardledger/ledger-core/testing';
 import { checkRun, compareOutcomes, type SimOutcome } from './sim-checks.js';
 import { SimNetwork } from './sim-network.js';
 import {
