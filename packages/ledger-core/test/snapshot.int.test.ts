@@ -179,9 +179,7 @@ describe('snapshot recovery', () => {
 
   /** A dir whose log lost round b (as after a power cut) while the snapshot taken after round b
    * survived in its snapshots dir: `foreign`, at `taken` > `copySequence`. */
-  async function snapshotAheadOfLog(
-    clock: TestClock,
-  ): Promise<{
+  async function snapshotAheadOfLog(clock: TestClock): Promise<{
     behind: string;
     atCopy: (AccountView | undefined)[];
     copySequence: number;

@@ -43,6 +43,10 @@ export class PlainRun {
   get count(): number {
     return this.columns.length + this.scatteredColumns.length;
   }
+  addOrdered(column: number, offset: number): void {
+    this.columns.push(column);
+    this.offsets.push(offset);
+  }
   addScattered(id: string, column: number, offset: number): void {
     (this.scatteredAt ??= new Map()).set(id, this.scatteredColumns.length);
     this.scatteredColumns.push(column);
@@ -141,6 +145,17 @@ export function runAtOrBelow(db: ShardDatabases['runs'], key?: string): Buffer |
   return undefined;
 }
 
+/** How the lane takes a plain transfer: its id is above every id before (into the ordered
+ * run), new by the filter (scattered), or maybe known (decided, which looks it up). */
+const ABOVE = 1;
+const SCATTERED = 2;
+const NOT_NEW = 0;
+
+function laneKind(ids: KnownIds, id: string, idsAscii: boolean): number {
+  if (ids.fastPath && id > ids.max && (idsAscii || isAscii(id))) return ABOVE;
+  return ids.mayHave(id) ? NOT_NEW : SCATTERED;
+}
+
 /** One submitEncoded call as the lane sees it: the batch, where its results and log record go,
  * the run that collects what the lane applies, and the call's first sequence and timestamp
  * (event k of the call gets timestamp now + k). */
@@ -154,8 +169,8 @@ export interface LaneCall {
 }
 
 /**
- * Applies the batch's commands in order: a plain transfer whose id is above `ids` (and so new)
- * and whose accounts pass every check on exact number counters is applied here; every other
+ * Applies the batch's commands in order: a plain transfer whose id is new (above `ids`, or not in
+ * its filter) and whose accounts pass every check on exact number counters is applied here; every other
  * command (and any transfer the lane would reject) is handed to `decideOne`, which decides and
  * evolves it as submit() does and adds its events to the record. The lane is
  * decideCreateTransfer + evolve specialised for that case: same results, state and log bytes.
@@ -185,14 +200,9 @@ export function runPlainLane(
     const other = view.onlyTransfers ? undefined : view.others[index];
     if (other === undefined) {
       const id = idColumn[column] as string;
-      // 1: above every id before (an ordered run); 2: new by the filter (scattered); 0: decide.
-      let kind = 0;
-      if (input.isPlain(column)) {
-        if (ids.fastPath && id > ids.max && (idsAscii || isAscii(id))) kind = 1;
-        else if (!ids.mayHave(id)) kind = 2;
-      }
+      const kind = input.isPlain(column) ? laneKind(ids, id, idsAscii) : NOT_NEW;
       if (
-        kind !== 0 &&
+        kind !== NOT_NEW &&
         applyPlainTransfer(
           state,
           debits[column] as string,
@@ -207,9 +217,8 @@ export function runPlainLane(
         timestampBehind = true;
         const offset = sequence - first;
         record.addInputTransfer(column, offset);
-        if (kind === 1) {
-          run.columns.push(column);
-          run.offsets.push(offset);
+        if (kind === ABOVE) {
+          run.addOrdered(column, offset);
           ids.noteAbove(id);
         } else {
           run.addScattered(id, column, offset);
