@@ -46,7 +46,7 @@ export class SagaBatch {
     const pairKey = low * limits.shardCountMax + high;
     let participants = this.#participants.get(pairKey);
     if (participants === undefined) this.#participants.set(pairKey, (participants = [low, high]));
-    const sagaId = newSagaId(transfer.id);
+    const sagaId = newSagaId();
     const slot = this.sagaIds.length;
     this.positions.push(position);
     this.sagaIds.push(sagaId);

@@ -59,7 +59,7 @@ export class SagaCoordinator {
    * status per transfer. */
   async run(transfers: readonly TransferSpec[]): Promise<CommandStatus[]> {
     assert(transfers.length > 0 && transfers.length <= limits.groupSizeMax, 'saga size');
-    const sagaId = newSagaId((transfers[0] as TransferSpec).id);
+    const sagaId = newSagaId();
     // Legs per shard: leg 2i is transfer i's debit leg, leg 2i + 1 its credit leg.
     const legs = new ShardBuckets<ReservationLeg>();
     const legShards: number[] = [];
