@@ -6,8 +6,9 @@
 // path (add --cpu-prof). LANE=0 submits decoded command objects
 // (ShardEngine.submit) instead of the wire bytes the shard worker hands over (submitEncoded).
 // BATCHES=n times n batches (default 25) after 5 warm-up batches; longer runs average out noise.
-// RANDOM_IDS=1 gives each transfer a random (not time-ordered) id, as UUIDv4 keys would: every
-// id then needs an index lookup and takes the general path.
+// RANDOM_IDS=1 gives each transfer a random (not time-ordered) id, as UUIDv4 keys would: the
+// filter of known ids finds each new, the lane applies it, and it is written as its own
+// transfers-db entry (one B-tree insert each) instead of in a run.
 import { ShardEngine, parseAccount, parseTransfer, encodeCommandBatch, decodeCommandBatch } from '@shardledger/ledger-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 const dir = mkdtempSync('/tmp/ph-');

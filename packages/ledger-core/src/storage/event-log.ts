@@ -1,5 +1,5 @@
 // Reads of a shard's event log: the LMDB `log` database, sequence of a record's first event ->
-// one encoded record per group commit (codec.ts encodeEventRecord). Damage found while reading is
+// one encoded record per group commit (event-record.ts encodeEventRecord). Damage found while reading is
 // STORAGE_CORRUPT naming the shard and the record.
 
 import { LedgerError } from '../errors.js';

@@ -69,10 +69,10 @@ function* storedSagaIds(db: ShardDatabases): Generator<string> {
 export class IdIndex {
   /** Every transfer id stored, staged or reserved (known-ids.ts). */
   readonly transferIds = new KnownIds();
-  /** The greatest saga id in the saga index, stored or staged. The router's saga ids start with
-   * the saga's first transfer id, so with time-ordered transfer ids a new saga's id is above it
-   * and decideReserve's saga lookup needs no LMDB read; the outcomes staged above it go into saga
-   * runs (stageSagaOutcome). Every outcome staged, the tombstones recovery writes included, goes
+  /** Every saga id in the saga index, stored or staged. The router's saga ids ascend
+   * (shard-router saga/saga-id.ts), so a new saga's id is above every one before, decideReserve's
+   * saga lookup needs no LMDB read, and the outcomes staged above it go into saga runs
+   * (stageSagaOutcome). Every outcome staged, the tombstones recovery writes included, goes
    * through stageSagaOutcome, which notes its id. Open sagas have no index entry (records.ts):
    * decide and sagaOutcome find their reservation first. */
   readonly sagaIds = new KnownIds();
