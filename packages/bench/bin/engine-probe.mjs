@@ -8,7 +8,8 @@
 // BATCHES=n times n batches (default 25) after 5 warm-up batches; longer runs average out noise.
 // RANDOM_IDS=1 gives each transfer a random (not time-ordered) id, as UUIDv4 keys would: every
 // id then needs an index lookup and takes the general path.
-import { ShardEngine, parseAccount, parseTransfer, encodeCommandBatch, decodeCommandBatch } from '@shardledger/ledger-core';
+import { ShardEngine, parseAccount, parseTransfer } from '@shardledger/ledger-core';
+import { encodeCommandBatch, decodeCommandBatch } from '@shardledger/ledger-core/internals';
 import { mkdtempSync, rmSync } from 'node:fs';
 const dir = mkdtempSync('/tmp/ph-');
 const e = await ShardEngine.open({ dir, durability: 'strict' });
