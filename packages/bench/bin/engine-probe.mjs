@@ -9,7 +9,8 @@
 // RANDOM_IDS=1 gives each transfer a random (not time-ordered) id, as UUIDv4 keys would: the
 // filter of known ids finds each new, the lane applies it, and it is written as its own
 // transfers-db entry (one B-tree insert each) instead of in a run.
-import { ShardEngine, parseAccount, parseTransfer, encodeCommandBatch, decodeCommandBatch } from '@shardledger/ledger-core';
+import { ShardEngine, parseAccount, parseTransfer } from '@shardledger/ledger-core';
+import { encodeCommandBatch, decodeCommandBatch } from '@shardledger/ledger-core/internals';
 import { mkdtempSync, rmSync } from 'node:fs';
 const dir = mkdtempSync('/tmp/ph-');
 const e = await ShardEngine.open({ dir, durability: 'strict' });

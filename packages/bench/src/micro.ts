@@ -4,18 +4,20 @@
 // one pre-encoded batch (commit + flushed, the strict path).
 
 import {
+  parseAccount,
+  parseTransfer,
+  type Command,
+  type LedgerEvent,
+  type TransferSpec,
+} from '@shardledger/ledger-core';
+import {
   applyPlainTransfer,
   decide,
   evolve,
   initialState,
-  parseAccount,
-  parseTransfer,
-  type Command,
   type DecideContext,
-  type LedgerEvent,
   type LedgerState,
-  type TransferSpec,
-} from '@shardledger/ledger-core';
+} from '@shardledger/ledger-core/internals';
 import { MemoryLedger } from '@shardledger/ledger-core/testing';
 import { Packr } from 'msgpackr';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -2,9 +2,7 @@
 // money of every engine run (and fails one whose results do not add up), and reports medians and
 // per-round ratios. Method: the real ShardEngine, LMDB and SQLite in temp dirs, a small workload
 // (500 accounts, calls of 512), rounds of a fraction of a second.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from '@shardledger/ledger-core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   createProgress,
@@ -94,7 +92,7 @@ describe('engine scenario', () => {
   }, 60_000);
 
   it('fails a run whose ok results do not add up to the balances the engine moved', async () => {
-    const base = await mkdtemp(join(tmpdir(), 'bench-engine-'));
+    const { dir: base, cleanup } = await tempDir('bench-engine');
     try {
       const workload = generateWorkload({
         seed: 3,
@@ -124,7 +122,7 @@ describe('engine scenario', () => {
         /balances moved \d+ but applied transfers sum to \d+/,
       );
     } finally {
-      await rm(base, { recursive: true, force: true });
+      await cleanup();
     }
   });
 });

@@ -1,9 +1,7 @@
 // Goal: the PostgreSQL peer runs against a throw-away server and conserves money, or says why it
 // is skipped. Method: a short real run (a server is started and stopped), and a missing bin dir.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from '@shardledger/ledger-core/testing';
 import { describe, expect, it } from 'vitest';
 import { createPostgresPeer, createProgress, generateWorkload, isSkipped } from '../src/index.js';
 
@@ -17,7 +15,7 @@ const progress = createProgress({ enabled: false });
 
 describe('postgres peer', () => {
   it('is skipped with a clear message when PostgreSQL is not installed', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bench-pg-'));
+    const { dir, cleanup } = await tempDir('bench-pg');
     const run = await createPostgresPeer({ binDir: '/nonexistent/bin' }).run({
       workload,
       durability: 'strict',
@@ -26,7 +24,7 @@ describe('postgres peer', () => {
       dir,
       progress,
     });
-    await rm(dir, { recursive: true, force: true });
+    await cleanup();
     expect(isSkipped(run) && run.skipped).toMatch(/PostgreSQL unavailable: no initdb/);
   });
 
@@ -35,7 +33,7 @@ describe('postgres peer', () => {
   it.each(['batched', 'per-transfer'] as const)(
     'applies every transfer (%s) and conserves money (or reports PostgreSQL missing)',
     async (form) => {
-      const dir = await mkdtemp(join(tmpdir(), 'bench-pg-'));
+      const { dir, cleanup } = await tempDir('bench-pg');
       try {
         const run = await createPostgresPeer({ connections: 4 }, form).run({
           workload,
@@ -60,7 +58,7 @@ describe('postgres peer', () => {
         expect(run.checks?.appliedCount).toBe(300);
         expect(run.checks?.debitsTotal).toBe(run.checks?.creditsTotal);
       } finally {
-        await rm(dir, { recursive: true, force: true });
+        await cleanup();
       }
     },
     20_000,

@@ -1,8 +1,8 @@
 // Goal: results come out as the documented JSON, Markdown, SVG and docs section. Method: a tiny
 // peers-only run through runBench, then the writers.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   renderCharts,
@@ -17,10 +17,11 @@ import {
 } from '../src/index.js';
 
 let dir = '';
+let cleanup: () => Promise<void>;
 let result: BenchResult;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'bench-report-'));
+  ({ dir, cleanup } = await tempDir('bench-report'));
   result = await runBench({
     scenario: scenarioNamed('standard'),
     durationMs: 300,
@@ -36,7 +37,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await cleanup();
 });
 
 describe('report', () => {

@@ -1,9 +1,8 @@
 // Goal: the SQLite peer conserves money and counts what it applied; the insert-only reference
 // inserts every transfer once and says that it is not a ledger. Method: a small real run in
 // a temp directory, then the sums of all balances.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import {
@@ -15,15 +14,15 @@ import {
   totalAmountOf,
 } from '../src/index.js';
 
-const dirs: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
 describe('sqlite peer', () => {
   it('moves exactly the sum of all transfers, debits equal to credits', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bench-sqlite-'));
-    dirs.push(dir);
+    const { dir, cleanup } = await tempDir('bench-sqlite');
+    cleanups.push(cleanup);
     const workload = generateWorkload({
       seed: 2,
       accountCount: 50,
@@ -47,8 +46,8 @@ describe('sqlite peer', () => {
   });
 
   it('sqlite-insert writes each transfer of the workload once, and its method says it keeps no balances', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bench-sqlite-insert-'));
-    dirs.push(dir);
+    const { dir, cleanup } = await tempDir('bench-sqlite-insert');
+    cleanups.push(cleanup);
     const workload = generateWorkload({
       seed: 3,
       accountCount: 50,

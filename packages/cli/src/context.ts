@@ -4,7 +4,8 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { Ledger, readManifest, type Manifest } from '@shardledger/shard-router';
+import { Ledger } from '@shardledger/shard-router';
+import { readManifest, type Manifest } from '@shardledger/shard-router/internals';
 import { CliError, usageError } from './errors.js';
 import { toJson } from './format.js';
 

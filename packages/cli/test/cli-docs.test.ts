@@ -9,10 +9,9 @@
 // Any shell-like block (sh, bash, shell, console, zsh or no language) without cli-run/cli-skip fails.
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '@shardledger/ledger-core/testing';
 import { describe, expect, it } from 'vitest';
 import { mainPath } from './cli-helpers.js';
 
@@ -137,7 +136,7 @@ describe('docs/cli.md', () => {
   // About 40 commands, each starting the CLI and (most) the ledger's shard workers: about a minute
   // alone on two cores, 155 s seen beside the rest of the suite on a loaded machine.
   it('runs every cli-run block in order in one fresh dir, with the exit codes the page states', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'shardledger-cli-docs-'));
+    const { dir: cwd, cleanup } = await tempDir('cli-docs');
     try {
       for (const block of all) {
         if (block.marker?.startsWith('cli-file: '))
@@ -160,7 +159,7 @@ describe('docs/cli.md', () => {
         }
       }
     } finally {
-      await rm(cwd, { recursive: true, force: true });
+      await cleanup();
     }
   }, 300_000);
 

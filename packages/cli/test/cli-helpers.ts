@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { tempDir as sharedTempDir } from '@shardledger/ledger-core/testing';
-import { PartitionMap, readManifest } from '@shardledger/shard-router';
+import { PartitionMap, readManifest } from '@shardledger/shard-router/internals';
 
 export const mainPath = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 

@@ -1,31 +1,67 @@
 // @shardledger/ledger-core: one shard of the ledger, correct, durable and fast on its own.
-export * from './errors.js';
-export * from './limits.js';
-export * from './assert.js';
-export * from './domain/index.js';
-export * from './storage/engine-types.js';
+// This door is what an application uses: ShardEngine, the inputs it is given and the records it
+// returns, the parsers that turn inputs into commands, and the error catalogue. What the sibling
+// packages share beyond that lives behind `./internals`; test aids behind `./testing`.
 export { ShardEngine } from './storage/shard-engine.js';
-export { accountView } from './storage/account-view.js';
-export { shardFormatVersion } from './storage/engine-recovery.js';
-export { corruptionOf } from './storage/corruption.js';
-export { SnapshotStore } from './storage/snapshot-store.js';
 export type {
-  ShardIdentity,
-  ShardIdentityExpectation,
-  ShardIdentityProblem,
-} from './storage/shard-identity.js';
-export { syncDir, writeFileAtomic } from './storage/durable-files.js';
-export { decodeEventRecord, encodeEventRecord, type EventRecord } from './storage/event-record.js';
+  AccountView,
+  BackupInfo,
+  CommandResult,
+  CommandStatus,
+  CurrencyTotalsView,
+  Durability,
+  EngineInfo,
+  HistoryEntry,
+  HistoryPage,
+  SequencedEvent,
+  ShardEngineOptions,
+  SnapshotInfo,
+  VerifyReport,
+} from './storage/engine-types.js';
 export {
-  CommandBatchBuilder,
-  encodeCommandBatch,
-  decodeCommandBatch,
-  encodeResultBatch,
-  decodeResultBatch,
-  ResultBatchView,
-} from './storage/batch-codec.js';
+  LedgerError,
+  isLedgerError,
+  errorCatalogue,
+  type ErrorCode,
+  type ErrorDetail,
+  type ErrorKind,
+  type RejectionCode,
+  type RejectionStatus,
+} from './errors.js';
+export { limits } from './limits.js';
 export {
-  plainTransferSpec,
-  readPlainTransfer,
-  type PlainTransferFields,
-} from './storage/transfer-columns.js';
+  parseAccount,
+  parseResolution,
+  parseTransfer,
+  type AccountInput,
+  type AmountInput,
+  type Parsed,
+  type PostPendingInput,
+  type TransferInput,
+  type VoidPendingInput,
+} from './domain/validate.js';
+export {
+  accountFlags,
+  type AccountCreated,
+  type AccountSpec,
+  type Command,
+  type CommandType,
+  type EventType,
+  type FundsReserved,
+  type HoldResolution,
+  type LedgerEvent,
+  type Metadata,
+  type PendingResolutionSpec,
+  type PendingTransferExpired,
+  type PendingTransferPosted,
+  type PendingTransferVoided,
+  type ReservationCommitted,
+  type ReservationLeg,
+  type ReservationReleased,
+  type SagaOutcome,
+  type TransferCreated,
+  type TransferRecord,
+  type TransferSpec,
+} from './domain/types.js';
+export type { ReservationState } from './domain/state.js';
+export type { Violation } from './domain/audit.js';

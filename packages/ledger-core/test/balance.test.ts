@@ -2,9 +2,9 @@
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
+import { isLedgerError, type LedgerEvent } from '../src/index.js';
 import {
   addCounter,
-  AMOUNT_MAX,
   copyCounters,
   countersEqual,
   CREDITS_PENDING,
@@ -12,7 +12,6 @@ import {
   DEBITS_PENDING,
   DEBITS_POSTED,
   exceeds,
-  isLedgerError,
   newCounters,
   overflows,
   readCounter,
@@ -20,8 +19,8 @@ import {
   sumWith,
   type CounterIndex,
   type Counters,
-  type LedgerEvent,
-} from '../src/index.js';
+} from '../src/domain/balance.js';
+import { AMOUNT_MAX } from '../src/limits.js';
 
 const TWO_53 = 2n ** 53n;
 const SAFE = TWO_53 - 1n;

@@ -5,22 +5,23 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import {
-  AMOUNT_MAX,
-  CommandBatchBuilder,
-  decodeCommandBatch,
-  decodeEventRecord,
-  decodeResultBatch,
-  encodeCommandBatch,
-  encodeEventRecord,
-  encodeResultBatch,
   parseTransfer,
-  ResultBatchView,
   type Command,
   type CommandResult,
   type LedgerEvent,
   type ReservationLeg,
   type TransferSpec,
 } from '../src/index.js';
+import { AMOUNT_MAX } from '../src/limits.js';
+import {
+  CommandBatchBuilder,
+  decodeCommandBatch,
+  decodeResultBatch,
+  encodeCommandBatch,
+  encodeResultBatch,
+  ResultBatchView,
+} from '../src/storage/batch-codec.js';
+import { decodeEventRecord, encodeEventRecord } from '../src/storage/event-record.js';
 import { transferRecordOf } from '../src/domain/records.js';
 import { encodePlainRun, findInPlainRun, lastIdOfPlainRun } from '../src/storage/plain-run.js';
 import { writeTransferRecord } from '../src/storage/transfer-record.js';

@@ -2,20 +2,17 @@
 // put them there, a wide account's row reads Infinity, and the plain-transfer kernel (which reads
 // only the rows) declines wide accounts, also after a restore from an older snapshot layout.
 import { describe, expect, it } from 'vitest';
+import { parseAccount, parseTransfer } from '../src/index.js';
+import { applyPlainTransfer } from '../src/domain/plain-transfer.js';
+import { auditState } from '../src/domain/audit.js';
 import {
-  applyPlainTransfer,
-  auditState,
   COUNTER_ROWS_PER_CHUNK,
   DEBITS_POSTED,
-  evolve,
-  initialState,
   newCounters,
-  parseAccount,
-  parseTransfer,
   readCounter,
-  type AccountState,
-  type LedgerState,
-} from '../src/index.js';
+} from '../src/domain/balance.js';
+import { evolve } from '../src/domain/evolve.js';
+import { initialState, type AccountState, type LedgerState } from '../src/domain/state.js';
 import { captureState, restoreState } from '../src/storage/snapshot-store.js';
 
 const TWO_53 = 2n ** 53n;

@@ -1,27 +1,29 @@
 // Every decider rule and rejection code, given/when/then on MemoryLedger: no storage involved.
 import { describe, expect, it } from 'vitest';
 import {
-  AMOUNT_MAX,
-  auditState,
-  CREDITS_PENDING,
-  CREDITS_POSTED,
-  decide,
-  DEBITS_PENDING,
-  DEBITS_POSTED,
   errorCatalogue,
   limits,
   parseAccount,
   parseResolution,
   parseTransfer,
-  readCounter,
   type Command,
-  type CounterIndex,
-  type Decision,
-  type LedgerState,
   type RejectionCode,
   type ReservationLeg,
   type TransferSpec,
 } from '../src/index.js';
+import { AMOUNT_MAX } from '../src/limits.js';
+import { auditState } from '../src/domain/audit.js';
+import {
+  CREDITS_PENDING,
+  CREDITS_POSTED,
+  DEBITS_PENDING,
+  DEBITS_POSTED,
+  readCounter,
+  type CounterIndex,
+} from '../src/domain/balance.js';
+import { decide } from '../src/domain/decide.js';
+import { type Decision } from '../src/domain/types.js';
+import { type LedgerState } from '../src/domain/state.js';
 import { givenWhen, MemoryLedger } from '../src/testing.js';
 
 const MS = 1_000_000n;

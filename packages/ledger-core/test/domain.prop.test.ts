@@ -3,26 +3,26 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   accountFlags,
-  AMOUNT_MAX,
-  auditState,
+  parseAccount,
+  parseResolution,
+  parseTransfer,
+  type Command,
+  type LedgerEvent,
+  type TransferSpec,
+} from '../src/index.js';
+import { AMOUNT_MAX } from '../src/limits.js';
+import { auditState, diffStates } from '../src/domain/audit.js';
+import {
   CREDITS_PENDING,
   CREDITS_POSTED,
   DEBITS_PENDING,
   DEBITS_POSTED,
-  diffStates,
-  evolve,
-  initialState,
-  parseAccount,
-  parseResolution,
-  parseTransfer,
   readCounter,
-  type Command,
   type CounterIndex,
-  type Decision,
-  type LedgerEvent,
-  type LedgerState,
-  type TransferSpec,
-} from '../src/index.js';
+} from '../src/domain/balance.js';
+import { evolve } from '../src/domain/evolve.js';
+import { initialState, type LedgerState } from '../src/domain/state.js';
+import { type Decision } from '../src/domain/types.js';
 import { MemoryIndex, MemoryLedger } from '../src/testing.js';
 
 const SEED = 42;

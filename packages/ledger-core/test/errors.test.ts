@@ -3,16 +3,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  AssertionError,
   errorCatalogue,
-  errorFromWire,
-  errorToWire,
   isLedgerError,
   LedgerError,
-  statusOf,
   type ErrorCode,
   type RejectionCode,
 } from '../src/index.js';
+import { AssertionError } from '../src/assert.js';
+import { errorFromWire, errorToWire, statusOf } from '../src/errors.js';
 
 const docPath = fileURLToPath(new URL('../../../docs/reference/errors.md', import.meta.url));
 const doc = readFileSync(docPath, 'utf8');

@@ -3,15 +3,9 @@
 // router's plain-transfer reader called directly, plus a fast-check property over random UTF-16.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  isValidId,
-  parseAccount,
-  parseMetadata,
-  parseResolution,
-  parseTransfer,
-  readPlainTransfer,
-  type PlainTransferFields,
-} from '../src/index.js';
+import { parseAccount, parseResolution, parseTransfer } from '../src/index.js';
+import { isValidId, parseMetadata } from '../src/domain/validate.js';
+import { readPlainTransfer, type PlainTransferFields } from '../src/storage/transfer-columns.js';
 
 const base = { id: 't1', debitAccountId: 'a', creditAccountId: 'b', amount: 10n, currency: 'USD' };
 

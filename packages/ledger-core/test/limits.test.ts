@@ -1,6 +1,7 @@
 // How the named limits relate to each other: each assertion states why the relation must hold.
 import { describe, expect, it } from 'vitest';
-import { AMOUNT_MAX, limits, SAFE_BIG } from '../src/index.js';
+import { limits } from '../src/index.js';
+import { AMOUNT_MAX, SAFE_BIG } from '../src/limits.js';
 
 const isPowerOfTwo = (value: number): boolean => value > 0 && (value & (value - 1)) === 0;
 

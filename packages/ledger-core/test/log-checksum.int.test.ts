@@ -3,13 +3,8 @@
 // before checksums still read. Method: a real ShardEngine dir whose log records are rewritten
 // through LMDB between two opens (one changed id character, or the checksum stripped).
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  isLedgerError,
-  ShardEngine,
-  shardFormatVersion,
-  type Command,
-  type LedgerError,
-} from '../src/index.js';
+import { isLedgerError, ShardEngine, type Command, type LedgerError } from '../src/index.js';
+import { shardFormatVersion } from '../src/storage/engine-recovery.js';
 import { openShardDatabases, type ShardDatabases } from '../src/storage/lmdb-env.js';
 import { Packr } from 'msgpackr';
 import { hasChecksum } from '../src/storage/record-checksum.js';

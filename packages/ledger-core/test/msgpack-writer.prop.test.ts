@@ -7,15 +7,9 @@
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import {
-  decodeCommandBatch,
-  decodeEventRecord,
-  encodeCommandBatch,
-  encodeEventRecord,
-  type Command,
-  type LedgerEvent,
-  type ReservationLeg,
-} from '../src/index.js';
+import { type Command, type LedgerEvent, type ReservationLeg } from '../src/index.js';
+import { decodeCommandBatch, encodeCommandBatch } from '../src/storage/batch-codec.js';
+import { decodeEventRecord, encodeEventRecord } from '../src/storage/event-record.js';
 import { MsgpackWriter } from '../src/storage/msgpack-writer.js';
 import { CHECKSUM_PLACEHOLDER } from '../src/storage/record-checksum.js';
 import {

@@ -6,10 +6,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  decodeCommandBatch,
-  decodeResultBatch,
-  diffStates,
-  encodeCommandBatch,
   parseAccount,
   parseResolution,
   parseTransfer,
@@ -17,6 +13,12 @@ import {
   type Command,
   type CommandResult,
 } from '../src/index.js';
+import {
+  decodeCommandBatch,
+  decodeResultBatch,
+  encodeCommandBatch,
+} from '../src/storage/batch-codec.js';
+import { diffStates } from '../src/domain/audit.js';
 import { MS, tempDirs, TestClock } from './fixtures/engine-fixtures.js';
 
 const dirs = tempDirs('plain-lane-');

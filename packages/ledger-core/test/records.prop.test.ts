@@ -3,17 +3,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  closedRecordsOf,
-  indexWritesOf,
-  initialState,
-  evolve,
-  accountView,
   parseAccount,
   parseTransfer,
   type LedgerEvent,
   type ReservationLeg,
   type TransferRecord,
 } from '../src/index.js';
+import { closedRecordsOf, indexWritesOf } from '../src/domain/records.js';
+import { initialState } from '../src/domain/state.js';
+import { evolve } from '../src/domain/evolve.js';
+import { accountView } from '../src/storage/account-view.js';
 
 const legArb = fc.record({
   id: fc.constantFrom('t-1', 't-2', 't-3', 't-é'),

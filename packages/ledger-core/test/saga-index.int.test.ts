@@ -3,13 +3,12 @@
 // Method: real LMDB in mkdtemp dirs, both submit paths, reopen; LMDB reads counted with a spy.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  encodeCommandBatch,
-  decodeResultBatch,
   ShardEngine,
   type Command,
   type ReservationLeg,
   type TransferRecord,
 } from '../src/index.js';
+import { encodeCommandBatch, decodeResultBatch } from '../src/storage/batch-codec.js';
 import { sagaRunEntries } from '../src/storage/saga-run.js';
 import { writeTransferRecord } from '../src/storage/transfer-record.js';
 import { ValueArena } from '../src/storage/value-arena.js';

@@ -1,16 +1,15 @@
 // Goal: ShardEngine keeps the engine contract on disk. Method: real LMDB in mkdtemp dirs, a test clock.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  AMOUNT_MAX,
-  decodeResultBatch,
-  encodeCommandBatch,
   isLedgerError,
   limits,
   ShardEngine,
-  shardFormatVersion,
   type Command,
   type ShardEngineOptions,
 } from '../src/index.js';
+import { AMOUNT_MAX } from '../src/limits.js';
+import { decodeResultBatch, encodeCommandBatch } from '../src/storage/batch-codec.js';
+import { shardFormatVersion } from '../src/storage/engine-recovery.js';
 import { openShardDatabases } from '../src/storage/lmdb-env.js';
 import { sleep } from '../src/testing.js';
 import {

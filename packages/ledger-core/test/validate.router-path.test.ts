@@ -4,16 +4,9 @@
 // with the same fields, and accepts every plain one.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  isRejected,
-  isValidId,
-  limits,
-  parseTransfer,
-  readPlainTransfer,
-  transferSpecOrRejection,
-  type PlainTransferFields,
-  type TransferSpec,
-} from '../src/index.js';
+import { limits, parseTransfer, type TransferSpec } from '../src/index.js';
+import { isRejected, isValidId, transferSpecOrRejection } from '../src/domain/validate.js';
+import { readPlainTransfer, type PlainTransferFields } from '../src/storage/transfer-columns.js';
 
 const base = { id: 't1', debitAccountId: 'a', creditAccountId: 'b', amount: 10n, currency: 'USD' };
 

@@ -1,19 +1,21 @@
 // The input boundary: every validation rule and rejection code, by calling the parsers directly.
 import { describe, expect, it } from 'vitest';
 import {
-  AMOUNT_MAX,
-  isValidCurrency,
-  isValidId,
   limits,
-  metadataEqual,
   parseAccount,
-  parseAmount,
-  parseMetadata,
   parseResolution,
   parseTransfer,
-  utf8Length,
   type RejectionCode,
 } from '../src/index.js';
+import { AMOUNT_MAX } from '../src/limits.js';
+import {
+  isValidCurrency,
+  isValidId,
+  metadataEqual,
+  parseAmount,
+  parseMetadata,
+  utf8Length,
+} from '../src/domain/validate.js';
 
 const base = { id: 't1', debitAccountId: 'a', creditAccountId: 'b', amount: 10n, currency: 'USD' };
 

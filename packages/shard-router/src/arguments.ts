@@ -3,7 +3,8 @@
 // it never reaches a shard worker: a worker treats an error it did not expect as a broken shard
 // and restarts, failing the other callers' writes in flight.
 
-import { LedgerError, isValidId, limits } from '@shardledger/ledger-core';
+import { LedgerError, limits } from '@shardledger/ledger-core';
+import { isValidId } from '@shardledger/ledger-core/internals';
 import { assertShardCount } from './partition.js';
 
 /** The longest saga step timeout an application may set (LedgerOptions.sagaStepTimeoutMs). */

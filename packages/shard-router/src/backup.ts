@@ -20,14 +20,8 @@
 
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import {
-  LedgerError,
-  assert,
-  isLedgerError,
-  syncDir,
-  writeFileAtomic,
-  type BackupInfo,
-} from '@shardledger/ledger-core';
+import { LedgerError, isLedgerError, type BackupInfo } from '@shardledger/ledger-core';
+import { assert, syncDir, writeFileAtomic } from '@shardledger/ledger-core/internals';
 import { manifestFileName, shardDirName } from './manifest.js';
 import type { BackupResult } from './ledger-types.js';
 import type { ShardClient } from './shard/shard-client.js';

@@ -1,4 +1,6 @@
-// @shardledger/shard-router: the Ledger an application imports.
+// @shardledger/shard-router: the Ledger an application imports, its read model, and the errors,
+// limits and input types of ledger-core it speaks. Placement, manifest and shard-client
+// internals are behind `./internals`; the failpoints for crash tests behind `./testing`.
 export { Ledger } from './ledger.js';
 export type {
   Account,
@@ -13,16 +15,6 @@ export type {
   TransferResult,
   VerifyResult,
 } from './ledger-types.js';
-export { PartitionMap, hashAccountId, partitionOf } from './partition.js';
-export { readManifest, shardDir, type Manifest } from './manifest.js';
-export {
-  failpointNames,
-  armFailpoint,
-  disarmAllFailpoints,
-  type FailpointOptions,
-} from './failpoints.js';
-export type { ShardClient } from './shard/shard-client.js';
-export type { ShardRestartEvent } from './shard/worker-lifecycle.js';
 export {
   LedgerError,
   isLedgerError,

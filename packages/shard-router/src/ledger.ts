@@ -6,9 +6,7 @@
 
 import {
   LedgerError,
-  assert,
   parseAccount,
-  statusOf,
   type AccountInput,
   type CommandStatus,
   type PostPendingInput,
@@ -16,6 +14,7 @@ import {
   type TransferRecord,
   type VoidPendingInput,
 } from '@shardledger/ledger-core';
+import { assert, statusOf } from '@shardledger/ledger-core/internals';
 import {
   checkAccountId,
   checkAsOf,

@@ -6,7 +6,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LedgerError, limits, syncDir, writeFileAtomic } from '@shardledger/ledger-core';
+import { LedgerError, limits } from '@shardledger/ledger-core';
+import { syncDir, writeFileAtomic } from '@shardledger/ledger-core/internals';
 import { legacyLockFileName, lockFileName } from './dir-lock.js';
 import {
   assertShardCount,

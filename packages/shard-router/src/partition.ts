@@ -3,7 +3,8 @@
 // every platform. So this is FNV-1a 32-bit over the id's UTF-8 bytes, written out by hand: no
 // dependency whose output could change, no TextEncoder allocation on the per-transfer hot path.
 
-import { LedgerError, assert, isValidId, limits } from '@shardledger/ledger-core';
+import { LedgerError, limits } from '@shardledger/ledger-core';
+import { assert, isValidId } from '@shardledger/ledger-core/internals';
 
 /** The name stored in the manifest; a data dir with another name is refused. */
 export const hashAlgorithm = 'fnv1a32' as const;

@@ -4,7 +4,8 @@
 // (open-ledger.ts) and hands them to the write and read paths; sendCommandsByShard is the plain
 // way to send commands that each name their shard.
 
-import { assert, type Command, type CommandStatus } from '@shardledger/ledger-core';
+import { type Command, type CommandStatus } from '@shardledger/ledger-core';
+import { assert } from '@shardledger/ledger-core/internals';
 import type { PartitionMap } from './partition.js';
 import type { SagaCoordinator } from './saga/saga-coordinator.js';
 import type { ShardClient } from './shard/shard-client.js';

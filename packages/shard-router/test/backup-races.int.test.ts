@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ledger, failpointNames, isLedgerError, type TransferInput } from '../src/index.js';
+import { Ledger, isLedgerError, type TransferInput } from '../src/index.js';
+import { failpointNames } from '../src/testing.js';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { errorCodeOf, ledgerTotals } from './ledger-fixtures.js';
 

@@ -5,7 +5,8 @@
 // process killed at the saga.hold.decided failpoint.
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ledger, armFailpoint, disarmAllFailpoints, type TransferInput } from '../src/index.js';
+import { Ledger, type TransferInput } from '../src/index.js';
+import { armFailpoint, disarmAllFailpoints } from '../src/testing.js';
 import { sleep, tempDir } from '@shardledger/ledger-core/testing';
 import { errorCodeOf, idOnShard, ledgerTotals, runToExit } from './ledger-fixtures.js';
 

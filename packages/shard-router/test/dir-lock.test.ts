@@ -1,10 +1,10 @@
 // Goal: one process per data dir, held by a kernel lock on a file: a live owner blocks other processes, worker threads and second opens in-process; a dead owner's lock is free at once. Method: child processes and a worker thread on a real temp dir.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLedgerError } from '@shardledger/ledger-core';
 import { acquireDirLock, legacyLockFileName, lockFileName } from '../src/dir-lock.js';
@@ -13,11 +13,12 @@ import { acquireDirLock, legacyLockFileName, lockFileName } from '../src/dir-loc
 const compiledLock = fileURLToPath(new URL('../dist/dir-lock.js', import.meta.url));
 
 let dir: string;
+let cleanup: () => Promise<void>;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'shardledger-lock-'));
+  ({ dir, cleanup } = await tempDir('lock'));
 });
 afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await cleanup();
 });
 
 /** Runs `body` in a child Node process with `acquireDirLock` imported; resolves with its stdout

@@ -4,10 +4,9 @@
 // `<!-- cli-example -->` runs with the built CLI and exits 0, and every relative link resolves.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const root = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -153,12 +152,12 @@ describe('code in the docs', () => {
 });
 
 describe('snippets run against the built Ledger', () => {
-  let dir: string | null = null;
+  let cleanup: (() => Promise<void>) | null = null;
   afterEach(async () => {
     vi.unstubAllEnvs();
     vi.restoreAllMocks();
-    if (dir !== null) await rm(dir, { recursive: true, force: true });
-    dir = null;
+    if (cleanup !== null) await cleanup();
+    cleanup = null;
   });
 
   const files = readdirSync(snippetsDir).filter(
@@ -166,8 +165,9 @@ describe('snippets run against the built Ledger', () => {
   );
   for (const name of files) {
     it(`runs docs/snippets/${name} to completion on a fresh data dir`, async () => {
-      dir = await mkdtemp(join(tmpdir(), 'shardledger-docs-'));
-      vi.stubEnv('SHARDLEDGER_DIR', dir);
+      const fresh = await tempDir('docs');
+      cleanup = fresh.cleanup;
+      vi.stubEnv('SHARDLEDGER_DIR', fresh.dir);
       for (const [key, value] of Object.entries(snippetEnv[name] ?? {})) vi.stubEnv(key, value);
       vi.spyOn(console, 'log').mockImplementation(() => undefined);
       // Top-level await: the import settles when the snippet has finished (or failed).
@@ -188,7 +188,7 @@ describe('CLI examples run against the built CLI', () => {
     // `npm test` builds the CLI (tsc -b) before any test runs, so it is always there.
     it(`runs every command of ${block.page}:${block.line} with exit code 0`, async () => {
       expect(existsSync(cli), `${cli} is built by tsc -b`).toBe(true);
-      const dir = await mkdtemp(join(tmpdir(), 'shardledger-docs-cli-'));
+      const { dir, cleanup } = await tempDir('docs-cli');
       try {
         const env = { ...process.env, SHARDLEDGER_DIR: join(dir, 'data') };
         const commands = block.body
@@ -206,7 +206,7 @@ describe('CLI examples run against the built CLI', () => {
           expect(run.status, `${command}\n${run.stdout}${run.stderr}`).toBe(0);
         }
       } finally {
-        await rm(dir, { recursive: true, force: true });
+        await cleanup();
       }
     });
   }

@@ -1,7 +1,7 @@
 // Goal: a data dir is created once with its manifest and refused when reopened wrongly; real temp dirs.
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLedgerError, limits } from '@shardledger/ledger-core';
 import {
@@ -15,11 +15,12 @@ import {
 } from '../src/manifest.js';
 
 let root: string;
+let cleanup: () => Promise<void>;
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'shardledger-manifest-'));
+  ({ dir: root, cleanup } = await tempDir('manifest'));
 });
 afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+  await cleanup();
 });
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {

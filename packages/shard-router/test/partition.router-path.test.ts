@@ -1,7 +1,8 @@
 // Goal: the router's fast paths (printable-ASCII hash, AccountShardMemo) give exactly the answers
 // of the reference path (isValidId, then PartitionMap.shardOf), memo hit or miss, full or not.
 import { describe, expect, it } from 'vitest';
-import { isValidId, limits } from '@shardledger/ledger-core';
+import { limits } from '@shardledger/ledger-core';
+import { isValidId } from '@shardledger/ledger-core/internals';
 import {
   AccountShardMemo,
   PartitionMap,

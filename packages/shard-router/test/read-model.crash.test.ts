@@ -3,10 +3,9 @@
 // projects them in small batches; it is killed at seeded random moments, many times. Afterwards the
 // file is caught up and compared, row for row, with a rebuild into a fresh file, and with the ledger.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../src/index.js';
 import { ReadModel, dumpProjection } from '../src/read-model/index.js';
@@ -15,9 +14,9 @@ import { openReadModelDb } from '../src/read-model/read-model-db.js';
 const KILLS = 16;
 const SEED = 61;
 const CHILD = fileURLToPath(new URL('./fixtures/read-model-projector.mjs', import.meta.url));
-const created: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
-  await Promise.all(created.map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all(cleanups.map((cleanup) => cleanup()));
 });
 
 /** Runs the child and SIGKILLs it `delayMs` after it printed "ready". */
@@ -52,8 +51,8 @@ function runAndKill(options: {
 
 describe('read model under SIGKILL', () => {
   it('after many kills mid-batch, the file equals a fresh rebuild and the ledger', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'read-model-crash-'));
-    created.push(dir);
+    const { dir, cleanup } = await tempDir('read-model-crash');
+    cleanups.push(cleanup);
     const path = join(dir, 'rm.sqlite');
     const setup = await Ledger.open({ dir, shards: 3, durability: 'relaxed' });
     const accounts = Array.from({ length: 12 }, (_, index) => ({

@@ -5,7 +5,7 @@
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeEventRecord } from '@shardledger/ledger-core';
+import { decodeEventRecord } from '@shardledger/ledger-core/internals';
 import { seededRandom, tempDir as sharedTempDir } from '@shardledger/ledger-core/testing';
 import { Ledger, isLedgerError, type TransferInput } from '../src/index.js';
 import { ReadModel, dumpProjection } from '../src/read-model/index.js';

@@ -1,13 +1,7 @@
 // Goal: a cross-shard saga stopped at any step settles to one consistent outcome; method: failpoints (throw in the main thread, exit-worker in a shard worker) on a real 2-shard ledger.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Ledger,
-  armFailpoint,
-  disarmAllFailpoints,
-  failpointNames,
-  isLedgerError,
-  type TransferInput,
-} from '../src/index.js';
+import { Ledger, isLedgerError, type TransferInput } from '../src/index.js';
+import { armFailpoint, disarmAllFailpoints, failpointNames } from '../src/testing.js';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { idOnShard, ledgerTotals } from './ledger-fixtures.js';
 

@@ -1,7 +1,6 @@
 // Goal: ShardClient drives a real shard worker (compiled dist) on a temp dir: results in order, coalescing, crash and recovery.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   isLedgerError,
@@ -15,13 +14,14 @@ import { ShardClient } from '../src/shard/shard-client.js';
 import type { ShardRestartEvent } from '../src/shard/worker-lifecycle.js';
 
 let root: string;
+let cleanup: () => Promise<void>;
 const clients: ShardClient[] = [];
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'shardledger-client-'));
+  ({ dir: root, cleanup } = await tempDir('client'));
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close()));
-  await rm(root, { recursive: true, force: true });
+  await cleanup();
 });
 
 interface TestClientOptions {

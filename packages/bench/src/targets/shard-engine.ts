@@ -6,20 +6,22 @@
 
 import {
   ShardEngine,
+  limits,
+  parseAccount,
+  parseTransfer,
+  type Command,
+  type Durability,
+  type Parsed,
+} from '@shardledger/ledger-core';
+import {
   accountView,
   applyPlainTransfer,
   decodeResultBatch,
   encodeCommandBatch,
   evolve,
   initialState,
-  limits,
-  parseAccount,
-  parseTransfer,
-  type Command,
-  type Durability,
   type LedgerState,
-  type Parsed,
-} from '@shardledger/ledger-core';
+} from '@shardledger/ledger-core/internals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { measure } from '../measure.js';

@@ -4,7 +4,8 @@ import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Ledger, limits, readManifest } from '@shardledger/shard-router';
+import { Ledger, limits } from '@shardledger/shard-router';
+import { readManifest } from '@shardledger/shard-router/internals';
 import {
   examples,
   parseCount,

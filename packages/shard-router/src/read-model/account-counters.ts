@@ -3,7 +3,8 @@
 // written once per transaction (flush), not once per event: a batch touches the same accounts many
 // times.
 
-import { assert, type AccountSpec } from '@shardledger/ledger-core';
+import { type AccountSpec } from '@shardledger/ledger-core';
+import { assert } from '@shardledger/ledger-core/internals';
 import {
   metadataText,
   type EventPosition,

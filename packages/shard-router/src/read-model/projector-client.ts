@@ -3,7 +3,8 @@
 // sent; a worker that dies fails every batch in flight (the ReadModel then stops projecting).
 
 import { Worker } from 'node:worker_threads';
-import { LedgerError, assert, errorFromWire } from '@shardledger/ledger-core';
+import { LedgerError } from '@shardledger/ledger-core';
+import { assert, errorFromWire } from '@shardledger/ledger-core/internals';
 import type { Watermark } from './projector.js';
 import type {
   ProjectorReply,

@@ -4,7 +4,7 @@
 // microseconds per event, at normal priority. Replies come back in the order of the requests:
 // the worker handles one message at a time.
 
-import type { WireError } from '@shardledger/ledger-core';
+import type { WireError } from '@shardledger/ledger-core/internals';
 import type { Watermark } from './projector.js';
 
 export interface ProjectorWorkerData {

@@ -6,13 +6,13 @@
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { limits } from '@shardledger/ledger-core';
 import {
   assert,
   assertNever,
   decodeEventRecord,
   errorToWire,
-  limits,
-} from '@shardledger/ledger-core';
+} from '@shardledger/ledger-core/internals';
 import {
   Projector,
   type ProjectorBatch,

@@ -7,13 +7,13 @@
 // shards (the transfers row of a saga) are recomputed from per-shard facts (saga-legs.ts) so that
 // the final content does not depend on the order in which shards were projected.
 
+import { type LedgerEvent } from '@shardledger/ledger-core';
 import {
   assert,
   assertNever,
   closedChangeOf,
   holdResolutionRecordOf,
-  type LedgerEvent,
-} from '@shardledger/ledger-core';
+} from '@shardledger/ledger-core/internals';
 import {
   AccountCounters,
   CREDITS_PENDING,

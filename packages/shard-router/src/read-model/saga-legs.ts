@@ -3,12 +3,8 @@
 // again from every leg recorded so far whenever one changes: the final row does not depend on the
 // order in which the shards were projected.
 
-import {
-  assert,
-  type Metadata,
-  type ReservationLeg,
-  type TransferSpec,
-} from '@shardledger/ledger-core';
+import { type Metadata, type ReservationLeg, type TransferSpec } from '@shardledger/ledger-core';
+import { assert } from '@shardledger/ledger-core/internals';
 import {
   metadataText,
   type EventPosition,

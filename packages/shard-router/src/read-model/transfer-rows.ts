@@ -2,7 +2,8 @@
 // post or void of a hold, and the post or void of a cross-shard hold as its deciding shard
 // recorded it.
 
-import { assert, type Metadata, type TransferRecord } from '@shardledger/ledger-core';
+import { type Metadata, type TransferRecord } from '@shardledger/ledger-core';
+import { assert } from '@shardledger/ledger-core/internals';
 import {
   metadataText,
   type EventPosition,

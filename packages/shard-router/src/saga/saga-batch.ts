@@ -3,13 +3,13 @@
 // same-shard transfers) and one for the commits and releases (SagaCoordinator.finishBatch).
 
 import {
-  assert,
   limits,
   type Command,
   type CommandResult,
   type ReservationLeg,
   type TransferSpec,
 } from '@shardledger/ledger-core';
+import { assert } from '@shardledger/ledger-core/internals';
 import { newSagaId } from './saga-id.js';
 
 /** The cross-shard transfers of one createTransfers call. Each one is still a saga of its own

@@ -17,9 +17,6 @@
 // Both decide with saga-verdict.ts and send their steps through SagaSteps.
 
 import {
-  assert,
-  expiresAtOf,
-  holdLegOf,
   limits,
   type Command,
   type CommandResult,
@@ -29,6 +26,7 @@ import {
   type ReservationState,
   type TransferSpec,
 } from '@shardledger/ledger-core';
+import { assert, expiresAtOf, holdLegOf } from '@shardledger/ledger-core/internals';
 import { failpoint, failpointNames } from '../failpoints.js';
 import { ShardBuckets } from '../shard-buckets.js';
 import type { SagaBatch } from './saga-batch.js';

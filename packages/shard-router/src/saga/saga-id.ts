@@ -11,7 +11,7 @@
 // saga ids. No crypto call per saga: randomBytes was 1.5% of the main thread at 10% cross-shard.
 
 import { randomBytes } from 'node:crypto';
-import { assert } from '@shardledger/ledger-core';
+import { assert } from '@shardledger/ledger-core/internals';
 
 const processPart = `~${Date.now().toString(36).padStart(9, '0')}${randomBytes(9).toString('base64url')}`;
 let counter = 0;

@@ -5,7 +5,8 @@
 // that refuses a late reservation); reserved everywhere -> commit (the caller was not answered
 // yet, either way is allowed, and rolling forward loses no work).
 
-import { assert, holdLegOf, type Command, type SagaOutcome } from '@shardledger/ledger-core';
+import { type Command, type SagaOutcome } from '@shardledger/ledger-core';
+import { assert, holdLegOf } from '@shardledger/ledger-core/internals';
 import { stepAttemptsMax, type SagaSteps } from './saga-steps.js';
 
 export class SagaRecovery {

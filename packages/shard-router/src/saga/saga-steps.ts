@@ -5,11 +5,11 @@
 
 import {
   LedgerError,
-  assert,
   isLedgerError,
   type Command,
   type CommandResult,
 } from '@shardledger/ledger-core';
+import { assert } from '@shardledger/ledger-core/internals';
 import type { ShardBuckets } from '../shard-buckets.js';
 import type { ShardClient } from '../shard/shard-client.js';
 

@@ -3,13 +3,12 @@
 // the worker always has the next batch ready. Each call's commands stay contiguous and in call
 // order; the results of a message are handed back to its calls as slices of one result batch.
 
+import { LedgerError, limits } from '@shardledger/ledger-core';
 import {
-  LedgerError,
   ResultBatchView,
   assert,
-  limits,
   type CommandBatchBuilder,
-} from '@shardledger/ledger-core';
+} from '@shardledger/ledger-core/internals';
 import { failpoint, failpointNames } from '../failpoints.js';
 import type { WorkerLifecycle } from './worker-lifecycle.js';
 

@@ -7,15 +7,13 @@
 
 import {
   LedgerError,
-  assert,
-  decodeEventRecord,
-  CommandBatchBuilder,
   limits,
   type Command,
   type CommandResult,
   type EngineInfo,
   type SequencedEvent,
 } from '@shardledger/ledger-core';
+import { assert, decodeEventRecord, CommandBatchBuilder } from '@shardledger/ledger-core/internals';
 import type { FailpointOptions } from '../failpoints.js';
 import { SendQueue, type SubmitResults } from './send-queue.js';
 import { WorkerLifecycle, type ShardRestartEvent } from './worker-lifecycle.js';

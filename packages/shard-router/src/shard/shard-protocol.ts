@@ -12,13 +12,12 @@ import type {
   ReservationState,
   SagaOutcome,
   SequencedEvent,
-  ShardIdentityExpectation,
   SnapshotInfo,
   BackupInfo,
   TransferRecord,
   VerifyReport,
-  WireError,
 } from '@shardledger/ledger-core';
+import type { ShardIdentityExpectation, WireError } from '@shardledger/ledger-core/internals';
 import type { FailpointOptions } from '../failpoints.js';
 
 /** What the worker runs, by op name: the arguments and the answer of each, exactly as they cross

@@ -15,16 +15,14 @@
 // starts a new worker, which recovers from the log.
 
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { LedgerError, ShardEngine, type BackupInfo } from '@shardledger/ledger-core';
 import {
-  LedgerError,
-  ShardEngine,
   assert,
   corruptionOf,
   errorToWire,
-  type BackupInfo,
   type ShardIdentityExpectation,
   type WireError,
-} from '@shardledger/ledger-core';
+} from '@shardledger/ledger-core/internals';
 import { PartitionMap } from '../partition.js';
 import {
   armFailpoint,

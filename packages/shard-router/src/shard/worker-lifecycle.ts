@@ -5,7 +5,8 @@
 // restarts in a row, or when the first worker never opens, the shard fails for good.
 
 import { Worker } from 'node:worker_threads';
-import { LedgerError, assert, errorFromWire, type EngineInfo } from '@shardledger/ledger-core';
+import { LedgerError, type EngineInfo } from '@shardledger/ledger-core';
+import { assert, errorFromWire } from '@shardledger/ledger-core/internals';
 import { workerSource } from '../worker-entry.js';
 import {
   createPackr,

@@ -6,14 +6,13 @@
 
 import {
   LedgerError,
-  assert,
   limits,
   parseTransfer,
-  statusOf,
   type CommandStatus,
   type TransferInput,
   type TransferSpec,
 } from '@shardledger/ledger-core';
+import { assert, statusOf } from '@shardledger/ledger-core/internals';
 import { idOf } from '../arguments.js';
 import type { TransferResult } from '../ledger-types.js';
 import { clientOf, type RouterParts } from '../router-parts.js';

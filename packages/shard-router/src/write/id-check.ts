@@ -22,12 +22,11 @@
 // group and a post or void call one each.
 
 import {
-  assert,
-  sameTransfer,
   type CommandStatus,
   type TransferRecord,
   type TransferSpec,
 } from '@shardledger/ledger-core';
+import { assert, sameTransfer } from '@shardledger/ledger-core/internals';
 import type { RouterParts } from '../router-parts.js';
 import { ShardBuckets } from '../shard-buckets.js';
 

@@ -6,7 +6,6 @@
 
 import {
   parseResolution,
-  statusOf,
   type Command,
   type CommandStatus,
   type PendingResolutionSpec,
@@ -15,6 +14,7 @@ import {
   type TransferSpec,
   type VoidPendingInput,
 } from '@shardledger/ledger-core';
+import { statusOf } from '@shardledger/ledger-core/internals';
 import { idOf } from '../arguments.js';
 import type { TransferResult } from '../ledger-types.js';
 import { sendCommandsByShard, type RouterParts, type ShardCommand } from '../router-parts.js';

@@ -4,11 +4,8 @@
 // transfer writer builds one per segment, sends each message and reads the answers back by
 // position (transfer-writer.ts).
 
-import {
-  CommandBatchBuilder,
-  type PlainTransferFields,
-  type TransferSpec,
-} from '@shardledger/ledger-core';
+import { type TransferSpec } from '@shardledger/ledger-core';
+import { CommandBatchBuilder, type PlainTransferFields } from '@shardledger/ledger-core/internals';
 import { failpoint, failpointNames } from '../failpoints.js';
 import { SagaBatch } from '../saga/saga-batch.js';
 

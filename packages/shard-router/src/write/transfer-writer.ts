@@ -5,19 +5,21 @@
 // A call goes out in segments that keep transfer ids unique across shards (id-check.ts).
 
 import {
+  limits,
+  type CommandStatus,
+  type TransferInput,
+  type TransferSpec,
+} from '@shardledger/ledger-core';
+import {
   assert,
   isRejected,
-  limits,
   plainTransferSpec,
   readPlainTransfer,
   statusOf,
   transferSpecOrRejection,
-  type CommandStatus,
   type PlainTransferFields,
   type Rejected,
-  type TransferInput,
-  type TransferSpec,
-} from '@shardledger/ledger-core';
+} from '@shardledger/ledger-core/internals';
 import { idOf } from '../arguments.js';
 import type { TransferResult } from '../ledger-types.js';
 import { AccountShardMemo } from '../partition.js';

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import {
   LedgerError,
   ShardEngine,
-  assert,
   type Command,
   type CommandResult,
 } from '@shardledger/ledger-core';
+import { assert } from '@shardledger/ledger-core/internals';
 import type { SagaShard } from '../../src/saga/saga-steps.js';
 
 /** One call on its way to a shard: applied when the scheduler delivers it, answered when the
