@@ -8,8 +8,17 @@ import { generateWorkload, transfersOf, accountsOf } from '@shardledger/bench';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
 await mkdir(spec.dir, { recursive: true });
-const ledger = await Ledger.open({ dir: spec.dir, shards: spec.shards, durability: spec.durability });
-const workload = generateWorkload({ seed: spec.seed, accountCount: spec.accounts, batchSize: spec.batchSize, runId: `recovery-${spec.seed}` });
+const ledger = await Ledger.open({
+  dir: spec.dir,
+  shards: spec.shards,
+  durability: spec.durability,
+});
+const workload = generateWorkload({
+  seed: spec.seed,
+  accountCount: spec.accounts,
+  batchSize: spec.batchSize,
+  runId: `recovery-${spec.seed}`,
+});
 const accounts = accountsOf(workload);
 for (let start = 0; start < accounts.length; start += spec.batchSize) {
   const results = await ledger.createAccounts(accounts.slice(start, start + spec.batchSize));
@@ -34,7 +43,9 @@ const writer = async () => {
     if (!reported && acknowledged >= spec.transfers) {
       reported = true;
       const writeMs = performance.now() - startedMs;
-      process.stdout.write(`${JSON.stringify({ acknowledged, amount: String(amount), writeMs })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ acknowledged, amount: String(amount), writeMs })}\n`,
+      );
     }
   }
 };

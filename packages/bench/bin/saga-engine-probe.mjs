@@ -12,7 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
 
 // CORE=path/to/index.js runs another build of ledger-core (e.g. a copy of dist before a change).
-const { ShardEngine, parseAccount, parseTransfer, encodeCommandBatch } = await import(process.env.CORE ?? '@shardledger/ledger-core');
+const { ShardEngine, parseAccount, parseTransfer, encodeCommandBatch } = await import(
+  process.env.CORE ?? '@shardledger/ledger-core'
+);
 
 const dir = mkdtempSync('/tmp/sgp-');
 const engine = await ShardEngine.open({ dir, durability: 'strict' });
@@ -23,14 +25,19 @@ const WARMUP = 10;
 const accountId = (index) => 'acct-' + String(index).padStart(6, '0');
 const accounts = [];
 for (let index = 0; index < N; index += 1) {
-  accounts.push({ type: 'CreateAccount', account: parseAccount({ id: accountId(index), currency: 'USD' }).value });
+  accounts.push({
+    type: 'CreateAccount',
+    account: parseAccount({ id: accountId(index), currency: 'USD' }).value,
+  });
 }
-for (let index = 0; index < N; index += 8190) await engine.submit(accounts.slice(index, index + 8190));
+for (let index = 0; index < N; index += 8190)
+  await engine.submit(accounts.slice(index, index + 8190));
 
 // As saga-coordinator.ts newSagaId: `${firstTransferId}~${random prefix}${counter in base 36}`.
 const sagaIdPrefix = randomBytes(9).toString('base64url');
 let sagaIdCounter = 0;
-const newSagaId = (firstTransferId) => `${firstTransferId}~${sagaIdPrefix}${(sagaIdCounter += 1).toString(36)}`;
+const newSagaId = (firstTransferId) =>
+  `${firstTransferId}~${sagaIdPrefix}${(sagaIdCounter += 1).toString(36)}`;
 const participants = [0, 1];
 let transferCount = 0;
 let seed = 7;
@@ -115,10 +122,12 @@ const steps = ROUNDS * STEPS;
 const byThread = [];
 for (const [thread, ticks] of threadTicks()) {
   const used = ticks - (ticks0.get(thread) ?? 0);
-  if (used > 0) byThread.push(`${thread.split('#')[0]} ${((used * 10_000) / (2 * steps)).toFixed(1)}`);
+  if (used > 0)
+    byThread.push(`${thread.split('#')[0]} ${((used * 10_000) / (2 * steps)).toFixed(1)}`);
 }
 const info = engine.info();
-if (info.reservationsOpen !== 0) throw new Error(`reservations left open: ${info.reservationsOpen}`);
+if (info.reservationsOpen !== 0)
+  throw new Error(`reservations left open: ${info.reservationsOpen}`);
 console.log(
   `saga steps: reserve cpu µs/step ${(reserveCpu / steps).toFixed(2)}, commit cpu µs/step ${(commitCpu / steps).toFixed(2)},` +
     ` both ${((reserveCpu + commitCpu) / (2 * steps)).toFixed(2)};` +

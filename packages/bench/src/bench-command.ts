@@ -1,8 +1,8 @@
 // The command line of the bench, shared by `shardledger bench` (packages/cli) and
 // `node packages/bench/dist/peers-main.js`: parse, run, print the table, write the outputs.
 
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { shardCountDefault } from '@shardledger/shard-router/internals';
 import { updateDocsFile } from './docs-section.js';
 import { resultsTable, summaryLines, writeJsonResult, writeReport } from './report.js';
 import type { BenchResult } from './result.js';
@@ -30,7 +30,7 @@ options:
   --duration S           ledger's measured window, seconds (default ${benchDefaults.durationMs / 1000}); peers cap theirs:
                          SQLite and sqlite-insert 5, PostgreSQL 3, memory-limit and lmdb-limit 2
   --warmup S             warm-up before each window, seconds (default ${benchDefaults.warmupMs / 1000})
-  --shards N             shards (default: CPU count, ${availableParallelism()} here; engine: always 1)
+  --shards N             shards (default ${shardCountDefault}, the ledger default; engine: always 1)
   --durability D         strict (default: every call resolves after fsync) | relaxed
   --batch-size N         transfers per call (default 8190; 512 for latency)
   --seed N               workload seed (default ${benchDefaults.seed})

@@ -33,7 +33,8 @@ export interface BenchOptions {
   readonly durationMs?: number;
   /** Warm-up before each window (default 2 s; peers cap it at 1 s or 0.5 s). */
   readonly warmupMs?: number;
-  /** Shards (default: CPU count; `engine` runs one shard and takes no other count). */
+  /** Shards (default: the ledger's own default, shardCountDefault; `engine` runs one shard and
+   * takes no other count). */
   readonly shards?: number;
   readonly durability?: Durability;
   readonly seed?: number;

@@ -5,7 +5,7 @@
 //     options.scenario   a Scenario or its name: standard | cross-shard | hot | accounts-1m |
 //                        latency | recovery | scaling | read-model | engine (everything else
 //                        optional, see BenchOptions: durationMs 10 s, warmupMs 2 s, shards =
-//                        CPU count, durability 'strict', seed 42, peers all five, openTarget
+//                        the ledger's default shard count, durability 'strict', seed 42, peers all five, openTarget
 //                        Shardledger (null: peers only))
 //     resolves to        { scenario, subject, tps, p50Ms, p99Ms, p999Ms, maxMs, transfers,
 //                        durationS, shards, accounts, durability, batchSize, peers: [{ name, tps,

@@ -5,7 +5,8 @@
 // than the runners consume.
 
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
+import { shardCountDefault } from '@shardledger/shard-router/internals';
 import { join } from 'node:path';
 import { makeWorkload, type Context, type SubjectOutcome } from './bench-context.js';
 import { benchDefaults, peerNames, type BenchOptions, type PeerName } from './bench-options.js';
@@ -82,7 +83,7 @@ function contextOf(
     options,
     scenario,
     base: spec.base,
-    shards: scenario.kind === 'engine' ? 1 : (options.shards ?? availableParallelism()),
+    shards: scenario.kind === 'engine' ? 1 : (options.shards ?? shardCountDefault),
     durability: options.durability ?? benchDefaults.durability,
     seed: options.seed ?? benchDefaults.seed,
     batchSize: options.batchSize ?? scenario.batchSize,

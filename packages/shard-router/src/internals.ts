@@ -4,5 +4,6 @@
 // any release.
 export { PartitionMap, hashAccountId, partitionOf } from './partition.js';
 export { readManifest, shardDir, type Manifest } from './manifest.js';
+export { shardCountDefault } from './shard-count.js';
 export type { ShardClient } from './shard/shard-client.js';
 export type { ShardRestartEvent } from './shard/worker-lifecycle.js';

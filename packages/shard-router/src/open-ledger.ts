@@ -5,8 +5,8 @@
 // open may outlive it and write beside the next owner of the dir.
 
 import { mkdir } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { LedgerError, limits } from '@shardledger/ledger-core';
+import { shardCountDefault } from './shard-count.js';
 import { checkLedgerOptions } from './arguments.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import type { LedgerOptions } from './ledger-types.js';
@@ -66,8 +66,7 @@ export async function openLedger(options: LedgerOptions): Promise<OpenedLedger> 
   const lock = await acquireDirLock(options.dir);
   try {
     const existing = await readManifest(options.dir);
-    const shards =
-      options.shards ?? existing?.shards ?? Math.min(availableParallelism(), limits.shardCountMax);
+    const shards = options.shards ?? existing?.shards ?? shardCountDefault;
     const { manifest, shardDirs, creating } = await openOrCreateManifest({
       dir: options.dir,
       shards,

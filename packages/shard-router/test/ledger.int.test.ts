@@ -163,6 +163,16 @@ describe('Ledger public API', () => {
     expect((await again.lookupAccounts([c1]))[0]?.debitsPosted).toBe(50n);
   });
 
+  it('creates one shard when no count is given (the default measured fastest for uniform pairs)', async () => {
+    const ledger = await Ledger.open({ dir });
+    try {
+      expect(ledger.shards).toBe(1);
+      expect((await ledger.info()).shards).toBe(1);
+    } finally {
+      await ledger.close();
+    }
+  });
+
   it('refuses to reopen a dir with another shard count (SHARD_COUNT_MISMATCH)', async () => {
     const ledger = await openLedger();
     await seed(ledger);

@@ -13,6 +13,6 @@ export const scalingScenario: Scenario = {
     'standard on 1, 2, 4 and 8 shards, one ledger run per shard count (the peers run once)',
   parameters: [
     '--scaling LIST: shard counts (default 1,2,4,8); --duration S applies to each',
-    'the headline figures are those of --shards (default: CPU count) when in the list, else the first',
+    'the headline figures are those of --shards (default: 1, the ledger default) when in the list, else the first',
   ],
 };

@@ -1,9 +1,9 @@
 // `shardledger bench [scenario]`: the benchmark harness of @shardledger/bench, the ledger against
 // its peers (SQLite, PostgreSQL, memory and LMDB limits) on one generated workload.
 
-import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { PeerName } from '@shardledger/bench';
+import { shardCountDefault } from '@shardledger/shard-router/internals';
 import { examples, parseCount, print, printJson } from '../context.js';
 import { usageError } from '../errors.js';
 
@@ -120,7 +120,10 @@ function addBenchOptions(command: Command): void {
       '10',
     )
     .option('--warmup <s>', 'warm-up per runner, seconds', '1')
-    .option('--shards <n>', 'shards (default: CPU cores; engine: always 1)')
+    .option(
+      '--shards <n>',
+      `shards (default: ${shardCountDefault}, the ledger's own; engine: always 1)`,
+    )
     .option('--durability <mode>', 'strict | relaxed', 'strict')
     .option(
       '--cross-shard <ratio>',
@@ -277,7 +280,7 @@ function runOptionsOf(
   return {
     durationMs: secondsToMs(options.duration, '--duration'),
     warmupMs: secondsToMs(options.warmup, '--warmup'),
-    ...(engine ? {} : { shards: count(options.shards, '--shards') ?? availableParallelism() }),
+    ...(engine ? {} : { shards: count(options.shards, '--shards') ?? shardCountDefault }),
     seed: parseCount(options.seed, '--seed', { min: 0 }),
     ...optional('transfers', count(options.transfers, '--transfers')),
     ...optional('batchSize', count(options.batchSize, '--batch-size')),
