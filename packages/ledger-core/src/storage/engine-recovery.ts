@@ -6,6 +6,7 @@ import { AssertionError, assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import { checkBalanceTotals } from '../domain/audit.js';
 import { initialState, type LedgerState } from '../domain/state.js';
+import type { LedgerEvent } from '../domain/types.js';
 import type { ShardEngineOptions } from './engine-types.js';
 import type { EventLog } from './event-log.js';
 import { corruptionOf } from './corruption.js';
@@ -13,7 +14,7 @@ import { storageErrorOf, type FailStop } from './fail-stop.js';
 import type { AccountHistory } from './account-history.js';
 import { stageIndexWrites, type IdIndex } from './id-index.js';
 import type { ShardDatabases } from './lmdb-env.js';
-import { INDEXED_THROUGH, type CommitWriter } from './commit-writer.js';
+import { DEFERRED_FROM, INDEXED_THROUGH, type CommitWriter } from './commit-writer.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { WriterFence } from './writer-fence.js';
 import {
@@ -28,11 +29,12 @@ const HISTORY_INCOMPLETE = 'historyIncomplete';
 /** meta key: the shard dir's storage format. Absent = 1. Version 2 added the `runs` and
  * `sagaRuns` dbs and keeps open reservations out of the id and saga indexes (in the log and in
  * memory only). Version 3 puts a checksum on every log record written (record-checksum.ts);
- * older records are read as they are. A build reads every version up to its own, raises the
- * stored one on open, and refuses a newer one: an older build would miss what a newer layout
- * stores elsewhere. */
+ * older records are read as they are. Version 4 may defer the transfers-db entries of random-id
+ * plain transfers (commit-writer.ts DEFERRED_FROM), which an older build would not re-derive.
+ * A build reads every version up to its own, raises the stored one on open, and refuses a newer
+ * one: an older build would miss what a newer layout stores elsewhere. */
 const FORMAT_VERSION = 'formatVersion';
-export const shardFormatVersion = 3;
+export const shardFormatVersion = 4;
 
 type ShardIdentity = NonNullable<ShardEngineOptions['identity']>;
 
@@ -139,19 +141,36 @@ export async function recover(shard: RecoveringShard): Promise<Recovered> {
   history.noteAccounts(state);
   for (const reservation of state.reservations.values()) index.noteReserved(reservation);
   const indexedThrough = (shard.db.meta.get(INDEXED_THROUGH) as number | undefined) ?? 0;
+  const deferredFrom = shard.db.meta.get(DEFERRED_FROM) as number | undefined;
+  // Deferred entries logged before the snapshot: the replay below starts after it.
+  if (deferredFrom !== undefined && deferredFrom <= state.lastSequence)
+    for (const { sequence, event } of shard.log.events(deferredFrom - 1)) {
+      if (sequence > state.lastSequence) break;
+      restageDeferred(index, event);
+    }
   for (const { sequence, event } of shard.log.events(state.lastSequence)) {
     assert(sequence === state.lastSequence + 1, 'log is gapless');
     const closing = index.evolve(state, event);
     history.noteCreated(event);
     if (sequence > indexedThrough)
       stageIndexWrites(index, history, state, event, sequence, closing);
+    else if (deferredFrom !== undefined && sequence >= deferredFrom) restageDeferred(index, event);
   }
   assert(state.lastSequence === lastSequence, 'recovered to the end of the log');
   const violations = checkBalanceTotals(state);
   if (violations.length > 0)
     throw new LedgerError('STORAGE_CORRUPT', { violation: violations[0]?.detail ?? '' });
-  if (lastSequence > indexedThrough) await shard.writer.indexThrough(lastSequence);
+  if (lastSequence > indexedThrough || deferredFrom !== undefined)
+    await shard.writer.indexThrough(lastSequence);
   return { state, fromSnapshot };
+}
+
+/** Stages the transfers-db entry of a transfer created at or after DEFERRED_FROM that the index
+ * lacks: a random-id plain transfer whose entry was deferred when the process stopped. Every
+ * other entry of those commits was written with them. */
+function restageDeferred(index: IdIndex, event: LedgerEvent): void {
+  if (event.type !== 'TransferCreated') return;
+  if (index.context.transfers.get(event.transfer.id) === undefined) index.stageCreated(event);
 }
 
 /** The newest snapshot at or below the log's end whose log record still matches it, or the

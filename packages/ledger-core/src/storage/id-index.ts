@@ -4,6 +4,7 @@
 // their index writes here; a commit writes them (flush) and, once durable, forgets them.
 
 import { AssertionError, assert } from '../assert.js';
+import { limits } from '../limits.js';
 import { evolve } from '../domain/evolve.js';
 import {
   closedRecordsOf,
@@ -79,8 +80,16 @@ export class IdIndex {
   /** Records and saga outcomes written but not yet committed (LMDB reads can't see them yet). */
   readonly stagedRecords = new Map<string, TransferRecord>();
   readonly stagedSagas = new Map<string, SagaOutcome>();
-  /** Runs of plain transfers written but not yet committed, oldest first (plain-lane.ts). */
+  /** Runs of plain transfers written but not yet committed, or with scattered transfers whose
+   * entries are deferred, oldest first (plain-lane.ts). */
   readonly stagedRuns: PlainRun[] = [];
+  /** Runs whose scattered transfers (random ids) are applied and logged but not yet in the
+   * transfers db, oldest first. Writing many random keys at once copies each B-tree page they
+   * touch once, where one commit's few thousand would copy most pages every commit. The log
+   * holds them meanwhile: recovery re-derives every entry at or after deferredFrom that the
+   * index lacks (engine-recovery.ts). */
+  private readonly deferred: PlainRun[] = [];
+  private deferredCount = 0;
   /** Transfer id -> the open reservation holding it: the 'reserved' records of the id index,
    * kept in memory instead of written (see reservedRecord). Derived from state.reservations:
    * maintained by evolve, rebuilt after recovery. Bounded by the open reservations. */
@@ -253,11 +262,29 @@ export class IdIndex {
     this.stagedRuns.splice(this.stagedRuns.indexOf(run), 1);
   }
 
+  /** The sequence of the first transfer whose transfers-db entry is deferred, or null. */
+  get deferredFrom(): number | null {
+    const run = this.deferred[0];
+    return run === undefined ? null : run.firstScatteredSequence;
+  }
+
   /** Issues the staged index writes (after the log record they derive from) and returns what
-   * was staged, so that the staging maps can be cleared once it is committed (forget). */
-  flush(db: ShardDatabases): StagedWrites {
+   * was staged, so that the staging maps can be cleared once it is committed (forget). The
+   * entries of scattered transfers are deferred until limits.deferredIndexEntriesMax of them
+   * wait, or `complete` asks for everything. */
+  flush(db: ShardDatabases, complete = false): StagedWrites {
     const writes = this.writes;
     this.writes = emptyStagedWrites();
+    for (const run of writes.runs) {
+      if (run.scatteredColumns.length === 0) continue;
+      this.deferred.push(run);
+      this.deferredCount += run.scatteredColumns.length;
+    }
+    if (complete || this.deferredCount >= limits.deferredIndexEntriesMax) {
+      writes.merged.push(...this.deferred);
+      this.deferred.length = 0;
+      this.deferredCount = 0;
+    }
     putStagedWrites(db, writes);
     return writes;
   }
@@ -274,10 +301,14 @@ export class IdIndex {
     writes.sagaRun.ids.forEach((sagaId, index) =>
       forgetSaga(sagaId, writes.sagaRun.outcomes[index]),
     );
-    for (const run of writes.runs) {
-      const at = this.stagedRuns.indexOf(run);
-      if (at >= 0) this.stagedRuns.splice(at, 1);
-    }
+    // A run with deferred transfers stays staged (lookups find them there) until merged.
+    for (const run of writes.runs) if (run.scatteredColumns.length === 0) this.unstage(run);
+    for (const run of writes.merged) this.unstage(run);
+  }
+
+  private unstage(run: PlainRun): void {
+    const at = this.stagedRuns.indexOf(run);
+    if (at >= 0) this.stagedRuns.splice(at, 1);
   }
 }
 

@@ -31,13 +31,21 @@ export class PlainRun {
   readonly scatteredColumns: number[] = [];
   readonly scatteredOffsets: number[] = [];
   readonly base: bigint;
+  /** The sequence of the run's call's first event: offsets count from it. */
+  readonly first: number;
   private input: TransferColumnsReader | null;
   private encoded: Buffer | null = null;
   /** Scattered id -> its index in scatteredColumns; null until the first one. */
   private scatteredAt: Map<string, number> | null = null;
-  constructor(input: TransferColumnsReader, base: bigint) {
+  constructor(input: TransferColumnsReader, base: bigint, first: number) {
     this.input = input;
     this.base = base;
+    this.first = first;
+  }
+  /** The sequence of the first scattered transfer (the run has one). */
+  get firstScatteredSequence(): number {
+    assert(this.scatteredOffsets.length > 0, 'a run with scattered transfers');
+    return this.first + (this.scatteredOffsets[0] as number);
   }
   /** Transfers the lane applied into this run. */
   get count(): number {

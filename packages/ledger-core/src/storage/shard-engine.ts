@@ -275,7 +275,7 @@ export class ShardEngine implements ShardEngineApi {
     const record = new EventRecordBuilder(first, now, view.transfers, view.count);
     // Staged (and visible to lookups) from the start: a later command of this very batch may
     // reuse the id of a transfer the lane applied.
-    const run = new PlainRun(view.transfers, now);
+    const run = new PlainRun(view.transfers, now, first);
     this.index.stageRun(run);
     const events: LedgerEvent[] = [];
     let flush = this.durability === 'strict';

@@ -16,24 +16,33 @@ export interface StagedWrites {
   readonly sagaRun: SagaRun;
   readonly history: [[number, number], Buffer][];
   readonly runs: PlainRun[];
+  /** Runs whose scattered transfers this write puts into the transfers db (IdIndex.flush). */
+  readonly merged: PlainRun[];
 }
 
 export function emptyStagedWrites(): StagedWrites {
-  return { records: [], sagas: [], sagaRun: { ids: [], outcomes: [] }, history: [], runs: [] };
+  return {
+    records: [],
+    sagas: [],
+    sagaRun: { ids: [], outcomes: [] },
+    history: [],
+    runs: [],
+    merged: [],
+  };
 }
 
 /** Issues the writes into the current write transaction (the caller's fence block). */
 export function putStagedWrites(db: ShardDatabases, writes: StagedWrites): void {
   let scattered = 0;
-  for (const run of writes.runs) scattered += run.scatteredColumns.length;
+  for (const run of writes.merged) scattered += run.scatteredColumns.length;
   const arena = new ValueArena(Math.max(4096, (writes.records.length + scattered) * 96));
   const transfersDb = db.transfers;
   const putTransfer = (id: string, value: Buffer): void => void transfersDb.put(id, value);
   for (const run of writes.runs) {
     const sealed = run.seal();
     if (sealed !== null) void db.runs.put(sealed.key, sealed.value);
-    run.putScattered(arena, putTransfer);
   }
+  for (const run of writes.merged) run.putScattered(arena, putTransfer);
   for (const record of writes.records) {
     writeTransferRecord(arena, record);
     void transfersDb.put(record.id, arena.take());
