@@ -75,15 +75,8 @@ async function engineRun(ctx: Context): Promise<SubjectOutcome> {
     name: 'shard-engine',
   });
   return {
-    run: outcome.engine,
+    ...singleRunOutcome(outcome.engine, () => 0),
     extraRuns: outcome.peers,
-    crossShardRatio: 0,
-    crossShardTransfers: 0,
-    shardOf: () => 0,
-    scaling: [],
-    crossShardSweep: [],
-    openLoop: null,
-    recovery: null,
     engine: outcome.summary,
   };
 }
@@ -114,15 +107,8 @@ async function readModelRun(ctx: Context): Promise<SubjectOutcome> {
     makeWorkload: (spec) => makeWorkload(ctx, { ...spec, crossShardRatio: 0 }),
   });
   return {
-    run: outcome.withModel,
+    ...singleRunOutcome(outcome.withModel, hashShardOf(ctx.shards)),
     extraRuns: [outcome.withoutModel],
-    crossShardRatio: 0,
-    crossShardTransfers: 0,
-    shardOf: hashShardOf(ctx.shards),
-    scaling: [],
-    crossShardSweep: [],
-    openLoop: null,
-    recovery: null,
     readModel: outcome.summary,
   };
 }
@@ -168,14 +154,20 @@ async function recoveryRun(ctx: Context, openTarget: OpenTarget): Promise<Subjec
     tpsPerSecond: [],
     exhausted: false,
   };
+  return { ...singleRunOutcome(run, hashShardOf(ctx.shards)), recovery };
+}
+
+/** The outcome of a scenario measured without sweeps, an open loop or cross-shard transfers (the
+ * engine, read-model and recovery scenarios): its run and its partition function. */
+function singleRunOutcome(run: RunResult, shardOf: (accountId: string) => number): SubjectOutcome {
   return {
     run,
     crossShardRatio: 0,
     crossShardTransfers: 0,
-    shardOf: hashShardOf(ctx.shards),
+    shardOf,
     scaling: [],
     crossShardSweep: [],
     openLoop: null,
-    recovery,
+    recovery: null,
   };
 }

@@ -9,7 +9,7 @@ export { decide } from './domain/decide.js';
 export { sameTransfer } from './domain/decision.js';
 export { evolve } from './domain/evolve.js';
 export { applyPlainTransfer } from './domain/plain-transfer.js';
-export { closedChangeOf, holdResolutionRecordOf } from './domain/records.js';
+export { closedChangeOf, holdResolutionRecordOf, transferRecordOf } from './domain/records.js';
 export { expiresAtOf, holdLegOf, initialState, type LedgerState } from './domain/state.js';
 export type { DecideContext } from './domain/types.js';
 export {

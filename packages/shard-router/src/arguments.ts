@@ -31,6 +31,48 @@ function isCount(value: unknown, min: number, max: number): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
 }
 
+/** An optional event sequence: an integer of at least 0. */
+function checkSequence(value: unknown, field: string): void {
+  checkOptional(
+    value,
+    field,
+    (item) => isCount(item, 0, Number.MAX_SAFE_INTEGER),
+    'an integer of at least 0',
+  );
+}
+
+/** An optional timestamp: a bigint of at least 0, in ns since the epoch. */
+function checkTimestamp(value: unknown, field: string): void {
+  checkOptional(
+    value,
+    field,
+    (item) => typeof item === 'bigint' && item >= 0n,
+    'a bigint of at least 0 (ns since the epoch)',
+  );
+}
+
+/** An optional page size: an integer from 1 to limits.pageSizeMax. */
+function checkPageLimit(limit: unknown): void {
+  checkOptional(
+    limit,
+    'limit',
+    (value) => isCount(value, 1, limits.pageSizeMax),
+    `an integer from 1 to ${limits.pageSizeMax}`,
+  );
+}
+
+/** A read-model page's options: an optional limit (checkPageLimit), then an optional position
+ * under `positionField` that the page starts after: a string, or null for the first page. */
+function checkPage(options: Record<string, unknown>, positionField: string): void {
+  checkPageLimit(options['limit']);
+  checkOptional(
+    options[positionField],
+    positionField,
+    (value) => value === null || typeof value === 'string',
+    'a string or null',
+  );
+}
+
 /** The id a write call reports for an input, whatever the input is: its `id` when a string,
  * else a string that never throws (String() of an object calls its own toString, which may throw
  * or be absent: a null prototype). */
@@ -131,18 +173,8 @@ export function checkHistoryOptions(options: unknown): { afterSequence?: number;
   if (options === undefined) return {};
   if (!isPlainObject(options)) refuse('options', 'must be an object');
   const { afterSequence, limit } = options;
-  checkOptional(
-    afterSequence,
-    'afterSequence',
-    (value) => isCount(value, 0, Number.MAX_SAFE_INTEGER),
-    'an integer of at least 0',
-  );
-  checkOptional(
-    limit,
-    'limit',
-    (value) => isCount(value, 1, limits.pageSizeMax),
-    `an integer from 1 to ${limits.pageSizeMax}`,
-  );
+  checkSequence(afterSequence, 'afterSequence');
+  checkPageLimit(limit);
   return {
     ...(afterSequence === undefined ? {} : { afterSequence: afterSequence as number }),
     ...(limit === undefined ? {} : { limit: limit as number }),
@@ -155,18 +187,8 @@ export function checkHistoryOptions(options: unknown): { afterSequence?: number;
 export function checkAsOf(at: unknown): { sequence?: number; timestamp?: bigint } {
   if (!isPlainObject(at)) refuse('at', 'an object with a sequence, a timestamp, or neither (now)');
   const { sequence, timestamp } = at;
-  checkOptional(
-    sequence,
-    'sequence',
-    (value) => isCount(value, 0, Number.MAX_SAFE_INTEGER),
-    'an integer of at least 0',
-  );
-  checkOptional(
-    timestamp,
-    'timestamp',
-    (value) => typeof value === 'bigint' && value >= 0n,
-    'a bigint of at least 0 (ns since the epoch)',
-  );
+  checkSequence(sequence, 'sequence');
+  checkTimestamp(timestamp, 'timestamp');
   return {
     ...(sequence === undefined ? {} : { sequence: sequence as number }),
     ...(timestamp === undefined ? {} : { timestamp: timestamp as bigint }),
@@ -187,33 +209,13 @@ export function checkEventPage(afterSequence: unknown, limit: unknown): void {
     refuse('limit', `an integer from 1 to ${limits.pageSizeMax}`);
 }
 
-function checkTimestamp(value: unknown, field: string): void {
-  checkOptional(
-    value,
-    field,
-    (item) => typeof item === 'bigint' && item >= 0n,
-    'a bigint of at least 0 (ns since the epoch)',
-  );
-}
-
 /** ReadModel.statement's options: an account id, optional from/to bigints, limit and cursor. */
 export function checkStatementOptions(options: unknown): void {
   if (!isPlainObject(options)) refuse('options', 'must be an object');
   checkAccountId(options['accountId']);
   checkTimestamp(options['from'], 'from');
   checkTimestamp(options['to'], 'to');
-  checkOptional(
-    options['limit'],
-    'limit',
-    (value) => isCount(value, 1, limits.pageSizeMax),
-    `an integer from 1 to ${limits.pageSizeMax}`,
-  );
-  checkOptional(
-    options['cursor'],
-    'cursor',
-    (value) => value === null || typeof value === 'string',
-    'a string or null',
-  );
+  checkPage(options, 'cursor');
 }
 
 /** ReadModel.balanceAsOf's options: an account id and a timestamp. */
@@ -229,16 +231,5 @@ export function checkMetadataQuery(options: unknown): void {
   if (!isPlainObject(options)) refuse('options', 'must be an object');
   if (typeof options['key'] !== 'string') refuse('key', 'a string');
   if (typeof options['value'] !== 'string') refuse('value', 'a string');
-  checkOptional(
-    options['limit'],
-    'limit',
-    (value) => isCount(value, 1, limits.pageSizeMax),
-    `an integer from 1 to ${limits.pageSizeMax}`,
-  );
-  checkOptional(
-    options['afterId'],
-    'afterId',
-    (value) => value === null || typeof value === 'string',
-    'a string or null',
-  );
+  checkPage(options, 'afterId');
 }

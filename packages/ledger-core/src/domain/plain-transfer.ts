@@ -82,8 +82,8 @@ export function applyPlainPosting(
   const creditRow = chunks[creditOrdinal >>> ROW_SHIFT] as Float64Array;
   const debitAt = (debitOrdinal & ROW_MASK) << 2;
   const creditAt = (creditOrdinal & ROW_MASK) << 2;
-  // checkDebitSide / checkCreditSide on exact numbers: sums past 2^53 (or Infinity, a wide
-  // account) go the general way.
+  // checkSide (transfer-decider.ts) of each side, on exact numbers: sums past 2^53 (or Infinity,
+  // a wide account) go the general way.
   const debitsPosted = debitRow[debitAt + DEBITS_POSTED] as number;
   const creditsPosted = creditRow[creditAt + CREDITS_POSTED] as number;
   const debitsAfter = debitsPosted + (debitRow[debitAt + DEBITS_PENDING] as number) + amount;

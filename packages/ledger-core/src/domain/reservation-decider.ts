@@ -5,7 +5,7 @@
 
 import type { RejectionCode } from '../errors.js';
 import { assert } from '../assert.js';
-import { addCounter, CREDITS_PENDING, DEBITS_PENDING } from './balance.js';
+import { addCounter } from './balance.js';
 import {
   accepted,
   CounterOverlay,
@@ -16,9 +16,9 @@ import {
   rejection,
   sameTransfer,
 } from './decision.js';
-import { resolutionCodeOf, takenResolution } from './resolution-decider.js';
+import { checkResolution } from './resolution-decider.js';
 import { expiresAtOf, holdLegOf, type LedgerState, type ReservationState } from './state.js';
-import { checkCreditSide, checkDebitSide } from './transfer-decider.js';
+import { checkSide, CREDIT_SIDE, DEBIT_SIDE } from './transfer-decider.js';
 import type {
   Command,
   Decision,
@@ -45,12 +45,9 @@ function checkLeg(
   if (account === undefined) return 'ACCOUNT_NOT_FOUND';
   if (account.currency !== spec.currency) return 'CURRENCY_MISMATCH';
   const counters = overlay === null ? account.counters : overlay.of(account);
-  const code =
-    leg.side === 'debit'
-      ? checkDebitSide(spec.amount, account, counters)
-      : checkCreditSide(spec.amount, account, counters);
-  if (code === null && overlay !== null)
-    addCounter(counters, leg.side === 'debit' ? DEBITS_PENDING : CREDITS_PENDING, spec.amount);
+  const side = leg.side === 'debit' ? DEBIT_SIDE : CREDIT_SIDE;
+  const code = checkSide(side, spec.amount, account, counters);
+  if (code === null && overlay !== null) addCounter(counters, side.pending, spec.amount);
   return code;
 }
 
@@ -110,15 +107,7 @@ export function decideReserve(
     return checkLeg(leg, state, overlay);
   });
   if (codes.some((code) => code !== null)) return groupFailure(codes);
-  return accepted([
-    {
-      type: 'FundsReserved',
-      timestamp: context.timestamp,
-      sagaId: command.sagaId,
-      participants: command.participants,
-      legs: command.legs,
-    },
-  ]);
+  return reserved(command, context);
 }
 
 /** decideReserve's steps for one leg (each side of the router's one-transfer sagas), without
@@ -146,6 +135,14 @@ function decideReserveOne(
   }
   const code = checkLeg(leg, state, null);
   if (code !== null) return groupFailure([code]);
+  return reserved(command, context);
+}
+
+/** ReserveFunds accepted: one FundsReserved that holds every leg. */
+function reserved(
+  command: Extract<Command, { type: 'ReserveFunds' }>,
+  context: DecideContext,
+): Decision {
   return accepted([
     {
       type: 'FundsReserved',
@@ -191,9 +188,9 @@ export function decideCommit(
   return rejection(outcome === 'released' ? 'RESERVATION_RELEASED' : 'RESERVATION_NOT_FOUND');
 }
 
-/** The post or void of a cross-shard hold, on its debit shard, which decides it: the same checks,
- * in the same order, as decideResolution makes of a hold on one shard. The credit shard then
- * follows with the amount decided (CommitReservation.amount) or a release. */
+/** The post or void of a cross-shard hold, on its debit shard, which decides it: the checks of a
+ * hold on one shard (checkResolution), in the same order. The credit shard then follows with the
+ * amount decided (CommitReservation.amount) or a release. */
 function decideHoldResolution(
   sagaId: string,
   spec: PendingResolutionSpec,
@@ -201,17 +198,18 @@ function decideHoldResolution(
   state: LedgerState,
   context: DecideContext,
 ): Decision {
-  const taken = takenResolution(spec, action, context);
-  if (taken !== null) return taken;
   const reservation = state.reservations.get(sagaId);
   const leg = reservation === undefined ? undefined : holdLegOf(reservation);
-  if (reservation === undefined || leg === undefined || leg.transfer.id !== spec.pendingId)
-    return rejection(resolutionCodeOf(context.transfers.get(spec.pendingId)));
-  const hold = leg.transfer;
-  const expiresAt = expiresAtOf(reservation.timestamp, hold.timeoutMs);
-  if (expiresAt !== 0n && expiresAt <= context.timestamp) return rejection('PENDING_EXPIRED');
-  const amount = action === 'void' ? hold.amount : (spec.amount ?? hold.amount);
-  if (amount > hold.amount) return rejection('AMOUNT_EXCEEDS_PENDING');
+  const hold =
+    reservation !== undefined && leg !== undefined && leg.transfer.id === spec.pendingId
+      ? {
+          amount: leg.transfer.amount,
+          expiresAt: expiresAtOf(reservation.timestamp, leg.transfer.timeoutMs),
+        }
+      : undefined;
+  const amount = checkResolution(spec, action, context, hold);
+  if (typeof amount !== 'bigint') return amount;
+  assert(reservation !== undefined && hold !== undefined, 'a checked hold is reserved here');
   const resolution = { id: spec.id, metadata: spec.metadata };
   if (action === 'void') {
     return accepted([

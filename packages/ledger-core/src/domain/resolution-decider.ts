@@ -1,6 +1,6 @@
 // Decisions on holds (pending transfers) within one shard: posting or voiding one, and expiring
 // those whose timeout has passed. The cross-shard hold's post or void (reservation-decider.ts)
-// shares the checks on the resolution's own id and on the hold's state.
+// makes the same checks, in the same order (checkResolution).
 
 import type { RejectionCode } from '../errors.js';
 import { assert } from '../assert.js';
@@ -11,7 +11,7 @@ import { metadataEqual } from './validate.js';
 
 /** The rejection of a post or void that finds no open hold under its pending id, by what the id
  * index says of that id. */
-export function resolutionCodeOf(record: TransferRecord | undefined): RejectionCode {
+function resolutionCodeOf(record: TransferRecord | undefined): RejectionCode {
   if (record === undefined || record.state === 'reserved' || record.state === 'released')
     return 'PENDING_NOT_FOUND';
   if (record.kind !== 'transfer' || !record.pending) return 'NOT_PENDING';
@@ -23,7 +23,7 @@ export function resolutionCodeOf(record: TransferRecord | undefined): RejectionC
 
 /** A post or void whose own id is taken: `exists` when it is this very resolution, else refused;
  * null when the id is free. */
-export function takenResolution(
+function takenResolution(
   spec: PendingResolutionSpec,
   action: 'post' | 'void',
   context: DecideContext,
@@ -38,6 +38,32 @@ export function takenResolution(
   return same ? EXISTS : rejection('EXISTS_WITH_DIFFERENT_FIELDS', action);
 }
 
+/** An open hold as its post or void checks it: the amount it holds, and when it expires (0n:
+ * never). */
+export interface HoldTerms {
+  readonly amount: bigint;
+  readonly expiresAt: bigint;
+}
+
+/** The checks of a post or void, in this order, alike for a hold on one shard and a cross-shard
+ * one: its own id taken (takenResolution), no open hold under its pending id (`hold` undefined),
+ * the hold expired, more than the hold. Returns the amount it moves (a void: the whole hold; a
+ * post: its own amount, else the whole hold), or the decision that ends it there. */
+export function checkResolution(
+  spec: PendingResolutionSpec,
+  action: 'post' | 'void',
+  context: DecideContext,
+  hold: HoldTerms | undefined,
+): bigint | Decision {
+  const taken = takenResolution(spec, action, context);
+  if (taken !== null) return taken;
+  if (hold === undefined) return rejection(resolutionCodeOf(context.transfers.get(spec.pendingId)));
+  if (hold.expiresAt !== 0n && hold.expiresAt <= context.timestamp)
+    return rejection('PENDING_EXPIRED');
+  const amount = action === 'void' ? hold.amount : (spec.amount ?? hold.amount);
+  return amount > hold.amount ? rejection('AMOUNT_EXCEEDS_PENDING') : amount;
+}
+
 /** PostPendingTransfer or VoidPendingTransfer of a hold on this shard. */
 export function decideResolution(
   spec: PendingResolutionSpec,
@@ -45,14 +71,10 @@ export function decideResolution(
   state: LedgerState,
   context: DecideContext,
 ): Decision {
-  const taken = takenResolution(spec, action, context);
-  if (taken !== null) return taken;
   const hold = state.pending.get(spec.pendingId);
-  if (hold === undefined) return rejection(resolutionCodeOf(context.transfers.get(spec.pendingId)));
-  if (hold.expiresAt !== 0n && hold.expiresAt <= context.timestamp)
-    return rejection('PENDING_EXPIRED');
-  const amount = action === 'void' ? hold.amount : (spec.amount ?? hold.amount);
-  if (amount > hold.amount) return rejection('AMOUNT_EXCEEDS_PENDING');
+  const amount = checkResolution(spec, action, context, hold);
+  if (typeof amount !== 'bigint') return amount;
+  assert(hold !== undefined, 'a resolution that passed its checks has its hold');
   const resolved = {
     timestamp: context.timestamp,
     id: spec.id,

@@ -1,5 +1,5 @@
 // Decisions on transfers within one shard: CreateTransfer and CreateTransferGroup, and the
-// balance checks of one side of a transfer that the reservation decider shares.
+// balance check of one side of a transfer (checkSide) that the reservation decider shares.
 
 import type { RejectionCode } from '../errors.js';
 import { assert } from '../assert.js';
@@ -14,6 +14,7 @@ import {
   overflows,
   sumWith,
   toSmall,
+  type CounterIndex,
   type Counters,
 } from './balance.js';
 import {
@@ -50,46 +51,51 @@ function checkTransfer(
   const creditCounters = counters === null ? credit.counters : counters.credit;
   const small = toSmall(spec.amount);
   return (
-    checkDebitSide(spec.amount, debit, debitCounters, small) ??
-    checkCreditSide(spec.amount, credit, creditCounters, small)
+    checkSide(DEBIT_SIDE, spec.amount, debit, debitCounters, small) ??
+    checkSide(CREDIT_SIDE, spec.amount, credit, creditCounters, small)
   );
 }
 
-/** Checks the debit side of a transfer of `amount` against `counters`: overflow, then the
- * account's debits-must-not-exceed-credits flag. */
-export function checkDebitSide(
-  amount: bigint,
-  account: AccountState,
-  counters: Counters,
-  small: number = toSmall(amount),
-): RejectionCode | null {
-  const debits = sumWith(counters, DEBITS_POSTED, DEBITS_PENDING, amount, small);
-  if (overflows(debits)) return 'OVERFLOW';
-  if (
-    (account.flags & accountFlags.debitsMustNotExceedCredits) !== 0 &&
-    exceeds(debits, counters, CREDITS_POSTED)
-  ) {
-    return 'INSUFFICIENT_FUNDS';
-  }
-  return null;
+/** One side of a transfer as its balance check sees it: the counters the amount adds to, the
+ * account flag that limits the side by the other side's posted total (`limit`), and the code of a
+ * transfer past that limit. */
+export interface TransferSide {
+  readonly posted: CounterIndex;
+  readonly pending: CounterIndex;
+  readonly limitFlag: number;
+  readonly limit: CounterIndex;
+  readonly code: RejectionCode;
 }
 
-/** Checks the credit side of a transfer of `amount` against `counters`: overflow, then the
- * account's credits-must-not-exceed-debits flag. */
-export function checkCreditSide(
+export const DEBIT_SIDE: TransferSide = {
+  posted: DEBITS_POSTED,
+  pending: DEBITS_PENDING,
+  limitFlag: accountFlags.debitsMustNotExceedCredits,
+  limit: CREDITS_POSTED,
+  code: 'INSUFFICIENT_FUNDS',
+};
+
+export const CREDIT_SIDE: TransferSide = {
+  posted: CREDITS_POSTED,
+  pending: CREDITS_PENDING,
+  limitFlag: accountFlags.creditsMustNotExceedDebits,
+  limit: DEBITS_POSTED,
+  code: 'EXCEEDS_DEBITS',
+};
+
+/** Checks one side of a transfer of `amount` against `counters`: overflow of its posted + pending
+ * + amount, then the account's flag that limits that sum by the other side's posted total. */
+export function checkSide(
+  side: TransferSide,
   amount: bigint,
   account: AccountState,
   counters: Counters,
   small: number = toSmall(amount),
 ): RejectionCode | null {
-  const credits = sumWith(counters, CREDITS_POSTED, CREDITS_PENDING, amount, small);
-  if (overflows(credits)) return 'OVERFLOW';
-  if (
-    (account.flags & accountFlags.creditsMustNotExceedDebits) !== 0 &&
-    exceeds(credits, counters, DEBITS_POSTED)
-  ) {
-    return 'EXCEEDS_DEBITS';
-  }
+  const sum = sumWith(counters, side.posted, side.pending, amount, small);
+  if (overflows(sum)) return 'OVERFLOW';
+  if ((account.flags & side.limitFlag) !== 0 && exceeds(sum, counters, side.limit))
+    return side.code;
   return null;
 }
 

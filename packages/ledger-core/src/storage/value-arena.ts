@@ -36,15 +36,21 @@ export class ValueArena {
     this.offset -= this.mark;
     this.mark = 0;
   }
+  /** Makes room for `bytes` bytes and returns where they start; the next write goes after them.
+   * A caller takes `this.buffer` or `this.view` only after this call, which may replace both. */
+  private claim(bytes: number): number {
+    this.reserve(bytes);
+    const at = this.offset;
+    this.offset = at + bytes;
+    return at;
+  }
   u8(value: number): void {
-    this.reserve(1);
-    this.buffer[this.offset] = value;
-    this.offset += 1;
+    const at = this.claim(1);
+    this.buffer[at] = value;
   }
   f64(value: number): void {
-    this.reserve(8);
-    this.view.setFloat64(this.offset, value, true);
-    this.offset += 8;
+    const at = this.claim(8);
+    this.view.setFloat64(at, value, true);
   }
   /** Unsigned up to 2^128-1: a tag byte, then 8 bytes (f64, exact below 2^53) or 16 bytes. */
   u128(value: bigint): void {
@@ -54,15 +60,13 @@ export class ValueArena {
       return;
     }
     this.u8(1);
-    this.reserve(16);
-    this.view.setBigUint64(this.offset, value & 0xffff_ffff_ffff_ffffn, true);
-    this.view.setBigUint64(this.offset + 8, value >> 64n, true);
-    this.offset += 16;
+    const at = this.claim(16);
+    this.view.setBigUint64(at, value & 0xffff_ffff_ffff_ffffn, true);
+    this.view.setBigUint64(at + 8, value >> 64n, true);
   }
   i64(value: bigint): void {
-    this.reserve(8);
-    this.view.setBigInt64(this.offset, value, true);
-    this.offset += 8;
+    const at = this.claim(8);
+    this.view.setBigInt64(at, value, true);
   }
   string(value: string): void {
     this.reserve(2 + value.length * 3);
@@ -98,8 +102,7 @@ export class ValueArena {
     creditAccountId: string,
     currency: string,
   ): void {
-    this.reserve(id.length * 3 + 2);
-    this.offset = this.putString(id, this.offset);
+    this.string(id);
     this.plainRecord(
       timestampHigh,
       timestampLow,
@@ -138,8 +141,7 @@ export class ValueArena {
   }
   /** Leaves `bytes` bytes for a header that setU8 / setU32 fill in once the body is written. */
   leaveRoom(bytes: number): void {
-    this.reserve(bytes);
-    this.offset += bytes;
+    this.claim(bytes);
   }
   /** Writes a u8 at `at` bytes past the last take() (into space written or left by leaveRoom). */
   setU8(at: number, value: number): void {
@@ -185,32 +187,31 @@ export class ValueReader {
   constructor(bytes: Uint8Array) {
     this.view = bufferView(bytes);
   }
+  /** Returns where the next `bytes` bytes start, and moves past them. */
+  private skip(bytes: number): number {
+    const at = this.offset;
+    this.offset = at + bytes;
+    return at;
+  }
   u8(): number {
-    const value = this.view[this.offset] as number;
-    this.offset += 1;
-    return value;
+    return this.view[this.skip(1)] as number;
   }
   f64(): number {
-    const value = this.view.readDoubleLE(this.offset);
-    this.offset += 8;
-    return value;
+    return this.view.readDoubleLE(this.skip(8));
   }
   u128(): bigint {
     if (this.u8() === 0) return BigInt(this.f64());
-    const low = this.view.readBigUInt64LE(this.offset);
-    const high = this.view.readBigUInt64LE(this.offset + 8);
-    this.offset += 16;
+    const at = this.skip(16);
+    const low = this.view.readBigUInt64LE(at);
+    const high = this.view.readBigUInt64LE(at + 8);
     return (high << 64n) | low;
   }
   i64(): bigint {
-    const value = this.view.readBigInt64LE(this.offset);
-    this.offset += 8;
-    return value;
+    return this.view.readBigInt64LE(this.skip(8));
   }
   string(): string {
     const bytes = this.view.readUInt16LE(this.offset);
-    const value = this.view.toString('utf8', this.offset + 2, this.offset + 2 + bytes);
-    this.offset += 2 + bytes;
-    return value;
+    const at = this.skip(2 + bytes);
+    return this.view.toString('utf8', at + 2, at + 2 + bytes);
   }
 }

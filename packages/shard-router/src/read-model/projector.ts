@@ -13,6 +13,7 @@ import {
   assertNever,
   closedChangeOf,
   holdResolutionRecordOf,
+  transferRecordOf,
 } from '@shardledger/ledger-core/internals';
 import {
   AccountCounters,
@@ -182,19 +183,11 @@ export class Projector {
       this.#post(at, spec.debitAccountId, DEBITS_POSTED, spec.amount, spec.id, 'transfer');
       this.#post(at, spec.creditAccountId, CREDITS_POSTED, spec.amount, spec.id, 'transfer');
     }
-    putLocalTransfer(this.#statements, at, {
-      id: spec.id,
-      kind: 'transfer',
-      debitAccountId: spec.debitAccountId,
-      creditAccountId: spec.creditAccountId,
-      amount: spec.amount,
-      currency: spec.currency,
-      pending: spec.pending,
-      timeoutMs: spec.timeoutMs,
-      metadata: spec.metadata,
-      pendingId: null,
-      state: spec.pending ? 'pending' : 'posted',
-    });
+    putLocalTransfer(
+      this.#statements,
+      at,
+      transferRecordOf(spec, at.timestamp, spec.pending ? 'pending' : 'posted', null),
+    );
   }
 
   /** The post or void of a hold on this shard: the hold's pending amounts go, a post's amount is

@@ -115,7 +115,7 @@ export class TransferWriter {
     let index = start;
     for (; index < count; index += 1) {
       const input = transfers[index];
-      let spec: TransferSpec | Rejected;
+      let spec: TransferSpec | null;
       if (this.#readPlain(input, shardsOf)) {
         if (segment !== null) {
           if (greatest !== null && plain.id > greatest) greatest = plain.id;
@@ -129,11 +129,8 @@ export class TransferWriter {
         }
         spec = plainTransferSpec(plain);
       } else {
-        spec = this.#routeTransfer(input, shardsOf);
-        if (isRejected(spec)) {
-          statuses[index] = statusOf(spec.code);
-          continue;
-        }
+        spec = this.#routeOrRefuse(input, index, statuses);
+        if (spec === null) continue;
         if (segment !== null) {
           if (greatest !== null && spec.id > greatest) greatest = spec.id;
           else if (!this.#deferSlowId(segment, spec.id, first, greatest, (slowIds ??= new Map())))
@@ -197,16 +194,10 @@ export class TransferWriter {
     let index = start;
     for (; index < end; index += 1) {
       const input = transfers[index];
-      let spec: TransferSpec | Rejected;
-      if (this.#readPlain(input, shardsOf)) {
-        spec = plainTransferSpec(plain);
-      } else {
-        spec = this.#routeTransfer(input, shardsOf);
-        if (isRejected(spec)) {
-          statuses[index] = statusOf(spec.code);
-          continue;
-        }
-      }
+      const spec = this.#readPlain(input, shardsOf)
+        ? plainTransferSpec(plain)
+        : this.#routeOrRefuse(input, index, statuses);
+      if (spec === null) continue;
       const debitShard = shardsOf[0] as number;
       const creditShard = shardsOf[1] as number;
       const home = debitShard * limits.shardCountMax + creditShard;
@@ -298,6 +289,15 @@ export class TransferWriter {
     shardsOf[0] = debitShard;
     shardsOf[1] = creditShard;
     return true;
+  }
+
+  /** A transfer that is not plain (routeTransfer, its shards in routedShards): its spec, or null
+   * with its rejection status written to `statuses[index]`. */
+  #routeOrRefuse(input: unknown, index: number, statuses: CommandStatus[]): TransferSpec | null {
+    const spec = this.#routeTransfer(input, this.#routedShards);
+    if (!isRejected(spec)) return spec;
+    statuses[index] = statusOf(spec.code);
+    return null;
   }
 
   /** Validates one transfer and, when valid, writes the shards of its debit and credit accounts
