@@ -36,6 +36,7 @@ import type { ShardClient } from './shard/shard-client.js';
 import { writeAtomicGroup } from './write/atomic-group.js';
 import { resolvePending } from './write/pending-resolution.js';
 import { TransferWriter } from './write/transfer-writer.js';
+import { CallCoalescer } from './write/call-coalescer.js';
 import type {
   Account,
   AccountResult,
@@ -59,7 +60,7 @@ export class Ledger {
   readonly shards: number;
   private readonly manifest: Manifest;
   private readonly parts: RouterParts;
-  private readonly transfers: TransferWriter;
+  private readonly transfers: CallCoalescer;
   private readonly lock: DirLock;
   private readonly options: LedgerOptions;
   private readonly recovery: Recovery;
@@ -71,7 +72,8 @@ export class Ledger {
     this.manifest = opened.manifest;
     this.shards = opened.manifest.shards;
     this.parts = opened.parts;
-    this.transfers = new TransferWriter(opened.parts);
+    const writer = new TransferWriter(opened.parts);
+    this.transfers = new CallCoalescer((transfers) => writer.write(transfers));
     this.lock = opened.lock;
     this.recovery = opened.recovery;
   }
@@ -285,6 +287,8 @@ export class Ledger {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Calls made before close are sent, not dropped.
+    this.transfers.flush();
     this.parts.sagas.stop();
     await this.parts.sagas.settle().catch(() => undefined);
     await Promise.allSettled(this.parts.clients.map((client) => client.close()));
