@@ -9,7 +9,12 @@ import { LedgerError } from '../errors.js';
 import { limits } from '../limits.js';
 import { evolve } from '../domain/evolve.js';
 import { initialState, type AccountState, type LedgerState } from '../domain/state.js';
-import { accountFlags, type LedgerEvent, type TransferCreated } from '../domain/types.js';
+import {
+  accountFlags,
+  type LedgerEvent,
+  type TransferCreated,
+  type TransferRecord,
+} from '../domain/types.js';
 import { accountView } from './account-view.js';
 import { decodeHistoryEntry, encodeHistoryEntry } from './history-entry.js';
 import { timestampKey } from './event-record.js';
@@ -53,6 +58,33 @@ function postingsOf(event: LedgerEvent): Posting[] {
         transferId: leg.transfer.id,
       }));
   }
+}
+
+/**
+ * How one shard lists a posting that a saga step made here (a transfer whose accounts live on
+ * different shards runs as a saga), so that history does not depend on where accounts live:
+ * - a transfer is listed once, as created, when its saga commits: not while it is reserved, and
+ *   not at all when the saga was released (refused: on one shard it would have written nothing);
+ * - a hold is listed as created when reserved, then as posted, voided or expired.
+ * Null: not listed. Other postings are listed as they are.
+ */
+function asOneShard(
+  entry: HistoryEntry,
+  lookup: (transferId: string) => TransferRecord | undefined,
+): HistoryEntry | null {
+  const type = entry.eventType;
+  if (type !== 'FundsReserved' && type !== 'ReservationCommitted' && type !== 'ReservationReleased')
+    return entry;
+  const record = lookup(entry.transferId);
+  if (record === undefined) return null;
+  let eventType: HistoryEntry['eventType'] | null;
+  if (type === 'FundsReserved')
+    eventType = record.pending && record.state !== 'released' ? 'TransferCreated' : null;
+  else if (type === 'ReservationCommitted')
+    eventType = record.pending ? 'PendingTransferPosted' : 'TransferCreated';
+  else if (record.state === 'voided') eventType = 'PendingTransferVoided';
+  else eventType = record.state === 'expired' ? 'PendingTransferExpired' : null;
+  return eventType === null ? null : { ...entry, eventType };
 }
 
 function hasHistory(account: { readonly flags: number } | undefined): boolean {
@@ -120,11 +152,13 @@ export class AccountHistory {
     }
   }
 
-  /** A page of the account's postings after `afterSequence`, none past `state`. */
+  /** A page of the account's postings after `afterSequence`, none past `state`, listed as one
+   * shard lists them (asOneShard; `lookup` finds a transfer's record in the id index). */
   page(
     state: LedgerState,
     accountId: string,
     options: { afterSequence?: number; limit?: number },
+    lookup: (transferId: string) => TransferRecord | undefined,
   ): HistoryPage {
     const limit = Math.min(options.limit ?? 100, limits.pageSizeMax);
     if (!Number.isSafeInteger(limit) || limit <= 0)
@@ -132,7 +166,9 @@ export class AccountHistory {
     const account = state.accounts.get(accountId);
     if (account === undefined) return { entries: [], nextAfterSequence: null };
     const entries: HistoryEntry[] = [];
-    for (const entry of this.postings(state, account, options.afterSequence ?? 0)) {
+    for (const posting of this.postings(state, account, options.afterSequence ?? 0)) {
+      const entry = asOneShard(posting, lookup);
+      if (entry === null) continue;
       // Both legs of a transfer within one shard post to different accounts, so one entry per
       // (sequence, account); the page ends between sequences.
       if (entries.length === limit)

@@ -404,7 +404,9 @@ export class ShardEngine implements ShardEngineApi {
     options: { afterSequence?: number; limit?: number } = {},
   ): Promise<HistoryPage> {
     await this.settled();
-    return this.history.page(this.state, accountId, options);
+    return this.history.page(this.state, accountId, options, (id) =>
+      this.context.transfers.get(id),
+    );
   }
 
   async balanceAsOf(

@@ -244,9 +244,14 @@ export class Projector {
       const committed = event.type === 'ReservationCommitted';
       // A cross-shard hold posts the amount its deciding shard decided (the event carries it when
       // it is less than the hold); a void or an expiry is kept as such on the leg.
+      // Listed as one shard lists it: a transfer's posting, or a hold's post (filed under the
+      // post's id on the shard that decided it; the other shard knows only the hold's id).
       if (committed) {
         const index = debit ? DEBITS_POSTED : CREDITS_POSTED;
-        this.#post(at, accountId, index, event.amount ?? spec.amount, spec.id, 'saga_commit');
+        const post = spec.pending ? (event.resolution?.id ?? spec.id) : null;
+        const amount = event.amount ?? spec.amount;
+        if (post === null) this.#post(at, accountId, index, amount, spec.id, 'transfer');
+        else this.#post(at, accountId, index, amount, post, 'post_pending');
       }
       // A hold voided or expired keeps that on its leg, as its records do (closedChangeOf).
       const legState = committed ? 'committed' : (closedChangeOf(event, spec).state as string);
@@ -266,7 +271,7 @@ export class Projector {
     index: typeof DEBITS_POSTED | typeof CREDITS_POSTED,
     amount: bigint,
     transferId: string,
-    kind: 'transfer' | 'post_pending' | 'saga_commit',
+    kind: 'transfer' | 'post_pending',
   ): void {
     const account = this.#counters.move(accountId, index, amount);
     const [debits, credits] = account.counters;

@@ -26,7 +26,7 @@ export interface ReadModelAccount {
 export interface Entry {
   readonly accountId: string;
   readonly transferId: string;
-  readonly kind: 'transfer' | 'post_pending' | 'saga_commit';
+  readonly kind: 'transfer' | 'post_pending';
   /** Signed: credits positive, debits negative. */
   readonly amount: bigint;
   /** The account's balance (creditsPosted - debitsPosted) right after this entry. */

@@ -105,7 +105,7 @@ CREATE TABLE saga_legs (
 
 -- One row per account per posting (a change of the posted counters). amount is signed (credit
 -- positive); balance, debits_posted and credits_posted are the account's after this entry, so a
--- statement's totals are differences of two rows. kind: transfer | post_pending | saga_commit.
+-- statement's totals are differences of two rows. kind: transfer | post_pending.
 -- The primary key (shard, sequence, entry_index) also makes a doubled event a constraint error.
 CREATE TABLE entries (
   shard INTEGER NOT NULL,
