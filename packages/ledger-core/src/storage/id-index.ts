@@ -80,8 +80,7 @@ export class IdIndex {
   /** Records and saga outcomes written but not yet committed (LMDB reads can't see them yet). */
   readonly stagedRecords = new Map<string, TransferRecord>();
   readonly stagedSagas = new Map<string, SagaOutcome>();
-  /** Runs of plain transfers written but not yet committed, or with scattered transfers whose
-   * entries are deferred, oldest first (plain-lane.ts). */
+  /** Runs of plain transfers written but not yet committed, oldest first (plain-lane.ts). */
   readonly stagedRuns: PlainRun[] = [];
   /** Runs whose scattered transfers (random ids) are applied and logged but not yet in the
    * transfers db, oldest first. Writing many random keys at once copies each B-tree page they
@@ -90,6 +89,9 @@ export class IdIndex {
    * index lacks (engine-recovery.ts). */
   private readonly deferred: PlainRun[] = [];
   private deferredCount = 0;
+  /** Id -> the committed run holding its deferred entry: one map lookup instead of a pass over
+   * every run, of which small commits leave many. */
+  private readonly deferredIds = new Map<string, PlainRun>();
   /** Transfer id -> the open reservation holding it: the 'reserved' records of the id index,
    * kept in memory instead of written (see reservedRecord). Derived from state.reservations:
    * maintained by evolve, rebuilt after recovery. Bounded by the open reservations. */
@@ -128,6 +130,8 @@ export class IdIndex {
       const found = (runs[index] as PlainRun).find(id);
       if (found !== undefined) return found;
     }
+    const deferred = this.deferredIds.get(id);
+    if (deferred !== undefined) return deferred.find(id);
     const bytes = db.transfers.getBinaryFast(id);
     if (bytes !== undefined) return decodeTransferRecord(id, bytes);
     // The lane's runs: the one with the greatest first id <= id may hold it.
@@ -301,9 +305,14 @@ export class IdIndex {
     writes.sagaRun.ids.forEach((sagaId, index) =>
       forgetSaga(sagaId, writes.sagaRun.outcomes[index]),
     );
-    // A run with deferred transfers stays staged (lookups find them there) until merged.
-    for (const run of writes.runs) if (run.scatteredColumns.length === 0) this.unstage(run);
-    for (const run of writes.merged) this.unstage(run);
+    // A committed run's deferred transfers are found through deferredIds until written.
+    for (const run of writes.runs) {
+      this.unstage(run);
+      for (const id of run.scatteredIds()) this.deferredIds.set(id, run);
+    }
+    for (const run of writes.merged)
+      for (const id of run.scatteredIds())
+        if (this.deferredIds.get(id) === run) this.deferredIds.delete(id);
   }
 
   private unstage(run: PlainRun): void {

@@ -55,6 +55,10 @@ export class PlainRun {
     this.columns.push(column);
     this.offsets.push(offset);
   }
+  /** The ids of the scattered transfers. */
+  scatteredIds(): IterableIterator<string> {
+    return (this.scatteredAt ?? new Map<string, number>()).keys();
+  }
   addScattered(id: string, column: number, offset: number): void {
     (this.scatteredAt ??= new Map()).set(id, this.scatteredColumns.length);
     this.scatteredColumns.push(column);
