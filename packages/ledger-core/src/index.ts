@@ -12,6 +12,7 @@ export type {
   Durability,
   EngineInfo,
   HistoryEntry,
+  HistoryOptions,
   HistoryPage,
   SequencedEvent,
   ShardEngineOptions,

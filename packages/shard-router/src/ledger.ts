@@ -214,10 +214,10 @@ export class Ledger {
   ): Promise<HistoryPage> {
     this.ensureOpen();
     checkAccountId(accountId);
-    return this.shardClient(this.shardOf(accountId)).accountHistory(
-      accountId,
-      checkHistoryOptions(options),
-    );
+    return this.shardClient(this.shardOf(accountId)).accountHistory(accountId, {
+      ...checkHistoryOptions(options),
+      sagaSteps: 'transfers',
+    });
   }
 
   /** The account's balances as of a past timestamp (ns) or sequence number of its shard. */

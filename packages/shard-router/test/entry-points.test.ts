@@ -66,6 +66,7 @@ const ledgerCoreTypes = [
   'EventType',
   'FundsReserved',
   'HistoryEntry',
+  'HistoryOptions',
   'HistoryPage',
   'HoldResolution',
   'LedgerEvent',

@@ -18,7 +18,7 @@ import {
 import { accountView } from './account-view.js';
 import { decodeHistoryEntry, encodeHistoryEntry } from './history-entry.js';
 import { timestampKey } from './event-record.js';
-import type { AccountView, HistoryEntry, HistoryPage } from './engine-types.js';
+import type { AccountView, HistoryEntry, HistoryOptions, HistoryPage } from './engine-types.js';
 import type { EventLog } from './event-log.js';
 import type { IdIndex } from './id-index.js';
 import type { ShardDatabases } from './lmdb-env.js';
@@ -152,12 +152,13 @@ export class AccountHistory {
     }
   }
 
-  /** A page of the account's postings after `afterSequence`, none past `state`, listed as one
-   * shard lists them (asOneShard; `lookup` finds a transfer's record in the id index). */
+  /** A page of the account's postings after `afterSequence`, none past `state`; with sagaSteps
+   * 'transfers', listed as one shard lists them (asOneShard; `lookup` finds a transfer's record
+   * in the id index). */
   page(
     state: LedgerState,
     accountId: string,
-    options: { afterSequence?: number; limit?: number },
+    options: HistoryOptions,
     lookup: (transferId: string) => TransferRecord | undefined,
   ): HistoryPage {
     const limit = Math.min(options.limit ?? 100, limits.pageSizeMax);
@@ -167,7 +168,7 @@ export class AccountHistory {
     if (account === undefined) return { entries: [], nextAfterSequence: null };
     const entries: HistoryEntry[] = [];
     for (const posting of this.postings(state, account, options.afterSequence ?? 0)) {
-      const entry = asOneShard(posting, lookup);
+      const entry = options.sagaSteps === 'transfers' ? asOneShard(posting, lookup) : posting;
       if (entry === null) continue;
       // Both legs of a transfer within one shard post to different accounts, so one entry per
       // (sequence, account); the page ends between sequences.

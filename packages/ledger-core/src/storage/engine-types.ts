@@ -85,6 +85,16 @@ export interface HistoryEntry {
   readonly creditsPending: bigint;
 }
 
+export interface HistoryOptions {
+  readonly afterSequence?: number;
+  readonly limit?: number;
+  /** 'events' (default): each saga step this shard logged is an entry of its own. 'transfers':
+   * as one shard lists it (what the sharded Ledger asks for): a transfer between shards once,
+   * as created, when its saga commits, and not at all when the saga was released; a hold as
+   * created, then posted, voided or expired. */
+  readonly sagaSteps?: 'events' | 'transfers';
+}
+
 export interface HistoryPage {
   readonly entries: readonly HistoryEntry[];
   /** Pass as `afterSequence` to get the next page; null when there is none. */
@@ -179,10 +189,7 @@ export interface ShardEngineApi {
   /** The saga's open reservation on this shard (its legs), or undefined. */
   reservation(sagaId: string): Promise<ReservationState | undefined>;
   openReservations(): Promise<ReservationState[]>;
-  accountHistory(
-    accountId: string,
-    options?: { afterSequence?: number; limit?: number },
-  ): Promise<HistoryPage>;
+  accountHistory(accountId: string, options?: HistoryOptions): Promise<HistoryPage>;
   balanceAsOf(
     accountId: string,
     at: { sequence?: number; timestamp?: bigint },

@@ -32,6 +32,7 @@ import type {
   CommandResult,
   Durability,
   EngineInfo,
+  HistoryOptions,
   HistoryPage,
   SequencedEvent,
   ShardEngineApi,
@@ -399,14 +400,10 @@ export class ShardEngine implements ShardEngineApi {
     return open;
   }
 
-  async accountHistory(
-    accountId: string,
-    options: { afterSequence?: number; limit?: number } = {},
-  ): Promise<HistoryPage> {
+  async accountHistory(accountId: string, options: HistoryOptions = {}): Promise<HistoryPage> {
     await this.settled();
-    return this.history.page(this.state, accountId, options, (id) =>
-      this.context.transfers.get(id),
-    );
+    const lookup = (id: string): TransferRecord | undefined => this.context.transfers.get(id);
+    return this.history.page(this.state, accountId, options, lookup);
   }
 
   async balanceAsOf(

@@ -8,6 +8,7 @@ import type {
   AccountView,
   Durability,
   EngineInfo,
+  HistoryOptions,
   HistoryPage,
   ReservationState,
   SagaOutcome,
@@ -33,10 +34,7 @@ export interface ShardOps {
   sagaOutcome(sagaId: string): SagaOutcome | undefined;
   reservation(sagaId: string): ReservationState | undefined;
   openReservations(): ReservationState[];
-  accountHistory(
-    accountId: string,
-    options?: { afterSequence?: number; limit?: number },
-  ): HistoryPage;
+  accountHistory(accountId: string, options?: HistoryOptions): HistoryPage;
   balanceAsOf(
     accountId: string,
     at: { sequence?: number; timestamp?: bigint },
