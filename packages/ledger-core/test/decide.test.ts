@@ -3,9 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   errorCatalogue,
   limits,
-  parseAccount,
   parseResolution,
-  parseTransfer,
   type Command,
   type RejectionCode,
   type ReservationLeg,
@@ -25,33 +23,9 @@ import { decide } from '../src/domain/decide.js';
 import { type Decision } from '../src/domain/types.js';
 import { type LedgerState } from '../src/domain/state.js';
 import { givenWhen, MemoryLedger } from '../src/testing.js';
+import { account, spec } from './fixtures/engine-fixtures.js';
 
 const MS = 1_000_000n;
-
-function account(id: string, extra: Record<string, unknown> = {}): Command {
-  const parsed = parseAccount({ id, currency: 'USD', ...extra });
-  if (!parsed.ok) throw new Error(parsed.code);
-  return { type: 'CreateAccount', account: parsed.value };
-}
-
-function spec(
-  id: string,
-  debit: string,
-  credit: string,
-  amount: bigint,
-  extra: Record<string, unknown> = {},
-): TransferSpec {
-  const parsed = parseTransfer({
-    id,
-    debitAccountId: debit,
-    creditAccountId: credit,
-    amount,
-    currency: 'USD',
-    ...extra,
-  });
-  if (!parsed.ok) throw new Error(parsed.code);
-  return parsed.value;
-}
 
 function transfer(
   id: string,

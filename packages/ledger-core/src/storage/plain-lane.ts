@@ -7,7 +7,7 @@ import { applyPlainTransfer } from '../domain/plain-transfer.js';
 import type { LedgerState } from '../domain/state.js';
 import type { Command, LedgerEvent, TransferRecord } from '../domain/types.js';
 import type { CommandBatchView, ResultBatchWriter } from './batch-codec.js';
-import { encodePlainRun, findInPlainRun } from './plain-run.js';
+import { encodePlainRun, findInPlainRun, timestampParts, TWO_32 } from './plain-run.js';
 import type { EventRecordBuilder } from './event-record.js';
 import type { ValueArena } from './value-arena.js';
 import { isAscii, type KnownIds } from './known-ids.js';
@@ -56,8 +56,8 @@ export class PlainRun {
     this.offsets.push(offset);
   }
   /** The ids of the scattered transfers. */
-  scatteredIds(): IterableIterator<string> {
-    return (this.scatteredAt ?? new Map<string, number>()).keys();
+  scatteredIds(): Iterable<string> {
+    return this.scatteredAt === null ? [] : this.scatteredAt.keys();
   }
   addScattered(id: string, column: number, offset: number): void {
     (this.scatteredAt ??= new Map()).set(id, this.scatteredColumns.length);
@@ -85,15 +85,7 @@ export class PlainRun {
     const sameCurrency = input.sameCurrency;
     const amounts = input.columns.amounts;
     const { high, low } = timestampParts(this.base);
-    // In key order: consecutive inserts land on neighbouring B-tree pages, which LMDB's write
-    // transaction then copies once instead of once per insert.
-    const order = Array.from(this.scatteredColumns.keys());
-    order.sort((a, b) => {
-      const left = ids[this.scatteredColumns[a] as number] as string;
-      const right = ids[this.scatteredColumns[b] as number] as string;
-      return left < right ? -1 : left > right ? 1 : 0;
-    });
-    for (const at of order) {
+    for (let at = 0; at < this.scatteredColumns.length; at += 1) {
       const column = this.scatteredColumns[at] as number;
       const sum = low + (this.scatteredOffsets[at] as number);
       const carry = Math.floor(sum / TWO_32);
@@ -145,14 +137,6 @@ export class PlainRun {
       sagaId: null,
     };
   }
-}
-
-const TWO_32 = 2 ** 32;
-
-/** A timestamp base as i64 parts (high, low), so that no bigint is built per transfer. */
-function timestampParts(base: bigint): { high: number; low: number } {
-  assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
-  return { high: Number(base >> 32n), low: Number(base & 0xffff_ffffn) };
 }
 
 /** The value of a runs db (plain or saga runs, keyed by their first id) with the greatest key

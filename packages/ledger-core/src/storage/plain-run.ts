@@ -8,7 +8,13 @@ import { decodeTransferRecord } from './transfer-record.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 import { ValueArena } from './value-arena.js';
 
-const TWO_32 = 2 ** 32;
+export const TWO_32 = 2 ** 32;
+
+/** A timestamp base as i64 parts (high, low), so that no bigint is built per transfer. */
+export function timestampParts(base: bigint): { high: number; low: number } {
+  assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
+  return { high: Number(base >> 32n), low: Number(base & 0xffff_ffffn) };
+}
 
 const PLAIN_RUN_VERSION = 1;
 const PLAIN_RUN_HEADER_BYTES = 5;
@@ -36,9 +42,7 @@ export function encodePlainRun(
   arena.leaveRoom(entries);
   const entryOffsets = new Uint32Array(count + 1);
   // base + offset as i64 parts (high, low) without a bigint per entry.
-  assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
-  const high = Number(base >> 32n);
-  const low = Number(base & 0xffff_ffffn);
+  const { high, low } = timestampParts(base);
   const { ids, debits, credits } = input;
   const sameCurrency = input.sameCurrency;
   const currencies = sameCurrency === null ? input.currencies : null;
