@@ -31,11 +31,11 @@ export const limits = {
   groupSizeMax: 1_024,
   /** Pending (two-phase) transfers open at once in one shard; beyond it new holds are refused. */
   pendingOpenMax: 10_000_000,
-  /** Plain transfers with random ids (UUIDv4) whose transfers-db entries wait, in memory and in
-   * the log, to be written together: one write of many random keys copies each B-tree page it
-   * touches once, instead of once per commit. Bounds the memory held and the log replayed on
-   * open after a crash. */
-  deferredIndexEntriesMax: 131_072,
+  /** Runs of random-id transfers (scattered-runs.ts) of one level merged into one of the next. */
+  scatteredRunFanout: 8,
+  /** The most transfers a merge of scattered runs makes one run of: bounds the time one commit
+   * spends merging on the shard's thread (about 0.1 s at this size here). */
+  scatteredRunEntriesMax: 1_048_576,
   /** Page size bound for history and list queries. */
   pageSizeMax: 10_000,
   /** Pending transfer timeout bound: 10 years in ms. */

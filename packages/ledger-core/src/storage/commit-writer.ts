@@ -13,10 +13,11 @@ import type { ShardDatabases } from './lmdb-env.js';
 import type { StagedWrites } from './staged-writes.js';
 import type { WriterFence } from './writer-fence.js';
 
-/** meta key: the last sequence whose index entries are all written, except deferred ones. */
+/** meta key: the last sequence whose index entries are all written. */
 export const INDEXED_THROUGH = 'indexedThrough';
-/** meta key, present while some are deferred: the first sequence whose transfer may lack its
- * transfers-db entry (IdIndex.flush defers the entries of random-id plain transfers). */
+/** meta key that a format-4 build wrote while it deferred the transfers-db entries of random-id
+ * transfers: the first sequence whose transfer may lack its entry. Recovery re-derives them
+ * (engine-recovery.ts), and the write of what it re-derived removes the key. */
 export const DEFERRED_FROM = 'deferredFrom';
 
 export interface CommitWriterParts {
@@ -31,21 +32,9 @@ export interface CommitWriterParts {
 
 export class CommitWriter {
   private readonly parts: CommitWriterParts;
-  /** DEFERRED_FROM as the last write left it (null: absent). */
-  private deferredFrom: number | null;
 
   constructor(parts: CommitWriterParts) {
     this.parts = parts;
-    this.deferredFrom = (parts.db.meta.get(DEFERRED_FROM) as number | undefined) ?? null;
-  }
-
-  /** Writes DEFERRED_FROM when the index's first deferred sequence changed (inside a block). */
-  private markDeferred(): void {
-    const from = this.parts.index.deferredFrom;
-    if (from === this.deferredFrom) return;
-    if (from === null) void this.parts.db.meta.remove(DEFERRED_FROM);
-    else void this.parts.db.meta.put(DEFERRED_FROM, from);
-    this.deferredFrom = from;
   }
 
   /** Writes the record of events `first`..`last` and what the index staged for them; resolves
@@ -63,7 +52,6 @@ export class CommitWriter {
     const written = fence.guard(() => {
       void db.log.put(first, encoded);
       staged = index.flush(db);
-      this.markDeferred();
       void db.meta.put(`t${timestampKey(firstTimestamp)}`, first);
       void db.meta.put(INDEXED_THROUGH, last);
     });
@@ -81,14 +69,13 @@ export class CommitWriter {
     );
   }
 
-  /** Writes, durably, the index entries recovery re-derived, none deferred, and
-   * 'indexedThrough' = `last`. */
+  /** Writes, durably, the index entries recovery re-derived and 'indexedThrough' = `last`. */
   async indexThrough(last: number): Promise<void> {
     const { db, index, fence, stop } = this.parts;
     let staged: StagedWrites | undefined;
     const done = fence.guard(() => {
-      staged = index.flush(db, true);
-      this.markDeferred();
+      staged = index.flush(db);
+      void db.meta.remove(DEFERRED_FROM);
       void db.meta.put(INDEXED_THROUGH, last);
     });
     const [owned] = await stop.race(Promise.all([done, db.env.flushed]));

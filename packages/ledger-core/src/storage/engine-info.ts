@@ -14,6 +14,7 @@ export interface InfoSource {
   readonly state: LedgerState;
   readonly snapshots: SnapshotStore;
   readonly transferIds: KnownIds;
+  readonly scatteredRuns: number;
   readonly recoveredFromSnapshot: number | null;
   readonly recoveryMs: number;
 }
@@ -56,5 +57,6 @@ export function engineInfo(source: InfoSource): EngineInfo {
     recoveredFromSnapshot: source.recoveredFromSnapshot,
     recoveryMs: source.recoveryMs,
     transferIdMax: source.transferIds.fastPath ? source.transferIds.max : null,
+    scatteredRuns: source.scatteredRuns,
   };
 }

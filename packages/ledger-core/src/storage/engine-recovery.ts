@@ -31,10 +31,12 @@ const HISTORY_INCOMPLETE = 'historyIncomplete';
  * memory only). Version 3 puts a checksum on every log record written (record-checksum.ts);
  * older records are read as they are. Version 4 may defer the transfers-db entries of random-id
  * plain transfers (commit-writer.ts DEFERRED_FROM), which an older build would not re-derive.
+ * Version 5 keeps random-id plain transfers in scattered runs (scattered-run.ts), which an older
+ * build would not look in.
  * A build reads every version up to its own, raises the stored one on open, and refuses a newer
  * one: an older build would miss what a newer layout stores elsewhere. */
 const FORMAT_VERSION = 'formatVersion';
-export const shardFormatVersion = 4;
+export const shardFormatVersion = 5;
 
 type ShardIdentity = NonNullable<ShardEngineOptions['identity']>;
 
@@ -165,9 +167,9 @@ export async function recover(shard: RecoveringShard): Promise<Recovered> {
   return { state, fromSnapshot };
 }
 
-/** Stages the transfers-db entry of a transfer created at or after DEFERRED_FROM that the index
- * lacks: a random-id plain transfer whose entry was deferred when the process stopped. Every
- * other entry of those commits was written with them. */
+/** Stages the transfers-db entry of a transfer created at or after DEFERRED_FROM (a dir a
+ * format-4 build wrote) that the index lacks: a random-id plain transfer whose entry was deferred
+ * when the process stopped. Every other entry of those commits was written with them. */
 function restageDeferred(index: IdIndex, event: LedgerEvent): void {
   if (event.type !== 'TransferCreated') return;
   if (index.context.transfers.get(event.transfer.id) === undefined) index.stageCreated(event);

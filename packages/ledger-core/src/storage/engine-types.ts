@@ -169,6 +169,8 @@ export interface EngineInfo {
    * non-ASCII id (LMDB orders keys by their bytes, which then differs from JavaScript's string
    * order). '' when it holds none. Any id above it is new on this shard. */
   readonly transferIdMax: string | null;
+  /** Sorted runs of random-id transfers a lookup of such an id may ask (scattered-runs.ts). */
+  readonly scatteredRuns: number;
 }
 
 export interface SequencedEvent {

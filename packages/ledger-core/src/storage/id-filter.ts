@@ -26,7 +26,7 @@ export const idFilterCapacityMin = 1 << 16;
 /** Two independent 32-bit hashes of a string's UTF-16 code units (FNV-1a and a murmur3-style
  * mix, finalised), written into `out`. Ids are short strings, so a pass over the code units
  * costs less than encoding them. */
-function hashId(id: string, out: Uint32Array): void {
+export function hashId(id: string, out: Uint32Array): void {
   let a = 0x811c9dc5;
   let b = 0x9747b28c ^ id.length;
   for (let index = 0; index < id.length; index += 1) {
@@ -53,7 +53,7 @@ class Layer {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.blocks = Math.max(1, Math.ceil((capacity * BITS_PER_ID) / BLOCK_BITS));
+    this.blocks = blocksFor(capacity, BITS_PER_ID);
     this.words = new Uint32Array(this.blocks * WORDS_PER_BLOCK);
   }
 
@@ -125,4 +125,47 @@ export class IdFilter {
       if ((layers[index] as Layer).has(a, b)) return true;
     return false;
   }
+}
+
+/** How many blocks a filter of `count` ids at `bitsPerId` has (at least one). */
+function blocksFor(count: number, bitsPerId: number): number {
+  return Math.max(1, Math.ceil((count * bitsPerId) / BLOCK_BITS));
+}
+
+/** A filter of a set of ids that never grows (a run of the index), sized for `count` ids at
+ * `bitsPerId` bits each; asked with fixedFilterMayHave. */
+export class FixedFilterBuilder {
+  readonly words: Uint32Array;
+  private readonly blocks: number;
+  private readonly hash = new Uint32Array(2);
+  constructor(count: number, bitsPerId: number) {
+    this.blocks = blocksFor(count, bitsPerId);
+    this.words = new Uint32Array(this.blocks * WORDS_PER_BLOCK);
+  }
+  add(id: string): void {
+    const hash = this.hash;
+    hashId(id, hash);
+    const words = this.words;
+    const base = (((hash[0] as number) >>> 0) % this.blocks) * WORDS_PER_BLOCK;
+    const bitHash = hash[1] as number;
+    for (let word = 0; word < WORDS_PER_BLOCK; word += 1) {
+      const bit = Math.imul(bitHash, SALT[word] as number) >>> 27;
+      words[base + word] = (words[base + word] as number) | (1 << bit);
+    }
+  }
+}
+
+const probeHash = new Uint32Array(2);
+
+/** Whether the fixed filter `words` may hold `id`; false when it certainly does not. */
+export function fixedFilterMayHave(words: Uint32Array, id: string): boolean {
+  hashId(id, probeHash);
+  const blocks = words.length / WORDS_PER_BLOCK;
+  const base = (((probeHash[0] as number) >>> 0) % blocks) * WORDS_PER_BLOCK;
+  const bitHash = probeHash[1] as number;
+  for (let word = 0; word < WORDS_PER_BLOCK; word += 1) {
+    const bit = Math.imul(bitHash, SALT[word] as number) >>> 27;
+    if (((words[base + word] as number) & (1 << bit)) === 0) return false;
+  }
+  return true;
 }

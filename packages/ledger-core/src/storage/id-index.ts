@@ -4,7 +4,6 @@
 // their index writes here; a commit writes them (flush) and, once durable, forgets them.
 
 import { AssertionError, assert } from '../assert.js';
-import { limits } from '../limits.js';
 import { evolve } from '../domain/evolve.js';
 import {
   closedRecordsOf,
@@ -28,6 +27,8 @@ import { KnownIds } from './known-ids.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import { runAtOrBelow, type PlainRun } from './plain-lane.js';
 import { findInSagaRun, idsOfSagaRun, sagaRunCount } from './saga-run.js';
+import type { BuiltRun } from './scattered-run.js';
+import { ScatteredRuns } from './scattered-runs.js';
 import { emptyStagedWrites, putStagedWrites, type StagedWrites } from './staged-writes.js';
 
 /** The index record of a side of an open reservation: what closedRecordsOf turns into the
@@ -57,9 +58,10 @@ function storedCount(
   return count;
 }
 
-function* storedTransferIds(db: ShardDatabases): Generator<string> {
+function* storedTransferIds(db: ShardDatabases, scattered: ScatteredRuns): Generator<string> {
   for (const key of db.transfers.getKeys()) yield key;
   for (const { value } of db.runs.getRange()) yield* idsOfPlainRun(value);
+  yield* scattered.load(db);
 }
 
 function* storedSagaIds(db: ShardDatabases): Generator<string> {
@@ -82,16 +84,8 @@ export class IdIndex {
   readonly stagedSagas = new Map<string, SagaOutcome>();
   /** Runs of plain transfers written but not yet committed, oldest first (plain-lane.ts). */
   readonly stagedRuns: PlainRun[] = [];
-  /** Runs whose scattered transfers (random ids) are applied and logged but not yet in the
-   * transfers db, oldest first. Writing many random keys at once copies each B-tree page they
-   * touch once, where one commit's few thousand would copy most pages every commit. The log
-   * holds them meanwhile: recovery re-derives every entry at or after deferredFrom that the
-   * index lacks (engine-recovery.ts). */
-  private readonly deferred: PlainRun[] = [];
-  private deferredCount = 0;
-  /** Id -> the committed run holding its deferred entry: one map lookup instead of a pass over
-   * every run, of which small commits leave many. */
-  private readonly deferredIds = new Map<string, PlainRun>();
+  /** The sorted runs of random-id transfers (scattered-runs.ts). */
+  readonly scattered: ScatteredRuns;
   /** Transfer id -> the open reservation holding it: the 'reserved' records of the id index,
    * kept in memory instead of written (see reservedRecord). Derived from state.reservations:
    * maintained by evolve, rebuilt after recovery. Bounded by the open reservations. */
@@ -104,12 +98,16 @@ export class IdIndex {
   /** Fills the known ids from the whole index: every key of the transfers and sagas databases
    * and every id of their runs (one pass over the ids on open). */
   load(db: ShardDatabases): void {
-    this.transferIds.fill(storedCount(db.transfers, db.runs, plainRunCount), storedTransferIds(db));
+    this.transferIds.fill(
+      storedCount(db.transfers, db.runs, plainRunCount) + ScatteredRuns.storedCount(db),
+      storedTransferIds(db, this.scattered),
+    );
     this.sagaIds.fill(storedCount(db.sagas, db.sagaRuns, sagaRunCount), storedSagaIds(db));
   }
 
   /** An empty index over `db`: open fills it (load) before anything is looked up. */
   constructor(db: ShardDatabases) {
+    this.scattered = new ScatteredRuns(db);
     this.context = {
       timestamp: 0n,
       transfers: { get: (id) => this.transfer(db, id) },
@@ -130,13 +128,12 @@ export class IdIndex {
       const found = (runs[index] as PlainRun).find(id);
       if (found !== undefined) return found;
     }
-    const deferred = this.deferredIds.get(id);
-    if (deferred !== undefined) return deferred.find(id);
     const bytes = db.transfers.getBinaryFast(id);
     if (bytes !== undefined) return decodeTransferRecord(id, bytes);
     // The lane's runs: the one with the greatest first id <= id may hold it.
     const run = runAtOrBelow(db.runs, id);
-    return run === undefined ? undefined : findInPlainRun(run, id);
+    const found = run === undefined ? undefined : findInPlainRun(run, id);
+    return found ?? this.scattered.find(id);
   }
 
   private saga(db: ShardDatabases, sagaId: string): SagaOutcome | undefined {
@@ -266,31 +263,20 @@ export class IdIndex {
     this.stagedRuns.splice(this.stagedRuns.indexOf(run), 1);
   }
 
-  /** The sequence of the first transfer whose transfers-db entry is deferred, or null. */
-  get deferredFrom(): number | null {
-    const run = this.deferred[0];
-    return run === undefined ? null : run.firstScatteredSequence;
-  }
-
   /** Issues the staged index writes (after the log record they derive from) and returns what
-   * was staged, so that the staging maps can be cleared once it is committed (forget). The
-   * entries of scattered transfers are deferred until limits.deferredIndexEntriesMax of them
-   * wait, or `complete` asks for everything. */
-  flush(db: ShardDatabases, complete = false): StagedWrites {
+   * was staged, so that the staging maps can be cleared once it is committed (forget). */
+  flush(db: ShardDatabases): StagedWrites {
     const writes = this.writes;
     this.writes = emptyStagedWrites();
+    const added: BuiltRun[] = [];
     for (const run of writes.runs) {
-      if (run.scatteredColumns.length === 0) continue;
-      this.deferred.push(run);
-      this.deferredCount += run.scatteredColumns.length;
+      const sealed = run.seal();
+      if (sealed.ordered !== null) writes.ordered.push(sealed.ordered);
+      if (sealed.scattered !== null) added.push(sealed.scattered);
     }
-    if (complete || this.deferredCount >= limits.deferredIndexEntriesMax) {
-      writes.merged.push(...this.deferred);
-      this.deferred.length = 0;
-      this.deferredCount = 0;
-    }
-    putStagedWrites(db, writes);
-    return writes;
+    const scattered = this.scattered.stage(db, added);
+    putStagedWrites(db, writes, scattered);
+    return { ...writes, scattered };
   }
 
   /** Drops committed writes from the staging maps (unless staged again since). */
@@ -305,14 +291,8 @@ export class IdIndex {
     writes.sagaRun.ids.forEach((sagaId, index) =>
       forgetSaga(sagaId, writes.sagaRun.outcomes[index]),
     );
-    // A committed run's deferred transfers are found through deferredIds until written.
-    for (const run of writes.runs) {
-      this.unstage(run);
-      for (const id of run.scatteredIds()) this.deferredIds.set(id, run);
-    }
-    for (const run of writes.merged)
-      for (const id of run.scatteredIds())
-        if (this.deferredIds.get(id) === run) this.deferredIds.delete(id);
+    for (const run of writes.runs) this.unstage(run);
+    this.scattered.forget(writes.scattered);
   }
 
   private unstage(run: PlainRun): void {

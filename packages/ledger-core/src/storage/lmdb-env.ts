@@ -15,6 +15,10 @@ export interface ShardDatabases {
   /** first id of a run of plain transfers -> the run's records (plain-run.ts): the
    * lane's part of the idempotency index, one entry per group commit. */
   readonly runs: Database<Buffer, string>;
+  /** [run number, 0] -> a run's head, [run number, chunk] -> a chunk of its random-id plain
+   * transfers, sorted (scattered-run.ts): the lane's part of the idempotency index for ids
+   * that are not ordered. */
+  readonly scatteredRuns: Database<Buffer, [number, number]>;
   /** saga id -> 'committed' | 'released', the final outcome. Open sagas are reservations in the
    * state; an index written by an older version may also hold 'reserved' for them (never read:
    * the reservation is found first, and the closing step overwrites it). */
@@ -62,6 +66,10 @@ export function openShardDatabases(dir: string, mapSizeBytes: number): ShardData
     log: env.openDB<Buffer, number>({ name: 'log', encoding: 'binary' }),
     transfers: env.openDB<Buffer, string>({ name: 'transfers', encoding: 'binary' }),
     runs: env.openDB<Buffer, string>({ name: 'runs', encoding: 'binary' }),
+    scatteredRuns: env.openDB<Buffer, [number, number]>({
+      name: 'scatteredRuns',
+      encoding: 'binary',
+    }),
     sagas: env.openDB<string, string>({ name: 'sagas', encoding: 'string' }),
     sagaRuns: env.openDB<Buffer, string>({ name: 'sagaRuns', encoding: 'binary' }),
     history: env.openDB<Buffer, [number, number]>({ name: 'history', encoding: 'binary' }),
@@ -87,6 +95,7 @@ export const shardDatabaseNames = [
   'log',
   'transfers',
   'runs',
+  'scatteredRuns',
   'sagas',
   'sagaRuns',
   'history',

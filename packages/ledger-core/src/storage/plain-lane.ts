@@ -7,9 +7,10 @@ import { applyPlainTransfer } from '../domain/plain-transfer.js';
 import type { LedgerState } from '../domain/state.js';
 import type { Command, LedgerEvent, TransferRecord } from '../domain/types.js';
 import type { CommandBatchView, ResultBatchWriter } from './batch-codec.js';
-import { encodePlainRun, findInPlainRun, timestampParts, TWO_32 } from './plain-run.js';
+import { encodePlainRun, findInPlainRun } from './plain-run.js';
+import { runFilter, scatteredChunkEntries, type BuiltRun } from './scattered-run.js';
+import { sortedOrder } from './sorted-ids.js';
 import type { EventRecordBuilder } from './event-record.js';
-import type { ValueArena } from './value-arena.js';
 import { isAscii, type KnownIds } from './known-ids.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import { searchAscending } from './sorted-ids.js';
@@ -20,32 +21,22 @@ import type { TransferColumnsReader } from './transfer-columns.js';
  * - ordered: ids each above every id before them (time-ordered ids). They ascend, so they are
  *   written as one run value keyed by the first id, and a lookup is a binary search;
  * - scattered: new ids that are not above every id before (random ids such as UUIDv4, found new
- *   by the known-ids filter). They are written as one transfers-db entry each, the entry a
- *   decided transfer gets, and found through a map while staged.
- * Once written (IdIndex.flush), an ordered-only run keeps only its encoded value and answers from
- * it: the batch's split columns (tens of thousands of small strings) can then die young instead
- * of living, and being promoted, until the commit is durable. */
+ *   by the known-ids filter). They are written sorted as one scattered run (scattered-run.ts).
+ * Sealing (IdIndex.flush) encodes both; from then on the run answers from the ordered value and
+ * keeps no columns, so the batch's split columns (tens of thousands of small strings) can die
+ * young instead of living, and being promoted, until the commit is durable. The scattered value
+ * is then found through the shard's ScatteredRuns. */
 export class PlainRun {
   readonly columns: number[] = [];
   readonly offsets: number[] = [];
   readonly scatteredColumns: number[] = [];
   readonly scatteredOffsets: number[] = [];
   readonly base: bigint;
-  /** The sequence of the run's call's first event: offsets count from it. */
-  readonly first: number;
   private input: TransferColumnsReader | null;
   private encoded: Buffer | null = null;
-  /** Scattered id -> its index in scatteredColumns; null until the first one. */
-  private scatteredAt: Map<string, number> | null = null;
-  constructor(input: TransferColumnsReader, base: bigint, first: number) {
+  constructor(input: TransferColumnsReader, base: bigint) {
     this.input = input;
     this.base = base;
-    this.first = first;
-  }
-  /** The sequence of the first scattered transfer (the run has one). */
-  get firstScatteredSequence(): number {
-    assert(this.scatteredOffsets.length > 0, 'a run with scattered transfers');
-    return this.first + (this.scatteredOffsets[0] as number);
   }
   /** Transfers the lane applied into this run. */
   get count(): number {
@@ -55,62 +46,57 @@ export class PlainRun {
     this.columns.push(column);
     this.offsets.push(offset);
   }
-  /** The ids of the scattered transfers. */
-  scatteredIds(): Iterable<string> {
-    return this.scatteredAt === null ? [] : this.scatteredAt.keys();
-  }
-  addScattered(id: string, column: number, offset: number): void {
-    (this.scatteredAt ??= new Map()).set(id, this.scatteredColumns.length);
+  addScattered(column: number, offset: number): void {
     this.scatteredColumns.push(column);
     this.scatteredOffsets.push(offset);
   }
-  /** Encodes the ordered transfers (encodePlainRun); from then on they are answered from that
-   * value. Returns the index key (the first id) and the value, or null when there are none. */
-  seal(): { key: string; value: Buffer } | null {
+  /** Encodes the run: the ordered transfers as a plain run keyed by its first id
+   * (encodePlainRun), the scattered ones sorted by id as a level-0 scattered run. */
+  seal(): SealedRun {
     const input = this.input;
     assert(input !== null && this.encoded === null, 'a plain run is sealed once');
-    if (this.scatteredAt === null) this.input = null;
-    if (this.columns.length === 0) return null;
-    const key = input.ids[this.columns[0] as number] as string;
-    const value = encodePlainRun(input, this.columns, this.offsets, this.base);
-    this.encoded = value;
-    return { key, value };
-  }
-  /** Writes each scattered transfer's record (writeTransferRecord's bytes) with `put`. */
-  putScattered(arena: ValueArena, put: (id: string, value: Buffer) => void): void {
-    const input = this.input;
-    if (this.scatteredAt === null) return;
-    assert(input !== null, 'scattered transfers keep their columns until forgotten');
-    const { ids, debits, credits } = input;
-    const sameCurrency = input.sameCurrency;
-    const amounts = input.columns.amounts;
-    const { high, low } = timestampParts(this.base);
-    for (let at = 0; at < this.scatteredColumns.length; at += 1) {
-      const column = this.scatteredColumns[at] as number;
-      const sum = low + (this.scatteredOffsets[at] as number);
-      const carry = Math.floor(sum / TWO_32);
-      arena.plainRecord(
-        high + carry,
-        sum - carry * TWO_32,
-        amounts[column] as number,
-        debits[column] as string,
-        credits[column] as string,
-        sameCurrency ?? (input.currencies[column] as string),
-      );
-      put(ids[column] as string, arena.take());
+    this.input = null;
+    let ordered: SealedRun['ordered'] = null;
+    if (this.columns.length > 0) {
+      const key = input.ids[this.columns[0] as number] as string;
+      this.encoded = encodePlainRun(input, this.columns, this.offsets, this.base);
+      ordered = { key, value: this.encoded };
     }
+    return { ordered, scattered: this.sealScattered(input) };
   }
+  private sealScattered(input: TransferColumnsReader): SealedRun['scattered'] {
+    const count = this.scatteredColumns.length;
+    if (count === 0) return null;
+    const ids = input.ids;
+    const order = sortedOrder(this.scatteredColumns.map((column) => ids[column] as string));
+    const columns = Array.from(order, (at) => this.scatteredColumns[at] as number);
+    const offsets = Array.from(order, (at) => this.scatteredOffsets[at] as number);
+    const filter = runFilter(count);
+    const fences: string[] = [];
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < count; at += scatteredChunkEntries) {
+      const end = Math.min(count, at + scatteredChunkEntries);
+      fences.push(ids[columns[at] as number] as string);
+      chunks.push(encodePlainRun(input, columns.slice(at, end), offsets.slice(at, end), this.base));
+    }
+    this.scatteredColumns.length = 0;
+    this.scatteredOffsets.length = 0;
+    for (const column of columns) filter.add(ids[column] as string);
+    return { count, filter: filter.words, fences, chunks };
+  }
+  /** The record of `id` if the run holds it; after sealing, of its ordered transfers only. */
   find(id: string): TransferRecord | undefined {
-    const scattered = this.scatteredAt?.get(id);
-    if (scattered !== undefined)
-      return this.record(
-        this.scatteredColumns[scattered] as number,
-        this.scatteredOffsets[scattered] as number,
-      );
     if (this.encoded !== null) return findInPlainRun(this.encoded, id);
-    if (this.columns.length === 0) return undefined;
-    const ids = (this.input as TransferColumnsReader).ids;
+    const input = this.input;
+    if (input === null) return undefined;
+    const ids = input.ids;
+    // Scattered, before sealing: only a later command of the same call looks here.
+    const scattered = this.scatteredColumns;
+    for (let at = 0; at < scattered.length; at += 1)
+      if (ids[scattered[at] as number] === id)
+        return this.record(scattered[at] as number, this.scatteredOffsets[at] as number);
     const columns = this.columns;
+    if (columns.length === 0) return undefined;
     const at = searchAscending(
       columns.length,
       (index) => ids[columns[index] as number] as string,
@@ -137,6 +123,13 @@ export class PlainRun {
       sagaId: null,
     };
   }
+}
+
+/** What sealing a run gives: the ordered run's index entry and the scattered run's value. */
+export interface SealedRun {
+  readonly ordered: { readonly key: string; readonly value: Buffer } | null;
+  /** The scattered transfers, ids ascending, cut into chunks (scattered-run.ts). */
+  readonly scattered: BuiltRun | null;
 }
 
 /** The value of a runs db (plain or saga runs, keyed by their first id) with the greatest key
@@ -225,7 +218,7 @@ export function runPlainLane(
           run.addOrdered(column, offset);
           ids.noteAbove(id);
         } else {
-          run.addScattered(id, column, offset);
+          run.addScattered(column, offset);
           ids.noteOther(id);
         }
         results.ok(index, sequence, offset);

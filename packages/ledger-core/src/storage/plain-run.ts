@@ -114,3 +114,71 @@ export function lastIdOfPlainRun(value: Uint8Array): string {
   assert(count > 0, 'a plain run has transfers');
   return plainRunId(view, entries, count - 1).id;
 }
+
+/** Reads a plain run's value entry by entry, in id order, without decoding records: what a
+ * merge of runs copies from. */
+export class PlainRunCursor {
+  private readonly view: Buffer;
+  private readonly entries: number;
+  readonly count: number;
+  private at = 0;
+  /** The current entry's id; null past the end. */
+  id: string | null;
+  readonly value: Uint8Array;
+  constructor(value: Uint8Array) {
+    this.value = value;
+    const { view, count, entries } = plainRunView(value);
+    this.view = view;
+    this.count = count;
+    this.entries = entries;
+    this.id = count > 0 ? plainRunId(view, entries, 0).id : null;
+  }
+  /** Appends the current entry's bytes (its id and record) to `out` and moves to the next. */
+  copyTo(out: PlainRunBuilder): void {
+    assert(this.id !== null, 'a cursor copies an entry it is on');
+    const offsets = PLAIN_RUN_HEADER_BYTES + 4 * this.at;
+    const start = this.entries + this.view.readUInt32LE(offsets);
+    const end = this.entries + this.view.readUInt32LE(offsets + 4);
+    out.add(this.id, this.view, start, end);
+    this.at += 1;
+    this.id = this.at < this.count ? plainRunId(this.view, this.entries, this.at).id : null;
+  }
+}
+
+/** Builds a plain run's value from entries copied in id order (PlainRunCursor.copyTo). */
+export class PlainRunBuilder {
+  private readonly sources: Buffer[] = [];
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private bytes = 0;
+  firstId: string | null = null;
+  get count(): number {
+    return this.sources.length;
+  }
+  add(id: string, source: Buffer, start: number, end: number): void {
+    if (this.firstId === null) this.firstId = id;
+    this.sources.push(source);
+    this.starts.push(start);
+    this.ends.push(end);
+    this.bytes += end - start;
+  }
+  /** The value (a copy of every entry's bytes). */
+  build(): Buffer {
+    const count = this.sources.length;
+    assert(count > 0, 'a plain run has transfers');
+    const entries = PLAIN_RUN_HEADER_BYTES + 4 * (count + 1);
+    const out = Buffer.allocUnsafeSlow(entries + this.bytes);
+    out.writeUInt8(PLAIN_RUN_VERSION, 0);
+    out.writeUInt32LE(count, 1);
+    let written = 0;
+    for (let at = 0; at < count; at += 1) {
+      out.writeUInt32LE(written, PLAIN_RUN_HEADER_BYTES + 4 * at);
+      const start = this.starts[at] as number;
+      const end = this.ends[at] as number;
+      (this.sources[at] as Buffer).copy(out, entries + written, start, end);
+      written += end - start;
+    }
+    out.writeUInt32LE(written, PLAIN_RUN_HEADER_BYTES + 4 * count);
+    return out;
+  }
+}

@@ -276,7 +276,7 @@ export class ShardEngine implements ShardEngineApi {
     const record = new EventRecordBuilder(first, now, view.transfers, view.count);
     // Staged (and visible to lookups) from the start: a later command of this very batch may
     // reuse the id of a transfer the lane applied.
-    const run = new PlainRun(view.transfers, now, first);
+    const run = new PlainRun(view.transfers, now);
     this.index.stageRun(run);
     const events: LedgerEvent[] = [];
     let flush = this.durability === 'strict';
@@ -461,6 +461,7 @@ export class ShardEngine implements ShardEngineApi {
       state: this.state,
       snapshots: this.snapshots,
       transferIds: this.index.transferIds,
+      scatteredRuns: this.index.scattered.runCount,
       recoveredFromSnapshot: this.recoveredFromSnapshot,
       recoveryMs: this.recoveryMs,
     });

@@ -25,3 +25,47 @@ export function searchAscending(
   }
   return -1;
 }
+
+/** Bits of an id's prefix in a sort key: five code units of 8 bits (units above 0xff count as
+ * 0xff; equal prefixes are ordered by the final pass). */
+const PREFIX_UNITS = 5;
+/** Indexes take the low 13 bits of a sort key: 40 + 13 bits stay below 2^53. */
+const INDEX_BITS = 13;
+
+/** The indexes of `ids` (distinct, at most 2^13) in ascending id order (JavaScript's string
+ * order, which searchAscending uses): a native sort of numeric keys built from each id's prefix,
+ * then an insertion pass that orders ids sharing a prefix. Several times faster than sorting with
+ * a comparator call per comparison. */
+export function sortedOrder(ids: readonly string[]): Uint32Array {
+  const count = ids.length;
+  if (count >= 2 ** INDEX_BITS) {
+    const order = Array.from({ length: count }, (_, at) => at);
+    order.sort((x, y) => ((ids[x] as string) < (ids[y] as string) ? -1 : 1));
+    return Uint32Array.from(order);
+  }
+  const keys = new Float64Array(count);
+  for (let at = 0; at < count; at += 1) {
+    const id = ids[at] as string;
+    let prefix = 0;
+    for (let unit = 0; unit < PREFIX_UNITS; unit += 1) {
+      const code = unit < id.length ? Math.min(id.charCodeAt(unit), 0xfe) + 1 : 0;
+      prefix = prefix * 256 + code;
+    }
+    keys[at] = prefix * 2 ** INDEX_BITS + at;
+  }
+  keys.sort();
+  const order = new Uint32Array(count);
+  for (let at = 0; at < count; at += 1) order[at] = (keys[at] as number) % 2 ** INDEX_BITS;
+  // Ids that share a prefix may be out of order: insertion sort, linear when they are not.
+  for (let at = 1; at < count; at += 1) {
+    const index = order[at] as number;
+    const id = ids[index] as string;
+    let to = at;
+    while (to > 0 && (ids[order[to - 1] as number] as string) > id) {
+      order[to] = order[to - 1] as number;
+      to -= 1;
+    }
+    order[to] = index;
+  }
+  return order;
+}

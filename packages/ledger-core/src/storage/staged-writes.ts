@@ -7,6 +7,7 @@ import { writeTransferRecord } from './transfer-record.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import type { PlainRun } from './plain-lane.js';
 import { encodeSagaRun, type SagaRun } from './saga-run.js';
+import { noScatteredWrites, type ScatteredWrites } from './scattered-runs.js';
 
 export interface StagedWrites {
   readonly records: TransferRecord[];
@@ -16,8 +17,10 @@ export interface StagedWrites {
   readonly sagaRun: SagaRun;
   readonly history: [[number, number], Buffer][];
   readonly runs: PlainRun[];
-  /** Runs whose scattered transfers this write puts into the transfers db (IdIndex.flush). */
-  readonly merged: PlainRun[];
+  /** The ordered runs' index entries, once the runs are sealed (IdIndex.flush). */
+  readonly ordered: { readonly key: string; readonly value: Buffer }[];
+  /** The scattered runs written and removed (IdIndex.flush). */
+  readonly scattered: ScatteredWrites;
 }
 
 export function emptyStagedWrites(): StagedWrites {
@@ -27,22 +30,25 @@ export function emptyStagedWrites(): StagedWrites {
     sagaRun: { ids: [], outcomes: [] },
     history: [],
     runs: [],
-    merged: [],
+    ordered: [],
+    scattered: noScatteredWrites,
   };
 }
 
-/** Issues the writes into the current write transaction (the caller's fence block). */
-export function putStagedWrites(db: ShardDatabases, writes: StagedWrites): void {
-  let scattered = 0;
-  for (const run of writes.merged) scattered += run.scatteredColumns.length;
-  const arena = new ValueArena(Math.max(4096, (writes.records.length + scattered) * 96));
+/** Issues the writes, with the scattered runs' (`scattered`), into the current write
+ * transaction (the caller's fence block). */
+export function putStagedWrites(
+  db: ShardDatabases,
+  writes: StagedWrites,
+  scattered: ScatteredWrites,
+): void {
+  const arena = new ValueArena(Math.max(4096, writes.records.length * 96));
   const transfersDb = db.transfers;
-  const putTransfer = (id: string, value: Buffer): void => void transfersDb.put(id, value);
-  for (const run of writes.runs) {
-    const sealed = run.seal();
-    if (sealed !== null) void db.runs.put(sealed.key, sealed.value);
-  }
-  for (const run of writes.merged) run.putScattered(arena, putTransfer);
+  for (const { key, value } of writes.ordered) void db.runs.put(key, value);
+  for (const run of scattered.runs)
+    for (const [key, value] of run.write().entries) void db.scatteredRuns.put(key, value);
+  for (const { key, chunks } of scattered.removes)
+    for (let chunk = 0; chunk <= chunks; chunk += 1) void db.scatteredRuns.remove([key, chunk]);
   for (const record of writes.records) {
     writeTransferRecord(arena, record);
     void transfersDb.put(record.id, arena.take());

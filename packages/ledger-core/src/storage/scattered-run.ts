@@ -1,0 +1,189 @@
+// Runs of scattered transfers: the id index's part for random ids (UUIDv4 and any other id that
+// is not above every id before it). Writing one B-tree entry per random id copies a page per
+// insert once the index outgrows memory, and costs an LMDB put each; instead, each group commit
+// writes its random-id transfers as one run sorted by id, and runs are merged, several of a level
+// into one of the next (scattered-runs.ts), so that a lookup asks a handful of runs.
+//
+// A run is stored in ShardDatabases.scatteredRuns as a head entry [run key, 0] (u8 version, u8
+// level, u8 count of runs it was merged from, u32 transfers, u32 chunks, then the keys of the runs
+// it was merged from as f64: recovery drops any that a cut-short write left behind) and chunks
+// [run key, 1..n], each a plain run's value (plain-run.ts) of up to scatteredChunkEntries
+// transfers, ids ascending across chunks. In memory a run keeps the first id of each chunk and a
+// filter of its ids (1 byte per id), so a lookup reads at most one chunk of the runs that may
+// hold the id (about 3% of the others by the filter's error).
+
+import { assert } from '../assert.js';
+import { LedgerError } from '../errors.js';
+import type { TransferRecord } from '../domain/types.js';
+import { FixedFilterBuilder, fixedFilterMayHave } from './id-filter.js';
+import { findInPlainRun, PlainRunBuilder, PlainRunCursor } from './plain-run.js';
+import { bufferView } from './sorted-ids.js';
+
+/** Transfers per chunk: a lookup copies one chunk (about 12 KB) out of LMDB. */
+export const scatteredChunkEntries = 128;
+/** Bits per id of a run's filter. */
+const RUN_FILTER_BITS = 8;
+const HEAD_VERSION = 1;
+const HEAD_BYTES = 11;
+
+export type RunKey = [number, number];
+
+/** A run's content as built: its count and filter, the first id of each chunk, and the chunks
+ * (null once committed: read from LMDB). */
+export interface BuiltRun {
+  readonly count: number;
+  /** A filter of its ids (runFilter). */
+  readonly filter: Uint32Array;
+  readonly fences: readonly string[];
+  readonly chunks: readonly Buffer[] | null;
+}
+
+/** The filter builder of a run of `count` ids. */
+export function runFilter(count: number): FixedFilterBuilder {
+  return new FixedFilterBuilder(count, RUN_FILTER_BITS);
+}
+
+/** The values of a run as written: the head and its chunks, by their keys. */
+export interface RunWrite {
+  readonly entries: readonly (readonly [RunKey, Buffer])[];
+}
+
+export class ScatteredRun {
+  readonly key: number;
+  readonly level: number;
+  readonly from: readonly number[];
+  readonly count: number;
+  /** The first id of each chunk. */
+  private readonly fences: readonly string[];
+  private readonly filter: Uint32Array;
+  /** The chunk values while the commit that writes them is in flight; null once committed. */
+  chunks: readonly Buffer[] | null;
+
+  constructor(head: { key: number; level: number; from: readonly number[] }, built: BuiltRun) {
+    this.key = head.key;
+    this.level = head.level;
+    this.from = head.from;
+    this.count = built.count;
+    this.fences = built.fences;
+    this.filter = built.filter;
+    this.chunks = built.chunks;
+  }
+
+  get chunkCount(): number {
+    return this.fences.length;
+  }
+
+  /** The record of `id` if the run holds it; `read` reads a committed chunk (copied or not). */
+  find(id: string, read: (key: RunKey) => Buffer | undefined): TransferRecord | undefined {
+    if (!fixedFilterMayHave(this.filter, id)) return undefined;
+    // The chunk with the greatest first id <= id.
+    const fences = this.fences;
+    let low = 0;
+    let high = fences.length - 1;
+    let chunk = -1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      if ((fences[middle] as string) <= id) {
+        chunk = middle;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    if (chunk === -1) return undefined;
+    const value = this.chunks?.[chunk] ?? read([this.key, chunk + 1]);
+    assert(value !== undefined, 'a listed scattered run chunk is stored');
+    return findInPlainRun(value, id);
+  }
+
+  /** The head and chunk entries to write. */
+  write(): RunWrite {
+    const chunks = this.chunks;
+    assert(chunks !== null, 'a run is written while its chunks are in memory');
+    const head = Buffer.alloc(HEAD_BYTES + this.from.length * 8);
+    head.writeUInt8(HEAD_VERSION, 0);
+    head.writeUInt8(this.level, 1);
+    head.writeUInt8(this.from.length, 2);
+    head.writeUInt32LE(this.count, 3);
+    head.writeUInt32LE(chunks.length, 7);
+    this.from.forEach((key, index) => head.writeDoubleLE(key, HEAD_BYTES + index * 8));
+    const entries: (readonly [RunKey, Buffer])[] = [[[this.key, 0], head]];
+    chunks.forEach((chunk, index) => entries.push([[this.key, index + 1], chunk]));
+    return { entries };
+  }
+}
+
+/** A run's head as stored. */
+export function readRunHead(value: Uint8Array): {
+  level: number;
+  from: number[];
+  count: number;
+  chunks: number;
+} {
+  const view = bufferView(value);
+  if (view.length < HEAD_BYTES || view.readUInt8(0) !== HEAD_VERSION)
+    throw new LedgerError('STORAGE_CORRUPT', { reason: 'unknown scattered-run version' });
+  const from = view.readUInt8(2);
+  if (view.length !== HEAD_BYTES + from * 8)
+    throw new LedgerError('STORAGE_CORRUPT', { reason: 'scattered-run head of a wrong size' });
+  return {
+    level: view.readUInt8(1),
+    from: Array.from({ length: from }, (_, index) => view.readDoubleLE(HEAD_BYTES + index * 8)),
+    count: view.readUInt32LE(3),
+    chunks: view.readUInt32LE(7),
+  };
+}
+
+/** Cuts entries, copied in id order from `cursors` (each ascending, all disjoint; `count` in
+ * all), into chunks: a k-way merge, or the reading of one run. */
+export function chunkEntries(count: number, cursors: Iterable<PlainRunCursor>[]): BuiltRun {
+  const sources = cursors.map((source) => source[Symbol.iterator]());
+  const heads = sources.map((source) => nextCursor(source));
+  const headIds = heads.map((head) => head?.id ?? null);
+  const filter = runFilter(count);
+  const fences: string[] = [];
+  const chunks: Buffer[] = [];
+  let builder = new PlainRunBuilder();
+  let last = '';
+  let taken = 0;
+  for (;;) {
+    let pick = -1;
+    let id = '';
+    for (let index = 0; index < headIds.length; index += 1) {
+      const head = headIds[index] as string | null;
+      if (head !== null && (pick === -1 || head < id)) {
+        pick = index;
+        id = head;
+      }
+    }
+    if (pick === -1) break;
+    assert(taken === 0 || id > last, 'merged ids strictly ascend');
+    last = id;
+    taken += 1;
+    filter.add(id);
+    let cursor = heads[pick] as PlainRunCursor;
+    cursor.copyTo(builder);
+    if (cursor.id === null) {
+      const next = nextCursor(sources[pick] as Iterator<PlainRunCursor>);
+      heads[pick] = next;
+      if (next !== null) cursor = next;
+    }
+    headIds[pick] = heads[pick] === null ? null : cursor.id;
+    if (builder.count === scatteredChunkEntries) {
+      fences.push(builder.firstId as string);
+      chunks.push(builder.build());
+      builder = new PlainRunBuilder();
+    }
+  }
+  if (builder.count > 0) {
+    fences.push(builder.firstId as string);
+    chunks.push(builder.build());
+  }
+  assert(taken === count, 'a merge takes every entry of its runs');
+  return { count, filter: filter.words, fences, chunks };
+}
+
+/** The next cursor of `source` that has an entry, or null. */
+function nextCursor(source: Iterator<PlainRunCursor>): PlainRunCursor | null {
+  for (let next = source.next(); next.done !== true; next = source.next())
+    if (next.value.id !== null) return next.value;
+  return null;
+}

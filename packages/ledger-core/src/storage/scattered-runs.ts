@@ -1,0 +1,183 @@
+// The scattered runs of a shard (scattered-run.ts) as lookups and merges see them: every run
+// listed here is stored, or written by a commit in flight and kept in memory until it is
+// committed (LMDB reads cannot see it before). A commit writes at most one new run and at most
+// one merge: the oldest `scatteredRunFanout` committed runs of the lowest level that has that
+// many become one run of the next level, unless it would hold more than
+// `scatteredRunEntriesMax` transfers (runs that large stay as they are: a merge runs on the
+// shard's thread, and its size bounds how long one commit can take). So a shard keeps about
+// (fanout - 1) runs per level, plus one per entriesMax transfers, and each transfer is rewritten
+// about log_fanout(entriesMax / commit size) times, in chunks written in key order.
+
+import { LedgerError } from '../errors.js';
+import { limits } from '../limits.js';
+import type { TransferRecord } from '../domain/types.js';
+import type { ShardDatabases } from './lmdb-env.js';
+import { idsOfPlainRun, PlainRunCursor } from './plain-run.js';
+import {
+  chunkEntries,
+  readRunHead,
+  ScatteredRun,
+  type BuiltRun,
+  type RunKey,
+} from './scattered-run.js';
+
+/** What one commit writes to and removes from the scattered runs db. */
+export interface ScatteredWrites {
+  readonly runs: readonly ScatteredRun[];
+  /** Runs (all their entries) to remove. */
+  readonly removes: readonly { readonly key: number; readonly chunks: number }[];
+}
+
+export const noScatteredWrites: ScatteredWrites = { runs: [], removes: [] };
+
+export class ScatteredRuns {
+  /** Oldest first. */
+  private runs: ScatteredRun[] = [];
+  private nextKey = 1;
+  /** Runs a stored merged run was made from that are still stored: removed by the next commit. */
+  private leftOver: { key: number; chunks: number }[] = [];
+  private readonly read: (key: RunKey) => Buffer | undefined;
+
+  constructor(db: ShardDatabases) {
+    this.read = (key) => db.scatteredRuns.getBinaryFast(key);
+  }
+
+  /** Transfers the stored runs hold, from their heads (open, before load). */
+  static storedCount(db: ShardDatabases): number {
+    let count = 0;
+    for (const { key, value } of db.scatteredRuns.getRange({ start: [0, 0] }))
+      if (key[1] === 0) count += readRunHead(value).count;
+    return count;
+  }
+
+  /** Lists the stored runs and yields every id they hold, each once (open). A run that a stored
+   * merged run was made from is left out (and removed by the next commit): LMDB commits a
+   * merge's put and removes in one transaction, so this only guards against a write cut short
+   * some other way (its ids are in the merged run). */
+  *load(db: ShardDatabases): Generator<string> {
+    const heads: { key: number; head: ReturnType<typeof readRunHead> }[] = [];
+    const merged = new Set<number>();
+    for (const { key, value } of db.scatteredRuns.getRange({ start: [0, 0] })) {
+      if (key[1] !== 0) continue;
+      const head = readRunHead(value);
+      for (const from of head.from) merged.add(from);
+      heads.push({ key: key[0], head });
+      this.nextKey = Math.max(this.nextKey, key[0] + 1);
+    }
+    this.runs = [];
+    this.leftOver = [];
+    for (const { key, head } of heads) {
+      if (merged.has(key)) {
+        this.leftOver.push({ key, chunks: head.chunks });
+        continue;
+      }
+      const ids: string[] = [];
+      const built = chunkEntries(head.count, [idsNoted(runCursorsOf(db, key, head.chunks), ids)]);
+      this.runs.push(
+        new ScatteredRun({ key, level: head.level, from: head.from }, { ...built, chunks: null }),
+      );
+      yield* ids;
+    }
+  }
+
+  /** Transfers held by the runs. */
+  get transferCount(): number {
+    let count = 0;
+    for (const run of this.runs) count += run.count;
+    return count;
+  }
+
+  /** How many runs a lookup may ask. */
+  get runCount(): number {
+    return this.runs.length;
+  }
+
+  /** The record of `id` in the runs, newest run first. */
+  find(id: string): TransferRecord | undefined {
+    const runs = this.runs;
+    for (let index = runs.length - 1; index >= 0; index -= 1) {
+      const found = (runs[index] as ScatteredRun).find(id, this.read);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** Lists the runs a commit writes: `added`, its new runs (level 0), and the merge it makes,
+   * if one is due. They are found from now on. */
+  stage(db: ShardDatabases, added: readonly BuiltRun[]): ScatteredWrites {
+    const runs: ScatteredRun[] = [];
+    const removes = this.leftOver;
+    this.leftOver = [];
+    for (const built of added) {
+      const run = new ScatteredRun({ key: this.nextKey, level: 0, from: [] }, built);
+      this.nextKey += 1;
+      this.runs.push(run);
+      runs.push(run);
+    }
+    const inputs = this.mergeDue();
+    if (inputs !== null) {
+      const first = inputs[0] as ScatteredRun;
+      const merged = new ScatteredRun(
+        { key: this.nextKey, level: first.level + 1, from: inputs.map((run) => run.key) },
+        chunkEntries(
+          inputs.reduce((count, run) => count + run.count, 0),
+          inputs.map((run) => runCursorsOf(db, run.key, run.chunkCount)),
+        ),
+      );
+      this.nextKey += 1;
+      const at = this.runs.indexOf(first);
+      this.runs = this.runs.filter((run) => !inputs.includes(run));
+      this.runs.splice(at, 0, merged);
+      runs.push(merged);
+      for (const run of inputs) removes.push({ key: run.key, chunks: run.chunkCount });
+    }
+    return { runs, removes };
+  }
+
+  /** The oldest fanout committed runs of the lowest level that has that many and whose merge
+   * stays within the entries bound; null when no merge is due. */
+  private mergeDue(): ScatteredRun[] | null {
+    const fanout = limits.scatteredRunFanout;
+    const byLevel = new Map<number, ScatteredRun[]>();
+    for (const run of this.runs) {
+      if (run.chunks !== null) continue;
+      const level = byLevel.get(run.level);
+      if (level === undefined) byLevel.set(run.level, [run]);
+      else level.push(run);
+    }
+    for (const level of [...byLevel.keys()].sort((a, b) => a - b)) {
+      const runs = (byLevel.get(level) as ScatteredRun[]).slice(0, fanout);
+      if (runs.length < fanout) continue;
+      let count = 0;
+      for (const run of runs) count += run.count;
+      if (count <= limits.scatteredRunEntriesMax) return runs;
+    }
+    return null;
+  }
+
+  /** Marks a commit's runs committed: read from LMDB from now on. */
+  forget(writes: ScatteredWrites): void {
+    for (const run of writes.runs) run.chunks = null;
+  }
+}
+
+/** The cursors over each chunk of the stored run `key` of `chunks` chunks. */
+function* runCursorsOf(db: ShardDatabases, key: number, chunks: number): Generator<PlainRunCursor> {
+  for (let chunk = 1; chunk <= chunks; chunk += 1) {
+    const value = db.scatteredRuns.getBinary([key, chunk]);
+    if (value === undefined)
+      throw new LedgerError('STORAGE_CORRUPT', {
+        reason: `scattered run ${key} lacks chunk ${chunk}`,
+      });
+    yield new PlainRunCursor(value);
+  }
+}
+
+/** The cursors of `cursors`, noting each one's ids into `ids` first (open, to fill the known
+ * ids while the runs are read once). */
+function* idsNoted(cursors: Iterable<PlainRunCursor>, ids: string[]): Generator<PlainRunCursor> {
+  for (const cursor of cursors) {
+    ids.push(...idsOfPlainRun(cursor.value));
+    yield cursor;
+  }
+}

@@ -1,0 +1,88 @@
+// Goal: random-id transfers, which the lane keeps in sorted runs that later commits merge, are
+// found by every lookup after any number of merges, while open and after reopening: by lookup,
+// and as 'exists' when a retry sends one again (a lost id would post its money twice). Method: a
+// real engine on a temp dir; many small calls of random UUIDv4 ids through submitEncoded (each
+// call is one commit and one run), so that runs merge over three levels; then close, reopen and
+// look.
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { limits, ShardEngine, type Command } from '../src/index.js';
+import { decodeResultBatch, encodeCommandBatch } from '../src/internals.js';
+import { account, transfer, tempDirs } from './fixtures/engine-fixtures.js';
+
+const dirs = tempDirs('scattered-runs-');
+afterAll(() => dirs.cleanup());
+
+const ACCOUNTS = ['a', 'b', 'c', 'd'];
+/** Transfers per call: each call commits one run. */
+const CALL = 20;
+/** Calls: past fanout^3 runs, so that runs of three levels merge. */
+const CALLS = limits.scatteredRunFanout ** 3 + 40;
+
+/** The transfer of `id`, the `index`-th id sent: its accounts follow from its index. */
+function transferOf(id: string, index: number): Command {
+  return transfer(
+    id,
+    ACCOUNTS[index % ACCOUNTS.length] as string,
+    ACCOUNTS[(index + 1) % ACCOUNTS.length] as string,
+    BigInt(1 + (index % 7)),
+  );
+}
+
+async function statuses(engine: ShardEngine, commands: Command[]): Promise<string[]> {
+  const results = decodeResultBatch(await engine.submitEncoded(encodeCommandBatch(commands)));
+  return results.map((result) => result.status);
+}
+
+/** Every id is found with its own amount and accounts, and a retry of a sample is 'exists'. */
+async function expectAllFound(engine: ShardEngine, ids: readonly string[]): Promise<void> {
+  const found = await engine.lookupTransfers(ids);
+  const wrong = found.filter((record, index) => {
+    const expected = transferOf(ids[index] as string, index);
+    if (expected.type !== 'CreateTransfer') return true;
+    return (
+      record?.id !== ids[index] ||
+      record?.amount !== expected.transfer.amount ||
+      record?.debitAccountId !== expected.transfer.debitAccountId
+    );
+  });
+  expect(wrong.length).toBe(0);
+  const retries = ids.flatMap((id, index) => (index % 97 === 0 ? [transferOf(id, index)] : []));
+  expect(new Set(await statuses(engine, retries))).toEqual(new Set(['exists']));
+  expect((await engine.lookupTransfers([randomUUID()]))[0]).toBeUndefined();
+}
+
+describe('sorted runs of random-id transfers', () => {
+  it('find every transfer after merges over three levels, open and after reopening', async () => {
+    const dir = await dirs.make();
+    let engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0 });
+    await engine.submit(ACCOUNTS.map((id) => account(id)));
+    const ids: string[] = [];
+    for (let call = 0; call < CALLS; call += 1) {
+      const commands = Array.from({ length: CALL }, () => {
+        const id = randomUUID();
+        ids.push(id);
+        return transferOf(id, ids.length - 1);
+      });
+      expect(new Set(await statuses(engine, commands))).toEqual(new Set(['ok']));
+    }
+    // The lane took them (the filter's rare false positives go through decide instead).
+    expect(engine.plainLaneTransfers).toBeGreaterThan(ids.length * 0.99);
+    // Merged: far fewer runs than calls (each call wrote one).
+    const runs = (await engine.info()).scatteredRuns;
+    expect(runs).toBeGreaterThan(0);
+    expect(runs).toBeLessThan(4 * limits.scatteredRunFanout);
+    await expectAllFound(engine, ids);
+    await engine.close();
+
+    engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0 });
+    try {
+      expect((await engine.info()).scatteredRuns).toBe(runs);
+      await expectAllFound(engine, ids);
+      const report = await engine.verify();
+      expect(report.violations).toEqual([]);
+    } finally {
+      await engine.close();
+    }
+  }, 120_000);
+});
