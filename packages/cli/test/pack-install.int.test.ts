@@ -133,7 +133,9 @@ afterAll(async () => {
   if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
 });
 
-describe('the packed packages', () => {
+// tsc over every declaration of the packages and their dependencies takes a while on a busy
+// machine (the suite runs two test files at once on two cores).
+describe('the packed packages', { timeout: 120_000 }, () => {
   it('ship their README, LICENSE, compiled code and declarations, and no build state', async () => {
     for (const name of ['ledger-core', 'shard-router', 'bench', 'cli']) {
       const root = join(app, 'node_modules/@shardledger', name);
