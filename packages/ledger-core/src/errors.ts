@@ -127,7 +127,10 @@ export const errorCatalogue = {
     kind: 'operational',
     message: 'the directory is not a Shardledger data dir this build can read',
   },
-  DIR_LOCKED: { kind: 'operational', message: 'another process has the data dir open' },
+  DIR_LOCKED: {
+    kind: 'operational',
+    message: 'the data dir is open in a live process (this one or another)',
+  },
   WRITER_FENCED: {
     kind: 'operational',
     message: 'another writer opened the shard after this one; this one accepts nothing more',

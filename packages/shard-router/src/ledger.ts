@@ -65,6 +65,7 @@ export class Ledger {
   private readonly options: LedgerOptions;
   private readonly recovery: Recovery;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   private constructor(options: LedgerOptions, opened: OpenedLedger) {
     this.options = options;
@@ -283,10 +284,16 @@ export class Ledger {
     return this.shardClient(shard).readEvents(afterSequence, limit);
   }
 
-  /** Waits for sagas in doubt to settle, closes every shard and releases the dir lock. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Waits for sagas in doubt to settle, closes every shard and releases the dir lock. Safe to
+   * call more than once, at once too (from a signal handler while calls are in flight): every
+   * call resolves when the ledger is closed. */
+  close(): Promise<void> {
     this.closed = true;
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     // Calls made before close are sent, not dropped.
     this.transfers.flush();
     this.parts.sagas.stop();

@@ -6,7 +6,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isLedgerError } from '@shardledger/ledger-core';
+import { isLedgerError, type LedgerError } from '@shardledger/ledger-core';
+import { hostname } from 'node:os';
 import { acquireDirLock, legacyLockFileName, lockFileName } from '../src/dir-lock.js';
 
 // Child processes run the compiled module: Node 20 cannot run the .ts source.
@@ -42,6 +43,16 @@ function runChild(
 
 const tryLock = `try { const lock = await acquireDirLock(dir); console.log('acquired'); await lock.release(); }
   catch (error) { console.log(error.code); }`;
+
+async function errorOf(promise: Promise<unknown>): Promise<LedgerError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isLedgerError(error)) return error;
+    throw error;
+  }
+  throw new Error('resolved');
+}
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -85,7 +96,7 @@ describe('acquireDirLock', () => {
     const source = `import { parentPort, workerData } from 'node:worker_threads';
       import { acquireDirLock } from ${JSON.stringify(pathToFileURL(compiledLock).href)};
       try { await acquireDirLock(workerData); parentPort.postMessage('acquired'); }
-      catch (error) { parentPort.postMessage(error.code); }`;
+      catch (error) { parentPort.postMessage(error.code + ' ' + error.message); }`;
     const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), {
       workerData: dir,
     });
@@ -94,7 +105,47 @@ describe('acquireDirLock', () => {
       worker.once('error', reject);
     });
     await worker.terminate();
-    expect(answer).toBe('DIR_LOCKED');
+    expect(answer).toMatch(/^DIR_LOCKED .*already open in this process/);
+    await lock.release();
+  });
+
+  it('says the dir is already open in this process when this process holds it', async () => {
+    const lock = await acquireDirLock(dir);
+    const refused = await errorOf(acquireDirLock(dir));
+    expect(refused.code).toBe('DIR_LOCKED');
+    expect(refused.message).toMatch(/already open in this process/);
+    expect(refused.detail['holder']).toBe('this process');
+    await lock.release();
+  });
+
+  it('names the pid of the other process that holds the dir', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { acquireDirLock } from ${JSON.stringify(compiledLock)};
+        await acquireDirLock(${JSON.stringify(dir)});
+        console.log('held');
+        setInterval(() => undefined, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', () => reject(new Error('the child exited before taking the lock')));
+      });
+      const refused = await errorOf(acquireDirLock(dir));
+      expect(refused.code).toBe('DIR_LOCKED');
+      expect(refused.message).toContain(`open in process ${child.pid} on ${hostname()}`);
+      expect(refused.message).not.toMatch(/this process/);
+      expect(refused.detail['pid']).toBe(child.pid);
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('close', resolve));
+    }
+    const lock = await acquireDirLock(dir);
     await lock.release();
   });
 

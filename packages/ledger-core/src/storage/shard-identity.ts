@@ -9,8 +9,15 @@
 
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Database } from 'lmdb';
 import { LedgerError } from '../errors.js';
+
+/** The part of the shard's lmdb `meta` database these functions use. Named here rather than
+ * imported from lmdb: this file's declarations are part of the package's public types, and lmdb's
+ * own fail a strict type-check (no skipLibCheck) of an ES-module application. */
+interface MetaStore {
+  get(key: string): unknown;
+  put(key: string, value: unknown): unknown;
+}
 
 export interface ShardIdentity {
   /** The manifest's ledger id (or, for a dir older than ledger ids, its creation time). */
@@ -64,7 +71,7 @@ export function checkShardFiles(dir: string, expected: ShardIdentityExpectation)
 }
 
 /** The stored identity; undefined in a new environment or one written before identities. */
-export function readShardIdentity(meta: Database<unknown, string>): ShardIdentity | undefined {
+export function readShardIdentity(meta: MetaStore): ShardIdentity | undefined {
   const stored = meta.get(identityKey) as Partial<ShardIdentity> | undefined;
   if (stored === undefined) return undefined;
   return {
@@ -114,7 +121,7 @@ export function checkAccountHomes(
 }
 
 /** Issues the identity's put (inside the caller's write block). */
-export function putShardIdentity(meta: Database<unknown, string>, identity: ShardIdentity): void {
+export function putShardIdentity(meta: MetaStore, identity: ShardIdentity): void {
   const record: ShardIdentity = {
     ledgerId: identity.ledgerId,
     shard: identity.shard,

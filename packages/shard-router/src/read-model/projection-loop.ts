@@ -159,7 +159,7 @@ export class ProjectionLoop {
         read = await this.#readAndShip();
       } catch (error) {
         if (isLedgerError(error, 'SHARD_UNAVAILABLE')) {
-          await sleep(pollIntervalMs);
+          await sleep(pollIntervalMs, undefined, { ref: false });
           continue;
         }
         // Anything else (a closed ledger) stops the projection; waiters and later calls see it.
@@ -196,7 +196,9 @@ export class ProjectionLoop {
   /** Waits for `ms` (null: until a batch commits), a wake-up or a commit, whichever comes first. */
   #idle(ms: number | null): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = ms === null ? undefined : setTimeout(done, ms);
+      // Unref'd: a model that only follows the logs does not keep the process alive (a waitFor
+      // holds it with a timer of its own, and a batch in flight with its worker).
+      const timer = ms === null ? undefined : setTimeout(done, ms).unref();
       function done(): void {
         clearTimeout(timer);
         resolve();

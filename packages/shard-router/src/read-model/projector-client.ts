@@ -1,6 +1,8 @@
 // The caller's side of the projector worker: starts it, ships event batches to it and resolves
 // each batch's promise with the watermark it committed. Batches are applied in the order they are
 // sent; a worker that dies fails every batch in flight (the ReadModel then stops projecting).
+// Like the shard workers, the thread keeps the process alive only while it starts or a request
+// to it is unanswered.
 
 import { Worker } from 'node:worker_threads';
 import { LedgerError } from '@shardledger/ledger-core';
@@ -30,6 +32,8 @@ export class ProjectorClient {
   readonly #exited: Promise<void>;
   #failure: LedgerError | null = null;
   #closing = false;
+  /** Whether the worker holds the process alive (worker.ref()): while a reply is awaited. */
+  #holdsProcess = true;
   /** The worker thread's niceness as it reported it (null: could not be set on this system). */
   niceness: number | null = null;
 
@@ -98,6 +102,7 @@ export class ProjectorClient {
   #send(request: ProjectorRequest): Promise<ProjectorReply> {
     if (this.#failure !== null) return Promise.reject(this.#failure);
     const reply = this.#expect();
+    this.#holdProcess(true);
     this.#worker.postMessage(request);
     return reply;
   }
@@ -109,7 +114,15 @@ export class ProjectorClient {
   #onReply(reply: ProjectorReply): void {
     const waiter = this.#waiters.shift();
     assert(waiter !== undefined, 'a reply answers a request');
+    if (this.#waiters.length === 0 && !this.#closing) this.#holdProcess(false);
     waiter.resolve(reply);
+  }
+
+  #holdProcess(hold: boolean): void {
+    if (hold === this.#holdsProcess) return;
+    this.#holdsProcess = hold;
+    if (hold) this.#worker.ref();
+    else this.#worker.unref();
   }
 
   #fail(error: LedgerError): void {

@@ -2,7 +2,7 @@
 // values its rows share. Statements are prepared once per connection; the projector runs them for
 // every event it applies.
 
-import type Database from 'better-sqlite3';
+import type { SqliteStatement } from '../sqlite-driver.js';
 import type { Metadata } from '@shardledger/ledger-core';
 import type { ReadModelDb } from './read-model-db.js';
 
@@ -70,11 +70,11 @@ type StatementName = keyof typeof sql;
 const bigintReads: readonly StatementName[] = ['watermarks', 'account', 'transferOrigin', 'legsOf'];
 
 export type ProjectorStatements = {
-  readonly [Name in StatementName]: Database.Statement;
+  readonly [Name in StatementName]: SqliteStatement;
 };
 
 export function prepareProjectorStatements(db: ReadModelDb): ProjectorStatements {
-  const statements = {} as Record<StatementName, Database.Statement>;
+  const statements = {} as Record<StatementName, SqliteStatement>;
   for (const name of Object.keys(sql) as StatementName[]) statements[name] = db.prepare(sql[name]);
   for (const name of bigintReads) statements[name].safeIntegers(true);
   return statements;

@@ -7,10 +7,11 @@
 // that rows are stored in primary-key order: a dump ordered by primary key is the same bytes for
 // two databases with the same content (the rebuild test compares exactly that).
 
-import Database from 'better-sqlite3';
 import { LedgerError } from '@shardledger/ledger-core';
+import { openSqlite, type SqliteDatabase } from '../sqlite-driver.js';
 
-export type ReadModelDb = Database.Database;
+/** A read-model file's SQLite connection. */
+export type ReadModelDb = SqliteDatabase;
 
 /** Bumped on any schema change; a file of another version is refused (rebuild it). */
 export const readModelSchemaVersion = 1;
@@ -142,7 +143,7 @@ export interface OpenReadModelDbOptions {
 
 /** Opens (creating when missing, unless read-only) a read-model file. */
 export function openReadModelDb(options: OpenReadModelDbOptions): ReadModelDb {
-  const db = new Database(options.path, {
+  const db = openSqlite(options.path, {
     readonly: options.readonly,
     // A read-only open of a missing file is a mistake, not a request for an empty model.
     fileMustExist: options.readonly,

@@ -3,6 +3,11 @@
 // SHARD_UNAVAILABLE (retryable: resubmitting the same ids is idempotent) and the new worker
 // recovers from the log; calls made meanwhile wait for it. After restartAttemptsMax failed
 // restarts in a row, or when the first worker never opens, the shard fails for good.
+//
+// The worker keeps the process alive only while it starts or a request to it is unanswered: an
+// application that is done with the ledger exits without close(), as it would with a file or a
+// socket it no longer uses (what a `strict` call acknowledged is on disk; the rest of an exit is a
+// crash the shard recovers from).
 
 import { Worker } from 'node:worker_threads';
 import { LedgerError, type EngineInfo } from '@shardledger/ledger-core';
@@ -75,6 +80,8 @@ export class WorkerLifecycle {
   #nextId = 1;
   readonly #inFlight = new Map<number, InFlightRequest>();
   #idleWaiters: (() => void)[] = [];
+  /** Whether the worker holds the process alive (worker.ref()); see the top of the file. */
+  #holdsProcess = true;
   /** Set once close was sent: the worker's exit is then expected, not restarted. */
   closeSent = false;
 
@@ -157,6 +164,7 @@ export class WorkerLifecycle {
     this.#nextId += 1;
     // The reply to `id` is the answer of `op`: the map holds requests of every op.
     this.#inFlight.set(id, request as InFlightRequest);
+    this.#holdProcess(true);
     worker.postMessage(buffer, [buffer]);
   }
 
@@ -176,6 +184,7 @@ export class WorkerLifecycle {
       name: `shard-${this.shard}`,
     });
     this.#worker = worker;
+    this.#holdsProcess = true; // A new worker is ref'd: it holds the process while it starts.
     this.#state = 'starting';
     this.#openError = undefined;
     worker.on('message', (buffer: ArrayBuffer) => {
@@ -204,6 +213,8 @@ export class WorkerLifecycle {
     const request = this.#inFlight.get(answered.id);
     assert(request !== undefined, 'a reply matches a request in flight');
     this.#inFlight.delete(answered.id);
+    // Once close was sent, the worker holds the process until it has exited (close awaits it).
+    if (this.#inFlight.size === 0 && !this.closeSent) this.#holdProcess(false);
     if (answered.ok) request.answer(answered.value);
     else request.fail(errorFromWire(answered.error));
     this.#hooks.onSettled();
@@ -216,6 +227,7 @@ export class WorkerLifecycle {
     }
     this.#state = 'ready';
     this.#restartFailures = 0;
+    if (this.#inFlight.size === 0) this.#holdProcess(false);
     this.#info = message.value.info;
     const waiters = this.#readyWaiters;
     this.#readyWaiters = [];
@@ -272,6 +284,15 @@ export class WorkerLifecycle {
 
   #isIdle(): boolean {
     return this.#inFlight.size === 0 || this.#state === 'failed';
+  }
+
+  /** ref()s or unref()s the worker on a change only (each is a call into the thread's handle). */
+  #holdProcess(hold: boolean): void {
+    const worker = this.#worker;
+    if (worker === undefined || hold === this.#holdsProcess) return;
+    this.#holdsProcess = hold;
+    if (hold) worker.ref();
+    else worker.unref();
   }
 
   /** Resolves the whenIdle waiters once nothing is in flight. */
