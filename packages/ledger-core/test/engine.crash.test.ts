@@ -175,7 +175,7 @@ async function expectRetriesExist(engine: ShardEngine, ids: string[], context: s
 }
 
 /** `kills` writer runs over one dir, each SIGKILLed at a seeded moment, each followed by the
- * checks. `lane`: the writer sends random ids through submitEncoded (deferred index entries). */
+ * checks. `lane`: the writer sends random ids through submitEncoded (sorted runs that merge). */
 async function crashRuns(kills: number, lane: boolean): Promise<void> {
   acknowledged.clear();
   seen.clear();
@@ -317,7 +317,7 @@ describe('ShardEngine under SIGKILL', () => {
   );
 
   it(
-    `keeps random-id transfers of the lane, whose index entries are deferred, across ${LANE_KILLS} kills`,
+    `keeps random-id transfers of the lane, in sorted runs that later commits merge, across ${LANE_KILLS} kills`,
     { timeout: 120_000 },
     () => crashRuns(LANE_KILLS, true),
   );

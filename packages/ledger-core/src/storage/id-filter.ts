@@ -81,6 +81,8 @@ class Layer {
 export class IdFilter {
   readonly #layers: Layer[];
   readonly #hash = new Uint32Array(2);
+  /** The id whose hash #hash holds, or null. */
+  #hashed: string | null = null;
 
   /** `expected`: about how many ids the filter will hold soon (the stored count on open); the
    * first layer holds twice that, at least idFilterCapacityMin. */
@@ -105,7 +107,9 @@ export class IdFilter {
 
   add(id: string): void {
     const hash = this.#hash;
-    hashId(id, hash);
+    // The lane asks (mayHave) and then adds the same id: its hash is computed once.
+    if (id !== this.#hashed) hashId(id, hash);
+    this.#hashed = null;
     let layer = this.#layers[this.#layers.length - 1] as Layer;
     if (layer.count >= layer.capacity) {
       layer = new Layer(layer.capacity * 2);
@@ -118,6 +122,7 @@ export class IdFilter {
   mayHave(id: string): boolean {
     const hash = this.#hash;
     hashId(id, hash);
+    this.#hashed = id;
     const a = hash[0] as number;
     const b = hash[1] as number;
     const layers = this.#layers;

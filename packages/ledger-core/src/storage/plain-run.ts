@@ -115,6 +115,29 @@ export function lastIdOfPlainRun(value: Uint8Array): string {
   return plainRunId(view, entries, count - 1).id;
 }
 
+/** Copies entries of a plain run's value, by their index in it, into `out`: `order` lists which
+ * (the builder takes them in that order). */
+export function copyPlainRunEntries(
+  value: Uint8Array,
+  ids: readonly string[],
+  order: ArrayLike<number>,
+  from: number,
+  to: number,
+  out: PlainRunBuilder,
+): void {
+  const { view, entries } = plainRunView(value);
+  for (let position = from; position < to; position += 1) {
+    const at = order[position] as number;
+    const offsets = PLAIN_RUN_HEADER_BYTES + 4 * at;
+    out.add(
+      ids[at] as string,
+      view,
+      entries + view.readUInt32LE(offsets),
+      entries + view.readUInt32LE(offsets + 4),
+    );
+  }
+}
+
 /** Reads a plain run's value entry by entry, in id order, without decoding records: what a
  * merge of runs copies from. */
 export class PlainRunCursor {
