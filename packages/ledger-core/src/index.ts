@@ -31,6 +31,12 @@ export {
 } from './errors.js';
 export { limits } from './limits.js';
 export {
+  currencyScale,
+  formatAmount,
+  parseAmount,
+  type ParseAmountOptions,
+} from './currency.js';
+export {
   parseAccount,
   parseResolution,
   parseTransfer,

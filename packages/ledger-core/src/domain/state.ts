@@ -8,6 +8,8 @@ import type { AccountSpec, Metadata, ReservationLeg } from './types.js';
 export interface AccountState {
   readonly id: string;
   readonly currency: string;
+  /** Decimal places of the currency's minor unit, as the account was created with. */
+  readonly scale: number;
   readonly flags: number;
   readonly metadata: Metadata | null;
   /** Creation order within the shard; the key prefix of the history index. */
@@ -99,6 +101,7 @@ export function newAccountState(
   return {
     id: spec.id,
     currency: spec.currency,
+    scale: spec.scale,
     flags: spec.flags,
     metadata: spec.metadata,
     ordinal,
