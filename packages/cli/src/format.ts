@@ -4,7 +4,11 @@
 // currency code names ('KWD' 3, 'KRW' 0, 'USDC/6' 6); a value with more decimals than that is
 // refused rather than rounded.
 
-import { formatAmount as formatDecimal, isLedgerError, parseAmount } from '@shardledger/ledger-core';
+import {
+  formatAmount as formatDecimal,
+  isLedgerError,
+  parseAmount,
+} from '@shardledger/ledger-core';
 import { storedScaleOf } from '@shardledger/ledger-core/internals';
 import { CliError } from './errors.js';
 

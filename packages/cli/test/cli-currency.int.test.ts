@@ -48,7 +48,15 @@ describe('shardledger amounts at the scale of each currency', () => {
   });
 
   it('reads an asset amount at the scale its code declares, the currency taken from the account', async () => {
-    const sent = await run('transfer', '--from', 'coin-a', '--to', 'coin-b', '--amount', '2.000001');
+    const sent = await run(
+      'transfer',
+      '--from',
+      'coin-a',
+      '--to',
+      'coin-b',
+      '--amount',
+      '2.000001',
+    );
     expect(sent.code, sent.stderr).toBe(0);
     expect(await balanceOf('coin-b')).toMatchObject({ balance: '2000001', scale: 6 });
     const listed = await run('accounts', 'show', 'coin-b');

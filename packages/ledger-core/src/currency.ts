@@ -27,8 +27,10 @@ function isoScaleTable(): Map<string, number> {
   if (isoScales !== null) return isoScales;
   const table = new Map<string, number>();
   for (const code of Intl.supportedValuesOf('currency')) {
-    const digits = new Intl.NumberFormat('en', { style: 'currency', currency: code })
-      .resolvedOptions().maximumFractionDigits;
+    const digits = new Intl.NumberFormat('en', {
+      style: 'currency',
+      currency: code,
+    }).resolvedOptions().maximumFractionDigits;
     assert(digits !== undefined, 'Intl resolves the fraction digits of a currency');
     assert(digits >= 0 && digits <= limits.currencyScaleMax, 'an ISO scale within the bound');
     table.set(code, digits);

@@ -51,7 +51,10 @@ describe('currencyScale', () => {
 
   it('refuses malformed codes and scales out of bounds', () => {
     for (const code of ['usd', '', 'USDC/', 'USDC/19', 'USDC/06', 'USDC/-1', 'A/B', 'X'.repeat(13)])
-      expect(codeOfThrow(() => currencyScale(code)), code).toBe('INVALID_CURRENCY');
+      expect(
+        codeOfThrow(() => currencyScale(code)),
+        code,
+      ).toBe('INVALID_CURRENCY');
   });
 });
 
@@ -74,7 +77,10 @@ describe('parseAmount', () => {
 
   it('refuses malformed text, a sign where none is allowed, and values above 2^128-1', () => {
     for (const text of ['', '.5', '1.', '1,5', '1e3', '+1', ' 1', '1 ', '0x10', '١', '1.2.3'])
-      expect(codeOfThrow(() => parseAmount(text, 'USD')), text).toBe('INVALID_AMOUNT');
+      expect(
+        codeOfThrow(() => parseAmount(text, 'USD')),
+        text,
+      ).toBe('INVALID_AMOUNT');
     expect(codeOfThrow(() => parseAmount('-1.00', 'USD'))).toBe('INVALID_AMOUNT');
     expect(parseAmount('-1.05', 'USD', { signed: true })).toBe(-105n);
     const max = ((1n << 128n) - 1n).toString();

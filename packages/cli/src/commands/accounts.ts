@@ -198,8 +198,7 @@ export function accountJson(account: Account): Record<string, unknown> {
 }
 
 export function accountsTable(list: readonly Account[], options: AmountOptions): string {
-  const amount = (value: bigint, account: Account): string =>
-    formatAmount(value, account, options);
+  const amount = (value: bigint, account: Account): string => formatAmount(value, account, options);
   return formatTable(
     [
       { header: 'id' },

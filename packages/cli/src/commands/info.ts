@@ -85,7 +85,10 @@ function infoText(info: LedgerInfo, options: AmountOptions): string {
       ? 'no postings yet'
       : formatTable(
           [{ header: 'currency' }, { header: 'posted (debits = credits)', right }],
-          currencies.map(([currency, sum]) => [currency, formatAmount(sum, moneyOf(currency), options)]),
+          currencies.map(([currency, sum]) => [
+            currency,
+            formatAmount(sum, moneyOf(currency), options),
+          ]),
         );
   return `${head}\n\n${shards}\n\n${totalsTable}`;
 }

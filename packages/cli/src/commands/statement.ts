@@ -107,17 +107,7 @@ export function registerStatement(program: Command): void {
         await model.close();
       }
     } else {
-      const { openReadModelFile, readModelFileName } = await loadReadModel();
-      const path = options.path ?? join(options.dir, readModelFileName);
-      // SQLite reports a missing file as an unexpected error: say what is missing instead.
-      if (!existsSync(path)) {
-        throw new CliError({
-          code: 'READ_MODEL_NOT_FOUND',
-          message: `no read-model file at ${path}`,
-          hint: `create it with 'shardledger project', or name it with --path`,
-        });
-      }
-      const file = openReadModelFile({ path });
+      const file = await openFileAsIs(options);
       try {
         report(file, account, options, limit);
       } finally {
@@ -125,6 +115,21 @@ export function registerStatement(program: Command): void {
       }
     }
   });
+}
+
+/** The read-model file as it is (--no-catch-up). SQLite reports a missing file as an unexpected
+ * error: say what is missing instead. */
+async function openFileAsIs(options: StatementOptions): Promise<ReadModelApi.ReadModelFile> {
+  const { openReadModelFile, readModelFileName } = await loadReadModel();
+  const path = options.path ?? join(options.dir, readModelFileName);
+  if (!existsSync(path)) {
+    throw new CliError({
+      code: 'READ_MODEL_NOT_FOUND',
+      message: `no read-model file at ${path}`,
+      hint: `create it with 'shardledger project', or name it with --path`,
+    });
+  }
+  return openReadModelFile({ path });
 }
 
 /** One of the three reports: transfers by metadata, a balance as of a time, or a statement. */

@@ -215,7 +215,9 @@ function report(
     const rows = results.map((result, index) => {
       const input = inputs[index];
       const amount =
-        input === undefined ? '' : formatAmount(BigInt(input.amount), moneyOf(input.currency), options);
+        input === undefined
+          ? ''
+          : formatAmount(BigInt(input.amount), moneyOf(input.currency), options);
       return [
         result.id,
         result.status,
@@ -288,9 +290,7 @@ function registerResolve(transfer: Command, action: 'post' | 'void'): void {
       const [debit] = await ledger.lookupAccounts([pending.debitAccountId]);
       const money = debit ?? moneyOf(pending.currency);
       const amount =
-        options.amount === undefined
-          ? undefined
-          : parseAmountText(options.amount, money, options);
+        options.amount === undefined ? undefined : parseAmountText(options.amount, money, options);
       const results =
         action === 'post'
           ? await ledger.postPendingTransfers([

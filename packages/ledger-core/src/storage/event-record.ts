@@ -9,12 +9,7 @@ import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import { SAFE_BIG } from '../limits.js';
 import { storedScaleOf } from '../currency.js';
-import type {
-  AccountCreated,
-  AccountSpec,
-  LedgerEvent,
-  TransferCreated,
-} from '../domain/types.js';
+import type { AccountCreated, AccountSpec, LedgerEvent, TransferCreated } from '../domain/types.js';
 import { packr } from './packr.js';
 import {
   CHECKSUM_PLACEHOLDER,
