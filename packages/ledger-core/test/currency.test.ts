@@ -6,6 +6,7 @@ import {
   currencyScale,
   formatAmount,
   isLedgerError,
+  limits,
   parseAccount,
   parseAmount,
   ShardEngine,
@@ -47,6 +48,11 @@ describe('currencyScale', () => {
     expect(digits.resolvedOptions().maximumFractionDigits).toBe(2);
     expect(codeOfThrow(() => currencyScale('PTS'))).toBe('CURRENCY_UNKNOWN');
     expect(codeOfThrow(() => currencyScale('USDC'))).toBe('CURRENCY_UNKNOWN');
+  });
+
+  it('bounds scales so that 2^128-1 minor units still hold 10^20 major units', () => {
+    expect(limits.currencyScaleMax).toBe(18);
+    expect(10n ** BigInt(limits.currencyScaleMax + 20)).toBeLessThan((1n << 128n) - 1n);
   });
 
   it('refuses malformed codes and scales out of bounds', () => {
@@ -165,7 +171,7 @@ describe('account scale', () => {
     ]);
 
     const state = initialState();
-    for (const event of events) evolve(state, event);
+    for (const event of decoded.events) evolve(state, event);
     const payload = captureState(state);
     const stripped = {
       ...payload,
