@@ -17,7 +17,8 @@ export const exitCodes = {
   locked: 4,
   /** Reading or writing failed (disk, permissions), or the log failed a consistency check. */
   io: 5,
-  /** An account, transfer or pending transfer named on the command line does not exist. */
+  /** An account, transfer or pending transfer named on the command line does not exist, or the
+   * read-model file a command reads without creating it. */
   notFound: 6,
   /** The currency does not match the accounts'. */
   currencyMismatch: 7,
@@ -50,7 +51,10 @@ export const exitCodeTable: readonly { readonly code: ExitCode; readonly meaning
   },
   { code: exitCodes.locked, meaning: 'locked: another process has the data dir open' },
   { code: exitCodes.io, meaning: 'I/O error or corrupt storage' },
-  { code: exitCodes.notFound, meaning: 'not found: unknown account, transfer or pending transfer' },
+  {
+    code: exitCodes.notFound,
+    meaning: 'not found: unknown account, transfer or pending transfer, or no read-model file',
+  },
   {
     code: exitCodes.currencyMismatch,
     meaning: 'currency mismatch between the command and the accounts',
@@ -67,6 +71,7 @@ export const cliErrorCodes = {
   USAGE_ERROR: 'the command line is malformed',
   INVALID_INPUT: 'an input file or value could not be read',
   TRANSFER_NOT_FOUND: 'no transfer has this id',
+  READ_MODEL_NOT_FOUND: 'the read-model file does not exist',
   INVARIANT_VIOLATED: 'verify found a broken invariant',
   INTERNAL_ERROR: 'an unexpected error (a bug)',
 } as const;
@@ -99,6 +104,8 @@ const exitCodeByCode: Partial<Record<string, ExitCode>> = {
   INVALID_ARGUMENT: exitCodes.usage,
   INVALID_ID: exitCodes.usage,
   INVALID_CURRENCY: exitCodes.usage,
+  CURRENCY_UNKNOWN: exitCodes.usage,
+  AMOUNT_TOO_PRECISE: exitCodes.usage,
   INVALID_FLAGS: exitCodes.usage,
   INVALID_METADATA: exitCodes.usage,
   INVALID_AMOUNT: exitCodes.usage,
@@ -115,6 +122,7 @@ const exitCodeByCode: Partial<Record<string, ExitCode>> = {
   ACCOUNT_NOT_FOUND: exitCodes.notFound,
   PENDING_NOT_FOUND: exitCodes.notFound,
   TRANSFER_NOT_FOUND: exitCodes.notFound,
+  READ_MODEL_NOT_FOUND: exitCodes.notFound,
   CURRENCY_MISMATCH: exitCodes.currencyMismatch,
   SHARD_UNAVAILABLE: exitCodes.unavailable,
   QUEUE_FULL: exitCodes.unavailable,
@@ -166,6 +174,10 @@ const hints: Partial<Record<string, string>> = {
   USAGE_ERROR: "see 'shardledger <command> --help' for options and examples",
   INVALID_AMOUNT:
     "write amounts in major units with at most the currency's decimals (12.34 USD), or minor units with --minor",
+  AMOUNT_TOO_PRECISE:
+    "write at most the currency's decimals (USD 2, KWD 3, KRW 0), or minor units with --minor",
+  INVALID_CURRENCY: 'a currency is an ISO 4217 code (USD) or an asset with its scale (USDC/6)',
+  CURRENCY_UNKNOWN: 'not an ISO 4217 code: declare the scale in the code, e.g. USDC/6 or PTS/0',
   NOT_A_LEDGER:
     "create one with 'shardledger init --dir <dir>', or point --dir / SHARDLEDGER_DIR at an existing one",
   SHARD_COUNT_MISMATCH: 'omit --shards to open the dir with the shard count it was created with',

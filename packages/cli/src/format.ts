@@ -1,28 +1,34 @@
 // Amounts, times, tables and JSON for the terminal. Money stays bigint minor units end to end:
-// major-unit text ("12.34") is parsed with string and bigint arithmetic only, never a float, and
-// a value with more decimals than the currency has is refused rather than rounded.
+// major-unit text ("12.34") is parsed and printed by ledger-core's parseAmount and formatAmount
+// (string and bigint arithmetic only, never a float), at the scale the account recorded or the
+// currency code names ('KWD' 3, 'KRW' 0, 'USDC/6' 6); a value with more decimals than that is
+// refused rather than rounded.
 
+import {
+  formatAmount as formatDecimal,
+  isLedgerError,
+  parseAmount,
+} from '@shardledger/ledger-core';
+import { storedScaleOf } from '@shardledger/ledger-core/internals';
 import { CliError } from './errors.js';
 
-/** Decimal places of the minor unit. Anything not listed has 2. */
-export const currencyScales: Readonly<Record<string, number>> = {
-  USD: 2,
-  EUR: 2,
-  GBP: 2,
-  JPY: 0,
-  BTC: 8,
-  ETH: 18,
-};
-export const defaultScale = 2;
+/** A currency and the scale its amounts are written with: an account, or money of a code. */
+export interface Money {
+  readonly currency: string;
+  readonly scale: number;
+}
+
+/** The scale to print amounts of `currency` with when no account says it: the code's own ('USD'
+ * 2, 'USDC/6' 6), or 0 for a plain code that names no ISO currency (accounts of older ledgers),
+ * whose amounts are then shown as the whole minor units they are. */
+export function moneyOf(currency: string): Money {
+  return { currency, scale: storedScaleOf(currency) };
+}
 
 /** Largest amount the ledger accepts: 2^128 - 1 minor units. */
 const amountMax = (1n << 128n) - 1n;
 
-export function scaleOf(currency: string): number {
-  return currencyScales[currency] ?? defaultScale;
-}
-
-const majorPattern = /^([0-9]+)(?:\.([0-9]+))?$/;
+const majorPattern = /^[0-9]+(?:\.[0-9]+)?$/;
 const minorPattern = /^[0-9]+$/;
 
 function invalidAmount(text: string, why: string): CliError {
@@ -39,29 +45,25 @@ export function checkAmountSyntax(text: string, options: { minor: boolean }): vo
   }
 }
 
-/** Parses an amount typed by a person into minor units: "12.34" USD -> 1234n; with `minor`, the
- * text is already minor units ("1234"). Rejects signs, exponents, extra decimals, 0 and
- * > 2^128-1. */
-export function parseAmountText(
-  text: string,
-  options: { currency: string; minor: boolean },
-): bigint {
+/** Parses an amount typed by a person into minor units at the scale of `money`: "12.34" USD ->
+ * 1234n, "1.500" KWD -> 1500n, "1000" KRW -> 1000n; with `minor`, the text is already minor units
+ * ("1234"). Rejects signs, exponents, extra decimals, 0 and > 2^128-1. */
+export function parseAmountText(text: string, money: Money, options: { minor: boolean }): bigint {
   checkAmountSyntax(text, options);
   let value: bigint;
-  if (options.minor) {
-    value = BigInt(text);
-  } else {
-    const match = majorPattern.exec(text);
-    const whole = match?.[1] ?? '';
-    const fraction = match?.[2] ?? '';
-    const scale = scaleOf(options.currency);
-    if (fraction.length > scale) {
-      throw invalidAmount(
-        text,
-        `has ${fraction.length} decimals but ${options.currency} has ${scale}`,
-      );
+  try {
+    value = parseAmount(text, options.minor ? 0 : money.scale);
+  } catch (error) {
+    if (isLedgerError(error, 'AMOUNT_TOO_PRECISE')) {
+      const decimals = text.length - text.indexOf('.') - 1;
+      throw new CliError({
+        code: 'AMOUNT_TOO_PRECISE',
+        message: `amount '${text}' has ${decimals} decimals but ${money.currency} has ${money.scale}`,
+      });
     }
-    value = BigInt(whole) * 10n ** BigInt(scale) + BigInt(fraction.padEnd(scale, '0') || '0');
+    if (isLedgerError(error, 'INVALID_AMOUNT'))
+      throw invalidAmount(text, 'exceeds the largest amount, 2^128-1 minor units');
+    throw error;
   }
   if (value === 0n) throw invalidAmount(text, 'must be greater than zero');
   if (value > amountMax)
@@ -69,20 +71,14 @@ export function parseAmountText(
   return value;
 }
 
-/** Minor units as major-unit text: 1234n USD -> "12.34"; -5n -> "-0.05". */
-export function formatMajor(minor: bigint, currency: string): string {
-  const scale = scaleOf(currency);
-  const negative = minor < 0n;
-  const digits = (negative ? -minor : minor).toString();
-  if (scale === 0) return `${negative ? '-' : ''}${digits}`;
-  const padded = digits.padStart(scale + 1, '0');
-  const whole = padded.slice(0, padded.length - scale);
-  return `${negative ? '-' : ''}${whole}.${padded.slice(padded.length - scale)}`;
+/** Minor units as major-unit text at the scale of `money`: 1234n USD -> "12.34"; -5n -> "-0.05". */
+export function formatMajor(minor: bigint, money: Money): string {
+  return formatDecimal(minor, money.scale);
 }
 
 /** An amount for a table: "12.34 USD", or "1234" minor units with --minor. */
-export function formatAmount(minor: bigint, currency: string, options: { minor: boolean }): string {
-  return options.minor ? minor.toString() : `${formatMajor(minor, currency)} ${currency}`;
+export function formatAmount(minor: bigint, money: Money, options: { minor: boolean }): string {
+  return options.minor ? minor.toString() : `${formatMajor(minor, money)} ${money.currency}`;
 }
 
 /** Engine time (ns since the epoch) as ISO 8601 with millisecond precision. */

@@ -20,6 +20,7 @@ import { registerTransfer } from './commands/transfer.js';
 import { registerVerify } from './commands/verify.js';
 import { dirDefault, examples } from './context.js';
 import { CliError, describeError, exitCodeTable, exitCodes } from './errors.js';
+import { progressMode } from './progress.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -54,8 +55,11 @@ function epilog(): string {
     'shardledger verify && shardledger export --out events.ndjson',
   ])}
 Data dir: --dir on every command, else $SHARDLEDGER_DIR, else ${dirDefault}. Only init creates one.
-Amounts: major units with the currency's decimals (12.34 USD; JPY 0, BTC 8, ETH 18, others 2),
-or raw minor units with --minor. --json prints bigints as decimal strings of minor units.
+Amounts: major units at the currency's scale (12.34 USD, 1.500 KWD, 1000 KRW: ISO 4217; other
+assets name theirs in the code: USDC/6, PTS/0), or raw minor units with --minor. --json prints
+bigints as decimal strings of minor units.
+Progress: verify, export and project report it on stderr when it is a terminal;
+SHARDLEDGER_PROGRESS=lines writes plain lines anywhere (logs), SHARDLEDGER_PROGRESS=off none.
 Errors: one line on stderr, "shardledger: CODE: message (hint: ...)".
 
 Exit codes:
@@ -81,6 +85,8 @@ function createProgram(): Command {
 async function run(argv: readonly string[]): Promise<number> {
   const program = createProgram();
   try {
+    // A malformed SHARDLEDGER_PROGRESS is a usage error before any command starts work.
+    progressMode();
     await program.parseAsync([...argv], { from: 'user' });
     return exitCodes.ok;
   } catch (caught) {

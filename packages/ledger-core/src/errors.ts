@@ -18,7 +18,12 @@ export const errorCatalogue = {
   },
   INVALID_CURRENCY: {
     kind: 'rejection',
-    message: 'currency must be 1 to 12 characters A-Z, 0-9 or _',
+    message:
+      'currency must be 1 to 12 characters A-Z, 0-9 or _, optionally followed by /SCALE (0 to 18)',
+  },
+  CURRENCY_UNKNOWN: {
+    kind: 'rejection',
+    message: 'the currency is not an ISO 4217 code; declare its scale in the code, as in USDC/6',
   },
   INVALID_FLAGS: {
     kind: 'rejection',
@@ -31,7 +36,11 @@ export const errorCatalogue = {
   INVALID_AMOUNT: {
     kind: 'rejection',
     message:
-      'amount must be an integer of minor units, 1 to 2^128-1 (bigint, safe integer or decimal digits)',
+      'amount must be an integer of minor units, 1 to 2^128-1 (bigint, safe integer or decimal digits), or decimal text like 12.34',
+  },
+  AMOUNT_TOO_PRECISE: {
+    kind: 'rejection',
+    message: 'the amount has more decimal places than its currency',
   },
   INVALID_TIMEOUT: {
     kind: 'rejection',

@@ -30,6 +30,7 @@ export {
   type RejectionStatus,
 } from './errors.js';
 export { limits } from './limits.js';
+export { currencyScale, formatAmount, parseAmount, type ParseAmountOptions } from './currency.js';
 export {
   parseAccount,
   parseResolution,

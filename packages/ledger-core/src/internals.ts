@@ -4,6 +4,7 @@
 // router runs before it routes, and the file helpers. Applications use `.`; these may change with
 // any release.
 export { assert, assertNever } from './assert.js';
+export { isCurrencyCode, scaleOfCode, storedScaleOf } from './currency.js';
 export { errorFromWire, errorToWire, statusOf, type WireError } from './errors.js';
 export { decide } from './domain/decide.js';
 export { sameTransfer } from './domain/decision.js';

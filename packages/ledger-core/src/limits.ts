@@ -23,6 +23,9 @@ export const limits = {
   snapshotsKept: 3,
   /** Bytes in an account or transfer id, UTF-8. */
   idSizeBytesMax: 128,
+  /** Decimal places of a currency's minor unit ('USDC/6'): 18, the most any asset in wide use
+   * has (ether's wei, ERC-20 tokens); 2^128-1 minor units still hold 20 whole digits at it. */
+  currencyScaleMax: 18,
   /** Metadata: keys per object, bytes per key, bytes per value. */
   metadataKeysMax: 16,
   metadataKeySizeBytesMax: 64,

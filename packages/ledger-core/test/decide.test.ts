@@ -898,9 +898,11 @@ describe('coverage of the catalogue', () => {
     const validatorOnly = [
       'INVALID_ID',
       'INVALID_CURRENCY',
+      'CURRENCY_UNKNOWN',
       'INVALID_FLAGS',
       'INVALID_METADATA',
       'INVALID_AMOUNT',
+      'AMOUNT_TOO_PRECISE',
       'INVALID_TIMEOUT',
     ];
     const deciderCodes = Object.entries(errorCatalogue)

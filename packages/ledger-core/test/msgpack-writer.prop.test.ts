@@ -277,7 +277,7 @@ describe('saga tuples written without msgpackr (saga-writer.ts)', () => {
         events.push({
           type: 'AccountCreated',
           timestamp: BASE + BigInt(events.length),
-          account: { id: 'acct-1', currency: 'USD', flags: 0, metadata: null },
+          account: { id: 'acct-1', currency: 'USD', scale: 2, flags: 0, metadata: null },
         });
         const bytes = encodeEventRecord({ first: 7, events });
         // The bytes are msgpackr's own for the value they hold, the checksum field aside (it is

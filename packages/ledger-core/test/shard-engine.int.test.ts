@@ -62,7 +62,10 @@ describe('ShardEngine results', () => {
       account('alice'),
       account('bob'),
       account('wallet', { debitsMustNotExceedCredits: true }),
-      { type: 'CreateAccount', account: { id: 'eur', currency: 'EUR', flags: 0, metadata: null } },
+      {
+        type: 'CreateAccount',
+        account: { id: 'eur', currency: 'EUR', scale: 2, flags: 0, metadata: null },
+      },
       transfer('t1', 'alice', 'bob', 10n),
       transfer('t2', 'alice', 'nobody', 10n),
       transfer('t3', 'alice', 'eur', 10n),

@@ -12,7 +12,7 @@ import {
   isValidCurrency,
   isValidId,
   metadataEqual,
-  parseAmount,
+  parseMinorUnits,
   parseMetadata,
   utf8Length,
 } from '../src/domain/validate.js';
@@ -23,25 +23,25 @@ function codeOf(parsed: { ok: boolean; code?: RejectionCode }): RejectionCode | 
   return parsed.ok ? 'ok' : (parsed.code as RejectionCode);
 }
 
-describe('parseAmount', () => {
+describe('parseMinorUnits', () => {
   it('accepts a bigint, a safe-integer number and a string of decimal digits', () => {
-    expect(parseAmount(1n)).toBe(1n);
-    expect(parseAmount(42)).toBe(42n);
-    expect(parseAmount(Number.MAX_SAFE_INTEGER)).toBe(BigInt(Number.MAX_SAFE_INTEGER));
-    expect(parseAmount('1234')).toBe(1234n);
-    expect(parseAmount('340282366920938463463374607431768211455')).toBe(AMOUNT_MAX);
-    expect(parseAmount(AMOUNT_MAX)).toBe(AMOUNT_MAX);
+    expect(parseMinorUnits(1n)).toBe(1n);
+    expect(parseMinorUnits(42)).toBe(42n);
+    expect(parseMinorUnits(Number.MAX_SAFE_INTEGER)).toBe(BigInt(Number.MAX_SAFE_INTEGER));
+    expect(parseMinorUnits('1234')).toBe(1234n);
+    expect(parseMinorUnits('340282366920938463463374607431768211455')).toBe(AMOUNT_MAX);
+    expect(parseMinorUnits(AMOUNT_MAX)).toBe(AMOUNT_MAX);
   });
 
   it('rejects floats, unsafe integers, NaN and infinities', () => {
     for (const amount of [1.5, 0.1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, 1e21]) {
-      expect(parseAmount(amount)).toBeNull();
+      expect(parseMinorUnits(amount)).toBeNull();
     }
   });
 
   it('rejects zero and negatives in every form', () => {
     for (const amount of [0, -0, -1, 0n, -1n, '0', '-1', '000'])
-      expect(parseAmount(amount)).toBeNull();
+      expect(parseMinorUnits(amount)).toBeNull();
   });
 
   it('rejects strings that are not plain decimal digits instead of rounding them', () => {
@@ -59,19 +59,19 @@ describe('parseAmount', () => {
       'abc',
       '1n',
     ]) {
-      expect(parseAmount(amount)).toBeNull();
+      expect(parseMinorUnits(amount)).toBeNull();
     }
   });
 
   it('rejects anything above 2^128-1', () => {
-    expect(parseAmount(AMOUNT_MAX + 1n)).toBeNull();
-    expect(parseAmount((AMOUNT_MAX + 1n).toString())).toBeNull();
-    expect(parseAmount('9'.repeat(41))).toBeNull();
+    expect(parseMinorUnits(AMOUNT_MAX + 1n)).toBeNull();
+    expect(parseMinorUnits((AMOUNT_MAX + 1n).toString())).toBeNull();
+    expect(parseMinorUnits('9'.repeat(41))).toBeNull();
   });
 
   it('rejects values of other types', () => {
     for (const amount of [null, undefined, true, {}, [1], Symbol('x')])
-      expect(parseAmount(amount)).toBeNull();
+      expect(parseMinorUnits(amount)).toBeNull();
   });
 });
 
@@ -171,7 +171,7 @@ describe('parseAccount', () => {
   it('builds an account spec with the flag bits', () => {
     expect(parseAccount({ id: 'a', currency: 'USD' })).toEqual({
       ok: true,
-      value: { id: 'a', currency: 'USD', flags: 0, metadata: null },
+      value: { id: 'a', currency: 'USD', scale: 2, flags: 0, metadata: null },
     });
     expect(
       parseAccount({ id: 'a', currency: 'USD', debitsMustNotExceedCredits: true }),

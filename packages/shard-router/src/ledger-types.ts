@@ -54,7 +54,8 @@ export interface TransferResult {
   readonly status: CommandStatus;
 }
 
-/** An account with its balances (all amounts in minor units, bigint). */
+/** An account with its balances (all amounts in minor units, bigint) and its currency's `scale`,
+ * the decimal places of a minor unit: formatAmount(account.balance, account.scale). */
 export type Account = AccountView;
 
 /** A transfer as the ledger remembers it. */

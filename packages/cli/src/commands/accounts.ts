@@ -57,7 +57,10 @@ function registerCreate(accounts: Command): void {
       'create accounts (an identical existing account reports "exists" and is not an error)',
     )
     .argument('<ids...>', 'account ids (1 to 128 bytes)')
-    .requiredOption('-c, --currency <code>', 'currency code, e.g. USD (A-Z, 0-9, _; up to 12)')
+    .requiredOption(
+      '-c, --currency <code>',
+      'an ISO 4217 code (USD, KWD, KRW), or any asset with its scale: USDC/6, PTS/0',
+    )
     .option(
       '--debits-must-not-exceed-credits',
       'no overdraft: refuse transfers that would make the balance negative',
@@ -73,6 +76,7 @@ function registerCreate(accounts: Command): void {
       'shardledger accounts create alice --currency USD --debits-must-not-exceed-credits',
       'shardledger accounts create bank:cash --currency EUR --metadata owner=treasury',
       'shardledger accounts create a1 a2 a3 --currency JPY --json',
+      'shardledger accounts create wallet-7 --currency USDC/6',
     ]),
   );
   command.action(async (ids: string[], options: CreateOptions) => {
@@ -194,8 +198,7 @@ export function accountJson(account: Account): Record<string, unknown> {
 }
 
 export function accountsTable(list: readonly Account[], options: AmountOptions): string {
-  const amount = (value: bigint, account: Account): string =>
-    formatAmount(value, account.currency, options);
+  const amount = (value: bigint, account: Account): string => formatAmount(value, account, options);
   return formatTable(
     [
       { header: 'id' },

@@ -83,7 +83,7 @@ export function registerBalance(program: Command): void {
 }
 
 function balanceFields(account: Account, options: AmountOptions, asOf: string | undefined): string {
-  const amount = (value: bigint): string => formatAmount(value, account.currency, options);
+  const amount = (value: bigint): string => formatAmount(value, account, options);
   return formatFields([
     ['account', account.id],
     ...(asOf === undefined ? [] : [['as of', asOf] as const]),

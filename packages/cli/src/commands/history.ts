@@ -16,7 +16,7 @@ import {
   type CommonOptions,
 } from '../context.js';
 import { CliError } from '../errors.js';
-import { formatAmount, formatTable, formatTimestamp } from '../format.js';
+import { formatAmount, formatTable, formatTimestamp, type Money } from '../format.js';
 
 interface HistoryOptions extends CommonOptions, AmountOptions {
   readonly limit: string;
@@ -65,10 +65,11 @@ async function showHistory(id: string, options: HistoryOptions): Promise<void> {
       throw new CliError({ code: 'ACCOUNT_NOT_FOUND', message: `no account '${id}'` });
     return { account, page: await ledger.accountHistory(id, { afterSequence, limit }) };
   });
-  if (options.json) return printJson({ account: id, currency: account.currency, ...page });
+  if (options.json)
+    return printJson({ account: id, currency: account.currency, scale: account.scale, ...page });
   if (page.entries.length === 0)
     print(afterSequence === 0 ? 'no postings' : `no postings after sequence ${afterSequence}`);
-  else print(historyTable(page, account.currency, options));
+  else print(historyTable(page, account, options));
   if (page.nextAfterSequence !== null)
     print(
       `next page: shardledger history ${id} --after ${page.nextAfterSequence}${options.limit === String(historyLimitDefault) ? '' : ` --limit ${limit}`}`,
@@ -77,8 +78,8 @@ async function showHistory(id: string, options: HistoryOptions): Promise<void> {
 
 /** One row per posting: sequence, time, event, transfer, the balance after it and the four
  * balance columns. */
-function historyTable(page: HistoryPage, currency: string, options: AmountOptions): string {
-  const amount = (value: bigint): string => formatAmount(value, currency, options);
+function historyTable(page: HistoryPage, money: Money, options: AmountOptions): string {
+  const amount = (value: bigint): string => formatAmount(value, money, options);
   const rows = page.entries.map((entry) => [
     String(entry.sequence),
     formatTimestamp(entry.timestamp),

@@ -19,6 +19,7 @@ import {
   formatFields,
   formatTable,
   formatTimestamp,
+  moneyOf,
 } from '../format.js';
 
 export function registerInfo(program: Command): void {
@@ -84,7 +85,10 @@ function infoText(info: LedgerInfo, options: AmountOptions): string {
       ? 'no postings yet'
       : formatTable(
           [{ header: 'currency' }, { header: 'posted (debits = credits)', right }],
-          currencies.map(([currency, sum]) => [currency, formatAmount(sum, currency, options)]),
+          currencies.map(([currency, sum]) => [
+            currency,
+            formatAmount(sum, moneyOf(currency), options),
+          ]),
         );
   return `${head}\n\n${shards}\n\n${totalsTable}`;
 }

@@ -15,7 +15,8 @@ import {
   type CommonOptions,
 } from '../context.js';
 import { CliError } from '../errors.js';
-import { formatFields, formatMajor, formatTable } from '../format.js';
+import { formatFields, formatMajor, formatTable, moneyOf } from '../format.js';
+import { withTicker } from '../progress.js';
 import * as readModelApi from '@shardledger/shard-router';
 
 /** shard-router's read-model API (ReadModel and its helpers), for the commands that query it. */
@@ -93,9 +94,7 @@ async function runProject(options: ProjectOptions): Promise<void> {
   const model = await openReadModel({ dir: options.dir, path: options.path });
   try {
     const started = performance.now();
-    const watermark = options.rebuild
-      ? await model.rebuild({ timeoutMs })
-      : await model.catchUp({ timeoutMs });
+    const watermark = await project(model, options.rebuild, timeoutMs);
     const elapsedMs = Math.round(performance.now() - started);
     const lag = await model.lag();
     const { totals } = model.currencyTotals();
@@ -117,6 +116,36 @@ async function runProject(options: ProjectOptions): Promise<void> {
     printProjection(model.path, options.rebuild, { elapsedMs, lag, totals, counts });
   } finally {
     await model.close();
+  }
+}
+
+/** Catches the model up (or rebuilds it) with progress on stderr: events projected of the events
+ * the logs held when it started. A timeout says how far it got and what running again does. */
+async function project(
+  model: readModelApi.ReadModel,
+  rebuild: boolean,
+  timeoutMs: number,
+): Promise<readonly readModelApi.Watermark[]> {
+  const info = await model.ledger.info();
+  const total = info.shardInfo.reduce((sum, shard) => sum + shard.lastSequence, 0);
+  const projected = (): number =>
+    model.watermark().reduce((sum, mark) => sum + Math.min(mark.sequence, total), 0);
+  const doing = rebuild ? 'rebuilding the read model' : 'projecting into the read model';
+  try {
+    return await withTicker(
+      (elapsedS) =>
+        `${doing}: ${projected().toLocaleString('en-US')} of ${total.toLocaleString('en-US')} events, ${elapsedS} s`,
+      rebuild ? model.rebuild({ timeoutMs }) : model.catchUp({ timeoutMs }),
+    );
+  } catch (error) {
+    if (!isLedgerError(error, 'TIMEOUT')) throw error;
+    throw new CliError({
+      code: 'TIMEOUT',
+      message: `${doing} took longer than --timeout-ms ${timeoutMs} (${projected().toLocaleString('en-US')} of ${total.toLocaleString('en-US')} events projected)`,
+      hint: rebuild
+        ? 'a rebuild starts over from the first event each time: run it again with a larger --timeout-ms'
+        : "what was projected is kept: run 'shardledger project' again to go on, or raise --timeout-ms",
+    });
   }
 }
 
@@ -160,10 +189,10 @@ function printProjection(path: string, rebuilt: boolean, projection: Projection)
         ],
         totals.map((row) => [
           row.currency,
-          formatMajor(row.debitsPosted, row.currency),
-          formatMajor(row.creditsPosted, row.currency),
-          formatMajor(row.debitsPending, row.currency),
-          formatMajor(row.creditsPending, row.currency),
+          formatMajor(row.debitsPosted, moneyOf(row.currency)),
+          formatMajor(row.creditsPosted, moneyOf(row.currency)),
+          formatMajor(row.debitsPending, moneyOf(row.currency)),
+          formatMajor(row.creditsPending, moneyOf(row.currency)),
         ]),
       ),
     );

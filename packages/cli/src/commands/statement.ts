@@ -17,9 +17,10 @@ import {
   type AmountOptions,
   type CommonOptions,
 } from '../context.js';
-import { usageError } from '../errors.js';
-import { formatAmount, formatTable, formatTimestamp } from '../format.js';
+import { CliError, usageError } from '../errors.js';
+import { formatAmount, formatTable, formatTimestamp, moneyOf } from '../format.js';
 import { loadReadModel, openReadModel } from './project.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as ReadModelApi from '@shardledger/shard-router';
 
@@ -36,7 +37,7 @@ interface StatementOptions extends CommonOptions, AmountOptions {
 
 type Queries = Pick<
   ReadModelApi.ReadModelFile,
-  'statement' | 'balanceAsOf' | 'transfersByMetadata'
+  'statement' | 'balanceAsOf' | 'transfersByMetadata' | 'lookupAccounts'
 >;
 
 export const statementLimitDefault = 100;
@@ -106,10 +107,7 @@ export function registerStatement(program: Command): void {
         await model.close();
       }
     } else {
-      const { openReadModelFile, readModelFileName } = await loadReadModel();
-      const file = openReadModelFile({
-        path: options.path ?? join(options.dir, readModelFileName),
-      });
+      const file = await openFileAsIs(options);
       try {
         report(file, account, options, limit);
       } finally {
@@ -117,6 +115,21 @@ export function registerStatement(program: Command): void {
       }
     }
   });
+}
+
+/** The read-model file as it is (--no-catch-up). SQLite reports a missing file as an unexpected
+ * error: say what is missing instead. */
+async function openFileAsIs(options: StatementOptions): Promise<ReadModelApi.ReadModelFile> {
+  const { openReadModelFile, readModelFileName } = await loadReadModel();
+  const path = options.path ?? join(options.dir, readModelFileName);
+  if (!existsSync(path)) {
+    throw new CliError({
+      code: 'READ_MODEL_NOT_FOUND',
+      message: `no read-model file at ${path}`,
+      hint: `create it with 'shardledger project', or name it with --path`,
+    });
+  }
+  return openReadModelFile({ path });
 }
 
 /** One of the three reports: transfers by metadata, a balance as of a time, or a statement. */
@@ -128,18 +141,33 @@ function report(
 ): void {
   if (options.metadata !== undefined) return metadataReport(queries, options, limit);
   const accountId = account as string;
-  if (options.asOf !== undefined) {
-    const balance = queries.balanceAsOf({
-      accountId,
-      timestamp: parseTime(options.asOf, '--as-of'),
-    });
-    if (options.json) return printJson(balance);
-    print(
-      `${accountId} balance at ${formatTimestamp(balance.timestamp)}: ${balance.balance} minor units (${watermarkText(balance.watermark)})`,
-    );
-    return;
-  }
+  if (options.asOf !== undefined) return asOfReport(queries, accountId, options);
   statementReport(queries, accountId, options, limit);
+}
+
+/** `--as-of T`: the posted balance at T. An account unknown to the read model, or created after
+ * T, is ACCOUNT_NOT_FOUND (exit 6), as `balance --as-of` reports it. */
+function asOfReport(queries: Queries, accountId: string, options: StatementOptions): void {
+  const asOf = options.asOf as string;
+  const timestamp = parseTime(asOf, '--as-of');
+  const balance = queries.balanceAsOf({ accountId, timestamp });
+  const [account] = queries.lookupAccounts([accountId]).accounts;
+  if (account === undefined) {
+    throw new CliError({
+      code: 'ACCOUNT_NOT_FOUND',
+      message: `no account '${accountId}' in the read model (${watermarkText(balance.watermark)})`,
+    });
+  }
+  if (account.timestamp > timestamp) {
+    throw new CliError({
+      code: 'ACCOUNT_NOT_FOUND',
+      message: `account '${accountId}' did not exist as of ${asOf}`,
+    });
+  }
+  if (options.json) return printJson(balance);
+  print(
+    `${accountId} balance at ${formatTimestamp(balance.timestamp)}: ${formatAmount(balance.balance, moneyOf(account.currency), options)} (${watermarkText(balance.watermark)})`,
+  );
 }
 
 /** `--metadata key=value`: the transfers carrying it, a page at a time. */
@@ -171,7 +199,7 @@ function metadataReport(queries: Queries, options: StatementOptions, limit: numb
         transfer.state,
         transfer.debitAccountId,
         transfer.creditAccountId,
-        formatAmount(transfer.amount, transfer.currency, options),
+        formatAmount(transfer.amount, moneyOf(transfer.currency), options),
         formatTimestamp(transfer.timestamp),
       ]),
     ),
@@ -200,7 +228,8 @@ function statementReport(
     return;
   }
   const currency = statement.account.currency;
-  const amount = (value: bigint): string => formatAmount(value, currency, options);
+  const money = moneyOf(currency);
+  const amount = (value: bigint): string => formatAmount(value, money, options);
   print(`statement of ${accountId} (${currency}), ${watermarkText(statement.watermark)}`);
   print(
     `opening balance ${amount(statement.opening.balance)}   debits ${amount(statement.debits)}   credits ${amount(statement.credits)}   closing balance ${amount(statement.closing.balance)}`,

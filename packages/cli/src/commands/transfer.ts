@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import {
+  currencyScale,
   limits,
   type Ledger,
   type TransferInput,
@@ -23,7 +24,14 @@ import {
   type CommonOptions,
 } from '../context.js';
 import { CliError, throwOnRejection, usageError } from '../errors.js';
-import { checkAmountSyntax, formatAmount, formatTable, parseAmountText } from '../format.js';
+import {
+  checkAmountSyntax,
+  formatAmount,
+  formatTable,
+  moneyOf,
+  parseAmountText,
+  type Money,
+} from '../format.js';
 import { readTransferFile, type FileTransfer } from '../transfer-file.js';
 
 interface TransferOptions extends CommonOptions, AmountOptions {
@@ -54,7 +62,10 @@ export function registerTransfer(program: Command): void {
     .option('-f, --from <account>', 'debit account: the money leaves it')
     .option('-t, --to <account>', 'credit account: the money arrives there')
     .option('-a, --amount <amount>', 'amount in major units (12.34), or minor units with --minor')
-    .option('-c, --currency <code>', "currency (default: the debit account's)")
+    .option(
+      '-c, --currency <code>',
+      "currency (default: the debit account's); amounts use its scale: KWD 3, KRW 0, USDC/6 6",
+    )
     .option(
       '--id <id>',
       'transfer id; resubmitting the same id and fields is safe (default: a random UUID)',
@@ -141,17 +152,18 @@ async function transferFile(file: string, options: TransferOptions): Promise<voi
   await submit(items, options);
 }
 
-/** Fills in missing currencies from the debit accounts, parses amounts, submits, reports. */
+/** Fills in missing currencies from the debit accounts, parses amounts at the scale the debit
+ * account recorded (or the one the currency code names), submits, reports. */
 async function submit(items: readonly FileTransfer[], options: TransferOptions): Promise<void> {
   const { results, inputs } = await withLedger(options.dir, async (ledger) => {
-    const currencies = await currenciesOf(ledger, items);
+    const moneys = await moneyOfItems(ledger, items, options);
     const inputs: TransferInput[] = items.map((item, index) => {
-      const currency = item.currency ?? (currencies[index] as string);
+      const money = moneys[index] as Money;
       const { timeoutMs, ...rest } = item;
       return {
         ...rest,
-        currency,
-        amount: parseAmountText(item.amount, { currency, minor: options.minor }),
+        currency: money.currency,
+        amount: parseAmountText(item.amount, money, options),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       };
     });
@@ -163,30 +175,30 @@ async function submit(items: readonly FileTransfer[], options: TransferOptions):
   report(results, inputs, options);
 }
 
-async function currenciesOf(
+/** Per item: its currency (the debit account's when the item names none) and the scale its
+ * amount is written in: the debit account's when the currencies agree, else the one the code
+ * names (the ledger then refuses the mismatch; a code that names none is CURRENCY_UNKNOWN). */
+async function moneyOfItems(
   ledger: Ledger,
   items: readonly FileTransfer[],
-): Promise<(string | undefined)[]> {
-  const missing = items
-    .filter((item) => item.currency === undefined)
-    .map((item) => item.debitAccountId);
-  if (missing.length === 0) return items.map(() => undefined);
-  const accounts = await ledger.lookupAccounts(missing);
-  const byId = new Map(
-    accounts
-      .filter((account) => account !== undefined)
-      .map((account) => [account.id, account.currency]),
-  );
+  options: AmountOptions,
+): Promise<Money[]> {
+  const debitIds = [...new Set(items.map((item) => item.debitAccountId))];
+  const accounts = await ledger.lookupAccounts(debitIds);
+  const byId = new Map<string, Money>();
+  for (const account of accounts) if (account !== undefined) byId.set(account.id, account);
   return items.map((item) => {
-    if (item.currency !== undefined) return item.currency;
-    const currency = byId.get(item.debitAccountId);
+    const account = byId.get(item.debitAccountId);
+    const currency = item.currency ?? account?.currency;
     if (currency === undefined) {
       throw new CliError({
         code: 'ACCOUNT_NOT_FOUND',
         message: `no account '${item.debitAccountId}' (debit account of transfer ${item.id})`,
       });
     }
-    return currency;
+    if (account !== undefined && account.currency === currency) return account;
+    // Minor units need no scale: the code is the ledger's to check.
+    return options.minor ? { currency, scale: 0 } : { currency, scale: currencyScale(currency) };
   });
 }
 
@@ -203,7 +215,9 @@ function report(
     const rows = results.map((result, index) => {
       const input = inputs[index];
       const amount =
-        input === undefined ? '' : formatAmount(BigInt(input.amount), input.currency, options);
+        input === undefined
+          ? ''
+          : formatAmount(BigInt(input.amount), moneyOf(input.currency), options);
       return [
         result.id,
         result.status,
@@ -231,7 +245,7 @@ function report(
     const input = inputs[index];
     return input === undefined
       ? ''
-      : `${input.debitAccountId} -> ${input.creditAccountId}, ${formatAmount(BigInt(input.amount), input.currency, options)}`;
+      : `${input.debitAccountId} -> ${input.creditAccountId}, ${formatAmount(BigInt(input.amount), moneyOf(input.currency), options)}`;
   });
 }
 
@@ -273,10 +287,10 @@ function registerResolve(transfer: Command, action: 'post' | 'void'): void {
       const [pending] = await ledger.lookupTransfers([pendingId]);
       if (pending === undefined)
         throw new CliError({ code: 'PENDING_NOT_FOUND', message: `no transfer '${pendingId}'` });
+      const [debit] = await ledger.lookupAccounts([pending.debitAccountId]);
+      const money = debit ?? moneyOf(pending.currency);
       const amount =
-        options.amount === undefined
-          ? undefined
-          : parseAmountText(options.amount, { currency: pending.currency, minor: options.minor });
+        options.amount === undefined ? undefined : parseAmountText(options.amount, money, options);
       const results =
         action === 'post'
           ? await ledger.postPendingTransfers([

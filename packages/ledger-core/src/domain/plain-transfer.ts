@@ -18,6 +18,7 @@ import {
   addCounter,
   type Counters,
 } from './balance.js';
+import { assert } from '../assert.js';
 import { totalsFor, type AccountState, type LedgerState } from './state.js';
 import { accountFlags } from './types.js';
 
@@ -72,6 +73,7 @@ export function applyPlainPosting(
 ): boolean {
   if (debit === credit) return false;
   if (debit.currency !== currency || credit.currency !== currency) return false;
+  assert(debit.scale === credit.scale, 'accounts of one currency have one scale');
   const debitFlags = debit.flags;
   const creditFlags = credit.flags;
   if (((debitFlags | creditFlags) & declineFlags) !== 0) return false;

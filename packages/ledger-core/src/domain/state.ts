@@ -2,12 +2,16 @@
 // Facts that grow with history (every transfer id ever used) live in the on-disk id index and are
 // reached through DecideContext, so memory is bounded by accounts and open holds.
 
+import { assert } from '../assert.js';
+import { limits } from '../limits.js';
 import { CounterRows, newCounters, type Counters } from './balance.js';
 import type { AccountSpec, Metadata, ReservationLeg } from './types.js';
 
 export interface AccountState {
   readonly id: string;
   readonly currency: string;
+  /** Decimal places of the currency's minor unit, as the account was created with. */
+  readonly scale: number;
   readonly flags: number;
   readonly metadata: Metadata | null;
   /** Creation order within the shard; the key prefix of the history index. */
@@ -96,9 +100,13 @@ export function newAccountState(
   timestamp: bigint,
   counters: Counters,
 ): AccountState {
+  assert(Number.isSafeInteger(spec.scale), 'an account scale is an integer');
+  assert(spec.scale >= 0, 'an account scale is not negative');
+  assert(spec.scale <= limits.currencyScaleMax, 'an account scale within currencyScaleMax');
   return {
     id: spec.id,
     currency: spec.currency,
+    scale: spec.scale,
     flags: spec.flags,
     metadata: spec.metadata,
     ordinal,

@@ -47,6 +47,8 @@ function checkTransfer(
   if (debit === undefined || credit === undefined) return 'ACCOUNT_NOT_FOUND';
   if (debit.currency !== spec.currency || credit.currency !== spec.currency)
     return 'CURRENCY_MISMATCH';
+  // A currency code names its scale (currency.ts), so one code never moves money between scales.
+  assert(debit.scale === credit.scale, 'accounts of one currency have one scale');
   const debitCounters = counters === null ? debit.counters : counters.debit;
   const creditCounters = counters === null ? credit.counters : counters.credit;
   const small = toSmall(spec.amount);

@@ -19,6 +19,10 @@ export const accountFlags = {
 export interface AccountSpec {
   readonly id: string;
   readonly currency: string;
+  /** Decimal places of the currency's minor unit (currency.ts): from ISO 4217 for 'USD', from
+   * the code for 'USDC/6'. Recorded when the account is created, so an account keeps its scale
+   * whatever later runtimes say; accounts from older logs take it from their code. */
+  readonly scale: number;
   /** Bit set of accountFlags. */
   readonly flags: number;
   readonly metadata: Metadata | null;

@@ -1,7 +1,8 @@
 // The boundary: raw input from callers becomes validated specs, or a rejection code. Pure.
-// Money enters here exactly once: `parseAmount` accepts a bigint, a safe-integer number or a
+// Money enters here exactly once: `parseMinorUnits` accepts a bigint, a safe-integer number or a
 // string of decimal digits, and rejects floats, negatives, zero and anything else.
 
+import { isCurrencyCode, scaleOfCode } from '../currency.js';
 import type { RejectionCode } from '../errors.js';
 import { AMOUNT_MAX, limits } from '../limits.js';
 import {
@@ -14,6 +15,8 @@ import {
 
 export interface AccountInput {
   readonly id: string;
+  /** An ISO 4217 code ('USD', 'KWD'), whose scale ISO gives, or any other asset with its scale
+   * after a slash ('USDC/6', 'PTS/0'); the account records the scale (currency.ts). */
   readonly currency: string;
   readonly debitsMustNotExceedCredits?: boolean | undefined;
   readonly creditsMustNotExceedDebits?: boolean | undefined;
@@ -127,13 +130,13 @@ export function isValidId(id: unknown): id is string {
   return id.length <= limits.idSizeBytesMax;
 }
 
-const currencyPattern = /^[A-Z0-9_]{1,12}$/;
 const knownCurrencies = new Set<string>();
 
+/** A well-formed currency code (currency.ts): 'USD', or 'USDC/6' with its scale. */
 export function isValidCurrency(currency: unknown): currency is string {
   if (typeof currency !== 'string') return false;
   if (knownCurrencies.has(currency)) return true;
-  if (!currencyPattern.test(currency)) return false;
+  if (!isCurrencyCode(currency)) return false;
   if (knownCurrencies.size < 1_024) knownCurrencies.add(currency);
   return true;
 }
@@ -141,7 +144,7 @@ export function isValidCurrency(currency: unknown): currency is string {
 const digitsPattern = /^[0-9]{1,40}$/;
 
 /** Amount in minor units: 1 ..= 2^128-1. Returns null for anything else. */
-export function parseAmount(amount: unknown): bigint | null {
+export function parseMinorUnits(amount: unknown): bigint | null {
   let value: bigint;
   if (typeof amount === 'bigint') value = amount;
   else if (typeof amount === 'number') {
@@ -187,7 +190,10 @@ export function parseAccount(input: unknown): Parsed<AccountSpec> {
     return reject('INVALID_ID', 'account must be an object');
   const raw = input as Partial<Record<keyof AccountInput, unknown>>;
   if (!isValidId(raw.id)) return reject('INVALID_ID', 'account id');
-  if (!isValidCurrency(raw.currency)) return reject('INVALID_CURRENCY', String(raw.currency));
+  const scale = scaleOfCode(raw.currency);
+  if (scale === 'invalid') return reject('INVALID_CURRENCY', String(raw.currency));
+  if (scale === 'unknown') return reject('CURRENCY_UNKNOWN', String(raw.currency));
+  const currency = raw.currency as string;
   const debitFlag = raw.debitsMustNotExceedCredits;
   const creditFlag = raw.creditsMustNotExceedDebits;
   if (debitFlag !== undefined && typeof debitFlag !== 'boolean')
@@ -203,7 +209,7 @@ export function parseAccount(input: unknown): Parsed<AccountSpec> {
   if (debitFlag === true) flags |= accountFlags.debitsMustNotExceedCredits;
   if (creditFlag === true) flags |= accountFlags.creditsMustNotExceedDebits;
   if (raw.history === true) flags |= accountFlags.history;
-  return { ok: true, value: { id: raw.id, currency: raw.currency, flags, metadata } };
+  return { ok: true, value: { id: raw.id, currency, scale, flags, metadata } };
 }
 
 /** True when `result` (of transferSpecOrRejection) is a rejection rather than a spec. */
@@ -229,7 +235,7 @@ export function transferSpecOrRejection(
     if (!isValidId(debitAccountId)) return reject('INVALID_ID', 'debitAccountId');
     if (!isValidId(creditAccountId)) return reject('INVALID_ID', 'creditAccountId');
   }
-  const amount = parseAmount(raw.amount);
+  const amount = parseMinorUnits(raw.amount);
   if (amount === null)
     return reject(
       'INVALID_AMOUNT',
@@ -285,7 +291,7 @@ export function parseResolution(
   let amount: bigint | null = null;
   if (raw.amount !== undefined) {
     if (!allowAmount) return reject('INVALID_AMOUNT', 'a void takes no amount');
-    amount = parseAmount(raw.amount);
+    amount = parseMinorUnits(raw.amount);
     if (amount === null) return reject('INVALID_AMOUNT', String(raw.amount));
   }
   const metadata = parseMetadata(raw.metadata);

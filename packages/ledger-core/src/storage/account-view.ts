@@ -20,6 +20,7 @@ export function accountView(account: AccountState): AccountView {
   return {
     id: account.id,
     currency: account.currency,
+    scale: account.scale,
     debitsMustNotExceedCredits: (account.flags & accountFlags.debitsMustNotExceedCredits) !== 0,
     creditsMustNotExceedDebits: (account.flags & accountFlags.creditsMustNotExceedDebits) !== 0,
     history: (account.flags & accountFlags.history) !== 0,

@@ -57,6 +57,8 @@ export interface CommandResult {
 export interface AccountView {
   readonly id: string;
   readonly currency: string;
+  /** Decimal places of the currency's minor unit: formatAmount(balance, scale) prints it. */
+  readonly scale: number;
   readonly debitsMustNotExceedCredits: boolean;
   readonly creditsMustNotExceedDebits: boolean;
   /** Postings are indexed for fast history and balance-as-of. */

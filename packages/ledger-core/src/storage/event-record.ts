@@ -8,7 +8,8 @@
 import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import { SAFE_BIG } from '../limits.js';
-import type { LedgerEvent, TransferCreated } from '../domain/types.js';
+import { storedScaleOf } from '../currency.js';
+import type { AccountCreated, AccountSpec, LedgerEvent, TransferCreated } from '../domain/types.js';
 import { packr } from './packr.js';
 import {
   CHECKSUM_PLACEHOLDER,
@@ -238,7 +239,8 @@ export function decodeEventRecord(buffer: Uint8Array): EventRecord {
   if (record.v === 4 && !hasChecksum(buffer))
     throw new LedgerError('STORAGE_CORRUPT', { problem: 'log record lost its checksum' });
   const events: LedgerEvent[] = new Array(record.count);
-  for (const [index, event] of record.others) events[index] = event;
+  for (const [index, event] of record.others)
+    events[index] = event.type === 'AccountCreated' ? withScale(event) : event;
   if (record.sagas !== undefined)
     for (const [index, tuple] of record.sagas)
       events[index] = sagaEventFromTuple(tuple, record.base);
@@ -256,6 +258,14 @@ export function decodeEventRecord(buffer: Uint8Array): EventRecord {
   }
   assert(column === transfers.count, 'every column used');
   return { first: record.first, events };
+}
+
+/** An AccountCreated as stored: accounts created before they recorded their scale take it from
+ * their code (storedScaleOf), so older logs decode to the same accounts as before. */
+function withScale(event: AccountCreated): AccountCreated {
+  const account = event.account as Omit<AccountSpec, 'scale'> & { readonly scale?: number };
+  if (account.scale !== undefined) return event;
+  return { ...event, account: { ...account, scale: storedScaleOf(account.currency) } };
 }
 
 /** The key of a timestamp in the log's time index (meta 't' + key -> the first sequence of the

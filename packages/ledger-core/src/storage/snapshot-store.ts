@@ -16,6 +16,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
+import { storedScaleOf } from '../currency.js';
 import {
   ExpiryQueue,
   type AccountState,
@@ -46,8 +47,12 @@ const packr = new Packr({
   structuredClone: false,
 });
 
-/** Counters are plain data here ({ small: number[4], wide }), the layout snapshots always had. */
-type AccountPayload = Omit<AccountState, 'counters'> & { readonly counters: CounterData };
+/** Counters are plain data here ({ small: number[4], wide }), the layout snapshots always had.
+ * `scale` is absent in snapshots taken before accounts recorded it. */
+type AccountPayload = Omit<AccountState, 'counters' | 'scale'> & {
+  readonly counters: CounterData;
+  readonly scale?: number;
+};
 
 interface SnapshotPayload {
   readonly lastSequence: number;
@@ -88,6 +93,7 @@ export function restoreState(payload: SnapshotPayload): LedgerState {
     assert(account.ordinal === accounts.size, 'snapshot accounts in ordinal order');
     accounts.set(account.id, {
       ...account,
+      scale: account.scale ?? storedScaleOf(account.currency),
       counters: counterRows.home(account.ordinal, account.counters),
     });
   }

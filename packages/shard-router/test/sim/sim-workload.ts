@@ -45,6 +45,7 @@ export function accountCommandsOf(workload: SimWorkload, shard: number): Account
     .map((account) => ({
       id: account.id,
       currency: account.currency,
+      scale: 2,
       flags:
         account.role === 'empty-wallet'
           ? accountFlags.debitsMustNotExceedCredits
