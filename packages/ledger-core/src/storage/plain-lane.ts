@@ -39,6 +39,8 @@ export class PlainRun {
   readonly base: bigint;
   private input: TransferColumnsReader | null;
   private encoded: Buffer | null = null;
+  /** Scattered id -> its index, made at the first lookup before sealing (find). */
+  private scatteredAt: Map<string, number> | null = null;
   constructor(input: TransferColumnsReader, base: bigint) {
     this.input = input;
     this.base = base;
@@ -51,7 +53,8 @@ export class PlainRun {
     this.columns.push(column);
     this.offsets.push(offset);
   }
-  addScattered(column: number, offset: number): void {
+  addScattered(id: string, column: number, offset: number): void {
+    this.scatteredAt?.set(id, this.scatteredColumns.length);
     this.scatteredColumns.push(column);
     this.scatteredOffsets.push(offset);
   }
@@ -80,9 +83,9 @@ export class PlainRun {
     const filter = runFilter(count);
     const fences: string[] = [];
     const chunks: Buffer[] = [];
+    const builder = new PlainRunBuilder();
     for (let at = 0; at < count; at += scatteredChunkEntries) {
       const end = Math.min(count, at + scatteredChunkEntries);
-      const builder = new PlainRunBuilder();
       copyPlainRunEntries(applied, ids, order, at, end, builder);
       fences.push(builder.firstId as string);
       chunks.push(builder.build());
@@ -90,6 +93,7 @@ export class PlainRun {
     for (const id of ids) filter.add(id);
     this.scatteredColumns.length = 0;
     this.scatteredOffsets.length = 0;
+    this.scatteredAt = null;
     return { count, filter: filter.words, fences, chunks };
   }
   /** The record of `id` if the run holds it; after sealing, of its ordered transfers only. */
@@ -98,11 +102,17 @@ export class PlainRun {
     const input = this.input;
     if (input === null) return undefined;
     const ids = input.ids;
-    // Scattered, before sealing: only a later command of the same call looks here.
+    // Scattered, before sealing: only lookups during the call's own commands come here (a repeat
+    // in the call, or one of the filter's false positives), so the map is made at the first.
     const scattered = this.scatteredColumns;
-    for (let at = 0; at < scattered.length; at += 1)
-      if (ids[scattered[at] as number] === id)
-        return this.record(scattered[at] as number, this.scatteredOffsets[at] as number);
+    if (this.scatteredAt === null) {
+      this.scatteredAt = new Map();
+      for (let at = 0; at < scattered.length; at += 1)
+        this.scatteredAt.set(ids[scattered[at] as number] as string, at);
+    }
+    const found = this.scatteredAt.get(id);
+    if (found !== undefined)
+      return this.record(scattered[found] as number, this.scatteredOffsets[found] as number);
     const columns = this.columns;
     if (columns.length === 0) return undefined;
     const at = searchAscending(
@@ -226,7 +236,7 @@ export function runPlainLane(
           run.addOrdered(column, offset);
           ids.noteAbove(id);
         } else {
-          run.addScattered(column, offset);
+          run.addScattered(id, column, offset);
           ids.noteOther(id);
         }
         results.ok(index, sequence, offset);

@@ -168,40 +168,44 @@ export class PlainRunCursor {
   }
 }
 
-/** Builds a plain run's value from entries copied in id order (PlainRunCursor.copyTo). */
+/** Builds plain runs' values from entries copied in id order (PlainRunCursor.copyTo): each
+ * entry's bytes are copied at once (so its source buffer may be reused), into a scratch buffer
+ * kept from one value to the next. */
 export class PlainRunBuilder {
-  private readonly sources: Buffer[] = [];
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
+  private scratch = Buffer.allocUnsafeSlow(1 << 14);
+  private readonly offsets: number[] = [];
   private bytes = 0;
   firstId: string | null = null;
   get count(): number {
-    return this.sources.length;
+    return this.offsets.length;
   }
   add(id: string, source: Buffer, start: number, end: number): void {
     if (this.firstId === null) this.firstId = id;
-    this.sources.push(source);
-    this.starts.push(start);
-    this.ends.push(end);
-    this.bytes += end - start;
+    const length = end - start;
+    if (this.bytes + length > this.scratch.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.scratch.length * 2, this.bytes + length));
+      this.scratch.copy(grown, 0, 0, this.bytes);
+      this.scratch = grown;
+    }
+    this.offsets.push(this.bytes);
+    source.copy(this.scratch, this.bytes, start, end);
+    this.bytes += length;
   }
-  /** The value (a copy of every entry's bytes). */
+  /** The value of the entries added since the last build, and starts the next one. */
   build(): Buffer {
-    const count = this.sources.length;
+    const count = this.offsets.length;
     assert(count > 0, 'a plain run has transfers');
     const entries = PLAIN_RUN_HEADER_BYTES + 4 * (count + 1);
     const out = Buffer.allocUnsafeSlow(entries + this.bytes);
     out.writeUInt8(PLAIN_RUN_VERSION, 0);
     out.writeUInt32LE(count, 1);
-    let written = 0;
-    for (let at = 0; at < count; at += 1) {
-      out.writeUInt32LE(written, PLAIN_RUN_HEADER_BYTES + 4 * at);
-      const start = this.starts[at] as number;
-      const end = this.ends[at] as number;
-      (this.sources[at] as Buffer).copy(out, entries + written, start, end);
-      written += end - start;
-    }
-    out.writeUInt32LE(written, PLAIN_RUN_HEADER_BYTES + 4 * count);
+    for (let at = 0; at < count; at += 1)
+      out.writeUInt32LE(this.offsets[at] as number, PLAIN_RUN_HEADER_BYTES + 4 * at);
+    out.writeUInt32LE(this.bytes, PLAIN_RUN_HEADER_BYTES + 4 * count);
+    this.scratch.copy(out, entries, 0, this.bytes);
+    this.offsets.length = 0;
+    this.bytes = 0;
+    this.firstId = null;
     return out;
   }
 }

@@ -141,7 +141,7 @@ export function chunkEntries(count: number, cursors: Iterable<PlainRunCursor>[])
   const filter = runFilter(count);
   const fences: string[] = [];
   const chunks: Buffer[] = [];
-  let builder = new PlainRunBuilder();
+  const builder = new PlainRunBuilder();
   let last = '';
   let taken = 0;
   for (;;) {
@@ -170,7 +170,6 @@ export function chunkEntries(count: number, cursors: Iterable<PlainRunCursor>[])
     if (builder.count === scatteredChunkEntries) {
       fences.push(builder.firstId as string);
       chunks.push(builder.build());
-      builder = new PlainRunBuilder();
     }
   }
   if (builder.count > 0) {

@@ -161,7 +161,8 @@ export class ScatteredRuns {
   }
 }
 
-/** The cursors over each chunk of the stored run `key` of `chunks` chunks. */
+/** The cursors over each chunk of the stored run `key` of `chunks` chunks, each a copy (a fast
+ * read's buffer is shared by every read of the thread, and a merge reads several runs at once). */
 function* runCursorsOf(db: ShardDatabases, key: number, chunks: number): Generator<PlainRunCursor> {
   for (let chunk = 1; chunk <= chunks; chunk += 1) {
     const value = db.scatteredRuns.getBinary([key, chunk]);
