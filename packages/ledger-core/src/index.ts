@@ -43,7 +43,11 @@ export {
 } from './domain/validate.js';
 export {
   accountFlags,
+  type AccountClosed,
   type AccountCreated,
+  type AccountFrozen,
+  type AccountStatus,
+  type AccountUnfrozen,
   type AccountSpec,
   type Command,
   type CommandType,

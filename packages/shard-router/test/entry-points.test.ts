@@ -47,7 +47,11 @@ const ledgerCoreValues = [
 ];
 
 const ledgerCoreTypes = [
+  'AccountClosed',
   'AccountCreated',
+  'AccountFrozen',
+  'AccountStatus',
+  'AccountUnfrozen',
   'AccountInput',
   'AccountSpec',
   'AccountView',
@@ -113,7 +117,9 @@ const shardRouterValues = [
 const shardRouterTypes = [
   'Account',
   'AccountInput',
+  'AccountPage',
   'AccountResult',
+  'AccountStatus',
   'BackupInfo',
   'BackupResult',
   'CommandStatus',
@@ -124,6 +130,7 @@ const shardRouterTypes = [
   'HistoryPage',
   'LedgerInfo',
   'LedgerOptions',
+  'ListAccountsOptions',
   'LogPosition',
   'PostPendingInput',
   'PostedBalance',

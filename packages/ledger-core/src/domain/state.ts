@@ -2,6 +2,7 @@
 // Facts that grow with history (every transfer id ever used) live in the on-disk id index and are
 // reached through DecideContext, so memory is bounded by accounts and open holds.
 
+import { AccountOrder } from './account-order.js';
 import { CounterRows, newCounters, type Counters } from './balance.js';
 import type { AccountSpec, Metadata, ReservationLeg } from './types.js';
 
@@ -63,6 +64,8 @@ export interface CurrencyTotals {
 
 export interface LedgerState {
   readonly accounts: Map<string, AccountState>;
+  /** The accounts' ids in id order per currency (derived from `accounts`): account listing. */
+  readonly accountOrder: AccountOrder;
   /** Every account's exact counters by ordinal: account.counters point at its row here. */
   readonly counterRows: CounterRows;
   readonly pending: Map<string, PendingState>;
@@ -79,6 +82,7 @@ export interface LedgerState {
 export function initialState(): LedgerState {
   return {
     accounts: new Map(),
+    accountOrder: new AccountOrder(),
     counterRows: new CounterRows(),
     pending: new Map(),
     reservations: new Map(),

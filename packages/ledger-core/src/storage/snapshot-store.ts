@@ -25,6 +25,7 @@ import {
   type ReservationState,
 } from '../domain/state.js';
 import { counterData, CounterRows, countersFromData, type CounterData } from '../domain/balance.js';
+import { AccountOrder, compareIds, SortedIds } from '../domain/account-order.js';
 import { syncDir, syncFile, writeFileAtomic } from './durable-files.js';
 
 const MAGIC = Buffer.from('SLSNAP02', 'latin1');
@@ -56,6 +57,9 @@ interface SnapshotPayload {
   readonly pending: PendingState[];
   readonly reservations: ReservationState[];
   readonly totals: [string, { readonly accounts: CounterData; readonly saga: CounterData }][];
+  /** Per currency, its accounts' ordinals in id order (AccountOrder), so a restore does not sort.
+   * Absent in snapshots taken before account listing: the restore sorts then. */
+  readonly accountOrder?: [string, number[]][];
 }
 
 /** Copies what a snapshot needs. This is the only part that stops writes (measured as pauseMs). */
@@ -70,9 +74,16 @@ export function captureState(state: LedgerState): SnapshotPayload {
       { accounts: counterData(entry.accounts), saga: counterData(entry.saga) },
     ]);
   }
+  const accountOrder: [string, number[]][] = [];
+  for (const [currency, ids] of state.accountOrder.byCurrency)
+    accountOrder.push([
+      currency,
+      ids.all().map((id) => (state.accounts.get(id) as AccountState).ordinal),
+    ]);
   return {
     lastSequence: state.lastSequence,
     lastTimestamp: state.lastTimestamp,
+    accountOrder,
     accounts,
     pending: [...state.pending.values()],
     reservations: [...state.reservations.values()],
@@ -93,6 +104,7 @@ export function restoreState(payload: SnapshotPayload): LedgerState {
   }
   const state: LedgerState = {
     accounts,
+    accountOrder: restoreAccountOrder(payload),
     counterRows,
     pending: new Map(payload.pending.map((hold) => [hold.id, hold])),
     reservations: new Map(
@@ -112,6 +124,35 @@ export function restoreState(payload: SnapshotPayload): LedgerState {
     if (hold.expiresAt !== 0n) state.expiries.push({ expiresAt: hold.expiresAt, id: hold.id });
   }
   return state;
+}
+
+/** The snapshot's account order, or (a snapshot without one) its accounts sorted by id. */
+function restoreAccountOrder(payload: SnapshotPayload): AccountOrder {
+  const order = new AccountOrder();
+  const accounts = payload.accounts;
+  if (payload.accountOrder === undefined) {
+    const byCurrency = new Map<string, string[]>();
+    for (const account of accounts) {
+      const ids = byCurrency.get(account.currency) ?? [];
+      if (ids.length === 0) byCurrency.set(account.currency, ids);
+      ids.push(account.id);
+    }
+    for (const [currency, ids] of byCurrency)
+      order.byCurrency.set(currency, SortedIds.fromAscending(ids.sort(compareIds)));
+    return order;
+  }
+  let count = 0;
+  for (const [currency, ordinals] of payload.accountOrder) {
+    const ids = ordinals.map((ordinal) => {
+      const account = accounts[ordinal];
+      assert(account !== undefined && account.currency === currency, 'ordered account exists');
+      return account.id;
+    });
+    order.byCurrency.set(currency, SortedIds.fromAscending(ids));
+    count += ids.length;
+  }
+  assert(count === accounts.length, 'the account order holds every account');
+  return order;
 }
 
 function fileName(sequence: number): string {
