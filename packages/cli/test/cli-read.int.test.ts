@@ -152,6 +152,18 @@ describe('shardledger balance, history, list, verify, export, info and snapshot'
     expect(none.stdout.trim()).toBe('no accounts');
   });
 
+  it('accounts list --limit N pages the account index, and --after goes on from an id', async () => {
+    const sorted = [alice, bank, bob].sort();
+    const first = await run('accounts', 'list', '--limit', '2', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    expect(json<{ id: string; status: string }[]>(first)).toMatchObject([
+      { id: sorted[0], status: 'open' },
+      { id: sorted[1], status: 'open' },
+    ]);
+    const rest = await run('accounts', 'list', '--after', sorted[1] as string, '--json');
+    expect(json<{ id: string }[]>(rest).map((account) => account.id)).toEqual([sorted[2]]);
+  });
+
   it('verify replays every shard and exits 0 on a clean ledger', async () => {
     const verified = await run('verify', '--json');
     expect(verified.code, verified.stderr).toBe(0);

@@ -109,6 +109,18 @@ export const errorCatalogue = {
     kind: 'rejection',
     message: 'saga step: the reservation was already committed',
   },
+  ACCOUNT_FROZEN: {
+    kind: 'rejection',
+    message: 'the account is frozen: it takes part in no new transfer until it is unfrozen',
+  },
+  ACCOUNT_CLOSED: {
+    kind: 'rejection',
+    message: 'the account is closed: it takes part in no transfer and cannot be reopened',
+  },
+  ACCOUNT_BALANCE_NOT_ZERO: {
+    kind: 'rejection',
+    message: 'an account is closed only when its posted balance and pending amounts are zero',
+  },
 
   // Operational errors: the promise rejects; nothing was written by the failing call.
   INVALID_ARGUMENT: {

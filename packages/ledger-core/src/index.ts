@@ -44,7 +44,11 @@ export {
 } from './domain/validate.js';
 export {
   accountFlags,
+  type AccountClosed,
   type AccountCreated,
+  type AccountFrozen,
+  type AccountStatus,
+  type AccountUnfrozen,
   type AccountSpec,
   type Command,
   type CommandType,

@@ -10,11 +10,13 @@ export { decide } from './domain/decide.js';
 export { sameTransfer } from './domain/decision.js';
 export { evolve } from './domain/evolve.js';
 export { applyPlainTransfer } from './domain/plain-transfer.js';
+export { AccountOrder, compareIds, SortedIds } from './domain/account-order.js';
 export { closedChangeOf, holdResolutionRecordOf, transferRecordOf } from './domain/records.js';
 export { expiresAtOf, holdLegOf, initialState, type LedgerState } from './domain/state.js';
 export type { DecideContext } from './domain/types.js';
 export {
   isRejected,
+  isValidCurrency,
   isValidId,
   transferSpecOrRejection,
   type Rejected,

@@ -56,7 +56,7 @@ const transferArb = fc.record({
 });
 type TransferOp = typeof transferArb extends fc.Arbitrary<infer T> ? T : never;
 
-const opArb = fc.oneof(
+const baseOps = [
   {
     weight: 8,
     arbitrary: fc.record({ kind: fc.constant('transfer' as const), transfer: transferArb }),
@@ -106,14 +106,29 @@ const opArb = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('release' as const), saga: fc.nat({ max: 6 }) }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('resubmit' as const), pick: fc.nat() }) },
-);
-type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
+] as const;
+const statusOp = {
+  weight: 1,
+  arbitrary: fc.record({
+    kind: fc.constant('status' as const),
+    change: fc.constantFrom('FreezeAccount', 'UnfreezeAccount', 'CloseAccount'),
+    account: fc.nat({ max: ACCOUNTS - 1 }),
+  }),
+};
+const opArb = fc.oneof(...baseOps);
+/** The ops above plus account status changes (freeze, unfreeze, close). */
+const opWithStatusArb = fc.oneof(...baseOps, statusOp);
+type Op = typeof opWithStatusArb extends fc.Arbitrary<infer T> ? T : never;
 
 const scenarioArb = fc.record({
   accounts: fc.array(accountArb, { minLength: ACCOUNTS, maxLength: ACCOUNTS }),
   ops: fc.array(opArb, { minLength: 1, maxLength: 60, size: 'max' }),
 });
-type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
+const statusScenarioArb = fc.record({
+  accounts: fc.array(accountArb, { minLength: ACCOUNTS, maxLength: ACCOUNTS }),
+  ops: fc.array(opWithStatusArb, { minLength: 1, maxLength: 60, size: 'max' }),
+});
+type Scenario = typeof statusScenarioArb extends fc.Arbitrary<infer T> ? T : never;
 const COUNTERS: readonly CounterIndex[] = [
   DEBITS_POSTED,
   CREDITS_POSTED,
@@ -181,6 +196,8 @@ function commandOf(op: Exclude<Op, { kind: 'resubmit' | 'expire' }>): Command {
       return { type: 'CommitReservation', sagaId: `s${op.saga}` };
     case 'release':
       return { type: 'ReleaseReservation', sagaId: `s${op.saga}`, reason: 'property' };
+    case 'status':
+      return { type: op.change, accountId: `a${op.account}` };
     default:
       throw new Error('unreachable');
   }
@@ -194,6 +211,7 @@ function snapshotOf(state: LedgerState): string {
       accounts: [...state.accounts.values()].map((account) => [
         account.id,
         [0, 1, 2, 3].map((index) => readCounter(account.counters, index as 0 | 1 | 2 | 3)),
+        account.flags,
       ]),
       pending: [...state.pending.keys()],
       reservations: [...state.reservations.keys()],
@@ -312,30 +330,51 @@ function runScenario(scenario: Scenario): {
     if (!decision.ok || decision.exists) {
       expect(ledger.log.length).toBe(length);
       expect(snapshotOf(ledger.state)).toBe(before);
-    } else if (command.type !== 'ExpirePendingTransfers' && decision.events.length > 0)
+    } else if (
+      command.type !== 'ExpirePendingTransfers' &&
+      // A status change sent again after the opposite one is a new change, not a resubmission.
+      op.kind !== 'status' &&
+      decision.events.length > 0
+    )
       accepted.push(command);
     checkInvariants(ledger.state);
   }
   return { ledger, accepted, codes };
 }
 
+/** Runs a scenario, replays its log and checks the replay equals the live state and index, and
+ * that every accepted command sent again changes nothing; returns the log. */
+function checkReplay(scenario: Scenario): readonly LedgerEvent[] {
+  const { ledger, accepted } = runScenario(scenario);
+  checkLog(ledger.log);
+  const replayed = replay(ledger.log);
+  expect(diffStates(ledger.state, replayed.state)).toEqual([]);
+  expect(diffStates(replayed.state, ledger.state)).toEqual([]);
+  expect([...replayed.index.transfers.entries()]).toEqual([...ledger.index.transfers.entries()]);
+  expect([...replayed.index.sagas.entries()]).toEqual([...ledger.index.sagas.entries()]);
+  for (const command of accepted) expectUnchangedResubmission(ledger, command);
+  checkInvariants(ledger.state);
+  return ledger.log;
+}
+
 describe('domain properties (fast-check, seed 42)', () => {
   it('keeps every invariant, replays exactly, ignores resubmissions and resolves holds once', () => {
     fc.assert(
-      fc.property(scenarioArb, (scenario) => {
-        const { ledger, accepted } = runScenario(scenario);
-        checkLog(ledger.log);
-        const replayed = replay(ledger.log);
-        expect(diffStates(ledger.state, replayed.state)).toEqual([]);
-        expect(diffStates(replayed.state, ledger.state)).toEqual([]);
-        expect([...replayed.index.transfers.entries()]).toEqual([
-          ...ledger.index.transfers.entries(),
-        ]);
-        expect([...replayed.index.sagas.entries()]).toEqual([...ledger.index.sagas.entries()]);
-        for (const command of accepted) expectUnchangedResubmission(ledger, command);
-        checkInvariants(ledger.state);
+      fc.property(scenarioArb, (scenario) => void checkReplay(scenario)),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it('does the same with accounts frozen, unfrozen and closed along the way', () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(statusScenarioArb, (scenario) => {
+        for (const event of checkReplay(scenario)) seen.add(event.type);
       }),
       { seed: SEED, numRuns: 300 },
+    );
+    expect([...seen]).toEqual(
+      expect.arrayContaining(['AccountFrozen', 'AccountUnfrozen', 'AccountClosed']),
     );
   });
 

@@ -4,12 +4,14 @@
 export { Ledger } from './ledger.js';
 export type {
   Account,
+  AccountPage,
   AccountResult,
   BackupInfo,
   BackupResult,
   HistoryPage,
   LedgerInfo,
   LedgerOptions,
+  ListAccountsOptions,
   SnapshotInfo,
   Transfer,
   TransferResult,
@@ -29,6 +31,7 @@ export {
   type PostPendingInput,
   type VoidPendingInput,
   type ErrorCode,
+  type AccountStatus,
   type CommandStatus,
   type Durability,
 } from '@shardledger/ledger-core';

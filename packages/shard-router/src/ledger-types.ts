@@ -58,6 +58,24 @@ export interface TransferResult {
  * the decimal places of a minor unit: formatAmount(account.balance, account.scale). */
 export type Account = AccountView;
 
+/** Ledger.listAccounts' options. Accounts come in id order (JavaScript string order). */
+export interface ListAccountsOptions {
+  /** The cursor: accounts with ids above this one (the `next` of the page before). Absent or
+   * null: from the first account. */
+  readonly after?: string | null;
+  /** At most this many accounts: 1 to limits.pageSizeMax; default 100. */
+  readonly limit?: number;
+  /** Only accounts in this currency. */
+  readonly currency?: string | null;
+}
+
+/** A page of Ledger.listAccounts. */
+export interface AccountPage {
+  readonly accounts: readonly Account[];
+  /** Pass as `after` for the next page; null when this page is the last. */
+  readonly next: string | null;
+}
+
 /** A transfer as the ledger remembers it. */
 export type Transfer = Omit<TransferRecord, 'sagaId'> & { readonly crossShard: boolean };
 

@@ -37,18 +37,27 @@ import { writeAtomicGroup } from './write/atomic-group.js';
 import { resolvePending } from './write/pending-resolution.js';
 import { TransferWriter } from './write/transfer-writer.js';
 import { CallCoalescer } from './write/call-coalescer.js';
+import { listAccounts } from './account-listing.js';
 import type {
   Account,
+  AccountPage,
   AccountResult,
   BackupResult,
   HistoryPage,
   LedgerInfo,
   LedgerOptions,
+  ListAccountsOptions,
   SnapshotInfo,
   Transfer,
   TransferResult,
   VerifyResult,
 } from './ledger-types.js';
+
+function onlyResult(results: readonly AccountResult[]): AccountResult {
+  const [result] = results;
+  assert(result !== undefined && results.length === 1, 'one result');
+  return result;
+}
 
 function publicTransfer(record: TransferRecord, crossShard: boolean): Transfer {
   const { sagaId: _sagaId, ...rest } = record;
@@ -124,6 +133,65 @@ export class Ledger {
       id: idOf(input),
       status: sent[index] as CommandStatus,
     }));
+  }
+
+  /** Freezes accounts: a frozen account takes part in no new transfer, on either side
+   * ('account_frozen'), and its open holds may be voided or expire but not posted. 'exists' for
+   * an account already frozen; 'account_closed' for a closed one. One result per id, in order. */
+  freezeAccounts(ids: readonly string[]): Promise<AccountResult[]> {
+    return this.changeStatus(ids, 'FreezeAccount');
+  }
+
+  /** Lifts freezeAccounts. 'exists' for an account that is not frozen; 'account_closed' for a
+   * closed one. */
+  unfreezeAccounts(ids: readonly string[]): Promise<AccountResult[]> {
+    return this.changeStatus(ids, 'UnfreezeAccount');
+  }
+
+  /** Closes accounts for good: a closed account takes part in no transfer again
+   * ('account_closed') and is never reopened. Only an account whose posted balance is zero and
+   * which has nothing pending is closed ('account_balance_not_zero' otherwise); a frozen one
+   * may be. 'exists' for an account already closed. */
+  closeAccounts(ids: readonly string[]): Promise<AccountResult[]> {
+    return this.changeStatus(ids, 'CloseAccount');
+  }
+
+  /** Convenience for one account (freezeAccounts). */
+  async freezeAccount(id: string): Promise<AccountResult> {
+    return onlyResult(await this.freezeAccounts([id]));
+  }
+
+  /** Convenience for one account (unfreezeAccounts). */
+  async unfreezeAccount(id: string): Promise<AccountResult> {
+    return onlyResult(await this.unfreezeAccounts([id]));
+  }
+
+  /** Convenience for one account (closeAccounts). */
+  async closeAccount(id: string): Promise<AccountResult> {
+    return onlyResult(await this.closeAccounts([id]));
+  }
+
+  private async changeStatus(
+    ids: readonly string[],
+    type: 'FreezeAccount' | 'UnfreezeAccount' | 'CloseAccount',
+  ): Promise<AccountResult[]> {
+    this.ensureOpen();
+    const checked = checkIdList(ids, 'ids');
+    const statuses: CommandStatus[] = [];
+    const commands = checked.map((id, index): ShardCommand => {
+      statuses[index] = id === null ? 'invalid_id' : 'ok';
+      return id === null ? null : { shard: this.shardOf(id), command: { type, accountId: id } };
+    });
+    const sent = await sendCommandsByShard(this.parts, commands, statuses);
+    return ids.map((id, index) => ({ id, status: sent[index] as CommandStatus }));
+  }
+
+  /** A page of accounts in id order, from every shard's account index (never a scan of the
+   * log): up to `limit` (default 100, at most limits.pageSizeMax) with ids above `after`, only
+   * `currency`'s when given. `next` is the `after` of the next page, null on the last. */
+  async listAccounts(options: ListAccountsOptions = {}): Promise<AccountPage> {
+    this.ensureOpen();
+    return listAccounts(this.parts, options);
   }
 
   /** Creates transfers; one result per input, in order. Every command reaches each shard in input

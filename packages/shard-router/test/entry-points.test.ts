@@ -50,7 +50,11 @@ const ledgerCoreValues = [
 ];
 
 const ledgerCoreTypes = [
+  'AccountClosed',
   'AccountCreated',
+  'AccountFrozen',
+  'AccountStatus',
+  'AccountUnfrozen',
   'AccountInput',
   'AccountSpec',
   'AccountView',
@@ -120,7 +124,9 @@ const shardRouterValues = [
 const shardRouterTypes = [
   'Account',
   'AccountInput',
+  'AccountPage',
   'AccountResult',
+  'AccountStatus',
   'BackupInfo',
   'BackupResult',
   'CommandStatus',
@@ -131,6 +137,7 @@ const shardRouterTypes = [
   'HistoryPage',
   'LedgerInfo',
   'LedgerOptions',
+  'ListAccountsOptions',
   'LogPosition',
   'ParseAmountOptions',
   'PostPendingInput',

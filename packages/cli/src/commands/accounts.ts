@@ -30,10 +30,8 @@ interface ShowOptions extends CommonOptions, AmountOptions {}
 interface ListOptions extends CommonOptions, AmountOptions {
   readonly currency?: string;
   readonly limit?: string;
+  readonly after?: string;
 }
-
-/** Events read per readEvents call when scanning for accounts. */
-const scanPageSize = 1_000;
 
 export function registerAccounts(program: Command): void {
   const accounts = program.command('accounts').description('create, show and list accounts');
@@ -137,9 +135,10 @@ function registerShow(accounts: Command): void {
 function registerList(accounts: Command): void {
   const command = accounts
     .command('list')
-    .description('list every account with its balances, sorted by id (scans the event logs)')
+    .description("list accounts with their balances, in id order (from the shards' account index)")
     .option('-c, --currency <code>', 'only accounts in this currency')
-    .option('-n, --limit <n>', 'at most this many accounts');
+    .option('-n, --limit <n>', 'at most this many accounts (default: every account)')
+    .option('--after <id>', 'start after this account id (the last id of the page before)');
   withDirOption(command);
   withJsonOption(command);
   withMinorOption(command);
@@ -148,47 +147,39 @@ function registerList(accounts: Command): void {
     examples([
       'shardledger accounts list',
       'shardledger accounts list --currency USD --limit 20',
+      'shardledger accounts list --limit 20 --after alice',
       'shardledger accounts list --json | jq -r ".[].id"',
     ]),
   );
   command.action(async (options: ListOptions) => {
     const limit =
       options.limit === undefined ? Number.POSITIVE_INFINITY : parseCount(options.limit, '--limit');
-    const list = await withLedger(options.dir, async (ledger) => {
-      const ids = (await listAccountIds(ledger, options.currency)).slice(0, limit);
-      return lookupAll(ledger, ids);
-    });
+    const list = await withLedger(options.dir, (ledger) =>
+      listAccountPages(ledger, { after: options.after ?? null, limit, currency: options.currency }),
+    );
     if (options.json) printJson(list.map(accountJson));
     else if (list.length === 0) print('no accounts');
     else print(accountsTable(list, options));
   });
 }
 
-/** Every account id, found through the AccountCreated events of every shard, sorted. */
-export async function listAccountIds(ledger: Ledger, currency?: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (let shard = 0; shard < ledger.shards; shard += 1) {
-    let after = 0;
-    for (;;) {
-      const page = await ledger.readEvents(shard, after, scanPageSize);
-      for (const { event } of page) {
-        if (event.type !== 'AccountCreated') continue;
-        if (currency === undefined || event.account.currency === currency)
-          ids.push(event.account.id);
-      }
-      const last = page[page.length - 1];
-      if (last === undefined || page.length < scanPageSize) break;
-      after = last.sequence;
-    }
-  }
-  return ids.sort((left, right) => (left < right ? -1 : left > right ? 1 : 0));
-}
-
-async function lookupAll(ledger: Ledger, ids: readonly string[]): Promise<Account[]> {
+/** Accounts in id order after `after`, up to `limit` (may be Infinity), a page of at most
+ * limits.pageSizeMax at a time (Ledger.listAccounts). */
+export async function listAccountPages(
+  ledger: Ledger,
+  options: { after: string | null; limit: number; currency: string | undefined },
+): Promise<Account[]> {
   const accounts: Account[] = [];
-  for (let start = 0; start < ids.length; start += limits.batchSizeMax) {
-    const found = await ledger.lookupAccounts(ids.slice(start, start + limits.batchSizeMax));
-    for (const account of found) if (account !== undefined) accounts.push(account);
+  let after = options.after;
+  while (accounts.length < options.limit) {
+    const page = await ledger.listAccounts({
+      after,
+      limit: Math.min(options.limit - accounts.length, limits.pageSizeMax),
+      ...(options.currency === undefined ? {} : { currency: options.currency }),
+    });
+    accounts.push(...page.accounts);
+    if (page.next === null) break;
+    after = page.next;
   }
   return accounts;
 }

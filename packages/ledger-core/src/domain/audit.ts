@@ -90,6 +90,10 @@ function auditAccounts(state: LedgerState, violations: Violation[]): Map<string,
     ) {
       violations.push({ rule: 'credits_must_not_exceed_debits', detail: account.id });
     }
+    // Nothing moves a closed account's counters: they stay as they were when it closed.
+    const settled = debitsPosted === creditsPosted && debitsPending === 0n && creditsPending === 0n;
+    if ((account.flags & accountFlags.closed) !== 0 && !settled)
+      violations.push({ rule: 'closed_account_settled', detail: account.id });
   }
   return sums;
 }
@@ -151,6 +155,25 @@ function auditTotals(
   }
 }
 
+/** The id order of each currency's accounts, live against replayed. */
+function diffAccountOrders(live: LedgerState, replayed: LedgerState): Violation[] {
+  const violations: Violation[] = [];
+  const currencies = new Set([
+    ...live.accountOrder.byCurrency.keys(),
+    ...replayed.accountOrder.byCurrency.keys(),
+  ]);
+  for (const currency of currencies) {
+    const left = live.accountOrder.byCurrency.get(currency)?.all() ?? [];
+    const right = replayed.accountOrder.byCurrency.get(currency)?.all() ?? [];
+    if (left.length !== right.length || left.some((id, index) => id !== right[index]))
+      violations.push({
+        rule: 'replay_account_order',
+        detail: `${currency}: live ${left.length} ids, replayed ${right.length}, in another order`,
+      });
+  }
+  return violations;
+}
+
 /** Counter-by-counter comparison of two states (replay against live). */
 export function diffStates(live: LedgerState, replayed: LedgerState): Violation[] {
   const violations: Violation[] = [];
@@ -172,6 +195,11 @@ export function diffStates(live: LedgerState, replayed: LedgerState): Violation[
       violations.push({ rule: 'replay_accounts', detail: `${id} missing after replay` });
       continue;
     }
+    if (account.flags !== other.flags)
+      violations.push({
+        rule: 'replay_accounts',
+        detail: `${id}: flags live ${account.flags}, replayed ${other.flags}`,
+      });
     for (let index = 0; index < 4; index += 1) {
       const left = read(account.counters, index as 0 | 1 | 2 | 3);
       const right = read(other.counters, index as 0 | 1 | 2 | 3);
@@ -182,6 +210,7 @@ export function diffStates(live: LedgerState, replayed: LedgerState): Violation[
         });
     }
   }
+  violations.push(...diffAccountOrders(live, replayed));
   for (const id of live.pending.keys()) {
     if (!replayed.pending.has(id))
       violations.push({ rule: 'replay_pending', detail: `${id} open live, not after replay` });

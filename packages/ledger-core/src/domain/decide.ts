@@ -2,21 +2,32 @@
 // timestamp and the on-disk id index come in through `context`. Never mutates `state`.
 // Event i of a decision gets timestamp context.timestamp + i. Each kind of command is decided in
 // its own room: transfers (transfer-decider.ts), holds (resolution-decider.ts) and saga steps
-// (reservation-decider.ts); accounts here.
+// (reservation-decider.ts); an account's status (account-decider.ts); accounts here.
 
 import { assertNever } from '../assert.js';
+import { decideAccountStatus } from './account-decider.js';
 import { accepted, EXISTS, rejection } from './decision.js';
 import { decideCommit, decideRelease, decideReserve } from './reservation-decider.js';
 import { decideExpiry, decideResolution } from './resolution-decider.js';
 import type { LedgerState } from './state.js';
 import { decideCreateTransfer, decideTransferGroup } from './transfer-decider.js';
-import type { AccountSpec, Command, Decision, DecideContext } from './types.js';
+import {
+  accountStatusFlags,
+  type AccountSpec,
+  type Command,
+  type Decision,
+  type DecideContext,
+} from './types.js';
 import { metadataEqual } from './validate.js';
 
 export function decide(command: Command, state: LedgerState, context: DecideContext): Decision {
   switch (command.type) {
     case 'CreateAccount':
       return decideCreateAccount(command.account, state, context);
+    case 'FreezeAccount':
+    case 'UnfreezeAccount':
+    case 'CloseAccount':
+      return decideAccountStatus(command, state, context);
     case 'CreateTransfer':
       return decideCreateTransfer(command.transfer, state, context);
     case 'CreateTransferGroup':
@@ -47,7 +58,8 @@ function decideCreateAccount(
   if (existing !== undefined) {
     const same =
       existing.currency === spec.currency &&
-      existing.flags === spec.flags &&
+      // The status (frozen, closed) is not part of what was created.
+      (existing.flags & ~accountStatusFlags) === spec.flags &&
       metadataEqual(existing.metadata, spec.metadata);
     return same ? EXISTS : rejection('EXISTS_WITH_DIFFERENT_FIELDS', 'account');
   }

@@ -21,7 +21,15 @@ import {
   type CurrencyTotals,
   type LedgerState,
 } from './state.js';
-import type { LedgerEvent, ReservationLeg } from './types.js';
+import { isSettled } from './account-decider.js';
+import {
+  accountFlags,
+  type AccountClosed,
+  type AccountFrozen,
+  type AccountUnfrozen,
+  type LedgerEvent,
+  type ReservationLeg,
+} from './types.js';
 
 // Indices into CurrencyTotals.saga.
 const SAGA_DEBITS_POSTED = 0;
@@ -78,6 +86,15 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
         ),
       );
       totalsFor(state, event.account.currency);
+      state.accountOrder.add(event.account.id, event.account.currency);
+      break;
+    }
+    case 'AccountFrozen':
+    case 'AccountUnfrozen':
+    case 'AccountClosed': {
+      const target = account(state, event.accountId);
+      assert((target.flags & accountFlags.closed) === 0, 'a closed account changes no more');
+      state.accounts.set(event.accountId, { ...target, flags: statusFlagsAfter(target, event) });
       break;
     }
     case 'TransferCreated': {
@@ -165,6 +182,26 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
   state.lastTimestamp = event.timestamp;
   state.lastSequence += 1;
   return state;
+}
+
+/** An account's flags after a status event. Closing clears `frozen`: one status at a time. */
+function statusFlagsAfter(
+  target: AccountState,
+  event: AccountFrozen | AccountUnfrozen | AccountClosed,
+): number {
+  switch (event.type) {
+    case 'AccountFrozen':
+      assert((target.flags & accountFlags.frozen) === 0, 'frozen twice');
+      return target.flags | accountFlags.frozen;
+    case 'AccountUnfrozen':
+      assert((target.flags & accountFlags.frozen) !== 0, 'unfrozen while not frozen');
+      return target.flags & ~accountFlags.frozen;
+    case 'AccountClosed':
+      assert(isSettled(target), 'closed with a balance');
+      return (target.flags & ~accountFlags.frozen) | accountFlags.closed;
+    default:
+      return assertNever(event, 'account status event');
+  }
 }
 
 function applyLeg(

@@ -9,3 +9,5 @@ export * from './evolve.js';
 export * from './audit.js';
 export * from './records.js';
 export * from './plain-transfer.js';
+export * from './account-order.js';
+export * from './account-decider.js';

@@ -20,7 +20,7 @@ import {
 } from './balance.js';
 import { assert } from '../assert.js';
 import { totalsFor, type AccountState, type LedgerState } from './state.js';
-import { accountFlags } from './types.js';
+import { accountFlags, accountStatusFlags } from './types.js';
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 const ROW_SHIFT = COUNTER_ROW_SHIFT;
@@ -42,7 +42,8 @@ function addSmall(counters: Counters, index: 0 | 1, amount: number): void {
  * Applies a plain posted transfer of `amount` (a safe integer > 0) from `debitAccountId` to
  * `creditAccountId` in `currency`, whose id the caller knows to be new. Returns false, changing
  * nothing, unless decide would accept it and no account involved has a flag in `declineFlags`
- * (the engine passes the history flag: those postings are indexed by the general path).
+ * (the engine passes the history flag: those postings are indexed by the general path) or a
+ * status flag (frozen or closed: decide refuses those).
  */
 export function applyPlainTransfer(
   state: LedgerState,
@@ -76,7 +77,8 @@ export function applyPlainPosting(
   assert(debit.scale === credit.scale, 'accounts of one currency have one scale');
   const debitFlags = debit.flags;
   const creditFlags = credit.flags;
-  if (((debitFlags | creditFlags) & declineFlags) !== 0) return false;
+  // A frozen or closed account is refused by decide (ACCOUNT_FROZEN, ACCOUNT_CLOSED).
+  if (((debitFlags | creditFlags) & (declineFlags | accountStatusFlags)) !== 0) return false;
   const chunks = state.counterRows.chunks;
   const debitOrdinal = debit.ordinal;
   const creditOrdinal = credit.ordinal;

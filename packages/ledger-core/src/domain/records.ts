@@ -125,6 +125,9 @@ export function holdResolutionRecordOf(
 export function indexWritesOf(event: LedgerEvent): IndexWrites {
   switch (event.type) {
     case 'AccountCreated':
+    case 'AccountFrozen':
+    case 'AccountUnfrozen':
+    case 'AccountClosed':
       return NONE;
     case 'TransferCreated':
       return {

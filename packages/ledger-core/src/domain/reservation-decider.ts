@@ -6,6 +6,7 @@
 import type { RejectionCode } from '../errors.js';
 import { assert } from '../assert.js';
 import { addCounter } from './balance.js';
+import { statusRejectionOf } from './account-decider.js';
 import {
   accepted,
   CounterOverlay,
@@ -43,6 +44,9 @@ function checkLeg(
     leg.side === 'debit' ? spec.debitAccountId : spec.creditAccountId,
   );
   if (account === undefined) return 'ACCOUNT_NOT_FOUND';
+  // Each shard checks the account of its own side: a frozen or closed one refuses the saga.
+  const status = statusRejectionOf(account.flags);
+  if (status !== null) return status;
   if (account.currency !== spec.currency) return 'CURRENCY_MISMATCH';
   const counters = overlay === null ? account.counters : overlay.of(account);
   const side = leg.side === 'debit' ? DEBIT_SIDE : CREDIT_SIDE;
@@ -210,6 +214,11 @@ function decideHoldResolution(
   const amount = checkResolution(spec, action, context, hold);
   if (typeof amount !== 'bigint') return amount;
   assert(reservation !== undefined && hold !== undefined, 'a checked hold is reserved here');
+  if (action === 'post') {
+    // The hold's debit account lives here; the router checks the credit shard's account.
+    const status = statusRejectionOf(accountFlagsOf(state, leg?.transfer.debitAccountId));
+    if (status !== null) return rejection(status);
+  }
   const resolution = { id: spec.id, metadata: spec.metadata };
   if (action === 'void') {
     return accepted([
@@ -224,6 +233,12 @@ function decideHoldResolution(
     ]);
   }
   return accepted([{ ...committedEvent(context, reservation, amount, hold.amount), resolution }]);
+}
+
+/** The flags of an account of this shard (0 when it is not here). */
+function accountFlagsOf(state: LedgerState, accountId: string | undefined): number {
+  const account = accountId === undefined ? undefined : state.accounts.get(accountId);
+  return account === undefined ? 0 : account.flags;
 }
 
 /** A hold's commit: the amount posted is in the event only when it is less than the hold. */

@@ -4,6 +4,7 @@
 
 import type { RejectionCode } from '../errors.js';
 import { assert } from '../assert.js';
+import { statusRejectionOf } from './account-decider.js';
 import { accepted, EXISTS, liveRecord, NO_EVENTS, rejection } from './decision.js';
 import type { LedgerState } from './state.js';
 import type { Decision, DecideContext, PendingResolutionSpec, TransferRecord } from './types.js';
@@ -75,6 +76,15 @@ export function decideResolution(
   const amount = checkResolution(spec, action, context, hold);
   if (typeof amount !== 'bigint') return amount;
   assert(hold !== undefined, 'a resolution that passed its checks has its hold');
+  if (action === 'post') {
+    // A hold on an account frozen or closed since is not posted; it may still be voided (or
+    // expire), so that the money it holds is never stranded.
+    const status = statusRejectionOf(
+      (state.accounts.get(hold.debitAccountId)?.flags ?? 0) |
+        (state.accounts.get(hold.creditAccountId)?.flags ?? 0),
+    );
+    if (status !== null) return rejection(status);
+  }
   const resolved = {
     timestamp: context.timestamp,
     id: spec.id,

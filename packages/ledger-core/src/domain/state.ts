@@ -4,6 +4,7 @@
 
 import { assert } from '../assert.js';
 import { limits } from '../limits.js';
+import { AccountOrder } from './account-order.js';
 import { CounterRows, newCounters, type Counters } from './balance.js';
 import type { AccountSpec, Metadata, ReservationLeg } from './types.js';
 
@@ -67,6 +68,8 @@ export interface CurrencyTotals {
 
 export interface LedgerState {
   readonly accounts: Map<string, AccountState>;
+  /** The accounts' ids in id order per currency (derived from `accounts`): account listing. */
+  readonly accountOrder: AccountOrder;
   /** Every account's exact counters by ordinal: account.counters point at its row here. */
   readonly counterRows: CounterRows;
   readonly pending: Map<string, PendingState>;
@@ -83,6 +86,7 @@ export interface LedgerState {
 export function initialState(): LedgerState {
   return {
     accounts: new Map(),
+    accountOrder: new AccountOrder(),
     counterRows: new CounterRows(),
     pending: new Map(),
     reservations: new Map(),

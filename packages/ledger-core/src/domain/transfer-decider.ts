@@ -17,6 +17,7 @@ import {
   type CounterIndex,
   type Counters,
 } from './balance.js';
+import { statusRejectionOf } from './account-decider.js';
 import {
   accepted,
   CounterOverlay,
@@ -45,6 +46,8 @@ function checkTransfer(
 ): RejectionCode | null {
   if (spec.debitAccountId === spec.creditAccountId) return 'ACCOUNTS_MUST_BE_DIFFERENT';
   if (debit === undefined || credit === undefined) return 'ACCOUNT_NOT_FOUND';
+  const status = statusRejectionOf(debit.flags | credit.flags);
+  if (status !== null) return status;
   if (debit.currency !== spec.currency || credit.currency !== spec.currency)
     return 'CURRENCY_MISMATCH';
   // A currency code names its scale (currency.ts), so one code never moves money between scales.

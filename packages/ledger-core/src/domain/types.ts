@@ -13,7 +13,25 @@ export const accountFlags = {
    * history and balance-as-of), as TigerBeetle's `history` flag. Without it, history and
    * balance-as-of are answered by scanning the log: same answers, slower on a long log. */
   history: 4,
+  /** Set by FreezeAccount, cleared by UnfreezeAccount: the account takes part in no new transfer
+   * (on either side); open holds on it may still be voided or expire, not posted. */
+  frozen: 8,
+  /** Set by CloseAccount, for good: the account takes part in no transfer again. Only an account
+   * whose posted balance and pending amounts are all zero is closed. */
+  closed: 16,
 } as const;
+
+/** The flags that say an account's status (frozen, closed): kept in the state, set by their own
+ * events, never part of an AccountSpec. */
+export const accountStatusFlags: number = accountFlags.frozen | accountFlags.closed;
+
+/** An account's status as reads report it: closed wins over frozen. */
+export type AccountStatus = 'open' | 'frozen' | 'closed';
+
+export function accountStatusOf(flags: number): AccountStatus {
+  if ((flags & accountFlags.closed) !== 0) return 'closed';
+  return (flags & accountFlags.frozen) !== 0 ? 'frozen' : 'open';
+}
 
 /** A validated account, as stored in events. */
 export interface AccountSpec {
@@ -23,7 +41,7 @@ export interface AccountSpec {
    * the code for 'USDC/6'. Recorded when the account is created, so an account keeps its scale
    * whatever later runtimes say; accounts from older logs take it from their code. */
   readonly scale: number;
-  /** Bit set of accountFlags. */
+  /** Bit set of accountFlags (never the status flags: accountStatusFlags). */
   readonly flags: number;
   readonly metadata: Metadata | null;
 }
@@ -58,6 +76,9 @@ export interface ReservationLeg {
 
 export type Command =
   | { readonly type: 'CreateAccount'; readonly account: AccountSpec }
+  | { readonly type: 'FreezeAccount'; readonly accountId: string }
+  | { readonly type: 'UnfreezeAccount'; readonly accountId: string }
+  | { readonly type: 'CloseAccount'; readonly accountId: string }
   | { readonly type: 'CreateTransfer'; readonly transfer: TransferSpec }
   | { readonly type: 'CreateTransferGroup'; readonly transfers: readonly TransferSpec[] }
   | { readonly type: 'PostPendingTransfer'; readonly resolution: PendingResolutionSpec }
@@ -98,6 +119,19 @@ interface EventBase {
 export interface AccountCreated extends EventBase {
   readonly type: 'AccountCreated';
   readonly account: AccountSpec;
+}
+/** The status of an account changed: frozen, unfrozen or closed (accountFlags). */
+interface AccountStatusChanged extends EventBase {
+  readonly accountId: string;
+}
+export interface AccountFrozen extends AccountStatusChanged {
+  readonly type: 'AccountFrozen';
+}
+export interface AccountUnfrozen extends AccountStatusChanged {
+  readonly type: 'AccountUnfrozen';
+}
+export interface AccountClosed extends AccountStatusChanged {
+  readonly type: 'AccountClosed';
 }
 export interface TransferCreated extends EventBase {
   readonly type: 'TransferCreated';
@@ -159,6 +193,9 @@ export interface ReservationReleased extends EventBase {
 
 export type LedgerEvent =
   | AccountCreated
+  | AccountFrozen
+  | AccountUnfrozen
+  | AccountClosed
   | TransferCreated
   | PendingTransferPosted
   | PendingTransferVoided

@@ -28,10 +28,23 @@ interface Posting {
   readonly transferId: string;
 }
 
+/** Events about accounts themselves: they post nothing. */
+function postsNothing(event: LedgerEvent): boolean {
+  return (
+    event.type === 'AccountCreated' ||
+    event.type === 'AccountFrozen' ||
+    event.type === 'AccountUnfrozen' ||
+    event.type === 'AccountClosed'
+  );
+}
+
 /** Which accounts an event posts to, for the history index. */
 function postingsOf(event: LedgerEvent): Posting[] {
   switch (event.type) {
     case 'AccountCreated':
+    case 'AccountFrozen':
+    case 'AccountUnfrozen':
+    case 'AccountClosed':
       return [];
     case 'TransferCreated':
       return [
@@ -133,7 +146,7 @@ export class AccountHistory {
   /** Stages the history entries of an applied event at `sequence` (the state is after it). */
   stage(state: LedgerState, event: LedgerEvent, sequence: number, index: IdIndex): void {
     this.noteCreated(event);
-    if (event.type === 'AccountCreated') return;
+    if (postsNothing(event)) return;
     // Until an account has the history flag, no posting has an entry (as `indexes` above).
     if (!this.enabled || !this.anyAccount) return;
     const postings = postingsOf(event);

@@ -9,7 +9,7 @@ import {
   DEBITS_POSTED,
 } from '../domain/balance.js';
 import type { AccountState } from '../domain/state.js';
-import { accountFlags } from '../domain/types.js';
+import { accountFlags, accountStatusOf } from '../domain/types.js';
 import type { AccountView } from './engine-types.js';
 
 export function accountView(account: AccountState): AccountView {
@@ -24,6 +24,7 @@ export function accountView(account: AccountState): AccountView {
     debitsMustNotExceedCredits: (account.flags & accountFlags.debitsMustNotExceedCredits) !== 0,
     creditsMustNotExceedDebits: (account.flags & accountFlags.creditsMustNotExceedDebits) !== 0,
     history: (account.flags & accountFlags.history) !== 0,
+    status: accountStatusOf(account.flags),
     metadata: account.metadata,
     timestamp: account.timestamp,
     debitsPosted,

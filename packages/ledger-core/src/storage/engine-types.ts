@@ -4,6 +4,7 @@
 import type { ShardIdentityExpectation } from './shard-identity.js';
 import type { RejectionStatus } from '../errors.js';
 import type {
+  AccountStatus,
   Command,
   LedgerEvent,
   Metadata,
@@ -63,6 +64,8 @@ export interface AccountView {
   readonly creditsMustNotExceedDebits: boolean;
   /** Postings are indexed for fast history and balance-as-of. */
   readonly history: boolean;
+  /** 'open', 'frozen' (no new transfers until unfrozen) or 'closed' (for good). */
+  readonly status: AccountStatus;
   readonly metadata: Metadata | null;
   readonly timestamp: bigint;
   readonly debitsPosted: bigint;

@@ -16,6 +16,10 @@ export const eventTypeCodes = [
   'FundsReserved',
   'ReservationCommitted',
   'ReservationReleased',
+  // Account status events post nothing and so have no entries; listed for a total table.
+  'AccountFrozen',
+  'AccountUnfrozen',
+  'AccountClosed',
 ] as const satisfies readonly LedgerEvent['type'][];
 
 /** Writes a history entry into the arena (then call arena.take()): event type, timestamp, the

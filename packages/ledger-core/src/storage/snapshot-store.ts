@@ -26,6 +26,7 @@ import {
   type ReservationState,
 } from '../domain/state.js';
 import { counterData, CounterRows, countersFromData, type CounterData } from '../domain/balance.js';
+import { AccountOrder, compareIds, SortedIds } from '../domain/account-order.js';
 import { syncDir, syncFile, writeFileAtomic } from './durable-files.js';
 
 const MAGIC = Buffer.from('SLSNAP02', 'latin1');
@@ -61,6 +62,11 @@ interface SnapshotPayload {
   readonly pending: PendingState[];
   readonly reservations: ReservationState[];
   readonly totals: [string, { readonly accounts: CounterData; readonly saga: CounterData }][];
+  /** Per currency, its accounts in id order (AccountOrder), so a restore does not sort: their
+   * ids as captured (a copy of references, during the pause), their ordinals as stored (encode
+   * looks them up, after the pause). Absent in snapshots taken before account listing: the
+   * restore sorts then. */
+  readonly accountOrder?: [string, string[] | number[]][];
 }
 
 /** Copies what a snapshot needs. This is the only part that stops writes (measured as pauseMs). */
@@ -75,9 +81,13 @@ export function captureState(state: LedgerState): SnapshotPayload {
       { accounts: counterData(entry.accounts), saga: counterData(entry.saga) },
     ]);
   }
+  const accountOrder: [string, string[]][] = [];
+  for (const [currency, ids] of state.accountOrder.byCurrency)
+    accountOrder.push([currency, ids.all()]);
   return {
     lastSequence: state.lastSequence,
     lastTimestamp: state.lastTimestamp,
+    accountOrder,
     accounts,
     pending: [...state.pending.values()],
     reservations: [...state.reservations.values()],
@@ -99,6 +109,7 @@ export function restoreState(payload: SnapshotPayload): LedgerState {
   }
   const state: LedgerState = {
     accounts,
+    accountOrder: restoreAccountOrder(payload),
     counterRows,
     pending: new Map(payload.pending.map((hold) => [hold.id, hold])),
     reservations: new Map(
@@ -118,6 +129,53 @@ export function restoreState(payload: SnapshotPayload): LedgerState {
     if (hold.expiresAt !== 0n) state.expiries.push({ expiresAt: hold.expiresAt, id: hold.id });
   }
   return state;
+}
+
+/** The payload as stored: its account order by ordinals rather than ids. */
+function storedPayload(payload: SnapshotPayload): SnapshotPayload {
+  const order = payload.accountOrder;
+  if (order === undefined) return payload;
+  const ordinalOf = new Map<string, number>();
+  for (const account of payload.accounts) ordinalOf.set(account.id, account.ordinal);
+  const accountOrder = order.map(([currency, entries]): [string, number[]] => [
+    currency,
+    (entries as (string | number)[]).map((entry) => {
+      const ordinal = typeof entry === 'number' ? entry : ordinalOf.get(entry);
+      assert(ordinal !== undefined, 'an ordered account is in the snapshot');
+      return ordinal;
+    }),
+  ]);
+  return { ...payload, accountOrder };
+}
+
+/** The snapshot's account order, or (a snapshot without one) its accounts sorted by id. */
+function restoreAccountOrder(payload: SnapshotPayload): AccountOrder {
+  const order = new AccountOrder();
+  const accounts = payload.accounts;
+  if (payload.accountOrder === undefined) {
+    const byCurrency = new Map<string, string[]>();
+    for (const account of accounts) {
+      const ids = byCurrency.get(account.currency) ?? [];
+      if (ids.length === 0) byCurrency.set(account.currency, ids);
+      ids.push(account.id);
+    }
+    for (const [currency, ids] of byCurrency)
+      order.byCurrency.set(currency, SortedIds.fromAscending(ids.sort(compareIds)));
+    return order;
+  }
+  let count = 0;
+  for (const [currency, entries] of payload.accountOrder) {
+    const ids = (entries as (string | number)[]).map((entry) => {
+      if (typeof entry === 'string') return entry;
+      const account = accounts[entry];
+      assert(account !== undefined && account.currency === currency, 'ordered account exists');
+      return account.id;
+    });
+    order.byCurrency.set(currency, SortedIds.fromAscending(ids));
+    count += ids.length;
+  }
+  assert(count === accounts.length, 'the account order holds every account');
+  return order;
 }
 
 function fileName(sequence: number): string {
@@ -157,7 +215,7 @@ export class SnapshotStore {
   /** `logDigest`: logRecordDigest of the log record that ends at payload.lastSequence. */
   encode(payload: SnapshotPayload, logDigest: Uint8Array): Buffer {
     assert(logDigest.length === 32, 'a sha256 log record digest');
-    const body = packr.pack(payload);
+    const body = packr.pack(storedPayload(payload));
     const header = Buffer.alloc(HEADER_BYTES);
     MAGIC.copy(header, 0);
     header.writeDoubleLE(payload.lastSequence, 8);

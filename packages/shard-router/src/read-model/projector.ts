@@ -169,6 +169,11 @@ export class Projector {
       case 'ReservationReleased':
         this.#applySagaEvent(at, event);
         break;
+      case 'AccountFrozen':
+      case 'AccountUnfrozen':
+      case 'AccountClosed':
+        // An account's status moves no counter and no transfer: nothing to project.
+        break;
       default:
         assertNever(event, 'event');
     }

@@ -188,6 +188,9 @@ export class ShardClient {
   lookupAccounts(...args: ShardOpArgs<'lookupAccounts'>): Promise<ShardOpResult<'lookupAccounts'>> {
     return this.#read('lookupAccounts', args);
   }
+  listAccounts(...args: ShardOpArgs<'listAccounts'>): Promise<ShardOpResult<'listAccounts'>> {
+    return this.#read('listAccounts', args);
+  }
   lookupTransfers(
     ...args: ShardOpArgs<'lookupTransfers'>
   ): Promise<ShardOpResult<'lookupTransfers'>> {

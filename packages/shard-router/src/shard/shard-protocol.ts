@@ -31,6 +31,9 @@ export interface ShardOps {
   submit(batch: Uint8Array): Uint8Array;
   lookupAccounts(ids: readonly string[]): (AccountView | undefined)[];
   lookupTransfers(ids: readonly string[]): (TransferRecord | undefined)[];
+  /** A page of the shard's accounts in id order from its account index (AccountOrder): up to
+   * `limit` after the id `after` (null: from the first), only `currency`'s when not null. */
+  listAccounts(after: string | null, limit: number, currency: string | null): AccountView[];
   sagaOutcome(sagaId: string): SagaOutcome | undefined;
   reservation(sagaId: string): ReservationState | undefined;
   openReservations(): ReservationState[];

@@ -188,6 +188,15 @@ const handlers: ShardHandlers = {
   },
   lookupAccounts: read((shard, ids) => shard.lookupAccounts(ids)),
   lookupTransfers: read((shard, ids) => shard.lookupTransfers(ids)),
+  listAccounts: read(async (shard, after, limit, currency) => {
+    // The ids from the index, then their views as lookupAccounts gives them: once durable.
+    const ids = shard.liveState.accountOrder.page(after, limit, currency);
+    const found = await shard.lookupAccounts(ids);
+    return found.map((account) => {
+      assert(account !== undefined, 'a listed account exists');
+      return account;
+    });
+  }),
   reservation: read((shard, sagaId) => shard.reservation(sagaId)),
   sagaOutcome: read((shard, sagaId) => shard.sagaOutcome(sagaId)),
   openReservations: read((shard) => shard.openReservations()),

@@ -17,7 +17,12 @@ import {
 import { statusOf } from '@shardledger/ledger-core/internals';
 import { idOf } from '../arguments.js';
 import type { TransferResult } from '../ledger-types.js';
-import { sendCommandsByShard, type RouterParts, type ShardCommand } from '../router-parts.js';
+import {
+  clientOf,
+  sendCommandsByShard,
+  type RouterParts,
+  type ShardCommand,
+} from '../router-parts.js';
 import {
   refuseTakenIds,
   withIdSegment,
@@ -157,6 +162,25 @@ async function refuseTakenResolutionIds(
     if (plan.statuses[entry.index] !== undefined) plan.commands[entry.index] = null;
 }
 
+/** Posts a cross-shard hold, unless its credit account (on the other shard) is frozen or closed:
+ * refused then as on one shard ('account_frozen', 'account_closed'; the debit shard checks its
+ * own account when it decides), except when this very post was decided before (a retry), which
+ * stands. A freeze that lands between this look and the post does not stop the post. */
+async function postHold(
+  parts: RouterParts,
+  hold: Hold,
+  resolution: PendingResolutionSpec,
+): Promise<CommandStatus> {
+  const creditClient = clientOf(parts, hold.creditShard);
+  const [credit] = await creditClient.lookupAccounts([hold.transfer.creditAccountId]);
+  if (credit !== undefined && credit.status !== 'open') {
+    const [decided] = await clientOf(parts, hold.debitShard).lookupTransfers([resolution.id]);
+    if (decided === undefined)
+      return credit.status === 'closed' ? 'account_closed' : 'account_frozen';
+  }
+  return parts.sagas.resolveHold(hold, resolution, 'post');
+}
+
 /** Sends the planned resolutions: a cross-shard hold's through its saga's two steps, the rest by
  * shard; returns each input's status. */
 async function sendResolutions(
@@ -169,7 +193,13 @@ async function sendResolutions(
   for (const [index, hold] of holds) {
     const entry = commands[index];
     if (entry === null || entry === undefined) continue;
-    holdResults.set(index, parts.sagas.resolveHold(hold, resolutionOf(entry), action));
+    const resolution = resolutionOf(entry);
+    holdResults.set(
+      index,
+      action === 'post'
+        ? postHold(parts, hold, resolution)
+        : parts.sagas.resolveHold(hold, resolution, 'void'),
+    );
     commands[index] = null;
   }
   const statuses = await sendCommandsByShard(parts, commands, plan.statuses);
