@@ -32,7 +32,8 @@ const HISTORY_INCOMPLETE = 'historyIncomplete';
  * older records are read as they are. Version 4 may defer the transfers-db entries of random-id
  * plain transfers (commit-writer.ts DEFERRED_FROM), which an older build would not re-derive.
  * Version 5 keeps random-id plain transfers in scattered runs (scattered-run.ts), which an older
- * build would not look in.
+ * build would not look in, and logs account status events (frozen, unfrozen, closed), which an
+ * older build could not decode.
  * A build reads every version up to its own, raises the stored one on open, and refuses a newer
  * one: an older build would miss what a newer layout stores elsewhere. */
 const FORMAT_VERSION = 'formatVersion';
