@@ -37,8 +37,9 @@ export const limits = {
   /** Runs of random-id transfers (scattered-runs.ts) of one level merged into one of the next. */
   scatteredRunFanout: 8,
   /** The most transfers a merge of scattered runs makes one run of: bounds the time one commit
-   * spends merging on the shard's thread (about 0.1 s at this size here). */
-  scatteredRunEntriesMax: 1_048_576,
+   * spends merging on the shard's thread (a few tens of ms at this size here), and how often a
+   * transfer is rewritten (once, for commits of 8,190). */
+  scatteredRunEntriesMax: 65_536,
   /** Page size bound for history and list queries. */
   pageSizeMax: 10_000,
   /** Pending transfer timeout bound: 10 years in ms. */
