@@ -26,12 +26,12 @@ const sql = {
     'last_timestamp = excluded.last_timestamp',
   account: 'SELECT * FROM accounts WHERE id = ?',
   insertAccount:
-    'INSERT INTO accounts (id, currency, flags, metadata, timestamp, shard, sequence, ' +
+    'INSERT INTO accounts (id, currency, scale, flags, metadata, timestamp, shard, sequence, ' +
     'debits_posted, credits_posted, debits_pending, credits_pending, balance) ' +
-    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   updateAccount:
     'UPDATE accounts SET debits_posted = ?, credits_posted = ?, debits_pending = ?, ' +
-    'credits_pending = ?, balance = ? WHERE id = ?',
+    'credits_pending = ?, balance = ?, flags = ? WHERE id = ?',
   totals: 'SELECT * FROM currency_totals WHERE currency = ?',
   upsertTotals:
     'INSERT INTO currency_totals (currency, debits_posted, credits_posted, debits_pending, ' +

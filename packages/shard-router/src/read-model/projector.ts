@@ -7,7 +7,7 @@
 // shards (the transfers row of a saga) are recomputed from per-shard facts (saga-legs.ts) so that
 // the final content does not depend on the order in which shards were projected.
 
-import { type LedgerEvent } from '@shardledger/ledger-core';
+import { accountFlags, type LedgerEvent } from '@shardledger/ledger-core';
 import {
   assert,
   assertNever,
@@ -170,9 +170,13 @@ export class Projector {
         this.#applySagaEvent(at, event);
         break;
       case 'AccountFrozen':
+        this.#counters.setStatus(event.accountId, accountFlags.frozen, true);
+        break;
       case 'AccountUnfrozen':
+        this.#counters.setStatus(event.accountId, accountFlags.frozen, false);
+        break;
       case 'AccountClosed':
-        // An account's status moves no counter and no transfer: nothing to project.
+        this.#counters.setStatus(event.accountId, accountFlags.closed, true);
         break;
       default:
         assertNever(event, 'event');

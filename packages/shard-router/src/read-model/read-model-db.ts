@@ -14,7 +14,7 @@ import { openSqlite, type SqliteDatabase } from '../sqlite-driver.js';
 export type ReadModelDb = SqliteDatabase;
 
 /** Bumped on any schema change; a file of another version is refused (rebuild it). */
-export const readModelSchemaVersion = 1;
+export const readModelSchemaVersion = 2;
 /** SQLite `application_id` of a read-model file ("SLRM"), so that a stray file is not mistaken. */
 const applicationId = 0x534c524d;
 
@@ -43,9 +43,11 @@ CREATE TABLE watermarks (
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT, WITHOUT ROWID;
 
 -- Accounts with their four counters after the last projected event (same as lookupAccounts).
+-- flags: accountFlags, status flags (frozen, closed) included.
 CREATE TABLE accounts (
   id TEXT PRIMARY KEY,
   currency TEXT NOT NULL,
+  scale INTEGER NOT NULL,
   flags INTEGER NOT NULL,
   metadata TEXT,
   timestamp INTEGER NOT NULL,
