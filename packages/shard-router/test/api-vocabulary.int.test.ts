@@ -62,6 +62,27 @@ beforeAll(async () => {
     })),
   );
   expect(results.every((result) => result.status === 'ok')).toBe(true);
+  // Holds on one shard and across shards: two posted (one in part), two voided, two left open.
+  const holds = await ledger.createTransfers(
+    Array.from({ length: 6 }, (_, n) => ({
+      id: `hold-${n}`,
+      debitAccountId: usd[2 + (n % 2)] as string,
+      creditAccountId: usd[5 + (n % 3)] as string,
+      amount: 50n,
+      currency: 'USD',
+      pending: true,
+    })),
+  );
+  expect(holds.every((result) => result.status === 'ok')).toBe(true);
+  const posts = await ledger.postPendingTransfers([
+    { id: 'post-0', pendingId: 'hold-0' },
+    { id: 'post-1', pendingId: 'hold-1', amount: 20n },
+  ]);
+  const voids = await ledger.voidPendingTransfers([
+    { id: 'void-2', pendingId: 'hold-2' },
+    { id: 'void-3', pendingId: 'hold-3' },
+  ]);
+  expect([...posts, ...voids].every((result) => result.status === 'ok')).toBe(true);
   await ledger.freezeAccount(usd[4] as string);
   model = await ReadModel.open({ ledger, follow: false });
   await model.catchUp({ timeoutMs: 15_000 });
@@ -120,16 +141,33 @@ describe('one API vocabulary', () => {
     expect(model.lookupAccounts(asked)).toEqual(await ledger.lookupAccounts(asked));
     const frozen = model.lookupAccounts([ids[7] as string])[0];
     expect(frozen?.status).toBe('frozen');
-    const transferIds = ['pay-0', 'pay-17', 'nothing'];
+    const transferIds = [
+      'pay-0',
+      'pay-17',
+      'hold-0',
+      'hold-1',
+      'hold-2',
+      'hold-5',
+      'post-1',
+      'void-2',
+      'nothing',
+    ];
     expect(model.lookupTransfers(transferIds)).toEqual(await ledger.lookupTransfers(transferIds));
-    const [pay9] = await ledger.lookupTransfers(['pay-9']);
-    for (const id of [ids[1], ids[2], ids[0]] as string[]) {
-      const at = { timestamp: pay9?.timestamp as bigint };
-      const live = await ledger.balanceAsOf(id, at);
-      const projected = model.balanceAsOf(id, at);
-      expect(live).toMatchObject(projected ?? {});
-      expect(projected?.balance).toBe(live?.balance);
+    // At every change of every account, by sequence and by timestamp: the same account.
+    let compared = 0;
+    for (const id of ids) {
+      const history = await ledger.accountHistory(id, { limit: 1_000 });
+      for (const entry of history.entries) {
+        for (const at of [{ sequence: entry.sequence }, { timestamp: entry.timestamp }]) {
+          const live = await ledger.balanceAsOf(id, at);
+          expect(live).toBeDefined();
+          expect(model.balanceAsOf(id, at)).toEqual(live);
+          compared += 1;
+        }
+      }
+      expect(model.balanceAsOf(id)).toEqual(await ledger.balanceAsOf(id));
     }
+    expect(compared).toBeGreaterThan(2 * (payments * 2 + 6 * 2));
     expect(model.balanceAsOf(ids[1] as string, { timestamp: 0n })).toBeUndefined();
     expect(await ledger.balanceAsOf(ids[1] as string, { timestamp: 0n })).toBeUndefined();
   });

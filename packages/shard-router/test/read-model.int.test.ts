@@ -196,7 +196,7 @@ describe('read model', () => {
         // Balance as of a past time equals the write side's own history index.
         const then = model.balanceAsOf(account.id, { timestamp: work.midTimestamp });
         const liveThen = await ledger.balanceAsOf(account.id, { timestamp: work.midTimestamp });
-        expect(then?.balance).toBe(liveThen?.balance);
+        expect(then).toEqual(liveThen);
         // A statement split at that time: opening of the second half = closing of the first.
         const first = model.statement({
           accountId: account.id,

@@ -10,7 +10,6 @@ export { dumpProjection, projectionTables, readModelSchemaVersion } from './read
 export type {
   CurrencyTotals,
   Entry,
-  PostedAccount,
   PostedBalance,
   ReadModelAccountPage,
   Statement,

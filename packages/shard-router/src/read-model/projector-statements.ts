@@ -43,6 +43,10 @@ const sql = {
     'INSERT INTO entries (shard, sequence, entry_index, account_id, transfer_id, kind, amount, ' +
     'balance, debits_posted, credits_posted, timestamp) ' +
     'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  // An event may move one account's pending counters twice: its last move is what stays.
+  putPendingEntry:
+    'INSERT OR REPLACE INTO pending_entries (account_id, sequence, timestamp, debits_pending, ' +
+    'credits_pending) VALUES (?, ?, ?, ?, ?)',
   transferOrigin: 'SELECT saga_id, shard, sequence FROM transfers WHERE id = ?',
   insertTransfer:
     'INSERT INTO transfers (id, kind, debit_account_id, credit_account_id, amount, currency, ' +

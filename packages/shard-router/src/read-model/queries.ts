@@ -66,13 +66,6 @@ export interface TransferPage {
   readonly watermark: readonly Watermark[];
 }
 
-/** ReadModel.balanceAsOf's answer: the posted side of the Ledger's Account at that moment (the
- * read model keeps the history of posted counters, not of pending ones). */
-export type PostedAccount = Pick<
-  Account,
-  'id' | 'currency' | 'scale' | 'timestamp' | 'debitsPosted' | 'creditsPosted' | 'balance'
->;
-
 export interface CurrencyTotals {
   readonly currency: string;
   readonly debitsPosted: bigint;
@@ -283,21 +276,34 @@ export function statementOf(db: ReadModelDb, options: StatementOptions & Checked
   });
 }
 
-/** The account's posted counters as of a moment (AsOf, as Ledger.balanceAsOf takes it): after
- * every entry at or before it. Undefined when the account did not exist then (or is not
- * projected yet). */
-export function balanceAsOfOf(
+/** The account's pending counters after its last change at or before `timestamp` (ns) and event
+ * `sequence` of its shard. */
+function pendingAt(
   db: ReadModelDb,
   accountId: string,
-  at: AsOf,
-): PostedAccount | undefined {
+  timestamp: bigint,
+  sequence: number,
+): [bigint, bigint] {
+  const row = db
+    .prepare(
+      'SELECT debits_pending, credits_pending FROM pending_entries ' +
+        'WHERE account_id = ? AND sequence <= ? AND timestamp <= ? ORDER BY sequence DESC LIMIT 1',
+    )
+    .get(accountId, sequence, timestamp) as Row | undefined;
+  if (row === undefined) return [0n, 0n];
+  return [BigInt(row['debits_pending'] as string), BigInt(row['credits_pending'] as string)];
+}
+
+/** The account as it was at a moment (AsOf), as Ledger.balanceAsOf answers: its counters after
+ * every change at or before it. Undefined when it did not exist then (or is not projected yet). */
+export function balanceAsOfOf(db: ReadModelDb, accountId: string, at: AsOf): Account | undefined {
   const timestamp = at.timestamp ?? TIMESTAMP_MAX - 1n;
   if (timestamp < 0n || timestamp >= TIMESTAMP_MAX)
     throw new LedgerError('INVALID_ARGUMENT', { timestamp: String(timestamp) });
   const sequence = at.sequence ?? Number.MAX_SAFE_INTEGER;
   return db.transaction(() => {
     const row = db
-      .prepare('SELECT id, currency, scale, timestamp, sequence FROM accounts WHERE id = ?')
+      .prepare('SELECT * FROM accounts WHERE id = ?')
       .safeIntegers(true)
       .get(accountId) as Row | undefined;
     if (row === undefined) return undefined;
@@ -305,14 +311,15 @@ export function balanceAsOfOf(
     if ((row['timestamp'] as bigint) > timestamp || Number(row['sequence']) > sequence)
       return undefined;
     const posted = postedAt(db, accountId, timestamp + 1n, sequence);
+    const [debitsPending, creditsPending] = pendingAt(db, accountId, timestamp, sequence);
     return {
-      id: accountId,
-      currency: row['currency'] as string,
-      scale: Number(row['scale']),
-      timestamp: row['timestamp'] as bigint,
+      ...accountOf(row),
       debitsPosted: posted.debitsPosted,
       creditsPosted: posted.creditsPosted,
+      debitsPending,
+      creditsPending,
       balance: posted.balance,
+      available: posted.balance - debitsPending,
     };
   })();
 }

@@ -27,6 +27,7 @@ export const projectionTables = [
   { name: 'transfer_metadata', orderBy: 'key, value, transfer_id' },
   { name: 'saga_legs', orderBy: 'transfer_id, saga_id, side' },
   { name: 'entries', orderBy: 'shard, sequence, entry_index' },
+  { name: 'pending_entries', orderBy: 'account_id, sequence' },
   { name: 'currency_totals', orderBy: 'currency' },
 ] as const;
 
@@ -126,6 +127,18 @@ CREATE TABLE entries (
 ) STRICT, WITHOUT ROWID;
 -- An account lives on one shard, so (timestamp, shard, sequence, entry_index) is its posting order.
 CREATE INDEX entries_by_account ON entries (account_id, timestamp);
+
+-- One row per account per event that changed its pending counters: the two counters after that
+-- event (balanceAsOf's pending side, as entries are its posted side). An account lives on one
+-- shard, so its sequence numbers order its rows, and its timestamps rise with them.
+CREATE TABLE pending_entries (
+  account_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  debits_pending TEXT NOT NULL,
+  credits_pending TEXT NOT NULL,
+  PRIMARY KEY (account_id, sequence)
+) STRICT, WITHOUT ROWID;
 
 -- Sums of the accounts' counters per currency.
 CREATE TABLE currency_totals (

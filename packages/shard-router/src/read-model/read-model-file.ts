@@ -34,7 +34,7 @@ export interface ReadModelQueries {
   lookupTransfers(ids: readonly string[]): ReturnType<typeof transfersOf>;
   /** As Ledger.listAccounts, plus the watermark the page reflects. */
   listAccounts(options?: ListAccountsOptions): ReturnType<typeof listAccountsOf>;
-  /** As Ledger.balanceAsOf, for the posted counters. */
+  /** As Ledger.balanceAsOf: the account as it was at a past moment. */
   balanceAsOf(accountId: string, at?: AsOf): ReturnType<typeof balanceAsOfOf>;
   /** An account's statement over a time range, a page of entries at a time. */
   statement(options: StatementOptions): ReturnType<typeof statementOf>;
