@@ -1,24 +1,35 @@
 import assert from 'node:assert/strict';
 import { Ledger } from '@shardledger/shard-router';
 
-const ledger = await Ledger.open({ dir: process.env.SHARDLEDGER_DIR ?? './shardledger-data', shards: 2 });
+const ledger = await Ledger.open({
+  dir: process.env.SHARDLEDGER_DIR ?? './shardledger-data',
+  shards: 2,
+});
 await ledger.createAccounts([
   { id: 'bank', currency: 'USD' },
   { id: 'bob', currency: 'USD', history: true }, // index bob's postings: fast history, balance as of
 ]);
 for (const n of [1, 2, 3, 4]) {
-  await ledger.createTransfer({ id: `pay-${n}`, debitAccountId: 'bank', creditAccountId: 'bob', amount: 100n * BigInt(n), currency: 'USD' });
+  await ledger.createTransfer({
+    id: `pay-${n}`,
+    debitAccountId: 'bank',
+    creditAccountId: 'bob',
+    amount: 100n * BigInt(n),
+    currency: 'USD',
+  });
 }
 
 // The postings of one account, oldest first, a page at a time. Each entry carries the
 // account's counters right after that posting: a running balance.
 const lines: string[] = [];
-let afterSequence: number | null = null;
+// Every list pages the same way: pass `next` back as `after` until it is null.
+let after: string | null = null;
 do {
-  const page = await ledger.accountHistory('bob', { limit: 3, ...(afterSequence === null ? {} : { afterSequence }) });
-  for (const entry of page.entries) lines.push(`${entry.transferId}: ${entry.creditsPosted - entry.debitsPosted}`);
-  afterSequence = page.nextAfterSequence;
-} while (afterSequence !== null);
+  const page = await ledger.accountHistory('bob', { after, limit: 3 });
+  for (const entry of page.entries)
+    lines.push(`${entry.transferId}: ${entry.creditsPosted - entry.debitsPosted}`);
+  after = page.next;
+} while (after !== null);
 assert.deepEqual(lines, ['pay-1: 100', 'pay-2: 300', 'pay-3: 600', 'pay-4: 1000']);
 
 // Balance as of a past moment: an engine timestamp (ns since the epoch) or a sequence number.

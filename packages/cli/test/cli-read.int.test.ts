@@ -115,31 +115,48 @@ describe('shardledger balance, history, list, verify, export, info and snapshot'
   });
 
   it('history pages through postings with --limit and --after', async () => {
-    const all = json<{ entries: { sequence: number }[]; nextAfterSequence: number | null }>(
-      await run('history', bob, '--json'),
-    );
+    type Page = { entries: { sequence: number }[]; next: string | null };
+    const all = json<Page>(await run('history', bob, '--json'));
     expect(all.entries.length).toBeGreaterThanOrEqual(4);
-    const first = json<{ entries: { sequence: number }[]; nextAfterSequence: number | null }>(
-      await run('history', bob, '--limit', '2', '--json'),
-    );
+    expect(all.next).toBeNull();
+    const first = json<Page>(await run('history', bob, '--limit', '2', '--json'));
     expect(first.entries).toHaveLength(2);
-    expect(first.nextAfterSequence).not.toBeNull();
-    const second = json<{ entries: { sequence: number }[] }>(
-      await run(
-        'history',
-        bob,
-        '--limit',
-        '2',
-        '--after',
-        String(first.nextAfterSequence),
-        '--json',
-      ),
+    expect(first.next).not.toBeNull();
+    const second = json<Page>(
+      await run('history', bob, '--limit', '2', '--after', first.next as string, '--json'),
     );
     expect([...first.entries, ...second.entries].map((entry) => entry.sequence)).toEqual(
       all.entries.slice(0, 4).map((entry) => entry.sequence),
     );
     const table = await run('history', bob, '--limit', '2');
     expect(table.stdout).toMatch(/next page: shardledger history .* --after \d+ --limit 2/);
+  });
+
+  it('statement pages its entries with --limit and --after, as history does', async () => {
+    type Page = { entries: { transferId: string }[]; next: string | null };
+    const all = json<Page>(await run('statement', bob, '--json'));
+    expect(all.entries.length).toBeGreaterThanOrEqual(3);
+    expect(all.next).toBeNull();
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: Page = json<Page>(
+        await run(
+          'statement',
+          bob,
+          '--limit',
+          '2',
+          '--json',
+          ...(after === null ? [] : ['--after', after]),
+        ),
+      );
+      expect(page.entries.length).toBeLessThanOrEqual(2);
+      seen.push(...page.entries.map((entry) => entry.transferId));
+      after = page.next;
+    } while (after !== null);
+    expect(seen).toEqual(all.entries.map((entry) => entry.transferId));
+    const table = await run('statement', bob, '--limit', '1');
+    expect(table.stdout).toMatch(/next page: --after \S+/);
   });
 
   it('accounts list finds every account on every shard, sorted, with a currency filter', async () => {

@@ -3,13 +3,11 @@
 // after the cursor; the router merges them in id order and keeps `limit`. The one extra id per
 // shard tells whether another page follows, so the last page says `next: null` itself.
 
-import { LedgerError, limits } from '@shardledger/ledger-core';
+import { LedgerError } from '@shardledger/ledger-core';
 import { compareIds, isValidCurrency, isValidId } from '@shardledger/ledger-core/internals';
 import type { RouterParts } from './router-parts.js';
 import type { Account, AccountPage, ListAccountsOptions } from './ledger-types.js';
-
-/** The page size when `limit` is not given. */
-export const accountPageSizeDefault = 100;
+import { badCursor, checkPage, pageOf } from './page.js';
 
 interface CheckedOptions {
   readonly after: string | null;
@@ -17,32 +15,20 @@ interface CheckedOptions {
   readonly currency: string | null;
 }
 
-function refuse(field: string, problem: string): never {
-  throw new LedgerError('INVALID_ARGUMENT', { field, problem });
-}
-
-/** The options of listAccounts, checked: INVALID_ARGUMENT names the first wrong one. */
+/** The options of listAccounts (the Ledger's and the read model's), checked: INVALID_ARGUMENT
+ * names the first wrong one. The cursor is the last account id of the page before. */
 export function checkListOptions(options: unknown): CheckedOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
-    refuse('options', 'an object');
-  const { after, limit, currency } = options as Record<string, unknown>;
-  if (after !== undefined && after !== null && !isValidId(after))
-    refuse('after', 'an account id (the `next` of the page before) or null');
-  if (
-    limit !== undefined &&
-    (typeof limit !== 'number' ||
-      !Number.isSafeInteger(limit) ||
-      limit < 1 ||
-      limit > limits.pageSizeMax)
-  )
-    refuse('limit', `an integer from 1 to ${limits.pageSizeMax}`);
+    throw new LedgerError('INVALID_ARGUMENT', { field: 'options', problem: 'an object' });
+  const { after, limit } = checkPage(options as Record<string, unknown>);
+  if (after !== null && !isValidId(after)) badCursor(after);
+  const { currency } = options as Record<string, unknown>;
   if (currency !== undefined && currency !== null && !isValidCurrency(currency))
-    refuse('currency', 'a currency code (A-Z, 0-9 or _, 1 to 12 characters)');
-  return {
-    after: (after as string | null | undefined) ?? null,
-    limit: (limit as number | undefined) ?? accountPageSizeDefault,
-    currency: (currency as string | null | undefined) ?? null,
-  };
+    throw new LedgerError('INVALID_ARGUMENT', {
+      field: 'currency',
+      problem: 'a currency code (A-Z, 0-9 or _, 1 to 12 characters)',
+    });
+  return { after, limit, currency: (currency as string | null | undefined) ?? null };
 }
 
 /** One page of accounts across every shard, in id order. */
@@ -56,7 +42,6 @@ export async function listAccounts(
   );
   const merged: Account[] = pages.length === 1 ? (pages[0] as Account[]) : pages.flat();
   if (pages.length > 1) merged.sort((left, right) => compareIds(left.id, right.id));
-  if (merged.length <= limit) return { accounts: merged, next: null };
-  const accounts = merged.slice(0, limit);
-  return { accounts, next: (accounts[accounts.length - 1] as Account).id };
+  const { items, next } = pageOf(merged, limit, (last) => last.id);
+  return { accounts: items, next };
 }

@@ -6,6 +6,7 @@
 import { LedgerError, limits } from '@shardledger/ledger-core';
 import { isValidId } from '@shardledger/ledger-core/internals';
 import { assertShardCount } from './partition.js';
+import { checkPage, type CheckedPage } from './page.js';
 
 /** The longest saga step timeout an application may set (LedgerOptions.sagaStepTimeoutMs). */
 export const sagaStepTimeoutMsMax = 3_600_000;
@@ -48,28 +49,6 @@ function checkTimestamp(value: unknown, field: string): void {
     field,
     (item) => typeof item === 'bigint' && item >= 0n,
     'a bigint of at least 0 (ns since the epoch)',
-  );
-}
-
-/** An optional page size: an integer from 1 to limits.pageSizeMax. */
-function checkPageLimit(limit: unknown): void {
-  checkOptional(
-    limit,
-    'limit',
-    (value) => isCount(value, 1, limits.pageSizeMax),
-    `an integer from 1 to ${limits.pageSizeMax}`,
-  );
-}
-
-/** A read-model page's options: an optional limit (checkPageLimit), then an optional position
- * under `positionField` that the page starts after: a string, or null for the first page. */
-function checkPage(options: Record<string, unknown>, positionField: string): void {
-  checkPageLimit(options['limit']);
-  checkOptional(
-    options[positionField],
-    positionField,
-    (value) => value === null || typeof value === 'string',
-    'a string or null',
   );
 }
 
@@ -166,19 +145,13 @@ export function checkAccountId(id: unknown, field = 'accountId'): asserts id is 
     refuse(field, 'an id: 1 to 128 UTF-8 bytes of well-formed text without control characters');
 }
 
-/** accountHistory's options: absent, or an object with an optional afterSequence (an integer of
- * at least 0) and an optional limit (1 to limits.pageSizeMax). Returns a copy of what was checked
- * (a getter could answer differently when the message to the shard is encoded). */
-export function checkHistoryOptions(options: unknown): { afterSequence?: number; limit?: number } {
-  if (options === undefined) return {};
+/** accountHistory's options: absent, or an object with a page's `after` and `limit`
+ * (page.ts). Returns a copy of what was checked (a getter could answer differently when the
+ * message to the shard is encoded). */
+export function checkHistoryOptions(options: unknown): CheckedPage {
+  if (options === undefined) return checkPage({});
   if (!isPlainObject(options)) refuse('options', 'must be an object');
-  const { afterSequence, limit } = options;
-  checkSequence(afterSequence, 'afterSequence');
-  checkPageLimit(limit);
-  return {
-    ...(afterSequence === undefined ? {} : { afterSequence: afterSequence as number }),
-    ...(limit === undefined ? {} : { limit: limit as number }),
-  };
+  return checkPage(options);
 }
 
 /** balanceAsOf's moment: an object with an optional sequence (an integer of at least 0) and an
@@ -209,27 +182,21 @@ export function checkEventPage(afterSequence: unknown, limit: unknown): void {
     refuse('limit', `an integer from 1 to ${limits.pageSizeMax}`);
 }
 
-/** ReadModel.statement's options: an account id, optional from/to bigints, limit and cursor. */
-export function checkStatementOptions(options: unknown): void {
+/** ReadModel.statement's options: an account id, optional from/to bigints, and a page's `after`
+ * and `limit` (page.ts). */
+export function checkStatementOptions(options: unknown): CheckedPage {
   if (!isPlainObject(options)) refuse('options', 'must be an object');
   checkAccountId(options['accountId']);
   checkTimestamp(options['from'], 'from');
   checkTimestamp(options['to'], 'to');
-  checkPage(options, 'cursor');
+  return checkPage(options);
 }
 
-/** ReadModel.balanceAsOf's options: an account id and a timestamp. */
-export function checkBalanceAtTime(options: unknown): void {
-  if (!isPlainObject(options)) refuse('options', 'must be an object');
-  checkAccountId(options['accountId']);
-  if (options['timestamp'] === undefined) refuse('timestamp', 'required');
-  checkTimestamp(options['timestamp'], 'timestamp');
-}
-
-/** ReadModel.transfersByMetadata's options: a key and a value (strings), limit, afterId. */
-export function checkMetadataQuery(options: unknown): void {
+/** ReadModel.transfersByMetadata's options: a key and a value (strings), and a page's `after`
+ * and `limit` (page.ts). */
+export function checkMetadataQuery(options: unknown): CheckedPage {
   if (!isPlainObject(options)) refuse('options', 'must be an object');
   if (typeof options['key'] !== 'string') refuse('key', 'a string');
   if (typeof options['value'] !== 'string') refuse('value', 'a string');
-  checkPage(options, 'afterId');
+  return checkPage(options);
 }

@@ -2,16 +2,20 @@
 // limits and input types of ledger-core it speaks. Placement, manifest and shard-client
 // internals are behind `./internals`; the failpoints for crash tests behind `./testing`.
 export { Ledger } from './ledger.js';
+export { pageSizeDefault } from './page.js';
 export type {
   Account,
   AccountPage,
   AccountResult,
+  AsOf,
   BackupInfo,
   BackupResult,
+  HistoryEntry,
   HistoryPage,
   LedgerInfo,
   LedgerOptions,
   ListAccountsOptions,
+  PageOptions,
   SnapshotInfo,
   Transfer,
   TransferResult,

@@ -6,7 +6,7 @@ import type {
   CommandStatus,
   Durability,
   EngineInfo,
-  HistoryPage,
+  HistoryEntry,
   SnapshotInfo,
   TransferRecord,
   Violation,
@@ -58,22 +58,42 @@ export interface TransferResult {
  * the decimal places of a minor unit: formatAmount(account.balance, account.scale). */
 export type Account = AccountView;
 
-/** Ledger.listAccounts' options. Accounts come in id order (JavaScript string order). */
-export interface ListAccountsOptions {
-  /** The cursor: accounts with ids above this one (the `next` of the page before). Absent or
-   * null: from the first account. */
+/** What every paged list takes (Ledger.listAccounts, Ledger.accountHistory, ReadModel.listAccounts,
+ * ReadModel.statement, ReadModel.transfersByMetadata). */
+export interface PageOptions {
+  /** The cursor: the `next` of the page before, an opaque string. Absent or null: the first
+   * page. A string that is no cursor of this list is refused with INVALID_ARGUMENT. */
   readonly after?: string | null;
-  /** At most this many accounts: 1 to limits.pageSizeMax; default 100. */
+  /** At most this many items: 1 to limits.pageSizeMax; default pageSizeDefault (100). */
   readonly limit?: number;
+}
+
+/** listAccounts' options. Accounts come in id order (JavaScript string order). */
+export interface ListAccountsOptions extends PageOptions {
   /** Only accounts in this currency. */
   readonly currency?: string | null;
 }
 
-/** A page of Ledger.listAccounts. */
+/** A page of listAccounts. Every page of every list has its items and `next`. */
 export interface AccountPage {
   readonly accounts: readonly Account[];
   /** Pass as `after` for the next page; null when this page is the last. */
   readonly next: string | null;
+}
+
+/** A page of Ledger.accountHistory: postings in the order the account's shard logged them. */
+export interface HistoryPage {
+  readonly entries: readonly HistoryEntry[];
+  /** Pass as `after` for the next page; null when this page is the last. */
+  readonly next: string | null;
+}
+
+/** A moment of the past for balanceAsOf: after event `sequence` of the account's shard, or at
+ * `timestamp` (ns since the epoch, inclusive); the earlier of the two when both are given, now
+ * when neither is. */
+export interface AsOf {
+  readonly sequence?: number;
+  readonly timestamp?: bigint;
 }
 
 /** A transfer as the ledger remembers it. */
@@ -111,4 +131,4 @@ export interface BackupResult {
   readonly ms: number;
 }
 
-export type { BackupInfo, HistoryPage, SnapshotInfo };
+export type { BackupInfo, HistoryEntry, SnapshotInfo };

@@ -38,15 +38,18 @@ import { resolvePending } from './write/pending-resolution.js';
 import { TransferWriter } from './write/transfer-writer.js';
 import { CallCoalescer } from './write/call-coalescer.js';
 import { listAccounts } from './account-listing.js';
+import { readSequenceCursor, sequenceCursor } from './page.js';
 import type {
   Account,
   AccountPage,
   AccountResult,
+  AsOf,
   BackupResult,
   HistoryPage,
   LedgerInfo,
   LedgerOptions,
   ListAccountsOptions,
+  PageOptions,
   SnapshotInfo,
   Transfer,
   TransferResult,
@@ -276,24 +279,25 @@ export class Ledger {
     });
   }
 
-  /** Postings of one account in time order, paginated by sequence number (of its shard). */
-  async accountHistory(
-    accountId: string,
-    options: { afterSequence?: number; limit?: number } = {},
-  ): Promise<HistoryPage> {
+  /** Postings of one account in the order its shard logged them, a page at a time: up to
+   * `limit` (default 100, at most limits.pageSizeMax) after the cursor `after`. `next` is the
+   * `after` of the next page, null on the last. An unknown account has no postings. */
+  async accountHistory(accountId: string, options: PageOptions = {}): Promise<HistoryPage> {
     this.ensureOpen();
     checkAccountId(accountId);
-    return this.shardClient(this.shardOf(accountId)).accountHistory(accountId, {
-      ...checkHistoryOptions(options),
+    const { after, limit } = checkHistoryOptions(options);
+    const page = await this.shardClient(this.shardOf(accountId)).accountHistory(accountId, {
+      afterSequence: after === null ? 0 : readSequenceCursor(after),
+      limit,
       sagaSteps: 'transfers',
     });
+    const last = page.nextAfterSequence;
+    return { entries: page.entries, next: last === null ? null : sequenceCursor(last) };
   }
 
-  /** The account's balances as of a past timestamp (ns) or sequence number of its shard. */
-  async balanceAsOf(
-    accountId: string,
-    at: { sequence?: number; timestamp?: bigint },
-  ): Promise<Account | undefined> {
+  /** The account as it was at a past moment (AsOf: a sequence number of its shard or a
+   * timestamp); undefined when it did not exist then. */
+  async balanceAsOf(accountId: string, at: AsOf = {}): Promise<Account | undefined> {
     this.ensureOpen();
     checkAccountId(accountId);
     return this.shardClient(this.shardOf(accountId)).balanceAsOf(accountId, checkAsOf(at));

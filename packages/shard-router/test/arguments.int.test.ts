@@ -135,7 +135,8 @@ describe('malformed read arguments', () => {
       () => ledger.balanceAsOf({} as never, { sequence: 1 }),
       () => ledger.accountHistory(user[0] as string, { limit: 'x' as never }),
       () => ledger.accountHistory(user[0] as string, { limit: 0 }),
-      () => ledger.accountHistory(user[0] as string, { afterSequence: Symbol('s') as never }),
+      () => ledger.accountHistory(user[0] as string, { after: Symbol('s') as never }),
+      () => ledger.accountHistory(user[0] as string, { after: 'x1' }),
       () => ledger.accountHistory(user[0] as string, null as never),
       () => ledger.accountHistory(Symbol('a') as never),
       () => ledger.accountHistory('x'.repeat(600)),
@@ -293,7 +294,7 @@ describe('the read model', () => {
     const model = await ReadModel.open({ ledger, path: join(dir, 'rm.sqlite'), follow: false });
     try {
       await model.catchUp({ timeoutMs: 15_000 });
-      const projected = model.lookupTransfers(ids).transfers.map((transfer) => transfer?.state);
+      const projected = model.lookupTransfers(ids).map((transfer) => transfer?.state);
       const live = (await ledger.lookupTransfers(ids)).map((transfer) => transfer?.state);
       expect(live).toEqual([
         'voided',
@@ -313,9 +314,7 @@ describe('the read model', () => {
         'INVALID_ARGUMENT',
       );
       expect(
-        await errorCodeOf(
-          (async () => model.balanceAsOf({ accountId: payer, timestamp: 5 as never }))(),
-        ),
+        await errorCodeOf((async () => model.balanceAsOf(payer, { timestamp: 5 as never }))()),
       ).toBe('INVALID_ARGUMENT');
       expect(
         await errorCodeOf(

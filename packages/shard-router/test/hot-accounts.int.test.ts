@@ -50,8 +50,8 @@ async function setUp(
 /** At every posting in the account's history, posted credits covered posted and pending debits. */
 async function expectNeverOverdrawn(accountId: string): Promise<number> {
   let postings = 0;
-  for (let afterSequence = 0; ;) {
-    const page = await ledger.accountHistory(accountId, { afterSequence, limit: 500 });
+  for (let after: string | null = null; ;) {
+    const page = await ledger.accountHistory(accountId, { after, limit: 500 });
     for (const entry of page.entries) {
       postings++;
       expect(
@@ -59,8 +59,8 @@ async function expectNeverOverdrawn(accountId: string): Promise<number> {
         `${accountId} at sequence ${entry.sequence}`,
       ).toBeGreaterThanOrEqual(0n);
     }
-    if (page.nextAfterSequence === null) return postings;
-    afterSequence = page.nextAfterSequence;
+    if (page.next === null) return postings;
+    after = page.next;
   }
 }
 

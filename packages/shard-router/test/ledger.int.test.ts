@@ -450,9 +450,9 @@ describe('Ledger public API', () => {
 
     const firstPage = await ledger.accountHistory(a0, { limit: 1 });
     expect(firstPage.entries.map((entry) => entry.transferId)).toEqual(['h-1']);
-    expect(firstPage.nextAfterSequence).not.toBeNull();
+    expect(firstPage.next).not.toBeNull();
     const secondPage = await ledger.accountHistory(a0, {
-      afterSequence: firstPage.nextAfterSequence as number,
+      after: firstPage.next,
       limit: 1,
     });
     expect(secondPage.entries.map((entry) => entry.transferId)).toEqual(['h-2']);

@@ -109,7 +109,7 @@ describe('read model under SIGKILL', () => {
         await fresh.close();
       }
       const live = await model.ledger.lookupAccounts(accounts.map((account) => account.id));
-      const projected = model.lookupAccounts(accounts.map((account) => account.id)).accounts;
+      const projected = model.lookupAccounts(accounts.map((account) => account.id));
       expect(projected.map((account) => [account?.debitsPosted, account?.creditsPosted])).toEqual(
         live.map((account) => [account?.debitsPosted, account?.creditsPosted]),
       );

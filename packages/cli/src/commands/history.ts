@@ -1,8 +1,8 @@
-// `shardledger history <id> [--limit N] [--after SEQ]`: an account's postings, oldest first,
+// `shardledger history <id> [--limit N] [--after CURSOR]`: an account's postings, oldest first,
 // one page at a time (sequence numbers are those of the account's shard).
 
 import type { Command } from 'commander';
-import { limits, type HistoryPage } from '@shardledger/shard-router';
+import { limits, pageSizeDefault, type HistoryPage } from '@shardledger/shard-router';
 import {
   examples,
   parseCount,
@@ -23,8 +23,6 @@ interface HistoryOptions extends CommonOptions, AmountOptions {
   readonly after?: string;
 }
 
-export const historyLimitDefault = 50;
-
 export function registerHistory(program: Command): void {
   const command = program
     .command('history')
@@ -33,9 +31,9 @@ export function registerHistory(program: Command): void {
     .option(
       '-n, --limit <n>',
       `entries per page, at most ${limits.pageSizeMax}`,
-      String(historyLimitDefault),
+      String(pageSizeDefault),
     )
-    .option('--after <seq>', 'start after this sequence number (the "next" of the previous page)');
+    .option('--after <cursor>', 'start after this cursor (the "next" of the previous page)');
   withDirOption(command);
   withJsonOption(command);
   withMinorOption(command);
@@ -44,7 +42,7 @@ export function registerHistory(program: Command): void {
     examples([
       'shardledger history alice',
       'shardledger history alice --limit 100 --after 4711',
-      'shardledger history alice --json | jq .nextAfterSequence',
+      'shardledger history alice --json | jq .next',
     ]),
   );
   command.action(showHistory);
@@ -57,22 +55,21 @@ async function showHistory(id: string, options: HistoryOptions): Promise<void> {
       code: 'USAGE_ERROR',
       message: `--limit must be at most ${limits.pageSizeMax}`,
     });
-  const afterSequence =
-    options.after === undefined ? 0 : parseCount(options.after, '--after', { min: 0 });
+  const after = options.after ?? null;
   const { account, page } = await withLedger(options.dir, async (ledger) => {
     const [account] = await ledger.lookupAccounts([id]);
     if (account === undefined)
       throw new CliError({ code: 'ACCOUNT_NOT_FOUND', message: `no account '${id}'` });
-    return { account, page: await ledger.accountHistory(id, { afterSequence, limit }) };
+    return { account, page: await ledger.accountHistory(id, { after, limit }) };
   });
   if (options.json)
     return printJson({ account: id, currency: account.currency, scale: account.scale, ...page });
   if (page.entries.length === 0)
-    print(afterSequence === 0 ? 'no postings' : `no postings after sequence ${afterSequence}`);
+    print(after === null ? 'no postings' : `no postings after ${after}`);
   else print(historyTable(page, account, options));
-  if (page.nextAfterSequence !== null)
+  if (page.next !== null)
     print(
-      `next page: shardledger history ${id} --after ${page.nextAfterSequence}${options.limit === String(historyLimitDefault) ? '' : ` --limit ${limit}`}`,
+      `next page: shardledger history ${id} --after ${page.next}${limit === pageSizeDefault ? '' : ` --limit ${limit}`}`,
     );
 }
 

@@ -5,7 +5,7 @@
 // brought up to date; with --no-catch-up the file is read as it is (the dir may be in use).
 
 import type { Command } from 'commander';
-import { limits } from '@shardledger/shard-router';
+import { limits, pageSizeDefault } from '@shardledger/shard-router';
 import {
   examples,
   parseCount,
@@ -30,17 +30,15 @@ interface StatementOptions extends CommonOptions, AmountOptions {
   readonly asOf?: string;
   readonly metadata?: string;
   readonly limit: string;
-  readonly cursor?: string;
+  readonly after?: string;
   readonly path?: string;
   readonly catchUp: boolean;
 }
 
 type Queries = Pick<
   ReadModelApi.ReadModelFile,
-  'statement' | 'balanceAsOf' | 'transfersByMetadata' | 'lookupAccounts'
+  'statement' | 'balanceAsOf' | 'transfersByMetadata' | 'lookupAccounts' | 'watermark'
 >;
-
-export const statementLimitDefault = 100;
 
 /** A time: ISO 8601 ("2026-01-31", "2026-01-31T12:00:00Z") or nanoseconds since the epoch. */
 export function parseTime(text: string, what: string): bigint {
@@ -72,9 +70,9 @@ export function registerStatement(program: Command): void {
     .option(
       '-n, --limit <n>',
       `entries per page, at most ${limits.pageSizeMax}`,
-      String(statementLimitDefault),
+      String(pageSizeDefault),
     )
-    .option('--cursor <cursor>', 'the "next" of the previous page')
+    .option('--after <cursor>', 'start after this cursor (the "next" of the previous page)')
     .option('--path <file>', 'the read-model file (default <dir>/read-model.sqlite)')
     .option(
       '--no-catch-up',
@@ -150,23 +148,21 @@ function report(
 function asOfReport(queries: Queries, accountId: string, options: StatementOptions): void {
   const asOf = options.asOf as string;
   const timestamp = parseTime(asOf, '--as-of');
-  const balance = queries.balanceAsOf({ accountId, timestamp });
-  const [account] = queries.lookupAccounts([accountId]).accounts;
-  if (account === undefined) {
+  const balance = queries.balanceAsOf(accountId, { timestamp });
+  const watermark = queries.watermark();
+  if (balance === undefined) {
+    const [account] = queries.lookupAccounts([accountId]);
     throw new CliError({
       code: 'ACCOUNT_NOT_FOUND',
-      message: `no account '${accountId}' in the read model (${watermarkText(balance.watermark)})`,
+      message:
+        account === undefined
+          ? `no account '${accountId}' in the read model (${watermarkText(watermark)})`
+          : `account '${accountId}' did not exist as of ${asOf}`,
     });
   }
-  if (account.timestamp > timestamp) {
-    throw new CliError({
-      code: 'ACCOUNT_NOT_FOUND',
-      message: `account '${accountId}' did not exist as of ${asOf}`,
-    });
-  }
-  if (options.json) return printJson(balance);
+  if (options.json) return printJson({ ...balance, asOf: timestamp, watermark });
   print(
-    `${accountId} balance at ${formatTimestamp(balance.timestamp)}: ${formatAmount(balance.balance, moneyOf(account.currency), options)} (${watermarkText(balance.watermark)})`,
+    `${accountId} balance at ${formatTimestamp(timestamp)}: ${formatAmount(balance.balance, moneyOf(balance.currency), options)} (${watermarkText(watermark)})`,
   );
 }
 
@@ -179,7 +175,7 @@ function metadataReport(queries: Queries, options: StatementOptions, limit: numb
     key: metadata.slice(0, at),
     value: metadata.slice(at + 1),
     limit,
-    afterId: options.cursor ?? null,
+    after: options.after ?? null,
   });
   if (options.json) return printJson(page);
   print(
@@ -205,7 +201,7 @@ function metadataReport(queries: Queries, options: StatementOptions, limit: numb
     ),
   );
   print(watermarkText(page.watermark));
-  if (page.nextAfterId !== null) print(`next page: --cursor ${page.nextAfterId}`);
+  if (page.next !== null) print(`next page: --after ${page.next}`);
 }
 
 /** The account's statement: opening and closing balance, the sums, and its entries. */
@@ -220,7 +216,7 @@ function statementReport(
     ...(options.from === undefined ? {} : { from: parseTime(options.from, '--from') }),
     ...(options.to === undefined ? {} : { to: parseTime(options.to, '--to') }),
     limit,
-    cursor: options.cursor ?? null,
+    after: options.after ?? null,
   });
   if (options.json) return printJson(statement);
   if (statement.account === null) {
@@ -254,5 +250,5 @@ function statementReport(
       ),
     );
   }
-  if (statement.nextCursor !== null) print(`next page: --cursor ${statement.nextCursor}`);
+  if (statement.next !== null) print(`next page: --after ${statement.next}`);
 }

@@ -23,12 +23,14 @@ type Counters = [bigint, bigint, bigint, bigint];
 export interface AccountCache {
   readonly id: string;
   readonly currency: string;
+  readonly scale: number;
   counters: Counters;
   /** Changed by the batch being applied: written by flush. */
   dirty: boolean;
   /** Created by the batch being applied: inserted rather than updated. */
   fresh: boolean;
-  readonly flags: number;
+  /** accountFlags, the status flags (frozen, closed) included: changed by status events. */
+  flags: number;
   readonly metadata: string | null;
   readonly timestamp: bigint;
   readonly shard: number;
@@ -62,6 +64,7 @@ export class AccountCounters {
     const account: AccountCache = {
       id: spec.id,
       currency: spec.currency,
+      scale: spec.scale,
       counters: [0n, 0n, 0n, 0n],
       dirty: true,
       fresh: true,
@@ -89,6 +92,16 @@ export class AccountCounters {
     const delta = this.#currencyDelta(account.currency);
     delta[index] = (delta[index] as bigint) + amount;
     return account;
+  }
+
+  /** Sets (`on`) or clears the status flags `mask` of an account (freeze, unfreeze, close). */
+  setStatus(accountId: string, mask: number, on: boolean): void {
+    const account = this.#account(accountId);
+    account.flags = on ? account.flags | mask : account.flags & ~mask;
+    if (!account.dirty) {
+      account.dirty = true;
+      this.#dirty.push(account);
+    }
   }
 
   /** Writes the batch's account counters and currency totals (once per batch, not per event). */
@@ -120,6 +133,7 @@ export class AccountCounters {
     const account: AccountCache = {
       id,
       currency: row['currency'] as string,
+      scale: Number(row['scale']),
       counters: [
         BigInt(row['debits_posted'] as string),
         BigInt(row['credits_posted'] as string),
@@ -158,6 +172,7 @@ export class AccountCounters {
         this.#statements.insertAccount.run(
           account.id,
           account.currency,
+          account.scale,
           account.flags,
           account.metadata,
           account.timestamp,
@@ -166,7 +181,7 @@ export class AccountCounters {
           ...texts,
         );
       } else {
-        this.#statements.updateAccount.run(...texts, account.id);
+        this.#statements.updateAccount.run(...texts, account.flags, account.id);
       }
     }
   }

@@ -3,12 +3,12 @@
 
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { LedgerError } from '@shardledger/ledger-core';
+import { LedgerError, isLedgerError } from '@shardledger/ledger-core';
 import type { Ledger } from '../ledger.js';
 import type { LedgerInfo } from '../ledger-types.js';
 import { ProjectorClient } from './projector-client.js';
 import { watermarksOf } from './queries.js';
-import { openReadModelDb, type ReadModelDb } from './read-model-db.js';
+import { openReadModelDb, readModelSchemaVersion, type ReadModelDb } from './read-model-db.js';
 
 export interface ProjectionFiles {
   readonly db: ReadModelDb;
@@ -23,7 +23,7 @@ export async function openProjectionFiles(
   niceness: number,
 ): Promise<ProjectionFiles> {
   const info = await ledger.info();
-  const db = openReadModelDb({ path, readonly: false });
+  const db = await openCurrentSchema(path);
   try {
     checkLedger(db, path, info);
     // A file ahead of a shard's log holds rows of events that log does not have (lost to a
@@ -42,6 +42,20 @@ export async function openProjectionFiles(
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/** Opens the file for projecting. A file that an older build wrote in an older schema holds
+ * nothing the logs do not: it is started again from the log, as a rebuild would. A file of a
+ * newer schema (a newer build's) is refused with INVALID_ARGUMENT, as is anything else. */
+async function openCurrentSchema(path: string): Promise<ReadModelDb> {
+  try {
+    return openReadModelDb({ path, readonly: false });
+  } catch (error) {
+    const version = isLedgerError(error, 'INVALID_ARGUMENT') ? error.detail['schemaVersion'] : null;
+    if (typeof version !== 'number' || version >= readModelSchemaVersion) throw error;
+    await removeDbFiles(path);
+    return openReadModelDb({ path, readonly: false });
   }
 }
 

@@ -26,12 +26,12 @@ const sql = {
     'last_timestamp = excluded.last_timestamp',
   account: 'SELECT * FROM accounts WHERE id = ?',
   insertAccount:
-    'INSERT INTO accounts (id, currency, flags, metadata, timestamp, shard, sequence, ' +
+    'INSERT INTO accounts (id, currency, scale, flags, metadata, timestamp, shard, sequence, ' +
     'debits_posted, credits_posted, debits_pending, credits_pending, balance) ' +
-    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   updateAccount:
     'UPDATE accounts SET debits_posted = ?, credits_posted = ?, debits_pending = ?, ' +
-    'credits_pending = ?, balance = ? WHERE id = ?',
+    'credits_pending = ?, balance = ?, flags = ? WHERE id = ?',
   totals: 'SELECT * FROM currency_totals WHERE currency = ?',
   upsertTotals:
     'INSERT INTO currency_totals (currency, debits_posted, credits_posted, debits_pending, ' +
@@ -43,6 +43,10 @@ const sql = {
     'INSERT INTO entries (shard, sequence, entry_index, account_id, transfer_id, kind, amount, ' +
     'balance, debits_posted, credits_posted, timestamp) ' +
     'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  // An event may move one account's pending counters twice: its last move is what stays.
+  putPendingEntry:
+    'INSERT OR REPLACE INTO pending_entries (account_id, sequence, timestamp, debits_pending, ' +
+    'credits_pending) VALUES (?, ?, ?, ?, ?)',
   transferOrigin: 'SELECT saga_id, shard, sequence FROM transfers WHERE id = ?',
   insertTransfer:
     'INSERT INTO transfers (id, kind, debit_account_id, credit_account_id, amount, currency, ' +

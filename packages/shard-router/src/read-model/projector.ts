@@ -3,11 +3,12 @@
 // moment leaves either all of the batch or none of it: no event is skipped or applied twice.
 //
 // Counters move exactly as in ledger-core's evolve() (account-counters.ts); entries are written
-// for changes of the posted counters only (a hold is not a posting). Rows that combine several
+// for changes of the posted counters only (a hold is not a posting), pending_entries for changes
+// of the pending ones. Rows that combine several
 // shards (the transfers row of a saga) are recomputed from per-shard facts (saga-legs.ts) so that
 // the final content does not depend on the order in which shards were projected.
 
-import { type LedgerEvent } from '@shardledger/ledger-core';
+import { accountFlags, type LedgerEvent } from '@shardledger/ledger-core';
 import {
   assert,
   assertNever,
@@ -160,8 +161,8 @@ export class Projector {
         this.#applyHoldResolved(at, event);
         break;
       case 'PendingTransferExpired':
-        this.#counters.move(event.debitAccountId, DEBITS_PENDING, -event.amount);
-        this.#counters.move(event.creditAccountId, CREDITS_PENDING, -event.amount);
+        this.#movePending(at, event.debitAccountId, DEBITS_PENDING, -event.amount);
+        this.#movePending(at, event.creditAccountId, CREDITS_PENDING, -event.amount);
         resolveHold(this.#statements, shard, event.pendingId, 'expired', null);
         break;
       case 'FundsReserved':
@@ -170,9 +171,13 @@ export class Projector {
         this.#applySagaEvent(at, event);
         break;
       case 'AccountFrozen':
+        this.#counters.setStatus(event.accountId, accountFlags.frozen, true);
+        break;
       case 'AccountUnfrozen':
+        this.#counters.setStatus(event.accountId, accountFlags.frozen, false);
+        break;
       case 'AccountClosed':
-        // An account's status moves no counter and no transfer: nothing to project.
+        this.#counters.setStatus(event.accountId, accountFlags.closed, true);
         break;
       default:
         assertNever(event, 'event');
@@ -182,8 +187,8 @@ export class Projector {
   #applyTransferCreated(at: EventCursor, event: EventOf<'TransferCreated'>): void {
     const spec = event.transfer;
     if (spec.pending) {
-      this.#counters.move(spec.debitAccountId, DEBITS_PENDING, spec.amount);
-      this.#counters.move(spec.creditAccountId, CREDITS_PENDING, spec.amount);
+      this.#movePending(at, spec.debitAccountId, DEBITS_PENDING, spec.amount);
+      this.#movePending(at, spec.creditAccountId, CREDITS_PENDING, spec.amount);
     } else {
       this.#post(at, spec.debitAccountId, DEBITS_POSTED, spec.amount, spec.id, 'transfer');
       this.#post(at, spec.creditAccountId, CREDITS_POSTED, spec.amount, spec.id, 'transfer');
@@ -203,8 +208,8 @@ export class Projector {
   ): void {
     const posted = event.type === 'PendingTransferPosted';
     const { id, debitAccountId, creditAccountId, amount } = event;
-    this.#counters.move(debitAccountId, DEBITS_PENDING, -event.pendingAmount);
-    this.#counters.move(creditAccountId, CREDITS_PENDING, -event.pendingAmount);
+    this.#movePending(at, debitAccountId, DEBITS_PENDING, -event.pendingAmount);
+    this.#movePending(at, creditAccountId, CREDITS_PENDING, -event.pendingAmount);
     if (posted && amount > 0n) {
       this.#post(at, debitAccountId, DEBITS_POSTED, amount, id, 'post_pending');
       this.#post(at, creditAccountId, CREDITS_POSTED, amount, id, 'post_pending');
@@ -241,11 +246,11 @@ export class Projector {
       const accountId = debit ? spec.debitAccountId : spec.creditAccountId;
       ids.add(spec.id);
       if (event.type === 'FundsReserved') {
-        this.#counters.move(accountId, debit ? DEBITS_PENDING : CREDITS_PENDING, spec.amount);
+        this.#movePending(at, accountId, debit ? DEBITS_PENDING : CREDITS_PENDING, spec.amount);
         insertLeg(this.#statements, at, event.sagaId, leg);
         continue;
       }
-      this.#counters.move(accountId, debit ? DEBITS_PENDING : CREDITS_PENDING, -spec.amount);
+      this.#movePending(at, accountId, debit ? DEBITS_PENDING : CREDITS_PENDING, -spec.amount);
       const committed = event.type === 'ReservationCommitted';
       // A cross-shard hold posts the amount its deciding shard decided (the event carries it when
       // it is less than the hold); a void or an expiry is kept as such on the leg.
@@ -267,6 +272,25 @@ export class Projector {
     if (resolution !== null) putLocalTransfer(this.#statements, at, resolution);
     const posted = event.type === 'ReservationCommitted' ? event.amount : undefined;
     for (const id of ids) recomputeSagaTransfer(this.#statements, id, posted);
+  }
+
+  /** A hold's amount in or out: moves a pending counter and records the account's pending
+   * counters after the event (pending_entries). */
+  #movePending(
+    at: EventCursor,
+    accountId: string,
+    index: typeof DEBITS_PENDING | typeof CREDITS_PENDING,
+    amount: bigint,
+  ): void {
+    const account = this.#counters.move(accountId, index, amount);
+    const [, , debitsPending, creditsPending] = account.counters;
+    this.#statements.putPendingEntry.run(
+      accountId,
+      at.sequence,
+      at.timestamp,
+      debitsPending.toString(),
+      creditsPending.toString(),
+    );
   }
 
   /** A posting: moves a posted counter and writes the account's entry with its running totals. */

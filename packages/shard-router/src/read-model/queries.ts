@@ -2,26 +2,15 @@
 // shard, the last projected sequence) that its rows reflect: the result is exactly the write side
 // as of those sequence numbers. Amounts come back as bigint; sums are done in bigint.
 
-import { LedgerError, limits, type Metadata, type TransferRecord } from '@shardledger/ledger-core';
+import { LedgerError, accountFlags, type Metadata } from '@shardledger/ledger-core';
+import { isValidId } from '@shardledger/ledger-core/internals';
+import type { Account, AccountPage, AsOf, PageOptions, Transfer } from '../ledger-types.js';
+import { badCursor, pageOf, type CheckedPage } from '../page.js';
 import type { ReadModelDb } from './read-model-db.js';
 import type { Watermark } from './projector.js';
 
 /** Timestamps are ns since the epoch; the largest one a statement range can name. */
 const TIMESTAMP_MAX = (1n << 63n) - 1n;
-
-export interface ReadModelAccount {
-  readonly id: string;
-  readonly currency: string;
-  readonly flags: number;
-  readonly metadata: Metadata | null;
-  readonly timestamp: bigint;
-  readonly shard: number;
-  readonly debitsPosted: bigint;
-  readonly creditsPosted: bigint;
-  readonly debitsPending: bigint;
-  readonly creditsPending: bigint;
-  readonly balance: bigint;
-}
 
 export interface Entry {
   readonly accountId: string;
@@ -48,7 +37,7 @@ export interface PostedBalance {
 export interface Statement {
   readonly accountId: string;
   /** Null when the account is not (yet) in the read model; see `watermark`. */
-  readonly account: ReadModelAccount | null;
+  readonly account: Account | null;
   /** Inclusive start and exclusive end, ns. */
   readonly from: bigint;
   readonly to: bigint;
@@ -59,17 +48,22 @@ export interface Statement {
   readonly debits: bigint;
   readonly credits: bigint;
   readonly entries: readonly Entry[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  readonly nextCursor: string | null;
+  /** Pass as `after` for the next page; null when this page is the last. */
+  readonly next: string | null;
   readonly watermark: readonly Watermark[];
 }
 
-/** A transfer as the read model holds it: the write side's record plus where it was projected
- * from. */
-export interface ReadModelTransfer extends TransferRecord {
-  readonly shard: number;
-  readonly sequence: number;
-  readonly crossShard: boolean;
+/** A page of ReadModel.listAccounts: the Ledger's AccountPage and the watermark it reflects. */
+export interface ReadModelAccountPage extends AccountPage {
+  readonly watermark: readonly Watermark[];
+}
+
+/** A page of ReadModel.transfersByMetadata. */
+export interface TransferPage {
+  readonly transfers: readonly Transfer[];
+  /** Pass as `after` for the next page; null when this page is the last. */
+  readonly next: string | null;
+  readonly watermark: readonly Watermark[];
 }
 
 export interface CurrencyTotals {
@@ -96,19 +90,32 @@ function readWatermarks(db: ReadModelDb): Watermark[] {
   }));
 }
 
-function accountOf(row: Row): ReadModelAccount {
+function statusOf(flags: number): Account['status'] {
+  if ((flags & accountFlags.closed) !== 0) return 'closed';
+  return (flags & accountFlags.frozen) !== 0 ? 'frozen' : 'open';
+}
+
+function accountOf(row: Row): Account {
+  const flags = Number(row['flags']);
+  const debitsPosted = BigInt(row['debits_posted'] as string);
+  const creditsPosted = BigInt(row['credits_posted'] as string);
+  const debitsPending = BigInt(row['debits_pending'] as string);
   return {
     id: row['id'] as string,
     currency: row['currency'] as string,
-    flags: Number(row['flags']),
+    scale: Number(row['scale']),
+    debitsMustNotExceedCredits: (flags & accountFlags.debitsMustNotExceedCredits) !== 0,
+    creditsMustNotExceedDebits: (flags & accountFlags.creditsMustNotExceedDebits) !== 0,
+    history: (flags & accountFlags.history) !== 0,
+    status: statusOf(flags),
     metadata: row['metadata'] === null ? null : (JSON.parse(row['metadata'] as string) as Metadata),
     timestamp: row['timestamp'] as bigint,
-    shard: Number(row['shard']),
-    debitsPosted: BigInt(row['debits_posted'] as string),
-    creditsPosted: BigInt(row['credits_posted'] as string),
-    debitsPending: BigInt(row['debits_pending'] as string),
+    debitsPosted,
+    creditsPosted,
+    debitsPending,
     creditsPending: BigInt(row['credits_pending'] as string),
-    balance: BigInt(row['balance'] as string),
+    balance: creditsPosted - debitsPosted,
+    available: creditsPosted - debitsPosted - debitsPending,
   };
 }
 
@@ -128,10 +135,10 @@ function entryOf(row: Row): Entry {
   };
 }
 
-function transferOf(row: Row): ReadModelTransfer {
+function transferOf(row: Row): Transfer {
   return {
     id: row['id'] as string,
-    kind: row['kind'] as ReadModelTransfer['kind'],
+    kind: row['kind'] as Transfer['kind'],
     debitAccountId: row['debit_account_id'] as string,
     creditAccountId: row['credit_account_id'] as string,
     amount: BigInt(row['amount'] as string),
@@ -140,22 +147,11 @@ function transferOf(row: Row): ReadModelTransfer {
     timeoutMs: Number(row['timeout_ms']),
     metadata: row['metadata'] === null ? null : (JSON.parse(row['metadata'] as string) as Metadata),
     pendingId: row['pending_id'] as string | null,
-    state: row['state'] as ReadModelTransfer['state'],
+    state: row['state'] as Transfer['state'],
     postedAmount: row['posted_amount'] === null ? null : BigInt(row['posted_amount'] as string),
     timestamp: row['timestamp'] as bigint,
-    shard: Number(row['shard']),
-    sequence: Number(row['sequence']),
-    sagaId: row['saga_id'] as string | null,
     crossShard: row['cross_shard'] === 1n,
   };
-}
-
-function checkLimit(limit: number | undefined): number {
-  const value = limit ?? 1_000;
-  if (!Number.isSafeInteger(value) || value < 1 || value > limits.pageSizeMax) {
-    throw new LedgerError('INVALID_ARGUMENT', { limit: `1 to ${limits.pageSizeMax}` });
-  }
-  return value;
 }
 
 /** Reads inside one transaction, so that rows and watermark are one snapshot. */
@@ -167,38 +163,59 @@ export function watermarksOf(db: ReadModelDb): Watermark[] {
   return readWatermarks(db);
 }
 
-export function accountsOf(
-  db: ReadModelDb,
-  ids: readonly string[],
-): { accounts: (ReadModelAccount | undefined)[]; watermark: readonly Watermark[] } {
+/** Accounts by id, as Ledger.lookupAccounts answers (undefined where the read model has none). */
+export function accountsOf(db: ReadModelDb, ids: readonly string[]): (Account | undefined)[] {
   const select = db.prepare('SELECT * FROM accounts WHERE id = ?').safeIntegers(true);
-  return snapshot(db, () => ({
-    accounts: ids.map((id) => {
+  return db.transaction(() =>
+    ids.map((id) => {
       const row = select.get(id) as Row | undefined;
       return row === undefined ? undefined : accountOf(row);
     }),
-  }));
+  )();
 }
 
-export interface StatementOptions {
+/** A page of accounts in id order, as Ledger.listAccounts pages them; the cursor is the last id
+ * of the page before. */
+export function listAccountsOf(
+  db: ReadModelDb,
+  options: CheckedPage & { readonly currency: string | null },
+): ReadModelAccountPage {
+  const { limit, currency } = options;
+  return snapshot(db, () => {
+    const rows = db
+      .prepare(
+        'SELECT * FROM accounts WHERE id > ? AND (? IS NULL OR currency = ?) ORDER BY id LIMIT ?',
+      )
+      .safeIntegers(true)
+      .all(options.after ?? '', currency, currency, limit + 1) as Row[];
+    const { items, next } = pageOf(rows.map(accountOf), limit, (last) => last.id);
+    return { accounts: items, next };
+  });
+}
+
+export interface StatementOptions extends PageOptions {
   readonly accountId: string;
   /** Inclusive, ns since the epoch (default: the beginning). */
   readonly from?: bigint;
   /** Exclusive, ns since the epoch (default: the end of time). */
   readonly to?: bigint;
-  /** Entries per page, 1 to limits.pageSizeMax (default 1,000). */
-  readonly limit?: number;
-  readonly cursor?: string | null;
 }
 
-function postedAt(db: ReadModelDb, accountId: string, before: bigint): PostedBalance {
+/** The account's posted counters after its last entry before `before` (ns) and at or before
+ * event `sequenceMax` of its shard. */
+function postedAt(
+  db: ReadModelDb,
+  accountId: string,
+  before: bigint,
+  sequenceMax = Number.MAX_SAFE_INTEGER,
+): PostedBalance {
   const row = db
     .prepare(
       'SELECT balance, debits_posted, credits_posted FROM entries ' +
-        'WHERE account_id = ? AND timestamp < ? ' +
+        'WHERE account_id = ? AND timestamp < ? AND sequence <= ? ' +
         'ORDER BY timestamp DESC, shard DESC, sequence DESC, entry_index DESC LIMIT 1',
     )
-    .get(accountId, before) as Row | undefined;
+    .get(accountId, before, sequenceMax) as Row | undefined;
   if (row === undefined) return ZERO;
   return {
     balance: BigInt(row['balance'] as string),
@@ -207,23 +224,22 @@ function postedAt(db: ReadModelDb, accountId: string, before: bigint): PostedBal
   };
 }
 
-function parseCursor(cursor: string): [bigint, bigint, bigint] {
-  const parts = cursor.split(':');
-  if (parts.length !== 3 || !parts.every((part) => /^\d{1,20}$/.test(part)))
-    throw new LedgerError('INVALID_ARGUMENT', { cursor });
+/** A statement cursor: the last entry's timestamp, sequence and entry index. */
+function readStatementCursor(after: string): [bigint, bigint, bigint] {
+  const parts = after.split(':');
+  if (parts.length !== 3 || !parts.every((part) => /^\d{1,20}$/.test(part))) badCursor(after);
   return parts.map((part) => BigInt(part)) as [bigint, bigint, bigint];
 }
 
 /** Statement of an account over [from, to): opening and closing posted balance, debit and credit
  * totals of the range, and one page of entries in posting order. */
-export function statementOf(db: ReadModelDb, options: StatementOptions): Statement {
-  const limit = checkLimit(options.limit);
+export function statementOf(db: ReadModelDb, options: StatementOptions & CheckedPage): Statement {
+  const limit = options.limit;
   const from = options.from ?? 0n;
   const to = options.to ?? TIMESTAMP_MAX;
   if (from < 0n || to > TIMESTAMP_MAX || from > to)
     throw new LedgerError('INVALID_ARGUMENT', { range: 'need 0 <= from <= to < 2^63' });
-  const cursor =
-    options.cursor === undefined || options.cursor === null ? null : parseCursor(options.cursor);
+  const cursor = options.after === null ? null : readStatementCursor(options.after);
   return snapshot(db, () => {
     const accountRow = db
       .prepare('SELECT * FROM accounts WHERE id = ?')
@@ -240,8 +256,11 @@ export function statementOf(db: ReadModelDb, options: StatementOptions): Stateme
       )
       .safeIntegers(true)
       .all(options.accountId, from, to, after[0], after[1], after[2], limit + 1) as Row[];
-    const entries = rows.slice(0, limit).map(entryOf);
-    const last = entries[entries.length - 1];
+    const { items, next } = pageOf(
+      rows.map(entryOf),
+      limit,
+      (last) => `${last.timestamp}:${last.sequence}:${last.entryIndex}`,
+    );
     return {
       accountId: options.accountId,
       account: accountRow === undefined ? null : accountOf(accountRow),
@@ -251,50 +270,68 @@ export function statementOf(db: ReadModelDb, options: StatementOptions): Stateme
       closing,
       debits: closing.debitsPosted - opening.debitsPosted,
       credits: closing.creditsPosted - opening.creditsPosted,
-      entries,
-      nextCursor:
-        rows.length > limit && last !== undefined
-          ? `${last.timestamp}:${last.sequence}:${last.entryIndex}`
-          : null,
+      entries: items,
+      next,
     };
   });
 }
 
-/** The account's posted balance as of a time (ns, inclusive): after every entry at or before it. */
-export function balanceAsOfTime(
+/** The account's pending counters after its last change at or before `timestamp` (ns) and event
+ * `sequence` of its shard. */
+function pendingAt(
   db: ReadModelDb,
-  options: { readonly accountId: string; readonly timestamp: bigint },
-): PostedBalance & {
-  accountId: string;
-  timestamp: bigint;
-  found: boolean;
-  watermark: readonly Watermark[];
-} {
-  if (options.timestamp < 0n || options.timestamp >= TIMESTAMP_MAX)
-    throw new LedgerError('INVALID_ARGUMENT', { timestamp: String(options.timestamp) });
-  return snapshot(db, () => {
-    const found =
-      db.prepare('SELECT 1 FROM accounts WHERE id = ?').get(options.accountId) !== undefined;
-    return {
-      accountId: options.accountId,
-      timestamp: options.timestamp,
-      found,
-      ...postedAt(db, options.accountId, options.timestamp + 1n),
-    };
-  });
+  accountId: string,
+  timestamp: bigint,
+  sequence: number,
+): [bigint, bigint] {
+  const row = db
+    .prepare(
+      'SELECT debits_pending, credits_pending FROM pending_entries ' +
+        'WHERE account_id = ? AND sequence <= ? AND timestamp <= ? ORDER BY sequence DESC LIMIT 1',
+    )
+    .get(accountId, sequence, timestamp) as Row | undefined;
+  if (row === undefined) return [0n, 0n];
+  return [BigInt(row['debits_pending'] as string), BigInt(row['credits_pending'] as string)];
 }
 
-/** Transfers whose metadata has `key` = `value`, by id, paginated. */
+/** The account as it was at a moment (AsOf), as Ledger.balanceAsOf answers: its counters after
+ * every change at or before it. Undefined when it did not exist then (or is not projected yet). */
+export function balanceAsOfOf(db: ReadModelDb, accountId: string, at: AsOf): Account | undefined {
+  const timestamp = at.timestamp ?? TIMESTAMP_MAX - 1n;
+  if (timestamp < 0n || timestamp >= TIMESTAMP_MAX)
+    throw new LedgerError('INVALID_ARGUMENT', { timestamp: String(timestamp) });
+  const sequence = at.sequence ?? Number.MAX_SAFE_INTEGER;
+  return db.transaction(() => {
+    const row = db
+      .prepare('SELECT * FROM accounts WHERE id = ?')
+      .safeIntegers(true)
+      .get(accountId) as Row | undefined;
+    if (row === undefined) return undefined;
+    // Created after the moment (timestamps rise with the sequence numbers of its shard).
+    if ((row['timestamp'] as bigint) > timestamp || Number(row['sequence']) > sequence)
+      return undefined;
+    const posted = postedAt(db, accountId, timestamp + 1n, sequence);
+    const [debitsPending, creditsPending] = pendingAt(db, accountId, timestamp, sequence);
+    return {
+      ...accountOf(row),
+      debitsPosted: posted.debitsPosted,
+      creditsPosted: posted.creditsPosted,
+      debitsPending,
+      creditsPending,
+      balance: posted.balance,
+      available: posted.balance - debitsPending,
+    };
+  })();
+}
+
+/** Transfers whose metadata has `key` = `value`, by id, a page at a time (the cursor is the last
+ * transfer id of the page before). */
 export function transfersByMetadata(
   db: ReadModelDb,
-  options: {
-    readonly key: string;
-    readonly value: string;
-    readonly limit?: number;
-    readonly afterId?: string | null;
-  },
-): { transfers: ReadModelTransfer[]; nextAfterId: string | null; watermark: readonly Watermark[] } {
-  const limit = checkLimit(options.limit);
+  options: { readonly key: string; readonly value: string } & CheckedPage,
+): TransferPage {
+  const { limit, after } = options;
+  if (after !== null && !isValidId(after)) badCursor(after);
   return snapshot(db, () => {
     const rows = db
       .prepare(
@@ -302,25 +339,22 @@ export function transfersByMetadata(
           'WHERE m.key = ? AND m.value = ? AND m.transfer_id > ? ORDER BY m.transfer_id LIMIT ?',
       )
       .safeIntegers(true)
-      .all(options.key, options.value, options.afterId ?? '', limit + 1) as Row[];
-    const transfers = rows.slice(0, limit).map(transferOf);
-    const last = transfers[transfers.length - 1];
-    return { transfers, nextAfterId: rows.length > limit && last !== undefined ? last.id : null };
+      .all(options.key, options.value, after ?? '', limit + 1) as Row[];
+    const { items, next } = pageOf(rows.map(transferOf), limit, (last) => last.id);
+    return { transfers: items, next };
   });
 }
 
-/** Transfers by id (undefined where the read model has none yet). */
-export function transfersOf(
-  db: ReadModelDb,
-  ids: readonly string[],
-): { transfers: (ReadModelTransfer | undefined)[]; watermark: readonly Watermark[] } {
+/** Transfers by id, as Ledger.lookupTransfers answers (undefined where the read model has none
+ * yet). */
+export function transfersOf(db: ReadModelDb, ids: readonly string[]): (Transfer | undefined)[] {
   const select = db.prepare('SELECT * FROM transfers WHERE id = ?').safeIntegers(true);
-  return snapshot(db, () => ({
-    transfers: ids.map((id) => {
+  return db.transaction(() =>
+    ids.map((id) => {
       const row = select.get(id) as Row | undefined;
       return row === undefined ? undefined : transferOf(row);
     }),
-  }));
+  )();
 }
 
 /** Sums of every account's counters per currency. */

@@ -14,7 +14,7 @@ import { openSqlite, type SqliteDatabase } from '../sqlite-driver.js';
 export type ReadModelDb = SqliteDatabase;
 
 /** Bumped on any schema change; a file of another version is refused (rebuild it). */
-export const readModelSchemaVersion = 1;
+export const readModelSchemaVersion = 2;
 /** SQLite `application_id` of a read-model file ("SLRM"), so that a stray file is not mistaken. */
 const applicationId = 0x534c524d;
 
@@ -27,6 +27,7 @@ export const projectionTables = [
   { name: 'transfer_metadata', orderBy: 'key, value, transfer_id' },
   { name: 'saga_legs', orderBy: 'transfer_id, saga_id, side' },
   { name: 'entries', orderBy: 'shard, sequence, entry_index' },
+  { name: 'pending_entries', orderBy: 'account_id, sequence' },
   { name: 'currency_totals', orderBy: 'currency' },
 ] as const;
 
@@ -43,9 +44,11 @@ CREATE TABLE watermarks (
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT, WITHOUT ROWID;
 
 -- Accounts with their four counters after the last projected event (same as lookupAccounts).
+-- flags: accountFlags, status flags (frozen, closed) included.
 CREATE TABLE accounts (
   id TEXT PRIMARY KEY,
   currency TEXT NOT NULL,
+  scale INTEGER NOT NULL,
   flags INTEGER NOT NULL,
   metadata TEXT,
   timestamp INTEGER NOT NULL,
@@ -124,6 +127,18 @@ CREATE TABLE entries (
 ) STRICT, WITHOUT ROWID;
 -- An account lives on one shard, so (timestamp, shard, sequence, entry_index) is its posting order.
 CREATE INDEX entries_by_account ON entries (account_id, timestamp);
+
+-- One row per account per event that changed its pending counters: the two counters after that
+-- event (balanceAsOf's pending side, as entries are its posted side). An account lives on one
+-- shard, so its sequence numbers order its rows, and its timestamps rise with them.
+CREATE TABLE pending_entries (
+  account_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  debits_pending TEXT NOT NULL,
+  credits_pending TEXT NOT NULL,
+  PRIMARY KEY (account_id, sequence)
+) STRICT, WITHOUT ROWID;
 
 -- Sums of the accounts' counters per currency.
 CREATE TABLE currency_totals (

@@ -6,27 +6,13 @@
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError } from '@shardledger/ledger-core';
-import {
-  checkBalanceAtTime,
-  checkIdList,
-  checkMetadataQuery,
-  checkStatementOptions,
-} from '../arguments.js';
 import { Ledger } from '../ledger.js';
 import { openProjectionFiles, removeDbFiles, type ProjectionFiles } from './projection-files.js';
 import { ProjectionLoop } from './projection-loop.js';
 import type { Watermark } from './projector.js';
 import type { ProjectorClient } from './projector-client.js';
-import {
-  accountsOf,
-  balanceAsOfTime,
-  currencyTotalsOf,
-  statementOf,
-  transfersByMetadata,
-  transfersOf,
-  watermarksOf,
-  type StatementOptions,
-} from './queries.js';
+import { watermarksOf } from './queries.js';
+import { readModelQueries, type ReadModelQueries } from './read-model-file.js';
 import type { ReadModelDb } from './read-model-db.js';
 import { settingsOf, type ReadModelOptions, type ReadModelSettings } from './read-model-options.js';
 import { lagOf, type ShardLag } from './shard-lag.js';
@@ -34,7 +20,7 @@ import { positionsOf, reached, type WaitTarget } from './wait-target.js';
 
 export const readModelFileName = 'read-model.sqlite';
 
-export class ReadModel {
+export class ReadModel implements ReadModelQueries {
   readonly path: string;
   readonly ledger: Ledger;
   readonly #ownsLedger: boolean;
@@ -198,41 +184,20 @@ export class ReadModel {
     this.#db.close();
   }
 
-  // ---- queries: each result carries the watermark it reflects --------------------------------
+  // ---- queries: the Ledger's names, arguments and results (read-model-file.ts) -------------
 
-  statement(options: StatementOptions): ReturnType<typeof statementOf> {
-    checkStatementOptions(options);
-    return statementOf(this.#openDb(), options);
-  }
-  balanceAsOf(options: {
-    readonly accountId: string;
-    readonly timestamp: bigint;
-  }): ReturnType<typeof balanceAsOfTime> {
-    checkBalanceAtTime(options);
-    return balanceAsOfTime(this.#openDb(), options);
-  }
-  transfersByMetadata(
-    options: Parameters<typeof transfersByMetadata>[1],
-  ): ReturnType<typeof transfersByMetadata> {
-    checkMetadataQuery(options);
-    return transfersByMetadata(this.#openDb(), options);
-  }
-  lookupAccounts(ids: readonly string[]): ReturnType<typeof accountsOf> {
-    // An invalid id becomes '', which names no row (an id is never empty).
-    return accountsOf(
-      this.#openDb(),
-      checkIdList(ids, 'ids').map((id) => id ?? ''),
-    );
-  }
-  lookupTransfers(ids: readonly string[]): ReturnType<typeof transfersOf> {
-    return transfersOf(
-      this.#openDb(),
-      checkIdList(ids, 'ids').map((id) => id ?? ''),
-    );
-  }
-  currencyTotals(): ReturnType<typeof currencyTotalsOf> {
-    return currencyTotalsOf(this.#openDb());
-  }
+  readonly #queries: ReadModelQueries = readModelQueries(() => this.#openDb());
+  lookupAccounts: ReadModelQueries['lookupAccounts'] = (ids) => this.#queries.lookupAccounts(ids);
+  lookupTransfers: ReadModelQueries['lookupTransfers'] = (ids) =>
+    this.#queries.lookupTransfers(ids);
+  listAccounts: ReadModelQueries['listAccounts'] = (options) => this.#queries.listAccounts(options);
+  balanceAsOf: ReadModelQueries['balanceAsOf'] = (accountId, at) =>
+    this.#queries.balanceAsOf(accountId, at);
+  statement: ReadModelQueries['statement'] = (options) => this.#queries.statement(options);
+  transfersByMetadata: ReadModelQueries['transfersByMetadata'] = (options) =>
+    this.#queries.transfersByMetadata(options);
+  currencyTotals: ReadModelQueries['currencyTotals'] = () => this.#queries.currencyTotals();
+  /** Per shard, the last event committed into the file (watermark() is the loop's, in memory). */
   storedWatermark(): Watermark[] {
     return watermarksOf(this.#openDb());
   }
