@@ -38,6 +38,7 @@ import { resolvePending } from './write/pending-resolution.js';
 import { TransferWriter } from './write/transfer-writer.js';
 import { CallCoalescer } from './write/call-coalescer.js';
 import { listAccounts } from './account-listing.js';
+import { LedgerMeters, type LagSource, type LedgerMetrics } from './metrics.js';
 import type {
   Account,
   AccountPage,
@@ -75,6 +76,7 @@ export class Ledger {
   private readonly recovery: Recovery;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private readonly meters: LedgerMeters;
 
   private constructor(options: LedgerOptions, opened: OpenedLedger) {
     this.options = options;
@@ -86,6 +88,7 @@ export class Ledger {
     this.transfers = new CallCoalescer((transfers) => writer.write(transfers));
     this.lock = opened.lock;
     this.recovery = opened.recovery;
+    this.meters = new LedgerMeters(opened, () => this.metrics());
   }
 
   /** Opens (or creates) a ledger. Resolves once every shard recovered from its log and every
@@ -115,6 +118,7 @@ export class Ledger {
   async createAccounts(accounts: readonly AccountInput[]): Promise<AccountResult[]> {
     this.ensureOpen();
     checkBatch(accounts, 'accounts');
+    const startMs = performance.now();
     const statuses: CommandStatus[] = [];
     const commands = accounts.map((input, index): ShardCommand => {
       const parsed = parseAccount(input);
@@ -128,7 +132,8 @@ export class Ledger {
         command: { type: 'CreateAccount', account: parsed.value },
       };
     });
-    const sent = await sendCommandsByShard(this.parts, commands, statuses);
+    const sending = sendCommandsByShard(this.parts, commands, statuses);
+    const sent = await this.meters.time('createAccounts', startMs, sending);
     return accounts.map((input, index) => ({
       id: idOf(input),
       status: sent[index] as CommandStatus,
@@ -139,13 +144,13 @@ export class Ledger {
    * ('account_frozen'), and its open holds may be voided or expire but not posted. 'exists' for
    * an account already frozen; 'account_closed' for a closed one. One result per id, in order. */
   freezeAccounts(ids: readonly string[]): Promise<AccountResult[]> {
-    return this.changeStatus(ids, 'FreezeAccount');
+    return this.changeStatus(ids, 'FreezeAccount', 'freezeAccounts');
   }
 
   /** Lifts freezeAccounts. 'exists' for an account that is not frozen; 'account_closed' for a
    * closed one. */
   unfreezeAccounts(ids: readonly string[]): Promise<AccountResult[]> {
-    return this.changeStatus(ids, 'UnfreezeAccount');
+    return this.changeStatus(ids, 'UnfreezeAccount', 'unfreezeAccounts');
   }
 
   /** Closes accounts for good: a closed account takes part in no transfer again
@@ -153,7 +158,7 @@ export class Ledger {
    * which has nothing pending is closed ('account_balance_not_zero' otherwise); a frozen one
    * may be. 'exists' for an account already closed. */
   closeAccounts(ids: readonly string[]): Promise<AccountResult[]> {
-    return this.changeStatus(ids, 'CloseAccount');
+    return this.changeStatus(ids, 'CloseAccount', 'closeAccounts');
   }
 
   /** Convenience for one account (freezeAccounts). */
@@ -174,15 +179,18 @@ export class Ledger {
   private async changeStatus(
     ids: readonly string[],
     type: 'FreezeAccount' | 'UnfreezeAccount' | 'CloseAccount',
+    operation: 'freezeAccounts' | 'unfreezeAccounts' | 'closeAccounts',
   ): Promise<AccountResult[]> {
     this.ensureOpen();
+    const startMs = performance.now();
     const checked = checkIdList(ids, 'ids');
     const statuses: CommandStatus[] = [];
     const commands = checked.map((id, index): ShardCommand => {
       statuses[index] = id === null ? 'invalid_id' : 'ok';
       return id === null ? null : { shard: this.shardOf(id), command: { type, accountId: id } };
     });
-    const sent = await sendCommandsByShard(this.parts, commands, statuses);
+    const sending = sendCommandsByShard(this.parts, commands, statuses);
+    const sent = await this.meters.time(operation, startMs, sending);
     return ids.map((id, index) => ({ id, status: sent[index] as CommandStatus }));
   }
 
@@ -203,7 +211,8 @@ export class Ledger {
   async createTransfers(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(transfers, 'transfers');
-    return this.transfers.write(transfers);
+    const startMs = performance.now();
+    return this.meters.timeTransfers('createTransfers', startMs, this.transfers.write(transfers));
   }
 
   /** Convenience for one transfer. */
@@ -218,21 +227,27 @@ export class Ledger {
   async createAtomicGroup(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(transfers, 'transfers');
-    return writeAtomicGroup(this.parts, transfers);
+    const startMs = performance.now();
+    const written = writeAtomicGroup(this.parts, transfers);
+    return this.meters.timeTransfers('createAtomicGroup', startMs, written);
   }
 
   /** Two-phase: posts pending transfers (the full amount, or a smaller `amount`). */
   async postPendingTransfers(inputs: readonly PostPendingInput[]): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(inputs, 'inputs');
-    return resolvePending(this.parts, inputs, 'post');
+    const startMs = performance.now();
+    const written = resolvePending(this.parts, inputs, 'post');
+    return this.meters.timeTransfers('postPendingTransfers', startMs, written);
   }
 
   /** Two-phase: voids pending transfers, releasing the pending amount. */
   async voidPendingTransfers(inputs: readonly VoidPendingInput[]): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(inputs, 'inputs');
-    return resolvePending(this.parts, inputs, 'void');
+    const startMs = performance.now();
+    const written = resolvePending(this.parts, inputs, 'void');
+    return this.meters.timeTransfers('voidPendingTransfers', startMs, written);
   }
 
   async lookupAccounts(ids: readonly string[]): Promise<(Account | undefined)[]> {
@@ -340,6 +355,18 @@ export class Ledger {
     };
   }
 
+  /** The figures an operator watches, as the OpenTelemetry instruments report them (metrics.ts). */
+  async metrics(): Promise<LedgerMetrics> {
+    this.ensureOpen();
+    return this.meters.collect();
+  }
+
+  /** Reports a read model's lag in metrics() until the returned function is called or close. */
+  trackReadModel(model: LagSource): () => void {
+    this.ensureOpen();
+    return this.meters.trackReadModel(model);
+  }
+
   /** Events of one shard after a sequence number (export, projections). */
   async readEvents(
     shard: number,
@@ -364,6 +391,7 @@ export class Ledger {
   private async closeNow(): Promise<void> {
     // Calls made before close are sent, not dropped.
     this.transfers.flush();
+    this.meters.close();
     this.parts.sagas.stop();
     await this.parts.sagas.settle().catch(() => undefined);
     await Promise.allSettled(this.parts.clients.map((client) => client.close()));
