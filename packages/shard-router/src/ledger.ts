@@ -6,15 +6,13 @@
 
 import {
   LedgerError,
-  parseAccount,
   type AccountInput,
-  type CommandStatus,
   type PostPendingInput,
   type TransferInput,
   type TransferRecord,
   type VoidPendingInput,
 } from '@shardledger/ledger-core';
-import { assert, statusOf } from '@shardledger/ledger-core/internals';
+import { assert } from '@shardledger/ledger-core/internals';
 import {
   checkAccountId,
   checkAsOf,
@@ -23,14 +21,13 @@ import {
   checkHistoryOptions,
   checkIdList,
   checkShardIndex,
-  idOf,
 } from './arguments.js';
 import { backupLedger } from './backup.js';
 import { verifyShards } from './cross-shard-verify.js';
 import type { DirLock } from './dir-lock.js';
 import { ledgerIdentity, type Manifest } from './manifest.js';
 import { openLedger, type OpenedLedger, type Recovery } from './open-ledger.js';
-import { sendCommandsByShard, type RouterParts, type ShardCommand } from './router-parts.js';
+import type { RouterParts } from './router-parts.js';
 import { ShardBuckets } from './shard-buckets.js';
 import type { ShardClient } from './shard/shard-client.js';
 import { writeAtomicGroup } from './write/atomic-group.js';
@@ -38,7 +35,13 @@ import { resolvePending } from './write/pending-resolution.js';
 import { TransferWriter } from './write/transfer-writer.js';
 import { CallCoalescer } from './write/call-coalescer.js';
 import { listAccounts } from './account-listing.js';
+import {
+  changeAccountStatus,
+  writeAccounts,
+  type AccountStatusCommand,
+} from './write/account-writer.js';
 import { readSequenceCursor, sequenceCursor } from './page.js';
+import { LedgerMeters, type LagSource, type LedgerMetrics } from './metrics.js';
 import type {
   Account,
   AccountPage,
@@ -78,6 +81,7 @@ export class Ledger {
   private readonly recovery: Recovery;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private readonly meters: LedgerMeters;
 
   private constructor(options: LedgerOptions, opened: OpenedLedger) {
     this.options = options;
@@ -89,6 +93,7 @@ export class Ledger {
     this.transfers = new CallCoalescer((transfers) => writer.write(transfers));
     this.lock = opened.lock;
     this.recovery = opened.recovery;
+    this.meters = new LedgerMeters(opened, () => this.metrics());
   }
 
   /** Opens (or creates) a ledger. Resolves once every shard recovered from its log and every
@@ -117,38 +122,20 @@ export class Ledger {
 
   async createAccounts(accounts: readonly AccountInput[]): Promise<AccountResult[]> {
     this.ensureOpen();
-    checkBatch(accounts, 'accounts');
-    const statuses: CommandStatus[] = [];
-    const commands = accounts.map((input, index): ShardCommand => {
-      const parsed = parseAccount(input);
-      if (!parsed.ok) {
-        statuses[index] = statusOf(parsed.code);
-        return null;
-      }
-      statuses[index] = 'ok';
-      return {
-        shard: this.shardOf(parsed.value.id),
-        command: { type: 'CreateAccount', account: parsed.value },
-      };
-    });
-    const sent = await sendCommandsByShard(this.parts, commands, statuses);
-    return accounts.map((input, index) => ({
-      id: idOf(input),
-      status: sent[index] as CommandStatus,
-    }));
+    return writeAccounts(this.parts, this.meters, accounts);
   }
 
   /** Freezes accounts: a frozen account takes part in no new transfer, on either side
    * ('account_frozen'), and its open holds may be voided or expire but not posted. 'exists' for
    * an account already frozen; 'account_closed' for a closed one. One result per id, in order. */
   freezeAccounts(ids: readonly string[]): Promise<AccountResult[]> {
-    return this.changeStatus(ids, 'FreezeAccount');
+    return this.changeStatus(ids, 'FreezeAccount', 'freezeAccounts');
   }
 
   /** Lifts freezeAccounts. 'exists' for an account that is not frozen; 'account_closed' for a
    * closed one. */
   unfreezeAccounts(ids: readonly string[]): Promise<AccountResult[]> {
-    return this.changeStatus(ids, 'UnfreezeAccount');
+    return this.changeStatus(ids, 'UnfreezeAccount', 'unfreezeAccounts');
   }
 
   /** Closes accounts for good: a closed account takes part in no transfer again
@@ -156,7 +143,7 @@ export class Ledger {
    * which has nothing pending is closed ('account_balance_not_zero' otherwise); a frozen one
    * may be. 'exists' for an account already closed. */
   closeAccounts(ids: readonly string[]): Promise<AccountResult[]> {
-    return this.changeStatus(ids, 'CloseAccount');
+    return this.changeStatus(ids, 'CloseAccount', 'closeAccounts');
   }
 
   /** Convenience for one account (freezeAccounts). */
@@ -176,17 +163,11 @@ export class Ledger {
 
   private async changeStatus(
     ids: readonly string[],
-    type: 'FreezeAccount' | 'UnfreezeAccount' | 'CloseAccount',
+    type: AccountStatusCommand,
+    operation: 'freezeAccounts' | 'unfreezeAccounts' | 'closeAccounts',
   ): Promise<AccountResult[]> {
     this.ensureOpen();
-    const checked = checkIdList(ids, 'ids');
-    const statuses: CommandStatus[] = [];
-    const commands = checked.map((id, index): ShardCommand => {
-      statuses[index] = id === null ? 'invalid_id' : 'ok';
-      return id === null ? null : { shard: this.shardOf(id), command: { type, accountId: id } };
-    });
-    const sent = await sendCommandsByShard(this.parts, commands, statuses);
-    return ids.map((id, index) => ({ id, status: sent[index] as CommandStatus }));
+    return changeAccountStatus(this.parts, this.meters, { ids, type, operation });
   }
 
   /** A page of accounts in id order, from every shard's account index (never a scan of the
@@ -206,7 +187,8 @@ export class Ledger {
   async createTransfers(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(transfers, 'transfers');
-    return this.transfers.write(transfers);
+    const startMs = performance.now();
+    return this.meters.timeTransfers('createTransfers', startMs, this.transfers.write(transfers));
   }
 
   /** Convenience for one transfer. */
@@ -221,21 +203,27 @@ export class Ledger {
   async createAtomicGroup(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(transfers, 'transfers');
-    return writeAtomicGroup(this.parts, transfers);
+    const startMs = performance.now();
+    const written = writeAtomicGroup(this.parts, transfers);
+    return this.meters.timeTransfers('createAtomicGroup', startMs, written);
   }
 
   /** Two-phase: posts pending transfers (the full amount, or a smaller `amount`). */
   async postPendingTransfers(inputs: readonly PostPendingInput[]): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(inputs, 'inputs');
-    return resolvePending(this.parts, inputs, 'post');
+    const startMs = performance.now();
+    const written = resolvePending(this.parts, inputs, 'post');
+    return this.meters.timeTransfers('postPendingTransfers', startMs, written);
   }
 
   /** Two-phase: voids pending transfers, releasing the pending amount. */
   async voidPendingTransfers(inputs: readonly VoidPendingInput[]): Promise<TransferResult[]> {
     this.ensureOpen();
     checkBatch(inputs, 'inputs');
-    return resolvePending(this.parts, inputs, 'void');
+    const startMs = performance.now();
+    const written = resolvePending(this.parts, inputs, 'void');
+    return this.meters.timeTransfers('voidPendingTransfers', startMs, written);
   }
 
   async lookupAccounts(ids: readonly string[]): Promise<(Account | undefined)[]> {
@@ -344,6 +332,18 @@ export class Ledger {
     };
   }
 
+  /** The figures an operator watches, as the OpenTelemetry instruments report them (metrics.ts). */
+  async metrics(): Promise<LedgerMetrics> {
+    this.ensureOpen();
+    return this.meters.collect();
+  }
+
+  /** Reports a read model's lag in metrics() until the returned function is called or close. */
+  trackReadModel(model: LagSource): () => void {
+    this.ensureOpen();
+    return this.meters.trackReadModel(model);
+  }
+
   /** Events of one shard after a sequence number (export, projections). */
   async readEvents(
     shard: number,
@@ -368,6 +368,7 @@ export class Ledger {
   private async closeNow(): Promise<void> {
     // Calls made before close are sent, not dropped.
     this.transfers.flush();
+    this.meters.close();
     this.parts.sagas.stop();
     await this.parts.sagas.settle().catch(() => undefined);
     await Promise.allSettled(this.parts.clients.map((client) => client.close()));

@@ -10,6 +10,7 @@ import { shardCountDefault } from './shard-count.js';
 import { checkLedgerOptions } from './arguments.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import type { LedgerOptions } from './ledger-types.js';
+import { mapSizeBytesDefault } from './metrics.js';
 import {
   finishCreation,
   ledgerIdentity,
@@ -110,6 +111,8 @@ function openShards(
   };
   const engine = {
     durability: options.durability ?? 'strict',
+    // Written out so that the size Ledger.metrics() reports is the one in force.
+    mapSizeBytes: mapSizeBytesDefault,
     ...(options.snapshotIntervalEvents !== undefined
       ? { snapshotIntervalEvents: options.snapshotIntervalEvents }
       : {}),

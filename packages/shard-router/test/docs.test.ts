@@ -25,6 +25,7 @@ const strictPages = new Set([
 /** Small workloads for snippets that take their size from the environment. */
 const snippetEnv: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'sizing.ts': { SIZING_ACCOUNTS: '2000', SIZING_TRANSFERS: '10000' },
+  'metrics.ts': { METRICS_PORT: '0' },
 };
 
 function markdownFiles(): string[] {

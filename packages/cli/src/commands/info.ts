@@ -1,7 +1,9 @@
-// `shardledger info`: shards, partitions, log sizes, last sequence numbers, totals per currency.
+// `shardledger info`: shards, partitions, log sizes, last sequence numbers, totals per currency,
+// and the figures the OpenTelemetry instruments report (Ledger.metrics: queue depths, open sagas,
+// snapshot age, LMDB map use, worker restarts), read from the same snapshot.
 
 import type { Command } from 'commander';
-import type { LedgerInfo } from '@shardledger/shard-router';
+import type { LedgerInfo, LedgerMetrics } from '@shardledger/shard-router';
 import {
   examples,
   print,
@@ -25,18 +27,26 @@ import {
 export function registerInfo(program: Command): void {
   const command = program
     .command('info')
-    .description('shards, partitions, log sizes and last sequence numbers');
+    .description(
+      'shards, partitions, log sizes, last sequence numbers and metrics (queues, sagas, snapshot age, map use)',
+    );
   withDirOption(command);
   withJsonOption(command);
   withMinorOption(command);
   command.addHelpText(
     'after',
-    examples(['shardledger info', 'shardledger info --json | jq ".shardInfo[].lastSequence"']),
+    examples([
+      'shardledger info',
+      'shardledger info --json | jq ".shardInfo[].lastSequence"',
+      'shardledger info --json | jq ".metrics.shards[].snapshotAgeSeconds"',
+    ]),
   );
   command.action(async (options: CommonOptions & AmountOptions) => {
-    const info = await withLedger(options.dir, (ledger) => ledger.info());
-    if (options.json) return printJson(info);
-    print(infoText(info, options));
+    const [info, metrics] = await withLedger(options.dir, (ledger) =>
+      Promise.all([ledger.info(), ledger.metrics()]),
+    );
+    if (options.json) return printJson({ ...info, metrics });
+    print(`${infoText(info, options)}\n\n${metricsText(metrics)}`);
   });
 }
 
@@ -91,4 +101,34 @@ function infoText(info: LedgerInfo, options: AmountOptions): string {
           ]),
         );
   return `${head}\n\n${shards}\n\n${totalsTable}`;
+}
+
+/** The per-shard gauges and counters of Ledger.metrics(), as OpenTelemetry reports them. Counts
+ * since open are those of this command's own open (sagas it recovered; restarts). */
+function metricsText(metrics: LedgerMetrics): string {
+  const right = true;
+  return formatTable(
+    [
+      { header: 'shard', right },
+      { header: 'queue', right },
+      { header: 'sagas open', right },
+      { header: 'holds open', right },
+      { header: 'snapshot age', right },
+      { header: 'events after snapshot', right },
+      { header: 'map used', right },
+      { header: 'map size', right },
+      { header: 'restarts', right },
+    ],
+    metrics.shards.map((shard) => [
+      String(shard.shard),
+      String(shard.queueDepth),
+      String(shard.sagasOpen),
+      String(shard.holdsOpen),
+      shard.snapshotAgeSeconds === null ? '-' : `${shard.snapshotAgeSeconds} s`,
+      String(shard.eventsSinceSnapshot),
+      formatBytes(shard.mapUsedBytes),
+      formatBytes(shard.mapSizeBytes),
+      String(shard.restarts),
+    ]),
+  );
 }

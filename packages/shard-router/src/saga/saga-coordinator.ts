@@ -27,6 +27,7 @@ import {
   type TransferSpec,
 } from '@shardledger/ledger-core';
 import { assert, expiresAtOf, holdLegOf } from '@shardledger/ledger-core/internals';
+import { SagaTally } from '../metrics-tally.js';
 import { failpoint, failpointNames } from '../failpoints.js';
 import { ShardBuckets } from '../shard-buckets.js';
 import type { SagaBatch } from './saga-batch.js';
@@ -43,13 +44,15 @@ import {
 } from './saga-verdict.js';
 
 export class SagaCoordinator {
+  /** Sagas committed and released since open (Ledger.metrics). */
+  readonly outcomes = new SagaTally();
   readonly #steps: SagaSteps;
   readonly #recovery: SagaRecovery;
   readonly #holds: SagaHolds;
 
   constructor(shards: SagaShards) {
     this.#steps = new SagaSteps(shards);
-    this.#recovery = new SagaRecovery(this.#steps);
+    this.#recovery = new SagaRecovery(this.#steps, this.outcomes);
     this.#holds = new SagaHolds(this.#steps, this.#recovery);
   }
 
@@ -218,6 +221,8 @@ export class SagaCoordinator {
     if (commits > 0) failpoint(failpointNames.sagaCommitBefore);
     if (onFailure === null) await this.#steps.sendNow(finishing);
     else this.#steps.sendLater(finishing, onFailure);
+    // Decided and durable; a step that then fails for good is settled (and counted) by recovery.
+    this.outcomes.add({ committed: commits, released: releases });
     if (releases > 0) failpoint(failpointNames.sagaReleaseAfter);
     if (commits > 0) failpoint(failpointNames.sagaCommitAfter);
   }
@@ -268,12 +273,18 @@ export class SagaCoordinator {
   }
 
   /** Posts or voids a cross-shard hold (SagaHolds.resolveHold). */
-  resolveHold(
+  async resolveHold(
     hold: { sagaId: string; transfer: TransferSpec; debitShard: number; creditShard: number },
     resolution: PendingResolutionSpec,
     action: 'post' | 'void',
   ): Promise<CommandStatus> {
-    return this.#holds.resolveHold(hold, resolution, action);
+    const status = await this.#holds.resolveHold(hold, resolution, action);
+    if (status === 'ok')
+      this.outcomes.add({
+        committed: action === 'post' ? 1 : 0,
+        released: action === 'void' ? 1 : 0,
+      });
+    return status;
   }
 
   /** Finishes every saga left open on any shard (after a crash). Returns how many. */

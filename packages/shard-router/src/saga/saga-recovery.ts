@@ -7,16 +7,19 @@
 
 import { type Command, type SagaOutcome } from '@shardledger/ledger-core';
 import { assert, holdLegOf } from '@shardledger/ledger-core/internals';
+import type { SagaTally } from '../metrics-tally.js';
 import { stepAttemptsMax, type SagaSteps } from './saga-steps.js';
 
 export class SagaRecovery {
   readonly #steps: SagaSteps;
+  readonly #outcomes: SagaTally;
   /** Sagas whose outcome is not settled yet because a step failed for good; resolved in the
    * background and before verify(). */
   readonly #inDoubt = new Map<string, Promise<void>>();
 
-  constructor(steps: SagaSteps) {
+  constructor(steps: SagaSteps, outcomes: SagaTally) {
     this.#steps = steps;
+    this.#outcomes = outcomes;
   }
 
   /** Settles the saga in the background, retrying while its shards are unavailable. */
@@ -90,6 +93,10 @@ export class SagaRecovery {
         return outcome === 'released' ? undefined : steps.step(shard, release);
       }),
     );
+    this.#outcomes.add({
+      committed: decision === 'committed' ? 1 : 0,
+      released: decision === 'released' ? 1 : 0,
+    });
     return decision;
   }
 
