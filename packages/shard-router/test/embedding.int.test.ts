@@ -187,7 +187,7 @@ describe('a Ledger embedded in a process', () => {
       const model = await ReadModel.open({ ledger });
       await ledger.createTransfers(batch());
       await model.catchUp();
-      print({ projected: model.lookupAccounts(['alice-1']).accounts[0]?.balance.toString() });`,
+      print({ projected: model.lookupAccounts(['alice-1'])[0]?.balance.toString() });`,
       20_000,
     );
     expect(await child.exited).toBe(0);
