@@ -3,7 +3,8 @@
 // of both is read to the end, page by page, and the answers of both to the same data compared.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@shardledger/ledger-core/testing';
-import { Ledger, isLedgerError, limits, pageSizeDefault } from '../src/index.js';
+import { Ledger, limits, pageSizeDefault } from '../src/index.js';
+import { errorCodeOfCall } from './ledger-fixtures.js';
 import { ReadModel } from '../src/read-model/index.js';
 
 const accountCount = 23;
@@ -33,15 +34,6 @@ async function readAll<T>(
     after = page.next;
   }
   throw new Error('no last page');
-}
-
-async function codeOf(call: () => unknown): Promise<string> {
-  try {
-    await call();
-  } catch (error) {
-    return isLedgerError(error) ? error.code : String(error);
-  }
-  return 'no error';
 }
 
 beforeAll(async () => {
@@ -184,7 +176,7 @@ describe('one API vocabulary', () => {
       () => ledger.accountHistory(ids[1] as string, { after: 'not-a-cursor' }),
       () => model.statement({ accountId: ids[1] as string, after: 'not-a-cursor' }),
     ];
-    for (const call of calls) expect(await codeOf(call)).toBe('INVALID_ARGUMENT');
+    for (const call of calls) expect(await errorCodeOfCall(call)).toBe('INVALID_ARGUMENT');
     const all = await ledger.accountHistory(ids[1] as string);
     expect(all.entries.length).toBe(payments);
     expect(model.statement({ accountId: ids[1] as string }).entries.length).toBe(payments);

@@ -30,6 +30,11 @@ export async function errorCodeOf(promise: Promise<unknown>): Promise<string | u
   return undefined;
 }
 
+/** The error code a call throws or rejects with, or undefined when it returns. */
+export function errorCodeOfCall(call: () => unknown): Promise<string | undefined> {
+  return errorCodeOf((async () => call())());
+}
+
 /** Sums over every shard of the ledger, from info(): posted and pending per side, open reservations. */
 export async function ledgerTotals(ledger: Ledger): Promise<{
   debitsPosted: bigint;

@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@shardledger/ledger-core/testing';
-import { Ledger, isLedgerError } from '../src/index.js';
+import { Ledger } from '../src/index.js';
+import { errorCodeOfCall } from './ledger-fixtures.js';
 import { ReadModel, openReadModelFile, readModelSchemaVersion } from '../src/read-model/index.js';
 import { openSqlite } from '../src/sqlite-driver.js';
 
@@ -20,15 +21,6 @@ function setSchemaVersion(version: number): void {
   } finally {
     db.close();
   }
-}
-
-async function codeOf(call: () => unknown): Promise<string> {
-  try {
-    await call();
-  } catch (error) {
-    return isLedgerError(error) ? error.code : String(error);
-  }
-  return 'no error';
 }
 
 beforeAll(async () => {
@@ -53,7 +45,7 @@ afterAll(async () => {
 describe('read-model schema versions', () => {
   it('projects a file of an older schema again from the log, and refuses it read-only', async () => {
     setSchemaVersion(readModelSchemaVersion - 1);
-    expect(await codeOf(() => openReadModelFile({ path }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCodeOfCall(() => openReadModelFile({ path }))).toBe('INVALID_ARGUMENT');
     const model = await ReadModel.open({ ledger, path, follow: false });
     try {
       await model.catchUp({ timeoutMs: 15_000 });
@@ -69,7 +61,7 @@ describe('read-model schema versions', () => {
 
   it("refuses a newer build's file instead of deleting it", async () => {
     setSchemaVersion(readModelSchemaVersion + 1);
-    expect(await codeOf(() => ReadModel.open({ ledger, path, follow: false }))).toBe(
+    expect(await errorCodeOfCall(() => ReadModel.open({ ledger, path, follow: false }))).toBe(
       'INVALID_ARGUMENT',
     );
     setSchemaVersion(readModelSchemaVersion);
