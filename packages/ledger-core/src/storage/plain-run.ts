@@ -8,10 +8,10 @@ import { decodeTransferRecord } from './transfer-record.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 import { ValueArena } from './value-arena.js';
 
-export const TWO_32 = 2 ** 32;
+const TWO_32 = 2 ** 32;
 
 /** A timestamp base as i64 parts (high, low), so that no bigint is built per transfer. */
-export function timestampParts(base: bigint): { high: number; low: number } {
+function timestampParts(base: bigint): { high: number; low: number } {
   assert(base >= 0n && base < 1n << 62n, 'timestamp base in range');
   return { high: Number(base >> 32n), low: Number(base & 0xffff_ffffn) };
 }
@@ -147,9 +147,7 @@ export class PlainRunCursor {
   private at = 0;
   /** The current entry's id; null past the end. */
   id: string | null;
-  readonly value: Uint8Array;
   constructor(value: Uint8Array) {
-    this.value = value;
     const { view, count, entries } = plainRunView(value);
     this.view = view;
     this.count = count;

@@ -133,8 +133,12 @@ export function readRunHead(value: Uint8Array): {
 }
 
 /** Cuts entries, copied in id order from `cursors` (each ascending, all disjoint; `count` in
- * all), into chunks: a k-way merge, or the reading of one run. */
-export function chunkEntries(count: number, cursors: Iterable<PlainRunCursor>[]): BuiltRun {
+ * all), into chunks: a k-way merge, or the reading of one run. `onId` sees every id in order. */
+export function chunkEntries(
+  count: number,
+  cursors: Iterable<PlainRunCursor>[],
+  onId?: (id: string) => void,
+): BuiltRun {
   const sources = cursors.map((source) => source[Symbol.iterator]());
   const heads = sources.map((source) => nextCursor(source));
   const headIds = heads.map((head) => head?.id ?? null);
@@ -159,6 +163,7 @@ export function chunkEntries(count: number, cursors: Iterable<PlainRunCursor>[])
     last = id;
     taken += 1;
     filter.add(id);
+    onId?.(id);
     let cursor = heads[pick] as PlainRunCursor;
     cursor.copyTo(builder);
     if (cursor.id === null) {

@@ -12,7 +12,7 @@ import { LedgerError } from '../errors.js';
 import { limits } from '../limits.js';
 import type { TransferRecord } from '../domain/types.js';
 import type { ShardDatabases } from './lmdb-env.js';
-import { idsOfPlainRun, PlainRunCursor } from './plain-run.js';
+import { PlainRunCursor } from './plain-run.js';
 import {
   chunkEntries,
   readRunHead,
@@ -72,19 +72,14 @@ export class ScatteredRuns {
         continue;
       }
       const ids: string[] = [];
-      const built = chunkEntries(head.count, [idsNoted(runCursorsOf(db, key, head.chunks), ids)]);
+      const built = chunkEntries(head.count, [runCursorsOf(db, key, head.chunks)], (id) =>
+        ids.push(id),
+      );
       this.runs.push(
         new ScatteredRun({ key, level: head.level, from: head.from }, { ...built, chunks: null }),
       );
       yield* ids;
     }
-  }
-
-  /** Transfers held by the runs. */
-  get transferCount(): number {
-    let count = 0;
-    for (const run of this.runs) count += run.count;
-    return count;
   }
 
   /** How many runs a lookup may ask. */
@@ -171,14 +166,5 @@ function* runCursorsOf(db: ShardDatabases, key: number, chunks: number): Generat
         reason: `scattered run ${key} lacks chunk ${chunk}`,
       });
     yield new PlainRunCursor(value);
-  }
-}
-
-/** The cursors of `cursors`, noting each one's ids into `ids` first (open, to fill the known
- * ids while the runs are read once). */
-function* idsNoted(cursors: Iterable<PlainRunCursor>, ids: string[]): Generator<PlainRunCursor> {
-  for (const cursor of cursors) {
-    ids.push(...idsOfPlainRun(cursor.value));
-    yield cursor;
   }
 }
