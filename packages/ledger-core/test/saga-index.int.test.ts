@@ -62,6 +62,16 @@ async function statuses(
 }
 
 /** The engine's LMDB saga index, to count the reads that the saga-id max saves. */
+/** The timestamp of the event that committed saga `sagaId` on this engine. */
+async function commitTimeOf(engine: ShardEngine, sagaId: string): Promise<bigint> {
+  const events = await engine.readEvents(0, 1_000);
+  const found = events.find(
+    (item) => item.event.type === 'ReservationCommitted' && item.event.sagaId === sagaId,
+  );
+  expect(found).toBeDefined();
+  return found?.event.timestamp as bigint;
+}
+
 function sagaIndexOf(engine: ShardEngine): { get(key: string): unknown } {
   return (engine as unknown as { db: { sagas: { get(key: string): unknown } } }).db.sagas;
 }
@@ -508,20 +518,27 @@ describe('reserved sides (their records are the open reservation, not written to
     const engine = await openEngine(dir);
     expect(await engine.lookupTransfers(['t-1', 't-2'])).toEqual(before);
     expect(await statuses(engine, [commit('s-1'), release('s-2')])).toEqual(['ok', 'ok']);
-    expect((await engine.lookupTransfers(['t-1']))[0]).toEqual({ ...before[0], state: 'posted' });
+    expect((await engine.lookupTransfers(['t-1']))[0]).toEqual({
+      ...before[0],
+      state: 'posted',
+      timestamp: await commitTimeOf(engine, 's-1'),
+    });
     expect(await engine.lookupTransfers(['t-2'])).toEqual([undefined]);
     expect((await engine.verify()).ok).toBe(true);
   });
 });
 
 describe('closed saga sides (their records come from the reservation, not from a read)', () => {
-  /** What the index held before: the reserve's record with the new state. */
+  /** What the index held before: the reserve's record with the new state (dated by the commit
+   * when posted: `committedAt`). */
   function closedRecord(
     reserved: TransferRecord | undefined,
     state: 'posted' | 'released',
+    committedAt?: bigint,
   ): TransferRecord {
     expect(reserved?.state).toBe('reserved');
-    return { ...(reserved as TransferRecord), state };
+    const record = { ...(reserved as TransferRecord), state };
+    return committedAt === undefined ? record : { ...record, timestamp: committedAt };
   }
 
   for (const encoded of [true, false]) {
@@ -556,10 +573,11 @@ describe('closed saga sides (their records come from the reservation, not from a
         'ok',
       ]);
       expect(await statuses(engine, [commit('s-3')], encoded)).toEqual(['ok']);
+      const committed1 = await commitTimeOf(engine, 's-1');
       const expected = [
-        closedRecord(reserved[0], 'posted'),
-        closedRecord(reserved[1], 'posted'),
-        closedRecord(reserved[2], 'posted'),
+        closedRecord(reserved[0], 'posted', committed1),
+        closedRecord(reserved[1], 'posted', committed1),
+        closedRecord(reserved[2], 'posted', await commitTimeOf(engine, 's-3')),
       ];
       expect(await engine.lookupTransfers(['t-1', 't-2', 't-3'])).toEqual(expected);
       expect(expected[1]?.metadata).toEqual(metadata);
@@ -592,9 +610,10 @@ describe('closed saga sides (their records come from the reservation, not from a
       debitAccountId: 'a',
       amount: 5n,
     });
-    // The record keeps the reserve's timestamp, not the commit's.
+    // The record is dated by the commit, when the transfer posted, not by the reserve.
     const events = await engine.readEvents(0, 100);
     const reserved = events.find((item) => item.event.type === 'FundsReserved');
-    expect(record?.timestamp).toBe(reserved?.event.timestamp);
+    expect(record?.timestamp).toBe(await commitTimeOf(engine, 's-1'));
+    expect(record?.timestamp).toBeGreaterThan(reserved?.event.timestamp as bigint);
   });
 });

@@ -257,11 +257,19 @@ export class Ledger {
       for (const records of answers) {
         const record = records[at];
         if (record === undefined) continue;
-        const crossShard =
-          this.shardOf(record.debitAccountId) !== this.shardOf(record.creditAccountId);
-        if (crossShard && this.shardOf(record.debitAccountId) !== answers.indexOf(records))
-          continue;
-        return publicTransfer(record, crossShard);
+        const debitShard = this.shardOf(record.debitAccountId);
+        const creditShard = this.shardOf(record.creditAccountId);
+        if (debitShard === creditShard) return publicTransfer(record, false);
+        if (debitShard !== answers.indexOf(records)) continue;
+        // Across shards, the transfer's time is when both of its sides hold it (posted, or
+        // pending for a hold): the later of the two sides' times. An account's balanceAsOf that
+        // time then includes it, as on one shard.
+        const credit = answers[creditShard]?.[at];
+        const timestamp =
+          credit !== undefined && credit.timestamp > record.timestamp
+            ? credit.timestamp
+            : record.timestamp;
+        return publicTransfer({ ...record, timestamp }, true);
       }
       return undefined;
     });

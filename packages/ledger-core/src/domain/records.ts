@@ -55,7 +55,8 @@ export function reservedStateOf(spec: TransferSpec): TransferRecord['state'] {
 }
 
 /** What a closing saga event makes of its transfers' records: posted (with the amount posted, for
- * a hold) on commit; a hold voided or expired by its release; anything else released. */
+ * a hold; dated by the commit, for any other transfer) on commit; a hold voided or expired by its
+ * release; anything else released. */
 export function closedChangeOf(
   event: ReservationCommitted | ReservationReleased,
   spec: TransferSpec,
@@ -63,7 +64,7 @@ export function closedChangeOf(
   if (event.type === 'ReservationCommitted')
     return spec.pending
       ? { state: 'posted', postedAmount: event.amount ?? spec.amount }
-      : { state: 'posted' };
+      : { state: 'posted', timestamp: event.timestamp };
   if (spec.pending && (event.reason === 'voided' || event.reason === 'expired'))
     return { state: event.reason };
   return { state: 'released' };
@@ -237,12 +238,14 @@ export function closedRecordsOf(
       seen = (legs[other] as ReservationLeg).transfer.id === spec.id;
     if (seen) continue;
     if (!spec.pending) {
-      // Any saga but a hold (the common case, without a change object).
+      // Any saga but a hold (the common case, without a change object). A committed transfer
+      // is dated by its commit, when it posted (closedChangeOf).
+      const committed = event.type === 'ReservationCommitted';
       records.push(
         transferRecordOf(
           spec,
-          reservation.timestamp,
-          event.type === 'ReservationCommitted' ? 'posted' : 'released',
+          committed ? event.timestamp : reservation.timestamp,
+          committed ? 'posted' : 'released',
           reservation.sagaId,
         ),
       );

@@ -62,7 +62,9 @@ const sql = {
   insertLeg:
     'INSERT INTO saga_legs (transfer_id, saga_id, side, shard, sequence, timestamp, state, ' +
     'spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  setLegState: 'UPDATE saga_legs SET state = ? WHERE transfer_id = ? AND saga_id = ? AND side = ?',
+  setLegState:
+    'UPDATE saga_legs SET state = ?, timestamp = coalesce(?, timestamp) ' +
+    'WHERE transfer_id = ? AND saga_id = ? AND side = ?',
   legsOf:
     'SELECT saga_id, side, shard, sequence, timestamp, state, spec FROM saga_legs ' +
     'WHERE transfer_id = ? ORDER BY saga_id, side',

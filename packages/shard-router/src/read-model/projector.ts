@@ -265,7 +265,7 @@ export class Projector {
       }
       // A hold voided or expired keeps that on its leg, as its records do (closedChangeOf).
       const legState = committed ? 'committed' : (closedChangeOf(event, spec).state as string);
-      closeLeg(this.#statements, event.sagaId, leg, legState);
+      closeLeg(this.#statements, event.sagaId, leg, legState, at.timestamp);
     }
     // The post or void of a cross-shard hold, recorded by the shard that decided it.
     const resolution = event.type === 'FundsReserved' ? null : holdResolutionRecordOf(event);

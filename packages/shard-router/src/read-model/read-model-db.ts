@@ -13,8 +13,9 @@ import { openSqlite, type SqliteDatabase } from '../sqlite-driver.js';
 /** A read-model file's SQLite connection. */
 export type ReadModelDb = SqliteDatabase;
 
-/** Bumped on any schema change; a file of another version is refused (rebuild it). */
-export const readModelSchemaVersion = 2;
+/** Bumped on any change of the schema or of what its rows hold (3: a cross-shard transfer is
+ * dated by when both sides hold it); an older file is projected again, a newer one refused. */
+export const readModelSchemaVersion = 3;
 /** SQLite `application_id` of a read-model file ("SLRM"), so that a stray file is not mistaken. */
 const applicationId = 0x534c524d;
 

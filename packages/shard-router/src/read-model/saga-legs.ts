@@ -60,14 +60,17 @@ export function insertLeg(
   );
 }
 
-/** Closes a reserved leg: committed, released, or a hold's voided or expired. */
+/** Closes a reserved leg: committed, released, or a hold's voided or expired. A transfer that
+ * posts at once is dated by its commit (`timestamp`), as the shard's record of it is. */
 export function closeLeg(
   statements: ProjectorStatements,
   sagaId: string,
   leg: ReservationLeg,
   state: string,
+  timestamp: bigint,
 ): void {
-  const changed = statements.setLegState.run(state, leg.transfer.id, sagaId, leg.side);
+  const committedAt = state === 'committed' && !leg.transfer.pending ? timestamp : null;
+  const changed = statements.setLegState.run(state, committedAt, leg.transfer.id, sagaId, leg.side);
   assert(changed.changes === 1, 'a saga leg closes once, after it was reserved');
 }
 
@@ -91,6 +94,12 @@ export function recomputeSagaTransfer(
   const spec = JSON.parse(origin.spec) as StoredSpec;
   const crossShard =
     debitLeg === undefined || creditLeg === undefined || debitLeg.shard !== creditLeg.shard ? 1 : 0;
+  // The transfer's time is when both sides hold it, as Ledger.lookupTransfers answers: the
+  // later of the two sides' times.
+  const timestamp =
+    creditLeg !== undefined && creditLeg.timestamp > origin.timestamp
+      ? creditLeg.timestamp
+      : origin.timestamp;
   deleteTransfer(statements, id);
   // A hold becomes 'posted' with the commit of its second side, whose event carries the amount
   // posted when it is less than the hold (both sides' commits carry it).
@@ -111,7 +120,7 @@ export function recomputeSagaTransfer(
     null,
     winner.state,
     holdPosted,
-    origin.timestamp,
+    timestamp,
     origin.shard,
     origin.sequence,
     winner.sagaId,
