@@ -30,20 +30,32 @@ async function caller() {
     let c = ids[(Math.random() * N) | 0];
     if (c === d) continue;
     const t0 = performance.now();
-    const [r] = await l.createTransfers([{ id: randomUUID(), debitAccountId: d, creditAccountId: c, amount: 1n, currency: 'USD' }]);
+    const [r] = await l.createTransfers([
+      { id: randomUUID(), debitAccountId: d, creditAccountId: c, amount: 1n, currency: 'USD' },
+    ]);
     if (r.status !== 'ok') throw new Error(r.status);
     lat.push(performance.now() - t0);
     done++;
   }
 }
 // warm-up
-stop = false; setTimeout(() => (stop = true), 1500); await Promise.all(Array.from({ length: callers }, caller));
-done = 0; lat.length = 0; stop = false;
-const c0 = threadCpu(); const t0 = performance.now();
+stop = false;
+setTimeout(() => (stop = true), 1500);
+await Promise.all(Array.from({ length: callers }, caller));
+done = 0;
+lat.length = 0;
+stop = false;
+const c0 = threadCpu();
+const t0 = performance.now();
 setTimeout(() => (stop = true), durMs);
 await Promise.all(Array.from({ length: callers }, caller));
-const el = performance.now() - t0; const c1 = threadCpu();
+const el = performance.now() - t0;
+const c1 = threadCpu();
 lat.sort((a, b) => a - b);
-const per = [...c1].map(([t, ms]) => `${t}=${((ms - (c0.get(t) ?? 0)) * 1000 / done).toFixed(2)}`).filter((s) => !s.endsWith('=0.00'));
-console.log(`calls/s=${Math.round(done / el * 1000)} p50=${lat[lat.length >> 1].toFixed(1)}ms p99=${lat[Math.floor(lat.length * 0.99)].toFixed(1)}ms cpu µs/transfer: ${per.join(' ')}`);
+const per = [...c1]
+  .map(([t, ms]) => `${t}=${(((ms - (c0.get(t) ?? 0)) * 1000) / done).toFixed(2)}`)
+  .filter((s) => !s.endsWith('=0.00'));
+console.log(
+  `calls/s=${Math.round((done / el) * 1000)} p50=${lat[lat.length >> 1].toFixed(1)}ms p99=${lat[Math.floor(lat.length * 0.99)].toFixed(1)}ms cpu µs/transfer: ${per.join(' ')}`,
+);
 await l.close();
