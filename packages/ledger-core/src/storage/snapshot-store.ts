@@ -1,7 +1,9 @@
 // Snapshot files: the whole in-memory state of a shard at one sequence number, so recovery
 // replays only the tail of the log. Format (little-endian):
-//   magic "SLSNAP02" (8) | sequence f64 (8) | payload bytes f64 (8) | sha256 of payload (32)
+//   magic "SLSNAP03" (8) | sequence f64 (8) | payload bytes f64 (8) | sha256 of payload (32)
 //   | sha256 of the log record that ends at the sequence (32) | payload
+// The payload is a sequence of msgpack values, written a slice at a time (snapshot-cut.ts);
+// "SLSNAP02" files, whose payload is one msgpack value, are still read.
 // A snapshot is written to a temp file, fsynced, renamed, and the directory fsynced; a torn or
 // corrupted file fails its length or checksum and is skipped (recovery falls back to an older
 // one, or to a full replay).
@@ -14,7 +16,6 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
 import { storedScaleOf } from '../currency.js';
 import {
@@ -28,8 +29,10 @@ import {
 import { counterData, CounterRows, countersFromData, type CounterData } from '../domain/balance.js';
 import { AccountOrder, compareIds, SortedIds } from '../domain/account-order.js';
 import { syncDir, syncFile, writeFileAtomic } from './durable-files.js';
+import { decodeBody, snapshotPackr as packr, type EncodedBody } from './snapshot-cut.js';
 
-const MAGIC = Buffer.from('SLSNAP02', 'latin1');
+const MAGIC = Buffer.from('SLSNAP03', 'latin1');
+const MAGIC_V2 = Buffer.from('SLSNAP02', 'latin1');
 const MAGIC_V1 = Buffer.from('SLSNAP01', 'latin1');
 const HEADER_BYTES = 8 + 8 + 8 + 32 + 32;
 const HEADER_BYTES_V1 = 8 + 8 + 8 + 32;
@@ -41,21 +44,14 @@ export function logRecordDigest(record: Uint8Array): Buffer {
   return createHash('sha256').update(record).digest();
 }
 
-const packr = new Packr({
-  useRecords: true,
-  useBigIntExtension: true,
-  moreTypes: false,
-  structuredClone: false,
-});
-
 /** Counters are plain data here ({ small: number[4], wide }), the layout snapshots always had.
  * `scale` is absent in snapshots taken before accounts recorded it. */
-type AccountPayload = Omit<AccountState, 'counters' | 'scale'> & {
+export type AccountPayload = Omit<AccountState, 'counters' | 'scale'> & {
   readonly counters: CounterData;
   readonly scale?: number;
 };
 
-interface SnapshotPayload {
+export interface SnapshotPayload {
   readonly lastSequence: number;
   readonly lastTimestamp: bigint;
   readonly accounts: AccountPayload[];
@@ -129,6 +125,12 @@ export function restoreState(payload: SnapshotPayload): LedgerState {
     if (hold.expiresAt !== 0n) state.expiries.push({ expiresAt: hold.expiresAt, id: hold.id });
   }
   return state;
+}
+
+/** The payload of a format-2 (or format-1) file, one msgpack value: what older builds wrote,
+ * kept so that tests can write such files and check that they are still read. */
+export function encodeWholeBody(payload: SnapshotPayload): Buffer {
+  return packr.pack(storedPayload(payload));
 }
 
 /** The payload as stored: its account order by ordinals rather than ids. */
@@ -212,24 +214,20 @@ export class SnapshotStore {
       });
   }
 
-  /** `logDigest`: logRecordDigest of the log record that ends at payload.lastSequence. */
-  encode(payload: SnapshotPayload, logDigest: Uint8Array): Buffer {
+  /** Writes the snapshot at `sequence` whose payload is `body`; `logDigest`: logRecordDigest
+   * of the log record that ends at `sequence`. */
+  async write(sequence: number, body: EncodedBody, logDigest: Uint8Array): Promise<SnapshotFile> {
     assert(logDigest.length === 32, 'a sha256 log record digest');
-    const body = packr.pack(storedPayload(payload));
     const header = Buffer.alloc(HEADER_BYTES);
     MAGIC.copy(header, 0);
-    header.writeDoubleLE(payload.lastSequence, 8);
-    header.writeDoubleLE(body.length, 16);
-    createHash('sha256').update(body).digest().copy(header, 24);
+    header.writeDoubleLE(sequence, 8);
+    header.writeDoubleLE(body.bytes, 16);
+    body.digest.copy(header, 24);
     header.set(logDigest, 56);
-    return Buffer.concat([header, body]);
-  }
-
-  async write(payload: SnapshotPayload, logDigest: Uint8Array): Promise<SnapshotFile> {
-    const bytes = this.encode(payload, logDigest);
-    const path = join(this.dir, fileName(payload.lastSequence));
+    const bytes = Buffer.concat([header, ...body.slices]);
+    const path = join(this.dir, fileName(sequence));
     await writeFileAtomic(path, bytes);
-    return { sequence: payload.lastSequence, path, sizeBytes: bytes.length };
+    return { sequence, path, sizeBytes: bytes.length };
   }
 
   /** Parses and checks one file; null when torn, truncated, corrupted, or bound to a log record
@@ -242,11 +240,13 @@ export class SnapshotStore {
       return null;
     }
     const magic = bytes.subarray(0, 8);
-    const headerBytes = magic.equals(MAGIC)
-      ? HEADER_BYTES
-      : magic.equals(MAGIC_V1)
-        ? HEADER_BYTES_V1
-        : 0;
+    const sliced = magic.equals(MAGIC);
+    const headerBytes =
+      sliced || magic.equals(MAGIC_V2)
+        ? HEADER_BYTES
+        : magic.equals(MAGIC_V1)
+          ? HEADER_BYTES_V1
+          : 0;
     if (headerBytes === 0 || bytes.length < headerBytes) return null;
     const sequence = bytes.readDoubleLE(8);
     const length = bytes.readDoubleLE(16);
@@ -258,7 +258,7 @@ export class SnapshotStore {
       if (expected === undefined || !expected.equals(bytes.subarray(56, 88))) return null;
     }
     try {
-      const payload = packr.unpack(body) as SnapshotPayload;
+      const payload = sliced ? decodeBody(body) : (packr.unpack(body) as SnapshotPayload);
       assert(payload.lastSequence === sequence, 'snapshot header and payload agree');
       return restoreState(payload);
     } catch {

@@ -1,7 +1,8 @@
 // When and how a shard takes snapshots: after a commit once `snapshotIntervalEvents` events or
-// `snapshotIntervalMs` have passed since the last one, or when asked. The state is captured at
-// once (the writes' pause); the file is written in the background once the log holds every
-// event it describes.
+// `snapshotIntervalMs` have passed since the last one, or when asked. The state is cut at once
+// (the writes' pause, snapshot-cut.ts); its body is encoded a slice per turn of the event loop,
+// while the shard goes on, and the file is written once the log holds every event it
+// describes.
 
 import { assert } from '../assert.js';
 import { limits } from '../limits.js';
@@ -10,7 +11,8 @@ import type { SnapshotInfo } from './engine-types.js';
 import type { EventLog } from './event-log.js';
 import type { FailStop } from './fail-stop.js';
 import type { ShardDatabases } from './lmdb-env.js';
-import { captureState, type SnapshotStore } from './snapshot-store.js';
+import { cutState, encodeCut } from './snapshot-cut.js';
+import type { SnapshotStore } from './snapshot-store.js';
 
 export interface SnapshotTakerOptions {
   readonly store: SnapshotStore;
@@ -53,18 +55,26 @@ export class SnapshotTaker {
   async take(state: LedgerState, durable: Promise<void>): Promise<SnapshotInfo> {
     if (this.running !== null) return this.running;
     const started = performance.now();
-    const payload = captureState(state);
+    const cut = cutState(state);
     const pauseMs = performance.now() - started;
-    this.lastSequence = payload.lastSequence;
+    const sequence = cut.head.lastSequence;
+    this.lastSequence = sequence;
     this.lastAtMs = Date.now();
     const { store, log, env, stop } = this.options;
     const running = (async (): Promise<SnapshotInfo> => {
+      // Ordinals never change: the live state answers for the cut's accounts.
+      const ordinalOf = (id: string): number => {
+        const account = state.accounts.get(id);
+        assert(account !== undefined, 'an account of the cut is in the state');
+        return account.ordinal;
+      };
+      const body = await encodeCut(cut, ordinalOf, () => new Promise(setImmediate));
       // Never write a snapshot ahead of the durable log.
       await durable;
       await stop.race(env.flushed);
-      const logDigest = log.digestAt(payload.lastSequence);
+      const logDigest = log.digestAt(sequence);
       assert(logDigest !== undefined, 'the log holds the record a snapshot ends at');
-      const file = await store.write(payload, logDigest);
+      const file = await store.write(sequence, body, logDigest);
       store.prune(limits.snapshotsKept);
       return { sequence: file.sequence, file: file.path, sizeBytes: file.sizeBytes, pauseMs };
     })();

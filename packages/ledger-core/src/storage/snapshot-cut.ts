@@ -1,0 +1,182 @@
+// A snapshot taken without stopping the shard for long. Writes pause only while the state is cut:
+// references to its accounts (their objects never change: a status change replaces one), copies
+// of the counter rows (typed arrays, one memcpy each) and of the few wide counters, and the lists
+// of holds, reservations and totals. The body is then encoded from the cut a slice at a time,
+// each slice its own msgpack value, with a turn of the event loop between slices, so the shard
+// goes on committing meanwhile. Copying and encoding a million accounts in the pause took
+// seconds; cutting them takes tens of ms.
+//
+// Body of format 3, a sequence of msgpack values:
+//   head { lastSequence, lastTimestamp, pending, reservations, totals, accounts: count,
+//          ordered: boolean }
+//   account slices: AccountPayload[], in ordinal order, `accounts` in all
+//   order slices (when `ordered`): [currency, ordinals[]], each currency's in id order
+
+import { createHash, type Hash } from 'node:crypto';
+import { Packr } from 'msgpackr';
+import { assert } from '../assert.js';
+import { COUNTER_ROW_SHIFT, COUNTER_ROWS_PER_CHUNK, counterData } from '../domain/balance.js';
+import type { AccountState, LedgerState } from '../domain/state.js';
+import type { AccountPayload, SnapshotPayload } from './snapshot-store.js';
+
+export const snapshotPackr = new Packr({
+  useRecords: true,
+  useBigIntExtension: true,
+  moreTypes: false,
+  structuredClone: false,
+});
+
+/** Accounts per slice, and account ids per order slice: a slice costs a few ms to encode. */
+const accountsPerSlice = 2_048;
+const orderedPerSlice = 16_384;
+
+/** What the pause copies. */
+export interface StateCut {
+  readonly head: Omit<SnapshotPayload, 'accounts' | 'accountOrder'>;
+  readonly accounts: readonly AccountState[];
+  /** The counter rows as they were (copies). */
+  readonly rows: readonly Float64Array[];
+  /** The counters of accounts beyond 2^53 (copies), by ordinal. */
+  readonly wide: ReadonlyMap<number, readonly bigint[]>;
+  /** Per currency, its account ids in id order, as they were. */
+  readonly order: readonly [string, readonly string[]][];
+}
+
+/** Cuts `state`: the only part of a snapshot that stops writes. */
+export function cutState(state: LedgerState): StateCut {
+  const accounts = Array.from(state.accounts.values());
+  const rows = state.counterRows.chunks.map((chunk) => chunk.slice());
+  const wide = new Map<number, readonly bigint[]>();
+  for (let chunk = 0; chunk < rows.length; chunk += 1) {
+    const values = rows[chunk] as Float64Array;
+    // A wide account's row holds Infinity (balance.ts): its bigints are the counters.
+    for (let at = 0; at < values.length; at += 4) {
+      if (values[at] !== Infinity) continue;
+      const ordinal = (chunk << COUNTER_ROW_SHIFT) + at / 4;
+      const account = accounts[ordinal];
+      if (account?.counters.wide) wide.set(ordinal, account.counters.wide.slice());
+    }
+  }
+  const totals: SnapshotPayload['totals'] = [];
+  for (const [currency, entry] of state.totals) {
+    totals.push([
+      currency,
+      { accounts: counterData(entry.accounts), saga: counterData(entry.saga) },
+    ]);
+  }
+  const order: [string, string[]][] = [];
+  for (const [currency, ids] of state.accountOrder.byCurrency) order.push([currency, ids.all()]);
+  return {
+    head: {
+      lastSequence: state.lastSequence,
+      lastTimestamp: state.lastTimestamp,
+      pending: [...state.pending.values()],
+      reservations: [...state.reservations.values()],
+      totals,
+    },
+    accounts,
+    rows,
+    wide,
+    order,
+  };
+}
+
+function accountPayload(cut: StateCut, account: AccountState): AccountPayload {
+  const ordinal = account.ordinal;
+  const values = cut.rows[ordinal >>> COUNTER_ROW_SHIFT];
+  const at = 4 * (ordinal & (COUNTER_ROWS_PER_CHUNK - 1));
+  assert(values !== undefined, "an account's counters are in the rows");
+  const small = [
+    values[at] as number,
+    values[at + 1] as number,
+    values[at + 2] as number,
+    values[at + 3] as number,
+  ];
+  const { counters: _counters, ...fields } = account;
+  return { ...fields, counters: { small, wide: cut.wide.get(ordinal) ?? null } };
+}
+
+/** The encoded body: its slices, their total size, and its sha256. */
+export interface EncodedBody {
+  readonly slices: Buffer[];
+  readonly bytes: number;
+  readonly digest: Buffer;
+}
+
+class BodyWriter {
+  readonly slices: Buffer[] = [];
+  bytes = 0;
+  readonly #hash: Hash = createHash('sha256');
+
+  add(value: unknown): void {
+    const slice = snapshotPackr.pack(value);
+    this.slices.push(slice);
+    this.bytes += slice.length;
+    this.#hash.update(slice);
+  }
+
+  finish(): EncodedBody {
+    return { slices: this.slices, bytes: this.bytes, digest: this.#hash.digest() };
+  }
+}
+
+/** Encodes the body of `cut`, a slice per `pause()` (a turn of the event loop). `ordinalOf`
+ * gives an account's ordinal by id: ordinals never change, so the live state may answer. */
+export async function encodeCut(
+  cut: StateCut,
+  ordinalOf: (id: string) => number,
+  pause: () => Promise<void>,
+): Promise<EncodedBody> {
+  const writer = new BodyWriter();
+  writer.add({ ...cut.head, accounts: cut.accounts.length, ordered: true });
+  for (let start = 0; start < cut.accounts.length; start += accountsPerSlice) {
+    await pause();
+    const end = Math.min(cut.accounts.length, start + accountsPerSlice);
+    const slice: AccountPayload[] = [];
+    for (let index = start; index < end; index += 1) {
+      const account = cut.accounts[index] as AccountState;
+      assert(account.ordinal === index, 'accounts in ordinal order');
+      slice.push(accountPayload(cut, account));
+    }
+    writer.add(slice);
+  }
+  for (const [currency, ids] of cut.order) {
+    for (let start = 0; start < ids.length; start += orderedPerSlice) {
+      await pause();
+      const end = Math.min(ids.length, start + orderedPerSlice);
+      const ordinals: number[] = [];
+      for (let index = start; index < end; index += 1)
+        ordinals.push(ordinalOf(ids[index] as string));
+      writer.add([currency, ordinals]);
+    }
+  }
+  return writer.finish();
+}
+
+/** The payload of a format-3 body. */
+export function decodeBody(body: Uint8Array): SnapshotPayload {
+  const values = snapshotPackr.unpackMultiple(body) as unknown[];
+  const head = values[0] as SnapshotPayload & { accounts: number; ordered: boolean };
+  assert(typeof head.accounts === 'number', 'a snapshot body starts with its head');
+  const accounts: AccountPayload[] = [];
+  let at = 1;
+  while (accounts.length < head.accounts) {
+    const slice = values[at++] as AccountPayload[];
+    assert(Array.isArray(slice), 'an account slice');
+    for (const account of slice) accounts.push(account);
+  }
+  assert(accounts.length === head.accounts, 'the account slices hold every account');
+  const byCurrency = new Map<string, number[]>();
+  for (; at < values.length; at += 1) {
+    const [currency, ordinals] = values[at] as [string, number[]];
+    const list = byCurrency.get(currency) ?? [];
+    if (list.length === 0) byCurrency.set(currency, list);
+    for (const ordinal of ordinals) list.push(ordinal);
+  }
+  const { ordered, accounts: _count, ...rest } = head;
+  return {
+    ...rest,
+    accounts,
+    ...(ordered ? { accountOrder: [...byCurrency] } : {}),
+  };
+}

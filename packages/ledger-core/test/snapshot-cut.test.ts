@@ -1,0 +1,108 @@
+// Goal: a snapshot body encoded a slice at a time, while the state goes on changing between
+// slices, describes the state as it was when it was cut: counters, wide (beyond 2^53) counters,
+// statuses, holds and the account order. Method: a state built with evolve; between every two
+// slices the encoder's pause applies more events (postings on many accounts, one account made
+// wide, one frozen, new accounts); the decoded body, restored, is compared with a full copy of
+// the state taken at the cut (captureState, what verify() uses).
+import { describe, expect, it } from 'vitest';
+import { evolve } from '../src/domain/evolve.js';
+import { initialState, type LedgerState } from '../src/domain/state.js';
+import type { LedgerEvent, TransferSpec } from '../src/domain/types.js';
+import { cutState, decodeBody, encodeCut } from '../src/storage/snapshot-cut.js';
+import { captureState, restoreState } from '../src/storage/snapshot-store.js';
+import { accountView } from '../src/storage/account-view.js';
+
+const accounts = 10_000;
+const id = (index: number): string => `acct-${String(index).padStart(6, '0')}`;
+
+function transfer(name: string, debit: number, credit: number, amount: bigint): TransferSpec {
+  return {
+    id: name,
+    debitAccountId: id(debit),
+    creditAccountId: id(credit),
+    amount,
+    currency: 'USD',
+    pending: false,
+    timeoutMs: 0,
+    metadata: null,
+  };
+}
+
+/** An event without its timestamp (applier stamps it). */
+type Unstamped = {
+  [Type in LedgerEvent['type']]: Omit<Extract<LedgerEvent, { type: Type }>, 'timestamp'>;
+}[LedgerEvent['type']];
+
+/** Applies events with rising timestamps. */
+function applier(state: LedgerState): (event: Unstamped) => void {
+  let now = 1_000n;
+  return (event) => {
+    now += 1n;
+    evolve(state, { ...event, timestamp: now } as LedgerEvent);
+  };
+}
+
+function createAccounts(apply: ReturnType<typeof applier>, from: number, to: number): void {
+  for (let index = from; index < to; index += 1) {
+    apply({
+      type: 'AccountCreated',
+      account: { id: id(index), currency: 'USD', scale: 2, flags: 0, metadata: null },
+    });
+  }
+}
+
+/** What a restored state answers, account by account, in a comparable shape. */
+function viewOf(state: LedgerState): unknown {
+  return {
+    accounts: [...state.accounts.values()].map((account) => accountView(account)),
+    order: [...state.accountOrder.byCurrency].map(([currency, ids]) => [currency, ids.all()]),
+    pending: [...state.pending.values()],
+    lastSequence: state.lastSequence,
+    lastTimestamp: state.lastTimestamp,
+  };
+}
+
+describe('a snapshot cut, encoded while the state changes', () => {
+  it('describes the state as it was at the cut', async () => {
+    const state = initialState();
+    const apply = applier(state);
+    // Created in reverse id order, so that ordinal order and id order differ.
+    for (let index = accounts - 1; index >= 0; index -= 1) createAccounts(apply, index, index + 1);
+    for (let index = 0; index < accounts; index += 1)
+      apply({
+        type: 'TransferCreated',
+        transfer: transfer(`t-${index}`, index, (index * 7 + 1) % accounts, BigInt(1 + index)),
+      });
+    // One account already beyond 2^53 at the cut.
+    apply({ type: 'TransferCreated', transfer: transfer('big', 3, 4, 2n ** 60n) });
+    apply({
+      type: 'TransferCreated',
+      transfer: { ...transfer('hold', 5, 6, 77n), pending: true, timeoutMs: 0 },
+    });
+    const expected = viewOf(restoreState(captureState(state)));
+
+    const cut = cutState(state);
+    let pauses = 0;
+    const body = await encodeCut(
+      cut,
+      (accountId) => state.accounts.get(accountId)?.ordinal ?? -1,
+      async () => {
+        pauses += 1;
+        // The shard goes on between slices.
+        for (let index = 0; index < accounts; index += 97)
+          apply({
+            type: 'TransferCreated',
+            transfer: transfer(`m-${pauses}-${index}`, index, 3, 5n),
+          });
+        apply({ type: 'TransferCreated', transfer: transfer(`w-${pauses}`, 8, 9, 2n ** 62n) });
+        if (pauses === 1) apply({ type: 'AccountFrozen', accountId: id(10) });
+        createAccounts(apply, accounts + pauses * 2, accounts + pauses * 2 + 2);
+      },
+    );
+    expect(pauses).toBeGreaterThan(2);
+    const restored = restoreState(decodeBody(Buffer.concat(body.slices)));
+    expect(viewOf(restored)).toEqual(expected);
+    // And the state did change meanwhile: the comparison could have failed.
+    expect(viewOf(restoreState(captureState(state)))).not.toEqual(expected);
+  });
+});
