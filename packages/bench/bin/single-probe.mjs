@@ -15,7 +15,9 @@ const threadCpu = () => {
       const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
       const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
       m.set(t, (+f[11] + +f[12]) * 10);
-    } catch {}
+    } catch {
+      // the thread ended between readdir and read
+    }
   }
   return m;
 };
