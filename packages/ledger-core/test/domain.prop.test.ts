@@ -4,204 +4,27 @@ import { describe, expect, it } from 'vitest';
 import {
   accountFlags,
   parseAccount,
-  parseResolution,
-  parseTransfer,
   type Command,
   type LedgerEvent,
   type TransferSpec,
 } from '../src/index.js';
 import { AMOUNT_MAX } from '../src/limits.js';
 import { auditState, diffStates } from '../src/domain/audit.js';
-import {
-  CREDITS_PENDING,
-  CREDITS_POSTED,
-  DEBITS_PENDING,
-  DEBITS_POSTED,
-  readCounter,
-  type CounterIndex,
-} from '../src/domain/balance.js';
+import { readCounter } from '../src/domain/balance.js';
 import { evolve } from '../src/domain/evolve.js';
 import { initialState, type LedgerState } from '../src/domain/state.js';
 import { type Decision } from '../src/domain/types.js';
 import { MemoryIndex, MemoryLedger } from '../src/testing.js';
+import {
+  commandOf,
+  COUNTERS,
+  scenarioArb,
+  statusScenarioArb,
+  type Scenario,
+} from './fixtures/domain-scenarios.js';
+import { MS } from './fixtures/engine-fixtures.js';
 
 const SEED = 42;
-const MS = 1_000_000n;
-const TWO_53 = 2n ** 53n;
-
-// ---- generators: abstract operations over small id pools, so that ids collide on purpose ----
-
-const amountArb = fc.oneof(
-  { weight: 6, arbitrary: fc.bigInt({ min: 1n, max: 1_000n }) },
-  { weight: 2, arbitrary: fc.bigInt({ min: TWO_53 - 500n, max: TWO_53 + 500n }) },
-  { weight: 1, arbitrary: fc.bigInt({ min: AMOUNT_MAX / 2n, max: AMOUNT_MAX }) },
-);
-
-const accountArb = fc.record({
-  currency: fc.constantFrom('USD', 'USD', 'EUR'),
-  flag: fc.constantFrom('none', 'none', 'debits', 'credits'),
-});
-
-const ACCOUNTS = 6;
-/** Small id pools make ids collide: resubmissions, exists_with_different_fields, posts that hit. */
-const ID_MAX = 24;
-const transferArb = fc.record({
-  id: fc.nat({ max: ID_MAX }),
-  debit: fc.nat({ max: ACCOUNTS }),
-  credit: fc.nat({ max: ACCOUNTS - 1 }),
-  amount: amountArb,
-  currency: fc.constantFrom('USD', 'USD', 'USD', 'EUR'),
-  pending: fc.boolean(),
-  timeoutMs: fc.constantFrom(0, 0, 1, 5, 50),
-});
-type TransferOp = typeof transferArb extends fc.Arbitrary<infer T> ? T : never;
-
-const baseOps = [
-  {
-    weight: 8,
-    arbitrary: fc.record({ kind: fc.constant('transfer' as const), transfer: transferArb }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant('group' as const),
-      transfers: fc.array(transferArb, { minLength: 1, maxLength: 3 }),
-    }),
-  },
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant('post' as const),
-      id: fc.nat({ max: 10 * ID_MAX }),
-      pendingId: fc.nat({ max: ID_MAX }),
-      amount: fc.option(fc.bigInt({ min: 1n, max: 1_000n }), { nil: undefined, freq: 2 }),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant('void' as const),
-      id: fc.nat({ max: 10 * ID_MAX }),
-      pendingId: fc.nat({ max: ID_MAX }),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('expire' as const), advanceMs: fc.nat({ max: 20 }) }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      kind: fc.constant('reserve' as const),
-      saga: fc.nat({ max: 6 }),
-      transfers: fc.array(transferArb, { minLength: 1, maxLength: 2 }),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('commit' as const), saga: fc.nat({ max: 6 }) }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('release' as const), saga: fc.nat({ max: 6 }) }),
-  },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('resubmit' as const), pick: fc.nat() }) },
-] as const;
-const statusOp = {
-  weight: 1,
-  arbitrary: fc.record({
-    kind: fc.constant('status' as const),
-    change: fc.constantFrom('FreezeAccount', 'UnfreezeAccount', 'CloseAccount'),
-    account: fc.nat({ max: ACCOUNTS - 1 }),
-  }),
-};
-const opArb = fc.oneof(...baseOps);
-/** The ops above plus account status changes (freeze, unfreeze, close). */
-const opWithStatusArb = fc.oneof(...baseOps, statusOp);
-type Op = typeof opWithStatusArb extends fc.Arbitrary<infer T> ? T : never;
-
-const scenarioArb = fc.record({
-  accounts: fc.array(accountArb, { minLength: ACCOUNTS, maxLength: ACCOUNTS }),
-  ops: fc.array(opArb, { minLength: 1, maxLength: 60, size: 'max' }),
-});
-const statusScenarioArb = fc.record({
-  accounts: fc.array(accountArb, { minLength: ACCOUNTS, maxLength: ACCOUNTS }),
-  ops: fc.array(opWithStatusArb, { minLength: 1, maxLength: 60, size: 'max' }),
-});
-type Scenario = typeof statusScenarioArb extends fc.Arbitrary<infer T> ? T : never;
-const COUNTERS: readonly CounterIndex[] = [
-  DEBITS_POSTED,
-  CREDITS_POSTED,
-  DEBITS_PENDING,
-  CREDITS_PENDING,
-];
-
-// ---- building commands ----
-
-function specOf(op: TransferOp, asSagaLeg: boolean): TransferSpec {
-  const parsed = parseTransfer({
-    id: `t${op.id}`,
-    debitAccountId: `a${op.debit}`,
-    // debit may equal credit, or name an account that does not exist (index ACCOUNTS): on purpose.
-    creditAccountId: `a${op.credit}`,
-    amount: op.amount,
-    currency: op.currency,
-    pending: asSagaLeg ? op.pending && op.id % 7 === 0 : op.pending,
-    timeoutMs: op.pending && !asSagaLeg ? op.timeoutMs : 0,
-  });
-  if (!parsed.ok) throw new Error(`generator made an invalid transfer: ${parsed.code}`);
-  return parsed.value;
-}
-
-function resolution(
-  id: number,
-  pendingId: number,
-  amount: bigint | undefined,
-): ReturnType<typeof parseResolution> {
-  return parseResolution(
-    { id: `r${id}`, pendingId: `t${pendingId}`, amount },
-    amount !== undefined,
-  );
-}
-
-function commandOf(op: Exclude<Op, { kind: 'resubmit' | 'expire' }>): Command {
-  switch (op.kind) {
-    case 'transfer':
-      return { type: 'CreateTransfer', transfer: specOf(op.transfer, false) };
-    case 'group':
-      return {
-        type: 'CreateTransferGroup',
-        transfers: op.transfers.map((each) => specOf(each, false)),
-      };
-    case 'post':
-    case 'void': {
-      const parsed = resolution(op.id, op.pendingId, op.kind === 'post' ? op.amount : undefined);
-      if (!parsed.ok) throw new Error(parsed.code);
-      return op.kind === 'post'
-        ? { type: 'PostPendingTransfer', resolution: parsed.value }
-        : { type: 'VoidPendingTransfer', resolution: parsed.value };
-    }
-    case 'reserve': {
-      // Both sides of each transfer live on this shard, so debits must equal credits literally.
-      const legs = op.transfers.flatMap((each) => {
-        const transfer = specOf(each, true);
-        return [
-          { side: 'debit' as const, transfer },
-          { side: 'credit' as const, transfer },
-        ];
-      });
-      return { type: 'ReserveFunds', sagaId: `s${op.saga}`, participants: [0], legs };
-    }
-    case 'commit':
-      return { type: 'CommitReservation', sagaId: `s${op.saga}` };
-    case 'release':
-      return { type: 'ReleaseReservation', sagaId: `s${op.saga}`, reason: 'property' };
-    case 'status':
-      return { type: op.change, accountId: `a${op.account}` };
-    default:
-      throw new Error('unreachable');
-  }
-}
 
 // ---- invariants ----
 

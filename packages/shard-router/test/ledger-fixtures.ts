@@ -1,7 +1,7 @@
 // Shared helpers of the Ledger tests: account ids placed on chosen shards, whole-ledger sums and
 // test children run to their end (temp dirs and the seeded PRNG: @shardledger/ledger-core/testing). Not a stub: every helper drives the real Ledger.
 import { spawn } from 'node:child_process';
-import { isLedgerError, type Ledger } from '../src/index.js';
+import { isLedgerError, type Ledger, type TransferInput } from '../src/index.js';
 
 /** The first id `${prefix}-N` (N = 0, 1, ...) that the ledger places on `shard`, skipping `taken`. */
 export function idOnShard(
@@ -18,6 +18,17 @@ export function idOnShard(
     }
   }
   throw new Error(`no id with prefix ${prefix} lands on shard ${shard}`);
+}
+
+/** A USD transfer input of `amount` minor units, with any other fields in `extra`. */
+export function usd(
+  id: string,
+  debitAccountId: string,
+  creditAccountId: string,
+  amount: bigint,
+  extra: Partial<TransferInput> = {},
+): TransferInput {
+  return { id, debitAccountId, creditAccountId, amount, currency: 'USD', ...extra };
 }
 
 /** The error code a promise rejects with, or undefined when it resolves. */

@@ -1,6 +1,6 @@
 // Seeded fault simulation of the saga coordinator over real in-process shard engines: thousands of seeds of crashes, lost, duplicated and reordered messages and clock jumps, each checked against a fault-free run.
 import { describe, expect, test } from 'vitest';
-import { faultKinds, zeroFaults } from './sim/sim-scheduler.js';
+import { faultKinds, zeroFaults } from './sim/sim-faults.js';
 import { runSeed, type SeedResult } from './sim/sim-run.js';
 
 const testFile = 'packages/shard-router/test/simulator.sim.test.ts';

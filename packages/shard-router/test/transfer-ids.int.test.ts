@@ -1,66 +1,14 @@
-// Goal: a transfer id is unique across the whole ledger, not only on the shards a transfer touches;
-// method: real 4-shard ledgers, an id reused between accounts of other shards, in one call, in
-// concurrent calls, across a reopen, by sagas, groups and pending resolutions.
+// Goal: a transfer id is unique across the whole ledger, not only on the shards a transfer touches,
+// unless transferIdScope says 'shard'; method: real 4-shard ledgers, an id reused between accounts
+// of other shards, in one call, in concurrent calls, across a reopen.
 import { existsSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Ledger, type TransferInput } from '../src/index.js';
-import { TransferIdGuard } from '../src/write/id-check.js';
 import { seededRandom, tempDir } from '@shardledger/ledger-core/testing';
-import { idOnShard, ledgerTotals } from './ledger-fixtures.js';
+import { ledgerTotals, usd } from './ledger-fixtures.js';
+import { cleanups, expectClean, openLedger, seed, useCleanups } from './transfer-ids-fixtures.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-async function openLedger(dir?: string): Promise<{ ledger: Ledger; dir: string }> {
-  let path = dir;
-  if (path === undefined) {
-    const made = await tempDir('ids');
-    cleanups.push(made.cleanup);
-    path = made.dir;
-  }
-  const ledger = await Ledger.open({ dir: path, shards: 4, durability: 'relaxed' });
-  cleanups.unshift(() => ledger.close());
-  return { ledger, dir: path };
-}
-
-/** Two accounts on each of the 4 shards (`s<shard>a`, `s<shard>b`) and a funded wallet on shard 3. */
-async function seed(
-  ledger: Ledger,
-): Promise<{ on: (shard: number) => [string, string]; wallet: string; bank: string }> {
-  const taken = new Set<string>();
-  const pairs = [0, 1, 2, 3].map((shard): [string, string] => [
-    idOnShard(ledger, shard, `s${shard}a`, taken),
-    idOnShard(ledger, shard, `s${shard}b`, taken),
-  ]);
-  const bank = idOnShard(ledger, 3, 'bank', taken);
-  const wallet = idOnShard(ledger, 3, 'wallet', taken);
-  const accounts = [...pairs.flat(), bank].map((id) => ({ id, currency: 'USD' }));
-  const created = await ledger.createAccounts([
-    ...accounts,
-    { id: wallet, currency: 'USD', debitsMustNotExceedCredits: true },
-  ]);
-  expect(created.every((result) => result.status === 'ok')).toBe(true);
-  return { on: (shard) => pairs[shard] as [string, string], wallet, bank };
-}
-
-function usd(
-  id: string,
-  debitAccountId: string,
-  creditAccountId: string,
-  amount: bigint,
-): TransferInput {
-  return { id, debitAccountId, creditAccountId, amount, currency: 'USD' };
-}
-
-async function expectClean(ledger: Ledger): Promise<void> {
-  const report = await ledger.verify();
-  expect(report.violations).toEqual([]);
-  const totals = await ledgerTotals(ledger);
-  expect(totals.debitsPosted).toBe(totals.creditsPosted);
-  expect(totals.reservationsOpen).toBe(0);
-}
+useCleanups();
 
 describe('Transfer ids across shards', () => {
   it('refuses an id taken on one shard for a transfer between accounts of another, and writes nothing', async () => {
@@ -280,69 +228,6 @@ describe('Transfer ids across shards', () => {
     ]);
     await expectClean(reopened);
   });
-
-  it('counts a saga transfer on both of its shards: its id is refused on a third, and free again when the saga rolled back', async () => {
-    const { ledger } = await openLedger();
-    const { on, wallet } = await seed(ledger);
-    const [a0] = on(0);
-    const [a1] = on(1);
-    const [a2, b2] = on(2);
-    expect((await ledger.createTransfer(usd('s-1', a0, a1, 3n))).status).toBe('ok');
-    expect((await ledger.createTransfer(usd('s-1', a2, b2, 3n))).status).toBe(
-      'exists_with_different_fields',
-    );
-    // Refused on its debit side (the wallet is empty): no record anywhere, so the id is free.
-    expect((await ledger.createTransfer(usd('s-2', wallet, a0, 3n))).status).toBe(
-      'insufficient_funds',
-    );
-    expect((await ledger.createTransfer(usd('s-2', a2, b2, 3n))).status).toBe('ok');
-    await expectClean(ledger);
-  });
-
-  it('refuses a whole atomic group when a member id is taken elsewhere or repeated across its shards', async () => {
-    const { ledger } = await openLedger();
-    const { on } = await seed(ledger);
-    const [a0, b0] = on(0);
-    const [a1, b1] = on(1);
-    const [a2, b2] = on(2);
-    expect((await ledger.createTransfer(usd('g-1', a0, b0, 2n))).status).toBe('ok');
-    const before = await ledger.lookupAccounts([a1, b1, a2, b2]);
-    const taken = await ledger.createAtomicGroup([usd('g-2', a1, b1, 2n), usd('g-1', a2, b2, 2n)]);
-    expect(taken.map((result) => result.status)).toEqual([
-      'linked_transfer_failed',
-      'exists_with_different_fields',
-    ]);
-    const repeated = await ledger.createAtomicGroup([
-      usd('g-3', a1, b1, 2n),
-      usd('g-3', a2, b2, 2n),
-    ]);
-    expect(repeated.map((result) => result.status)).toEqual([
-      'linked_transfer_failed',
-      'duplicate_id_in_group',
-    ]);
-    expect(await ledger.lookupAccounts([a1, b1, a2, b2])).toEqual(before);
-    expect(await ledger.lookupTransfers(['g-2', 'g-3'])).toEqual([undefined, undefined]);
-    await expectClean(ledger);
-  });
-
-  it('refuses a pending transfer resolution whose own id is taken on another shard', async () => {
-    const { ledger } = await openLedger();
-    const { on } = await seed(ledger);
-    const [a0, b0] = on(0);
-    const [a1, b1] = on(1);
-    expect((await ledger.createTransfer({ ...usd('p-1', a0, b0, 9n), pending: true })).status).toBe(
-      'ok',
-    );
-    expect((await ledger.createTransfer(usd('used', a1, b1, 1n))).status).toBe('ok');
-    expect((await ledger.postPendingTransfers([{ id: 'used', pendingId: 'p-1' }]))[0]?.status).toBe(
-      'exists_with_different_fields',
-    );
-    expect((await ledger.lookupTransfers(['p-1']))[0]).toMatchObject({ state: 'pending' });
-    expect(
-      (await ledger.voidPendingTransfers([{ id: 'void-1', pendingId: 'p-1' }]))[0]?.status,
-    ).toBe('ok');
-    await expectClean(ledger);
-  });
 });
 
 describe('transferIdScope', () => {
@@ -371,45 +256,5 @@ describe('transferIdScope', () => {
     });
     await expect(bad).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(existsSync(`${other.dir}/ledger`)).toBe(false);
-  });
-});
-
-describe('TransferIdGuard', () => {
-  it('admits ids above every one seen, and none at all once a shard vouches for no greatest id', () => {
-    const guard = new TransferIdGuard(['b', 'd', '']);
-    const segment = guard.begin();
-    expect(guard.admit(segment, 'c')).toBe(false);
-    expect(guard.admit(segment, 'd')).toBe(false);
-    expect(guard.admit(segment, 'e')).toBe(true);
-    expect(guard.admit(segment, 'e')).toBe(false);
-    expect(segment.mayWrite('e')).toBe(true);
-    expect(segment.mayWrite('d')).toBe(false);
-    guard.end(segment);
-    const unordered = new TransferIdGuard(['b', null]);
-    expect(unordered.admit(unordered.begin(), 'zzz')).toBe(false);
-  });
-
-  it('makes a slow id wait for the earlier segments that may write it to queue their writes, never for later ones', async () => {
-    const guard = new TransferIdGuard(['']);
-    const first = guard.begin();
-    expect(guard.admit(first, 'm')).toBe(true);
-    const unrelated = guard.begin();
-    guard.markSlow(unrelated, 'x');
-    const checked = guard.begin();
-    guard.markSlow(checked, 'm');
-    const later = guard.begin();
-    guard.markSlow(later, 'm');
-    let waited = false;
-    const waiting = guard.writesQueuedBefore(checked).then(() => {
-      waited = true;
-    });
-    // `later` holds the same id but began after: only `first` is waited for.
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(waited).toBe(false);
-    first.markQueued();
-    await waiting;
-    expect(waited).toBe(true);
-    for (const segment of [first, unrelated, checked, later]) guard.end(segment);
-    expect(guard.inFlight).toBe(0);
   });
 });

@@ -8,13 +8,8 @@ import { join } from 'node:path';
 import { seededRandom } from '@shardledger/ledger-core/testing';
 import { checkRun, compareOutcomes, type SimOutcome } from './sim-checks.js';
 import { SimNetwork } from './sim-network.js';
-import {
-  SimScheduler,
-  drawFaults,
-  noFaults,
-  type FaultCounts,
-  type FaultProfile,
-} from './sim-scheduler.js';
+import { drawFaults, noFaults, type FaultCounts, type FaultProfile } from './sim-faults.js';
+import { SimScheduler } from './sim-scheduler.js';
 import { accountCommandsOf, buildWorkload, type SimWorkload } from './sim-workload.js';
 
 export interface SeedResult {
