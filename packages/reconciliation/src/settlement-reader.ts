@@ -44,15 +44,18 @@ export function readSettlement(path: string, profile: Profile): AsyncGenerator<R
 }
 
 async function* readCsv(path: string, profile: Profile): AsyncGenerator<ReadItem> {
-  const skipped: ReadItem[] = [];
+  const skipped: Extract<ReadItem, { kind: 'bad' }>[] = [];
   // bom: drop a UTF-8 byte order mark; record delimiters are detected, so CRLF files read as LF
   // ones; relax_column_count hands rows of the wrong width to us, to report them as bad lines;
-  // skip_records_with_error turns broken quoting into a skipped line instead of a failed stream.
+  // relax_quotes keeps a stray quote inside a cell as text (the cell then fails its own check);
+  // skip_records_with_error turns what is left (a quote never closed, which by CSV's rules runs
+  // to the end of the file) into a skipped line instead of a failed stream.
   const parser = createReadStream(path).pipe(
     parse({
       bom: true,
       info: true,
       relax_column_count: true,
+      relax_quotes: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (error: CsvError | undefined) => {
@@ -65,7 +68,9 @@ async function* readCsv(path: string, profile: Profile): AsyncGenerator<ReadItem
   let header: readonly string[] | undefined;
   let index = new Map<string, number>();
   for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    yield* skipped.splice(0);
+    const lineNumber = item.info.lines;
+    // A skip is reported as it is parsed, ahead of the records before it: keep the file's order.
+    while (skipped.length > 0 && skipped[0]!.lineNumber < lineNumber) yield skipped.shift()!;
     const cells = item.record;
     if (header === undefined) {
       header = cells.map((cell) => cell.trim());
@@ -80,7 +85,6 @@ async function* readCsv(path: string, profile: Profile): AsyncGenerator<ReadItem
       index = new Map(header.map((name, at) => [name, at]));
       continue;
     }
-    const lineNumber = item.info.lines;
     if (cells.length !== header.length) {
       yield {
         kind: 'bad',
@@ -98,8 +102,10 @@ async function* readCsv(path: string, profile: Profile): AsyncGenerator<ReadItem
       ? { kind: 'line', line: mapped.line }
       : { kind: 'bad', lineNumber, reason: mapped.reason };
   }
-  yield* skipped.splice(0);
+  if (header === undefined && skipped.length > 0)
+    throw refuse('PROFILE_MISMATCH', path, `the first line of ${path} is not a CSV header`);
   if (header === undefined) throw refuse('EMPTY_FILE', path, `${path} is empty: no header`);
+  yield* skipped.splice(0);
 }
 
 /** A JSON value as the text a CSV cell would hold: strings, and numbers that are safe integers. */
