@@ -1,10 +1,11 @@
 // Goal: a run against a real ledger finds every seeded break and no other, whatever the order of
 // the file's lines; a second run of the same file changes nothing; resolving a break posts its
 // adjustment once however often it is asked; the balance check's drift is what the breaks say.
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger } from '@shardledger/shard-router';
+import { Ledger, isLedgerError } from '@shardledger/shard-router';
 import { seededRandom, tempDir } from '@shardledger/ledger-core/testing';
 import { reconcile, resolveBreaks, type Report } from '../src/index.js';
 import { seedScenario, settlementText, type Scenario } from './settlement-fixtures.js';
@@ -62,6 +63,27 @@ describe('reconcile against a seeded ledger', () => {
       const repeated = check.currency === 'USD' ? 1100n : 0n;
       expect(check.drift, check.currency).toBe(adjusted + repeated);
     }
+  });
+
+  it('refuses a missing file and malformed options before reading anything', async () => {
+    const workDir = join(dir, 'refused');
+    const reason = async (options: Partial<Parameters<typeof reconcile>[0]>) => {
+      const error = await reconcile({
+        ledger,
+        file: scenario.file,
+        profile: 'simulated',
+        workDir,
+        ...options,
+      }).catch((caught: unknown) => caught);
+      return isLedgerError(error, 'INVALID_ARGUMENT')
+        ? (error.detail['reason'] ?? error.detail['option'])
+        : error;
+    };
+    expect(await reason({ file: join(dir, 'nope.csv') })).toBe('FILE_NOT_FOUND');
+    expect(await reason({ profile: 'nope' })).toBe('UNKNOWN_PROFILE');
+    expect(await reason({ bucketCount: 0 })).toBe('bucketCount');
+    expect(await reason({ threads: 1.5 })).toBe('threads');
+    expect(existsSync(workDir)).toBe(false);
   });
 
   it('gives the same breaks for the file shuffled, and on a pool of two threads', async () => {
