@@ -11,7 +11,7 @@ import type { LedgerEntry, LedgerState, SettlementLine } from './types.js';
 export type Side = 'settlement' | 'ledger';
 
 /** Lines held in memory across all buckets before they are written out. */
-const bufferedLinesMax = 4096;
+const bufferedLinesMax = 65_536;
 
 /** FNV-1a, 32 bits: a fast, stable hash of a reference (the same bucket on every run). */
 export function bucketOf(reference: string, bucketCount: number): number {
@@ -116,9 +116,13 @@ export class BucketWriter {
     }
   }
 
-  async add(reference: string, encoded: string): Promise<void> {
+  /** Buffers a line; call `flushWhenFull` after a batch of adds. */
+  add(reference: string, encoded: string): void {
     this.#buffers[bucketOf(reference, this.#buffers.length)]!.push(encoded);
     this.#buffered += 1;
+  }
+
+  async flushWhenFull(): Promise<void> {
     if (this.#buffered >= bufferedLinesMax) await this.flush();
   }
 

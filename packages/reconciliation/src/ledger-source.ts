@@ -78,18 +78,18 @@ function itemOf(transfer: Transfer, clearingId: string, options: LedgerSourceOpt
   };
 }
 
-/** Every transfer created on one clearing account within the window, in the order its shard
- * logged them. */
-async function* readAccount(
+/** The ids of the transfers created on one clearing account within the window, a history page
+ * at a time. */
+async function* transferIdPages(
   clearingId: string,
   options: LedgerSourceOptions,
-): AsyncGenerator<LedgerItem> {
+): AsyncGenerator<string[]> {
   const fromNs = options.fromMs === undefined ? undefined : BigInt(options.fromMs) * 1_000_000n;
   const toNs = options.toMs === undefined ? undefined : BigInt(options.toMs) * 1_000_000n;
   let after: string | null = null;
   do {
     const page = await options.ledger.accountHistory(clearingId, { after, limit: historyPageSize });
-    const ids = page.entries
+    yield page.entries
       .filter(
         (entry) =>
           entry.eventType === 'TransferCreated' &&
@@ -97,20 +97,41 @@ async function* readAccount(
           (toNs === undefined || entry.timestamp < toNs),
       )
       .map((entry) => entry.transferId);
-    for (let start = 0; start < ids.length; start += lookupBatchSize) {
-      const transfers = await options.ledger.lookupTransfers(
-        ids.slice(start, start + lookupBatchSize),
-      );
-      for (const transfer of transfers) {
-        if (transfer === undefined || transfer.kind !== 'transfer') continue;
-        yield itemOf(transfer, clearingId, options);
-      }
-    }
     after = page.next;
   } while (after !== null);
 }
 
-/** Every transfer on the clearing accounts within the window, account by account. */
-export async function* readLedger(options: LedgerSourceOptions): AsyncGenerator<LedgerItem> {
+/** Every transfer created on one clearing account within the window, in the order its shard
+ * logged them, a batch per lookup. The next history page is read while the current page's
+ * transfers are looked up: the two calls overlap. */
+async function* readAccount(
+  clearingId: string,
+  options: LedgerSourceOptions,
+): AsyncGenerator<LedgerItem[]> {
+  const pages = transferIdPages(clearingId, options);
+  let next = pages.next();
+  while (true) {
+    const page = await next;
+    if (page.done === true) return;
+    next = pages.next();
+    // Awaited on the next turn; until then a failure must not count as unhandled.
+    next.catch(() => undefined);
+    const ids = page.value;
+    for (let start = 0; start < ids.length; start += lookupBatchSize) {
+      const transfers = await options.ledger.lookupTransfers(
+        ids.slice(start, start + lookupBatchSize),
+      );
+      const items: LedgerItem[] = [];
+      for (const transfer of transfers) {
+        if (transfer === undefined || transfer.kind !== 'transfer') continue;
+        items.push(itemOf(transfer, clearingId, options));
+      }
+      yield items;
+    }
+  }
+}
+
+/** Every transfer on the clearing accounts within the window, account by account, in batches. */
+export async function* readLedger(options: LedgerSourceOptions): AsyncGenerator<LedgerItem[]> {
   for (const clearingId of options.clearingAccountIds) yield* readAccount(clearingId, options);
 }

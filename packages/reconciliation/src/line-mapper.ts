@@ -59,27 +59,40 @@ export function parseMoney(text: string, currency: string, profile: Profile, wha
     if (!minorPattern.test(text)) fail(`${what} '${text}' is not a whole number of minor units`);
     return BigInt(text);
   }
-  const scale = currencyScale(currency);
+  const scale = scaleOf(currency);
   const dot = text.indexOf('.');
   const decimals = dot === -1 ? 0 : text.length - dot - 1;
   if (decimals !== scale)
     fail(`${what} '${text}' must have exactly ${scale} decimals for ${currency}`);
   try {
-    return parseAmount(text, currency, { signed: true });
+    return parseAmount(text, scale, { signed: true });
   } catch (error) {
     if (isLedgerError(error)) fail(`${what} '${text}' is not an amount (${error.code})`);
     throw error;
   }
 }
 
-function checkCurrency(text: string): string {
-  if (!currencyPattern.test(text)) fail(`currency '${text}' is not a currency code`);
+/** Scales of the currencies seen so far: a file names a handful of currencies a million times. */
+const knownScales = new Map<string, number>();
+const knownScalesMax = 1024;
+
+function scaleOf(currency: string): number {
+  const known = knownScales.get(currency);
+  if (known !== undefined) return known;
+  if (!currencyPattern.test(currency)) fail(`currency '${currency}' is not a currency code`);
+  let scale: number;
   try {
-    currencyScale(text);
+    scale = currencyScale(currency);
   } catch (error) {
-    if (isLedgerError(error)) fail(`currency '${text}' is unknown (${error.code})`);
+    if (isLedgerError(error)) fail(`currency '${currency}' is unknown (${error.code})`);
     throw error;
   }
+  if (knownScales.size < knownScalesMax) knownScales.set(currency, scale);
+  return scale;
+}
+
+function checkCurrency(text: string): string {
+  scaleOf(text);
   return text;
 }
 

@@ -32,26 +32,31 @@ export async function settlementPhase(options: {
   let last: number | null = null;
   try {
     await writer.create();
-    for await (const item of readSettlement(options.file, options.profile)) {
-      lines += 1;
-      if (item.kind === 'bad') {
-        badLines += 1;
-        const bad = { line: item.lineNumber, reason: item.reason };
-        if (samples.length < badLineSamplesMax) samples.push(bad);
-        await badFile.write(`${JSON.stringify(bad)}\n`);
-        continue;
+    for await (const batch of readSettlement(options.file, options.profile)) {
+      const bad: BadLine[] = [];
+      for (const item of batch) {
+        lines += 1;
+        if (item.kind === 'bad') {
+          bad.push({ line: item.lineNumber, reason: item.reason });
+          continue;
+        }
+        const { line } = item;
+        writer.add(line.reference, encodeLine(line));
+        const total = totals.get(line.currency) ?? { lines: 0, gross: 0n, fee: 0n, net: 0n };
+        totals.set(line.currency, {
+          lines: total.lines + 1,
+          gross: total.gross + line.gross,
+          fee: total.fee + line.fee,
+          net: total.net + line.net,
+        });
+        first = first === null ? line.settledAtMs : Math.min(first, line.settledAtMs);
+        last = last === null ? line.settledAtMs : Math.max(last, line.settledAtMs);
       }
-      const { line } = item;
-      await writer.add(line.reference, encodeLine(line));
-      const total = totals.get(line.currency) ?? { lines: 0, gross: 0n, fee: 0n, net: 0n };
-      totals.set(line.currency, {
-        lines: total.lines + 1,
-        gross: total.gross + line.gross,
-        fee: total.fee + line.fee,
-        net: total.net + line.net,
-      });
-      first = first === null ? line.settledAtMs : Math.min(first, line.settledAtMs);
-      last = last === null ? line.settledAtMs : Math.max(last, line.settledAtMs);
+      await writer.flushWhenFull();
+      if (bad.length === 0) continue;
+      badLines += bad.length;
+      samples.push(...bad.slice(0, badLineSamplesMax - samples.length));
+      await badFile.write(bad.map((item) => `${JSON.stringify(item)}\n`).join(''));
     }
   } finally {
     await writer.close();
@@ -84,11 +89,14 @@ export async function ledgerPhase(
   let adjustmentTransfers = 0;
   try {
     await writer.create();
-    for await (const item of readLedger(options)) {
-      transfers += 1;
-      if (item.kind === 'unreferenced') unreferencedTransfers += 1;
-      else if (item.kind === 'adjustment') adjustmentTransfers += 1;
-      else await writer.add(item.entry.reference, encodeEntry(item.entry));
+    for await (const batch of readLedger(options)) {
+      for (const item of batch) {
+        transfers += 1;
+        if (item.kind === 'unreferenced') unreferencedTransfers += 1;
+        else if (item.kind === 'adjustment') adjustmentTransfers += 1;
+        else writer.add(item.entry.reference, encodeEntry(item.entry));
+      }
+      await writer.flushWhenFull();
     }
   } finally {
     await writer.close();

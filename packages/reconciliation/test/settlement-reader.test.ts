@@ -25,7 +25,7 @@ async function readText(text: string, profile: Profile = simulatedProfile): Prom
   const path = join(dir, `file-${fileIndex}`);
   await writeFile(path, text);
   const items: ReadItem[] = [];
-  for await (const item of readSettlement(path, profile)) items.push(item);
+  for await (const batch of readSettlement(path, profile)) items.push(...batch);
   return items;
 }
 
