@@ -154,6 +154,15 @@ describe('reconcile against a seeded ledger', () => {
       suspense.push(...page.entries);
     }
     expect(suspense).toHaveLength(adjustments.length);
+    // Each adjustment moved the clearing account towards the file: the suspense account holds
+    // the other side, so its balance is the sum of the adjustments in its currency.
+    for (const currency of ['USD', 'EUR']) {
+      const [account] = await ledger.lookupAccounts([`simulated-suspense-${currency}`]);
+      const sum = adjustments
+        .filter((adjustment) => adjustment.currency === currency)
+        .reduce((total, adjustment) => total + adjustment.amount, 0n);
+      expect(account?.balance, currency).toBe(sum);
+    }
     const [posted] = await ledger.lookupTransfers([
       all.find((result) => result.transferIds.length > 0)!.transferIds[0]!,
     ]);
