@@ -64,6 +64,12 @@ async function setup(dir: string, lines: number): Promise<{ setupMs: number }> {
 async function runOnce(dir: string, threads: number): Promise<void> {
   const startedMs = Date.now();
   const phaseMs: Partial<Record<RunPhase, number>> = {};
+  // The main thread's own heap, apart from the process's resident set (which also counts the
+  // shard worker's heap and the LMDB pages the ledger maps while it is read).
+  let heapPeakBytes = 0;
+  const sampler = setInterval(() => {
+    heapPeakBytes = Math.max(heapPeakBytes, process.memoryUsage().heapUsed);
+  }, 100);
   const ledger = await Ledger.open({ dir: join(dir, 'ledger') });
   const { report } = await reconcile({
     ledger,
@@ -76,6 +82,8 @@ async function runOnce(dir: string, threads: number): Promise<void> {
     },
   });
   await ledger.close();
+  clearInterval(sampler);
+  const cpu = process.cpuUsage();
   const result = {
     threads,
     elapsedMs: Date.now() - startedMs,
@@ -83,7 +91,9 @@ async function runOnce(dir: string, threads: number): Promise<void> {
     lines: report.settlement.lines,
     linesMatched: report.linesMatched,
     breaks: report.breaks.length,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    mainHeapPeakMb: Math.round(heapPeakBytes / 1024 / 1024),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -167,6 +167,25 @@ function matchCurrency(
   }
 }
 
+/** The common case, without the allocations of the general one: one line, one posted transfer,
+ * same currency, same amount, dates within the tolerance. Counts it and says so. */
+function matchesPlainly(
+  lines: readonly SettlementLine[],
+  entries: readonly LedgerEntry[],
+  state: MatchState,
+): boolean {
+  if (lines.length !== 1 || entries.length !== 1) return false;
+  const line = lines[0]!;
+  const entry = entries[0]!;
+  if (entry.state !== 'posted' || entry.currency !== line.currency) return false;
+  if (entry.amount !== settlementAmount(line, state.options)) return false;
+  if (Math.abs(entry.timestampMs - line.settledAtMs) > state.options.dateToleranceMs) return false;
+  state.tally.matches.one_to_one += 1;
+  state.tally.linesMatched += 1;
+  state.tally.transfersMatched += 1;
+  return true;
+}
+
 /** Matches the lines and transfers of one reference, both sorted (lines by record id, transfers
  * by id), adding breaks and counts to `state`. */
 export function matchReference(
@@ -175,6 +194,7 @@ export function matchReference(
   entries: readonly LedgerEntry[],
   state: MatchState,
 ): void {
+  if (matchesPlainly(lines, entries, state)) return;
   const lineCurrencies = currenciesOf(lines);
   const entryCurrencies = currenciesOf(entries.filter((entry) => entry.state === 'posted'));
   const shared = lineCurrencies.filter((currency) => entryCurrencies.includes(currency));
