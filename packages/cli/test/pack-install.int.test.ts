@@ -1,4 +1,4 @@
-// Goal: the four packages install and work as a new user gets them: packed by `npm pack`,
+// Goal: the five packages install and work as a new user gets them: packed by `npm pack`,
 // installed into a project outside the repository, a strict TypeScript app (no skipLibCheck)
 // type-checks against their declarations and runs, and `npx shardledger` is on the project's PATH.
 // Method: real npm, tsc and node child processes in a temp dir.
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const packageDirs = ['ledger-core', 'shard-router', 'bench', 'cli'].map(
+const packageDirs = ['ledger-core', 'shard-router', 'bench', 'reconciliation', 'cli'].map(
   (name) => `packages/${name}`,
 );
 const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
@@ -67,6 +67,7 @@ beforeAll(async () => {
     'shardledger-bench-0.1.0.tgz',
     'shardledger-cli-0.1.0.tgz',
     'shardledger-ledger-core-0.1.0.tgz',
+    'shardledger-reconciliation-0.1.0.tgz',
     'shardledger-shard-router-0.1.0.tgz',
   ]);
   const dependencies = Object.fromEntries(

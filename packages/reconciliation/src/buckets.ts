@@ -1,0 +1,156 @@
+// Buckets: both sides of a run are spread over bucket files by a hash of the match reference, so
+// every line and transfer of one reference lands in one bucket, and each bucket can be matched on
+// its own, in any order, on any thread, holding only that bucket in memory. Lines are JSON arrays
+// in a fixed field order, with amounts as decimal strings.
+
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assert } from '@shardledger/ledger-core/internals';
+import type { LedgerEntry, LedgerState, SettlementLine } from './types.js';
+
+export type Side = 'settlement' | 'ledger';
+
+/** Lines held in memory across all buckets before they are written out. */
+const bufferedLinesMax = 65_536;
+
+/** FNV-1a, 32 bits: a fast, stable hash of a reference (the same bucket on every run). */
+export function bucketOf(reference: string, bucketCount: number): number {
+  let hash = 0x811c9dc5;
+  for (let at = 0; at < reference.length; at += 1) {
+    hash ^= reference.charCodeAt(at);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % bucketCount;
+}
+
+export function bucketPath(dir: string, side: Side, bucket: number): string {
+  return join(dir, `${side}-${String(bucket).padStart(4, '0')}.jsonl`);
+}
+
+export function encodeLine(line: SettlementLine): string {
+  return JSON.stringify([
+    line.line,
+    line.recordId,
+    line.type,
+    line.reference,
+    line.pspReference,
+    line.currency,
+    line.gross.toString(),
+    line.fee.toString(),
+    line.net.toString(),
+    line.settledAtMs,
+  ]);
+}
+
+export function decodeLine(text: string): SettlementLine {
+  const [line, recordId, type, reference, pspReference, currency, gross, fee, net, settledAtMs] =
+    JSON.parse(text) as [
+      number,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      number,
+    ];
+  return {
+    line,
+    recordId,
+    type,
+    reference,
+    pspReference,
+    currency,
+    gross: BigInt(gross),
+    fee: BigInt(fee),
+    net: BigInt(net),
+    settledAtMs,
+  };
+}
+
+export function encodeEntry(entry: LedgerEntry): string {
+  return JSON.stringify([
+    entry.transferId,
+    entry.reference,
+    entry.currency,
+    entry.amount.toString(),
+    entry.state,
+    entry.timestampMs,
+  ]);
+}
+
+export function decodeEntry(text: string): LedgerEntry {
+  const [transferId, reference, currency, amount, state, timestampMs] = JSON.parse(text) as [
+    string,
+    string,
+    string,
+    string,
+    LedgerState,
+    number,
+  ];
+  return { transferId, reference, currency, amount: BigInt(amount), state, timestampMs };
+}
+
+/** Appends encoded lines to the bucket files of one side, a few thousand lines at a time. */
+export class BucketWriter {
+  readonly #dir: string;
+  readonly #side: Side;
+  readonly #buffers: string[][];
+  #handles: (FileHandle | undefined)[];
+  #buffered = 0;
+
+  constructor(options: { dir: string; side: Side; bucketCount: number }) {
+    assert(options.bucketCount >= 1, 'bucketCount is at least 1');
+    this.#dir = options.dir;
+    this.#side = options.side;
+    this.#buffers = Array.from({ length: options.bucketCount }, () => []);
+    this.#handles = Array.from({ length: options.bucketCount }, () => undefined);
+  }
+
+  /** Truncates every bucket file of this side: a phase that is redone starts from nothing. */
+  async create(): Promise<void> {
+    for (let bucket = 0; bucket < this.#buffers.length; bucket += 1) {
+      this.#handles[bucket] = await open(bucketPath(this.#dir, this.#side, bucket), 'w');
+    }
+  }
+
+  /** Buffers a line; call `flushWhenFull` after a batch of adds. */
+  add(reference: string, encoded: string): void {
+    this.#buffers[bucketOf(reference, this.#buffers.length)]!.push(encoded);
+    this.#buffered += 1;
+  }
+
+  async flushWhenFull(): Promise<void> {
+    if (this.#buffered >= bufferedLinesMax) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    for (let bucket = 0; bucket < this.#buffers.length; bucket += 1) {
+      const buffer = this.#buffers[bucket]!;
+      if (buffer.length === 0) continue;
+      const handle = this.#handles[bucket];
+      assert(handle !== undefined, 'create() opens the bucket files before add()');
+      await handle.write(`${buffer.join('\n')}\n`);
+      buffer.length = 0;
+    }
+    this.#buffered = 0;
+  }
+
+  /** Flushes, fsyncs and closes: once this resolves, the side's buckets are on disk whole. */
+  async close(): Promise<void> {
+    await this.flush();
+    for (const handle of this.#handles) {
+      await handle?.sync();
+      await handle?.close();
+    }
+    this.#handles = this.#handles.map(() => undefined);
+  }
+}
+
+/** Every line of one bucket file of one side. */
+export async function readBucket(dir: string, side: Side, bucket: number): Promise<string[]> {
+  const text = await readFile(bucketPath(dir, side, bucket), 'utf8');
+  return text === '' ? [] : text.slice(0, -1).split('\n');
+}

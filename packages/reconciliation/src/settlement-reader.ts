@@ -1,0 +1,224 @@
+// Streaming readers of settlement files: CSV through csv-parse, JSON Lines through readline. Both
+// read the file as a stream and hand out one line at a time, so memory stays flat whatever the
+// file's size. A line that cannot be read (a bad amount or date, the wrong column count, broken
+// quoting, invalid JSON) is handed out as a bad line with its line number, and reading goes on. A
+// file that is empty, or whose header is another profile's, is refused whole before any line.
+
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parse, type CsvError } from 'csv-parse';
+import { LedgerError } from '@shardledger/shard-router';
+import { mapRecord, type RawRecord } from './line-mapper.js';
+import { builtInProfiles, type Profile } from './profiles.js';
+import type { SettlementLine } from './types.js';
+
+export type ReadItem =
+  | { readonly kind: 'line'; readonly line: SettlementLine }
+  | { readonly kind: 'bad'; readonly lineNumber: number; readonly reason: string };
+
+/** Stable reasons in `detail.reason` of the INVALID_ARGUMENT a refused file throws. */
+export const fileRefusals = {
+  EMPTY_FILE: 'the file holds no header and no line',
+  PROFILE_MISMATCH: "the file's header or shape is not the profile's",
+} as const;
+export type FileRefusal = keyof typeof fileRefusals;
+
+function refuse(reason: FileRefusal, path: string, message: string): LedgerError {
+  return new LedgerError('INVALID_ARGUMENT', { reason, path }, `INVALID_ARGUMENT: ${message}`);
+}
+
+function describeHeader(cells: readonly string[], profile: Profile): string {
+  const other = builtInProfiles.find(
+    (candidate) =>
+      candidate !== profile &&
+      candidate.format === 'csv' &&
+      candidate.header.join(',') === cells.join(','),
+  );
+  const shown = cells.join(',').slice(0, 200);
+  return other === undefined ? `'${shown}'` : `'${shown}' (the '${other.name}' profile's)`;
+}
+
+/** Reads a settlement file through `profile`: batches of items (one per line after the header),
+ * a batch per chunk of the file, so the caller awaits once per chunk rather than once per line. */
+export function readSettlement(path: string, profile: Profile): AsyncGenerator<ReadItem[]> {
+  return profile.format === 'csv' ? readCsv(path, profile) : readJsonLines(path, profile);
+}
+
+/** Bytes read from the file at a time. */
+const chunkSizeBytes = 1 << 20;
+
+/** The CSV state of one read: the header once seen, and the items of the current chunk. */
+class CsvLines {
+  header: readonly string[] | undefined;
+  index = new Map<string, number>();
+  refusal: LedgerError | undefined;
+  readonly items: ReadItem[] = [];
+  readonly skipped: Extract<ReadItem, { kind: 'bad' }>[] = [];
+
+  readonly path: string;
+  readonly profile: Profile;
+
+  constructor(path: string, profile: Profile) {
+    this.path = path;
+    this.profile = profile;
+  }
+
+  onRecord(cells: string[], lineNumber: number): null {
+    // A skip is reported as it is parsed, ahead of the records before it: keep the file's order.
+    while (this.skipped.length > 0 && this.skipped[0]!.lineNumber < lineNumber)
+      this.items.push(this.skipped.shift()!);
+    if (this.refusal !== undefined) return null;
+    if (this.header === undefined) {
+      this.readHeader(cells);
+      return null;
+    }
+    const header = this.header;
+    if (cells.length !== header.length) {
+      const reason = `${cells.length} columns where the header has ${header.length}`;
+      this.items.push({ kind: 'bad', lineNumber, reason });
+      return null;
+    }
+    const record: RawRecord = (column) => {
+      const at = this.index.get(column);
+      return at === undefined ? undefined : cells[at];
+    };
+    const mapped = mapRecord(record, this.profile, lineNumber);
+    this.items.push(
+      mapped.ok
+        ? { kind: 'line', line: mapped.line }
+        : { kind: 'bad', lineNumber, reason: mapped.reason },
+    );
+    return null;
+  }
+
+  readHeader(cells: string[]): void {
+    const header = cells.map((cell) => cell.trim());
+    if (header.join(',') !== this.profile.header.join(',')) {
+      this.refusal = refuse(
+        'PROFILE_MISMATCH',
+        this.path,
+        `the header ${describeHeader(header, this.profile)} is not the '${this.profile.name}' profile's '${this.profile.header.join(',')}'`,
+      );
+      return;
+    }
+    this.header = header;
+    this.index = new Map(header.map((name, at) => [name, at]));
+  }
+
+  /** The items parsed since the last call, or the refusal of the file. */
+  take(): ReadItem[] {
+    if (this.refusal !== undefined) throw this.refusal;
+    return this.items.splice(0);
+  }
+}
+
+async function* readCsv(path: string, profile: Profile): AsyncGenerator<ReadItem[]> {
+  const lines = new CsvLines(path, profile);
+  // bom: drop a UTF-8 byte order mark; record delimiters are detected, so CRLF files read as LF
+  // ones; relax_column_count hands rows of the wrong width to us, to report them as bad lines;
+  // relax_quotes keeps a stray quote inside a cell as text (the cell then fails its own check);
+  // skip_records_with_error turns what is left (a quote never closed, which by CSV's rules runs
+  // to the end of the file) into a skipped line instead of a failed stream. Records are taken in
+  // on_record, synchronously, and none is pushed downstream: no promise per line.
+  const parser = parse({
+    bom: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    on_record: (cells: string[], context) => lines.onRecord(cells, context.lines),
+    on_skip: (error: CsvError | undefined) => {
+      const lineNumber = typeof error?.['lines'] === 'number' ? error['lines'] : 0;
+      lines.skipped.push({ kind: 'bad', lineNumber, reason: error?.message ?? 'unreadable line' });
+      return undefined;
+    },
+  });
+  parser.resume();
+  const write = (chunk?: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      const done = (error?: Error | null) => (error ? reject(error) : resolve());
+      if (chunk === undefined) parser.end(done);
+      else parser.write(chunk, done);
+    });
+  const input = createReadStream(path, { highWaterMark: chunkSizeBytes });
+  try {
+    for await (const chunk of input) {
+      await write(chunk as Buffer);
+      yield lines.take();
+    }
+    await write();
+  } finally {
+    input.destroy();
+    parser.destroy();
+  }
+  const last = lines.take();
+  if (lines.header === undefined && lines.skipped.length > 0)
+    throw refuse('PROFILE_MISMATCH', path, `the first line of ${path} is not a CSV header`);
+  if (lines.header === undefined) throw refuse('EMPTY_FILE', path, `${path} is empty: no header`);
+  yield [...last, ...lines.skipped.splice(0)];
+}
+
+/** A JSON value as the text a CSV cell would hold: strings, and numbers that are safe integers. */
+function cellOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  return undefined;
+}
+
+async function* readJsonLines(path: string, profile: Profile): AsyncGenerator<ReadItem[]> {
+  let batch: ReadItem[] = [];
+  for await (const item of jsonLines(path, profile)) {
+    batch.push(item);
+    if (batch.length >= jsonLinesBatchSize) {
+      yield batch;
+      batch = [];
+    }
+  }
+  yield batch;
+}
+
+/** JSON lines handed out at a time. */
+const jsonLinesBatchSize = 1024;
+
+async function* jsonLines(path: string, profile: Profile): AsyncGenerator<ReadItem> {
+  const lines = createInterface({
+    input: createReadStream(path, { encoding: 'utf8' }),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  let lineNumber = 0;
+  let seen = false;
+  for await (const raw of lines) {
+    lineNumber += 1;
+    const text = (lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();
+    if (text === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+    if (!seen) {
+      const keys = isObject ? Object.keys(value as object) : [];
+      if (!isObject || !keys.includes(profile.columns.recordId)) {
+        lines.close();
+        throw refuse(
+          'PROFILE_MISMATCH',
+          path,
+          `line ${lineNumber} is not a JSON object with '${profile.columns.recordId}': not the '${profile.name}' profile's JSON Lines`,
+        );
+      }
+      seen = true;
+    }
+    if (!isObject) {
+      yield { kind: 'bad', lineNumber, reason: 'not a JSON object' };
+      continue;
+    }
+    const object = value as Record<string, unknown>;
+    const mapped = mapRecord((column) => cellOf(object[column]), profile, lineNumber);
+    yield mapped.ok
+      ? { kind: 'line', line: mapped.line }
+      : { kind: 'bad', lineNumber, reason: mapped.reason };
+  }
+  if (!seen) throw refuse('EMPTY_FILE', path, `${path} is empty: no line`);
+}
