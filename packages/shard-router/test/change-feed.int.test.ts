@@ -7,6 +7,7 @@ import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SequencedEvent } from '@shardledger/ledger-core';
 import { Ledger, type ChangeEvent } from '../src/index.js';
+import { failpointNames } from '../src/testing.js';
 import { errorCodeOfCall } from './ledger-fixtures.js';
 
 let ledger: Ledger;
@@ -142,6 +143,20 @@ describe('change feed', () => {
     expect(new Set([...head, ...rest].map(key)).size).toBe(all.length);
     const bySequence = new Map(all.map((change) => [key(change), change]));
     for (const change of rest) expect(change).toEqual(bySequence.get(key(change)));
+  });
+
+  it('waits for a shard whose worker is replaced mid-feed, and hands out all of its events', async () => {
+    const logs = await shardLogs();
+    const restarted = new Promise((resolve) => ledger.shardClient(1).onRestart(resolve));
+    // The third read of shard 1's log ends its worker; the client starts a new one.
+    await ledger
+      .shardClient(1)
+      .armFailpoint(failpointNames.shardReadBefore, { action: 'exit-worker', after: 3 });
+    const events = await collect(ledger.changes({ pageSizeEvents: 16 }));
+    await restarted;
+    const split = perShard(events, ledger.shards);
+    for (const [shard, log] of logs.entries())
+      expect(split[shard]?.map((change) => change.sequence)).toEqual(log.map((e) => e.sequence));
   });
 
   it('refuses a cursor that is malformed, of another shard count or past a shard', async () => {

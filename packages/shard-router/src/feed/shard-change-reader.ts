@@ -4,6 +4,7 @@
 // It holds at most two pages: the one being handed out and the one read next. A change event and
 // its balances are made when taken, not when read, so they die young (cheap to collect).
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LedgerError, isLedgerError, type LedgerEvent } from '@shardledger/ledger-core';
 import { assert, decodeEventRecord } from '@shardledger/ledger-core/internals';
 import type { ShardClient } from '../shard/shard-client.js';
@@ -16,6 +17,9 @@ interface Page {
   readonly first: number;
   readonly events: readonly LedgerEvent[];
 }
+
+/** Pause before reading again a shard whose worker is being replaced. */
+const unavailablePauseMs = 50;
 
 const emptyPage: Page = Object.freeze({ first: 0, events: [] });
 
@@ -77,20 +81,24 @@ export class ShardChangeReader {
     assert(this.#index >= this.#page.events.length, 'a page is turned once spent');
     this.#next ??= this.#read();
     let page: Page;
+    let unavailable = false;
     try {
       page = await this.#next;
     } catch (error) {
-      // A shard whose worker is being replaced is read again at the next look, like one with
-      // nothing new; anything else (a closed ledger, a bad cursor) ends the feed.
+      // A shard whose worker is being replaced is read again after a pause (it is not caught
+      // up: a feed that ends once caught up waits for it); anything else (a closed ledger, a bad
+      // cursor) ends the feed.
       if (!isLedgerError(error, 'SHARD_UNAVAILABLE')) throw error;
       page = emptyPage;
+      unavailable = true;
     } finally {
       this.#next = null;
       this.#nextEvents = 0;
     }
     this.#page = page;
     this.#index = 0;
-    this.caughtUp = page.events.length === 0;
+    this.caughtUp = page.events.length === 0 && !unavailable;
+    if (unavailable) await sleep(unavailablePauseMs);
     if (!this.caughtUp) {
       this.#next = this.#read();
       this.#next.catch(() => undefined);
