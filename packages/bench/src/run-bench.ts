@@ -95,14 +95,16 @@ function contextOf(
   };
 }
 
-/** The peers that run after the subject: the options' list, or all of them; none for recovery and
- * read-model. The engine scenario runs its peers itself, between its own runs. */
+/** The peers that run after the subject: the options' list, or all of them; none for recovery,
+ * read-model and changes (the feed has no peer here). The engine scenario runs its peers itself, between its own runs. */
 function peerListOf(ctx: Context): readonly PeerName[] {
   const { scenario, options } = ctx;
   if (scenario.kind === 'engine') return [];
   return (
     options.peers ??
-    (scenario.kind === 'recovery' || scenario.kind === 'read-model' ? [] : peerNames)
+    (scenario.kind === 'recovery' || scenario.kind === 'read-model' || scenario.kind === 'changes'
+      ? []
+      : peerNames)
   );
 }
 

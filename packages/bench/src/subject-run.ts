@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import { makeWorkload, type Context, type SubjectOutcome } from './bench-context.js';
+import { runChanges } from './changes-run.js';
 import { enginePeerNames, runEngineScenario, type EnginePeerName } from './engine-run.js';
 import { hashShardOf } from './hash.js';
 import { latencyRun } from './latency-run.js';
@@ -36,6 +37,8 @@ export async function runSubject(ctx: Context, openTarget: OpenTarget): Promise<
       return readModelRun(ctx);
     case 'engine':
       return engineRun(ctx);
+    case 'changes':
+      return singleRunOutcome(await runChanges(ctx), hashShardOf(ctx.shards));
   }
 }
 
@@ -158,7 +161,7 @@ async function recoveryRun(ctx: Context, openTarget: OpenTarget): Promise<Subjec
 }
 
 /** The outcome of a scenario measured without sweeps, an open loop or cross-shard transfers (the
- * engine, read-model and recovery scenarios): its run and its partition function. */
+ * engine, read-model, recovery and changes scenarios): its run and its partition function. */
 function singleRunOutcome(run: RunResult, shardOf: (accountId: string) => number): SubjectOutcome {
   return {
     run,

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAccounts } from './commands/accounts.js';
 import { registerBalance } from './commands/balance.js';
 import { registerBench } from './commands/bench.js';
+import { registerChanges } from './commands/changes.js';
 import { registerExport } from './commands/export.js';
 import { registerHistory } from './commands/history.js';
 import { registerInfo } from './commands/info.js';
@@ -41,6 +42,7 @@ const commands: readonly ((program: Command) => void)[] = [
   registerBackup,
   registerExport,
   registerReconcile,
+  registerChanges,
   registerInfo,
   registerBench,
 ];

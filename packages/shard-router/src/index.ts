@@ -41,4 +41,11 @@ export {
 } from '@shardledger/ledger-core';
 export type { LagSource, LedgerMetrics, ReadModelLag, ShardMetrics } from './metrics.js';
 export type { SagaCounts, TransferCounts } from './metrics-tally.js';
+export type { ChangeFeed } from './feed/change-feed.js';
+export type {
+  AccountBalance,
+  ChangeEvent,
+  ChangesOptions,
+  LedgerEvent,
+} from './feed/change-types.js';
 export * from './read-model/index.js';

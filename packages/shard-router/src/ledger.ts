@@ -41,6 +41,8 @@ import {
   type AccountStatusCommand,
 } from './write/account-writer.js';
 import { readSequenceCursor, sequenceCursor } from './page.js';
+import { ChangeFeed } from './feed/change-feed.js';
+import type { ChangesOptions } from './feed/change-types.js';
 import { LedgerMeters, type LagSource, type LedgerMetrics } from './metrics.js';
 import type {
   Account,
@@ -362,6 +364,13 @@ export class Ledger {
     checkShardIndex(shard, this.shards);
     checkEventPage(afterSequence, limit);
     return this.shardClient(shard).readEvents(afterSequence, limit);
+  }
+
+  /** Every committed event of every shard, each with its accounts' balances after it, as an
+   * async iterator that reads behind the writers from the shards' logs (feed/change-feed.ts). */
+  changes(options: ChangesOptions = {}): ChangeFeed {
+    this.ensureOpen();
+    return new ChangeFeed(this, options);
   }
 
   /** Waits for sagas in doubt to settle, closes every shard and releases the dir lock. Safe to

@@ -124,6 +124,7 @@ const shardRouterValues = [
 
 const shardRouterTypes = [
   'Account',
+  'AccountBalance',
   'AccountInput',
   'AccountPage',
   'AccountResult',
@@ -131,6 +132,9 @@ const shardRouterTypes = [
   'AsOf',
   'BackupInfo',
   'BackupResult',
+  'ChangeEvent',
+  'ChangeFeed',
+  'ChangesOptions',
   'CommandStatus',
   'CurrencyTotals',
   'Durability',
@@ -139,6 +143,7 @@ const shardRouterTypes = [
   'HistoryEntry',
   'HistoryPage',
   'LagSource',
+  'LedgerEvent',
   'LedgerInfo',
   'LedgerMetrics',
   'LedgerOptions',

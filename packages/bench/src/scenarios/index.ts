@@ -1,5 +1,6 @@
 // The scenarios by name, one file each.
 import { accounts1mScenario } from './accounts-1m.js';
+import { changesScenario } from './changes.js';
 import { crossShardScenario } from './cross-shard.js';
 import { engineScenario } from './engine.js';
 import { hotScenario } from './hot.js';
@@ -19,6 +20,7 @@ export {
   crossShardRatiosDefault,
   crossShardScenario,
 } from './cross-shard.js';
+export { changesEventsPerSecondTarget, changesStalledHeapMiBTarget } from './changes.js';
 export {
   engineDurableFloorTps,
   engineDurableTargetTps,
@@ -52,6 +54,7 @@ export const scenarios: readonly Scenario[] = [
   scalingScenario,
   readModelScenario,
   engineScenario,
+  changesScenario,
 ];
 export const scenarioNames = scenarios.map((scenario) => scenario.name);
 

@@ -3,13 +3,20 @@
 // cross-shard ratio (`cross-shard`) or per shard count (`scaling`), an open-loop run at a fixed
 // offered rate (`latency`), a kill-and-reopen (`recovery`), or throughput and lag with and
 // without the read model (`read-model`), or one shard's storage engine alone in rounds with its
-// peers (`engine`).
+// peers (`engine`), or the change feed read in process after a write run (`changes`).
 
 import type { IdKind } from '../transfer-ids.js';
 import type { PairKind } from '../workload.js';
 
 export type ScenarioKind =
-  'throughput' | 'cross-shard' | 'scaling' | 'latency' | 'recovery' | 'read-model' | 'engine';
+  | 'throughput'
+  | 'cross-shard'
+  | 'scaling'
+  | 'latency'
+  | 'recovery'
+  | 'read-model'
+  | 'engine'
+  | 'changes';
 
 export interface Scenario {
   readonly name: string;

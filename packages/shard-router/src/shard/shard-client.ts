@@ -227,12 +227,14 @@ export class ShardClient {
     return events;
   }
   /** Raw records past a sequence number and the shard's last sequence (see ShardOps), for a
-   * reader that decodes them on a thread of its own (the read model's projector). */
+   * reader that decodes them off the shard's thread (the read model's projector, the change
+   * feed). Behind the writes answered before it, as every read: a feed started after a call
+   * resolved sees that call's events. */
   readNewRecords(
     afterSequence: number,
     limitEvents: number,
   ): Promise<ShardOpResult<'readNewRecords'>> {
-    return this.#call('readNewRecords', [afterSequence, limitEvents]);
+    return this.#read('readNewRecords', [afterSequence, limitEvents]);
   }
   verify(): Promise<ShardOpResult<'verify'>> {
     return this.#read('verify', []);
