@@ -182,7 +182,7 @@ const hints: Partial<Record<string, string>> = {
     "create one with 'shardledger init --dir <dir>', or point --dir / SHARDLEDGER_DIR at an existing one",
   SHARD_COUNT_MISMATCH: 'omit --shards to open the dir with the shard count it was created with',
   DIR_LOCKED:
-    'stop the process that has it open (`fuser <dir>/LOCK.sqlite` names it), or wait for it to finish',
+    'stop the process that has it open (`fuser <dir>/LOCK.mdb-lock` names it), or wait for it to finish',
   IO_ERROR: 'check disk space and permissions of the data dir',
   STORAGE_FULL:
     'free disk space (or raise the file size limit) and retry the same command with the same ids',
