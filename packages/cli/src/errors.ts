@@ -117,6 +117,7 @@ const exitCodeByCode: Partial<Record<string, ExitCode>> = {
   SHARD_COUNT_MISMATCH: exitCodes.notALedger,
   DIR_LOCKED: exitCodes.locked,
   IO_ERROR: exitCodes.io,
+  DEPENDENCY_MISSING: exitCodes.io,
   STORAGE_FULL: exitCodes.io,
   STORAGE_CORRUPT: exitCodes.io,
   ACCOUNT_NOT_FOUND: exitCodes.notFound,
@@ -184,6 +185,7 @@ const hints: Partial<Record<string, string>> = {
   DIR_LOCKED:
     'stop the process that has it open (`fuser <dir>/LOCK.mdb-lock` names it), or wait for it to finish',
   IO_ERROR: 'check disk space and permissions of the data dir',
+  DEPENDENCY_MISSING: 'install the package it names (npm install better-sqlite3@12.11.1) and retry',
   STORAGE_FULL:
     'free disk space (or raise the file size limit) and retry the same command with the same ids',
   STORAGE_CORRUPT: "restore the data dir from a backup; 'shardledger verify' shows what is wrong",
