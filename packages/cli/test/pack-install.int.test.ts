@@ -172,6 +172,8 @@ describe('the packed packages', { timeout: 120_000 }, () => {
     expect(seen['projected']).toContain('"balance":"1000"');
     expect(seen['exitOk']).toBe(0);
     expect(seen['closedCode']).toBe('LEDGER_CLOSED');
+    expect(seen['benchHash']).toBeTypeOf('number');
+    expect(seen['chartMark']).toBe('bar');
   });
 
   it('put shardledger on the project PATH for npx', async () => {

@@ -16,8 +16,13 @@
 //   dead processes, a record whose pid still has a live reader slot is a live holder (DIR_LOCKED),
 //   and any other record is a dead holder's, replaced.
 // The pid is only where the kernel lock sits, never trusted on its own: a live pid in the reader
-// table is a process that holds its byte now. In another PID namespace a process of the same pid
-// number cannot register at all (its byte is taken), and is refused.
+// table is a process that holds its byte now, in whatever PID namespace it runs.
+//
+// The limit: LMDB tells readers apart by pid number, so two processes of the same pid number in
+// different PID namespaces (two containers sharing one volume, each running as pid 1) confuse its
+// reader table: the second is refused here, but LMDB's close of its environment clears every slot
+// of its pid number, the holder's too, and a third open may then get in. Give each data dir to one
+// container; should two writers meet anyway, the writer fence below refuses the older one.
 //
 // Inside one process the kernel lock is no help (POSIX locks belong to the process), so lmdb-js's
 // process-wide lock table (`tryLock`, shared by every thread that opens the environment) says
