@@ -18,11 +18,17 @@
 // The pid is only where the kernel lock sits, never trusted on its own: a live pid in the reader
 // table is a process that holds its byte now, in whatever PID namespace it runs.
 //
-// The limit: LMDB tells readers apart by pid number, so two processes of the same pid number in
-// different PID namespaces (two containers sharing one volume, each running as pid 1) confuse its
-// reader table: the second is refused here, but LMDB's close of its environment clears every slot
-// of its pid number, the holder's too, and a third open may then get in. Give each data dir to one
-// container; should two writers meet anyway, the writer fence below refuses the older one.
+// Between PID namespaces (two containers sharing one volume, each running the ledger as pid 1),
+// LMDB's reader table holds one pid number for two processes, and its close clears every slot of
+// its pid number. That never frees a live holder's slot: LMDB takes the kernel lock at the pid
+// before it claims a slot (mdb_txn_renew0 calls mdb_reader_pid first) and claims none when another
+// process holds that byte, so a process gets a slot of a pid number only when no live process of
+// that number has one, and a refused same-pid contender closes with no slot to clear.
+// dir-lock-namespaces.crash.test.ts runs that sequence. The limit left: `readerCheck()` never
+// checks slots of its own pid, so a slot of this pid left by a killed process of another namespace
+// refuses this open (DIR_LOCKED, "another PID namespace") until the table is reset (the first open
+// once no process has it open) or a process of another pid runs `readerCheck()`; it is never a
+// second holder.
 //
 // Inside one process the kernel lock is no help (POSIX locks belong to the process), so lmdb-js's
 // process-wide lock table (`tryLock`, shared by every thread that opens the environment) says
@@ -147,8 +153,10 @@ function openLockEnv(dir: string, path: string): RootDatabase<LockHolder, string
 function registerReader(env: RootDatabase<LockHolder, string>, dir: string): Transaction {
   // No thread of this process has a slot yet (the process-wide table was free), so a slot of this
   // pid is another process's: the same pid number in another PID namespace (two containers on one
-  // volume, each running as pid 1). LMDB would hand this process that slot's byte, so ask first.
-  // A dead process's slots are gone: the first open after the last close resets the table.
+  // volume, each running as pid 1). LMDB would refuse this process a slot while that one holds the
+  // byte, but only after lmdb-js's retries (about 10 s, blocking the thread), so ask first.
+  // A dead process's slots are gone once the table is reset (the first open after the last close)
+  // or a process of another pid ran `readerCheck()`.
   env.readerCheck();
   if (readerPids(env.readerList()).has(process.pid)) throw heldBySamePid(dir);
   try {
