@@ -8,7 +8,16 @@ import type { BenchResult } from './result.js';
 const width = 640;
 const height = 320;
 
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+/** A vega-lite specification (https://vega.github.io/vega-lite/docs/spec.html), as plain data.
+ * Not vega-lite's own TopLevelSpec type: its declarations fail a strict type-check without
+ * skipLibCheck, and this package's must not make an application's check fail. */
+export type ChartSpec = Readonly<Record<string, unknown>>;
+
+export function renderSvg(spec: ChartSpec): Promise<string> {
+  return renderSpec(spec as unknown as TopLevelSpec);
+}
+
+async function renderSpec(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -27,7 +36,7 @@ function runnersOf(result: BenchResult): Runner[] {
   return [{ name: result.subject, tpsPerSecond: result.tpsPerSecond }, ...peers];
 }
 
-export function tpsOverTimeSpec(result: BenchResult): TopLevelSpec {
+function tpsOverTimeSpec(result: BenchResult): TopLevelSpec {
   const values = runnersOf(result).flatMap((runner) =>
     runner.tpsPerSecond.map((tps, second) => ({
       runner: runner.name,
@@ -54,7 +63,7 @@ export function tpsOverTimeSpec(result: BenchResult): TopLevelSpec {
   };
 }
 
-export function latencySpec(result: BenchResult): TopLevelSpec {
+function latencySpec(result: BenchResult): TopLevelSpec {
   const rows = [
     {
       name: result.subject,
@@ -109,7 +118,7 @@ export function latencySpec(result: BenchResult): TopLevelSpec {
   };
 }
 
-export function scalingSpec(result: BenchResult): TopLevelSpec {
+function scalingSpec(result: BenchResult): TopLevelSpec {
   return {
     title: `${result.subject}: throughput by shard count`,
     width,
@@ -128,7 +137,7 @@ export function scalingSpec(result: BenchResult): TopLevelSpec {
   };
 }
 
-export function crossShardSpec(result: BenchResult): TopLevelSpec {
+function crossShardSpec(result: BenchResult): TopLevelSpec {
   return {
     title: `${result.subject}: throughput by share of cross-shard transfers`,
     width,
@@ -150,10 +159,10 @@ export function crossShardSpec(result: BenchResult): TopLevelSpec {
 /** The charts of a result, by file name. The scaling chart only when there are scaling points. */
 export async function renderCharts(result: BenchResult): Promise<Map<string, string>> {
   const charts = new Map<string, string>();
-  charts.set('tps-over-time.svg', await renderSvg(tpsOverTimeSpec(result)));
-  charts.set('latency.svg', await renderSvg(latencySpec(result)));
-  if (result.scaling.length > 0) charts.set('scaling.svg', await renderSvg(scalingSpec(result)));
+  charts.set('tps-over-time.svg', await renderSpec(tpsOverTimeSpec(result)));
+  charts.set('latency.svg', await renderSpec(latencySpec(result)));
+  if (result.scaling.length > 0) charts.set('scaling.svg', await renderSpec(scalingSpec(result)));
   if ((result.crossShardSweep ?? []).length > 0)
-    charts.set('cross-shard.svg', await renderSvg(crossShardSpec(result)));
+    charts.set('cross-shard.svg', await renderSpec(crossShardSpec(result)));
   return charts;
 }

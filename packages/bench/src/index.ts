@@ -137,7 +137,7 @@ export {
   writeJsonResult,
   writeReport,
 } from './report.js';
-export { renderCharts, renderSvg } from './charts.js';
+export { renderCharts, renderSvg, type ChartSpec } from './charts.js';
 export {
   readJsonResult,
   replaceResultsSection,

@@ -117,6 +117,7 @@ const exitCodeByCode: Partial<Record<string, ExitCode>> = {
   SHARD_COUNT_MISMATCH: exitCodes.notALedger,
   DIR_LOCKED: exitCodes.locked,
   IO_ERROR: exitCodes.io,
+  DEPENDENCY_MISSING: exitCodes.io,
   STORAGE_FULL: exitCodes.io,
   STORAGE_CORRUPT: exitCodes.io,
   ACCOUNT_NOT_FOUND: exitCodes.notFound,
@@ -182,8 +183,9 @@ const hints: Partial<Record<string, string>> = {
     "create one with 'shardledger init --dir <dir>', or point --dir / SHARDLEDGER_DIR at an existing one",
   SHARD_COUNT_MISMATCH: 'omit --shards to open the dir with the shard count it was created with',
   DIR_LOCKED:
-    'stop the process that has it open (`fuser <dir>/LOCK.sqlite` names it), or wait for it to finish',
+    'stop the process that has it open (`fuser <dir>/LOCK.mdb-lock` names it), or wait for it to finish',
   IO_ERROR: 'check disk space and permissions of the data dir',
+  DEPENDENCY_MISSING: 'install the package it names (npm install better-sqlite3@12.11.1) and retry',
   STORAGE_FULL:
     'free disk space (or raise the file size limit) and retry the same command with the same ids',
   STORAGE_CORRUPT: "restore the data dir from a backup; 'shardledger verify' shows what is wrong",

@@ -1,6 +1,8 @@
 // Goal: the five packages install and work as a new user gets them: packed by `npm pack`,
 // installed into a project outside the repository, a strict TypeScript app (no skipLibCheck)
 // type-checks against their declarations and runs, and `npx shardledger` is on the project's PATH.
+// An application of the library packages alone has no better-sqlite3 (an optional peer): it opens
+// a Ledger and books transfers, and opening the read model answers DEPENDENCY_MISSING.
 // Method: real npm, tsc and node child processes in a temp dir.
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ const packageDirs = ['ledger-core', 'shard-router', 'bench', 'reconciliation', '
 );
 const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
 const appSource = fileURLToPath(new URL('fixtures/packed-app.ts', import.meta.url));
+const librarySource = fileURLToPath(new URL('fixtures/packed-app-no-sqlite.ts', import.meta.url));
 
 interface Run {
   readonly code: number;
@@ -50,9 +53,50 @@ function expectSuccess(result: Run, what: string): void {
 let scratch: string;
 let app: string;
 
+let packs: string;
+
+/** A scratch project of `source` (as app.ts) depending on the given tarballs, checked strictly. */
+async function writeProject(
+  root: string,
+  source: string,
+  dependencies: Record<string, string>,
+): Promise<void> {
+  const nodeTypes = JSON.parse(
+    await readFile(join(repoRoot, 'node_modules/@types/node/package.json'), 'utf8'),
+  ) as { version: string };
+  await copyFile(source, join(root, 'app.ts'));
+  await writeFile(
+    join(root, 'package.json'),
+    JSON.stringify({
+      name: 'packed-app',
+      private: true,
+      type: 'module',
+      dependencies,
+      devDependencies: { '@types/node': nodeTypes.version },
+    }),
+  );
+  await writeFile(
+    join(root, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        types: ['node'],
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        exactOptionalPropertyTypes: true,
+        skipLibCheck: false,
+        outDir: 'out',
+      },
+      files: ['app.ts'],
+    }),
+  );
+}
+
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'shardledger-pack-'));
-  const packs = join(scratch, 'packs');
+  packs = join(scratch, 'packs');
   app = join(scratch, 'app');
   await mkdir(packs);
   await mkdir(app);
@@ -76,37 +120,7 @@ beforeAll(async () => {
       `file:${join(packs, file)}`,
     ]),
   );
-  const nodeTypes = JSON.parse(
-    await readFile(join(repoRoot, 'node_modules/@types/node/package.json'), 'utf8'),
-  ) as { version: string };
-  await copyFile(appSource, join(app, 'app.ts'));
-  await writeFile(
-    join(app, 'package.json'),
-    JSON.stringify({
-      name: 'packed-app',
-      private: true,
-      type: 'module',
-      dependencies,
-      devDependencies: { '@types/node': nodeTypes.version },
-    }),
-  );
-  await writeFile(
-    join(app, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022',
-        module: 'NodeNext',
-        moduleResolution: 'NodeNext',
-        types: ['node'],
-        strict: true,
-        noUncheckedIndexedAccess: true,
-        exactOptionalPropertyTypes: true,
-        skipLibCheck: false,
-        outDir: 'out',
-      },
-      files: ['app.ts'],
-    }),
-  );
+  await writeProject(app, appSource, dependencies);
   // Install scripts are skipped: lmdb and msgpackr load prebuilt binaries from their packages,
   // and better-sqlite3's addon, which its script compiles (about a minute), is the one the
   // workspace built, for the same version and the same Node.
@@ -159,6 +173,8 @@ describe('the packed packages', { timeout: 120_000 }, () => {
     expect(seen['projected']).toContain('"balance":"1000"');
     expect(seen['exitOk']).toBe(0);
     expect(seen['closedCode']).toBe('LEDGER_CLOSED');
+    expect(seen['benchHash']).toBeTypeOf('number');
+    expect(seen['chartMark']).toBe('bar');
   });
 
   it('put shardledger on the project PATH for npx', async () => {
@@ -169,5 +185,36 @@ describe('the packed packages', { timeout: 120_000 }, () => {
     expectSuccess(await run(process.execPath, ['out/app.js', dir], app), 'the app');
     const verify = await run('npx', ['--no-install', 'shardledger', 'verify', '--dir', dir], app);
     expectSuccess(verify, 'npx shardledger verify');
+  });
+});
+
+describe('the library packages without better-sqlite3', { timeout: 150_000 }, () => {
+  it('open a Ledger and book transfers, and answer DEPENDENCY_MISSING for the read model', async () => {
+    const library = join(scratch, 'library-app');
+    await mkdir(library);
+    const dependencies = Object.fromEntries(
+      ['ledger-core', 'shard-router'].map((name) => [
+        `@shardledger/${name}`,
+        `file:${join(packs, `shardledger-${name}-0.1.0.tgz`)}`,
+      ]),
+    );
+    await writeProject(library, librarySource, dependencies);
+    const installed = await run(
+      'npm',
+      ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'],
+      library,
+    );
+    expectSuccess(installed, 'npm install');
+    const modules = await readdir(join(library, 'node_modules'));
+    expect(modules).toContain('lmdb');
+    expect(modules).not.toContain('better-sqlite3');
+    expectSuccess(await run(process.execPath, [tsc, '-p', '.'], library), 'tsc');
+    const ran = await run(process.execPath, ['out/app.js'], library);
+    expectSuccess(ran, 'the app');
+    const seen = JSON.parse(ran.stdout) as Record<string, unknown>;
+    expect(seen['statuses']).toEqual(['ok']);
+    expect(seen['balance']).toBe('1000');
+    expect(seen['readModelCode']).toBe('DEPENDENCY_MISSING');
+    expect(seen['readModelPackage']).toBe('better-sqlite3');
   });
 });

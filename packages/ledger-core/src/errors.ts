@@ -162,6 +162,11 @@ export const errorCatalogue = {
   },
   STORAGE_CORRUPT: { kind: 'operational', message: 'the event log failed a consistency check' },
   IO_ERROR: { kind: 'operational', message: 'reading or writing the data dir failed' },
+  DEPENDENCY_MISSING: {
+    kind: 'operational',
+    message:
+      'an optional package this call needs is not installed (or its native addon is not built)',
+  },
   STORAGE_FULL: {
     kind: 'operational',
     message:

@@ -8,7 +8,7 @@ import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LedgerError, limits } from '@shardledger/ledger-core';
 import { syncDir, writeFileAtomic } from '@shardledger/ledger-core/internals';
-import { legacyLockFileName, lockFileName, ownerFileName } from './dir-lock.js';
+import { legacyLockFileNames, lockFileName, lockTableFileName } from './dir-lock.js';
 import {
   assertShardCount,
   defaultPartitionMap,
@@ -32,8 +32,8 @@ const formatVersionsRead: ReadonlySet<unknown> = new Set([1, 2]);
  * manifest write. */
 const entriesOfNewDir: ReadonlySet<string> = new Set([
   lockFileName,
-  ownerFileName,
-  legacyLockFileName,
+  lockTableFileName,
+  ...legacyLockFileNames,
   manifestTmpFileName,
   shardsCreatingFileName,
 ]);

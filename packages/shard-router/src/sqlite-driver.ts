@@ -1,8 +1,9 @@
-// SQLite, through better-sqlite3, for the data dir's lock (dir-lock.ts) and the read model's file
-// (read-model/read-model-db.ts). The driver is loaded on the first open, not when this package is
-// imported, and it is seen through the small interfaces below, not through better-sqlite3's own
-// types: an application type-checks against this package's declarations without
-// @types/better-sqlite3, and the native addon is not loaded by an import that opens nothing.
+// SQLite, through better-sqlite3, for the read model's file (read-model/read-model-db.ts) only.
+// better-sqlite3 is an optional peer dependency: an application that never opens a read model
+// need not install it (nor compile its addon). So the driver is loaded on the first open, not
+// when this package is imported, and it is seen through the small interfaces below, not through
+// better-sqlite3's own types: an application type-checks against this package's declarations
+// without @types/better-sqlite3. A missing driver is DEPENDENCY_MISSING, naming what to install.
 
 import { createRequire } from 'node:module';
 import { LedgerError } from '@shardledger/ledger-core';
@@ -45,10 +46,12 @@ export interface SqliteOpenOptions {
 type SqliteConstructor = new (path: string, options: SqliteOpenOptions) => SqliteDatabase;
 
 const driverName = 'better-sqlite3';
+/** The range this package is tested with (its peer dependency). */
+export const sqliteDriverVersion = '12.11.1';
 let driver: SqliteConstructor | undefined;
 
-/** better-sqlite3's constructor, loaded once. Throws IO_ERROR naming the package when it is not
- * installed (or its native addon was not built), instead of a bare module error. */
+/** better-sqlite3's constructor, loaded once. Throws DEPENDENCY_MISSING naming the package when it
+ * is not installed (or its native addon was not built), instead of a bare module error. */
 function loadDriver(): SqliteConstructor {
   if (driver !== undefined) return driver;
   try {
@@ -61,13 +64,17 @@ function loadDriver(): SqliteConstructor {
 }
 
 function unavailable(error: unknown): LedgerError {
-  return new LedgerError('IO_ERROR', {
-    driver: driverName,
-    problem: `${driverName} could not be loaded (is it installed and built?): ${String((error as Error).message)}`,
-  });
+  const problem = String((error as Error).message).split('\n')[0] ?? '';
+  return new LedgerError(
+    'DEPENDENCY_MISSING',
+    { package: driverName, version: sqliteDriverVersion, problem },
+    `DEPENDENCY_MISSING: the read model stores its file with SQLite through ${driverName}, an ` +
+      `optional peer dependency that could not be loaded: install it ` +
+      `(npm install ${driverName}@${sqliteDriverVersion}) (${problem})`,
+  );
 }
 
-/** Opens a SQLite file. A missing driver is IO_ERROR; SQLite's own errors are thrown as they are
+/** Opens a SQLite file. A missing driver is DEPENDENCY_MISSING; SQLite's own errors are thrown as they are
  * (their `code` says what happened: SQLITE_BUSY, SQLITE_CANTOPEN...). */
 export function openSqlite(path: string, options: SqliteOpenOptions): SqliteDatabase {
   const Database = loadDriver();

@@ -1,6 +1,6 @@
 // Goal: one process per data dir, held by a kernel lock on a file: a live owner blocks other processes, worker threads and second opens in-process; a dead owner's lock is free at once. Method: child processes and a worker thread on a real temp dir.
 import { spawn } from 'node:child_process';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -8,7 +8,14 @@ import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLedgerError, type LedgerError } from '@shardledger/ledger-core';
 import { hostname } from 'node:os';
-import { acquireDirLock, legacyLockFileName, lockFileName } from '../src/dir-lock.js';
+import { open } from 'lmdb';
+import {
+  acquireDirLock,
+  legacyLockFileNames,
+  lockFileName,
+  lockTableFileName,
+  readerPids,
+} from '../src/dir-lock.js';
 
 // Child processes run the compiled module: Node 20 cannot run the .ts source.
 const compiledLock = fileURLToPath(new URL('../dist/dir-lock.js', import.meta.url));
@@ -91,6 +98,15 @@ describe('acquireDirLock', () => {
     await again.release();
   });
 
+  it('still refuses other processes after a second open in this process was refused and closed', async () => {
+    const lock = await acquireDirLock(dir);
+    expect(await codeOf(acquireDirLock(dir))).toBe('DIR_LOCKED');
+    expect(await codeOf(acquireDirLock(dir))).toBe('DIR_LOCKED');
+    expect((await runChild(tryLock)).stdout).toBe('DIR_LOCKED');
+    await lock.release();
+    expect((await runChild(tryLock)).stdout).toBe('acquired');
+  });
+
   it('refuses the lock to a worker thread of the owning process (a second module instance)', async () => {
     const lock = await acquireDirLock(dir);
     const source = `import { parentPort, workerData } from 'node:worker_threads';
@@ -149,16 +165,44 @@ describe('acquireDirLock', () => {
     await lock.release();
   });
 
-  it('ignores a LOCK file of an older build, whatever pid it names', async () => {
-    await writeFile(join(dir, legacyLockFileName), `${process.pid} 12345\n`);
+  it('ignores the lock files of older builds, whatever pid they name', async () => {
+    for (const name of legacyLockFileNames)
+      await writeFile(join(dir, name), `${process.pid} 12345\n`);
     const lock = await acquireDirLock(dir);
     await lock.release();
   });
 
-  it('writes nothing into the lock file: it stays an empty database, with no journal beside it', async () => {
+  it('leaves only the lock environment in the dir, and no holder named in it after release', async () => {
     const lock = await acquireDirLock(dir);
     await lock.release();
-    expect(await readdir(dir)).toEqual([lockFileName]);
-    expect((await stat(join(dir, lockFileName))).size).toBe(0);
+    expect((await readdir(dir)).sort()).toEqual([lockFileName, lockTableFileName]);
+    const env = open<unknown, string>({
+      path: join(dir, lockFileName),
+      noSubdir: true,
+      encoding: 'json',
+    });
+    expect(env.get('holder')).toBeUndefined();
+    await env.close();
+  });
+
+  it('takes over the record of a dead holder whose pid this process now has', async () => {
+    const env = open<unknown, string>({
+      path: join(dir, lockFileName),
+      noSubdir: true,
+      encoding: 'json',
+    });
+    await env.put('holder', { pid: process.pid, host: hostname(), token: 'a dead process' });
+    await env.close();
+    const lock = await acquireDirLock(dir);
+    await lock.release();
+  });
+});
+
+describe('readerPids', () => {
+  it("reads the pids of lmdb-js's reader table listing", () => {
+    const listing =
+      '\t\tpid\t\t thread\t\t txnid\n     21165 7fccebad5c80 0\n        42 7f07f1e73c80 -\n';
+    expect([...readerPids(listing)]).toEqual([21165, 42]);
+    expect(readerPids('(no active readers)\n').size).toBe(0);
   });
 });

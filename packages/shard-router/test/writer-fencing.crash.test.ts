@@ -134,8 +134,8 @@ describe('two writers on one data dir, in separate PID namespaces', () => {
     ackedIds.push(...firstBatch.split(' ').slice(1));
 
     // Fool the lock: with its file gone, a newcomer locks a new file of the same name.
-    await rm(join(dir, 'LOCK.sqlite'), { force: true });
-    await rm(join(dir, 'LOCK'), { force: true });
+    await rm(join(dir, 'LOCK.mdb'), { force: true });
+    await rm(join(dir, 'LOCK.mdb-lock'), { force: true });
     const second = startWriter();
     expect(await second.nextLine()).toBe('opened');
     const secondBatch = await second.send('write b1 50');

@@ -7,7 +7,7 @@
 // overwritten). One put per 64-byte record measured ~215,000 records/s here: lmdb-js's per-put
 // overhead, not the machine's limit, hence one entry per batch.
 
-import { open, type Database } from 'lmdb';
+import { open } from 'lmdb';
 import { join } from 'node:path';
 import { measure } from '../measure.js';
 import type { Peer, RunOptions, RunResult } from './peer.js';
@@ -35,7 +35,17 @@ export function encodeRecords(batch: WorkloadBatch, firstCounter: number): Buffe
   return buffer;
 }
 
-export function openLmdbLog(options: { path: string }): Database<Buffer, number> {
+/** The part of lmdb-js's Database the limit runs use. Declared here, not imported from lmdb, so
+ * that this package's declarations type-check in an application without lmdb's own (which a
+ * strict check without skipLibCheck refuses under NodeNext). */
+export interface LmdbLog {
+  put(key: number, value: Buffer): Promise<boolean>;
+  /** Resolves when everything put so far is on disk. */
+  readonly flushed: Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function openLmdbLog(options: { path: string }): LmdbLog {
   return open<Buffer, number>({
     path: options.path,
     encoding: 'binary', // values are our pre-encoded records, stored as is

@@ -46,7 +46,7 @@ export interface SqliteBalances {
 }
 
 /** Opens the peer database with every option written out. */
-export function openSqlite(options: {
+function openSqlite(options: {
   file: string;
   durability: 'strict' | 'relaxed';
 }): Database.Database {
@@ -81,7 +81,7 @@ export interface SqliteLedger {
   balances(): SqliteBalances;
 }
 
-export function createSqliteLedger(db: Database.Database): SqliteLedger {
+function createSqliteLedger(db: Database.Database): SqliteLedger {
   const createAccounts = db.transaction((ids: readonly string[], currency: string) => {
     const insert = db.prepare(
       'INSERT INTO accounts (idx, id, currency, flags, debits_hi, debits_lo, credits_hi, credits_lo) VALUES (?, ?, ?, 0, 0, 0, 0, 0)',

@@ -1,7 +1,13 @@
-// `shardledger accounts create|show|list`.
+// `shardledger accounts create|show|list|freeze|unfreeze|close`.
 
 import type { Command } from 'commander';
-import { limits, type Account, type AccountInput, type Ledger } from '@shardledger/shard-router';
+import {
+  limits,
+  type Account,
+  type AccountInput,
+  type AccountResult,
+  type Ledger,
+} from '@shardledger/shard-router';
 import {
   collectMetadata,
   examples,
@@ -34,18 +40,95 @@ interface ListOptions extends CommonOptions, AmountOptions {
 }
 
 export function registerAccounts(program: Command): void {
-  const accounts = program.command('accounts').description('create, show and list accounts');
+  const accounts = program
+    .command('accounts')
+    .description('create, show and list accounts; freeze, unfreeze and close them');
   accounts.addHelpText(
     'after',
     examples([
       'shardledger accounts create alice bob --currency USD',
       'shardledger accounts show alice',
       'shardledger accounts list --json',
+      'shardledger accounts freeze alice',
     ]),
   );
   registerCreate(accounts);
   registerShow(accounts);
   registerList(accounts);
+  for (const change of statusChanges) registerStatusChange(accounts, change);
+}
+
+/** A command that changes accounts' status, and the Ledger call behind it. */
+interface StatusChange {
+  readonly name: 'freeze' | 'unfreeze' | 'close';
+  readonly description: string;
+  readonly help: string;
+  readonly examples: readonly string[];
+  readonly call: (ledger: Ledger, ids: readonly string[]) => Promise<AccountResult[]>;
+}
+
+const statusChanges: readonly StatusChange[] = [
+  {
+    name: 'freeze',
+    description: 'freeze accounts: no new transfer to or from them until they are unfrozen',
+    help: [
+      'A frozen account keeps its balance and can still be read, but every new transfer that',
+      'debits or credits it is rejected with ACCOUNT_FROZEN. Its open holds (pending transfers)',
+      'may be voided or expire, not posted. An account already frozen reports "exists".',
+    ].join('\n'),
+    examples: ['shardledger accounts freeze alice', 'shardledger accounts freeze alice bob --json'],
+    call: (ledger, ids) => ledger.freezeAccounts(ids),
+  },
+  {
+    name: 'unfreeze',
+    description: 'unfreeze frozen accounts: they take transfers again',
+    help: [
+      'Lifts "accounts freeze". An account that is not frozen reports "exists"; a closed account',
+      'is rejected with ACCOUNT_CLOSED (closing is for good).',
+    ].join('\n'),
+    examples: ['shardledger accounts unfreeze alice'],
+    call: (ledger, ids) => ledger.unfreezeAccounts(ids),
+  },
+  {
+    name: 'close',
+    description: 'close accounts for good (the balance must be zero, with nothing pending)',
+    help: [
+      'A closed account takes part in no transfer again (ACCOUNT_CLOSED) and is never reopened;',
+      'its history stays readable. Only an account whose posted balance is zero and which has',
+      'no pending transfer is closed: move the money out first, otherwise it is rejected with',
+      'ACCOUNT_BALANCE_NOT_ZERO. A frozen account may be closed. An account already closed',
+      'reports "exists".',
+    ].join('\n'),
+    examples: [
+      'shardledger transfer --from alice --to bank --amount 12.50 --currency USD',
+      'shardledger accounts close alice',
+    ],
+    call: (ledger, ids) => ledger.closeAccounts(ids),
+  },
+];
+
+function registerStatusChange(accounts: Command, change: StatusChange): void {
+  const command = accounts
+    .command(change.name)
+    .description(change.description)
+    .argument('<ids...>', 'account ids');
+  withDirOption(command);
+  withJsonOption(command);
+  command.addHelpText('after', `\n${change.help}\n${examples(change.examples)}`);
+  command.action(async (ids: string[], options: CommonOptions) => {
+    if (ids.length > limits.batchSizeMax)
+      throw usageError(`at most ${limits.batchSizeMax} accounts per call`);
+    const results = await withLedger(options.dir, (ledger) => change.call(ledger, ids));
+    if (options.json) printJson(results);
+    else
+      print(
+        formatTable(
+          [{ header: 'id' }, { header: 'status' }],
+          results.map((result) => [result.id, result.status]),
+        ),
+      );
+    throwOnRejection(results, 'account');
+  });
 }
 
 function registerCreate(accounts: Command): void {
