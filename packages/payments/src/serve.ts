@@ -102,8 +102,13 @@ export async function startPaymentsServer(options: ServeOptions): Promise<Runnin
     defaults: { connector: psp.connector, expiresInMs: options.expiresInMs ?? 15 * 60_000 },
     version: '0.1.0',
   });
-  const url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port });
   let closing: Promise<void> | undefined;
+  // While draining, each answer closes its connection: a client's idle keep-alive connection
+  // would otherwise hold the server open until its keep-alive timeout.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing !== undefined) void reply.header('connection', 'close');
+  });
+  const url = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port });
   return {
     url,
     ledger,
