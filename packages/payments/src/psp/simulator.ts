@@ -47,6 +47,7 @@ export class SimulatedPsp {
   readonly #heldWebhooks = new Map<string, string[]>(); // reference -> bodies sent after capture
   readonly #counts = new Map<string, number>();
   readonly #inProgress = new Set<string>(); // idempotency keys being performed
+  readonly #stopping = new AbortController(); // ends pending waits and webhook retries on close
   #sequence = 0;
   #server: Server | undefined;
 
@@ -64,6 +65,7 @@ export class SimulatedPsp {
   }
 
   async close(): Promise<void> {
+    this.#stopping.abort();
     const server = this.#server;
     if (server === undefined) return;
     server.closeAllConnections();
@@ -139,15 +141,18 @@ export class SimulatedPsp {
     const rule = this.#rules.pick({ operation: call.operation, reference, amount, currency });
     const delayMs = rule?.delayMs ?? 5_000;
     if (rule?.action === 'timeout') {
-      await sleep(delayMs);
+      await sleep(delayMs, undefined, { signal: this.#stopping.signal });
       return { statusCode: 504, body: { error: 'timeout' } };
     }
-    if (rule?.action === 'delay') await sleep(delayMs);
+    if (rule?.action === 'delay')
+      await sleep(delayMs, undefined, { signal: this.#stopping.signal });
     const answer = this.#apply({ ...call, existing, reference, amount, currency, rule });
     this.#answers.set(call.key, answer);
     const countKey = `${call.operation}:${reference}`;
     this.#counts.set(countKey, (this.#counts.get(countKey) ?? 0) + 1);
-    if (rule?.action === 'success_after_timeout') await sleep(delayMs);
+    if (rule?.action === 'success_after_timeout') {
+      await sleep(delayMs, undefined, { signal: this.#stopping.signal });
+    }
     return answer;
   }
 
@@ -281,7 +286,9 @@ export class SimulatedPsp {
       } catch {
         // the merchant is down or slow: retry below
       }
-      await sleep(Math.min(2_000, 100 * 2 ** attempt) + this.#rules.jitterMs(50));
+      if (this.#stopping.signal.aborted) return;
+      const waitMs = Math.min(2_000, 100 * 2 ** attempt) + this.#rules.jitterMs(50);
+      await sleep(waitMs, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
     }
   }
 }
