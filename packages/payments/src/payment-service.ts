@@ -12,10 +12,12 @@ import {
   evolvePayment,
   isTerminal,
   ledgerStepsFor,
+  type LedgerStep,
   type PaymentEvent,
   type PaymentState,
 } from './payment-machine.js';
-import { PspRetryableError, type PspAdapter, type PspOutcome } from './psp/adapter.js';
+import { PspRetryableError, type PspAdapter } from './psp/adapter.js';
+import { eventsOf, rethrowFirst } from './psp/outcomes.js';
 import {
   appendOutbox,
   expiredPaymentIds,
@@ -87,6 +89,8 @@ export class PaymentService {
    * the request is the same: a double click without an Idempotency-Key moves money once. */
   create(input: NewPayment, requestHash: string, nowMs: number): PaymentRecord {
     this.adapter(input.connector);
+    assert(input.orders.length >= 1, 'a payment has at least one order');
+    assert(input.expiresInMs >= 1, 'a payment expires after it is created');
     const record: PaymentRecord = {
       id: input.checkoutId,
       buyerId: input.buyerId,
@@ -141,7 +145,7 @@ export class PaymentService {
   }
 
   /** Replays the ledger steps of a payment's status, then marks it in agreement. */
-  async #syncLedger(payment: PaymentRecord): Promise<void> {
+  async #syncLedger(payment: PaymentRecord, done: readonly LedgerStep[] = []): Promise<void> {
     if (payment.ledgerSynced) return;
     const currency = payment.currency;
     await this.accounts.ensure([
@@ -154,7 +158,7 @@ export class PaymentService {
       })),
     ]);
     await applyLedgerSteps(this.ledger, payment, {
-      steps: ledgerStepsFor(payment.status),
+      steps: ledgerStepsFor(payment.status).filter((step) => !done.includes(step)),
       holdTimeoutMs: this.#holdTimeoutMs(payment),
     });
     markLedgerSynced(this.db, 'payments', payment.id);
@@ -168,14 +172,16 @@ export class PaymentService {
     dedup?: () => boolean,
   ): Promise<PaymentRecord> {
     const nowMs = Date.now();
-    const changed = this.db.transaction(() => {
-      if (dedup !== undefined && !dedup()) return false;
+    // The steps the ledger already holds: those of the previous status, when it was synced.
+    const done = this.db.transaction((): readonly LedgerStep[] => {
+      if (dedup !== undefined && !dedup()) return [];
       const before = this.get(id);
       let state: PaymentState = before;
       for (const event of events) state = evolvePayment(state, event);
-      if (state === before) return false;
-      writePayment(this.db, state, { nowMs });
-      if (state.status !== before.status) {
+      if (state === before) return [];
+      const statusChanged = state.status !== before.status;
+      writePayment(this.db, state, { nowMs, statusChanged });
+      if (statusChanged) {
         const payload = { checkout_id: id, status: state.status };
         appendOutbox(
           this.db,
@@ -187,10 +193,10 @@ export class PaymentService {
           nowMs,
         );
       }
-      return true;
+      return statusChanged && before.ledgerSynced ? ledgerStepsFor(before.status) : [];
     })();
     const payment = this.get(id);
-    if (changed || !payment.ledgerSynced) await this.#syncLedger(payment);
+    if (!payment.ledgerSynced) await this.#syncLedger(payment, done);
     return this.get(id);
   }
 
@@ -353,44 +359,6 @@ export class PaymentService {
     })();
     return { synced: unsynced.length, queued: open.length };
   }
-}
-
-function eventOf(orderId: string, outcome: PspOutcome): PaymentEvent | undefined {
-  switch (outcome.status) {
-    case 'authorized':
-      return { type: 'authorized', orderId, pspReference: outcome.pspReference };
-    case 'declined':
-      return { type: 'declined', orderId, reason: outcome.reason };
-    case 'captured':
-      return {
-        type: 'captured',
-        orderId,
-        amount: outcome.amount,
-        pspReference: outcome.pspReference,
-      };
-    case 'voided':
-      return { type: 'voided', orderId };
-    case 'refunded':
-      return { type: 'refunded', orderId };
-    default:
-      return undefined;
-  }
-}
-
-function eventsOf(orderIds: readonly string[], outcomes: PromiseSettledResult<PspOutcome>[]) {
-  assert(orderIds.length === outcomes.length, 'one outcome per order');
-  const events: PaymentEvent[] = [];
-  outcomes.forEach((outcome, index) => {
-    if (outcome.status !== 'fulfilled') return;
-    const event = eventOf(orderIds[index]!, outcome.value);
-    if (event !== undefined) events.push(event);
-  });
-  return events;
-}
-
-function rethrowFirst(outcomes: PromiseSettledResult<unknown>[]): void {
-  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 }
 
 export function isRetryable(error: unknown): boolean {
