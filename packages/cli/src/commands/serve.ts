@@ -1,10 +1,12 @@
 // `shardledger serve`: the payments HTTP API (@shardledger/payments) on the embedded ledger of
 // the data dir, talking to a PSP that speaks the simulated PSP's API. SIGTERM or Ctrl-C stops
-// taking requests, lets those in flight finish, and closes the ledger.
+// taking requests, lets those in flight finish, and closes the ledger. The payments package (and
+// its HTTP server, Fastify) is an optional peer of the CLI, loaded only by this command, so an
+// install that only keeps a ledger does not carry a web server.
 
 import type { Command } from 'commander';
-import { startPaymentsServer } from '@shardledger/payments';
 import { examples, parseCount, print, requireLedgerDir, withDirOption } from '../context.js';
+import { usageError } from '../errors.js';
 
 interface ServeOptions {
   readonly dir: string;
@@ -37,6 +39,7 @@ export function registerServe(program: Command): void {
   );
   command.action(async (options: ServeOptions) => {
     await requireLedgerDir(options.dir);
+    const { startPaymentsServer } = await loadPayments();
     const server = await startPaymentsServer({
       dir: options.dir,
       host: options.host,
@@ -56,4 +59,16 @@ export function registerServe(program: Command): void {
       process.once('SIGINT', stop);
     });
   });
+}
+
+async function loadPayments(): Promise<typeof import('@shardledger/payments')> {
+  try {
+    return await import('@shardledger/payments');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw usageError(
+      'serve needs the payments package',
+      'npm install @shardledger/payments (the same version as the CLI)',
+    );
+  }
 }
