@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the payments service as a process (the tests start it this way; `shardledger serve`
 // does the same from the CLI). Configuration comes from the environment:
-//   SHARDLEDGER_DIR, PAYMENTS_PORT, PSP_URL, PSP_WEBHOOK_SECRET, PSP_TIMEOUT_MS,
+//   SHARDLEDGER_DIR, SHARDLEDGER_SHARDS (when creating the dir), PAYMENTS_PORT, PSP_URL, PSP_WEBHOOK_SECRET, PSP_TIMEOUT_MS,
 //   PAYMENTS_POLL_MS, PAYMENTS_HOLD_GRACE_MS.
 // It prints {"url": ...} once listening; SIGTERM or SIGINT drains requests in flight and exits.
 import { startPaymentsServer } from './serve.js';
@@ -11,6 +11,9 @@ const number = (value: string | undefined, fallback: number) =>
   value === undefined ? fallback : Number.parseInt(value, 10);
 const server = await startPaymentsServer({
   dir: env['SHARDLEDGER_DIR'] ?? './shardledger-data',
+  ...(env['SHARDLEDGER_SHARDS'] === undefined
+    ? {}
+    : { shards: number(env['SHARDLEDGER_SHARDS'], 1) }),
   port: number(env['PAYMENTS_PORT'], 3000),
   psp: {
     connector: 'simpsp',

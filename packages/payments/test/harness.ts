@@ -78,6 +78,7 @@ export async function startServer(options: {
   port: number;
   pspUrl: string;
   pspTimeoutMs?: number;
+  shards?: number;
 }): Promise<Process> {
   const child = spawn(process.execPath, [join(dist, 'serve-main.js')], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -90,6 +91,7 @@ export async function startServer(options: {
       PSP_TIMEOUT_MS: String(options.pspTimeoutMs ?? 400),
       PAYMENTS_POLL_MS: '50',
       PAYMENTS_HOLD_GRACE_MS: '2000',
+      ...(options.shards === undefined ? {} : { SHARDLEDGER_SHARDS: String(options.shards) }),
     },
   });
   const { url } = await firstLine(child, 'the payments server');

@@ -20,7 +20,9 @@ it('ends every payment once after a SIGKILL mid-payment, with the ledger in agre
     { match: { operation: 'authorize', reference: 'slow-*' }, action: 'delay', delayMs: 1_500 },
     { match: { operation: 'authorize', reference: 'stuck-*' }, action: 'timeout', delayMs: 60_000 },
   ]);
-  let server = await h.startServer({ dir, port, pspUrl: psp.url, pspTimeoutMs: 5_000 });
+  // Four shards: the sellers' wallets spread over them, so holds run as cross-shard pending
+  // transfers, each alone, rather than as one atomic group.
+  let server = await h.startServer({ dir, port, pspUrl: psp.url, pspTimeoutMs: 5_000, shards: 4 });
   const api = server.url;
   const orders: [string, string, string][] = [
     ['slow-1', 'seller-1', '40.00'],
@@ -72,6 +74,7 @@ it('ends every payment once after a SIGKILL mid-payment, with the ledger in agre
     expect([one?.balance, two?.balance, three?.balance]).toEqual([3_920n, 5_880n, 0n]);
     expect([one?.creditsPending, two?.creditsPending, three?.creditsPending]).toEqual([0n, 0n, 0n]);
     expect(fees?.creditsPending).toBe(0n);
+    expect(new Set(ids.map((id) => ledger.shardOf(id))).size).toBeGreaterThan(1);
     expect((await ledger.verify()).ok).toBe(true);
     const db = new Database(join(dir, 'payments.sqlite'), { readonly: true });
     const unsynced = db.prepare('SELECT count(*) AS n FROM payments WHERE ledger_synced = 0').get();
