@@ -46,7 +46,15 @@ export interface Process {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Children still running when the test process exits (a failed test) are killed with it. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 function processOf(url: string, child: ChildProcess): Process {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   return {
     url,
     child,
