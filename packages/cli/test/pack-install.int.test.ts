@@ -12,9 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const packageDirs = ['ledger-core', 'shard-router', 'bench', 'reconciliation', 'cli'].map(
-  (name) => `packages/${name}`,
-);
+const packageDirs = [
+  'ledger-core',
+  'shard-router',
+  'bench',
+  'reconciliation',
+  'payments',
+  'cli',
+].map((name) => `packages/${name}`);
 const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
 const appSource = fileURLToPath(new URL('fixtures/packed-app.ts', import.meta.url));
 const librarySource = fileURLToPath(new URL('fixtures/packed-app-no-sqlite.ts', import.meta.url));
@@ -111,6 +116,7 @@ beforeAll(async () => {
     'shardledger-bench-0.1.0.tgz',
     'shardledger-cli-0.1.0.tgz',
     'shardledger-ledger-core-0.1.0.tgz',
+    'shardledger-payments-0.1.0.tgz',
     'shardledger-reconciliation-0.1.0.tgz',
     'shardledger-shard-router-0.1.0.tgz',
   ]);
