@@ -39,6 +39,7 @@ export {
   type CommandStatus,
   type Durability,
 } from '@shardledger/ledger-core';
+export type { ReplicationOptions } from './replication/replication-options.js';
 export type { LagSource, LedgerMetrics, ReadModelLag, ShardMetrics } from './metrics.js';
 export type { SagaCounts, TransferCounts } from './metrics-tally.js';
 export * from './read-model/index.js';
