@@ -128,7 +128,7 @@ describe('replicated durability on a NATS JetStream cluster', () => {
     const leader = await streamLeader(`${name}-shard-0`);
     const acknowledged: string[] = [];
     const failures: string[] = [];
-    const stopAt = Date.now() + 4_000;
+    const stopAt = Date.now() + 2_500;
     const caller = async (callerIndex: number): Promise<void> => {
       for (let round = 0; Date.now() < stopAt; round++) {
         const batch = transfers(`load-${callerIndex}-${round}`, 20);
@@ -142,7 +142,7 @@ describe('replicated durability on a NATS JetStream cluster', () => {
       }
     };
     const load = Promise.all([0, 1, 2, 3].map(caller));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await new Promise((resolve) => setTimeout(resolve, 700));
     await cluster.kill(leader);
     await load;
     expect(failures).toEqual([]);
@@ -165,7 +165,7 @@ describe('replicated durability on a NATS JetStream cluster', () => {
   it('fails calls with REPLICATION_UNAVAILABLE without a quorum, and writes again once a node returns', async () => {
     const name = 'quorum';
     // One shard: a call is one group commit, no saga steps between shards.
-    const ledger = await openReplicated(await newDir(), name, 1_000, 1);
+    const ledger = await openReplicated(await newDir(), name, 500, 1);
     await seedAccounts(ledger);
     await ledger.createTransfers(transfers('before', 50));
     await Promise.all([cluster.kill(1), cluster.kill(2)]);
@@ -173,7 +173,7 @@ describe('replicated durability on a NATS JetStream cluster', () => {
       'REPLICATION_UNAVAILABLE',
     );
     // Refused before anything is written while the stall lasts.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await errorCodeOf(ledger.createTransfers(transfers('refused', 10)))).toBe(
       'REPLICATION_UNAVAILABLE',
     );
