@@ -13,6 +13,7 @@ import { registerHistory } from './commands/history.js';
 import { registerInfo } from './commands/info.js';
 import { registerInit } from './commands/init.js';
 import { registerProject } from './commands/project.js';
+import { registerReplicate } from './commands/replicate.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerBackup } from './commands/backup.js';
 import { registerStatement } from './commands/statement.js';
@@ -40,6 +41,7 @@ const commands: readonly ((program: Command) => void)[] = [
   registerBackup,
   registerExport,
   registerInfo,
+  registerReplicate,
   registerBench,
 ];
 

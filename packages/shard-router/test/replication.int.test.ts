@@ -5,7 +5,9 @@
 // on temp dirs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@shardledger/ledger-core/testing';
-import { Ledger, type TransferInput } from '../src/index.js';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Ledger, replicationStatus, type TransferInput } from '../src/index.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { startNatsCluster, type NatsCluster } from './nats-cluster.js';
@@ -73,6 +75,20 @@ async function restoredBalances(name: string): Promise<string[]> {
   } finally {
     await restored.close();
   }
+}
+
+const cliMain = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+
+/** Runs the built `shardledger` command. */
+function runCli(
+  args: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliMain, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** The index of the node that leads `stream`. */
@@ -225,6 +241,48 @@ describe('replicated durability on a NATS JetStream cluster', () => {
     const live = await balances(second);
     await second.close();
     expect(await restoredBalances(name)).toEqual(live);
+  });
+
+  it('shows each stream with its replicas in `shardledger replicate status`', async () => {
+    const name = 'status';
+    const ledger = await openReplicated(await newDir(), name);
+    await seedAccounts(ledger);
+    await ledger.createTransfers(transfers('s', 40));
+    await ledger.close();
+    const status = await replicationStatus({ servers: [...cluster.servers], name });
+    expect(status.shards).toBe(2);
+    expect(status.streams.map((stream) => stream.name)).toEqual([
+      `${name}-shard-0`,
+      `${name}-shard-1`,
+    ]);
+    for (const stream of status.streams) {
+      expect(stream.replicas).toBe(3);
+      expect(stream.lastSeq).toBeGreaterThan(0);
+      expect(stream.followers.length).toBe(2);
+    }
+    const run = await runCli([
+      'replicate',
+      'status',
+      '--servers',
+      cluster.servers.join(','),
+      '--name',
+      name,
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    const printed = JSON.parse(run.stdout) as { streams: { lastSeq: number }[] };
+    expect(printed.streams.map((stream) => stream.lastSeq)).toEqual(
+      status.streams.map((stream) => stream.lastSeq),
+    );
+    const missing = await runCli([
+      'replicate',
+      'status',
+      '--servers',
+      cluster.servers[0] as string,
+      '--name',
+      'absent',
+    ]);
+    expect(missing.stderr).toMatch(/^shardledger: NOT_A_LEDGER: /);
   });
 
   it('fails at open with REPLICATION_UNAVAILABLE when no server answers', async () => {
