@@ -4,6 +4,7 @@
 // fenced; method: a real nats-server cluster on loopback ports (nats-cluster.ts) and real Ledgers
 // on temp dirs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShardEngine } from '@shardledger/ledger-core';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -222,7 +223,8 @@ describe('replicated durability on a NATS JetStream cluster', () => {
 
   it('fences a second writer of the same shard: its publish is refused and it steps down', async () => {
     const name = 'fence';
-    const first = await openReplicated(await newDir(), name);
+    const firstDir = await newDir();
+    const first = await openReplicated(firstDir, name);
     await seedAccounts(first);
     await first.createTransfers(transfers('first', 20));
     // A second process restores the ledger into its own dir and writes to every shard.
@@ -235,6 +237,8 @@ describe('replicated durability on a NATS JetStream cluster', () => {
     );
     expect(await errorCodeOf(first.createTransfers(transfers('again', 1)))).toBe('WRITER_FENCED');
     await first.close();
+    // Its dir now holds a record the stream does not: refused, to be restored afresh.
+    expect(await errorCodeOf(openReplicated(firstDir, name))).toBe('WRITER_FENCED');
     expect(
       (await second.createTransfers(transfers('still', 20))).every((r) => r.status === 'ok'),
     ).toBe(true);
@@ -283,6 +287,27 @@ describe('replicated durability on a NATS JetStream cluster', () => {
       'absent',
     ]);
     expect(missing.stderr).toMatch(/^shardledger: NOT_A_LEDGER: /);
+  });
+
+  it('refuses replication options that do not fit, before anything is opened', async () => {
+    const dir = await newDir();
+    const servers = [...cluster.servers];
+    const refused = [
+      { dir, durability: 'replicated' as const },
+      { dir, durability: 'strict' as const, replication: { servers } },
+      { dir, replication: { servers: [] } },
+      { dir, replication: { servers, name: 'a.b' } },
+      { dir, replication: { servers, replicas: 7 } },
+      { dir, replication: { servers, ackTimeoutMs: 1 } },
+    ];
+    for (const options of refused)
+      expect(await errorCodeOf(Ledger.open(options)), JSON.stringify(options)).toBe(
+        'INVALID_ARGUMENT',
+      );
+    // A shard engine in replicated durability needs its replica.
+    expect(await errorCodeOf(ShardEngine.open({ dir, durability: 'replicated' }))).toBe(
+      'INVALID_ARGUMENT',
+    );
   });
 
   it('fails at open with REPLICATION_UNAVAILABLE when no server answers', async () => {
