@@ -185,7 +185,13 @@ describe('replicated durability on a NATS JetStream cluster', () => {
     const ledger = await openReplicated(await newDir(), name, 500, 1);
     await seedAccounts(ledger);
     await ledger.createTransfers(transfers('before', 50));
+    const closing = await openReplicated(await newDir(), `${name}-closing`, 500, 1);
+    await seedAccounts(closing);
     await Promise.all([cluster.kill(1), cluster.kill(2)]);
+    // A ledger closed while its stream has no quorum still closes, after ackTimeoutMs.
+    const pending = errorCodeOf(closing.createTransfers(transfers('pending', 5)));
+    await closing.close();
+    expect(await pending).toBe('REPLICATION_UNAVAILABLE');
     expect(await errorCodeOf(ledger.createTransfers(transfers('during', 10)))).toBe(
       'REPLICATION_UNAVAILABLE',
     );

@@ -15,6 +15,7 @@
 // REPLICATION_UNAVAILABLE, and new calls are refused before anything is written, until the stream
 // has every record.
 
+import type { PubAck } from '@nats-io/jetstream';
 import { LedgerError, type RecordReplica } from '@shardledger/ledger-core';
 import { publishAttemptTimeoutMs, type ReplicationSettings } from './replication-options.js';
 import type { ShardStream } from './shard-stream.js';
@@ -33,6 +34,8 @@ interface PendingRecord {
   /** The stream sequence this record must follow. */
   readonly expectedLastSeq: number;
   acknowledged: boolean;
+  /** Resolves once the record was acknowledged or failed. */
+  readonly settled: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (error: LedgerError) => void;
 }
@@ -87,6 +90,10 @@ export class ShardReplicator implements RecordReplica {
       bytes,
       expectedLastSeq,
       acknowledged: false,
+      settled: acknowledged.then(
+        () => undefined,
+        () => undefined,
+      ),
       resolve,
       reject,
     };
@@ -141,9 +148,7 @@ export class ShardReplicator implements RecordReplica {
       )
       .then(
         async (ack) => {
-          const placed = ack.duplicate
-            ? await this.storedAt(record, ack.seq)
-            : this.placedAt(record, ack.seq);
+          const placed = await this.placementOf(record, ack);
           if (placed === 'ours') this.acknowledge(record);
           else if (placed === 'theirs') this.fence(this.fencedError(record, ack.seq));
           else this.stall();
@@ -153,20 +158,22 @@ export class ShardReplicator implements RecordReplica {
       .catch((error: unknown) => this.fence(error));
   }
 
-  /** Where a stored (not duplicate) publish landed: ours only right after the expected sequence
-   * (the server enforces it; anything else means the stream is not the one this writer knows). */
-  private placedAt(record: PendingRecord, seq: number): Placement {
-    return seq === record.expectedLastSeq + 1 ? 'ours' : 'theirs';
+  /** Where an acknowledged publish put the record: stored right after the expected sequence is
+   * ours (the server enforces the expectation); a duplicate, or anything unexpected, is checked
+   * against what the stream holds there. */
+  private placementOf(record: PendingRecord, ack: PubAck): Promise<Placement> | Placement {
+    if (!ack.duplicate && ack.seq === record.expectedLastSeq + 1) return 'ours';
+    return this.storedAt(record);
   }
 
-  /** Whether the stream holds this record's very bytes at `seq`, right after the expected
-   * sequence ('theirs': another writer's record is there); 'unknown' when the stream could not
-   * be read (a leader being elected): asked again later. */
-  private async storedAt(record: PendingRecord, seq: number): Promise<Placement> {
-    if (this.placedAt(record, seq) === 'theirs') return 'theirs';
+  /** Whether the stream holds this record's very bytes right after its expected sequence
+   * ('theirs': another writer's record is there); 'unknown' when nothing could be read there (a
+   * leader being elected): asked again later. A duplicate's acknowledged sequence is not relied
+   * on: a leader elected meanwhile may not have the original's position in its dedupe index. */
+  private async storedAt(record: PendingRecord): Promise<Placement> {
     let stored: Awaited<ReturnType<ShardStream['recordAt']>>;
     try {
-      stored = await this.stream.recordAt(seq, true);
+      stored = await this.stream.recordAt(record.expectedLastSeq + 1, true);
     } catch {
       return 'unknown';
     }
@@ -241,12 +248,12 @@ export class ShardReplicator implements RecordReplica {
         head.expectedLastSeq,
         publishAttemptTimeoutMs,
       );
-      placed = ack.duplicate ? await this.storedAt(head, ack.seq) : this.placedAt(head, ack.seq);
+      placed = await this.placementOf(head, ack);
     } catch (error) {
       if (apiErrorCode(error) !== wrongLastSequenceCode) return false;
       // Something is where this record belongs: an earlier try of it (past the dedupe window,
       // or not yet in a new leader's dedupe index), or another writer's record.
-      placed = await this.storedAt(head, head.expectedLastSeq + 1);
+      placed = await this.storedAt(head);
     }
     if (placed === 'theirs') throw this.fencedError(head, head.expectedLastSeq + 1);
     if (placed === 'unknown') return false;
@@ -260,9 +267,25 @@ export class ShardReplicator implements RecordReplica {
     this.unavailable = null;
   }
 
-  /** Stops retrying; pending records stay unacknowledged (their calls fail with the shard). */
-  close(): void {
+  /** Waits up to ackTimeoutMs for the records handed over to be acknowledged, then stops: any
+   * still pending fail with REPLICATION_UNAVAILABLE (they are committed locally, and the next
+   * open of this dir publishes them), so that closing a shard never hangs on a lost quorum. */
+  async close(): Promise<void> {
+    const last = this.pending.at(-1);
+    if (last !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.settings.ackTimeoutMs);
+      });
+      await Promise.race([last.settled, timeout]);
+      clearTimeout(timer);
+    }
     this.closed = true;
+    const error = new LedgerError('REPLICATION_UNAVAILABLE', {
+      stream: this.stream.name,
+      problem: 'closed before the stream acknowledged',
+    });
+    for (const record of this.pending.splice(0)) record.reject(error);
     this.endStall();
   }
 }

@@ -22,9 +22,8 @@ export async function openReplica(
   return openShardReplica({ dir, shard, ledgerId, settings, mapSizeBytes: engine.mapSizeBytes });
 }
 
-/** Stops the publisher and closes the connection (after the engine closed: nothing is pending). */
+/** Closes the connection (after the publisher and the engine closed: nothing is pending). */
 export async function closeReplica(replica: OpenedShardReplica | undefined): Promise<void> {
   if (replica === undefined) return;
-  replica.replicator.close();
   await replica.link.connection.close();
 }

@@ -270,6 +270,8 @@ async function execute<Op extends ShardOp>(request: ShardRequest<Op>): Promise<S
 
 async function close(shard: ShardEngine): Promise<null> {
   engine = undefined;
+  // The replica first: a shard whose stream lost its quorum must still close.
+  await replica?.replicator.close();
   await shard.close();
   await closeReplica(replica);
   // Nothing is left to do: let the thread end once the reply is flushed.
