@@ -100,3 +100,15 @@ export function ledgerBucketName(name: string): string {
 export function recordMessageId(ledgerId: string, shard: number, first: number): string {
   return `${ledgerId}:${shard}:${first}`;
 }
+
+/** One shard stream as the cluster reports it (replicationStatus). */
+export interface StreamState {
+  readonly name: string;
+  readonly messages: number;
+  readonly lastSeq: number;
+  readonly bytes: number;
+  readonly replicas: number;
+  readonly leader: string | null;
+  /** Each replica other than the leader: its name, whether it is current, how far behind. */
+  readonly followers: readonly { name: string; current: boolean; lag: number }[];
+}

@@ -10,8 +10,9 @@ import {
   ledgerBucketName,
   replicationSettings,
   type ReplicationOptions,
+  type StreamState,
 } from './replication-options.js';
-import { ShardStream, type StreamState } from './shard-stream.js';
+import { ShardStream } from './shard-stream.js';
 
 export interface ReplicationStatus {
   readonly name: string;

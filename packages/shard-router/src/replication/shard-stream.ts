@@ -21,6 +21,7 @@ import {
   streamName,
   streamSubject,
   type ReplicationSettings,
+  type StreamState,
 } from './replication-options.js';
 
 const firstHeader = 'Shardledger-First';
@@ -37,17 +38,6 @@ export interface StreamRecord {
   readonly last: number;
   readonly messageId: string;
   readonly bytes: Uint8Array;
-}
-
-export interface StreamState {
-  readonly name: string;
-  readonly messages: number;
-  readonly lastSeq: number;
-  readonly bytes: number;
-  readonly replicas: number;
-  readonly leader: string | null;
-  /** Each replica other than the leader: its name, whether it is current, how far behind. */
-  readonly followers: readonly { name: string; current: boolean; lag: number }[];
 }
 
 export class ShardStream {
