@@ -129,8 +129,6 @@ describe('shardledger on bad input', () => {
       ['snapshot'],
       ['export'],
       ['info'],
-      ['replicate'],
-      ['replicate', 'status'],
       ['bench'],
     ];
     const helps = await Promise.all(commands.map((args) => run(...args, '--help')));

@@ -85,7 +85,6 @@ const ledgerCoreTypes = [
   'PendingTransferPosted',
   'PendingTransferVoided',
   'PostPendingInput',
-  'RecordReplica',
   'RejectionCode',
   'RejectionStatus',
   'ReservationCommitted',
@@ -121,7 +120,6 @@ const shardRouterValues = [
   'projectionTables',
   'readModelFileName',
   'readModelSchemaVersion',
-  'replicationStatus',
 ];
 
 const shardRouterTypes = [
@@ -160,15 +158,12 @@ const shardRouterTypes = [
   'ReadModelLag',
   'ReadModelOptions',
   'ReadModelQueries',
-  'ReplicationOptions',
-  'ReplicationStatus',
   'SagaCounts',
   'ShardLag',
   'ShardMetrics',
   'SnapshotInfo',
   'Statement',
   'StatementOptions',
-  'StreamState',
   'Transfer',
   'TransferCounts',
   'TransferInput',

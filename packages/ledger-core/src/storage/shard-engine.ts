@@ -67,7 +67,6 @@ import { engineInfo } from './engine-info.js';
 import { SnapshotTaker } from './snapshot-taker.js';
 import { ShardBackups } from './shard-backups.js';
 import { ExpiryTimer } from './expiry-timer.js';
-import { checkDurability, type RecordReplica } from './replication-hooks.js';
 
 const DEFAULT_MAP_SIZE = 64 * 1024 ** 3;
 
@@ -85,7 +84,6 @@ export class ShardEngine implements ShardEngineApi {
   private readonly durability: Durability;
   private readonly clock: () => bigint;
   private readonly commitFault: (() => Error | undefined) | undefined;
-  private readonly replica: RecordReplica | undefined;
   private state: LedgerState;
   /** The id and saga indexes as decide sees them, with what is staged for the next commit. */
   private readonly index: IdIndex;
@@ -131,7 +129,6 @@ export class ShardEngine implements ShardEngineApi {
     this.durability = options.durability ?? 'strict';
     this.clock = options.clock ?? wallClock();
     this.commitFault = options.commitFault;
-    this.replica = options.replica;
     this.state = initialState();
     this.index = new IdIndex(db);
     this.context = this.index.context;
@@ -154,7 +151,13 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   static async open(options: ShardEngineOptions): Promise<ShardEngine> {
-    checkDurability(options.durability, options.replica);
+    if (
+      options.durability !== undefined &&
+      options.durability !== 'strict' &&
+      options.durability !== 'relaxed'
+    ) {
+      throw new LedgerError('INVALID_ARGUMENT', { durability: String(options.durability) });
+    }
     // Before LMDB opens the file: it would create a missing one.
     if (options.identity !== undefined) checkShardFiles(options.dir, options.identity);
     const db = openShardDatabases(options.dir, options.mapSizeBytes ?? DEFAULT_MAP_SIZE);
@@ -176,8 +179,8 @@ export class ShardEngine implements ShardEngineApi {
     await checkFormatVersion(shard);
     this.index.load(this.db);
     const fence = await WriterFence.take({ env: this.db.env, db: this.db.writer, dir: this.dir });
-    const { index, history, snapshots, stop, replica } = this;
-    const writer = new CommitWriter({ dir: this.dir, db: this.db, index, fence, stop, replica });
+    const { index, history, snapshots, stop } = this;
+    const writer = new CommitWriter({ dir: this.dir, db: this.db, index, fence, stop });
     this.writer = writer;
     this.history.complete = await markHistoryIndex(this.db, this.history.enabled);
     const started = performance.now();
