@@ -13,28 +13,22 @@ import { AssertionError, assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import { limits } from '../limits.js';
 import { checkBalanceTotals } from '../domain/audit.js';
-import { initialState, type LedgerState, type ReservationState } from '../domain/state.js';
+import { initialState, type LedgerState } from '../domain/state.js';
 import {
   accountFlags,
   type Command,
   type DecideContext,
   type LedgerEvent,
-  type SagaOutcome,
-  type TransferRecord,
 } from '../domain/types.js';
 import { encodeEventRecord, EventRecordBuilder } from './event-record.js';
 import { readCommandBatch, ResultBatchWriter } from './batch-codec.js';
 import { isSagaCommand } from './saga-codec.js';
 import type {
-  AccountView,
   BackupCut,
   BackupInfo,
   CommandResult,
   Durability,
   EngineInfo,
-  HistoryOptions,
-  HistoryPage,
-  SequencedEvent,
   ShardEngineApi,
   ShardEngineOptions,
   SnapshotInfo,
@@ -47,8 +41,8 @@ import { WriterFence } from './writer-fence.js';
 import { checkShardFiles } from './shard-identity.js';
 import { createBackupDir } from './backup-copy.js';
 import { corruptionOf } from './corruption.js';
-import { accountView } from './account-view.js';
 import { AccountHistory } from './account-history.js';
+import { ShardReads } from './shard-reads.js';
 import { EventLog } from './event-log.js';
 import { IdIndex } from './id-index.js';
 import { addDecidedEvents, PlainRun, runPlainLane } from './plain-lane.js';
@@ -67,31 +61,21 @@ import { engineInfo } from './engine-info.js';
 import { SnapshotTaker } from './snapshot-taker.js';
 import { ShardBackups } from './shard-backups.js';
 import { ExpiryTimer } from './expiry-timer.js';
+import { checkDurability, mapSizeDefault, wallClock } from './engine-options.js';
 
-const DEFAULT_MAP_SIZE = 64 * 1024 ** 3;
-
-/** Wall clock in nanoseconds since the epoch, monotonic within the process. */
-function wallClock(): () => bigint {
-  const offset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
-  return () => process.hrtime.bigint() + offset;
-}
-
-export class ShardEngine implements ShardEngineApi {
+export class ShardEngine extends ShardReads implements ShardEngineApi {
   readonly dir: string;
   private readonly db: ShardDatabases;
-  private readonly log: EventLog;
+  protected readonly log: EventLog;
   private readonly snapshots: SnapshotStore;
   private readonly durability: Durability;
   private readonly clock: () => bigint;
   private readonly commitFault: (() => Error | undefined) | undefined;
-  private state: LedgerState;
+  protected state: LedgerState;
   /** The id and saga indexes as decide sees them, with what is staged for the next commit. */
   private readonly index: IdIndex;
-  /** The lookups decide makes (the id index's), and the timestamp of the command decided. */
-  private readonly context: DecideContext & { timestamp: bigint };
-  private readonly history: AccountHistory;
-  /** Resolves when every batch applied so far is durable. */
-  private durable: Promise<void> = Promise.resolve();
+  protected readonly context: DecideContext & { timestamp: bigint };
+  protected readonly history: AccountHistory;
   /** Set by the first failed write or broken invariant; the engine then refuses everything. */
   private readonly stop = new FailStop();
   private get failure(): LedgerError | null {
@@ -122,6 +106,7 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   private constructor(options: ShardEngineOptions, db: ShardDatabases) {
+    super();
     this.dir = options.dir;
     this.db = db;
     this.log = new EventLog(db.log, options.dir);
@@ -151,16 +136,10 @@ export class ShardEngine implements ShardEngineApi {
   }
 
   static async open(options: ShardEngineOptions): Promise<ShardEngine> {
-    if (
-      options.durability !== undefined &&
-      options.durability !== 'strict' &&
-      options.durability !== 'relaxed'
-    ) {
-      throw new LedgerError('INVALID_ARGUMENT', { durability: String(options.durability) });
-    }
+    checkDurability(options.durability);
     // Before LMDB opens the file: it would create a missing one.
     if (options.identity !== undefined) checkShardFiles(options.dir, options.identity);
-    const db = openShardDatabases(options.dir, options.mapSizeBytes ?? DEFAULT_MAP_SIZE);
+    const db = openShardDatabases(options.dir, options.mapSizeBytes ?? mapSizeDefault);
     const engine = new ShardEngine(options, db);
     try {
       await engine.openChecked(options.identity);
@@ -196,7 +175,7 @@ export class ShardEngine implements ShardEngineApi {
 
   // ---- write path -------------------------------------------------------------------------
 
-  private ensureOpen(): void {
+  protected ensureOpen(): void {
     if (this.failure !== null) throw this.failure;
     if (this.closed) throw new LedgerError('LEDGER_CLOSED');
   }
@@ -347,84 +326,6 @@ export class ShardEngine implements ShardEngineApi {
         // A failed background snapshot is not fatal: recovery uses an older one or the log.
       });
     }
-  }
-
-  // ---- read path --------------------------------------------------------------------------
-
-  /** Resolves once everything applied so far is durable. */
-  private async settled(): Promise<void> {
-    this.ensureOpen();
-    await this.durable;
-  }
-
-  async lookupAccounts(ids: readonly string[]): Promise<(AccountView | undefined)[]> {
-    this.ensureOpen();
-    const found = ids.map((id) => {
-      const account = this.state.accounts.get(id);
-      return account === undefined ? undefined : accountView(account);
-    });
-    await this.settled();
-    return found;
-  }
-
-  async lookupTransfers(ids: readonly string[]): Promise<(TransferRecord | undefined)[]> {
-    this.ensureOpen();
-    const transfers = this.context.transfers;
-    const found = ids.map((id) => {
-      const record = transfers.get(id);
-      return record === undefined || record.state === 'released' ? undefined : record;
-    });
-    await this.settled();
-    return found;
-  }
-
-  async sagaOutcome(sagaId: string): Promise<SagaOutcome | undefined> {
-    this.ensureOpen();
-    const outcome = this.state.reservations.has(sagaId)
-      ? 'reserved'
-      : this.context.sagas.get(sagaId);
-    await this.settled();
-    return outcome;
-  }
-
-  async reservation(sagaId: string): Promise<ReservationState | undefined> {
-    this.ensureOpen();
-    const open = this.state.reservations.get(sagaId);
-    await this.settled();
-    return open;
-  }
-  async openReservations(): Promise<ReservationState[]> {
-    this.ensureOpen();
-    const open = [...this.state.reservations.values()];
-    await this.settled();
-    return open;
-  }
-
-  async accountHistory(accountId: string, options: HistoryOptions = {}): Promise<HistoryPage> {
-    await this.settled();
-    const lookup = (id: string): TransferRecord | undefined => this.context.transfers.get(id);
-    return this.history.page(this.state, accountId, options, lookup);
-  }
-
-  async balanceAsOf(
-    accountId: string,
-    at: { sequence?: number; timestamp?: bigint },
-  ): Promise<AccountView | undefined> {
-    await this.settled();
-    return this.history.balanceAsOf(this.state, accountId, at);
-  }
-
-  async readEvents(afterSequence: number, limit: number): Promise<SequencedEvent[]> {
-    // Only what is durable: everything applied before the call is durable once settled.
-    const durableThrough = this.state.lastSequence;
-    await this.settled();
-    return this.log.readEvents(afterSequence, limit, durableThrough);
-  }
-
-  async readRecords(afterSequence: number, limitEvents: number): Promise<Uint8Array[]> {
-    const durableThrough = this.state.lastSequence;
-    await this.settled();
-    return this.log.readRecords(afterSequence, limitEvents, durableThrough);
   }
 
   // ---- verification, snapshots, lifecycle ------------------------------------------------
