@@ -14,12 +14,7 @@ import { LedgerError } from '../errors.js';
 import { limits } from '../limits.js';
 import { checkBalanceTotals } from '../domain/audit.js';
 import { initialState, type LedgerState } from '../domain/state.js';
-import {
-  accountFlags,
-  type Command,
-  type DecideContext,
-  type LedgerEvent,
-} from '../domain/types.js';
+import { accountFlags, type Command, type LedgerEvent } from '../domain/types.js';
 import { encodeEventRecord, EventRecordBuilder } from './event-record.js';
 import { readCommandBatch, ResultBatchWriter } from './batch-codec.js';
 import { isSagaCommand } from './saga-codec.js';
@@ -66,16 +61,12 @@ import { checkDurability, mapSizeDefault, wallClock } from './engine-options.js'
 export class ShardEngine extends ShardReads implements ShardEngineApi {
   readonly dir: string;
   private readonly db: ShardDatabases;
-  protected readonly log: EventLog;
   private readonly snapshots: SnapshotStore;
   private readonly durability: Durability;
   private readonly clock: () => bigint;
   private readonly commitFault: (() => Error | undefined) | undefined;
-  protected state: LedgerState;
   /** The id and saga indexes as decide sees them, with what is staged for the next commit. */
   private readonly index: IdIndex;
-  protected readonly context: DecideContext & { timestamp: bigint };
-  protected readonly history: AccountHistory;
   /** Set by the first failed write or broken invariant; the engine then refuses everything. */
   private readonly stop = new FailStop();
   private get failure(): LedgerError | null {
@@ -175,6 +166,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
 
   // ---- write path -------------------------------------------------------------------------
 
+  /** @internal */
   protected ensureOpen(): void {
     if (this.failure !== null) throw this.failure;
     if (this.closed) throw new LedgerError('LEDGER_CLOSED');

@@ -10,20 +10,24 @@ import type { AccountHistory } from './account-history.js';
 import type { AccountView, HistoryOptions, HistoryPage, SequencedEvent } from './engine-types.js';
 import type { EventLog } from './event-log.js';
 
+/** Set by the engine (ShardEngine's constructor and open). */
 export abstract class ShardReads {
-  /** The shard's state in memory: set by the engine on open, then changed by evolve. */
-  protected abstract state: LedgerState;
-  /** The lookups decide makes (the id index's), and the timestamp of the command decided. */
-  protected abstract readonly context: DecideContext & { timestamp: bigint };
-  protected abstract readonly history: AccountHistory;
-  protected abstract readonly log: EventLog;
-  /** Resolves when every batch applied so far is durable. */
+  /** @internal The shard's state in memory: set by the engine on open, then changed by evolve. */
+  protected state!: LedgerState;
+  /** @internal The lookups decide makes (the id index's), and the timestamp of the command
+   * decided. */
+  protected context!: DecideContext & { timestamp: bigint };
+  /** @internal */
+  protected history!: AccountHistory;
+  /** @internal */
+  protected log!: EventLog;
+  /** @internal Resolves when every batch applied so far is durable. */
   protected durable: Promise<void> = Promise.resolve();
 
-  /** Throws once the engine is closed or failed. */
+  /** @internal Throws once the engine is closed or failed. */
   protected abstract ensureOpen(): void;
 
-  /** Resolves once everything applied so far is durable. */
+  /** @internal Resolves once everything applied so far is durable. */
   protected async settled(): Promise<void> {
     this.ensureOpen();
     await this.durable;
