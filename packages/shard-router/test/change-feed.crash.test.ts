@@ -3,13 +3,13 @@
 // and consumes. Method: a child process (fixtures/change-feed-consumer.mjs, compiled package)
 // writes seeded transfers and consumes the feed into SQLite until it is killed at seeded random
 // moments; afterwards the stored events are compared with the shards' logs.
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../src/index.js';
+import { runAndKill } from './ledger-fixtures.js';
 
 const KILLS = 4;
 const SEED = 83;
@@ -30,36 +30,6 @@ interface StoredChange {
 interface Database {
   prepare(source: string): { all(): unknown[]; get(): unknown };
   close(): void;
-}
-
-/** Runs the child and SIGKILLs it `delayMs` after it printed "ready". */
-function runAndKill(options: {
-  dir: string;
-  path: string;
-  run: number;
-  delayMs: number;
-}): Promise<{ ready: boolean; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [CHILD, options.dir, options.path, String(options.run), String(SEED)],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let ready = false;
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (!ready && chunk.toString().includes('ready')) {
-        ready = true;
-        setTimeout(() => child.kill('SIGKILL'), options.delayMs);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', () => resolve({ ready, stderr }));
-    setTimeout(() => child.kill('SIGKILL'), 20_000);
-  });
 }
 
 function storedChanges(path: string): { changes: StoredChange[]; cursor: string | null } {
@@ -91,7 +61,12 @@ describe('change feed under SIGKILL', () => {
     const storedAfterKill: number[] = [];
     for (let run = 0; run < KILLS; run += 1) {
       state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-      const outcome = await runAndKill({ dir, path, run, delayMs: 150 + (state % 500) });
+      const outcome = await runAndKill(
+        CHILD,
+        [dir, path, String(run), String(SEED)],
+        150 + (state % 500),
+        20_000,
+      );
       expect(outcome.stderr).toBe('');
       expect(outcome.ready).toBe(true);
       storedAfterKill.push(storedChanges(path).changes.length);

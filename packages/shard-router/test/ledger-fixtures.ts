@@ -94,3 +94,32 @@ export function runToExit(
     child.on('close', (code, signal) => resolve({ stdout, stderr, code, signal }));
   });
 }
+
+/** Runs `script` with `args` in a child process and SIGKILLs it `delayMs` after it printed
+ * "ready" (or after `limitMs`, whatever it printed); resolves once it has exited. */
+export function runAndKill(
+  script: string,
+  args: readonly string[],
+  delayMs: number,
+  limitMs: number,
+): Promise<{ ready: boolean; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let ready = false;
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (!ready && chunk.toString().includes('ready')) {
+        ready = true;
+        setTimeout(() => child.kill('SIGKILL'), delayMs);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', () => resolve({ ready, stderr }));
+    setTimeout(() => child.kill('SIGKILL'), limitMs);
+  });
+}

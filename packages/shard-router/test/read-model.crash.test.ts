@@ -2,12 +2,12 @@
 // process (fixtures/read-model-projector.mjs, compiled package) owns the ledger, writes transfers and
 // projects them in small batches; it is killed at seeded random moments, many times. Afterwards the
 // file is caught up and compared, row for row, with a rebuild into a fresh file, and with the ledger.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../src/index.js';
+import { runAndKill } from './ledger-fixtures.js';
 import { ReadModel, dumpProjection } from '../src/read-model/index.js';
 import { openReadModelDb } from '../src/read-model/read-model-db.js';
 
@@ -18,36 +18,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   await Promise.all(cleanups.map((cleanup) => cleanup()));
 });
-
-/** Runs the child and SIGKILLs it `delayMs` after it printed "ready". */
-function runAndKill(options: {
-  dir: string;
-  path: string;
-  run: number;
-  delayMs: number;
-}): Promise<{ ready: boolean; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [CHILD, options.dir, options.path, String(options.run), String(SEED)],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let ready = false;
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (!ready && chunk.toString().includes('ready')) {
-        ready = true;
-        setTimeout(() => child.kill('SIGKILL'), options.delayMs);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', () => resolve({ ready, stderr }));
-    setTimeout(() => child.kill('SIGKILL'), 30_000);
-  });
-}
 
 describe('read model under SIGKILL', () => {
   it('after many kills mid-batch, the file equals a fresh rebuild and the ledger', async () => {
@@ -71,7 +41,12 @@ describe('read model under SIGKILL', () => {
     let advances = 0;
     for (let run = 0; run < KILLS || (advances <= KILLS / 2 && run < 2 * KILLS); run += 1) {
       state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-      const outcome = await runAndKill({ dir, path, run, delayMs: 5 + (state % 400) + extraMs });
+      const outcome = await runAndKill(
+        CHILD,
+        [dir, path, String(run), String(SEED)],
+        5 + (state % 400) + extraMs,
+        30_000,
+      );
       expect(outcome.stderr).toBe('');
       expect(outcome.ready).toBe(true);
       // The killed projector's file as the next run finds it (SQLite recovers the WAL on open).
