@@ -128,6 +128,7 @@ const exitCodeByCode: Partial<Record<string, ExitCode>> = {
   SHARD_UNAVAILABLE: exitCodes.unavailable,
   QUEUE_FULL: exitCodes.unavailable,
   TIMEOUT: exitCodes.unavailable,
+  REPLICATION_UNAVAILABLE: exitCodes.unavailable,
   LEDGER_CLOSED: exitCodes.unavailable,
   TRANSFER_IN_FLIGHT: exitCodes.unavailable,
   ASSERTION_FAILED: exitCodes.internal,
@@ -202,6 +203,7 @@ const hints: Partial<Record<string, string>> = {
   SHARD_UNAVAILABLE: 'retry the same command with the same ids',
   QUEUE_FULL: 'retry the same command with the same ids',
   TIMEOUT: 'retry the same command with the same ids',
+  REPLICATION_UNAVAILABLE: 'check the NATS cluster, then retry the same command with the same ids',
   ASSERTION_FAILED: 'this is a bug: please report it with the output of shardledger verify',
   INTERNAL_ERROR: 'this is a bug: please report it',
 };

@@ -16,6 +16,7 @@ import { registerInit } from './commands/init.js';
 import { registerProject } from './commands/project.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerServe } from './commands/serve.js';
+import { registerReplicate } from './commands/replicate.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerBackup } from './commands/backup.js';
 import { registerStatement } from './commands/statement.js';
@@ -45,6 +46,7 @@ const commands: readonly ((program: Command) => void)[] = [
   registerReconcile,
   registerChanges,
   registerInfo,
+  registerReplicate,
   registerBench,
   registerServe,
 ];

@@ -129,6 +129,8 @@ describe('shardledger on bad input', () => {
       ['snapshot'],
       ['export'],
       ['info'],
+      ['replicate'],
+      ['replicate', 'status'],
       ['bench'],
     ];
     const helps = await Promise.all(commands.map((args) => run(...args, '--help')));

@@ -156,6 +156,10 @@ export const errorCatalogue = {
     kind: 'operational',
     message: 'another writer opened the shard after this one; this one accepts nothing more',
   },
+  REPLICATION_UNAVAILABLE: {
+    kind: 'operational',
+    message: 'no quorum of the replicated log acknowledged in time; the call may be retried',
+  },
   SHARD_IDENTITY_MISMATCH: {
     kind: 'operational',
     message: 'a shard of the data dir is missing, empty, or belongs to another shard or ledger',
@@ -194,6 +198,14 @@ export type ErrorDetail = Readonly<Record<string, string | number | boolean | nu
 
 /** Every operational error and bug that crosses the API. Check with isLedgerError, which also
  * works for errors that crossed a worker-thread boundary (where instanceof does not). */
+/** Operational errors after which the same call, with the same ids, may simply be sent again. */
+const retryableCodes: ReadonlySet<string> = new Set([
+  'SHARD_UNAVAILABLE',
+  'QUEUE_FULL',
+  'TIMEOUT',
+  'REPLICATION_UNAVAILABLE',
+]);
+
 export class LedgerError extends Error {
   readonly code: ErrorCode;
   readonly kind: ErrorKind;
@@ -206,7 +218,7 @@ export class LedgerError extends Error {
     this.code = code;
     this.kind = errorCatalogue[code].kind;
     this.detail = detail;
-    this.retryable = code === 'SHARD_UNAVAILABLE' || code === 'QUEUE_FULL' || code === 'TIMEOUT';
+    this.retryable = retryableCodes.has(code);
   }
 }
 

@@ -3,6 +3,7 @@
 // returns, the parsers that turn inputs into commands, and the error catalogue. What the sibling
 // packages share beyond that lives behind `./internals`; test aids behind `./testing`.
 export { ShardEngine } from './storage/shard-engine.js';
+export type { RecordReplica } from './storage/replication-hooks.js';
 export type {
   AccountView,
   BackupInfo,

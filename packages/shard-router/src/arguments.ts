@@ -3,6 +3,7 @@
 // it never reaches a shard worker: a worker treats an error it did not expect as a broken shard
 // and restarts, failing the other callers' writes in flight.
 
+import { replicationSettings } from './replication/replication-options.js';
 import { LedgerError, limits } from '@shardledger/ledger-core';
 import { isValidId } from '@shardledger/ledger-core/internals';
 import { assertShardCount } from './partition.js';
@@ -64,6 +65,14 @@ export function idOf(input: unknown): string {
     : String(id);
 }
 
+/** `replication` is checked field by field, and goes with `replicated` durability only. */
+function checkReplicationOptions(replication: unknown, durability: unknown): void {
+  if (replication !== undefined) replicationSettings(replication);
+  const replicated = durability === 'replicated' || durability === undefined;
+  if (replication === undefined ? durability === 'replicated' : !replicated)
+    refuse('durability', "'replicated' exactly when replication is given");
+}
+
 /** Every LedgerOptions field, by type and range (Ledger.open). */
 export function checkLedgerOptions(options: unknown): void {
   if (!isPlainObject(options)) refuse('options', 'must be an object');
@@ -75,9 +84,10 @@ export function checkLedgerOptions(options: unknown): void {
   checkOptional(
     options['durability'],
     'durability',
-    (value) => value === 'strict' || value === 'relaxed',
-    "'strict' or 'relaxed'",
+    (value) => value === 'strict' || value === 'relaxed' || value === 'replicated',
+    "'strict', 'relaxed' or 'replicated'",
   );
+  checkReplicationOptions(options['replication'], options['durability']);
   checkOptional(
     options['snapshotIntervalEvents'],
     'snapshotIntervalEvents',

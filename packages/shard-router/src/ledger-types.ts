@@ -11,6 +11,7 @@ import type {
   TransferRecord,
   Violation,
 } from '@shardledger/ledger-core';
+import type { ReplicationOptions } from './replication/replication-options.js';
 
 export interface LedgerOptions {
   /** The data dir. Created (with its manifest) when missing or empty. */
@@ -19,8 +20,13 @@ export interface LedgerOptions {
    * pairs drawn from all accounts; shard-count.ts). On reopen it may be omitted; a different value
    * throws SHARD_COUNT_MISMATCH. */
   readonly shards?: number;
-  /** 'strict' (default): every call resolves after fsync. 'relaxed': after commit. */
+  /** 'strict' (default): every call resolves after fsync. 'relaxed': after commit.
+   * 'replicated' (the default with `replication`, and only with it): after commit and once a
+   * quorum of the shard's stream on the NATS cluster holds it. */
   readonly durability?: Durability;
+  /** The NATS JetStream cluster each shard's log is replicated to (docs/operations.md,
+   * "Replication"). A new or empty dir is restored from it before the ledger serves. */
+  readonly replication?: ReplicationOptions;
   /** Snapshot each shard after this many events (default 1,000,000). */
   readonly snapshotIntervalEvents?: number;
   /** Or after this many ms with new events (default 60,000; 0 disables). */

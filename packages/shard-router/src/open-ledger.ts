@@ -21,6 +21,11 @@ import {
   type Manifest,
 } from './manifest.js';
 import { PartitionMap } from './partition.js';
+import {
+  openManifestReplica,
+  replicationOf,
+  type ManifestReplica,
+} from './replication/manifest-replica.js';
 import type { RouterParts } from './router-parts.js';
 import { SagaCoordinator } from './saga/saga-coordinator.js';
 import { ShardClient } from './shard/shard-client.js';
@@ -65,13 +70,20 @@ export async function openLedger(options: LedgerOptions): Promise<OpenedLedger> 
   await refuseForeignDir(options.dir);
   await makeDataDir(options.dir);
   const lock = await acquireDirLock(options.dir);
+  const replication = replicationOf(options);
+  let manifestReplica: ManifestReplica | undefined;
   try {
+    // Replicated: a new dir gets the cluster's manifest, if it has one, and is restored.
+    if (replication !== undefined)
+      manifestReplica = await openManifestReplica(options.dir, replication);
     const existing = await readManifest(options.dir);
     const shards = options.shards ?? existing?.shards ?? shardCountDefault;
     const { manifest, shardDirs, creating } = await openOrCreateManifest({
       dir: options.dir,
       shards,
     });
+    await manifestReplica?.publish(manifest);
+    await manifestReplica?.close();
     const opened = await openShards(options, manifest, shardDirs, creating);
     const clients = opened.flatMap((result) =>
       result.status === 'fulfilled' ? [result.value] : [],
@@ -89,6 +101,7 @@ export async function openLedger(options: LedgerOptions): Promise<OpenedLedger> 
       throw error;
     }
   } catch (error) {
+    await manifestReplica?.close();
     await lock.release();
     throw error;
   }
@@ -109,8 +122,10 @@ function openShards(
     shards: manifest.shards,
     partitionMap: manifest.partitionMap,
   };
+  const replication = replicationOf(options);
   const engine = {
-    durability: options.durability ?? 'strict',
+    durability: options.durability ?? (replication === undefined ? 'strict' : 'replicated'),
+    ...(replication === undefined ? {} : { replication }),
     // Written out so that the size Ledger.metrics() reports is the one in force.
     mapSizeBytes: mapSizeBytesDefault,
     ...(options.snapshotIntervalEvents !== undefined

@@ -85,6 +85,7 @@ const ledgerCoreTypes = [
   'PendingTransferPosted',
   'PendingTransferVoided',
   'PostPendingInput',
+  'RecordReplica',
   'RejectionCode',
   'RejectionStatus',
   'ReservationCommitted',
@@ -120,6 +121,7 @@ const shardRouterValues = [
   'projectionTables',
   'readModelFileName',
   'readModelSchemaVersion',
+  'replicationStatus',
 ];
 
 const shardRouterTypes = [
@@ -158,12 +160,15 @@ const shardRouterTypes = [
   'ReadModelLag',
   'ReadModelOptions',
   'ReadModelQueries',
+  'ReplicationOptions',
+  'ReplicationStatus',
   'SagaCounts',
   'ShardLag',
   'ShardMetrics',
   'SnapshotInfo',
   'Statement',
   'StatementOptions',
+  'StreamState',
   'Transfer',
   'TransferCounts',
   'TransferInput',

@@ -7,9 +7,11 @@
 // log never gets a hole.
 
 import { timestampKey } from './event-record.js';
+import type { LedgerError } from '../errors.js';
 import { storageErrorOf, type FailStop } from './fail-stop.js';
 import type { IdIndex } from './id-index.js';
 import type { ShardDatabases } from './lmdb-env.js';
+import type { RecordReplica } from './replication-hooks.js';
 import type { StagedWrites } from './staged-writes.js';
 import type { WriterFence } from './writer-fence.js';
 
@@ -28,6 +30,13 @@ export interface CommitWriterParts {
   readonly fence: WriterFence;
   /** Stopped by the first refused or failed write. */
   readonly stop: FailStop;
+  /** `replicated` durability: where each record also goes (replication-hooks.ts). */
+  readonly replica: RecordReplica | undefined;
+}
+
+/** Resolves once both have; rejects with the first rejection. */
+async function bothDone(committed: Promise<void>, replicated: Promise<void>): Promise<void> {
+  await Promise.all([committed, replicated]);
 }
 
 export class CommitWriter {
@@ -38,8 +47,9 @@ export class CommitWriter {
   }
 
   /** Writes the record of events `first`..`last` and what the index staged for them; resolves
-   * once committed (and flushed to disk when `flush`). A refused or failed write stops the shard
-   * for good and rejects with the reason. */
+   * once committed (and flushed to disk when `flush`) and, with a replica, once the replica holds
+   * it. A refused or failed write, or a replica that fenced this writer out, stops the shard for
+   * good and rejects with the reason. */
   append(
     first: number,
     last: number,
@@ -56,7 +66,11 @@ export class CommitWriter {
       void db.meta.put(INDEXED_THROUGH, last);
     });
     const flushed = flush ? db.env.flushed : null;
-    return stop.race(Promise.all([written, flushed])).then(
+    // Issued now, in log order, beside the local write: the two round trips overlap.
+    const replicated = this.parts.replica?.replicate(first, last, encoded).catch((error) => {
+      throw stop.fail(error as LedgerError);
+    });
+    const committed = stop.race(Promise.all([written, flushed])).then(
       ([owned]) => {
         // Refused: nothing was written, memory is ahead of the log; stop for good. An earlier
         // failure of this engine is the cause when there is one, else another writer's open.
@@ -67,6 +81,7 @@ export class CommitWriter {
         throw stop.fail(await storageErrorOf(error, { dir, sequence: first }));
       },
     );
+    return replicated === undefined ? committed : bothDone(committed, replicated);
   }
 
   /** Writes, durably, the index entries recovery re-derived and 'indexedThrough' = `last`. */

@@ -2,6 +2,7 @@
 // shard-router wraps exactly this; tests use it directly on real temp dirs.
 
 import type { ShardIdentityExpectation } from './shard-identity.js';
+import type { RecordReplica } from './replication-hooks.js';
 import type { RejectionStatus } from '../errors.js';
 import type {
   AccountStatus,
@@ -16,13 +17,19 @@ import type { Violation } from '../domain/audit.js';
 
 /** strict: every group commit is fsynced before its calls resolve (default).
  * relaxed: calls resolve once committed to LMDB (visible, crash-safe for the process), and the
- * OS flushes soon after; a power loss may drop the last moments of commits, never corrupts. */
-export type Durability = 'strict' | 'relaxed';
+ * OS flushes soon after; a power loss may drop the last moments of commits, never corrupts.
+ * replicated: calls resolve once committed to LMDB (as relaxed) and acknowledged by a quorum of
+ * the shard's replicated log (ShardEngineOptions.replica): a lost machine loses nothing
+ * acknowledged, and a new dir is restored from that log. */
+export type Durability = 'strict' | 'relaxed' | 'replicated';
 
 export interface ShardEngineOptions {
   /** The shard's own directory; created if missing. One LMDB environment per directory. */
   readonly dir: string;
   readonly durability?: Durability;
+  /** Where a `replicated` shard's records also go (replication-hooks.ts); required exactly for
+   * that mode. */
+  readonly replica?: RecordReplica;
   /** Take a snapshot after this many events since the last one (default limits.snapshotIntervalEvents). */
   readonly snapshotIntervalEvents?: number;
   /** Or after this many ms with new events (default limits.snapshotIntervalMs). 0 disables. */

@@ -56,7 +56,8 @@ import { engineInfo } from './engine-info.js';
 import { SnapshotTaker } from './snapshot-taker.js';
 import { ShardBackups } from './shard-backups.js';
 import { ExpiryTimer } from './expiry-timer.js';
-import { checkDurability, mapSizeDefault, wallClock } from './engine-options.js';
+import { mapSizeDefault, wallClock } from './engine-options.js';
+import { checkDurability, type RecordReplica } from './replication-hooks.js';
 
 export class ShardEngine extends ShardReads implements ShardEngineApi {
   readonly dir: string;
@@ -65,6 +66,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
   private readonly durability: Durability;
   private readonly clock: () => bigint;
   private readonly commitFault: (() => Error | undefined) | undefined;
+  private readonly replica: RecordReplica | undefined;
   /** The id and saga indexes as decide sees them, with what is staged for the next commit. */
   private readonly index: IdIndex;
   /** Set by the first failed write or broken invariant; the engine then refuses everything. */
@@ -105,6 +107,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
     this.durability = options.durability ?? 'strict';
     this.clock = options.clock ?? wallClock();
     this.commitFault = options.commitFault;
+    this.replica = options.replica;
     this.state = initialState();
     this.index = new IdIndex(db);
     this.context = this.index.context;
@@ -127,7 +130,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
   }
 
   static async open(options: ShardEngineOptions): Promise<ShardEngine> {
-    checkDurability(options.durability);
+    checkDurability(options.durability, options.replica);
     // Before LMDB opens the file: it would create a missing one.
     if (options.identity !== undefined) checkShardFiles(options.dir, options.identity);
     const db = openShardDatabases(options.dir, options.mapSizeBytes ?? mapSizeDefault);
@@ -149,8 +152,8 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
     await checkFormatVersion(shard);
     this.index.load(this.db);
     const fence = await WriterFence.take({ env: this.db.env, db: this.db.writer, dir: this.dir });
-    const { index, history, snapshots, stop } = this;
-    const writer = new CommitWriter({ dir: this.dir, db: this.db, index, fence, stop });
+    const { index, history, snapshots, stop, replica } = this;
+    const writer = new CommitWriter({ dir: this.dir, db: this.db, index, fence, stop, replica });
     this.writer = writer;
     this.history.complete = await markHistoryIndex(this.db, this.history.enabled);
     const started = performance.now();

@@ -3,6 +3,7 @@
 // 2-core dev machine with 8,190 CreateTransfer commands and 8,190 results back: 15-17 ms round
 // trip with msgpackr + transfer against 36-37 ms with structured clone.
 
+import type { ReplicationSettings } from '../replication/replication-options.js';
 import { Packr } from 'msgpackr';
 import type {
   AccountView,
@@ -101,6 +102,8 @@ export interface ShardEngineWireOptions {
   readonly mapSizeBytes?: number;
   /** The shard's expected identity; the worker adds the account router built from the map. */
   readonly identity?: ShardIdentityWire;
+  /** `replicated` durability: the cluster and names (replication/replication-options.ts). */
+  readonly replication?: ReplicationSettings;
 }
 
 /** ShardIdentityExpectation as it crosses to the worker: the partition map instead of a

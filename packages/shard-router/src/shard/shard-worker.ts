@@ -24,6 +24,8 @@ import {
   type WireError,
 } from '@shardledger/ledger-core/internals';
 import { PartitionMap } from '../partition.js';
+import { closeReplica, openReplica } from '../replication/worker-replica.js';
+import type { OpenedShardReplica } from '../replication/shard-restore.js';
 import {
   armFailpoint,
   armFailpointsFromEnv,
@@ -66,6 +68,8 @@ interface QueuedRequest {
 }
 
 let engine: ShardEngine | undefined;
+/** The shard's replicated log, in `replicated` durability. */
+let replica: OpenedShardReplica | undefined;
 /** Backup copies begun by backupCut, by target dir, until backupDone collects them. */
 const backupsCopying = new Map<string, Promise<BackupInfo>>();
 /** Encoded bytes of the requests started in one turn, beyond the first (about 2,500 plain
@@ -122,11 +126,14 @@ async function start(): Promise<void> {
     if (data.failpoints !== undefined) armFailpointsFromEnv(data.failpoints);
     failpoint(failpointNames.shardOpenBeforeRecover);
     // Every engine option is passed through explicitly; defaults live in ShardEngine.
-    const { identity, ...options } = data.engine;
+    const { identity, replication: _replication, ...options } = data.engine;
+    // Replicated: the local log is brought level with the shard's stream before the engine opens.
+    replica = await openReplica(data.dir, data.shard, data.engine);
     engine = await ShardEngine.open({
       dir: data.dir,
       ...options,
       ...(identity === undefined ? {} : { identity: identityOf(identity) }),
+      ...(replica === undefined ? {} : { replica: replica.replicator }),
     });
     post({ id: 0, ok: true, value: { info: engine.info() } });
   } catch (error) {
@@ -168,13 +175,18 @@ type ShardHandlers = {
   ) => ShardOpResult<Op> | Promise<ShardOpResult<Op>>;
 };
 
-/** A read of the engine, behind the read failpoint. */
+/** A read of the engine, behind the read failpoint; in `replicated` durability, failed with
+ * REPLICATION_UNAVAILABLE while the stream has not taken what the read waits for. */
 function read<Args extends unknown[], Result>(
   run: (shard: ShardEngine, ...args: Args) => Result,
 ): (shard: ShardEngine, ...args: Args) => Result {
   return (shard, ...args) => {
     failpoint(failpointNames.shardReadBefore);
-    return run(shard, ...args);
+    const result = run(shard, ...args);
+    const replicator = replica?.replicator;
+    return replicator !== undefined && result instanceof Promise
+      ? (replicator.guard(result) as Result)
+      : result;
   };
 }
 
@@ -182,7 +194,10 @@ const handlers: ShardHandlers = {
   async submit(shard, batch) {
     // The engine reads the batch in its wire form (ShardEngine.submitEncoded).
     failpoint(failpointNames.shardSubmitBeforeAppend);
-    const results = await shard.submitEncoded(batch);
+    const replicator = replica?.replicator;
+    replicator?.admit();
+    const submitted = shard.submitEncoded(batch);
+    const results = await (replicator === undefined ? submitted : replicator.guard(submitted));
     failpoint(failpointNames.shardSubmitAfterCommitBeforeReply);
     return results;
   },
@@ -255,7 +270,10 @@ async function execute<Op extends ShardOp>(request: ShardRequest<Op>): Promise<S
 
 async function close(shard: ShardEngine): Promise<null> {
   engine = undefined;
+  // The replica first: a shard whose stream lost its quorum must still close.
+  await replica?.replicator.close();
   await shard.close();
+  await closeReplica(replica);
   // Nothing is left to do: let the thread end once the reply is flushed.
   setImmediate(() => port?.close());
   return null;

@@ -1,0 +1,114 @@
+// The `replication` option of Ledger.open and what follows from it: the names of a ledger's
+// streams and bucket on the NATS cluster, and the defaults, written out in one place.
+
+import { LedgerError } from '@shardledger/ledger-core';
+
+export interface ReplicationOptions {
+  /** Client URLs of the NATS JetStream cluster, e.g. ['nats://10.0.0.1:4222', ...]; the
+   * client connects to any one and fails over to the others. */
+  readonly servers: readonly string[];
+  /** Names this ledger on the cluster (default 'shardledger'): shard s replicates to the stream
+   * `<name>-shard-<s>`, and the manifest lives in the KV bucket `<name>-ledger`. Letters, digits,
+   * '-' and '_'. */
+  readonly name?: string;
+  /** Copies of each stream the cluster keeps (default 3; 1 to 5). A publish is acknowledged once
+   * a majority of them hold it. */
+  readonly replicas?: number;
+  /** How long a shard may go without its stream's acknowledgement before calls fail with
+   * REPLICATION_UNAVAILABLE (default 5,000 ms; 100 to 600,000). The shard keeps trying meanwhile,
+   * and takes calls again once the stream answers. */
+  readonly ackTimeoutMs?: number;
+}
+
+/** ReplicationOptions with every default filled in, as it crosses to a shard worker. */
+export interface ReplicationSettings {
+  readonly servers: readonly string[];
+  readonly name: string;
+  readonly replicas: number;
+  readonly ackTimeoutMs: number;
+}
+
+export const replicationDefaults = {
+  name: 'shardledger',
+  replicas: 3,
+  ackTimeoutMs: 5_000,
+} as const;
+
+export const replicasMax = 5;
+export const ackTimeoutMsMin = 100;
+export const ackTimeoutMsMax = 600_000;
+/** How long opening waits for the cluster (connection, JetStream API, stream creation). */
+export const openTimeoutMs = 15_000;
+/** How long one request to the JetStream API waits (retried within openTimeoutMs while opening). */
+export const requestTimeoutMs = 2_000;
+/** How long one publish attempt waits for its acknowledgement before it is retried. */
+export const publishAttemptTimeoutMs = 1_000;
+
+const namePattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+function refuse(field: string, problem: string): never {
+  throw new LedgerError('INVALID_ARGUMENT', { field: `replication.${field}`, problem });
+}
+
+/** Checks `value` as the `replication` option; returns it with its defaults. */
+export function replicationSettings(value: unknown): ReplicationSettings {
+  if (typeof value !== 'object' || value === null) refuse('', 'must be an object');
+  const options = value as Record<string, unknown>;
+  const servers = options['servers'];
+  if (!Array.isArray(servers) || servers.length === 0)
+    refuse('servers', 'must be a non-empty array of NATS URLs');
+  for (const server of servers as unknown[])
+    if (typeof server !== 'string' || server.length === 0)
+      refuse('servers', 'each server must be a non-empty string');
+  const name = options['name'] ?? replicationDefaults.name;
+  if (typeof name !== 'string' || !namePattern.test(name))
+    refuse('name', "1 to 64 letters, digits, '-' or '_'");
+  const replicas = options['replicas'] ?? replicationDefaults.replicas;
+  if (!Number.isSafeInteger(replicas) || (replicas as number) < 1 || (replicas as number) > 5)
+    refuse('replicas', `an integer from 1 to ${replicasMax}`);
+  const ackTimeoutMs = options['ackTimeoutMs'] ?? replicationDefaults.ackTimeoutMs;
+  if (
+    !Number.isSafeInteger(ackTimeoutMs) ||
+    (ackTimeoutMs as number) < ackTimeoutMsMin ||
+    (ackTimeoutMs as number) > ackTimeoutMsMax
+  )
+    refuse('ackTimeoutMs', `an integer from ${ackTimeoutMsMin} to ${ackTimeoutMsMax}`);
+  return {
+    servers: [...(servers as string[])],
+    name,
+    replicas: replicas as number,
+    ackTimeoutMs: ackTimeoutMs as number,
+  };
+}
+
+/** The stream of shard `shard`. */
+export function streamName(name: string, shard: number): string {
+  return `${name}-shard-${shard}`;
+}
+
+/** The one subject of shard `shard`'s stream. */
+export function streamSubject(name: string, shard: number): string {
+  return `${name}.shard.${shard}`;
+}
+
+/** The KV bucket holding the ledger's manifest. */
+export function ledgerBucketName(name: string): string {
+  return `${name}-ledger`;
+}
+
+/** The message id of a record: ledger, shard and the record's first sequence. */
+export function recordMessageId(ledgerId: string, shard: number, first: number): string {
+  return `${ledgerId}:${shard}:${first}`;
+}
+
+/** One shard stream as the cluster reports it (replicationStatus). */
+export interface StreamState {
+  readonly name: string;
+  readonly messages: number;
+  readonly lastSeq: number;
+  readonly bytes: number;
+  readonly replicas: number;
+  readonly leader: string | null;
+  /** Each replica other than the leader: its name, whether it is current, how far behind. */
+  readonly followers: readonly { name: string; current: boolean; lag: number }[];
+}

@@ -1,0 +1,56 @@
+// What `shardledger replicate status` shows: for a ledger on a NATS cluster, its manifest's shard
+// count and ledger id, and for each shard's stream its messages, last sequence, size, leader and
+// each replica's state and lag (in stream messages), read from the cluster alone.
+
+import { Kvm } from '@nats-io/kv';
+import { LedgerError } from '@shardledger/ledger-core';
+import { manifestProblem, type Manifest } from '../manifest.js';
+import { connectNats, withinOpenTimeout } from './nats-connection.js';
+import {
+  ledgerBucketName,
+  replicationSettings,
+  type ReplicationOptions,
+  type StreamState,
+} from './replication-options.js';
+import { ShardStream } from './shard-stream.js';
+
+export interface ReplicationStatus {
+  readonly name: string;
+  readonly ledgerId: string;
+  readonly shards: number;
+  /** One per shard, in shard order. */
+  readonly streams: readonly StreamState[];
+}
+
+/** The replicated state of the ledger named `options.name` on the cluster. Throws NOT_A_LEDGER
+ * when the cluster holds no ledger of that name, REPLICATION_UNAVAILABLE when it does not answer. */
+export async function replicationStatus(options: ReplicationOptions): Promise<ReplicationStatus> {
+  const settings = replicationSettings(options);
+  const link = await connectNats(settings, 'shardledger replicate status');
+  try {
+    const bucketName = ledgerBucketName(settings.name);
+    const manifest = await withinOpenTimeout(settings, async () => {
+      let parsed: unknown;
+      try {
+        const entry = await (await new Kvm(link.client).open(bucketName)).get('manifest');
+        parsed = entry?.operation === 'PUT' ? entry.json() : undefined;
+      } catch (error) {
+        if (!String((error as Error).message).includes('stream not found')) throw error;
+      }
+      const problem = parsed === undefined ? 'no ledger of this name' : manifestProblem(parsed);
+      if (problem !== null) throw new LedgerError('NOT_A_LEDGER', { bucket: bucketName, problem });
+      return parsed as Manifest;
+    });
+    const streams: StreamState[] = [];
+    for (let shard = 0; shard < manifest.shards; shard++)
+      streams.push(await new ShardStream(link, settings, shard).state());
+    return {
+      name: settings.name,
+      ledgerId: manifest.ledgerId ?? `created ${manifest.createdAt}`,
+      shards: manifest.shards,
+      streams,
+    };
+  } finally {
+    await link.connection.close();
+  }
+}

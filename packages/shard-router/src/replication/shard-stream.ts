@@ -1,0 +1,190 @@
+// One shard's stream on the NATS JetStream cluster: one message per group commit of the shard, in
+// log order, holding the log record's stored bytes unchanged. Stream sequence k is the shard's
+// k-th record, so a writer knows the stream sequence every publish must follow, states it
+// (expected last sequence), and a second writer's publish is refused. Each message also carries
+// its record's first and last event sequence in headers, so a reader finds a record without
+// decoding it.
+
+import {
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type PubAck,
+  type StoredMsg,
+} from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
+import { LedgerError } from '@shardledger/ledger-core';
+import { withinOpenTimeout, type NatsLink } from './nats-connection.js';
+import {
+  recordMessageId,
+  streamName,
+  streamSubject,
+  type ReplicationSettings,
+  type StreamState,
+} from './replication-options.js';
+
+const firstHeader = 'Shardledger-First';
+const lastHeader = 'Shardledger-Last';
+/** The dedupe window of each stream: a message id republished within it is acknowledged as a
+ * duplicate, not stored again. */
+const duplicateWindowNs = 2 * 60 * 1_000_000_000;
+
+/** A record as the stream holds it. */
+export interface StreamRecord {
+  /** Its stream sequence. */
+  readonly seq: number;
+  readonly first: number;
+  readonly last: number;
+  readonly messageId: string;
+  readonly bytes: Uint8Array;
+}
+
+export class ShardStream {
+  readonly name: string;
+  readonly subject: string;
+  readonly shard: number;
+  private readonly link: NatsLink;
+  private readonly settings: ReplicationSettings;
+
+  constructor(link: NatsLink, settings: ReplicationSettings, shard: number) {
+    this.link = link;
+    this.settings = settings;
+    this.shard = shard;
+    this.name = streamName(settings.name, shard);
+    this.subject = streamSubject(settings.name, shard);
+  }
+
+  /** Creates the stream when the cluster has none of that name. */
+  async ensure(): Promise<void> {
+    await withinOpenTimeout(this.settings, async () => {
+      try {
+        await this.link.manager.streams.info(this.name);
+        return;
+      } catch (error) {
+        if (!String((error as Error).message).includes('not found')) throw error;
+      }
+      await this.link.manager.streams.add({
+        name: this.name,
+        subjects: [this.subject],
+        num_replicas: this.settings.replicas,
+        // Every record is kept: the stream is the shard's log, not a queue.
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.New,
+        storage: StorageType.File,
+        duplicate_window: duplicateWindowNs,
+        max_msgs_per_subject: -1,
+        deny_delete: true,
+        deny_purge: true,
+      });
+    });
+  }
+
+  async state(): Promise<StreamState> {
+    const info = await this.link.manager.streams.info(this.name);
+    const replicas = info.cluster?.replicas ?? [];
+    return {
+      name: this.name,
+      messages: info.state.messages,
+      lastSeq: info.state.last_seq,
+      bytes: info.state.bytes,
+      replicas: info.config.num_replicas,
+      leader: info.cluster?.leader ?? null,
+      followers: replicas.map((peer) => ({
+        name: peer.name,
+        current: peer.current,
+        lag: peer.lag ?? 0,
+      })),
+    };
+  }
+
+  /** The record at stream sequence `seq`; undefined when there is none. A cluster that does not
+   * answer is retried up to openTimeoutMs, unless `once`: then its error is thrown. */
+  async recordAt(seq: number, once = false): Promise<StreamRecord | undefined> {
+    if (seq < 1) return undefined;
+    const get = async (): Promise<StoredMsg | null> => {
+      try {
+        return await this.link.manager.streams.getMessage(this.name, { seq });
+      } catch (error) {
+        if (String((error as Error).message).includes('no message found')) return null;
+        throw error;
+      }
+    };
+    const message = once ? await get() : await withinOpenTimeout(this.settings, get);
+    if (message === null) return undefined;
+    return this.recordOf(seq, message.header, message.data);
+  }
+
+  private recordOf(
+    seq: number,
+    header: { get(key: string): string } | undefined,
+    bytes: Uint8Array,
+  ): StreamRecord {
+    const first = Number(header?.get(firstHeader));
+    const last = Number(header?.get(lastHeader));
+    const messageId = header?.get('Nats-Msg-Id') ?? '';
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last < first)
+      throw new LedgerError('STORAGE_CORRUPT', {
+        stream: this.name,
+        seq,
+        problem: 'message without its record sequences',
+      });
+    return { seq, first, last, messageId, bytes };
+  }
+
+  /** The stream sequence of the record whose first event is `first`, by binary search over the
+   * stream (records are in event order); undefined when no record starts there. */
+  async seqOfRecord(first: number, lastSeq: number): Promise<number | undefined> {
+    let low = 1;
+    let high = lastSeq;
+    while (low <= high) {
+      const middle = Math.floor((low + high) / 2);
+      const record = await this.recordAt(middle);
+      if (record === undefined) return undefined;
+      if (record.first === first) return middle;
+      if (record.first < first) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
+  }
+
+  /** Calls `each` with every record from stream sequence `fromSeq` through `toSeq`, in order,
+   * read by an ordered consumer (one stream pass, flow-controlled by the client). */
+  async readRange(
+    fromSeq: number,
+    toSeq: number,
+    each: (record: StreamRecord) => Promise<void>,
+  ): Promise<void> {
+    if (fromSeq > toSeq) return;
+    const consumer = await this.link.client.consumers.get(this.name, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: fromSeq,
+    });
+    const messages = await consumer.consume({ max_messages: 512 });
+    try {
+      for await (const message of messages) {
+        await each(this.recordOf(message.seq, message.headers, message.data));
+        if (message.seq >= toSeq) break;
+      }
+    } finally {
+      await messages.close();
+    }
+  }
+
+  /** Publishes a record, expecting the stream's last sequence to be `expectedLastSeq`. */
+  publish(
+    record: { ledgerId: string; first: number; last: number; bytes: Uint8Array },
+    expectedLastSeq: number,
+    timeoutMs: number,
+  ): Promise<PubAck> {
+    const recordHeaders = headers();
+    recordHeaders.set(firstHeader, String(record.first));
+    recordHeaders.set(lastHeader, String(record.last));
+    return this.link.client.publish(this.subject, record.bytes, {
+      msgID: recordMessageId(record.ledgerId, this.shard, record.first),
+      expect: { lastSequence: expectedLastSeq },
+      headers: recordHeaders,
+      timeout: timeoutMs,
+    });
+  }
+}
