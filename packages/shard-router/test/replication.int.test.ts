@@ -140,7 +140,9 @@ describe('replicated durability on a NATS JetStream cluster', () => {
 
   it('goes on writing when the node leading a shard stream is killed under load, and loses nothing acknowledged', async () => {
     const name = 'one-node';
-    const ledger = await openReplicated(await newDir(), name, 10_000);
+    // Calls wait out the election of the stream's next leader (no leader answers meanwhile):
+    // nats-server takes several seconds to elect one, over 10 s at times on a loaded machine.
+    const ledger = await openReplicated(await newDir(), name, 20_000);
     await seedAccounts(ledger);
     const leader = await streamLeader(`${name}-shard-0`);
     const acknowledged: string[] = [];

@@ -70,7 +70,10 @@ async function bringLevel(
   options: ShardReplicaOptions,
 ): Promise<Omit<OpenedShardReplica, 'link'>> {
   const local = restorer.tail();
-  const { lastSeq } = await stream.state();
+  // The leader's end, not any replica's: a restore that stopped short would lose acknowledged
+  // records, and a writer that followed a stale end would be refused by the stream and fence
+  // itself (shard-stream.ts leaderLastSeq).
+  const lastSeq = await stream.leaderLastSeq();
   const streamTail = await stream.recordAt(lastSeq);
   checkLedger(stream, streamTail, options);
   const replicator = new ShardReplicator({

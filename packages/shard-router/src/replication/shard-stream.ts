@@ -80,6 +80,8 @@ export class ShardStream {
     });
   }
 
+  /** What the stream reports, for a status display: an answer from a replica while the stream has
+   * no leader (leader null) may be behind (leaderLastSeq says so). */
   async state(): Promise<StreamState> {
     const info = await this.link.manager.streams.info(this.name);
     const replicas = info.cluster?.replicas ?? [];
@@ -96,6 +98,25 @@ export class ShardStream {
         lag: peer.lag ?? 0,
       })),
     };
+  }
+
+  /** The stream's last sequence as its leader has it, for a writer to follow and a restore to
+   * read through. Stream info is not enough on its own: while the stream's group has no leader (an
+   * election, as when a node rejoins), any replica answers it with its own state, which may lack
+   * the newest acknowledged records. So an answer that names no leader is asked again, and the
+   * answer is checked by reading the message after its last sequence, which only the leader
+   * serves: one there means the answer came from a replica behind, and it is asked again.
+   * Retried up to openTimeoutMs. */
+  async leaderLastSeq(): Promise<number> {
+    return withinOpenTimeout(this.settings, async () => {
+      const info = await this.link.manager.streams.info(this.name);
+      if (info.cluster !== undefined && !info.cluster.leader)
+        throw new Error(`stream ${this.name} has no leader`);
+      const lastSeq = info.state.last_seq;
+      if ((await this.recordAt(lastSeq + 1, true)) !== undefined)
+        throw new Error(`stream ${this.name} info came from a replica behind its leader`);
+      return lastSeq;
+    });
   }
 
   /** The record at stream sequence `seq`; undefined when there is none. A cluster that does not
