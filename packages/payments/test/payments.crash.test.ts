@@ -39,9 +39,15 @@ it('ends every payment once after a SIGKILL mid-payment, with the ledger in agre
       .call(`${api}/v1/payments`, { body: h.checkout('crash-3', [['fast-1', 'seller-4', '7.00']]) })
       .catch(() => undefined),
   ];
+  // Killed once crash-1 is at the PSP and crash-2 is stored (a loaded machine may take a while
+  // to store it); crash-3 may or may not have been stored by then.
   await h.eventually(
     () => h.call(`${api}/v1/payments/crash-1`),
     (r) => r.body['status'] === 'EXECUTING',
+  );
+  await h.eventually(
+    () => h.call(`${api}/v1/payments/crash-2`),
+    (r) => r.status === 200,
   );
   await server.stop('SIGKILL');
   await Promise.all(inFlight);
