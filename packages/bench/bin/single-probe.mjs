@@ -1,26 +1,14 @@
 // Probe (not a test, not the main bench): CALLERS concurrent callers, one transfer per call, uniform pairs, UUIDv4 ids,
 // SHARDS shards, for DUR_S seconds; prints calls/s and CPU µs per transfer by thread.
 import { Ledger } from '@shardledger/shard-router';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { ThreadCpu } from '../dist/thread-cpu.js';
 import { randomUUID } from 'node:crypto';
 const l = await Ledger.open({ dir: mkdtempSync('/tmp/sp-'), shards: +(process.env.SHARDS || 1) });
 const N = 10000;
 const ids = Array.from({ length: N }, (_, i) => 'acct-' + String(i).padStart(6, '0'));
 for (let i = 0; i < N; i += 8190)
   await l.createAccounts(ids.slice(i, i + 8190).map((id) => ({ id, currency: 'USD' })));
-const threadCpu = () => {
-  const m = new Map();
-  for (const t of readdirSync('/proc/self/task')) {
-    try {
-      const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      m.set(t, (+f[11] + +f[12]) * 10);
-    } catch {
-      // the thread ended between readdir and read
-    }
-  }
-  return m;
-};
 const callers = +(process.env.CALLERS || 512);
 const durMs = 1000 * +(process.env.DUR_S || 8);
 let done = 0;
@@ -47,17 +35,15 @@ await Promise.all(Array.from({ length: callers }, caller));
 done = 0;
 lat.length = 0;
 stop = false;
-const c0 = threadCpu();
+const cpu = new ThreadCpu();
+cpu.begin();
 const t0 = performance.now();
 setTimeout(() => (stop = true), durMs);
 await Promise.all(Array.from({ length: callers }, caller));
 const el = performance.now() - t0;
-const c1 = threadCpu();
+const perThread = cpu.perTransfer(done);
 lat.sort((a, b) => a - b);
-const per = [...c1]
-  .map(([t, ms]) => `${t}=${(((ms - (c0.get(t) ?? 0)) * 1000) / done).toFixed(2)}`)
-  .filter((s) => !s.endsWith('=0.00'));
 console.log(
-  `calls/s=${Math.round((done / el) * 1000)} p50=${lat[lat.length >> 1].toFixed(1)}ms p99=${lat[Math.floor(lat.length * 0.99)].toFixed(1)}ms cpu µs/transfer: ${per.join(' ')}`,
+  `calls/s=${Math.round((done / el) * 1000)} p50=${lat[lat.length >> 1].toFixed(1)}ms p99=${lat[Math.floor(lat.length * 0.99)].toFixed(1)}ms cpu µs/transfer: ${perThread}`,
 );
 await l.close();
