@@ -7,12 +7,8 @@ import { applyPlainTransfer } from '../domain/plain-transfer.js';
 import type { LedgerState } from '../domain/state.js';
 import type { Command, LedgerEvent, TransferRecord } from '../domain/types.js';
 import type { CommandBatchView, ResultBatchWriter } from './batch-codec.js';
-import {
-  copyPlainRunEntries,
-  encodePlainRun,
-  findInPlainRun,
-  PlainRunBuilder,
-} from './plain-run.js';
+import { encodePlainRun, findInPlainRun, plainRunBytes, writePlainRun } from './plain-run.js';
+import { ValueArena } from './value-arena.js';
 import { runFilter, scatteredChunkEntries, type BuiltRun } from './scattered-run.js';
 import { sortedOrder } from './sorted-ids.js';
 import type { EventRecordBuilder } from './event-record.js';
@@ -73,24 +69,27 @@ export class PlainRun {
     return { ordered, scattered: this.sealScattered(input) };
   }
   private sealScattered(input: TransferColumnsReader): SealedRun['scattered'] {
-    const count = this.scatteredColumns.length;
+    const columns = this.scatteredColumns;
+    const count = columns.length;
     if (count === 0) return null;
-    // Encoded in the order applied (the columns are read in memory order), then copied into
-    // chunks in id order: cheaper than encoding in id order, which reads the columns at random.
-    const ids = this.scatteredColumns.map((column) => input.ids[column] as string);
-    const applied = encodePlainRun(input, this.scatteredColumns, this.scatteredOffsets, this.base);
+    const ids = new Array<string>(count);
+    for (let at = 0; at < count; at += 1) ids[at] = input.ids[columns[at] as number] as string;
     const order = sortedOrder(ids);
     const filter = runFilter(count);
+    for (let at = 0; at < count; at += 1) filter.add(ids[at] as string);
+    // Each chunk is encoded straight from the batch's columns in id order, into one arena whose
+    // views the chunks are (no per-chunk buffer, no copy of encoded entries).
+    const chunkCount = Math.ceil(count / scatteredChunkEntries);
+    const arena = new ValueArena(plainRunBytes(count) + chunkCount * plainRunBytes(0));
     const fences: string[] = [];
     const chunks: Buffer[] = [];
-    const builder = new PlainRunBuilder();
-    for (let at = 0; at < count; at += scatteredChunkEntries) {
-      const end = Math.min(count, at + scatteredChunkEntries);
-      copyPlainRunEntries(applied, ids, order, at, end, builder);
-      fences.push(builder.firstId as string);
-      chunks.push(builder.build());
+    const entries = { columns, offsets: this.scatteredOffsets, order, from: 0, to: 0 };
+    for (let from = 0; from < count; from += scatteredChunkEntries) {
+      entries.from = from;
+      entries.to = Math.min(count, from + scatteredChunkEntries);
+      fences.push(ids[order[from] as number] as string);
+      chunks.push(writePlainRun(arena, input, entries, this.base));
     }
-    for (const id of ids) filter.add(id);
     this.scatteredColumns.length = 0;
     this.scatteredOffsets.length = 0;
     this.scatteredAt = null;

@@ -35,10 +35,39 @@ export function encodePlainRun(
   base: bigint,
 ): Buffer {
   const count = columns.length;
-  assert(count > 0 && offsets.length === count, 'a plain run has transfers');
+  const arena = new ValueArena(Math.max(4096, plainRunBytes(count)));
+  return writePlainRun(arena, input, { columns, offsets, order: null, from: 0, to: count }, base);
+}
+
+/** About how many bytes a plain run of `count` transfers takes (room to reserve). */
+export function plainRunBytes(count: number): number {
+  return PLAIN_RUN_HEADER_BYTES + 4 * (count + 1) + count * 96;
+}
+
+/** Which transfers a plain run holds: positions `from` to `to` (excluded) of `order` (or of
+ * the columns themselves when null), each naming a transfer by its batch column and timestamp
+ * offset. */
+export interface PlainRunEntries {
+  readonly columns: readonly number[];
+  readonly offsets: readonly number[];
+  readonly order: ArrayLike<number> | null;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Writes the plain run of `entries` into `arena` (encodePlainRun's layout) and returns it as a
+ * view of the arena's buffer: several runs can share one arena, each value its own range. */
+export function writePlainRun(
+  arena: ValueArena,
+  input: TransferColumnsReader,
+  selection: PlainRunEntries,
+  base: bigint,
+): Buffer {
+  const { columns, offsets, order, from, to } = selection;
+  const count = to - from;
+  assert(count > 0 && offsets.length === columns.length, 'a plain run has transfers');
   const entries = PLAIN_RUN_HEADER_BYTES + 4 * (count + 1);
-  // One buffer, header first (filled in at the end), no concatenation.
-  const arena = new ValueArena(Math.max(4096, entries + count * 96));
+  // Header first (filled in at the end), no concatenation.
   arena.leaveRoom(entries);
   const entryOffsets = new Uint32Array(count + 1);
   // base + offset as i64 parts (high, low) without a bigint per entry.
@@ -48,9 +77,10 @@ export function encodePlainRun(
   const currencies = sameCurrency === null ? input.currencies : null;
   const amounts = input.columns.amounts;
   for (let at = 0; at < count; at += 1) {
-    const column = columns[at] as number;
+    const position = order === null ? from + at : (order[from + at] as number);
+    const column = columns[position] as number;
     entryOffsets[at] = arena.pendingBytes - entries;
-    const sum = low + (offsets[at] as number);
+    const sum = low + (offsets[position] as number);
     const carry = Math.floor(sum / TWO_32);
     arena.plainEntry(
       ids[column] as string,
@@ -115,29 +145,6 @@ export function lastIdOfPlainRun(value: Uint8Array): string {
   return plainRunId(view, entries, count - 1).id;
 }
 
-/** Copies entries of a plain run's value, by their index in it, into `out`: `order` lists which
- * (the builder takes them in that order). */
-export function copyPlainRunEntries(
-  value: Uint8Array,
-  ids: readonly string[],
-  order: ArrayLike<number>,
-  from: number,
-  to: number,
-  out: PlainRunBuilder,
-): void {
-  const { view, entries } = plainRunView(value);
-  for (let position = from; position < to; position += 1) {
-    const at = order[position] as number;
-    const offsets = PLAIN_RUN_HEADER_BYTES + 4 * at;
-    out.add(
-      ids[at] as string,
-      view,
-      entries + view.readUInt32LE(offsets),
-      entries + view.readUInt32LE(offsets + 4),
-    );
-  }
-}
-
 /** Reads a plain run's value entry by entry, in id order, without decoding records: what a
  * merge of runs copies from. */
 export class PlainRunCursor {
@@ -186,8 +193,11 @@ export class PlainRunBuilder {
       this.scratch = grown;
     }
     this.offsets.push(this.bytes);
-    source.copy(this.scratch, this.bytes, start, end);
-    this.bytes += length;
+    // Entries are about a hundred bytes: a loop costs less than Buffer#copy's view per call.
+    const scratch = this.scratch;
+    let to = this.bytes;
+    for (let at = start; at < end; at += 1) scratch[to++] = source[at] as number;
+    this.bytes = to;
   }
   /** The value of the entries added since the last build, and starts the next one. */
   build(): Buffer {

@@ -58,6 +58,9 @@ export class ScatteredRun {
   private readonly filter: Uint32Array;
   /** The chunk values while the commit that writes them is in flight; null once committed. */
   chunks: readonly Buffer[] | null;
+  /** The chunk values of a committed run kept in memory until a merge reads them (small runs of
+   * level 0 only: ScatteredRuns.forget), or null: read from LMDB. */
+  kept: readonly Buffer[] | null = null;
 
   constructor(head: { key: number; level: number; from: readonly number[] }, built: BuiltRun) {
     this.key = head.key;
@@ -89,7 +92,7 @@ export class ScatteredRun {
       } else high = middle - 1;
     }
     if (chunk === -1) return undefined;
-    const value = this.chunks?.[chunk] ?? read([this.key, chunk + 1]);
+    const value = this.chunks?.[chunk] ?? this.kept?.[chunk] ?? read([this.key, chunk + 1]);
     assert(value !== undefined, 'a listed scattered run chunk is stored');
     return findInPlainRun(value, id);
   }

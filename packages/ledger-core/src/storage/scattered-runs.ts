@@ -116,7 +116,11 @@ export class ScatteredRuns {
         { key: this.nextKey, level: first.level + 1, from: inputs.map((run) => run.key) },
         chunkEntries(
           inputs.reduce((count, run) => count + run.count, 0),
-          inputs.map((run) => runCursorsOf(db, run.key, run.chunkCount)),
+          inputs.map((run) =>
+            run.kept === null
+              ? runCursorsOf(db, run.key, run.chunkCount)
+              : run.kept.map((chunk) => new PlainRunCursor(chunk)),
+          ),
         ),
       );
       this.nextKey += 1;
@@ -150,9 +154,16 @@ export class ScatteredRuns {
     return null;
   }
 
-  /** Marks a commit's runs committed: read from LMDB from now on. */
+  /** Marks a commit's runs committed: read from LMDB from now on, except the chunks of a run
+   * that a merge will read (level 0, small enough to be merged), kept in memory until then so
+   * that the merge reads no LMDB value. At most about `scatteredRunEntriesMax` transfers are kept
+   * that way: merges take the oldest `scatteredRunFanout` of them. */
   forget(writes: ScatteredWrites): void {
-    for (const run of writes.runs) run.chunks = null;
+    for (const run of writes.runs) {
+      if (run.level === 0 && run.count * limits.scatteredRunFanout <= limits.scatteredRunEntriesMax)
+        run.kept = run.chunks;
+      run.chunks = null;
+    }
   }
 }
 
