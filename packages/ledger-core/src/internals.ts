@@ -32,6 +32,7 @@ export {
 export { corruptionOf } from './storage/corruption.js';
 export { syncDir, writeFileAtomic } from './storage/durable-files.js';
 export { decodeEventRecord } from './storage/event-record.js';
+export { IdFilter, type IdFilterSnapshot } from './storage/id-filter.js';
 export { LogRestorer, type LogTail } from './storage/log-restore.js';
 export type { ShardIdentityExpectation } from './storage/shard-identity.js';
 export {

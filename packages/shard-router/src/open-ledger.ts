@@ -171,6 +171,7 @@ async function recoverSagas(
           (await Promise.all(clients.map((client) => client.info()))).map(
             (info) => info.transferIdMax,
           ),
+          await Promise.all(clients.map((client) => client.transferIdFilter())),
         )
       : null;
   return {

@@ -51,10 +51,13 @@ class Layer {
   readonly capacity: number;
   count = 0;
 
-  constructor(capacity: number) {
+  /** A new empty layer for `capacity` ids, or a full one over a snapshot's `words`. */
+  constructor(capacity: number, words?: Uint32Array) {
     this.capacity = capacity;
-    this.blocks = blocksFor(capacity, BITS_PER_ID);
-    this.words = new Uint32Array(this.blocks * WORDS_PER_BLOCK);
+    this.blocks =
+      words === undefined ? blocksFor(capacity, BITS_PER_ID) : words.length / WORDS_PER_BLOCK;
+    assert(Number.isInteger(this.blocks) && this.blocks > 0, 'a filter layer has whole blocks');
+    this.words = words ?? new Uint32Array(this.blocks * WORDS_PER_BLOCK);
   }
 
   add(blockHash: number, bitHash: number): void {
@@ -85,10 +88,15 @@ export class IdFilter {
   #hashed: string | null = null;
 
   /** `expected`: about how many ids the filter will hold soon (the stored count on open); the
-   * first layer holds twice that, at least idFilterCapacityMin. */
-  constructor(expected = 0) {
+   * first layer holds twice that, at least idFilterCapacityMin. `stored`: snapshots of other
+   * filters (IdFilter.snapshot) whose ids this one answers for too, read-only (new ids go to the
+   * filter's own layers). */
+  constructor(expected = 0, stored: readonly IdFilterSnapshot[] = []) {
     assert(Number.isSafeInteger(expected) && expected >= 0, 'an id count is a natural number');
-    this.#layers = [new Layer(Math.max(idFilterCapacityMin, expected * 2))];
+    this.#layers = stored.flatMap((snapshot) =>
+      snapshot.layers.map((words) => new Layer(0, words)),
+    );
+    this.#layers.push(new Layer(Math.max(idFilterCapacityMin, expected * 2)));
   }
 
   /** Ids added (a repeated id counts each time). */
@@ -123,13 +131,28 @@ export class IdFilter {
     const hash = this.#hash;
     hashId(id, hash);
     this.#hashed = id;
-    const a = hash[0] as number;
-    const b = hash[1] as number;
-    const layers = this.#layers;
-    for (let index = layers.length - 1; index >= 0; index -= 1)
-      if ((layers[index] as Layer).has(a, b)) return true;
-    return false;
+    return layersMayHave(this.#layers, hash);
   }
+
+  /** A copy of the filter's bits as they are now: a filter given it as `stored` answers for the
+   * ids added so far (another thread's check of this shard's ids). */
+  snapshot(): IdFilterSnapshot {
+    return { layers: this.#layers.map((layer) => layer.words.slice()) };
+  }
+}
+
+/** The bits of an IdFilter at one moment, layer by layer (IdFilter.snapshot). */
+export interface IdFilterSnapshot {
+  readonly layers: readonly Uint32Array[];
+}
+
+/** Whether any of `layers` may hold the id of `hash` (hashId's two words). */
+function layersMayHave(layers: readonly Layer[], hash: Uint32Array): boolean {
+  const a = hash[0] as number;
+  const b = hash[1] as number;
+  for (let index = layers.length - 1; index >= 0; index -= 1)
+    if ((layers[index] as Layer).has(a, b)) return true;
+  return false;
 }
 
 /** How many blocks a filter of `count` ids at `bitsPerId` has (at least one). */

@@ -8,7 +8,7 @@
 // Every id the index holds, stored, staged or reserved, is noted here before it can be looked
 // up: the filter is filled from the whole index on open (fill) and by every note afterwards.
 
-import { IdFilter } from './id-filter.js';
+import { IdFilter, type IdFilterSnapshot } from './id-filter.js';
 
 /** Whether every code unit of `text` is ASCII. */
 export function isAscii(text: string): boolean {
@@ -73,6 +73,11 @@ export class KnownIds {
   /** Whether the filter may hold `id` (tests: after open, every id of the index). */
   mayHave(id: string): boolean {
     return this.#filter.mayHave(id);
+  }
+
+  /** A copy of the filter's bits now (IdFilter.snapshot). */
+  filterSnapshot(): IdFilterSnapshot {
+    return this.#filter.snapshot();
   }
 
   /** Memory held by the filter. */

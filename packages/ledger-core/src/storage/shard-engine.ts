@@ -53,6 +53,7 @@ import {
 } from './engine-recovery.js';
 import { verifyShard } from './shard-verify.js';
 import { engineInfo } from './engine-info.js';
+import type { IdFilterSnapshot } from './id-filter.js';
 import { SnapshotTaker } from './snapshot-taker.js';
 import { ShardBackups } from './shard-backups.js';
 import { ExpiryTimer } from './expiry-timer.js';
@@ -349,6 +350,11 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
     // answered before this call.
     await this.settled();
     return this.backups.begin(dir, started);
+  }
+
+  /** A copy of the filter of the transfer ids the shard knows (the router's ledger-wide check). */
+  transferIdFilter(): IdFilterSnapshot {
+    return this.index.transferIds.filterSnapshot();
   }
 
   info(): EngineInfo {

@@ -13,7 +13,12 @@ import {
   type EngineInfo,
   type SequencedEvent,
 } from '@shardledger/ledger-core';
-import { assert, decodeEventRecord, CommandBatchBuilder } from '@shardledger/ledger-core/internals';
+import {
+  assert,
+  decodeEventRecord,
+  CommandBatchBuilder,
+  type IdFilterSnapshot,
+} from '@shardledger/ledger-core/internals';
 import type { FailpointOptions } from '../failpoints.js';
 import { SendQueue, type SubmitResults } from './send-queue.js';
 import { WorkerLifecycle, type ShardRestartEvent } from './worker-lifecycle.js';
@@ -277,6 +282,12 @@ export class ShardClient {
   }
   info(): Promise<ShardOpResult<'info'>> {
     return this.#read('info', []);
+  }
+  /** A copy of the filter of the transfer ids the shard knows (ShardEngine.transferIdFilter). */
+  async transferIdFilter(): Promise<IdFilterSnapshot> {
+    const { layers } = await this.#call('transferIdFilter', []);
+    // Copied into fresh buffers: the decoded bytes need not be aligned for 32-bit words.
+    return { layers: layers.map((bytes) => new Uint32Array(Uint8Array.from(bytes).buffer)) };
   }
 
   /** Arms a failpoint inside the current worker (a restarted worker starts unarmed). */

@@ -58,6 +58,9 @@ export interface ShardOps {
   /** Waits for the copy that backupCut began into `dir`. */
   backupDone(dir: string): BackupInfo;
   info(): EngineInfo;
+  /** A copy of the filter of the transfer ids the shard knows (ShardEngine.transferIdFilter),
+   * each layer's words as their bytes (msgpackr does not carry a Uint32Array as such). */
+  transferIdFilter(): { readonly layers: Uint8Array[] };
   close(): null;
   armFailpoint(name: string, options: FailpointOptions): null;
   disarmFailpoints(): null;

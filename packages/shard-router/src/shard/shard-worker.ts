@@ -229,6 +229,11 @@ const handlers: ShardHandlers = {
   }),
   readEvents: read((shard, afterSequence, limit) => shard.readEvents(afterSequence, limit)),
   info: read((shard) => shard.info()),
+  transferIdFilter: (shard) => ({
+    layers: shard
+      .transferIdFilter()
+      .layers.map((words) => new Uint8Array(words.buffer, words.byteOffset, words.byteLength)),
+  }),
   verify: (shard) => shard.verify(),
   snapshot: (shard) => shard.snapshot(),
   async backupCut(shard, dir) {

@@ -6,10 +6,13 @@
 //   report on open (each keeps it for its own fast path), then every id it routes. An id above it
 //   (a fast id) is new on every shard and becomes the new greatest. That is one string comparison
 //   per transfer.
-// - Any other id (a slow id: a retry, an id out of order, or any id once a shard has stored a
-//   non-ASCII one) is looked up, before anything of its segment is sent, on the shards that are
-//   not its home (findElsewhere). Found live there, it gets the result its home shards would
-//   give had they seen it (refuseTakenIds).
+// - Any other id (a slow id: a random id, a retry, an id out of order, or any id once a shard
+//   has stored a non-ASCII one) is first asked of the router's filter of every transfer id: the
+//   shards' own filters as they stood on open, plus every id routed since. An id the filter has
+//   certainly never seen (a new random id, nearly always) is new on every shard: no lookup. Any
+//   other is looked up, before anything of its segment is sent, on the shards that are not its
+//   home (findElsewhere). Found live there, it gets the result its home shards would give had
+//   they seen it (refuseTakenIds).
 // A lookup only sees what reached the shard before it, so a slow id first waits until the work that
 // may be writing it has queued its messages: each segment of routed transfers is registered from
 // routing until its sends settle, and a slow id waits for the segments registered before its own
@@ -26,7 +29,12 @@ import {
   type TransferRecord,
   type TransferSpec,
 } from '@shardledger/ledger-core';
-import { assert, sameTransfer } from '@shardledger/ledger-core/internals';
+import {
+  assert,
+  IdFilter,
+  sameTransfer,
+  type IdFilterSnapshot,
+} from '@shardledger/ledger-core/internals';
 import type { RouterParts } from '../router-parts.js';
 import { ShardBuckets } from '../shard-buckets.js';
 
@@ -35,8 +43,12 @@ export class IdSegment {
   /** The fast ids admitted into this segment lie in (low, high]. */
   readonly low: string;
   high: string;
-  /** The slow ids of this segment (null when none): they are checked before they are sent. */
-  slow: Set<string> | null = null;
+  /** The slow ids of this segment, in the order marked (markSlow). */
+  readonly #slow: string[] = [];
+  /** The first #slowIndexed of them as a set, made when another segment first asks (mayWrite),
+   * which is rare: only a slow id that the guard's filter may have seen is asked about. */
+  #slowSet: Set<string> | null = null;
+  #slowIndexed = 0;
   /** Resolves once the segment's writes are queued to their shards (markQueued), or it ended. */
   readonly queued: Promise<void>;
   #resolveQueued!: () => void;
@@ -55,12 +67,20 @@ export class IdSegment {
     this.#resolveQueued();
   }
 
+  /** Notes a slow id of this segment (TransferIdGuard.markSlow). */
+  markSlow(id: string): void {
+    this.#slow.push(id);
+  }
+
   /** Whether this segment may be writing a transfer with `id`. */
   mayWrite(id: string): boolean {
-    return (
-      (this.low !== this.high && this.low < id && id <= this.high) ||
-      (this.slow !== null && this.slow.has(id))
-    );
+    if (this.low !== this.high && this.low < id && id <= this.high) return true;
+    const slow = this.#slow;
+    if (slow.length === 0) return false;
+    const set = (this.#slowSet ??= new Set());
+    for (; this.#slowIndexed < slow.length; this.#slowIndexed += 1)
+      set.add(slow[this.#slowIndexed] as string);
+    return set.has(id);
   }
 }
 
@@ -72,12 +92,17 @@ export class TransferIdGuard {
   readonly #ordered: boolean;
   /** Segments routed and not yet settled, in the order they began. */
   readonly #inFlight = new Set<IdSegment>();
+  /** Every transfer id the ledger may hold: the shards' filters on open, and each id routed
+   * since (fast or slow), noted when it is routed, before anything of its segment is sent. */
+  readonly #seen: IdFilter;
 
   /** `greatestIds`: each shard's greatest transfer id (EngineInfo.transferIdMax), null where a
-   * shard has none it can vouch for. */
-  constructor(greatestIds: readonly (string | null)[]) {
+   * shard has none it can vouch for. `stored`: each shard's filter of the transfer ids it knows
+   * (ShardEngine.transferIdFilter), taken once no write can reach it but through this guard. */
+  constructor(greatestIds: readonly (string | null)[], stored: readonly IdFilterSnapshot[]) {
     this.#ordered = greatestIds.every((id) => id !== null);
     this.#max = greatestIds.reduce<string>((max, id) => (id !== null && id > max ? id : max), '');
+    this.#seen = new IdFilter(0, stored);
   }
 
   /** Segments in flight (tests: every segment settles). */
@@ -97,14 +122,29 @@ export class TransferIdGuard {
   admit(segment: IdSegment, id: string): boolean {
     if (!this.#ordered || id <= this.#max) return false;
     this.advance(segment, id);
+    this.#seen.add(id);
     return true;
   }
 
-  /** admit, or else markSlow: true when `id` is slow (to be looked up before it is sent). */
+  /** admit, or else markSlow: true when `id` must be looked up before it is sent (a slow id the
+   * filter may have seen). */
   take(segment: IdSegment, id: string): boolean {
     if (this.admit(segment, id)) return false;
     this.markSlow(segment, id);
-    return true;
+    return !this.firstSeen(id);
+  }
+
+  /** Notes a fast id the caller compared itself (the router's hot loop, before advance). */
+  noteFast(id: string): void {
+    this.#seen.add(id);
+  }
+
+  /** Notes a slow id as routed; true when no shard held it on open and no id routed since was
+   * it (then it is new on every shard, and nothing in flight can be writing it). */
+  firstSeen(id: string): boolean {
+    const seen = this.#seen.mayHave(id);
+    this.#seen.add(id);
+    return !seen;
   }
 
   /** The greatest id so far, for a caller that compares a run of ids itself (the router's hot
@@ -124,19 +164,19 @@ export class TransferIdGuard {
   }
 
   markSlow(segment: IdSegment, id: string): void {
-    (segment.slow ??= new Set()).add(id);
+    segment.markSlow(id);
   }
 
-  /** Resolves once every segment begun before `segment` that may be writing one of its slow ids
-   * has queued its writes (or ended); to true when there was any such segment (a lookup must then
-   * go behind the writes queued on its shard), false when none (it may go ahead of them). */
-  async writesQueuedBefore(segment: IdSegment): Promise<boolean> {
-    const slow = segment.slow;
-    if (slow === null) return false;
+  /** Resolves once every segment begun before `segment` that may be writing one of `ids` (slow
+   * ids of `segment` to be looked up) has queued its writes (or ended); to true when there was
+   * any such segment (a lookup must then go behind the writes queued on its shard), false when
+   * none (it may go ahead of them). */
+  async writesQueuedBefore(segment: IdSegment, ids: readonly string[]): Promise<boolean> {
+    if (ids.length === 0) return false;
     const waits: Promise<void>[] = [];
     for (const other of this.#inFlight) {
       if (other === segment) break;
-      for (const id of slow) {
+      for (const id of ids) {
         if (other.mayWrite(id)) {
           waits.push(other.queued);
           break;
@@ -197,7 +237,10 @@ export async function findElsewhere(
 ): Promise<(TransferRecord | undefined)[]> {
   if (slowIds.length === 0) return [];
   const guard = parts.transferIds as TransferIdGuard;
-  const behind = await guard.writesQueuedBefore(segment);
+  const behind = await guard.writesQueuedBefore(
+    segment,
+    slowIds.map((entry) => entry.id),
+  );
   const shards = parts.clients.length;
   // Each (id, shard) pair asked has its own place in the answers: shard-major within each id.
   const buckets = new ShardBuckets<string>();

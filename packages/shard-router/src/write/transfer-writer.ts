@@ -111,15 +111,19 @@ export class TransferWriter {
     const first = segment === null ? '' : (this.#parts.transferIds as TransferIdGuard).greatest;
     let greatest = first;
     /** Each slow id deferred, with its home shards. */
-    let slowIds: Map<string, SlowId> | null = null;
+    let slowIds: Map<string, SlowId & { readonly seen: boolean }> | null = null;
     let index = start;
     for (; index < count; index += 1) {
       const input = transfers[index];
       let spec: TransferSpec | null;
       if (this.#readPlain(input, shardsOf)) {
         if (segment !== null) {
-          if (greatest !== null && plain.id > greatest) greatest = plain.id;
-          else if (!this.#deferSlowId(segment, plain.id, first, greatest, (slowIds ??= new Map())))
+          if (greatest !== null && plain.id > greatest) {
+            greatest = plain.id;
+            (this.#parts.transferIds as TransferIdGuard).noteFast(greatest);
+          } else if (
+            !this.#deferSlowId(segment, plain.id, first, greatest, (slowIds ??= new Map()))
+          )
             break;
         }
         if (shardsOf[0] === shardsOf[1]) {
@@ -132,8 +136,10 @@ export class TransferWriter {
         spec = this.#routeOrRefuse(input, index, statuses);
         if (spec === null) continue;
         if (segment !== null) {
-          if (greatest !== null && spec.id > greatest) greatest = spec.id;
-          else if (!this.#deferSlowId(segment, spec.id, first, greatest, (slowIds ??= new Map())))
+          if (greatest !== null && spec.id > greatest) {
+            greatest = spec.id;
+            (this.#parts.transferIds as TransferIdGuard).noteFast(greatest);
+          } else if (!this.#deferSlowId(segment, spec.id, first, greatest, (slowIds ??= new Map())))
             break;
         }
       }
@@ -141,9 +147,10 @@ export class TransferWriter {
     }
     if (segment !== null && greatest !== first)
       (this.#parts.transferIds as TransferIdGuard).advance(segment, greatest as string);
+    const lookups = slowIds === null ? [] : [...slowIds.values()].filter((entry) => entry.seen);
     if (
-      slowIds !== null &&
-      (await findElsewhere(this.#parts, segment as IdSegment, [...slowIds.values()])).some(
+      lookups.length > 0 &&
+      (await findElsewhere(this.#parts, segment as IdSegment, lookups)).some(
         (record) => record !== undefined,
       )
     )
@@ -162,7 +169,7 @@ export class TransferWriter {
     id: string,
     first: string | null,
     greatest: string | null,
-    slowIds: Map<string, SlowId>,
+    slowIds: Map<string, SlowId & { readonly seen: boolean }>,
   ): boolean {
     if (first !== null && greatest !== null && first < id && id <= greatest) return false;
     const debitShard = this.#routedShards[0] as number;
@@ -170,8 +177,9 @@ export class TransferWriter {
     const earlier = slowIds.get(id);
     if (earlier !== undefined)
       return earlier.debitShard === debitShard && earlier.creditShard === creditShard;
-    slowIds.set(id, { id, debitShard, creditShard });
-    (this.#parts.transferIds as TransferIdGuard).markSlow(segment, id);
+    const guard = this.#parts.transferIds as TransferIdGuard;
+    guard.markSlow(segment, id);
+    slowIds.set(id, { id, debitShard, creditShard, seen: !guard.firstSeen(id) });
     return true;
   }
 
