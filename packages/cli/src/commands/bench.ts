@@ -6,6 +6,7 @@ import type { PeerName } from '@shardledger/bench';
 import { shardCountDefault } from '@shardledger/shard-router/internals';
 import { examples, parseCount, print, printJson } from '../context.js';
 import { usageError } from '../errors.js';
+import { paymentsScenarioHelp, runPaymentsBenchAction } from './bench-payments.js';
 
 // The harness (and its peers' drivers and chart renderer) loads only when `bench` runs: it would
 // otherwise add a second to the start of every command.
@@ -37,6 +38,8 @@ interface BenchCommandOptions {
   readonly withReadModel?: boolean;
   readonly rounds?: string;
   readonly inFlight?: string;
+  readonly connections?: string;
+  readonly only?: string;
   readonly quiet: boolean;
 }
 
@@ -48,6 +51,7 @@ export const scenarioNames = [
   'accounts-1m',
   'read-model',
   'engine',
+  'payments',
 ] as const;
 
 /** One line per scenario for --help, in words for a newcomer (the harness's own list, with each
@@ -64,7 +68,7 @@ Scenarios:
   accounts-1m   1,000,000 accounts: a working set larger than the CPU caches
   read-model    what the read model costs the write path, and how far its projection lags
   engine        one shard's storage engine alone (no router, no worker threads), durable, in
-                rounds with the LMDB append limit and SQLite, against the one-shard goals`;
+                rounds with the LMDB append limit and SQLite, against the one-shard goals${paymentsScenarioHelp}`;
 
 /** Seconds as text ("10", "0.5") to ms, without floats near money (these are durations). */
 function secondsToMs(text: string, what: string): number {
@@ -110,6 +114,7 @@ const benchExamples = [
   'shardledger bench hot --durability relaxed --json result.json',
   'shardledger bench --peers none --scaling 1,2,4 --json | jq .tps',
   "shardledger bench engine --rounds 3                 # one shard's engine alone vs LMDB and SQLite",
+  'shardledger bench payments --connections 64         # payments/s, balance_transfer req/s, webhooks/s',
 ];
 
 function addBenchOptions(command: Command): void {
@@ -162,7 +167,9 @@ function addBenchOptions(command: Command): void {
       '--rounds <n>',
       'read-model: pairs of runs without and with the read model (default 5); engine: rounds of engine, lmdb-limit and sqlite (default 3)',
     )
-    .option('--in-flight <n>', 'calls in flight (default 2 per shard; engine 3)')
+    .option('--in-flight <n>', 'calls in flight (default 2 per shard; engine 3; payments 1,024)')
+    .option('--connections <n>', 'payments: HTTP keep-alive connections of the load (default 64)')
+    .option('--only <list>', 'payments: in-process,http,webhooks (default all three)')
     .option('-q, --quiet', 'no progress lines', false);
 }
 
@@ -176,6 +183,7 @@ type BenchRunOptions = Parameters<BenchModule['runBench']>[0];
 type BenchResult = Awaited<ReturnType<BenchModule['runBench']>>;
 
 async function runBenchAction(scenarioName: string, options: BenchCommandOptions): Promise<void> {
+  if (scenarioName === 'payments') return runPaymentsBenchAction(options);
   const durability = checkScenarioFlags(scenarioName, options);
   const bench: BenchModule = await import('@shardledger/bench');
   const kinds: ScenarioKinds = {
