@@ -46,7 +46,7 @@ export async function runPaymentsBenchAction(options: PaymentsBenchCommandOption
     warmupMs: milliseconds(options.warmup, '--warmup'),
     durability,
     shards: count(options.shards, '--shards', shardCountDefault),
-    inFlight: count(options.inFlight, '--in-flight', 1_024),
+    inFlight: count(options.inFlight, '--in-flight', 256),
     connections: count(options.connections, '--connections', 64),
     webhookMessages: 100_000,
     command: ['shardledger', ...process.argv.slice(2)].join(' '),

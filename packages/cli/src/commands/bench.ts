@@ -167,7 +167,7 @@ function addBenchOptions(command: Command): void {
       '--rounds <n>',
       'read-model: pairs of runs without and with the read model (default 5); engine: rounds of engine, lmdb-limit and sqlite (default 3)',
     )
-    .option('--in-flight <n>', 'calls in flight (default 2 per shard; engine 3; payments 1,024)')
+    .option('--in-flight <n>', 'calls in flight (default 2 per shard; engine 3; payments 256)')
     .option('--connections <n>', 'payments: HTTP keep-alive connections of the load (default 64)')
     .option('--only <list>', 'payments: in-process,http,webhooks (default all three)')
     .option('-q, --quiet', 'no progress lines', false);

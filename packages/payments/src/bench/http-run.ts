@@ -67,7 +67,7 @@ export async function runHttpBalanceTransfer(options: HttpRunOptions): Promise<B
     p99Ms: tally.p99Ms,
     floorPerSecond: 15_000,
     p99MsMax: 50,
-    method: `POST /v1/wallet/balance_transfer over loopback from a second process (undici Pool, ${options.connections} keep-alive connections, one request in flight each), a new transaction_id per request between ${walletCount} funded wallets; 200 answers finished inside the window after ${options.warmupMs} ms of warm-up (answer codes: ${JSON.stringify(tally.statuses)}); ledger verify() clean after the run`,
+    method: `POST /v1/wallet/balance_transfer over loopback from a second process (undici Pool, ${options.connections} keep-alive connections, one request in flight each), a new transaction_id per request between ${walletCount} funded wallets; 200 answers received inside the window (latency from each request's send) after ${options.warmupMs} ms of warm-up (answer codes: ${JSON.stringify(tally.statuses)}); ledger verify() clean after the run`,
   };
 }
 

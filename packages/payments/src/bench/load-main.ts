@@ -61,7 +61,7 @@ async function load(spec: LoadSpec): Promise<LoadTally> {
         status = 0;
       }
       const doneMs = performance.now();
-      if (now < windowStartMs || doneMs > endMs) continue;
+      if (doneMs < windowStartMs || doneMs > endMs) continue;
       statuses[status] = (statuses[status] ?? 0) + 1;
       if (status === 200) {
         count += 1;
