@@ -2,7 +2,7 @@
 // the last process stopped. A retryable failure (timeout, 5xx, a ledger shard restarting) waits
 // with jittered exponential backoff; a terminal one, or the attempt cap, parks the job as `dead`
 // for an operator to see (GET /v1/psp-jobs?state=dead).
-import type { Db } from './store.js';
+import { statement, type Db } from './store.js';
 
 export const jobLimits = {
   attemptsMax: 8,
@@ -28,7 +28,8 @@ export function backoffMs(options: { attempt: number; baseMs: number; capMs: num
 }
 
 export function enqueueJob(db: Db, job: { kind: JobKind; subject: string; atMs: number }): void {
-  db.prepare(
+  statement(
+    db,
     `INSERT INTO psp_jobs VALUES (?, ?, ?, 0, ?, 'queued', NULL)
      ON CONFLICT (id) DO UPDATE SET state = 'queued', attempts = 0, next_at_ms = excluded.next_at_ms
      WHERE state != 'queued'`,
@@ -94,7 +95,7 @@ export class JobRunner {
   async #runOne(job: Job): Promise<void> {
     try {
       await this.#handler(job);
-      this.#db.prepare(`UPDATE psp_jobs SET state = 'done' WHERE id = ?`).run(job.id);
+      statement(this.#db, `UPDATE psp_jobs SET state = 'done' WHERE id = ?`).run(job.id);
     } catch (error) {
       const attempts = job.attempts + 1;
       const dead = this.#classify(error) === 'terminal' || attempts >= jobLimits.attemptsMax;

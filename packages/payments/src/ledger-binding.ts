@@ -5,6 +5,7 @@
 import { isLedgerError, type Ledger, type TransferInput } from '@shardledger/shard-router';
 import { assert } from '@shardledger/ledger-core/internals';
 import { PaymentError } from './errors.js';
+import type { LedgerBatcher } from './ledger-batcher.js';
 import type { LedgerStep } from './payment-machine.js';
 import type { OrderRecord, PaymentRecord } from './store.js';
 
@@ -30,31 +31,56 @@ const settledStatuses: Record<LedgerStep, ReadonlySet<string>> = {
   reverse: new Set(['ok', 'exists']),
 };
 
-/** Creates accounts once per process; the ledger answers `exists` for those already there. */
+/** Creates accounts once per process; the ledger answers `exists` for those already there.
+ * Concurrent callers needing the same account share one createAccounts call. */
 export class AccountCache {
-  readonly #ledger: Ledger;
-  readonly #known = new Set<string>();
+  readonly #calls: LedgerBatcher;
+  /** `true` once the ledger holds the account; the call creating it while that is under way. */
+  readonly #known = new Map<string, true | Promise<void>>();
 
-  constructor(ledger: Ledger) {
-    this.#ledger = ledger;
+  constructor(calls: LedgerBatcher) {
+    this.#calls = calls;
   }
 
-  async ensure(accounts: readonly { id: string; currency: string; wallet: boolean }[]) {
-    const missing = accounts.filter((account) => !this.#known.has(account.id));
-    if (missing.length === 0) return;
-    const results = await this.#ledger.createAccounts(
-      missing.map((account) => ({
-        id: account.id,
-        currency: account.currency,
-        ...(account.wallet ? { debitsMustNotExceedCredits: true } : {}),
-      })),
-    );
-    results.forEach((result, index) => {
-      if (result.status !== 'ok' && result.status !== 'exists') {
-        throw new PaymentError('TRANSFER_REJECTED', { account: result.id, status: result.status });
-      }
-      this.#known.add(missing[index]!.id);
-    });
+  ensure(accounts: readonly { id: string; currency: string; wallet: boolean }[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    const missing = new Map<string, { id: string; currency: string; wallet: boolean }>();
+    for (const account of accounts) {
+      const known = this.#known.get(account.id);
+      if (known === true) continue;
+      if (known === undefined) missing.set(account.id, account);
+      else waits.push(known);
+    }
+    if (missing.size > 0) {
+      const created = this.#create([...missing.values()]);
+      for (const id of missing.keys()) this.#known.set(id, created);
+      waits.push(created);
+    }
+    return waits.length === 0 ? Promise.resolve() : Promise.all(waits).then(() => undefined);
+  }
+
+  async #create(missing: readonly { id: string; currency: string; wallet: boolean }[]) {
+    try {
+      const results = await this.#calls.createAccounts(
+        missing.map((account) => ({
+          id: account.id,
+          currency: account.currency,
+          ...(account.wallet ? { debitsMustNotExceedCredits: true } : {}),
+        })),
+      );
+      results.forEach((result) => {
+        if (result.status !== 'ok' && result.status !== 'exists') {
+          throw new PaymentError('TRANSFER_REJECTED', {
+            account: result.id,
+            status: result.status,
+          });
+        }
+      });
+      for (const account of missing) this.#known.set(account.id, true);
+    } catch (error) {
+      for (const account of missing) this.#known.delete(account.id);
+      throw error;
+    }
   }
 }
 
@@ -122,6 +148,23 @@ export async function placeHolds(ledger: Ledger, transfers: TransferInput[]): Pr
   return statuses;
 }
 
+/** A payment's holds, joined with those of concurrent payments into one createTransfers call.
+ * Not one atomic group per payment: a batch of many payments is one ledger call, where a group
+ * would be one call each. If a hold is refused (a frozen wallet, say), those placed are voided,
+ * as for holds across shards; a crash in between leaves them to the payment's void step or to
+ * their own timeout. */
+async function placeBatchedHolds(
+  calls: LedgerBatcher,
+  transfers: TransferInput[],
+): Promise<string[]> {
+  const statuses = (await calls.createTransfers(transfers)).map((result) => result.status);
+  if (statuses.every((status) => settledStatuses.hold.has(status))) return statuses;
+  await calls.voidPendingTransfers(
+    transfers.map((transfer) => ({ id: `${transfer.id}:undo`, pendingId: transfer.id })),
+  );
+  return statuses;
+}
+
 function postInputs(payment: PaymentRecord) {
   return payment.orders.flatMap((order) =>
     legsOf(payment, order).map((leg) => ({
@@ -148,23 +191,25 @@ function reverseTransfers(payment: PaymentRecord): TransferInput[] {
 }
 
 async function runStep(
-  ledger: Ledger,
+  calls: LedgerBatcher,
   payment: PaymentRecord,
   step: LedgerStep,
   holdTimeoutMs: number,
 ): Promise<string[]> {
   switch (step) {
     case 'hold':
-      return placeHolds(ledger, holdTransfers(payment, holdTimeoutMs));
+      return placeBatchedHolds(calls, holdTransfers(payment, holdTimeoutMs));
     case 'post': {
       // A zero capture posts nothing: the hold is voided instead.
       const inputs = postInputs(payment);
       const posts = inputs.filter((input) => input.amount > 0n);
       const voids = inputs.filter((input) => input.amount === 0n);
-      const posted = await ledger.postPendingTransfers(posts);
-      const voided = await ledger.voidPendingTransfers(
-        voids.map((input) => ({ id: input.id, pendingId: input.pendingId })),
-      );
+      const [posted, voided] = await Promise.all([
+        calls.postPendingTransfers(posts),
+        calls.voidPendingTransfers(
+          voids.map((input) => ({ id: input.id, pendingId: input.pendingId })),
+        ),
+      ]);
       return [...posted, ...voided].map((result) => result.status);
     }
     case 'void': {
@@ -172,21 +217,21 @@ async function runStep(
         id: transfer.id.replace(/hold$/, 'void'),
         pendingId: transfer.id,
       }));
-      return (await ledger.voidPendingTransfers(inputs)).map((result) => result.status);
+      return (await calls.voidPendingTransfers(inputs)).map((result) => result.status);
     }
     case 'reverse':
-      return (await ledger.createTransfers(reverseTransfers(payment))).map((r) => r.status);
+      return (await calls.createTransfers(reverseTransfers(payment))).map((r) => r.status);
   }
 }
 
 /** Makes the ledger agree with the payment's status by replaying each step it calls for. */
 export async function applyLedgerSteps(
-  ledger: Ledger,
+  calls: LedgerBatcher,
   payment: PaymentRecord,
   options: { steps: readonly LedgerStep[]; holdTimeoutMs: number },
 ): Promise<void> {
   for (const step of options.steps) {
-    const statuses = await runStep(ledger, payment, step, options.holdTimeoutMs);
+    const statuses = await runStep(calls, payment, step, options.holdTimeoutMs);
     const refused = statuses.filter((status) => !settledStatuses[step].has(status));
     if (refused.length > 0) {
       throw new PaymentError('TRANSFER_REJECTED', { payment: payment.id, step, statuses });

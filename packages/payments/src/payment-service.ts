@@ -8,6 +8,7 @@ import { assert } from '@shardledger/ledger-core/internals';
 import { PaymentError } from './errors.js';
 import { accountIds, AccountCache, applyLedgerSteps, feeOf } from './ledger-binding.js';
 import { enqueueJob } from './job-queue.js';
+import { LedgerBatcher } from './ledger-batcher.js';
 import {
   evolvePayment,
   isTerminal,
@@ -29,6 +30,7 @@ import {
   unsyncedIds,
   writePayment,
   type Db,
+  type OrderRecord,
   type PaymentRecord,
 } from './store.js';
 
@@ -57,6 +59,8 @@ export class PaymentService {
   readonly ledger: Ledger;
   readonly db: Db;
   readonly accounts: AccountCache;
+  /** The ledger calls of concurrent payments, joined per turn of the event loop. */
+  readonly ledgerCalls: LedgerBatcher;
   readonly #options: PaymentServiceOptions;
   readonly #locks = new Map<string, Promise<unknown>>();
 
@@ -64,7 +68,8 @@ export class PaymentService {
     this.#options = options;
     this.ledger = options.ledger;
     this.db = options.db;
-    this.accounts = new AccountCache(options.ledger);
+    this.ledgerCalls = new LedgerBatcher(options.ledger);
+    this.accounts = new AccountCache(this.ledgerCalls);
   }
 
   adapter(connector: string): PspAdapter {
@@ -157,7 +162,7 @@ export class PaymentService {
         wallet: true,
       })),
     ]);
-    await applyLedgerSteps(this.ledger, payment, {
+    await applyLedgerSteps(this.ledgerCalls, payment, {
       steps: ledgerStepsFor(payment.status).filter((step) => !done.includes(step)),
       holdTimeoutMs: this.#holdTimeoutMs(payment),
     });
@@ -172,13 +177,15 @@ export class PaymentService {
     dedup?: () => boolean,
   ): Promise<PaymentRecord> {
     const nowMs = Date.now();
-    // The steps the ledger already holds: those of the previous status, when it was synced.
-    const done = this.db.transaction((): readonly LedgerStep[] => {
-      if (dedup !== undefined && !dedup()) return [];
+    // The payment as written, and the steps the ledger already holds: those of the previous
+    // status, when it was synced. The record is built from what was written rather than read
+    // back: every transition of a payment runs under #serial, so nothing else changed it.
+    const { payment, done } = this.db.transaction(() => {
+      if (dedup !== undefined && !dedup()) return { payment: this.get(id), done: [] };
       const before = this.get(id);
       let state: PaymentState = before;
       for (const event of events) state = evolvePayment(state, event);
-      if (state === before) return [];
+      if (state === before) return { payment: before, done: [] };
       const statusChanged = state.status !== before.status;
       writePayment(this.db, state, { nowMs, statusChanged });
       if (statusChanged) {
@@ -193,11 +200,14 @@ export class PaymentService {
           nowMs,
         );
       }
-      return statusChanged && before.ledgerSynced ? ledgerStepsFor(before.status) : [];
+      return {
+        payment: written(before, state, { nowMs, statusChanged }),
+        done: statusChanged && before.ledgerSynced ? ledgerStepsFor(before.status) : [],
+      };
     })();
-    const payment = this.get(id);
-    if (!payment.ledgerSynced) await this.#syncLedger(payment, done);
-    return this.get(id);
+    if (payment.ledgerSynced) return payment;
+    await this.#syncLedger(payment, done);
+    return { ...payment, ledgerSynced: true };
   }
 
   /** Moves a payment as far as it can go now: hold, authorise every order, capture (when
@@ -359,6 +369,27 @@ export class PaymentService {
     })();
     return { synced: unsynced.length, queued: open.length };
   }
+}
+
+/** A payment record after `state` was written over `before` (see writePayment). */
+function written(
+  before: PaymentRecord,
+  state: PaymentState,
+  options: { nowMs: number; statusChanged: boolean },
+): PaymentRecord {
+  assert(state.orders.length === before.orders.length, 'events never add or drop orders');
+  // evolvePayment spreads each order it changes, so an order keeps its seller and fee.
+  const orders = state.orders as readonly OrderRecord[];
+  for (const order of orders)
+    assert(order.sellerAccount !== undefined, 'an order keeps its seller');
+  return {
+    ...before,
+    status: state.status,
+    failureReason: state.failureReason,
+    orders,
+    updatedAtMs: options.nowMs,
+    ledgerSynced: options.statusChanged ? false : before.ledgerSynced,
+  };
 }
 
 export function isRetryable(error: unknown): boolean {

@@ -7,7 +7,7 @@ import { PaymentError } from './errors.js';
 import { accountIds, feeOf, placeHolds } from './ledger-binding.js';
 import { enqueueJob } from './job-queue.js';
 import type { PaymentService } from './payment-service.js';
-import { appendOutbox, markLedgerSynced, type Db } from './store.js';
+import { appendOutbox, markLedgerSynced, statement, type Db } from './store.js';
 
 export type PayoutStatus = 'NOT_STARTED' | 'EXECUTING' | 'SUCCESS' | 'FAILED';
 
@@ -38,7 +38,7 @@ interface PayoutRow {
 }
 
 export function readPayout(db: Db, id: string): PayoutRecord | undefined {
-  const row = db.prepare('SELECT * FROM payouts WHERE id = ?').get(id) as PayoutRow | undefined;
+  const row = statement(db, 'SELECT * FROM payouts WHERE id = ?').get(id) as PayoutRow | undefined;
   if (row === undefined) return undefined;
   return {
     id: row.id,

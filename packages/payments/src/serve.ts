@@ -20,6 +20,8 @@ export interface ServeOptions {
   readonly host?: string;
   readonly port: number;
   readonly shards?: number;
+  /** The ledger's durability (default 'strict': every answer waits for the ledger's fsync). */
+  readonly durability?: 'strict' | 'relaxed';
   /** The simulated PSP (or any PSP speaking its API): base URL and webhook secret. */
   readonly psp: {
     readonly connector: string;
@@ -64,6 +66,7 @@ export async function startPaymentsServer(options: ServeOptions): Promise<Runnin
   const ledger = await Ledger.open({
     dir: options.dir,
     ...(options.shards === undefined ? {} : { shards: options.shards }),
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
   });
   const db = openStore(join(options.dir, 'payments.sqlite'));
   const psp = new HttpPsp({

@@ -99,6 +99,23 @@ export interface OutboxMessage {
 
 export type Db = Database.Database;
 
+/** Each SQL text is compiled once per store: preparing costs more than running most of these. */
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+export function statement(db: Db, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (cache === undefined) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let compiled = cache.get(sql);
+  if (compiled === undefined) {
+    compiled = db.prepare(sql);
+    cache.set(sql, compiled);
+  }
+  return compiled;
+}
+
 /** Opens (or creates) the store. WAL with synchronous NORMAL: a committed transaction survives
  * a process crash; a power loss may drop the last ones, never corrupts. That is enough here
  * because the store only ever trails the strict-durability ledger and the PSP: every step after
@@ -126,7 +143,8 @@ function orderFromRow(row: OrderRow): OrderRecord {
 }
 
 export function readPayment(db: Db, id: string): PaymentRecord | undefined {
-  const row = db.prepare('SELECT * FROM payments WHERE id = ?').get(id) as PaymentRow | undefined;
+  const row = statement(db, 'SELECT * FROM payments WHERE id = ?').get(id) as
+    PaymentRow | undefined;
   if (row === undefined) return undefined;
   const orders = db
     .prepare('SELECT * FROM payment_orders WHERE payment_id = ? ORDER BY position')
@@ -149,18 +167,20 @@ export function readPayment(db: Db, id: string): PaymentRecord | undefined {
 }
 
 export function paymentIdOfOrder(db: Db, orderId: string): string | undefined {
-  const row = db.prepare('SELECT payment_id FROM payment_orders WHERE id = ?').get(orderId) as
+  const row = statement(db, 'SELECT payment_id FROM payment_orders WHERE id = ?').get(orderId) as
     { payment_id: string } | undefined;
   return row?.payment_id;
 }
 
 /** Inserts a new payment and its orders (NOT_STARTED), in the caller's transaction. */
 export function insertPayment(db: Db, payment: PaymentRecord): void {
-  db.prepare(
+  statement(
+    db,
     `INSERT INTO payments VALUES (@id, @buyerId, @connector, @currency, @captureMethod, @status,
      NULL, @requestHash, @expiresAtMs, 1, @createdAtMs, @updatedAtMs)`,
   ).run({ ...payment, orders: undefined, ledgerSynced: undefined, failureReason: undefined });
-  const insertOrder = db.prepare(
+  const insertOrder = statement(
+    db,
     `INSERT INTO payment_orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
   );
   payment.orders.forEach((order, position) => {
@@ -184,11 +204,13 @@ export function writePayment(
   options: { nowMs: number; statusChanged: boolean },
 ): void {
   // Only a new status asks something new of the ledger; an order-level change does not.
-  db.prepare(
+  statement(
+    db,
     `UPDATE payments SET status = ?, failure_reason = ?, updated_at_ms = ?,
      ledger_synced = CASE WHEN ? THEN 0 ELSE ledger_synced END WHERE id = ?`,
   ).run(next.status, next.failureReason, options.nowMs, options.statusChanged ? 1 : 0, next.id);
-  const update = db.prepare(
+  const update = statement(
+    db,
     `UPDATE payment_orders SET status = ?, captured_amount = ?, psp_reference = ? WHERE id = ?`,
   );
   for (const order of next.orders) {
@@ -197,11 +219,11 @@ export function writePayment(
 }
 
 export function markLedgerSynced(db: Db, table: 'payments' | 'payouts', id: string): void {
-  db.prepare(`UPDATE ${table} SET ledger_synced = 1 WHERE id = ?`).run(id);
+  statement(db, `UPDATE ${table} SET ledger_synced = 1 WHERE id = ?`).run(id);
 }
 
 export function unsyncedIds(db: Db, table: 'payments' | 'payouts'): string[] {
-  const rows = db.prepare(`SELECT id FROM ${table} WHERE ledger_synced = 0`).all() as {
+  const rows = statement(db, `SELECT id FROM ${table} WHERE ledger_synced = 0`).all() as {
     id: string;
   }[];
   return rows.map((row) => row.id);
@@ -230,11 +252,12 @@ export function appendOutbox(db: Db, message: OutboxMessage, nowMs: number): voi
     .prepare('INSERT OR IGNORE INTO outbox VALUES (?, ?, ?, ?)')
     .run(message.id, message.type, JSON.stringify(message.payload), nowMs);
   if (inserted.changes === 0) return;
-  const endpoints = db.prepare('SELECT id, event_types FROM endpoints').all() as {
+  const endpoints = statement(db, 'SELECT id, event_types FROM endpoints').all() as {
     id: string;
     event_types: string;
   }[];
-  const insert = db.prepare(
+  const insert = statement(
+    db,
     `INSERT OR IGNORE INTO deliveries (message_id, endpoint_id, attempts, next_at_ms, state)
      VALUES (?, ?, 0, ?, 'pending')`,
   );

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { PaymentError } from './errors.js';
 import { backoffMs } from './job-queue.js';
 import { newEndpointSecret, standardWebhookHeaders } from './signing.js';
-import type { Db } from './store.js';
+import { statement, type Db } from './store.js';
 
 export const deliveryLimits = {
   attemptsMax: 10,
@@ -97,21 +97,21 @@ export class Endpoints {
   }
 
   get(id: string): Endpoint {
-    const row = this.#db.prepare('SELECT * FROM endpoints WHERE id = ?').get(id) as
+    const row = statement(this.#db, 'SELECT * FROM endpoints WHERE id = ?').get(id) as
       EndpointRow | undefined;
     if (row === undefined) throw new PaymentError('ENDPOINT_NOT_FOUND', { id });
     return endpointOf(row);
   }
 
   list(): Endpoint[] {
-    return (this.#db.prepare('SELECT * FROM endpoints ORDER BY id').all() as EndpointRow[]).map(
+    return (statement(this.#db, 'SELECT * FROM endpoints ORDER BY id').all() as EndpointRow[]).map(
       endpointOf,
     );
   }
 
   delete(id: string): void {
     this.get(id);
-    this.#db.prepare('DELETE FROM endpoints WHERE id = ?').run(id);
+    statement(this.#db, 'DELETE FROM endpoints WHERE id = ?').run(id);
   }
 
   /** A new secret signs alongside the newest old one; older ones stop. */
@@ -149,7 +149,7 @@ export class Endpoints {
   }
 
   #delivery(id: number): Delivery {
-    const row = this.#db.prepare('SELECT * FROM deliveries WHERE id = ?').get(id) as
+    const row = statement(this.#db, 'SELECT * FROM deliveries WHERE id = ?').get(id) as
       DeliveryRow | undefined;
     if (row === undefined) throw new PaymentError('DELIVERY_NOT_FOUND', { id });
     return deliveryOf(row);

@@ -46,11 +46,38 @@ export interface Process {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Children still running when the test process exits (a failed test) are killed with it. */
+/** Every child a test started and that has not ended yet. */
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
+
+/** Kills (SIGKILL) every child still running and waits for each to end. Test files call it in
+ * `afterEach`, so a test that fails half-way, or times out, leaves no process behind for the
+ * tests after it (the 'exit' hook above only runs when the whole test process ends). */
+export async function killChildren(): Promise<void> {
+  await Promise.all(
+    [...children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+  children.clear();
+}
+
+/** Whether a process id still names a running process. */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function processOf(url: string, child: ChildProcess): Process {
   children.add(child);

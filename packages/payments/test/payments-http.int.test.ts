@@ -53,8 +53,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  expect(await server?.stop('SIGTERM')).toBe(0); // drains and exits cleanly
-  await psp?.stop();
+  try {
+    expect(await server?.stop('SIGTERM')).toBe(0); // drains and exits cleanly
+    await psp?.stop();
+  } finally {
+    await h.killChildren(); // whatever happened above, no process outlives the file
+  }
 });
 
 const payment = (id: string) => h.call(`${api}/v1/payments/${id}`);

@@ -6,8 +6,10 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Ledger } from '@shardledger/shard-router';
-import { expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import * as h from './harness.js';
+
+afterEach(h.killChildren); // a failed run leaves no server or PSP behind
 
 it('ends every payment once after a SIGKILL mid-payment, with the ledger in agreement', async () => {
   const dir = await h.tempDir('crash');

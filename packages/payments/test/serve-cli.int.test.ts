@@ -5,8 +5,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import * as h from './harness.js';
+
+afterEach(h.killChildren); // a failed run leaves no PSP behind
 
 const cli = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
 

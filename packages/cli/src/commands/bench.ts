@@ -6,6 +6,7 @@ import type { PeerName } from '@shardledger/bench';
 import { shardCountDefault } from '@shardledger/shard-router/internals';
 import { examples, parseCount, print, printJson } from '../context.js';
 import { usageError } from '../errors.js';
+import { paymentsScenarioHelp, runPaymentsBenchAction } from './bench-payments.js';
 
 // The harness (and its peers' drivers and chart renderer) loads only when `bench` runs: it would
 // otherwise add a second to the start of every command.
@@ -37,6 +38,8 @@ interface BenchCommandOptions {
   readonly withReadModel?: boolean;
   readonly rounds?: string;
   readonly inFlight?: string;
+  readonly connections?: string;
+  readonly only?: string;
   readonly quiet: boolean;
 }
 
@@ -95,9 +98,11 @@ export function registerBench(program: Command): void {
     .description(
       'benchmark the ledger against its peers; prints the results table (progress on stderr)',
     )
-    .argument('[scenario]', `${scenarioNames.join(' | ')}`, 'standard');
+    .argument('[scenario]', `${scenarioNames.join(' | ')} | payments`, 'standard');
   addBenchOptions(command);
   command.addHelpText('after', scenarioHelp);
+  // The payments bench is the payments package's own, not a scenario of the ledger's harness.
+  command.addHelpText('after', paymentsScenarioHelp);
   command.addHelpText('after', examples(benchExamples));
   command.action(runBenchAction);
 }
@@ -110,6 +115,7 @@ const benchExamples = [
   'shardledger bench hot --durability relaxed --json result.json',
   'shardledger bench --peers none --scaling 1,2,4 --json | jq .tps',
   "shardledger bench engine --rounds 3                 # one shard's engine alone vs LMDB and SQLite",
+  'shardledger bench payments --connections 64         # payments/s, balance_transfer req/s, webhooks/s',
 ];
 
 function addBenchOptions(command: Command): void {
@@ -162,7 +168,9 @@ function addBenchOptions(command: Command): void {
       '--rounds <n>',
       'read-model: pairs of runs without and with the read model (default 5); engine: rounds of engine, lmdb-limit and sqlite (default 3)',
     )
-    .option('--in-flight <n>', 'calls in flight (default 2 per shard; engine 3)')
+    .option('--in-flight <n>', 'calls in flight (default 2 per shard; engine 3; payments 256)')
+    .option('--connections <n>', 'payments: HTTP keep-alive connections of the load (default 64)')
+    .option('--only <list>', 'payments: in-process,http,webhooks (default all three)')
     .option('-q, --quiet', 'no progress lines', false);
 }
 
@@ -176,6 +184,7 @@ type BenchRunOptions = Parameters<BenchModule['runBench']>[0];
 type BenchResult = Awaited<ReturnType<BenchModule['runBench']>>;
 
 async function runBenchAction(scenarioName: string, options: BenchCommandOptions): Promise<void> {
+  if (scenarioName === 'payments') return runPaymentsBenchAction(options);
   const durability = checkScenarioFlags(scenarioName, options);
   const bench: BenchModule = await import('@shardledger/bench');
   const kinds: ScenarioKinds = {

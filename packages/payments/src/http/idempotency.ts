@@ -6,7 +6,7 @@
 // so its retry runs again, safely, since every step below it is idempotent too.
 import { createHash } from 'node:crypto';
 import { PaymentError, isPaymentError } from '../errors.js';
-import type { Db } from '../store.js';
+import { statement, type Db } from '../store.js';
 
 export const idempotencyKeyLengthMax = 255;
 
@@ -47,7 +47,7 @@ export function checkIdempotencyKey(key: unknown): string | undefined {
 
 /** Forgets keys whose request was cut short by a crash: their retry runs again. */
 export function forgetUnfinishedKeys(db: Db): number {
-  return db.prepare('DELETE FROM idempotency_keys WHERE response IS NULL').run().changes;
+  return statement(db, 'DELETE FROM idempotency_keys WHERE response IS NULL').run().changes;
 }
 
 /** Runs `work` once per key; the stored response answers every repeat. */
@@ -64,7 +64,7 @@ export async function withIdempotency(
       .get(key) as
       { request_hash: string; status_code: number | null; response: string | null } | undefined;
     if (row === undefined) {
-      db.prepare('INSERT INTO idempotency_keys VALUES (?, ?, NULL, NULL, ?)').run(
+      statement(db, 'INSERT INTO idempotency_keys VALUES (?, ?, NULL, NULL, ?)').run(
         key,
         hash,
         Date.now(),
@@ -85,12 +85,12 @@ export async function withIdempotency(
     outcome = await work();
   } catch (error) {
     if (!isPaymentError(error) || error.httpStatus >= 500) {
-      db.prepare('DELETE FROM idempotency_keys WHERE key = ?').run(key);
+      statement(db, 'DELETE FROM idempotency_keys WHERE key = ?').run(key);
       throw error;
     }
     outcome = { statusCode: error.httpStatus, body: error.toBody() };
   }
-  db.prepare('UPDATE idempotency_keys SET status_code = ?, response = ? WHERE key = ?').run(
+  statement(db, 'UPDATE idempotency_keys SET status_code = ?, response = ? WHERE key = ?').run(
     outcome.statusCode,
     JSON.stringify(outcome.body),
     key,
