@@ -40,7 +40,8 @@ export {
   type Durability,
 } from '@shardledger/ledger-core';
 export type { ReplicationOptions } from './replication/replication-options.js';
-export { replicationStatus, type ReplicationStatus } from './replication/replication-status.js';
+export { replicationStatus } from './replication/status-entry.js';
+export type { ReplicationStatus } from './replication/replication-status.js';
 export type { StreamState } from './replication/replication-options.js';
 export type { LagSource, LedgerMetrics, ReadModelLag, ShardMetrics } from './metrics.js';
 export type { SagaCounts, TransferCounts } from './metrics-tally.js';

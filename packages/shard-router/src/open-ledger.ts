@@ -21,11 +21,11 @@ import {
   type Manifest,
 } from './manifest.js';
 import { PartitionMap } from './partition.js';
+import type { ManifestReplica } from './replication/manifest-replica.js';
 import {
-  openManifestReplica,
-  replicationOf,
-  type ManifestReplica,
-} from './replication/manifest-replica.js';
+  replicationSettings,
+  type ReplicationSettings,
+} from './replication/replication-options.js';
 import type { RouterParts } from './router-parts.js';
 import { SagaCoordinator } from './saga/saga-coordinator.js';
 import { ShardClient } from './shard/shard-client.js';
@@ -74,8 +74,11 @@ export async function openLedger(options: LedgerOptions): Promise<OpenedLedger> 
   let manifestReplica: ManifestReplica | undefined;
   try {
     // Replicated: a new dir gets the cluster's manifest, if it has one, and is restored.
+    // The NATS client is loaded only here: a ledger that does not replicate never loads it.
     if (replication !== undefined)
-      manifestReplica = await openManifestReplica(options.dir, replication);
+      manifestReplica = await (
+        await import('./replication/manifest-replica.js')
+      ).openManifestReplica(options.dir, replication);
     const existing = await readManifest(options.dir);
     const shards = options.shards ?? existing?.shards ?? shardCountDefault;
     const { manifest, shardDirs, creating } = await openOrCreateManifest({
@@ -178,4 +181,9 @@ async function recoverSagas(
     parts: { clients, partitions, sagas, transferIds },
     recovery: { sagasCommitted: recovered.committed, sagasReleased: recovered.released },
   };
+}
+
+/** The replication settings of `options`, or undefined when the ledger does not replicate. */
+function replicationOf(options: LedgerOptions): ReplicationSettings | undefined {
+  return options.replication === undefined ? undefined : replicationSettings(options.replication);
 }

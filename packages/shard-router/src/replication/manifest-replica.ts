@@ -17,12 +17,7 @@ import {
   type Manifest,
 } from '../manifest.js';
 import { connectNats, withinOpenTimeout } from './nats-connection.js';
-import type { LedgerOptions } from '../ledger-types.js';
-import {
-  ledgerBucketName,
-  replicationSettings,
-  type ReplicationSettings,
-} from './replication-options.js';
+import { ledgerBucketName, type ReplicationSettings } from './replication-options.js';
 
 const manifestKey = 'manifest';
 
@@ -32,11 +27,6 @@ export interface ManifestReplica {
    * has none yet, else checks that it is the same ledger. */
   publish(manifest: Manifest): Promise<void>;
   close(): Promise<void>;
-}
-
-/** The replication settings of a ledger opened with `replication` (checked by arguments.ts). */
-export function replicationOf(options: LedgerOptions): ReplicationSettings | undefined {
-  return options.replication === undefined ? undefined : replicationSettings(options.replication);
 }
 
 /** Connects to the cluster, and restores the cluster's manifest into `dir` when the dir has none

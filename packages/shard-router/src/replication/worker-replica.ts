@@ -3,7 +3,7 @@
 
 import { LedgerError } from '@shardledger/ledger-core';
 import type { ShardEngineWireOptions } from '../shard/shard-protocol.js';
-import { openShardReplica, type OpenedShardReplica } from './shard-restore.js';
+import type { OpenedShardReplica } from './shard-restore.js';
 
 /** Opens the replica of a `replicated` shard; undefined for any other mode. */
 export async function openReplica(
@@ -19,6 +19,8 @@ export async function openReplica(
       shard,
       problem: 'a replicated shard needs its ledger identity and map size',
     });
+  // The NATS client is loaded only here: a worker of a shard that does not replicate never loads it.
+  const { openShardReplica } = await import('./shard-restore.js');
   return openShardReplica({ dir, shard, ledgerId, settings, mapSizeBytes: engine.mapSizeBytes });
 }
 
