@@ -6,6 +6,7 @@ import type { PeerName } from '@shardledger/bench';
 import { shardCountDefault } from '@shardledger/shard-router/internals';
 import { examples, parseCount, print, printJson } from '../context.js';
 import { usageError } from '../errors.js';
+import { reconcileHelp, reconcileScenario, runReconcileBench } from './bench-reconcile.js';
 
 // The harness (and its peers' drivers and chart renderer) loads only when `bench` runs: it would
 // otherwise add a second to the start of every command.
@@ -38,6 +39,8 @@ interface BenchCommandOptions {
   readonly rounds?: string;
   readonly inFlight?: string;
   readonly quiet: boolean;
+  readonly lines?: string;
+  readonly threads?: string;
 }
 
 export const scenarioNames = [
@@ -95,9 +98,10 @@ export function registerBench(program: Command): void {
     .description(
       'benchmark the ledger against its peers; prints the results table (progress on stderr)',
     )
-    .argument('[scenario]', `${scenarioNames.join(' | ')}`, 'standard');
+    .argument('[scenario]', `${[...scenarioNames, reconcileScenario].join(' | ')}`, 'standard');
   addBenchOptions(command);
   command.addHelpText('after', scenarioHelp);
+  command.addHelpText('after', reconcileHelp);
   command.addHelpText('after', examples(benchExamples));
   command.action(runBenchAction);
 }
@@ -163,7 +167,12 @@ function addBenchOptions(command: Command): void {
       'read-model: pairs of runs without and with the read model (default 5); engine: rounds of engine, lmdb-limit and sqlite (default 3)',
     )
     .option('--in-flight <n>', 'calls in flight (default 2 per shard; engine 3)')
-    .option('-q, --quiet', 'no progress lines', false);
+    .option('-q, --quiet', 'no progress lines', false)
+    .option('--lines <n>', 'reconcile: settlement lines, and ledger transfers (default 1000000)')
+    .option(
+      '--threads <n>',
+      'reconcile: threads of the pool run (default: the CPU count, 2 at least)',
+    );
 }
 
 /** Which scenario runs: the read-model and engine scenarios get their own peers and figures. */
@@ -176,6 +185,7 @@ type BenchRunOptions = Parameters<BenchModule['runBench']>[0];
 type BenchResult = Awaited<ReturnType<BenchModule['runBench']>>;
 
 async function runBenchAction(scenarioName: string, options: BenchCommandOptions): Promise<void> {
+  if (scenarioName === reconcileScenario) return runReconcileBench(options);
   const durability = checkScenarioFlags(scenarioName, options);
   const bench: BenchModule = await import('@shardledger/bench');
   const kinds: ScenarioKinds = {
