@@ -92,6 +92,15 @@ async function inputsOf(options: ReconcileOptions, profile: Profile): Promise<Ru
   };
 }
 
+/** The id of the run these options make, without running it: the same id reconcile() records
+ * the run under (it reads the whole file, for its digest). */
+export async function runIdFor(options: ReconcileOptions): Promise<string> {
+  checkReconcileOptions(options);
+  const profile =
+    typeof options.profile === 'string' ? profileByName(options.profile) : options.profile;
+  return runIdOf(await inputsOf(options, profile));
+}
+
 /** Reconciles a settlement file against the ledger (see the file's head comment). */
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileResult> {
   checkReconcileOptions(options);
