@@ -3,7 +3,7 @@
 // its own, in any order, on any thread, holding only that bucket in memory. Lines are JSON arrays
 // in a fixed field order, with amounts as decimal strings.
 
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '@shardledger/ledger-core/internals';
 import type { LedgerEntry, LedgerState, SettlementLine } from './types.js';
@@ -154,4 +154,16 @@ export async function readBucket(dir: string, side: Side, bucket: number): Promi
   if (text === '') return [];
   assert(text.endsWith('\n'), 'a bucket file ends with a whole line');
   return JSON.parse(`[${text.slice(0, -1).replaceAll('\n', ',')}]`) as unknown[];
+}
+
+/** The bytes of one bucket's two files together (0 for a file not there). */
+export async function bucketSizeBytes(dir: string, bucket: number): Promise<number> {
+  let total = 0;
+  for (const side of ['settlement', 'ledger'] as const) {
+    total += await stat(bucketPath(dir, side, bucket)).then(
+      (found) => found.size,
+      () => 0,
+    );
+  }
+  return total;
 }
