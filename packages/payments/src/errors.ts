@@ -40,6 +40,7 @@ export const paymentErrorCatalogue = {
   TRANSFER_REJECTED: { httpStatus: 422, message: 'the ledger refused the transfer' },
   ENDPOINT_NOT_FOUND: { httpStatus: 404, message: 'no webhook endpoint has this id' },
   DELIVERY_NOT_FOUND: { httpStatus: 404, message: 'no webhook delivery has this id' },
+  RECONCILIATION_NOT_FOUND: { httpStatus: 404, message: 'no reconciliation run has this id' },
   PSP_UNAVAILABLE: { httpStatus: 502, message: 'the PSP did not answer; the call is retried' },
   PSP_REJECTED: { httpStatus: 502, message: 'the PSP refused the call' },
   SERVICE_CLOSING: { httpStatus: 503, message: 'the service is shutting down' },

@@ -1,14 +1,17 @@
 // The `reconcile` bench: a settlement file of N lines (1,000,000 by default) reconciled against a
 // ledger holding those transfers, matched on one thread and on a piscina pool, each in a child
 // process of its own so that each reports its own peak memory. Prints one JSON object.
+//   shardledger bench reconcile [--lines N] [--threads N]
 //   node packages/reconciliation/dist/bench-main.js [--lines N] [--threads N] [--dir PATH]
+// Times are from an open ledger (its open is reported apart); the load average of the machine is
+// reported at the start and at the end, since other work on it slows every figure.
 // Targets: under 30 s for 1,000,000 lines (goal 10 s) and under 500 MB peak memory, on the
 // project's 2-core machine: a nightly file must reconcile well within a batch window.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ledger, formatAmount, type TransferInput } from '@shardledger/shard-router';
@@ -60,17 +63,38 @@ async function setup(dir: string, lines: number): Promise<{ setupMs: number }> {
   return { setupMs: Date.now() - startedMs };
 }
 
+/** The resident set split as Linux reports it: anonymous memory (heaps, buffers) and file pages
+ * mapped in (LMDB maps its data file, so pages the ledger reads count here, though the kernel may
+ * drop them at any time). Undefined where /proc is missing. */
+function residentKb(): { anonKb: number; fileKb: number } | undefined {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { anonKb: field('RssAnon'), fileKb: field('RssFile') };
+  } catch {
+    return undefined;
+  }
+}
+
 /** One run in this process: prints its timings, counts and peak memory as JSON. */
 async function runOnce(dir: string, threads: number): Promise<void> {
-  const startedMs = Date.now();
-  const phaseMs: Partial<Record<RunPhase, number>> = {};
+  const openedAtMs = Date.now();
   // The main thread's own heap, apart from the process's resident set (which also counts the
   // shard worker's heap and the LMDB pages the ledger maps while it is read).
   let heapPeakBytes = 0;
-  const sampler = setInterval(() => {
+  let anonPeakKb = 0;
+  let filePeakKb = 0;
+  const sample = () => {
     heapPeakBytes = Math.max(heapPeakBytes, process.memoryUsage().heapUsed);
-  }, 100);
+    const resident = residentKb();
+    anonPeakKb = Math.max(anonPeakKb, resident?.anonKb ?? 0);
+    filePeakKb = Math.max(filePeakKb, resident?.fileKb ?? 0);
+  };
+  const sampler = setInterval(sample, 100);
   const ledger = await Ledger.open({ dir: join(dir, 'ledger') });
+  // The ledger is open before the clock starts: a reconciliation runs against a running ledger.
+  const startedMs = Date.now();
+  const phaseMs: Partial<Record<RunPhase, number>> = {};
   const { report } = await reconcile({
     ledger,
     file: join(dir, 'settlement.csv'),
@@ -81,22 +105,30 @@ async function runOnce(dir: string, threads: number): Promise<void> {
       if (progress.phase !== 'bucket') phaseMs[progress.phase] = Date.now() - startedMs;
     },
   });
-  await ledger.close();
+  const elapsedMs = Date.now() - startedMs;
+  sample();
   clearInterval(sampler);
+  await ledger.close();
   const cpu = process.cpuUsage();
   const result = {
     threads,
-    elapsedMs: Date.now() - startedMs,
+    ledgerOpenMs: startedMs - openedAtMs,
+    elapsedMs,
     phaseMs,
     lines: report.settlement.lines,
     linesMatched: report.linesMatched,
     breaks: report.breaks.length,
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakRssAnonMb: Math.round(anonPeakKb / 1024),
+    peakRssFileMb: Math.round(filePeakKb / 1024),
     mainHeapPeakMb: Math.round(heapPeakBytes / 1024 / 1024),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
+
+/** The 1, 5 and 15 minute load averages. */
+const roundedLoad = () => loadavg().map((load) => Math.round(load * 100) / 100);
 
 async function main(): Promise<void> {
   const childDir = argument('run-in', '');
@@ -104,6 +136,7 @@ async function main(): Promise<void> {
   const lines = Number(argument('lines', '1000000'));
   const poolThreads = Number(argument('threads', String(Math.max(2, availableParallelism()))));
   const dir = await mkdtemp(join(argument('dir', tmpdir()), 'reconcile-bench-'));
+  const loadAverageStart = roundedLoad();
   try {
     const { setupMs } = await setup(dir, lines);
     const runs = [1, poolThreads].map((threads) => {
@@ -122,7 +155,13 @@ async function main(): Promise<void> {
         return null;
       }
     })();
-    const environment = { node: process.version, cpus: availableParallelism(), commit };
+    const environment = {
+      node: process.version,
+      cpus: availableParallelism(),
+      loadAverageStart,
+      loadAverageEnd: roundedLoad(),
+      commit,
+    };
     process.stdout.write(
       `${JSON.stringify({ scenario: 'reconcile', lines, setupMs, environment, runs }, null, 2)}\n`,
     );

@@ -4,6 +4,7 @@
 // transfer without it (a bank payout, a fee sweep) is counted and left out of matching, as are the
 // adjusting transfers that resolving breaks posts (they carry `recon_break_id`).
 
+import { assert } from '@shardledger/ledger-core/internals';
 import { limits, type Ledger, type Transfer } from '@shardledger/shard-router';
 import type { LedgerEntry, LedgerState } from './types.js';
 
@@ -35,8 +36,10 @@ export type LedgerItem =
   | { readonly kind: 'unreferenced'; readonly transferId: string }
   | { readonly kind: 'adjustment'; readonly transferId: string };
 
-const historyPageSize = 10_000;
+/** One lookup per history page: the largest batch the ledger takes, which a page may hold. */
 const lookupBatchSize = limits.batchSizeMax;
+const historyPageSize = lookupBatchSize;
+assert(historyPageSize <= limits.pageSizeMax, 'a history page of one lookup batch is allowed');
 
 function stateOf(transfer: Transfer): LedgerState {
   switch (transfer.state) {
@@ -101,33 +104,45 @@ async function* transferIdPages(
   } while (after !== null);
 }
 
+/** Lookups asked of the ledger before the first of them is awaited: while this thread turns one
+ * answer into entries, the shard is already reading the next batch. */
+const lookupsInFlightMax = 2;
+
+async function lookupItems(
+  ids: readonly string[],
+  clearingId: string,
+  options: LedgerSourceOptions,
+): Promise<LedgerItem[]> {
+  const transfers = await options.ledger.lookupTransfers(ids);
+  const items: LedgerItem[] = [];
+  for (const transfer of transfers) {
+    if (transfer === undefined || transfer.kind !== 'transfer') continue;
+    items.push(itemOf(transfer, clearingId, options));
+  }
+  return items;
+}
+
 /** Every transfer created on one clearing account within the window, in the order its shard
- * logged them, a batch per lookup. The next history page is read while the current page's
- * transfers are looked up: the two calls overlap. */
+ * logged them, a batch per lookup. Up to lookupsInFlightMax lookups, and the next history page,
+ * are asked for while the oldest answer is awaited; batches are handed out in order. */
 async function* readAccount(
   clearingId: string,
   options: LedgerSourceOptions,
 ): AsyncGenerator<LedgerItem[]> {
-  const pages = transferIdPages(clearingId, options);
-  let next = pages.next();
-  while (true) {
-    const page = await next;
-    if (page.done === true) return;
-    next = pages.next();
-    // Awaited on the next turn; until then a failure must not count as unhandled.
-    next.catch(() => undefined);
-    const ids = page.value;
-    for (let start = 0; start < ids.length; start += lookupBatchSize) {
-      const transfers = await options.ledger.lookupTransfers(
-        ids.slice(start, start + lookupBatchSize),
-      );
-      const items: LedgerItem[] = [];
-      for (const transfer of transfers) {
-        if (transfer === undefined || transfer.kind !== 'transfer') continue;
-        items.push(itemOf(transfer, clearingId, options));
+  const inFlight: Promise<LedgerItem[]>[] = [];
+  try {
+    for await (const ids of transferIdPages(clearingId, options)) {
+      for (let start = 0; start < ids.length; start += lookupBatchSize) {
+        const lookup = lookupItems(ids.slice(start, start + lookupBatchSize), clearingId, options);
+        // Awaited in turn below; until then a failure must not count as unhandled.
+        lookup.catch(() => undefined);
+        inFlight.push(lookup);
+        if (inFlight.length >= lookupsInFlightMax) yield await inFlight.shift()!;
       }
-      yield items;
     }
+    while (inFlight.length > 0) yield await inFlight.shift()!;
+  } finally {
+    inFlight.length = 0;
   }
 }
 

@@ -42,13 +42,15 @@ export async function settlementPhase(options: {
         }
         const { line } = item;
         writer.add(line.reference, encodeLine(line));
-        const total = totals.get(line.currency) ?? { lines: 0, gross: 0n, fee: 0n, net: 0n };
-        totals.set(line.currency, {
-          lines: total.lines + 1,
-          gross: total.gross + line.gross,
-          fee: total.fee + line.fee,
-          net: total.net + line.net,
-        });
+        let total = totals.get(line.currency);
+        if (total === undefined) {
+          total = { lines: 0, gross: 0n, fee: 0n, net: 0n };
+          totals.set(line.currency, total);
+        }
+        total.lines += 1;
+        total.gross += line.gross;
+        total.fee += line.fee;
+        total.net += line.net;
         first = first === null ? line.settledAtMs : Math.min(first, line.settledAtMs);
         last = last === null ? line.settledAtMs : Math.max(last, line.settledAtMs);
       }

@@ -11,6 +11,7 @@ import { LedgerError, type Ledger } from '@shardledger/shard-router';
 import { accountIdFor, clearingAccountTemplateDefault } from './accounts.js';
 import { checkBalances } from './balance.js';
 import type { ClearingSide } from './ledger-source.js';
+import { bucketSizeBytes } from './buckets.js';
 import { matchBucketFiles, type BucketTask } from './match-worker.js';
 import { matchOptionsDefault, type MatchOptions } from './match-options.js';
 import { ledgerPhase, settlementPhase } from './phases.js';
@@ -92,6 +93,15 @@ async function inputsOf(options: ReconcileOptions, profile: Profile): Promise<Ru
   };
 }
 
+/** The id of the run these options make, without running it: the same id reconcile() records
+ * the run under (it reads the whole file, for its digest). */
+export async function runIdFor(options: ReconcileOptions): Promise<string> {
+  checkReconcileOptions(options);
+  const profile =
+    typeof options.profile === 'string' ? profileByName(options.profile) : options.profile;
+  return runIdOf(await inputsOf(options, profile));
+}
+
 /** Reconciles a settlement file against the ledger (see the file's head comment). */
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileResult> {
   checkReconcileOptions(options);
@@ -157,6 +167,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   return { report, reused: false, resumed: started !== undefined };
 }
 
+const poolOldGenerationMbMin = 64;
+const poolHeapPerBucketByte = 32;
+
 async function matchBuckets(
   store: RunStore,
   inputs: RunInputs,
@@ -179,12 +192,25 @@ async function matchBuckets(
   }
   // A pool of exactly `threads` workers for the run, closed after it: matching is CPU-bound work
   // in independent buckets, and a pool kept idle between runs would hold threads for nothing.
+  let largestBytes = 0;
+  for (const task of tasks)
+    largestBytes = Math.max(largestBytes, await bucketSizeBytes(store.dir, task.bucket));
   const pool = new Piscina<BucketTask, { bucket: number }>({
     filename: fileURLToPath(import.meta.resolve('@shardledger/reconciliation/match-worker')),
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: 1_000,
     concurrentTasksPerWorker: 1,
+    // A thread holds one bucket at a time. Left unbounded, each thread's heap grew by about
+    // 100 MB over a 1M-line run, garbage V8 saw no need to collect; bounded from the largest
+    // bucket (decoded, a bucket takes several times its bytes on disk: 32 leaves room to spare),
+    // it is collected instead.
+    resourceLimits: {
+      maxOldGenerationSizeMb: Math.max(
+        poolOldGenerationMbMin,
+        Math.ceil((largestBytes * poolHeapPerBucketByte) / 2 ** 20),
+      ),
+    },
   });
   try {
     await Promise.all(

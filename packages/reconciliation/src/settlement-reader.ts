@@ -40,12 +40,21 @@ function describeHeader(cells: readonly string[], profile: Profile): string {
 
 /** Reads a settlement file through `profile`: batches of items (one per line after the header),
  * a batch per chunk of the file, so the caller awaits once per chunk rather than once per line. */
-export function readSettlement(path: string, profile: Profile): AsyncGenerator<ReadItem[]> {
-  return profile.format === 'csv' ? readCsv(path, profile) : readJsonLines(path, profile);
+export function readSettlement(
+  path: string,
+  profile: Profile,
+  options: CsvReadOptions = {},
+): AsyncGenerator<ReadItem[]> {
+  return profile.format === 'csv' ? readCsv(path, profile, options) : readJsonLines(path, profile);
 }
 
 /** Bytes read from the file at a time. */
 const chunkSizeBytes = 1 << 20;
+/** A line this long without a line feed hands the rest of the file to csv-parse. */
+const unquotedLineBytesMax = 1 << 20;
+const quoteByte = 0x22;
+const lineFeedByte = 0x0a;
+const carriageReturnByte = 0x0d;
 
 /** The CSV state of one read: the header once seen, and the items of the current chunk. */
 class CsvLines {
@@ -57,6 +66,14 @@ class CsvLines {
 
   readonly path: string;
   readonly profile: Profile;
+  /** How line 1 ends, once read here: what csv-parse would have detected as the line end. */
+  lineEnd: '\n' | '\r\n' | undefined;
+  /** The cells of the record being mapped, read by `record` (one closure for the whole read). */
+  #cells: readonly string[] = [];
+  readonly #record: RawRecord = (column) => {
+    const at = this.index.get(column);
+    return at === undefined ? undefined : this.#cells[at];
+  };
 
   constructor(path: string, profile: Profile) {
     this.path = path;
@@ -78,17 +95,32 @@ class CsvLines {
       this.items.push({ kind: 'bad', lineNumber, reason });
       return null;
     }
-    const record: RawRecord = (column) => {
-      const at = this.index.get(column);
-      return at === undefined ? undefined : cells[at];
-    };
-    const mapped = mapRecord(record, this.profile, lineNumber);
+    this.#cells = cells;
+    const mapped = mapRecord(this.#record, this.profile, lineNumber);
     this.items.push(
       mapped.ok
         ? { kind: 'line', line: mapped.line }
         : { kind: 'bad', lineNumber, reason: mapped.reason },
     );
     return null;
+  }
+
+  /** Lines that hold no quote, after line `lineNumber`: their cells are the text between commas,
+   * as csv-parse reads them, at a fraction of its cost. A carriage return before a line feed is
+   * dropped, and so is a byte order mark on line 1; empty lines are skipped. Returns the number of
+   * the last line read. */
+  onUnquoted(text: string, lineNumber: number): number {
+    const rows = text.split('\n');
+    let at = lineNumber;
+    for (const row of rows) {
+      at += 1;
+      const carriageReturn = row.endsWith('\r');
+      let cellsText = carriageReturn ? row.slice(0, -1) : row;
+      if (at === 1) this.lineEnd = carriageReturn ? '\r\n' : '\n';
+      if (at === 1 && cellsText.startsWith('\uFEFF')) cellsText = cellsText.slice(1);
+      if (cellsText !== '') this.onRecord(cellsText.split(','), at);
+    }
+    return at;
   }
 
   readHeader(cells: string[]): void {
@@ -112,44 +144,113 @@ class CsvLines {
   }
 }
 
-async function* readCsv(path: string, profile: Profile): AsyncGenerator<ReadItem[]> {
-  const lines = new CsvLines(path, profile);
-  // bom: drop a UTF-8 byte order mark; record delimiters are detected, so CRLF files read as LF
-  // ones; relax_column_count hands rows of the wrong width to us, to report them as bad lines;
-  // relax_quotes keeps a stray quote inside a cell as text (the cell then fails its own check);
-  // skip_records_with_error turns what is left (a quote never closed, which by CSV's rules runs
-  // to the end of the file) into a skipped line instead of a failed stream. Records are taken in
-  // on_record, synchronously, and none is pushed downstream: no promise per line.
-  const parser = parse({
-    bom: true,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    on_record: (cells: string[], context) => lines.onRecord(cells, context.lines),
-    on_skip: (error: CsvError | undefined) => {
-      const lineNumber = typeof error?.['lines'] === 'number' ? error['lines'] : 0;
-      lines.skipped.push({ kind: 'bad', lineNumber, reason: error?.message ?? 'unreadable line' });
-      return undefined;
-    },
-  });
-  parser.resume();
-  const write = (chunk?: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      const done = (error?: Error | null) => (error ? reject(error) : resolve());
-      if (chunk === undefined) parser.end(done);
-      else parser.write(chunk, done);
+/** csv-parse fed from line `lineOffset + 1` of the file on. */
+class CsvParser {
+  readonly #parser: ReturnType<typeof parse>;
+
+  constructor(records: CsvLines, lineOffset: number) {
+    // bom: drop a UTF-8 byte order mark; record delimiters are detected, so CRLF files read as
+    // LF ones; relax_column_count hands rows of the wrong width to us, to report them as bad
+    // lines; relax_quotes keeps a stray quote inside a cell as text (the cell then fails its own
+    // check); skip_records_with_error turns what is left (a quote never closed, which by CSV's
+    // rules runs to the end of the file) into a skipped line instead of a failed stream. Records
+    // are taken in on_record, synchronously, and none is pushed downstream: no promise per line.
+    this.#parser = parse({
+      bom: true,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      // Fed from mid-file, it keeps the line end detected at the file's start, as when it reads
+      // the whole file.
+      ...(records.lineEnd === undefined ? {} : { record_delimiter: records.lineEnd }),
+      on_record: (cells: string[], context) => records.onRecord(cells, lineOffset + context.lines),
+      on_skip: (error: CsvError | undefined) => {
+        const lines = typeof error?.['lines'] === 'number' ? error['lines'] : undefined;
+        const at = lines === undefined ? 0 : lineOffset + lines;
+        // csv-parse counts lines from where it was first fed: its message gets the file's count.
+        const message = error?.message ?? 'unreadable line';
+        const reason =
+          lines === undefined ? message : message.replace(`line ${lines}`, `line ${at}`);
+        records.skipped.push({ kind: 'bad', lineNumber: at, reason });
+        return undefined;
+      },
     });
+    this.#parser.resume();
+  }
+
+  /** Parses `chunk`, or ends the input when there is none. */
+  write(chunk?: Buffer): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: Error | null) => (error ? reject(error) : resolve());
+      if (chunk === undefined) this.#parser.end(done);
+      else this.#parser.write(chunk, done);
+    });
+  }
+
+  destroy(): void {
+    this.#parser.destroy();
+  }
+}
+
+/** Whether the first line ends in a lone carriage return (old Mac line ends): csv-parse reads
+ * such a file, the line-feed splitting of unquoted lines does not. */
+function endsLinesInCarriageReturn(buffer: Buffer): boolean {
+  const carriageReturnAt = buffer.indexOf(carriageReturnByte);
+  const lineFeedAt = buffer.indexOf(lineFeedByte);
+  return carriageReturnAt !== -1 && (lineFeedAt === -1 || carriageReturnAt < lineFeedAt - 1);
+}
+
+export interface CsvReadOptions {
+  /** Read lines without quotes by splitting on commas (default); false: csv-parse reads all. */
+  readonly unquotedFastPath?: boolean;
+}
+
+/** Reads a CSV file: lines that hold no quote are split on commas here, and from the first line
+ * that holds a quote (or a file with lone carriage returns) on, csv-parse reads the rest. Both
+ * give the same cells for unquoted lines; csv-parse alone costs about eight times as much. */
+async function* readCsv(
+  path: string,
+  profile: Profile,
+  options: CsvReadOptions,
+): AsyncGenerator<ReadItem[]> {
+  const lines = new CsvLines(path, profile);
+  let parser = options.unquotedFastPath === false ? new CsvParser(lines, 0) : undefined;
+  let carry: Buffer = Buffer.alloc(0);
+  let lineNumber = 0;
+  let first = true;
   const input = createReadStream(path, { highWaterMark: chunkSizeBytes });
   try {
     for await (const chunk of input) {
-      await write(chunk as Buffer);
+      if (first && endsLinesInCarriageReturn(chunk as Buffer)) parser ??= new CsvParser(lines, 0);
+      first = false;
+      if (parser !== undefined) {
+        await parser.write(chunk as Buffer);
+        yield lines.take();
+        continue;
+      }
+      const buffer = carry.length === 0 ? (chunk as Buffer) : Buffer.concat([carry, chunk]);
+      const quoteAt = buffer.indexOf(quoteByte);
+      const end =
+        quoteAt === -1
+          ? buffer.lastIndexOf(lineFeedByte)
+          : buffer.lastIndexOf(lineFeedByte, quoteAt);
+      // A line feed is one byte in UTF-8 and never inside another character: a safe cut.
+      if (end !== -1) lineNumber = lines.onUnquoted(buffer.toString('utf8', 0, end), lineNumber);
+      carry = buffer.subarray(end + 1);
+      if (quoteAt !== -1 || carry.length > unquotedLineBytesMax) {
+        parser = new CsvParser(lines, lineNumber);
+        await parser.write(carry);
+        carry = Buffer.alloc(0);
+      }
       yield lines.take();
     }
-    await write();
+    if (parser === undefined && carry.length > 0)
+      lines.onUnquoted(carry.toString('utf8'), lineNumber);
+    await parser?.write();
   } finally {
     input.destroy();
-    parser.destroy();
+    parser?.destroy();
   }
   const last = lines.take();
   if (lines.header === undefined && lines.skipped.length > 0)

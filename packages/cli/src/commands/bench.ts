@@ -7,6 +7,7 @@ import { shardCountDefault } from '@shardledger/shard-router/internals';
 import { examples, parseCount, print, printJson } from '../context.js';
 import { usageError } from '../errors.js';
 import { paymentsScenarioHelp, runPaymentsBenchAction } from './bench-payments.js';
+import { reconcileHelp, reconcileScenario, runReconcileBench } from './bench-reconcile.js';
 
 // The harness (and its peers' drivers and chart renderer) loads only when `bench` runs: it would
 // otherwise add a second to the start of every command.
@@ -41,6 +42,8 @@ interface BenchCommandOptions {
   readonly connections?: string;
   readonly only?: string;
   readonly quiet: boolean;
+  readonly lines?: string;
+  readonly threads?: string;
 }
 
 export const scenarioNames = [
@@ -98,11 +101,16 @@ export function registerBench(program: Command): void {
     .description(
       'benchmark the ledger against its peers; prints the results table (progress on stderr)',
     )
-    .argument('[scenario]', `${scenarioNames.join(' | ')} | payments`, 'standard');
+    .argument(
+      '[scenario]',
+      `${[...scenarioNames, reconcileScenario].join(' | ')} | payments`,
+      'standard',
+    );
   addBenchOptions(command);
   command.addHelpText('after', scenarioHelp);
   // The payments bench is the payments package's own, not a scenario of the ledger's harness.
   command.addHelpText('after', paymentsScenarioHelp);
+  command.addHelpText('after', reconcileHelp);
   command.addHelpText('after', examples(benchExamples));
   command.action(runBenchAction);
 }
@@ -171,7 +179,12 @@ function addBenchOptions(command: Command): void {
     .option('--in-flight <n>', 'calls in flight (default 2 per shard; engine 3; payments 256)')
     .option('--connections <n>', 'payments: HTTP keep-alive connections of the load (default 64)')
     .option('--only <list>', 'payments: in-process,http,webhooks (default all three)')
-    .option('-q, --quiet', 'no progress lines', false);
+    .option('-q, --quiet', 'no progress lines', false)
+    .option('--lines <n>', 'reconcile: settlement lines, and ledger transfers (default 1000000)')
+    .option(
+      '--threads <n>',
+      'reconcile: threads of the pool run (default: the CPU count, 2 at least)',
+    );
 }
 
 /** Which scenario runs: the read-model and engine scenarios get their own peers and figures. */
@@ -185,6 +198,7 @@ type BenchResult = Awaited<ReturnType<BenchModule['runBench']>>;
 
 async function runBenchAction(scenarioName: string, options: BenchCommandOptions): Promise<void> {
   if (scenarioName === 'payments') return runPaymentsBenchAction(options);
+  if (scenarioName === reconcileScenario) return runReconcileBench(options);
   const durability = checkScenarioFlags(scenarioName, options);
   const bench: BenchModule = await import('@shardledger/bench');
   const kinds: ScenarioKinds = {

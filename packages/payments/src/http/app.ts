@@ -9,6 +9,7 @@ import type { PaymentService } from '../payment-service.js';
 import type { Endpoints } from '../webhooks-out.js';
 import { adminRoutes } from './admin-routes.js';
 import { RouteTable } from './openapi.js';
+import { reconciliationRoutes } from './reconciliation-routes.js';
 import { paymentRoutes } from './routes.js';
 
 export const httpLimits = {
@@ -82,5 +83,6 @@ export function createApp(services: Services): FastifyInstance {
   const table = new RouteTable();
   paymentRoutes(app, services, table);
   adminRoutes(app, services, table);
+  reconciliationRoutes(app, services, table);
   return app;
 }
