@@ -271,7 +271,7 @@ export class IdIndex {
     const added: BuiltRun[] = [];
     for (const run of writes.runs) {
       const sealed = run.seal();
-      if (sealed.ordered !== null) writes.ordered.push(sealed.ordered);
+      writes.ordered.push(...sealed.ordered);
       if (sealed.scattered !== null) added.push(sealed.scattered);
     }
     const scattered = this.scattered.stage(db, added);

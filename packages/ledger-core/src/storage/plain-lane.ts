@@ -7,7 +7,7 @@ import { applyPlainTransfer } from '../domain/plain-transfer.js';
 import type { LedgerState } from '../domain/state.js';
 import type { Command, LedgerEvent, TransferRecord } from '../domain/types.js';
 import type { CommandBatchView, ResultBatchWriter } from './batch-codec.js';
-import { encodePlainRun, findInPlainRun, plainRunBytes, writePlainRun } from './plain-run.js';
+import { findInPlainRun, plainRunBytes, writePlainRun } from './plain-run.js';
 import { ValueArena } from './value-arena.js';
 import { runFilter, scatteredChunkEntries, type BuiltRun } from './scattered-run.js';
 import { sortedOrder } from './sorted-ids.js';
@@ -20,7 +20,8 @@ import type { TransferColumnsReader } from './transfer-columns.js';
 /** Plain transfers applied by the lane (no record objects): the batch columns they came from,
  * and per transfer its column and timestamp offset. Two kinds:
  * - ordered: ids each above every id before them (time-ordered ids). They ascend, so they are
- *   written as one run value keyed by the first id, and a lookup is a binary search;
+ *   written as a few run values of up to orderedChunkEntries each, keyed by their first id, and a
+ *   lookup is a binary search in one of them;
  * - scattered: new ids that are not above every id before (random ids such as UUIDv4, found new
  *   by the known-ids filter). They are written sorted as one scattered run (scattered-run.ts).
  * Sealing (IdIndex.flush) encodes both; from then on the run answers from the ordered value and
@@ -34,7 +35,8 @@ export class PlainRun {
   readonly scatteredOffsets: number[] = [];
   readonly base: bigint;
   private input: TransferColumnsReader | null;
-  private encoded: Buffer | null = null;
+  /** The ordered transfers' index entries once sealed (ascending keys), else null. */
+  private encoded: readonly { readonly key: string; readonly value: Buffer }[] | null = null;
   /** Scattered id -> its index, made at the first lookup before sealing (find). */
   private scatteredAt: Map<string, number> | null = null;
   constructor(input: TransferColumnsReader, base: bigint) {
@@ -54,18 +56,28 @@ export class PlainRun {
     this.scatteredColumns.push(column);
     this.scatteredOffsets.push(offset);
   }
-  /** Encodes the run: the ordered transfers as a plain run keyed by its first id
-   * (encodePlainRun), the scattered ones sorted by id as a level-0 scattered run. */
+  /** Encodes the run: the ordered transfers as plain runs of up to orderedChunkEntries each, keyed
+   * by their first id (a lookup reads one of them, not the commit's whole run), the scattered
+   * ones sorted by id as a level-0 scattered run. */
   seal(): SealedRun {
     const input = this.input;
     assert(input !== null && this.encoded === null, 'a plain run is sealed once');
     this.input = null;
-    let ordered: SealedRun['ordered'] = null;
-    if (this.columns.length > 0) {
-      const key = input.ids[this.columns[0] as number] as string;
-      this.encoded = encodePlainRun(input, this.columns, this.offsets, this.base);
-      ordered = { key, value: this.encoded };
+    const ordered: { readonly key: string; readonly value: Buffer }[] = [];
+    const count = this.columns.length;
+    if (count > 0) {
+      const arena = new ValueArena(
+        plainRunBytes(count) + Math.ceil(count / orderedChunkEntries) * plainRunBytes(0),
+      );
+      const entries = { columns: this.columns, offsets: this.offsets, order: null, from: 0, to: 0 };
+      for (let from = 0; from < count; from += orderedChunkEntries) {
+        entries.from = from;
+        entries.to = Math.min(count, from + orderedChunkEntries);
+        const key = input.ids[this.columns[from] as number] as string;
+        ordered.push({ key, value: writePlainRun(arena, input, entries, this.base) });
+      }
     }
+    this.encoded = ordered;
     return { ordered, scattered: this.sealScattered(input) };
   }
   private sealScattered(input: TransferColumnsReader): SealedRun['scattered'] {
@@ -97,7 +109,21 @@ export class PlainRun {
   }
   /** The record of `id` if the run holds it; after sealing, of its ordered transfers only. */
   find(id: string): TransferRecord | undefined {
-    if (this.encoded !== null) return findInPlainRun(this.encoded, id);
+    if (this.encoded !== null) {
+      const encoded = this.encoded;
+      // The entry with the greatest key <= id.
+      let low = 0;
+      let high = encoded.length - 1;
+      let at = -1;
+      while (low <= high) {
+        const middle = (low + high) >>> 1;
+        if ((encoded[middle] as { key: string }).key <= id) {
+          at = middle;
+          low = middle + 1;
+        } else high = middle - 1;
+      }
+      return at === -1 ? undefined : findInPlainRun((encoded[at] as { value: Buffer }).value, id);
+    }
     const input = this.input;
     if (input === null) return undefined;
     const ids = input.ids;
@@ -144,18 +170,25 @@ export class PlainRun {
 
 /** What sealing a run gives: the ordered run's index entry and the scattered run's value. */
 export interface SealedRun {
-  readonly ordered: { readonly key: string; readonly value: Buffer } | null;
+  readonly ordered: readonly { readonly key: string; readonly value: Buffer }[];
   /** The scattered transfers, ids ascending, cut into chunks (scattered-run.ts). */
   readonly scattered: BuiltRun | null;
 }
 
+/** Transfers per index entry of a commit's ordered transfers: a lookup reads one entry (about
+ * 16 KB), and a commit of 8,190 writes 32 of them. */
+export const orderedChunkEntries = 256;
+
 /** The value of a runs db (plain or saga runs, keyed by their first id) with the greatest key
- * <= `key` (the one run that may hold it), or the last run when `key` is omitted. */
+ * <= `key` (the one run that may hold it), or the last run when `key` is omitted. The key is
+ * found by a cursor over keys only, and the value read in place (getBinaryFast): a run holds
+ * thousands of transfers, and copying it out cost a lookup some 100 µs. The value is valid
+ * until the thread's next LMDB read: decode what is needed at once. */
 export function runAtOrBelow(db: ShardDatabases['runs'], key?: string): Buffer | undefined {
-  for (const { value } of db.getRange(
+  for (const found of db.getKeys(
     key === undefined ? { reverse: true, limit: 1 } : { start: key, reverse: true, limit: 1 },
   ))
-    return value;
+    return db.getBinaryFast(found);
   return undefined;
 }
 
