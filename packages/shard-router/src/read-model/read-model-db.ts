@@ -170,7 +170,18 @@ export interface OpenReadModelDbOptions {
   readonly path: string;
   /** Queries only (the CLI reading a file that a running application projects into). */
   readonly readonly: boolean;
+  /** The connection that projects (the worker's): it gets the large page cache. */
+  readonly projects?: boolean;
 }
+
+/** Page cache of a connection that queries: the pages a statement or a lookup reads stay hot. */
+const queryCacheSizeMiB = 64;
+/** Page cache of the projector's connection. Every posting lands on a random leaf of the
+ * transfers' id key and of two account indexes, so once the file outgrows the cache nearly every
+ * insert reads a page back from the OS: 1,200,000 transfers (a 349 MB file) took 76 s of CPU with
+ * 64 MiB and 42 s with 512 MiB here. SQLite allocates cache pages as it uses them, so a small
+ * ledger's projector stays small. */
+export const projectorCacheSizeMiB = 512;
 
 /** Opens (creating when missing, unless read-only) a read-model file. */
 export function openReadModelDb(options: OpenReadModelDbOptions): ReadModelDb {
@@ -197,8 +208,9 @@ export function openReadModelDb(options: OpenReadModelDbOptions): ReadModelDb {
     db.pragma('foreign_keys = OFF');
     // Temp b-trees for ORDER BY and indexes in memory: the projection never needs large ones.
     db.pragma('temp_store = MEMORY');
-    // 64 MiB page cache (negative = KiB): the accounts and recent entries pages stay hot.
-    db.pragma('cache_size = -65536');
+    // Page cache, negative = KiB (see the two constants above).
+    const cacheSizeMiB = options.projects === true ? projectorCacheSizeMiB : queryCacheSizeMiB;
+    db.pragma(`cache_size = -${cacheSizeMiB * 1024}`);
     // Checkpoint the WAL into the main file every 10,000 pages (40 MiB; SQLite's default is 1,000):
     // a batch of postings to random accounts dirties pages all over the entries index, and each
     // checkpoint copies every page changed since the last one once, however often it changed, so
