@@ -86,15 +86,17 @@ async function closeLedger(opened: Opened): Promise<void> {
 }
 
 /** Catches the model up and checks its totals against the ledger's balance movement. Returns the
- * catch-up time. */
+ * catch-up time and the events it projected meanwhile (the backlog when it started). */
 async function catchUpAndCheck(
   model: ReadModel,
   label: string,
   checks: { debitsTotal: bigint; creditsTotal: bigint },
-): Promise<number> {
+): Promise<{ catchUpMs: number; catchUpEvents: number }> {
   const startMs = performance.now();
+  const backlog = await model.lag();
   await model.catchUp({ timeoutMs: catchUpTimeoutMs });
   const catchUpMs = performance.now() - startMs;
+  const catchUpEvents = backlog.reduce((sum, shard) => sum + shard.lagEvents, 0);
   const totals = model.currencyTotals().totals;
   const debits = totals.reduce((sum, row) => sum + row.debitsPosted, 0n);
   const credits = totals.reduce((sum, row) => sum + row.creditsPosted, 0n);
@@ -103,14 +105,14 @@ async function catchUpAndCheck(
       `${label}: the read model's totals (${debits}/${credits}) differ from the ledger's (${checks.debitsTotal}/${checks.creditsTotal})`,
     );
   }
-  return catchUpMs;
+  return { catchUpMs, catchUpEvents };
 }
 
 async function closedLoop(
   spec: ReadModelRunSpec,
   withModel: boolean,
   round: number,
-): Promise<{ run: TargetRunResult; catchUpMs: number | null }> {
+): Promise<{ run: TargetRunResult; catchUp: { catchUpMs: number; catchUpEvents: number } | null }> {
   const opened = await openLedger(spec, withModel);
   try {
     const label = `${spec.name}${withModel ? '+rm' : ''} #${round + 1}`;
@@ -129,11 +131,11 @@ async function closedLoop(
       target: opened.target,
       concurrency: spec.concurrency ?? 2 * spec.shards,
     });
-    const catchUpMs =
+    const catchUp =
       opened.model === null || run.checks === null || round > 0
         ? null
         : await catchUpAndCheck(opened.model, label, run.checks);
-    return { run, catchUpMs };
+    return { run, catchUp };
   } finally {
     await closeLedger(opened);
   }
@@ -219,7 +221,7 @@ async function openLoop(
 interface RoundPair {
   readonly without: TargetRunResult;
   readonly with: TargetRunResult;
-  readonly catchUpMs: number | null;
+  readonly catchUp: { catchUpMs: number; catchUpEvents: number } | null;
 }
 
 /** The open loops at the offered rate, with and without the read model. */
@@ -288,7 +290,7 @@ async function closedLoopPairs(spec: ReadModelRunSpec): Promise<RoundPair[]> {
     const second = await closedLoop(spec, !withFirst, round);
     const withRun = withFirst ? first : second;
     const withoutRun = withFirst ? second : first;
-    pairs.push({ without: withoutRun.run, with: withRun.run, catchUpMs: withRun.catchUpMs });
+    pairs.push({ without: withoutRun.run, with: withRun.run, catchUp: withRun.catchUp });
   }
   return pairs;
 }
@@ -341,7 +343,8 @@ function summaryOf(
       withoutTps: pair.without.tps,
       withTps: pair.with.tps,
       dropPercent: drops[index] as number,
-      catchUpMs: pair.catchUpMs,
+      catchUpMs: pair.catchUp?.catchUpMs ?? null,
+      catchUpEvents: pair.catchUp?.catchUpEvents ?? null,
       withFirst: index % 2 === 1,
     })),
     dropPercentMedian: medianOf(drops),

@@ -250,7 +250,7 @@ function readModelSection(summary: ReadModelSummary): string {
     '|--:|---|--:|--:|--:|--:|',
     ...summary.rounds.map(
       (round, index) =>
-        `| ${index + 1} | ${round.withFirst ? 'with first' : 'without first'} | ${formatTps(round.withoutTps)} | ${formatTps(round.withTps)} | ${formatPercent(round.dropPercent)} | ${round.catchUpMs === null ? '-' : `${formatMs(round.catchUpMs)} ms`} |`,
+        `| ${index + 1} | ${round.withFirst ? 'with first' : 'without first'} | ${formatTps(round.withoutTps)} | ${formatTps(round.withTps)} | ${formatPercent(round.dropPercent)} | ${catchUpCell(round)} |`,
     ),
     '',
     `- write throughput drop with the read model on, median of ${summary.rounds.length} pair(s): ${formatPercent(summary.dropPercentMedian)} (target < ${readModelDropTargetPercent}%: ${met(summary.dropPercentMedian < readModelDropTargetPercent)})`,
@@ -260,6 +260,15 @@ function readModelSection(summary: ReadModelSummary): string {
     `- 1-minute load average of the machine: ${summary.loadAverageStart.toFixed(2)} at the start, ${summary.loadAverageEnd.toFixed(2)} at the end (other processes share the cores)`,
   ];
   return lines.join('\n');
+}
+
+/** A round's catch-up: its time, and its rate where the backlog it projected is known. */
+function catchUpCell(round: ReadModelSummary['rounds'][number]): string {
+  if (round.catchUpMs === null) return '-';
+  const events = round.catchUpEvents ?? null;
+  if (events === null || round.catchUpMs <= 0) return `${formatMs(round.catchUpMs)} ms`;
+  const rate = (events / round.catchUpMs) * 1000;
+  return `${formatMs(round.catchUpMs)} ms (${events.toLocaleString('en-US')} events, ${formatTps(rate)}/s)`;
 }
 
 /** The keep-up search, when the lag at the offered rate missed the target. */

@@ -78,6 +78,9 @@ export interface ReadModelRound {
   /** Time the read model took to catch up once the writes of its run stopped (first round
    * only; null in later rounds, which close it without catching up). */
   readonly catchUpMs: number | null;
+  /** Events left to project when that catch-up started (null with catchUpMs): backlog / time is
+   * the catch-up rate with the writers idle. Absent in results of older builds. */
+  readonly catchUpEvents?: number | null;
   /** The run with the read model went first in this round. */
   readonly withFirst: boolean;
 }

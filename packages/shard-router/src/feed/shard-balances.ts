@@ -6,26 +6,32 @@ import type { LedgerEvent } from '@shardledger/ledger-core';
 import { assert, assertNever } from '@shardledger/ledger-core/internals';
 import type { AccountBalance } from './change-types.js';
 
-/** debitsPosted, creditsPosted, debitsPending, creditsPending (ledger-core's balance.ts order). */
-type Counters = [bigint, bigint, bigint, bigint];
+/** One account's counters as the walk moves them (mutable: a ChangeEvent gets a copy). One class,
+ * so that every account has the same shape and its fields are read without a lookup. */
+class Counters {
+  readonly accountId: string;
+  debitsPosted = 0n;
+  creditsPosted = 0n;
+  debitsPending = 0n;
+  creditsPending = 0n;
 
-const DEBITS_POSTED = 0;
-const CREDITS_POSTED = 1;
-const DEBITS_PENDING = 2;
-const CREDITS_PENDING = 3;
+  constructor(accountId: string) {
+    this.accountId = accountId;
+  }
+
+  /** The counters as they are now, for a ChangeEvent to keep. */
+  balance(): AccountBalance {
+    return {
+      accountId: this.accountId,
+      debitsPosted: this.debitsPosted,
+      creditsPosted: this.creditsPosted,
+      debitsPending: this.debitsPending,
+      creditsPending: this.creditsPending,
+    };
+  }
+}
 
 type EventOf<Type extends LedgerEvent['type']> = Extract<LedgerEvent, { type: Type }>;
-
-function balanceOf(accountId: string, counters: Counters): AccountBalance {
-  const [debitsPosted, creditsPosted, debitsPending, creditsPending] = counters;
-  return {
-    accountId,
-    debitsPosted,
-    creditsPosted,
-    debitsPending,
-    creditsPending,
-  };
-}
 
 /** One shard's accounts and their counters, moved event by event in sequence order. Memory: one
  * entry per account of the shard, whatever the length of the log. */
@@ -44,35 +50,28 @@ export class ShardBalances {
     assert(sequence === this.#sequence + 1, 'events applied in sequence order');
     this.#sequence = sequence;
     switch (event.type) {
+      case 'TransferCreated':
+        return this.#transferCreated(event.transfer);
       case 'AccountCreated': {
         const id = event.account.id;
         assert(!this.#accounts.has(id), 'an account created once');
-        const counters: Counters = [0n, 0n, 0n, 0n];
+        const counters = new Counters(id);
         this.#accounts.set(id, counters);
-        return [balanceOf(id, counters)];
+        return [counters.balance()];
       }
       case 'AccountFrozen':
       case 'AccountUnfrozen':
       case 'AccountClosed':
-        return [balanceOf(event.accountId, this.#counters(event.accountId))];
-      case 'TransferCreated': {
-        const { debitAccountId, creditAccountId, amount, pending } = event.transfer;
-        const debit = this.#move(debitAccountId, pending ? DEBITS_PENDING : DEBITS_POSTED, amount);
-        const credit = this.#move(
-          creditAccountId,
-          pending ? CREDITS_PENDING : CREDITS_POSTED,
-          amount,
-        );
-        return [balanceOf(debitAccountId, debit), balanceOf(creditAccountId, credit)];
-      }
+        return [this.#counters(event.accountId).balance()];
       case 'PendingTransferPosted':
       case 'PendingTransferVoided':
         return this.#resolveHold(event);
       case 'PendingTransferExpired': {
-        const { debitAccountId, creditAccountId, amount } = event;
-        const debit = this.#move(debitAccountId, DEBITS_PENDING, -amount);
-        const credit = this.#move(creditAccountId, CREDITS_PENDING, -amount);
-        return [balanceOf(debitAccountId, debit), balanceOf(creditAccountId, credit)];
+        const debit = this.#counters(event.debitAccountId);
+        const credit = this.#counters(event.creditAccountId);
+        debit.debitsPending = nonNegative(debit.debitsPending - event.amount);
+        credit.creditsPending = nonNegative(credit.creditsPending - event.amount);
+        return [debit.balance(), credit.balance()];
       }
       case 'FundsReserved':
       case 'ReservationCommitted':
@@ -83,43 +82,56 @@ export class ShardBalances {
     }
   }
 
+  /** The common event, kept short: both accounts found once, one counter each moved. */
+  #transferCreated(spec: EventOf<'TransferCreated'>['transfer']): AccountBalance[] {
+    const debit = this.#counters(spec.debitAccountId);
+    const credit = this.#counters(spec.creditAccountId);
+    const amount = spec.amount;
+    if (spec.pending) {
+      debit.debitsPending += amount;
+      credit.creditsPending += amount;
+    } else {
+      debit.debitsPosted += amount;
+      credit.creditsPosted += amount;
+    }
+    return [debit.balance(), credit.balance()];
+  }
+
   #resolveHold(
     event: EventOf<'PendingTransferPosted' | 'PendingTransferVoided'>,
   ): AccountBalance[] {
-    const { debitAccountId, creditAccountId } = event;
-    const debit = this.#move(debitAccountId, DEBITS_PENDING, -event.pendingAmount);
-    const credit = this.#move(creditAccountId, CREDITS_PENDING, -event.pendingAmount);
+    const debit = this.#counters(event.debitAccountId);
+    const credit = this.#counters(event.creditAccountId);
+    debit.debitsPending = nonNegative(debit.debitsPending - event.pendingAmount);
+    credit.creditsPending = nonNegative(credit.creditsPending - event.pendingAmount);
     if (event.type === 'PendingTransferPosted') {
-      this.#move(debitAccountId, DEBITS_POSTED, event.amount);
-      this.#move(creditAccountId, CREDITS_POSTED, event.amount);
+      debit.debitsPosted += event.amount;
+      credit.creditsPosted += event.amount;
     }
-    return [balanceOf(debitAccountId, debit), balanceOf(creditAccountId, credit)];
+    return [debit.balance(), credit.balance()];
   }
 
   /** This shard's side of a saga step: each leg moves its local account's counters. */
   #sagaStep(
     event: EventOf<'FundsReserved' | 'ReservationCommitted' | 'ReservationReleased'>,
   ): AccountBalance[] {
-    const touched = new Map<string, Counters>();
+    const touched = new Set<Counters>();
     for (const leg of event.legs) {
       const spec = leg.transfer;
       const debit = leg.side === 'debit';
-      const accountId = debit ? spec.debitAccountId : spec.creditAccountId;
-      const pendingIndex = debit ? DEBITS_PENDING : CREDITS_PENDING;
-      let counters: Counters;
-      if (event.type === 'FundsReserved') {
-        counters = this.#move(accountId, pendingIndex, spec.amount);
-      } else {
-        counters = this.#move(accountId, pendingIndex, -spec.amount);
-        if (event.type === 'ReservationCommitted') {
-          const posted = event.amount ?? spec.amount;
-          assert(posted <= spec.amount, 'a hold posts at most what it held');
-          this.#move(accountId, debit ? DEBITS_POSTED : CREDITS_POSTED, posted);
-        }
+      const counters = this.#counters(debit ? spec.debitAccountId : spec.creditAccountId);
+      const held = event.type === 'FundsReserved' ? spec.amount : -spec.amount;
+      if (debit) counters.debitsPending = nonNegative(counters.debitsPending + held);
+      else counters.creditsPending = nonNegative(counters.creditsPending + held);
+      if (event.type === 'ReservationCommitted') {
+        const posted = event.amount ?? spec.amount;
+        assert(posted <= spec.amount, 'a hold posts at most what it held');
+        if (debit) counters.debitsPosted += posted;
+        else counters.creditsPosted += posted;
       }
-      touched.set(accountId, counters);
+      touched.add(counters);
     }
-    return Array.from(touched, ([accountId, counters]) => balanceOf(accountId, counters));
+    return Array.from(touched, (counters) => counters.balance());
   }
 
   #counters(accountId: string): Counters {
@@ -127,12 +139,10 @@ export class ShardBalances {
     assert(counters !== undefined, 'an event names an account created before it');
     return counters;
   }
+}
 
-  #move(accountId: string, index: number, amount: bigint): Counters {
-    const counters = this.#counters(accountId);
-    const next = (counters[index] as bigint) + amount;
-    assert(next >= 0n, 'a counter never goes below zero');
-    counters[index] = next;
-    return counters;
-  }
+/** A counter after a move that takes something away (amounts added are never negative). */
+function nonNegative(counter: bigint): bigint {
+  assert(counter >= 0n, 'a counter never goes below zero');
+  return counter;
 }

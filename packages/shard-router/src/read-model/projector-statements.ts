@@ -40,9 +40,8 @@ const sql = {
     'credits_posted = excluded.credits_posted, ' +
     'debits_pending = excluded.debits_pending, credits_pending = excluded.credits_pending',
   insertEntry:
-    'INSERT INTO entries (shard, sequence, entry_index, account_id, transfer_id, kind, amount, ' +
-    'balance, debits_posted, credits_posted, timestamp) ' +
-    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO entries (account_id, timestamp, sequence, entry_index, shard, transfer_id, ' +
+    'kind, amount, debits_posted, credits_posted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   // An event may move one account's pending counters twice: its last move is what stays.
   putPendingEntry:
     'INSERT OR REPLACE INTO pending_entries (account_id, sequence, timestamp, debits_pending, ' +
@@ -51,8 +50,16 @@ const sql = {
   insertTransfer:
     'INSERT INTO transfers (id, kind, debit_account_id, credit_account_id, amount, currency, ' +
     'pending, timeout_ms, metadata, pending_id, state, posted_amount, timestamp, shard, ' +
-    'sequence, saga_id, cross_shard) ' +
-    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    'sequence, saga_id, cross_shard, debit_debits_posted, debit_credits_posted, ' +
+    'credit_debits_posted, credit_credits_posted) ' +
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ' +
+    'ON CONFLICT (id) DO NOTHING',
+  // The postings a transfers row carries (null counters: none), moved to entries when the row
+  // gives way to another one.
+  rowPostings:
+    'SELECT kind, debit_account_id, credit_account_id, amount, timestamp, shard, sequence, ' +
+    'debit_debits_posted, debit_credits_posted, credit_debits_posted, credit_credits_posted ' +
+    'FROM transfers WHERE id = ?',
   deleteTransfer: 'DELETE FROM transfers WHERE id = ?',
   resolveHold:
     'UPDATE transfers SET state = ?, posted_amount = ? ' +
@@ -73,7 +80,13 @@ const sql = {
 type StatementName = keyof typeof sql;
 
 /** Statements that read integer columns (sequence numbers, timestamps) as bigint. */
-const bigintReads: readonly StatementName[] = ['watermarks', 'account', 'transferOrigin', 'legsOf'];
+const bigintReads: readonly StatementName[] = [
+  'watermarks',
+  'account',
+  'transferOrigin',
+  'legsOf',
+  'rowPostings',
+];
 
 export type ProjectorStatements = {
   readonly [Name in StatementName]: SqliteStatement;

@@ -48,7 +48,7 @@ function lowerPriority(niceness: number): number | null {
 }
 
 const niceness = lowerPriority(data.niceness);
-const db = openReadModelDb({ path: data.path, readonly: false });
+const db = openReadModelDb({ path: data.path, readonly: false, projects: true });
 const projector = new Projector(db);
 
 function reply(message: ProjectorReply): void {

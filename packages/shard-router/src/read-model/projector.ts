@@ -2,9 +2,10 @@
 // of events and the shard's new watermark are written in ONE SQLite transaction, so a crash at any
 // moment leaves either all of the batch or none of it: no event is skipped or applied twice.
 //
-// Counters move exactly as in ledger-core's evolve() (account-counters.ts); entries are written
-// for changes of the posted counters only (a hold is not a posting), pending_entries for changes
-// of the pending ones. Rows that combine several
+// Counters move exactly as in ledger-core's evolve() (account-counters.ts); a posting (a change
+// of the posted counters; a hold is not one) is stored with the account's counters after it, on
+// its transfers row or, for a saga's side, as an entries row; pending_entries hold the changes
+// of the pending counters. Rows that combine several
 // shards (the transfers row of a saga) are recomputed from per-shard facts (saga-legs.ts) so that
 // the final content does not depend on the order in which shards were projected.
 
@@ -30,7 +31,13 @@ import {
 } from './projector-statements.js';
 import type { ReadModelDb } from './read-model-db.js';
 import { closeLeg, insertLeg, recomputeSagaTransfer } from './saga-legs.js';
-import { putLocalTransfer, resolveHold } from './transfer-rows.js';
+import {
+  insertEntry,
+  putLocalTransfer,
+  resolveHold,
+  type PostedCounters,
+  type RowPostings,
+} from './transfer-rows.js';
 
 export interface SequencedLedgerEvent {
   readonly sequence: number;
@@ -186,17 +193,22 @@ export class Projector {
 
   #applyTransferCreated(at: EventCursor, event: EventOf<'TransferCreated'>): void {
     const spec = event.transfer;
+    let postings: RowPostings | null = null;
     if (spec.pending) {
       this.#movePending(at, spec.debitAccountId, DEBITS_PENDING, spec.amount);
       this.#movePending(at, spec.creditAccountId, CREDITS_PENDING, spec.amount);
     } else {
-      this.#post(at, spec.debitAccountId, DEBITS_POSTED, spec.amount, spec.id, 'transfer');
-      this.#post(at, spec.creditAccountId, CREDITS_POSTED, spec.amount, spec.id, 'transfer');
+      postings = {
+        kind: 'transfer',
+        debit: this.#post(spec.debitAccountId, DEBITS_POSTED, spec.amount),
+        credit: this.#post(spec.creditAccountId, CREDITS_POSTED, spec.amount),
+      };
     }
     putLocalTransfer(
       this.#statements,
       at,
       transferRecordOf(spec, at.timestamp, spec.pending ? 'pending' : 'posted', null),
+      postings,
     );
   }
 
@@ -210,25 +222,34 @@ export class Projector {
     const { id, debitAccountId, creditAccountId, amount } = event;
     this.#movePending(at, debitAccountId, DEBITS_PENDING, -event.pendingAmount);
     this.#movePending(at, creditAccountId, CREDITS_PENDING, -event.pendingAmount);
-    if (posted && amount > 0n) {
-      this.#post(at, debitAccountId, DEBITS_POSTED, amount, id, 'post_pending');
-      this.#post(at, creditAccountId, CREDITS_POSTED, amount, id, 'post_pending');
-    }
-    putLocalTransfer(this.#statements, at, {
-      id,
-      kind: posted ? 'post' : 'void',
-      debitAccountId,
-      creditAccountId,
-      amount,
-      currency: event.currency,
-      pending: false,
-      // A post's or void's own record is applied, 'posted', as lookupTransfers has it
-      // (records.ts resolutionRecordOf); the hold it resolved is what becomes 'voided'.
-      timeoutMs: 0,
-      metadata: event.metadata,
-      pendingId: event.pendingId,
-      state: 'posted',
-    });
+    const postings: RowPostings | null =
+      posted && amount > 0n
+        ? {
+            kind: 'post_pending',
+            debit: this.#post(debitAccountId, DEBITS_POSTED, amount),
+            credit: this.#post(creditAccountId, CREDITS_POSTED, amount),
+          }
+        : null;
+    putLocalTransfer(
+      this.#statements,
+      at,
+      {
+        id,
+        kind: posted ? 'post' : 'void',
+        debitAccountId,
+        creditAccountId,
+        amount,
+        currency: event.currency,
+        pending: false,
+        // A post's or void's own record is applied, 'posted', as lookupTransfers has it
+        // (records.ts resolutionRecordOf); the hold it resolved is what becomes 'voided'.
+        timeoutMs: 0,
+        metadata: event.metadata,
+        pendingId: event.pendingId,
+        state: 'posted',
+      },
+      postings,
+    );
     if (posted) resolveHold(this.#statements, at.shard, event.pendingId, 'posted', amount);
     else resolveHold(this.#statements, at.shard, event.pendingId, 'voided', null);
   }
@@ -260,16 +281,25 @@ export class Projector {
         const index = debit ? DEBITS_POSTED : CREDITS_POSTED;
         const post = spec.pending ? (event.resolution?.id ?? spec.id) : null;
         const amount = event.amount ?? spec.amount;
-        if (post === null) this.#post(at, accountId, index, amount, spec.id, 'transfer');
-        else this.#post(at, accountId, index, amount, post, 'post_pending');
+        insertEntry(this.#statements, {
+          accountId,
+          at,
+          entryIndex: at.entryIndex,
+          transferId: post ?? spec.id,
+          kind: post === null ? 'transfer' : 'post_pending',
+          amount: debit ? -amount : amount,
+          counters: this.#post(accountId, index, amount),
+        });
+        at.entryIndex += 1;
       }
       // A hold voided or expired keeps that on its leg, as its records do (closedChangeOf).
       const legState = committed ? 'committed' : (closedChangeOf(event, spec).state as string);
       closeLeg(this.#statements, event.sagaId, leg, legState, at.timestamp);
     }
-    // The post or void of a cross-shard hold, recorded by the shard that decided it.
+    // The post or void of a cross-shard hold, recorded by the shard that decided it (its
+    // postings are the legs' entries above).
     const resolution = event.type === 'FundsReserved' ? null : holdResolutionRecordOf(event);
-    if (resolution !== null) putLocalTransfer(this.#statements, at, resolution);
+    if (resolution !== null) putLocalTransfer(this.#statements, at, resolution, null);
     const posted = event.type === 'ReservationCommitted' ? event.amount : undefined;
     for (const id of ids) recomputeSagaTransfer(this.#statements, id, posted);
   }
@@ -293,31 +323,13 @@ export class Projector {
     );
   }
 
-  /** A posting: moves a posted counter and writes the account's entry with its running totals. */
+  /** A posting: moves a posted counter; returns the account's posted counters after it. */
   #post(
-    at: EventCursor,
     accountId: string,
     index: typeof DEBITS_POSTED | typeof CREDITS_POSTED,
     amount: bigint,
-    transferId: string,
-    kind: 'transfer' | 'post_pending',
-  ): void {
-    const account = this.#counters.move(accountId, index, amount);
-    const [debits, credits] = account.counters;
-    const signed = index === DEBITS_POSTED ? -amount : amount;
-    this.#statements.insertEntry.run(
-      at.shard,
-      at.sequence,
-      at.entryIndex,
-      accountId,
-      transferId,
-      kind,
-      signed.toString(),
-      (credits - debits).toString(),
-      debits.toString(),
-      credits.toString(),
-      at.timestamp,
-    );
-    at.entryIndex += 1;
+  ): PostedCounters {
+    const [debits, credits] = this.#counters.move(accountId, index, amount).counters;
+    return [debits, credits];
   }
 }

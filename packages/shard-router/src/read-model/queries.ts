@@ -119,20 +119,44 @@ function accountOf(row: Row): Account {
   };
 }
 
-function entryOf(row: Row): Entry {
+/** A posting row of postingsOf's SQL: `amount` signed unless `debit_side` says which side of a
+ * transfers row it is (1: debit, out of the account). */
+function entryOf(accountId: string, row: Row): Entry {
+  const amount = BigInt(row['amount'] as string);
+  const debitsPosted = BigInt(row['debits_posted'] as string);
+  const creditsPosted = BigInt(row['credits_posted'] as string);
   return {
-    accountId: row['account_id'] as string,
+    accountId,
     transferId: row['transfer_id'] as string,
     kind: row['kind'] as Entry['kind'],
-    amount: BigInt(row['amount'] as string),
-    balance: BigInt(row['balance'] as string),
-    debitsPosted: BigInt(row['debits_posted'] as string),
-    creditsPosted: BigInt(row['credits_posted'] as string),
+    amount: row['debit_side'] === 1n ? -amount : amount,
+    balance: creditsPosted - debitsPosted,
+    debitsPosted,
+    creditsPosted,
     timestamp: row['timestamp'] as bigint,
     shard: Number(row['shard']),
     sequence: Number(row['sequence']),
     entryIndex: Number(row['entry_index']),
   };
+}
+
+/** An account's postings where `where` holds (over timestamp, sequence and entry_index; named
+ * parameters, @account the account id), from the three places they are stored: the transfers
+ * rows that post out of it (entry 0 of their event), those that post into it (entry 1), and the
+ * entries rows of sagas. Each part reads an index in posting order. */
+function postingsSql(where: string): string {
+  const kind = "CASE kind WHEN 'post' THEN 'post_pending' ELSE kind END AS kind";
+  const rowPart = (side: 'debit' | 'credit', entryIndex: 0 | 1): string =>
+    `SELECT * FROM (SELECT id AS transfer_id, ${kind}, amount, ${entryIndex === 0 ? 1 : 0} AS debit_side, ` +
+    `${side}_debits_posted AS debits_posted, ${side}_credits_posted AS credits_posted, ` +
+    `timestamp, shard, sequence, ${entryIndex} AS entry_index FROM transfers ` +
+    `WHERE ${side}_account_id = @account AND ${side}_debits_posted IS NOT NULL)`;
+  const entriesPart =
+    'SELECT transfer_id, kind, amount, 0 AS debit_side, debits_posted, credits_posted, ' +
+    'timestamp, shard, sequence, entry_index FROM entries WHERE account_id = @account';
+  return [rowPart('debit', 0), rowPart('credit', 1), entriesPart]
+    .map((part) => `SELECT * FROM (${part}) WHERE ${where}`)
+    .join(' UNION ALL ');
 }
 
 function transferOf(row: Row): Transfer {
@@ -211,17 +235,14 @@ function postedAt(
 ): PostedBalance {
   const row = db
     .prepare(
-      'SELECT balance, debits_posted, credits_posted FROM entries ' +
-        'WHERE account_id = ? AND timestamp < ? AND sequence <= ? ' +
-        'ORDER BY timestamp DESC, shard DESC, sequence DESC, entry_index DESC LIMIT 1',
+      `${postingsSql('timestamp < @before AND sequence <= @sequenceMax')} ` +
+        'ORDER BY timestamp DESC, sequence DESC, entry_index DESC LIMIT 1',
     )
-    .get(accountId, before, sequenceMax) as Row | undefined;
+    .get({ account: accountId, before, sequenceMax }) as Row | undefined;
   if (row === undefined) return ZERO;
-  return {
-    balance: BigInt(row['balance'] as string),
-    debitsPosted: BigInt(row['debits_posted'] as string),
-    creditsPosted: BigInt(row['credits_posted'] as string),
-  };
+  const debitsPosted = BigInt(row['debits_posted'] as string);
+  const creditsPosted = BigInt(row['credits_posted'] as string);
+  return { balance: creditsPosted - debitsPosted, debitsPosted, creditsPosted };
 }
 
 /** A statement cursor: the last entry's timestamp, sequence and entry index. */
@@ -250,14 +271,23 @@ export function statementOf(db: ReadModelDb, options: StatementOptions & Checked
     const after = cursor ?? [from, 0n, -1n];
     const rows = db
       .prepare(
-        'SELECT * FROM entries WHERE account_id = ? AND timestamp >= ? AND timestamp < ? ' +
-          'AND (timestamp, sequence, entry_index) > (?, ?, ?) ' +
-          'ORDER BY timestamp, shard, sequence, entry_index LIMIT ?',
+        `${postingsSql(
+          'timestamp >= @from AND timestamp < @to AND ' +
+            '(timestamp, sequence, entry_index) > (@afterTimestamp, @afterSequence, @afterIndex)',
+        )} ORDER BY timestamp, sequence, entry_index LIMIT @limit`,
       )
       .safeIntegers(true)
-      .all(options.accountId, from, to, after[0], after[1], after[2], limit + 1) as Row[];
+      .all({
+        account: options.accountId,
+        from,
+        to,
+        afterTimestamp: after[0],
+        afterSequence: after[1],
+        afterIndex: after[2],
+        limit: limit + 1,
+      }) as Row[];
     const { items, next } = pageOf(
-      rows.map(entryOf),
+      rows.map((row) => entryOf(options.accountId, row)),
       limit,
       (last) => `${last.timestamp}:${last.sequence}:${last.entryIndex}`,
     );

@@ -125,6 +125,11 @@ export function recomputeSagaTransfer(
     origin.sequence,
     winner.sagaId,
     crossShard,
+    // A saga's postings are its legs' entries rows, not on its row.
+    null,
+    null,
+    null,
+    null,
   );
   putMetadata(statements, id, spec.metadata);
 }

@@ -1,6 +1,7 @@
 // The transfers rows (and their metadata rows) of transfers applied on one shard: a transfer, a
 // post or void of a hold, and the post or void of a cross-shard hold as its deciding shard
-// recorded it.
+// recorded it. A row whose event posted carries both accounts' counters after the posting (the
+// two statement entries); where the row cannot (another row holds the id), they go to entries.
 
 import { type Metadata, type TransferRecord } from '@shardledger/ledger-core';
 import { assert } from '@shardledger/ledger-core/internals';
@@ -18,15 +19,118 @@ export type LocalTransfer = Omit<
   readonly state: string;
 };
 
-/** Writes the row of a transfer applied on one shard. If its id already has a row: a released
- * saga's row gives way; of two such transfers on different shards (shards that did not check ids
- * against each other may hold both) the one with the lower (shard, sequence) is kept, whatever
- * order the shards were projected in. */
+/** What an account's posted counters are right after a posting: debits, credits. */
+export type PostedCounters = readonly [bigint, bigint];
+
+/** The postings of a row's event: its amount out of the debit account and into the credit
+ * account, with each account's posted counters right after it (the debit side is posted first:
+ * entry 0, then entry 1). */
+export interface RowPostings {
+  readonly kind: 'transfer' | 'post_pending';
+  readonly debit: PostedCounters;
+  readonly credit: PostedCounters;
+}
+
+/** A posting as an entries row holds it. */
+interface EntryPosting {
+  readonly accountId: string;
+  readonly at: EventPosition;
+  readonly entryIndex: number;
+  readonly transferId: string;
+  readonly kind: 'transfer' | 'post_pending';
+  /** Signed: credits positive. */
+  readonly amount: bigint;
+  readonly counters: PostedCounters;
+}
+
+/** Writes one posting as an entries row. */
+export function insertEntry(statements: ProjectorStatements, entry: EntryPosting): void {
+  const [debits, credits] = entry.counters;
+  statements.insertEntry.run(
+    entry.accountId,
+    entry.at.timestamp,
+    entry.at.sequence,
+    entry.entryIndex,
+    entry.at.shard,
+    entry.transferId,
+    entry.kind,
+    entry.amount.toString(),
+    debits.toString(),
+    credits.toString(),
+  );
+}
+
+/** The two postings of a row's event as entries rows (a row that could not carry them). */
+function insertRowEntries(
+  statements: ProjectorStatements,
+  at: EventPosition,
+  row: { readonly id: string; readonly debitAccountId: string; readonly creditAccountId: string },
+  posting: { readonly amount: bigint; readonly postings: RowPostings },
+): void {
+  const { amount, postings } = posting;
+  const common = { at, transferId: row.id, kind: postings.kind };
+  insertEntry(statements, {
+    ...common,
+    accountId: row.debitAccountId,
+    entryIndex: 0,
+    amount: -amount,
+    counters: postings.debit,
+  });
+  insertEntry(statements, {
+    ...common,
+    accountId: row.creditAccountId,
+    entryIndex: 1,
+    amount,
+    counters: postings.credit,
+  });
+}
+
+/** Before a row that carries postings is deleted: its postings as entries rows. */
+function movePostingsToEntries(statements: ProjectorStatements, id: string): void {
+  const row = statements.rowPostings.get(id) as Record<string, string | bigint | null> | undefined;
+  if (row === undefined || row['debit_debits_posted'] === null) return;
+  const text = (column: string): bigint => BigInt(row[column] as string);
+  insertRowEntries(
+    statements,
+    {
+      shard: Number(row['shard']),
+      sequence: Number(row['sequence']),
+      timestamp: row['timestamp'] as bigint,
+    },
+    {
+      id,
+      debitAccountId: row['debit_account_id'] as string,
+      creditAccountId: row['credit_account_id'] as string,
+    },
+    {
+      amount: text('amount'),
+      postings: {
+        kind: row['kind'] === 'post' ? 'post_pending' : 'transfer',
+        debit: [text('debit_debits_posted'), text('debit_credits_posted')],
+        credit: [text('credit_debits_posted'), text('credit_credits_posted')],
+      },
+    },
+  );
+}
+
+/** Writes the row of a transfer applied on one shard, with the postings of its event (null:
+ * it posted nothing). If its id already has a row: a released saga's row gives way; of two such
+ * transfers on different shards (shards that did not check ids against each other may hold both)
+ * the one with the lower (shard, sequence) is kept, whatever order the shards were projected in.
+ * The postings of a row not kept are entries rows, so every posting is stored once, in the same
+ * place whatever that order was. */
 export function putLocalTransfer(
   statements: ProjectorStatements,
   at: EventPosition,
   row: LocalTransfer,
+  postings: RowPostings | null,
 ): void {
+  assert(
+    postings === null || postings.kind === (row.kind === 'post' ? 'post_pending' : 'transfer'),
+    'a row posts as its kind',
+  );
+  const counter = (side: PostedCounters | undefined, index: 0 | 1): string | null =>
+    side === undefined ? null : (side[index] as bigint).toString();
   const values = [
     row.id,
     row.kind,
@@ -45,6 +149,10 @@ export function putLocalTransfer(
     at.sequence,
     null,
     0,
+    counter(postings?.debit, 0),
+    counter(postings?.debit, 1),
+    counter(postings?.credit, 0),
+    counter(postings?.credit, 1),
   ] as const;
   if (statements.insertTransfer.run(...values).changes === 0) {
     const existing = statements.transferOrigin.get(row.id) as {
@@ -56,7 +164,12 @@ export function putLocalTransfer(
       existing.saga_id === null &&
       (Number(existing.shard) < at.shard ||
         (Number(existing.shard) === at.shard && Number(existing.sequence) < at.sequence));
-    if (older) return;
+    if (older) {
+      if (postings !== null)
+        insertRowEntries(statements, at, row, { amount: row.amount, postings });
+      return;
+    }
+    movePostingsToEntries(statements, row.id);
     deleteTransfer(statements, row.id);
     assert(statements.insertTransfer.run(...values).changes === 1, 'transfer row replaced');
   }
