@@ -1,13 +1,14 @@
 // accounts freeze, unfreeze and close on a real data dir: one status per id, the rejections they
-// cause and meet, exit codes, and help text that explains them. Method: the built CLI as child
-// processes on a temp dir.
+// cause and meet, exit codes, and help text that explains them. Method: the built CLI run inside
+// the test process (cli-in-process.ts) on a temp dir.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, json, tempDir } from './cli-helpers.js';
+import { json, tempDir } from './cli-helpers.js';
+import { cliInProcess } from './cli-in-process.js';
 
 describe('shardledger accounts freeze, unfreeze and close', () => {
   let cwd = '';
   let cleanup = async (): Promise<void> => undefined;
-  const run = (...args: string[]) => cli(cwd, args);
+  const run = (...args: string[]) => cliInProcess(cwd, args);
   const pay = (from: string, to: string, amount: string) =>
     run('transfer', '--from', from, '--to', to, '--amount', amount, '--currency', 'USD', '--json');
 

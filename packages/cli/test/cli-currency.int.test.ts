@@ -1,13 +1,15 @@
-// Amounts at each currency's scale through the real binary: ISO 4217 scales (KRW 0, KWD 3, USD 2),
+// Amounts at each currency's scale through the built CLI: ISO 4217 scales (KRW 0, KWD 3, USD 2),
 // an asset that names its scale (USDC/6), and the refusals, each checked in the minor units the
-// ledger booked. Every command runs as a child process (dist/main.js) on a temp data dir.
+// ledger booked. Every command runs inside the test process (cli-in-process.ts) on a temp data
+// dir: the other CLI tests cover the binary as a child process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, json, tempDir } from './cli-helpers.js';
+import { json, tempDir } from './cli-helpers.js';
+import { cliInProcess } from './cli-in-process.js';
 
 describe('shardledger amounts at the scale of each currency', () => {
   let cwd = '';
   let cleanup = async (): Promise<void> => undefined;
-  const run = (...args: string[]) => cli(cwd, args);
+  const run = (...args: string[]) => cliInProcess(cwd, args);
   const balanceOf = async (id: string): Promise<{ balance: string; scale: number }> =>
     json(await run('balance', id, '--json'));
 

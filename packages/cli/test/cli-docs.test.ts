@@ -7,13 +7,12 @@
 //   <!-- cli-file: NAME -->     the block's text is written to NAME in the temp dir at that point.
 //   <!-- cli-usage -->          ```text synopsis: every --option it names is in that command's --help.
 // Any shell-like block (sh, bash, shell, console, zsh or no language) without cli-run/cli-skip fails.
-import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { describe, expect, it } from 'vitest';
-import { mainPath } from './cli-helpers.js';
+import { cliInProcess } from './cli-in-process.js';
 
 const page = 'docs/cli.md';
 const pagePath = fileURLToPath(new URL(`../../../${page}`, import.meta.url));
@@ -100,7 +99,6 @@ function steps(block: Block): Step[] {
 }
 
 const all = blocks();
-const { SHARDLEDGER_DIR: _ignored, ...env } = process.env;
 
 describe('docs/cli.md', () => {
   it('marks every shell block as run or (bench only) skipped, and only uses known markers', () => {
@@ -133,8 +131,8 @@ describe('docs/cli.md', () => {
     expect(all.filter((block) => block.marker === 'cli-run').length).toBeGreaterThan(5);
   });
 
-  // About 40 commands, each starting the CLI and (most) the ledger's shard workers: about a minute
-  // alone on two cores, 155 s seen beside the rest of the suite on a loaded machine.
+  // About 60 commands, most opening the ledger's shard workers. They run inside this process
+  // (cli-in-process.ts): a child process each took 105-169 s beside the rest of the suite.
   it('runs every cli-run block in order in one fresh dir, with the exit codes the page states', async () => {
     const { dir: cwd, cleanup } = await tempDir('cli-docs');
     try {
@@ -146,14 +144,9 @@ describe('docs/cli.md', () => {
           );
         if (block.marker !== 'cli-run') continue;
         for (const step of steps(block)) {
-          const run = spawnSync(process.execPath, [mainPath, ...step.words], {
-            cwd,
-            env,
-            encoding: 'utf8',
-            timeout: 30_000,
-          });
+          const run = await cliInProcess(cwd, step.words);
           const context = `${step.where}: ${step.command}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
-          expect(run.status, context).toBe(step.exit);
+          expect(run.code, context).toBe(step.exit);
           if (step.code !== null)
             expect(run.stderr, context).toContain(`shardledger: ${step.code}: `);
         }
@@ -182,14 +175,7 @@ describe('docs/cli.md', () => {
           if (!/^[a-z][a-z-]*$/.test(word)) break;
           path.push(word);
         }
-        const help = await new Promise<string>((resolve) => {
-          execFile(
-            process.execPath,
-            [mainPath, ...path, '--help'],
-            { env, timeout: 30_000 },
-            (_error, stdout) => resolve(stdout),
-          );
-        });
+        const { stdout: help } = await cliInProcess(process.cwd(), [...path, '--help']);
         expect(help, synopsis).toContain('Usage: shardledger');
         const options = [...synopsis.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map(
           (match) => match[0],

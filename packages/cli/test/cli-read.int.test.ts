@@ -1,17 +1,19 @@
 // The shardledger binary's reading commands (balance, history, accounts list, verify, export,
 // info, snapshot) on a real data dir that the test fills through the library first, with accounts
-// on both shards, a cross-shard transfer and a posted pending transfer. Each command runs as a
-// child process (dist/main.js).
+// on both shards, a cross-shard transfer and a posted pending transfer. The commands run inside the
+// test process (cli-in-process.ts), but export, whose output streams through a real pipe, runs the
+// built binary as a child process (dist/main.js).
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '@shardledger/shard-router';
 import { cli, json, tempDir } from './cli-helpers.js';
+import { cliInProcess } from './cli-in-process.js';
 
 describe('shardledger balance, history, list, verify, export, info and snapshot', () => {
   let cwd = '';
   let cleanup = async (): Promise<void> => undefined;
-  const run = (...args: string[]) => cli(cwd, args);
+  const run = (...args: string[]) => cliInProcess(cwd, args);
   // alice and bob on shard 0, bank on shard 1 (found below).
   let alice = '';
   let bob = '';
@@ -191,7 +193,7 @@ describe('shardledger balance, history, list, verify, export, info and snapshot'
   });
 
   it('export writes one parseable NDJSON line per event, with shard, sequence and bigints as strings', async () => {
-    const exported = await run('export');
+    const exported = await cli(cwd, ['export']);
     expect(exported.code, exported.stderr).toBe(0);
     const lines = exported.stdout
       .trim()

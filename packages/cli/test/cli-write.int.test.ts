@@ -1,14 +1,18 @@
 // The shardledger binary's writing commands on a real data dir: one ledger is built up command by
-// command (each a child process running dist/main.js), checking output, JSON and exit codes.
+// command, checking output, JSON and exit codes. Most commands run inside the test process
+// (cli-in-process.ts); init and the overdraft run the built binary as a child process (dist/main.js),
+// so its exit codes are seen as a shell sees them.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, idsOnOneShard, json, tempDir } from './cli-helpers.js';
+import { cliInProcess } from './cli-in-process.js';
 
 describe('shardledger init, accounts and transfer', () => {
   let cwd = '';
   let cleanup = async (): Promise<void> => undefined;
-  const run = (...args: string[]) => cli(cwd, args);
+  const run = (...args: string[]) => cliInProcess(cwd, args);
+  const runChild = (...args: string[]) => cli(cwd, args);
   let alice = '';
   let bob = '';
   const bank = 'bank';
@@ -19,13 +23,13 @@ describe('shardledger init, accounts and transfer', () => {
   afterAll(() => cleanup());
 
   it('init creates ./shardledger-data with the shard count, and a second init changes nothing', async () => {
-    const created = await run('init', '--shards', '2', '--json');
+    const created = await runChild('init', '--shards', '2', '--json');
     expect(created.code, created.stderr).toBe(0);
     expect(json(created)).toMatchObject({ created: true, shards: 2, partitionCount: 4096 });
-    const again = await run('init', '--json');
+    const again = await runChild('init', '--json');
     expect(again.code, again.stderr).toBe(0);
     expect(json(again)).toMatchObject({ created: false, shards: 2 });
-    const mismatch = await run('init', '--shards', '3');
+    const mismatch = await runChild('init', '--shards', '3');
     expect(mismatch.code).toBe(3);
     expect(mismatch.stderr).toMatch(/^shardledger: SHARD_COUNT_MISMATCH: /);
     // Pending transfers need both accounts on one shard.
@@ -121,7 +125,7 @@ describe('shardledger init, accounts and transfer', () => {
   });
 
   it('transfer refuses an overdraft with exit 1 and a one-line INSUFFICIENT_FUNDS error', async () => {
-    const refused = await run('transfer', '--from', bob, '--to', alice, '--amount', '2.51');
+    const refused = await runChild('transfer', '--from', bob, '--to', alice, '--amount', '2.51');
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(refused.stderr).toMatch(/^shardledger: INSUFFICIENT_FUNDS: .*hint: /);

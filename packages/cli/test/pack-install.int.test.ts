@@ -57,8 +57,18 @@ function expectSuccess(result: Run, what: string): void {
 
 let scratch: string;
 let app: string;
-
+let library: string;
 let packs: string;
+
+/** `npm install` in `root` from the local cache where it can, without install scripts. */
+async function install(root: string): Promise<void> {
+  const installed = await run(
+    'npm',
+    ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'],
+    root,
+  );
+  expectSuccess(installed, `npm install in ${root}`);
+}
 
 /** A scratch project of `source` (as app.ts) depending on the given tarballs, checked strictly. */
 async function writeProject(
@@ -103,8 +113,10 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'shardledger-pack-'));
   packs = join(scratch, 'packs');
   app = join(scratch, 'app');
+  library = join(scratch, 'library-app');
   await mkdir(packs);
   await mkdir(app);
+  await mkdir(library);
   const packed = await run(
     'npm',
     ['pack', ...packageDirs.flatMap((dir) => ['--workspace', dir]), '--pack-destination', packs],
@@ -127,15 +139,22 @@ beforeAll(async () => {
     ]),
   );
   await writeProject(app, appSource, dependencies);
+  // The library-only project: ledger-core and shard-router alone.
+  await writeProject(
+    library,
+    librarySource,
+    Object.fromEntries(
+      ['ledger-core', 'shard-router'].map((name) => [
+        `@shardledger/${name}`,
+        `file:${join(packs, `shardledger-${name}-0.1.0.tgz`)}`,
+      ]),
+    ),
+  );
   // Install scripts are skipped: lmdb and msgpackr load prebuilt binaries from their packages,
   // and better-sqlite3's addon, which its script compiles (about a minute), is the one the
-  // workspace built, for the same version and the same Node.
-  const installed = await run(
-    'npm',
-    ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'],
-    app,
-  );
-  expectSuccess(installed, 'npm install');
+  // workspace built, for the same version and the same Node. The two installs run at once: they
+  // mostly wait on the disk and the cache.
+  await Promise.all([install(app), install(library)]);
   const versionOf = async (root: string): Promise<string> =>
     (
       JSON.parse(
@@ -196,21 +215,6 @@ describe('the packed packages', { timeout: 120_000 }, () => {
 
 describe('the library packages without better-sqlite3', { timeout: 150_000 }, () => {
   it('open a Ledger and book transfers, and answer DEPENDENCY_MISSING for the read model', async () => {
-    const library = join(scratch, 'library-app');
-    await mkdir(library);
-    const dependencies = Object.fromEntries(
-      ['ledger-core', 'shard-router'].map((name) => [
-        `@shardledger/${name}`,
-        `file:${join(packs, `shardledger-${name}-0.1.0.tgz`)}`,
-      ]),
-    );
-    await writeProject(library, librarySource, dependencies);
-    const installed = await run(
-      'npm',
-      ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'],
-      library,
-    );
-    expectSuccess(installed, 'npm install');
     const modules = await readdir(join(library, 'node_modules'));
     expect(modules).toContain('lmdb');
     expect(modules).not.toContain('better-sqlite3');
