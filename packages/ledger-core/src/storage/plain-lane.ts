@@ -10,11 +10,10 @@ import type { CommandBatchView, ResultBatchWriter } from './batch-codec.js';
 import { findInPlainRun, plainRunBytes, writePlainRun } from './plain-run.js';
 import { ValueArena } from './value-arena.js';
 import { runFilter, scatteredChunkEntries, type BuiltRun } from './scattered-run.js';
-import { sortedOrder } from './sorted-ids.js';
 import type { EventRecordBuilder } from './event-record.js';
 import { isAscii, type KnownIds } from './known-ids.js';
 import type { ShardDatabases } from './lmdb-env.js';
-import { searchAscending } from './sorted-ids.js';
+import { indexAtOrBelow, searchAscending, sortedOrder } from './sorted-ids.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 
 /** Plain transfers applied by the lane (no record objects): the batch columns they came from,
@@ -111,17 +110,7 @@ export class PlainRun {
   find(id: string): TransferRecord | undefined {
     if (this.encoded !== null) {
       const encoded = this.encoded;
-      // The entry with the greatest key <= id.
-      let low = 0;
-      let high = encoded.length - 1;
-      let at = -1;
-      while (low <= high) {
-        const middle = (low + high) >>> 1;
-        if ((encoded[middle] as { key: string }).key <= id) {
-          at = middle;
-          low = middle + 1;
-        } else high = middle - 1;
-      }
+      const at = indexAtOrBelow(encoded.length, (index) => encoded[index]?.key as string, id);
       return at === -1 ? undefined : findInPlainRun((encoded[at] as { value: Buffer }).value, id);
     }
     const input = this.input;

@@ -17,7 +17,7 @@ import { LedgerError } from '../errors.js';
 import type { TransferRecord } from '../domain/types.js';
 import { FixedFilterBuilder, fixedFilterMayHave } from './id-filter.js';
 import { findInPlainRun, PlainRunBuilder, PlainRunCursor } from './plain-run.js';
-import { bufferView } from './sorted-ids.js';
+import { bufferView, indexAtOrBelow } from './sorted-ids.js';
 
 /** Transfers per chunk: a lookup copies one chunk (about 12 KB) out of LMDB. */
 export const scatteredChunkEntries = 128;
@@ -79,18 +79,8 @@ export class ScatteredRun {
   /** The record of `id` if the run holds it; `read` reads a committed chunk (copied or not). */
   find(id: string, read: (key: RunKey) => Buffer | undefined): TransferRecord | undefined {
     if (!fixedFilterMayHave(this.filter, id)) return undefined;
-    // The chunk with the greatest first id <= id.
     const fences = this.fences;
-    let low = 0;
-    let high = fences.length - 1;
-    let chunk = -1;
-    while (low <= high) {
-      const middle = (low + high) >>> 1;
-      if ((fences[middle] as string) <= id) {
-        chunk = middle;
-        low = middle + 1;
-      } else high = middle - 1;
-    }
+    const chunk = indexAtOrBelow(fences.length, (index) => fences[index] as string, id);
     if (chunk === -1) return undefined;
     const value = this.chunks?.[chunk] ?? this.kept?.[chunk] ?? read([this.key, chunk + 1]);
     assert(value !== undefined, 'a listed scattered run chunk is stored');

@@ -26,6 +26,22 @@ export function searchAscending(
   return -1;
 }
 
+/** The index of the greatest of `count` ascending ids (read by `idAt`) that is <= `id`, or -1
+ * when every one is above it: which chunk of a run may hold `id`, by the chunks' first ids. */
+export function indexAtOrBelow(count: number, idAt: (index: number) => string, id: string): number {
+  let low = 0;
+  let high = count - 1;
+  let found = -1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    if (idAt(middle) <= id) {
+      found = middle;
+      low = middle + 1;
+    } else high = middle - 1;
+  }
+  return found;
+}
+
 /** Bits of an id's prefix in a sort key: five code units of 8 bits (units above 0xff count as
  * 0xff; equal prefixes are ordered by the final pass). */
 const PREFIX_UNITS = 5;
