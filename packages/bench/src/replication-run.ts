@@ -16,7 +16,7 @@ import { runBench } from './run-bench.js';
 import { ledgerTarget } from './targets/shardledger.js';
 import type { AccountBalances, LedgerTarget, OpenTarget } from './target.js';
 
-/** The floor and target for replicated ÷ strict throughput. */
+/** The floor and target set for replicated ÷ strict throughput. */
 export const replicatedRatioFloor = 0.4;
 export const replicatedRatioTarget = 0.8;
 
