@@ -1,12 +1,15 @@
 // The command line of the bench, shared by `shardledger bench` (packages/cli) and
 // `node packages/bench/dist/peers-main.js`: parse, run, print the table, write the outputs.
 
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { shardCountDefault } from '@shardledger/shard-router/internals';
 import { updateDocsFile } from './docs-section.js';
 import { resultsTable, summaryLines, writeJsonResult, writeReport } from './report.js';
 import type { BenchResult } from './result.js';
 import { benchDefaults, peerNames, type BenchOptions, type PeerName } from './bench-options.js';
+import { replicationSummary, runReplicationBench } from './replication-run.js';
 import { runBench } from './run-bench.js';
 import { scenarioNamed, scenarios, type Scenario } from './scenarios/index.js';
 import { idKinds, isIdKind } from './transfer-ids.js';
@@ -31,7 +34,10 @@ options:
                          SQLite and sqlite-insert 5, PostgreSQL 3, memory-limit and lmdb-limit 2
   --warmup S             warm-up before each window, seconds (default ${benchDefaults.warmupMs / 1000})
   --shards N             shards (default ${shardCountDefault}, the ledger default; engine: always 1)
-  --durability D         strict (default: every call resolves after fsync) | relaxed
+  --durability D         strict (default: every call resolves after fsync) | relaxed |
+                         replicated (standard only: strict and replicated in the same run, against
+                         a 3-node nats-server cluster the bench starts on loopback, then the
+                         catch-up of a fresh dir from the streams; needs nats-server on PATH)
   --batch-size N         transfers per call (default 8190; 512 for latency)
   --seed N               workload seed (default ${benchDefaults.seed})
   --transfers N          cap on the transfers a runner may send (default: open-ended)
@@ -180,7 +186,14 @@ function givenOptions(values: BenchArgValues, ratio: number | undefined): Partia
 export function parseBenchArgs(
   argv: readonly string[],
   commandPrefix: string,
-): { options: BenchOptions; json?: string; report?: string; docs?: string; help: boolean } {
+): {
+  options: BenchOptions;
+  replicated: boolean;
+  json?: string;
+  report?: string;
+  docs?: string;
+  help: boolean;
+} {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -189,8 +202,8 @@ export function parseBenchArgs(
   if (positionals.length > 1)
     throw new Error(`one scenario at a time, got ${positionals.join(' ')}`);
   const durability = values.durability ?? benchDefaults.durability;
-  if (durability !== 'strict' && durability !== 'relaxed')
-    throw new Error(`--durability must be strict or relaxed, got '${durability}'`);
+  if (durability !== 'strict' && durability !== 'relaxed' && durability !== 'replicated')
+    throw new Error(`--durability must be strict, relaxed or replicated, got '${durability}'`);
   const ratio = numberOption(values['cross-shard-ratio'], '--cross-shard-ratio', { max: 1 });
   const scenario = scenarioOf(values, positionals, ratio);
   const pgConnections = numberOption(values['pg-connections'], '--pg-connections', {
@@ -199,7 +212,8 @@ export function parseBenchArgs(
   });
   const options: BenchOptions = {
     scenario,
-    durability,
+    // replicated runs strict and replicated side by side (runReplicationBench).
+    durability: durability === 'replicated' ? 'strict' : durability,
     ...givenOptions(values, ratio),
     ...(values['no-ledger'] === true ? { openTarget: null } : {}),
     postgres: {
@@ -212,10 +226,27 @@ export function parseBenchArgs(
   return {
     options,
     help: values.help === true,
+    replicated: durability === 'replicated',
     ...(values.json === undefined ? {} : { json: values.json }),
     ...(values.report === undefined ? {} : { report: values.report }),
     ...(values.docs === undefined ? {} : { docs: values.docs }),
   };
+}
+
+/** `--durability replicated`: strict and replicated side by side, then the catch-up; --json
+ * writes both runs and the figures. Resolves to the replicated run. */
+async function runReplicatedCommand(
+  parsed: ReturnType<typeof parseBenchArgs>,
+): Promise<BenchResult> {
+  if (parsed.report !== undefined || parsed.docs !== undefined)
+    throw new Error('--durability replicated writes --json only (not --report or --docs)');
+  const result = await runReplicationBench(parsed.options);
+  console.log(`\n${replicationSummary(result).join('\n')}\n`);
+  if (parsed.json !== undefined) {
+    await mkdir(dirname(parsed.json), { recursive: true });
+    await writeFile(parsed.json, `${JSON.stringify(result, null, 2)}\n`);
+  }
+  return result.replicated;
 }
 
 /** Runs the bench from a command line: prints the table and summary on stdout, writes --json,
@@ -233,6 +264,7 @@ export async function runBenchCommand(
     console.log(benchUsage);
     return null;
   }
+  if (parsed.replicated) return runReplicatedCommand(parsed);
   const result = await runBench(parsed.options);
   console.log(`\n${resultsTable(result)}\n\n${summaryLines(result).join('\n')}\n`);
   if (parsed.json !== undefined) await writeJsonResult(parsed.json, result);

@@ -7,3 +7,8 @@ export { readManifest, shardDir, type Manifest } from './manifest.js';
 export { shardCountDefault } from './shard-count.js';
 export type { ShardClient } from './shard/shard-client.js';
 export type { ShardRestartEvent } from './shard/worker-lifecycle.js';
+export {
+  startNatsCluster,
+  natsServerBinary,
+  type NatsCluster,
+} from './replication/local-cluster.js';

@@ -10,7 +10,7 @@ export const standardScenario: Scenario = {
     '10,000 accounts, debit and credit drawn from all accounts, UUIDv4 ids, batches of 8,190, closed loop',
   parameters: [
     '--duration S (window, default 10) after --warmup S (default 2); 2 calls in flight per shard',
-    '--shards N (default: 1, the ledger default), --durability strict|relaxed (default strict), --seed N',
+    '--shards N (default: 1, the ledger default), --durability strict|relaxed|replicated (default strict), --seed N',
   ],
   accounts: 10_000,
   batchSize: batchSizeDefault,

@@ -15,9 +15,11 @@ import {
 } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import { LedgerError } from '@shardledger/ledger-core';
-import { withinOpenTimeout, type NatsLink } from './nats-connection.js';
+import { unavailable, withinOpenTimeout, type NatsLink } from './nats-connection.js';
 import {
+  openTimeoutMs,
   recordMessageId,
+  requestTimeoutMs,
   streamName,
   streamSubject,
   type ReplicationSettings,
@@ -29,6 +31,8 @@ const lastHeader = 'Shardledger-Last';
 /** The dedupe window of each stream: a message id republished within it is acknowledged as a
  * duplicate, not stored again. */
 const duplicateWindowNs = 2 * 60 * 1_000_000_000;
+/** Records one fetch of a restore brings (a record is up to about a megabyte). */
+const readBatchMessages = 32;
 
 /** A record as the stream holds it. */
 export interface StreamRecord {
@@ -170,7 +174,10 @@ export class ShardStream {
   }
 
   /** Calls `each` with every record from stream sequence `fromSeq` through `toSeq`, in order,
-   * read by an ordered consumer (one stream pass, flow-controlled by the client). */
+   * read by an ordered consumer in fetches of `readBatchMessages` (one stream pass). A fetch, not
+   * `consume`: with records of hundreds of kilobytes, `consume` stopped asking for more after
+   * about 50 MB and the restore waited for good. A fetch that brings nothing is retried until
+   * the open timeout, then the read fails with REPLICATION_UNAVAILABLE. */
   async readRange(
     fromSeq: number,
     toSeq: number,
@@ -181,14 +188,20 @@ export class ShardStream {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: fromSeq,
     });
-    const messages = await consumer.consume({ max_messages: 512 });
-    try {
-      for await (const message of messages) {
+    let next = fromSeq;
+    let idleSinceMs = Date.now();
+    while (next <= toSeq) {
+      const batch = await consumer.fetch({
+        max_messages: Math.min(readBatchMessages, toSeq - next + 1),
+        expires: requestTimeoutMs,
+      });
+      for await (const message of batch) {
         await each(this.recordOf(message.seq, message.headers, message.data));
-        if (message.seq >= toSeq) break;
+        next = message.seq + 1;
+        idleSinceMs = Date.now();
       }
-    } finally {
-      await messages.close();
+      if (next <= toSeq && Date.now() - idleSinceMs > openTimeoutMs)
+        throw unavailable(this.settings, `no record past stream sequence ${next - 1} of ${toSeq}`);
     }
   }
 

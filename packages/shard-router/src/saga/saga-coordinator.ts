@@ -319,6 +319,7 @@ export class SagaCoordinator {
   /** Stops the hold timer (Ledger.close). */
   stop(): void {
     this.#holds.stop();
+    this.#recovery.stop();
   }
 
   /** Waits until every saga in doubt is settled and every step sent without waiting answered. */

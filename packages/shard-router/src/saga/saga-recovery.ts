@@ -5,7 +5,7 @@
 // that refuses a late reservation); reserved everywhere -> commit (the caller was not answered
 // yet, either way is allowed, and rolling forward loses no work).
 
-import { type Command, type SagaOutcome } from '@shardledger/ledger-core';
+import { isLedgerError, type Command, type SagaOutcome } from '@shardledger/ledger-core';
 import { assert, holdLegOf } from '@shardledger/ledger-core/internals';
 import type { SagaTally } from '../metrics-tally.js';
 import { stepAttemptsMax, type SagaSteps } from './saga-steps.js';
@@ -16,6 +16,9 @@ export class SagaRecovery {
   /** Sagas whose outcome is not settled yet because a step failed for good; resolved in the
    * background and before verify(). */
   readonly #inDoubt = new Map<string, Promise<void>>();
+  /** Set when the ledger closes: a saga still waiting for its streams' quorum is then left to
+   * the next open, which finishes it as after a crash. */
+  #stopped = false;
 
   constructor(steps: SagaSteps, outcomes: SagaTally) {
     this.#steps = steps;
@@ -31,7 +34,10 @@ export class SagaRecovery {
           await this.resolve(sagaId, participants);
           return;
         } catch (error) {
-          if (attempt >= stepAttemptsMax) throw error;
+          // Without a quorum the shards refuse every step until it returns, which may be long
+          // after these attempts: keep waiting for it, as for a restarting worker.
+          const waiting = isLedgerError(error, 'REPLICATION_UNAVAILABLE') && !this.#stopped;
+          if (!waiting && attempt >= stepAttemptsMax) throw error;
           await this.#steps.backOff(attempt);
         }
       }
@@ -98,6 +104,11 @@ export class SagaRecovery {
       released: decision === 'released' ? 1 : 0,
     });
     return decision;
+  }
+
+  /** Stops waiting for a lost quorum (Ledger.close). */
+  stop(): void {
+    this.#stopped = true;
   }
 
   /** Waits until every saga in doubt is settled, and every finishing step sent without waiting
