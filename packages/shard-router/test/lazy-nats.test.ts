@@ -1,8 +1,9 @@
 // Goal: an application that does not replicate never loads the NATS client (it costs hundreds of
 // milliseconds at import and in every shard worker). Method: a real child process imports the
-// built package, opens a 2-shard ledger without replication in a temp dir, writes a transfer,
-// and reports which @nats-io modules its main thread loaded; then the same process asks for
-// replicationStatus of a cluster that is not there, which must load the client.
+// built package (its application entry and its internals), opens a 2-shard ledger without
+// replication in a temp dir, writes a transfer, and reports which @nats-io modules its main
+// thread loaded; then the same process asks for replicationStatus of a cluster that is not
+// there, which must load the client.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ const script = `
 const natsLoaded = () => Object.keys(require.cache).filter((file) => file.includes('@nats-io')).length;
 (async () => {
   const { Ledger, replicationStatus } = await import('@shardledger/shard-router');
+  await import('@shardledger/shard-router/internals');
   const ledger = await Ledger.open({ dir: process.argv[1], shards: 2 });
   await ledger.createAccounts([{ id: 'a', currency: 'USD' }, { id: 'b', currency: 'USD' }]);
   const [result] = await ledger.createTransfers([

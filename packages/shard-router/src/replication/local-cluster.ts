@@ -9,8 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 
 const startTimeoutMs = 15_000;
 
@@ -79,6 +77,10 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
 
 /** Resolves once the cluster has elected its JetStream meta leader (the API answers). */
 async function waitForJetStream(servers: string[]): Promise<void> {
+  // Loaded here, not with the module: the package's internals export this file, and an
+  // application that does not replicate never loads the NATS client.
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const { connect } = await import('@nats-io/transport-node');
   const connection = await connect({ servers });
   const deadline = Date.now() + startTimeoutMs;
   try {
