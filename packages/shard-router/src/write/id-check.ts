@@ -129,7 +129,12 @@ export class TransferIdGuard {
   /** admit, or else markSlow: true when `id` must be looked up before it is sent (a slow id the
    * filter may have seen). */
   take(segment: IdSegment, id: string): boolean {
-    if (this.admit(segment, id)) return false;
+    return !this.admit(segment, id) && this.takeSlow(segment, id);
+  }
+
+  /** Marks a slow id of `segment` and notes it as routed; true when it must be looked up before
+   * it is sent (the filter may have seen it). */
+  takeSlow(segment: IdSegment, id: string): boolean {
     this.markSlow(segment, id);
     return !this.firstSeen(id);
   }

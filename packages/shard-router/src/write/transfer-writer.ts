@@ -177,9 +177,8 @@ export class TransferWriter {
     const earlier = slowIds.get(id);
     if (earlier !== undefined)
       return earlier.debitShard === debitShard && earlier.creditShard === creditShard;
-    const guard = this.#parts.transferIds as TransferIdGuard;
-    guard.markSlow(segment, id);
-    slowIds.set(id, { id, debitShard, creditShard, seen: !guard.firstSeen(id) });
+    const seen = (this.#parts.transferIds as TransferIdGuard).takeSlow(segment, id);
+    slowIds.set(id, { id, debitShard, creditShard, seen });
     return true;
   }
 
