@@ -36,9 +36,9 @@ export const limits = {
   pendingOpenMax: 10_000_000,
   /** Runs of random-id transfers (scattered-runs.ts) of one level merged into one of the next. */
   scatteredRunFanout: 8,
-  /** The most transfers a merge of scattered runs makes one run of: bounds the time one commit
-   * spends merging on the shard's thread (a few tens of ms at this size here), and how often a
-   * transfer is rewritten (once, for commits of 8,190). */
+  /** The most transfers a merge of scattered runs makes one run of: bounds how often a transfer
+   * is rewritten (once, for commits of 8,190). A merge is spread over commits, a step each
+   * (scattered-runs.ts), so this does not bound how long one commit merges. */
   scatteredRunEntriesMax: 65_536,
   /** Page size bound for history and list queries. */
   pageSizeMax: 10_000,

@@ -5,6 +5,8 @@
 // call is one commit and one run), so that runs merge over three levels; then close, reopen and
 // look.
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { open as openLmdb } from 'lmdb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { limits, ShardEngine, type Command } from '../src/index.js';
 import { decodeResultBatch, encodeCommandBatch } from '../src/internals.js';
@@ -85,4 +87,71 @@ describe('sorted runs of random-id transfers', () => {
       await engine.close();
     }
   }, 120_000);
+
+  it('spreads a large merge over commits: found during it, and after a stop half-way', async () => {
+    const dir = await dirs.make();
+    let engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0 });
+    await engine.submit(ACCOUNTS.map((id) => account(id)));
+    const ids: string[] = [];
+    const call = async (): Promise<void> => {
+      const commands = Array.from({ length: CALL }, () => {
+        const id = randomUUID();
+        ids.push(id);
+        return transferOf(id, ids.length - 1);
+      });
+      expect(new Set(await statuses(engine, commands))).toEqual(new Set(['ok']));
+    };
+    // Runs of CALL transfers: the first merge of the third level takes fanout^3 * CALL (10,240)
+    // transfers, more than one step copies, so it stays open over several commits.
+    let openCalls = 0;
+    for (let calls = 0; calls < CALLS && openCalls < 2; calls += 1) {
+      await call();
+      if ((await engine.info()).scatteredMergeEntries > 4_096) {
+        openCalls += 1;
+        await expectAllFound(engine, ids);
+      }
+    }
+    expect(openCalls).toBe(2);
+    await engine.close();
+    // Stopped half-way: the merge's chunks so far are stored without a head.
+    const headless = orphanRunKeys(dir);
+    expect(headless.length).toBe(1);
+
+    engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0 });
+    try {
+      await expectAllFound(engine, ids);
+      for (let calls = 0; calls < 8; calls += 1) await call();
+      await expectAllFound(engine, ids);
+      const report = await engine.verify();
+      expect(report.violations).toEqual([]);
+    } finally {
+      await engine.close();
+    }
+    // The next commit after the reopen removed them (a merge made again has a new key).
+    const after = orphanRunKeys(dir);
+    expect(after.filter((key) => headless.includes(key))).toEqual([]);
+  }, 120_000);
 });
+
+/** Keys of the scattered runs db that have chunks but no head, read straight from the closed
+ * shard's LMDB file. */
+function orphanRunKeys(dir: string): number[] {
+  const env = openLmdb({
+    path: join(dir, 'events.mdb'),
+    noSubdir: true,
+    readOnly: true,
+    maxDbs: 12,
+  });
+  try {
+    const runs = env.openDB<Buffer, [number, number]>({
+      name: 'scatteredRuns',
+      encoding: 'binary',
+    });
+    const heads = new Set<number>();
+    const chunked = new Set<number>();
+    for (const key of runs.getKeys({ start: [0, 0] })) (key[1] === 0 ? heads : chunked).add(key[0]);
+    return [...chunked].filter((key) => !heads.has(key));
+  } finally {
+    void env.close();
+  }
+}

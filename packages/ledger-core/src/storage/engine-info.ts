@@ -6,6 +6,7 @@ import { readCounter } from '../domain/balance.js';
 import { holdLegOf, type LedgerState } from '../domain/state.js';
 import type { EngineInfo } from './engine-types.js';
 import type { KnownIds } from './known-ids.js';
+import type { ScatteredRuns } from './scattered-runs.js';
 import type { SnapshotStore } from './snapshot-store.js';
 
 /** The parts of a shard info() reports on. */
@@ -14,7 +15,7 @@ export interface InfoSource {
   readonly state: LedgerState;
   readonly snapshots: SnapshotStore;
   readonly transferIds: KnownIds;
-  readonly scatteredRuns: number;
+  readonly scattered: ScatteredRuns;
   readonly recoveredFromSnapshot: number | null;
   readonly recoveryMs: number;
 }
@@ -57,6 +58,7 @@ export function engineInfo(source: InfoSource): EngineInfo {
     recoveredFromSnapshot: source.recoveredFromSnapshot,
     recoveryMs: source.recoveryMs,
     transferIdMax: source.transferIds.fastPath ? source.transferIds.max : null,
-    scatteredRuns: source.scatteredRuns,
+    scatteredRuns: source.scattered.runCount,
+    scatteredMergeEntries: source.scattered.mergeEntries,
   };
 }

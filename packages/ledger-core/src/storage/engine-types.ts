@@ -183,6 +183,9 @@ export interface EngineInfo {
   readonly transferIdMax: string | null;
   /** Sorted runs of random-id transfers a lookup of such an id may ask (scattered-runs.ts). */
   readonly scatteredRuns: number;
+  /** Transfers in the merge of those runs in progress, 0 when none: a merge is made a step per
+   * commit, and its run replaces its inputs once its last step is committed. */
+  readonly scatteredMergeEntries: number;
 }
 
 export interface SequencedEvent {

@@ -61,6 +61,9 @@ export class ScatteredRun {
   /** The chunk values of a committed run kept in memory until a merge reads them (small runs of
    * level 0 only: ScatteredRuns.forget), or null: read from LMDB. */
   kept: readonly Buffer[] | null = null;
+  /** Leading chunks that earlier commits already wrote (a merge spread over several commits):
+   * write() writes the head and the chunks after them. */
+  storedChunks = 0;
 
   constructor(head: { key: number; level: number; from: readonly number[] }, built: BuiltRun) {
     this.key = head.key;
@@ -99,7 +102,8 @@ export class ScatteredRun {
     head.writeUInt32LE(chunks.length, 7);
     this.from.forEach((key, index) => head.writeDoubleLE(key, HEAD_BYTES + index * 8));
     const entries: (readonly [RunKey, Buffer])[] = [[[this.key, 0], head]];
-    chunks.forEach((chunk, index) => entries.push([[this.key, index + 1], chunk]));
+    for (let index = this.storedChunks; index < chunks.length; index += 1)
+      entries.push([[this.key, index + 1], chunks[index] as Buffer]);
     return { entries };
   }
 }
@@ -132,50 +136,98 @@ export function chunkEntries(
   cursors: Iterable<PlainRunCursor>[],
   onId?: (id: string) => void,
 ): BuiltRun {
-  const sources = cursors.map((source) => source[Symbol.iterator]());
-  const heads = sources.map((source) => nextCursor(source));
-  const headIds = heads.map((head) => head?.id ?? null);
-  const filter = runFilter(count);
-  const fences: string[] = [];
-  const chunks: Buffer[] = [];
-  const builder = new PlainRunBuilder();
-  let last = '';
-  let taken = 0;
-  for (;;) {
-    let pick = -1;
-    let id = '';
-    for (let index = 0; index < headIds.length; index += 1) {
-      const head = headIds[index] as string | null;
-      if (head !== null && (pick === -1 || head < id)) {
-        pick = index;
-        id = head;
+  const merge = new EntryMerge(count, cursors, onId);
+  assert(merge.step(Number.POSITIVE_INFINITY), 'an unbounded step takes every entry');
+  return merge.built();
+}
+
+/** chunkEntries made a step at a time: each step copies up to a given number of entries, so that
+ * a large merge is spread over several commits instead of stalling one (ScatteredRuns.stage). */
+export class EntryMerge {
+  readonly count: number;
+  readonly #sources: Iterator<PlainRunCursor>[];
+  readonly #heads: (PlainRunCursor | null)[];
+  readonly #headIds: (string | null)[];
+  readonly #filter: FixedFilterBuilder;
+  readonly #fences: string[] = [];
+  readonly #chunks: Buffer[] = [];
+  readonly #builder = new PlainRunBuilder();
+  readonly #onId: ((id: string) => void) | undefined;
+  #last = '';
+  #taken = 0;
+  #done = false;
+
+  constructor(count: number, cursors: Iterable<PlainRunCursor>[], onId?: (id: string) => void) {
+    this.count = count;
+    this.#sources = cursors.map((source) => source[Symbol.iterator]());
+    this.#heads = this.#sources.map((source) => nextCursor(source));
+    this.#headIds = this.#heads.map((head) => head?.id ?? null);
+    this.#filter = runFilter(count);
+    this.#onId = onId;
+  }
+
+  /** The chunks made so far (complete ones only until the last step). */
+  get chunks(): readonly Buffer[] {
+    return this.#chunks;
+  }
+
+  /** Copies up to `entries` more entries; returns whether every entry is taken. */
+  step(entries: number): boolean {
+    assert(!this.#done, 'a finished merge takes no step');
+    const heads = this.#heads;
+    const headIds = this.#headIds;
+    const builder = this.#builder;
+    for (let copied = 0; copied < entries; copied += 1) {
+      let pick = -1;
+      let id = '';
+      for (let index = 0; index < headIds.length; index += 1) {
+        const head = headIds[index] as string | null;
+        if (head !== null && (pick === -1 || head < id)) {
+          pick = index;
+          id = head;
+        }
       }
+      if (pick === -1) return this.#finish();
+      assert(this.#taken === 0 || id > this.#last, 'merged ids strictly ascend');
+      this.#last = id;
+      this.#taken += 1;
+      this.#filter.add(id);
+      this.#onId?.(id);
+      let cursor = heads[pick] as PlainRunCursor;
+      cursor.copyTo(builder);
+      if (cursor.id === null) {
+        const next = nextCursor(this.#sources[pick] as Iterator<PlainRunCursor>);
+        heads[pick] = next;
+        if (next !== null) cursor = next;
+      }
+      headIds[pick] = heads[pick] === null ? null : cursor.id;
+      if (builder.count === scatteredChunkEntries) this.#cut();
     }
-    if (pick === -1) break;
-    assert(taken === 0 || id > last, 'merged ids strictly ascend');
-    last = id;
-    taken += 1;
-    filter.add(id);
-    onId?.(id);
-    let cursor = heads[pick] as PlainRunCursor;
-    cursor.copyTo(builder);
-    if (cursor.id === null) {
-      const next = nextCursor(sources[pick] as Iterator<PlainRunCursor>);
-      heads[pick] = next;
-      if (next !== null) cursor = next;
-    }
-    headIds[pick] = heads[pick] === null ? null : cursor.id;
-    if (builder.count === scatteredChunkEntries) {
-      fences.push(builder.firstId as string);
-      chunks.push(builder.build());
-    }
+    return headIds.every((head) => head === null) && this.#finish();
   }
-  if (builder.count > 0) {
-    fences.push(builder.firstId as string);
-    chunks.push(builder.build());
+
+  #cut(): void {
+    this.#fences.push(this.#builder.firstId as string);
+    this.#chunks.push(this.#builder.build());
   }
-  assert(taken === count, 'a merge takes every entry of its runs');
-  return { count, filter: filter.words, fences, chunks };
+
+  #finish(): true {
+    if (this.#builder.count > 0) this.#cut();
+    assert(this.#taken === this.count, 'a merge takes every entry of its runs');
+    this.#done = true;
+    return true;
+  }
+
+  /** The run made, once every entry is taken. */
+  built(): BuiltRun {
+    assert(this.#done, 'a merge is built once finished');
+    return {
+      count: this.count,
+      filter: this.#filter.words,
+      fences: this.#fences,
+      chunks: this.#chunks,
+    };
+  }
 }
 
 /** The next cursor of `source` that has an entry, or null. */

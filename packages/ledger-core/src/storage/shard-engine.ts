@@ -363,7 +363,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
       state: this.state,
       snapshots: this.snapshots,
       transferIds: this.index.transferIds,
-      scatteredRuns: this.index.scattered.runCount,
+      scattered: this.index.scattered,
       recoveredFromSnapshot: this.recoveredFromSnapshot,
       recoveryMs: this.recoveryMs,
     });

@@ -45,6 +45,7 @@ export function putStagedWrites(
   const arena = new ValueArena(Math.max(4096, writes.records.length * 96));
   const transfersDb = db.transfers;
   for (const { key, value } of writes.ordered) void db.runs.put(key, value);
+  for (const [key, value] of scattered.chunks) void db.scatteredRuns.put(key, value);
   for (const run of scattered.runs)
     for (const [key, value] of run.write().entries) void db.scatteredRuns.put(key, value);
   for (const { key, chunks } of scattered.removes)
