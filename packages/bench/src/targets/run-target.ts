@@ -6,7 +6,7 @@ import { measure } from '../measure.js';
 import { ThreadCpu } from '../thread-cpu.js';
 import { assertConserved, type RunChecks, type RunOptions, type RunResult } from '../peers/peer.js';
 import type { LedgerTarget, TransferInput } from '../target.js';
-import { accountsOf, transfersOf, type Workload } from '../workload.js';
+import { accountsOf, transfersOf, type Workload, type WorkloadBatch } from '../workload.js';
 
 /** Account creation and lookups go in chunks of this size (the ledger's batch limit is 8,190). */
 const accountChunkSize = 8190;
@@ -30,9 +30,19 @@ export async function createWorkloadAccounts(
   }
 }
 
-/** Builds the ledger's input objects for a batch one call ahead of need (see runTarget). */
+/** A unit's batch as generated, and the ledger's input objects built from it. */
+interface BuiltBatch {
+  readonly batch: WorkloadBatch;
+  readonly transfers: TransferInput[];
+}
+
+/** Builds the ledger's input objects for a batch one call ahead of need (see runTarget). Each
+ * unit's batch is generated once and kept with its unit until the call is done: with many small
+ * calls in flight (single-calls: 512 of one transfer) the workload's own cache of the latest
+ * batches cannot hold them, and generating a batch again for each look at it cost the harness
+ * more than the ledger's own work. */
 class BatchBuilder {
-  private readonly built = new Map<number, TransferInput[]>();
+  private readonly built = new Map<number, BuiltBatch>();
   private readonly workload: Workload;
 
   constructor(workload: Workload) {
@@ -42,8 +52,8 @@ class BatchBuilder {
   /** Units are taken in increasing order; one already taken is never built again. */
   private lastTaken = -1;
 
-  take(unit: number): TransferInput[] {
-    const made = this.built.get(unit) ?? transfersOf(this.workload, this.workload.batch(unit));
+  take(unit: number): BuiltBatch {
+    const made = this.built.get(unit) ?? this.build(unit);
     this.built.delete(unit);
     this.lastTaken = Math.max(this.lastTaken, unit);
     return made;
@@ -51,8 +61,18 @@ class BatchBuilder {
 
   prefetch(unit: number): void {
     if (unit > this.lastTaken && unit < this.workload.batchCount && !this.built.has(unit))
-      this.built.set(unit, transfersOf(this.workload, this.workload.batch(unit)));
+      this.built.set(unit, this.build(unit));
   }
+
+  private build(unit: number): BuiltBatch {
+    const batch = this.workload.batch(unit);
+    return { batch, transfers: transfersOf(this.workload, batch) };
+  }
+}
+
+/** Transfers in unit `unit` of the workload, without generating it. */
+function unitSizeOf(workload: Workload, unit: number): number {
+  return Math.min(workload.batchSize, workload.transferCount - unit * workload.batchSize);
 }
 
 export async function runTarget(options: TargetRunOptions): Promise<TargetRunResult> {
@@ -77,9 +97,10 @@ export async function runTarget(options: TargetRunOptions): Promise<TargetRunRes
     unitCount: workload.batchCount,
     cycle: false,
     concurrency: options.concurrency,
-    unitSize: (unit) => workload.batch(unit).ids.length,
+    unitSize: (unit) => unitSizeOf(workload, unit),
     async step(unit) {
-      const batch = builder.take(unit);
+      const built = builder.take(unit);
+      const batch = built.transfers;
       const pending = target.createTransfers(batch);
       // After the ledger has posted this call's messages (it does so on the next turn of the
       // event loop, to coalesce concurrent calls): building the next batch first would hold
@@ -88,7 +109,7 @@ export async function runTarget(options: TargetRunOptions): Promise<TargetRunRes
       const results = await pending;
       if (results.length !== batch.length)
         throw new Error(`createTransfers returned ${results.length} results for ${batch.length}`);
-      crossShardTransfers += workload.batch(unit).crossShardCount;
+      crossShardTransfers += built.batch.crossShardCount;
       // Summed as a number within the call (exact: a batch's amounts stay far below 2^53, checked),
       // then added to the bigint total once: a bigint per transfer is garbage the harness, not the
       // ledger, would make.
