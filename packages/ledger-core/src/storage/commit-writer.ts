@@ -34,6 +34,20 @@ export interface CommitWriterParts {
   readonly replica: RecordReplica | undefined;
 }
 
+/** lmdb-js opens each event turn's transaction with a write of its own, in a task it queues at
+ * the turn's first write, and keeps that write's promise to itself: when the transaction fails
+ * (a full disk) and another is queued behind it, that promise rejects with nobody listening, and
+ * the unhandled rejection would end the shard's thread, so that every call in flight got
+ * SHARD_UNAVAILABLE instead of the failure. Our own block's promise reports the failure; this
+ * listens to the transaction's promise (`committed`, once lmdb-js' task has made it). */
+function listenToTurnCommit(db: ShardDatabases): void {
+  setImmediate(() => {
+    db.env.committed.then(undefined, ignoreTurnFailure);
+  });
+}
+
+function ignoreTurnFailure(): void {}
+
 /** Resolves once both have; rejects with the first rejection. */
 async function bothDone(committed: Promise<void>, replicated: Promise<void>): Promise<void> {
   await Promise.all([committed, replicated]);
@@ -65,6 +79,7 @@ export class CommitWriter {
       void db.meta.put(`t${timestampKey(firstTimestamp)}`, first);
       void db.meta.put(INDEXED_THROUGH, last);
     });
+    listenToTurnCommit(db);
     const flushed = flush ? db.env.flushed : null;
     // Issued now, in log order, beside the local write: the two round trips overlap.
     const replicated = this.parts.replica?.replicate(first, last, encoded).catch((error) => {
@@ -93,6 +108,7 @@ export class CommitWriter {
       void db.meta.remove(DEFERRED_FROM);
       void db.meta.put(INDEXED_THROUGH, last);
     });
+    listenToTurnCommit(db);
     const [owned] = await stop.race(Promise.all([done, db.env.flushed]));
     if (!owned) throw fence.refusal();
     index.forget(staged as StagedWrites);

@@ -105,7 +105,14 @@ export class FailStop {
 
   /** Settles as `promise` does, or rejects with the failure as soon as there is one. */
   race<T>(promise: PromiseLike<T>): Promise<T> {
-    if (this.#failure !== null) return Promise.reject(this.#failure);
+    if (this.#failure !== null) {
+      // Failed already: `promise` (a write queued behind the one that failed, which LMDB then
+      // rejects too) decides nothing, but its rejection must not go unhandled: that would crash
+      // the shard's thread, and every call in flight would get SHARD_UNAVAILABLE instead of the
+      // failure.
+      Promise.resolve(promise).catch(() => undefined);
+      return Promise.reject(this.#failure);
+    }
     return Promise.race([promise, this.#failed]);
   }
 }

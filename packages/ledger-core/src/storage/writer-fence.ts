@@ -48,6 +48,9 @@ export interface WriterFenceOptions {
 /** Tries of an open to take the next token while a live writer keeps moving it. */
 const takeAttemptsMax = 100;
 
+/** A write's rejection that its block's promise reports too (WriterFence.guard). */
+function ignoreBlockFailure(): void {}
+
 export class WriterFence {
   /** The token this writer's last block leaves behind (issued, maybe not yet committed). */
   private token: number;
@@ -105,7 +108,10 @@ export class WriterFence {
     this.token = next;
     return this.db.ifVersion(writerKey, expected, () => {
       writes();
-      void this.db.put(writerKey, this.record, next);
+      // A versioned put gets a promise of its own, which LMDB rejects when the block is in a
+      // transaction that fails (the disk is full, say). The block's own promise (returned) says
+      // the same, and the caller handles that one; unhandled, this one would crash the thread.
+      this.db.put(writerKey, this.record, next).then(undefined, ignoreBlockFailure);
     });
   }
 

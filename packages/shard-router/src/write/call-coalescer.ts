@@ -9,8 +9,7 @@
 // transfers went to a shard that applied them. As for any rejected call, its outcome is then
 // unknown and a retry with the same ids returns it ('exists' for what was applied).
 
-import type { TransferInput } from '@shardledger/ledger-core';
-import { joinedMessageMax } from '../shard/send-queue.js';
+import { limits, type TransferInput } from '@shardledger/ledger-core';
 import type { TransferResult } from '../ledger-types.js';
 
 /** Calls of at most this many transfers wait for the turn's batch; larger ones go alone. */
@@ -32,15 +31,13 @@ export class CallCoalescer {
     this.#write = write;
   }
 
-  /** Writes `transfers` (checked by the caller: an array within the batch size limit). */
+  /** Writes `transfers` (checked by the caller: an array within limits.batchSizeMax). */
   write(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
     if (transfers.length > coalescedCallMax) {
       this.flush();
       return this.#write(transfers);
     }
-    // A turn's calls go as writes of up to one joined message each (SendQueue), so that the
-    // shard can commit the first while it applies the next.
-    if (this.#queuedTransfers + transfers.length > joinedMessageMax) this.flush();
+    if (this.#queuedTransfers + transfers.length > limits.batchSizeMax) this.flush();
     const result = new Promise<TransferResult[]>((resolve, reject) => {
       this.#queued.push({ transfers, resolve, reject });
     });
