@@ -73,6 +73,7 @@ export class CommitWriter {
   ): Promise<void> {
     const { db, index, fence, stop, dir } = this.parts;
     let staged: StagedWrites | undefined;
+    const expected = fence.issued;
     const written = fence.guard(() => {
       void db.log.put(first, encoded);
       staged = index.flush(db);
@@ -86,10 +87,17 @@ export class CommitWriter {
       throw stop.fail(error as LedgerError);
     });
     const committed = stop.race(Promise.all([written, flushed])).then(
-      ([owned]) => {
+      async ([owned]) => {
         // Refused: nothing was written, memory is ahead of the log; stop for good. An earlier
         // failure of this engine is the cause when there is one, else another writer's open.
-        if (!owned) throw stop.fail(stop.failure ?? fence.refusal());
+        // A block of ours that never landed (a full disk) refuses the ones queued behind it
+        // before its own failure is recorded (storageErrorOf waits for LMDB's reason): wait for
+        // that failure rather than blame another writer.
+        if (!owned) {
+          if (stop.failure === null && fence.followsOwnFailure(expected))
+            await stop.race(new Promise<never>(() => undefined));
+          throw stop.fail(stop.failure ?? fence.refusal());
+        }
         index.forget(staged as StagedWrites);
       },
       async (error: unknown) => {

@@ -115,6 +115,18 @@ export class WriterFence {
     });
   }
 
+  /** The token the next block will expect (the one the last block issued leaves behind). */
+  get issued(): number {
+    return this.token;
+  }
+
+  /** Whether a block that expected `expected` was refused because an earlier block of this
+   * writer never landed (the stored token is below it), not because another writer moved it. */
+  followsOwnFailure(expected: number): boolean {
+    const stored = this.db.getEntry(writerKey)?.version;
+    return typeof stored === 'number' && stored < expected;
+  }
+
   /** The error of a block refused because another writer moved the token. */
   refusal(): LedgerError {
     const stored = this.db.getEntry(writerKey)?.version;
