@@ -71,7 +71,11 @@ export async function storageErrorOf(
   }
   const code = (cause as { code?: unknown } | null)?.code;
   const message = cause instanceof Error ? cause.message : String(cause);
-  const full = fullCodes.has(code) || (code === ERRNO_EIO && outOfRoom(detail.dir));
+  // No errno: lmdb-js gave no cause (a transaction queued behind a failed one fails with the
+  // generic error alone). Out of room, that is the full disk the failed one met.
+  const full =
+    fullCodes.has(code) ||
+    ((code === ERRNO_EIO || code === undefined) && outOfRoom(detail.dir));
   return new LedgerError(full ? 'STORAGE_FULL' : 'IO_ERROR', { ...detail, problem: message });
 }
 

@@ -1,5 +1,5 @@
 // The coalescing queue of one shard's submits. Concurrent submit() calls are joined into messages
-// of up to limits.batchSizeMax commands, and up to inFlightMessagesMax messages are in flight, so
+// of up to joinedMessageMax commands (a larger call is a message of its own), and up to inFlightMessagesMax messages are in flight, so
 // the worker always has the next batch ready. Each call's commands stay contiguous and in call
 // order; the results of a message are handed back to its calls as slices of one result batch.
 
@@ -28,6 +28,13 @@ interface QueuedSubmit {
   readonly resolve: (results: SubmitResults) => void;
   readonly reject: (error: unknown) => void;
 }
+
+/** Submits are joined into messages of at most this many commands (a larger submit goes alone).
+ * A message is one group commit, answered as a whole: with smaller ones the shard commits one
+ * while it applies the next and while this thread answers the callers of the one before, instead
+ * of every stage waiting for one large message (measured with 512 callers of one transfer each:
+ * about 10% more transfers/s and a third off the p99 per call). */
+export const joinedMessageMax = 256;
 
 export class SendQueue {
   readonly #worker: WorkerLifecycle;
@@ -116,7 +123,7 @@ export class SendQueue {
       let count = 0;
       while (this.#head < this.#queue.length) {
         const next = this.#queue[this.#head] as QueuedSubmit;
-        if (count + next.count > limits.batchSizeMax) break;
+        if (count > 0 && count + next.count > joinedMessageMax) break;
         callers.push(next);
         count += next.count;
         this.#head++;

@@ -72,9 +72,11 @@ let engine: ShardEngine | undefined;
 let replica: OpenedShardReplica | undefined;
 /** Backup copies begun by backupCut, by target dir, until backupDone collects them. */
 const backupsCopying = new Map<string, Promise<BackupInfo>>();
-/** Encoded bytes of the requests started in one turn, beyond the first (about 2,500 plain
- * transfers: a full message of 8,190 gets a turn of its own, messages of a few hundred share). */
-const turnBytesMax = 128 * 1024;
+/** Encoded bytes of the requests started in one turn, beyond the first (about 180 plain transfers
+ * with UUIDv4 ids). A message joined from small calls (SendQueue's joinedMessageMax) gets a turn,
+ * and so a commit, of its own: its callers are answered while the shard applies the next one.
+ * Small requests (reads, a few transfers) share a turn. */
+const turnBytesMax = 16 * 1024;
 
 /** Requests not started yet, in arrival order (those that arrive while the engine opens wait
  * here too), with their encoded sizes. Usually a handful: the client keeps at most a few submit

@@ -9,7 +9,8 @@
 // transfers went to a shard that applied them. As for any rejected call, its outcome is then
 // unknown and a retry with the same ids returns it ('exists' for what was applied).
 
-import { limits, type TransferInput } from '@shardledger/ledger-core';
+import type { TransferInput } from '@shardledger/ledger-core';
+import { joinedMessageMax } from '../shard/send-queue.js';
 import type { TransferResult } from '../ledger-types.js';
 
 /** Calls of at most this many transfers wait for the turn's batch; larger ones go alone. */
@@ -31,13 +32,15 @@ export class CallCoalescer {
     this.#write = write;
   }
 
-  /** Writes `transfers` (checked by the caller: an array within limits.batchSizeMax). */
+  /** Writes `transfers` (checked by the caller: an array within the batch size limit). */
   write(transfers: readonly TransferInput[]): Promise<TransferResult[]> {
     if (transfers.length > coalescedCallMax) {
       this.flush();
       return this.#write(transfers);
     }
-    if (this.#queuedTransfers + transfers.length > limits.batchSizeMax) this.flush();
+    // A turn's calls go as writes of up to one joined message each (SendQueue), so that the
+    // shard can commit the first while it applies the next.
+    if (this.#queuedTransfers + transfers.length > joinedMessageMax) this.flush();
     const result = new Promise<TransferResult[]>((resolve, reject) => {
       this.#queued.push({ transfers, resolve, reject });
     });
