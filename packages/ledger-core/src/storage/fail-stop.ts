@@ -74,8 +74,7 @@ export async function storageErrorOf(
   // No errno: lmdb-js gave no cause (a transaction queued behind a failed one fails with the
   // generic error alone). Out of room, that is the full disk the failed one met.
   const full =
-    fullCodes.has(code) ||
-    ((code === ERRNO_EIO || code === undefined) && outOfRoom(detail.dir));
+    fullCodes.has(code) || ((code === ERRNO_EIO || code === undefined) && outOfRoom(detail.dir));
   return new LedgerError(full ? 'STORAGE_FULL' : 'IO_ERROR', { ...detail, problem: message });
 }
 
