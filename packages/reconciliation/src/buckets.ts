@@ -10,8 +10,10 @@ import type { LedgerEntry, LedgerState, SettlementLine } from './types.js';
 
 export type Side = 'settlement' | 'ledger';
 
-/** Lines held in memory across all buckets before they are all written out. */
-const bufferedLinesMax = 65_536;
+/** Lines held in memory across all buckets before they are all written out: a few chunks of the
+ * settlement file, so that lines are written before they outlive the young generation (at
+ * 65,536 they were promoted, and the old generation grew to hold them). */
+const bufferedLinesMax = 8_192;
 /** Lines of one bucket held before that bucket is written out: lines written soon after they
  * are made die young, which keeps the garbage collector's work small. */
 const bucketLinesMax = 512;
@@ -146,14 +148,32 @@ export class BucketWriter {
   }
 }
 
-/** Every row of one bucket file of one side, parsed: one JSON.parse for the whole file (each
- * line is a JSON array, and a line feed occurs in JSON text only between lines), which costs a
- * fraction of one parse per line. */
-export async function readBucket(dir: string, side: Side, bucket: number): Promise<unknown[]> {
+/** Rows parsed at a time by readBucket. */
+const parseRowsMax = 1_024;
+
+/** Every row of one bucket file of one side, decoded by `decode`. Rows are parsed a slice of
+ * parseRowsMax lines at a time, one JSON.parse per slice (each line is a JSON array, and a line
+ * feed occurs in JSON text only between lines), which costs a fraction of one parse per line;
+ * each slice is decoded before the next is parsed, so the parsed rows die young instead of living
+ * beside the decoded ones until the whole file is read. */
+export async function readBucket<T>(
+  dir: string,
+  side: Side,
+  bucket: number,
+  decode: (row: unknown) => T,
+): Promise<T[]> {
   const text = await readFile(bucketPath(dir, side, bucket), 'utf8');
-  if (text === '') return [];
-  assert(text.endsWith('\n'), 'a bucket file ends with a whole line');
-  return JSON.parse(`[${text.slice(0, -1).replaceAll('\n', ',')}]`) as unknown[];
+  assert(text === '' || text.endsWith('\n'), 'a bucket file ends with a whole line');
+  const decoded: T[] = [];
+  for (let start = 0; start < text.length;) {
+    let end = start;
+    for (let rows = 0; rows < parseRowsMax && end < text.length; rows += 1)
+      end = text.indexOf('\n', end) + 1;
+    const rows = JSON.parse(`[${text.slice(start, end - 1).replaceAll('\n', ',')}]`) as unknown[];
+    for (const row of rows) decoded.push(decode(row));
+    start = end;
+  }
+  return decoded;
 }
 
 /** The bytes of one bucket's two files together (0 for a file not there). */

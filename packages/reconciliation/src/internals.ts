@@ -3,7 +3,15 @@ export { readSettlement, type ReadItem } from './settlement-reader.js';
 export { mapRecord, parseDate, parseMoney, type RawRecord } from './line-mapper.js';
 export { matchBucket, type BucketResult } from './match.js';
 export { readLedger, type LedgerItem, type LedgerSourceOptions } from './ledger-source.js';
-export { bucketOf, decodeEntry, decodeLine, encodeEntry, encodeLine } from './buckets.js';
+export {
+  BucketWriter,
+  bucketOf,
+  decodeEntry,
+  decodeLine,
+  encodeEntry,
+  encodeLine,
+  readBucket,
+} from './buckets.js';
 export { matchBucketFiles, type BucketTask } from './match-worker.js';
 export { encodeJson, decodeJson, reportJson } from './codec.js';
 export { adjustmentTransferId, readResolutions, type Resolution } from './resolutions.js';

@@ -21,8 +21,8 @@ export interface BucketDone {
 }
 
 export async function matchBucketFiles(task: BucketTask): Promise<BucketDone> {
-  const lines = (await readBucket(task.dir, 'settlement', task.bucket)).map(decodeLine);
-  const entries = (await readBucket(task.dir, 'ledger', task.bucket)).map(decodeEntry);
+  const lines = await readBucket(task.dir, 'settlement', task.bucket, decodeLine);
+  const entries = await readBucket(task.dir, 'ledger', task.bucket, decodeEntry);
   const result = matchBucket(lines, entries, task.options);
   await writeFileAtomic(task.resultPath, encodeJson(result));
   return { bucket: task.bucket, breaks: result.breaks.length };

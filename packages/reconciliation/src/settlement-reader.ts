@@ -48,8 +48,11 @@ export function readSettlement(
   return profile.format === 'csv' ? readCsv(path, profile, options) : readJsonLines(path, profile);
 }
 
-/** Bytes read from the file at a time. */
-const chunkSizeBytes = 1 << 20;
+/** Bytes read from the file at a time: about 1,400 lines, whose items the caller is done with
+ * before the next chunk is read. A chunk's items are all live until the chunk is handed out, and
+ * at 1 MiB (11,000 lines) they outlived the young generation and were promoted, to be collected
+ * by full collections: the process held about 40 MB more, and ran no faster. */
+const chunkSizeBytes = 1 << 17;
 /** A line this long without a line feed hands the rest of the file to csv-parse. */
 const unquotedLineBytesMax = 1 << 20;
 const quoteByte = 0x22;
