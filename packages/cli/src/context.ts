@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { Ledger } from '@shardledger/shard-router';
+import { Ledger, type LedgerOptions } from '@shardledger/shard-router';
 import { readManifest, type Manifest } from '@shardledger/shard-router/internals';
 import { CliError, usageError } from './errors.js';
 import { toJson } from './format.js';
@@ -65,10 +65,15 @@ export async function requireLedgerDir(dir: string): Promise<Manifest> {
   return manifest;
 }
 
-/** Opens an existing data dir, runs `body` and always closes the ledger (releasing the lock). */
-export async function withLedger<T>(dir: string, body: (ledger: Ledger) => Promise<T>): Promise<T> {
-  await requireLedgerDir(dir);
-  const ledger = await Ledger.open({ dir });
+/** Opens an existing data dir (a dir, or Ledger.open's options with one), runs `body` and always
+ * closes the ledger (releasing the lock). */
+export async function withLedger<T>(
+  at: string | LedgerOptions,
+  body: (ledger: Ledger) => Promise<T>,
+): Promise<T> {
+  const options = typeof at === 'string' ? { dir: at } : at;
+  await requireLedgerDir(options.dir);
+  const ledger = await Ledger.open(options);
   try {
     return await body(ledger);
   } finally {

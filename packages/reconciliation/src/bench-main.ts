@@ -15,7 +15,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ledger, formatAmount, type TransferInput } from '@shardledger/shard-router';
-import { reconcile, type RunPhase } from './index.js';
+import { reconcile, reconcileLedgerOptions, type RunPhase } from './index.js';
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -91,7 +91,7 @@ async function runOnce(dir: string, threads: number): Promise<void> {
     filePeakKb = Math.max(filePeakKb, resident?.fileKb ?? 0);
   };
   const sampler = setInterval(sample, 100);
-  const ledger = await Ledger.open({ dir: join(dir, 'ledger') });
+  const ledger = await Ledger.open({ dir: join(dir, 'ledger'), ...reconcileLedgerOptions });
   // The ledger is open before the clock starts: a reconciliation runs against a running ledger.
   const startedMs = Date.now();
   const phaseMs: Partial<Record<RunPhase, number>> = {};

@@ -124,17 +124,21 @@ export class BucketWriter {
     return this.#flushBuckets(1);
   }
 
+  /** The buckets' writes go out together, one per file: with hundreds of buckets, each written
+   * in turn cost a round trip to the thread pool per bucket. */
   async #flushBuckets(linesMin: number): Promise<void> {
+    const writes: Promise<unknown>[] = [];
     for (let bucket = 0; bucket < this.#buffers.length; bucket += 1) {
       const buffer = this.#buffers[bucket]!;
       if (buffer.length < linesMin) continue;
       const handle = this.#handles[bucket];
       assert(handle !== undefined, 'create() opens the bucket files before add()');
-      await handle.write(`${buffer.join('\n')}\n`);
+      writes.push(handle.write(`${buffer.join('\n')}\n`));
       this.#buffered -= buffer.length;
       buffer.length = 0;
     }
     assert(this.#buffered >= 0, 'buffered lines are counted once each');
+    await Promise.all(writes);
   }
 
   /** Flushes, fsyncs and closes: once this resolves, the side's buckets are on disk whole. */

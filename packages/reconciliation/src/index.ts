@@ -1,7 +1,13 @@
 // @shardledger/reconciliation: reconciles a Shardledger ledger against PSP settlement files.
 // Streaming parsers and mapping profiles, deterministic matching, typed breaks with a lifecycle,
 // balance checks, recorded and resumable runs, reports. Internals are behind `./internals`.
-export { reconcile, runIdFor, referenceKeyDefault, bucketCountDefault } from './reconcile.js';
+export {
+  reconcile,
+  reconcileLedgerOptions,
+  runIdFor,
+  referenceKeyDefault,
+  bucketCountDefault,
+} from './reconcile.js';
 export { checkSettlementFile, lookupRun, runIdPattern, type RunLookup } from './run-lookup.js';
 export type { ReconcileOptions, ReconcileResult, RunProgress, RunPhase } from './reconcile.js';
 export { resolveBreaks, resolveStatuses } from './resolve.js';

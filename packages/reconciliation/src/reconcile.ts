@@ -48,7 +48,7 @@ export interface ReconcileOptions {
   /** Ledger transfers before this time; also the cut-off of the balance check. */
   readonly toMs?: number;
   readonly match?: Partial<MatchOptions>;
-  /** Buckets the work is split into (1 to 4096, default 64). */
+  /** Buckets the work is split into (1 to 4096, default 256). */
   readonly bucketCount?: number;
   /** 1 (default): match on this thread; more: a piscina pool of that many threads. */
   readonly threads?: number;
@@ -64,7 +64,17 @@ export interface ReconcileResult {
 }
 
 export const referenceKeyDefault = 'payment_order_id';
-export const bucketCountDefault = 64;
+
+/** What to open a ledger with in a process that reconciles against it: a run looks up every
+ * transfer on the clearing accounts, a million for a million-line file, and V8 grows the shard
+ * worker's young generation to 32 MB for that and keeps it; bounded to 8 MB, the process holds
+ * about 15 MB less at the same speed (docs/reconciliation.md, "Performance"). Spread into
+ * Ledger.open's options: `Ledger.open({ dir, ...reconcileLedgerOptions })`. */
+export const reconcileLedgerOptions = { shardYoungGenerationMb: 8 } as const;
+/** 256: a 1,000,000-line file's bucket is about 4,000 lines and as many transfers, which a match
+ * thread holds at once. At 64 (16,000 of each), a 1,000,000-line run held 20 to 40 MB more at
+ * its peak, on this thread and across a pool's threads, for no gain in speed. */
+export const bucketCountDefault = 256;
 
 async function inputsOf(options: ReconcileOptions, profile: Profile): Promise<RunInputs> {
   const match = { ...matchOptionsDefault, ...options.match };

@@ -119,6 +119,12 @@ export function checkLedgerOptions(options: unknown): void {
     `an integer from 1 to ${sagaStepTimeoutMsMax}`,
   );
   checkOptional(
+    options['shardYoungGenerationMb'],
+    'shardYoungGenerationMb',
+    (value) => isCount(value, 1, 1024),
+    'an integer from 1 to 1024',
+  );
+  checkOptional(
     options['failpoints'],
     'failpoints',
     (value) => typeof value === 'string',

@@ -45,6 +45,12 @@ export interface LedgerOptions {
    * limits.sagaStepTimeoutMs, 30,000; 1 to 3,600,000). The saga is then settled in the background
    * from what the shards recorded, and a retry with the same ids returns its final outcome. */
   readonly sagaStepTimeoutMs?: number;
+  /** The young generation of each shard worker's heap, in MB (1 to 1,024): where the objects of
+   * one request live and die. V8's default grows it to 32 MB in a worker that reads or writes
+   * hard, and keeps it at that size while the worker idles. A bound keeps that memory for the
+   * rest of the process (a reconciliation reading a million transfers: docs/reconciliation.md,
+   * "Performance"), at the cost of more frequent collections in the worker. */
+  readonly shardYoungGenerationMb?: number;
   /** Failpoints armed in every shard worker before it opens ("name=action@N,..."); tests only. */
   readonly failpoints?: string;
 }

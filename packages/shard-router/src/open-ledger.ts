@@ -146,6 +146,9 @@ function openShards(
         dir,
         engine: { ...engine, identity: { ...identity, shard } },
         ...(options.failpoints !== undefined ? { failpoints: options.failpoints } : {}),
+        ...(options.shardYoungGenerationMb !== undefined
+          ? { youngGenerationMb: options.shardYoungGenerationMb }
+          : {}),
       }),
     ),
   );

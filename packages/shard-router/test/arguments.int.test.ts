@@ -197,6 +197,9 @@ describe('LedgerOptions', () => {
       { shards: '2' },
       { transferIdScope: 'global' },
       { sagaStepTimeoutMs: 0 },
+      { shardYoungGenerationMb: 0 },
+      { shardYoungGenerationMb: 2.5 },
+      { shardYoungGenerationMb: 2048 },
       { failpoints: 5 },
       { dir: '' },
       { dir: 42 },
@@ -210,6 +213,27 @@ describe('LedgerOptions', () => {
     }
     expect(await errorCodeOf(Ledger.open(null as never))).toBe('INVALID_ARGUMENT');
     expect(existsSync(target)).toBe(false);
+  });
+
+  it('opens shard workers with a bounded young generation that write and read as any other', async () => {
+    const ledger = await openLedger({ shardYoungGenerationMb: 4 });
+    await ledger.createAccounts([
+      { id: 'young-a', currency: 'USD' },
+      { id: 'young-b', currency: 'USD' },
+    ]);
+    const transfers = Array.from({ length: 2_000 }, (_, n) => ({
+      id: `young-${String(n).padStart(5, '0')}`,
+      debitAccountId: 'young-a',
+      creditAccountId: 'young-b',
+      amount: 1n,
+      currency: 'USD',
+      metadata: { note: 'x'.repeat(200) },
+    }));
+    const results = await ledger.createTransfers(transfers);
+    expect(results.every((result) => result.status === 'ok')).toBe(true);
+    const found = await ledger.lookupTransfers(transfers.map((transfer) => transfer.id));
+    expect(found.map((transfer) => transfer?.id)).toEqual(transfers.map((transfer) => transfer.id));
+    expect((await ledger.lookupAccounts(['young-b']))[0]?.balance).toBe(2_000n);
   });
 
   it('refuses a data dir path that is a file, or lies under one, with INVALID_ARGUMENT (not a raw EEXIST or ENOTDIR)', async () => {

@@ -12,6 +12,7 @@ import {
   builtInProfiles,
   formatReport,
   reconcile,
+  reconcileLedgerOptions,
   reportFormats,
   resolveBreaks,
   type ReconcileOptions,
@@ -152,7 +153,8 @@ export function registerReconcile(program: Command): void {
     const to = msOf(options.to, '--to');
     const threads = parseCount(options.threads, '--threads');
     const workDir = options.workDir ?? `${resolve(options.dir)}.reconciliation`;
-    const report = await withLedger(options.dir, async (ledger) => {
+    const at = { dir: options.dir, ...reconcileLedgerOptions };
+    const report = await withLedger(at, async (ledger) => {
       const run: ReconcileOptions = {
         ledger,
         file,

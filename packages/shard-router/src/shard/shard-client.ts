@@ -44,6 +44,8 @@ export interface ShardClientOptions {
   readonly queueDepthMax?: number;
   /** Failpoints armed in the first worker before its engine opens ("name=action@N,..."). */
   readonly failpoints?: string;
+  /** The worker's young generation in MB (V8's default when absent). */
+  readonly youngGenerationMb?: number;
   /** Called after a crashed worker was replaced and its engine recovered. */
   readonly onRestart?: (event: ShardRestartEvent) => void;
 }

@@ -64,6 +64,7 @@ export class WorkerLifecycle {
   readonly shard: number;
   readonly #data: Omit<ShardWorkerData, 'generation' | 'failpoints'>;
   readonly #failpoints: string | undefined;
+  readonly #youngGenerationMb: number | undefined;
   readonly #hooks: WorkerLifecycleHooks;
   readonly #packr = createPackr();
   readonly restartListeners = new Set<(event: ShardRestartEvent) => void>();
@@ -91,12 +92,14 @@ export class WorkerLifecycle {
       dir: string;
       engine?: ShardEngineWireOptions;
       failpoints?: string;
+      youngGenerationMb?: number;
     },
     hooks: WorkerLifecycleHooks,
   ) {
     this.shard = options.shard;
     this.#data = { shard: options.shard, dir: options.dir, engine: options.engine ?? {} };
     this.#failpoints = options.failpoints;
+    this.#youngGenerationMb = options.youngGenerationMb;
     this.#hooks = hooks;
   }
 
@@ -182,6 +185,9 @@ export class WorkerLifecycle {
       eval: true,
       workerData,
       name: `shard-${this.shard}`,
+      ...(this.#youngGenerationMb === undefined
+        ? {}
+        : { resourceLimits: { maxYoungGenerationSizeMb: this.#youngGenerationMb } }),
     });
     this.#worker = worker;
     this.#holdsProcess = true; // A new worker is ref'd: it holds the process while it starts.
