@@ -20,7 +20,8 @@ export interface LedgerOptions {
    * pairs drawn from all accounts; shard-count.ts). On reopen it may be omitted; a different value
    * throws SHARD_COUNT_MISMATCH. */
   readonly shards?: number;
-  /** 'strict' (default): every call resolves after fsync. 'relaxed': after commit.
+  /** 'strict' (default): every call resolves after fsync. 'relaxed': after commit (on LMDB the
+   * same point: a commit is synced before it is visible).
    * 'replicated' (the default with `replication`, and only with it): after commit and once a
    * quorum of the shard's stream on the NATS cluster holds it. */
   readonly durability?: Durability;

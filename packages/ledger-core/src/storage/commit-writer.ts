@@ -42,11 +42,35 @@ export interface CommitWriterParts {
  * listens to the transaction's promise (`committed`, once lmdb-js' task has made it). */
 function listenToTurnCommit(db: ShardDatabases): void {
   setImmediate(() => {
-    db.env.committed.then(undefined, ignoreTurnFailure);
+    // Both callbacks: lmdb-js' `committed` calls the first without checking it is there.
+    db.env.committed.then(ignoreTurnOutcome, ignoreTurnOutcome);
   });
 }
 
-function ignoreTurnFailure(): void {}
+function ignoreTurnOutcome(): void {}
+
+/** The flush of this event turn's transaction, taken now (lmdb-js' `flushed` names the latest
+ * transaction when it is awaited). Listened to at once: its rejection is the block's failure,
+ * which the block's own promise reports. */
+function flushOf(db: ShardDatabases): Promise<void> {
+  const flushed = new Promise<void>((resolve, reject) => {
+    db.env.flushed.then(() => resolve(), reject);
+  });
+  flushed.then(undefined, ignoreTurnOutcome);
+  return flushed;
+}
+
+/** Whether the block was written, once it is also flushed when `flushed` is given. A refused
+ * block does not wait for the flush: a transaction that another process's writer fenced out
+ * may never report one. */
+async function afterFlush(
+  written: Promise<boolean>,
+  flushed: Promise<void> | null,
+): Promise<boolean> {
+  const owned = await written;
+  if (owned && flushed !== null) await flushed;
+  return owned;
+}
 
 /** Resolves once both have; rejects with the first rejection. */
 async function bothDone(committed: Promise<void>, replicated: Promise<void>): Promise<void> {
@@ -81,13 +105,13 @@ export class CommitWriter {
       void db.meta.put(INDEXED_THROUGH, last);
     });
     listenToTurnCommit(db);
-    const flushed = flush ? db.env.flushed : null;
+    const flushed = flush ? flushOf(db) : null;
     // Issued now, in log order, beside the local write: the two round trips overlap.
     const replicated = this.parts.replica?.replicate(first, last, encoded).catch((error) => {
       throw stop.fail(error as LedgerError);
     });
-    const committed = stop.race(Promise.all([written, flushed])).then(
-      async ([owned]) => {
+    const committed = stop.race(afterFlush(written, flushed)).then(
+      async (owned) => {
         // Refused: nothing was written, memory is ahead of the log; stop for good. An earlier
         // failure of this engine is the cause when there is one, else another writer's open.
         // A block of ours that never landed (a full disk) refuses the ones queued behind it
@@ -117,7 +141,7 @@ export class CommitWriter {
       void db.meta.put(INDEXED_THROUGH, last);
     });
     listenToTurnCommit(db);
-    const [owned] = await stop.race(Promise.all([done, db.env.flushed]));
+    const owned = await stop.race(afterFlush(done, flushOf(db)));
     if (!owned) throw fence.refusal();
     index.forget(staged as StagedWrites);
   }

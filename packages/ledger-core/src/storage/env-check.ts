@@ -6,8 +6,9 @@
 //
 // Layout (liblmdb/mdb.c as vendored by lmdb-js: MDB_page_header, MDB_meta; little-endian,
 // 64-bit page numbers and txn ids): pages 0 and 1 each hold a meta record after the 24-byte page
-// header. With overlappingSync, lmdb-js also writes a "sync meta" (the last flushed transaction)
-// from mm_mapsize on, at half a page into page 0, and LMDB considers it at open too.
+// header. With overlappingSync (which shards no longer use; files written by earlier builds may
+// have it), lmdb-js also writes a "sync meta" (the last flushed transaction) from mm_mapsize on,
+// at half a page into page 0, and LMDB considers it at open too.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -96,8 +97,7 @@ export function checkEnvFile(dir: string): void {
     });
   }
   try {
-    const sizeBytes = fstatSync(fd).size;
-    if (sizeBytes === 0) return;
+    if (fstatSync(fd).size === 0) return;
     const first = metaOf(readAt(fd, 0, META_BYTES), 0);
     if (typeof first === 'string') throw corrupt(dir, first);
     const second = metaOf(readAt(fd, first.pageSize, META_BYTES), 1);
@@ -108,14 +108,17 @@ export function checkEnvFile(dir: string): void {
         `meta pages disagree on the page size (${first.pageSize}, ${second.pageSize})`,
       );
     const live = second.txnId > first.txnId ? second : first;
+    // The sync meta (no page header, magic or version of its own) counts only with a txn id.
+    const sync = readAt(fd, first.pageSize / 2, META_BYTES);
+    // The size after the metas: a live writer (one this open is about to fence out) may grow the
+    // file meanwhile, and LMDB writes a commit's pages before the meta that names them.
+    const sizeBytes = fstatSync(fd).size;
     if (!covers(sizeBytes, live)) {
       throw corrupt(
         dir,
         `the file has ${sizeBytes} bytes, its live meta page names ${live.lastPage + 1n} pages of ${live.pageSize} bytes`,
       );
     }
-    // The sync meta (no page header, magic or version of its own) counts only with a txn id.
-    const sync = readAt(fd, first.pageSize / 2, META_BYTES);
     if (sync.length === META_BYTES && sync.readBigUInt64LE(at.txnId) !== 0n) {
       const syncMeta: Meta = {
         pageSize: sync.readUInt32LE(at.pageSize),

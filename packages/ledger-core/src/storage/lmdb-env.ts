@@ -48,9 +48,13 @@ export function openShardDatabases(dir: string, mapSizeBytes: number): ShardData
     maxDbs: 12,
     // Address space reserved up front; the file grows with the data, not with this number.
     mapSize: mapSizeBytes,
-    // Commits become visible before the fsync completes; `strict` durability waits for the
-    // `flushed` promise, `relaxed` does not. Never noSync: a crash could corrupt the file.
-    overlappingSync: true,
+    // Each commit is synced before it is visible, and before the next one starts. Not lmdb-js'
+    // overlappingSync (commits visible before their fsync): with it, a second process that opens
+    // the environment while the shard's writer runs (a writer the dir lock missed, which the
+    // writer fence then refuses) reads and writes from an older snapshot until its first commit,
+    // and that commit rolls back the writer's last commits, acknowledged ones included. Never
+    // noSync: a crash could corrupt the file.
+    overlappingSync: false,
     noSync: false,
     noMetaSync: false,
     // Values are our own binary encodings; no compression on the hot path.

@@ -151,8 +151,9 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
     const shard = { dir: this.dir, db: this.db, log: this.log };
     const writeIdentityAfter = identity !== undefined && checkIdentity(shard, identity);
     await checkFormatVersion(shard);
-    this.index.load(this.db);
+    // The fence first: an index loaded before it could miss an older writer's last ids.
     const fence = await WriterFence.take({ env: this.db.env, db: this.db.writer, dir: this.dir });
+    this.index.load(this.db);
     const { index, history, snapshots, stop, replica } = this;
     const writer = new CommitWriter({ dir: this.dir, db: this.db, index, fence, stop, replica });
     this.writer = writer;
@@ -169,7 +170,6 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
   }
 
   // ---- write path -------------------------------------------------------------------------
-
   /** @internal */
   protected ensureOpen(): void {
     if (this.failure !== null) throw this.failure;

@@ -3,20 +3,28 @@
 // second process out; this catches the writer that got past it anyway, at its first commit.
 //
 // The `writer` db of the shard's environment holds one entry whose LMDB version is the fence
-// token: the number of write blocks ever committed under a fence, across every writer. Each
-// ShardEngine.open takes the next token (a put conditional on the token it read, retried if a
-// live writer moved it meanwhile) and flushes it before recovery reads the log. Every write block
-// of the engine afterwards is an lmdb-js conditional block on the token being the one this
-// writer's previous block left, and moves it on by one: LMDB checks it inside the write
-// transaction, under its writer mutex, so the check and the commit are one atomic step.
+// token. Every write block of an engine is an lmdb-js conditional block on the token being the
+// one this writer's previous block left, and moves it on by one: LMDB checks it inside the write
+// transaction, under its writer mutex, so the check and the commit are one atomic step. Each
+// ShardEngine.open takes a token `tokenGap` above the stored one (a put conditional on the token
+// it read, retried if a live writer moved it meanwhile) and flushes it before recovery reads the
+// log.
 //
 // One condition covers two faults:
-// - another writer: its open moved the token, so every later block of the older writer is a
-//   no-op (nothing of it is written), and the older one stops: it acknowledges nothing more, and
-//   its memory, ahead of the log, is never used again;
+// - another writer: its open moved the token beyond every token the older writer's blocks can
+//   expect, so every later block of the older writer is a no-op (nothing of it is written), and
+//   the older one stops: it acknowledges nothing more, and its memory, ahead of the log, is never
+//   used again;
 // - a failed write transaction of this writer: blocks are issued without waiting for the one
 //   before (group commits pipeline), so after a failed one a later one could land and leave a
 //   hole in the log; it expects the token the failed one would have left, and is refused too.
+//
+// Why the gap: blocks pipeline, so when a newer writer reads the token, the older one may have
+// blocks in flight that expect the next few tokens. Had the newer writer taken only the next one,
+// the older writer's second block in flight would expect exactly that token and land after the
+// newer open: a hole in the log, and the newer writer refused by leftovers. A writer never has
+// more than `unresolvedBlocksMax` blocks unresolved, and issues none after one was refused, so
+// none of its blocks can expect a token as high as the newer writer's.
 //
 // Why the older writer is the one refused: the newer one recovered from a log that already held
 // everything the older one had committed before the newer open's token, and nothing the older
@@ -47,6 +55,13 @@ export interface WriterFenceOptions {
 
 /** Tries of an open to take the next token while a live writer keeps moving it. */
 const takeAttemptsMax = 100;
+/** The most blocks one writer has issued and LMDB has not yet resolved. Far above any real
+ * pipeline (each block is a group commit in flight); reaching it means the writes stalled. */
+const unresolvedBlocksMax = 2 ** 20;
+/** How far above the stored token an open takes its own: above any token a writer with
+ * `unresolvedBlocksMax` blocks in flight can expect. Tokens stay exact integers (2^53) for 2^29
+ * opens. */
+export const tokenGap = 2 ** 24;
 
 /** A write's rejection that its block's promise reports too (WriterFence.guard). */
 function ignoreBlockFailure(): void {}
@@ -56,6 +71,20 @@ export class WriterFence {
   private token: number;
   private readonly record: WriterRecord;
   private readonly db: Database<WriterRecord, string>;
+  /** Blocks issued and not yet resolved by LMDB. */
+  private unresolved = 0;
+  /** Set once a block was refused or failed: no block is issued after it. */
+  private broken = false;
+  private readonly settle = (owned: boolean): boolean => {
+    this.unresolved -= 1;
+    if (!owned) this.broken = true;
+    return owned;
+  };
+  private readonly settleFailed = (error: unknown): never => {
+    this.unresolved -= 1;
+    this.broken = true;
+    throw error;
+  };
   private readonly dir: string;
 
   private constructor(options: WriterFenceOptions, token: number, record: WriterRecord) {
@@ -77,7 +106,13 @@ export class WriterFence {
         Number.isSafeInteger(stored) && stored >= 0,
         'a fence token is a non-negative integer',
       );
-      const token = stored + 1;
+      const token = stored + tokenGap;
+      if (!Number.isSafeInteger(token))
+        throw new LedgerError('WRITER_FENCED', {
+          dir: options.dir,
+          problem: 'the fence token has no room left for another open',
+          storedToken: stored,
+        });
       // The first token only if no writer ever took one (LMDB's no-overwrite); a later one only
       // if the token read is still there.
       const taken =
@@ -101,18 +136,32 @@ export class WriterFence {
 
   /** Runs `writes` (puts and removes of this environment, issued synchronously) as one block
    * that LMDB commits only if the stored token is the one this writer's previous block left.
-   * Resolves true once committed, false when refused (nothing of the block was written). */
+   * Resolves true once committed, false when refused (nothing of the block was written). After
+   * one refused or failed block, later ones are refused without being issued. */
   guard(writes: () => void): Promise<boolean> {
+    if (this.broken) return Promise.resolve(false);
+    if (this.unresolved >= unresolvedBlocksMax) {
+      this.broken = true;
+      return Promise.reject(
+        new LedgerError('IO_ERROR', {
+          dir: this.dir,
+          problem: `${this.unresolved} write blocks issued and none resolved: the writes stalled`,
+        }),
+      );
+    }
     const expected = this.token;
     const next = expected + 1;
     this.token = next;
-    return this.db.ifVersion(writerKey, expected, () => {
-      writes();
-      // A versioned put gets a promise of its own, which LMDB rejects when the block is in a
-      // transaction that fails (the disk is full, say). The block's own promise (returned) says
-      // the same, and the caller handles that one; unhandled, this one would crash the thread.
-      this.db.put(writerKey, this.record, next).then(undefined, ignoreBlockFailure);
-    });
+    this.unresolved += 1;
+    return this.db
+      .ifVersion(writerKey, expected, () => {
+        writes();
+        // A versioned put gets a promise of its own, which LMDB rejects when the block is in a
+        // transaction that fails (the disk is full, say). The block's own promise (returned) says
+        // the same, and the caller handles that one; unhandled, this one would crash the thread.
+        this.db.put(writerKey, this.record, next).then(undefined, ignoreBlockFailure);
+      })
+      .then(this.settle, this.settleFailed);
   }
 
   /** The token the next block will expect (the one the last block issued leaves behind). */
@@ -123,17 +172,24 @@ export class WriterFence {
   /** Whether a block that expected `expected` was refused because an earlier block of this
    * writer never landed (the stored token is below it), not because another writer moved it. */
   followsOwnFailure(expected: number): boolean {
-    const stored = this.db.getEntry(writerKey)?.version;
+    const stored = this.storedToken();
     return typeof stored === 'number' && stored < expected;
   }
 
   /** The error of a block refused because another writer moved the token. */
   refusal(): LedgerError {
-    const stored = this.db.getEntry(writerKey)?.version;
+    const stored = this.storedToken();
     return new LedgerError('WRITER_FENCED', {
       dir: this.dir,
       token: this.token,
       storedToken: stored ?? null,
     });
+  }
+
+  /** The token stored now. lmdb-js keeps one read transaction for a whole event turn, which may
+   * predate another process's open: read from a fresh one. */
+  private storedToken(): number | undefined {
+    this.db.resetReadTxn();
+    return this.db.getEntry(writerKey)?.version;
   }
 }
