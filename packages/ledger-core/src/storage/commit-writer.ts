@@ -61,8 +61,8 @@ function flushOf(db: ShardDatabases): Promise<void> {
 }
 
 /** Whether the block was written, once it is also flushed when `flushed` is given. A refused
- * block does not wait for the flush: a transaction that another process's writer fenced out
- * may never report one. */
+ * block wrote nothing and does not wait for a flush (one that another process's open rolled back,
+ * as it could under lmdb-js' overlappingSync, never reported one). */
 async function afterFlush(
   written: Promise<boolean>,
   flushed: Promise<void> | null,

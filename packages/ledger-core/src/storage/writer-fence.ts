@@ -61,7 +61,7 @@ const unresolvedBlocksMax = 2 ** 20;
 /** How far above the stored token an open takes its own: above any token a writer with
  * `unresolvedBlocksMax` blocks in flight can expect. Tokens stay exact integers (2^53) for 2^29
  * opens. */
-export const tokenGap = 2 ** 24;
+const tokenGap = 2 ** 24;
 
 /** A write's rejection that its block's promise reports too (WriterFence.guard). */
 function ignoreBlockFailure(): void {}
