@@ -1,4 +1,4 @@
-// Goal: two processes never both write one data dir, even from separate PID namespaces (two containers on one volume). Method: real Ledger children started under `unshare -p -f --mount-proc`, driven line by line; one killed with SIGKILL, the lock file deleted to fool the lock.
+// Goal: two processes never both write one data dir, even from separate PID namespaces (two containers on one volume), even past a deleted lock file. Method: real Ledger children started under `unshare -p -f --mount-proc`, driven line by line; one killed with SIGKILL, the lock file deleted to fool the lock.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -125,7 +125,7 @@ describe('two writers on one data dir, in separate PID namespaces', () => {
     await third.exited;
   }, 60_000);
 
-  it('refuses the older writer at its first commit once a newer one opened past a deleted lock file, and loses nothing acknowledged', async () => {
+  it('refuses a second writer that got past a deleted lock file at its shards, while the first lives, and the first loses nothing', async () => {
     const first = startWriter();
     expect(await first.nextLine()).toBe('opened');
     const ackedIds: string[] = [];
@@ -133,35 +133,27 @@ describe('two writers on one data dir, in separate PID namespaces', () => {
     expect(firstBatch.startsWith('acked ')).toBe(true);
     ackedIds.push(...firstBatch.split(' ').slice(1));
 
-    // Fool the lock: with its file gone, a newcomer locks a new file of the same name.
+    // Fool the lock: with its file gone, a newcomer locks a new file of the same name. Each shard
+    // environment still lists the first writer among its readers: the newcomer's shards refuse
+    // to open before writing anything.
     await rm(join(dir, 'LOCK.mdb'), { force: true });
     await rm(join(dir, 'LOCK.mdb-lock'), { force: true });
     const second = startWriter();
-    expect(await second.nextLine()).toBe('opened');
-    const secondBatch = await second.send('write b1 50');
+    expect(await second.nextLine()).toBe('refused DIR_LOCKED');
+    await second.exited;
+
+    const secondBatch = await first.send('write a2 50');
     expect(secondBatch.startsWith('acked ')).toBe(true);
     ackedIds.push(...secondBatch.split(' ').slice(1));
-
-    // The first writer's next commit finds another writer.s fence token in the shard: refused, and
-    // nothing of it acknowledged.
-    expect(await first.send('write a2 50')).toBe('error WRITER_FENCED');
-    expect(await first.send('write a3 50')).toBe('error WRITER_FENCED');
-    const thirdBatch = await second.send('write b2 50');
-    expect(thirdBatch.startsWith('acked ')).toBe(true);
-    ackedIds.push(...thirdBatch.split(' ').slice(1));
-    expect(ackedIds.length).toBe(150);
+    expect(ackedIds.length).toBe(100);
 
     await first.kill();
-    await second.send('close').catch(() => undefined);
-    await second.exited;
     const ledger = await Ledger.open({ dir });
     try {
       const found = await ledger.lookupTransfers(ackedIds);
       expect(found.filter((record) => record === undefined).length).toBe(0);
-      const refused = await ledger.lookupTransfers(['a2-0', 'a2-49', 'a3-0']);
-      expect(refused).toEqual([undefined, undefined, undefined]);
       const [dst] = await ledger.lookupAccounts(['dst']);
-      expect(dst?.creditsPosted).toBe(150n);
+      expect(dst?.creditsPosted).toBe(100n);
       expect((await ledger.verify()).ok).toBe(true);
     } finally {
       await ledger.close();

@@ -63,6 +63,30 @@ const unresolvedBlocksMax = 2 ** 20;
  * opens. */
 const tokenGap = 2 ** 24;
 
+/**
+ * Refuses, before this open writes anything, an environment that another live process has open
+ * (DIR_LOCKED). The fence alone is not enough there: with two processes committing to one shard
+ * environment under load, `fence-race-probe.mjs` (packages/bench/bin) saw the older writer's
+ * acknowledged commits lost and LMDB fail transactions with MDB_BAD_TXN. LMDB's reader table
+ * names every process with the environment open (each holds a read slot); `readerCheck` first
+ * frees the slots of dead processes, by the lock the kernel held for each while it lived.
+ * Threads of this process share its pid and are not counted.
+ */
+function refuseOpenElsewhere(env: RootDatabase, dir: string): void {
+  env.readerCheck();
+  const pids = env
+    .readerList()
+    .split('\n')
+    .slice(1)
+    .map((line) => Number.parseInt(line.trim().split(/\s+/)[0] ?? '', 10))
+    .filter((pid) => Number.isSafeInteger(pid) && pid !== process.pid);
+  if (pids.length > 0)
+    throw new LedgerError('DIR_LOCKED', {
+      dir,
+      problem: `another process has this shard's environment open (pid ${pids[0]})`,
+    });
+}
+
 /** A write's rejection that its block's promise reports too (WriterFence.guard). */
 function ignoreBlockFailure(): void {}
 
@@ -97,6 +121,7 @@ export class WriterFence {
   /** Takes the next token, durably, before anything else of this open reads or writes the log.
    * Throws WRITER_FENCED when other writers kept moving it through every attempt. */
   static async take(options: WriterFenceOptions): Promise<WriterFence> {
+    refuseOpenElsewhere(options.env, options.dir);
     const record: WriterRecord = { pid: process.pid, host: hostname(), openedAtMs: Date.now() };
     let stored = 0;
     for (let attempt = 0; attempt < takeAttemptsMax; attempt++) {
