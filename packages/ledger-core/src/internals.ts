@@ -30,6 +30,7 @@ export {
   ResultBatchView,
 } from './storage/batch-codec.js';
 export { corruptionOf } from './storage/corruption.js';
+export { readerPids } from './storage/reader-table.js';
 export { syncDir, writeFileAtomic } from './storage/durable-files.js';
 export { decodeEventRecord } from './storage/event-record.js';
 export { IdFilter, type IdFilterSnapshot } from './storage/id-filter.js';

@@ -45,6 +45,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LedgerError, isLedgerError } from '@shardledger/ledger-core';
+import { readerPids } from '@shardledger/ledger-core/internals';
 import { open, type Database, type RootDatabase, type Transaction } from 'lmdb';
 
 export const lockFileName = 'LOCK.mdb';
@@ -184,16 +185,6 @@ function takeRecord(env: RootDatabase<LockHolder, string>, dir: string, holder: 
 function isLiveHolder(env: Database<LockHolder, string>, record: LockHolder): boolean {
   if (record.pid === process.pid) return false;
   return readerPids(env.readerList()).has(record.pid);
-}
-
-/** The pids of lmdb-js's reader table listing: a header line, then `pid thread txnid` lines. */
-export function readerPids(listing: string): ReadonlySet<number> {
-  const pids = new Set<number>();
-  for (const line of listing.split('\n')) {
-    const match = /^\s*(\d+)\s+[0-9a-f]+\s+(-|\d+)\s*$/.exec(line);
-    if (match?.[1] !== undefined) pids.add(Number(match[1]));
-  }
-  return pids;
 }
 
 function heldByThisProcess(dir: string): LedgerError {

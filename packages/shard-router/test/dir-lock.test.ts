@@ -14,8 +14,8 @@ import {
   legacyLockFileNames,
   lockFileName,
   lockTableFileName,
-  readerPids,
 } from '../src/dir-lock.js';
+import { readerPids } from '@shardledger/ledger-core/internals';
 
 // Child processes run the compiled module: Node 20 cannot run the .ts source.
 const compiledLock = fileURLToPath(new URL('../dist/dir-lock.js', import.meta.url));

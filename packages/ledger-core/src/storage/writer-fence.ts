@@ -35,6 +35,7 @@ import { hostname } from 'node:os';
 import type { Database, RootDatabase } from 'lmdb';
 import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
+import { readerPids } from './reader-table.js';
 
 const writerKey = 'writer';
 
@@ -74,12 +75,7 @@ const tokenGap = 2 ** 24;
  */
 function refuseOpenElsewhere(env: RootDatabase, dir: string): void {
   env.readerCheck();
-  const pids = env
-    .readerList()
-    .split('\n')
-    .slice(1)
-    .map((line) => Number.parseInt(line.trim().split(/\s+/)[0] ?? '', 10))
-    .filter((pid) => Number.isSafeInteger(pid) && pid !== process.pid);
+  const pids = [...readerPids(env.readerList())].filter((pid) => pid !== process.pid);
   if (pids.length > 0)
     throw new LedgerError('DIR_LOCKED', {
       dir,
