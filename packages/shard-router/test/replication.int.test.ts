@@ -3,7 +3,7 @@
 // node changes nothing, a lost quorum fails calls with a typed error, and a second writer is
 // fenced; method: a real nats-server cluster on loopback ports (nats-cluster.ts) and real Ledgers
 // on temp dirs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ShardEngine } from '@shardledger/ledger-core';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { execFile } from 'node:child_process';
@@ -19,6 +19,12 @@ const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   cluster = await startNatsCluster();
+});
+
+// A test that kills nodes starts them again itself; when it fails half-way, this does, so that
+// the next test gets the whole cluster and fails, or passes, on its own account.
+afterEach(async () => {
+  await cluster.startStopped();
 });
 
 afterAll(async () => {
@@ -189,6 +195,11 @@ describe('replicated durability on a NATS JetStream cluster', () => {
     await ledger.createTransfers(transfers('before', 50));
     const closing = await openReplicated(await newDir(), `${name}-closing`, 500, 1);
     await seedAccounts(closing);
+    // Each step's time since the nodes were killed, for the failure messages: a node's return
+    // waits for nats-server to elect JetStream leaders, which takes seconds, more under load.
+    const killedAtMs = Date.now();
+    const steps: string[] = [];
+    const step = (name: string) => steps.push(`${name} at ${Date.now() - killedAtMs} ms`);
     await Promise.all([cluster.kill(1), cluster.kill(2)]);
     // A ledger closed while its stream has no quorum still closes, after ackTimeoutMs.
     const pending = errorCodeOf(closing.createTransfers(transfers('pending', 5)));
@@ -202,32 +213,42 @@ describe('replicated durability on a NATS JetStream cluster', () => {
     expect(await errorCodeOf(ledger.createTransfers(transfers('refused', 10)))).toBe(
       'REPLICATION_UNAVAILABLE',
     );
+    step('calls refused');
     await cluster.start(1);
+    step('node 1 started, JetStream answering');
     const deadline = Date.now() + 30_000;
     let resumed = false;
+    let attempts = 0;
     while (!resumed && Date.now() < deadline) {
+      attempts += 1;
       try {
         resumed = (await ledger.createTransfers(transfers('after', 10))).every(
           (result) => result.status === 'ok' || result.status === 'exists',
         );
-      } catch {
+      } catch (error) {
+        if (attempts === 1) step(`first write after the return failed: ${String(error)}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
-    expect(resumed).toBe(true);
+    step(`writes ${resumed ? 'resumed' : 'still failing'} after ${attempts} attempts`);
+    expect(resumed, steps.join('; ')).toBe(true);
     // The refused call wrote nothing; the one that failed in flight was replicated on return.
     expect((await ledger.lookupTransfers(['refused-0'])).at(0)).toBeUndefined();
     const live = await balances(ledger);
     await ledger.close();
     await cluster.start(2);
+    step('node 2 started, JetStream answering');
     const restored = await openReplicated(await newDir(), name, 5_000, 1);
-    expect(await balances(restored)).toEqual(live);
+    step('restored');
+    expect(await balances(restored), steps.join('; ')).toEqual(live);
     expect((await restored.lookupTransfers(['during-0', 'refused-0'])).map(Boolean)).toEqual([
       true,
       false,
     ]);
     await restored.close();
-  });
+    // Its bounded waits add up to more than the suite's 60 s: two node starts that each wait for
+    // JetStream (up to 30 s), 30 s for writes to resume, the restore's open (up to 15 s).
+  }, 150_000);
 
   it('fences a second writer of the same shard: its publish is refused and it steps down', async () => {
     const name = 'fence';

@@ -27,6 +27,9 @@ export interface NatsCluster {
   kill(index: number): Promise<void>;
   /** Starts node `index` again with its store dir; resolves once it accepts connections. */
   start(index: number): Promise<void>;
+  /** Starts every node that is not running (killed, or exited); resolves once each accepts
+   * connections and the cluster's JetStream answers. */
+  startStopped(): Promise<void>;
   /** Kills every node and removes the dirs. */
   stop(): Promise<void>;
 }
@@ -99,10 +102,11 @@ async function waitForJetStream(servers: string[]): Promise<void> {
   }
 }
 
-/** Starts a 3-node JetStream cluster; resolves once every node accepts clients. */
-export async function startNatsCluster(size = 3): Promise<NatsCluster> {
-  const binary = natsServerBinary();
-  const root = await mkdtemp(join(tmpdir(), 'shardledger-nats-'));
+/** Writes each node's config file under `root`; returns the nodes and their config paths. */
+async function writeConfigs(
+  root: string,
+  size: number,
+): Promise<{ nodes: NatsNode[]; configs: string[] }> {
   const clientPorts: number[] = [];
   const routePorts: number[] = [];
   for (let index = 0; index < size; index++) {
@@ -131,6 +135,19 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     writeFileSync(path, `${config}\n`);
     return path;
   });
+  return { nodes, configs };
+}
+
+function isRunning(node: NatsNode): boolean {
+  const child = node.process;
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+/** Starts a 3-node JetStream cluster; resolves once every node accepts clients. */
+export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  const binary = natsServerBinary();
+  const root = await mkdtemp(join(tmpdir(), 'shardledger-nats-'));
+  const { nodes, configs } = await writeConfigs(root, size);
 
   const start = async (index: number): Promise<void> => {
     const node = nodes[index] as NatsNode;
@@ -144,8 +161,9 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     await waitForPort(node.clientPort, child, () => output);
   };
   const kill = async (index: number): Promise<void> => {
-    const child = nodes[index]?.process;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const node = nodes[index] as NatsNode;
+    const child = node.process;
+    if (child === undefined || !isRunning(node)) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
@@ -159,6 +177,11 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     async start(index) {
       await start(index);
       await waitForJetStream([(nodes[index] as NatsNode).url]);
+    },
+    async startStopped() {
+      const stopped = nodes.flatMap((node, index) => (isRunning(node) ? [] : [index]));
+      await Promise.all(stopped.map((index) => start(index)));
+      await waitForJetStream(nodes.map((node) => node.url));
     },
     async stop() {
       await Promise.all(nodes.map((_, index) => kill(index)));
