@@ -37,9 +37,9 @@ export function enqueueJob(db: Db, job: { kind: JobKind; subject: string; atMs: 
 }
 
 export function listJobs(db: Db, state: string): Job[] {
-  const rows = db
-    .prepare('SELECT * FROM psp_jobs WHERE state = ? ORDER BY id LIMIT 1000')
-    .all(state) as {
+  const rows = statement(db, 'SELECT * FROM psp_jobs WHERE state = ? ORDER BY id LIMIT 1000').all(
+    state,
+  ) as {
     id: string;
     kind: JobKind;
     subject: string;
@@ -83,11 +83,10 @@ export class JobRunner {
   }
 
   async runDue(nowMs = Date.now()): Promise<number> {
-    const due = this.#db
-      .prepare(
-        `SELECT * FROM psp_jobs WHERE state = 'queued' AND next_at_ms <= ? ORDER BY next_at_ms LIMIT ?`,
-      )
-      .all(nowMs, jobLimits.batchSizeMax) as (Job & { last_error: string | null })[];
+    const due = statement(
+      this.#db,
+      `SELECT * FROM psp_jobs WHERE state = 'queued' AND next_at_ms <= ? ORDER BY next_at_ms LIMIT ?`,
+    ).all(nowMs, jobLimits.batchSizeMax) as (Job & { last_error: string | null })[];
     await Promise.all(due.map((job) => this.#runOne({ ...job, lastError: job.last_error })));
     return due.length;
   }
@@ -104,11 +103,10 @@ export class JobRunner {
         baseMs: jobLimits.backoffBaseMs,
         capMs: jobLimits.backoffCapMs,
       });
-      this.#db
-        .prepare(
-          `UPDATE psp_jobs SET attempts = ?, next_at_ms = ?, state = ?, last_error = ? WHERE id = ?`,
-        )
-        .run(attempts, Date.now() + delay, dead ? 'dead' : 'queued', String(error), job.id);
+      statement(
+        this.#db,
+        `UPDATE psp_jobs SET attempts = ?, next_at_ms = ?, state = ?, last_error = ? WHERE id = ?`,
+      ).run(attempts, Date.now() + delay, dead ? 'dead' : 'queued', String(error), job.id);
     }
   }
 }

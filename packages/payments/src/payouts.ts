@@ -95,13 +95,12 @@ export class Payouts {
 
   #setStatus(id: string, status: PayoutStatus, pspReference: string | null): boolean {
     return this.#db.transaction(() => {
-      const changed = this.#db
-        .prepare(
-          `UPDATE payouts SET status = ?, psp_reference = COALESCE(?, psp_reference),
+      const changed = statement(
+        this.#db,
+        `UPDATE payouts SET status = ?, psp_reference = COALESCE(?, psp_reference),
            ledger_synced = 0, updated_at_ms = ? WHERE id = ? AND status IN ('NOT_STARTED', 'EXECUTING')
            AND status != ?`,
-        )
-        .run(status, pspReference, Date.now(), id, status).changes;
+      ).run(status, pspReference, Date.now(), id, status).changes;
       if (changed === 1) {
         const message = {
           id: `msg:payout:${id}:${status}`,
@@ -161,19 +160,20 @@ export class Payouts {
     }
     if (existing === undefined) {
       const nowMs = Date.now();
-      this.#db
-        .prepare(`INSERT INTO payouts VALUES (?, ?, ?, ?, ?, ?, 'NOT_STARTED', NULL, ?, 1, ?, ?)`)
-        .run(
-          input.id,
-          input.connector,
-          input.sellerAccount,
-          input.amount.toString(),
-          feeOf(input.amount, this.#feeBps).toString(),
-          input.currency,
-          requestHash,
-          nowMs,
-          nowMs,
-        );
+      statement(
+        this.#db,
+        `INSERT INTO payouts VALUES (?, ?, ?, ?, ?, ?, 'NOT_STARTED', NULL, ?, 1, ?, ?)`,
+      ).run(
+        input.id,
+        input.connector,
+        input.sellerAccount,
+        input.amount.toString(),
+        feeOf(input.amount, this.#feeBps).toString(),
+        input.currency,
+        requestHash,
+        nowMs,
+        nowMs,
+      );
     }
     const { currency } = input;
     await this.#service.accounts.ensure([

@@ -146,9 +146,10 @@ export function readPayment(db: Db, id: string): PaymentRecord | undefined {
   const row = statement(db, 'SELECT * FROM payments WHERE id = ?').get(id) as
     PaymentRow | undefined;
   if (row === undefined) return undefined;
-  const orders = db
-    .prepare('SELECT * FROM payment_orders WHERE payment_id = ? ORDER BY position')
-    .all(id) as OrderRow[];
+  const orders = statement(
+    db,
+    'SELECT * FROM payment_orders WHERE payment_id = ? ORDER BY position',
+  ).all(id) as OrderRow[];
   return {
     id: row.id,
     buyerId: row.buyer_id,
@@ -230,27 +231,30 @@ export function unsyncedIds(db: Db, table: 'payments' | 'payouts'): string[] {
 }
 
 export function openPaymentIds(db: Db): string[] {
-  const rows = db
-    .prepare(`SELECT id FROM payments WHERE status IN ('NOT_STARTED', 'EXECUTING')`)
-    .all() as { id: string }[];
+  const rows = statement(
+    db,
+    `SELECT id FROM payments WHERE status IN ('NOT_STARTED', 'EXECUTING')`,
+  ).all() as { id: string }[];
   return rows.map((row) => row.id);
 }
 
 export function expiredPaymentIds(db: Db, nowMs: number): string[] {
-  const rows = db
-    .prepare(
-      `SELECT id FROM payments WHERE status IN ('NOT_STARTED', 'EXECUTING') AND expires_at_ms <= ?`,
-    )
-    .all(nowMs) as { id: string }[];
+  const rows = statement(
+    db,
+    `SELECT id FROM payments WHERE status IN ('NOT_STARTED', 'EXECUTING') AND expires_at_ms <= ?`,
+  ).all(nowMs) as { id: string }[];
   return rows.map((row) => row.id);
 }
 
 /** Records an event for webhook endpoints and fans it out to the endpoints that want it, in
  * the caller's transaction. */
 export function appendOutbox(db: Db, message: OutboxMessage, nowMs: number): void {
-  const inserted = db
-    .prepare('INSERT OR IGNORE INTO outbox VALUES (?, ?, ?, ?)')
-    .run(message.id, message.type, JSON.stringify(message.payload), nowMs);
+  const inserted = statement(db, 'INSERT OR IGNORE INTO outbox VALUES (?, ?, ?, ?)').run(
+    message.id,
+    message.type,
+    JSON.stringify(message.payload),
+    nowMs,
+  );
   if (inserted.changes === 0) return;
   const endpoints = statement(db, 'SELECT id, event_types FROM endpoints').all() as {
     id: string;
@@ -274,8 +278,10 @@ export function rememberWebhook(
   db: Db,
   event: { connector: string; eventId: string; nowMs: number },
 ): boolean {
-  const result = db
-    .prepare('INSERT OR IGNORE INTO webhooks_in VALUES (?, ?, ?)')
-    .run(event.connector, event.eventId, event.nowMs);
+  const result = statement(db, 'INSERT OR IGNORE INTO webhooks_in VALUES (?, ?, ?)').run(
+    event.connector,
+    event.eventId,
+    event.nowMs,
+  );
   return result.changes === 1;
 }

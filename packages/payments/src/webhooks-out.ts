@@ -84,15 +84,13 @@ export class Endpoints {
       eventTypes: input.eventTypes,
       secrets: [input.secret ?? newEndpointSecret()],
     };
-    this.#db
-      .prepare('INSERT INTO endpoints VALUES (?, ?, ?, ?, ?)')
-      .run(
-        endpoint.id,
-        endpoint.url,
-        JSON.stringify(endpoint.secrets),
-        JSON.stringify(endpoint.eventTypes),
-        Date.now(),
-      );
+    statement(this.#db, 'INSERT INTO endpoints VALUES (?, ?, ?, ?, ?)').run(
+      endpoint.id,
+      endpoint.url,
+      JSON.stringify(endpoint.secrets),
+      JSON.stringify(endpoint.eventTypes),
+      Date.now(),
+    );
     return endpoint;
   }
 
@@ -121,26 +119,27 @@ export class Endpoints {
       0,
       deliveryLimits.secretsLive,
     );
-    this.#db
-      .prepare('UPDATE endpoints SET secrets = ? WHERE id = ?')
-      .run(JSON.stringify(secrets), id);
+    statement(this.#db, 'UPDATE endpoints SET secrets = ? WHERE id = ?').run(
+      JSON.stringify(secrets),
+      id,
+    );
     return { ...endpoint, secrets };
   }
 
   deliveries(state: Delivery['state']): Delivery[] {
-    const rows = this.#db
-      .prepare('SELECT * FROM deliveries WHERE state = ? ORDER BY id LIMIT 1000')
-      .all(state) as DeliveryRow[];
+    const rows = statement(
+      this.#db,
+      'SELECT * FROM deliveries WHERE state = ? ORDER BY id LIMIT 1000',
+    ).all(state) as DeliveryRow[];
     return rows.map(deliveryOf);
   }
 
   attempts(deliveryId: number) {
     this.#delivery(deliveryId);
-    return this.#db
-      .prepare(
-        'SELECT attempt, at_ms, status_code, error FROM delivery_attempts WHERE delivery_id = ? ORDER BY id',
-      )
-      .all(deliveryId) as {
+    return statement(
+      this.#db,
+      'SELECT attempt, at_ms, status_code, error FROM delivery_attempts WHERE delivery_id = ? ORDER BY id',
+    ).all(deliveryId) as {
       attempt: number;
       at_ms: number;
       status_code: number | null;
@@ -158,9 +157,10 @@ export class Endpoints {
   /** Sends a dead delivery again, from a fresh attempt count. */
   replay(id: number): Delivery {
     this.#delivery(id);
-    this.#db
-      .prepare(`UPDATE deliveries SET state = 'pending', attempts = 0, next_at_ms = ? WHERE id = ?`)
-      .run(Date.now(), id);
+    statement(
+      this.#db,
+      `UPDATE deliveries SET state = 'pending', attempts = 0, next_at_ms = ? WHERE id = ?`,
+    ).run(Date.now(), id);
     return this.#delivery(id);
   }
 }
@@ -196,13 +196,12 @@ export class WebhookDispatcher {
   }
 
   async deliverDue(nowMs = Date.now()): Promise<number> {
-    const due = this.#db
-      .prepare(
-        `SELECT d.id, d.attempts, d.message_id, o.type, o.payload, o.created_at_ms, e.url, e.secrets
+    const due = statement(
+      this.#db,
+      `SELECT d.id, d.attempts, d.message_id, o.type, o.payload, o.created_at_ms, e.url, e.secrets
          FROM deliveries d JOIN outbox o ON o.id = d.message_id JOIN endpoints e ON e.id = d.endpoint_id
          WHERE d.state = 'pending' AND d.next_at_ms <= ? ORDER BY d.next_at_ms LIMIT ?`,
-      )
-      .all(nowMs, deliveryLimits.batchSizeMax) as {
+    ).all(nowMs, deliveryLimits.batchSizeMax) as {
       id: number;
       attempts: number;
       message_id: string;
@@ -262,22 +261,20 @@ export class WebhookDispatcher {
       capMs: deliveryLimits.backoffCapMs,
     });
     this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          'INSERT INTO delivery_attempts (delivery_id, attempt, at_ms, status_code, error) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(row.id, attempt, Date.now(), outcome.statusCode, outcome.error);
-      this.#db
-        .prepare(
-          'UPDATE deliveries SET attempts = ?, state = ?, next_at_ms = ?, last_status = ? WHERE id = ?',
-        )
-        .run(
-          attempt,
-          state === 'retry' ? 'pending' : state,
-          Date.now() + delay,
-          outcome.statusCode,
-          row.id,
-        );
+      statement(
+        this.#db,
+        'INSERT INTO delivery_attempts (delivery_id, attempt, at_ms, status_code, error) VALUES (?, ?, ?, ?, ?)',
+      ).run(row.id, attempt, Date.now(), outcome.statusCode, outcome.error);
+      statement(
+        this.#db,
+        'UPDATE deliveries SET attempts = ?, state = ?, next_at_ms = ?, last_status = ? WHERE id = ?',
+      ).run(
+        attempt,
+        state === 'retry' ? 'pending' : state,
+        Date.now() + delay,
+        outcome.statusCode,
+        row.id,
+      );
     })();
   }
 }

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from '@shardledger/ledger-core/internals';
-import { appendOutbox, openStore } from '../store.js';
+import { appendOutbox, openStore, statement } from '../store.js';
 import { deliveryLimits, Endpoints, WebhookDispatcher } from '../webhooks-out.js';
 import { startBenchChild } from './child.js';
 import type { BenchFigure } from './figures.js';
@@ -39,9 +39,10 @@ export async function runWebhookDeliveries(options: WebhooksRunOptions): Promise
       if ((await dispatcher.deliverDue()) === 0) break;
     }
     windowS = (performance.now() - startMs) / 1000;
-    const row = db
-      .prepare(`SELECT count(*) AS n FROM deliveries WHERE state = 'delivered'`)
-      .get() as { n: number };
+    const row = statement(
+      db,
+      `SELECT count(*) AS n FROM deliveries WHERE state = 'delivered'`,
+    ).get() as { n: number };
     delivered = row.n;
     assert(delivered > 0, 'the receiver took deliveries');
   } finally {

@@ -59,9 +59,10 @@ export async function withIdempotency(
   const { key, hash } = options;
   if (key === undefined) return { ...(await work()), replayed: false };
   const stored = db.transaction(() => {
-    const row = db
-      .prepare('SELECT request_hash, status_code, response FROM idempotency_keys WHERE key = ?')
-      .get(key) as
+    const row = statement(
+      db,
+      'SELECT request_hash, status_code, response FROM idempotency_keys WHERE key = ?',
+    ).get(key) as
       { request_hash: string; status_code: number | null; response: string | null } | undefined;
     if (row === undefined) {
       statement(db, 'INSERT INTO idempotency_keys VALUES (?, ?, NULL, NULL, ?)').run(
