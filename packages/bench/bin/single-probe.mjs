@@ -1,5 +1,5 @@
 // Probe (not a test, not the main bench): CALLERS concurrent callers, one transfer per call, uniform pairs, UUIDv4 ids,
-// SHARDS shards, for DUR_S seconds; prints calls/s and CPU µs per transfer by thread.
+// SHARDS shards, for DUR_S seconds (ORDERED_IDS=1: ascending ids instead); prints calls/s and CPU µs per transfer by thread.
 import { Ledger } from '@shardledger/shard-router';
 import { mkdtempSync } from 'node:fs';
 import { ThreadCpu } from '../dist/thread-cpu.js';
@@ -14,6 +14,8 @@ const durMs = 1000 * +(process.env.DUR_S || 8);
 let done = 0;
 const lat = [];
 let stop = false;
+let seq = 0;
+const nextId = process.env.ORDERED_IDS === '1' ? () => 't-' + String(seq++).padStart(12, '0') : randomUUID;
 async function caller() {
   while (!stop) {
     const d = ids[(Math.random() * N) | 0];
@@ -21,7 +23,7 @@ async function caller() {
     if (c === d) continue;
     const t0 = performance.now();
     const [r] = await l.createTransfers([
-      { id: randomUUID(), debitAccountId: d, creditAccountId: c, amount: 1n, currency: 'USD' },
+      { id: nextId(), debitAccountId: d, creditAccountId: c, amount: 1n, currency: 'USD' },
     ]);
     if (r.status !== 'ok') throw new Error(r.status);
     lat.push(performance.now() - t0);

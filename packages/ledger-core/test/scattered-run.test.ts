@@ -1,13 +1,15 @@
 // Goal: the parts of a sorted run of random-id transfers agree with the plain definitions they
 // replace: sortedOrder orders ids exactly as JavaScript's string order does (which lookups
-// binary-search by), for ids sharing long prefixes and ids with any code units; a run's filter
-// never forgets an id of the run and rejects most others. Method: fast-check properties (seed
+// binary-search by), for ids sharing long prefixes and ids with any code units; so does a merge
+// of runs, which compares the ids' UTF-8 bytes (compareIdBytes); a run's filter never forgets an
+// id of the run, whether added as a string or as bytes, and rejects most others. Method: fast-check properties (seed
 // printed on failure) and random UUIDv4 ids.
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fixedFilterMayHave } from '../src/storage/id-filter.js';
-import { runFilter } from '../src/storage/scattered-run.js';
+import { compareIdBytes, PlainRunBuilder, PlainRunCursor } from '../src/storage/plain-run.js';
+import { chunkEntries, runFilter } from '../src/storage/scattered-run.js';
 import { sortedOrder } from '../src/storage/sorted-ids.js';
 
 const byComparison = (ids: readonly string[]): number[] =>
@@ -49,5 +51,83 @@ describe('a run filter', () => {
       if (fixedFilterMayHave(filter.words, randomUUID())) claimed += 1;
     // 8 bits per id: a few percent.
     expect(claimed / 100_000).toBeLessThan(0.06);
+  });
+});
+
+/** Ids with any well-formed code points (lone surrogates are refused before ids are stored),
+ * including pairs whose UTF-8 order differs from their string order (a code point above U+FFFF
+ * against one from U+E000 to U+FFFF), ASCII ids and UUIDs. */
+const anyId = fc.oneof(
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }),
+  fc
+    .array(fc.constantFrom('a', '\u{1F600}', '\uFF01', '\uE000', '\u00E9', 'z'), {
+      minLength: 1,
+      maxLength: 4,
+    })
+    .map((parts) => parts.join('')),
+  fc.uuid(),
+);
+
+/** A plain run's value of `ids` (ascending), each with a record of bytes derived from it. */
+function runOf(ids: readonly string[]): Buffer {
+  const builder = new PlainRunBuilder();
+  for (const id of ids) {
+    const bytes = Buffer.from(id);
+    const entry = Buffer.alloc(2 + bytes.length + 5, bytes.length % 251);
+    entry.writeUInt16LE(bytes.length, 0);
+    bytes.copy(entry, 2);
+    builder.add(entry, 0, entry.length);
+  }
+  return builder.build();
+}
+
+describe('a merge of runs', () => {
+  it('compares id bytes as string comparison does', () => {
+    fc.assert(
+      fc.property(anyId, anyId, (a, b) => {
+        const left = Buffer.from(a);
+        const right = Buffer.from(b);
+        const bytes = Math.sign(compareIdBytes(left, 0, left.length, right, 0, right.length));
+        expect(bytes).toBe(a === b ? 0 : a < b ? -1 : 1);
+      }),
+      { numRuns: 2_000 },
+    );
+    // UTF-8 puts U+FF01 first; JavaScript's order (and every run's) puts the emoji first.
+    const emoji = Buffer.from('a\u{1F600}');
+    const wide = Buffer.from('a\uFF01');
+    expect(compareIdBytes(emoji, 0, emoji.length, wide, 0, wide.length)).toBeLessThan(0);
+  });
+
+  it('merges runs into one in string order, every id in its filter and its record whole', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(anyId, { minLength: 1, maxLength: 400 }),
+        fc.integer({ min: 1, max: 8 }),
+        (ids, runCount) => {
+          const runs = Array.from({ length: runCount }, (_, run) =>
+            ids.filter((_, at) => at % runCount === run).sort((x, y) => (x < y ? -1 : 1)),
+          ).filter((run) => run.length > 0);
+          const built = chunkEntries(
+            ids.length,
+            runs.map((run) => [new PlainRunCursor(runOf(run))]),
+          );
+          const merged: string[] = [];
+          for (const chunk of built.chunks ?? []) {
+            for (const cursor = new PlainRunCursor(chunk); !cursor.done;) {
+              merged.push(cursor.id as string);
+              const again = new PlainRunBuilder();
+              cursor.copyTo(again);
+              expect(again.build().equals(runOf([merged.at(-1) as string]))).toBe(true);
+            }
+          }
+          expect(merged).toEqual([...ids].sort((x, y) => (x < y ? -1 : 1)));
+          expect(built.fences).toEqual(
+            (built.chunks ?? []).map((chunk) => new PlainRunCursor(chunk).id),
+          );
+          for (const id of ids) expect(fixedFilterMayHave(built.filter, id)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -17,9 +17,10 @@ import type { WriterFence } from './writer-fence.js';
 
 /** meta key: the last sequence whose index entries are all written. */
 export const INDEXED_THROUGH = 'indexedThrough';
-/** meta key that a format-4 build wrote while it deferred the transfers-db entries of random-id
- * transfers: the first sequence whose transfer may lack its entry. Recovery re-derives them
- * (engine-recovery.ts), and the write of what it re-derived removes the key. */
+/** meta key: the first sequence whose transfer may lack its index entry, while random-id
+ * transfers are kept in memory only (scattered-runs.ts; a format-4 build deferred their
+ * transfers-db entries the same way). Recovery re-derives them (engine-recovery.ts), and the
+ * write of what it re-derived removes the key. */
 export const DEFERRED_FROM = 'deferredFrom';
 
 export interface CommitWriterParts {
@@ -100,7 +101,7 @@ export class CommitWriter {
     const expected = fence.issued;
     const written = fence.guard(() => {
       void db.log.put(first, encoded);
-      staged = index.flush(db);
+      staged = index.flush(db, first);
       void db.meta.put(`t${timestampKey(firstTimestamp)}`, first);
       void db.meta.put(INDEXED_THROUGH, last);
     });
@@ -136,7 +137,7 @@ export class CommitWriter {
     const { db, index, fence, stop } = this.parts;
     let staged: StagedWrites | undefined;
     const done = fence.guard(() => {
-      staged = index.flush(db);
+      staged = index.flush(db, last + 1);
       void db.meta.remove(DEFERRED_FROM);
       void db.meta.put(INDEXED_THROUGH, last);
     });

@@ -168,9 +168,10 @@ export async function recover(shard: RecoveringShard): Promise<Recovered> {
   return { state, fromSnapshot };
 }
 
-/** Stages the transfers-db entry of a transfer created at or after DEFERRED_FROM (a dir a
- * format-4 build wrote) that the index lacks: a random-id plain transfer whose entry was deferred
- * when the process stopped. Every other entry of those commits was written with them. */
+/** Stages the transfers-db entry of a transfer created at or after DEFERRED_FROM that the index
+ * lacks: a random-id plain transfer kept in a run in memory only when the process stopped
+ * (scattered-runs.ts), or whose entry a format-4 build deferred. Every other entry of those
+ * commits was written with them. */
 function restageDeferred(index: IdIndex, event: LedgerEvent): void {
   if (event.type !== 'TransferCreated') return;
   if (index.context.transfers.get(event.transfer.id) === undefined) index.stageCreated(event);

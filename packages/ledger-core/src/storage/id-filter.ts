@@ -9,6 +9,9 @@
 // line. At 16 bits per id (2 bytes) the false-positive rate is about 0.1%. The filter grows by
 // layers: when the newest layer holds its capacity, a layer of twice the capacity is added; a check
 // asks each layer (a handful at any realistic size), so growing never rescans the stored ids.
+// Each full layer adds its false positives, and each "maybe" costs the shard a lookup of tens of
+// microseconds, so the first layer is large (a million ids, 2 MB, its pages touched only as ids
+// land in them): a shard's first million ids make one layer, not five.
 
 import { assert } from '../assert.js';
 
@@ -21,7 +24,7 @@ const WORDS_PER_BLOCK = 8;
 const BITS_PER_ID = 16;
 const BLOCK_BITS = WORDS_PER_BLOCK * 32;
 /** The capacity of a first layer that is not sized from a count. */
-export const idFilterCapacityMin = 1 << 16;
+export const idFilterCapacityMin = 1 << 20;
 
 /** Two independent 32-bit hashes of a string's UTF-16 code units (FNV-1a and a murmur3-style
  * mix, finalised), written into `out`. Ids are short strings, so a pass over the code units
@@ -35,6 +38,32 @@ export function hashId(id: string, out: Uint32Array): void {
     b = Math.imul(b ^ unit, 0x5bd1e995);
     b ^= b >>> 15;
   }
+  finishHash(a, b, out);
+}
+
+/** hashId of the id whose UTF-8 bytes are `bytes` from `start` to `end`, when every byte is ASCII
+ * (each is then one code unit of the id); false, and `out` untouched, when one is not. What a
+ * merge of runs hashes ids with, without decoding them. */
+export function hashAsciiBytes(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint32Array,
+): boolean {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c ^ (end - start);
+  for (let at = start; at < end; at += 1) {
+    const unit = bytes[at] as number;
+    if (unit > 0x7f) return false;
+    a = Math.imul(a ^ unit, 0x01000193);
+    b = Math.imul(b ^ unit, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  finishHash(a, b, out);
+  return true;
+}
+
+function finishHash(a: number, b: number, out: Uint32Array): void {
   a ^= a >>> 16;
   a = Math.imul(a, 0x85ebca6b);
   a ^= a >>> 13;
@@ -171,8 +200,17 @@ export class FixedFilterBuilder {
     this.words = new Uint32Array(this.blocks * WORDS_PER_BLOCK);
   }
   add(id: string): void {
+    hashId(id, this.hash);
+    this.set();
+  }
+  /** add() of the id whose UTF-8 bytes are `bytes` from `start` to `end`. */
+  addBytes(bytes: Buffer, start: number, end: number): void {
+    if (!hashAsciiBytes(bytes, start, end, this.hash))
+      hashId(bytes.toString('utf8', start, end), this.hash);
+    this.set();
+  }
+  private set(): void {
     const hash = this.hash;
-    hashId(id, hash);
     const words = this.words;
     const base = (((hash[0] as number) >>> 0) % this.blocks) * WORDS_PER_BLOCK;
     const bitHash = hash[1] as number;

@@ -263,9 +263,10 @@ export class IdIndex {
     this.stagedRuns.splice(this.stagedRuns.indexOf(run), 1);
   }
 
-  /** Issues the staged index writes (after the log record they derive from) and returns what
-   * was staged, so that the staging maps can be cleared once it is committed (forget). */
-  flush(db: ShardDatabases): StagedWrites {
+  /** Issues the staged index writes (after the log record, of events `first` on, they derive
+   * from) and returns what was staged, so that the staging maps can be cleared once it is
+   * committed (forget). */
+  flush(db: ShardDatabases, first: number): StagedWrites {
     const writes = this.writes;
     this.writes = emptyStagedWrites();
     const added: BuiltRun[] = [];
@@ -274,7 +275,7 @@ export class IdIndex {
       writes.ordered.push(...sealed.ordered);
       if (sealed.scattered !== null) added.push(sealed.scattered);
     }
-    const scattered = this.scattered.stage(db, added);
+    const scattered = this.scattered.stage(db, added, first);
     putStagedWrites(db, writes, scattered);
     return { ...writes, scattered };
   }

@@ -145,32 +145,72 @@ export function lastIdOfPlainRun(value: Uint8Array): string {
   return plainRunId(view, entries, count - 1).id;
 }
 
-/** Reads a plain run's value entry by entry, in id order, without decoding records: what a
- * merge of runs copies from. */
+/** Reads a plain run's value entry by entry, in id order, without decoding records or ids:
+ * what a merge of runs copies from. The current entry's id is its bytes `idStart` to `idEnd` of
+ * `view` (compareIdBytes orders them), decoded only when asked for (`id`). */
 export class PlainRunCursor {
-  private readonly view: Buffer;
+  readonly view: Buffer;
   private readonly entries: number;
   readonly count: number;
   private at = 0;
-  /** The current entry's id; null past the end. */
-  id: string | null;
+  /** Where the current entry's id bytes start in `view`; -1 past the end. */
+  idStart = -1;
+  idEnd = 0;
   constructor(value: Uint8Array) {
     const { view, count, entries } = plainRunView(value);
     this.view = view;
     this.count = count;
     this.entries = entries;
-    this.id = count > 0 ? plainRunId(view, entries, 0).id : null;
+    if (count > 0) this.locate();
+  }
+  /** Whether every entry is taken. */
+  get done(): boolean {
+    return this.idStart === -1;
+  }
+  /** The current entry's id; null past the end. */
+  get id(): string | null {
+    return this.idStart === -1 ? null : this.view.toString('utf8', this.idStart, this.idEnd);
+  }
+  private locate(): void {
+    const start = this.entries + this.view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * this.at);
+    this.idStart = start + 2;
+    this.idEnd = start + 2 + this.view.readUInt16LE(start);
   }
   /** Appends the current entry's bytes (its id and record) to `out` and moves to the next. */
   copyTo(out: PlainRunBuilder): void {
-    assert(this.id !== null, 'a cursor copies an entry it is on');
-    const offsets = PLAIN_RUN_HEADER_BYTES + 4 * this.at;
-    const start = this.entries + this.view.readUInt32LE(offsets);
-    const end = this.entries + this.view.readUInt32LE(offsets + 4);
-    out.add(this.id, this.view, start, end);
+    assert(this.idStart !== -1, 'a cursor copies an entry it is on');
+    const end = this.entries + this.view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * (this.at + 1));
+    out.add(this.view, this.idStart - 2, end);
     this.at += 1;
-    this.id = this.at < this.count ? plainRunId(this.view, this.entries, this.at).id : null;
+    if (this.at < this.count) this.locate();
+    else this.idStart = -1;
   }
+}
+
+/** Compares two ids held as UTF-8 bytes (`a` from `aStart` to `aEnd`, `b` likewise) in
+ * JavaScript's string order, the order runs are sorted and searched in: negative, 0 or positive.
+ * Byte by byte: up to the first difference the two agree in every order, and where both bytes
+ * there are ASCII, so do the orders. Where either is not, UTF-8's order (code points) can differ
+ * from JavaScript's (UTF-16 code units), so the ids are decoded and compared as strings. */
+export function compareIdBytes(
+  a: Buffer,
+  aStart: number,
+  aEnd: number,
+  b: Buffer,
+  bStart: number,
+  bEnd: number,
+): number {
+  const length = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let at = 0; at < length; at += 1) {
+    const x = a[aStart + at] as number;
+    const y = b[bStart + at] as number;
+    if (x === y) continue;
+    if (x < 0x80 && y < 0x80) return x - y;
+    const left = a.toString('utf8', aStart, aEnd);
+    const right = b.toString('utf8', bStart, bEnd);
+    return left < right ? -1 : 1;
+  }
+  return aEnd - aStart - (bEnd - bStart);
 }
 
 /** Builds plain runs' values from entries copied in id order (PlainRunCursor.copyTo): each
@@ -180,12 +220,16 @@ export class PlainRunBuilder {
   private scratch = Buffer.allocUnsafeSlow(1 << 14);
   private readonly offsets: number[] = [];
   private bytes = 0;
-  firstId: string | null = null;
   get count(): number {
     return this.offsets.length;
   }
-  add(id: string, source: Buffer, start: number, end: number): void {
-    if (this.firstId === null) this.firstId = id;
+  /** The id of the first entry added since the last build (one was). */
+  get firstId(): string {
+    assert(this.offsets.length > 0, 'a plain run has transfers');
+    return this.scratch.toString('utf8', 2, 2 + this.scratch.readUInt16LE(0));
+  }
+  /** Adds the entry (u16 id length, id, record) that is bytes `start` to `end` of `source`. */
+  add(source: Buffer, start: number, end: number): void {
     const length = end - start;
     if (this.bytes + length > this.scratch.length) {
       const grown = Buffer.allocUnsafeSlow(Math.max(this.scratch.length * 2, this.bytes + length));
@@ -211,7 +255,6 @@ export class PlainRunBuilder {
     this.scratch.copy(out, entries, 0, this.bytes);
     this.offsets.length = 0;
     this.bytes = 0;
-    this.firstId = null;
     return out;
   }
 }

@@ -16,7 +16,7 @@ import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import type { TransferRecord } from '../domain/types.js';
 import { FixedFilterBuilder, fixedFilterMayHave } from './id-filter.js';
-import { findInPlainRun, PlainRunBuilder, PlainRunCursor } from './plain-run.js';
+import { compareIdBytes, findInPlainRun, PlainRunBuilder, PlainRunCursor } from './plain-run.js';
 import { bufferView, indexAtOrBelow } from './sorted-ids.js';
 
 /** Transfers per chunk: a lookup copies one chunk (about 12 KB) out of LMDB. */
@@ -58,12 +58,19 @@ export class ScatteredRun {
   private readonly filter: Uint32Array;
   /** The chunk values while the commit that writes them is in flight; null once committed. */
   chunks: readonly Buffer[] | null;
-  /** The chunk values of a committed run kept in memory until a merge reads them (small runs of
-   * level 0 only: ScatteredRuns.forget), or null: read from LMDB. */
+  /** The chunk values of a committed run kept in memory until a merge takes it (a run small
+   * enough to be merged: ScatteredRuns.forget), or null: read from LMDB. */
   kept: readonly Buffer[] | null = null;
   /** Leading chunks that earlier commits already wrote (a merge spread over several commits):
    * write() writes the head and the chunks after them. */
   storedChunks = 0;
+  /** Whether a commit wrote (or is writing) the run; a run that a later merge will take is kept
+   * in memory only, and its transfers are found again in the log on open (scattered-runs.ts). */
+  stored = false;
+  /** The least log sequence of its transfers (a run a commit made: that commit's first). */
+  firstSequence = 0;
+  /** The count of commits (ScatteredRuns.stage calls) when its oldest transfer was staged. */
+  stagedAt = 0;
 
   constructor(head: { key: number; level: number; from: readonly number[] }, built: BuiltRun) {
     this.key = head.key;
@@ -92,7 +99,7 @@ export class ScatteredRun {
 
   /** The head and chunk entries to write. */
   write(): RunWrite {
-    const chunks = this.chunks;
+    const chunks = this.chunks ?? this.kept;
     assert(chunks !== null, 'a run is written while its chunks are in memory');
     const head = Buffer.alloc(HEAD_BYTES + this.from.length * 8);
     head.writeUInt8(HEAD_VERSION, 0);
@@ -142,18 +149,21 @@ export function chunkEntries(
 }
 
 /** chunkEntries made a step at a time: each step copies up to a given number of entries, so that
- * a large merge is spread over several commits instead of stalling one (ScatteredRuns.stage). */
+ * a large merge is spread over several commits instead of stalling one (ScatteredRuns.stage).
+ * Ids are compared and hashed as the bytes the runs hold (compareIdBytes), not decoded. */
 export class EntryMerge {
   readonly count: number;
   readonly #sources: Iterator<PlainRunCursor>[];
   readonly #heads: (PlainRunCursor | null)[];
-  readonly #headIds: (string | null)[];
   readonly #filter: FixedFilterBuilder;
   readonly #fences: string[] = [];
   readonly #chunks: Buffer[] = [];
   readonly #builder = new PlainRunBuilder();
   readonly #onId: ((id: string) => void) | undefined;
-  #last = '';
+  /** The last id taken, as bytes of a source's value (which stays alive with its cursor). */
+  #lastView: Buffer | null = null;
+  #lastStart = 0;
+  #lastEnd = 0;
   #taken = 0;
   #done = false;
 
@@ -161,7 +171,6 @@ export class EntryMerge {
     this.count = count;
     this.#sources = cursors.map((source) => source[Symbol.iterator]());
     this.#heads = this.#sources.map((source) => nextCursor(source));
-    this.#headIds = this.#heads.map((head) => head?.id ?? null);
     this.#filter = runFilter(count);
     this.#onId = onId;
   }
@@ -175,42 +184,52 @@ export class EntryMerge {
   step(entries: number): boolean {
     assert(!this.#done, 'a finished merge takes no step');
     const heads = this.#heads;
-    const headIds = this.#headIds;
     const builder = this.#builder;
     for (let copied = 0; copied < entries; copied += 1) {
       let pick = -1;
-      let id = '';
-      for (let index = 0; index < headIds.length; index += 1) {
-        const head = headIds[index] as string | null;
-        if (head !== null && (pick === -1 || head < id)) {
+      let least: PlainRunCursor | null = null;
+      for (let index = 0; index < heads.length; index += 1) {
+        const head = heads[index] as PlainRunCursor | null;
+        if (head === null) continue;
+        if (
+          least === null ||
+          compareIdBytes(
+            head.view,
+            head.idStart,
+            head.idEnd,
+            least.view,
+            least.idStart,
+            least.idEnd,
+          ) < 0
+        ) {
           pick = index;
-          id = head;
+          least = head;
         }
       }
-      if (pick === -1) return this.#finish();
-      assert(this.#taken === 0 || id > this.#last, 'merged ids strictly ascend');
-      this.#last = id;
+      if (least === null) return this.#finish();
+      const { view, idStart, idEnd } = least;
+      assert(
+        this.#lastView === null ||
+          compareIdBytes(view, idStart, idEnd, this.#lastView, this.#lastStart, this.#lastEnd) > 0,
+        'merged ids strictly ascend',
+      );
+      this.#lastView = view;
+      this.#lastStart = idStart;
+      this.#lastEnd = idEnd;
       this.#taken += 1;
-      this.#filter.add(id);
-      this.#onId?.(id);
-      let cursor = heads[pick] as PlainRunCursor;
-      cursor.copyTo(builder);
-      if (cursor.id === null) {
-        const next = nextCursor(this.#sources[pick] as Iterator<PlainRunCursor>);
-        heads[pick] = next;
-        if (next !== null) cursor = next;
-      }
-      headIds[pick] = heads[pick] === null ? null : cursor.id;
+      this.#filter.addBytes(view, idStart, idEnd);
+      if (this.#onId !== undefined) this.#onId(least.id as string);
+      least.copyTo(builder);
+      if (least.done) heads[pick] = nextCursor(this.#sources[pick] as Iterator<PlainRunCursor>);
       if (builder.count === scatteredChunkEntries) this.#cut();
     }
-    return headIds.every((head) => head === null) && this.#finish();
+    return heads.every((head) => head === null) && this.#finish();
   }
 
   #cut(): void {
-    this.#fences.push(this.#builder.firstId as string);
+    this.#fences.push(this.#builder.firstId);
     this.#chunks.push(this.#builder.build());
   }
-
   #finish(): true {
     if (this.#builder.count > 0) this.#cut();
     assert(this.#taken === this.count, 'a merge takes every entry of its runs');
@@ -233,6 +252,6 @@ export class EntryMerge {
 /** The next cursor of `source` that has an entry, or null. */
 function nextCursor(source: Iterator<PlainRunCursor>): PlainRunCursor | null {
   for (let next = source.next(); next.done !== true; next = source.next())
-    if (next.value.id !== null) return next.value;
+    if (!next.value.done) return next.value;
   return null;
 }

@@ -1,14 +1,21 @@
 // The scattered runs of a shard (scattered-run.ts) as lookups and merges see them: every run
-// listed here is stored, or written by a commit in flight and kept in memory until it is
-// committed (LMDB reads cannot see it before). A commit writes at most one new run and a step of
+// listed here is stored, or kept in memory. A commit adds at most one new run and takes a step of
 // at most one merge: the oldest `scatteredRunFanout` committed runs of the lowest level that has
 // that many become one run of the next level, unless it would hold more than
 // `scatteredRunEntriesMax` transfers (runs that large stay as they are). A merge runs on the
 // shard's thread, so it is made a step per commit (mergeStepEntries), its chunks written as they
 // are cut, and the merged run listed, its inputs removed, by the commit that takes its last step:
 // no commit waits for a whole large merge. So a shard keeps about (fanout - 1) runs per level,
-// plus one per entriesMax transfers, and each transfer is rewritten about
-// log_fanout(entriesMax / commit size) times, in chunks written in key order.
+// plus one per entriesMax transfers.
+//
+// Only runs too large to be merged again are written. A run that a later merge will take is kept
+// in memory (the log holds its transfers), so each transfer is written to the index once, not
+// once per level: the bytes a commit syncs set the rate of random ids. The meta key
+// DEFERRED_FROM names the least log sequence whose transfers may be in no stored run, written by
+// the commits that change it; on open, recovery finds those transfers in the log again and writes
+// their entries (engine-recovery.ts). So that open never reads far back, every run kept longer
+// than `deferredCommitsMax` commits is written, with the others kept then; a merge that takes a
+// stored run writes its run too.
 
 import { LedgerError } from '../errors.js';
 import { limits } from '../limits.js';
@@ -26,14 +33,34 @@ import {
 
 /** What one commit writes to and removes from the scattered runs db. */
 export interface ScatteredWrites {
+  /** Runs the commit lists: found from now on, committed with it. */
+  readonly listed: readonly ScatteredRun[];
+  /** Runs to write (head and chunks). */
   readonly runs: readonly ScatteredRun[];
   /** Chunks of a merge not finished yet, written ahead of its head. */
   readonly chunks: readonly (readonly [RunKey, Buffer])[];
   /** Runs (all their entries) to remove. */
   readonly removes: readonly { readonly key: number; readonly chunks: number }[];
+  /** DEFERRED_FROM as the commit leaves it: a sequence, null to remove it, undefined if unchanged. */
+  readonly deferredFrom: number | null | undefined;
 }
 
-export const noScatteredWrites: ScatteredWrites = { runs: [], chunks: [], removes: [] };
+export const noScatteredWrites: ScatteredWrites = {
+  listed: [],
+  runs: [],
+  chunks: [],
+  removes: [],
+  deferredFrom: undefined,
+};
+
+/** The most commits a run is kept in memory only: bounds how far back in the log an open reads
+ * (at a few hundred commits a second, about a second of writes). */
+const deferredCommitsMax = 512;
+
+/** Whether a run of `count` transfers will be merged again, so is kept in memory, not written. */
+function mergeable(count: number): boolean {
+  return count * limits.scatteredRunFanout <= limits.scatteredRunEntriesMax;
+}
 
 /** The least a merge step copies (about 1 ms of the shard's thread here)... */
 const mergeStepEntriesMin = 4_096;
@@ -42,8 +69,10 @@ const mergeStepEntriesMin = 4_096;
  * the runs that commits add (each transfer is merged about once per level; a level takes
  * `fanout` times more per run), yet a commit of a few hundred transfers never waits for a merge
  * of tens of thousands. */
-function mergeStepEntries(added: number): number {
-  return Math.max(mergeStepEntriesMin, added * limits.scatteredRunFanout);
+function mergeStepEntries(added: readonly BuiltRun[]): number {
+  let count = 0;
+  for (const built of added) count += built.count;
+  return Math.max(mergeStepEntriesMin, count * limits.scatteredRunFanout);
 }
 
 /** A merge in progress: its inputs (still listed and found until it is done), its run's key and
@@ -52,6 +81,9 @@ interface OpenMerge {
   readonly key: number;
   readonly inputs: readonly ScatteredRun[];
   readonly entries: EntryMerge;
+  /** Whether the merged run is written (too large to be merged again, or made from a stored
+   * run): its chunks are written as they are cut. */
+  readonly stored: boolean;
   written: number;
 }
 
@@ -62,6 +94,10 @@ export class ScatteredRuns {
   /** Runs a stored merged run was made from that are still stored: removed by the next commit. */
   private leftOver: { key: number; chunks: number }[] = [];
   private merge: OpenMerge | null = null;
+  /** Commits staged so far (ScatteredRun.stagedAt). */
+  private commits = 0;
+  /** DEFERRED_FROM as the commits staged so far leave it (recovery removed it on open). */
+  private deferredFrom: number | null = null;
   private readonly read: (key: RunKey) => Buffer | undefined;
 
   constructor(db: ShardDatabases) {
@@ -110,9 +146,12 @@ export class ScatteredRuns {
       const built = chunkEntries(head.count, [runCursorsOf(db, key, head.chunks)], (id) =>
         ids.push(id),
       );
-      this.runs.push(
-        new ScatteredRun({ key, level: head.level, from: head.from }, { ...built, chunks: null }),
+      const run = new ScatteredRun(
+        { key, level: head.level, from: head.from },
+        { ...built, chunks: null },
       );
+      run.stored = true;
+      this.runs.push(run);
       yield* ids;
     }
   }
@@ -137,32 +176,46 @@ export class ScatteredRuns {
     return undefined;
   }
 
-  /** Lists the runs a commit writes: `added`, its new runs (level 0), and the run of a merge
-   * whose last step it takes; they are found from now on. Takes a step of the merge in progress,
-   * or of a new one if one is due. */
-  stage(db: ShardDatabases, added: readonly BuiltRun[]): ScatteredWrites {
-    const runs: ScatteredRun[] = [];
+  /** Lists the runs a commit adds: `added`, its new runs (level 0) of transfers logged from
+   * sequence `first` on, and the run of a merge whose last step it takes; they are found from
+   * now on. Takes a step of the merge in progress, or of a new one if one is due. */
+  stage(db: ShardDatabases, added: readonly BuiltRun[], first: number): ScatteredWrites {
+    this.commits += 1;
+    const listed: ScatteredRun[] = [];
+    const written: ScatteredRun[] = [];
+    const chunks: (readonly [RunKey, Buffer])[] = [];
     const removes = this.leftOver;
     this.leftOver = [];
-    let addedCount = 0;
     for (const built of added) {
       const run = new ScatteredRun({ key: this.nextKey, level: 0, from: [] }, built);
       this.nextKey += 1;
+      run.firstSequence = first;
+      run.stagedAt = this.commits;
       this.runs.push(run);
-      runs.push(run);
-      addedCount += built.count;
+      listed.push(run);
+      if (!mergeable(run.count)) written.push(run);
     }
     const merge = this.merge ?? this.startMerge(db);
-    if (merge === null) return { runs, chunks: [], removes };
-    const done = merge.entries.step(mergeStepEntries(addedCount));
-    if (!done) {
+    if (merge !== null && !merge.entries.step(mergeStepEntries(added))) {
       // The complete chunks cut so far are written now; the last, still open, is not.
       const cut = merge.entries.chunks;
-      const chunks: (readonly [RunKey, Buffer])[] = [];
-      for (; merge.written < cut.length; merge.written += 1)
+      for (; merge.stored && merge.written < cut.length; merge.written += 1)
         chunks.push([[merge.key, merge.written + 1], cut[merge.written] as Buffer]);
-      return { runs, chunks, removes };
+    } else if (merge !== null) {
+      const merged = this.finishMerge(merge);
+      listed.push(merged);
+      if (merge.stored) written.push(merged);
+      for (const run of merge.inputs)
+        if (run.stored) removes.push({ key: run.key, chunks: run.chunkCount });
     }
+    const kept = this.runs.filter((run) => !run.stored && !written.includes(run));
+    if (kept.some((run) => run.stagedAt < this.commits - deferredCommitsMax)) written.push(...kept);
+    for (const run of written) run.stored = true;
+    return { listed, runs: written, chunks, removes, deferredFrom: this.nextDeferredFrom() };
+  }
+
+  /** Lists the run a finished merge made in place of its inputs. */
+  private finishMerge(merge: OpenMerge): ScatteredRun {
     this.merge = null;
     const first = merge.inputs[0] as ScatteredRun;
     const merged = new ScatteredRun(
@@ -170,12 +223,23 @@ export class ScatteredRuns {
       merge.entries.built(),
     );
     merged.storedChunks = merge.written;
+    merged.firstSequence = Math.min(...merge.inputs.map((run) => run.firstSequence));
+    merged.stagedAt = Math.min(...merge.inputs.map((run) => run.stagedAt));
     const at = this.runs.indexOf(first);
     this.runs = this.runs.filter((run) => !merge.inputs.includes(run));
     this.runs.splice(at, 0, merged);
-    runs.push(merged);
-    for (const run of merge.inputs) removes.push({ key: run.key, chunks: run.chunkCount });
-    return { runs, chunks: [], removes };
+    return merged;
+  }
+
+  /** DEFERRED_FROM for the runs listed now: the least first sequence of the runs not stored, or
+   * null when every run is; undefined when that is what is stored already. */
+  private nextDeferredFrom(): number | null | undefined {
+    let least: number | null = null;
+    for (const run of this.runs)
+      if (!run.stored && (least === null || run.firstSequence < least)) least = run.firstSequence;
+    if (least === this.deferredFrom) return undefined;
+    this.deferredFrom = least;
+    return least;
   }
 
   /** Opens the merge that is due, if one is. */
@@ -190,7 +254,15 @@ export class ScatteredRuns {
           : run.kept.map((chunk) => new PlainRunCursor(chunk)),
       ),
     );
-    this.merge = { key: this.nextKey, inputs, entries, written: 0 };
+    this.merge = {
+      key: this.nextKey,
+      inputs,
+      entries,
+      // A stored input's transfers lie anywhere back in the log: a run made from one is stored
+      // too, so that DEFERRED_FROM only ever names sequences of runs commits made.
+      stored: !mergeable(entries.count) || inputs.some((run) => run.stored),
+      written: 0,
+    };
     this.nextKey += 1;
     return this.merge;
   }
@@ -217,13 +289,12 @@ export class ScatteredRuns {
   }
 
   /** Marks a commit's runs committed: read from LMDB from now on, except the chunks of a run
-   * that a merge will read (level 0, small enough to be merged), kept in memory until then so
-   * that the merge reads no LMDB value. At most about `scatteredRunEntriesMax` transfers are kept
-   * that way: merges take the oldest `scatteredRunFanout` of them. */
+   * that a merge will take (mergeable), kept in memory until then, stored or not. At most about
+   * `scatteredRunEntriesMax` transfers per level are kept that way: merges take the oldest
+   * `scatteredRunFanout` of a level. */
   forget(writes: ScatteredWrites): void {
-    for (const run of writes.runs) {
-      if (run.level === 0 && run.count * limits.scatteredRunFanout <= limits.scatteredRunEntriesMax)
-        run.kept = run.chunks;
+    for (const run of [...writes.listed, ...writes.runs]) {
+      run.kept = mergeable(run.count) ? (run.chunks ?? run.kept) : null;
       run.chunks = null;
     }
   }

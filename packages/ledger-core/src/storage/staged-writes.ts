@@ -4,6 +4,7 @@
 import type { SagaOutcome, TransferRecord } from '../domain/types.js';
 import { ValueArena } from './value-arena.js';
 import { writeTransferRecord } from './transfer-record.js';
+import { DEFERRED_FROM } from './commit-writer.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import type { PlainRun } from './plain-lane.js';
 import { encodeSagaRun, type SagaRun } from './saga-run.js';
@@ -50,6 +51,9 @@ export function putStagedWrites(
     for (const [key, value] of run.write().entries) void db.scatteredRuns.put(key, value);
   for (const { key, chunks } of scattered.removes)
     for (let chunk = 0; chunk <= chunks; chunk += 1) void db.scatteredRuns.remove([key, chunk]);
+  if (scattered.deferredFrom === null) void db.meta.remove(DEFERRED_FROM);
+  else if (scattered.deferredFrom !== undefined)
+    void db.meta.put(DEFERRED_FROM, scattered.deferredFrom);
   for (const record of writes.records) {
     writeTransferRecord(arena, record);
     void transfersDb.put(record.id, arena.take());
