@@ -55,20 +55,39 @@ async function expectAllFound(engine: ShardEngine, ids: readonly string[]): Prom
   expect((await engine.lookupTransfers([randomUUID()]))[0]).toBeUndefined();
 }
 
+/** Sends `calls` calls of `size` new random-id transfers each (a commit each), noting their ids
+ * in `ids`: every one is accepted. */
+async function sendCalls(
+  engine: ShardEngine,
+  ids: string[],
+  calls: number,
+  size: number,
+): Promise<void> {
+  for (let call = 0; call < calls; call += 1) {
+    const commands = Array.from({ length: size }, () => {
+      const id = randomUUID();
+      ids.push(id);
+      return transferOf(id, ids.length - 1);
+    });
+    expect(new Set(await statuses(engine, commands))).toEqual(new Set(['ok']));
+  }
+}
+
+/** A new engine on a new dir, holding the test's accounts. */
+async function newEngine(): Promise<{ dir: string; engine: ShardEngine }> {
+  const dir = await dirs.make();
+  const engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0 });
+  await engine.submit(ACCOUNTS.map((id) => account(id)));
+  return { dir, engine };
+}
+
 describe('sorted runs of random-id transfers', () => {
   it('find every transfer after merges over three levels, open and after reopening', async () => {
-    const dir = await dirs.make();
-    let engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0 });
-    await engine.submit(ACCOUNTS.map((id) => account(id)));
+    const opened = await newEngine();
+    const dir = opened.dir;
+    let engine = opened.engine;
     const ids: string[] = [];
-    for (let call = 0; call < CALLS; call += 1) {
-      const commands = Array.from({ length: CALL }, () => {
-        const id = randomUUID();
-        ids.push(id);
-        return transferOf(id, ids.length - 1);
-      });
-      expect(new Set(await statuses(engine, commands))).toEqual(new Set(['ok']));
-    }
+    await sendCalls(engine, ids, CALLS, CALL);
     // The lane took them (the filter's rare false positives go through decide instead).
     expect(engine.plainLaneTransfers).toBeGreaterThan(ids.length * 0.99);
     // Merged: far fewer runs than calls (each call wrote one).
@@ -94,18 +113,11 @@ describe('sorted runs of random-id transfers', () => {
   }, 120_000);
 
   it('spreads a large merge over commits: found during it, and after a stop half-way', async () => {
-    const dir = await dirs.make();
-    let engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0 });
-    await engine.submit(ACCOUNTS.map((id) => account(id)));
+    const opened = await newEngine();
+    const dir = opened.dir;
+    let engine = opened.engine;
     const ids: string[] = [];
-    const call = async (): Promise<void> => {
-      const commands = Array.from({ length: CALL }, () => {
-        const id = randomUUID();
-        ids.push(id);
-        return transferOf(id, ids.length - 1);
-      });
-      expect(new Set(await statuses(engine, commands))).toEqual(new Set(['ok']));
-    };
+    const call = (): Promise<void> => sendCalls(engine, ids, 1, CALL);
     // Runs of CALL transfers: the first merge of the third level takes fanout^3 * CALL (10,240)
     // transfers, more than one step copies, so it stays open over several commits.
     let openCalls = 0;
@@ -138,11 +150,8 @@ describe('sorted runs of random-id transfers', () => {
   }, 120_000);
 });
 
-/** Keys of the scattered runs db that have chunks but no head, read straight from the closed
- * shard's LMDB file. */
-/** DEFERRED_FROM as stored in a closed shard dir: the least sequence whose transfers may be in
- * memory only, or undefined. */
-function storedDeferredFrom(dir: string): number | undefined {
+/** What `read` reads straight from a closed shard's LMDB file. */
+function readClosedShard<T>(dir: string, read: (env: ReturnType<typeof openLmdb>) => T): T {
   const env = openLmdb({
     path: join(dir, 'events.mdb'),
     noSubdir: true,
@@ -150,26 +159,27 @@ function storedDeferredFrom(dir: string): number | undefined {
     maxDbs: 12,
   });
   try {
-    const meta = env.openDB<number, string>({ name: 'meta', encoding: 'msgpack' });
-    return meta.get('deferredFrom');
+    return read(env);
   } finally {
     void env.close();
   }
 }
 
+/** DEFERRED_FROM as stored in a closed shard dir: the least sequence whose transfers may be in
+ * memory only, or undefined. */
+function storedDeferredFrom(dir: string): number | undefined {
+  return readClosedShard(dir, (env) =>
+    env.openDB<number, string>({ name: 'meta', encoding: 'msgpack' }).get('deferredFrom'),
+  );
+}
+
 describe('runs kept in memory only', () => {
   it('are written within 512 commits, so that an open reads the log only that far back', async () => {
-    const dir = await dirs.make();
-    const engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0 });
-    await engine.submit(ACCOUNTS.map((id) => account(id)));
+    const { dir, engine } = await newEngine();
     // One transfer per commit: runs of 1 merge over five levels before one is too large to merge
     // again, far more commits than any run may stay in memory.
     const ids: string[] = [];
-    for (let call = 0; call < 700; call += 1) {
-      const id = randomUUID();
-      ids.push(id);
-      expect(await statuses(engine, [transferOf(id, ids.length - 1)])).toEqual(['ok']);
-    }
+    await sendCalls(engine, ids, 700, 1);
     const last = (await engine.info()).lastSequence;
     await engine.close();
     const deferredFrom = storedDeferredFrom(dir);
@@ -186,14 +196,10 @@ describe('runs kept in memory only', () => {
   }, 120_000);
 });
 
+/** Keys of the scattered runs db that have chunks but no head, read straight from the closed
+ * shard's LMDB file. */
 function orphanRunKeys(dir: string): number[] {
-  const env = openLmdb({
-    path: join(dir, 'events.mdb'),
-    noSubdir: true,
-    readOnly: true,
-    maxDbs: 12,
-  });
-  try {
+  return readClosedShard(dir, (env) => {
     const runs = env.openDB<Buffer, [number, number]>({
       name: 'scatteredRuns',
       encoding: 'binary',
@@ -202,7 +208,5 @@ function orphanRunKeys(dir: string): number[] {
     const chunked = new Set<number>();
     for (const key of runs.getKeys({ start: [0, 0] })) (key[1] === 0 ? heads : chunked).add(key[0]);
     return [...chunked].filter((key) => !heads.has(key));
-  } finally {
-    void env.close();
-  }
+  });
 }
