@@ -58,6 +58,11 @@ describe('cross-shard sagas in replicated durability', () => {
     expect(funded.map((result) => result.status)).toEqual(['ok']);
 
     await Promise.all([cluster.kill(1), cluster.kill(2)]);
+    // Each step's time since the kill, for the failure messages: under a loaded machine the
+    // cluster's return is what takes long.
+    const killedAtMs = Date.now();
+    const steps: string[] = [];
+    const step = (name: string): number => steps.push(`${name} at ${Date.now() - killedAtMs} ms`);
     const saga = { id: 'pay', debitAccountId: payer, creditAccountId: payee, amount: 40n };
     expect(await errorCodeOf(ledger.createTransfers([{ ...saga, currency: 'USD' }]))).toBe(
       'REPLICATION_UNAVAILABLE',
@@ -65,6 +70,7 @@ describe('cross-shard sagas in replicated durability', () => {
     // Longer than the router's own retries of the saga (20 attempts, about 3.5 s).
     await sleep(5_000);
     await cluster.start(1);
+    step('node 1 started');
 
     const deadline = Date.now() + 30_000;
     let accounts = await accountsNow(ledger, ids);
@@ -75,25 +81,34 @@ describe('cross-shard sagas in replicated durability', () => {
       await sleep(250);
       accounts = await accountsNow(ledger, ids);
     }
-    expect(accounts).toBeDefined();
-    expect(reserved(accounts)).toBe(false);
+    step('reservations checked');
+    expect(accounts, steps.join('; ')).toBeDefined();
+    expect(reserved(accounts), steps.join('; ')).toBe(false);
     const [bank, from, to] = accounts as Account[];
     expect(bank?.debitsPosted).toBe(100n);
     // Posted on both sides, or on neither: never half.
     expect(from?.debitsPosted).toBe(to?.creditsPosted);
-    expect((await ledger.verify()).ok).toBe(true);
+    expect((await ledger.verify()).ok, steps.join('; ')).toBe(true);
     const live = accounts?.map((account) => `${account.id}:${account.balance}`);
     await ledger.close();
+    step('closed');
 
     await cluster.start(2);
+    step('node 2 started');
     const restored = await openReplicated(name, 5_000);
+    step('restored');
     try {
       const found = (await restored.lookupAccounts(ids)) as Account[];
-      expect(found.map((account) => `${account.id}:${account.balance}`)).toEqual(live);
+      expect(
+        found.map((account) => `${account.id}:${account.balance}`),
+        steps.join('; '),
+      ).toEqual(live);
       expect(reserved(found)).toBe(false);
-      expect((await restored.verify()).ok).toBe(true);
+      expect((await restored.verify()).ok, steps.join('; ')).toBe(true);
     } finally {
       await restored.close();
     }
-  }, 60_000);
+    // Its bounded waits (5 s, then 30 s for the quorum's return, then a restore from the
+    // streams) add up to more than the suite's 60 s under a loaded machine.
+  }, 150_000);
 });
