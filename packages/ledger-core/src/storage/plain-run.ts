@@ -114,10 +114,20 @@ export function plainRunCount(value: Uint8Array): number {
   return plainRunView(value).count;
 }
 
+/** Where entry `at`'s id bytes start in a plain run's view (after the id's u16 length). */
+function idStartOf(view: Buffer, entries: number, at: number): number {
+  return entries + view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * at) + 2;
+}
+
+/** Where the id whose bytes start at `start` ends. */
+function idEndOf(view: Buffer, start: number): number {
+  return start + view.readUInt16LE(start - 2);
+}
+
 function plainRunId(view: Buffer, entries: number, at: number): { id: string; end: number } {
-  const start = entries + view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * at);
-  const length = view.readUInt16LE(start);
-  return { id: view.toString('utf8', start + 2, start + 2 + length), end: start + 2 + length };
+  const start = idStartOf(view, entries, at);
+  const end = idEndOf(view, start);
+  return { id: view.toString('utf8', start, end), end };
 }
 
 /** The record of `id` in a plain run's value, if the run holds it. */
@@ -172,9 +182,8 @@ export class PlainRunCursor {
     return this.idStart === -1 ? null : this.view.toString('utf8', this.idStart, this.idEnd);
   }
   private locate(): void {
-    const start = this.entries + this.view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * this.at);
-    this.idStart = start + 2;
-    this.idEnd = start + 2 + this.view.readUInt16LE(start);
+    this.idStart = idStartOf(this.view, this.entries, this.at);
+    this.idEnd = idEndOf(this.view, this.idStart);
   }
   /** Appends the current entry's bytes (its id and record) to `out` and moves to the next. */
   copyTo(out: PlainRunBuilder): void {
