@@ -106,27 +106,41 @@ export function batchIdsOf(spec: BatchIdsSpec): string[] {
   return flatIds(ids);
 }
 
-/** `ids` (each 36 characters) as slices of one string joined from them. A template leaves each id
- * a chain of pieces: it stays alive, copied by each young-generation GC, for as long as its batch
- * is in flight, and the ledger's first look at it (a pattern test) must first copy it into one
- * string. Ids a service receives (parsed from a request, or from crypto.randomUUID) are whole
- * strings already. */
+/** Ids per string that a batch's ids are cut from: a string of 128 KB or more goes to V8's
+ * large-object space, which costs about ten times as much to create (column-text.ts in the
+ * ledger has the figures); 1,024 ids of up to 40 characters stay well below it. */
+const idsPerText = 1_024;
+
+/** `ids` (each 36 characters) as slices of strings joined from them, idsPerText ids each. A
+ * template leaves each id a chain of pieces: it stays alive, copied by each young-generation GC,
+ * for as long as its batch is in flight, and the ledger's first look at it (a pattern test) must
+ * first copy it into one string. Ids a service receives (parsed from a request, or from
+ * crypto.randomUUID) are whole strings already. */
 function flatIds(ids: string[]): string[] {
-  const text = ids.join('');
-  for (let item = 0; item < ids.length; item++) ids[item] = text.slice(item * 36, (item + 1) * 36);
+  for (let from = 0; from < ids.length; from += idsPerText) {
+    const to = Math.min(ids.length, from + idsPerText);
+    const text = ids.slice(from, to).join('');
+    for (let item = from; item < to; item++)
+      ids[item] = text.slice((item - from) * 36, (item - from + 1) * 36);
+  }
   return ids;
 }
 
-/** Ordered ids for transfers first .. first + size - 1, cut from one string built for the batch:
- * each id is then one slice of it, instead of the chain of pieces a padded template leaves, which
- * stay alive (and are copied by each young-generation GC) for as long as the batch is in flight. */
+/** Ordered ids for transfers first .. first + size - 1, cut from strings built for the batch,
+ * idsPerText ids each: each id is then one slice of one, instead of the chain of pieces a padded
+ * template leaves, which stay alive (and are copied by each young-generation GC) for as long as
+ * the batch is in flight. */
 function orderedBatchIds(runId: string, first: number, size: number): string[] {
   const prefix = orderedIdPrefix(runId);
   const width = prefix.length + counterDigits;
-  const counters = new Array<string>(size);
-  for (let item = 0; item < size; item++) counters[item] = counterText(first + item);
-  const text = prefix + counters.join(prefix);
   const ids = new Array<string>(size);
-  for (let item = 0; item < size; item++) ids[item] = text.slice(item * width, (item + 1) * width);
+  for (let from = 0; from < size; from += idsPerText) {
+    const to = Math.min(size, from + idsPerText);
+    const counters = new Array<string>(to - from);
+    for (let item = from; item < to; item++) counters[item - from] = counterText(first + item);
+    const text = prefix + counters.join(prefix);
+    for (let item = from; item < to; item++)
+      ids[item] = text.slice((item - from) * width, (item - from + 1) * width);
+  }
   return ids;
 }

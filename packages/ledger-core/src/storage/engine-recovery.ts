@@ -34,10 +34,12 @@ const HISTORY_INCOMPLETE = 'historyIncomplete';
  * Version 5 keeps random-id plain transfers in scattered runs (scattered-run.ts), which an older
  * build would not look in, and logs account status events (frozen, unfrozen, closed), which an
  * older build could not decode.
+ * Version 6 writes log records whose transfer columns may be cut into pieces (column-text.ts,
+ * record version 5), which an older build could not decode.
  * A build reads every version up to its own, raises the stored one on open, and refuses a newer
  * one: an older build would miss what a newer layout stores elsewhere. */
 const FORMAT_VERSION = 'formatVersion';
-export const shardFormatVersion = 5;
+export const shardFormatVersion = 6;
 
 type ShardIdentity = NonNullable<ShardEngineOptions['identity']>;
 

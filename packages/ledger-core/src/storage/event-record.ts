@@ -37,13 +37,14 @@ export interface EventRecord {
   readonly events: readonly LedgerEvent[];
 }
 
-/** A stored record. Version 4 is written: transfer columns nested, saga events as tuples
- * (saga-codec.ts), and a checksum of the record as its first field, `crc` (record-checksum.ts).
- * Versions 3 and 2 are read too: version 3 is version 4 without `crc`; version 2 is version 3
- * without `sagas`, its saga events in `others`, whole. */
+/** A stored record. Version 5 is written: transfer columns nested, each column's text one string
+ * or pieces (column-text.ts), saga events as tuples (saga-codec.ts), and a checksum of the record
+ * as its first field, `crc` (record-checksum.ts). Versions 4, 3 and 2 are read too: version 4 is
+ * version 5 with every column one string; version 3 is version 4 without `crc`; version 2 is
+ * version 3 without `sagas`, its saga events in `others`, whole. */
 interface ColumnarRecord {
   readonly crc?: number;
-  readonly v: 2 | 3 | 4;
+  readonly v: 2 | 3 | 4 | 5;
   readonly first: number;
   readonly count: number;
   /** Base timestamp; TransferCreated timestamps are base + offset (offsets < 2^53 ns). */
@@ -181,7 +182,7 @@ export class EventRecordBuilder {
     const columnar: ColumnarRecord = {
       // First: sealChecksum fills it in over every byte after it.
       crc: CHECKSUM_PLACEHOLDER,
-      v: 4,
+      v: 5,
       first: this.first,
       count: this.count,
       base: this.base,
@@ -227,7 +228,7 @@ export function decodeEventRecord(buffer: Uint8Array): EventRecord {
   if (
     record === null ||
     typeof record !== 'object' ||
-    (record.v !== 2 && record.v !== 3 && record.v !== 4) ||
+    (record.v !== 2 && record.v !== 3 && record.v !== 4 && record.v !== 5) ||
     typeof record.first !== 'number'
   ) {
     throw new LedgerError('STORAGE_CORRUPT', {
@@ -235,8 +236,9 @@ export function decodeEventRecord(buffer: Uint8Array): EventRecord {
       version: String(record?.v),
     });
   }
-  // A version 4 record whose checksum field is gone was changed: it is not read unchecked.
-  if (record.v === 4 && !hasChecksum(buffer))
+  // A record of version 4 or later whose checksum field is gone was changed: it is not read
+  // unchecked.
+  if (record.v >= 4 && !hasChecksum(buffer))
     throw new LedgerError('STORAGE_CORRUPT', { problem: 'log record lost its checksum' });
   const events: LedgerEvent[] = new Array(record.count);
   for (const [index, event] of record.others)

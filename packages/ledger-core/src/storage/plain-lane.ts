@@ -11,6 +11,7 @@ import { findInPlainRun, plainRunBytes, writePlainRun } from './plain-run.js';
 import { ValueArena } from './value-arena.js';
 import { runFilter, scatteredChunkEntries, type BuiltRun } from './scattered-run.js';
 import type { EventRecordBuilder } from './event-record.js';
+import { isAsciiColumn } from './column-text.js';
 import { isAscii, type KnownIds } from './known-ids.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import { indexAtOrBelow, searchAscending, sortedOrder } from './sorted-ids.js';
@@ -226,9 +227,7 @@ export function runPlainLane(
   const sameCurrency = input.sameCurrency;
   const currencies = sameCurrency === null ? input.currencies : null;
   const amounts = input.columns.amounts;
-  // One native pass instead of isAscii per id: UTF-8 is longer than UTF-16 exactly when a code
-  // unit is above 0x7f.
-  const idsAscii = Buffer.byteLength(input.columns.ids, 'utf8') === input.columns.ids.length;
+  const idsAscii = isAsciiColumn(input.columns.ids);
   // Whether state.lastTimestamp trails events the lane applied (it is set lazily).
   let timestampBehind = false;
   let column = 0;

@@ -1,19 +1,19 @@
 // Transfers laid out by column: the one layout shared by the event log's records
 // (event-record.ts) and the thread wire format (batch-codec.ts). Packing thousands of small
-// objects with msgpackr costs ~1.4 us each here; joined id strings and a Float64Array of amounts
-// cost ~0.1 us per transfer.
+// objects with msgpackr costs ~1.4 us each here; joined id strings (column-text.ts) and a
+// Float64Array of amounts cost ~0.1 us per transfer.
 // Ids can't contain '\n' (control characters are invalid ids), so it is a safe separator.
 
-import { assert } from '../assert.js';
 import { SAFE_BIG } from '../limits.js';
 import type { Metadata, TransferSpec } from '../domain/types.js';
 import { isValidCurrency, isValidId, type TransferInput } from '../domain/validate.js';
+import { joinColumn, sameValue, splitColumn, type ColumnText } from './column-text.js';
 
 export interface TransferColumns {
-  readonly ids: string;
-  readonly debits: string;
-  readonly credits: string;
-  readonly currencies: string;
+  readonly ids: ColumnText;
+  readonly debits: ColumnText;
+  readonly credits: ColumnText;
+  readonly currencies: ColumnText;
   /** Exact below 2^53; -1 where the amount is in `bigAmounts`. */
   readonly amounts: Float64Array;
   readonly bigAmounts: Record<number, bigint> | null;
@@ -164,21 +164,15 @@ export class TransferColumnsBuilder {
 
   build(): TransferColumns {
     return {
-      ids: this.ids.join('\n'),
-      debits: this.debits.join('\n'),
-      credits: this.credits.join('\n'),
-      currencies: this.currencies.join('\n'),
+      ids: joinColumn(this.ids),
+      debits: joinColumn(this.debits),
+      credits: joinColumn(this.credits),
+      currencies: joinColumn(this.currencies),
       amounts: this.amounts.subarray(0, this.ids.length),
       bigAmounts: this.bigAmounts,
       extras: this.extras,
     };
   }
-}
-
-function split(text: string, count: number): string[] {
-  const parts = count === 0 ? [] : text.split('\n');
-  assert(parts.length === count, 'columns agree');
-  return parts;
 }
 
 /** Reads specs back, column by column. The split columns are public for the engine's plain-
@@ -200,39 +194,24 @@ export class TransferColumnsReader {
   }
 
   get ids(): string[] {
-    return (this.splitIds ??= split(this.columns.ids, this.count));
+    return (this.splitIds ??= splitColumn(this.columns.ids, this.count));
   }
   get debits(): string[] {
-    return (this.splitDebits ??= split(this.columns.debits, this.count));
+    return (this.splitDebits ??= splitColumn(this.columns.debits, this.count));
   }
   get credits(): string[] {
-    return (this.splitCredits ??= split(this.columns.credits, this.count));
+    return (this.splitCredits ??= splitColumn(this.columns.credits, this.count));
   }
   get currencies(): string[] {
-    return (this.splitCurrencies ??= split(this.columns.currencies, this.count));
+    return (this.splitCurrencies ??= splitColumn(this.columns.currencies, this.count));
   }
 
   /** The currency of every transfer when all have the same one (the usual batch), else null;
    * found without splitting the column: the lane then hands one string, whose hash V8 caches,
    * to every currency check and totals lookup. */
   get sameCurrency(): string | null {
-    if (this.sameCurrencyOf === undefined) {
-      const text = this.columns.currencies;
-      const count = this.count;
-      let same: string | null = null;
-      if (count > 0) {
-        const end = text.indexOf('\n');
-        const first = end < 0 ? text : text.slice(0, end);
-        // Segments never contain '\n': the column is `first` count times exactly when it equals
-        // first + ('\n' + first) x (count - 1).
-        if (
-          text.length === count * (first.length + 1) - 1 &&
-          text === first + `\n${first}`.repeat(count - 1)
-        )
-          same = first;
-      }
-      this.sameCurrencyOf = same;
-    }
+    if (this.sameCurrencyOf === undefined)
+      this.sameCurrencyOf = sameValue(this.columns.currencies, this.count);
     return this.sameCurrencyOf;
   }
 
