@@ -5,10 +5,11 @@
 // runner actually sends (a fast runner may send millions of transfers; a slow one a few
 // thousand). Generating a batch of 8,190 costs about a millisecond here.
 
-import { createPrng, type Prng } from './prng.js';
+import { createPrng } from './prng.js';
 import { batchIdsOf, counterDigits, orderedIdOf, type IdKind } from './transfer-ids.js';
 import type { AccountInput, TransferInput } from './target.js';
 import { createZipfSampler, type ZipfSampler } from './zipf.js';
+import { groupByShard, pickAnyCredit, pickCredit, shuffledIndexes } from './account-draws.js';
 
 /** TigerBeetle's batch size, the default of the `standard` scenario. */
 export const batchSizeDefault = 8190;
@@ -22,7 +23,6 @@ export const transferCountDefault = 1_000_000_000;
 const materializedTransferCountMax = 10_000_000;
 /** Recently generated batches kept (PostgreSQL asks for one batch 8,190 times in a row). */
 const batchCacheSize = 8;
-const retryCountMax = 10_000;
 
 export interface WorkloadOptions {
   readonly seed: number;
@@ -185,8 +185,14 @@ function shapeOf(
   };
 }
 
+/** Transfers generated at once for batches smaller than this (blockOf). */
+const blockTransfers = batchSizeDefault;
+
 /** `batch(index)`: each batch generated on first use from its own seed, the latest
- * `batchCacheSize` kept. */
+ * `batchCacheSize` kept. Batches smaller than a block (single-calls: one transfer each) are cut
+ * from blocks generated whole, each block from its own seed: generating a batch costs a few
+ * microseconds whatever its size (two PRNG streams, four arrays), which for one transfer per call
+ * cost the harness as much as the ledger's own work per call. */
 function batchSource(
   shape: Shape,
   spec: {
@@ -198,24 +204,57 @@ function batchSource(
   },
 ): (index: number) => WorkloadBatch {
   const { batchSize, transferCount, batchCount } = spec;
+  const perBlock = Math.max(1, Math.floor(blockTransfers / batchSize));
+  const blockSize = perBlock * batchSize;
   const cache = new Map<number, WorkloadBatch>();
-  return (index: number): WorkloadBatch => {
-    if (!Number.isInteger(index) || index < 0 || index >= batchCount)
-      throw new Error(`no batch ${index} (workload has ${batchCount})`);
+  /** Block `index` (transfers index * blockSize onwards), generated on first use. */
+  const block = (index: number): WorkloadBatch => {
     const cached = cache.get(index);
     if (cached !== undefined) return cached;
-    const size = Math.min(batchSize, transferCount - index * batchSize);
+    const first = index * blockSize;
     const made = generateBatch({
       shape,
       seed: spec.seed,
       index,
-      first: index * batchSize,
-      size,
+      first,
+      size: Math.min(blockSize, transferCount - first),
       accountCount: spec.accountCount,
     });
     if (cache.size >= batchCacheSize) cache.delete(cache.keys().next().value as number);
     cache.set(index, made);
     return made;
+  };
+  return (index: number): WorkloadBatch => {
+    if (!Number.isInteger(index) || index < 0 || index >= batchCount)
+      throw new Error(`no batch ${index} (workload has ${batchCount})`);
+    const whole = block(Math.floor(index / perBlock));
+    if (perBlock === 1) return whole;
+    return cutBatch(shape, whole, index, (index % perBlock) * batchSize, batchSize);
+  };
+}
+
+/** Batch `index`: `size` transfers (fewer at the workload's end) of `block` from `from`. */
+function cutBatch(
+  shape: Shape,
+  block: WorkloadBatch,
+  index: number,
+  from: number,
+  size: number,
+): WorkloadBatch {
+  const to = Math.min(block.ids.length, from + size);
+  const debit = block.debit.subarray(from, to);
+  const credit = block.credit.subarray(from, to);
+  let crossShardCount = 0;
+  for (let item = 0; item < to - from; item++)
+    if (shape.shardOfIndex[debit[item] as number] !== shape.shardOfIndex[credit[item] as number])
+      crossShardCount++;
+  return {
+    index,
+    ids: block.ids.slice(from, to),
+    debit,
+    credit,
+    amount: block.amount.subarray(from, to),
+    crossShardCount,
   };
 }
 
@@ -282,60 +321,6 @@ function checkOptions(
     throw new Error('crossShardRatio must be in [0, 1]');
   if (crossShardRatio > 0 && options.shardOf === undefined)
     throw new Error('crossShardRatio needs shardOf');
-}
-
-function groupByShard(shardOfIndex: Uint32Array): Map<number, Uint32Array> {
-  const lists = new Map<number, number[]>();
-  shardOfIndex.forEach((shard, index) => {
-    const list = lists.get(shard);
-    if (list === undefined) lists.set(shard, [index]);
-    else list.push(index);
-  });
-  return new Map([...lists].map(([shard, list]) => [shard, Uint32Array.from(list)]));
-}
-
-function shuffledIndexes(count: number, prng: Prng): Uint32Array {
-  const indexes = Uint32Array.from({ length: count }, (_, index) => index);
-  for (let index = count - 1; index > 0; index--) {
-    const other = prng.nextBelow(index + 1);
-    const value = indexes[index] as number;
-    indexes[index] = indexes[other] as number;
-    indexes[other] = value;
-  }
-  return indexes;
-}
-
-interface PickCredit {
-  readonly debitIndex: number;
-  readonly cross: boolean;
-  readonly prng: Prng;
-  readonly shardOfIndex: Uint32Array;
-  readonly byShard: Map<number, Uint32Array>;
-  readonly accountCount: number;
-}
-
-/** A credit account != debit, drawn from all accounts. */
-function pickAnyCredit(debitIndex: number, prng: Prng, accountCount: number): number {
-  // Uniform over the other accountCount - 1 accounts: skip the debit's own index.
-  const candidate = prng.nextBelow(accountCount - 1);
-  return candidate >= debitIndex ? candidate + 1 : candidate;
-}
-
-/** A credit account != debit, on the debit's shard (cross false) or on another one (cross true). */
-function pickCredit(pick: PickCredit): number {
-  const debitShard = pick.shardOfIndex[pick.debitIndex] as number;
-  const sameShard = pick.byShard.get(debitShard) as Uint32Array;
-  for (let attempt = 0; attempt < retryCountMax; attempt++) {
-    const candidate = pick.cross
-      ? pick.prng.nextBelow(pick.accountCount)
-      : (sameShard[pick.prng.nextBelow(sameShard.length)] as number);
-    if (candidate === pick.debitIndex) continue;
-    if (pick.cross && pick.shardOfIndex[candidate] === debitShard) continue;
-    return candidate;
-  }
-  throw new Error(
-    `no credit account found for ${pick.debitIndex} (shard ${debitShard} too small?)`,
-  );
 }
 
 /** The accounts as the ledger takes them. */

@@ -19,6 +19,40 @@ describe('generateWorkload', () => {
     expect(other.batches).not.toEqual(first.batches);
   });
 
+  it('cuts small batches from blocks: one-transfer batches are the standard batches transfer by transfer', () => {
+    const options = {
+      seed: 5,
+      accountCount: 50,
+      transferCount: 8190 + 100,
+      shardOf: hashShardOf(2),
+    };
+    const standard = generateWorkload(options);
+    const single = generateWorkload({ ...options, batchSize: 1 });
+    const sevens = generateWorkload({ ...options, batchSize: 7 });
+    expect(single.batchCount).toBe(8190 + 100);
+    let cross = 0;
+    for (const unit of [0, 1, 4_000, 8_189, 8_190, 8_289]) {
+      const whole = standard.batch(Math.floor(unit / 8190));
+      const item = unit % 8190;
+      const batch = single.batch(unit);
+      expect(batch.index).toBe(unit);
+      expect([...batch.ids]).toEqual([whole.ids[item]]);
+      expect([batch.debit[0], batch.credit[0], batch.amount[0]]).toEqual([
+        whole.debit[item],
+        whole.credit[item],
+        whole.amount[item],
+      ]);
+    }
+    for (const batch of single.batches) cross += batch.crossShardCount;
+    expect(cross).toBe(standard.batches.reduce((sum, batch) => sum + batch.crossShardCount, 0));
+    expect(cross).toBeGreaterThan(0);
+    // 8,190 is 1,170 batches of 7: a block holds them all, and the last batch is cut short.
+    expect(sevens.batches.flatMap((batch) => [...batch.ids])).toEqual(
+      standard.batches.flatMap((batch) => [...batch.ids]),
+    );
+    expect(sevens.batch(sevens.batchCount - 1).ids.length).toBe(2);
+  });
+
   it('never pairs an account with itself and keeps amounts in 1..1000', () => {
     const workload = generateWorkload({
       seed: 1,
