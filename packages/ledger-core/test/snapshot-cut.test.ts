@@ -3,12 +3,13 @@
 // statuses, holds and the account order. Method: a state built with evolve; between every two
 // slices the encoder's pause applies more events (postings on many accounts, one account made
 // wide, one frozen, new accounts); the decoded body, restored, is compared with a full copy of
-// the state taken at the cut (captureState, what verify() uses).
+// the state taken at the cut (captureState, what verify() uses). Accounts are stored by column;
+// a body whose accounts are stored one record each, as earlier builds wrote it, still restores.
 import { describe, expect, it } from 'vitest';
 import { evolve } from '../src/domain/evolve.js';
 import { initialState, type LedgerState } from '../src/domain/state.js';
 import type { LedgerEvent, TransferSpec } from '../src/domain/types.js';
-import { cutState, decodeBody, encodeCut } from '../src/storage/snapshot-cut.js';
+import { cutState, decodeBody, encodeCut, snapshotPackr } from '../src/storage/snapshot-cut.js';
 import { captureState, restoreState } from '../src/storage/snapshot-store.js';
 import { accountView } from '../src/storage/account-view.js';
 
@@ -104,5 +105,56 @@ describe('a snapshot cut, encoded while the state changes', () => {
     expect(viewOf(restored)).toEqual(expected);
     // And the state did change meanwhile: the comparison could have failed.
     expect(viewOf(restoreState(captureState(state)))).not.toEqual(expected);
+  });
+
+  it('keeps every field of every account by column, and still reads account records', async () => {
+    const state = initialState();
+    const apply = applier(state);
+    // More than one slice of 4,096; ids with non-ASCII letters, several currencies and scales,
+    // flags and metadata on some accounts.
+    for (let index = 0; index < 9_000; index += 1) {
+      const currency = index % 3 === 0 ? 'EUR' : index % 3 === 1 ? 'USDC/6' : 'JPY';
+      apply({
+        type: 'AccountCreated',
+        account: {
+          id: index % 10 === 0 ? `kónto-${index}` : id(index),
+          currency,
+          scale: currency === 'USDC/6' ? 6 : currency === 'JPY' ? 0 : 2,
+          flags: index % 7 === 0 ? 4 : 0,
+          metadata: index % 11 === 0 ? { owner: `o-${index}`, note: 'ü' } : null,
+        },
+      });
+    }
+    const expected = viewOf(restoreState(captureState(state)));
+    const body = await encodeCut(
+      cutState(state),
+      (accountId) => state.accounts.get(accountId)?.ordinal ?? -1,
+      async () => undefined,
+    );
+    expect(viewOf(restoreState(decodeBody(Buffer.concat(body.slices))))).toEqual(expected);
+    // Stored by column: the head, then three account slices of up to 4,096, each one value.
+    const values = snapshotPackr.unpackMultiple(Buffer.concat(body.slices)) as unknown[];
+    expect(values.slice(1, 4).map((slice) => (slice as { count: number }).count)).toEqual([
+      4_096, 4_096, 808,
+    ]);
+    // The same state as earlier builds stored it: account records, ordinals as numbers.
+    const payload = captureState(state);
+    const records = payload.accounts.map((account) => ({
+      ...account,
+      counters: { small: [...account.counters.small], wide: account.counters.wide },
+    }));
+    const { accounts: _accounts, accountOrder, ...head } = payload;
+    const older = Buffer.concat([
+      snapshotPackr.pack({ ...head, accounts: records.length, ordered: true }),
+      snapshotPackr.pack(records.slice(0, 5_000)),
+      snapshotPackr.pack(records.slice(5_000)),
+      ...(accountOrder ?? []).map(([currency, ids]) =>
+        snapshotPackr.pack([
+          currency,
+          (ids as string[]).map((accountId) => state.accounts.get(accountId)?.ordinal),
+        ]),
+      ),
+    ]);
+    expect(viewOf(restoreState(decodeBody(older)))).toEqual(expected);
   });
 });

@@ -8,16 +8,20 @@
 //
 // Body of format 3, a sequence of msgpack values:
 //   head { lastSequence, lastTimestamp, pending, reservations, totals, accounts: count,
-//          ordered: boolean }
-//   account slices: AccountPayload[], in ordinal order, `accounts` in all
-//   order slices (when `ordered`): [currency, ordinals[]], each currency's in id order
+//          ordered: boolean, columns: boolean }
+//   account slices, in ordinal order, `accounts` in all: AccountColumns (account-columns.ts)
+//     when `columns`, else AccountPayload[] (what earlier builds wrote)
+//   order slices (when `ordered`): [currency, ordinals], each currency's in id order; the
+//     ordinals the bytes of a Uint32Array when `columns`, else a number[]
 
 import { createHash, type Hash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
-import { COUNTER_ROW_SHIFT, COUNTER_ROWS_PER_CHUNK, counterData } from '../domain/balance.js';
+import { COUNTER_ROW_SHIFT, counterData } from '../domain/balance.js';
 import type { AccountState, LedgerState } from '../domain/state.js';
 import type { AccountPayload, SnapshotPayload } from './snapshot-store.js';
+import { accountColumns, accountsOfColumns, accountsPerColumnSlice } from './account-columns.js';
+import type { AccountColumns } from './account-columns.js';
 
 export const snapshotPackr = new Packr({
   useRecords: true,
@@ -26,8 +30,7 @@ export const snapshotPackr = new Packr({
   structuredClone: false,
 });
 
-/** Accounts per slice, and account ids per order slice: a slice costs a few ms to encode. */
-const accountsPerSlice = 2_048;
+/** Account ids per order slice: a slice costs a few ms to encode. */
 const orderedPerSlice = 16_384;
 
 /** What the pause copies. */
@@ -81,21 +84,6 @@ export function cutState(state: LedgerState): StateCut {
   };
 }
 
-function accountPayload(cut: StateCut, account: AccountState): AccountPayload {
-  const ordinal = account.ordinal;
-  const values = cut.rows[ordinal >>> COUNTER_ROW_SHIFT];
-  const at = 4 * (ordinal & (COUNTER_ROWS_PER_CHUNK - 1));
-  assert(values !== undefined, "an account's counters are in the rows");
-  const small = [
-    values[at] as number,
-    values[at + 1] as number,
-    values[at + 2] as number,
-    values[at + 3] as number,
-  ];
-  const { counters: _counters, ...fields } = account;
-  return { ...fields, counters: { small, wide: cut.wide.get(ordinal) ?? null } };
-}
-
 /** The encoded body: its slices, their total size, and its sha256. */
 export interface EncodedBody {
   readonly slices: Buffer[];
@@ -128,26 +116,20 @@ export async function encodeCut(
   pause: () => Promise<void>,
 ): Promise<EncodedBody> {
   const writer = new BodyWriter();
-  writer.add({ ...cut.head, accounts: cut.accounts.length, ordered: true });
-  for (let start = 0; start < cut.accounts.length; start += accountsPerSlice) {
+  writer.add({ ...cut.head, accounts: cut.accounts.length, ordered: true, columns: true });
+  for (let start = 0; start < cut.accounts.length; start += accountsPerColumnSlice) {
     await pause();
-    const end = Math.min(cut.accounts.length, start + accountsPerSlice);
-    const slice: AccountPayload[] = [];
-    for (let index = start; index < end; index += 1) {
-      const account = cut.accounts[index] as AccountState;
-      assert(account.ordinal === index, 'accounts in ordinal order');
-      slice.push(accountPayload(cut, account));
-    }
-    writer.add(slice);
+    const end = Math.min(cut.accounts.length, start + accountsPerColumnSlice);
+    writer.add(accountColumns(cut.accounts.slice(start, end), start, cut.rows, cut.wide));
   }
   for (const [currency, ids] of cut.order) {
     for (let start = 0; start < ids.length; start += orderedPerSlice) {
       await pause();
       const end = Math.min(ids.length, start + orderedPerSlice);
-      const ordinals: number[] = [];
+      const ordinals = new Uint32Array(end - start);
       for (let index = start; index < end; index += 1)
-        ordinals.push(ordinalOf(ids[index] as string));
-      writer.add([currency, ordinals]);
+        ordinals[index - start] = ordinalOf(ids[index] as string);
+      writer.add([currency, new Uint8Array(ordinals.buffer)]);
     }
   }
   return writer.finish();
@@ -156,24 +138,37 @@ export async function encodeCut(
 /** The payload of a format-3 body. */
 export function decodeBody(body: Uint8Array): SnapshotPayload {
   const values = snapshotPackr.unpackMultiple(body) as unknown[];
-  const head = values[0] as SnapshotPayload & { accounts: number; ordered: boolean };
+  const head = values[0] as SnapshotPayload & {
+    accounts: number;
+    ordered: boolean;
+    columns?: boolean;
+  };
   assert(typeof head.accounts === 'number', 'a snapshot body starts with its head');
   const accounts: AccountPayload[] = [];
   let at = 1;
   while (accounts.length < head.accounts) {
-    const slice = values[at++] as AccountPayload[];
-    assert(Array.isArray(slice), 'an account slice');
-    for (const account of slice) accounts.push(account);
+    const slice = values[at++];
+    if (head.columns === true)
+      for (const account of accountsOfColumns(slice as AccountColumns, accounts.length))
+        accounts.push(account);
+    else {
+      assert(Array.isArray(slice), 'an account slice');
+      for (const account of slice as AccountPayload[]) accounts.push(account);
+    }
   }
   assert(accounts.length === head.accounts, 'the account slices hold every account');
   const byCurrency = new Map<string, number[]>();
   for (; at < values.length; at += 1) {
-    const [currency, ordinals] = values[at] as [string, number[]];
+    const [currency, stored] = values[at] as [string, number[] | Uint8Array];
+    const ordinals =
+      stored instanceof Uint8Array
+        ? new Uint32Array(new Uint8Array(stored).buffer)
+        : (stored as number[]);
     const list = byCurrency.get(currency) ?? [];
     if (list.length === 0) byCurrency.set(currency, list);
     for (const ordinal of ordinals) list.push(ordinal);
   }
-  const { ordered, accounts: _count, ...rest } = head;
+  const { ordered, accounts: _count, columns: _columns, ...rest } = head;
   return {
     ...rest,
     accounts,
