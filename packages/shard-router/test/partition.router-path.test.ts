@@ -90,14 +90,36 @@ describe('AccountShardMemo', () => {
     const memo = new AccountShardMemo({ partitions, sizeMax: 10 });
     let sizeMax = 0;
     for (let round = 0; round < 3; round++) {
-      for (let index = 0; index < 25; index++) {
-        const id = `acct-${index}`;
+      // Each id asked twice in a row: half the lookups hit, so the memo pays and keeps filling.
+      for (let index = 0; index < 50; index++) {
+        const id = `acct-${index >> 1}`;
         expect(memo.shardOfValid(id)).toBe(partitions.shardOf(id));
         sizeMax = Math.max(sizeMax, memo.size);
       }
     }
+    expect(memo.asked).toBe(true);
     expect(sizeMax).toBe(10);
     expect(accountShardMemoSizeMax).toBeGreaterThanOrEqual(limits.batchSizeMax);
+  });
+
+  it('stops asking itself while the ids in use are many more than it holds, and asks again once they are few', () => {
+    const partitions = PartitionMap.even({ shards: 3 });
+    const memo = new AccountShardMemo({ partitions, sizeMax: 64 });
+    const check = (id: string): void => {
+      expect(memo.shardOfValid(id)).toBe(partitions.shardOf(id));
+    };
+    // Few ids, asked again and again: it pays.
+    for (let round = 0; round < 20; round++)
+      for (let index = 0; index < 32; index++) check(`a-${index}`);
+    expect(memo.asked).toBe(true);
+    // Ten thousand ids, each once: almost every lookup misses, so it stops being asked.
+    for (let index = 0; index < 10_000; index++) check(`b-${index}`);
+    expect(memo.asked).toBe(false);
+    expect(memo.size).toBeLessThanOrEqual(64);
+    // Back to few ids: the sampled lookups find them, and it is asked for every id again.
+    for (let round = 0; round < 200; round++)
+      for (let index = 0; index < 8; index++) check(`c-${index}`);
+    expect(memo.asked).toBe(true);
   });
 
   it('refuses a bound below one id', () => {
