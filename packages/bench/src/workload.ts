@@ -185,7 +185,7 @@ function shapeOf(
   };
 }
 
-/** Transfers generated at once for batches smaller than this (blockOf). */
+/** Transfers generated at once for batches smaller than this (batchSource). */
 const blockTransfers = batchSizeDefault;
 
 /** `batch(index)`: each batch generated on first use from its own seed, the latest
