@@ -36,8 +36,8 @@ export interface AccountColumns {
   readonly metadata: [number, Metadata][];
 }
 
-/** The bytes of `array` (a view, no copy). */
-function bytesOf(array: ArrayBufferView): Uint8Array {
+/** The bytes of `array` (a view, no copy): how a typed array goes into a snapshot. */
+export function bytesOf(array: ArrayBufferView): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 
@@ -87,8 +87,9 @@ export function accountColumns(
   };
 }
 
-/** `bytes` copied into a new, aligned array of `count` elements of `Type`. */
-function aligned<T>(
+/** `bytes` copied into a new, aligned array of `count` elements of `Type`: how a typed array
+ * comes out of a snapshot (its bytes may start at any offset of the file's buffer). */
+export function aligned<T>(
   bytes: unknown,
   count: number,
   width: number,

@@ -20,7 +20,13 @@ import { assert } from '../assert.js';
 import { COUNTER_ROW_SHIFT, counterData } from '../domain/balance.js';
 import type { AccountState, LedgerState } from '../domain/state.js';
 import type { AccountPayload, SnapshotPayload } from './snapshot-store.js';
-import { accountColumns, accountsOfColumns, accountsPerColumnSlice } from './account-columns.js';
+import {
+  accountColumns,
+  accountsOfColumns,
+  accountsPerColumnSlice,
+  aligned,
+  bytesOf,
+} from './account-columns.js';
 import type { AccountColumns } from './account-columns.js';
 
 export const snapshotPackr = new Packr({
@@ -129,7 +135,7 @@ export async function encodeCut(
       const ordinals = new Uint32Array(end - start);
       for (let index = start; index < end; index += 1)
         ordinals[index - start] = ordinalOf(ids[index] as string);
-      writer.add([currency, new Uint8Array(ordinals.buffer)]);
+      writer.add([currency, bytesOf(ordinals)]);
     }
   }
   return writer.finish();
@@ -162,7 +168,7 @@ export function decodeBody(body: Uint8Array): SnapshotPayload {
     const [currency, stored] = values[at] as [string, number[] | Uint8Array];
     const ordinals =
       stored instanceof Uint8Array
-        ? new Uint32Array(new Uint8Array(stored).buffer)
+        ? aligned(stored, stored.byteLength / 4, 4, Uint32Array)
         : (stored as number[]);
     const list = byCurrency.get(currency) ?? [];
     if (list.length === 0) byCurrency.set(currency, list);
