@@ -32,7 +32,11 @@ export {
 export { corruptionOf } from './storage/corruption.js';
 export { readerPids } from './storage/reader-table.js';
 export { syncDir, writeFileAtomic } from './storage/durable-files.js';
-export { decodeEventRecord } from './storage/event-record.js';
+export {
+  decodeEventRecord,
+  readEventRecord,
+  type EventRecordReader,
+} from './storage/event-record.js';
 export { IdFilter, type IdFilterSnapshot } from './storage/id-filter.js';
 export { LogRestorer, type LogTail } from './storage/log-restore.js';
 export type { ShardIdentityExpectation } from './storage/shard-identity.js';

@@ -4,7 +4,11 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { type TransferSpec } from '../src/index.js';
-import { decodeEventRecord, encodeEventRecord } from '../src/storage/event-record.js';
+import {
+  decodeEventRecord,
+  encodeEventRecord,
+  readEventRecord,
+} from '../src/storage/event-record.js';
 import { encodePlainRun, findInPlainRun, lastIdOfPlainRun } from '../src/storage/plain-run.js';
 import { TransferColumnsBuilder, TransferColumnsReader } from '../src/storage/transfer-columns.js';
 import { BASE, sagaEvents, spec } from './fixtures/codec-fixtures.js';
@@ -15,6 +19,18 @@ describe('event records', () => {
     const decoded = decodeEventRecord(encodeEventRecord({ first: 17, events }));
     expect(decoded.first).toBe(17);
     expect(decoded.events).toEqual(events);
+  });
+
+  it('build each event of a record when asked for, in any order, each time anew', () => {
+    const events = sagaEvents();
+    const reader = readEventRecord(encodeEventRecord({ first: 5, events }));
+    expect(reader.first).toBe(5);
+    expect(reader.count).toBe(events.length);
+    for (let index = events.length - 1; index >= 0; index -= 1)
+      expect(reader.event(index)).toEqual(events[index]);
+    const transfer = events.findIndex((event) => event.type === 'TransferCreated');
+    expect(transfer).toBeGreaterThanOrEqual(0);
+    expect(reader.event(transfer)).not.toBe(reader.event(transfer));
   });
 
   it('decode version-2 records, whose saga events were stored whole', () => {

@@ -215,6 +215,68 @@ export class EventRecordBuilder {
 
 /** Decodes a stored record; STORAGE_CORRUPT when its checksum or its layout is wrong. */
 export function decodeEventRecord(buffer: Uint8Array): EventRecord {
+  const reader = readEventRecord(buffer);
+  const events: LedgerEvent[] = new Array(reader.count);
+  for (let index = 0; index < reader.count; index += 1) events[index] = reader.event(index);
+  return { first: reader.first, events };
+}
+
+/** A decoded record whose events are built one at a time, when asked for: a reader that walks a
+ * record (the change feed) makes each event as it hands it out, so the events die young instead
+ * of a whole record's living through a collection. */
+export class EventRecordReader {
+  /** The sequence of the record's first event. */
+  readonly first: number;
+  /** Its events: first .. first + count - 1. */
+  readonly count: number;
+  readonly #base: bigint;
+  readonly #offsets: Float64Array;
+  /** Per event, its transfer column, or -1 for an event stored whole (in #stored). */
+  readonly #columns: Int32Array;
+  readonly #stored: (LedgerEvent | undefined)[];
+  readonly #transfers: TransferColumnsReader;
+
+  constructor(record: ColumnarRecord) {
+    this.first = record.first;
+    this.count = record.count;
+    this.#base = record.base;
+    this.#offsets = record.offsets;
+    const stored: (LedgerEvent | undefined)[] = new Array(record.count);
+    for (const [index, event] of record.others)
+      stored[index] = event.type === 'AccountCreated' ? withScale(event) : event;
+    if (record.sagas !== undefined)
+      for (const [index, tuple] of record.sagas)
+        stored[index] = sagaEventFromTuple(tuple, record.base);
+    this.#stored = stored;
+    this.#transfers = new TransferColumnsReader(record.transfers);
+    const columns = new Int32Array(record.count);
+    let column = 0;
+    for (let index = 0; index < record.count; index += 1) {
+      if (stored[index] !== undefined) columns[index] = -1;
+      else {
+        columns[index] = column;
+        column += 1;
+      }
+    }
+    assert(column === this.#transfers.count, 'every column used');
+    this.#columns = columns;
+  }
+
+  /** The event at `index` (0 .. count - 1): a new object on each call for a transfer. */
+  event(index: number): LedgerEvent {
+    const column = this.#columns[index] as number;
+    if (column < 0) return this.#stored[index] as LedgerEvent;
+    const event: TransferCreated = {
+      type: 'TransferCreated',
+      timestamp: this.#base + BigInt(this.#offsets[column] as number),
+      transfer: this.#transfers.spec(column),
+    };
+    return event;
+  }
+}
+
+/** A log record's bytes, checked and decoded, its events built when asked for. */
+export function readEventRecord(buffer: Uint8Array): EventRecordReader {
   let record: ColumnarRecord | null;
   try {
     checkChecksum(buffer);
@@ -240,26 +302,7 @@ export function decodeEventRecord(buffer: Uint8Array): EventRecord {
   // unchecked.
   if (record.v >= 4 && !hasChecksum(buffer))
     throw new LedgerError('STORAGE_CORRUPT', { problem: 'log record lost its checksum' });
-  const events: LedgerEvent[] = new Array(record.count);
-  for (const [index, event] of record.others)
-    events[index] = event.type === 'AccountCreated' ? withScale(event) : event;
-  if (record.sagas !== undefined)
-    for (const [index, tuple] of record.sagas)
-      events[index] = sagaEventFromTuple(tuple, record.base);
-  const transfers = new TransferColumnsReader(record.transfers);
-  let column = 0;
-  for (let index = 0; index < record.count; index += 1) {
-    if (events[index] !== undefined) continue;
-    const event: TransferCreated = {
-      type: 'TransferCreated',
-      timestamp: record.base + BigInt(record.offsets[column] as number),
-      transfer: transfers.spec(column),
-    };
-    events[index] = event;
-    column += 1;
-  }
-  assert(column === transfers.count, 'every column used');
-  return { first: record.first, events };
+  return new EventRecordReader(record);
 }
 
 /** An AccountCreated as stored: accounts created before they recorded their scale take it from

@@ -1,27 +1,40 @@
 // One shard's side of the change feed: reads its durable log a page at a time (the shard client's
 // readNewRecords: encoded records, decoded here off the shard's thread) and hands out its events
 // after the cursor as ChangeEvents, moving the shard's balances (shard-balances.ts) as it goes.
-// It holds at most two pages: the one being handed out and the one read next. A change event and
-// its balances are made when taken, not when read, so they die young (cheap to collect).
+// It holds at most two pages: the one being handed out and the one read next. A page keeps its
+// records decoded but their events unbuilt: an event, its change event and its balances are made
+// when taken, not when read, so they die young (cheap to collect) instead of a page's thousands
+// living through a collection.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LedgerError, isLedgerError, type LedgerEvent } from '@shardledger/ledger-core';
-import { assert, decodeEventRecord } from '@shardledger/ledger-core/internals';
+import { LedgerError, isLedgerError } from '@shardledger/ledger-core';
+import {
+  assert,
+  readEventRecord,
+  type EventRecordReader,
+} from '@shardledger/ledger-core/internals';
 import type { ShardClient } from '../shard/shard-client.js';
 import type { ChangeEvent } from './change-types.js';
 import { ShardBalances } from './shard-balances.js';
 
-/** What one read of the log gave: the events `first` .. `first + events.length - 1` (none:
- * caught up). Whole records are kept, so pageSizeEvents or up to one record more. */
+/** Events `from` .. `to` - 1 of one record (indexes into it). */
+interface Segment {
+  readonly record: EventRecordReader;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** What one read of the log gave: `count` events in sequence order, record by record (none:
+ * caught up). Whole records are read, so pageSizeEvents or up to one record more. */
 interface Page {
-  readonly first: number;
-  readonly events: readonly LedgerEvent[];
+  readonly segments: readonly Segment[];
+  readonly count: number;
 }
 
 /** Pause before reading again a shard whose worker is being replaced. */
 const unavailablePauseMs = 50;
 
-const emptyPage: Page = Object.freeze({ first: 0, events: [] });
+const emptyPage: Page = Object.freeze({ segments: [], count: 0 });
 
 export class ShardChangeReader {
   readonly shard: number;
@@ -33,9 +46,12 @@ export class ShardChangeReader {
   readonly #after: number;
   /** The last sequence read (in the page in hand or the one read next). */
   #readThrough = 0;
-  /** The page being handed out, and the index of its next event. */
+  /** The page being handed out, the segment and record index of its next event, and the events
+   * taken from it. */
   #page: Page = emptyPage;
+  #segment = 0;
   #index = 0;
+  #taken = 0;
   /** The read of the next page, in flight or done. */
   #next: Promise<Page> | null = null;
   /** Events of the page read next, once read. */
@@ -58,19 +74,26 @@ export class ShardChangeReader {
   /** Events read from the log and not handed out yet (the rest of the page in hand and the page
    * read next): never more than two pages. */
   get heldEvents(): number {
-    return this.#page.events.length - this.#index + this.#nextEvents;
+    return this.#page.count - this.#taken + this.#nextEvents;
   }
 
   /** The next event past the cursor of the page in hand, or undefined when it is spent. */
   take(): ChangeEvent | undefined {
-    const { first, events } = this.#page;
-    while (this.#index < events.length) {
-      const event = events[this.#index] as LedgerEvent;
-      const sequence = first + this.#index;
-      this.#index += 1;
-      const balances = this.#balances.apply(sequence, event);
-      if (sequence > this.#after)
-        return { shard: this.shard, sequence, timestamp: event.timestamp, event, balances };
+    const segments = this.#page.segments;
+    while (this.#segment < segments.length) {
+      const { record, to } = segments[this.#segment] as Segment;
+      while (this.#index < to) {
+        const event = record.event(this.#index);
+        const sequence = record.first + this.#index;
+        this.#index += 1;
+        this.#taken += 1;
+        const balances = this.#balances.apply(sequence, event);
+        if (sequence > this.#after)
+          return { shard: this.shard, sequence, timestamp: event.timestamp, event, balances };
+      }
+      this.#segment += 1;
+      const next = segments[this.#segment];
+      if (next !== undefined) this.#index = next.from;
     }
     return undefined;
   }
@@ -78,7 +101,7 @@ export class ShardChangeReader {
   /** Makes the next page the one in hand (once the current one is spent) and starts reading the
    * one after it when it held events (read ahead, so the shard reads while the consumer works). */
   async turnPage(): Promise<void> {
-    assert(this.#index >= this.#page.events.length, 'a page is turned once spent');
+    assert(this.#taken >= this.#page.count, 'a page is turned once spent');
     this.#next ??= this.#read();
     let page: Page;
     let unavailable = false;
@@ -96,8 +119,10 @@ export class ShardChangeReader {
       this.#nextEvents = 0;
     }
     this.#page = page;
-    this.#index = 0;
-    this.caughtUp = page.events.length === 0 && !unavailable;
+    this.#segment = 0;
+    this.#index = page.segments[0]?.from ?? 0;
+    this.#taken = 0;
+    this.caughtUp = page.count === 0 && !unavailable;
     if (unavailable) await sleep(unavailablePauseMs);
     if (!this.caughtUp) {
       this.#next = this.#read();
@@ -115,23 +140,24 @@ export class ShardChangeReader {
         problem: `shard ${this.shard} has ${reply.lastSequence} events, the cursor names ${this.#after}`,
       });
     if (reply.lastSequence <= from) return emptyPage;
-    const events: LedgerEvent[] = [];
+    const segments: Segment[] = [];
+    let count = 0;
     for (const bytes of reply.records) {
-      const record = decodeEventRecord(bytes);
-      const count = Math.min(record.events.length, reply.lastSequence - record.first + 1);
+      const record = readEventRecord(bytes);
+      const to = Math.min(record.count, reply.lastSequence - record.first + 1);
       const start = Math.max(0, from + 1 - record.first);
-      if (start < count)
-        assert(record.first + start === from + 1 + events.length, 'records follow one another');
-      for (let index = start; index < count; index += 1)
-        events.push(record.events[index] as LedgerEvent);
+      if (start >= to) continue;
+      assert(record.first + start === from + 1 + count, 'records follow one another');
+      segments.push({ record, from: start, to });
+      count += to - start;
     }
     // The records hold from + 1 to at least min(last, from + pageSizeEvents), in order.
     assert(
-      events.length >= Math.min(reply.lastSequence - from, this.#pageSizeEvents),
+      count >= Math.min(reply.lastSequence - from, this.#pageSizeEvents),
       `shard ${this.shard} read without a gap`,
     );
-    this.#readThrough = from + events.length;
-    this.#nextEvents = events.length;
-    return { first: from + 1, events };
+    this.#readThrough = from + count;
+    this.#nextEvents = count;
+    return { segments, count };
   }
 }
