@@ -54,6 +54,7 @@ export const scenarioNames = [
   'accounts-1m',
   'read-model',
   'engine',
+  'changes',
 ] as const;
 
 /** One line per scenario for --help, in words for a newcomer (the harness's own list, with each
@@ -70,7 +71,9 @@ Scenarios:
   accounts-1m   1,000,000 accounts: a working set larger than the CPU caches
   read-model    what the read model costs the write path, and how far its projection lags
   engine        one shard's storage engine alone (no router, no worker threads), durable, in
-                rounds with the LMDB append limit and SQLite, against the one-shard goals`;
+                rounds with the LMDB append limit and SQLite, against the one-shard goals
+  changes       the change feed: its memory while a consumer stalls during a write run, then
+                how fast it hands every event to an in-process consumer`;
 
 /** Seconds as text ("10", "0.5") to ms, without floats near money (these are durations). */
 function secondsToMs(text: string, what: string): number {
@@ -187,10 +190,12 @@ function addBenchOptions(command: Command): void {
     );
 }
 
-/** Which scenario runs: the read-model and engine scenarios get their own peers and figures. */
+/** Which scenario runs: the read-model, engine and changes scenarios get their own peers and
+ * figures. */
 interface ScenarioKinds {
   readonly readModel: boolean;
   readonly engine: boolean;
+  readonly changes: boolean;
 }
 
 type BenchRunOptions = Parameters<BenchModule['runBench']>[0];
@@ -204,6 +209,7 @@ async function runBenchAction(scenarioName: string, options: BenchCommandOptions
   const kinds: ScenarioKinds = {
     readModel: options.withReadModel === true || scenarioName === 'read-model',
     engine: scenarioName === 'engine',
+    changes: scenarioName === 'changes',
   };
   if (kinds.engine && !options.target)
     throw usageError('engine measures the storage engine: --no-target has nothing to run');
@@ -246,11 +252,12 @@ function peersOf(
   peerNames: readonly PeerName[],
 ): PeerName[] | undefined {
   // The read-model scenario compares the ledger with itself: no peers unless asked for. The
-  // engine scenario has its own peers (lmdb-limit, sqlite, memory-limit) unless asked for.
+  // engine scenario has its own peers (lmdb-limit, sqlite, memory-limit) unless asked for; the
+  // changes scenario has none (the harness runs none for it).
   const peers =
     options.peers === undefined && kinds.readModel
       ? []
-      : options.peers === undefined && kinds.engine
+      : options.peers === undefined && (kinds.engine || kinds.changes)
         ? undefined
         : parsePeers(options.peers, peerNames);
   if (kinds.engine && peers?.some((peer) => peer.startsWith('postgres')) === true)
