@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import {
+  ColumnCursor,
   isAsciiColumn,
   joinColumn,
   pieceUnits,
@@ -66,6 +67,19 @@ describe('column text', () => {
     longer[count - 1] = 'USDC';
     expect(sameValue(joinColumn(longer), count)).toBeNull();
     expect(sameValue('', 0)).toBeNull();
+  });
+
+  it('reads the same values one at a time as split gives, across pieces, and no further', () => {
+    const mixed = Array.from({ length: 5_000 }, (_, index) =>
+      index % 3 === 0 ? `ü-${'é'.repeat(index % 50)}-${index}` : randomUUID(),
+    );
+    for (const values of [['one'], ['a', 'bb', 'ccc'], uuids(8_190), mixed]) {
+      const text = joinColumn(values);
+      const cursor = new ColumnCursor(text);
+      const read = values.map(() => cursor.next());
+      expect(read).toEqual(splitColumn(text, values.length));
+      expect(() => cursor.next()).toThrow();
+    }
   });
 });
 

@@ -81,3 +81,33 @@ export function sameValue(text: ColumnText, count: number): string | null {
   }
   return seen === count ? first : null;
 }
+
+/** Reads a column text's values one after the other, each cut out of its piece when asked for:
+ * a reader that walks a column once (the change feed) makes each value as it needs it, so the
+ * values die young instead of a whole column's living through a collection, as split ones do. */
+export class ColumnCursor {
+  readonly #pieces: readonly string[];
+  #piece = 0;
+  /** Where the next value starts in the current piece. */
+  #at = 0;
+
+  constructor(text: ColumnText) {
+    this.#pieces = typeof text === 'string' ? [text] : text;
+  }
+
+  /** The next value; the caller asks for at most the column's count of them. */
+  next(): string {
+    let piece = this.#pieces[this.#piece] as string;
+    if (this.#at > piece.length) {
+      this.#piece += 1;
+      this.#at = 0;
+      piece = this.#pieces[this.#piece] as string;
+      assert(piece !== undefined, 'a column read past its end');
+    }
+    const end = piece.indexOf('\n', this.#at);
+    const stop = end < 0 ? piece.length : end;
+    const value = piece.slice(this.#at, stop);
+    this.#at = stop + 1;
+    return value;
+  }
+}

@@ -269,7 +269,7 @@ export class EventRecordReader {
     const event: TransferCreated = {
       type: 'TransferCreated',
       timestamp: this.#base + BigInt(this.#offsets[column] as number),
-      transfer: this.#transfers.spec(column),
+      transfer: this.#transfers.specInOrder(column),
     };
     return event;
   }

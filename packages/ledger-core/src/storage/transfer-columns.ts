@@ -7,7 +7,13 @@
 import { SAFE_BIG } from '../limits.js';
 import type { Metadata, TransferSpec } from '../domain/types.js';
 import { isValidCurrency, isValidId, type TransferInput } from '../domain/validate.js';
-import { joinColumn, sameValue, splitColumn, type ColumnText } from './column-text.js';
+import {
+  ColumnCursor,
+  joinColumn,
+  sameValue,
+  splitColumn,
+  type ColumnText,
+} from './column-text.js';
 
 export interface TransferColumns {
   readonly ids: ColumnText;
@@ -187,6 +193,9 @@ export class TransferColumnsReader {
   private splitCredits: string[] | null = null;
   private splitCurrencies: string[] | null = null;
   private sameCurrencyOf: string | null | undefined = undefined;
+  /** specInOrder's cursors over the columns, and the column they read next. */
+  private cursors: { ids: ColumnCursor; debits: ColumnCursor; credits: ColumnCursor } | null = null;
+  private cursorColumn = 0;
 
   constructor(columns: TransferColumns) {
     this.columns = columns;
@@ -232,6 +241,30 @@ export class TransferColumnsReader {
       creditAccountId: this.credits[column] as string,
       amount: amount >= 0 ? BigInt(amount) : (this.columns.bigAmounts?.[column] as bigint),
       currency: this.currencies[column] as string,
+      pending: extra !== undefined && extra[0] === 1,
+      timeoutMs: extra === undefined ? 0 : extra[1],
+      metadata: extra === undefined ? null : extra[2],
+    };
+  }
+  /** spec(column), for a reader that asks for the columns in order, 0, 1, 2, ...: the strings
+   * are cut out one at a time instead of split all at once (see ColumnCursor). Any other column
+   * is read as spec() reads it. */
+  specInOrder(column: number): TransferSpec {
+    if (column !== this.cursorColumn || this.splitIds !== null) return this.spec(column);
+    const cursors = (this.cursors ??= {
+      ids: new ColumnCursor(this.columns.ids),
+      debits: new ColumnCursor(this.columns.debits),
+      credits: new ColumnCursor(this.columns.credits),
+    });
+    this.cursorColumn = column + 1;
+    const amount = this.columns.amounts[column] as number;
+    const extra = this.columns.extras?.[column];
+    return {
+      id: cursors.ids.next(),
+      debitAccountId: cursors.debits.next(),
+      creditAccountId: cursors.credits.next(),
+      amount: amount >= 0 ? BigInt(amount) : (this.columns.bigAmounts?.[column] as bigint),
+      currency: this.sameCurrency ?? (this.currencies[column] as string),
       pending: extra !== undefined && extra[0] === 1,
       timeoutMs: extra === undefined ? 0 : extra[1],
       metadata: extra === undefined ? null : extra[2],
