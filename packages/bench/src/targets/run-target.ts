@@ -16,6 +16,8 @@ export interface TargetRunOptions extends RunOptions {
   readonly target: LedgerTarget;
   /** createTransfers calls in flight; more than one lets the shards work in parallel. */
   readonly concurrency: number;
+  /** Runs once the window's last call is answered, before the money checks and verify(). */
+  readonly onWindowEnd?: () => Promise<void>;
 }
 
 export async function createWorkloadAccounts(
@@ -129,6 +131,7 @@ export async function runTarget(options: TargetRunOptions): Promise<TargetRunRes
     progress: options.progress,
   });
   const cpu = threadCpu.perTransfer(measurement.transfers);
+  await options.onWindowEnd?.();
   const checks = await checkMoney({
     name: options.name,
     target,
