@@ -233,19 +233,15 @@ export class TransferColumnsReader {
   }
 
   spec(column: number): TransferSpec {
-    const amount = this.columns.amounts[column] as number;
-    const extra = this.columns.extras?.[column];
-    return {
-      id: this.ids[column] as string,
-      debitAccountId: this.debits[column] as string,
-      creditAccountId: this.credits[column] as string,
-      amount: amount >= 0 ? BigInt(amount) : (this.columns.bigAmounts?.[column] as bigint),
-      currency: this.currencies[column] as string,
-      pending: extra !== undefined && extra[0] === 1,
-      timeoutMs: extra === undefined ? 0 : extra[1],
-      metadata: extra === undefined ? null : extra[2],
-    };
+    return this.specWith(
+      column,
+      this.ids[column] as string,
+      this.debits[column] as string,
+      this.credits[column] as string,
+      this.currencies[column] as string,
+    );
   }
+
   /** spec(column), for a reader that asks for the columns in order, 0, 1, 2, ...: the strings
    * are cut out one at a time instead of split all at once (see ColumnCursor). Any other column
    * is read as spec() reads it. */
@@ -257,14 +253,31 @@ export class TransferColumnsReader {
       credits: new ColumnCursor(this.columns.credits),
     });
     this.cursorColumn = column + 1;
+    return this.specWith(
+      column,
+      cursors.ids.next(),
+      cursors.debits.next(),
+      cursors.credits.next(),
+      this.sameCurrency ?? (this.currencies[column] as string),
+    );
+  }
+
+  /** The spec at `column`, with its strings as the caller read them. */
+  private specWith(
+    column: number,
+    id: string,
+    debit: string,
+    credit: string,
+    currency: string,
+  ): TransferSpec {
     const amount = this.columns.amounts[column] as number;
     const extra = this.columns.extras?.[column];
     return {
-      id: cursors.ids.next(),
-      debitAccountId: cursors.debits.next(),
-      creditAccountId: cursors.credits.next(),
+      id,
+      debitAccountId: debit,
+      creditAccountId: credit,
       amount: amount >= 0 ? BigInt(amount) : (this.columns.bigAmounts?.[column] as bigint),
-      currency: this.sameCurrency ?? (this.currencies[column] as string),
+      currency,
       pending: extra !== undefined && extra[0] === 1,
       timeoutMs: extra === undefined ? 0 : extra[1],
       metadata: extra === undefined ? null : extra[2],
