@@ -189,6 +189,35 @@ describe('change feed', () => {
       expect(split[shard]?.slice(0, events.length)).toEqual(events);
   });
 
+  it('reads, right after a call is answered, the steps of its transfers between shards', async () => {
+    // The caller is answered once both reservations are durable; the commit steps follow on
+    // each shard, and a read issued after the answer waits for them.
+    const debit = accounts.find((id) => ledger.shardOf(id) === 0) as string;
+    const credit = accounts.find((id) => ledger.shardOf(id) === 1) as string;
+    const before = await shardLogs();
+    const results = await ledger.createTransfers(
+      Array.from({ length: 50 }, (_, index) => ({
+        id: `t4-${index}`,
+        debitAccountId: debit,
+        creditAccountId: credit,
+        amount: 1n,
+        currency: 'USD',
+      })),
+    );
+    expect(results.every((result) => result.status === 'ok')).toBe(true);
+    const [onDebit, onCredit] = await Promise.all(
+      [0, 1].map((shard) =>
+        ledger.readEvents(shard, (before[shard] as SequencedEvent[]).length, 1_000),
+      ),
+    );
+    for (const events of [onDebit, onCredit]) {
+      const committed = (events ?? []).flatMap(({ event }) =>
+        event.type === 'ReservationCommitted' ? event.legs.map((leg) => leg.transfer.id) : [],
+      );
+      expect(new Set(committed).size).toBe(50);
+    }
+  });
+
   it('holds at most two pages per shard while its consumer stalls, and loses nothing', async () => {
     const feed = ledger.changes({ follow: true, pageSizeEvents: 20 });
     const first = await feed.next();

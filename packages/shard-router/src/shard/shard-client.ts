@@ -220,9 +220,11 @@ export class ShardClient {
     return this.#read('balanceAsOf', args);
   }
   /** Events after a sequence number. The shard ships its encoded log records and they are
-   * decoded here, so a reader (export, the read model) costs the shard's thread a copy only. */
+   * decoded here, so a reader (export, the read model) costs the shard's thread a copy only.
+   * Behind the writes answered before it, as every read: the steps of a transfer between shards
+   * that its caller was answered for are in the events read after the answer. */
   async readEvents(afterSequence: number, limit: number): Promise<ShardOpResult<'readEvents'>> {
-    const records = await this.#call('readRecords', [afterSequence, limit]);
+    const records = await this.#read('readRecords', [afterSequence, limit]);
     const events: SequencedEvent[] = [];
     for (const bytes of records) {
       const record = decodeEventRecord(bytes);
