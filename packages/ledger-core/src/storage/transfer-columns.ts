@@ -246,7 +246,7 @@ export class TransferColumnsReader {
    * are cut out one at a time instead of split all at once (see ColumnCursor). Any other column
    * is read as spec() reads it. */
   specInOrder(column: number): TransferSpec {
-    if (column !== this.cursorColumn || this.splitIds !== null) return this.spec(column);
+    if (column !== this.cursorColumn) return this.spec(column);
     const cursors = (this.cursors ??= {
       ids: new ColumnCursor(this.columns.ids),
       debits: new ColumnCursor(this.columns.debits),

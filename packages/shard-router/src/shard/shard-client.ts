@@ -15,7 +15,7 @@ import {
 } from '@shardledger/ledger-core';
 import {
   assert,
-  decodeEventRecord,
+  readEventRecord,
   CommandBatchBuilder,
   type IdFilterSnapshot,
 } from '@shardledger/ledger-core/internals';
@@ -226,12 +226,13 @@ export class ShardClient {
   async readEvents(afterSequence: number, limit: number): Promise<ShardOpResult<'readEvents'>> {
     const records = await this.#read('readRecords', [afterSequence, limit]);
     const events: SequencedEvent[] = [];
+    // Only the events asked for are built: the first record may start before them, the last run
+    // past them.
     for (const bytes of records) {
-      const record = decodeEventRecord(bytes);
-      record.events.forEach((event, index) => {
-        const sequence = record.first + index;
-        if (sequence > afterSequence && events.length < limit) events.push({ sequence, event });
-      });
+      const record = readEventRecord(bytes);
+      const from = Math.max(0, afterSequence + 1 - record.first);
+      for (let index = from; index < record.count && events.length < limit; index += 1)
+        events.push({ sequence: record.first + index, event: record.event(index) });
     }
     return events;
   }
