@@ -156,6 +156,10 @@ export const errorCatalogue = {
     kind: 'operational',
     message: 'another writer opened the shard after this one; this one accepts nothing more',
   },
+  LEASE_HELD: {
+    kind: 'operational',
+    message: 'another live process serves this replicated ledger (it holds the lease)',
+  },
   REPLICATION_UNAVAILABLE: {
     kind: 'operational',
     message: 'no quorum of the replicated log acknowledged in time; the call may be retried',

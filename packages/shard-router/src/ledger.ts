@@ -81,6 +81,7 @@ export class Ledger {
   private readonly lock: DirLock;
   private readonly options: LedgerOptions;
   private readonly recovery: Recovery;
+  private readonly lease: OpenedLedger['lease'];
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly meters: LedgerMeters;
@@ -95,6 +96,7 @@ export class Ledger {
     this.transfers = new CallCoalescer((transfers) => writer.write(transfers));
     this.lock = opened.lock;
     this.recovery = opened.recovery;
+    this.lease = opened.lease;
     this.meters = new LedgerMeters(opened, () => this.metrics());
   }
 
@@ -106,6 +108,8 @@ export class Ledger {
 
   private ensureOpen(): void {
     if (this.closed) throw new LedgerError('LEDGER_CLOSED');
+    const lost = this.lease?.lost() ?? null; // its lease taken by another process: no more calls
+    if (lost !== null) throw lost;
   }
 
   /** The shard that owns an account (stable for the life of the data dir). */
@@ -389,6 +393,7 @@ export class Ledger {
     this.parts.sagas.stop();
     await this.parts.sagas.settle().catch(() => undefined);
     await Promise.allSettled(this.parts.clients.map((client) => client.close()));
+    await this.lease?.release();
     await this.lock.release();
   }
 }

@@ -21,6 +21,7 @@ import {
   type Manifest,
 } from './manifest.js';
 import { PartitionMap } from './partition.js';
+import type { LedgerLease } from './replication/ledger-lease.js';
 import type { ManifestReplica } from './replication/manifest-replica.js';
 import {
   replicationSettings,
@@ -43,6 +44,8 @@ export interface OpenedLedger {
   readonly lock: DirLock;
   readonly parts: RouterParts;
   readonly recovery: Recovery;
+  /** A replicated ledger's lease, held until close; null for any other. */
+  readonly lease: LedgerLease | null;
 }
 
 /** Creates the data dir (and its parents) when missing; a path that is a file, or one this
@@ -72,13 +75,18 @@ export async function openLedger(options: LedgerOptions): Promise<OpenedLedger> 
   const lock = await acquireDirLock(options.dir);
   const replication = replicationOf(options);
   let manifestReplica: ManifestReplica | undefined;
+  let lease: LedgerLease | null = null;
   try {
-    // Replicated: a new dir gets the cluster's manifest, if it has one, and is restored.
-    // The NATS client is loaded only here: a ledger that does not replicate never loads it.
-    if (replication !== undefined)
+    // Replicated: this process takes the ledger's lease (a standby waits for it here), then a
+    // new dir gets the cluster's manifest, if it has one, and is restored. The NATS client is
+    // loaded only here: a ledger that does not replicate never loads it.
+    if (replication !== undefined) {
+      const { acquireLedgerLease } = await import('./replication/ledger-lease.js');
+      lease = await acquireLedgerLease(replication, options.dir);
       manifestReplica = await (
         await import('./replication/manifest-replica.js')
       ).openManifestReplica(options.dir, replication);
+    }
     const existing = await readManifest(options.dir);
     const shards = options.shards ?? existing?.shards ?? shardCountDefault;
     const { manifest, shardDirs, creating } = await openOrCreateManifest({
@@ -98,13 +106,14 @@ export async function openLedger(options: LedgerOptions): Promise<OpenedLedger> 
       if (failed !== undefined) throw failed.reason;
       if (creating) await finishCreation(options.dir);
       const { parts, recovery } = await recoverSagas(options, manifest, clients);
-      return { manifest, lock, parts, recovery };
+      return { manifest, lock, parts, recovery, lease };
     } catch (error) {
       await Promise.allSettled(clients.map((client) => client.close()));
       throw error;
     }
   } catch (error) {
     await manifestReplica?.close();
+    await lease?.release();
     await lock.release();
     throw error;
   }

@@ -12,6 +12,8 @@ import { startNatsCluster, type NatsCluster } from './nats-cluster.js';
 const fixture = fileURLToPath(new URL('./fixtures/replicated-load.mjs', import.meta.url));
 const killAfterReadyMs = 1_000;
 const childTimeoutMs = 30_000;
+/** The killed child's lease lapses after this; every open after it waits that long. */
+const leaseTtlMs = 2_000;
 
 let cluster: NatsCluster;
 const cleanups: (() => Promise<void>)[] = [];
@@ -34,9 +36,13 @@ async function newDir(): Promise<string> {
 /** Runs the child until it is SIGKILLed `killAfterReadyMs` after "ready"; its acknowledged ids. */
 function runKilledChild(dir: string, name: string): Promise<{ acks: string[]; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture, dir, name, cluster.servers.join(',')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [fixture, dir, name, cluster.servers.join(','), String(leaseTtlMs)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     const watchdog = setTimeout(() => child.kill('SIGKILL'), childTimeoutMs);
@@ -61,7 +67,7 @@ function runKilledChild(dir: string, name: string): Promise<{ acks: string[]; st
 }
 
 function open(dir: string, name: string): Promise<Ledger> {
-  return Ledger.open({ dir, replication: { servers: [...cluster.servers], name } });
+  return Ledger.open({ dir, replication: { servers: [...cluster.servers], name, leaseTtlMs } });
 }
 
 async function state(ledger: Ledger, acks: readonly string[]) {

@@ -12,6 +12,9 @@ import { Ledger, replicationStatus, type TransferInput } from '../src/index.js';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { startNatsCluster, type NatsCluster } from './nats-cluster.js';
+import { mapSizeBytesDefault } from '../src/metrics.js';
+import { replicationSettings } from '../src/replication/replication-options.js';
+import { openShardReplica } from '../src/replication/shard-restore.js';
 import { errorCodeOf } from './ledger-fixtures.js';
 
 let cluster: NatsCluster;
@@ -71,17 +74,6 @@ function transfers(prefix: string, count: number): TransferInput[] {
 async function balances(ledger: Ledger): Promise<string[]> {
   const found = await ledger.lookupAccounts(accountIds);
   return found.map((account) => `${account?.id}:${account?.balance}`);
-}
-
-/** Opens a fresh dir from the streams of `name`: its balances and verify(). */
-async function restoredBalances(name: string): Promise<string[]> {
-  const restored = await openReplicated(await newDir(), name);
-  try {
-    expect((await restored.verify()).ok).toBe(true);
-    return await balances(restored);
-  } finally {
-    await restored.close();
-  }
 }
 
 const cliMain = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
@@ -250,30 +242,43 @@ describe('replicated durability on a NATS JetStream cluster', () => {
     // JetStream (up to 30 s), 30 s for writes to resume, the restore's open (up to 15 s).
   }, 150_000);
 
-  it('fences a second writer of the same shard: its publish is refused and it steps down', async () => {
+  it('fences a writer whose shard another writer opened since, even one still holding the lease', async () => {
     const name = 'fence';
     const firstDir = await newDir();
-    const first = await openReplicated(firstDir, name);
+    const first = await openReplicated(firstDir, name, 5_000, 1);
     await seedAccounts(first);
     await first.createTransfers(transfers('first', 20));
-    // A second process restores the ledger into its own dir and writes to every shard.
-    const second = await openReplicated(await newDir(), name);
-    expect(
-      (await second.createTransfers(transfers('second', 20))).every((r) => r.status === 'ok'),
-    ).toBe(true);
+    // Another writer opens shard 0 into its own dir, as a standby that took over does, while the
+    // first still holds the lease (a paused owner whose write was already under way): it restores
+    // the shard and publishes its fence.
+    const { ledgerId } = await first.info();
+    const replica = await openShardReplica({
+      dir: await newDir(),
+      shard: 0,
+      ledgerId,
+      settings: replicationSettings({ servers: [...cluster.servers], name }),
+      mapSizeBytes: mapSizeBytesDefault,
+    });
+    expect(replica.restoredRecords).toBeGreaterThan(0);
+    await replica.link.connection.close();
     expect(await errorCodeOf(first.createTransfers(transfers('deposed', 20)))).toBe(
       'WRITER_FENCED',
     );
     expect(await errorCodeOf(first.createTransfers(transfers('again', 1)))).toBe('WRITER_FENCED');
     await first.close();
     // Its dir now holds a record the stream does not: refused, to be restored afresh.
-    expect(await errorCodeOf(openReplicated(firstDir, name))).toBe('WRITER_FENCED');
+    expect(await errorCodeOf(openReplicated(firstDir, name, 5_000, 1))).toBe('WRITER_FENCED');
+    // A fresh dir has the 20 transfers acknowledged before the fence, and none after it.
+    const restored = await openReplicated(await newDir(), name, 5_000, 1);
+    expect((await restored.lookupTransfers(['deposed-0', 'first-19'])).map((t) => t?.id)).toEqual([
+      undefined,
+      'first-19',
+    ]);
     expect(
-      (await second.createTransfers(transfers('still', 20))).every((r) => r.status === 'ok'),
+      (await restored.createTransfers(transfers('still', 20))).every((r) => r.status === 'ok'),
     ).toBe(true);
-    const live = await balances(second);
-    await second.close();
-    expect(await restoredBalances(name)).toEqual(live);
+    expect((await restored.verify()).ok).toBe(true);
+    await restored.close();
   });
 
   it('shows each stream with its replicas in `shardledger replicate status`', async () => {
@@ -281,8 +286,11 @@ describe('replicated durability on a NATS JetStream cluster', () => {
     const ledger = await openReplicated(await newDir(), name);
     await seedAccounts(ledger);
     await ledger.createTransfers(transfers('s', 40));
+    const served = await replicationStatus({ servers: [...cluster.servers], name });
+    expect(served.lease?.pid).toBe(process.pid);
     await ledger.close();
     const status = await replicationStatus({ servers: [...cluster.servers], name });
+    expect(status.lease).toBeNull();
     expect(status.shards).toBe(2);
     expect(status.streams.map((stream) => stream.name)).toEqual([
       `${name}-shard-0`,

@@ -1,5 +1,5 @@
 // `shardledger replicate status`: the state of a replicated ledger on its NATS JetStream cluster,
-// read from the cluster alone (no data dir, no lock): each shard's stream with its messages, last
+// read from the cluster alone (no data dir, no lock): the process that serves it, each shard's stream with its messages, last
 // sequence, size, leader, and each replica's state and lag in messages.
 
 import type { Command } from 'commander';
@@ -55,6 +55,12 @@ function statusText(status: ReplicationStatus): string {
     ['name', status.name],
     ['ledger id', status.ledgerId],
     ['shards', String(status.shards)],
+    [
+      'served by',
+      status.lease === null
+        ? '(no process holds the lease)'
+        : `pid ${status.lease.pid} on ${status.lease.host}, dir ${status.lease.dir}, since ${status.lease.since}`,
+    ],
   ]);
   const rows = status.streams.map((stream) => [
     stream.name,

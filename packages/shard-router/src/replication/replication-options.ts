@@ -18,6 +18,15 @@ export interface ReplicationOptions {
    * REPLICATION_UNAVAILABLE (default 5,000 ms; 100 to 600,000). The shard keeps trying meanwhile,
    * and takes calls again once the stream answers. */
   readonly ackTimeoutMs?: number;
+  /** How long the ledger's lease lives without being renewed (default 10,000 ms; 1,000 to
+   * 600,000). One process at a time serves a replicated ledger: it holds the lease, a key in the
+   * ledger's KV bucket, and renews it every quarter of this. Another process may take it over
+   * once it has not been renewed for this long, so this bounds how soon a standby takes over. */
+  readonly leaseTtlMs?: number;
+  /** When another live process holds the lease: false (default) fails the open with
+   * LEASE_HELD; true waits, as a standby, until that process closes the ledger or dies, then
+   * takes the lease, catches the dir up from the streams and serves. */
+  readonly standby?: boolean;
 }
 
 /** ReplicationOptions with every default filled in, as it crosses to a shard worker. */
@@ -26,17 +35,23 @@ export interface ReplicationSettings {
   readonly name: string;
   readonly replicas: number;
   readonly ackTimeoutMs: number;
+  readonly leaseTtlMs: number;
+  readonly standby: boolean;
 }
 
 export const replicationDefaults = {
   name: 'shardledger',
   replicas: 3,
   ackTimeoutMs: 5_000,
+  leaseTtlMs: 10_000,
+  standby: false,
 } as const;
 
 export const replicasMax = 5;
 export const ackTimeoutMsMin = 100;
 export const ackTimeoutMsMax = 600_000;
+export const leaseTtlMsMin = 1_000;
+export const leaseTtlMsMax = 600_000;
 /** How long opening waits for the cluster (connection, JetStream API, stream creation). */
 export const openTimeoutMs = 15_000;
 /** How long one request to the JetStream API waits (retried within openTimeoutMs while opening). */
@@ -73,11 +88,22 @@ export function replicationSettings(value: unknown): ReplicationSettings {
     (ackTimeoutMs as number) > ackTimeoutMsMax
   )
     refuse('ackTimeoutMs', `an integer from ${ackTimeoutMsMin} to ${ackTimeoutMsMax}`);
+  const leaseTtlMs = options['leaseTtlMs'] ?? replicationDefaults.leaseTtlMs;
+  if (
+    !Number.isSafeInteger(leaseTtlMs) ||
+    (leaseTtlMs as number) < leaseTtlMsMin ||
+    (leaseTtlMs as number) > leaseTtlMsMax
+  )
+    refuse('leaseTtlMs', `an integer from ${leaseTtlMsMin} to ${leaseTtlMsMax}`);
+  const standby = options['standby'] ?? replicationDefaults.standby;
+  if (typeof standby !== 'boolean') refuse('standby', 'must be true or false');
   return {
     servers: [...(servers as string[])],
     name,
     replicas: replicas as number,
     ackTimeoutMs: ackTimeoutMs as number,
+    leaseTtlMs: leaseTtlMs as number,
+    standby,
   };
 }
 

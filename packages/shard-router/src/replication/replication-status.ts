@@ -1,10 +1,11 @@
 // What `shardledger replicate status` shows: for a ledger on a NATS cluster, its manifest's shard
-// count and ledger id, and for each shard's stream its messages, last sequence, size, leader and
+// count and ledger id, the process that holds its lease, and for each shard's stream its messages, last sequence, size, leader and
 // each replica's state and lag (in stream messages), read from the cluster alone.
 
 import { Kvm } from '@nats-io/kv';
 import { LedgerError } from '@shardledger/ledger-core';
 import { manifestProblem, type Manifest } from '../manifest.js';
+import { leaseKey, parseHolder, type LeaseHolder } from './ledger-lease.js';
 import { connectNats, withinOpenTimeout } from './nats-connection.js';
 import {
   ledgerBucketName,
@@ -18,6 +19,9 @@ export interface ReplicationStatus {
   readonly name: string;
   readonly ledgerId: string;
   readonly shards: number;
+  /** The process that serves the ledger (holds its lease); null when none does. A holder that
+   * died still shows here until a process takes the lease over. */
+  readonly lease: LeaseHolder | null;
   /** One per shard, in shard order. */
   readonly streams: readonly StreamState[];
 }
@@ -29,11 +33,15 @@ export async function replicationStatus(options: ReplicationOptions): Promise<Re
   const link = await connectNats(settings, 'shardledger replicate status');
   try {
     const bucketName = ledgerBucketName(settings.name);
+    let lease: LeaseHolder | null = null;
     const manifest = await withinOpenTimeout(settings, async () => {
       let parsed: unknown;
       try {
-        const entry = await (await new Kvm(link.client).open(bucketName)).get('manifest');
+        const bucket = await new Kvm(link.client).open(bucketName);
+        const entry = await bucket.get('manifest');
         parsed = entry?.operation === 'PUT' ? entry.json() : undefined;
+        const held = await bucket.get(leaseKey);
+        lease = held?.operation === 'PUT' ? parseHolder(() => held.json()) : null;
       } catch (error) {
         if (!String((error as Error).message).includes('stream not found')) throw error;
       }
@@ -48,6 +56,7 @@ export async function replicationStatus(options: ReplicationOptions): Promise<Re
       name: settings.name,
       ledgerId: manifest.ledgerId ?? `created ${manifest.createdAt}`,
       shards: manifest.shards,
+      lease,
       streams,
     };
   } finally {

@@ -17,11 +17,12 @@
 
 import type { PubAck } from '@nats-io/jetstream';
 import { LedgerError, type RecordReplica } from '@shardledger/ledger-core';
+import { assert } from '@shardledger/ledger-core/internals';
 import { publishAttemptTimeoutMs, type ReplicationSettings } from './replication-options.js';
 import type { ShardStream } from './shard-stream.js';
 
 /** The JetStream API error code of a publish whose expected last sequence was wrong. */
-const wrongLastSequenceCode = 10071;
+export const wrongLastSequenceCode = 10071;
 const retryBackoffMs = 100;
 
 /** Whose record a stream position holds, as far as could be read. */
@@ -72,6 +73,15 @@ export class ShardReplicator implements RecordReplica {
   /** The stream's last sequence once every record handed over so far is in. */
   get expectedLastSeq(): number {
     return this.nextExpectedSeq;
+  }
+
+  /** Moves past this writer's own fence at stream sequence `seq`, before any record follows it. */
+  followFence(seq: number): void {
+    assert(
+      this.pending.length === 0 && seq === this.nextExpectedSeq + 1,
+      'a fence follows the last acknowledged record',
+    );
+    this.nextExpectedSeq = seq;
   }
 
   replicate(first: number, last: number, bytes: Uint8Array): Promise<void> {
@@ -290,7 +300,7 @@ export class ShardReplicator implements RecordReplica {
   }
 }
 
-function apiErrorCode(error: unknown): number | undefined {
+export function apiErrorCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown; api_error?: { err_code?: unknown } }).code;
   if (typeof code === 'number') return code;
   const apiCode = (error as { api_error?: { err_code?: unknown } }).api_error?.err_code;

@@ -6,12 +6,33 @@
 // turned on for an existing ledger) are published, in order. Where both hold a record at the same
 // place they must be the same bytes; where they differ another writer took over the shard, and
 // this dir is refused (WRITER_FENCED): it must be restored afresh.
-
+//
+// Once level, this writer publishes its fence (shard-stream.ts) right after the last record: from
+// then on no earlier writer can append, so nothing a deposed owner does after this open is ever
+// acknowledged. If that owner appended meanwhile, the fence is refused, and the shard is brought
+// level again (its new records restored) before the fence is tried once more. Each fence's token
+// is noted in the shard dir first (`stream-fences`): local records past the stream's end are
+// published only when every fence after the stream's last record is one this dir published (its
+// writer committed them, and died before the stream had them); past another writer's fence they
+// were committed by a deposed owner, never acknowledged, and the dir is refused.
 import { LedgerError } from '@shardledger/ledger-core';
-import { assert, LogRestorer, type LogTail } from '@shardledger/ledger-core/internals';
-import { connectNats, type NatsLink } from './nats-connection.js';
+import {
+  assert,
+  LogRestorer,
+  writeFileAtomic,
+  type LogTail,
+} from '@shardledger/ledger-core/internals';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { connectNats, withinOpenTimeout, type NatsLink } from './nats-connection.js';
 import type { ReplicationSettings } from './replication-options.js';
-import { sameBytes, ShardReplicator } from './shard-replicator.js';
+import {
+  apiErrorCode,
+  sameBytes,
+  ShardReplicator,
+  wrongLastSequenceCode,
+} from './shard-replicator.js';
 import { ShardStream, type StreamRecord } from './shard-stream.js';
 
 export interface ShardReplicaOptions {
@@ -51,13 +72,22 @@ export async function openShardReplica(options: ShardReplicaOptions): Promise<Op
     const stream = new ShardStream(link, settings, shard);
     await stream.ensure();
     const restorer = LogRestorer.open(options.dir, options.mapSizeBytes);
-    let level: Omit<OpenedShardReplica, 'link'>;
+    const token = randomUUID();
+    let restoredRecords = 0;
+    let restoredEvents = 0;
     try {
-      level = await bringLevel(stream, restorer, options);
+      for (;;) {
+        const level = await bringLevel(stream, restorer, options);
+        restoredRecords += level.restoredRecords;
+        restoredEvents += level.restoredEvents;
+        const fence = { ledgerId: options.ledgerId, after: restorer.tail()?.last ?? 0, token };
+        await noteOwnFence(options.dir, token);
+        if (await publishFence(stream, level.replicator, fence))
+          return { ...level, restoredRecords, restoredEvents, link };
+      }
     } finally {
       await restorer.close();
     }
-    return { ...level, link };
   } catch (error) {
     await link.connection.close();
     throw error;
@@ -74,8 +104,8 @@ async function bringLevel(
   // records, and a writer that followed a stale end would be refused by the stream and fence
   // itself (shard-stream.ts leaderLastSeq).
   const lastSeq = await stream.leaderLastSeq();
-  const streamTail = await stream.recordAt(lastSeq);
-  checkLedger(stream, streamTail, options);
+  checkLedger(stream, await stream.recordAt(lastSeq), options);
+  const streamTail = await stream.lastRecordAt(lastSeq);
   const replicator = new ShardReplicator({
     stream,
     settings: options.settings,
@@ -93,6 +123,12 @@ async function bringLevel(
     if (mine === undefined || !sameBytes(mine, streamTail.bytes))
       throw diverged(stream, options.dir, streamTail.first);
   }
+  // Messages after the stream's last record are fences of writers that opened since.
+  const own = await ownFences(options.dir);
+  for (let seq = (streamTail?.seq ?? 0) + 1; seq <= lastSeq; seq += 1) {
+    const fence = (await stream.recordAt(seq))?.fence ?? null;
+    if (fence === null || !own.has(fence)) throw diverged(stream, options.dir, localLast);
+  }
   let publishedRecords = 0;
   const acknowledged: Promise<void>[] = [];
   for (const record of restorer.recordsAfter(streamTail?.last ?? 0)) {
@@ -101,6 +137,50 @@ async function bringLevel(
   }
   await Promise.all(acknowledged);
   return { replicator, restoredRecords: 0, restoredEvents: 0, publishedRecords };
+}
+
+const fencesFileName = 'stream-fences';
+
+/** The tokens of the fences this shard dir published (one per line). */
+async function ownFences(dir: string): Promise<Set<string>> {
+  try {
+    const text = await readFile(join(dir, fencesFileName), 'utf8');
+    return new Set(text.split('\n').filter((line) => line !== ''));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
+    throw error;
+  }
+}
+
+/** Notes `token` as this dir's, durably, before its fence is published. */
+async function noteOwnFence(dir: string, token: string): Promise<void> {
+  const tokens = await ownFences(dir);
+  if (tokens.has(token)) return;
+  await writeFileAtomic(join(dir, fencesFileName), `${[...tokens, token].join('\n')}\n`);
+}
+
+/** Publishes this writer's fence right after the stream's last message as `replicator` follows it
+ * (every record of the local log is in the stream by then). True once the fence is in, with the
+ * replicator moved past it; false when another writer appended first (bring the shard level
+ * again). A publish that does not answer is tried again up to the open timeout. */
+async function publishFence(
+  stream: ShardStream,
+  replicator: ShardReplicator,
+  fence: { ledgerId: string; after: number; token: string },
+): Promise<boolean> {
+  const expectedLastSeq = replicator.expectedLastSeq;
+  const placed = await withinOpenTimeout(stream.settings, async () => {
+    try {
+      const ack = await stream.publishFence(fence, expectedLastSeq);
+      // A duplicate is an earlier try of this very fence (its id names this writer's token).
+      return ack.seq === expectedLastSeq + 1;
+    } catch (error) {
+      if (apiErrorCode(error) === wrongLastSequenceCode) return false;
+      throw error;
+    }
+  });
+  if (placed) replicator.followFence(expectedLastSeq + 1);
+  return placed;
 }
 
 /** Refuses a stream written by another ledger of the same name. */
@@ -144,6 +224,7 @@ async function appendFromStream(
   let restoredRecords = 0;
   let restoredEvents = 0;
   await stream.readRange(fromSeq, toSeq, async (record) => {
+    if (record.fence !== null) return;
     const last = await restorer.append(record.bytes, `${stream.name}#${record.seq}`);
     assert(last === record.last, 'a streamed record ends where its header says');
     restoredRecords += 1;

@@ -1,9 +1,11 @@
 // One shard's stream on the NATS JetStream cluster: one message per group commit of the shard, in
-// log order, holding the log record's stored bytes unchanged. Stream sequence k is the shard's
-// k-th record, so a writer knows the stream sequence every publish must follow, states it
-// (expected last sequence), and a second writer's publish is refused. Each message also carries
-// its record's first and last event sequence in headers, so a reader finds a record without
-// decoding it.
+// log order, holding the log record's stored bytes unchanged, and one fence message per writer
+// that opened the shard. A writer knows the stream sequence every publish must follow (its fence,
+// then its own records), states it (expected last sequence), and any other writer's publish is
+// refused: a writer that opens publishes its fence right after the records it restored, so that
+// every earlier writer, even one that was only paused, can append nothing more. Each message
+// carries its record's first and last event sequence in headers (a fence: the sequence after the
+// last record before it, and that last one), so a reader finds a record without decoding it.
 
 import {
   DeliverPolicy,
@@ -18,6 +20,7 @@ import { LedgerError } from '@shardledger/ledger-core';
 import { unavailable, withinOpenTimeout, type NatsLink } from './nats-connection.js';
 import {
   openTimeoutMs,
+  publishAttemptTimeoutMs,
   recordMessageId,
   requestTimeoutMs,
   streamName,
@@ -28,13 +31,16 @@ import {
 
 const firstHeader = 'Shardledger-First';
 const lastHeader = 'Shardledger-Last';
+/** On a fence message only: the token of the writer that published it. */
+const fenceHeader = 'Shardledger-Fence';
 /** The dedupe window of each stream: a message id republished within it is acknowledged as a
  * duplicate, not stored again. */
 const duplicateWindowNs = 2 * 60 * 1_000_000_000;
 /** Records one fetch of a restore brings (a record is up to about a megabyte). */
 const readBatchMessages = 32;
 
-/** A record as the stream holds it. */
+/** A message as the stream holds it: a log record, or a writer's fence (no events: `last` is
+ * the last event sequence before it and `first` the one after, and its bytes are empty). */
 export interface StreamRecord {
   /** Its stream sequence. */
   readonly seq: number;
@@ -42,6 +48,13 @@ export interface StreamRecord {
   readonly last: number;
   readonly messageId: string;
   readonly bytes: Uint8Array;
+  /** A fence's writer token; null for a record. */
+  readonly fence: string | null;
+}
+
+/** Where a message sorts in event order: a fence before the record that follows it. */
+function orderKey(record: StreamRecord): number {
+  return record.fence !== null ? record.first - 0.5 : record.first;
 }
 
 export class ShardStream {
@@ -49,7 +62,7 @@ export class ShardStream {
   readonly subject: string;
   readonly shard: number;
   private readonly link: NatsLink;
-  private readonly settings: ReplicationSettings;
+  readonly settings: ReplicationSettings;
 
   constructor(link: NatsLink, settings: ReplicationSettings, shard: number) {
     this.link = link;
@@ -148,17 +161,33 @@ export class ShardStream {
     const first = Number(header?.get(firstHeader));
     const last = Number(header?.get(lastHeader));
     const messageId = header?.get('Nats-Msg-Id') ?? '';
-    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last < first)
+    const fence = header?.get(fenceHeader) || null;
+    if (
+      !Number.isSafeInteger(first) ||
+      !Number.isSafeInteger(last) ||
+      (fence !== null ? last !== first - 1 || bytes.length !== 0 : last < first)
+    )
       throw new LedgerError('STORAGE_CORRUPT', {
         stream: this.name,
         seq,
         problem: 'message without its record sequences',
       });
-    return { seq, first, last, messageId, bytes };
+    return { seq, first, last, messageId, bytes, fence };
+  }
+
+  /** The last log record at or before stream sequence `seq` (fences skipped); undefined when
+   * there is none. */
+  async lastRecordAt(seq: number): Promise<StreamRecord | undefined> {
+    for (let at = seq; at >= 1; at -= 1) {
+      const message = await this.recordAt(at);
+      if (message === undefined || message.fence === null) return message;
+    }
+    return undefined;
   }
 
   /** The stream sequence of the record whose first event is `first`, by binary search over the
-   * stream (records are in event order); undefined when no record starts there. */
+   * stream (messages are in event order, a fence before the record after it); undefined when no
+   * record starts there. */
   async seqOfRecord(first: number, lastSeq: number): Promise<number | undefined> {
     let low = 1;
     let high = lastSeq;
@@ -166,8 +195,8 @@ export class ShardStream {
       const middle = Math.floor((low + high) / 2);
       const record = await this.recordAt(middle);
       if (record === undefined) return undefined;
-      if (record.first === first) return middle;
-      if (record.first < first) low = middle + 1;
+      if (record.fence === null && record.first === first) return middle;
+      if (orderKey(record) < first) low = middle + 1;
       else high = middle - 1;
     }
     return undefined;
@@ -203,6 +232,24 @@ export class ShardStream {
       if (next <= toSeq && Date.now() - idleSinceMs > openTimeoutMs)
         throw unavailable(this.settings, `no record past stream sequence ${next - 1} of ${toSeq}`);
     }
+  }
+
+  /** Publishes this writer's fence after the record ending at event sequence `after` (0: none),
+   * expecting the stream's last sequence to be `expectedLastSeq`. */
+  publishFence(
+    fence: { ledgerId: string; after: number; token: string },
+    expectedLastSeq: number,
+  ): Promise<PubAck> {
+    const fenceHeaders = headers();
+    fenceHeaders.set(firstHeader, String(fence.after + 1));
+    fenceHeaders.set(lastHeader, String(fence.after));
+    fenceHeaders.set(fenceHeader, fence.token);
+    return this.link.client.publish(this.subject, new Uint8Array(0), {
+      msgID: `${fence.ledgerId}:${this.shard}:fence-${fence.after + 1}-${fence.token}`,
+      expect: { lastSequence: expectedLastSeq },
+      headers: fenceHeaders,
+      timeout: publishAttemptTimeoutMs,
+    });
   }
 
   /** Publishes a record, expecting the stream's last sequence to be `expectedLastSeq`. */

@@ -1,0 +1,202 @@
+// The ownership lease of a replicated ledger: one key in the ledger's KV bucket on the NATS
+// cluster, held by the one process that serves the ledger. The holder writes the key again every
+// quarter of `leaseTtlMs` (a compare-and-set on the revision it last wrote), so a live holder's key
+// keeps changing. Another process takes the key only after it watched it stay unchanged for a
+// whole `leaseTtlMs`, by its own clock, and then only with a compare-and-set on the revision it
+// watched: of several processes waiting, one wins. A clean close deletes the key, so that a
+// waiting process takes over at once.
+//
+// A holder whose write finds the key taken has lost the lease: its calls fail with WRITER_FENCED
+// from then on. One that merely cannot reach the cluster keeps serving what it can (its publishes
+// wait for the cluster as ever): a standby that takes over meanwhile fences it anyway, since the
+// new holder's open publishes a fence on every shard stream before it serves (shard-restore.ts),
+// after which no publish of the old holder is accepted. That fence, not the lease's time, is what
+// keeps a holder paused with a publish under way from writing after the takeover; the lease only
+// decides who may open.
+
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Kvm, type KV } from '@nats-io/kv';
+import { LedgerError, type ErrorDetail } from '@shardledger/ledger-core';
+import { connectNats, withinOpenTimeout, type NatsLink } from './nats-connection.js';
+import { ledgerBucketName, type ReplicationSettings } from './replication-options.js';
+import { apiErrorCode, wrongLastSequenceCode } from './shard-replicator.js';
+
+export const leaseKey = 'lease';
+
+/** What the lease key holds: who serves the ledger, for errors and `replicate status`. */
+export interface LeaseHolder {
+  readonly holder: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly dir: string;
+  readonly since: string;
+}
+
+/** The lease as its holder keeps it. */
+export interface LedgerLease {
+  /** The error every call gets once this process lost the lease; null while it holds it. */
+  lost(): LedgerError | null;
+  /** Stops renewing and deletes the key (when still held), so that a standby takes over at once. */
+  release(): Promise<void>;
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Opens the ledger's bucket (creating it on a new cluster). */
+export async function leaseBucket(link: NatsLink, settings: ReplicationSettings): Promise<KV> {
+  return withinOpenTimeout(settings, () =>
+    new Kvm(link.client).create(ledgerBucketName(settings.name), {
+      replicas: settings.replicas,
+      history: 1,
+    }),
+  );
+}
+
+/** The holder named by a lease key's value, or null when it is unreadable. */
+export function parseHolder(json: () => unknown): LeaseHolder | null {
+  try {
+    const value = json() as Partial<LeaseHolder> | null;
+    return typeof value?.holder === 'string' ? (value as LeaseHolder) : null;
+  } catch {
+    return null;
+  }
+}
+
+function heldError(settings: ReplicationSettings, holder: LeaseHolder | null): LedgerError {
+  const detail: ErrorDetail = {
+    bucket: ledgerBucketName(settings.name),
+    host: holder?.host ?? null,
+    pid: holder?.pid ?? null,
+    dir: holder?.dir ?? null,
+    since: holder?.since ?? null,
+  };
+  return new LedgerError('LEASE_HELD', detail);
+}
+
+/** Writes `value` to the key where it holds `revision` (null: absent or deleted). The new
+ * revision, or null when another process wrote the key first. */
+async function compareAndSet(bucket: KV, value: string, revision: number | null) {
+  try {
+    return revision === null
+      ? await bucket.create(leaseKey, value)
+      : await bucket.update(leaseKey, value, revision);
+  } catch (error) {
+    if (apiErrorCode(error) === wrongLastSequenceCode) return null;
+    throw error;
+  }
+}
+
+/** Takes the ledger's lease for `dir`. A free key is taken at once. A held one is watched: taken
+ * once it stayed unchanged for leaseTtlMs (its holder died), else, unless `settings.standby`, the
+ * open fails with LEASE_HELD as soon as the holder is seen renewing it. A standby waits for as
+ * long as the holder lives. */
+export async function acquireLedgerLease(
+  settings: ReplicationSettings,
+  dir: string,
+): Promise<LedgerLease> {
+  const link = await connectNats(settings, 'shardledger lease');
+  try {
+    const bucket = await leaseBucket(link, settings);
+    const me: LeaseHolder = {
+      holder: randomUUID(),
+      host: hostname(),
+      pid: process.pid,
+      dir,
+      since: new Date().toISOString(),
+    };
+    const value = JSON.stringify(me);
+    let watched: { revision: number; sinceMs: number } | null = null;
+    for (;;) {
+      const entry = await withinOpenTimeout(settings, () => bucket.get(leaseKey));
+      const startedMs = performance.now();
+      let taken: number | null = null;
+      if (entry === null || entry.operation !== 'PUT') {
+        taken = await withinOpenTimeout(settings, () => compareAndSet(bucket, value, null));
+      } else if (watched === null || watched.revision !== entry.revision) {
+        if (watched !== null && !settings.standby)
+          throw heldError(
+            settings,
+            parseHolder(() => entry.json()),
+          );
+        watched = { revision: entry.revision, sinceMs: startedMs };
+      } else if (startedMs - watched.sinceMs >= settings.leaseTtlMs) {
+        taken = await withinOpenTimeout(settings, () =>
+          compareAndSet(bucket, value, entry.revision),
+        );
+      }
+      if (taken !== null) return new HeldLease(link, bucket, settings, value, taken);
+      await delay(settings.leaseTtlMs / 4);
+    }
+  } catch (error) {
+    await link.connection.close();
+    throw error;
+  }
+}
+
+class HeldLease implements LedgerLease {
+  #revision: number;
+  #lost: LedgerError | null = null;
+  #writing = false;
+  readonly #timer: NodeJS.Timeout;
+  private readonly link: NatsLink;
+  private readonly bucket: KV;
+  private readonly settings: ReplicationSettings;
+  private readonly value: string;
+
+  constructor(
+    link: NatsLink,
+    bucket: KV,
+    settings: ReplicationSettings,
+    value: string,
+    revision: number,
+  ) {
+    this.link = link;
+    this.bucket = bucket;
+    this.settings = settings;
+    this.value = value;
+    this.#revision = revision;
+    this.#timer = setInterval(() => void this.#renew(), settings.leaseTtlMs / 4);
+    this.#timer.unref();
+  }
+
+  lost(): LedgerError | null {
+    return this.#lost;
+  }
+
+  #lose(problem: string): void {
+    this.#lost ??= new LedgerError('WRITER_FENCED', {
+      bucket: ledgerBucketName(this.settings.name),
+      problem,
+    });
+    clearInterval(this.#timer);
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#writing || this.#lost !== null) return;
+    this.#writing = true;
+    try {
+      const revision = await compareAndSet(this.bucket, this.value, this.#revision);
+      if (revision === null) this.#lose('another process took the lease');
+      else if (this.#lost === null) this.#revision = revision;
+    } catch {
+      // The cluster did not answer: tried again at the next tick.
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  async release(): Promise<void> {
+    clearInterval(this.#timer);
+    try {
+      if (this.#lost === null) {
+        this.#lose('the ledger was closed');
+        await this.bucket.delete(leaseKey, { previousSeq: this.#revision });
+      }
+    } catch {
+      // Not deleted: a standby takes over once the key has stayed unchanged for leaseTtlMs.
+    } finally {
+      await this.link.connection.close();
+    }
+  }
+}
