@@ -17,7 +17,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Kvm, type KV } from '@nats-io/kv';
-import { LedgerError, type ErrorDetail } from '@shardledger/ledger-core';
+import { isLedgerError, LedgerError, type ErrorDetail } from '@shardledger/ledger-core';
 import { connectNats, withinOpenTimeout, type NatsLink } from './nats-connection.js';
 import { ledgerBucketName, type ReplicationSettings } from './replication-options.js';
 import { apiErrorCode, wrongLastSequenceCode } from './shard-replicator.js';
@@ -107,23 +107,30 @@ export async function acquireLedgerLease(
     };
     const value = JSON.stringify(me);
     let watched: { revision: number; sinceMs: number } | null = null;
-    for (;;) {
+    /** One look at the key: the revision this process now holds, or null. */
+    const attempt = async (): Promise<number | null> => {
       const entry = await withinOpenTimeout(settings, () => bucket.get(leaseKey));
-      const startedMs = performance.now();
+      const nowMs = performance.now();
+      if (entry === null || entry.operation !== 'PUT')
+        return withinOpenTimeout(settings, () => compareAndSet(bucket, value, null));
+      const holder = parseHolder(() => entry.json());
+      // An earlier write of ours whose answer was lost (a timeout) did land.
+      if (holder?.holder === me.holder) return entry.revision;
+      if (watched === null || watched.revision !== entry.revision) {
+        if (watched !== null && !settings.standby) throw heldError(settings, holder);
+        watched = { revision: entry.revision, sinceMs: nowMs };
+        return null;
+      }
+      if (nowMs - watched.sinceMs < settings.leaseTtlMs) return null;
+      return withinOpenTimeout(settings, () => compareAndSet(bucket, value, entry.revision));
+    };
+    for (;;) {
       let taken: number | null = null;
-      if (entry === null || entry.operation !== 'PUT') {
-        taken = await withinOpenTimeout(settings, () => compareAndSet(bucket, value, null));
-      } else if (watched === null || watched.revision !== entry.revision) {
-        if (watched !== null && !settings.standby)
-          throw heldError(
-            settings,
-            parseHolder(() => entry.json()),
-          );
-        watched = { revision: entry.revision, sinceMs: startedMs };
-      } else if (startedMs - watched.sinceMs >= settings.leaseTtlMs) {
-        taken = await withinOpenTimeout(settings, () =>
-          compareAndSet(bucket, value, entry.revision),
-        );
+      try {
+        taken = await attempt();
+      } catch (error) {
+        // A standby outwaits a cluster that stopped answering; an open fails.
+        if (!settings.standby || !isLedgerError(error, 'REPLICATION_UNAVAILABLE')) throw error;
       }
       if (taken !== null) return new HeldLease(link, bucket, settings, value, taken);
       await delay(settings.leaseTtlMs / 4);
