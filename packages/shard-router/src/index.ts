@@ -42,7 +42,7 @@ export {
 export type { ReplicationOptions } from './replication/replication-options.js';
 export { replicationStatus } from './replication/status-entry.js';
 export type { ReplicationStatus } from './replication/replication-status.js';
-export type { LeaseHolder } from './replication/ledger-lease.js';
+export type { LeaseHolder } from './replication/replication-options.js';
 export type { StreamState } from './replication/replication-options.js';
 export type { LagSource, LedgerMetrics, ReadModelLag, ShardMetrics } from './metrics.js';
 export type { SagaCounts, TransferCounts } from './metrics-tally.js';

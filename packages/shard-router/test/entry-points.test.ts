@@ -145,6 +145,7 @@ const shardRouterTypes = [
   'HistoryEntry',
   'HistoryPage',
   'LagSource',
+  'LeaseHolder',
   'LedgerEvent',
   'LedgerInfo',
   'LedgerMetrics',

@@ -19,19 +19,14 @@ import { randomUUID } from 'node:crypto';
 import { Kvm, type KV } from '@nats-io/kv';
 import { isLedgerError, LedgerError, type ErrorDetail } from '@shardledger/ledger-core';
 import { connectNats, withinOpenTimeout, type NatsLink } from './nats-connection.js';
-import { ledgerBucketName, type ReplicationSettings } from './replication-options.js';
+import {
+  ledgerBucketName,
+  type LeaseHolder,
+  type ReplicationSettings,
+} from './replication-options.js';
 import { apiErrorCode, wrongLastSequenceCode } from './shard-replicator.js';
 
 export const leaseKey = 'lease';
-
-/** What the lease key holds: who serves the ledger, for errors and `replicate status`. */
-export interface LeaseHolder {
-  readonly holder: string;
-  readonly host: string;
-  readonly pid: number;
-  readonly dir: string;
-  readonly since: string;
-}
 
 /** The lease as its holder keeps it. */
 export interface LedgerLease {

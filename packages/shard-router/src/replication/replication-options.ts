@@ -127,6 +127,16 @@ export function recordMessageId(ledgerId: string, shard: number, first: number):
   return `${ledgerId}:${shard}:${first}`;
 }
 
+/** What a ledger's lease key holds: the process that serves the ledger (its random holder id,
+ * host, pid, data dir and since when, an ISO time), for LEASE_HELD and `replicate status`. */
+export interface LeaseHolder {
+  readonly holder: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly dir: string;
+  readonly since: string;
+}
+
 /** One shard stream as the cluster reports it (replicationStatus). */
 export interface StreamState {
   readonly name: string;

@@ -5,11 +5,12 @@
 import { Kvm } from '@nats-io/kv';
 import { LedgerError } from '@shardledger/ledger-core';
 import { manifestProblem, type Manifest } from '../manifest.js';
-import { leaseKey, parseHolder, type LeaseHolder } from './ledger-lease.js';
+import { leaseKey, parseHolder } from './ledger-lease.js';
 import { connectNats, withinOpenTimeout } from './nats-connection.js';
 import {
   ledgerBucketName,
   replicationSettings,
+  type LeaseHolder,
   type ReplicationOptions,
   type StreamState,
 } from './replication-options.js';
