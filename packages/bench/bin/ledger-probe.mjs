@@ -20,6 +20,8 @@ const l = await Ledger.open({
   shards,
   durability: process.env.DUR || 'strict',
   transferIdScope: process.env.ID_SCOPE || 'ledger',
+  // SHARD_YG=mb: the shard workers' young generation (shardYoungGenerationMb).
+  ...(process.env.SHARD_YG ? { shardYoungGenerationMb: +process.env.SHARD_YG } : {}),
 });
 const N = 10000;
 const ids = Array.from({ length: N }, (_, i) => 'acct-' + String(i).padStart(6, '0'));

@@ -1,6 +1,7 @@
 // `shardledger replicate status`: the state of a replicated ledger on its NATS JetStream cluster,
-// read from the cluster alone (no data dir, no lock): the process that serves it, each shard's stream with its messages, last
-// sequence, size, leader, and each replica's state and lag in messages.
+// read from the cluster alone (no data dir, no lock): the process that serves it (its lease),
+// and each shard's stream with its messages, last sequence, size, leader, and each replica's
+// state and lag in messages.
 
 import type { Command } from 'commander';
 import { replicationStatus, type ReplicationStatus } from '@shardledger/shard-router';

@@ -1,6 +1,7 @@
 // What `shardledger replicate status` shows: for a ledger on a NATS cluster, its manifest's shard
-// count and ledger id, the process that holds its lease, and for each shard's stream its messages, last sequence, size, leader and
-// each replica's state and lag (in stream messages), read from the cluster alone.
+// count and ledger id, the process that holds its lease, and for each shard's stream its
+// messages, last sequence, size, leader and each replica's state and lag (in stream messages),
+// read from the cluster alone.
 
 import { Kvm } from '@nats-io/kv';
 import { LedgerError } from '@shardledger/ledger-core';
