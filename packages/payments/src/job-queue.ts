@@ -2,7 +2,7 @@
 // the last process stopped. A retryable failure (timeout, 5xx, a ledger shard restarting) waits
 // with jittered exponential backoff; a terminal one, or the attempt cap, parks the job as `dead`
 // for an operator to see (GET /v1/psp-jobs?state=dead).
-import { statement, type Db } from './store.js';
+import { statement, transact, type Db } from './store.js';
 
 export const jobLimits = {
   attemptsMax: 8,
@@ -94,7 +94,9 @@ export class JobRunner {
   async #runOne(job: Job): Promise<void> {
     try {
       await this.#handler(job);
-      statement(this.#db, `UPDATE psp_jobs SET state = 'done' WHERE id = ?`).run(job.id);
+      transact(this.#db, () =>
+        statement(this.#db, `UPDATE psp_jobs SET state = 'done' WHERE id = ?`).run(job.id),
+      );
     } catch (error) {
       const attempts = job.attempts + 1;
       const dead = this.#classify(error) === 'terminal' || attempts >= jobLimits.attemptsMax;
@@ -103,10 +105,12 @@ export class JobRunner {
         baseMs: jobLimits.backoffBaseMs,
         capMs: jobLimits.backoffCapMs,
       });
-      statement(
-        this.#db,
-        `UPDATE psp_jobs SET attempts = ?, next_at_ms = ?, state = ?, last_error = ? WHERE id = ?`,
-      ).run(attempts, Date.now() + delay, dead ? 'dead' : 'queued', String(error), job.id);
+      transact(this.#db, () =>
+        statement(
+          this.#db,
+          `UPDATE psp_jobs SET attempts = ?, next_at_ms = ?, state = ?, last_error = ? WHERE id = ?`,
+        ).run(attempts, Date.now() + delay, dead ? 'dead' : 'queued', String(error), job.id),
+      );
     }
   }
 }

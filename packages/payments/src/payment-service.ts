@@ -27,6 +27,8 @@ import {
   openPaymentIds,
   paymentIdOfOrder,
   readPayment,
+  storeDurable,
+  transact,
   unsyncedIds,
   writePayment,
   type Db,
@@ -119,7 +121,7 @@ export class PaymentService {
         pspReference: null,
       })),
     };
-    return this.db.transaction(() => {
+    return transact(this.db, () => {
       const existing = readPayment(this.db, record.id);
       if (existing !== undefined) {
         if (existing.requestHash !== requestHash) {
@@ -136,7 +138,7 @@ export class PaymentService {
       insertPayment(this.db, record);
       enqueueJob(this.db, { kind: 'drive', subject: record.id, atMs: nowMs + 1_000 });
       return record;
-    })();
+    });
   }
 
   get(id: string): PaymentRecord {
@@ -152,6 +154,9 @@ export class PaymentService {
   /** Replays the ledger steps of a payment's status, then marks it in agreement. */
   async #syncLedger(payment: PaymentRecord, done: readonly LedgerStep[] = []): Promise<void> {
     if (payment.ledgerSynced) return;
+    // The status that calls for these steps is committed first (the store commits a turn at a
+    // time): a crash after a step always leaves its status to replay it from.
+    await storeDurable(this.db);
     const currency = payment.currency;
     await this.accounts.ensure([
       { id: accountIds.clearing(payment.connector, currency), currency, wallet: false },
@@ -180,7 +185,7 @@ export class PaymentService {
     // The payment as written, and the steps the ledger already holds: those of the previous
     // status, when it was synced. The record is built from what was written rather than read
     // back: every transition of a payment runs under #serial, so nothing else changed it.
-    const { payment, done } = this.db.transaction(() => {
+    const { payment, done } = transact(this.db, () => {
       if (dedup !== undefined && !dedup()) return { payment: this.get(id), done: [] };
       const before = this.get(id);
       let state: PaymentState = before;
@@ -204,7 +209,7 @@ export class PaymentService {
         payment: written(before, state, { nowMs, statusChanged }),
         done: statusChanged && before.ledgerSynced ? ledgerStepsFor(before.status) : [],
       };
-    })();
+    });
     if (payment.ledgerSynced) return payment;
     await this.#syncLedger(payment, done);
     return { ...payment, ledgerSynced: true };
@@ -364,9 +369,9 @@ export class PaymentService {
     const unsynced = unsyncedIds(this.db, 'payments');
     for (const id of unsynced) await this.#serial(id, () => this.#syncLedger(this.get(id)));
     const open = openPaymentIds(this.db);
-    this.db.transaction(() => {
+    transact(this.db, () => {
       for (const id of open) enqueueJob(this.db, { kind: 'drive', subject: id, atMs: nowMs });
-    })();
+    });
     return { synced: unsynced.length, queued: open.length };
   }
 }

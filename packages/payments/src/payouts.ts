@@ -7,7 +7,14 @@ import { PaymentError } from './errors.js';
 import { accountIds, feeOf, placeHolds } from './ledger-binding.js';
 import { enqueueJob } from './job-queue.js';
 import type { PaymentService } from './payment-service.js';
-import { appendOutbox, markLedgerSynced, statement, type Db } from './store.js';
+import {
+  appendOutbox,
+  markLedgerSynced,
+  statement,
+  storeDurable,
+  transact,
+  type Db,
+} from './store.js';
 
 export type PayoutStatus = 'NOT_STARTED' | 'EXECUTING' | 'SUCCESS' | 'FAILED';
 
@@ -94,7 +101,7 @@ export class Payouts {
   }
 
   #setStatus(id: string, status: PayoutStatus, pspReference: string | null): boolean {
-    return this.#db.transaction(() => {
+    return transact(this.#db, () => {
       const changed = statement(
         this.#db,
         `UPDATE payouts SET status = ?, psp_reference = COALESCE(?, psp_reference),
@@ -110,13 +117,15 @@ export class Payouts {
         appendOutbox(this.#db, message, Date.now());
       }
       return changed === 1;
-    })();
+    });
   }
 
   /** Makes the ledger agree with the payout's status. */
   async sync(id: string): Promise<PayoutRecord> {
     const payout = this.get(id);
     if (payout.ledgerSynced) return payout;
+    // The status that calls for these steps is committed first (store.ts: group commit).
+    await storeDurable(this.#db);
     const transfers = holds(payout);
     const ledger = this.#service.ledger;
     if (payout.status === 'EXECUTING' || payout.status === 'SUCCESS') {

@@ -9,7 +9,7 @@ import { JobRunner } from './job-queue.js';
 import { PaymentService, isRetryable } from './payment-service.js';
 import { Payouts } from './payouts.js';
 import { HttpPsp } from './psp/http-psp.js';
-import { openStore, type Db } from './store.js';
+import { closeStore, openStore, type Db } from './store.js';
 import { Endpoints, WebhookDispatcher } from './webhooks-out.js';
 import { isPaymentError } from './errors.js';
 import { isRetryableLedgerError } from './ledger-binding.js';
@@ -122,7 +122,7 @@ export async function startPaymentsServer(options: ServeOptions): Promise<Runnin
         await jobs.stop();
         await dispatcher.stop();
         await ledger.close();
-        db.close();
+        closeStore(db);
       })()),
   };
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { PaymentError } from './errors.js';
 import { backoffMs } from './job-queue.js';
 import { newEndpointSecret, standardWebhookHeaders } from './signing.js';
-import { statement, type Db } from './store.js';
+import { statement, transact, type Db } from './store.js';
 
 export const deliveryLimits = {
   attemptsMax: 10,
@@ -260,7 +260,7 @@ export class WebhookDispatcher {
       baseMs: deliveryLimits.backoffBaseMs,
       capMs: deliveryLimits.backoffCapMs,
     });
-    this.#db.transaction(() => {
+    transact(this.#db, () => {
       statement(
         this.#db,
         'INSERT INTO delivery_attempts (delivery_id, attempt, at_ms, status_code, error) VALUES (?, ?, ?, ?, ?)',
@@ -275,6 +275,6 @@ export class WebhookDispatcher {
         outcome.statusCode,
         row.id,
       );
-    })();
+    });
   }
 }

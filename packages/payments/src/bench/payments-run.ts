@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Ledger } from '@shardledger/shard-router';
 import { assert } from '@shardledger/ledger-core/internals';
 import { PaymentService } from '../payment-service.js';
-import { openStore } from '../store.js';
+import { closeStore, openStore } from '../store.js';
 import { InstantPsp } from './instant-psp.js';
 import { LatencySamples, quantile, type BenchFigure } from './figures.js';
 
@@ -84,7 +84,7 @@ export async function runInProcessPayments(options: PaymentsRunOptions): Promise
     assert(verified.ok, 'the ledger verifies after the run');
   } finally {
     await ledger.close();
-    db.close();
+    closeStore(db);
     await rm(dir, { recursive: true, force: true });
   }
   const sorted = samples.sorted();

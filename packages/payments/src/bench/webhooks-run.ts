@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from '@shardledger/ledger-core/internals';
-import { appendOutbox, openStore, statement } from '../store.js';
+import { appendOutbox, closeStore, openStore, statement, transact } from '../store.js';
 import { deliveryLimits, Endpoints, WebhookDispatcher } from '../webhooks-out.js';
 import { startBenchChild } from './child.js';
 import type { BenchFigure } from './figures.js';
@@ -26,12 +26,12 @@ export async function runWebhookDeliveries(options: WebhooksRunOptions): Promise
     const { port } = (await receiver.nextLine()) as { port: number };
     new Endpoints(db).create({ url: `http://127.0.0.1:${port}/hooks`, eventTypes: [] });
     const nowMs = Date.now();
-    db.transaction(() => {
+    transact(db, () => {
       for (let index = 0; index < options.messages; index += 1) {
         const payload = { checkout_id: `bench-${index}`, status: 'SUCCESS' };
         appendOutbox(db, { id: `msg:${index}`, type: 'payment.success', payload }, nowMs);
       }
-    })();
+    });
     const dispatcher = new WebhookDispatcher(db);
     const startMs = performance.now();
     const endMs = startMs + options.durationMs;
@@ -47,7 +47,7 @@ export async function runWebhookDeliveries(options: WebhooksRunOptions): Promise
     assert(delivered > 0, 'the receiver took deliveries');
   } finally {
     await receiver.stop();
-    db.close();
+    closeStore(db);
     await rm(dir, { recursive: true, force: true });
   }
   const failed = options.messages - delivered;

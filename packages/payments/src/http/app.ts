@@ -11,6 +11,7 @@ import { adminRoutes } from './admin-routes.js';
 import { RouteTable } from './openapi.js';
 import { reconciliationRoutes } from './reconciliation-routes.js';
 import { paymentRoutes } from './routes.js';
+import { storeDurable } from '../store.js';
 
 export const httpLimits = {
   bodySizeBytesMax: 64 * 1024,
@@ -80,6 +81,11 @@ export function createApp(services: Services): FastifyInstance {
       error: { code: 'ROUTE_NOT_FOUND', message: 'no such route', detail: { url: request.url } },
     }),
   );
+  // An answer is sent only once every write made before it is committed (the store commits a
+  // turn of the event loop at a time): nothing a client was told is lost in a crash.
+  app.addHook('onSend', async () => {
+    await storeDurable(services.service.db);
+  });
   const table = new RouteTable();
   paymentRoutes(app, services, table);
   adminRoutes(app, services, table);

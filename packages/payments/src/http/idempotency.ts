@@ -6,7 +6,7 @@
 // so its retry runs again, safely, since every step below it is idempotent too.
 import { createHash } from 'node:crypto';
 import { PaymentError, isPaymentError } from '../errors.js';
-import { statement, type Db } from '../store.js';
+import { statement, transact, type Db } from '../store.js';
 
 export const idempotencyKeyLengthMax = 255;
 
@@ -58,7 +58,7 @@ export async function withIdempotency(
 ): Promise<StoredResponse> {
   const { key, hash } = options;
   if (key === undefined) return { ...(await work()), replayed: false };
-  const stored = db.transaction(() => {
+  const stored = transact(db, () => {
     const row = statement(
       db,
       'SELECT request_hash, status_code, response FROM idempotency_keys WHERE key = ?',
@@ -79,7 +79,7 @@ export async function withIdempotency(
       body: JSON.parse(row.response) as unknown,
       replayed: true,
     };
-  })();
+  });
   if (stored !== undefined) return stored;
   let outcome: { statusCode: number; body: unknown };
   try {
