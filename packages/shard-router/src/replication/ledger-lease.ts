@@ -16,9 +16,9 @@
 
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import { isLedgerError, LedgerError, type ErrorDetail } from '@shardledger/ledger-core';
-import { connectNats, withinOpenTimeout, type NatsLink } from './nats-connection.js';
+import { connectNats, ledgerBucket, withinOpenTimeout, type NatsLink } from './nats-connection.js';
 import {
   ledgerBucketName,
   type LeaseHolder,
@@ -37,16 +37,6 @@ export interface LedgerLease {
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Opens the ledger's bucket (creating it on a new cluster). */
-export async function leaseBucket(link: NatsLink, settings: ReplicationSettings): Promise<KV> {
-  return withinOpenTimeout(settings, () =>
-    new Kvm(link.client).create(ledgerBucketName(settings.name), {
-      replicas: settings.replicas,
-      history: 1,
-    }),
-  );
-}
 
 /** The holder named by a lease key's value, or null when it is unreadable. */
 export function parseHolder(json: () => unknown): LeaseHolder | null {
@@ -92,7 +82,7 @@ export async function acquireLedgerLease(
 ): Promise<LedgerLease> {
   const link = await connectNats(settings, 'shardledger lease');
   try {
-    const bucket = await leaseBucket(link, settings);
+    const bucket = await ledgerBucket(link, settings);
     const me: LeaseHolder = {
       holder: randomUUID(),
       host: hostname(),

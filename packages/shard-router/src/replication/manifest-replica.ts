@@ -5,7 +5,6 @@
 // created, so each shard is then created and filled from its stream.
 
 import { join } from 'node:path';
-import { Kvm } from '@nats-io/kv';
 import { LedgerError } from '@shardledger/ledger-core';
 import { writeFileAtomic } from '@shardledger/ledger-core/internals';
 import {
@@ -16,7 +15,7 @@ import {
   shardsCreatingFileName,
   type Manifest,
 } from '../manifest.js';
-import { connectNats, withinOpenTimeout } from './nats-connection.js';
+import { connectNats, ledgerBucket, withinOpenTimeout } from './nats-connection.js';
 import { ledgerBucketName, type ReplicationSettings } from './replication-options.js';
 
 const manifestKey = 'manifest';
@@ -37,12 +36,7 @@ export async function openManifestReplica(
 ): Promise<ManifestReplica> {
   const link = await connectNats(settings, 'shardledger router');
   try {
-    const bucket = await withinOpenTimeout(settings, () =>
-      new Kvm(link.client).create(ledgerBucketName(settings.name), {
-        replicas: settings.replicas,
-        history: 1,
-      }),
-    );
+    const bucket = await ledgerBucket(link, settings);
     const storedEntry = await withinOpenTimeout(settings, () => bucket.get(manifestKey));
     let stored: Manifest | undefined;
     if (storedEntry !== null && storedEntry.operation === 'PUT') {

@@ -3,9 +3,11 @@
 
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { JetStreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { LedgerError } from '@shardledger/ledger-core';
 import {
+  ledgerBucketName,
   openTimeoutMs,
   requestTimeoutMs,
   type ReplicationSettings,
@@ -69,4 +71,14 @@ export async function connectNats(settings: ReplicationSettings, label: string):
     await connection.close();
     throw error;
   }
+}
+
+/** The ledger's KV bucket (its manifest and its lease), created on a cluster that has none. */
+export function ledgerBucket(link: NatsLink, settings: ReplicationSettings): Promise<KV> {
+  return withinOpenTimeout(settings, () =>
+    new Kvm(link.client).create(ledgerBucketName(settings.name), {
+      replicas: settings.replicas,
+      history: 1,
+    }),
+  );
 }

@@ -65,6 +65,13 @@ function refuse(field: string, problem: string): never {
   throw new LedgerError('INVALID_ARGUMENT', { field: `replication.${field}`, problem });
 }
 
+/** `value` as the field's integer from `min` to `max`, or INVALID_ARGUMENT. */
+function integerIn(field: string, value: unknown, min: number, max: number): number {
+  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max)
+    refuse(field, `an integer from ${min} to ${max}`);
+  return value as number;
+}
+
 /** Checks `value` as the `replication` option; returns it with its defaults. */
 export function replicationSettings(value: unknown): ReplicationSettings {
   if (typeof value !== 'object' || value === null) refuse('', 'must be an object');
@@ -78,31 +85,32 @@ export function replicationSettings(value: unknown): ReplicationSettings {
   const name = options['name'] ?? replicationDefaults.name;
   if (typeof name !== 'string' || !namePattern.test(name))
     refuse('name', "1 to 64 letters, digits, '-' or '_'");
-  const replicas = options['replicas'] ?? replicationDefaults.replicas;
-  if (!Number.isSafeInteger(replicas) || (replicas as number) < 1 || (replicas as number) > 5)
-    refuse('replicas', `an integer from 1 to ${replicasMax}`);
-  const ackTimeoutMs = options['ackTimeoutMs'] ?? replicationDefaults.ackTimeoutMs;
-  if (
-    !Number.isSafeInteger(ackTimeoutMs) ||
-    (ackTimeoutMs as number) < ackTimeoutMsMin ||
-    (ackTimeoutMs as number) > ackTimeoutMsMax
-  )
-    refuse('ackTimeoutMs', `an integer from ${ackTimeoutMsMin} to ${ackTimeoutMsMax}`);
-  const leaseTtlMs = options['leaseTtlMs'] ?? replicationDefaults.leaseTtlMs;
-  if (
-    !Number.isSafeInteger(leaseTtlMs) ||
-    (leaseTtlMs as number) < leaseTtlMsMin ||
-    (leaseTtlMs as number) > leaseTtlMsMax
-  )
-    refuse('leaseTtlMs', `an integer from ${leaseTtlMsMin} to ${leaseTtlMsMax}`);
+  const replicas = integerIn(
+    'replicas',
+    options['replicas'] ?? replicationDefaults.replicas,
+    1,
+    replicasMax,
+  );
+  const ackTimeoutMs = integerIn(
+    'ackTimeoutMs',
+    options['ackTimeoutMs'] ?? replicationDefaults.ackTimeoutMs,
+    ackTimeoutMsMin,
+    ackTimeoutMsMax,
+  );
+  const leaseTtlMs = integerIn(
+    'leaseTtlMs',
+    options['leaseTtlMs'] ?? replicationDefaults.leaseTtlMs,
+    leaseTtlMsMin,
+    leaseTtlMsMax,
+  );
   const standby = options['standby'] ?? replicationDefaults.standby;
   if (typeof standby !== 'boolean') refuse('standby', 'must be true or false');
   return {
     servers: [...(servers as string[])],
     name,
-    replicas: replicas as number,
-    ackTimeoutMs: ackTimeoutMs as number,
-    leaseTtlMs: leaseTtlMs as number,
+    replicas,
+    ackTimeoutMs,
+    leaseTtlMs,
     standby,
   };
 }
