@@ -336,6 +336,10 @@ describe('replicated durability on a NATS JetStream cluster', () => {
       { dir, replication: { servers, name: 'a.b' } },
       { dir, replication: { servers, replicas: 7 } },
       { dir, replication: { servers, ackTimeoutMs: 1 } },
+      { dir, replication: { servers, leaseTtlMs: 999 } },
+      { dir, replication: { servers, leaseTtlMs: 1.5e3 + 0.5 } },
+      // A caller without types may pass anything.
+      { dir, replication: { servers, standby: 'yes' as unknown as boolean } },
     ];
     for (const options of refused)
       expect(await errorCodeOf(Ledger.open(options)), JSON.stringify(options)).toBe(
