@@ -1,7 +1,7 @@
 // @shardledger/payments: payments on the Shardledger Ledger. The service, its HTTP server, the
 // PSP adapter interface with the simulated PSP, and the errors it answers with.
 export { startPaymentsServer, type ServeOptions, type RunningServer } from './serve.js';
-export { PaymentService, type NewPayment, type PaymentServiceOptions } from './payment-service.js';
+export { PaymentService, type PaymentServiceOptions } from './payment-service.js';
 export { Payouts, type PayoutRecord, type PayoutStatus } from './payouts.js';
 export { createApp, httpLimits, type Services } from './http/app.js';
 export {
@@ -21,6 +21,7 @@ export {
   type PaymentState,
   type OrderState,
   type LedgerStep,
+  type NewPayment,
 } from './payment-machine.js';
 export {
   PspRetryableError,

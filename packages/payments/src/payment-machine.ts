@@ -4,6 +4,17 @@
 // ledger state that must hold for it (see ledgerStepsFor).
 import { assert } from '@shardledger/ledger-core/internals';
 
+/** A payment as a client asks for it (PaymentService.create). */
+export interface NewPayment {
+  readonly checkoutId: string;
+  readonly buyerId: string | null;
+  readonly connector: string;
+  readonly currency: string;
+  readonly captureMethod: 'automatic' | 'manual';
+  readonly expiresInMs: number;
+  readonly orders: readonly { id: string; sellerAccount: string; amount: bigint }[];
+}
+
 export const paymentStatuses = [
   'NOT_STARTED',
   'EXECUTING',

@@ -14,6 +14,7 @@ import {
   isTerminal,
   ledgerStepsFor,
   type LedgerStep,
+  type NewPayment,
   type PaymentEvent,
   type PaymentState,
 } from './payment-machine.js';
@@ -35,16 +36,6 @@ import {
   type OrderRecord,
   type PaymentRecord,
 } from './store.js';
-
-export interface NewPayment {
-  readonly checkoutId: string;
-  readonly buyerId: string | null;
-  readonly connector: string;
-  readonly currency: string;
-  readonly captureMethod: 'automatic' | 'manual';
-  readonly expiresInMs: number;
-  readonly orders: readonly { id: string; sellerAccount: string; amount: bigint }[];
-}
 
 export interface PaymentServiceOptions {
   readonly ledger: Ledger;
