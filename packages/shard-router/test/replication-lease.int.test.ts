@@ -4,6 +4,8 @@
 // (SIGSTOP) or closes, and a resumed owner is fenced. Method: a real 3-node nats-server cluster on
 // loopback and owner processes of their own (fixtures/replicated-load.mjs, fence-writer.mjs).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +108,27 @@ describe('the lease of a replicated ledger', () => {
     await next.close();
   });
 
+  it('keeps a lease whose renewal landed unanswered, and loses one another process wrote', async () => {
+    const name = 'lease-renewal';
+    const owner = await open(await newDir(), name);
+    await owner.createAccounts([
+      { id: 'src', currency: 'EUR' },
+      { id: 'dst', currency: 'EUR' },
+    ]);
+    // The holder's own value written again, as a renewal whose answer was lost would leave it:
+    // the next renewals ask with the revision before it, and must find the key still theirs.
+    await writeLeaseKey(name);
+    await new Promise((resolve) => setTimeout(resolve, leaseTtlMs));
+    expect((await owner.createTransfers(transfer('still-mine'))).map((r) => r.status)).toEqual([
+      'ok',
+    ]);
+    // Another process's value: the holder finds it at its next renewal and serves nothing more.
+    await writeLeaseKey(name, JSON.stringify({ holder: 'someone-else' }));
+    await new Promise((resolve) => setTimeout(resolve, leaseTtlMs));
+    expect(await errorCodeOf(owner.createTransfers(transfer('not-mine')))).toBe('WRITER_FENCED');
+    await owner.close();
+  });
+
   it('lets a standby take over within the lease time after the owner is SIGKILLed under load, with nothing acknowledged lost', async () => {
     const name = 'lease-killed';
     const owner = startChild(loadFixture, [
@@ -194,6 +217,18 @@ describe('the lease of a replicated ledger', () => {
     await ledger.close();
   });
 });
+
+/** Writes `value` (or the value already there) to the ledger's lease key behind its holder. */
+async function writeLeaseKey(name: string, value?: string): Promise<void> {
+  const connection = await connect({ servers: [...cluster.servers] });
+  try {
+    const bucket = await new Kvm(connection).open(`${name}-ledger`);
+    const entry = await bucket.get('lease');
+    await bucket.put('lease', value ?? (entry?.string() as string));
+  } finally {
+    await connection.close();
+  }
+}
 
 function transfer(id: string) {
   return [{ id, debitAccountId: 'src', creditAccountId: 'dst', amount: 1n, currency: 'EUR' }];

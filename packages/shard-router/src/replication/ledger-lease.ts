@@ -168,7 +168,9 @@ class HeldLease implements LedgerLease {
     if (this.#writing || this.#lost !== null) return;
     this.#writing = true;
     try {
-      const revision = await compareAndSet(this.bucket, this.value, this.#revision);
+      const revision =
+        (await compareAndSet(this.bucket, this.value, this.#revision)) ??
+        (await this.#ownRevision());
       if (revision === null) this.#lose('another process took the lease');
       else if (this.#lost === null) this.#revision = revision;
     } catch {
@@ -176,6 +178,14 @@ class HeldLease implements LedgerLease {
     } finally {
       this.#writing = false;
     }
+  }
+
+  /** The key's revision when it still holds this process's value: a renewal whose answer was
+   * lost (a timeout) landed, and the next one asked with the revision before it. */
+  async #ownRevision(): Promise<number | null> {
+    const entry = await this.bucket.get(leaseKey);
+    if (entry === null || entry.operation !== 'PUT') return null;
+    return entry.string() === this.value ? entry.revision : null;
   }
 
   async release(): Promise<void> {
