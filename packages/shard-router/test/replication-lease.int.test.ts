@@ -156,6 +156,9 @@ describe('the lease of a replicated ledger', () => {
       expect(found.filter((transfer) => transfer === undefined)).toEqual([]);
     }
     expect((await ledger.verify()).ok).toBe(true);
+    // Sagas the owner had in flight were finished by the standby's open, as after a crash.
+    const info = await ledger.info();
+    expect(info.shardInfo.map((shard) => shard.reservationsOpen)).toEqual([0, 0]);
     const accounts = await ledger.lookupAccounts(
       Array.from({ length: 8 }, (_, index) => `acct-${index}`),
     );
@@ -171,9 +174,11 @@ describe('the lease of a replicated ledger', () => {
     ]);
     expect(after?.status).toBe('ok');
     await ledger.close();
+    const { sagasCommitted, sagasReleased } = info.recovery;
     console.log(
       `standby took over ${takeoverMs.toFixed(0)} ms after the owner was killed ` +
-        `(leaseTtlMs ${leaseTtlMs}; ${acks.length} acknowledged transfers, all there)`,
+        `(leaseTtlMs ${leaseTtlMs}; ${acks.length} acknowledged transfers, all there; ` +
+        `sagas in flight finished: ${sagasCommitted} committed, ${sagasReleased} released)`,
     );
     expect(takeoverMs).toBeLessThan(leaseTtlMs + takeoverSlackMs);
   });
