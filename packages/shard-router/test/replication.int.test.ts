@@ -185,7 +185,8 @@ describe('replicated durability on a NATS JetStream cluster', () => {
     const ledger = await openReplicated(await newDir(), name, 500, 1);
     await seedAccounts(ledger);
     await ledger.createTransfers(transfers('before', 50));
-    const closing = await openReplicated(await newDir(), `${name}-closing`, 500, 1);
+    const closingDir = await newDir();
+    const closing = await openReplicated(closingDir, `${name}-closing`, 500, 1);
     await seedAccounts(closing);
     // Each step's time since the nodes were killed, for the failure messages: a node's return
     // waits for nats-server to elect JetStream leaders, which takes seconds, more under load.
@@ -238,6 +239,18 @@ describe('replicated durability on a NATS JetStream cluster', () => {
       false,
     ]);
     await restored.close();
+    // The ledger closed during the outage opens again now (the lease key its close could not
+    // delete is waited out, read from the stream's leader: a replica answered a revision the
+    // leader never had), and what it committed is in the streams.
+    const reopened = await openReplicated(closingDir, `${name}-closing`, 5_000, 1);
+    step('closed ledger reopened');
+    expect((await reopened.lookupTransfers(['pending-0'])).map(Boolean)).toEqual([true]);
+    await reopened.close();
+    const copy = await openReplicated(await newDir(), `${name}-closing`, 5_000, 1);
+    expect((await copy.lookupTransfers(['pending-0'])).map(Boolean), steps.join('; ')).toEqual([
+      true,
+    ]);
+    await copy.close();
     // Its bounded waits add up to more than the suite's 60 s: two node starts that each wait for
     // JetStream (up to 30 s), 30 s for writes to resume, the restore's open (up to 15 s).
   }, 150_000);
@@ -279,6 +292,34 @@ describe('replicated durability on a NATS JetStream cluster', () => {
     ).toBe(true);
     expect((await restored.verify()).ok).toBe(true);
     await restored.close();
+  });
+
+  it('publishes what a dir committed past its own last fence, and serves', async () => {
+    const name = 'own-fence';
+    const dir = await newDir();
+    const seeding = await openReplicated(dir, name, 5_000, 1);
+    await seedAccounts(seeding);
+    await seeding.close();
+    // Opened and closed with nothing written: the stream now ends with this dir's own fence.
+    await (await openReplicated(dir, name, 5_000, 1)).close();
+    // Then the dir commits without replication, as a ledger that had replication turned off.
+    const offline = await Ledger.open({ dir, shards: 1 });
+    expect((await offline.createTransfers(transfers('offline', 5))).map((r) => r.status)).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+    ]);
+    await offline.close();
+    // Its records follow its own fence: published, then served, and a new dir has them.
+    const reopened = await openReplicated(dir, name, 5_000, 1);
+    const live = await balances(reopened);
+    await reopened.close();
+    const copy = await openReplicated(await newDir(), name, 5_000, 1);
+    expect((await copy.lookupTransfers(['offline-4'])).map(Boolean)).toEqual([true]);
+    expect(await balances(copy)).toEqual(live);
+    await copy.close();
   });
 
   it('shows each stream with its replicas in `shardledger replicate status`', async () => {

@@ -16,6 +16,7 @@
 
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
+import type { StoredMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { isLedgerError, LedgerError, type ErrorDetail } from '@shardledger/ledger-core';
 import { connectNats, ledgerBucket, withinOpenTimeout, type NatsLink } from './nats-connection.js';
@@ -72,6 +73,30 @@ async function compareAndSet(bucket: KV, value: string, revision: number | null)
   }
 }
 
+/** The lease key as the stream's leader has it: its revision and value, or null when it is
+ * absent or deleted. Not the KV's own get, which any replica may answer: after nodes of the
+ * cluster were lost, a replica answered with a revision the leader never had, for minutes, and
+ * a compare-and-set on it could never succeed. */
+async function leaderEntry(
+  link: NatsLink,
+  settings: ReplicationSettings,
+): Promise<{ revision: number; value: string } | null> {
+  const bucket = ledgerBucketName(settings.name);
+  let message: StoredMsg | null;
+  try {
+    message = await link.manager.streams.getMessage(`KV_${bucket}`, {
+      last_by_subj: `$KV.${bucket}.${leaseKey}`,
+    });
+  } catch (error) {
+    if (String((error as Error).message).includes('no message found')) return null;
+    throw error;
+  }
+  if (message === null) return null;
+  const operation = message.header?.get('KV-Operation') ?? '';
+  if (operation === 'DEL' || operation === 'PURGE') return null;
+  return { revision: message.seq, value: message.string() };
+}
+
 /** Takes the ledger's lease for `dir`. A free key is taken at once. A held one is watched: taken
  * once it stayed unchanged for leaseTtlMs (its holder died), else, unless `settings.standby`, the
  * open fails with LEASE_HELD as soon as the holder is seen renewing it. A standby waits for as
@@ -91,19 +116,28 @@ export async function acquireLedgerLease(
       since: new Date().toISOString(),
     };
     const value = JSON.stringify(me);
-    let watched: { revision: number; sinceMs: number } | null = null;
+    /** The revision seen last, since when, and how many times it moved on before. */
+    let watched: { revision: number; sinceMs: number; moves: number } | null = null;
     /** One look at the key: the revision this process now holds, or null. */
     const attempt = async (): Promise<number | null> => {
-      const entry = await withinOpenTimeout(settings, () => bucket.get(leaseKey));
+      const entry = await withinOpenTimeout(settings, () => leaderEntry(link, settings));
       const nowMs = performance.now();
-      if (entry === null || entry.operation !== 'PUT')
+      if (entry === null)
         return withinOpenTimeout(settings, () => compareAndSet(bucket, value, null));
-      const holder = parseHolder(() => entry.json());
       // An earlier write of ours whose answer was lost (a timeout) did land.
-      if (holder?.holder === me.holder) return entry.revision;
-      if (watched === null || watched.revision !== entry.revision) {
-        if (watched !== null && !settings.standby) throw heldError(settings, holder);
-        watched = { revision: entry.revision, sinceMs: nowMs };
+      if (entry.value === value) return entry.revision;
+      if (watched === null || entry.revision !== watched.revision) {
+        // A live holder moves its key on every quarter of leaseTtlMs. One move alone may be a
+        // dead holder's last renewal landing late, so it takes two to refuse the open; a move
+        // back (a new leader without a write the old one had) counts for none.
+        const moves =
+          watched === null ? 0 : watched.moves + (entry.revision > watched.revision ? 1 : 0);
+        if (moves >= 2 && !settings.standby)
+          throw heldError(
+            settings,
+            parseHolder(() => JSON.parse(entry.value)),
+          );
+        watched = { revision: entry.revision, sinceMs: nowMs, moves };
         return null;
       }
       if (nowMs - watched.sinceMs < settings.leaseTtlMs) return null;
@@ -183,9 +217,8 @@ class HeldLease implements LedgerLease {
   /** The key's revision when it still holds this process's value: a renewal whose answer was
    * lost (a timeout) landed, and the next one asked with the revision before it. */
   async #ownRevision(): Promise<number | null> {
-    const entry = await this.bucket.get(leaseKey);
-    if (entry === null || entry.operation !== 'PUT') return null;
-    return entry.string() === this.value ? entry.revision : null;
+    const entry = await leaderEntry(this.link, this.settings);
+    return entry !== null && entry.value === this.value ? entry.revision : null;
   }
 
   async release(): Promise<void> {
