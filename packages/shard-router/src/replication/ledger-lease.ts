@@ -99,8 +99,8 @@ async function leaderEntry(
 
 /** Takes the ledger's lease for `dir`. A free key is taken at once. A held one is watched: taken
  * once it stayed unchanged for leaseTtlMs (its holder died), else, unless `settings.standby`, the
- * open fails with LEASE_HELD as soon as the holder is seen renewing it. A standby waits for as
- * long as the holder lives. */
+ * open fails with LEASE_HELD once it has seen the holder renew it twice (within about half of
+ * leaseTtlMs). A standby waits for as long as the holder lives. */
 export async function acquireLedgerLease(
   settings: ReplicationSettings,
   dir: string,
