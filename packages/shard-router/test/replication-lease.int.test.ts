@@ -1,7 +1,8 @@
 // Goal: one process at a time serves a replicated ledger, and a standby takes over from a dead or
 // paused owner with nothing acknowledged lost: a second open is refused with LEASE_HELD while the
 // owner lives, a standby waits and takes over once the owner dies (SIGKILL under load), is paused
-// (SIGSTOP) or closes, and a resumed owner is fenced. Method: a real 3-node nats-server cluster on
+// (SIGSTOP) or closes, and a resumed owner is fenced; a dir's own fence does not keep it from
+// publishing what it committed after it. Method: a real 3-node nats-server cluster on
 // loopback and owner processes of their own (fixtures/replicated-load.mjs, fence-writer.mjs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Kvm } from '@nats-io/kv';
@@ -127,6 +128,35 @@ describe('the lease of a replicated ledger', () => {
     await new Promise((resolve) => setTimeout(resolve, leaseTtlMs));
     expect(await errorCodeOf(owner.createTransfers(transfer('not-mine')))).toBe('WRITER_FENCED');
     await owner.close();
+  });
+
+  it('publishes what a dir committed past its own last fence, and serves', async () => {
+    const name = 'own-fence';
+    const dir = await newDir();
+    const seeding = await open(dir, name);
+    await seeding.createAccounts([
+      { id: 'src', currency: 'EUR' },
+      { id: 'dst', currency: 'EUR' },
+    ]);
+    await seeding.close();
+    // Opened and closed with nothing written: the stream now ends with this dir's own fence.
+    await (await open(dir, name)).close();
+    // Then the dir commits without replication, as a ledger that had replication turned off.
+    const offline = await Ledger.open({ dir, shards: 1 });
+    expect((await offline.createTransfers(transfer('offline'))).map((r) => r.status)).toEqual([
+      'ok',
+    ]);
+    await offline.close();
+    // Its record follows its own fence: published, then served, and a new dir has it.
+    const reopened = await open(dir, name);
+    expect((await reopened.createTransfers(transfer('after'))).map((r) => r.status)).toEqual([
+      'ok',
+    ]);
+    await reopened.close();
+    const copy = await open(await newDir(), name);
+    expect((await copy.lookupTransfers(['offline', 'after'])).map(Boolean)).toEqual([true, true]);
+    expect((await copy.lookupAccounts(['dst']))[0]?.balance).toBe(2n);
+    await copy.close();
   });
 
   it('lets a standby take over within the lease time after the owner is SIGKILLed under load, with nothing acknowledged lost', async () => {

@@ -294,34 +294,6 @@ describe('replicated durability on a NATS JetStream cluster', () => {
     await restored.close();
   });
 
-  it('publishes what a dir committed past its own last fence, and serves', async () => {
-    const name = 'own-fence';
-    const dir = await newDir();
-    const seeding = await openReplicated(dir, name, 5_000, 1);
-    await seedAccounts(seeding);
-    await seeding.close();
-    // Opened and closed with nothing written: the stream now ends with this dir's own fence.
-    await (await openReplicated(dir, name, 5_000, 1)).close();
-    // Then the dir commits without replication, as a ledger that had replication turned off.
-    const offline = await Ledger.open({ dir, shards: 1 });
-    expect((await offline.createTransfers(transfers('offline', 5))).map((r) => r.status)).toEqual([
-      'ok',
-      'ok',
-      'ok',
-      'ok',
-      'ok',
-    ]);
-    await offline.close();
-    // Its records follow its own fence: published, then served, and a new dir has them.
-    const reopened = await openReplicated(dir, name, 5_000, 1);
-    const live = await balances(reopened);
-    await reopened.close();
-    const copy = await openReplicated(await newDir(), name, 5_000, 1);
-    expect((await copy.lookupTransfers(['offline-4'])).map(Boolean)).toEqual([true]);
-    expect(await balances(copy)).toEqual(live);
-    await copy.close();
-  });
-
   it('shows each stream with its replicas in `shardledger replicate status`', async () => {
     const name = 'status';
     const ledger = await openReplicated(await newDir(), name);
