@@ -40,9 +40,9 @@ export interface LedgerLease {
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The holder named by a lease key's value, or null when it is unreadable. */
-export function parseHolder(json: () => unknown): LeaseHolder | null {
+export function parseHolder(text: string): LeaseHolder | null {
   try {
-    const value = json() as Partial<LeaseHolder> | null;
+    const value = JSON.parse(text) as Partial<LeaseHolder> | null;
     return typeof value?.holder === 'string' ? (value as LeaseHolder) : null;
   } catch {
     return null;
@@ -77,7 +77,7 @@ async function compareAndSet(bucket: KV, value: string, revision: number | null)
  * absent or deleted. Not the KV's own get, which any replica may answer: after nodes of the
  * cluster were lost, a replica answered with a revision the leader never had, for minutes, and
  * a compare-and-set on it could never succeed. */
-async function leaderEntry(
+export async function leaderEntry(
   link: NatsLink,
   settings: ReplicationSettings,
 ): Promise<{ revision: number; value: string } | null> {
@@ -132,11 +132,7 @@ export async function acquireLedgerLease(
         // back (a new leader without a write the old one had) counts for none.
         const moves =
           watched === null ? 0 : watched.moves + (entry.revision > watched.revision ? 1 : 0);
-        if (moves >= 2 && !settings.standby)
-          throw heldError(
-            settings,
-            parseHolder(() => JSON.parse(entry.value)),
-          );
+        if (moves >= 2 && !settings.standby) throw heldError(settings, parseHolder(entry.value));
         watched = { revision: entry.revision, sinceMs: nowMs, moves };
         return null;
       }

@@ -6,7 +6,7 @@
 import { Kvm } from '@nats-io/kv';
 import { LedgerError } from '@shardledger/ledger-core';
 import { manifestProblem, type Manifest } from '../manifest.js';
-import { leaseKey, parseHolder } from './ledger-lease.js';
+import { leaderEntry, parseHolder } from './ledger-lease.js';
 import { connectNats, withinOpenTimeout } from './nats-connection.js';
 import {
   ledgerBucketName,
@@ -42,8 +42,9 @@ export async function replicationStatus(options: ReplicationOptions): Promise<Re
         const bucket = await new Kvm(link.client).open(bucketName);
         const entry = await bucket.get('manifest');
         parsed = entry?.operation === 'PUT' ? entry.json() : undefined;
-        const held = await bucket.get(leaseKey);
-        lease = held?.operation === 'PUT' ? parseHolder(() => held.json()) : null;
+        // Read from the stream's leader, as the lease itself is (ledger-lease.ts).
+        const held = await leaderEntry(link, settings);
+        lease = held === null ? null : parseHolder(held.value);
       } catch (error) {
         if (!String((error as Error).message).includes('stream not found')) throw error;
       }

@@ -105,7 +105,7 @@ async function bringLevel(
   // itself (shard-stream.ts leaderLastSeq).
   const lastSeq = await stream.leaderLastSeq();
   checkLedger(stream, await stream.recordAt(lastSeq), options);
-  const streamTail = await stream.lastRecordAt(lastSeq);
+  const { record: streamTail, fences: fencesAfter } = await stream.tailAt(lastSeq);
   const replicator = new ShardReplicator({
     stream,
     settings: options.settings,
@@ -123,12 +123,9 @@ async function bringLevel(
     if (mine === undefined || !sameBytes(mine, streamTail.bytes))
       throw diverged(stream, options.dir, streamTail.first);
   }
-  // Messages after the stream's last record are fences of writers that opened since.
+  // The fences after the stream's last record are of writers that opened since.
   const own = await ownFences(options.dir);
-  for (let seq = (streamTail?.seq ?? 0) + 1; seq <= lastSeq; seq += 1) {
-    const fence = (await stream.recordAt(seq))?.fence ?? null;
-    if (fence === null || !own.has(fence)) throw diverged(stream, options.dir, localLast);
-  }
+  if (fencesAfter.some((fence) => !own.has(fence))) throw diverged(stream, options.dir, localLast);
   let publishedRecords = 0;
   const acknowledged: Promise<void>[] = [];
   for (const record of restorer.recordsAfter(streamTail?.last ?? 0)) {

@@ -175,14 +175,16 @@ export class ShardStream {
     return { seq, first, last, messageId, bytes, fence };
   }
 
-  /** The last log record at or before stream sequence `seq` (fences skipped); undefined when
-   * there is none. */
-  async lastRecordAt(seq: number): Promise<StreamRecord | undefined> {
+  /** The last log record at or before stream sequence `seq` (undefined when there is none), and
+   * the tokens of the fences after it, up to `seq`. */
+  async tailAt(seq: number): Promise<{ record: StreamRecord | undefined; fences: string[] }> {
+    const fences: string[] = [];
     for (let at = seq; at >= 1; at -= 1) {
       const message = await this.recordAt(at);
-      if (message === undefined || message.fence === null) return message;
+      if (message === undefined || message.fence === null) return { record: message, fences };
+      fences.push(message.fence);
     }
-    return undefined;
+    return { record: undefined, fences };
   }
 
   /** The stream sequence of the record whose first event is `first`, by binary search over the
