@@ -224,6 +224,10 @@ async function crashRuns(kills: number, lane: boolean): Promise<void> {
 
     const engine = await ShardEngine.open({ dir, snapshotIntervalMs: 0 });
     if (engine.info().recoveredFromSnapshot !== null) fromSnapshot += 1;
+    // Snapshots keep the id filters: every open from one makes them from it.
+    expect(engine.info().idFiltersFromSnapshot, context).toBe(
+      engine.info().recoveredFromSnapshot !== null,
+    );
     try {
       // The log: every transfer id appears in exactly one event, and the id index has it.
       for (;;) {

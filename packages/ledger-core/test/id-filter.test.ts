@@ -5,6 +5,9 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IdFilter, idFilterCapacityMin } from '../src/storage/id-filter.js';
+import { KnownIds } from '../src/storage/known-ids.js';
+import { snapshotPackr } from '../src/storage/snapshot-cut.js';
+import { decodeSnapshotIds, snapshotIdValues } from '../src/storage/snapshot-ids.js';
 
 describe('IdFilter', () => {
   it('finds every id added, across layers, and claims about 0.1% of new ones', () => {
@@ -57,5 +60,48 @@ describe('IdFilter', () => {
     const filter = new IdFilter();
     expect(filter.mayHave(randomUUID())).toBe(false);
     expect(filter.mayHave('')).toBe(false);
+  });
+
+  it('resumes from its snapshot as stored by a shard snapshot: every id, the counts, and growth', () => {
+    for (const size of [3, 40_000, idFilterCapacityMin + 5]) {
+      const transfers = new KnownIds();
+      const ids = Array.from({ length: size }, (_, at) => `${at % 7}-${at.toString(36)}`);
+      transfers.fill(size, ids);
+      const sagas = new KnownIds();
+      sagas.note('saga-1');
+      // Through the bytes a snapshot body holds: a sparse layer for few ids, dense for many.
+      const stored = [...snapshotIdValues({ transfers: transfers.image(), sagas: sagas.image() })];
+      const bytes = Buffer.concat(stored.map((value) => snapshotPackr.pack(value)));
+      expect(bytes.length).toBeLessThan(Math.max(4_096, transfers.filterBytes * 1.2));
+      const decoded = decodeSnapshotIds(snapshotPackr.unpackMultiple(bytes) as unknown[]);
+      const resumed = new KnownIds();
+      resumed.resume(decoded.transfers);
+      expect(ids.filter((id) => !resumed.mayHave(id))).toEqual([]);
+      expect(resumed.max).toBe(transfers.max);
+      expect(resumed.fastPath).toBe(transfers.fastPath);
+      expect(resumed.count).toBe(transfers.count);
+      expect(resumed.filterBytes).toBe(transfers.filterBytes);
+      const resumedSagas = new KnownIds();
+      resumedSagas.resume(decoded.sagas);
+      expect(resumedSagas.mayHave('saga-1')).toBe(true);
+      expect(resumedSagas.isNew('saga-1')).toBe(false);
+      // Below the max but never seen (the filter), and above the max.
+      expect(resumedSagas.isNew('saga-0')).toBe(true);
+      expect(resumedSagas.isNew('saga-2')).toBe(true);
+      // It goes on as the original would: ids added later are found, and a full layer grows.
+      const more = Array.from({ length: 1_000 }, () => randomUUID());
+      for (const id of more) resumed.note(id);
+      expect(more.filter((id) => !resumed.mayHave(id))).toEqual([]);
+      expect(resumed.count).toBe(transfers.count + more.length);
+    }
+  });
+
+  it('refuses a layer whose words are not those of its capacity', () => {
+    const filter = new IdFilter();
+    filter.add('x');
+    const image = filter.snapshot();
+    expect(() =>
+      IdFilter.resume({ ...image, capacities: image.capacities.map((capacity) => capacity * 2) }),
+    ).toThrow(/blocks of its capacity/);
   });
 });

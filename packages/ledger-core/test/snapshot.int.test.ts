@@ -18,7 +18,8 @@ import {
   type ShardEngineOptions,
 } from '../src/index.js';
 import { createHash } from 'node:crypto';
-import { decodeBody } from '../src/storage/snapshot-cut.js';
+import { decodeBody, snapshotPackr } from '../src/storage/snapshot-cut.js';
+import { isSnapshotIdsHead } from '../src/storage/snapshot-ids.js';
 import { encodeWholeBody } from '../src/storage/snapshot-store.js';
 import {
   account,
@@ -265,8 +266,26 @@ describe('snapshot recovery', () => {
     expect((await engine.verify()).ok).toBe(true);
   });
 
-  for (const format of ['SLSNAP01', 'SLSNAP02'] as const) {
-    it(`still reads a snapshot of an older format (${format}: its payload one msgpack value${format === 'SLSNAP01' ? ', no log record digest, trusted on its checksum' : ''})`, async () => {
+  /** A body as a build of `format` wrote it: for SLSNAP03 its values without the id filters,
+   * for the older two the whole payload as one value. */
+  function olderBody(format: 'SLSNAP01' | 'SLSNAP02' | 'SLSNAP03', body: Buffer): Buffer {
+    if (format !== 'SLSNAP03') {
+      const { ids, ...payload } = decodeBody(body);
+      expect(ids).toBeDefined();
+      return encodeWholeBody(payload);
+    }
+    const values = snapshotPackr.unpackMultiple(body) as unknown[];
+    const kept = values.slice(0, values.findIndex(isSnapshotIdsHead));
+    expect(kept.length).toBeGreaterThan(0);
+    return Buffer.concat(kept.map((value) => snapshotPackr.pack(value)));
+  }
+
+  for (const format of ['SLSNAP01', 'SLSNAP02', 'SLSNAP03'] as const) {
+    const shape =
+      format === 'SLSNAP03'
+        ? 'no id filters'
+        : `its payload one msgpack value${format === 'SLSNAP01' ? ', no log record digest, trusted on its checksum' : ''}`;
+    it(`still reads a snapshot of an older format (${format}: ${shape})`, async () => {
       const clock = new TestClock();
       const dir = await dirs.make();
       let engine = await openEngine(dir, { clock: clock.read });
@@ -277,21 +296,23 @@ describe('snapshot recovery', () => {
       await engine.submit(round('b', 2));
       const end = await balances(engine);
       await engine.close();
-      // The same snapshot as an older build wrote it: the payload as one value, and for
-      // SLSNAP01 the header without the 32 bytes of the log record's digest.
+      // The same snapshot as an older build wrote it: for SLSNAP01 the header without the 32
+      // bytes of the log record's digest.
       const bytes = readFileSync(taken.file);
-      expect(bytes.subarray(0, 8).toString('latin1')).toBe('SLSNAP03');
-      const body = encodeWholeBody(decodeBody(bytes.subarray(88)));
+      expect(bytes.subarray(0, 8).toString('latin1')).toBe('SLSNAP04');
+      const body = olderBody(format, bytes.subarray(88));
       const header = Buffer.alloc(24);
       header.write(format, 0, 'latin1');
       header.writeDoubleLE(taken.sequence, 8);
       header.writeDoubleLE(body.length, 16);
       const digest = createHash('sha256').update(body).digest();
-      const logDigest = format === 'SLSNAP02' ? bytes.subarray(56, 88) : Buffer.alloc(0);
+      const logDigest = format === 'SLSNAP01' ? Buffer.alloc(0) : bytes.subarray(56, 88);
       writeFileSync(taken.file, Buffer.concat([header, digest, logDigest, body]));
 
       engine = await openEngine(dir, { clock: clock.read });
       expect(engine.info().recoveredFromSnapshot).toBe(taken.sequence);
+      // No filters kept: the open read every stored id, as before.
+      expect(engine.info().idFiltersFromSnapshot).toBe(false);
       expect(await balances(engine)).toEqual(end);
       expect((await engine.verify()).ok).toBe(true);
     });

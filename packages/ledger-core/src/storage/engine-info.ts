@@ -17,6 +17,7 @@ export interface InfoSource {
   readonly transferIds: KnownIds;
   readonly scattered: ScatteredRuns;
   readonly recoveredFromSnapshot: number | null;
+  readonly idFiltersFromSnapshot: boolean;
   readonly recoveryMs: number;
 }
 
@@ -56,6 +57,7 @@ export function engineInfo(source: InfoSource): EngineInfo {
       .list()
       .map((file) => ({ sequence: file.sequence, sizeBytes: file.sizeBytes })),
     recoveredFromSnapshot: source.recoveredFromSnapshot,
+    idFiltersFromSnapshot: source.idFiltersFromSnapshot,
     recoveryMs: source.recoveryMs,
     transferIdMax: source.transferIds.fastPath ? source.transferIds.max : null,
     scatteredRuns: source.scattered.runCount,

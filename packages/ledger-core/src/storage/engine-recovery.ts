@@ -15,6 +15,7 @@ import type { AccountHistory } from './account-history.js';
 import { stageIndexWrites, type IdIndex } from './id-index.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import { DEFERRED_FROM, INDEXED_THROUGH, type CommitWriter } from './commit-writer.js';
+import type { SnapshotIds } from './snapshot-ids.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import type { WriterFence } from './writer-fence.js';
 import {
@@ -135,14 +136,17 @@ export interface Recovered {
   readonly state: LedgerState;
   /** The sequence of the snapshot recovery started from; null when it replayed the whole log. */
   readonly fromSnapshot: number | null;
+  /** The id filters that snapshot kept (null: none, so the index was read whole). */
+  readonly ids: SnapshotIds | null;
 }
 
 /** Loads the newest snapshot the log vouches for, replays the log after it into the state and
  * the indexes, and writes the index entries past 'indexedThrough'. */
 export async function recover(shard: RecoveringShard): Promise<Recovered> {
   const lastSequence = shard.log.lastSequence();
-  const { state, fromSnapshot } = await loadSnapshot(shard, lastSequence);
+  const { state, fromSnapshot, ids } = await loadSnapshot(shard, lastSequence);
   const { index, history } = shard;
+  index.load(shard.db, ids);
   history.noteAccounts(state);
   for (const reservation of state.reservations.values()) index.noteReserved(reservation);
   const indexedThrough = (shard.db.meta.get(INDEXED_THROUGH) as number | undefined) ?? 0;
@@ -157,9 +161,13 @@ export async function recover(shard: RecoveringShard): Promise<Recovered> {
     assert(sequence === state.lastSequence + 1, 'log is gapless');
     const closing = index.evolve(state, event);
     history.noteCreated(event);
-    if (sequence > indexedThrough)
+    if (sequence > indexedThrough) {
       stageIndexWrites(index, history, state, event, sequence, closing);
-    else if (deferredFrom !== undefined && sequence >= deferredFrom) restageDeferred(index, event);
+      continue;
+    }
+    // Stored already: the filters resumed from the snapshot lack its ids.
+    if (ids !== null) index.noteStored(event, closing);
+    if (deferredFrom !== undefined && sequence >= deferredFrom) restageDeferred(index, event);
   }
   assert(state.lastSequence === lastSequence, 'recovered to the end of the log');
   const violations = checkBalanceTotals(state);
@@ -167,7 +175,7 @@ export async function recover(shard: RecoveringShard): Promise<Recovered> {
     throw new LedgerError('STORAGE_CORRUPT', { violation: violations[0]?.detail ?? '' });
   if (lastSequence > indexedThrough || deferredFrom !== undefined)
     await shard.writer.indexThrough(lastSequence);
-  return { state, fromSnapshot };
+  return { state, fromSnapshot, ids };
 }
 
 /** Stages the transfers-db entry of a transfer created at or after DEFERRED_FROM that the index
@@ -192,8 +200,8 @@ async function loadSnapshot(shard: RecoveringShard, lastSequence: number): Promi
   await shard.snapshots.setAside(snapshots.filter((file) => file.sequence > lastSequence));
   for (const file of snapshots) {
     if (file.sequence > lastSequence) continue; // set aside above
-    const state = shard.snapshots.load(file.path, (sequence) => shard.log.digestAt(sequence));
-    if (state !== null) return { state, fromSnapshot: file.sequence };
+    const loaded = shard.snapshots.load(file.path, (sequence) => shard.log.digestAt(sequence));
+    if (loaded !== null) return { ...loaded, fromSnapshot: file.sequence };
   }
-  return { state: initialState(), fromSnapshot: null };
+  return { state: initialState(), fromSnapshot: null, ids: null };
 }

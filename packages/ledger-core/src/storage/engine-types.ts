@@ -176,6 +176,9 @@ export interface EngineInfo {
   readonly logSizeBytes: number;
   readonly snapshots: readonly { sequence: number; sizeBytes: number }[];
   readonly recoveredFromSnapshot: number | null;
+  /** Whether the open made its id filters from that snapshot (true), or read every id the id
+   * and saga indexes hold (false: no snapshot, or one from a build whose snapshots lack them). */
+  readonly idFiltersFromSnapshot: boolean;
   readonly recoveryMs: number;
   /** The greatest transfer id stored, staged or reserved on this shard, or null once it has seen a
    * non-ASCII id (LMDB orders keys by their bytes, which then differs from JavaScript's string

@@ -164,15 +164,51 @@ export class IdFilter {
   }
 
   /** A copy of the filter's bits as they are now: a filter given it as `stored` answers for the
-   * ids added so far (another thread's check of this shard's ids). */
+   * ids added so far (another thread's check of this shard's ids), and IdFilter.resume makes
+   * this filter again from it (a shard snapshot keeps it, so an open need not re-read every id). */
   snapshot(): IdFilterSnapshot {
-    return { layers: this.#layers.map((layer) => layer.words.slice()) };
+    return {
+      layers: this.#layers.map((layer) => layer.words.slice()),
+      capacities: this.#layers.map((layer) => layer.capacity),
+      counts: this.#layers.map((layer) => layer.count),
+    };
+  }
+
+  /** The filter `snapshot` was taken of, going on from there: its layers, each with its
+   * capacity and count, the last one taking the ids added from now on. */
+  static resume(snapshot: IdFilterSnapshot): IdFilter {
+    const { layers, capacities, counts } = snapshot;
+    assert(
+      layers.length > 0 && capacities.length === layers.length && counts.length === layers.length,
+      'a resumed filter has its layers, each with its capacity and count',
+    );
+    const filter = new IdFilter();
+    filter.#layers.length = 0;
+    layers.forEach((words, index) => {
+      const capacity = capacities[index] as number;
+      const count = counts[index] as number;
+      assert(
+        Number.isSafeInteger(capacity) && capacity > 0 && Number.isSafeInteger(count) && count >= 0,
+        "a filter layer's capacity and count",
+      );
+      const layer = new Layer(capacity, words);
+      assert(
+        layer.blocks === filterLayerBlocks(capacity),
+        'a layer has the blocks of its capacity',
+      );
+      layer.count = count;
+      filter.#layers.push(layer);
+    });
+    return filter;
   }
 }
 
-/** The bits of an IdFilter at one moment, layer by layer (IdFilter.snapshot). */
+/** The bits of an IdFilter at one moment, layer by layer (IdFilter.snapshot), with each layer's
+ * capacity and the ids added to it. */
 export interface IdFilterSnapshot {
   readonly layers: readonly Uint32Array[];
+  readonly capacities: readonly number[];
+  readonly counts: readonly number[];
 }
 
 /** Whether any of `layers` may hold the id of `hash` (hashId's two words). */
@@ -182,6 +218,11 @@ function layersMayHave(layers: readonly Layer[], hash: Uint32Array): boolean {
   for (let index = layers.length - 1; index >= 0; index -= 1)
     if ((layers[index] as Layer).has(a, b)) return true;
   return false;
+}
+
+/** How many blocks a layer of an IdFilter for `capacity` ids has. */
+export function filterLayerBlocks(capacity: number): number {
+  return blocksFor(capacity, BITS_PER_ID);
 }
 
 /** How many blocks a filter of `count` ids at `bitsPerId` has (at least one). */

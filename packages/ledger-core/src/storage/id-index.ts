@@ -29,6 +29,7 @@ import { runAtOrBelow, type PlainRun } from './plain-lane.js';
 import { findInSagaRun, idsOfSagaRun, sagaRunCount } from './saga-run.js';
 import type { BuiltRun } from './scattered-run.js';
 import { ScatteredRuns } from './scattered-runs.js';
+import type { SnapshotIds } from './snapshot-ids.js';
 import { emptyStagedWrites, putStagedWrites, type StagedWrites } from './staged-writes.js';
 
 /** The index record of a side of an open reservation: what closedRecordsOf turns into the
@@ -95,14 +96,28 @@ export class IdIndex {
   /** The lookups decide makes, and the timestamp of the command being decided. */
   readonly context: DecideContext & { timestamp: bigint };
 
-  /** Fills the known ids from the whole index: every key of the transfers and sagas databases
-   * and every id of their runs (one pass over the ids on open). */
-  load(db: ShardDatabases): void {
+  /** Fills the known ids (open): from a snapshot's id filters when it kept them (then the replay
+   * after the snapshot notes the ids of the events it reads: noteStored), else from the whole
+   * index: every key of the transfers and sagas databases and every id of their runs. Either
+   * way it lists the stored scattered runs. */
+  load(db: ShardDatabases, images: SnapshotIds | null): void {
+    if (images !== null) {
+      this.transferIds.resume(images.transfers);
+      this.sagaIds.resume(images.sagas);
+      // Their ids are in the filter already: the listing is what is wanted here.
+      for (const _id of this.scattered.load(db));
+      return;
+    }
     this.transferIds.fill(
       storedCount(db.transfers, db.runs, plainRunCount) + ScatteredRuns.storedCount(db),
       storedTransferIds(db, this.scattered),
     );
     this.sagaIds.fill(storedCount(db.sagas, db.sagaRuns, sagaRunCount), storedSagaIds(db));
+  }
+
+  /** Copies of the id filters as they are now, for a snapshot (SnapshotTaker.take). */
+  images(): SnapshotIds {
+    return { transfers: this.transferIds.image(), sagas: this.sagaIds.image() };
   }
 
   /** An empty index over `db`: open fills it (load) before anything is looked up. */
@@ -227,6 +242,24 @@ export class IdIndex {
       }
       if (writes.saga !== null) this.stageSagaOutcome(writes.saga.sagaId, writes.saga.outcome);
     }
+  }
+
+  /** Notes the ids that stageEvent would stage for an event whose index writes are stored
+   * already (the replay after a snapshot whose id filters load resumed, up to indexedThrough). */
+  noteStored(event: LedgerEvent, closing: ReservationState | undefined): void {
+    if (event.type === 'FundsReserved') return; // evolve noted its sides (noteReserved)
+    if (
+      closing !== undefined &&
+      (event.type === 'ReservationCommitted' || event.type === 'ReservationReleased')
+    ) {
+      const resolution = holdResolutionRecordOf(event);
+      if (resolution !== null) this.transferIds.note(resolution.id);
+      this.sagaIds.note(event.sagaId);
+      return;
+    }
+    const writes = indexWritesOf(event);
+    for (const record of writes.transfers) this.transferIds.note(record.id);
+    if (writes.saga !== null) this.sagaIds.note(writes.saga.sagaId);
   }
 
   private stageRecord(record: TransferRecord): void {

@@ -17,6 +17,13 @@ export function isAscii(text: string): boolean {
   return true;
 }
 
+/** A KnownIds at one moment: its greatest id, whether that proves anything, and its filter. */
+export interface KnownIdsImage {
+  readonly max: string;
+  readonly fastPath: boolean;
+  readonly filter: IdFilterSnapshot;
+}
+
 export class KnownIds {
   max = '';
   /** Turns false for good at the first id that is not ASCII: from then on `max` proves nothing. */
@@ -78,6 +85,23 @@ export class KnownIds {
   /** A copy of the filter's bits now (IdFilter.snapshot). */
   filterSnapshot(): IdFilterSnapshot {
     return this.#filter.snapshot();
+  }
+
+  /** What this holds now, to be resumed from (a shard snapshot keeps it). */
+  image(): KnownIdsImage {
+    return { max: this.max, fastPath: this.fastPath, filter: this.#filter.snapshot() };
+  }
+
+  /** Starts over from an image: every id it knew is known again (open, from a snapshot). */
+  resume(image: KnownIdsImage): void {
+    this.max = image.max;
+    this.fastPath = image.fastPath;
+    this.#filter = IdFilter.resume(image.filter);
+  }
+
+  /** Ids noted (a repeated id counts each time). */
+  get count(): number {
+    return this.#filter.count;
   }
 
   /** Memory held by the filter. */

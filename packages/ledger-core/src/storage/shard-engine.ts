@@ -85,6 +85,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
   private readonly backups: ShardBackups;
   private readonly expiry: ExpiryTimer;
   private recoveredFromSnapshot: number | null = null;
+  private idFiltersFromSnapshot = false;
   private recoveryMs = 0;
   private plainLaneCount = 0;
 
@@ -151,9 +152,9 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
     const shard = { dir: this.dir, db: this.db, log: this.log };
     const writeIdentityAfter = identity !== undefined && checkIdentity(shard, identity);
     await checkFormatVersion(shard);
-    // The fence first: an index loaded before it could miss an older writer's last ids.
+    // The fence first: an index loaded (in recover) before it could miss an older writer's last
+    // ids.
     const fence = await WriterFence.take({ env: this.db.env, db: this.db.writer, dir: this.dir });
-    this.index.load(this.db);
     const { index, history, snapshots, stop, replica } = this;
     const writer = new CommitWriter({ dir: this.dir, db: this.db, index, fence, stop, replica });
     this.writer = writer;
@@ -162,6 +163,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
     const recovered = await recover({ ...shard, snapshots, writer, index, history });
     this.state = recovered.state;
     this.recoveredFromSnapshot = recovered.fromSnapshot;
+    this.idFiltersFromSnapshot = recovered.ids !== null;
     this.snapshotTaker.recoveredFrom(recovered.fromSnapshot ?? 0);
     this.recoveryMs = performance.now() - started;
     this.expiry.arm();
@@ -334,7 +336,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
 
   async snapshot(): Promise<SnapshotInfo> {
     this.ensureOpen();
-    return this.snapshotTaker.take(this.state, this.durable);
+    return this.snapshotTaker.take(this.state, this.durable, () => this.index.images());
   }
 
   /** Backs the shard up into `dir`: beginBackup, then its copy awaited. */
@@ -365,6 +367,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
       transferIds: this.index.transferIds,
       scattered: this.index.scattered,
       recoveredFromSnapshot: this.recoveredFromSnapshot,
+      idFiltersFromSnapshot: this.idFiltersFromSnapshot,
       recoveryMs: this.recoveryMs,
     });
   }

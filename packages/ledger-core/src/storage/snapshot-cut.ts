@@ -13,6 +13,8 @@
 //     when `columns`, else AccountPayload[] (what earlier builds wrote)
 //   order slices (when `ordered`): [currency, ordinals], each currency's in id order; the
 //     ordinals the bytes of a Uint32Array when `columns`, else a number[]
+//   id filters (files of magic SLSNAP04 that have them): the transfer-id and saga-id filters
+//     (snapshot-ids.ts), their values objects where order slices are arrays
 
 import { createHash, type Hash } from 'node:crypto';
 import { Packr } from 'msgpackr';
@@ -20,6 +22,12 @@ import { assert } from '../assert.js';
 import { COUNTER_ROW_SHIFT, counterData } from '../domain/balance.js';
 import type { AccountState, LedgerState } from '../domain/state.js';
 import type { AccountPayload, SnapshotPayload } from './snapshot-store.js';
+import {
+  decodeSnapshotIds,
+  isSnapshotIdsHead,
+  snapshotIdValues,
+  type SnapshotIds,
+} from './snapshot-ids.js';
 import {
   accountColumns,
   accountsOfColumns,
@@ -41,7 +49,7 @@ const orderedPerSlice = 16_384;
 
 /** What the pause copies. */
 export interface StateCut {
-  readonly head: Omit<SnapshotPayload, 'accounts' | 'accountOrder'>;
+  readonly head: Omit<SnapshotPayload, 'accounts' | 'accountOrder' | 'ids'>;
   readonly accounts: readonly AccountState[];
   /** The counter rows as they were (copies). */
   readonly rows: readonly Float64Array[];
@@ -49,10 +57,13 @@ export interface StateCut {
   readonly wide: ReadonlyMap<number, readonly bigint[]>;
   /** Per currency, its account ids in id order, as they were. */
   readonly order: readonly [string, readonly string[]][];
+  /** The shard's id filters as they were (copies), or null to keep none. */
+  readonly ids: SnapshotIds | null;
 }
 
-/** Cuts `state`: the only part of a snapshot that stops writes. */
-export function cutState(state: LedgerState): StateCut {
+/** Cuts `state` and takes `ids` (copies of the id filters, made in the same pause): the only
+ * part of a snapshot that stops writes. */
+export function cutState(state: LedgerState, ids: SnapshotIds | null = null): StateCut {
   const accounts = Array.from(state.accounts.values());
   const rows = state.counterRows.chunks.map((chunk) => chunk.slice());
   const wide = new Map<number, readonly bigint[]>();
@@ -87,6 +98,7 @@ export function cutState(state: LedgerState): StateCut {
     rows,
     wide,
     order,
+    ids,
   };
 }
 
@@ -138,6 +150,11 @@ export async function encodeCut(
       writer.add([currency, bytesOf(ordinals)]);
     }
   }
+  if (cut.ids !== null)
+    for (const value of snapshotIdValues(cut.ids)) {
+      await pause();
+      writer.add(value);
+    }
   return writer.finish();
 }
 
@@ -164,7 +181,7 @@ export function decodeBody(body: Uint8Array): SnapshotPayload {
   }
   assert(accounts.length === head.accounts, 'the account slices hold every account');
   const byCurrency = new Map<string, number[]>();
-  for (; at < values.length; at += 1) {
+  for (; at < values.length && !isSnapshotIdsHead(values[at]); at += 1) {
     const [currency, stored] = values[at] as [string, number[] | Uint8Array];
     const ordinals =
       stored instanceof Uint8Array
@@ -179,5 +196,6 @@ export function decodeBody(body: Uint8Array): SnapshotPayload {
     ...rest,
     accounts,
     ...(ordered ? { accountOrder: [...byCurrency] } : {}),
+    ...(at < values.length ? { ids: decodeSnapshotIds(values.slice(at)) } : {}),
   };
 }

@@ -1,9 +1,11 @@
 // Snapshot files: the whole in-memory state of a shard at one sequence number, so recovery
 // replays only the tail of the log. Format (little-endian):
-//   magic "SLSNAP03" (8) | sequence f64 (8) | payload bytes f64 (8) | sha256 of payload (32)
+//   magic "SLSNAP04" (8) | sequence f64 (8) | payload bytes f64 (8) | sha256 of payload (32)
 //   | sha256 of the log record that ends at the sequence (32) | payload
-// The payload is a sequence of msgpack values, written a slice at a time (snapshot-cut.ts);
-// "SLSNAP02" files, whose payload is one msgpack value, are still read.
+// The payload is a sequence of msgpack values, written a slice at a time (snapshot-cut.ts),
+// ending with the shard's id filters (snapshot-ids.ts). "SLSNAP03" files, the same without the
+// filters, and "SLSNAP02" files, whose payload is one msgpack value, are still read; an older
+// build skips a "SLSNAP04" file as unreadable and replays the log instead.
 // A snapshot is written to a temp file, fsynced, renamed, and the directory fsynced; a torn or
 // corrupted file fails its length or checksum and is skipped (recovery falls back to an older
 // one, or to a full replay).
@@ -30,8 +32,10 @@ import { counterData, CounterRows, countersFromData, type CounterData } from '..
 import { AccountOrder, compareIds, SortedIds } from '../domain/account-order.js';
 import { syncDir, syncFile, writeFileAtomic } from './durable-files.js';
 import { decodeBody, snapshotPackr as packr, type EncodedBody } from './snapshot-cut.js';
+import type { SnapshotIds } from './snapshot-ids.js';
 
-const MAGIC = Buffer.from('SLSNAP03', 'latin1');
+const MAGIC = Buffer.from('SLSNAP04', 'latin1');
+const MAGIC_V3 = Buffer.from('SLSNAP03', 'latin1');
 const MAGIC_V2 = Buffer.from('SLSNAP02', 'latin1');
 const MAGIC_V1 = Buffer.from('SLSNAP01', 'latin1');
 const HEADER_BYTES = 8 + 8 + 8 + 32 + 32;
@@ -63,6 +67,14 @@ export interface SnapshotPayload {
    * looks them up, after the pause). Absent in snapshots taken before account listing: the
    * restore sorts then. */
   readonly accountOrder?: [string, string[] | number[]][];
+  /** The shard's id filters at the cut; absent in snapshots taken before snapshots kept them. */
+  readonly ids?: SnapshotIds;
+}
+
+/** A snapshot file read back: the state, and the id filters when the file keeps them. */
+export interface LoadedSnapshot {
+  readonly state: LedgerState;
+  readonly ids: SnapshotIds | null;
 }
 
 /** Copies what a snapshot needs. This is the only part that stops writes (measured as pauseMs). */
@@ -232,7 +244,7 @@ export class SnapshotStore {
 
   /** Parses and checks one file; null when torn, truncated, corrupted, or bound to a log record
    * other than the one `logDigestAt` gives for its sequence (undefined: no such record). */
-  load(path: string, logDigestAt: (sequence: number) => Buffer | undefined): LedgerState | null {
+  load(path: string, logDigestAt: (sequence: number) => Buffer | undefined): LoadedSnapshot | null {
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
@@ -240,7 +252,7 @@ export class SnapshotStore {
       return null;
     }
     const magic = bytes.subarray(0, 8);
-    const sliced = magic.equals(MAGIC);
+    const sliced = magic.equals(MAGIC) || magic.equals(MAGIC_V3);
     const headerBytes =
       sliced || magic.equals(MAGIC_V2)
         ? HEADER_BYTES
@@ -260,7 +272,7 @@ export class SnapshotStore {
     try {
       const payload = sliced ? decodeBody(body) : (packr.unpack(body) as SnapshotPayload);
       assert(payload.lastSequence === sequence, 'snapshot header and payload agree');
-      return restoreState(payload);
+      return { state: restoreState(payload), ids: payload.ids ?? null };
     } catch {
       return null;
     }

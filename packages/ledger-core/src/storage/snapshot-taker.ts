@@ -12,6 +12,7 @@ import type { EventLog } from './event-log.js';
 import type { FailStop } from './fail-stop.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import { cutState, encodeCut } from './snapshot-cut.js';
+import type { SnapshotIds } from './snapshot-ids.js';
 import type { SnapshotStore } from './snapshot-store.js';
 
 export interface SnapshotTakerOptions {
@@ -50,12 +51,17 @@ export class SnapshotTaker {
     return (dueByCount || dueByTime) && this.running === null;
   }
 
-  /** Captures `state` and writes it once `durable` (the log up to it) has resolved; while one
-   * is being written, answers with that one. */
-  async take(state: LedgerState, durable: Promise<void>): Promise<SnapshotInfo> {
+  /** Captures `state`, with the id filters `ids` copies in the same pause, and writes it once
+   * `durable` (the log up to it) has resolved; while one is being written, answers with that
+   * one. */
+  async take(
+    state: LedgerState,
+    durable: Promise<void>,
+    ids: () => SnapshotIds,
+  ): Promise<SnapshotInfo> {
     if (this.running !== null) return this.running;
     const started = performance.now();
-    const cut = cutState(state);
+    const cut = cutState(state, ids());
     const pauseMs = performance.now() - started;
     const sequence = cut.head.lastSequence;
     this.lastSequence = sequence;

@@ -290,9 +290,13 @@ export class ShardClient {
   }
   /** A copy of the filter of the transfer ids the shard knows (ShardEngine.transferIdFilter). */
   async transferIdFilter(): Promise<IdFilterSnapshot> {
-    const { layers } = await this.#call('transferIdFilter', []);
+    const { layers, capacities, counts } = await this.#call('transferIdFilter', []);
     // Copied into fresh buffers: the decoded bytes need not be aligned for 32-bit words.
-    return { layers: layers.map((bytes) => new Uint32Array(Uint8Array.from(bytes).buffer)) };
+    return {
+      layers: layers.map((bytes) => new Uint32Array(Uint8Array.from(bytes).buffer)),
+      capacities,
+      counts,
+    };
   }
 
   /** Arms a failpoint inside the current worker (a restarted worker starts unarmed). */

@@ -60,7 +60,11 @@ export interface ShardOps {
   info(): EngineInfo;
   /** A copy of the filter of the transfer ids the shard knows (ShardEngine.transferIdFilter),
    * each layer's words as their bytes (msgpackr does not carry a Uint32Array as such). */
-  transferIdFilter(): { readonly layers: Uint8Array[] };
+  transferIdFilter(): {
+    readonly layers: Uint8Array[];
+    readonly capacities: readonly number[];
+    readonly counts: readonly number[];
+  };
   close(): null;
   armFailpoint(name: string, options: FailpointOptions): null;
   disarmFailpoints(): null;

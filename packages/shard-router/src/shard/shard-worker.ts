@@ -231,11 +231,16 @@ const handlers: ShardHandlers = {
   }),
   readEvents: read((shard, afterSequence, limit) => shard.readEvents(afterSequence, limit)),
   info: read((shard) => shard.info()),
-  transferIdFilter: (shard) => ({
-    layers: shard
-      .transferIdFilter()
-      .layers.map((words) => new Uint8Array(words.buffer, words.byteOffset, words.byteLength)),
-  }),
+  transferIdFilter: (shard) => {
+    const { layers, capacities, counts } = shard.transferIdFilter();
+    return {
+      layers: layers.map(
+        (words) => new Uint8Array(words.buffer, words.byteOffset, words.byteLength),
+      ),
+      capacities,
+      counts,
+    };
+  },
   verify: (shard) => shard.verify(),
   snapshot: (shard) => shard.snapshot(),
   async backupCut(shard, dir) {
