@@ -36,7 +36,7 @@ export interface LedgerEntry {
   /** Signed like settlement amounts: positive for money the PSP owes (a capture). */
   readonly amount: bigint;
   readonly state: LedgerState;
-  /** Engine time of the transfer, ms since the epoch. */
+  /** When the clearing account's shard took the transfer, ms since the epoch (ledger-source.ts). */
   readonly timestampMs: number;
 }
 

@@ -1,5 +1,5 @@
 // Goal: the ledger side of a run hands out every transfer on a clearing account exactly once and
-// in the order its shard logged them, over several history pages with lookups overlapped.
+// in the order its shard logged them, over several pages of the change feed.
 // Method: a real one-shard ledger in a temp dir holding more than three lookup batches of
 // transfers on one clearing account, read back through readLedger.
 import { join } from 'node:path';
@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe('readLedger', () => {
-  it('hands out every transfer once, in log order, across pages and overlapped lookups', async () => {
+  it('hands out every transfer once, in log order, across pages of the feed', async () => {
     const items: LedgerItem[] = [];
     let batches = 0;
     for await (const batch of readLedger({
