@@ -5,7 +5,8 @@
 // - bytes of heap per account: one shard's in-memory state, measured in this process with a
 //   ShardEngine (the same state a shard worker holds), after a full GC;
 // - bytes of heap per transfer: should be about zero (the id index lives on disk);
-// - snapshot bytes per account.
+// - snapshot bytes per account (a snapshot after the accounts only), and per transfer (what a
+//   snapshot after the transfers adds: the filter of the shard's transfer ids that it keeps).
 // Run: npx tsc -b docs/snippets && node --expose-gc docs/snippets/dist/sizing.js
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -86,7 +87,12 @@ async function diskSizing(history: boolean): Promise<{ perAccount: number; perTr
 }
 
 /** Heap per account and per transfer of one shard's state, and its snapshot size. */
-async function memorySizing(): Promise<{ perAccount: number; perTransfer: number; snapshotPerAccount: number }> {
+async function memorySizing(): Promise<{
+  perAccount: number;
+  perTransfer: number;
+  snapshotPerAccount: number;
+  snapshotPerTransfer: number;
+}> {
   const engine = await ShardEngine.open({ dir: join(dir, 'memory'), durability: 'relaxed', snapshotIntervalMs: 0 });
   const commandsOf = (from: number, to: number, make: (index: number) => Command): Command[] => {
     const commands: Command[] = [];
@@ -104,6 +110,7 @@ async function memorySizing(): Promise<{ perAccount: number; perTransfer: number
     );
   }
   const withAccounts = heapUsed();
+  const accountsSnapshot = await engine.snapshot();
   const next = pairs(42);
   for (let first = 0; first < transferCount; first += batchSize) {
     await engine.submit(
@@ -122,7 +129,8 @@ async function memorySizing(): Promise<{ perAccount: number; perTransfer: number
   return {
     perAccount: (withAccounts - before) / accountCount,
     perTransfer: (withTransfers - withAccounts) / transferCount,
-    snapshotPerAccount: snapshot.sizeBytes / accountCount,
+    snapshotPerAccount: accountsSnapshot.sizeBytes / accountCount,
+    snapshotPerTransfer: (snapshot.sizeBytes - accountsSnapshot.sizeBytes) / transferCount,
   };
 }
 
@@ -142,6 +150,7 @@ console.log(
       heapBytesPerAccount: round(memory.perAccount),
       heapBytesPerTransfer: Math.round(memory.perTransfer * 10) / 10,
       snapshotBytesPerAccount: round(memory.snapshotPerAccount),
+      snapshotBytesPerTransfer: Math.round(memory.snapshotPerTransfer * 10) / 10,
       seconds: Math.round((Date.now() - started) / 100) / 10,
     },
     null,
