@@ -64,7 +64,11 @@ describe('ShardEngine reads', () => {
     const sequences = whole.entries.map((entry) => entry.sequence);
     expect(sequences).toEqual([...sequences].sort((left, right) => left - right));
     expect(new Set(sequences).size).toBe(sequences.length);
-    expect(await engine.accountHistory('nobody')).toEqual({ entries: [], nextAfterSequence: null });
+    expect(await engine.accountHistory('nobody')).toEqual({
+      entries: [],
+      nextAfterSequence: null,
+      nextAfterLeg: null,
+    });
   });
 
   it('gives the balance as of a past sequence or timestamp equal to the balance seen at that point', async () => {

@@ -40,7 +40,7 @@ import {
   writeAccounts,
   type AccountStatusCommand,
 } from './write/account-writer.js';
-import { readSequenceCursor, sequenceCursor } from './page.js';
+import { nextHistoryCursor, readHistoryCursor } from './page.js';
 import { ChangeFeed } from './feed/change-feed.js';
 import type { ChangesOptions } from './feed/change-types.js';
 import { LedgerMeters, type LagSource, type LedgerMetrics } from './metrics.js';
@@ -289,12 +289,11 @@ export class Ledger {
     checkAccountId(accountId);
     const { after, limit } = checkHistoryOptions(options);
     const page = await this.shardClient(this.shardOf(accountId)).accountHistory(accountId, {
-      afterSequence: after === null ? 0 : readSequenceCursor(after),
+      ...readHistoryCursor(after),
       limit,
       sagaSteps: 'transfers',
     });
-    const last = page.nextAfterSequence;
-    return { entries: page.entries, next: last === null ? null : sequenceCursor(last) };
+    return { entries: page.entries, next: nextHistoryCursor(page) };
   }
 
   /** The account as it was at a past moment (AsOf: a sequence number of its shard or a

@@ -39,17 +39,29 @@ export function badCursor(after: string): never {
   refuse('after', `not a cursor of this list: '${after.slice(0, 64)}'`);
 }
 
-/** A cursor made of a sequence number (Ledger.accountHistory): its decimal digits. */
-export function sequenceCursor(sequence: number): string {
-  return String(sequence);
+/** The history options of a cursor of Ledger.accountHistory (null: the first page): a sequence
+ * number's decimal digits, then `.leg` when the page before ended within a saga step that posted
+ * several legs to the account. INVALID_ARGUMENT for any other string. */
+export function readHistoryCursor(after: string | null): {
+  readonly afterSequence: number;
+  readonly afterLeg?: number;
+} {
+  if (after === null) return { afterSequence: 0 };
+  const match = /^(0|[1-9][0-9]{0,15})(?:\.(0|[1-9][0-9]{0,8}))?$/.exec(after);
+  if (match === null) badCursor(after);
+  const afterSequence = Number(match[1]);
+  if (!Number.isSafeInteger(afterSequence)) badCursor(after);
+  return match[2] === undefined ? { afterSequence } : { afterSequence, afterLeg: Number(match[2]) };
 }
 
-/** The sequence number of a sequenceCursor; INVALID_ARGUMENT for any other string. */
-export function readSequenceCursor(after: string): number {
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(after)) badCursor(after);
-  const sequence = Number(after);
-  if (!Number.isSafeInteger(sequence)) badCursor(after);
-  return sequence;
+/** The cursor of the page after a shard's history page (readHistoryCursor), or null. */
+export function nextHistoryCursor(page: {
+  readonly nextAfterSequence: number | null;
+  readonly nextAfterLeg: number | null;
+}): string | null {
+  const { nextAfterSequence: sequence, nextAfterLeg: leg } = page;
+  if (sequence === null) return null;
+  return leg === null ? String(sequence) : `${sequence}.${leg}`;
 }
 
 /** Keeps `limit` of `rows` (asked for with `limit + 1`, so that one more tells whether another

@@ -1,8 +1,9 @@
 // The history of an account: every posting to it with its counters after the posting, and its
 // balance as of a sequence number or timestamp. Accounts with the history flag have their
-// postings in the history index ([account ordinal, sequence] -> entry, staged by each commit);
-// the others, and every account of a dir once written without the index, are answered by
-// replaying the log (exact, but O(log) per call).
+// postings in the history index ([account ordinal, sequence] -> entry, staged by each commit; a
+// saga step's second and later postings to one account at [ordinal, sequence, n]: see
+// history-postings.ts); the others, and every account of a dir once written without the index,
+// are answered by replaying the log (exact, but O(log) per call).
 
 import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
@@ -15,6 +16,7 @@ import {
   type TransferCreated,
   type TransferRecord,
 } from '../domain/types.js';
+import { readCounter } from '../domain/balance.js';
 import { accountView } from './account-view.js';
 import { decodeHistoryEntry, encodeHistoryEntry } from './history-entry.js';
 import { timestampKey } from './event-record.js';
@@ -22,11 +24,17 @@ import type { AccountView, HistoryEntry, HistoryOptions, HistoryPage } from './e
 import type { EventLog } from './event-log.js';
 import type { IdIndex } from './id-index.js';
 import type { ShardDatabases } from './lmdb-env.js';
+import { accountPostings, asOneShard, postingsOf, type Posting } from './history-postings.js';
 
-interface Posting {
-  readonly accountId: string;
-  readonly transferId: string;
+/** A posting and where it stands: its sequence, and its place among that event's postings to
+ * the account (0 for the first; a saga step may post several legs to one account). */
+interface Placed {
+  readonly entry: HistoryEntry;
+  readonly leg: number;
 }
+
+/** Past every leg of a sequence, in the history index's key order. */
+const LEG_MAX = Number.MAX_SAFE_INTEGER;
 
 /** Events about accounts themselves: they post nothing. */
 function postsNothing(event: LedgerEvent): boolean {
@@ -36,68 +44,6 @@ function postsNothing(event: LedgerEvent): boolean {
     event.type === 'AccountUnfrozen' ||
     event.type === 'AccountClosed'
   );
-}
-
-/** Which accounts an event posts to, for the history index. */
-function postingsOf(event: LedgerEvent): Posting[] {
-  switch (event.type) {
-    case 'AccountCreated':
-    case 'AccountFrozen':
-    case 'AccountUnfrozen':
-    case 'AccountClosed':
-      return [];
-    case 'TransferCreated':
-      return [
-        { accountId: event.transfer.debitAccountId, transferId: event.transfer.id },
-        { accountId: event.transfer.creditAccountId, transferId: event.transfer.id },
-      ];
-    case 'PendingTransferPosted':
-    case 'PendingTransferVoided':
-      return [
-        { accountId: event.debitAccountId, transferId: event.id },
-        { accountId: event.creditAccountId, transferId: event.id },
-      ];
-    case 'PendingTransferExpired':
-      return [
-        { accountId: event.debitAccountId, transferId: event.pendingId },
-        { accountId: event.creditAccountId, transferId: event.pendingId },
-      ];
-    case 'FundsReserved':
-    case 'ReservationCommitted':
-    case 'ReservationReleased':
-      return event.legs.map((leg) => ({
-        accountId:
-          leg.side === 'debit' ? leg.transfer.debitAccountId : leg.transfer.creditAccountId,
-        transferId: leg.transfer.id,
-      }));
-  }
-}
-
-/**
- * How one shard lists a posting that a saga step made here (a transfer whose accounts live on
- * different shards runs as a saga), so that history does not depend on where accounts live:
- * - a transfer is listed once, as created, when its saga commits: not while it is reserved, and
- *   not at all when the saga was released (refused: on one shard it would have written nothing);
- * - a hold is listed as created when reserved, then as posted, voided or expired.
- * Null: not listed. Other postings are listed as they are.
- */
-function asOneShard(
-  entry: HistoryEntry,
-  lookup: (transferId: string) => TransferRecord | undefined,
-): HistoryEntry | null {
-  const type = entry.eventType;
-  if (type !== 'FundsReserved' && type !== 'ReservationCommitted' && type !== 'ReservationReleased')
-    return entry;
-  const record = lookup(entry.transferId);
-  if (record === undefined) return null;
-  let eventType: HistoryEntry['eventType'] | null;
-  if (type === 'FundsReserved')
-    eventType = record.pending && record.state !== 'released' ? 'TransferCreated' : null;
-  else if (type === 'ReservationCommitted')
-    eventType = record.pending ? 'PendingTransferPosted' : 'TransferCreated';
-  else if (record.state === 'voided') eventType = 'PendingTransferVoided';
-  else eventType = record.state === 'expired' ? 'PendingTransferExpired' : null;
-  return eventType === null ? null : { ...entry, eventType };
 }
 
 function hasHistory(account: { readonly flags: number } | undefined): boolean {
@@ -152,15 +98,16 @@ export class AccountHistory {
     const postings = postingsOf(event);
     for (let at = 0; at < postings.length; at += 1) {
       const posting = postings[at] as Posting;
-      // One entry per (account, sequence), its first posting, as scannedPostings gives: the
-      // key is [ordinal, sequence], so a second leg of the account would overwrite it.
+      // Each account once: accountPostings gives all of its postings in this event.
       if (postings.findIndex((other) => other.accountId === posting.accountId) !== at) continue;
       const account = state.accounts.get(posting.accountId);
       assert(account !== undefined, 'history of a known account');
       if (!hasHistory(account)) continue;
-      index.stageHistory(
-        [account.ordinal, sequence],
-        encodeHistoryEntry(event.type, posting.transferId, event.timestamp, account.counters),
+      accountPostings(event, account.id, account.counters).forEach((placed, leg) =>
+        index.stageHistory(
+          leg === 0 ? [account.ordinal, sequence] : [account.ordinal, sequence, leg],
+          encodeHistoryEntry(event.type, placed.transferId, event.timestamp, placed.counters),
+        ),
       );
     }
   }
@@ -178,18 +125,29 @@ export class AccountHistory {
     if (!Number.isSafeInteger(limit) || limit <= 0)
       throw new LedgerError('INVALID_ARGUMENT', { limit });
     const account = state.accounts.get(accountId);
-    if (account === undefined) return { entries: [], nextAfterSequence: null };
+    if (account === undefined) return { entries: [], nextAfterSequence: null, nextAfterLeg: null };
     const entries: HistoryEntry[] = [];
-    for (const posting of this.postings(state, account, options.afterSequence ?? 0)) {
-      const entry = options.sagaSteps === 'transfers' ? asOneShard(posting, lookup) : posting;
+    let last: Placed | null = null;
+    const after = options.afterSequence ?? 0;
+    for (const placed of this.postings(state, account, after, options.afterLeg)) {
+      const entry =
+        options.sagaSteps === 'transfers' ? asOneShard(placed.entry, lookup) : placed.entry;
       if (entry === null) continue;
-      // Both legs of a transfer within one shard post to different accounts, so one entry per
-      // (sequence, account); the page ends between sequences.
-      if (entries.length === limit)
-        return { entries, nextAfterSequence: (entries[limit - 1] as HistoryEntry).sequence };
+      if (entries.length === limit) {
+        // The page ends between sequences, or within one after a leg when the next entry is a
+        // later leg of the same saga step.
+        const { entry: lastEntry, leg } = last as Placed;
+        const within = placed.entry.sequence === lastEntry.sequence;
+        return {
+          entries,
+          nextAfterSequence: lastEntry.sequence,
+          nextAfterLeg: within ? leg : null,
+        };
+      }
       entries.push(entry);
+      last = placed;
     }
-    return { entries, nextAfterSequence: null };
+    return { entries, nextAfterSequence: null, nextAfterLeg: null };
   }
 
   /** The account as it was after event `at.sequence` or at `at.timestamp` (the earlier of the
@@ -232,7 +190,8 @@ export class AccountHistory {
     let counters: readonly [bigint, bigint, bigint, bigint] = [0n, 0n, 0n, 0n];
     if (this.indexed(account)) {
       const range = this.db.history.getRange({
-        start: [account.ordinal, sequence],
+        // After the last leg of `sequence`: a saga step's later postings sort after its first.
+        start: [account.ordinal, sequence, LEG_MAX],
         end: [account.ordinal, 0],
         reverse: true,
         limit: 1,
@@ -240,7 +199,7 @@ export class AccountHistory {
       for (const { value } of range) counters = decodeHistoryEntry(value).counters;
       return counters;
     }
-    for (const entry of this.scannedPostings(account.id, 0, state.lastSequence)) {
+    for (const { entry } of this.scannedPostings(account.id, 0, undefined, state.lastSequence)) {
       if (entry.sequence > sequence) break;
       counters = [
         entry.debitsPosted,
@@ -282,29 +241,41 @@ export class AccountHistory {
     state: LedgerState,
     account: AccountState,
     afterSequence: number,
-  ): Generator<HistoryEntry> {
+    afterLeg: number | undefined,
+  ): Generator<Placed> {
     return this.indexed(account)
-      ? this.indexedPostings(account, afterSequence)
-      : this.scannedPostings(account.id, afterSequence, state.lastSequence);
+      ? this.indexedPostings(account, afterSequence, afterLeg)
+      : this.scannedPostings(account.id, afterSequence, afterLeg, state.lastSequence);
   }
 
-  /** The account's postings read from the history index (accounts with the history flag). */
-  private *indexedPostings(account: AccountState, afterSequence: number): Generator<HistoryEntry> {
+  /** The account's postings read from the history index (accounts with the history flag), after
+   * `afterSequence` (after its leg `afterLeg` when given). */
+  private *indexedPostings(
+    account: AccountState,
+    afterSequence: number,
+    afterLeg: number | undefined,
+  ): Generator<Placed> {
     const range = this.db.history.getRange({
-      start: [account.ordinal, afterSequence + 1],
+      start:
+        afterLeg === undefined
+          ? [account.ordinal, afterSequence + 1]
+          : [account.ordinal, afterSequence, afterLeg + 1],
       end: [account.ordinal + 1, 0],
     });
     for (const { key, value } of range) {
       const entry = decodeHistoryEntry(value);
       yield {
-        sequence: key[1],
-        timestamp: entry.timestamp,
-        transferId: entry.transferId,
-        eventType: entry.eventType,
-        debitsPosted: entry.counters[0],
-        creditsPosted: entry.counters[1],
-        debitsPending: entry.counters[2],
-        creditsPending: entry.counters[3],
+        leg: key[2] ?? 0,
+        entry: {
+          sequence: key[1],
+          timestamp: entry.timestamp,
+          transferId: entry.transferId,
+          eventType: entry.eventType,
+          debitsPosted: entry.counters[0],
+          creditsPosted: entry.counters[1],
+          debitsPending: entry.counters[2],
+          creditsPending: entry.counters[3],
+        },
       };
     }
   }
@@ -314,30 +285,33 @@ export class AccountHistory {
   private *scannedPostings(
     accountId: string,
     afterSequence: number,
+    afterLeg: number | undefined,
     last: number,
-  ): Generator<HistoryEntry> {
+  ): Generator<Placed> {
     const scratch = initialState();
     for (const { sequence, event } of this.log.events(0)) {
       if (sequence > last) return;
       evolve(scratch, event);
-      if (sequence <= afterSequence) continue;
-      // One entry per (sequence, account), as in the index: several legs of one account in one
-      // saga event give one entry with the counters after the whole event.
-      for (const posting of postingsOf(event).filter(
-        (item, index, all) =>
-          all.findIndex((other) => other.accountId === item.accountId) === index,
-      )) {
-        if (posting.accountId !== accountId) continue;
-        const view = accountView(scratch.accounts.get(accountId) as AccountState);
+      if (sequence < afterSequence || (sequence === afterSequence && afterLeg === undefined))
+        continue;
+      const account = scratch.accounts.get(accountId);
+      if (account === undefined) continue;
+      const postings = accountPostings(event, accountId, account.counters);
+      for (let leg = 0; leg < postings.length; leg += 1) {
+        if (sequence === afterSequence && leg <= (afterLeg as number)) continue;
+        const { transferId, counters } = postings[leg] as (typeof postings)[number];
         yield {
-          sequence,
-          timestamp: event.timestamp,
-          transferId: posting.transferId,
-          eventType: event.type,
-          debitsPosted: view.debitsPosted,
-          creditsPosted: view.creditsPosted,
-          debitsPending: view.debitsPending,
-          creditsPending: view.creditsPending,
+          leg,
+          entry: {
+            sequence,
+            timestamp: event.timestamp,
+            transferId,
+            eventType: event.type,
+            debitsPosted: readCounter(counters, 0),
+            creditsPosted: readCounter(counters, 1),
+            debitsPending: readCounter(counters, 2),
+            creditsPending: readCounter(counters, 3),
+          },
         };
       }
     }

@@ -37,10 +37,13 @@ const HISTORY_INCOMPLETE = 'historyIncomplete';
  * older build could not decode.
  * Version 6 writes log records whose transfer columns may be cut into pieces (column-text.ts,
  * record version 5), which an older build could not decode.
+ * Version 7 gives each posting of a saga step to one account its own history entry, the second
+ * and later at [ordinal, sequence, leg] (history-postings.ts): an older build would take the
+ * first's counters for the account's balance as of that step.
  * A build reads every version up to its own, raises the stored one on open, and refuses a newer
  * one: an older build would miss what a newer layout stores elsewhere. */
 const FORMAT_VERSION = 'formatVersion';
-export const shardFormatVersion = 6;
+export const shardFormatVersion = 7;
 
 type ShardIdentity = NonNullable<ShardEngineOptions['identity']>;
 

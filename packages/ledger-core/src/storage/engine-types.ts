@@ -99,6 +99,10 @@ export interface HistoryEntry {
 
 export interface HistoryOptions {
   readonly afterSequence?: number;
+  /** With afterSequence: that sequence's postings up to this one (0 for its first) were handed
+   * out already; a saga step may post several legs of an atomic group to one account. Absent: all
+   * of them. */
+  readonly afterLeg?: number;
   readonly limit?: number;
   /** 'events' (default): each saga step this shard logged is an entry of its own. 'transfers':
    * as one shard lists it (what the sharded Ledger asks for): a transfer between shards once,
@@ -111,6 +115,9 @@ export interface HistoryPage {
   readonly entries: readonly HistoryEntry[];
   /** Pass as `afterSequence` to get the next page; null when there is none. */
   readonly nextAfterSequence: number | null;
+  /** Pass as `afterLeg` with it: non-null when the page ended between two postings of one saga
+   * step. */
+  readonly nextAfterLeg: number | null;
 }
 
 export interface VerifyReport {

@@ -31,6 +31,7 @@ import type { BuiltRun } from './scattered-run.js';
 import { ScatteredRuns } from './scattered-runs.js';
 import type { SnapshotIds } from './snapshot-ids.js';
 import { emptyStagedWrites, putStagedWrites, type StagedWrites } from './staged-writes.js';
+import type { HistoryKey } from './lmdb-env.js';
 
 /** The index record of a side of an open reservation: what closedRecordsOf turns into the
  * closed record. Open reservations are not written to the id index (they live in the log and in
@@ -279,8 +280,9 @@ export class IdIndex {
     }
   }
 
-  /** Stages a history entry: [account ordinal, sequence] -> encoded entry. */
-  stageHistory(key: [number, number], entry: Buffer): void {
+  /** Stages a history entry: [account ordinal, sequence] (or [ordinal, sequence, leg] for a saga
+   * step's later postings to one account) -> encoded entry. */
+  stageHistory(key: HistoryKey, entry: Buffer): void {
     this.writes.history.push([key, entry]);
   }
 

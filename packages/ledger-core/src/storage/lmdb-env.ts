@@ -6,6 +6,10 @@ import { mkdirSync } from 'node:fs';
 import type { WriterRecord } from './writer-fence.js';
 import { checkEnvFile } from './env-check.js';
 
+/** A history index key: [account ordinal, sequence], or [ordinal, sequence, leg] for the second
+ * and later postings of one saga step to one account (history-postings.ts). */
+export type HistoryKey = [number, number] | [number, number, number];
+
 export interface ShardDatabases {
   readonly env: RootDatabase;
   /** sequence of the first event of a group commit -> encoded EventRecord. Append-only. */
@@ -27,7 +31,7 @@ export interface ShardDatabases {
    * index's batched part, one entry per group commit; `sagas` holds the outcomes outside runs. */
   readonly sagaRuns: Database<Buffer, string>;
   /** [account ordinal, sequence] -> encoded history entry (counters after the posting). */
-  readonly history: Database<Buffer, [number, number]>;
+  readonly history: Database<Buffer, HistoryKey>;
   /** bookkeeping: 'indexedThrough' and time index 't' + timestamp key -> first sequence. */
   readonly meta: Database<number, string>;
   /** The writer fence (writer-fence.ts): one entry whose LMDB version is the fence token. */
@@ -76,7 +80,7 @@ export function openShardDatabases(dir: string, mapSizeBytes: number): ShardData
     }),
     sagas: env.openDB<string, string>({ name: 'sagas', encoding: 'string' }),
     sagaRuns: env.openDB<Buffer, string>({ name: 'sagaRuns', encoding: 'binary' }),
-    history: env.openDB<Buffer, [number, number]>({ name: 'history', encoding: 'binary' }),
+    history: env.openDB<Buffer, HistoryKey>({ name: 'history', encoding: 'binary' }),
     meta: env.openDB<number, string>({ name: 'meta', encoding: 'msgpack' }),
     // Versions on: the fence's commits are conditional on the entry's version (the fence token).
     writer: env.openDB<WriterRecord, string>({

@@ -9,6 +9,7 @@ import type { ShardDatabases } from './lmdb-env.js';
 import type { PlainRun } from './plain-lane.js';
 import { encodeSagaRun, type SagaRun } from './saga-run.js';
 import { noScatteredWrites, type ScatteredWrites } from './scattered-runs.js';
+import type { HistoryKey } from './lmdb-env.js';
 
 export interface StagedWrites {
   readonly records: TransferRecord[];
@@ -16,7 +17,7 @@ export interface StagedWrites {
   readonly sagas: [string, SagaOutcome][];
   /** Saga outcomes whose ids were each above every saga id before: one saga run. */
   readonly sagaRun: SagaRun;
-  readonly history: [[number, number], Buffer][];
+  readonly history: [HistoryKey, Buffer][];
   readonly runs: PlainRun[];
   /** The ordered runs' index entries, once the runs are sealed (IdIndex.flush). */
   readonly ordered: { readonly key: string; readonly value: Buffer }[];
