@@ -96,6 +96,24 @@ describe('IdFilter', () => {
     }
   });
 
+  it('keeps, when read after more ids came, every id of the moment its image was taken', () => {
+    const known = new KnownIds();
+    const before = Array.from({ length: 5_000 }, () => randomUUID());
+    for (const id of before) known.note(id);
+    // A snapshot takes the image at its cut and reads the words later, while writes go on.
+    const image = known.image();
+    const after = Array.from({ length: 5_000 }, () => randomUUID());
+    for (const id of after) known.note(id);
+    const stored = [...snapshotIdValues({ transfers: image, sagas: new KnownIds().image() })];
+    const bytes = Buffer.concat(stored.map((value) => snapshotPackr.pack(value)));
+    const resumed = new KnownIds();
+    resumed.resume(decodeSnapshotIds(snapshotPackr.unpackMultiple(bytes) as unknown[]).transfers);
+    expect(before.filter((id) => resumed.isNew(id))).toEqual([]);
+    // Its counts are the cut's; the later ids' bits may be there too (never fewer bits).
+    expect(resumed.count).toBe(before.length);
+    expect(after.filter((id) => resumed.mayHave(id)).length).toBe(after.length);
+  });
+
   it('refuses a layer whose words are not those of its capacity', () => {
     const filter = new IdFilter();
     filter.add('x');

@@ -174,6 +174,17 @@ export class IdFilter {
     };
   }
 
+  /** The filter's layers as they are, without a copy: bits are only ever set, so whenever the
+   * words are read they answer for every id added by now (and maybe later ones). A shard snapshot
+   * reads them while it encodes, instead of copying them while writes wait. */
+  live(): IdFilterSnapshot {
+    return {
+      layers: this.#layers.map((layer) => layer.words),
+      capacities: this.#layers.map((layer) => layer.capacity),
+      counts: this.#layers.map((layer) => layer.count),
+    };
+  }
+
   /** The filter `snapshot` was taken of, going on from there: its layers, each with its
    * capacity and count, the last one taking the ids added from now on. */
   static resume(snapshot: IdFilterSnapshot): IdFilter {

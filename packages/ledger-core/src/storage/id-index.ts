@@ -116,7 +116,7 @@ export class IdIndex {
     this.sagaIds.fill(storedCount(db.sagas, db.sagaRuns, sagaRunCount), storedSagaIds(db));
   }
 
-  /** Copies of the id filters as they are now, for a snapshot (SnapshotTaker.take). */
+  /** The id filters as they are now, for a snapshot (SnapshotTaker.take; snapshot-ids.ts). */
   images(): SnapshotIds {
     return { transfers: this.transferIds.image(), sagas: this.sagaIds.image() };
   }

@@ -87,9 +87,10 @@ export class KnownIds {
     return this.#filter.snapshot();
   }
 
-  /** What this holds now, to be resumed from (a shard snapshot keeps it). */
+  /** What this holds now, to be resumed from (a shard snapshot keeps it): the filter's live words
+   * (IdFilter.live), which only ever gain ids. */
   image(): KnownIdsImage {
-    return { max: this.max, fastPath: this.fastPath, filter: this.#filter.snapshot() };
+    return { max: this.max, fastPath: this.fastPath, filter: this.#filter.live() };
   }
 
   /** Starts over from an image: every id it knew is known again (open, from a snapshot). */

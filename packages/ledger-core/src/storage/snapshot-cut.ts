@@ -57,12 +57,13 @@ export interface StateCut {
   readonly wide: ReadonlyMap<number, readonly bigint[]>;
   /** Per currency, its account ids in id order, as they were. */
   readonly order: readonly [string, readonly string[]][];
-  /** The shard's id filters as they were (copies), or null to keep none. */
+  /** The shard's id filters (their live words, read when the body is encoded: snapshot-ids.ts),
+   * or null to keep none. */
   readonly ids: SnapshotIds | null;
 }
 
-/** Cuts `state` and takes `ids` (copies of the id filters, made in the same pause): the only
- * part of a snapshot that stops writes. */
+/** Cuts `state`, with the shard's id filters `ids`: the only part of a snapshot that stops
+ * writes. */
 export function cutState(state: LedgerState, ids: SnapshotIds | null = null): StateCut {
   const accounts = Array.from(state.accounts.values());
   const rows = state.counterRows.chunks.map((chunk) => chunk.slice());

@@ -3,9 +3,11 @@
 // every key of the id and saga indexes (a million transfers: 2 MB of filter against more than
 // 100 MB of index pages). The replay after the snapshot notes the ids of the events it reads.
 //
-// A filter cut with the state may hold ids of events after the snapshot (staged, or never made
-// durable): a filter that holds more ids than the index answers "maybe" more often, never "new"
-// for a stored id, so it stays safe.
+// The filters are not copied while writes wait: the cut takes each layer's words as they are, and
+// the body reads them while it is encoded, a layer per turn of the event loop. A filter's bits are
+// only ever set, so the words read then answer for every id of the cut, and maybe for ids of
+// events after it (staged, or never made durable): a filter that holds more ids than the index
+// answers "maybe" more often, never "new" for a stored id, so it stays safe.
 //
 // Stored as values at the end of the snapshot body (snapshot-cut.ts): per filter a head
 // { idFilter, max, fastPath, layers }, then one value per layer { capacity, count, words } or, for a

@@ -51,7 +51,7 @@ export class SnapshotTaker {
     return (dueByCount || dueByTime) && this.running === null;
   }
 
-  /** Captures `state`, with the id filters `ids` copies in the same pause, and writes it once
+  /** Captures `state`, with the id filters `ids` gives (snapshot-ids.ts), and writes it once
    * `durable` (the log up to it) has resolved; while one is being written, answers with that
    * one. */
   async take(
