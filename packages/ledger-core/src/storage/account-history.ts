@@ -103,7 +103,7 @@ export class AccountHistory {
       const account = state.accounts.get(posting.accountId);
       assert(account !== undefined, 'history of a known account');
       if (!hasHistory(account)) continue;
-      accountPostings(event, account.id, account.counters).forEach((placed, leg) =>
+      accountPostings(event, posting, account.counters).forEach((placed, leg) =>
         index.stageHistory(
           leg === 0 ? [account.ordinal, sequence] : [account.ordinal, sequence, leg],
           encodeHistoryEntry(event.type, placed.transferId, event.timestamp, placed.counters),
@@ -294,9 +294,10 @@ export class AccountHistory {
       evolve(scratch, event);
       if (sequence < afterSequence || (sequence === afterSequence && afterLeg === undefined))
         continue;
-      const account = scratch.accounts.get(accountId);
-      if (account === undefined) continue;
-      const postings = accountPostings(event, accountId, account.counters);
+      const first = postingsOf(event).find((posting) => posting.accountId === accountId);
+      if (first === undefined) continue;
+      const account = scratch.accounts.get(accountId) as AccountState;
+      const postings = accountPostings(event, first, account.counters);
       for (let leg = 0; leg < postings.length; leg += 1) {
         if (sequence === afterSequence && leg <= (afterLeg as number)) continue;
         const { transferId, counters } = postings[leg] as (typeof postings)[number];

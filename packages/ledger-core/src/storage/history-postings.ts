@@ -59,17 +59,16 @@ function accountOf(leg: ReservationLeg): string {
   return leg.side === 'debit' ? leg.transfer.debitAccountId : leg.transfer.creditAccountId;
 }
 
-/** The postings of `event` to `accountId`, in order, each with the account's counters after it:
- * the last one's are `after` (the counters after the event). */
+/** The postings of `event` to the account of `first` (its first posting there), in order, each
+ * with the account's counters after it: the last one's are `after` (the counters after the
+ * event). Only a saga step may have more than one. */
 export function accountPostings(
   event: LedgerEvent,
-  accountId: string,
+  first: Posting,
   after: Counters,
 ): { readonly transferId: string; readonly counters: Counters }[] {
-  const postings = postingsOf(event).filter((posting) => posting.accountId === accountId);
-  if (postings.length <= 1 || !('legs' in event))
-    return postings.slice(0, 1).map(({ transferId }) => ({ transferId, counters: after }));
-  const legs = event.legs.filter((leg) => accountOf(leg) === accountId);
+  if (!('legs' in event)) return [{ transferId: first.transferId, counters: after }];
+  const legs = event.legs.filter((leg) => accountOf(leg) === first.accountId);
   const result: { transferId: string; counters: Counters }[] = [];
   let counters = after;
   for (let index = legs.length - 1; index >= 0; index -= 1) {

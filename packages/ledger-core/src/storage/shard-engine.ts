@@ -84,8 +84,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
   private readonly snapshotTaker: SnapshotTaker;
   private readonly backups: ShardBackups;
   private readonly expiry: ExpiryTimer;
-  private recoveredFromSnapshot: number | null = null;
-  private idFiltersFromSnapshot = false;
+  private recoveredFrom = { snapshot: null as number | null, idFilters: false };
   private recoveryMs = 0;
   private plainLaneCount = 0;
 
@@ -152,8 +151,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
     const shard = { dir: this.dir, db: this.db, log: this.log };
     const writeIdentityAfter = identity !== undefined && checkIdentity(shard, identity);
     await checkFormatVersion(shard);
-    // The fence first: an index loaded (in recover) before it could miss an older writer's last
-    // ids.
+    // The fence first: an index loaded (recover) before it could miss an older writer's ids.
     const fence = await WriterFence.take({ env: this.db.env, db: this.db.writer, dir: this.dir });
     const { index, history, snapshots, stop, replica } = this;
     const writer = new CommitWriter({ dir: this.dir, db: this.db, index, fence, stop, replica });
@@ -162,8 +160,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
     const started = performance.now();
     const recovered = await recover({ ...shard, snapshots, writer, index, history });
     this.state = recovered.state;
-    this.recoveredFromSnapshot = recovered.fromSnapshot;
-    this.idFiltersFromSnapshot = recovered.ids !== null;
+    this.recoveredFrom = { snapshot: recovered.fromSnapshot, idFilters: recovered.ids !== null };
     this.snapshotTaker.recoveredFrom(recovered.fromSnapshot ?? 0);
     this.recoveryMs = performance.now() - started;
     this.expiry.arm();
@@ -366,8 +363,8 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
       snapshots: this.snapshots,
       transferIds: this.index.transferIds,
       scattered: this.index.scattered,
-      recoveredFromSnapshot: this.recoveredFromSnapshot,
-      idFiltersFromSnapshot: this.idFiltersFromSnapshot,
+      recoveredFromSnapshot: this.recoveredFrom.snapshot,
+      idFiltersFromSnapshot: this.recoveredFrom.idFilters,
       recoveryMs: this.recoveryMs,
     });
   }
