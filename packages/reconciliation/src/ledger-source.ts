@@ -1,6 +1,5 @@
 // The ledger side of a run, read through the public Ledger API only: the ledger's change feed,
-// from the first event of each shard that holds a clearing account, keeping the transfers that
-// touch a PSP clearing account. A
+// from each shard's first event, keeping the transfers that touch a PSP clearing account. A
 // transfer carries the match reference in its metadata under a configurable key; a transfer
 // without it (a bank payout, a fee sweep) is counted and left out of matching, as are the
 // adjusting transfers that resolving breaks posts (they carry `recon_break_id`).
@@ -188,23 +187,11 @@ class SourceState {
   }
 }
 
-/** A feed cursor that starts the shards holding a clearing account at their first event and
- * every other shard at its end: a clearing account's events, the steps of its sagas included,
- * are all logged by its own shard. */
-async function startCursor(options: LedgerSourceOptions): Promise<string> {
-  const { ledger } = options;
-  const clearingShards = new Set(options.clearingAccountIds.map((id) => ledger.shardOf(id)));
-  const { shardInfo } = await ledger.info();
-  return shardInfo
-    .map((shard, index) => `${index}:${clearingShards.has(index) ? 0 : shard.lastSequence}`)
-    .join(',');
-}
-
 /** Every transfer on the clearing accounts within the window, in batches (see the file's head
  * comment for when each is handed out). */
 export async function* readLedger(options: LedgerSourceOptions): AsyncGenerator<LedgerItem[]> {
   const state = new SourceState(options);
-  for await (const event of options.ledger.changes({ after: await startCursor(options) })) {
+  for await (const event of options.ledger.changes()) {
     state.take(event);
     if (state.batch.length >= batchSize) {
       yield state.batch;
