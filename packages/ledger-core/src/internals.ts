@@ -38,6 +38,7 @@ export {
   type EventRecordReader,
 } from './storage/event-record.js';
 export { IdFilter, type IdFilterSnapshot } from './storage/id-filter.js';
+export { SnapshotStore } from './storage/snapshot-store.js';
 export { LogRestorer, type LogTail } from './storage/log-restore.js';
 export type { ShardIdentityExpectation } from './storage/shard-identity.js';
 export {

@@ -98,6 +98,13 @@ export abstract class ShardReads {
     return this.log.readEvents(afterSequence, limit, durableThrough);
   }
 
+  /** The digest (sha256) of the log record that ends at `sequence`, once durable, or null when
+   * no record ends there: what a snapshot at that sequence is bound to (snapshot-store.ts). */
+  async logDigestAt(sequence: number): Promise<Uint8Array | null> {
+    await this.settled();
+    return this.log.digestAt(sequence) ?? null;
+  }
+
   async readRecords(afterSequence: number, limitEvents: number): Promise<Uint8Array[]> {
     const durableThrough = this.state.lastSequence;
     await this.settled();

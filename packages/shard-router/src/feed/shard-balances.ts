@@ -44,6 +44,21 @@ export class ShardBalances {
     return this.#sequence;
   }
 
+  /** Starts from the shard's accounts as they were after event `sequence` (a snapshot's), before
+   * any event was applied: the walk then goes on from the event after it. */
+  seed(sequence: number, accounts: Iterable<AccountBalance>): void {
+    assert(this.#sequence === 0 && this.#accounts.size === 0, 'balances seeded before the walk');
+    for (const balance of accounts) {
+      const counters = new Counters(balance.accountId);
+      counters.debitsPosted = balance.debitsPosted;
+      counters.creditsPosted = balance.creditsPosted;
+      counters.debitsPending = balance.debitsPending;
+      counters.creditsPending = balance.creditsPending;
+      this.#accounts.set(balance.accountId, counters);
+    }
+    this.#sequence = sequence;
+  }
+
   /** Moves the counters by the event at `sequence` (the one after the last applied) and returns
    * the balances after it of the accounts it names. */
   apply(sequence: number, event: LedgerEvent): AccountBalance[] {

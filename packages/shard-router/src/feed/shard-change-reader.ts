@@ -16,6 +16,7 @@ import {
 import type { ShardClient } from '../shard/shard-client.js';
 import type { ChangeEvent } from './change-types.js';
 import { ShardBalances } from './shard-balances.js';
+import { snapshotStart } from './snapshot-start.js';
 
 /** Events `from` .. `to` - 1 of one record (indexes into it). */
 interface Segment {
@@ -42,10 +43,13 @@ export class ShardChangeReader {
   readonly #pageSizeEvents: number;
   readonly #balances = new ShardBalances();
   /** The events after this one are handed out; those up to it only move the balances (a feed
-   * resumed from a cursor replays the log before it for the balances). */
+   * resumed from a cursor walks them from the newest snapshot before it, or from the first
+   * event). */
   readonly #after: number;
   /** The last sequence read (in the page in hand or the one read next). */
   #readThrough = 0;
+  /** Whether the walk started: from the first event, or from a snapshot (snapshot-start.ts). */
+  #started = false;
   /** The page being handed out, the segment and record index of its next event, and the events
    * taken from it. */
   #page: Page = emptyPage;
@@ -132,6 +136,15 @@ export class ShardChangeReader {
 
   /** Reads the events after the last read, whole records, up to the shard's last sequence. */
   async #read(): Promise<Page> {
+    if (!this.#started) {
+      // A feed resumed past a snapshot walks the balances from it, not from the first event.
+      const start = await snapshotStart(this.#client, this.#after);
+      this.#started = true;
+      if (start !== null) {
+        this.#balances.seed(start.sequence, start.accounts);
+        this.#readThrough = start.sequence;
+      }
+    }
     const from = this.#readThrough;
     const reply = await this.#client.readNewRecords(from, this.#pageSizeEvents);
     if (reply.lastSequence < this.#after)

@@ -55,6 +55,8 @@ type RequestOp = Exclude<ShardOp, 'submit' | 'close'>;
 
 export class ShardClient {
   readonly shard: number;
+  /** The shard's own dir (its snapshots are read from it by a resumed change feed). */
+  readonly dir: string;
   readonly #worker: WorkerLifecycle;
   readonly #queue: SendQueue;
 
@@ -74,6 +76,7 @@ export class ShardClient {
 
   private constructor(options: ShardClientOptions) {
     this.shard = options.shard;
+    this.dir = options.dir;
     this.#worker = new WorkerLifecycle(options, {
       onReady: () => this.#queue.flush(),
       onFailed: (error) => this.#queue.failQueued(error),
@@ -245,6 +248,9 @@ export class ShardClient {
     limitEvents: number,
   ): Promise<ShardOpResult<'readNewRecords'>> {
     return this.#read('readNewRecords', [afterSequence, limitEvents]);
+  }
+  logDigestAt(sequence: number): Promise<ShardOpResult<'logDigestAt'>> {
+    return this.#read('logDigestAt', [sequence]);
   }
   verify(): Promise<ShardOpResult<'verify'>> {
     return this.#read('verify', []);

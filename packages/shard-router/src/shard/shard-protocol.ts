@@ -50,6 +50,8 @@ export interface ShardOps {
    * events afterSequence+1 .. min(lastSequence, afterSequence+limitEvents) at least (the read
    * model ships them to its worker undecoded). Nothing is read when there is nothing new. */
   readNewRecords(afterSequence: number, limitEvents: number): NewRecords;
+  /** The digest of the log record a snapshot at `sequence` is bound to, or null. */
+  logDigestAt(sequence: number): Uint8Array | null;
   verify(): VerifyReport;
   snapshot(): SnapshotInfo;
   /** Opens the shard's backup cut (ShardEngine.beginBackup) and answers with its sequence; the
