@@ -1,5 +1,5 @@
 // The ledger side of a run, read through the public Ledger API only: the ledger's change feed,
-// from each shard's first event, keeping the transfers that touch a PSP clearing account. A
+// from the window's start, keeping the transfers that touch a PSP clearing account. A
 // transfer carries the match reference in its metadata under a configurable key; a transfer
 // without it (a bank payout, a fee sweep) is counted and left out of matching, as are the
 // adjusting transfers that resolving breaks posts (they carry `recon_break_id`).
@@ -11,15 +11,16 @@
 //
 // A transfer is handed out once its state is final, or at the end as it stands then:
 // - created on one shard: as it is created, unless it is a hold; a hold once posted, voided or
-//   expired (posted for the amount posted);
-// - between shards (a saga): a transfer once its saga commits; a hold once its saga commits
-//   (posted) or is released as voided or expired; a saga released for any other reason moved no
-//   money and is left out.
+//   expired (posted for the amount posted), or as pending while it is open;
+// - between shards (a saga): a transfer once its saga commits (not while it is in flight); a hold
+//   once its saga commits (posted) or is released as voided or expired; a saga released for any
+//   other reason moved no money and is left out.
 // It is dated, and kept to the window, as the clearing account's history dates it: when the
 // clearing account's shard created it, or for a transfer between shards that is not a hold, when
 // that shard committed it. (The ledger's lookups date a transfer between shards by the later of
-// its two sides, a few ms apart at most.)
-// The holds and sagas still open are kept in memory until then: as many as are open at once.
+// its two sides, a few ms apart at most.) The feed starts at the window's start (`from`): every
+// event that a transfer of the window is dated by, or that changes it later, is at or after it.
+// The holds still open are kept in memory until then: as many as are open at once.
 
 import type { TransferSpec } from '@shardledger/ledger-core';
 import type { ChangeEvent, Ledger } from '@shardledger/shard-router';
@@ -70,7 +71,7 @@ class SourceState {
   readonly #toNs: bigint | undefined;
   /** Holds created on one shard, by transfer id. */
   readonly holds = new Map<string, Open>();
-  /** Legs of sagas in flight on a clearing account, by saga id. */
+  /** Holds between shards on a clearing account, by saga id. */
   readonly sagas = new Map<string, Open[]>();
   batch: LedgerItem[] = [];
 
@@ -141,34 +142,43 @@ class SourceState {
         return;
       }
       case 'FundsReserved': {
+        // Only holds are followed from here: a transfer between shards is taken at its commit,
+        // whose event names its legs too.
         const legs: Open[] = [];
         for (const leg of logged.legs) {
-          // A transfer with both sides on this shard is two legs: taken once.
-          if (legs.some((taken) => taken.spec.id === leg.transfer.id)) continue;
+          if (!leg.transfer.pending) continue;
           const clearingId = this.clearingOf(leg.transfer, logged.timestamp, leg.side);
-          if (clearingId !== undefined)
-            legs.push({ spec: leg.transfer, clearingId, timestamp: logged.timestamp });
+          if (clearingId === undefined || legs.some((open) => open.spec.id === leg.transfer.id))
+            continue;
+          legs.push({ spec: leg.transfer, clearingId, timestamp: logged.timestamp });
         }
         if (legs.length > 0) this.sagas.set(logged.sagaId, legs);
         return;
       }
       case 'ReservationCommitted': {
-        const legs = this.sagas.get(logged.sagaId);
-        if (legs === undefined) return;
+        const holds = this.sagas.get(logged.sagaId);
         this.sagas.delete(logged.sagaId);
-        for (const open of legs) {
-          if (open.spec.pending) this.emit(open, 'posted', logged.amount ?? open.spec.amount);
+        for (const open of holds ?? [])
+          this.emit(open, 'posted', logged.amount ?? open.spec.amount);
+        const taken = new Set<string>();
+        for (const leg of logged.legs) {
+          if (leg.transfer.pending) continue;
           // A transfer between shards posts when its saga commits, and is dated by it.
-          else this.emit({ ...open, timestamp: logged.timestamp }, 'posted', open.spec.amount);
+          const clearingId = this.clearingOf(leg.transfer, logged.timestamp, leg.side);
+          // A transfer with both sides on this shard is two legs: taken once.
+          if (clearingId === undefined || taken.has(leg.transfer.id)) continue;
+          taken.add(leg.transfer.id);
+          const open = { spec: leg.transfer, clearingId, timestamp: logged.timestamp };
+          this.emit(open, 'posted', leg.transfer.amount);
         }
         return;
       }
       case 'ReservationReleased': {
-        const legs = this.sagas.get(logged.sagaId);
-        if (legs === undefined) return;
+        const holds = this.sagas.get(logged.sagaId);
+        if (holds === undefined) return;
         this.sagas.delete(logged.sagaId);
         if (logged.reason !== 'voided' && logged.reason !== 'expired') return;
-        for (const open of legs) if (open.spec.pending) this.emit(open, 'voided', open.spec.amount);
+        for (const open of holds) this.emit(open, 'voided', open.spec.amount);
         return;
       }
       default:
@@ -176,12 +186,13 @@ class SourceState {
     }
   }
 
-  /** Hands out what is still open at the end of the log: holds as pending, and transfers of
-   * sagas in flight as pending (their saga may still commit). */
+  /** Hands out the holds still open at the end of the log, as pending. (A transfer between
+   * shards whose saga is still in flight is not there yet, as in the clearing account's
+   * history.) */
   finish(): void {
     for (const open of this.holds.values()) this.emit(open, 'pending', open.spec.amount);
-    for (const legs of this.sagas.values())
-      for (const open of legs) this.emit(open, 'pending', open.spec.amount);
+    for (const holds of this.sagas.values())
+      for (const open of holds) this.emit(open, 'pending', open.spec.amount);
     this.holds.clear();
     this.sagas.clear();
   }
@@ -191,7 +202,10 @@ class SourceState {
  * comment for when each is handed out). */
 export async function* readLedger(options: LedgerSourceOptions): AsyncGenerator<LedgerItem[]> {
   const state = new SourceState(options);
-  for await (const event of options.ledger.changes()) {
+  // From the window's start: a transfer is dated when its clearing account's shard took it, at
+  // or after the event that is dated so (see the file's head comment).
+  const from = options.fromMs === undefined ? {} : { from: BigInt(options.fromMs) * 1_000_000n };
+  for await (const event of options.ledger.changes(from)) {
     state.take(event);
     if (state.batch.length >= batchSize) {
       yield state.batch;

@@ -1,16 +1,10 @@
 // Goal: a change feed resumed from a cursor past a snapshot reads each shard's log from that
 // snapshot, not from its first event, and hands out the same events with the same balances as a
-// feed that walked the whole log; a snapshot the log does not vouch for is not used.
+// feed that walked the whole log; a snapshot the log does not vouch for is not used. A feed from
+// a time hands out each shard's events from that time on.
 // Method: a real 2-shard ledger in a temp dir (transfers across shards, holds posted and voided,
 // accounts created after the snapshot); the shard clients' log reads are watched with a spy.
-import {
-  copyFileSync,
-  existsSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -121,6 +115,39 @@ describe('change feed resumed past a snapshot', () => {
     expect(events.filter((change) => change.shard === 0)).toEqual(
       whole.filter((change) => change.shard === 0 && change.sequence > (cursor[0] as number)),
     );
+  });
+});
+
+describe('change feed from a time', () => {
+  it("hands out each shard's events at or after the time, and a cursor that resumes after them", async () => {
+    const whole = await collect(ledger.changes());
+    // Times inside the log, after the snapshot and before it, and before everything.
+    const times = [whole[Math.floor(whole.length * 0.8)], whole[Math.floor(whole.length * 0.3)]]
+      .map((change) => change!.timestamp)
+      .concat([0n]);
+    for (const from of times) {
+      const feed = ledger.changes({ from });
+      const events = await collect(feed);
+      expect(events.length).toBeGreaterThan(0);
+      for (const shard of [0, 1])
+        expect(events.filter((change) => change.shard === shard)).toEqual(
+          whole.filter((change) => change.shard === shard && change.timestamp >= from),
+        );
+      expect(await collect(ledger.changes({ after: feed.cursor }))).toEqual([]);
+    }
+  });
+
+  it('refuses a time that is not a bigint of at least 0, or one given with a cursor', () => {
+    for (const options of [{ from: -1n }, { from: 5 }, { from: 1n, after: '0:0,1:0' }]) {
+      // Refused as the feed is made, before anything is read.
+      let error: unknown = null;
+      try {
+        ledger.changes(options as never);
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect((error as { code?: string } | null)?.code).toBe('INVALID_ARGUMENT');
+    }
   });
 });
 

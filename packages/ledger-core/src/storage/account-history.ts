@@ -212,7 +212,7 @@ export class AccountHistory {
   }
 
   /** The last sequence number whose event timestamp is <= timestamp (0 if none). */
-  private sequenceAt(timestamp: bigint): number {
+  sequenceAt(timestamp: bigint): number {
     const key = `t${timestampKey(timestamp)}`;
     for (const { key: found, value: first } of this.db.meta.getRange({
       start: key,

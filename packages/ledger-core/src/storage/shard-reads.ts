@@ -98,6 +98,12 @@ export abstract class ShardReads {
     return this.log.readEvents(afterSequence, limit, durableThrough);
   }
 
+  /** The last sequence whose event's timestamp is at or before `timestamp` (0 if none). */
+  async sequenceAt(timestamp: bigint): Promise<number> {
+    await this.settled();
+    return this.history.sequenceAt(timestamp);
+  }
+
   /** The digest (sha256) of the log record that ends at `sequence`, once durable, or null when
    * no record ends there: what a snapshot at that sequence is bound to (snapshot-store.ts). */
   async logDigestAt(sequence: number): Promise<Uint8Array | null> {

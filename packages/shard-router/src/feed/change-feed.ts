@@ -19,6 +19,20 @@ const pageSizeEventsDefault = 4_096;
 const pollIntervalMs = 1;
 const pollIntervalMaxMs = 50;
 
+/** ChangesOptions.from, checked: an engine time (a bigint of at least 0), and not with `after`. */
+function checkFrom(options: ChangesOptions): bigint | undefined {
+  const { from, after } = options;
+  if (from === undefined) return undefined;
+  if (typeof from !== 'bigint' || from < 0n)
+    throw new LedgerError('INVALID_ARGUMENT', {
+      field: 'from',
+      problem: 'an engine time: ns since the epoch, a bigint of at least 0',
+    });
+  if (after !== undefined && after !== null && after !== '')
+    throw new LedgerError('INVALID_ARGUMENT', { field: 'from', problem: 'not with `after`' });
+  return from;
+}
+
 const doneResult: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /** Where the feed reads: the ledger's shard clients. */
@@ -52,13 +66,24 @@ export class ChangeFeed implements AsyncIterableIterator<ChangeEvent, undefined>
         field: 'pageSizeEvents',
         problem: `an integer from 1 to ${limits.pageSizeMax}`,
       });
+    const from = checkFrom(options);
     this.#source = source;
     this.#delivered = parseChangeCursor(options.after, source.shards);
     this.#follow = options.follow === true;
     this.#signal = options.signal;
     this.#readers = this.#delivered.map(
       (after, shard) =>
-        new ShardChangeReader({ shard, client: source.shardClient(shard), pageSizeEvents, after }),
+        new ShardChangeReader({
+          shard,
+          client: source.shardClient(shard),
+          pageSizeEvents,
+          after,
+          from,
+          // Where `from` put the shard: the cursor names it before any event is handed out.
+          onStart: (start) => {
+            this.#delivered[shard] = Math.max(this.#delivered[shard] as number, start);
+          },
+        }),
     );
   }
 

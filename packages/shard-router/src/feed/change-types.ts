@@ -33,8 +33,11 @@ export interface ChangeEvent {
 /** Ledger.changes' options. */
 export interface ChangesOptions {
   /** Start after this cursor (a ChangeFeed's `cursor`, stored by the consumer). Absent, null or
-   * '': from each shard's first event. */
+   * '': from each shard's first event (or from `from`). */
   readonly after?: string | null;
+  /** Start with each shard's first event at or after this engine time (ns since the epoch, the
+   * `timestamp` of a ChangeEvent); not with `after`. */
+  readonly from?: bigint;
   /** Keep waiting for new events once caught up (default false: the feed ends once it has
    * handed out every event committed when it last looked at each shard). */
   readonly follow?: boolean;

@@ -45,7 +45,10 @@ export class ShardChangeReader {
   /** The events after this one are handed out; those up to it only move the balances (a feed
    * resumed from a cursor walks them from the newest snapshot before it, or from the first
    * event). */
-  readonly #after: number;
+  #after: number;
+  /** Start at this engine time instead of after `#after` (ChangesOptions.from), once resolved. */
+  readonly #from: bigint | undefined;
+  readonly #onStart: ((after: number) => void) | undefined;
   /** The last sequence read (in the page in hand or the one read next). */
   #readThrough = 0;
   /** Whether the walk started: from the first event, or from a snapshot (snapshot-start.ts). */
@@ -68,11 +71,15 @@ export class ShardChangeReader {
     client: ShardClient;
     pageSizeEvents: number;
     after: number;
+    from?: bigint | undefined;
+    onStart?: (after: number) => void;
   }) {
     this.shard = options.shard;
     this.#client = options.client;
     this.#pageSizeEvents = options.pageSizeEvents;
     this.#after = options.after;
+    this.#from = options.from;
+    this.#onStart = options.onStart;
   }
 
   /** Events read from the log and not handed out yet (the rest of the page in hand and the page
@@ -92,7 +99,9 @@ export class ShardChangeReader {
         this.#index += 1;
         this.#taken += 1;
         const balances = this.#balances.apply(sequence, event);
-        if (sequence > this.#after)
+        // `from` checked on each event too: a shard dir written before the log kept its times
+        // in the index answers sequenceAt with 0.
+        if (sequence > this.#after && (this.#from === undefined || event.timestamp >= this.#from))
           return { shard: this.shard, sequence, timestamp: event.timestamp, event, balances };
       }
       this.#segment += 1;
@@ -137,6 +146,11 @@ export class ShardChangeReader {
   /** Reads the events after the last read, whole records, up to the shard's last sequence. */
   async #read(): Promise<Page> {
     if (!this.#started) {
+      // The last event before `from`: events at or after it are handed out.
+      if (this.#from !== undefined && this.#from > 0n) {
+        this.#after = await this.#client.sequenceAt(this.#from - 1n);
+        this.#onStart?.(this.#after);
+      }
       // A feed resumed past a snapshot walks the balances from it, not from the first event.
       const start = await snapshotStart(this.#client, this.#after);
       this.#started = true;

@@ -239,10 +239,8 @@ export class ShardClient {
     }
     return events;
   }
-  /** Raw records past a sequence number and the shard's last sequence (see ShardOps), for a
-   * reader that decodes them off the shard's thread (the read model's projector, the change
-   * feed). Behind the writes answered before it, as every read: a feed started after a call
-   * resolved sees that call's events. */
+  /** Raw records past a sequence and the shard's last sequence (ShardOps), decoded by the caller
+   * off the shard's thread; behind the writes answered before it, as every read. */
   readNewRecords(
     afterSequence: number,
     limitEvents: number,
@@ -251,6 +249,9 @@ export class ShardClient {
   }
   logDigestAt(sequence: number): Promise<ShardOpResult<'logDigestAt'>> {
     return this.#read('logDigestAt', [sequence]);
+  }
+  sequenceAt(timestamp: bigint): Promise<ShardOpResult<'sequenceAt'>> {
+    return this.#read('sequenceAt', [timestamp]);
   }
   verify(): Promise<ShardOpResult<'verify'>> {
     return this.#read('verify', []);

@@ -50,6 +50,8 @@ export interface ShardOps {
    * events afterSequence+1 .. min(lastSequence, afterSequence+limitEvents) at least (the read
    * model ships them to its worker undecoded). Nothing is read when there is nothing new. */
   readNewRecords(afterSequence: number, limitEvents: number): NewRecords;
+  /** The last sequence whose event is at or before `timestamp` (0 if none). */
+  sequenceAt(timestamp: bigint): number;
   /** The digest of the log record a snapshot at `sequence` is bound to, or null. */
   logDigestAt(sequence: number): Uint8Array | null;
   verify(): VerifyReport;

@@ -231,6 +231,7 @@ const handlers: ShardHandlers = {
   }),
   readEvents: read((shard, afterSequence, limit) => shard.readEvents(afterSequence, limit)),
   logDigestAt: read((shard, sequence) => shard.logDigestAt(sequence)),
+  sequenceAt: read((shard, timestamp) => shard.sequenceAt(timestamp)),
   info: read((shard) => shard.info()),
   transferIdFilter: (shard) => {
     const { layers, capacities, counts } = shard.transferIdFilter();
