@@ -3,9 +3,10 @@
 // applied twice; it answers every retry as an open that reads the whole index does.
 // Method: real LMDB dirs; a copy of the dir without its snapshots is the reference; every kind of
 // id (ordered and random plain transfers, holds posted and voided, sagas committed, released and
-// tombstoned) before and after the snapshot, then each command retried on both.
-import { randomUUID } from 'node:crypto';
-import { cpSync, readdirSync, rmSync } from 'node:fs';
+// tombstoned) before and after the snapshot, then each command retried on both. A filter damaged
+// inside a snapshot whose checksum still holds is named by verify().
+import { createHash, randomUUID } from 'node:crypto';
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Command, ShardEngine } from '../src/index.js';
@@ -18,6 +19,9 @@ import {
   voidPending,
 } from './fixtures/engine-fixtures.js';
 import { creditLeg, debitLeg, statuses, useSagaEngines } from './fixtures/saga-index-fixtures.js';
+import { filterLayerBlocks } from '../src/storage/id-filter.js';
+import { snapshotPackr } from '../src/storage/snapshot-cut.js';
+import { isSnapshotIdsHead } from '../src/storage/snapshot-ids.js';
 
 const { dirs, openEngine, withAccounts } = useSagaEngines('snapshot-ids-');
 
@@ -123,5 +127,40 @@ describe('id filters kept in snapshots', () => {
       'reservation_released',
     ]);
     expect(engine.info().lastSequence).toBe(sequence);
+  });
+
+  it('verify() names the stored ids that a damaged filter in a snapshot would take as new', async () => {
+    const dir = await dirs.make();
+    const engine = await withAccounts(dir);
+    await statuses(engine, phase('a'));
+    const taken = await engine.snapshot();
+    await engine.close();
+    // The snapshot with its transfer-id filter emptied, its own checksum made right again: a
+    // damage that the file's checks cannot see.
+    const bytes = readFileSync(taken.file);
+    const values = snapshotPackr.unpackMultiple(bytes.subarray(88)) as Record<string, unknown>[];
+    const head = values.findIndex(
+      (value) => isSnapshotIdsHead(value) && value['idFilter'] === 'transfers',
+    );
+    for (let layer = head + 1; layer <= head + (values[head]?.['layers'] as number); layer += 1) {
+      const capacity = values[layer]?.['capacity'] as number;
+      const count = values[layer]?.['count'] as number;
+      values[layer] = { capacity, count, words: new Uint8Array(filterLayerBlocks(capacity) * 32) };
+    }
+    const body = Buffer.concat(values.map((value) => snapshotPackr.pack(value)));
+    const header = Buffer.from(bytes.subarray(0, 88));
+    header.writeDoubleLE(body.length, 16);
+    createHash('sha256').update(body).digest().copy(header, 24);
+    writeFileSync(taken.file, Buffer.concat([header, body]));
+
+    const reopened = await openEngine(dir);
+    expect(reopened.info().idFiltersFromSnapshot).toBe(true);
+    const report = await reopened.verify();
+    expect(report.ok).toBe(false);
+    const unknown = report.violations.filter((violation) => violation.rule === 'transfer_known');
+    expect(unknown.length).toBeGreaterThan(0);
+    expect(unknown[0]?.detail).toMatch(
+      /^transfer ".+" \(sequence \d+\) is in the log but the shard's filter of known ids takes it as new$/,
+    );
   });
 });

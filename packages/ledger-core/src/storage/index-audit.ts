@@ -2,6 +2,8 @@
 // by the lookup the decider uses. A damaged page of the index loses ids silently (LMDB checks no
 // page contents), and a lost id is worse than a lost row: the next transfer with that id is taken
 // as new and applied a second time. Replay alone cannot see it, since it never reads the index.
+// The same holds for the shard's filter of known ids (known-ids.ts), which decide asks before the
+// index: an id it answers as new is never looked up.
 
 import type { Violation } from '../domain/audit.js';
 import type { LedgerState } from '../domain/state.js';
@@ -38,15 +40,27 @@ function indexedIdsOf(event: LedgerEvent, replayed: LedgerState): readonly strin
 export class IndexAudit {
   /** Whether the index finds `id`. */
   private readonly has: (id: string) => boolean;
+  /** Whether the filter of known ids knows `id` (does not answer it as new). */
+  private readonly known: (id: string) => boolean;
   private readonly violations: Violation[] = [];
   private unindexed = 0;
+  private unknown = 0;
 
-  constructor(has: (id: string) => boolean) {
+  constructor(has: (id: string) => boolean, known: (id: string) => boolean) {
     this.has = has;
+    this.known = known;
   }
 
   check(sequence: number, event: LedgerEvent, replayed: LedgerState): void {
     for (const id of indexedIdsOf(event, replayed)) {
+      if (!this.known(id)) {
+        this.unknown += 1;
+        if (this.unknown <= unindexedListedMax)
+          this.violations.push({
+            rule: 'transfer_known',
+            detail: `transfer ${JSON.stringify(id)} (sequence ${sequence}) is in the log but the shard's filter of known ids takes it as new`,
+          });
+      }
       if (this.has(id)) continue;
       this.unindexed += 1;
       if (this.violations.length < unindexedListedMax) {
@@ -59,13 +73,18 @@ export class IndexAudit {
   }
 
   result(): Violation[] {
-    if (this.unindexed <= this.violations.length) return this.violations;
-    return [
-      ...this.violations,
-      {
+    const more: Violation[] = [];
+    const listed = (rule: string) => this.violations.filter((found) => found.rule === rule).length;
+    if (this.unindexed > listed('transfer_indexed'))
+      more.push({
         rule: 'transfer_indexed',
-        detail: `${this.unindexed - this.violations.length} more transfer ids not found through the id index`,
-      },
-    ];
+        detail: `${this.unindexed - listed('transfer_indexed')} more transfer ids not found through the id index`,
+      });
+    if (this.unknown > listed('transfer_known'))
+      more.push({
+        rule: 'transfer_known',
+        detail: `${this.unknown - listed('transfer_known')} more transfer ids that the filter of known ids takes as new`,
+      });
+    return [...this.violations, ...more];
   }
 }

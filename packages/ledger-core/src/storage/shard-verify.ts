@@ -1,5 +1,6 @@
 // verify(): replays the whole log into a fresh state and compares it with the live one, audits
-// both, and checks that every id the log created is found in the id index.
+// both, and checks that every id the log created is found in the id index and known to the
+// shard's filter of known ids.
 
 import { auditState, diffStates } from '../domain/audit.js';
 import { evolve } from '../domain/evolve.js';
@@ -53,7 +54,7 @@ function auditLookup(shard: VerifiedShard): (id: string) => boolean {
 export async function verifyShard(shard: VerifiedShard): Promise<VerifyReport> {
   const live = restoreState(captureState(shard.state));
   const replayed = initialState();
-  const index = new IndexAudit(auditLookup(shard));
+  const index = new IndexAudit(auditLookup(shard), (id) => !shard.index.transferIds.isNew(id));
   let replayedCount = 0;
   let sliceStartedMs = performance.now();
   try {
