@@ -8,7 +8,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { Ledger, type ChangeEvent } from '../src/index.js';
+import { Ledger } from '../src/index.js';
+import { collect, writeTransfers } from './feed-fixtures.js';
 
 let ledger: Ledger;
 let cleanup: () => Promise<void>;
@@ -16,37 +17,18 @@ const accounts = Array.from({ length: 8 }, (_, index) => `acct-${index}`);
 /** Per shard, the sequence of the snapshot taken mid-way. */
 let snapshotAt: number[] = [];
 
-async function writeTransfers(prefix: string, ids: readonly string[], count: number) {
-  const transfers = Array.from({ length: count }, (_, index) => ({
-    id: `${prefix}-${index}`,
-    debitAccountId: ids[index % ids.length] as string,
-    creditAccountId: ids[(index * 3 + 1) % ids.length] as string,
-    amount: BigInt(1 + (index % 17)),
-    currency: 'USD',
-    pending: index % 11 === 0,
-  })).filter((transfer) => transfer.debitAccountId !== transfer.creditAccountId);
-  const results = await ledger.createTransfers(transfers);
-  expect(results.every((result) => result.status === 'ok')).toBe(true);
-}
-
-async function collect(feed: AsyncIterable<ChangeEvent>): Promise<ChangeEvent[]> {
-  const events: ChangeEvent[] = [];
-  for await (const change of feed) events.push(change);
-  return events;
-}
-
 beforeAll(async () => {
   let dir: string;
   ({ dir, cleanup } = await tempDir('change-feed-snapshot'));
   ledger = await Ledger.open({ dir, shards: 2, durability: 'relaxed' });
   await ledger.createAccounts(accounts.map((id) => ({ id, currency: 'USD' })));
-  await writeTransfers('a', accounts, 300);
+  await writeTransfers(ledger, 'a', accounts, 300);
   await ledger.postPendingTransfers([{ id: 'p-a', pendingId: 'a-11', amount: 1n }]);
   snapshotAt = (await ledger.snapshot()).map((taken) => taken.sequence);
   const later = ['late-0', 'late-1'];
   await ledger.createAccounts(later.map((id) => ({ id, currency: 'USD' })));
   await ledger.voidPendingTransfers([{ id: 'v-a', pendingId: 'a-22' }]);
-  await writeTransfers('b', [...accounts, ...later], 300);
+  await writeTransfers(ledger, 'b', [...accounts, ...later], 300);
 });
 
 afterAll(async () => {

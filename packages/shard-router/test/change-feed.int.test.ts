@@ -9,30 +9,11 @@ import type { SequencedEvent } from '@shardledger/ledger-core';
 import { Ledger, type ChangeEvent } from '../src/index.js';
 import { failpointNames } from '../src/testing.js';
 import { errorCodeOfCall } from './ledger-fixtures.js';
+import { collect, writeTransfers } from './feed-fixtures.js';
 
 let ledger: Ledger;
 let cleanup: () => Promise<void>;
 const accounts = Array.from({ length: 8 }, (_, index) => `acct-${index}`);
-
-/** Transfers between the accounts, some of them across shards (run as sagas), some holds. */
-async function writeTransfers(prefix: string, count: number): Promise<void> {
-  const transfers = Array.from({ length: count }, (_, index) => ({
-    id: `${prefix}-${index}`,
-    debitAccountId: accounts[index % accounts.length] as string,
-    creditAccountId: accounts[(index * 3 + 1) % accounts.length] as string,
-    amount: BigInt(1 + (index % 17)),
-    currency: 'USD',
-    pending: index % 11 === 0,
-  })).filter((transfer) => transfer.debitAccountId !== transfer.creditAccountId);
-  const results = await ledger.createTransfers(transfers);
-  expect(results.every((result) => result.status === 'ok')).toBe(true);
-}
-
-async function collect(feed: AsyncIterable<ChangeEvent>): Promise<ChangeEvent[]> {
-  const events: ChangeEvent[] = [];
-  for await (const change of feed) events.push(change);
-  return events;
-}
 
 /** Every event of every shard, as the shards' logs have them. */
 async function shardLogs(): Promise<SequencedEvent[][]> {
@@ -62,7 +43,7 @@ beforeAll(async () => {
     accounts.map((id) => ({ id, currency: 'USD', flags: { history: true } })),
   );
   expect(created.every((result) => result.status === 'ok')).toBe(true);
-  await writeTransfers('t1', 400);
+  await writeTransfers(ledger, 't1', accounts, 400);
   const holds = (await ledger.lookupTransfers(['t1-0', 't1-11', 't1-22'])).map((t) => t?.id);
   await ledger.postPendingTransfers([{ id: 'p1', pendingId: holds[0] as string, amount: 1n }]);
   await ledger.voidPendingTransfers([{ id: 'v1', pendingId: holds[1] as string }]);
@@ -181,7 +162,7 @@ describe('change feed', () => {
         if (seen.length === before.length + 30) controller.abort();
       }
     })();
-    await writeTransfers('t2', 60);
+    await writeTransfers(ledger, 't2', accounts, 60);
     await following;
     expect(seen.length).toBe(before.length + 30);
     const split = perShard(seen, ledger.shards);
@@ -226,7 +207,7 @@ describe('change feed', () => {
     const heldMax = (): number => 2 * ledger.shards * (20 + 400);
     let held = feed.heldEvents;
     for (let round = 0; round < 8; round += 1) {
-      await writeTransfers(`t3-${round}`, 400);
+      await writeTransfers(ledger, `t3-${round}`, accounts, 400);
       held = Math.max(held, feed.heldEvents);
     }
     expect(held).toBeLessThanOrEqual(heldMax());
