@@ -39,6 +39,7 @@ export {
 } from './storage/event-record.js';
 export { IdFilter, type IdFilterSnapshot } from './storage/id-filter.js';
 export { SnapshotStore } from './storage/snapshot-store.js';
+export { readSnapshotBalances } from './storage/snapshot-balances.js';
 export { LogRestorer, type LogTail } from './storage/log-restore.js';
 export type { ShardIdentityExpectation } from './storage/shard-identity.js';
 export {
