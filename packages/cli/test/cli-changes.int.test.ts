@@ -1,6 +1,7 @@
 // The shardledger binary's `changes` command (the change feed) on a real 2-shard data dir that the
 // test fills through the library first: NDJSON with balances and a cursor per line, --after
-// resuming after a line, plain output, and --follow ending at SIGINT with the cursor to resume.
+// resuming after a line, --from starting at a time, plain output, and --follow ending at SIGINT
+// with the cursor to resume.
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -67,6 +68,30 @@ describe('shardledger changes', () => {
     expect(rest.code, rest.stderr).toBe(0);
     expect(rest.stdout.trim().split('\n')).toHaveLength(total - 5);
     expect(rest.stdout).toMatch(/^[01]:[0-9]+ ReservationCommitted [a-f]=-?[0-9]+$/m);
+  });
+
+  it('with --from, prints the events at or after a time (ns), and refuses a bad time', async () => {
+    const all = (await run('changes', '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Line);
+    const from = BigInt((all[Math.floor(all.length / 2)] as Line).timestamp);
+    const printed = await run('changes', '--json', '--from', String(from));
+    expect(printed.code, printed.stderr).toBe(0);
+    const lines = printed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Line);
+    const key = (line: Line) => `${line.shard}:${line.sequence}`;
+    expect(lines.map(key).sort()).toEqual(
+      all
+        .filter((line) => BigInt(line.timestamp) >= from)
+        .map(key)
+        .sort(),
+    );
+    const refused = await run('changes', '--json', '--from', 'yesterday-ish');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--from');
   });
 
   it('refuses a cursor that is not one (exit code of INVALID_ARGUMENT)', async () => {

@@ -1,5 +1,5 @@
-// `shardledger changes [--after CURSOR] [--follow] [--json]`: the change feed (Ledger.changes) on
-// stdout. With --json one NDJSON line per event: {"shard":0,"sequence":1,"timestamp":"…",
+// `shardledger changes [--after CURSOR | --from TIME] [--follow] [--json]`: the change feed
+// (Ledger.changes) on stdout; --from starts at each shard's first event at or after a time. With --json one NDJSON line per event: {"shard":0,"sequence":1,"timestamp":"…",
 // "event":{…},"balances":[…],"cursor":"0:1,1:0"}, bigints as decimal strings; `cursor` resumes
 // after that line (--after). Without --follow it stops once caught up; with it, at SIGINT or
 // SIGTERM, printing the cursor to resume from on stderr. A slow reader of stdout slows the feed,
@@ -16,9 +16,11 @@ import {
   type CommonOptions,
 } from '../context.js';
 import { toJson } from '../format.js';
+import { parseTime } from './statement.js';
 
 interface ChangesCommandOptions extends CommonOptions {
   readonly after?: string;
+  readonly from?: string;
   readonly follow: boolean;
 }
 
@@ -29,6 +31,10 @@ export function registerChanges(program: Command): void {
       "print every committed event with its accounts' balances after it (the change feed)",
     )
     .option('--after <cursor>', 'start after this cursor (a "cursor" printed before)')
+    .option(
+      '--from <time>',
+      "start at each shard's first event at or after this time (ISO date or ns)",
+    )
     .option('--follow', 'keep printing new events until interrupted', false);
   withDirOption(command);
   withJsonOption(command);
@@ -37,6 +43,7 @@ export function registerChanges(program: Command): void {
     examples([
       'shardledger changes --json > changes.ndjson',
       'shardledger changes --json --after "0:1200,1:998" --follow',
+      'shardledger changes --json --from 2026-12-06',
       'shardledger changes --json --follow | jq -c "select(.event.type == \\"TransferCreated\\")"',
     ]),
   );
@@ -67,6 +74,7 @@ async function printChanges(ledger: Ledger, options: ChangesCommandOptions): Pro
   process.stdout.once('error', failed);
   const feed = ledger.changes({
     after: options.after ?? null,
+    ...(options.from === undefined ? {} : { from: parseTime(options.from, '--from') }),
     follow: options.follow,
     signal: controller.signal,
   });
