@@ -167,11 +167,8 @@ export class IdFilter {
    * ids added so far (another thread's check of this shard's ids), and IdFilter.resume makes
    * this filter again from it (a shard snapshot keeps it, so an open need not re-read every id). */
   snapshot(): IdFilterSnapshot {
-    return {
-      layers: this.#layers.map((layer) => layer.words.slice()),
-      capacities: this.#layers.map((layer) => layer.capacity),
-      counts: this.#layers.map((layer) => layer.count),
-    };
+    const live = this.live();
+    return { ...live, layers: live.layers.map((words) => words.slice()) };
   }
 
   /** The filter's layers as they are, without a copy: bits are only ever set, so whenever the

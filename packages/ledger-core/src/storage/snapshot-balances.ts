@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import type { CounterData } from '../domain/balance.js';
 import { accountsOfColumns, type AccountColumns } from './account-columns.js';
 import { snapshotPackr } from './snapshot-cut.js';
-import type { AccountPayload } from './snapshot-store.js';
+import { snapshotFrame, type AccountPayload } from './snapshot-store.js';
 
 /** One account's counters after a snapshot's sequence. */
 export interface SnapshotBalance {
@@ -21,9 +21,6 @@ export interface SnapshotBalance {
   readonly creditsPending: bigint;
 }
 
-const HEADER_BYTES = 88;
-/** The formats whose payload is a sequence of values (snapshot-store.ts). */
-const sliced = ['SLSNAP04', 'SLSNAP03'];
 /** Bytes hashed per turn while the payload's checksum is checked. */
 const hashedPerTurn = 8 << 20;
 
@@ -75,18 +72,16 @@ export async function readSnapshotBalances(
   } catch {
     return null;
   }
-  if (bytes.length < HEADER_BYTES) return null;
-  if (!sliced.includes(bytes.subarray(0, 8).toString('latin1'))) return null;
-  if (bytes.readDoubleLE(8) !== sequence) return null;
-  if (bytes.length !== HEADER_BYTES + bytes.readDoubleLE(16)) return null;
-  if (!Buffer.from(logDigest).equals(bytes.subarray(56, 88))) return null;
-  const body = bytes.subarray(HEADER_BYTES);
+  const frame = snapshotFrame(bytes);
+  if (frame === null || !frame.sliced || frame.sequence !== sequence) return null;
+  if (frame.logDigest === null || !Buffer.from(logDigest).equals(frame.logDigest)) return null;
+  const body = frame.body;
   const hash = createHash('sha256');
   for (let at = 0; at < body.length; at += hashedPerTurn) {
     hash.update(body.subarray(at, at + hashedPerTurn));
     await pause();
   }
-  if (!hash.digest().equals(bytes.subarray(24, 56))) return null;
+  if (!hash.digest().equals(frame.payloadDigest)) return null;
   try {
     const first = valueAt(body, 0);
     const head = first.value as { lastSequence: number; accounts: number; columns?: boolean };

@@ -71,6 +71,35 @@ export interface SnapshotPayload {
   readonly ids?: SnapshotIds;
 }
 
+/** A snapshot file's frame as its header gives it: whether its payload is a sequence of values
+ * (SLSNAP04, 03) or one value, its sequence, its payload, the payload's sha256 as recorded, and
+ * the digest of the log record it is bound to (null for SLSNAP01, which has none). */
+export interface SnapshotFrame {
+  readonly sliced: boolean;
+  readonly sequence: number;
+  readonly body: Buffer;
+  readonly payloadDigest: Buffer;
+  readonly logDigest: Buffer | null;
+}
+
+/** The frame of a snapshot file's bytes; null for an unknown magic or a torn file (its length is
+ * not the header's). The caller checks the digests. */
+export function snapshotFrame(bytes: Buffer): SnapshotFrame | null {
+  const magic = bytes.subarray(0, 8);
+  const sliced = magic.equals(MAGIC) || magic.equals(MAGIC_V3);
+  const headerBytes =
+    sliced || magic.equals(MAGIC_V2) ? HEADER_BYTES : magic.equals(MAGIC_V1) ? HEADER_BYTES_V1 : 0;
+  if (headerBytes === 0 || bytes.length < headerBytes) return null;
+  if (bytes.length !== headerBytes + bytes.readDoubleLE(16)) return null;
+  return {
+    sliced,
+    sequence: bytes.readDoubleLE(8),
+    body: bytes.subarray(headerBytes),
+    payloadDigest: bytes.subarray(24, 56),
+    logDigest: headerBytes === HEADER_BYTES ? bytes.subarray(56, 88) : null,
+  };
+}
+
 /** A snapshot file read back: the state, and the id filters when the file keeps them. */
 export interface LoadedSnapshot {
   readonly state: LedgerState;
@@ -251,23 +280,13 @@ export class SnapshotStore {
     } catch {
       return null;
     }
-    const magic = bytes.subarray(0, 8);
-    const sliced = magic.equals(MAGIC) || magic.equals(MAGIC_V3);
-    const headerBytes =
-      sliced || magic.equals(MAGIC_V2)
-        ? HEADER_BYTES
-        : magic.equals(MAGIC_V1)
-          ? HEADER_BYTES_V1
-          : 0;
-    if (headerBytes === 0 || bytes.length < headerBytes) return null;
-    const sequence = bytes.readDoubleLE(8);
-    const length = bytes.readDoubleLE(16);
-    if (bytes.length !== headerBytes + length) return null;
-    const body = bytes.subarray(headerBytes);
-    if (!createHash('sha256').update(body).digest().equals(bytes.subarray(24, 56))) return null;
-    if (headerBytes === HEADER_BYTES) {
+    const frame = snapshotFrame(bytes);
+    if (frame === null) return null;
+    const { sliced, sequence, body } = frame;
+    if (!createHash('sha256').update(body).digest().equals(frame.payloadDigest)) return null;
+    if (frame.logDigest !== null) {
       const expected = logDigestAt(sequence);
-      if (expected === undefined || !expected.equals(bytes.subarray(56, 88))) return null;
+      if (expected === undefined || !expected.equals(frame.logDigest)) return null;
     }
     try {
       const payload = sliced ? decodeBody(body) : (packr.unpack(body) as SnapshotPayload);
