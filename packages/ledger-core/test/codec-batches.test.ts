@@ -46,12 +46,24 @@ describe('command batches', () => {
     });
     commands.push({ type: 'CommitReservation', sagaId: 'h-2~x', amount: 2n ** 100n });
     commands.push({
+      type: 'CommitReservation',
+      sagaId: 'h-2~x',
+      amount: 7n,
+      follows: { id: 'p-2', metadata: { order: 'o-1' } },
+    });
+    commands.push({
       type: 'ReleaseReservation',
       sagaId: 'h-3~x',
       reason: 'voided',
       resolution: { id: 'v-3', pendingId: 'h-3', amount: null, metadata: null },
     });
     commands.push({ type: 'ReleaseReservation', sagaId: 'h-3~x', reason: 'voided' });
+    commands.push({
+      type: 'ReleaseReservation',
+      sagaId: 'h-3~x',
+      reason: 'voided',
+      follows: { id: 'v-3', metadata: null },
+    });
     expect(decodeCommandBatch(encodeCommandBatch(commands))).toEqual(commands);
   });
 

@@ -208,6 +208,21 @@ describe('cross-shard holds', () => {
     const [from, to] = await ledger.lookupAccounts([wallet, merchant]);
     expect(from).toMatchObject({ debitsPending: 0n, debitsPosted: 120n });
     expect(to).toMatchObject({ creditsPending: 0n, creditsPosted: 120n });
+    // The side finished in the background records the post too: listed under its own id, and
+    // dated when both shards hold it.
+    const listed = async (accountId: string) =>
+      (await ledger.accountHistory(accountId)).entries.map((entry) => [
+        entry.transferId,
+        entry.eventType,
+      ]);
+    expect(await listed(merchant)).toEqual([
+      ['h-1', 'TransferCreated'],
+      ['p-1', 'PendingTransferPosted'],
+    ]);
+    expect((await listed(wallet)).slice(-1)).toEqual([['p-1', 'PendingTransferPosted']]);
+    const [post] = await ledger.lookupTransfers(['p-1']);
+    const asOfPost = await ledger.balanceAsOf(merchant, { timestamp: post?.timestamp as bigint });
+    expect(asOfPost).toMatchObject({ creditsPending: 0n, creditsPosted: 120n });
     expect(
       (await ledger.postPendingTransfers([{ id: 'p-1', pendingId: 'h-1', amount: 120n }]))[0]
         ?.status,

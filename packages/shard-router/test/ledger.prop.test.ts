@@ -292,21 +292,39 @@ async function runOn(
   return statuses;
 }
 
-/** Each transfer's two accounts as of the transfer's own timestamp. Not yet for the post or void
- * of a hold across shards: only its debit shard records it, at the time it decided, before its
- * credit shard follows. */
+/** Each transfer's two accounts as of the transfer's own timestamp (for the post or void of a
+ * hold across shards too: the time both of its shards hold it). */
 async function balancesAtTransfers(
   ledger: Ledger,
   transfers: readonly (Awaited<ReturnType<Ledger['lookupTransfers']>>[number] | undefined)[],
-  resolutionsAcross: ReadonlySet<string>,
 ): Promise<unknown[]> {
   const seen: unknown[] = [];
   for (const transfer of transfers) {
-    if (transfer === undefined || resolutionsAcross.has(transfer.id)) continue;
+    if (transfer === undefined) continue;
     for (const accountId of [transfer.debitAccountId, transfer.creditAccountId]) {
       const account = await ledger.balanceAsOf(accountId, { timestamp: transfer.timestamp });
       seen.push([transfer.id, balances(account)]);
     }
+  }
+  return seen;
+}
+
+/** Every entry of each account's history: transfer id, event type and counters after it. */
+async function histories(ledger: Ledger, accountIds: readonly string[]): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  for (const accountId of accountIds) {
+    const page = await ledger.accountHistory(accountId, { limit: 1_000 });
+    expect(page.next).toBeNull();
+    for (const entry of page.entries)
+      seen.push([
+        accountId,
+        entry.transferId,
+        entry.eventType,
+        entry.debitsPosted,
+        entry.creditsPosted,
+        entry.debitsPending,
+        entry.creditsPending,
+      ]);
   }
   return seen;
 }
@@ -375,14 +393,11 @@ describe('Ledger on 1 shard and on 4 shards', () => {
                 ];
           expect(fourTransfers.map(shape)).toEqual(oneTransfers.map(shape));
           // Where accounts live does not show in their balances as of a transfer's own time.
-          const resolutionsAcross = new Set(
-            fourTransfers
-              .filter((transfer) => transfer?.kind !== 'transfer' && transfer?.crossShard)
-              .map((transfer) => transfer?.id as string),
+          expect(await balancesAtTransfers(ledgers.four, fourTransfers)).toEqual(
+            await balancesAtTransfers(ledgers.one, oneTransfers),
           );
-          expect(await balancesAtTransfers(ledgers.four, fourTransfers, resolutionsAcross)).toEqual(
-            await balancesAtTransfers(ledgers.one, oneTransfers, resolutionsAcross),
-          );
+          // Nor in their history: the same entries, under the same transfer ids.
+          expect(await histories(ledgers.four, ids)).toEqual(await histories(ledgers.one, ids));
           for (const transfer of fourTransfers) {
             if (transfer === undefined || (!transfer.pending && transfer.kind === 'transfer'))
               continue;

@@ -85,9 +85,7 @@ async function scenario(ledger: Ledger, ids: { payer: string; payee: string; cap
     } while (after !== null);
     expect(paged).toEqual(whole);
     return whole.map((entry) => ({
-      // Across shards a hold's post or void is listed under the hold's id (the post's own id is
-      // logged by the shard that decided it only), so ids are compared for the other entries.
-      ...(entry.eventType === 'TransferCreated' ? { transferId: entry.transferId } : {}),
+      transferId: entry.transferId,
       eventType: entry.eventType,
       debitsPosted: entry.debitsPosted,
       creditsPosted: entry.creditsPosted,
@@ -102,9 +100,11 @@ async function scenario(ledger: Ledger, ids: { payer: string; payee: string; cap
   try {
     await model.waitFor('latest', { timeoutMs: 20_000 });
     const statement = (accountId: string) =>
-      model
-        .statement({ accountId })
-        .entries.map((entry) => ({ kind: entry.kind, amount: entry.amount }));
+      model.statement({ accountId }).entries.map((entry) => ({
+        transferId: entry.transferId,
+        kind: entry.kind,
+        amount: entry.amount,
+      }));
     statements = { payer: statement(ids.payer), payee: statement(ids.payee) };
   } finally {
     await model.close();

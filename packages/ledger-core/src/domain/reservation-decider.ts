@@ -24,9 +24,11 @@ import type {
   Command,
   Decision,
   DecideContext,
+  HoldResolution,
   PendingResolutionSpec,
   ReservationCommitted,
   ReservationLeg,
+  ReservationReleased,
   TransferSpec,
 } from './types.js';
 import { metadataEqual } from './validate.js';
@@ -176,7 +178,8 @@ export function decideCommit(
       const hold = holdLegOf(reservation);
       if (hold === undefined || amount < 1n || amount > hold.transfer.amount)
         return rejection('AMOUNT_EXCEEDS_PENDING');
-      return accepted([committedEvent(context, reservation, amount, hold.transfer.amount)]);
+      const event = committedEvent(context, reservation, amount, hold.transfer.amount);
+      return accepted([withFollowed(event, command.follows, hold)]);
     }
     return accepted([
       {
@@ -273,13 +276,27 @@ export function decideRelease(
     if (outcome === 'committed') return rejection('RESERVATION_COMMITTED');
   }
   // Without a reservation here this is a tombstone: a late ReserveFunds of the saga is refused.
+  const event: ReservationReleased = {
+    type: 'ReservationReleased',
+    timestamp: context.timestamp,
+    sagaId: command.sagaId,
+    legs,
+    reason: command.reason,
+  };
+  const hold = reservation === undefined ? undefined : holdLegOf(reservation);
   return accepted([
-    {
-      type: 'ReservationReleased',
-      timestamp: context.timestamp,
-      sagaId: command.sagaId,
-      legs,
-      reason: command.reason,
-    },
+    command.reason === 'voided' ? withFollowed(event, command.follows, hold) : event,
   ]);
+}
+
+/** A credit shard's closing step of a cross-shard hold, carrying the post or void its debit shard
+ * decided (recorded here too, so that the post or void reads as on one shard). */
+function withFollowed<Event extends ReservationCommitted | ReservationReleased>(
+  event: Event,
+  follows: HoldResolution | undefined,
+  hold: ReservationLeg | undefined,
+): Event {
+  if (follows === undefined) return event;
+  assert(hold !== undefined && event.legs.length === 1, 'a followed resolution closes a hold');
+  return { ...event, resolution: follows };
 }

@@ -99,6 +99,9 @@ export type Command =
       readonly resolution?: PendingResolutionSpec;
       /** On the credit shard: the amount the debit shard posted (absent: all of it). */
       readonly amount?: bigint;
+      /** On the credit shard: the post its debit shard decided, recorded here too so that the
+       * post reads as on one shard (its entries, and its time: when both shards hold it). */
+      readonly follows?: HoldResolution;
     }
   | {
       readonly type: 'ReleaseReservation';
@@ -107,6 +110,8 @@ export type Command =
       readonly reason: string;
       /** A cross-shard hold voided: on the debit shard, the void itself (id, metadata). */
       readonly resolution?: PendingResolutionSpec;
+      /** On the credit shard: the void its debit shard decided (as CommitReservation.follows). */
+      readonly follows?: HoldResolution;
     };
 
 export type CommandType = Command['type'];
@@ -168,7 +173,8 @@ export interface FundsReserved extends EventBase {
   readonly legs: readonly ReservationLeg[];
 }
 /** The post or void of a cross-shard hold, recorded by the shard that decided it (the debit
- * side's): its own transfer id and metadata; the hold is the event's leg. */
+ * side's) and by the one that follows: its own transfer id and metadata; the hold is the event's
+ * leg. */
 export interface HoldResolution {
   readonly id: string;
   readonly metadata: Metadata | null;

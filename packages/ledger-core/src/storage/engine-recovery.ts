@@ -40,10 +40,13 @@ const HISTORY_INCOMPLETE = 'historyIncomplete';
  * Version 7 gives each posting of a saga step to one account its own history entry, the second
  * and later at [ordinal, sequence, leg] (history-postings.ts): an older build would take the
  * first's counters for the account's balance as of that step.
+ * Version 8 records the post or void of a cross-shard hold on its credit shard too (the closing
+ * step carries it), its history entries there under its own id: an older build would list them
+ * as transfers created.
  * A build reads every version up to its own, raises the stored one on open, and refuses a newer
  * one: an older build would miss what a newer layout stores elsewhere. */
 const FORMAT_VERSION = 'formatVersion';
-export const shardFormatVersion = 7;
+export const shardFormatVersion = 8;
 
 type ShardIdentity = NonNullable<ShardEngineOptions['identity']>;
 

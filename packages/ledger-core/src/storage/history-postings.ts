@@ -51,8 +51,21 @@ export function postingsOf(event: LedgerEvent): Posting[] {
     case 'FundsReserved':
     case 'ReservationCommitted':
     case 'ReservationReleased':
-      return event.legs.map((leg) => ({ accountId: accountOf(leg), transferId: leg.transfer.id }));
+      return event.legs.map((leg) => ({
+        accountId: accountOf(leg),
+        transferId: legTransferId(event, leg),
+      }));
   }
+}
+
+/** The transfer a saga step's leg posts as one shard lists it: its own, or for the post or void
+ * of a cross-shard hold (a closing step that carries it, on either shard), the post's or void's. */
+function legTransferId(event: LedgerEvent, leg: ReservationLeg): string {
+  const resolution =
+    event.type === 'ReservationCommitted' || event.type === 'ReservationReleased'
+      ? event.resolution
+      : undefined;
+  return resolution?.id ?? leg.transfer.id;
 }
 
 function accountOf(leg: ReservationLeg): string {
@@ -73,7 +86,7 @@ export function accountPostings(
   let counters = after;
   for (let index = legs.length - 1; index >= 0; index -= 1) {
     const leg = legs[index] as ReservationLeg;
-    result.push({ transferId: leg.transfer.id, counters });
+    result.push({ transferId: legTransferId(event, leg), counters });
     if (index > 0) {
       counters = copyCounters(counters);
       undoLeg(counters, event, leg);
@@ -120,6 +133,9 @@ export function asOneShard(
   let eventType: HistoryEntry['eventType'] | null;
   if (type === 'FundsReserved')
     eventType = record.pending && record.state !== 'released' ? 'TransferCreated' : null;
+  else if (record.kind !== 'transfer')
+    // The post or void of a cross-shard hold, listed under its own id (legTransferId).
+    eventType = record.kind === 'post' ? 'PendingTransferPosted' : 'PendingTransferVoided';
   else if (type === 'ReservationCommitted')
     eventType = record.pending ? 'PendingTransferPosted' : 'TransferCreated';
   else if (record.state === 'voided') eventType = 'PendingTransferVoided';

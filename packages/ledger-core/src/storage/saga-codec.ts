@@ -10,6 +10,7 @@ import { SAFE_BIG } from '../limits.js';
 import type {
   Command,
   FundsReserved,
+  HoldResolution,
   LedgerEvent,
   Metadata,
   PendingResolutionSpec,
@@ -57,12 +58,23 @@ export type SagaEventTuple =
   | [typeof RELEASE, number, string, LegTuple[], string]
   | [typeof RELEASE, number, string, LegTuple[], string, HoldResolutionTuple];
 
+/** Command tuples. The commit and release of a cross-shard hold have trailing fields: the
+ * amount posted (a commit's; null for all), the post or void to decide (the debit shard's), and
+ * the post or void decided that the credit shard follows. */
 export type SagaCommandTuple =
   | [typeof RESERVE, string, readonly number[], LegTuple[]]
   | [typeof COMMIT, string]
   | [typeof COMMIT, string, number | bigint | null, ResolutionTuple | null]
+  | [
+      typeof COMMIT,
+      string,
+      number | bigint | null,
+      ResolutionTuple | null,
+      HoldResolutionTuple | null,
+    ]
   | [typeof RELEASE, string, string]
-  | [typeof RELEASE, string, string, ResolutionTuple];
+  | [typeof RELEASE, string, string, ResolutionTuple | null]
+  | [typeof RELEASE, string, string, ResolutionTuple | null, HoldResolutionTuple | null];
 
 function amountToWire(amount: bigint): number | bigint {
   return amount <= SAFE_BIG ? Number(amount) : amount;
@@ -84,6 +96,8 @@ export function hasHoldFields(item: SagaEvent | SagaCommand): boolean {
   if (item.type === 'FundsReserved' || item.type === 'ReserveFunds') return false;
   return (
     item.resolution !== undefined ||
+    ((item.type === 'CommitReservation' || item.type === 'ReleaseReservation') &&
+      item.follows !== undefined) ||
     ((item.type === 'ReservationCommitted' || item.type === 'CommitReservation') &&
       item.amount !== undefined)
   );
@@ -256,6 +270,17 @@ function resolutionToWire(resolution: PendingResolutionSpec | undefined): Resolu
   ];
 }
 
+function followsToWire(follows: HoldResolution | undefined): HoldResolutionTuple | null {
+  return follows === undefined ? null : [follows.id, follows.metadata];
+}
+
+function followsFromWire(value: unknown): { follows?: HoldResolution } {
+  if (value === null || value === undefined) return {};
+  if (!Array.isArray(value) || typeof value[0] !== 'string')
+    throw new LedgerError('INVALID_ARGUMENT', { reason: 'followed hold resolution tuple' });
+  return { follows: { id: value[0], metadata: metadataFromWire(value[1]) } };
+}
+
 function resolutionFromWire(value: unknown): PendingResolutionSpec {
   if (!Array.isArray(value) || typeof value[0] !== 'string' || typeof value[1] !== 'string') {
     throw new LedgerError('INVALID_ARGUMENT', { reason: 'hold resolution tuple' });
@@ -279,14 +304,16 @@ export function sagaCommandToTuple(command: SagaCommand): SagaCommandTuple {
         command.sagaId,
         command.amount === undefined ? null : amountToWire(command.amount),
         resolutionToWire(command.resolution),
+        followsToWire(command.follows),
       ];
     case 'ReleaseReservation':
-      if (command.resolution === undefined) return [RELEASE, command.sagaId, command.reason];
+      if (!hasHoldFields(command)) return [RELEASE, command.sagaId, command.reason];
       return [
         RELEASE,
         command.sagaId,
         command.reason,
-        resolutionToWire(command.resolution) as ResolutionTuple,
+        resolutionToWire(command.resolution),
+        followsToWire(command.follows),
       ];
   }
 }
@@ -302,7 +329,13 @@ export function sagaCommandFromTuple(tuple: SagaCommandTuple): SagaCommand {
       };
     case COMMIT: {
       if (tuple.length === 2) return { type: 'CommitReservation', sagaId: tuple[1] };
-      const [, sagaId, amount, resolution] = tuple as [number, string, unknown, unknown];
+      const [, sagaId, amount, resolution, follows] = tuple as [
+        number,
+        string,
+        unknown,
+        unknown,
+        unknown,
+      ];
       return {
         type: 'CommitReservation',
         sagaId,
@@ -310,17 +343,29 @@ export function sagaCommandFromTuple(tuple: SagaCommandTuple): SagaCommand {
         ...(resolution === null || resolution === undefined
           ? {}
           : { resolution: resolutionFromWire(resolution) }),
+        ...followsFromWire(follows),
       };
     }
-    case RELEASE:
+    case RELEASE: {
       if (tuple.length === 3)
         return { type: 'ReleaseReservation', sagaId: tuple[1], reason: tuple[2] };
+      const [, sagaId, reason, resolution, follows] = tuple as [
+        number,
+        string,
+        string,
+        unknown,
+        unknown,
+      ];
       return {
         type: 'ReleaseReservation',
-        sagaId: tuple[1],
-        reason: tuple[2],
-        resolution: resolutionFromWire((tuple as unknown[])[3]),
+        sagaId,
+        reason,
+        ...(resolution === null || resolution === undefined
+          ? {}
+          : { resolution: resolutionFromWire(resolution) }),
+        ...followsFromWire(follows),
       };
+    }
     default:
       throw new LedgerError('INVALID_ARGUMENT', {
         reason: `unknown saga command code ${String((tuple as unknown[])[0])}`,

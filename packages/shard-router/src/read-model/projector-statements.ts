@@ -61,6 +61,12 @@ const sql = {
     'debit_debits_posted, debit_credits_posted, credit_debits_posted, credit_credits_posted ' +
     'FROM transfers WHERE id = ?',
   deleteTransfer: 'DELETE FROM transfers WHERE id = ?',
+  // The other side of a cross-shard hold's post or void (putHoldResolution): SET reads the row
+  // as it was, so the sequence is compared with the shard before that changes.
+  followResolution:
+    'UPDATE transfers SET timestamp = max(timestamp, ?), cross_shard = 1, ' +
+    'sequence = CASE WHEN ? < shard THEN ? ELSE sequence END, shard = min(shard, ?) ' +
+    'WHERE id = ? AND kind = ? AND pending_id = ? AND saga_id IS NULL',
   resolveHold:
     'UPDATE transfers SET state = ?, posted_amount = ? ' +
     'WHERE id = ? AND shard = ? AND saga_id IS NULL AND kind = ?',

@@ -33,6 +33,7 @@ import type { ReadModelDb } from './read-model-db.js';
 import { closeLeg, insertLeg, recomputeSagaTransfer } from './saga-legs.js';
 import {
   insertEntry,
+  putHoldResolution,
   putLocalTransfer,
   resolveHold,
   type PostedCounters,
@@ -276,7 +277,8 @@ export class Projector {
       // A cross-shard hold posts the amount its deciding shard decided (the event carries it when
       // it is less than the hold); a void or an expiry is kept as such on the leg.
       // Listed as one shard lists it: a transfer's posting, or a hold's post (filed under the
-      // post's id on the shard that decided it; the other shard knows only the hold's id).
+      // post's id, which both shards record; a credit shard that followed after a crash knows
+      // only the hold's id).
       if (committed) {
         const index = debit ? DEBITS_POSTED : CREDITS_POSTED;
         const post = spec.pending ? (event.resolution?.id ?? spec.id) : null;
@@ -296,10 +298,10 @@ export class Projector {
       const legState = committed ? 'committed' : (closedChangeOf(event, spec).state as string);
       closeLeg(this.#statements, event.sagaId, leg, legState, at.timestamp);
     }
-    // The post or void of a cross-shard hold, recorded by the shard that decided it (its
-    // postings are the legs' entries above).
+    // The post or void of a cross-shard hold, recorded by the shard that decided it and by the
+    // one that followed (its postings are the legs' entries above).
     const resolution = event.type === 'FundsReserved' ? null : holdResolutionRecordOf(event);
-    if (resolution !== null) putLocalTransfer(this.#statements, at, resolution, null);
+    if (resolution !== null) putHoldResolution(this.#statements, at, resolution);
     const posted = event.type === 'ReservationCommitted' ? event.amount : undefined;
     for (const id of ids) recomputeSagaTransfer(this.#statements, id, posted);
   }

@@ -5,7 +5,12 @@
 // that refuses a late reservation); reserved everywhere -> commit (the caller was not answered
 // yet, either way is allowed, and rolling forward loses no work).
 
-import { isLedgerError, type Command, type SagaOutcome } from '@shardledger/ledger-core';
+import {
+  isLedgerError,
+  type Command,
+  type HoldResolution,
+  type SagaOutcome,
+} from '@shardledger/ledger-core';
 import { assert, holdLegOf } from '@shardledger/ledger-core/internals';
 import type { SagaTally } from '../metrics-tally.js';
 import { stepAttemptsMax, type SagaSteps } from './saga-steps.js';
@@ -25,13 +30,15 @@ export class SagaRecovery {
     this.#outcomes = outcomes;
   }
 
-  /** Settles the saga in the background, retrying while its shards are unavailable. */
-  resolveLater(sagaId: string, participants: readonly number[]): void {
+  /** Settles the saga in the background, retrying while its shards are unavailable. `follows`:
+   * the post or void of a cross-shard hold that its debit shard decided, when the caller knows
+   * it (resolve). */
+  resolveLater(sagaId: string, participants: readonly number[], follows?: HoldResolution): void {
     if (this.#inDoubt.has(sagaId)) return;
     const resolving = (async (): Promise<void> => {
       for (let attempt = 1; ; attempt += 1) {
         try {
-          await this.resolve(sagaId, participants);
+          await this.resolve(sagaId, participants, follows);
           return;
         } catch (error) {
           // Without a quorum the shards refuse every step until it returns, which may be long
@@ -48,10 +55,13 @@ export class SagaRecovery {
 
   /** Finishes one saga from what its participants recorded (see the file comment). A cross-shard
    * hold reserved on every side stays open ('held'); one that its deciding shard posted or voided
-   * is finished the same way on the other, with the amount posted there. */
+   * is finished the same way on the other, with the amount posted there, and with the post or
+   * void itself when `follows` names it (the caller that saw the decision knows it; a recovery
+   * after a crash does not, and the other side then records the hold's close only). */
   async resolve(
     sagaId: string,
     participants: readonly number[],
+    follows?: HoldResolution,
   ): Promise<'committed' | 'released' | 'held'> {
     const steps = this.#steps;
     const outcomes = await Promise.all(
@@ -78,17 +88,25 @@ export class SagaRecovery {
       const closedAt = outcomes.findIndex(
         (outcome) => outcome === (decision === 'committed' ? 'committed' : 'released'),
       );
-      const [record] =
+      const asked = follows === undefined ? [hold.id] : [hold.id, follows.id];
+      const [record, resolved] =
         closedAt === -1
-          ? [undefined]
-          : await steps.client(participants[closedAt] as number).lookupTransfers([hold.id]);
+          ? [undefined, undefined]
+          : await steps.client(participants[closedAt] as number).lookupTransfers(asked);
+      // Only the post or void that closed this hold there (not one that lost a race to it).
+      const followed =
+        follows !== undefined && resolved !== undefined && resolved.pendingId === hold.id
+          ? { follows }
+          : {};
       if (
         decision === 'committed' &&
         record?.postedAmount !== null &&
         record?.postedAmount !== undefined
       )
-        commit = { type: 'CommitReservation', sagaId, amount: record.postedAmount };
-      if (record?.state === 'voided' || record?.state === 'expired')
+        commit = { type: 'CommitReservation', sagaId, amount: record.postedAmount, ...followed };
+      if (record?.state === 'voided')
+        release = { type: 'ReleaseReservation', sagaId, reason: record.state, ...followed };
+      if (record?.state === 'expired')
         release = { type: 'ReleaseReservation', sagaId, reason: record.state };
     }
     await Promise.all(

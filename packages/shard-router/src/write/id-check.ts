@@ -275,18 +275,21 @@ export async function findElsewhere(
 
 /** Gives each slow transfer of `checked` whose id is live on a shard outside its home shards the
  * status its home would give (exists, exists_with_different_fields, or transfer_in_flight while
- * that transfer's saga runs), so that it is not sent. */
+ * that transfer's saga runs), so that it is not sent. A record that `ownRecord` says is the
+ * transfer's own (recorded outside its home by design) is left to its home to answer. */
 export async function refuseTakenIds(
   parts: RouterParts,
   segment: IdSegment,
   checked: readonly CheckedTransfer[],
   statuses: (CommandStatus | undefined)[],
+  ownRecord?: (entry: CheckedTransfer, record: TransferRecord) => boolean,
 ): Promise<void> {
   const slow = checked.filter((entry) => entry.slow);
   const found = await findElsewhere(parts, segment, slow);
   slow.forEach((entry, position) => {
     const record = found[position];
     if (record === undefined || statuses[entry.index] !== undefined) return;
+    if (ownRecord?.(entry, record) === true) return;
     const same = entry.spec !== null && sameTransfer(record, entry.spec);
     statuses[entry.index] =
       record.state === 'reserved'

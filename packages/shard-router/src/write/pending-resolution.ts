@@ -137,7 +137,9 @@ function resolutionOf(entry: NonNullable<ShardCommand>): PendingResolutionSpec {
 }
 
 /** The resolutions' own ids are transfer ids too: a taken one is refused (its home is the pending
- * transfer's shard) and its command dropped from the plan. */
+ * transfer's shard, the deciding one for a cross-shard hold) and its command dropped from the
+ * plan. The credit shard of a cross-shard hold records its post or void too: found there, this
+ * very resolution is left to the deciding shard, which answers as one shard would. */
 async function refuseTakenResolutionIds(
   parts: RouterParts,
   segment: IdSegment,
@@ -157,7 +159,12 @@ async function refuseTakenResolutionIds(
       slow: guard.take(segment, id),
     });
   });
-  await refuseTakenIds(parts, segment, checked, plan.statuses);
+  await refuseTakenIds(parts, segment, checked, plan.statuses, (entry, record) => {
+    const hold = plan.holds.get(entry.index);
+    return (
+      hold !== undefined && record.kind !== 'transfer' && record.pendingId === hold.transfer.id
+    );
+  });
   for (const entry of checked)
     if (plan.statuses[entry.index] !== undefined) plan.commands[entry.index] = null;
 }
