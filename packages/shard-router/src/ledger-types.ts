@@ -110,7 +110,9 @@ export interface AsOf {
 }
 
 /** A transfer as the ledger remembers it. */
-export type Transfer = Omit<TransferRecord, 'sagaId'> & { readonly crossShard: boolean };
+export type Transfer = Omit<TransferRecord, 'sagaId' | 'resolvedBy'> & {
+  readonly crossShard: boolean;
+};
 
 export interface VerifyResult {
   readonly ok: boolean;

@@ -68,7 +68,7 @@ function onlyResult(results: readonly AccountResult[]): AccountResult {
 }
 
 function publicTransfer(record: TransferRecord, crossShard: boolean): Transfer {
-  const { sagaId: _sagaId, ...rest } = record;
+  const { sagaId: _sagaId, resolvedBy: _resolvedBy, ...rest } = record;
   return { ...rest, crossShard };
 }
 

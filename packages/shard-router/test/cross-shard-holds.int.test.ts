@@ -249,6 +249,17 @@ describe('cross-shard holds', () => {
       { state: 'posted', postedAmount: 120n },
       { kind: 'post', amount: 120n },
     ]);
+    // The open that finished the payee's side recorded the post there too, as one shard would.
+    const entries = (await ledger.accountHistory(payee as string)).entries;
+    expect(entries.map((entry) => [entry.transferId, entry.eventType])).toEqual([
+      ['h-1', 'TransferCreated'],
+      ['p-1', 'PendingTransferPosted'],
+    ]);
+    const [post] = await ledger.lookupTransfers(['p-1']);
+    const asOfPost = await ledger.balanceAsOf(payee as string, {
+      timestamp: post?.timestamp as bigint,
+    });
+    expect(asOfPost).toMatchObject({ creditsPending: 0n, creditsPosted: 120n });
     expect(
       (await ledger.postPendingTransfers([{ id: 'p-1', pendingId: 'h-1', amount: 120n }]))[0]
         ?.status,

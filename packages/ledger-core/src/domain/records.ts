@@ -61,12 +61,13 @@ export function closedChangeOf(
   event: ReservationCommitted | ReservationReleased,
   spec: TransferSpec,
 ): Partial<TransferRecord> {
+  const resolvedBy = event.resolution === undefined ? {} : { resolvedBy: event.resolution.id };
   if (event.type === 'ReservationCommitted')
     return spec.pending
-      ? { state: 'posted', postedAmount: event.amount ?? spec.amount }
+      ? { state: 'posted', postedAmount: event.amount ?? spec.amount, ...resolvedBy }
       : { state: 'posted', timestamp: event.timestamp };
   if (spec.pending && (event.reason === 'voided' || event.reason === 'expired'))
-    return { state: event.reason };
+    return { state: event.reason, ...resolvedBy };
   return { state: 'released' };
 }
 
@@ -258,9 +259,11 @@ export function closedRecordsOf(
       change.state ?? 'released',
       reservation.sagaId,
     );
-    records.push(
-      change.postedAmount === undefined ? record : { ...record, postedAmount: change.postedAmount },
-    );
+    records.push({
+      ...record,
+      ...(change.postedAmount === undefined ? {} : { postedAmount: change.postedAmount }),
+      ...(change.resolvedBy === undefined ? {} : { resolvedBy: change.resolvedBy }),
+    });
   }
   return records;
 }

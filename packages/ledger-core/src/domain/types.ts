@@ -256,6 +256,10 @@ export interface TransferRecord {
   /** For a pending transfer that was posted: the amount posted. */
   readonly postedAmount: bigint | null;
   readonly sagaId: string | null;
+  /** For a hold between shards that was posted or voided: the post's or void's id, so that a
+   * recovery that finishes its other shard can record the post or void there too. Internal:
+   * lookupTransfers leaves it out. */
+  readonly resolvedBy?: string;
 }
 
 /** Read access to facts too large to keep in memory (the on-disk id index), seen by `decide`. */

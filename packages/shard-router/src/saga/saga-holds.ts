@@ -54,8 +54,6 @@ export class SagaHolds {
       Math.min(hold.debitShard, hold.creditShard),
       Math.max(hold.debitShard, hold.creditShard),
     ];
-    // What the credit shard records of the post or void once its debit shard decided it.
-    const follows: HoldResolution = { id: resolution.id, metadata: resolution.metadata };
     const decide: Command =
       action === 'post'
         ? { type: 'CommitReservation', sagaId: hold.sagaId, resolution }
@@ -64,23 +62,23 @@ export class SagaHolds {
     try {
       decided = await this.#steps.step(hold.debitShard, decide);
     } catch (error) {
-      this.#recovery.resolveLater(hold.sagaId, participants, follows);
+      this.#recovery.resolveLater(hold.sagaId, participants);
       throw error;
     }
     // 'exists': this very post or void was decided before (a retry): make sure the other side
     // followed, from what the deciding shard recorded.
-    if (decided.status === 'exists')
-      this.#recovery.resolveLater(hold.sagaId, participants, follows);
+    if (decided.status === 'exists') this.#recovery.resolveLater(hold.sagaId, participants);
     if (decided.status !== 'ok') return decided.status;
     this.#holds.delete(hold.sagaId);
     try {
       failpoint(failpointNames.sagaHoldDecided);
     } catch (error) {
-      this.#recovery.resolveLater(hold.sagaId, participants, follows);
+      this.#recovery.resolveLater(hold.sagaId, participants);
       throw error;
     }
     // The credit shard posts the amount decided (its event carries it only when it is less), and
     // records the post or void itself, so that it reads as on one shard there too.
+    const follows: HoldResolution = { id: resolution.id, metadata: resolution.metadata };
     const follow: Command =
       action === 'void'
         ? { type: 'ReleaseReservation', sagaId: hold.sagaId, reason: 'voided', follows }
@@ -90,7 +88,7 @@ export class SagaHolds {
             amount: resolution.amount ?? hold.transfer.amount,
             follows,
           };
-    await this.#follow(hold.sagaId, participants, [hold.creditShard], follow, follows);
+    await this.#follow(hold.sagaId, participants, [hold.creditShard], follow);
     return 'ok';
   }
 
@@ -102,7 +100,6 @@ export class SagaHolds {
     participants: readonly number[],
     shards: readonly number[],
     command: Command,
-    follows?: HoldResolution,
   ): Promise<void> {
     try {
       await Promise.all(
@@ -113,7 +110,7 @@ export class SagaHolds {
         }),
       );
     } catch {
-      this.#recovery.resolveLater(sagaId, participants, follows);
+      this.#recovery.resolveLater(sagaId, participants);
     }
   }
 

@@ -30,15 +30,13 @@ export class SagaRecovery {
     this.#outcomes = outcomes;
   }
 
-  /** Settles the saga in the background, retrying while its shards are unavailable. `follows`:
-   * the post or void of a cross-shard hold that its debit shard decided, when the caller knows
-   * it (resolve). */
-  resolveLater(sagaId: string, participants: readonly number[], follows?: HoldResolution): void {
+  /** Settles the saga in the background, retrying while its shards are unavailable. */
+  resolveLater(sagaId: string, participants: readonly number[]): void {
     if (this.#inDoubt.has(sagaId)) return;
     const resolving = (async (): Promise<void> => {
       for (let attempt = 1; ; attempt += 1) {
         try {
-          await this.resolve(sagaId, participants, follows);
+          await this.resolve(sagaId, participants);
           return;
         } catch (error) {
           // Without a quorum the shards refuse every step until it returns, which may be long
@@ -55,13 +53,11 @@ export class SagaRecovery {
 
   /** Finishes one saga from what its participants recorded (see the file comment). A cross-shard
    * hold reserved on every side stays open ('held'); one that its deciding shard posted or voided
-   * is finished the same way on the other, with the amount posted there, and with the post or
-   * void itself when `follows` names it (the caller that saw the decision knows it; a recovery
-   * after a crash does not, and the other side then records the hold's close only). */
+   * is finished the same way on the other, with the amount posted there, and the post or void
+   * itself (the hold's record there names it), which that side records too. */
   async resolve(
     sagaId: string,
     participants: readonly number[],
-    follows?: HoldResolution,
   ): Promise<'committed' | 'released' | 'held'> {
     const steps = this.#steps;
     const outcomes = await Promise.all(
@@ -88,16 +84,16 @@ export class SagaRecovery {
       const closedAt = outcomes.findIndex(
         (outcome) => outcome === (decision === 'committed' ? 'committed' : 'released'),
       );
-      const asked = follows === undefined ? [hold.id] : [hold.id, follows.id];
-      const [record, resolved] =
-        closedAt === -1
-          ? [undefined, undefined]
-          : await steps.client(participants[closedAt] as number).lookupTransfers(asked);
-      // Only the post or void that closed this hold there (not one that lost a race to it).
-      const followed =
-        follows !== undefined && resolved !== undefined && resolved.pendingId === hold.id
-          ? { follows }
-          : {};
+      const closed = closedAt === -1 ? null : steps.client(participants[closedAt] as number);
+      const [record] = closed === null ? [undefined] : await closed.lookupTransfers([hold.id]);
+      const [resolution] =
+        closed === null || record?.resolvedBy === undefined
+          ? [undefined]
+          : await closed.lookupTransfers([record.resolvedBy]);
+      const followed: { follows?: HoldResolution } =
+        resolution === undefined
+          ? {}
+          : { follows: { id: resolution.id, metadata: resolution.metadata } };
       if (
         decision === 'committed' &&
         record?.postedAmount !== null &&
