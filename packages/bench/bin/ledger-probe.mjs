@@ -1,5 +1,6 @@
 // Probe (not a test, not the main bench): the Ledger with SHARDS shards (default 2), 10,000 accounts,
-// B batches of 8,190 pre-generated transfers (RANDOM_IDS=1: random UUIDs for ids; RETRIES: see
+// B batches of 8,190 pre-generated transfers (RANDOM_IDS=1: random UUIDs for ids, after ID_PREFIX
+// when set, e.g. ID_PREFIX=payment-; RETRIES: see
 // below), CROSS = share across shards (0..1), CONC calls in flight, DUR = strict|relaxed, WARM = batches run before the clock starts; prints transfers/s and
 // CPU us per transfer (all threads).
 // Run after 'npx tsc -b': SHARDS=2 CROSS=0 node packages/bench/bin/ledger-probe.mjs (PROF=dir for a profile).
@@ -57,7 +58,10 @@ for (let b = 0; b < B; b++) {
       continue;
     }
     batch.push({
-      id: process.env.RANDOM_IDS === '1' ? randomUUID() : 't-' + String(t++).padStart(12, '0'),
+      id:
+        process.env.RANDOM_IDS === '1'
+          ? (process.env.ID_PREFIX ?? '') + randomUUID()
+          : 't-' + String(t++).padStart(12, '0'),
       debitAccountId: d,
       creditAccountId: c,
       amount: BigInt(1 + (i % 1000)),

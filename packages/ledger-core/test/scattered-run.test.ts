@@ -1,6 +1,7 @@
 // Goal: the parts of a sorted run of random-id transfers agree with the plain definitions they
 // replace: sortedOrder orders ids exactly as JavaScript's string order does (which lookups
-// binary-search by), for ids sharing long prefixes and ids with any code units; so does a merge
+// binary-search by), for ids sharing long prefixes (all of them or some) and ids with any code
+// units; so does a merge
 // of runs, which compares the ids' UTF-8 bytes (compareIdBytes); a run's filter never forgets an
 // id of the run, whether added as a string or as bytes, and rejects most others. Method: fast-check properties (seed
 // printed on failure) and random UUIDv4 ids.
@@ -37,6 +38,17 @@ describe('sortedOrder', () => {
       const ids = Array.from({ length: count }, () => randomUUID());
       expect(Array.from(sortedOrder(ids))).toEqual(byComparison(ids));
     }
+  });
+
+  it('orders commit-sized sets whose random ids share a prefix, all of them or some', () => {
+    // One prefix for every id (its key reads the random part), and two prefixes, one long, so
+    // that thousands of ids have equal keys (ordered by comparison then).
+    const shared = Array.from({ length: 8_190 }, () => `payment-${randomUUID()}`);
+    const mixed = Array.from({ length: 8_190 }, (_, at) =>
+      at % 2 === 0 ? `tr-${randomUUID()}` : `tr-2026-12-07-${randomUUID()}`,
+    );
+    for (const ids of [shared, mixed])
+      expect(Array.from(sortedOrder(ids))).toEqual(byComparison(ids));
   });
 });
 
