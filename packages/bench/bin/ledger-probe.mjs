@@ -143,8 +143,10 @@ console.log(
   `shards=${shards} cross=${cross} ok=${ok} tps=${Math.round(ok / s)} cpu_us_per_tr(all threads)=${((cpu.user + cpu.system) / ok).toFixed(2)}`,
 );
 if (process.env.NOVERIFY !== '1') {
+  const verifyStart = performance.now();
   const v = await l.verify();
-  console.log('verify', v.ok, v.violations.slice(0, 2));
+  const verifyMs = (performance.now() - verifyStart).toFixed(0);
+  console.log('verify', v.ok, `${verifyMs} ms`, v.violations.slice(0, 2));
 }
 await l.close();
 // The data dir goes with the probe (hundreds of MB per run); KEEP=1 keeps it.

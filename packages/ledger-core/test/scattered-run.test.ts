@@ -2,14 +2,20 @@
 // replace: sortedOrder orders ids exactly as JavaScript's string order does (which lookups
 // binary-search by), for ids sharing long prefixes (all of them or some) and ids with any code
 // units; so does a merge
-// of runs, which compares the ids' UTF-8 bytes (compareIdBytes); a run's filter never forgets an
+// of runs, which compares the ids' UTF-8 bytes (compareIdBytes), and a lookup in a run, which
+// compares an id with them (compareIdWithBytes); a run's filter never forgets an
 // id of the run, whether added as a string or as bytes, and rejects most others. Method: fast-check properties (seed
 // printed on failure) and random UUIDv4 ids.
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fixedFilterMayHave } from '../src/storage/id-filter.js';
-import { compareIdBytes, PlainRunBuilder, PlainRunCursor } from '../src/storage/plain-run.js';
+import {
+  compareIdBytes,
+  compareIdWithBytes,
+  PlainRunBuilder,
+  PlainRunCursor,
+} from '../src/storage/plain-run.js';
 import { chunkEntries, runFilter } from '../src/storage/scattered-run.js';
 import { sortedOrder } from '../src/storage/sorted-ids.js';
 
@@ -108,6 +114,21 @@ describe('a merge of runs', () => {
     const emoji = Buffer.from('a\u{1F600}');
     const wide = Buffer.from('a\uFF01');
     expect(compareIdBytes(emoji, 0, emoji.length, wide, 0, wide.length)).toBeLessThan(0);
+  });
+
+  it('compares an id with stored id bytes as string comparison does (the lookup in a run)', () => {
+    fc.assert(
+      fc.property(anyId, anyId, fc.nat(3), (a, b, pad) => {
+        // The stored bytes sit inside a larger buffer, as in a run's value.
+        const stored = Buffer.concat([Buffer.alloc(pad, 0x7a), Buffer.from(b), Buffer.alloc(2)]);
+        const end = pad + Buffer.byteLength(b);
+        const order = Math.sign(compareIdWithBytes(a, stored, pad, end));
+        expect(order).toBe(a === b ? 0 : a < b ? -1 : 1);
+      }),
+      { numRuns: 2_000 },
+    );
+    const stored = Buffer.from('a\uFF01');
+    expect(compareIdWithBytes('a\u{1F600}', stored, 0, stored.length)).toBeLessThan(0);
   });
 
   it('merges runs into one in string order, every id in its filter and its record whole', () => {

@@ -3,7 +3,7 @@
 import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import type { TransferRecord } from '../domain/types.js';
-import { bufferView, searchAscending } from './sorted-ids.js';
+import { bufferView } from './sorted-ids.js';
 import { decodeTransferRecord } from './transfer-record.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 import { ValueArena } from './value-arena.js';
@@ -130,14 +130,45 @@ function plainRunId(view: Buffer, entries: number, at: number): { id: string; en
   return { id: view.toString('utf8', start, end), end };
 }
 
-/** The record of `id` in a plain run's value, if the run holds it. */
+/** The record of `id` in a plain run's value, if the run holds it: a binary search that compares
+ * `id` with the entries' id bytes in place (compareIdWithBytes), decoding no id. */
 export function findInPlainRun(value: Uint8Array, id: string): TransferRecord | undefined {
   const { view, count, entries } = plainRunView(value);
-  const at = searchAscending(count, (index) => plainRunId(view, entries, index).id, id);
-  if (at === -1) return undefined;
-  const start = plainRunId(view, entries, at).end;
-  const end = entries + view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * (at + 1));
-  return decodeTransferRecord(id, view.subarray(start, end));
+  let low = 0;
+  let high = count - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const start = idStartOf(view, entries, middle);
+    const idEnd = idEndOf(view, start);
+    const order = compareIdWithBytes(id, view, start, idEnd);
+    if (order === 0) {
+      const end = entries + view.readUInt32LE(PLAIN_RUN_HEADER_BYTES + 4 * (middle + 1));
+      return decodeTransferRecord(id, view.subarray(idEnd, end));
+    }
+    if (order > 0) low = middle + 1;
+    else high = middle - 1;
+  }
+  return undefined;
+}
+
+/** Compares `id` with the id held as UTF-8 bytes `start` to `end` of `view`, in JavaScript's
+ * string order: negative, 0 or positive. While both are ASCII, unit by unit; where either is not,
+ * the bytes are decoded and compared as a string (as compareIdBytes does). */
+export function compareIdWithBytes(id: string, view: Buffer, start: number, end: number): number {
+  const bytes = end - start;
+  const length = Math.min(id.length, bytes);
+  for (let at = 0; at < length; at += 1) {
+    const unit = id.charCodeAt(at);
+    const byte = view[start + at] as number;
+    if (unit >= 0x80 || byte >= 0x80) {
+      const stored = view.toString('utf8', start, end);
+      return id === stored ? 0 : id < stored ? -1 : 1;
+    }
+    if (unit !== byte) return unit - byte;
+  }
+  // Equal and ASCII as far as the shorter goes: the shorter is a prefix of the longer (the
+  // stored bytes left over make at least one more unit).
+  return id.length - bytes;
 }
 
 /** Every id of a plain run's value, in order. */
