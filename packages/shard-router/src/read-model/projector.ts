@@ -277,8 +277,8 @@ export class Projector {
       // A cross-shard hold posts the amount its deciding shard decided (the event carries it when
       // it is less than the hold); a void or an expiry is kept as such on the leg.
       // Listed as one shard lists it: a transfer's posting, or a hold's post (filed under the
-      // post's id, which both shards record; a credit shard that followed after a crash knows
-      // only the hold's id).
+      // post's id, which both shards record; in a log written before the credit shard recorded
+      // it, that shard's step names the hold only).
       if (committed) {
         const index = debit ? DEBITS_POSTED : CREDITS_POSTED;
         const post = spec.pending ? (event.resolution?.id ?? spec.id) : null;
