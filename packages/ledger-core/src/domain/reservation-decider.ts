@@ -296,7 +296,8 @@ function withFollowed<Event extends ReservationCommitted | ReservationReleased>(
   follows: HoldResolution | undefined,
   hold: ReservationLeg | undefined,
 ): Event {
-  if (follows === undefined) return event;
+  // A release that finds nothing reserved here is a tombstone: it records no post or void.
+  if (follows === undefined || event.legs.length === 0) return event;
   assert(hold !== undefined && event.legs.length === 1, 'a followed resolution closes a hold');
   return { ...event, resolution: follows };
 }
