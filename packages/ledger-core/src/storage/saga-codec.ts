@@ -64,7 +64,6 @@ export type SagaEventTuple =
 export type SagaCommandTuple =
   | [typeof RESERVE, string, readonly number[], LegTuple[]]
   | [typeof COMMIT, string]
-  | [typeof COMMIT, string, number | bigint | null, ResolutionTuple | null]
   | [
       typeof COMMIT,
       string,
@@ -73,7 +72,6 @@ export type SagaCommandTuple =
       HoldResolutionTuple | null,
     ]
   | [typeof RELEASE, string, string]
-  | [typeof RELEASE, string, string, ResolutionTuple | null]
   | [typeof RELEASE, string, string, ResolutionTuple | null, HoldResolutionTuple | null];
 
 function amountToWire(amount: bigint): number | bigint {

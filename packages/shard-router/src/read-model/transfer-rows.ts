@@ -178,20 +178,15 @@ export function putLocalTransfer(
 
 /** Writes the row of the post or void of a cross-shard hold, which both of its shards record (the
  * debit shard, which decided it, and the credit shard, which followed). Whichever comes first
- * writes the row; the other side's makes it one row whatever the order: the lower (shard,
- * sequence) as its origin and the later time (when both shards hold it, as lookupTransfers
- * dates it). */
+ * writes the row (putLocalTransfer); the other side's makes it one row whatever the order: the
+ * lower (shard, sequence) as its origin and the later time (when both shards hold it, as
+ * lookupTransfers dates it). */
 export function putHoldResolution(
   statements: ProjectorStatements,
   at: EventPosition,
   row: LocalTransfer,
 ): void {
-  const existing = statements.transferOrigin.get(row.id) as { saga_id: string | null } | undefined;
-  if (existing === undefined) {
-    putLocalTransfer(statements, at, row, null);
-    return;
-  }
-  const changed = statements.followResolution.run(
+  const followed = statements.followResolution.run(
     at.timestamp,
     at.shard,
     at.sequence,
@@ -200,7 +195,7 @@ export function putHoldResolution(
     row.kind,
     row.pendingId,
   ).changes;
-  assert(changed === 1, 'a hold resolution recorded on its two shards is one transfer');
+  if (followed === 0) putLocalTransfer(statements, at, row, null);
 }
 
 /** Marks the row of a same-shard hold as resolved: 'posted' (with the amount posted), 'voided' or
