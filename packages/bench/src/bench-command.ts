@@ -43,7 +43,8 @@ options:
   --transfers N          cap on the transfers a runner may send (default: open-ended)
   --pairs P              uniform (default: both accounts from all accounts, crossing shards
                          wherever hashing puts them) | co-located (both on one shard)
-  --ids K                uuidv4 (default: random, what payment services send) | uuidv7 | ordered
+  --ids K                uuidv4 (default: random, what payment services send) | prefixed
+                         ('payment-' + a random UUIDv4) | uuidv7 | ordered
   --cross-shard-ratio R  cross-shard: run only this ratio instead of the 0,0.1,0.5,1 sweep
   --scaling LIST         scaling: shard counts (default 1,2,4,8); other scenarios: extra
                          short runs (3 s) for the scaling chart (standard: 1,2,4 and the CPU

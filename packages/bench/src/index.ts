@@ -41,6 +41,7 @@ export {
   type WorkloadBatch,
   type WorkloadOptions,
 } from './workload.js';
+export { idKinds, isIdKind, type IdKind } from './transfer-ids.js';
 export { createPrng, type Prng } from './prng.js';
 export { fnv1a32, hashShardOf } from './hash.js';
 export {

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { renderCharts } from './charts.js';
 import type { BenchResult, RunEntry } from './result.js';
-import type { IdKind } from './transfer-ids.js';
+import { idPrefix, type IdKind } from './transfer-ids.js';
 import type { PairKind } from './workload.js';
 import { formatMs, formatRatio, formatTps } from './report-format.js';
 import { engineSection, readModelSection } from './report-scenarios.js';
@@ -252,6 +252,7 @@ function pairsText(result: BenchResult): string {
 
 function idsText(ids: IdKind): string {
   if (ids === 'uuidv4') return 'random UUIDv4 (`uuidv4`)';
+  if (ids === 'prefixed') return `random UUIDv4 after the prefix \`${idPrefix}\` (\`prefixed\`)`;
   if (ids === 'uuidv7') return 'time-ordered UUIDv7 (`uuidv7`)';
   return "the bench's own ascending counters (`ordered`)";
 }

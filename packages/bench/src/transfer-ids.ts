@@ -1,13 +1,17 @@
 // Transfer ids as the bench's workloads send them. Payment services mostly send random UUIDv4
-// idempotency keys, so that is what the standard scenarios send; UUIDv7 (time-ordered, random
-// tail) and the bench's own ordered counter ids are there to show what id order is worth. Every
+// idempotency keys, so that is what the standard scenarios send; `prefixed` puts a fixed prefix
+// before them, as services that tag their ids by kind do; UUIDv7 (time-ordered, random tail) and
+// the bench's own ordered counter ids are there to show what id order is worth. Every
 // kind is deterministic: the same seed and batch give the same ids, so every runner of one run
 // sends exactly the same transfers.
 
 import { createPrng } from './prng.js';
 
-export const idKinds = ['uuidv4', 'uuidv7', 'ordered'] as const;
+export const idKinds = ['uuidv4', 'prefixed', 'uuidv7', 'ordered'] as const;
 export type IdKind = (typeof idKinds)[number];
+
+/** What a `prefixed` id puts before its UUIDv4: every id of a run shares it. */
+export const idPrefix = 'payment-';
 
 export function isIdKind(value: unknown): value is IdKind {
   return typeof value === 'string' && (idKinds as readonly string[]).includes(value);
@@ -83,12 +87,13 @@ export function batchIdsOf(spec: BatchIdsSpec): string[] {
     const b = prng.nextUint32();
     const c = prng.nextUint32();
     const d = prng.nextUint32();
-    if (spec.kind === 'uuidv4') {
+    if (spec.kind === 'uuidv4' || spec.kind === 'prefixed') {
       // 122 random bits; version nibble 4, variant bits 10.
       const x = hex32(a);
       const y = hex32(((b & 0xffff0fff) | 0x00004000) >>> 0);
       const z = hex32(((c & 0x3fffffff) | 0x80000000) >>> 0);
-      ids[item] = `${x}-${y.slice(0, 4)}-${y.slice(4)}-${z.slice(0, 4)}-${z.slice(4)}${hex32(d)}`;
+      const uuid = `${x}-${y.slice(0, 4)}-${y.slice(4)}-${z.slice(0, 4)}-${z.slice(4)}${hex32(d)}`;
+      ids[item] = spec.kind === 'prefixed' ? idPrefix + uuid : uuid;
     } else {
       // RFC 9562 method 1: a 48-bit millisecond timestamp, then a 12-bit counter in rand_a, so
       // that ids ascend with the counter (4,096 per millisecond), then 62 random bits.
@@ -111,7 +116,8 @@ export function batchIdsOf(spec: BatchIdsSpec): string[] {
  * ledger has the figures); 1,024 ids of up to 40 characters stay well below it. */
 const idsPerText = 1_024;
 
-/** `ids` (each 36 characters) as slices of strings joined from them, idsPerText ids each. A
+/** `ids` (of one length each, 36 or 44 characters) as slices of strings joined from them,
+ * idsPerText ids each. A
  * template leaves each id a chain of pieces: it stays alive, copied by each young-generation GC,
  * for as long as its batch is in flight, and the ledger's first look at it (a pattern test) must
  * first copy it into one string. Ids a service receives (parsed from a request, or from
@@ -119,9 +125,10 @@ const idsPerText = 1_024;
 function flatIds(ids: string[]): string[] {
   for (let from = 0; from < ids.length; from += idsPerText) {
     const to = Math.min(ids.length, from + idsPerText);
+    const length = (ids[from] as string).length;
     const text = ids.slice(from, to).join('');
     for (let item = from; item < to; item++)
-      ids[item] = text.slice((item - from) * 36, (item - from + 1) * 36);
+      ids[item] = text.slice((item - from) * length, (item - from + 1) * length);
   }
   return ids;
 }

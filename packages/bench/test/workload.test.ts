@@ -167,6 +167,17 @@ describe('generateWorkload', () => {
     expect(Math.abs(ascending / ids.length - 0.5)).toBeLessThan(0.02);
   });
 
+  it('sends prefixed ids: one prefix, then the UUIDv4 that uuidv4 would send, with the same pairs', () => {
+    const options = { seed: 23, accountCount: 100, transferCount: 5_000, batchSize: 1000 };
+    const prefixed = generateWorkload({ ...options, ids: 'prefixed' });
+    const plain = generateWorkload(options);
+    for (const index of [0, 4]) {
+      const batch = prefixed.batch(index);
+      expect(batch.ids).toEqual(plain.batch(index).ids.map((id) => `payment-${id}`));
+      expect(batch.debit).toEqual(plain.batch(index).debit);
+    }
+  });
+
   it('sends UUIDv7 ids that ascend with the transfer counter, and the same pairs whatever the ids', () => {
     const options = { seed: 19, accountCount: 100, transferCount: 20_000, batchSize: 1000 };
     const v7 = generateWorkload({ ...options, ids: 'uuidv7' });

@@ -152,7 +152,7 @@ function addBenchOptions(command: Command): void {
     )
     .option(
       '--ids <kind>',
-      'uuidv4 (default: random, what payment services send) | uuidv7 | ordered',
+      "uuidv4 (default: random, what payment services send) | prefixed ('payment-' + a random UUIDv4) | uuidv7 | ordered",
     )
     .option('--seed <n>', 'workload seed', '42')
     .option('--transfers <n>', 'pre-generated transfers (default: from the duration)')
@@ -281,8 +281,8 @@ function scenarioOf(
   if (pairs !== undefined && pairs !== 'uniform' && pairs !== 'co-located')
     throw usageError(`--pairs must be uniform or co-located, got '${pairs}'`);
   const ids = options.ids;
-  if (ids !== undefined && ids !== 'uuidv4' && ids !== 'uuidv7' && ids !== 'ordered')
-    throw usageError(`--ids must be uuidv4, uuidv7 or ordered, got '${ids}'`);
+  if (ids !== undefined && !bench.isIdKind(ids))
+    throw usageError(`--ids must be ${bench.idKinds.join(', ')}, got '${ids}'`);
   if (pairs === 'uniform' && scenarioName === 'cross-shard')
     throw usageError(
       'cross-shard sets its own share of cross-shard pairs: --pairs uniform does not apply',
