@@ -4,7 +4,7 @@
 // a dir restored from the streams. Method: a real 3-node nats-server cluster on loopback; two
 // nodes are killed before the saga and one is started again after the router's retries of the
 // saga have run out.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { Ledger, type Account } from '../src/index.js';
 import { startNatsCluster, type NatsCluster } from './nats-cluster.js';
@@ -12,6 +12,9 @@ import { errorCodeOf } from './ledger-fixtures.js';
 
 let cluster: NatsCluster;
 const cleanups: (() => Promise<void>)[] = [];
+/** Prints the steps a test reached if it nears its time bound (cleared after each test). */
+let reportTimer: NodeJS.Timeout | undefined;
+afterEach(() => clearTimeout(reportTimer));
 
 beforeAll(async () => {
   cluster = await startNatsCluster();
@@ -63,6 +66,11 @@ describe('cross-shard sagas in replicated durability', () => {
     const killedAtMs = Date.now();
     const steps: string[] = [];
     const step = (name: string): number => steps.push(`${name} at ${Date.now() - killedAtMs} ms`);
+    // If a wait outlasts the test's bound, the steps reached are printed before it times out.
+    reportTimer = setTimeout(() => {
+      process.stderr.write(`replication-sagas: steps before the bound: ${steps.join('; ')}\n`);
+    }, 140_000);
+    reportTimer.unref();
     const saga = { id: 'pay', debitAccountId: payer, creditAccountId: payee, amount: 40n };
     expect(await errorCodeOf(ledger.createTransfers([{ ...saga, currency: 'USD' }]))).toBe(
       'REPLICATION_UNAVAILABLE',
@@ -88,8 +96,10 @@ describe('cross-shard sagas in replicated durability', () => {
     expect(bank?.debitsPosted).toBe(100n);
     // Posted on both sides, or on neither: never half.
     expect(from?.debitsPosted).toBe(to?.creditsPosted);
+    step('verifying');
     expect((await ledger.verify()).ok, steps.join('; ')).toBe(true);
     const live = accounts?.map((account) => `${account.id}:${account.balance}`);
+    step('closing');
     await ledger.close();
     step('closed');
 
@@ -104,6 +114,7 @@ describe('cross-shard sagas in replicated durability', () => {
         steps.join('; '),
       ).toEqual(live);
       expect(reserved(found)).toBe(false);
+      step('verifying the restored dir');
       expect((await restored.verify()).ok, steps.join('; ')).toBe(true);
     } finally {
       await restored.close();
