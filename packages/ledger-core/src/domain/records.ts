@@ -259,11 +259,8 @@ export function closedRecordsOf(
       change.state ?? 'released',
       reservation.sagaId,
     );
-    records.push({
-      ...record,
-      ...(change.postedAmount === undefined ? {} : { postedAmount: change.postedAmount }),
-      ...(change.resolvedBy === undefined ? {} : { resolvedBy: change.resolvedBy }),
-    });
+    // A hold's change (closedChangeOf): its state, the amount posted and its post or void.
+    records.push({ ...record, ...change });
   }
   return records;
 }
