@@ -270,14 +270,12 @@ export class FixedFilterBuilder {
   }
 }
 
-const probeHash = new Uint32Array(2);
-
-/** Whether the fixed filter `words` may hold `id`; false when it certainly does not. */
-export function fixedFilterMayHave(words: Uint32Array, id: string): boolean {
-  hashId(id, probeHash);
+/** Whether the fixed filter `words` may hold the id whose hashId is `hash`; false when it
+ * certainly does not. A lookup that asks several filters hashes its id once. */
+export function fixedFilterMayHave(words: Uint32Array, hash: Uint32Array): boolean {
   const blocks = words.length / WORDS_PER_BLOCK;
-  const base = (((probeHash[0] as number) >>> 0) % blocks) * WORDS_PER_BLOCK;
-  const bitHash = probeHash[1] as number;
+  const base = (((hash[0] as number) >>> 0) % blocks) * WORDS_PER_BLOCK;
+  const bitHash = hash[1] as number;
   for (let word = 0; word < WORDS_PER_BLOCK; word += 1) {
     const bit = Math.imul(bitHash, SALT[word] as number) >>> 27;
     if (((words[base + word] as number) & (1 << bit)) === 0) return false;

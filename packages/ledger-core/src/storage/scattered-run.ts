@@ -86,9 +86,14 @@ export class ScatteredRun {
     return this.fences.length;
   }
 
-  /** The record of `id` if the run holds it; `read` reads a committed chunk (copied or not). */
-  find(id: string, read: (key: RunKey) => Buffer | undefined): TransferRecord | undefined {
-    if (!fixedFilterMayHave(this.filter, id)) return undefined;
+  /** The record of `id` (whose hashId is `hash`) if the run holds it; `read` reads a committed
+   * chunk (copied or not). */
+  find(
+    id: string,
+    hash: Uint32Array,
+    read: (key: RunKey) => Buffer | undefined,
+  ): TransferRecord | undefined {
+    if (!fixedFilterMayHave(this.filter, hash)) return undefined;
     const fences = this.fences;
     const chunk = indexAtOrBelow(fences.length, (index) => fences[index] as string, id);
     if (chunk === -1) return undefined;

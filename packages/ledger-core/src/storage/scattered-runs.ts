@@ -20,6 +20,7 @@
 import { LedgerError } from '../errors.js';
 import { limits } from '../limits.js';
 import type { TransferRecord } from '../domain/types.js';
+import { hashId } from './id-filter.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import { PlainRunCursor } from './plain-run.js';
 import {
@@ -99,6 +100,8 @@ export class ScatteredRuns {
   /** DEFERRED_FROM as the commits staged so far leave it (recovery removed it on open). */
   private deferredFrom: number | null = null;
   private readonly read: (key: RunKey) => Buffer | undefined;
+  /** find()'s hashId of the id it looks up. */
+  private readonly hash = new Uint32Array(2);
 
   constructor(db: ShardDatabases) {
     this.read = (key) => db.scatteredRuns.getBinaryFast(key);
@@ -166,11 +169,15 @@ export class ScatteredRuns {
     return this.runs.length;
   }
 
-  /** The record of `id` in the runs, newest run first. */
+  /** The record of `id` in the runs, newest run first. The id is hashed once for every run's
+   * filter (a shard that took many small commits has dozens of runs). */
   find(id: string): TransferRecord | undefined {
     const runs = this.runs;
+    if (runs.length === 0) return undefined;
+    const hash = this.hash;
+    hashId(id, hash);
     for (let index = runs.length - 1; index >= 0; index -= 1) {
-      const found = (runs[index] as ScatteredRun).find(id, this.read);
+      const found = (runs[index] as ScatteredRun).find(id, hash, this.read);
       if (found !== undefined) return found;
     }
     return undefined;
