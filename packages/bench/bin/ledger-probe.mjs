@@ -125,7 +125,9 @@ for (const b of batches) {
     l.createTransfers(b).then((rs) => {
       callMs.push(performance.now() - sent);
       if (process.env.SLOW && performance.now() - sent > +process.env.SLOW)
-        console.log(`slow call: sent at ${(sent - t0).toFixed(0)} ms, ${(performance.now() - sent).toFixed(0)} ms`);
+        console.log(
+          `slow call: sent at ${(sent - t0).toFixed(0)} ms, ${(performance.now() - sent).toFixed(0)} ms`,
+        );
       for (const r of rs) if (r.status === 'ok' || r.status === 'exists') ok++;
     }),
   );
