@@ -164,11 +164,27 @@ function commitTurn(db: Db): void {
 }
 
 /** Runs `work` as one all-or-nothing write in this turn's transaction (opened by the first
- * write of the turn), and returns what it returns. */
+ * write of the turn), and returns what it returns: inside a savepoint, undone if `work` throws.
+ * The savepoint's statements are compiled once (better-sqlite3's db.transaction(work) builds
+ * four wrapper functions per call: about 5 µs, 11% of the event loop's thread in the in-process
+ * payments bench). */
 export function transact<T>(db: Db, work: () => T): T {
   if (failedStores.has(db)) throw failedStores.get(db);
   if (!openTurns.has(db) && !db.inTransaction) beginTurn(db);
-  return db.transaction(work)();
+  statement(db, 'SAVEPOINT write').run();
+  let result: T;
+  try {
+    result = work();
+  } catch (error) {
+    // Undone, then the savepoint itself dropped; the turn's transaction goes on.
+    if (db.inTransaction) {
+      statement(db, 'ROLLBACK TO write').run();
+      statement(db, 'RELEASE write').run();
+    }
+    throw error;
+  }
+  statement(db, 'RELEASE write').run();
+  return result;
 }
 
 /** Resolves once every write made so far is committed; rejects if its commit failed. */
