@@ -1,8 +1,9 @@
-// Probe (not a test, not the main bench): the Ledger with SHARDS shards (default 2), 10,000 accounts,
-// B batches of 8,190 pre-generated transfers (RANDOM_IDS=1: random UUIDs for ids, after ID_PREFIX
-// when set, e.g. ID_PREFIX=payment-; RETRIES: see
-// below), CROSS = share across shards (0..1), CONC calls in flight, DUR = strict|relaxed, WARM = batches run before the clock starts; prints transfers/s and
-// CPU us per transfer (all threads).
+// Probe (not a test, not the main bench): the Ledger with SHARDS shards (default 2), ACCOUNTS
+// accounts (default 10,000), B calls of BATCH pre-generated transfers each (default 8,190;
+// RANDOM_IDS=1: random UUIDs for ids, after ID_PREFIX when set, e.g. ID_PREFIX=payment-; RETRIES:
+// see below), CROSS = share across shards (0..1), CONC calls in flight, DUR = strict|relaxed,
+// WARM = calls run before the clock starts; prints transfers/s, CPU µs per transfer (all
+// threads) and the p50/p99 per call (SLOW=ms also prints each call slower than that).
 // Run after 'npx tsc -b': SHARDS=2 CROSS=0 node packages/bench/bin/ledger-probe.mjs (PROF=dir for a profile).
 // THREADS=1 (Linux) also prints CPU µs per transfer by thread, from /proc/self/task, in thread
 // creation order: the main thread, then V8's platform threads (GC helpers shared by every
