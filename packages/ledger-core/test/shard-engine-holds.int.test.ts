@@ -135,6 +135,43 @@ describe('ShardEngine two-phase transfers', () => {
     expect((await engine.lookupTransfers(['h1']))[0]?.state).toBe('expired');
   });
 
+  it("updates a hold's record alike whether the hold was applied before the engine opened or since", async () => {
+    // A hold applied since open has its record at hand; one from before is read from the index.
+    const dir = await dirs.make();
+    const clock = new TestClock();
+    const held = (id: string, timeoutMs: number): ReturnType<typeof transfer> =>
+      transfer(id, 'a', 'b', 10n, { pending: true, timeoutMs, metadata: { order: id } });
+    const first = await openEngine(dir, { clock: clock.read });
+    await first.submit([account('a'), account('b')]);
+    await first.submit([held('old-post', 0), held('old-void', 0), held('old-expire', 1_000)]);
+    await first.close();
+    const engine = await openEngine(dir, { clock: clock.read });
+    await engine.submit([held('new-post', 0), held('new-void', 0), held('new-expire', 1_000)]);
+    const ids = ['old-post', 'old-void', 'old-expire', 'new-post', 'new-void', 'new-expire'];
+    const before = await engine.lookupTransfers(ids);
+    expect(
+      await statuses(engine, [
+        post('p-old', 'old-post', 4n),
+        voidPending('v-old', 'old-void'),
+        post('p-new', 'new-post', 4n),
+        voidPending('v-new', 'new-void'),
+      ]),
+    ).toEqual(['ok', 'ok', 'ok', 'ok']);
+    clock.advanceMs(2_000);
+    await engine.submit([transfer('t1', 'a', 'b', 1n)]);
+    const changes = [
+      { state: 'posted', postedAmount: 4n },
+      { state: 'voided' },
+      { state: 'expired' },
+    ];
+    const expected = before.map((record, index) => ({ ...record, ...changes[index % 3] }));
+    expect(await engine.lookupTransfers(ids)).toEqual(expected);
+    await engine.close();
+    const reopened = await openEngine(dir, { clock: clock.read });
+    expect(await reopened.lookupTransfers(ids)).toEqual(expected);
+    expect((await reopened.verify()).ok).toBe(true);
+  });
+
   it('expires a hold whose deadline passed while the engine was closed, on the next submit after reopening', async () => {
     const dir = await dirs.make();
     const clock = new TestClock();

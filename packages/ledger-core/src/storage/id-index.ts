@@ -92,6 +92,10 @@ export class IdIndex {
    * kept in memory instead of written (see reservedRecord). Derived from state.reservations:
    * maintained by evolve, rebuilt after recovery. Bounded by the open reservations. */
   readonly reservedTransfers = new Map<string, ReservationState>();
+  /** The records of the holds (pending transfers) applied since open and still open: their post,
+   * void or expiry updates the record from here instead of reading it back from the index.
+   * Bounded by the open holds; a hold made before open is read from the index as before. */
+  readonly #holdRecords = new Map<string, TransferRecord>();
   /** What the next commit writes. */
   private writes: StagedWrites = emptyStagedWrites();
   /** The lookups decide makes, and the timestamp of the command being decided. */
@@ -208,6 +212,7 @@ export class IdIndex {
     this.transferIds.note(record.id);
     this.stagedRecords.set(record.id, record);
     this.writes.records.push(record);
+    if (spec.pending) this.#holdRecords.set(record.id, record);
   }
 
   /** Stages the id and saga index writes an applied event implies. They become visible to decide
@@ -236,9 +241,13 @@ export class IdIndex {
       for (const record of writes.transfers) {
         this.transferIds.note(record.id);
         this.stageRecord(record);
+        if (record.state === 'pending') this.#holdRecords.set(record.id, record);
       }
       for (const { id, change } of writes.updates) {
-        const current = this.context.transfers.get(id);
+        // A hold's post, void or expiry: the hold's record is the id's newest (no other transfer
+        // can take its id while it is open).
+        const current = this.#holdRecords.get(id) ?? this.context.transfers.get(id);
+        this.#holdRecords.delete(id);
         if (current !== undefined) this.stageRecord({ ...current, ...change });
       }
       if (writes.saga !== null) this.stageSagaOutcome(writes.saga.sagaId, writes.saga.outcome);
