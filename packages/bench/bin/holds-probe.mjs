@@ -17,7 +17,6 @@ const B = +(process.env.B || 30);
 let holdMs = 0,
   postMs = 0,
   posted = 0;
-const cpu0 = process.cpuUsage();
 for (let b = 0; b < B; b++) {
   const holds = Array.from({ length: 8190 }, (_, i) => ({
     id: flat(randomUUID()),
