@@ -210,9 +210,7 @@ export class IdIndex {
     const state = spec.pending ? 'pending' : 'posted';
     const record = transferRecordOf(spec, event.timestamp, state, null);
     this.transferIds.note(record.id);
-    this.stagedRecords.set(record.id, record);
-    this.writes.records.push(record);
-    if (spec.pending) this.#holdRecords.set(record.id, record);
+    this.stageRecord(record);
   }
 
   /** Stages the id and saga index writes an applied event implies. They become visible to decide
@@ -241,7 +239,6 @@ export class IdIndex {
       for (const record of writes.transfers) {
         this.transferIds.note(record.id);
         this.stageRecord(record);
-        if (record.state === 'pending') this.#holdRecords.set(record.id, record);
       }
       for (const { id, change } of writes.updates) {
         // A hold's post, void or expiry: the hold's record is the id's newest (no other transfer
@@ -275,6 +272,8 @@ export class IdIndex {
   private stageRecord(record: TransferRecord): void {
     this.stagedRecords.set(record.id, record);
     this.writes.records.push(record);
+    // A new hold (only a pending transfer's own record is staged as 'pending').
+    if (record.state === 'pending') this.#holdRecords.set(record.id, record);
   }
 
   /** Stages a final saga outcome: into this commit's saga run when its id is above every saga
