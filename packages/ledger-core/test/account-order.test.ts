@@ -30,9 +30,16 @@ describe('SortedIds', () => {
         ),
         (ids, pages) => {
           const sorted = new SortedIds();
-          for (const id of ids) sorted.add(id);
+          ids.forEach((id, ordinal) => sorted.add(id, ordinal));
           expect(sorted.size).toBe(ids.length);
           expect(sorted.all()).toEqual([...ids].sort(compareIds));
+          // Each id keeps its ordinal.
+          expect(
+            sorted
+              .cut()
+              .ordinals.flat()
+              .map((ordinal) => ids[ordinal]),
+          ).toEqual(sorted.all());
           for (const [after, limit] of pages)
             expect(sorted.page(after, limit)).toEqual(expectedPage(ids, after, limit));
         },
@@ -44,7 +51,7 @@ describe('SortedIds', () => {
   it('walks every id once when paged with each page last id as the next cursor', () => {
     const ids = Array.from({ length: 5_000 }, (_, index) => `acct-${(index * 7_919) % 5_000}`);
     const sorted = new SortedIds();
-    for (const id of ids) sorted.add(id);
+    ids.forEach((id, ordinal) => sorted.add(id, ordinal));
     const walked: string[] = [];
     let after: string | null = null;
     for (;;) {
@@ -58,14 +65,36 @@ describe('SortedIds', () => {
 
   it('refuses an id added twice', () => {
     const sorted = new SortedIds();
-    sorted.add('a');
-    expect(() => sorted.add('a')).toThrow(/added twice/);
+    sorted.add('a', 0);
+    expect(() => sorted.add('a', 1)).toThrow(/added twice/);
   });
 
   it('builds from ascending ids and refuses ids out of order', () => {
     const ids = Array.from({ length: 2_000 }, (_, index) => `id-${String(index).padStart(5, '0')}`);
-    expect(SortedIds.fromAscending(ids).page('id-00999', 2)).toEqual(['id-01000', 'id-01001']);
-    expect(() => SortedIds.fromAscending(['b', 'a'])).toThrow(/ascending/);
+    const ordinals = ids.map((_, index) => index);
+    expect(SortedIds.fromAscending(ids, ordinals).page('id-00999', 2)).toEqual([
+      'id-01000',
+      'id-01001',
+    ]);
+    expect(() => SortedIds.fromAscending(['b', 'a'], [0, 1])).toThrow(/ascending/);
+  });
+
+  it('keeps a cut as it was while ids are added anywhere, chunks splitting', () => {
+    // Ids added in a scattered order, before and after the cut: the later ones land in chunks
+    // the cut shares, at their start, middle and end, and split them.
+    const idOf = (index: number): string =>
+      `k-${String((index * 7_919) % 20_000).padStart(5, '0')}`;
+    const sorted = new SortedIds();
+    for (let ordinal = 0; ordinal < 10_000; ordinal += 1) sorted.add(idOf(ordinal), ordinal);
+    const before = sorted.all();
+    const cut = sorted.cut();
+    for (let ordinal = 10_000; ordinal < 20_000; ordinal += 1) sorted.add(idOf(ordinal), ordinal);
+    expect(cut.size).toBe(10_000);
+    expect(cut.ordinals.flat().map(idOf)).toEqual(before);
+    // The live index has every id, each with its ordinal, and a second cut sees them.
+    const all = Array.from({ length: 20_000 }, (_, ordinal) => idOf(ordinal)).sort(compareIds);
+    expect(sorted.all()).toEqual(all);
+    expect(sorted.cut().ordinals.flat().map(idOf)).toEqual(all);
   });
 });
 
@@ -76,7 +105,7 @@ describe('AccountOrder', () => {
       id: `a${(index * 37) % 300}`,
       currency: ['USD', 'EUR', 'JPY'][index % 3] as string,
     }));
-    for (const { id, currency } of accounts) order.add(id, currency);
+    accounts.forEach(({ id, currency }, ordinal) => order.add(id, currency, ordinal));
     const all = accounts.map((account) => account.id);
     const euros = accounts.filter((account) => account.currency === 'EUR').map(({ id }) => id);
     expect(order.page(null, 10, null)).toEqual(expectedPage(all, null, 10));

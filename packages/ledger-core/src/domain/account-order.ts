@@ -17,17 +17,32 @@ import { assert } from '../assert.js';
 /** Ids per chunk before it splits in two. */
 const chunkSizeMax = 1_024;
 
-/** Ascending ids in chunks. */
+/** What SortedIds.cut gives: the ordinals of its ids, in id order, as they were at the cut. */
+export interface SortedIdsCut {
+  readonly size: number;
+  /** Chunks shared with the live index, which copies a chunk before it changes it. */
+  readonly ordinals: readonly (readonly number[])[];
+}
+
+/** Ascending ids in chunks, each with its account's ordinal (a snapshot stores the order as
+ * ordinals: looking a million ids up in the accounts' map to find them took the shard some
+ * 400 ms per snapshot). */
 export class SortedIds {
   private readonly chunks: string[][] = [];
+  /** The ordinal of each id of `chunks`, at the same place. */
+  private readonly ordinalChunks: number[][] = [];
+  /** Whether each chunk is this index's own; false while a cut taken since shares it. */
+  private readonly owned: boolean[] = [];
   private total = 0;
 
   get size(): number {
     return this.total;
   }
 
-  /** Ids known to be ascending and new (a snapshot's order): appended at the end. */
-  static fromAscending(ids: readonly string[]): SortedIds {
+  /** Ids known to be ascending and new (a snapshot's order), with their ordinals: appended at
+   * the end. */
+  static fromAscending(ids: readonly string[], ordinals: readonly number[]): SortedIds {
+    assert(ids.length === ordinals.length, 'an ordinal per id');
     const sorted = new SortedIds();
     for (let start = 0; start < ids.length; start += chunkSizeMax / 2) {
       const chunk = ids.slice(start, start + chunkSizeMax / 2);
@@ -37,6 +52,8 @@ export class SortedIds {
       if (last !== undefined)
         assert((last[last.length - 1] as string) < (chunk[0] as string), 'chunks ascending');
       sorted.chunks.push(chunk);
+      sorted.ordinalChunks.push(ordinals.slice(start, start + chunkSizeMax / 2));
+      sorted.owned.push(true);
       sorted.total += chunk.length;
     }
     return sorted;
@@ -54,21 +71,39 @@ export class SortedIds {
     return low;
   }
 
-  /** Adds an id that is not here yet. */
-  add(id: string): void {
+  /** Adds an id that is not here yet, with its account's ordinal. */
+  add(id: string, ordinal: number): void {
     if (this.chunks.length === 0) {
       this.chunks.push([id]);
+      this.ordinalChunks.push([ordinal]);
+      this.owned.push(true);
       this.total = 1;
       return;
     }
     const at = this.chunkOf(id);
+    if (this.owned[at] !== true) {
+      // A cut shares this chunk: it keeps the chunk as it was.
+      this.chunks[at] = (this.chunks[at] as string[]).slice();
+      this.ordinalChunks[at] = (this.ordinalChunks[at] as number[]).slice();
+      this.owned[at] = true;
+    }
     const chunk = this.chunks[at] as string[];
+    const ordinals = this.ordinalChunks[at] as number[];
     const position = firstAbove(chunk, id);
     assert(position === 0 || chunk[position - 1] !== id, 'an id added twice');
-    if (position === chunk.length) chunk.push(id);
-    else chunk.splice(position, 0, id);
+    if (position === chunk.length) {
+      chunk.push(id);
+      ordinals.push(ordinal);
+    } else {
+      chunk.splice(position, 0, id);
+      ordinals.splice(position, 0, ordinal);
+    }
     this.total += 1;
-    if (chunk.length > chunkSizeMax) this.chunks.splice(at + 1, 0, chunk.splice(chunkSizeMax / 2));
+    if (chunk.length > chunkSizeMax) {
+      this.chunks.splice(at + 1, 0, chunk.splice(chunkSizeMax / 2));
+      this.ordinalChunks.splice(at + 1, 0, ordinals.splice(chunkSizeMax / 2));
+      this.owned.splice(at + 1, 0, true);
+    }
   }
 
   /** Up to `limit` ids above `after` (null: from the first), ascending. */
@@ -89,13 +124,19 @@ export class SortedIds {
     return found;
   }
 
-  /** Every id, ascending. (A loop: Array.prototype.flat took 23 ms for 100,000 ids here, inside
-   * a snapshot's pause; this about 3.) */
+  /** Every id, ascending. (A loop: Array.prototype.flat took 23 ms for 100,000 ids here.) */
   all(): string[] {
     const ids = new Array<string>(this.total);
     let at = 0;
     for (const chunk of this.chunks) for (const id of chunk) ids[at++] = id;
     return ids;
+  }
+
+  /** The ordinals in id order as they are now, without copying them (a snapshot's pause): the
+   * chunks are shared with the cut, and each is copied before its next change. */
+  cut(): SortedIdsCut {
+    this.owned.fill(false);
+    return { size: this.total, ordinals: this.ordinalChunks.slice() };
   }
 }
 
@@ -120,13 +161,13 @@ export function compareIds(left: string, right: string): number {
 export class AccountOrder {
   readonly byCurrency = new Map<string, SortedIds>();
 
-  add(id: string, currency: string): void {
+  add(id: string, currency: string, ordinal: number): void {
     let ids = this.byCurrency.get(currency);
     if (ids === undefined) {
       ids = new SortedIds();
       this.byCurrency.set(currency, ids);
     }
-    ids.add(id);
+    ids.add(id, ordinal);
   }
 
   /** Up to `limit` account ids above `after` (null: from the first), ascending; only those in

@@ -86,7 +86,7 @@ export function evolve(state: LedgerState, event: LedgerEvent): LedgerState {
         ),
       );
       totalsFor(state, event.account.currency);
-      state.accountOrder.add(event.account.id, event.account.currency);
+      state.accountOrder.add(event.account.id, event.account.currency, ordinal);
       break;
     }
     case 'AccountFrozen':

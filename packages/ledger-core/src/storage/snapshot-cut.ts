@@ -1,7 +1,8 @@
 // A snapshot taken without stopping the shard for long. Writes pause only while the state is cut:
 // references to its accounts (their objects never change: a status change replaces one), copies
-// of the counter rows (typed arrays, one memcpy each) and of the few wide counters, and the lists
-// of holds, reservations and totals. The body is then encoded from the cut a slice at a time,
+// of the counter rows (typed arrays, one memcpy each) and of the few wide counters, the lists
+// of holds, reservations and totals, and the account order's chunks of ordinals (shared, each
+// copied by the live order before it changes: SortedIds.cut). The body is then encoded from the cut a slice at a time,
 // each slice its own msgpack value, with a turn of the event loop between slices, so the shard
 // goes on committing meanwhile. Copying and encoding a million accounts in the pause took
 // seconds; cutting them takes tens of ms.
@@ -20,6 +21,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { assert } from '../assert.js';
 import { COUNTER_ROW_SHIFT, counterData } from '../domain/balance.js';
+import type { SortedIdsCut } from '../domain/account-order.js';
 import type { AccountState, LedgerState } from '../domain/state.js';
 import type { AccountPayload, SnapshotPayload } from './snapshot-store.js';
 import {
@@ -55,8 +57,8 @@ export interface StateCut {
   readonly rows: readonly Float64Array[];
   /** The counters of accounts beyond 2^53 (copies), by ordinal. */
   readonly wide: ReadonlyMap<number, readonly bigint[]>;
-  /** Per currency, its account ids in id order, as they were. */
-  readonly order: readonly [string, readonly string[]][];
+  /** Per currency, its accounts' ordinals in id order, as they were. */
+  readonly order: readonly [string, SortedIdsCut][];
   /** The shard's id filters (their live words, read when the body is encoded: snapshot-ids.ts),
    * or null to keep none. */
   readonly ids: SnapshotIds | null;
@@ -85,8 +87,8 @@ export function cutState(state: LedgerState, ids: SnapshotIds | null = null): St
       { accounts: counterData(entry.accounts), saga: counterData(entry.saga) },
     ]);
   }
-  const order: [string, string[]][] = [];
-  for (const [currency, ids] of state.accountOrder.byCurrency) order.push([currency, ids.all()]);
+  const order: [string, SortedIdsCut][] = [];
+  for (const [currency, ids] of state.accountOrder.byCurrency) order.push([currency, ids.cut()]);
   return {
     head: {
       lastSequence: state.lastSequence,
@@ -127,13 +129,8 @@ class BodyWriter {
   }
 }
 
-/** Encodes the body of `cut`, a slice per `pause()` (a turn of the event loop). `ordinalOf`
- * gives an account's ordinal by id: ordinals never change, so the live state may answer. */
-export async function encodeCut(
-  cut: StateCut,
-  ordinalOf: (id: string) => number,
-  pause: () => Promise<void>,
-): Promise<EncodedBody> {
+/** Encodes the body of `cut`, a slice per `pause()` (a turn of the event loop). */
+export async function encodeCut(cut: StateCut, pause: () => Promise<void>): Promise<EncodedBody> {
   const writer = new BodyWriter();
   writer.add({ ...cut.head, accounts: cut.accounts.length, ordered: true, columns: true });
   for (let start = 0; start < cut.accounts.length; start += accountsPerColumnSlice) {
@@ -142,14 +139,21 @@ export async function encodeCut(
     writer.add(accountColumns(cut.accounts.slice(start, end), start, cut.rows, cut.wide));
   }
   for (const [currency, ids] of cut.order) {
-    for (let start = 0; start < ids.length; start += orderedPerSlice) {
-      await pause();
-      const end = Math.min(ids.length, start + orderedPerSlice);
-      const ordinals = new Uint32Array(end - start);
-      for (let index = start; index < end; index += 1)
-        ordinals[index - start] = ordinalOf(ids[index] as string);
-      writer.add([currency, bytesOf(ordinals)]);
+    let left = ids.size;
+    let slice = new Uint32Array(Math.min(left, orderedPerSlice));
+    let filled = 0;
+    for (const chunk of ids.ordinals) {
+      for (const ordinal of chunk) {
+        slice[filled++] = ordinal;
+        if (filled < slice.length) continue;
+        await pause();
+        writer.add([currency, bytesOf(slice)]);
+        left -= filled;
+        slice = new Uint32Array(Math.min(left, orderedPerSlice));
+        filled = 0;
+      }
     }
+    assert(left === 0 && filled === 0, 'the order slices hold every ordinal of the cut');
   }
   if (cut.ids !== null)
     for (const value of snapshotIdValues(cut.ids)) {

@@ -63,9 +63,8 @@ export interface SnapshotPayload {
   readonly reservations: ReservationState[];
   readonly totals: [string, { readonly accounts: CounterData; readonly saga: CounterData }][];
   /** Per currency, its accounts in id order (AccountOrder), so a restore does not sort: their
-   * ids as captured (a copy of references, during the pause), their ordinals as stored (encode
-   * looks them up, after the pause). Absent in snapshots taken before account listing: the
-   * restore sorts then. */
+   * ids in captureState's copy, their ordinals in a file (older files hold ids). Absent in
+   * snapshots taken before account listing: the restore sorts then. */
   readonly accountOrder?: [string, string[] | number[]][];
   /** The shard's id filters at the cut; absent in snapshots taken before snapshots kept them. */
   readonly ids?: SnapshotIds;
@@ -196,25 +195,43 @@ function restoreAccountOrder(payload: SnapshotPayload): AccountOrder {
   const order = new AccountOrder();
   const accounts = payload.accounts;
   if (payload.accountOrder === undefined) {
-    const byCurrency = new Map<string, string[]>();
+    const byCurrency = new Map<string, AccountPayload[]>();
     for (const account of accounts) {
-      const ids = byCurrency.get(account.currency) ?? [];
-      if (ids.length === 0) byCurrency.set(account.currency, ids);
-      ids.push(account.id);
+      const listed = byCurrency.get(account.currency) ?? [];
+      if (listed.length === 0) byCurrency.set(account.currency, listed);
+      listed.push(account);
     }
-    for (const [currency, ids] of byCurrency)
-      order.byCurrency.set(currency, SortedIds.fromAscending(ids.sort(compareIds)));
+    for (const [currency, listed] of byCurrency) {
+      listed.sort((left, right) => compareIds(left.id, right.id));
+      order.byCurrency.set(
+        currency,
+        SortedIds.fromAscending(
+          listed.map((account) => account.id),
+          listed.map((account) => account.ordinal),
+        ),
+      );
+    }
     return order;
   }
+  // Older snapshots list ids rather than ordinals.
+  let ordinalOfId: Map<string, number> | null = null;
   let count = 0;
   for (const [currency, entries] of payload.accountOrder) {
-    const ids = (entries as (string | number)[]).map((entry) => {
-      if (typeof entry === 'string') return entry;
-      const account = accounts[entry];
+    const ids: string[] = [];
+    const ordinals: number[] = [];
+    for (const entry of entries as (string | number)[]) {
+      let ordinal: number | undefined;
+      if (typeof entry === 'number') ordinal = entry;
+      else {
+        ordinalOfId ??= new Map(accounts.map((account) => [account.id, account.ordinal]));
+        ordinal = ordinalOfId.get(entry);
+      }
+      const account = ordinal === undefined ? undefined : accounts[ordinal];
       assert(account !== undefined && account.currency === currency, 'ordered account exists');
-      return account.id;
-    });
-    order.byCurrency.set(currency, SortedIds.fromAscending(ids));
+      ids.push(account.id);
+      ordinals.push(account.ordinal);
+    }
+    order.byCurrency.set(currency, SortedIds.fromAscending(ids, ordinals));
     count += ids.length;
   }
   assert(count === accounts.length, 'the account order holds every account');
@@ -265,10 +282,9 @@ export class SnapshotStore {
     header.writeDoubleLE(body.bytes, 16);
     body.digest.copy(header, 24);
     header.set(logDigest, 56);
-    const bytes = Buffer.concat([header, ...body.slices]);
     const path = join(this.dir, fileName(sequence));
-    await writeFileAtomic(path, bytes);
-    return { sequence, path, sizeBytes: bytes.length };
+    await writeFileAtomic(path, [header, ...body.slices]);
+    return { sequence, path, sizeBytes: header.length + body.bytes };
   }
 
   /** Parses and checks one file; null when torn, truncated, corrupted, or bound to a log record

@@ -68,13 +68,7 @@ export class SnapshotTaker {
     this.lastAtMs = Date.now();
     const { store, log, env, stop } = this.options;
     const running = (async (): Promise<SnapshotInfo> => {
-      // Ordinals never change: the live state answers for the cut's accounts.
-      const ordinalOf = (id: string): number => {
-        const account = state.accounts.get(id);
-        assert(account !== undefined, 'an account of the cut is in the state');
-        return account.ordinal;
-      };
-      const body = await encodeCut(cut, ordinalOf, () => new Promise(setImmediate));
+      const body = await encodeCut(cut, () => new Promise(setImmediate));
       // Never write a snapshot ahead of the durable log.
       await durable;
       await stop.race(env.flushed);
