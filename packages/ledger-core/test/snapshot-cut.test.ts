@@ -11,6 +11,8 @@ import { initialState, type LedgerState } from '../src/domain/state.js';
 import type { LedgerEvent, TransferSpec } from '../src/domain/types.js';
 import { cutState, decodeBody, encodeCut, snapshotPackr } from '../src/storage/snapshot-cut.js';
 import { captureState, restoreState } from '../src/storage/snapshot-store.js';
+import { stateOfCut } from '../src/storage/cut-state.js';
+import { auditState, diffStates } from '../src/domain/audit.js';
 import { accountView } from '../src/storage/account-view.js';
 
 const accounts = 10_000;
@@ -36,7 +38,7 @@ type Unstamped = {
 
 /** Applies events with rising timestamps. */
 function applier(state: LedgerState): (event: Unstamped) => void {
-  let now = 1_000n;
+  let now = state.lastTimestamp + 1_000n;
   return (event) => {
     now += 1n;
     evolve(state, { ...event, timestamp: now } as LedgerEvent);
@@ -63,44 +65,83 @@ function viewOf(state: LedgerState): unknown {
   };
 }
 
-describe('a snapshot cut, encoded while the state changes', () => {
-  it('describes the state as it was at the cut', async () => {
-    const state = initialState();
-    const apply = applier(state);
-    // Created in reverse id order, so that ordinal order and id order differ.
-    for (let index = accounts - 1; index >= 0; index -= 1) createAccounts(apply, index, index + 1);
-    for (let index = 0; index < accounts; index += 1)
-      apply({
-        type: 'TransferCreated',
-        transfer: transfer(`t-${index}`, index, (index * 7 + 1) % accounts, BigInt(1 + index)),
-      });
-    // One account already beyond 2^53 at the cut.
-    apply({ type: 'TransferCreated', transfer: transfer('big', 3, 4, 2n ** 60n) });
+/** A state of `accounts` accounts with postings, one account beyond 2^53 and a hold. */
+function populated(): { state: LedgerState; apply: ReturnType<typeof applier> } {
+  const state = initialState();
+  const apply = applier(state);
+  // Created in reverse id order, so that ordinal order and id order differ.
+  for (let index = accounts - 1; index >= 0; index -= 1) createAccounts(apply, index, index + 1);
+  for (let index = 0; index < accounts; index += 1)
     apply({
       type: 'TransferCreated',
-      transfer: { ...transfer('hold', 5, 6, 77n), pending: true, timeoutMs: 0 },
+      transfer: transfer(`t-${index}`, index, (index * 7 + 1) % accounts, BigInt(1 + index)),
     });
+  // One account already beyond 2^53 at the cut.
+  apply({ type: 'TransferCreated', transfer: transfer('big', 3, 4, 2n ** 60n) });
+  apply({
+    type: 'TransferCreated',
+    transfer: { ...transfer('hold', 5, 6, 77n), pending: true, timeoutMs: 0 },
+  });
+  return { state, apply };
+}
+
+/** What the shard does between two slices of a cut's encoding or copy: postings on many
+ * accounts, one more account made wide, one frozen (the first time), new accounts (at the end
+ * of the id order, and in its middle). */
+function changeMeanwhile(apply: ReturnType<typeof applier>, pauses: number): void {
+  for (let index = 0; index < accounts; index += 97)
+    apply({ type: 'TransferCreated', transfer: transfer(`m-${pauses}-${index}`, index, 3, 5n) });
+  apply({ type: 'TransferCreated', transfer: transfer(`w-${pauses}`, 8, 9, 2n ** 62n) });
+  if (pauses === 1) apply({ type: 'AccountFrozen', accountId: id(10) });
+  createAccounts(apply, accounts + pauses * 2, accounts + pauses * 2 + 2);
+  apply({
+    type: 'AccountCreated',
+    account: {
+      id: `${id((pauses * 997) % accounts)}-b`,
+      currency: 'USD',
+      scale: 2,
+      flags: 0,
+      metadata: null,
+    },
+  });
+}
+
+describe('a snapshot cut, encoded while the state changes', () => {
+  it('describes the state as it was at the cut', async () => {
+    const { state, apply } = populated();
     const expected = viewOf(restoreState(captureState(state)));
 
     const cut = cutState(state);
     let pauses = 0;
     const body = await encodeCut(cut, async () => {
       pauses += 1;
-      // The shard goes on between slices.
-      for (let index = 0; index < accounts; index += 97)
-        apply({
-          type: 'TransferCreated',
-          transfer: transfer(`m-${pauses}-${index}`, index, 3, 5n),
-        });
-      apply({ type: 'TransferCreated', transfer: transfer(`w-${pauses}`, 8, 9, 2n ** 62n) });
-      if (pauses === 1) apply({ type: 'AccountFrozen', accountId: id(10) });
-      createAccounts(apply, accounts + pauses * 2, accounts + pauses * 2 + 2);
+      changeMeanwhile(apply, pauses);
     });
     expect(pauses).toBeGreaterThan(2);
     const restored = restoreState(decodeBody(Buffer.concat(body.slices)));
     expect(viewOf(restored)).toEqual(expected);
     // And the state did change meanwhile: the comparison could have failed.
     expect(viewOf(restoreState(captureState(state)))).not.toEqual(expected);
+  });
+
+  it("is copied into a state of its own (verify's live copy) as it was at the cut", async () => {
+    const { state, apply } = populated();
+    const atCut = restoreState(captureState(state));
+    const cut = cutState(state);
+    let pauses = 0;
+    const copy = await stateOfCut(cut, async () => {
+      pauses += 1;
+      changeMeanwhile(apply, pauses);
+    });
+    expect(pauses).toBeGreaterThan(1);
+    expect(viewOf(copy)).toEqual(viewOf(atCut));
+    expect(diffStates(copy, atCut)).toEqual([]);
+    expect(auditState(copy)).toEqual([]);
+    // The copy is its own: the shard's later changes do not reach it, nor its changes the shard.
+    const shardBefore = viewOf(restoreState(captureState(state)));
+    changeMeanwhile(applier(copy), 9);
+    expect(viewOf(restoreState(captureState(state)))).toEqual(shardBefore);
+    expect(diffStates(copy, atCut)).not.toEqual([]);
   });
 
   it('keeps every field of every account by column, and still reads account records', async () => {
@@ -140,12 +181,7 @@ describe('a snapshot cut, encoded while the state changes', () => {
       snapshotPackr.pack({ ...head, accounts: records.length, ordered: true }),
       snapshotPackr.pack(records.slice(0, 5_000)),
       snapshotPackr.pack(records.slice(5_000)),
-      ...(accountOrder ?? []).map(([currency, ids]) =>
-        snapshotPackr.pack([
-          currency,
-          (ids as string[]).map((accountId) => state.accounts.get(accountId)?.ordinal),
-        ]),
-      ),
+      ...(accountOrder ?? []).map((order) => snapshotPackr.pack(order)),
     ]);
     expect(viewOf(restoreState(decodeBody(older)))).toEqual(expected);
   });

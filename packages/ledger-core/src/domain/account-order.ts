@@ -17,10 +17,11 @@ import { assert } from '../assert.js';
 /** Ids per chunk before it splits in two. */
 const chunkSizeMax = 1_024;
 
-/** What SortedIds.cut gives: the ordinals of its ids, in id order, as they were at the cut. */
+/** What SortedIds.cut gives: its ids, in order, with their ordinals, as they were at the cut. */
 export interface SortedIdsCut {
   readonly size: number;
   /** Chunks shared with the live index, which copies a chunk before it changes it. */
+  readonly ids: readonly (readonly string[])[];
   readonly ordinals: readonly (readonly number[])[];
 }
 
@@ -56,6 +57,20 @@ export class SortedIds {
       sorted.owned.push(true);
       sorted.total += chunk.length;
     }
+    return sorted;
+  }
+
+  /** The index a cut describes, sharing its chunks (each copied before it changes here). */
+  static fromCut(cut: SortedIdsCut): SortedIds {
+    assert(cut.ids.length === cut.ordinals.length, 'an ordinal chunk per id chunk');
+    const sorted = new SortedIds();
+    cut.ids.forEach((chunk, at) => {
+      sorted.chunks.push(chunk as string[]);
+      sorted.ordinalChunks.push(cut.ordinals[at] as number[]);
+      sorted.owned.push(false);
+      sorted.total += chunk.length;
+    });
+    assert(sorted.total === cut.size, 'a cut holds its size of ids');
     return sorted;
   }
 
@@ -132,11 +147,19 @@ export class SortedIds {
     return ids;
   }
 
+  /** The ordinals of every id, in id order. */
+  ordinals(): number[] {
+    const ordinals = new Array<number>(this.total);
+    let at = 0;
+    for (const chunk of this.ordinalChunks) for (const ordinal of chunk) ordinals[at++] = ordinal;
+    return ordinals;
+  }
+
   /** The ordinals in id order as they are now, without copying them (a snapshot's pause): the
    * chunks are shared with the cut, and each is copied before its next change. */
   cut(): SortedIdsCut {
     this.owned.fill(false);
-    return { size: this.total, ordinals: this.ordinalChunks.slice() };
+    return { size: this.total, ids: this.chunks.slice(), ordinals: this.ordinalChunks.slice() };
   }
 }
 

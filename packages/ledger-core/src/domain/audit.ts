@@ -43,18 +43,43 @@ export function checkBalanceTotals(state: LedgerState): Violation[] {
   return violations;
 }
 
+/** A check that walks every account, a step at a time: it yields after every accountsPerStep
+ * accounts (verify() gives the thread to writes there) and returns its violations. */
+export type AuditSteps = Generator<void, Violation[], void>;
+
+/** Accounts checked between two yields of AuditSteps. */
+const accountsPerStep = 4_096;
+
+/** Runs `steps` to the end at once. */
+function allSteps(steps: AuditSteps): Violation[] {
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+  }
+}
+
 /** Every invariant, recomputed from the accounts, holds and reservations: O(state). */
 export function auditState(state: LedgerState): Violation[] {
+  return allSteps(auditStateSteps(state));
+}
+
+/** auditState, a step at a time. */
+export function* auditStateSteps(state: LedgerState): AuditSteps {
   const violations = checkBalanceTotals(state);
-  const sums = auditAccounts(state, violations);
+  const sums = yield* auditAccounts(state, violations);
   auditTotals(state, sums, violations);
   return violations;
 }
 
 /** Checks each account's counters and flags; returns the sum of the counters per currency. */
-function auditAccounts(state: LedgerState, violations: Violation[]): Map<string, Counters> {
+function* auditAccounts(
+  state: LedgerState,
+  violations: Violation[],
+): Generator<void, Map<string, Counters>, void> {
   const sums = new Map<string, Counters>();
+  let checked = 0;
   for (const account of state.accounts.values()) {
+    if (++checked % accountsPerStep === 0) yield;
     let sum = sums.get(account.currency);
     if (sum === undefined) sums.set(account.currency, (sum = newCounters()));
     // The plain-transfer kernel reads counters by ordinal from counterRows, not through the
@@ -176,7 +201,13 @@ function diffAccountOrders(live: LedgerState, replayed: LedgerState): Violation[
 
 /** Counter-by-counter comparison of two states (replay against live). */
 export function diffStates(live: LedgerState, replayed: LedgerState): Violation[] {
+  return allSteps(diffStatesSteps(live, replayed));
+}
+
+/** diffStates, a step at a time. */
+export function* diffStatesSteps(live: LedgerState, replayed: LedgerState): AuditSteps {
   const violations: Violation[] = [];
+  let compared = 0;
   if (live.lastSequence !== replayed.lastSequence) {
     violations.push({
       rule: 'replay_sequence',
@@ -190,6 +221,7 @@ export function diffStates(live: LedgerState, replayed: LedgerState): Violation[
     });
   }
   for (const [id, account] of live.accounts) {
+    if (++compared % accountsPerStep === 0) yield;
     const other = replayed.accounts.get(id);
     if (other === undefined) {
       violations.push({ rule: 'replay_accounts', detail: `${id} missing after replay` });

@@ -1,8 +1,13 @@
-// verify(): replays the whole log into a fresh state and compares it with the live one, audits
-// both, and checks that every id the log created is found in the id index and known to the
+// verify(): replays the whole log into a fresh state and compares it with a copy of the live one
+// (cut-state.ts), audits both, and checks that every id the log created is found in the id index and known to the
 // shard's filter of known ids.
 
-import { auditState, diffStates } from '../domain/audit.js';
+import {
+  auditStateSteps,
+  diffStatesSteps,
+  type AuditSteps,
+  type Violation,
+} from '../domain/audit.js';
 import { evolve } from '../domain/evolve.js';
 import { initialState, type LedgerState } from '../domain/state.js';
 import { findInPlainRun, idsOfPlainRun } from './plain-run.js';
@@ -13,7 +18,8 @@ import type { IdIndex } from './id-index.js';
 import { IndexAudit } from './index-audit.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import { runAtOrBelow } from './plain-lane.js';
-import { captureState, restoreState } from './snapshot-store.js';
+import { stateOfCut } from './cut-state.js';
+import { cutState } from './snapshot-cut.js';
 
 /** The longest verify() replays without giving the worker's thread to queued writes. */
 const verifySliceMs = 20;
@@ -58,28 +64,40 @@ function auditLookup(shard: VerifiedShard): (id: string) => boolean {
   };
 }
 
+/** Runs `steps` to the end, with `pause` between two steps. */
+async function allSteps(steps: AuditSteps, pause: () => Promise<void>): Promise<Violation[]> {
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+    await pause();
+  }
+}
+
 const plainMissesMax = 8;
 const plainRetryEvery = 256;
 
 /** Verifies the shard; writes go on while the log is replayed (it yields the thread every
  * verifySliceMs), so the live state is copied first, at one sequence number. */
 export async function verifyShard(shard: VerifiedShard): Promise<VerifyReport> {
-  const live = restoreState(captureState(shard.state));
+  // Writes wait while this runs: it gives them the thread at least every verifySliceMs.
+  let sliceStartedMs = performance.now();
+  const pause = async (): Promise<void> => {
+    if (performance.now() - sliceStartedMs < verifySliceMs) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    sliceStartedMs = performance.now();
+  };
+  // The live state at one sequence number: cut (the only stop of writes), then copied.
+  const live = await stateOfCut(cutState(shard.state), pause);
   const replayed = initialState();
   const index = new IndexAudit(auditLookup(shard), (id) => !shard.index.transferIds.isNew(id));
   let replayedCount = 0;
-  let sliceStartedMs = performance.now();
   try {
     for (const { sequence, event } of shard.log.events(0)) {
       if (replayed.lastSequence >= live.lastSequence) break;
       index.check(sequence, event, replayed);
       evolve(replayed, event);
       replayedCount += 1;
-      // Writes wait while this runs: give them the thread at least every verifySliceMs.
-      if (replayedCount % 1024 === 0 && performance.now() - sliceStartedMs >= verifySliceMs) {
-        await new Promise((resolve) => setImmediate(resolve));
-        sliceStartedMs = performance.now();
-      }
+      if (replayedCount % 1024 === 0) await pause();
     }
   } catch (error) {
     // A damaged record or index page ends the replay: reported as a violation, like every
@@ -96,9 +114,9 @@ export async function verifyShard(shard: VerifiedShard): Promise<VerifyReport> {
     return { ok: false, violations, eventsReplayed: replayedCount };
   }
   const violations = [
-    ...diffStates(live, replayed),
-    ...auditState(replayed),
-    ...auditState(live),
+    ...(await allSteps(diffStatesSteps(live, replayed), pause)),
+    ...(await allSteps(auditStateSteps(replayed), pause)),
+    ...(await allSteps(auditStateSteps(live), pause)),
     ...index.result(),
   ];
   return { ok: violations.length === 0, violations, eventsReplayed: replayedCount };

@@ -63,7 +63,7 @@ export interface SnapshotPayload {
   readonly reservations: ReservationState[];
   readonly totals: [string, { readonly accounts: CounterData; readonly saga: CounterData }][];
   /** Per currency, its accounts in id order (AccountOrder), so a restore does not sort: their
-   * ids in captureState's copy, their ordinals in a file (older files hold ids). Absent in
+   * ordinals (older files hold their ids). Absent in
    * snapshots taken before account listing: the restore sorts then. */
   readonly accountOrder?: [string, string[] | number[]][];
   /** The shard's id filters at the cut; absent in snapshots taken before snapshots kept them. */
@@ -117,9 +117,9 @@ export function captureState(state: LedgerState): SnapshotPayload {
       { accounts: counterData(entry.accounts), saga: counterData(entry.saga) },
     ]);
   }
-  const accountOrder: [string, string[]][] = [];
+  const accountOrder: [string, number[]][] = [];
   for (const [currency, ids] of state.accountOrder.byCurrency)
-    accountOrder.push([currency, ids.all()]);
+    accountOrder.push([currency, ids.ordinals()]);
   return {
     lastSequence: state.lastSequence,
     lastTimestamp: state.lastTimestamp,
