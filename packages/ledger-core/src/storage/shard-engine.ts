@@ -328,7 +328,7 @@ export class ShardEngine extends ShardReads implements ShardEngineApi {
   async verify(): Promise<VerifyReport> {
     await this.settled();
     const { dir, db, log, state, index } = this;
-    return verifyShard({ dir, db, log, state, index });
+    return verifyShard({ dir, db, log, state, index, logged: () => this.durable });
   }
 
   async snapshot(): Promise<SnapshotInfo> {

@@ -31,6 +31,8 @@ export interface VerifiedShard {
   readonly log: EventLog;
   readonly state: LedgerState;
   readonly index: IdIndex;
+  /** Resolves once every batch applied so far is in the log (committed). */
+  readonly logged: () => Promise<void>;
 }
 
 /** Whether verify's index audit finds an id: through the decider's own lookup
@@ -86,8 +88,13 @@ export async function verifyShard(shard: VerifiedShard): Promise<VerifyReport> {
     await new Promise((resolve) => setImmediate(resolve));
     sliceStartedMs = performance.now();
   };
-  // The live state at one sequence number: cut (the only stop of writes), then copied.
-  const live = await stateOfCut(cutState(shard.state), pause);
+  // The live state at one sequence number: cut (the only stop of writes), then copied. The cut
+  // may hold a batch whose commit is still in flight: the log is read once that has landed, or
+  // the replay would stop short of the cut and report the difference.
+  const cut = cutState(shard.state);
+  const logged = shard.logged();
+  const live = await stateOfCut(cut, pause);
+  await logged;
   const replayed = initialState();
   const index = new IndexAudit(auditLookup(shard), (id) => !shard.index.transferIds.isNew(id));
   let replayedCount = 0;
