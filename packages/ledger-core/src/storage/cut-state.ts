@@ -20,7 +20,7 @@ const accountsPerStep = 4_096;
 /** The state `cut` describes, built from it (its rows become the copy's: the cut is spent). */
 export async function stateOfCut(cut: StateCut, pause: () => Promise<void>): Promise<LedgerState> {
   const counterRows = new CounterRows();
-  counterRows.chunks.push(...cut.rows);
+  for (const row of cut.rows) counterRows.chunks.push(row);
   const accounts = new Map<string, AccountState>();
   for (let ordinal = 0; ordinal < cut.accounts.length; ordinal += 1) {
     if (ordinal > 0 && ordinal % accountsPerStep === 0) await pause();

@@ -1,6 +1,6 @@
 // verify(): replays the whole log into a fresh state and compares it with a copy of the live one
-// (cut-state.ts), audits both, and checks that every id the log created is found in the id index and known to the
-// shard's filter of known ids.
+// (cut-state.ts), audits both, and checks that every id the log created is found in the id index
+// and known to the shard's filter of known ids.
 
 import {
   auditStateSteps,
@@ -78,8 +78,9 @@ async function allSteps(steps: AuditSteps, pause: () => Promise<void>): Promise<
 const plainMissesMax = 8;
 const plainRetryEvery = 256;
 
-/** Verifies the shard; writes go on while the log is replayed (it yields the thread every
- * verifySliceMs), so the live state is copied first, at one sequence number. */
+/** Verifies the shard. Writes go on meanwhile: the live state is cut at one sequence number,
+ * and every later step (the copy, the replay, the comparison and the audits) gives the thread
+ * to them at least every verifySliceMs. */
 export async function verifyShard(shard: VerifiedShard): Promise<VerifyReport> {
   // Writes wait while this runs: it gives them the thread at least every verifySliceMs.
   let sliceStartedMs = performance.now();

@@ -1,10 +1,10 @@
 // A snapshot taken without stopping the shard for long. Writes pause only while the state is cut:
 // references to its accounts (their objects never change: a status change replaces one), copies
 // of the counter rows (typed arrays, one memcpy each) and of the few wide counters, the lists
-// of holds, reservations and totals, and the account order's chunks of ordinals (shared, each
-// copied by the live order before it changes: SortedIds.cut). The body is then encoded from the cut a slice at a time,
-// each slice its own msgpack value, with a turn of the event loop between slices, so the shard
-// goes on committing meanwhile. Copying and encoding a million accounts in the pause took
+// of holds, reservations and totals, and the account order's chunks (shared, each copied by the
+// live order before it changes: SortedIds.cut). The body is then encoded from the cut a slice at
+// a time, each slice its own msgpack value, with a turn of the event loop between slices, so the
+// shard goes on committing meanwhile. Copying and encoding a million accounts in the pause took
 // seconds; cutting them takes tens of ms.
 //
 // Body of format 3, a sequence of msgpack values:

@@ -63,8 +63,8 @@ export interface SnapshotPayload {
   readonly reservations: ReservationState[];
   readonly totals: [string, { readonly accounts: CounterData; readonly saga: CounterData }][];
   /** Per currency, its accounts in id order (AccountOrder), so a restore does not sort: their
-   * ordinals (older files hold their ids). Absent in
-   * snapshots taken before account listing: the restore sorts then. */
+   * ordinals (older files hold their ids). Absent in snapshots taken before account listing:
+   * the restore sorts then. */
   readonly accountOrder?: [string, string[] | number[]][];
   /** The shard's id filters at the cut; absent in snapshots taken before snapshots kept them. */
   readonly ids?: SnapshotIds;
