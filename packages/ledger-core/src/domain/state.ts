@@ -5,6 +5,7 @@
 import { assert } from '../assert.js';
 import { limits } from '../limits.js';
 import { AccountOrder } from './account-order.js';
+import { AccountTable } from '../account-table.js';
 import { CounterRows, newCounters, type Counters } from './balance.js';
 import type { AccountSpec, Metadata, ReservationLeg } from './types.js';
 
@@ -67,7 +68,7 @@ export interface CurrencyTotals {
 }
 
 export interface LedgerState {
-  readonly accounts: Map<string, AccountState>;
+  readonly accounts: AccountTable;
   /** The accounts' ids in id order per currency (derived from `accounts`): account listing. */
   readonly accountOrder: AccountOrder;
   /** Every account's exact counters by ordinal: account.counters point at its row here. */
@@ -85,7 +86,7 @@ export interface LedgerState {
 
 export function initialState(): LedgerState {
   return {
-    accounts: new Map(),
+    accounts: new AccountTable(),
     accountOrder: new AccountOrder(),
     counterRows: new CounterRows(),
     pending: new Map(),

@@ -5,6 +5,7 @@
 
 import { assert } from '../assert.js';
 import { AccountOrder, SortedIds } from '../domain/account-order.js';
+import { AccountTable } from '../account-table.js';
 import {
   COUNTER_ROW_SHIFT,
   COUNTER_ROWS_PER_CHUNK,
@@ -21,7 +22,7 @@ const accountsPerStep = 4_096;
 export async function stateOfCut(cut: StateCut, pause: () => Promise<void>): Promise<LedgerState> {
   const counterRows = new CounterRows();
   for (const row of cut.rows) counterRows.chunks.push(row);
-  const accounts = new Map<string, AccountState>();
+  const accounts = new AccountTable();
   for (let ordinal = 0; ordinal < cut.accounts.length; ordinal += 1) {
     if (ordinal > 0 && ordinal % accountsPerStep === 0) await pause();
     const account = cut.accounts[ordinal] as AccountState;

@@ -30,6 +30,7 @@ import {
 } from '../domain/state.js';
 import { counterData, CounterRows, countersFromData, type CounterData } from '../domain/balance.js';
 import { AccountOrder, compareIds, SortedIds } from '../domain/account-order.js';
+import { AccountTable } from '../account-table.js';
 import { syncDir, syncFile, writeFileAtomic } from './durable-files.js';
 import { decodeBody, snapshotPackr as packr, type EncodedBody } from './snapshot-cut.js';
 import type { SnapshotIds } from './snapshot-ids.js';
@@ -133,7 +134,7 @@ export function captureState(state: LedgerState): SnapshotPayload {
 
 export function restoreState(payload: SnapshotPayload): LedgerState {
   const counterRows = new CounterRows();
-  const accounts = new Map<string, AccountState>();
+  const accounts = new AccountTable();
   for (const account of payload.accounts) {
     // Ordinals are creation order, and the payload lists accounts in that order.
     assert(account.ordinal === accounts.size, 'snapshot accounts in ordinal order');
