@@ -41,7 +41,6 @@ export class AccountTable {
   #mask = 1023;
   readonly #ids: string[] = [];
   readonly #accounts: AccountState[] = [];
-  readonly #hashes: number[] = [];
 
   get size(): number {
     return this.#ids.length;
@@ -79,7 +78,6 @@ export class AccountTable {
     }
     this.#ids.push(id);
     this.#accounts.push(account);
-    this.#hashes.push(hash);
     if (this.#ids.length * slotsPerEntryMin > this.#mask + 1) this.#grow();
     else this.#place(this.#ids.length, hash);
     return this;
@@ -94,12 +92,12 @@ export class AccountTable {
     slots[2 * slot + 1] = hash;
   }
 
-  /** Doubles the slots and places every entry again, from the hashes kept. */
+  /** Doubles the slots and places every entry again. */
   #grow(): void {
     const capacity = 2 * (this.#mask + 1);
     this.#slots = new Int32Array(2 * capacity);
     this.#mask = capacity - 1;
-    this.#hashes.forEach((hash, index) => this.#place(index + 1, hash));
+    this.#ids.forEach((id, index) => this.#place(index + 1, hashOf(id)));
   }
 
   /** The accounts, in creation order (live: accounts added meanwhile come too). */

@@ -141,18 +141,12 @@ export class SortedIds {
 
   /** Every id, ascending. (A loop: Array.prototype.flat took 23 ms for 100,000 ids here.) */
   all(): string[] {
-    const ids = new Array<string>(this.total);
-    let at = 0;
-    for (const chunk of this.chunks) for (const id of chunk) ids[at++] = id;
-    return ids;
+    return flatten(this.chunks, this.total);
   }
 
   /** The ordinals of every id, in id order. */
   ordinals(): number[] {
-    const ordinals = new Array<number>(this.total);
-    let at = 0;
-    for (const chunk of this.ordinalChunks) for (const ordinal of chunk) ordinals[at++] = ordinal;
-    return ordinals;
+    return flatten(this.ordinalChunks, this.total);
   }
 
   /** The ordinals in id order as they are now, without copying them (a snapshot's pause): the
@@ -161,6 +155,14 @@ export class SortedIds {
     this.owned.fill(false);
     return { size: this.total, ids: this.chunks.slice(), ordinals: this.ordinalChunks.slice() };
   }
+}
+
+/** The `total` values of `chunks`, in order, in one array. */
+function flatten<Value>(chunks: readonly (readonly Value[])[], total: number): Value[] {
+  const values = new Array<Value>(total);
+  let at = 0;
+  for (const chunk of chunks) for (const value of chunk) values[at++] = value;
+  return values;
 }
 
 /** The first position in the ascending `chunk` whose id is above `id`. */

@@ -6,14 +6,10 @@
 import { assert } from '../assert.js';
 import { AccountOrder, SortedIds } from '../domain/account-order.js';
 import { AccountTable } from '../account-table.js';
-import {
-  COUNTER_ROW_SHIFT,
-  COUNTER_ROWS_PER_CHUNK,
-  CounterRows,
-  countersFromData,
-} from '../domain/balance.js';
-import { ExpiryQueue, type AccountState, type LedgerState } from '../domain/state.js';
+import { COUNTER_ROW_SHIFT, COUNTER_ROWS_PER_CHUNK, CounterRows } from '../domain/balance.js';
+import type { AccountState, LedgerState } from '../domain/state.js';
 import type { StateCut } from './snapshot-cut.js';
+import { assembleState } from './snapshot-store.js';
 
 /** Accounts copied between two calls of `pause`. */
 const accountsPerStep = 4_096;
@@ -42,24 +38,5 @@ export async function stateOfCut(cut: StateCut, pause: () => Promise<void>): Pro
   const accountOrder = new AccountOrder();
   for (const [currency, ids] of cut.order)
     accountOrder.byCurrency.set(currency, SortedIds.fromCut(ids));
-  const { head } = cut;
-  const state: LedgerState = {
-    accounts,
-    accountOrder,
-    counterRows,
-    pending: new Map(head.pending.map((hold) => [hold.id, hold])),
-    reservations: new Map(head.reservations.map((open) => [open.sagaId, open])),
-    totals: new Map(
-      head.totals.map(([currency, entry]) => [
-        currency,
-        { accounts: countersFromData(entry.accounts), saga: countersFromData(entry.saga) },
-      ]),
-    ),
-    expiries: new ExpiryQueue(),
-    lastTimestamp: head.lastTimestamp,
-    lastSequence: head.lastSequence,
-  };
-  for (const hold of state.pending.values())
-    if (hold.expiresAt !== 0n) state.expiries.push({ expiresAt: hold.expiresAt, id: hold.id });
-  return state;
+  return assembleState({ accounts, accountOrder, counterRows }, cut.head);
 }

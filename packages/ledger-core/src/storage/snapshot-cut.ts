@@ -23,7 +23,7 @@ import { assert } from '../assert.js';
 import { COUNTER_ROW_SHIFT, counterData } from '../domain/balance.js';
 import type { SortedIdsCut } from '../domain/account-order.js';
 import type { AccountState, LedgerState } from '../domain/state.js';
-import type { AccountPayload, SnapshotPayload } from './snapshot-store.js';
+import type { AccountPayload, SnapshotPayload, StateHead } from './snapshot-store.js';
 import {
   decodeSnapshotIds,
   isSnapshotIdsHead,
@@ -51,7 +51,7 @@ const orderedPerSlice = 16_384;
 
 /** What the pause copies. */
 export interface StateCut {
-  readonly head: Omit<SnapshotPayload, 'accounts' | 'accountOrder' | 'ids'>;
+  readonly head: StateHead;
   readonly accounts: readonly AccountState[];
   /** The counter rows as they were (copies). */
   readonly rows: readonly Float64Array[];

@@ -144,23 +144,35 @@ export function restoreState(payload: SnapshotPayload): LedgerState {
       counters: counterRows.home(account.ordinal, account.counters),
     });
   }
+  return assembleState(
+    { accounts, accountOrder: restoreAccountOrder(payload), counterRows },
+    payload,
+  );
+}
+
+/** What a state holds besides its accounts, as a snapshot payload or a cut (snapshot-cut.ts)
+ * carries it. */
+export type StateHead = Omit<SnapshotPayload, 'accounts' | 'accountOrder' | 'ids'>;
+
+/** The state of `parts` (accounts, their order and counter rows, built by the caller) and
+ * `head`: its holds (with their expiry queue), reservations, totals and last event. */
+export function assembleState(
+  parts: Pick<LedgerState, 'accounts' | 'accountOrder' | 'counterRows'>,
+  head: StateHead,
+): LedgerState {
   const state: LedgerState = {
-    accounts,
-    accountOrder: restoreAccountOrder(payload),
-    counterRows,
-    pending: new Map(payload.pending.map((hold) => [hold.id, hold])),
-    reservations: new Map(
-      payload.reservations.map((reservation) => [reservation.sagaId, reservation]),
-    ),
+    ...parts,
+    pending: new Map(head.pending.map((hold) => [hold.id, hold])),
+    reservations: new Map(head.reservations.map((open) => [open.sagaId, open])),
     totals: new Map(
-      payload.totals.map(([currency, entry]): [string, CurrencyTotals] => [
+      head.totals.map(([currency, entry]): [string, CurrencyTotals] => [
         currency,
         { accounts: countersFromData(entry.accounts), saga: countersFromData(entry.saga) },
       ]),
     ),
     expiries: new ExpiryQueue(),
-    lastTimestamp: payload.lastTimestamp,
-    lastSequence: payload.lastSequence,
+    lastTimestamp: head.lastTimestamp,
+    lastSequence: head.lastSequence,
   };
   for (const hold of state.pending.values()) {
     if (hold.expiresAt !== 0n) state.expiries.push({ expiresAt: hold.expiresAt, id: hold.id });
