@@ -93,13 +93,24 @@ export class ScatteredRun {
     hash: Uint32Array,
     read: (key: RunKey) => Buffer | undefined,
   ): TransferRecord | undefined {
-    if (!fixedFilterMayHave(this.filter, hash)) return undefined;
+    const chunk = this.chunkFor(id, hash);
+    return chunk === -1 ? undefined : findInPlainRun(this.chunk(chunk, read), id);
+  }
+
+  /** The chunk that may hold `id` (whose hashId is `hash`): -1 when the filter rules it out or
+   * every chunk starts above it. */
+  chunkFor(id: string, hash: Uint32Array): number {
+    if (!fixedFilterMayHave(this.filter, hash)) return -1;
     const fences = this.fences;
-    const chunk = indexAtOrBelow(fences.length, (index) => fences[index] as string, id);
-    if (chunk === -1) return undefined;
+    return indexAtOrBelow(fences.length, (index) => fences[index] as string, id);
+  }
+
+  /** Chunk `chunk`'s value: in memory, or read by `read` (which may reuse its buffer on the next
+   * read: search it before reading another). */
+  chunk(chunk: number, read: (key: RunKey) => Buffer | undefined): Buffer {
     const value = this.chunks?.[chunk] ?? this.kept?.[chunk] ?? read([this.key, chunk + 1]);
     assert(value !== undefined, 'a listed scattered run chunk is stored');
-    return findInPlainRun(value, id);
+    return value;
   }
 
   /** The head and chunk entries to write. */

@@ -23,6 +23,7 @@ import type { TransferRecord } from '../domain/types.js';
 import { hashId } from './id-filter.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import { PlainRunCursor } from './plain-run.js';
+import { findEachInRuns } from './scattered-find.js';
 import {
   chunkEntries,
   EntryMerge,
@@ -181,6 +182,11 @@ export class ScatteredRuns {
       if (found !== undefined) return found;
     }
     return undefined;
+  }
+
+  /** find() for many ids at once (findEachInRuns), for verify's index audit. */
+  findEach(ids: readonly string[], found: Uint8Array): Generator<void, void> {
+    return findEachInRuns(() => this.runs, this.read, ids, found);
   }
 
   /** Lists the runs a commit adds: `added`, its new runs (level 0) of transfers logged from

@@ -2,12 +2,7 @@
 // (cut-state.ts), audits both, and checks that every id the log created is found in the id index
 // and known to the shard's filter of known ids.
 
-import {
-  auditStateSteps,
-  diffStatesSteps,
-  type AuditSteps,
-  type Violation,
-} from '../domain/audit.js';
+import { auditStateSteps, diffStatesSteps } from '../domain/audit.js';
 import { evolve } from '../domain/evolve.js';
 import { initialState, type LedgerState } from '../domain/state.js';
 import { findInPlainRun, idsOfPlainRun } from './plain-run.js';
@@ -15,7 +10,7 @@ import { corruptionOf } from './corruption.js';
 import type { VerifyReport } from './engine-types.js';
 import type { EventLog } from './event-log.js';
 import type { IdIndex } from './id-index.js';
-import { IndexAudit } from './index-audit.js';
+import { IndexAudit, type FindIndexed } from './index-audit.js';
 import type { ShardDatabases } from './lmdb-env.js';
 import { runAtOrBelow } from './plain-lane.js';
 import { stateOfCut } from './cut-state.js';
@@ -35,39 +30,56 @@ export interface VerifiedShard {
   readonly logged: () => Promise<void>;
 }
 
-/** Whether verify's index audit finds an id: through the decider's own lookup
- * (context.transfers.get), with the ids of the plain run that held the last id kept at hand. The
- * log lists a run's ids in order, so all but the first id of a run are found in memory instead
- * of by one LMDB cursor and a decoded record per id (which made verify() some 40 times slower
- * than the replay alone). Random ids are in no plain run: after `plainMissesMax` of them in a
- * row missed the plain run below them, that try is made for one id in `plainRetryEvery` only
- * (the decider's lookup looks there too), so that each random id costs one lookup, not two.
- * Any place the decider's lookup finds an id in counts: it stops at the first. */
-function auditLookup(shard: VerifiedShard): (id: string) => boolean {
+/** verify's index audit's lookups: whether the decider's lookup (context.transfers.get) finds
+ * each id of a window, in three passes, each marking the ids it finds (any place the decider's
+ * lookup finds an id in counts: it stops at the first).
+ * - The plain runs, id by id in log order, with the ids of the plain run that held the last id
+ *   kept at hand: the log lists a run's ids in order, so all but the first id of a run are found
+ *   in memory instead of by one LMDB cursor and a decoded record per id (which made verify()
+ *   some 40 times slower than the replay alone). Random ids are in no plain run: after
+ *   `plainMissesMax` of them in a row missed the plain run below them, the try is made for one id
+ *   in `plainRetryEvery` only.
+ * - The scattered runs, the whole window at once (ScatteredRuns.findEach): each chunk is read
+ *   once for all the ids it may hold, not once per id.
+ * - What is left (holds, posts and saga records, which the transfers database holds, and any id
+ *   a merge moved while the window was looked up), id by id through the decider's lookup. */
+function indexLookup(shard: VerifiedShard): FindIndexed {
   let run: ReadonlySet<string> = new Set();
   let plainMisses = 0;
   let skipped = 0;
-  return (id) => {
+  const inPlainRun = (id: string): boolean => {
     if (run.has(id)) return true;
-    if (plainMisses < plainMissesMax || (skipped = (skipped + 1) % plainRetryEvery) === 0) {
-      const value = runAtOrBelow(shard.db.runs, id);
-      // The run's ids are read out only when it holds the id.
-      if (value !== undefined && findInPlainRun(value, id) !== undefined) {
-        run = new Set(idsOfPlainRun(value));
-        plainMisses = 0;
-        return true;
-      }
-      plainMisses += 1;
+    if (plainMisses >= plainMissesMax && (skipped = (skipped + 1) % plainRetryEvery) !== 0)
+      return false;
+    const value = runAtOrBelow(shard.db.runs, id);
+    // The run's ids are read out only when it holds the id.
+    if (value !== undefined && findInPlainRun(value, id) !== undefined) {
+      run = new Set(idsOfPlainRun(value));
+      plainMisses = 0;
+      return true;
     }
-    // A random id is most likely in a scattered run, the decider's last place to look: asked
-    // first, it costs no miss in the transfers database and the plain runs on the way.
-    if (shard.index.scattered.find(id) !== undefined) return true;
-    return shard.index.context.transfers.get(id) !== undefined;
+    plainMisses += 1;
+    return false;
+  };
+  return function* find(ids, found) {
+    for (let at = 0; at < ids.length; at += 1) {
+      if (inPlainRun(ids[at] as string)) found[at] = 1;
+      if (at % 1024 === 1023) yield;
+    }
+    yield* shard.index.scattered.findEach(ids, found);
+    for (let at = 0; at < ids.length; at += 1) {
+      if (found[at] === 0 && shard.index.context.transfers.get(ids[at] as string) !== undefined)
+        found[at] = 1;
+      if (at % 1024 === 1023) yield;
+    }
   };
 }
 
 /** Runs `steps` to the end, with `pause` between two steps. */
-async function allSteps(steps: AuditSteps, pause: () => Promise<void>): Promise<Violation[]> {
+async function allSteps<Result>(
+  steps: Generator<void, Result>,
+  pause: () => Promise<void>,
+): Promise<Result> {
   for (;;) {
     const next = steps.next();
     if (next.done === true) return next.value;
@@ -97,7 +109,7 @@ export async function verifyShard(shard: VerifiedShard): Promise<VerifyReport> {
   const live = await stateOfCut(cut, pause);
   await logged;
   const replayed = initialState();
-  const index = new IndexAudit(auditLookup(shard), (id) => !shard.index.transferIds.isNew(id));
+  const index = new IndexAudit(indexLookup(shard), (id) => !shard.index.transferIds.isNew(id));
   let replayedCount = 0;
   try {
     for (const { sequence, event } of shard.log.events(0)) {
@@ -105,13 +117,21 @@ export async function verifyShard(shard: VerifiedShard): Promise<VerifyReport> {
       index.check(sequence, event, replayed);
       evolve(replayed, event);
       replayedCount += 1;
-      if (replayedCount % 1024 === 0) await pause();
+      if (index.full) await allSteps(index.lookup(), pause);
+      else if (replayedCount % 1024 === 0) await pause();
     }
+    await allSteps(index.lookup(), pause);
   } catch (error) {
     // A damaged record or index page ends the replay: reported as a violation, like every
     // other finding of verify, naming where it is; the states cannot be compared past it.
     const corrupt = corruptionOf(error, { dir: shard.dir, sequence: replayed.lastSequence + 1 });
     if (corrupt === null) throw error;
+    // The ids logged before the damage are still looked up, unless that meets damage too.
+    try {
+      await allSteps(index.lookup(), pause);
+    } catch (again) {
+      if (corruptionOf(again, {}) === null) throw again;
+    }
     const where = Object.entries(corrupt.detail)
       .map(([key, value]) => `${key}=${String(value)}`)
       .join(', ');
