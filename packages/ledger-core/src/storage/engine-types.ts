@@ -212,6 +212,8 @@ export interface ShardEngineApi {
   // that a crash could still undo.
   lookupAccounts(ids: readonly string[]): Promise<(AccountView | undefined)[]>;
   lookupTransfers(ids: readonly string[]): Promise<(TransferRecord | undefined)[]>;
+  /** 1 at the index of each id that names an open pending transfer of this shard, else 0. */
+  openHolds(ids: readonly string[]): Promise<Uint8Array>;
   sagaOutcome(sagaId: string): Promise<SagaOutcome | undefined>;
   /** The saga's open reservation on this shard (its legs), or undefined. */
   reservation(sagaId: string): Promise<ReservationState | undefined>;

@@ -54,6 +54,18 @@ export abstract class ShardReads {
     return found;
   }
 
+  /** Which of `ids` name a pending transfer of this shard that is still open (neither posted,
+   * voided nor expired): 1 at its index, else 0. A hold between shards is a reservation on each
+   * of them, not a pending transfer of either: 0 here. */
+  async openHolds(ids: readonly string[]): Promise<Uint8Array> {
+    this.ensureOpen();
+    const open = new Uint8Array(ids.length);
+    for (let at = 0; at < ids.length; at += 1)
+      if (this.state.pending.has(ids[at] as string)) open[at] = 1;
+    await this.settled();
+    return open;
+  }
+
   async sagaOutcome(sagaId: string): Promise<SagaOutcome | undefined> {
     this.ensureOpen();
     const outcome = this.state.reservations.has(sagaId)

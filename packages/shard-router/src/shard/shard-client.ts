@@ -201,10 +201,11 @@ export class ShardClient {
   listAccounts(...args: ShardOpArgs<'listAccounts'>): Promise<ShardOpResult<'listAccounts'>> {
     return this.#read('listAccounts', args);
   }
-  lookupTransfers(
-    ...args: ShardOpArgs<'lookupTransfers'>
-  ): Promise<ShardOpResult<'lookupTransfers'>> {
-    return this.#read('lookupTransfers', args);
+  lookupTransfers(ids: readonly string[]): Promise<ShardOpResult<'lookupTransfers'>> {
+    return this.#read('lookupTransfers', [ids]);
+  }
+  openHolds(ids: readonly string[]): Promise<ShardOpResult<'openHolds'>> {
+    return this.#read('openHolds', [ids]);
   }
   /** The saga's open reservation on this shard, behind the writes queued before it. */
   reservation(...args: ShardOpArgs<'reservation'>): Promise<ShardOpResult<'reservation'>> {
@@ -241,11 +242,8 @@ export class ShardClient {
   }
   /** Raw records past a sequence and the shard's last sequence (ShardOps), decoded by the caller
    * off the shard's thread; behind the writes answered before it, as every read. */
-  readNewRecords(
-    afterSequence: number,
-    limitEvents: number,
-  ): Promise<ShardOpResult<'readNewRecords'>> {
-    return this.#read('readNewRecords', [afterSequence, limitEvents]);
+  readNewRecords(...args: ShardOpArgs<'readNewRecords'>): Promise<ShardOpResult<'readNewRecords'>> {
+    return this.#read('readNewRecords', args);
   }
   logDigestAt(sequence: number): Promise<ShardOpResult<'logDigestAt'>> {
     return this.#read('logDigestAt', [sequence]);

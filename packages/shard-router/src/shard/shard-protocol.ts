@@ -32,6 +32,8 @@ export interface ShardOps {
   submit(batch: Uint8Array): Uint8Array;
   lookupAccounts(ids: readonly string[]): (AccountView | undefined)[];
   lookupTransfers(ids: readonly string[]): (TransferRecord | undefined)[];
+  /** 1 at the index of each id that names an open pending transfer of the shard, else 0. */
+  openHolds(ids: readonly string[]): Uint8Array;
   /** A page of the shard's accounts in id order from its account index (AccountOrder): up to
    * `limit` after the id `after` (null: from the first), only `currency`'s when not null. */
   listAccounts(after: string | null, limit: number, currency: string | null): AccountView[];

@@ -205,6 +205,7 @@ const handlers: ShardHandlers = {
   },
   lookupAccounts: read((shard, ids) => shard.lookupAccounts(ids)),
   lookupTransfers: read((shard, ids) => shard.lookupTransfers(ids)),
+  openHolds: read((shard, ids) => shard.openHolds(ids)),
   listAccounts: read(async (shard, after, limit, currency) => {
     // The ids from the index, then their views as lookupAccounts gives them: once durable.
     const ids = shard.liveState.accountOrder.page(after, limit, currency);

@@ -96,7 +96,7 @@ async function planResolutions(
       return null;
     }
     const { shard, record } = found;
-    if (record.sagaId !== null && record.kind === 'transfer' && record.pending) {
+    if (record !== null && record.sagaId !== null && record.kind === 'transfer' && record.pending) {
       holds.set(index, {
         sagaId: record.sagaId,
         transfer: plainSpecOf(record),
@@ -111,24 +111,46 @@ async function planResolutions(
 }
 
 /** Where each pending transfer lives: the shard that resolves it (for a cross-shard hold, its
- * debit shard, which decides) and its record. */
+ * debit shard, which decides) and its record (null for a hold open on its shard: the command
+ * needs none). An open hold of one shard is found in the shards' memory (openHolds) without
+ * reading its record, which cost the shard an index lookup and the record's encoding per id, and
+ * this thread its decoding: the common case, the post or void of a live hold. That answer is the
+ * record's own only where an id names one transfer in the whole ledger (one shard, or
+ * transferIdScope 'ledger'): with ids unique per shard, another shard may hold a transfer of the
+ * same id. The records are read for the other ids (a cross-shard hold, one posted, voided or
+ * expired, none), and for every id where ids are unique per shard. */
 async function locatePending(
   parts: RouterParts,
   pendingIds: readonly string[],
-): Promise<({ shard: number; record: TransferRecord } | undefined)[]> {
-  const found = await Promise.all(
-    parts.clients.map((client) => client.lookupTransfers(pendingIds)),
+): Promise<({ shard: number; record: TransferRecord | null } | undefined)[]> {
+  const located = new Array<{ shard: number; record: TransferRecord | null } | undefined>(
+    pendingIds.length,
   );
-  return pendingIds.map((_, index) => {
+  let unknown = pendingIds.map((_, index) => index);
+  // One shard, or a guard of ids across shards (transferIdScope 'ledger'): an id names one
+  // transfer in the whole ledger.
+  if (parts.clients.length === 1 || parts.transferIds !== null) {
+    const open = await Promise.all(parts.clients.map((client) => client.openHolds(pendingIds)));
+    unknown = unknown.filter((index) => {
+      const shard = open.findIndex((flags) => flags[index] === 1);
+      if (shard !== -1) located[index] = { shard, record: null };
+      return shard === -1;
+    });
+  }
+  if (unknown.length === 0) return located;
+  const ids = unknown.map((index) => pendingIds[index] as string);
+  const found = await Promise.all(parts.clients.map((client) => client.lookupTransfers(ids)));
+  unknown.forEach((index, at) => {
     for (let shard = 0; shard < found.length; shard += 1) {
-      const record = found[shard]?.[index];
+      const record = found[shard]?.[at];
       if (record === undefined) continue;
       const debitShard = parts.partitions.shardOf(record.debitAccountId);
       if (record.sagaId !== null && debitShard !== shard) continue;
-      return { shard: record.sagaId !== null ? debitShard : shard, record };
+      located[index] = { shard: record.sagaId !== null ? debitShard : shard, record };
+      return;
     }
-    return undefined;
   });
+  return located;
 }
 
 /** The resolution of a command planned for a shard. */
