@@ -5,10 +5,10 @@
 // process killed at the saga.hold.decided failpoint.
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ledger, type TransferInput } from '../src/index.js';
+import { Ledger } from '../src/index.js';
 import { armFailpoint, disarmAllFailpoints } from '../src/testing.js';
 import { sleep, tempDir } from '@shardledger/ledger-core/testing';
-import { errorCodeOf, idOnShard, ledgerTotals, runToExit } from './ledger-fixtures.js';
+import { errorCodeOf, hold, idOnShard, ledgerTotals, runToExit } from './ledger-fixtures.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -51,18 +51,6 @@ async function seed(ledger: Ledger): Promise<{ wallet: string; merchant: string 
     ).status,
   ).toBe('ok');
   return { wallet, merchant };
-}
-
-function hold(id: string, from: string, to: string, amount: bigint, timeoutMs = 0): TransferInput {
-  return {
-    id,
-    debitAccountId: from,
-    creditAccountId: to,
-    amount,
-    currency: 'EUR',
-    pending: true,
-    timeoutMs,
-  };
 }
 
 async function expectClean(ledger: Ledger): Promise<void> {

@@ -6,25 +6,13 @@
 // scope, and the answers and balances must be the same. Method: real ledgers on temp dirs.
 import { afterEach, describe, expect, it } from 'vitest';
 import { sleep, tempDir } from '@shardledger/ledger-core/testing';
-import { Ledger, type TransferInput } from '../src/index.js';
-import { idOnShard } from './ledger-fixtures.js';
+import { Ledger } from '../src/index.js';
+import { hold, idOnShard } from './ledger-fixtures.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
-
-function hold(id: string, from: string, to: string, amount: bigint, timeoutMs = 0): TransferInput {
-  return {
-    id,
-    debitAccountId: from,
-    creditAccountId: to,
-    amount,
-    currency: 'EUR',
-    pending: true,
-    timeoutMs,
-  };
-}
 
 interface Outcome {
   readonly posts: string[];

@@ -32,6 +32,25 @@ export function usd(
 }
 
 /** The error code a promise rejects with, or undefined when it resolves. */
+/** A hold (a pending transfer) of `amount` EUR; it never times out unless `timeoutMs` says. */
+export function hold(
+  id: string,
+  from: string,
+  to: string,
+  amount: bigint,
+  timeoutMs = 0,
+): TransferInput {
+  return {
+    id,
+    debitAccountId: from,
+    creditAccountId: to,
+    amount,
+    currency: 'EUR',
+    pending: true,
+    timeoutMs,
+  };
+}
+
 export async function errorCodeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
     await promise;
