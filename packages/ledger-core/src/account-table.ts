@@ -39,6 +39,10 @@ export class AccountTable {
   /** Pairs [entry number + 1 (0: empty), hash], linear probing. */
   #slots = new Int32Array(2 * 1024);
   #mask = 1023;
+  /** Each entry's id, beside its account though the account holds it too: a lookup then compares
+   * ids without reading the account object first. Reading `accounts[entry].id` instead took a
+   * lookup from about 0.8 to 1.0-1.2 µs with a million accounts (a throwaway script: 2,000,000
+   * lookups of ids cut from a column). */
   readonly #ids: string[] = [];
   readonly #accounts: AccountState[] = [];
 
