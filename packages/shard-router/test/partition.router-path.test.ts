@@ -75,13 +75,19 @@ describe('AccountShardMemo', () => {
     }
   });
 
-  it('remembers valid ids only', () => {
+  it('remembers valid ids only, and only those that are not printable ASCII', () => {
     const memo = new AccountShardMemo({ partitions: PartitionMap.even({ shards: 2 }) });
-    for (const id of ['', 'a\nb', 1, null, 'x'.repeat(200)]) expect(memo.shardOfValid(id)).toBe(-1);
+    for (const id of ['', 'a\nb', 1, null, 'x'.repeat(200), 'é'.repeat(200)])
+      expect(memo.shardOfValid(id)).toBe(-1);
     expect(memo.size).toBe(0);
-    memo.shardOfValid('alice');
+    // Printable ASCII ids are hashed on the spot, every time: nothing is remembered.
+    for (const id of ['alice', 'acct-000001', 'x'.repeat(limits.idSizeBytesMax)]) {
+      expect(memo.shardOfValid(id)).toBe(memo.shardOfValid(id));
+      expect(memo.size).toBe(0);
+    }
     memo.shardOfValid('bob-€');
-    memo.shardOfValid('alice');
+    memo.shardOfValid('zoë');
+    memo.shardOfValid('bob-€');
     expect(memo.size).toBe(2);
   });
 
@@ -92,7 +98,7 @@ describe('AccountShardMemo', () => {
     for (let round = 0; round < 3; round++) {
       // Each id asked twice in a row: half the lookups hit, so the memo pays and keeps filling.
       for (let index = 0; index < 50; index++) {
-        const id = `acct-${index >> 1}`;
+        const id = `acct-é-${index >> 1}`;
         expect(memo.shardOfValid(id)).toBe(partitions.shardOf(id));
         sizeMax = Math.max(sizeMax, memo.size);
       }
@@ -110,15 +116,15 @@ describe('AccountShardMemo', () => {
     };
     // Few ids, asked again and again: it pays.
     for (let round = 0; round < 20; round++)
-      for (let index = 0; index < 32; index++) check(`a-${index}`);
+      for (let index = 0; index < 32; index++) check(`a-é-${index}`);
     expect(memo.asked).toBe(true);
     // Ten thousand ids, each once: almost every lookup misses, so it stops being asked.
-    for (let index = 0; index < 10_000; index++) check(`b-${index}`);
+    for (let index = 0; index < 10_000; index++) check(`b-é-${index}`);
     expect(memo.asked).toBe(false);
     expect(memo.size).toBeLessThanOrEqual(64);
     // Back to few ids: the sampled lookups find them, and it is asked for every id again.
     for (let round = 0; round < 200; round++)
-      for (let index = 0; index < 8; index++) check(`c-${index}`);
+      for (let index = 0; index < 8; index++) check(`c-é-${index}`);
     expect(memo.asked).toBe(true);
   });
 
