@@ -181,6 +181,7 @@ export async function recover(shard: RecoveringShard): Promise<Recovered> {
     throw new LedgerError('STORAGE_CORRUPT', { violation: violations[0]?.detail ?? '' });
   if (lastSequence > indexedThrough || deferredFrom !== undefined)
     await shard.writer.indexThrough(lastSequence);
+  index.goLive();
   return { state, fromSnapshot, ids };
 }
 

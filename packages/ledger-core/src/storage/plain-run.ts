@@ -4,7 +4,7 @@ import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import type { TransferRecord } from '../domain/types.js';
 import { bufferView } from './sorted-ids.js';
-import { decodeTransferRecord } from './transfer-record.js';
+import { decodeTransferRecord, writeTransferRecord } from './transfer-record.js';
 import type { TransferColumnsReader } from './transfer-columns.js';
 import { ValueArena } from './value-arena.js';
 
@@ -91,6 +91,35 @@ export function writePlainRun(
       credits[column] as string,
       sameCurrency ?? ((currencies as string[])[column] as string),
     );
+  }
+  entryOffsets[count] = arena.pendingBytes - entries;
+  arena.setU8(0, PLAIN_RUN_VERSION);
+  arena.setU32(1, count);
+  for (let at = 0; at <= count; at += 1)
+    arena.setU32(PLAIN_RUN_HEADER_BYTES + 4 * at, entryOffsets[at] as number);
+  return arena.takeView();
+}
+
+/** Writes records `from` to `to` (excluded) of `records` (ids ascending, each once) as a plain
+ * run's value (encodePlainRun's layout: each entry the id, then writeTransferRecord's bytes) into
+ * `arena`, and returns it as a view of the arena's buffer, as writePlainRun does. */
+export function writeRecordRun(
+  arena: ValueArena,
+  records: readonly TransferRecord[],
+  from: number,
+  to: number,
+): Buffer {
+  const count = to - from;
+  assert(count > 0, 'a plain run has transfers');
+  const entries = PLAIN_RUN_HEADER_BYTES + 4 * (count + 1);
+  arena.leaveRoom(entries);
+  const entryOffsets = new Uint32Array(count + 1);
+  for (let at = 0; at < count; at += 1) {
+    const record = records[from + at] as TransferRecord;
+    assert(at === 0 || (records[from + at - 1] as TransferRecord).id < record.id, 'ids ascend');
+    entryOffsets[at] = arena.pendingBytes - entries;
+    arena.string(record.id);
+    writeTransferRecord(arena, record);
   }
   entryOffsets[count] = arena.pendingBytes - entries;
   arena.setU8(0, PLAIN_RUN_VERSION);

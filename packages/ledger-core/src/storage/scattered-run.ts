@@ -16,7 +16,15 @@ import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import type { TransferRecord } from '../domain/types.js';
 import { FixedFilterBuilder, fixedFilterMayHave } from './id-filter.js';
-import { compareIdBytes, findInPlainRun, PlainRunBuilder, PlainRunCursor } from './plain-run.js';
+import {
+  compareIdBytes,
+  findInPlainRun,
+  plainRunBytes,
+  PlainRunBuilder,
+  PlainRunCursor,
+  writeRecordRun,
+} from './plain-run.js';
+import { ValueArena } from './value-arena.js';
 import { bufferView, indexAtOrBelow } from './sorted-ids.js';
 
 /** Transfers per chunk: a lookup copies one chunk (about 12 KB) out of LMDB. */
@@ -41,6 +49,29 @@ export interface BuiltRun {
 /** The filter builder of a run of `count` ids. */
 export function runFilter(count: number): FixedFilterBuilder {
   return new FixedFilterBuilder(count, RUN_FILTER_BITS);
+}
+
+/** A level-0 run of `records` (distinct ids, in any order): sorted by id, cut into chunks. */
+export function recordRun(records: readonly TransferRecord[]): BuiltRun {
+  const sorted = [...records].sort((left, right) =>
+    left.id < right.id ? -1 : left.id > right.id ? 1 : 0,
+  );
+  const count = sorted.length;
+  const filter = runFilter(count);
+  for (let at = 0; at < count; at += 1) {
+    const id = (sorted[at] as TransferRecord).id;
+    assert(at === 0 || (sorted[at - 1] as TransferRecord).id !== id, 'a run holds an id once');
+    filter.add(id);
+  }
+  const chunkCount = Math.ceil(count / scatteredChunkEntries);
+  const arena = new ValueArena(plainRunBytes(count) + chunkCount * plainRunBytes(0));
+  const fences: string[] = [];
+  const chunks: Buffer[] = [];
+  for (let from = 0; from < count; from += scatteredChunkEntries) {
+    fences.push((sorted[from] as TransferRecord).id);
+    chunks.push(writeRecordRun(arena, sorted, from, Math.min(count, from + scatteredChunkEntries)));
+  }
+  return { count, filter: filter.words, fences, chunks };
 }
 
 /** The values of a run as written: the head and its chunks, by their keys. */

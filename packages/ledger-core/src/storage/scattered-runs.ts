@@ -191,25 +191,33 @@ export class ScatteredRuns {
 
   /** Lists the runs a commit adds: `added`, its new runs (level 0) of transfers logged from
    * sequence `first` on, and the run of a merge whose last step it takes; they are found from
-   * now on. Takes a step of the merge in progress, or of a new one if one is due. */
-  stage(db: ShardDatabases, added: readonly BuiltRun[], first: number): ScatteredWrites {
+   * now on. Takes a step of the merge in progress, or of a new one if one is due. The runs of
+   * `stored` are written with the commit, whatever their size: records that the log alone does
+   * not give back on open (ScatteredRuns keeps a run in memory only when recovery can find its
+   * transfers in the log again). */
+  stage(
+    db: ShardDatabases,
+    added: readonly BuiltRun[],
+    first: number,
+    stored: readonly BuiltRun[] = [],
+  ): ScatteredWrites {
     this.commits += 1;
     const listed: ScatteredRun[] = [];
     const written: ScatteredRun[] = [];
     const chunks: (readonly [RunKey, Buffer])[] = [];
     const removes = this.leftOver;
     this.leftOver = [];
-    for (const built of added) {
+    for (const built of [...added, ...stored]) {
       const run = new ScatteredRun({ key: this.nextKey, level: 0, from: [] }, built);
       this.nextKey += 1;
       run.firstSequence = first;
       run.stagedAt = this.commits;
       this.runs.push(run);
       listed.push(run);
-      if (!mergeable(run.count)) written.push(run);
+      if (!mergeable(run.count) || stored.includes(built)) written.push(run);
     }
     const merge = this.merge ?? this.startMerge(db);
-    if (merge !== null && !merge.entries.step(mergeStepEntries(added))) {
+    if (merge !== null && !merge.entries.step(mergeStepEntries([...added, ...stored]))) {
       // The complete chunks cut so far are written now; the last, still open, is not.
       const cut = merge.entries.chunks;
       for (; merge.stored && merge.written < cut.length; merge.written += 1)

@@ -13,6 +13,9 @@ import type { HistoryKey } from './lmdb-env.js';
 
 export interface StagedWrites {
   readonly records: TransferRecord[];
+  /** Records of new ids, written as one scattered run of the commit instead of one entry each
+   * (IdIndex.stageEvent says which). */
+  readonly runRecords: TransferRecord[];
   /** Saga outcomes outside the run (ids not above the saga-id max when staged). */
   readonly sagas: [string, SagaOutcome][];
   /** Saga outcomes whose ids were each above every saga id before: one saga run. */
@@ -28,6 +31,7 @@ export interface StagedWrites {
 export function emptyStagedWrites(): StagedWrites {
   return {
     records: [],
+    runRecords: [],
     sagas: [],
     sagaRun: { ids: [], outcomes: [] },
     history: [],
