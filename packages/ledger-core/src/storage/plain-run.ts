@@ -92,12 +92,7 @@ export function writePlainRun(
       sameCurrency ?? ((currencies as string[])[column] as string),
     );
   }
-  entryOffsets[count] = arena.pendingBytes - entries;
-  arena.setU8(0, PLAIN_RUN_VERSION);
-  arena.setU32(1, count);
-  for (let at = 0; at <= count; at += 1)
-    arena.setU32(PLAIN_RUN_HEADER_BYTES + 4 * at, entryOffsets[at] as number);
-  return arena.takeView();
+  return endPlainRun(arena, entryOffsets, entries);
 }
 
 /** Writes records `from` to `to` (excluded) of `records` (ids ascending, each once) as a plain
@@ -121,6 +116,13 @@ export function writeRecordRun(
     arena.string(record.id);
     writeTransferRecord(arena, record);
   }
+  return endPlainRun(arena, entryOffsets, entries);
+}
+
+/** Ends a plain run written into `arena` after leaveRoom(entries), its entries' offsets in
+ * `entryOffsets` but the last: the end offset, the header, and the value as a view. */
+function endPlainRun(arena: ValueArena, entryOffsets: Uint32Array, entries: number): Buffer {
+  const count = entryOffsets.length - 1;
   entryOffsets[count] = arena.pendingBytes - entries;
   arena.setU8(0, PLAIN_RUN_VERSION);
   arena.setU32(1, count);

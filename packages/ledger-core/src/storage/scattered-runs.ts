@@ -16,6 +16,9 @@
 // their entries (engine-recovery.ts). So that open never reads far back, every run kept longer
 // than `deferredCommitsMax` commits is written, with the others kept then; a merge that takes a
 // stored run writes its run too.
+//
+// The records that a commit's sagas close under new ids (IdIndex.stageEvent) come as a run of
+// their own, written with the commit: the log alone does not give them back on open.
 
 import { LedgerError } from '../errors.js';
 import { limits } from '../limits.js';
