@@ -20,6 +20,7 @@ import { createPostgresPeer } from './peers/postgres.js';
 import { sqliteInsertPeer, sqlitePeer } from './peers/sqlite.js';
 import { createProgress } from './progress.js';
 import { entryOf, type BenchResult } from './result.js';
+import { crossShardShardsDefault } from './scenarios/cross-shard.js';
 import { scenarioNamed, type Scenario } from './scenarios/index.js';
 import { runSubject } from './subject-run.js';
 import { openShardledger } from './targets/shardledger.js';
@@ -73,6 +74,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   }
 }
 
+/** The shard count of a run that names none: the ledger's default, but two for the scenario
+ * whose transfers cross shards. */
+function shardsDefaultOf(scenario: Scenario): number {
+  return scenario.kind === 'cross-shard' ? crossShardShardsDefault : shardCountDefault;
+}
+
 /** The options with every default filled in. */
 function contextOf(
   options: BenchOptions,
@@ -83,7 +90,7 @@ function contextOf(
     options,
     scenario,
     base: spec.base,
-    shards: scenario.kind === 'engine' ? 1 : (options.shards ?? shardCountDefault),
+    shards: scenario.kind === 'engine' ? 1 : (options.shards ?? shardsDefaultOf(scenario)),
     durability: options.durability ?? benchDefaults.durability,
     seed: options.seed ?? benchDefaults.seed,
     batchSize: options.batchSize ?? scenario.batchSize,

@@ -78,6 +78,7 @@ describe('shardledger on bad input', () => {
       ['init', '--shards', 'many'],
       ['bench', 'standard', '--cross-shard', '0.5'],
       ['bench', 'cross-shard', '--cross-shard', '2'],
+      ['bench', 'cross-shard', '--shards', '1'],
     ];
     for (const args of misuses) {
       const refused = await run(...args);

@@ -6,6 +6,9 @@ import type { Scenario } from './scenario.js';
 import { standardScenario } from './standard.js';
 
 export const crossShardRatiosDefault = [0, 0.1, 0.5, 1] as const;
+/** Shards when none are named: the fewest that a transfer can cross (the ledger's own default
+ * is one shard). */
+export const crossShardShardsDefault = 2;
 /** The sweep point whose figures head the result (the 10% floor). */
 export const crossShardHeadlineRatio = 0.1;
 

@@ -139,7 +139,7 @@ function addBenchOptions(command: Command): void {
     .option('--warmup <s>', 'warm-up per runner, seconds', '1')
     .option(
       '--shards <n>',
-      `shards (default: ${shardCountDefault}, the ledger's own; engine: always 1)`,
+      `shards (default: ${shardCountDefault}, the ledger's own; cross-shard: 2; engine: always 1)`,
     )
     .option('--durability <mode>', 'strict | relaxed', 'strict')
     .option(
@@ -215,6 +215,14 @@ async function runBenchAction(scenarioName: string, options: BenchCommandOptions
     throw usageError('engine measures the storage engine: --no-target has nothing to run');
   if (kinds.engine && options.shards !== undefined && options.shards !== '1')
     throw usageError(`engine runs one shard, got --shards ${options.shards}`);
+  if (
+    scenarioName === 'cross-shard' &&
+    options.shards !== undefined &&
+    parseCount(options.shards, '--shards') < 2
+  )
+    throw usageError(
+      `cross-shard needs two shards or more (its default), got --shards ${options.shards}`,
+    );
   const peers = peersOf(options, kinds, bench.peerNames);
   const crossShardRatio = options.crossShard === undefined ? undefined : ratio(options.crossShard);
   const scenario = scenarioOf(bench, scenarioName, options, { kinds, crossShardRatio });
@@ -310,7 +318,7 @@ function runOptionsOf(
   return {
     durationMs: secondsToMs(options.duration, '--duration'),
     warmupMs: secondsToMs(options.warmup, '--warmup'),
-    ...(engine ? {} : { shards: count(options.shards, '--shards') ?? shardCountDefault }),
+    ...(engine ? {} : optional('shards', count(options.shards, '--shards'))),
     seed: parseCount(options.seed, '--seed', { min: 0 }),
     ...optional('transfers', count(options.transfers, '--transfers')),
     ...optional('batchSize', count(options.batchSize, '--batch-size')),
