@@ -1,17 +1,19 @@
 // Goal: `shardledger bench cross-shard` runs as the docs' command writes it, with no --shards: it
 // takes two shards, the fewest a transfer can cross (the ledger's own default is one shard, on
 // which the scenario cannot make its workload).
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDir } from './cli-helpers.js';
+import { benchJson, tempDir } from './cli-helpers.js';
 
 describe('shardledger bench cross-shard', () => {
   it('runs on two shards unless told otherwise, and its transfers cross them', async () => {
     const { dir, cleanup } = await tempDir();
-    const out = join(dir, 'cross.json');
-    const run = await cli(dir, [
-      'bench',
+    const { run, result } = await benchJson<{
+      scenario: string;
+      shards: number;
+      crossShardRatio: number;
+      transfers: number;
+      crossShardTransfers: number;
+    }>(dir, [
       'cross-shard',
       '--cross-shard',
       '0.5',
@@ -21,19 +23,10 @@ describe('shardledger bench cross-shard', () => {
       '0',
       '--peers',
       'none',
-      '--quiet',
-      '--json',
-      out,
     ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const result = JSON.parse(await readFile(out, 'utf8')) as {
-      scenario: string;
-      shards: number;
-      crossShardRatio: number;
-      transfers: number;
-      crossShardTransfers: number;
-    };
+    if (result === undefined) throw new Error('the run wrote no result');
     expect(result.scenario).toBe('cross-shard');
     expect(result.shards).toBe(2);
     expect(result.crossShardRatio).toBe(0.5);

@@ -1,6 +1,8 @@
 // Helpers of the CLI tests: run the real built binary (dist/main.js) in a child process, in a
 // temp working dir, and capture its exit code, stdout and stderr.
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir as sharedTempDir } from '@shardledger/ledger-core/testing';
 import { PartitionMap, readManifest } from '@shardledger/shard-router/internals';
@@ -42,6 +44,18 @@ export function json<T = unknown>(run: CliRun): T {
       `stdout is not JSON (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`,
     );
   }
+}
+
+/** Runs `shardledger bench ...args --quiet --json <file>` in `cwd` and reads the result file
+ * (undefined when the run wrote none). */
+export async function benchJson<T>(
+  cwd: string,
+  args: readonly string[],
+): Promise<{ run: CliRun; result: T | undefined }> {
+  const out = join(cwd, 'bench-result.json');
+  const run = await cli(cwd, ['bench', ...args, '--quiet', '--json', out]);
+  const text = await readFile(out, 'utf8').catch(() => undefined);
+  return { run, result: text === undefined ? undefined : (JSON.parse(text) as T) };
 }
 
 /** A fresh temp dir `shardledger-cli-XXXXXX`; `cleanup` removes it. */

@@ -355,11 +355,9 @@ export class IdIndex {
 
   /** Drops committed writes from the staging maps (unless staged again since). */
   forget(writes: StagedWrites): void {
-    for (const record of writes.records) {
-      if (this.stagedRecords.get(record.id) === record) this.stagedRecords.delete(record.id);
-    }
-    for (const record of writes.runRecords) {
-      if (this.stagedRecords.get(record.id) === record) this.stagedRecords.delete(record.id);
+    for (const records of [writes.records, writes.runRecords]) {
+      for (const record of records)
+        if (this.stagedRecords.get(record.id) === record) this.stagedRecords.delete(record.id);
     }
     const forgetSaga = (sagaId: string, outcome: SagaOutcome | undefined): void => {
       if (this.stagedSagas.get(sagaId) === outcome) this.stagedSagas.delete(sagaId);

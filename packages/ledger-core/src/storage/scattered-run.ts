@@ -25,7 +25,7 @@ import {
   writeRecordRun,
 } from './plain-run.js';
 import { ValueArena } from './value-arena.js';
-import { bufferView, indexAtOrBelow } from './sorted-ids.js';
+import { bufferView, indexAtOrBelow, sortedOrder } from './sorted-ids.js';
 
 /** Transfers per chunk: a lookup copies one chunk (about 12 KB) out of LMDB. */
 export const scatteredChunkEntries = 128;
@@ -53,9 +53,8 @@ export function runFilter(count: number): FixedFilterBuilder {
 
 /** A level-0 run of `records` (distinct ids, in any order): sorted by id, cut into chunks. */
 export function recordRun(records: readonly TransferRecord[]): BuiltRun {
-  const sorted = [...records].sort((left, right) =>
-    left.id < right.id ? -1 : left.id > right.id ? 1 : 0,
-  );
+  const order = sortedOrder(records.map((record) => record.id));
+  const sorted = Array.from(order, (at) => records[at] as TransferRecord);
   const count = sorted.length;
   const filter = runFilter(count);
   for (let at = 0; at < count; at += 1) {

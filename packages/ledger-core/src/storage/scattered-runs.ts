@@ -210,17 +210,18 @@ export class ScatteredRuns {
     const chunks: (readonly [RunKey, Buffer])[] = [];
     const removes = this.leftOver;
     this.leftOver = [];
-    for (const built of [...added, ...stored]) {
+    const builts = [...added, ...stored];
+    builts.forEach((built, at) => {
       const run = new ScatteredRun({ key: this.nextKey, level: 0, from: [] }, built);
       this.nextKey += 1;
       run.firstSequence = first;
       run.stagedAt = this.commits;
       this.runs.push(run);
       listed.push(run);
-      if (!mergeable(run.count) || stored.includes(built)) written.push(run);
-    }
+      if (!mergeable(run.count) || at >= added.length) written.push(run);
+    });
     const merge = this.merge ?? this.startMerge(db);
-    if (merge !== null && !merge.entries.step(mergeStepEntries([...added, ...stored]))) {
+    if (merge !== null && !merge.entries.step(mergeStepEntries(builts))) {
       // The complete chunks cut so far are written now; the last, still open, is not.
       const cut = merge.entries.chunks;
       for (; merge.stored && merge.written < cut.length; merge.written += 1)
