@@ -147,12 +147,42 @@ export class IdFilter {
     // The lane asks (mayHave) and then adds the same id: its hash is computed once.
     if (id !== this.#hashed) hashId(id, hash);
     this.#hashed = null;
+    this.#addHash(hash[0] as number, hash[1] as number);
+  }
+
+  #addHash(blockHash: number, bitHash: number): void {
     let layer = this.#layers[this.#layers.length - 1] as Layer;
     if (layer.count >= layer.capacity) {
       layer = new Layer(layer.capacity * 2);
       this.#layers.push(layer);
     }
-    layer.add(hash[0] as number, hash[1] as number);
+    layer.add(blockHash, bitHash);
+  }
+
+  /** Hashes `count` ids of `ids` into `hashes`, two words each (hashId's): a batch's ids
+   * hashed once, for mayHaveHashed, addHashed and the run filters that take them too. */
+  prepare(ids: readonly string[], count: number, hashes: Uint32Array): void {
+    const one = this.#hash;
+    for (let at = 0; at < count; at += 1) {
+      hashId(ids[at] as string, one);
+      hashes[2 * at] = one[0] as number;
+      hashes[2 * at + 1] = one[1] as number;
+    }
+  }
+
+  /** mayHave of the id whose hash prepare wrote at `at` of `hashes`. */
+  mayHaveHashed(hashes: Uint32Array, at: number): boolean {
+    this.#hashed = null;
+    const hash = this.#hash;
+    hash[0] = hashes[2 * at] as number;
+    hash[1] = hashes[2 * at + 1] as number;
+    return layersMayHave(this.#layers, hash);
+  }
+
+  /** add of the id whose hash prepare wrote at `at` of `hashes`. */
+  addHashed(hashes: Uint32Array, at: number): void {
+    this.#hashed = null;
+    this.#addHash(hashes[2 * at] as number, hashes[2 * at + 1] as number);
   }
 
   /** False when `id` was certainly never added; true when it may have been. */
@@ -250,6 +280,12 @@ export class FixedFilterBuilder {
   }
   add(id: string): void {
     hashId(id, this.hash);
+    this.set();
+  }
+  /** add() of the id whose hashId is (`blockHash`, `bitHash`). */
+  addHash(blockHash: number, bitHash: number): void {
+    this.hash[0] = blockHash;
+    this.hash[1] = bitHash;
     this.set();
   }
   /** add() of the id whose UTF-8 bytes are `bytes` from `start` to `end`. */

@@ -55,15 +55,38 @@ export class KnownIds {
     return this.fastPath;
   }
 
-  /** Notes `id`, which the caller found ASCII and above `max` on the fast path (the lane). */
-  noteAbove(id: string): void {
-    this.#filter.add(id);
+  /** The hashes of the batch column that prepare() was given last, two words per id. */
+  #hashes = new Uint32Array(0);
+
+  /** Hashes the first `count` ids of a batch column ahead of the lane (IdFilter.prepare), once
+   * each: the lane then asks with mayHaveAt and notes with noteAboveAt and noteOtherAt, by the
+   * id's index in the column, and a scattered run's filter takes the same hashes. */
+  prepare(ids: readonly string[], count: number): void {
+    if (this.#hashes.length < 2 * count) this.#hashes = new Uint32Array(2 * count);
+    this.#filter.prepare(ids, count, this.#hashes);
+  }
+
+  /** The hashes prepare() wrote: the id at column k has its two words at 2k and 2k + 1. */
+  get preparedHashes(): Uint32Array {
+    return this.#hashes;
+  }
+
+  /** mayHave of the prepared id at `at`. */
+  mayHaveAt(at: number): boolean {
+    return this.#filter.mayHaveHashed(this.#hashes, at);
+  }
+
+  /** Notes the prepared id `id` at `at`, which the caller found ASCII and above `max` on the
+   * fast path (the lane). */
+  noteAboveAt(id: string, at: number): void {
+    this.#filter.addHashed(this.#hashes, at);
     this.max = id;
   }
 
-  /** Notes `id`, which the caller found new and not above `max` (the lane's random ids). */
-  noteOther(id: string): void {
-    this.#filter.add(id);
+  /** Notes the prepared id at `at`, which the caller found new and not above `max` (the lane's
+   * random ids). */
+  noteOtherAt(at: number): void {
+    this.#filter.addHashed(this.#hashes, at);
   }
 
   /** Whether `id` is provably in no index entry: above the maximum while on the fast path. */

@@ -30,8 +30,8 @@ const PLAIN_RUN_HEADER_BYTES = 5;
  */
 export function encodePlainRun(
   input: TransferColumnsReader,
-  columns: readonly number[],
-  offsets: readonly number[],
+  columns: ArrayLike<number>,
+  offsets: ArrayLike<number>,
   base: bigint,
 ): Buffer {
   const count = columns.length;
@@ -48,8 +48,8 @@ export function plainRunBytes(count: number): number {
  * the columns themselves when null), each naming a transfer by its batch column and timestamp
  * offset. */
 export interface PlainRunEntries {
-  readonly columns: readonly number[];
-  readonly offsets: readonly number[];
+  readonly columns: ArrayLike<number>;
+  readonly offsets: ArrayLike<number>;
   readonly order: ArrayLike<number> | null;
   readonly from: number;
   readonly to: number;
@@ -65,7 +65,10 @@ export function writePlainRun(
 ): Buffer {
   const { columns, offsets, order, from, to } = selection;
   const count = to - from;
-  assert(count > 0 && offsets.length === columns.length, 'a plain run has transfers');
+  assert(
+    count > 0 && to <= offsets.length && offsets.length === columns.length,
+    'a plain run has transfers',
+  );
   const entries = PLAIN_RUN_HEADER_BYTES + 4 * (count + 1);
   // Header first (filled in at the end), no concatenation.
   arena.leaveRoom(entries);
