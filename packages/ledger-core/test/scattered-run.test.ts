@@ -142,14 +142,22 @@ describe('a merge of runs', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(anyId, { minLength: 1, maxLength: 400 }),
-        fc.integer({ min: 1, max: 8 }),
-        (ids, runCount) => {
+        fc.integer({ min: 1, max: 11 }),
+        fc.integer({ min: 1, max: 60 }),
+        (ids, runCount, chunkSize) => {
           const runs = Array.from({ length: runCount }, (_, run) =>
             ids.filter((_, at) => at % runCount === run).sort((x, y) => (x < y ? -1 : 1)),
           ).filter((run) => run.length > 0);
+          // Each run as chunks of chunkSize ids, one cursor each, as a stored run is read.
           const built = chunkEntries(
             ids.length,
-            runs.map((run) => [new PlainRunCursor(runOf(run))]),
+            runs.map((run) =>
+              Array.from(
+                { length: Math.ceil(run.length / chunkSize) },
+                (_, chunk) =>
+                  new PlainRunCursor(runOf(run.slice(chunk * chunkSize, (chunk + 1) * chunkSize))),
+              ),
+            ),
           );
           const merged: string[] = [];
           for (const chunk of built.chunks ?? []) {
