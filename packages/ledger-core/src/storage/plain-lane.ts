@@ -111,9 +111,17 @@ export class PlainRun {
     for (let at = 0; at < count; at += 1) ids[at] = input.ids[columns[at] as number] as string;
     const order = sortedOrder(ids);
     const filter = runFilter(count);
-    const hashes = this.scatteredHashes;
-    for (let at = 0; at < count; at += 1)
-      filter.addHash(hashes[2 * at] as number, hashes[2 * at + 1] as number);
+    // The ids' hashes in id order: the run's, for a merge to take (BuiltRun.hashes).
+    const hashes = new Uint32Array(2 * count);
+    const given = this.scatteredHashes;
+    for (let at = 0; at < count; at += 1) {
+      const from = 2 * (order[at] as number);
+      const blockHash = given[from] as number;
+      const bitHash = given[from + 1] as number;
+      hashes[2 * at] = blockHash;
+      hashes[2 * at + 1] = bitHash;
+      filter.addHash(blockHash, bitHash);
+    }
     // Each chunk is encoded straight from the batch's columns in id order, into one arena whose
     // views the chunks are (no per-chunk buffer, no copy of encoded entries).
     const chunkCount = Math.ceil(count / scatteredChunkEntries);
@@ -130,7 +138,7 @@ export class PlainRun {
     this.scatteredCount = 0;
     this.scatteredSlots = null;
     this.scatteredMapped = 0;
-    return { count, filter: filter.words, fences, chunks };
+    return { count, filter: filter.words, fences, chunks, hashes };
   }
   /** The record of `id` if the run holds it; after sealing, of its ordered transfers only. */
   find(id: string): TransferRecord | undefined {

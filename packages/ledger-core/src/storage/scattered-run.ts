@@ -15,7 +15,7 @@
 import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import type { TransferRecord } from '../domain/types.js';
-import { FixedFilterBuilder, fixedFilterMayHave } from './id-filter.js';
+import { FixedFilterBuilder, fixedFilterMayHave, hashAsciiBytes, hashId } from './id-filter.js';
 import {
   compareIdBytes,
   findInPlainRun,
@@ -44,6 +44,9 @@ export interface BuiltRun {
   readonly filter: Uint32Array;
   readonly fences: readonly string[];
   readonly chunks: readonly Buffer[] | null;
+  /** Each id's hashId in id order, two words each (what its filter took), or null: a merge that
+   * takes the run kept in memory adds them to its own filter instead of hashing the ids again. */
+  readonly hashes: Uint32Array | null;
 }
 
 /** The filter builder of a run of `count` ids. */
@@ -57,10 +60,14 @@ export function recordRun(records: readonly TransferRecord[]): BuiltRun {
   const sorted = Array.from(order, (at) => records[at] as TransferRecord);
   const count = sorted.length;
   const filter = runFilter(count);
+  const hashes = new Uint32Array(2 * count);
+  const hash = new Uint32Array(2);
   for (let at = 0; at < count; at += 1) {
     const id = (sorted[at] as TransferRecord).id;
     assert(at === 0 || (sorted[at - 1] as TransferRecord).id !== id, 'a run holds an id once');
-    filter.add(id);
+    hashId(id, hash);
+    hashes.set(hash, 2 * at);
+    filter.addHash(hash[0] as number, hash[1] as number);
   }
   const chunkCount = Math.ceil(count / scatteredChunkEntries);
   const arena = new ValueArena(plainRunBytes(count) + chunkCount * plainRunBytes(0));
@@ -70,7 +77,7 @@ export function recordRun(records: readonly TransferRecord[]): BuiltRun {
     fences.push((sorted[from] as TransferRecord).id);
     chunks.push(writeRecordRun(arena, sorted, from, Math.min(count, from + scatteredChunkEntries)));
   }
-  return { count, filter: filter.words, fences, chunks };
+  return { count, filter: filter.words, fences, chunks, hashes };
 }
 
 /** The values of a run as written: the head and its chunks, by their keys. */
@@ -91,6 +98,8 @@ export class ScatteredRun {
   /** The chunk values of a committed run kept in memory until a merge takes it (a run small
    * enough to be merged: ScatteredRuns.forget), or null: read from LMDB. */
   kept: readonly Buffer[] | null = null;
+  /** Its ids' hashes (BuiltRun.hashes) while its chunks are in memory, else null. */
+  hashes: Uint32Array | null;
   /** Leading chunks that earlier commits already wrote (a merge spread over several commits):
    * write() writes the head and the chunks after them. */
   storedChunks = 0;
@@ -110,6 +119,7 @@ export class ScatteredRun {
     this.fences = built.fences;
     this.filter = built.filter;
     this.chunks = built.chunks;
+    this.hashes = built.hashes;
   }
 
   get chunkCount(): number {
@@ -189,7 +199,7 @@ export function chunkEntries(
   cursors: Iterable<PlainRunCursor>[],
   onId?: (id: string) => void,
 ): BuiltRun {
-  const merge = new EntryMerge(count, cursors, onId);
+  const merge = new EntryMerge(count, cursors, [], onId);
   assert(merge.step(Number.POSITIVE_INFINITY), 'an unbounded step takes every entry');
   return merge.built();
 }
@@ -203,7 +213,13 @@ export class EntryMerge {
   readonly #heads: (PlainRunCursor | null)[];
   /** The tournament: tree[0] the source whose head is least, tree[1 ..] each match's loser. */
   readonly #tree: Int32Array;
+  /** Each source's hashes (BuiltRun.hashes) or null, and how many entries it gave so far. */
+  readonly #sourceHashes: readonly (Uint32Array | null)[];
+  readonly #takenFrom: Int32Array;
   readonly #filter: FixedFilterBuilder;
+  /** The merged run's hashes, in its id order. */
+  readonly #hashes: Uint32Array;
+  readonly #hash = new Uint32Array(2);
   readonly #fences: string[] = [];
   readonly #chunks: Buffer[] = [];
   readonly #builder = new PlainRunBuilder();
@@ -215,8 +231,18 @@ export class EntryMerge {
   #taken = 0;
   #done = false;
 
-  constructor(count: number, cursors: Iterable<PlainRunCursor>[], onId?: (id: string) => void) {
+  /** `hashes`: per source, its ids' hashes in order (BuiltRun.hashes) or null (absent past the
+   * last given): the ids of a source without them are hashed from their bytes. */
+  constructor(
+    count: number,
+    cursors: Iterable<PlainRunCursor>[],
+    hashes: readonly (Uint32Array | null)[],
+    onId?: (id: string) => void,
+  ) {
     this.count = count;
+    this.#sourceHashes = hashes;
+    this.#takenFrom = new Int32Array(cursors.length);
+    this.#hashes = new Uint32Array(2 * count);
     this.#sources = cursors.map((source) => source[Symbol.iterator]());
     this.#heads = this.#sources.map((source) => nextCursor(source));
     // A tournament over a power-of-two count of leaves (sources past the last have no head):
@@ -261,8 +287,21 @@ export class EntryMerge {
       this.#lastView = view;
       this.#lastStart = idStart;
       this.#lastEnd = idEnd;
+      const hash = this.#hash;
+      const given = this.#sourceHashes[pick] ?? null;
+      if (given !== null) {
+        const at = 2 * (this.#takenFrom[pick] as number);
+        hash[0] = given[at] as number;
+        hash[1] = given[at + 1] as number;
+        // One id of each chunk's worth is hashed again: a source's hashes out of step with its
+        // entries would leave ids out of the merged run's filter.
+        if (this.#taken % scatteredChunkEntries === 0) this.#checkHash(view, idStart, idEnd);
+      } else if (!hashAsciiBytes(view, idStart, idEnd, hash))
+        hashId(view.toString('utf8', idStart, idEnd), hash);
+      this.#takenFrom[pick] = (this.#takenFrom[pick] as number) + 1;
+      this.#filter.addHash(hash[0] as number, hash[1] as number);
+      this.#hashes.set(hash, 2 * this.#taken);
       this.#taken += 1;
-      this.#filter.addBytes(view, idStart, idEnd);
       if (this.#onId !== undefined) this.#onId(least.id as string);
       least.copyTo(builder);
       if (least.done) heads[pick] = nextCursor(this.#sources[pick] as Iterator<PlainRunCursor>);
@@ -270,6 +309,15 @@ export class EntryMerge {
       if (builder.count === scatteredChunkEntries) this.#cut();
     }
     return heads[this.#tree[0] as number] === null && this.#finish();
+  }
+
+  #checkHash(view: Buffer, start: number, end: number): void {
+    const again = new Uint32Array(2);
+    if (!hashAsciiBytes(view, start, end, again)) hashId(view.toString('utf8', start, end), again);
+    assert(
+      again[0] === this.#hash[0] && again[1] === this.#hash[1],
+      "a merged run's given hashes are its ids'",
+    );
   }
 
   /** Whether source a's head comes before source b's: a source without one (ended, or a leaf
@@ -317,6 +365,7 @@ export class EntryMerge {
       filter: this.#filter.words,
       fences: this.#fences,
       chunks: this.#chunks,
+      hashes: this.#hashes,
     };
   }
 }

@@ -155,7 +155,7 @@ export class ScatteredRuns {
       );
       const run = new ScatteredRun(
         { key, level: head.level, from: head.from },
-        { ...built, chunks: null },
+        { ...built, chunks: null, hashes: null },
       );
       run.stored = true;
       this.runs.push(run);
@@ -278,6 +278,7 @@ export class ScatteredRuns {
           ? runCursorsOf(db, run.key, run.chunkCount)
           : run.kept.map((chunk) => new PlainRunCursor(chunk)),
       ),
+      inputs.map((run) => (run.kept === null ? null : run.hashes)),
     );
     this.merge = {
       key: this.nextKey,
@@ -320,6 +321,7 @@ export class ScatteredRuns {
   forget(writes: ScatteredWrites): void {
     for (const run of [...writes.listed, ...writes.runs]) {
       run.kept = mergeable(run.count) ? (run.chunks ?? run.kept) : null;
+      if (run.kept === null) run.hashes = null;
       run.chunks = null;
     }
   }
