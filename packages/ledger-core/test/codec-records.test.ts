@@ -3,10 +3,11 @@
 // its transfers. Method: encode, decode, compare; a version-2 record is packed by hand.
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { type TransferSpec } from '../src/index.js';
+import { type TransferCreated, type TransferSpec } from '../src/index.js';
 import {
   decodeEventRecord,
   encodeEventRecord,
+  EventRecordBuilder,
   readEventRecord,
 } from '../src/storage/event-record.js';
 import { encodePlainRun, findInPlainRun, lastIdOfPlainRun } from '../src/storage/plain-run.js';
@@ -19,6 +20,49 @@ describe('event records', () => {
     const decoded = decodeEventRecord(encodeEventRecord({ first: 17, events }));
     expect(decoded.first).toBe(17);
     expect(decoded.events).toEqual(events);
+  });
+
+  it("write the same bytes whether a batch's plain transfer comes as its column or as an event", () => {
+    // The lane adds a batch's plain transfers by column; one it hands to the general path
+    // comes back as a TransferCreated event. Either way, and whatever breaks the run of
+    // columns (an event that differs from its column in any field, a column left out, a
+    // transfer that is not plain), the record is the one encodeEventRecord writes.
+    const specs = Array.from({ length: 12 }, (_, at) =>
+      spec(`t-${String(at).padStart(3, '0')}`, BigInt(100 + at)),
+    );
+    const input = (): TransferColumnsReader => {
+      const builder = new TransferColumnsBuilder(specs.length);
+      for (const one of specs) builder.add(one);
+      return new TransferColumnsReader(builder.build());
+    };
+    const cases: { event: number; spec?: TransferSpec; skip?: number }[] = [
+      { event: 0 },
+      { event: 4 },
+      { event: 11 },
+      { event: 4, spec: { ...(specs[4] as TransferSpec), amount: 7n } },
+      { event: 4, spec: { ...(specs[4] as TransferSpec), creditAccountId: 'acct-9' } },
+      { event: 4, spec: { ...(specs[4] as TransferSpec), metadata: { order: 'o-1' } } },
+      { event: 4, spec: { ...(specs[4] as TransferSpec), pending: true, timeoutMs: 5_000 } },
+      { event: 4, spec: { ...(specs[4] as TransferSpec), amount: 2n ** 60n } },
+      { event: 6, skip: 2 },
+    ];
+    for (const { event, spec: changed, skip } of cases) {
+      const reader = input();
+      const builder = new EventRecordBuilder(9, BASE, reader, specs.length);
+      const events: TransferCreated[] = [];
+      let offset = 0;
+      for (const [column, one] of specs.entries()) {
+        if (column === skip) continue;
+        const transfer = column === event ? (changed ?? one) : one;
+        events.push({ type: 'TransferCreated', timestamp: BASE + BigInt(offset), transfer });
+        if (column === event) builder.addEvent(events.at(-1) as TransferCreated);
+        else builder.addInputTransfer(column, offset);
+        offset += 1;
+      }
+      const encoded = builder.encode();
+      expect(encoded.equals(encodeEventRecord({ first: 9, events }))).toBe(true);
+      expect(decodeEventRecord(encoded).events).toEqual(events);
+    }
   });
 
   it('build each event of a record when asked for, in any order, each time anew', () => {

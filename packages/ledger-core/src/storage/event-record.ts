@@ -9,7 +9,13 @@ import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import { SAFE_BIG } from '../limits.js';
 import { storedScaleOf } from '../currency.js';
-import type { AccountCreated, AccountSpec, LedgerEvent, TransferCreated } from '../domain/types.js';
+import type {
+  AccountCreated,
+  AccountSpec,
+  LedgerEvent,
+  TransferCreated,
+  TransferSpec,
+} from '../domain/types.js';
 import { packr } from './packr.js';
 import {
   CHECKSUM_PLACEHOLDER,
@@ -153,11 +159,37 @@ export class EventRecordBuilder {
       this.sagaPositions.push(this.count);
     } else if (event.type !== 'TransferCreated' || offset > SAFE_BIG)
       this.others.push([this.count, event]);
-    else {
+    else if (this.builder === null && this.isNextInputColumn(event.transfer)) {
+      // A transfer the lane handed to the general path (a filter's false positive: its id was
+      // new after all) that is the next input column as it is: the run of input columns goes on.
+      this.setOffset(this.inputCount, Number(offset));
+      this.inputCount += 1;
+    } else {
       const builder = this.ensureBuilder();
       this.setOffset(builder.add(event.transfer), Number(offset));
     }
     this.count += 1;
+  }
+
+  /** Whether `transfer` is input column inputCount exactly as the columns hold it: plain (no
+   * pending flag, no metadata, an amount below 2^53) with the same id, accounts, currency and
+   * amount, so that the columns written either way are the same. */
+  private isNextInputColumn(transfer: TransferSpec): boolean {
+    const input = this.input;
+    const column = this.inputCount;
+    return (
+      input !== null &&
+      column < input.count &&
+      input.isPlain(column) &&
+      !transfer.pending &&
+      transfer.metadata === null &&
+      transfer.amount <= SAFE_BIG &&
+      transfer.id === input.ids[column] &&
+      transfer.debitAccountId === input.debits[column] &&
+      transfer.creditAccountId === input.credits[column] &&
+      transfer.currency === input.currencies[column] &&
+      Number(transfer.amount) === input.columns.amounts[column]
+    );
   }
 
   /** The record as stored: its msgpack bytes, their checksum filled in (record-checksum.ts). */
