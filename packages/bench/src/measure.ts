@@ -152,7 +152,10 @@ class MeasureLoop {
   private completed(size: number, beganMs: number, endedMs: number): void {
     if (Number.isNaN(this.measureStartMs)) {
       this.warmupTransfers += size;
-      if (endedMs >= this.warmupEndMs) {
+      // A runner that may not reuse its units ends the warm-up by the time it took half of
+      // them, so that a short run on a fast machine still has units left for the window.
+      const halfTaken = !this.options.cycle && 2 * this.next >= this.options.unitCount;
+      if (endedMs >= this.warmupEndMs || halfTaken) {
         this.measureStartMs = endedMs;
         this.measureEndMs = endedMs + this.options.durationMs;
         this.series = new ThroughputSeries(endedMs);
