@@ -21,34 +21,49 @@ export function sagaSlotOf(position: number): number {
   return -position - 1;
 }
 
-/** What one segment sends to one shard: its same-shard transfers and the reservations of its
+/** The most commands in one message to a shard. A segment's larger share of a shard goes as
+ * several messages, sent back to back: the shard applies them in order, each a commit of its
+ * own, so that a message's commit and its answer overlap the next message's work on the shard.
+ * `bench standard` (two calls of 8,190 in flight, one shard) ran 3-8% faster with it, with
+ * random and with ordered ids; messages of at most 2,048 ran no faster than 4,096. */
+export const shardMessageMax = 4_096;
+
+/** What one segment sends to one shard in one message: same-shard transfers and reservations of
  * cross-shard ones, in input order. */
 export interface ShardMessage {
+  readonly shard: number;
   readonly batch: CommandBatchBuilder;
   /** Per command, its position (sagaPosition): the input index or the saga slot it answers. */
   readonly positions: number[];
   reservations: number;
 }
 
-/** One segment, routed: a message per shard and the segment's sagas. */
+/** One segment, routed: its messages (a shard's in input order) and its sagas. */
 export class RoutedSegment {
-  readonly messages: (ShardMessage | undefined)[];
+  /** In the order they were opened; those of one shard keep the input order. */
+  readonly messages: ShardMessage[] = [];
   readonly sagas = new SagaBatch();
+  /** Per shard, the message that commands are added to now. */
+  readonly #open: (ShardMessage | undefined)[];
   readonly #capacity: number;
 
   constructor(shards: number, capacity: number) {
-    this.messages = new Array<ShardMessage | undefined>(shards);
-    this.#capacity = capacity;
+    this.#open = new Array<ShardMessage | undefined>(shards);
+    this.#capacity = Math.min(capacity, shardMessageMax);
   }
 
   #messageTo(shard: number): ShardMessage {
-    let message = this.messages[shard];
-    if (message === undefined)
-      this.messages[shard] = message = {
+    let message = this.#open[shard];
+    if (message === undefined || message.positions.length === shardMessageMax) {
+      message = {
+        shard,
         batch: new CommandBatchBuilder(this.#capacity),
         positions: [],
         reservations: 0,
       };
+      this.#open[shard] = message;
+      this.messages.push(message);
+    }
     return message;
   }
 

@@ -230,8 +230,8 @@ export class TransferWriter {
     return { end: index, sent: true };
   }
 
-  /** Sends one message per shard, runs the sagas, and writes every status; throws when a shard
-   * failed with same-shard transfers in its message (they are in doubt: a retry is safe). */
+  /** Sends the segment's messages, runs the sagas, and writes every status; throws when a shard
+   * failed with same-shard transfers in a message (they are in doubt: a retry is safe). */
   async #submitRoutedSegment(
     routed: RoutedSegment,
     statuses: CommandStatus[],
@@ -240,9 +240,8 @@ export class TransferWriter {
     const { messages, sagas } = routed;
     let localError: unknown;
     const sends: Promise<void>[] = [];
-    for (let shard = 0; shard < messages.length; shard += 1) {
-      const message = messages[shard];
-      if (message === undefined) continue;
+    for (const message of messages) {
+      const shard = message.shard;
       // Only the positions outlive the call: the batch is the client's until it encodes it.
       const positions = message.positions;
       const reservations = message.reservations;
