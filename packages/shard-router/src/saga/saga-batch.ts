@@ -1,6 +1,7 @@
 // The cross-shard transfers of one createTransfers call, gathered so that their steps share the
-// call's messages: one message per shard for the reservations (sent by the caller with its
-// same-shard transfers) and one for the commits and releases (SagaCoordinator.finishBatch).
+// call's messages: the reservations travel in the call's messages to each shard (sent by the
+// caller with its same-shard transfers), the commits and releases in one message per shard
+// (SagaCoordinator.finishBatch).
 
 import {
   limits,

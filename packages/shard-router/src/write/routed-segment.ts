@@ -1,4 +1,4 @@
-// One segment of a createTransfers call, routed: a message per shard, in input order, with
+// One segment of a createTransfers call, routed: messages per shard, in input order, with
 // its same-shard transfers (a plain one straight into the message's columns) and the
 // reservations of its cross-shard ones, whose sagas the segment's SagaBatch keeps. The
 // transfer writer builds one per segment, sends each message and reads the answers back by
