@@ -63,6 +63,12 @@ export function hashAsciiBytes(
   return true;
 }
 
+/** hashId of the id whose UTF-8 bytes are `bytes` from `start` to `end`, decoded only when
+ * one is not ASCII. */
+export function hashIdBytes(bytes: Buffer, start: number, end: number, out: Uint32Array): void {
+  if (!hashAsciiBytes(bytes, start, end, out)) hashId(bytes.toString('utf8', start, end), out);
+}
+
 function finishHash(a: number, b: number, out: Uint32Array): void {
   a ^= a >>> 16;
   a = Math.imul(a, 0x85ebca6b);
@@ -159,18 +165,7 @@ export class IdFilter {
     layer.add(blockHash, bitHash);
   }
 
-  /** Hashes `count` ids of `ids` into `hashes`, two words each (hashId's): a batch's ids
-   * hashed once, for mayHaveHashed, addHashed and the run filters that take them too. */
-  prepare(ids: readonly string[], count: number, hashes: Uint32Array): void {
-    const one = this.#hash;
-    for (let at = 0; at < count; at += 1) {
-      hashId(ids[at] as string, one);
-      hashes[2 * at] = one[0] as number;
-      hashes[2 * at + 1] = one[1] as number;
-    }
-  }
-
-  /** mayHave of the id whose hash prepare wrote at `at` of `hashes`. */
+  /** mayHave of the id whose hashId is at 2 * `at` and 2 * `at` + 1 of `hashes`. */
   mayHaveHashed(hashes: Uint32Array, at: number): boolean {
     this.#hashed = null;
     const hash = this.#hash;
@@ -179,7 +174,7 @@ export class IdFilter {
     return layersMayHave(this.#layers, hash);
   }
 
-  /** add of the id whose hash prepare wrote at `at` of `hashes`. */
+  /** add of the id whose hashId is at 2 * `at` and 2 * `at` + 1 of `hashes`. */
   addHashed(hashes: Uint32Array, at: number): void {
     this.#hashed = null;
     this.#addHash(hashes[2 * at] as number, hashes[2 * at + 1] as number);
@@ -286,12 +281,6 @@ export class FixedFilterBuilder {
   addHash(blockHash: number, bitHash: number): void {
     this.hash[0] = blockHash;
     this.hash[1] = bitHash;
-    this.set();
-  }
-  /** add() of the id whose UTF-8 bytes are `bytes` from `start` to `end`. */
-  addBytes(bytes: Buffer, start: number, end: number): void {
-    if (!hashAsciiBytes(bytes, start, end, this.hash))
-      hashId(bytes.toString('utf8', start, end), this.hash);
     this.set();
   }
   private set(): void {

@@ -8,7 +8,7 @@
 // Every id the index holds, stored, staged or reserved, is noted here before it can be looked
 // up: the filter is filled from the whole index on open (fill) and by every note afterwards.
 
-import { IdFilter, type IdFilterSnapshot } from './id-filter.js';
+import { hashId, IdFilter, type IdFilterSnapshot } from './id-filter.js';
 
 /** Whether every code unit of `text` is ASCII. */
 export function isAscii(text: string): boolean {
@@ -57,13 +57,20 @@ export class KnownIds {
 
   /** The hashes of the batch column that prepare() was given last, two words per id. */
   #hashes = new Uint32Array(0);
+  readonly #hash = new Uint32Array(2);
 
-  /** Hashes the first `count` ids of a batch column ahead of the lane (IdFilter.prepare), once
-   * each: the lane then asks with mayHaveAt and notes with noteAboveAt and noteOtherAt, by the
-   * id's index in the column, and a scattered run's filter takes the same hashes. */
+  /** Hashes the first `count` ids of a batch column (hashId) ahead of the lane, once each: the
+   * lane then asks with mayHaveAt and notes with noteAboveAt and noteOtherAt, by the id's index
+   * in the column, and a scattered run's filter takes the same hashes. */
   prepare(ids: readonly string[], count: number): void {
     if (this.#hashes.length < 2 * count) this.#hashes = new Uint32Array(2 * count);
-    this.#filter.prepare(ids, count, this.#hashes);
+    const hashes = this.#hashes;
+    const one = this.#hash;
+    for (let at = 0; at < count; at += 1) {
+      hashId(ids[at] as string, one);
+      hashes[2 * at] = one[0] as number;
+      hashes[2 * at + 1] = one[1] as number;
+    }
   }
 
   /** The hashes prepare() wrote: the id at column k has its two words at 2k and 2k + 1. */

@@ -15,7 +15,7 @@
 import { assert } from '../assert.js';
 import { LedgerError } from '../errors.js';
 import type { TransferRecord } from '../domain/types.js';
-import { FixedFilterBuilder, fixedFilterMayHave, hashAsciiBytes, hashId } from './id-filter.js';
+import { FixedFilterBuilder, fixedFilterMayHave, hashId, hashIdBytes } from './id-filter.js';
 import {
   compareIdBytes,
   findInPlainRun,
@@ -296,8 +296,7 @@ export class EntryMerge {
         // One id of each chunk's worth is hashed again: a source's hashes out of step with its
         // entries would leave ids out of the merged run's filter.
         if (this.#taken % scatteredChunkEntries === 0) this.#checkHash(view, idStart, idEnd);
-      } else if (!hashAsciiBytes(view, idStart, idEnd, hash))
-        hashId(view.toString('utf8', idStart, idEnd), hash);
+      } else hashIdBytes(view, idStart, idEnd, hash);
       this.#takenFrom[pick] = (this.#takenFrom[pick] as number) + 1;
       this.#filter.addHash(hash[0] as number, hash[1] as number);
       this.#hashes.set(hash, 2 * this.#taken);
@@ -313,7 +312,7 @@ export class EntryMerge {
 
   #checkHash(view: Buffer, start: number, end: number): void {
     const again = new Uint32Array(2);
-    if (!hashAsciiBytes(view, start, end, again)) hashId(view.toString('utf8', start, end), again);
+    hashIdBytes(view, start, end, again);
     assert(
       again[0] === this.#hash[0] && again[1] === this.#hash[1],
       "a merged run's given hashes are its ids'",
