@@ -5,10 +5,15 @@
 // real ledgers on temp dirs fed the same 8,190 transfers (random hex ids, a repeat now and then
 // of an id thousands of positions back, with the same or other fields, some holds), one in a
 // single call and one in calls of 1,000; on one shard with limited accounts, and on two shards.
+// And a shard's worker that exits after committing the second piece of a call, before answering
+// it: the call fails as in doubt, the reservations that piece held are sent again and settled,
+// and a retry of the call finds every transfer applied once.
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '@shardledger/ledger-core/testing';
 import { Ledger, type TransferInput } from '../src/index.js';
+import { failpointNames } from '../src/failpoints.js';
 import { shardMessageMax } from '../src/write/routed-segment.js';
+import { ledgerTotals } from './ledger-fixtures.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -120,6 +125,56 @@ describe('a call larger than one shard message', () => {
       expect(count('exists')).toBeGreaterThan(20);
       expect(count('exists_with_different_fields')).toBeGreaterThan(10);
       if (limited) expect(count('insufficient_funds')).toBeGreaterThan(20);
+    },
+    120_000,
+  );
+
+  it.each([1, 2])(
+    "settles every transfer once when a shard's worker exits after committing a call's second piece (%i shards)",
+    async (shards) => {
+      const { dir, cleanup } = await tempDir('message-pieces-exit');
+      cleanups.push(cleanup);
+      const ledger = await Ledger.open({ dir, shards });
+      try {
+        const ids = Array.from({ length: ACCOUNTS }, (_, index) => `acct-${index}`);
+        await ledger.createAccounts(ids.map((id) => ({ id, currency: 'EUR' })));
+        const next = prng(11);
+        // Ascending ids: the call is one segment, so shard 0 gets its share as two pieces.
+        const input: TransferInput[] = Array.from({ length: COUNT }, (_, index) => {
+          const debit = next() % ACCOUNTS;
+          return {
+            id: `t-${String(index).padStart(6, '0')}`,
+            debitAccountId: `acct-${debit}`,
+            creditAccountId: `acct-${(debit + 1 + (next() % (ACCOUNTS - 1))) % ACCOUNTS}`,
+            amount: BigInt(1 + (next() % 50)),
+            currency: 'EUR',
+          };
+        });
+        const client = ledger.shardClient(0);
+        const generation = client.generation;
+        // The first piece is answered; the second is committed, then the worker exits before
+        // answering it. Its transfers on shard 0 are in doubt: the call fails, retryable, and
+        // the reservations it held (two shards) are sent again and settled.
+        await client.armFailpoint(failpointNames.shardSubmitAfterCommitBeforeReply, {
+          action: 'exit-worker',
+          after: 2,
+        });
+        await expect(ledger.createTransfers(input)).rejects.toMatchObject({
+          code: 'SHARD_UNAVAILABLE',
+        });
+        expect(client.generation).toBe(generation + 1);
+        const retried = await ledger.createTransfers(input);
+        expect(new Set(retried.map(({ status }) => status))).toEqual(new Set(['exists']));
+        expect((await ledger.verify()).violations).toEqual([]);
+        const totals = await ledgerTotals(ledger);
+        expect(totals.reservationsOpen).toBe(0);
+        expect(totals.debitsPending).toBe(0n);
+        const sent = input.reduce((sum, transfer) => sum + BigInt(transfer.amount), 0n);
+        expect(totals.debitsPosted).toBe(sent);
+        expect(totals.creditsPosted).toBe(sent);
+      } finally {
+        await ledger.close();
+      }
     },
     120_000,
   );

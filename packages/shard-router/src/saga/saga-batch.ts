@@ -30,7 +30,7 @@ export class SagaBatch {
   /** The shards' answers to those commands; undefined until answered. */
   readonly debitReserved: (CommandResult | undefined)[] = [];
   readonly creditReserved: (CommandResult | undefined)[] = [];
-  /** Shards whose message with this batch's reservations failed, and why. */
+  /** Shards where a message with this batch's reservations failed, and why. */
   readonly failed = new Map<number, unknown>();
   /** Sorted participant lists, one per shard pair, shared by the commands that name it. */
   readonly #participants = new Map<number, readonly number[]>();

@@ -233,11 +233,14 @@ export class SagaCoordinator {
   }
 
   /** Re-sends, alone and with retries, the reservations the batch had put in `shard`'s failed
-   * message. */
+   * messages: those of its reservations there that no message answered. */
   async #resendReservations(batch: SagaBatch, shard: number): Promise<void> {
     const slots: number[] = [];
     for (let slot = 0; slot < batch.size; slot += 1) {
-      if (batch.debitShards[slot] === shard || batch.creditShards[slot] === shard) slots.push(slot);
+      if (batch.debitShards[slot] === shard && batch.debitReserved[slot] === undefined)
+        slots.push(slot);
+      else if (batch.creditShards[slot] === shard && batch.creditReserved[slot] === undefined)
+        slots.push(slot);
     }
     const results = await this.#steps.steps(
       shard,
