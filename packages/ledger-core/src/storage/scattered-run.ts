@@ -199,7 +199,7 @@ export function chunkEntries(
   cursors: Iterable<PlainRunCursor>[],
   onId?: (id: string) => void,
 ): BuiltRun {
-  const merge = new EntryMerge(count, cursors, [], onId);
+  const merge = new EntryMerge(count, cursors, { onId });
   assert(merge.step(Number.POSITIVE_INFINITY), 'an unbounded step takes every entry');
   return merge.built();
 }
@@ -217,8 +217,8 @@ export class EntryMerge {
   readonly #sourceHashes: readonly (Uint32Array | null)[];
   readonly #takenFrom: Int32Array;
   readonly #filter: FixedFilterBuilder;
-  /** The merged run's hashes, in its id order. */
-  readonly #hashes: Uint32Array;
+  /** The merged run's hashes, in its id order, when it keeps them. */
+  readonly #hashes: Uint32Array | null;
   readonly #hash = new Uint32Array(2);
   readonly #fences: string[] = [];
   readonly #chunks: Buffer[] = [];
@@ -232,17 +232,21 @@ export class EntryMerge {
   #done = false;
 
   /** `hashes`: per source, its ids' hashes in order (BuiltRun.hashes) or null (absent past the
-   * last given): the ids of a source without them are hashed from their bytes. */
+   * last given): the ids of a source without them are hashed from their bytes. `keepHashes`:
+   * whether the merged run keeps its own (it will be kept in memory for a later merge). */
   constructor(
     count: number,
     cursors: Iterable<PlainRunCursor>[],
-    hashes: readonly (Uint32Array | null)[],
-    onId?: (id: string) => void,
+    options: {
+      readonly hashes?: readonly (Uint32Array | null)[];
+      readonly keepHashes?: boolean;
+      readonly onId?: ((id: string) => void) | undefined;
+    } = {},
   ) {
     this.count = count;
-    this.#sourceHashes = hashes;
+    this.#sourceHashes = options.hashes ?? [];
     this.#takenFrom = new Int32Array(cursors.length);
-    this.#hashes = new Uint32Array(2 * count);
+    this.#hashes = options.keepHashes === true ? new Uint32Array(2 * count) : null;
     this.#sources = cursors.map((source) => source[Symbol.iterator]());
     this.#heads = this.#sources.map((source) => nextCursor(source));
     // A tournament over a power-of-two count of leaves (sources past the last have no head):
@@ -261,7 +265,7 @@ export class EntryMerge {
     }
     this.#tree[0] = winners[1] as number;
     this.#filter = runFilter(count);
-    this.#onId = onId;
+    this.#onId = options.onId;
   }
 
   /** The chunks made so far (complete ones only until the last step). */
@@ -299,7 +303,7 @@ export class EntryMerge {
       } else hashIdBytes(view, idStart, idEnd, hash);
       this.#takenFrom[pick] = (this.#takenFrom[pick] as number) + 1;
       this.#filter.addHash(hash[0] as number, hash[1] as number);
-      this.#hashes.set(hash, 2 * this.#taken);
+      this.#hashes?.set(hash, 2 * this.#taken);
       this.#taken += 1;
       if (this.#onId !== undefined) this.#onId(least.id as string);
       least.copyTo(builder);

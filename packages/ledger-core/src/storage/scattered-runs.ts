@@ -271,14 +271,19 @@ export class ScatteredRuns {
   private startMerge(db: ShardDatabases): OpenMerge | null {
     const inputs = this.mergeDue();
     if (inputs === null) return null;
+    const count = inputs.reduce((sum, run) => sum + run.count, 0);
     const entries = new EntryMerge(
-      inputs.reduce((count, run) => count + run.count, 0),
+      count,
       inputs.map((run) =>
         run.kept === null
           ? runCursorsOf(db, run.key, run.chunkCount)
           : run.kept.map((chunk) => new PlainRunCursor(chunk)),
       ),
-      inputs.map((run) => (run.kept === null ? null : run.hashes)),
+      {
+        hashes: inputs.map((run) => (run.kept === null ? null : run.hashes)),
+        // Only a run that a later merge takes is kept in memory with its hashes (forget).
+        keepHashes: mergeable(count),
+      },
     );
     this.merge = {
       key: this.nextKey,
